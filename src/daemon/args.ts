@@ -1,0 +1,61 @@
+/** dsd's command line, shaped like kamailio's: -f FILE -c -DD -E -P FILE -V -h. */
+export interface DaemonArgs {
+  cfgFile: string;
+  checkOnly: boolean;
+  /** -D count: -DD keeps dsd in the foreground (it never forks; -D alone is accepted). */
+  foreground: number;
+  logStderr: boolean;
+  pidFile: string | null;
+  version: boolean;
+  help: boolean;
+  /** -d given n times raises the log level by n (as kamailio's -d). */
+  debugBump: number;
+}
+
+export class UsageError extends Error {
+  constructor(msg: string) {
+    super(msg);
+    this.name = 'UsageError';
+  }
+}
+
+export const USAGE = `Usage: dsd [options]
+  -f FILE   configuration file (default: etc/dsd.cfg of the installation)
+  -c        check the configuration file and exit (errors as file:line:col)
+  -DD       stay in the foreground (dsd never forks; accepted for kamailio parity)
+  -E        log to stderr
+  -P FILE   write the pid to FILE
+  -d        raise the log level (repeatable)
+  -V        print the version and exit
+  -h        this help`;
+
+export function parseArgs(argv: readonly string[], defaultCfg: string): DaemonArgs {
+  const a: DaemonArgs = {
+    cfgFile: defaultCfg, checkOnly: false, foreground: 0, logStderr: false,
+    pidFile: null, version: false, help: false, debugBump: 0,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-f' || arg === '-P') {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`option ${arg} needs a file name`);
+      if (arg === '-f') a.cfgFile = v; else a.pidFile = v;
+      continue;
+    }
+    if (/^-[cDEVhd]+$/.test(arg)) {
+      for (const ch of arg.slice(1)) {
+        if (ch === 'c') a.checkOnly = true;
+        else if (ch === 'D') a.foreground++;
+        else if (ch === 'E') a.logStderr = true;
+        else if (ch === 'V') a.version = true;
+        else if (ch === 'h') a.help = true;
+        else if (ch === 'd') a.debugBump++;
+      }
+      continue;
+    }
+    if (arg === '--help') { a.help = true; continue; }
+    if (arg === '--version') { a.version = true; continue; }
+    throw new UsageError(`unknown option ${arg}`);
+  }
+  return a;
+}

@@ -1,0 +1,82 @@
+/**
+ * tm's script functions over the request context. Return codes follow Kamailio:
+ * positive is true, negative false; t_relay's errors leave ctx.mod.lastError for
+ * sl_reply_error.
+ */
+import type { ProxyCore, RelayError } from '../../proxy/core';
+import { RequestContext, RouteType } from '../../proxy/context';
+import { serverKey } from '../../transaction/keys';
+
+export function tRelay(core: ProxyCore, ctx: RequestContext): number | Promise<number> {
+  return core.relay(ctx);
+}
+
+export function tOnFailure(ctx: RequestContext, route: string): number {
+  ctx.failureRoute = route;
+  return 1;
+}
+
+export function tOnReply(ctx: RequestContext, route: string): number {
+  ctx.onReplyRoute = route;
+  return 1;
+}
+
+export function tOnBranch(ctx: RequestContext, route: string): number {
+  ctx.branchRoute = route;
+  return 1;
+}
+
+/** t_check_status(re): the reply code (failure/onreply route) matches the regex. */
+export function tCheckStatus(ctx: RequestContext, re: RegExp): number {
+  let code = ctx.replyCode;
+  if (ctx.routeType === RouteType.Request && ctx.txn) code = ctx.txn.server.lastStatus;
+  if (!code) return -1;
+  re.lastIndex = 0;
+  return re.test(String(code)) ? 1 : -1;
+}
+
+export function tBranchTimeout(ctx: RequestContext): number {
+  return ctx.routeType === RouteType.Failure && ctx.branchTimedOut ? 1 : -1;
+}
+
+export function tBranchReplied(ctx: RequestContext): number {
+  return ctx.routeType === RouteType.Failure && ctx.branchReplied ? 1 : -1;
+}
+
+export function tIsCanceled(ctx: RequestContext): number {
+  return ctx.txn?.canceled ? 1 : -1;
+}
+
+/**
+ * t_check_trans: for CANCEL, whether the INVITE it cancels is known; for other requests
+ * a retransmission was already absorbed by the core, so a request that reaches the
+ * script matches only when its transaction was created (returns -1 otherwise).
+ */
+export function tCheckTrans(core: ProxyCore, ctx: RequestContext): number {
+  const msg = ctx.msg;
+  if (msg.method === 'CANCEL') {
+    const key = serverKey(msg, 'INVITE');
+    return key !== null && core.txns.servers.has(key) ? 1 : -1;
+  }
+  return ctx.txn ? 1 : -1;
+}
+
+export function tNewTran(core: ProxyCore, ctx: RequestContext): number {
+  core.newTxn(ctx);
+  return 1;
+}
+
+export function tReply(core: ProxyCore, ctx: RequestContext, code: number, reason: string): number {
+  core.newTxn(ctx);
+  return core.reply(ctx, code, reason);
+}
+
+export function tSetFr(ctx: RequestContext, frInv: number, fr?: number): number {
+  ctx.frInvTimer = frInv;
+  if (fr !== undefined) ctx.frTimer = fr;
+  return 1;
+}
+
+export function lastError(ctx: RequestContext): RelayError | undefined {
+  return ctx.mod.lastError as RelayError | undefined;
+}

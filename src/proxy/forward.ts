@@ -1,0 +1,109 @@
+/**
+ * Builds what the proxy sends (RFC 3261 §16.6): a branch request is the received
+ * request with the script's lumps, our Via on top, received/rport on the previous top
+ * Via, the new R-URI and Record-Route; hop-by-hop ACK and CANCEL are built from the
+ * branch request we sent. Replies going upstream lose our Via and nothing else.
+ */
+import type { SipMessage } from '../sip/message';
+import { parseMessage } from '../sip/message';
+import { applyEdits, Edit } from '../sip/editor';
+import { natEdits } from '../sip/reply';
+import type { LocalSocket } from '../transport/types';
+import type { RequestContext } from './context';
+
+function viaLine(local: LocalSocket, branch: string, eol: string): string {
+  return `Via: SIP/2.0/${local.proto === 'udp' ? 'UDP' : 'TCP'} ${local.advHost}:${local.advPort};branch=${branch}${eol}`;
+}
+
+/** Record-Route URI for one of our sockets. */
+export function rrUri(s: LocalSocket, r2: boolean): string {
+  const t = s.proto === 'tcp' ? ';transport=tcp' : '';
+  return `<sip:${s.advHost}:${s.advPort}${t}${r2 ? ';r2=on' : ''};lr>`;
+}
+
+/**
+ * Record-Route lines: one when the request leaves by the socket it came in on, two
+ * (`r2=on`, outbound first) when it changes socket (Kamailio's enable_double_rr).
+ */
+export function recordRouteLines(inSock: LocalSocket, outSock: LocalSocket, eol: string): string {
+  if (inSock.id === outSock.id) return `Record-Route: ${rrUri(inSock, false)}${eol}`;
+  return `Record-Route: ${rrUri(outSock, true)}${eol}Record-Route: ${rrUri(inSock, true)}${eol}`;
+}
+
+export function buildBranchRequest(ctx: RequestContext, ruri: string, out: LocalSocket, branch: string): Buffer {
+  const msg = ctx.msg;
+  const eol = msg.eol;
+  const extra: Edit[] = [];
+  if (ruri !== msg.ruri) extra.push({ start: msg.ruriStart, end: msg.ruriEnd, text: ruri });
+  if (ctx.recordRoute && msg.method !== 'ACK' && msg.method !== 'CANCEL') {
+    extra.push({ start: msg.startLineEnd, end: msg.startLineEnd, text: recordRouteLines(ctx.src.local, out, eol) });
+  }
+  const firstVia = msg.first('via');
+  const at = firstVia ? firstVia.lineStart : msg.startLineEnd;
+  extra.push({ start: at, end: at, text: viaLine(out, branch, eol) });
+  const top = msg.topVia;
+  if (top) for (const e of natEdits(top, ctx.src.ip, ctx.src.port)) extra.push(e);
+  if (!msg.first('content-length')) {
+    extra.push({ start: msg.headersEnd, end: msg.headersEnd, text: `Content-Length: ${msg.bodyEnd - msg.bodyStart}${eol}` });
+  }
+  return applyEdits(msg, ctx.edits, extra);
+}
+
+/** Lines of `msg` (a request we built) with these header names, verbatim. */
+function lines(msg: SipMessage, names: readonly string[]): string {
+  let s = '';
+  for (const h of msg.headers) {
+    if (names.includes(h.name)) s += msg.head.slice(h.lineStart, h.lineEnd);
+  }
+  return s;
+}
+
+function firstLine(msg: SipMessage, name: string): string {
+  const h = msg.first(name);
+  return h ? msg.head.slice(h.lineStart, h.lineEnd) : '';
+}
+
+/**
+ * ACK for a non-2xx final reply (RFC 3261 §17.1.1.3): same R-URI, Via (ours only),
+ * From, Call-ID, CSeq number and Route as the branch request; To from the reply.
+ */
+export function buildAck(branchReq: Buffer, reply: SipMessage): Buffer {
+  const req = parseMessage(branchReq);
+  return hopRequest(req, 'ACK', firstLine(reply, 'to'));
+}
+
+/** CANCEL for a branch (RFC 3261 §9.1): the INVITE's identifiers with method CANCEL. */
+export function buildCancel(branchReq: Buffer): Buffer {
+  const req = parseMessage(branchReq);
+  return hopRequest(req, 'CANCEL', firstLine(req, 'to'));
+}
+
+function hopRequest(req: SipMessage, method: string, toLine: string): Buffer {
+  const eol = '\r\n';
+  const via = req.first('via');
+  const topVia = req.topVia;
+  let viaText = '';
+  if (via && topVia) viaText = `Via: ${req.head.slice(topVia.start, topVia.end)}${eol}`;
+  let s = `${method} ${req.ruri} SIP/2.0${eol}${viaText}`;
+  s += firstLine(req, 'from');
+  s += toLine.endsWith('\n') ? toLine : toLine + eol;
+  s += firstLine(req, 'call-id');
+  s += `CSeq: ${req.cseq ? req.cseq.seq : 1} ${method}${eol}`;
+  s += lines(req, ['route']);
+  s += `Max-Forwards: 70${eol}Content-Length: 0${eol}${eol}`;
+  return Buffer.from(s, 'latin1');
+}
+
+/** A reply going upstream: our (top) Via removed, everything else byte for byte. */
+export function stripTopVia(reply: SipMessage): Buffer {
+  const top = reply.topVia;
+  if (!top) return reply.wire;
+  if (top.alone) return applyEdits(reply, [{ start: top.header.lineStart, end: top.header.lineEnd, text: '' }]);
+  // first value of a comma list: remove it and the comma/white space after it
+  let e = top.end;
+  const head = reply.head;
+  while (e < top.header.valueEnd && head.charCodeAt(e) !== 44) e++;
+  e++;
+  while (e < top.header.valueEnd && (head.charCodeAt(e) === 32 || head.charCodeAt(e) === 9 || head.charCodeAt(e) === 13 || head.charCodeAt(e) === 10)) e++;
+  return applyEdits(reply, [{ start: top.start, end: e, text: '' }]);
+}

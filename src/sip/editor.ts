@@ -1,0 +1,75 @@
+/**
+ * Splice-based message rewriting, in the spirit of Kamailio's lumps: the message is
+ * never re-serialized; edits are byte ranges of the original replaced by new text,
+ * applied in one pass when the outgoing buffer is built. What is not edited goes out
+ * exactly as it came in.
+ */
+import type { SipMessage } from './message';
+
+export interface Edit {
+  /** [start, end) in the original message; start === end inserts. */
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+}
+
+/** A set of edits against one message; shared by every branch built from it. */
+export class EditList {
+  readonly edits: Edit[] = [];
+
+  insert(at: number, text: string): void {
+    this.edits.push({ start: at, end: at, text });
+  }
+
+  replace(start: number, end: number, text: string): void {
+    this.edits.push({ start, end, text });
+  }
+
+  remove(start: number, end: number): void {
+    this.edits.push({ start, end, text: '' });
+  }
+
+  /** True when some edit already removes or replaces bytes overlapping [start, end). */
+  touches(start: number, end: number): boolean {
+    for (const e of this.edits) if (e.end > e.start && e.start < end && start < e.end) return true;
+    return false;
+  }
+
+  clone(): EditList {
+    const c = new EditList();
+    for (const e of this.edits) c.edits.push(e);
+    return c;
+  }
+}
+
+/**
+ * Builds the outgoing bytes: `msg` with every edit of every list applied (lists are
+ * concatenated in order; among inserts at one offset the earlier one comes first).
+ * An edit overlapping a range an earlier edit already consumed is dropped: removing a
+ * whole header line wins over splicing inside it.
+ */
+export function applyEdits(msg: SipMessage, ...lists: Array<EditList | Edit[] | undefined>): Buffer {
+  const all: Edit[] = [];
+  for (const l of lists) {
+    if (!l) continue;
+    const arr = Array.isArray(l) ? l : l.edits;
+    for (let i = 0; i < arr.length; i++) all.push(arr[i]);
+  }
+  const src = msg.wire;
+  if (all.length === 0) return src;
+  // by start offset; at one offset inserts go before replacements; otherwise stable
+  const idx = all.map((e, i) => i);
+  idx.sort((a, b) => (all[a].start - all[b].start) ||
+    ((all[a].end > all[a].start ? 1 : 0) - (all[b].end > all[b].start ? 1 : 0)) || (a - b));
+  const parts: Buffer[] = [];
+  let pos = 0;
+  for (const i of idx) {
+    const e = all[i];
+    if (e.start < pos) continue; // overlaps a consumed range
+    if (e.start > pos) parts.push(src.subarray(pos, e.start));
+    if (e.text.length) parts.push(Buffer.from(e.text, 'latin1'));
+    pos = e.end;
+  }
+  if (pos < src.length) parts.push(src.subarray(pos));
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,66 @@
+/**
+ * Header names: compact forms (RFC 3261 §7.3.3 and later RFCs) map to their long form,
+ * and every name is compared lower-cased. Names are kept as written in the message for
+ * forwarding; only the index uses the canonical form.
+ */
+
+const COMPACT: Record<string, string> = {
+  i: 'call-id',
+  m: 'contact',
+  e: 'content-encoding',
+  l: 'content-length',
+  c: 'content-type',
+  f: 'from',
+  s: 'subject',
+  k: 'supported',
+  t: 'to',
+  v: 'via',
+  r: 'refer-to',
+  b: 'referred-by',
+  o: 'event',
+  u: 'allow-events',
+  x: 'session-expires',
+  a: 'accept-contact',
+  j: 'reject-contact',
+  d: 'request-disposition',
+  y: 'identity',
+  n: 'identity-info',
+};
+
+/** Canonical lower-case long form of a header name. */
+export function canonicalName(name: string): string {
+  const lower = name.toLowerCase();
+  if (lower.length === 1) return COMPACT[lower] ?? lower;
+  return lower;
+}
+
+/**
+ * Headers that may appear once only; a request carrying two of any of these is
+ * malformed (RFC 4475 §3.1.2.17 multi01) and gets a 400.
+ */
+export const SINGLE_INSTANCE = new Set([
+  'call-id', 'from', 'to', 'cseq', 'max-forwards', 'content-length', 'content-type',
+]);
+
+/** Headers whose value is a comma-separated list that may be split over several lines. */
+export const LIST_HEADERS = new Set([
+  'via', 'route', 'record-route', 'contact', 'proxy-require', 'require', 'supported',
+  'allow', 'unsupported', 'accept', 'accept-encoding', 'accept-language',
+]);
+
+/** The long form printed when we write a header of our own. */
+export const PRINT_NAME: Record<string, string> = {
+  'via': 'Via',
+  'record-route': 'Record-Route',
+  'route': 'Route',
+  'max-forwards': 'Max-Forwards',
+  'content-length': 'Content-Length',
+  'call-id': 'Call-ID',
+  'cseq': 'CSeq',
+  'from': 'From',
+  'to': 'To',
+  'contact': 'Contact',
+  'server': 'Server',
+  'user-agent': 'User-Agent',
+  'unsupported': 'Unsupported',
+};

@@ -1,0 +1,359 @@
+/**
+ * The SIP message model: the received bytes plus an index of where every header sits.
+ *
+ * Nothing is copied or re-serialized on parse: a header's value is sliced out of the
+ * latin1 view of the header section only when someone asks for it, and a forwarded
+ * message is the original buffer with a few splices (see editor.ts). latin1 is used
+ * because it maps byte offsets 1:1 to string offsets and round-trips every octet, so
+ * UTF-8 display names and binary bodies go through untouched.
+ */
+import { canonicalName } from './headers';
+import { isToken } from './token';
+import { SipParseError } from './errors';
+export { SipParseError } from './errors';
+import { parseCSeq, CSeq } from './cseq';
+import { parseNameAddr, NameAddr } from './nameaddr';
+import { parseViaList, Via } from './via';
+
+export interface HeaderField {
+  /** Canonical lower-case long name. */
+  readonly name: string;
+  /** Offset of the first byte of the header line. */
+  readonly lineStart: number;
+  /** Offset just past the line's terminator (covers folded continuation lines). */
+  readonly lineEnd: number;
+  /** Offset of the first value byte (after the colon and white space). */
+  readonly valueStart: number;
+  /** Offset just past the last non-white value byte. */
+  readonly valueEnd: number;
+}
+
+export class SipMessage {
+  readonly buf: Buffer;
+  /** latin1 view of the start line and headers, up to and including the blank line. */
+  readonly head: string;
+  readonly isRequest: boolean;
+  /** Request method as written (case-sensitive, RFC 3261 §7.1). "" for responses. */
+  readonly method: string;
+  /** Request-URI text as received. "" for responses. */
+  readonly ruri: string;
+  readonly ruriStart: number;
+  readonly ruriEnd: number;
+  /** Status code of a response; 0 for requests. */
+  readonly status: number;
+  readonly reason: string;
+  /** Offset just past the start line's terminator. */
+  readonly startLineEnd: number;
+  readonly headers: HeaderField[];
+  /** Offset of the blank line that ends the header section (where headers are appended). */
+  readonly headersEnd: number;
+  readonly bodyStart: number;
+  readonly bodyEnd: number;
+  /** Line terminator the message uses ("\r\n" normally; some peers send bare "\n"). */
+  readonly eol: string;
+
+  /**
+   * A defect that still left the request readable (stray white space in the
+   * Request-Line, wrong version, bad Content-Length, truncation): the core answers it
+   * with `defect.code` instead of routing it.
+   */
+  defect: SipParseError | null = null;
+
+  private _vias?: Via[];
+  private _cseq?: CSeq | null;
+  private _from?: NameAddr | null;
+  private _to?: NameAddr | null;
+
+  constructor(init: {
+    buf: Buffer; head: string; isRequest: boolean; method: string; ruri: string;
+    ruriStart: number; ruriEnd: number; status: number; reason: string; startLineEnd: number;
+    headers: HeaderField[]; headersEnd: number; bodyStart: number; bodyEnd: number; eol: string;
+  }) {
+    this.buf = init.buf;
+    this.head = init.head;
+    this.isRequest = init.isRequest;
+    this.method = init.method;
+    this.ruri = init.ruri;
+    this.ruriStart = init.ruriStart;
+    this.ruriEnd = init.ruriEnd;
+    this.status = init.status;
+    this.reason = init.reason;
+    this.startLineEnd = init.startLineEnd;
+    this.headers = init.headers;
+    this.headersEnd = init.headersEnd;
+    this.bodyStart = init.bodyStart;
+    this.bodyEnd = init.bodyEnd;
+    this.eol = init.eol;
+  }
+
+  /** The header's value with folding (CRLF + white space) turned into one space. */
+  value(h: HeaderField): string {
+    const raw = this.head.slice(h.valueStart, h.valueEnd);
+    return raw.indexOf('\n') < 0 ? raw : raw.replace(/[ \t]*\r?\n[ \t]+/g, ' ');
+  }
+
+  first(name: string): HeaderField | undefined {
+    const hs = this.headers;
+    for (let i = 0; i < hs.length; i++) if (hs[i].name === name) return hs[i];
+    return undefined;
+  }
+
+  all(name: string): HeaderField[] {
+    const out: HeaderField[] = [];
+    const hs = this.headers;
+    for (let i = 0; i < hs.length; i++) if (hs[i].name === name) out.push(hs[i]);
+    return out;
+  }
+
+  count(name: string): number {
+    let n = 0;
+    const hs = this.headers;
+    for (let i = 0; i < hs.length; i++) if (hs[i].name === name) n++;
+    return n;
+  }
+
+  /** First value of a header, unfolded, or null. */
+  get(name: string): string | null {
+    const h = this.first(name);
+    return h ? this.value(h) : null;
+  }
+
+  get callId(): string {
+    return this.get('call-id') ?? '';
+  }
+
+  /** Every Via value in order, parsed. Throws SipParseError(400) on a malformed Via. */
+  get vias(): Via[] {
+    if (this._vias === undefined) {
+      const out: Via[] = [];
+      for (const h of this.headers) if (h.name === 'via') parseViaList(this, h, out);
+      this._vias = out;
+    }
+    return this._vias;
+  }
+
+  get topVia(): Via | undefined {
+    return this.vias[0];
+  }
+
+  get cseq(): CSeq | null {
+    if (this._cseq === undefined) {
+      const v = this.get('cseq');
+      this._cseq = v === null ? null : parseCSeq(v);
+    }
+    return this._cseq;
+  }
+
+  get from(): NameAddr | null {
+    if (this._from === undefined) {
+      const v = this.get('from');
+      this._from = v === null ? null : parseNameAddr(v);
+    }
+    return this._from;
+  }
+
+  get to(): NameAddr | null {
+    if (this._to === undefined) {
+      const v = this.get('to');
+      this._to = v === null ? null : parseNameAddr(v);
+    }
+    return this._to;
+  }
+
+  /** Max-Forwards as a number; null when absent, NaN when not a number. */
+  get maxForwards(): number | null {
+    const v = this.get('max-forwards');
+    if (v === null) return null;
+    return /^[0-9]{1,10}$/.test(v) ? Number(v) : NaN;
+  }
+
+  get body(): Buffer {
+    return this.buf.subarray(this.bodyStart, this.bodyEnd);
+  }
+
+  /** The whole message as it should go on the wire (trailing datagram noise excluded). */
+  get wire(): Buffer {
+    return this.bodyEnd === this.buf.length ? this.buf : this.buf.subarray(0, this.bodyEnd);
+  }
+}
+
+const MAX_HEADERS = 1000;
+
+export interface ParseOptions {
+  /**
+   * True for datagrams: a missing Content-Length means "the rest of the datagram", and
+   * a Content-Length larger than the datagram is an error (RFC 3261 §18.3).
+   */
+  datagram: boolean;
+}
+
+/**
+ * Parse one SIP message from `buf` (a whole datagram, or one framed stream message).
+ * Structural errors throw SipParseError; semantic checks live in validate.ts.
+ */
+export function parseMessage(buf: Buffer, opts: ParseOptions = { datagram: true }): SipMessage {
+  // Leading CRLFs are keep-alives / padding and are skipped (RFC 3261 §7.5).
+  let start = 0;
+  while (start < buf.length && (buf[start] === 13 || buf[start] === 10)) start++;
+  if (start === buf.length) throw new SipParseError(0, 'empty message');
+  let defect: SipParseError | null = null;
+  let headEnd = buf.indexOf('\r\n\r\n', start, 'latin1');
+  let eol = '\r\n';
+  let blankLen = 4;
+  if (headEnd < 0) {
+    const lf = buf.indexOf('\n\n', start, 'latin1');
+    if (lf >= 0) { headEnd = lf; eol = '\n'; blankLen = 2; }
+  }
+  let headLen: number;
+  let hEnd: number; // offset of the blank line (or of the end of the last whole line)
+  if (headEnd >= 0) {
+    headLen = headEnd + blankLen;
+    hEnd = headEnd + (eol === '\r\n' ? 2 : 1);
+  } else {
+    // truncated: index what is whole, remember the defect so a 400 can still be sent
+    const lastNl = buf.lastIndexOf(10);
+    if (lastNl < start) throw new SipParseError(0, 'no start line');
+    headLen = lastNl + 1;
+    hEnd = headLen;
+    defect = new SipParseError(400, 'Truncated message (no end of header section)');
+  }
+  const head = buf.toString('latin1', 0, headLen);
+  const lineEnd0 = head.indexOf('\n', start);
+  if (lineEnd0 < 0) throw new SipParseError(0, 'no start line');
+  const slEnd = head.charCodeAt(lineEnd0 - 1) === 13 ? lineEnd0 - 1 : lineEnd0;
+  const startLine = head.slice(start, slEnd);
+
+  let isRequest: boolean;
+  let method = '', ruri = '', reason = '';
+  let status = 0, ruriStart = 0, ruriEnd = 0;
+  if (startLine.startsWith('SIP/')) {
+    isRequest = false;
+    const sp1 = startLine.indexOf(' ');
+    if (sp1 < 0 || startLine.slice(0, sp1).toUpperCase() !== 'SIP/2.0') throw new SipParseError(0, 'bad status line');
+    const codeText = startLine.slice(sp1 + 1, sp1 + 4);
+    if (!/^[1-6][0-9][0-9]$/.test(codeText)) throw new SipParseError(0, 'bad status code');
+    if (startLine.length > sp1 + 4 && startLine.charCodeAt(sp1 + 4) !== 32) throw new SipParseError(0, 'bad status code');
+    status = Number(codeText);
+    reason = startLine.slice(sp1 + 5);
+    if (defect) throw new SipParseError(0, defect.reason);
+  } else {
+    isRequest = true;
+    const rl = splitRequestLine(startLine);
+    if (!rl) throw new SipParseError(0, 'bad request line');
+    method = rl.method;
+    ruri = rl.ruri;
+    ruriStart = start + rl.ruriAt;
+    ruriEnd = ruriStart + ruri.length;
+    if (!rl.clean) defect ??= new SipParseError(400, 'Bad Request-Line (white space)');
+    if (rl.version.toUpperCase() !== 'SIP/2.0') {
+      defect ??= /^SIP\/[0-9]+\.[0-9]+$/i.test(rl.version)
+        ? new SipParseError(505, 'Version Not Supported')
+        : new SipParseError(400, 'Bad SIP version');
+    }
+  }
+
+  const headers: HeaderField[] = [];
+  let pos = lineEnd0 + 1;
+  while (pos < hEnd) {
+    // find the end of this logical header, following continuation lines
+    let nl = head.indexOf('\n', pos);
+    while (nl + 1 < hEnd && (head.charCodeAt(nl + 1) === 32 || head.charCodeAt(nl + 1) === 9)) {
+      nl = head.indexOf('\n', nl + 1);
+    }
+    const lineEnd = nl + 1;
+    const colon = head.indexOf(':', pos);
+    let ne = colon;
+    while (ne > pos && (head.charCodeAt(ne - 1) === 32 || head.charCodeAt(ne - 1) === 9)) ne--;
+    if (colon < 0 || colon >= nl || ne === pos || !isToken(head.slice(pos, ne))) {
+      // a request can still be answered (400) from its other headers; a response is dropped
+      if (!isRequest) throw new SipParseError(0, 'Bad header line');
+      defect ??= new SipParseError(400, 'Bad header line');
+      pos = lineEnd;
+      continue;
+    }
+    const rawName = head.slice(pos, ne);
+    let vs = colon + 1;
+    let ve = head.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    while (vs < ve) {
+      const c = head.charCodeAt(vs);
+      if (c === 32 || c === 9 || c === 13 || c === 10) vs++;
+      else break;
+    }
+    while (ve > vs) {
+      const c = head.charCodeAt(ve - 1);
+      if (c === 32 || c === 9 || c === 13 || c === 10) ve--;
+      else break;
+    }
+    headers.push({ name: canonicalName(rawName), lineStart: pos, lineEnd, valueStart: vs, valueEnd: ve });
+    if (headers.length > MAX_HEADERS) {
+      if (!isRequest) throw new SipParseError(0, 'Too many headers');
+      defect ??= new SipParseError(400, 'Too many headers');
+      break;
+    }
+    pos = lineEnd;
+  }
+
+  const bodyStart = headLen;
+  let bodyEnd = buf.length;
+  let clHeader: HeaderField | undefined;
+  let clCount = 0;
+  for (const h of headers) if (h.name === 'content-length') { clCount++; clHeader ??= h; }
+  if (clHeader) {
+    const text = head.slice(clHeader.valueStart, clHeader.valueEnd);
+    if (!/^[0-9]{1,10}$/.test(text)) defect ??= new SipParseError(400, 'Bad Content-Length');
+    else if (clCount > 1) defect ??= new SipParseError(400, 'Conflicting Content-Length');
+    else {
+      const cl = Number(text);
+      if (bodyStart + cl > buf.length) defect ??= new SipParseError(400, 'Content-Length larger than message');
+      else bodyEnd = bodyStart + cl;
+    }
+  } else if (!opts.datagram) {
+    defect ??= new SipParseError(400, 'Content-Length required on stream transports');
+  }
+  if (defect && !isRequest) throw new SipParseError(0, defect.reason);
+
+  const msg = new SipMessage({
+    buf, head, isRequest, method, ruri, ruriStart, ruriEnd, status, reason,
+    startLineEnd: lineEnd0 + 1, headers, headersEnd: hEnd, bodyStart, bodyEnd, eol,
+  });
+  msg.defect = defect;
+  return msg;
+}
+
+interface RequestLine {
+  method: string;
+  ruri: string;
+  /** Offset of the R-URI within the line. */
+  ruriAt: number;
+  version: string;
+  /** Exactly `method SP uri SP version`. */
+  clean: boolean;
+}
+
+/**
+ * Splits a Request-Line on single spaces; when that fails, on runs of white space, so a
+ * request with stray spaces can still be answered (and is flagged unclean).
+ */
+function splitRequestLine(line: string): RequestLine | null {
+  const sp1 = line.indexOf(' ');
+  const sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
+  if (sp1 > 0 && sp2 > sp1 + 1 && line.indexOf(' ', sp2 + 1) < 0 && sp2 + 1 < line.length && line.indexOf('\t') < 0) {
+    const method = line.slice(0, sp1);
+    if (!isToken(method)) return null;
+    return { method, ruri: line.slice(sp1 + 1, sp2), ruriAt: sp1 + 1, version: line.slice(sp2 + 1), clean: true };
+  }
+  const parts: Array<[number, number]> = [];
+  let i = 0;
+  while (i < line.length) {
+    while (i < line.length && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
+    const a = i;
+    while (i < line.length && line.charCodeAt(i) !== 32 && line.charCodeAt(i) !== 9) i++;
+    if (i > a) parts.push([a, i]);
+  }
+  if (parts.length < 3) return null;
+  const method = line.slice(parts[0][0], parts[0][1]);
+  const last = parts[parts.length - 1];
+  const version = line.slice(last[0], last[1]);
+  if (!isToken(method) || !/^SIP\//i.test(version)) return null;
+  return { method, ruri: line.slice(parts[1][0], parts[1][1]), ruriAt: parts[1][0], version, clean: false };
+}

@@ -1,0 +1,162 @@
+/**
+ * Client transactions (RFC 3261 §17.1): one per branch we send. Retransmits over UDP
+ * (timers A/E, capped at T2), times out with tm's fr_timer / fr_inv_timer (a local 408
+ * for the owner), ACKs non-2xx finals hop by hop and absorbs their retransmissions.
+ */
+import type { SipMessage } from '../sip/message';
+import type { Target } from '../transport/types';
+import { TxnLayer, TimerTarget, arm } from './layer';
+import { clientKey } from './keys';
+
+const enum T { RETR = 1, FR = 2, WAIT = 3 }
+
+export const enum ClientState { Calling = 1, Proceeding = 2, Completed = 3, Terminated = 4 }
+
+export interface ClientOwner {
+  /** A reply for the branch (msg), or its timeout (msg === null). */
+  onBranchReply(ct: ClientTxn, msg: SipMessage | null): void;
+  /** The hop-by-hop ACK for a non-2xx final reply to an INVITE branch. */
+  buildAck(ct: ClientTxn, reply: SipMessage): Buffer;
+}
+
+export class ClientTxn implements TimerTarget {
+  state = ClientState.Calling;
+  /** Highest status seen (0 = nothing yet). */
+  lastStatus = 0;
+  /** Any reply received, provisional included (`t_branch_replied`). */
+  replied = false;
+  /** Ended by fr_timer/fr_inv_timer (`t_branch_timeout`). */
+  timedOut = false;
+  /** A final reply for this branch (real, or null with a local status). */
+  finalReply: SipMessage | null = null;
+  private retr: NodeJS.Timeout | null = null;
+  private fr: NodeJS.Timeout | null = null;
+  private wait: NodeJS.Timeout | null = null;
+  private interval: number;
+  private ack: Buffer | null = null;
+  readonly key: string;
+
+  constructor(
+    readonly layer: TxnLayer,
+    readonly branch: string,
+    readonly method: string,
+    readonly buf: Buffer,
+    readonly target: Target,
+    readonly owner: ClientOwner,
+    /** Index of this branch in its owner. */
+    readonly index: number,
+    private readonly frTimer: number,
+    private readonly frInvTimer: number,
+  ) {
+    this.interval = layer.cfg.t1;
+    this.key = clientKey(branch, method);
+  }
+
+  get isInvite(): boolean {
+    return this.method === 'INVITE';
+  }
+
+  /** Sends the request and arms the timers; false when the transport refused it. */
+  start(): boolean {
+    if (!this.layer.send(this.target, this.buf)) {
+      this.state = ClientState.Terminated;
+      return false;
+    }
+    this.layer.clients.set(this.key, this);
+    if (this.target.proto === 'udp') this.retr = arm(this.interval, this, T.RETR);
+    this.fr = arm(this.frTimer, this, T.FR);
+    return true;
+  }
+
+  onResponse(msg: SipMessage): void {
+    const status = msg.status;
+    this.layer.stats.rplReceived++;
+    if (this.state === ClientState.Completed || this.state === ClientState.Terminated) {
+      // retransmitted final: re-ACK a non-2xx, hand a 2xx on (it is end to end)
+      if (status >= 300 && this.isInvite) {
+        this.ack ??= this.owner.buildAck(this, msg);
+        this.layer.send(this.target, this.ack);
+      }
+      else if (status >= 200 && status < 300 && this.isInvite) this.owner.onBranchReply(this, msg);
+      return;
+    }
+    this.replied = true;
+    if (status < 200) {
+      if (this.state === ClientState.Calling) {
+        this.state = ClientState.Proceeding;
+        if (this.isInvite) {
+          this.clearRetr();
+          this.clearFr();
+          this.fr = arm(this.frInvTimer, this, T.FR);
+        } else if (this.target.proto === 'udp') {
+          this.clearRetr();
+          this.interval = this.layer.cfg.t2;
+          this.retr = arm(this.interval, this, T.RETR);
+        }
+      }
+      if (status > this.lastStatus) this.lastStatus = status;
+      this.owner.onBranchReply(this, msg);
+      return;
+    }
+    this.lastStatus = status;
+    this.finalReply = msg;
+    this.state = ClientState.Completed;
+    this.clearRetr();
+    this.clearFr();
+    if (this.isInvite && status >= 300) {
+      this.ack = this.owner.buildAck(this, msg);
+      this.layer.send(this.target, this.ack);
+    }
+    this.wait = arm(this.target.proto === 'udp' ? this.layer.cfg.wtTimer : 0, this, T.WAIT);
+    this.owner.onBranchReply(this, msg);
+  }
+
+  /** Stops retransmitting and waits quietly (a branch we cancel before any reply). */
+  quiet(): void {
+    this.clearRetr();
+  }
+
+  onTimer(kind: number): void {
+    if (kind === T.RETR) {
+      this.retr = null;
+      if (this.state !== ClientState.Calling && !(this.state === ClientState.Proceeding && !this.isInvite)) return;
+      this.layer.send(this.target, this.buf);
+      this.interval = Math.min(this.interval * 2, this.layer.cfg.t2);
+      this.retr = arm(this.interval, this, T.RETR);
+      return;
+    }
+    if (kind === T.FR) {
+      this.fr = null;
+      if (this.state === ClientState.Completed || this.state === ClientState.Terminated) return;
+      this.timedOut = true;
+      this.lastStatus = 408;
+      this.clearRetr();
+      this.state = ClientState.Completed;
+      // keep listening a little: a late reply must still find us (and be ACKed/forwarded)
+      this.wait = arm(this.layer.cfg.wtTimer, this, T.WAIT);
+      this.owner.onBranchReply(this, null);
+      return;
+    }
+    this.terminate();
+  }
+
+  private clearRetr(): void {
+    if (this.retr) { clearTimeout(this.retr); this.retr = null; }
+  }
+
+  private clearFr(): void {
+    if (this.fr) { clearTimeout(this.fr); this.fr = null; }
+  }
+
+  terminate(): void {
+    if (this.state === ClientState.Terminated && !this.wait && !this.fr && !this.retr) {
+      if (this.layer.clients.get(this.key) === this) this.layer.clients.delete(this.key);
+      return;
+    }
+    this.state = ClientState.Terminated;
+    this.clearRetr();
+    this.clearFr();
+    if (this.wait) { clearTimeout(this.wait); this.wait = null; }
+    if (this.layer.clients.get(this.key) === this) this.layer.clients.delete(this.key);
+  }
+}

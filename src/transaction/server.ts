@@ -1,0 +1,133 @@
+/**
+ * Server transactions (RFC 3261 §17.2): absorb request retransmissions by resending the
+ * last reply, retransmit a non-2xx final reply to an INVITE over UDP until the ACK
+ * (timers G/H), linger after completion (timers I/J, tm's wt_timer) and then go away.
+ */
+import type { SipMessage } from '../sip/message';
+import type { Source, Target } from '../transport/types';
+import { TxnLayer, TimerTarget, arm } from './layer';
+
+const enum T { G = 1, H = 2, LINGER = 3 }
+
+export const enum ServerState { Proceeding = 1, Completed = 2, Confirmed = 3, Accepted = 4, Terminated = 5 }
+
+export class ServerTxn implements TimerTarget {
+  state = ServerState.Proceeding;
+  lastReply: Buffer | null = null;
+  lastStatus = 0;
+  private timerG: NodeJS.Timeout | null = null;
+  private timerEnd: NodeJS.Timeout | null = null;
+  private gInterval: number;
+  /** The transaction user (the proxy transaction) owning this server transaction. */
+  tu: object | null = null;
+  /** Called once when the transaction leaves the table. */
+  onTerminated: ((t: ServerTxn) => void) | null = null;
+
+  constructor(
+    readonly layer: TxnLayer,
+    readonly key: string,
+    readonly req: SipMessage,
+    readonly src: Source,
+    /** Where replies go: the request's connection, or received/rport of its top Via. */
+    readonly replyTarget: Target,
+    /** To tag used for replies we generate for this transaction. */
+    readonly toTag: string,
+  ) {
+    this.gInterval = layer.cfg.t1;
+    layer.servers.set(key, this);
+    layer.stats.current++;
+    layer.stats.total++;
+    layer.stats.created++;
+  }
+
+  get isInvite(): boolean {
+    return this.req.method === 'INVITE';
+  }
+
+  /** True once a final reply went out (the transaction only absorbs retransmissions). */
+  get finished(): boolean {
+    return this.state !== ServerState.Proceeding;
+  }
+
+  /** Sends a reply upstream and moves the state machine. */
+  reply(status: number, buf: Buffer, local: boolean): void {
+    if (this.state === ServerState.Terminated) return;
+    if (this.finished && !(status >= 200 && status < 300 && this.isInvite)) return;
+    const st = this.layer.stats;
+    st.rplSent++;
+    if (local) st.rplGenerated++;
+    if (status >= 100 && status < 700) st.byClass[Math.floor(status / 100)]++;
+    this.layer.send(this.replyTarget, buf);
+    if (status < 200) {
+      this.lastReply = buf;
+      this.lastStatus = status;
+      return;
+    }
+    const wasFinished = this.finished;
+    this.lastReply = buf;
+    this.lastStatus = status;
+    if (wasFinished) return; // an extra 2xx of a forked INVITE: sent, nothing else changes
+    this.layer.stats.current--;
+    this.layer.stats.waiting++;
+    if (this.isInvite && status >= 300) {
+      this.state = ServerState.Completed;
+      if (this.replyTarget.proto === 'udp') this.timerG = arm(this.gInterval, this, T.G);
+      this.timerEnd = arm(64 * this.layer.cfg.t1, this, T.H);
+    } else if (this.isInvite) {
+      // RFC 6026 Accepted: INVITE retransmissions are absorbed, 2xx retransmissions
+      // from downstream are forwarded statelessly by the proxy.
+      this.state = ServerState.Accepted;
+      this.timerEnd = arm(this.layer.cfg.wtTimer, this, T.LINGER);
+    } else {
+      this.state = ServerState.Completed;
+      this.timerEnd = arm(this.replyTarget.proto === 'udp' ? this.layer.cfg.wtTimer : 0, this, T.LINGER);
+    }
+  }
+
+  /** A retransmission of the request arrived. */
+  onRetransmission(): void {
+    if (this.lastReply && this.state !== ServerState.Accepted && this.state !== ServerState.Confirmed) {
+      this.layer.send(this.replyTarget, this.lastReply);
+    }
+  }
+
+  /** The ACK for a non-2xx final reply arrived (absorbed here, hop by hop). */
+  onAck(): void {
+    if (this.state !== ServerState.Completed || !this.isInvite) return;
+    this.state = ServerState.Confirmed;
+    this.clearTimers();
+    this.timerEnd = arm(this.replyTarget.proto === 'udp' ? this.layer.cfg.t4 : 0, this, T.LINGER);
+  }
+
+  onTimer(kind: number): void {
+    if (kind === T.G) {
+      this.timerG = null;
+      if (this.state !== ServerState.Completed || !this.lastReply) return;
+      this.layer.send(this.replyTarget, this.lastReply);
+      this.gInterval = Math.min(this.gInterval * 2, this.layer.cfg.t2);
+      this.timerG = arm(this.gInterval, this, T.G);
+      return;
+    }
+    this.terminate();
+  }
+
+  private clearTimers(): void {
+    if (this.timerG) { clearTimeout(this.timerG); this.timerG = null; }
+    if (this.timerEnd) { clearTimeout(this.timerEnd); this.timerEnd = null; }
+  }
+
+  terminate(): void {
+    if (this.state === ServerState.Terminated) return;
+    const wasFinished = this.finished;
+    this.state = ServerState.Terminated;
+    this.clearTimers();
+    if (this.layer.servers.get(this.key) === this) this.layer.servers.delete(this.key);
+    const st = this.layer.stats;
+    if (wasFinished) st.waiting--; else st.current--;
+    st.freed++;
+    this.lastReply = null;
+    const cb = this.onTerminated;
+    this.onTerminated = null;
+    if (cb) cb(this);
+  }
+}

@@ -1,0 +1,67 @@
+/** Transport-level addressing shared by the layers above. */
+import type { Socket as NetSocket } from 'node:net';
+
+export type Proto = 'udp' | 'tcp';
+
+/** A configured listen address (`listen=udp:127.0.0.1:5060`). */
+export interface ListenSpec {
+  readonly proto: Proto;
+  readonly host: string;
+  readonly port: number;
+  /** Address put in Via/Record-Route instead of host (`advertise`), optional. */
+  readonly advertise?: string;
+  readonly advertisePort?: number;
+  readonly name?: string;
+}
+
+/** A bound listen socket. */
+export interface LocalSocket {
+  readonly id: number;
+  readonly proto: Proto;
+  /** Bound address (IP literal, no brackets). */
+  readonly ip: string;
+  readonly port: number;
+  readonly family: 4 | 6;
+  /** Host and port we write in Via / Record-Route. */
+  readonly advHost: string;
+  readonly advPort: number;
+  readonly name?: string;
+  /** `udp:127.0.0.1:5060` / `tcp:[::1]:5060` form, as Kamailio prints sockets. */
+  readonly text: string;
+}
+
+/** Where a message came from. */
+export interface Source {
+  readonly proto: Proto;
+  readonly ip: string;
+  readonly port: number;
+  readonly local: LocalSocket;
+  /** The stream connection a TCP message arrived on. */
+  readonly conn?: TcpConn;
+}
+
+/** Where a message goes. */
+export interface Target {
+  readonly proto: Proto;
+  readonly ip: string;
+  readonly port: number;
+  /** Prefer this connection (responses go back on the request's connection). */
+  readonly conn?: TcpConn;
+  /** Send from this local socket when set. */
+  readonly local?: LocalSocket;
+}
+
+/** One TCP connection, accepted or opened by us. */
+export interface TcpConn {
+  readonly id: number;
+  readonly socket: NetSocket;
+  readonly remoteIp: string;
+  readonly remotePort: number;
+  readonly local: LocalSocket;
+  closed: boolean;
+  lastUse: number;
+}
+
+export function hostForUri(ip: string, family: 4 | 6): string {
+  return family === 6 && ip.charCodeAt(0) !== 91 ? `[${ip}]` : ip;
+}
