@@ -1,0 +1,95 @@
+/**
+ * Starts the real dsd binary on a config of the test's own in a temp dir, waits until
+ * it listens, and stops it (SIGTERM, then SIGKILL) when the test is done.
+ */
+import { spawn, ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const REPO = path.resolve(__dirname, '..', '..', '..');
+export const SHARED = path.resolve(REPO, '..', 'shared');
+export const DSD_BIN = path.join(REPO, 'bin', 'dsd');
+export const DSCTL_BIN = path.join(REPO, 'bin', 'dsctl');
+
+export interface DsdOptions {
+  /** Full cfg text; `{DIR}` is replaced by the temp dir. */
+  cfg: string;
+  /** dispatcher.list text written next to the cfg. */
+  list?: string;
+  /** Extra files to write into the temp dir. */
+  files?: Record<string, string>;
+  startTimeoutMs?: number;
+}
+
+export interface Dsd {
+  proc: ChildProcess;
+  dir: string;
+  cfgFile: string;
+  /** Everything the daemon wrote to stdout+stderr so far. */
+  output(): string;
+  /** SIGTERM and wait for exit; returns the exit code. */
+  stop(): Promise<number | null>;
+  /** Waits until the output contains `text` (or throws after ms). */
+  waitFor(text: string | RegExp, ms?: number): Promise<void>;
+}
+
+export function tmpDir(prefix = 'dsd-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export async function startDsd(o: DsdOptions): Promise<Dsd> {
+  const dir = tmpDir();
+  const cfgFile = path.join(dir, 'dsd.cfg');
+  fs.writeFileSync(cfgFile, o.cfg.replaceAll('{DIR}', dir));
+  if (o.list !== undefined) fs.writeFileSync(path.join(dir, 'dispatcher.list'), o.list);
+  for (const [name, text] of Object.entries(o.files ?? {})) fs.writeFileSync(path.join(dir, name), text.replaceAll('{DIR}', dir));
+  const proc = spawn(process.execPath, [DSD_BIN, '-DD', '-E', '-f', cfgFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d) => { out += d; });
+  proc.stderr!.on('data', (d) => { out += d; });
+  let exited = false;
+  const exitP = new Promise<number | null>((resolve) => proc.once('exit', (code) => { exited = true; resolve(code); }));
+  const d: Dsd = {
+    proc, dir, cfgFile,
+    output: () => out,
+    async stop() {
+      if (!exited) proc.kill('SIGTERM');
+      const t = setTimeout(() => { if (!exited) proc.kill('SIGKILL'); }, 15000);
+      const code = await exitP;
+      clearTimeout(t);
+      fs.rmSync(dir, { recursive: true, force: true });
+      return code;
+    },
+    async waitFor(text, ms = 10000) {
+      const until = Date.now() + ms;
+      while (Date.now() < until) {
+        if (typeof text === 'string' ? out.includes(text) : text.test(out)) return;
+        if (exited) throw new Error(`dsd exited while waiting for ${text}:\n${out}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`timeout waiting for ${text} in dsd output:\n${out}`);
+    },
+  };
+  try {
+    await d.waitFor(' started, listening on', o.startTimeoutMs ?? 10000);
+  } catch (e) {
+    await d.stop();
+    throw e;
+  }
+  return d;
+}
+
+/** A minimal cfg for tests: the given listens and modparams, the built-in/default route. */
+export function basicCfg(opts: { listen: string[]; params?: string[]; extra?: string }): string {
+  return [
+    '#!KAMAILIO',
+    'debug=2',
+    ...opts.listen.map((l) => `listen=${l}`),
+    'loadmodule "tm"', 'loadmodule "sl"', 'loadmodule "rr"', 'loadmodule "maxfwd"', 'loadmodule "dispatcher"',
+    'modparam("dispatcher", "list_file", "{DIR}/dispatcher.list")',
+    'modparam("dispatcher", "flags", 2)',
+    ...(opts.params ?? []),
+    opts.extra ?? '',
+  ].join('\n') + '\n';
+}

@@ -1,0 +1,108 @@
+/**
+ * sipp as a test peer: UAS backends and UAC load generators, spawned as children of the
+ * test (never in the background), with statistics read from sipp's own -stf file.
+ */
+import { spawn, ChildProcess, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SHARED, tmpDir } from './daemon';
+
+export const UAC_XML = path.join(SHARED, 'sipp', 'uac.xml');
+export const UAS_XML = path.join(SHARED, 'sipp', 'uas.xml');
+export const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures');
+
+export function haveSipp(): boolean {
+  return spawnSync('sipp', ['-v'], { stdio: 'ignore' }).error === undefined;
+}
+
+export type SippStats = Record<string, string>;
+
+/** Last line of a sipp -stf CSV as a name → value map (cumulative "(C)" columns). */
+export function readStats(file: string): SippStats {
+  const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+  const head = lines[0].split(';');
+  const last = lines[lines.length - 1].split(';');
+  const out: SippStats = {};
+  head.forEach((h, i) => { out[h] = last[i]; });
+  return out;
+}
+
+export interface SippProc {
+  proc: ChildProcess;
+  statFile: string;
+  /** stdout + stderr so far. */
+  output(): string;
+  /** Resolves with the exit code when sipp ends by itself. */
+  done: Promise<number | null>;
+  /** SIGINT (sipp writes its final statistics), then the stats. */
+  stop(): Promise<SippStats>;
+  /** Sends a remote-control command (`p` pause/resume, `q` quit) on its control port. */
+  control(cmd: string): Promise<void>;
+}
+
+export interface SippOptions {
+  scenario: string;
+  /** Local port sipp binds. */
+  port: number;
+  /** Control port (distinct per sipp). */
+  controlPort: number;
+  /** Remote host:port for a UAC. */
+  remote?: string;
+  transport?: 'u1' | 'un' | 't1' | 'tn';
+  calls?: number;
+  rate?: number;
+  extra?: string[];
+}
+
+export function startSipp(o: SippOptions): SippProc {
+  const dir = tmpDir('dsd-sipp-');
+  const statFile = path.join(dir, 'stat.csv');
+  const args = [
+    '-sf', o.scenario, '-i', '127.0.0.1', '-p', String(o.port), '-cp', String(o.controlPort),
+    '-nostdin', '-trace_stat', '-stf', statFile, '-fd', '1', '-t', o.transport ?? 'u1',
+  ];
+  if (o.calls !== undefined) args.push('-m', String(o.calls));
+  if (o.rate !== undefined) args.push('-r', String(o.rate));
+  if (o.extra) args.push(...o.extra);
+  if (o.remote) args.push(o.remote);
+  const proc = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+  let out = '';
+  proc.stdout!.on('data', (d) => { if (out.length < 200_000) out += d; });
+  proc.stderr!.on('data', (d) => { if (out.length < 200_000) out += d; });
+  let exited = false;
+  const done = new Promise<number | null>((resolve) => proc.once('exit', (code) => { exited = true; resolve(code); }));
+  return {
+    proc, statFile, done,
+    output: () => out,
+    async stop() {
+      if (!exited) proc.kill('SIGINT');
+      const t = setTimeout(() => { if (!exited) proc.kill('SIGKILL'); }, 5000);
+      await done;
+      clearTimeout(t);
+      const s = fs.existsSync(statFile) ? readStats(statFile) : {};
+      fs.rmSync(dir, { recursive: true, force: true });
+      return s;
+    },
+    async control(cmd: string) {
+      const dgram = await import('node:dgram');
+      const s = dgram.createSocket('udp4');
+      await new Promise<void>((r) => s.send(cmd, o.controlPort, '127.0.0.1', () => r()));
+      s.close();
+    },
+  };
+}
+
+/** Runs a UAC to completion (bounded) and returns its exit code and statistics. */
+export async function runUac(o: SippOptions & { timeoutMs: number }): Promise<{ code: number | null; stats: SippStats; output: string }> {
+  const p = startSipp(o);
+  const timer = setTimeout(() => p.proc.kill('SIGINT'), o.timeoutMs);
+  const code = await p.done;
+  clearTimeout(timer);
+  const output = p.output();
+  const stats = await p.stop();
+  return { code, stats, output };
+}
+
+export function num(s: SippStats, key: string): number {
+  return Number(s[key] ?? NaN);
+}
