@@ -20,6 +20,8 @@ export interface DsdOptions {
   /** Extra files to write into the temp dir. */
   files?: Record<string, string>;
   startTimeoutMs?: number;
+  /** Extra dsd arguments (e.g. -P FILE); `{DIR}` is replaced by the temp dir. */
+  args?: string[];
 }
 
 export interface Dsd {
@@ -44,7 +46,8 @@ export async function startDsd(o: DsdOptions): Promise<Dsd> {
   fs.writeFileSync(cfgFile, o.cfg.replaceAll('{DIR}', dir));
   if (o.list !== undefined) fs.writeFileSync(path.join(dir, 'dispatcher.list'), o.list);
   for (const [name, text] of Object.entries(o.files ?? {})) fs.writeFileSync(path.join(dir, name), text.replaceAll('{DIR}', dir));
-  const proc = spawn(process.execPath, [DSD_BIN, '-DD', '-E', '-f', cfgFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const extra = (o.args ?? []).map((a) => a.replaceAll('{DIR}', dir));
+  const proc = spawn(process.execPath, [DSD_BIN, '-DD', '-E', '-f', cfgFile, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d) => { out += d; });
   proc.stderr!.on('data', (d) => { out += d; });
@@ -55,6 +58,7 @@ export async function startDsd(o: DsdOptions): Promise<Dsd> {
     output: () => out,
     async stop() {
       if (!exited) proc.kill('SIGTERM');
+      else if (proc.exitCode !== null) { fs.rmSync(dir, { recursive: true, force: true }); return proc.exitCode; }
       const t = setTimeout(() => { if (!exited) proc.kill('SIGKILL'); }, 15000);
       const code = await exitP;
       clearTimeout(t);
