@@ -129,3 +129,24 @@ for (const [name, inT, outT] of [['TCP in, UDP out', 't1', 'u1'], ['UDP in, TCP 
     }
   });
 }
+
+test('IPv6 in, IPv4 out: calls complete through [::1]', { timeout: 60_000 }, async () => {
+  const [px, b1, uac, c1, c2] = await freePorts(5);
+  const dsd = await startDsd({
+    cfg: basicCfg({ listen: [`udp:[::1]:${px}`, `udp:127.0.0.1:${px}`] }),
+    list: `1 sip:127.0.0.1:${b1} 0 0\n`,
+  });
+  const uas = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
+  try {
+    await sleep(300);
+    const r = await runUac({
+      scenario: UAC_XML, port: uac, controlPort: c2, remote: `[::1]:${px}`, localIp: '::1',
+      calls: 20, rate: 20, timeoutMs: 30_000,
+    });
+    assert.equal(num(r.stats, 'SuccessfulCall(C)'), 20, r.output.slice(-3000));
+    assert.equal(num(await uas.stop(), 'SuccessfulCall(C)'), 20);
+  } finally {
+    await uas.stop();
+    await dsd.stop();
+  }
+});

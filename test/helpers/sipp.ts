@@ -52,13 +52,15 @@ export interface SippOptions {
   calls?: number;
   rate?: number;
   extra?: string[];
+  /** Local address sipp binds (default 127.0.0.1; ::1 for IPv6). */
+  localIp?: string;
 }
 
 export function startSipp(o: SippOptions): SippProc {
   const dir = tmpDir('dsd-sipp-');
   const statFile = path.join(dir, 'stat.csv');
   const args = [
-    '-sf', o.scenario, '-i', '127.0.0.1', '-p', String(o.port), '-cp', String(o.controlPort),
+    '-sf', o.scenario, '-i', o.localIp ?? '127.0.0.1', '-p', String(o.port), '-cp', String(o.controlPort),
     '-nostdin', '-trace_stat', '-stf', statFile, '-fd', '1', '-t', o.transport ?? 'u1',
   ];
   if (o.calls !== undefined) args.push('-m', String(o.calls));
