@@ -12,8 +12,10 @@ import { readLiteConfig, resolveRelative, ConfigError } from './config-lite';
 import { createLogger } from '../core/log';
 import { ProxyCore } from '../proxy/core';
 import { TM_DEFAULTS, TmConfig } from '../transaction/config';
-import { builtinRoute } from './builtin-route';
-import { SimpleBalancer } from './simple-balancer';
+import { builtinRoute, Balancer } from './builtin-route';
+import { DispatcherRuntime } from '../modules/dispatcher/runtime';
+import { defaultParams, setParam } from '../modules/dispatcher/params';
+import { defaultControlSocketPath, parseCtlAddress } from '../rpc-api/socket-path';
 import { VERSION } from '../core/version';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -62,14 +64,21 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const log = createLogger({ debug: cfg.debug + args.debugBump, fd: args.logStderr || cfg.logStderr ? 2 : 1 });
-  const dsParams = cfg.modparams.get('dispatcher');
-  const listFile = resolveRelative(args.cfgFile, String(dsParams?.get('list_file') ?? 'dispatcher.list'));
-  let balancer: SimpleBalancer;
-  try {
-    balancer = new SimpleBalancer(listFile);
-  } catch (e) {
-    process.stderr.write(`${listFile}: ${(e as Error).message}\n`);
-    process.exit(1);
+  const ctlParam = cfg.modparams.get('ctl')?.get('binrpc');
+  const ctlPath = ctlParam !== undefined ? parseCtlAddress(String(ctlParam)) : defaultControlSocketPath();
+  const dsParams = defaultParams();
+  let stateFile = path.join(path.dirname(ctlPath), 'dsd-admin-state.json');
+  for (const [name, value] of cfg.modparams.get('dispatcher') ?? []) {
+    if (name === 'ds_admin_state_file') { stateFile = resolveRelative(args.cfgFile, String(value)); continue; }
+    try {
+      setParam(dsParams, name, name === 'list_file' ? resolveRelative(args.cfgFile, String(value)) : value);
+    } catch (e) {
+      process.stderr.write(`${args.cfgFile}: modparam("dispatcher", "${name}"): ${(e as Error).message}\n`);
+      process.exit(1);
+    }
+  }
+  if (!cfg.modparams.get('dispatcher')?.has('list_file')) {
+    setParam(dsParams, 'list_file', resolveRelative(args.cfgFile, 'dispatcher.list'));
   }
   const core: ProxyCore = new ProxyCore({
     listen: cfg.listen,
@@ -78,7 +87,6 @@ export async function main(argv: string[]): Promise<void> {
     serverHeader: `dsd (${VERSION} (${os.arch()}/${os.platform()}))`,
     aliases: cfg.aliases,
   }, { request() {}, failure() {} });
-  core.hooks = builtinRoute(core, balancer);
   try {
     await core.start();
   } catch (e) {
@@ -86,6 +94,19 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write(`dsd: cannot listen: ${(e as Error).message}\n`);
     process.exit(1);
   }
+  const dispatcher = new DispatcherRuntime({ core, params: dsParams, log, stateFile });
+  try {
+    await dispatcher.start();
+  } catch (e) {
+    process.stderr.write(`dsd: ${(e as Error).message}\n`);
+    await core.stop();
+    process.exit(1);
+  }
+  const balancer: Balancer = {
+    selectDst: (ctx, set, alg) => dispatcher.select(ctx, set, alg, 'dst'),
+    nextDst: (ctx) => dispatcher.next(ctx, 'dst', true),
+  };
+  core.hooks = builtinRoute(core, balancer);
   if (args.pidFile) writePidFile(args.pidFile);
   log.info(`dsd ${VERSION} started, listening on ${core.transport.sockets.map((s) => s.text).join(' ')}`);
 
@@ -95,6 +116,7 @@ export async function main(argv: string[]): Promise<void> {
     stopping = true;
     log.info(`${sig}: no new transactions, waiting for ${core.active.size} in flight`);
     await core.drain(10_000);
+    dispatcher.stop();
     await core.stop();
     if (args.pidFile) removePidFile(args.pidFile);
     log.info('stopped');
@@ -103,12 +125,10 @@ export async function main(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGHUP', () => {
-    try {
-      balancer.reload();
-      log.info(`SIGHUP: destination list ${listFile} reloaded`);
-    } catch (e) {
-      log.error(`SIGHUP: reload of ${listFile} refused, running set kept: ${(e as Error).message}`);
-    }
+    dispatcher.reload().then(
+      () => log.info(`SIGHUP: destination list ${dsParams.list_file} reloaded`),
+      (e) => log.error(`SIGHUP: reload of ${dsParams.list_file} refused, running set kept: ${(e as Error).message}${(e as { detail?: string }).detail ? ` (${(e as { detail?: string }).detail})` : ''}`),
+    );
   });
   void fs;
 }

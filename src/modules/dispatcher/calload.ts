@@ -1,0 +1,147 @@
+/**
+ * Call-load tracking for alg 10 (ds_ht.c + the ds_load_* functions): a table of active
+ * calls keyed by Call-ID, each pointing at a (set, duid); each destination's `dload`
+ * counts its calls. Expiry is driven by whoever calls sweep() with the current time.
+ *
+ * The table outlives list swaps (a reload resets every dload to 0 but keeps the entries,
+ * so a later BYE decrements a counter that never counted it; the decrement is floored at
+ * 0) — exactly Kamailio's behaviour.
+ */
+
+import { DsList, DsSet, findSet } from './model';
+
+export const DS_LOAD_INIT = 0;
+export const DS_LOAD_CONFIRMED = 1;
+
+export interface LoadCell {
+  readonly callId: string;
+  readonly duid: string;
+  readonly setId: number;
+  state: number;
+  /** time(NULL) seconds. */
+  readonly expire: number;
+  readonly initexpire: number;
+}
+
+export class CallLoadTable {
+  private readonly cells = new Map<string, LoadCell>();
+
+  constructor(readonly expire: number, readonly initExpire: number) {}
+
+  get size(): number {
+    return this.cells.size;
+  }
+
+  /** ds_add_cell(): false when the Call-ID is already tracked. */
+  add(callId: string, duid: string, setId: number, nowSec: number): boolean {
+    if (this.cells.has(callId)) return false;
+    this.cells.set(callId, {
+      callId, duid, setId, state: DS_LOAD_INIT, expire: nowSec + this.expire, initexpire: nowSec + this.initExpire,
+    });
+    return true;
+  }
+
+  get(callId: string): LoadCell | null {
+    return this.cells.get(callId) ?? null;
+  }
+
+  delete(callId: string): boolean {
+    return this.cells.delete(callId);
+  }
+
+  /** Removes and returns the cells ds_ht_timer() would expire at `nowSec`. */
+  takeExpired(nowSec: number): LoadCell[] {
+    const out: LoadCell[] = [];
+    for (const c of this.cells.values()) {
+      if ((c.expire !== 0 && c.expire < nowSec) || (c.state === DS_LOAD_INIT && c.initexpire !== 0 && c.initexpire < nowSec)) {
+        out.push(c);
+      }
+    }
+    for (const c of out) this.cells.delete(c.callId);
+    return out;
+  }
+
+  entries(): IterableIterator<LoadCell> {
+    return this.cells.values();
+  }
+}
+
+function duidIndex(set: DsSet, duid: string): number {
+  const l = duid.toLowerCase();
+  for (let i = 0; i < set.dests.length; i++) {
+    const d = set.dests[i].attrs.duid;
+    if (d !== null && d.length === duid.length && d.toLowerCase() === l) return i;
+  }
+  return -1;
+}
+
+/** ds_get_leastloaded(): lowest dload among non-skipped entries under their maxload. */
+export function leastLoaded(set: DsSet, skipped: (flags: number) => boolean): number {
+  let k = -1;
+  let t = 0x7fffffff;
+  for (let j = 0; j < set.dests.length; j++) {
+    const d = set.dests[j];
+    if (!skipped(d.flags) && (d.attrs.maxload === 0 || d.dload < d.attrs.maxload) && d.dload < t) {
+      k = j;
+      t = d.dload;
+    }
+  }
+  return k;
+}
+
+/** ds_load_add(): false when the destination has no duid or the Call-ID is tracked. */
+export function loadAdd(table: CallLoadTable, set: DsSet, idx: number, callId: string, nowSec: number): boolean {
+  const d = set.dests[idx];
+  if (d.attrs.duid === null || d.attrs.duid.length === 0) return false;
+  if (!table.add(callId, d.attrs.duid, set.id, nowSec)) return false;
+  d.dload++;
+  return true;
+}
+
+/** ds_load_remove_byid(): decrement (floored at 0); false when set or duid is gone. */
+export function loadRemoveById(list: DsList | null, setId: number, duid: string): boolean {
+  const set = findSet(list, setId);
+  if (set === null) return false;
+  const i = duidIndex(set, duid);
+  if (i < 0) return false;
+  if (set.dests[i].dload > 0) set.dests[i].dload--;
+  return true;
+}
+
+/**
+ * ds_load_remove(): drop the call. When the decrement fails (set or duid gone after a
+ * reload) Kamailio keeps the entry until it expires, and so do we.
+ */
+export function loadRemove(table: CallLoadTable, list: DsList | null, callId: string): boolean {
+  const c = table.get(callId);
+  if (c === null) return false;
+  if (!loadRemoveById(list, c.setId, c.duid)) return false;
+  table.delete(callId);
+  return true;
+}
+
+/**
+ * ds_load_replace() (ds_next_dst with alg 10): move the call to `newDuid`.
+ * 0 ok, -1 error (no entry, set gone, re-add failed), -2 the new duid is not in the set.
+ */
+export function loadReplace(table: CallLoadTable, list: DsList | null, callId: string, newDuid: string,
+  nowSec: number): 0 | -1 | -2 {
+  if (newDuid.length === 0) return -1;
+  const c = table.get(callId);
+  if (c === null) return -1;
+  const set = findSet(list, c.setId);
+  if (set === null) return -1;
+  const oldIdx = duidIndex(set, c.duid);
+  const newIdx = duidIndex(set, newDuid);
+  if (newIdx < 0) return -2;
+  table.delete(callId);
+  if (oldIdx >= 0 && set.dests[oldIdx].dload > 0) set.dests[oldIdx].dload--;
+  return loadAdd(table, set, newIdx, callId, nowSec) ? 0 : -1;
+}
+
+/** ds_ht_timer(): expire entries and release their load. Returns how many expired. */
+export function sweepCallLoad(table: CallLoadTable, list: DsList | null, nowSec: number): number {
+  const gone = table.takeExpired(nowSec);
+  for (const c of gone) loadRemoveById(list, c.setId, c.duid);
+  return gone.length;
+}

@@ -1,0 +1,214 @@
+/**
+ * The dispatcher inside the daemon: builds the engine from modparams with the proxy's
+ * DNS and sockets, loads the list, runs the keepalive / call-load / DNS timers, keeps the
+ * admin-state file, and offers the script functions over a request context.
+ */
+import { promises as dns } from 'node:dns';
+import type { ProxyCore } from '../../proxy/core';
+import type { RequestContext } from '../../proxy/context';
+import { RouteType } from '../../proxy/context';
+import type { LocalSocket, Target } from '../../transport/types';
+import type { Logger } from '../../core/log';
+import { Dispatcher } from './engine';
+import type { DsParams } from './params';
+import type { SocketSpec } from './socket-spec';
+import type { PushAction, SelectMode, SelectResult } from './select';
+import type { DsEvent } from './state';
+import type { PingTarget } from './keepalive';
+import type { DsMarkContext } from './request';
+import { prependRecords } from './xavp-records';
+import { KeepaliveSender } from './keepalive-sender';
+import { requestView, sourceView, dstRecords, setDstRecords, ctxCounts } from './proxy-view';
+import { AdminStateFile } from './admin-file';
+import type { ReloadSource, LoadReport } from './list-manager';
+
+export interface DispatcherRuntimeOptions {
+  core: ProxyCore;
+  params: DsParams;
+  log: Logger;
+  /** Where admin states are kept across restarts (null: not kept). */
+  stateFile: string | null;
+  /** dst-up / dst-down: the event_route runner. */
+  onEvent?: (ev: DsEvent) => void;
+  /** hash_pvar expansion for alg 7 (the script engine supplies it). */
+  hashPvar?: (ctx: RequestContext) => string | null;
+}
+
+export class DispatcherRuntime {
+  readonly ds: Dispatcher;
+  readonly keepalive: KeepaliveSender;
+  private readonly core: ProxyCore;
+  private readonly log: Logger;
+  private readonly admin: AdminStateFile | null;
+  private timers: NodeJS.Timeout[] = [];
+  onEvent: (ev: DsEvent) => void;
+  hashPvar: ((ctx: RequestContext) => string | null) | null;
+
+  constructor(o: DispatcherRuntimeOptions) {
+    this.core = o.core;
+    this.log = o.log;
+    this.onEvent = o.onEvent ?? ((ev) => this.log.info(`${ev.name} ${ev.setId} ${ev.uri}`));
+    this.hashPvar = o.hashPvar ?? null;
+    this.admin = o.stateFile ? new AdminStateFile(o.stateFile, o.log) : null;
+    const sockets = o.core.transport.sockets;
+    this.ds = new Dispatcher({
+      params: o.params,
+      resolver: { resolveHost: resolveHost },
+      sockets: {
+        bySpec: (spec: SocketSpec) => findSocket(sockets, spec),
+        byName: (name: string) => sockets.find((s) => s.name === name) ?? null,
+      },
+      tryIpv6: sockets.some((s) => s.family === 6),
+      log: (level, msg) => o.log[level](`dispatcher: ${msg}`),
+      onAdminStatesChanged: () => this.admin?.save(this.ds.exportAdminStates()),
+    });
+    this.keepalive = new KeepaliveSender(o.core, this.ds, o.params.ds_ping_interval, (ev) => this.onEvent(ev),
+      (t, target) => this.pingSocket(t, target));
+  }
+
+  async start(): Promise<LoadReport> {
+    if (this.admin) this.ds.importAdminStates(this.admin.load());
+    const report = await this.ds.loadInitial();
+    this.keepalive.start();
+    const p = this.ds.params;
+    if (this.ds.callLoad) {
+      this.timers.push(setInterval(() => this.ds.sweepCallLoad(), Math.max(1, p.ds_hash_check_interval) * 1000));
+    }
+    if (p.ds_dns_mode & 4) {
+      this.timers.push(setInterval(() => { void this.ds.refreshDns(); }, Math.max(1, p.ds_dns_interval) * 1000));
+    }
+    return report;
+  }
+
+  stop(): void {
+    this.keepalive.stop();
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  reload(source?: ReloadSource): Promise<{ message: string; report: LoadReport }> {
+    return this.ds.reload(source);
+  }
+
+  // ---- script functions --------------------------------------------------------------
+
+  private applyPush(ctx: RequestContext, push: PushAction | null): void {
+    if (!push) return;
+    if (push.mode === 'dst') ctx.du = push.uri;
+    else if (push.newRuri !== null) ctx.ruri = push.newRuri;
+    if (push.sock) ctx.forceSocket = push.sock as LocalSocket;
+  }
+
+  private applySelect(ctx: RequestContext, r: SelectResult): number {
+    this.applyPush(ctx, r.push);
+    if (r.records.length) setDstRecords(ctx, prependRecords(dstRecords(ctx), r.records));
+    if (r.ctxCnt !== null) ctxCounts(ctx).unshift(r.ctxCnt);
+    if (r.branches) {
+      for (const b of r.branches) ctx.extraBranches.push({ ruri: b.ruri, du: b.dstUri });
+    }
+    for (const m of r.messages) this.log.debug(`dispatcher: ${m}`);
+    return r.code;
+  }
+
+  /** ds_select_dst / ds_select_domain / ds_select (mode 'dst' | 'domain' | 'xavp'). */
+  select(ctx: RequestContext, set: number, alg: number, mode: SelectMode, limit?: number): number {
+    const view = requestView(ctx, this.hashPvar ? this.hashPvar(ctx) : null);
+    return this.applySelect(ctx, this.ds.select(set, alg, view, { mode, limit }));
+  }
+
+  selectRoutes(ctx: RequestContext, rules: string, mode: string, limit?: number): number {
+    const view = requestView(ctx, this.hashPvar ? this.hashPvar(ctx) : null);
+    return this.applySelect(ctx, this.ds.selectRoutes(rules, mode, view, limit));
+  }
+
+  /** ds_next_dst / ds_next_domain (next) and ds_set_dst / ds_set_domain (!next). */
+  next(ctx: RequestContext, mode: 'dst' | 'domain', next: boolean): number {
+    const r = this.ds.nextDst(dstRecords(ctx), next, mode, { ruri: ctx.ruri, callId: ctx.msg.get('call-id') });
+    setDstRecords(ctx, r.records);
+    this.applyPush(ctx, r.push);
+    for (const m of r.messages) this.log.debug(`dispatcher: ${m}`);
+    return r.code;
+  }
+
+  private markContext(ctx: RequestContext): DsMarkContext {
+    if (ctx.routeType === RouteType.Failure || ctx.routeType === RouteType.OnReply) {
+      if (ctx.reply) return { kind: 'reply', code: ctx.reply.status, reason: ctx.reply.reason };
+      return { kind: 'faked' };
+    }
+    return { kind: 'request' };
+  }
+
+  /** ds_mark_dst([state]). */
+  mark(ctx: RequestContext, state: string | null): number {
+    const r = this.ds.markDst(dstRecords(ctx), state, this.markContext(ctx));
+    if (r.event) this.onEvent(r.event);
+    return r.code;
+  }
+
+  markAddr(ctx: RequestContext, state: string, set: number, uri: string): number {
+    const r = this.ds.markAddr(set, uri, state, this.markContext(ctx));
+    if (r.event) this.onEvent(r.event);
+    return r.code;
+  }
+
+  isFromList(ctx: RequestContext, group = -1, mode = 2): { code: number; setId: number | null; attrs: string | null } {
+    const m = this.ds.isFromList(sourceView(ctx), group, mode);
+    return { code: m.code, setId: m.setId ?? null, attrs: m.attrs ?? null };
+  }
+
+  loadUpdate(ctx: RequestContext): number {
+    const msg = ctx.reply ?? ctx.msg;
+    return this.ds.loadUpdate({
+      callId: msg.get('call-id') ?? '', isRequest: msg.isRequest, method: msg.method,
+      status: msg.status, cseqMethod: msg.cseq?.method,
+    });
+  }
+
+  loadUnset(ctx: RequestContext): number {
+    return this.ds.loadUnset(dstRecords(ctx), {
+      callId: ctx.msg.get('call-id') ?? '', isRequest: ctx.msg.isRequest, method: ctx.msg.method,
+    });
+  }
+
+  // ---- sockets -----------------------------------------------------------------------
+
+  private pingSocket(t: PingTarget, target: Target): LocalSocket | null {
+    const sockets = this.core.transport.sockets;
+    const family = target.ip.indexOf(':') >= 0 ? 6 : 4;
+    const ps = t.socket;
+    if (ps) {
+      const s = ps.kind === 'name' ? sockets.find((x) => x.name === ps.name) ?? null : findSocketText(sockets, ps.spec);
+      if (s && s.proto === target.proto && s.family === family) return s;
+    }
+    return this.core.transport.selectSocket(target.proto, family);
+  }
+}
+
+async function resolveHost(host: string): Promise<string | null> {
+  try {
+    const r = await Promise.race([
+      dns.lookup(host),
+      new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), 3000).unref()),
+    ]);
+    return r.address;
+  } catch {
+    return null;
+  }
+}
+
+function findSocket(sockets: readonly LocalSocket[], spec: SocketSpec): LocalSocket | null {
+  const host = spec.host.startsWith('[') ? spec.host.slice(1, -1) : spec.host;
+  for (const s of sockets) {
+    if (spec.proto !== null && String(spec.proto) !== s.proto) continue;
+    if (s.ip !== host && s.advHost !== spec.host) continue;
+    if (spec.port !== 0 && spec.port !== s.port) continue;
+    return s;
+  }
+  return null;
+}
+
+function findSocketText(sockets: readonly LocalSocket[], text: string): LocalSocket | null {
+  const m = /^(?:(udp|tcp|tls|sctp):)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/i.exec(text.trim());
+  if (!m) return null;
+  return findSocket(sockets, { proto: (m[1]?.toLowerCase() ?? null) as SocketSpec['proto'], host: m[2], port: m[3] ? Number(m[3]) : 0, text });
+}
