@@ -57,10 +57,12 @@ export function applyEdits(msg: SipMessage, ...lists: Array<EditList | Edit[] | 
   }
   const src = msg.wire;
   if (all.length === 0) return src;
-  // by start offset; at one offset inserts go before replacements; otherwise stable
+  // by start offset; at one offset inserts go first (in list order), then the widest
+  // removal, so a whole-line removal beats a splice starting at the same byte
   const idx = all.map((e, i) => i);
   idx.sort((a, b) => (all[a].start - all[b].start) ||
-    ((all[a].end > all[a].start ? 1 : 0) - (all[b].end > all[b].start ? 1 : 0)) || (a - b));
+    ((all[a].end > all[a].start ? 1 : 0) - (all[b].end > all[b].start ? 1 : 0)) ||
+    (all[b].end - all[a].end) || (a - b));
   const parts: Buffer[] = [];
   let pos = 0;
   for (const i of idx) {

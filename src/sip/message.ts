@@ -8,7 +8,7 @@
  * UTF-8 display names and binary bodies go through untouched.
  */
 import { canonicalName } from './headers';
-import { isToken } from './token';
+import { isToken, isTokenChar } from './token';
 import { SipParseError } from './errors';
 export { SipParseError } from './errors';
 import { parseCSeq, CSeq } from './cseq';
@@ -162,9 +162,10 @@ export class SipMessage {
 
   /** Max-Forwards as a number; null when absent, NaN when not a number. */
   get maxForwards(): number | null {
-    const v = this.get('max-forwards');
-    if (v === null) return null;
-    return /^[0-9]{1,10}$/.test(v) ? Number(v) : NaN;
+    const h = this.first('max-forwards');
+    if (!h) return null;
+    const v = digits(this.head, h.valueStart, h.valueEnd);
+    return v < 0 ? NaN : v;
   }
 
   get body(): Buffer {
@@ -197,29 +198,27 @@ export function parseMessage(buf: Buffer, opts: ParseOptions = { datagram: true 
   while (start < buf.length && (buf[start] === 13 || buf[start] === 10)) start++;
   if (start === buf.length) throw new SipParseError(0, 'empty message');
   let defect: SipParseError | null = null;
-  let headEnd = buf.indexOf('\r\n\r\n', start, 'latin1');
-  let eol = '\r\n';
-  let blankLen = 4;
-  if (headEnd < 0) {
-    const lf = buf.indexOf('\n\n', start, 'latin1');
-    if (lf >= 0) { headEnd = lf; eol = '\n'; blankLen = 2; }
-  }
+  // the start line's terminator decides the message's line ends: CRLF, or bare LF from
+  // sloppy peers (searching for both would let a body's blank line end the headers)
+  const nl0 = buf.indexOf(10, start);
+  if (nl0 < 0) throw new SipParseError(0, 'no start line');
+  const crlf = nl0 > start && buf[nl0 - 1] === 13;
+  const eol = crlf ? '\r\n' : '\n';
+  const headEnd = crlf ? buf.indexOf('\r\n\r\n', nl0 - 1, 'latin1') : buf.indexOf('\n\n', nl0, 'latin1');
   let headLen: number;
   let hEnd: number; // offset of the blank line (or of the end of the last whole line)
   if (headEnd >= 0) {
-    headLen = headEnd + blankLen;
-    hEnd = headEnd + (eol === '\r\n' ? 2 : 1);
+    headLen = headEnd + (crlf ? 4 : 2);
+    hEnd = headEnd + (crlf ? 2 : 1);
   } else {
     // truncated: index what is whole, remember the defect so a 400 can still be sent
     const lastNl = buf.lastIndexOf(10);
-    if (lastNl < start) throw new SipParseError(0, 'no start line');
     headLen = lastNl + 1;
     hEnd = headLen;
     defect = new SipParseError(400, 'Truncated message (no end of header section)');
   }
   const head = buf.toString('latin1', 0, headLen);
-  const lineEnd0 = head.indexOf('\n', start);
-  if (lineEnd0 < 0) throw new SipParseError(0, 'no start line');
+  const lineEnd0 = nl0;
   const slEnd = head.charCodeAt(lineEnd0 - 1) === 13 ? lineEnd0 - 1 : lineEnd0;
   const startLine = head.slice(start, slEnd);
 
@@ -230,10 +229,8 @@ export function parseMessage(buf: Buffer, opts: ParseOptions = { datagram: true 
     isRequest = false;
     const sp1 = startLine.indexOf(' ');
     if (sp1 < 0 || startLine.slice(0, sp1).toUpperCase() !== 'SIP/2.0') throw new SipParseError(0, 'bad status line');
-    const codeText = startLine.slice(sp1 + 1, sp1 + 4);
-    if (!/^[1-6][0-9][0-9]$/.test(codeText)) throw new SipParseError(0, 'bad status code');
-    if (startLine.length > sp1 + 4 && startLine.charCodeAt(sp1 + 4) !== 32) throw new SipParseError(0, 'bad status code');
-    status = Number(codeText);
+    status = statusCode(startLine, sp1 + 1);
+    if (status === 0) throw new SipParseError(0, 'bad status code');
     reason = startLine.slice(sp1 + 5);
     if (defect) throw new SipParseError(0, defect.reason);
   } else {
@@ -253,6 +250,8 @@ export function parseMessage(buf: Buffer, opts: ParseOptions = { datagram: true 
   }
 
   const headers: HeaderField[] = [];
+  let sawVia = false;
+  let lines = 0;
   let pos = lineEnd0 + 1;
   while (pos < hEnd) {
     // find the end of this logical header, following continuation lines
@@ -261,17 +260,26 @@ export function parseMessage(buf: Buffer, opts: ParseOptions = { datagram: true 
       nl = head.indexOf('\n', nl + 1);
     }
     const lineEnd = nl + 1;
-    const colon = head.indexOf(':', pos);
+    if (++lines > MAX_HEADERS) {
+      if (!isRequest) throw new SipParseError(0, 'Too many headers');
+      defect ??= new SipParseError(400, 'Too many headers');
+      break;
+    }
+    // the colon is looked for within this line only: a search running on into the
+    // following lines would make a datagram of colon-less lines quadratic
+    let colon = pos;
+    while (colon < nl && head.charCodeAt(colon) !== 58) colon++;
     let ne = colon;
     while (ne > pos && (head.charCodeAt(ne - 1) === 32 || head.charCodeAt(ne - 1) === 9)) ne--;
-    if (colon < 0 || colon >= nl || ne === pos || !isToken(head.slice(pos, ne))) {
+    if (colon === nl || ne === pos || !isTokenRange(head, pos, ne)) {
       // a request can still be answered (400) from its other headers; a response is dropped
       if (!isRequest) throw new SipParseError(0, 'Bad header line');
       defect ??= new SipParseError(400, 'Bad header line');
       pos = lineEnd;
       continue;
     }
-    const rawName = head.slice(pos, ne);
+    const name = canonicalName(head.slice(pos, ne));
+    if (name === 'via') sawVia = true;
     let vs = colon + 1;
     let ve = head.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
     while (vs < ve) {
@@ -284,14 +292,12 @@ export function parseMessage(buf: Buffer, opts: ParseOptions = { datagram: true 
       if (c === 32 || c === 9 || c === 13 || c === 10) ve--;
       else break;
     }
-    headers.push({ name: canonicalName(rawName), lineStart: pos, lineEnd, valueStart: vs, valueEnd: ve });
-    if (headers.length > MAX_HEADERS) {
-      if (!isRequest) throw new SipParseError(0, 'Too many headers');
-      defect ??= new SipParseError(400, 'Too many headers');
-      break;
-    }
+    headers.push({ name, lineStart: pos, lineEnd, valueStart: vs, valueEnd: ve });
     pos = lineEnd;
   }
+  // a request without a Via cannot be answered (RFC 3261 §18.2.2 sends replies by it):
+  // a reply would carry nothing the sender could match, so it is not processed at all
+  if (isRequest && !sawVia) throw new SipParseError(0, 'no Via header');
 
   const bodyStart = headLen;
   let bodyEnd = buf.length;
@@ -299,11 +305,10 @@ export function parseMessage(buf: Buffer, opts: ParseOptions = { datagram: true 
   let clCount = 0;
   for (const h of headers) if (h.name === 'content-length') { clCount++; clHeader ??= h; }
   if (clHeader) {
-    const text = head.slice(clHeader.valueStart, clHeader.valueEnd);
-    if (!/^[0-9]{1,10}$/.test(text)) defect ??= new SipParseError(400, 'Bad Content-Length');
+    const cl = digits(head, clHeader.valueStart, clHeader.valueEnd);
+    if (cl < 0) defect ??= new SipParseError(400, 'Bad Content-Length');
     else if (clCount > 1) defect ??= new SipParseError(400, 'Conflicting Content-Length');
     else {
-      const cl = Number(text);
       if (bodyStart + cl > buf.length) defect ??= new SipParseError(400, 'Content-Length larger than message');
       else bodyEnd = bodyStart + cl;
     }
@@ -318,6 +323,30 @@ export function parseMessage(buf: Buffer, opts: ParseOptions = { datagram: true 
   });
   msg.defect = defect;
   return msg;
+}
+
+/** The decimal number in s[from, to) (1 to 10 digits, nothing else), or -1. */
+export function digits(s: string, from: number, to: number): number {
+  if (to <= from || to - from > 10) return -1;
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    v = v * 10 + (c - 48);
+  }
+  return v;
+}
+
+/** A status line's code at `at`: three digits, 100-699, then SP or the end; else 0. */
+function statusCode(line: string, at: number): number {
+  if (line.length > at + 3 && line.charCodeAt(at + 3) !== 32) return 0;
+  const v = digits(line, at, Math.min(at + 3, line.length));
+  return v >= 100 && v <= 699 && line.length >= at + 3 ? v : 0;
+}
+
+function isTokenRange(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (!isTokenChar(s.charCodeAt(i))) return false;
+  return to > from;
 }
 
 interface RequestLine {

@@ -27,12 +27,14 @@ export interface ReplyOptions {
  */
 export function natEdits(via: Via, srcIp: string, srcPort: number): Edit[] {
   const out: Edit[] = [];
+  // "=port" first: when rport is the last parameter both inserts land at via.end, and
+  // inserts at one offset are applied in list order (`;rport=5060;received=…`)
+  if (via.rport === '' && via.rportNameEnd >= 0) {
+    out.push({ start: via.rportNameEnd, end: via.rportNameEnd, text: `=${srcPort}` });
+  }
   const host = via.host.charCodeAt(0) === 91 ? via.host.slice(1, -1) : via.host;
   if (via.received === null && (host !== srcIp || via.rport !== null)) {
     out.push({ start: via.end, end: via.end, text: `;received=${srcIp}` });
-  }
-  if (via.rport === '' && via.rportNameEnd >= 0) {
-    out.push({ start: via.rportNameEnd, end: via.rportNameEnd, text: `=${srcPort}` });
   }
   return out;
 }

@@ -147,24 +147,37 @@ export function uriParam(uri: SipUri, name: string): string | null {
   return findParam(uri.params, name);
 }
 
-/** Finds `name[=value]` in a `a=b;c;d=e` parameter list (case-insensitive name). */
+/**
+ * Finds `name[=value]` in a `a=b;c;d=e` parameter list (case-insensitive name). A ';'
+ * inside a quoted value (header parameters may be quoted-strings) does not split.
+ */
 export function findParam(params: string, name: string): string | null {
-  if (params.length === 0) return null;
+  const len = params.length;
   const n = name.length;
   let i = 0;
-  const len = params.length;
   while (i < len) {
-    let end = params.indexOf(';', i);
-    if (end < 0) end = len;
-    // trim leading white space inside header parameter lists
+    // one parameter: [i, end)
+    let end = i;
+    let eq = -1;
+    while (end < len) {
+      const c = params.charCodeAt(end);
+      if (c === 59) break;
+      if (c === 61 && eq < 0) eq = end;
+      else if (c === 34) {
+        let k = end + 1;
+        while (k < len && params.charCodeAt(k) !== 34) k += params.charCodeAt(k) === 92 ? 2 : 1;
+        end = k;
+      }
+      end++;
+    }
+    if (end > len) end = len;
     let s = i;
     while (s < end && (params.charCodeAt(s) === 32 || params.charCodeAt(s) === 9)) s++;
-    const eq = params.indexOf('=', s);
-    const nameEnd = eq >= 0 && eq < end ? eq : end;
+    const nameEnd = eq >= 0 ? eq : end;
     let ne = nameEnd;
     while (ne > s && (params.charCodeAt(ne - 1) === 32 || params.charCodeAt(ne - 1) === 9)) ne--;
     if (ne - s === n && params.slice(s, ne).toLowerCase() === name) {
-      return nameEnd === end ? '' : params.slice(nameEnd + 1, end).trim();
+      return eq < 0 ? '' : params.slice(eq + 1, end).trim();
     }
     i = end + 1;
   }
