@@ -1,0 +1,194 @@
+// The maintained source of the man pages besides the command table: the daemon's options,
+// signals and files (dsd.8), and the configuration language and module parameters (dsd.cfg.5).
+// Keep it in step with src/daemon (argv) and the modules' modparam registries.
+
+/** The date printed in the page footers; bump it when the pages change in substance. */
+export const DOC_DATE = '2026-11-25';
+
+export interface OptionDoc {
+  readonly flag: string;
+  readonly arg?: string;
+  readonly text: string;
+}
+
+export const DSD_OPTIONS: readonly OptionDoc[] = [
+  { flag: '-f', arg: 'FILE', text: 'Read the configuration from FILE (kamailio.cfg language, see dsd.cfg(5)). Default: etc/dsd.cfg of the installation.' },
+  { flag: '-c', text: 'Check the configuration and exit: every error is printed as file:line:col: message; the exit status is 0 only for a valid file.' },
+  { flag: '-DD', text: 'Stay in the foreground, as kamailio -DD. dsd never forks, so this is accepted for parity; it suits systemd (Type=simple) and containers.' },
+  { flag: '-E', text: 'Log to stderr instead of standard output, as kamailio -E (log_stderror=yes in the configuration does the same).' },
+  { flag: '-d', text: 'Raise the log level by one on top of debug= in the configuration; may be repeated.' },
+  { flag: '-P', arg: 'FILE', text: 'Write the process id to FILE at start; the file is removed at exit.' },
+  { flag: '-V', text: 'Print the version and exit.' },
+  { flag: '-h', text: 'Print a short help and exit.' },
+];
+
+export interface SignalDoc {
+  readonly name: string;
+  readonly text: string;
+}
+
+export const DSD_SIGNALS: readonly SignalDoc[] = [
+  {
+    name: 'SIGTERM',
+    text: 'Graceful stop: dsd stops taking new transactions, lets the ones in flight finish (for at most 10 seconds), removes its control socket and pid file, and exits 0. SIGINT does the same.',
+  },
+  {
+    name: 'SIGHUP',
+    text: 'Reload the destination list, like dsctl dispatcher.reload: the list file is read again and swapped in; on error the old list stays and the error is logged.',
+  },
+];
+
+export interface FileDoc {
+  readonly path: string;
+  readonly text: string;
+}
+
+export const DSD_FILES: readonly FileDoc[] = [
+  { path: 'etc/dsd.cfg', text: 'The bundled default configuration: listens on 127.0.0.1:5060 (UDP and TCP) and spreads calls over set 1 round robin.' },
+  { path: 'etc/dispatcher.list', text: 'The bundled destination list (modparam("dispatcher", "list_file", …)); one destination per line: setid destination [flags [priority [attrs]]]; # starts a comment.' },
+  { path: '/run/dsd/dsd_ctl', text: 'The control socket (JSON-RPC, mode 0660) when /run/dsd exists or dsd runs as root; see dsctl(8) for the other defaults.' },
+];
+
+export const ENVIRONMENT: readonly { name: string; text: string }[] = [
+  { name: 'DSD_CTL', text: 'Path of the control socket (a path or unix:/path), used by dsd when the configuration sets none and by dsctl when -s is not given.' },
+  { name: 'XDG_RUNTIME_DIR', text: 'For unprivileged users without /run/dsd, the control socket defaults to $XDG_RUNTIME_DIR/dsd_ctl.' },
+];
+
+// ---- dsd.cfg(5) ----------------------------------------------------------------------------
+
+export interface ParamDoc {
+  readonly name: string;
+  readonly type: 'int' | 'str';
+  readonly default: string;
+  readonly text: string;
+}
+
+export const GLOBAL_PARAMS: readonly ParamDoc[] = [
+  { name: 'listen', type: 'str', default: '-', text: 'A socket to receive SIP on: proto:address[:port] (udp or tcp; IPv6 addresses in brackets). May be repeated.' },
+  { name: 'port', type: 'int', default: '5060', text: 'Port for listen lines that give none.' },
+  { name: 'debug', type: 'int', default: '2', text: 'Log level as in Kamailio: -3 alert … 1 notice, 2 info, 3 debug.' },
+  { name: 'log_stderror', type: 'str', default: 'no', text: 'yes logs to stderr (as -E).' },
+  { name: 'log_facility', type: 'str', default: 'LOG_DAEMON', text: 'Syslog facility.' },
+  { name: 'fork', type: 'str', default: 'yes', text: 'Accepted for compatibility; dsd is one process.' },
+  { name: 'children', type: 'int', default: '-', text: 'Accepted and reported; dsd does not fork workers.' },
+  { name: 'disable_tcp', type: 'str', default: 'no', text: 'yes disables TCP listeners.' },
+  { name: 'alias', type: 'str', default: '-', text: 'Another host name (or host:port) that means this proxy, for uri == myself.' },
+  { name: 'auto_aliases', type: 'str', default: 'yes', text: 'Add listen addresses to the aliases.' },
+  { name: 'server_header, user_agent_header', type: 'str', default: '-', text: 'Server/User-Agent header of locally generated messages.' },
+  { name: 'mpath', type: 'str', default: '-', text: 'Accepted for compatibility (modules are built in).' },
+];
+
+export interface ModuleDoc {
+  readonly name: string;
+  readonly text: string;
+  readonly params: readonly ParamDoc[];
+}
+
+export const MODULES: readonly ModuleDoc[] = [
+  {
+    name: 'dispatcher',
+    text: "Load balancing over destination sets, as Kamailio's dispatcher module (5.6 semantics). Only the list file is read (db_url is accepted and ignored unless a database backend is configured).",
+    params: [
+      { name: 'list_file', type: 'str', default: 'dispatcher.list', text: 'Destination list file, relative to the configuration file directory.' },
+      { name: 'flags', type: 'int', default: '0', text: 'Bit 1: hash only the user part of URIs. Bit 2: failover support (needed by ds_next_dst, ds_mark_dst).' },
+      { name: 'force_dst', type: 'int', default: '1', text: '0 makes a selection fail when $du is already set.' },
+      { name: 'use_default', type: 'int', default: '0', text: '1: the last destination of a set is used only when all others are down.' },
+      { name: 'xavp_dst', type: 'str', default: '_dsdst_', text: 'XAVP holding the selected destinations.' },
+      { name: 'xavp_dst_mode', type: 'int', default: '0', text: 'Bit 1 leaves out attrs; 2 adds socket; 4 adds sockname.' },
+      { name: 'xavp_ctx', type: 'str', default: '_dsctx_', text: 'Context XAVP (field cnt).' },
+      { name: 'xavp_ctx_mode', type: 'int', default: '0', text: 'Bit 1 leaves out cnt.' },
+      { name: 'hash_pvar', type: 'str', default: '-', text: 'Format string hashed by algorithm 7.' },
+      { name: 'setid_pvname', type: 'str', default: '-', text: 'Variable receiving the matched set id of ds_is_from_list().' },
+      { name: 'attrs_pvname', type: 'str', default: '-', text: "Variable receiving the matched destination's attributes." },
+      { name: 'ds_ping_method', type: 'str', default: 'OPTIONS', text: 'Keepalive request method.' },
+      { name: 'ds_ping_from', type: 'str', default: 'sip:dispatcher@localhost', text: 'Keepalive From URI.' },
+      { name: 'ds_ping_interval', type: 'int', default: '0', text: 'Seconds between keepalives; 0 turns them off.' },
+      { name: 'ds_ping_reply_codes', type: 'str', default: '""', text: 'Further replies that count as alive: class=N;code=NNN;…' },
+      { name: 'ds_probing_mode', type: 'int', default: '0', text: '0 ping destinations with the P flag (dropped at the first reply); 1 ping all; 2 ping only inactive destinations with P; 3 like 0, but P is kept.' },
+      { name: 'ds_probing_threshold', type: 'int', default: '1', text: 'Failed keepalives before a trying destination becomes inactive.' },
+      { name: 'ds_inactive_threshold', type: 'int', default: '1', text: 'Successful keepalives before an inactive destination becomes active.' },
+      { name: 'ds_ping_latency_stats', type: 'int', default: '0', text: '1 measures keepalive latency (LATENCY in dispatcher.list).' },
+      { name: 'ds_latency_estimator_alpha', type: 'int', default: '100', text: 'EWMA weight ×1000 of the latency estimate (1..999).' },
+      { name: 'ds_hash_size', type: 'int', default: '0', text: 'Call-load table of 2^N slots; > 0 enables algorithm 10 and RUNTIME in dispatcher.list.' },
+      { name: 'ds_hash_expire', type: 'int', default: '7200', text: 'Seconds after which a call-load entry is dropped.' },
+      { name: 'ds_hash_initexpire', type: 'int', default: '7200', text: 'Seconds after which an unconfirmed call-load entry is dropped.' },
+      { name: 'ds_hash_check_interval', type: 'int', default: '30', text: 'Seconds between call-load expiry runs.' },
+      { name: 'ds_default_socket', type: 'str', default: '-', text: 'proto:ip:port send socket for destinations that have none.' },
+      { name: 'ds_default_sockname', type: 'str', default: '-', text: 'Send socket by name; wins over ds_default_socket.' },
+      { name: 'outbound_proxy', type: 'str', default: '-', text: 'Outbound proxy for keepalives.' },
+      { name: 'ds_attrs_none', type: 'int', default: '0', text: '1 gives destinations without attributes none=yes.' },
+      { name: 'ds_load_mode', type: 'int', default: '0', text: '1: one bad line fails the whole load (the old list stays); 0: it is skipped with a warning.' },
+      { name: 'reload_delta', type: 'int', default: '5', text: 'Minimum seconds between reload/add/remove; sooner ones fail with "Ongoing reload".' },
+      { name: 'ds_dns_mode', type: 'int', default: '1', text: 'Bit 1 resolves at load; 2 on every ds_is_from_list; 4 at load and on a timer; 8 uses SRV/NAPTR.' },
+      { name: 'ds_dns_interval', type: 'int', default: '600', text: 'Seconds between DNS refreshes (ds_dns_mode 4).' },
+    ],
+  },
+  {
+    name: 'tm',
+    text: 'Stateful transactions (RFC 3261 section 17).',
+    params: [
+      { name: 'fr_timer', type: 'int', default: '30000', text: 'Milliseconds to wait for a final reply (non-INVITE) or any reply (INVITE) before a branch times out (408).' },
+      { name: 'fr_inv_timer', type: 'int', default: '120000', text: 'Milliseconds to wait for a final reply to an INVITE after a provisional one.' },
+    ],
+  },
+  {
+    name: 'ctl',
+    text: 'The control socket dsctl talks to (JSON-RPC 2.0, one JSON text per line; see dsctl(8)).',
+    params: [
+      {
+        name: 'binrpc',
+        type: 'str',
+        default: '/run/dsd/dsd_ctl',
+        text: 'unix:/path of the control socket; only Unix sockets are supported. Without it: $DSD_CTL, /run/dsd/dsd_ctl when /run/dsd exists or dsd runs as root, $XDG_RUNTIME_DIR/dsd_ctl, or a dsd-UID directory in the temporary directory.',
+      },
+      { name: 'mode', type: 'int', default: '0660', text: 'Permissions of the socket file.' },
+    ],
+  },
+];
+
+export const OTHER_MODULES = 'sl, rr, maxfwd, textops, siputils, sanity, xlog and pv provide their usual functions. loadmodule lines for modules dsd does not implement (db_mysql, acc, jsonrpcs, kex, corex, …) and their modparams are accepted with one warning each.';
+
+export const ROUTE_BLOCKS: readonly { name: string; text: string }[] = [
+  { name: 'request_route { … }', text: 'Runs for every request received.' },
+  { name: 'route[NAME] { … }', text: 'A sub-route, called with route(NAME).' },
+  { name: 'failure_route[NAME] { … }', text: 'Armed with t_on_failure("NAME"); runs when all branches failed (negative reply or timeout). ds_next_dst() and t_relay() here try the next destination.' },
+  { name: 'onreply_route[NAME] { … }, reply_route { … }', text: 'Run for replies (armed with t_on_reply, or for all).' },
+  { name: 'branch_route[NAME] { … }', text: 'Runs for each outgoing branch (t_on_branch).' },
+  { name: 'event_route[dispatcher:dst-down] { … }, event_route[dispatcher:dst-up] { … }', text: 'Run when a destination is marked down or up by keepalives or by the script; $dsv(...) gives the details.' },
+];
+
+export const CFG_EXAMPLE: readonly string[] = [
+  '#!KAMAILIO',
+  'debug=2',
+  'log_stderror=yes',
+  'listen=udp:127.0.0.1:5060',
+  '',
+  'loadmodule "tm"',
+  'loadmodule "sl"',
+  'loadmodule "rr"',
+  'loadmodule "dispatcher"',
+  'loadmodule "ctl"',
+  '',
+  'modparam("dispatcher", "list_file", "dispatcher.list")',
+  'modparam("dispatcher", "flags", 2)',
+  'modparam("dispatcher", "ds_ping_interval", 10)',
+  'modparam("ctl", "binrpc", "unix:/run/dsd/dsd_ctl")',
+  '',
+  'request_route {',
+  '    if (has_totag() && loose_route()) { t_relay(); exit; }',
+  '    record_route();',
+  '    if (!ds_select_dst("1", "4")) {',
+  '        sl_send_reply("503", "Service Unavailable");',
+  '        exit;',
+  '    }',
+  '    t_on_failure("RTF_DISPATCH");',
+  '    t_relay();',
+  '}',
+  '',
+  'failure_route[RTF_DISPATCH] {',
+  '    if (t_is_canceled()) exit;',
+  '    if (t_check_status("500") || (t_branch_timeout() && !t_branch_replied())) {',
+  '        if (ds_next_dst()) { t_on_failure("RTF_DISPATCH"); t_relay(); exit; }',
+  '    }',
+  '}',
+];

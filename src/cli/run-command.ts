@@ -1,0 +1,90 @@
+// Runs one dsctl RPC command after oclif has parsed it: build params from the table, call the
+// daemon, render the result (kamcmd tree by default, JSON or table on request).
+import { findCommand } from '../rpc-api/commands';
+import { parseCtlAddress, defaultControlSocketPath, UnsupportedCtlAddressError } from '../rpc-api/socket-path';
+import type { RpcParams } from '../rpc-api/protocol';
+import type { CommandSpec } from '../rpc-api/types';
+import { buildParams, kamcmdWord, usageLine } from './args';
+import { callRpc, DEFAULT_TIMEOUT_MS } from './client';
+import { UsageError } from './errors';
+import { renderKamcmd } from './render/kamcmd';
+import { renderTable, tableFor, terminalWidth } from './render/table';
+
+export type OutputMode = 'tree' | 'json' | 'table';
+
+export interface CommonFlags {
+  readonly socket?: string;
+  readonly json?: boolean;
+  readonly table?: boolean;
+  readonly tree?: boolean;
+  readonly timeout?: string;
+}
+
+export interface RunInput {
+  readonly spec: CommandSpec;
+  readonly words: readonly string[];
+  readonly flags: CommonFlags & { readonly persist?: boolean; readonly [name: string]: unknown };
+  /** Invoked with kamcli's spelling (`dispatcher list`): tables by default. */
+  readonly kamcliStyle: boolean;
+  readonly out?: NodeJS.WritableStream & { columns?: number };
+}
+
+export function resolveSocket(flag: string | undefined): string {
+  try {
+    return flag !== undefined ? parseCtlAddress(flag) : defaultControlSocketPath();
+  } catch (err) {
+    if (err instanceof UnsupportedCtlAddressError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+export function resolveTimeout(flag: string | undefined): number {
+  if (flag === undefined) return DEFAULT_TIMEOUT_MS;
+  const s = Number(flag);
+  if (!Number.isFinite(s) || s <= 0) throw new UsageError(`--timeout must be a positive number of seconds, got "${flag}"`);
+  return Math.round(s * 1000);
+}
+
+export function outputMode(flags: CommonFlags, kamcliStyle: boolean): OutputMode {
+  if (flags.json) return 'json';
+  if (flags.table) return 'table';
+  if (flags.tree) return 'tree';
+  return kamcliStyle ? 'table' : 'tree';
+}
+
+export function renderResult(spec: CommandSpec, result: unknown, mode: OutputMode, columns?: number): string {
+  if (mode === 'json') return JSON.stringify(result ?? null, null, 2) + '\n';
+  if (mode === 'table') {
+    const t = tableFor(spec.output.kind, result);
+    if (t) return renderTable(t, { maxWidth: columns });
+  }
+  return renderKamcmd(result, { int32Keys: spec.output.int32Keys });
+}
+
+function paramFlagValues(spec: CommandSpec, flags: RunInput['flags']): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const p of spec.params) if (p.flag) out[p.name] = flags[p.flag] as string | undefined;
+  return out;
+}
+
+export async function runRpcCommand(input: RunInput): Promise<void> {
+  const { spec, flags } = input;
+  let method = spec.name;
+  let params: RpcParams | undefined;
+  let renderSpec = spec;
+  if (spec.name === 'rpc') {
+    const [m, ...rest] = input.words;
+    if (!m) throw new UsageError('rpc: missing METHOD', usageLine(spec));
+    method = m;
+    params = rest.length ? rest.map(kamcmdWord) : undefined;
+    renderSpec = findCommand(m) ?? spec;
+  } else {
+    params = buildParams(spec, { words: input.words, flagValues: paramFlagValues(spec, flags), persist: flags.persist === true });
+  }
+  const socket = resolveSocket(flags.socket);
+  const timeout = resolveTimeout(flags.timeout);
+  const mode = outputMode(flags, input.kamcliStyle);
+  const result = await callRpc(socket, method, params, timeout);
+  const out = input.out ?? process.stdout;
+  out.write(renderResult(renderSpec, result, mode, terminalWidth(out)));
+}
