@@ -10,6 +10,10 @@ export interface DaemonArgs {
   help: boolean;
   /** -d given n times raises the log level by n (as kamailio's -d). */
   debugBump: number;
+  /** -A NAME[=VALUE]: preprocessor defines, as kamailio's -A. */
+  defines: Record<string, string | true>;
+  /** `dsd db init`: a subcommand instead of running the daemon. */
+  command: string[] | null;
 }
 
 export class UsageError extends Error {
@@ -25,6 +29,7 @@ export const USAGE = `Usage: dsd [options]
   -DD       stay in the foreground (dsd never forks; accepted for kamailio parity)
   -E        log to stderr
   -P FILE   write the pid to FILE
+  -A NAME[=VALUE]  #!define NAME for the config (repeatable)
   -d        raise the log level (repeatable)
   -V        print the version and exit
   -h        this help`;
@@ -32,10 +37,23 @@ export const USAGE = `Usage: dsd [options]
 export function parseArgs(argv: readonly string[], defaultCfg: string): DaemonArgs {
   const a: DaemonArgs = {
     cfgFile: defaultCfg, checkOnly: false, foreground: 0, logStderr: false,
-    pidFile: null, version: false, help: false, debugBump: 0,
+    pidFile: null, version: false, help: false, debugBump: 0, defines: {}, command: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
+    if (arg === 'db' && i === 0) {
+      a.command = ['db', ...argv.slice(1).filter((x, k, all) => x !== '-f' && all[k - 1] !== '-f')];
+      const f = argv.indexOf('-f');
+      if (f >= 0 && argv[f + 1] !== undefined) a.cfgFile = argv[f + 1];
+      return a;
+    }
+    if (arg === '-A') {
+      const v = argv[++i];
+      if (v === undefined || v === '') throw new UsageError('option -A needs NAME[=VALUE]');
+      const eq = v.indexOf('=');
+      if (eq > 0) a.defines[v.slice(0, eq)] = v.slice(eq + 1); else a.defines[v] = true;
+      continue;
+    }
     if (arg === '-f' || arg === '-P') {
       const v = argv[++i];
       if (v === undefined) throw new UsageError(`option ${arg} needs a file name`);

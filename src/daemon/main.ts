@@ -1,114 +1,112 @@
 /**
- * dsd's entry point: parse argv, load the config, start the proxy core and the control
- * socket, handle signals (SIGTERM/SIGINT drain then exit 0, SIGHUP reloads the
- * destination list) and the pid file.
+ * dsd's entry point: parse argv, compile the config, start the proxy core, the
+ * dispatcher and the control socket, and handle signals (SIGTERM/SIGINT drain then exit
+ * 0, SIGHUP reloads the destination list) and the pid file.
  */
 import path from 'node:path';
-import fs from 'node:fs';
 import os from 'node:os';
-import { parseArgs, UsageError, USAGE } from './args';
+import { parseArgs, UsageError, USAGE, DaemonArgs } from './args';
 import { writePidFile, removePidFile } from './pidfile';
-import { readLiteConfig, resolveRelative, ConfigError } from './config-lite';
-import { createLogger } from '../core/log';
+import { loadDaemonConfig, StartupError, DaemonConfig } from './config';
+import { createScriptHost } from './script-host';
+import { scriptHooks, runDispatcherEvent } from './script-hooks';
+import { startControl } from './control';
+import { createLogger, Logger } from '../core/log';
 import { ProxyCore } from '../proxy/core';
-import { TM_DEFAULTS, TmConfig } from '../transaction/config';
-import { builtinRoute, Balancer } from './builtin-route';
+import { RequestContext } from '../proxy/context';
 import { DispatcherRuntime } from '../modules/dispatcher/runtime';
-import { defaultParams, setParam } from '../modules/dispatcher/params';
-import { defaultControlSocketPath, parseCtlAddress } from '../rpc-api/socket-path';
+import { mirrorRecords } from '../modules/dispatcher/script';
+import { registerModules } from '../modules';
+import type { Services } from '../modules/services';
+import { createRegistry, checkConfig, ConfigErrors } from '../script';
 import { VERSION } from '../core/version';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const DEFAULT_CFG = path.join(ROOT, 'etc', 'dsd.cfg');
 
-function tmConfig(params: Map<string, string | number> | undefined): TmConfig {
-  const tm = { ...TM_DEFAULTS };
-  const num = (k: string): number | undefined => {
-    const v = params?.get(k);
-    return typeof v === 'number' ? v : undefined;
-  };
-  tm.frTimer = num('fr_timer') ?? tm.frTimer;
-  tm.frInvTimer = num('fr_inv_timer') ?? tm.frInvTimer;
-  tm.t1 = num('retr_timer1') ?? tm.t1;
-  tm.t2 = num('retr_timer2') ?? tm.t2;
-  tm.wtTimer = num('wt_timer') ?? tm.wtTimer;
-  return tm;
+function die(msg: string, code = 1): never {
+  process.stderr.write(`${msg}\n`);
+  process.exit(code);
 }
 
+/** Logging before the config said where: stderr, level from -d only. */
+const bootLog = (args: DaemonArgs): Logger => createLogger({ debug: 2 + args.debugBump, fd: 2 });
+
 export async function main(argv: string[]): Promise<void> {
-  let args;
+  let args: DaemonArgs;
   try {
     args = parseArgs(argv, DEFAULT_CFG);
   } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`dsd: ${e.message}\n${USAGE}\n`);
-      process.exit(2);
-    }
+    if (e instanceof UsageError) die(`dsd: ${e.message}\n${USAGE}`, 2);
     throw e;
   }
   if (args.help) { process.stdout.write(`${USAGE}\n`); return; }
-  if (args.version) {
-    process.stdout.write(`version: dsd ${VERSION} (${os.arch()}/${os.platform()})\n`);
-    return;
-  }
-  let cfg;
-  try {
-    cfg = readLiteConfig(args.cfgFile);
-  } catch (e) {
-    const msg = e instanceof ConfigError ? e.message : `${args.cfgFile}: ${(e as Error).message}`;
-    process.stderr.write(`${msg}\n`);
-    process.exit(1);
-  }
+  if (args.version) { process.stdout.write(`version: dsd ${VERSION} (${os.arch()}/${os.platform()})\n`); return; }
+
+  let debug = 2 + args.debugBump;
+  const svc: Services = { core: null, dispatcher: null, log: bootLog(args) };
+  const registry = createRegistry<RequestContext>();
+  registerModules(registry, svc);
+  const host = createScriptHost(svc, () => debug);
+
   if (args.checkOnly) {
-    process.stderr.write(`config file ok, exiting...\n`);
+    const r = checkConfig(args.cfgFile, registry, { host, defines: args.defines });
+    for (const w of r.warnings) process.stderr.write(`${w.message}\n`);
+    for (const e of r.errors) process.stderr.write(`${e.message}\n`);
+    if (r.errors.length) die(`${args.cfgFile}: ${r.errors.length} error(s) in the configuration`);
+    process.stderr.write('config file ok, exiting...\n');
     return;
   }
-  const log = createLogger({ debug: cfg.debug + args.debugBump, fd: args.logStderr || cfg.logStderr ? 2 : 1 });
-  const ctlParam = cfg.modparams.get('ctl')?.get('binrpc');
-  const ctlPath = ctlParam !== undefined ? parseCtlAddress(String(ctlParam)) : defaultControlSocketPath();
-  const dsParams = defaultParams();
-  let stateFile = path.join(path.dirname(ctlPath), 'dsd-admin-state.json');
-  for (const [name, value] of cfg.modparams.get('dispatcher') ?? []) {
-    if (name === 'ds_admin_state_file') { stateFile = resolveRelative(args.cfgFile, String(value)); continue; }
-    try {
-      setParam(dsParams, name, name === 'list_file' ? resolveRelative(args.cfgFile, String(value)) : value);
-    } catch (e) {
-      process.stderr.write(`${args.cfgFile}: modparam("dispatcher", "${name}"): ${(e as Error).message}\n`);
-      process.exit(1);
-    }
+
+  let cfg: DaemonConfig;
+  try {
+    cfg = await loadDaemonConfig(args.cfgFile, registry, host, args.defines);
+  } catch (e) {
+    if (e instanceof ConfigErrors) die(e.errors.map((x) => x.message).join('\n'));
+    if (e instanceof StartupError) die(e.message);
+    die(`${args.cfgFile}: ${(e as Error).message}`);
   }
-  if (!cfg.modparams.get('dispatcher')?.has('list_file')) {
-    setParam(dsParams, 'list_file', resolveRelative(args.cfgFile, 'dispatcher.list'));
-  }
-  const core: ProxyCore = new ProxyCore({
-    listen: cfg.listen,
-    tm: tmConfig(cfg.modparams.get('tm')),
-    log,
-    serverHeader: `dsd (${VERSION} (${os.arch()}/${os.platform()}))`,
-    aliases: cfg.aliases,
-  }, { request() {}, failure() {} });
+  debug = cfg.debug + args.debugBump;
+  const log = createLogger({ debug, fd: args.logStderr || cfg.logStderr ? 2 : 1 });
+  svc.log = log;
+  for (const w of cfg.compiled.warnings) log.warn(w.message);
+
+  const core = new ProxyCore({
+    listen: cfg.listen, tm: cfg.tm, log, aliases: cfg.aliases,
+    serverHeader: cfg.serverHeader ?? `dsd (${VERSION} (${os.arch()}/${os.platform()}))`,
+  }, scriptHooks(cfg.compiled.script, log));
   try {
     await core.start();
   } catch (e) {
-    log.error(`cannot listen: ${(e as Error).message}`);
-    process.stderr.write(`dsd: cannot listen: ${(e as Error).message}\n`);
-    process.exit(1);
+    die(`dsd: cannot listen: ${(e as Error).message}`);
   }
-  const dispatcher = new DispatcherRuntime({ core, params: dsParams, log, stateFile });
+  svc.core = core;
+
+  const dispatcher = new DispatcherRuntime({ core, params: cfg.ds, log, stateFile: cfg.stateFile });
+  dispatcher.onEvent = (ev) => runDispatcherEvent(cfg.compiled.script, core, log, ev);
+  dispatcher.onRecords = (ctx) => mirrorRecords(ctx, cfg.ds.xavp_dst, cfg.ds.xavp_ctx);
+  svc.dispatcher = dispatcher;
   try {
     await dispatcher.start();
   } catch (e) {
-    process.stderr.write(`dsd: ${(e as Error).message}\n`);
+    const detail = (e as { detail?: string }).detail;
     await core.stop();
-    process.exit(1);
+    die(`dsd: ${(e as Error).message}${detail ? ` (${detail})` : ''}`);
   }
-  const balancer: Balancer = {
-    selectDst: (ctx, set, alg) => dispatcher.select(ctx, set, alg, 'dst'),
-    nextDst: (ctx) => dispatcher.next(ctx, 'dst', true),
-  };
-  core.hooks = builtinRoute(core, balancer);
+
+  let control;
+  try {
+    control = await startControl({
+      path: cfg.ctlPath, core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault,
+    });
+  } catch (e) {
+    dispatcher.stop();
+    await core.stop();
+    die(`dsd: control socket ${cfg.ctlPath}: ${(e as Error).message}`);
+  }
+
   if (args.pidFile) writePidFile(args.pidFile);
-  log.info(`dsd ${VERSION} started, listening on ${core.transport.sockets.map((s) => s.text).join(' ')}`);
+  log.info(`dsd ${VERSION} started, listening on ${core.transport.sockets.map((s) => s.text).join(' ')}, control socket ${cfg.ctlPath}`);
 
   let stopping = false;
   const stop = async (sig: string): Promise<void> => {
@@ -117,6 +115,7 @@ export async function main(argv: string[]): Promise<void> {
     log.info(`${sig}: no new transactions, waiting for ${core.active.size} in flight`);
     await core.drain(10_000);
     dispatcher.stop();
+    await control.close();
     await core.stop();
     if (args.pidFile) removePidFile(args.pidFile);
     log.info('stopped');
@@ -126,9 +125,8 @@ export async function main(argv: string[]): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGHUP', () => {
     dispatcher.reload().then(
-      () => log.info(`SIGHUP: destination list ${dsParams.list_file} reloaded`),
-      (e) => log.error(`SIGHUP: reload of ${dsParams.list_file} refused, running set kept: ${(e as Error).message}${(e as { detail?: string }).detail ? ` (${(e as { detail?: string }).detail})` : ''}`),
+      (r) => log.info(`SIGHUP: destinations reloaded (${r.message})`),
+      (e: Error & { detail?: string }) => log.error(`SIGHUP: reload refused, running set kept: ${e.message}${e.detail ? ` (${e.detail})` : ''}`),
     );
   });
-  void fs;
 }

@@ -1,7 +1,7 @@
 /**
  * Transaction matching keys (RFC 3261 §17.2.3). A request with an RFC 3261 branch is
  * matched by branch + sent-by + method (ACK matches its INVITE, CANCEL has its own
- * transaction); an RFC 2543 request (no magic cookie) falls back to the dialog-ish
+ * transaction), guarded by Call-ID and CSeq number; an RFC 2543 request (no magic cookie) falls back to the dialog-ish
  * identifiers, as RFC 3261 §17.2.3 allows.
  */
 import type { SipMessage } from '../sip/message';
@@ -14,10 +14,12 @@ export function serverKey(msg: SipMessage, asMethod?: string): string | null {
   let m = asMethod ?? msg.method;
   if (m === 'ACK') m = 'INVITE';
   const branch = via.branch;
-  if (branch !== null && branch.startsWith(MAGIC_COOKIE) && branch.length > MAGIC_COOKIE.length) {
-    return `${branch}|${via.host.toLowerCase()}:${via.port ?? ''}|${m}`;
-  }
   const cseq = msg.cseq;
+  if (branch !== null && branch.startsWith(MAGIC_COOKIE) && branch.length > MAGIC_COOKIE.length) {
+    // Call-ID and CSeq number too: a client that reuses a branch for a new request (RFC 4475
+    // §3.3.12/13 do) must not have it taken for a retransmission; real ones share both.
+    return `${branch}|${via.host.toLowerCase()}:${via.port ?? ''}|${m}|${msg.callId}|${cseq ? cseq.seq : ''}`;
+  }
   const from = msg.from;
   return `2543|${msg.callId}|${cseq ? cseq.seq : ''}|${from?.tag ?? ''}|${msg.ruri}|${via.host}:${via.port ?? ''}|${m}`;
 }

@@ -84,16 +84,27 @@ export async function startDsd(o: DsdOptions): Promise<Dsd> {
   return d;
 }
 
-/** A minimal cfg for tests: the given listens and modparams, the built-in/default route. */
+/**
+ * A test cfg: the shipped etc/dsd.cfg (so the tests run the default route) with the
+ * given listen lines, the control socket and list file in the test's temp dir, and extra
+ * modparams / text after the module section.
+ */
 export function basicCfg(opts: { listen: string[]; params?: string[]; extra?: string }): string {
-  return [
-    '#!KAMAILIO',
-    'debug=2',
-    ...opts.listen.map((l) => `listen=${l}`),
-    'loadmodule "tm"', 'loadmodule "sl"', 'loadmodule "rr"', 'loadmodule "maxfwd"', 'loadmodule "dispatcher"',
-    'modparam("dispatcher", "list_file", "{DIR}/dispatcher.list")',
-    'modparam("dispatcher", "flags", 2)',
-    ...(opts.params ?? []),
-    opts.extra ?? '',
-  ].join('\n') + '\n';
+  const base = fs.readFileSync(path.join(REPO, 'etc', 'dsd.cfg'), 'utf8');
+  const lines = base.split('\n').filter((l) => !/^listen=/.test(l));
+  const out: string[] = [];
+  for (const l of lines) {
+    if (/^modparam\("dispatcher", "list_file"/.test(l)) {
+      out.push('modparam("dispatcher", "list_file", "{DIR}/dispatcher.list")');
+      continue;
+    }
+    out.push(l);
+    if (/^auto_aliases=/.test(l)) out.push(...opts.listen.map((x) => `listen=${x}`));
+    if (/^loadmodule "dispatcher.so"/.test(l)) {
+      out.push('modparam("ctl", "binrpc", "unix:{DIR}/dsd_ctl")');
+      out.push(...(opts.params ?? []));
+    }
+  }
+  if (opts.extra) out.push(opts.extra);
+  return out.join('\n');
 }

@@ -43,6 +43,8 @@ export class DispatcherRuntime {
   private timers: NodeJS.Timeout[] = [];
   onEvent: (ev: DsEvent) => void;
   hashPvar: ((ctx: RequestContext) => string | null) | null;
+  /** Called after a request's records changed (the script mirrors them into its XAVPs). */
+  onRecords: ((ctx: RequestContext) => void) | null = null;
 
   constructor(o: DispatcherRuntimeOptions) {
     this.core = o.core;
@@ -107,6 +109,7 @@ export class DispatcherRuntime {
       for (const b of r.branches) ctx.extraBranches.push({ ruri: b.ruri, du: b.dstUri });
     }
     for (const m of r.messages) this.log.debug(`dispatcher: ${m}`);
+    this.onRecords?.(ctx);
     return r.code;
   }
 
@@ -127,6 +130,7 @@ export class DispatcherRuntime {
     setDstRecords(ctx, r.records);
     this.applyPush(ctx, r.push);
     for (const m of r.messages) this.log.debug(`dispatcher: ${m}`);
+    this.onRecords?.(ctx);
     return r.code;
   }
 

@@ -1,0 +1,120 @@
+/**
+ * Loads dsd.cfg through the cfg language engine and turns what the daemon needs into
+ * typed settings: listen sockets, logging, tm timers, the control socket, the
+ * dispatcher's parameters and the admin-state file.
+ */
+import path from 'node:path';
+import { promises as dns } from 'node:dns';
+import { isIP } from 'node:net';
+import { compileConfig, CompiledConfig, ScriptHost } from '../script';
+import type { Reg } from '../modules/services';
+import type { RequestContext } from '../proxy/context';
+import type { ListenSpec } from '../transport/types';
+import { TM_DEFAULTS, TmConfig } from '../transaction/config';
+import { defaultParams, setParam, DsParams } from '../modules/dispatcher/params';
+import { defaultControlSocketPath, parseCtlAddress } from '../rpc-api/socket-path';
+
+export interface DaemonConfig {
+  compiled: CompiledConfig<RequestContext>;
+  listen: ListenSpec[];
+  debug: number;
+  logStderr: boolean;
+  aliases: string[];
+  serverHeader: string | null;
+  tm: TmConfig;
+  ctlPath: string;
+  ds: DsParams;
+  stateFile: string;
+  /** dispatcher.add/remove/set_state write back to the list file by default. */
+  persistDefault: boolean;
+}
+
+export class StartupError extends Error {
+  constructor(msg: string) {
+    super(msg);
+    this.name = 'StartupError';
+  }
+}
+
+function num(v: string | number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+async function listenSpecs(compiled: CompiledConfig<RequestContext>): Promise<ListenSpec[]> {
+  const g = compiled.globals;
+  const out: ListenSpec[] = [];
+  const addrs = g.listen.length ? g.listen : [];
+  for (const l of addrs) {
+    let host = l.host;
+    if (!isIP(host)) {
+      try {
+        host = (await dns.lookup(host)).address;
+      } catch {
+        throw new StartupError(`${l.pos.file}:${l.pos.line}:${l.pos.col}: listen: cannot resolve "${l.host}"`);
+      }
+    }
+    const port = l.port ?? g.port ?? 5060;
+    const protos: Array<'udp' | 'tcp'> = l.proto === 'any' ? (g.disableTcp ? ['udp'] : ['udp', 'tcp'])
+      : l.proto === 'udp' || l.proto === 'tcp' ? [l.proto] : [];
+    if (protos.length === 0) {
+      throw new StartupError(`${l.pos.file}:${l.pos.line}:${l.pos.col}: listen: transport ${l.proto} is not supported by dsd (udp, tcp)`);
+    }
+    for (const proto of protos) {
+      out.push({
+        proto, host, port, name: l.name ?? undefined,
+        advertise: l.advertise?.host ?? g.advertisedAddress ?? undefined,
+        advertisePort: l.advertise?.port ?? g.advertisedPort ?? undefined,
+      });
+    }
+  }
+  if (out.length === 0) {
+    out.push({ proto: 'udp', host: '127.0.0.1', port: g.port ?? 5060 });
+    if (!g.disableTcp) out.push({ proto: 'tcp', host: '127.0.0.1', port: g.port ?? 5060 });
+  }
+  return out;
+}
+
+export async function loadDaemonConfig(
+  file: string, registry: Reg, host: ScriptHost<RequestContext>, defines: Record<string, string | true> = {},
+): Promise<DaemonConfig> {
+  const compiled = compileConfig(file, { registry, host, defines });
+  const g = compiled.globals;
+  const mod = (name: string) => compiled.modules.get(name);
+  const tmMod = mod('tm');
+  const tm: TmConfig = {
+    ...TM_DEFAULTS,
+    frTimer: num(tmMod?.param('fr_timer')) ?? TM_DEFAULTS.frTimer,
+    frInvTimer: num(tmMod?.param('fr_inv_timer')) ?? TM_DEFAULTS.frInvTimer,
+    t1: num(tmMod?.param('retr_timer1')) ?? TM_DEFAULTS.t1,
+    t2: num(tmMod?.param('retr_timer2')) ?? TM_DEFAULTS.t2,
+    wtTimer: num(tmMod?.param('wt_timer')) ?? TM_DEFAULTS.wtTimer,
+  };
+  const binrpc = mod('ctl')?.param('binrpc');
+  const ctlPath = binrpc !== undefined ? parseCtlAddress(String(binrpc)) : defaultControlSocketPath();
+  const ds = defaultParams();
+  const dsMod = mod('dispatcher');
+  let stateFile = path.join(path.dirname(ctlPath), 'dsd-admin-state.json');
+  let persistDefault = false;
+  for (const p of dsMod?.params ?? []) {
+    if (p.name === 'ds_admin_state_file') { stateFile = path.resolve(compiled.dir, String(p.value)); continue; }
+    if (p.name === 'ds_rpc_persist') { persistDefault = Number(p.value) !== 0; continue; }
+    const value = p.name === 'list_file' ? path.resolve(compiled.dir, String(p.value)) : p.value;
+    try {
+      setParam(ds, p.name, value);
+    } catch (e) {
+      throw new StartupError(`${file}: modparam("dispatcher", "${p.name}"): ${(e as Error).message}`);
+    }
+  }
+  if (dsMod?.param('list_file') === undefined) setParam(ds, 'list_file', path.join(compiled.dir, 'dispatcher.list'));
+  return {
+    compiled,
+    listen: await listenSpecs(compiled),
+    debug: g.debug,
+    logStderr: g.logStderror,
+    aliases: g.aliases.map((a) => a.host),
+    serverHeader: g.serverHeader,
+    tm, ctlPath, ds, stateFile, persistDefault,
+  };
+}

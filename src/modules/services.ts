@@ -1,0 +1,30 @@
+/**
+ * What module functions reach at run time. The registry is filled before the config is
+ * compiled (it needs the functions' signatures), but the core and the dispatcher exist
+ * only after the config said where to listen — so registrations close over this holder
+ * and the daemon fills it before the first message.
+ */
+import type { ProxyCore } from '../proxy/core';
+import type { RequestContext } from '../proxy/context';
+import type { DispatcherRuntime } from './dispatcher/runtime';
+import type { Logger } from '../core/log';
+import type { ScriptRegistry } from '../script';
+
+export interface Services {
+  core: ProxyCore | null;
+  dispatcher: DispatcherRuntime | null;
+  log: Logger;
+}
+
+export type Reg = ScriptRegistry<RequestContext>;
+
+/** The core; a function running before the daemon started is a programming error. */
+export function coreOf(svc: Services): ProxyCore {
+  if (!svc.core) throw new Error('SIP core not started');
+  return svc.core;
+}
+
+export function dispatcherOf(svc: Services): DispatcherRuntime {
+  if (!svc.dispatcher) throw new Error('dispatcher not started');
+  return svc.dispatcher;
+}
