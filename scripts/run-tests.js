@@ -22,10 +22,27 @@ let files = walk(root, []).sort();
 if (only.length) files = files.filter((f) => only.some((o) => f.includes(o)));
 const unit = files.filter((f) => f.includes(`${path.sep}unit${path.sep}`));
 const rest = files.filter((f) => !unit.includes(f));
-let failed = 0;
+const os = require('node:os');
+let failedRuns = 0;
+const total = { pass: 0, fail: 0, skipped: 0 };
 for (const [group, conc] of [[unit, 2], [rest, 1]]) {
   if (!group.length) continue;
-  const r = spawnSync(process.execPath, ['--test', `--test-concurrency=${conc}`, '--test-reporter=spec', ...group], { stdio: 'inherit' });
-  if (r.status !== 0) failed++;
+  // spec on the terminal, TAP into a file we count from
+  const tap = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-tap-')), 'out.tap');
+  const r = spawnSync(process.execPath, [
+    '--test', `--test-concurrency=${conc}`,
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+    ...group,
+  ], { stdio: 'inherit' });
+  if (r.status !== 0) failedRuns++;
+  const text = fs.existsSync(tap) ? fs.readFileSync(tap, 'utf8') : '';
+  for (const k of Object.keys(total)) {
+    const m = new RegExp(`^# ${k} (\\d+)$`, 'm').exec(text);
+    if (m) total[k] += Number(m[1]);
+  }
+  fs.rmSync(path.dirname(tap), { recursive: true, force: true });
 }
-process.exit(failed ? 1 : 0);
+if (failedRuns && total.fail === 0) total.fail = 1; // a run died without reporting
+console.log(`\ntests: ${total.pass} passed, ${total.fail} failed, ${total.skipped} skipped`);
+process.exit(failedRuns ? 1 : 0);
