@@ -66,7 +66,18 @@ export function tNewTran(core: ProxyCore, ctx: RequestContext): number {
   return 1;
 }
 
+/**
+ * t_reply: a reply through the request's transaction. As in Kamailio it needs one
+ * (t_newtran() first, or a failure route): without it nothing is sent and -1 returned,
+ * so `if (!t_reply(...)) sl_send_reply(...)` configs behave the same on both.
+ */
 export function tReply(core: ProxyCore, ctx: RequestContext, code: number, reason: string): number {
+  if (!ctx.txn) return -1;
+  return core.reply(ctx, code, reason);
+}
+
+/** t_send_reply: like t_reply, but creates the transaction first when there is none. */
+export function tSendReply(core: ProxyCore, ctx: RequestContext, code: number, reason: string): number {
   core.newTxn(ctx);
   return core.reply(ctx, code, reason);
 }

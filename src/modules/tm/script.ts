@@ -30,8 +30,15 @@ export function registerTm(reg: Reg, svc: Services): void {
     name: 't_set_fr', exec: (ctx, inv: number, fr?: number) => tm.tSetFr(ctx, inv, fr),
   });
   reg.registerFunction({ name: 't_reset_fr', exec: (ctx) => { ctx.frTimer = 0; ctx.frInvTimer = 0; return 1; } });
-  reg.registerFunction({ name: 't_reply', exec: (ctx, code: number, reason: string) => tm.tReply(coreOf(svc), ctx, code, reason) });
-  reg.registerFunction({ name: 't_send_reply', exec: (ctx, code: number, reason: string) => tm.tReply(coreOf(svc), ctx, code, reason) });
+  reg.registerFunction({
+    name: 't_reply',
+    exec: (ctx, code: number, reason: string) => {
+      const r = tm.tReply(coreOf(svc), ctx, code, reason);
+      if (r < 0 && !ctx.txn) svc.log.error('t_reply: no transaction for this request (t_newtran() first, or t_send_reply())');
+      return r;
+    },
+  });
+  reg.registerFunction({ name: 't_send_reply', exec: (ctx, code: number, reason: string) => tm.tSendReply(coreOf(svc), ctx, code, reason) });
   reg.registerFunction({ name: 't_release', exec: () => 1 });
   reg.registerFunction({ name: 't_is_failure_route', exec: (ctx) => (ctx.routeType === RouteType.Failure ? 1 : -1) });
   reg.registerFunction({ name: 't_is_reply_route', exec: (ctx) => (ctx.routeType === RouteType.OnReply ? 1 : -1) });
