@@ -19,7 +19,7 @@ import { serverKey, clientKeyOfResponse } from '../transaction/keys';
 import type { TmConfig } from '../transaction/config';
 import { RequestContext, RouteType } from './context';
 import { ProxyTxn, reasonFor } from './proxy-txn';
-import { stripTopVia, buildBranchRequest } from './forward';
+import { stripTopVia, buildBranchRequest, RrOptions, RR_DEFAULTS } from './forward';
 import { resolveTarget, TargetError } from './target';
 import { fnv1a } from './hash';
 import type { Logger } from '../core/log';
@@ -39,6 +39,8 @@ export interface CoreOptions {
   /** Extra host names / addresses that are "myself" (`alias=`). */
   aliases?: readonly string[];
   maxStreamMessage?: number;
+  /** rr modparams (enable_full_lr, append_fromtag). */
+  rr?: RrOptions;
 }
 
 export interface CoreStats {
@@ -59,6 +61,7 @@ export class ProxyCore {
   readonly log: Logger;
   hooks: RouteHooks;
   serverHeader: string | null;
+  readonly rr: RrOptions;
   readonly stats: CoreStats = { requestsIn: 0, repliesIn: 0, dropped: 0, rejected: 0, branchesSent: 0, statelessForwards: 0 };
   /** Proxy transactions whose final reply has not gone out yet. */
   readonly active = new Set<ProxyTxn>();
@@ -73,6 +76,7 @@ export class ProxyCore {
     this.log = opts.log;
     this.hooks = hooks;
     this.serverHeader = opts.serverHeader;
+    this.rr = opts.rr ?? RR_DEFAULTS;
     this.transport = new TransportLayer(opts.listen, {
       onMessage: (buf, src) => this.receive(buf, src),
       onFramingError: (partial, reason, src) => this.framingError(partial, reason, src),
@@ -387,7 +391,7 @@ export class ProxyCore {
       const out = this.outSocket(ctx, target);
       if (!out) return this.fail(ctx, 477, reasonFor(477));
       const branch = this.branchId(ctx, this.nextTxnId++, 0);
-      const buf = buildBranchRequest(ctx, ctx.ruri, out, branch);
+      const buf = buildBranchRequest(ctx, ctx.ruri, out, branch, this.rr);
       this.stats.statelessForwards++;
       return this.transport.send({ ...target, local: out }, buf) ? 1 : this.fail(ctx, 477, reasonFor(477));
     };

@@ -15,28 +15,41 @@ function viaLine(local: LocalSocket, branch: string, eol: string): string {
   return `Via: SIP/2.0/${local.proto === 'udp' ? 'UDP' : 'TCP'} ${local.advHost}:${local.advPort};branch=${branch}${eol}`;
 }
 
+/** rr's modparams that shape the Record-Route URI. */
+export interface RrOptions {
+  /** enable_full_lr: `;lr=on` instead of `;lr` (for old stacks that need a value). */
+  fullLr: boolean;
+  /** append_fromtag: `;ftag=<From tag>` (Kamailio's default). */
+  fromTag: boolean;
+}
+
+export const RR_DEFAULTS: RrOptions = { fullLr: false, fromTag: true };
+
 /** Record-Route URI for one of our sockets. */
-export function rrUri(s: LocalSocket, r2: boolean): string {
+export function rrUri(s: LocalSocket, r2: boolean, o: RrOptions = RR_DEFAULTS, ftag: string | null = null): string {
   const t = s.proto === 'tcp' ? ';transport=tcp' : '';
-  return `<sip:${s.advHost}:${s.advPort}${t}${r2 ? ';r2=on' : ''};lr>`;
+  const tag = o.fromTag && ftag ? `;ftag=${ftag}` : '';
+  return `<sip:${s.advHost}:${s.advPort}${t}${r2 ? ';r2=on' : ''}${o.fullLr ? ';lr=on' : ';lr'}${tag}>`;
 }
 
 /**
  * Record-Route lines: one when the request leaves by the socket it came in on, two
  * (`r2=on`, outbound first) when it changes socket (Kamailio's enable_double_rr).
  */
-export function recordRouteLines(inSock: LocalSocket, outSock: LocalSocket, eol: string): string {
-  if (inSock.id === outSock.id) return `Record-Route: ${rrUri(inSock, false)}${eol}`;
-  return `Record-Route: ${rrUri(outSock, true)}${eol}Record-Route: ${rrUri(inSock, true)}${eol}`;
+export function recordRouteLines(inSock: LocalSocket, outSock: LocalSocket, eol: string,
+  o: RrOptions = RR_DEFAULTS, ftag: string | null = null): string {
+  if (inSock.id === outSock.id) return `Record-Route: ${rrUri(inSock, false, o, ftag)}${eol}`;
+  return `Record-Route: ${rrUri(outSock, true, o, ftag)}${eol}Record-Route: ${rrUri(inSock, true, o, ftag)}${eol}`;
 }
 
-export function buildBranchRequest(ctx: RequestContext, ruri: string, out: LocalSocket, branch: string): Buffer {
+export function buildBranchRequest(ctx: RequestContext, ruri: string, out: LocalSocket, branch: string,
+  rr: RrOptions = RR_DEFAULTS): Buffer {
   const msg = ctx.msg;
   const eol = msg.eol;
   const extra: Edit[] = [];
   if (ruri !== msg.ruri) extra.push({ start: msg.ruriStart, end: msg.ruriEnd, text: ruri });
   if (ctx.recordRoute && msg.method !== 'ACK' && msg.method !== 'CANCEL') {
-    extra.push({ start: msg.startLineEnd, end: msg.startLineEnd, text: recordRouteLines(ctx.src.local, out, eol) });
+    extra.push({ start: msg.startLineEnd, end: msg.startLineEnd, text: recordRouteLines(ctx.src.local, out, eol, rr, msg.from?.tag ?? null) });
   }
   const firstVia = msg.first('via');
   const at = firstVia ? firstVia.lineStart : msg.startLineEnd;

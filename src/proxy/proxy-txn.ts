@@ -43,7 +43,7 @@ export class ProxyTxn implements ClientOwner {
   addBranch(ruri: string, target: Target, out: LocalSocket): boolean {
     const idx = this.branches.length;
     const branchId = this.core.branchId(this.ctx, this.id, idx);
-    const buf = buildBranchRequest(this.ctx, ruri, out, branchId);
+    const buf = buildBranchRequest(this.ctx, ruri, out, branchId, this.core.rr);
     const ctx = this.ctx;
     const cfg = this.core.txns.cfg;
     const ct = new ClientTxn(

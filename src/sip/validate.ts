@@ -37,7 +37,7 @@ export function validateRequest(msg: SipMessage): Rejection | null {
   }
   const cseq = msg.cseq;
   if (!cseq) return { code: 400, reason: 'Bad CSeq' };
-  if (cseq.method !== msg.method) return { code: 400, reason: 'CSeq method does not match' };
+  if (cseq.method !== msg.method) return { code: 400, reason: 'CSeq method does not match request method' };
   if (!msg.from) return { code: 400, reason: 'Bad From' };
   if (!msg.to) return { code: 400, reason: 'Bad To' };
   if (msg.callId.length === 0) return { code: 400, reason: 'Bad Call-ID' };
