@@ -13,6 +13,8 @@ import type { ListenSpec } from '../transport/types';
 import { TM_DEFAULTS, TmConfig } from '../transaction/config';
 import { defaultParams, setParam, DsParams } from '../modules/dispatcher/params';
 import { defaultControlSocketPath, parseCtlAddress } from '../rpc-api/socket-path';
+import { RR_DEFAULTS, RrOptions } from '../proxy/forward';
+import { isHealthParam, readHealthConfig, HealthConfig, HealthParamError } from '../metrics/params';
 
 export interface DaemonConfig {
   compiled: CompiledConfig<RequestContext>;
@@ -27,6 +29,12 @@ export interface DaemonConfig {
   stateFile: string;
   /** dispatcher.add/remove/set_state write back to the list file by default. */
   persistDefault: boolean;
+  /** Metrics endpoint and initial-state events (dsd's own dispatcher modparams). */
+  health: HealthConfig;
+  /** rr's enable_full_lr / append_fromtag. */
+  rr: RrOptions;
+  /** dispatcher.so is loaded (else no list is read and no ds_* exists). */
+  dispatcherLoaded: boolean;
 }
 
 export class StartupError extends Error {
@@ -100,6 +108,7 @@ export async function loadDaemonConfig(
   for (const p of dsMod?.params ?? []) {
     if (p.name === 'ds_admin_state_file') { stateFile = path.resolve(compiled.dir, String(p.value)); continue; }
     if (p.name === 'ds_rpc_persist') { persistDefault = Number(p.value) !== 0; continue; }
+    if (isHealthParam(p.name)) continue;
     const value = p.name === 'list_file' ? path.resolve(compiled.dir, String(p.value)) : p.value;
     try {
       setParam(ds, p.name, value);
@@ -108,13 +117,25 @@ export async function loadDaemonConfig(
     }
   }
   if (dsMod?.param('list_file') === undefined) setParam(ds, 'list_file', path.join(compiled.dir, 'dispatcher.list'));
+  let health: HealthConfig;
+  try {
+    health = readHealthConfig((name) => dsMod?.param(name));
+  } catch (e) {
+    if (e instanceof HealthParamError) throw new StartupError(`${file}: ${e.message}`);
+    throw e;
+  }
+  const rrMod = mod('rr');
+  const rr: RrOptions = {
+    fullLr: (num(rrMod?.param('enable_full_lr')) ?? 0) !== 0 ? true : RR_DEFAULTS.fullLr,
+    fromTag: (num(rrMod?.param('append_fromtag')) ?? 1) !== 0,
+  };
   return {
-    compiled,
+    compiled, rr, dispatcherLoaded: dsMod !== undefined,
     listen: await listenSpecs(compiled),
     debug: g.debug,
     logStderr: g.logStderror,
     aliases: g.aliases.map((a) => a.host),
     serverHeader: g.serverHeader,
-    tm, ctlPath, ds, stateFile, persistDefault,
+    tm, ctlPath, ds, stateFile, persistDefault, health,
   };
 }

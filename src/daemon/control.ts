@@ -9,6 +9,7 @@ import { registerCoreMethods } from '../control/core-methods';
 import type { TmCounters } from '../control/tm-stats';
 import type { ProxyCore } from '../proxy/core';
 import type { DispatcherRuntime } from '../modules/dispatcher/runtime';
+import type { ListChangeKind } from '../modules/dispatcher/stats';
 import { dispatcherRpcMethods } from '../modules/dispatcher/rpc-handlers';
 import { ListFileWriter } from '../modules/dispatcher/list-writer';
 import { parseRpcState } from '../modules/dispatcher/flags';
@@ -52,9 +53,20 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
       throw RpcError.of('persistFailed', `${what}: ${(e as Error).message}`);
     }
   };
+  const listChanges: Record<string, ListChangeKind> = {
+    'dispatcher.reload': 'reload', 'dispatcher.add': 'add', 'dispatcher.remove': 'remove',
+  };
   for (const [name, h] of Object.entries(dispatcherRpcMethods(ds))) {
+    const kind = listChanges[name];
     registry.register(name, async (call) => {
-      const result = await h(call.args);
+      let result: unknown;
+      try {
+        result = await h(call.args);
+      } catch (e) {
+        if (kind) o.dispatcher.listChanged(kind, false);
+        throw e;
+      }
+      if (kind) o.dispatcher.listChanged(kind, true);
       if (call.persist || o.persistDefault) {
         const a = call.args as readonly unknown[];
         if (name === 'dispatcher.add') {
@@ -70,6 +82,7 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
       return result;
     }, { check: false });
   }
+  registry.register('dispatcher.stats', () => o.dispatcher.counters.rpcEntries(ds.list));
   return registry;
 }
 

@@ -20,6 +20,7 @@ import { registerModules } from '../modules';
 import type { Services } from '../modules/services';
 import { createRegistry, checkConfig, ConfigErrors } from '../script';
 import { VERSION } from '../core/version';
+import { startMetrics, MetricsServer } from '../metrics';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const DEFAULT_CFG = path.join(ROOT, 'etc', 'dsd.cfg');
@@ -72,7 +73,7 @@ export async function main(argv: string[]): Promise<void> {
   for (const w of cfg.compiled.warnings) log.warn(w.message);
 
   const core = new ProxyCore({
-    listen: cfg.listen, tm: cfg.tm, log, aliases: cfg.aliases,
+    listen: cfg.listen, tm: cfg.tm, log, aliases: cfg.aliases, rr: cfg.rr,
     serverHeader: cfg.serverHeader ?? `dsd (${VERSION} (${os.arch()}/${os.platform()}))`,
   }, scriptHooks(cfg.compiled.script, log));
   try {
@@ -82,12 +83,14 @@ export async function main(argv: string[]): Promise<void> {
   }
   svc.core = core;
 
-  const dispatcher = new DispatcherRuntime({ core, params: cfg.ds, log, stateFile: cfg.stateFile });
+  const dispatcher = new DispatcherRuntime({
+    core, params: cfg.ds, log, stateFile: cfg.stateFile, initialStateEvents: cfg.health.initialStateEvents,
+  });
   dispatcher.onEvent = (ev) => runDispatcherEvent(cfg.compiled.script, core, log, ev);
   dispatcher.onRecords = (ctx) => mirrorRecords(ctx, cfg.ds.xavp_dst, cfg.ds.xavp_ctx);
   svc.dispatcher = dispatcher;
   try {
-    await dispatcher.start();
+    if (cfg.dispatcherLoaded) await dispatcher.start();
   } catch (e) {
     const detail = (e as { detail?: string }).detail;
     await core.stop();
@@ -105,6 +108,17 @@ export async function main(argv: string[]): Promise<void> {
     die(`dsd: control socket ${cfg.ctlPath}: ${(e as Error).message}`);
   }
 
+  let metrics: MetricsServer | null;
+  try {
+    metrics = await startMetrics(cfg.health.metrics, { core, dispatcher }, (e) => log.error(`metrics: ${e.message}`));
+  } catch (e) {
+    dispatcher.stop();
+    await control.close();
+    await core.stop();
+    die(`dsd: ${(e as Error).message}`);
+  }
+  if (metrics) log.info(`metrics endpoint on http://${metrics.address}/metrics`);
+
   if (args.pidFile) writePidFile(args.pidFile);
   log.info(`dsd ${VERSION} started, listening on ${core.transport.sockets.map((s) => s.text).join(' ')}, control socket ${cfg.ctlPath}`);
 
@@ -115,6 +129,7 @@ export async function main(argv: string[]): Promise<void> {
     log.info(`${sig}: no new transactions, waiting for ${core.active.size} in flight`);
     await core.drain(10_000);
     dispatcher.stop();
+    await metrics?.close();
     await control.close();
     await core.stop();
     if (args.pidFile) removePidFile(args.pidFile);

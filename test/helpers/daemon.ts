@@ -91,7 +91,13 @@ export async function startDsd(o: DsdOptions): Promise<Dsd> {
  */
 export function basicCfg(opts: { listen: string[]; params?: string[]; extra?: string }): string {
   const base = fs.readFileSync(path.join(REPO, 'etc', 'dsd.cfg'), 'utf8');
-  const lines = base.split('\n').filter((l) => !/^listen=/.test(l));
+  // a test's modparam replaces the same module/parameter of the base config
+  const key = (l: string): string | null => {
+    const m = /^modparam\(\s*"([^"]+)"\s*,\s*"([^"]+)"/.exec(l.trim());
+    return m ? `${m[1]}/${m[2]}` : null;
+  };
+  const overridden = new Set((opts.params ?? []).map(key).filter((k): k is string => k !== null));
+  const lines = base.split('\n').filter((l) => !/^listen=/.test(l) && !overridden.has(key(l) ?? ''));
   const out: string[] = [];
   for (const l of lines) {
     if (/^modparam\("dispatcher", "list_file"/.test(l)) {

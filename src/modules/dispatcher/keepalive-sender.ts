@@ -1,33 +1,57 @@
 /**
  * Sends the engine's keepalives (OPTIONS by default) as client transactions through the
  * transaction layer and reports each final reply (or a local 408) back to the engine.
- * A round's probes are spread evenly over the ping interval instead of one burst.
+ *
+ * Scheduling: round k starts at start + k·interval on the monotonic clock, so late timers
+ * never accumulate drift, and a slow round never pushes the next one back. A round's
+ * probes are spread evenly over the interval by one cursor timer (not one timer per
+ * probe); probes whose slot has passed go out at once, and whatever the previous round
+ * still had queued is sent before a new round starts, so no destination misses an
+ * interval. Only a stalled event loop can skip a boundary: that is counted in
+ * `missedRounds`, and the lag of every round start is measured.
  */
 import crypto from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { ProxyCore } from '../../proxy/core';
 import { ClientTxn, ClientOwner } from '../../transaction/client';
 import type { SipMessage } from '../../sip/message';
 import { resolveTarget } from '../../proxy/target';
 import type { Target, LocalSocket } from '../../transport/types';
 import type { Dispatcher } from './engine';
-import type { PingTarget } from './keepalive';
+import { PingTarget, shouldPing } from './keepalive';
+import { PingReplyCodes, isPingSuccess, parsePingReplyCodes, NO_REPLY_CODES } from './pingcodes';
 import type { DsEvent } from './state';
+import type { ProbeObserver, ProbeOutcome } from './stats';
 
 export interface KeepaliveStats {
+  /** Requests handed to the transaction layer. */
   sent: number;
+  /** Replies accepted as alive (2xx or ds_ping_reply_codes). */
   ok: number;
+  /** Other final replies. */
   failed: number;
+  /** Local 408: no final reply within the fr timer. */
   timeouts: number;
+  /** Could not be sent (no route, no socket, transport refused). */
+  sendErrors: number;
+  /** Rounds started. */
   rounds: number;
+  /** Interval boundaries that passed with no round (event loop stalled ≥ one interval). */
+  missedRounds: number;
+  /** How late the last round started after its boundary, ms. */
+  lastLagMs: number;
+  /** The worst round-start lag seen, ms. */
+  maxLagMs: number;
+  /** Probes of a previous round sent late because a new round began before their slot. */
+  flushed: number;
 }
 
 class PingOwner implements ClientOwner {
-  constructor(readonly sender: KeepaliveSender, readonly t: PingTarget) {}
+  constructor(readonly sender: KeepaliveSender, readonly t: PingTarget, readonly sentAt: number) {}
 
-  onBranchReply(ct: ClientTxn, msg: SipMessage | null): void {
+  onBranchReply(_ct: ClientTxn, msg: SipMessage | null): void {
     if (msg && msg.status < 200) return;
-    this.sender.finish(this.t, msg ? msg.status : 408, msg ? msg.reason : 'Request Timeout', msg !== null);
-    void ct;
+    this.sender.finish(this, msg ? msg.status : 408, msg ? msg.reason : 'Request Timeout', msg !== null);
   }
 
   buildAck(): Buffer {
@@ -36,48 +60,115 @@ class PingOwner implements ClientOwner {
 }
 
 export class KeepaliveSender {
-  readonly stats: KeepaliveStats = { sent: 0, ok: 0, failed: 0, timeouts: 0, rounds: 0 };
+  readonly stats: KeepaliveStats = {
+    sent: 0, ok: 0, failed: 0, timeouts: 0, sendErrors: 0, rounds: 0, missedRounds: 0,
+    lastLagMs: 0, maxLagMs: 0, flushed: 0,
+  };
+  /** Gets every probe's outcome (the dispatcher counters). */
+  observer: ProbeObserver | null = null;
+  private readonly intervalMs: number;
   private roundTimer: NodeJS.Timeout | null = null;
-  private readonly pending = new Set<NodeJS.Timeout>();
+  private pumpTimer: NodeJS.Timeout | null = null;
+  private anchor = 0;
+  private roundNo = 0;
+  private queue: PingTarget[] = [];
+  private cursor = 0;
+  private roundStart = 0;
+  private step = 0;
   private seq = 1;
   private readonly callPrefix = crypto.randomBytes(6).toString('hex');
+  private codesText: string | null = null;
+  private codes: PingReplyCodes = NO_REPLY_CODES;
 
   constructor(
     private readonly core: ProxyCore,
     private readonly ds: Dispatcher,
-    private readonly intervalSec: number,
+    intervalSec: number,
     private readonly onEvent: (ev: DsEvent) => void,
     private readonly pickSocket: (t: PingTarget, target: Target) => LocalSocket | null,
-  ) {}
+  ) {
+    this.intervalMs = Math.max(0, intervalSec) * 1000;
+  }
+
+  get running(): boolean {
+    return this.roundTimer !== null;
+  }
 
   start(): void {
-    if (this.intervalSec <= 0) return;
-    const round = (): void => {
-      this.round();
-      this.roundTimer = setTimeout(round, this.intervalSec * 1000);
-    };
-    this.roundTimer = setTimeout(round, this.intervalSec * 1000);
+    if (this.intervalMs <= 0 || this.roundTimer !== null) return;
+    this.anchor = performance.now();
+    this.roundNo = 0;
+    this.scheduleRound();
   }
 
   stop(): void {
     if (this.roundTimer) clearTimeout(this.roundTimer);
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
     this.roundTimer = null;
-    for (const t of this.pending) clearTimeout(t);
-    this.pending.clear();
+    this.pumpTimer = null;
+    this.queue = [];
+    this.cursor = 0;
   }
 
-  /** One timer round: every target, spread over the interval. */
-  round(): void {
+  private scheduleRound(): void {
+    this.roundNo++;
+    const due = this.anchor + this.roundNo * this.intervalMs;
+    this.roundTimer = setTimeout(this.onRoundTimer, Math.max(0, due - performance.now()));
+  }
+
+  private readonly onRoundTimer = (): void => {
+    const now = performance.now();
+    const lag = now - (this.anchor + this.roundNo * this.intervalMs);
+    if (lag >= this.intervalMs) {
+      const missed = Math.floor(lag / this.intervalMs);
+      this.stats.missedRounds += missed;
+      this.roundNo += missed;
+    }
+    const lagMs = Math.max(0, lag);
+    this.stats.lastLagMs = lagMs;
+    if (lagMs > this.stats.maxLagMs) this.stats.maxLagMs = lagMs;
+    this.round(now);
+    this.scheduleRound();
+  };
+
+  /** One timer round: every target, spread over the interval from `now`. */
+  round(now = performance.now()): void {
+    if (this.cursor < this.queue.length && this.ds.pingEnabled) {
+      this.stats.flushed += this.queue.length - this.cursor;
+      while (this.cursor < this.queue.length) this.sendIfStillDue(this.queue[this.cursor++]);
+    }
+    if (this.pumpTimer) { clearTimeout(this.pumpTimer); this.pumpTimer = null; }
+    this.queue = [];
+    this.cursor = 0;
     if (!this.ds.pingEnabled) return;
     const targets = this.ds.pingTargets();
     this.stats.rounds++;
     if (targets.length === 0) return;
-    const step = (this.intervalSec * 1000) / targets.length;
-    targets.forEach((t, i) => {
-      if (i === 0) { this.send(t); return; }
-      const timer = setTimeout(() => { this.pending.delete(timer); this.send(t); }, Math.floor(i * step));
-      this.pending.add(timer);
-    });
+    this.queue = targets;
+    this.roundStart = now;
+    this.step = (this.intervalMs || 1000) / targets.length;
+    this.pump();
+  }
+
+  private readonly pump = (): void => {
+    this.pumpTimer = null;
+    if (!this.ds.pingEnabled) { this.queue = []; this.cursor = 0; return; }
+    const now = performance.now();
+    while (this.cursor < this.queue.length && this.roundStart + this.cursor * this.step <= now) {
+      this.sendIfStillDue(this.queue[this.cursor++]);
+    }
+    if (this.cursor < this.queue.length) {
+      const wait = this.roundStart + this.cursor * this.step - now;
+      this.pumpTimer = setTimeout(this.pump, Math.max(1, Math.ceil(wait)));
+    } else {
+      this.queue = [];
+      this.cursor = 0;
+    }
+  };
+
+  /** A destination disabled (or no longer probed) since the round began is skipped. */
+  private sendIfStillDue(t: PingTarget): void {
+    if (shouldPing(t.dest.flags, this.ds.params.ds_probing_mode)) this.send(t);
   }
 
   private send(t: PingTarget): void {
@@ -111,21 +202,35 @@ export class KeepaliveSender {
       `Content-Length: 0\r\n\r\n`;
     const fr = t.frTimeoutMs ?? this.core.txns.cfg.frTimer;
     const ct = new ClientTxn(this.core.txns, branch, t.method, Buffer.from(text, 'latin1'),
-      { ...target, local: out }, new PingOwner(this, t), 0, fr, fr);
+      { ...target, local: out }, new PingOwner(this, t, performance.now()), 0, fr, fr);
     this.ds.pingSent(t);
+    if (!ct.start()) { this.sendFailed(t); return; }
     this.stats.sent++;
-    if (!ct.start()) this.sendFailed(t);
   }
 
   private sendFailed(t: PingTarget): void {
-    this.stats.failed++;
+    this.stats.sendErrors++;
+    this.observer?.probe(t.setId, t.uri, 'error', null);
     const ev = this.ds.pingSendFailed(t);
     if (ev) this.onEvent(ev);
   }
 
-  finish(t: PingTarget, code: number, reason: string, real: boolean): void {
-    if (code === 408 && !real) this.stats.timeouts++;
-    else if (code >= 200 && code < 300) this.stats.ok++;
+  private replyCodes(): PingReplyCodes {
+    const s = this.ds.params.ds_ping_reply_codes;
+    if (s !== this.codesText) {
+      this.codesText = s;
+      this.codes = parsePingReplyCodes(s) ?? NO_REPLY_CODES;
+    }
+    return this.codes;
+  }
+
+  finish(owner: PingOwner, code: number, reason: string, real: boolean): void {
+    const t = owner.t;
+    let outcome: ProbeOutcome;
+    if (code === 408 && !real) { outcome = 'timeout'; this.stats.timeouts++; }
+    else if (isPingSuccess(this.replyCodes(), code)) { outcome = 'ok'; this.stats.ok++; }
+    else { outcome = 'failed'; this.stats.failed++; }
+    this.observer?.probe(t.setId, t.uri, outcome, real ? performance.now() - owner.sentAt : null);
     const ev = this.ds.pingResult(t, code, reason, real);
     if (ev) this.onEvent(ev);
   }

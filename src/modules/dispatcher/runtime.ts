@@ -21,6 +21,8 @@ import { KeepaliveSender } from './keepalive-sender';
 import { requestView, sourceView, dstRecords, setDstRecords, ctxCounts } from './proxy-view';
 import { AdminStateFile } from './admin-file';
 import type { ReloadSource, LoadReport } from './list-manager';
+import { DispatcherCounters, ListChangeKind } from './stats';
+import { initialStateEvents } from './initial-events';
 
 export interface DispatcherRuntimeOptions {
   core: ProxyCore;
@@ -32,11 +34,16 @@ export interface DispatcherRuntimeOptions {
   onEvent?: (ev: DsEvent) => void;
   /** hash_pvar expansion for alg 7 (the script engine supplies it). */
   hashPvar?: (ctx: RequestContext) => string | null;
+  /** Run dst-up/dst-down for every destination after the start-up load and each reload. */
+  initialStateEvents?: boolean;
 }
 
 export class DispatcherRuntime {
   readonly ds: Dispatcher;
   readonly keepalive: KeepaliveSender;
+  /** Selections, failovers, transitions, probe results and reloads (dispatcher.stats, metrics). */
+  readonly counters = new DispatcherCounters();
+  private readonly initialStateEvents: boolean;
   private readonly core: ProxyCore;
   private readonly log: Logger;
   private readonly admin: AdminStateFile | null;
@@ -51,6 +58,7 @@ export class DispatcherRuntime {
     this.log = o.log;
     this.onEvent = o.onEvent ?? ((ev) => this.log.info(`${ev.name} ${ev.setId} ${ev.uri}`));
     this.hashPvar = o.hashPvar ?? null;
+    this.initialStateEvents = o.initialStateEvents ?? false;
     this.admin = o.stateFile ? new AdminStateFile(o.stateFile, o.log) : null;
     const sockets = o.core.transport.sockets;
     this.ds = new Dispatcher({
@@ -64,13 +72,32 @@ export class DispatcherRuntime {
       log: (level, msg) => o.log[level](`dispatcher: ${msg}`),
       onAdminStatesChanged: () => this.admin?.save(this.ds.exportAdminStates()),
     });
-    this.keepalive = new KeepaliveSender(o.core, this.ds, o.params.ds_ping_interval, (ev) => this.onEvent(ev),
+    this.keepalive = new KeepaliveSender(o.core, this.ds, o.params.ds_ping_interval, (ev) => this.emit(ev),
       (t, target) => this.pingSocket(t, target));
+    this.keepalive.observer = this.counters;
+  }
+
+  /** A real transition: counted, then handed to the event_route runner. */
+  private emit(ev: DsEvent): void {
+    this.counters.onEvent(ev);
+    this.onEvent(ev);
+  }
+
+  /** After every reload / add / remove, whoever ran it (RPC, SIGHUP, ds_reload()). */
+  listChanged(kind: ListChangeKind, ok: boolean): void {
+    this.counters.onListChange(kind, ok, this.ds.list);
+    if (ok && kind === 'reload' && this.initialStateEvents) this.emitInitialStates();
+  }
+
+  /** ds_initial_state_events: the current state of every destination, not counted as transitions. */
+  private emitInitialStates(): void {
+    for (const ev of initialStateEvents(this.ds.list)) this.onEvent(ev);
   }
 
   async start(): Promise<LoadReport> {
     if (this.admin) this.ds.importAdminStates(this.admin.load());
     const report = await this.ds.loadInitial();
+    if (this.initialStateEvents) this.emitInitialStates();
     this.keepalive.start();
     const p = this.ds.params;
     if (this.ds.callLoad) {
@@ -88,8 +115,16 @@ export class DispatcherRuntime {
     this.timers = [];
   }
 
-  reload(source?: ReloadSource): Promise<{ message: string; report: LoadReport }> {
-    return this.ds.reload(source);
+  async reload(source?: ReloadSource): Promise<{ message: string; report: LoadReport }> {
+    let r: { message: string; report: LoadReport };
+    try {
+      r = await this.ds.reload(source);
+    } catch (e) {
+      this.listChanged('reload', false);
+      throw e;
+    }
+    this.listChanged('reload', true);
+    return r;
   }
 
   // ---- script functions --------------------------------------------------------------
@@ -116,17 +151,23 @@ export class DispatcherRuntime {
   /** ds_select_dst / ds_select_domain / ds_select (mode 'dst' | 'domain' | 'xavp'). */
   select(ctx: RequestContext, set: number, alg: number, mode: SelectMode, limit?: number): number {
     const view = requestView(ctx, this.hashPvar ? this.hashPvar(ctx) : null);
-    return this.applySelect(ctx, this.ds.select(set, alg, view, { mode, limit }));
+    const r = this.ds.select(set, alg, view, { mode, limit });
+    this.counters.onSelect(set, r);
+    return this.applySelect(ctx, r);
   }
 
   selectRoutes(ctx: RequestContext, rules: string, mode: string, limit?: number): number {
     const view = requestView(ctx, this.hashPvar ? this.hashPvar(ctx) : null);
-    return this.applySelect(ctx, this.ds.selectRoutes(rules, mode, view, limit));
+    const r = this.ds.selectRoutes(rules, mode, view, limit);
+    this.counters.onSelect(null, r);
+    return this.applySelect(ctx, r);
   }
 
   /** ds_next_dst / ds_next_domain (next) and ds_set_dst / ds_set_domain (!next). */
   next(ctx: RequestContext, mode: 'dst' | 'domain', next: boolean): number {
-    const r = this.ds.nextDst(dstRecords(ctx), next, mode, { ruri: ctx.ruri, callId: ctx.msg.get('call-id') });
+    const before = dstRecords(ctx);
+    if (next) this.counters.onNext(before);
+    const r = this.ds.nextDst(before, next, mode, { ruri: ctx.ruri, callId: ctx.msg.get('call-id') });
     setDstRecords(ctx, r.records);
     this.applyPush(ctx, r.push);
     for (const m of r.messages) this.log.debug(`dispatcher: ${m}`);
@@ -145,13 +186,13 @@ export class DispatcherRuntime {
   /** ds_mark_dst([state]). */
   mark(ctx: RequestContext, state: string | null): number {
     const r = this.ds.markDst(dstRecords(ctx), state, this.markContext(ctx));
-    if (r.event) this.onEvent(r.event);
+    if (r.event) this.emit(r.event);
     return r.code;
   }
 
   markAddr(ctx: RequestContext, state: string, set: number, uri: string): number {
     const r = this.ds.markAddr(set, uri, state, this.markContext(ctx));
-    if (r.event) this.onEvent(r.event);
+    if (r.event) this.emit(r.event);
     return r.code;
   }
 

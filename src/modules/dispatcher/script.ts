@@ -8,6 +8,7 @@ import { dispatcherOf } from '../services';
 import type { RequestContext } from '../../proxy/context';
 import { MessageStore, XavpRecord } from '../../script';
 import { PARAM_SPECS } from './params';
+import { HEALTH_PARAMS } from '../../metrics/params';
 import type { DsEvent } from './state';
 import type { DsgValues } from './match';
 
@@ -49,6 +50,7 @@ export function registerDispatcher(reg: Reg, svc: Services): void {
   for (const [name, spec] of Object.entries(PARAM_SPECS)) params[name] = spec.kind === 'int' ? 'int' : 'str';
   params.ds_admin_state_file = 'str';
   params.ds_rpc_persist = 'int';
+  Object.assign(params, HEALTH_PARAMS);
   reg.registerModule({
     name: 'dispatcher',
     params,

@@ -1,0 +1,20 @@
+/**
+ * Observability entry point: the Prometheus endpoint (off unless
+ * modparam("dispatcher", "ds_metrics_listen", "127.0.0.1:9090")) and its parameters.
+ */
+import { buildMetricsRegistry, MetricsSources } from './collectors';
+import { MetricsServer } from './server';
+import type { MetricsListen } from './params';
+
+export { HEALTH_PARAMS, isHealthParam, readHealthConfig, parseMetricsListen, HealthParamError } from './params';
+export type { HealthConfig, MetricsListen } from './params';
+export { buildMetricsRegistry, PROBE_RTT_BUCKETS } from './collectors';
+export type { MetricsSources } from './collectors';
+export { MetricsServer, MetricsListenError } from './server';
+
+/** Starts the endpoint, or does nothing (null) when `listen` is null. Rejects with MetricsListenError. */
+export async function startMetrics(listen: MetricsListen | null, src: MetricsSources,
+  onError: (e: Error) => void): Promise<MetricsServer | null> {
+  if (listen === null) return null;
+  return MetricsServer.start(listen, buildMetricsRegistry(src), onError);
+}
