@@ -156,7 +156,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'dispatcher.stats',
     summary: 'Return per-destination call and failover counters',
     description:
-      'dsd extension used by dispatcher.top: cumulative counters per destination since start or the last reload. ' +
+      'dsd extension used by dispatcher.top: cumulative counters per destination since start; a reload keeps them for destinations that stay. ' +
       'CALLS counts requests routed to the destination, FAILOVERS the times it was left for the next one.',
     params: [],
     aliases: [],
