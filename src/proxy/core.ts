@@ -367,7 +367,7 @@ export class ProxyCore {
     const key = serverKey(msg, 'INVITE');
     const inv = key !== null ? this.txns.servers.get(key) : undefined;
     const txn = inv?.tu as ProxyTxn | undefined;
-    if (!inv || !txn) return this.forwardStateless(ctx) as number;
+    if (!inv) return this.forwardStateless(ctx) as number;
     const ckey = serverKey(msg);
     if (ckey !== null && !this.txns.servers.has(ckey)) {
       const st = new ServerTxn(this.txns, ckey, msg, ctx.src, this.replyTarget(msg, ctx.src), inv.toTag);
@@ -375,7 +375,7 @@ export class ProxyCore {
         toTag: inv.toTag, server: this.serverHeader, viaEdits: this.viaEditsFor(msg, ctx.src),
       }), true);
     }
-    txn.cancelFromUpstream();
+    txn?.cancelFromUpstream(); // none: the INVITE was answered already (RFC 3261 9.2)
     return 1;
   }
 
@@ -424,6 +424,7 @@ export class ProxyCore {
   }
 
   onFinal(txn: ProxyTxn): void {
+    txn.releaseBranches();
     if (!this.active.delete(txn)) return;
     if (this.draining && this.active.size === 0) {
       const w = this.drainWaiters;

@@ -6,13 +6,15 @@
  */
 import type { SipMessage } from '../sip/message';
 import { buildReply } from '../sip/reply';
-import { ClientTxn, ClientOwner, ClientState } from '../transaction/client';
+import { ClientTxn, ClientOwner, ClientState, setAckBuilder } from '../transaction/client';
 import { ServerTxn } from '../transaction/server';
 import type { LocalSocket, Target } from '../transport/types';
 import { RequestContext, RouteType } from './context';
 import { buildAck, buildBranchRequest, buildCancel, stripTopVia } from './forward';
 import { pickBest, BranchOutcome } from './best';
 import type { ProxyCore } from './core';
+
+setAckBuilder(buildAck);
 
 interface BranchExtra {
   cancelWanted: boolean;
@@ -47,7 +49,7 @@ export class ProxyTxn implements ClientOwner {
     const ctx = this.ctx;
     const cfg = this.core.txns.cfg;
     const ct = new ClientTxn(
-      this.core.txns, branchId, this.server.req.method, buf, { ...target, local: out }, this, idx,
+      this.core.txns, branchId, this.ctx.msg.method, buf, { ...target, local: out }, this, idx,
       ctx.frTimer || cfg.frTimer, ctx.frInvTimer || cfg.frInvTimer,
     );
     this.branches.push(ct);
@@ -67,6 +69,11 @@ export class ProxyTxn implements ClientOwner {
 
   onBranchReply(ct: ClientTxn, msg: SipMessage | null): void {
     const ex = this.extra[ct.index];
+    if (this.finalSent && this.outcome(ct.index) !== null && !(msg && msg.status < 300)) {
+      // a branch finishing after the answer went upstream (a CANCELed fork): nothing left to do
+      this.releaseBranches();
+      return;
+    }
     if (msg && msg.status < 200) {
       if (ex.cancelWanted && !ex.cancelSent) this.sendCancel(ct);
       if (this.finalSent || msg.status === 100 || ct.state !== ClientState.Proceeding) return;
@@ -163,11 +170,25 @@ export class ProxyTxn implements ClientOwner {
     this.core.onFinal(this);
   }
 
+  /**
+   * Once the final reply went upstream, lingering transactions keep only what absorbing
+   * retransmissions needs: branches that are done let go of this transaction (and with it
+   * the request context, script store and parsed replies).
+   */
+  releaseBranches(): void {
+    if (!this.finalSent) return;
+    for (let i = 0; i < this.branches.length; i++) {
+      if (this.outcome(i) !== null || this.branches[i].state === ClientState.Terminated) this.branches[i].detach();
+    }
+    if (!this.pending()) this.server.tu = null;
+  }
+
   /** A reply generated here (t_reply, timeouts): the transaction's To tag. */
   replyLocal(status: number, reason: string, headers?: string[]): void {
-    const buf = buildReply(this.server.req, status, reason, {
+    if (this.server.finished && status < 200) return; // too late for a provisional
+    const buf = buildReply(this.ctx.msg, status, reason, {
       toTag: this.server.toTag, headers, server: this.core.serverHeader,
-      viaEdits: this.core.viaEditsFor(this.server.req, this.ctx.src),
+      viaEdits: this.core.viaEditsFor(this.ctx.msg, this.ctx.src),
     });
     if (status >= 200) this.finalSent = true;
     this.server.reply(status, buf, true);

@@ -63,15 +63,27 @@ export function applyEdits(msg: SipMessage, ...lists: Array<EditList | Edit[] | 
   idx.sort((a, b) => (all[a].start - all[b].start) ||
     ((all[a].end > all[a].start ? 1 : 0) - (all[b].end > all[b].start ? 1 : 0)) ||
     (all[b].end - all[a].end) || (a - b));
-  const parts: Buffer[] = [];
+  // Outgoing messages may be kept for seconds (retransmissions): they are allocated
+  // outside Node's shared 8 KiB pool, so a kept message never pins a whole slab.
+  let total = 0;
   let pos = 0;
   for (const i of idx) {
     const e = all[i];
-    if (e.start < pos) continue; // overlaps a consumed range
-    if (e.start > pos) parts.push(src.subarray(pos, e.start));
-    if (e.text.length) parts.push(Buffer.from(e.text, 'latin1'));
+    if (e.start < pos) continue;
+    total += (e.start - pos) + Buffer.byteLength(e.text, 'latin1');
     pos = e.end;
   }
-  if (pos < src.length) parts.push(src.subarray(pos));
-  return Buffer.concat(parts);
+  if (pos < src.length) total += src.length - pos;
+  const out = Buffer.allocUnsafeSlow(total);
+  let w = 0;
+  pos = 0;
+  for (const i of idx) {
+    const e = all[i];
+    if (e.start < pos) continue; // overlaps a consumed range
+    if (e.start > pos) w += src.copy(out, w, pos, e.start);
+    if (e.text.length) w += out.write(e.text, w, 'latin1');
+    pos = e.end;
+  }
+  if (pos < src.length) src.copy(out, w, pos);
+  return out;
 }

@@ -85,10 +85,15 @@ export function buildReply(req: SipMessage, code: number, reason: string, o: Rep
   if (body && body.length) {
     if (o.contentType) s += `Content-Type: ${o.contentType}${eol}`;
     s += `Content-Length: ${body.length}${eol}${eol}`;
-    return Buffer.concat([Buffer.from(s, 'latin1'), body]);
+  } else {
+    s += `Content-Length: 0${eol}${eol}`;
   }
-  s += `Content-Length: 0${eol}${eol}`;
-  return Buffer.from(s, 'latin1');
+  // kept for retransmissions: outside Node's shared buffer pool (see editor.ts)
+  const n = s.length + (body ? body.length : 0);
+  const out = Buffer.allocUnsafeSlow(n);
+  const w = out.write(s, 0, 'latin1');
+  if (body && body.length) body.copy(out, w);
+  return out;
 }
 
 /** A copied line always ends in CRLF, even when the request used bare LF. */

@@ -19,6 +19,23 @@ export interface ClientOwner {
   buildAck(ct: ClientTxn, reply: SipMessage): Buffer;
 }
 
+/** Owner of a branch whose proxy transaction finished: ACKs late non-2xx finals, no more. */
+const LINGER_OWNER: ClientOwner = {
+  onBranchReply(): void { /* the transaction already answered upstream */ },
+  buildAck(ct: ClientTxn, reply: SipMessage): Buffer { return lateAck(ct, reply); },
+};
+
+let lateAckBuilder: ((req: Buffer, reply: SipMessage) => Buffer) | null = null;
+
+/** The proxy layer supplies how an ACK is built from our request and the reply. */
+export function setAckBuilder(f: (req: Buffer, reply: SipMessage) => Buffer): void {
+  lateAckBuilder = f;
+}
+
+function lateAck(ct: ClientTxn, reply: SipMessage): Buffer {
+  return lateAckBuilder ? lateAckBuilder(ct.buf, reply) : Buffer.alloc(0);
+}
+
 export class ClientTxn implements TimerTarget {
   state = ClientState.Calling;
   /** Highest status seen (0 = nothing yet). */
@@ -42,7 +59,8 @@ export class ClientTxn implements TimerTarget {
     readonly method: string,
     readonly buf: Buffer,
     readonly target: Target,
-    readonly owner: ClientOwner,
+    /** Replaced by a lightweight owner once the proxy transaction is done (see detach). */
+    public owner: ClientOwner,
     /** Index of this branch in its owner. */
     readonly index: number,
     private readonly frTimer: number,
@@ -107,8 +125,24 @@ export class ClientTxn implements TimerTarget {
       this.ack = this.owner.buildAck(this, msg);
       this.layer.send(this.target, this.ack);
     }
+    if (this.isInvite && status < 300) {
+      // RFC 3261 17.1.1.2: a 2xx ends the INVITE client transaction at once; its
+      // retransmissions match nothing and the core forwards them statelessly upstream
+      this.owner.onBranchReply(this, msg);
+      this.terminate();
+      return;
+    }
     this.wait = arm(this.target.proto === 'udp' ? this.layer.cfg.wtTimer : 0, this, T.WAIT);
     this.owner.onBranchReply(this, msg);
+  }
+
+  /**
+   * The proxy transaction is done with this branch: keep only what absorbing
+   * retransmissions needs (our request bytes, to build an ACK), drop the rest.
+   */
+  detach(): void {
+    this.owner = LINGER_OWNER;
+    this.finalReply = null;
   }
 
   /** Stops retransmitting and waits quietly (a branch we cancel before any reply). */

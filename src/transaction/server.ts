@@ -23,16 +23,23 @@ export class ServerTxn implements TimerTarget {
   /** Called once when the transaction leaves the table. */
   onTerminated: ((t: ServerTxn) => void) | null = null;
 
+  /** Request method (kept when the request itself is let go). */
+  readonly method: string;
+  /** The request; released once a final reply went out (only retransmissions matter then). */
+  req: SipMessage | null;
+
   constructor(
     readonly layer: TxnLayer,
     readonly key: string,
-    readonly req: SipMessage,
+    req: SipMessage,
     readonly src: Source,
     /** Where replies go: the request's connection, or received/rport of its top Via. */
     readonly replyTarget: Target,
     /** To tag used for replies we generate for this transaction. */
     readonly toTag: string,
   ) {
+    this.req = req;
+    this.method = req.method;
     this.gInterval = layer.cfg.t1;
     layer.servers.set(key, this);
     layer.stats.current++;
@@ -41,7 +48,7 @@ export class ServerTxn implements TimerTarget {
   }
 
   get isInvite(): boolean {
-    return this.req.method === 'INVITE';
+    return this.method === 'INVITE';
   }
 
   /** True once a final reply went out (the transaction only absorbs retransmissions). */
@@ -67,6 +74,7 @@ export class ServerTxn implements TimerTarget {
     this.lastReply = buf;
     this.lastStatus = status;
     if (wasFinished) return; // an extra 2xx of a forked INVITE: sent, nothing else changes
+    this.req = null;
     this.layer.stats.current--;
     this.layer.stats.waiting++;
     if (this.isInvite && status >= 300) {
@@ -77,6 +85,7 @@ export class ServerTxn implements TimerTarget {
       // RFC 6026 Accepted: INVITE retransmissions are absorbed, 2xx retransmissions
       // from downstream are forwarded statelessly by the proxy.
       this.state = ServerState.Accepted;
+      this.lastReply = null; // Accepted absorbs INVITE retransmissions silently
       this.timerEnd = arm(this.layer.cfg.wtTimer, this, T.LINGER);
     } else {
       this.state = ServerState.Completed;
