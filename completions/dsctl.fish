@@ -68,6 +68,7 @@ function __dsctl_candidates
     printf '%s\t%s\n' dispatcher.oclist 'Return the overload control records of a dispatcher group'
     printf '%s\t%s\n' dispatcher.stats 'Return per-destination call and failover counters'
     printf '%s\t%s\n' dispatcher.top 'Show a live table of every destination'
+    printf '%s\t%s\n' cluster.list 'List the dsd nodes of the cluster'
     printf '%s\t%s\n' core.version 'Returns the version string of the server.'
     printf '%s\t%s\n' core.uptime 'Returns uptime of SIP server.'
     printf '%s\t%s\n' core.ps 'Returns the description of running processes.'
@@ -75,16 +76,18 @@ function __dsctl_candidates
     printf '%s\t%s\n' system.methodHelp 'Print the help string for given method.'
     printf '%s\t%s\n' tm.stats 'Print transaction statistics.'
     printf '%s\t%s\n' rpc 'Call any RPC method, with kamcmd argument typing'
-        printf '%s\tkamcli spelling\n' dispatcher core system tm
+        printf '%s\tkamcli spelling\n' dispatcher cluster core system tm
         return
     end
     set -l cmd $pos[1]
     set -l args $pos[2..-1]
-    if contains -- $cmd dispatcher core system tm
+    if contains -- $cmd dispatcher cluster core system tm
         if test (count $pos) -eq 1
             switch $cmd
         case dispatcher
             printf '%s\n' list dump reload set_state set_duid_state ping_active add memadd remove rm memrm hash oclist stats top
+        case cluster
+            printf '%s\n' list
         case core
             printf '%s\n' version uptime ps
         case system
@@ -125,6 +128,8 @@ function __dsctl_candidates
             set cmd dispatcher.stats
         case 'dispatcher top'
             set cmd dispatcher.top
+        case 'cluster list'
+            set cmd cluster.list
         case 'core version'
             set cmd core.version
         case 'core uptime'
@@ -164,6 +169,8 @@ function __dsctl_candidates
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case dispatcher.top
             printf '%s\n' -s --socket --json --table --tree --timeout --help --once --interval
+        case cluster.list
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
         case core.version
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case core.uptime
@@ -202,6 +209,8 @@ function __dsctl_candidates
             test $n -eq 2; and __dsctl_fill uri '' "$args[1]"
         case dispatcher.oclist
             test $n -eq 1; and __dsctl_fill setid '' ''
+        case cluster.list
+            test $n -eq 1; and __dsctl_fill static 'dest' ''
         case system.methodHelp
             test $n -eq 1; and __dsctl_fill method '' ''
         case rpc

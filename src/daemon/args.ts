@@ -32,7 +32,8 @@ export const USAGE = `Usage: dsd [options]
   -A NAME[=VALUE]  #!define NAME for the config (repeatable)
   -d        raise the log level (repeatable)
   -V        print the version and exit
-  -h        this help`;
+  -h        this help
+       dsd db init -f FILE   create the dispatcher schema on the config's db_url (idempotent)`;
 
 export function parseArgs(argv: readonly string[], defaultCfg: string): DaemonArgs {
   const a: DaemonArgs = {

@@ -15,6 +15,8 @@ import { defaultParams, setParam, DsParams } from '../modules/dispatcher/params'
 import { defaultControlSocketPath, parseCtlAddress } from '../rpc-api/socket-path';
 import { RR_DEFAULTS, RrOptions } from '../proxy/forward';
 import { isHealthParam, readHealthConfig, HealthConfig, HealthParamError } from '../metrics/params';
+import { defaultDbParams, isDsdDbParam, setDsdDbParam, DsdDbParams } from '../db/params';
+import { defaultClusterParams, isClusterParam, setClusterParam, ClusterParams } from '../cluster/params';
 
 export interface DaemonConfig {
   compiled: CompiledConfig<RequestContext>;
@@ -31,6 +33,12 @@ export interface DaemonConfig {
   persistDefault: boolean;
   /** Metrics endpoint and initial-state events (dsd's own dispatcher modparams). */
   health: HealthConfig;
+  /** ds_db_start_empty (dsd's own). */
+  db: DsdDbParams;
+  /** ds_cluster* (dsd's own). */
+  cluster: ClusterParams;
+  /** Names of the loadmodule lines (db_url's driver module must be one of them). */
+  loadedModules: string[];
   /** rr's enable_full_lr / append_fromtag. */
   rr: RrOptions;
   /** dispatcher.so is loaded (else no list is read and no ds_* exists). */
@@ -105,7 +113,18 @@ export async function loadDaemonConfig(
   const dsMod = mod('dispatcher');
   let stateFile = path.join(path.dirname(ctlPath), 'dsd-admin-state.json');
   let persistDefault = false;
+  const db = defaultDbParams();
+  const cluster = defaultClusterParams();
   for (const p of dsMod?.params ?? []) {
+    if (isDsdDbParam(p.name) || isClusterParam(p.name)) {
+      try {
+        if (isDsdDbParam(p.name)) setDsdDbParam(db, p.name, p.value as string | number);
+        else setClusterParam(cluster, p.name, p.value as string | number);
+      } catch (e) {
+        throw new StartupError(`${file}: modparam("dispatcher", "${p.name}"): ${(e as Error).message}`);
+      }
+      continue;
+    }
     if (p.name === 'ds_admin_state_file') { stateFile = path.resolve(compiled.dir, String(p.value)); continue; }
     if (p.name === 'ds_rpc_persist') { persistDefault = Number(p.value) !== 0; continue; }
     if (isHealthParam(p.name)) continue;
@@ -136,6 +155,7 @@ export async function loadDaemonConfig(
     logStderr: g.logStderror,
     aliases: g.aliases.map((a) => a.host),
     serverHeader: g.serverHeader,
-    tm, ctlPath, ds, stateFile, persistDefault, health,
+    tm, ctlPath, ds, stateFile, persistDefault, health, db, cluster,
+    loadedModules: [...compiled.modules.keys()],
   };
 }

@@ -14,6 +14,8 @@ import { dispatcherRpcMethods } from '../modules/dispatcher/rpc-handlers';
 import { ListFileWriter } from '../modules/dispatcher/list-writer';
 import { parseRpcState } from '../modules/dispatcher/flags';
 import { RpcError } from '../rpc-api/errors';
+import { DbError } from '../db/errors';
+import type { DispatcherDb } from '../db/daemon-glue';
 import type { Logger } from '../core/log';
 import { VERSION } from '../core/version';
 
@@ -24,6 +26,8 @@ export interface ControlOptions {
   log: Logger;
   startedAt: Date;
   persistDefault: boolean;
+  /** The destinations live in a database (and maybe a cluster): null for a list file. */
+  dsDb: DispatcherDb | null;
 }
 
 function tmCounters(core: ProxyCore): TmCounters {
@@ -56,7 +60,10 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
   const listChanges: Record<string, ListChangeKind> = {
     'dispatcher.reload': 'reload', 'dispatcher.add': 'add', 'dispatcher.remove': 'remove',
   };
-  for (const [name, h] of Object.entries(dispatcherRpcMethods(ds))) {
+  const methods = dispatcherRpcMethods(ds);
+  const dsDb = o.dsDb;
+  if (dsDb) methods['dispatcher.reload'] = async () => (await ds.reload(await dsDb.listSource.reload())).message;
+  for (const [name, h] of Object.entries(methods)) {
     const kind = listChanges[name];
     registry.register(name, async (call) => {
       let result: unknown;
@@ -67,7 +74,14 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
         throw e;
       }
       if (kind) o.dispatcher.listChanged(kind, true);
-      if (call.persist || o.persistDefault) {
+      if (dsDb) {
+        try {
+          await dsDb.afterRpc(name, call.args, call.persist || o.persistDefault);
+        } catch (e) {
+          if (e instanceof DbError) throw RpcError.of('persistDbFailed', `${name}: ${e.message}`);
+          throw e;
+        }
+      } else if (call.persist || o.persistDefault) {
         const a = call.args as readonly unknown[];
         if (name === 'dispatcher.add') {
           persist(name, () => writer!.add(Number(a[0]), String(a[1]), Number(a[2] ?? 0), Number(a[3] ?? 0),
@@ -83,6 +97,17 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
     }, { check: false });
   }
   registry.register('dispatcher.stats', () => o.dispatcher.counters.rpcEntries(ds.list));
+  const clusterList = dsDb?.clusterListHandler();
+  if (clusterList) {
+    registry.register('cluster.list', async (call) => {
+      try {
+        return await clusterList(call.args, call.named);
+      } catch (e) {
+        if (e instanceof DbError) throw RpcError.of('clusterUnavailable', e.message);
+        throw e;
+      }
+    }, { check: false });
+  }
   return registry;
 }
 

@@ -21,6 +21,7 @@ import type { Services } from '../modules/services';
 import { createRegistry, checkConfig, ConfigErrors } from '../script';
 import { VERSION } from '../core/version';
 import { startMetrics, MetricsServer } from '../metrics';
+import { DispatcherDb, dbInitCommand } from '../db/daemon-glue';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const DEFAULT_CFG = path.join(ROOT, 'etc', 'dsd.cfg');
@@ -67,6 +68,13 @@ export async function main(argv: string[]): Promise<void> {
     if (e instanceof StartupError) die(e.message);
     die(`${args.cfgFile}: ${(e as Error).message}`);
   }
+  if (args.command) {
+    if (args.command[0] !== 'db' || args.command[1] !== 'init' || args.command.length !== 2) {
+      die(`dsd: unknown command "${args.command.join(' ')}" (dsd db init -f FILE)\n${USAGE}`, 2);
+    }
+    const code = await dbInitCommand(cfg.ds, (l) => process.stdout.write(`${l}\n`), (l) => process.stderr.write(`${l}\n`));
+    process.exit(code);
+  }
   debug = cfg.debug + args.debugBump;
   const log = createLogger({ debug, fd: args.logStderr || cfg.logStderr ? 2 : 1 });
   svc.log = log;
@@ -83,9 +91,22 @@ export async function main(argv: string[]): Promise<void> {
   }
   svc.core = core;
 
+  let dsDb: DispatcherDb | null;
+  try {
+    dsDb = await DispatcherDb.create({
+      ds: cfg.ds, db: cfg.db, cluster: cfg.cluster, loadedModules: cfg.loadedModules, log,
+      version: `dsd ${VERSION}`, address: core.transport.sockets[0]?.text ?? '',
+    });
+  } catch (e) {
+    await core.stop();
+    die(`dsd: ${(e as Error).message}`);
+  }
   const dispatcher = new DispatcherRuntime({
     core, params: cfg.ds, log, stateFile: cfg.stateFile, initialStateEvents: cfg.health.initialStateEvents,
+    listSource: dsDb?.listSource, adminSource: dsDb?.adminSource,
   });
+  dsDb?.attach(dispatcher);
+  await dsDb?.startCluster();
   dispatcher.onEvent = (ev) => runDispatcherEvent(cfg.compiled.script, core, log, ev);
   dispatcher.onRecords = (ctx) => mirrorRecords(ctx, cfg.ds.xavp_dst, cfg.ds.xavp_ctx);
   svc.dispatcher = dispatcher;
@@ -93,14 +114,17 @@ export async function main(argv: string[]): Promise<void> {
     if (cfg.dispatcherLoaded) await dispatcher.start();
   } catch (e) {
     const detail = (e as { detail?: string }).detail;
+    await dsDb?.close();
     await core.stop();
     die(`dsd: ${(e as Error).message}${detail ? ` (${detail})` : ''}`);
   }
 
+  await dsDb?.started();
+
   let control;
   try {
     control = await startControl({
-      path: cfg.ctlPath, core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault,
+      path: cfg.ctlPath, core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb,
     });
   } catch (e) {
     dispatcher.stop();
@@ -129,6 +153,7 @@ export async function main(argv: string[]): Promise<void> {
     log.info(`${sig}: no new transactions, waiting for ${core.active.size} in flight`);
     await core.drain(10_000);
     dispatcher.stop();
+    await dsDb?.close();
     await metrics?.close();
     await control.close();
     await core.stop();
@@ -140,7 +165,10 @@ export async function main(argv: string[]): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGHUP', () => {
     dispatcher.reload().then(
-      (r) => log.info(`SIGHUP: destinations reloaded (${r.message})`),
+      (r) => {
+        log.info(`SIGHUP: destinations reloaded (${r.message})`);
+        void dsDb?.afterRpc('dispatcher.reload', [], false);
+      },
       (e: Error & { detail?: string }) => log.error(`SIGHUP: reload refused, running set kept: ${e.message}${e.detail ? ` (${e.detail})` : ''}`),
     );
   });

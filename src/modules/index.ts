@@ -14,6 +14,7 @@ import { registerCtl } from './ctl/script';
 import { registerCore } from './core/script';
 import { registerPvs } from './pv/script';
 import { registerDispatcher } from './dispatcher/script';
+import { registerDbModules } from '../db/script-modules';
 
 export function registerModules(reg: Reg, svc: Services): void {
   registerCore(reg, svc);
@@ -27,4 +28,5 @@ export function registerModules(reg: Reg, svc: Services): void {
   registerSanity(reg);
   registerCtl(reg);
   registerDispatcher(reg, svc);
+  registerDbModules(reg);
 }

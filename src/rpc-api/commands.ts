@@ -181,6 +181,23 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ['dispatcher.top', 'dispatcher.top --once', 'dispatcher top --interval 5'],
   },
   {
+    name: 'cluster.list',
+    summary: 'List the dsd nodes of the cluster',
+    description:
+      'Every node sharing the PostgreSQL db_url with ds_cluster 1: NAME, ADDRESS, VERSION, LAST_HEARTBEAT (UTC) and STATE ' +
+      '(up, or gone once it stopped or missed heartbeats for ds_cluster_gone_after seconds). With "dest", each destination ' +
+      'as that node sees it (SET, URI, FLAGS), e.g. to spot that one node cannot reach a gateway.',
+    params: [
+      { name: 'mode', type: 'string', optional: true, values: ['dest'], help: 'dest adds every destination\'s state per node' },
+    ],
+    aliases: ['cluster list'],
+    output: { kind: 'list', doc: 'an array of { NAME, ADDRESS, VERSION, LAST_HEARTBEAT, STATE [, DESTS: [ { DEST: { SET, URI, FLAGS } } ]] }' },
+    rpc: true,
+    module: 'dispatcher',
+    extension: true,
+    examples: ['cluster.list', 'cluster.list dest', '--json cluster.list'],
+  },
+  {
     name: 'core.version',
     summary: 'Returns the version string of the server.',
     params: [],

@@ -23,6 +23,8 @@ export const RPC_FAULTS = {
   // dsd: where Kamailio answers "Ok" to nonsense we say what is wrong
   destinationNotFound: { code: 404, message: 'Destination Not Found' },
   persistFailed: { code: 500, message: 'Persisting to the list file failed' },
+  persistDbFailed: { code: 500, message: 'Persisting to the database failed' },
+  clusterUnavailable: { code: 500, message: 'Cluster Unavailable' },
   // Kamailio core / jsonrpcs
   methodNotFound: { code: 500, message: 'Method Not Found' },
   methodNameExpected: { code: 400, message: 'Method Name Expected' },

@@ -20,6 +20,7 @@ import { prependRecords } from './xavp-records';
 import { KeepaliveSender } from './keepalive-sender';
 import { requestView, sourceView, dstRecords, setDstRecords, ctxCounts } from './proxy-view';
 import { AdminStateFile } from './admin-file';
+import type { AdminStateEntry } from './admin-state';
 import type { ReloadSource, LoadReport } from './list-manager';
 import { DispatcherCounters, ListChangeKind } from './stats';
 import { initialStateEvents } from './initial-events';
@@ -36,6 +37,10 @@ export interface DispatcherRuntimeOptions {
   hashPvar?: (ctx: RequestContext) => string | null;
   /** Run dst-up/dst-down for every destination after the start-up load and each reload. */
   initialStateEvents?: boolean;
+  /** Where the list comes from when not list_file (the database: DispatcherDb.listSource). */
+  listSource?: { initial(): Promise<ReloadSource>; reload(): Promise<ReloadSource> };
+  /** Admin states to start with instead of the state file (the cluster: DispatcherDb.adminSource). */
+  adminSource?: () => Promise<AdminStateEntry[]>;
 }
 
 export class DispatcherRuntime {
@@ -47,6 +52,8 @@ export class DispatcherRuntime {
   private readonly core: ProxyCore;
   private readonly log: Logger;
   private readonly admin: AdminStateFile | null;
+  private readonly listSource: DispatcherRuntimeOptions['listSource'] | null;
+  private readonly adminSource: (() => Promise<AdminStateEntry[]>) | null;
   private timers: NodeJS.Timeout[] = [];
   onEvent: (ev: DsEvent) => void;
   hashPvar: ((ctx: RequestContext) => string | null) | null;
@@ -60,6 +67,8 @@ export class DispatcherRuntime {
     this.hashPvar = o.hashPvar ?? null;
     this.initialStateEvents = o.initialStateEvents ?? false;
     this.admin = o.stateFile ? new AdminStateFile(o.stateFile, o.log) : null;
+    this.listSource = o.listSource ?? null;
+    this.adminSource = o.adminSource ?? null;
     const sockets = o.core.transport.sockets;
     this.ds = new Dispatcher({
       params: o.params,
@@ -95,8 +104,9 @@ export class DispatcherRuntime {
   }
 
   async start(): Promise<LoadReport> {
-    if (this.admin) this.ds.importAdminStates(this.admin.load());
-    const report = await this.ds.loadInitial();
+    if (this.adminSource) this.ds.importAdminStates(await this.adminSource());
+    else if (this.admin) this.ds.importAdminStates(this.admin.load());
+    const report = await this.ds.loadInitial(this.listSource ? await this.listSource.initial() : undefined);
     if (this.initialStateEvents) this.emitInitialStates();
     this.keepalive.start();
     const p = this.ds.params;
@@ -118,7 +128,7 @@ export class DispatcherRuntime {
   async reload(source?: ReloadSource): Promise<{ message: string; report: LoadReport }> {
     let r: { message: string; report: LoadReport };
     try {
-      r = await this.ds.reload(source);
+      r = await this.ds.reload(source ?? (this.listSource ? await this.listSource.reload() : undefined));
     } catch (e) {
       this.listChanged('reload', false);
       throw e;

@@ -4,6 +4,8 @@
  * `$xavp(_dsdst_=>uri)` reads what Kamailio's would.
  */
 import type { Reg, Services } from '../services';
+import { DB_MODPARAM_TYPES } from '../../db/params';
+import { CLUSTER_MODPARAM_TYPES } from '../../cluster/params';
 import { dispatcherOf } from '../services';
 import type { RequestContext } from '../../proxy/context';
 import { MessageStore, XavpRecord } from '../../script';
@@ -50,7 +52,7 @@ export function registerDispatcher(reg: Reg, svc: Services): void {
   for (const [name, spec] of Object.entries(PARAM_SPECS)) params[name] = spec.kind === 'int' ? 'int' : 'str';
   params.ds_admin_state_file = 'str';
   params.ds_rpc_persist = 'int';
-  Object.assign(params, HEALTH_PARAMS);
+  Object.assign(params, HEALTH_PARAMS, DB_MODPARAM_TYPES, CLUSTER_MODPARAM_TYPES);
   reg.registerModule({
     name: 'dispatcher',
     params,

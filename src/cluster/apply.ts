@@ -1,0 +1,114 @@
+/**
+ * Applying a remote cluster event to this node's engine, and the glue the RPC handlers
+ * use to publish local ones. Remote events are applied without publishing them again.
+ *
+ * The engine's reload_delta guard protects a node from an operator flooding it; an event
+ * that another node already accepted is retried once the guard allows (the engine says
+ * how long in DsRpcError.retryAfterSec), at most `maxRetries` times.
+ * A remote add of a destination this node already has (it may have reloaded the row from
+ * the database in the meantime) is skipped; a remote remove of one it does not have, too.
+ */
+
+import type { Dispatcher } from '../modules/dispatcher/engine';
+import type { ReloadSource } from '../modules/dispatcher/list-manager';
+import type { AdminStateEntry } from '../modules/dispatcher/admin-state';
+import { DsRpcError } from '../modules/dispatcher/errors';
+import { flagsString } from '../modules/dispatcher/flags';
+import { parseDestinationUri } from '../modules/dispatcher/destination-uri';
+import type { DsList } from '../modules/dispatcher/model';
+import type { DbLog } from '../db/list-source';
+import type { ClusterEventArgs, ClusterEventKind } from './messages';
+import type { DestStateView } from './store';
+
+export interface ClusterApplyTarget {
+  readonly ds: Pick<Dispatcher, 'reload' | 'add' | 'remove' | 'setStateRpc' | 'list'>;
+  /** How to reload (default ds.reload); the daemon passes the runtime's, which keeps stats. */
+  reload?(source: ReloadSource): Promise<unknown>;
+  /** Fresh records from the database (DbListSource.source()). */
+  reloadSource(): Promise<ReloadSource>;
+  readonly log?: DbLog;
+}
+
+export interface ApplyOptions {
+  readonly maxRetries?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function guarded<T>(op: () => Promise<T>, o: ApplyOptions): Promise<T> {
+  const max = o.maxRetries ?? 5;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await op();
+    } catch (e) {
+      if (!(e instanceof DsRpcError) || e.message !== 'Ongoing reload' || attempt >= max) throw e;
+      await (o.sleep ?? defaultSleep)(Math.max(1, e.retryAfterSec ?? 1) * 1000 + 50);
+    }
+  }
+}
+
+function hasDest(list: DsList | null, group: number, uri: string): boolean {
+  const set = list?.byId.get(group);
+  return set !== undefined && set.dests.some((d) => d.uri === uri);
+}
+
+/** Applies one remote event to the local engine. Throws what the engine throws. */
+export async function applyClusterEvent<K extends ClusterEventKind>(t: ClusterApplyTarget, kind: K, args: ClusterEventArgs[K],
+  o: ApplyOptions = {}): Promise<void> {
+  switch (kind) {
+    case 'reload': {
+      const src = await t.reloadSource();
+      await guarded(() => (t.reload ? t.reload(src) : t.ds.reload(src)), o);
+      return;
+    }
+    case 'add': {
+      const a = args as ClusterEventArgs['add'];
+      const info = parseDestinationUri(a.address);
+      if (!('error' in info) && hasDest(t.ds.list, a.group, info.uri)) {
+        t.log?.info(`cluster: add ${a.address} to set ${a.group}: already there`);
+        return;
+      }
+      await guarded(() => t.ds.add(a.group, a.address, a.flags, a.priority, a.attrs), o);
+      return;
+    }
+    case 'remove': {
+      const a = args as ClusterEventArgs['remove'];
+      const info = parseDestinationUri(a.address);
+      if ('error' in info || !hasDest(t.ds.list, a.group, info.uri)) {
+        t.log?.info(`cluster: remove ${a.address} from set ${a.group}: not there`);
+        return;
+      }
+      await guarded(() => t.ds.remove(a.group, a.address), o);
+      return;
+    }
+    case 'set_state': {
+      const a = args as ClusterEventArgs['set_state'];
+      t.ds.setStateRpc(a.state, a.group, a.address, false);
+      return;
+    }
+    case 'set_duid_state': {
+      const a = args as ClusterEventArgs['set_duid_state'];
+      t.ds.setStateRpc(a.state, a.group, a.duid, true);
+      return;
+    }
+  }
+}
+
+/**
+ * The admin-state entries a set_state / set_duid_state just recorded in the engine (to
+ * store with the event): the one for `target`, or every entry of the set for `all`.
+ */
+export function adminEntriesFor(entries: readonly AdminStateEntry[], group: number, target: string, byDuid: boolean): AdminStateEntry[] {
+  const l = target.toLowerCase();
+  // `all` is recorded per destination URI by the engine, for both methods.
+  return entries.filter((e) => e.setId === group && (target === 'all' ? e.uri !== undefined
+    : byDuid ? e.duid?.toLowerCase() === l : e.uri?.toLowerCase() === l));
+}
+
+/** This node's destinations and their states, for the heartbeat (cluster.list dest). */
+export function destStatesOf(list: DsList | null): DestStateView[] {
+  const out: DestStateView[] = [];
+  for (const s of list?.sets ?? []) for (const d of s.dests) out.push({ set: s.id, uri: d.uri, flags: flagsString(d.flags) });
+  return out;
+}

@@ -1,0 +1,266 @@
+/**
+ * Everything the daemon needs when the destinations live in a database, behind one object:
+ *
+ *   const dsDb = await DispatcherDb.create({ ds, db, cluster, loadedModules, log, … });  // null: no db_url
+ *   runtime   = new DispatcherRuntime({ …, listSource: dsDb.listSource, adminSource: dsDb.adminSource });
+ *   dsDb.attach(runtime);           // cluster: remote events → this engine
+ *   await dsDb.startCluster();      // before runtime.start(): admin states come from the cluster
+ *   await runtime.start();
+ *   …  after a successful local RPC:  await dsDb.afterRpc(name, args, persist)
+ *   …  on stop:                       await dsDb.close()
+ *
+ * It checks the cfg (db_url parses, its driver module is loaded, the table modparams are
+ * identifiers, ds_cluster has a PostgreSQL URL), creates a missing SQLite file with the
+ * schema, applies the start policy (database down: DbError → exit, or an empty list with
+ * ds_db_start_empty), turns a failed reload into Kamailio's "Reload Failed" with the
+ * masked reason, writes --persist changes, and publishes / applies cluster events.
+ */
+
+import os from 'node:os';
+import type { Dispatcher } from '../modules/dispatcher/engine';
+import type { DsParams } from '../modules/dispatcher/params';
+import type { ReloadSource } from '../modules/dispatcher/list-manager';
+import type { AdminStateEntry } from '../modules/dispatcher/admin-state';
+import { DsRpcError } from '../modules/dispatcher/errors';
+import { parseRpcState } from '../modules/dispatcher/flags';
+import { ClusterNode } from '../cluster/node';
+import { ClusterParams, checkClusterConfig, goneAfter } from '../cluster/params';
+import { adminEntriesFor, applyClusterEvent, destStatesOf } from '../cluster/apply';
+import { clusterList, ClusterListEntry, wantsDest } from '../cluster/rpc';
+import type { ClusterEventArgs, ClusterEventKind } from '../cluster/messages';
+import { DbError } from './errors';
+import { DbListSource, DbLog, loadAtStart } from './list-source';
+import { withDb } from './open';
+import { DsdDbParams } from './params';
+import { deleteDestination, insertDestination, persistDestinationState } from './persist';
+import { ensureSqliteSchema, formatDbInitReport, runDbInit } from './schema';
+import { DsTableConfig, tableConfigFromParams } from './table-config';
+import { checkDbModule, DbUrl, moduleBaseName, parseDbUrl } from './url';
+import { DB_MODULES } from './script-modules';
+
+/** What DispatcherDb needs from the dispatcher runtime. */
+export interface RuntimeLike {
+  readonly ds: Dispatcher;
+  /** Reload through the runtime (stats, initial-state events); source from listSource.reload. */
+  reload(source?: ReloadSource): Promise<unknown>;
+  listChanged?(kind: 'reload' | 'add' | 'remove', ok: boolean): void;
+}
+
+export interface DispatcherDbOptions {
+  readonly ds: DsParams;
+  readonly db: DsdDbParams;
+  readonly cluster: ClusterParams;
+  /** Names of the cfg's loadmodule lines (db_url's driver must be one of them). */
+  readonly loadedModules: readonly string[];
+  readonly log: DbLog;
+  /** Node identity for the cluster. */
+  readonly version: string;
+  /** First SIP listen address, e.g. "udp:10.0.0.5:5060" (cluster.list ADDRESS, default node name). */
+  readonly address: string;
+}
+
+/** The default cluster node name: host name + first listen address (unique per box and port). */
+export function defaultNodeName(address: string, host = os.hostname()): string {
+  return `${host}/${address}`;
+}
+
+export class DispatcherDb {
+  readonly url: DbUrl;
+  readonly table: DsTableConfig;
+  readonly source: DbListSource;
+  readonly cluster: ClusterNode | null;
+  private readonly o: DispatcherDbOptions;
+  private runtime: RuntimeLike | null = null;
+
+  private constructor(o: DispatcherDbOptions, url: DbUrl, table: DsTableConfig) {
+    this.o = o;
+    this.url = url;
+    this.table = table;
+    this.source = new DbListSource({ url, table, loadMode: o.ds.ds_load_mode, log: o.log });
+    this.cluster = o.cluster.enabled ? new ClusterNode({
+      url, name: o.cluster.nodeName ?? defaultNodeName(o.address), address: o.address, version: o.version,
+      channel: o.cluster.channel, heartbeatSec: o.cluster.heartbeatSec, log: o.log,
+    }) : null;
+  }
+
+  /**
+   * null when the cfg has no db_url. Throws DbError (kind url / module / config /
+   * connect) for a cfg that cannot work: the daemon exits non-zero with its message.
+   */
+  static async create(o: DispatcherDbOptions): Promise<DispatcherDb | null> {
+    if (o.ds.db_url === null || o.ds.db_url.length === 0) {
+      checkClusterConfig(o.cluster, null);
+      for (const m of o.loadedModules.map(moduleBaseName).filter((x) => DB_MODULES.includes(x))) {
+        o.log.warn(`dispatcher: loadmodule "${m}.so" has no effect without modparam("dispatcher", "db_url", …): destinations come from ${o.ds.list_file}`);
+      }
+      return null;
+    }
+    const url = parseDbUrl(o.ds.db_url);
+    checkDbModule(url, o.loadedModules);
+    checkClusterConfig(o.cluster, url);
+    const table = tableConfigFromParams(o.ds, url.masked);
+    await ensureSqliteSchema(url, { table, log: (l) => o.log.info(`dispatcher: ${l}`) });
+    return new DispatcherDb(o, url, table);
+  }
+
+  /** For DispatcherRuntime: where the list comes from at start and on every reload. */
+  readonly listSource = {
+    /** Start: DbError when the database is down (unless ds_db_start_empty). */
+    initial: (): Promise<ReloadSource> => loadAtStart(this.source, { startEmpty: this.o.db.startEmpty, log: this.o.log }),
+    /** Reload: a DB failure is Kamailio's "Reload Failed" fault, with the masked reason. */
+    reload: async (): Promise<ReloadSource> => {
+      try {
+        return await this.source.source();
+      } catch (e) {
+        if (e instanceof DbError) throw new DsRpcError(500, 'Reload Failed', e.message);
+        throw e;
+      }
+    },
+  };
+
+  /** For DispatcherRuntime: with a cluster, the admin states come from the cluster table. */
+  get adminSource(): (() => Promise<AdminStateEntry[]>) | undefined {
+    const c = this.cluster;
+    if (c === null) return undefined;
+    return async () => (c.connected ? c.adminStates() : []);
+  }
+
+  /** Binds the cluster's remote events, resync and heartbeat view to the runtime. */
+  attach(runtime: RuntimeLike): void {
+    this.runtime = runtime;
+    const c = this.cluster;
+    if (c === null) return;
+    const ds = runtime.ds;
+    const target = { ds, reload: (src: ReloadSource) => runtime.reload(src), reloadSource: () => this.source.source(), log: this.o.log };
+    c.onRemote = async (kind, args, origin) => {
+      await applyClusterEvent(target, kind, args);
+      if (kind === 'add' || kind === 'remove') runtime.listChanged?.(kind, true);
+      this.o.log.info(`cluster: applied ${kind} from ${origin}`);
+    };
+    c.onResync = async () => {
+      await runtime.reload(await this.source.source());
+      ds.importAdminStates(await c.adminStates());
+    };
+    c.destStates = () => destStatesOf(ds.list);
+  }
+
+  /** Connects the cluster node (before runtime.start()); false = reconnecting in the background. */
+  async startCluster(): Promise<boolean> {
+    return this.cluster ? this.cluster.start() : true;
+  }
+
+  /** After runtime.start(): the first heartbeat carries the loaded list. */
+  async started(): Promise<void> {
+    await this.cluster?.heartbeat().catch(() => undefined);
+  }
+
+  /**
+   * After a dispatcher.* RPC succeeded locally: with `persist`, writes it to the table
+   * first (so a node that hears the event and reloads finds the row); with a cluster,
+   * publishes it (queued while PostgreSQL is away; a publish error is logged, it never
+   * fails the RPC since the change is live here). A persist failure is thrown afterwards
+   * as the DbError (the RPC answers a fault: live, but not stored). `args` are the
+   * positional RPC params as the handler read them.
+   */
+  async afterRpc(method: string, args: readonly unknown[], persist: boolean): Promise<void> {
+    let failed: unknown = null;
+    if (persist) {
+      try {
+        await this.persist(method, args);
+      } catch (e) {
+        failed = e;
+      }
+    }
+    if (this.cluster) {
+      try {
+        await this.publish(method, args);
+      } catch (e) {
+        this.o.log.error(`cluster: ${method} not sent to the other nodes: ${(e as Error).message}`);
+      }
+    }
+    if (failed !== null) throw failed;
+  }
+
+  private async persist(method: string, a: readonly unknown[]): Promise<void> {
+    const t = this.table;
+    switch (method) {
+      case 'dispatcher.add':
+        await withDb(this.url, (db) => insertDestination(db, t, {
+          setId: Number(a[0]), uri: String(a[1]), flags: Number(a[2] ?? 0), priority: Number(a[3] ?? 0),
+          attrs: a[4] === undefined || a[4] === null ? null : String(a[4]),
+        }));
+        return;
+      case 'dispatcher.remove':
+        await withDb(this.url, (db) => deleteDestination(db, t, Number(a[0]), String(a[1])));
+        return;
+      case 'dispatcher.set_state':
+      case 'dispatcher.set_duid_state': {
+        const st = parseRpcState(String(a[0]));
+        if (!st.ok) return;
+        await withDb(this.url, (db) => persistDestinationState(db, t, Number(a[1]), String(a[2]), st.state, method === 'dispatcher.set_duid_state'));
+        return;
+      }
+      default:
+    }
+  }
+
+  private async publish(method: string, a: readonly unknown[]): Promise<void> {
+    const c = this.cluster!;
+    const ds = this.runtime?.ds;
+    const send = <K extends ClusterEventKind>(kind: K, args: ClusterEventArgs[K], adminStates?: AdminStateEntry[],
+      forget?: { setId: number; uri: string }): Promise<unknown> => c.publish(kind, args, { adminStates, forget });
+    switch (method) {
+      case 'dispatcher.reload': await send('reload', {}); return;
+      case 'dispatcher.add':
+        await send('add', { group: Number(a[0]), address: String(a[1]), flags: Number(a[2] ?? 0), priority: Number(a[3] ?? 0),
+          attrs: a[4] === undefined || a[4] === null ? null : String(a[4]) });
+        return;
+      case 'dispatcher.remove':
+        await send('remove', { group: Number(a[0]), address: String(a[1]) }, undefined, { setId: Number(a[0]), uri: String(a[1]) });
+        return;
+      case 'dispatcher.set_state':
+      case 'dispatcher.set_duid_state': {
+        const byDuid = method === 'dispatcher.set_duid_state';
+        const [state, group, target] = [String(a[0]), Number(a[1]), String(a[2])];
+        const entries = ds ? adminEntriesFor(ds.exportAdminStates(), group, target, byDuid) : [];
+        if (byDuid) await send('set_duid_state', { state, group, duid: target }, entries);
+        else await send('set_state', { state, group, address: target }, entries);
+        return;
+      }
+      default:
+    }
+  }
+
+  /** The cluster.list handler (null without a cluster). */
+  clusterListHandler(): ((args: readonly unknown[], named?: Readonly<Record<string, unknown>>) => Promise<ClusterListEntry[]>) | null {
+    const c = this.cluster;
+    if (c === null) return null;
+    const gone = goneAfter(this.o.cluster);
+    return (args, named) => clusterList(c, gone, wantsDest(args, named));
+  }
+
+  async close(): Promise<void> {
+    await this.cluster?.stop();
+  }
+}
+
+/**
+ * `dsd db init -f dsd.cfg`: creates the dispatcher schema on the cfg's db_url and prints
+ * what it did. Returns the exit code: 0 done (or nothing to do), 1 database error,
+ * 2 the cfg has no db_url.
+ */
+export async function dbInitCommand(ds: DsParams, out: (line: string) => void, err: (line: string) => void): Promise<number> {
+  if (ds.db_url === null || ds.db_url.length === 0) {
+    err('dsd db init: the config has no modparam("dispatcher", "db_url", …)');
+    return 2;
+  }
+  try {
+    const url = parseDbUrl(ds.db_url);
+    const r = await runDbInit(url, { table: tableConfigFromParams(ds, url.masked) });
+    for (const line of formatDbInitReport(r, url)) out(line);
+    return 0;
+  } catch (e) {
+    err(`dsd db init: ${(e as Error).message}`);
+    return 1;
+  }
+}

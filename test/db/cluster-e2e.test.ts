@@ -1,0 +1,143 @@
+/**
+ * Two real dsd daemons on one PostgreSQL with modparam("dispatcher", "ds_cluster", 1):
+ * a row inserted by SQL + dispatcher.reload on A shows on B; set_state on A shows on B
+ * within a second and survives B's restart; cluster.list shows both nodes (and gone after
+ * one stops); PostgreSQL stopped for ten seconds under a sipp load loses no call on either
+ * node, and the nodes resync when it returns.
+ *
+ * DEPENDS ON THE DAEMON WIRING (src/db/daemon-glue.ts → daemon, cluster.list command).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { startDsd, basicCfg, Dsd } from '../helpers/daemon';
+import { freePorts } from '../helpers/ports';
+import { haveSipp, startSipp, UAC_XML, UAS_XML, num } from '../helpers/sipp';
+import { runDbInit, withDb } from '../../src/db';
+import { fixtureStatements } from '../fixtures/db/capture';
+import { dbParams, dsctlRun, missingPostgres, PgServer, startPostgres } from './helpers';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const skip = missingPostgres() ?? false;
+let pg: PgServer | null = null;
+
+before(async () => { if (!skip) pg = await startPostgres(); });
+after(async () => { await pg?.destroy(); });
+
+const ctl = (d: Dsd): string => `unix:${path.join(d.dir, 'dsd_ctl')}`;
+
+function nodeCfg(url: string, name: string, port: number): string {
+  return basicCfg({
+    listen: [`udp:127.0.0.1:${port}`],
+    params: dbParams(url, [
+      'modparam("dispatcher", "ds_cluster", 1)',
+      `modparam("dispatcher", "ds_cluster_node", "${name}")`,
+      'modparam("dispatcher", "ds_cluster_heartbeat", 1)',
+      'modparam("dispatcher", "ds_cluster_gone_after", 3)',
+      'modparam("dispatcher", "reload_delta", 0)',
+    ]),
+  });
+}
+
+async function list(d: Dsd): Promise<string> {
+  const r = await dsctlRun(['-s', ctl(d), 'dispatcher.list']);
+  return r.stdout;
+}
+
+async function waitFor(what: string, cond: () => Promise<boolean>, ms: number): Promise<number> {
+  const t0 = Date.now();
+  while (Date.now() - t0 <= ms) {
+    if (await cond()) return Date.now() - t0;
+    await sleep(50);
+  }
+  throw new Error(`not within ${ms} ms: ${what}`);
+}
+
+/** The FLAGS line of `uri` in a dispatcher.list output. */
+function flagsIn(text: string, uri: string): string | null {
+  const i = text.indexOf(`URI: ${uri}\n`);
+  if (i < 0) return null;
+  const m = /FLAGS: (\w+)/.exec(text.slice(i));
+  return m ? m[1] : null;
+}
+
+test('cluster: reload and set_state on A reach B, B restarted keeps the admin state, cluster.list', { skip, timeout: 90_000 }, async () => {
+  const url = await pg!.createDatabase('ce1');
+  await runDbInit(url);
+  await withDb(url, async (db) => { for (const s of fixtureStatements()) await db.exec(s); });
+  const [pa, pb] = await freePorts(2);
+  const a = await startDsd({ cfg: nodeCfg(url, 'node-a', pa) });
+  let b = await startDsd({ cfg: nodeCfg(url, 'node-b', pb) });
+  try {
+    await withDb(url, (db) => db.exec("INSERT INTO dispatcher VALUES(8,4,'sip:127.0.0.4:5060',0,0,'','new')"));
+    assert.equal((await dsctlRun(['-s', ctl(a), 'dispatcher.reload'])).code, 0);
+    await waitFor('B lists set 4', async () => (await list(b)).includes('URI: sip:127.0.0.4:5060'), 2000);
+    const s = await dsctlRun(['-s', ctl(a), 'dispatcher.set_state', 'ip', '1', 'sip:127.0.0.1:5081']);
+    assert.equal(s.code, 0, s.stderr);
+    const ms = await waitFor('B shows IP', async () => flagsIn(await list(b), 'sip:127.0.0.1:5081') === 'IP', 2000);
+    assert.ok(ms < 1000, `took ${ms} ms`);
+    // B restarted keeps it (from dsd_admin_state).
+    await b.stop();
+    b = await startDsd({ cfg: nodeCfg(url, 'node-b', pb) });
+    assert.equal(flagsIn(await list(b), 'sip:127.0.0.1:5081'), 'IP');
+    // cluster.list: both up, with dest each node's view.
+    const cl = await dsctlRun(['-s', ctl(a), '--json', 'cluster.list', 'dest']);
+    assert.equal(cl.code, 0, cl.stderr);
+    const nodes = JSON.parse(cl.stdout) as { NAME: string; STATE: string; DESTS: { DEST: { URI: string; FLAGS: string } }[] }[];
+    assert.deepEqual(nodes.map((x) => [x.NAME, x.STATE]), [['node-a', 'up'], ['node-b', 'up']]);
+    assert.ok(nodes[1].DESTS.some((x) => x.DEST.URI === 'sip:127.0.0.1:5081' && x.DEST.FLAGS === 'IP'));
+    await b.stop();
+    const after = JSON.parse((await dsctlRun(['-s', ctl(a), '--json', 'cluster.list'])).stdout) as { NAME: string; STATE: string }[];
+    assert.deepEqual(after.map((x) => [x.NAME, x.STATE]), [['node-a', 'up'], ['node-b', 'gone']]);
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});
+
+test('cluster: PostgreSQL stopped for ten seconds under load: no call lost on either node, resync on return',
+  { skip: skip || (haveSipp() ? false : 'sipp missing'), timeout: 120_000 }, async () => {
+    const url = await pg!.createDatabase('ce2');
+    await runDbInit(url);
+    const [pa, pb, b1, b2, ua, ub, c1, c2, c3, c4] = await freePorts(10);
+    await withDb(url, async (db) => {
+      await db.exec(`INSERT INTO dispatcher VALUES(1,1,'sip:127.0.0.1:${b1}',0,0,'','')`);
+      await db.exec(`INSERT INTO dispatcher VALUES(2,1,'sip:127.0.0.1:${b2}',0,0,'','')`);
+      await db.exec("INSERT INTO dispatcher VALUES(3,2,'sip:127.0.0.1:9',0,0,'','spare')");
+    });
+    const a = await startDsd({ cfg: nodeCfg(url, 'node-a', pa) });
+    const b = await startDsd({ cfg: nodeCfg(url, 'node-b', pb) });
+    const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
+    const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
+    try {
+      await sleep(300);
+      const loadA = startSipp({ scenario: UAC_XML, port: ua, controlPort: c3, remote: `127.0.0.1:${pa}`, calls: 300, rate: 20 });
+      const loadB = startSipp({ scenario: UAC_XML, port: ub, controlPort: c4, remote: `127.0.0.1:${pb}`, calls: 300, rate: 20 });
+      await sleep(1500);
+      await pg!.stop();
+      await sleep(2000);
+      // An admin decision while the database is away: applied on A now, on B after the return.
+      assert.equal((await dsctlRun(['-s', ctl(a), 'dispatcher.set_state', 'd', '2', 'sip:127.0.0.1:9'])).code, 0);
+      await sleep(8000);
+      await pg!.start();
+      const [ca, cb] = await Promise.all([loadA.done, loadB.done]);
+      const [sa, sb] = await Promise.all([loadA.stop(), loadB.stop()]);
+      assert.equal(num(sa, 'SuccessfulCall(C)'), 300, loadA.output().slice(-1500));
+      assert.equal(num(sb, 'SuccessfulCall(C)'), 300, loadB.output().slice(-1500));
+      assert.equal(num(sa, 'FailedCall(C)') + num(sb, 'FailedCall(C)'), 0);
+      assert.equal(ca, 0);
+      assert.equal(cb, 0);
+      await waitFor('B resynced', async () => flagsIn(await list(b), 'sip:127.0.0.1:9') === 'DX', 15_000);
+      for (const d of [a, b]) {
+        const lost = d.output().split('\n').filter((l) => /routing continues on the current list/.test(l));
+        assert.equal(lost.length, 1, d.output().slice(-3000));
+        assert.match(d.output(), /connected to postgres:\/\/dsd:\*\*\*@127\.0\.0\.1:\d+\/ce2 again/);
+      }
+    } finally {
+      await uas1.stop();
+      await uas2.stop();
+      await a.stop();
+      await b.stop();
+      await pg!.start().catch(() => undefined);
+    }
+  });
