@@ -105,6 +105,14 @@ export async function main(argv: string[]): Promise<void> {
     core, params: cfg.ds, log, stateFile: cfg.stateFile, initialStateEvents: cfg.health.initialStateEvents,
     listSource: dsDb?.listSource, adminSource: dsDb?.adminSource,
   });
+  if (cfg.ds.hash_pvar) {
+    try {
+      dispatcher.hashPvar = cfg.compiled.compileFormat(cfg.ds.hash_pvar);
+    } catch (e) {
+      await core.stop();
+      die(`${args.cfgFile}: modparam("dispatcher", "hash_pvar"): ${(e as Error).message}`);
+    }
+  }
   dsDb?.attach(dispatcher);
   await dsDb?.startCluster();
   dispatcher.onEvent = (ev) => runDispatcherEvent(cfg.compiled.script, core, log, ev);

@@ -37,6 +37,12 @@ export interface CompiledConfig<Ctx> {
   readonly routes: Script<Ctx>['routes'];
   readonly defines: ReadonlyMap<string, string>;
   readonly warnings: readonly ConfigError[];
+  /**
+   * Compiles a format string with pseudo-variables (e.g. a modparam such as the
+   * dispatcher's hash_pvar "$fU@$fd") against this config's registries; throws on a
+   * syntax error or an unknown variable.
+   */
+  compileFormat(text: string): (ctx: Ctx) => string;
 }
 
 export interface CheckResult {
@@ -95,8 +101,28 @@ function run<Ctx>(file: string, text: string | null, opts: CompileOptions<Ctx>):
       script,
       routes: script.routes,
       defines,
+      compileFormat: (text: string) => compileFormat(env, text, file),
     },
   };
+}
+
+function compileFormat<Ctx>(env: CompileEnv<Ctx>, text: string, file: string): (ctx: Ctx) => string {
+  const before = env.diag.errors.length;
+  let f: ReturnType<CompileEnv<Ctx>['format']>;
+  try {
+    f = env.format(text, { file, line: 0, col: 0 });
+  } catch (e) {
+    throw new Error(`bad format string "${text}": ${(e as Error).message}`);
+  }
+  if (env.diag.errors.length > before) {
+    const msg = env.diag.errors[env.diag.errors.length - 1].message;
+    env.diag.errors.length = before;
+    throw new Error(`bad format string "${text}": ${msg}`);
+  }
+  if (f.isStatic) { const v = f.value; return () => v; }
+  const get = f.get;
+  const rs = { flags: 0, lastRet: 1, depth: 0 };
+  return (ctx) => get(ctx, rs);
 }
 
 function declareFlags<Ctx>(ast: ConfigAst, env: CompileEnv<Ctx>): void {
