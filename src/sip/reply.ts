@@ -27,14 +27,13 @@ export interface ReplyOptions {
  */
 export function natEdits(via: Via, srcIp: string, srcPort: number): Edit[] {
   const out: Edit[] = [];
-  // "=port" first: when rport is the last parameter both inserts land at via.end, and
-  // inserts at one offset are applied in list order (`;rport=5060;received=…`)
+  const host = via.host.charCodeAt(0) === 91 ? via.host.slice(1, -1) : via.host;
+  // right after the sent-by, where Kamailio writes it: `host:port;received=…;rport=…;branch=…`
+  if (via.received === null && (host !== srcIp || via.rport !== null)) {
+    out.push({ start: via.sentByEnd, end: via.sentByEnd, text: `;received=${srcIp}` });
+  }
   if (via.rport === '' && via.rportNameEnd >= 0) {
     out.push({ start: via.rportNameEnd, end: via.rportNameEnd, text: `=${srcPort}` });
-  }
-  const host = via.host.charCodeAt(0) === 91 ? via.host.slice(1, -1) : via.host;
-  if (via.received === null && (host !== srcIp || via.rport !== null)) {
-    out.push({ start: via.end, end: via.end, text: `;received=${srcIp}` });
   }
   return out;
 }

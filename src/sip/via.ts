@@ -24,6 +24,8 @@ export interface Via {
   readonly end: number;
   /** Offset in msg.head just past the `rport` name (to insert "=port"), or -1. */
   readonly rportNameEnd: number;
+  /** Offset in msg.head just past the sent-by (host[:port]): where Kamailio puts received=. */
+  readonly sentByEnd: number;
   /** True when this is the only value in its header line. */
   readonly alone: boolean;
 }
@@ -90,6 +92,7 @@ function parseOne(s: string, start: number, end: number, header: HeaderField, al
     i = j;
   }
   let port: number | null = null;
+  let sentByEnd = i;
   i = skipWs(s, i, end);
   if (s.charCodeAt(i) === 58) {
     i = skipWs(s, i + 1, end);
@@ -98,6 +101,7 @@ function parseOne(s: string, start: number, end: number, header: HeaderField, al
     while (j < end && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) { v = v * 10 + s.charCodeAt(j) - 48; j++; }
     if (j === i || v > 65535) bad('port');
     port = v;
+    sentByEnd = j;
     i = skipWs(s, j, end);
   }
   let branch: string | null = null;
@@ -144,7 +148,7 @@ function parseOne(s: string, start: number, end: number, header: HeaderField, al
     } else if (name === 'received') received = value;
     else if (name === 'rport') { rport = value ?? ''; rportNameEnd = nameEnd; }
   }
-  return { transport, host, port, branch, received, rport, header, start, end, rportNameEnd, alone };
+  return { transport, host, port, branch, received, rport, header, start, end, rportNameEnd, sentByEnd, alone };
 }
 
 /** The RFC 3261 magic cookie every compliant branch starts with. */

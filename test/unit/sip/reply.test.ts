@@ -48,10 +48,10 @@ test('received and rport on the top Via (RFC 3581): rport as the last parameter 
   const m = parse(REQ);
   const top = m.topVia!;
   const r = buildReply(m, 200, 'OK', { viaEdits: natEdits(top, '192.0.2.33', 40000) }).toString('latin1');
-  assert.match(r, /\r\nVia: SIP\/2\.0\/UDP client\.example\.com:5070;branch=z9hG4bKa1;rport=40000;received=192\.0\.2\.33\r\nVia: SIP\/2\.0\/UDP older/);
+  assert.match(r, /\r\nVia: SIP\/2\.0\/UDP client\.example\.com:5070;received=192\.0\.2\.33;branch=z9hG4bKa1;rport=40000\r\nVia: SIP\/2\.0\/UDP older/);
   // the same edits on a forwarded copy
   const fwd = applyEdits(m, natEdits(top, '192.0.2.33', 40000)).toString('latin1');
-  assert.match(fwd, /;rport=40000;received=192\.0\.2\.33\r\n/);
+  assert.match(fwd, /:5070;received=192\.0\.2\.33;branch=z9hG4bKa1;rport=40000\r\n/);
   // reparsing the result gives the values back
   const again = parse(fwd).topVia!;
   assert.equal(again.rport, '40000');
@@ -63,13 +63,13 @@ test('natEdits: nothing when the sent-by is the source and no rport; rport in th
   assert.deepEqual(natEdits(plain.topVia!, '192.0.2.33', 5070), []);
   const mid = parse(REQ.replace(';branch=z9hG4bKa1;rport', ';rport;branch=z9hG4bKa1'));
   const out = applyEdits(mid, natEdits(mid.topVia!, '192.0.2.33', 5071)).toString('latin1');
-  assert.match(out, /client\.example\.com:5070;rport=5071;branch=z9hG4bKa1;received=192\.0\.2\.33\r\n/);
+  assert.match(out, /client\.example\.com:5070;received=192\.0\.2\.33;rport=5071;branch=z9hG4bKa1\r\n/);
   const ipv6 = parse(REQ.replace('client.example.com:5070', '[2001:db8::1]:5070').replace(';rport', ''));
   assert.deepEqual(natEdits(ipv6.topVia!, '2001:db8::1', 5070), []);
-  // a comma-list top value gets received after itself, not at the end of the line
+  // a comma-list top value gets received after its own sent-by, not at the end of the line
   const list = parse(REQ.replace(';rport\r\nVia: ', ', '));
   const l = applyEdits(list, natEdits(list.topVia!, '192.0.2.33', 1)).toString('latin1');
-  assert.match(l, /branch=z9hG4bKa1;received=192\.0\.2\.33, SIP\/2\.0\/UDP older/);
+  assert.match(l, /client\.example\.com:5070;received=192\.0\.2\.33;branch=z9hG4bKa1, SIP\/2\.0\/UDP older/);
 });
 
 test('extra headers and a body; LF-only requests get CRLF replies', () => {
