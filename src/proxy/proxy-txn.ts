@@ -177,10 +177,12 @@ export class ProxyTxn implements ClientOwner {
    */
   releaseBranches(): void {
     if (!this.finalSent) return;
+    // decide before detaching: detach() forgets the final reply outcome() looks at
+    const pending = this.pending();
     for (let i = 0; i < this.branches.length; i++) {
       if (this.outcome(i) !== null || this.branches[i].state === ClientState.Terminated) this.branches[i].detach();
     }
-    if (!this.pending()) this.server.tu = null;
+    if (!pending) this.server.tu = null;
   }
 
   /** A reply generated here (t_reply, timeouts): the transaction's To tag. */
