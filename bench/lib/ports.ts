@@ -1,0 +1,37 @@
+/**
+ * Free loopback ports for a benchmark run: a random block, each port checked free on UDP
+ * and TCP (mirrors test/helpers/ports.ts, kept separate so the bench does not depend on
+ * test code).
+ */
+import dgram from 'node:dgram';
+import net from 'node:net';
+
+function udpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', () => { s.close(); resolve(false); });
+    s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+function tcpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/** `n` consecutive ports free on 127.0.0.1 for both UDP and TCP. */
+export async function freePorts(n: number): Promise<number[]> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 30000);
+    const ports = Array.from({ length: n }, (_, i) => base + i);
+    let ok = true;
+    for (const p of ports) {
+      if (!(await udpFree(p)) || !(await tcpFree(p))) { ok = false; break; }
+    }
+    if (ok) return ports;
+  }
+  throw new Error('no free block of loopback ports found');
+}
