@@ -135,6 +135,17 @@ export function compileArg<Ctx>(
       const g = c.ev as Getter<Ctx, Val>;
       return dyn(kind, (ctx, rs) => toInt(g(ctx, rs)), pos);
     }
+    case 'sgp': {
+      if (e.k === 'str' && isWholePv(e.v)) {
+        const r = env.pv(e.v, pos).read;
+        return dyn(kind, (ctx, rs) => toStr(r(ctx, rs)), pos);
+      }
+      if (constText !== null) return stat(kind, constText, pos); // "$" inside text is literal
+      const c = exprs.compile(e);
+      if (c.konst) return stat(kind, toStr(c.konst.v), pos);
+      const g = c.ev as Getter<Ctx, Val>;
+      return dyn(kind, (ctx, rs) => toStr(g(ctx, rs)), pos);
+    }
     case 'pv':
     case 'pvw': {
       const text = e.k === 'pv' ? e.text : e.k === 'str' && isWholePv(e.v) ? e.v : null;

@@ -49,7 +49,7 @@ def('sl', R.ONREPLY, [[], ['fmt'], ['fmt', 'fmt']], 'sl_forward_reply');
 // tm
 def('tm', R.REQUEST | R.FAILURE, [[], ['str', 'int']], 't_relay', 't_relay_to_udp', 't_relay_to_tcp', 't_relay_to_tls');
 def('tm', R.REQUEST | R.FAILURE, [[], ['str'], ['str', 'int']], 't_relay_to');
-def('tm', R.REQUEST | R.ONREPLY | R.FAILURE, [['igp', 'fmt']], 't_reply', 't_send_reply');
+def('tm', R.REQUEST | R.ONREPLY | R.FAILURE, [['igp', 'sgp']], 't_reply', 't_send_reply');
 def('tm', R.REQUEST, NONE, 't_newtran', 't_lookup_request', 't_retransmit_reply', 't_release', 't_relay_cancel',
   't_save_lumps', 't_forward_nonack_uri', 't_next_contact_flow');
 def('tm', R.REQUEST, [[], ['int']], 't_lookup_cancel');

@@ -13,6 +13,8 @@ import type { Val } from './values';
  * - str:   static string; numbers become strings [fixup_str]
  * - fmt:   string with pseudo-variables expanded per call, "$rU@$rd" [fixup_spve]
  * - igp:   static integer, or a pseudo-variable read per call as int [fixup_igp]
+ * - sgp:   static string taken literally, or one whole pseudo-variable read per call
+ *          [fixup_var_str_12: t_reply's reason]
  * - pv:    pseudo-variable reference, passed as PvRef [fixup_pvar]
  * - pvw:   writable pseudo-variable reference, passed as PvRef [fixup_pvar]
  * - regex: regular expression, case-insensitive POSIX ERE; compiled once when static
@@ -22,7 +24,7 @@ import type { Val } from './values';
  * - any:   any expression, evaluated per call (string | number | null)
  */
 export type ParamKind =
-  | 'int' | 'str' | 'fmt' | 'igp' | 'pv' | 'pvw' | 'regex'
+  | 'int' | 'str' | 'fmt' | 'igp' | 'sgp' | 'pv' | 'pvw' | 'regex'
   | 'route' | 'failure_route' | 'onreply_route' | 'branch_route' | 'event_route'
   | 'flag' | 'any';
 

@@ -113,7 +113,6 @@ const ROWS: Row[] = [
     name: 't_send_reply/t_reply reason "Bad Event $rU" is sent literally (no format string), as Kamailio does',
     method: 'SUBSCRIBE', user: 'erin',
     reply: () => 'SIP/2.0 489 Bad Event $rU',
-    todo: 'kamailio-signatures.ts gives t_reply/t_send_reply a fmt reason; Kamailio uses fixup_var_str_12 (literal, or one whole PV)',
   },
   {
     name: 'mf_process_maxfwd_header: Max-Forwards 0 gets 483', method: 'MESSAGE', user: 'pv', maxForwards: 0,

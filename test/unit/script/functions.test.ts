@@ -11,6 +11,7 @@ const ARG: Record<ParamKind, [string, string]> = {
   str: ['"x"', 'x'],
   fmt: ['"$rU@x"', 'alice@x'],
   igp: ['"$var(n)"', '5'],
+  sgp: ['"$var(n)"', '5'],
   pv: ['"$var(n)"', '$var(n)'],
   pvw: ['"$var(n)"', '$var(n)'],
   regex: ['"^5"', '^5'],
