@@ -44,24 +44,12 @@ export interface BuildContext {
   readonly tryIpv6: boolean;
 }
 
-/** A checked destination before it gets its array index. */
-export interface DestSeed {
-  readonly setId: SetId;
-  readonly uri: string;
-  readonly host: string;
-  port: number;
-  proto: number;
-  flags: number;
-  readonly priority: number;
-  readonly attrs: DsAttrs;
-  readonly sock: DsSocketRef | null;
-  ipAddress: string | null;
-  readonly noIpAddr: boolean;
-  dnsTimeMs: number;
-  dload: number;
+/** A checked destination before it gets its array index (and its keepalive counter). */
+export type DestSeed = Omit<Destination, 'idx' | 'messageCount' | 'latency' | 'oc'> & {
+  /** Settable: retained latency stats are copied in before the list is assembled. */
   latency: LatencyStats;
   oc: OcData;
-}
+};
 
 export interface BuildResult {
   readonly list: DsList;
