@@ -8,6 +8,7 @@ import type { Script, RunResult } from '../script';
 import type { RouteHooks, ProxyCore } from '../proxy/core';
 import { RequestContext, RouteType } from '../proxy/context';
 import { parseMessage } from '../sip/message';
+import { DSD_BRANCH } from '../proxy/branch';
 import type { Logger } from '../core/log';
 import type { DsEvent } from '../modules/dispatcher/state';
 
@@ -46,7 +47,7 @@ export function runDispatcherEvent(script: Script<RequestContext>, core: ProxyCo
   const local = core.transport.sockets[0];
   if (!local) return;
   const n = ++eventSeq;
-  const raw = `OPTIONS ${ev.uri} SIP/2.0\r\nVia: SIP/2.0/UDP ${local.advHost}:${local.advPort};branch=z9hG4bKdsdevent${n}\r\n` +
+  const raw = `OPTIONS ${ev.uri} SIP/2.0\r\nVia: SIP/2.0/UDP ${local.advHost}:${local.advPort};branch=${DSD_BRANCH}event${n}\r\n` +
     `From: <sip:dispatcher@localhost>;tag=ev${n}\r\nTo: <${ev.uri}>\r\nCall-ID: dsd-event-${n}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`;
   let ctx: RequestContext;
   try {

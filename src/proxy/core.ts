@@ -9,7 +9,6 @@ import { parseMessage, SipMessage } from '../sip/message';
 import { validateRequest, validateResponse } from '../sip/validate';
 import { buildReply, natEdits } from '../sip/reply';
 import type { Edit } from '../sip/editor';
-import { MAGIC_COOKIE } from '../sip/via';
 import { bareHost, SipUri } from '../sip/uri';
 import { TransportLayer } from '../transport/layer';
 import type { ListenSpec, LocalSocket, Source, Target, Proto } from '../transport/types';
@@ -22,6 +21,7 @@ import { ProxyTxn, reasonFor } from './proxy-txn';
 import { stripTopVia, buildBranchRequest, RrOptions, RR_DEFAULTS } from './forward';
 import { resolveTarget, TargetError } from './target';
 import { fnv1a } from './hash';
+import { DSD_BRANCH, isLooped, loopHash, makeBranch } from './branch';
 import type { Logger } from '../core/log';
 
 export interface RouteHooks {
@@ -124,7 +124,7 @@ export class ProxyCore {
     }
     try {
       if (msg.isRequest) this.onRequest(msg, src);
-      else this.onReply(msg, src);
+      else this.onReply(msg);
     } catch (e) {
       this.stats.dropped++;
       this.log.error(`error handling message from ${src.ip}:${src.port}: ${(e as Error).stack ?? e}`);
@@ -164,7 +164,7 @@ export class ProxyCore {
         return;
       }
     }
-    if (this.looped(msg)) {
+    if (isLooped(msg, this.isMyselfHostPort)) {
       this.replyStateless(msg, src, 482, 'Loop Detected');
       return;
     }
@@ -179,7 +179,7 @@ export class ProxyCore {
     }
   }
 
-  private onReply(msg: SipMessage, src: Source): void {
+  private onReply(msg: SipMessage): void {
     this.stats.repliesIn++;
     if (!validateResponse(msg)) { this.stats.dropped++; return; }
     const key = clientKeyOfResponse(msg);
@@ -188,7 +188,7 @@ export class ProxyCore {
     // no transaction: forward statelessly when the top Via is ours (RFC 3261 §16.7, 18.1.2)
     const vias = msg.vias;
     const top = vias[0];
-    if (!top || !top.branch?.startsWith(MAGIC_COOKIE + 'dsd') || !this.isMyself(top.host, top.port)) {
+    if (!top || !top.branch?.startsWith(DSD_BRANCH) || !this.isMyself(top.host, top.port)) {
       this.stats.dropped++;
       return;
     }
@@ -199,32 +199,13 @@ export class ProxyCore {
     const port = next.rport ? Number(next.rport) : (next.port ?? 5060);
     this.stats.statelessForwards++;
     this.transport.send({ proto, ip, port }, stripTopVia(msg));
-    void src;
-  }
-
-  /** RFC 3261 §16.3 step 4: a Via of ours whose loop hash matches this request. */
-  private looped(msg: SipMessage): boolean {
-    if (msg.head.indexOf('branch=' + MAGIC_COOKIE + 'dsd') < 0) return false;
-    const want = this.loopHash(msg);
-    for (const v of msg.vias) {
-      if (v.branch && v.branch.startsWith(MAGIC_COOKIE + 'dsd') && v.branch.slice(10, 18) === want && this.isMyself(v.host, v.port)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private loopHash(msg: SipMessage): string {
-    const cseq = msg.cseq;
-    const key = `${msg.ruri}\n${msg.callId}\n${cseq ? cseq.seq : ''}\n${msg.from?.tag ?? ''}\n${msg.to?.tag ?? ''}`;
-    return fnv1a(key).toString(16).padStart(8, '0');
   }
 
   /** A unique branch id that also carries the loop-detection hash. */
   branchId(ctx: RequestContext, txnId: number, idx: number): string {
     let lh = ctx.mod.__loop as string | undefined;
-    if (lh === undefined) { lh = this.loopHash(ctx.msg); ctx.mod.__loop = lh; }
-    return `${MAGIC_COOKIE}dsd${lh}.${this.boot}${txnId.toString(36)}.${idx}`;
+    if (lh === undefined) { lh = loopHash(ctx.msg); ctx.mod.__loop = lh; }
+    return makeBranch(lh, `${this.boot}${txnId.toString(36)}`, idx);
   }
 
   // ---- "myself" -------------------------------------------------------------------
@@ -235,6 +216,9 @@ export class ProxyCore {
     for (const s of this.transport.sockets) if (s.port === p || s.advPort === p) return true;
     return false;
   }
+
+  /** isMyself as a bound function, handed to helpers without a closure per message. */
+  readonly isMyselfHostPort = (host: string, port: number | null): boolean => this.isMyself(host, port);
 
   isMyselfUri = (u: SipUri): boolean => {
     return this.isMyself(u.host, u.port ?? (u.scheme === 'sips' ? 5061 : 5060));
@@ -362,12 +346,12 @@ export class ProxyCore {
   }
 
   /** CANCEL: 200 to the CANCEL, CANCEL every branch of the INVITE it names. */
-  private relayCancel(ctx: RequestContext): number {
+  private relayCancel(ctx: RequestContext): number | Promise<number> {
     const msg = ctx.msg;
     const key = serverKey(msg, 'INVITE');
     const inv = key !== null ? this.txns.servers.get(key) : undefined;
     const txn = inv?.tu as ProxyTxn | undefined;
-    if (!inv) return this.forwardStateless(ctx) as number;
+    if (!inv) return this.forwardStateless(ctx);
     const ckey = serverKey(msg);
     if (ckey !== null && !this.txns.servers.has(ckey)) {
       const st = new ServerTxn(this.txns, ckey, msg, ctx.src, this.replyTarget(msg, ctx.src), inv.toTag);

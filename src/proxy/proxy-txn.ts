@@ -98,7 +98,7 @@ export class ProxyTxn implements ClientOwner {
       if (msg.status >= 600) this.cancelPending(ct);
       this.core.runOnReply(this, msg);
     }
-    this.maybeComplete(ct);
+    this.maybeComplete();
   }
 
   private outcome(i: number): BranchOutcome | null {
@@ -116,9 +116,7 @@ export class ProxyTxn implements ClientOwner {
   }
 
   /** All branches are done with a negative outcome: failure_route, then the best reply. */
-  private maybeComplete(lastIn: ClientTxn): void {
-    let last = lastIn;
-
+  private maybeComplete(): void {
     if (this.finalSent || this.inFailure || this.pending()) return;
     const outcomes = this.branches.map((_, i) => this.outcome(i));
     const best = pickBest(outcomes);
@@ -126,7 +124,7 @@ export class ProxyTxn implements ClientOwner {
     const route = this.ctx.failureRoute;
     if (route !== null) {
       this.ctx.failureRoute = null;
-      last = this.branches[best];
+      const last = this.branches[best];
       this.failedBranch = last;
       const before = this.branches.length;
       const ctx = this.ctx;
@@ -202,7 +200,7 @@ export class ProxyTxn implements ClientOwner {
     if (this.canceled) return;
     this.canceled = true;
     this.cancelPending(null);
-    for (const ct of this.branches) if (ct.state !== ClientState.Terminated) this.maybeComplete(ct);
+    for (const ct of this.branches) if (ct.state !== ClientState.Terminated) this.maybeComplete();
   }
 
   private cancelPending(except: ClientTxn | null): void {

@@ -16,6 +16,7 @@ import type { ProxyCore } from '../../proxy/core';
 import { ClientTxn, ClientOwner } from '../../transaction/client';
 import type { SipMessage } from '../../sip/message';
 import { resolveTarget } from '../../proxy/target';
+import { DSD_BRANCH } from '../../proxy/branch';
 import type { Target, LocalSocket } from '../../transport/types';
 import type { Dispatcher } from './engine';
 import { PingTarget, shouldPing } from './keepalive';
@@ -187,7 +188,7 @@ export class KeepaliveSender {
     const out = this.pickSocket(t, target);
     if (!out) { this.sendFailed(t); return; }
     const n = this.seq++;
-    const branch = `z9hG4bKdsdping.${this.callPrefix}${n.toString(36)}`;
+    const branch = `${DSD_BRANCH}ping.${this.callPrefix}${n.toString(36)}`;
     const tag = crypto.randomBytes(4).toString('hex');
     const proto = out.proto === 'udp' ? 'UDP' : 'TCP';
     const text =

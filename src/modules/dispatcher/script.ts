@@ -97,7 +97,7 @@ export function registerDispatcher(reg: Reg, svc: Services): void {
         return rt.ds.isFromListUri(uri, group ?? -1, mode ?? 0).then((m) =>
           done({ code: m.code, setId: m.setId ?? null, attrs: m.attrs ?? null }));
       }
-      return done(rt.isFromList(ctx, group ?? -1, mode ?? (group === undefined ? 2 : 2)));
+      return done(rt.isFromList(ctx, group ?? -1, mode ?? 2));
     },
   });
   reg.registerFunction({ name: 'ds_list_exists', exec: (_ctx, g: number) => ds().ds.listExists(g) });

@@ -4,6 +4,7 @@
  * answers 483); otherwise the value is decremented in place.
  */
 import type { RequestContext } from '../../proxy/context';
+import { digits } from '../../sip/message';
 
 export function mfProcessMaxfwd(ctx: RequestContext, limit: number, maxLimit = 256): number {
   const msg = ctx.msg;
@@ -13,9 +14,8 @@ export function mfProcessMaxfwd(ctx: RequestContext, limit: number, maxLimit = 2
     return 1;
   }
   if (ctx.edits.touches(h.valueStart, h.valueEnd)) return 1; // already processed
-  const text = msg.head.slice(h.valueStart, h.valueEnd);
-  if (!/^[0-9]{1,10}$/.test(text)) return -2;
-  let v = Number(text);
+  let v = digits(msg.head, h.valueStart, h.valueEnd);
+  if (v < 0) return -2;
   if (v === 0) return -1;
   if (v > maxLimit) v = maxLimit;
   ctx.edits.replace(h.valueStart, h.valueEnd, String(v - 1));
