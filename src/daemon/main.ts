@@ -13,6 +13,7 @@ import { scriptHooks, runDispatcherEvent } from './script-hooks';
 import { startControl } from './control';
 import { createLogger, Logger } from '../core/log';
 import { ProxyCore } from '../proxy/core';
+import { TransportLayer } from '../transport/layer';
 import { RequestContext } from '../proxy/context';
 import { DispatcherRuntime } from '../modules/dispatcher/runtime';
 import { mirrorRecords } from '../modules/dispatcher/script';
@@ -80,8 +81,9 @@ export async function main(argv: string[]): Promise<void> {
   svc.log = log;
   for (const w of cfg.compiled.warnings) log.warn(w.message);
 
+  const transport = new TransportLayer(cfg.listen, { maxStreamMessage: 65535, tcpIdleMs: 120_000, log });
   const core = new ProxyCore({
-    listen: cfg.listen, tm: cfg.tm, log, aliases: cfg.aliases, rr: cfg.rr,
+    transport, tm: cfg.tm, log, aliases: cfg.aliases, rr: cfg.rr,
     serverHeader: cfg.serverHeader ?? `dsd (${VERSION} (${os.arch()}/${os.platform()}))`,
   }, scriptHooks(cfg.compiled.script, log));
   try {

@@ -7,15 +7,8 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { isIP } from 'node:net';
 import { StreamFramer, FramingError } from './framer';
-import type { ListenSpec, LocalSocket, Source, Target, TcpConn, Proto } from './types';
+import type { ListenSpec, LocalSocket, Source, Target, TcpConn, Proto, Transport, TransportEvents } from './types';
 import { hostForUri } from './types';
-
-export interface TransportEvents {
-  /** A complete message (datagram, or framed stream message). */
-  onMessage(buf: Buffer, src: Source): void;
-  /** A stream message that could not be framed; the connection is closed after. */
-  onFramingError?(partial: Buffer, reason: string, src: Source): void;
-}
 
 export interface TransportOptions {
   /** Largest message accepted on a stream (bytes). */
@@ -38,7 +31,9 @@ function connKey(ip: string, port: number): string {
   return `${ip}|${port}`;
 }
 
-export class TransportLayer {
+const NOBODY: TransportEvents = { onMessage(): void { /* not started */ } };
+
+export class TransportLayer implements Transport {
   readonly sockets: LocalSocket[] = [];
   private readonly udp = new Map<number, dgram.Socket>();
   private readonly servers: net.Server[] = [];
@@ -46,14 +41,16 @@ export class TransportLayer {
   private nextConnId = 1;
   private idleTimer: NodeJS.Timeout | null = null;
   private closing = false;
+  private events = NOBODY;
 
   constructor(
     private readonly specs: readonly ListenSpec[],
-    private readonly events: TransportEvents,
     private readonly opts: TransportOptions,
   ) {}
 
-  async start(): Promise<void> {
+  /** Binds every listen socket; received messages go to `events` from then on. */
+  async start(events: TransportEvents): Promise<void> {
+    this.events = events;
     let id = 0;
     for (const spec of this.specs) {
       const family: 4 | 6 = isIP(spec.host) === 6 ? 6 : 4;
