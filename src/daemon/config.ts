@@ -4,6 +4,7 @@
  * dispatcher's parameters and the admin-state file.
  */
 import path from 'node:path';
+import { readTlsParams, type TlsModuleConfig } from '../modules/tls/params';
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import { compileConfig, CompiledConfig, ScriptHost } from '../script';
@@ -43,6 +44,8 @@ export interface DaemonConfig {
   rr: RrOptions;
   /** dispatcher.so is loaded (else no list is read and no ds_* exists). */
   dispatcherLoaded: boolean;
+  /** enable_tls=yes with loadmodule "tls.so": the TLS settings; else null. */
+  tls: TlsModuleConfig | null;
 }
 
 export class StartupError extends Error {
@@ -72,10 +75,13 @@ async function listenSpecs(compiled: CompiledConfig<RequestContext>): Promise<Li
       }
     }
     const port = l.port ?? g.port ?? 5060;
-    const protos: Array<'udp' | 'tcp'> = l.proto === 'any' ? (g.disableTcp ? ['udp'] : ['udp', 'tcp'])
-      : l.proto === 'udp' || l.proto === 'tcp' ? [l.proto] : [];
+    const protos: Array<'udp' | 'tcp' | 'tls'> = l.proto === 'any' ? (g.disableTcp ? ['udp'] : ['udp', 'tcp'])
+      : l.proto === 'udp' || l.proto === 'tcp' || l.proto === 'tls' ? [l.proto] : [];
     if (protos.length === 0) {
-      throw new StartupError(`${l.pos.file}:${l.pos.line}:${l.pos.col}: listen: transport ${l.proto} is not supported by dsd (udp, tcp)`);
+      throw new StartupError(`${l.pos.file}:${l.pos.line}:${l.pos.col}: listen: transport ${l.proto} is not supported by dsd (udp, tcp, tls)`);
+    }
+    if (l.proto === 'tls' && !(g.enableTls && compiled.modules.has('tls'))) {
+      throw new StartupError(`${l.pos.file}:${l.pos.line}:${l.pos.col}: listen=tls:… needs enable_tls=yes and loadmodule "tls.so"`);
     }
     for (const proto of protos) {
       out.push({
@@ -157,5 +163,6 @@ export async function loadDaemonConfig(
     serverHeader: g.serverHeader,
     tm, ctlPath, ds, stateFile, persistDefault, health, db, cluster,
     loadedModules: [...compiled.modules.keys()],
+    tls: g.enableTls && mod('tls') ? readTlsParams((n) => mod('tls')?.param(n), compiled.dir) : null,
   };
 }
