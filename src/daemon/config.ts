@@ -16,6 +16,7 @@ import { defaultControlSocketPath, parseCtlAddress } from '../rpc-api/socket-pat
 import { RR_DEFAULTS, RrOptions } from '../proxy/forward';
 import { isHealthParam, readHealthConfig, HealthConfig, HealthParamError } from '../metrics/params';
 import { defaultDbParams, isDsdDbParam, setDsdDbParam, DsdDbParams } from '../db/params';
+import { readCtlLimits, type CtlLimits } from './ctl-config';
 import { defaultClusterParams, isClusterParam, setClusterParam, ClusterParams } from '../cluster/params';
 
 export interface DaemonConfig {
@@ -27,6 +28,8 @@ export interface DaemonConfig {
   serverHeader: string | null;
   tm: TmConfig;
   ctlPath: string;
+  /** ctl's idle_timeout / max_connections (dsd's own limits of the control socket). */
+  ctlLimits: CtlLimits;
   ds: DsParams;
   stateFile: string;
   /** dispatcher.add/remove/set_state write back to the list file by default. */
@@ -155,7 +158,7 @@ export async function loadDaemonConfig(
     logStderr: g.logStderror,
     aliases: g.aliases.map((a) => a.host),
     serverHeader: g.serverHeader,
-    tm, ctlPath, ds, stateFile, persistDefault, health, db, cluster,
+    tm, ctlPath, ctlLimits: readCtlLimits(mod('ctl')), ds, stateFile, persistDefault, health, db, cluster,
     loadedModules: [...compiled.modules.keys()],
   };
 }

@@ -18,9 +18,12 @@ import { DbError } from '../db/errors';
 import type { DispatcherDb } from '../db/daemon-glue';
 import type { Logger } from '../core/log';
 import { VERSION } from '../core/version';
+import type { CtlLimits } from './ctl-config';
 
 export interface ControlOptions {
   path: string;
+  /** Idle timeout and connection cap of the control socket. */
+  limits?: CtlLimits;
   core: ProxyCore;
   dispatcher: DispatcherRuntime;
   log: Logger;
@@ -119,7 +122,10 @@ export async function startControl(o: ControlOptions): Promise<ControlServer> {
     warn: (obj: object, m?: string) => o.log.warn(line(m, obj)),
     error: (obj: object, m?: string) => o.log.error(line(m, obj)),
   };
-  const server = new ControlServer({ path: o.path, registry: buildRegistry(o), log });
+  const server = new ControlServer({
+    path: o.path, registry: buildRegistry(o), log,
+    idleTimeoutMs: o.limits?.idleTimeoutMs, maxConnections: o.limits?.maxConnections,
+  });
   await server.start();
   return server;
 }

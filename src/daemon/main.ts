@@ -22,6 +22,7 @@ import { createRegistry, checkConfig, ConfigErrors } from '../script';
 import { VERSION } from '../core/version';
 import { startMetrics, MetricsServer } from '../metrics';
 import { DispatcherDb, dbInitCommand } from '../db/daemon-glue';
+import { dropPrivileges, warnIgnoredOptions } from './kamailio-options';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const DEFAULT_CFG = path.join(ROOT, 'etc', 'dsd.cfg');
@@ -75,10 +76,12 @@ export async function main(argv: string[]): Promise<void> {
     const code = await dbInitCommand(cfg.ds, (l) => process.stdout.write(`${l}\n`), (l) => process.stderr.write(`${l}\n`));
     process.exit(code);
   }
+  if (args.children !== null) cfg.compiled.globals.children = args.children;
   debug = cfg.debug + args.debugBump;
   const log = createLogger({ debug, fd: args.logStderr || cfg.logStderr ? 2 : 1 });
   svc.log = log;
   for (const w of cfg.compiled.warnings) log.warn(w.message);
+  warnIgnoredOptions(args, log);
 
   const core = new ProxyCore({
     listen: cfg.listen, tm: cfg.tm, log, aliases: cfg.aliases, rr: cfg.rr,
@@ -132,7 +135,7 @@ export async function main(argv: string[]): Promise<void> {
   let control;
   try {
     control = await startControl({
-      path: cfg.ctlPath, core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb,
+      path: cfg.ctlPath, limits: cfg.ctlLimits, core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb,
     });
   } catch (e) {
     dispatcher.stop();
@@ -152,6 +155,11 @@ export async function main(argv: string[]): Promise<void> {
   if (metrics) log.info(`metrics endpoint on http://${metrics.address}/metrics`);
 
   if (args.pidFile) writePidFile(args.pidFile);
+  try {
+    dropPrivileges(args, log);
+  } catch (e) {
+    die(`dsd: ${(e as Error).message}`);
+  }
   log.info(`dsd ${VERSION} started, listening on ${core.transport.sockets.map((s) => s.text).join(' ')}, control socket ${cfg.ctlPath}`);
 
   let stopping = false;
