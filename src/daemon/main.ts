@@ -82,6 +82,7 @@ export async function main(argv: string[]): Promise<void> {
 
   const core = new ProxyCore({
     listen: cfg.listen, tm: cfg.tm, log, aliases: cfg.aliases, rr: cfg.rr,
+    tcpLimits: cfg.tcpLimits, admission: cfg.admission,
     serverHeader: cfg.serverHeader ?? `dsd (${VERSION} (${os.arch()}/${os.platform()}))`,
   }, scriptHooks(cfg.compiled.script, log));
   try {

@@ -12,6 +12,8 @@ import type { Edit } from '../sip/editor';
 import { bareHost, SipUri } from '../sip/uri';
 import { TransportLayer } from '../transport/layer';
 import type { ListenSpec, LocalSocket, Source, Target, Proto } from '../transport/types';
+import type { ConnLimitConfig } from '../transport/conn-limits';
+import { Admission, AdmissionConfig, ADMISSION_DEFAULTS } from './admission';
 import { TxnLayer } from '../transaction/layer';
 import { ServerTxn } from '../transaction/server';
 import { serverKey, clientKeyOfResponse } from '../transaction/keys';
@@ -41,6 +43,10 @@ export interface CoreOptions {
   maxStreamMessage?: number;
   /** rr modparams (enable_full_lr, append_fromtag). */
   rr?: RrOptions;
+  /** tcp_max_connections and the stream deadlines (default: Kamailio's). */
+  tcpLimits?: ConnLimitConfig;
+  /** The bound on transactions in flight (admission.ts). */
+  admission?: AdmissionConfig;
 }
 
 export interface CoreStats {
@@ -65,6 +71,7 @@ export class ProxyCore {
   readonly stats: CoreStats = { requestsIn: 0, repliesIn: 0, dropped: 0, rejected: 0, branchesSent: 0, statelessForwards: 0 };
   /** Proxy transactions whose final reply has not gone out yet. */
   readonly active = new Set<ProxyTxn>();
+  readonly admission: Admission;
   draining = false;
   private nextTxnId = 1;
   private readonly boot = Math.floor(Math.random() * 36 ** 6).toString(36);
@@ -82,10 +89,11 @@ export class ProxyCore {
       onFramingError: (partial, reason, src) => this.framingError(partial, reason, src),
     }, {
       maxStreamMessage: opts.maxStreamMessage ?? 65535,
-      tcpIdleMs: 120_000,
+      limits: opts.tcpLimits,
       log: opts.log,
     });
     this.txns = new TxnLayer(this.transport, opts.tm);
+    this.admission = new Admission(opts.admission ?? ADMISSION_DEFAULTS);
   }
 
   async start(): Promise<void> {
@@ -170,6 +178,10 @@ export class ProxyCore {
     }
     if (this.draining && msg.method !== 'ACK' && !msg.to?.tag) {
       this.replyStateless(msg, src, 503, 'Service Unavailable', ['Retry-After: 5']);
+      return;
+    }
+    if (msg.method !== 'ACK' && msg.method !== 'CANCEL' && !msg.to?.tag && !this.admission.admits(src.ip)) {
+      this.replyStateless(msg, src, 503, 'Service Unavailable', [this.admission.retryAfterHeader]);
       return;
     }
     const ctx = new RequestContext(msg, src);
@@ -287,6 +299,7 @@ export class ProxyCore {
     st.tu = txn;
     ctx.txn = txn;
     this.active.add(txn);
+    this.admission.start(txn, ctx.src.ip, msg.buf.length);
     if (msg.method === 'INVITE') {
       st.reply(100, buildReply(msg, 100, 'Trying', { server: this.serverHeader, viaEdits: this.viaEditsFor(msg, ctx.src) }), true);
     }
@@ -341,6 +354,7 @@ export class ProxyCore {
       if (!out) continue;
       if (txn.addBranch(hops[i].ruri, targets[i], out)) sent++;
     }
+    this.admission.hold(txn, sent * ctx.msg.buf.length);
     if (sent === 0) return this.fail(ctx, 477, reasonFor(477));
     return 1;
   }
@@ -409,6 +423,7 @@ export class ProxyCore {
 
   onFinal(txn: ProxyTxn): void {
     txn.releaseBranches();
+    this.admission.release(txn);
     if (!this.active.delete(txn)) return;
     if (this.draining && this.active.size === 0) {
       const w = this.drainWaiters;
