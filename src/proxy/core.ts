@@ -35,7 +35,10 @@ export interface CoreOptions {
   listen: readonly ListenSpec[];
   tm: TmConfig;
   log: Logger;
+  /** Whole `Server: …` line for local replies; null: none. */
   serverHeader: string | null;
+  /** Whole `User-Agent: …` line for locally generated requests; null: none. */
+  userAgentHeader?: string | null;
   /** Extra host names / addresses that are "myself" (`alias=`). */
   aliases?: readonly string[];
   maxStreamMessage?: number;
@@ -61,6 +64,7 @@ export class ProxyCore {
   readonly log: Logger;
   hooks: RouteHooks;
   serverHeader: string | null;
+  userAgentHeader: string | null;
   readonly rr: RrOptions;
   readonly stats: CoreStats = { requestsIn: 0, repliesIn: 0, dropped: 0, rejected: 0, branchesSent: 0, statelessForwards: 0 };
   /** Proxy transactions whose final reply has not gone out yet. */
@@ -76,6 +80,7 @@ export class ProxyCore {
     this.log = opts.log;
     this.hooks = hooks;
     this.serverHeader = opts.serverHeader;
+    this.userAgentHeader = opts.userAgentHeader ?? null;
     this.rr = opts.rr ?? RR_DEFAULTS;
     this.transport = new TransportLayer(opts.listen, {
       onMessage: (buf, src) => this.receive(buf, src),
