@@ -199,6 +199,8 @@ export class ProxyCore {
     }
     const next = vias[1];
     if (!next) { this.stats.dropped++; return; }
+    // only plain transports here: a reply owed over TLS/WS is never sent in clear text
+    if (next.transport !== 'UDP' && next.transport !== 'TCP') { this.stats.dropped++; return; }
     const proto: Proto = next.transport === 'TCP' ? 'tcp' : 'udp';
     const ip = bareHost(next.received ?? next.host);
     const port = next.rport ? Number(next.rport) : (next.port ?? 5060);
@@ -315,6 +317,7 @@ export class ProxyCore {
     try {
       for (const h of hops) targets.push(resolveTarget(h.uri));
     } catch (e) {
+      if (e instanceof TargetError) this.log.warn(`t_relay refused: ${e.message}`);
       return this.fail(ctx, e instanceof TargetError ? e.code : 400, e instanceof TargetError ? reasonFor(e.code) : 'Bad Request');
     }
     if (targets.every((t) => !(t instanceof Promise))) return this.sendBranches(ctx, hops, targets as Target[]);
@@ -374,6 +377,7 @@ export class ProxyCore {
     try {
       t = resolveTarget(ctx.du ?? ctx.ruri);
     } catch (e) {
+      if (e instanceof TargetError) this.log.warn(`forward refused: ${e.message}`);
       return this.fail(ctx, e instanceof TargetError ? e.code : 400, 'Bad destination');
     }
     const send = (target: Target): number => {

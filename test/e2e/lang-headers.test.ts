@@ -10,7 +10,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startPair, Pair, Side, sendFromUa, finalReply, request } from '../helpers/compat';
-import { haveKamailio } from '../helpers/kamailio';
+import { needs } from '../helpers/require';
 import { answer200, callIdOf, Received } from '../helpers/sip-peer';
 
 const CFG = `#!KAMAILIO
@@ -50,7 +50,7 @@ function lines(text: string, name: string): string[] {
   return head.split('\r\n').slice(1).filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
 }
 
-const skip = haveKamailio() ? false : 'kamailio is not installed';
+const skip = needs('kamailio');
 
 describe('header semantics: dsd against Kamailio 5.6', { skip, timeout: 90_000 }, () => {
   let pair: Pair;

@@ -62,7 +62,9 @@ async function startSide(impl: Impl, o: PairOptions): Promise<{ side: Side; stop
     const cfg = fill(o.cfg, px, ports.slice(1));
     const files: Record<string, string> = {};
     for (const [k, v] of Object.entries(o.files ?? {})) files[k] = fill(v, px, ports.slice(1));
-    proc = impl === 'dsd' ? await startDsd({ cfg, files }) : await startKamailio({ cfg, files });
+    proc = impl === 'dsd' ? await startDsd({ cfg, files }) : await startKamailio({ cfg, files, readyLog: /main\(\): processes \(at least\)/ });
+    // Kamailio logs that line just before it forks its workers
+    if (impl === 'kamailio') await sleep(300);
     const p = proc;
     const side: Side = {
       impl, px, ua, backends,
