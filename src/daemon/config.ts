@@ -27,7 +27,11 @@ export interface DaemonConfig {
   debug: number;
   logStderr: boolean;
   aliases: string[];
+  /** Whole header lines (Kamailio's server_header / user_agent_header), null when
+   *  server_signature=no; null in the config means dsd's default. */
   serverHeader: string | null;
+  userAgentHeader: string | null;
+  serverSignature: boolean;
   tm: TmConfig;
   ctlPath: string;
   ds: DsParams;
@@ -168,6 +172,8 @@ export async function loadDaemonConfig(
     logStderr: g.logStderror,
     aliases: g.aliases.map((a) => a.host),
     serverHeader: g.serverHeader,
+    userAgentHeader: g.userAgentHeader,
+    serverSignature: g.serverSignature,
     tm, ctlPath, ds, stateFile, persistDefault, health, db, cluster,
     loadedModules: [...compiled.modules.keys()],
     tcpLimits: tcpLimitsFrom(g), admission,

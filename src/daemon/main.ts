@@ -23,6 +23,9 @@ import { VERSION } from '../core/version';
 import { startMetrics, MetricsServer } from '../metrics';
 import { DispatcherDb, dbInitCommand } from '../db/daemon-glue';
 
+/** What Kamailio's default Server/User-Agent say about it, for dsd. */
+const SIGNATURE = `dsd (${VERSION} (${os.arch()}/${os.platform()}))`;
+
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const DEFAULT_CFG = path.join(ROOT, 'etc', 'dsd.cfg');
 
@@ -83,7 +86,9 @@ export async function main(argv: string[]): Promise<void> {
   const core = new ProxyCore({
     listen: cfg.listen, tm: cfg.tm, log, aliases: cfg.aliases, rr: cfg.rr,
     tcpLimits: cfg.tcpLimits, admission: cfg.admission,
-    serverHeader: cfg.serverHeader ?? `dsd (${VERSION} (${os.arch()}/${os.platform()}))`,
+    // Kamailio's server_header / user_agent_header are whole lines; server_signature=no drops both
+    serverHeader: cfg.serverSignature ? cfg.serverHeader ?? `Server: ${SIGNATURE}` : null,
+    userAgentHeader: cfg.serverSignature ? cfg.userAgentHeader ?? `User-Agent: ${SIGNATURE}` : null,
   }, scriptHooks(cfg.compiled.script, log));
   try {
     await core.start();

@@ -37,7 +37,10 @@ export interface CoreOptions {
   listen: readonly ListenSpec[];
   tm: TmConfig;
   log: Logger;
+  /** Whole `Server: …` line for local replies; null: none. */
   serverHeader: string | null;
+  /** Whole `User-Agent: …` line for locally generated requests; null: none. */
+  userAgentHeader?: string | null;
   /** Extra host names / addresses that are "myself" (`alias=`). */
   aliases?: readonly string[];
   maxStreamMessage?: number;
@@ -67,6 +70,7 @@ export class ProxyCore {
   readonly log: Logger;
   hooks: RouteHooks;
   serverHeader: string | null;
+  userAgentHeader: string | null;
   readonly rr: RrOptions;
   readonly stats: CoreStats = { requestsIn: 0, repliesIn: 0, dropped: 0, rejected: 0, branchesSent: 0, statelessForwards: 0 };
   /** Proxy transactions whose final reply has not gone out yet. */
@@ -83,6 +87,7 @@ export class ProxyCore {
     this.log = opts.log;
     this.hooks = hooks;
     this.serverHeader = opts.serverHeader;
+    this.userAgentHeader = opts.userAgentHeader ?? null;
     this.rr = opts.rr ?? RR_DEFAULTS;
     this.transport = new TransportLayer(opts.listen, {
       onMessage: (buf, src) => this.receive(buf, src),
@@ -206,6 +211,8 @@ export class ProxyCore {
     }
     const next = vias[1];
     if (!next) { this.stats.dropped++; return; }
+    // only plain transports here: a reply owed over TLS/WS is never sent in clear text
+    if (next.transport !== 'UDP' && next.transport !== 'TCP') { this.stats.dropped++; return; }
     const proto: Proto = next.transport === 'TCP' ? 'tcp' : 'udp';
     const ip = bareHost(next.received ?? next.host);
     const port = next.rport ? Number(next.rport) : (next.port ?? 5060);
@@ -323,6 +330,7 @@ export class ProxyCore {
     try {
       for (const h of hops) targets.push(resolveTarget(h.uri));
     } catch (e) {
+      if (e instanceof TargetError) this.log.warn(`t_relay refused: ${e.message}`);
       return this.fail(ctx, e instanceof TargetError ? e.code : 400, e instanceof TargetError ? reasonFor(e.code) : 'Bad Request');
     }
     if (targets.every((t) => !(t instanceof Promise))) return this.sendBranches(ctx, hops, targets as Target[]);
@@ -383,6 +391,7 @@ export class ProxyCore {
     try {
       t = resolveTarget(ctx.du ?? ctx.ruri);
     } catch (e) {
+      if (e instanceof TargetError) this.log.warn(`forward refused: ${e.message}`);
       return this.fail(ctx, e instanceof TargetError ? e.code : 400, 'Bad destination');
     }
     const send = (target: Target): number => {
