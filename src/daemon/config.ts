@@ -10,6 +10,9 @@ import { compileConfig, CompiledConfig, ScriptHost } from '../script';
 import type { Reg } from '../modules/services';
 import type { RequestContext } from '../proxy/context';
 import type { ListenSpec } from '../transport/types';
+import type { ConnLimitConfig } from '../transport/conn-limits';
+import type { AdmissionConfig } from '../proxy/admission';
+import { tcpLimitsFrom, admissionFrom } from './limits-config';
 import { TM_DEFAULTS, TmConfig } from '../transaction/config';
 import { defaultParams, setParam, DsParams } from '../modules/dispatcher/params';
 import { defaultControlSocketPath, parseCtlAddress } from '../rpc-api/socket-path';
@@ -25,7 +28,11 @@ export interface DaemonConfig {
   debug: number;
   logStderr: boolean;
   aliases: string[];
+  /** Whole header lines (Kamailio's server_header / user_agent_header), null when
+   *  server_signature=no; null in the config means dsd's default. */
   serverHeader: string | null;
+  userAgentHeader: string | null;
+  serverSignature: boolean;
   tm: TmConfig;
   ctlPath: string;
   /** ctl's idle_timeout / max_connections (dsd's own limits of the control socket). */
@@ -46,6 +53,10 @@ export interface DaemonConfig {
   rr: RrOptions;
   /** dispatcher.so is loaded (else no list is read and no ds_* exists). */
   dispatcherLoaded: boolean;
+  /** tcp_max_connections and the stream deadlines. */
+  tcpLimits: ConnLimitConfig;
+  /** tm's max_transactions / max_transaction_bytes. */
+  admission: AdmissionConfig;
 }
 
 export class StartupError extends Error {
@@ -146,6 +157,12 @@ export async function loadDaemonConfig(
     if (e instanceof HealthParamError) throw new StartupError(`${file}: ${e.message}`);
     throw e;
   }
+  let admission: AdmissionConfig;
+  try {
+    admission = admissionFrom((name) => tmMod?.param(name));
+  } catch (e) {
+    throw new StartupError(`${file}: ${(e as Error).message}`);
+  }
   const rrMod = mod('rr');
   const rr: RrOptions = {
     fullLr: (num(rrMod?.param('enable_full_lr')) ?? 0) !== 0 ? true : RR_DEFAULTS.fullLr,
@@ -158,7 +175,14 @@ export async function loadDaemonConfig(
     logStderr: g.logStderror,
     aliases: g.aliases.map((a) => a.host),
     serverHeader: g.serverHeader,
+<<<<<<< HEAD
     tm, ctlPath, ctlLimits: readCtlLimits(mod('ctl')), ds, stateFile, persistDefault, health, db, cluster,
+=======
+    userAgentHeader: g.userAgentHeader,
+    serverSignature: g.serverSignature,
+    tm, ctlPath, ds, stateFile, persistDefault, health, db, cluster,
+>>>>>>> main
     loadedModules: [...compiled.modules.keys()],
+    tcpLimits: tcpLimitsFrom(g), admission,
   };
 }

@@ -94,6 +94,13 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
         } else if (name === 'dispatcher.set_state') {
           const st = parseRpcState(String(a[0]));
           if (st.ok) persist(name, () => writer!.setState(Number(a[1]), String(a[2]), st.state));
+        } else if (name === 'dispatcher.set_duid_state') {
+          // The list file has no duid column of its own: rewrite the lines of the URIs that carry it.
+          const st = parseRpcState(String(a[0]));
+          const setId = Number(a[1]);
+          const duid = String(a[2]).toLowerCase();
+          const uris = (ds.list?.byId.get(setId)?.dests ?? []).filter((d) => duid === 'all' || d.attrs.duid?.toLowerCase() === duid).map((d) => d.uri);
+          if (st.ok) persist(name, () => { for (const u of new Set(uris)) writer!.setState(setId, u, st.state); });
         }
       }
       return result;

@@ -24,6 +24,9 @@ import { startMetrics, MetricsServer } from '../metrics';
 import { DispatcherDb, dbInitCommand } from '../db/daemon-glue';
 import { dropPrivileges, warnIgnoredOptions } from './kamailio-options';
 
+/** What Kamailio's default Server/User-Agent say about it, for dsd. */
+const SIGNATURE = `dsd (${VERSION} (${os.arch()}/${os.platform()}))`;
+
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const DEFAULT_CFG = path.join(ROOT, 'etc', 'dsd.cfg');
 
@@ -85,7 +88,10 @@ export async function main(argv: string[]): Promise<void> {
 
   const core = new ProxyCore({
     listen: cfg.listen, tm: cfg.tm, log, aliases: cfg.aliases, rr: cfg.rr,
-    serverHeader: cfg.serverHeader ?? `dsd (${VERSION} (${os.arch()}/${os.platform()}))`,
+    tcpLimits: cfg.tcpLimits, admission: cfg.admission,
+    // Kamailio's server_header / user_agent_header are whole lines; server_signature=no drops both
+    serverHeader: cfg.serverSignature ? cfg.serverHeader ?? `Server: ${SIGNATURE}` : null,
+    userAgentHeader: cfg.serverSignature ? cfg.userAgentHeader ?? `User-Agent: ${SIGNATURE}` : null,
   }, scriptHooks(cfg.compiled.script, log));
   try {
     await core.start();

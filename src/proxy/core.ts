@@ -12,6 +12,8 @@ import type { Edit } from '../sip/editor';
 import { bareHost, SipUri } from '../sip/uri';
 import { TransportLayer } from '../transport/layer';
 import type { ListenSpec, LocalSocket, Source, Target, Proto } from '../transport/types';
+import type { ConnLimitConfig } from '../transport/conn-limits';
+import { Admission, AdmissionConfig, ADMISSION_DEFAULTS } from './admission';
 import { TxnLayer } from '../transaction/layer';
 import { ServerTxn } from '../transaction/server';
 import { serverKey, clientKeyOfResponse } from '../transaction/keys';
@@ -35,12 +37,19 @@ export interface CoreOptions {
   listen: readonly ListenSpec[];
   tm: TmConfig;
   log: Logger;
+  /** Whole `Server: …` line for local replies; null: none. */
   serverHeader: string | null;
+  /** Whole `User-Agent: …` line for locally generated requests; null: none. */
+  userAgentHeader?: string | null;
   /** Extra host names / addresses that are "myself" (`alias=`). */
   aliases?: readonly string[];
   maxStreamMessage?: number;
   /** rr modparams (enable_full_lr, append_fromtag). */
   rr?: RrOptions;
+  /** tcp_max_connections and the stream deadlines (default: Kamailio's). */
+  tcpLimits?: ConnLimitConfig;
+  /** The bound on transactions in flight (admission.ts). */
+  admission?: AdmissionConfig;
 }
 
 export interface CoreStats {
@@ -61,10 +70,12 @@ export class ProxyCore {
   readonly log: Logger;
   hooks: RouteHooks;
   serverHeader: string | null;
+  userAgentHeader: string | null;
   readonly rr: RrOptions;
   readonly stats: CoreStats = { requestsIn: 0, repliesIn: 0, dropped: 0, rejected: 0, branchesSent: 0, statelessForwards: 0 };
   /** Proxy transactions whose final reply has not gone out yet. */
   readonly active = new Set<ProxyTxn>();
+  readonly admission: Admission;
   draining = false;
   private nextTxnId = 1;
   private readonly boot = Math.floor(Math.random() * 36 ** 6).toString(36);
@@ -76,16 +87,18 @@ export class ProxyCore {
     this.log = opts.log;
     this.hooks = hooks;
     this.serverHeader = opts.serverHeader;
+    this.userAgentHeader = opts.userAgentHeader ?? null;
     this.rr = opts.rr ?? RR_DEFAULTS;
     this.transport = new TransportLayer(opts.listen, {
       onMessage: (buf, src) => this.receive(buf, src),
       onFramingError: (partial, reason, src) => this.framingError(partial, reason, src),
     }, {
       maxStreamMessage: opts.maxStreamMessage ?? 65535,
-      tcpIdleMs: 120_000,
+      limits: opts.tcpLimits,
       log: opts.log,
     });
     this.txns = new TxnLayer(this.transport, opts.tm);
+    this.admission = new Admission(opts.admission ?? ADMISSION_DEFAULTS);
   }
 
   async start(): Promise<void> {
@@ -172,6 +185,10 @@ export class ProxyCore {
       this.replyStateless(msg, src, 503, 'Service Unavailable', ['Retry-After: 5']);
       return;
     }
+    if (msg.method !== 'ACK' && msg.method !== 'CANCEL' && !msg.to?.tag && !this.admission.admits(src.ip)) {
+      this.replyStateless(msg, src, 503, 'Service Unavailable', [this.admission.retryAfterHeader]);
+      return;
+    }
     const ctx = new RequestContext(msg, src);
     const r = this.hooks.request(ctx);
     if (r && typeof (r as Promise<void>).then === 'function') {
@@ -194,6 +211,8 @@ export class ProxyCore {
     }
     const next = vias[1];
     if (!next) { this.stats.dropped++; return; }
+    // only plain transports here: a reply owed over TLS/WS is never sent in clear text
+    if (next.transport !== 'UDP' && next.transport !== 'TCP') { this.stats.dropped++; return; }
     const proto: Proto = next.transport === 'TCP' ? 'tcp' : 'udp';
     const ip = bareHost(next.received ?? next.host);
     const port = next.rport ? Number(next.rport) : (next.port ?? 5060);
@@ -287,6 +306,7 @@ export class ProxyCore {
     st.tu = txn;
     ctx.txn = txn;
     this.active.add(txn);
+    this.admission.start(txn, ctx.src.ip, msg.buf.length);
     if (msg.method === 'INVITE') {
       st.reply(100, buildReply(msg, 100, 'Trying', { server: this.serverHeader, viaEdits: this.viaEditsFor(msg, ctx.src) }), true);
     }
@@ -310,6 +330,7 @@ export class ProxyCore {
     try {
       for (const h of hops) targets.push(resolveTarget(h.uri));
     } catch (e) {
+      if (e instanceof TargetError) this.log.warn(`t_relay refused: ${e.message}`);
       return this.fail(ctx, e instanceof TargetError ? e.code : 400, e instanceof TargetError ? reasonFor(e.code) : 'Bad Request');
     }
     if (targets.every((t) => !(t instanceof Promise))) return this.sendBranches(ctx, hops, targets as Target[]);
@@ -341,6 +362,7 @@ export class ProxyCore {
       if (!out) continue;
       if (txn.addBranch(hops[i].ruri, targets[i], out)) sent++;
     }
+    this.admission.hold(txn, sent * ctx.msg.buf.length);
     if (sent === 0) return this.fail(ctx, 477, reasonFor(477));
     return 1;
   }
@@ -369,6 +391,7 @@ export class ProxyCore {
     try {
       t = resolveTarget(ctx.du ?? ctx.ruri);
     } catch (e) {
+      if (e instanceof TargetError) this.log.warn(`forward refused: ${e.message}`);
       return this.fail(ctx, e instanceof TargetError ? e.code : 400, 'Bad destination');
     }
     const send = (target: Target): number => {
@@ -409,6 +432,7 @@ export class ProxyCore {
 
   onFinal(txn: ProxyTxn): void {
     txn.releaseBranches();
+    this.admission.release(txn);
     if (!this.active.delete(txn)) return;
     if (this.draining && this.active.size === 0) {
       const w = this.drainWaiters;

@@ -40,8 +40,8 @@ describe('kamcmd against dsd and Kamailio 5.6', { timeout: 180_000 }, () => {
   let dSock = '';
   before(async () => {
     const [pk, pd] = await freePorts(2);
-    kam = await startKamailio({ cfg: toolsCfg(pk), files: { 'dispatcher.list': TOOLS_LIST }, waitFiles: ['ctl'] });
-    kSock = path.join(kam.dir, 'ctl');
+    kam = await startKamailio({ cfg: toolsCfg(pk), list: TOOLS_LIST });
+    kSock = kam.ctlSock!;
     dsd = await startDsd({ cfg: toolsCfg(pd), list: TOOLS_LIST });
     dSock = path.join(dsd.dir, 'ctl');
   });

@@ -1,67 +1,111 @@
 /**
- * Starts a real Kamailio 5.6 (Debian's package) on a cfg of the test's own in a temp dir,
- * foreground (-DD -E), runtime dir in the temp dir, and waits until the files it is asked to
- * create (its ctl socket, jsonrpcs FIFO…) exist. stop() sends SIGTERM (SIGKILL after 10 s)
- * and removes the dir.
+ * Kamailio 5.6 (Debian's package) as the oracle: a test that states Kamailio's behaviour
+ * starts the real kamailio on the same cfg and list, on loopback ports of its own, and
+ * compares. Started in the foreground (-DD -E) as a child of the test, with its working
+ * and runtime directories in a temp dir, and stopped by the test (SIGTERM, then SIGKILL).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tmpDir } from './daemon';
+import { waitUntil } from './wait';
+import { kamcmd } from './ctl';
+
+export interface KamailioOptions {
+  /** Full cfg text; `{DIR}` is replaced by the temp dir. */
+  cfg: string;
+  /** dispatcher.list text written as {DIR}/dispatcher.list. */
+  list?: string;
+  files?: Record<string, string>;
+  /** -A NAME[=VAL] defines. */
+  defines?: string[];
+  /** Ready when this file exists ({DIR} replaced); default: the first `unix:` ctl socket in the cfg. */
+  readyFile?: string;
+  /** Ready when the log matches this (when there is no ready file). */
+  readyLog?: RegExp;
+  startTimeoutMs?: number;
+}
+
+/**
+ * The cfg with ctl's and jsonrpcs's default sockets moved into `dir` (under /run/kamailio
+ * they would collide between parallel Kamailios). Inserted right after the loadmodule
+ * line: --modparam runs before the cfg loads its modules, so it cannot do this.
+ */
+function privateSockets(cfg: string, dir: string): string {
+  const add = (text: string, mod: string, param: string, value: string): string => {
+    if (new RegExp(`modparam\\("${mod}",\\s*"${param}"`).test(text)) return text;
+    return text.replace(new RegExp(`^loadmodule\\s+"${mod}(\\.so)?"[^\\n]*$`, 'm'), (l) => `${l}\nmodparam("${mod}", "${param}", "${value}")`);
+  };
+  return add(add(cfg, 'ctl', 'binrpc', `unix:${dir}/kamailio_ctl`), 'jsonrpcs', 'fifo_name', `${dir}/kamailio_rpc.fifo`);
+}
 
 export interface Kamailio {
+  proc: ChildProcess;
   dir: string;
+  /** The ctl (binrpc) socket path, when the cfg has one. */
+  ctlSock: string | null;
   output(): string;
+  waitFor(text: string | RegExp, ms?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-export function haveKamailio(): boolean {
-  return spawnSync('kamailio', ['-v'], { encoding: 'utf8' }).status === 0;
-}
-
-/** `cfg`: full kamailio.cfg text, `{DIR}` replaced by the temp dir; `waitFiles`: paths under it. */
-export async function startKamailio(o: { cfg: string; files?: Record<string, string>; waitFiles: string[] }): Promise<Kamailio> {
+export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
   const dir = tmpDir('dsd-kam-');
+  const cfgText = privateSockets(o.cfg.replaceAll('{DIR}', dir), dir);
   const cfgFile = path.join(dir, 'kamailio.cfg');
-  fs.writeFileSync(cfgFile, o.cfg.replaceAll('{DIR}', dir));
+  fs.writeFileSync(cfgFile, cfgText);
+  if (o.list !== undefined) fs.writeFileSync(path.join(dir, 'dispatcher.list'), o.list);
   for (const [name, text] of Object.entries(o.files ?? {})) fs.writeFileSync(path.join(dir, name), text.replaceAll('{DIR}', dir));
-  const proc = spawn('kamailio', ['-f', cfgFile, '-DD', '-E', '-w', dir, '-Y', dir, '-m', '64', '-M', '8'], {
-    stdio: ['ignore', 'ignore', 'pipe'], cwd: dir,
-  });
+  const ctl = /modparam\("ctl",\s*"binrpc",\s*"unix:([^"]+)"\)/.exec(cfgText);
+  const ctlSock = ctl ? ctl[1]! : null;
+  const ready = o.readyFile?.replaceAll('{DIR}', dir) ?? ctlSock;
+  const args = ['-f', cfgFile, '-DD', '-E', '-w', dir, '-Y', dir, ...(o.defines ?? []).flatMap((x) => ['-A', x])];
+  const proc = spawn('kamailio', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  proc.stderr!.on('data', (d) => { if (out.length < 200_000) out += d; });
+  const keep = (d: Buffer): void => {
+    if (out.length < 2_000_000) out += d;
+  };
+  proc.stdout!.on('data', keep);
+  proc.stderr!.on('data', keep);
   let exited = false;
   const exitP = new Promise<void>((r) => proc.once('exit', () => { exited = true; r(); }));
   const k: Kamailio = {
-    dir,
+    proc, dir, ctlSock,
     output: () => out,
+    async waitFor(text, ms = 30_000) {
+      await waitUntil(() => {
+        if (exited) throw new Error(`kamailio exited:\n${out.slice(-3000)}`);
+        return typeof text === 'string' ? out.includes(text) : text.test(out);
+      }, { timeoutMs: ms, what: `${text} in kamailio's output` });
+    },
     async stop() {
-      if (!exited) {
-        proc.kill('SIGTERM');
-        const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-        await exitP;
-        clearTimeout(t);
-      }
+      if (!exited) proc.kill('SIGTERM');
+      const t = setTimeout(() => { if (!exited) proc.kill('SIGKILL'); }, 10_000);
+      await exitP;
+      clearTimeout(t);
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
-  const until = Date.now() + 20_000;
-  const want = o.waitFiles.map((f) => path.join(dir, f));
-  while (!want.every((f) => fs.existsSync(f))) {
-    if (exited || Date.now() > until) {
-      await k.stop();
-      throw new Error(`kamailio did not start:\n${out.slice(-4000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    await waitUntil(() => {
+      if (exited) throw new Error(`kamailio exited at start:\n${out.slice(-3000)}`);
+      if (ready) return fs.existsSync(ready);
+      // the main process logs this once its sockets are bound, just before it forks
+      return (o.readyLog ?? /main\(\): processes \(at least\)|INFO: .*(main|core).*|listening on/).test(out);
+    }, { timeoutMs: o.startTimeoutMs ?? 30_000, what: 'kamailio to start' });
+    // the socket file appears before the ctl process answers on it
+    if (ctlSock) await waitUntil(() => kamcmd(ctlSock, 'core.version').code === 0, { timeoutMs: 15_000, what: 'kamcmd core.version' });
+  } catch (e) {
+    await k.stop();
+    throw e;
   }
-  // The files appear before the worker processes serve them; wait for the ctl handler too.
-  while (!/ctl handler|io_listen_loop/.test(out) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
   return k;
 }
 
 /**
- * One cfg both Kamailio and dsd run for the tools tests: ctl on {DIR}/ctl, jsonrpcs FIFO and
- * datagram socket in {DIR}, dispatcher on {DIR}/dispatcher.list, no probing.
+ * One cfg both Kamailio and dsd run for the tools tests (kamcmd, kamctl, kamcli): ctl on
+ * {DIR}/ctl, jsonrpcs FIFO and datagram socket in {DIR}, dispatcher on {DIR}/dispatcher.list,
+ * no probing.
  */
 export function toolsCfg(port: number, extra = ''): string {
   return `#!KAMAILIO

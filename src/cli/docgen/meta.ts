@@ -80,7 +80,7 @@ export const GLOBAL_PARAMS: readonly ParamDoc[] = [
   { name: 'disable_tcp', type: 'str', default: 'no', text: 'yes disables TCP listeners.' },
   { name: 'alias', type: 'str', default: '-', text: 'Another host name (or host:port) that means this proxy, for uri == myself.' },
   { name: 'auto_aliases', type: 'str', default: 'yes', text: 'Add listen addresses to the aliases.' },
-  { name: 'server_header, user_agent_header', type: 'str', default: '-', text: 'Server/User-Agent header of locally generated messages.' },
+  { name: 'server_header, user_agent_header', type: 'str', default: '-', text: 'The whole header line for local replies / locally generated requests, as in Kamailio: server_header="Server: edge-1" sends exactly `Server: edge-1`. server_signature=no drops both.' },
   { name: 'mpath', type: 'str', default: '-', text: 'Accepted for compatibility (modules are built in).' },
 ];
 
