@@ -175,13 +175,9 @@ export async function loadDaemonConfig(
     logStderr: g.logStderror,
     aliases: g.aliases.map((a) => a.host),
     serverHeader: g.serverHeader,
-<<<<<<< HEAD
-    tm, ctlPath, ctlLimits: readCtlLimits(mod('ctl')), ds, stateFile, persistDefault, health, db, cluster,
-=======
     userAgentHeader: g.userAgentHeader,
     serverSignature: g.serverSignature,
-    tm, ctlPath, ds, stateFile, persistDefault, health, db, cluster,
->>>>>>> main
+    tm, ctlPath, ctlLimits: readCtlLimits(mod('ctl')), ds, stateFile, persistDefault, health, db, cluster,
     loadedModules: [...compiled.modules.keys()],
     tcpLimits: tcpLimitsFrom(g), admission,
   };
