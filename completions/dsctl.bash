@@ -52,7 +52,7 @@ _dsctl_options() {
     dispatcher.list) echo '-s --socket --json --table --tree --timeout --help' ;;
     dispatcher.reload) echo '-s --socket --json --table --tree --timeout --help' ;;
     dispatcher.set_state) echo '-s --socket --json --table --tree --timeout --help --persist' ;;
-    dispatcher.set_duid_state) echo '-s --socket --json --table --tree --timeout --help' ;;
+    dispatcher.set_duid_state) echo '-s --socket --json --table --tree --timeout --help --persist' ;;
     dispatcher.ping_active) echo '-s --socket --json --table --tree --timeout --help' ;;
     dispatcher.add) echo '-s --socket --json --table --tree --timeout --help --persist --flags --priority --attrs' ;;
     dispatcher.remove) echo '-s --socket --json --table --tree --timeout --help --persist' ;;

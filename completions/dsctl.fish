@@ -68,7 +68,7 @@ function __dsctl_candidates
     printf '%s\t%s\n' dispatcher.oclist 'Return the overload control records of a dispatcher group'
     printf '%s\t%s\n' dispatcher.stats 'Return per-destination call and failover counters'
     printf '%s\t%s\n' dispatcher.top 'Show a live table of every destination'
-    printf '%s\t%s\n' cluster.list 'List the dsd nodes of the cluster'
+    printf '%s\t%s\n' cluster.list 'List the dsd nodes of the cluster (offered when ds_cluster is on)'
     printf '%s\t%s\n' core.version 'Returns the version string of the server.'
     printf '%s\t%s\n' core.uptime 'Returns uptime of SIP server.'
     printf '%s\t%s\n' core.ps 'Returns the description of running processes.'
@@ -165,7 +165,7 @@ function __dsctl_candidates
         case dispatcher.set_state
             printf '%s\n' -s --socket --json --table --tree --timeout --help --persist
         case dispatcher.set_duid_state
-            printf '%s\n' -s --socket --json --table --tree --timeout --help
+            printf '%s\n' -s --socket --json --table --tree --timeout --help --persist
         case dispatcher.ping_active
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case dispatcher.add

@@ -11,12 +11,16 @@ import { compileConfig, CompiledConfig, ScriptHost } from '../script';
 import type { Reg } from '../modules/services';
 import type { RequestContext } from '../proxy/context';
 import type { ListenSpec } from '../transport/types';
+import type { ConnLimitConfig } from '../transport/conn-limits';
+import type { AdmissionConfig } from '../proxy/admission';
+import { tcpLimitsFrom, admissionFrom } from './limits-config';
 import { TM_DEFAULTS, TmConfig } from '../transaction/config';
 import { defaultParams, setParam, DsParams } from '../modules/dispatcher/params';
 import { defaultControlSocketPath, parseCtlAddress } from '../rpc-api/socket-path';
 import { RR_DEFAULTS, RrOptions } from '../proxy/forward';
 import { isHealthParam, readHealthConfig, HealthConfig, HealthParamError } from '../metrics/params';
 import { defaultDbParams, isDsdDbParam, setDsdDbParam, DsdDbParams } from '../db/params';
+import { readCtlLimits, type CtlLimits } from './ctl-config';
 import { defaultClusterParams, isClusterParam, setClusterParam, ClusterParams } from '../cluster/params';
 
 export interface DaemonConfig {
@@ -25,9 +29,15 @@ export interface DaemonConfig {
   debug: number;
   logStderr: boolean;
   aliases: string[];
+  /** Whole header lines (Kamailio's server_header / user_agent_header), null when
+   *  server_signature=no; null in the config means dsd's default. */
   serverHeader: string | null;
+  userAgentHeader: string | null;
+  serverSignature: boolean;
   tm: TmConfig;
   ctlPath: string;
+  /** ctl's idle_timeout / max_connections (dsd's own limits of the control socket). */
+  ctlLimits: CtlLimits;
   ds: DsParams;
   stateFile: string;
   /** dispatcher.add/remove/set_state write back to the list file by default. */
@@ -46,6 +56,10 @@ export interface DaemonConfig {
   dispatcherLoaded: boolean;
   /** enable_tls=yes with loadmodule "tls.so": the TLS settings; else null. */
   tls: TlsModuleConfig | null;
+  /** tcp_max_connections and the stream deadlines. */
+  tcpLimits: ConnLimitConfig;
+  /** tm's max_transactions / max_transaction_bytes. */
+  admission: AdmissionConfig;
 }
 
 export class StartupError extends Error {
@@ -149,6 +163,12 @@ export async function loadDaemonConfig(
     if (e instanceof HealthParamError) throw new StartupError(`${file}: ${e.message}`);
     throw e;
   }
+  let admission: AdmissionConfig;
+  try {
+    admission = admissionFrom((name) => tmMod?.param(name));
+  } catch (e) {
+    throw new StartupError(`${file}: ${(e as Error).message}`);
+  }
   const rrMod = mod('rr');
   const rr: RrOptions = {
     fullLr: (num(rrMod?.param('enable_full_lr')) ?? 0) !== 0 ? true : RR_DEFAULTS.fullLr,
@@ -161,8 +181,11 @@ export async function loadDaemonConfig(
     logStderr: g.logStderror,
     aliases: g.aliases.map((a) => a.host),
     serverHeader: g.serverHeader,
-    tm, ctlPath, ds, stateFile, persistDefault, health, db, cluster,
+    userAgentHeader: g.userAgentHeader,
+    serverSignature: g.serverSignature,
+    tm, ctlPath, ctlLimits: readCtlLimits(mod('ctl')), ds, stateFile, persistDefault, health, db, cluster,
     loadedModules: [...compiled.modules.keys()],
     tls: g.enableTls && mod('tls') ? readTlsParams((n) => mod('tls')?.param(n), compiled.dir) : null,
+    tcpLimits: tcpLimitsFrom(g), admission,
   };
 }

@@ -12,6 +12,8 @@ import type { Edit } from '../sip/editor';
 import { bareHost, SipUri } from '../sip/uri';
 import { TransportLayer } from '../transport/layer';
 import { isSecure, type ListenSpec, type LocalSocket, type Source, type Target, type Proto } from '../transport/types';
+import type { ConnLimitConfig } from '../transport/conn-limits';
+import { Admission, AdmissionConfig, ADMISSION_DEFAULTS } from './admission';
 import { TxnLayer } from '../transaction/layer';
 import { ServerTxn } from '../transaction/server';
 import { serverKey, clientKeyOfResponse } from '../transaction/keys';
@@ -35,12 +37,19 @@ export interface CoreOptions {
   listen: readonly ListenSpec[];
   tm: TmConfig;
   log: Logger;
+  /** Whole `Server: …` line for local replies; null: none. */
   serverHeader: string | null;
+  /** Whole `User-Agent: …` line for locally generated requests; null: none. */
+  userAgentHeader?: string | null;
   /** Extra host names / addresses that are "myself" (`alias=`). */
   aliases?: readonly string[];
   maxStreamMessage?: number;
   /** rr modparams (enable_full_lr, append_fromtag). */
   rr?: RrOptions;
+  /** tcp_max_connections and the stream deadlines (default: Kamailio's). */
+  tcpLimits?: ConnLimitConfig;
+  /** The bound on transactions in flight (admission.ts). */
+  admission?: AdmissionConfig;
 }
 
 export interface CoreStats {
@@ -61,10 +70,12 @@ export class ProxyCore {
   readonly log: Logger;
   hooks: RouteHooks;
   serverHeader: string | null;
+  userAgentHeader: string | null;
   readonly rr: RrOptions;
   readonly stats: CoreStats = { requestsIn: 0, repliesIn: 0, dropped: 0, rejected: 0, branchesSent: 0, statelessForwards: 0 };
   /** Proxy transactions whose final reply has not gone out yet. */
   readonly active = new Set<ProxyTxn>();
+  readonly admission: Admission;
   draining = false;
   private nextTxnId = 1;
   private readonly boot = Math.floor(Math.random() * 36 ** 6).toString(36);
@@ -76,6 +87,7 @@ export class ProxyCore {
     this.log = opts.log;
     this.hooks = hooks;
     this.serverHeader = opts.serverHeader;
+    this.userAgentHeader = opts.userAgentHeader ?? null;
     this.rr = opts.rr ?? RR_DEFAULTS;
     this.transport = new TransportLayer(opts.listen, {
       onMessage: (buf, src) => this.receive(buf, src),
@@ -83,10 +95,11 @@ export class ProxyCore {
       onSendError: (target) => this.txns.transportFailed(target),
     }, {
       maxStreamMessage: opts.maxStreamMessage ?? 65535,
-      tcpIdleMs: 120_000,
+      limits: opts.tcpLimits,
       log: opts.log,
     });
     this.txns = new TxnLayer(this.transport, opts.tm);
+    this.admission = new Admission(opts.admission ?? ADMISSION_DEFAULTS);
   }
 
   async start(): Promise<void> {
@@ -171,6 +184,10 @@ export class ProxyCore {
     }
     if (this.draining && msg.method !== 'ACK' && !msg.to?.tag) {
       this.replyStateless(msg, src, 503, 'Service Unavailable', ['Retry-After: 5']);
+      return;
+    }
+    if (msg.method !== 'ACK' && msg.method !== 'CANCEL' && !msg.to?.tag && !this.admission.admits(src.ip)) {
+      this.replyStateless(msg, src, 503, 'Service Unavailable', [this.admission.retryAfterHeader]);
       return;
     }
     const ctx = new RequestContext(msg, src);
@@ -290,6 +307,7 @@ export class ProxyCore {
     st.tu = txn;
     ctx.txn = txn;
     this.active.add(txn);
+    this.admission.start(txn, ctx.src.ip, msg.buf.length);
     if (msg.method === 'INVITE') {
       st.reply(100, buildReply(msg, 100, 'Trying', { server: this.serverHeader, viaEdits: this.viaEditsFor(msg, ctx.src) }), true);
     }
@@ -346,6 +364,7 @@ export class ProxyCore {
       if (!out) { refused = this.noSocket(targets[i]) || refused; continue; }
       if (txn.addBranch(hops[i].ruri, targets[i], out)) sent++;
     }
+    this.admission.hold(txn, sent * ctx.msg.buf.length);
     if (sent === 0) return refused ? this.fail(ctx, 503, reasonFor(503)) : this.fail(ctx, 477, reasonFor(477));
     return 1;
   }
@@ -425,6 +444,7 @@ export class ProxyCore {
 
   onFinal(txn: ProxyTxn): void {
     txn.releaseBranches();
+    this.admission.release(txn);
     if (!this.active.delete(txn)) return;
     if (this.draining && this.active.size === 0) {
       const w = this.drainWaiters;

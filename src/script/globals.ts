@@ -103,6 +103,10 @@ const TYPED: Record<string, { kind: Kind; set: Setter }> = {
   tcp_connect_timeout: { kind: 'int', set: (g, v) => (g.tcpConnectTimeout = v as number) },
   tcp_send_timeout: { kind: 'int', set: (g, v) => (g.tcpSendTimeout = v as number) },
   tcp_max_connections: { kind: 'int', set: (g, v) => (g.tcpMaxConnections = v as number) },
+  // Kamailio 5.8's names for limits dsd enforces (read from `other` by daemon/limits-config.ts)
+  tcp_accept_iplimit: { kind: 'int', set: (g, v) => g.other.set('tcp_accept_iplimit', v as number) },
+  tcp_msg_read_timeout: { kind: 'int', set: (g, v) => g.other.set('tcp_msg_read_timeout', v as number) },
+  tcp_msg_data_timeout: { kind: 'int', set: (g, v) => g.other.set('tcp_msg_data_timeout', v as number) },
   advertised_address: { kind: 'strid', set: (g, v) => (g.advertisedAddress = v as string) },
   advertised_port: { kind: 'int', set: (g, v) => (g.advertisedPort = v as number) },
 };

@@ -1,5 +1,6 @@
 /** Transport-level addressing shared by the layers above. */
 import type { Socket as NetSocket } from 'node:net';
+import type { LimitedConn } from './conn-limits';
 
 export type Proto = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
 
@@ -75,6 +76,8 @@ export interface TcpConn {
   readonly local: LocalSocket;
   closed: boolean;
   lastUse: number;
+  /** Its deadlines (conn-limits.ts). */
+  lim?: LimitedConn;
 }
 
 export function hostForUri(ip: string, family: 4 | 6): string {

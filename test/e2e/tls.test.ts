@@ -14,13 +14,15 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+
+const haveKamailio = (): boolean => spawnSync('kamailio', ['-v'], { stdio: 'ignore' }).error === undefined;
 import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 import { startDsd, Dsd, DSCTL_BIN, tmpDir } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
 import { startSipp, UAC_XML, UAS_XML, SippProc, haveSipp } from '../helpers/sipp';
-import { startKamailio, Kamailio, haveKamailio } from '../helpers/kamailio';
+import { startKamailio, Kamailio } from '../helpers/kamailio';
 import { makeCerts, TestCerts } from '../helpers/certs';
 
 function kamCfg(role: 'edge' | 'backend', p: Record<string, number>): string {
@@ -186,7 +188,7 @@ describe('TLS: Kamailio edge -> dsd -> Kamailio backend', { skip }, () => {
     bad.push(await badBackend(p.wrong, certs.wrongCaCert, certs.wrongCaKey, badGot));
     bad.push(await badBackend(p.expired, certs.expiredCert, certs.expiredKey, badGot));
     uas = startSipp({ scenario: UAS_XML, port: p.uas, controlPort: p.cp1 });
-    backend = await startKamailio(kamCfg('backend', p), { 'tls.cfg': kamTls('backend', certs) }, p.bkTls);
+    backend = await startKamailio({ cfg: kamCfg('backend', p), files: { 'tls.cfg': kamTls('backend', certs) }, readyLog: /main\(\): processes \(at least\)/ });
     const list = [
       `1 sip:127.0.0.1:${p.bkTls};transport=tls 8 0`,
       `2 sip:127.0.0.1:${p.wrong};transport=tls 0 10`,
@@ -197,7 +199,7 @@ describe('TLS: Kamailio edge -> dsd -> Kamailio backend', { skip }, () => {
       `5 sip:127.0.0.1:${p.wrong};transport=tls 8 0`,
     ].join('\n') + '\n';
     dsd = await startDsd({ cfg: dsdCfg(p), list, files: { 'tls.cfg': dsdTls(certs) } });
-    edge = await startKamailio(kamCfg('edge', p), { 'tls.cfg': kamTls('edge', certs) }, p.edgeTls);
+    edge = await startKamailio({ cfg: kamCfg('edge', p), files: { 'tls.cfg': kamTls('edge', certs) }, readyLog: /main\(\): processes \(at least\)/ });
   });
 
   after(async () => {

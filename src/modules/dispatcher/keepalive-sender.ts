@@ -199,7 +199,7 @@ export class KeepaliveSender {
       `Call-ID: ${this.callPrefix}-${n}@dsd\r\n` +
       `CSeq: 10 ${t.method}\r\n` +
       `Max-Forwards: 70\r\n` +
-      (this.core.serverHeader ? `User-Agent: ${this.core.serverHeader}\r\n` : '') +
+      (this.core.userAgentHeader ? `${this.core.userAgentHeader}\r\n` : '') +
       `Content-Length: 0\r\n\r\n`;
     const fr = t.frTimeoutMs ?? this.core.txns.cfg.frTimer;
     const ct = new ClientTxn(this.core.txns, branch, t.method, Buffer.from(text, 'latin1'),
