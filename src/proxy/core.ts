@@ -9,7 +9,8 @@
 import { parseMessage, SipMessage } from '../sip/message';
 import { validateRequest, validateResponse } from '../sip/validate';
 import { bareHost, SipUri } from '../sip/uri';
-import type { LocalSocket, Source, Target, Proto, Transport } from '../transport/types';
+import { isSecure, type LocalSocket, type Source, type Target, type Proto, type Transport } from '../transport/types';
+import { Admission, AdmissionConfig, ADMISSION_DEFAULTS } from './admission';
 import { TxnLayer } from '../transaction/layer';
 import { ServerTxn } from '../transaction/server';
 import { serverKey } from '../transaction/keys';
@@ -31,11 +32,16 @@ export interface CoreOptions {
   transport: Transport;
   tm: TmConfig;
   log: Logger;
+  /** Whole `Server: …` line for local replies; null: none. */
   serverHeader: string | null;
+  /** Whole `User-Agent: …` line for locally generated requests; null: none. */
+  userAgentHeader?: string | null;
   /** Extra host names / addresses that are "myself" (`alias=`). */
   aliases?: readonly string[];
   /** rr modparams (enable_full_lr, append_fromtag). */
   rr?: RrOptions;
+  /** The bound on transactions in flight (admission.ts). */
+  admission?: AdmissionConfig;
 }
 
 export interface CoreStats {
@@ -56,10 +62,12 @@ export class ProxyCore {
   readonly log: Logger;
   hooks: RouteHooks;
   readonly serverHeader: string | null;
+  readonly userAgentHeader: string | null;
   readonly rr: RrOptions;
   readonly stats: CoreStats = { requestsIn: 0, repliesIn: 0, dropped: 0, rejected: 0, branchesSent: 0, statelessForwards: 0 };
   /** Proxy transactions whose final reply has not gone out yet. */
   readonly active = new Set<ProxyTxn>();
+  readonly admission: Admission;
   draining = false;
   private readonly branchIds = new BranchIds();
   private readonly port: ProxyTxnPort;
@@ -71,20 +79,23 @@ export class ProxyCore {
     this.log = opts.log;
     this.hooks = hooks;
     this.serverHeader = opts.serverHeader;
+    this.userAgentHeader = opts.userAgentHeader ?? null;
     this.rr = opts.rr ?? RR_DEFAULTS;
     this.transport = opts.transport;
-    this.txns = new TxnLayer(this.transport, { tm: opts.tm, serverHeader: opts.serverHeader });
+    this.txns = new TxnLayer(this.transport, { tm: opts.tm, serverHeader: opts.serverHeader, userAgentHeader: this.userAgentHeader });
     this.port = {
       txns: this.txns, branchIds: this.branchIds, rr: this.rr, log: this.log, stats: this.stats,
       hooks: () => this.hooks,
       finished: (txn) => this.txnFinished(txn),
     };
+    this.admission = new Admission(opts.admission ?? ADMISSION_DEFAULTS);
   }
 
   async start(): Promise<void> {
     await this.transport.start({
       onMessage: (buf, src) => this.receive(buf, src),
       onFramingError: (partial, reason, src) => this.framingError(partial, reason, src),
+      onSendError: (target) => this.txns.transportFailed(target),
     });
     for (const s of this.transport.sockets) {
       this.myHosts.add(s.ip.toLowerCase());
@@ -159,6 +170,10 @@ export class ProxyCore {
       this.replyStateless(msg, src, 503, 'Service Unavailable', ['Retry-After: 5']);
       return;
     }
+    if (msg.method !== 'ACK' && msg.method !== 'CANCEL' && !msg.to?.tag && !this.admission.admits(src.ip)) {
+      this.replyStateless(msg, src, 503, 'Service Unavailable', [this.admission.retryAfterHeader]);
+      return;
+    }
     const ctx = new RequestContext(msg, src);
     const r = this.hooks.request(ctx);
     if (r && typeof (r as Promise<void>).then === 'function') {
@@ -179,7 +194,9 @@ export class ProxyCore {
     }
     const next = vias[1];
     if (!next) { this.stats.dropped++; return; }
-    const proto: Proto = next.transport === 'TCP' ? 'tcp' : 'udp';
+    // the reply leaves by the transport its Via names: a TLS/WS one is never downgraded
+    const proto = next.transport.toLowerCase() as Proto;
+    if (!['udp', 'tcp', 'tls', 'ws', 'wss'].includes(proto)) { this.stats.dropped++; return; }
     const ip = bareHost(next.received ?? next.host);
     const port = next.rport ? Number(next.rport) : (next.port ?? 5060);
     this.stats.statelessForwards++;
@@ -243,6 +260,7 @@ export class ProxyCore {
     const txn = new ProxyTxn(this.port, st, ctx, id);
     ctx.txn = txn;
     this.active.add(txn);
+    this.admission.start(txn, ctx.src.ip, msg.buf.length);
     if (msg.method === 'INVITE') st.trying();
     return txn;
   }
@@ -264,6 +282,7 @@ export class ProxyCore {
     try {
       for (const h of hops) targets.push(resolveTarget(h.uri));
     } catch (e) {
+      if (e instanceof TargetError) this.log.warn(`t_relay refused: ${e.message}`);
       return this.fail(ctx, e instanceof TargetError ? e.code : 400, e instanceof TargetError ? reasonFor(e.code) : 'Bad Request');
     }
     if (targets.every((t) => !(t instanceof Promise))) return this.sendBranches(ctx, hops, targets as Target[]);
@@ -290,13 +309,25 @@ export class ProxyCore {
     if (ctx.txn?.canceled) return this.fail(ctx, 487, 'Request Terminated');
     const txn = this.newTxn(ctx);
     let sent = 0;
+    let refused = false;
     for (let i = 0; i < targets.length; i++) {
       const out = this.outSocket(ctx, targets[i]);
-      if (!out) continue;
+      if (!out) { refused = this.noSocket(targets[i]) || refused; continue; }
       if (txn.addBranch(hops[i].ruri, targets[i], out)) sent++;
     }
-    if (sent === 0) return this.fail(ctx, 477, reasonFor(477));
+    this.admission.hold(txn, sent * ctx.msg.buf.length);
+    if (sent === 0) return refused ? this.fail(ctx, 503, reasonFor(503)) : this.fail(ctx, 477, reasonFor(477));
     return 1;
+  }
+
+  /**
+   * No listen socket for the hop's transport. A secure hop (sips:, transport=tls/wss)
+   * is refused outright and logged: it is never sent over another transport.
+   */
+  private noSocket(t: Target): boolean {
+    if (!isSecure(t.proto)) return false;
+    this.log.warn(`refused: no ${t.proto} listen socket for secure destination ${t.ip}:${t.port}; not sent in clear text`);
+    return true;
   }
 
   /** CANCEL: 200 to the CANCEL, CANCEL every branch of the INVITE it names. */
@@ -313,11 +344,12 @@ export class ProxyCore {
     try {
       t = resolveTarget(ctx.du ?? ctx.ruri);
     } catch (e) {
+      if (e instanceof TargetError) this.log.warn(`forward refused: ${e.message}`);
       return this.fail(ctx, e instanceof TargetError ? e.code : 400, 'Bad destination');
     }
     const send = (target: Target): number => {
       const out = this.outSocket(ctx, target);
-      if (!out) return this.fail(ctx, 477, reasonFor(477));
+      if (!out) return this.noSocket(target) ? this.fail(ctx, 503, reasonFor(503)) : this.fail(ctx, 477, reasonFor(477));
       const branch = this.branchIds.make(ctx.msg, ctx, this.branchIds.nextTxn(), 0);
       const buf = buildBranchRequest(ctx, ctx.ruri, out, branch, this.rr);
       this.stats.statelessForwards++;
@@ -328,6 +360,7 @@ export class ProxyCore {
   }
 
   private txnFinished(txn: ProxyTxn): void {
+    this.admission.release(txn);
     if (!this.active.delete(txn)) return;
     if (this.draining && this.active.size === 0) {
       const w = this.drainWaiters;

@@ -23,7 +23,7 @@ export const RR_DEFAULTS: RrOptions = { fullLr: false, fromTag: true };
 
 /** Record-Route URI for one of our sockets. */
 export function rrUri(s: LocalSocket, r2: boolean, o: RrOptions = RR_DEFAULTS, ftag: string | null = null): string {
-  const t = s.proto === 'tcp' ? ';transport=tcp' : '';
+  const t = s.proto === 'udp' ? '' : `;transport=${s.proto}`;
   const tag = o.fromTag && ftag ? `;ftag=${ftag}` : '';
   return `<sip:${s.advHost}:${s.advPort}${t}${r2 ? ';r2=on' : ''}${o.fullLr ? ';lr=on' : ';lr'}${tag}>`;
 }

@@ -265,6 +265,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
 export function reasonFor(code: number): string {
   switch (code) {
     case 408: return 'Request Timeout';
+    case 416: return 'Unsupported URI Scheme';
     case 477: return 'Unfortunately error on sending to next hop occurred';
     case 478: return 'Unresolvable destination';
     case 487: return 'Request Terminated';

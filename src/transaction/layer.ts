@@ -31,8 +31,10 @@ export interface TmStats {
 
 export interface TxnLayerOptions {
   tm: TmConfig;
-  /** `Server:` header of replies generated here; none when null. */
+  /** Whole `Server: …` line of replies generated here; none when null. */
   serverHeader: string | null;
+  /** Whole `User-Agent: …` line of requests of our own; none when null. */
+  userAgentHeader?: string | null;
 }
 
 export class TxnLayer {
@@ -44,10 +46,12 @@ export class TxnLayer {
   };
   readonly cfg: TmConfig;
   readonly serverHeader: string | null;
+  readonly userAgentHeader: string | null;
 
   constructor(private readonly transport: Sender, o: TxnLayerOptions) {
     this.cfg = o.tm;
     this.serverHeader = o.serverHeader;
+    this.userAgentHeader = o.userAgentHeader ?? null;
   }
 
   send(target: Target, buf: Buffer): boolean {
@@ -109,6 +113,17 @@ export class TxnLayer {
     const fr = frMs ?? this.cfg.frTimer;
     const ct = new ClientTxn(this, branch, method, buf, target, owner, 0, fr, fr);
     return ct.start() ? ct : null;
+  }
+
+  /**
+   * A stream connection to `target` failed (TLS handshake, refused): every branch still
+   * waiting for its first reply over it fails now instead of at fr_timer.
+   */
+  transportFailed(target: Target): void {
+    for (const ct of [...this.clients.values()]) {
+      const t = ct.target;
+      if (t.proto === target.proto && t.ip === target.ip && t.port === target.port) ct.transportFailed();
+    }
   }
 
   /** Number of transactions still in flight (not lingering to absorb retransmissions). */

@@ -6,11 +6,11 @@
  */
 import type { SipMessage } from '../sip/message';
 import { parseMessage } from '../sip/message';
-import type { LocalSocket } from '../transport/types';
+import { viaTransport, type LocalSocket } from '../transport/types';
 
 /** Our Via line for a request leaving by `local`. */
 export function viaLine(local: LocalSocket, branch: string, eol = '\r\n'): string {
-  return `Via: SIP/2.0/${local.proto === 'udp' ? 'UDP' : 'TCP'} ${local.advHost}:${local.advPort};branch=${branch}${eol}`;
+  return `Via: SIP/2.0/${viaTransport(local.proto)} ${local.advHost}:${local.advPort};branch=${branch}${eol}`;
 }
 
 export interface LocalRequest {
@@ -25,8 +25,8 @@ export interface LocalRequest {
   cseq: number;
   /** Max-Forwards; omitted when null. */
   maxForwards?: number | null;
-  /** User-Agent value; omitted when null/empty. */
-  userAgent?: string | null;
+  /** Whole `User-Agent: …` line; omitted when null/empty. */
+  userAgentLine?: string | null;
 }
 
 /** An out-of-dialog request from `via` (tm's t_request / t_uac). */
@@ -40,7 +40,7 @@ export function buildLocalRequest(r: LocalRequest, via: LocalSocket, branch: str
     `Call-ID: ${r.callId}\r\n` +
     `CSeq: ${r.cseq} ${r.method}\r\n` +
     (mf !== null ? `Max-Forwards: ${mf}\r\n` : '') +
-    (r.userAgent ? `User-Agent: ${r.userAgent}\r\n` : '') +
+    (r.userAgentLine ? `${r.userAgentLine}\r\n` : '') +
     `Content-Length: 0\r\n\r\n`;
   return Buffer.from(text, 'latin1');
 }

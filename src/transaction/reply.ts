@@ -17,9 +17,9 @@ export function replyViaEdits(req: SipMessage, src: Source): Edit[] {
   }
 }
 
-/** Where replies to `req` go: back on its connection, or to the source IP and the Via's port unless rport. */
+/** Where replies to `req` go: back on its stream connection, or to the source IP and the Via's port unless rport. */
 export function replyTarget(req: SipMessage, src: Source): Target {
-  if (src.proto === 'tcp') return { proto: 'tcp', ip: src.ip, port: src.port, conn: src.conn, local: src.local };
+  if (src.proto !== 'udp') return { proto: src.proto, ip: src.ip, port: src.port, conn: src.conn, local: src.local };
   let port = src.port;
   try {
     const top = req.topVia;

@@ -188,7 +188,7 @@ export class KeepaliveSender {
     const branch = `${DSD_BRANCH}ping.${this.callPrefix}${n.toString(36)}`;
     const buf = buildLocalRequest({
       method: t.method, ruri: t.uri, to: t.uri, from: t.fromUri, fromTag: crypto.randomBytes(4).toString('hex'),
-      callId: `${this.callPrefix}-${n}@dsd`, cseq: 10, userAgent: this.txns.serverHeader,
+      callId: `${this.callPrefix}-${n}@dsd`, cseq: 10, userAgentLine: this.txns.userAgentHeader,
     }, out, branch);
     this.ds.pingSent(t);
     const owner = new PingOwner(this, t, performance.now());
