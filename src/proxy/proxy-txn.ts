@@ -142,7 +142,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
       this.failedBranch = last;
       const before = this.branches.length;
       const ctx = this.ctx;
-      ctx.routeType = RouteType.Failure;
+      ctx.routeType = RouteType.FAILURE;
       ctx.reply = last.finalReply;
       ctx.replyCode = outcomes[last.index]?.status ?? 0;
       ctx.branchTimedOut = last.timedOut;
@@ -150,7 +150,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
       this.inFailure = true;
       const done = () => {
         this.inFailure = false;
-        ctx.routeType = RouteType.Request;
+        ctx.routeType = RouteType.REQUEST;
         if (this.finalSent) return;
         if (this.branches.length > before && this.pending()) return; // new branch in flight
         this.sendBest();
@@ -189,7 +189,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
     const hooks = this.port.hooks();
     if (name === null || !hooks.onReply) return true;
     const prev = ctx.routeType;
-    ctx.routeType = RouteType.OnReply;
+    ctx.routeType = RouteType.TM_ONREPLY;
     ctx.reply = reply;
     ctx.replyCode = reply.status;
     try {

@@ -186,7 +186,7 @@ export class DispatcherRuntime {
   }
 
   private markContext(ctx: RequestContext): DsMarkContext {
-    if (ctx.routeType === RouteType.Failure || ctx.routeType === RouteType.OnReply) {
+    if (ctx.routeType === RouteType.FAILURE || ctx.routeType === RouteType.TM_ONREPLY) {
       if (ctx.reply) return { kind: 'reply', code: ctx.reply.status, reason: ctx.reply.reason };
       return { kind: 'faked' };
     }
