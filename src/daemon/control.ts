@@ -11,6 +11,7 @@ import type { ProxyCore } from '../proxy/core';
 import type { DispatcherRuntime } from '../modules/dispatcher/runtime';
 import type { ListChangeKind } from '../modules/dispatcher/stats';
 import { dispatcherRpcMethods } from '../modules/dispatcher/rpc-handlers';
+import { overrideRpcMethods } from '../modules/dispatcher/override-rpc';
 import { ListFileWriter } from '../modules/dispatcher/list-writer';
 import { parseRpcState } from '../modules/dispatcher/flags';
 import { RpcError } from '../rpc-api/errors';
@@ -18,6 +19,8 @@ import { DbError } from '../db/errors';
 import type { DispatcherDb } from '../db/daemon-glue';
 import type { Logger } from '../core/log';
 import { VERSION } from '../core/version';
+import { auditSink, registerLogMethods } from './operator-methods';
+import { applyCtlOwner, type CtlSocketAccess } from './ctl-owner';
 
 export interface ControlOptions {
   path: string;
@@ -28,6 +31,8 @@ export interface ControlOptions {
   persistDefault: boolean;
   /** The destinations live in a database (and maybe a cluster): null for a list file. */
   dsDb: DispatcherDb | null;
+  /** ctl's mode / user / group for the socket file. */
+  access?: CtlSocketAccess;
 }
 
 function tmCounters(core: ProxyCore): TmCounters {
@@ -42,6 +47,8 @@ function tmCounters(core: ProxyCore): TmCounters {
 
 export function buildRegistry(o: ControlOptions): MethodRegistry {
   const registry = new MethodRegistry();
+  registry.onAudit = auditSink(o.log);
+  registerLogMethods(registry, o.log);
   registerCoreMethods(registry, {
     version: VERSION, startedAt: o.startedAt,
     tmStats: { snapshot: () => tmCounters(o.core) },
@@ -104,6 +111,7 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
     }, { check: false });
   }
   registry.register('dispatcher.stats', () => o.dispatcher.counters.rpcEntries(ds.list));
+  for (const [name, h] of Object.entries(overrideRpcMethods(ds))) registry.register(name, (call) => h(call.args), { check: false });
   const clusterList = dsDb?.clusterListHandler();
   if (clusterList) {
     registry.register('cluster.list', async (call) => {
@@ -119,14 +127,22 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
 }
 
 export async function startControl(o: ControlOptions): Promise<ControlServer> {
-  const line = (m: string | undefined, obj: object): string => `ctl: ${m ?? ''} ${JSON.stringify(obj)}`;
+  const fields = (obj: object) => obj as Record<string, unknown>;
   const log = {
-    debug: (obj: object, m?: string) => o.log.debug(line(m, obj)),
-    info: (obj: object, m?: string) => o.log.info(line(m, obj)),
-    warn: (obj: object, m?: string) => o.log.warn(line(m, obj)),
-    error: (obj: object, m?: string) => o.log.error(line(m, obj)),
+    debug: (obj: object, m?: string) => o.log.debug(`ctl: ${m ?? ''}`, fields(obj)),
+    info: (obj: object, m?: string) => o.log.info(`ctl: ${m ?? ''}`, fields(obj)),
+    warn: (obj: object, m?: string) => o.log.warn(`ctl: ${m ?? ''}`, fields(obj)),
+    error: (obj: object, m?: string) => o.log.error(`ctl: ${m ?? ''}`, fields(obj)),
   };
-  const server = new ControlServer({ path: o.path, registry: buildRegistry(o), log });
+  const server = new ControlServer({ path: o.path, registry: buildRegistry(o), log, mode: o.access?.mode });
   await server.start();
+  if (o.access) {
+    try {
+      applyCtlOwner(o.path, o.access);
+    } catch (e) {
+      await server.close();
+      throw e;
+    }
+  }
   return server;
 }

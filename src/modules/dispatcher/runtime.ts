@@ -104,8 +104,8 @@ export class DispatcherRuntime {
   }
 
   async start(): Promise<LoadReport> {
-    if (this.adminSource) this.ds.importAdminStates(await this.adminSource());
-    else if (this.admin) this.ds.importAdminStates(this.admin.load());
+    if (this.adminSource) this.ds.importAdminStates(await this.adminSource(), 'cluster');
+    else if (this.admin) this.ds.importAdminStates(this.admin.load(), 'state file');
     const report = await this.ds.loadInitial(this.listSource ? await this.listSource.initial() : undefined);
     if (this.initialStateEvents) this.emitInitialStates();
     this.keepalive.start();
