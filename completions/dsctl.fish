@@ -75,13 +75,14 @@ function __dsctl_candidates
     printf '%s\t%s\n' system.listMethods 'Lists all RPC methods supported by the server.'
     printf '%s\t%s\n' system.methodHelp 'Print the help string for given method.'
     printf '%s\t%s\n' tm.stats 'Print transaction statistics.'
+    printf '%s\t%s\n' pike.top 'Dump parts of the pike table'
     printf '%s\t%s\n' rpc 'Call any RPC method, with kamcmd argument typing'
-        printf '%s\tkamcli spelling\n' dispatcher cluster core system tm
+        printf '%s\tkamcli spelling\n' dispatcher cluster core system tm pike
         return
     end
     set -l cmd $pos[1]
     set -l args $pos[2..-1]
-    if contains -- $cmd dispatcher cluster core system tm
+    if contains -- $cmd dispatcher cluster core system tm pike
         if test (count $pos) -eq 1
             switch $cmd
         case dispatcher
@@ -94,6 +95,8 @@ function __dsctl_candidates
             printf '%s\n' listMethods methodHelp
         case tm
             printf '%s\n' stats
+        case pike
+            printf '%s\n' top
             end
             return
         end
@@ -142,6 +145,8 @@ function __dsctl_candidates
             set cmd system.methodHelp
         case 'tm stats'
             set cmd tm.stats
+        case 'pike top'
+            set cmd pike.top
         end
         set args $pos[3..-1]
     end
@@ -183,6 +188,8 @@ function __dsctl_candidates
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case tm.stats
             printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case pike.top
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
         case rpc
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         end
@@ -213,6 +220,8 @@ function __dsctl_candidates
             test $n -eq 1; and __dsctl_fill static 'dest' ''
         case system.methodHelp
             test $n -eq 1; and __dsctl_fill method '' ''
+        case pike.top
+            test $n -eq 1; and __dsctl_fill static 'HOT ALL WARM' ''
         case rpc
             test $n -eq 1; and __dsctl_fill method '' ''
     end

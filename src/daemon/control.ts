@@ -17,6 +17,7 @@ import { RpcError } from '../rpc-api/errors';
 import { DbError } from '../db/errors';
 import type { DispatcherDb } from '../db/daemon-glue';
 import type { Logger } from '../core/log';
+import type { ModuleRpc } from '../modules/services';
 import { VERSION } from '../core/version';
 
 export interface ControlOptions {
@@ -28,6 +29,8 @@ export interface ControlOptions {
   persistDefault: boolean;
   /** The destinations live in a database (and maybe a cluster): null for a list file. */
   dsDb: DispatcherDb | null;
+  /** Methods of loaded modules (pike.top, …). */
+  moduleRpc?: readonly ModuleRpc[];
 }
 
 function tmCounters(core: ProxyCore): TmCounters {
@@ -96,6 +99,7 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
       return result;
     }, { check: false });
   }
+  for (const m of o.moduleRpc ?? []) registry.register(m.name, (call) => m.handler(call.args), { check: false });
   registry.register('dispatcher.stats', () => o.dispatcher.counters.rpcEntries(ds.list));
   const clusterList = dsDb?.clusterListHandler();
   if (clusterList) {

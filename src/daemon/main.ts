@@ -139,6 +139,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     control = await startControl({
       path: cfg.ctlPath, core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb,
+      moduleRpc: svc.rpc?.filter((m) => cfg.loadedModules.includes(m.module)),
     });
   } catch (e) {
     dispatcher.stop();

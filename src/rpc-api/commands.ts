@@ -261,6 +261,19 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ['tm.stats'],
   },
   {
+    name: 'pike.top',
+    summary: 'Dump parts of the pike table',
+    description:
+      'Lists the addresses pike is tracking (loadmodule "pike.so"): HOT (the default) those at or above reqs_density_per_unit, ' +
+      'ALL every full address. Each row has ip_addr, leaf_hits_prev, leaf_hits_curr, expires (seconds) and status.',
+    params: [{ name: 'mode', type: 'string', optional: true, values: ['HOT', 'ALL', 'WARM'], help: 'which addresses (default HOT)' }],
+    aliases: [],
+    output: { kind: 'struct', doc: 'a struct { max_hits, list: [ { ip_addr, leaf_hits_prev, leaf_hits_curr, expires, status } ], number_of_rows }' },
+    rpc: true,
+    module: 'pike',
+    examples: ['pike.top', 'pike.top ALL'],
+  },
+  {
     name: 'rpc',
     summary: 'Call any RPC method, with kamcmd argument typing',
     description:

@@ -129,6 +129,20 @@ export const MODULES: readonly ModuleDoc[] = [
     params: [
       { name: 'fr_timer', type: 'int', default: '30000', text: 'Milliseconds to wait for a final reply (non-INVITE) or any reply (INVITE) before a branch times out (408).' },
       { name: 'fr_inv_timer', type: 'int', default: '120000', text: 'Milliseconds to wait for a final reply to an INVITE after a provisional one.' },
+      { name: 'max_transactions', type: 'int', default: '20000', text: 'dsd: transactions in flight above which a new request is answered 503 with Retry-After (0: no bound).' },
+      { name: 'max_transaction_bytes', type: 'int', default: '134217728', text: 'dsd: bytes of requests held by transactions in flight above which a new request is answered 503 (0: no bound).' },
+      { name: 'max_transactions_per_source', type: 'int', default: '0', text: 'dsd: transactions in flight one source IP may hold; above it that source gets 503 (0: no bound).' },
+      { name: 'busy_retry_after', type: 'int', default: '5', text: 'dsd: the Retry-After seconds of those 503 replies.' },
+    ],
+  },
+  {
+    name: 'pike',
+    text: 'Flood detection per source address, as Kamailio\'s pike: pike_check_req() and pike_check_ip(ip) return false for a source above the density; pike.top lists the addresses.',
+    params: [
+      { name: 'sampling_time_unit', type: 'int', default: '2', text: 'Seconds of one sampling unit.' },
+      { name: 'reqs_density_per_unit', type: 'int', default: '30', text: 'Requests per unit from one address above which it is blocked.' },
+      { name: 'remove_latency', type: 'int', default: '120', text: 'Seconds an address is kept after its last request.' },
+      { name: 'pike_log_level', type: 'int', default: '0', text: 'Log level of the BLOCKing/UNBLOCKing lines (Kamailio L_* number).' },
     ],
   },
   {
