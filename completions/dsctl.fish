@@ -68,7 +68,7 @@ function __dsctl_candidates
     printf '%s\t%s\n' dispatcher.oclist 'Return the overload control records of a dispatcher group'
     printf '%s\t%s\n' dispatcher.stats 'Return per-destination call and failover counters'
     printf '%s\t%s\n' dispatcher.top 'Show a live table of every destination'
-    printf '%s\t%s\n' cluster.list 'List the dsd nodes of the cluster'
+    printf '%s\t%s\n' cluster.list 'List the dsd nodes of the cluster (offered when ds_cluster is on)'
     printf '%s\t%s\n' core.version 'Returns the version string of the server.'
     printf '%s\t%s\n' core.uptime 'Returns uptime of SIP server.'
     printf '%s\t%s\n' core.ps 'Returns the description of running processes.'
@@ -76,13 +76,16 @@ function __dsctl_candidates
     printf '%s\t%s\n' system.methodHelp 'Print the help string for given method.'
     printf '%s\t%s\n' tm.stats 'Print transaction statistics.'
     printf '%s\t%s\n' pike.top 'Dump parts of the pike table'
+    printf '%s\t%s\n' tls.reload 'Reload TLS configuration file'
+    printf '%s\t%s\n' tls.list 'List currently open TLS connections'
+    printf '%s\t%s\n' tls.info 'Returns internal tls related info.'
     printf '%s\t%s\n' rpc 'Call any RPC method, with kamcmd argument typing'
-        printf '%s\tkamcli spelling\n' dispatcher cluster core system tm pike
+        printf '%s\tkamcli spelling\n' dispatcher cluster core system tm pike tls
         return
     end
     set -l cmd $pos[1]
     set -l args $pos[2..-1]
-    if contains -- $cmd dispatcher cluster core system tm pike
+    if contains -- $cmd dispatcher cluster core system tm pike tls
         if test (count $pos) -eq 1
             switch $cmd
         case dispatcher
@@ -97,6 +100,8 @@ function __dsctl_candidates
             printf '%s\n' stats
         case pike
             printf '%s\n' top
+        case tls
+            printf '%s\n' reload list info
             end
             return
         end
@@ -147,6 +152,12 @@ function __dsctl_candidates
             set cmd tm.stats
         case 'pike top'
             set cmd pike.top
+        case 'tls reload'
+            set cmd tls.reload
+        case 'tls list'
+            set cmd tls.list
+        case 'tls info'
+            set cmd tls.info
         end
         set args $pos[3..-1]
     end
@@ -159,7 +170,7 @@ function __dsctl_candidates
         case dispatcher.set_state
             printf '%s\n' -s --socket --json --table --tree --timeout --help --persist
         case dispatcher.set_duid_state
-            printf '%s\n' -s --socket --json --table --tree --timeout --help
+            printf '%s\n' -s --socket --json --table --tree --timeout --help --persist
         case dispatcher.ping_active
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case dispatcher.add
@@ -189,6 +200,12 @@ function __dsctl_candidates
         case tm.stats
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case pike.top
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case tls.reload
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case tls.list
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case tls.info
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case rpc
             printf '%s\n' -s --socket --json --table --tree --timeout --help

@@ -22,6 +22,10 @@ import { createRegistry, checkConfig, ConfigErrors } from '../script';
 import { VERSION } from '../core/version';
 import { startMetrics, MetricsServer } from '../metrics';
 import { DispatcherDb, dbInitCommand } from '../db/daemon-glue';
+import { TlsProfiles } from '../transport/tls-profiles';
+import { TlsTransport } from '../transport/tls';
+import { registerTlsRpc } from '../modules/tls/rpc';
+import { dropPrivileges, warnIgnoredOptions } from './kamailio-options';
 
 /** What Kamailio's default Server/User-Agent say about it, for dsd. */
 const SIGNATURE = `dsd (${VERSION} (${os.arch()}/${os.platform()}))`;
@@ -78,10 +82,12 @@ export async function main(argv: string[]): Promise<void> {
     const code = await dbInitCommand(cfg.ds, (l) => process.stdout.write(`${l}\n`), (l) => process.stderr.write(`${l}\n`));
     process.exit(code);
   }
+  if (args.children !== null) cfg.compiled.globals.children = args.children;
   debug = cfg.debug + args.debugBump;
   const log = createLogger({ debug, fd: args.logStderr || cfg.logStderr ? 2 : 1 });
   svc.log = log;
   for (const w of cfg.compiled.warnings) log.warn(w.message);
+  warnIgnoredOptions(args, log);
 
   const core = new ProxyCore({
     listen: cfg.listen, tm: cfg.tm, log, aliases: cfg.aliases, rr: cfg.rr,
@@ -90,6 +96,19 @@ export async function main(argv: string[]): Promise<void> {
     serverHeader: cfg.serverSignature ? cfg.serverHeader ?? `Server: ${SIGNATURE}` : null,
     userAgentHeader: cfg.serverSignature ? cfg.userAgentHeader ?? `User-Agent: ${SIGNATURE}` : null,
   }, scriptHooks(cfg.compiled.script, log));
+  let tlsTransport: TlsTransport | null = null;
+  if (cfg.tls) {
+    const profiles = new TlsProfiles(cfg.tls.settings);
+    try {
+      profiles.load();
+    } catch (e) {
+      die(`dsd: tls: ${(e as Error).message}`);
+    }
+    tlsTransport = new TlsTransport(profiles, {
+      maxStreamMessage: 65535, idleMs: cfg.tls.idleMs, handshakeMs: cfg.tls.handshakeMs, log,
+    });
+    core.transport.plug(tlsTransport);
+  }
   try {
     await core.start();
   } catch (e) {
@@ -138,8 +157,9 @@ export async function main(argv: string[]): Promise<void> {
   let control;
   try {
     control = await startControl({
-      path: cfg.ctlPath, core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb,
+      path: cfg.ctlPath, limits: cfg.ctlLimits, core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb,
       moduleRpc: svc.rpc?.filter((m) => cfg.loadedModules.includes(m.module)),
+      extraMethods: (r) => { if (tlsTransport && cfg.tls) registerTlsRpc(r, tlsTransport, 2048, cfg.tls.idleMs); },
     });
   } catch (e) {
     dispatcher.stop();
@@ -159,6 +179,11 @@ export async function main(argv: string[]): Promise<void> {
   if (metrics) log.info(`metrics endpoint on http://${metrics.address}/metrics`);
 
   if (args.pidFile) writePidFile(args.pidFile);
+  try {
+    dropPrivileges(args, log);
+  } catch (e) {
+    die(`dsd: ${(e as Error).message}`);
+  }
   log.info(`dsd ${VERSION} started, listening on ${core.transport.sockets.map((s) => s.text).join(' ')}, control socket ${cfg.ctlPath}`);
 
   let stopping = false;

@@ -11,7 +11,7 @@ import { buildReply, natEdits } from '../sip/reply';
 import type { Edit } from '../sip/editor';
 import { bareHost, SipUri } from '../sip/uri';
 import { TransportLayer } from '../transport/layer';
-import type { ListenSpec, LocalSocket, Source, Target, Proto } from '../transport/types';
+import { isSecure, type ListenSpec, type LocalSocket, type Source, type Target, type Proto } from '../transport/types';
 import type { ConnLimitConfig } from '../transport/conn-limits';
 import { Admission, AdmissionConfig, ADMISSION_DEFAULTS } from './admission';
 import { TxnLayer } from '../transaction/layer';
@@ -92,6 +92,7 @@ export class ProxyCore {
     this.transport = new TransportLayer(opts.listen, {
       onMessage: (buf, src) => this.receive(buf, src),
       onFramingError: (partial, reason, src) => this.framingError(partial, reason, src),
+      onSendError: (target) => this.txns.transportFailed(target),
     }, {
       maxStreamMessage: opts.maxStreamMessage ?? 65535,
       limits: opts.tcpLimits,
@@ -211,9 +212,9 @@ export class ProxyCore {
     }
     const next = vias[1];
     if (!next) { this.stats.dropped++; return; }
-    // only plain transports here: a reply owed over TLS/WS is never sent in clear text
-    if (next.transport !== 'UDP' && next.transport !== 'TCP') { this.stats.dropped++; return; }
-    const proto: Proto = next.transport === 'TCP' ? 'tcp' : 'udp';
+    // the reply leaves by the transport its Via names: a TLS/WS one is never downgraded
+    const proto = next.transport.toLowerCase() as Proto;
+    if (!['udp', 'tcp', 'tls', 'ws', 'wss'].includes(proto)) { this.stats.dropped++; return; }
     const ip = bareHost(next.received ?? next.host);
     const port = next.rport ? Number(next.rport) : (next.port ?? 5060);
     this.stats.statelessForwards++;
@@ -256,7 +257,7 @@ export class ProxyCore {
 
   /** Where replies to `req` go (RFC 3261 §18.2.2 with RFC 3581 rport). */
   replyTarget(req: SipMessage, src: Source): Target {
-    if (src.proto === 'tcp') return { proto: 'tcp', ip: src.ip, port: src.port, conn: src.conn, local: src.local };
+    if (src.proto !== 'udp') return { proto: src.proto, ip: src.ip, port: src.port, conn: src.conn, local: src.local };
     let port = src.port;
     try {
       const top = req.topVia;
@@ -357,14 +358,25 @@ export class ProxyCore {
     if (ctx.txn?.canceled) return this.fail(ctx, 487, 'Request Terminated');
     const txn = this.newTxn(ctx);
     let sent = 0;
+    let refused = false;
     for (let i = 0; i < targets.length; i++) {
       const out = this.outSocket(ctx, targets[i]);
-      if (!out) continue;
+      if (!out) { refused = this.noSocket(targets[i]) || refused; continue; }
       if (txn.addBranch(hops[i].ruri, targets[i], out)) sent++;
     }
     this.admission.hold(txn, sent * ctx.msg.buf.length);
-    if (sent === 0) return this.fail(ctx, 477, reasonFor(477));
+    if (sent === 0) return refused ? this.fail(ctx, 503, reasonFor(503)) : this.fail(ctx, 477, reasonFor(477));
     return 1;
+  }
+
+  /**
+   * No listen socket for the hop's transport. A secure hop (sips:, transport=tls/wss)
+   * is refused outright and logged: it is never sent over another transport.
+   */
+  private noSocket(t: Target): boolean {
+    if (!isSecure(t.proto)) return false;
+    this.log.warn(`refused: no ${t.proto} listen socket for secure destination ${t.ip}:${t.port}; not sent in clear text`);
+    return true;
   }
 
   /** CANCEL: 200 to the CANCEL, CANCEL every branch of the INVITE it names. */
@@ -396,7 +408,7 @@ export class ProxyCore {
     }
     const send = (target: Target): number => {
       const out = this.outSocket(ctx, target);
-      if (!out) return this.fail(ctx, 477, reasonFor(477));
+      if (!out) return this.noSocket(target) ? this.fail(ctx, 503, reasonFor(503)) : this.fail(ctx, 477, reasonFor(477));
       const branch = this.branchId(ctx, this.nextTxnId++, 0);
       const buf = buildBranchRequest(ctx, ctx.ruri, out, branch, this.rr);
       this.stats.statelessForwards++;

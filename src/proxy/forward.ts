@@ -8,11 +8,11 @@ import type { SipMessage } from '../sip/message';
 import { parseMessage } from '../sip/message';
 import { applyEdits, Edit } from '../sip/editor';
 import { natEdits } from '../sip/reply';
-import type { LocalSocket } from '../transport/types';
+import { viaTransport, type LocalSocket } from '../transport/types';
 import type { RequestContext } from './context';
 
 function viaLine(local: LocalSocket, branch: string, eol: string): string {
-  return `Via: SIP/2.0/${local.proto === 'udp' ? 'UDP' : 'TCP'} ${local.advHost}:${local.advPort};branch=${branch}${eol}`;
+  return `Via: SIP/2.0/${viaTransport(local.proto)} ${local.advHost}:${local.advPort};branch=${branch}${eol}`;
 }
 
 /** rr's modparams that shape the Record-Route URI. */
@@ -27,7 +27,7 @@ export const RR_DEFAULTS: RrOptions = { fullLr: false, fromTag: true };
 
 /** Record-Route URI for one of our sockets. */
 export function rrUri(s: LocalSocket, r2: boolean, o: RrOptions = RR_DEFAULTS, ftag: string | null = null): string {
-  const t = s.proto === 'tcp' ? ';transport=tcp' : '';
+  const t = s.proto === 'udp' ? '' : `;transport=${s.proto}`;
   const tag = o.fromTag && ftag ? `;ftag=${ftag}` : '';
   return `<sip:${s.advHost}:${s.advPort}${t}${r2 ? ';r2=on' : ''}${o.fullLr ? ';lr=on' : ';lr'}${tag}>`;
 }

@@ -150,6 +150,17 @@ export class ClientTxn implements TimerTarget {
     this.clearRetr();
   }
 
+  /**
+   * The connection carrying the request failed before any reply: the branch ends as
+   * a timeout would (t_branch_timeout() true, no reply), so the failure route fails
+   * over at once — Kamailio's branch would wait for fr_timer.
+   */
+  transportFailed(): void {
+    if (this.state !== ClientState.Calling) return;
+    this.clearFr();
+    this.onTimer(T.FR);
+  }
+
   onTimer(kind: number): void {
     if (kind === T.RETR) {
       this.retr = null;

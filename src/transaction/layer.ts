@@ -36,6 +36,17 @@ export class TxnLayer {
     return this.transport.send(target, buf);
   }
 
+  /**
+   * A stream connection to `target` failed (TLS handshake, refused): every branch still
+   * waiting for its first reply over it fails now instead of at fr_timer.
+   */
+  transportFailed(target: Target): void {
+    for (const ct of [...this.clients.values()]) {
+      const t = ct.target;
+      if (t.proto === target.proto && t.ip === target.ip && t.port === target.port) ct.transportFailed();
+    }
+  }
+
   /** Number of transactions still in flight (not lingering to absorb retransmissions). */
   get inFlight(): number {
     let n = 0;

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { isIP } from 'node:net';
 import { StreamFramer, FramingError } from './framer';
 import { ConnectionLimits, CONN_LIMIT_DEFAULTS, ConnLimitConfig, LimitedConn, closeAfterError } from './conn-limits';
-import type { ListenSpec, LocalSocket, Source, Target, TcpConn, Proto } from './types';
+import type { ListenSpec, LocalSocket, Source, Target, TcpConn, Proto, PluggedTransport } from './types';
 import { hostForUri } from './types';
 
 export interface TransportEvents {
@@ -16,6 +16,8 @@ export interface TransportEvents {
   onMessage(buf: Buffer, src: Source): void;
   /** A stream message that could not be framed; the connection is closed after. */
   onFramingError?(partial: Buffer, reason: string, src: Source): void;
+  /** A stream connection to `target` failed before the message left (TLS handshake, refused). */
+  onSendError?(target: Target, reason: string): void;
 }
 
 export interface TransportOptions {
@@ -46,6 +48,7 @@ export class TransportLayer {
   private readonly conns = new Map<string, TcpConn>();
   private nextConnId = 1;
   private closing = false;
+  private readonly plugged: PluggedTransport[] = [];
   /** Shared with every stream transport (TLS, WebSocket) so they count against one limit. */
   readonly limits: ConnectionLimits;
 
@@ -55,6 +58,15 @@ export class TransportLayer {
     private readonly opts: TransportOptions,
   ) {
     this.limits = new ConnectionLimits(opts.limits ?? CONN_LIMIT_DEFAULTS, opts.log);
+  }
+
+  /** Adds a transport for more protocols (TLS, WS); call before start(). */
+  plug(t: PluggedTransport): void {
+    this.plugged.push(t);
+  }
+
+  private pluggedFor(proto: Proto): PluggedTransport | undefined {
+    return this.plugged.find((t) => t.protos.includes(proto));
   }
 
   async start(): Promise<void> {
@@ -68,7 +80,12 @@ export class TransportLayer {
         text: `${spec.proto}:${hostForUri(spec.host, family)}:${spec.port}`,
       };
       if (spec.proto === 'udp') await this.bindUdp(local);
-      else await this.bindTcp(local);
+      else if (spec.proto === 'tcp') await this.bindTcp(local);
+      else {
+        const p = this.pluggedFor(spec.proto);
+        if (!p) throw new Error(`no transport for ${local.text}`);
+        await p.bind(local, this.events);
+      }
       this.sockets.push(local);
     }
   }
@@ -182,6 +199,12 @@ export class TransportLayer {
       sock.send(buf, target.port, target.ip);
       return true;
     }
+    if (target.proto !== 'tcp') {
+      const p = this.pluggedFor(target.proto);
+      const family: 4 | 6 = isIP(target.ip) === 6 ? 6 : 4;
+      const local = target.local && target.local.proto === target.proto ? target.local : this.selectSocket(target.proto, family);
+      return p !== undefined && local !== null && p.send(target, buf, local);
+    }
     let conn = target.conn && !target.conn.closed ? target.conn : this.conns.get(connKey(target.ip, target.port));
     if (conn && conn.closed) conn = undefined;
     if (!conn) {
@@ -205,6 +228,7 @@ export class TransportLayer {
     for (const c of this.conns.values()) c.socket.destroy();
     this.conns.clear();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    await Promise.all(this.plugged.map((t) => t.close()));
   }
 }
 

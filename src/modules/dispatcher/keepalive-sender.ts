@@ -190,7 +190,7 @@ export class KeepaliveSender {
     const n = this.seq++;
     const branch = `${DSD_BRANCH}ping.${this.callPrefix}${n.toString(36)}`;
     const tag = crypto.randomBytes(4).toString('hex');
-    const proto = out.proto === 'udp' ? 'UDP' : 'TCP';
+    const proto = out.proto.toUpperCase();
     const text =
       `${t.method} ${t.uri} SIP/2.0\r\n` +
       `Via: SIP/2.0/${proto} ${out.advHost}:${out.advPort};branch=${branch}\r\n` +
