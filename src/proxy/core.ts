@@ -23,7 +23,7 @@ import { ProxyTxn, reasonFor } from './proxy-txn';
 import { stripTopVia, buildBranchRequest, RrOptions, RR_DEFAULTS } from './forward';
 import { resolveTarget, TargetError } from './target';
 import { fnv1a } from './hash';
-import { DSD_BRANCH, isLooped, loopHash, makeBranch } from './branch';
+import { DSD_BRANCH, loopHash, makeBranch } from './branch';
 import type { Logger } from '../core/log';
 
 export interface RouteHooks {
@@ -177,10 +177,6 @@ export class ProxyCore {
         return;
       }
     }
-    if (isLooped(msg, this.isMyselfHostPort)) {
-      this.replyStateless(msg, src, 482, 'Loop Detected');
-      return;
-    }
     if (this.draining && msg.method !== 'ACK' && !msg.to?.tag) {
       this.replyStateless(msg, src, 503, 'Service Unavailable', ['Retry-After: 5']);
       return;
@@ -237,7 +233,6 @@ export class ProxyCore {
   }
 
   /** isMyself as a bound function, handed to helpers without a closure per message. */
-  readonly isMyselfHostPort = (host: string, port: number | null): boolean => this.isMyself(host, port);
 
   isMyselfUri = (u: SipUri): boolean => {
     return this.isMyself(u.host, u.port ?? (u.scheme === 'sips' ? 5061 : 5060));
