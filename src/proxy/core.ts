@@ -232,8 +232,6 @@ export class ProxyCore {
     return false;
   }
 
-  /** isMyself as a bound function, handed to helpers without a closure per message. */
-
   isMyselfUri = (u: SipUri): boolean => {
     return this.isMyself(u.host, u.port ?? (u.scheme === 'sips' ? 5061 : 5060));
   };
