@@ -30,11 +30,13 @@ export interface ImplOptions {
   cfg: string;
   list?: string;
   files?: Record<string, string>;
+  /** -A NAME[=VAL] defines (both take kamailio's -A). */
+  defines?: string[];
 }
 
 export async function startImpl(impl: Impl, o: ImplOptions): Promise<ProxyUnderTest> {
   if (impl === 'dsd') {
-    const d = await startDsd({ cfg: o.cfg, list: o.list, files: o.files });
+    const d = await startDsd({ cfg: o.cfg, list: o.list, files: o.files, args: (o.defines ?? []).flatMap((x) => ['-A', x]) });
     return {
       impl, dir: d.dir,
       ctl: (...a) => dsctl(`${d.dir}/ctl`, ...a),
@@ -42,7 +44,7 @@ export async function startImpl(impl: Impl, o: ImplOptions): Promise<ProxyUnderT
       stop: async () => { await d.stop(); },
     };
   }
-  const k = await startKamailio({ cfg: o.cfg, list: o.list, files: o.files });
+  const k = await startKamailio({ cfg: o.cfg, list: o.list, files: o.files, defines: o.defines });
   return {
     impl, dir: k.dir,
     ctl: (...a) => kamcmd(`${k.dir}/ctl`, ...a),
