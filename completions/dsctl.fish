@@ -75,13 +75,16 @@ function __dsctl_candidates
     printf '%s\t%s\n' system.listMethods 'Lists all RPC methods supported by the server.'
     printf '%s\t%s\n' system.methodHelp 'Print the help string for given method.'
     printf '%s\t%s\n' tm.stats 'Print transaction statistics.'
+    printf '%s\t%s\n' tls.reload 'Reload TLS configuration file'
+    printf '%s\t%s\n' tls.list 'List currently open TLS connections'
+    printf '%s\t%s\n' tls.info 'Returns internal tls related info.'
     printf '%s\t%s\n' rpc 'Call any RPC method, with kamcmd argument typing'
-        printf '%s\tkamcli spelling\n' dispatcher cluster core system tm
+        printf '%s\tkamcli spelling\n' dispatcher cluster core system tm tls
         return
     end
     set -l cmd $pos[1]
     set -l args $pos[2..-1]
-    if contains -- $cmd dispatcher cluster core system tm
+    if contains -- $cmd dispatcher cluster core system tm tls
         if test (count $pos) -eq 1
             switch $cmd
         case dispatcher
@@ -94,6 +97,8 @@ function __dsctl_candidates
             printf '%s\n' listMethods methodHelp
         case tm
             printf '%s\n' stats
+        case tls
+            printf '%s\n' reload list info
             end
             return
         end
@@ -142,6 +147,12 @@ function __dsctl_candidates
             set cmd system.methodHelp
         case 'tm stats'
             set cmd tm.stats
+        case 'tls reload'
+            set cmd tls.reload
+        case 'tls list'
+            set cmd tls.list
+        case 'tls info'
+            set cmd tls.info
         end
         set args $pos[3..-1]
     end
@@ -182,6 +193,12 @@ function __dsctl_candidates
         case system.methodHelp
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case tm.stats
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case tls.reload
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case tls.list
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case tls.info
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case rpc
             printf '%s\n' -s --socket --json --table --tree --timeout --help

@@ -31,6 +31,8 @@ export interface ControlOptions {
   persistDefault: boolean;
   /** The destinations live in a database (and maybe a cluster): null for a list file. */
   dsDb: DispatcherDb | null;
+  /** Methods of optional modules (tls.*, ws.*). */
+  extraMethods?: (registry: MethodRegistry) => void;
 }
 
 function tmCounters(core: ProxyCore): TmCounters {
@@ -49,6 +51,7 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
     version: VERSION, startedAt: o.startedAt,
     tmStats: { snapshot: () => tmCounters(o.core) },
   });
+  o.extraMethods?.(registry);
   const ds = o.dispatcher.ds;
   const listFile = ds.params.db_url ? null : ds.params.list_file;
   const writer = listFile ? new ListFileWriter(listFile) : null;

@@ -264,6 +264,41 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ['tm.stats'],
   },
   {
+    name: 'tls.reload',
+    summary: 'Reload TLS configuration file',
+    description: 'Reads the tls.cfg file (modparam("tls", "config", …)) again; new handshakes use the new profiles, ' +
+      'established connections keep theirs. A file that does not load is refused and the running profiles stay.',
+    params: [],
+    aliases: [],
+    output: { kind: 'string', doc: 'the string "Ok. TLS configuration reloaded."' },
+    rpc: true,
+    module: 'tls',
+    examples: ['tls.reload'],
+  },
+  {
+    name: 'tls.list',
+    summary: 'List currently open TLS connections',
+    params: [],
+    aliases: [],
+    output: {
+      kind: 'list',
+      doc: 'one struct per connection { id, dom, sni, timestamp, timeout, src_ip, src_port, dst_ip, dst_port, cipher, ct_wq_size, enc_rd_buf, flags, state }',
+    },
+    rpc: true,
+    module: 'tls',
+    examples: ['tls.list'],
+  },
+  {
+    name: 'tls.info',
+    summary: 'Returns internal tls related info.',
+    params: [],
+    aliases: [],
+    output: { kind: 'struct', doc: 'a struct { max_connections, opened_connections, clear_text_write_queued_bytes }' },
+    rpc: true,
+    module: 'tls',
+    examples: ['tls.info'],
+  },
+  {
     name: 'rpc',
     summary: 'Call any RPC method, with kamcmd argument typing',
     description:
