@@ -39,6 +39,8 @@ type Answer = { code: number; reason: string; extra?: string[] } | 'silent';
 
 interface Observed {
   code: number;
+  /** The status line's reason phrase. */
+  reason: string;
   /** Backends in the order their INVITE arrived. */
   order: number[];
   challenges: string[];
@@ -81,6 +83,7 @@ async function scenario(answers: Answer[], callId: string, fork: 'serial' | 'par
       };
       return {
         code: statusOf(final.text),
+        reason: final.text.slice(0, final.text.indexOf('\r\n')).split(' ').slice(2).join(' '),
         order: [0, 1, 2].filter((i) => firstInvite(backends[i]!) < Infinity).sort((a, b) => firstInvite(backends[a]!) - firstInvite(backends[b]!)),
         challenges: [...headerValues(final.text, 'www-authenticate'), ...headerValues(final.text, 'proxy-authenticate')].sort(),
         invites: backends.map((b) => b.matching((m) => methodOf(m.text) === 'INVITE').length),
@@ -130,6 +133,7 @@ test('503 from every destination reaches the caller as 500', opts, async () => {
     { code: 503, reason: 'Service Unavailable' }, { code: 503, reason: 'Service Unavailable' }, { code: 503, reason: 'Service Unavailable' },
   ], 'best-503-1'));
   assert.equal(d.code, 500);
+  assert.equal(d.reason, 'Service Unavailable', "tm builds the 500 with the 503's reason phrase");
 });
 
 // Parallel forking: the best reply of the branches of one step (6xx first, then the lowest class).
