@@ -23,6 +23,7 @@ import { VERSION } from '../core/version';
 import { startMetrics, MetricsServer } from '../metrics';
 import { DispatcherDb, dbInitCommand } from '../db/daemon-glue';
 import { dropPrivileges, warnIgnoredOptions } from './kamailio-options';
+import { jsonrpcsConfig } from './jsonrpcs-config';
 
 /** What Kamailio's default Server/User-Agent say about it, for dsd. */
 const SIGNATURE = `dsd (${VERSION} (${os.arch()}/${os.platform()}))`;
@@ -141,12 +142,12 @@ export async function main(argv: string[]): Promise<void> {
   let control;
   try {
     control = await startControl({
-      path: cfg.ctlPath, limits: cfg.ctlLimits, core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb,
+      path: cfg.ctlPath, limits: cfg.ctlLimits, jsonrpcs: jsonrpcsConfig(cfg, args.runtimeDir), core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb,
     });
   } catch (e) {
     dispatcher.stop();
     await core.stop();
-    die(`dsd: control socket ${cfg.ctlPath}: ${(e as Error).message}`);
+    die(e instanceof Error && 'code' in e && String(e.code).startsWith('EJSONRPC') ? `dsd: ${e.message}` : `dsd: control socket ${cfg.ctlPath}: ${(e as Error).message}`);
   }
 
   let metrics: MetricsServer | null;
