@@ -24,7 +24,8 @@ export const OCLIF_CONFIG = {
   helpOptions: { hideAliasesFromRoot: true },
 } as const;
 
-const OPTIONS_WITH_VALUE = new Set(['-s', '--socket', '--timeout', '--interval', '--flags', '--priority', '--attrs']);
+const OPTIONS_WITH_VALUE = new Set(['-s', '--socket', '--timeout', '--interval', '--flags', '--priority', '--attrs',
+  '--wait', '--ruri', '--from', '--to', '--callid', '--method', '--pv']);
 
 const spellings = new Map<string, CommandSpec>();
 for (const c of COMMANDS) for (const s of aliasSpellings(c)) spellings.set(s, c);

@@ -31,6 +31,14 @@ export interface RouteHooks {
   onReply?(name: string, ctx: RequestContext, reply: SipMessage): boolean;
 }
 
+/** A branch's final outcome (408 for a local timeout), for observers such as passive ejection. */
+export interface BranchFinal {
+  readonly method: string;
+  readonly callId: string | null;
+  readonly target: Target;
+  readonly status: number;
+}
+
 export interface CoreOptions {
   listen: readonly ListenSpec[];
   tm: TmConfig;
@@ -71,6 +79,8 @@ export class ProxyCore {
   private readonly tagPrefix = Math.floor(Math.random() * 0xffffffff).toString(16);
   private myHosts = new Set<string>();
   private drainWaiters: Array<() => void> = [];
+  /** Told about every branch's final outcome (the dispatcher's ejection and dialog count). */
+  branchTap: ((b: BranchFinal) => void) | null = null;
 
   constructor(private readonly opts: CoreOptions, hooks: RouteHooks) {
     this.log = opts.log;
@@ -400,6 +410,15 @@ export class ProxyCore {
       return true;
     } finally {
       ctx.routeType = prev;
+    }
+  }
+
+  tapBranch(b: BranchFinal): void {
+    if (this.branchTap === null) return;
+    try {
+      this.branchTap(b);
+    } catch (e) {
+      this.log.error(`branch observer: ${(e as Error).message}`);
     }
   }
 

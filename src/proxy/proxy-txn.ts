@@ -69,6 +69,9 @@ export class ProxyTxn implements ClientOwner {
 
   onBranchReply(ct: ClientTxn, msg: SipMessage | null): void {
     const ex = this.extra[ct.index];
+    if (!msg || msg.status >= 200) {
+      this.core.tapBranch({ method: ct.method, callId: this.ctx.msg.get('call-id'), target: ct.target, status: msg ? msg.status : 408 });
+    }
     if (this.finalSent && this.outcome(ct.index) !== null && !(msg && msg.status < 300)) {
       // a branch finishing after the answer went upstream (a CANCELed fork): nothing left to do
       this.releaseBranches();
