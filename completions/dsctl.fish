@@ -68,25 +68,32 @@ function __dsctl_candidates
     printf '%s\t%s\n' dispatcher.oclist 'Return the overload control records of a dispatcher group'
     printf '%s\t%s\n' dispatcher.stats 'Return per-destination call and failover counters'
     printf '%s\t%s\n' dispatcher.top 'Show a live table of every destination'
+<<<<<<< HEAD
     printf '%s\t%s\n' dispatcher.drain 'Drain a destination: no new dialogs, in-dialog requests still reach it'
     printf '%s\t%s\n' dispatcher.undrain 'End the drain of a destination'
     printf '%s\t%s\n' dispatcher.drain_duid 'Drain a destination by duid'
     printf '%s\t%s\n' dispatcher.undrain_duid 'End the drain of a destination by duid'
     printf '%s\t%s\n' dispatcher.explain 'Explain which destination a request would get, and why'
     printf '%s\t%s\n' cluster.list 'List the dsd nodes of the cluster'
+=======
+    printf '%s\t%s\n' cluster.list 'List the dsd nodes of the cluster (offered when ds_cluster is on)'
+>>>>>>> main
     printf '%s\t%s\n' core.version 'Returns the version string of the server.'
     printf '%s\t%s\n' core.uptime 'Returns uptime of SIP server.'
     printf '%s\t%s\n' core.ps 'Returns the description of running processes.'
     printf '%s\t%s\n' system.listMethods 'Lists all RPC methods supported by the server.'
     printf '%s\t%s\n' system.methodHelp 'Print the help string for given method.'
     printf '%s\t%s\n' tm.stats 'Print transaction statistics.'
+    printf '%s\t%s\n' tls.reload 'Reload TLS configuration file'
+    printf '%s\t%s\n' tls.list 'List currently open TLS connections'
+    printf '%s\t%s\n' tls.info 'Returns internal tls related info.'
     printf '%s\t%s\n' rpc 'Call any RPC method, with kamcmd argument typing'
-        printf '%s\tkamcli spelling\n' dispatcher cluster core system tm
+        printf '%s\tkamcli spelling\n' dispatcher cluster core system tm tls
         return
     end
     set -l cmd $pos[1]
     set -l args $pos[2..-1]
-    if contains -- $cmd dispatcher cluster core system tm
+    if contains -- $cmd dispatcher cluster core system tm tls
         if test (count $pos) -eq 1
             switch $cmd
         case dispatcher
@@ -99,6 +106,8 @@ function __dsctl_candidates
             printf '%s\n' listMethods methodHelp
         case tm
             printf '%s\n' stats
+        case tls
+            printf '%s\n' reload list info
             end
             return
         end
@@ -157,6 +166,12 @@ function __dsctl_candidates
             set cmd system.methodHelp
         case 'tm stats'
             set cmd tm.stats
+        case 'tls reload'
+            set cmd tls.reload
+        case 'tls list'
+            set cmd tls.list
+        case 'tls info'
+            set cmd tls.info
         end
         set args $pos[3..-1]
     end
@@ -169,7 +184,7 @@ function __dsctl_candidates
         case dispatcher.set_state
             printf '%s\n' -s --socket --json --table --tree --timeout --help --persist
         case dispatcher.set_duid_state
-            printf '%s\n' -s --socket --json --table --tree --timeout --help
+            printf '%s\n' -s --socket --json --table --tree --timeout --help --persist
         case dispatcher.ping_active
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case dispatcher.add
@@ -207,6 +222,12 @@ function __dsctl_candidates
         case system.methodHelp
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case tm.stats
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case tls.reload
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case tls.list
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case tls.info
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case rpc
             printf '%s\n' -s --socket --json --table --tree --timeout --help

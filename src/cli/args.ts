@@ -45,7 +45,10 @@ export function buildParams(spec: CommandSpec, input: CliParamInput): RpcParams 
     }
     const word = fromFlag ?? words.shift();
     if (word === undefined) {
-      if (!p.optional) throw new UsageError(`${spec.name}: missing ${p.name.toUpperCase()}`, usageLine(spec));
+      if (!p.optional) {
+        const missing = spec.params.slice(spec.params.indexOf(p)).filter((q) => !q.optional && !q.variadic && !(q.flag && input.flagValues?.[q.name] !== undefined));
+        throw new UsageError(`${spec.name}: missing ${missing.map((q) => q.name.toUpperCase()).join(' ')}`, usageLine(spec));
+      }
       values.push(undefined);
       continue;
     }

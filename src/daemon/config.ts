@@ -4,18 +4,23 @@
  * dispatcher's parameters and the admin-state file.
  */
 import path from 'node:path';
+import { readTlsParams, type TlsModuleConfig } from '../modules/tls/params';
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import { compileConfig, CompiledConfig, ScriptHost } from '../script';
 import type { Reg } from '../modules/services';
 import type { RequestContext } from '../proxy/context';
 import type { ListenSpec } from '../transport/types';
+import type { ConnLimitConfig } from '../transport/conn-limits';
+import type { AdmissionConfig } from '../proxy/admission';
+import { tcpLimitsFrom, admissionFrom } from './limits-config';
 import { TM_DEFAULTS, TmConfig } from '../transaction/config';
 import { defaultParams, setParam, DsParams } from '../modules/dispatcher/params';
 import { defaultControlSocketPath, parseCtlAddress } from '../rpc-api/socket-path';
 import { RR_DEFAULTS, RrOptions } from '../proxy/forward';
 import { isHealthParam, readHealthConfig, HealthConfig, HealthParamError } from '../metrics/params';
 import { defaultDbParams, isDsdDbParam, setDsdDbParam, DsdDbParams } from '../db/params';
+import { readCtlLimits, type CtlLimits } from './ctl-config';
 import { defaultClusterParams, isClusterParam, setClusterParam, ClusterParams } from '../cluster/params';
 
 export interface DaemonConfig {
@@ -24,9 +29,15 @@ export interface DaemonConfig {
   debug: number;
   logStderr: boolean;
   aliases: string[];
+  /** Whole header lines (Kamailio's server_header / user_agent_header), null when
+   *  server_signature=no; null in the config means dsd's default. */
   serverHeader: string | null;
+  userAgentHeader: string | null;
+  serverSignature: boolean;
   tm: TmConfig;
   ctlPath: string;
+  /** ctl's idle_timeout / max_connections (dsd's own limits of the control socket). */
+  ctlLimits: CtlLimits;
   ds: DsParams;
   stateFile: string;
   /** dispatcher.add/remove/set_state write back to the list file by default. */
@@ -43,6 +54,12 @@ export interface DaemonConfig {
   rr: RrOptions;
   /** dispatcher.so is loaded (else no list is read and no ds_* exists). */
   dispatcherLoaded: boolean;
+  /** enable_tls=yes with loadmodule "tls.so": the TLS settings; else null. */
+  tls: TlsModuleConfig | null;
+  /** tcp_max_connections and the stream deadlines. */
+  tcpLimits: ConnLimitConfig;
+  /** tm's max_transactions / max_transaction_bytes. */
+  admission: AdmissionConfig;
 }
 
 export class StartupError extends Error {
@@ -72,10 +89,13 @@ async function listenSpecs(compiled: CompiledConfig<RequestContext>): Promise<Li
       }
     }
     const port = l.port ?? g.port ?? 5060;
-    const protos: Array<'udp' | 'tcp'> = l.proto === 'any' ? (g.disableTcp ? ['udp'] : ['udp', 'tcp'])
-      : l.proto === 'udp' || l.proto === 'tcp' ? [l.proto] : [];
+    const protos: Array<'udp' | 'tcp' | 'tls'> = l.proto === 'any' ? (g.disableTcp ? ['udp'] : ['udp', 'tcp'])
+      : l.proto === 'udp' || l.proto === 'tcp' || l.proto === 'tls' ? [l.proto] : [];
     if (protos.length === 0) {
-      throw new StartupError(`${l.pos.file}:${l.pos.line}:${l.pos.col}: listen: transport ${l.proto} is not supported by dsd (udp, tcp)`);
+      throw new StartupError(`${l.pos.file}:${l.pos.line}:${l.pos.col}: listen: transport ${l.proto} is not supported by dsd (udp, tcp, tls)`);
+    }
+    if (l.proto === 'tls' && !(g.enableTls && compiled.modules.has('tls'))) {
+      throw new StartupError(`${l.pos.file}:${l.pos.line}:${l.pos.col}: listen=tls:… needs enable_tls=yes and loadmodule "tls.so"`);
     }
     for (const proto of protos) {
       out.push({
@@ -143,6 +163,12 @@ export async function loadDaemonConfig(
     if (e instanceof HealthParamError) throw new StartupError(`${file}: ${e.message}`);
     throw e;
   }
+  let admission: AdmissionConfig;
+  try {
+    admission = admissionFrom((name) => tmMod?.param(name));
+  } catch (e) {
+    throw new StartupError(`${file}: ${(e as Error).message}`);
+  }
   const rrMod = mod('rr');
   const rr: RrOptions = {
     fullLr: (num(rrMod?.param('enable_full_lr')) ?? 0) !== 0 ? true : RR_DEFAULTS.fullLr,
@@ -155,7 +181,11 @@ export async function loadDaemonConfig(
     logStderr: g.logStderror,
     aliases: g.aliases.map((a) => a.host),
     serverHeader: g.serverHeader,
-    tm, ctlPath, ds, stateFile, persistDefault, health, db, cluster,
+    userAgentHeader: g.userAgentHeader,
+    serverSignature: g.serverSignature,
+    tm, ctlPath, ctlLimits: readCtlLimits(mod('ctl')), ds, stateFile, persistDefault, health, db, cluster,
     loadedModules: [...compiled.modules.keys()],
+    tls: g.enableTls && mod('tls') ? readTlsParams((n) => mod('tls')?.param(n), compiled.dir) : null,
+    tcpLimits: tcpLimitsFrom(g), admission,
   };
 }

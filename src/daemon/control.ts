@@ -19,9 +19,12 @@ import { DbError } from '../db/errors';
 import type { DispatcherDb } from '../db/daemon-glue';
 import type { Logger } from '../core/log';
 import { VERSION } from '../core/version';
+import type { CtlLimits } from './ctl-config';
 
 export interface ControlOptions {
   path: string;
+  /** Idle timeout and connection cap of the control socket. */
+  limits?: CtlLimits;
   core: ProxyCore;
   dispatcher: DispatcherRuntime;
   log: Logger;
@@ -29,6 +32,8 @@ export interface ControlOptions {
   persistDefault: boolean;
   /** The destinations live in a database (and maybe a cluster): null for a list file. */
   dsDb: DispatcherDb | null;
+  /** Methods of optional modules (tls.*, ws.*). */
+  extraMethods?: (registry: MethodRegistry) => void;
 }
 
 function tmCounters(core: ProxyCore): TmCounters {
@@ -47,6 +52,7 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
     version: VERSION, startedAt: o.startedAt,
     tmStats: { snapshot: () => tmCounters(o.core) },
   });
+  o.extraMethods?.(registry);
   const ds = o.dispatcher.ds;
   const listFile = ds.params.db_url ? null : ds.params.list_file;
   const writer = listFile ? new ListFileWriter(listFile) : null;
@@ -95,6 +101,13 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
         } else if (name === 'dispatcher.set_state') {
           const st = parseRpcState(String(a[0]));
           if (st.ok) persist(name, () => writer!.setState(Number(a[1]), String(a[2]), st.state));
+        } else if (name === 'dispatcher.set_duid_state') {
+          // The list file has no duid column of its own: rewrite the lines of the URIs that carry it.
+          const st = parseRpcState(String(a[0]));
+          const setId = Number(a[1]);
+          const duid = String(a[2]).toLowerCase();
+          const uris = (ds.list?.byId.get(setId)?.dests ?? []).filter((d) => duid === 'all' || d.attrs.duid?.toLowerCase() === duid).map((d) => d.uri);
+          if (st.ok) persist(name, () => { for (const u of new Set(uris)) writer!.setState(setId, u, st.state); });
         }
       }
       return result;
@@ -126,7 +139,10 @@ export async function startControl(o: ControlOptions): Promise<ControlServer> {
     warn: (obj: object, m?: string) => o.log.warn(line(m, obj)),
     error: (obj: object, m?: string) => o.log.error(line(m, obj)),
   };
-  const server = new ControlServer({ path: o.path, registry: buildRegistry(o), log });
+  const server = new ControlServer({
+    path: o.path, registry: buildRegistry(o), log,
+    idleTimeoutMs: o.limits?.idleTimeoutMs, maxConnections: o.limits?.maxConnections,
+  });
   await server.start();
   return server;
 }

@@ -13,6 +13,7 @@ import { scriptHooks, runDispatcherEvent } from './script-hooks';
 import { startControl } from './control';
 import { createLogger, Logger } from '../core/log';
 import { ProxyCore } from '../proxy/core';
+import { TransportLayer } from '../transport/layer';
 import { RequestContext } from '../proxy/context';
 import { DispatcherRuntime } from '../modules/dispatcher/runtime';
 import { mirrorRecords } from '../modules/dispatcher/script';
@@ -22,6 +23,13 @@ import { createRegistry, checkConfig, ConfigErrors } from '../script';
 import { VERSION } from '../core/version';
 import { startMetrics, MetricsServer } from '../metrics';
 import { DispatcherDb, dbInitCommand } from '../db/daemon-glue';
+import { TlsProfiles } from '../transport/tls-profiles';
+import { TlsTransport } from '../transport/tls';
+import { registerTlsRpc } from '../modules/tls/rpc';
+import { dropPrivileges, warnIgnoredOptions } from './kamailio-options';
+
+/** What Kamailio's default Server/User-Agent say about it, for dsd. */
+const SIGNATURE = `dsd (${VERSION} (${os.arch()}/${os.platform()}))`;
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const DEFAULT_CFG = path.join(ROOT, 'etc', 'dsd.cfg');
@@ -75,15 +83,33 @@ export async function main(argv: string[]): Promise<void> {
     const code = await dbInitCommand(cfg.ds, (l) => process.stdout.write(`${l}\n`), (l) => process.stderr.write(`${l}\n`));
     process.exit(code);
   }
+  if (args.children !== null) cfg.compiled.globals.children = args.children;
   debug = cfg.debug + args.debugBump;
   const log = createLogger({ debug, fd: args.logStderr || cfg.logStderr ? 2 : 1 });
   svc.log = log;
   for (const w of cfg.compiled.warnings) log.warn(w.message);
+  warnIgnoredOptions(args, log);
 
+  const transport = new TransportLayer(cfg.listen, { maxStreamMessage: 65535, limits: cfg.tcpLimits, log });
   const core = new ProxyCore({
-    listen: cfg.listen, tm: cfg.tm, log, aliases: cfg.aliases, rr: cfg.rr,
-    serverHeader: cfg.serverHeader ?? `dsd (${VERSION} (${os.arch()}/${os.platform()}))`,
+    transport, tm: cfg.tm, log, aliases: cfg.aliases, rr: cfg.rr, admission: cfg.admission,
+    // Kamailio's server_header / user_agent_header are whole lines; server_signature=no drops both
+    serverHeader: cfg.serverSignature ? cfg.serverHeader ?? `Server: ${SIGNATURE}` : null,
+    userAgentHeader: cfg.serverSignature ? cfg.userAgentHeader ?? `User-Agent: ${SIGNATURE}` : null,
   }, scriptHooks(cfg.compiled.script, log));
+  let tlsTransport: TlsTransport | null = null;
+  if (cfg.tls) {
+    const profiles = new TlsProfiles(cfg.tls.settings);
+    try {
+      profiles.load();
+    } catch (e) {
+      die(`dsd: tls: ${(e as Error).message}`);
+    }
+    tlsTransport = new TlsTransport(profiles, {
+      maxStreamMessage: 65535, idleMs: cfg.tls.idleMs, handshakeMs: cfg.tls.handshakeMs, log,
+    });
+    transport.plug(tlsTransport);
+  }
   try {
     await core.start();
   } catch (e) {
@@ -133,7 +159,8 @@ export async function main(argv: string[]): Promise<void> {
   let control;
   try {
     control = await startControl({
-      path: cfg.ctlPath, core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb,
+      path: cfg.ctlPath, limits: cfg.ctlLimits, core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb,
+      extraMethods: (r) => { if (tlsTransport && cfg.tls) registerTlsRpc(r, tlsTransport, 2048, cfg.tls.idleMs); },
     });
   } catch (e) {
     dispatcher.stop();
@@ -153,6 +180,11 @@ export async function main(argv: string[]): Promise<void> {
   if (metrics) log.info(`metrics endpoint on http://${metrics.address}/metrics`);
 
   if (args.pidFile) writePidFile(args.pidFile);
+  try {
+    dropPrivileges(args, log);
+  } catch (e) {
+    die(`dsd: ${(e as Error).message}`);
+  }
   log.info(`dsd ${VERSION} started, listening on ${core.transport.sockets.map((s) => s.text).join(' ')}, control socket ${cfg.ctlPath}`);
 
   let stopping = false;

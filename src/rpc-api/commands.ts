@@ -43,10 +43,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'dispatcher.reload',
     summary: 'Reload dispatcher destination sets',
     description:
-      'Reads the list file again and swaps the new list in; runtime states are lost. Fails with "Ongoing reload" ' +
-      'when called again within reload_delta seconds. With --dry-run (dsd extension) nothing changes: it prints what the reload ' +
-      'would add, remove and change, which admin states and drains would carry over, and the warnings and errors with file:line; ' +
-      'the exit status is 0 when the reload would be accepted and 1 when it would be refused.',
+      'Reads the list file (or the database table) again and swaps the new list in. Admin states set with set_state or ' +
+      'set_duid_state survive (see dispatcher.overrides); probing results and latency restart for destinations that are new. ' +
+      'A list that parses to nothing or has only bad lines is refused and the running set stays (unless ds_load_mode allows it). ' +
+      'Fails with "Ongoing reload" when called again within reload_delta seconds. With --dry-run (dsd extension) nothing changes: ' +
+      'it prints what the reload would add, remove and change, which admin states and drains would carry over, and the warnings ' +
+      'and errors with file:line; the exit status is 0 when the reload would be accepted and 1 when it would be refused.',
     params: [
       { name: 'mode', type: 'string', optional: true, values: ['dry-run'], switch: 'dry-run', help: 'dry-run: show what would change, change nothing' },
     ],
@@ -82,8 +84,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     aliases: [],
     output: { kind: 'string', doc: 'the string "Ok. Dispatcher state updated."' },
     rpc: true,
+    persist: true,
     module: 'dispatcher',
-    examples: ['dispatcher.set_duid_state ip 2 gw1'],
+    examples: ['dispatcher.set_duid_state ip 2 gw1', 'dispatcher.set_duid_state --persist d 2 gw1'],
   },
   {
     name: 'dispatcher.ping_active',
@@ -278,7 +281,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'cluster.list',
-    summary: 'List the dsd nodes of the cluster',
+    summary: 'List the dsd nodes of the cluster (offered when ds_cluster is on)',
     description:
       'Every node sharing the PostgreSQL db_url with ds_cluster 1: NAME, ADDRESS, VERSION, LAST_HEARTBEAT (UTC) and STATE ' +
       '(up, or gone once it stopped or missed heartbeats for ds_cluster_gone_after seconds). With "dest", each destination ' +
@@ -355,6 +358,41 @@ export const COMMANDS: readonly CommandSpec[] = [
     rpc: true,
     module: 'tm',
     examples: ['tm.stats'],
+  },
+  {
+    name: 'tls.reload',
+    summary: 'Reload TLS configuration file',
+    description: 'Reads the tls.cfg file (modparam("tls", "config", …)) again; new handshakes use the new profiles, ' +
+      'established connections keep theirs. A file that does not load is refused and the running profiles stay.',
+    params: [],
+    aliases: [],
+    output: { kind: 'string', doc: 'the string "Ok. TLS configuration reloaded."' },
+    rpc: true,
+    module: 'tls',
+    examples: ['tls.reload'],
+  },
+  {
+    name: 'tls.list',
+    summary: 'List currently open TLS connections',
+    params: [],
+    aliases: [],
+    output: {
+      kind: 'list',
+      doc: 'one struct per connection { id, dom, sni, timestamp, timeout, src_ip, src_port, dst_ip, dst_port, cipher, ct_wq_size, enc_rd_buf, flags, state }',
+    },
+    rpc: true,
+    module: 'tls',
+    examples: ['tls.list'],
+  },
+  {
+    name: 'tls.info',
+    summary: 'Returns internal tls related info.',
+    params: [],
+    aliases: [],
+    output: { kind: 'struct', doc: 'a struct { max_connections, opened_connections, clear_text_write_queued_bytes }' },
+    rpc: true,
+    module: 'tls',
+    examples: ['tls.info'],
   },
   {
     name: 'rpc',

@@ -73,7 +73,7 @@ export interface CommandSpec {
   /** Accepts `--persist` (sent as the named param `persist: true`). */
   readonly persist?: boolean;
   /** Registered by the dispatcher engine (true) or by the control core (false). */
-  readonly module: 'dispatcher' | 'core' | 'tm' | 'dsctl';
+  readonly module: 'dispatcher' | 'core' | 'tm' | 'tls' | 'websocket' | 'dsctl';
   /** `dsctl …` example lines for help and the man page (without the leading `dsctl `). */
   readonly examples: readonly string[];
   /** A dsd addition that Kamailio 5.6 does not have. */

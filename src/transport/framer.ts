@@ -18,6 +18,11 @@ export class StreamFramer {
 
   constructor(private readonly maxMessage: number) {}
 
+  /** Bytes of a message begun and not yet complete. */
+  get pending(): number {
+    return this.buf.length;
+  }
+
   /** Adds a chunk and returns the complete messages it finished, in order. */
   push(chunk: Buffer): Buffer[] {
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);

@@ -18,6 +18,12 @@ export const DSD_OPTIONS: readonly OptionDoc[] = [
   { flag: '-E', text: 'Log to stderr instead of standard output, as kamailio -E (log_stderror=yes in the configuration does the same).' },
   { flag: '-d', text: 'Raise the log level by one on top of debug= in the configuration; may be repeated.' },
   { flag: '-P', arg: 'FILE', text: 'Write the process id to FILE at start; the file is removed at exit.' },
+  { flag: '-n', arg: 'N', text: 'Set the children global to N, overriding the configuration, as kamailio -n.' },
+  { flag: '-u', arg: 'USER', text: 'Run as USER once every socket is open, as kamailio -u (with the user\'s own group unless -g is given).' },
+  { flag: '-g', arg: 'GROUP', text: 'Run as GROUP once every socket is open, as kamailio -g.' },
+  { flag: '-Y', arg: 'DIR', text: 'Runtime directory, as kamailio -Y: jsonrpcs fifo_name and dgram_socket given without a path are created in DIR (default /run/kamailio).' },
+  { flag: '-m, -M', arg: 'MB', text: 'Kamailio\'s shared and private memory sizes: accepted so that kamailio.service\'s command line starts dsd, with one warning each (dsd is one Node.js process).' },
+  { flag: '-L', arg: 'DIR', text: 'Kamailio\'s module directory: accepted with one warning (dsd\'s modules are built in).' },
   { flag: '-V', text: 'Print the version and exit.' },
   { flag: '-h', text: 'Print a short help and exit.' },
 ];
@@ -74,7 +80,7 @@ export const GLOBAL_PARAMS: readonly ParamDoc[] = [
   { name: 'disable_tcp', type: 'str', default: 'no', text: 'yes disables TCP listeners.' },
   { name: 'alias', type: 'str', default: '-', text: 'Another host name (or host:port) that means this proxy, for uri == myself.' },
   { name: 'auto_aliases', type: 'str', default: 'yes', text: 'Add listen addresses to the aliases.' },
-  { name: 'server_header, user_agent_header', type: 'str', default: '-', text: 'Server/User-Agent header of locally generated messages.' },
+  { name: 'server_header, user_agent_header', type: 'str', default: '-', text: 'The whole header line for local replies / locally generated requests, as in Kamailio: server_header="Server: edge-1" sends exactly `Server: edge-1`. server_signature=no drops both.' },
   { name: 'mpath', type: 'str', default: '-', text: 'Accepted for compatibility (modules are built in).' },
 ];
 
@@ -132,8 +138,23 @@ export const MODULES: readonly ModuleDoc[] = [
     ],
   },
   {
+    name: 'tls',
+    text: 'SIP over TLS (with enable_tls=yes and listen=tls:IP:PORT). Profiles come from a file in Kamailio\'s tls.cfg format ([server:default], [client:default], [server:IP:PORT], [client:IP:PORT]; method, certificate, private_key, ca_list, verify_certificate, require_certificate, server_name, verify_depth, cipher_list); the other parameters are the defaults every profile starts from.',
+    params: [
+      { name: 'config', type: 'str', default: '-', text: 'Path of the tls.cfg profile file (relative to the cfg file); tls.reload reads it again.' },
+      { name: 'tls_method', type: 'str', default: 'TLSv1.2+', text: 'TLS versions: TLSv1.2 (exactly), TLSv1.2+ (and later), SSLv23 (any).' },
+      { name: 'certificate', type: 'str', default: '-', text: 'PEM certificate (chain) of the server, and the client certificate when set in a client profile.' },
+      { name: 'private_key', type: 'str', default: '-', text: 'PEM private key of the certificate.' },
+      { name: 'ca_list', type: 'str', default: '-', text: 'PEM file of trusted CAs for verifying the peer.' },
+      { name: 'verify_certificate', type: 'int', default: '0', text: '1 verifies the peer certificate against ca_list (as Kamailio, off by default: set it in [client:default] for carriers).' },
+      { name: 'require_certificate', type: 'int', default: '0', text: 'Server side: 1 refuses clients without a valid certificate.' },
+      { name: 'verify_depth', type: 'int', default: '9', text: 'Longest accepted certificate chain below the trusted CA.' },
+      { name: 'connection_timeout', type: 'int', default: '600', text: 'Seconds an idle TLS connection stays open.' },
+    ],
+  },
+  {
     name: 'ctl',
-    text: 'The control socket dsctl talks to (JSON-RPC 2.0, one JSON text per line; see dsctl(8)).',
+    text: 'The control socket. It speaks Kamailio\'s binrpc, so the real kamcmd works on it (kamcmd -s unix:/path dispatcher.list prints what it prints against Kamailio), and JSON-RPC 2.0 lines for dsctl(8); the first byte of a connection tells them apart.',
     params: [
       {
         name: 'binrpc',
@@ -142,6 +163,8 @@ export const MODULES: readonly ModuleDoc[] = [
         text: 'unix:/path of the control socket; only Unix sockets are supported. Without it: $DSD_CTL, /run/dsd/dsd_ctl when /run/dsd exists or dsd runs as root, $XDG_RUNTIME_DIR/dsd_ctl, or a dsd-UID directory in the temporary directory.',
       },
       { name: 'mode', type: 'int', default: '0660', text: 'Permissions of the socket file.' },
+      { name: 'idle_timeout', type: 'int', default: '120', text: 'dsd: seconds a connection may stay silent before it is closed (Kamailio\'s fixed 120); 0 never closes it.' },
+      { name: 'max_connections', type: 'int', default: '128', text: 'dsd: connections served at once (Kamailio\'s fixed 128); more are closed at once. A binrpc packet over 64 KiB or a JSON line over 1 MiB closes its connection.' },
     ],
   },
 ];

@@ -89,7 +89,7 @@ export class DispatcherRuntime {
       log: (level, msg) => o.log[level](`dispatcher: ${msg}`),
       onAdminStatesChanged: () => this.admin?.save(this.ds.exportAdminStates(), this.ds.lb.drains.export(true)),
     });
-    this.keepalive = new KeepaliveSender(o.core, this.ds, o.params.ds_ping_interval, (ev) => this.emit(ev),
+    this.keepalive = new KeepaliveSender(o.core.txns, this.ds, o.params.ds_ping_interval, (ev) => this.emit(ev),
       (t, target) => this.pingSocket(t, target));
     this.keepalive.observer = this.counters;
   }

@@ -2,6 +2,7 @@
 import type { Reg, Services } from '../services';
 import { coreOf } from '../services';
 import * as tm from './functions';
+import { KAMAILIO_MODPARAMS } from '../../script/kamailio-signatures';
 import { RouteType } from '../../proxy/context';
 import type { RequestContext } from '../../proxy/context';
 
@@ -10,7 +11,12 @@ function relayResult(r: number | Promise<number>): number | Promise<number> {
 }
 
 export function registerTm(reg: Reg, svc: Services): void {
-  reg.registerModule({ name: 'tm' });
+  // Kamailio's parameters plus dsd's bound on work in flight (proxy/admission.ts)
+  reg.registerModule({
+    name: 'tm',
+    params: { ...KAMAILIO_MODPARAMS.tm, max_transactions: 'int', max_transaction_bytes: 'int',
+      max_transactions_per_source: 'int', busy_retry_after: 'int' },
+  });
   reg.registerModule({ name: 'tmx' });
   reg.registerFunction({ name: 't_relay', exec: (ctx) => relayResult(tm.tRelay(coreOf(svc), ctx)), variants: [[]] });
   reg.registerFunction({ name: 't_on_failure', exec: (ctx, r: string) => tm.tOnFailure(ctx, r) });

@@ -20,7 +20,7 @@ test('usage errors name the problem and list the expected arguments', () => {
   const s = spec('dispatcher.set_state');
   assert.throws(() => buildParams(s, { words: ['ip'] }), (e: unknown) => {
     assert.ok(e instanceof UsageError);
-    assert.equal(e.line(), 'dsctl: dispatcher.set_state: missing GROUP; usage: dsctl dispatcher.set_state STATE GROUP ADDRESS|all');
+    assert.equal(e.line(), 'dsctl: dispatcher.set_state: missing GROUP ADDRESS; usage: dsctl dispatcher.set_state STATE GROUP ADDRESS|all');
     return true;
   });
   assert.throws(() => buildParams(s, { words: ['ip', 'x', 'all'] }), /GROUP must be an integer, got "x"/);
