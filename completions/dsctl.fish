@@ -68,16 +68,12 @@ function __dsctl_candidates
     printf '%s\t%s\n' dispatcher.oclist 'Return the overload control records of a dispatcher group'
     printf '%s\t%s\n' dispatcher.stats 'Return per-destination call and failover counters'
     printf '%s\t%s\n' dispatcher.top 'Show a live table of every destination'
-<<<<<<< HEAD
     printf '%s\t%s\n' dispatcher.drain 'Drain a destination: no new dialogs, in-dialog requests still reach it'
     printf '%s\t%s\n' dispatcher.undrain 'End the drain of a destination'
     printf '%s\t%s\n' dispatcher.drain_duid 'Drain a destination by duid'
     printf '%s\t%s\n' dispatcher.undrain_duid 'End the drain of a destination by duid'
     printf '%s\t%s\n' dispatcher.explain 'Explain which destination a request would get, and why'
-    printf '%s\t%s\n' cluster.list 'List the dsd nodes of the cluster'
-=======
     printf '%s\t%s\n' cluster.list 'List the dsd nodes of the cluster (offered when ds_cluster is on)'
->>>>>>> main
     printf '%s\t%s\n' core.version 'Returns the version string of the server.'
     printf '%s\t%s\n' core.uptime 'Returns uptime of SIP server.'
     printf '%s\t%s\n' core.ps 'Returns the description of running processes.'
