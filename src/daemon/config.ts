@@ -4,6 +4,7 @@
  * dispatcher's parameters and the admin-state file.
  */
 import path from 'node:path';
+import { readTlsParams, type TlsModuleConfig } from '../modules/tls/params';
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import { compileConfig, CompiledConfig, ScriptHost } from '../script';
@@ -53,6 +54,8 @@ export interface DaemonConfig {
   rr: RrOptions;
   /** dispatcher.so is loaded (else no list is read and no ds_* exists). */
   dispatcherLoaded: boolean;
+  /** enable_tls=yes with loadmodule "tls.so": the TLS settings; else null. */
+  tls: TlsModuleConfig | null;
   /** tcp_max_connections and the stream deadlines. */
   tcpLimits: ConnLimitConfig;
   /** tm's max_transactions / max_transaction_bytes. */
@@ -86,10 +89,13 @@ async function listenSpecs(compiled: CompiledConfig<RequestContext>): Promise<Li
       }
     }
     const port = l.port ?? g.port ?? 5060;
-    const protos: Array<'udp' | 'tcp'> = l.proto === 'any' ? (g.disableTcp ? ['udp'] : ['udp', 'tcp'])
-      : l.proto === 'udp' || l.proto === 'tcp' ? [l.proto] : [];
+    const protos: Array<'udp' | 'tcp' | 'tls'> = l.proto === 'any' ? (g.disableTcp ? ['udp'] : ['udp', 'tcp'])
+      : l.proto === 'udp' || l.proto === 'tcp' || l.proto === 'tls' ? [l.proto] : [];
     if (protos.length === 0) {
-      throw new StartupError(`${l.pos.file}:${l.pos.line}:${l.pos.col}: listen: transport ${l.proto} is not supported by dsd (udp, tcp)`);
+      throw new StartupError(`${l.pos.file}:${l.pos.line}:${l.pos.col}: listen: transport ${l.proto} is not supported by dsd (udp, tcp, tls)`);
+    }
+    if (l.proto === 'tls' && !(g.enableTls && compiled.modules.has('tls'))) {
+      throw new StartupError(`${l.pos.file}:${l.pos.line}:${l.pos.col}: listen=tls:… needs enable_tls=yes and loadmodule "tls.so"`);
     }
     for (const proto of protos) {
       out.push({
@@ -179,6 +185,7 @@ export async function loadDaemonConfig(
     serverSignature: g.serverSignature,
     tm, ctlPath, ctlLimits: readCtlLimits(mod('ctl')), ds, stateFile, persistDefault, health, db, cluster,
     loadedModules: [...compiled.modules.keys()],
+    tls: g.enableTls && mod('tls') ? readTlsParams((n) => mod('tls')?.param(n), compiled.dir) : null,
     tcpLimits: tcpLimitsFrom(g), admission,
   };
 }

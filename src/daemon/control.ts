@@ -13,6 +13,7 @@ import type { ProxyCore } from '../proxy/core';
 import type { DispatcherRuntime } from '../modules/dispatcher/runtime';
 import type { ListChangeKind } from '../modules/dispatcher/stats';
 import { dispatcherRpcMethods } from '../modules/dispatcher/rpc-handlers';
+import { lbRpcMethods, reloadDryRun } from '../modules/dispatcher/lb/rpc';
 import { ListFileWriter } from '../modules/dispatcher/list-writer';
 import { parseRpcState } from '../modules/dispatcher/flags';
 import { RpcError } from '../rpc-api/errors';
@@ -35,6 +36,8 @@ export interface ControlOptions {
   persistDefault: boolean;
   /** The destinations live in a database (and maybe a cluster): null for a list file. */
   dsDb: DispatcherDb | null;
+  /** Methods of optional modules (tls.*, ws.*). */
+  extraMethods?: (registry: MethodRegistry) => void;
 }
 
 function tmCounters(core: ProxyCore): TmCounters {
@@ -53,6 +56,7 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
     version: VERSION, startedAt: o.startedAt,
     tmStats: { snapshot: () => tmCounters(o.core) },
   });
+  o.extraMethods?.(registry);
   const ds = o.dispatcher.ds;
   const listFile = ds.params.db_url ? null : ds.params.list_file;
   const writer = listFile ? new ListFileWriter(listFile) : null;
@@ -70,9 +74,12 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
   const methods = dispatcherRpcMethods(ds);
   const dsDb = o.dsDb;
   if (dsDb) methods['dispatcher.reload'] = async () => (await ds.reload(await dsDb.listSource.reload())).message;
+  const lbHost = o.dispatcher.lbHost(async () => (dsDb ? dsDb.listSource.reload() : undefined));
   for (const [name, h] of Object.entries(methods)) {
     const kind = listChanges[name];
     registry.register(name, async (call) => {
+      // dry run: nothing changes, so nothing is counted, persisted or published
+      if (name === 'dispatcher.reload' && call.args[0] === 'dry-run') return reloadDryRun(lbHost);
       let result: unknown;
       try {
         result = await h(call.args);
@@ -109,6 +116,9 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
       }
       return result;
     }, { check: false });
+  }
+  for (const [name, h] of Object.entries(lbRpcMethods(lbHost))) {
+    registry.register(name, (call) => h(call.args, call.persist || o.persistDefault));
   }
   registry.register('dispatcher.stats', () => o.dispatcher.counters.rpcEntries(ds.list));
   const clusterList = dsDb?.clusterListHandler();

@@ -13,6 +13,7 @@ import { scriptHooks, runDispatcherEvent } from './script-hooks';
 import { startControl } from './control';
 import { createLogger, Logger } from '../core/log';
 import { ProxyCore } from '../proxy/core';
+import { TransportLayer } from '../transport/layer';
 import { RequestContext } from '../proxy/context';
 import { DispatcherRuntime } from '../modules/dispatcher/runtime';
 import { mirrorRecords } from '../modules/dispatcher/script';
@@ -22,6 +23,9 @@ import { createRegistry, checkConfig, ConfigErrors } from '../script';
 import { VERSION } from '../core/version';
 import { startMetrics, MetricsServer } from '../metrics';
 import { DispatcherDb, dbInitCommand } from '../db/daemon-glue';
+import { TlsProfiles } from '../transport/tls-profiles';
+import { TlsTransport } from '../transport/tls';
+import { registerTlsRpc } from '../modules/tls/rpc';
 import { dropPrivileges, warnIgnoredOptions } from './kamailio-options';
 import { jsonrpcsConfig } from './jsonrpcs-config';
 
@@ -87,13 +91,26 @@ export async function main(argv: string[]): Promise<void> {
   for (const w of cfg.compiled.warnings) log.warn(w.message);
   warnIgnoredOptions(args, log);
 
+  const transport = new TransportLayer(cfg.listen, { maxStreamMessage: 65535, limits: cfg.tcpLimits, log });
   const core = new ProxyCore({
-    listen: cfg.listen, tm: cfg.tm, log, aliases: cfg.aliases, rr: cfg.rr,
-    tcpLimits: cfg.tcpLimits, admission: cfg.admission,
+    transport, tm: cfg.tm, log, aliases: cfg.aliases, rr: cfg.rr, admission: cfg.admission,
     // Kamailio's server_header / user_agent_header are whole lines; server_signature=no drops both
     serverHeader: cfg.serverSignature ? cfg.serverHeader ?? `Server: ${SIGNATURE}` : null,
     userAgentHeader: cfg.serverSignature ? cfg.userAgentHeader ?? `User-Agent: ${SIGNATURE}` : null,
   }, scriptHooks(cfg.compiled.script, log));
+  let tlsTransport: TlsTransport | null = null;
+  if (cfg.tls) {
+    const profiles = new TlsProfiles(cfg.tls.settings);
+    try {
+      profiles.load();
+    } catch (e) {
+      die(`dsd: tls: ${(e as Error).message}`);
+    }
+    tlsTransport = new TlsTransport(profiles, {
+      maxStreamMessage: 65535, idleMs: cfg.tls.idleMs, handshakeMs: cfg.tls.handshakeMs, log,
+    });
+    transport.plug(tlsTransport);
+  }
   try {
     await core.start();
   } catch (e) {
@@ -127,6 +144,7 @@ export async function main(argv: string[]): Promise<void> {
   await dsDb?.startCluster();
   dispatcher.onEvent = (ev) => runDispatcherEvent(cfg.compiled.script, core, log, ev);
   dispatcher.onRecords = (ctx) => mirrorRecords(ctx, cfg.ds.xavp_dst, cfg.ds.xavp_ctx);
+  dispatcher.compileFormat = (fmt) => cfg.compiled.compileFormat(fmt);
   svc.dispatcher = dispatcher;
   try {
     if (cfg.dispatcherLoaded) await dispatcher.start();
@@ -143,6 +161,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     control = await startControl({
       path: cfg.ctlPath, limits: cfg.ctlLimits, jsonrpcs: jsonrpcsConfig(cfg, args.runtimeDir), core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb,
+      extraMethods: (r) => { if (tlsTransport && cfg.tls) registerTlsRpc(r, tlsTransport, 2048, cfg.tls.idleMs); },
     });
   } catch (e) {
     dispatcher.stop();

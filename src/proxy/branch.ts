@@ -34,3 +34,21 @@ export function isLooped(msg: SipMessage, isMyself: (host: string, port: number 
   }
   return false;
 }
+
+/** Branch ids of one process: a boot-unique prefix so ids never repeat across restarts. */
+export class BranchIds {
+  private readonly boot = Math.floor(Math.random() * 36 ** 6).toString(36);
+  private nextTxnId = 1;
+
+  /** A fresh transaction number (the unique part of its branches). */
+  nextTxn(): number {
+    return this.nextTxnId++;
+  }
+
+  /** Branch `idx` of transaction `txnId` for the request `msg` (its loop hash cached in `loop`). */
+  make(msg: SipMessage, loop: { loopHash: string | null }, txnId: number, idx: number): string {
+    let lh = loop.loopHash;
+    if (lh === null) { lh = loopHash(msg); loop.loopHash = lh; }
+    return makeBranch(lh, `${this.boot}${txnId.toString(36)}`, idx);
+  }
+}

@@ -5,16 +5,42 @@
  * add branches (dispatcher failover) before the best reply is sent (RFC 3261 §16.7).
  */
 import type { SipMessage } from '../sip/message';
-import { buildReply } from '../sip/reply';
-import { ClientTxn, ClientOwner, ClientState, setAckBuilder } from '../transaction/client';
-import { ServerTxn } from '../transaction/server';
+import { ClientTxn, ClientOwner, ClientState } from '../transaction/client';
+import type { ServerTxn, ServerUser } from '../transaction/server';
+import type { TxnLayer } from '../transaction/layer';
 import type { LocalSocket, Target } from '../transport/types';
+import type { Logger } from '../core/log';
 import { RequestContext, RouteType } from './context';
-import { buildAck, buildBranchRequest, buildCancel, stripTopVia } from './forward';
+import { buildBranchRequest, RrOptions, stripTopVia } from './forward';
 import { pickBest, BranchOutcome } from './best';
-import type { ProxyCore } from './core';
+import type { BranchIds } from './branch';
+import type { RouteHooks } from './hooks';
 
-setAckBuilder(buildAck);
+/**
+ * What a proxy transaction uses of the proxy around it. The core hands this out; the
+ * transaction never sees the core itself.
+ */
+export interface ProxyTxnPort {
+  readonly txns: TxnLayer;
+  readonly branchIds: BranchIds;
+  readonly rr: RrOptions;
+  readonly log: Logger;
+  readonly stats: { branchesSent: number };
+  /** The routes to run for replies and failures. */
+  hooks(): RouteHooks;
+  /** The final reply went upstream (called again for each extra 2xx of a fork). */
+  finished(txn: ProxyTxn): void;
+  /** A branch ended (observers: the dispatcher's passive ejection and dialog count). */
+  branchFinal(b: BranchFinal): void;
+}
+
+/** A branch's final outcome (408 for a local timeout). */
+export interface BranchFinal {
+  readonly method: string;
+  readonly callId: string | null;
+  readonly target: Target;
+  readonly status: number;
+}
 
 interface BranchExtra {
   cancelWanted: boolean;
@@ -22,7 +48,7 @@ interface BranchExtra {
   localStatus: number;
 }
 
-export class ProxyTxn implements ClientOwner {
+export class ProxyTxn implements ClientOwner, ServerUser {
   readonly branches: ClientTxn[] = [];
   private readonly extra: BranchExtra[] = [];
   canceled = false;
@@ -32,7 +58,9 @@ export class ProxyTxn implements ClientOwner {
   failedBranch: ClientTxn | null = null;
   private inFailure = false;
 
-  constructor(readonly core: ProxyCore, readonly server: ServerTxn, readonly ctx: RequestContext, readonly id: number) {}
+  constructor(private readonly port: ProxyTxnPort, readonly server: ServerTxn, readonly ctx: RequestContext, readonly id: number) {
+    server.tu = this;
+  }
 
   get isInvite(): boolean {
     return this.server.isInvite;
@@ -44,12 +72,12 @@ export class ProxyTxn implements ClientOwner {
    */
   addBranch(ruri: string, target: Target, out: LocalSocket): boolean {
     const idx = this.branches.length;
-    const branchId = this.core.branchId(this.ctx, this.id, idx);
-    const buf = buildBranchRequest(this.ctx, ruri, out, branchId, this.core.rr);
     const ctx = this.ctx;
-    const cfg = this.core.txns.cfg;
+    const branchId = this.port.branchIds.make(ctx.msg, ctx, this.id, idx);
+    const buf = buildBranchRequest(ctx, ruri, out, branchId, this.port.rr);
+    const cfg = this.port.txns.cfg;
     const ct = new ClientTxn(
-      this.core.txns, branchId, this.ctx.msg.method, buf, { ...target, local: out }, this, idx,
+      this.port.txns, branchId, ctx.msg.method, buf, { ...target, local: out }, this, idx,
       ctx.frTimer || cfg.frTimer, ctx.frInvTimer || cfg.frInvTimer,
     );
     this.branches.push(ct);
@@ -59,16 +87,15 @@ export class ProxyTxn implements ClientOwner {
       ct.lastStatus = 477;
       return false;
     }
-    this.core.stats.branchesSent++;
+    this.port.stats.branchesSent++;
     return true;
-  }
-
-  buildAck(ct: ClientTxn, reply: SipMessage): Buffer {
-    return buildAck(ct.buf, reply);
   }
 
   onBranchReply(ct: ClientTxn, msg: SipMessage | null): void {
     const ex = this.extra[ct.index];
+    if (!msg || msg.status >= 200) {
+      this.port.branchFinal({ method: ct.method, callId: this.ctx.msg.get('call-id'), target: ct.target, status: msg ? msg.status : 408 });
+    }
     if (this.finalSent && this.outcome(ct.index) !== null && !(msg && msg.status < 300)) {
       // a branch finishing after the answer went upstream (a CANCELed fork): nothing left to do
       this.releaseBranches();
@@ -77,18 +104,18 @@ export class ProxyTxn implements ClientOwner {
     if (msg && msg.status < 200) {
       if (ex.cancelWanted && !ex.cancelSent) this.sendCancel(ct);
       if (this.finalSent || msg.status === 100 || ct.state !== ClientState.Proceeding) return;
-      if (!this.core.runOnReply(this, msg)) return;
+      if (!this.runOnReply(msg)) return;
       this.server.reply(msg.status, stripTopVia(msg), false);
       return;
     }
     if (msg && msg.status < 300) {
-      if (!this.core.runOnReply(this, msg)) return;
+      if (!this.runOnReply(msg)) return;
       this.server.reply(msg.status, stripTopVia(msg), false);
       if (!this.finalSent) {
         this.finalSent = true;
         this.cancelPending(ct);
       }
-      this.core.onFinal(this);
+      this.finish();
       return;
     }
     if (!msg) {
@@ -96,7 +123,7 @@ export class ProxyTxn implements ClientOwner {
       if (this.isInvite && ct.replied && !ex.cancelSent) this.sendCancel(ct);
     } else {
       if (msg.status >= 600) this.cancelPending(ct);
-      this.core.runOnReply(this, msg);
+      this.runOnReply(msg);
     }
     this.maybeComplete();
   }
@@ -141,9 +168,9 @@ export class ProxyTxn implements ClientOwner {
         if (this.branches.length > before && this.pending()) return; // new branch in flight
         this.sendBest();
       };
-      const r = this.core.runFailure(route, this);
+      const r = this.port.hooks().failure(route, ctx, this);
       if (r && typeof (r as Promise<void>).then === 'function') {
-        (r as Promise<void>).then(done, (e) => { this.core.log.error(`failure_route[${route}]: ${(e as Error).message}`); done(); });
+        (r as Promise<void>).then(done, (e) => { this.port.log.error(`failure_route[${route}]: ${(e as Error).message}`); done(); });
       } else done();
       return;
     }
@@ -165,7 +192,32 @@ export class ProxyTxn implements ClientOwner {
         this.replyLocal(this.canceled ? 487 : st, reasonFor(this.canceled ? 487 : st));
       }
     }
-    this.core.onFinal(this);
+    this.finish();
+  }
+
+  /** onreply_route, when armed; false when it dropped the reply. */
+  private runOnReply(reply: SipMessage): boolean {
+    const ctx = this.ctx;
+    const name = ctx.onReplyRoute;
+    const hooks = this.port.hooks();
+    if (name === null || !hooks.onReply) return true;
+    const prev = ctx.routeType;
+    ctx.routeType = RouteType.OnReply;
+    ctx.reply = reply;
+    ctx.replyCode = reply.status;
+    try {
+      return hooks.onReply(name, ctx, reply);
+    } catch (e) {
+      this.port.log.error(`onreply_route[${name}]: ${(e as Error).message}`);
+      return true;
+    } finally {
+      ctx.routeType = prev;
+    }
+  }
+
+  private finish(): void {
+    this.releaseBranches();
+    this.port.finished(this);
   }
 
   /**
@@ -173,7 +225,7 @@ export class ProxyTxn implements ClientOwner {
    * retransmissions needs: branches that are done let go of this transaction (and with it
    * the request context, script store and parsed replies).
    */
-  releaseBranches(): void {
+  private releaseBranches(): void {
     if (!this.finalSent) return;
     // decide before detaching: detach() forgets the final reply outcome() looks at
     const pending = this.pending();
@@ -186,17 +238,13 @@ export class ProxyTxn implements ClientOwner {
   /** A reply generated here (t_reply, timeouts): the transaction's To tag. */
   replyLocal(status: number, reason: string, headers?: string[]): void {
     if (this.server.finished && status < 200) return; // too late for a provisional
-    const buf = buildReply(this.ctx.msg, status, reason, {
-      toTag: this.server.toTag, headers, server: this.core.serverHeader,
-      viaEdits: this.core.viaEditsFor(this.ctx.msg, this.ctx.src),
-    });
     if (status >= 200) this.finalSent = true;
-    this.server.reply(status, buf, true);
-    if (status >= 200) this.core.onFinal(this);
+    this.server.replyLocal(status, reason, headers);
+    if (status >= 200) this.finish();
   }
 
   /** CANCEL from upstream: CANCEL every branch that rang, end the silent ones. */
-  cancelFromUpstream(): void {
+  onCancel(): void {
     if (this.canceled) return;
     this.canceled = true;
     this.cancelPending(null);
@@ -223,19 +271,9 @@ export class ProxyTxn implements ClientOwner {
     const ex = this.extra[ct.index];
     if (ex.cancelSent || !this.isInvite) return;
     ex.cancelSent = true;
-    const cancel = new ClientTxn(
-      this.core.txns, ct.branch, 'CANCEL', buildCancel(ct.buf), ct.target, CANCEL_OWNER, ct.index,
-      this.core.txns.cfg.frTimer, this.core.txns.cfg.frTimer,
-    );
-    cancel.start();
+    ct.cancel();
   }
 }
-
-/** Replies to our CANCELs need nothing beyond the client transaction's own handling. */
-const CANCEL_OWNER: ClientOwner = {
-  onBranchReply(): void { /* 200/481 to a CANCEL: nothing to do */ },
-  buildAck(): Buffer { return Buffer.alloc(0); },
-};
 
 export function reasonFor(code: number): string {
   switch (code) {

@@ -138,6 +138,21 @@ export const MODULES: readonly ModuleDoc[] = [
     ],
   },
   {
+    name: 'tls',
+    text: 'SIP over TLS (with enable_tls=yes and listen=tls:IP:PORT). Profiles come from a file in Kamailio\'s tls.cfg format ([server:default], [client:default], [server:IP:PORT], [client:IP:PORT]; method, certificate, private_key, ca_list, verify_certificate, require_certificate, server_name, verify_depth, cipher_list); the other parameters are the defaults every profile starts from.',
+    params: [
+      { name: 'config', type: 'str', default: '-', text: 'Path of the tls.cfg profile file (relative to the cfg file); tls.reload reads it again.' },
+      { name: 'tls_method', type: 'str', default: 'TLSv1.2+', text: 'TLS versions: TLSv1.2 (exactly), TLSv1.2+ (and later), SSLv23 (any).' },
+      { name: 'certificate', type: 'str', default: '-', text: 'PEM certificate (chain) of the server, and the client certificate when set in a client profile.' },
+      { name: 'private_key', type: 'str', default: '-', text: 'PEM private key of the certificate.' },
+      { name: 'ca_list', type: 'str', default: '-', text: 'PEM file of trusted CAs for verifying the peer.' },
+      { name: 'verify_certificate', type: 'int', default: '0', text: '1 verifies the peer certificate against ca_list (as Kamailio, off by default: set it in [client:default] for carriers).' },
+      { name: 'require_certificate', type: 'int', default: '0', text: 'Server side: 1 refuses clients without a valid certificate.' },
+      { name: 'verify_depth', type: 'int', default: '9', text: 'Longest accepted certificate chain below the trusted CA.' },
+      { name: 'connection_timeout', type: 'int', default: '600', text: 'Seconds an idle TLS connection stays open.' },
+    ],
+  },
+  {
     name: 'ctl',
     text: 'The control socket. It speaks Kamailio\'s binrpc, so the real kamcmd works on it (kamcmd -s unix:/path dispatcher.list prints what it prints against Kamailio), and JSON-RPC 2.0 lines for dsctl(8); the first byte of a connection tells them apart.',
     params: [
