@@ -27,6 +27,7 @@ import { TlsProfiles } from '../transport/tls-profiles';
 import { TlsTransport } from '../transport/tls';
 import { registerTlsRpc } from '../modules/tls/rpc';
 import { dropPrivileges, warnIgnoredOptions } from './kamailio-options';
+import { jsonrpcsConfig } from './jsonrpcs-config';
 
 /** What Kamailio's default Server/User-Agent say about it, for dsd. */
 const SIGNATURE = `dsd (${VERSION} (${os.arch()}/${os.platform()}))`;
@@ -143,6 +144,7 @@ export async function main(argv: string[]): Promise<void> {
   await dsDb?.startCluster();
   dispatcher.onEvent = (ev) => runDispatcherEvent(cfg.compiled.script, core, log, ev);
   dispatcher.onRecords = (ctx) => mirrorRecords(ctx, cfg.ds.xavp_dst, cfg.ds.xavp_ctx);
+  dispatcher.compileFormat = (fmt) => cfg.compiled.compileFormat(fmt);
   svc.dispatcher = dispatcher;
   try {
     if (cfg.dispatcherLoaded) await dispatcher.start();
@@ -158,13 +160,13 @@ export async function main(argv: string[]): Promise<void> {
   let control;
   try {
     control = await startControl({
-      path: cfg.ctlPath, limits: cfg.ctlLimits, core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb,
+      path: cfg.ctlPath, limits: cfg.ctlLimits, jsonrpcs: jsonrpcsConfig(cfg, args.runtimeDir), core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb,
       extraMethods: (r) => { if (tlsTransport && cfg.tls) registerTlsRpc(r, tlsTransport, 2048, cfg.tls.idleMs); },
     });
   } catch (e) {
     dispatcher.stop();
     await core.stop();
-    die(`dsd: control socket ${cfg.ctlPath}: ${(e as Error).message}`);
+    die(e instanceof Error && 'code' in e && String(e.code).startsWith('EJSONRPC') ? `dsd: ${e.message}` : `dsd: control socket ${cfg.ctlPath}: ${(e as Error).message}`);
   }
 
   let metrics: MetricsServer | null;

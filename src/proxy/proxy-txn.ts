@@ -30,6 +30,16 @@ export interface ProxyTxnPort {
   hooks(): RouteHooks;
   /** The final reply went upstream (called again for each extra 2xx of a fork). */
   finished(txn: ProxyTxn): void;
+  /** A branch ended (observers: the dispatcher's passive ejection and dialog count). */
+  branchFinal(b: BranchFinal): void;
+}
+
+/** A branch's final outcome (408 for a local timeout). */
+export interface BranchFinal {
+  readonly method: string;
+  readonly callId: string | null;
+  readonly target: Target;
+  readonly status: number;
 }
 
 interface BranchExtra {
@@ -87,6 +97,9 @@ export class ProxyTxn implements ClientOwner, ServerUser {
 
   onBranchReply(ct: ClientTxn, msg: SipMessage | null): void {
     const ex = this.extra[ct.index];
+    if (!msg || msg.status >= 200) {
+      this.port.branchFinal({ method: ct.method, callId: this.ctx.msg.get('call-id'), target: ct.target, status: msg ? msg.status : 408 });
+    }
     if (this.finalSent && this.outcome(ct.index) !== null && !(msg && msg.status < 300)) {
       // a branch finishing after the answer went upstream (a CANCELed fork): nothing left to do
       this.releaseBranches();
