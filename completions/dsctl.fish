@@ -68,6 +68,11 @@ function __dsctl_candidates
     printf '%s\t%s\n' dispatcher.oclist 'Return the overload control records of a dispatcher group'
     printf '%s\t%s\n' dispatcher.stats 'Return per-destination call and failover counters'
     printf '%s\t%s\n' dispatcher.top 'Show a live table of every destination'
+    printf '%s\t%s\n' dispatcher.drain 'Drain a destination: no new dialogs, in-dialog requests still reach it'
+    printf '%s\t%s\n' dispatcher.undrain 'End the drain of a destination'
+    printf '%s\t%s\n' dispatcher.drain_duid 'Drain a destination by duid'
+    printf '%s\t%s\n' dispatcher.undrain_duid 'End the drain of a destination by duid'
+    printf '%s\t%s\n' dispatcher.explain 'Explain which destination a request would get, and why'
     printf '%s\t%s\n' cluster.list 'List the dsd nodes of the cluster (offered when ds_cluster is on)'
     printf '%s\t%s\n' core.version 'Returns the version string of the server.'
     printf '%s\t%s\n' core.uptime 'Returns uptime of SIP server.'
@@ -89,7 +94,7 @@ function __dsctl_candidates
         if test (count $pos) -eq 1
             switch $cmd
         case dispatcher
-            printf '%s\n' list dump reload set_state set_duid_state ping_active add memadd remove rm memrm hash oclist stats top
+            printf '%s\n' list dump reload set_state set_duid_state ping_active add memadd remove rm memrm hash oclist stats top drain undrain drain_duid undrain_duid explain
         case cluster
             printf '%s\n' list
         case core
@@ -136,6 +141,16 @@ function __dsctl_candidates
             set cmd dispatcher.stats
         case 'dispatcher top'
             set cmd dispatcher.top
+        case 'dispatcher drain'
+            set cmd dispatcher.drain
+        case 'dispatcher undrain'
+            set cmd dispatcher.undrain
+        case 'dispatcher drain_duid'
+            set cmd dispatcher.drain_duid
+        case 'dispatcher undrain_duid'
+            set cmd dispatcher.undrain_duid
+        case 'dispatcher explain'
+            set cmd dispatcher.explain
         case 'cluster list'
             set cmd cluster.list
         case 'core version'
@@ -185,6 +200,16 @@ function __dsctl_candidates
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case dispatcher.top
             printf '%s\n' -s --socket --json --table --tree --timeout --help --once --interval
+        case dispatcher.drain
+            printf '%s\n' -s --socket --json --table --tree --timeout --help --persist --wait
+        case dispatcher.undrain
+            printf '%s\n' -s --socket --json --table --tree --timeout --help --persist
+        case dispatcher.drain_duid
+            printf '%s\n' -s --socket --json --table --tree --timeout --help --persist --wait
+        case dispatcher.undrain_duid
+            printf '%s\n' -s --socket --json --table --tree --timeout --help --persist
+        case dispatcher.explain
+            printf '%s\n' -s --socket --json --table --tree --timeout --help --ruri --from --to --callid --method --pv
         case cluster.list
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case core.version
@@ -216,6 +241,8 @@ function __dsctl_candidates
     switch $cmd
         case dispatcher.list
             test $n -eq 1; and __dsctl_fill listmode '' ''
+        case dispatcher.reload
+            test $n -eq 1; and __dsctl_fill static 'dry-run' ''
         case dispatcher.set_state
             test $n -eq 1; and __dsctl_fill state '' ''
             test $n -eq 2; and __dsctl_fill setid '' ''
@@ -232,6 +259,20 @@ function __dsctl_candidates
             test $n -eq 1; and __dsctl_fill setid '' ''
             test $n -eq 2; and __dsctl_fill uri '' "$args[1]"
         case dispatcher.oclist
+            test $n -eq 1; and __dsctl_fill setid '' ''
+        case dispatcher.drain
+            test $n -eq 1; and __dsctl_fill setid '' ''
+            test $n -eq 2; and __dsctl_fill uri 'all' "$args[1]"
+        case dispatcher.undrain
+            test $n -eq 1; and __dsctl_fill setid '' ''
+            test $n -eq 2; and __dsctl_fill uri 'all' "$args[1]"
+        case dispatcher.drain_duid
+            test $n -eq 1; and __dsctl_fill setid '' ''
+            test $n -eq 2; and __dsctl_fill duid 'all' "$args[1]"
+        case dispatcher.undrain_duid
+            test $n -eq 1; and __dsctl_fill setid '' ''
+            test $n -eq 2; and __dsctl_fill duid 'all' "$args[1]"
+        case dispatcher.explain
             test $n -eq 1; and __dsctl_fill setid '' ''
         case cluster.list
             test $n -eq 1; and __dsctl_fill static 'dest' ''

@@ -3,7 +3,9 @@
  * JSON-RPC, with dsctl's --persist (or modparam ds_rpc_persist) writing add / remove /
  * set_state back to the list file.
  */
-import { ControlServer } from '../control/server';
+import { ControlServer, faultOf } from '../control/server';
+import { startJsonrpcs, type Jsonrpcs } from '../modules/jsonrpcs';
+import type { JsonrpcsConfig } from '../modules/jsonrpcs/config';
 import { MethodRegistry } from '../control/registry';
 import { registerCoreMethods } from '../control/core-methods';
 import type { TmCounters } from '../control/tm-stats';
@@ -11,6 +13,7 @@ import type { ProxyCore } from '../proxy/core';
 import type { DispatcherRuntime } from '../modules/dispatcher/runtime';
 import type { ListChangeKind } from '../modules/dispatcher/stats';
 import { dispatcherRpcMethods } from '../modules/dispatcher/rpc-handlers';
+import { lbRpcMethods, reloadDryRun } from '../modules/dispatcher/lb/rpc';
 import { ListFileWriter } from '../modules/dispatcher/list-writer';
 import { parseRpcState } from '../modules/dispatcher/flags';
 import { RpcError } from '../rpc-api/errors';
@@ -23,6 +26,8 @@ import type { CtlLimits } from './ctl-config';
 
 export interface ControlOptions {
   path: string;
+  /** jsonrpcs' transports (null/absent: the module is not loaded). */
+  jsonrpcs?: JsonrpcsConfig | null;
   /** Idle timeout and connection cap of the control socket. */
   limits?: CtlLimits;
   core: ProxyCore;
@@ -72,9 +77,12 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
   const methods = dispatcherRpcMethods(ds);
   const dsDb = o.dsDb;
   if (dsDb) methods['dispatcher.reload'] = async () => (await ds.reload(await dsDb.listSource.reload())).message;
+  const lbHost = o.dispatcher.lbHost(async () => (dsDb ? dsDb.listSource.reload() : undefined));
   for (const [name, h] of Object.entries(methods)) {
     const kind = listChanges[name];
     registry.register(name, async (call) => {
+      // dry run: nothing changes, so nothing is counted, persisted or published
+      if (name === 'dispatcher.reload' && call.args[0] === 'dry-run') return reloadDryRun(lbHost);
       let result: unknown;
       try {
         result = await h(call.args);
@@ -113,6 +121,9 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
     }, { check: false });
   }
   for (const m of o.moduleRpc ?? []) registry.register(m.name, (call) => m.handler(call.args), { check: false });
+  for (const [name, h] of Object.entries(lbRpcMethods(lbHost))) {
+    registry.register(name, (call) => h(call.args, call.persist || o.persistDefault));
+  }
   registry.register('dispatcher.stats', () => o.dispatcher.counters.rpcEntries(ds.list));
   const clusterList = dsDb?.clusterListHandler();
   if (clusterList) {
@@ -128,7 +139,13 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
   return registry;
 }
 
-export async function startControl(o: ControlOptions): Promise<ControlServer> {
+/** The control socket, and jsonrpcs' FIFO/datagram transports on the same methods when loaded. */
+export interface ControlEndpoints {
+  readonly server: ControlServer;
+  close(): Promise<void>;
+}
+
+export async function startControl(o: ControlOptions): Promise<ControlEndpoints> {
   const line = (m: string | undefined, obj: object): string => `ctl: ${m ?? ''} ${JSON.stringify(obj)}`;
   const log = {
     debug: (obj: object, m?: string) => o.log.debug(line(m, obj)),
@@ -136,10 +153,26 @@ export async function startControl(o: ControlOptions): Promise<ControlServer> {
     warn: (obj: object, m?: string) => o.log.warn(line(m, obj)),
     error: (obj: object, m?: string) => o.log.error(line(m, obj)),
   };
+  const registry = buildRegistry(o);
   const server = new ControlServer({
-    path: o.path, registry: buildRegistry(o), log,
+    path: o.path, registry, log,
     idleTimeoutMs: o.limits?.idleTimeoutMs, maxConnections: o.limits?.maxConnections,
   });
   await server.start();
-  return server;
+  let rpc: Jsonrpcs | null = null;
+  if (o.jsonrpcs) {
+    try {
+      rpc = await startJsonrpcs(o.jsonrpcs, registry, o.log, faultOf);
+    } catch (e) {
+      await server.close();
+      throw e;
+    }
+  }
+  return {
+    server,
+    async close() {
+      rpc?.close();
+      await server.close();
+    },
+  };
 }

@@ -13,6 +13,7 @@ import { scriptHooks, runDispatcherEvent } from './script-hooks';
 import { startControl } from './control';
 import { createLogger, Logger } from '../core/log';
 import { ProxyCore } from '../proxy/core';
+import { TransportLayer } from '../transport/layer';
 import { RequestContext } from '../proxy/context';
 import { DispatcherRuntime } from '../modules/dispatcher/runtime';
 import { mirrorRecords } from '../modules/dispatcher/script';
@@ -26,6 +27,7 @@ import { TlsProfiles } from '../transport/tls-profiles';
 import { TlsTransport } from '../transport/tls';
 import { registerTlsRpc } from '../modules/tls/rpc';
 import { dropPrivileges, warnIgnoredOptions } from './kamailio-options';
+import { jsonrpcsConfig } from './jsonrpcs-config';
 
 /** What Kamailio's default Server/User-Agent say about it, for dsd. */
 const SIGNATURE = `dsd (${VERSION} (${os.arch()}/${os.platform()}))`;
@@ -89,9 +91,9 @@ export async function main(argv: string[]): Promise<void> {
   for (const w of cfg.compiled.warnings) log.warn(w.message);
   warnIgnoredOptions(args, log);
 
+  const transport = new TransportLayer(cfg.listen, { maxStreamMessage: 65535, limits: cfg.tcpLimits, log });
   const core = new ProxyCore({
-    listen: cfg.listen, tm: cfg.tm, log, aliases: cfg.aliases, rr: cfg.rr,
-    tcpLimits: cfg.tcpLimits, admission: cfg.admission,
+    transport, tm: cfg.tm, log, aliases: cfg.aliases, rr: cfg.rr, admission: cfg.admission,
     // Kamailio's server_header / user_agent_header are whole lines; server_signature=no drops both
     serverHeader: cfg.serverSignature ? cfg.serverHeader ?? `Server: ${SIGNATURE}` : null,
     userAgentHeader: cfg.serverSignature ? cfg.userAgentHeader ?? `User-Agent: ${SIGNATURE}` : null,
@@ -107,7 +109,7 @@ export async function main(argv: string[]): Promise<void> {
     tlsTransport = new TlsTransport(profiles, {
       maxStreamMessage: 65535, idleMs: cfg.tls.idleMs, handshakeMs: cfg.tls.handshakeMs, log,
     });
-    core.transport.plug(tlsTransport);
+    transport.plug(tlsTransport);
   }
   try {
     await core.start();
@@ -142,6 +144,7 @@ export async function main(argv: string[]): Promise<void> {
   await dsDb?.startCluster();
   dispatcher.onEvent = (ev) => runDispatcherEvent(cfg.compiled.script, core, log, ev);
   dispatcher.onRecords = (ctx) => mirrorRecords(ctx, cfg.ds.xavp_dst, cfg.ds.xavp_ctx);
+  dispatcher.compileFormat = (fmt) => cfg.compiled.compileFormat(fmt);
   svc.dispatcher = dispatcher;
   try {
     if (cfg.dispatcherLoaded) await dispatcher.start();
@@ -157,14 +160,14 @@ export async function main(argv: string[]): Promise<void> {
   let control;
   try {
     control = await startControl({
-      path: cfg.ctlPath, limits: cfg.ctlLimits, core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb,
+      path: cfg.ctlPath, limits: cfg.ctlLimits, jsonrpcs: jsonrpcsConfig(cfg, args.runtimeDir), core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb,
       moduleRpc: svc.rpc?.filter((m) => cfg.loadedModules.includes(m.module)),
       extraMethods: (r) => { if (tlsTransport && cfg.tls) registerTlsRpc(r, tlsTransport, 2048, cfg.tls.idleMs); },
     });
   } catch (e) {
     dispatcher.stop();
     await core.stop();
-    die(`dsd: control socket ${cfg.ctlPath}: ${(e as Error).message}`);
+    die(e instanceof Error && 'code' in e && String(e.code).startsWith('EJSONRPC') ? `dsd: ${e.message}` : `dsd: control socket ${cfg.ctlPath}: ${(e as Error).message}`);
   }
 
   let metrics: MetricsServer | null;

@@ -11,6 +11,7 @@ import { registerTextops } from './textops/script';
 import { registerSiputils } from './siputils/script';
 import { registerSanity } from './sanity/script';
 import { registerCtl } from './ctl/script';
+import { registerJsonrpcs } from './jsonrpcs/script';
 import { registerCore } from './core/script';
 import { registerPvs } from './pv/script';
 import { registerDispatcher } from './dispatcher/script';
@@ -29,6 +30,7 @@ export function registerModules(reg: Reg, svc: Services): void {
   registerSiputils(reg);
   registerSanity(reg);
   registerCtl(reg);
+  registerJsonrpcs(reg);
   registerDispatcher(reg, svc);
   registerDbModules(reg);
   registerPike(reg, svc);

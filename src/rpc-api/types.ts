@@ -28,6 +28,8 @@ export interface ParamSpec {
   readonly flag?: string;
   /** Sent in place of an optional value that is absent but followed by a given one. */
   readonly default?: number | string;
+  /** Also accepted as the bare switch `--<switch>` by dsctl, sending `values[0]` (`--dry-run`). */
+  readonly switch?: string;
   /** Takes all remaining words (only the last parameter, dsctl-only commands). */
   readonly variadic?: boolean;
 }
@@ -40,8 +42,9 @@ export interface ParamSpec {
  * - `dispatcher-list`: the NRSETS/RECORDS tree of dispatcher.list
  * - `pairs`: a flat array of [pid, description, pid, description, …] (core.ps)
  * - `oclist`: array of congestion records
+ * - `explain`: dispatcher.explain's struct (a readable report by default)
  */
-export type OutputKind = 'string' | 'struct' | 'list' | 'dispatcher-list' | 'pairs' | 'oclist' | 'none';
+export type OutputKind = 'string' | 'struct' | 'list' | 'dispatcher-list' | 'pairs' | 'oclist' | 'explain' | 'none';
 
 export interface OutputSpec {
   readonly kind: OutputKind;

@@ -181,9 +181,25 @@ export const MODULES: readonly ModuleDoc[] = [
       { name: 'max_connections', type: 'int', default: '128', text: 'dsd: connections served at once (Kamailio\'s fixed 128); more are closed at once. A binrpc packet over 64 KiB or a JSON line over 1 MiB closes its connection.' },
     ],
   },
+  {
+    name: 'jsonrpcs',
+    text: 'The control socket\'s methods over Kamailio\'s jsonrpcs transports, so kamctl rpc (FIFO) and kamcli (datagram socket) work as against Kamailio: one JSON-RPC 2.0 document per request, the reply printed as Kamailio prints it. The HTTP transport (xhttp) is not implemented.',
+    params: [
+      { name: 'transport', type: 'int', default: '6', text: 'Bit mask: 2 the FIFO, 4 the datagram socket (0: both). 1 (HTTP) is not implemented.' },
+      { name: 'fifo_name', type: 'str', default: 'kamailio_rpc.fifo', text: 'The FIFO; a name without a path is created in the runtime directory (/run/kamailio, or dsd -Y DIR). "" turns the FIFO off.' },
+      { name: 'fifo_mode', type: 'int', default: '0660', text: 'Permissions of the FIFO.' },
+      { name: 'fifo_user, fifo_group', type: 'str', default: '-', text: 'Owner and group of the FIFO (name or number).' },
+      { name: 'fifo_reply_dir', type: 'str', default: '/tmp/', text: 'Where the reply FIFO named by a request\'s reply_name must be (a bare name: no ".", "/" or "\\").' },
+      { name: 'dgram_socket', type: 'str', default: 'kamailio_rpc.sock', text: 'Unix datagram socket path (relative: in the runtime directory) or udp:host:port; replies go to the sender\'s address. "" turns it off.' },
+      { name: 'dgram_mode', type: 'int', default: '0660', text: 'Permissions of the Unix datagram socket.' },
+      { name: 'pretty_format', type: 'int', default: '1', text: '1 prints replies over several lines, tab-indented, as Kamailio; 0 on one line.' },
+      { name: 'max_request_size', type: 'int', default: '65536', text: 'dsd: a FIFO request longer than this many bytes is skipped (logged).' },
+      { name: 'read_timeout', type: 'int', default: '5000', text: 'dsd: milliseconds after which an unfinished FIFO request is dropped, so the next writer is not glued onto it.' },
+    ],
+  },
 ];
 
-export const OTHER_MODULES = 'sl, rr, maxfwd, textops, siputils, sanity, xlog and pv provide their usual functions. loadmodule lines for modules dsd does not implement (db_mysql, acc, jsonrpcs, kex, corex, …) and their modparams are accepted with one warning each.';
+export const OTHER_MODULES = 'sl, rr, maxfwd, textops, siputils, sanity, xlog and pv provide their usual functions. loadmodule lines for modules dsd does not implement (db_mysql, acc, kex, corex, …) and their modparams are accepted with one warning each.';
 
 export const ROUTE_BLOCKS: readonly { name: string; text: string }[] = [
   { name: 'request_route { … }', text: 'Runs for every request received.' },
