@@ -5,6 +5,7 @@
  */
 import { parseCtlMode, type CtlSocketAccess } from './ctl-owner';
 import path from 'node:path';
+import { readTlsParams, type TlsModuleConfig } from '../modules/tls/params';
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import { compileConfig, CompiledConfig, ScriptHost } from '../script';
@@ -20,6 +21,7 @@ import { defaultControlSocketPath, parseCtlAddress } from '../rpc-api/socket-pat
 import { RR_DEFAULTS, RrOptions } from '../proxy/forward';
 import { isHealthParam, readHealthConfig, HealthConfig, HealthParamError } from '../metrics/params';
 import { defaultDbParams, isDsdDbParam, setDsdDbParam, DsdDbParams } from '../db/params';
+import { readCtlLimits, type CtlLimits } from './ctl-config';
 import { defaultClusterParams, isClusterParam, setClusterParam, ClusterParams } from '../cluster/params';
 
 export interface DaemonConfig {
@@ -40,6 +42,8 @@ export interface DaemonConfig {
   ctlPath: string;
   /** ctl's mode, user and group: the socket file's permissions and owner. */
   ctlAccess: CtlSocketAccess;
+  /** ctl's idle_timeout / max_connections (dsd's own limits of the control socket). */
+  ctlLimits: CtlLimits;
   ds: DsParams;
   stateFile: string;
   /** dispatcher.add/remove/set_state write back to the list file by default. */
@@ -56,6 +60,8 @@ export interface DaemonConfig {
   rr: RrOptions;
   /** dispatcher.so is loaded (else no list is read and no ds_* exists). */
   dispatcherLoaded: boolean;
+  /** enable_tls=yes with loadmodule "tls.so": the TLS settings; else null. */
+  tls: TlsModuleConfig | null;
   /** tcp_max_connections and the stream deadlines. */
   tcpLimits: ConnLimitConfig;
   /** tm's max_transactions / max_transaction_bytes. */
@@ -89,10 +95,13 @@ async function listenSpecs(compiled: CompiledConfig<RequestContext>): Promise<Li
       }
     }
     const port = l.port ?? g.port ?? 5060;
-    const protos: Array<'udp' | 'tcp'> = l.proto === 'any' ? (g.disableTcp ? ['udp'] : ['udp', 'tcp'])
-      : l.proto === 'udp' || l.proto === 'tcp' ? [l.proto] : [];
+    const protos: Array<'udp' | 'tcp' | 'tls'> = l.proto === 'any' ? (g.disableTcp ? ['udp'] : ['udp', 'tcp'])
+      : l.proto === 'udp' || l.proto === 'tcp' || l.proto === 'tls' ? [l.proto] : [];
     if (protos.length === 0) {
-      throw new StartupError(`${l.pos.file}:${l.pos.line}:${l.pos.col}: listen: transport ${l.proto} is not supported by dsd (udp, tcp)`);
+      throw new StartupError(`${l.pos.file}:${l.pos.line}:${l.pos.col}: listen: transport ${l.proto} is not supported by dsd (udp, tcp, tls)`);
+    }
+    if (l.proto === 'tls' && !(g.enableTls && compiled.modules.has('tls'))) {
+      throw new StartupError(`${l.pos.file}:${l.pos.line}:${l.pos.col}: listen=tls:… needs enable_tls=yes and loadmodule "tls.so"`);
     }
     for (const proto of protos) {
       out.push({
@@ -120,6 +129,9 @@ export async function loadDaemonConfig(
     ...TM_DEFAULTS,
     frTimer: num(tmMod?.param('fr_timer')) ?? TM_DEFAULTS.frTimer,
     frInvTimer: num(tmMod?.param('fr_inv_timer')) ?? TM_DEFAULTS.frInvTimer,
+    failureReplyMode: num(tmMod?.param('failure_reply_mode')) ?? TM_DEFAULTS.failureReplyMode,
+    remap503: (num(tmMod?.param('remap_503_500')) ?? 1) !== 0,
+    aggregateChallenges: (num(tmMod?.param('aggregate_challenges')) ?? 1) !== 0,
     t1: num(tmMod?.param('retr_timer1')) ?? TM_DEFAULTS.t1,
     t2: num(tmMod?.param('retr_timer2')) ?? TM_DEFAULTS.t2,
     wtTimer: num(tmMod?.param('wt_timer')) ?? TM_DEFAULTS.wtTimer,
@@ -194,8 +206,9 @@ export async function loadDaemonConfig(
     serverHeader: g.serverHeader,
     userAgentHeader: g.userAgentHeader,
     serverSignature: g.serverSignature,
-    tm, ctlPath, ctlAccess, ds, stateFile, persistDefault, health, db, cluster,
+    tm, ctlPath, ctlAccess, ctlLimits: readCtlLimits(mod('ctl')), ds, stateFile, persistDefault, health, db, cluster,
     loadedModules: [...compiled.modules.keys()],
+    tls: g.enableTls && mod('tls') ? readTlsParams((n) => mod('tls')?.param(n), compiled.dir) : null,
     tcpLimits: tcpLimitsFrom(g), admission,
   };
 }

@@ -15,6 +15,7 @@ import { createLogger, Logger } from '../core/log';
 import { logTarget, bootTarget } from './log-target';
 import { startupSummary } from './startup-log';
 import { ProxyCore } from '../proxy/core';
+import { TransportLayer } from '../transport/layer';
 import { RequestContext } from '../proxy/context';
 import { DispatcherRuntime } from '../modules/dispatcher/runtime';
 import { mirrorRecords } from '../modules/dispatcher/script';
@@ -24,6 +25,11 @@ import { createRegistry, checkConfig, ConfigErrors } from '../script';
 import { VERSION } from '../core/version';
 import { startMetrics, MetricsServer } from '../metrics';
 import { DispatcherDb, dbInitCommand } from '../db/daemon-glue';
+import { TlsProfiles } from '../transport/tls-profiles';
+import { TlsTransport } from '../transport/tls';
+import { registerTlsRpc } from '../modules/tls/rpc';
+import { dropPrivileges, warnIgnoredOptions } from './kamailio-options';
+import { jsonrpcsConfig } from './jsonrpcs-config';
 
 /** What Kamailio's default Server/User-Agent say about it, for dsd. */
 const SIGNATURE = `dsd (${VERSION} (${os.arch()}/${os.platform()}))`;
@@ -80,19 +86,34 @@ export async function main(argv: string[]): Promise<void> {
     const code = await dbInitCommand(cfg.ds, (l) => process.stdout.write(`${l}\n`), (l) => process.stderr.write(`${l}\n`));
     process.exit(code);
   }
+  if (args.children !== null) cfg.compiled.globals.children = args.children;
   debug = cfg.debug + args.debugBump;
   const log = createLogger({ debug, target: logTarget(args, cfg), name: cfg.logName ?? 'dsd' });
   svc.log = log;
   log.notice('configuration loaded', { cfg: path.resolve(args.cfgFile), debug, defines: Object.keys(args.defines) });
   for (const w of cfg.compiled.warnings) log.warn(w.message);
+  warnIgnoredOptions(args, log);
 
+  const transport = new TransportLayer(cfg.listen, { maxStreamMessage: 65535, limits: cfg.tcpLimits, log });
   const core = new ProxyCore({
-    listen: cfg.listen, tm: cfg.tm, log, aliases: cfg.aliases, rr: cfg.rr,
-    tcpLimits: cfg.tcpLimits, admission: cfg.admission,
+    transport, tm: cfg.tm, log, aliases: cfg.aliases, rr: cfg.rr, admission: cfg.admission,
     // Kamailio's server_header / user_agent_header are whole lines; server_signature=no drops both
     serverHeader: cfg.serverSignature ? cfg.serverHeader ?? `Server: ${SIGNATURE}` : null,
     userAgentHeader: cfg.serverSignature ? cfg.userAgentHeader ?? `User-Agent: ${SIGNATURE}` : null,
   }, scriptHooks(cfg.compiled.script, log));
+  let tlsTransport: TlsTransport | null = null;
+  if (cfg.tls) {
+    const profiles = new TlsProfiles(cfg.tls.settings);
+    try {
+      profiles.load();
+    } catch (e) {
+      die(`dsd: tls: ${(e as Error).message}`);
+    }
+    tlsTransport = new TlsTransport(profiles, {
+      maxStreamMessage: 65535, idleMs: cfg.tls.idleMs, handshakeMs: cfg.tls.handshakeMs, log,
+    });
+    transport.plug(tlsTransport);
+  }
   try {
     await core.start();
   } catch (e) {
@@ -126,6 +147,7 @@ export async function main(argv: string[]): Promise<void> {
   await dsDb?.startCluster();
   dispatcher.onEvent = (ev) => runDispatcherEvent(cfg.compiled.script, core, log, ev);
   dispatcher.onRecords = (ctx) => mirrorRecords(ctx, cfg.ds.xavp_dst, cfg.ds.xavp_ctx);
+  dispatcher.compileFormat = (fmt) => cfg.compiled.compileFormat(fmt);
   svc.dispatcher = dispatcher;
   try {
     if (cfg.dispatcherLoaded) startupSummary(log, cfg, dispatcher, await dispatcher.start());
@@ -141,12 +163,14 @@ export async function main(argv: string[]): Promise<void> {
   let control;
   try {
     control = await startControl({
-      path: cfg.ctlPath, core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb, access: cfg.ctlAccess,
+      path: cfg.ctlPath, limits: cfg.ctlLimits, jsonrpcs: jsonrpcsConfig(cfg, args.runtimeDir), core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb, access: cfg.ctlAccess,
+      moduleRpc: svc.rpc?.filter((m) => cfg.loadedModules.includes(m.module)),
+      extraMethods: (r) => { if (tlsTransport && cfg.tls) registerTlsRpc(r, tlsTransport, 2048, cfg.tls.idleMs); },
     });
   } catch (e) {
     dispatcher.stop();
     await core.stop();
-    die(`dsd: control socket ${cfg.ctlPath}: ${(e as Error).message}`);
+    die(e instanceof Error && 'code' in e && String(e.code).startsWith('EJSONRPC') ? `dsd: ${e.message}` : `dsd: control socket ${cfg.ctlPath}: ${(e as Error).message}`);
   }
 
   let metrics: MetricsServer | null;
@@ -161,11 +185,15 @@ export async function main(argv: string[]): Promise<void> {
   if (metrics) log.info(`metrics endpoint on http://${metrics.address}/metrics`, { url: `http://${metrics.address}/metrics` });
 
   if (args.pidFile) writePidFile(args.pidFile);
+  try {
+    dropPrivileges(args, log);
+  } catch (e) {
+    die(`dsd: ${(e as Error).message}`);
+  }
   const listening = core.transport.sockets.map((s) => s.text);
   log.notice(`dsd ${VERSION} started, listening on ${listening.join(' ')}, control socket ${cfg.ctlPath}`, {
     version: VERSION, listen: listening, ctl: cfg.ctlPath, metrics: metrics ? metrics.address : null, pid_file: args.pidFile,
   });
-
 
   let stopping = false;
   const stop = async (sig: string): Promise<void> => {

@@ -9,6 +9,7 @@ import type { RouteHooks, ProxyCore } from '../proxy/core';
 import { RequestContext, RouteType } from '../proxy/context';
 import { parseMessage } from '../sip/message';
 import { DSD_BRANCH } from '../proxy/branch';
+import { buildLocalRequest } from '../transaction/local-request';
 import type { Logger } from '../core/log';
 import type { DsEvent } from '../modules/dispatcher/state';
 
@@ -50,11 +51,13 @@ export function runDispatcherEvent(script: Script<RequestContext>, core: ProxyCo
   const local = core.transport.sockets[0];
   if (!local) return;
   const n = ++eventSeq;
-  const raw = `OPTIONS ${ev.uri} SIP/2.0\r\nVia: SIP/2.0/UDP ${local.advHost}:${local.advPort};branch=${DSD_BRANCH}event${n}\r\n` +
-    `From: <sip:dispatcher@localhost>;tag=ev${n}\r\nTo: <${ev.uri}>\r\nCall-ID: dsd-event-${n}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`;
+  const raw = buildLocalRequest({
+    method: 'OPTIONS', ruri: ev.uri, to: ev.uri, from: 'sip:dispatcher@localhost', fromTag: `ev${n}`,
+    callId: `dsd-event-${n}`, cseq: 1, maxForwards: null,
+  }, local, `${DSD_BRANCH}event${n}`);
   let ctx: RequestContext;
   try {
-    ctx = new RequestContext(parseMessage(Buffer.from(raw, 'latin1')), { proto: local.proto, ip: local.ip, port: local.port, local });
+    ctx = new RequestContext(parseMessage(raw), { proto: local.proto, ip: local.ip, port: local.port, local });
   } catch (e) {
     log.error(`event_route[${ev.name}]: cannot build the faked request for ${ev.uri}: ${(e as Error).message}`);
     return;

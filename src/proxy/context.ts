@@ -40,6 +40,8 @@ export class RequestContext {
   replyCode = 0;
   branchTimedOut = false;
   branchReplied = false;
+  /** Loop-detection hash of the request as received, computed once for all its branches. */
+  loopHash: string | null = null;
   /** Per-module data kept with the request and its transaction (e.g. dispatcher records). */
   readonly mod: Record<string, unknown> = Object.create(null);
   /** Script variables / AVPs live with the script engine; it may hang them here. */

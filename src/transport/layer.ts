@@ -8,15 +8,8 @@ import net from 'node:net';
 import { isIP } from 'node:net';
 import { StreamFramer, FramingError } from './framer';
 import { ConnectionLimits, CONN_LIMIT_DEFAULTS, ConnLimitConfig, LimitedConn, closeAfterError } from './conn-limits';
-import type { ListenSpec, LocalSocket, Source, Target, TcpConn, Proto } from './types';
+import type { ListenSpec, LocalSocket, Source, Target, TcpConn, Proto, PluggedTransport, Transport, TransportEvents } from './types';
 import { hostForUri } from './types';
-
-export interface TransportEvents {
-  /** A complete message (datagram, or framed stream message). */
-  onMessage(buf: Buffer, src: Source): void;
-  /** A stream message that could not be framed; the connection is closed after. */
-  onFramingError?(partial: Buffer, reason: string, src: Source): void;
-}
 
 export interface TransportOptions {
   /** Largest message accepted on a stream (bytes). */
@@ -39,25 +32,39 @@ function connKey(ip: string, port: number): string {
   return `${ip}|${port}`;
 }
 
-export class TransportLayer {
+const NOBODY: TransportEvents = { onMessage(): void { /* not started */ } };
+
+export class TransportLayer implements Transport {
   readonly sockets: LocalSocket[] = [];
   private readonly udp = new Map<number, dgram.Socket>();
   private readonly servers: net.Server[] = [];
   private readonly conns = new Map<string, TcpConn>();
   private nextConnId = 1;
   private closing = false;
+  private events = NOBODY;
+  private readonly plugged: PluggedTransport[] = [];
   /** Shared with every stream transport (TLS, WebSocket) so they count against one limit. */
   readonly limits: ConnectionLimits;
 
   constructor(
     private readonly specs: readonly ListenSpec[],
-    private readonly events: TransportEvents,
     private readonly opts: TransportOptions,
   ) {
     this.limits = new ConnectionLimits(opts.limits ?? CONN_LIMIT_DEFAULTS, opts.log);
   }
 
-  async start(): Promise<void> {
+  /** Adds a transport for more protocols (TLS, WS); call before start(). */
+  plug(t: PluggedTransport): void {
+    this.plugged.push(t);
+  }
+
+  private pluggedFor(proto: Proto): PluggedTransport | undefined {
+    return this.plugged.find((t) => t.protos.includes(proto));
+  }
+
+  /** Binds every listen socket; received messages go to `events` from then on. */
+  async start(events: TransportEvents): Promise<void> {
+    this.events = events;
     let id = 0;
     for (const spec of this.specs) {
       const family: 4 | 6 = isIP(spec.host) === 6 ? 6 : 4;
@@ -68,7 +75,12 @@ export class TransportLayer {
         text: `${spec.proto}:${hostForUri(spec.host, family)}:${spec.port}`,
       };
       if (spec.proto === 'udp') await this.bindUdp(local);
-      else await this.bindTcp(local);
+      else if (spec.proto === 'tcp') await this.bindTcp(local);
+      else {
+        const p = this.pluggedFor(spec.proto);
+        if (!p) throw new Error(`no transport for ${local.text}`);
+        await p.bind(local, this.events);
+      }
       this.sockets.push(local);
     }
   }
@@ -129,7 +141,9 @@ export class TransportLayer {
     const lim = conn.lim ?? this.limits.track(socket, conn.remoteIp, true);
     conn.lim = lim;
     this.limits.watchDrain(socket, lim);
-    const framer = new StreamFramer(this.opts.maxStreamMessage);
+    const framer = new StreamFramer(this.opts.maxStreamMessage, () => {
+      if (!socket.destroyed) socket.write('\r\n');
+    });
     const src: Source = { proto: 'tcp', ip: conn.remoteIp, port: conn.remotePort, local, conn };
     let broken = false;
     socket.on('data', (chunk: Buffer) => {
@@ -182,6 +196,12 @@ export class TransportLayer {
       sock.send(buf, target.port, target.ip);
       return true;
     }
+    if (target.proto !== 'tcp') {
+      const p = this.pluggedFor(target.proto);
+      const family: 4 | 6 = isIP(target.ip) === 6 ? 6 : 4;
+      const local = target.local && target.local.proto === target.proto ? target.local : this.selectSocket(target.proto, family);
+      return p !== undefined && local !== null && p.send(target, buf, local);
+    }
     let conn = target.conn && !target.conn.closed ? target.conn : this.conns.get(connKey(target.ip, target.port));
     if (conn && conn.closed) conn = undefined;
     if (!conn) {
@@ -205,6 +225,7 @@ export class TransportLayer {
     for (const c of this.conns.values()) c.socket.destroy();
     this.conns.clear();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    await Promise.all(this.plugged.map((t) => t.close()));
   }
 }
 

@@ -20,6 +20,12 @@ export const DSD_OPTIONS: readonly OptionDoc[] = [
   { flag: '-A', arg: 'NAME[=VALUE]', text: 'Define NAME for the preprocessor (#!ifdef NAME, or NAME replaced by VALUE), as kamailio -A; may be repeated.' },
   { flag: '-d', text: 'Raise the log level by one on top of debug= in the configuration; may be repeated.' },
   { flag: '-P', arg: 'FILE', text: 'Write the process id to FILE at start; the file is removed at exit.' },
+  { flag: '-n', arg: 'N', text: 'Set the children global to N, overriding the configuration, as kamailio -n.' },
+  { flag: '-u', arg: 'USER', text: 'Run as USER once every socket is open, as kamailio -u (with the user\'s own group unless -g is given).' },
+  { flag: '-g', arg: 'GROUP', text: 'Run as GROUP once every socket is open, as kamailio -g.' },
+  { flag: '-Y', arg: 'DIR', text: 'Runtime directory, as kamailio -Y: jsonrpcs fifo_name and dgram_socket given without a path are created in DIR (default /run/kamailio).' },
+  { flag: '-m, -M', arg: 'MB', text: 'Kamailio\'s shared and private memory sizes: accepted so that kamailio.service\'s command line starts dsd, with one warning each (dsd is one Node.js process).' },
+  { flag: '-L', arg: 'DIR', text: 'Kamailio\'s module directory: accepted with one warning (dsd\'s modules are built in).' },
   { flag: '-V', text: 'Print the version and exit.' },
   { flag: '-h', text: 'Print a short help and exit.' },
 ];
@@ -134,11 +140,40 @@ export const MODULES: readonly ModuleDoc[] = [
     params: [
       { name: 'fr_timer', type: 'int', default: '30000', text: 'Milliseconds to wait for a final reply (non-INVITE) or any reply (INVITE) before a branch times out (408).' },
       { name: 'fr_inv_timer', type: 'int', default: '120000', text: 'Milliseconds to wait for a final reply to an INVITE after a provisional one.' },
+      { name: 'max_transactions', type: 'int', default: '20000', text: 'dsd: transactions in flight above which a new request is answered 503 with Retry-After (0: no bound).' },
+      { name: 'max_transaction_bytes', type: 'int', default: '134217728', text: 'dsd: bytes of requests held by transactions in flight above which a new request is answered 503 (0: no bound).' },
+      { name: 'max_transactions_per_source', type: 'int', default: '0', text: 'dsd: transactions in flight one source IP may hold; above it that source gets 503 (0: no bound).' },
+      { name: 'busy_retry_after', type: 'int', default: '5', text: 'dsd: the Retry-After seconds of those 503 replies.' },
+    ],
+  },
+  {
+    name: 'pike',
+    text: 'Flood detection per source address, as Kamailio\'s pike: pike_check_req() and pike_check_ip(ip) return false for a source above the density; pike.top lists the addresses.',
+    params: [
+      { name: 'sampling_time_unit', type: 'int', default: '2', text: 'Seconds of one sampling unit.' },
+      { name: 'reqs_density_per_unit', type: 'int', default: '30', text: 'Requests per unit from one address above which it is blocked.' },
+      { name: 'remove_latency', type: 'int', default: '120', text: 'Seconds an address is kept after its last request.' },
+      { name: 'pike_log_level', type: 'int', default: '0', text: 'Log level of the BLOCKing/UNBLOCKing lines (Kamailio L_* number).' },
+    ],
+  },
+  {
+    name: 'tls',
+    text: 'SIP over TLS (with enable_tls=yes and listen=tls:IP:PORT). Profiles come from a file in Kamailio\'s tls.cfg format ([server:default], [client:default], [server:IP:PORT], [client:IP:PORT]; method, certificate, private_key, ca_list, verify_certificate, require_certificate, server_name, verify_depth, cipher_list); the other parameters are the defaults every profile starts from.',
+    params: [
+      { name: 'config', type: 'str', default: '-', text: 'Path of the tls.cfg profile file (relative to the cfg file); tls.reload reads it again.' },
+      { name: 'tls_method', type: 'str', default: 'TLSv1.2+', text: 'TLS versions: TLSv1.2 (exactly), TLSv1.2+ (and later), SSLv23 (any).' },
+      { name: 'certificate', type: 'str', default: '-', text: 'PEM certificate (chain) of the server, and the client certificate when set in a client profile.' },
+      { name: 'private_key', type: 'str', default: '-', text: 'PEM private key of the certificate.' },
+      { name: 'ca_list', type: 'str', default: '-', text: 'PEM file of trusted CAs for verifying the peer.' },
+      { name: 'verify_certificate', type: 'int', default: '0', text: '1 verifies the peer certificate against ca_list (as Kamailio, off by default: set it in [client:default] for carriers).' },
+      { name: 'require_certificate', type: 'int', default: '0', text: 'Server side: 1 refuses clients without a valid certificate.' },
+      { name: 'verify_depth', type: 'int', default: '9', text: 'Longest accepted certificate chain below the trusted CA.' },
+      { name: 'connection_timeout', type: 'int', default: '600', text: 'Seconds an idle TLS connection stays open.' },
     ],
   },
   {
     name: 'ctl',
-    text: 'The control socket dsctl talks to (JSON-RPC 2.0, one JSON text per line; see dsctl(8)).',
+    text: 'The control socket. It speaks Kamailio\'s binrpc, so the real kamcmd works on it (kamcmd -s unix:/path dispatcher.list prints what it prints against Kamailio), and JSON-RPC 2.0 lines for dsctl(8); the first byte of a connection tells them apart.',
     params: [
       {
         name: 'binrpc',
@@ -149,11 +184,29 @@ export const MODULES: readonly ModuleDoc[] = [
       { name: 'mode', type: 'int', default: '0660', text: 'Permissions of the socket file (an int, or an octal string such as "0600").' },
       { name: 'user', type: 'str', default: '-', text: 'Owner of the socket file: a user name or uid (needs root or CAP_CHOWN).' },
       { name: 'group', type: 'str', default: '-', text: 'Group of the socket file: a group name or gid; with mode 0660 its members may use dsctl.' },
+      { name: 'idle_timeout', type: 'int', default: '120', text: 'dsd: seconds a connection may stay silent before it is closed (Kamailio\'s fixed 120); 0 never closes it.' },
+      { name: 'max_connections', type: 'int', default: '128', text: 'dsd: connections served at once (Kamailio\'s fixed 128); more are closed at once. A binrpc packet over 64 KiB or a JSON line over 1 MiB closes its connection.' },
+    ],
+  },
+  {
+    name: 'jsonrpcs',
+    text: 'The control socket\'s methods over Kamailio\'s jsonrpcs transports, so kamctl rpc (FIFO) and kamcli (datagram socket) work as against Kamailio: one JSON-RPC 2.0 document per request, the reply printed as Kamailio prints it. The HTTP transport (xhttp) is not implemented.',
+    params: [
+      { name: 'transport', type: 'int', default: '6', text: 'Bit mask: 2 the FIFO, 4 the datagram socket (0: both). 1 (HTTP) is not implemented.' },
+      { name: 'fifo_name', type: 'str', default: 'kamailio_rpc.fifo', text: 'The FIFO; a name without a path is created in the runtime directory (/run/kamailio, or dsd -Y DIR). "" turns the FIFO off.' },
+      { name: 'fifo_mode', type: 'int', default: '0660', text: 'Permissions of the FIFO.' },
+      { name: 'fifo_user, fifo_group', type: 'str', default: '-', text: 'Owner and group of the FIFO (name or number).' },
+      { name: 'fifo_reply_dir', type: 'str', default: '/tmp/', text: 'Where the reply FIFO named by a request\'s reply_name must be (a bare name: no ".", "/" or "\\").' },
+      { name: 'dgram_socket', type: 'str', default: 'kamailio_rpc.sock', text: 'Unix datagram socket path (relative: in the runtime directory) or udp:host:port; replies go to the sender\'s address. "" turns it off.' },
+      { name: 'dgram_mode', type: 'int', default: '0660', text: 'Permissions of the Unix datagram socket.' },
+      { name: 'pretty_format', type: 'int', default: '1', text: '1 prints replies over several lines, tab-indented, as Kamailio; 0 on one line.' },
+      { name: 'max_request_size', type: 'int', default: '65536', text: 'dsd: a FIFO request longer than this many bytes is skipped (logged).' },
+      { name: 'read_timeout', type: 'int', default: '5000', text: 'dsd: milliseconds after which an unfinished FIFO request is dropped, so the next writer is not glued onto it.' },
     ],
   },
 ];
 
-export const OTHER_MODULES = 'sl, rr, maxfwd, textops, siputils, sanity, xlog and pv provide their usual functions. loadmodule lines for modules dsd does not implement (db_mysql, acc, jsonrpcs, kex, corex, …) and their modparams are accepted with one warning each.';
+export const OTHER_MODULES = 'sl, rr, maxfwd, textops, siputils, sanity, xlog and pv provide their usual functions. loadmodule lines for modules dsd does not implement (db_mysql, acc, kex, corex, …) and their modparams are accepted with one warning each.';
 
 export const ROUTE_BLOCKS: readonly { name: string; text: string }[] = [
   { name: 'request_route { … }', text: 'Runs for every request received.' },

@@ -15,6 +15,8 @@ import { DsList, Destination, findSet, newLatencyStats } from './model';
 import { DsParams } from './params';
 import { DsClock, DsRng, clockSec } from './rng';
 import { overwriteState } from './state';
+import { DryRunResult, dryRunReload } from './lb/dry-run';
+import type { DrainEntry } from './lb/drain';
 
 export type DsLogger = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
@@ -212,6 +214,21 @@ export class ListManager {
 
   exportAdminStates(): AdminStateEntry[] {
     return this.admin.export();
+  }
+
+  /** What reload(source) would change; changes nothing (not even the reload_delta stamp). */
+  async dryRun(source: ReloadSource | undefined, drains: readonly DrainEntry[]): Promise<DryRunResult> {
+    let src: ReloadSource;
+    try {
+      src = source ?? await this.readDefault();
+    } catch (e) {
+      if (!(e instanceof ListFileError)) throw e;
+      return {
+        ok: false, errors: [e.message], warnings: [], added: [], removed: [], changed: [], unchanged: 0,
+        carried: [], dropped: [], sets: 0, destinations: 0,
+      };
+    }
+    return dryRunReload(this.current, src, this.buildCtx(), this.admin.export(), drains);
   }
 
   /** Replaces the remembered admin states and applies them to the current list. */
