@@ -44,7 +44,10 @@ let eventSeq = 0;
 
 /** Runs event_route[dispatcher:dst-up|dst-down] for one state transition. */
 export function runDispatcherEvent(script: Script<RequestContext>, core: ProxyCore, log: Logger, ev: DsEvent): void {
-  log.info(`${ev.name}: set ${ev.setId} ${ev.uri} (code ${ev.context.code})`);
+  // Kamailio logs a destination going down as a warning; coming back is worth a notice.
+  const fields = { event: ev.name, set: ev.setId, uri: ev.uri, code: ev.context.code };
+  if (ev.name === 'dispatcher:dst-down') log.warn(`${ev.name}: set ${ev.setId} ${ev.uri} (code ${ev.context.code})`, fields);
+  else log.notice(`${ev.name}: set ${ev.setId} ${ev.uri} (code ${ev.context.code})`, fields);
   if (!script.hasEventRoute(ev.name)) return;
   const local = core.transport.sockets[0];
   if (!local) return;

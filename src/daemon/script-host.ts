@@ -16,7 +16,8 @@ export function createScriptHost(svc: Services, getDebug: () => number): ScriptH
       const m = message.endsWith('\n') ? message.slice(0, -1) : message;
       if (level <= -1) svc.log.error(m);
       else if (level === 0) svc.log.warn(m);
-      else if (level <= 2) svc.log.info(m);
+      else if (level === 1) svc.log.notice(m);
+      else if (level === 2) svc.log.info(m);
       else svc.log.debug(m);
     },
     isMyself: (ctx, operand: MyselfOperand) => {

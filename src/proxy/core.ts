@@ -17,15 +17,17 @@ import { serverKey } from '../transaction/keys';
 import { localReply, replyTarget } from '../transaction/reply';
 import type { TmConfig } from '../transaction/config';
 import { RequestContext } from './context';
-import { ProxyTxn, ProxyTxnPort, reasonFor } from './proxy-txn';
+import { BranchFinal, ProxyTxn, ProxyTxnPort, reasonFor } from './proxy-txn';
 import { stripTopVia, buildBranchRequest, RrOptions, RR_DEFAULTS } from './forward';
 import { resolveTarget, TargetError } from './target';
 import { fnv1a } from './hash';
-import { BranchIds, DSD_BRANCH, isLooped } from './branch';
+import { BranchIds, DSD_BRANCH } from './branch';
 import type { RouteHooks } from './hooks';
 import type { Logger } from '../core/log';
 
 export type { RouteHooks } from './hooks';
+
+export type { BranchFinal } from './proxy-txn';
 
 export interface CoreOptions {
   /** The transport, not started yet: the core starts it and receives from it. */
@@ -73,6 +75,8 @@ export class ProxyCore {
   private readonly tagPrefix = Math.floor(Math.random() * 0xffffffff).toString(16);
   private myHosts = new Set<string>();
   private drainWaiters: Array<() => void> = [];
+  /** Told about every branch's final outcome (the dispatcher's ejection and dialog count). */
+  branchTap: ((b: BranchFinal) => void) | null = null;
 
   constructor(private readonly opts: CoreOptions, hooks: RouteHooks) {
     this.log = opts.log;
@@ -86,6 +90,7 @@ export class ProxyCore {
       txns: this.txns, branchIds: this.branchIds, rr: this.rr, log: this.log, stats: this.stats,
       hooks: () => this.hooks,
       finished: (txn) => this.txnFinished(txn),
+      branchFinal: (b) => this.tapBranch(b),
     };
     this.admission = new Admission(opts.admission ?? ADMISSION_DEFAULTS);
   }
@@ -161,10 +166,6 @@ export class ProxyCore {
       return;
     }
     if (this.txns.absorbRequest(msg)) return;
-    if (isLooped(msg, this.isMyselfHostPort)) {
-      this.replyStateless(msg, src, 482, 'Loop Detected');
-      return;
-    }
     if (this.draining && msg.method !== 'ACK' && !msg.to?.tag) {
       this.replyStateless(msg, src, 503, 'Service Unavailable', ['Retry-After: 5']);
       return;
@@ -210,9 +211,6 @@ export class ProxyCore {
     for (const s of this.transport.sockets) if (s.port === p || s.advPort === p) return true;
     return false;
   }
-
-  /** isMyself as a bound function, handed to helpers without a closure per message. */
-  readonly isMyselfHostPort = (host: string, port: number | null): boolean => this.isMyself(host, port);
 
   isMyselfUri = (u: SipUri): boolean => {
     return this.isMyself(u.host, u.port ?? (u.scheme === 'sips' ? 5061 : 5060));
@@ -356,6 +354,15 @@ export class ProxyCore {
     };
     if (t instanceof Promise) return t.then(send, () => this.fail(ctx, 478, reasonFor(478)));
     return send(t);
+  }
+
+  private tapBranch(b: BranchFinal): void {
+    if (this.branchTap === null) return;
+    try {
+      this.branchTap(b);
+    } catch (e) {
+      this.log.error(`branch observer: ${(e as Error).message}`);
+    }
   }
 
   private txnFinished(txn: ProxyTxn): void {
