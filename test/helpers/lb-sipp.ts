@@ -25,3 +25,29 @@ export function failingUas(dir: string, code: number, reason: string): string {
   fs.writeFileSync(file, out);
   return file;
 }
+
+/** A one-transaction UAC: MESSAGE, wait for its final 200 (light load for share counts). */
+export function messageUac(dir: string): string {
+  const file = path.join(dir, 'uac-message.xml');
+  fs.writeFileSync(file, `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="message through proxy">
+  <send retrans="500">
+    <![CDATA[
+      MESSAGE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: [service] <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 MESSAGE
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="200"/>
+</scenario>
+`);
+  return file;
+}
