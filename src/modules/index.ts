@@ -11,10 +11,12 @@ import { registerTextops } from './textops/script';
 import { registerSiputils } from './siputils/script';
 import { registerSanity } from './sanity/script';
 import { registerCtl } from './ctl/script';
+import { registerJsonrpcs } from './jsonrpcs/script';
 import { registerCore } from './core/script';
 import { registerPvs } from './pv/script';
 import { registerDispatcher } from './dispatcher/script';
 import { registerDbModules } from '../db/script-modules';
+import { registerPike } from './pike/script';
 import { registerTls } from './tls/script';
 
 export function registerModules(reg: Reg, svc: Services): void {
@@ -28,7 +30,9 @@ export function registerModules(reg: Reg, svc: Services): void {
   registerSiputils(reg);
   registerSanity(reg);
   registerCtl(reg);
+  registerJsonrpcs(reg);
   registerDispatcher(reg, svc);
   registerDbModules(reg);
+  registerPike(reg, svc);
   registerTls(reg);
 }
