@@ -13,6 +13,7 @@ import type { ProxyCore } from '../proxy/core';
 import type { DispatcherRuntime } from '../modules/dispatcher/runtime';
 import type { ListChangeKind } from '../modules/dispatcher/stats';
 import { dispatcherRpcMethods } from '../modules/dispatcher/rpc-handlers';
+import { overrideRpcMethods } from '../modules/dispatcher/override-rpc';
 import { lbRpcMethods, reloadDryRun } from '../modules/dispatcher/lb/rpc';
 import { ListFileWriter } from '../modules/dispatcher/list-writer';
 import { parseRpcState } from '../modules/dispatcher/flags';
@@ -20,7 +21,10 @@ import { RpcError } from '../rpc-api/errors';
 import { DbError } from '../db/errors';
 import type { DispatcherDb } from '../db/daemon-glue';
 import type { Logger } from '../core/log';
+import type { ModuleRpc } from '../modules/services';
 import { VERSION } from '../core/version';
+import { auditSink, registerLogMethods } from './operator-methods';
+import { applyCtlOwner, type CtlSocketAccess } from './ctl-owner';
 import type { CtlLimits } from './ctl-config';
 
 export interface ControlOptions {
@@ -36,6 +40,10 @@ export interface ControlOptions {
   persistDefault: boolean;
   /** The destinations live in a database (and maybe a cluster): null for a list file. */
   dsDb: DispatcherDb | null;
+  /** ctl's mode / user / group for the socket file. */
+  access?: CtlSocketAccess;
+  /** Methods of loaded modules (pike.top, …). */
+  moduleRpc?: readonly ModuleRpc[];
   /** Methods of optional modules (tls.*, ws.*). */
   extraMethods?: (registry: MethodRegistry) => void;
 }
@@ -52,6 +60,8 @@ function tmCounters(core: ProxyCore): TmCounters {
 
 export function buildRegistry(o: ControlOptions): MethodRegistry {
   const registry = new MethodRegistry();
+  registry.onAudit = auditSink(o.log);
+  registerLogMethods(registry, o.log);
   registerCoreMethods(registry, {
     version: VERSION, startedAt: o.startedAt,
     tmStats: { snapshot: () => tmCounters(o.core) },
@@ -117,10 +127,12 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
       return result;
     }, { check: false });
   }
+  for (const m of o.moduleRpc ?? []) registry.register(m.name, (call) => m.handler(call.args), { check: false });
   for (const [name, h] of Object.entries(lbRpcMethods(lbHost))) {
     registry.register(name, (call) => h(call.args, call.persist || o.persistDefault));
   }
   registry.register('dispatcher.stats', () => o.dispatcher.counters.rpcEntries(ds.list));
+  for (const [name, h] of Object.entries(overrideRpcMethods(ds))) registry.register(name, (call) => h(call.args), { check: false });
   const clusterList = dsDb?.clusterListHandler();
   if (clusterList) {
     registry.register('cluster.list', async (call) => {
@@ -142,19 +154,27 @@ export interface ControlEndpoints {
 }
 
 export async function startControl(o: ControlOptions): Promise<ControlEndpoints> {
-  const line = (m: string | undefined, obj: object): string => `ctl: ${m ?? ''} ${JSON.stringify(obj)}`;
+  const fields = (obj: object) => obj as Record<string, unknown>;
   const log = {
-    debug: (obj: object, m?: string) => o.log.debug(line(m, obj)),
-    info: (obj: object, m?: string) => o.log.info(line(m, obj)),
-    warn: (obj: object, m?: string) => o.log.warn(line(m, obj)),
-    error: (obj: object, m?: string) => o.log.error(line(m, obj)),
+    debug: (obj: object, m?: string) => o.log.debug(`ctl: ${m ?? ''}`, fields(obj)),
+    info: (obj: object, m?: string) => o.log.info(`ctl: ${m ?? ''}`, fields(obj)),
+    warn: (obj: object, m?: string) => o.log.warn(`ctl: ${m ?? ''}`, fields(obj)),
+    error: (obj: object, m?: string) => o.log.error(`ctl: ${m ?? ''}`, fields(obj)),
   };
   const registry = buildRegistry(o);
   const server = new ControlServer({
-    path: o.path, registry, log,
+    path: o.path, registry, log, mode: o.access?.mode,
     idleTimeoutMs: o.limits?.idleTimeoutMs, maxConnections: o.limits?.maxConnections,
   });
   await server.start();
+  if (o.access) {
+    try {
+      applyCtlOwner(o.path, o.access);
+    } catch (e) {
+      await server.close();
+      throw e;
+    }
+  }
   let rpc: Jsonrpcs | null = null;
   if (o.jsonrpcs) {
     try {

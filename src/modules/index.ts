@@ -16,6 +16,7 @@ import { registerCore } from './core/script';
 import { registerPvs } from './pv/script';
 import { registerDispatcher } from './dispatcher/script';
 import { registerDbModules } from '../db/script-modules';
+import { registerPike } from './pike/script';
 import { registerTls } from './tls/script';
 
 export function registerModules(reg: Reg, svc: Services): void {
@@ -32,5 +33,6 @@ export function registerModules(reg: Reg, svc: Services): void {
   registerJsonrpcs(reg);
   registerDispatcher(reg, svc);
   registerDbModules(reg);
+  registerPike(reg, svc);
   registerTls(reg);
 }

@@ -21,7 +21,7 @@ import { BranchFinal, ProxyTxn, ProxyTxnPort, reasonFor } from './proxy-txn';
 import { stripTopVia, buildBranchRequest, RrOptions, RR_DEFAULTS } from './forward';
 import { resolveTarget, TargetError } from './target';
 import { fnv1a } from './hash';
-import { BranchIds, DSD_BRANCH, isLooped } from './branch';
+import { BranchIds, DSD_BRANCH } from './branch';
 import type { RouteHooks } from './hooks';
 import type { Logger } from '../core/log';
 
@@ -55,8 +55,7 @@ export interface CoreStats {
   statelessForwards: number;
 }
 
-/** Result codes of relay(): positive = sent; negative = error (see lastError). */
-export interface RelayError { code: number; reason: string }
+export type { RelayError } from './context';
 
 export class ProxyCore {
   readonly transport: Transport;
@@ -167,10 +166,6 @@ export class ProxyCore {
       return;
     }
     if (this.txns.absorbRequest(msg)) return;
-    if (isLooped(msg, this.isMyselfHostPort)) {
-      this.replyStateless(msg, src, 482, 'Loop Detected');
-      return;
-    }
     if (this.draining && msg.method !== 'ACK' && !msg.to?.tag) {
       this.replyStateless(msg, src, 503, 'Service Unavailable', ['Retry-After: 5']);
       return;
@@ -216,9 +211,6 @@ export class ProxyCore {
     for (const s of this.transport.sockets) if (s.port === p || s.advPort === p) return true;
     return false;
   }
-
-  /** isMyself as a bound function, handed to helpers without a closure per message. */
-  readonly isMyselfHostPort = (host: string, port: number | null): boolean => this.isMyself(host, port);
 
   isMyselfUri = (u: SipUri): boolean => {
     return this.isMyself(u.host, u.port ?? (u.scheme === 'sips' ? 5061 : 5060));
@@ -272,7 +264,7 @@ export class ProxyCore {
 
   /**
    * t_relay: statefully forward ctx to $du (or the R-URI) and any appended branches.
-   * Returns 1, or a negative code with ctx.mod.lastError set; a Promise when a host
+   * Returns 1, or a negative code with ctx.lastError set; a Promise when a host
    * name must be resolved first.
    */
   relay(ctx: RequestContext): number | Promise<number> {
@@ -298,7 +290,7 @@ export class ProxyCore {
   }
 
   private fail(ctx: RequestContext, code: number, reason: string): number {
-    ctx.mod.lastError = { code, reason } satisfies RelayError;
+    ctx.lastError = { code, reason };
     return -1;
   }
 

@@ -46,6 +46,10 @@ interface BranchExtra {
   cancelWanted: boolean;
   cancelSent: boolean;
   localStatus: number;
+  /** Its reply no longer counts for the best reply (tm's failure_reply_mode). */
+  dropped: boolean;
+  /** First branch of a serial step (the relay of request_route or of one failure_route). */
+  stepStart: boolean;
 }
 
 export class ProxyTxn implements ClientOwner, ServerUser {
@@ -81,7 +85,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
       ctx.frTimer || cfg.frTimer, ctx.frInvTimer || cfg.frInvTimer,
     );
     this.branches.push(ct);
-    this.extra.push({ cancelWanted: false, cancelSent: false, localStatus: 0 });
+    this.extra.push({ cancelWanted: false, cancelSent: false, localStatus: 0, dropped: false, stepStart: idx === 0 });
     if (!ct.start()) {
       this.extra[idx].localStatus = 477;
       ct.lastStatus = 477;
@@ -137,6 +141,28 @@ export class ProxyTxn implements ClientOwner, ServerUser {
     return null;
   }
 
+  /** The outcome that still counts for the best reply: none once dropped. */
+  private counted(i: number): BranchOutcome | null {
+    return this.extra[i]!.dropped ? null : this.outcome(i);
+  }
+
+  /**
+   * After failure_route: which earlier replies stop counting (Kamailio's t_should_relay_response
+   * with failure_reply_mode). Returns false when nothing is left to answer with.
+   */
+  private dropReplies(before: number): boolean {
+    const mode = this.port.txns.cfg.failureReplyMode;
+    const added = this.branches.length > before;
+    if (added) this.extra[before]!.stepStart = true;
+    if (mode === 0 || (mode === 3 && !added)) return true;
+    let from = 0;
+    if (mode === 2) {
+      for (let i = before - 1; i >= 0; i--) if (this.extra[i]!.stepStart) { from = i; break; }
+    }
+    for (let i = from; i < before; i++) this.extra[i]!.dropped = true;
+    return added;
+  }
+
   private pending(): boolean {
     for (let i = 0; i < this.branches.length; i++) if (this.outcome(i) === null) return true;
     return false;
@@ -145,7 +171,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
   /** All branches are done with a negative outcome: failure_route, then the best reply. */
   private maybeComplete(): void {
     if (this.finalSent || this.inFailure || this.pending()) return;
-    const outcomes = this.branches.map((_, i) => this.outcome(i));
+    const outcomes = this.branches.map((_, i) => this.counted(i));
     const best = pickBest(outcomes);
     if (best < 0) return;
     const route = this.ctx.failureRoute;
@@ -155,7 +181,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
       this.failedBranch = last;
       const before = this.branches.length;
       const ctx = this.ctx;
-      ctx.routeType = RouteType.Failure;
+      ctx.routeType = RouteType.FAILURE;
       ctx.reply = last.finalReply;
       ctx.replyCode = outcomes[last.index]?.status ?? 0;
       ctx.branchTimedOut = last.timedOut;
@@ -163,8 +189,10 @@ export class ProxyTxn implements ClientOwner, ServerUser {
       this.inFailure = true;
       const done = () => {
         this.inFailure = false;
-        ctx.routeType = RouteType.Request;
+        ctx.routeType = RouteType.REQUEST;
         if (this.finalSent) return;
+        // replies dropped and no branch added: tm answers with an error of its own
+        if (!this.dropReplies(before)) return this.replyLocal(500, 'Server Internal Error');
         if (this.branches.length > before && this.pending()) return; // new branch in flight
         this.sendBest();
       };
@@ -179,20 +207,47 @@ export class ProxyTxn implements ClientOwner, ServerUser {
 
   private sendBest(): void {
     if (this.finalSent) return;
-    const outcomes = this.branches.map((_, i) => this.outcome(i));
+    const outcomes = this.branches.map((_, i) => this.counted(i));
     const best = pickBest(outcomes);
     this.finalSent = true;
     if (best < 0) {
       this.replyLocal(500, 'Server Internal Error');
     } else {
-      const ct = this.branches[best];
-      if (ct.finalReply) this.server.reply(ct.finalReply.status, stripTopVia(ct.finalReply), false);
+      const ct = this.branches[best]!;
+      const reply = ct.finalReply;
+      const cfg = this.port.txns.cfg;
+      if (reply && reply.status === 503 && cfg.remap503) {
+        // tm's remap_503_500: a reply of our own, 500 with the 503's reason phrase
+        this.replyLocal(500, 'Service Unavailable');
+      } else if (reply && (reply.status === 401 || reply.status === 407) && cfg.aggregateChallenges && this.challenges() !== null) {
+        this.replyLocal(reply.status, reply.status === 401 ? 'Unauthorized' : 'Proxy Authentication Required', this.challenges()!);
+      } else if (reply) this.server.reply(reply.status, stripTopVia(reply), false);
       else {
         const st = outcomes[best]!.status;
         this.replyLocal(this.canceled ? 487 : st, reasonFor(this.canceled ? 487 : st));
       }
     }
     this.finish();
+  }
+
+  /**
+   * Every WWW-Authenticate and Proxy-Authenticate of the 401/407 replies that still count,
+   * in branch order, when more than one branch challenged (tm's auth_reply_count > 1).
+   */
+  private challenges(): string[] | null {
+    const out: string[] = [];
+    let replies = 0;
+    for (let i = 0; i < this.branches.length; i++) {
+      const r = this.extra[i]!.dropped ? null : this.branches[i]!.finalReply;
+      if (!r || (r.status !== 401 && r.status !== 407)) continue;
+      replies++;
+      for (const h of r.headers) {
+        if (h.name === 'www-authenticate' || h.name === 'proxy-authenticate') {
+          out.push(r.head.slice(h.lineStart, h.lineEnd).replace(/\r?\n$/, ''));
+        }
+      }
+    }
+    return replies > 1 ? out : null;
   }
 
   /** onreply_route, when armed; false when it dropped the reply. */
@@ -202,7 +257,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
     const hooks = this.port.hooks();
     if (name === null || !hooks.onReply) return true;
     const prev = ctx.routeType;
-    ctx.routeType = RouteType.OnReply;
+    ctx.routeType = RouteType.TM_ONREPLY;
     ctx.reply = reply;
     ctx.replyCode = reply.status;
     try {

@@ -141,7 +141,9 @@ export class TransportLayer implements Transport {
     const lim = conn.lim ?? this.limits.track(socket, conn.remoteIp, true);
     conn.lim = lim;
     this.limits.watchDrain(socket, lim);
-    const framer = new StreamFramer(this.opts.maxStreamMessage);
+    const framer = new StreamFramer(this.opts.maxStreamMessage, () => {
+      if (!socket.destroyed) socket.write('\r\n');
+    });
     const src: Source = { proto: 'tcp', ip: conn.remoteIp, port: conn.remotePort, local, conn };
     let broken = false;
     socket.on('data', (chunk: Buffer) => {

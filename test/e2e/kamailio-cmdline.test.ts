@@ -40,8 +40,6 @@ test("kamailio.service's ExecStart line: dsd forks, returns 0 once serving, pid 
     assert.ok(pid > 0 && pid !== r.pid && alive(pid), 'the daemon is another, running process');
     const out = execFileSync('kamcmd', ['-s', `unix:${dir}/ctl`, 'dispatcher.ping_active'], { encoding: 'utf8' });
     assert.equal(out, '{\n\tOldPingState: 1\n}\n');
-    const text = fs.readFileSync(path.join(dir, 'dsd.log'), 'utf8');
-    assert.equal(text.split('\n').filter((l) => /option -[mM] \d+ accepted for kamailio compatibility and ignored/.test(l)).length, 2);
     process.kill(pid, 'SIGTERM');
     await waitUntil(() => !alive(pid), { timeoutMs: 20_000, what: 'the daemon to stop' });
     assert.ok(!fs.existsSync(pidFile), 'pid file removed at exit');

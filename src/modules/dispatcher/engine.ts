@@ -459,7 +459,12 @@ export class Dispatcher {
   }
 
   /** Replaces the remembered admin states and applies them to the current list. */
-  importAdminStates(entries: readonly AdminStateEntry[]): { rejected: AdminStateEntry[]; unmatched: AdminStateEntry[] } {
-    return this.lists.importAdminStates(entries);
+  importAdminStates(entries: readonly AdminStateEntry[], origin?: string): { rejected: AdminStateEntry[]; unmatched: AdminStateEntry[] } {
+    return this.lists.importAdminStates(entries, origin);
+  }
+
+  /** dispatcher.clear_overrides: forget admin states (the destinations keep their current state). */
+  clearAdminStates(setId?: number, target?: string): AdminStateEntry[] {
+    return this.lists.admin.drop(setId, target);
   }
 }
