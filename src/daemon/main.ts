@@ -30,6 +30,7 @@ import { TlsTransport } from '../transport/tls';
 import { registerTlsRpc } from '../modules/tls/rpc';
 import { dropPrivileges, warnIgnoredOptions } from './kamailio-options';
 import { jsonrpcsConfig } from './jsonrpcs-config';
+import { daemonize, notifyReady, shouldDaemonize } from './daemonize';
 
 /** What Kamailio's default Server/User-Agent say about it, for dsd. */
 const SIGNATURE = `dsd (${VERSION} (${os.arch()}/${os.platform()}))`;
@@ -54,6 +55,17 @@ export async function main(argv: string[]): Promise<void> {
     throw e;
   }
   if (args.help) { process.stdout.write(`${USAGE}\n`); return; }
+  if (shouldDaemonize(args)) process.exit(await daemonize(argv));
+  if (args.workDir !== null) {
+    // the cfg and pid file named on the command line stay where the caller meant them
+    args.cfgFile = path.resolve(args.cfgFile);
+    if (args.pidFile) args.pidFile = path.resolve(args.pidFile);
+    try {
+      process.chdir(args.workDir);
+    } catch (e) {
+      die(`dsd: -w ${args.workDir}: ${(e as Error).message}`);
+    }
+  }
   if (args.version) { process.stdout.write(`version: dsd ${VERSION} (${os.arch()}/${os.platform()})\n`); return; }
 
   let debug = 2 + args.debugBump;
@@ -194,6 +206,7 @@ export async function main(argv: string[]): Promise<void> {
   log.notice(`dsd ${VERSION} started, listening on ${listening.join(' ')}, control socket ${cfg.ctlPath}`, {
     version: VERSION, listen: listening, ctl: cfg.ctlPath, metrics: metrics ? metrics.address : null, pid_file: args.pidFile,
   });
+  notifyReady();
 
   let stopping = false;
   const stop = async (sig: string): Promise<void> => {

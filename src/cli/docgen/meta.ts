@@ -14,7 +14,7 @@ export interface OptionDoc {
 export const DSD_OPTIONS: readonly OptionDoc[] = [
   { flag: '-f', arg: 'FILE', text: 'Read the configuration from FILE (kamailio.cfg language, see dsd.cfg(5)). Default: etc/dsd.cfg of the installation.' },
   { flag: '-c', text: 'Check the configuration and exit: every error is printed as file:line:col: message; the exit status is 0 only for a valid file.' },
-  { flag: '-DD', text: 'Stay in the foreground, as kamailio -DD. dsd never forks, so this is accepted for parity; it suits systemd (Type=simple) and containers.' },
+  { flag: '-DD', text: 'Stay in the foreground, as kamailio -DD (-D does the same); for systemd Type=simple and containers. Without it dsd goes to the background as kamailio does: the command returns 0 once the daemon serves (1 if it failed to start), and -P names the daemon, so kamailio.service (Type=forking) starts dsd unchanged.' },
   { flag: '-E', text: 'Log to stderr, as kamailio -E (log_stderror=yes does the same); without it dsd logs to syslog (RFC 5424 on /dev/log, or $DSD_SYSLOG_SOCKET) with log_facility and log_name. Lines are JSON, or readable text on a terminal.' },
   { flag: '--log-format', arg: 'json|pretty', text: 'JSON lines (one per event, fields as JSON) or readable lines; the default is pretty for -E on a terminal, else json.' },
   { flag: '-A', arg: 'NAME[=VALUE]', text: 'Define NAME for the preprocessor (#!ifdef NAME, or NAME replaced by VALUE), as kamailio -A; may be repeated.' },
@@ -25,6 +25,7 @@ export const DSD_OPTIONS: readonly OptionDoc[] = [
   { flag: '-g', arg: 'GROUP', text: 'Run as GROUP once every socket is open, as kamailio -g.' },
   { flag: '-Y', arg: 'DIR', text: 'Runtime directory, as kamailio -Y: jsonrpcs fifo_name and dgram_socket given without a path are created in DIR (default /run/kamailio).' },
   { flag: '-m, -M', arg: 'MB', text: 'Kamailio\'s shared and private memory sizes: accepted so that kamailio.service\'s command line starts dsd, with one warning each (dsd is one Node.js process).' },
+  { flag: '-w', arg: 'DIR', text: 'Working directory, as kamailio -w.' },
   { flag: '-L', arg: 'DIR', text: 'Kamailio\'s module directory: accepted with one warning (dsd\'s modules are built in).' },
   { flag: '-V', text: 'Print the version and exit.' },
   { flag: '-h', text: 'Print a short help and exit.' },
