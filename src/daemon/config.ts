@@ -3,6 +3,7 @@
  * typed settings: listen sockets, logging, tm timers, the control socket, the
  * dispatcher's parameters and the admin-state file.
  */
+import { parseCtlMode, type CtlSocketAccess } from './ctl-owner';
 import path from 'node:path';
 import { readTlsParams, type TlsModuleConfig } from '../modules/tls/params';
 import { promises as dns } from 'node:dns';
@@ -28,6 +29,9 @@ export interface DaemonConfig {
   listen: ListenSpec[];
   debug: number;
   logStderr: boolean;
+  /** log_facility and log_name, for syslog. */
+  logFacility: string;
+  logName: string | null;
   aliases: string[];
   /** Whole header lines (Kamailio's server_header / user_agent_header), null when
    *  server_signature=no; null in the config means dsd's default. */
@@ -36,6 +40,8 @@ export interface DaemonConfig {
   serverSignature: boolean;
   tm: TmConfig;
   ctlPath: string;
+  /** ctl's mode, user and group: the socket file's permissions and owner. */
+  ctlAccess: CtlSocketAccess;
   /** ctl's idle_timeout / max_connections (dsd's own limits of the control socket). */
   ctlLimits: CtlLimits;
   ds: DsParams;
@@ -132,9 +138,21 @@ export async function loadDaemonConfig(
   };
   const binrpc = mod('ctl')?.param('binrpc');
   const ctlPath = binrpc !== undefined ? parseCtlAddress(String(binrpc)) : defaultControlSocketPath();
+  const ctlParam = (n: string) => mod('ctl')?.param(n);
+  let ctlAccess: CtlSocketAccess;
+  try {
+    ctlAccess = {
+      mode: ctlParam('mode') !== undefined ? parseCtlMode(ctlParam('mode')) : 0o660,
+      user: ctlParam('user') !== undefined ? String(ctlParam('user')) : null,
+      group: ctlParam('group') !== undefined ? String(ctlParam('group')) : null,
+    };
+  } catch (e) {
+    throw new StartupError(`${file}: ${(e as Error).message}`);
+  }
   const ds = defaultParams();
   const dsMod = mod('dispatcher');
-  let stateFile = path.join(path.dirname(ctlPath), 'dsd-admin-state.json');
+  // Named after the control socket, so two daemons whose sockets share a directory keep their own.
+  let stateFile = path.join(path.dirname(ctlPath), `${path.basename(ctlPath)}.admin-state.json`);
   let persistDefault = false;
   const db = defaultDbParams();
   const cluster = defaultClusterParams();
@@ -182,11 +200,13 @@ export async function loadDaemonConfig(
     listen: await listenSpecs(compiled),
     debug: g.debug,
     logStderr: g.logStderror,
+    logFacility: g.logFacility,
+    logName: g.logName,
     aliases: g.aliases.map((a) => a.host),
     serverHeader: g.serverHeader,
     userAgentHeader: g.userAgentHeader,
     serverSignature: g.serverSignature,
-    tm, ctlPath, ctlLimits: readCtlLimits(mod('ctl')), ds, stateFile, persistDefault, health, db, cluster,
+    tm, ctlPath, ctlAccess, ctlLimits: readCtlLimits(mod('ctl')), ds, stateFile, persistDefault, health, db, cluster,
     loadedModules: [...compiled.modules.keys()],
     tls: g.enableTls && mod('tls') ? readTlsParams((n) => mod('tls')?.param(n), compiled.dir) : null,
     tcpLimits: tcpLimitsFrom(g), admission,

@@ -55,8 +55,7 @@ export interface CoreStats {
   statelessForwards: number;
 }
 
-/** Result codes of relay(): positive = sent; negative = error (see lastError). */
-export interface RelayError { code: number; reason: string }
+export type { RelayError } from './context';
 
 export class ProxyCore {
   readonly transport: Transport;
@@ -265,7 +264,7 @@ export class ProxyCore {
 
   /**
    * t_relay: statefully forward ctx to $du (or the R-URI) and any appended branches.
-   * Returns 1, or a negative code with ctx.mod.lastError set; a Promise when a host
+   * Returns 1, or a negative code with ctx.lastError set; a Promise when a host
    * name must be resolved first.
    */
   relay(ctx: RequestContext): number | Promise<number> {
@@ -291,7 +290,7 @@ export class ProxyCore {
   }
 
   private fail(ctx: RequestContext, code: number, reason: string): number {
-    ctx.mod.lastError = { code, reason } satisfies RelayError;
+    ctx.lastError = { code, reason };
     return -1;
   }
 

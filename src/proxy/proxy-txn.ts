@@ -181,7 +181,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
       this.failedBranch = last;
       const before = this.branches.length;
       const ctx = this.ctx;
-      ctx.routeType = RouteType.Failure;
+      ctx.routeType = RouteType.FAILURE;
       ctx.reply = last.finalReply;
       ctx.replyCode = outcomes[last.index]?.status ?? 0;
       ctx.branchTimedOut = last.timedOut;
@@ -189,7 +189,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
       this.inFailure = true;
       const done = () => {
         this.inFailure = false;
-        ctx.routeType = RouteType.Request;
+        ctx.routeType = RouteType.REQUEST;
         if (this.finalSent) return;
         // replies dropped and no branch added: tm answers with an error of its own
         if (!this.dropReplies(before)) return this.replyLocal(500, 'Server Internal Error');
@@ -257,7 +257,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
     const hooks = this.port.hooks();
     if (name === null || !hooks.onReply) return true;
     const prev = ctx.routeType;
-    ctx.routeType = RouteType.OnReply;
+    ctx.routeType = RouteType.TM_ONREPLY;
     ctx.reply = reply;
     ctx.replyCode = reply.status;
     try {

@@ -54,6 +54,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     aliases: [],
     output: { kind: 'string', doc: 'the string "Ok. Dispatcher successfully reloaded."; with dry-run a struct { ok, errors, warnings, added, removed, changed, carried, dropped }' },
+    changes: 'always',
     rpc: true,
     module: 'dispatcher',
     examples: ['dispatcher.reload', 'dispatcher.reload --dry-run'],
@@ -71,6 +72,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     aliases: [],
     output: { kind: 'string', doc: 'the string "Ok. Dispatcher state updated."' },
+    changes: 'always',
     rpc: true,
     persist: true,
     module: 'dispatcher',
@@ -83,10 +85,45 @@ export const COMMANDS: readonly CommandSpec[] = [
     params: [stateParam, groupParam, { name: 'duid', type: 'string', values: ['all'], complete: 'duid', help: 'destination duid attribute, or all' }],
     aliases: [],
     output: { kind: 'string', doc: 'the string "Ok. Dispatcher state updated."' },
+    changes: 'always',
     rpc: true,
     persist: true,
     module: 'dispatcher',
     examples: ['dispatcher.set_duid_state ip 2 gw1', 'dispatcher.set_duid_state --persist d 2 gw1'],
+  },
+  {
+    name: 'dispatcher.overrides',
+    summary: 'List the admin states kept across reloads and restarts',
+    description:
+      'Every admin state set with dispatcher.set_state or set_duid_state that dsd re-applies after a reload or restart: ' +
+      'SET, URI or DUID, STATE (the set_state value), SINCE (when it was set) and SOURCE (the RPC that set it, "state file" ' +
+      'when restored at start, "cluster" when it came from the cluster table). States set by keepalives or ds_mark_dst are not overrides.',
+    params: [],
+    aliases: [],
+    output: { kind: 'list', doc: 'an array of { SET, URI | DUID, STATE, SINCE, SOURCE }' },
+    rpc: true,
+    module: 'dispatcher',
+    extension: true,
+    examples: ['dispatcher.overrides', '--json dispatcher.overrides'],
+  },
+  {
+    name: 'dispatcher.clear_overrides',
+    summary: 'Forget admin states: all, those of a set, or one destination',
+    description:
+      'Without arguments forgets every admin state; with GROUP those of the set; with GROUP and TARGET (a URI or a duid) that one. ' +
+      'The destinations keep their current state; the next reload or restart takes their flags from the list again. ' +
+      'Clearing nothing that exists is an error (404 Override Not Found).',
+    params: [
+      { name: 'group', type: 'int', optional: true, complete: 'setid', help: 'set id' },
+      { name: 'target', type: 'string', optional: true, complete: 'uri', help: 'destination URI or duid, or all' },
+    ],
+    aliases: [],
+    output: { kind: 'string', doc: 'the string "Ok. N override(s) cleared."' },
+    rpc: true,
+    changes: 'always',
+    module: 'dispatcher',
+    extension: true,
+    examples: ['dispatcher.clear_overrides', 'dispatcher.clear_overrides 2', 'dispatcher.clear_overrides 2 sip:10.0.0.7:5060'],
   },
   {
     name: 'dispatcher.ping_active',
@@ -95,6 +132,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     params: [{ name: 'state', type: 'int', optional: true, values: ['0', '1'], help: '1 turns keepalives on, 0 off' }],
     aliases: [],
     output: { kind: 'struct', doc: 'a struct { OldPingState } or { NewPingState, OldPingState }' },
+    changes: 'with-params',
     rpc: true,
     module: 'dispatcher',
     examples: ['dispatcher.ping_active', 'dispatcher.ping_active 0'],
@@ -114,6 +152,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     aliases: ['dispatcher memadd'],
     output: { kind: 'string', doc: 'the string "Ok. Dispatcher destination added."' },
+    changes: 'always',
     rpc: true,
     persist: true,
     module: 'dispatcher',
@@ -127,6 +166,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     params: [groupParam, { name: 'address', type: 'string', complete: 'uri', help: 'destination SIP URI' }],
     aliases: ['dispatcher rm', 'dispatcher memrm'],
     output: { kind: 'string', doc: 'the string "Ok. Dispatcher destination removed."' },
+    changes: 'always',
     rpc: true,
     persist: true,
     module: 'dispatcher',
@@ -297,6 +337,41 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ['cluster.list', 'cluster.list dest', '--json cluster.list'],
   },
   {
+    name: 'core.echo',
+    summary: 'Returns back its parameters.',
+    params: [{ name: 'params', type: 'string', optional: true, variadic: true, help: 'values to echo' }],
+    aliases: [],
+    output: { kind: 'list', doc: 'the parameters, in order, as strings' },
+    rpc: true,
+    module: 'core',
+    examples: ['core.echo hello 42'],
+  },
+  {
+    name: 'core.info',
+    summary: 'Verbose info, including version number, compile flags, compiler,repository hash a.s.o.',
+    params: [],
+    aliases: [],
+    output: { kind: 'struct', doc: 'a struct { version, id, compiler, compiled, flags }' },
+    rpc: true,
+    module: 'core',
+    examples: ['core.info'],
+  },
+  {
+    name: 'corex.debug',
+    summary: 'Control the global level of debug',
+    description:
+      "Without LEVEL, returns the current log level (Kamailio's debug number: -1 errors, 0 warnings and notices, " +
+      '1 notices, 2 info, 3 debug); with LEVEL, sets it at once and returns the old and the new level. ' +
+      'A restart goes back to the debug= of the config.',
+    params: [{ name: 'level', type: 'int', optional: true, help: 'new level: -1 .. 3' }],
+    aliases: [],
+    output: { kind: 'struct', doc: 'a struct { debug } or { old, new }' },
+    rpc: true,
+    changes: 'with-params',
+    module: 'corex',
+    examples: ['corex.debug', 'corex.debug 3'],
+  },
+  {
     name: 'core.version',
     summary: 'Returns the version string of the server.',
     params: [],
@@ -358,6 +433,19 @@ export const COMMANDS: readonly CommandSpec[] = [
     rpc: true,
     module: 'tm',
     examples: ['tm.stats'],
+  },
+  {
+    name: 'pike.top',
+    summary: 'Dump parts of the pike table',
+    description:
+      'Lists the addresses pike is tracking (loadmodule "pike.so"): HOT (the default) those at or above reqs_density_per_unit, ' +
+      'ALL every full address. Each row has ip_addr, leaf_hits_prev, leaf_hits_curr, expires (seconds) and status.',
+    params: [{ name: 'mode', type: 'string', optional: true, values: ['HOT', 'ALL', 'WARM'], help: 'which addresses (default HOT)' }],
+    aliases: [],
+    output: { kind: 'struct', doc: 'a struct { max_hits, list: [ { ip_addr, leaf_hits_prev, leaf_hits_curr, expires, status } ], number_of_rows }' },
+    rpc: true,
+    module: 'pike',
+    examples: ['pike.top', 'pike.top ALL'],
   },
   {
     name: 'tls.reload',

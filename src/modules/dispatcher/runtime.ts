@@ -112,8 +112,8 @@ export class DispatcherRuntime {
   }
 
   async start(): Promise<LoadReport> {
-    if (this.adminSource) this.ds.importAdminStates(await this.adminSource());
-    else if (this.admin) this.ds.importAdminStates(this.admin.load());
+    if (this.adminSource) this.ds.importAdminStates(await this.adminSource(), 'cluster');
+    else if (this.admin) this.ds.importAdminStates(this.admin.load(), 'state file');
     if (this.admin) {
       const bad = this.ds.lb.drains.import(this.admin.loadDrains());
       if (bad.length) this.log.warn(`dispatcher: ${bad.length} saved drain(s) ignored (bad entries)`);
@@ -195,7 +195,7 @@ export class DispatcherRuntime {
       msg = parseMessage(Buffer.from(lines.join('\r\n')), { datagram: true });
       void msg.ruri;
     } catch (e) {
-      throw new DsRpcError(500, 'Invalid Parameters', `the synthetic request does not parse: ${(e as Error).message}`);
+      throw DsRpcError.of('invalidParameters', `the synthetic request does not parse: ${(e as Error).message}`);
     }
     const local = this.core.transport.sockets[0];
     const ctx = new Ctx(msg, { proto: 'udp', ip: '127.0.0.1', port: 9, local });
@@ -257,7 +257,7 @@ export class DispatcherRuntime {
   }
 
   private markContext(ctx: RequestContext): DsMarkContext {
-    if (ctx.routeType === RouteType.Failure || ctx.routeType === RouteType.OnReply) {
+    if (ctx.routeType === RouteType.FAILURE || ctx.routeType === RouteType.TM_ONREPLY) {
       if (ctx.reply) return { kind: 'reply', code: ctx.reply.status, reason: ctx.reply.reason };
       return { kind: 'faked' };
     }
