@@ -230,7 +230,7 @@ export async function main(argv: string[]): Promise<void> {
     dispatcher.reload().then(
       (r) => {
         log.notice(`SIGHUP: destinations reloaded (${r.message})`, { sets: r.report.sets, destinations: r.report.destinations, warnings: r.report.warnings.length });
-        void dsDb?.afterRpc('dispatcher.reload', [], false);
+        void dsDb?.afterChange({ kind: 'reload' }, false);
       },
       (e: Error & { detail?: string }) => log.error(`SIGHUP: reload refused, running set kept: ${e.message}${e.detail ? ` (${e.detail})` : ''}`, { error: e.message, detail: e.detail ?? null }),
     );
