@@ -25,6 +25,15 @@ import { DispatcherDb, dbInitCommand } from '../db/daemon-glue';
 import { TlsProfiles } from '../transport/tls-profiles';
 import { TlsTransport } from '../transport/tls';
 import { registerTlsRpc } from '../modules/tls/rpc';
+import { WsTransport } from '../transport/ws';
+import { registerWsRpc } from '../modules/websocket/rpc';
+import { runXhttpRequest } from '../modules/xhttp/request';
+
+/** The Server header line for HTTP replies (the cfg may hold the value or the whole line). */
+function serverLine(h: string | null): string | null {
+  if (!h) return null;
+  return /^server:/i.test(h) ? h.replace(/\r?\n$/, '') : `Server: ${h}`;
+}
 import { dropPrivileges, warnIgnoredOptions } from './kamailio-options';
 
 /** What Kamailio's default Server/User-Agent say about it, for dsd. */
@@ -109,6 +118,21 @@ export async function main(argv: string[]): Promise<void> {
     });
     core.transport.plug(tlsTransport);
   }
+  let wsTransport: WsTransport | null = null;
+  if (cfg.websocket) {
+    const w = cfg.websocket;
+    wsTransport = new WsTransport({
+      maxMessage: 65535, keepaliveMechanism: w.keepaliveMechanism, keepaliveTimeout: w.keepaliveTimeout,
+      keepaliveInterval: w.keepaliveInterval, corsMode: w.corsMode, log,
+      server: () => serverLine(core.serverHeader),
+    });
+    const ws = wsTransport;
+    const pending = ws.pendingAsync;
+    ws.onRequest = (r) => runXhttpRequest(cfg.compiled.script, log, r, pending);
+    core.transport.plug(ws);
+    core.transport.http = (s, first, local, secure) => ws.takeHttp(s, first, local, secure, core.transport.pluggedEvents());
+    svc.websocket = ws;
+  }
   try {
     await core.start();
   } catch (e) {
@@ -158,7 +182,10 @@ export async function main(argv: string[]): Promise<void> {
   try {
     control = await startControl({
       path: cfg.ctlPath, limits: cfg.ctlLimits, core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb,
-      extraMethods: (r) => { if (tlsTransport && cfg.tls) registerTlsRpc(r, tlsTransport, 2048, cfg.tls.idleMs); },
+      extraMethods: (r) => {
+        if (tlsTransport && cfg.tls) registerTlsRpc(r, tlsTransport, 2048, cfg.tls.idleMs);
+        if (wsTransport) registerWsRpc(r, wsTransport);
+      },
     });
   } catch (e) {
     dispatcher.stop();

@@ -16,6 +16,8 @@ import { registerPvs } from './pv/script';
 import { registerDispatcher } from './dispatcher/script';
 import { registerDbModules } from '../db/script-modules';
 import { registerTls } from './tls/script';
+import { registerXhttp } from './xhttp/script';
+import { registerWebsocket } from './websocket/script';
 
 export function registerModules(reg: Reg, svc: Services): void {
   registerCore(reg, svc);
@@ -31,4 +33,6 @@ export function registerModules(reg: Reg, svc: Services): void {
   registerDispatcher(reg, svc);
   registerDbModules(reg);
   registerTls(reg);
+  registerXhttp(reg, svc);
+  registerWebsocket(reg, svc);
 }

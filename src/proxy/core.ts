@@ -130,7 +130,8 @@ export class ProxyCore {
   receive(buf: Buffer, src: Source): void {
     let msg: SipMessage;
     try {
-      msg = parseMessage(buf, { datagram: src.proto === 'udp' });
+      // a datagram or a WebSocket message is one whole message: no Content-Length needed
+      msg = parseMessage(buf, { datagram: src.proto === 'udp' || src.proto === 'ws' || src.proto === 'wss' });
     } catch (e) {
       this.stats.dropped++;
       this.log.debug(`dropped unparsable message from ${src.ip}:${src.port}: ${(e as Error).message}`);
