@@ -38,7 +38,7 @@ export function buildParams(spec: CommandSpec, input: CliParamInput): RpcParams 
   const values: Array<RpcParamValue | undefined> = [];
   const words = [...input.words];
   for (const p of spec.params) {
-    const fromFlag = p.flag ? input.flagValues?.[p.name] : undefined;
+    const fromFlag = p.flag || p.switch ? input.flagValues?.[p.name] : undefined;
     if (p.variadic) {
       values.push(...words.splice(0).map((w) => typed(spec, p, w)));
       break;

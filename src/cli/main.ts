@@ -42,7 +42,8 @@ export const OCLIF_CONFIG = {
   helpOptions: { hideAliasesFromRoot: true },
 } as const;
 
-const OPTIONS_WITH_VALUE = new Set(['-s', '--socket', '--timeout', '--interval', '--flags', '--priority', '--attrs']);
+const OPTIONS_WITH_VALUE = new Set(['-s', '--socket', '--timeout', '--interval', '--flags', '--priority', '--attrs',
+  '--wait', '--ruri', '--from', '--to', '--callid', '--method', '--pv']);
 const GLOBAL_BOOLEANS = new Set(['--json', '--table', '--tree']);
 
 const spellings = new Map<string, CommandSpec>();

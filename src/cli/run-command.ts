@@ -10,6 +10,7 @@ import { RpcCallError, UsageError } from './errors';
 import { suggestions } from './suggest';
 import { renderKamcmd } from './render/kamcmd';
 import { renderTable, tableFor, terminalWidth } from './render/table';
+import { isDryRun, isExplain, renderDryRun, renderExplain } from './render/lb';
 
 export type OutputMode = 'tree' | 'json' | 'table';
 
@@ -59,12 +60,17 @@ export function renderResult(spec: CommandSpec, result: unknown, mode: OutputMod
     const t = tableFor(spec.output.kind, result);
     if (t) return renderTable(t, { maxWidth: columns });
   }
+  if (isExplain(result)) return renderExplain(result);
+  if (isDryRun(result)) return renderDryRun(result);
   return renderKamcmd(result, { int32Keys: spec.output.int32Keys });
 }
 
 function paramFlagValues(spec: CommandSpec, flags: RunInput['flags']): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
-  for (const p of spec.params) if (p.flag) out[p.name] = flags[p.flag] as string | undefined;
+  for (const p of spec.params) {
+    if (p.flag) out[p.name] = flags[p.flag] as string | undefined;
+    if (p.switch && flags[p.switch] === true) out[p.name] = p.values?.[0];
+  }
   return out;
 }
 
@@ -83,7 +89,9 @@ export async function runRpcCommand(input: RunInput): Promise<void> {
     params = buildParams(spec, { words: input.words, flagValues: paramFlagValues(spec, flags), persist: flags.persist === true });
   }
   const socket = resolveSocket(flags.socket);
-  const timeout = resolveTimeout(flags.timeout);
+  let timeout = resolveTimeout(flags.timeout);
+  // --wait SECONDS keeps the call open that long: wait for the daemon's answer beyond it
+  if (typeof flags.wait === 'string' && /^\d+$/.test(flags.wait)) timeout = Math.max(timeout, (Number(flags.wait) + 10) * 1000);
   const mode = outputMode(flags, input.kamcliStyle);
   let result: unknown;
   try {
@@ -93,6 +101,8 @@ export async function runRpcCommand(input: RunInput): Promise<void> {
   }
   const out = input.out ?? process.stdout;
   out.write(renderResult(renderSpec, result, mode, terminalWidth(out)));
+  // a dry run that would be refused is a failure for scripts, like the refused reload itself
+  if (isDryRun(result) && !result.ok) process.exitCode = 1;
 }
 
 const isMethodNotFound = (err: unknown): err is RpcCallError => err instanceof RpcCallError && err.code === 500 && /^method not found$/i.test(err.message);

@@ -12,6 +12,8 @@ export interface DaemonArgs {
   debugBump: number;
   /** -A NAME[=VALUE]: preprocessor defines, as kamailio's -A. */
   defines: Record<string, string | true>;
+  /** --log-format: json, or pretty (human-readable); default pretty for -E on a terminal. */
+  logFormat: 'json' | 'pretty' | null;
   /** `dsd db init`: a subcommand instead of running the daemon. */
   command: string[] | null;
   /** -n N: the `children` global, overriding the cfg (as kamailio's -n). */
@@ -36,7 +38,9 @@ export const USAGE = `Usage: dsd [options]
   -f FILE   configuration file (default: etc/dsd.cfg of the installation)
   -c        check the configuration file and exit (errors as file:line:col)
   -DD       stay in the foreground (dsd never forks; accepted for kamailio parity)
-  -E        log to stderr
+  -E        log to stderr (else syslog, as log_stderror=no)
+  --log-format json|pretty  JSON lines, or one readable line per event
+            (default: pretty for -E on a terminal, else json)
   -P FILE   write the pid to FILE
   -A NAME[=VALUE]  #!define NAME for the config (repeatable)
   -n N      the children global (overrides the config), as kamailio's -n
@@ -51,7 +55,7 @@ export const USAGE = `Usage: dsd [options]
 export function parseArgs(argv: readonly string[], defaultCfg: string): DaemonArgs {
   const a: DaemonArgs = {
     cfgFile: defaultCfg, checkOnly: false, foreground: 0, logStderr: false,
-    pidFile: null, version: false, help: false, debugBump: 0, defines: {}, command: null,
+    pidFile: null, version: false, help: false, debugBump: 0, defines: {}, command: null, logFormat: null,
     children: null, user: null, group: null, runtimeDir: null, ignored: [],
   };
   for (let i = 0; i < argv.length; i++) {
@@ -99,6 +103,12 @@ export function parseArgs(argv: readonly string[], defaultCfg: string): DaemonAr
         else if (ch === 'h') a.help = true;
         else if (ch === 'd') a.debugBump++;
       }
+      continue;
+    }
+    if (arg === '--log-format' || arg.startsWith('--log-format=')) {
+      const v = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[++i];
+      if (v !== 'json' && v !== 'pretty') throw new UsageError('option --log-format takes json or pretty');
+      a.logFormat = v;
       continue;
     }
     if (arg === '--help') { a.help = true; continue; }

@@ -3,6 +3,7 @@
  * typed settings: listen sockets, logging, tm timers, the control socket, the
  * dispatcher's parameters and the admin-state file.
  */
+import { parseCtlMode, type CtlSocketAccess } from './ctl-owner';
 import path from 'node:path';
 import { readTlsParams, type TlsModuleConfig } from '../modules/tls/params';
 import { readWsParams, type WsModuleConfig } from '../modules/websocket/params';
@@ -29,6 +30,9 @@ export interface DaemonConfig {
   listen: ListenSpec[];
   debug: number;
   logStderr: boolean;
+  /** log_facility and log_name, for syslog. */
+  logFacility: string;
+  logName: string | null;
   aliases: string[];
   /** Whole header lines (Kamailio's server_header / user_agent_header), null when
    *  server_signature=no; null in the config means dsd's default. */
@@ -37,6 +41,8 @@ export interface DaemonConfig {
   serverSignature: boolean;
   tm: TmConfig;
   ctlPath: string;
+  /** ctl's mode, user and group: the socket file's permissions and owner. */
+  ctlAccess: CtlSocketAccess;
   /** ctl's idle_timeout / max_connections (dsd's own limits of the control socket). */
   ctlLimits: CtlLimits;
   ds: DsParams;
@@ -126,15 +132,30 @@ export async function loadDaemonConfig(
     ...TM_DEFAULTS,
     frTimer: num(tmMod?.param('fr_timer')) ?? TM_DEFAULTS.frTimer,
     frInvTimer: num(tmMod?.param('fr_inv_timer')) ?? TM_DEFAULTS.frInvTimer,
+    failureReplyMode: num(tmMod?.param('failure_reply_mode')) ?? TM_DEFAULTS.failureReplyMode,
+    remap503: (num(tmMod?.param('remap_503_500')) ?? 1) !== 0,
+    aggregateChallenges: (num(tmMod?.param('aggregate_challenges')) ?? 1) !== 0,
     t1: num(tmMod?.param('retr_timer1')) ?? TM_DEFAULTS.t1,
     t2: num(tmMod?.param('retr_timer2')) ?? TM_DEFAULTS.t2,
     wtTimer: num(tmMod?.param('wt_timer')) ?? TM_DEFAULTS.wtTimer,
   };
   const binrpc = mod('ctl')?.param('binrpc');
   const ctlPath = binrpc !== undefined ? parseCtlAddress(String(binrpc)) : defaultControlSocketPath();
+  const ctlParam = (n: string) => mod('ctl')?.param(n);
+  let ctlAccess: CtlSocketAccess;
+  try {
+    ctlAccess = {
+      mode: ctlParam('mode') !== undefined ? parseCtlMode(ctlParam('mode')) : 0o660,
+      user: ctlParam('user') !== undefined ? String(ctlParam('user')) : null,
+      group: ctlParam('group') !== undefined ? String(ctlParam('group')) : null,
+    };
+  } catch (e) {
+    throw new StartupError(`${file}: ${(e as Error).message}`);
+  }
   const ds = defaultParams();
   const dsMod = mod('dispatcher');
-  let stateFile = path.join(path.dirname(ctlPath), 'dsd-admin-state.json');
+  // Named after the control socket, so two daemons whose sockets share a directory keep their own.
+  let stateFile = path.join(path.dirname(ctlPath), `${path.basename(ctlPath)}.admin-state.json`);
   let persistDefault = false;
   const db = defaultDbParams();
   const cluster = defaultClusterParams();
@@ -182,11 +203,13 @@ export async function loadDaemonConfig(
     listen: await listenSpecs(compiled),
     debug: g.debug,
     logStderr: g.logStderror,
+    logFacility: g.logFacility,
+    logName: g.logName,
     aliases: g.aliases.map((a) => a.host),
     serverHeader: g.serverHeader,
     userAgentHeader: g.userAgentHeader,
     serverSignature: g.serverSignature,
-    tm, ctlPath, ctlLimits: readCtlLimits(mod('ctl')), ds, stateFile, persistDefault, health, db, cluster,
+    tm, ctlPath, ctlAccess, ctlLimits: readCtlLimits(mod('ctl')), ds, stateFile, persistDefault, health, db, cluster,
     loadedModules: [...compiled.modules.keys()],
     tls: g.enableTls && mod('tls') ? readTlsParams((n) => mod('tls')?.param(n), compiled.dir) : null,
     websocket: mod('websocket') ? readWsParams((n) => mod('websocket')?.param(n)) : null,

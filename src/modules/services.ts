@@ -17,6 +17,15 @@ export interface Services {
   /** xhttp/websocket: the WebSocket transport, when websocket.so is loaded. */
   websocket?: WsTransport | null;
   log: Logger;
+  /** RPC methods modules add to the control socket when their module is loaded. */
+  rpc?: ModuleRpc[];
+}
+
+export interface ModuleRpc {
+  readonly module: string;
+  readonly name: string;
+  /** Positional arguments as the client sent them; returns the result or throws an RpcError. */
+  readonly handler: (args: readonly unknown[]) => unknown;
 }
 
 export type Reg = ScriptRegistry<RequestContext>;

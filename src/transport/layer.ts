@@ -8,18 +8,9 @@ import net from 'node:net';
 import { isIP } from 'node:net';
 import { StreamFramer, FramingError } from './framer';
 import { ConnectionLimits, CONN_LIMIT_DEFAULTS, ConnLimitConfig, LimitedConn, closeAfterError } from './conn-limits';
-import type { ListenSpec, LocalSocket, Source, Target, TcpConn, Proto, PluggedTransport, PluggedEvents, HttpTaker } from './types';
+import type { ListenSpec, LocalSocket, Source, Target, TcpConn, Proto, PluggedTransport, PluggedEvents, HttpTaker, Transport, TransportEvents } from './types';
 import { looksLikeHttp } from './types';
 import { hostForUri } from './types';
-
-export interface TransportEvents {
-  /** A complete message (datagram, or framed stream message). */
-  onMessage(buf: Buffer, src: Source): void;
-  /** A stream message that could not be framed; the connection is closed after. */
-  onFramingError?(partial: Buffer, reason: string, src: Source): void;
-  /** A stream connection to `target` failed before the message left (TLS handshake, refused). */
-  onSendError?(target: Target, reason: string): void;
-}
 
 export interface TransportOptions {
   /** Largest message accepted on a stream (bytes). */
@@ -42,13 +33,16 @@ function connKey(ip: string, port: number): string {
   return `${ip}|${port}`;
 }
 
-export class TransportLayer {
+const NOBODY: TransportEvents = { onMessage(): void { /* not started */ } };
+
+export class TransportLayer implements Transport {
   readonly sockets: LocalSocket[] = [];
   private readonly udp = new Map<number, dgram.Socket>();
   private readonly servers: net.Server[] = [];
   private readonly conns = new Map<string, TcpConn>();
   private nextConnId = 1;
   private closing = false;
+  private events = NOBODY;
   private readonly plugged: PluggedTransport[] = [];
   /** Takes TCP/TLS connections that speak HTTP (xhttp / WebSocket); null = they are not SIP. */
   http: HttpTaker | null = null;
@@ -57,7 +51,6 @@ export class TransportLayer {
 
   constructor(
     private readonly specs: readonly ListenSpec[],
-    private readonly events: TransportEvents,
     private readonly opts: TransportOptions,
   ) {
     this.limits = new ConnectionLimits(opts.limits ?? CONN_LIMIT_DEFAULTS, opts.log);
@@ -82,7 +75,9 @@ export class TransportLayer {
     };
   }
 
-  async start(): Promise<void> {
+  /** Binds every listen socket; received messages go to `events` from then on. */
+  async start(events: TransportEvents): Promise<void> {
+    this.events = events;
     let id = 0;
     for (const spec of this.specs) {
       const family: 4 | 6 = isIP(spec.host) === 6 ? 6 : 4;
@@ -159,7 +154,9 @@ export class TransportLayer {
     const lim = conn.lim ?? this.limits.track(socket, conn.remoteIp, true);
     conn.lim = lim;
     this.limits.watchDrain(socket, lim);
-    const framer = new StreamFramer(this.opts.maxStreamMessage);
+    const framer = new StreamFramer(this.opts.maxStreamMessage, () => {
+      if (!socket.destroyed) socket.write('\r\n');
+    });
     const src: Source = { proto: 'tcp', ip: conn.remoteIp, port: conn.remotePort, local, conn };
     let broken = false;
     let first = true;

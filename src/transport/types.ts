@@ -84,6 +84,30 @@ export function hostForUri(ip: string, family: 4 | 6): string {
   return family === 6 && ip.charCodeAt(0) !== 91 ? `[${ip}]` : ip;
 }
 
+/** What the transport hands up: every received message, to one receiver. */
+export interface TransportEvents {
+  /** A complete message (datagram, or framed stream message). */
+  onMessage(buf: Buffer, src: Source): void;
+  /** A stream message that could not be framed; the connection is closed after. */
+  onFramingError?(partial: Buffer, reason: string, src: Source): void;
+  /** A stream connection to `target` failed before the message left (TLS handshake, refused). */
+  onSendError?(target: Target, reason: string): void;
+}
+
+/**
+ * The transport as the layers above see it; TransportLayer is the real one, tests
+ * pass a fake (test/helpers/fake-transport.ts).
+ */
+export interface Transport {
+  readonly sockets: readonly LocalSocket[];
+  start(events: TransportEvents): Promise<void>;
+  /** Sends one message; false when it could not be handed to the kernel. */
+  send(target: Target, buf: Buffer): boolean;
+  /** The listen socket to send from for this protocol and address family. */
+  selectSocket(proto: Proto, family: 4 | 6): LocalSocket | null;
+  close(): Promise<void>;
+}
+
 /**
  * A transport beside UDP/TCP (TLS, WebSocket) plugged into the TransportLayer: it binds
  * the listen sockets of its protocols and sends over them, delivering what it receives

@@ -7,14 +7,13 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
-import { startDsd, tmpDir } from '../helpers/daemon';
+import { startDsd } from '../helpers/daemon';
+import { startKamailio } from '../helpers/kamailio';
 import { freePorts } from '../helpers/ports';
-
-const KAMAILIO = spawnSync('kamailio', ['-v'], { encoding: 'utf8' }).status === 0;
+import { needs } from '../helpers/require';
+import { waitUntil } from '../helpers/wait';
 
 interface Proxy {
   pid: number;
@@ -36,45 +35,9 @@ async function startDsdProxy(port: number, globals: string[]): Promise<Proxy> {
   return { pid: d.proc.pid!, output: d.output, stop: async () => { assert.equal(await d.stop(), 0); } };
 }
 
-async function startKamailio(port: number, globals: string[]): Promise<Proxy> {
-  const dir = tmpDir('tcp-kam-');
-  const cfgFile = path.join(dir, 'kamailio.cfg');
-  // tcp_accept_iplimit and tcp_msg_*_timeout arrived after 5.6: only the common ones go to Kamailio
-  fs.writeFileSync(cfgFile, cfgText(port, globals).replaceAll('{DIR}', dir));
-  const proc = spawn('kamailio', ['-f', cfgFile, '-DD', '-E', '-w', dir, '-m', '32', '-M', '8'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let out = '';
-  proc.stderr!.on('data', (d) => { if (out.length < 2_000_000) out += d; });
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  const stop = async (): Promise<void> => {
-    proc.kill('SIGTERM');
-    const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(t);
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await until(async () => {
-      const c = await open(port).catch(() => null);
-      if (!c) return false;
-      const ok = await c.options(2000).then(() => true, () => false);
-      c.sock.destroy();
-      return ok;
-    }, 20_000, `kamailio on ${port}:\n${out.slice(-2000)}`);
-  } catch (e) {
-    await stop();
-    throw e;
-  }
-  return { pid: proc.pid!, output: () => out, stop };
-}
-
-/** Polls `cond` until true; throws `what` after `ms`. */
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await cond()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+async function startKamailioProxy(port: number, globals: string[]): Promise<Proxy> {
+  const k = await startKamailio({ cfg: cfgText(port, globals) });
+  return { pid: k.proc.pid!, output: k.output, stop: () => k.stop() };
 }
 
 interface Conn {
@@ -142,21 +105,18 @@ async function maxConnections(start: (port: number, g: string[]) => Promise<Prox
     await Promise.all(conns.map((c) => c.options(30_000)));
     const extra = await open(port); // the kernel completes the handshake; the server closes it
     conns.push(extra);
-    await Promise.race([
-      extra.closedP,
-      new Promise((_, rej) => setTimeout(() => rej(new Error('the 257th connection was not closed')), 20_000)),
-    ]);
+    await waitUntil(() => extra.closed, { what: 'the 257th connection closed by the server' });
     await assert.rejects(extra.options(2000));
     await conns[0].options(); // the earlier ones are still served
     await conns[255].options();
     for (const c of conns.slice(0, 8)) c.sock.destroy();
     // once the server saw those close, a new connection is served again
-    await until(async () => {
+    await waitUntil(async () => {
       const c = await open(port).catch(() => null);
       if (!c) return false;
       conns.push(c);
       return c.options(3000).then(() => true, () => false);
-    }, 30_000, 'a new connection after closing some');
+    }, { what: 'a new connection served after closing some' });
   } finally {
     closeAll(conns);
     await proxy.stop();
@@ -168,8 +128,8 @@ describe('TCP limits', { timeout: 180_000 }, () => {
     await maxConnections(startDsdProxy);
   });
 
-  test('tcp_max_connections=256: the same holds for Kamailio 5.6 (oracle)', { skip: !KAMAILIO && !process.env.CI ? 'kamailio not installed' : false }, async () => {
-    await maxConnections(startKamailio);
+  test('tcp_max_connections=256: the same holds for Kamailio 5.6 (oracle)', { skip: needs('kamailio') }, async () => {
+    await maxConnections(startKamailioProxy);
   });
 
   test('dsd logs the refusal with Kamailio\'s wording', async () => {
@@ -181,7 +141,7 @@ describe('TCP limits', { timeout: 180_000 }, () => {
       const third = await open(port);
       conns.push(third);
       await third.closedP;
-      await until(() => /maximum number of connections exceeded: 2\/2/.test(proxy.output()), 10_000, 'the log line');
+      await waitUntil(() => /maximum number of connections exceeded: 2\/2/.test(proxy.output()), { what: 'the log line' });
     } finally {
       closeAll(conns);
       await proxy.stop();

@@ -68,7 +68,8 @@ export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
   proc.stdout!.on('data', keep);
   proc.stderr!.on('data', keep);
   let exited = false;
-  const exitP = new Promise<void>((r) => proc.once('exit', () => { exited = true; r(); }));
+  // 'close', not 'exit': the last words on stderr (a cfg error) are read by then
+  const exitP = new Promise<void>((r) => proc.once('close', () => { exited = true; r(); }));
   const k: Kamailio = {
     proc, dir, ctlSock,
     output: () => out,

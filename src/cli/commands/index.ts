@@ -22,6 +22,7 @@ function specFlags(spec: CommandSpec): Interfaces.FlagInput {
   const f: Interfaces.FlagInput = {};
   if (spec.persist) f.persist = Flags.boolean({ summary: 'also write the change to the list file (kept across reload and restart)' });
   for (const p of spec.params) if (p.flag) f[p.flag] = Flags.string({ summary: `${p.name.toUpperCase()}: ${p.help}`, helpValue: p.name.toUpperCase() });
+  for (const p of spec.params) if (p.switch) f[p.switch] = Flags.boolean({ summary: p.help });
   if (spec.name === 'dispatcher.top') {
     f.once = Flags.boolean({ summary: 'print one frame and exit' });
     f.interval = Flags.string({ summary: 'seconds between refreshes (default 1)', helpValue: 'SECONDS' });

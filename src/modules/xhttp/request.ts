@@ -6,15 +6,18 @@
  */
 import { parseMessage } from '../../sip/message';
 import { RequestContext, RouteType } from '../../proxy/context';
+import { declareRequestState } from '../../proxy/request-state';
 import type { HttpRequest } from '../../transport/ws';
 import type { Script } from '../../script';
 import type { Logger } from '../../core/log';
 
 export const XHTTP_EVENT = 'xhttp:request';
 
+const HTTP = declareRequestState<HttpRequest>('xhttp.request');
+
 /** The HTTP request of an xhttp event route (null outside one). */
 export function httpOf(ctx: RequestContext): HttpRequest | null {
-  return (ctx.mod.http as HttpRequest | undefined) ?? null;
+  return ctx.get(HTTP) ?? null;
 }
 
 /** The HTTP head as a SIP-shaped message, so header and PV access work unchanged. */
@@ -42,8 +45,8 @@ export function runXhttpRequest(script: Script<RequestContext>, log: Logger, r: 
     log.warn(`xhttp: unreadable request from ${r.ip}:${r.port}: ${(e as Error).message}`);
     return;
   }
-  ctx.routeType = RouteType.Event;
-  ctx.mod.http = r;
+  ctx.routeType = RouteType.EVENT;
+  ctx.set(HTTP, r);
   const res = script.runEventRoute(XHTTP_EVENT, ctx);
   if (res && typeof (res as Promise<unknown>).then === 'function') {
     pending.add(r);
