@@ -61,6 +61,8 @@ function __dsctl_candidates
     printf '%s\t%s\n' dispatcher.reload 'Reload dispatcher destination sets'
     printf '%s\t%s\n' dispatcher.set_state 'Set the state of a destination by address'
     printf '%s\t%s\n' dispatcher.set_duid_state 'Set the state of a destination by duid'
+    printf '%s\t%s\n' dispatcher.overrides 'List the admin states kept across reloads and restarts'
+    printf '%s\t%s\n' dispatcher.clear_overrides 'Forget admin states: all, those of a set, or one destination'
     printf '%s\t%s\n' dispatcher.ping_active 'Manage setting on/off the pinging (keepalive) of destinations'
     printf '%s\t%s\n' dispatcher.add 'Add a destination address in memory'
     printf '%s\t%s\n' dispatcher.remove 'Remove a destination address from memory'
@@ -74,6 +76,9 @@ function __dsctl_candidates
     printf '%s\t%s\n' dispatcher.undrain_duid 'End the drain of a destination by duid'
     printf '%s\t%s\n' dispatcher.explain 'Explain which destination a request would get, and why'
     printf '%s\t%s\n' cluster.list 'List the dsd nodes of the cluster (offered when ds_cluster is on)'
+    printf '%s\t%s\n' core.echo 'Returns back its parameters.'
+    printf '%s\t%s\n' core.info 'Verbose info, including version number, compile flags, compiler,repository hash a.s.o.'
+    printf '%s\t%s\n' corex.debug 'Control the global level of debug'
     printf '%s\t%s\n' core.version 'Returns the version string of the server.'
     printf '%s\t%s\n' core.uptime 'Returns uptime of SIP server.'
     printf '%s\t%s\n' core.ps 'Returns the description of running processes.'
@@ -84,21 +89,25 @@ function __dsctl_candidates
     printf '%s\t%s\n' tls.reload 'Reload TLS configuration file'
     printf '%s\t%s\n' tls.list 'List currently open TLS connections'
     printf '%s\t%s\n' tls.info 'Returns internal tls related info.'
+    printf '%s\t%s\n' ws.dump 'Details about WebSocket connections'
+    printf '%s\t%s\n' ws.close 'Close a WebSocket connection'
     printf '%s\t%s\n' rpc 'Call any RPC method, with kamcmd argument typing'
-        printf '%s\tkamcli spelling\n' dispatcher cluster core system tm pike tls
+        printf '%s\tkamcli spelling\n' dispatcher cluster core corex system tm pike tls ws
         return
     end
     set -l cmd $pos[1]
     set -l args $pos[2..-1]
-    if contains -- $cmd dispatcher cluster core system tm pike tls
+    if contains -- $cmd dispatcher cluster core corex system tm pike tls ws
         if test (count $pos) -eq 1
             switch $cmd
         case dispatcher
-            printf '%s\n' list dump reload set_state set_duid_state ping_active add memadd remove rm memrm hash oclist stats top drain undrain drain_duid undrain_duid explain
+            printf '%s\n' list dump reload set_state set_duid_state overrides clear_overrides ping_active add memadd remove rm memrm hash oclist stats top drain undrain drain_duid undrain_duid explain
         case cluster
             printf '%s\n' list
         case core
-            printf '%s\n' version uptime ps
+            printf '%s\n' echo info version uptime ps
+        case corex
+            printf '%s\n' debug
         case system
             printf '%s\n' listMethods methodHelp
         case tm
@@ -107,6 +116,8 @@ function __dsctl_candidates
             printf '%s\n' top
         case tls
             printf '%s\n' reload list info
+        case ws
+            printf '%s\n' dump close
             end
             return
         end
@@ -121,6 +132,10 @@ function __dsctl_candidates
             set cmd dispatcher.set_state
         case 'dispatcher set_duid_state'
             set cmd dispatcher.set_duid_state
+        case 'dispatcher overrides'
+            set cmd dispatcher.overrides
+        case 'dispatcher clear_overrides'
+            set cmd dispatcher.clear_overrides
         case 'dispatcher ping_active'
             set cmd dispatcher.ping_active
         case 'dispatcher add'
@@ -153,6 +168,12 @@ function __dsctl_candidates
             set cmd dispatcher.explain
         case 'cluster list'
             set cmd cluster.list
+        case 'core echo'
+            set cmd core.echo
+        case 'core info'
+            set cmd core.info
+        case 'corex debug'
+            set cmd corex.debug
         case 'core version'
             set cmd core.version
         case 'core uptime'
@@ -173,6 +194,10 @@ function __dsctl_candidates
             set cmd tls.list
         case 'tls info'
             set cmd tls.info
+        case 'ws dump'
+            set cmd ws.dump
+        case 'ws close'
+            set cmd ws.close
         end
         set args $pos[3..-1]
     end
@@ -186,6 +211,10 @@ function __dsctl_candidates
             printf '%s\n' -s --socket --json --table --tree --timeout --help --persist
         case dispatcher.set_duid_state
             printf '%s\n' -s --socket --json --table --tree --timeout --help --persist
+        case dispatcher.overrides
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case dispatcher.clear_overrides
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
         case dispatcher.ping_active
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case dispatcher.add
@@ -212,6 +241,12 @@ function __dsctl_candidates
             printf '%s\n' -s --socket --json --table --tree --timeout --help --ruri --from --to --callid --method --pv
         case cluster.list
             printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case core.echo
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case core.info
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case corex.debug
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
         case core.version
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case core.uptime
@@ -232,6 +267,10 @@ function __dsctl_candidates
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case tls.info
             printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case ws.dump
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case ws.close
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
         case rpc
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         end
@@ -251,6 +290,9 @@ function __dsctl_candidates
             test $n -eq 1; and __dsctl_fill state '' ''
             test $n -eq 2; and __dsctl_fill setid '' ''
             test $n -eq 3; and __dsctl_fill duid 'all' "$args[2]"
+        case dispatcher.clear_overrides
+            test $n -eq 1; and __dsctl_fill setid '' ''
+            test $n -eq 2; and __dsctl_fill uri '' "$args[1]"
         case dispatcher.ping_active
             test $n -eq 1; and __dsctl_fill static '0 1' ''
         case dispatcher.add

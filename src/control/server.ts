@@ -274,7 +274,7 @@ export class ControlServer {
   private async dispatch(request: JSONRPCRequest): Promise<JSONRPCResponse | null> {
     const id = request.id;
     try {
-      const result = await this.registry.invoke(request.method, request.params);
+      const result = await this.registry.invoke(request.method, request.params, { transport: 'jsonrpc', endpoint: this.path });
       return id === undefined ? null : createJSONRPCSuccessResponse(id, result);
     } catch (err) {
       const fault = faultOf(err);

@@ -12,6 +12,8 @@ import { createScriptHost } from './script-host';
 import { scriptHooks, runDispatcherEvent } from './script-hooks';
 import { startControl } from './control';
 import { createLogger, Logger } from '../core/log';
+import { logTarget, bootTarget } from './log-target';
+import { startupSummary } from './startup-log';
 import { ProxyCore } from '../proxy/core';
 import { TransportLayer } from '../transport/layer';
 import { RequestContext } from '../proxy/context';
@@ -26,8 +28,18 @@ import { DispatcherDb, dbInitCommand } from '../db/daemon-glue';
 import { TlsProfiles } from '../transport/tls-profiles';
 import { TlsTransport } from '../transport/tls';
 import { registerTlsRpc } from '../modules/tls/rpc';
+import { WsTransport } from '../transport/ws';
+import { registerWsRpc } from '../modules/websocket/rpc';
+import { runXhttpRequest } from '../modules/xhttp/request';
+
+/** The Server header line for HTTP replies (the cfg may hold the value or the whole line). */
+function serverLine(h: string | null): string | null {
+  if (!h) return null;
+  return /^server:/i.test(h) ? h.replace(/\r?\n$/, '') : `Server: ${h}`;
+}
 import { dropPrivileges, warnIgnoredOptions } from './kamailio-options';
 import { jsonrpcsConfig } from './jsonrpcs-config';
+import { daemonize, notifyReady, shouldDaemonize } from './daemonize';
 
 /** What Kamailio's default Server/User-Agent say about it, for dsd. */
 const SIGNATURE = `dsd (${VERSION} (${os.arch()}/${os.platform()}))`;
@@ -41,7 +53,7 @@ function die(msg: string, code = 1): never {
 }
 
 /** Logging before the config said where: stderr, level from -d only. */
-const bootLog = (args: DaemonArgs): Logger => createLogger({ debug: 2 + args.debugBump, fd: 2 });
+const bootLog = (args: DaemonArgs): Logger => createLogger({ debug: 2 + args.debugBump, target: bootTarget(args) });
 
 export async function main(argv: string[]): Promise<void> {
   let args: DaemonArgs;
@@ -52,13 +64,24 @@ export async function main(argv: string[]): Promise<void> {
     throw e;
   }
   if (args.help) { process.stdout.write(`${USAGE}\n`); return; }
+  if (shouldDaemonize(args)) process.exit(await daemonize(argv));
+  if (args.workDir !== null) {
+    // the cfg and pid file named on the command line stay where the caller meant them
+    args.cfgFile = path.resolve(args.cfgFile);
+    if (args.pidFile) args.pidFile = path.resolve(args.pidFile);
+    try {
+      process.chdir(args.workDir);
+    } catch (e) {
+      die(`dsd: -w ${args.workDir}: ${(e as Error).message}`);
+    }
+  }
   if (args.version) { process.stdout.write(`version: dsd ${VERSION} (${os.arch()}/${os.platform()})\n`); return; }
 
   let debug = 2 + args.debugBump;
   const svc: Services = { core: null, dispatcher: null, log: bootLog(args) };
   const registry = createRegistry<RequestContext>();
   registerModules(registry, svc);
-  const host = createScriptHost(svc, () => debug);
+  const host = createScriptHost(svc, () => svc.log.getDebug());
 
   if (args.checkOnly) {
     const r = checkConfig(args.cfgFile, registry, { host, defines: args.defines });
@@ -86,8 +109,9 @@ export async function main(argv: string[]): Promise<void> {
   }
   if (args.children !== null) cfg.compiled.globals.children = args.children;
   debug = cfg.debug + args.debugBump;
-  const log = createLogger({ debug, fd: args.logStderr || cfg.logStderr ? 2 : 1 });
+  const log = createLogger({ debug, target: logTarget(args, cfg), name: cfg.logName ?? 'dsd' });
   svc.log = log;
+  log.notice('configuration loaded', { cfg: path.resolve(args.cfgFile), debug, defines: Object.keys(args.defines) });
   for (const w of cfg.compiled.warnings) log.warn(w.message);
   warnIgnoredOptions(args, log);
 
@@ -110,6 +134,21 @@ export async function main(argv: string[]): Promise<void> {
       maxStreamMessage: 65535, idleMs: cfg.tls.idleMs, handshakeMs: cfg.tls.handshakeMs, log,
     });
     transport.plug(tlsTransport);
+  }
+  let wsTransport: WsTransport | null = null;
+  if (cfg.websocket) {
+    const w = cfg.websocket;
+    wsTransport = new WsTransport({
+      maxMessage: 65535, keepaliveMechanism: w.keepaliveMechanism, keepaliveTimeout: w.keepaliveTimeout,
+      keepaliveInterval: w.keepaliveInterval, corsMode: w.corsMode, log,
+      server: () => serverLine(core.serverHeader),
+    });
+    const ws = wsTransport;
+    const pending = ws.pendingAsync;
+    ws.onRequest = (r) => runXhttpRequest(cfg.compiled.script, log, r, pending);
+    transport.plug(ws);
+    transport.http = (s, first, local, secure) => ws.takeHttp(s, first, local, secure, transport.pluggedEvents());
+    svc.websocket = ws;
   }
   try {
     await core.start();
@@ -147,7 +186,7 @@ export async function main(argv: string[]): Promise<void> {
   dispatcher.compileFormat = (fmt) => cfg.compiled.compileFormat(fmt);
   svc.dispatcher = dispatcher;
   try {
-    if (cfg.dispatcherLoaded) await dispatcher.start();
+    if (cfg.dispatcherLoaded) startupSummary(log, cfg, dispatcher, await dispatcher.start());
   } catch (e) {
     const detail = (e as { detail?: string }).detail;
     await dsDb?.close();
@@ -160,9 +199,12 @@ export async function main(argv: string[]): Promise<void> {
   let control;
   try {
     control = await startControl({
-      path: cfg.ctlPath, limits: cfg.ctlLimits, jsonrpcs: jsonrpcsConfig(cfg, args.runtimeDir), core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb,
+      path: cfg.ctlPath, limits: cfg.ctlLimits, binrpcExtra: cfg.ctlExtra, jsonrpcs: jsonrpcsConfig(cfg, args.runtimeDir), core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb, access: cfg.ctlAccess,
       moduleRpc: svc.rpc?.filter((m) => cfg.loadedModules.includes(m.module)),
-      extraMethods: (r) => { if (tlsTransport && cfg.tls) registerTlsRpc(r, tlsTransport, 2048, cfg.tls.idleMs); },
+      extraMethods: (r) => {
+        if (tlsTransport && cfg.tls) registerTlsRpc(r, tlsTransport, 2048, cfg.tls.idleMs);
+        if (wsTransport) registerWsRpc(r, wsTransport);
+      },
     });
   } catch (e) {
     dispatcher.stop();
@@ -179,7 +221,7 @@ export async function main(argv: string[]): Promise<void> {
     await core.stop();
     die(`dsd: ${(e as Error).message}`);
   }
-  if (metrics) log.info(`metrics endpoint on http://${metrics.address}/metrics`);
+  if (metrics) log.info(`metrics endpoint on http://${metrics.address}/metrics`, { url: `http://${metrics.address}/metrics` });
 
   if (args.pidFile) writePidFile(args.pidFile);
   try {
@@ -187,13 +229,17 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     die(`dsd: ${(e as Error).message}`);
   }
-  log.info(`dsd ${VERSION} started, listening on ${core.transport.sockets.map((s) => s.text).join(' ')}, control socket ${cfg.ctlPath}`);
+  const listening = core.transport.sockets.map((s) => s.text);
+  log.notice(`dsd ${VERSION} started, listening on ${listening.join(' ')}, control socket ${cfg.ctlPath}`, {
+    version: VERSION, listen: listening, ctl: cfg.ctlPath, metrics: metrics ? metrics.address : null, pid_file: args.pidFile,
+  });
+  notifyReady();
 
   let stopping = false;
   const stop = async (sig: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    log.info(`${sig}: no new transactions, waiting for ${core.active.size} in flight`);
+    log.notice(`${sig}: no new transactions, waiting for ${core.active.size} in flight`, { signal: sig, in_flight: core.active.size });
     await core.drain(10_000);
     dispatcher.stop();
     await dsDb?.close();
@@ -201,7 +247,8 @@ export async function main(argv: string[]): Promise<void> {
     await control.close();
     await core.stop();
     if (args.pidFile) removePidFile(args.pidFile);
-    log.info('stopped');
+    log.notice('stopped', { signal: sig });
+    await log.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
@@ -209,10 +256,10 @@ export async function main(argv: string[]): Promise<void> {
   process.on('SIGHUP', () => {
     dispatcher.reload().then(
       (r) => {
-        log.info(`SIGHUP: destinations reloaded (${r.message})`);
-        void dsDb?.afterRpc('dispatcher.reload', [], false);
+        log.notice(`SIGHUP: destinations reloaded (${r.message})`, { sets: r.report.sets, destinations: r.report.destinations, warnings: r.report.warnings.length });
+        void dsDb?.afterChange({ kind: 'reload' }, false);
       },
-      (e: Error & { detail?: string }) => log.error(`SIGHUP: reload refused, running set kept: ${e.message}${e.detail ? ` (${e.detail})` : ''}`),
+      (e: Error & { detail?: string }) => log.error(`SIGHUP: reload refused, running set kept: ${e.message}${e.detail ? ` (${e.detail})` : ''}`, { error: e.message, detail: e.detail ?? null }),
     );
   });
 }

@@ -12,6 +12,7 @@ import { DSD_BRANCH } from '../proxy/branch';
 import { buildLocalRequest } from '../transaction/local-request';
 import type { Logger } from '../core/log';
 import type { DsEvent } from '../modules/dispatcher/state';
+import { DS_EVENT } from '../modules/dispatcher/request-state';
 
 function isPromise<T>(r: T | Promise<T>): r is Promise<T> {
   return typeof (r as Promise<T>)?.then === 'function';
@@ -43,7 +44,10 @@ let eventSeq = 0;
 
 /** Runs event_route[dispatcher:dst-up|dst-down] for one state transition. */
 export function runDispatcherEvent(script: Script<RequestContext>, core: ProxyCore, log: Logger, ev: DsEvent): void {
-  log.info(`${ev.name}: set ${ev.setId} ${ev.uri} (code ${ev.context.code})`);
+  // Kamailio logs a destination going down as a warning; coming back is worth a notice.
+  const fields = { event: ev.name, set: ev.setId, uri: ev.uri, code: ev.context.code };
+  if (ev.name === 'dispatcher:dst-down') log.warn(`${ev.name}: set ${ev.setId} ${ev.uri} (code ${ev.context.code})`, fields);
+  else log.notice(`${ev.name}: set ${ev.setId} ${ev.uri} (code ${ev.context.code})`, fields);
   if (!script.hasEventRoute(ev.name)) return;
   const local = core.transport.sockets[0];
   if (!local) return;
@@ -59,8 +63,8 @@ export function runDispatcherEvent(script: Script<RequestContext>, core: ProxyCo
     log.error(`event_route[${ev.name}]: cannot build the faked request for ${ev.uri}: ${(e as Error).message}`);
     return;
   }
-  ctx.routeType = RouteType.Event;
-  ctx.mod.dsevent = { ev };
+  ctx.routeType = RouteType.EVENT;
+  ctx.set(DS_EVENT, { ev });
   try {
     const r = script.runEventRoute(ev.name, ctx);
     if (isPromise(r)) r.catch((e) => log.error(`event_route[${ev.name}]: ${(e as Error).message}`));

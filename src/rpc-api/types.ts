@@ -73,9 +73,15 @@ export interface CommandSpec {
   /** Accepts `--persist` (sent as the named param `persist: true`). */
   readonly persist?: boolean;
   /** Registered by the dispatcher engine (true) or by the control core (false). */
-  readonly module: 'dispatcher' | 'core' | 'tm' | 'pike' | 'tls' | 'websocket' | 'dsctl';
+  readonly module: 'dispatcher' | 'core' | 'corex' | 'tm' | 'pike' | 'tls' | 'websocket' | 'dsctl';
   /** `dsctl …` example lines for help and the man page (without the leading `dsctl `). */
   readonly examples: readonly string[];
   /** A dsd addition that Kamailio 5.6 does not have. */
   readonly extension?: boolean;
+  /**
+   * The method changes the daemon's state, so every call is written to the audit log:
+   * 'always', or 'with-params' when only a call with parameters changes something
+   * (dispatcher.ping_active 0, corex.debug 3).
+   */
+  readonly changes?: 'always' | 'with-params';
 }

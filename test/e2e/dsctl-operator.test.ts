@@ -23,7 +23,10 @@ function dsctl(...args: string[]): { code: number | null; out: string; err: stri
 before(async () => {
   const [sip, b1, b2] = await freePorts(3);
   dsd = await startDsd({
-    cfg: basicCfg({ listen: [`udp:127.0.0.1:${sip}`] }),
+    cfg: basicCfg({
+      listen: [`udp:127.0.0.1:${sip}`],
+      params: ['modparam("ctl", "mode", 0640)', `modparam("ctl", "group", "${process.getgid!()}")`],
+    }),
     list: `1 sip:127.0.0.1:${b1} 0 0 duid=gw1\n1 sip:127.0.0.1:${b2} 0 0 duid=gw2\n`,
   });
   sock = `unix:${dsd.dir}/dsd_ctl`;
@@ -109,4 +112,11 @@ test('dispatcher.top --once --json prints JSON, one object per destination', () 
   const kamcli = dsctl('-s', sock, 'dispatcher', 'top', '--once', '--json', '--interval', '0.2');
   assert.equal(kamcli.code, 0, kamcli.err);
   assert.equal(JSON.parse(kamcli.out).destinations.length, 2);
+});
+
+test('ctl mode and group set the socket file\'s permissions and group', () => {
+  const st = fs.statSync(`${dsd.dir}/dsd_ctl`);
+  assert.ok(st.isSocket());
+  assert.equal(st.mode & 0o777, 0o640);
+  assert.equal(st.gid, process.getgid!());
 });

@@ -14,8 +14,10 @@ export interface OptionDoc {
 export const DSD_OPTIONS: readonly OptionDoc[] = [
   { flag: '-f', arg: 'FILE', text: 'Read the configuration from FILE (kamailio.cfg language, see dsd.cfg(5)). Default: etc/dsd.cfg of the installation.' },
   { flag: '-c', text: 'Check the configuration and exit: every error is printed as file:line:col: message; the exit status is 0 only for a valid file.' },
-  { flag: '-DD', text: 'Stay in the foreground, as kamailio -DD. dsd never forks, so this is accepted for parity; it suits systemd (Type=simple) and containers.' },
-  { flag: '-E', text: 'Log to stderr instead of standard output, as kamailio -E (log_stderror=yes in the configuration does the same).' },
+  { flag: '-DD', text: 'Stay in the foreground, as kamailio -DD (-D does the same); for systemd Type=simple and containers. Without it dsd goes to the background as kamailio does: the command returns 0 once the daemon serves (1 if it failed to start), and -P names the daemon, so kamailio.service (Type=forking) starts dsd unchanged.' },
+  { flag: '-E', text: 'Log to stderr, as kamailio -E (log_stderror=yes does the same); without it dsd logs to syslog (RFC 5424 on /dev/log, or $DSD_SYSLOG_SOCKET) with log_facility and log_name. Lines are JSON, or readable text on a terminal.' },
+  { flag: '--log-format', arg: 'json|pretty', text: 'JSON lines (one per event, fields as JSON) or readable lines; the default is pretty for -E on a terminal, else json.' },
+  { flag: '-A', arg: 'NAME[=VALUE]', text: 'Define NAME for the preprocessor (#!ifdef NAME, or NAME replaced by VALUE), as kamailio -A; may be repeated.' },
   { flag: '-d', text: 'Raise the log level by one on top of debug= in the configuration; may be repeated.' },
   { flag: '-P', arg: 'FILE', text: 'Write the process id to FILE at start; the file is removed at exit.' },
   { flag: '-n', arg: 'N', text: 'Set the children global to N, overriding the configuration, as kamailio -n.' },
@@ -23,6 +25,7 @@ export const DSD_OPTIONS: readonly OptionDoc[] = [
   { flag: '-g', arg: 'GROUP', text: 'Run as GROUP once every socket is open, as kamailio -g.' },
   { flag: '-Y', arg: 'DIR', text: 'Runtime directory, as kamailio -Y: jsonrpcs fifo_name and dgram_socket given without a path are created in DIR (default /run/kamailio).' },
   { flag: '-m, -M', arg: 'MB', text: 'Kamailio\'s shared and private memory sizes: accepted so that kamailio.service\'s command line starts dsd, with one warning each (dsd is one Node.js process).' },
+  { flag: '-w', arg: 'DIR', text: 'Working directory, as kamailio -w.' },
   { flag: '-L', arg: 'DIR', text: 'Kamailio\'s module directory: accepted with one warning (dsd\'s modules are built in).' },
   { flag: '-V', text: 'Print the version and exit.' },
   { flag: '-h', text: 'Print a short help and exit.' },
@@ -40,7 +43,7 @@ export const DSD_SIGNALS: readonly SignalDoc[] = [
   },
   {
     name: 'SIGHUP',
-    text: 'Reload the destination list, like dsctl dispatcher.reload: the list file is read again and swapped in; on error the old list stays and the error is logged.',
+    text: 'Reload the destination list, like dsctl dispatcher.reload: the list file (or database table) is read again and swapped in; admin states set over the control socket are kept. A list that cannot be read, that parses to nothing or whose every line is bad is refused: the old list stays and the error is logged.',
   },
 ];
 
@@ -53,10 +56,12 @@ export const DSD_FILES: readonly FileDoc[] = [
   { path: 'etc/dsd.cfg', text: 'The bundled default configuration: listens on 127.0.0.1:5060 (UDP and TCP) and spreads calls over set 1 round robin.' },
   { path: 'etc/dispatcher.list', text: 'The bundled destination list (modparam("dispatcher", "list_file", …)); one destination per line: setid destination [flags [priority [attrs]]]; # starts a comment.' },
   { path: '/run/dsd/dsd_ctl', text: 'The control socket (JSON-RPC, mode 0660) when /run/dsd exists or dsd runs as root; see dsctl(8) for the other defaults.' },
+  { path: '/run/dsd/dsd_ctl.admin-state.json', text: 'Admin states set with dispatcher.set_state / set_duid_state, re-applied after reloads and restarts (named after the control socket; modparam("dispatcher", "ds_admin_state_file", PATH) moves it, e.g. under /var/lib/dsd to survive reboots).' },
 ];
 
 export const ENVIRONMENT: readonly { name: string; text: string }[] = [
   { name: 'DSD_CTL', text: 'Path of the control socket (a path or unix:/path), used by dsd when the configuration sets none and by dsctl when -s is not given.' },
+  { name: 'DSD_SYSLOG_SOCKET', text: 'The syslog socket for log_stderror=no (default /dev/log).' },
   { name: 'XDG_RUNTIME_DIR', text: 'For unprivileged users without /run/dsd, the control socket defaults to $XDG_RUNTIME_DIR/dsd_ctl.' },
 ];
 
@@ -72,9 +77,10 @@ export interface ParamDoc {
 export const GLOBAL_PARAMS: readonly ParamDoc[] = [
   { name: 'listen', type: 'str', default: '-', text: 'A socket to receive SIP on: proto:address[:port] (udp or tcp; IPv6 addresses in brackets). May be repeated.' },
   { name: 'port', type: 'int', default: '5060', text: 'Port for listen lines that give none.' },
-  { name: 'debug', type: 'int', default: '2', text: 'Log level as in Kamailio: -3 alert … 1 notice, 2 info, 3 debug.' },
-  { name: 'log_stderror', type: 'str', default: 'no', text: 'yes logs to stderr (as -E).' },
-  { name: 'log_facility', type: 'str', default: 'LOG_DAEMON', text: 'Syslog facility.' },
+  { name: 'debug', type: 'int', default: '0', text: 'Log level as in Kamailio: -1 errors, 0 warnings, 1 notice, 2 info, 3 debug. Start-up, stop, reloads and the audit trail are NOTICE lines, printed from 0 up. dsctl corex.debug changes it at run time.' },
+  { name: 'log_stderror', type: 'str', default: 'no', text: 'yes logs to stderr (as -E); no logs to syslog.' },
+  { name: 'log_facility', type: 'str', default: 'LOG_DAEMON', text: 'Syslog facility (LOG_DAEMON, LOG_LOCAL0 … LOG_LOCAL7, …).' },
+  { name: 'log_name', type: 'str', default: 'dsd', text: 'Syslog APP-NAME of every message.' },
   { name: 'fork', type: 'str', default: 'yes', text: 'Accepted for compatibility; dsd is one process.' },
   { name: 'children', type: 'int', default: '-', text: 'Accepted and reported; dsd does not fork workers.' },
   { name: 'disable_tcp', type: 'str', default: 'no', text: 'yes disables TCP listeners.' },
@@ -174,9 +180,11 @@ export const MODULES: readonly ModuleDoc[] = [
         name: 'binrpc',
         type: 'str',
         default: '/run/dsd/dsd_ctl',
-        text: 'unix:/path of the control socket; only Unix sockets are supported. Without it: $DSD_CTL, /run/dsd/dsd_ctl when /run/dsd exists or dsd runs as root, $XDG_RUNTIME_DIR/dsd_ctl, or a dsd-UID directory in the temporary directory.',
+        text: 'unix:/path of the control socket (binrpc for kamcmd and JSON-RPC for dsctl). Repeatable, as in Kamailio: further tcp:host[:port], udp:host[:port] (port 2049 by default), unixd:/path or unix:/path lines serve binrpc only. Without a unix one: $DSD_CTL, /run/dsd/dsd_ctl when /run/dsd exists or dsd runs as root, $XDG_RUNTIME_DIR/dsd_ctl, or a dsd-UID directory in the temporary directory.',
       },
-      { name: 'mode', type: 'int', default: '0660', text: 'Permissions of the socket file.' },
+      { name: 'mode', type: 'int', default: '0660', text: 'Permissions of the socket file (an int, or an octal string such as "0600").' },
+      { name: 'user', type: 'str', default: '-', text: 'Owner of the socket file: a user name or uid (needs root or CAP_CHOWN).' },
+      { name: 'group', type: 'str', default: '-', text: 'Group of the socket file: a group name or gid; with mode 0660 its members may use dsctl.' },
       { name: 'idle_timeout', type: 'int', default: '120', text: 'dsd: seconds a connection may stay silent before it is closed (Kamailio\'s fixed 120); 0 never closes it.' },
       { name: 'max_connections', type: 'int', default: '128', text: 'dsd: connections served at once (Kamailio\'s fixed 128); more are closed at once. A binrpc packet over 64 KiB or a JSON line over 1 MiB closes its connection.' },
     ],
