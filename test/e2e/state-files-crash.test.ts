@@ -18,6 +18,8 @@ import { parseListFile } from '../../src/modules/dispatcher/list-file';
 import { AdminStateFile } from '../../src/modules/dispatcher/admin-file';
 import { pause } from '../helpers/wait';
 
+const STATE_PARAM = 'modparam("dispatcher", "ds_admin_state_file", "{DIR}/admin-state.json")';
+
 const quiet = { error() {}, warn() {}, info() {}, debug() {} } as unknown as ConstructorParameters<typeof AdminStateFile>[1];
 
 /** A deterministic PRNG (mulberry32), seeded per run and printed, so a failure can be replayed. */
@@ -54,9 +56,9 @@ test('kill -9 during --persist, set_state and reload: the files always load (20 
   let listChanges = 0;
   let stateChanges = 0;
   for (let round = 0; round < 20; round++) {
-    const files: Record<string, string> = state === null ? {} : { 'dsd-admin-state.json': state };
+    const files: Record<string, string> = state === null ? {} : { 'admin-state.json': state };
     const dsd = await startDsd({
-      cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: ['modparam("dispatcher", "reload_delta", 0)'] }),
+      cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: ['modparam("dispatcher", "reload_delta", 0)', STATE_PARAM] }),
       list, files, startTimeoutMs: 30_000,
     }).catch((e: Error) => { throw new Error(`round ${round} (seed ${seed}): dsd did not start on the files the last round left: ${e.message}`); });
     let listAfter: string;
@@ -82,7 +84,7 @@ test('kill -9 during --persist, set_state and reload: the files always load (20 
       dsd.proc.kill('SIGKILL');
       await Promise.all(jobs);
       listAfter = fs.readFileSync(path.join(dsd.dir, 'dispatcher.list'), 'utf8');
-      const sf = path.join(dsd.dir, 'dsd-admin-state.json');
+      const sf = path.join(dsd.dir, 'admin-state.json');
       stateAfter = fs.existsSync(sf) ? fs.readFileSync(sf, 'utf8') : null;
     } finally {
       await dsd.stop();
@@ -110,7 +112,7 @@ test('kill -9 during --persist, set_state and reload: the files always load (20 
   assert.ok(listChanges >= 3 && stateChanges >= 1, `(seed ${seed}) list changed in ${listChanges} rounds, admin state in ${stateChanges}`);
   // and the last round's files start a daemon too
   const last = await startDsd({
-    cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`] }), list, files: state === null ? {} : { 'dsd-admin-state.json': state },
+    cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: [STATE_PARAM] }), list, files: state === null ? {} : { 'admin-state.json': state },
   });
   assert.equal(await last.stop(), 0);
 });
@@ -120,9 +122,9 @@ test('a damaged admin-state file is refused at start with its path', { timeout: 
   const dir = tmpDir('torn-state-');
   try {
     const cfgFile = path.join(dir, 'dsd.cfg');
-    fs.writeFileSync(cfgFile, basicCfg({ listen: [`udp:127.0.0.1:${px}`] }).replaceAll('{DIR}', dir));
+    fs.writeFileSync(cfgFile, basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: [STATE_PARAM] }).replaceAll('{DIR}', dir));
     fs.writeFileSync(path.join(dir, 'dispatcher.list'), '1 sip:10.0.0.1:5060 0 0\n');
-    const stateFile = path.join(dir, 'dsd-admin-state.json');
+    const stateFile = path.join(dir, 'admin-state.json');
     // what a torn write would leave: the first half of a state file
     const whole = JSON.stringify({ version: 1, states: [{ setId: 1, uri: 'sip:10.0.0.1:5060', state: 'ip', at: 1 }] }, null, 1);
     fs.writeFileSync(stateFile, whole.slice(0, Math.floor(whole.length / 2)));
