@@ -22,7 +22,7 @@ export interface RrOptions {
 export const RR_DEFAULTS: RrOptions = { fullLr: false, fromTag: true };
 
 /** Record-Route URI for one of our sockets. */
-export function rrUri(s: LocalSocket, r2: boolean, o: RrOptions = RR_DEFAULTS, ftag: string | null = null): string {
+function rrUri(s: LocalSocket, r2: boolean, o: RrOptions = RR_DEFAULTS, ftag: string | null = null): string {
   const t = s.proto === 'udp' ? '' : `;transport=${s.proto}`;
   const tag = o.fromTag && ftag ? `;ftag=${ftag}` : '';
   return `<sip:${s.advHost}:${s.advPort}${t}${r2 ? ';r2=on' : ''}${o.fullLr ? ';lr=on' : ';lr'}${tag}>`;
@@ -32,7 +32,7 @@ export function rrUri(s: LocalSocket, r2: boolean, o: RrOptions = RR_DEFAULTS, f
  * Record-Route lines: one when the request leaves by the socket it came in on, two
  * (`r2=on`, outbound first) when it changes socket (Kamailio's enable_double_rr).
  */
-export function recordRouteLines(inSock: LocalSocket, outSock: LocalSocket, eol: string,
+function recordRouteLines(inSock: LocalSocket, outSock: LocalSocket, eol: string,
   o: RrOptions = RR_DEFAULTS, ftag: string | null = null): string {
   if (inSock.id === outSock.id) return `Record-Route: ${rrUri(inSock, false, o, ftag)}${eol}`;
   return `Record-Route: ${rrUri(outSock, true, o, ftag)}${eol}Record-Route: ${rrUri(inSock, true, o, ftag)}${eol}`;
