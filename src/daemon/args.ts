@@ -14,6 +14,8 @@ export interface DaemonArgs {
   defines: Record<string, string | true>;
   /** `dsd db init`: a subcommand instead of running the daemon. */
   command: string[] | null;
+  /** -n N: SIP worker processes, overriding the config's `children` (as kamailio -n). */
+  children: number | null;
 }
 
 export class UsageError extends Error {
@@ -30,6 +32,7 @@ export const USAGE = `Usage: dsd [options]
   -E        log to stderr
   -P FILE   write the pid to FILE
   -A NAME[=VALUE]  #!define NAME for the config (repeatable)
+  -n N      SIP worker processes (overrides children= of the config)
   -d        raise the log level (repeatable)
   -V        print the version and exit
   -h        this help
@@ -38,7 +41,7 @@ export const USAGE = `Usage: dsd [options]
 export function parseArgs(argv: readonly string[], defaultCfg: string): DaemonArgs {
   const a: DaemonArgs = {
     cfgFile: defaultCfg, checkOnly: false, foreground: 0, logStderr: false,
-    pidFile: null, version: false, help: false, debugBump: 0, defines: {}, command: null,
+    pidFile: null, version: false, help: false, debugBump: 0, defines: {}, command: null, children: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -53,6 +56,12 @@ export function parseArgs(argv: readonly string[], defaultCfg: string): DaemonAr
       if (v === undefined || v === '') throw new UsageError('option -A needs NAME[=VALUE]');
       const eq = v.indexOf('=');
       if (eq > 0) a.defines[v.slice(0, eq)] = v.slice(eq + 1); else a.defines[v] = true;
+      continue;
+    }
+    if (arg === '-n') {
+      const v = argv[++i];
+      if (v === undefined || !/^[1-9][0-9]{0,2}$/.test(v)) throw new UsageError('option -n needs a number of workers (1-999)');
+      a.children = Number(v);
       continue;
     }
     if (arg === '-f' || arg === '-P') {

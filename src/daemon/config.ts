@@ -43,6 +43,8 @@ export interface DaemonConfig {
   rr: RrOptions;
   /** dispatcher.so is loaded (else no list is read and no ds_* exists). */
   dispatcherLoaded: boolean;
+  /** `children`: SIP worker processes (1: one process, no workers). */
+  children: number;
 }
 
 export class StartupError extends Error {
@@ -149,7 +151,7 @@ export async function loadDaemonConfig(
     fromTag: (num(rrMod?.param('append_fromtag')) ?? 1) !== 0,
   };
   return {
-    compiled, rr, dispatcherLoaded: dsMod !== undefined,
+    compiled, rr, dispatcherLoaded: dsMod !== undefined, children: g.children,
     listen: await listenSpecs(compiled),
     debug: g.debug,
     logStderr: g.logStderror,

@@ -28,6 +28,22 @@ export interface ControlOptions {
   persistDefault: boolean;
   /** The destinations live in a database (and maybe a cluster): null for a list file. */
   dsDb: DispatcherDb | null;
+  /** false: another worker writes --persist changes (src/workers); default true. */
+  persistHere?: boolean;
+  /** core.workers: this process's row (a worker adds its index and handoff counters). */
+  workerRow?: () => WorkerRow;
+}
+
+export interface WorkerRow {
+  INDEX: number; PID: number; READY: number; REQUESTS: number; REPLIES: number;
+  HANDED_OFF: number; HANDED_IN: number; TRANSACTIONS: number;
+}
+
+export function workerRowOf(core: ProxyCore, index: number, handedOff: number, handedIn: number): WorkerRow {
+  return {
+    INDEX: index, PID: process.pid, READY: 1, REQUESTS: core.stats.requestsIn, REPLIES: core.stats.repliesIn,
+    HANDED_OFF: handedOff, HANDED_IN: handedIn, TRANSACTIONS: core.txns.stats.current,
+  };
 }
 
 function tmCounters(core: ProxyCore): TmCounters {
@@ -74,6 +90,7 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
         throw e;
       }
       if (kind) o.dispatcher.listChanged(kind, true);
+      if (o.persistHere === false) return result;
       if (dsDb) {
         try {
           await dsDb.afterRpc(name, call.args, call.persist || o.persistDefault);
@@ -97,6 +114,7 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
     }, { check: false });
   }
   registry.register('dispatcher.stats', () => o.dispatcher.counters.rpcEntries(ds.list));
+  registry.register('core.workers', () => [o.workerRow ? o.workerRow() : workerRowOf(o.core, 0, 0, 0)]);
   const clusterList = dsDb?.clusterListHandler();
   if (clusterList) {
     registry.register('cluster.list', async (call) => {

@@ -22,6 +22,10 @@ import { createRegistry, checkConfig, ConfigErrors } from '../script';
 import { VERSION } from '../core/version';
 import { startMetrics, MetricsServer } from '../metrics';
 import { DispatcherDb, dbInitCommand } from '../db/daemon-glue';
+import cluster from 'node:cluster';
+import { runPrimary } from '../workers/primary';
+import { workerRole, WorkerLink } from '../workers/worker';
+import { runWorker } from './worker-main';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const DEFAULT_CFG = path.join(ROOT, 'etc', 'dsd.cfg');
@@ -78,11 +82,24 @@ export async function main(argv: string[]): Promise<void> {
   debug = cfg.debug + args.debugBump;
   const log = createLogger({ debug, fd: args.logStderr || cfg.logStderr ? 2 : 1 });
   svc.log = log;
-  for (const w of cfg.compiled.warnings) log.warn(w.message);
+  const children = args.children ?? cfg.children;
+  if (children > 1 && cluster.isPrimary) {
+    if (cfg.cluster.enabled) die(`${args.cfgFile}: ds_cluster needs children=1 (or -n 1): several SIP workers in a cluster node are not supported yet`);
+    for (const w of cfg.compiled.warnings) log.warn(w.message);
+    const sockets = cfg.listen.map((l) => `${l.proto}:${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`).join(' ');
+    await runPrimary({
+      children, log, ctlPath: cfg.ctlPath, metricsListen: cfg.health.metrics, pidFile: args.pidFile, sockets, die,
+    });
+    return;
+  }
+  const role = children > 1 ? workerRole(children) : null;
+  if (!role) for (const w of cfg.compiled.warnings) log.warn(w.message);
 
   const core = new ProxyCore({
     listen: cfg.listen, tm: cfg.tm, log, aliases: cfg.aliases, rr: cfg.rr,
     serverHeader: cfg.serverHeader ?? `dsd (${VERSION} (${os.arch()}/${os.platform()}))`,
+    listenTcp: role === null || role.index === 0,
+    receiveUdp: role === null || role.index === 0,
   }, scriptHooks(cfg.compiled.script, log));
   try {
     await core.start();
@@ -90,6 +107,8 @@ export async function main(argv: string[]): Promise<void> {
     die(`dsd: cannot listen: ${(e as Error).message}`);
   }
   svc.core = core;
+  const link = role ? new WorkerLink(role, core, log) : null;
+  const init = link ? await link.start() : null;
 
   let dsDb: DispatcherDb | null;
   try {
@@ -104,6 +123,7 @@ export async function main(argv: string[]): Promise<void> {
   const dispatcher = new DispatcherRuntime({
     core, params: cfg.ds, log, stateFile: cfg.stateFile, initialStateEvents: cfg.health.initialStateEvents,
     listSource: dsDb?.listSource, adminSource: dsDb?.adminSource,
+    saveAdmin: role === null || role.index === 0, probe: role === null || role.index === 0,
   });
   if (cfg.ds.hash_pvar) {
     try {
@@ -128,6 +148,11 @@ export async function main(argv: string[]): Promise<void> {
   }
 
   await dsDb?.started();
+
+  if (link && init) {
+    await runWorker({ link, init, core, dispatcher, dispatcherLoaded: cfg.dispatcherLoaded, dsDb, cfg, log });
+    return;
+  }
 
   let control;
   try {

@@ -41,7 +41,17 @@ export interface CoreOptions {
   maxStreamMessage?: number;
   /** rr modparams (enable_full_lr, append_fromtag). */
   rr?: RrOptions;
+  /** false: this worker does not bind the TCP listeners (see src/workers). */
+  listenTcp?: boolean;
+  /** false: this worker sends on the UDP sockets but another one reads them (see src/workers). */
+  receiveUdp?: boolean;
 }
+
+/**
+ * Decides, after the parse, whether another worker owns a message (src/workers); true
+ * means it was handed over and this worker is done with it.
+ */
+export type Steer = (msg: SipMessage, buf: Buffer, src: Source) => boolean;
 
 export interface CoreStats {
   requestsIn: number;
@@ -71,6 +81,8 @@ export class ProxyCore {
   private readonly tagPrefix = Math.floor(Math.random() * 0xffffffff).toString(16);
   private myHosts = new Set<string>();
   private drainWaiters: Array<() => void> = [];
+  /** Set in a worker of several (children > 1); null: every message is ours. */
+  steer: Steer | null = null;
 
   constructor(private readonly opts: CoreOptions, hooks: RouteHooks) {
     this.log = opts.log;
@@ -84,6 +96,8 @@ export class ProxyCore {
       maxStreamMessage: opts.maxStreamMessage ?? 65535,
       tcpIdleMs: 120_000,
       log: opts.log,
+      listenTcp: opts.listenTcp,
+      receiveUdp: opts.receiveUdp,
     });
     this.txns = new TxnLayer(this.transport, opts.tm);
   }
@@ -113,7 +127,8 @@ export class ProxyCore {
 
   // ---- receive path -------------------------------------------------------------
 
-  receive(buf: Buffer, src: Source): void {
+  /** `steered`: handed over by the worker that read it; never handed on again. */
+  receive(buf: Buffer, src: Source, steered = false): void {
     let msg: SipMessage;
     try {
       msg = parseMessage(buf, { datagram: src.proto === 'udp' });
@@ -122,6 +137,7 @@ export class ProxyCore {
       this.log.debug(`dropped unparsable message from ${src.ip}:${src.port}: ${(e as Error).message}`);
       return;
     }
+    if (!steered && this.steer !== null && this.steer(msg, buf, src)) return;
     try {
       if (msg.isRequest) this.onRequest(msg, src);
       else this.onReply(msg);
@@ -185,6 +201,9 @@ export class ProxyCore {
     const key = clientKeyOfResponse(msg);
     const ct = key !== null ? this.txns.clients.get(key) : undefined;
     if (ct) { ct.onResponse(msg); return; }
+    // with workers, a provisional that outlived its transaction (the final ended it) is
+    // dropped rather than relayed after the final
+    if (this.steer !== null && msg.status < 200) { this.stats.dropped++; return; }
     // no transaction: forward statelessly when the top Via is ours (RFC 3261 §16.7, 18.1.2)
     const vias = msg.vias;
     const top = vias[0];

@@ -23,7 +23,17 @@ export interface TransportOptions {
   /** Idle TCP connections are closed after this many ms. */
   tcpIdleMs: number;
   log: { warn(msg: string): void; debug(msg: string): void };
+  /** false: TCP listen sockets are known (Via, Record-Route) but not bound here (another worker holds them). */
+  listenTcp?: boolean;
+  /**
+   * false: the UDP sockets are bound (shared with the other workers, for sending) but
+   * never read here: one worker reads, so the messages of a call keep their order.
+   */
+  receiveUdp?: boolean;
 }
+
+/** Sends a TCP message through the worker that holds TCP connections (src/workers). */
+export type TcpRelay = (target: Target, buf: Buffer) => boolean;
 
 /** Addresses we never send to: unspecified, broadcast, multicast. */
 function forbiddenTarget(ip: string): boolean {
@@ -46,6 +56,8 @@ export class TransportLayer {
   private nextConnId = 1;
   private idleTimer: NodeJS.Timeout | null = null;
   private closing = false;
+  /** Set in a worker that holds no TCP connections: every TCP send goes through it. */
+  tcpRelay: TcpRelay | null = null;
 
   constructor(
     private readonly specs: readonly ListenSpec[],
@@ -64,7 +76,7 @@ export class TransportLayer {
         text: `${spec.proto}:${hostForUri(spec.host, family)}:${spec.port}`,
       };
       if (spec.proto === 'udp') await this.bindUdp(local);
-      else await this.bindTcp(local);
+      else if (this.opts.listenTcp !== false) await this.bindTcp(local);
       this.sockets.push(local);
     }
     this.idleTimer = setInterval(() => this.sweepIdle(), Math.max(1000, this.opts.tcpIdleMs / 4));
@@ -82,6 +94,9 @@ export class TransportLayer {
           sock.setRecvBufferSize(4 * 1024 * 1024);
           sock.setSendBufferSize(4 * 1024 * 1024);
         } catch { /* the kernel may cap these; the defaults still work */ }
+        if (this.opts.receiveUdp === false && !stopReceiving(sock)) {
+          this.opts.log.warn(`udp socket ${local.text}: cannot leave reading to the first worker; this one reads too`);
+        }
         sock.on('message', (buf, rinfo) => {
           this.events.onMessage(buf, { proto: 'udp', ip: rinfo.address, port: rinfo.port, local });
         });
@@ -163,6 +178,7 @@ export class TransportLayer {
       sock.send(buf, target.port, target.ip);
       return true;
     }
+    if (this.tcpRelay !== null) return this.tcpRelay(target, buf);
     let conn = target.conn && !target.conn.closed ? target.conn : this.conns.get(connKey(target.ip, target.port));
     if (conn && conn.closed) conn = undefined;
     if (!conn) {
@@ -191,6 +207,20 @@ export class TransportLayer {
     this.conns.clear();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
   }
+}
+
+/**
+ * Stops reading a bound datagram socket, keeping it for sending. Node has no public call
+ * for this (dgram.Socket reads from bind to close), so it reaches the handle the way
+ * dgram's own close() does; false when that is not there (another Node version).
+ */
+function stopReceiving(sock: dgram.Socket): boolean {
+  const sym = Object.getOwnPropertySymbols(sock).find((x) => x.description === 'state symbol');
+  const state = sym ? (sock as unknown as Record<symbol, { handle?: { recvStop?: () => number }; receiving?: boolean }>)[sym] : undefined;
+  if (typeof state?.handle?.recvStop !== 'function') return false;
+  state.handle.recvStop();
+  state.receiving = false;
+  return true;
 }
 
 function normalizeIp(ip: string): string {

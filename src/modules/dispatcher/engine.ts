@@ -71,6 +71,8 @@ export class Dispatcher {
   private pingActive = 1;
   private readonly lists: ListManager;
   readonly callLoad: CallLoadTable | null;
+  /** Called after every threshold-rule update (keepalive result, ds_mark_*): the workers' replica. */
+  onStateUpdate: ((set: DsSet, d: Destination) => void) | null = null;
 
   constructor(opts: DispatcherOptions = {}) {
     this.params = opts.params ?? defaultParams();
@@ -181,6 +183,7 @@ export class Dispatcher {
   private update(set: DsSet, d: Destination, state: number, source: StateSource, ctx: DsEventContext): DsEvent | null {
     const ch = applyStateUpdate(set, d, state, source, ctx, this.rules, this.rng);
     if (ch.oldFlags !== ch.newFlags) this.admin.supersede(d);
+    this.onStateUpdate?.(set, d);
     return ch.event;
   }
 

@@ -80,6 +80,11 @@ export class KeepaliveSender {
   private readonly callPrefix = crypto.randomBytes(6).toString('hex');
   private codesText: string | null = null;
   private codes: PingReplyCodes = NO_REPLY_CODES;
+  /**
+   * With several workers a reply reaches the worker its Call-ID maps to: only Call-IDs
+   * this accepts are used (src/workers), so every reply comes back to the prober.
+   */
+  acceptCallId: ((callId: string) => boolean) | null = null;
 
   constructor(
     private readonly core: ProxyCore,
@@ -184,10 +189,15 @@ export class KeepaliveSender {
     else this.sendTo(t, target);
   }
 
+  private callIdOf(n: number): string {
+    return `${this.callPrefix}-${n}@dsd`;
+  }
+
   private sendTo(t: PingTarget, target: Target): void {
     const out = this.pickSocket(t, target);
     if (!out) { this.sendFailed(t); return; }
-    const n = this.seq++;
+    let n = this.seq++;
+    for (let i = 0; i < 1000 && this.acceptCallId !== null && !this.acceptCallId(this.callIdOf(n)); i++) n = this.seq++;
     const branch = `${DSD_BRANCH}ping.${this.callPrefix}${n.toString(36)}`;
     const tag = crypto.randomBytes(4).toString('hex');
     const proto = out.proto === 'udp' ? 'UDP' : 'TCP';
@@ -196,7 +206,7 @@ export class KeepaliveSender {
       `Via: SIP/2.0/${proto} ${out.advHost}:${out.advPort};branch=${branch}\r\n` +
       `To: <${t.uri}>\r\n` +
       `From: <${t.fromUri}>;tag=${tag}\r\n` +
-      `Call-ID: ${this.callPrefix}-${n}@dsd\r\n` +
+      `Call-ID: ${this.callIdOf(n)}\r\n` +
       `CSeq: 10 ${t.method}\r\n` +
       `Max-Forwards: 70\r\n` +
       (this.core.serverHeader ? `User-Agent: ${this.core.serverHeader}\r\n` : '') +
