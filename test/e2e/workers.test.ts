@@ -66,9 +66,12 @@ function cfgWith(o: Parameters<typeof basicCfg>[0], fr?: number): string {
 
 test('UDP and TCP calls through 2 workers: none failed, split as with one, messages handed between workers',
   { timeout: 180_000 }, async () => {
-    const [px, b1, b2, uac, uact, c1, c2, c3, c4] = await freePorts(9);
+    const [px, b1, b2, uac, uact, c1, c2, c3, c4, pm] = await freePorts(10);
     const dsd = await startDsd({
-      cfg: cfgWith({ listen: [`udp:127.0.0.1:${px}`, `tcp:127.0.0.1:${px}`] }),
+      cfg: cfgWith({
+        listen: [`udp:127.0.0.1:${px}`, `tcp:127.0.0.1:${px}`],
+        params: [`modparam("dispatcher", "ds_metrics_listen", "127.0.0.1:${pm}")`],
+      }),
       list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`, args: WORKERS,
     });
     const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
@@ -97,6 +100,14 @@ test('UDP and TCP calls through 2 workers: none failed, split as with one, messa
       const st = (await rpc(dsd, 'dispatcher.stats')) as Array<{ SET: number; URI: string; CALLS: number }>;
       assert.deepEqual(st.map((x) => x.SET), [1, 1]);
       assert.equal(st.reduce((a, x) => a + x.CALLS, 0), 800, JSON.stringify(st));
+      // Prometheus: counters add up over the workers, a destination's state is reported once
+      const text = await (await fetch(`http://127.0.0.1:${pm}/metrics`)).text();
+      const sample = (name: string, uri: string): number =>
+        Number(new RegExp(`^${name}\\{set="1",uri="${uri}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+      const u1 = `sip:127.0.0.1:${b1}`;
+      const u2 = `sip:127.0.0.1:${b2}`;
+      assert.equal(sample('dsd_dispatcher_calls_total', u1) + sample('dsd_dispatcher_calls_total', u2), 800, text);
+      assert.equal(sample('dsd_dispatcher_destination_up', u1), 1, text);
     } finally {
       await uas1.stop();
       await uas2.stop();
