@@ -12,10 +12,21 @@ export interface DaemonArgs {
   debugBump: number;
   /** -A NAME[=VALUE]: preprocessor defines, as kamailio's -A. */
   defines: Record<string, string | true>;
+  /** --log-format: json, or pretty (human-readable); default pretty for -E on a terminal. */
+  logFormat: 'json' | 'pretty' | null;
   /** `dsd db init`: a subcommand instead of running the daemon. */
   command: string[] | null;
-  /** -n N: SIP worker processes, overriding the config's `children` (as kamailio -n). */
+  /** -n N: the `children` global, overriding the cfg (as kamailio's -n). */
   children: number | null;
+  /** -u USER / -g GROUP: run as this user/group once the sockets are open. */
+  user: string | null;
+  group: string | null;
+  /** -Y DIR: runtime directory (jsonrpcs' relative FIFO/socket names, the default ctl socket). */
+  runtimeDir: string | null;
+  /** -w DIR: working directory (as kamailio's -w); relative paths in the cfg stay relative to the cfg file. */
+  workDir: string | null;
+  /** Kamailio options dsd accepts without a use (-m, -M, -L): one warning each at start. */
+  ignored: string[];
 }
 
 export class UsageError extends Error {
@@ -28,11 +39,18 @@ export class UsageError extends Error {
 export const USAGE = `Usage: dsd [options]
   -f FILE   configuration file (default: etc/dsd.cfg of the installation)
   -c        check the configuration file and exit (errors as file:line:col)
-  -DD       stay in the foreground (dsd never forks; accepted for kamailio parity)
-  -E        log to stderr
+  -DD       stay in the foreground (-D too); without it dsd goes to the background
+            once it serves, as kamailio (systemd Type=forking)
+  -E        log to stderr (else syslog, as log_stderror=no)
+  --log-format json|pretty  JSON lines, or one readable line per event
+            (default: pretty for -E on a terminal, else json)
   -P FILE   write the pid to FILE
   -A NAME[=VALUE]  #!define NAME for the config (repeatable)
-  -n N      SIP worker processes (overrides children= of the config)
+  -n N      the children global (overrides the config), as kamailio's -n
+  -u USER   run as USER once the sockets are open (-g GROUP: as GROUP)
+  -Y DIR    runtime directory (jsonrpcs FIFO/socket names without a path)
+  -w DIR    working directory
+  -m MB, -M MB, -L DIR   kamailio's memory sizes and module path: accepted, no use in dsd
   -d        raise the log level (repeatable)
   -V        print the version and exit
   -h        this help
@@ -41,7 +59,8 @@ export const USAGE = `Usage: dsd [options]
 export function parseArgs(argv: readonly string[], defaultCfg: string): DaemonArgs {
   const a: DaemonArgs = {
     cfgFile: defaultCfg, checkOnly: false, foreground: 0, logStderr: false,
-    pidFile: null, version: false, help: false, debugBump: 0, defines: {}, command: null, children: null,
+    pidFile: null, version: false, help: false, debugBump: 0, defines: {}, command: null, logFormat: null,
+    children: null, user: null, group: null, runtimeDir: null, workDir: null, ignored: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -58,10 +77,20 @@ export function parseArgs(argv: readonly string[], defaultCfg: string): DaemonAr
       if (eq > 0) a.defines[v.slice(0, eq)] = v.slice(eq + 1); else a.defines[v] = true;
       continue;
     }
-    if (arg === '-n') {
+    if (arg === '-n' || arg === '-u' || arg === '-g' || arg === '-Y' || arg === '-w' || arg === '-m' || arg === '-M' || arg === '-L') {
       const v = argv[++i];
-      if (v === undefined || !/^[1-9][0-9]{0,2}$/.test(v)) throw new UsageError('option -n needs a number of workers (1-999)');
-      a.children = Number(v);
+      if (v === undefined || v === '') throw new UsageError(`option ${arg} needs a value`);
+      if (arg === '-n') {
+        if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`option -n needs a number of children (1 or more), got "${v}"`);
+        a.children = Number(v);
+      } else if (arg === '-u') a.user = v;
+      else if (arg === '-g') a.group = v;
+      else if (arg === '-Y') a.runtimeDir = v;
+      else if (arg === '-w') a.workDir = v;
+      else {
+        if ((arg === '-m' || arg === '-M') && !/^\d+$/.test(v)) throw new UsageError(`option ${arg} needs a size in MB, got "${v}"`);
+        a.ignored.push(`${arg} ${v}`);
+      }
       continue;
     }
     if (arg === '-f' || arg === '-P') {
@@ -79,6 +108,12 @@ export function parseArgs(argv: readonly string[], defaultCfg: string): DaemonAr
         else if (ch === 'h') a.help = true;
         else if (ch === 'd') a.debugBump++;
       }
+      continue;
+    }
+    if (arg === '--log-format' || arg.startsWith('--log-format=')) {
+      const v = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[++i];
+      if (v !== 'json' && v !== 'pretty') throw new UsageError('option --log-format takes json or pretty');
+      a.logFormat = v;
       continue;
     }
     if (arg === '--help') { a.help = true; continue; }

@@ -3,7 +3,9 @@
  * JSON-RPC, with dsctl's --persist (or modparam ds_rpc_persist) writing add / remove /
  * set_state back to the list file.
  */
-import { ControlServer } from '../control/server';
+import { ControlServer, faultOf } from '../control/server';
+import { startJsonrpcs, type Jsonrpcs } from '../modules/jsonrpcs';
+import type { JsonrpcsConfig } from '../modules/jsonrpcs/config';
 import { MethodRegistry } from '../control/registry';
 import { registerCoreMethods } from '../control/core-methods';
 import type { TmCounters } from '../control/tm-stats';
@@ -11,16 +13,26 @@ import type { ProxyCore } from '../proxy/core';
 import type { DispatcherRuntime } from '../modules/dispatcher/runtime';
 import type { ListChangeKind } from '../modules/dispatcher/stats';
 import { dispatcherRpcMethods } from '../modules/dispatcher/rpc-handlers';
+import { overrideRpcMethods } from '../modules/dispatcher/override-rpc';
+import { lbRpcMethods, reloadDryRun } from '../modules/dispatcher/lb/rpc';
 import { ListFileWriter } from '../modules/dispatcher/list-writer';
-import { parseRpcState } from '../modules/dispatcher/flags';
+import { CHANGE_METHODS, applyChange, decodeChange, type DsChangeKind } from '../modules/dispatcher/change';
 import { RpcError } from '../rpc-api/errors';
 import { DbError } from '../db/errors';
 import type { DispatcherDb } from '../db/daemon-glue';
 import type { Logger } from '../core/log';
+import type { ModuleRpc } from '../modules/services';
 import { VERSION } from '../core/version';
+import { auditSink, registerLogMethods } from './operator-methods';
+import { applyCtlOwner, type CtlSocketAccess } from './ctl-owner';
+import type { CtlLimits } from './ctl-config';
 
 export interface ControlOptions {
   path: string;
+  /** jsonrpcs' transports (null/absent: the module is not loaded). */
+  jsonrpcs?: JsonrpcsConfig | null;
+  /** Idle timeout and connection cap of the control socket. */
+  limits?: CtlLimits;
   core: ProxyCore;
   dispatcher: DispatcherRuntime;
   log: Logger;
@@ -28,6 +40,12 @@ export interface ControlOptions {
   persistDefault: boolean;
   /** The destinations live in a database (and maybe a cluster): null for a list file. */
   dsDb: DispatcherDb | null;
+  /** ctl's mode / user / group for the socket file. */
+  access?: CtlSocketAccess;
+  /** Methods of loaded modules (pike.top, …). */
+  moduleRpc?: readonly ModuleRpc[];
+  /** Methods of optional modules (tls.*, ws.*). */
+  extraMethods?: (registry: MethodRegistry) => void;
   /** false: another worker writes --persist changes (src/workers); default true. */
   persistHere?: boolean;
   /** core.workers: this process's row (a worker adds its index and handoff counters). */
@@ -58,62 +76,68 @@ function tmCounters(core: ProxyCore): TmCounters {
 
 export function buildRegistry(o: ControlOptions): MethodRegistry {
   const registry = new MethodRegistry();
+  registry.onAudit = auditSink(o.log);
+  registerLogMethods(registry, o.log);
   registerCoreMethods(registry, {
     version: VERSION, startedAt: o.startedAt,
     tmStats: { snapshot: () => tmCounters(o.core) },
   });
+  o.extraMethods?.(registry);
   const ds = o.dispatcher.ds;
   const listFile = ds.params.db_url ? null : ds.params.list_file;
-  const writer = listFile ? new ListFileWriter(listFile) : null;
-  const persist = (what: string, f: () => void): void => {
-    if (!writer) throw RpcError.of('persistFailed', `${what}: the destinations do not come from a list file`);
-    try {
-      f();
-    } catch (e) {
-      throw RpcError.of('persistFailed', `${what}: ${(e as Error).message}`);
-    }
-  };
-  const listChanges: Record<string, ListChangeKind> = {
-    'dispatcher.reload': 'reload', 'dispatcher.add': 'add', 'dispatcher.remove': 'remove',
-  };
-  const methods = dispatcherRpcMethods(ds);
+  const writer = listFile ? new ListFileWriter(listFile, () => ds.list) : null;
   const dsDb = o.dsDb;
-  if (dsDb) methods['dispatcher.reload'] = async () => (await ds.reload(await dsDb.listSource.reload())).message;
+  const methods = dispatcherRpcMethods(ds);
+  const lbHost = o.dispatcher.lbHost(async () => (dsDb ? dsDb.listSource.reload() : undefined));
+  const changeMethods = new Map<string, DsChangeKind>(
+    (Object.entries(CHANGE_METHODS) as Array<[DsChangeKind, string]>).map(([k, m]) => [m, k]));
   for (const [name, h] of Object.entries(methods)) {
-    const kind = listChanges[name];
+    const kind = changeMethods.get(name);
+    if (kind === undefined) {
+      registry.register(name, (call) => h(call.args), { check: false });
+      continue;
+    }
+    // a change: decoded once, applied to the engine, then kept (list file or database)
+    // and published (cluster) as the same typed value
     registry.register(name, async (call) => {
+      // dry run: nothing changes, so nothing is counted, persisted or published
+      if (kind === 'reload' && call.args[0] === 'dry-run') return reloadDryRun(lbHost);
+      const change = decodeChange(ds, kind, call.args);
+      const counted: ListChangeKind | null = kind === 'reload' || kind === 'add' || kind === 'remove' ? kind : null;
       let result: unknown;
       try {
-        result = await h(call.args);
+        result = await applyChange(ds, change, dsDb ? () => dsDb.listSource.reload() : undefined);
       } catch (e) {
-        if (kind) o.dispatcher.listChanged(kind, false);
+        if (counted) o.dispatcher.listChanged(counted, false);
         throw e;
       }
-      if (kind) o.dispatcher.listChanged(kind, true);
+      if (counted) o.dispatcher.listChanged(counted, true);
       if (o.persistHere === false) return result;
+      const persist = call.persist || o.persistDefault;
       if (dsDb) {
         try {
-          await dsDb.afterRpc(name, call.args, call.persist || o.persistDefault);
+          await dsDb.afterChange(change, persist);
         } catch (e) {
           if (e instanceof DbError) throw RpcError.of('persistDbFailed', `${name}: ${e.message}`);
           throw e;
         }
-      } else if (call.persist || o.persistDefault) {
-        const a = call.args as readonly unknown[];
-        if (name === 'dispatcher.add') {
-          persist(name, () => writer!.add(Number(a[0]), String(a[1]), Number(a[2] ?? 0), Number(a[3] ?? 0),
-            a[4] === undefined || a[4] === null ? null : String(a[4])));
-        } else if (name === 'dispatcher.remove') {
-          persist(name, () => writer!.remove(Number(a[0]), String(a[1])));
-        } else if (name === 'dispatcher.set_state') {
-          const st = parseRpcState(String(a[0]));
-          if (st.ok) persist(name, () => writer!.setState(Number(a[1]), String(a[2]), st.state));
+      } else if (persist && kind !== 'reload') {
+        if (!writer) throw RpcError.of('persistFailed', `${name}: the destinations do not come from a list file`);
+        try {
+          writer.apply(change);
+        } catch (e) {
+          throw RpcError.of('persistFailed', `${name}: ${(e as Error).message}`);
         }
       }
       return result;
     }, { check: false });
   }
+  for (const m of o.moduleRpc ?? []) registry.register(m.name, (call) => m.handler(call.args), { check: false });
+  for (const [name, h] of Object.entries(lbRpcMethods(lbHost))) {
+    registry.register(name, (call) => h(call.args, call.persist || o.persistDefault));
+  }
   registry.register('dispatcher.stats', () => o.dispatcher.counters.rpcEntries(ds.list));
+  for (const [name, h] of Object.entries(overrideRpcMethods(ds))) registry.register(name, (call) => h(call.args), { check: false });
   registry.register('core.workers', () => [o.workerRow ? o.workerRow() : workerRowOf(o.core, 0, 0, 0)]);
   const clusterList = dsDb?.clusterListHandler();
   if (clusterList) {
@@ -129,15 +153,48 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
   return registry;
 }
 
-export async function startControl(o: ControlOptions): Promise<ControlServer> {
-  const line = (m: string | undefined, obj: object): string => `ctl: ${m ?? ''} ${JSON.stringify(obj)}`;
+/** The control socket, and jsonrpcs' FIFO/datagram transports on the same methods when loaded. */
+export interface ControlEndpoints {
+  readonly server: ControlServer;
+  close(): Promise<void>;
+}
+
+export async function startControl(o: ControlOptions): Promise<ControlEndpoints> {
+  const fields = (obj: object) => obj as Record<string, unknown>;
   const log = {
-    debug: (obj: object, m?: string) => o.log.debug(line(m, obj)),
-    info: (obj: object, m?: string) => o.log.info(line(m, obj)),
-    warn: (obj: object, m?: string) => o.log.warn(line(m, obj)),
-    error: (obj: object, m?: string) => o.log.error(line(m, obj)),
+    debug: (obj: object, m?: string) => o.log.debug(`ctl: ${m ?? ''}`, fields(obj)),
+    info: (obj: object, m?: string) => o.log.info(`ctl: ${m ?? ''}`, fields(obj)),
+    warn: (obj: object, m?: string) => o.log.warn(`ctl: ${m ?? ''}`, fields(obj)),
+    error: (obj: object, m?: string) => o.log.error(`ctl: ${m ?? ''}`, fields(obj)),
   };
-  const server = new ControlServer({ path: o.path, registry: buildRegistry(o), log });
+  const registry = buildRegistry(o);
+  const server = new ControlServer({
+    path: o.path, registry, log, mode: o.access?.mode,
+    idleTimeoutMs: o.limits?.idleTimeoutMs, maxConnections: o.limits?.maxConnections,
+  });
   await server.start();
-  return server;
+  if (o.access) {
+    try {
+      applyCtlOwner(o.path, o.access);
+    } catch (e) {
+      await server.close();
+      throw e;
+    }
+  }
+  let rpc: Jsonrpcs | null = null;
+  if (o.jsonrpcs) {
+    try {
+      rpc = await startJsonrpcs(o.jsonrpcs, registry, o.log, faultOf);
+    } catch (e) {
+      await server.close();
+      throw e;
+    }
+  }
+  return {
+    server,
+    async close() {
+      rpc?.close();
+      await server.close();
+    },
+  };
 }

@@ -12,7 +12,10 @@ import { createScriptHost } from './script-host';
 import { scriptHooks, runDispatcherEvent } from './script-hooks';
 import { startControl } from './control';
 import { createLogger, Logger } from '../core/log';
+import { logTarget, bootTarget } from './log-target';
+import { startupSummary } from './startup-log';
 import { ProxyCore } from '../proxy/core';
+import { TransportLayer } from '../transport/layer';
 import { RequestContext } from '../proxy/context';
 import { DispatcherRuntime } from '../modules/dispatcher/runtime';
 import { mirrorRecords } from '../modules/dispatcher/script';
@@ -26,6 +29,15 @@ import cluster from 'node:cluster';
 import { runPrimary } from '../workers/primary';
 import { workerRole, WorkerLink } from '../workers/worker';
 import { runWorker } from './worker-main';
+import { TlsProfiles } from '../transport/tls-profiles';
+import { TlsTransport } from '../transport/tls';
+import { registerTlsRpc } from '../modules/tls/rpc';
+import { dropPrivileges, warnIgnoredOptions } from './kamailio-options';
+import { jsonrpcsConfig } from './jsonrpcs-config';
+import { daemonize, notifyReady, shouldDaemonize } from './daemonize';
+
+/** What Kamailio's default Server/User-Agent say about it, for dsd. */
+const SIGNATURE = `dsd (${VERSION} (${os.arch()}/${os.platform()}))`;
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const DEFAULT_CFG = path.join(ROOT, 'etc', 'dsd.cfg');
@@ -36,7 +48,7 @@ function die(msg: string, code = 1): never {
 }
 
 /** Logging before the config said where: stderr, level from -d only. */
-const bootLog = (args: DaemonArgs): Logger => createLogger({ debug: 2 + args.debugBump, fd: 2 });
+const bootLog = (args: DaemonArgs): Logger => createLogger({ debug: 2 + args.debugBump, target: bootTarget(args) });
 
 export async function main(argv: string[]): Promise<void> {
   let args: DaemonArgs;
@@ -47,13 +59,24 @@ export async function main(argv: string[]): Promise<void> {
     throw e;
   }
   if (args.help) { process.stdout.write(`${USAGE}\n`); return; }
+  if (shouldDaemonize(args)) process.exit(await daemonize(argv));
+  if (args.workDir !== null) {
+    // the cfg and pid file named on the command line stay where the caller meant them
+    args.cfgFile = path.resolve(args.cfgFile);
+    if (args.pidFile) args.pidFile = path.resolve(args.pidFile);
+    try {
+      process.chdir(args.workDir);
+    } catch (e) {
+      die(`dsd: -w ${args.workDir}: ${(e as Error).message}`);
+    }
+  }
   if (args.version) { process.stdout.write(`version: dsd ${VERSION} (${os.arch()}/${os.platform()})\n`); return; }
 
   let debug = 2 + args.debugBump;
   const svc: Services = { core: null, dispatcher: null, log: bootLog(args) };
   const registry = createRegistry<RequestContext>();
   registerModules(registry, svc);
-  const host = createScriptHost(svc, () => debug);
+  const host = createScriptHost(svc, () => svc.log.getDebug());
 
   if (args.checkOnly) {
     const r = checkConfig(args.cfgFile, registry, { host, defines: args.defines });
@@ -79,35 +102,56 @@ export async function main(argv: string[]): Promise<void> {
     const code = await dbInitCommand(cfg.ds, (l) => process.stdout.write(`${l}\n`), (l) => process.stderr.write(`${l}\n`));
     process.exit(code);
   }
+  if (args.children !== null) cfg.compiled.globals.children = args.children;
   debug = cfg.debug + args.debugBump;
-  const log = createLogger({ debug, fd: args.logStderr || cfg.logStderr ? 2 : 1 });
+  const log = createLogger({ debug, target: logTarget(args, cfg), name: cfg.logName ?? 'dsd' });
   svc.log = log;
-  const children = args.children ?? cfg.children;
+  log.notice('configuration loaded', { cfg: path.resolve(args.cfgFile), debug, defines: Object.keys(args.defines) });
+  for (const w of cfg.compiled.warnings) log.warn(w.message);
+  warnIgnoredOptions(args, log);
+  const children = cfg.compiled.globals.children;
   if (children > 1 && cluster.isPrimary) {
     if (cfg.cluster.enabled) die(`${args.cfgFile}: ds_cluster needs children=1 (or -n 1): several SIP workers in a cluster node are not supported yet`);
-    for (const w of cfg.compiled.warnings) log.warn(w.message);
     const sockets = cfg.listen.map((l) => `${l.proto}:${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`).join(' ');
     await runPrimary({
       children, log, ctlPath: cfg.ctlPath, metricsListen: cfg.health.metrics, pidFile: args.pidFile, sockets, die,
+      onStarted: () => { dropPrivileges(args, log); notifyReady(); },
     });
     return;
   }
   const role = children > 1 ? workerRole(children) : null;
-  if (!role) for (const w of cfg.compiled.warnings) log.warn(w.message);
 
+  const transport = new TransportLayer(cfg.listen, {
+    maxStreamMessage: 65535, limits: cfg.tcpLimits, log,
+    // several workers: the first reads every socket and holds the stream connections
+    listenTcp: role === null || role.index === 0, receiveUdp: role === null || role.index === 0,
+  });
   const core = new ProxyCore({
-    listen: cfg.listen, tm: cfg.tm, log, aliases: cfg.aliases, rr: cfg.rr,
-    serverHeader: cfg.serverHeader ?? `dsd (${VERSION} (${os.arch()}/${os.platform()}))`,
-    listenTcp: role === null || role.index === 0,
-    receiveUdp: role === null || role.index === 0,
+    transport, tm: cfg.tm, log, aliases: cfg.aliases, rr: cfg.rr, admission: cfg.admission,
+    // Kamailio's server_header / user_agent_header are whole lines; server_signature=no drops both
+    serverHeader: cfg.serverSignature ? cfg.serverHeader ?? `Server: ${SIGNATURE}` : null,
+    userAgentHeader: cfg.serverSignature ? cfg.userAgentHeader ?? `User-Agent: ${SIGNATURE}` : null,
   }, scriptHooks(cfg.compiled.script, log));
+  let tlsTransport: TlsTransport | null = null;
+  if (cfg.tls) {
+    const profiles = new TlsProfiles(cfg.tls.settings);
+    try {
+      profiles.load();
+    } catch (e) {
+      die(`dsd: tls: ${(e as Error).message}`);
+    }
+    tlsTransport = new TlsTransport(profiles, {
+      maxStreamMessage: 65535, idleMs: cfg.tls.idleMs, handshakeMs: cfg.tls.handshakeMs, log,
+    });
+    transport.plug(tlsTransport);
+  }
   try {
     await core.start();
   } catch (e) {
     die(`dsd: cannot listen: ${(e as Error).message}`);
   }
   svc.core = core;
-  const link = role ? new WorkerLink(role, core, log) : null;
+  const link = role ? new WorkerLink(role, core, transport, log) : null;
   const init = link ? await link.start() : null;
 
   let dsDb: DispatcherDb | null;
@@ -137,9 +181,10 @@ export async function main(argv: string[]): Promise<void> {
   await dsDb?.startCluster();
   dispatcher.onEvent = (ev) => runDispatcherEvent(cfg.compiled.script, core, log, ev);
   dispatcher.onRecords = (ctx) => mirrorRecords(ctx, cfg.ds.xavp_dst, cfg.ds.xavp_ctx);
+  dispatcher.compileFormat = (fmt) => cfg.compiled.compileFormat(fmt);
   svc.dispatcher = dispatcher;
   try {
-    if (cfg.dispatcherLoaded) await dispatcher.start();
+    if (cfg.dispatcherLoaded) startupSummary(log, cfg, dispatcher, await dispatcher.start());
   } catch (e) {
     const detail = (e as { detail?: string }).detail;
     await dsDb?.close();
@@ -150,6 +195,11 @@ export async function main(argv: string[]): Promise<void> {
   await dsDb?.started();
 
   if (link && init) {
+    try {
+      dropPrivileges(args, log);
+    } catch (e) {
+      die(`dsd: ${(e as Error).message}`);
+    }
     await runWorker({ link, init, core, dispatcher, dispatcherLoaded: cfg.dispatcherLoaded, dsDb, cfg, log });
     return;
   }
@@ -157,12 +207,14 @@ export async function main(argv: string[]): Promise<void> {
   let control;
   try {
     control = await startControl({
-      path: cfg.ctlPath, core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb,
+      path: cfg.ctlPath, limits: cfg.ctlLimits, jsonrpcs: jsonrpcsConfig(cfg, args.runtimeDir), core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb, access: cfg.ctlAccess,
+      moduleRpc: svc.rpc?.filter((m) => cfg.loadedModules.includes(m.module)),
+      extraMethods: (r) => { if (tlsTransport && cfg.tls) registerTlsRpc(r, tlsTransport, 2048, cfg.tls.idleMs); },
     });
   } catch (e) {
     dispatcher.stop();
     await core.stop();
-    die(`dsd: control socket ${cfg.ctlPath}: ${(e as Error).message}`);
+    die(e instanceof Error && 'code' in e && String(e.code).startsWith('EJSONRPC') ? `dsd: ${e.message}` : `dsd: control socket ${cfg.ctlPath}: ${(e as Error).message}`);
   }
 
   let metrics: MetricsServer | null;
@@ -174,16 +226,25 @@ export async function main(argv: string[]): Promise<void> {
     await core.stop();
     die(`dsd: ${(e as Error).message}`);
   }
-  if (metrics) log.info(`metrics endpoint on http://${metrics.address}/metrics`);
+  if (metrics) log.info(`metrics endpoint on http://${metrics.address}/metrics`, { url: `http://${metrics.address}/metrics` });
 
   if (args.pidFile) writePidFile(args.pidFile);
-  log.info(`dsd ${VERSION} started, listening on ${core.transport.sockets.map((s) => s.text).join(' ')}, control socket ${cfg.ctlPath}`);
+  try {
+    dropPrivileges(args, log);
+  } catch (e) {
+    die(`dsd: ${(e as Error).message}`);
+  }
+  const listening = core.transport.sockets.map((s) => s.text);
+  log.notice(`dsd ${VERSION} started, listening on ${listening.join(' ')}, control socket ${cfg.ctlPath}`, {
+    version: VERSION, listen: listening, ctl: cfg.ctlPath, metrics: metrics ? metrics.address : null, pid_file: args.pidFile,
+  });
+  notifyReady();
 
   let stopping = false;
   const stop = async (sig: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    log.info(`${sig}: no new transactions, waiting for ${core.active.size} in flight`);
+    log.notice(`${sig}: no new transactions, waiting for ${core.active.size} in flight`, { signal: sig, in_flight: core.active.size });
     await core.drain(10_000);
     dispatcher.stop();
     await dsDb?.close();
@@ -191,7 +252,8 @@ export async function main(argv: string[]): Promise<void> {
     await control.close();
     await core.stop();
     if (args.pidFile) removePidFile(args.pidFile);
-    log.info('stopped');
+    log.notice('stopped', { signal: sig });
+    await log.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
@@ -199,10 +261,10 @@ export async function main(argv: string[]): Promise<void> {
   process.on('SIGHUP', () => {
     dispatcher.reload().then(
       (r) => {
-        log.info(`SIGHUP: destinations reloaded (${r.message})`);
-        void dsDb?.afterRpc('dispatcher.reload', [], false);
+        log.notice(`SIGHUP: destinations reloaded (${r.message})`, { sets: r.report.sets, destinations: r.report.destinations, warnings: r.report.warnings.length });
+        void dsDb?.afterChange({ kind: 'reload' }, false);
       },
-      (e: Error & { detail?: string }) => log.error(`SIGHUP: reload refused, running set kept: ${e.message}${e.detail ? ` (${e.detail})` : ''}`),
+      (e: Error & { detail?: string }) => log.error(`SIGHUP: reload refused, running set kept: ${e.message}${e.detail ? ` (${e.detail})` : ''}`, { error: e.message, detail: e.detail ?? null }),
     );
   });
 }

@@ -11,10 +11,16 @@ import { registerTextops } from './textops/script';
 import { registerSiputils } from './siputils/script';
 import { registerSanity } from './sanity/script';
 import { registerCtl } from './ctl/script';
+import { registerJsonrpcs } from './jsonrpcs/script';
 import { registerCore } from './core/script';
 import { registerPvs } from './pv/script';
 import { registerDispatcher } from './dispatcher/script';
 import { registerDbModules } from '../db/script-modules';
+import { DB_MODPARAM_TYPES } from '../db/params';
+import { CLUSTER_MODPARAM_TYPES } from '../cluster/params';
+import { HEALTH_PARAMS } from '../metrics/params';
+import { registerPike } from './pike/script';
+import { registerTls } from './tls/script';
 
 export function registerModules(reg: Reg, svc: Services): void {
   registerCore(reg, svc);
@@ -27,6 +33,9 @@ export function registerModules(reg: Reg, svc: Services): void {
   registerSiputils(reg);
   registerSanity(reg);
   registerCtl(reg);
-  registerDispatcher(reg, svc);
+  registerJsonrpcs(reg);
+  registerDispatcher(reg, svc, { ...HEALTH_PARAMS, ...DB_MODPARAM_TYPES, ...CLUSTER_MODPARAM_TYPES });
   registerDbModules(reg);
+  registerPike(reg, svc);
+  registerTls(reg);
 }

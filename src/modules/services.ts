@@ -14,6 +14,15 @@ export interface Services {
   core: ProxyCore | null;
   dispatcher: DispatcherRuntime | null;
   log: Logger;
+  /** RPC methods modules add to the control socket when their module is loaded. */
+  rpc?: ModuleRpc[];
+}
+
+export interface ModuleRpc {
+  readonly module: string;
+  readonly name: string;
+  /** Positional arguments as the client sent them; returns the result or throws an RpcError. */
+  readonly handler: (args: readonly unknown[]) => unknown;
 }
 
 export type Reg = ScriptRegistry<RequestContext>;

@@ -27,11 +27,17 @@ export function hopOf(uri: string): HopSpec {
   if (!u) throw new TargetError(uri, 400, 'bad destination URI');
   if (u.scheme !== 'sip' && u.scheme !== 'sips') throw new TargetError(uri, 416, 'unsupported URI scheme');
   const t = uriTransport(u);
+  // A sips: URI, or transport=tls, must never leave in clear text (RFC 3261 §19.1.2,
+  // §26.2.2). Kamailio maps sips+tcp to TLS and refuses sips+udp; with no TLS socket its
+  // t_relay fails ("no corresponding socket"). We refuse the same way, never downgrade.
   let proto: Proto;
-  if (t === null) proto = u.scheme === 'sips' ? 'tcp' : 'udp';
-  else if (t === 'udp' || t === 'tcp') proto = t;
+  if (u.scheme === 'sips') {
+    if (t === 'udp') throw new TargetError(uri, 416, 'sips URI with transport=udp');
+    proto = t === 'ws' || t === 'wss' ? 'wss' : 'tls';
+  } else if (t === null) proto = 'udp';
+  else if (t === 'udp' || t === 'tcp' || t === 'tls' || t === 'ws' || t === 'wss') proto = t;
   else throw new TargetError(uri, 503, `transport ${t} not supported`);
-  return { proto, host: bareHost(u.host), port: u.port ?? (u.scheme === 'sips' ? 5061 : 5060) };
+  return { proto, host: bareHost(u.host), port: u.port ?? (proto === 'tls' || proto === 'wss' ? 5061 : 5060) };
 }
 
 /** Resolves synchronously when the host is an IP literal, else returns a Promise. */

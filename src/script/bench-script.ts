@@ -13,6 +13,10 @@ export interface ScriptBenchResult {
   readonly iterations: number;
   readonly nsPerOp: number;
   readonly opsPerSec: number;
+  /** Runs that reached t_relay with a destination set: proof the route measured did the work. */
+  readonly relayed: number;
+  /** Destinations ds_select_dst handed out, per URI, over the same runs. */
+  readonly picks: Readonly<Record<string, number>>;
 }
 
 /** Default: the fixture shipped in test/fixtures/cfg (relative to the compiled file in dist/). */
@@ -39,8 +43,16 @@ export function benchScript(opts: { iterations?: number; config?: string; warmup
   const ctx = newFakeCtx();
   const dests = ['sip:127.0.0.1:5080', 'sip:127.0.0.1:5081'];
   let rr = 0;
+  let relayed = 0;
+  const picks: Record<string, number> = {};
   ctx.results.ds_select_dst = (c: FakeCtx) => {
-    c.du = dests[rr++ & 1];
+    const d = dests[rr++ & 1]!;
+    picks[d] = (picks[d] ?? 0) + 1;
+    c.du = d;
+    return 1;
+  };
+  ctx.results.t_relay = (c: FakeCtx) => {
+    if (c.du) relayed++;
     return 1;
   };
   const once = (): void => {
@@ -54,7 +66,10 @@ export function benchScript(opts: { iterations?: number; config?: string; warmup
   for (let i = 0; i < iterations; i++) once();
   const ns = Number(process.hrtime.bigint() - t0);
   const nsPerOp = ns / iterations;
-  return { name: 'script: dispatcher sample request_route (initial INVITE)', iterations, nsPerOp, opsPerSec: 1e9 / nsPerOp };
+  return {
+    name: 'script: dispatcher sample request_route (initial INVITE)',
+    iterations, nsPerOp, opsPerSec: 1e9 / nsPerOp, relayed, picks,
+  };
 }
 
 if (require.main === module) {

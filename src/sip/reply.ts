@@ -14,7 +14,8 @@ export interface ReplyOptions {
   headers?: readonly string[];
   body?: Buffer;
   contentType?: string;
-  /** `Server:` header value; omitted when null/empty. */
+  /** The whole Server header line without its line end (`Server: …`, as Kamailio's
+   *  server_header holds it); omitted when null/empty. */
   server?: string | null;
   /** Edits inside the request's header section applied to the copied Via lines. */
   viaEdits?: readonly Edit[];
@@ -79,7 +80,7 @@ export function buildReply(req: SipMessage, code: number, reason: string, o: Rep
     }
   }
   if (o.headers) for (const line of o.headers) s += line + eol;
-  if (o.server) s += `Server: ${o.server}${eol}`;
+  if (o.server) s += `${o.server}${eol}`;
   const body = o.body;
   if (body && body.length) {
     if (o.contentType) s += `Content-Type: ${o.contentType}${eol}`;

@@ -15,7 +15,8 @@ import type { WorkerPool } from './pool';
 
 const CHANGES = new Set([
   'dispatcher.reload', 'dispatcher.add', 'dispatcher.remove', 'dispatcher.set_state',
-  'dispatcher.set_duid_state', 'dispatcher.ping_active',
+  'dispatcher.set_duid_state', 'dispatcher.ping_active', 'dispatcher.drain', 'dispatcher.undrain',
+  'dispatcher.drain_duid', 'dispatcher.undrain_duid', 'dispatcher.clear_overrides',
 ]);
 const SUMMED = new Set(['tm.stats', 'dispatcher.stats']);
 /** Fields that name a row rather than count something. */

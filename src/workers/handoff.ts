@@ -9,10 +9,13 @@
  *
  * Header: kind(1) proto(1) localSocketId(1) port(2, BE) ipLength(1) ip(latin1) payload.
  *  - kind 1: a message, with where it came from;
- *  - kind 2: a TCP send for the worker that holds the TCP connections, with its target.
+ *  - kind 2: a stream send (TCP, TLS, WS) for the worker that holds the connections, with its target.
  */
 import dgram from 'node:dgram';
 import type { Proto } from '../transport/types';
+
+/** Protocol codes on the wire (index = code). */
+const PROTOS: readonly Proto[] = ['udp', 'tcp', 'tls', 'ws', 'wss'];
 
 export const KIND_MESSAGE = 1;
 export const KIND_TCP_SEND = 2;
@@ -32,7 +35,7 @@ export function encodeHeader(kind: number, a: HandoffAddr): Buffer {
   const ipLen = Buffer.byteLength(a.ip, 'latin1');
   const h = Buffer.allocUnsafe(6 + ipLen);
   h[0] = kind;
-  h[1] = a.proto === 'tcp' ? 1 : 0;
+  h[1] = Math.max(0, PROTOS.indexOf(a.proto));
   h[2] = a.localId & 0xff;
   h.writeUInt16BE(a.port & 0xffff, 3);
   h[5] = ipLen;
@@ -45,7 +48,7 @@ export function decode(buf: Buffer): { kind: number; addr: HandoffAddr; payload:
   const ipLen = buf[5];
   if (buf.length < 6 + ipLen) return null;
   const addr: HandoffAddr = {
-    proto: buf[1] === 1 ? 'tcp' : 'udp', localId: buf[2], port: buf.readUInt16BE(3),
+    proto: PROTOS[buf[1]] ?? 'udp', localId: buf[2], port: buf.readUInt16BE(3),
     ip: buf.toString('latin1', 6, 6 + ipLen),
   };
   return { kind: buf[0], addr, payload: buf.subarray(6 + ipLen) };

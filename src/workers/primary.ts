@@ -24,6 +24,8 @@ export interface PrimaryOptions {
   /** The listen sockets as text, for the start line. */
   readonly sockets: string;
   readonly die: (msg: string) => never;
+  /** After the start line: drop privileges (-u/-g), tell systemd we are ready. */
+  readonly onStarted?: () => void;
 }
 
 /** The metrics endpoint's registry: every worker's metrics, aggregated at each scrape. */
@@ -71,7 +73,15 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
     log.info(`metrics endpoint on http://${metrics.address}/metrics`);
   }
   if (o.pidFile) writePidFile(o.pidFile);
-  log.info(`dsd ${VERSION} started, listening on ${o.sockets}, control socket ${o.ctlPath}, ${o.children} SIP workers`);
+  log.notice(`dsd ${VERSION} started, listening on ${o.sockets}, control socket ${o.ctlPath}, ${o.children} SIP workers`, {
+    version: VERSION, ctl: o.ctlPath, metrics: metrics ? metrics.address : null, pid_file: o.pidFile, children: o.children,
+  });
+  try {
+    o.onStarted?.();
+  } catch (e) {
+    await pool.stop(15_000);
+    o.die(`dsd: ${(e as Error).message}`);
+  }
 
   let stopping = false;
   const stop = async (sig: string): Promise<void> => {
@@ -82,7 +92,8 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
     await metrics?.close();
     await control.close();
     if (o.pidFile) removePidFile(o.pidFile);
-    log.info('stopped');
+    log.notice('stopped', { signal: sig });
+    await log.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -15,7 +15,7 @@
 import type { Dispatcher } from '../modules/dispatcher/engine';
 import type { Destination, DsList, DsSet } from '../modules/dispatcher/model';
 import { findSet, sameUriCi } from '../modules/dispatcher/model';
-import { DS_STATES_ALL } from '../modules/dispatcher/flags';
+import { DS_STATES_ALL, isSkipped } from '../modules/dispatcher/flags';
 import { overwriteState } from '../modules/dispatcher/state';
 import { initRelativeWeights } from '../modules/dispatcher/weights';
 import { defaultRng } from '../modules/dispatcher/rng';
@@ -84,7 +84,10 @@ export class DispatcherReplica {
       const old = d.flags;
       overwriteState(set, d, u.flags & DS_STATES_ALL, this.rng);
       d.messageCount = u.messageCount;
-      if (old !== d.flags) this.ds.admin.supersede(d);
+      if (old !== d.flags) {
+        this.ds.admin.supersede(d);
+        this.ds.lb.transition(d, isSkipped(old), isSkipped(d.flags));
+      }
       if (u.latency) {
         Object.assign(d.latency, u.latency);
         if (d.attrs.cc) initRelativeWeights(set, this.rng);

@@ -9,6 +9,7 @@
  */
 import cluster from 'node:cluster';
 import type { ProxyCore } from '../proxy/core';
+import type { TransportLayer } from '../transport/layer';
 import type { Source } from '../transport/types';
 import type { Logger } from '../core/log';
 import type { MethodRegistry } from '../control/registry';
@@ -50,7 +51,8 @@ export class WorkerLink {
   private initWaiter: ((i: WorkerInit) => void) | null = null;
   onDrain: (() => void) | null = null;
 
-  constructor(readonly role: WorkerRole, private readonly core: ProxyCore, private readonly log: Logger) {
+  constructor(readonly role: WorkerRole, private readonly core: ProxyCore, private readonly transport: TransportLayer,
+    private readonly log: Logger) {
     this.affinity = new Affinity(role.count);
     this.handoff = new HandoffSocket((kind, addr, payload) => {
       if (kind === KIND_MESSAGE) {
@@ -60,7 +62,7 @@ export class WorkerLink {
         core.receive(payload, src, true);
       } else if (kind === KIND_TCP_SEND) {
         const local = core.transport.sockets[addr.localId];
-        core.transport.send({ proto: 'tcp', ip: addr.ip, port: addr.port, local }, payload);
+        core.transport.send({ proto: addr.proto, ip: addr.ip, port: addr.port, local }, payload);
       }
     }, (m) => log.warn(m));
   }
@@ -77,8 +79,8 @@ export class WorkerLink {
       return this.handoff.send(o, KIND_MESSAGE, { proto: src.proto, localId: src.local.id, ip: src.ip, port: src.port }, buf);
     };
     if (index !== 0) {
-      this.core.transport.tcpRelay = (target, buf) =>
-        this.handoff.send(0, KIND_TCP_SEND, { proto: 'tcp', localId: target.local?.id ?? 255, ip: target.ip, port: target.port }, buf);
+      this.transport.tcpRelay = (target, buf) =>
+        this.handoff.send(0, KIND_TCP_SEND, { proto: target.proto, localId: target.local?.id ?? 255, ip: target.ip, port: target.port }, buf);
     }
     process.on('message', (m: ToWorker) => this.onMessage(m));
     process.on('disconnect', () => {

@@ -1,6 +1,7 @@
 // The generated completion scripts, loaded in real shells; daemon candidates come from a real
 // ControlServer answering the golden dispatcher.list.
 import { after, before, test } from 'node:test';
+import { unlessCi } from '../helpers/require';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -70,7 +71,7 @@ test('bash: set ids and URIs from the running daemon, quoted; nothing when it is
   assert.deepEqual(await bashComplete('dsctl -s /nonexistent/sock dispatcher.set_state ip 2 '), ['all']);
 });
 
-test('zsh: the script parses and completes states and URIs', { skip: !which('zsh') && 'zsh is not installed' }, async () => {
+test('zsh: the script parses and completes states and URIs', { skip: unlessCi(!which('zsh') && 'zsh is not installed') }, async () => {
   const file = path.join(REPO_ROOT, 'completions', '_dsctl');
   const script = `compdef() { :; }
 compadd() { if [[ $1 == -a ]]; then print -l -- \${(P)2}; else shift $(( \${@[(i)--]} )); print -l -- "$@"; fi; }
@@ -86,7 +87,7 @@ words=(dsctl dispatcher.set_state ""); CURRENT=3; _dsctl`;
   assert.deepEqual(states!.trim().split('\n'), ['a', 'ap', 'i', 'ip', 'd', 't', 'tp']);
 });
 
-test('fish: the script loads and completes', { skip: !which('fish') && 'fish is not installed' }, async () => {
+test('fish: the script loads and completes', { skip: unlessCi(!which('fish') && 'fish is not installed') }, async () => {
   const file = path.join(REPO_ROOT, 'completions', 'dsctl.fish');
   const r = await run('fish', ['--no-config', '-c', `source ${file}; complete -C'dsctl dispatcher.set_state ip 2 '; echo ---; complete -C'dsctl dispatcher '`], { DSD_CTL: d.path });
   assert.equal(r.stderr, '');

@@ -1,5 +1,12 @@
 // The real bin/dsctl against a real ControlServer: every core command, output modes, socket
 // selection and every error path with its exit status.
+// What the dispatcher stand-ins prove, and what they do not: they answer with Kamailio
+// 5.6.3's own JSON-RPC result (golden/jsonrpc-responses.json), and the expected text is
+// what kamcmd printed for the same Kamailio state (golden/kamcmd-dispatcher.list.txt), two
+// independent captures. So these cases test dsctl's transport and its kamcmd rendering (a
+// renderer that printed a key, an int or a nesting differently fails), not dsd's dispatcher:
+// that the daemon produces this state is proven by test/e2e/dsctl-daemon.test.ts, with the
+// real dsd, and by the kamcmd tests, with the real kamcmd.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
@@ -17,7 +24,7 @@ after(async () => {
 
 const oneLine = (s: string): void => assert.equal(s.trimEnd().split('\n').length, 1, `expected one stderr line, got: ${s}`);
 
-test('dispatcher.list prints the golden kamcmd tree (TIMEOUT normalized, see golden.ts)', async () => {
+test('Kamailio\'s dispatcher.list JSON, through the socket, prints as Kamailio\'s kamcmd printed it (TIMEOUT normalized)', async () => {
   const r = await dsctl(['-s', `unix:${d.path}`, 'dispatcher.list']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, '');
@@ -134,9 +141,9 @@ test('unreachable daemon: exit 3, one stderr line naming the socket', async () =
 });
 
 test('unknown dotted names are passed through like kamcmd (rpc)', async () => {
-  const r = await dsctl(['-s', d.path, 'core.echo', 'a']);
-  assert.equal(r.code, ExitCode.rpcError);
-  assert.equal(r.stderr, 'error: 500 - Method Not Found\n');
+  const r = await dsctl(['-s', d.path, 'core.verison', 'a']);
+  assert.equal(r.code, ExitCode.usage);
+  assert.equal(r.stderr, 'dsctl: unknown command "core.verison"; did you mean core.version?\n');
   const slow = await dsctl(['-s', d.path, 'rpc', 'test.slow']);
   assert.equal(slow.stdout, 'slow done\n');
   const crash = await dsctl(['-s', d.path, 'test.crash']);

@@ -40,36 +40,33 @@ async function waitList(dsd: Dsd, pred: (out: string) => boolean, ms: number): P
   throw new Error(`dispatcher.list never matched:\n${last}`);
 }
 
-test('dispatcher.list of the golden list prints what kamcmd printed', { timeout: 90_000 }, async (t) => {
-  // the golden list names 127.0.0.1:5080/5081/5099 and a socket on udp:127.0.0.1:5060
-  const [c1, c2] = await freePorts(2);
-  const goldenList = fs.readFileSync(path.join(SHARED, 'golden', 'dispatcher.list'), 'utf8');
-  const golden = fs.readFileSync(path.join(SHARED, 'golden', 'kamcmd-dispatcher.list.txt'), 'utf8');
-  let dsd: Dsd;
+test('dispatcher.list of the golden list prints what kamcmd printed', { timeout: 90_000 }, async () => {
+  // The golden list names 127.0.0.1:5080/5081 (answering), 5099 (silent) and a socket on
+  // udp:127.0.0.1:5060; the test moves every one of those ports to a free one of its own,
+  // in the list and in kamcmd's captured text alike, so it never needs (or skips on) 5060.
+  const [sip, b1, b2, dead, c1, c2] = await freePorts(6);
+  const ports: Record<string, number> = { '5060': sip!, '5080': b1!, '5081': b2!, '5099': dead! };
+  const movePorts = (text: string): string => text.replace(/127\.0\.0\.1:(5060|5080|5081|5099)\b/g, (_m, p: string) => `127.0.0.1:${ports[p]}`);
+  const goldenList = movePorts(fs.readFileSync(path.join(SHARED, 'golden', 'dispatcher.list'), 'utf8'));
+  const golden = movePorts(fs.readFileSync(path.join(SHARED, 'golden', 'kamcmd-dispatcher.list.txt'), 'utf8'));
+  const dsd = await startDsd({
+    cfg: basicCfg({
+      listen: [`udp:127.0.0.1:${sip}`],
+      params: [
+        'modparam("tm", "fr_timer", 1000)',
+        'modparam("dispatcher", "ds_ping_interval", 1)',
+        'modparam("dispatcher", "ds_probing_mode", 1)',
+        'modparam("dispatcher", "ds_ping_latency_stats", 1)',
+      ],
+    }),
+    list: goldenList,
+  });
+  const uas: SippProc[] = [];
   try {
-    dsd = await startDsd({
-      cfg: basicCfg({
-        listen: ['udp:127.0.0.1:5060'],
-        params: [
-          'modparam("tm", "fr_timer", 1000)',
-          'modparam("dispatcher", "ds_ping_interval", 1)',
-          'modparam("dispatcher", "ds_probing_mode", 1)',
-          'modparam("dispatcher", "ds_ping_latency_stats", 1)',
-        ],
-      }),
-      list: goldenList,
-    });
-  } catch (e) {
-    if (/EADDRINUSE|cannot listen/.test(String(e))) { t.skip('127.0.0.1:5060 is in use on this machine'); return; }
-    throw e;
-  }
-  const uas: SippProc[] = [
-    startSipp({ scenario: UAS_XML, port: 5080, controlPort: c1 }),
-    startSipp({ scenario: UAS_XML, port: 5081, controlPort: c2 }),
-  ];
-  try {
-    // keepalives: 5080/5081 answer (AP), 5099 times out (IP)
-    const out = await waitList(dsd, (o) => /URI: sip:127.0.0.1:5099\n\t+FLAGS: IP/.test(o) && /TIMEOUT: [1-9]/.test(o), 30_000);
+    uas.push(startSipp({ scenario: UAS_XML, port: b1!, controlPort: c1! }));
+    uas.push(startSipp({ scenario: UAS_XML, port: b2!, controlPort: c2! }));
+    // keepalives: b1/b2 answer (AP), the silent port times out (IP)
+    const out = await waitList(dsd, (o) => new RegExp(`URI: sip:127.0.0.1:${dead}\\n\\t+FLAGS: IP`).test(o) && /TIMEOUT: [1-9]/.test(o), 30_000);
     assert.equal(normalize(out), normalize(golden));
     // JSON mode gives the JSON-RPC result
     const j = dsctl(dsd, '--json', 'dispatcher.list');
@@ -126,7 +123,7 @@ test('set_state, add/remove --persist, admin state across a restart, error exit 
     dsd = await startDsd({
       cfg: fs.readFileSync(path.join(dir, 'dsd.cfg'), 'utf8').replaceAll(dir, '{DIR}'),
       list,
-      files: { 'dsd-admin-state.json': fs.readFileSync(path.join(dir, 'dsd-admin-state.json'), 'utf8') },
+      files: { 'dsd_ctl.admin-state.json': fs.readFileSync(path.join(dir, 'dsd_ctl.admin-state.json'), 'utf8') },
     });
     assert.match(dsctl(dsd, 'dispatcher.list').out, new RegExp(`URI: sip:127.0.0.1:${b1}\\n\\t+FLAGS: IP`));
   } finally {

@@ -188,6 +188,7 @@ export function cfgPage(version: string): string {
   );
   page.ss('Pseudo-variables');
   page.p('$ru $rU $rd $rp $du $fu $fU $fd $ft $tu $tU $td $tt $ci $cs $rm $rs $rr $si $sp $Ri $Rp $proto $ua $hdr(name) $var(x) $avp(x) $xavp(a=>b) $T_reply_code, and the dispatcher\'s $dsv(...) in its event routes.');
+  page.p('Writable, as in Kamailio: $ru $rU $rd $rp $du, and From/To attributes $fu $fU $fd $fn $tu $tU $td $tn. An assignment to From/To is a lump on the request: the forwarded request carries the new value, the variables go on reading the message as received; $null deletes the user or display name (URIs and domains cannot be deleted).');
   page.sh('module parameters');
   for (const m of MODULES) {
     page.ss(m.name);

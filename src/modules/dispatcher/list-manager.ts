@@ -15,6 +15,8 @@ import { DsList, Destination, findSet, newLatencyStats } from './model';
 import { DsParams } from './params';
 import { DsClock, DsRng, clockSec } from './rng';
 import { overwriteState } from './state';
+import { DryRunResult, dryRunReload } from './lb/dry-run';
+import type { DrainEntry } from './lb/drain';
 
 export type DsLogger = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
@@ -72,6 +74,20 @@ export class ListManager {
   private swap(list: DsList): AdminStateEntry[] {
     const unmatched = this.admin.applyTo(list, (set, d, bits) => overwriteState(set, d, bits, this.rng));
     this.current = list;
+    return this.dropUnmatched(list, unmatched);
+  }
+
+  /**
+   * Admin states for destinations the list no longer has are dropped (with a log line), so
+   * a URI added again later starts from its own flags, not from a forgotten override. An
+   * empty list (a database down at start with ds_db_start_empty) drops nothing.
+   */
+  private dropUnmatched(list: DsList, unmatched: AdminStateEntry[]): AdminStateEntry[] {
+    if (list.sets.length === 0) return unmatched;
+    for (const e of unmatched) {
+      this.admin.drop(e.setId, e.uri ?? e.duid);
+      this.log('warn', `admin state for set ${e.setId} ${e.uri ?? `duid ${e.duid}`} (${e.state}) dropped: no such destination in the list`);
+    }
     return unmatched;
   }
 
@@ -117,7 +133,7 @@ export class ListManager {
     const delta = this.params.reload_delta;
     if (this.reloadTimeSec !== 0 && this.reloadTimeSec > nowSec - delta) {
       const wait = this.reloadTimeSec + delta - nowSec;
-      throw new DsRpcError(500, 'Ongoing reload',
+      throw DsRpcError.of('ongoingReload',
         `the last reload/add/remove was ${nowSec - this.reloadTimeSec}s ago and reload_delta is ${delta}s; retry in ${wait}s`,
         wait);
     }
@@ -132,7 +148,7 @@ export class ListManager {
         const report = await this.load(source ?? await this.readDefault());
         return { message: 'Ok. Dispatcher successfully reloaded.', report };
       } catch (e) {
-        if (e instanceof ListFileError || e instanceof ListLoadError) throw new DsRpcError(500, 'Reload Failed', e.message);
+        if (e instanceof ListFileError || e instanceof ListLoadError) throw DsRpcError.of('reloadFailed', e.message);
         throw e;
       }
     });
@@ -168,7 +184,7 @@ export class ListManager {
       try {
         seed = await packDest({ setId: group, uri: address, flags, priority, attrs, origin: 'dispatcher.add' }, this.buildCtx());
       } catch (e) {
-        throw new DsRpcError(500, 'Adding dispatcher dst failed', (e as Error).message);
+        throw DsRpcError.of('addFailed', (e as Error).message);
       }
       this.swap(this.rebuild(() => true, seed));
       return 'Ok. Dispatcher destination added.';
@@ -183,11 +199,11 @@ export class ListManager {
     this.stampReloadGuard();
     return this.serialize(async () => {
       const info = parseDestinationUri(address);
-      if ('error' in info) throw new DsRpcError(500, 'Removing dispatcher dst failed', info.error);
+      if ('error' in info) throw DsRpcError.of('removeFailed', info.error);
       const set = findSet(this.current, group);
       const hits = set === null ? 0 : set.dests.filter((d) => d.uri === info.uri).length;
       if (hits === 0) {
-        throw new DsRpcError(500, 'Removing dispatcher dst failed',
+        throw DsRpcError.of('removeFailed',
           set === null ? `destination set ${group} not found` : `no destination ${info.uri} in set ${group}`);
       }
       this.swap(this.rebuild((d) => !(d.setId === group && d.uri === info.uri), null));
@@ -200,11 +216,27 @@ export class ListManager {
     return this.admin.export();
   }
 
+  /** What reload(source) would change; changes nothing (not even the reload_delta stamp). */
+  async dryRun(source: ReloadSource | undefined, drains: readonly DrainEntry[]): Promise<DryRunResult> {
+    let src: ReloadSource;
+    try {
+      src = source ?? await this.readDefault();
+    } catch (e) {
+      if (!(e instanceof ListFileError)) throw e;
+      return {
+        ok: false, errors: [e.message], warnings: [], added: [], removed: [], changed: [], unchanged: 0,
+        carried: [], dropped: [], sets: 0, destinations: 0,
+      };
+    }
+    return dryRunReload(this.current, src, this.buildCtx(), this.admin.export(), drains);
+  }
+
   /** Replaces the remembered admin states and applies them to the current list. */
-  importAdminStates(entries: readonly AdminStateEntry[]): { rejected: AdminStateEntry[]; unmatched: AdminStateEntry[] } {
-    const rejected = this.admin.import(entries);
-    const unmatched = this.current === null ? []
-      : this.admin.applyTo(this.current, (set, d, bits) => overwriteState(set, d, bits, this.rng));
+  importAdminStates(entries: readonly AdminStateEntry[], origin?: string): { rejected: AdminStateEntry[]; unmatched: AdminStateEntry[] } {
+    const rejected = this.admin.import(entries, origin);
+    const cur = this.current;
+    const unmatched = cur === null ? []
+      : this.dropUnmatched(cur, this.admin.applyTo(cur, (set, d, bits) => overwriteState(set, d, bits, this.rng)));
     return { rejected, unmatched };
   }
 }

@@ -10,11 +10,12 @@ import { RouteType } from '../../proxy/context';
 import type { SipMessage } from '../../sip/message';
 import { parseUri, SipUri } from '../../sip/uri';
 import { canonicalName } from '../../sip/headers';
+import { setXtoAttr, XtoPart } from './from-to';
 
 type V = string | number | null;
 
 function msgOf(ctx: RequestContext): SipMessage {
-  return ctx.routeType === RouteType.OnReply && ctx.reply ? ctx.reply : ctx.msg;
+  return ctx.routeType === RouteType.TM_ONREPLY && ctx.reply ? ctx.reply : ctx.msg;
 }
 
 function rebuild(u: SipUri, parts: { user?: string | null; host?: string; port?: string | null }): string {
@@ -68,15 +69,25 @@ export function registerPvs(reg: Reg, svc: Services): void {
   });
   ro('ou', (ctx) => ctx.msg.ruri);
   ro('oU', (ctx) => uriPart(ctx.msg.ruri, 'user'));
-  ro('fu', (ctx) => msgOf(ctx).from?.uri ?? null);
-  ro('fU', (ctx) => uriPart(msgOf(ctx).from?.uri, 'user'));
-  ro('fd', (ctx) => uriPart(msgOf(ctx).from?.uri, 'host'));
-  ro('fn', (ctx) => msgOf(ctx).from?.display || null);
+  // writable as in Kamailio: a lump on the request; reading goes on seeing the message as received
+  const xto = (name: string, which: 'from' | 'to', part: XtoPart, get: (ctx: RequestContext) => V): void => {
+    reg.registerPv({
+      name, module: 'pv', get: (ctx) => get(ctx),
+      set: (ctx, _p, v) => {
+        if (ctx.routeType === RouteType.TM_ONREPLY) return;
+        if (!setXtoAttr(ctx, which, part, v)) svc.log.error(`cannot set $${name}: ${v === null || typeof v === 'string' ? `no parsable ${which === 'from' ? 'From' : 'To'} header` : 'not a string'}`);
+      },
+    });
+  };
+  xto('fu', 'from', 'uri', (ctx) => msgOf(ctx).from?.uri ?? null);
+  xto('fU', 'from', 'user', (ctx) => uriPart(msgOf(ctx).from?.uri, 'user'));
+  xto('fd', 'from', 'host', (ctx) => uriPart(msgOf(ctx).from?.uri, 'host'));
+  xto('fn', 'from', 'display', (ctx) => msgOf(ctx).from?.display || null);
   ro('ft', (ctx) => msgOf(ctx).from?.tag ?? null);
-  ro('tu', (ctx) => msgOf(ctx).to?.uri ?? null);
-  ro('tU', (ctx) => uriPart(msgOf(ctx).to?.uri, 'user'));
-  ro('td', (ctx) => uriPart(msgOf(ctx).to?.uri, 'host'));
-  ro('tn', (ctx) => msgOf(ctx).to?.display || null);
+  xto('tu', 'to', 'uri', (ctx) => msgOf(ctx).to?.uri ?? null);
+  xto('tU', 'to', 'user', (ctx) => uriPart(msgOf(ctx).to?.uri, 'user'));
+  xto('td', 'to', 'host', (ctx) => uriPart(msgOf(ctx).to?.uri, 'host'));
+  xto('tn', 'to', 'display', (ctx) => msgOf(ctx).to?.display || null);
   ro('tt', (ctx) => msgOf(ctx).to?.tag ?? null);
   ro('ci', (ctx) => msgOf(ctx).get('call-id'));
   ro('cs', (ctx) => msgOf(ctx).cseq?.seq ?? null);

@@ -23,7 +23,7 @@ const REQ = [
 
 test('copies Via/From/To/Call-ID/CSeq verbatim, in order; nothing else from the request', () => {
   const m = parse(REQ);
-  const r = buildReply(m, 486, 'Busy Here', { toTag: 'tt', server: 'dsd' }).toString('latin1');
+  const r = buildReply(m, 486, 'Busy Here', { toTag: 'tt', server: 'Server: dsd' }).toString('latin1');
   assert.equal(r, [
     'SIP/2.0 486 Busy Here',
     'Via: SIP/2.0/UDP client.example.com:5070;branch=z9hG4bKa1;rport',
