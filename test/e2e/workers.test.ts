@@ -167,7 +167,8 @@ test('CANCEL, and failover on 500 and on timeout, with 2 workers', { timeout: 18
 test('algorithm 10: every worker counts every worker\'s calls, a BYE releases them; dispatcher.list shows it',
   { timeout: 120_000 }, async () => {
     const [px, b1, b2, uac, c1, c2, c3] = await freePorts(7);
-    const cfg = fs.readFileSync(path.join(FIXTURES, 'cfg', 'ds-select.cfg'), 'utf8').replaceAll('{PX}', String(px));
+    const cfg = fs.readFileSync(path.join(FIXTURES, 'cfg', 'ds-select.cfg'), 'utf8').replaceAll('{PX}', String(px))
+      .replace(/unix:\{DIR\}\/\w+/, 'unix:{DIR}/dsd_ctl');
     const dsd = await startDsd({
       cfg, args: WORKERS,
       list: `1 sip:127.0.0.1:${b1} 0 0 duid=one\n1 sip:127.0.0.1:${b2} 0 0 duid=two\n`,
