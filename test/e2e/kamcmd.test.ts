@@ -176,3 +176,35 @@ describe('control socket limits', { timeout: 60_000 }, () => {
     }
   });
 });
+
+describe('kamcmd over ctl\'s other transports (tcp:, udp:, unixd:) against dsd and Kamailio 5.6', { timeout: 120_000 }, () => {
+  test('dispatcher.list, a fault and an unknown command print the same on each transport', async () => {
+    const [pk, pd, kt, ku, dt, du] = await freePorts(6);
+    const extra = (t: number, u: number): string =>
+      `modparam("ctl", "binrpc", "tcp:127.0.0.1:${t}")\nmodparam("ctl", "binrpc", "udp:127.0.0.1:${u}")\nmodparam("ctl", "binrpc", "unixd:{DIR}/ctl.dgram")`;
+    const kam = await startKamailio({ cfg: toolsCfg(pk, extra(kt, ku)), list: TOOLS_LIST });
+    let dsd: Dsd | undefined;
+    try {
+      dsd = await startDsd({ cfg: toolsCfg(pd, extra(dt, du)), list: TOOLS_LIST });
+      const run = (addr: string, args: string[]): string => {
+        const r = spawnSync('kamcmd', ['-s', addr, ...args], { encoding: 'utf8', timeout: 20_000 });
+        return `${r.stdout}${r.stderr}[exit ${r.status}]`;
+      };
+      const pairs: Array<[string, string]> = [
+        [`tcp:127.0.0.1:${kt}`, `tcp:127.0.0.1:${dt}`],
+        [`udp:127.0.0.1:${ku}`, `udp:127.0.0.1:${du}`],
+        [`unixd:${kam.dir}/ctl.dgram`, `unixd:${dsd.dir}/ctl.dgram`],
+      ];
+      for (const [k, d] of pairs) {
+        for (const c of ['dispatcher.list', 'dispatcher.set_state zz 1 all', 'dispatcher.nosuch', 'dispatcher.hash 4 bob server.com']) {
+          const out = run(d, c.split(' '));
+          assert.equal(out, run(k, c.split(' ')), `${d} ${c}`);
+        }
+      }
+      assert.match(run(`tcp:127.0.0.1:${dt}`, ['dispatcher.list']), /NRSETS: 2/);
+    } finally {
+      await kam.stop();
+      await dsd?.stop();
+    }
+  });
+});

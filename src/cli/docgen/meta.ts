@@ -180,7 +180,7 @@ export const MODULES: readonly ModuleDoc[] = [
         name: 'binrpc',
         type: 'str',
         default: '/run/dsd/dsd_ctl',
-        text: 'unix:/path of the control socket; only Unix sockets are supported. Without it: $DSD_CTL, /run/dsd/dsd_ctl when /run/dsd exists or dsd runs as root, $XDG_RUNTIME_DIR/dsd_ctl, or a dsd-UID directory in the temporary directory.',
+        text: 'unix:/path of the control socket (binrpc for kamcmd and JSON-RPC for dsctl). Repeatable, as in Kamailio: further tcp:host[:port], udp:host[:port] (port 2049 by default), unixd:/path or unix:/path lines serve binrpc only. Without a unix one: $DSD_CTL, /run/dsd/dsd_ctl when /run/dsd exists or dsd runs as root, $XDG_RUNTIME_DIR/dsd_ctl, or a dsd-UID directory in the temporary directory.',
       },
       { name: 'mode', type: 'int', default: '0660', text: 'Permissions of the socket file (an int, or an octal string such as "0600").' },
       { name: 'user', type: 'str', default: '-', text: 'Owner of the socket file: a user name or uid (needs root or CAP_CHOWN).' },
