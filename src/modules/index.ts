@@ -15,6 +15,7 @@ import { registerCore } from './core/script';
 import { registerPvs } from './pv/script';
 import { registerDispatcher } from './dispatcher/script';
 import { registerDbModules } from '../db/script-modules';
+import { registerAcc } from './acc/script';
 
 export function registerModules(reg: Reg, svc: Services): void {
   registerCore(reg, svc);
@@ -29,4 +30,5 @@ export function registerModules(reg: Reg, svc: Services): void {
   registerCtl(reg);
   registerDispatcher(reg, svc);
   registerDbModules(reg);
+  registerAcc(reg, svc);
 }

@@ -7,12 +7,15 @@
 import type { ProxyCore } from '../proxy/core';
 import type { RequestContext } from '../proxy/context';
 import type { DispatcherRuntime } from './dispatcher/runtime';
+import type { AccRuntime } from './acc/runtime';
 import type { Logger } from '../core/log';
 import type { ScriptRegistry } from '../script';
 
 export interface Services {
   core: ProxyCore | null;
   dispatcher: DispatcherRuntime | null;
+  /** Set when the cfg loads acc. */
+  acc?: AccRuntime | null;
   log: Logger;
 }
 

@@ -23,6 +23,7 @@ import { resolveTarget, TargetError } from './target';
 import { fnv1a } from './hash';
 import { DSD_BRANCH, isLooped, loopHash, makeBranch } from './branch';
 import type { Logger } from '../core/log';
+import type { TxnObserver, TxnReplyEvent } from './txn-events';
 
 export interface RouteHooks {
   request(ctx: RequestContext): void | Promise<void>;
@@ -67,6 +68,8 @@ export class ProxyCore {
   userAgentHeader: string | null;
   readonly rr: RrOptions;
   readonly stats: CoreStats = { requestsIn: 0, repliesIn: 0, dropped: 0, rejected: 0, branchesSent: 0, statelessForwards: 0 };
+  /** Modules watching transactions (acc). */
+  readonly observers: TxnObserver[] = [];
   /** Proxy transactions whose final reply has not gone out yet. */
   readonly active = new Set<ProxyTxn>();
   draining = false;
@@ -294,6 +297,7 @@ export class ProxyCore {
     st.tu = txn;
     ctx.txn = txn;
     this.active.add(txn);
+    for (const o of this.observers) o.created?.(txn);
     if (msg.method === 'INVITE') {
       st.reply(100, buildReply(msg, 100, 'Trying', { server: this.serverHeader, viaEdits: this.viaEditsFor(msg, ctx.src) }), true);
     }
@@ -414,6 +418,18 @@ export class ProxyCore {
 
   runFailure(name: string, txn: ProxyTxn): void | Promise<void> {
     return this.hooks.failure(name, txn.ctx, txn);
+  }
+
+  txnResponseOut(txn: ProxyTxn, ev: TxnReplyEvent): void {
+    for (const o of this.observers) {
+      try { o.responseOut?.(txn, ev); } catch (e) { this.log.error(`transaction observer: ${(e as Error).stack ?? e}`); }
+    }
+  }
+
+  txnFailure(txn: ProxyTxn, ev: TxnReplyEvent): void {
+    for (const o of this.observers) {
+      try { o.failure?.(txn, ev); } catch (e) { this.log.error(`transaction observer: ${(e as Error).stack ?? e}`); }
+    }
   }
 
   onFinal(txn: ProxyTxn): void {

@@ -20,6 +20,8 @@ interface BranchExtra {
   cancelWanted: boolean;
   cancelSent: boolean;
   localStatus: number;
+  /** The branch's R-URI (tm's uac[i].uri), for what is reported about it. */
+  ruri: string;
 }
 
 export class ProxyTxn implements ClientOwner {
@@ -33,6 +35,11 @@ export class ProxyTxn implements ClientOwner {
   private inFailure = false;
 
   constructor(readonly core: ProxyCore, readonly server: ServerTxn, readonly ctx: RequestContext, readonly id: number) {}
+
+  /** R-URI of branch i, or null. */
+  branchRuri(i: number): string | null {
+    return this.extra[i]?.ruri ?? null;
+  }
 
   get isInvite(): boolean {
     return this.server.isInvite;
@@ -53,7 +60,7 @@ export class ProxyTxn implements ClientOwner {
       ctx.frTimer || cfg.frTimer, ctx.frInvTimer || cfg.frInvTimer,
     );
     this.branches.push(ct);
-    this.extra.push({ cancelWanted: false, cancelSent: false, localStatus: 0 });
+    this.extra.push({ cancelWanted: false, cancelSent: false, localStatus: 0, ruri });
     if (!ct.start()) {
       this.extra[idx].localStatus = 477;
       ct.lastStatus = 477;
@@ -79,11 +86,13 @@ export class ProxyTxn implements ClientOwner {
       if (this.finalSent || msg.status === 100 || ct.state !== ClientState.Proceeding) return;
       if (!this.core.runOnReply(this, msg)) return;
       this.server.reply(msg.status, stripTopVia(msg), false);
+      this.core.txnResponseOut(this, { code: msg.status, reply: msg, branch: ct.index });
       return;
     }
     if (msg && msg.status < 300) {
       if (!this.core.runOnReply(this, msg)) return;
       this.server.reply(msg.status, stripTopVia(msg), false);
+      this.core.txnResponseOut(this, { code: msg.status, reply: msg, branch: ct.index });
       if (!this.finalSent) {
         this.finalSent = true;
         this.cancelPending(ct);
@@ -121,6 +130,7 @@ export class ProxyTxn implements ClientOwner {
     const outcomes = this.branches.map((_, i) => this.outcome(i));
     const best = pickBest(outcomes);
     if (best < 0) return;
+    this.core.txnFailure(this, { code: outcomes[best]!.status, reply: this.branches[best].finalReply, branch: best });
     const route = this.ctx.failureRoute;
     if (route !== null) {
       this.ctx.failureRoute = null;
@@ -159,10 +169,12 @@ export class ProxyTxn implements ClientOwner {
       this.replyLocal(500, 'Server Internal Error');
     } else {
       const ct = this.branches[best];
-      if (ct.finalReply) this.server.reply(ct.finalReply.status, stripTopVia(ct.finalReply), false);
-      else {
+      if (ct.finalReply) {
+        this.server.reply(ct.finalReply.status, stripTopVia(ct.finalReply), false);
+        this.core.txnResponseOut(this, { code: ct.finalReply.status, reply: ct.finalReply, branch: best });
+      } else {
         const st = outcomes[best]!.status;
-        this.replyLocal(this.canceled ? 487 : st, reasonFor(this.canceled ? 487 : st));
+        this.replyLocal(this.canceled ? 487 : st, reasonFor(this.canceled ? 487 : st), undefined, best);
       }
     }
     this.core.onFinal(this);
@@ -184,7 +196,7 @@ export class ProxyTxn implements ClientOwner {
   }
 
   /** A reply generated here (t_reply, timeouts): the transaction's To tag. */
-  replyLocal(status: number, reason: string, headers?: string[]): void {
+  replyLocal(status: number, reason: string, headers?: string[], branch = -1): void {
     if (this.server.finished && status < 200) return; // too late for a provisional
     const buf = buildReply(this.ctx.msg, status, reason, {
       toTag: this.server.toTag, headers, server: this.core.serverHeader,
@@ -192,6 +204,7 @@ export class ProxyTxn implements ClientOwner {
     });
     if (status >= 200) this.finalSent = true;
     this.server.reply(status, buf, true);
+    this.core.txnResponseOut(this, { code: status, reply: null, branch });
     if (status >= 200) this.core.onFinal(this);
   }
 
