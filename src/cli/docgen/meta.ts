@@ -133,7 +133,7 @@ export const MODULES: readonly ModuleDoc[] = [
   },
   {
     name: 'acc',
-    text: "Accounting as Kamailio's acc: a transaction created while log_flag/db_flag (or a missed-call flag) is set is accounted when its reply goes upstream: 2xx always, >= 300 only with failed_transaction_flag set (and the code not in failed_filter), 1xx only with early_media and a body. One log line per record, exactly Kamailio's: `ACC: transaction answered: timestamp=…;method=…;from_tag=…;to_tag=…;call_id=…;code=…;reason=…;<extras>` (`ACC: call missed:` for a failed INVITE with a missed-call flag, reported once). A reply generated locally (timeout, t_reply) is recorded with the standard reason text of its code, as Kamailio does. DB accounting inserts the same values into Kamailio's acc / missed_calls tables (dsd db init creates them, and the db_extra columns). acc_log_request(comment), acc_db_request(comment, table) and acc_request(comment, table) account the current request at once. Not implemented (refused when set): report_ack, cdr_*, multi_leg_info, detect_direction, time_mode other than 0, db_insert_mode other than 0.",
+    text: "Accounting as Kamailio's acc: a transaction created while log_flag/db_flag (or a missed-call flag) is set is accounted when its reply goes upstream: 2xx always, >= 300 only with failed_transaction_flag set (and the code not in failed_filter), 1xx only with early_media and a body. One log line per record, exactly Kamailio's: `ACC: transaction answered: timestamp=…;method=…;` then from_tag, to_tag, call_id, code, reason and the extras, each as `;name=value` (`ACC: call missed:` for a failed INVITE with a missed-call flag, reported once). A reply generated locally (timeout, t_reply) is recorded with the standard reason text of its code, as Kamailio does. DB accounting inserts the same values into Kamailio's acc / missed_calls tables (dsd db init creates them, and the db_extra columns). acc_log_request(comment), acc_db_request(comment, table) and acc_request(comment, table) account the current request at once. Not implemented (refused when set): report_ack, cdr_*, multi_leg_info, detect_direction, time_mode other than 0, db_insert_mode other than 0.",
     params: [
       { name: 'log_flag, log_missed_flag', type: 'int', default: '-1', text: 'Message flag that turns on log accounting / missed-call logging (-1: off).' },
       { name: 'failed_transaction_flag', type: 'int', default: '-1', text: 'Message flag that makes replies >= 300 accounted too.' },
@@ -144,7 +144,7 @@ export const MODULES: readonly ModuleDoc[] = [
       { name: 'db_url', type: 'str', default: '-', text: 'sqlite:///…, postgres://…, mysql://… (with the matching loadmodule db_*); connected at start.' },
       { name: 'db_flag, db_missed_flag', type: 'int', default: '-1', text: 'Message flag that turns on DB accounting / missed-call rows.' },
       { name: 'db_table_acc, db_table_missed_calls', type: 'str', default: 'acc, missed_calls', text: 'Table names.' },
-      { name: 'acc_*_column', type: 'str', default: 'method, from_tag, to_tag, callid, sip_code, sip_reason, time', text: 'Column names of the core attributes.' },
+      { name: 'acc_*_column', type: 'str', default: 'Kamailio\'s', text: 'Column names of the core attributes (method, from_tag, to_tag, callid, sip_code, sip_reason, time).' },
       { name: 'early_media, report_cancels, reason_from_hf, acc_extra_nullable', type: 'int', default: '0', text: 'As in Kamailio.' },
     ],
   },
