@@ -14,6 +14,8 @@ import { runLoad, probeFloor, LoadResult } from './lib/load';
 import { clockTicks } from './lib/procfs';
 import { fmt, fmtMb, fmtUs } from './lib/stats';
 import { sipParseBench, scriptBench, formatMicro } from './lib/micro';
+import { freePorts } from './lib/ports';
+import { timeDsctl, timeKamcmd, timeNodeBare } from './lib/rpc-time';
 
 const FLAGS: FlagSpec[] = [
   { name: 'rate', kind: 'number', help: 'calls per second', default: 2000 },
@@ -24,6 +26,8 @@ const FLAGS: FlagSpec[] = [
   { name: 'no-load', kind: 'boolean', help: 'skip the sipp load run' },
   { name: 'no-micro', kind: 'boolean', help: 'skip the micro-benchmarks' },
   { name: 'micro-ms', kind: 'number', help: 'ms per micro-benchmark', default: 400 },
+  { name: 'no-dsctl', kind: 'boolean', help: 'skip the dsctl start-up benchmark' },
+  { name: 'dsctl-reps', kind: 'number', help: 'repetitions of node -e 0, dsctl and kamcmd', default: 15 },
   { name: 'json', kind: 'string', help: 'also write the results as JSON to this file' },
 ];
 
@@ -45,6 +49,24 @@ function printLoad(r: LoadResult, floor: { p50Us: number; p99Us: number } | null
   }
 }
 
+/** dsctl's wall time per call (fresh process each time) against `node -e 0` and kamcmd, on one dsd. */
+async function dsctlBench(reps: number): Promise<unknown> {
+  const [port, b1, b2] = await freePorts(3);
+  const dsd = await startDsd({ port: port!, backends: [b1!, b2!] });
+  try {
+    const bare = timeNodeBare(reps);
+    const dsctl = timeDsctl(dsd.ctl, reps);
+    const kamcmd = haveCommand('kamcmd') ? timeKamcmd(dsd.ctl, reps) : { ok: false, medianMs: NaN, reps: 0, note: 'skipped: kamcmd not installed' };
+    const ms = (t: { ok: boolean; medianMs: number; note: string }) => (t.ok ? `${fmt(t.medianMs, 1)} ms` : t.note);
+    const ratio = bare.ok && dsctl.ok ? ` = ${fmt(dsctl.medianMs / bare.medianMs, 2)}× node -e 0` : '';
+    process.stdout.write(`dsctl dispatcher.list (median of ${reps}, fresh process each): dsctl ${ms(dsctl)}${ratio}; ` +
+      `node -e 0 ${ms(bare)}; kamcmd ${ms(kamcmd)}\n\n`);
+    return { bare, dsctl, kamcmd };
+  } finally {
+    await dsd.stop();
+  }
+}
+
 async function main(): Promise<number> {
   let f;
   try {
@@ -57,7 +79,8 @@ async function main(): Promise<number> {
     throw e;
   }
   if (f.help) { process.stdout.write(`${usage('npm run bench --', FLAGS)}\n`); return 0; }
-  const out: { load?: LoadResult; floor?: unknown; micro?: unknown; script?: unknown } = {};
+  const out: { load?: LoadResult; floor?: unknown; micro?: unknown; script?: unknown; dsctl?: unknown } = {};
+  if (!f['no-dsctl']) out.dsctl = await dsctlBench(f['dsctl-reps'] as number);
   if (!f['no-load']) {
     if (!haveCommand('sipp')) {
       process.stderr.write('bench: sipp is not installed. Install it first: apt-get install sip-tester\n');

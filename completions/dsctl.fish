@@ -61,6 +61,8 @@ function __dsctl_candidates
     printf '%s\t%s\n' dispatcher.reload 'Reload dispatcher destination sets'
     printf '%s\t%s\n' dispatcher.set_state 'Set the state of a destination by address'
     printf '%s\t%s\n' dispatcher.set_duid_state 'Set the state of a destination by duid'
+    printf '%s\t%s\n' dispatcher.overrides 'List the admin states kept across reloads and restarts'
+    printf '%s\t%s\n' dispatcher.clear_overrides 'Forget admin states: all, those of a set, or one destination'
     printf '%s\t%s\n' dispatcher.ping_active 'Manage setting on/off the pinging (keepalive) of destinations'
     printf '%s\t%s\n' dispatcher.add 'Add a destination address in memory'
     printf '%s\t%s\n' dispatcher.remove 'Remove a destination address from memory'
@@ -68,32 +70,50 @@ function __dsctl_candidates
     printf '%s\t%s\n' dispatcher.oclist 'Return the overload control records of a dispatcher group'
     printf '%s\t%s\n' dispatcher.stats 'Return per-destination call and failover counters'
     printf '%s\t%s\n' dispatcher.top 'Show a live table of every destination'
-    printf '%s\t%s\n' cluster.list 'List the dsd nodes of the cluster'
+    printf '%s\t%s\n' dispatcher.drain 'Drain a destination: no new dialogs, in-dialog requests still reach it'
+    printf '%s\t%s\n' dispatcher.undrain 'End the drain of a destination'
+    printf '%s\t%s\n' dispatcher.drain_duid 'Drain a destination by duid'
+    printf '%s\t%s\n' dispatcher.undrain_duid 'End the drain of a destination by duid'
+    printf '%s\t%s\n' dispatcher.explain 'Explain which destination a request would get, and why'
+    printf '%s\t%s\n' cluster.list 'List the dsd nodes of the cluster (offered when ds_cluster is on)'
+    printf '%s\t%s\n' core.echo 'Returns back its parameters.'
+    printf '%s\t%s\n' core.info 'Verbose info, including version number, compile flags, compiler,repository hash a.s.o.'
+    printf '%s\t%s\n' corex.debug 'Control the global level of debug'
     printf '%s\t%s\n' core.version 'Returns the version string of the server.'
     printf '%s\t%s\n' core.uptime 'Returns uptime of SIP server.'
     printf '%s\t%s\n' core.ps 'Returns the description of running processes.'
     printf '%s\t%s\n' system.listMethods 'Lists all RPC methods supported by the server.'
     printf '%s\t%s\n' system.methodHelp 'Print the help string for given method.'
     printf '%s\t%s\n' tm.stats 'Print transaction statistics.'
+    printf '%s\t%s\n' pike.top 'Dump parts of the pike table'
+    printf '%s\t%s\n' tls.reload 'Reload TLS configuration file'
+    printf '%s\t%s\n' tls.list 'List currently open TLS connections'
+    printf '%s\t%s\n' tls.info 'Returns internal tls related info.'
     printf '%s\t%s\n' rpc 'Call any RPC method, with kamcmd argument typing'
-        printf '%s\tkamcli spelling\n' dispatcher cluster core system tm
+        printf '%s\tkamcli spelling\n' dispatcher cluster core corex system tm pike tls
         return
     end
     set -l cmd $pos[1]
     set -l args $pos[2..-1]
-    if contains -- $cmd dispatcher cluster core system tm
+    if contains -- $cmd dispatcher cluster core corex system tm pike tls
         if test (count $pos) -eq 1
             switch $cmd
         case dispatcher
-            printf '%s\n' list dump reload set_state set_duid_state ping_active add memadd remove rm memrm hash oclist stats top
+            printf '%s\n' list dump reload set_state set_duid_state overrides clear_overrides ping_active add memadd remove rm memrm hash oclist stats top drain undrain drain_duid undrain_duid explain
         case cluster
             printf '%s\n' list
         case core
-            printf '%s\n' version uptime ps
+            printf '%s\n' echo info version uptime ps
+        case corex
+            printf '%s\n' debug
         case system
             printf '%s\n' listMethods methodHelp
         case tm
             printf '%s\n' stats
+        case pike
+            printf '%s\n' top
+        case tls
+            printf '%s\n' reload list info
             end
             return
         end
@@ -108,6 +128,10 @@ function __dsctl_candidates
             set cmd dispatcher.set_state
         case 'dispatcher set_duid_state'
             set cmd dispatcher.set_duid_state
+        case 'dispatcher overrides'
+            set cmd dispatcher.overrides
+        case 'dispatcher clear_overrides'
+            set cmd dispatcher.clear_overrides
         case 'dispatcher ping_active'
             set cmd dispatcher.ping_active
         case 'dispatcher add'
@@ -128,8 +152,24 @@ function __dsctl_candidates
             set cmd dispatcher.stats
         case 'dispatcher top'
             set cmd dispatcher.top
+        case 'dispatcher drain'
+            set cmd dispatcher.drain
+        case 'dispatcher undrain'
+            set cmd dispatcher.undrain
+        case 'dispatcher drain_duid'
+            set cmd dispatcher.drain_duid
+        case 'dispatcher undrain_duid'
+            set cmd dispatcher.undrain_duid
+        case 'dispatcher explain'
+            set cmd dispatcher.explain
         case 'cluster list'
             set cmd cluster.list
+        case 'core echo'
+            set cmd core.echo
+        case 'core info'
+            set cmd core.info
+        case 'corex debug'
+            set cmd corex.debug
         case 'core version'
             set cmd core.version
         case 'core uptime'
@@ -142,6 +182,14 @@ function __dsctl_candidates
             set cmd system.methodHelp
         case 'tm stats'
             set cmd tm.stats
+        case 'pike top'
+            set cmd pike.top
+        case 'tls reload'
+            set cmd tls.reload
+        case 'tls list'
+            set cmd tls.list
+        case 'tls info'
+            set cmd tls.info
         end
         set args $pos[3..-1]
     end
@@ -154,6 +202,10 @@ function __dsctl_candidates
         case dispatcher.set_state
             printf '%s\n' -s --socket --json --table --tree --timeout --help --persist
         case dispatcher.set_duid_state
+            printf '%s\n' -s --socket --json --table --tree --timeout --help --persist
+        case dispatcher.overrides
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case dispatcher.clear_overrides
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case dispatcher.ping_active
             printf '%s\n' -s --socket --json --table --tree --timeout --help
@@ -169,7 +221,23 @@ function __dsctl_candidates
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case dispatcher.top
             printf '%s\n' -s --socket --json --table --tree --timeout --help --once --interval
+        case dispatcher.drain
+            printf '%s\n' -s --socket --json --table --tree --timeout --help --persist --wait
+        case dispatcher.undrain
+            printf '%s\n' -s --socket --json --table --tree --timeout --help --persist
+        case dispatcher.drain_duid
+            printf '%s\n' -s --socket --json --table --tree --timeout --help --persist --wait
+        case dispatcher.undrain_duid
+            printf '%s\n' -s --socket --json --table --tree --timeout --help --persist
+        case dispatcher.explain
+            printf '%s\n' -s --socket --json --table --tree --timeout --help --ruri --from --to --callid --method --pv
         case cluster.list
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case core.echo
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case core.info
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case corex.debug
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case core.version
             printf '%s\n' -s --socket --json --table --tree --timeout --help
@@ -183,6 +251,14 @@ function __dsctl_candidates
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case tm.stats
             printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case pike.top
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case tls.reload
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case tls.list
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case tls.info
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
         case rpc
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         end
@@ -192,6 +268,8 @@ function __dsctl_candidates
     switch $cmd
         case dispatcher.list
             test $n -eq 1; and __dsctl_fill listmode '' ''
+        case dispatcher.reload
+            test $n -eq 1; and __dsctl_fill static 'dry-run' ''
         case dispatcher.set_state
             test $n -eq 1; and __dsctl_fill state '' ''
             test $n -eq 2; and __dsctl_fill setid '' ''
@@ -200,6 +278,9 @@ function __dsctl_candidates
             test $n -eq 1; and __dsctl_fill state '' ''
             test $n -eq 2; and __dsctl_fill setid '' ''
             test $n -eq 3; and __dsctl_fill duid 'all' "$args[2]"
+        case dispatcher.clear_overrides
+            test $n -eq 1; and __dsctl_fill setid '' ''
+            test $n -eq 2; and __dsctl_fill uri '' "$args[1]"
         case dispatcher.ping_active
             test $n -eq 1; and __dsctl_fill static '0 1' ''
         case dispatcher.add
@@ -209,10 +290,26 @@ function __dsctl_candidates
             test $n -eq 2; and __dsctl_fill uri '' "$args[1]"
         case dispatcher.oclist
             test $n -eq 1; and __dsctl_fill setid '' ''
+        case dispatcher.drain
+            test $n -eq 1; and __dsctl_fill setid '' ''
+            test $n -eq 2; and __dsctl_fill uri 'all' "$args[1]"
+        case dispatcher.undrain
+            test $n -eq 1; and __dsctl_fill setid '' ''
+            test $n -eq 2; and __dsctl_fill uri 'all' "$args[1]"
+        case dispatcher.drain_duid
+            test $n -eq 1; and __dsctl_fill setid '' ''
+            test $n -eq 2; and __dsctl_fill duid 'all' "$args[1]"
+        case dispatcher.undrain_duid
+            test $n -eq 1; and __dsctl_fill setid '' ''
+            test $n -eq 2; and __dsctl_fill duid 'all' "$args[1]"
+        case dispatcher.explain
+            test $n -eq 1; and __dsctl_fill setid '' ''
         case cluster.list
             test $n -eq 1; and __dsctl_fill static 'dest' ''
         case system.methodHelp
             test $n -eq 1; and __dsctl_fill method '' ''
+        case pike.top
+            test $n -eq 1; and __dsctl_fill static 'HOT ALL WARM' ''
         case rpc
             test $n -eq 1; and __dsctl_fill method '' ''
     end

@@ -64,7 +64,7 @@ for (const [group, conc] of [[unit, 2], [rest, 1]]) {
   const env = { ...process.env };
   if (covDir) env.NODE_V8_COVERAGE = covDir;
   const r = spawnSync(process.execPath, [
-    '--test', `--test-concurrency=${conc}`, '--test-timeout=300000',
+    '--test', `--test-concurrency=${conc}`, '--test-timeout=600000',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', `--test-reporter-destination=${tap}`,
     ...group,

@@ -52,3 +52,8 @@ export function timeKamcmd(ctl: string | null, reps: number): CommandTiming {
   if (!ctl) return { ok: false, medianMs: NaN, reps: 0, note: 'skipped: no ctl socket' };
   return timeCommand('kamcmd', [['-s', ctl, 'dispatcher.list']], reps);
 }
+
+/** `node -e 0`: the floor any Node CLI pays, on this machine, right now. */
+export function timeNodeBare(reps: number): CommandTiming {
+  return timeCommand(process.execPath, [['-e', 'process.stdout.write("x")']], reps);
+}

@@ -38,14 +38,17 @@ export function buildParams(spec: CommandSpec, input: CliParamInput): RpcParams 
   const values: Array<RpcParamValue | undefined> = [];
   const words = [...input.words];
   for (const p of spec.params) {
-    const fromFlag = p.flag ? input.flagValues?.[p.name] : undefined;
+    const fromFlag = p.flag || p.switch ? input.flagValues?.[p.name] : undefined;
     if (p.variadic) {
       values.push(...words.splice(0).map((w) => typed(spec, p, w)));
       break;
     }
     const word = fromFlag ?? words.shift();
     if (word === undefined) {
-      if (!p.optional) throw new UsageError(`${spec.name}: missing ${p.name.toUpperCase()}`, usageLine(spec));
+      if (!p.optional) {
+        const missing = spec.params.slice(spec.params.indexOf(p)).filter((q) => !q.optional && !q.variadic && !(q.flag && input.flagValues?.[q.name] !== undefined));
+        throw new UsageError(`${spec.name}: missing ${missing.map((q) => q.name.toUpperCase()).join(' ')}`, usageLine(spec));
+      }
       values.push(undefined);
       continue;
     }

@@ -11,6 +11,8 @@ export interface TopOptions {
   readonly timeoutMs: number;
   readonly intervalMs: number;
   readonly once: boolean;
+  /** With once: print the frame as JSON (one object per destination) instead of the table. */
+  readonly json?: boolean;
   readonly out?: NodeJS.WritableStream & { columns?: number };
   /** Stops the live loop (tests); SIGINT does it for people. */
   readonly signal?: AbortSignal;
@@ -102,6 +104,21 @@ async function frame(o: TopOptions, stats: boolean, prev: Sample | undefined): P
   return { text: `${title}\n${note ? note + '\n' : ''}${table}`, sample };
 }
 
+const num = (s: string): number | null => (s === '-' || s === '' ? null : Number(s));
+
+/** The --once --json frame: the table's rows as objects with numbers (null where the table shows -). */
+async function jsonFrame(o: TopOptions, stats: boolean, prev: Sample | undefined): Promise<object> {
+  const list = (await callRpc(o.socket, 'dispatcher.list', undefined, o.timeoutMs)) as DispatcherListResult;
+  const cur = stats && list ? await sampleStats(o).catch(() => undefined) : undefined;
+  const t = topTable(list, stats ? { prev, cur } : undefined);
+  const destinations = t.rows.map((r) => ({
+    set: Number(r[0]), uri: r[1], state: r[2], flags: r[3], priority: Number(r[4]),
+    latency_ms: num(r[5]!), est_ms: num(r[6]!), timeouts: num(r[7]!),
+    ...(stats ? { calls_per_s: num(r[8]!), failovers_per_s: num(r[9]!) } : {}),
+  }));
+  return { time: new Date().toISOString(), socket: o.socket, destinations };
+}
+
 export async function runTop(o: TopOptions): Promise<void> {
   const out = o.out ?? process.stdout;
   const stats = await hasStats(o);
@@ -109,7 +126,8 @@ export async function runTop(o: TopOptions): Promise<void> {
     // Rates need two samples: take one, wait one interval, then print the frame.
     const first = stats ? await sampleStats(o) : undefined;
     if (first) await sleep(o.intervalMs, o.signal);
-    out.write((await frame(o, stats, first)).text);
+    if (o.json) out.write(JSON.stringify(await jsonFrame(o, stats, first), null, 2) + '\n');
+    else out.write((await frame(o, stats, first)).text);
     return;
   }
   const ac = new AbortController();

@@ -65,6 +65,15 @@ export function registerCoreMethods(registry: MethodRegistry, opts: CoreMethodsO
     // Kamailio answers 400 "Method Name Expected" rather than the generic "Invalid Parameters".
     { params: null },
   );
+  // Kamailio scans every parameter as a string and adds it back.
+  registry.register('core.echo', (call) => call.args.map((a) => (a === null || a === undefined ? '' : typeof a === 'object' ? JSON.stringify(a) : String(a))), { params: null });
+  registry.register('core.info', () => ({
+    version: `${opts.name ?? 'dsd'} ${opts.version}`,
+    id: 'unknown',
+    compiler: `node ${process.version}`,
+    compiled: 'unknown',
+    flags: `${ARCH_NAMES[opts.arch ?? process.arch] ?? process.arch}/${opts.platform ?? process.platform}`,
+  }));
   const tm = opts.tmStats;
   if (tm) registry.register('tm.stats', () => tmStatsResult(tm.snapshot()));
 }

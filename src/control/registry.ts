@@ -16,6 +16,28 @@ export interface RpcCall {
   readonly persist: boolean;
 }
 
+/** Who called, as far as the transport knows (for the audit log). */
+export interface CallerInfo {
+  /** The protocol that carried the call: 'jsonrpc', 'binrpc', … */
+  readonly transport: string;
+  /** The socket or address it came in on. */
+  readonly endpoint?: string;
+  /** Peer credentials, when the transport can read them. */
+  readonly uid?: number;
+  readonly pid?: number;
+}
+
+/** One call of a method that changes something: what, by whom, and how it ended. */
+export interface AuditRecord {
+  readonly method: string;
+  readonly params: unknown;
+  readonly caller: CallerInfo | undefined;
+  readonly ok: boolean;
+  readonly result?: unknown;
+  readonly fault?: { readonly code?: unknown; readonly message: string; readonly data?: unknown };
+  readonly ms: number;
+}
+
 /** Returns the JSON result (undefined is sent as null) or throws an RpcError. */
 export type RpcHandler = (call: RpcCall) => unknown;
 
@@ -31,6 +53,8 @@ export interface MethodMeta {
    * be checked before the params). Default true.
    */
   readonly check?: boolean;
+  /** Audited: 'always', or 'with-params' (see CommandSpec.changes). Default from the command table. */
+  readonly changes?: 'always' | 'with-params';
 }
 
 interface Entry {
@@ -39,7 +63,11 @@ interface Entry {
   readonly params: readonly ParamSpec[] | undefined;
   readonly persist: boolean;
   readonly check: boolean;
+  readonly changes: 'always' | 'with-params' | undefined;
 }
+
+const hasParams = (p: unknown): boolean =>
+  Array.isArray(p) ? p.length > 0 : p !== null && typeof p === 'object' ? Object.keys(p).length > 0 : p !== undefined;
 
 export class DuplicateMethodError extends Error {
   override readonly name = 'DuplicateMethodError';
@@ -50,6 +78,8 @@ export class DuplicateMethodError extends Error {
 
 export class MethodRegistry {
   private readonly methods = new Map<string, Entry>();
+  /** Told about every call that changes something, whatever transport carried it. */
+  onAudit: ((r: AuditRecord) => void) | null = null;
 
   /** meta defaults to the command table entry of `name` (help, params, persist). */
   register(name: string, handler: RpcHandler, meta: MethodMeta = {}): void {
@@ -61,6 +91,7 @@ export class MethodRegistry {
       params: meta.params === null ? undefined : (meta.params ?? spec?.params),
       persist: meta.persist ?? spec?.persist ?? false,
       check: meta.check ?? true,
+      changes: meta.changes ?? spec?.changes,
     });
   }
 
@@ -82,9 +113,31 @@ export class MethodRegistry {
   }
 
   /** Runs a method; faults are RpcErrors (unknown method: 500 "Method Not Found", as jsonrpcs). */
-  async invoke(method: string, rawParams: unknown): Promise<unknown> {
+  async invoke(method: string, rawParams: unknown, caller?: CallerInfo): Promise<unknown> {
     const e = this.methods.get(method);
     if (!e) throw RpcError.of('methodNotFound');
+    const audited = this.onAudit !== null && (e.changes === 'always' || (e.changes === 'with-params' && hasParams(rawParams)));
+    if (!audited) return this.run(e, method, rawParams);
+    const t0 = performance.now();
+    const done = (r: Omit<AuditRecord, 'method' | 'params' | 'caller' | 'ms'>): void => {
+      try {
+        this.onAudit?.({ method, params: rawParams, caller, ms: performance.now() - t0, ...r });
+      } catch {
+        /* the audit sink never fails a call */
+      }
+    };
+    try {
+      const result = await this.run(e, method, rawParams);
+      done({ ok: true, result });
+      return result;
+    } catch (err) {
+      const x = err as { code?: unknown; message?: string; data?: unknown; detail?: unknown };
+      done({ ok: false, fault: { code: x?.code, message: String(x?.message ?? err), data: x?.data ?? x?.detail } });
+      throw err;
+    }
+  }
+
+  private async run(e: Entry, method: string, rawParams: unknown): Promise<unknown> {
     const p = normalizeParams(e.params, rawParams, { persistAllowed: e.persist, check: e.check });
     const result = await e.handler({ method, args: p.args, named: p.named, persist: p.persist });
     return result === undefined ? null : result;

@@ -16,6 +16,9 @@ import { RPC_FAULTS, RpcError } from '../rpc-api/errors';
 import { MAX_REQUEST_BYTES } from '../rpc-api/protocol';
 import { LineFramer } from './line-framer';
 import type { MethodRegistry } from './registry';
+import { looksLikeBinrpc } from './binrpc/codec';
+import { serveBinrpcStream } from './binrpc/session';
+import { registryBackend } from './binrpc/backend';
 
 /** The subset of pino's logger the server uses. */
 export interface ControlLogger {
@@ -83,7 +86,7 @@ function probeLive(p: string, timeoutMs: number): Promise<boolean> {
  * DsRpcError) — its `data` or `detail` goes out as the error's data. System errors have string
  * codes ('ENOENT') and stay internal errors.
  */
-function faultOf(err: unknown): { code: number; message: string; data?: unknown } | undefined {
+export function faultOf(err: unknown): { code: number; message: string; data?: unknown } | undefined {
   if (err instanceof RpcError) return err.toFault();
   if (err instanceof Error) {
     const e = err as Error & { code?: unknown; data?: unknown; detail?: unknown };
@@ -180,11 +183,37 @@ export class ControlServer {
 
   private onConnection(socket: net.Socket): void {
     this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    const idle = this.opts.idleTimeoutMs ?? 120_000;
+    if (idle > 0) {
+      socket.setTimeout(idle, () => {
+        this.log.debug({ idleMs: idle }, 'idle control connection closed');
+        socket.destroy();
+      });
+    }
+    // The first byte tells the protocols apart: binrpc (kamcmd) starts with magic 0xA_,
+    // a JSON-RPC line (dsctl) never does.
+    const onFirst = (first: Buffer): void => {
+      socket.off('end', onEndFirst);
+      if (looksLikeBinrpc(first[0]!)) {
+        serveBinrpcStream(socket, first, registryBackend(this.registry, this.log, faultOf), {
+          onClose: (reason) => this.log.debug({ reason }, 'binrpc connection closed'),
+        });
+      } else this.serveJson(socket, first);
+    };
+    const onEndFirst = (): void => {
+      socket.off('data', onFirst);
+      socket.end();
+    };
+    socket.once('data', onFirst);
+    socket.once('end', onEndFirst);
+    socket.on('error', (err) => this.log.debug({ err }, 'control connection error'));
+  }
+
+  private serveJson(socket: net.Socket, first: Buffer): void {
     const framer = new LineFramer(this.maxRequestBytes);
     let queue: Promise<void> = Promise.resolve();
     let closing = false;
-    const idle = this.opts.idleTimeoutMs ?? 120_000;
-    if (idle > 0) socket.setTimeout(idle, () => socket.destroy());
 
     const send = (resp: JSONRPCResponse | JSONRPCResponse[] | null): void => {
       if (resp === null || socket.destroyed || !socket.writable) return;
@@ -228,8 +257,7 @@ export class ControlServer {
         if (!closing && !socket.destroyed) socket.end();
       });
     });
-    socket.on('error', (err) => this.log.debug({ err }, 'control connection error'));
-    socket.on('close', () => this.sockets.delete(socket));
+    handle(framer.push(first));
   }
 
   private async answer(line: string): Promise<JSONRPCResponse | JSONRPCResponse[] | null> {
@@ -246,7 +274,7 @@ export class ControlServer {
   private async dispatch(request: JSONRPCRequest): Promise<JSONRPCResponse | null> {
     const id = request.id;
     try {
-      const result = await this.registry.invoke(request.method, request.params);
+      const result = await this.registry.invoke(request.method, request.params, { transport: 'jsonrpc', endpoint: this.path });
       return id === undefined ? null : createJSONRPCSuccessResponse(id, result);
     } catch (err) {
       const fault = faultOf(err);

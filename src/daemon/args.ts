@@ -12,8 +12,19 @@ export interface DaemonArgs {
   debugBump: number;
   /** -A NAME[=VALUE]: preprocessor defines, as kamailio's -A. */
   defines: Record<string, string | true>;
+  /** --log-format: json, or pretty (human-readable); default pretty for -E on a terminal. */
+  logFormat: 'json' | 'pretty' | null;
   /** `dsd db init`: a subcommand instead of running the daemon. */
   command: string[] | null;
+  /** -n N: the `children` global, overriding the cfg (as kamailio's -n). */
+  children: number | null;
+  /** -u USER / -g GROUP: run as this user/group once the sockets are open. */
+  user: string | null;
+  group: string | null;
+  /** -Y DIR: runtime directory (jsonrpcs' relative FIFO/socket names, the default ctl socket). */
+  runtimeDir: string | null;
+  /** Kamailio options dsd accepts without a use (-m, -M, -L): one warning each at start. */
+  ignored: string[];
 }
 
 export class UsageError extends Error {
@@ -27,9 +38,15 @@ export const USAGE = `Usage: dsd [options]
   -f FILE   configuration file (default: etc/dsd.cfg of the installation)
   -c        check the configuration file and exit (errors as file:line:col)
   -DD       stay in the foreground (dsd never forks; accepted for kamailio parity)
-  -E        log to stderr
+  -E        log to stderr (else syslog, as log_stderror=no)
+  --log-format json|pretty  JSON lines, or one readable line per event
+            (default: pretty for -E on a terminal, else json)
   -P FILE   write the pid to FILE
   -A NAME[=VALUE]  #!define NAME for the config (repeatable)
+  -n N      the children global (overrides the config), as kamailio's -n
+  -u USER   run as USER once the sockets are open (-g GROUP: as GROUP)
+  -Y DIR    runtime directory (jsonrpcs FIFO/socket names without a path)
+  -m MB, -M MB, -L DIR   kamailio's memory sizes and module path: accepted, no use in dsd
   -d        raise the log level (repeatable)
   -V        print the version and exit
   -h        this help
@@ -38,7 +55,8 @@ export const USAGE = `Usage: dsd [options]
 export function parseArgs(argv: readonly string[], defaultCfg: string): DaemonArgs {
   const a: DaemonArgs = {
     cfgFile: defaultCfg, checkOnly: false, foreground: 0, logStderr: false,
-    pidFile: null, version: false, help: false, debugBump: 0, defines: {}, command: null,
+    pidFile: null, version: false, help: false, debugBump: 0, defines: {}, command: null, logFormat: null,
+    children: null, user: null, group: null, runtimeDir: null, ignored: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -53,6 +71,21 @@ export function parseArgs(argv: readonly string[], defaultCfg: string): DaemonAr
       if (v === undefined || v === '') throw new UsageError('option -A needs NAME[=VALUE]');
       const eq = v.indexOf('=');
       if (eq > 0) a.defines[v.slice(0, eq)] = v.slice(eq + 1); else a.defines[v] = true;
+      continue;
+    }
+    if (arg === '-n' || arg === '-u' || arg === '-g' || arg === '-Y' || arg === '-m' || arg === '-M' || arg === '-L') {
+      const v = argv[++i];
+      if (v === undefined || v === '') throw new UsageError(`option ${arg} needs a value`);
+      if (arg === '-n') {
+        if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`option -n needs a number of children (1 or more), got "${v}"`);
+        a.children = Number(v);
+      } else if (arg === '-u') a.user = v;
+      else if (arg === '-g') a.group = v;
+      else if (arg === '-Y') a.runtimeDir = v;
+      else {
+        if ((arg === '-m' || arg === '-M') && !/^\d+$/.test(v)) throw new UsageError(`option ${arg} needs a size in MB, got "${v}"`);
+        a.ignored.push(`${arg} ${v}`);
+      }
       continue;
     }
     if (arg === '-f' || arg === '-P') {
@@ -70,6 +103,12 @@ export function parseArgs(argv: readonly string[], defaultCfg: string): DaemonAr
         else if (ch === 'h') a.help = true;
         else if (ch === 'd') a.debugBump++;
       }
+      continue;
+    }
+    if (arg === '--log-format' || arg.startsWith('--log-format=')) {
+      const v = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[++i];
+      if (v !== 'json' && v !== 'pretty') throw new UsageError('option --log-format takes json or pretty');
+      a.logFormat = v;
       continue;
     }
     if (arg === '--help') { a.help = true; continue; }

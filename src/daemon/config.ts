@@ -3,19 +3,25 @@
  * typed settings: listen sockets, logging, tm timers, the control socket, the
  * dispatcher's parameters and the admin-state file.
  */
+import { parseCtlMode, type CtlSocketAccess } from './ctl-owner';
 import path from 'node:path';
+import { readTlsParams, type TlsModuleConfig } from '../modules/tls/params';
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import { compileConfig, CompiledConfig, ScriptHost } from '../script';
 import type { Reg } from '../modules/services';
 import type { RequestContext } from '../proxy/context';
 import type { ListenSpec } from '../transport/types';
+import type { ConnLimitConfig } from '../transport/conn-limits';
+import type { AdmissionConfig } from '../proxy/admission';
+import { tcpLimitsFrom, admissionFrom } from './limits-config';
 import { TM_DEFAULTS, TmConfig } from '../transaction/config';
 import { defaultParams, setParam, DsParams } from '../modules/dispatcher/params';
 import { defaultControlSocketPath, parseCtlAddress } from '../rpc-api/socket-path';
 import { RR_DEFAULTS, RrOptions } from '../proxy/forward';
 import { isHealthParam, readHealthConfig, HealthConfig, HealthParamError } from '../metrics/params';
 import { defaultDbParams, isDsdDbParam, setDsdDbParam, DsdDbParams } from '../db/params';
+import { readCtlLimits, type CtlLimits } from './ctl-config';
 import { defaultClusterParams, isClusterParam, setClusterParam, ClusterParams } from '../cluster/params';
 import { readAccParams, type AccParams } from '../modules/acc/params';
 import { checkDbModule, parseDbUrl } from '../db/url';
@@ -25,6 +31,9 @@ export interface DaemonConfig {
   listen: ListenSpec[];
   debug: number;
   logStderr: boolean;
+  /** log_facility and log_name, for syslog. */
+  logFacility: string;
+  logName: string | null;
   aliases: string[];
   /** Whole header lines (Kamailio's server_header / user_agent_header), null when
    *  server_signature=no; null in the config means dsd's default. */
@@ -35,6 +44,10 @@ export interface DaemonConfig {
   serverSignature: boolean;
   tm: TmConfig;
   ctlPath: string;
+  /** ctl's mode, user and group: the socket file's permissions and owner. */
+  ctlAccess: CtlSocketAccess;
+  /** ctl's idle_timeout / max_connections (dsd's own limits of the control socket). */
+  ctlLimits: CtlLimits;
   ds: DsParams;
   stateFile: string;
   /** dispatcher.add/remove/set_state write back to the list file by default. */
@@ -51,6 +64,12 @@ export interface DaemonConfig {
   rr: RrOptions;
   /** dispatcher.so is loaded (else no list is read and no ds_* exists). */
   dispatcherLoaded: boolean;
+  /** enable_tls=yes with loadmodule "tls.so": the TLS settings; else null. */
+  tls: TlsModuleConfig | null;
+  /** tcp_max_connections and the stream deadlines. */
+  tcpLimits: ConnLimitConfig;
+  /** tm's max_transactions / max_transaction_bytes. */
+  admission: AdmissionConfig;
 }
 
 export class StartupError extends Error {
@@ -80,10 +99,13 @@ async function listenSpecs(compiled: CompiledConfig<RequestContext>): Promise<Li
       }
     }
     const port = l.port ?? g.port ?? 5060;
-    const protos: Array<'udp' | 'tcp'> = l.proto === 'any' ? (g.disableTcp ? ['udp'] : ['udp', 'tcp'])
-      : l.proto === 'udp' || l.proto === 'tcp' ? [l.proto] : [];
+    const protos: Array<'udp' | 'tcp' | 'tls'> = l.proto === 'any' ? (g.disableTcp ? ['udp'] : ['udp', 'tcp'])
+      : l.proto === 'udp' || l.proto === 'tcp' || l.proto === 'tls' ? [l.proto] : [];
     if (protos.length === 0) {
-      throw new StartupError(`${l.pos.file}:${l.pos.line}:${l.pos.col}: listen: transport ${l.proto} is not supported by dsd (udp, tcp)`);
+      throw new StartupError(`${l.pos.file}:${l.pos.line}:${l.pos.col}: listen: transport ${l.proto} is not supported by dsd (udp, tcp, tls)`);
+    }
+    if (l.proto === 'tls' && !(g.enableTls && compiled.modules.has('tls'))) {
+      throw new StartupError(`${l.pos.file}:${l.pos.line}:${l.pos.col}: listen=tls:… needs enable_tls=yes and loadmodule "tls.so"`);
     }
     for (const proto of protos) {
       out.push({
@@ -125,15 +147,30 @@ export async function loadDaemonConfig(
     ...TM_DEFAULTS,
     frTimer: num(tmMod?.param('fr_timer')) ?? TM_DEFAULTS.frTimer,
     frInvTimer: num(tmMod?.param('fr_inv_timer')) ?? TM_DEFAULTS.frInvTimer,
+    failureReplyMode: num(tmMod?.param('failure_reply_mode')) ?? TM_DEFAULTS.failureReplyMode,
+    remap503: (num(tmMod?.param('remap_503_500')) ?? 1) !== 0,
+    aggregateChallenges: (num(tmMod?.param('aggregate_challenges')) ?? 1) !== 0,
     t1: num(tmMod?.param('retr_timer1')) ?? TM_DEFAULTS.t1,
     t2: num(tmMod?.param('retr_timer2')) ?? TM_DEFAULTS.t2,
     wtTimer: num(tmMod?.param('wt_timer')) ?? TM_DEFAULTS.wtTimer,
   };
   const binrpc = mod('ctl')?.param('binrpc');
   const ctlPath = binrpc !== undefined ? parseCtlAddress(String(binrpc)) : defaultControlSocketPath();
+  const ctlParam = (n: string) => mod('ctl')?.param(n);
+  let ctlAccess: CtlSocketAccess;
+  try {
+    ctlAccess = {
+      mode: ctlParam('mode') !== undefined ? parseCtlMode(ctlParam('mode')) : 0o660,
+      user: ctlParam('user') !== undefined ? String(ctlParam('user')) : null,
+      group: ctlParam('group') !== undefined ? String(ctlParam('group')) : null,
+    };
+  } catch (e) {
+    throw new StartupError(`${file}: ${(e as Error).message}`);
+  }
   const ds = defaultParams();
   const dsMod = mod('dispatcher');
-  let stateFile = path.join(path.dirname(ctlPath), 'dsd-admin-state.json');
+  // Named after the control socket, so two daemons whose sockets share a directory keep their own.
+  let stateFile = path.join(path.dirname(ctlPath), `${path.basename(ctlPath)}.admin-state.json`);
   let persistDefault = false;
   const db = defaultDbParams();
   const cluster = defaultClusterParams();
@@ -165,6 +202,12 @@ export async function loadDaemonConfig(
     if (e instanceof HealthParamError) throw new StartupError(`${file}: ${e.message}`);
     throw e;
   }
+  let admission: AdmissionConfig;
+  try {
+    admission = admissionFrom((name) => tmMod?.param(name));
+  } catch (e) {
+    throw new StartupError(`${file}: ${(e as Error).message}`);
+  }
   const acc = readAcc(file, compiled, [...compiled.modules.keys()]);
   const rrMod = mod('rr');
   const rr: RrOptions = {
@@ -176,12 +219,16 @@ export async function loadDaemonConfig(
     listen: await listenSpecs(compiled),
     debug: g.debug,
     logStderr: g.logStderror,
+    logFacility: g.logFacility,
+    logName: g.logName,
     aliases: g.aliases.map((a) => a.host),
     serverHeader: g.serverHeader,
     acc,
     userAgentHeader: g.userAgentHeader,
     serverSignature: g.serverSignature,
-    tm, ctlPath, ds, stateFile, persistDefault, health, db, cluster,
+    tm, ctlPath, ctlAccess, ctlLimits: readCtlLimits(mod('ctl')), ds, stateFile, persistDefault, health, db, cluster,
     loadedModules: [...compiled.modules.keys()],
+    tls: g.enableTls && mod('tls') ? readTlsParams((n) => mod('tls')?.param(n), compiled.dir) : null,
+    tcpLimits: tcpLimitsFrom(g), admission,
   };
 }

@@ -12,7 +12,10 @@ import { createScriptHost } from './script-host';
 import { scriptHooks, runDispatcherEvent } from './script-hooks';
 import { startControl } from './control';
 import { createLogger, Logger } from '../core/log';
+import { logTarget, bootTarget } from './log-target';
+import { startupSummary } from './startup-log';
 import { ProxyCore } from '../proxy/core';
+import { TransportLayer } from '../transport/layer';
 import { RequestContext } from '../proxy/context';
 import { DispatcherRuntime } from '../modules/dispatcher/runtime';
 import { mirrorRecords } from '../modules/dispatcher/script';
@@ -24,6 +27,11 @@ import { startMetrics, MetricsServer } from '../metrics';
 import { DispatcherDb, dbInitCommand } from '../db/daemon-glue';
 import { AccRuntime } from '../modules/acc/runtime';
 import { accDbInit } from '../modules/acc/db-init';
+import { TlsProfiles } from '../transport/tls-profiles';
+import { TlsTransport } from '../transport/tls';
+import { registerTlsRpc } from '../modules/tls/rpc';
+import { dropPrivileges, warnIgnoredOptions } from './kamailio-options';
+import { jsonrpcsConfig } from './jsonrpcs-config';
 
 /** What Kamailio's default Server/User-Agent say about it, for dsd. */
 const SIGNATURE = `dsd (${VERSION} (${os.arch()}/${os.platform()}))`;
@@ -37,7 +45,7 @@ function die(msg: string, code = 1): never {
 }
 
 /** Logging before the config said where: stderr, level from -d only. */
-const bootLog = (args: DaemonArgs): Logger => createLogger({ debug: 2 + args.debugBump, fd: 2 });
+const bootLog = (args: DaemonArgs): Logger => createLogger({ debug: 2 + args.debugBump, target: bootTarget(args) });
 
 export async function main(argv: string[]): Promise<void> {
   let args: DaemonArgs;
@@ -54,7 +62,7 @@ export async function main(argv: string[]): Promise<void> {
   const svc: Services = { core: null, dispatcher: null, log: bootLog(args) };
   const registry = createRegistry<RequestContext>();
   registerModules(registry, svc);
-  const host = createScriptHost(svc, () => debug);
+  const host = createScriptHost(svc, () => svc.log.getDebug());
 
   if (args.checkOnly) {
     const r = checkConfig(args.cfgFile, registry, { host, defines: args.defines });
@@ -85,17 +93,34 @@ export async function main(argv: string[]): Promise<void> {
     if (code === 0 && accDb) code = await accDbInit(accDb, out, err);
     process.exit(code);
   }
+  if (args.children !== null) cfg.compiled.globals.children = args.children;
   debug = cfg.debug + args.debugBump;
-  const log = createLogger({ debug, fd: args.logStderr || cfg.logStderr ? 2 : 1 });
+  const log = createLogger({ debug, target: logTarget(args, cfg), name: cfg.logName ?? 'dsd' });
   svc.log = log;
+  log.notice('configuration loaded', { cfg: path.resolve(args.cfgFile), debug, defines: Object.keys(args.defines) });
   for (const w of cfg.compiled.warnings) log.warn(w.message);
+  warnIgnoredOptions(args, log);
 
+  const transport = new TransportLayer(cfg.listen, { maxStreamMessage: 65535, limits: cfg.tcpLimits, log });
   const core = new ProxyCore({
-    listen: cfg.listen, tm: cfg.tm, log, aliases: cfg.aliases, rr: cfg.rr,
+    transport, tm: cfg.tm, log, aliases: cfg.aliases, rr: cfg.rr, admission: cfg.admission,
     // Kamailio's server_header / user_agent_header are whole lines; server_signature=no drops both
     serverHeader: cfg.serverSignature ? cfg.serverHeader ?? `Server: ${SIGNATURE}` : null,
     userAgentHeader: cfg.serverSignature ? cfg.userAgentHeader ?? `User-Agent: ${SIGNATURE}` : null,
   }, scriptHooks(cfg.compiled.script, log));
+  let tlsTransport: TlsTransport | null = null;
+  if (cfg.tls) {
+    const profiles = new TlsProfiles(cfg.tls.settings);
+    try {
+      profiles.load();
+    } catch (e) {
+      die(`dsd: tls: ${(e as Error).message}`);
+    }
+    tlsTransport = new TlsTransport(profiles, {
+      maxStreamMessage: 65535, idleMs: cfg.tls.idleMs, handshakeMs: cfg.tls.handshakeMs, log,
+    });
+    transport.plug(tlsTransport);
+  }
   try {
     await core.start();
   } catch (e) {
@@ -141,9 +166,10 @@ export async function main(argv: string[]): Promise<void> {
   await dsDb?.startCluster();
   dispatcher.onEvent = (ev) => runDispatcherEvent(cfg.compiled.script, core, log, ev);
   dispatcher.onRecords = (ctx) => mirrorRecords(ctx, cfg.ds.xavp_dst, cfg.ds.xavp_ctx);
+  dispatcher.compileFormat = (fmt) => cfg.compiled.compileFormat(fmt);
   svc.dispatcher = dispatcher;
   try {
-    if (cfg.dispatcherLoaded) await dispatcher.start();
+    if (cfg.dispatcherLoaded) startupSummary(log, cfg, dispatcher, await dispatcher.start());
   } catch (e) {
     const detail = (e as { detail?: string }).detail;
     await dsDb?.close();
@@ -156,12 +182,14 @@ export async function main(argv: string[]): Promise<void> {
   let control;
   try {
     control = await startControl({
-      path: cfg.ctlPath, core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb,
+      path: cfg.ctlPath, limits: cfg.ctlLimits, jsonrpcs: jsonrpcsConfig(cfg, args.runtimeDir), core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb, access: cfg.ctlAccess,
+      moduleRpc: svc.rpc?.filter((m) => cfg.loadedModules.includes(m.module)),
+      extraMethods: (r) => { if (tlsTransport && cfg.tls) registerTlsRpc(r, tlsTransport, 2048, cfg.tls.idleMs); },
     });
   } catch (e) {
     dispatcher.stop();
     await core.stop();
-    die(`dsd: control socket ${cfg.ctlPath}: ${(e as Error).message}`);
+    die(e instanceof Error && 'code' in e && String(e.code).startsWith('EJSONRPC') ? `dsd: ${e.message}` : `dsd: control socket ${cfg.ctlPath}: ${(e as Error).message}`);
   }
 
   let metrics: MetricsServer | null;
@@ -173,16 +201,24 @@ export async function main(argv: string[]): Promise<void> {
     await core.stop();
     die(`dsd: ${(e as Error).message}`);
   }
-  if (metrics) log.info(`metrics endpoint on http://${metrics.address}/metrics`);
+  if (metrics) log.info(`metrics endpoint on http://${metrics.address}/metrics`, { url: `http://${metrics.address}/metrics` });
 
   if (args.pidFile) writePidFile(args.pidFile);
-  log.info(`dsd ${VERSION} started, listening on ${core.transport.sockets.map((s) => s.text).join(' ')}, control socket ${cfg.ctlPath}`);
+  try {
+    dropPrivileges(args, log);
+  } catch (e) {
+    die(`dsd: ${(e as Error).message}`);
+  }
+  const listening = core.transport.sockets.map((s) => s.text);
+  log.notice(`dsd ${VERSION} started, listening on ${listening.join(' ')}, control socket ${cfg.ctlPath}`, {
+    version: VERSION, listen: listening, ctl: cfg.ctlPath, metrics: metrics ? metrics.address : null, pid_file: args.pidFile,
+  });
 
   let stopping = false;
   const stop = async (sig: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    log.info(`${sig}: no new transactions, waiting for ${core.active.size} in flight`);
+    log.notice(`${sig}: no new transactions, waiting for ${core.active.size} in flight`, { signal: sig, in_flight: core.active.size });
     await core.drain(10_000);
     dispatcher.stop();
     await dsDb?.close();
@@ -191,7 +227,8 @@ export async function main(argv: string[]): Promise<void> {
     await control.close();
     await core.stop();
     if (args.pidFile) removePidFile(args.pidFile);
-    log.info('stopped');
+    log.notice('stopped', { signal: sig });
+    await log.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
@@ -199,10 +236,10 @@ export async function main(argv: string[]): Promise<void> {
   process.on('SIGHUP', () => {
     dispatcher.reload().then(
       (r) => {
-        log.info(`SIGHUP: destinations reloaded (${r.message})`);
+        log.notice(`SIGHUP: destinations reloaded (${r.message})`, { sets: r.report.sets, destinations: r.report.destinations, warnings: r.report.warnings.length });
         void dsDb?.afterRpc('dispatcher.reload', [], false);
       },
-      (e: Error & { detail?: string }) => log.error(`SIGHUP: reload refused, running set kept: ${e.message}${e.detail ? ` (${e.detail})` : ''}`),
+      (e: Error & { detail?: string }) => log.error(`SIGHUP: reload refused, running set kept: ${e.message}${e.detail ? ` (${e.detail})` : ''}`, { error: e.message, detail: e.detail ?? null }),
     );
   });
 }

@@ -9,8 +9,10 @@ import type { RouteHooks, ProxyCore } from '../proxy/core';
 import { RequestContext, RouteType } from '../proxy/context';
 import { parseMessage } from '../sip/message';
 import { DSD_BRANCH } from '../proxy/branch';
+import { buildLocalRequest } from '../transaction/local-request';
 import type { Logger } from '../core/log';
 import type { DsEvent } from '../modules/dispatcher/state';
+import { DS_EVENT } from '../modules/dispatcher/request-state';
 
 function isPromise<T>(r: T | Promise<T>): r is Promise<T> {
   return typeof (r as Promise<T>)?.then === 'function';
@@ -42,22 +44,27 @@ let eventSeq = 0;
 
 /** Runs event_route[dispatcher:dst-up|dst-down] for one state transition. */
 export function runDispatcherEvent(script: Script<RequestContext>, core: ProxyCore, log: Logger, ev: DsEvent): void {
-  log.info(`${ev.name}: set ${ev.setId} ${ev.uri} (code ${ev.context.code})`);
+  // Kamailio logs a destination going down as a warning; coming back is worth a notice.
+  const fields = { event: ev.name, set: ev.setId, uri: ev.uri, code: ev.context.code };
+  if (ev.name === 'dispatcher:dst-down') log.warn(`${ev.name}: set ${ev.setId} ${ev.uri} (code ${ev.context.code})`, fields);
+  else log.notice(`${ev.name}: set ${ev.setId} ${ev.uri} (code ${ev.context.code})`, fields);
   if (!script.hasEventRoute(ev.name)) return;
   const local = core.transport.sockets[0];
   if (!local) return;
   const n = ++eventSeq;
-  const raw = `OPTIONS ${ev.uri} SIP/2.0\r\nVia: SIP/2.0/UDP ${local.advHost}:${local.advPort};branch=${DSD_BRANCH}event${n}\r\n` +
-    `From: <sip:dispatcher@localhost>;tag=ev${n}\r\nTo: <${ev.uri}>\r\nCall-ID: dsd-event-${n}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`;
+  const raw = buildLocalRequest({
+    method: 'OPTIONS', ruri: ev.uri, to: ev.uri, from: 'sip:dispatcher@localhost', fromTag: `ev${n}`,
+    callId: `dsd-event-${n}`, cseq: 1, maxForwards: null,
+  }, local, `${DSD_BRANCH}event${n}`);
   let ctx: RequestContext;
   try {
-    ctx = new RequestContext(parseMessage(Buffer.from(raw, 'latin1')), { proto: local.proto, ip: local.ip, port: local.port, local });
+    ctx = new RequestContext(parseMessage(raw), { proto: local.proto, ip: local.ip, port: local.port, local });
   } catch (e) {
     log.error(`event_route[${ev.name}]: cannot build the faked request for ${ev.uri}: ${(e as Error).message}`);
     return;
   }
-  ctx.routeType = RouteType.Event;
-  ctx.mod.dsevent = { ev };
+  ctx.routeType = RouteType.EVENT;
+  ctx.set(DS_EVENT, { ev });
   try {
     const r = script.runEventRoute(ev.name, ctx);
     if (isPromise(r)) r.catch((e) => log.error(`event_route[${ev.name}]: ${(e as Error).message}`));

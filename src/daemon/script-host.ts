@@ -2,7 +2,7 @@
 import type { ScriptHost, MyselfOperand } from '../script';
 import type { RequestContext } from '../proxy/context';
 import type { Services } from '../modules/services';
-import { storeOf } from '../modules/dispatcher/script';
+import { storeOf } from '../modules/script-store';
 import { parseUri } from '../sip/uri';
 
 export function createScriptHost(svc: Services, getDebug: () => number): ScriptHost<RequestContext> {
@@ -16,7 +16,8 @@ export function createScriptHost(svc: Services, getDebug: () => number): ScriptH
       const m = message.endsWith('\n') ? message.slice(0, -1) : message;
       if (level <= -1) svc.log.error(m);
       else if (level === 0) svc.log.warn(m);
-      else if (level <= 2) svc.log.info(m);
+      else if (level === 1) svc.log.notice(m);
+      else if (level === 2) svc.log.info(m);
       else svc.log.debug(m);
     },
     isMyself: (ctx, operand: MyselfOperand) => {

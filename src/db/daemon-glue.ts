@@ -139,7 +139,7 @@ export class DispatcherDb {
     };
     c.onResync = async () => {
       await runtime.reload(await this.source.source());
-      ds.importAdminStates(await c.adminStates());
+      ds.importAdminStates(await c.adminStates(), 'cluster');
     };
     c.destStates = () => destStatesOf(ds.list);
   }

@@ -11,11 +11,14 @@ import { registerTextops } from './textops/script';
 import { registerSiputils } from './siputils/script';
 import { registerSanity } from './sanity/script';
 import { registerCtl } from './ctl/script';
+import { registerJsonrpcs } from './jsonrpcs/script';
 import { registerCore } from './core/script';
 import { registerPvs } from './pv/script';
 import { registerDispatcher } from './dispatcher/script';
 import { registerDbModules } from '../db/script-modules';
 import { registerAcc } from './acc/script';
+import { registerPike } from './pike/script';
+import { registerTls } from './tls/script';
 
 export function registerModules(reg: Reg, svc: Services): void {
   registerCore(reg, svc);
@@ -28,7 +31,10 @@ export function registerModules(reg: Reg, svc: Services): void {
   registerSiputils(reg);
   registerSanity(reg);
   registerCtl(reg);
+  registerJsonrpcs(reg);
   registerDispatcher(reg, svc);
   registerDbModules(reg);
   registerAcc(reg, svc);
+  registerPike(reg, svc);
+  registerTls(reg);
 }

@@ -17,6 +17,15 @@ export interface Services {
   /** Set when the cfg loads acc. */
   acc?: AccRuntime | null;
   log: Logger;
+  /** RPC methods modules add to the control socket when their module is loaded. */
+  rpc?: ModuleRpc[];
+}
+
+export interface ModuleRpc {
+  readonly module: string;
+  readonly name: string;
+  /** Positional arguments as the client sent them; returns the result or throws an RpcError. */
+  readonly handler: (args: readonly unknown[]) => unknown;
 }
 
 export type Reg = ScriptRegistry<RequestContext>;

@@ -1,9 +1,9 @@
 /**
- * Our Via branch ids and loop detection (RFC 3261 §16.6 step 8, §16.3 step 4). A branch
- * is `z9hG4bKdsd<loop hash>.<unique>`: the loop hash covers what a looping request keeps
- * unchanged (R-URI as received, Call-ID, CSeq number, From/To tags), so a request that
- * comes back with one of our Vias and the same hash is a loop, while a spiral (new
- * R-URI) is not.
+ * Our Via branch ids (RFC 3261 §16.6 step 8). A branch is `z9hG4bKdsd<loop hash>.<unique>`:
+ * the loop hash covers what a looping request keeps unchanged (R-URI as received, Call-ID,
+ * CSeq number, From/To tags). Like Kamailio's core, dsd does not refuse a request that
+ * comes back to it (no automatic 482): a loop ends where the script's
+ * mf_process_maxfwd_header says so (483), as test/e2e/oracle-transactions shows.
  */
 import type { SipMessage } from '../sip/message';
 import { MAGIC_COOKIE } from '../sip/via';
@@ -22,15 +22,20 @@ export function makeBranch(loop: string, unique: string, idx: number): string {
   return `${DSD_BRANCH}${loop}.${unique}.${idx}`;
 }
 
-/** A Via of ours (sent-by is us, branch is ours) whose loop hash matches this request. */
-export function isLooped(msg: SipMessage, isMyself: (host: string, port: number | null) => boolean): boolean {
-  if (msg.head.indexOf(`branch=${DSD_BRANCH}`) < 0) return false;
-  const want = loopHash(msg);
-  const at = DSD_BRANCH.length;
-  for (const v of msg.vias) {
-    if (v.branch && v.branch.startsWith(DSD_BRANCH) && v.branch.slice(at, at + 8) === want && isMyself(v.host, v.port)) {
-      return true;
-    }
+/** Branch ids of one process: a boot-unique prefix so ids never repeat across restarts. */
+export class BranchIds {
+  private readonly boot = Math.floor(Math.random() * 36 ** 6).toString(36);
+  private nextTxnId = 1;
+
+  /** A fresh transaction number (the unique part of its branches). */
+  nextTxn(): number {
+    return this.nextTxnId++;
   }
-  return false;
+
+  /** Branch `idx` of transaction `txnId` for the request `msg` (its loop hash cached in `loop`). */
+  make(msg: SipMessage, loop: { loopHash: string | null }, txnId: number, idx: number): string {
+    let lh = loop.loopHash;
+    if (lh === null) { lh = loopHash(msg); loop.loopHash = lh; }
+    return makeBranch(lh, `${this.boot}${txnId.toString(36)}`, idx);
+  }
 }

@@ -1,39 +1,38 @@
 /**
  * The proxy core: every message from the transport walks through here once. Requests
- * are parsed, checked (RFC 3261 §16.3), matched against server transactions
- * (retransmissions and hop-by-hop ACKs are absorbed) and handed to the routing hooks
- * (the compiled script, or the built-in route); replies are matched to client
- * transactions, or forwarded statelessly when the top Via is ours.
+ * are parsed, checked (RFC 3261 §16.3), offered to the transaction layer (which absorbs
+ * retransmissions and hop-by-hop ACKs) and handed to the routing hooks (the compiled
+ * script, or a built-in route); replies go to the transaction layer, or are forwarded
+ * statelessly when the top Via is ours. The core owns the proxy transactions it creates
+ * and hands each a narrow port (ProxyTxnPort), never itself.
  */
 import { parseMessage, SipMessage } from '../sip/message';
 import { validateRequest, validateResponse } from '../sip/validate';
-import { buildReply, natEdits } from '../sip/reply';
-import type { Edit } from '../sip/editor';
 import { bareHost, SipUri } from '../sip/uri';
-import { TransportLayer } from '../transport/layer';
-import type { ListenSpec, LocalSocket, Source, Target, Proto } from '../transport/types';
+import { isSecure, type LocalSocket, type Source, type Target, type Proto, type Transport } from '../transport/types';
+import { Admission, AdmissionConfig, ADMISSION_DEFAULTS } from './admission';
 import { TxnLayer } from '../transaction/layer';
 import { ServerTxn } from '../transaction/server';
-import { serverKey, clientKeyOfResponse } from '../transaction/keys';
+import { serverKey } from '../transaction/keys';
+import { localReply, replyTarget } from '../transaction/reply';
 import type { TmConfig } from '../transaction/config';
-import { RequestContext, RouteType } from './context';
-import { ProxyTxn, reasonFor } from './proxy-txn';
+import { RequestContext } from './context';
+import { BranchFinal, ProxyTxn, ProxyTxnPort, reasonFor } from './proxy-txn';
 import { stripTopVia, buildBranchRequest, RrOptions, RR_DEFAULTS } from './forward';
 import { resolveTarget, TargetError } from './target';
 import { fnv1a } from './hash';
-import { DSD_BRANCH, isLooped, loopHash, makeBranch } from './branch';
+import { BranchIds, DSD_BRANCH } from './branch';
+import type { RouteHooks } from './hooks';
 import type { Logger } from '../core/log';
 import type { TxnObserver, TxnReplyEvent } from './txn-events';
 
-export interface RouteHooks {
-  request(ctx: RequestContext): void | Promise<void>;
-  failure(name: string, ctx: RequestContext, txn: ProxyTxn): void | Promise<void>;
-  /** onreply_route; return false to drop the reply. */
-  onReply?(name: string, ctx: RequestContext, reply: SipMessage): boolean;
-}
+export type { RouteHooks } from './hooks';
+
+export type { BranchFinal } from './proxy-txn';
 
 export interface CoreOptions {
-  listen: readonly ListenSpec[];
+  /** The transport, not started yet: the core starts it and receives from it. */
+  transport: Transport;
   tm: TmConfig;
   log: Logger;
   /** Whole `Server: …` line for local replies; null: none. */
@@ -42,9 +41,10 @@ export interface CoreOptions {
   userAgentHeader?: string | null;
   /** Extra host names / addresses that are "myself" (`alias=`). */
   aliases?: readonly string[];
-  maxStreamMessage?: number;
   /** rr modparams (enable_full_lr, append_fromtag). */
   rr?: RrOptions;
+  /** The bound on transactions in flight (admission.ts). */
+  admission?: AdmissionConfig;
 }
 
 export interface CoreStats {
@@ -56,28 +56,30 @@ export interface CoreStats {
   statelessForwards: number;
 }
 
-/** Result codes of relay(): positive = sent; negative = error (see lastError). */
-export interface RelayError { code: number; reason: string }
+export type { RelayError } from './context';
 
 export class ProxyCore {
-  readonly transport: TransportLayer;
+  readonly transport: Transport;
   readonly txns: TxnLayer;
   readonly log: Logger;
   hooks: RouteHooks;
-  serverHeader: string | null;
-  userAgentHeader: string | null;
+  readonly serverHeader: string | null;
+  readonly userAgentHeader: string | null;
   readonly rr: RrOptions;
   readonly stats: CoreStats = { requestsIn: 0, repliesIn: 0, dropped: 0, rejected: 0, branchesSent: 0, statelessForwards: 0 };
   /** Modules watching transactions (acc). */
   readonly observers: TxnObserver[] = [];
   /** Proxy transactions whose final reply has not gone out yet. */
   readonly active = new Set<ProxyTxn>();
+  readonly admission: Admission;
   draining = false;
-  private nextTxnId = 1;
-  private readonly boot = Math.floor(Math.random() * 36 ** 6).toString(36);
+  private readonly branchIds = new BranchIds();
+  private readonly port: ProxyTxnPort;
   private readonly tagPrefix = Math.floor(Math.random() * 0xffffffff).toString(16);
   private myHosts = new Set<string>();
   private drainWaiters: Array<() => void> = [];
+  /** Told about every branch's final outcome (the dispatcher's ejection and dialog count). */
+  branchTap: ((b: BranchFinal) => void) | null = null;
 
   constructor(private readonly opts: CoreOptions, hooks: RouteHooks) {
     this.log = opts.log;
@@ -85,19 +87,25 @@ export class ProxyCore {
     this.serverHeader = opts.serverHeader;
     this.userAgentHeader = opts.userAgentHeader ?? null;
     this.rr = opts.rr ?? RR_DEFAULTS;
-    this.transport = new TransportLayer(opts.listen, {
-      onMessage: (buf, src) => this.receive(buf, src),
-      onFramingError: (partial, reason, src) => this.framingError(partial, reason, src),
-    }, {
-      maxStreamMessage: opts.maxStreamMessage ?? 65535,
-      tcpIdleMs: 120_000,
-      log: opts.log,
-    });
-    this.txns = new TxnLayer(this.transport, opts.tm);
+    this.transport = opts.transport;
+    this.txns = new TxnLayer(this.transport, { tm: opts.tm, serverHeader: opts.serverHeader, userAgentHeader: this.userAgentHeader });
+    this.port = {
+      txns: this.txns, branchIds: this.branchIds, rr: this.rr, log: this.log, stats: this.stats,
+      hooks: () => this.hooks,
+      finished: (txn) => this.txnFinished(txn),
+      branchFinal: (b) => this.tapBranch(b),
+      responseOut: (txn, ev) => this.observe('responseOut', txn, ev),
+      failure: (txn, ev) => this.observe('failure', txn, ev),
+    };
+    this.admission = new Admission(opts.admission ?? ADMISSION_DEFAULTS);
   }
 
   async start(): Promise<void> {
-    await this.transport.start();
+    await this.transport.start({
+      onMessage: (buf, src) => this.receive(buf, src),
+      onFramingError: (partial, reason, src) => this.framingError(partial, reason, src),
+      onSendError: (target) => this.txns.transportFailed(target),
+    });
     for (const s of this.transport.sockets) {
       this.myHosts.add(s.ip.toLowerCase());
       this.myHosts.add(bareHost(s.advHost).toLowerCase());
@@ -162,22 +170,13 @@ export class ProxyCore {
       if (msg.method !== 'ACK') this.replyStateless(msg, src, rej.code, rej.reason, rej.headers);
       return;
     }
-    const key = serverKey(msg);
-    if (key !== null) {
-      const st = this.txns.servers.get(key);
-      if (msg.method === 'ACK') {
-        if (st && st.isInvite && st.lastStatus >= 300) { st.onAck(); return; }
-      } else if (st) {
-        st.onRetransmission();
-        return;
-      }
-    }
-    if (isLooped(msg, this.isMyselfHostPort)) {
-      this.replyStateless(msg, src, 482, 'Loop Detected');
-      return;
-    }
+    if (this.txns.absorbRequest(msg)) return;
     if (this.draining && msg.method !== 'ACK' && !msg.to?.tag) {
       this.replyStateless(msg, src, 503, 'Service Unavailable', ['Retry-After: 5']);
+      return;
+    }
+    if (msg.method !== 'ACK' && msg.method !== 'CANCEL' && !msg.to?.tag && !this.admission.admits(src.ip)) {
+      this.replyStateless(msg, src, 503, 'Service Unavailable', [this.admission.retryAfterHeader]);
       return;
     }
     const ctx = new RequestContext(msg, src);
@@ -190,9 +189,7 @@ export class ProxyCore {
   private onReply(msg: SipMessage): void {
     this.stats.repliesIn++;
     if (!validateResponse(msg)) { this.stats.dropped++; return; }
-    const key = clientKeyOfResponse(msg);
-    const ct = key !== null ? this.txns.clients.get(key) : undefined;
-    if (ct) { ct.onResponse(msg); return; }
+    if (this.txns.matchReply(msg)) return;
     // no transaction: forward statelessly when the top Via is ours (RFC 3261 §16.7, 18.1.2)
     const vias = msg.vias;
     const top = vias[0];
@@ -202,20 +199,13 @@ export class ProxyCore {
     }
     const next = vias[1];
     if (!next) { this.stats.dropped++; return; }
-    // only plain transports here: a reply owed over TLS/WS is never sent in clear text
-    if (next.transport !== 'UDP' && next.transport !== 'TCP') { this.stats.dropped++; return; }
-    const proto: Proto = next.transport === 'TCP' ? 'tcp' : 'udp';
+    // the reply leaves by the transport its Via names: a TLS/WS one is never downgraded
+    const proto = next.transport.toLowerCase() as Proto;
+    if (!['udp', 'tcp', 'tls', 'ws', 'wss'].includes(proto)) { this.stats.dropped++; return; }
     const ip = bareHost(next.received ?? next.host);
     const port = next.rport ? Number(next.rport) : (next.port ?? 5060);
     this.stats.statelessForwards++;
     this.transport.send({ proto, ip, port }, stripTopVia(msg));
-  }
-
-  /** A unique branch id that also carries the loop-detection hash. */
-  branchId(ctx: RequestContext, txnId: number, idx: number): string {
-    let lh = ctx.mod.__loop as string | undefined;
-    if (lh === undefined) { lh = loopHash(ctx.msg); ctx.mod.__loop = lh; }
-    return makeBranch(lh, `${this.boot}${txnId.toString(36)}`, idx);
   }
 
   // ---- "myself" -------------------------------------------------------------------
@@ -227,34 +217,11 @@ export class ProxyCore {
     return false;
   }
 
-  /** isMyself as a bound function, handed to helpers without a closure per message. */
-  readonly isMyselfHostPort = (host: string, port: number | null): boolean => this.isMyself(host, port);
-
   isMyselfUri = (u: SipUri): boolean => {
     return this.isMyself(u.host, u.port ?? (u.scheme === 'sips' ? 5061 : 5060));
   };
 
   // ---- replies ------------------------------------------------------------------
-
-  viaEditsFor(req: SipMessage, src: Source): Edit[] {
-    try {
-      const top = req.topVia;
-      return top ? natEdits(top, src.ip, src.port) : [];
-    } catch {
-      return [];
-    }
-  }
-
-  /** Where replies to `req` go (RFC 3261 §18.2.2 with RFC 3581 rport). */
-  replyTarget(req: SipMessage, src: Source): Target {
-    if (src.proto === 'tcp') return { proto: 'tcp', ip: src.ip, port: src.port, conn: src.conn, local: src.local };
-    let port = src.port;
-    try {
-      const top = req.topVia;
-      if (top && top.rport === null) port = top.port ?? 5060;
-    } catch { /* malformed Via: answer the packet's source */ }
-    return { proto: 'udp', ip: src.ip, port, local: src.local };
-  }
 
   /** A stable To tag for stateless replies, so retransmissions get the same one. */
   slTag(req: SipMessage): string {
@@ -266,11 +233,9 @@ export class ProxyCore {
   /** sl_send_reply: a reply without a transaction. */
   replyStateless(req: SipMessage, src: Source, code: number, reason: string, headers?: string[]): void {
     if (req.method === 'ACK') return;
-    const buf = buildReply(req, code, reason, {
-      toTag: this.slTag(req), headers, server: this.serverHeader, viaEdits: this.viaEditsFor(req, src),
-    });
+    const buf = localReply(req, src, code, reason, { toTag: this.slTag(req), headers, server: this.serverHeader });
     this.txns.stats.rplGenerated++;
-    this.transport.send(this.replyTarget(req, src), buf);
+    this.transport.send(replyTarget(req, src), buf);
   }
 
   /** t_reply / send_reply: through the transaction when there is one. */
@@ -291,22 +256,21 @@ export class ProxyCore {
   newTxn(ctx: RequestContext): ProxyTxn {
     if (ctx.txn) return ctx.txn;
     const msg = ctx.msg;
-    const key = serverKey(msg) ?? `nokey|${this.nextTxnId}`;
-    const st = new ServerTxn(this.txns, key, msg, ctx.src, this.replyTarget(msg, ctx.src), this.slTag(msg));
-    const txn = new ProxyTxn(this, st, ctx, this.nextTxnId++);
-    st.tu = txn;
+    const id = this.branchIds.nextTxn();
+    const key = serverKey(msg) ?? `nokey|${id}`;
+    const st = new ServerTxn(this.txns, key, msg, ctx.src, this.slTag(msg));
+    const txn = new ProxyTxn(this.port, st, ctx, id);
     ctx.txn = txn;
     this.active.add(txn);
+    this.admission.start(txn, ctx.src.ip, msg.buf.length);
     for (const o of this.observers) o.created?.(txn);
-    if (msg.method === 'INVITE') {
-      st.reply(100, buildReply(msg, 100, 'Trying', { server: this.serverHeader, viaEdits: this.viaEditsFor(msg, ctx.src) }), true);
-    }
+    if (msg.method === 'INVITE') st.trying();
     return txn;
   }
 
   /**
    * t_relay: statefully forward ctx to $du (or the R-URI) and any appended branches.
-   * Returns 1, or a negative code with ctx.mod.lastError set; a Promise when a host
+   * Returns 1, or a negative code with ctx.lastError set; a Promise when a host
    * name must be resolved first.
    */
   relay(ctx: RequestContext): number | Promise<number> {
@@ -332,7 +296,7 @@ export class ProxyCore {
   }
 
   private fail(ctx: RequestContext, code: number, reason: string): number {
-    ctx.mod.lastError = { code, reason } satisfies RelayError;
+    ctx.lastError = { code, reason };
     return -1;
   }
 
@@ -348,30 +312,32 @@ export class ProxyCore {
     if (ctx.txn?.canceled) return this.fail(ctx, 487, 'Request Terminated');
     const txn = this.newTxn(ctx);
     let sent = 0;
+    let refused = false;
     for (let i = 0; i < targets.length; i++) {
       const out = this.outSocket(ctx, targets[i]);
-      if (!out) continue;
+      if (!out) { refused = this.noSocket(targets[i]) || refused; continue; }
       if (txn.addBranch(hops[i].ruri, targets[i], out)) sent++;
     }
-    if (sent === 0) return this.fail(ctx, 477, reasonFor(477));
+    this.admission.hold(txn, sent * ctx.msg.buf.length);
+    if (sent === 0) return refused ? this.fail(ctx, 503, reasonFor(503)) : this.fail(ctx, 477, reasonFor(477));
     return 1;
+  }
+
+  /**
+   * No listen socket for the hop's transport. A secure hop (sips:, transport=tls/wss)
+   * is refused outright and logged: it is never sent over another transport.
+   */
+  private noSocket(t: Target): boolean {
+    if (!isSecure(t.proto)) return false;
+    this.log.warn(`refused: no ${t.proto} listen socket for secure destination ${t.ip}:${t.port}; not sent in clear text`);
+    return true;
   }
 
   /** CANCEL: 200 to the CANCEL, CANCEL every branch of the INVITE it names. */
   private relayCancel(ctx: RequestContext): number | Promise<number> {
-    const msg = ctx.msg;
-    const key = serverKey(msg, 'INVITE');
-    const inv = key !== null ? this.txns.servers.get(key) : undefined;
-    const txn = inv?.tu as ProxyTxn | undefined;
+    const inv = this.txns.receiveCancel(ctx.msg, ctx.src);
     if (!inv) return this.forwardStateless(ctx);
-    const ckey = serverKey(msg);
-    if (ckey !== null && !this.txns.servers.has(ckey)) {
-      const st = new ServerTxn(this.txns, ckey, msg, ctx.src, this.replyTarget(msg, ctx.src), inv.toTag);
-      st.reply(200, buildReply(msg, 200, 'canceling', {
-        toTag: inv.toTag, server: this.serverHeader, viaEdits: this.viaEditsFor(msg, ctx.src),
-      }), true);
-    }
-    txn?.cancelFromUpstream(); // none: the INVITE was answered already (RFC 3261 9.2)
+    inv.tu?.onCancel(); // none: the INVITE was answered already (RFC 3261 9.2)
     return 1;
   }
 
@@ -386,8 +352,8 @@ export class ProxyCore {
     }
     const send = (target: Target): number => {
       const out = this.outSocket(ctx, target);
-      if (!out) return this.fail(ctx, 477, reasonFor(477));
-      const branch = this.branchId(ctx, this.nextTxnId++, 0);
+      if (!out) return this.noSocket(target) ? this.fail(ctx, 503, reasonFor(503)) : this.fail(ctx, 477, reasonFor(477));
+      const branch = this.branchIds.make(ctx.msg, ctx, this.branchIds.nextTxn(), 0);
       const buf = buildBranchRequest(ctx, ctx.ruri, out, branch, this.rr);
       this.stats.statelessForwards++;
       return this.transport.send({ ...target, local: out }, buf) ? 1 : this.fail(ctx, 477, reasonFor(477));
@@ -396,44 +362,23 @@ export class ProxyCore {
     return send(t);
   }
 
-  // ---- hooks back from transactions ---------------------------------------------
-
-  runOnReply(txn: ProxyTxn, reply: SipMessage): boolean {
-    const name = txn.ctx.onReplyRoute;
-    if (name === null || !this.hooks.onReply) return true;
-    const ctx = txn.ctx;
-    const prev = ctx.routeType;
-    ctx.routeType = RouteType.OnReply;
-    ctx.reply = reply;
-    ctx.replyCode = reply.status;
+  private tapBranch(b: BranchFinal): void {
+    if (this.branchTap === null) return;
     try {
-      return this.hooks.onReply(name, ctx, reply);
+      this.branchTap(b);
     } catch (e) {
-      this.log.error(`onreply_route[${name}]: ${(e as Error).message}`);
-      return true;
-    } finally {
-      ctx.routeType = prev;
+      this.log.error(`branch observer: ${(e as Error).message}`);
     }
   }
 
-  runFailure(name: string, txn: ProxyTxn): void | Promise<void> {
-    return this.hooks.failure(name, txn.ctx, txn);
-  }
-
-  txnResponseOut(txn: ProxyTxn, ev: TxnReplyEvent): void {
+  private observe(what: 'responseOut' | 'failure', txn: ProxyTxn, ev: TxnReplyEvent): void {
     for (const o of this.observers) {
-      try { o.responseOut?.(txn, ev); } catch (e) { this.log.error(`transaction observer: ${(e as Error).stack ?? e}`); }
+      try { o[what]?.(txn, ev); } catch (e) { this.log.error(`transaction observer: ${(e as Error).stack ?? e}`); }
     }
   }
 
-  txnFailure(txn: ProxyTxn, ev: TxnReplyEvent): void {
-    for (const o of this.observers) {
-      try { o.failure?.(txn, ev); } catch (e) { this.log.error(`transaction observer: ${(e as Error).stack ?? e}`); }
-    }
-  }
-
-  onFinal(txn: ProxyTxn): void {
-    txn.releaseBranches();
+  private txnFinished(txn: ProxyTxn): void {
+    this.admission.release(txn);
     if (!this.active.delete(txn)) return;
     if (this.draining && this.active.size === 0) {
       const w = this.drainWaiters;

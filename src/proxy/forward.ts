@@ -1,19 +1,15 @@
 /**
  * Builds what the proxy sends (RFC 3261 §16.6): a branch request is the received
  * request with the script's lumps, our Via on top, received/rport on the previous top
- * Via, the new R-URI and Record-Route; hop-by-hop ACK and CANCEL are built from the
- * branch request we sent. Replies going upstream lose our Via and nothing else.
+ * Via, the new R-URI and Record-Route. Replies going upstream lose our Via and nothing
+ * else. (Hop-by-hop ACK and CANCEL are the transaction layer's: transaction/local-request.ts.)
  */
 import type { SipMessage } from '../sip/message';
-import { parseMessage } from '../sip/message';
 import { applyEdits, Edit } from '../sip/editor';
 import { natEdits } from '../sip/reply';
 import type { LocalSocket } from '../transport/types';
+import { viaLine } from '../transaction/local-request';
 import type { RequestContext } from './context';
-
-function viaLine(local: LocalSocket, branch: string, eol: string): string {
-  return `Via: SIP/2.0/${local.proto === 'udp' ? 'UDP' : 'TCP'} ${local.advHost}:${local.advPort};branch=${branch}${eol}`;
-}
 
 /** rr's modparams that shape the Record-Route URI. */
 export interface RrOptions {
@@ -27,7 +23,7 @@ export const RR_DEFAULTS: RrOptions = { fullLr: false, fromTag: true };
 
 /** Record-Route URI for one of our sockets. */
 export function rrUri(s: LocalSocket, r2: boolean, o: RrOptions = RR_DEFAULTS, ftag: string | null = null): string {
-  const t = s.proto === 'tcp' ? ';transport=tcp' : '';
+  const t = s.proto === 'udp' ? '' : `;transport=${s.proto}`;
   const tag = o.fromTag && ftag ? `;ftag=${ftag}` : '';
   return `<sip:${s.advHost}:${s.advPort}${t}${r2 ? ';r2=on' : ''}${o.fullLr ? ';lr=on' : ';lr'}${tag}>`;
 }
@@ -60,51 +56,6 @@ export function buildBranchRequest(ctx: RequestContext, ruri: string, out: Local
     extra.push({ start: msg.headersEnd, end: msg.headersEnd, text: `Content-Length: ${msg.bodyEnd - msg.bodyStart}${eol}` });
   }
   return applyEdits(msg, ctx.edits, extra);
-}
-
-/** Lines of `msg` (a request we built) with these header names, verbatim. */
-function lines(msg: SipMessage, names: readonly string[]): string {
-  let s = '';
-  for (const h of msg.headers) {
-    if (names.includes(h.name)) s += msg.head.slice(h.lineStart, h.lineEnd);
-  }
-  return s;
-}
-
-function firstLine(msg: SipMessage, name: string): string {
-  const h = msg.first(name);
-  return h ? msg.head.slice(h.lineStart, h.lineEnd) : '';
-}
-
-/**
- * ACK for a non-2xx final reply (RFC 3261 §17.1.1.3): same R-URI, Via (ours only),
- * From, Call-ID, CSeq number and Route as the branch request; To from the reply.
- */
-export function buildAck(branchReq: Buffer, reply: SipMessage): Buffer {
-  const req = parseMessage(branchReq);
-  return hopRequest(req, 'ACK', firstLine(reply, 'to'));
-}
-
-/** CANCEL for a branch (RFC 3261 §9.1): the INVITE's identifiers with method CANCEL. */
-export function buildCancel(branchReq: Buffer): Buffer {
-  const req = parseMessage(branchReq);
-  return hopRequest(req, 'CANCEL', firstLine(req, 'to'));
-}
-
-function hopRequest(req: SipMessage, method: string, toLine: string): Buffer {
-  const eol = '\r\n';
-  const via = req.first('via');
-  const topVia = req.topVia;
-  let viaText = '';
-  if (via && topVia) viaText = `Via: ${req.head.slice(topVia.start, topVia.end)}${eol}`;
-  let s = `${method} ${req.ruri} SIP/2.0${eol}${viaText}`;
-  s += firstLine(req, 'from');
-  s += toLine.endsWith('\n') ? toLine : toLine + eol;
-  s += firstLine(req, 'call-id');
-  s += `CSeq: ${req.cseq ? req.cseq.seq : 1} ${method}${eol}`;
-  s += lines(req, ['route']);
-  s += `Max-Forwards: 70${eol}Content-Length: 0${eol}${eol}`;
-  return Buffer.from(s, 'latin1');
 }
 
 /** A reply going upstream: our (top) Via removed, everything else byte for byte. */

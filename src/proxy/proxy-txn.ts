@@ -5,26 +5,61 @@
  * add branches (dispatcher failover) before the best reply is sent (RFC 3261 §16.7).
  */
 import type { SipMessage } from '../sip/message';
-import { buildReply } from '../sip/reply';
-import { ClientTxn, ClientOwner, ClientState, setAckBuilder } from '../transaction/client';
-import { ServerTxn } from '../transaction/server';
+import { ClientTxn, ClientOwner, ClientState } from '../transaction/client';
+import type { ServerTxn, ServerUser } from '../transaction/server';
+import type { TxnLayer } from '../transaction/layer';
 import type { LocalSocket, Target } from '../transport/types';
+import type { Logger } from '../core/log';
 import { RequestContext, RouteType } from './context';
-import { buildAck, buildBranchRequest, buildCancel, stripTopVia } from './forward';
+import { buildBranchRequest, RrOptions, stripTopVia } from './forward';
 import { pickBest, BranchOutcome } from './best';
-import type { ProxyCore } from './core';
+import type { BranchIds } from './branch';
+import type { RouteHooks } from './hooks';
+import type { TxnReplyEvent } from './txn-events';
 
-setAckBuilder(buildAck);
+/**
+ * What a proxy transaction uses of the proxy around it. The core hands this out; the
+ * transaction never sees the core itself.
+ */
+export interface ProxyTxnPort {
+  readonly txns: TxnLayer;
+  readonly branchIds: BranchIds;
+  readonly rr: RrOptions;
+  readonly log: Logger;
+  readonly stats: { branchesSent: number };
+  /** The routes to run for replies and failures. */
+  hooks(): RouteHooks;
+  /** The final reply went upstream (called again for each extra 2xx of a fork). */
+  finished(txn: ProxyTxn): void;
+  /** A branch ended (observers: the dispatcher's passive ejection and dialog count). */
+  branchFinal(b: BranchFinal): void;
+  /** A reply went upstream (tm's TMCB_RESPONSE_OUT), for the transaction observers (acc). */
+  responseOut(txn: ProxyTxn, ev: TxnReplyEvent): void;
+  /** Every branch failed, before failure_route (tm's TMCB_ON_FAILURE). */
+  failure(txn: ProxyTxn, ev: TxnReplyEvent): void;
+}
+
+/** A branch's final outcome (408 for a local timeout). */
+export interface BranchFinal {
+  readonly method: string;
+  readonly callId: string | null;
+  readonly target: Target;
+  readonly status: number;
+}
 
 interface BranchExtra {
   cancelWanted: boolean;
   cancelSent: boolean;
   localStatus: number;
+  /** Its reply no longer counts for the best reply (tm's failure_reply_mode). */
+  dropped: boolean;
+  /** First branch of a serial step (the relay of request_route or of one failure_route). */
+  stepStart: boolean;
   /** The branch's R-URI (tm's uac[i].uri), for what is reported about it. */
   ruri: string;
 }
 
-export class ProxyTxn implements ClientOwner {
+export class ProxyTxn implements ClientOwner, ServerUser {
   readonly branches: ClientTxn[] = [];
   private readonly extra: BranchExtra[] = [];
   canceled = false;
@@ -34,7 +69,9 @@ export class ProxyTxn implements ClientOwner {
   failedBranch: ClientTxn | null = null;
   private inFailure = false;
 
-  constructor(readonly core: ProxyCore, readonly server: ServerTxn, readonly ctx: RequestContext, readonly id: number) {}
+  constructor(private readonly port: ProxyTxnPort, readonly server: ServerTxn, readonly ctx: RequestContext, readonly id: number) {
+    server.tu = this;
+  }
 
   /** R-URI of branch i, or null. */
   branchRuri(i: number): string | null {
@@ -51,31 +88,30 @@ export class ProxyTxn implements ClientOwner {
    */
   addBranch(ruri: string, target: Target, out: LocalSocket): boolean {
     const idx = this.branches.length;
-    const branchId = this.core.branchId(this.ctx, this.id, idx);
-    const buf = buildBranchRequest(this.ctx, ruri, out, branchId, this.core.rr);
     const ctx = this.ctx;
-    const cfg = this.core.txns.cfg;
+    const branchId = this.port.branchIds.make(ctx.msg, ctx, this.id, idx);
+    const buf = buildBranchRequest(ctx, ruri, out, branchId, this.port.rr);
+    const cfg = this.port.txns.cfg;
     const ct = new ClientTxn(
-      this.core.txns, branchId, this.ctx.msg.method, buf, { ...target, local: out }, this, idx,
+      this.port.txns, branchId, ctx.msg.method, buf, { ...target, local: out }, this, idx,
       ctx.frTimer || cfg.frTimer, ctx.frInvTimer || cfg.frInvTimer,
     );
     this.branches.push(ct);
-    this.extra.push({ cancelWanted: false, cancelSent: false, localStatus: 0, ruri });
+    this.extra.push({ cancelWanted: false, cancelSent: false, localStatus: 0, dropped: false, stepStart: idx === 0, ruri });
     if (!ct.start()) {
       this.extra[idx].localStatus = 477;
       ct.lastStatus = 477;
       return false;
     }
-    this.core.stats.branchesSent++;
+    this.port.stats.branchesSent++;
     return true;
-  }
-
-  buildAck(ct: ClientTxn, reply: SipMessage): Buffer {
-    return buildAck(ct.buf, reply);
   }
 
   onBranchReply(ct: ClientTxn, msg: SipMessage | null): void {
     const ex = this.extra[ct.index];
+    if (!msg || msg.status >= 200) {
+      this.port.branchFinal({ method: ct.method, callId: this.ctx.msg.get('call-id'), target: ct.target, status: msg ? msg.status : 408 });
+    }
     if (this.finalSent && this.outcome(ct.index) !== null && !(msg && msg.status < 300)) {
       // a branch finishing after the answer went upstream (a CANCELed fork): nothing left to do
       this.releaseBranches();
@@ -84,20 +120,20 @@ export class ProxyTxn implements ClientOwner {
     if (msg && msg.status < 200) {
       if (ex.cancelWanted && !ex.cancelSent) this.sendCancel(ct);
       if (this.finalSent || msg.status === 100 || ct.state !== ClientState.Proceeding) return;
-      if (!this.core.runOnReply(this, msg)) return;
+      if (!this.runOnReply(msg)) return;
       this.server.reply(msg.status, stripTopVia(msg), false);
-      this.core.txnResponseOut(this, { code: msg.status, reply: msg, branch: ct.index });
+      this.port.responseOut(this, { code: msg.status, reply: msg, branch: ct.index });
       return;
     }
     if (msg && msg.status < 300) {
-      if (!this.core.runOnReply(this, msg)) return;
+      if (!this.runOnReply(msg)) return;
       this.server.reply(msg.status, stripTopVia(msg), false);
-      this.core.txnResponseOut(this, { code: msg.status, reply: msg, branch: ct.index });
+      this.port.responseOut(this, { code: msg.status, reply: msg, branch: ct.index });
       if (!this.finalSent) {
         this.finalSent = true;
         this.cancelPending(ct);
       }
-      this.core.onFinal(this);
+      this.finish();
       return;
     }
     if (!msg) {
@@ -105,7 +141,7 @@ export class ProxyTxn implements ClientOwner {
       if (this.isInvite && ct.replied && !ex.cancelSent) this.sendCancel(ct);
     } else {
       if (msg.status >= 600) this.cancelPending(ct);
-      this.core.runOnReply(this, msg);
+      this.runOnReply(msg);
     }
     this.maybeComplete();
   }
@@ -119,6 +155,28 @@ export class ProxyTxn implements ClientOwner {
     return null;
   }
 
+  /** The outcome that still counts for the best reply: none once dropped. */
+  private counted(i: number): BranchOutcome | null {
+    return this.extra[i]!.dropped ? null : this.outcome(i);
+  }
+
+  /**
+   * After failure_route: which earlier replies stop counting (Kamailio's t_should_relay_response
+   * with failure_reply_mode). Returns false when nothing is left to answer with.
+   */
+  private dropReplies(before: number): boolean {
+    const mode = this.port.txns.cfg.failureReplyMode;
+    const added = this.branches.length > before;
+    if (added) this.extra[before]!.stepStart = true;
+    if (mode === 0 || (mode === 3 && !added)) return true;
+    let from = 0;
+    if (mode === 2) {
+      for (let i = before - 1; i >= 0; i--) if (this.extra[i]!.stepStart) { from = i; break; }
+    }
+    for (let i = from; i < before; i++) this.extra[i]!.dropped = true;
+    return added;
+  }
+
   private pending(): boolean {
     for (let i = 0; i < this.branches.length; i++) if (this.outcome(i) === null) return true;
     return false;
@@ -127,10 +185,10 @@ export class ProxyTxn implements ClientOwner {
   /** All branches are done with a negative outcome: failure_route, then the best reply. */
   private maybeComplete(): void {
     if (this.finalSent || this.inFailure || this.pending()) return;
-    const outcomes = this.branches.map((_, i) => this.outcome(i));
+    const outcomes = this.branches.map((_, i) => this.counted(i));
     const best = pickBest(outcomes);
     if (best < 0) return;
-    this.core.txnFailure(this, { code: outcomes[best]!.status, reply: this.branches[best].finalReply, branch: best });
+    this.port.failure(this, { code: outcomes[best]!.status, reply: this.branches[best]!.finalReply, branch: best });
     const route = this.ctx.failureRoute;
     if (route !== null) {
       this.ctx.failureRoute = null;
@@ -138,7 +196,7 @@ export class ProxyTxn implements ClientOwner {
       this.failedBranch = last;
       const before = this.branches.length;
       const ctx = this.ctx;
-      ctx.routeType = RouteType.Failure;
+      ctx.routeType = RouteType.FAILURE;
       ctx.reply = last.finalReply;
       ctx.replyCode = outcomes[last.index]?.status ?? 0;
       ctx.branchTimedOut = last.timedOut;
@@ -146,14 +204,16 @@ export class ProxyTxn implements ClientOwner {
       this.inFailure = true;
       const done = () => {
         this.inFailure = false;
-        ctx.routeType = RouteType.Request;
+        ctx.routeType = RouteType.REQUEST;
         if (this.finalSent) return;
+        // replies dropped and no branch added: tm answers with an error of its own
+        if (!this.dropReplies(before)) return this.replyLocal(500, 'Server Internal Error');
         if (this.branches.length > before && this.pending()) return; // new branch in flight
         this.sendBest();
       };
-      const r = this.core.runFailure(route, this);
+      const r = this.port.hooks().failure(route, ctx, this);
       if (r && typeof (r as Promise<void>).then === 'function') {
-        (r as Promise<void>).then(done, (e) => { this.core.log.error(`failure_route[${route}]: ${(e as Error).message}`); done(); });
+        (r as Promise<void>).then(done, (e) => { this.port.log.error(`failure_route[${route}]: ${(e as Error).message}`); done(); });
       } else done();
       return;
     }
@@ -162,22 +222,74 @@ export class ProxyTxn implements ClientOwner {
 
   private sendBest(): void {
     if (this.finalSent) return;
-    const outcomes = this.branches.map((_, i) => this.outcome(i));
+    const outcomes = this.branches.map((_, i) => this.counted(i));
     const best = pickBest(outcomes);
     this.finalSent = true;
     if (best < 0) {
       this.replyLocal(500, 'Server Internal Error');
     } else {
-      const ct = this.branches[best];
-      if (ct.finalReply) {
-        this.server.reply(ct.finalReply.status, stripTopVia(ct.finalReply), false);
-        this.core.txnResponseOut(this, { code: ct.finalReply.status, reply: ct.finalReply, branch: best });
+      const ct = this.branches[best]!;
+      const reply = ct.finalReply;
+      const cfg = this.port.txns.cfg;
+      if (reply && reply.status === 503 && cfg.remap503) {
+        // tm's remap_503_500: a reply of our own, 500 with the 503's reason phrase
+        this.replyLocal(500, 'Service Unavailable');
+      } else if (reply && (reply.status === 401 || reply.status === 407) && cfg.aggregateChallenges && this.challenges() !== null) {
+        this.replyLocal(reply.status, reply.status === 401 ? 'Unauthorized' : 'Proxy Authentication Required', this.challenges()!);
+      } else if (reply) {
+        this.server.reply(reply.status, stripTopVia(reply), false);
+        this.port.responseOut(this, { code: reply.status, reply, branch: best });
       } else {
         const st = outcomes[best]!.status;
         this.replyLocal(this.canceled ? 487 : st, reasonFor(this.canceled ? 487 : st), undefined, best);
       }
     }
-    this.core.onFinal(this);
+    this.finish();
+  }
+
+  /**
+   * Every WWW-Authenticate and Proxy-Authenticate of the 401/407 replies that still count,
+   * in branch order, when more than one branch challenged (tm's auth_reply_count > 1).
+   */
+  private challenges(): string[] | null {
+    const out: string[] = [];
+    let replies = 0;
+    for (let i = 0; i < this.branches.length; i++) {
+      const r = this.extra[i]!.dropped ? null : this.branches[i]!.finalReply;
+      if (!r || (r.status !== 401 && r.status !== 407)) continue;
+      replies++;
+      for (const h of r.headers) {
+        if (h.name === 'www-authenticate' || h.name === 'proxy-authenticate') {
+          out.push(r.head.slice(h.lineStart, h.lineEnd).replace(/\r?\n$/, ''));
+        }
+      }
+    }
+    return replies > 1 ? out : null;
+  }
+
+  /** onreply_route, when armed; false when it dropped the reply. */
+  private runOnReply(reply: SipMessage): boolean {
+    const ctx = this.ctx;
+    const name = ctx.onReplyRoute;
+    const hooks = this.port.hooks();
+    if (name === null || !hooks.onReply) return true;
+    const prev = ctx.routeType;
+    ctx.routeType = RouteType.TM_ONREPLY;
+    ctx.reply = reply;
+    ctx.replyCode = reply.status;
+    try {
+      return hooks.onReply(name, ctx, reply);
+    } catch (e) {
+      this.port.log.error(`onreply_route[${name}]: ${(e as Error).message}`);
+      return true;
+    } finally {
+      ctx.routeType = prev;
+    }
+  }
+
+  private finish(): void {
+    this.releaseBranches();
+    this.port.finished(this);
   }
 
   /**
@@ -185,7 +297,7 @@ export class ProxyTxn implements ClientOwner {
    * retransmissions needs: branches that are done let go of this transaction (and with it
    * the request context, script store and parsed replies).
    */
-  releaseBranches(): void {
+  private releaseBranches(): void {
     if (!this.finalSent) return;
     // decide before detaching: detach() forgets the final reply outcome() looks at
     const pending = this.pending();
@@ -198,18 +310,14 @@ export class ProxyTxn implements ClientOwner {
   /** A reply generated here (t_reply, timeouts): the transaction's To tag. */
   replyLocal(status: number, reason: string, headers?: string[], branch = -1): void {
     if (this.server.finished && status < 200) return; // too late for a provisional
-    const buf = buildReply(this.ctx.msg, status, reason, {
-      toTag: this.server.toTag, headers, server: this.core.serverHeader,
-      viaEdits: this.core.viaEditsFor(this.ctx.msg, this.ctx.src),
-    });
     if (status >= 200) this.finalSent = true;
-    this.server.reply(status, buf, true);
-    this.core.txnResponseOut(this, { code: status, reply: null, branch });
-    if (status >= 200) this.core.onFinal(this);
+    this.server.replyLocal(status, reason, headers);
+    this.port.responseOut(this, { code: status, reply: null, branch });
+    if (status >= 200) this.finish();
   }
 
   /** CANCEL from upstream: CANCEL every branch that rang, end the silent ones. */
-  cancelFromUpstream(): void {
+  onCancel(): void {
     if (this.canceled) return;
     this.canceled = true;
     this.cancelPending(null);
@@ -236,19 +344,9 @@ export class ProxyTxn implements ClientOwner {
     const ex = this.extra[ct.index];
     if (ex.cancelSent || !this.isInvite) return;
     ex.cancelSent = true;
-    const cancel = new ClientTxn(
-      this.core.txns, ct.branch, 'CANCEL', buildCancel(ct.buf), ct.target, CANCEL_OWNER, ct.index,
-      this.core.txns.cfg.frTimer, this.core.txns.cfg.frTimer,
-    );
-    cancel.start();
+    ct.cancel();
   }
 }
-
-/** Replies to our CANCELs need nothing beyond the client transaction's own handling. */
-const CANCEL_OWNER: ClientOwner = {
-  onBranchReply(): void { /* 200/481 to a CANCEL: nothing to do */ },
-  buildAck(): Buffer { return Buffer.alloc(0); },
-};
 
 export function reasonFor(code: number): string {
   switch (code) {

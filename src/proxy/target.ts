@@ -30,15 +30,14 @@ export function hopOf(uri: string): HopSpec {
   // A sips: URI, or transport=tls, must never leave in clear text (RFC 3261 §19.1.2,
   // §26.2.2). Kamailio maps sips+tcp to TLS and refuses sips+udp; with no TLS socket its
   // t_relay fails ("no corresponding socket"). We refuse the same way, never downgrade.
-  if (u.scheme === 'sips' || t === 'tls' || t === 'wss') {
-    if (t === 'udp') throw new TargetError(uri, 416, 'sips URI with transport=udp');
-    throw new TargetError(uri, 503, 'no TLS transport for a secure (sips/tls) destination; not sent in clear text');
-  }
   let proto: Proto;
-  if (t === null) proto = 'udp';
-  else if (t === 'udp' || t === 'tcp') proto = t;
+  if (u.scheme === 'sips') {
+    if (t === 'udp') throw new TargetError(uri, 416, 'sips URI with transport=udp');
+    proto = t === 'ws' || t === 'wss' ? 'wss' : 'tls';
+  } else if (t === null) proto = 'udp';
+  else if (t === 'udp' || t === 'tcp' || t === 'tls' || t === 'ws' || t === 'wss') proto = t;
   else throw new TargetError(uri, 503, `transport ${t} not supported`);
-  return { proto, host: bareHost(u.host), port: u.port ?? 5060 };
+  return { proto, host: bareHost(u.host), port: u.port ?? (proto === 'tls' || proto === 'wss' ? 5061 : 5060) };
 }
 
 /** Resolves synchronously when the host is an IP literal, else returns a Promise. */

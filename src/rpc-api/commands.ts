@@ -43,14 +43,21 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'dispatcher.reload',
     summary: 'Reload dispatcher destination sets',
     description:
-      'Reads the list file again and swaps the new list in; runtime states are lost. Fails with "Ongoing reload" ' +
-      'when called again within reload_delta seconds.',
-    params: [],
+      'Reads the list file (or the database table) again and swaps the new list in. Admin states set with set_state or ' +
+      'set_duid_state survive (see dispatcher.overrides); probing results and latency restart for destinations that are new. ' +
+      'A list that parses to nothing or has only bad lines is refused and the running set stays (unless ds_load_mode allows it). ' +
+      'Fails with "Ongoing reload" when called again within reload_delta seconds. With --dry-run (dsd extension) nothing changes: ' +
+      'it prints what the reload would add, remove and change, which admin states and drains would carry over, and the warnings ' +
+      'and errors with file:line; the exit status is 0 when the reload would be accepted and 1 when it would be refused.',
+    params: [
+      { name: 'mode', type: 'string', optional: true, values: ['dry-run'], switch: 'dry-run', help: 'dry-run: show what would change, change nothing' },
+    ],
     aliases: [],
-    output: { kind: 'string', doc: 'the string "Ok. Dispatcher successfully reloaded."' },
+    output: { kind: 'string', doc: 'the string "Ok. Dispatcher successfully reloaded."; with dry-run a struct { ok, errors, warnings, added, removed, changed, carried, dropped }' },
+    changes: 'always',
     rpc: true,
     module: 'dispatcher',
-    examples: ['dispatcher.reload'],
+    examples: ['dispatcher.reload', 'dispatcher.reload --dry-run'],
   },
   {
     name: 'dispatcher.set_state',
@@ -65,6 +72,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     aliases: [],
     output: { kind: 'string', doc: 'the string "Ok. Dispatcher state updated."' },
+    changes: 'always',
     rpc: true,
     persist: true,
     module: 'dispatcher',
@@ -77,9 +85,45 @@ export const COMMANDS: readonly CommandSpec[] = [
     params: [stateParam, groupParam, { name: 'duid', type: 'string', values: ['all'], complete: 'duid', help: 'destination duid attribute, or all' }],
     aliases: [],
     output: { kind: 'string', doc: 'the string "Ok. Dispatcher state updated."' },
+    changes: 'always',
+    rpc: true,
+    persist: true,
+    module: 'dispatcher',
+    examples: ['dispatcher.set_duid_state ip 2 gw1', 'dispatcher.set_duid_state --persist d 2 gw1'],
+  },
+  {
+    name: 'dispatcher.overrides',
+    summary: 'List the admin states kept across reloads and restarts',
+    description:
+      'Every admin state set with dispatcher.set_state or set_duid_state that dsd re-applies after a reload or restart: ' +
+      'SET, URI or DUID, STATE (the set_state value), SINCE (when it was set) and SOURCE (the RPC that set it, "state file" ' +
+      'when restored at start, "cluster" when it came from the cluster table). States set by keepalives or ds_mark_dst are not overrides.',
+    params: [],
+    aliases: [],
+    output: { kind: 'list', doc: 'an array of { SET, URI | DUID, STATE, SINCE, SOURCE }' },
     rpc: true,
     module: 'dispatcher',
-    examples: ['dispatcher.set_duid_state ip 2 gw1'],
+    extension: true,
+    examples: ['dispatcher.overrides', '--json dispatcher.overrides'],
+  },
+  {
+    name: 'dispatcher.clear_overrides',
+    summary: 'Forget admin states: all, those of a set, or one destination',
+    description:
+      'Without arguments forgets every admin state; with GROUP those of the set; with GROUP and TARGET (a URI or a duid) that one. ' +
+      'The destinations keep their current state; the next reload or restart takes their flags from the list again. ' +
+      'Clearing nothing that exists is an error (404 Override Not Found).',
+    params: [
+      { name: 'group', type: 'int', optional: true, complete: 'setid', help: 'set id' },
+      { name: 'target', type: 'string', optional: true, complete: 'uri', help: 'destination URI or duid, or all' },
+    ],
+    aliases: [],
+    output: { kind: 'string', doc: 'the string "Ok. N override(s) cleared."' },
+    rpc: true,
+    changes: 'always',
+    module: 'dispatcher',
+    extension: true,
+    examples: ['dispatcher.clear_overrides', 'dispatcher.clear_overrides 2', 'dispatcher.clear_overrides 2 sip:10.0.0.7:5060'],
   },
   {
     name: 'dispatcher.ping_active',
@@ -88,6 +132,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     params: [{ name: 'state', type: 'int', optional: true, values: ['0', '1'], help: '1 turns keepalives on, 0 off' }],
     aliases: [],
     output: { kind: 'struct', doc: 'a struct { OldPingState } or { NewPingState, OldPingState }' },
+    changes: 'with-params',
     rpc: true,
     module: 'dispatcher',
     examples: ['dispatcher.ping_active', 'dispatcher.ping_active 0'],
@@ -107,6 +152,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     aliases: ['dispatcher memadd'],
     output: { kind: 'string', doc: 'the string "Ok. Dispatcher destination added."' },
+    changes: 'always',
     rpc: true,
     persist: true,
     module: 'dispatcher',
@@ -120,6 +166,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     params: [groupParam, { name: 'address', type: 'string', complete: 'uri', help: 'destination SIP URI' }],
     aliases: ['dispatcher rm', 'dispatcher memrm'],
     output: { kind: 'string', doc: 'the string "Ok. Dispatcher destination removed."' },
+    changes: 'always',
     rpc: true,
     persist: true,
     module: 'dispatcher',
@@ -181,8 +228,100 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ['dispatcher.top', 'dispatcher.top --once', 'dispatcher top --interval 5'],
   },
   {
+    name: 'dispatcher.drain',
+    summary: 'Drain a destination: no new dialogs, in-dialog requests still reach it',
+    description:
+      'dsd extension. Selections step over ADDRESS in set GROUP (or every destination with "all") as if it were inactive, for every ' +
+      'algorithm, while ACK, re-INVITE and BYE keep following the Record-Route to it and keepalives go on. dispatcher.list shows DRAIN: 1. ' +
+      'A reload keeps the drain; with --persist it is saved with the admin states and survives a restart. With --wait SECONDS the command ' +
+      'returns once the destination has no active dialogs left (a dialog runs from the 2xx to an INVITE to the BYE, or ds_hash_expire), ' +
+      'or fails with "Drain Timeout" (exit status 1) when the time is up.',
+    params: [
+      groupParam,
+      { name: 'address', type: 'string', values: ['all'], complete: 'uri', help: 'destination URI, or all' },
+      { name: 'wait', type: 'int', optional: true, flag: 'wait', help: 'seconds to wait for its active dialogs to end' },
+    ],
+    aliases: [],
+    output: { kind: 'string', doc: 'the string "Ok. Dispatcher destination draining."' },
+    rpc: true,
+    persist: true,
+    module: 'dispatcher',
+    extension: true,
+    examples: ['dispatcher.drain 1 sip:10.0.0.2:5060', 'dispatcher.drain --persist --wait 600 1 sip:10.0.0.2:5060', 'dispatcher.drain 1 all'],
+  },
+  {
+    name: 'dispatcher.undrain',
+    summary: 'End the drain of a destination',
+    description: 'dsd extension. ADDRESS in set GROUP (or all of the set) takes new dialogs again; with ds_slow_start it ramps up.',
+    params: [groupParam, { name: 'address', type: 'string', values: ['all'], complete: 'uri', help: 'destination URI, or all' }],
+    aliases: [],
+    output: { kind: 'string', doc: 'the string "Ok. Dispatcher destination undrained."' },
+    rpc: true,
+    persist: true,
+    module: 'dispatcher',
+    extension: true,
+    examples: ['dispatcher.undrain 1 sip:10.0.0.2:5060'],
+  },
+  {
+    name: 'dispatcher.drain_duid',
+    summary: 'Drain a destination by duid',
+    description: 'dsd extension. Like dispatcher.drain, selecting the destination by its duid attribute (the drain follows the duid across URI changes).',
+    params: [
+      groupParam,
+      { name: 'duid', type: 'string', values: ['all'], complete: 'duid', help: 'destination duid attribute, or all' },
+      { name: 'wait', type: 'int', optional: true, flag: 'wait', help: 'seconds to wait for its active dialogs to end' },
+    ],
+    aliases: [],
+    output: { kind: 'string', doc: 'the string "Ok. Dispatcher destination draining."' },
+    rpc: true,
+    persist: true,
+    module: 'dispatcher',
+    extension: true,
+    examples: ['dispatcher.drain_duid 1 gw2', 'dispatcher.drain_duid --wait 300 1 gw2'],
+  },
+  {
+    name: 'dispatcher.undrain_duid',
+    summary: 'End the drain of a destination by duid',
+    description: 'dsd extension. Like dispatcher.undrain, selecting the destination by its duid attribute.',
+    params: [groupParam, { name: 'duid', type: 'string', values: ['all'], complete: 'duid', help: 'destination duid attribute, or all' }],
+    aliases: [],
+    output: { kind: 'string', doc: 'the string "Ok. Dispatcher destination undrained."' },
+    rpc: true,
+    persist: true,
+    module: 'dispatcher',
+    extension: true,
+    examples: ['dispatcher.undrain_duid 1 gw2'],
+  },
+  {
+    name: 'dispatcher.explain',
+    summary: 'Explain which destination a request would get, and why',
+    description:
+      'dsd extension. Runs the real selection of algorithm ALG on set GROUP for a synthetic request (INVITE unless --method) built ' +
+      'from --ruri, --from, --to and --callid, without sending anything and without moving a round-robin cursor: the next real request ' +
+      'with the same headers gets the same pick. Prints the pick, the failover order, the hash input and value where a hash decides, ' +
+      'and for every destination why it was skipped (inactive, disabled, draining, over maxload, ejected, probing). --pv NAME=VALUE ' +
+      'makes NAME in hash_pvar read VALUE (algorithm 7).',
+    params: [
+      groupParam,
+      { name: 'alg', type: 'int', help: 'algorithm 0..13 (or 64), as in ds_select_dst()' },
+      { name: 'limit', type: 'int', optional: true, default: 0, help: 'most destinations in the failover order (0 = all)' },
+      { name: 'ruri', type: 'string', optional: true, default: '', flag: 'ruri', help: 'Request-URI (default sip:explain@127.0.0.1)' },
+      { name: 'from', type: 'string', optional: true, default: '', flag: 'from', help: 'From URI' },
+      { name: 'to', type: 'string', optional: true, default: '', flag: 'to', help: 'To URI (default the R-URI)' },
+      { name: 'callid', type: 'string', optional: true, default: '', flag: 'callid', help: 'Call-ID' },
+      { name: 'method', type: 'string', optional: true, default: '', flag: 'method', help: 'request method (default INVITE)' },
+      { name: 'pv', type: 'string', optional: true, default: '', flag: 'pv', help: 'NAME=VALUE: the value NAME takes in hash_pvar' },
+    ],
+    aliases: [],
+    output: { kind: 'explain', doc: 'a struct { set, alg, algName, ok, selected, order, branches, hash { input, value, slot }, cursor, destinations [ { uri, flags, skipped, … } ] }' },
+    rpc: true,
+    module: 'dispatcher',
+    extension: true,
+    examples: ['dispatcher.explain 1 4', 'dispatcher.explain 1 0 --callid abc@host', 'dispatcher.explain --json 2 1 --from sip:alice@example.com'],
+  },
+  {
     name: 'cluster.list',
-    summary: 'List the dsd nodes of the cluster',
+    summary: 'List the dsd nodes of the cluster (offered when ds_cluster is on)',
     description:
       'Every node sharing the PostgreSQL db_url with ds_cluster 1: NAME, ADDRESS, VERSION, LAST_HEARTBEAT (UTC) and STATE ' +
       '(up, or gone once it stopped or missed heartbeats for ds_cluster_gone_after seconds). With "dest", each destination ' +
@@ -196,6 +335,41 @@ export const COMMANDS: readonly CommandSpec[] = [
     module: 'dispatcher',
     extension: true,
     examples: ['cluster.list', 'cluster.list dest', '--json cluster.list'],
+  },
+  {
+    name: 'core.echo',
+    summary: 'Returns back its parameters.',
+    params: [{ name: 'params', type: 'string', optional: true, variadic: true, help: 'values to echo' }],
+    aliases: [],
+    output: { kind: 'list', doc: 'the parameters, in order, as strings' },
+    rpc: true,
+    module: 'core',
+    examples: ['core.echo hello 42'],
+  },
+  {
+    name: 'core.info',
+    summary: 'Verbose info, including version number, compile flags, compiler,repository hash a.s.o.',
+    params: [],
+    aliases: [],
+    output: { kind: 'struct', doc: 'a struct { version, id, compiler, compiled, flags }' },
+    rpc: true,
+    module: 'core',
+    examples: ['core.info'],
+  },
+  {
+    name: 'corex.debug',
+    summary: 'Control the global level of debug',
+    description:
+      "Without LEVEL, returns the current log level (Kamailio's debug number: -1 errors, 0 warnings and notices, " +
+      '1 notices, 2 info, 3 debug); with LEVEL, sets it at once and returns the old and the new level. ' +
+      'A restart goes back to the debug= of the config.',
+    params: [{ name: 'level', type: 'int', optional: true, help: 'new level: -1 .. 3' }],
+    aliases: [],
+    output: { kind: 'struct', doc: 'a struct { debug } or { old, new }' },
+    rpc: true,
+    changes: 'with-params',
+    module: 'corex',
+    examples: ['corex.debug', 'corex.debug 3'],
   },
   {
     name: 'core.version',
@@ -259,6 +433,54 @@ export const COMMANDS: readonly CommandSpec[] = [
     rpc: true,
     module: 'tm',
     examples: ['tm.stats'],
+  },
+  {
+    name: 'pike.top',
+    summary: 'Dump parts of the pike table',
+    description:
+      'Lists the addresses pike is tracking (loadmodule "pike.so"): HOT (the default) those at or above reqs_density_per_unit, ' +
+      'ALL every full address. Each row has ip_addr, leaf_hits_prev, leaf_hits_curr, expires (seconds) and status.',
+    params: [{ name: 'mode', type: 'string', optional: true, values: ['HOT', 'ALL', 'WARM'], help: 'which addresses (default HOT)' }],
+    aliases: [],
+    output: { kind: 'struct', doc: 'a struct { max_hits, list: [ { ip_addr, leaf_hits_prev, leaf_hits_curr, expires, status } ], number_of_rows }' },
+    rpc: true,
+    module: 'pike',
+    examples: ['pike.top', 'pike.top ALL'],
+  },
+  {
+    name: 'tls.reload',
+    summary: 'Reload TLS configuration file',
+    description: 'Reads the tls.cfg file (modparam("tls", "config", …)) again; new handshakes use the new profiles, ' +
+      'established connections keep theirs. A file that does not load is refused and the running profiles stay.',
+    params: [],
+    aliases: [],
+    output: { kind: 'string', doc: 'the string "Ok. TLS configuration reloaded."' },
+    rpc: true,
+    module: 'tls',
+    examples: ['tls.reload'],
+  },
+  {
+    name: 'tls.list',
+    summary: 'List currently open TLS connections',
+    params: [],
+    aliases: [],
+    output: {
+      kind: 'list',
+      doc: 'one struct per connection { id, dom, sni, timestamp, timeout, src_ip, src_port, dst_ip, dst_port, cipher, ct_wq_size, enc_rd_buf, flags, state }',
+    },
+    rpc: true,
+    module: 'tls',
+    examples: ['tls.list'],
+  },
+  {
+    name: 'tls.info',
+    summary: 'Returns internal tls related info.',
+    params: [],
+    aliases: [],
+    output: { kind: 'struct', doc: 'a struct { max_connections, opened_connections, clear_text_write_queued_bytes }' },
+    rpc: true,
+    module: 'tls',
+    examples: ['tls.info'],
   },
   {
     name: 'rpc',

@@ -39,6 +39,19 @@ export interface DispatcherDest {
   ATTRS?: DispatcherAttrs;
   LATENCY?: DispatcherLatency;
   RUNTIME?: { DLGLOAD: number };
+  /** dsd marks (only when set): draining, ejection count, slow-start percent. */
+  DRAIN?: number;
+  EJECTED?: number;
+  SLOWSTART?: number;
+}
+
+/** The dsd marks of a destination as words ("draining, ejected, slow start 40%"), '' for none. */
+export function describeMarks(d: DispatcherDest): string {
+  const w: string[] = [];
+  if (d.DRAIN) w.push('draining');
+  if (d.EJECTED) w.push('ejected');
+  if (d.SLOWSTART !== undefined) w.push(`slow start ${d.SLOWSTART}%`);
+  return w.join(', ');
 }
 
 export interface DispatcherSet {

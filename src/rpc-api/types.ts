@@ -28,6 +28,8 @@ export interface ParamSpec {
   readonly flag?: string;
   /** Sent in place of an optional value that is absent but followed by a given one. */
   readonly default?: number | string;
+  /** Also accepted as the bare switch `--<switch>` by dsctl, sending `values[0]` (`--dry-run`). */
+  readonly switch?: string;
   /** Takes all remaining words (only the last parameter, dsctl-only commands). */
   readonly variadic?: boolean;
 }
@@ -40,8 +42,9 @@ export interface ParamSpec {
  * - `dispatcher-list`: the NRSETS/RECORDS tree of dispatcher.list
  * - `pairs`: a flat array of [pid, description, pid, description, …] (core.ps)
  * - `oclist`: array of congestion records
+ * - `explain`: dispatcher.explain's struct (a readable report by default)
  */
-export type OutputKind = 'string' | 'struct' | 'list' | 'dispatcher-list' | 'pairs' | 'oclist' | 'none';
+export type OutputKind = 'string' | 'struct' | 'list' | 'dispatcher-list' | 'pairs' | 'oclist' | 'explain' | 'none';
 
 export interface OutputSpec {
   readonly kind: OutputKind;
@@ -70,9 +73,15 @@ export interface CommandSpec {
   /** Accepts `--persist` (sent as the named param `persist: true`). */
   readonly persist?: boolean;
   /** Registered by the dispatcher engine (true) or by the control core (false). */
-  readonly module: 'dispatcher' | 'core' | 'tm' | 'dsctl';
+  readonly module: 'dispatcher' | 'core' | 'corex' | 'tm' | 'pike' | 'tls' | 'websocket' | 'dsctl';
   /** `dsctl …` example lines for help and the man page (without the leading `dsctl `). */
   readonly examples: readonly string[];
   /** A dsd addition that Kamailio 5.6 does not have. */
   readonly extension?: boolean;
+  /**
+   * The method changes the daemon's state, so every call is written to the audit log:
+   * 'always', or 'with-params' when only a call with parameters changes something
+   * (dispatcher.ping_active 0, corex.debug 3).
+   */
+  readonly changes?: 'always' | 'with-params';
 }

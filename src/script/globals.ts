@@ -30,6 +30,8 @@ export interface Globals {
   logColor: boolean;
   fork: boolean;
   disableTcp: boolean;
+  /** enable_tls / tls_enable (disable_tls inverts). */
+  enableTls: boolean;
   autoAliases: boolean;
   aliases: ListenAddress[];
   sipWarning: boolean;
@@ -56,7 +58,7 @@ export interface Globals {
 export function defaultGlobals(): Globals {
   return {
     listen: [], port: null, children: 8, debug: 0, logStderror: false, logFacility: 'LOG_DAEMON',
-    logName: null, logPrefix: null, logColor: false, fork: true, disableTcp: false, autoAliases: true,
+    logName: null, logPrefix: null, logColor: false, fork: true, disableTcp: false, enableTls: false, autoAliases: true,
     aliases: [], sipWarning: false, mpath: null, memdbg: 3, memlog: 3, serverHeader: null,
     userAgentHeader: null, serverSignature: true, maxWhileLoops: 100, maxRecursiveLevel: 256,
     maxBranches: 12, tcpChildren: null, tcpConnectionLifetime: null, tcpConnectTimeout: null,
@@ -79,6 +81,10 @@ const TYPED: Record<string, { kind: Kind; set: Setter }> = {
   log_color: { kind: 'bool', set: (g, v) => (g.logColor = v as boolean) },
   fork: { kind: 'bool', set: (g, v) => (g.fork = v as boolean) },
   disable_tcp: { kind: 'bool', set: (g, v) => (g.disableTcp = v as boolean) },
+  enable_tls: { kind: 'bool', set: (g, v) => (g.enableTls = v as boolean) },
+  tls_enable: { kind: 'bool', set: (g, v) => (g.enableTls = v as boolean) },
+  disable_tls: { kind: 'bool', set: (g, v) => (g.enableTls = !(v as boolean)) },
+  tls_disable: { kind: 'bool', set: (g, v) => (g.enableTls = !(v as boolean)) },
   auto_aliases: { kind: 'bool', set: (g, v) => (g.autoAliases = v as boolean) },
   sip_warning: { kind: 'bool', set: (g, v) => (g.sipWarning = v as boolean) },
   mpath: { kind: 'str', set: (g, v) => (g.mpath = v as string) },
@@ -97,6 +103,10 @@ const TYPED: Record<string, { kind: Kind; set: Setter }> = {
   tcp_connect_timeout: { kind: 'int', set: (g, v) => (g.tcpConnectTimeout = v as number) },
   tcp_send_timeout: { kind: 'int', set: (g, v) => (g.tcpSendTimeout = v as number) },
   tcp_max_connections: { kind: 'int', set: (g, v) => (g.tcpMaxConnections = v as number) },
+  // Kamailio 5.8's names for limits dsd enforces (read from `other` by daemon/limits-config.ts)
+  tcp_accept_iplimit: { kind: 'int', set: (g, v) => g.other.set('tcp_accept_iplimit', v as number) },
+  tcp_msg_read_timeout: { kind: 'int', set: (g, v) => g.other.set('tcp_msg_read_timeout', v as number) },
+  tcp_msg_data_timeout: { kind: 'int', set: (g, v) => g.other.set('tcp_msg_data_timeout', v as number) },
   advertised_address: { kind: 'strid', set: (g, v) => (g.advertisedAddress = v as string) },
   advertised_port: { kind: 'int', set: (g, v) => (g.advertisedPort = v as number) },
 };

@@ -194,6 +194,11 @@ export const KAMAILIO_MODPARAMS: Readonly<Record<string, Readonly<Record<string,
     methods_filter: 'int', prefix_mode: 'int',
   },
   pv: { shvset: 'str', varset: 'str', avp_aliases: 'str' },
+  jsonrpcs: {
+    pretty_format: 'int', transport: 'int',
+    fifo_name: 'str', fifo_mode: 'int', fifo_group: 'any', fifo_user: 'any', fifo_reply_dir: 'str',
+    dgram_socket: 'str', dgram_workers: 'int', dgram_timeout: 'int', dgram_mode: 'int', dgram_group: 'any', dgram_user: 'any',
+  },
   ctl: {
     fifo: 'str', binrpc: 'str', mode: 'int', user: 'str', group: 'str', autoconversion: 'int',
     binrpc_max_body_size: 'int', binrpc_struct_max_body_size: 'int', binrpc_buffer_size: 'int',

@@ -175,7 +175,7 @@ const FALSE_BY_DEFAULT = new Set([
 ]);
 
 /** Modules the fake side pretends to implement (so loadmodule gives no warning). */
-export const FAKE_MODULES = ['tm', 'tmx', 'sl', 'rr', 'maxfwd', 'textops', 'siputils', 'sanity', 'ctl', 'dispatcher'];
+export const FAKE_MODULES = ['tm', 'tmx', 'sl', 'rr', 'maxfwd', 'textops', 'siputils', 'sanity', 'ctl', 'jsonrpcs', 'dispatcher'];
 
 export function registerFakeSip(reg: ScriptRegistry<FakeCtx>, record = true): ScriptRegistry<FakeCtx> {
   for (const m of FAKE_MODULES) reg.registerModule({ name: m });

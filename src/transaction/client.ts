@@ -5,8 +5,10 @@
  */
 import type { SipMessage } from '../sip/message';
 import type { Target } from '../transport/types';
-import { TxnLayer, TimerTarget, arm } from './layer';
+import type { TxnLayer } from './layer';
+import { TimerTarget, arm } from './timer';
 import { clientKey } from './keys';
+import { buildAck, buildCancel } from './local-request';
 
 const enum T { RETR = 1, FR = 2, WAIT = 3 }
 
@@ -15,26 +17,12 @@ export const enum ClientState { Calling = 1, Proceeding = 2, Completed = 3, Term
 export interface ClientOwner {
   /** A reply for the branch (msg), or its timeout (msg === null). */
   onBranchReply(ct: ClientTxn, msg: SipMessage | null): void;
-  /** The hop-by-hop ACK for a non-2xx final reply to an INVITE branch. */
-  buildAck(ct: ClientTxn, reply: SipMessage): Buffer;
 }
 
-/** Owner of a branch whose proxy transaction finished: ACKs late non-2xx finals, no more. */
-const LINGER_OWNER: ClientOwner = {
-  onBranchReply(): void { /* the transaction already answered upstream */ },
-  buildAck(ct: ClientTxn, reply: SipMessage): Buffer { return lateAck(ct, reply); },
+/** Owner of a branch whose proxy transaction finished, and of our CANCELs: nothing to tell. */
+const NO_OWNER: ClientOwner = {
+  onBranchReply(): void { /* the transaction already answered upstream; 200/481 to a CANCEL */ },
 };
-
-let lateAckBuilder: ((req: Buffer, reply: SipMessage) => Buffer) | null = null;
-
-/** The proxy layer supplies how an ACK is built from our request and the reply. */
-export function setAckBuilder(f: (req: Buffer, reply: SipMessage) => Buffer): void {
-  lateAckBuilder = f;
-}
-
-function lateAck(ct: ClientTxn, reply: SipMessage): Buffer {
-  return lateAckBuilder ? lateAckBuilder(ct.buf, reply) : Buffer.alloc(0);
-}
 
 export class ClientTxn implements TimerTarget {
   state = ClientState.Calling;
@@ -92,7 +80,7 @@ export class ClientTxn implements TimerTarget {
     if (this.state === ClientState.Completed || this.state === ClientState.Terminated) {
       // retransmitted final: re-ACK a non-2xx, hand a 2xx on (it is end to end)
       if (status >= 300 && this.isInvite) {
-        this.ack ??= this.owner.buildAck(this, msg);
+        this.ack ??= buildAck(this.buf, msg);
         this.layer.send(this.target, this.ack);
       }
       else if (status >= 200 && status < 300 && this.isInvite) this.owner.onBranchReply(this, msg);
@@ -122,7 +110,7 @@ export class ClientTxn implements TimerTarget {
     this.clearRetr();
     this.clearFr();
     if (this.isInvite && status >= 300) {
-      this.ack = this.owner.buildAck(this, msg);
+      this.ack = buildAck(this.buf, msg);
       this.layer.send(this.target, this.ack);
     }
     if (this.isInvite && status < 300) {
@@ -141,13 +129,31 @@ export class ClientTxn implements TimerTarget {
    * retransmissions needs (our request bytes, to build an ACK), drop the rest.
    */
   detach(): void {
-    this.owner = LINGER_OWNER;
+    this.owner = NO_OWNER;
     this.finalReply = null;
+  }
+
+  /** CANCELs this (INVITE) branch in a client transaction of its own (RFC 3261 §9.1). */
+  cancel(): void {
+    const c = new ClientTxn(this.layer, this.branch, 'CANCEL', buildCancel(this.buf), this.target, NO_OWNER, this.index,
+      this.layer.cfg.frTimer, this.layer.cfg.frTimer);
+    c.start();
   }
 
   /** Stops retransmitting and waits quietly (a branch we cancel before any reply). */
   quiet(): void {
     this.clearRetr();
+  }
+
+  /**
+   * The connection carrying the request failed before any reply: the branch ends as
+   * a timeout would (t_branch_timeout() true, no reply), so the failure route fails
+   * over at once — Kamailio's branch would wait for fr_timer.
+   */
+  transportFailed(): void {
+    if (this.state !== ClientState.Calling) return;
+    this.clearFr();
+    this.onTimer(T.FR);
   }
 
   onTimer(kind: number): void {

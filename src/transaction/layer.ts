@@ -1,13 +1,20 @@
 /**
- * The transaction table and the timers every transaction uses. Server transactions are
- * keyed as in keys.ts, client transactions by our branch + method. The layer owns the
- * counters `tm.stats` reports.
+ * The transaction table, matching, and the timers every transaction uses. Server
+ * transactions are keyed as in keys.ts, client transactions by our branch + method.
+ * Matching lives here, as in tm: the proxy asks whether a request or reply belongs to a
+ * transaction before it routes anything. The layer owns the counters `tm.stats` reports.
  */
-import type { TransportLayer } from '../transport/layer';
-import type { Target } from '../transport/types';
+import type { SipMessage } from '../sip/message';
+import type { Source, Target } from '../transport/types';
 import type { TmConfig } from './config';
-import type { ServerTxn } from './server';
-import type { ClientTxn } from './client';
+import { ServerTxn } from './server';
+import { ClientTxn, ClientOwner } from './client';
+import { serverKey, clientKeyOfResponse } from './keys';
+
+/** The one thing transactions need of the transport. */
+export interface Sender {
+  send(target: Target, buf: Buffer): boolean;
+}
 
 export interface TmStats {
   current: number;
@@ -22,6 +29,14 @@ export interface TmStats {
   freed: number;
 }
 
+export interface TxnLayerOptions {
+  tm: TmConfig;
+  /** Whole `Server: …` line of replies generated here; none when null. */
+  serverHeader: string | null;
+  /** Whole `User-Agent: …` line of requests of our own; none when null. */
+  userAgentHeader?: string | null;
+}
+
 export class TxnLayer {
   readonly servers = new Map<string, ServerTxn>();
   readonly clients = new Map<string, ClientTxn>();
@@ -29,11 +44,86 @@ export class TxnLayer {
     current: 0, waiting: 0, total: 0, totalLocal: 0, rplReceived: 0, rplGenerated: 0, rplSent: 0,
     byClass: [0, 0, 0, 0, 0, 0, 0], created: 0, freed: 0,
   };
+  readonly cfg: TmConfig;
+  readonly serverHeader: string | null;
+  readonly userAgentHeader: string | null;
 
-  constructor(readonly transport: TransportLayer, public cfg: TmConfig) {}
+  constructor(private readonly transport: Sender, o: TxnLayerOptions) {
+    this.cfg = o.tm;
+    this.serverHeader = o.serverHeader;
+    this.userAgentHeader = o.userAgentHeader ?? null;
+  }
 
   send(target: Target, buf: Buffer): boolean {
     return this.transport.send(target, buf);
+  }
+
+  /**
+   * A new request: a retransmission is answered with the last reply, the ACK of a
+   * negative final is absorbed hop by hop (RFC 3261 §17.2.1, §17.2.3). True when the
+   * request belonged to a transaction and needs nothing more.
+   */
+  absorbRequest(msg: SipMessage): boolean {
+    const key = serverKey(msg);
+    if (key === null) return false;
+    const st = this.servers.get(key);
+    if (!st) return false;
+    if (msg.method === 'ACK') {
+      if (!st.isInvite || st.lastStatus < 300) return false;
+      st.onAck();
+      return true;
+    }
+    st.onRetransmission();
+    return true;
+  }
+
+  /** A reply: handed to its client transaction (RFC 3261 §17.1.3); false when none matches. */
+  matchReply(msg: SipMessage): boolean {
+    const key = clientKeyOfResponse(msg);
+    const ct = key !== null ? this.clients.get(key) : undefined;
+    if (!ct) return false;
+    ct.onResponse(msg);
+    return true;
+  }
+
+  /** The INVITE server transaction a CANCEL names (RFC 3261 §9.2), if any. */
+  inviteOf(cancel: SipMessage): ServerTxn | undefined {
+    const key = serverKey(cancel, 'INVITE');
+    return key !== null ? this.servers.get(key) : undefined;
+  }
+
+  /**
+   * A CANCEL for a known INVITE gets a transaction of its own answered 200 with the
+   * INVITE's To tag; returns that INVITE transaction, or undefined when none matches.
+   */
+  receiveCancel(cancel: SipMessage, src: Source): ServerTxn | undefined {
+    const inv = this.inviteOf(cancel);
+    if (!inv) return undefined;
+    const key = serverKey(cancel);
+    if (key !== null && !this.servers.has(key)) new ServerTxn(this, key, cancel, src, inv.toTag).replyLocal(200, 'canceling');
+    return inv;
+  }
+
+  /**
+   * Sends a request of ours in a client transaction (tm's t_request): retransmitted,
+   * timed out after `frMs` (a local 408 to the owner), replies matched back to `owner`.
+   * Returns the transaction, or null when the transport would not send it.
+   */
+  request(branch: string, method: string, buf: Buffer, target: Target, owner: ClientOwner, frMs?: number): ClientTxn | null {
+    const fr = frMs ?? this.cfg.frTimer;
+    const ct = new ClientTxn(this, branch, method, buf, target, owner, 0, fr, fr);
+    return ct.start() ? ct : null;
+  }
+
+  /**
+   * A stream connection to `target` failed (TLS handshake, refused): every branch still
+   * waiting for its first reply over it fails now instead of at fr_timer.
+   */
+  transportFailed(target: Target): void {
+    for (const ct of [...this.clients.values()]) {
+      const t = ct.target;
+      if (t.proto === target.proto && t.ip === target.ip && t.port === target.port) ct.transportFailed();
+    }
   }
 
   /** Number of transactions still in flight (not lingering to absorb retransmissions). */
@@ -42,21 +132,4 @@ export class TxnLayer {
     for (const s of this.servers.values()) if (!s.finished) n++;
     return n;
   }
-}
-
-/**
- * Timer plumbing: one static callback for every transaction timer, so arming a timer
- * allocates only Node's Timeout object, never a closure.
- */
-export interface TimerTarget {
-  onTimer(kind: number): void;
-}
-
-function fire(target: TimerTarget, kind: number): void {
-  target.onTimer(kind);
-}
-
-export function arm(ms: number, target: TimerTarget, kind: number): NodeJS.Timeout {
-  const t = setTimeout(fire, ms, target, kind);
-  return t;
 }

@@ -5,11 +5,19 @@
  */
 import type { SipMessage } from '../sip/message';
 import type { Source, Target } from '../transport/types';
-import { TxnLayer, TimerTarget, arm } from './layer';
+import type { TxnLayer } from './layer';
+import { TimerTarget, arm } from './timer';
+import { localReply, replyTarget } from './reply';
 
 const enum T { G = 1, H = 2, LINGER = 3 }
 
 export const enum ServerState { Proceeding = 1, Completed = 2, Confirmed = 3, Accepted = 4, Terminated = 5 }
+
+/** The transaction user above a server transaction (the proxy transaction). */
+export interface ServerUser {
+  /** A CANCEL for this (INVITE) transaction arrived and was answered. */
+  onCancel(): void;
+}
 
 export class ServerTxn implements TimerTarget {
   state = ServerState.Proceeding;
@@ -18,8 +26,8 @@ export class ServerTxn implements TimerTarget {
   private timerG: NodeJS.Timeout | null = null;
   private timerEnd: NodeJS.Timeout | null = null;
   private gInterval: number;
-  /** The transaction user (the proxy transaction) owning this server transaction. */
-  tu: object | null = null;
+  /** The transaction user owning this server transaction; let go once it is done. */
+  tu: ServerUser | null = null;
   /** Called once when the transaction leaves the table. */
   onTerminated: ((t: ServerTxn) => void) | null = null;
 
@@ -27,18 +35,19 @@ export class ServerTxn implements TimerTarget {
   readonly method: string;
   /** The request; released once a final reply went out (only retransmissions matter then). */
   req: SipMessage | null;
+  /** Where replies go: the request's connection, or received/rport of its top Via. */
+  readonly replyTarget: Target;
 
   constructor(
     readonly layer: TxnLayer,
     readonly key: string,
     req: SipMessage,
     readonly src: Source,
-    /** Where replies go: the request's connection, or received/rport of its top Via. */
-    readonly replyTarget: Target,
     /** To tag used for replies we generate for this transaction. */
     readonly toTag: string,
   ) {
     this.req = req;
+    this.replyTarget = replyTarget(req, src);
     this.method = req.method;
     this.gInterval = layer.cfg.t1;
     layer.servers.set(key, this);
@@ -91,6 +100,23 @@ export class ServerTxn implements TimerTarget {
       this.state = ServerState.Completed;
       this.timerEnd = arm(this.replyTarget.proto === 'udp' ? this.layer.cfg.wtTimer : 0, this, T.LINGER);
     }
+  }
+
+  /** 100 Trying (RFC 3261 §16.2): no To tag. */
+  trying(): void {
+    if (!this.req) return;
+    this.reply(100, localReply(this.req, this.src, 100, 'Trying', { server: this.layer.serverHeader }), true);
+  }
+
+  /**
+   * A reply of our own with this transaction's To tag (t_reply, local timeouts). False
+   * when it is too late: a final reply went out and the request was let go.
+   */
+  replyLocal(status: number, reason: string, headers?: readonly string[]): boolean {
+    if (!this.req) return false;
+    const buf = localReply(this.req, this.src, status, reason, { toTag: this.toTag, headers, server: this.layer.serverHeader });
+    this.reply(status, buf, true);
+    return true;
   }
 
   /** A retransmission of the request arrived. */

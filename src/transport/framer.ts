@@ -15,8 +15,19 @@ const CL_LONG = /^(?:content-length|l)[ \t]*:[ \t]*([0-9]+)[ \t]*$/im;
 
 export class StreamFramer {
   private buf: Buffer = Buffer.alloc(0);
+  private crlfRun = 0;
+  private lastByte = 0;
 
-  constructor(private readonly maxMessage: number) {}
+  /**
+   * @param onPing called for every double-CRLF keep-alive ping between messages, which
+   *   the connection answers with one CRLF (RFC 5626 §3.5.1; Kamailio's tcp_crlf_ping).
+   */
+  constructor(private readonly maxMessage: number, private readonly onPing?: () => void) {}
+
+  /** Bytes of a message begun and not yet complete. */
+  get pending(): number {
+    return this.buf.length;
+  }
 
   /** Adds a chunk and returns the complete messages it finished, in order. */
   push(chunk: Buffer): Buffer[] {
@@ -25,7 +36,19 @@ export class StreamFramer {
     for (;;) {
       // keep-alive CRLFs between messages (RFC 5626 §3.5.1) are skipped
       let s = 0;
-      while (s < this.buf.length && (this.buf[s] === 13 || this.buf[s] === 10)) s++;
+      while (s < this.buf.length && (this.buf[s] === 13 || this.buf[s] === 10)) {
+        // a ping may arrive split over reads: the run of CRLFs is counted across pushes
+        if (this.buf[s] === 10 && this.lastByte === 13 && ++this.crlfRun === 2) {
+          this.crlfRun = 0;
+          this.onPing?.();
+        }
+        this.lastByte = this.buf[s]!;
+        s++;
+      }
+      if (s < this.buf.length) {
+        this.crlfRun = 0;
+        this.lastByte = 0;
+      }
       if (s > 0) this.buf = this.buf.subarray(s);
       if (this.buf.length === 0) break;
       const he = this.buf.indexOf(CRLFCRLF);

@@ -7,21 +7,15 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { isIP } from 'node:net';
 import { StreamFramer, FramingError } from './framer';
-import type { ListenSpec, LocalSocket, Source, Target, TcpConn, Proto } from './types';
+import { ConnectionLimits, CONN_LIMIT_DEFAULTS, ConnLimitConfig, LimitedConn, closeAfterError } from './conn-limits';
+import type { ListenSpec, LocalSocket, Source, Target, TcpConn, Proto, PluggedTransport, Transport, TransportEvents } from './types';
 import { hostForUri } from './types';
-
-export interface TransportEvents {
-  /** A complete message (datagram, or framed stream message). */
-  onMessage(buf: Buffer, src: Source): void;
-  /** A stream message that could not be framed; the connection is closed after. */
-  onFramingError?(partial: Buffer, reason: string, src: Source): void;
-}
 
 export interface TransportOptions {
   /** Largest message accepted on a stream (bytes). */
   maxStreamMessage: number;
-  /** Idle TCP connections are closed after this many ms. */
-  tcpIdleMs: number;
+  /** tcp_max_connections, tcp_connection_lifetime and the other stream deadlines. */
+  limits?: ConnLimitConfig;
   log: { warn(msg: string): void; debug(msg: string): void };
 }
 
@@ -38,22 +32,39 @@ function connKey(ip: string, port: number): string {
   return `${ip}|${port}`;
 }
 
-export class TransportLayer {
+const NOBODY: TransportEvents = { onMessage(): void { /* not started */ } };
+
+export class TransportLayer implements Transport {
   readonly sockets: LocalSocket[] = [];
   private readonly udp = new Map<number, dgram.Socket>();
   private readonly servers: net.Server[] = [];
   private readonly conns = new Map<string, TcpConn>();
   private nextConnId = 1;
-  private idleTimer: NodeJS.Timeout | null = null;
   private closing = false;
+  private events = NOBODY;
+  private readonly plugged: PluggedTransport[] = [];
+  /** Shared with every stream transport (TLS, WebSocket) so they count against one limit. */
+  readonly limits: ConnectionLimits;
 
   constructor(
     private readonly specs: readonly ListenSpec[],
-    private readonly events: TransportEvents,
     private readonly opts: TransportOptions,
-  ) {}
+  ) {
+    this.limits = new ConnectionLimits(opts.limits ?? CONN_LIMIT_DEFAULTS, opts.log);
+  }
 
-  async start(): Promise<void> {
+  /** Adds a transport for more protocols (TLS, WS); call before start(). */
+  plug(t: PluggedTransport): void {
+    this.plugged.push(t);
+  }
+
+  private pluggedFor(proto: Proto): PluggedTransport | undefined {
+    return this.plugged.find((t) => t.protos.includes(proto));
+  }
+
+  /** Binds every listen socket; received messages go to `events` from then on. */
+  async start(events: TransportEvents): Promise<void> {
+    this.events = events;
     let id = 0;
     for (const spec of this.specs) {
       const family: 4 | 6 = isIP(spec.host) === 6 ? 6 : 4;
@@ -64,11 +75,14 @@ export class TransportLayer {
         text: `${spec.proto}:${hostForUri(spec.host, family)}:${spec.port}`,
       };
       if (spec.proto === 'udp') await this.bindUdp(local);
-      else await this.bindTcp(local);
+      else if (spec.proto === 'tcp') await this.bindTcp(local);
+      else {
+        const p = this.pluggedFor(spec.proto);
+        if (!p) throw new Error(`no transport for ${local.text}`);
+        await p.bind(local, this.events);
+      }
       this.sockets.push(local);
     }
-    this.idleTimer = setInterval(() => this.sweepIdle(), Math.max(1000, this.opts.tcpIdleMs / 4));
-    this.idleTimer.unref();
   }
 
   private bindUdp(local: LocalSocket): Promise<void> {
@@ -92,7 +106,16 @@ export class TransportLayer {
   }
 
   private bindTcp(local: LocalSocket): Promise<void> {
-    const server = net.createServer((s) => this.adopt(s, local));
+    const server = net.createServer((s) => {
+      const ip = normalizeIp(s.remoteAddress ?? '');
+      const why = this.limits.refuseAccept(ip);
+      if (why) {
+        this.opts.log.warn(`tcp ${local.text}: ${why}`);
+        s.destroy();
+        return;
+      }
+      this.adopt(s, local);
+    });
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen({ port: local.port, host: local.ip, exclusive: true }, () => {
@@ -105,35 +128,45 @@ export class TransportLayer {
   }
 
   /** Registers a connected socket (accepted or opened) and starts framing its bytes. */
-  private adopt(socket: net.Socket, local: LocalSocket, remoteIp?: string, remotePort?: number): TcpConn {
+  private adopt(socket: net.Socket, local: LocalSocket, remoteIp?: string, remotePort?: number, opened?: LimitedConn): TcpConn {
     const conn: TcpConn = {
       id: this.nextConnId++, socket, local,
       remoteIp: remoteIp ?? normalizeIp(socket.remoteAddress ?? ''),
       remotePort: remotePort ?? socket.remotePort ?? 0,
-      closed: false, lastUse: Date.now(),
+      closed: false, lastUse: Date.now(), lim: opened,
     };
     socket.setNoDelay(true);
     const key = connKey(conn.remoteIp, conn.remotePort);
     this.conns.set(key, conn);
-    const framer = new StreamFramer(this.opts.maxStreamMessage);
+    const lim = conn.lim ?? this.limits.track(socket, conn.remoteIp, true);
+    conn.lim = lim;
+    this.limits.watchDrain(socket, lim);
+    const framer = new StreamFramer(this.opts.maxStreamMessage, () => {
+      if (!socket.destroyed) socket.write('\r\n');
+    });
     const src: Source = { proto: 'tcp', ip: conn.remoteIp, port: conn.remotePort, local, conn };
+    let broken = false;
     socket.on('data', (chunk: Buffer) => {
+      if (broken) return; // after a framing error nothing more is read or kept
       conn.lastUse = Date.now();
       let msgs: Buffer[];
       try {
         msgs = framer.push(chunk);
       } catch (e) {
         if (e instanceof FramingError) {
+          broken = true;
           this.events.onFramingError?.(e.partial, e.reason, src);
-          socket.end();
+          closeAfterError(socket);
           return;
         }
         throw e;
       }
+      lim.received(framer.pending);
       for (const m of msgs) this.events.onMessage(m, src);
     });
     const drop = () => {
       conn.closed = true;
+      this.limits.release(lim);
       if (this.conns.get(key) === conn) this.conns.delete(key);
     };
     socket.on('close', drop);
@@ -163,33 +196,36 @@ export class TransportLayer {
       sock.send(buf, target.port, target.ip);
       return true;
     }
+    if (target.proto !== 'tcp') {
+      const p = this.pluggedFor(target.proto);
+      const family: 4 | 6 = isIP(target.ip) === 6 ? 6 : 4;
+      const local = target.local && target.local.proto === target.proto ? target.local : this.selectSocket(target.proto, family);
+      return p !== undefined && local !== null && p.send(target, buf, local);
+    }
     let conn = target.conn && !target.conn.closed ? target.conn : this.conns.get(connKey(target.ip, target.port));
     if (conn && conn.closed) conn = undefined;
     if (!conn) {
       const family: 4 | 6 = isIP(target.ip) === 6 ? 6 : 4;
       const local = target.local && target.local.proto === 'tcp' ? target.local : this.selectSocket('tcp', family);
       if (!local) return false;
+      if (!this.limits.mayConnect()) return false;
       const socket = net.connect({ host: target.ip, port: target.port, localAddress: local.ip });
-      conn = this.adopt(socket, local, target.ip, target.port);
+      conn = this.adopt(socket, local, target.ip, target.port, this.limits.trackConnect(socket, target.ip));
     }
     conn.lastUse = Date.now();
-    conn.socket.write(buf);
+    conn.lim?.wrote(conn.socket.write(buf));
     return true;
-  }
-
-  private sweepIdle(): void {
-    const limit = Date.now() - this.opts.tcpIdleMs;
-    for (const c of this.conns.values()) if (c.lastUse < limit) c.socket.destroy();
   }
 
   async close(): Promise<void> {
     this.closing = true;
-    if (this.idleTimer) clearInterval(this.idleTimer);
+    this.limits.stop();
     for (const s of this.udp.values()) s.close();
     this.udp.clear();
     for (const c of this.conns.values()) c.socket.destroy();
     this.conns.clear();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    await Promise.all(this.plugged.map((t) => t.close()));
   }
 }
 

@@ -1,7 +1,23 @@
 /** Transport-level addressing shared by the layers above. */
 import type { Socket as NetSocket } from 'node:net';
+import type { LimitedConn } from './conn-limits';
 
-export type Proto = 'udp' | 'tcp';
+export type Proto = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
+
+/** Stream transports carry a connection; only UDP is datagrams. */
+export function isStream(p: Proto): boolean {
+  return p !== 'udp';
+}
+
+/** Secure transports: a sips: hop may only use these. */
+export function isSecure(p: Proto): boolean {
+  return p === 'tls' || p === 'wss';
+}
+
+/** The Via sent-protocol transport token (RFC 3261 §20.42, RFC 7118 §5). */
+export function viaTransport(p: Proto): string {
+  return p.toUpperCase();
+}
 
 /** A configured listen address (`listen=udp:127.0.0.1:5060`). */
 export interface ListenSpec {
@@ -60,8 +76,53 @@ export interface TcpConn {
   readonly local: LocalSocket;
   closed: boolean;
   lastUse: number;
+  /** Its deadlines (conn-limits.ts). */
+  lim?: LimitedConn;
 }
 
 export function hostForUri(ip: string, family: 4 | 6): string {
   return family === 6 && ip.charCodeAt(0) !== 91 ? `[${ip}]` : ip;
+}
+
+/** What the transport hands up: every received message, to one receiver. */
+export interface TransportEvents {
+  /** A complete message (datagram, or framed stream message). */
+  onMessage(buf: Buffer, src: Source): void;
+  /** A stream message that could not be framed; the connection is closed after. */
+  onFramingError?(partial: Buffer, reason: string, src: Source): void;
+  /** A stream connection to `target` failed before the message left (TLS handshake, refused). */
+  onSendError?(target: Target, reason: string): void;
+}
+
+/**
+ * The transport as the layers above see it; TransportLayer is the real one, tests
+ * pass a fake (test/helpers/fake-transport.ts).
+ */
+export interface Transport {
+  readonly sockets: readonly LocalSocket[];
+  start(events: TransportEvents): Promise<void>;
+  /** Sends one message; false when it could not be handed to the kernel. */
+  send(target: Target, buf: Buffer): boolean;
+  /** The listen socket to send from for this protocol and address family. */
+  selectSocket(proto: Proto, family: 4 | 6): LocalSocket | null;
+  close(): Promise<void>;
+}
+
+/**
+ * A transport beside UDP/TCP (TLS, WebSocket) plugged into the TransportLayer: it binds
+ * the listen sockets of its protocols and sends over them, delivering what it receives
+ * through the same events.
+ */
+export interface PluggedTransport {
+  readonly protos: readonly Proto[];
+  bind(local: LocalSocket, events: PluggedEvents): Promise<void>;
+  send(target: Target, buf: Buffer, local: LocalSocket): boolean;
+  close(): Promise<void>;
+}
+
+export interface PluggedEvents {
+  onMessage(buf: Buffer, src: Source): void;
+  onFramingError?(partial: Buffer, reason: string, src: Source): void;
+  /** A connection to `target` could not be made (refused, handshake failed). */
+  onSendError?(target: Target, reason: string): void;
 }

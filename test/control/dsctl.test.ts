@@ -141,9 +141,9 @@ test('unreachable daemon: exit 3, one stderr line naming the socket', async () =
 });
 
 test('unknown dotted names are passed through like kamcmd (rpc)', async () => {
-  const r = await dsctl(['-s', d.path, 'core.echo', 'a']);
-  assert.equal(r.code, ExitCode.rpcError);
-  assert.equal(r.stderr, 'error: 500 - Method Not Found\n');
+  const r = await dsctl(['-s', d.path, 'core.verison', 'a']);
+  assert.equal(r.code, ExitCode.usage);
+  assert.equal(r.stderr, 'dsctl: unknown command "core.verison"; did you mean core.version?\n');
   const slow = await dsctl(['-s', d.path, 'rpc', 'test.slow']);
   assert.equal(slow.stdout, 'slow done\n');
   const crash = await dsctl(['-s', d.path, 'test.crash']);

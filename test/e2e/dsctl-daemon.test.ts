@@ -123,7 +123,7 @@ test('set_state, add/remove --persist, admin state across a restart, error exit 
     dsd = await startDsd({
       cfg: fs.readFileSync(path.join(dir, 'dsd.cfg'), 'utf8').replaceAll(dir, '{DIR}'),
       list,
-      files: { 'dsd-admin-state.json': fs.readFileSync(path.join(dir, 'dsd-admin-state.json'), 'utf8') },
+      files: { 'dsd_ctl.admin-state.json': fs.readFileSync(path.join(dir, 'dsd_ctl.admin-state.json'), 'utf8') },
     });
     assert.match(dsctl(dsd, 'dispatcher.list').out, new RegExp(`URI: sip:127.0.0.1:${b1}\\n\\t+FLAGS: IP`));
   } finally {

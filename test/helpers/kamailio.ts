@@ -68,7 +68,8 @@ export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
   proc.stdout!.on('data', keep);
   proc.stderr!.on('data', keep);
   let exited = false;
-  const exitP = new Promise<void>((r) => proc.once('exit', () => { exited = true; r(); }));
+  // 'close', not 'exit': the last words on stderr (a cfg error) are read by then
+  const exitP = new Promise<void>((r) => proc.once('close', () => { exited = true; r(); }));
   const k: Kamailio = {
     proc, dir, ctlSock,
     output: () => out,
@@ -101,3 +102,35 @@ export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
   }
   return k;
 }
+
+/**
+ * One cfg both Kamailio and dsd run for the tools tests (kamcmd, kamctl, kamcli): ctl on
+ * {DIR}/ctl, jsonrpcs FIFO and datagram socket in {DIR}, dispatcher on {DIR}/dispatcher.list,
+ * no probing.
+ */
+export function toolsCfg(port: number, extra = ''): string {
+  return `#!KAMAILIO
+debug=2
+log_stderror=yes
+children=1
+auto_aliases=no
+listen=udp:127.0.0.1:${port}
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "ctl.so"
+loadmodule "jsonrpcs.so"
+loadmodule "dispatcher.so"
+modparam("ctl", "binrpc", "unix:{DIR}/ctl")
+modparam("jsonrpcs", "fifo_name", "{DIR}/rpc.fifo")
+modparam("jsonrpcs", "dgram_socket", "{DIR}/rpc.sock")
+modparam("dispatcher", "list_file", "{DIR}/dispatcher.list")
+${extra}
+request_route { sl_send_reply("404", "Not here"); }
+`;
+}
+
+/** A list with two sets, weights, a duid and a priority. */
+export const TOOLS_LIST = `1 sip:127.0.0.1:5080 0 0 weight=50
+1 sip:127.0.0.1:5081 0 0
+2 sip:127.0.0.1:5082;transport=tcp 0 10 duid=gw1;maxload=20
+`;

@@ -22,6 +22,7 @@ function specFlags(spec: CommandSpec): Interfaces.FlagInput {
   const f: Interfaces.FlagInput = {};
   if (spec.persist) f.persist = Flags.boolean({ summary: 'also write the change to the list file (kept across reload and restart)' });
   for (const p of spec.params) if (p.flag) f[p.flag] = Flags.string({ summary: `${p.name.toUpperCase()}: ${p.help}`, helpValue: p.name.toUpperCase() });
+  for (const p of spec.params) if (p.switch) f[p.switch] = Flags.boolean({ summary: p.help });
   if (spec.name === 'dispatcher.top') {
     f.once = Flags.boolean({ summary: 'print one frame and exit' });
     f.interval = Flags.string({ summary: 'seconds between refreshes (default 1)', helpValue: 'SECONDS' });
@@ -73,23 +74,8 @@ function makeCommand(spec: CommandSpec): typeof Command {
       } catch (err) {
         throw usageFromParse(spec, err);
       }
-      const words = parsed.argv.map(String);
-      const flags = parsed.flags as Record<string, unknown> & { socket?: string; timeout?: string };
-      if (spec.name === 'dispatcher.top') {
-        if (words.length) throw new UsageError(`${spec.name}: unexpected argument "${words[0]}"`, `dsctl ${spec.name}`);
-        const [{ runTop }, rc] = await Promise.all([import('../top'), import('../run-command')]);
-        const interval = flags.interval === undefined ? 1 : Number(flags.interval);
-        if (!Number.isFinite(interval) || interval < 0.1) throw new UsageError(`--interval must be at least 0.1 seconds, got "${String(flags.interval)}"`);
-        await runTop({
-          socket: rc.resolveSocket(flags.socket),
-          timeoutMs: rc.resolveTimeout(flags.timeout),
-          intervalMs: Math.round(interval * 1000),
-          once: flags.once === true,
-        });
-        return;
-      }
-      const { runRpcCommand } = await import('../run-command');
-      await runRpcCommand({ spec, words, flags, kamcliStyle: invocation.kamcliStyle });
+      const { execute } = await import('../execute');
+      await execute({ spec, words: parsed.argv.map(String), flags: parsed.flags, kamcliStyle: invocation.kamcliStyle });
     }
   };
   return cls;

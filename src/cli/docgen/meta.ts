@@ -15,9 +15,17 @@ export const DSD_OPTIONS: readonly OptionDoc[] = [
   { flag: '-f', arg: 'FILE', text: 'Read the configuration from FILE (kamailio.cfg language, see dsd.cfg(5)). Default: etc/dsd.cfg of the installation.' },
   { flag: '-c', text: 'Check the configuration and exit: every error is printed as file:line:col: message; the exit status is 0 only for a valid file.' },
   { flag: '-DD', text: 'Stay in the foreground, as kamailio -DD. dsd never forks, so this is accepted for parity; it suits systemd (Type=simple) and containers.' },
-  { flag: '-E', text: 'Log to stderr instead of standard output, as kamailio -E (log_stderror=yes in the configuration does the same).' },
+  { flag: '-E', text: 'Log to stderr, as kamailio -E (log_stderror=yes does the same); without it dsd logs to syslog (RFC 5424 on /dev/log, or $DSD_SYSLOG_SOCKET) with log_facility and log_name. Lines are JSON, or readable text on a terminal.' },
+  { flag: '--log-format', arg: 'json|pretty', text: 'JSON lines (one per event, fields as JSON) or readable lines; the default is pretty for -E on a terminal, else json.' },
+  { flag: '-A', arg: 'NAME[=VALUE]', text: 'Define NAME for the preprocessor (#!ifdef NAME, or NAME replaced by VALUE), as kamailio -A; may be repeated.' },
   { flag: '-d', text: 'Raise the log level by one on top of debug= in the configuration; may be repeated.' },
   { flag: '-P', arg: 'FILE', text: 'Write the process id to FILE at start; the file is removed at exit.' },
+  { flag: '-n', arg: 'N', text: 'Set the children global to N, overriding the configuration, as kamailio -n.' },
+  { flag: '-u', arg: 'USER', text: 'Run as USER once every socket is open, as kamailio -u (with the user\'s own group unless -g is given).' },
+  { flag: '-g', arg: 'GROUP', text: 'Run as GROUP once every socket is open, as kamailio -g.' },
+  { flag: '-Y', arg: 'DIR', text: 'Runtime directory, as kamailio -Y: jsonrpcs fifo_name and dgram_socket given without a path are created in DIR (default /run/kamailio).' },
+  { flag: '-m, -M', arg: 'MB', text: 'Kamailio\'s shared and private memory sizes: accepted so that kamailio.service\'s command line starts dsd, with one warning each (dsd is one Node.js process).' },
+  { flag: '-L', arg: 'DIR', text: 'Kamailio\'s module directory: accepted with one warning (dsd\'s modules are built in).' },
   { flag: '-V', text: 'Print the version and exit.' },
   { flag: '-h', text: 'Print a short help and exit.' },
 ];
@@ -34,7 +42,7 @@ export const DSD_SIGNALS: readonly SignalDoc[] = [
   },
   {
     name: 'SIGHUP',
-    text: 'Reload the destination list, like dsctl dispatcher.reload: the list file is read again and swapped in; on error the old list stays and the error is logged.',
+    text: 'Reload the destination list, like dsctl dispatcher.reload: the list file (or database table) is read again and swapped in; admin states set over the control socket are kept. A list that cannot be read, that parses to nothing or whose every line is bad is refused: the old list stays and the error is logged.',
   },
 ];
 
@@ -47,10 +55,12 @@ export const DSD_FILES: readonly FileDoc[] = [
   { path: 'etc/dsd.cfg', text: 'The bundled default configuration: listens on 127.0.0.1:5060 (UDP and TCP) and spreads calls over set 1 round robin.' },
   { path: 'etc/dispatcher.list', text: 'The bundled destination list (modparam("dispatcher", "list_file", …)); one destination per line: setid destination [flags [priority [attrs]]]; # starts a comment.' },
   { path: '/run/dsd/dsd_ctl', text: 'The control socket (JSON-RPC, mode 0660) when /run/dsd exists or dsd runs as root; see dsctl(8) for the other defaults.' },
+  { path: '/run/dsd/dsd_ctl.admin-state.json', text: 'Admin states set with dispatcher.set_state / set_duid_state, re-applied after reloads and restarts (named after the control socket; modparam("dispatcher", "ds_admin_state_file", PATH) moves it, e.g. under /var/lib/dsd to survive reboots).' },
 ];
 
 export const ENVIRONMENT: readonly { name: string; text: string }[] = [
   { name: 'DSD_CTL', text: 'Path of the control socket (a path or unix:/path), used by dsd when the configuration sets none and by dsctl when -s is not given.' },
+  { name: 'DSD_SYSLOG_SOCKET', text: 'The syslog socket for log_stderror=no (default /dev/log).' },
   { name: 'XDG_RUNTIME_DIR', text: 'For unprivileged users without /run/dsd, the control socket defaults to $XDG_RUNTIME_DIR/dsd_ctl.' },
 ];
 
@@ -66,9 +76,10 @@ export interface ParamDoc {
 export const GLOBAL_PARAMS: readonly ParamDoc[] = [
   { name: 'listen', type: 'str', default: '-', text: 'A socket to receive SIP on: proto:address[:port] (udp or tcp; IPv6 addresses in brackets). May be repeated.' },
   { name: 'port', type: 'int', default: '5060', text: 'Port for listen lines that give none.' },
-  { name: 'debug', type: 'int', default: '2', text: 'Log level as in Kamailio: -3 alert … 1 notice, 2 info, 3 debug.' },
-  { name: 'log_stderror', type: 'str', default: 'no', text: 'yes logs to stderr (as -E).' },
-  { name: 'log_facility', type: 'str', default: 'LOG_DAEMON', text: 'Syslog facility.' },
+  { name: 'debug', type: 'int', default: '0', text: 'Log level as in Kamailio: -1 errors, 0 warnings, 1 notice, 2 info, 3 debug. Start-up, stop, reloads and the audit trail are NOTICE lines, printed from 0 up. dsctl corex.debug changes it at run time.' },
+  { name: 'log_stderror', type: 'str', default: 'no', text: 'yes logs to stderr (as -E); no logs to syslog.' },
+  { name: 'log_facility', type: 'str', default: 'LOG_DAEMON', text: 'Syslog facility (LOG_DAEMON, LOG_LOCAL0 … LOG_LOCAL7, …).' },
+  { name: 'log_name', type: 'str', default: 'dsd', text: 'Syslog APP-NAME of every message.' },
   { name: 'fork', type: 'str', default: 'yes', text: 'Accepted for compatibility; dsd is one process.' },
   { name: 'children', type: 'int', default: '-', text: 'Accepted and reported; dsd does not fork workers.' },
   { name: 'disable_tcp', type: 'str', default: 'no', text: 'yes disables TCP listeners.' },
@@ -129,6 +140,35 @@ export const MODULES: readonly ModuleDoc[] = [
     params: [
       { name: 'fr_timer', type: 'int', default: '30000', text: 'Milliseconds to wait for a final reply (non-INVITE) or any reply (INVITE) before a branch times out (408).' },
       { name: 'fr_inv_timer', type: 'int', default: '120000', text: 'Milliseconds to wait for a final reply to an INVITE after a provisional one.' },
+      { name: 'max_transactions', type: 'int', default: '20000', text: 'dsd: transactions in flight above which a new request is answered 503 with Retry-After (0: no bound).' },
+      { name: 'max_transaction_bytes', type: 'int', default: '134217728', text: 'dsd: bytes of requests held by transactions in flight above which a new request is answered 503 (0: no bound).' },
+      { name: 'max_transactions_per_source', type: 'int', default: '0', text: 'dsd: transactions in flight one source IP may hold; above it that source gets 503 (0: no bound).' },
+      { name: 'busy_retry_after', type: 'int', default: '5', text: 'dsd: the Retry-After seconds of those 503 replies.' },
+    ],
+  },
+  {
+    name: 'pike',
+    text: 'Flood detection per source address, as Kamailio\'s pike: pike_check_req() and pike_check_ip(ip) return false for a source above the density; pike.top lists the addresses.',
+    params: [
+      { name: 'sampling_time_unit', type: 'int', default: '2', text: 'Seconds of one sampling unit.' },
+      { name: 'reqs_density_per_unit', type: 'int', default: '30', text: 'Requests per unit from one address above which it is blocked.' },
+      { name: 'remove_latency', type: 'int', default: '120', text: 'Seconds an address is kept after its last request.' },
+      { name: 'pike_log_level', type: 'int', default: '0', text: 'Log level of the BLOCKing/UNBLOCKing lines (Kamailio L_* number).' },
+    ],
+  },
+  {
+    name: 'tls',
+    text: 'SIP over TLS (with enable_tls=yes and listen=tls:IP:PORT). Profiles come from a file in Kamailio\'s tls.cfg format ([server:default], [client:default], [server:IP:PORT], [client:IP:PORT]; method, certificate, private_key, ca_list, verify_certificate, require_certificate, server_name, verify_depth, cipher_list); the other parameters are the defaults every profile starts from.',
+    params: [
+      { name: 'config', type: 'str', default: '-', text: 'Path of the tls.cfg profile file (relative to the cfg file); tls.reload reads it again.' },
+      { name: 'tls_method', type: 'str', default: 'TLSv1.2+', text: 'TLS versions: TLSv1.2 (exactly), TLSv1.2+ (and later), SSLv23 (any).' },
+      { name: 'certificate', type: 'str', default: '-', text: 'PEM certificate (chain) of the server, and the client certificate when set in a client profile.' },
+      { name: 'private_key', type: 'str', default: '-', text: 'PEM private key of the certificate.' },
+      { name: 'ca_list', type: 'str', default: '-', text: 'PEM file of trusted CAs for verifying the peer.' },
+      { name: 'verify_certificate', type: 'int', default: '0', text: '1 verifies the peer certificate against ca_list (as Kamailio, off by default: set it in [client:default] for carriers).' },
+      { name: 'require_certificate', type: 'int', default: '0', text: 'Server side: 1 refuses clients without a valid certificate.' },
+      { name: 'verify_depth', type: 'int', default: '9', text: 'Longest accepted certificate chain below the trusted CA.' },
+      { name: 'connection_timeout', type: 'int', default: '600', text: 'Seconds an idle TLS connection stays open.' },
     ],
   },
   {
@@ -150,7 +190,7 @@ export const MODULES: readonly ModuleDoc[] = [
   },
   {
     name: 'ctl',
-    text: 'The control socket dsctl talks to (JSON-RPC 2.0, one JSON text per line; see dsctl(8)).',
+    text: 'The control socket. It speaks Kamailio\'s binrpc, so the real kamcmd works on it (kamcmd -s unix:/path dispatcher.list prints what it prints against Kamailio), and JSON-RPC 2.0 lines for dsctl(8); the first byte of a connection tells them apart.',
     params: [
       {
         name: 'binrpc',
@@ -158,12 +198,32 @@ export const MODULES: readonly ModuleDoc[] = [
         default: '/run/dsd/dsd_ctl',
         text: 'unix:/path of the control socket; only Unix sockets are supported. Without it: $DSD_CTL, /run/dsd/dsd_ctl when /run/dsd exists or dsd runs as root, $XDG_RUNTIME_DIR/dsd_ctl, or a dsd-UID directory in the temporary directory.',
       },
-      { name: 'mode', type: 'int', default: '0660', text: 'Permissions of the socket file.' },
+      { name: 'mode', type: 'int', default: '0660', text: 'Permissions of the socket file (an int, or an octal string such as "0600").' },
+      { name: 'user', type: 'str', default: '-', text: 'Owner of the socket file: a user name or uid (needs root or CAP_CHOWN).' },
+      { name: 'group', type: 'str', default: '-', text: 'Group of the socket file: a group name or gid; with mode 0660 its members may use dsctl.' },
+      { name: 'idle_timeout', type: 'int', default: '120', text: 'dsd: seconds a connection may stay silent before it is closed (Kamailio\'s fixed 120); 0 never closes it.' },
+      { name: 'max_connections', type: 'int', default: '128', text: 'dsd: connections served at once (Kamailio\'s fixed 128); more are closed at once. A binrpc packet over 64 KiB or a JSON line over 1 MiB closes its connection.' },
+    ],
+  },
+  {
+    name: 'jsonrpcs',
+    text: 'The control socket\'s methods over Kamailio\'s jsonrpcs transports, so kamctl rpc (FIFO) and kamcli (datagram socket) work as against Kamailio: one JSON-RPC 2.0 document per request, the reply printed as Kamailio prints it. The HTTP transport (xhttp) is not implemented.',
+    params: [
+      { name: 'transport', type: 'int', default: '6', text: 'Bit mask: 2 the FIFO, 4 the datagram socket (0: both). 1 (HTTP) is not implemented.' },
+      { name: 'fifo_name', type: 'str', default: 'kamailio_rpc.fifo', text: 'The FIFO; a name without a path is created in the runtime directory (/run/kamailio, or dsd -Y DIR). "" turns the FIFO off.' },
+      { name: 'fifo_mode', type: 'int', default: '0660', text: 'Permissions of the FIFO.' },
+      { name: 'fifo_user, fifo_group', type: 'str', default: '-', text: 'Owner and group of the FIFO (name or number).' },
+      { name: 'fifo_reply_dir', type: 'str', default: '/tmp/', text: 'Where the reply FIFO named by a request\'s reply_name must be (a bare name: no ".", "/" or "\\").' },
+      { name: 'dgram_socket', type: 'str', default: 'kamailio_rpc.sock', text: 'Unix datagram socket path (relative: in the runtime directory) or udp:host:port; replies go to the sender\'s address. "" turns it off.' },
+      { name: 'dgram_mode', type: 'int', default: '0660', text: 'Permissions of the Unix datagram socket.' },
+      { name: 'pretty_format', type: 'int', default: '1', text: '1 prints replies over several lines, tab-indented, as Kamailio; 0 on one line.' },
+      { name: 'max_request_size', type: 'int', default: '65536', text: 'dsd: a FIFO request longer than this many bytes is skipped (logged).' },
+      { name: 'read_timeout', type: 'int', default: '5000', text: 'dsd: milliseconds after which an unfinished FIFO request is dropped, so the next writer is not glued onto it.' },
     ],
   },
 ];
 
-export const OTHER_MODULES = 'sl, rr, maxfwd, textops, siputils, sanity, xlog and pv provide their usual functions. loadmodule lines for modules dsd does not implement (db_mysql, acc, jsonrpcs, kex, corex, …) and their modparams are accepted with one warning each.';
+export const OTHER_MODULES = 'sl, rr, maxfwd, textops, siputils, sanity, xlog and pv provide their usual functions. loadmodule lines for modules dsd does not implement (db_mysql, acc, kex, corex, …) and their modparams are accepted with one warning each.';
 
 export const ROUTE_BLOCKS: readonly { name: string; text: string }[] = [
   { name: 'request_route { … }', text: 'Runs for every request received.' },

@@ -2,7 +2,7 @@
 // the other shapes. Width-aware: when the terminal is narrower than the table, the widest
 // free-text column (URI) is wrapped instead of letting lines spill over.
 import type { OutputKind } from '../../rpc-api/types';
-import { dispatcherRows, type DispatcherListResult } from '../../rpc-api/results';
+import { describeMarks, dispatcherRows, type DispatcherListResult } from '../../rpc-api/results';
 
 export interface TableOptions {
   /** Terminal width; undefined (a pipe) means no limit. */
@@ -77,7 +77,8 @@ export function cellText(v: unknown): string {
 export function dispatcherListTable(result: DispatcherListResult): TableSpec {
   const rows = dispatcherRows(result);
   const withDuid = rows.some((r) => r.dest.ATTRS?.DUID);
-  const head = ['SET', 'URI', 'FLAGS', 'PRIO', 'WEIGHT', ...(withDuid ? ['DUID'] : []), 'LATENCY'];
+  const withMarks = rows.some((r) => describeMarks(r.dest) !== '');
+  const head = ['SET', 'URI', 'FLAGS', 'PRIO', 'WEIGHT', ...(withDuid ? ['DUID'] : []), 'LATENCY', ...(withMarks ? ['MARKS'] : [])];
   const body = rows.map(({ set, dest }) => {
     const lat = dest.LATENCY;
     return [
@@ -88,6 +89,7 @@ export function dispatcherListTable(result: DispatcherListResult): TableSpec {
       cellText(dest.ATTRS?.WEIGHT ?? 0),
       ...(withDuid ? [cellText(dest.ATTRS?.DUID)] : []),
       lat ? `${cellText(lat.AVG)} ms` : '-',
+      ...(withMarks ? [describeMarks(dest) || '-'] : []),
     ];
   });
   return { head, rows: body, flexible: [1], right: [0, 3, 4] };

@@ -1,14 +1,22 @@
 /**
- * ctl: only its `binrpc` parameter matters — where the control socket listens
- * (`unix:/path`). dsd speaks JSON-RPC on it (dsctl), not Kamailio's binrpc.
+ * ctl: `binrpc` says where the control socket listens (`unix:/path`); on it dsd speaks
+ * both Kamailio's binrpc (kamcmd) and JSON-RPC lines (dsctl). dsd's own limits:
+ * `idle_timeout` (seconds a silent connection is kept, Kamailio's 120 by default; 0 = never
+ * closed) and `max_connections` (Kamailio's 128).
  */
 import type { Reg } from '../services';
 import { parseCtlAddress, UnsupportedCtlAddressError } from '../../rpc-api/socket-path';
+import { KAMAILIO_MODPARAMS } from '../../script/kamailio-signatures';
+
+export const CTL_DEFAULTS = { idleTimeoutSec: 120, maxConnections: 128 } as const;
 
 export function registerCtl(reg: Reg): void {
   reg.registerModule({
     name: 'ctl',
+    params: { ...KAMAILIO_MODPARAMS.ctl, idle_timeout: 'int', max_connections: 'int' },
     onParam: (name, value) => {
+      if (name === 'idle_timeout' && Number(value) < 0) return 'must be 0 (never) or more seconds';
+      if (name === 'max_connections' && Number(value) < 1) return 'must be at least 1';
       if (name !== 'binrpc') return;
       try {
         parseCtlAddress(String(value));

@@ -5,7 +5,8 @@
  *
  *   {"version":1,"states":[{"setId":2,"uri":"sip:10.0.0.7:5060","state":"ip","at":…}]}
  *
- * one entry per destination (by URI, or `duid` for set_duid_state). It is written
+ * one entry per destination (by URI, or `duid` for set_duid_state), plus `"drains":[…]`
+ * for `dispatcher.drain --persist` (dsd extension). It is written
  * atomically (temp file + rename); a missing file means no admin states, a broken one is
  * logged and ignored (the list still loads).
  */
@@ -13,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../core/log';
 import type { AdminStateEntry } from './admin-state';
+import type { DrainEntry } from './lb/drain';
 
 export class AdminStateFile {
   constructor(readonly file: string, private readonly log: Logger) {}
@@ -35,11 +37,21 @@ export class AdminStateFile {
     }
   }
 
-  save(states: readonly AdminStateEntry[]): void {
+  /** Drains saved with --persist ([] when none or the file is unreadable). */
+  loadDrains(): unknown[] {
+    try {
+      const doc = JSON.parse(fs.readFileSync(this.file, 'utf8')) as { drains?: unknown };
+      return Array.isArray(doc.drains) ? doc.drains : [];
+    } catch {
+      return [];
+    }
+  }
+
+  save(states: readonly AdminStateEntry[], drains: readonly DrainEntry[] = []): void {
     const tmp = path.join(path.dirname(this.file), `.${path.basename(this.file)}.${process.pid}.tmp`);
     try {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
-      fs.writeFileSync(tmp, JSON.stringify({ version: 1, states }, null, 1) + '\n', { mode: 0o640 });
+      fs.writeFileSync(tmp, JSON.stringify(drains.length > 0 ? { version: 1, states, drains } : { version: 1, states }, null, 1) + '\n', { mode: 0o640 });
       fs.renameSync(tmp, this.file);
     } catch (e) {
       this.log.error(`cannot write admin state file ${this.file}: ${(e as Error).message}`);

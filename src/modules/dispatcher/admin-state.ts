@@ -22,6 +22,8 @@ export interface AdminStateEntry {
   readonly state: string;
   /** When it was set (clock ms). */
   readonly at: number;
+  /** Where it came from: the RPC that set it, or where it was restored from ('state file', 'cluster'). */
+  readonly origin?: string;
 }
 
 /** The set_state string for state bits. */
@@ -69,14 +71,31 @@ export class AdminStateOverlay {
     return this.entries.size;
   }
 
-  setByUri(setId: number, uri: string, bits: number, at: number): void {
-    this.entries.set(keyOf(setId, 'u', uri), { setId, uri, state: stateToken(bits), at });
+  setByUri(setId: number, uri: string, bits: number, at: number, origin = 'dispatcher.set_state'): void {
+    this.entries.set(keyOf(setId, 'u', uri), { setId, uri, state: stateToken(bits), at, origin });
     this.onChange();
   }
 
-  setByDuid(setId: number, duid: string, bits: number, at: number): void {
-    this.entries.set(keyOf(setId, 'd', duid), { setId, duid, state: stateToken(bits), at });
+  setByDuid(setId: number, duid: string, bits: number, at: number, origin = 'dispatcher.set_duid_state'): void {
+    this.entries.set(keyOf(setId, 'd', duid), { setId, duid, state: stateToken(bits), at, origin });
     this.onChange();
+  }
+
+  /**
+   * Drops entries: all, those of one set, or the one of a set naming `target` (a URI or a
+   * duid, case-insensitive). Returns what was dropped.
+   */
+  drop(setId?: number, target?: string): AdminStateEntry[] {
+    const t = target?.toLowerCase();
+    const out: AdminStateEntry[] = [];
+    for (const [k, e] of this.entries) {
+      if (setId !== undefined && e.setId !== setId) continue;
+      if (t !== undefined && (e.uri ?? e.duid ?? '').toLowerCase() !== t) continue;
+      this.entries.delete(k);
+      out.push(e);
+    }
+    if (out.length) this.onChange();
+    return out;
   }
 
   /** The health machine changed `d`: forget admin entries that no longer describe it. */
@@ -122,8 +141,8 @@ export class AdminStateOverlay {
     return [...this.entries.values()].map((e) => ({ ...e }));
   }
 
-  /** Replaces the entries; invalid ones are returned, not imported. */
-  import(list: readonly AdminStateEntry[]): AdminStateEntry[] {
+  /** Replaces the entries; invalid ones are returned, not imported. `origin` labels where they came from. */
+  import(list: readonly AdminStateEntry[], origin?: string): AdminStateEntry[] {
     const bad: AdminStateEntry[] = [];
     this.entries.clear();
     for (const e of list) {
@@ -131,8 +150,10 @@ export class AdminStateOverlay {
         && ((typeof e.uri === 'string') !== (typeof e.duid === 'string'));
       if (!ok) { bad.push(e); continue; }
       const at = typeof e.at === 'number' ? e.at : 0;
-      if (e.uri !== undefined) this.entries.set(keyOf(e.setId, 'u', e.uri), { setId: e.setId, uri: e.uri, state: String(e.state), at });
-      else this.entries.set(keyOf(e.setId, 'd', e.duid!), { setId: e.setId, duid: e.duid!, state: String(e.state), at });
+      const o = origin ?? (typeof e.origin === 'string' ? e.origin : undefined);
+      const extra = o !== undefined ? { origin: o } : {};
+      if (e.uri !== undefined) this.entries.set(keyOf(e.setId, 'u', e.uri), { setId: e.setId, uri: e.uri, state: String(e.state), at, ...extra });
+      else this.entries.set(keyOf(e.setId, 'd', e.duid!), { setId: e.setId, duid: e.duid!, state: String(e.state), at, ...extra });
     }
     return bad;
   }

@@ -76,12 +76,14 @@ function duidIndex(set: DsSet, duid: string): number {
 }
 
 /** ds_get_leastloaded(): lowest dload among non-skipped entries under their maxload. */
-export function leastLoaded(set: DsSet, skipped: (flags: number) => boolean): number {
+export function leastLoaded(set: DsSet, skipped: (flags: number) => boolean,
+  held: ((j: number) => boolean) | null = null, maxloadOf: ((j: number) => number) | null = null): number {
   let k = -1;
   let t = 0x7fffffff;
   for (let j = 0; j < set.dests.length; j++) {
     const d = set.dests[j];
-    if (!skipped(d.flags) && (d.attrs.maxload === 0 || d.dload < d.attrs.maxload) && d.dload < t) {
+    const maxload = maxloadOf === null ? d.attrs.maxload : maxloadOf(j);
+    if (!skipped(d.flags) && (held === null || !held(j)) && (maxload === 0 || d.dload < maxload) && d.dload < t) {
       k = j;
       t = d.dload;
     }

@@ -31,6 +31,10 @@ import { DsSocketLookup, acceptAllSockets, parseSocketSpec } from './socket-spec
 import { DsEvent, DsEventContext, StateRules, StateSource, applyStateUpdate, overwriteState } from './state';
 import { initRelativeWeights } from './weights';
 import { DstRecord } from './xavp-records';
+import { LbPolicy } from './lb/policy';
+import type { DryRunResult } from './lb/dry-run';
+import { RngTape } from './lb/rng-tape';
+import { isSkipped } from './flags';
 
 export type { DsLogger, LoadReport, ReloadSource } from './list-manager';
 
@@ -47,7 +51,7 @@ export interface DispatcherOptions {
   /** Kamailio 6.1 script-mark semantics (default false = 5.6.3). */
   readonly scriptBypassesThresholds?: boolean;
   readonly log?: DsLogger;
-  /** Called whenever the remembered admin states change: persist exportAdminStates(). */
+  /** Called whenever the remembered admin states (or persisted drains) change: persist them. */
   readonly onAdminStatesChanged?: () => void;
 }
 
@@ -71,13 +75,18 @@ export class Dispatcher {
   private pingActive = 1;
   private readonly lists: ListManager;
   readonly callLoad: CallLoadTable | null;
+  /** Drain, ejection, slow start, dialog counts (dsd extensions; lb/). */
+  readonly lb: LbPolicy;
+  /** Lets dispatcher.explain put back the random numbers it drew. */
+  readonly rngTape: RngTape;
 
   constructor(opts: DispatcherOptions = {}) {
     this.params = opts.params ?? defaultParams();
     this.warnings = finalizeParams(this.params);
     this.resolver = opts.resolver ?? null;
     this.sockets = opts.sockets ?? acceptAllSockets;
-    this.rng = opts.rng ?? defaultRng();
+    this.rngTape = new RngTape(opts.rng ?? defaultRng());
+    this.rng = this.rngTape.rng;
     this.clock = opts.clock ?? systemClock;
     this.tryIpv6 = opts.tryIpv6 ?? true;
     this.log = opts.log ?? (() => undefined);
@@ -94,6 +103,7 @@ export class Dispatcher {
       rng: this.rng, tryIpv6: this.tryIpv6,
     };
     this.lists = new ListManager(p, ctx, this.rng, this.clock, this.log, opts.onAdminStatesChanged);
+    this.lb = new LbPolicy(p, this.rng, () => this.now(), (persisted) => { if (persisted) opts.onAdminStatesChanged?.(); });
   }
 
   private lookupDefaultSocket(): DsSocketRef | null {
@@ -143,20 +153,40 @@ export class Dispatcher {
     return this.lists.reload(source);
   }
 
+  /** dispatcher.reload --dry-run: the diff a reload of `source` would make; changes nothing. */
+  reloadDryRun(source?: ReloadSource): Promise<DryRunResult> {
+    return this.lists.dryRun(source, this.lb.drains.export());
+  }
+
   /** dispatcher.add (a destination that cannot be added is an error, unlike Kamailio). */
-  add(group: number, address: string, flags = 0, priority = 0, attrs: string | null = null): Promise<string> {
-    return this.lists.add(group, address, flags, priority, attrs);
+  async add(group: number, address: string, flags = 0, priority = 0, attrs: string | null = null): Promise<string> {
+    const r = await this.lists.add(group, address, flags, priority, attrs);
+    const set = findSet(this.lists.list, group);
+    const info = parseDestinationUri(address);
+    const d = set === null || 'error' in info ? undefined : set.dests.find((x) => sameUriCi(x.uri, info.uri));
+    if (d !== undefined && !isSkipped(d.flags)) this.lb.slowStart.begin(d, this.now());
+    return r;
   }
 
   /** dispatcher.remove (removing nothing is an error, unlike Kamailio). */
-  remove(group: number, address: string): Promise<string> {
-    return this.lists.remove(group, address);
+  async remove(group: number, address: string): Promise<string> {
+    const r = await this.lists.remove(group, address);
+    const info = parseDestinationUri(address);
+    if (!('error' in info)) this.lb.drains.forget(group, info.uri);
+    return r;
   }
 
   // ---- selection -----------------------------------------------------------------------
 
   private selectCtx(): SelectContext {
-    return { list: this.lists.list, params: this.params, rng: this.rng, nowMs: this.now(), callLoad: this.callLoad };
+    return {
+      list: this.lists.list, params: this.params, rng: this.rng, nowMs: this.now(), callLoad: this.callLoad, gate: this.lb.gate,
+    };
+  }
+
+  /** The selection context as select() uses it (dispatcher.explain). */
+  selectionContext(): SelectContext {
+    return this.selectCtx();
   }
 
   /** ds_select / ds_select_dst / ds_select_domain. */
@@ -180,8 +210,16 @@ export class Dispatcher {
 
   private update(set: DsSet, d: Destination, state: number, source: StateSource, ctx: DsEventContext): DsEvent | null {
     const ch = applyStateUpdate(set, d, state, source, ctx, this.rules, this.rng);
-    if (ch.oldFlags !== ch.newFlags) this.admin.supersede(d);
+    if (ch.oldFlags !== ch.newFlags) {
+      this.admin.supersede(d);
+      this.lb.transition(d, isSkipped(ch.oldFlags), isSkipped(ch.newFlags));
+    }
     return ch.event;
+  }
+
+  /** A health change decided outside keepalives and script marks (passive ejection). */
+  applyHealth(set: DsSet, d: Destination, state: number, source: StateSource, ctx: DsEventContext): DsEvent | null {
+    return this.update(set, d, state, source, ctx);
   }
 
   private markContext(m: DsMarkContext): DsEventContext {
@@ -223,9 +261,14 @@ export class Dispatcher {
     const set = findSet(this.lists.list, group);
     if (set === null) throw new DsRpcError(500, 'State Update Failed', `destination set ${group} not found`);
     const at = this.now();
+    const overwrite = (d: Destination): void => {
+      const was = isSkipped(d.flags);
+      overwriteState(set, d, st.state, this.rng);
+      this.lb.transition(d, was, isSkipped(d.flags));
+    };
     if (target === 'all') {
       for (const d of set.dests) {
-        overwriteState(set, d, st.state, this.rng);
+        overwrite(d);
         this.admin.setByUri(group, d.uri, st.state, at);
       }
       return 'Ok. Dispatcher state updated.';
@@ -237,7 +280,7 @@ export class Dispatcher {
     if (d === undefined) {
       throw new DsRpcError(500, 'State Update Failed', `${byDuid ? 'duid' : 'destination'} ${target} not found in set ${group}`);
     }
-    overwriteState(set, d, st.state, this.rng);
+    overwrite(d);
     if (byDuid) this.admin.setByDuid(group, target, st.state, at);
     else this.admin.setByUri(group, d.uri, st.state, at);
     return 'Ok. Dispatcher state updated.';
@@ -416,7 +459,12 @@ export class Dispatcher {
   }
 
   /** Replaces the remembered admin states and applies them to the current list. */
-  importAdminStates(entries: readonly AdminStateEntry[]): { rejected: AdminStateEntry[]; unmatched: AdminStateEntry[] } {
-    return this.lists.importAdminStates(entries);
+  importAdminStates(entries: readonly AdminStateEntry[], origin?: string): { rejected: AdminStateEntry[]; unmatched: AdminStateEntry[] } {
+    return this.lists.importAdminStates(entries, origin);
+  }
+
+  /** dispatcher.clear_overrides: forget admin states (the destinations keep their current state). */
+  clearAdminStates(setId?: number, target?: string): AdminStateEntry[] {
+    return this.lists.admin.drop(setId, target);
   }
 }

@@ -12,8 +12,9 @@
  */
 import crypto from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { ProxyCore } from '../../proxy/core';
-import { ClientTxn, ClientOwner } from '../../transaction/client';
+import type { TxnLayer } from '../../transaction/layer';
+import type { ClientTxn, ClientOwner } from '../../transaction/client';
+import { buildLocalRequest } from '../../transaction/local-request';
 import type { SipMessage } from '../../sip/message';
 import { resolveTarget } from '../../proxy/target';
 import { DSD_BRANCH } from '../../proxy/branch';
@@ -54,10 +55,6 @@ class PingOwner implements ClientOwner {
     if (msg && msg.status < 200) return;
     this.sender.finish(this, msg ? msg.status : 408, msg ? msg.reason : 'Request Timeout', msg !== null);
   }
-
-  buildAck(): Buffer {
-    return Buffer.alloc(0); // OPTIONS is not an INVITE: never ACKed
-  }
 }
 
 export class KeepaliveSender {
@@ -82,7 +79,7 @@ export class KeepaliveSender {
   private codes: PingReplyCodes = NO_REPLY_CODES;
 
   constructor(
-    private readonly core: ProxyCore,
+    private readonly txns: TxnLayer,
     private readonly ds: Dispatcher,
     intervalSec: number,
     private readonly onEvent: (ev: DsEvent) => void,
@@ -189,23 +186,16 @@ export class KeepaliveSender {
     if (!out) { this.sendFailed(t); return; }
     const n = this.seq++;
     const branch = `${DSD_BRANCH}ping.${this.callPrefix}${n.toString(36)}`;
-    const tag = crypto.randomBytes(4).toString('hex');
-    const proto = out.proto === 'udp' ? 'UDP' : 'TCP';
-    const text =
-      `${t.method} ${t.uri} SIP/2.0\r\n` +
-      `Via: SIP/2.0/${proto} ${out.advHost}:${out.advPort};branch=${branch}\r\n` +
-      `To: <${t.uri}>\r\n` +
-      `From: <${t.fromUri}>;tag=${tag}\r\n` +
-      `Call-ID: ${this.callPrefix}-${n}@dsd\r\n` +
-      `CSeq: 10 ${t.method}\r\n` +
-      `Max-Forwards: 70\r\n` +
-      (this.core.userAgentHeader ? `${this.core.userAgentHeader}\r\n` : '') +
-      `Content-Length: 0\r\n\r\n`;
-    const fr = t.frTimeoutMs ?? this.core.txns.cfg.frTimer;
-    const ct = new ClientTxn(this.core.txns, branch, t.method, Buffer.from(text, 'latin1'),
-      { ...target, local: out }, new PingOwner(this, t, performance.now()), 0, fr, fr);
+    const buf = buildLocalRequest({
+      method: t.method, ruri: t.uri, to: t.uri, from: t.fromUri, fromTag: crypto.randomBytes(4).toString('hex'),
+      callId: `${this.callPrefix}-${n}@dsd`, cseq: 10, userAgentLine: this.txns.userAgentHeader,
+    }, out, branch);
     this.ds.pingSent(t);
-    if (!ct.start()) { this.sendFailed(t); return; }
+    const owner = new PingOwner(this, t, performance.now());
+    if (!this.txns.request(branch, t.method, buf, { ...target, local: out }, owner, t.frTimeoutMs ?? undefined)) {
+      this.sendFailed(t);
+      return;
+    }
     this.stats.sent++;
   }
 

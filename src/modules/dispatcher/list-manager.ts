@@ -15,6 +15,8 @@ import { DsList, Destination, findSet, newLatencyStats } from './model';
 import { DsParams } from './params';
 import { DsClock, DsRng, clockSec } from './rng';
 import { overwriteState } from './state';
+import { DryRunResult, dryRunReload } from './lb/dry-run';
+import type { DrainEntry } from './lb/drain';
 
 export type DsLogger = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
@@ -72,6 +74,20 @@ export class ListManager {
   private swap(list: DsList): AdminStateEntry[] {
     const unmatched = this.admin.applyTo(list, (set, d, bits) => overwriteState(set, d, bits, this.rng));
     this.current = list;
+    return this.dropUnmatched(list, unmatched);
+  }
+
+  /**
+   * Admin states for destinations the list no longer has are dropped (with a log line), so
+   * a URI added again later starts from its own flags, not from a forgotten override. An
+   * empty list (a database down at start with ds_db_start_empty) drops nothing.
+   */
+  private dropUnmatched(list: DsList, unmatched: AdminStateEntry[]): AdminStateEntry[] {
+    if (list.sets.length === 0) return unmatched;
+    for (const e of unmatched) {
+      this.admin.drop(e.setId, e.uri ?? e.duid);
+      this.log('warn', `admin state for set ${e.setId} ${e.uri ?? `duid ${e.duid}`} (${e.state}) dropped: no such destination in the list`);
+    }
     return unmatched;
   }
 
@@ -200,11 +216,27 @@ export class ListManager {
     return this.admin.export();
   }
 
+  /** What reload(source) would change; changes nothing (not even the reload_delta stamp). */
+  async dryRun(source: ReloadSource | undefined, drains: readonly DrainEntry[]): Promise<DryRunResult> {
+    let src: ReloadSource;
+    try {
+      src = source ?? await this.readDefault();
+    } catch (e) {
+      if (!(e instanceof ListFileError)) throw e;
+      return {
+        ok: false, errors: [e.message], warnings: [], added: [], removed: [], changed: [], unchanged: 0,
+        carried: [], dropped: [], sets: 0, destinations: 0,
+      };
+    }
+    return dryRunReload(this.current, src, this.buildCtx(), this.admin.export(), drains);
+  }
+
   /** Replaces the remembered admin states and applies them to the current list. */
-  importAdminStates(entries: readonly AdminStateEntry[]): { rejected: AdminStateEntry[]; unmatched: AdminStateEntry[] } {
-    const rejected = this.admin.import(entries);
-    const unmatched = this.current === null ? []
-      : this.admin.applyTo(this.current, (set, d, bits) => overwriteState(set, d, bits, this.rng));
+  importAdminStates(entries: readonly AdminStateEntry[], origin?: string): { rejected: AdminStateEntry[]; unmatched: AdminStateEntry[] } {
+    const rejected = this.admin.import(entries, origin);
+    const cur = this.current;
+    const unmatched = cur === null ? []
+      : this.dropUnmatched(cur, this.admin.applyTo(cur, (set, d, bits) => overwriteState(set, d, bits, this.rng)));
     return { rejected, unmatched };
   }
 }

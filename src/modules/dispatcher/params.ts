@@ -58,6 +58,16 @@ export interface DsParams {
   ds_dns_ttl: number;
   ds_dns_match_all: number;
   ds_hash_respread: number;
+  /** dsd: consecutive real-traffic failures that eject a destination (0 = off). */
+  ds_eject_failures: number;
+  /** dsd: extra reply codes counted as failures, comma separated ("" = 408, 500, 503 only). */
+  ds_eject_codes: string | null;
+  /** dsd: seconds × ejection count before an ejected destination returns when probing is off. */
+  ds_eject_time: number;
+  /** dsd: never eject more than this percentage of a set. */
+  ds_eject_max_percent: number;
+  /** dsd: seconds over which a returning destination ramps up (0 = off). */
+  ds_slow_start: number;
 }
 
 type Kind = 'int' | 'str';
@@ -88,6 +98,8 @@ export const PARAM_SPECS: { readonly [K in keyof DsParams]: ParamSpec } = {
   ds_attrs_none: I(0, 1), ds_db_extra_attrs: S(), ds_load_mode: I(0, 1), reload_delta: I(0),
   ds_dns_mode: I(0, 15), ds_dns_interval: I(), ds_dns_ttl: I(), ds_dns_match_all: I(0, 1, 'devel'),
   ds_hash_respread: I(0, 1, 'dsd'),
+  ds_eject_failures: I(0, 1000, 'dsd'), ds_eject_codes: S('dsd'), ds_eject_time: I(1, 86400, 'dsd'),
+  ds_eject_max_percent: I(0, 100, 'dsd'), ds_slow_start: I(0, 86400, 'dsd'),
 };
 
 /** Aliases accepted by modparam(). */
@@ -108,6 +120,7 @@ export function defaultParams(): DsParams {
     event_callback: null, event_callback_mode: 0, ds_attrs_none: 0, ds_db_extra_attrs: null,
     ds_load_mode: 0, reload_delta: 5, ds_dns_mode: 1, ds_dns_interval: 600, ds_dns_ttl: 0,
     ds_dns_match_all: 0, ds_hash_respread: 0,
+    ds_eject_failures: 0, ds_eject_codes: null, ds_eject_time: 30, ds_eject_max_percent: 50, ds_slow_start: 0,
   };
 }
 
@@ -166,5 +179,20 @@ export function finalizeParams(p: DsParams): string[] {
   if ((p.xavp_dst.length === 0 || p.xavp_ctx.length === 0) && (p.flags & 2) !== 0) {
     warnings.push('failover functions used, but required XAVP parameters are empty -- feature disabled');
   }
+  if (p.ds_eject_codes !== null && parseEjectCodes(p.ds_eject_codes) === null) {
+    throw new ParamError('ds_eject_codes', `expects reply codes 100..699 separated by commas, got "${p.ds_eject_codes}"`);
+  }
   return warnings;
+}
+
+/** ds_eject_codes: "502,504" → codes; null when it does not parse. */
+export function parseEjectCodes(s: string): number[] | null {
+  const out: number[] = [];
+  for (const part of s.split(',')) {
+    const t = part.trim();
+    if (t.length === 0) continue;
+    if (!/^\d{3}$/.test(t) || Number(t) < 100 || Number(t) > 699) return null;
+    out.push(Number(t));
+  }
+  return out;
 }

@@ -10,6 +10,7 @@ import {
   buildHashResult, buildListResult, buildOclistResult, buildPingActiveResult, parseListMode,
 } from './rpc-results';
 import { rpcScan } from './rpc-scan';
+import { lbMarks } from './lb/operations';
 
 export type DsRpcHandler = (params: readonly unknown[]) => unknown | Promise<unknown>;
 
@@ -24,7 +25,7 @@ export function dispatcherRpcMethods(engine: Dispatcher): Record<string, DsRpcHa
       const s = rpcScan(params, '*S');
       const mode = s.count === 1 ? parseListMode(s.values[0]) : 'normal';
       return buildListResult(engine.list, mode, {
-        latencyStats: p.ds_ping_latency_stats !== 0, hashSize: p.ds_hash_size,
+        latencyStats: p.ds_ping_latency_stats !== 0, hashSize: p.ds_hash_size, marks: (d) => lbMarks(engine, d, Date.now()),
       });
     },
 

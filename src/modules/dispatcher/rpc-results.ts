@@ -29,6 +29,11 @@ export interface ListOptions {
   readonly latencyStats: boolean;
   /** modparam ds_hash_size (> 0 adds RUNTIME). */
   readonly hashSize: number;
+  /**
+   * dsd marks appended at the end of a DEST (DRAIN, EJECTED, SLOWSTART), only when set, so
+   * that default output stays Kamailio's and kamcmd-only scripts can ignore them.
+   */
+  readonly marks?: (d: Destination) => Record<string, number> | null;
 }
 
 /** Fields whose kamcmd rendering is signed although the value is unsigned. */
@@ -59,6 +64,8 @@ function destEntry(d: Destination, mode: ListMode, o: ListOptions): Record<strin
     dest.LATENCY = { AVG: l.avg, STD: l.std, EST: l.est, MAX: l.max, TIMEOUT: l.timeout | 0 };
   }
   if (o.hashSize > 0) dest.RUNTIME = { DLGLOAD: d.dload };
+  const m = o.marks?.(d);
+  if (m) Object.assign(dest, m);
   return dest;
 }
 

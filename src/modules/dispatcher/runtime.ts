@@ -10,6 +10,7 @@ import { RouteType } from '../../proxy/context';
 import type { LocalSocket, Target } from '../../transport/types';
 import type { Logger } from '../../core/log';
 import { Dispatcher } from './engine';
+import { DsRpcError } from './errors';
 import type { DsParams } from './params';
 import type { SocketSpec } from './socket-spec';
 import type { PushAction, SelectMode, SelectResult } from './select';
@@ -24,6 +25,11 @@ import type { AdminStateEntry } from './admin-state';
 import type { ReloadSource, LoadReport } from './list-manager';
 import { DispatcherCounters, ListChangeKind } from './stats';
 import { initialStateEvents } from './initial-events';
+import { branchOutcome, ejectTick } from './lb/operations';
+import { ExplainRequest, LbRpcHost } from './lb/rpc';
+import { parseMessage } from '../../sip/message';
+import { RequestContext as Ctx } from '../../proxy/context';
+import type { DsRequestView } from './request';
 
 export interface DispatcherRuntimeOptions {
   core: ProxyCore;
@@ -59,6 +65,8 @@ export class DispatcherRuntime {
   hashPvar: ((ctx: RequestContext) => string | null) | null;
   /** Called after a request's records changed (the script mirrors them into its XAVPs). */
   onRecords: ((ctx: RequestContext) => void) | null = null;
+  /** The script's format compiler (dispatcher.explain --pv re-expands hash_pvar with it). */
+  compileFormat: ((fmt: string) => (ctx: RequestContext) => string | null) | null = null;
 
   constructor(o: DispatcherRuntimeOptions) {
     this.core = o.core;
@@ -79,9 +87,9 @@ export class DispatcherRuntime {
       },
       tryIpv6: sockets.some((s) => s.family === 6),
       log: (level, msg) => o.log[level](`dispatcher: ${msg}`),
-      onAdminStatesChanged: () => this.admin?.save(this.ds.exportAdminStates()),
+      onAdminStatesChanged: () => this.admin?.save(this.ds.exportAdminStates(), this.ds.lb.drains.export(true)),
     });
-    this.keepalive = new KeepaliveSender(o.core, this.ds, o.params.ds_ping_interval, (ev) => this.emit(ev),
+    this.keepalive = new KeepaliveSender(o.core.txns, this.ds, o.params.ds_ping_interval, (ev) => this.emit(ev),
       (t, target) => this.pingSocket(t, target));
     this.keepalive.observer = this.counters;
   }
@@ -104,12 +112,18 @@ export class DispatcherRuntime {
   }
 
   async start(): Promise<LoadReport> {
-    if (this.adminSource) this.ds.importAdminStates(await this.adminSource());
-    else if (this.admin) this.ds.importAdminStates(this.admin.load());
+    if (this.adminSource) this.ds.importAdminStates(await this.adminSource(), 'cluster');
+    else if (this.admin) this.ds.importAdminStates(this.admin.load(), 'state file');
+    if (this.admin) {
+      const bad = this.ds.lb.drains.import(this.admin.loadDrains());
+      if (bad.length) this.log.warn(`dispatcher: ${bad.length} saved drain(s) ignored (bad entries)`);
+    }
     const report = await this.ds.loadInitial(this.listSource ? await this.listSource.initial() : undefined);
     if (this.initialStateEvents) this.emitInitialStates();
     this.keepalive.start();
     const p = this.ds.params;
+    this.core.branchTap = (b) => this.onBranchFinal(b);
+    this.timers.push(setInterval(() => this.lbTick(), 1000));
     if (this.ds.callLoad) {
       this.timers.push(setInterval(() => this.ds.sweepCallLoad(), Math.max(1, p.ds_hash_check_interval) * 1000));
     }
@@ -121,6 +135,7 @@ export class DispatcherRuntime {
 
   stop(): void {
     this.keepalive.stop();
+    this.core.branchTap = null;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
   }
@@ -135,6 +150,62 @@ export class DispatcherRuntime {
     }
     this.listChanged('reload', true);
     return r;
+  }
+
+  // ---- drain, ejection, slow start, explain (lb/) --------------------------------------
+
+  private onBranchFinal(b: import('../../proxy/core').BranchFinal): void {
+    const fx = branchOutcome(this.ds, {
+      method: b.method, callId: b.callId, status: b.status, peer: { ip: b.target.ip, port: b.target.port, proto: b.target.proto },
+    });
+    for (const e of fx.ejected) {
+      this.log.warn(`dispatcher: ejected ${e.dest.uri} from set ${e.set.id} after ${e.failures} consecutive failures (ejection ${e.ejections})`);
+    }
+    for (const c of fx.capped) {
+      this.log.warn(`dispatcher: not ejecting ${c.dest.uri} from set ${c.set.id}: ${c.ejected} of ${c.set.dests.length} already out (ds_eject_max_percent)`);
+    }
+    for (const ev of fx.events) this.emit(ev);
+  }
+
+  private lbTick(): void {
+    const now = Date.now();
+    this.ds.lb.dialogs.sweep(now);
+    const probing = this.ds.params.ds_ping_interval > 0 && this.ds.pingEnabled;
+    for (const ev of ejectTick(this.ds, probing, now)) {
+      this.log.info(`dispatcher: ${ev.uri} in set ${ev.setId} back after its ejection time`);
+      this.emit(ev);
+    }
+  }
+
+  /** What the lb RPC methods need (lb/rpc.ts). */
+  lbHost(reloadSource: () => Promise<ReloadSource | undefined>): LbRpcHost {
+    return { ds: this.ds, explainView: (r) => this.explainView(r), reloadSource };
+  }
+
+  /** The request view of a synthetic request (dispatcher.explain); nothing is sent. */
+  explainView(r: ExplainRequest): DsRequestView {
+    const ruri = r.ruri ?? 'sip:explain@127.0.0.1';
+    const lines = [
+      `${r.method} ${ruri} SIP/2.0`, 'Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-dsd-explain',
+      `From: <${r.from ?? 'sip:explain@127.0.0.1'}>;tag=explain`, `To: <${r.to ?? ruri}>`,
+      ...(r.callid !== null ? [`Call-ID: ${r.callid}`] : []), `CSeq: 1 ${r.method}`, 'Max-Forwards: 70', 'Content-Length: 0', '', '',
+    ];
+    let msg;
+    try {
+      msg = parseMessage(Buffer.from(lines.join('\r\n')), { datagram: true });
+      void msg.ruri;
+    } catch (e) {
+      throw new DsRpcError(500, 'Invalid Parameters', `the synthetic request does not parse: ${(e as Error).message}`);
+    }
+    const local = this.core.transport.sockets[0];
+    const ctx = new Ctx(msg, { proto: 'udp', ip: '127.0.0.1', port: 9, local });
+    let pv: string | null = null;
+    const fmt = this.ds.params.hash_pvar;
+    if (fmt) {
+      const f = r.pv !== null && this.compileFormat ? this.compileFormat(fmt.split(r.pv.name).join(r.pv.value)) : this.hashPvar;
+      pv = f ? f(ctx) : null;
+    }
+    return requestView(ctx, pv);
   }
 
   // ---- script functions --------------------------------------------------------------
@@ -186,7 +257,7 @@ export class DispatcherRuntime {
   }
 
   private markContext(ctx: RequestContext): DsMarkContext {
-    if (ctx.routeType === RouteType.Failure || ctx.routeType === RouteType.OnReply) {
+    if (ctx.routeType === RouteType.FAILURE || ctx.routeType === RouteType.TM_ONREPLY) {
       if (ctx.reply) return { kind: 'reply', code: ctx.reply.status, reason: ctx.reply.reason };
       return { kind: 'faked' };
     }

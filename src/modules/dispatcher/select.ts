@@ -41,6 +41,22 @@ import { latencyRrPick } from './algorithms/latency-rr';
 
 export type SelectMode = 'dst' | 'domain' | 'xavp';
 
+/**
+ * Holds on top of the state flags for one selection (drain, slow start; see lb/). The
+ * policy builds it per selection and returns null when nothing applies, so default
+ * settings run exactly Kamailio's pipeline.
+ */
+export interface SelectionGate {
+  /** Never for a new dialog (draining). */
+  hard(i: number): boolean;
+  /** Not this time: hard, or held back by a slow-start roll. */
+  held(i: number): boolean;
+  /** alg 10: the maxload in force (slow start scales it). */
+  maxload(i: number): number;
+}
+
+export type GateFactory = (set: DsSet, alg: number) => SelectionGate | null;
+
 export interface SelectContext {
   readonly list: DsList | null;
   readonly params: DsParams;
@@ -49,6 +65,8 @@ export interface SelectContext {
   readonly nowMs: number;
   /** The alg-10 table (null when ds_hash_size is 0). */
   readonly callLoad: CallLoadTable | null;
+  /** Drain / slow-start holds; absent or null: none. */
+  readonly gate?: GateFactory | null;
 }
 
 /** What to do to the message for the chosen destination. */
@@ -110,7 +128,7 @@ type Computed =
   | { readonly kind: 'filled'; readonly hash: number }
   | { readonly kind: 'fail'; readonly reason: string };
 
-function computeHash(ctx: SelectContext, set: DsSet, st: RouteState, req: DsRequestView): Computed {
+function computeHash(ctx: SelectContext, set: DsSet, st: RouteState, req: DsRequestView, g: SelectionGate | null): Computed {
   const p = ctx.params;
   const userOnly = (p.flags & 1) !== 0;
   const hashOr = (h: number | null, what: string): Computed =>
@@ -136,7 +154,7 @@ function computeHash(ctx: SelectContext, set: DsSet, st: RouteState, req: DsRequ
     case DS_ALG_SERIAL: return { kind: 'hash', hash: 0, rr: null };
     case DS_ALG_WEIGHT: return { kind: 'hash', hash: weightTake(set), rr: null };
     case DS_ALG_CALLLOAD: {
-      const pick = callLoadPick(set, req, p.xavp_dst, ctx.callLoad, clockSec(ctx.nowMs));
+      const pick = callLoadPick(set, req, p.xavp_dst, ctx.callLoad, clockSec(ctx.nowMs), g);
       if (!pick.ok) return { kind: 'fail', reason: pick.reason };
       if (pick.warning !== null) st.messages.push(pick.warning);
       st.alg = pick.alg;
@@ -145,12 +163,12 @@ function computeHash(ctx: SelectContext, set: DsSet, st: RouteState, req: DsRequ
     case DS_ALG_RELWEIGHT: return { kind: 'hash', hash: relWeightTake(set), rr: null };
     case DS_ALG_PARALLEL: return { kind: 'hash', hash: 0, rr: null };
     case DS_ALG_LATENCY: {
-      const pick = latencyRrPick(set, p.use_default !== 0);
+      const pick = latencyRrPick(set, p.use_default !== 0, g === null ? null : (i) => g.hard(i));
       if ((p.flags & 2) !== 0) {
         const nr = set.dests.length;
         for (let i = 0; i < nr && st.cnt < st.limit; i++) {
           const e = pick.sorted[i];
-          if (e.idx < 0 || isSkipped(e.flags) || (p.use_default !== 0 && e.idx === nr - 1)) continue;
+          if (e.idx < 0 || isSkipped(e.flags) || (p.use_default !== 0 && e.idx === nr - 1) || (g !== null && g.hard(e.idx))) continue;
           const r = makeDstRecord(set.dests[e.idx], st.setId, st.alg, p.xavp_dst_mode);
           if (r !== null) { st.records.push(r); st.cnt++; }
         }
@@ -181,14 +199,17 @@ function addRecord(ctx: SelectContext, set: DsSet, idx: number, st: RouteState):
 }
 
 /** ds_manage_routes_fill_xavp(): chosen, then after it, then before it (array order). */
-function fillDefault(ctx: SelectContext, set: DsSet, hash: number, st: RouteState, order: number[] | null): boolean {
+function fillDefault(ctx: SelectContext, set: DsSet, hash: number, st: RouteState, order: number[] | null,
+  g: SelectionGate | null): boolean {
   if (!addRecord(ctx, set, hash, st)) return false;
   const nr = set.dests.length;
   const useDefault = ctx.params.use_default !== 0;
   const usable = (i: number): boolean => {
     const d = set.dests[i];
     if (isSkipped(d.flags) || (useDefault && i === nr - 1)) return false;
-    return !(st.alg === DS_ALG_CALLLOAD && d.attrs.maxload !== 0 && d.dload >= d.attrs.maxload);
+    if (g !== null && g.hard(i)) return false;
+    const maxload = g === null ? d.attrs.maxload : g.maxload(i);
+    return !(st.alg === DS_ALG_CALLLOAD && maxload !== 0 && d.dload >= maxload);
   };
   if (order !== null) {
     for (const i of order) {
@@ -216,7 +237,8 @@ function manageRoutes(ctx: SelectContext, st: RouteState, req: DsRequestView): n
   const nr = set.dests.length;
   const useDefault = p.use_default !== 0;
 
-  const c = computeHash(ctx, set, st, req);
+  const g = ctx.gate ? ctx.gate(set, st.alg) : null;
+  const c = computeHash(ctx, set, st, req, g);
   if (c.kind === 'fail') return fail(c.reason);
   const rawHash = c.hash;
   const n = useDefault && nr !== 1 ? nr - 1 : nr;
@@ -227,14 +249,15 @@ function manageRoutes(ctx: SelectContext, st: RouteState, req: DsRequestView): n
 
   if (c.kind !== 'filled') {
     const skip = (k: number): boolean =>
-      isSkipped(set.dests[k].flags) || (st.alg === DS_ALG_OVERLOAD && ocSkip(set.dests[k], ctx.nowMs));
+      isSkipped(set.dests[k].flags) || (g !== null && g.held(k)) || (st.alg === DS_ALG_OVERLOAD && ocSkip(set.dests[k], ctx.nowMs));
     if (respread) {
-      const order = rendezvousOrder(set, rawHash, n);
-      if (isSkipped(set.dests[i].flags)) {
+      const all = rendezvousOrder(set, rawHash, n);
+      const order = g === null ? all : all.filter((k) => !g.held(k));
+      if (isSkipped(set.dests[i].flags) || (g !== null && g.held(i))) {
         if (order.length > 0) i = order[0];
         else if (useDefault) {
           i = nr - 1;
-          if (isSkipped(set.dests[i].flags)) return fail(`no active destination in set ${set.id}`);
+          if (isSkipped(set.dests[i].flags) || (g !== null && g.held(i))) return fail(`no active destination in set ${set.id}`);
         } else return fail(`no active destination in set ${set.id}`);
       }
       failoverOrder = order.filter((k) => k !== i);
@@ -267,7 +290,7 @@ function manageRoutes(ctx: SelectContext, st: RouteState, req: DsRequestView): n
 
   if (st.alg === DS_ALG_PARALLEL) {
     const ruri = st.push !== null && st.push.newRuri !== null ? st.push.newRuri : req.ruri;
-    const br = parallelBranches(set, hash, st.mode, ruri);
+    const br = parallelBranches(set, hash, st.mode, ruri, g === null ? null : (k) => g.hard(k));
     if (br === null) {
       st.messages.push('failed to add additional branches');
       return 2;
@@ -276,8 +299,8 @@ function manageRoutes(ctx: SelectContext, st: RouteState, req: DsRequestView): n
     return 1;
   }
   if ((p.flags & 2) === 0 || p.xavp_dst.length === 0) return 1;
-  if (c.kind !== 'filled' && !fillDefault(ctx, set, hash, st, failoverOrder)) return -1;
-  if (useDefault && hash !== nr - 1 && st.cnt < st.limit) {
+  if (c.kind !== 'filled' && !fillDefault(ctx, set, hash, st, failoverOrder, g)) return -1;
+  if (useDefault && hash !== nr - 1 && st.cnt < st.limit && !(g !== null && g.hard(nr - 1))) {
     if (!addRecord(ctx, set, nr - 1, st)) return -1;
   }
   return 1;

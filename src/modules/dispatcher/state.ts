@@ -21,7 +21,7 @@ import { Destination, DsSet, SetId } from './model';
 import { DsRng } from './rng';
 import { rweightOnStateChange } from './weights';
 
-export type StateSource = 'keepalive' | 'script';
+export type StateSource = 'keepalive' | 'script' | 'eject';
 
 export type DsEventName = 'dispatcher:dst-up' | 'dispatcher:dst-down';
 

@@ -2,6 +2,7 @@
 import type { Reg, Services } from '../services';
 import { coreOf } from '../services';
 import * as tm from './functions';
+import { KAMAILIO_MODPARAMS } from '../../script/kamailio-signatures';
 import { RouteType } from '../../proxy/context';
 import type { RequestContext } from '../../proxy/context';
 
@@ -10,7 +11,12 @@ function relayResult(r: number | Promise<number>): number | Promise<number> {
 }
 
 export function registerTm(reg: Reg, svc: Services): void {
-  reg.registerModule({ name: 'tm' });
+  // Kamailio's parameters plus dsd's bound on work in flight (proxy/admission.ts)
+  reg.registerModule({
+    name: 'tm',
+    params: { ...KAMAILIO_MODPARAMS.tm, max_transactions: 'int', max_transaction_bytes: 'int',
+      max_transactions_per_source: 'int', busy_retry_after: 'int' },
+  });
   reg.registerModule({ name: 'tmx' });
   reg.registerFunction({ name: 't_relay', exec: (ctx) => relayResult(tm.tRelay(coreOf(svc), ctx)), variants: [[]] });
   reg.registerFunction({ name: 't_on_failure', exec: (ctx, r: string) => tm.tOnFailure(ctx, r) });
@@ -40,10 +46,10 @@ export function registerTm(reg: Reg, svc: Services): void {
   });
   reg.registerFunction({ name: 't_send_reply', exec: (ctx, code: number, reason: string) => tm.tSendReply(coreOf(svc), ctx, code, reason) });
   reg.registerFunction({ name: 't_release', exec: () => 1 });
-  reg.registerFunction({ name: 't_is_failure_route', exec: (ctx) => (ctx.routeType === RouteType.Failure ? 1 : -1) });
-  reg.registerFunction({ name: 't_is_reply_route', exec: (ctx) => (ctx.routeType === RouteType.OnReply ? 1 : -1) });
-  reg.registerFunction({ name: 't_is_request_route', exec: (ctx) => (ctx.routeType === RouteType.Request ? 1 : -1) });
-  reg.registerFunction({ name: 't_is_branch_route', exec: (ctx) => (ctx.routeType === RouteType.Branch ? 1 : -1) });
+  reg.registerFunction({ name: 't_is_failure_route', exec: (ctx) => (ctx.routeType === RouteType.FAILURE ? 1 : -1) });
+  reg.registerFunction({ name: 't_is_reply_route', exec: (ctx) => (ctx.routeType === RouteType.TM_ONREPLY ? 1 : -1) });
+  reg.registerFunction({ name: 't_is_request_route', exec: (ctx) => (ctx.routeType === RouteType.REQUEST ? 1 : -1) });
+  reg.registerFunction({ name: 't_is_branch_route', exec: (ctx) => (ctx.routeType === RouteType.BRANCH ? 1 : -1) });
   reg.registerPv({ name: 'T_reply_code', module: 'tmx', get: (ctx) => replyCode(ctx) });
   reg.registerPv({
     name: 'T_req', module: 'tmx',

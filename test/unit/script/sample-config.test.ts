@@ -45,7 +45,7 @@ describe('dispatcher sample configuration (alg 4)', () => {
 
   it('compiles with zero errors with implementations; no-op modules warn once each', () => {
     const { cfg } = load(SAMPLE);
-    assert.deepEqual(cfg.warnings.map((w) => w.detail), ['db_mysql', 'jsonrpcs', 'kex', 'corex', 'acc']
+    assert.deepEqual(cfg.warnings.map((w) => w.detail), ['db_mysql', 'kex', 'corex', 'acc']
       .map((m) => `module '${m}' has no effect in dsd (loaded for compatibility)`));
     assert.equal(cfg.globals.children, 4);
     assert.equal(cfg.globals.disableTcp, true);

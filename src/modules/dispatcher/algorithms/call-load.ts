@@ -10,6 +10,7 @@ import { CallLoadTable, leastLoaded, loadAdd } from '../calload';
 import { isSkipped } from '../flags';
 import { DsSet } from '../model';
 import { DsRequestView } from '../request';
+import type { SelectionGate } from '../select';
 import { DS_ALG_CALLLOAD, DS_ALG_HASHCALLID } from './constants';
 
 export type CallLoadPick =
@@ -17,12 +18,13 @@ export type CallLoadPick =
   | { readonly ok: false; readonly reason: string };
 
 export function callLoadPick(set: DsSet, req: DsRequestView, xavpDst: string, table: CallLoadTable | null,
-  nowSec: number): CallLoadPick {
+  nowSec: number, gate: SelectionGate | null = null): CallLoadPick {
   if (req.method.toUpperCase() !== 'INVITE') return { ok: true, hash: 0, alg: DS_ALG_HASHCALLID, warning: null };
   if (xavpDst.length === 0) {
     return { ok: true, hash: 0, alg: DS_ALG_HASHCALLID, warning: 'no dst xavp for load distribution - using first entry' };
   }
-  const i = leastLoaded(set, isSkipped);
+  const i = gate === null ? leastLoaded(set, isSkipped)
+    : leastLoaded(set, isSkipped, (j) => gate.hard(j), (j) => gate.maxload(j));
   if (i < 0) return { ok: false, reason: `no destination under its maxload in set ${set.id}` };
   if (table === null || req.callId === null || !loadAdd(table, set, i, req.callId, nowSec)) {
     const why = table === null ? 'ds_hash_size is 0' : set.dests[i].attrs.duid ? 'call-id already tracked' : 'destination has no duid';

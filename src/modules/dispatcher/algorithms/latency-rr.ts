@@ -23,7 +23,7 @@ export interface LatencyRrPick {
   readonly sorted: readonly SortedEntry[];
 }
 
-export function latencyRrPick(set: DsSet, useDefault: boolean): LatencyRrPick {
+export function latencyRrPick(set: DsSet, useDefault: boolean, held: ((i: number) => boolean) | null = null): LatencyRrPick {
   const nr = set.dests.length;
   const cycle = useDefault && nr !== 1 ? nr - 1 : nr;
   const sorted: { idx: number; prio: number; flags: number }[] = new Array(nr);
@@ -32,7 +32,7 @@ export function latencyRrPick(set: DsSet, useDefault: boolean): LatencyRrPick {
     const d = set.dests[z];
     const prio = d.priority;
     const lat = d.attrs.cc ? Math.trunc(Math.fround(d.latency.est - d.latency.avg)) : Math.trunc(d.latency.est);
-    if (!isSkipped(d.flags)) {
+    if (!isSkipped(d.flags) && (held === null || !held(z))) {
       let handicap = 0;
       if (lat > prio && prio > 0) handicap = Math.trunc(lat / prio);
       let rprio = prio - handicap;

@@ -20,7 +20,8 @@ export interface DsBranch {
 export type BranchMode = 'dst' | 'domain' | 'xavp';
 
 /** Null when the R-URI cannot be parsed in R-URI mode (Kamailio: branch add failed). */
-export function parallelBranches(set: DsSet, chosen: number, mode: BranchMode, ruri: string): DsBranch[] | null {
+export function parallelBranches(set: DsSet, chosen: number, mode: BranchMode, ruri: string,
+  exclude: ((i: number) => boolean) | null = null): DsBranch[] | null {
   const out: DsBranch[] = [];
   const nr = set.dests.length;
   if (mode !== 'xavp' && chosen + 1 >= nr) return out;
@@ -32,6 +33,7 @@ export function parallelBranches(set: DsSet, chosen: number, mode: BranchMode, r
   }
   for (let i = mode === 'xavp' ? chosen : chosen + 1; i < nr; i++) {
     const d = set.dests[i];
+    if (exclude !== null && i !== chosen && exclude(i)) continue;
     if (mode !== 'domain') {
       out.push({ ruri, dstUri: d.uri, sock: d.sock });
       continue;

@@ -1,0 +1,46 @@
+/**
+ * ctl's `mode`, `user` and `group` parameters, as Kamailio reads them: the permissions and
+ * owner of the control socket file. Names are looked up in /etc/passwd and /etc/group (Node
+ * has no getpwnam); numbers are taken as ids. Changing the owner needs root or CAP_CHOWN.
+ */
+import fs from 'node:fs';
+
+export interface CtlSocketAccess {
+  /** File mode, default 0660. */
+  readonly mode: number;
+  readonly user: string | null;
+  readonly group: string | null;
+}
+
+export class CtlAccessError extends Error {
+  override readonly name = 'CtlAccessError';
+}
+
+function lookup(file: string, name: string, what: string): number {
+  if (/^\d+$/.test(name)) return Number(name);
+  let text = '';
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    /* no such database: the name is unknown */
+  }
+  for (const line of text.split('\n')) {
+    const f = line.split(':');
+    if (f[0] === name && f[2] !== undefined && /^\d+$/.test(f[2])) return Number(f[2]);
+  }
+  throw new CtlAccessError(`modparam("ctl", "${what}", "${name}"): no such ${what} in ${file}`);
+}
+
+/** Kamailio takes the mode as an int; an octal-looking string (`"0660"`) is read as octal too. */
+export function parseCtlMode(v: unknown): number {
+  const n = typeof v === 'number' ? v : /^0[0-7]+$/.test(String(v)) ? parseInt(String(v), 8) : Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 0o777) throw new CtlAccessError(`modparam("ctl", "mode", ${String(v)}): not a file mode`);
+  return n;
+}
+
+export function applyCtlOwner(socketPath: string, a: CtlSocketAccess): void {
+  if (a.user === null && a.group === null) return;
+  const uid = a.user !== null ? lookup('/etc/passwd', a.user, 'user') : -1;
+  const gid = a.group !== null ? lookup('/etc/group', a.group, 'group') : -1;
+  fs.chownSync(socketPath, uid, gid);
+}

@@ -1,0 +1,238 @@
+/**
+ * SIP over TLS (RFC 3261 §26.3.1, `listen=tls:IP:PORT`) with node:tls: a server per TLS
+ * listen socket with its [server:IP:PORT] (or default) profile, outbound connections
+ * with the [client:IP:PORT] (or default) profile's verification, one connection per peer
+ * reused for every message, stream framing as for TCP. A handshake that fails is logged
+ * with the peer and the reason, and reported up so the waiting branch fails at once.
+ */
+import tls from 'node:tls';
+import net, { isIP } from 'node:net';
+import { StreamFramer, FramingError } from './framer';
+import type { TlsProfiles } from './tls-profiles';
+import type { TlsProfile } from './tls-config';
+import type { LocalSocket, PluggedEvents, PluggedTransport, Proto, Source, Target, TcpConn } from './types';
+
+export interface TlsConn extends TcpConn {
+  readonly socket: tls.TLSSocket;
+  readonly outbound: boolean;
+  readonly createdAt: Date;
+  /** tls.list "dom": the profile that served this connection. */
+  profile: string;
+  sni: string;
+  established: boolean;
+}
+
+export interface TlsTransportOptions {
+  maxStreamMessage: number;
+  /** Connections idle this long are closed (Kamailio's tcp_connection_lifetime). */
+  idleMs: number;
+  /** A handshake not done by then fails (tls_handshake_timeout). */
+  handshakeMs: number;
+  log: { warn(msg: string): void; info(msg: string): void; debug(msg: string): void };
+}
+
+function ipOf(addr: string | undefined): string {
+  const a = addr ?? '';
+  return a.startsWith('::ffff:') && a.indexOf('.') > 0 ? a.slice(7) : a;
+}
+
+function reasonOf(e: Error & { code?: string }): string {
+  return e.code && !e.message.includes(e.code) ? `${e.message} (${e.code})` : e.message;
+}
+
+/** Length of the certificate chain the peer presented (leaf first). */
+function chainDepth(s: tls.TLSSocket): number {
+  let c = s.getPeerCertificate(true) as tls.DetailedPeerCertificate | null;
+  let n = 0;
+  const seen = new Set<string>();
+  while (c && c.raw && !seen.has(c.fingerprint256)) {
+    seen.add(c.fingerprint256);
+    n++;
+    c = c.issuerCertificate;
+  }
+  return n;
+}
+
+export class TlsTransport implements PluggedTransport {
+  readonly protos: readonly Proto[] = ['tls'];
+  private readonly servers: Array<{ server: tls.Server; local: LocalSocket }> = [];
+  private readonly out = new Map<string, TlsConn>();
+  readonly conns = new Set<TlsConn>();
+  private nextId = 1;
+  private events: PluggedEvents | null = null;
+  private sweep: NodeJS.Timeout | null = null;
+  /** Handshakes completed, both ways (bench: handshakes per second). */
+  handshakes = 0;
+  handshakeFailures = 0;
+
+  constructor(readonly profiles: TlsProfiles, private readonly opts: TlsTransportOptions) {}
+
+  bind(local: LocalSocket, events: PluggedEvents): Promise<void> {
+    this.events = events;
+    const { profile, options } = this.profiles.server(local.ip, local.port);
+    const server = tls.createServer({ ...options, handshakeTimeout: this.opts.handshakeMs }, (s) => this.accepted(s, local, profile));
+    server.on('tlsClientError', (e, s) => {
+      this.handshakeFailures++;
+      this.opts.log.warn(`TLS handshake from ${ipOf(s.remoteAddress)}:${s.remotePort} on ${local.text} failed: ${reasonOf(e)}`);
+    });
+    this.startSweep();
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: local.port, host: local.ip, exclusive: true }, () => {
+        server.removeListener('error', reject);
+        server.on('error', (e) => this.opts.log.warn(`tls server ${local.text}: ${e.message}`));
+        this.servers.push({ server, local });
+        resolve();
+      });
+    });
+  }
+
+  /** tls.reload: new profiles for new handshakes; established connections stay. */
+  reload(): void {
+    this.profiles.load();
+    for (const { server, local } of this.servers) {
+      const { options } = this.profiles.server(local.ip, local.port);
+      server.setSecureContext(options);
+      // requestCert/rejectUnauthorized are server options, not context ones
+      (server as unknown as { requestCert: boolean }).requestCert = options.requestCert ?? false;
+      (server as unknown as { rejectUnauthorized: boolean }).rejectUnauthorized = options.rejectUnauthorized ?? false;
+    }
+  }
+
+  private accepted(s: tls.TLSSocket, local: LocalSocket, profile: TlsProfile): void {
+    const ip = ipOf(s.remoteAddress);
+    const port = s.remotePort ?? 0;
+    const current = this.profiles.server(local.ip, local.port).profile;
+    const why = this.peerProblem(s, current, true);
+    if (why) {
+      this.handshakeFailures++;
+      this.opts.log.warn(`TLS handshake from ${ip}:${port} on ${local.text} failed: ${why}`);
+      s.destroy();
+      return;
+    }
+    this.handshakes++;
+    const conn = this.adopt(s, local, ip, port, false, current.label ?? profile.label);
+    conn.established = true;
+    conn.sni = (s as unknown as { servername?: string | false }).servername || 'N/A';
+  }
+
+  /** Checks node:tls leaves to us: an invalid certificate that was optional, verify_depth. */
+  private peerProblem(s: tls.TLSSocket, p: TlsProfile, serverSide: boolean): string | null {
+    const verify = p.verifyCertificate;
+    if (!verify) return null;
+    const cert = s.getPeerCertificate();
+    const has = cert && Object.keys(cert).length > 0;
+    if (serverSide && !has) return p.requireCertificate ? 'peer did not return a certificate' : null;
+    if (has && !s.authorized) return `certificate not trusted: ${String(s.authorizationError)}`;
+    if (has && chainDepth(s) - 1 > p.verifyDepth + 1) return `certificate chain longer than verify_depth ${p.verifyDepth}`;
+    return null;
+  }
+
+  private adopt(s: tls.TLSSocket, local: LocalSocket, ip: string, port: number, outbound: boolean, profile: string): TlsConn {
+    const conn: TlsConn = {
+      id: this.nextId++, socket: s, local, remoteIp: ip, remotePort: port, closed: false, lastUse: Date.now(),
+      outbound, createdAt: new Date(), profile, sni: 'N/A', established: false,
+    };
+    this.conns.add(conn);
+    s.setNoDelay(true);
+    const framer = new StreamFramer(this.opts.maxStreamMessage);
+    const src: Source = { proto: 'tls', ip, port, local, conn };
+    let broken = false;
+    s.on('data', (chunk: Buffer) => {
+      if (broken) return;
+      conn.lastUse = Date.now();
+      let msgs: Buffer[];
+      try {
+        msgs = framer.push(chunk);
+      } catch (e) {
+        if (!(e instanceof FramingError)) throw e;
+        broken = true;
+        this.events?.onFramingError?.(e.partial, e.reason, src);
+        s.end();
+        return;
+      }
+      for (const m of msgs) this.events?.onMessage(m, src);
+    });
+    s.on('close', () => this.drop(conn));
+    return conn;
+  }
+
+  private drop(conn: TlsConn): void {
+    conn.closed = true;
+    this.conns.delete(conn);
+    const key = `${conn.remoteIp}|${conn.remotePort}`;
+    if (this.out.get(key) === conn) this.out.delete(key);
+  }
+
+  send(target: Target, buf: Buffer, local: LocalSocket): boolean {
+    let conn = target.conn && !target.conn.closed && this.conns.has(target.conn as TlsConn) ? target.conn as TlsConn : undefined;
+    conn ??= this.out.get(`${target.ip}|${target.port}`);
+    if (conn && conn.closed) conn = undefined;
+    if (!conn) {
+      if (target.conn) return false; // a reply's connection is gone: nowhere to send it
+      conn = this.connect(target, local);
+    }
+    conn.lastUse = Date.now();
+    conn.socket.write(buf);
+    return true;
+  }
+
+  private connect(target: Target, local: LocalSocket): TlsConn {
+    const { profile, context } = this.profiles.client(target.ip, target.port);
+    const name = profile.serverName;
+    const raw = net.connect({ host: target.ip, port: target.port, localAddress: local.ip });
+    const s = tls.connect({
+      socket: raw, host: target.ip, port: target.port, secureContext: context,
+      servername: name ?? (isIP(target.ip) ? undefined : target.ip),
+      rejectUnauthorized: profile.verifyCertificate,
+      // Kamailio checks the chain only; with server_name set we also check the name
+      checkServerIdentity: (_host, cert) => (name ? tls.checkServerIdentity(name, cert) : undefined),
+    });
+    raw.on('error', (e) => s.destroy(e));
+    const conn = this.adopt(s, local, target.ip, target.port, true, profile.label);
+    this.out.set(`${target.ip}|${target.port}`, conn);
+    const peer = `${target.ip}:${target.port}`;
+    const timer = setTimeout(() => s.destroy(new Error(`handshake not done within ${this.opts.handshakeMs} ms`)), this.opts.handshakeMs);
+    timer.unref();
+    let failed = false;
+    const fail = (reason: string): void => {
+      if (failed) return;
+      failed = true;
+      // TLS 1.3 reports a refused client certificate only after our side finished
+      if (!conn.established || Date.now() - conn.createdAt.getTime() < this.opts.handshakeMs) this.handshakeFailures++;
+      this.opts.log.warn(`TLS ${conn.established ? 'connection' : 'handshake'} with ${peer} failed: ${reason}`);
+      this.events?.onSendError?.({ proto: 'tls', ip: target.ip, port: target.port }, reason);
+    };
+    s.once('secureConnect', () => {
+      clearTimeout(timer);
+      const why = this.peerProblem(s, profile, false);
+      if (why) { fail(why); s.destroy(); return; }
+      conn.established = true;
+      conn.sni = name ?? 'N/A';
+      this.handshakes++;
+    });
+    s.on('error', (e) => {
+      clearTimeout(timer);
+      this.drop(conn);
+      fail(reasonOf(e));
+    });
+    return conn;
+  }
+
+  private startSweep(): void {
+    if (this.sweep) return;
+    this.sweep = setInterval(() => {
+      const limit = Date.now() - this.opts.idleMs;
+      for (const c of this.conns) if (c.lastUse < limit) c.socket.destroy();
+    }, Math.max(1000, this.opts.idleMs / 4));
+    this.sweep.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.sweep) clearInterval(this.sweep);
+    for (const c of this.conns) c.socket.destroy();
+    this.conns.clear();
+    this.out.clear();
+    await Promise.all(this.servers.map(({ server }) => new Promise<void>((r) => server.close(() => r()))));
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * The real kamcmd against dsd's control socket, compared with the same kamcmd against a real
+ * Kamailio 5.6 running the same cfg and list: every dispatcher command, faults, bad packets,
+ * and the limits (a silent client is closed after the idle timeout; the daemon keeps answering).
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { startDsd, DSCTL_BIN, type Dsd } from '../helpers/daemon';
+import { startKamailio, toolsCfg, TOOLS_LIST, type Kamailio } from '../helpers/kamailio';
+import { freePorts } from '../helpers/ports';
+
+function kamcmd(sock: string, args: string[]): string {
+  const r = spawnSync('kamcmd', ['-s', `unix:${sock}`, ...args], { encoding: 'utf8', timeout: 20_000 });
+  return `${r.stdout}${r.stderr}[exit ${r.status}]`;
+}
+
+/** Sends raw bytes, collects what comes back until the server closes or `ms` pass. */
+function raw(sock: string, bytes: Buffer, ms = 1500): Promise<{ data: Buffer; closed: boolean }> {
+  return new Promise((resolve) => {
+    const s = net.createConnection(sock);
+    let data = Buffer.alloc(0);
+    let closed = false;
+    const t = setTimeout(() => { s.destroy(); resolve({ data, closed }); }, ms);
+    s.on('data', (d) => { data = Buffer.concat([data, d]); });
+    s.on('close', () => { closed = true; clearTimeout(t); resolve({ data, closed }); });
+    s.on('error', () => {});
+    s.write(bytes);
+  });
+}
+
+const pkt = (hex: string, ...strs: string[]): Buffer => Buffer.concat([Buffer.from(hex, 'hex'), ...strs.map((s) => Buffer.from(s, 'latin1'))]);
+
+describe('kamcmd against dsd and Kamailio 5.6', { timeout: 180_000 }, () => {
+  let kam: Kamailio;
+  let dsd: Dsd;
+  let kSock = '';
+  let dSock = '';
+  before(async () => {
+    const [pk, pd] = await freePorts(2);
+    kam = await startKamailio({ cfg: toolsCfg(pk), list: TOOLS_LIST });
+    kSock = kam.ctlSock!;
+    dsd = await startDsd({ cfg: toolsCfg(pd), list: TOOLS_LIST });
+    dSock = path.join(dsd.dir, 'ctl');
+  });
+  after(async () => {
+    await kam?.stop();
+    await dsd?.stop();
+  });
+
+  // Run in order on both: the changes (set_state, add, remove, reload) keep them in step.
+  const commands = [
+    'dispatcher.list',
+    'dispatcher.set_state ip 1 sip:127.0.0.1:5080',
+    'dispatcher.list',
+    'dispatcher.set_state dx 1 sip:127.0.0.1:5081',
+    'dispatcher.set_state zz 1 sip:127.0.0.1:5080', // a bad state
+    'dispatcher.set_state ip 9 sip:127.0.0.1:5080', // a missing set
+    'dispatcher.set_state ip 1 sip:127.0.0.1:9999',
+    'dispatcher.set_state ip',
+    'dispatcher.set_state i 1 all',
+    'dispatcher.set_duid_state dx 2 gw1',
+    'dispatcher.set_duid_state ip 2 nosuch',
+    'dispatcher.list',
+    'dispatcher.add 3 sip:127.0.0.1:5090 0 0 duid=x;weight=10',
+    'dispatcher.add 3',
+    'dispatcher.list full',
+    'dispatcher.remove 3 sip:127.0.0.1:5090',
+    'dispatcher.remove 7 sip:127.0.0.1:5090',
+    'dispatcher.list short',
+    'dispatcher.reload',
+    'dispatcher.list',
+    'dispatcher.hash 4 bob server.com',
+    'dispatcher.hash 4 s:3883463682',
+    'dispatcher.hash 0',
+    'dispatcher.ping_active',
+    'dispatcher.ping_active 0',
+    'dispatcher.ping_active',
+    'dispatcher.ping_active 1',
+    'dispatcher.nosuch',
+    'system.methodHelp dispatcher.reload',
+    'system.methodHelp',
+    'system.methodHelp nosuch',
+    'tm.stats',
+  ];
+  test('every command prints what it prints against Kamailio', () => {
+    for (const c of commands) {
+      const args = c.split(' ');
+      assert.equal(kamcmd(dSock, args), kamcmd(kSock, args), `kamcmd ${c}`);
+    }
+  });
+
+  test('core.version and core.uptime keep their shape; dsctl and kamcmd agree on one socket', () => {
+    assert.match(kamcmd(dSock, ['core.version']), /^dsd \d+\.\d+\.\d+ \(\w+\/linux\) \n\[exit 0\]$/);
+    assert.match(kamcmd(dSock, ['core.uptime']), /^\{\n\tnow: .+\n\tup_since: .+\n\tuptime: \d+\n\}\n\[exit 0\]$/);
+    for (const c of ['dispatcher.list', 'dispatcher.hash 4 bob server.com', 'dispatcher.ping_active']) {
+      const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dSock}`, ...c.split(' ')], { encoding: 'utf8' });
+      assert.equal(`${r.stdout}[exit 0]`, kamcmd(dSock, c.split(' ')), `dsctl ${c}`);
+    }
+  });
+
+  test('bad packets get Kamailio\'s fault bytes, and the daemon keeps answering', async () => {
+    const cases: Record<string, Buffer> = {
+      'wrong version': pkt('a2000501', '\x51abcd\0'),
+      'unknown packet type': pkt('a1500601', '\x51abc\0'),
+      'int as method': pkt('a1000201', '\x10\x05'),
+      'length shorter than the method': pkt('a1000307', '\xf1\x10', 'dispatcher.list\0'),
+    };
+    for (const [name, bytes] of Object.entries(cases)) {
+      const [k, d] = await Promise.all([raw(kSock, bytes), raw(dSock, bytes)]);
+      assert.ok(k.data.length > 0, `${name}: Kamailio answered`);
+      assert.equal(d.data.toString('hex'), k.data.toString('hex'), name);
+      assert.equal(d.closed, k.closed, `${name}: connection closed as Kamailio does`);
+    }
+    assert.match(kamcmd(dSock, ['dispatcher.list']), /NRSETS: \d/);
+  });
+
+  test('an oversized packet is closed at once; the daemon keeps answering', async () => {
+    // header announces a 1 MB body (LL = 3 bytes)
+    const r = await raw(dSock, Buffer.from([0xa1, 0x08, 0x10, 0x00, 0x00, 0x01, 0x51]), 5000);
+    assert.ok(r.closed, 'closed');
+    assert.equal(r.data.length, 0);
+    assert.match(kamcmd(dSock, ['dispatcher.list']), /NRSETS: \d/);
+  });
+});
+
+describe('control socket limits', { timeout: 60_000 }, () => {
+  test('a client that says nothing is closed after idle_timeout; the cap refuses the extra connection', async () => {
+    const [pd] = await freePorts(1);
+    const dsd = await startDsd({
+      cfg: toolsCfg(pd, 'modparam("ctl", "idle_timeout", 1)\nmodparam("ctl", "max_connections", 2)'), list: TOOLS_LIST,
+    });
+    const sock = path.join(dsd.dir, 'ctl');
+    try {
+      const held: net.Socket[] = [];
+      const closedAt: Promise<void>[] = [];
+      for (let i = 0; i < 2; i++) {
+        const s = net.createConnection(sock);
+        s.on('error', () => {});
+        closedAt.push(new Promise((r) => s.once('close', () => r())));
+        held.push(s);
+        await new Promise((r) => s.once('connect', r));
+      }
+      // the third, over max_connections, is closed without an answer
+      const third = await raw(sock, Buffer.from('{"jsonrpc":"2.0","method":"core.version","id":1}\n'), 10_000);
+      assert.ok(third.closed);
+      assert.equal(third.data.length, 0);
+      // the silent two are closed by the server (the test's deadline is far beyond 1 s)
+      await Promise.race([Promise.all(closedAt), new Promise((_, rej) => setTimeout(() => rej(new Error('idle clients not closed')), 20_000))]);
+      assert.match(kamcmd(sock, ['dispatcher.list']), /NRSETS: \d/);
+    } finally {
+      await dsd.stop();
+    }
+  });
+});
