@@ -17,6 +17,9 @@ import { registerPvs } from './pv/script';
 import { registerDispatcher } from './dispatcher/script';
 import { registerDbModules } from '../db/script-modules';
 import { registerAcc } from './acc/script';
+import { DB_MODPARAM_TYPES } from '../db/params';
+import { CLUSTER_MODPARAM_TYPES } from '../cluster/params';
+import { HEALTH_PARAMS } from '../metrics/params';
 import { registerPike } from './pike/script';
 import { registerTls } from './tls/script';
 
@@ -32,7 +35,7 @@ export function registerModules(reg: Reg, svc: Services): void {
   registerSanity(reg);
   registerCtl(reg);
   registerJsonrpcs(reg);
-  registerDispatcher(reg, svc);
+  registerDispatcher(reg, svc, { ...HEALTH_PARAMS, ...DB_MODPARAM_TYPES, ...CLUSTER_MODPARAM_TYPES });
   registerDbModules(reg);
   registerAcc(reg, svc);
   registerPike(reg, svc);

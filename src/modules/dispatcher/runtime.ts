@@ -195,7 +195,7 @@ export class DispatcherRuntime {
       msg = parseMessage(Buffer.from(lines.join('\r\n')), { datagram: true });
       void msg.ruri;
     } catch (e) {
-      throw new DsRpcError(500, 'Invalid Parameters', `the synthetic request does not parse: ${(e as Error).message}`);
+      throw DsRpcError.of('invalidParameters', `the synthetic request does not parse: ${(e as Error).message}`);
     }
     const local = this.core.transport.sockets[0];
     const ctx = new Ctx(msg, { proto: 'udp', ip: '127.0.0.1', port: 9, local });
