@@ -6,6 +6,7 @@
 import { parseCtlMode, type CtlSocketAccess } from './ctl-owner';
 import path from 'node:path';
 import { readTlsParams, type TlsModuleConfig } from '../modules/tls/params';
+import { readWsParams, type WsModuleConfig } from '../modules/websocket/params';
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import { compileConfig, CompiledConfig, ScriptHost } from '../script';
@@ -69,6 +70,8 @@ export interface DaemonConfig {
   dispatcherLoaded: boolean;
   /** enable_tls=yes with loadmodule "tls.so": the TLS settings; else null. */
   tls: TlsModuleConfig | null;
+  /** loadmodule "websocket.so": its keepalive settings; else null. */
+  websocket: WsModuleConfig | null;
   /** tcp_max_connections and the stream deadlines. */
   tcpLimits: ConnLimitConfig;
   /** tm's max_transactions / max_transaction_bytes. */
@@ -232,6 +235,7 @@ export async function loadDaemonConfig(
     tm, ctlPath, ctlAccess, ctlLimits: readCtlLimits(mod('ctl')), ctlExtra: ctlAddrs.extra, ds, stateFile, persistDefault, health, db, cluster,
     loadedModules: [...compiled.modules.keys()],
     tls: g.enableTls && mod('tls') ? readTlsParams((n) => mod('tls')?.param(n), compiled.dir) : null,
+    websocket: mod('websocket') ? readWsParams((n) => mod('websocket')?.param(n)) : null,
     tcpLimits: tcpLimitsFrom(g), admission,
   };
 }

@@ -30,6 +30,15 @@ import { accDbInit } from '../modules/acc/db-init';
 import { TlsProfiles } from '../transport/tls-profiles';
 import { TlsTransport } from '../transport/tls';
 import { registerTlsRpc } from '../modules/tls/rpc';
+import { WsTransport } from '../transport/ws';
+import { registerWsRpc } from '../modules/websocket/rpc';
+import { runXhttpRequest } from '../modules/xhttp/request';
+
+/** The Server header line for HTTP replies (the cfg may hold the value or the whole line). */
+function serverLine(h: string | null): string | null {
+  if (!h) return null;
+  return /^server:/i.test(h) ? h.replace(/\r?\n$/, '') : `Server: ${h}`;
+}
 import { dropPrivileges, warnIgnoredOptions } from './kamailio-options';
 import { jsonrpcsConfig } from './jsonrpcs-config';
 import { daemonize, notifyReady, shouldDaemonize } from './daemonize';
@@ -133,6 +142,21 @@ export async function main(argv: string[]): Promise<void> {
     });
     transport.plug(tlsTransport);
   }
+  let wsTransport: WsTransport | null = null;
+  if (cfg.websocket) {
+    const w = cfg.websocket;
+    wsTransport = new WsTransport({
+      maxMessage: 65535, keepaliveMechanism: w.keepaliveMechanism, keepaliveTimeout: w.keepaliveTimeout,
+      keepaliveInterval: w.keepaliveInterval, corsMode: w.corsMode, log,
+      server: () => serverLine(core.serverHeader),
+    });
+    const ws = wsTransport;
+    const pending = ws.pendingAsync;
+    ws.onRequest = (r) => runXhttpRequest(cfg.compiled.script, log, r, pending);
+    transport.plug(ws);
+    transport.http = (s, first, local, secure) => ws.takeHttp(s, first, local, secure, transport.pluggedEvents());
+    svc.websocket = ws;
+  }
   try {
     await core.start();
   } catch (e) {
@@ -196,7 +220,10 @@ export async function main(argv: string[]): Promise<void> {
     control = await startControl({
       path: cfg.ctlPath, limits: cfg.ctlLimits, binrpcExtra: cfg.ctlExtra, jsonrpcs: jsonrpcsConfig(cfg, args.runtimeDir), core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb, access: cfg.ctlAccess,
       moduleRpc: svc.rpc?.filter((m) => cfg.loadedModules.includes(m.module)),
-      extraMethods: (r) => { if (tlsTransport && cfg.tls) registerTlsRpc(r, tlsTransport, 2048, cfg.tls.idleMs); },
+      extraMethods: (r) => {
+        if (tlsTransport && cfg.tls) registerTlsRpc(r, tlsTransport, 2048, cfg.tls.idleMs);
+        if (wsTransport) registerWsRpc(r, wsTransport);
+      },
     });
   } catch (e) {
     dispatcher.stop();

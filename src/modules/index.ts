@@ -22,6 +22,8 @@ import { CLUSTER_MODPARAM_TYPES } from '../cluster/params';
 import { HEALTH_PARAMS } from '../metrics/params';
 import { registerPike } from './pike/script';
 import { registerTls } from './tls/script';
+import { registerXhttp } from './xhttp/script';
+import { registerWebsocket } from './websocket/script';
 
 export function registerModules(reg: Reg, svc: Services): void {
   registerCore(reg, svc);
@@ -40,4 +42,6 @@ export function registerModules(reg: Reg, svc: Services): void {
   registerAcc(reg, svc);
   registerPike(reg, svc);
   registerTls(reg);
+  registerXhttp(reg, svc);
+  registerWebsocket(reg, svc);
 }

@@ -9,6 +9,7 @@ import type { RequestContext } from '../proxy/context';
 import type { DispatcherRuntime } from './dispatcher/runtime';
 import type { AccRuntime } from './acc/runtime';
 import type { Logger } from '../core/log';
+import type { WsTransport } from '../transport/ws';
 import type { ScriptRegistry } from '../script';
 
 export interface Services {
@@ -16,6 +17,8 @@ export interface Services {
   dispatcher: DispatcherRuntime | null;
   /** Set when the cfg loads acc. */
   acc?: AccRuntime | null;
+  /** xhttp/websocket: the WebSocket transport, when websocket.so is loaded. */
+  websocket?: WsTransport | null;
   log: Logger;
   /** RPC methods modules add to the control socket when their module is loaded. */
   rpc?: ModuleRpc[];
