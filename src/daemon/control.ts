@@ -6,6 +6,9 @@
 import { ControlServer, faultOf } from '../control/server';
 import { startJsonrpcs, type Jsonrpcs } from '../modules/jsonrpcs';
 import type { JsonrpcsConfig } from '../modules/jsonrpcs/config';
+import type { BinrpcAddress } from '../control/binrpc/address';
+import { startBinrpcListeners, type BinrpcListeners } from '../control/binrpc/listeners';
+import { registryBackend } from '../control/binrpc/backend';
 import { MethodRegistry } from '../control/registry';
 import { registerCoreMethods } from '../control/core-methods';
 import type { TmCounters } from '../control/tm-stats';
@@ -29,6 +32,8 @@ import type { CtlLimits } from './ctl-config';
 
 export interface ControlOptions {
   path: string;
+  /** ctl's further binrpc addresses (tcp:, udp:, unixd:, …). */
+  binrpcExtra?: readonly BinrpcAddress[];
   /** jsonrpcs' transports (null/absent: the module is not loaded). */
   jsonrpcs?: JsonrpcsConfig | null;
   /** Idle timeout and connection cap of the control socket. */
@@ -182,18 +187,24 @@ export async function startControl(o: ControlOptions): Promise<ControlEndpoints>
     }
   }
   let rpc: Jsonrpcs | null = null;
-  if (o.jsonrpcs) {
-    try {
-      rpc = await startJsonrpcs(o.jsonrpcs, registry, o.log, faultOf);
-    } catch (e) {
-      await server.close();
-      throw e;
+  let extra: BinrpcListeners | null = null;
+  try {
+    if (o.binrpcExtra?.length) {
+      extra = await startBinrpcListeners(o.binrpcExtra, registryBackend(registry, log, faultOf), {
+        idleTimeoutMs: o.limits?.idleTimeoutMs ?? 120_000, maxConnections: o.limits?.maxConnections ?? 128, mode: 0o660,
+      }, log);
     }
+    if (o.jsonrpcs) rpc = await startJsonrpcs(o.jsonrpcs, registry, o.log, faultOf);
+  } catch (e) {
+    await extra?.close();
+    await server.close();
+    throw e;
   }
   return {
     server,
     async close() {
       rpc?.close();
+      await extra?.close();
       await server.close();
     },
   };

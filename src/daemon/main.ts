@@ -29,9 +29,20 @@ import cluster from 'node:cluster';
 import { runPrimary } from '../workers/primary';
 import { workerRole, WorkerLink } from '../workers/worker';
 import { runWorker } from './worker-main';
+import { AccRuntime } from '../modules/acc/runtime';
+import { accDbInit } from '../modules/acc/db-init';
 import { TlsProfiles } from '../transport/tls-profiles';
 import { TlsTransport } from '../transport/tls';
 import { registerTlsRpc } from '../modules/tls/rpc';
+import { WsTransport } from '../transport/ws';
+import { registerWsRpc } from '../modules/websocket/rpc';
+import { runXhttpRequest } from '../modules/xhttp/request';
+
+/** The Server header line for HTTP replies (the cfg may hold the value or the whole line). */
+function serverLine(h: string | null): string | null {
+  if (!h) return null;
+  return /^server:/i.test(h) ? h.replace(/\r?\n$/, '') : `Server: ${h}`;
+}
 import { dropPrivileges, warnIgnoredOptions } from './kamailio-options';
 import { jsonrpcsConfig } from './jsonrpcs-config';
 import { daemonize, notifyReady, shouldDaemonize } from './daemonize';
@@ -99,7 +110,12 @@ export async function main(argv: string[]): Promise<void> {
     if (args.command[0] !== 'db' || args.command[1] !== 'init' || args.command.length !== 2) {
       die(`dsd: unknown command "${args.command.join(' ')}" (dsd db init -f FILE)\n${USAGE}`, 2);
     }
-    const code = await dbInitCommand(cfg.ds, (l) => process.stdout.write(`${l}\n`), (l) => process.stderr.write(`${l}\n`));
+    const out = (l: string): void => void process.stdout.write(`${l}\n`);
+    const err = (l: string): void => void process.stderr.write(`${l}\n`);
+    const accDb = cfg.acc?.dbUrl ? cfg.acc : null;
+    // the dispatcher's schema when it has a db_url (or nothing else to do), then acc's
+    let code = cfg.ds.db_url || !accDb ? await dbInitCommand(cfg.ds, out, err) : 0;
+    if (code === 0 && accDb) code = await accDbInit(accDb, out, err);
     process.exit(code);
   }
   if (args.children !== null) cfg.compiled.globals.children = args.children;
@@ -145,6 +161,21 @@ export async function main(argv: string[]): Promise<void> {
     });
     transport.plug(tlsTransport);
   }
+  let wsTransport: WsTransport | null = null;
+  if (cfg.websocket) {
+    const w = cfg.websocket;
+    wsTransport = new WsTransport({
+      maxMessage: 65535, keepaliveMechanism: w.keepaliveMechanism, keepaliveTimeout: w.keepaliveTimeout,
+      keepaliveInterval: w.keepaliveInterval, corsMode: w.corsMode, log,
+      server: () => serverLine(core.serverHeader),
+    });
+    const ws = wsTransport;
+    const pending = ws.pendingAsync;
+    ws.onRequest = (r) => runXhttpRequest(cfg.compiled.script, log, r, pending);
+    transport.plug(ws);
+    transport.http = (s, first, local, secure) => ws.takeHttp(s, first, local, secure, transport.pluggedEvents());
+    svc.websocket = ws;
+  }
   try {
     await core.start();
   } catch (e) {
@@ -153,6 +184,18 @@ export async function main(argv: string[]): Promise<void> {
   svc.core = core;
   const link = role ? new WorkerLink(role, core, transport, log) : null;
   const init = link ? await link.start() : null;
+
+  let acc: AccRuntime | null = null;
+  if (cfg.acc) {
+    try {
+      acc = await AccRuntime.start(cfg.acc, log, (t) => cfg.compiled.compilePv(t));
+    } catch (e) {
+      await core.stop();
+      die(`dsd: acc: ${(e as Error).message}`);
+    }
+    core.observers.push(acc.engine);
+    svc.acc = acc;
+  }
 
   let dsDb: DispatcherDb | null;
   try {
@@ -207,9 +250,12 @@ export async function main(argv: string[]): Promise<void> {
   let control;
   try {
     control = await startControl({
-      path: cfg.ctlPath, limits: cfg.ctlLimits, jsonrpcs: jsonrpcsConfig(cfg, args.runtimeDir), core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb, access: cfg.ctlAccess,
+      path: cfg.ctlPath, limits: cfg.ctlLimits, binrpcExtra: cfg.ctlExtra, jsonrpcs: jsonrpcsConfig(cfg, args.runtimeDir), core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb, access: cfg.ctlAccess,
       moduleRpc: svc.rpc?.filter((m) => cfg.loadedModules.includes(m.module)),
-      extraMethods: (r) => { if (tlsTransport && cfg.tls) registerTlsRpc(r, tlsTransport, 2048, cfg.tls.idleMs); },
+      extraMethods: (r) => {
+        if (tlsTransport && cfg.tls) registerTlsRpc(r, tlsTransport, 2048, cfg.tls.idleMs);
+        if (wsTransport) registerWsRpc(r, wsTransport);
+      },
     });
   } catch (e) {
     dispatcher.stop();
@@ -248,6 +294,7 @@ export async function main(argv: string[]): Promise<void> {
     await core.drain(10_000);
     dispatcher.stop();
     await dsDb?.close();
+    await acc?.close();
     await metrics?.close();
     await control.close();
     await core.stop();

@@ -3,7 +3,7 @@
  * DNS and sockets, loads the list, runs the keepalive / call-load / DNS timers, keeps the
  * admin-state file, and offers the script functions over a request context.
  */
-import { promises as dns } from 'node:dns';
+import { dispatcherDns } from './dns';
 import type { ProxyCore } from '../../proxy/core';
 import type { RequestContext } from '../../proxy/context';
 import { RouteType } from '../../proxy/context';
@@ -87,7 +87,7 @@ export class DispatcherRuntime {
     const sockets = o.core.transport.sockets;
     this.ds = new Dispatcher({
       params: o.params,
-      resolver: { resolveHost: resolveHost },
+      resolver: dispatcherDns(() => sockets.map((s) => s.proto)),
       sockets: {
         bySpec: (spec: SocketSpec) => findSocket(sockets, spec),
         byName: (name: string) => sockets.find((s) => s.name === name) ?? null,
@@ -314,18 +314,6 @@ export class DispatcherRuntime {
       if (s && s.proto === target.proto && s.family === family) return s;
     }
     return this.core.transport.selectSocket(target.proto, family);
-  }
-}
-
-async function resolveHost(host: string): Promise<string | null> {
-  try {
-    const r = await Promise.race([
-      dns.lookup(host),
-      new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), 3000).unref()),
-    ]);
-    return r.address;
-  } catch {
-    return null;
   }
 }
 
