@@ -165,6 +165,13 @@ export interface ControlEndpoints {
 }
 
 export async function startControl(o: ControlOptions): Promise<ControlEndpoints> {
+  return serveControl(buildRegistry(o), o);
+}
+
+/** Where and how the control methods are served (the primary of several workers passes its own registry). */
+export type ServeOptions = Pick<ControlOptions, 'path' | 'log' | 'access' | 'limits' | 'binrpcExtra' | 'jsonrpcs'>;
+
+export async function serveControl(registry: MethodRegistry, o: ServeOptions): Promise<ControlEndpoints> {
   const fields = (obj: object) => obj as Record<string, unknown>;
   const log = {
     debug: (obj: object, m?: string) => o.log.debug(`ctl: ${m ?? ''}`, fields(obj)),
@@ -172,7 +179,6 @@ export async function startControl(o: ControlOptions): Promise<ControlEndpoints>
     warn: (obj: object, m?: string) => o.log.warn(`ctl: ${m ?? ''}`, fields(obj)),
     error: (obj: object, m?: string) => o.log.error(`ctl: ${m ?? ''}`, fields(obj)),
   };
-  const registry = buildRegistry(o);
   const server = new ControlServer({
     path: o.path, registry, log, mode: o.access?.mode,
     idleTimeoutMs: o.limits?.idleTimeoutMs, maxConnections: o.limits?.maxConnections,

@@ -130,7 +130,9 @@ export async function main(argv: string[]): Promise<void> {
     if (cfg.cluster.enabled) die(`${args.cfgFile}: ds_cluster needs children=1 (or -n 1): several SIP workers in a cluster node are not supported yet`);
     const sockets = cfg.listen.map((l) => `${l.proto}:${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`).join(' ');
     await runPrimary({
-      children, log, ctlPath: cfg.ctlPath, metricsListen: cfg.health.metrics, pidFile: args.pidFile, sockets, die,
+      children, log, ctlPath: cfg.ctlPath,
+      control: { limits: cfg.ctlLimits, binrpcExtra: cfg.ctlExtra, jsonrpcs: jsonrpcsConfig(cfg, args.runtimeDir), access: cfg.ctlAccess },
+      metricsListen: cfg.health.metrics, pidFile: args.pidFile, sockets, die,
       onStarted: () => { dropPrivileges(args, log); notifyReady(); },
     });
     return;

@@ -5,7 +5,7 @@
  * destination list once (in every worker).
  */
 import { AggregatorRegistry, Registry } from 'prom-client';
-import { ControlServer } from '../control/server';
+import { serveControl, ServeOptions } from '../daemon/control';
 import type { Logger } from '../core/log';
 import { VERSION } from '../core/version';
 import { MetricsServer } from '../metrics/server';
@@ -19,6 +19,8 @@ export interface PrimaryOptions {
   readonly children: number;
   readonly log: Logger;
   readonly ctlPath: string;
+  /** The control socket(s): binrpc, jsonrpcs, access and limits as in one process. */
+  readonly control: Omit<ServeOptions, 'path' | 'log'>;
   readonly metricsListen: MetricsListen | null;
   readonly pidFile: string | null;
   /** The listen sockets as text, for the start line. */
@@ -48,15 +50,9 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
     o.die(`dsd: ${(e as Error).message}`);
   }
   const registry = new WorkersRegistry(pool, log);
-  const line = (m: string | undefined, obj: object): string => `ctl: ${m ?? ''} ${JSON.stringify(obj)}`;
-  const control = new ControlServer({
-    path: o.ctlPath, registry, log: {
-      debug: (obj, m) => log.debug(line(m, obj)), info: (obj, m) => log.info(line(m, obj)),
-      warn: (obj, m) => log.warn(line(m, obj)), error: (obj, m) => log.error(line(m, obj)),
-    },
-  });
+  let control: Awaited<ReturnType<typeof serveControl>>;
   try {
-    await control.start();
+    control = await serveControl(registry, { ...o.control, path: o.ctlPath, log });
   } catch (e) {
     pool.kill();
     o.die(`dsd: control socket ${o.ctlPath}: ${(e as Error).message}`);

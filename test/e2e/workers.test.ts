@@ -234,6 +234,10 @@ test('set_state, add and reload through the control socket reach every worker', 
     assert.deepEqual(await counts(), [0, 40, 40], 'every worker has the added destination');
     const rows = dispatcherRows((await rpc(dsd, 'dispatcher.list')) as DispatcherListResult);
     assert.deepEqual(rows.map((x) => x.dest.FLAGS).sort(), ['AX', 'IP', 'IP']);
+    // kamcmd (binrpc) reaches the primary's control socket too
+    const k = spawnSync('kamcmd', ['-s', `unix:${dsd.dir}/dsd_ctl`, 'dispatcher.list'], { encoding: 'utf8', timeout: 15_000 });
+    assert.equal(k.status, 0, k.stderr);
+    assert.match(k.stdout, new RegExp(`URI: sip:127.0.0.1:${b3}`));
     fs.writeFileSync(path.join(dsd.dir, 'dispatcher.list'), `1 sip:127.0.0.1:${b1} 0 0\n`);
     const rl = dsctl(dsd, 'dispatcher.reload');
     assert.equal(rl.code, 0, rl.err);
