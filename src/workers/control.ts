@@ -51,8 +51,25 @@ export function sumResults(values: readonly unknown[]): unknown {
 }
 
 export class WorkersRegistry extends MethodRegistry {
+  /** The workers' method names (binrpc and jsonrpcs ask has() before calling). */
+  private names = new Set<string>();
+
   constructor(private readonly pool: WorkerPool, private readonly log: Logger) {
     super();
+  }
+
+  /** Learns the method names from a worker (they all have the same). */
+  async learn(): Promise<void> {
+    const names = await this.pool.call(this.lead(), 'system.listMethods', [], false);
+    if (Array.isArray(names)) this.names = new Set(names.map(String));
+  }
+
+  override has(name: string): boolean {
+    return this.names.has(name);
+  }
+
+  override list(): string[] {
+    return [...this.names].sort();
   }
 
   private lead(): number {

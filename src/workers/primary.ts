@@ -50,6 +50,12 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
     o.die(`dsd: ${(e as Error).message}`);
   }
   const registry = new WorkersRegistry(pool, log);
+  try {
+    await registry.learn();
+  } catch (e) {
+    pool.kill();
+    o.die(`dsd: ${(e as Error).message}`);
+  }
   let control: Awaited<ReturnType<typeof serveControl>>;
   try {
     control = await serveControl(registry, { ...o.control, path: o.ctlPath, log });
