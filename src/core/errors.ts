@@ -1,10 +1,11 @@
 /**
- * The base of dsd's own errors: a stable `code` (`DSD_ERR_*`, as undici's `UND_ERR_*` and
- * ws's `WS_ERR_*`) that callers and tests match on instead of the message text.
+ * The base of dsd's own errors: a stable `code` callers and tests match on instead of the
+ * message text — `DSD_ERR_*` strings (as undici's `UND_ERR_*` and ws's `WS_ERR_*`), or,
+ * for RPC faults, the fault number the protocol carries (Kamailio's 500, 404, …).
  */
-export class DsdError extends Error {
+export class DsdError<C extends string | number = string> extends Error {
   constructor(
-    readonly code: string,
+    readonly code: C,
     message: string,
   ) {
     super(message);

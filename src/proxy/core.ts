@@ -17,13 +17,14 @@ import { serverKey } from '../transaction/keys';
 import { localReply, replyTarget } from '../transaction/reply';
 import type { TmConfig } from '../transaction/config';
 import { RequestContext } from './context';
-import { BranchFinal, ProxyTxn, ProxyTxnPort, reasonFor } from './proxy-txn';
+import { BranchFinal, ProxyTxn, ProxyTxnPort, reasonFor, type NextTarget } from './proxy-txn';
 import { stripTopVia, buildBranchRequest, RrOptions, RR_DEFAULTS } from './forward';
-import { resolveTarget, TargetError } from './target';
+import { resolveHop, resolveTarget, TargetError } from './target';
 import { fnv1a } from './hash';
 import { BranchIds, DSD_BRANCH } from './branch';
 import type { RouteHooks } from './hooks';
 import type { Logger } from '../core/log';
+import type { TxnObserver, TxnReplyEvent } from './txn-events';
 
 export type { RouteHooks } from './hooks';
 
@@ -66,6 +67,8 @@ export class ProxyCore {
   readonly userAgentHeader: string | null;
   readonly rr: RrOptions;
   readonly stats: CoreStats = { requestsIn: 0, repliesIn: 0, dropped: 0, rejected: 0, branchesSent: 0, statelessForwards: 0 };
+  /** Modules watching transactions (acc). */
+  readonly observers: TxnObserver[] = [];
   /** Proxy transactions whose final reply has not gone out yet. */
   readonly active = new Set<ProxyTxn>();
   readonly admission: Admission;
@@ -91,6 +94,8 @@ export class ProxyCore {
       hooks: () => this.hooks,
       finished: (txn) => this.txnFinished(txn),
       branchFinal: (b) => this.tapBranch(b),
+      responseOut: (txn, ev) => this.observe('responseOut', txn, ev),
+      failure: (txn, ev) => this.observe('failure', txn, ev),
     };
     this.admission = new Admission(opts.admission ?? ADMISSION_DEFAULTS);
   }
@@ -127,7 +132,8 @@ export class ProxyCore {
   receive(buf: Buffer, src: Source): void {
     let msg: SipMessage;
     try {
-      msg = parseMessage(buf, { datagram: src.proto === 'udp' });
+      // a datagram or a WebSocket message is one whole message: no Content-Length needed
+      msg = parseMessage(buf, { datagram: src.proto === 'udp' || src.proto === 'ws' || src.proto === 'wss' });
     } catch (e) {
       this.stats.dropped++;
       this.log.debug(`dropped unparsable message from ${src.ip}:${src.port}: ${(e as Error).message}`);
@@ -258,6 +264,7 @@ export class ProxyCore {
     ctx.txn = txn;
     this.active.add(txn);
     this.admission.start(txn, ctx.src.ip, msg.buf.length);
+    for (const o of this.observers) o.created?.(txn);
     if (msg.method === 'INVITE') st.trying();
     return txn;
   }
@@ -275,14 +282,15 @@ export class ProxyCore {
     const hops: Array<{ ruri: string; uri: string }> = [{ ruri: ctx.ruri, uri: ctx.du ?? ctx.ruri }];
     for (const b of ctx.extraBranches) hops.push({ ruri: b.ruri, uri: b.du ?? b.ruri });
     ctx.extraBranches = [];
-    const targets: Array<Target | Promise<Target>> = [];
+    const targets: Array<Target[] | Promise<Target[]>> = [];
+    const allowed = this.transport.sockets.map((s) => s.proto);
     try {
-      for (const h of hops) targets.push(resolveTarget(h.uri));
+      for (const h of hops) targets.push(resolveHop(h.uri, allowed));
     } catch (e) {
       if (e instanceof TargetError) this.log.warn(`t_relay refused: ${e.message}`);
       return this.fail(ctx, e instanceof TargetError ? e.code : 400, e instanceof TargetError ? reasonFor(e.code) : 'Bad Request');
     }
-    if (targets.every((t) => !(t instanceof Promise))) return this.sendBranches(ctx, hops, targets as Target[]);
+    if (targets.every((t) => !(t instanceof Promise))) return this.sendBranches(ctx, hops, targets as Target[][]);
     return Promise.all(targets).then(
       (ts) => this.sendBranches(ctx, hops, ts),
       (e) => this.fail(ctx, e instanceof TargetError ? e.code : 500, e instanceof TargetError ? reasonFor(e.code) : 'Server Internal Error'),
@@ -302,15 +310,21 @@ export class ProxyCore {
     return this.transport.selectSocket(t.proto, family);
   }
 
-  private sendBranches(ctx: RequestContext, hops: Array<{ ruri: string }>, targets: Target[]): number {
+  private sendBranches(ctx: RequestContext, hops: Array<{ ruri: string }>, candidates: Target[][]): number {
     if (ctx.txn?.canceled) return this.fail(ctx, 487, 'Request Terminated');
     const txn = this.newTxn(ctx);
     let sent = 0;
     let refused = false;
-    for (let i = 0; i < targets.length; i++) {
-      const out = this.outSocket(ctx, targets[i]);
-      if (!out) { refused = this.noSocket(targets[i]) || refused; continue; }
-      if (txn.addBranch(hops[i].ruri, targets[i], out)) sent++;
+    for (let i = 0; i < candidates.length; i++) {
+      // each hop: its first usable candidate now, the others for DNS failover
+      const usable: NextTarget[] = [];
+      for (const t of candidates[i]!) {
+        const out = this.outSocket(ctx, t);
+        if (out) usable.push({ target: t, out });
+        else refused = this.noSocket(t) || refused;
+      }
+      const [first, ...rest] = usable;
+      if (first && txn.addBranch(hops[i]!.ruri, first.target, first.out, rest)) sent++;
     }
     this.admission.hold(txn, sent * ctx.msg.buf.length);
     if (sent === 0) return refused ? this.fail(ctx, 503, reasonFor(503)) : this.fail(ctx, 477, reasonFor(477));
@@ -362,6 +376,12 @@ export class ProxyCore {
       this.branchTap(b);
     } catch (e) {
       this.log.error(`branch observer: ${(e as Error).message}`);
+    }
+  }
+
+  private observe(what: 'responseOut' | 'failure', txn: ProxyTxn, ev: TxnReplyEvent): void {
+    for (const o of this.observers) {
+      try { o[what]?.(txn, ev); } catch (e) { this.log.error(`transaction observer: ${(e as Error).stack ?? e}`); }
     }
   }
 

@@ -15,6 +15,7 @@ import { buildBranchRequest, RrOptions, stripTopVia } from './forward';
 import { pickBest, BranchOutcome } from './best';
 import type { BranchIds } from './branch';
 import type { RouteHooks } from './hooks';
+import type { TxnReplyEvent } from './txn-events';
 
 /**
  * What a proxy transaction uses of the proxy around it. The core hands this out; the
@@ -32,6 +33,10 @@ export interface ProxyTxnPort {
   finished(txn: ProxyTxn): void;
   /** A branch ended (observers: the dispatcher's passive ejection and dialog count). */
   branchFinal(b: BranchFinal): void;
+  /** A reply went upstream (tm's TMCB_RESPONSE_OUT), for the transaction observers (acc). */
+  responseOut(txn: ProxyTxn, ev: TxnReplyEvent): void;
+  /** Every branch failed, before failure_route (tm's TMCB_ON_FAILURE). */
+  failure(txn: ProxyTxn, ev: TxnReplyEvent): void;
 }
 
 /** A branch's final outcome (408 for a local timeout). */
@@ -50,7 +55,13 @@ interface BranchExtra {
   dropped: boolean;
   /** First branch of a serial step (the relay of request_route or of one failure_route). */
   stepStart: boolean;
+  /** The branch's R-URI, and the next DNS targets of its hop (RFC 3263 failover). */
+  ruri: string;
+  alts: readonly NextTarget[];
 }
+
+/** Another address of the same hop (the next SRV target, or the next A record). */
+export interface NextTarget { readonly target: Target; readonly out: LocalSocket }
 
 export class ProxyTxn implements ClientOwner, ServerUser {
   readonly branches: ClientTxn[] = [];
@@ -66,6 +77,11 @@ export class ProxyTxn implements ClientOwner, ServerUser {
     server.tu = this;
   }
 
+  /** R-URI of branch i, or null. */
+  branchRuri(i: number): string | null {
+    return this.extra[i]?.ruri ?? null;
+  }
+
   get isInvite(): boolean {
     return this.server.isInvite;
   }
@@ -74,7 +90,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
    * Starts one branch to `target` (the resolved $du or R-URI) with R-URI `ruri`.
    * Returns false when the transport would not send it.
    */
-  addBranch(ruri: string, target: Target, out: LocalSocket): boolean {
+  addBranch(ruri: string, target: Target, out: LocalSocket, alts: readonly NextTarget[] = []): boolean {
     const idx = this.branches.length;
     const ctx = this.ctx;
     const branchId = this.port.branchIds.make(ctx.msg, ctx, this.id, idx);
@@ -85,7 +101,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
       ctx.frTimer || cfg.frTimer, ctx.frInvTimer || cfg.frInvTimer,
     );
     this.branches.push(ct);
-    this.extra.push({ cancelWanted: false, cancelSent: false, localStatus: 0, dropped: false, stepStart: idx === 0 });
+    this.extra.push({ cancelWanted: false, cancelSent: false, localStatus: 0, dropped: false, stepStart: idx === 0, ruri, alts });
     if (!ct.start()) {
       this.extra[idx].localStatus = 477;
       ct.lastStatus = 477;
@@ -110,11 +126,13 @@ export class ProxyTxn implements ClientOwner, ServerUser {
       if (this.finalSent || msg.status === 100 || ct.state !== ClientState.Proceeding) return;
       if (!this.runOnReply(msg)) return;
       this.server.reply(msg.status, stripTopVia(msg), false);
+      this.port.responseOut(this, { code: msg.status, reply: msg, branch: ct.index });
       return;
     }
     if (msg && msg.status < 300) {
       if (!this.runOnReply(msg)) return;
       this.server.reply(msg.status, stripTopVia(msg), false);
+      this.port.responseOut(this, { code: msg.status, reply: msg, branch: ct.index });
       if (!this.finalSent) {
         this.finalSent = true;
         this.cancelPending(ct);
@@ -122,6 +140,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
       this.finish();
       return;
     }
+    if (this.nextTarget(ct, msg)) return;
     if (!msg) {
       // fr_timer / fr_inv_timer: an INVITE branch that rang is CANCELed downstream
       if (this.isInvite && ct.replied && !ex.cancelSent) this.sendCancel(ct);
@@ -130,6 +149,33 @@ export class ProxyTxn implements ClientOwner, ServerUser {
       this.runOnReply(msg);
     }
     this.maybeComplete();
+  }
+
+  /**
+   * DNS failover (Kamailio's use_dns_failover): a branch that timed out without any
+   * reply, failed to connect, or got a 503 goes on to the next address of its hop before
+   * the failure route sees anything. The failed branch stops counting for the best reply.
+   */
+  private nextTarget(ct: ClientTxn, msg: SipMessage | null): boolean {
+    const ex = this.extra[ct.index]!;
+    if (!ex.alts.length || this.canceled || this.finalSent) return false;
+    if (msg ? msg.status !== 503 : ct.replied) return false;
+    let alts = ex.alts;
+    ex.alts = [];
+    ex.dropped = true;
+    while (alts.length) {
+      const [next, ...rest] = alts;
+      alts = rest;
+      this.port.log.info(`dns failover: ${ct.target.proto}:${ct.target.ip}:${ct.target.port} failed (${msg ? msg.status : 'no reply'}), ` +
+        `trying ${next!.target.proto}:${next!.target.ip}:${next!.target.port}`);
+      const idx = this.branches.length;
+      if (this.addBranch(ex.ruri, next!.target, next!.out, rest)) {
+        this.extra[idx]!.stepStart = false;
+        return true;
+      }
+      this.extra[idx]!.dropped = true;
+    }
+    return false;
   }
 
   private outcome(i: number): BranchOutcome | null {
@@ -174,6 +220,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
     const outcomes = this.branches.map((_, i) => this.counted(i));
     const best = pickBest(outcomes);
     if (best < 0) return;
+    this.port.failure(this, { code: outcomes[best]!.status, reply: this.branches[best]!.finalReply, branch: best });
     const route = this.ctx.failureRoute;
     if (route !== null) {
       this.ctx.failureRoute = null;
@@ -221,10 +268,12 @@ export class ProxyTxn implements ClientOwner, ServerUser {
         this.replyLocal(500, 'Service Unavailable');
       } else if (reply && (reply.status === 401 || reply.status === 407) && cfg.aggregateChallenges && this.challenges() !== null) {
         this.replyLocal(reply.status, reply.status === 401 ? 'Unauthorized' : 'Proxy Authentication Required', this.challenges()!);
-      } else if (reply) this.server.reply(reply.status, stripTopVia(reply), false);
-      else {
+      } else if (reply) {
+        this.server.reply(reply.status, stripTopVia(reply), false);
+        this.port.responseOut(this, { code: reply.status, reply, branch: best });
+      } else {
         const st = outcomes[best]!.status;
-        this.replyLocal(this.canceled ? 487 : st, reasonFor(this.canceled ? 487 : st));
+        this.replyLocal(this.canceled ? 487 : st, reasonFor(this.canceled ? 487 : st), undefined, best);
       }
     }
     this.finish();
@@ -291,10 +340,11 @@ export class ProxyTxn implements ClientOwner, ServerUser {
   }
 
   /** A reply generated here (t_reply, timeouts): the transaction's To tag. */
-  replyLocal(status: number, reason: string, headers?: string[]): void {
+  replyLocal(status: number, reason: string, headers?: string[], branch = -1): void {
     if (this.server.finished && status < 200) return; // too late for a provisional
     if (status >= 200) this.finalSent = true;
     this.server.replyLocal(status, reason, headers);
+    this.port.responseOut(this, { code: status, reply: null, branch });
     if (status >= 200) this.finish();
   }
 

@@ -72,6 +72,9 @@ describe('kamctl and kamcli against dsd and Kamailio 5.6', { timeout: 240_000 },
       'dispatcher.add 3 sip:127.0.0.1:5090 0 0 duid=x',
       'dispatcher.list full',
       'dispatcher.remove 3 sip:127.0.0.1:5090',
+      // back to active first: dsd keeps admin states across a reload (Kamailio forgets them)
+      'dispatcher.set_state a 1 all',
+      'dispatcher.set_state a 2 all',
       'dispatcher.reload',
       'dispatcher.list short',
       'dispatcher.hash 4 bob server.com',
@@ -100,6 +103,7 @@ describe('kamctl and kamcli against dsd and Kamailio 5.6', { timeout: 240_000 },
       'rpc dispatcher.add i:4 sip:127.0.0.1:5095',
       'dispatcher list',
       'rpc dispatcher.remove i:4 sip:127.0.0.1:5095',
+      'rpc dispatcher.set_state a i:2 all',
       'dispatcher reload',
       'rpc dispatcher.hash i:4 bob server.com',
       'rpc dispatcher.ping_active',
@@ -116,7 +120,7 @@ describe('jsonrpcs limits and bad input', { timeout: 120_000 }, () => {
   test('pretty_format 0, garbage, truncated and endless JSON on the FIFO, bad datagrams: dropped, daemon keeps answering', async () => {
     const [pd] = await freePorts(1);
     const dsd = await startDsd({
-      cfg: toolsCfg(pd, 'modparam("jsonrpcs", "pretty_format", 0)\nmodparam("jsonrpcs", "read_timeout", 300)\nmodparam("jsonrpcs", "max_request_size", 4096)'),
+      cfg: toolsCfg(pd, 'modparam("jsonrpcs", "pretty_format", 0)\nmodparam("jsonrpcs", "read_timeout", 3000)\nmodparam("jsonrpcs", "max_request_size", 4096)'),
       list: TOOLS_LIST,
     });
     const home = tmpDir('dsd-tools-home-');

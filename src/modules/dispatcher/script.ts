@@ -4,8 +4,6 @@
  * `$xavp(_dsdst_=>uri)` reads what Kamailio's would.
  */
 import type { Reg, Services } from '../services';
-import { DB_MODPARAM_TYPES } from '../../db/params';
-import { CLUSTER_MODPARAM_TYPES } from '../../cluster/params';
 import { dispatcherOf } from '../services';
 import type { RequestContext } from '../../proxy/context';
 import { XavpRecord } from '../../script';
@@ -13,7 +11,6 @@ import { storeOf } from '../script-store';
 import { DS_DSG, DS_EVENT } from './request-state';
 import { ctxCounts, dstRecords } from './proxy-view';
 import { PARAM_SPECS } from './params';
-import { HEALTH_PARAMS } from '../../metrics/params';
 
 function dsvValue(ctx: RequestContext, key: string): string | number | null {
   const d = ctx.get(DS_EVENT);
@@ -36,14 +33,19 @@ function pvTarget(spec: string | undefined): ((ctx: RequestContext, v: string | 
   return (ctx, v) => storeOf(ctx).avps.replace(name, v);
 }
 
-export function registerDispatcher(reg: Reg, svc: Services): void {
+/**
+ * `backendParams`: the modparam("dispatcher", …) names its backends (db/, cluster/,
+ * metrics/) read — they import the dispatcher, so their tables are handed in rather than
+ * imported here, and the imports run one way.
+ */
+export function registerDispatcher(reg: Reg, svc: Services, backendParams: Readonly<Record<string, 'int' | 'str'>> = {}): void {
   let setidPv: ((ctx: RequestContext, v: string | number) => void) | null = null;
   let attrsPv: ((ctx: RequestContext, v: string | number) => void) | null = null;
   const params: Record<string, 'int' | 'str'> = {};
   for (const [name, spec] of Object.entries(PARAM_SPECS)) params[name] = spec.kind === 'int' ? 'int' : 'str';
   params.ds_admin_state_file = 'str';
   params.ds_rpc_persist = 'int';
-  Object.assign(params, HEALTH_PARAMS, DB_MODPARAM_TYPES, CLUSTER_MODPARAM_TYPES);
+  Object.assign(params, backendParams);
   reg.registerModule({
     name: 'dispatcher',
     params,
