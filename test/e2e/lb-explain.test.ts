@@ -37,7 +37,8 @@ describe('dispatcher.explain and reload --dry-run', () => {
     px = p;
     bk = await Backends.open([b0, b1, b2]);
     ua = await UdpPeer.open({ host: '127.0.0.1', port: u });
-    const cfg = fs.readFileSync(path.join(FIXTURES, 'cfg', 'ds-select.cfg'), 'utf8').replaceAll('{PX}', String(px));
+    const cfg = fs.readFileSync(path.join(FIXTURES, 'cfg', 'ds-select.cfg'), 'utf8').replaceAll('{PX}', String(px))
+      .replace(/"unix:\{DIR\}\/[a-z_]+"/, '"unix:{DIR}/dsd_ctl"');
     listText = [
       `1 ${bk.uri(0)} 0 0 duid=a;weight=50;rweight=50;maxload=5`,
       `1 ${bk.uri(1)} 0 0 duid=b;weight=30;rweight=30;maxload=5`,
