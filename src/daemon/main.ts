@@ -11,6 +11,7 @@ import { loadDaemonConfig, StartupError, DaemonConfig } from './config';
 import { createScriptHost } from './script-host';
 import { scriptHooks, runDispatcherEvent } from './script-hooks';
 import { startControl } from './control';
+import { checkDestinations } from './check-list';
 import { createLogger, Logger } from '../core/log';
 import { logTarget, bootTarget } from './log-target';
 import { startupSummary } from './startup-log';
@@ -91,6 +92,12 @@ export async function main(argv: string[]): Promise<void> {
     for (const e of r.errors) process.stderr.write(`${e.message}\n`);
     if (r.errors.length) die(`${args.cfgFile}: ${r.errors.length} error(s) in the configuration`);
     process.stderr.write('config file ok, exiting...\n');
+    // the destinations too (dsd extension): what a start or reload would load, as a diff
+    const ccfg = await loadDaemonConfig(args.cfgFile, registry, host, args.defines).catch((e: Error) => die(`${args.cfgFile}: ${e.message}`));
+    if (ccfg.dispatcherLoaded) {
+      const rc = await checkDestinations(ccfg, bootLog(args), (l) => process.stdout.write(`${l}\n`));
+      if (rc !== 0) process.exit(rc);
+    }
     return;
   }
 

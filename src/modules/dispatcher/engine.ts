@@ -32,7 +32,7 @@ import { DsEvent, DsEventContext, StateRules, StateSource, applyStateUpdate, ove
 import { initRelativeWeights } from './weights';
 import { DstRecord } from './xavp-records';
 import { LbPolicy } from './lb/policy';
-import type { DryRunResult } from './lb/dry-run';
+import type { DryRunResult, RunningDest } from './lb/dry-run';
 import { RngTape } from './lb/rng-tape';
 import { isSkipped } from './flags';
 
@@ -154,8 +154,8 @@ export class Dispatcher {
   }
 
   /** dispatcher.reload --dry-run: the diff a reload of `source` would make; changes nothing. */
-  reloadDryRun(source?: ReloadSource): Promise<DryRunResult> {
-    return this.lists.dryRun(source, this.lb.drains.export());
+  reloadDryRun(source?: ReloadSource, running: readonly RunningDest[] | null = null): Promise<DryRunResult> {
+    return this.lists.dryRun(source, this.lb.drains.export(), running);
   }
 
   /** dispatcher.add (a destination that cannot be added is an error, unlike Kamailio). */
