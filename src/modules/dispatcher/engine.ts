@@ -79,6 +79,8 @@ export class Dispatcher {
   readonly lb: LbPolicy;
   /** Lets dispatcher.explain put back the random numbers it drew. */
   readonly rngTape: RngTape;
+  /** Called after every threshold-rule update (keepalive result, ds_mark_*): the workers' replica. */
+  onStateUpdate: ((set: DsSet, d: Destination) => void) | null = null;
 
   constructor(opts: DispatcherOptions = {}) {
     this.params = opts.params ?? defaultParams();
@@ -214,6 +216,7 @@ export class Dispatcher {
       this.admin.supersede(d);
       this.lb.transition(d, isSkipped(ch.oldFlags), isSkipped(ch.newFlags));
     }
+    this.onStateUpdate?.(set, d);
     return ch.event;
   }
 
