@@ -24,6 +24,7 @@ import { fnv1a } from './hash';
 import { BranchIds, DSD_BRANCH } from './branch';
 import type { RouteHooks } from './hooks';
 import type { Logger } from '../core/log';
+import type { TxnObserver, TxnReplyEvent } from './txn-events';
 
 export type { RouteHooks } from './hooks';
 
@@ -46,6 +47,12 @@ export interface CoreOptions {
   admission?: AdmissionConfig;
 }
 
+/**
+ * Decides, after the parse, whether another worker owns a message (src/workers); true
+ * means it was handed over and this worker is done with it.
+ */
+export type Steer = (msg: SipMessage, buf: Buffer, src: Source) => boolean;
+
 export interface CoreStats {
   requestsIn: number;
   repliesIn: number;
@@ -66,6 +73,8 @@ export class ProxyCore {
   readonly userAgentHeader: string | null;
   readonly rr: RrOptions;
   readonly stats: CoreStats = { requestsIn: 0, repliesIn: 0, dropped: 0, rejected: 0, branchesSent: 0, statelessForwards: 0 };
+  /** Modules watching transactions (acc). */
+  readonly observers: TxnObserver[] = [];
   /** Proxy transactions whose final reply has not gone out yet. */
   readonly active = new Set<ProxyTxn>();
   readonly admission: Admission;
@@ -75,6 +84,8 @@ export class ProxyCore {
   private readonly tagPrefix = Math.floor(Math.random() * 0xffffffff).toString(16);
   private myHosts = new Set<string>();
   private drainWaiters: Array<() => void> = [];
+  /** Set in a worker of several (children > 1); null: every message is ours. */
+  steer: Steer | null = null;
   /** Told about every branch's final outcome (the dispatcher's ejection and dialog count). */
   branchTap: ((b: BranchFinal) => void) | null = null;
 
@@ -91,6 +102,8 @@ export class ProxyCore {
       hooks: () => this.hooks,
       finished: (txn) => this.txnFinished(txn),
       branchFinal: (b) => this.tapBranch(b),
+      responseOut: (txn, ev) => this.observe('responseOut', txn, ev),
+      failure: (txn, ev) => this.observe('failure', txn, ev),
     };
     this.admission = new Admission(opts.admission ?? ADMISSION_DEFAULTS);
   }
@@ -124,7 +137,8 @@ export class ProxyCore {
 
   // ---- receive path -------------------------------------------------------------
 
-  receive(buf: Buffer, src: Source): void {
+  /** `steered`: handed over by the worker that read it; never handed on again. */
+  receive(buf: Buffer, src: Source, steered = false): void {
     let msg: SipMessage;
     try {
       // a datagram or a WebSocket message is one whole message: no Content-Length needed
@@ -134,6 +148,7 @@ export class ProxyCore {
       this.log.debug(`dropped unparsable message from ${src.ip}:${src.port}: ${(e as Error).message}`);
       return;
     }
+    if (!steered && this.steer !== null && this.steer(msg, buf, src)) return;
     try {
       if (msg.isRequest) this.onRequest(msg, src);
       else this.onReply(msg);
@@ -186,6 +201,9 @@ export class ProxyCore {
     this.stats.repliesIn++;
     if (!validateResponse(msg)) { this.stats.dropped++; return; }
     if (this.txns.matchReply(msg)) return;
+    // with workers, a provisional that outlived its transaction (the final ended it) is
+    // dropped rather than relayed after the final
+    if (this.steer !== null && msg.status < 200) { this.stats.dropped++; return; }
     // no transaction: forward statelessly when the top Via is ours (RFC 3261 §16.7, 18.1.2)
     const vias = msg.vias;
     const top = vias[0];
@@ -259,6 +277,7 @@ export class ProxyCore {
     ctx.txn = txn;
     this.active.add(txn);
     this.admission.start(txn, ctx.src.ip, msg.buf.length);
+    for (const o of this.observers) o.created?.(txn);
     if (msg.method === 'INVITE') st.trying();
     return txn;
   }
@@ -370,6 +389,12 @@ export class ProxyCore {
       this.branchTap(b);
     } catch (e) {
       this.log.error(`branch observer: ${(e as Error).message}`);
+    }
+  }
+
+  private observe(what: 'responseOut' | 'failure', txn: ProxyTxn, ev: TxnReplyEvent): void {
+    for (const o of this.observers) {
+      try { o[what]?.(txn, ev); } catch (e) { this.log.error(`transaction observer: ${(e as Error).stack ?? e}`); }
     }
   }
 
