@@ -7,19 +7,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { startDsd, basicCfg, DSCTL_BIN, Dsd } from '../helpers/daemon';
+import { startDsd, basicCfg, Dsd } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
 import { UdpPeer, Received, makeResponse, methodOf, statusOf, callIdOf } from '../helpers/sip-peer';
 import { callRpc } from '../../src/cli/client';
 import { dispatcherRows, type DispatcherListResult, type DispatcherStatsEntry } from '../../src/rpc-api/results';
+import { dsctlOn as dsctl } from '../helpers/ctl';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function dsctl(dsd: Dsd, ...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, ...args], { encoding: 'utf8', timeout: 15_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 /** TCP ports the process listens on, from /proc (socket inodes of its fds × /proc/net/tcp*). */
 function listeningTcpPorts(pid: number): number[] {
