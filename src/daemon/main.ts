@@ -14,6 +14,7 @@ import { startControl } from './control';
 import { createLogger, Logger } from '../core/log';
 import { logTarget, bootTarget } from './log-target';
 import { startupSummary } from './startup-log';
+import { checkDestinations } from './check-list';
 import { ProxyCore } from '../proxy/core';
 import { TransportLayer } from '../transport/layer';
 import { RequestContext } from '../proxy/context';
@@ -67,6 +68,20 @@ export async function main(argv: string[]): Promise<void> {
     for (const w of r.warnings) process.stderr.write(`${w.message}\n`);
     for (const e of r.errors) process.stderr.write(`${e.message}\n`);
     if (r.errors.length) die(`${args.cfgFile}: ${r.errors.length} error(s) in the configuration`);
+    let checked: DaemonConfig;
+    try {
+      checked = await loadDaemonConfig(args.cfgFile, registry, host, args.defines);
+    } catch (e) {
+      if (e instanceof ConfigErrors) die(e.errors.map((x) => x.message).join('\n'));
+      die(`${(e as Error).message}`);
+    }
+    if (checked.dispatcherLoaded) {
+      const l = await checkDestinations(checked);
+      for (const w of l.warnings) process.stderr.write(`warning: ${w}\n`);
+      for (const e of l.errors) process.stderr.write(`${e}\n`);
+      if (l.errors.length) die(`${l.source}: ${l.errors.length} error(s) in the destinations`);
+      process.stderr.write(`destinations ok: ${l.usable} usable in ${l.source}\n`);
+    }
     process.stderr.write('config file ok, exiting...\n');
     return;
   }
