@@ -89,13 +89,15 @@ function __dsctl_candidates
     printf '%s\t%s\n' tls.reload 'Reload TLS configuration file'
     printf '%s\t%s\n' tls.list 'List currently open TLS connections'
     printf '%s\t%s\n' tls.info 'Returns internal tls related info.'
+    printf '%s\t%s\n' ws.dump 'Details about WebSocket connections'
+    printf '%s\t%s\n' ws.close 'Close a WebSocket connection'
     printf '%s\t%s\n' rpc 'Call any RPC method, with kamcmd argument typing'
-        printf '%s\tkamcli spelling\n' dispatcher cluster core corex system tm pike tls
+        printf '%s\tkamcli spelling\n' dispatcher cluster core corex system tm pike tls ws
         return
     end
     set -l cmd $pos[1]
     set -l args $pos[2..-1]
-    if contains -- $cmd dispatcher cluster core corex system tm pike tls
+    if contains -- $cmd dispatcher cluster core corex system tm pike tls ws
         if test (count $pos) -eq 1
             switch $cmd
         case dispatcher
@@ -114,6 +116,8 @@ function __dsctl_candidates
             printf '%s\n' top
         case tls
             printf '%s\n' reload list info
+        case ws
+            printf '%s\n' dump close
             end
             return
         end
@@ -190,6 +194,10 @@ function __dsctl_candidates
             set cmd tls.list
         case 'tls info'
             set cmd tls.info
+        case 'ws dump'
+            set cmd ws.dump
+        case 'ws close'
+            set cmd ws.close
         end
         set args $pos[3..-1]
     end
@@ -258,6 +266,10 @@ function __dsctl_candidates
         case tls.list
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case tls.info
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case ws.dump
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case ws.close
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case rpc
             printf '%s\n' -s --socket --json --table --tree --timeout --help

@@ -13,6 +13,7 @@ import type { Dispatcher } from '../modules/dispatcher/engine';
 import type { ReloadSource } from '../modules/dispatcher/list-manager';
 import type { AdminStateEntry } from '../modules/dispatcher/admin-state';
 import { DsRpcError } from '../modules/dispatcher/errors';
+import type { DsChange } from '../modules/dispatcher/change';
 import { flagsString } from '../modules/dispatcher/flags';
 import { parseDestinationUri } from '../modules/dispatcher/destination-uri';
 import type { DsList } from '../modules/dispatcher/model';
@@ -42,7 +43,7 @@ async function guarded<T>(op: () => Promise<T>, o: ApplyOptions): Promise<T> {
     try {
       return await op();
     } catch (e) {
-      if (!(e instanceof DsRpcError) || e.message !== 'Ongoing reload' || attempt >= max) throw e;
+      if (!(e instanceof DsRpcError) || !e.is('ongoingReload') || attempt >= max) throw e;
       await (o.sleep ?? defaultSleep)(Math.max(1, e.retryAfterSec ?? 1) * 1000 + 50);
     }
   }
@@ -53,45 +54,59 @@ function hasDest(list: DsList | null, group: number, uri: string): boolean {
   return set !== undefined && set.dests.some((d) => d.uri === uri);
 }
 
+/** The change a cluster event carries (the wire format stays the event's). */
+export function changeOfEvent<K extends ClusterEventKind>(kind: K, args: ClusterEventArgs[K]): DsChange {
+  switch (kind) {
+    case 'reload': return { kind: 'reload' };
+    case 'add': {
+      const a = args as ClusterEventArgs['add'];
+      return { kind: 'add', setId: a.group, uri: a.address, flags: a.flags, priority: a.priority, attrs: a.attrs };
+    }
+    case 'remove': {
+      const a = args as ClusterEventArgs['remove'];
+      return { kind: 'remove', setId: a.group, uri: a.address };
+    }
+    case 'set_state': {
+      const a = args as ClusterEventArgs['set_state'];
+      return { kind: 'setState', state: a.state, setId: a.group, uri: a.address };
+    }
+    default: {
+      const a = args as ClusterEventArgs['set_duid_state'];
+      return { kind: 'setDuidState', state: a.state, setId: a.group, duid: a.duid };
+    }
+  }
+}
+
 /** Applies one remote event to the local engine. Throws what the engine throws. */
 export async function applyClusterEvent<K extends ClusterEventKind>(t: ClusterApplyTarget, kind: K, args: ClusterEventArgs[K],
   o: ApplyOptions = {}): Promise<void> {
-  switch (kind) {
+  const c = changeOfEvent(kind, args);
+  switch (c.kind) {
     case 'reload': {
       const src = await t.reloadSource();
       await guarded(() => (t.reload ? t.reload(src) : t.ds.reload(src)), o);
       return;
     }
     case 'add': {
-      const a = args as ClusterEventArgs['add'];
-      const info = parseDestinationUri(a.address);
-      if (!('error' in info) && hasDest(t.ds.list, a.group, info.uri)) {
-        t.log?.info(`cluster: add ${a.address} to set ${a.group}: already there`);
+      const info = parseDestinationUri(c.uri);
+      if (!('error' in info) && hasDest(t.ds.list, c.setId, info.uri)) {
+        t.log?.info(`cluster: add ${c.uri} to set ${c.setId}: already there`);
         return;
       }
-      await guarded(() => t.ds.add(a.group, a.address, a.flags, a.priority, a.attrs), o);
+      await guarded(() => t.ds.add(c.setId, c.uri, c.flags, c.priority, c.attrs), o);
       return;
     }
     case 'remove': {
-      const a = args as ClusterEventArgs['remove'];
-      const info = parseDestinationUri(a.address);
-      if ('error' in info || !hasDest(t.ds.list, a.group, info.uri)) {
-        t.log?.info(`cluster: remove ${a.address} from set ${a.group}: not there`);
+      const info = parseDestinationUri(c.uri);
+      if ('error' in info || !hasDest(t.ds.list, c.setId, info.uri)) {
+        t.log?.info(`cluster: remove ${c.uri} from set ${c.setId}: not there`);
         return;
       }
-      await guarded(() => t.ds.remove(a.group, a.address), o);
+      await guarded(() => t.ds.remove(c.setId, c.uri), o);
       return;
     }
-    case 'set_state': {
-      const a = args as ClusterEventArgs['set_state'];
-      t.ds.setStateRpc(a.state, a.group, a.address, false);
-      return;
-    }
-    case 'set_duid_state': {
-      const a = args as ClusterEventArgs['set_duid_state'];
-      t.ds.setStateRpc(a.state, a.group, a.duid, true);
-      return;
-    }
+    case 'setState': t.ds.setStateRpc(c.state, c.setId, c.uri, false); return;
+    case 'setDuidState': t.ds.setStateRpc(c.state, c.setId, c.duid, true); return;
   }
 }
 

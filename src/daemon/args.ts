@@ -23,6 +23,8 @@ export interface DaemonArgs {
   group: string | null;
   /** -Y DIR: runtime directory (jsonrpcs' relative FIFO/socket names, the default ctl socket). */
   runtimeDir: string | null;
+  /** -w DIR: working directory (as kamailio's -w); relative paths in the cfg stay relative to the cfg file. */
+  workDir: string | null;
   /** Kamailio options dsd accepts without a use (-m, -M, -L): one warning each at start. */
   ignored: string[];
 }
@@ -37,7 +39,8 @@ export class UsageError extends Error {
 export const USAGE = `Usage: dsd [options]
   -f FILE   configuration file (default: etc/dsd.cfg of the installation)
   -c        check the configuration file and exit (errors as file:line:col)
-  -DD       stay in the foreground (dsd never forks; accepted for kamailio parity)
+  -DD       stay in the foreground (-D too); without it dsd goes to the background
+            once it serves, as kamailio (systemd Type=forking)
   -E        log to stderr (else syslog, as log_stderror=no)
   --log-format json|pretty  JSON lines, or one readable line per event
             (default: pretty for -E on a terminal, else json)
@@ -46,6 +49,7 @@ export const USAGE = `Usage: dsd [options]
   -n N      the children global (overrides the config), as kamailio's -n
   -u USER   run as USER once the sockets are open (-g GROUP: as GROUP)
   -Y DIR    runtime directory (jsonrpcs FIFO/socket names without a path)
+  -w DIR    working directory
   -m MB, -M MB, -L DIR   kamailio's memory sizes and module path: accepted, no use in dsd
   -d        raise the log level (repeatable)
   -V        print the version and exit
@@ -56,7 +60,7 @@ export function parseArgs(argv: readonly string[], defaultCfg: string): DaemonAr
   const a: DaemonArgs = {
     cfgFile: defaultCfg, checkOnly: false, foreground: 0, logStderr: false,
     pidFile: null, version: false, help: false, debugBump: 0, defines: {}, command: null, logFormat: null,
-    children: null, user: null, group: null, runtimeDir: null, ignored: [],
+    children: null, user: null, group: null, runtimeDir: null, workDir: null, ignored: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -73,7 +77,7 @@ export function parseArgs(argv: readonly string[], defaultCfg: string): DaemonAr
       if (eq > 0) a.defines[v.slice(0, eq)] = v.slice(eq + 1); else a.defines[v] = true;
       continue;
     }
-    if (arg === '-n' || arg === '-u' || arg === '-g' || arg === '-Y' || arg === '-m' || arg === '-M' || arg === '-L') {
+    if (arg === '-n' || arg === '-u' || arg === '-g' || arg === '-Y' || arg === '-w' || arg === '-m' || arg === '-M' || arg === '-L') {
       const v = argv[++i];
       if (v === undefined || v === '') throw new UsageError(`option ${arg} needs a value`);
       if (arg === '-n') {
@@ -82,6 +86,7 @@ export function parseArgs(argv: readonly string[], defaultCfg: string): DaemonAr
       } else if (arg === '-u') a.user = v;
       else if (arg === '-g') a.group = v;
       else if (arg === '-Y') a.runtimeDir = v;
+      else if (arg === '-w') a.workDir = v;
       else {
         if ((arg === '-m' || arg === '-M') && !/^\d+$/.test(v)) throw new UsageError(`option ${arg} needs a size in MB, got "${v}"`);
         a.ignored.push(`${arg} ${v}`);

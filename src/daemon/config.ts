@@ -6,6 +6,7 @@
 import { parseCtlMode, type CtlSocketAccess } from './ctl-owner';
 import path from 'node:path';
 import { readTlsParams, type TlsModuleConfig } from '../modules/tls/params';
+import { readWsParams, type WsModuleConfig } from '../modules/websocket/params';
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import { compileConfig, CompiledConfig, ScriptHost } from '../script';
@@ -17,11 +18,12 @@ import type { AdmissionConfig } from '../proxy/admission';
 import { tcpLimitsFrom, admissionFrom } from './limits-config';
 import { TM_DEFAULTS, TmConfig } from '../transaction/config';
 import { defaultParams, setParam, DsParams } from '../modules/dispatcher/params';
-import { defaultControlSocketPath, parseCtlAddress } from '../rpc-api/socket-path';
+import { defaultControlSocketPath } from '../rpc-api/socket-path';
 import { RR_DEFAULTS, RrOptions } from '../proxy/forward';
 import { isHealthParam, readHealthConfig, HealthConfig, HealthParamError } from '../metrics/params';
 import { defaultDbParams, isDsdDbParam, setDsdDbParam, DsdDbParams } from '../db/params';
-import { readCtlLimits, type CtlLimits } from './ctl-config';
+import { readCtlLimits, readCtlAddresses, type CtlLimits } from './ctl-config';
+import type { BinrpcAddress } from '../control/binrpc/address';
 import { defaultClusterParams, isClusterParam, setClusterParam, ClusterParams } from '../cluster/params';
 
 export interface DaemonConfig {
@@ -44,6 +46,8 @@ export interface DaemonConfig {
   ctlAccess: CtlSocketAccess;
   /** ctl's idle_timeout / max_connections (dsd's own limits of the control socket). */
   ctlLimits: CtlLimits;
+  /** ctl's further binrpc addresses (tcp:, udp:, unixd:, more unix paths): binrpc only. */
+  ctlExtra: BinrpcAddress[];
   ds: DsParams;
   stateFile: string;
   /** dispatcher.add/remove/set_state write back to the list file by default. */
@@ -62,6 +66,8 @@ export interface DaemonConfig {
   dispatcherLoaded: boolean;
   /** enable_tls=yes with loadmodule "tls.so": the TLS settings; else null. */
   tls: TlsModuleConfig | null;
+  /** loadmodule "websocket.so": its keepalive settings; else null. */
+  websocket: WsModuleConfig | null;
   /** tcp_max_connections and the stream deadlines. */
   tcpLimits: ConnLimitConfig;
   /** tm's max_transactions / max_transaction_bytes. */
@@ -136,8 +142,8 @@ export async function loadDaemonConfig(
     t2: num(tmMod?.param('retr_timer2')) ?? TM_DEFAULTS.t2,
     wtTimer: num(tmMod?.param('wt_timer')) ?? TM_DEFAULTS.wtTimer,
   };
-  const binrpc = mod('ctl')?.param('binrpc');
-  const ctlPath = binrpc !== undefined ? parseCtlAddress(String(binrpc)) : defaultControlSocketPath();
+  const ctlAddrs = readCtlAddresses(mod('ctl'));
+  const ctlPath = ctlAddrs.main ?? defaultControlSocketPath();
   const ctlParam = (n: string) => mod('ctl')?.param(n);
   let ctlAccess: CtlSocketAccess;
   try {
@@ -206,9 +212,10 @@ export async function loadDaemonConfig(
     serverHeader: g.serverHeader,
     userAgentHeader: g.userAgentHeader,
     serverSignature: g.serverSignature,
-    tm, ctlPath, ctlAccess, ctlLimits: readCtlLimits(mod('ctl')), ds, stateFile, persistDefault, health, db, cluster,
+    tm, ctlPath, ctlAccess, ctlLimits: readCtlLimits(mod('ctl')), ctlExtra: ctlAddrs.extra, ds, stateFile, persistDefault, health, db, cluster,
     loadedModules: [...compiled.modules.keys()],
     tls: g.enableTls && mod('tls') ? readTlsParams((n) => mod('tls')?.param(n), compiled.dir) : null,
+    websocket: mod('websocket') ? readWsParams((n) => mod('websocket')?.param(n)) : null,
     tcpLimits: tcpLimitsFrom(g), admission,
   };
 }

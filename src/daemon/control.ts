@@ -6,6 +6,9 @@
 import { ControlServer, faultOf } from '../control/server';
 import { startJsonrpcs, type Jsonrpcs } from '../modules/jsonrpcs';
 import type { JsonrpcsConfig } from '../modules/jsonrpcs/config';
+import type { BinrpcAddress } from '../control/binrpc/address';
+import { startBinrpcListeners, type BinrpcListeners } from '../control/binrpc/listeners';
+import { registryBackend } from '../control/binrpc/backend';
 import { MethodRegistry } from '../control/registry';
 import { registerCoreMethods } from '../control/core-methods';
 import type { TmCounters } from '../control/tm-stats';
@@ -16,7 +19,7 @@ import { dispatcherRpcMethods } from '../modules/dispatcher/rpc-handlers';
 import { overrideRpcMethods } from '../modules/dispatcher/override-rpc';
 import { lbRpcMethods, reloadDryRun } from '../modules/dispatcher/lb/rpc';
 import { ListFileWriter } from '../modules/dispatcher/list-writer';
-import { parseRpcState } from '../modules/dispatcher/flags';
+import { CHANGE_METHODS, applyChange, decodeChange, type DsChangeKind } from '../modules/dispatcher/change';
 import { RpcError } from '../rpc-api/errors';
 import { DbError } from '../db/errors';
 import type { DispatcherDb } from '../db/daemon-glue';
@@ -29,6 +32,8 @@ import type { CtlLimits } from './ctl-config';
 
 export interface ControlOptions {
   path: string;
+  /** ctl's further binrpc addresses (tcp:, udp:, unixd:, …). */
+  binrpcExtra?: readonly BinrpcAddress[];
   /** jsonrpcs' transports (null/absent: the module is not loaded). */
   jsonrpcs?: JsonrpcsConfig | null;
   /** Idle timeout and connection cap of the control socket. */
@@ -69,59 +74,47 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
   o.extraMethods?.(registry);
   const ds = o.dispatcher.ds;
   const listFile = ds.params.db_url ? null : ds.params.list_file;
-  const writer = listFile ? new ListFileWriter(listFile) : null;
-  const persist = (what: string, f: () => void): void => {
-    if (!writer) throw RpcError.of('persistFailed', `${what}: the destinations do not come from a list file`);
-    try {
-      f();
-    } catch (e) {
-      throw RpcError.of('persistFailed', `${what}: ${(e as Error).message}`);
-    }
-  };
-  const listChanges: Record<string, ListChangeKind> = {
-    'dispatcher.reload': 'reload', 'dispatcher.add': 'add', 'dispatcher.remove': 'remove',
-  };
-  const methods = dispatcherRpcMethods(ds);
+  const writer = listFile ? new ListFileWriter(listFile, () => ds.list) : null;
   const dsDb = o.dsDb;
-  if (dsDb) methods['dispatcher.reload'] = async () => (await ds.reload(await dsDb.listSource.reload())).message;
+  const methods = dispatcherRpcMethods(ds);
   const lbHost = o.dispatcher.lbHost(async () => (dsDb ? dsDb.listSource.reload() : undefined));
+  const changeMethods = new Map<string, DsChangeKind>(
+    (Object.entries(CHANGE_METHODS) as Array<[DsChangeKind, string]>).map(([k, m]) => [m, k]));
   for (const [name, h] of Object.entries(methods)) {
-    const kind = listChanges[name];
+    const kind = changeMethods.get(name);
+    if (kind === undefined) {
+      registry.register(name, (call) => h(call.args), { check: false });
+      continue;
+    }
+    // a change: decoded once, applied to the engine, then kept (list file or database)
+    // and published (cluster) as the same typed value
     registry.register(name, async (call) => {
       // dry run: nothing changes, so nothing is counted, persisted or published
-      if (name === 'dispatcher.reload' && call.args[0] === 'dry-run') return reloadDryRun(lbHost);
+      if (kind === 'reload' && call.args[0] === 'dry-run') return reloadDryRun(lbHost);
+      const change = decodeChange(ds, kind, call.args);
+      const counted: ListChangeKind | null = kind === 'reload' || kind === 'add' || kind === 'remove' ? kind : null;
       let result: unknown;
       try {
-        result = await h(call.args);
+        result = await applyChange(ds, change, dsDb ? () => dsDb.listSource.reload() : undefined);
       } catch (e) {
-        if (kind) o.dispatcher.listChanged(kind, false);
+        if (counted) o.dispatcher.listChanged(counted, false);
         throw e;
       }
-      if (kind) o.dispatcher.listChanged(kind, true);
+      if (counted) o.dispatcher.listChanged(counted, true);
+      const persist = call.persist || o.persistDefault;
       if (dsDb) {
         try {
-          await dsDb.afterRpc(name, call.args, call.persist || o.persistDefault);
+          await dsDb.afterChange(change, persist);
         } catch (e) {
           if (e instanceof DbError) throw RpcError.of('persistDbFailed', `${name}: ${e.message}`);
           throw e;
         }
-      } else if (call.persist || o.persistDefault) {
-        const a = call.args as readonly unknown[];
-        if (name === 'dispatcher.add') {
-          persist(name, () => writer!.add(Number(a[0]), String(a[1]), Number(a[2] ?? 0), Number(a[3] ?? 0),
-            a[4] === undefined || a[4] === null ? null : String(a[4])));
-        } else if (name === 'dispatcher.remove') {
-          persist(name, () => writer!.remove(Number(a[0]), String(a[1])));
-        } else if (name === 'dispatcher.set_state') {
-          const st = parseRpcState(String(a[0]));
-          if (st.ok) persist(name, () => writer!.setState(Number(a[1]), String(a[2]), st.state));
-        } else if (name === 'dispatcher.set_duid_state') {
-          // The list file has no duid column of its own: rewrite the lines of the URIs that carry it.
-          const st = parseRpcState(String(a[0]));
-          const setId = Number(a[1]);
-          const duid = String(a[2]).toLowerCase();
-          const uris = (ds.list?.byId.get(setId)?.dests ?? []).filter((d) => duid === 'all' || d.attrs.duid?.toLowerCase() === duid).map((d) => d.uri);
-          if (st.ok) persist(name, () => { for (const u of new Set(uris)) writer!.setState(setId, u, st.state); });
+      } else if (persist && kind !== 'reload') {
+        if (!writer) throw RpcError.of('persistFailed', `${name}: the destinations do not come from a list file`);
+        try {
+          writer.apply(change);
+        } catch (e) {
+          throw RpcError.of('persistFailed', `${name}: ${(e as Error).message}`);
         }
       }
       return result;
@@ -176,18 +169,24 @@ export async function startControl(o: ControlOptions): Promise<ControlEndpoints>
     }
   }
   let rpc: Jsonrpcs | null = null;
-  if (o.jsonrpcs) {
-    try {
-      rpc = await startJsonrpcs(o.jsonrpcs, registry, o.log, faultOf);
-    } catch (e) {
-      await server.close();
-      throw e;
+  let extra: BinrpcListeners | null = null;
+  try {
+    if (o.binrpcExtra?.length) {
+      extra = await startBinrpcListeners(o.binrpcExtra, registryBackend(registry, log, faultOf), {
+        idleTimeoutMs: o.limits?.idleTimeoutMs ?? 120_000, maxConnections: o.limits?.maxConnections ?? 128, mode: 0o660,
+      }, log);
     }
+    if (o.jsonrpcs) rpc = await startJsonrpcs(o.jsonrpcs, registry, o.log, faultOf);
+  } catch (e) {
+    await extra?.close();
+    await server.close();
+    throw e;
   }
   return {
     server,
     async close() {
       rpc?.close();
+      await extra?.close();
       await server.close();
     },
   };

@@ -29,8 +29,18 @@ import { DispatcherDb, dbInitCommand } from '../db/daemon-glue';
 import { TlsProfiles } from '../transport/tls-profiles';
 import { TlsTransport } from '../transport/tls';
 import { registerTlsRpc } from '../modules/tls/rpc';
+import { WsTransport } from '../transport/ws';
+import { registerWsRpc } from '../modules/websocket/rpc';
+import { runXhttpRequest } from '../modules/xhttp/request';
+
+/** The Server header line for HTTP replies (the cfg may hold the value or the whole line). */
+function serverLine(h: string | null): string | null {
+  if (!h) return null;
+  return /^server:/i.test(h) ? h.replace(/\r?\n$/, '') : `Server: ${h}`;
+}
 import { dropPrivileges, warnIgnoredOptions } from './kamailio-options';
 import { jsonrpcsConfig } from './jsonrpcs-config';
+import { daemonize, notifyReady, shouldDaemonize } from './daemonize';
 
 /** What Kamailio's default Server/User-Agent say about it, for dsd. */
 const SIGNATURE = `dsd (${VERSION} (${os.arch()}/${os.platform()}))`;
@@ -55,6 +65,17 @@ export async function main(argv: string[]): Promise<void> {
     throw e;
   }
   if (args.help) { process.stdout.write(`${USAGE}\n`); return; }
+  if (shouldDaemonize(args)) process.exit(await daemonize(argv));
+  if (args.workDir !== null) {
+    // the cfg and pid file named on the command line stay where the caller meant them
+    args.cfgFile = path.resolve(args.cfgFile);
+    if (args.pidFile) args.pidFile = path.resolve(args.pidFile);
+    try {
+      process.chdir(args.workDir);
+    } catch (e) {
+      die(`dsd: -w ${args.workDir}: ${(e as Error).message}`);
+    }
+  }
   if (args.version) { process.stdout.write(`version: dsd ${VERSION} (${os.arch()}/${os.platform()})\n`); return; }
 
   let debug = 2 + args.debugBump;
@@ -129,6 +150,21 @@ export async function main(argv: string[]): Promise<void> {
     });
     transport.plug(tlsTransport);
   }
+  let wsTransport: WsTransport | null = null;
+  if (cfg.websocket) {
+    const w = cfg.websocket;
+    wsTransport = new WsTransport({
+      maxMessage: 65535, keepaliveMechanism: w.keepaliveMechanism, keepaliveTimeout: w.keepaliveTimeout,
+      keepaliveInterval: w.keepaliveInterval, corsMode: w.corsMode, log,
+      server: () => serverLine(core.serverHeader),
+    });
+    const ws = wsTransport;
+    const pending = ws.pendingAsync;
+    ws.onRequest = (r) => runXhttpRequest(cfg.compiled.script, log, r, pending);
+    transport.plug(ws);
+    transport.http = (s, first, local, secure) => ws.takeHttp(s, first, local, secure, transport.pluggedEvents());
+    svc.websocket = ws;
+  }
   try {
     await core.start();
   } catch (e) {
@@ -178,9 +214,12 @@ export async function main(argv: string[]): Promise<void> {
   let control;
   try {
     control = await startControl({
-      path: cfg.ctlPath, limits: cfg.ctlLimits, jsonrpcs: jsonrpcsConfig(cfg, args.runtimeDir), core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb, access: cfg.ctlAccess,
+      path: cfg.ctlPath, limits: cfg.ctlLimits, binrpcExtra: cfg.ctlExtra, jsonrpcs: jsonrpcsConfig(cfg, args.runtimeDir), core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb, access: cfg.ctlAccess,
       moduleRpc: svc.rpc?.filter((m) => cfg.loadedModules.includes(m.module)),
-      extraMethods: (r) => { if (tlsTransport && cfg.tls) registerTlsRpc(r, tlsTransport, 2048, cfg.tls.idleMs); },
+      extraMethods: (r) => {
+        if (tlsTransport && cfg.tls) registerTlsRpc(r, tlsTransport, 2048, cfg.tls.idleMs);
+        if (wsTransport) registerWsRpc(r, wsTransport);
+      },
     });
   } catch (e) {
     dispatcher.stop();
@@ -209,6 +248,7 @@ export async function main(argv: string[]): Promise<void> {
   log.notice(`dsd ${VERSION} started, listening on ${listening.join(' ')}, control socket ${cfg.ctlPath}`, {
     version: VERSION, listen: listening, ctl: cfg.ctlPath, metrics: metrics ? metrics.address : null, pid_file: args.pidFile,
   });
+  notifyReady();
 
   let stopping = false;
   const stop = async (sig: string): Promise<void> => {
@@ -232,7 +272,7 @@ export async function main(argv: string[]): Promise<void> {
     dispatcher.reload().then(
       (r) => {
         log.notice(`SIGHUP: destinations reloaded (${r.message})`, { sets: r.report.sets, destinations: r.report.destinations, warnings: r.report.warnings.length });
-        void dsDb?.afterRpc('dispatcher.reload', [], false);
+        void dsDb?.afterChange({ kind: 'reload' }, false);
       },
       (e: Error & { detail?: string }) => log.error(`SIGHUP: reload refused, running set kept: ${e.message}${e.detail ? ` (${e.detail})` : ''}`, { error: e.message, detail: e.detail ?? null }),
     );

@@ -12,6 +12,7 @@ import { DSD_BRANCH } from '../proxy/branch';
 import { buildLocalRequest } from '../transaction/local-request';
 import type { Logger } from '../core/log';
 import type { DsEvent } from '../modules/dispatcher/state';
+import { DS_EVENT } from '../modules/dispatcher/request-state';
 
 function isPromise<T>(r: T | Promise<T>): r is Promise<T> {
   return typeof (r as Promise<T>)?.then === 'function';
@@ -62,8 +63,8 @@ export function runDispatcherEvent(script: Script<RequestContext>, core: ProxyCo
     log.error(`event_route[${ev.name}]: cannot build the faked request for ${ev.uri}: ${(e as Error).message}`);
     return;
   }
-  ctx.routeType = RouteType.Event;
-  ctx.mod.dsevent = { ev };
+  ctx.routeType = RouteType.EVENT;
+  ctx.set(DS_EVENT, { ev });
   try {
     const r = script.runEventRoute(ev.name, ctx);
     if (isPromise(r)) r.catch((e) => log.error(`event_route[${ev.name}]: ${(e as Error).message}`));

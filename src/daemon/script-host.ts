@@ -2,7 +2,7 @@
 import type { ScriptHost, MyselfOperand } from '../script';
 import type { RequestContext } from '../proxy/context';
 import type { Services } from '../modules/services';
-import { storeOf } from '../modules/dispatcher/script';
+import { storeOf } from '../modules/script-store';
 import { parseUri } from '../sip/uri';
 
 export function createScriptHost(svc: Services, getDebug: () => number): ScriptHost<RequestContext> {

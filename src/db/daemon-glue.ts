@@ -6,7 +6,7 @@
  *   dsDb.attach(runtime);           // cluster: remote events → this engine
  *   await dsDb.startCluster();      // before runtime.start(): admin states come from the cluster
  *   await runtime.start();
- *   …  after a successful local RPC:  await dsDb.afterRpc(name, args, persist)
+ *   …  after a change applied locally: await dsDb.afterChange(change, persist)
  *   …  on stop:                       await dsDb.close()
  *
  * It checks the cfg (db_url parses, its driver module is loaded, the table modparams are
@@ -23,6 +23,7 @@ import type { ReloadSource } from '../modules/dispatcher/list-manager';
 import type { AdminStateEntry } from '../modules/dispatcher/admin-state';
 import { DsRpcError } from '../modules/dispatcher/errors';
 import { parseRpcState } from '../modules/dispatcher/flags';
+import { CHANGE_METHODS, type DsChange } from '../modules/dispatcher/change';
 import { ClusterNode } from '../cluster/node';
 import { ClusterParams, checkClusterConfig, goneAfter } from '../cluster/params';
 import { adminEntriesFor, applyClusterEvent, destStatesOf } from '../cluster/apply';
@@ -112,7 +113,7 @@ export class DispatcherDb {
       try {
         return await this.source.source();
       } catch (e) {
-        if (e instanceof DbError) throw new DsRpcError(500, 'Reload Failed', e.message);
+        if (e instanceof DbError) throw DsRpcError.of('reloadFailed', e.message);
         throw e;
       }
     },
@@ -155,79 +156,79 @@ export class DispatcherDb {
   }
 
   /**
-   * After a dispatcher.* RPC succeeded locally: with `persist`, writes it to the table
-   * first (so a node that hears the event and reloads finds the row); with a cluster,
-   * publishes it (queued while PostgreSQL is away; a publish error is logged, it never
-   * fails the RPC since the change is live here). A persist failure is thrown afterwards
-   * as the DbError (the RPC answers a fault: live, but not stored). `args` are the
-   * positional RPC params as the handler read them.
+   * After a change was applied locally: with `persist`, the database writer stores it
+   * first (so a node that hears the event and reloads finds the row); with a cluster, the
+   * publisher sends it (queued while PostgreSQL is away; a publish error is logged, it
+   * never fails the RPC since the change is live here). A persist failure is thrown
+   * afterwards as the DbError (the RPC answers a fault: live, but not stored).
    */
-  async afterRpc(method: string, args: readonly unknown[], persist: boolean): Promise<void> {
+  async afterChange(change: DsChange, persist: boolean): Promise<void> {
     let failed: unknown = null;
     if (persist) {
       try {
-        await this.persist(method, args);
+        await this.persist(change);
       } catch (e) {
         failed = e;
       }
     }
     if (this.cluster) {
       try {
-        await this.publish(method, args);
+        await this.publish(change);
       } catch (e) {
-        this.o.log.error(`cluster: ${method} not sent to the other nodes: ${(e as Error).message}`);
+        this.o.log.error(`cluster: ${CHANGE_METHODS[change.kind]} not sent to the other nodes: ${(e as Error).message}`);
       }
     }
     if (failed !== null) throw failed;
   }
 
-  private async persist(method: string, a: readonly unknown[]): Promise<void> {
+  /** The database writer. */
+  private async persist(c: DsChange): Promise<void> {
     const t = this.table;
-    switch (method) {
-      case 'dispatcher.add':
+    switch (c.kind) {
+      case 'reload': return;
+      case 'add':
         await withDb(this.url, (db) => insertDestination(db, t, {
-          setId: Number(a[0]), uri: String(a[1]), flags: Number(a[2] ?? 0), priority: Number(a[3] ?? 0),
-          attrs: a[4] === undefined || a[4] === null ? null : String(a[4]),
+          setId: c.setId, uri: c.uri, flags: c.flags, priority: c.priority, attrs: c.attrs,
         }));
         return;
-      case 'dispatcher.remove':
-        await withDb(this.url, (db) => deleteDestination(db, t, Number(a[0]), String(a[1])));
+      case 'remove':
+        await withDb(this.url, (db) => deleteDestination(db, t, c.setId, c.uri));
         return;
-      case 'dispatcher.set_state':
-      case 'dispatcher.set_duid_state': {
-        const st = parseRpcState(String(a[0]));
+      case 'setState':
+      case 'setDuidState': {
+        const st = parseRpcState(c.state);
         if (!st.ok) return;
-        await withDb(this.url, (db) => persistDestinationState(db, t, Number(a[1]), String(a[2]), st.state, method === 'dispatcher.set_duid_state'));
+        const byDuid = c.kind === 'setDuidState';
+        const target = c.kind === 'setDuidState' ? c.duid : c.uri;
+        await withDb(this.url, (db) => persistDestinationState(db, t, c.setId, target, st.state, byDuid));
         return;
       }
-      default:
     }
   }
 
-  private async publish(method: string, a: readonly unknown[]): Promise<void> {
-    const c = this.cluster!;
+  /** The cluster publisher. */
+  private async publish(c: DsChange): Promise<void> {
+    const node = this.cluster!;
     const ds = this.runtime?.ds;
     const send = <K extends ClusterEventKind>(kind: K, args: ClusterEventArgs[K], adminStates?: AdminStateEntry[],
-      forget?: { setId: number; uri: string }): Promise<unknown> => c.publish(kind, args, { adminStates, forget });
-    switch (method) {
-      case 'dispatcher.reload': await send('reload', {}); return;
-      case 'dispatcher.add':
-        await send('add', { group: Number(a[0]), address: String(a[1]), flags: Number(a[2] ?? 0), priority: Number(a[3] ?? 0),
-          attrs: a[4] === undefined || a[4] === null ? null : String(a[4]) });
+      forget?: { setId: number; uri: string }): Promise<unknown> => node.publish(kind, args, { adminStates, forget });
+    switch (c.kind) {
+      case 'reload': await send('reload', {}); return;
+      case 'add':
+        await send('add', { group: c.setId, address: c.uri, flags: c.flags, priority: c.priority, attrs: c.attrs });
         return;
-      case 'dispatcher.remove':
-        await send('remove', { group: Number(a[0]), address: String(a[1]) }, undefined, { setId: Number(a[0]), uri: String(a[1]) });
+      case 'remove':
+        await send('remove', { group: c.setId, address: c.uri }, undefined, { setId: c.setId, uri: c.uri });
         return;
-      case 'dispatcher.set_state':
-      case 'dispatcher.set_duid_state': {
-        const byDuid = method === 'dispatcher.set_duid_state';
-        const [state, group, target] = [String(a[0]), Number(a[1]), String(a[2])];
-        const entries = ds ? adminEntriesFor(ds.exportAdminStates(), group, target, byDuid) : [];
-        if (byDuid) await send('set_duid_state', { state, group, duid: target }, entries);
-        else await send('set_state', { state, group, address: target }, entries);
+      case 'setState':
+      case 'setDuidState': {
+        const byDuid = c.kind === 'setDuidState';
+        const target = c.kind === 'setDuidState' ? c.duid : c.uri;
+        const entries = ds ? adminEntriesFor(ds.exportAdminStates(), c.setId, target, byDuid) : [];
+        if (c.kind === 'setDuidState') await send('set_duid_state', { state: c.state, group: c.setId, duid: c.duid }, entries);
+        else await send('set_state', { state: c.state, group: c.setId, address: c.uri }, entries);
         return;
       }
-      default:
     }
   }
 

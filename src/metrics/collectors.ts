@@ -8,6 +8,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ProxyCore } from '../proxy/core';
+import { lbMetrics } from './lb-collectors';
 import type { Dispatcher } from '../modules/dispatcher/engine';
 import type { KeepaliveSender } from '../modules/dispatcher/keepalive-sender';
 import type { DispatcherCounters, ProbeOutcome } from '../modules/dispatcher/stats';
@@ -175,5 +176,6 @@ export function buildMetricsRegistry(src: MetricsSources): Registry {
   collectDefaultMetrics({ register: reg });
   dispatcherMetrics(reg, src);
   coreMetrics(reg, src);
+  lbMetrics(reg, src.dispatcher.ds);
   return reg;
 }

@@ -16,8 +16,13 @@ import { registerCore } from './core/script';
 import { registerPvs } from './pv/script';
 import { registerDispatcher } from './dispatcher/script';
 import { registerDbModules } from '../db/script-modules';
+import { DB_MODPARAM_TYPES } from '../db/params';
+import { CLUSTER_MODPARAM_TYPES } from '../cluster/params';
+import { HEALTH_PARAMS } from '../metrics/params';
 import { registerPike } from './pike/script';
 import { registerTls } from './tls/script';
+import { registerXhttp } from './xhttp/script';
+import { registerWebsocket } from './websocket/script';
 
 export function registerModules(reg: Reg, svc: Services): void {
   registerCore(reg, svc);
@@ -31,8 +36,10 @@ export function registerModules(reg: Reg, svc: Services): void {
   registerSanity(reg);
   registerCtl(reg);
   registerJsonrpcs(reg);
-  registerDispatcher(reg, svc);
+  registerDispatcher(reg, svc, { ...HEALTH_PARAMS, ...DB_MODPARAM_TYPES, ...CLUSTER_MODPARAM_TYPES });
   registerDbModules(reg);
   registerPike(reg, svc);
   registerTls(reg);
+  registerXhttp(reg, svc);
+  registerWebsocket(reg, svc);
 }

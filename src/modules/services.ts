@@ -8,11 +8,14 @@ import type { ProxyCore } from '../proxy/core';
 import type { RequestContext } from '../proxy/context';
 import type { DispatcherRuntime } from './dispatcher/runtime';
 import type { Logger } from '../core/log';
+import type { WsTransport } from '../transport/ws';
 import type { ScriptRegistry } from '../script';
 
 export interface Services {
   core: ProxyCore | null;
   dispatcher: DispatcherRuntime | null;
+  /** xhttp/websocket: the WebSocket transport, when websocket.so is loaded. */
+  websocket?: WsTransport | null;
   log: Logger;
   /** RPC methods modules add to the control socket when their module is loaded. */
   rpc?: ModuleRpc[];

@@ -1,15 +1,21 @@
 /**
  * The per-request state the routing logic works on, Kamailio's `sip_msg` plus the
  * bits tm and the script keep beside it: the new R-URI ($ru), the destination URI
- * ($du), lumps, flags, which failure/onreply route to arm, module data (the
- * dispatcher's destination records live here and travel into failure_route).
+ * ($du), lumps, flags, which failure/onreply route to arm, and the modules' state in
+ * slots each module declares once (request-state.ts; the dispatcher's destination
+ * records live there and travel into failure_route).
  */
 import type { SipMessage } from '../sip/message';
 import { EditList } from '../sip/editor';
 import type { LocalSocket, Source } from '../transport/types';
 import type { ProxyTxn } from './proxy-txn';
+import { RouteType, type RouteTypeBits } from '../core/route-type';
+import type { RequestSlot } from './request-state';
 
-export const enum RouteType { Request = 1, Failure = 2, OnReply = 4, Branch = 8, Event = 16 }
+export { RouteType } from '../core/route-type';
+
+/** Why t_relay / forward failed: what sl_reply_error sends. */
+export interface RelayError { code: number; reason: string }
 
 export class RequestContext {
   /** Current Request-URI ($ru); starts as received. */
@@ -20,7 +26,8 @@ export class RequestContext {
   edits = new EditList();
   /** Message flags (setflag/isflagset). */
   flags = 0;
-  routeType: RouteType = RouteType.Request;
+  /** The route running now (RouteType.REQUEST, FAILURE, TM_ONREPLY, BRANCH, EVENT). */
+  routeType: RouteTypeBits = RouteType.REQUEST;
   recordRoute = false;
   /** Routes armed with t_on_failure / t_on_reply / t_on_branch. */
   failureRoute: string | null = null;
@@ -42,12 +49,21 @@ export class RequestContext {
   branchReplied = false;
   /** Loop-detection hash of the request as received, computed once for all its branches. */
   loopHash: string | null = null;
-  /** Per-module data kept with the request and its transaction (e.g. dispatcher records). */
-  readonly mod: Record<string, unknown> = Object.create(null);
-  /** Script variables / AVPs live with the script engine; it may hang them here. */
-  script: unknown = null;
+  /** The last t_relay / forward error, for sl_reply_error. */
+  lastError: RelayError | null = null;
+  /** Module state (request-state.ts slots); made on first write. */
+  private state: unknown[] | null = null;
 
   constructor(readonly msg: SipMessage, readonly src: Source) {
     this.ruri = msg.ruri;
+  }
+
+  /** A module's state for this request (kept with it and its transaction), if set. */
+  get<T>(slot: RequestSlot<T>): T | undefined {
+    return this.state?.[slot.index] as T | undefined;
+  }
+
+  set<T>(slot: RequestSlot<T>, value: T): void {
+    (this.state ??= [])[slot.index] = value;
   }
 }

@@ -17,9 +17,9 @@ import { serverKey } from '../transaction/keys';
 import { localReply, replyTarget } from '../transaction/reply';
 import type { TmConfig } from '../transaction/config';
 import { RequestContext } from './context';
-import { BranchFinal, ProxyTxn, ProxyTxnPort, reasonFor } from './proxy-txn';
+import { BranchFinal, ProxyTxn, ProxyTxnPort, reasonFor, type NextTarget } from './proxy-txn';
 import { stripTopVia, buildBranchRequest, RrOptions, RR_DEFAULTS } from './forward';
-import { resolveTarget, TargetError } from './target';
+import { resolveHop, resolveTarget, TargetError } from './target';
 import { fnv1a } from './hash';
 import { BranchIds, DSD_BRANCH } from './branch';
 import type { RouteHooks } from './hooks';
@@ -55,8 +55,7 @@ export interface CoreStats {
   statelessForwards: number;
 }
 
-/** Result codes of relay(): positive = sent; negative = error (see lastError). */
-export interface RelayError { code: number; reason: string }
+export type { RelayError } from './context';
 
 export class ProxyCore {
   readonly transport: Transport;
@@ -128,7 +127,8 @@ export class ProxyCore {
   receive(buf: Buffer, src: Source): void {
     let msg: SipMessage;
     try {
-      msg = parseMessage(buf, { datagram: src.proto === 'udp' });
+      // a datagram or a WebSocket message is one whole message: no Content-Length needed
+      msg = parseMessage(buf, { datagram: src.proto === 'udp' || src.proto === 'ws' || src.proto === 'wss' });
     } catch (e) {
       this.stats.dropped++;
       this.log.debug(`dropped unparsable message from ${src.ip}:${src.port}: ${(e as Error).message}`);
@@ -265,7 +265,7 @@ export class ProxyCore {
 
   /**
    * t_relay: statefully forward ctx to $du (or the R-URI) and any appended branches.
-   * Returns 1, or a negative code with ctx.mod.lastError set; a Promise when a host
+   * Returns 1, or a negative code with ctx.lastError set; a Promise when a host
    * name must be resolved first.
    */
   relay(ctx: RequestContext): number | Promise<number> {
@@ -276,14 +276,15 @@ export class ProxyCore {
     const hops: Array<{ ruri: string; uri: string }> = [{ ruri: ctx.ruri, uri: ctx.du ?? ctx.ruri }];
     for (const b of ctx.extraBranches) hops.push({ ruri: b.ruri, uri: b.du ?? b.ruri });
     ctx.extraBranches = [];
-    const targets: Array<Target | Promise<Target>> = [];
+    const targets: Array<Target[] | Promise<Target[]>> = [];
+    const allowed = this.transport.sockets.map((s) => s.proto);
     try {
-      for (const h of hops) targets.push(resolveTarget(h.uri));
+      for (const h of hops) targets.push(resolveHop(h.uri, allowed));
     } catch (e) {
       if (e instanceof TargetError) this.log.warn(`t_relay refused: ${e.message}`);
       return this.fail(ctx, e instanceof TargetError ? e.code : 400, e instanceof TargetError ? reasonFor(e.code) : 'Bad Request');
     }
-    if (targets.every((t) => !(t instanceof Promise))) return this.sendBranches(ctx, hops, targets as Target[]);
+    if (targets.every((t) => !(t instanceof Promise))) return this.sendBranches(ctx, hops, targets as Target[][]);
     return Promise.all(targets).then(
       (ts) => this.sendBranches(ctx, hops, ts),
       (e) => this.fail(ctx, e instanceof TargetError ? e.code : 500, e instanceof TargetError ? reasonFor(e.code) : 'Server Internal Error'),
@@ -291,7 +292,7 @@ export class ProxyCore {
   }
 
   private fail(ctx: RequestContext, code: number, reason: string): number {
-    ctx.mod.lastError = { code, reason } satisfies RelayError;
+    ctx.lastError = { code, reason };
     return -1;
   }
 
@@ -303,15 +304,21 @@ export class ProxyCore {
     return this.transport.selectSocket(t.proto, family);
   }
 
-  private sendBranches(ctx: RequestContext, hops: Array<{ ruri: string }>, targets: Target[]): number {
+  private sendBranches(ctx: RequestContext, hops: Array<{ ruri: string }>, candidates: Target[][]): number {
     if (ctx.txn?.canceled) return this.fail(ctx, 487, 'Request Terminated');
     const txn = this.newTxn(ctx);
     let sent = 0;
     let refused = false;
-    for (let i = 0; i < targets.length; i++) {
-      const out = this.outSocket(ctx, targets[i]);
-      if (!out) { refused = this.noSocket(targets[i]) || refused; continue; }
-      if (txn.addBranch(hops[i].ruri, targets[i], out)) sent++;
+    for (let i = 0; i < candidates.length; i++) {
+      // each hop: its first usable candidate now, the others for DNS failover
+      const usable: NextTarget[] = [];
+      for (const t of candidates[i]!) {
+        const out = this.outSocket(ctx, t);
+        if (out) usable.push({ target: t, out });
+        else refused = this.noSocket(t) || refused;
+      }
+      const [first, ...rest] = usable;
+      if (first && txn.addBranch(hops[i]!.ruri, first.target, first.out, rest)) sent++;
     }
     this.admission.hold(txn, sent * ctx.msg.buf.length);
     if (sent === 0) return refused ? this.fail(ctx, 503, reasonFor(503)) : this.fail(ctx, 477, reasonFor(477));

@@ -45,7 +45,10 @@ export function buildBranchRequest(ctx: RequestContext, ruri: string, out: Local
   const extra: Edit[] = [];
   if (ruri !== msg.ruri) extra.push({ start: msg.ruriStart, end: msg.ruriEnd, text: ruri });
   if (ctx.recordRoute && msg.method !== 'ACK' && msg.method !== 'CANCEL') {
-    extra.push({ start: msg.startLineEnd, end: msg.startLineEnd, text: recordRouteLines(ctx.src.local, out, eol, rr, msg.from?.tag ?? null) });
+    // a WebSocket arrives on a TCP/TLS listen socket: its Record-Route says transport=ws/wss
+    const src = ctx.src;
+    const inSock = src.proto === src.local.proto ? src.local : { ...src.local, proto: src.proto, id: -1 - src.local.id };
+    extra.push({ start: msg.startLineEnd, end: msg.startLineEnd, text: recordRouteLines(inSock, out, eol, rr, msg.from?.tag ?? null) });
   }
   const firstVia = msg.first('via');
   const at = firstVia ? firstVia.lineStart : msg.startLineEnd;

@@ -50,7 +50,13 @@ interface BranchExtra {
   dropped: boolean;
   /** First branch of a serial step (the relay of request_route or of one failure_route). */
   stepStart: boolean;
+  /** The branch's R-URI, and the next DNS targets of its hop (RFC 3263 failover). */
+  ruri: string;
+  alts: readonly NextTarget[];
 }
+
+/** Another address of the same hop (the next SRV target, or the next A record). */
+export interface NextTarget { readonly target: Target; readonly out: LocalSocket }
 
 export class ProxyTxn implements ClientOwner, ServerUser {
   readonly branches: ClientTxn[] = [];
@@ -74,7 +80,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
    * Starts one branch to `target` (the resolved $du or R-URI) with R-URI `ruri`.
    * Returns false when the transport would not send it.
    */
-  addBranch(ruri: string, target: Target, out: LocalSocket): boolean {
+  addBranch(ruri: string, target: Target, out: LocalSocket, alts: readonly NextTarget[] = []): boolean {
     const idx = this.branches.length;
     const ctx = this.ctx;
     const branchId = this.port.branchIds.make(ctx.msg, ctx, this.id, idx);
@@ -85,7 +91,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
       ctx.frTimer || cfg.frTimer, ctx.frInvTimer || cfg.frInvTimer,
     );
     this.branches.push(ct);
-    this.extra.push({ cancelWanted: false, cancelSent: false, localStatus: 0, dropped: false, stepStart: idx === 0 });
+    this.extra.push({ cancelWanted: false, cancelSent: false, localStatus: 0, dropped: false, stepStart: idx === 0, ruri, alts });
     if (!ct.start()) {
       this.extra[idx].localStatus = 477;
       ct.lastStatus = 477;
@@ -122,6 +128,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
       this.finish();
       return;
     }
+    if (this.nextTarget(ct, msg)) return;
     if (!msg) {
       // fr_timer / fr_inv_timer: an INVITE branch that rang is CANCELed downstream
       if (this.isInvite && ct.replied && !ex.cancelSent) this.sendCancel(ct);
@@ -130,6 +137,33 @@ export class ProxyTxn implements ClientOwner, ServerUser {
       this.runOnReply(msg);
     }
     this.maybeComplete();
+  }
+
+  /**
+   * DNS failover (Kamailio's use_dns_failover): a branch that timed out without any
+   * reply, failed to connect, or got a 503 goes on to the next address of its hop before
+   * the failure route sees anything. The failed branch stops counting for the best reply.
+   */
+  private nextTarget(ct: ClientTxn, msg: SipMessage | null): boolean {
+    const ex = this.extra[ct.index]!;
+    if (!ex.alts.length || this.canceled || this.finalSent) return false;
+    if (msg ? msg.status !== 503 : ct.replied) return false;
+    let alts = ex.alts;
+    ex.alts = [];
+    ex.dropped = true;
+    while (alts.length) {
+      const [next, ...rest] = alts;
+      alts = rest;
+      this.port.log.info(`dns failover: ${ct.target.proto}:${ct.target.ip}:${ct.target.port} failed (${msg ? msg.status : 'no reply'}), ` +
+        `trying ${next!.target.proto}:${next!.target.ip}:${next!.target.port}`);
+      const idx = this.branches.length;
+      if (this.addBranch(ex.ruri, next!.target, next!.out, rest)) {
+        this.extra[idx]!.stepStart = false;
+        return true;
+      }
+      this.extra[idx]!.dropped = true;
+    }
+    return false;
   }
 
   private outcome(i: number): BranchOutcome | null {
@@ -181,7 +215,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
       this.failedBranch = last;
       const before = this.branches.length;
       const ctx = this.ctx;
-      ctx.routeType = RouteType.Failure;
+      ctx.routeType = RouteType.FAILURE;
       ctx.reply = last.finalReply;
       ctx.replyCode = outcomes[last.index]?.status ?? 0;
       ctx.branchTimedOut = last.timedOut;
@@ -189,7 +223,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
       this.inFailure = true;
       const done = () => {
         this.inFailure = false;
-        ctx.routeType = RouteType.Request;
+        ctx.routeType = RouteType.REQUEST;
         if (this.finalSent) return;
         // replies dropped and no branch added: tm answers with an error of its own
         if (!this.dropReplies(before)) return this.replyLocal(500, 'Server Internal Error');
@@ -257,7 +291,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
     const hooks = this.port.hooks();
     if (name === null || !hooks.onReply) return true;
     const prev = ctx.routeType;
-    ctx.routeType = RouteType.OnReply;
+    ctx.routeType = RouteType.TM_ONREPLY;
     ctx.reply = reply;
     ctx.replyCode = reply.status;
     try {

@@ -1,10 +1,10 @@
 /**
- * Turns a next-hop URI ($du, or the R-URI) into a transport target: IP literals at once,
- * host names through DNS (A/AAAA, cached), transport from `;transport=`, port defaulting
- * to 5060. Kamailio's full RFC 3263 NAPTR/SRV walk is not done here yet.
+ * Turns a next-hop URI ($du, or the R-URI) into transport targets: IP literals at once,
+ * host names through the daemon's resolver (RFC 3263: NAPTR, SRV, A/AAAA, cached with
+ * their TTLs), transport from `;transport=` or the records, port from the URI or SRV.
  */
 import { isIP } from 'node:net';
-import { promises as dns } from 'node:dns';
+import { dnsResolver } from '../dns/resolver';
 import { parseUri, uriTransport, bareHost } from '../sip/uri';
 import type { Proto, Target } from '../transport/types';
 
@@ -15,11 +15,15 @@ export class TargetError extends Error {
   }
 }
 
-interface CacheEntry { ip: string; until: number }
-const cache = new Map<string, CacheEntry>();
-const TTL_MS = 60_000;
-
-export interface HopSpec { proto: Proto; host: string; port: number }
+export interface HopSpec {
+  proto: Proto;
+  host: string;
+  port: number;
+  /** As the URI gives them (RFC 3263 picks NAPTR/SRV when they are absent). */
+  uriPort: number | null;
+  uriProto: Proto | null;
+  secure: boolean;
+}
 
 /** Parses the hop; throws TargetError (400/416) on an unusable URI. */
 export function hopOf(uri: string): HopSpec {
@@ -37,28 +41,28 @@ export function hopOf(uri: string): HopSpec {
   } else if (t === null) proto = 'udp';
   else if (t === 'udp' || t === 'tcp' || t === 'tls' || t === 'ws' || t === 'wss') proto = t;
   else throw new TargetError(uri, 503, `transport ${t} not supported`);
-  return { proto, host: bareHost(u.host), port: u.port ?? (proto === 'tls' || proto === 'wss' ? 5061 : 5060) };
+  return {
+    proto, host: bareHost(u.host), port: u.port ?? (proto === 'tls' || proto === 'wss' ? 5061 : 5060),
+    uriPort: u.port ?? null, uriProto: t === null ? null : proto, secure: u.scheme === 'sips',
+  };
 }
 
-/** Resolves synchronously when the host is an IP literal, else returns a Promise. */
-export function resolveTarget(uri: string): Target | Promise<Target> {
+/**
+ * Every candidate target of the hop, best first (RFC 3263 through the daemon's one
+ * resolver): synchronously for an IP literal, else a Promise. `allowed` are the
+ * transports we have listen sockets for (NAPTR/SRV choices are limited to them).
+ */
+export function resolveHop(uri: string, allowed: readonly Proto[] = ['udp', 'tcp', 'tls']): Target[] | Promise<Target[]> {
   const hop = hopOf(uri);
-  if (isIP(hop.host)) return { proto: hop.proto, ip: hop.host, port: hop.port };
-  const key = hop.host.toLowerCase();
-  const c = cache.get(key);
-  if (c && c.until > Date.now()) return { proto: hop.proto, ip: c.ip, port: hop.port };
-  return lookup(key, uri).then((ip) => ({ proto: hop.proto, ip, port: hop.port }));
+  if (isIP(hop.host)) return [{ proto: hop.proto, ip: hop.host, port: hop.port }];
+  return dnsResolver().locate(hop.host, hop.uriPort, hop.uriProto, hop.secure, allowed).then(
+    (cs) => cs.map((c) => ({ proto: c.proto, ip: c.ip, port: c.port })),
+    (e) => { throw new TargetError(uri, 478, (e as Error).message); },
+  );
 }
 
-async function lookup(host: string, uri: string): Promise<string> {
-  try {
-    const r = await Promise.race([
-      dns.lookup(host),
-      new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), 3000).unref()),
-    ]);
-    cache.set(host, { ip: r.address, until: Date.now() + TTL_MS });
-    return r.address;
-  } catch (e) {
-    throw new TargetError(uri, 478, `cannot resolve ${host}: ${(e as Error).message}`);
-  }
+/** The first candidate only (keepalives, stateless forwarding). */
+export function resolveTarget(uri: string): Target | Promise<Target> {
+  const r = resolveHop(uri);
+  return Array.isArray(r) ? r[0] : r.then((ts) => ts[0]);
 }

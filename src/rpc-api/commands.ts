@@ -483,6 +483,29 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ['tls.info'],
   },
   {
+    name: 'ws.dump',
+    summary: 'Details about WebSocket connections',
+    description: 'One line per WebSocket connection, as Kamailio prints them: "ID: ws:CLIENT_IP:PORT -> ws:OUR_IP:PORT ' +
+      '(state: OPEN, last used Ns ago, sub-protocol: sip)", and info { wscounter, truncated }.',
+    params: [],
+    aliases: [],
+    output: { kind: 'struct', doc: 'a struct { connections: [ strings ], info: { wscounter, truncated } }' },
+    rpc: true,
+    module: 'websocket',
+    examples: ['ws.dump'],
+  },
+  {
+    name: 'ws.close',
+    summary: 'Close a WebSocket connection',
+    description: 'Closes the WebSocket connection ID (from ws.dump) with status 1000, Normal closure.',
+    params: [{ name: 'id', type: 'int', help: 'connection id, as ws.dump prints it' }],
+    aliases: [],
+    output: { kind: 'none', doc: 'nothing; "Unknown connection ID" when there is no such connection' },
+    rpc: true,
+    module: 'websocket',
+    examples: ['ws.close 3'],
+  },
+  {
     name: 'rpc',
     summary: 'Call any RPC method, with kamcmd argument typing',
     description:

@@ -25,6 +25,8 @@ export const RPC_FAULTS = {
   persistFailed: { code: 500, message: 'Persisting to the list file failed' },
   persistDbFailed: { code: 500, message: 'Persisting to the database failed' },
   clusterUnavailable: { code: 500, message: 'Cluster Unavailable' },
+  overrideNotFound: { code: 404, message: 'Override Not Found' },
+  drainTimeout: { code: 500, message: 'Drain Timeout' },
   // Kamailio core / jsonrpcs
   methodNotFound: { code: 500, message: 'Method Not Found' },
   methodNameExpected: { code: 400, message: 'Method Name Expected' },

@@ -1,21 +1,8 @@
-// Route-type bits, with Kamailio's values (core/route.h), used to say in which
-// blocks a function may appear.
+// Which functions may appear in which blocks, over the one RouteType table (core/route-type.ts).
 
-export const RouteType = {
-  REQUEST: 1 << 0,
-  FAILURE: 1 << 1,
-  TM_ONREPLY: 1 << 2,
-  BRANCH: 1 << 3,
-  ONSEND: 1 << 4,
-  ERROR: 1 << 5,
-  LOCAL: 1 << 6,
-  CORE_ONREPLY: 1 << 7,
-  BRANCH_FAILURE: 1 << 8,
-  ONREPLY: (1 << 2) | (1 << 7),
-  ONEVENT: 1 << 9,
-  EVENT: (1 << 0) | (1 << 9),
-  ANY: 0xffffffff,
-} as const;
+import { RouteType } from '../core/route-type';
+
+export { RouteType };
 
 /** Kamailio's sr_cmd_flags_match(): may a function with `allowed` flags run in a block of type `block`? */
 export function routeAllows(allowed: number, block: number): boolean {

@@ -8,7 +8,8 @@ import net from 'node:net';
 import { isIP } from 'node:net';
 import { StreamFramer, FramingError } from './framer';
 import { ConnectionLimits, CONN_LIMIT_DEFAULTS, ConnLimitConfig, LimitedConn, closeAfterError } from './conn-limits';
-import type { ListenSpec, LocalSocket, Source, Target, TcpConn, Proto, PluggedTransport, Transport, TransportEvents } from './types';
+import type { ListenSpec, LocalSocket, Source, Target, TcpConn, Proto, PluggedTransport, PluggedEvents, HttpTaker, Transport, TransportEvents } from './types';
+import { looksLikeHttp } from './types';
 import { hostForUri } from './types';
 
 export interface TransportOptions {
@@ -43,6 +44,8 @@ export class TransportLayer implements Transport {
   private closing = false;
   private events = NOBODY;
   private readonly plugged: PluggedTransport[] = [];
+  /** Takes TCP/TLS connections that speak HTTP (xhttp / WebSocket); null = they are not SIP. */
+  http: HttpTaker | null = null;
   /** Shared with every stream transport (TLS, WebSocket) so they count against one limit. */
   readonly limits: ConnectionLimits;
 
@@ -62,6 +65,16 @@ export class TransportLayer implements Transport {
     return this.plugged.find((t) => t.protos.includes(proto));
   }
 
+  /** The events a plugged transport (and the WebSocket hand-over) delivers through. */
+  pluggedEvents(): PluggedEvents {
+    return {
+      onMessage: (b, s) => this.events.onMessage(b, s),
+      onFramingError: (p, r, s) => this.events.onFramingError?.(p, r, s),
+      onSendError: (t, r) => this.events.onSendError?.(t, r),
+      onHttp: (s, f, l, sec, touch) => this.http?.(s, f, l, sec, touch),
+    };
+  }
+
   /** Binds every listen socket; received messages go to `events` from then on. */
   async start(events: TransportEvents): Promise<void> {
     this.events = events;
@@ -79,7 +92,7 @@ export class TransportLayer implements Transport {
       else {
         const p = this.pluggedFor(spec.proto);
         if (!p) throw new Error(`no transport for ${local.text}`);
-        await p.bind(local, this.events);
+        await p.bind(local, this.pluggedEvents());
       }
       this.sockets.push(local);
     }
@@ -146,9 +159,21 @@ export class TransportLayer implements Transport {
     });
     const src: Source = { proto: 'tcp', ip: conn.remoteIp, port: conn.remotePort, local, conn };
     let broken = false;
-    socket.on('data', (chunk: Buffer) => {
+    let first = true;
+    const onData = (chunk: Buffer): void => {
       if (broken) return; // after a framing error nothing more is read or kept
       conn.lastUse = Date.now();
+      if (first) {
+        first = false;
+        if (this.http && looksLikeHttp(chunk)) {
+          // HTTP (a WebSocket handshake): the connection leaves SIP framing for good
+          socket.removeListener('data', onData);
+          if (this.conns.get(key) === conn) this.conns.delete(key);
+          lim.received(0);
+          this.http(socket, chunk, local, false, () => lim.touch());
+          return;
+        }
+      }
       let msgs: Buffer[];
       try {
         msgs = framer.push(chunk);
@@ -163,7 +188,8 @@ export class TransportLayer implements Transport {
       }
       lim.received(framer.pending);
       for (const m of msgs) this.events.onMessage(m, src);
-    });
+    };
+    socket.on('data', onData);
     const drop = () => {
       conn.closed = true;
       this.limits.release(lim);
@@ -199,8 +225,8 @@ export class TransportLayer implements Transport {
     if (target.proto !== 'tcp') {
       const p = this.pluggedFor(target.proto);
       const family: 4 | 6 = isIP(target.ip) === 6 ? 6 : 4;
-      const local = target.local && target.local.proto === target.proto ? target.local : this.selectSocket(target.proto, family);
-      return p !== undefined && local !== null && p.send(target, buf, local);
+      const local = target.local ?? this.selectSocket(target.proto, family);
+      return p !== undefined && p.send(target, buf, local);
     }
     let conn = target.conn && !target.conn.closed ? target.conn : this.conns.get(connKey(target.ip, target.port));
     if (conn && conn.closed) conn = undefined;

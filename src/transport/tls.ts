@@ -10,7 +10,7 @@ import net, { isIP } from 'node:net';
 import { StreamFramer, FramingError } from './framer';
 import type { TlsProfiles } from './tls-profiles';
 import type { TlsProfile } from './tls-config';
-import type { LocalSocket, PluggedEvents, PluggedTransport, Proto, Source, Target, TcpConn } from './types';
+import { looksLikeHttp, type LocalSocket, type PluggedEvents, type PluggedTransport, type Proto, type Source, type Target, type TcpConn } from './types';
 
 export interface TlsConn extends TcpConn {
   readonly socket: tls.TLSSocket;
@@ -138,9 +138,20 @@ export class TlsTransport implements PluggedTransport {
     const framer = new StreamFramer(this.opts.maxStreamMessage);
     const src: Source = { proto: 'tls', ip, port, local, conn };
     let broken = false;
-    s.on('data', (chunk: Buffer) => {
+    let first = !outbound;
+    const onData = (chunk: Buffer): void => {
       if (broken) return;
       conn.lastUse = Date.now();
+      if (first) {
+        first = false;
+        if (this.events?.onHttp && looksLikeHttp(chunk)) {
+          // WSS: the TLS connection carries HTTP, then a WebSocket
+          s.removeListener('data', onData);
+          this.conns.delete(conn);
+          this.events.onHttp(s, chunk, local, true, () => { conn.lastUse = Date.now(); });
+          return;
+        }
+      }
       let msgs: Buffer[];
       try {
         msgs = framer.push(chunk);
@@ -152,7 +163,8 @@ export class TlsTransport implements PluggedTransport {
         return;
       }
       for (const m of msgs) this.events?.onMessage(m, src);
-    });
+    };
+    s.on('data', onData);
     s.on('close', () => this.drop(conn));
     return conn;
   }
@@ -164,12 +176,12 @@ export class TlsTransport implements PluggedTransport {
     if (this.out.get(key) === conn) this.out.delete(key);
   }
 
-  send(target: Target, buf: Buffer, local: LocalSocket): boolean {
+  send(target: Target, buf: Buffer, local: LocalSocket | null): boolean {
     let conn = target.conn && !target.conn.closed && this.conns.has(target.conn as TlsConn) ? target.conn as TlsConn : undefined;
     conn ??= this.out.get(`${target.ip}|${target.port}`);
     if (conn && conn.closed) conn = undefined;
     if (!conn) {
-      if (target.conn) return false; // a reply's connection is gone: nowhere to send it
+      if (target.conn || !local || local.proto !== 'tls') return false; // a reply's connection is gone
       conn = this.connect(target, local);
     }
     conn.lastUse = Date.now();

@@ -116,7 +116,7 @@ export interface Transport {
 export interface PluggedTransport {
   readonly protos: readonly Proto[];
   bind(local: LocalSocket, events: PluggedEvents): Promise<void>;
-  send(target: Target, buf: Buffer, local: LocalSocket): boolean;
+  send(target: Target, buf: Buffer, local: LocalSocket | null): boolean;
   close(): Promise<void>;
 }
 
@@ -125,4 +125,17 @@ export interface PluggedEvents {
   onFramingError?(partial: Buffer, reason: string, src: Source): void;
   /** A connection to `target` could not be made (refused, handshake failed). */
   onSendError?(target: Target, reason: string): void;
+  /** The first bytes of a stream are an HTTP request (xhttp / WebSocket): take the socket. */
+  onHttp?: HttpTaker;
+}
+
+/** Hands a stream whose first bytes are HTTP over; `touch` reports activity to the limits. */
+export type HttpTaker = (socket: NetSocket, first: Buffer, local: LocalSocket, secure: boolean, touch: () => void) => void;
+
+/** An HTTP request line (`GET /path HTTP/1.1`), or the start of one: not SIP. */
+export function looksLikeHttp(chunk: Buffer): boolean {
+  const eol = chunk.indexOf(10);
+  const line = chunk.toString('latin1', 0, eol < 0 ? Math.min(chunk.length, 64) : eol);
+  if (eol < 0) return /^GET \//.test(line);
+  return /^[A-Z]+ \S+ HTTP\/1\.[01]\r?$/.test(line);
 }

@@ -238,10 +238,10 @@ test('cluster through DispatcherDb (the daemon glue): RPC on A published, applie
   const b = await make('b');
   try {
     a.ds.setStateRpc('ip', 2, 'sip:127.0.0.2:5090;transport=tcp', false);
-    await a.dsDb.afterRpc('dispatcher.set_state', ['ip', 2, 'sip:127.0.0.2:5090;transport=tcp'], false);
+    await a.dsDb.afterChange({ kind: 'setState', state: 'ip', setId: 2, uri: 'sip:127.0.0.2:5090;transport=tcp' }, false);
     assert.ok(await waitFor('B sees IP', () => flagsOf(b.ds, 2, 'sip:127.0.0.2:5090;transport=tcp') === 'IP') < 1000);
     await a.ds.add(7, 'sip:127.0.0.7', 0, 0, null);
-    await a.dsDb.afterRpc('dispatcher.add', [7, 'sip:127.0.0.7'], true);
+    await a.dsDb.afterChange({ kind: 'add', setId: 7, uri: 'sip:127.0.0.7', flags: 0, priority: 0, attrs: null }, true);
     await waitFor('B has set 7', () => b.ds.list!.byId.has(7));
     const list = await a.dsDb.clusterListHandler()!(['dest']);
     assert.deepEqual(list.map((x) => [x.NAME, x.ADDRESS, x.STATE]), [['a', 'udp:127.0.0.1:5071', 'up'], ['b', 'udp:127.0.0.1:5072', 'up']]);

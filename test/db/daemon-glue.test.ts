@@ -72,7 +72,7 @@ test('start policy and reload faults: DB errors exit at start (unless ds_db_star
     && /cannot read the table version/.test(e.detail ?? ''));
 });
 
-test('afterRpc with persist writes the table: add, set_state, set_duid_state, remove', async () => {
+test('afterChange with persist writes the table: add, set_state, set_duid_state, remove', async () => {
   const url = `sqlite://${path.join(dir, `w${++n}.db`)}`;
   const dsDb = (await DispatcherDb.create(options(url)))!;
   await exec(url, ...fixtureStatements());
@@ -80,11 +80,11 @@ test('afterRpc with persist writes the table: add, set_state, set_duid_state, re
   const rt = runtime(ds);
   dsDb.attach(rt);
   await ds.loadInitial(await dsDb.listSource.initial());
-  await dsDb.afterRpc('dispatcher.add', [9, 'sip:10.9.9.9:5060', 8, 2, 'duid=nine'], true);
-  await dsDb.afterRpc('dispatcher.set_state', ['d', 1, 'sip:127.0.0.1:5081'], true);
-  await dsDb.afterRpc('dispatcher.set_duid_state', ['ip', 2, 'gw5'], true);
-  await dsDb.afterRpc('dispatcher.remove', [3, 'sip:127.0.0.3:5060'], true);
-  await dsDb.afterRpc('dispatcher.set_state', ['a', 1, 'sip:127.0.0.1:5080'], false);
+  await dsDb.afterChange({ kind: 'add', setId: 9, uri: 'sip:10.9.9.9:5060', flags: 8, priority: 2, attrs: 'duid=nine' }, true);
+  await dsDb.afterChange({ kind: 'setState', state: 'd', setId: 1, uri: 'sip:127.0.0.1:5081' }, true);
+  await dsDb.afterChange({ kind: 'setDuidState', state: 'ip', setId: 2, duid: 'gw5' }, true);
+  await dsDb.afterChange({ kind: 'remove', setId: 3, uri: 'sip:127.0.0.3:5060' }, true);
+  await dsDb.afterChange({ kind: 'setState', state: 'a', setId: 1, uri: 'sip:127.0.0.1:5080' }, false);
   const rows = await withDb(url, (db) => db.queryArrays('select id, setid, destination, flags from dispatcher order by id'));
   assert.deepEqual(rows, [
     [1, 1, 'sip:127.0.0.1:5080', 0], [2, 1, 'sip:127.0.0.1:5081', 4], [3, 1, 'sip:127.0.0.1:5082', 8],

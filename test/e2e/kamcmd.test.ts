@@ -68,8 +68,10 @@ describe('kamcmd against dsd and Kamailio 5.6', { timeout: 180_000 }, () => {
     'dispatcher.add 3',
     'dispatcher.list full',
     'dispatcher.remove 3 sip:127.0.0.1:5090',
-    'dispatcher.remove 7 sip:127.0.0.1:5090',
     'dispatcher.list short',
+    // back to active before the reload: dsd keeps admin states across it (Kamailio forgets)
+    'dispatcher.set_state a 1 all',
+    'dispatcher.set_state a 2 all',
     'dispatcher.reload',
     'dispatcher.list',
     'dispatcher.hash 4 bob server.com',
@@ -90,6 +92,25 @@ describe('kamcmd against dsd and Kamailio 5.6', { timeout: 180_000 }, () => {
       const args = c.split(' ');
       assert.equal(kamcmd(dSock, args), kamcmd(kSock, args), `kamcmd ${c}`);
     }
+  });
+
+  // Where dsd answers on purpose what Kamailio does not (see the dispatcher's README): both
+  // sides are checked, so a change on either shows.
+  test('documented deviations: removing nothing is an error in dsd, "Ok." in Kamailio', () => {
+    const c = ['dispatcher.remove', '7', 'sip:127.0.0.1:5090'];
+    assert.equal(kamcmd(kSock, c), 'Ok. Dispatcher destination removed.\n[exit 0]');
+    assert.equal(kamcmd(dSock, c), 'error: 500 - Removing dispatcher dst failed\n[exit 0]');
+  });
+
+  test('documented deviations: an admin state survives dispatcher.reload in dsd, not in Kamailio', () => {
+    const flags = (sock: string): string[] => [...kamcmd(sock, ['dispatcher.list']).matchAll(/FLAGS: (\w+)/g)].map((m) => m[1]!);
+    for (const sock of [kSock, dSock]) {
+      assert.match(kamcmd(sock, ['dispatcher.set_state', 'ip', '2', 'all']), /^Ok\./);
+      assert.match(kamcmd(sock, ['dispatcher.reload']), /^Ok\./);
+    }
+    assert.ok(flags(kSock).every((f) => f.startsWith('A')), 'Kamailio: the file\'s states');
+    assert.ok(flags(dSock).some((f) => f.startsWith('I')), 'dsd: set 2 still inactive');
+    for (const sock of [kSock, dSock]) kamcmd(sock, ['dispatcher.set_state', 'a', '2', 'all']);
   });
 
   test('core.version and core.uptime keep their shape; dsctl and kamcmd agree on one socket', () => {
@@ -152,6 +173,38 @@ describe('control socket limits', { timeout: 60_000 }, () => {
       assert.match(kamcmd(sock, ['dispatcher.list']), /NRSETS: \d/);
     } finally {
       await dsd.stop();
+    }
+  });
+});
+
+describe('kamcmd over ctl\'s other transports (tcp:, udp:, unixd:) against dsd and Kamailio 5.6', { timeout: 120_000 }, () => {
+  test('dispatcher.list, a fault and an unknown command print the same on each transport', async () => {
+    const [pk, pd, kt, ku, dt, du] = await freePorts(6);
+    const extra = (t: number, u: number): string =>
+      `modparam("ctl", "binrpc", "tcp:127.0.0.1:${t}")\nmodparam("ctl", "binrpc", "udp:127.0.0.1:${u}")\nmodparam("ctl", "binrpc", "unixd:{DIR}/ctl.dgram")`;
+    const kam = await startKamailio({ cfg: toolsCfg(pk, extra(kt, ku)), list: TOOLS_LIST });
+    let dsd: Dsd | undefined;
+    try {
+      dsd = await startDsd({ cfg: toolsCfg(pd, extra(dt, du)), list: TOOLS_LIST });
+      const run = (addr: string, args: string[]): string => {
+        const r = spawnSync('kamcmd', ['-s', addr, ...args], { encoding: 'utf8', timeout: 20_000 });
+        return `${r.stdout}${r.stderr}[exit ${r.status}]`;
+      };
+      const pairs: Array<[string, string]> = [
+        [`tcp:127.0.0.1:${kt}`, `tcp:127.0.0.1:${dt}`],
+        [`udp:127.0.0.1:${ku}`, `udp:127.0.0.1:${du}`],
+        [`unixd:${kam.dir}/ctl.dgram`, `unixd:${dsd.dir}/ctl.dgram`],
+      ];
+      for (const [k, d] of pairs) {
+        for (const c of ['dispatcher.list', 'dispatcher.set_state zz 1 all', 'dispatcher.nosuch', 'dispatcher.hash 4 bob server.com']) {
+          const out = run(d, c.split(' '));
+          assert.equal(out, run(k, c.split(' ')), `${d} ${c}`);
+        }
+      }
+      assert.match(run(`tcp:127.0.0.1:${dt}`, ['dispatcher.list']), /NRSETS: 2/);
+    } finally {
+      await kam.stop();
+      await dsd?.stop();
     }
   });
 });

@@ -15,6 +15,8 @@ export const DSCTL_BIN = path.join(REPO, 'bin', 'dsctl');
 export interface DsdOptions {
   /** Full cfg text; `{DIR}` is replaced by the temp dir. */
   cfg: string;
+  /** Command the daemon is run under, e.g. ['ip', 'netns', 'exec', NS] (it must exec). */
+  wrap?: string[];
   /** dispatcher.list text written next to the cfg. */
   list?: string;
   /** Extra files to write into the temp dir. */
@@ -47,7 +49,9 @@ export async function startDsd(o: DsdOptions): Promise<Dsd> {
   if (o.list !== undefined) fs.writeFileSync(path.join(dir, 'dispatcher.list'), o.list);
   for (const [name, text] of Object.entries(o.files ?? {})) fs.writeFileSync(path.join(dir, name), text.replaceAll('{DIR}', dir));
   const extra = (o.args ?? []).map((a) => a.replaceAll('{DIR}', dir));
-  const proc = spawn(process.execPath, [DSD_BIN, '-DD', '-E', '-f', cfgFile, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = [process.execPath, DSD_BIN, '-DD', '-E', '-f', cfgFile, ...extra];
+  const cmd = [...(o.wrap ?? []), ...argv];
+  const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d) => { out += d; });
   proc.stderr!.on('data', (d) => { out += d; });

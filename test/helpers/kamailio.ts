@@ -106,7 +106,8 @@ export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
 /**
  * One cfg both Kamailio and dsd run for the tools tests (kamcmd, kamctl, kamcli): ctl on
  * {DIR}/ctl, jsonrpcs FIFO and datagram socket in {DIR}, dispatcher on {DIR}/dispatcher.list,
- * no probing.
+ * no probing, no reload_delta (whether two tools' calls fall within its 5 s would depend on
+ * how fast the machine runs them).
  */
 export function toolsCfg(port: number, extra = ''): string {
   return `#!KAMAILIO
@@ -124,6 +125,7 @@ modparam("ctl", "binrpc", "unix:{DIR}/ctl")
 modparam("jsonrpcs", "fifo_name", "{DIR}/rpc.fifo")
 modparam("jsonrpcs", "dgram_socket", "{DIR}/rpc.sock")
 modparam("dispatcher", "list_file", "{DIR}/dispatcher.list")
+modparam("dispatcher", "reload_delta", 0)
 ${extra}
 request_route { sl_send_reply("404", "Not here"); }
 `;

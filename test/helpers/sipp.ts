@@ -54,6 +54,8 @@ export interface SippOptions {
   calls?: number;
   rate?: number;
   extra?: string[];
+  /** Command sipp is run under, e.g. ['ip', 'netns', 'exec', NS] (it must exec). */
+  wrap?: string[];
   /** Local address sipp binds (default 127.0.0.1; ::1 for IPv6). */
   localIp?: string;
 }
@@ -69,7 +71,8 @@ export function startSipp(o: SippOptions): SippProc {
   if (o.rate !== undefined) args.push('-r', String(o.rate));
   if (o.extra) args.push(...o.extra);
   if (o.remote) args.push(o.remote);
-  const proc = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+  const cmd = [...(o.wrap ?? []), 'sipp', ...args];
+  const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
   let out = '';
   proc.stdout!.on('data', (d) => { if (out.length < 200_000) out += d; });
   proc.stderr!.on('data', (d) => { if (out.length < 200_000) out += d; });

@@ -1,11 +1,12 @@
 /**
  * ctl: `binrpc` says where the control socket listens (`unix:/path`); on it dsd speaks
- * both Kamailio's binrpc (kamcmd) and JSON-RPC lines (dsctl). dsd's own limits:
+ * both Kamailio's binrpc (kamcmd) and JSON-RPC lines (dsctl). Further binrpc lines
+ * (tcp:host:port, udp:host:port, unixd:/path, more unix paths) serve binrpc only. dsd's own limits:
  * `idle_timeout` (seconds a silent connection is kept, Kamailio's 120 by default; 0 = never
  * closed) and `max_connections` (Kamailio's 128).
  */
 import type { Reg } from '../services';
-import { parseCtlAddress, UnsupportedCtlAddressError } from '../../rpc-api/socket-path';
+import { parseBinrpcAddress, BinrpcAddressError } from '../../control/binrpc/address';
 import { KAMAILIO_MODPARAMS } from '../../script/kamailio-signatures';
 
 export const CTL_DEFAULTS = { idleTimeoutSec: 120, maxConnections: 128 } as const;
@@ -19,9 +20,9 @@ export function registerCtl(reg: Reg): void {
       if (name === 'max_connections' && Number(value) < 1) return 'must be at least 1';
       if (name !== 'binrpc') return;
       try {
-        parseCtlAddress(String(value));
+        parseBinrpcAddress(String(value));
       } catch (e) {
-        if (e instanceof UnsupportedCtlAddressError) return e.message;
+        if (e instanceof BinrpcAddressError) return e.message;
         throw e;
       }
     },

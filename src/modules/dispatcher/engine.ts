@@ -259,7 +259,7 @@ export class Dispatcher {
     const st = parseRpcState(stateArg);
     if (!st.ok) throw new DsRpcError(500, st.message);
     const set = findSet(this.lists.list, group);
-    if (set === null) throw new DsRpcError(500, 'State Update Failed', `destination set ${group} not found`);
+    if (set === null) throw DsRpcError.of('stateUpdateFailed', `destination set ${group} not found`);
     const at = this.now();
     const overwrite = (d: Destination): void => {
       const was = isSkipped(d.flags);
@@ -278,7 +278,7 @@ export class Dispatcher {
       ? set.dests.find((x) => x.attrs.duid !== null && x.attrs.duid.length === target.length && x.attrs.duid.toLowerCase() === l)
       : set.dests.find((x) => sameUriCi(x.uri, target));
     if (d === undefined) {
-      throw new DsRpcError(500, 'State Update Failed', `${byDuid ? 'duid' : 'destination'} ${target} not found in set ${group}`);
+      throw DsRpcError.of('stateUpdateFailed', `${byDuid ? 'duid' : 'destination'} ${target} not found in set ${group}`);
     }
     overwrite(d);
     if (byDuid) this.admin.setByDuid(group, target, st.state, at);

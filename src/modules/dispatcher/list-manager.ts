@@ -148,7 +148,7 @@ export class ListManager {
     const delta = this.params.reload_delta;
     if (this.reloadTimeSec !== 0 && this.reloadTimeSec > nowSec - delta) {
       const wait = this.reloadTimeSec + delta - nowSec;
-      throw new DsRpcError(500, 'Ongoing reload',
+      throw DsRpcError.of('ongoingReload',
         `the last reload/add/remove was ${nowSec - this.reloadTimeSec}s ago and reload_delta is ${delta}s; retry in ${wait}s`,
         wait);
     }
@@ -163,7 +163,7 @@ export class ListManager {
         const report = await this.load(source ?? await this.readDefault(), true);
         return { message: 'Ok. Dispatcher successfully reloaded.', report };
       } catch (e) {
-        if (e instanceof ListFileError || e instanceof ListLoadError) throw new DsRpcError(500, 'Reload Failed', e.message);
+        if (e instanceof ListFileError || e instanceof ListLoadError) throw DsRpcError.of('reloadFailed', e.message);
         throw e;
       }
     });
@@ -199,7 +199,7 @@ export class ListManager {
       try {
         seed = await packDest({ setId: group, uri: address, flags, priority, attrs, origin: 'dispatcher.add' }, this.buildCtx());
       } catch (e) {
-        throw new DsRpcError(500, 'Adding dispatcher dst failed', (e as Error).message);
+        throw DsRpcError.of('addFailed', (e as Error).message);
       }
       this.swap(this.rebuild(() => true, seed));
       return 'Ok. Dispatcher destination added.';
@@ -214,11 +214,11 @@ export class ListManager {
     this.stampReloadGuard();
     return this.serialize(async () => {
       const info = parseDestinationUri(address);
-      if ('error' in info) throw new DsRpcError(500, 'Removing dispatcher dst failed', info.error);
+      if ('error' in info) throw DsRpcError.of('removeFailed', info.error);
       const set = findSet(this.current, group);
       const hits = set === null ? 0 : set.dests.filter((d) => d.uri === info.uri).length;
       if (hits === 0) {
-        throw new DsRpcError(500, 'Removing dispatcher dst failed',
+        throw DsRpcError.of('removeFailed',
           set === null ? `destination set ${group} not found` : `no destination ${info.uri} in set ${group}`);
       }
       this.swap(this.rebuild((d) => !(d.setId === group && d.uri === info.uri), null));

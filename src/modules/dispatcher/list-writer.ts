@@ -7,6 +7,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { DsChange, DsChangeSink } from './change';
+import { parseRpcState } from './flags';
+import type { DsList } from './model';
 
 interface ParsedLine {
   setId: number;
@@ -49,8 +52,33 @@ function writeAtomic(file: string, text: string): void {
   fs.renameSync(tmp, file);
 }
 
-export class ListFileWriter {
-  constructor(readonly file: string) {}
+export class ListFileWriter implements DsChangeSink {
+  /** `list()` is the running list (set_duid_state finds the URIs that carry the duid in it). */
+  constructor(readonly file: string, private readonly list: () => DsList | null = () => null) {}
+
+  /** Writes one applied change to the file; a reload has nothing to write. */
+  apply(c: DsChange): void {
+    switch (c.kind) {
+      case 'reload': return;
+      case 'add': this.add(c.setId, c.uri, c.flags, c.priority, c.attrs); return;
+      case 'remove': this.remove(c.setId, c.uri); return;
+      case 'setState': {
+        const st = parseRpcState(c.state);
+        if (st.ok) this.setState(c.setId, c.uri, st.state);
+        return;
+      }
+      case 'setDuidState': {
+        // The list file has no duid column of its own: rewrite the lines of the URIs that carry it.
+        const st = parseRpcState(c.state);
+        if (!st.ok) return;
+        const duid = c.duid.toLowerCase();
+        const dests = this.list()?.byId.get(c.setId)?.dests ?? [];
+        const uris = dests.filter((d) => duid === 'all' || d.attrs.duid?.toLowerCase() === duid).map((d) => d.uri);
+        for (const u of new Set(uris)) this.setState(c.setId, u, st.state);
+        return;
+      }
+    }
+  }
 
   private lines(): { lines: string[]; eol: string; trailing: boolean } {
     const text = fs.readFileSync(this.file, 'utf8');

@@ -35,7 +35,7 @@ export function overrideRpcMethods(engine: Dispatcher): Record<string, (params: 
       const target = raw === undefined || raw === 'all' ? undefined : raw;
       const dropped = engine.clearAdminStates(group, target);
       if (dropped.length === 0 && (group !== undefined || target !== undefined)) {
-        throw new DsRpcError(404, 'Override Not Found', target !== undefined ? `no admin state for ${target} in set ${group}` : `no admin state in set ${group}`);
+        throw DsRpcError.of('overrideNotFound', target !== undefined ? `no admin state for ${target} in set ${group}` : `no admin state in set ${group}`);
       }
       return `Ok. ${dropped.length} override(s) cleared.`;
     },

@@ -7,6 +7,7 @@ import type { RequestContext } from '../../proxy/context';
 import type { DsRequestView, DsSource } from './request';
 import type { DstRecord } from './xavp-records';
 import { PROTO_TCP, PROTO_UDP } from './model';
+import { DS_CTX, DS_DST } from './request-state';
 
 const AUTH_USER = /(?:^|[\s,])username\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/i;
 
@@ -51,16 +52,16 @@ export function sourceView(ctx: RequestContext): DsSource {
 
 /** The request's `_dsdst_` records (newest first), as the xavp list holds them. */
 export function dstRecords(ctx: RequestContext): DstRecord[] {
-  return (ctx.mod.dsdst as DstRecord[] | undefined) ?? [];
+  return ctx.get(DS_DST) ?? [];
 }
 
 export function setDstRecords(ctx: RequestContext, records: DstRecord[]): void {
-  ctx.mod.dsdst = records;
+  ctx.set(DS_DST, records);
 }
 
 /** `_dsctx_=>cnt` values, newest first. */
 export function ctxCounts(ctx: RequestContext): number[] {
-  let c = ctx.mod.dsctx as number[] | undefined;
-  if (!c) { c = []; ctx.mod.dsctx = c; }
+  let c = ctx.get(DS_CTX);
+  if (!c) { c = []; ctx.set(DS_CTX, c); }
   return c;
 }

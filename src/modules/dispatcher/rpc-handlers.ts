@@ -11,15 +11,21 @@ import {
 } from './rpc-results';
 import { rpcScan } from './rpc-scan';
 import { lbMarks } from './lb/operations';
+import { applyChange, decodeChange } from './change';
 
 export type DsRpcHandler = (params: readonly unknown[]) => unknown | Promise<unknown>;
 
-const invalid = (detail: string): DsRpcError => new DsRpcError(500, 'Invalid Parameters', detail);
+const invalid = (detail: string): DsRpcError => DsRpcError.of('invalidParameters', detail);
 
 export function dispatcherRpcMethods(engine: Dispatcher): Record<string, DsRpcHandler> {
   const p = engine.params;
   return {
-    'dispatcher.reload': async () => (await engine.reload()).message,
+    // the changes: decoded once into a DsChange, then applied (change.ts)
+    'dispatcher.reload': (params) => applyChange(engine, decodeChange(engine, 'reload', params)),
+    'dispatcher.add': (params) => applyChange(engine, decodeChange(engine, 'add', params)),
+    'dispatcher.remove': (params) => applyChange(engine, decodeChange(engine, 'remove', params)),
+    'dispatcher.set_state': (params) => applyChange(engine, decodeChange(engine, 'setState', params)),
+    'dispatcher.set_duid_state': (params) => applyChange(engine, decodeChange(engine, 'setDuidState', params)),
 
     'dispatcher.list': (params) => {
       const s = rpcScan(params, '*S');
@@ -29,29 +35,10 @@ export function dispatcherRpcMethods(engine: Dispatcher): Record<string, DsRpcHa
       });
     },
 
-    'dispatcher.set_state': (params) => setState(engine, params, false),
-    'dispatcher.set_duid_state': (params) => setState(engine, params, true),
-
     'dispatcher.ping_active': (params) => {
       const s = rpcScan(params, '*d');
       const r = engine.pingActiveRpc(s.count === 1 ? (s.values[0] as number) : null);
       return buildPingActiveResult(r.old, r.now);
-    },
-
-    'dispatcher.add': (params) => {
-      // Kamailio checks (and stamps) reload_delta before looking at the parameters.
-      const s = rpcScan(params, 'dS*ddS');
-      if (s.count < 2) {
-        return guardThenFail(engine, 'group and address are required: dispatcher.add group address [flags [priority [attrs]]]');
-      }
-      const [group, addr, flags, prio, attrs] = s.values as [number, string, number?, number?, string?];
-      return engine.add(group, addr, flags ?? 0, prio ?? 0, s.count <= 4 ? null : attrs ?? null);
-    },
-
-    'dispatcher.remove': (params) => {
-      const s = rpcScan(params, 'dS');
-      if (s.count < 2) return guardThenFail(engine, 'group and address are required: dispatcher.remove group address');
-      return engine.remove(s.values[0] as number, s.values[1] as string);
     },
 
     'dispatcher.hash': (params) => {
@@ -66,18 +53,4 @@ export function dispatcherRpcMethods(engine: Dispatcher): Record<string, DsRpcHa
       return buildOclistResult(engine.list, s.values[0] as number);
     },
   };
-}
-
-function setState(engine: Dispatcher, params: readonly unknown[], byDuid: boolean): string {
-  const s = rpcScan(params, '.SdS');
-  if (s.count < 3) {
-    throw invalid(`usage: dispatcher.${byDuid ? 'set_duid_state' : 'set_state'} state group ${byDuid ? 'duid' : 'address'}|all`);
-  }
-  return engine.setStateRpc(s.values[0] as string, s.values[1] as number, s.values[2] as string, byDuid);
-}
-
-/** Kamailio answers "Ongoing reload" before "Invalid Parameters" and stamps the time. */
-function guardThenFail(engine: Dispatcher, detail: string): never {
-  engine.stampReloadGuard();
-  throw invalid(detail);
 }

@@ -71,7 +71,7 @@ function destEntry(d: Destination, mode: ListMode, o: ListOptions): Record<strin
 
 /** dispatcher.list. Throws "No Destination Sets" for an empty list. */
 export function buildListResult(list: DsList | null, mode: ListMode, o: ListOptions): Record<string, unknown> {
-  if (list === null || list.sets.length === 0) throw new DsRpcError(500, 'No Destination Sets');
+  if (list === null || list.sets.length === 0) throw DsRpcError.of('noDestinationSets');
   const records = list.sets.map((set) => ({
     SET: { ID: set.id, TARGETS: set.dests.map((d) => ({ DEST: destEntry(d, mode, o) })) },
   }));
@@ -92,7 +92,7 @@ export function buildPingActiveResult(oldState: number, newState: number | null)
 /** dispatcher.oclist (6.0+): one struct per destination; 404 for an unknown group. */
 export function buildOclistResult(list: DsList | null, group: number): Record<string, unknown>[] {
   const set = findSet(list, group);
-  if (set === null) throw new DsRpcError(404, 'Destination Group Not Found', `destination set ${group} not found`);
+  if (set === null) throw DsRpcError.of('groupNotFound', `destination set ${group} not found`);
   return set.dests.map((d) => ({
     group, uri: d.uri, flags: d.flags, priority: d.priority, ocrate: d.oc.ocrate, ocidx: d.oc.ocidx,
     ocseq: d.oc.ocseq, octime_sec: Math.floor(d.oc.octimeMs / 1000),

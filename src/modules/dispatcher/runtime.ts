@@ -3,7 +3,7 @@
  * DNS and sockets, loads the list, runs the keepalive / call-load / DNS timers, keeps the
  * admin-state file, and offers the script functions over a request context.
  */
-import { promises as dns } from 'node:dns';
+import { dispatcherDns } from './dns';
 import type { ProxyCore } from '../../proxy/core';
 import type { RequestContext } from '../../proxy/context';
 import { RouteType } from '../../proxy/context';
@@ -80,7 +80,7 @@ export class DispatcherRuntime {
     const sockets = o.core.transport.sockets;
     this.ds = new Dispatcher({
       params: o.params,
-      resolver: { resolveHost: resolveHost },
+      resolver: dispatcherDns(() => sockets.map((s) => s.proto)),
       sockets: {
         bySpec: (spec: SocketSpec) => findSocket(sockets, spec),
         byName: (name: string) => sockets.find((s) => s.name === name) ?? null,
@@ -195,7 +195,7 @@ export class DispatcherRuntime {
       msg = parseMessage(Buffer.from(lines.join('\r\n')), { datagram: true });
       void msg.ruri;
     } catch (e) {
-      throw new DsRpcError(500, 'Invalid Parameters', `the synthetic request does not parse: ${(e as Error).message}`);
+      throw DsRpcError.of('invalidParameters', `the synthetic request does not parse: ${(e as Error).message}`);
     }
     const local = this.core.transport.sockets[0];
     const ctx = new Ctx(msg, { proto: 'udp', ip: '127.0.0.1', port: 9, local });
@@ -257,7 +257,7 @@ export class DispatcherRuntime {
   }
 
   private markContext(ctx: RequestContext): DsMarkContext {
-    if (ctx.routeType === RouteType.Failure || ctx.routeType === RouteType.OnReply) {
+    if (ctx.routeType === RouteType.FAILURE || ctx.routeType === RouteType.TM_ONREPLY) {
       if (ctx.reply) return { kind: 'reply', code: ctx.reply.status, reason: ctx.reply.reason };
       return { kind: 'faked' };
     }
@@ -307,18 +307,6 @@ export class DispatcherRuntime {
       if (s && s.proto === target.proto && s.family === family) return s;
     }
     return this.core.transport.selectSocket(target.proto, family);
-  }
-}
-
-async function resolveHost(host: string): Promise<string | null> {
-  try {
-    const r = await Promise.race([
-      dns.lookup(host),
-      new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), 3000).unref()),
-    ]);
-    return r.address;
-  } catch {
-    return null;
   }
 }
 

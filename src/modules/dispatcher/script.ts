@@ -4,28 +4,16 @@
  * `$xavp(_dsdst_=>uri)` reads what Kamailio's would.
  */
 import type { Reg, Services } from '../services';
-import { DB_MODPARAM_TYPES } from '../../db/params';
-import { CLUSTER_MODPARAM_TYPES } from '../../cluster/params';
 import { dispatcherOf } from '../services';
 import type { RequestContext } from '../../proxy/context';
-import { MessageStore, XavpRecord } from '../../script';
+import { XavpRecord } from '../../script';
+import { storeOf } from '../script-store';
+import { DS_DSG, DS_EVENT } from './request-state';
+import { ctxCounts, dstRecords } from './proxy-view';
 import { PARAM_SPECS } from './params';
-import { HEALTH_PARAMS } from '../../metrics/params';
-import type { DsEvent } from './state';
-import type { DsgValues } from './match';
-
-/** The script store of a request (created on first use). */
-export function storeOf(ctx: RequestContext): MessageStore {
-  let s = ctx.script as MessageStore | null;
-  if (!s) { s = new MessageStore(); ctx.script = s; }
-  return s;
-}
-
-/** Where $dsv reads from in an event route. */
-export interface DsEventData { ev: DsEvent }
 
 function dsvValue(ctx: RequestContext, key: string): string | number | null {
-  const d = ctx.mod.dsevent as DsEventData | undefined;
+  const d = ctx.get(DS_EVENT);
   if (!d) return null;
   switch (key) {
     case 'code': return d.ev.context.code;
@@ -45,14 +33,19 @@ function pvTarget(spec: string | undefined): ((ctx: RequestContext, v: string | 
   return (ctx, v) => storeOf(ctx).avps.replace(name, v);
 }
 
-export function registerDispatcher(reg: Reg, svc: Services): void {
+/**
+ * `backendParams`: the modparam("dispatcher", …) names its backends (db/, cluster/,
+ * metrics/) read — they import the dispatcher, so their tables are handed in rather than
+ * imported here, and the imports run one way.
+ */
+export function registerDispatcher(reg: Reg, svc: Services, backendParams: Readonly<Record<string, 'int' | 'str'>> = {}): void {
   let setidPv: ((ctx: RequestContext, v: string | number) => void) | null = null;
   let attrsPv: ((ctx: RequestContext, v: string | number) => void) | null = null;
   const params: Record<string, 'int' | 'str'> = {};
   for (const [name, spec] of Object.entries(PARAM_SPECS)) params[name] = spec.kind === 'int' ? 'int' : 'str';
   params.ds_admin_state_file = 'str';
   params.ds_rpc_persist = 'int';
-  Object.assign(params, HEALTH_PARAMS, DB_MODPARAM_TYPES, CLUSTER_MODPARAM_TYPES);
+  Object.assign(params, backendParams);
   reg.registerModule({
     name: 'dispatcher',
     params,
@@ -111,11 +104,11 @@ export function registerDispatcher(reg: Reg, svc: Services): void {
   });
   reg.registerFunction({
     name: 'ds_dsg_fetch',
-    exec: (ctx, g: number) => { const v = ds().ds.dsgFetch(g); ctx.mod.dsg = v; return v ? 1 : -1; },
+    exec: (ctx, g: number) => { const v = ds().ds.dsgFetch(g); ctx.set(DS_DSG, v); return v ? 1 : -1; },
   });
   reg.registerFunction({
     name: 'ds_dsg_fetch_uri',
-    exec: (ctx, g: number, uri: string) => { const v = ds().ds.dsgFetch(g, uri); ctx.mod.dsg = v; return v ? 1 : -1; },
+    exec: (ctx, g: number, uri: string) => { const v = ds().ds.dsgFetch(g, uri); ctx.set(DS_DSG, v); return v ? 1 : -1; },
   });
   reg.registerFunction({
     name: 'ds_oc_set_attrs',
@@ -134,7 +127,7 @@ export function registerDispatcher(reg: Reg, svc: Services): void {
     name: 'dsg', module: 'dispatcher',
     parse: (inner) => inner.trim(),
     get: (ctx, key: string) => {
-      const v = ctx.mod.dsg as DsgValues | null | undefined;
+      const v = ctx.get(DS_DSG);
       if (!v) return null;
       const x = (v as unknown as Record<string, number | string | null>)[key];
       return x === undefined ? null : x;
@@ -145,19 +138,18 @@ export function registerDispatcher(reg: Reg, svc: Services): void {
 /** Writes the request's records into the script store under the configured XAVP names. */
 export function mirrorRecords(ctx: RequestContext, xavpDst: string, xavpCtx: string): void {
   const store = storeOf(ctx);
-  const records = (ctx.mod.dsdst as Array<Record<string, unknown>> | undefined) ?? [];
   store.xavps.removeAll(xavpDst);
-  for (const r of records) {
+  for (const r of dstRecords(ctx)) {
     const rec = new XavpRecord();
-    rec.add('uri', String(r.uri));
-    rec.add('grp', Number(r.grp));
-    if (typeof r.attrs === 'string') rec.add('attrs', r.attrs);
-    if (typeof r.socket === 'string') rec.add('socket', r.socket);
-    if (typeof r.sockname === 'string') rec.add('sockname', r.sockname);
-    if (typeof r.dstid === 'string') rec.add('dstid', r.dstid);
+    rec.add('uri', r.uri);
+    rec.add('grp', r.grp);
+    if (r.attrs !== undefined) rec.add('attrs', r.attrs);
+    if (r.socket !== undefined) rec.add('socket', r.socket);
+    if (r.sockname !== undefined) rec.add('sockname', r.sockname);
+    if (r.dstid !== undefined) rec.add('dstid', r.dstid);
     store.xavps.append(xavpDst, rec);
   }
-  const counts = (ctx.mod.dsctx as number[] | undefined) ?? [];
+  const counts = ctxCounts(ctx);
   store.xavps.removeAll(xavpCtx);
   for (const c of counts) store.xavps.append(xavpCtx, new XavpRecord({ cnt: c }));
 }

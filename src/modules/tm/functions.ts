@@ -1,6 +1,6 @@
 /**
  * tm's script functions over the request context. Return codes follow Kamailio:
- * positive is true, negative false; t_relay's errors leave ctx.mod.lastError for
+ * positive is true, negative false; t_relay's errors leave ctx.lastError for
  * sl_reply_error.
  */
 import type { ProxyCore, RelayError } from '../../proxy/core';
@@ -29,18 +29,18 @@ export function tOnBranch(ctx: RequestContext, route: string): number {
 /** t_check_status(re): the reply code (failure/onreply route) matches the regex. */
 export function tCheckStatus(ctx: RequestContext, re: RegExp): number {
   let code = ctx.replyCode;
-  if (ctx.routeType === RouteType.Request && ctx.txn) code = ctx.txn.server.lastStatus;
+  if (ctx.routeType === RouteType.REQUEST && ctx.txn) code = ctx.txn.server.lastStatus;
   if (!code) return -1;
   re.lastIndex = 0;
   return re.test(String(code)) ? 1 : -1;
 }
 
 export function tBranchTimeout(ctx: RequestContext): number {
-  return ctx.routeType === RouteType.Failure && ctx.branchTimedOut ? 1 : -1;
+  return ctx.routeType === RouteType.FAILURE && ctx.branchTimedOut ? 1 : -1;
 }
 
 export function tBranchReplied(ctx: RequestContext): number {
-  return ctx.routeType === RouteType.Failure && ctx.branchReplied ? 1 : -1;
+  return ctx.routeType === RouteType.FAILURE && ctx.branchReplied ? 1 : -1;
 }
 
 export function tIsCanceled(ctx: RequestContext): number {
@@ -89,5 +89,5 @@ export function tSetFr(ctx: RequestContext, frInv: number, fr?: number): number 
 }
 
 export function lastError(ctx: RequestContext): RelayError | undefined {
-  return ctx.mod.lastError as RelayError | undefined;
+  return ctx.lastError ?? undefined;
 }

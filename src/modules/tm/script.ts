@@ -46,10 +46,10 @@ export function registerTm(reg: Reg, svc: Services): void {
   });
   reg.registerFunction({ name: 't_send_reply', exec: (ctx, code: number, reason: string) => tm.tSendReply(coreOf(svc), ctx, code, reason) });
   reg.registerFunction({ name: 't_release', exec: () => 1 });
-  reg.registerFunction({ name: 't_is_failure_route', exec: (ctx) => (ctx.routeType === RouteType.Failure ? 1 : -1) });
-  reg.registerFunction({ name: 't_is_reply_route', exec: (ctx) => (ctx.routeType === RouteType.OnReply ? 1 : -1) });
-  reg.registerFunction({ name: 't_is_request_route', exec: (ctx) => (ctx.routeType === RouteType.Request ? 1 : -1) });
-  reg.registerFunction({ name: 't_is_branch_route', exec: (ctx) => (ctx.routeType === RouteType.Branch ? 1 : -1) });
+  reg.registerFunction({ name: 't_is_failure_route', exec: (ctx) => (ctx.routeType === RouteType.FAILURE ? 1 : -1) });
+  reg.registerFunction({ name: 't_is_reply_route', exec: (ctx) => (ctx.routeType === RouteType.TM_ONREPLY ? 1 : -1) });
+  reg.registerFunction({ name: 't_is_request_route', exec: (ctx) => (ctx.routeType === RouteType.REQUEST ? 1 : -1) });
+  reg.registerFunction({ name: 't_is_branch_route', exec: (ctx) => (ctx.routeType === RouteType.BRANCH ? 1 : -1) });
   reg.registerPv({ name: 'T_reply_code', module: 'tmx', get: (ctx) => replyCode(ctx) });
   reg.registerPv({
     name: 'T_req', module: 'tmx',

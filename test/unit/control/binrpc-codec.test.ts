@@ -151,3 +151,13 @@ test('answerPacket: unknown method, a fault, a result, a reply packet refused', 
   assert.deepEqual(decode(o.reply!), [PacketType.Fault, [400, 'bad request: corrupted packet']]);
   assert.equal(o.close, true);
 });
+
+test('ctl addresses: unix/unixs/unixd paths, tcp/udp with the default port 2049, bad ones refused', async () => {
+  const { parseBinrpcAddress } = await import('../../../src/control/binrpc/address');
+  assert.deepEqual(parseBinrpcAddress('unix:/run/x'), { kind: 'unixs', path: '/run/x' });
+  assert.deepEqual(parseBinrpcAddress('/run/x'), { kind: 'unixs', path: '/run/x' });
+  assert.deepEqual(parseBinrpcAddress('unixd:/run/d'), { kind: 'unixd', path: '/run/d' });
+  assert.deepEqual(parseBinrpcAddress('tcp:127.0.0.1'), { kind: 'tcp', host: '127.0.0.1', port: 2049 });
+  assert.deepEqual(parseBinrpcAddress('udp:[::1]:3000'), { kind: 'udp', host: '::1', port: 3000 });
+  for (const bad of ['sctp:1.2.3.4', 'tcp::5', 'tcp:h:99999', 'unix:', '']) assert.throws(() => parseBinrpcAddress(bad), bad);
+});

@@ -38,6 +38,8 @@ export type EjectVerdict =
 export class EjectTracker {
   private readonly recs = new Map<string, Record>();
   private readonly failCodes: Set<number>;
+  /** Ejections refused by ds_eject_max_percent (metrics). */
+  capped = 0;
 
   constructor(readonly cfg: EjectConfig) {
     this.failCodes = new Set([...DEFAULT_CODES, ...cfg.codes]);
@@ -71,7 +73,10 @@ export class EjectTracker {
     if (r.fails < this.cfg.failures) return { kind: 'none' };
     const ejected = this.ejectedIn(set);
     const max = Math.floor((set.dests.length * this.cfg.maxPercent) / 100);
-    if (ejected + 1 > max) return { kind: 'capped', failures: r.fails, ejected, max };
+    if (ejected + 1 > max) {
+      this.capped++;
+      return { kind: 'capped', failures: r.fails, ejected, max };
+    }
     r.fails = 0;
     r.ejections++;
     r.ejectedAt = nowMs;

@@ -132,8 +132,8 @@ function dryRun(ds: Dispatcher, set: DsSet, alg: number, req: DsRequestView, lim
 
 export function explain(ds: Dispatcher, setId: number, alg: number, req: DsRequestView, limit = 0): ExplainResult {
   const set = findSet(ds.list, setId);
-  if (set === null) throw new DsRpcError(404, 'Destination Group Not Found', `destination set ${setId} not found`);
-  if (ALG_NAMES[alg] === undefined) throw new DsRpcError(500, 'Invalid Parameters', `unknown algorithm ${alg} (0..13, 64)`);
+  if (set === null) throw DsRpcError.of('groupNotFound', `destination set ${setId} not found`);
+  if (ALG_NAMES[alg] === undefined) throw DsRpcError.of('invalidParameters', `unknown algorithm ${alg} (0..13, 64)`);
   const nowMs = Date.now();
   const nr = set.dests.length;
   const n = ds.params.use_default !== 0 && nr !== 1 ? nr - 1 : nr;

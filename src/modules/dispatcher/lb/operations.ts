@@ -15,14 +15,14 @@ export const UNDRAIN_OK = 'Ok. Dispatcher destination undrained.';
 
 function targets(ds: Dispatcher, group: number, target: string, byDuid: boolean, fault: string): { set: DsSet; dests: Destination[] } {
   const set = findSet(ds.list, group);
-  if (set === null) throw new DsRpcError(404, 'Destination Group Not Found', `destination set ${group} not found`);
+  if (set === null) throw DsRpcError.of('groupNotFound', `destination set ${group} not found`);
   if (target === 'all') return { set, dests: [...set.dests] };
   const l = target.toLowerCase();
   const dests = byDuid
     ? set.dests.filter((x) => x.attrs.duid !== null && x.attrs.duid.toLowerCase() === l)
     : set.dests.filter((x) => sameUriCi(x.uri, target));
   if (dests.length === 0) {
-    throw new DsRpcError(404, 'Destination Not Found', `${fault}: ${byDuid ? 'duid' : 'destination'} ${target} not found in set ${group}`);
+    throw DsRpcError.of('destinationNotFound', `${fault}: ${byDuid ? 'duid' : 'destination'} ${target} not found in set ${group}`);
   }
   return { set, dests };
 }

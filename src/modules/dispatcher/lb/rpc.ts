@@ -34,7 +34,7 @@ export interface ExplainRequest {
   readonly pv: { name: string; value: string } | null;
 }
 
-const invalid = (detail: string): DsRpcError => new DsRpcError(500, 'Invalid Parameters', detail);
+const invalid = (detail: string): DsRpcError => DsRpcError.of('invalidParameters', detail);
 
 /** Longest --wait accepted (a day): a drain is a maintenance step, not a daemon. */
 export const MAX_DRAIN_WAIT_SEC = 86400;
@@ -54,7 +54,7 @@ function waitForZero(ds: Dispatcher, group: number, uris: readonly string[], sec
       const n = left();
       if (n === 0) { resolve(0); return; }
       if (Date.now() >= deadline) {
-        reject(new DsRpcError(500, 'Drain Timeout', `${n} active dialog(s) left after ${seconds}s`));
+        reject(DsRpcError.of('drainTimeout', `${n} active dialog(s) left after ${seconds}s`));
         return;
       }
       setTimeout(tick, WAIT_POLL_MS).unref();

@@ -1,0 +1,229 @@
+/**
+ * The daemon's one DNS resolver (RFC 3263 for SIP next hops, A/AAAA for everything
+ * else), with a TTL cache as Kamailio's dns_cache keeps one. node:dns (c-ares) does the
+ * queries; the system's resolv.conf names the servers.
+ *
+ * Locating a SIP server (RFC 3263 §4): an IP literal is used as it is; a port in the URI
+ * means A/AAAA only; a transport without a port means SRV (_sip._udp, _sip._tcp,
+ * _sips._tcp) then A/AAAA; neither means NAPTR first (SIP+D2U, SIP+D2T, SIPS+D2T), then
+ * SRV, then A/AAAA on the default port. SRV targets come in priority order, weighted
+ * at random within a priority (RFC 2782); every address of every target is a candidate,
+ * so a failed branch can go on to the next one.
+ */
+import { Resolver as CaresResolver, lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+
+export type HopProto = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
+
+export interface Candidate {
+  readonly proto: HopProto;
+  readonly ip: string;
+  readonly port: number;
+  /** The SRV target (or host) the address belongs to, for logs. */
+  readonly via: string;
+}
+
+export interface ResolverOptions {
+  /** Per query, ms. */
+  timeoutMs: number;
+  /** Lower and upper bounds on cached TTLs, s (dns_cache_min_ttl / dns_cache_max_ttl). */
+  minTtl: number;
+  maxTtl: number;
+  /** How long a failed lookup is remembered, s (dns_cache_negative_ttl). */
+  negativeTtl: number;
+  /** TTL used for records the system resolver returns without one (SRV, NAPTR), s. */
+  defaultTtl: number;
+}
+
+export const RESOLVER_DEFAULTS: ResolverOptions = { timeoutMs: 3000, minTtl: 0, maxTtl: 3600, negativeTtl: 60, defaultTtl: 60 };
+
+export class DnsError extends Error {
+  readonly code = 'DSD_ERR_DNS';
+  constructor(readonly host: string, message: string) {
+    super(`cannot resolve ${host}: ${message}`);
+    this.name = 'DnsError';
+  }
+}
+
+interface Entry<T> { until: number; value: T | null; error?: string }
+
+interface Srv { name: string; port: number; priority: number; weight: number }
+interface Naptr { order: number; preference: number; service: string; replacement: string; flags: string }
+
+const SRV_PREFIX: Record<'udp' | 'tcp' | 'tls', string> = { udp: '_sip._udp.', tcp: '_sip._tcp.', tls: '_sips._tcp.' };
+const NAPTR_SERVICE: Record<string, 'udp' | 'tcp' | 'tls'> = { 'SIP+D2U': 'udp', 'SIP+D2T': 'tcp', 'SIPS+D2T': 'tls' };
+
+/** RFC 2782 ordering: by priority; within one, weighted random without replacement. */
+export function orderSrv<T extends { priority: number; weight: number }>(records: readonly T[], rnd: () => number = Math.random): T[] {
+  const byPrio = new Map<number, T[]>();
+  for (const r of records) (byPrio.get(r.priority) ?? byPrio.set(r.priority, []).get(r.priority)!).push(r);
+  const out: T[] = [];
+  for (const prio of [...byPrio.keys()].sort((a, b) => a - b)) {
+    // zero weights first, as RFC 2782 asks, so they get a small chance
+    const left = byPrio.get(prio)!.slice().sort((a, b) => a.weight - b.weight);
+    while (left.length) {
+      const total = left.reduce((n, r) => n + r.weight, 0);
+      let pick = 0;
+      if (total > 0) {
+        const x = rnd() * total;
+        let sum = 0;
+        pick = left.length - 1;
+        for (let i = 0; i < left.length; i++) {
+          sum += left[i].weight;
+          if (x < sum) { pick = i; break; }
+        }
+      }
+      out.push(left.splice(pick, 1)[0]);
+    }
+  }
+  return out;
+}
+
+export class DnsResolver {
+  private readonly r: CaresResolver;
+  private readonly cache = new Map<string, Entry<unknown>>();
+  /** Lookups made (not answered from the cache), for tests and stats. */
+  queries = 0;
+
+  constructor(readonly opts: ResolverOptions = RESOLVER_DEFAULTS, servers?: string[]) {
+    this.r = new CaresResolver({ timeout: opts.timeoutMs, tries: 2 });
+    if (servers?.length) this.r.setServers(servers);
+  }
+
+  private ttl(s: number): number {
+    return Math.min(this.opts.maxTtl, Math.max(this.opts.minTtl, s)) * 1000;
+  }
+
+  private async cached<T>(key: string, f: () => Promise<{ value: T | null; ttl: number }>): Promise<T | null> {
+    const c = this.cache.get(key) as Entry<T> | undefined;
+    if (c && c.until > Date.now()) return c.value;
+    this.queries++;
+    try {
+      const { value, ttl } = await f();
+      this.cache.set(key, { until: Date.now() + this.ttl(value === null ? this.opts.negativeTtl : ttl), value });
+      return value;
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? '';
+      // "no such name / no data" is an answer (cached as negative); a timeout is not
+      if (code === 'ENOTFOUND' || code === 'ENODATA') {
+        this.cache.set(key, { until: Date.now() + this.ttl(this.opts.negativeTtl), value: null });
+        return null;
+      }
+      throw new DnsError(key.slice(key.indexOf(':') + 1), `${code || (e as Error).message}`);
+    }
+  }
+
+  /** A then AAAA addresses of `host` (IP literals as they are); [] when there are none. */
+  async addresses(host: string): Promise<string[]> {
+    if (isIP(host)) return [host];
+    const h = host.toLowerCase();
+    let err: unknown = null;
+    const v4 = await this.cached(`a:${h}`, async () => {
+      const rs = await this.r.resolve4(h, { ttl: true });
+      return { value: rs.map((x) => x.address), ttl: Math.min(...rs.map((x) => x.ttl)) };
+    }).catch((e) => { err = e; return null; });
+    if (v4 && v4.length) return v4;
+    const v6 = await this.cached(`aaaa:${h}`, async () => {
+      const rs = await this.r.resolve6(h, { ttl: true });
+      return { value: rs.map((x) => x.address), ttl: Math.min(...rs.map((x) => x.ttl)) };
+    }).catch((e) => { err ??= e; return null; });
+    if (v6 && v6.length) return v6;
+    // names DNS does not know may still be in /etc/hosts (localhost, …), as for Kamailio
+    const sys = await this.cached(`hosts:${h}`, async () => {
+      const rs = await lookup(h, { all: true });
+      return { value: rs.map((x) => x.address), ttl: this.opts.defaultTtl };
+    }).catch(() => null);
+    if (sys && sys.length) return sys;
+    if (err) throw err;
+    return [];
+  }
+
+  /** First address of `host`, or null (the dispatcher's host lookups). */
+  async address(host: string): Promise<string | null> {
+    try {
+      return (await this.addresses(host))[0] ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  private srv(name: string): Promise<Srv[] | null> {
+    return this.cached(`srv:${name.toLowerCase()}`, async () => {
+      const rs = await this.r.resolveSrv(name);
+      return { value: rs.length ? rs : null, ttl: this.opts.defaultTtl };
+    });
+  }
+
+  private naptr(name: string): Promise<Naptr[] | null> {
+    return this.cached(`naptr:${name.toLowerCase()}`, async () => {
+      const rs = await this.r.resolveNaptr(name);
+      return { value: rs.length ? rs : null, ttl: this.opts.defaultTtl };
+    });
+  }
+
+  private async fromSrv(records: Srv[], proto: HopProto): Promise<Candidate[]> {
+    const out: Candidate[] = [];
+    for (const s of orderSrv(records)) {
+      let ips: string[] = [];
+      try { ips = await this.addresses(s.name); } catch { /* the next target may do */ }
+      for (const ip of ips) out.push({ proto, ip, port: s.port, via: `${s.name}:${s.port}` });
+    }
+    return out;
+  }
+
+  /**
+   * RFC 3263 candidates for a SIP URI's host part. `proto` is the transport the URI asks
+   * for (null = none given), `secure` true for sips:. Throws DnsError when nothing resolves.
+   */
+  async locate(host: string, port: number | null, proto: HopProto | null, secure: boolean, allowed: readonly HopProto[]): Promise<Candidate[]> {
+    const dflt: HopProto = proto ?? (secure ? 'tls' : 'udp');
+    const dport = (p: HopProto): number => (p === 'tls' || p === 'wss' ? 5061 : 5060);
+    if (isIP(host)) return [{ proto: dflt, ip: host, port: port ?? dport(dflt), via: host }];
+    if (port === null && proto !== 'ws' && proto !== 'wss') {
+      const tries: Array<'udp' | 'tcp' | 'tls'> = [];
+      if (proto === null) {
+        const naptr = await this.naptr(host).catch(() => null);
+        if (naptr) {
+          const usable = naptr
+            .filter((n) => n.flags.toLowerCase() === 's' && NAPTR_SERVICE[n.service.toUpperCase()] !== undefined)
+            .filter((n) => !secure || NAPTR_SERVICE[n.service.toUpperCase()] === 'tls')
+            .filter((n) => allowed.includes(NAPTR_SERVICE[n.service.toUpperCase()]))
+            .sort((a, b) => a.order - b.order || a.preference - b.preference);
+          for (const n of usable) {
+            const recs = await this.srv(n.replacement).catch(() => null);
+            if (!recs) continue;
+            const c = await this.fromSrv(recs, NAPTR_SERVICE[n.service.toUpperCase()]);
+            if (c.length) return c;
+          }
+        }
+        tries.push(...(secure ? ['tls' as const] : (['udp', 'tcp', 'tls'] as const).filter((p) => allowed.includes(p))));
+      } else if (proto === 'udp' || proto === 'tcp' || proto === 'tls') tries.push(secure && proto === 'tcp' ? 'tls' : proto);
+      for (const p of tries) {
+        const recs = await this.srv(SRV_PREFIX[p] + host).catch(() => null);
+        if (!recs) continue;
+        const c = await this.fromSrv(recs, p);
+        if (c.length) return c;
+      }
+    }
+    const ips = await this.addresses(host);
+    if (!ips.length) throw new DnsError(host, 'no NAPTR, SRV or A/AAAA records');
+    return ips.map((ip) => ({ proto: dflt, ip, port: port ?? dport(dflt), via: host }));
+  }
+
+  /** Forget everything cached (tests, ds_dns refresh). */
+  flush(): void {
+    this.cache.clear();
+  }
+}
+
+/** The daemon's resolver: one for the proxy, the dispatcher and keepalives. */
+let shared: DnsResolver | null = null;
+
+export function dnsResolver(): DnsResolver {
+  return (shared ??= new DnsResolver());
+}
+
+/** Replaces the shared resolver (at start, with the cfg's dns_cache_* settings). */
+export function setDnsResolver(r: DnsResolver): void {
+  shared = r;
+}

@@ -1,0 +1,58 @@
+/**
+ * event_route[xhttp:request] for an HTTP request that arrived on a TCP/TLS listen
+ * socket: the route sees it as Kamailio's xhttp shows it — $rm the HTTP method, $hu the
+ * URL, $hdr(...) the HTTP headers, $si/$sp the client — and answers with xhttp_reply()
+ * or, for a WebSocket upgrade, ws_handle_handshake().
+ */
+import { parseMessage } from '../../sip/message';
+import { RequestContext, RouteType } from '../../proxy/context';
+import { declareRequestState } from '../../proxy/request-state';
+import type { HttpRequest } from '../../transport/ws';
+import type { Script } from '../../script';
+import type { Logger } from '../../core/log';
+
+export const XHTTP_EVENT = 'xhttp:request';
+
+const HTTP = declareRequestState<HttpRequest>('xhttp.request');
+
+/** The HTTP request of an xhttp event route (null outside one). */
+export function httpOf(ctx: RequestContext): HttpRequest | null {
+  return ctx.get(HTTP) ?? null;
+}
+
+/** The HTTP head as a SIP-shaped message, so header and PV access work unchanged. */
+function asMessage(r: HttpRequest): RequestContext['msg'] {
+  const method = /^[A-Za-z]+$/.test(r.req.method ?? '') ? r.req.method! : 'GET';
+  // as Kamailio's xhttp: a Via of the client (it even leaks into replies as "Sia:"), and
+  // the identifiers a SIP parser insists on
+  let s = `${method} sip:xhttp@${r.local.advHost} SIP/2.0\r\n` +
+    `Via: SIP/2.0/${r.secure ? 'TLS' : 'TCP'} ${r.ip.includes(':') ? `[${r.ip}]` : r.ip}:${r.port};branch=z9hG4bKxhttp\r\n` +
+    `From: <sip:xhttp@localhost>;tag=xhttp\r\nTo: <sip:xhttp@localhost>\r\nCall-ID: xhttp-${r.port}\r\nCSeq: 1 ${method}\r\n`;
+  const raw = r.req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (/^(content-length|via|from|to|call-id|cseq|[vftil])$/i.test(raw[i])) continue;
+    s += `${raw[i]}: ${raw[i + 1].replace(/[\r\n]/g, ' ')}\r\n`;
+  }
+  return parseMessage(Buffer.from(`${s}Content-Length: 0\r\n\r\n`, 'latin1'), { datagram: true });
+}
+
+export function runXhttpRequest(script: Script<RequestContext>, log: Logger, r: HttpRequest, pending: Set<HttpRequest>): void {
+  if (!script.hasEventRoute(XHTTP_EVENT)) return; // nothing serves HTTP: 404
+  let ctx: RequestContext;
+  try {
+    ctx = new RequestContext(asMessage(r), { proto: r.secure ? 'tls' : 'tcp', ip: r.ip, port: r.port, local: r.local });
+  } catch (e) {
+    log.warn(`xhttp: unreadable request from ${r.ip}:${r.port}: ${(e as Error).message}`);
+    return;
+  }
+  ctx.routeType = RouteType.EVENT;
+  ctx.set(HTTP, r);
+  const res = script.runEventRoute(XHTTP_EVENT, ctx);
+  if (res && typeof (res as Promise<unknown>).then === 'function') {
+    pending.add(r);
+    (res as Promise<unknown>).then(
+      () => { pending.delete(r); if (!r.replied) r.socket.destroy(); },
+      (e) => { pending.delete(r); log.error(`event_route[xhttp:request]: ${(e as Error).message}`); r.socket.destroy(); },
+    );
+  }
+}

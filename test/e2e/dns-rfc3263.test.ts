@@ -1,0 +1,176 @@
+/**
+ * RFC 3263 next hops against a real DNS server: dnsmasq serves NAPTR, SRV and A records
+ * on 127.0.0.1:53 inside a network namespace made here (`ip netns add`, with
+ * /etc/netns/NAME/resolv.conf pointing at it); dsd and sipp run in the same namespace.
+ *
+ *   sip:svc.test           NAPTR SIP+D2U -> _sip._udp.pool.test -> b1 (weight 80), b2 (weight 20)
+ *   sip:fo.test;transport=udp   SRV: b3 (priority 10, nothing listens) then b1 (priority 20)
+ *   sip:ttl.test:5060      A only (port given), TTL 1 s, re-pointed during the test
+ *
+ * Checked: the SRV weights over 1000 calls, the next SRV target tried when the first
+ * does not answer (before any failure route), and a changed A record picked up once its
+ * TTL ran out. Everything is removed in `after`, even on failure.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startDsd, Dsd, tmpDir } from '../helpers/daemon';
+import { startSipp, readStats, UAC_XML, UAS_XML, SippProc } from '../helpers/sipp';
+
+const NS = `dsdtest${process.pid}`;
+const WRAP = ['ip', 'netns', 'exec', NS];
+const have = (c: string): boolean => spawnSync('sh', ['-c', `command -v ${c}`], { stdio: 'ignore' }).status === 0;
+const root = process.getuid?.() === 0;
+const skip = !root && !process.env.CI ? 'needs root for ip netns (skipped outside CI)'
+  : !have('dnsmasq') || !have('ip') ? (process.env.CI ? false : 'dnsmasq or iproute2 missing') : false;
+
+function run(cmd: string[], check = true): void {
+  const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8' });
+  if (check && r.status !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr}`);
+}
+
+const CFG = `#!KAMAILIO
+debug=2
+log_stderror=yes
+auto_aliases=no
+listen=udp:127.0.0.1:5060
+loadmodule "tm.so"
+loadmodule "tmx.so"
+loadmodule "sl.so"
+loadmodule "rr.so"
+loadmodule "pv.so"
+loadmodule "xlog.so"
+loadmodule "textops.so"
+loadmodule "siputils.so"
+loadmodule "ctl.so"
+modparam("ctl", "binrpc", "unix:{DIR}/dsd_ctl")
+modparam("tm", "fr_timer", 1500)
+request_route {
+  if (is_method("CANCEL")) { if (t_check_trans()) t_relay(); exit; }
+  if (!is_method("ACK")) { if (t_precheck_trans()) { t_check_trans(); exit; } t_check_trans(); }
+  if (has_totag()) {
+    if (loose_route()) { t_relay(); exit; }
+    if (is_method("ACK")) { if (t_check_trans()) t_relay(); exit; }
+    sl_send_reply("404", "Not here"); exit;
+  }
+  remove_hf("Route");
+  if (is_method("INVITE")) record_route();
+  if ($rU == "svc") $du = "sip:svc.test";
+  else if ($rU == "fo") $du = "sip:fo.test;transport=udp";
+  else $du = "sip:ttl.test:5060";
+  t_on_failure("RTF");
+  if (!t_relay()) sl_reply_error();
+  exit;
+}
+failure_route[RTF] {
+  xlog("L_INFO", "failure_route reached for $ci\\n");
+}
+`;
+
+describe('RFC 3263 against dnsmasq in a network namespace', { skip }, () => {
+  let dir = '';
+  let dnsmasq: ChildProcess | null = null;
+  let dsd: Dsd | null = null;
+  const sipps: SippProc[] = [];
+  let nsMade = false;
+
+  function uas(ip: string, cp: number): SippProc {
+    const s = startSipp({ scenario: UAS_XML, port: 5060, controlPort: cp, localIp: ip, wrap: WRAP });
+    sipps.push(s);
+    return s;
+  }
+
+  async function calls(service: string, n: number, rate: number, cp: number): Promise<Record<string, string>> {
+    const u = startSipp({
+      scenario: UAC_XML, port: 5070, controlPort: cp, remote: '127.0.0.1:5060', calls: n, rate, wrap: WRAP,
+      extra: ['-s', service, '-timeout', '120', '-timeout_error'],
+    });
+    await u.done;
+    return u.stop();
+  }
+
+  function writeHosts(ttlIp: string): void {
+    fs.writeFileSync(path.join(dir, 'hosts'), `127.0.0.11 b1.test\n127.0.0.12 b2.test\n127.0.0.13 b3.test\n${ttlIp} ttl.test\n`);
+  }
+
+  before(async () => {
+    dir = tmpDir('dsd-dns-');
+    run(['ip', 'netns', 'add', NS]);
+    nsMade = true;
+    run(['ip', '-n', NS, 'link', 'set', 'lo', 'up']);
+    fs.mkdirSync(`/etc/netns/${NS}`, { recursive: true });
+    fs.writeFileSync(`/etc/netns/${NS}/resolv.conf`, 'nameserver 127.0.0.1\noptions timeout:1 attempts:2\n');
+    writeHosts('127.0.0.21');
+    dnsmasq = spawn(WRAP[0]!, [...WRAP.slice(1), 'dnsmasq', '--keep-in-foreground', '--no-resolv', '--no-hosts',
+      '--no-daemon', '--listen-address=127.0.0.1', '--bind-interfaces', '--port=53', `--addn-hosts=${path.join(dir, 'hosts')}`,
+      '--local-ttl=1', '--log-facility=-', '--user=root',
+      '--naptr-record=svc.test,10,10,s,SIP+D2U,,_sip._udp.pool.test', // only NAPTR leads there
+      '--srv-host=_sip._udp.pool.test,b1.test,5060,10,80',
+      '--srv-host=_sip._udp.pool.test,b2.test,5060,10,20',
+      '--srv-host=_sip._udp.fo.test,b3.test,5060,10,10',
+      '--srv-host=_sip._udp.fo.test,b1.test,5060,20,10',
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let dnsOut = '';
+    dnsmasq.stdout!.on('data', (d) => { dnsOut += d; });
+    dnsmasq.stderr!.on('data', (d) => { dnsOut += d; });
+    const until = Date.now() + 15_000;
+    while (!/started|compile time options/.test(dnsOut) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(dnsmasq.exitCode === null, `dnsmasq: ${dnsOut}`);
+    uas('127.0.0.11', 30001);
+    uas('127.0.0.12', 30002);
+    uas('127.0.0.21', 30003);
+    uas('127.0.0.22', 30004);
+    dsd = await startDsd({ cfg: CFG, wrap: WRAP });
+  });
+
+  after(async () => {
+    for (const s of sipps) await s.stop().catch(() => undefined);
+    await dsd?.stop();
+    if (dnsmasq && dnsmasq.exitCode === null) {
+      dnsmasq.kill('SIGTERM');
+      await new Promise((r) => dnsmasq!.once('exit', r));
+    }
+    if (nsMade) run(['ip', 'netns', 'del', NS], false);
+    fs.rmSync(`/etc/netns/${NS}`, { recursive: true, force: true });
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('NAPTR -> SRV: 1000 calls spread by the SRV weights (80/20)', async () => {
+    const st = await calls('svc', 1000, 100, 30010);
+    assert.equal(st['SuccessfulCall(C)'], '1000', JSON.stringify(st));
+    const b1 = Number((await sipps[0]!.stop())['SuccessfulCall(C)']);
+    const b2 = Number((await sipps[1]!.stop())['SuccessfulCall(C)']);
+    assert.equal(b1 + b2, 1000);
+    // binomial(1000, 0.8): sd 12.6; 720..880 is more than 6 sd either side
+    assert.ok(b1 >= 720 && b1 <= 880, `b1 got ${b1}, b2 got ${b2}`);
+    sipps[0] = uas('127.0.0.11', 30005);
+  });
+
+  it('the next SRV target is tried when the first does not answer, before the failure route', async () => {
+    const st = await calls('fo', 3, 5, 30011);
+    assert.equal(st['SuccessfulCall(C)'], '3', JSON.stringify(st));
+    assert.match(dsd!.output(), /dns failover: udp:127\.0\.0\.13:5060 failed \(no reply\), trying udp:127\.0\.0\.11:5060/);
+    assert.doesNotMatch(dsd!.output(), /failure_route reached/);
+  });
+
+  it('an A record changed in DNS is picked up once its TTL ran out', async () => {
+    const st = await calls('ttl', 2, 5, 30012);
+    assert.equal(st['SuccessfulCall(C)'], '2', JSON.stringify(st));
+    const reached = (): number => {
+      try { return Number(readStats(sipps[3]!.statFile)['SuccessfulCall(C)'] ?? 0); } catch { return 0; }
+    };
+    assert.equal(reached(), 0);
+    writeHosts('127.0.0.22');
+    dnsmasq!.kill('SIGHUP'); // dnsmasq re-reads the hosts file
+    let moved = false;
+    for (let i = 0; i < 20 && !moved; i++) {
+      await new Promise((r) => setTimeout(r, 1500)); // local-ttl is 1 s
+      await calls('ttl', 1, 5, 30013 + i);
+      await new Promise((r) => setTimeout(r, 1200)); // sipp writes its stat file every second
+      moved = reached() > 0;
+    }
+    assert.ok(moved, 'calls never reached the new address');
+  });
+});

@@ -1,0 +1,156 @@
+/**
+ * dispatcher.drain under sipp load, over real sockets: two recording backends behind the
+ * shipped dsd.cfg (round robin), calls from sipp held for a few seconds. After the drain
+ * no new INVITE reaches the drained backend while the BYEs of its calls still do,
+ * `--wait` returns once they ended, undrain restores the split, and a drain made with
+ * --persist survives a restart (one without does not).
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startDsd, basicCfg, tmpDir, Dsd, DSCTL_BIN } from '../helpers/daemon';
+import { freePorts } from '../helpers/ports';
+import { haveSipp, runUac, startSipp, UAC_XML, num } from '../helpers/sipp';
+import { Backends, dsctlOk, until } from '../helpers/backends';
+import { holdingUac } from '../helpers/lb-sipp';
+
+const HOLD_MS = 4000;
+
+describe('dispatcher.drain', { skip: !haveSipp() && 'sipp not installed' }, () => {
+  let bk: Backends;
+  let dsd: Dsd | null = null;
+  let px: number;
+  let ports: number[];
+  let work: string;
+  let cfg: string;
+  let list: string;
+
+  before(async () => {
+    ports = await freePorts(9);
+    px = ports[0];
+    bk = await Backends.open([ports[1], ports[2]]);
+    work = tmpDir('dsd-drain-');
+    cfg = basicCfg({
+      listen: [`udp:127.0.0.1:${px}`],
+      params: [`modparam("dispatcher", "ds_admin_state_file", "${work}/admin-state.json")`],
+    });
+    list = `1 ${bk.uri(0)}\n1 ${bk.uri(1)}\n`;
+    dsd = await startDsd({ cfg, list });
+  });
+
+  after(async () => {
+    await dsd?.stop();
+    await bk?.close();
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  const ctl = (...a: string[]): string => dsctlOk(dsd!.dir, ...a);
+  const drained = (text: string, uri: string): boolean => {
+    const i = text.indexOf(`URI: ${uri}`);
+    const next = text.indexOf('URI: ', i + 1);
+    return i >= 0 && /DRAIN: 1/.test(text.slice(i, next < 0 ? undefined : next));
+  };
+
+  it('no new INVITE to the drained backend, its BYEs still arrive, --wait returns when they ended', async () => {
+    const mark = bk.log.length;
+    const held = startSipp({
+      scenario: holdingUac(work, HOLD_MS), port: ports[3], controlPort: ports[4], remote: `127.0.0.1:${px}`, calls: 20, rate: 40,
+    });
+    try {
+      await until('20 held calls answered', () => bk.count(0, 'INVITE', mark) + bk.count(1, 'INVITE', mark) >= 20, 20_000);
+      const onB1 = bk.callIds(1, 'INVITE', mark);
+      assert.ok(onB1.size >= 5, `backend 1 took part before the drain (${onB1.size})`);
+      assert.equal(ctl('dispatcher.drain', '1', bk.uri(1)).trim(), 'Ok. Dispatcher destination draining.');
+      assert.ok(drained(ctl('dispatcher.list'), bk.uri(1)), 'dispatcher.list shows DRAIN: 1');
+      assert.ok(!drained(ctl('dispatcher.list'), bk.uri(0)));
+      const afterDrain = bk.log.length;
+
+      // --wait: returns once backend 1's held calls are over (their BYEs arrived first)
+      const waiter = spawn(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd!.dir}/dsd_ctl`, 'dispatcher.drain', '--wait', '60', '1', bk.uri(1)]);
+      let waitOut = '';
+      waiter.stdout.on('data', (d) => { waitOut += d; });
+      waiter.stderr.on('data', (d) => { waitOut += d; });
+      const waited = new Promise<{ code: number | null; byes: Set<string> }>((resolve) => waiter.once('exit', (code) => {
+        resolve({ code, byes: bk.callIds(1, 'BYE', mark) });
+      }));
+
+      // load while draining: every new call goes to backend 0
+      const more = await runUac({
+        scenario: UAC_XML, port: ports[5], controlPort: ports[6], remote: `127.0.0.1:${px}`, calls: 30, rate: 30, timeoutMs: 30_000,
+      });
+      assert.equal(num(more.stats, 'SuccessfulCall(C)'), 30, more.output.slice(-2000));
+      const w = await waited;
+      assert.equal(w.code, 0, waitOut);
+      assert.match(waitOut, /No active dialogs left/);
+      for (const cid of onB1) assert.ok(w.byes.has(cid), `BYE of ${cid} reached backend 1 before --wait returned`);
+      const newOnB1 = [...bk.callIds(1, 'INVITE', afterDrain)].filter((c) => !onB1.has(c));
+      assert.deepEqual(newOnB1, [], 'no new INVITE reached the drained backend');
+      assert.ok(bk.count(0, 'INVITE', afterDrain) >= 30);
+    } finally {
+      await held.stop();
+    }
+  });
+
+  it('--wait gives up with exit status 1 while a call is still up', async () => {
+    const mark = bk.log.length;
+    ctl('dispatcher.undrain', '1', bk.uri(1));
+    const held = startSipp({
+      scenario: holdingUac(work, 8000), port: ports[3], controlPort: ports[4], remote: `127.0.0.1:${px}`, calls: 2, rate: 10,
+    });
+    try {
+      await until('both calls answered', () => bk.count(1, 'INVITE', mark) >= 1 && bk.count(0, 'INVITE', mark) >= 1, 20_000);
+      await until('backend 1 has an active dialog', () => {
+        const e = JSON.parse(ctl('--json', 'dispatcher.explain', '1', '4')) as { destinations: Array<{ uri: string; activeDialogs: number }> };
+        return e.destinations.some((d) => d.uri === bk.uri(1) && d.activeDialogs >= 1);
+      }, 10_000);
+      const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
+        const p = spawn(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd!.dir}/dsd_ctl`, 'dispatcher.drain', '--wait', '1', '1', bk.uri(1)]);
+        let err = '';
+        p.stderr.on('data', (d) => { err += d; });
+        p.once('exit', (code) => resolve({ code, err }));
+      });
+      assert.equal(r.code, 1);
+      assert.match(r.err, /Drain Timeout/);
+    } finally {
+      await held.stop();
+    }
+  });
+
+  it('undrain restores the split', async () => {
+    ctl('dispatcher.undrain', '1', bk.uri(1));
+    assert.ok(!drained(ctl('dispatcher.list'), bk.uri(1)));
+    const mark = bk.log.length;
+    const r = await runUac({
+      scenario: UAC_XML, port: ports[5], controlPort: ports[6], remote: `127.0.0.1:${px}`, calls: 20, rate: 40, timeoutMs: 30_000,
+    });
+    assert.equal(num(r.stats, 'SuccessfulCall(C)'), 20, r.output.slice(-2000));
+    assert.equal(bk.count(0, 'INVITE', mark), 10);
+    assert.equal(bk.count(1, 'INVITE', mark), 10);
+  });
+
+  it('--persist survives a restart; a plain drain does not', async () => {
+    ctl('dispatcher.drain', '--persist', '1', bk.uri(1));
+    const saved = JSON.parse(fs.readFileSync(path.join(work, 'admin-state.json'), 'utf8')) as { drains?: Array<{ uri: string }> };
+    assert.deepEqual(saved.drains?.map((d) => d.uri), [bk.uri(1)]);
+    await dsd!.stop();
+    dsd = null;
+    dsd = await startDsd({ cfg, list });
+    assert.ok(drained(ctl('dispatcher.list'), bk.uri(1)), 'still draining after the restart');
+    const mark = bk.log.length;
+    const r = await runUac({
+      scenario: UAC_XML, port: ports[5], controlPort: ports[6], remote: `127.0.0.1:${px}`, calls: 10, rate: 40, timeoutMs: 30_000,
+    });
+    assert.equal(num(r.stats, 'SuccessfulCall(C)'), 10, r.output.slice(-2000));
+    assert.equal(bk.count(1, 'INVITE', mark), 0);
+    assert.equal(bk.count(0, 'INVITE', mark), 10);
+
+    ctl('dispatcher.undrain', '1', bk.uri(1));
+    ctl('dispatcher.drain', '1', bk.uri(1));
+    await dsd!.stop();
+    dsd = null;
+    dsd = await startDsd({ cfg, list });
+    assert.ok(!drained(ctl('dispatcher.list'), bk.uri(1)), 'a drain without --persist ends with the process');
+  });
+});
