@@ -4,6 +4,7 @@
  */
 import { buildMetricsRegistry, MetricsSources } from './collectors';
 import { MetricsServer } from './server';
+import { healthRoute } from './health';
 import type { MetricsListen } from './params';
 
 export { HEALTH_PARAMS, isHealthParam, readHealthConfig, parseMetricsListen, HealthParamError } from './params';
@@ -16,5 +17,5 @@ export { MetricsServer, MetricsListenError } from './server';
 export async function startMetrics(listen: MetricsListen | null, src: MetricsSources,
   onError: (e: Error) => void): Promise<MetricsServer | null> {
   if (listen === null) return null;
-  return MetricsServer.start(listen, buildMetricsRegistry(src), onError);
+  return MetricsServer.start(listen, buildMetricsRegistry(src), onError, { '/health': healthRoute(src) });
 }

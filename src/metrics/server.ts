@@ -1,10 +1,14 @@
 /**
  * The Prometheus endpoint: a plain node:http server answering GET /metrics (HEAD too)
- * with the registry's text exposition; anything else is 404/405.
+ * with the registry's text exposition, plus the extra GET routes it is given (/health);
+ * anything else is 404/405.
  */
 import http from 'node:http';
 import type { Registry } from 'prom-client';
 import type { MetricsListen } from './params';
+
+/** An extra GET/HEAD route on the metrics listener. */
+export type MetricsRoute = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
 export class MetricsListenError extends Error {
   override readonly name = 'MetricsListenError';
@@ -25,12 +29,18 @@ export class MetricsServer {
     return fmt(this.listen);
   }
 
-  static start(listen: MetricsListen, registry: Registry, onError: (e: Error) => void): Promise<MetricsServer> {
+  static start(listen: MetricsListen, registry: Registry, onError: (e: Error) => void,
+    routes: Readonly<Record<string, MetricsRoute>> = {}): Promise<MetricsServer> {
     const server = http.createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0];
-      if (path !== '/metrics') { res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found; try /metrics\n'); return; }
+      const path = (req.url ?? '/').split('?')[0]!;
+      const route = Object.prototype.hasOwnProperty.call(routes, path) ? routes[path] : undefined;
+      if (path !== '/metrics' && !route) { res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found; try /metrics\n'); return; }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('method not allowed\n');
+        return;
+      }
+      if (route) {
+        route(req, res);
         return;
       }
       registry.metrics().then((text) => {
