@@ -25,6 +25,8 @@ import { defaultDbParams, isDsdDbParam, setDsdDbParam, DsdDbParams } from '../db
 import { readCtlLimits, readCtlAddresses, type CtlLimits } from './ctl-config';
 import type { BinrpcAddress } from '../control/binrpc/address';
 import { defaultClusterParams, isClusterParam, setClusterParam, ClusterParams } from '../cluster/params';
+import { readAccParams, type AccParams } from '../modules/acc/params';
+import { checkDbModule, parseDbUrl } from '../db/url';
 
 export interface DaemonConfig {
   compiled: CompiledConfig<RequestContext>;
@@ -38,6 +40,8 @@ export interface DaemonConfig {
   /** Whole header lines (Kamailio's server_header / user_agent_header), null when
    *  server_signature=no; null in the config means dsd's default. */
   serverHeader: string | null;
+  /** acc's modparams when the cfg loads acc (extras checked against the script's variables). */
+  acc: AccParams | null;
   userAgentHeader: string | null;
   serverSignature: boolean;
   tm: TmConfig;
@@ -124,6 +128,20 @@ async function listenSpecs(compiled: CompiledConfig<RequestContext>): Promise<Li
   return out;
 }
 
+/** acc's modparams, refused at start like acc's mod_init refuses them. */
+function readAcc(file: string, compiled: CompiledConfig<RequestContext>, loaded: readonly string[]): AccParams | null {
+  const m = compiled.modules.get('acc');
+  if (!m) return null;
+  try {
+    const p = readAccParams(m);
+    for (const e of [...p.logExtra, ...p.dbExtra]) compiled.compilePv(e.pv);
+    if (p.dbUrl !== null) checkDbModule(parseDbUrl(p.dbUrl), loaded);
+    return p;
+  } catch (e) {
+    throw new StartupError(`${file}: modparam("acc", …): ${(e as Error).message}`);
+  }
+}
+
 export async function loadDaemonConfig(
   file: string, registry: Reg, host: ScriptHost<RequestContext>, defines: Record<string, string | true> = {},
 ): Promise<DaemonConfig> {
@@ -196,6 +214,7 @@ export async function loadDaemonConfig(
   } catch (e) {
     throw new StartupError(`${file}: ${(e as Error).message}`);
   }
+  const acc = readAcc(file, compiled, [...compiled.modules.keys()]);
   const rrMod = mod('rr');
   const rr: RrOptions = {
     fullLr: (num(rrMod?.param('enable_full_lr')) ?? 0) !== 0 ? true : RR_DEFAULTS.fullLr,
@@ -210,6 +229,7 @@ export async function loadDaemonConfig(
     logName: g.logName,
     aliases: g.aliases.map((a) => a.host),
     serverHeader: g.serverHeader,
+    acc,
     userAgentHeader: g.userAgentHeader,
     serverSignature: g.serverSignature,
     tm, ctlPath, ctlAccess, ctlLimits: readCtlLimits(mod('ctl')), ctlExtra: ctlAddrs.extra, ds, stateFile, persistDefault, health, db, cluster,

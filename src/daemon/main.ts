@@ -26,6 +26,8 @@ import { createRegistry, checkConfig, ConfigErrors } from '../script';
 import { VERSION } from '../core/version';
 import { startMetrics, MetricsServer } from '../metrics';
 import { DispatcherDb, dbInitCommand } from '../db/daemon-glue';
+import { AccRuntime } from '../modules/acc/runtime';
+import { accDbInit } from '../modules/acc/db-init';
 import { TlsProfiles } from '../transport/tls-profiles';
 import { TlsTransport } from '../transport/tls';
 import { registerTlsRpc } from '../modules/tls/rpc';
@@ -119,7 +121,12 @@ export async function main(argv: string[]): Promise<void> {
     if (args.command[0] !== 'db' || args.command[1] !== 'init' || args.command.length !== 2) {
       die(`dsd: unknown command "${args.command.join(' ')}" (dsd db init -f FILE)\n${USAGE}`, 2);
     }
-    const code = await dbInitCommand(cfg.ds, (l) => process.stdout.write(`${l}\n`), (l) => process.stderr.write(`${l}\n`));
+    const out = (l: string): void => void process.stdout.write(`${l}\n`);
+    const err = (l: string): void => void process.stderr.write(`${l}\n`);
+    const accDb = cfg.acc?.dbUrl ? cfg.acc : null;
+    // the dispatcher's schema when it has a db_url (or nothing else to do), then acc's
+    let code = cfg.ds.db_url || !accDb ? await dbInitCommand(cfg.ds, out, err) : 0;
+    if (code === 0 && accDb) code = await accDbInit(accDb, out, err);
     process.exit(code);
   }
   if (args.children !== null) cfg.compiled.globals.children = args.children;
@@ -171,6 +178,18 @@ export async function main(argv: string[]): Promise<void> {
     die(`dsd: cannot listen: ${(e as Error).message}`);
   }
   svc.core = core;
+
+  let acc: AccRuntime | null = null;
+  if (cfg.acc) {
+    try {
+      acc = await AccRuntime.start(cfg.acc, log, (t) => cfg.compiled.compilePv(t));
+    } catch (e) {
+      await core.stop();
+      die(`dsd: acc: ${(e as Error).message}`);
+    }
+    core.observers.push(acc.engine);
+    svc.acc = acc;
+  }
 
   let dsDb: DispatcherDb | null;
   try {
@@ -258,6 +277,7 @@ export async function main(argv: string[]): Promise<void> {
     await core.drain(10_000);
     dispatcher.stop();
     await dsDb?.close();
+    await acc?.close();
     await metrics?.close();
     await control.close();
     await core.stop();

@@ -16,6 +16,7 @@ import { registerCore } from './core/script';
 import { registerPvs } from './pv/script';
 import { registerDispatcher } from './dispatcher/script';
 import { registerDbModules } from '../db/script-modules';
+import { registerAcc } from './acc/script';
 import { DB_MODPARAM_TYPES } from '../db/params';
 import { CLUSTER_MODPARAM_TYPES } from '../cluster/params';
 import { HEALTH_PARAMS } from '../metrics/params';
@@ -38,6 +39,7 @@ export function registerModules(reg: Reg, svc: Services): void {
   registerJsonrpcs(reg);
   registerDispatcher(reg, svc, { ...HEALTH_PARAMS, ...DB_MODPARAM_TYPES, ...CLUSTER_MODPARAM_TYPES });
   registerDbModules(reg);
+  registerAcc(reg, svc);
   registerPike(reg, svc);
   registerTls(reg);
   registerXhttp(reg, svc);

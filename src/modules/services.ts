@@ -7,6 +7,7 @@
 import type { ProxyCore } from '../proxy/core';
 import type { RequestContext } from '../proxy/context';
 import type { DispatcherRuntime } from './dispatcher/runtime';
+import type { AccRuntime } from './acc/runtime';
 import type { Logger } from '../core/log';
 import type { WsTransport } from '../transport/ws';
 import type { ScriptRegistry } from '../script';
@@ -14,6 +15,8 @@ import type { ScriptRegistry } from '../script';
 export interface Services {
   core: ProxyCore | null;
   dispatcher: DispatcherRuntime | null;
+  /** Set when the cfg loads acc. */
+  acc?: AccRuntime | null;
   /** xhttp/websocket: the WebSocket transport, when websocket.so is loaded. */
   websocket?: WsTransport | null;
   log: Logger;

@@ -24,6 +24,7 @@ import { fnv1a } from './hash';
 import { BranchIds, DSD_BRANCH } from './branch';
 import type { RouteHooks } from './hooks';
 import type { Logger } from '../core/log';
+import type { TxnObserver, TxnReplyEvent } from './txn-events';
 
 export type { RouteHooks } from './hooks';
 
@@ -66,6 +67,8 @@ export class ProxyCore {
   readonly userAgentHeader: string | null;
   readonly rr: RrOptions;
   readonly stats: CoreStats = { requestsIn: 0, repliesIn: 0, dropped: 0, rejected: 0, branchesSent: 0, statelessForwards: 0 };
+  /** Modules watching transactions (acc). */
+  readonly observers: TxnObserver[] = [];
   /** Proxy transactions whose final reply has not gone out yet. */
   readonly active = new Set<ProxyTxn>();
   readonly admission: Admission;
@@ -91,6 +94,8 @@ export class ProxyCore {
       hooks: () => this.hooks,
       finished: (txn) => this.txnFinished(txn),
       branchFinal: (b) => this.tapBranch(b),
+      responseOut: (txn, ev) => this.observe('responseOut', txn, ev),
+      failure: (txn, ev) => this.observe('failure', txn, ev),
     };
     this.admission = new Admission(opts.admission ?? ADMISSION_DEFAULTS);
   }
@@ -259,6 +264,7 @@ export class ProxyCore {
     ctx.txn = txn;
     this.active.add(txn);
     this.admission.start(txn, ctx.src.ip, msg.buf.length);
+    for (const o of this.observers) o.created?.(txn);
     if (msg.method === 'INVITE') st.trying();
     return txn;
   }
@@ -370,6 +376,12 @@ export class ProxyCore {
       this.branchTap(b);
     } catch (e) {
       this.log.error(`branch observer: ${(e as Error).message}`);
+    }
+  }
+
+  private observe(what: 'responseOut' | 'failure', txn: ProxyTxn, ev: TxnReplyEvent): void {
+    for (const o of this.observers) {
+      try { o[what]?.(txn, ev); } catch (e) { this.log.error(`transaction observer: ${(e as Error).stack ?? e}`); }
     }
   }
 

@@ -15,6 +15,7 @@ import { buildBranchRequest, RrOptions, stripTopVia } from './forward';
 import { pickBest, BranchOutcome } from './best';
 import type { BranchIds } from './branch';
 import type { RouteHooks } from './hooks';
+import type { TxnReplyEvent } from './txn-events';
 
 /**
  * What a proxy transaction uses of the proxy around it. The core hands this out; the
@@ -32,6 +33,10 @@ export interface ProxyTxnPort {
   finished(txn: ProxyTxn): void;
   /** A branch ended (observers: the dispatcher's passive ejection and dialog count). */
   branchFinal(b: BranchFinal): void;
+  /** A reply went upstream (tm's TMCB_RESPONSE_OUT), for the transaction observers (acc). */
+  responseOut(txn: ProxyTxn, ev: TxnReplyEvent): void;
+  /** Every branch failed, before failure_route (tm's TMCB_ON_FAILURE). */
+  failure(txn: ProxyTxn, ev: TxnReplyEvent): void;
 }
 
 /** A branch's final outcome (408 for a local timeout). */
@@ -70,6 +75,11 @@ export class ProxyTxn implements ClientOwner, ServerUser {
 
   constructor(private readonly port: ProxyTxnPort, readonly server: ServerTxn, readonly ctx: RequestContext, readonly id: number) {
     server.tu = this;
+  }
+
+  /** R-URI of branch i, or null. */
+  branchRuri(i: number): string | null {
+    return this.extra[i]?.ruri ?? null;
   }
 
   get isInvite(): boolean {
@@ -116,11 +126,13 @@ export class ProxyTxn implements ClientOwner, ServerUser {
       if (this.finalSent || msg.status === 100 || ct.state !== ClientState.Proceeding) return;
       if (!this.runOnReply(msg)) return;
       this.server.reply(msg.status, stripTopVia(msg), false);
+      this.port.responseOut(this, { code: msg.status, reply: msg, branch: ct.index });
       return;
     }
     if (msg && msg.status < 300) {
       if (!this.runOnReply(msg)) return;
       this.server.reply(msg.status, stripTopVia(msg), false);
+      this.port.responseOut(this, { code: msg.status, reply: msg, branch: ct.index });
       if (!this.finalSent) {
         this.finalSent = true;
         this.cancelPending(ct);
@@ -208,6 +220,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
     const outcomes = this.branches.map((_, i) => this.counted(i));
     const best = pickBest(outcomes);
     if (best < 0) return;
+    this.port.failure(this, { code: outcomes[best]!.status, reply: this.branches[best]!.finalReply, branch: best });
     const route = this.ctx.failureRoute;
     if (route !== null) {
       this.ctx.failureRoute = null;
@@ -255,10 +268,12 @@ export class ProxyTxn implements ClientOwner, ServerUser {
         this.replyLocal(500, 'Service Unavailable');
       } else if (reply && (reply.status === 401 || reply.status === 407) && cfg.aggregateChallenges && this.challenges() !== null) {
         this.replyLocal(reply.status, reply.status === 401 ? 'Unauthorized' : 'Proxy Authentication Required', this.challenges()!);
-      } else if (reply) this.server.reply(reply.status, stripTopVia(reply), false);
-      else {
+      } else if (reply) {
+        this.server.reply(reply.status, stripTopVia(reply), false);
+        this.port.responseOut(this, { code: reply.status, reply, branch: best });
+      } else {
         const st = outcomes[best]!.status;
-        this.replyLocal(this.canceled ? 487 : st, reasonFor(this.canceled ? 487 : st));
+        this.replyLocal(this.canceled ? 487 : st, reasonFor(this.canceled ? 487 : st), undefined, best);
       }
     }
     this.finish();
@@ -325,10 +340,11 @@ export class ProxyTxn implements ClientOwner, ServerUser {
   }
 
   /** A reply generated here (t_reply, timeouts): the transaction's To tag. */
-  replyLocal(status: number, reason: string, headers?: string[]): void {
+  replyLocal(status: number, reason: string, headers?: string[], branch = -1): void {
     if (this.server.finished && status < 200) return; // too late for a provisional
     if (status >= 200) this.finalSent = true;
     this.server.replyLocal(status, reason, headers);
+    this.port.responseOut(this, { code: status, reply: null, branch });
     if (status >= 200) this.finish();
   }
 

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { ConfigAst, RouteDecl } from './ast';
 import { CompileEnv, type RouteHolder } from './compile-env';
 import { StmtCompiler } from './compile-stmt';
-import { ConfigError, ConfigErrors, Diagnostics, sortDiagnostics } from './errors';
+import { CompileAbort, ConfigError, ConfigErrors, Diagnostics, sortDiagnostics } from './errors';
 import { buildGlobals, type Globals } from './globals';
 import type { ScriptHost } from './host';
 import { loadModules, type LoadedModule } from './modules-load';
@@ -14,6 +14,7 @@ import type { ScriptRegistry } from './registry';
 import { RouteType } from './route-types';
 import { Script } from './script';
 import { MessageStore } from './store';
+import type { Val } from './values';
 
 export interface CompileOptions<Ctx> {
   readonly registry: ScriptRegistry<Ctx>;
@@ -43,6 +44,8 @@ export interface CompiledConfig<Ctx> {
    * syntax error or an unknown variable.
    */
   compileFormat(text: string): (ctx: Ctx) => string;
+  /** Compiles one pseudo-variable ("$fU") read per call as its value ($null as null); throws like compileFormat. */
+  compilePv(text: string): (ctx: Ctx) => Val;
 }
 
 export interface CheckResult {
@@ -102,6 +105,7 @@ function run<Ctx>(file: string, text: string | null, opts: CompileOptions<Ctx>):
       routes: script.routes,
       defines,
       compileFormat: (text: string) => compileFormat(env, text, file),
+      compilePv: (text: string) => compilePv(env, text, file),
     },
   };
 }
@@ -123,6 +127,24 @@ function compileFormat<Ctx>(env: CompileEnv<Ctx>, text: string, file: string): (
   const get = f.get;
   const rs = { flags: 0, lastRet: 1, depth: 0 };
   return (ctx) => get(ctx, rs);
+}
+
+function compilePv<Ctx>(env: CompileEnv<Ctx>, text: string, file: string): (ctx: Ctx) => Val {
+  const before = env.diag.errors.length;
+  let h: ReturnType<CompileEnv<Ctx>['pv']> | null = null;
+  try {
+    h = env.pv(text.trim(), { file, line: 0, col: 0 });
+  } catch (e) {
+    if (!(e instanceof CompileAbort)) throw new Error(`bad pseudo-variable "${text}": ${(e as Error).message}`);
+  }
+  if (env.diag.errors.length > before || !h) {
+    const msg = env.diag.errors[env.diag.errors.length - 1]?.message ?? 'not a pseudo-variable';
+    env.diag.errors.length = before;
+    throw new Error(`bad pseudo-variable "${text}": ${msg}`);
+  }
+  const read = h.read;
+  const rs = { flags: 0, lastRet: 1, depth: 0 };
+  return (ctx) => read(ctx, rs);
 }
 
 function declareFlags<Ctx>(ast: ConfigAst, env: CompileEnv<Ctx>): void {

@@ -1,6 +1,7 @@
 // Core (global) parameters of kamailio.cfg, checked and turned into a typed Globals.
 // Parameters dsd uses get typed fields; other real Kamailio globals are accepted
 // with one warning; anything else is an error.
+import { portNumber, splitHostPort } from '../core/hostport';
 import type { GlobalAssign, GlobalValue } from './ast';
 import type { Diagnostics, SourcePos } from './errors';
 
@@ -151,23 +152,28 @@ const FACILITIES = new Set([
   'LOG_LOCAL0', 'LOG_LOCAL1', 'LOG_LOCAL2', 'LOG_LOCAL3', 'LOG_LOCAL4', 'LOG_LOCAL5', 'LOG_LOCAL6', 'LOG_LOCAL7',
 ]);
 
-const ADDR = /^(?:(udp|tcp|tls|sctp|ws|wss|any|\*):)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.*-]+)(?::([0-9]+|\*))?$/i;
+const ADDR_PROTOS = ['udp', 'tcp', 'tls', 'sctp', 'ws', 'wss', 'any', '*'];
+const BRACKETED_V6 = /^\[[0-9a-fA-F:.]+\]$/;
+const HOST_NAME = /^[A-Za-z0-9_.*-]+$/;
 
-/** Parse `[proto:]host[:port]` as Kamailio's listen/alias; null if malformed. */
+/** Parse `[proto:]host[:port]` as Kamailio's listen/alias (core/hostport.ts); null if malformed. */
 export function parseAddress(s: string): { proto: ListenProto; host: string; port: number | null } | null {
   if (/^[0-9a-fA-F]*:[0-9a-fA-F:.]*:[0-9a-fA-F:.]*$/.test(s) && !s.includes('[')) {
     return { proto: 'any', host: s, port: null }; // bare IPv6 literal
   }
-  const m = ADDR.exec(s);
-  if (!m) return null;
-  const proto = (m[1] ?? 'any').toLowerCase();
-  let host = m[2];
-  if (host.startsWith('[')) host = host.slice(1, -1);
+  const p = splitHostPort(s, ADDR_PROTOS);
+  if (!p) return null;
+  let host = p.host;
+  if (host.startsWith('[')) {
+    if (!BRACKETED_V6.test(host)) return null;
+    host = host.slice(1, -1);
+  } else if (!HOST_NAME.test(host)) return null;
   let port: number | null = null;
-  if (m[3] !== undefined && m[3] !== '*') {
-    port = Number(m[3]);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) return null;
+  if (p.port !== null && p.port !== '*') {
+    port = portNumber(p.port);
+    if (port === null || port < 1) return null;
   }
+  const proto = p.proto ?? 'any';
   return { proto: (proto === '*' ? 'any' : proto) as ListenProto, host, port };
 }
 

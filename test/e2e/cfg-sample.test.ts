@@ -300,7 +300,7 @@ test('stateless answers of the sample: 484, 404 No registrar, 404 Not here, 483;
 
     // loadmodule of modules dsd does not implement: one warning each, and dsd runs
     const out = s.dsd.output();
-    for (const mod of ['kex', 'corex', 'acc']) {
+    for (const mod of ['kex', 'corex']) {
       const w = out.split('\n').filter((l) => l.includes(`module '${mod}'`));
       assert.equal(w.length, 1, `one warning for ${mod}:\n${out}`);
       assert.match(w[0], /warning: .*has no effect/);

@@ -120,7 +120,7 @@ describe('jsonrpcs limits and bad input', { timeout: 120_000 }, () => {
   test('pretty_format 0, garbage, truncated and endless JSON on the FIFO, bad datagrams: dropped, daemon keeps answering', async () => {
     const [pd] = await freePorts(1);
     const dsd = await startDsd({
-      cfg: toolsCfg(pd, 'modparam("jsonrpcs", "pretty_format", 0)\nmodparam("jsonrpcs", "read_timeout", 300)\nmodparam("jsonrpcs", "max_request_size", 4096)'),
+      cfg: toolsCfg(pd, 'modparam("jsonrpcs", "pretty_format", 0)\nmodparam("jsonrpcs", "read_timeout", 3000)\nmodparam("jsonrpcs", "max_request_size", 4096)'),
       list: TOOLS_LIST,
     });
     const home = tmpDir('dsd-tools-home-');

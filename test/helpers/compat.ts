@@ -29,10 +29,11 @@ export interface Pair {
 }
 
 export interface PairOptions {
-  cfg: string;
+  /** The cfg template, or one per implementation. */
+  cfg: string | ((impl: Impl) => string);
   backends: number;
   /** Per side and backend index: how the backend answers (default: nothing). */
-  answer?: (side: Impl, b: number) => Answerer | null;
+  answer?: (side: Impl, b: number, peer: UdpPeer) => Answerer | null;
   files?: Record<string, string>;
 }
 
@@ -56,10 +57,10 @@ async function startSide(impl: Impl, o: PairOptions): Promise<{ side: Side; stop
   try {
     for (let b = 0; b < o.backends; b++) {
       const peer = await UdpPeer.open({ host: '127.0.0.1', port: ports[1 + b] });
-      peer.answerer = o.answer?.(impl, b) ?? null;
+      peer.answerer = o.answer?.(impl, b, peer) ?? null;
       backends.push(peer);
     }
-    const cfg = fill(o.cfg, px, ports.slice(1));
+    const cfg = fill(typeof o.cfg === 'string' ? o.cfg : o.cfg(impl), px, ports.slice(1));
     const files: Record<string, string> = {};
     for (const [k, v] of Object.entries(o.files ?? {})) files[k] = fill(v, px, ports.slice(1));
     proc = impl === 'dsd' ? await startDsd({ cfg, files }) : await startKamailio({ cfg, files, readyLog: /main\(\): processes \(at least\)/ });

@@ -174,6 +174,23 @@ export const MODULES: readonly ModuleDoc[] = [
     ],
   },
   {
+    name: 'acc',
+    text: "Accounting as Kamailio's acc: a transaction created while log_flag/db_flag (or a missed-call flag) is set is accounted when its reply goes upstream: 2xx always, >= 300 only with failed_transaction_flag set (and the code not in failed_filter), 1xx only with early_media and a body. One log line per record, exactly Kamailio's: `ACC: transaction answered: timestamp=…;method=…;` then from_tag, to_tag, call_id, code, reason and the extras, each as `;name=value` (`ACC: call missed:` for a failed INVITE with a missed-call flag, reported once). A reply generated locally (timeout, t_reply) is recorded with the standard reason text of its code, as Kamailio does. DB accounting inserts the same values into Kamailio's acc / missed_calls tables (dsd db init creates them, and the db_extra columns). acc_log_request(comment), acc_db_request(comment, table) and acc_request(comment, table) account the current request at once. Not implemented (refused when set): report_ack, cdr_*, multi_leg_info, detect_direction, time_mode other than 0, db_insert_mode other than 0.",
+    params: [
+      { name: 'log_flag, log_missed_flag', type: 'int', default: '-1', text: 'Message flag that turns on log accounting / missed-call logging (-1: off).' },
+      { name: 'failed_transaction_flag', type: 'int', default: '-1', text: 'Message flag that makes replies >= 300 accounted too.' },
+      { name: 'failed_filter', type: 'str', default: '-', text: 'Comma-separated codes never accounted as failed (e.g. "404,407").' },
+      { name: 'log_extra, db_extra', type: 'str', default: '-', text: 'name=$pv;… pairs appended to each record, read from the request with the R-URI of the branch whose reply it is; $null is empty (NULL in the DB with acc_extra_nullable=1).' },
+      { name: 'log_level', type: 'int', default: '1 (notice)', text: 'Log level of the ACC lines.' },
+      { name: 'log_facility', type: 'str', default: 'LOG_DAEMON', text: 'Syslog facility name; checked, recorded for compatibility (dsd logs to stderr/stdout).' },
+      { name: 'db_url', type: 'str', default: '-', text: 'sqlite:///…, postgres://…, mysql://… (with the matching loadmodule db_*); connected at start.' },
+      { name: 'db_flag, db_missed_flag', type: 'int', default: '-1', text: 'Message flag that turns on DB accounting / missed-call rows.' },
+      { name: 'db_table_acc, db_table_missed_calls', type: 'str', default: 'acc, missed_calls', text: 'Table names.' },
+      { name: 'acc_*_column', type: 'str', default: 'Kamailio\'s', text: 'Column names of the core attributes (method, from_tag, to_tag, callid, sip_code, sip_reason, time).' },
+      { name: 'early_media, report_cancels, reason_from_hf, acc_extra_nullable', type: 'int', default: '0', text: 'As in Kamailio.' },
+    ],
+  },
+  {
     name: 'ctl',
     text: 'The control socket. It speaks Kamailio\'s binrpc, so the real kamcmd works on it (kamcmd -s unix:/path dispatcher.list prints what it prints against Kamailio), and JSON-RPC 2.0 lines for dsctl(8); the first byte of a connection tells them apart.',
     params: [

@@ -6,35 +6,48 @@
  *   {"version":1,"states":[{"setId":2,"uri":"sip:10.0.0.7:5060","state":"ip","at":…}]}
  *
  * one entry per destination (by URI, or `duid` for set_duid_state), plus `"drains":[…]`
- * for `dispatcher.drain --persist` (dsd extension). It is written
- * atomically (temp file + rename); a missing file means no admin states, a broken one is
- * logged and ignored (the list still loads).
+ * for `dispatcher.drain --persist` (dsd extension). It is written durably (temp file,
+ * fsync, rename, fsync of the directory); a missing file means no admin states, a damaged
+ * one is refused with its path (dsd does not start on half of the admin states).
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileDurable } from '../../core/durable-file';
 import type { Logger } from '../../core/log';
 import type { AdminStateEntry } from './admin-state';
 import type { DrainEntry } from './lb/drain';
 
+export class AdminStateFileError extends Error {
+  readonly code = 'EADMINSTATE';
+  constructor(readonly file: string, why: string) {
+    super(`admin state file ${file} is damaged: ${why}; fix or remove it (dsd will not start on half of the admin states)`);
+    this.name = 'AdminStateFileError';
+  }
+}
+
 export class AdminStateFile {
   constructor(readonly file: string, private readonly log: Logger) {}
 
+  /** The saved states; throws AdminStateFileError when the file exists and is not whole. */
   load(): AdminStateEntry[] {
     let text: string;
     try {
       text = fs.readFileSync(this.file, 'utf8');
-    } catch {
-      return [];
-    }
-    try {
-      const doc = JSON.parse(text) as { version?: number; states?: AdminStateEntry[] };
-      if (doc.version !== 1 || !Array.isArray(doc.states)) throw new Error('not a version 1 state file');
-      return doc.states.filter((e) => typeof e.setId === 'number' && typeof e.state === 'string' &&
-        (typeof e.uri === 'string' || typeof e.duid === 'string'));
     } catch (e) {
-      this.log.error(`admin state file ${this.file} ignored: ${(e as Error).message}`);
-      return [];
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new AdminStateFileError(this.file, (e as Error).message);
     }
+    let doc: { version?: number; states?: AdminStateEntry[] };
+    try {
+      doc = JSON.parse(text) as typeof doc;
+    } catch (e) {
+      throw new AdminStateFileError(this.file, `not valid JSON (${(e as Error).message})`);
+    }
+    if (doc === null || typeof doc !== 'object' || doc.version !== 1 || !Array.isArray(doc.states)) {
+      throw new AdminStateFileError(this.file, 'not a version 1 state file');
+    }
+    return doc.states.filter((e) => typeof e.setId === 'number' && typeof e.state === 'string' &&
+      (typeof e.uri === 'string' || typeof e.duid === 'string'));
   }
 
   /** Drains saved with --persist ([] when none or the file is unreadable). */
@@ -48,11 +61,10 @@ export class AdminStateFile {
   }
 
   save(states: readonly AdminStateEntry[], drains: readonly DrainEntry[] = []): void {
-    const tmp = path.join(path.dirname(this.file), `.${path.basename(this.file)}.${process.pid}.tmp`);
     try {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
-      fs.writeFileSync(tmp, JSON.stringify(drains.length > 0 ? { version: 1, states, drains } : { version: 1, states }, null, 1) + '\n', { mode: 0o640 });
-      fs.renameSync(tmp, this.file);
+      const doc = drains.length > 0 ? { version: 1, states, drains } : { version: 1, states };
+      writeFileDurable(this.file, JSON.stringify(doc, null, 1) + '\n', 0o640);
     } catch (e) {
       this.log.error(`cannot write admin state file ${this.file}: ${(e as Error).message}`);
     }

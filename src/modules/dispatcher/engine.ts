@@ -327,7 +327,8 @@ export class Dispatcher {
     const list = this.lists.list;
     const set = findSet(list, t.setId);
     if (set !== null && this.params.ds_ping_latency_stats) {
-      if (updateLatency(set, t.uri, code, this.now(), estimatorAlpha(this.params.ds_latency_estimator_alpha))) {
+      const sample = (uri: string, ms: number): void => this.log('debug', `keepalive latency sample ${uri} ${ms} ms`);
+      if (updateLatency(set, t.uri, code, this.now(), estimatorAlpha(this.params.ds_latency_estimator_alpha), sample)) {
         initRelativeWeights(set, this.rng);
       }
     }

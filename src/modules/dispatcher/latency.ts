@@ -75,7 +75,11 @@ function weightedCc(cc: CcState, weight: number, s: LatencyStats): number {
  * members with cc=1 recompute their rweight from the congestion (EST − AVG). Returns
  * whether the rweight table must be rebuilt.
  */
-export function updateLatency(set: DsSet, uri: string, code: number, nowMs: number, alpha: number): boolean {
+export function updateLatency(
+  set: DsSet, uri: string, code: number, nowMs: number, alpha: number,
+  /** Told each sample taken (the debug log: tests recompute the statistics from it). */
+  onSample?: (uri: string, ms: number) => void,
+): boolean {
   const cc: CcState = { congested: 0, normal: 0, totalCongestionMs: 0, enabled: true, applyRweights: false };
   for (const d of set.dests) {
     const s = d.latency;
@@ -83,7 +87,11 @@ export function updateLatency(set: DsSet, uri: string, code: number, nowMs: numb
       // Kamailio skips the rest of the loop body here, including the cc-enabled check.
       if ((d.flags & DS_PROBING_DST) === 0) continue;
       if (code === 408 && s.timeout < UINT32_MAX) s.timeout++;
-      if (code !== 408 && s.start !== null) updateLatencyStats(s, latencyMs(s.start, nowMs), alpha);
+      if (code !== 408 && s.start !== null) {
+        const ms = latencyMs(s.start, nowMs);
+        updateLatencyStats(s, ms, alpha);
+        onSample?.(d.uri, ms);
+      }
       if (d.attrs.cc && d.attrs.weight > 0) {
         const active = weightedCc(cc, d.attrs.weight, s);
         if (d.attrs.rweight !== active) {

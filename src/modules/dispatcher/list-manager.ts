@@ -18,7 +18,7 @@ import { overwriteState } from './state';
 import { DryRunResult, dryRunReload } from './lb/dry-run';
 import type { DrainEntry } from './lb/drain';
 
-export type DsLogger = (level: 'info' | 'warn' | 'error', msg: string) => void;
+export type DsLogger = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
 
 export interface LoadReport {
   readonly sets: number;

@@ -6,6 +6,7 @@
  * original and renamed over it, so a crash never leaves half a list.
  */
 import fs from 'node:fs';
+import { writeFileDurable } from '../../core/durable-file';
 import path from 'node:path';
 import type { DsChange, DsChangeSink } from './change';
 import { parseRpcState } from './flags';
@@ -45,11 +46,9 @@ function sameUri(a: string, b: string): boolean {
 }
 
 function writeAtomic(file: string, text: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   let mode = 0o644;
   try { mode = fs.statSync(file).mode & 0o777; } catch { /* new file */ }
-  fs.writeFileSync(tmp, text, { mode });
-  fs.renameSync(tmp, file);
+  writeFileDurable(file, text, mode);
 }
 
 export class ListFileWriter implements DsChangeSink {

@@ -4,6 +4,7 @@
  */
 
 import { DsSocketRef } from './model';
+import { portNumber, splitHostPort } from '../../core/hostport';
 
 export type SocketProto = 'udp' | 'tcp' | 'tls' | 'sctp' | 'ws' | 'wss';
 
@@ -18,43 +19,17 @@ export interface SocketSpec {
 
 const PROTOS: readonly SocketProto[] = ['udp', 'tcp', 'tls', 'sctp', 'ws', 'wss'];
 
-/** parse_phostport(); null when malformed. */
+/** parse_phostport() (core/hostport.ts); port 0 when absent; null when malformed. */
 export function parseSocketSpec(text: string): SocketSpec | null {
-  let s = text;
-  let proto: SocketProto | null = null;
-  const c1 = s.indexOf(':');
-  if (c1 > 0) {
-    const head = s.slice(0, c1).toLowerCase();
-    if ((PROTOS as readonly string[]).includes(head)) {
-      proto = head as SocketProto;
-      s = s.slice(c1 + 1);
-    }
-  }
-  if (s.length === 0) return null;
-  let host: string;
-  let rest: string;
-  if (s.charCodeAt(0) === 91) {
-    const rb = s.indexOf(']');
-    if (rb < 0) return null;
-    host = s.slice(0, rb + 1);
-    rest = s.slice(rb + 1);
-  } else {
-    const c = s.indexOf(':');
-    host = c < 0 ? s : s.slice(0, c);
-    rest = c < 0 ? '' : s.slice(c);
-  }
-  if (host.length === 0) return null;
+  const p = splitHostPort(text, PROTOS);
+  if (!p) return null;
   let port = 0;
-  if (rest.length > 0) {
-    if (rest.charCodeAt(0) !== 58 || rest.length === 1) return null;
-    for (let i = 1; i < rest.length; i++) {
-      const d = rest.charCodeAt(i);
-      if (d < 48 || d > 57) return null;
-      port = port * 10 + (d - 48);
-    }
-    if (port > 65535) return null;
+  if (p.port !== null) {
+    const n = portNumber(p.port);
+    if (n === null) return null;
+    port = n;
   }
-  return { proto, host, port, text };
+  return { proto: p.proto as SocketProto | null, host: p.host, port, text };
 }
 
 /**

@@ -161,3 +161,25 @@ test('ctl addresses: unix/unixs/unixd paths, tcp/udp with the default port 2049,
   assert.deepEqual(parseBinrpcAddress('udp:[::1]:3000'), { kind: 'udp', host: '::1', port: 3000 });
   for (const bad of ['sctp:1.2.3.4', 'tcp::5', 'tcp:h:99999', 'unix:', '']) assert.throws(() => parseBinrpcAddress(bad), bad);
 });
+
+test('random packets: every one gets a reply or a fault, nothing throws', async () => {
+  const backend: BinrpcBackend = {
+    has: () => true,
+    invoke: async (_m, params) => ({ got: params.length, list: params }),
+    faultOf: () => ({ code: 500, message: 'x' }),
+    int32Keys: () => [],
+  };
+  let seed = 12345;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  for (let i = 0; i < 3000; i++) {
+    const body = Buffer.alloc(rnd(40), 0).map(() => rnd(256));
+    if (i % 3 === 0 && body.length > 2) body[0] = 0x51; // often a string method first
+    const hdr = buildHeader(rnd(4) === 0 ? rnd(16) & 3 : PacketType.Request, Math.max(0, body.length - rnd(3)), rnd(1 << 30));
+    if (rnd(10) === 0) hdr[0] = rnd(256);
+    const out = await answerPacket(Buffer.concat([hdr, body]), backend);
+    assert.ok(out.reply === null || parseHeader(out.reply) !== null);
+  }
+});
