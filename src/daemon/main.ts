@@ -18,7 +18,6 @@ import { ProxyCore } from '../proxy/core';
 import { TransportLayer } from '../transport/layer';
 import { RequestContext } from '../proxy/context';
 import { DispatcherRuntime } from '../modules/dispatcher/runtime';
-import { mirrorRecords } from '../modules/dispatcher/script';
 import { registerModules } from '../modules';
 import type { Services } from '../modules/services';
 import { createRegistry, checkConfig, ConfigErrors } from '../script';
@@ -201,7 +200,6 @@ export async function main(argv: string[]): Promise<void> {
   dsDb?.attach(dispatcher);
   await dsDb?.startCluster();
   dispatcher.onEvent = (ev) => runDispatcherEvent(cfg.compiled.script, core, log, ev);
-  dispatcher.onRecords = (ctx) => mirrorRecords(ctx, cfg.ds.xavp_dst, cfg.ds.xavp_ctx);
   dispatcher.compileFormat = (fmt) => cfg.compiled.compileFormat(fmt);
   svc.dispatcher = dispatcher;
   try {
