@@ -8,6 +8,7 @@ import type { SipMessage } from '../sip/message';
 import { applyEdits, Edit, EditList } from '../sip/editor';
 import { natEdits } from '../sip/reply';
 import type { LocalSocket } from '../transport/types';
+import { flowToken } from './flow-token';
 import { viaLine } from '../transaction/local-request';
 import type { RequestContext } from './context';
 
@@ -22,10 +23,10 @@ export interface RrOptions {
 export const RR_DEFAULTS: RrOptions = { fullLr: false, fromTag: true };
 
 /** Record-Route URI for one of our sockets. */
-export function rrUri(s: LocalSocket, r2: boolean, o: RrOptions = RR_DEFAULTS, ftag: string | null = null): string {
+export function rrUri(s: LocalSocket, r2: boolean, o: RrOptions = RR_DEFAULTS, ftag: string | null = null, user: string | null = null): string {
   const t = s.proto === 'udp' ? '' : `;transport=${s.proto}`;
   const tag = o.fromTag && ftag ? `;ftag=${ftag}` : '';
-  return `<sip:${s.advHost}:${s.advPort}${t}${r2 ? ';r2=on' : ''}${o.fullLr ? ';lr=on' : ';lr'}${tag}>`;
+  return `<sip:${user ? `${user}@` : ''}${s.advHost}:${s.advPort}${t}${r2 ? ';r2=on' : ''}${o.fullLr ? ';lr=on' : ';lr'}${tag}>`;
 }
 
 /**
@@ -33,9 +34,9 @@ export function rrUri(s: LocalSocket, r2: boolean, o: RrOptions = RR_DEFAULTS, f
  * (`r2=on`, outbound first) when it changes socket (Kamailio's enable_double_rr).
  */
 export function recordRouteLines(inSock: LocalSocket, outSock: LocalSocket, eol: string,
-  o: RrOptions = RR_DEFAULTS, ftag: string | null = null): string {
-  if (inSock.id === outSock.id) return `Record-Route: ${rrUri(inSock, false, o, ftag)}${eol}`;
-  return `Record-Route: ${rrUri(outSock, true, o, ftag)}${eol}Record-Route: ${rrUri(inSock, true, o, ftag)}${eol}`;
+  o: RrOptions = RR_DEFAULTS, ftag: string | null = null, inFlow: string | null = null): string {
+  if (inSock.id === outSock.id) return `Record-Route: ${rrUri(inSock, false, o, ftag, inFlow)}${eol}`;
+  return `Record-Route: ${rrUri(outSock, true, o, ftag)}${eol}Record-Route: ${rrUri(inSock, true, o, ftag, inFlow)}${eol}`;
 }
 
 export function buildBranchRequest(ctx: RequestContext, ruri: string, out: LocalSocket, branch: string,
@@ -48,7 +49,9 @@ export function buildBranchRequest(ctx: RequestContext, ruri: string, out: Local
     // a WebSocket arrives on a TCP/TLS listen socket: its Record-Route says transport=ws/wss
     const src = ctx.src;
     const inSock = src.proto === src.local.proto ? src.local : { ...src.local, proto: src.proto, id: -1 - src.local.id };
-    extra.push({ start: msg.startLineEnd, end: msg.startLineEnd, text: recordRouteLines(inSock, out, eol, rr, msg.from?.tag ?? null) });
+    // and names the browser's connection (a flow token), for requests coming back to it
+    const flow = src.proto === 'ws' || src.proto === 'wss' ? flowToken(src.proto, src.ip, src.port) : null;
+    extra.push({ start: msg.startLineEnd, end: msg.startLineEnd, text: recordRouteLines(inSock, out, eol, rr, msg.from?.tag ?? null, flow) });
   }
   const firstVia = msg.first('via');
   const at = firstVia ? firstVia.lineStart : msg.startLineEnd;

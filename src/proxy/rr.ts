@@ -6,6 +6,7 @@
  */
 import { parseNameAddr, splitList } from '../sip/nameaddr';
 import { parseUri, uriParam, SipUri } from '../sip/uri';
+import { readFlowToken } from './flow-token';
 import type { RequestContext } from './context';
 import type { HeaderField } from '../sip/message';
 
@@ -39,19 +40,41 @@ function removeEntry(ctx: RequestContext, e: RouteEntry, all: RouteEntry[]): voi
   }
 }
 
+/**
+ * Both entries of a double Record-Route written on one Route line: the whole line when
+ * they are all it holds, else the two and the comma after them (one edit, not two that
+ * overlap).
+ */
+function removePair(ctx: RequestContext, a: RouteEntry, b: RouteEntry, all: RouteEntry[]): void {
+  const siblings = all.filter((x) => x.h === a.h);
+  if (siblings.length === 2) { ctx.edits.remove(a.h.lineStart, a.h.lineEnd); return; }
+  const after = siblings[siblings.indexOf(b) + 1];
+  if (siblings[0] === a && after) ctx.edits.remove(a.start, after.start);
+  else { removeEntry(ctx, a, all); removeEntry(ctx, b, all.filter((x) => x !== a)); }
+}
+
 /** Returns 1 when Route headers were processed, -1 when there are none (as Kamailio). */
 export function looseRoute(ctx: RequestContext, isMyself: (u: SipUri) => boolean): number {
   const entries = routeEntries(ctx);
   if (entries.length === 0) return -1;
   let i = 0;
+  let flow: ReturnType<typeof readFlowToken> = null;
   const first = parseUri(entries[0].uri);
   if (first && isMyself(first)) {
-    removeEntry(ctx, entries[0], entries);
+    flow = readFlowToken(first.user);
     i = 1;
     if (uriParam(first, 'r2') !== null && entries.length > 1) {
       const second = parseUri(entries[1].uri);
-      if (second && isMyself(second)) { removeEntry(ctx, entries[1], entries); i = 2; }
+      if (second && isMyself(second)) { flow ??= readFlowToken(second.user); i = 2; }
     }
+    if (i === 2 && entries[0].h === entries[1].h) removePair(ctx, entries[0], entries[1], entries);
+    else for (let k = 0; k < i; k++) removeEntry(ctx, entries[k], entries);
+  }
+  // our last Route named a WebSocket flow and the request did not come from it: the
+  // browser is the next hop, over its connection (RFC 5626 §5.3)
+  if (flow && i === entries.length && !(ctx.src.ip === flow.ip && ctx.src.port === flow.port)) {
+    ctx.du = `sip:${flow.ip.includes(':') ? `[${flow.ip}]` : flow.ip}:${flow.port};transport=${flow.proto}`;
+    return 1;
   }
   if (i < entries.length) {
     const next = parseUri(entries[i].uri);

@@ -206,8 +206,22 @@ export class TransportLayer implements Transport {
   /** The listen socket to send from for this protocol and address family. */
   selectSocket(proto: Proto, family: 4 | 6): LocalSocket | null {
     for (const s of this.sockets) if (s.proto === proto && s.family === family) return s;
+    if ((proto === 'ws' || proto === 'wss') && this.http) {
+      // WebSocket lives on the TCP (ws) and TLS (wss) listen sockets: a view of one with
+      // the WebSocket protocol, so Via and Record-Route say WS/WSS
+      const base = this.selectSocket(proto === 'ws' ? 'tcp' : 'tls', family);
+      if (!base) return null;
+      let v = this.wsViews.get(base.id * 2 + (proto === 'wss' ? 1 : 0));
+      if (!v) {
+        v = { ...base, proto, id: -1 - base.id, text: `${proto}:${base.text.slice(base.text.indexOf(':') + 1)}` };
+        this.wsViews.set(base.id * 2 + (proto === 'wss' ? 1 : 0), v);
+      }
+      return v;
+    }
     return null;
   }
+
+  private readonly wsViews = new Map<number, LocalSocket>();
 
   /** Sends one message; returns false when it could not be handed to the kernel. */
   send(target: Target, buf: Buffer): boolean {
