@@ -4,6 +4,7 @@
  */
 import { buildMetricsRegistry, MetricsSources } from './collectors';
 import { MetricsServer } from './server';
+import { StatusPage } from './status-page';
 import type { MetricsListen } from './params';
 
 export { HEALTH_PARAMS, isHealthParam, readHealthConfig, parseMetricsListen, HealthParamError } from './params';
@@ -11,10 +12,14 @@ export type { HealthConfig, MetricsListen } from './params';
 export { buildMetricsRegistry, PROBE_RTT_BUCKETS } from './collectors';
 export type { MetricsSources } from './collectors';
 export { MetricsServer, MetricsListenError } from './server';
+export { StatusPage } from './status-page';
 
 /** Starts the endpoint, or does nothing (null) when `listen` is null. Rejects with MetricsListenError. */
 export async function startMetrics(listen: MetricsListen | null, src: MetricsSources,
   onError: (e: Error) => void): Promise<MetricsServer | null> {
   if (listen === null) return null;
-  return MetricsServer.start(listen, buildMetricsRegistry(src), onError);
+  const page = new StatusPage(src);
+  const server = await MetricsServer.start(listen, buildMetricsRegistry(src), onError, page);
+  page.start();
+  return server;
 }

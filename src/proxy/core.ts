@@ -49,6 +49,12 @@ export interface CoreOptions {
   admission?: AdmissionConfig;
 }
 
+/**
+ * Decides, after the parse, whether another worker owns a message (src/workers); true
+ * means it was handed over and this worker is done with it.
+ */
+export type Steer = (msg: SipMessage, buf: Buffer, src: Source) => boolean;
+
 export interface CoreStats {
   requestsIn: number;
   repliesIn: number;
@@ -80,6 +86,8 @@ export class ProxyCore {
   private readonly tagPrefix = Math.floor(Math.random() * 0xffffffff).toString(16);
   private myHosts = new Set<string>();
   private drainWaiters: Array<() => void> = [];
+  /** Set in a worker of several (children > 1); null: every message is ours. */
+  steer: Steer | null = null;
   /** Told about every branch's final outcome (the dispatcher's ejection and dialog count). */
   branchTap: ((b: BranchFinal) => void) | null = null;
 
@@ -131,7 +139,8 @@ export class ProxyCore {
 
   // ---- receive path -------------------------------------------------------------
 
-  receive(buf: Buffer, src: Source): void {
+  /** `steered`: handed over by the worker that read it; never handed on again. */
+  receive(buf: Buffer, src: Source, steered = false): void {
     let msg: SipMessage;
     try {
       // a datagram or a WebSocket message is one whole message: no Content-Length needed
@@ -141,6 +150,7 @@ export class ProxyCore {
       this.log.debug(`dropped unparsable message from ${src.ip}:${src.port}: ${(e as Error).message}`);
       return;
     }
+    if (!steered && this.steer !== null && this.steer(msg, buf, src)) return;
     try {
       if (msg.isRequest) this.onRequest(msg, src);
       else this.onReply(msg, src);
@@ -195,6 +205,9 @@ export class ProxyCore {
     // the core reply_route runs for every reply before tm sees it; drop there ends it
     if (this.hooks.coreReply && !this.hooks.coreReply(msg, src)) { this.stats.dropped++; return; }
     if (this.txns.matchReply(msg)) return;
+    // with workers, a provisional that outlived its transaction (the final ended it) is
+    // dropped rather than relayed after the final
+    if (this.steer !== null && msg.status < 200) { this.stats.dropped++; return; }
     // no transaction: forward statelessly when the top Via is ours (RFC 3261 §16.7, 18.1.2)
     const vias = msg.vias;
     const top = vias[0];

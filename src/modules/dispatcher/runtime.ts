@@ -47,6 +47,10 @@ export interface DispatcherRuntimeOptions {
   listSource?: { initial(): Promise<ReloadSource>; reload(): Promise<ReloadSource> };
   /** Admin states to start with instead of the state file (the cluster: DispatcherDb.adminSource). */
   adminSource?: () => Promise<AdminStateEntry[]>;
+  /** false: read the admin-state file but never write it (a worker other than the first). */
+  saveAdmin?: boolean;
+  /** false: no keepalives from this process (one worker probes for all). */
+  probe?: boolean;
 }
 
 export class DispatcherRuntime {
@@ -61,6 +65,7 @@ export class DispatcherRuntime {
   private readonly listSource: DispatcherRuntimeOptions['listSource'] | null;
   private readonly adminSource: (() => Promise<AdminStateEntry[]>) | null;
   private timers: NodeJS.Timeout[] = [];
+  private readonly probe: boolean;
   onEvent: (ev: DsEvent) => void;
   hashPvar: ((ctx: RequestContext) => string | null) | null;
   /** The script's format compiler (dispatcher.explain --pv re-expands hash_pvar with it). */
@@ -75,6 +80,8 @@ export class DispatcherRuntime {
     this.admin = o.stateFile ? new AdminStateFile(o.stateFile, o.log) : null;
     this.listSource = o.listSource ?? null;
     this.adminSource = o.adminSource ?? null;
+    this.probe = o.probe ?? true;
+    const saveAdmin = o.saveAdmin ?? true;
     const sockets = o.core.transport.sockets;
     this.ds = new Dispatcher({
       params: o.params,
@@ -85,7 +92,7 @@ export class DispatcherRuntime {
       },
       tryIpv6: sockets.some((s) => s.family === 6),
       log: (level, msg) => o.log[level](`dispatcher: ${msg}`),
-      onAdminStatesChanged: () => this.admin?.save(this.ds.exportAdminStates(), this.ds.lb.drains.export(true)),
+      onAdminStatesChanged: () => { if (saveAdmin) this.admin?.save(this.ds.exportAdminStates(), this.ds.lb.drains.export(true)); },
     });
     this.keepalive = new KeepaliveSender(o.core.txns, this.ds, o.params.ds_ping_interval, (ev) => this.emit(ev),
       (t, target) => this.pingSocket(t, target));
@@ -118,7 +125,7 @@ export class DispatcherRuntime {
     }
     const report = await this.ds.loadInitial(this.listSource ? await this.listSource.initial() : undefined);
     if (this.initialStateEvents) this.emitInitialStates();
-    this.keepalive.start();
+    if (this.probe) this.keepalive.start();
     const p = this.ds.params;
     this.core.branchTap = (b) => this.onBranchFinal(b);
     this.timers.push(setInterval(() => this.lbTick(), 1000));
