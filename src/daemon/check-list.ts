@@ -1,87 +1,84 @@
 /**
- * `dsd -c` beyond the script: the destinations the daemon would load — the list file
- * (syntax, with file:line:col) or the database rows — each URI and attribute string
- * checked as the loader checks them, without resolving names or opening sockets. Bad
- * lines are warnings (the loader skips them) unless ds_load_mode=1 makes one fatal; a
- * source with no usable destination is an error (a reload would refuse it).
+ * `dsd -c` on the destinations (dsd extension): after the configuration checks out, load
+ * the destination list the way a start would (the list file, or the database table),
+ * without binding anything, and print what it holds as a diff against the daemon running
+ * on the configured control socket (or against nothing when none answers), with every
+ * warning and error at file:line. Exit status 0: the list would load; 1: it would be
+ * refused. Nothing changes anywhere.
  */
-import fs from 'node:fs';
+import net from 'node:net';
+import { promises as dns } from 'node:dns';
+import { Dispatcher } from '../modules/dispatcher/engine';
+import type { ReloadSource } from '../modules/dispatcher/list-manager';
+import type { RunningDest } from '../modules/dispatcher/lb/dry-run';
+import { renderDryRun } from '../rpc-api/dry-run-text';
+import { DispatcherDb } from '../db/daemon-glue';
 import type { DaemonConfig } from './config';
-import { parseListFile, type DsRecordInput } from '../modules/dispatcher/list-file';
-import { parseDestinationUri } from '../modules/dispatcher/destination-uri';
-import { parseAttrs } from '../modules/dispatcher/attrs';
-import { DbListSource } from '../db/list-source';
-import { parseDbUrl } from '../db/url';
-import { tableConfigFromParams } from '../db/table-config';
+import type { Logger } from '../core/log';
+import { VERSION } from '../core/version';
 
-export interface ListCheck {
-  readonly errors: string[];
-  readonly warnings: string[];
-  /** Where the destinations come from, for the summary line. */
-  readonly source: string;
-  readonly usable: number;
+const RPC_TIMEOUT_MS = 2000;
+
+/** dispatcher.list of the running daemon as RunningDest rows, or null when none answers. */
+function runningList(ctlPath: string): Promise<RunningDest[] | null> {
+  return new Promise((resolve) => {
+    const sock = net.connect(ctlPath);
+    let buf = '';
+    const done = (v: RunningDest[] | null): void => { sock.destroy(); resolve(v); };
+    sock.setTimeout(RPC_TIMEOUT_MS, () => done(null));
+    sock.on('error', () => done(null));
+    sock.on('connect', () => sock.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'dispatcher.list', params: [] }) + '\n'));
+    sock.on('data', (d) => {
+      buf += d.toString('utf8');
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      try {
+        const r = JSON.parse(buf.slice(0, nl)) as { result?: { RECORDS?: Array<{ SET: { ID: number; TARGETS: Array<{ DEST: Record<string, unknown> }> } }> }; error?: { message: string } };
+        if (r.error) { done(r.error.message === 'No Destination Sets' ? [] : null); return; }
+        const out: RunningDest[] = [];
+        for (const rec of r.result?.RECORDS ?? []) {
+          for (const t of rec.SET.TARGETS) {
+            const d = t.DEST;
+            out.push({ setId: rec.SET.ID, uri: String(d.URI), priority: Number(d.PRIORITY), flags: 0,
+              attrs: (d.ATTRS as { BODY?: string } | undefined)?.BODY ?? null });
+          }
+        }
+        done(out);
+      } catch {
+        done(null);
+      }
+    });
+  });
 }
 
-async function readRecords(cfg: DaemonConfig, warnings: string[], errors: string[]): Promise<{ records: readonly DsRecordInput[]; source: string } | null> {
-  const ds = cfg.ds;
-  if (ds.db_url) {
-    let url;
-    try {
-      url = parseDbUrl(ds.db_url);
-    } catch (e) {
-      errors.push(`db_url: ${(e as Error).message}`);
-      return null;
-    }
-    const table = tableConfigFromParams(ds, url.masked);
-    const source = `${url.masked} table ${table.table}`;
-    if (url.kind === 'sqlite' && !fs.existsSync(url.database)) {
-      warnings.push(`${source}: ${url.database} does not exist yet (dsd creates the schema at start; the list is empty)`);
-      return { records: [], source };
-    }
-    const log = { info() {}, warn: (m: string) => warnings.push(m.replace(/^dispatcher: /, '')), error: (m: string) => errors.push(m) };
-    try {
-      return { records: (await new DbListSource({ url, table, loadMode: ds.ds_load_mode, log }).load()).records, source };
-    } catch (e) {
-      errors.push(`${source}: ${(e as Error).message}`);
-      return null;
-    }
-  }
-  const file = ds.list_file;
-  let text: string;
+async function resolveHost(host: string): Promise<string | null> {
   try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    errors.push(`${file}: cannot read the list file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    return (await dns.lookup(host)).address;
+  } catch {
     return null;
   }
-  const parsed = parseListFile(text, file);
-  const msgs = parsed.warnings.map((w) => `${w.file}:${w.line}:${w.col}: ${w.message}`);
-  (ds.ds_load_mode === 1 ? errors : warnings).push(...msgs);
-  return { records: parsed.records, source: file };
 }
 
-export async function checkDestinations(cfg: DaemonConfig): Promise<ListCheck> {
-  const errors: string[] = [];
-  const warnings: string[] = [];
-  const r = await readRecords(cfg, warnings, errors);
-  if (r === null) return { errors, warnings, source: cfg.ds.db_url ? 'db_url' : cfg.ds.list_file, usable: 0 };
-  const bad = cfg.ds.ds_load_mode === 1 ? errors : warnings;
-  let usable = 0;
-  for (const rec of r.records) {
-    const uri = parseDestinationUri(rec.uri);
-    if ('error' in uri) {
-      bad.push(`${rec.origin}: destination ${rec.uri}: ${uri.error}`);
-      continue;
-    }
-    const attrs = parseAttrs(rec.attrs, cfg.ds.ds_attrs_none !== 0);
-    if (!attrs.ok) {
-      bad.push(`${rec.origin}: attributes of ${rec.uri}: ${attrs.reason}`);
-      continue;
-    }
-    usable++;
+export async function checkDestinations(cfg: DaemonConfig, log: Logger, out: (l: string) => void): Promise<number> {
+  const ds = new Dispatcher({ params: { ...cfg.ds }, resolver: { resolveHost } });
+  let source: ReloadSource | undefined;
+  let dsDb: DispatcherDb | null = null;
+  try {
+    dsDb = await DispatcherDb.create({
+      ds: cfg.ds, db: cfg.db, cluster: cfg.cluster, loadedModules: cfg.loadedModules, log, version: `dsd ${VERSION}`, address: '',
+    });
+    if (dsDb) source = await dsDb.listSource.reload();
+  } catch (e) {
+    out(`error: ${(e as Error).message}`);
+    return 1;
+  } finally {
+    await dsDb?.close();
   }
-  if (usable === 0 && cfg.ds.ds_reload_allow_empty === 0 && !(cfg.ds.db_url && r.records.length === 0 && warnings.some((w) => w.includes('does not exist yet')))) {
-    errors.push(`${r.source}: no usable destination (${r.records.length === 0 ? 'the list is empty' : 'every line is bad'}); dsd would start with no sets and refuse it on reload`);
-  }
-  return { errors, warnings, source: r.source, usable };
+  const running = await runningList(cfg.ctlPath);
+  out(running === null
+    ? `dispatcher: no daemon answers on ${cfg.ctlPath}; every destination is shown as added`
+    : `dispatcher: compared with the daemon on ${cfg.ctlPath}`);
+  const r = await ds.reloadDryRun(source, running ?? []);
+  out(renderDryRun(r).trimEnd());
+  return r.ok ? 0 : 1;
 }

@@ -61,9 +61,9 @@ function mirrorCounter<L extends string>(reg: Registry, name: string, help: stri
 }
 
 function mirrorGauge<L extends string>(reg: Registry, name: string, help: string, labelNames: readonly L[],
-  read: (set: (labels: Record<L, string>, v: number) => void) => void): void {
+  read: (set: (labels: Record<L, string>, v: number) => void) => void, aggregator: 'sum' | 'max' = 'sum'): void {
   new Gauge<L>({
-    name, help, labelNames, registers: [reg],
+    name, help, labelNames, registers: [reg], aggregator,
     collect() {
       this.reset();
       read((labels, v) => this.set(labels as never, v));
@@ -71,15 +71,24 @@ function mirrorGauge<L extends string>(reg: Registry, name: string, help: string
   });
 }
 
+/**
+ * A gauge every worker reports alike (children > 1: one dispatcher truth), so the primary
+ * takes the largest instead of the sum; only the prober's keepalive figures are non-zero.
+ */
+function sameGauge<L extends string>(reg: Registry, name: string, help: string, labelNames: readonly L[],
+  read: (set: (labels: Record<L, string>, v: number) => void) => void): void {
+  mirrorGauge(reg, name, help, labelNames, read, 'max');
+}
+
 function dispatcherMetrics(reg: Registry, src: MetricsSources): void {
   const { ds, counters, keepalive } = src.dispatcher;
-  mirrorGauge(reg, 'dsd_dispatcher_destination_up', '1 when the destination can be selected (not inactive or disabled)', DEST,
+  sameGauge(reg, 'dsd_dispatcher_destination_up', '1 when the destination can be selected (not inactive or disabled)', DEST,
     (set) => eachDest(src, (l, f) => set(l, isSkipped(f) ? 0 : 1)));
-  mirrorGauge(reg, 'dsd_dispatcher_destination_state', 'Destination state (first FLAGS letter), one series per state set to 1',
+  sameGauge(reg, 'dsd_dispatcher_destination_state', 'Destination state (first FLAGS letter), one series per state set to 1',
     [...DEST, 'state'], (set) => eachDest(src, (l, f) => {
       for (const [name, is] of STATES) set({ ...l, state: name }, is(f) ? 1 : 0);
     }));
-  mirrorGauge(reg, 'dsd_dispatcher_destination_probing', '1 when the destination has the P (probing) flag', DEST,
+  sameGauge(reg, 'dsd_dispatcher_destination_probing', '1 when the destination has the P (probing) flag', DEST,
     (set) => eachDest(src, (l, f) => set(l, f & DS_PROBING_DST ? 1 : 0)));
   mirrorCounter(reg, 'dsd_dispatcher_destination_transitions_total',
     'dst-up / dst-down transitions from keepalives and ds_mark_dst (RPC changes and reloads are not transitions)',
@@ -107,7 +116,7 @@ function dispatcherMetrics(reg: Registry, src: MetricsSources): void {
 
   const latencyOn = (): boolean => ds.params.ds_ping_latency_stats !== 0;
   const latencyGauge = (name: string, help: string, pick: (s: LatencyStats) => number): void =>
-    mirrorGauge(reg, name, help, DEST, (set) => {
+    sameGauge(reg, name, help, DEST, (set) => {
       if (latencyOn()) eachDest(src, (l, _f, d) => set(l, pick(d.latency) / 1000));
     });
   latencyGauge('dsd_dispatcher_latency_average_seconds', 'Keepalive latency AVG (ds_ping_latency_stats)', (s) => s.avg);
@@ -124,19 +133,19 @@ function dispatcherMetrics(reg: Registry, src: MetricsSources): void {
   counters.probeTap = { probe: (setId, _uri, _o, ms) => { if (ms !== null) rtt.observe({ set: String(setId) }, ms / 1000); } };
 
   const ka = keepalive.stats;
-  mirrorGauge(reg, 'dsd_dispatcher_ping_active', 'dispatcher.ping_active (1 = keepalives on)', [], (set) => set({}, ds.pingEnabled ? 1 : 0));
+  sameGauge(reg, 'dsd_dispatcher_ping_active', 'dispatcher.ping_active (1 = keepalives on)', [], (set) => set({}, ds.pingEnabled ? 1 : 0));
   mirrorCounter(reg, 'dsd_dispatcher_keepalive_rounds_total', 'Keepalive rounds started', [], (set) => set({}, ka.rounds));
   mirrorCounter(reg, 'dsd_dispatcher_keepalive_missed_rounds_total', 'Interval boundaries with no keepalive round (stalled event loop)', [],
     (set) => set({}, ka.missedRounds));
-  mirrorGauge(reg, 'dsd_dispatcher_keepalive_round_lag_seconds', 'How late the last keepalive round started', [], (set) => set({}, ka.lastLagMs / 1000));
-  mirrorGauge(reg, 'dsd_dispatcher_keepalive_round_lag_max_seconds', 'Worst keepalive round start lag', [], (set) => set({}, ka.maxLagMs / 1000));
+  sameGauge(reg, 'dsd_dispatcher_keepalive_round_lag_seconds', 'How late the last keepalive round started', [], (set) => set({}, ka.lastLagMs / 1000));
+  sameGauge(reg, 'dsd_dispatcher_keepalive_round_lag_max_seconds', 'Worst keepalive round start lag', [], (set) => set({}, ka.maxLagMs / 1000));
   mirrorCounter(reg, 'dsd_dispatcher_list_changes_total', 'Destination list reloads, RPC adds and removes', ['kind', 'result'], (set) => {
     for (const [kind, c] of Object.entries(counters.listChanges)) {
       set({ kind, result: 'ok' }, c.ok);
       set({ kind, result: 'failed' }, c.failed);
     }
   });
-  mirrorGauge(reg, 'dsd_dispatcher_destinations', 'Destinations per set', ['set'], (set) => {
+  sameGauge(reg, 'dsd_dispatcher_destinations', 'Destinations per set', ['set'], (set) => {
     for (const s of ds.list?.sets ?? []) set({ set: String(s.id) }, s.dests.length);
   });
 }

@@ -1,14 +1,10 @@
 /**
  * The Prometheus endpoint: a plain node:http server answering GET /metrics (HEAD too)
- * with the registry's text exposition, plus the extra GET routes it is given (/health);
- * anything else is 404/405.
+ * with the registry's text exposition; anything else is 404/405.
  */
 import http from 'node:http';
 import type { Registry } from 'prom-client';
 import type { MetricsListen } from './params';
-
-/** An extra GET/HEAD route on the metrics listener. */
-export type MetricsRoute = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
 export class MetricsListenError extends Error {
   override readonly name = 'MetricsListenError';
@@ -21,8 +17,14 @@ function fmt(l: MetricsListen): string {
   return l.host.includes(':') ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`;
 }
 
+/** More routes on the same listener (the status page): handle() returns false for paths it does not own. */
+export interface ExtraRoutes {
+  handle(req: http.IncomingMessage, res: http.ServerResponse): boolean;
+  close?(): void;
+}
+
 export class MetricsServer {
-  private constructor(private readonly server: http.Server, readonly listen: MetricsListen) {}
+  private constructor(private readonly server: http.Server, readonly listen: MetricsListen, private readonly extra: ExtraRoutes | null) {}
 
   /** Text form of the bound address, e.g. 127.0.0.1:9090. */
   get address(): string {
@@ -30,17 +32,13 @@ export class MetricsServer {
   }
 
   static start(listen: MetricsListen, registry: Registry, onError: (e: Error) => void,
-    routes: Readonly<Record<string, MetricsRoute>> = {}): Promise<MetricsServer> {
+    extra: ExtraRoutes | null = null): Promise<MetricsServer> {
     const server = http.createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0]!;
-      const route = Object.prototype.hasOwnProperty.call(routes, path) ? routes[path] : undefined;
-      if (path !== '/metrics' && !route) { res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found; try /metrics\n'); return; }
+      if (extra !== null && extra.handle(req, res)) return;
+      const path = (req.url ?? '/').split('?')[0];
+      if (path !== '/metrics') { res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found; try /metrics\n'); return; }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('method not allowed\n');
-        return;
-      }
-      if (route) {
-        route(req, res);
         return;
       }
       registry.metrics().then((text) => {
@@ -59,12 +57,13 @@ export class MetricsServer {
       server.listen({ host: listen.host, port: listen.port, exclusive: true }, () => {
         server.removeAllListeners('error');
         server.on('error', onError);
-        resolve(new MetricsServer(server, listen));
+        resolve(new MetricsServer(server, listen, extra));
       });
     });
   }
 
   close(): Promise<void> {
+    this.extra?.close?.();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();

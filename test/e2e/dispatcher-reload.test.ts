@@ -31,8 +31,10 @@ const listOf = (ports: number[]): string => ports.map((p) => `1 sip:127.0.0.1:${
 
 test('5000 calls at 500 cps while the list is rewritten and reloaded every second: none fails', { timeout: 120_000, skip: NO_SIPP }, async () => {
   const [px, b1, b2, b3, uac, c1, c2, c3, c4] = await freePorts(9);
+  // fr_timer well above what a CPU-starved backend may take to answer: a slow machine
+  // must not turn a late 200 into a 408 (this test is about reloads, not timers)
   const dsd = await startDsd({
-    cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: ['modparam("dispatcher", "reload_delta", 0)'] }),
+    cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: ['modparam("dispatcher", "reload_delta", 0)', 'modparam("tm", "fr_timer", 15000)'] }),
     list: listOf([b1, b2]),
   });
   const listFile = path.join(dsd.dir, 'dispatcher.list');

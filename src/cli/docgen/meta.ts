@@ -231,8 +231,9 @@ export const ROUTE_BLOCKS: readonly { name: string; text: string }[] = [
   { name: 'request_route { … }', text: 'Runs for every request received.' },
   { name: 'route[NAME] { … }', text: 'A sub-route, called with route(NAME).' },
   { name: 'failure_route[NAME] { … }', text: 'Armed with t_on_failure("NAME"); runs when all branches failed (negative reply or timeout). ds_next_dst() and t_relay() here try the next destination.' },
-  { name: 'onreply_route[NAME] { … }, reply_route { … }', text: 'Run for replies (armed with t_on_reply, or for all).' },
-  { name: 'branch_route[NAME] { … }', text: 'Runs for each outgoing branch (t_on_branch).' },
+  { name: 'onreply_route[NAME] { … }', text: 'Armed with t_on_reply("NAME"); runs for each reply of that transaction before it is relayed. drop keeps a provisional reply from going upstream.' },
+  { name: 'reply_route { … }, onreply_route { … }', text: 'The core reply route: runs for every reply received, before the transaction sees it; the reply is the message ($rs, $hdr(…)). drop discards the reply.' },
+  { name: 'branch_route[NAME] { … }', text: 'Armed with t_on_branch("NAME"); runs once per outgoing branch before it is sent, with the branch\'s R-URI and $du; header changes apply to that branch only, and drop cancels the branch (all branches dropped: t_relay fails).' },
   { name: 'event_route[dispatcher:dst-down] { … }, event_route[dispatcher:dst-up] { … }', text: 'Run when a destination is marked down or up by keepalives or by the script; $dsv(...) gives the details.' },
 ];
 

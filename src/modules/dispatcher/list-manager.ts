@@ -15,7 +15,7 @@ import { DsList, Destination, findSet, newLatencyStats } from './model';
 import { DsParams } from './params';
 import { DsClock, DsRng, clockSec } from './rng';
 import { overwriteState } from './state';
-import { DryRunResult, dryRunReload } from './lb/dry-run';
+import { DryRunResult, RunningDest, dryRunReload, runningOf } from './lb/dry-run';
 import type { DrainEntry } from './lb/drain';
 
 export type DsLogger = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
@@ -232,7 +232,7 @@ export class ListManager {
   }
 
   /** What reload(source) would change; changes nothing (not even the reload_delta stamp). */
-  async dryRun(source: ReloadSource | undefined, drains: readonly DrainEntry[]): Promise<DryRunResult> {
+  async dryRun(source: ReloadSource | undefined, drains: readonly DrainEntry[], running: readonly RunningDest[] | null = null): Promise<DryRunResult> {
     let src: ReloadSource;
     try {
       src = source ?? await this.readDefault();
@@ -243,7 +243,7 @@ export class ListManager {
         carried: [], dropped: [], sets: 0, destinations: 0,
       };
     }
-    return dryRunReload(this.current, src, this.buildCtx(), this.admin.export(), drains);
+    return dryRunReload(running ?? runningOf(this.current), src, this.buildCtx(), this.admin.export(), drains);
   }
 
   /** Replaces the remembered admin states and applies them to the current list. */
