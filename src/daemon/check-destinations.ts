@@ -54,7 +54,14 @@ async function readRecords(cfg: DaemonConfig, warnings: string[], errors: string
     errors.push(`${file}: cannot read the list file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     return null;
   }
-  const parsed = parseListFile(text, file);
+  let parsed;
+  try {
+    parsed = parseListFile(text, file);
+  } catch (e) {
+    // a line the parser cannot read at all (file:line:col in the message)
+    errors.push((e as Error).message);
+    return null;
+  }
   const msgs = parsed.warnings.map((w) => `${w.file}:${w.line}:${w.col}: ${w.message}`);
   (ds.ds_load_mode === 1 ? errors : warnings).push(...msgs);
   return { records: parsed.records, source: file };

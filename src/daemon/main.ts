@@ -102,19 +102,17 @@ export async function main(argv: string[]): Promise<void> {
       if (e instanceof ConfigErrors) die(e.errors.map((x) => x.message).join('\n'));
       die(`${(e as Error).message}`);
     }
+    process.stderr.write('config file ok, exiting...\n');
+    let listErrors = 0;
     if (checked.dispatcherLoaded) {
+      // every line's URI and attributes (stderr), then what a start or reload would load, as a diff (stdout)
       const l = await checkListLines(checked);
       for (const w of l.warnings) process.stderr.write(`warning: ${w}\n`);
       for (const e of l.errors) process.stderr.write(`${e}\n`);
-      if (l.errors.length) die(`${l.source}: ${l.errors.length} error(s) in the destinations`);
-      process.stderr.write(`destinations ok: ${l.usable} usable in ${l.source}\n`);
-    }
-    process.stderr.write('config file ok, exiting...\n');
-    // the destinations too (dsd extension): what a start or reload would load, as a diff
-    const ccfg = checked;
-    if (ccfg.dispatcherLoaded) {
-      const rc = await checkDestinations(ccfg, bootLog(args), (l) => process.stdout.write(`${l}\n`));
-      if (rc !== 0) process.exit(rc);
+      listErrors = l.errors.length;
+      process.stderr.write(listErrors ? `${l.source}: ${listErrors} error(s) in the destinations\n` : `destinations ok: ${l.usable} usable in ${l.source}\n`);
+      const rc = await checkDestinations(checked, bootLog(args), (x) => process.stdout.write(`${x}\n`));
+      if (rc !== 0 || listErrors) process.exit(rc || 1);
     }
     return;
   }
