@@ -564,8 +564,3 @@ export function usageArgs(spec: CommandSpec): string {
     })
     .join(' ');
 }
-
-/** Commands the daemon answers (everything but dsctl-only ones). */
-export function rpcCommands(): CommandSpec[] {
-  return COMMANDS.filter((c) => c.rpc);
-}

@@ -23,7 +23,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function normalize(text: string): string {
   return text
     .replace(/^(\t+(?:AVG|STD|EST|MAX): ).*$/gm, '$1<ms>')
-    .replace(/^(\t+TIMEOUT: )\d+$/gm, (m, p: string) => `${p}<n>`);
+    .replace(/^(\t+TIMEOUT: )\d+$/gm, (_m, p: string) => `${p}<n>`);
 }
 
 async function waitList(dsd: Dsd, pred: (out: string) => boolean, ms: number): Promise<string> {

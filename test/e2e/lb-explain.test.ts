@@ -112,7 +112,7 @@ describe('dispatcher.explain and reload --dry-run', () => {
       assert.equal(e.selected, bk.uri(2));
       const text = dsctlOk(dsd.dir, 'dispatcher.explain', '1', '0', '--callid', 'abc');
       assert.match(text, /^set 1, algorithm 0 \(hash over Call-ID\)$/m);
-      assert.match(text, /^hash input: "abc"  value: \d+  slot: \d$/m);
+      assert.match(text, /^hash input: "abc" {2}value: \d+ {2}slot: \d$/m);
       assert.match(text, new RegExp(`^selected: ${bk.uri(2)}$`, 'm'));
       assert.match(text, /skipped: draining/);
     } finally {

@@ -7,8 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-export const REPO = path.resolve(__dirname, '..', '..', '..');
-export const SHARED = path.resolve(REPO, '..', 'shared');
+import { REPO, SHARED } from './paths';
+
+export { REPO, SHARED };
 export const DSD_BIN = path.join(REPO, 'bin', 'dsd');
 export const DSCTL_BIN = path.join(REPO, 'bin', 'dsctl');
 
