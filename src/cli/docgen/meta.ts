@@ -130,6 +130,7 @@ export const MODULES: readonly ModuleDoc[] = [
       { name: 'outbound_proxy', type: 'str', default: '-', text: 'Outbound proxy for keepalives.' },
       { name: 'ds_attrs_none', type: 'int', default: '0', text: '1 gives destinations without attributes none=yes.' },
       { name: 'ds_load_mode', type: 'int', default: '0', text: '1: one bad line fails the whole load (the old list stays); 0: it is skipped with a warning.' },
+      { name: 'ds_reload_allow_empty', type: 'int', default: '0', text: 'dsd: 1 lets a reload swap in a list with no usable destination; by default such a reload (an empty file, only comments, every line bad, an empty table) is refused and the running set stays.' },
       { name: 'reload_delta', type: 'int', default: '5', text: 'Minimum seconds between reload/add/remove; sooner ones fail with "Ongoing reload".' },
       { name: 'ds_dns_mode', type: 'int', default: '1', text: 'Bit 1 resolves at load; 2 on every ds_is_from_list; 4 at load and on a timer; 8 uses SRV/NAPTR.' },
       { name: 'ds_dns_interval', type: 'int', default: '600', text: 'Seconds between DNS refreshes (ds_dns_mode 4).' },
