@@ -16,6 +16,7 @@ import { fmt, fmtMb, fmtUs } from './lib/stats';
 import { sipParseBench, scriptBench, formatMicro } from './lib/micro';
 import { freePorts } from './lib/ports';
 import { timeDsctl, timeKamcmd, timeNodeBare } from './lib/rpc-time';
+import { secureBench } from './lib/secure';
 
 const FLAGS: FlagSpec[] = [
   { name: 'rate', kind: 'number', help: 'calls per second', default: 2000 },
@@ -28,6 +29,9 @@ const FLAGS: FlagSpec[] = [
   { name: 'micro-ms', kind: 'number', help: 'ms per micro-benchmark', default: 400 },
   { name: 'no-dsctl', kind: 'boolean', help: 'skip the dsctl start-up benchmark' },
   { name: 'dsctl-reps', kind: 'number', help: 'repetitions of node -e 0, dsctl and kamcmd', default: 15 },
+  { name: 'no-secure', kind: 'boolean', help: 'skip the UDP/TLS/WSS comparison and the handshake rates' },
+  { name: 'secure-seconds', kind: 'number', help: 'seconds per transport in the UDP/TLS/WSS comparison', default: 5 },
+  { name: 'secure-inflight', kind: 'number', help: 'calls in flight in the UDP/TLS/WSS comparison', default: 8 },
   { name: 'json', kind: 'string', help: 'also write the results as JSON to this file' },
 ];
 
@@ -79,7 +83,7 @@ async function main(): Promise<number> {
     throw e;
   }
   if (f.help) { process.stdout.write(`${usage('npm run bench --', FLAGS)}\n`); return 0; }
-  const out: { load?: LoadResult; floor?: unknown; micro?: unknown; script?: unknown; dsctl?: unknown } = {};
+  const out: { load?: LoadResult; floor?: unknown; micro?: unknown; script?: unknown; dsctl?: unknown; secure?: unknown } = {};
   if (!f['no-dsctl']) out.dsctl = await dsctlBench(f['dsctl-reps'] as number);
   if (!f['no-load']) {
     if (!haveCommand('sipp')) {
@@ -122,6 +126,16 @@ async function main(): Promise<number> {
       if (sc.text) process.stdout.write(sc.text.split('\n').map((l) => (l ? `  ${l}` : l)).join('\n'));
       out.script = sc;
     }
+  }
+  if (!f['no-secure'] && haveCommand('sipp') && haveCommand('openssl', ['version'])) {
+    const secs = f['secure-seconds'] as number;
+    const inFlight = f['secure-inflight'] as number;
+    process.stdout.write(`\nUDP, TLS and WSS into dsd (closed loop, ${inFlight} calls in flight, ${secs} s each; ` +
+      'this process generates INVITE/ACK/BYE, 2 × uas.xml behind dsd over UDP):\n');
+    out.secure = await secureBench(secs, inFlight, (l) => process.stdout.write(`${l}\n`)).catch((e) => {
+      process.stdout.write(`  failed: ${(e as Error).message}\n`);
+      return null;
+    });
   }
   if (typeof f.json === 'string') fs.writeFileSync(f.json, JSON.stringify(out, null, 2) + '\n');
   return out.load && out.load.created === 0 ? 1 : 0;

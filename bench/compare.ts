@@ -31,7 +31,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'no-steps', kind: 'boolean', help: 'skip the step search' },
   { name: 'settle', kind: 'number', help: 'ms to wait after the last call before the CPU reading (tm wt_timer + margin)', default: 5500 },
   { name: 'probe-rate', kind: 'number', help: 'latency probe calls per second (default min(100, rate/10))' },
-  { name: 'children', kind: 'number', help: 'Kamailio UDP worker processes (children=)', default: 4 },
+  { name: 'children', kind: 'number', help: 'Kamailio UDP worker processes (children=) and dsd SIP workers (-n)', default: 4 },
   { name: 'shm', kind: 'number', help: 'Kamailio shared memory, MB (-m; 256 runs out of tm cells at 3000 cps)', default: 1024 },
   { name: 'pkg', kind: 'number', help: 'Kamailio private memory per process, MB (-M)', default: 16 },
   { name: 'kamailio-cfg', kind: 'string', help: 'cfg Kamailio runs (etc/dsd.cfg checks the two agree)', default: 'bench/kamailio.cfg' },
@@ -61,7 +61,7 @@ interface Ctx {
 
 function starter(ctx: Ctx, name: ProxyName) {
   return (port: number, backends: number[]): Promise<RunningProxy> => name === 'dsd'
-    ? startDsd({ port, backends })
+    ? startDsd({ port, backends, dsdArgs: ['-n', String(ctx.f.children)] })
     : startKamailio({
       port, backends, children: ctx.f.children as number, shmMb: ctx.f.shm as number, pkgMb: ctx.f.pkg as number,
       cfgFile: path.resolve(REPO, ctx.f['kamailio-cfg'] as string),

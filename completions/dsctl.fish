@@ -82,6 +82,7 @@ function __dsctl_candidates
     printf '%s\t%s\n' core.version 'Returns the version string of the server.'
     printf '%s\t%s\n' core.uptime 'Returns uptime of SIP server.'
     printf '%s\t%s\n' core.ps 'Returns the description of running processes.'
+    printf '%s\t%s\n' core.workers 'List the SIP workers and what each handled'
     printf '%s\t%s\n' system.listMethods 'Lists all RPC methods supported by the server.'
     printf '%s\t%s\n' system.methodHelp 'Print the help string for given method.'
     printf '%s\t%s\n' tm.stats 'Print transaction statistics.'
@@ -105,7 +106,7 @@ function __dsctl_candidates
         case cluster
             printf '%s\n' list
         case core
-            printf '%s\n' echo info version uptime ps
+            printf '%s\n' echo info version uptime ps workers
         case corex
             printf '%s\n' debug
         case system
@@ -180,6 +181,8 @@ function __dsctl_candidates
             set cmd core.uptime
         case 'core ps'
             set cmd core.ps
+        case 'core workers'
+            set cmd core.workers
         case 'system listMethods'
             set cmd system.listMethods
         case 'system methodHelp'
@@ -252,6 +255,8 @@ function __dsctl_candidates
         case core.uptime
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case core.ps
+            printf '%s\n' -s --socket --json --table --tree --timeout --help
+        case core.workers
             printf '%s\n' -s --socket --json --table --tree --timeout --help
         case system.listMethods
             printf '%s\n' -s --socket --json --table --tree --timeout --help

@@ -28,12 +28,12 @@ eld?.enable();
 /** Finds the ProxyCore instance by wrapping its start(); harmless when the module moved. */
 function hookCore(): void {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require(path.join(REPO, 'dist', 'src', 'proxy', 'core.js')) as { ProxyCore?: { prototype: { start?: (...a: unknown[]) => unknown } } };
     const proto = mod.ProxyCore?.prototype;
     if (!proto || typeof proto.start !== 'function') return;
     const orig = proto.start;
     proto.start = function (this: CoreLike, ...a: unknown[]) {
+      // eslint-disable-next-line @typescript-eslint/no-this-alias -- keeping the instance is the point
       core = this;
       return orig.apply(this, a);
     };

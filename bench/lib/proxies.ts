@@ -33,6 +33,8 @@ export interface ProxyOptions {
   backends: number[];
   /** Extra node flags for dsd (--cpu-prof, --require …). */
   nodeArgs?: string[];
+  /** Extra dsd arguments (-n N). */
+  dsdArgs?: string[];
   env?: NodeJS.ProcessEnv;
 }
 
@@ -129,7 +131,7 @@ export async function startDsd(o: ProxyOptions): Promise<RunningProxy> {
     cfg = adaptDsdCfg(source, o.port, listFile, ctlPath, false);
     fs.writeFileSync(cfgFile, cfg.text);
   }
-  const proc = track(spawn(process.execPath, [...(o.nodeArgs ?? []), DSD_BIN, '-DD', '-E', '-f', cfgFile], {
+  const proc = track(spawn(process.execPath, [...(o.nodeArgs ?? []), DSD_BIN, '-DD', '-E', '-f', cfgFile, ...(o.dsdArgs ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'], cwd: dir, env: o.env ?? process.env,
   }));
   return launch('dsd', proc, o.port, cfg.ctl, dir, capture(proc));

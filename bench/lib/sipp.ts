@@ -11,8 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { track, onCleanup, trackDir, untrackDir } from './cleanup';
 
-export const REPO = path.resolve(__dirname, '..', '..', '..');
-export const SHARED = path.resolve(REPO, '..', 'shared');
+import { REPO, SHARED } from '../../test/helpers/paths';
+
+export { REPO, SHARED };
 export const UAC_XML = path.join(SHARED, 'sipp', 'uac.xml');
 export const UAS_XML = path.join(SHARED, 'sipp', 'uas.xml');
 

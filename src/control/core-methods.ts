@@ -52,6 +52,9 @@ export function registerCoreMethods(registry: MethodRegistry, opts: CoreMethodsO
   registry.register('core.version', () => version);
   registry.register('core.uptime', () => uptimeResult(opts.startedAt, now()));
   registry.register('core.ps', () => processes().flatMap((p) => [p.pid, p.description]));
+  // kamctl ps calls core.psx: one {IDX, PID, DSC} per process
+  registry.register('core.psx', () => processes().map((p, i) => ({ IDX: i, PID: p.pid, DSC: p.description })),
+    { help: 'Returns the detailed description of running processes.', params: null });
   registry.register('system.listMethods', () => registry.list());
   registry.register(
     'system.methodHelp',

@@ -51,6 +51,22 @@ export interface ControlOptions {
   moduleRpc?: readonly ModuleRpc[];
   /** Methods of optional modules (tls.*, ws.*). */
   extraMethods?: (registry: MethodRegistry) => void;
+  /** false: another worker writes --persist changes (src/workers); default true. */
+  persistHere?: boolean;
+  /** core.workers: this process's row (a worker adds its index and handoff counters). */
+  workerRow?: () => WorkerRow;
+}
+
+export interface WorkerRow {
+  INDEX: number; PID: number; READY: number; REQUESTS: number; REPLIES: number;
+  HANDED_OFF: number; HANDED_IN: number; TRANSACTIONS: number;
+}
+
+export function workerRowOf(core: ProxyCore, index: number, handedOff: number, handedIn: number): WorkerRow {
+  return {
+    INDEX: index, PID: process.pid, READY: 1, REQUESTS: core.stats.requestsIn, REPLIES: core.stats.repliesIn,
+    HANDED_OFF: handedOff, HANDED_IN: handedIn, TRANSACTIONS: core.txns.stats.current,
+  };
 }
 
 function tmCounters(core: ProxyCore): TmCounters {
@@ -101,6 +117,7 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
         throw e;
       }
       if (counted) o.dispatcher.listChanged(counted, true);
+      if (o.persistHere === false) return result;
       const persist = call.persist || o.persistDefault;
       if (dsDb) {
         try {
@@ -126,6 +143,7 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
   }
   registry.register('dispatcher.stats', () => o.dispatcher.counters.rpcEntries(ds.list));
   for (const [name, h] of Object.entries(overrideRpcMethods(ds))) registry.register(name, (call) => h(call.args), { check: false });
+  registry.register('core.workers', () => [o.workerRow ? o.workerRow() : workerRowOf(o.core, 0, 0, 0)]);
   const clusterList = dsDb?.clusterListHandler();
   if (clusterList) {
     registry.register('cluster.list', async (call) => {
@@ -147,6 +165,13 @@ export interface ControlEndpoints {
 }
 
 export async function startControl(o: ControlOptions): Promise<ControlEndpoints> {
+  return serveControl(buildRegistry(o), o);
+}
+
+/** Where and how the control methods are served (the primary of several workers passes its own registry). */
+export type ServeOptions = Pick<ControlOptions, 'path' | 'log' | 'access' | 'limits' | 'binrpcExtra' | 'jsonrpcs'>;
+
+export async function serveControl(registry: MethodRegistry, o: ServeOptions): Promise<ControlEndpoints> {
   const fields = (obj: object) => obj as Record<string, unknown>;
   const log = {
     debug: (obj: object, m?: string) => o.log.debug(`ctl: ${m ?? ''}`, fields(obj)),
@@ -154,7 +179,6 @@ export async function startControl(o: ControlOptions): Promise<ControlEndpoints>
     warn: (obj: object, m?: string) => o.log.warn(`ctl: ${m ?? ''}`, fields(obj)),
     error: (obj: object, m?: string) => o.log.error(`ctl: ${m ?? ''}`, fields(obj)),
   };
-  const registry = buildRegistry(o);
   const server = new ControlServer({
     path: o.path, registry, log, mode: o.access?.mode,
     idleTimeoutMs: o.limits?.idleTimeoutMs, maxConnections: o.limits?.maxConnections,

@@ -14,17 +14,22 @@ import { startControl } from './control';
 import { createLogger, Logger } from '../core/log';
 import { logTarget, bootTarget } from './log-target';
 import { startupSummary } from './startup-log';
+import { checkDestinations } from './check-list';
+import { checkListLines } from './check-destinations';
 import { ProxyCore } from '../proxy/core';
 import { TransportLayer } from '../transport/layer';
 import { RequestContext } from '../proxy/context';
 import { DispatcherRuntime } from '../modules/dispatcher/runtime';
-import { mirrorRecords } from '../modules/dispatcher/script';
 import { registerModules } from '../modules';
 import type { Services } from '../modules/services';
 import { createRegistry, checkConfig, ConfigErrors } from '../script';
 import { VERSION } from '../core/version';
 import { startMetrics, MetricsServer } from '../metrics';
 import { DispatcherDb, dbInitCommand } from '../db/daemon-glue';
+import cluster from 'node:cluster';
+import { runPrimary } from '../workers/primary';
+import { workerRole, WorkerLink } from '../workers/worker';
+import { runWorker } from './worker-main';
 import { AccRuntime } from '../modules/acc/runtime';
 import { accDbInit } from '../modules/acc/db-init';
 import { TlsProfiles } from '../transport/tls-profiles';
@@ -90,7 +95,25 @@ export async function main(argv: string[]): Promise<void> {
     for (const w of r.warnings) process.stderr.write(`${w.message}\n`);
     for (const e of r.errors) process.stderr.write(`${e.message}\n`);
     if (r.errors.length) die(`${args.cfgFile}: ${r.errors.length} error(s) in the configuration`);
+    let checked: DaemonConfig;
+    try {
+      checked = await loadDaemonConfig(args.cfgFile, registry, host, args.defines);
+    } catch (e) {
+      if (e instanceof ConfigErrors) die(e.errors.map((x) => x.message).join('\n'));
+      die(`${(e as Error).message}`);
+    }
     process.stderr.write('config file ok, exiting...\n');
+    let listErrors = 0;
+    if (checked.dispatcherLoaded) {
+      // every line's URI and attributes (stderr), then what a start or reload would load, as a diff (stdout)
+      const l = await checkListLines(checked);
+      for (const w of l.warnings) process.stderr.write(`warning: ${w}\n`);
+      for (const e of l.errors) process.stderr.write(`${e}\n`);
+      listErrors = l.errors.length;
+      process.stderr.write(listErrors ? `${l.source}: ${listErrors} error(s) in the destinations\n` : `destinations ok: ${l.usable} usable in ${l.source}\n`);
+      const rc = await checkDestinations(checked, bootLog(args), (x) => process.stdout.write(`${x}\n`));
+      if (rc !== 0 || listErrors) process.exit(rc || 1);
+    }
     return;
   }
 
@@ -121,8 +144,25 @@ export async function main(argv: string[]): Promise<void> {
   log.notice('configuration loaded', { cfg: path.resolve(args.cfgFile), debug, defines: Object.keys(args.defines) });
   for (const w of cfg.compiled.warnings) log.warn(w.message);
   warnIgnoredOptions(args, log);
+  const children = cfg.compiled.globals.children;
+  if (children > 1 && cluster.isPrimary) {
+    if (cfg.cluster.enabled) die(`${args.cfgFile}: ds_cluster needs children=1 (or -n 1): several SIP workers in a cluster node are not supported yet`);
+    const sockets = cfg.listen.map((l) => `${l.proto}:${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`).join(' ');
+    await runPrimary({
+      children, log, ctlPath: cfg.ctlPath,
+      control: { limits: cfg.ctlLimits, binrpcExtra: cfg.ctlExtra, jsonrpcs: jsonrpcsConfig(cfg, args.runtimeDir), access: cfg.ctlAccess },
+      metricsListen: cfg.health.metrics, pidFile: args.pidFile, sockets, die,
+      onStarted: () => { dropPrivileges(args, log); notifyReady(); },
+    });
+    return;
+  }
+  const role = children > 1 ? workerRole(children) : null;
 
-  const transport = new TransportLayer(cfg.listen, { maxStreamMessage: 65535, limits: cfg.tcpLimits, log });
+  const transport = new TransportLayer(cfg.listen, {
+    maxStreamMessage: 65535, limits: cfg.tcpLimits, log,
+    // several workers: the first reads every socket and holds the stream connections
+    listenTcp: role === null || role.index === 0, receiveUdp: role === null || role.index === 0,
+  });
   const core = new ProxyCore({
     transport, tm: cfg.tm, log, aliases: cfg.aliases, rr: cfg.rr, admission: cfg.admission,
     // Kamailio's server_header / user_agent_header are whole lines; server_signature=no drops both
@@ -163,6 +203,8 @@ export async function main(argv: string[]): Promise<void> {
     die(`dsd: cannot listen: ${(e as Error).message}`);
   }
   svc.core = core;
+  const link = role ? new WorkerLink(role, core, transport, log) : null;
+  const init = link ? await link.start() : null;
 
   let acc: AccRuntime | null = null;
   if (cfg.acc) {
@@ -189,6 +231,7 @@ export async function main(argv: string[]): Promise<void> {
   const dispatcher = new DispatcherRuntime({
     core, params: cfg.ds, log, stateFile: cfg.stateFile, initialStateEvents: cfg.health.initialStateEvents,
     listSource: dsDb?.listSource, adminSource: dsDb?.adminSource,
+    saveAdmin: role === null || role.index === 0, probe: role === null || role.index === 0,
   });
   if (cfg.ds.hash_pvar) {
     try {
@@ -201,7 +244,6 @@ export async function main(argv: string[]): Promise<void> {
   dsDb?.attach(dispatcher);
   await dsDb?.startCluster();
   dispatcher.onEvent = (ev) => runDispatcherEvent(cfg.compiled.script, core, log, ev);
-  dispatcher.onRecords = (ctx) => mirrorRecords(ctx, cfg.ds.xavp_dst, cfg.ds.xavp_ctx);
   dispatcher.compileFormat = (fmt) => cfg.compiled.compileFormat(fmt);
   svc.dispatcher = dispatcher;
   try {
@@ -214,6 +256,16 @@ export async function main(argv: string[]): Promise<void> {
   }
 
   await dsDb?.started();
+
+  if (link && init) {
+    try {
+      dropPrivileges(args, log);
+    } catch (e) {
+      die(`dsd: ${(e as Error).message}`);
+    }
+    await runWorker({ link, init, core, dispatcher, dispatcherLoaded: cfg.dispatcherLoaded, dsDb, cfg, log });
+    return;
+  }
 
   let control;
   try {

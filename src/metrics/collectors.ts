@@ -9,6 +9,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ProxyCore } from '../proxy/core';
 import { lbMetrics } from './lb-collectors';
+import { VERSION } from '../core/version';
 import type { Dispatcher } from '../modules/dispatcher/engine';
 import type { KeepaliveSender } from '../modules/dispatcher/keepalive-sender';
 import type { DispatcherCounters, ProbeOutcome } from '../modules/dispatcher/stats';
@@ -25,7 +26,8 @@ export interface MetricsSources {
   };
 }
 
-const DEST = ['set', 'uri'] as const;
+/** Per-destination labels: the set, the URI and the duid attribute ("" when it has none). */
+const DEST = ['set', 'uri', 'duid'] as const;
 const STATES: ReadonlyArray<[string, (flags: number) => boolean]> = [
   ['active', (f) => (f & (DS_INACTIVE_DST | DS_DISABLED_DST | DS_TRYING_DST)) === 0],
   ['trying', (f) => (f & (DS_INACTIVE_DST | DS_DISABLED_DST)) === 0 && (f & DS_TRYING_DST) !== 0],
@@ -37,12 +39,12 @@ const OUTCOMES: readonly ProbeOutcome[] = ['ok', 'failed', 'timeout', 'error'];
 /** Round-trip buckets for keepalives, seconds. */
 export const PROBE_RTT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-type DestLabels = { set: string; uri: string };
+type DestLabels = { set: string; uri: string; duid: string };
 
 function eachDest(src: MetricsSources, f: (l: DestLabels, flags: number, d: Destination) => void): void {
   for (const set of src.dispatcher.ds.list?.sets ?? []) {
     const setText = String(set.id);
-    for (const d of set.dests) f({ set: setText, uri: d.uri }, d.flags, d);
+    for (const d of set.dests) f({ set: setText, uri: d.uri, duid: d.attrs.duid ?? '' }, d.flags, d);
   }
 }
 
@@ -59,9 +61,9 @@ function mirrorCounter<L extends string>(reg: Registry, name: string, help: stri
 }
 
 function mirrorGauge<L extends string>(reg: Registry, name: string, help: string, labelNames: readonly L[],
-  read: (set: (labels: Record<L, string>, v: number) => void) => void): void {
+  read: (set: (labels: Record<L, string>, v: number) => void) => void, aggregator: 'sum' | 'max' = 'sum'): void {
   new Gauge<L>({
-    name, help, labelNames, registers: [reg],
+    name, help, labelNames, registers: [reg], aggregator,
     collect() {
       this.reset();
       read((labels, v) => this.set(labels as never, v));
@@ -69,15 +71,24 @@ function mirrorGauge<L extends string>(reg: Registry, name: string, help: string
   });
 }
 
+/**
+ * A gauge every worker reports alike (children > 1: one dispatcher truth), so the primary
+ * takes the largest instead of the sum; only the prober's keepalive figures are non-zero.
+ */
+function sameGauge<L extends string>(reg: Registry, name: string, help: string, labelNames: readonly L[],
+  read: (set: (labels: Record<L, string>, v: number) => void) => void): void {
+  mirrorGauge(reg, name, help, labelNames, read, 'max');
+}
+
 function dispatcherMetrics(reg: Registry, src: MetricsSources): void {
   const { ds, counters, keepalive } = src.dispatcher;
-  mirrorGauge(reg, 'dsd_dispatcher_destination_up', '1 when the destination can be selected (not inactive or disabled)', DEST,
+  sameGauge(reg, 'dsd_dispatcher_destination_up', '1 when the destination can be selected (not inactive or disabled)', DEST,
     (set) => eachDest(src, (l, f) => set(l, isSkipped(f) ? 0 : 1)));
-  mirrorGauge(reg, 'dsd_dispatcher_destination_state', 'Destination state (first FLAGS letter), one series per state set to 1',
+  sameGauge(reg, 'dsd_dispatcher_destination_state', 'Destination state (first FLAGS letter), one series per state set to 1',
     [...DEST, 'state'], (set) => eachDest(src, (l, f) => {
       for (const [name, is] of STATES) set({ ...l, state: name }, is(f) ? 1 : 0);
     }));
-  mirrorGauge(reg, 'dsd_dispatcher_destination_probing', '1 when the destination has the P (probing) flag', DEST,
+  sameGauge(reg, 'dsd_dispatcher_destination_probing', '1 when the destination has the P (probing) flag', DEST,
     (set) => eachDest(src, (l, f) => set(l, f & DS_PROBING_DST ? 1 : 0)));
   mirrorCounter(reg, 'dsd_dispatcher_destination_transitions_total',
     'dst-up / dst-down transitions from keepalives and ds_mark_dst (RPC changes and reloads are not transitions)',
@@ -105,7 +116,7 @@ function dispatcherMetrics(reg: Registry, src: MetricsSources): void {
 
   const latencyOn = (): boolean => ds.params.ds_ping_latency_stats !== 0;
   const latencyGauge = (name: string, help: string, pick: (s: LatencyStats) => number): void =>
-    mirrorGauge(reg, name, help, DEST, (set) => {
+    sameGauge(reg, name, help, DEST, (set) => {
       if (latencyOn()) eachDest(src, (l, _f, d) => set(l, pick(d.latency) / 1000));
     });
   latencyGauge('dsd_dispatcher_latency_average_seconds', 'Keepalive latency AVG (ds_ping_latency_stats)', (s) => s.avg);
@@ -122,19 +133,19 @@ function dispatcherMetrics(reg: Registry, src: MetricsSources): void {
   counters.probeTap = { probe: (setId, _uri, _o, ms) => { if (ms !== null) rtt.observe({ set: String(setId) }, ms / 1000); } };
 
   const ka = keepalive.stats;
-  mirrorGauge(reg, 'dsd_dispatcher_ping_active', 'dispatcher.ping_active (1 = keepalives on)', [], (set) => set({}, ds.pingEnabled ? 1 : 0));
+  sameGauge(reg, 'dsd_dispatcher_ping_active', 'dispatcher.ping_active (1 = keepalives on)', [], (set) => set({}, ds.pingEnabled ? 1 : 0));
   mirrorCounter(reg, 'dsd_dispatcher_keepalive_rounds_total', 'Keepalive rounds started', [], (set) => set({}, ka.rounds));
   mirrorCounter(reg, 'dsd_dispatcher_keepalive_missed_rounds_total', 'Interval boundaries with no keepalive round (stalled event loop)', [],
     (set) => set({}, ka.missedRounds));
-  mirrorGauge(reg, 'dsd_dispatcher_keepalive_round_lag_seconds', 'How late the last keepalive round started', [], (set) => set({}, ka.lastLagMs / 1000));
-  mirrorGauge(reg, 'dsd_dispatcher_keepalive_round_lag_max_seconds', 'Worst keepalive round start lag', [], (set) => set({}, ka.maxLagMs / 1000));
+  sameGauge(reg, 'dsd_dispatcher_keepalive_round_lag_seconds', 'How late the last keepalive round started', [], (set) => set({}, ka.lastLagMs / 1000));
+  sameGauge(reg, 'dsd_dispatcher_keepalive_round_lag_max_seconds', 'Worst keepalive round start lag', [], (set) => set({}, ka.maxLagMs / 1000));
   mirrorCounter(reg, 'dsd_dispatcher_list_changes_total', 'Destination list reloads, RPC adds and removes', ['kind', 'result'], (set) => {
     for (const [kind, c] of Object.entries(counters.listChanges)) {
       set({ kind, result: 'ok' }, c.ok);
       set({ kind, result: 'failed' }, c.failed);
     }
   });
-  mirrorGauge(reg, 'dsd_dispatcher_destinations', 'Destinations per set', ['set'], (set) => {
+  sameGauge(reg, 'dsd_dispatcher_destinations', 'Destinations per set', ['set'], (set) => {
     for (const s of ds.list?.sets ?? []) set({ set: String(s.id) }, s.dests.length);
   });
 }
@@ -159,10 +170,12 @@ function coreMetrics(reg: Registry, src: MetricsSources): void {
   mirrorCounter(reg, 'dsd_sip_requests_rejected_total', 'Requests refused before routing', [], (set) => set({}, cs.rejected));
   mirrorGauge(reg, 'dsd_tm_transactions_current', 'Transactions in memory', [], (set) => set({}, ts.current));
   mirrorGauge(reg, 'dsd_tm_transactions_waiting', 'Transactions waiting for their wait timer', [], (set) => set({}, ts.waiting));
-  mirrorCounter(reg, 'dsd_tm_transactions_total', 'Server transactions created', ['origin'], (set) => {
-    set({ origin: 'all' }, ts.total);
-    set({ origin: 'local' }, ts.totalLocal);
-  });
+  // tm.stats' total counts local transactions too: split it so the series add up to the total.
+  mirrorCounter(reg, 'dsd_tm_transactions_total', 'Transactions created: received (from the network) and local (generated by dsd); their sum is tm.stats total',
+    ['origin'], (set) => {
+      set({ origin: 'received' }, Math.max(0, ts.total - ts.totalLocal));
+      set({ origin: 'local' }, ts.totalLocal);
+    });
   mirrorCounter(reg, 'dsd_tm_replies_sent_total', 'Final and provisional replies sent by transactions, per class', ['class'], (set) => {
     for (let c = 1; c <= 6; c++) set({ class: `${c}xx` }, ts.byClass[c]);
   });
@@ -170,10 +183,21 @@ function coreMetrics(reg: Registry, src: MetricsSources): void {
   mirrorCounter(reg, 'dsd_tm_replies_received_total', 'Replies received by client transactions', [], (set) => set({}, ts.rplReceived));
 }
 
+/**
+ * prom-client's gauges named like counters (nodejs_active_*_total): Prometheus conventions
+ * reserve _total for counters, and the same values are exported without the suffix.
+ */
+const MISNAMED_DEFAULTS = ['nodejs_active_resources_total', 'nodejs_active_handles_total', 'nodejs_active_requests_total'];
+
 /** A registry with every dsd metric plus prom-client's process metrics. */
 export function buildMetricsRegistry(src: MetricsSources): Registry {
   const reg = new Registry();
   collectDefaultMetrics({ register: reg });
+  for (const name of MISNAMED_DEFAULTS) reg.removeSingleMetric(name);
+  new Gauge({
+    name: 'dsd_build_info', help: 'Always 1: the running dsd version and the Node.js it runs on',
+    labelNames: ['version', 'node_version', 'arch', 'platform'], registers: [reg],
+  }).set({ version: VERSION, node_version: process.version, arch: process.arch, platform: process.platform }, 1);
   dispatcherMetrics(reg, src);
   coreMetrics(reg, src);
   lbMetrics(reg, src.dispatcher.ds);

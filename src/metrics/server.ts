@@ -17,16 +17,24 @@ function fmt(l: MetricsListen): string {
   return l.host.includes(':') ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`;
 }
 
+/** More routes on the same listener (the status page): handle() returns false for paths it does not own. */
+export interface ExtraRoutes {
+  handle(req: http.IncomingMessage, res: http.ServerResponse): boolean;
+  close?(): void;
+}
+
 export class MetricsServer {
-  private constructor(private readonly server: http.Server, readonly listen: MetricsListen) {}
+  private constructor(private readonly server: http.Server, readonly listen: MetricsListen, private readonly extra: ExtraRoutes | null) {}
 
   /** Text form of the bound address, e.g. 127.0.0.1:9090. */
   get address(): string {
     return fmt(this.listen);
   }
 
-  static start(listen: MetricsListen, registry: Registry, onError: (e: Error) => void): Promise<MetricsServer> {
+  static start(listen: MetricsListen, registry: Registry, onError: (e: Error) => void,
+    extra: ExtraRoutes | null = null): Promise<MetricsServer> {
     const server = http.createServer((req, res) => {
+      if (extra !== null && extra.handle(req, res)) return;
       const path = (req.url ?? '/').split('?')[0];
       if (path !== '/metrics') { res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found; try /metrics\n'); return; }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -49,12 +57,13 @@ export class MetricsServer {
       server.listen({ host: listen.host, port: listen.port, exclusive: true }, () => {
         server.removeAllListeners('error');
         server.on('error', onError);
-        resolve(new MetricsServer(server, listen));
+        resolve(new MetricsServer(server, listen, extra));
       });
     });
   }
 
   close(): Promise<void> {
+    this.extra?.close?.();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();

@@ -12,13 +12,13 @@ import { fnv1a } from './hash';
 /** Every branch dsd writes starts with this (requests, keepalives, event fakes). */
 export const DSD_BRANCH = `${MAGIC_COOKIE}dsd`;
 
-export function loopHash(msg: SipMessage): string {
+function loopHash(msg: SipMessage): string {
   const cseq = msg.cseq;
   const key = `${msg.ruri}\n${msg.callId}\n${cseq ? cseq.seq : ''}\n${msg.from?.tag ?? ''}\n${msg.to?.tag ?? ''}`;
   return fnv1a(key).toString(16).padStart(8, '0');
 }
 
-export function makeBranch(loop: string, unique: string, idx: number): string {
+function makeBranch(loop: string, unique: string, idx: number): string {
   return `${DSD_BRANCH}${loop}.${unique}.${idx}`;
 }
 

@@ -402,6 +402,21 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ['core.ps', '--table core.ps'],
   },
   {
+    name: 'core.workers',
+    summary: 'List the SIP workers and what each handled',
+    description:
+      'dsd extension. One row per SIP worker (children=N or -n N; a single row without workers): INDEX, PID, READY ' +
+      '(1 once it takes traffic), REQUESTS and REPLIES it handled, HANDED_OFF (read from the network but owned by another ' +
+      'worker, passed on), HANDED_IN (received from another worker) and TRANSACTIONS (current).',
+    params: [],
+    aliases: [],
+    output: { kind: 'list', doc: 'an array of { INDEX, PID, READY, REQUESTS, REPLIES, HANDED_OFF, HANDED_IN, TRANSACTIONS }' },
+    rpc: true,
+    module: 'core',
+    extension: true,
+    examples: ['core.workers', '--table core.workers'],
+  },
+  {
     name: 'system.listMethods',
     summary: 'Lists all RPC methods supported by the server.',
     params: [],
@@ -548,9 +563,4 @@ export function usageArgs(spec: CommandSpec): string {
       return p.optional ? `[${w}]` : w;
     })
     .join(' ');
-}
-
-/** Commands the daemon answers (everything but dsctl-only ones). */
-export function rpcCommands(): CommandSpec[] {
-  return COMMANDS.filter((c) => c.rpc);
 }

@@ -58,7 +58,8 @@ export interface Globals {
 
 export function defaultGlobals(): Globals {
   return {
-    listen: [], port: null, children: 8, debug: 0, logStderror: false, logFacility: 'LOG_DAEMON',
+    listen: [], port: null, children: 1, // dsd: absent means one SIP worker (Kamailio: 8)
+    debug: 0, logStderror: false, logFacility: 'LOG_DAEMON',
     logName: null, logPrefix: null, logColor: false, fork: true, disableTcp: false, enableTls: false, autoAliases: true,
     aliases: [], sipWarning: false, mpath: null, memdbg: 3, memlog: 3, serverHeader: null,
     userAgentHeader: null, serverSignature: true, maxWhileLoops: 100, maxRecursiveLevel: 256,

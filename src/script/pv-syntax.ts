@@ -124,8 +124,3 @@ export function parseFormat(s: string): FormatPart[] {
   if (text) parts.push(text);
   return parts;
 }
-
-/** True if the string contains a '$' that would start a reference. */
-export function hasPv(s: string): boolean {
-  return s.includes('$');
-}

@@ -22,14 +22,6 @@ export interface Token {
   readonly fromDefine?: string;
 }
 
-export function isOp(t: Token, sym: string): boolean {
-  return t.kind === 'op' && t.text === sym;
-}
-
-export function isId(t: Token, name: string): boolean {
-  return t.kind === 'id' && t.text === name;
-}
-
 export function describe(t: Token): string {
   switch (t.kind) {
     case 'eof':

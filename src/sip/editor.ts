@@ -59,7 +59,7 @@ export function applyEdits(msg: SipMessage, ...lists: Array<EditList | Edit[] | 
   if (all.length === 0) return src;
   // by start offset; at one offset inserts go first (in list order), then the widest
   // removal, so a whole-line removal beats a splice starting at the same byte
-  const idx = all.map((e, i) => i);
+  const idx = all.map((_, i) => i);
   idx.sort((a, b) => (all[a].start - all[b].start) ||
     ((all[a].end > all[a].start ? 1 : 0) - (all[b].end > all[b].start ? 1 : 0)) ||
     (all[b].end - all[a].end) || (a - b));

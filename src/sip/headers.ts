@@ -41,26 +41,3 @@ export function canonicalName(name: string): string {
 export const SINGLE_INSTANCE = new Set([
   'call-id', 'from', 'to', 'cseq', 'max-forwards', 'content-length', 'content-type',
 ]);
-
-/** Headers whose value is a comma-separated list that may be split over several lines. */
-export const LIST_HEADERS = new Set([
-  'via', 'route', 'record-route', 'contact', 'proxy-require', 'require', 'supported',
-  'allow', 'unsupported', 'accept', 'accept-encoding', 'accept-language',
-]);
-
-/** The long form printed when we write a header of our own. */
-export const PRINT_NAME: Record<string, string> = {
-  'via': 'Via',
-  'record-route': 'Record-Route',
-  'route': 'Route',
-  'max-forwards': 'Max-Forwards',
-  'content-length': 'Content-Length',
-  'call-id': 'Call-ID',
-  'cseq': 'CSeq',
-  'from': 'From',
-  'to': 'To',
-  'contact': 'Contact',
-  'server': 'Server',
-  'user-agent': 'User-Agent',
-  'unsupported': 'Unsupported',
-};

@@ -8,7 +8,7 @@ import { buildReply, natEdits } from '../sip/reply';
 import type { Source, Target } from '../transport/types';
 
 /** received/rport for the top Via of a reply to `req`; none when that Via is malformed. */
-export function replyViaEdits(req: SipMessage, src: Source): Edit[] {
+function replyViaEdits(req: SipMessage, src: Source): Edit[] {
   try {
     const top = req.topVia;
     return top ? natEdits(top, src.ip, src.port) : [];

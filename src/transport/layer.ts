@@ -18,7 +18,17 @@ export interface TransportOptions {
   /** tcp_max_connections, tcp_connection_lifetime and the other stream deadlines. */
   limits?: ConnLimitConfig;
   log: { warn(msg: string): void; debug(msg: string): void };
+  /** false: stream listen sockets (TCP, TLS, WS) are known (Via, Record-Route) but not bound here (another worker holds them). */
+  listenTcp?: boolean;
+  /**
+   * false: the UDP sockets are bound (shared with the other workers, for sending) but
+   * never read here: one worker reads, so the messages of a call keep their order.
+   */
+  receiveUdp?: boolean;
 }
+
+/** Sends a stream (TCP, TLS, WS) message through the worker that holds the connections (src/workers). */
+export type TcpRelay = (target: Target, buf: Buffer) => boolean;
 
 /** Addresses we never send to: unspecified, broadcast, multicast. */
 function forbiddenTarget(ip: string): boolean {
@@ -42,6 +52,8 @@ export class TransportLayer implements Transport {
   private readonly conns = new Map<string, TcpConn>();
   private nextConnId = 1;
   private closing = false;
+  /** Set in a worker that holds no TCP connections: every TCP send goes through it. */
+  tcpRelay: TcpRelay | null = null;
   private events = NOBODY;
   private readonly plugged: PluggedTransport[] = [];
   /** Takes TCP/TLS connections that speak HTTP (xhttp / WebSocket); null = they are not SIP. */
@@ -89,6 +101,7 @@ export class TransportLayer implements Transport {
         text: `${spec.proto}:${hostForUri(spec.host, family)}:${spec.port}`,
       };
       if (spec.proto === 'udp') await this.bindUdp(local);
+      else if (this.opts.listenTcp === false) { /* another worker holds the stream listeners */ }
       else if (spec.proto === 'tcp') await this.bindTcp(local);
       else {
         const p = this.pluggedFor(spec.proto);
@@ -110,6 +123,9 @@ export class TransportLayer implements Transport {
           sock.setRecvBufferSize(4 * 1024 * 1024);
           sock.setSendBufferSize(4 * 1024 * 1024);
         } catch { /* the kernel may cap these; the defaults still work */ }
+        if (this.opts.receiveUdp === false && !stopReceiving(sock)) {
+          this.opts.log.warn(`udp socket ${local.text}: cannot leave reading to the first worker; this one reads too`);
+        }
         sock.on('message', (buf, rinfo) => {
           this.events.onMessage(buf, { proto: 'udp', ip: rinfo.address, port: rinfo.port, local });
         });
@@ -237,6 +253,7 @@ export class TransportLayer implements Transport {
       sock.send(buf, target.port, target.ip);
       return true;
     }
+    if (this.tcpRelay !== null) return this.tcpRelay(target, buf);
     if (target.proto !== 'tcp') {
       const p = this.pluggedFor(target.proto);
       const family: 4 | 6 = isIP(target.ip) === 6 ? 6 : 4;
@@ -268,6 +285,20 @@ export class TransportLayer implements Transport {
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     await Promise.all(this.plugged.map((t) => t.close()));
   }
+}
+
+/**
+ * Stops reading a bound datagram socket, keeping it for sending. Node has no public call
+ * for this (dgram.Socket reads from bind to close), so it reaches the handle the way
+ * dgram's own close() does; false when that is not there (another Node version).
+ */
+function stopReceiving(sock: dgram.Socket): boolean {
+  const sym = Object.getOwnPropertySymbols(sock).find((x) => x.description === 'state symbol');
+  const state = sym ? (sock as unknown as Record<symbol, { handle?: { recvStop?: () => number }; receiving?: boolean }>)[sym] : undefined;
+  if (typeof state?.handle?.recvStop !== 'function') return false;
+  state.handle.recvStop();
+  state.receiving = false;
+  return true;
 }
 
 function normalizeIp(ip: string): string {

@@ -89,7 +89,7 @@ export class TlsProfiles {
       return build(p, base);
     });
     this.built = next.filter((b): b is Built => b !== null);
-    this.pending = profiles.filter((p, i) => next[i] === null);
+    this.pending = profiles.filter((_, i) => next[i] === null);
     this.loadedAt = new Date();
   }
 

@@ -81,7 +81,9 @@ export class TlsTransport implements PluggedTransport {
     });
     server.on('tlsClientError', (e, s) => {
       this.handshakeFailures++;
-      this.opts.log.warn(`TLS handshake from ${ipOf(s.remoteAddress)}:${s.remotePort} on ${local.text} failed: ${reasonOf(e)}`);
+      // a peer gone before the handshake has no address left to show: say so
+      const peer = s.remoteAddress ? `${ipOf(s.remoteAddress)}:${s.remotePort}` : 'a peer that went away';
+      this.opts.log.warn(`TLS handshake from ${peer} on ${local.text} failed: ${reasonOf(e)}`);
     });
     this.startSweep();
     return new Promise((resolve, reject) => {

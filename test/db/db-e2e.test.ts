@@ -107,7 +107,7 @@ for (const b of ['sqlite', 'postgres', 'mysql'] as const) {
       await db.exec(`INSERT INTO dispatcher VALUES(2,1,'sip:127.0.0.1:${b2}',0,0,'','b')`);
       await db.exec("INSERT INTO dispatcher VALUES(3,2,'sip:127.0.0.1:9',0,0,'','other set')");
     });
-    const d = await startDsd({ cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: dbParams(url) }) });
+    const d = await startDsd({ cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: dbParams(url, ['modparam("tm", "fr_timer", 15000)']) }) });
     const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
     const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
     try {

@@ -8,8 +8,8 @@
  * The control socket (the sample loads ctl.so without a binrpc modparam) goes to a temp
  * dir through $DSD_CTL instead of a cfg change.
  *
- * Expected replies and log lines were checked against Kamailio 5.6.3 running the same
- * file on loopback: 484 "Address Incomplete" for a request without user (OPTIONS to the
+ * Expected replies were checked against Kamailio 5.6.3 running the same file on loopback,
+ * and the last case runs that check live against Kamailio 5.6 in every run: 484 "Address Incomplete" for a request without user (OPTIONS to the
  * proxy itself included: the sample has no OPTIONS handling), 404 "No registrar" for
  * REGISTER, 404 "Not here" for presence and for in-dialog requests that are not
  * loose-routed, 483 "Too Many Hops"; the first INVITE goes to the list's last line; the
@@ -21,6 +21,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startDsd, tmpDir, Dsd } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
+import { startKamailio } from '../helpers/kamailio';
+import { needs } from '../helpers/require';
 import { startSipp, runUac, UAC_XML, UAS_XML, FIXTURES, num } from '../helpers/sipp';
 import {
   UdpPeer, Received, Answerer, answerWith, makeResponse, methodOf, statusOf, callIdOf, header, headerValues, startLine, sleep,
@@ -370,3 +372,41 @@ function makeAck(invite: string, final: string): string {
     `To: ${header(final, 'to')}\r\nCall-ID: ${callIdOf(invite)}\r\nCSeq: ${(header(invite, 'cseq') ?? '1').split(' ')[0]} ACK\r\n` +
     'Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n';
 }
+
+// The same sample run by Kamailio 5.6 (the oracle; required in CI): its stateless answers
+// and the destination of the first INVITE are what the cases above expect of dsd. The
+// Kamailio copy of the cfg only gets a ctl socket in the temp dir (the sample keeps the
+// packaged default under /run).
+test('the sample under Kamailio 5.6 answers the same requests the same way, and picks the same first destination', {
+  skip: needs('kamailio'), timeout: 60_000,
+}, async () => {
+  const [px, b1, b2] = await freePorts(3);
+  const cfg = sampleCfg(px!).replace('loadmodule "dispatcher.so"', 'loadmodule "dispatcher.so"\nmodparam("ctl", "binrpc", "unix:{DIR}/ctl")');
+  const k = await startKamailio({ cfg, list: sampleList(b1!, b2!) });
+  const back1 = await UdpPeer.open({ host: '127.0.0.1', port: b1!, answer: answerWith(200, 'OK') });
+  const back2 = await UdpPeer.open({ host: '127.0.0.1', port: b2!, answer: answerWith(200, 'OK') });
+  const ua = await UdpPeer.open({ host: '127.0.0.1', port: 0 });
+  try {
+    for (const c of REPLIES) {
+      const ruri = c.ruri.replace('{PX}', String(px));
+      const text = request({ ...c, ruri }, ua.port);
+      const from = ua.received.length;
+      await ua.send(text, px!);
+      const cid = header(text, 'call-id');
+      const rsp = await ua.waitFor((m) => callIdOf(m.text) === cid && statusOf(m.text) >= 200, 30_000, from);
+      assert.equal(startLine(rsp.text), `SIP/2.0 ${c.status} ${c.reason}`, c.what);
+    }
+    // the first INVITE goes to the list's last line (b2), as dsd's round-robin case expects
+    const inv = request({ method: 'INVITE', ruri: `sip:bob@127.0.0.1:${px}` }, ua.port);
+    await ua.send(inv, px!);
+    const cid = header(inv, 'call-id');
+    await ua.waitFor((m) => callIdOf(m.text) === cid && statusOf(m.text) >= 200, 30_000);
+    assert.equal(back2.matching((m) => callIdOf(m.text) === cid).length > 0, true, 'the INVITE reached the last line');
+    assert.equal(back1.matching((m) => callIdOf(m.text) === cid).length, 0);
+  } finally {
+    await ua.close();
+    await back1.close();
+    await back2.close();
+    await k.stop();
+  }
+});

@@ -92,6 +92,15 @@ describe('kamctl and kamcli against dsd and Kamailio 5.6', { timeout: 240_000 },
     }
   });
 
+  test('kamctl ps and kamctl uptime: the shapes Kamailio answers', () => {
+    for (const fifo of [kFifo(), dFifo()]) {
+      const ps = spawnSync('kamctl', ['ps'], { encoding: 'utf8', timeout: 20_000, cwd: home, env: { ...process.env, HOME: home, RPCFIFOPATH: fifo } });
+      assert.match(ps.stdout, /"result": \[\n\s+\{\n\s+"IDX":\s+0,\n\s+"PID":\s+\d+,\n\s+"DSC":\s+"main process - attendant"\n\s+\}/, `${fifo}: ${ps.stdout}`);
+      const up = spawnSync('kamctl', ['uptime'], { encoding: 'utf8', timeout: 20_000, cwd: home, env: { ...process.env, HOME: home, RPCFIFOPATH: fifo } });
+      assert.match(up.stdout, /"now":\s+"\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}",\n\s+"up_since":\s+"[^"]+",\n\s+"uptime":\s+\d+\n/, `${fifo}: ${up.stdout}`);
+    }
+  });
+
   test('kamcli: dispatcher list/reload and rpc answer as Kamailio does', () => {
     const commands = [
       'dispatcher list',

@@ -11,7 +11,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startDsd, Dsd } from '../helpers/daemon';
+import { spawnSync } from 'node:child_process';
+import { startDsd, Dsd, DSD_BIN } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
 import { FIXTURES } from '../helpers/sipp';
 import { UdpPeer, callIdOf, statusOf } from '../helpers/sip-peer';
@@ -36,7 +37,8 @@ describe('dispatcher.explain and reload --dry-run', () => {
     px = p;
     bk = await Backends.open([b0, b1, b2]);
     ua = await UdpPeer.open({ host: '127.0.0.1', port: u });
-    const cfg = fs.readFileSync(path.join(FIXTURES, 'cfg', 'ds-select.cfg'), 'utf8').replaceAll('{PX}', String(px));
+    const cfg = fs.readFileSync(path.join(FIXTURES, 'cfg', 'ds-select.cfg'), 'utf8').replaceAll('{PX}', String(px))
+      .replace(/"unix:\{DIR\}\/[a-z_]+"/, '"unix:{DIR}/dsd_ctl"');
     listText = [
       `1 ${bk.uri(0)} 0 0 duid=a;weight=50;rweight=50;maxload=5`,
       `1 ${bk.uri(1)} 0 0 duid=b;weight=30;rweight=30;maxload=5`,
@@ -110,7 +112,7 @@ describe('dispatcher.explain and reload --dry-run', () => {
       assert.equal(e.selected, bk.uri(2));
       const text = dsctlOk(dsd.dir, 'dispatcher.explain', '1', '0', '--callid', 'abc');
       assert.match(text, /^set 1, algorithm 0 \(hash over Call-ID\)$/m);
-      assert.match(text, /^hash input: "abc"  value: \d+  slot: \d$/m);
+      assert.match(text, /^hash input: "abc" {2}value: \d+ {2}slot: \d$/m);
       assert.match(text, new RegExp(`^selected: ${bk.uri(2)}$`, 'm'));
       assert.match(text, /skipped: draining/);
     } finally {
@@ -153,6 +155,32 @@ describe('dispatcher.explain and reload --dry-run', () => {
       assert.equal(j.ok, true);
       assert.equal(j.added.length, 1);
       assert.equal(dsctlOk(dsd.dir, 'dispatcher.list'), before);
+    } finally {
+      fs.writeFileSync(listFile, listText);
+    }
+  });
+
+  it('dsd -c prints the same diff against the running daemon, with the same verdict', () => {
+    const listFile = path.join(dsd.dir, 'dispatcher.list');
+    const before = dsctlOk(dsd.dir, 'dispatcher.list');
+    const check = (): { code: number | null; out: string } => {
+      const r = spawnSync(process.execPath, [DSD_BIN, '-c', '-f', dsd.cfgFile], { encoding: 'utf8', timeout: 60_000 });
+      return { code: r.status, out: r.stdout + r.stderr };
+    };
+    try {
+      fs.writeFileSync(listFile, `1 ${bk.uri(0)} 0 7 duid=a;weight=50;rweight=50;maxload=5\n1 sip:127.0.0.1:9\n2\n`);
+      const bad = check();
+      assert.equal(bad.code, 1, bad.out);
+      assert.match(bad.out, /compared with the daemon on /);
+      assert.match(bad.out, new RegExp(`^\\+ 1 sip:127.0.0.1:9 0 0  \\(${listFile}:2\\)$`, 'm'));
+      assert.match(bad.out, new RegExp(`^- 1 ${bk.uri(1)} 0 `, 'm'));
+      assert.match(bad.out, new RegExp(`^~ 1 ${bk.uri(0)}: priority 0 -> 7`, 'm'));
+      assert.match(bad.out, new RegExp(`^error: ${listFile}:3:2: set id without a destination URI$`, 'm'));
+      fs.writeFileSync(listFile, listText);
+      const good = check();
+      assert.equal(good.code, 0, good.out);
+      assert.match(good.out, /^0 added, 0 removed, 0 changed, 3 unchanged/m);
+      assert.equal(dsctlOk(dsd.dir, 'dispatcher.list'), before, 'the running set did not change');
     } finally {
       fs.writeFileSync(listFile, listText);
     }

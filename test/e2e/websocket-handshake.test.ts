@@ -67,7 +67,7 @@ function raw(port: number, text: string): Promise<string> {
       got += d.toString('latin1');
       if (got.includes('\r\n\r\n')) { clearTimeout(t); s.destroy(); resolve(got); }
     });
-    s.on('error', (e) => { clearTimeout(t); got ? resolve(got) : reject(e); });
+    s.on('error', (e) => { clearTimeout(t); if (got) resolve(got); else reject(e); });
   });
 }
 

@@ -7,8 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-export const REPO = path.resolve(__dirname, '..', '..', '..');
-export const SHARED = path.resolve(REPO, '..', 'shared');
+import { REPO, SHARED } from './paths';
+
+export { REPO, SHARED };
 export const DSD_BIN = path.join(REPO, 'bin', 'dsd');
 export const DSCTL_BIN = path.join(REPO, 'bin', 'dsctl');
 
@@ -49,6 +50,8 @@ export async function startDsd(o: DsdOptions): Promise<Dsd> {
   if (o.list !== undefined) fs.writeFileSync(path.join(dir, 'dispatcher.list'), o.list);
   for (const [name, text] of Object.entries(o.files ?? {})) fs.writeFileSync(path.join(dir, name), text.replaceAll('{DIR}', dir));
   const extra = (o.args ?? []).map((a) => a.replaceAll('{DIR}', dir));
+  // one process unless the test asks for workers (many test configs say children=2 or 4)
+  if (!extra.includes('-n')) extra.push('-n', '1');
   const argv = [process.execPath, DSD_BIN, '-DD', '-E', '-f', cfgFile, ...extra];
   const cmd = [...(o.wrap ?? []), ...argv];
   const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });

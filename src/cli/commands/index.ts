@@ -50,6 +50,7 @@ function usageFromParse(spec: CommandSpec, err: unknown): UsageError {
   else if (msg.startsWith('Nonexistent flag') && Array.isArray(e.flags)) what = `unknown option ${String(e.flags[0])}`;
   else {
     // Constraint errors come as a heading plus dimmed (ANSI) reason lines.
+    // eslint-disable-next-line no-control-regex -- ANSI colour sequences start with ESC
     const lines = msg.replace(/\u001b\[[0-9;]*m/g, '').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('See more help'));
     what = lines[0]?.endsWith(':') && lines.length > 1 ? lines.slice(1).join('; ') : (lines[0] ?? 'invalid arguments');
   }

@@ -201,11 +201,3 @@ export function emptyAttrs(): DsAttrs {
     ocmin: 0, ocmax: 100, ocrate: 0,
   };
 }
-
-/**
- * Cheap copy for a rebuilt list: the parsed fields never change after load, except
- * rweight (congestion control), which add/remove reset to the attr value by re-parsing.
- */
-export function cloneAttrs(a: DsAttrs): DsAttrs {
-  return { ...a };
-}

@@ -32,7 +32,7 @@ import { DsEvent, DsEventContext, StateRules, StateSource, applyStateUpdate, ove
 import { initRelativeWeights } from './weights';
 import { DstRecord } from './xavp-records';
 import { LbPolicy } from './lb/policy';
-import type { DryRunResult } from './lb/dry-run';
+import type { DryRunResult, RunningDest } from './lb/dry-run';
 import { RngTape } from './lb/rng-tape';
 import { isSkipped } from './flags';
 
@@ -79,6 +79,8 @@ export class Dispatcher {
   readonly lb: LbPolicy;
   /** Lets dispatcher.explain put back the random numbers it drew. */
   readonly rngTape: RngTape;
+  /** Called after every threshold-rule update (keepalive result, ds_mark_*): the workers' replica. */
+  onStateUpdate: ((set: DsSet, d: Destination) => void) | null = null;
 
   constructor(opts: DispatcherOptions = {}) {
     this.params = opts.params ?? defaultParams();
@@ -154,8 +156,8 @@ export class Dispatcher {
   }
 
   /** dispatcher.reload --dry-run: the diff a reload of `source` would make; changes nothing. */
-  reloadDryRun(source?: ReloadSource): Promise<DryRunResult> {
-    return this.lists.dryRun(source, this.lb.drains.export());
+  reloadDryRun(source?: ReloadSource, running: readonly RunningDest[] | null = null): Promise<DryRunResult> {
+    return this.lists.dryRun(source, this.lb.drains.export(), running);
   }
 
   /** dispatcher.add (a destination that cannot be added is an error, unlike Kamailio). */
@@ -214,6 +216,7 @@ export class Dispatcher {
       this.admin.supersede(d);
       this.lb.transition(d, isSkipped(ch.oldFlags), isSkipped(ch.newFlags));
     }
+    this.onStateUpdate?.(set, d);
     return ch.event;
   }
 

@@ -77,6 +77,11 @@ export class KeepaliveSender {
   private readonly callPrefix = crypto.randomBytes(6).toString('hex');
   private codesText: string | null = null;
   private codes: PingReplyCodes = NO_REPLY_CODES;
+  /**
+   * With several workers a reply reaches the worker its Call-ID maps to: only Call-IDs
+   * this accepts are used (src/workers), so every reply comes back to the prober.
+   */
+  acceptCallId: ((callId: string) => boolean) | null = null;
 
   constructor(
     private readonly txns: TxnLayer,
@@ -181,14 +186,19 @@ export class KeepaliveSender {
     else this.sendTo(t, target);
   }
 
+  private callIdOf(n: number): string {
+    return `${this.callPrefix}-${n}@dsd`;
+  }
+
   private sendTo(t: PingTarget, target: Target): void {
     const out = this.pickSocket(t, target);
     if (!out) { this.sendFailed(t); return; }
-    const n = this.seq++;
+    let n = this.seq++;
+    for (let i = 0; i < 1000 && this.acceptCallId !== null && !this.acceptCallId(this.callIdOf(n)); i++) n = this.seq++;
     const branch = `${DSD_BRANCH}ping.${this.callPrefix}${n.toString(36)}`;
     const buf = buildLocalRequest({
       method: t.method, ruri: t.uri, to: t.uri, from: t.fromUri, fromTag: crypto.randomBytes(4).toString('hex'),
-      callId: `${this.callPrefix}-${n}@dsd`, cseq: 10, userAgentLine: this.txns.userAgentHeader,
+      callId: this.callIdOf(n), cseq: 10, userAgentLine: this.txns.userAgentHeader,
     }, out, branch);
     this.ds.pingSent(t);
     const owner = new PingOwner(this, t, performance.now());

@@ -222,16 +222,3 @@ export async function buildList(inputs: readonly DsRecordInput[], ctx: BuildCont
   }
   return { list: assembleList(seeds, ctx.rng, generation), warnings, skipped };
 }
-
-/** State a destination keeps through an add/remove rebuild. */
-export function carryOf(d: Destination, keepLatency: boolean): CarriedState {
-  return {
-    flags: d.flags, dload: d.dload, ipAddress: d.ipAddress, port: d.port, proto: d.proto,
-    dnsTimeMs: d.dnsTimeMs, sock: d.sock, latency: keepLatency ? d.latency : null, oc: d.oc,
-  };
-}
-
-/** The record a destination was built from, for re-insertion. */
-export function recordOf(d: Destination, origin: string): DsRecordInput {
-  return { setId: d.setId, uri: d.uri, flags: d.flags, priority: d.priority, attrs: d.attrs.body, origin };
-}

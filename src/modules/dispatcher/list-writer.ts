@@ -7,7 +7,6 @@
  */
 import fs from 'node:fs';
 import { writeFileDurable } from '../../core/durable-file';
-import path from 'node:path';
 import type { DsChange, DsChangeSink } from './change';
 import { parseRpcState } from './flags';
 import type { DsList } from './model';

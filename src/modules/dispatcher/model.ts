@@ -131,7 +131,3 @@ export function findSet(list: DsList | null, id: SetId): DsSet | null {
 export function sameUriCi(a: string, b: string): boolean {
   return a.length === b.length && (a === b || a.toLowerCase() === b.toLowerCase());
 }
-
-export function emptyList(generation = 0): DsList {
-  return { sets: [], byId: new Map(), generation };
-}

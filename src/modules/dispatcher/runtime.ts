@@ -19,7 +19,7 @@ import type { PingTarget } from './keepalive';
 import type { DsMarkContext } from './request';
 import { prependRecords } from './xavp-records';
 import { KeepaliveSender } from './keepalive-sender';
-import { requestView, sourceView, dstRecords, setDstRecords, ctxCounts } from './proxy-view';
+import { requestView, sourceView, dstRecords, setDstRecords, pushCtxCount } from './proxy-view';
 import { AdminStateFile } from './admin-file';
 import type { AdminStateEntry } from './admin-state';
 import type { ReloadSource, LoadReport } from './list-manager';
@@ -47,6 +47,10 @@ export interface DispatcherRuntimeOptions {
   listSource?: { initial(): Promise<ReloadSource>; reload(): Promise<ReloadSource> };
   /** Admin states to start with instead of the state file (the cluster: DispatcherDb.adminSource). */
   adminSource?: () => Promise<AdminStateEntry[]>;
+  /** false: read the admin-state file but never write it (a worker other than the first). */
+  saveAdmin?: boolean;
+  /** false: no keepalives from this process (one worker probes for all). */
+  probe?: boolean;
 }
 
 export class DispatcherRuntime {
@@ -61,10 +65,9 @@ export class DispatcherRuntime {
   private readonly listSource: DispatcherRuntimeOptions['listSource'] | null;
   private readonly adminSource: (() => Promise<AdminStateEntry[]>) | null;
   private timers: NodeJS.Timeout[] = [];
+  private readonly probe: boolean;
   onEvent: (ev: DsEvent) => void;
   hashPvar: ((ctx: RequestContext) => string | null) | null;
-  /** Called after a request's records changed (the script mirrors them into its XAVPs). */
-  onRecords: ((ctx: RequestContext) => void) | null = null;
   /** The script's format compiler (dispatcher.explain --pv re-expands hash_pvar with it). */
   compileFormat: ((fmt: string) => (ctx: RequestContext) => string | null) | null = null;
 
@@ -77,6 +80,8 @@ export class DispatcherRuntime {
     this.admin = o.stateFile ? new AdminStateFile(o.stateFile, o.log) : null;
     this.listSource = o.listSource ?? null;
     this.adminSource = o.adminSource ?? null;
+    this.probe = o.probe ?? true;
+    const saveAdmin = o.saveAdmin ?? true;
     const sockets = o.core.transport.sockets;
     this.ds = new Dispatcher({
       params: o.params,
@@ -87,7 +92,7 @@ export class DispatcherRuntime {
       },
       tryIpv6: sockets.some((s) => s.family === 6),
       log: (level, msg) => o.log[level](`dispatcher: ${msg}`),
-      onAdminStatesChanged: () => this.admin?.save(this.ds.exportAdminStates(), this.ds.lb.drains.export(true)),
+      onAdminStatesChanged: () => { if (saveAdmin) this.admin?.save(this.ds.exportAdminStates(), this.ds.lb.drains.export(true)); },
     });
     this.keepalive = new KeepaliveSender(o.core.txns, this.ds, o.params.ds_ping_interval, (ev) => this.emit(ev),
       (t, target) => this.pingSocket(t, target));
@@ -120,7 +125,7 @@ export class DispatcherRuntime {
     }
     const report = await this.ds.loadInitial(this.listSource ? await this.listSource.initial() : undefined);
     if (this.initialStateEvents) this.emitInitialStates();
-    this.keepalive.start();
+    if (this.probe) this.keepalive.start();
     const p = this.ds.params;
     this.core.branchTap = (b) => this.onBranchFinal(b);
     this.timers.push(setInterval(() => this.lbTick(), 1000));
@@ -219,13 +224,13 @@ export class DispatcherRuntime {
 
   private applySelect(ctx: RequestContext, r: SelectResult): number {
     this.applyPush(ctx, r.push);
-    if (r.records.length) setDstRecords(ctx, prependRecords(dstRecords(ctx), r.records));
-    if (r.ctxCnt !== null) ctxCounts(ctx).unshift(r.ctxCnt);
+    const P = this.ds.params;
+    if (r.records.length) setDstRecords(ctx, P.xavp_dst, prependRecords(dstRecords(ctx, P.xavp_dst), r.records));
+    if (r.ctxCnt !== null) pushCtxCount(ctx, P.xavp_ctx, r.ctxCnt);
     if (r.branches) {
       for (const b of r.branches) ctx.extraBranches.push({ ruri: b.ruri, du: b.dstUri });
     }
     for (const m of r.messages) this.log.debug(`dispatcher: ${m}`);
-    this.onRecords?.(ctx);
     return r.code;
   }
 
@@ -246,13 +251,12 @@ export class DispatcherRuntime {
 
   /** ds_next_dst / ds_next_domain (next) and ds_set_dst / ds_set_domain (!next). */
   next(ctx: RequestContext, mode: 'dst' | 'domain', next: boolean): number {
-    const before = dstRecords(ctx);
+    const before = dstRecords(ctx, this.ds.params.xavp_dst);
     if (next) this.counters.onNext(before);
     const r = this.ds.nextDst(before, next, mode, { ruri: ctx.ruri, callId: ctx.msg.get('call-id') });
-    setDstRecords(ctx, r.records);
+    setDstRecords(ctx, this.ds.params.xavp_dst, r.records);
     this.applyPush(ctx, r.push);
     for (const m of r.messages) this.log.debug(`dispatcher: ${m}`);
-    this.onRecords?.(ctx);
     return r.code;
   }
 
@@ -266,7 +270,7 @@ export class DispatcherRuntime {
 
   /** ds_mark_dst([state]). */
   mark(ctx: RequestContext, state: string | null): number {
-    const r = this.ds.markDst(dstRecords(ctx), state, this.markContext(ctx));
+    const r = this.ds.markDst(dstRecords(ctx, this.ds.params.xavp_dst), state, this.markContext(ctx));
     if (r.event) this.emit(r.event);
     return r.code;
   }
@@ -291,7 +295,7 @@ export class DispatcherRuntime {
   }
 
   loadUnset(ctx: RequestContext): number {
-    return this.ds.loadUnset(dstRecords(ctx), {
+    return this.ds.loadUnset(dstRecords(ctx, this.ds.params.xavp_dst), {
       callId: ctx.msg.get('call-id') ?? '', isRequest: ctx.msg.isRequest, method: ctx.msg.method,
     });
   }

@@ -1,10 +1,11 @@
 // Reads the captured Kamailio 5.6.3 output in ../shared/golden at test time.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { shared } from '../../helpers/paths';
 
 /** dist/test/unit/cli → repository root → its sibling shared/golden. */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
-export const GOLDEN_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'golden');
+export const GOLDEN_DIR = shared('golden');
 
 export function goldenText(name: string): string {
   return fs.readFileSync(path.join(GOLDEN_DIR, name), 'utf8');

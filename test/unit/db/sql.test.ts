@@ -39,7 +39,7 @@ test('table and column modparams must be plain identifiers (no SQL through the c
 
 test('DDL follows the *_col names; version table as standard-create.sql', () => {
   const t = { ...DEFAULT_TABLE, table: 'gw', destinationCol: 'uri' };
-  assert.match(dispatcherTableDdl('postgres', t), /^CREATE TABLE gw \(\n    id SERIAL PRIMARY KEY NOT NULL,\n    setid INTEGER DEFAULT 0 NOT NULL,\n    uri VARCHAR\(192\) DEFAULT '' NOT NULL,/);
+  assert.match(dispatcherTableDdl('postgres', t), /^CREATE TABLE gw \(\n {4}id SERIAL PRIMARY KEY NOT NULL,\n {4}setid INTEGER DEFAULT 0 NOT NULL,\n {4}uri VARCHAR\(192\) DEFAULT '' NOT NULL,/);
   assert.match(dispatcherTableDdl('mysql'), /`id` INT\(10\) UNSIGNED AUTO_INCREMENT PRIMARY KEY NOT NULL/);
   assert.match(versionTableDdl('sqlite'), /CONSTRAINT version_table_name_idx UNIQUE \(table_name\)/);
   assert.match(versionTableDdl('mysql'), /CONSTRAINT table_name_idx UNIQUE \(`table_name`\)/);

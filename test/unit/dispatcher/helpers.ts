@@ -7,9 +7,10 @@ import { DsParams, defaultParams, setParam } from '../../../src/modules/dispatch
 import { DsRequestView } from '../../../src/modules/dispatcher/request';
 import { seededRng } from '../../../src/modules/dispatcher/rng';
 import { DsList } from '../../../src/modules/dispatcher/model';
+import { shared } from '../../helpers/paths';
 
 /** /work/shared/golden, resolved from dist/test/unit/dispatcher. */
-export const GOLDEN = path.resolve(__dirname, '..', '..', '..', '..', '..', 'shared', 'golden');
+export const GOLDEN = shared('golden');
 
 export function golden(name: string): string {
   return fs.readFileSync(path.join(GOLDEN, name), 'utf8');

@@ -133,3 +133,24 @@ test('dialogs: 2xx starts, BYE ends, expiry sweeps', () => {
   assert.equal(t.sweep(15_000), 1);
   assert.equal(t.count(1, 'sip:x'), 0);
 });
+
+test('ejection with probing off: back after ds_eject_time × ejections, with a dst-up', async () => {
+  const e = await engineFrom(L, { ds_eject_failures: 2, ds_eject_time: 10, ds_eject_max_percent: 100 });
+  const { ejectTick } = await import('../../../src/modules/dispatcher/lb/operations');
+  const fail = () => branchOutcome(e, { method: 'INVITE', callId: 'x', status: 408, peer: { ip: '10.0.0.3', port: 5060, proto: 'udp' } });
+  const d3 = () => e.list!.byId.get(1)!.dests.find((d) => d.uri === 'sip:10.0.0.3:5060')!;
+  const t0 = Date.now();
+  fail(); fail();
+  assert.equal(d3().flags & 1, 1);
+  assert.deepEqual(ejectTick(e, true, t0 + 60_000), [], 'probing on: probing brings it back, not the timer');
+  assert.deepEqual(ejectTick(e, false, t0 + 5_000), []);
+  const back = ejectTick(e, false, t0 + 11_000);
+  assert.equal(back.length, 1);
+  assert.equal(back[0].name, 'dispatcher:dst-up');
+  assert.equal(d3().flags & 1, 0);
+  // the second ejection lasts twice as long
+  const t1 = Date.now();
+  fail(); fail();
+  assert.deepEqual(ejectTick(e, false, t1 + 11_000), []);
+  assert.equal(ejectTick(e, false, t1 + 21_000).length, 1);
+});

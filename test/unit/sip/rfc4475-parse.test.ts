@@ -16,8 +16,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseMessage, SipParseError, SipMessage } from '../../../src/sip/message';
 import { validateRequest, validateResponse } from '../../../src/sip/validate';
+import { shared } from '../../helpers/paths';
 
-const DIR = path.resolve(__dirname, '..', '..', '..', '..', '..', 'shared', 'rfc4475');
+const DIR = shared('rfc4475');
 const INDEX = JSON.parse(fs.readFileSync(path.join(DIR, 'index.json'), 'utf8')) as {
   messages: Array<{ name: string; file: string; rfc: 'valid' | 'invalid'; type: 'request' | 'response'; rule: string; codes?: number[] }>;
 };

@@ -15,7 +15,7 @@ const BASE: Record<string, string> = {
 
 function build(over: Record<string, string | null> = {}, extra: string[] = [], startLine = 'OPTIONS sip:b@example.com SIP/2.0') {
   const lines = [startLine];
-  for (const [k, v] of Object.entries({ ...BASE, ...over })) if (v !== null) lines.push(v);
+  for (const v of Object.values({ ...BASE, ...over })) if (v !== null) lines.push(v);
   lines.push(...extra, 'Content-Length: 0', '', '');
   return parseMessage(Buffer.from(lines.join('\r\n'), 'latin1'));
 }

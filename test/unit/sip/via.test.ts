@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseMessage, SipParseError } from '../../../src/sip/message';
 
-const SHARED = path.resolve(__dirname, '..', '..', '..', '..', '..', 'shared');
+import { SHARED } from '../../helpers/paths';
 
 function vias(...viaLines: string[]) {
   const s = ['OPTIONS sip:a@b SIP/2.0', ...viaLines, 'Content-Length: 0', '', ''].join('\r\n');

@@ -48,6 +48,22 @@ export interface DryRunResult {
   readonly destinations: number;
 }
 
+/** A destination of the running set as the diff sees it (from the engine, or a daemon's dispatcher.list). */
+export interface RunningDest {
+  readonly setId: number;
+  readonly uri: string;
+  readonly priority: number;
+  /** Configured/state bits (0 when unknown: flags are then not compared). */
+  readonly flags: number;
+  readonly attrs: string | null;
+}
+
+export function runningOf(list: DsList | null): RunningDest[] {
+  const out: RunningDest[] = [];
+  for (const s of list?.sets ?? []) for (const d of s.dests) out.push({ setId: d.setId, uri: d.uri, priority: d.priority, flags: d.flags, attrs: d.attrs.body });
+  return out;
+}
+
 export type DryRunSource =
   | { readonly text: string; readonly fileName: string }
   | { readonly records: readonly DsRecordInput[] };
@@ -73,7 +89,11 @@ function parseTolerant(text: string, fileName: string): { records: ListFileRecor
 }
 
 function destOf(d: Destination): DryRunDest {
-  return { set: d.setId, uri: d.uri, flags: d.flags & ~31 | (d.flags & 31), priority: d.priority, attrs: d.attrs.body, origin: null };
+  return { set: d.setId, uri: d.uri, flags: d.flags, priority: d.priority, attrs: d.attrs.body, origin: null };
+}
+
+function runningDestOf(d: RunningDest): DryRunDest {
+  return { set: d.setId, uri: d.uri, flags: d.flags, priority: d.priority, attrs: d.attrs, origin: null };
 }
 
 function describe(e: { setId: number; uri?: string; duid?: string }): string {
@@ -87,7 +107,7 @@ function matches(list: DsList, e: { setId: number; uri?: string; duid?: string }
   return set.dests.some((d) => sameUriCi(d.uri, e.uri ?? ''));
 }
 
-export async function dryRunReload(current: DsList | null, source: DryRunSource, ctx: BuildContext,
+export async function dryRunReload(current: readonly RunningDest[], source: DryRunSource, ctx: BuildContext,
   admin: readonly AdminStateEntry[], drains: readonly DrainEntry[]): Promise<DryRunResult> {
   let records: readonly DsRecordInput[];
   const warnings: string[] = [];
@@ -111,18 +131,17 @@ export async function dryRunReload(current: DsList | null, source: DryRunSource,
     const lenient = await buildList(records, { ...ctx, params: { ...ctx.params, ds_load_mode: 0 }, rng: seededRng(1) }, 0, null);
     built = lenient.list;
   }
-  const origin = new Map<string, string>();
-  for (const r of records) origin.set(`${r.setId}\u0000${r.uri.toLowerCase()}`, r.origin);
+  // the built URI may have gained its sip: prefix; match the record it came from either way
   const originOf = (set: number, uri: string): string | null => {
-    for (const [k, v] of origin) if (k.startsWith(`${set}\u0000`) && sameUriCi(k.slice(k.indexOf('\u0000') + 1), uri.replace(/^(?!sips?:)/i, 'sip:'))) return v;
-    return origin.get(`${set}\u0000${uri.toLowerCase()}`) ?? null;
+    const r = records.find((x) => x.setId === set && (sameUriCi(x.uri, uri) || sameUriCi(`sip:${x.uri}`, uri)));
+    return r?.origin ?? null;
   };
   const added: DryRunDest[] = [];
   const removed: DryRunDest[] = [];
   const changed: DryRunChange[] = [];
   let unchanged = 0;
-  const old = new Map<string, Destination>();
-  for (const s of current?.sets ?? []) for (const d of s.dests) old.set(`${d.setId}\u0000${d.uri.toLowerCase()}`, d);
+  const old = new Map<string, RunningDest>();
+  for (const d of current) old.set(`${d.setId}\u0000${d.uri.toLowerCase()}`, d);
   const seen = new Set<string>();
   let destinations = 0;
   for (const s of built.sets) {
@@ -135,13 +154,13 @@ export async function dryRunReload(current: DsList | null, source: DryRunSource,
       const fields: DryRunChange['fields'] = {};
       // running flags carry runtime state bits; compare the configured ones through priority/attrs only
       if (o.priority !== d.priority) fields.priority = [o.priority, d.priority];
-      if ((o.attrs.body ?? '') !== (d.attrs.body ?? '')) fields.attrs = [o.attrs.body, d.attrs.body];
-      if ((o.flags & 31) !== (d.flags & 31) && (d.flags & 31) !== 0) fields.flags = [o.flags & 31, d.flags & 31];
+      if ((o.attrs ?? '') !== (d.attrs.body ?? '')) fields.attrs = [o.attrs, d.attrs.body];
+      if (o.flags !== 0 && (o.flags & 31) !== (d.flags & 31) && (d.flags & 31) !== 0) fields.flags = [o.flags & 31, d.flags & 31];
       if (Object.keys(fields).length > 0) changed.push({ set: d.setId, uri: d.uri, origin: originOf(d.setId, d.uri), fields });
       else unchanged++;
     }
   }
-  for (const [k, d] of old) if (!seen.has(k)) removed.push(destOf(d));
+  for (const [k, d] of old) if (!seen.has(k)) removed.push(runningDestOf(d));
   const carried: string[] = [];
   const dropped: string[] = [];
   for (const e of admin) (matches(built, e) ? carried : dropped).push(`state ${e.state} on ${describe(e)}`);

@@ -23,7 +23,7 @@ export class LbPolicy {
   /** Selections are asked for a gate through this (bound once). */
   readonly gate: GateFactory;
 
-  constructor(private readonly params: DsParams, private readonly rng: DsRng, private readonly now: () => number,
+  constructor(params: DsParams, private readonly rng: DsRng, private readonly now: () => number,
     onDrainChange: (persistedChanged: boolean) => void) {
     this.drains = new DrainTable(onDrainChange);
     this.eject = new EjectTracker({

@@ -1,0 +1,67 @@
+/**
+ * Messages between the primary and its SIP workers over node:cluster's IPC channel
+ * (JSON). SIP messages never take this path: they go worker to worker over the handoff
+ * sockets (handoff.ts). This carries what is rare or small: start-up, the live-worker
+ * table, control-socket calls, and the dispatcher replica's state and call-load updates.
+ */
+import type { LatencyStats } from '../modules/dispatcher/model';
+
+/** Environment variable carrying a worker's index (0 … children-1). */
+export const WORKER_ENV = 'DSD_WORKER';
+
+/** One started worker (live or warming up): its index and the loopback port of its handoff socket. */
+export interface PeerEntry {
+  readonly index: number;
+  readonly port: number;
+}
+
+/** A destination's state as one worker changed it (threshold rules, keepalive latency). */
+export interface StateUpdate {
+  readonly setId: number;
+  readonly uri: string;
+  readonly flags: number;
+  readonly messageCount: number;
+  readonly latency: LatencyStats | null;
+}
+
+/** One worker's own call load on a destination (alg 10), absolute. */
+export interface LoadUpdate {
+  readonly setId: number;
+  readonly duid: string;
+  readonly load: number;
+}
+
+/** A fault from a worker's method, rethrown by the primary as the same RpcError. */
+export interface WireFault {
+  readonly code: number;
+  readonly message: string;
+  readonly data?: unknown;
+}
+
+export type ToPrimary =
+  | { t: 'up'; index: number; port: number }
+  | { t: 'ready'; index: number; warmupMs: number }
+  | { t: 'rpcres'; id: number; ok: boolean; result?: unknown; fault?: WireFault }
+  | { t: 'state'; from: number; updates: StateUpdate[] }
+  | { t: 'load'; from: number; updates: LoadUpdate[] };
+
+export type ToWorker =
+  | { t: 'init'; peers: PeerEntry[]; live: number[]; replay: ReplayCall[]; snapshot: StateUpdate[] | null; startedAt: number }
+  | { t: 'peers'; peers: PeerEntry[]; live: number[] }
+  | { t: 'rpc'; id: number; method: string; params: unknown; follower: boolean }
+  | { t: 'state'; from: number; updates: StateUpdate[] }
+  | { t: 'load'; from: number; updates: LoadUpdate[] }
+  | { t: 'forget'; index: number }
+  | { t: 'drain' };
+
+/** A control call replayed into a restarted worker (add/remove since the last reload). */
+export interface ReplayCall {
+  readonly method: string;
+  readonly params: unknown;
+}
+
+/** Worker-internal methods the primary calls (not on the control socket). */
+export const INTERNAL = {
+  snapshot: '$snapshot',
+  metrics: '$metrics',
+} as const;

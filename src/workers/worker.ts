@@ -1,0 +1,188 @@
+/**
+ * A SIP worker (children > 1): the whole pipeline (parse → transaction → script → proxy)
+ * for the Call-IDs it owns (affinity.ts). Worker 0 reads every SIP socket (UDP and TCP,
+ * so a call's messages keep their order) and hands each message it does not own to the
+ * owner over the handoff socket; every worker sends on the shared UDP sockets itself,
+ * and TCP through worker 0, which holds the connections. Worker 0 also runs the
+ * keepalives. Control calls, the live-worker table and the dispatcher replica's updates
+ * come from the primary over IPC.
+ */
+import cluster from 'node:cluster';
+import type { ProxyCore } from '../proxy/core';
+import type { TransportLayer } from '../transport/layer';
+import type { Source } from '../transport/types';
+import type { Logger } from '../core/log';
+import type { MethodRegistry } from '../control/registry';
+import type { DispatcherRuntime } from '../modules/dispatcher/runtime';
+import { Affinity } from './affinity';
+import { HandoffSocket, KIND_MESSAGE, KIND_TCP_SEND } from './handoff';
+import { DispatcherReplica } from './replica';
+import { INTERNAL, PeerEntry, ReplayCall, StateUpdate, ToPrimary, ToWorker, WORKER_ENV, WireFault } from './ipc';
+
+export interface WorkerRole {
+  readonly index: number;
+  readonly count: number;
+}
+
+/** This process's role when it is a cluster worker; null in the primary or a single process. */
+export function workerRole(children: number): WorkerRole | null {
+  if (!cluster.isWorker) return null;
+  const index = Number(process.env[WORKER_ENV] ?? '0');
+  return { index: Number.isInteger(index) && index >= 0 ? index : 0, count: children };
+}
+
+export interface WorkerInit {
+  readonly replay: readonly ReplayCall[];
+  readonly snapshot: readonly StateUpdate[] | null;
+  readonly startedAt: Date;
+}
+
+function send(m: ToPrimary): void {
+  if (process.connected) process.send!(m);
+}
+
+export class WorkerLink {
+  readonly affinity: Affinity;
+  private readonly handoff: HandoffSocket;
+  private replica: DispatcherReplica | null = null;
+  private registry: MethodRegistry | null = null;
+  private metrics: { getMetricsAsJSON(): Promise<unknown> } | null = null;
+  private dispatcher: DispatcherRuntime | null = null;
+  private initWaiter: ((i: WorkerInit) => void) | null = null;
+  onDrain: (() => void) | null = null;
+
+  constructor(readonly role: WorkerRole, private readonly core: ProxyCore, private readonly transport: TransportLayer,
+    private readonly log: Logger) {
+    this.affinity = new Affinity(role.count);
+    this.handoff = new HandoffSocket((kind, addr, payload) => {
+      if (kind === KIND_MESSAGE) {
+        const local = core.transport.sockets[addr.localId];
+        if (!local) return;
+        const src: Source = { proto: addr.proto, ip: addr.ip, port: addr.port, local };
+        core.receive(payload, src, true);
+      } else if (kind === KIND_TCP_SEND) {
+        const local = core.transport.sockets[addr.localId];
+        core.transport.send({ proto: addr.proto, ip: addr.ip, port: addr.port, local }, payload);
+      }
+    }, (m) => log.warn(m));
+  }
+
+  /** Binds the handoff socket, steers messages, asks the primary for the init. */
+  async start(): Promise<WorkerInit> {
+    await this.handoff.bind();
+    const { index } = this.role;
+    this.core.steer = (msg, buf, src) => {
+      const callId = msg.callId;
+      if (callId.length === 0) return false;
+      const o = this.affinity.owner(callId, index);
+      if (o === index) return false;
+      return this.handoff.send(o, KIND_MESSAGE, { proto: src.proto, localId: src.local.id, ip: src.ip, port: src.port }, buf);
+    };
+    if (index !== 0) {
+      this.transport.tcpRelay = (target, buf) =>
+        this.handoff.send(0, KIND_TCP_SEND, { proto: target.proto, localId: target.local?.id ?? 255, ip: target.ip, port: target.port }, buf);
+    }
+    process.on('message', (m: ToWorker) => this.onMessage(m));
+    process.on('disconnect', () => {
+      this.log.error('the primary process is gone; exiting');
+      process.exit(1);
+    });
+    const init = new Promise<WorkerInit>((resolve) => { this.initWaiter = resolve; });
+    send({ t: 'up', index, port: this.handoff.port });
+    return init;
+  }
+
+  /** Wires the dispatcher (replica, prober Call-IDs) and the control methods. */
+  attach(o: { dispatcher: DispatcherRuntime | null; registry: MethodRegistry; metrics: { getMetricsAsJSON(): Promise<unknown> } | null }): void {
+    this.registry = o.registry;
+    this.metrics = o.metrics;
+    this.dispatcher = o.dispatcher;
+    const ds = o.dispatcher?.ds;
+    if (ds) {
+      this.replica = new DispatcherReplica(ds,
+        (updates) => send({ t: 'state', from: this.role.index, updates }),
+        (updates) => send({ t: 'load', from: this.role.index, updates }));
+      this.replica.start();
+      o.dispatcher!.keepalive.acceptCallId = (id) => this.affinity.home(id) === this.role.index;
+    }
+  }
+
+  /** Runs control calls recorded by the primary (add/remove since the last reload) and takes the states. */
+  async replay(init: WorkerInit): Promise<void> {
+    for (const c of init.replay) {
+      try {
+        await this.invokeFollower(c.method, c.params);
+      } catch (e) {
+        this.log.warn(`replaying ${c.method}: ${(e as Error).message}`);
+      }
+    }
+    if (init.snapshot) this.replica?.apply(init.snapshot);
+  }
+
+  ready(warmupMs: number): void {
+    send({ t: 'ready', index: this.role.index, warmupMs });
+  }
+
+  get handoffStats(): HandoffSocket['stats'] {
+    return this.handoff.stats;
+  }
+
+  close(): void {
+    this.replica?.stop();
+    this.handoff.close();
+  }
+
+  /**
+   * A change the primary already made in another worker: the reload_delta guard was
+   * checked there, so it must not refuse it here.
+   */
+  private invokeFollower(method: string, params: unknown): Promise<unknown> {
+    const ds = this.dispatcher?.ds;
+    const saved = ds?.params.reload_delta;
+    if (ds) ds.params.reload_delta = 0;
+    try {
+      return this.registry!.invoke(method, params);
+    } finally {
+      if (ds && saved !== undefined) ds.params.reload_delta = saved;
+    }
+  }
+
+  private setPeers(peers: readonly PeerEntry[], live: readonly number[]): void {
+    this.handoff.setPeers(peers);
+    this.affinity.setLive(live);
+  }
+
+  private onMessage(m: ToWorker): void {
+    switch (m.t) {
+      case 'init':
+        this.setPeers(m.peers, m.live);
+        this.initWaiter?.({ replay: m.replay, snapshot: m.snapshot, startedAt: new Date(m.startedAt) });
+        this.initWaiter = null;
+        break;
+      case 'peers': this.setPeers(m.peers, m.live); break;
+      case 'state': this.replica?.apply(m.updates); break;
+      case 'load': this.replica?.applyLoad(m.from, m.updates); break;
+      case 'forget': this.replica?.forget(m.index); break;
+      case 'drain': this.onDrain?.(); break;
+      case 'rpc': void this.rpc(m.id, m.method, m.params, m.follower); break;
+      default: break;
+    }
+  }
+
+  private async rpc(id: number, method: string, params: unknown, follower: boolean): Promise<void> {
+    try {
+      let result: unknown;
+      if (method === INTERNAL.snapshot) result = this.replica?.snapshot() ?? [];
+      else if (method === INTERNAL.metrics) result = this.metrics ? await this.metrics.getMetricsAsJSON() : [];
+      else if (!this.registry) throw new Error('not ready');
+      else result = await (follower ? this.invokeFollower(method, params) : this.registry.invoke(method, params));
+      send({ t: 'rpcres', id, ok: true, result });
+    } catch (e) {
+      const err = e as Error & { code?: unknown; data?: unknown; detail?: unknown };
+      const fault: WireFault = typeof err.code === 'number' && Number.isInteger(err.code)
+        ? { code: err.code, message: err.message, data: err.data ?? err.detail ?? undefined }
+        : { code: 500, message: 'Internal Error', data: err.message };
+      send({ t: 'rpcres', id, ok: false, fault });
+    }
+  }
+}
