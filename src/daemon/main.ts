@@ -11,15 +11,15 @@ import { loadDaemonConfig, StartupError, DaemonConfig } from './config';
 import { createScriptHost } from './script-host';
 import { scriptHooks, runDispatcherEvent } from './script-hooks';
 import { startControl } from './control';
-import { checkDestinations } from './check-list';
 import { createLogger, Logger } from '../core/log';
 import { logTarget, bootTarget } from './log-target';
 import { startupSummary } from './startup-log';
+import { checkDestinations } from './check-list';
+import { checkListLines } from './check-destinations';
 import { ProxyCore } from '../proxy/core';
 import { TransportLayer } from '../transport/layer';
 import { RequestContext } from '../proxy/context';
 import { DispatcherRuntime } from '../modules/dispatcher/runtime';
-import { mirrorRecords } from '../modules/dispatcher/script';
 import { registerModules } from '../modules';
 import type { Services } from '../modules/services';
 import { createRegistry, checkConfig, ConfigErrors } from '../script';
@@ -95,12 +95,24 @@ export async function main(argv: string[]): Promise<void> {
     for (const w of r.warnings) process.stderr.write(`${w.message}\n`);
     for (const e of r.errors) process.stderr.write(`${e.message}\n`);
     if (r.errors.length) die(`${args.cfgFile}: ${r.errors.length} error(s) in the configuration`);
+    let checked: DaemonConfig;
+    try {
+      checked = await loadDaemonConfig(args.cfgFile, registry, host, args.defines);
+    } catch (e) {
+      if (e instanceof ConfigErrors) die(e.errors.map((x) => x.message).join('\n'));
+      die(`${(e as Error).message}`);
+    }
     process.stderr.write('config file ok, exiting...\n');
-    // the destinations too (dsd extension): what a start or reload would load, as a diff
-    const ccfg = await loadDaemonConfig(args.cfgFile, registry, host, args.defines).catch((e: Error) => die(`${args.cfgFile}: ${e.message}`));
-    if (ccfg.dispatcherLoaded) {
-      const rc = await checkDestinations(ccfg, bootLog(args), (l) => process.stdout.write(`${l}\n`));
-      if (rc !== 0) process.exit(rc);
+    let listErrors = 0;
+    if (checked.dispatcherLoaded) {
+      // every line's URI and attributes (stderr), then what a start or reload would load, as a diff (stdout)
+      const l = await checkListLines(checked);
+      for (const w of l.warnings) process.stderr.write(`warning: ${w}\n`);
+      for (const e of l.errors) process.stderr.write(`${e}\n`);
+      listErrors = l.errors.length;
+      process.stderr.write(listErrors ? `${l.source}: ${listErrors} error(s) in the destinations\n` : `destinations ok: ${l.usable} usable in ${l.source}\n`);
+      const rc = await checkDestinations(checked, bootLog(args), (x) => process.stdout.write(`${x}\n`));
+      if (rc !== 0 || listErrors) process.exit(rc || 1);
     }
     return;
   }
@@ -232,7 +244,6 @@ export async function main(argv: string[]): Promise<void> {
   dsDb?.attach(dispatcher);
   await dsDb?.startCluster();
   dispatcher.onEvent = (ev) => runDispatcherEvent(cfg.compiled.script, core, log, ev);
-  dispatcher.onRecords = (ctx) => mirrorRecords(ctx, cfg.ds.xavp_dst, cfg.ds.xavp_ctx);
   dispatcher.compileFormat = (fmt) => cfg.compiled.compileFormat(fmt);
   svc.dispatcher = dispatcher;
   try {

@@ -1,7 +1,8 @@
 /**
  * Runs the compiled cfg routes for the proxy core: request_route for each new request,
- * failure_route[NAME] when a transaction's branches all failed, onreply_route for
- * replies, and event_route[dispatcher:dst-up|dst-down] with a faked request whose R-URI
+ * branch_route[NAME] for each branch (t_on_branch), failure_route[NAME] when a
+ * transaction's branches all failed, onreply_route[NAME] for the replies of a transaction
+ * (t_on_reply), the core reply_route / onreply_route for every reply received, and event_route[dispatcher:dst-up|dst-down] with a faked request whose R-URI
  * is the destination (as Kamailio does).
  */
 import type { Script, RunResult } from '../script';
@@ -37,6 +38,23 @@ export function scriptHooks(script: Script<RequestContext>, log: Logger): RouteH
       if (isPromise(r)) { r.catch(fail(`onreply_route[${name}]`)); return true; }
       return (r as RunResult).action !== 'drop';
     },
+    branch(name, ctx) {
+      const r = script.runBranchRoute(name, ctx);
+      if (isPromise(r)) return r.then((x) => x.action !== 'drop', (e) => { fail(`branch_route[${name}]`)(e); return true; });
+      return r.action !== 'drop';
+    },
+    ...(script.hasOnReplyRoute(null) ? {
+      coreReply(reply, src) {
+        // the reply is the message the route works on ($rs, $hdr, …), as in Kamailio
+        const ctx = new RequestContext(reply, src);
+        ctx.routeType = RouteType.CORE_ONREPLY;
+        ctx.reply = reply;
+        ctx.replyCode = reply.status;
+        const r = script.runOnReplyRoute(null, ctx);
+        if (isPromise(r)) { r.catch(fail('reply_route')); return true; }
+        return r.action !== 'drop';
+      },
+    } : {}),
   };
 }
 

@@ -5,6 +5,7 @@
 import { buildMetricsRegistry, MetricsSources } from './collectors';
 import { MetricsServer } from './server';
 import { StatusPage } from './status-page';
+import { healthRoute } from './health';
 import type { MetricsListen } from './params';
 
 export { HEALTH_PARAMS, isHealthParam, readHealthConfig, parseMetricsListen, HealthParamError } from './params';
@@ -19,7 +20,19 @@ export async function startMetrics(listen: MetricsListen | null, src: MetricsSou
   onError: (e: Error) => void): Promise<MetricsServer | null> {
   if (listen === null) return null;
   const page = new StatusPage(src);
-  const server = await MetricsServer.start(listen, buildMetricsRegistry(src), onError, page);
+  const health = healthRoute(src);
+  const routes = {
+    handle: (req: Parameters<typeof health>[0], res: Parameters<typeof health>[1]): boolean => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
+        health(req, res);
+        return true;
+      }
+      return page.handle(req, res);
+    },
+    close: () => page.close?.(),
+  };
+  const server = await MetricsServer.start(listen, buildMetricsRegistry(src), onError, routes);
   page.start();
   return server;
 }

@@ -25,6 +25,8 @@ import { BranchIds, DSD_BRANCH } from './branch';
 import type { RouteHooks } from './hooks';
 import type { Logger } from '../core/log';
 import type { TxnObserver, TxnReplyEvent } from './txn-events';
+import { runBranchRoutes, Hop } from './branch-route';
+import type { EditList } from '../sip/editor';
 
 export type { RouteHooks } from './hooks';
 
@@ -151,7 +153,7 @@ export class ProxyCore {
     if (!steered && this.steer !== null && this.steer(msg, buf, src)) return;
     try {
       if (msg.isRequest) this.onRequest(msg, src);
-      else this.onReply(msg);
+      else this.onReply(msg, src);
     } catch (e) {
       this.stats.dropped++;
       this.log.error(`error handling message from ${src.ip}:${src.port}: ${(e as Error).stack ?? e}`);
@@ -197,9 +199,11 @@ export class ProxyCore {
     }
   }
 
-  private onReply(msg: SipMessage): void {
+  private onReply(msg: SipMessage, src: Source): void {
     this.stats.repliesIn++;
     if (!validateResponse(msg)) { this.stats.dropped++; return; }
+    // the core reply_route runs for every reply before tm sees it; drop there ends it
+    if (this.hooks.coreReply && !this.hooks.coreReply(msg, src)) { this.stats.dropped++; return; }
     if (this.txns.matchReply(msg)) return;
     // with workers, a provisional that outlived its transaction (the final ended it) is
     // dropped rather than relayed after the final
@@ -292,9 +296,19 @@ export class ProxyCore {
     if (msg.method === 'ACK') return this.forwardStateless(ctx);
     if (msg.method === 'CANCEL') return this.relayCancel(ctx);
     if (ctx.txn?.canceled || ctx.txn?.finalSent) return this.fail(ctx, 487, 'Request Terminated');
-    const hops: Array<{ ruri: string; uri: string }> = [{ ruri: ctx.ruri, uri: ctx.du ?? ctx.ruri }];
-    for (const b of ctx.extraBranches) hops.push({ ruri: b.ruri, uri: b.du ?? b.ruri });
+    const all: Hop[] = [{ ruri: ctx.ruri, du: ctx.du, edits: null }];
+    for (const b of ctx.extraBranches) all.push({ ruri: b.ruri, du: b.du, edits: null });
     ctx.extraBranches = [];
+    const kept = runBranchRoutes(ctx, all, this.hooks);
+    if (kept instanceof Promise) return kept.then((hs) => this.relayHops(ctx, hs));
+    return this.relayHops(ctx, kept);
+  }
+
+  /** The rest of t_relay once branch routes ran: resolve each hop, send the branches. */
+  private relayHops(ctx: RequestContext, kept: readonly Hop[]): number | Promise<number> {
+    // every branch dropped in branch_route: nothing to send (tm's E_CFG, sl_reply_error sends 500)
+    if (kept.length === 0) return this.fail(ctx, 500, 'Server Internal Error');
+    const hops = kept.map((h) => ({ ruri: h.ruri, uri: h.du ?? h.ruri, edits: h.edits }));
     const targets: Array<Target[] | Promise<Target[]>> = [];
     const allowed = this.transport.sockets.map((s) => s.proto);
     try {
@@ -323,7 +337,7 @@ export class ProxyCore {
     return this.transport.selectSocket(t.proto, family);
   }
 
-  private sendBranches(ctx: RequestContext, hops: Array<{ ruri: string }>, candidates: Target[][]): number {
+  private sendBranches(ctx: RequestContext, hops: Array<{ ruri: string; edits: EditList | null }>, candidates: Target[][]): number {
     if (ctx.txn?.canceled) return this.fail(ctx, 487, 'Request Terminated');
     const txn = this.newTxn(ctx);
     let sent = 0;
@@ -337,7 +351,7 @@ export class ProxyCore {
         else refused = this.noSocket(t) || refused;
       }
       const [first, ...rest] = usable;
-      if (first && txn.addBranch(hops[i]!.ruri, first.target, first.out, rest)) sent++;
+      if (first && txn.addBranch(hops[i]!.ruri, first.target, first.out, rest, hops[i]!.edits ?? ctx.edits)) sent++;
     }
     this.admission.hold(txn, sent * ctx.msg.buf.length);
     if (sent === 0) return refused ? this.fail(ctx, 503, reasonFor(503)) : this.fail(ctx, 477, reasonFor(477));

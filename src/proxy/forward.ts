@@ -5,7 +5,7 @@
  * else. (Hop-by-hop ACK and CANCEL are the transaction layer's: transaction/local-request.ts.)
  */
 import type { SipMessage } from '../sip/message';
-import { applyEdits, Edit } from '../sip/editor';
+import { applyEdits, Edit, EditList } from '../sip/editor';
 import { natEdits } from '../sip/reply';
 import type { LocalSocket } from '../transport/types';
 import { flowToken } from './flow-token';
@@ -40,7 +40,7 @@ export function recordRouteLines(inSock: LocalSocket, outSock: LocalSocket, eol:
 }
 
 export function buildBranchRequest(ctx: RequestContext, ruri: string, out: LocalSocket, branch: string,
-  rr: RrOptions = RR_DEFAULTS): Buffer {
+  rr: RrOptions = RR_DEFAULTS, edits: EditList = ctx.edits): Buffer {
   const msg = ctx.msg;
   const eol = msg.eol;
   const extra: Edit[] = [];
@@ -61,7 +61,7 @@ export function buildBranchRequest(ctx: RequestContext, ruri: string, out: Local
   if (!msg.first('content-length')) {
     extra.push({ start: msg.headersEnd, end: msg.headersEnd, text: `Content-Length: ${msg.bodyEnd - msg.bodyStart}${eol}` });
   }
-  return applyEdits(msg, ctx.edits, extra);
+  return applyEdits(msg, edits, extra);
 }
 
 /** A reply going upstream: our (top) Via removed, everything else byte for byte. */

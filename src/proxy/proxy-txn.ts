@@ -5,6 +5,7 @@
  * add branches (dispatcher failover) before the best reply is sent (RFC 3261 §16.7).
  */
 import type { SipMessage } from '../sip/message';
+import type { EditList } from '../sip/editor';
 import { ClientTxn, ClientOwner, ClientState } from '../transaction/client';
 import type { ServerTxn, ServerUser } from '../transaction/server';
 import type { TxnLayer } from '../transaction/layer';
@@ -58,6 +59,8 @@ interface BranchExtra {
   /** The branch's R-URI, and the next DNS targets of its hop (RFC 3263 failover). */
   ruri: string;
   alts: readonly NextTarget[];
+  /** The branch's lumps (its branch_route's edits, or the request's). */
+  edits: EditList;
 }
 
 /** Another address of the same hop (the next SRV target, or the next A record). */
@@ -90,18 +93,18 @@ export class ProxyTxn implements ClientOwner, ServerUser {
    * Starts one branch to `target` (the resolved $du or R-URI) with R-URI `ruri`.
    * Returns false when the transport would not send it.
    */
-  addBranch(ruri: string, target: Target, out: LocalSocket, alts: readonly NextTarget[] = []): boolean {
+  addBranch(ruri: string, target: Target, out: LocalSocket, alts: readonly NextTarget[] = [], edits: EditList = this.ctx.edits): boolean {
     const idx = this.branches.length;
     const ctx = this.ctx;
     const branchId = this.port.branchIds.make(ctx.msg, ctx, this.id, idx);
-    const buf = buildBranchRequest(ctx, ruri, out, branchId, this.port.rr);
+    const buf = buildBranchRequest(ctx, ruri, out, branchId, this.port.rr, edits);
     const cfg = this.port.txns.cfg;
     const ct = new ClientTxn(
       this.port.txns, branchId, ctx.msg.method, buf, { ...target, local: out }, this, idx,
       ctx.frTimer || cfg.frTimer, ctx.frInvTimer || cfg.frInvTimer,
     );
     this.branches.push(ct);
-    this.extra.push({ cancelWanted: false, cancelSent: false, localStatus: 0, dropped: false, stepStart: idx === 0, ruri, alts });
+    this.extra.push({ cancelWanted: false, cancelSent: false, localStatus: 0, dropped: false, stepStart: idx === 0, ruri, alts, edits });
     if (!ct.start()) {
       this.extra[idx].localStatus = 477;
       ct.lastStatus = 477;
@@ -169,7 +172,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
       this.port.log.info(`dns failover: ${ct.target.proto}:${ct.target.ip}:${ct.target.port} failed (${msg ? msg.status : 'no reply'}), ` +
         `trying ${next!.target.proto}:${next!.target.ip}:${next!.target.port}`);
       const idx = this.branches.length;
-      if (this.addBranch(ex.ruri, next!.target, next!.out, rest)) {
+      if (this.addBranch(ex.ruri, next!.target, next!.out, rest, ex.edits)) {
         this.extra[idx]!.stepStart = false;
         return true;
       }

@@ -207,10 +207,9 @@ function compileRoutes<Ctx>(ast: ConfigAst, env: CompileEnv<Ctx>): void {
         }
         break;
       case 'onsend':
-        env.diag.warnOnce('onsend', d.pos, 'onsend_route has no effect in dsd');
-        if (dup(R.onsend.get(key))) continue;
-        R.onsend.set(key, h);
-        break;
+        // every route kind the compiler takes has a runner (Script); this one has none
+        env.diag.error(d.pos, 'onsend_route is not run by dsd: a route that would never run is refused');
+        continue;
       default: {
         const table = d.kind === 'route' ? R.named : d.kind === 'failure' ? R.failure : d.kind === 'branch' ? R.branch : R.event;
         if (dup(table.get(key))) continue;

@@ -84,6 +84,7 @@ export class TransportLayer implements Transport {
       onFramingError: (p, r, s) => this.events.onFramingError?.(p, r, s),
       onSendError: (t, r) => this.events.onSendError?.(t, r),
       onHttp: (s, f, l, sec, touch) => this.http?.(s, f, l, sec, touch),
+      limits: this.limits,
     };
   }
 

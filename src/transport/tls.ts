@@ -8,6 +8,7 @@
 import tls from 'node:tls';
 import net, { isIP } from 'node:net';
 import { StreamFramer, FramingError } from './framer';
+import { closeAfterError } from './conn-limits';
 import type { TlsProfiles } from './tls-profiles';
 import type { TlsProfile } from './tls-config';
 import { looksLikeHttp, type LocalSocket, type PluggedEvents, type PluggedTransport, type Proto, type Source, type Target, type TcpConn } from './types';
@@ -71,6 +72,13 @@ export class TlsTransport implements PluggedTransport {
     this.events = events;
     const { profile, options } = this.profiles.server(local.ip, local.port);
     const server = tls.createServer({ ...options, handshakeTimeout: this.opts.handshakeMs }, (s) => this.accepted(s, local, profile));
+    server.on('connection', (raw: net.Socket) => {
+      const why = events.limits?.refuseAccept(ipOf(raw.remoteAddress));
+      if (why) {
+        this.opts.log.warn(`tls ${local.text}: ${why}`);
+        raw.destroy();
+      }
+    });
     server.on('tlsClientError', (e, s) => {
       this.handshakeFailures++;
       // a peer gone before the handshake has no address left to show: say so
@@ -136,6 +144,10 @@ export class TlsTransport implements PluggedTransport {
       outbound, createdAt: new Date(), profile, sni: 'N/A', established: false,
     };
     this.conns.add(conn);
+    const limits = this.events?.limits;
+    const lim = limits?.track(s, ip, !outbound, 'tls');
+    conn.lim = lim;
+    if (lim) limits!.watchDrain(s, lim);
     s.setNoDelay(true);
     const framer = new StreamFramer(this.opts.maxStreamMessage);
     const src: Source = { proto: 'tls', ip, port, local, conn };
@@ -150,7 +162,8 @@ export class TlsTransport implements PluggedTransport {
           // WSS: the TLS connection carries HTTP, then a WebSocket
           s.removeListener('data', onData);
           this.conns.delete(conn);
-          this.events.onHttp(s, chunk, local, true, () => { conn.lastUse = Date.now(); });
+          lim?.received(0);
+          this.events.onHttp(s, chunk, local, true, () => { conn.lastUse = Date.now(); lim?.touch(); });
           return;
         }
       }
@@ -161,13 +174,17 @@ export class TlsTransport implements PluggedTransport {
         if (!(e instanceof FramingError)) throw e;
         broken = true;
         this.events?.onFramingError?.(e.partial, e.reason, src);
-        s.end();
+        closeAfterError(s);
         return;
       }
+      lim?.received(framer.pending);
       for (const m of msgs) this.events?.onMessage(m, src);
     };
     s.on('data', onData);
-    s.on('close', () => this.drop(conn));
+    s.on('close', () => {
+      if (lim) limits!.release(lim);
+      this.drop(conn);
+    });
     return conn;
   }
 
@@ -184,10 +201,12 @@ export class TlsTransport implements PluggedTransport {
     if (conn && conn.closed) conn = undefined;
     if (!conn) {
       if (target.conn || !local || local.proto !== 'tls') return false; // a reply's connection is gone
+      if (this.events?.limits && !this.events.limits.mayConnect()) return false;
       conn = this.connect(target, local);
     }
     conn.lastUse = Date.now();
-    conn.socket.write(buf);
+    const flushed = conn.socket.write(buf);
+    conn.lim?.wrote(flushed);
     return true;
   }
 

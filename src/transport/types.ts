@@ -1,6 +1,6 @@
 /** Transport-level addressing shared by the layers above. */
 import type { Socket as NetSocket } from 'node:net';
-import type { LimitedConn } from './conn-limits';
+import type { ConnectionLimits, LimitedConn } from './conn-limits';
 
 export type Proto = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
 
@@ -127,6 +127,8 @@ export interface PluggedEvents {
   onSendError?(target: Target, reason: string): void;
   /** The first bytes of a stream are an HTTP request (xhttp / WebSocket): take the socket. */
   onHttp?: HttpTaker;
+  /** tcp_max_connections and the stream deadlines, shared by every stream transport. */
+  limits?: ConnectionLimits;
 }
 
 /** Hands a stream whose first bytes are HTTP over; `touch` reports activity to the limits. */

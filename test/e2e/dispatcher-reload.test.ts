@@ -9,23 +9,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startDsd, basicCfg, DSCTL_BIN, Dsd } from '../helpers/daemon';
+import { startDsd, basicCfg } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
 import { startSipp, runUac, UAC_XML, UAS_XML, num, SippProc, haveSipp } from '../helpers/sipp';
+import { dsctlOnAsync as dsctl, type CtlResult } from '../helpers/ctl';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const NO_SIPP = haveSipp() ? false : 'sipp is not installed';
 
-/** dsctl against the daemon, without blocking the test's event loop. */
-function dsctl(dsd: Dsd, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, ...args], { timeout: 15_000 },
-      (e, out, err) => resolve({ code: e ? (typeof e.code === 'number' ? e.code : -1) : 0, out, err }));
-  });
-}
 
 const listOf = (ports: number[]): string => ports.map((p) => `1 sip:127.0.0.1:${p} 0 0`).join('\n') + '\n';
 
@@ -52,7 +45,7 @@ test('5000 calls at 500 cps while the list is rewritten and reloaded every secon
     });
     let exited = false;
     void load.done.then(() => { exited = true; });
-    const reloads: Array<{ code: number; out: string; err: string }> = [];
+    const reloads: CtlResult[] = [];
     const t0 = Date.now();
     for (let k = 0; !exited && k < 30; k++) {
       // on whole-second ticks from the start, however long dsctl took

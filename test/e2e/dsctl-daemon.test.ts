@@ -15,13 +15,10 @@ import path from 'node:path';
 import { startDsd, basicCfg, SHARED, DSCTL_BIN, Dsd } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
 import { startSipp, UAS_XML, SippProc } from '../helpers/sipp';
+import { dsctlOn as dsctl } from '../helpers/ctl';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function dsctl(dsd: Dsd, ...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, ...args], { encoding: 'utf8', timeout: 15_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 function normalize(text: string): string {
   return text

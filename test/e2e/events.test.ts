@@ -7,12 +7,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { startDsd, basicCfg, DSCTL_BIN, Dsd } from '../helpers/daemon';
+import { startDsd, basicCfg, Dsd } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
 import { UdpPeer, Received, makeResponse, methodOf, statusOf } from '../helpers/sip-peer';
 import { callRpc } from '../../src/cli/client';
 import { dispatcherRows, type DispatcherListResult } from '../../src/rpc-api/results';
+import { dsctlOn as dsctl } from '../helpers/ctl';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -25,10 +25,6 @@ event_route[dispatcher:dst-up] {
 }
 `;
 
-function dsctl(dsd: Dsd, ...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, ...args], { encoding: 'utf8', timeout: 15_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 function cfgWithFr(frMs: number, o: Parameters<typeof basicCfg>[0]): string {
   const base = basicCfg(o);

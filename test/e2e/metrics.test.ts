@@ -7,19 +7,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { startDsd, basicCfg, DSCTL_BIN, Dsd } from '../helpers/daemon';
+import path from 'node:path';
+import { startDsd, basicCfg, REPO, Dsd } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
 import { UdpPeer, Received, makeResponse, methodOf, statusOf, callIdOf } from '../helpers/sip-peer';
 import { callRpc } from '../../src/cli/client';
 import { dispatcherRows, type DispatcherListResult, type DispatcherStatsEntry } from '../../src/rpc-api/results';
+import { dsctlOn as dsctl } from '../helpers/ctl';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function dsctl(dsd: Dsd, ...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, ...args], { encoding: 'utf8', timeout: 15_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 /** TCP ports the process listens on, from /proc (socket inodes of its fds × /proc/net/tcp*). */
 function listeningTcpPorts(pid: number): number[] {
@@ -143,7 +140,7 @@ test('a scrape shows states, transitions, probes, latency, calls, failovers, SIP
   const b = await backend(pb, 200, 500);
   const c = await backend(pc, 404, 200);
   const uac = await UdpPeer.open({ host: '127.0.0.1', port: 0 });
-  const list = `1 ${a.uri} 0 0\n1 ${b.uri} 0 0\n1 ${c.uri} 0 0\n`;
+  const list = `1 ${a.uri} 0 0 duid=gw-a\n1 ${b.uri} 0 0\n1 ${c.uri} 0 0\n`;
   const dsd = await startDsd({
     cfg: basicCfg({
       listen: [`udp:127.0.0.1:${px}`],
@@ -192,7 +189,7 @@ test('a scrape shows states, transitions, probes, latency, calls, failovers, SIP
     const ds = dispatcherRows(JSON.parse(dsctl(dsd, '--json', 'dispatcher.list').out) as DispatcherListResult);
     const { status, samples: s } = await scrape(pm);
     assert.equal(status, 200);
-    const A = { set: '1', uri: a.uri }, B = { set: '1', uri: b.uri }, C = { set: '1', uri: c.uri };
+    const A = { set: '1', uri: a.uri, duid: 'gw-a' }, B = { set: '1', uri: b.uri, duid: '' }, C = { set: '1', uri: c.uri, duid: '' };
 
     assert.equal(sample(s, 'dsd_dispatcher_destination_up', A), 1);
     assert.equal(sample(s, 'dsd_dispatcher_destination_up', C), 0);
@@ -225,7 +222,36 @@ test('a scrape shows states, transitions, probes, latency, calls, failovers, SIP
     assert.equal(sample(s, 'dsd_sip_messages_received_total', { kind: 'request' }), calls);
     assert.equal(sample(s, 'dsd_sip_messages_sent_total', { kind: 'request' }), calls + of(b.uri).CALLS);
     assert.equal(sample(s, 'dsd_sip_messages_sent_total', { kind: 'keepalive' }), a.probes + b.probes + c.probes);
-    assert.equal(sample(s, 'dsd_tm_transactions_total', { origin: 'all' }), calls);
+    // received + local = tm.stats total (no series counts another's transactions again)
+    assert.equal(sample(s, 'dsd_tm_transactions_total', { origin: 'received' }), calls);
+    const tm = JSON.parse(dsctl(dsd, '--json', 'tm.stats').out) as { total: number; total_local: number };
+    assert.equal(sample(s, 'dsd_tm_transactions_total', { origin: 'local' }), tm.total_local);
+    assert.equal(sample(s, 'dsd_tm_transactions_total', { origin: 'received' }) + sample(s, 'dsd_tm_transactions_total', { origin: 'local' }), tm.total);
+    // build info, and no gauge carries a counter's _total suffix
+    const { text } = await scrape(pm);
+    assert.match(text, /^dsd_build_info\{version="\d+\.\d+\.\d+",node_version="v\d+[^"]*",arch="\w+",platform="\w+"\} 1$/m);
+    for (const m of text.matchAll(/^# TYPE (\S+) gauge$/gm)) assert.ok(!m[1]!.endsWith('_total'), `gauge ${m[1]} is named like a counter`);
+    // the Grafana dashboard in the repository only queries metrics this dsd exports
+    const dash = JSON.parse(fs.readFileSync(path.join(REPO, 'etc', 'grafana', 'dsd-dashboard.json'), 'utf8')) as { panels: Array<{ targets: Array<{ expr: string }> }> };
+    const exported = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
+    const used = new Set(dash.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/\b((?:dsd|process)_\w+)/g)].map((m) => m[1]!))));
+    assert.ok(used.size >= 10, `only ${used.size} metrics in the dashboard`);
+    for (const name of used) assert.ok(exported.has(name.replace(/_(bucket|sum|count)$/, '')), `the dashboard queries ${name}, which dsd does not export`);
+
+    // /health: 200 while a destination is up, JSON with the counts
+    const health = await fetch(`http://127.0.0.1:${pm}/health`);
+    assert.equal(health.status, 200);
+    assert.equal(health.headers.get('content-type'), 'application/json');
+    const hd = await health.json() as { status: string; destinations: number; destinations_up: number; sets: number };
+    assert.deepEqual([hd.status, hd.sets, hd.destinations, hd.destinations_up], ['ok', 1, 3, 2]);
+    // every destination down: 503 (readiness), while ?live still answers 200
+    assert.equal(dsctl(dsd, 'dispatcher.set_state', 'd', '1', 'all').code, 0);
+    const down = await fetch(`http://127.0.0.1:${pm}/health`);
+    assert.equal(down.status, 503);
+    assert.equal(((await down.json()) as { status: string }).status, 'no-destination');
+    const live = await fetch(`http://127.0.0.1:${pm}/health?live`);
+    assert.equal(live.status, 200);
+    await live.text();
     assert.equal(sample(s, 'dsd_tm_replies_sent_total', { class: '2xx' }), calls);
     assert.ok(sample(s, 'process_cpu_seconds_total') > 0);
 

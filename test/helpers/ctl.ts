@@ -2,7 +2,7 @@
  * The control-socket clients a test drives: the real dsctl binary and the real kamcmd
  * (Debian's kamailio package), each as a child process with a bounded run time.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 const DSCTL = path.resolve(__dirname, '..', '..', '..', 'bin', 'dsctl');
@@ -26,4 +26,17 @@ export function dsctl(sock: string, ...args: string[]): CtlResult {
 /** `kamcmd -s unix:SOCK ARGS…` */
 export function kamcmd(sock: string, ...args: string[]): CtlResult {
   return runTool('kamcmd', ['-s', `unix:${sock}`, ...args]);
+}
+
+/** dsctl on the control socket of a daemon started by test/helpers/daemon.ts (`{DIR}/dsd_ctl`). */
+export function dsctlOn(d: { dir: string }, ...args: string[]): CtlResult {
+  return dsctl(`${d.dir}/dsd_ctl`, ...args);
+}
+
+/** As dsctlOn, without blocking the test's event loop (for use while peers must keep answering). */
+export function dsctlOnAsync(d: { dir: string }, ...args: string[]): Promise<CtlResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [DSCTL, '-s', `unix:${d.dir}/dsd_ctl`, ...args], { encoding: 'utf8', timeout: 20_000 },
+      (e, out, err) => resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, out, err }));
+  });
 }

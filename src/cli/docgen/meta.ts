@@ -130,6 +130,7 @@ export const MODULES: readonly ModuleDoc[] = [
       { name: 'outbound_proxy', type: 'str', default: '-', text: 'Outbound proxy for keepalives.' },
       { name: 'ds_attrs_none', type: 'int', default: '0', text: '1 gives destinations without attributes none=yes.' },
       { name: 'ds_load_mode', type: 'int', default: '0', text: '1: one bad line fails the whole load (the old list stays); 0: it is skipped with a warning.' },
+      { name: 'ds_reload_allow_empty', type: 'int', default: '0', text: 'dsd: 1 lets a reload swap in a list with no usable destination; by default such a reload (an empty file, only comments, every line bad, an empty table) is refused and the running set stays.' },
       { name: 'reload_delta', type: 'int', default: '5', text: 'Minimum seconds between reload/add/remove; sooner ones fail with "Ongoing reload".' },
       { name: 'ds_dns_mode', type: 'int', default: '1', text: 'Bit 1 resolves at load; 2 on every ds_is_from_list; 4 at load and on a timer; 8 uses SRV/NAPTR.' },
       { name: 'ds_dns_interval', type: 'int', default: '600', text: 'Seconds between DNS refreshes (ds_dns_mode 4).' },
@@ -230,8 +231,9 @@ export const ROUTE_BLOCKS: readonly { name: string; text: string }[] = [
   { name: 'request_route { … }', text: 'Runs for every request received.' },
   { name: 'route[NAME] { … }', text: 'A sub-route, called with route(NAME).' },
   { name: 'failure_route[NAME] { … }', text: 'Armed with t_on_failure("NAME"); runs when all branches failed (negative reply or timeout). ds_next_dst() and t_relay() here try the next destination.' },
-  { name: 'onreply_route[NAME] { … }, reply_route { … }', text: 'Run for replies (armed with t_on_reply, or for all).' },
-  { name: 'branch_route[NAME] { … }', text: 'Runs for each outgoing branch (t_on_branch).' },
+  { name: 'onreply_route[NAME] { … }', text: 'Armed with t_on_reply("NAME"); runs for each reply of that transaction before it is relayed. drop keeps a provisional reply from going upstream.' },
+  { name: 'reply_route { … }, onreply_route { … }', text: 'The core reply route: runs for every reply received, before the transaction sees it; the reply is the message ($rs, $hdr(…)). drop discards the reply.' },
+  { name: 'branch_route[NAME] { … }', text: 'Armed with t_on_branch("NAME"); runs once per outgoing branch before it is sent, with the branch\'s R-URI and $du; header changes apply to that branch only, and drop cancels the branch (all branches dropped: t_relay fails).' },
   { name: 'event_route[dispatcher:dst-down] { … }, event_route[dispatcher:dst-up] { … }', text: 'Run when a destination is marked down or up by keepalives or by the script; $dsv(...) gives the details.' },
 ];
 

@@ -91,7 +91,21 @@ export class ListManager {
     return unmatched;
   }
 
-  private async load(source: ReloadSource): Promise<LoadReport> {
+  /**
+   * A reload to nothing is refused (the running set stays): a list that parses to no
+   * destination, or whose every line is bad, is far more often a truncated or broken file
+   * than a wish to route nowhere. ds_load_mode=1 refuses any bad line already (Kamailio's
+   * meaning); modparam ds_reload_allow_empty 1 lets an empty list through on purpose.
+   */
+  private refuseEmpty(records: readonly DsRecordInput[], built: DsList, where: string, bad: number): void {
+    if (this.params.ds_reload_allow_empty !== 0 || built.sets.length > 0) return;
+    if (records.length === 0 && bad === 0) {
+      throw new ListLoadError(`${where} has no destinations; reload refused, the running set stays (ds_reload_allow_empty 1 allows it)`, []);
+    }
+    throw new ListLoadError(`every line of ${where} is bad (${Math.max(bad, records.length)} skipped); reload refused, the running set stays`, []);
+  }
+
+  private async load(source: ReloadSource, reloading = false): Promise<LoadReport> {
     let records: readonly DsRecordInput[];
     const warnings: string[] = [];
     if ('text' in source) {
@@ -104,6 +118,7 @@ export class ListManager {
     const built = await buildList(records, this.buildCtx(), ++this.generation, this.current);
     warnings.push(...built.warnings);
     for (const w of warnings) this.log('warn', w);
+    if (reloading) this.refuseEmpty(records, built.list, 'text' in source ? source.fileName : 'the dispatcher table', warnings.length);
     const unmatched = this.swap(built.list);
     let n = 0;
     for (const s of built.list.sets) n += s.dests.length;
@@ -145,7 +160,7 @@ export class ListManager {
     this.stampReloadGuard();
     return this.serialize(async () => {
       try {
-        const report = await this.load(source ?? await this.readDefault());
+        const report = await this.load(source ?? await this.readDefault(), true);
         return { message: 'Ok. Dispatcher successfully reloaded.', report };
       } catch (e) {
         if (e instanceof ListFileError || e instanceof ListLoadError) throw DsRpcError.of('reloadFailed', e.message);

@@ -58,6 +58,8 @@ export interface DsParams {
   ds_dns_ttl: number;
   ds_dns_match_all: number;
   ds_hash_respread: number;
+  /** dsd: 1 lets a reload swap in a list with no destinations (refused by default). */
+  ds_reload_allow_empty: number;
   /** dsd: consecutive real-traffic failures that eject a destination (0 = off). */
   ds_eject_failures: number;
   /** dsd: extra reply codes counted as failures, comma separated ("" = 408, 500, 503 only). */
@@ -97,7 +99,7 @@ export const PARAM_SPECS: { readonly [K in keyof DsParams]: ParamSpec } = {
   ds_timer_mode: I(0, 1), event_callback: S(), event_callback_mode: I(0, 2, '6.1'),
   ds_attrs_none: I(0, 1), ds_db_extra_attrs: S(), ds_load_mode: I(0, 1), reload_delta: I(0),
   ds_dns_mode: I(0, 15), ds_dns_interval: I(), ds_dns_ttl: I(), ds_dns_match_all: I(0, 1, 'devel'),
-  ds_hash_respread: I(0, 1, 'dsd'),
+  ds_hash_respread: I(0, 1, 'dsd'), ds_reload_allow_empty: I(0, 1, 'dsd'),
   ds_eject_failures: I(0, 1000, 'dsd'), ds_eject_codes: S('dsd'), ds_eject_time: I(1, 86400, 'dsd'),
   ds_eject_max_percent: I(0, 100, 'dsd'), ds_slow_start: I(0, 86400, 'dsd'),
 };
@@ -119,7 +121,7 @@ export function defaultParams(): DsParams {
     ds_default_socket: null, ds_default_sockname: null, ds_ping_socket: null, ds_timer_mode: 0,
     event_callback: null, event_callback_mode: 0, ds_attrs_none: 0, ds_db_extra_attrs: null,
     ds_load_mode: 0, reload_delta: 5, ds_dns_mode: 1, ds_dns_interval: 600, ds_dns_ttl: 0,
-    ds_dns_match_all: 0, ds_hash_respread: 0,
+    ds_dns_match_all: 0, ds_hash_respread: 0, ds_reload_allow_empty: 0,
     ds_eject_failures: 0, ds_eject_codes: null, ds_eject_time: 30, ds_eject_max_percent: 50, ds_slow_start: 0,
   };
 }

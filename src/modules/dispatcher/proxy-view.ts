@@ -7,7 +7,9 @@ import type { RequestContext } from '../../proxy/context';
 import type { DsRequestView, DsSource } from './request';
 import type { DstRecord } from './xavp-records';
 import { PROTO_TCP, PROTO_UDP } from './model';
-import { DS_CTX, DS_DST } from './request-state';
+import { XavpRecord } from '../../script';
+import { storeOf } from '../script-store';
+import type { DsSocketRef } from './model';
 
 const AUTH_USER = /(?:^|[\s,])username\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/i;
 
@@ -50,18 +52,60 @@ export function sourceView(ctx: RequestContext): DsSource {
   };
 }
 
-/** The request's `_dsdst_` records (newest first), as the xavp list holds them. */
-export function dstRecords(ctx: RequestContext): DstRecord[] {
-  return ctx.get(DS_DST) ?? [];
+/**
+ * The send socket of a record, which the script cannot see nor write (Kamailio keeps it
+ * as a pointer field of the xavp): held beside the xavp record it belongs to.
+ */
+const SOCKETS = new WeakMap<XavpRecord, DsSocketRef>();
+
+/**
+ * The request's `_dsdst_` records (newest first), read from the script's xavp store:
+ * the xavp is the one store, so `$xavp(_dsdst_=>uri) = …` or xavp_rm() in the script is
+ * what ds_next_dst() and ds_mark_dst() see, as in Kamailio.
+ */
+export function dstRecords(ctx: RequestContext, xavpName: string): DstRecord[] {
+  if (xavpName === '') return [];
+  const out: DstRecord[] = [];
+  for (const item of storeOf(ctx).xavps.list(xavpName)) {
+    if (!(item instanceof XavpRecord)) continue;
+    const uri = item.get('uri');
+    if (uri === null) continue;
+    const r: { -readonly [K in keyof DstRecord]: DstRecord[K] } = { uri: String(uri), grp: Number(item.get('grp') ?? 0) };
+    const attrs = item.get('attrs');
+    if (attrs !== null) r.attrs = String(attrs);
+    const sock = SOCKETS.get(item);
+    if (sock !== undefined) r.sock = sock;
+    const socket = item.get('socket');
+    if (socket !== null) r.socket = String(socket);
+    const sockname = item.get('sockname');
+    if (sockname !== null) r.sockname = String(sockname);
+    const dstid = item.get('dstid');
+    if (dstid !== null) r.dstid = String(dstid);
+    out.push(r);
+  }
+  return out;
 }
 
-export function setDstRecords(ctx: RequestContext, records: DstRecord[]): void {
-  ctx.set(DS_DST, records);
+/** Replaces the `_dsdst_` xavp with `records` (fields in ds_add_xavp_record's order). */
+export function setDstRecords(ctx: RequestContext, xavpName: string, records: readonly DstRecord[]): void {
+  if (xavpName === '') return;
+  const xavps = storeOf(ctx).xavps;
+  xavps.removeAll(xavpName);
+  for (const r of records) {
+    const rec = new XavpRecord();
+    rec.add('uri', r.uri);
+    rec.add('grp', r.grp);
+    if (r.attrs !== undefined) rec.add('attrs', r.attrs);
+    if (r.socket !== undefined) rec.add('socket', r.socket);
+    if (r.sockname !== undefined) rec.add('sockname', r.sockname);
+    if (r.dstid !== undefined) rec.add('dstid', r.dstid);
+    if (r.sock !== undefined) SOCKETS.set(rec, r.sock);
+    xavps.append(xavpName, rec);
+  }
 }
 
-/** `_dsctx_=>cnt` values, newest first. */
-export function ctxCounts(ctx: RequestContext): number[] {
-  let c = ctx.get(DS_CTX);
-  if (!c) { c = []; ctx.set(DS_CTX, c); }
-  return c;
+/** Adds a `_dsctx_=>cnt` record in front (newest first). */
+export function pushCtxCount(ctx: RequestContext, xavpName: string, cnt: number): void {
+  if (xavpName === '') return;
+  storeOf(ctx).xavps.push(xavpName, new XavpRecord({ cnt }));
 }

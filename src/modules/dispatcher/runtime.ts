@@ -19,7 +19,7 @@ import type { PingTarget } from './keepalive';
 import type { DsMarkContext } from './request';
 import { prependRecords } from './xavp-records';
 import { KeepaliveSender } from './keepalive-sender';
-import { requestView, sourceView, dstRecords, setDstRecords, ctxCounts } from './proxy-view';
+import { requestView, sourceView, dstRecords, setDstRecords, pushCtxCount } from './proxy-view';
 import { AdminStateFile } from './admin-file';
 import type { AdminStateEntry } from './admin-state';
 import type { ReloadSource, LoadReport } from './list-manager';
@@ -68,8 +68,6 @@ export class DispatcherRuntime {
   private readonly probe: boolean;
   onEvent: (ev: DsEvent) => void;
   hashPvar: ((ctx: RequestContext) => string | null) | null;
-  /** Called after a request's records changed (the script mirrors them into its XAVPs). */
-  onRecords: ((ctx: RequestContext) => void) | null = null;
   /** The script's format compiler (dispatcher.explain --pv re-expands hash_pvar with it). */
   compileFormat: ((fmt: string) => (ctx: RequestContext) => string | null) | null = null;
 
@@ -226,13 +224,13 @@ export class DispatcherRuntime {
 
   private applySelect(ctx: RequestContext, r: SelectResult): number {
     this.applyPush(ctx, r.push);
-    if (r.records.length) setDstRecords(ctx, prependRecords(dstRecords(ctx), r.records));
-    if (r.ctxCnt !== null) ctxCounts(ctx).unshift(r.ctxCnt);
+    const P = this.ds.params;
+    if (r.records.length) setDstRecords(ctx, P.xavp_dst, prependRecords(dstRecords(ctx, P.xavp_dst), r.records));
+    if (r.ctxCnt !== null) pushCtxCount(ctx, P.xavp_ctx, r.ctxCnt);
     if (r.branches) {
       for (const b of r.branches) ctx.extraBranches.push({ ruri: b.ruri, du: b.dstUri });
     }
     for (const m of r.messages) this.log.debug(`dispatcher: ${m}`);
-    this.onRecords?.(ctx);
     return r.code;
   }
 
@@ -253,13 +251,12 @@ export class DispatcherRuntime {
 
   /** ds_next_dst / ds_next_domain (next) and ds_set_dst / ds_set_domain (!next). */
   next(ctx: RequestContext, mode: 'dst' | 'domain', next: boolean): number {
-    const before = dstRecords(ctx);
+    const before = dstRecords(ctx, this.ds.params.xavp_dst);
     if (next) this.counters.onNext(before);
     const r = this.ds.nextDst(before, next, mode, { ruri: ctx.ruri, callId: ctx.msg.get('call-id') });
-    setDstRecords(ctx, r.records);
+    setDstRecords(ctx, this.ds.params.xavp_dst, r.records);
     this.applyPush(ctx, r.push);
     for (const m of r.messages) this.log.debug(`dispatcher: ${m}`);
-    this.onRecords?.(ctx);
     return r.code;
   }
 
@@ -273,7 +270,7 @@ export class DispatcherRuntime {
 
   /** ds_mark_dst([state]). */
   mark(ctx: RequestContext, state: string | null): number {
-    const r = this.ds.markDst(dstRecords(ctx), state, this.markContext(ctx));
+    const r = this.ds.markDst(dstRecords(ctx, this.ds.params.xavp_dst), state, this.markContext(ctx));
     if (r.event) this.emit(r.event);
     return r.code;
   }
@@ -298,7 +295,7 @@ export class DispatcherRuntime {
   }
 
   loadUnset(ctx: RequestContext): number {
-    return this.ds.loadUnset(dstRecords(ctx), {
+    return this.ds.loadUnset(dstRecords(ctx, this.ds.params.xavp_dst), {
       callId: ctx.msg.get('call-id') ?? '', isRequest: ctx.msg.isRequest, method: ctx.msg.method,
     });
   }

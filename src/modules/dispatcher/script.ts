@@ -6,10 +6,8 @@
 import type { Reg, Services } from '../services';
 import { dispatcherOf } from '../services';
 import type { RequestContext } from '../../proxy/context';
-import { XavpRecord } from '../../script';
 import { storeOf } from '../script-store';
 import { DS_DSG, DS_EVENT } from './request-state';
-import { ctxCounts, dstRecords } from './proxy-view';
 import { PARAM_SPECS } from './params';
 
 function dsvValue(ctx: RequestContext, key: string): string | number | null {
@@ -135,21 +133,3 @@ export function registerDispatcher(reg: Reg, svc: Services, backendParams: Reado
   });
 }
 
-/** Writes the request's records into the script store under the configured XAVP names. */
-export function mirrorRecords(ctx: RequestContext, xavpDst: string, xavpCtx: string): void {
-  const store = storeOf(ctx);
-  store.xavps.removeAll(xavpDst);
-  for (const r of dstRecords(ctx)) {
-    const rec = new XavpRecord();
-    rec.add('uri', r.uri);
-    rec.add('grp', r.grp);
-    if (r.attrs !== undefined) rec.add('attrs', r.attrs);
-    if (r.socket !== undefined) rec.add('socket', r.socket);
-    if (r.sockname !== undefined) rec.add('sockname', r.sockname);
-    if (r.dstid !== undefined) rec.add('dstid', r.dstid);
-    store.xavps.append(xavpDst, rec);
-  }
-  const counts = ctxCounts(ctx);
-  store.xavps.removeAll(xavpCtx);
-  for (const c of counts) store.xavps.append(xavpCtx, new XavpRecord({ cnt: c }));
-}

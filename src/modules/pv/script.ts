@@ -15,7 +15,7 @@ import { setXtoAttr, XtoPart } from './from-to';
 type V = string | number | null;
 
 function msgOf(ctx: RequestContext): SipMessage {
-  return ctx.routeType === RouteType.TM_ONREPLY && ctx.reply ? ctx.reply : ctx.msg;
+  return (ctx.routeType & RouteType.ONREPLY) !== 0 && ctx.reply ? ctx.reply : ctx.msg;
 }
 
 function rebuild(u: SipUri, parts: { user?: string | null; host?: string; port?: string | null }): string {
@@ -74,7 +74,7 @@ export function registerPvs(reg: Reg, svc: Services): void {
     reg.registerPv({
       name, module: 'pv', get: (ctx) => get(ctx),
       set: (ctx, _p, v) => {
-        if (ctx.routeType === RouteType.TM_ONREPLY) return;
+        if ((ctx.routeType & RouteType.ONREPLY) !== 0) return;
         if (!setXtoAttr(ctx, which, part, v)) svc.log.error(`cannot set $${name}: ${v === null || typeof v === 'string' ? `no parsable ${which === 'from' ? 'From' : 'To'} header` : 'not a string'}`);
       },
     });

@@ -5,7 +5,7 @@ import { declareRequestState, declaredRequestState } from '../../../src/proxy/re
 import { RequestContext } from '../../../src/proxy/context';
 import { DsdError } from '../../../src/core/errors';
 import { parseMessage } from '../../../src/sip/message';
-import { DS_DST } from '../../../src/modules/dispatcher/request-state';
+import { DS_EVENT } from '../../../src/modules/dispatcher/request-state';
 import { storeOf } from '../../../src/modules/script-store';
 import { fakeSocket } from '../../helpers/fake-transport';
 
@@ -33,11 +33,11 @@ test('declaring a name twice throws a coded error', () => {
 test('the modules declare their state once, under their own names', () => {
   const names = declaredRequestState();
   assert.equal(new Set(names).size, names.length);
-  for (const n of ['dispatcher.dst', 'dispatcher.ctx', 'dispatcher.dsg', 'dispatcher.event', 'script.store']) {
+  for (const n of ['dispatcher.dsg', 'dispatcher.event', 'script.store']) {
     assert.ok(names.includes(n), n);
   }
   const c = ctx();
-  c.set(DS_DST, [{ uri: 'sip:1.2.3.4', grp: 1 }]);
-  assert.equal(c.get(DS_DST)?.[0]?.uri, 'sip:1.2.3.4');
+  c.set(DS_EVENT, { ev: { name: 'x' } as never });
+  assert.equal(c.get(DS_EVENT)?.ev.name, 'x');
   assert.equal(storeOf(c), storeOf(c), 'one script store per request');
 });
