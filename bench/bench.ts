@@ -21,7 +21,12 @@ import { secureBench } from './lib/secure';
 const FLAGS: FlagSpec[] = [
   { name: 'rate', kind: 'number', help: 'calls per second', default: 2000 },
   { name: 'duration', kind: 'number', help: 'seconds of load', default: 10 },
-  { name: 'settle', kind: 'number', help: 'ms to wait after the last call before the CPU reading (tm wt_timer + margin)', default: 5500 },
+  {
+    name: 'settle',
+    kind: 'number',
+    help: 'ms to wait after the last call before the CPU reading (tm wt_timer + margin)',
+    default: 5500,
+  },
   { name: 'probe-rate', kind: 'number', help: 'latency probe calls per second (0: none; default min(100, rate/10))' },
   { name: 'node-args', kind: 'string', help: 'extra node flags for dsd, space separated' },
   { name: 'no-load', kind: 'boolean', help: 'skip the sipp load run' },
@@ -37,18 +42,39 @@ const FLAGS: FlagSpec[] = [
 
 function printLoad(r: LoadResult, floor: { p50Us: number; p99Us: number } | null): void {
   const p = (s: string) => process.stdout.write(`${s}\n`);
-  const late = r.lateProvisional ? ` + ${fmt(r.lateProvisional)} aborted by sipp for a 180 after the 200 (call was set up and torn down)` : '';
-  p(`  calls        completed ${fmt(r.completed)}, failed ${fmt(r.failed - r.lateProvisional)} (${fmt(r.failedPct, 3)} %)${late} of ${fmt(r.created)} created; ` +
-    `sipp rate ${fmt(r.achievedRate, 1)} cps${r.generatorBound ? ' (sipp could not keep up: machine-bound)' : ''}`);
+  const late = r.lateProvisional
+    ? ` + ${fmt(r.lateProvisional)} aborted by sipp for a 180 after the 200 (call was set up and torn down)`
+    : '';
+  p(
+    `  calls        completed ${fmt(r.completed)}, failed ${fmt(r.failed - r.lateProvisional)} (${fmt(r.failedPct, 3)} %)${late} of ${fmt(r.created)} created; ` +
+      `sipp rate ${fmt(r.achievedRate, 1)} cps${r.generatorBound ? ' (sipp could not keep up: machine-bound)' : ''}`,
+  );
   p(`  probe calls  ${fmt(r.probeAnswered)} answered of ${fmt(r.probeSent)} sent, ${fmt(r.probeCompleted)} completed`);
-  p(`  CPU          ${fmt(r.cpuMs)} ms (user ${fmt(r.userMs)} + system ${fmt(r.sysMs)}) over the run → ${fmt(r.cpuUsPerCall, 1)} µs per completed call ` +
-    `(/proc/PID/stat, CLK_TCK ${clockTicks()}, ${r.processes} process${r.processes === 1 ? '' : 'es'})`);
-  p(`  peak RSS     ${fmtMb(r.peakRssSum)} (VmHWM); largest RSS sampled ${fmtMb(r.maxRssSampled)}, PSS ${fmtMb(r.maxPssSampled)}`);
-  p(`  INVITE→200   probe (µs clock): p50 ${fmtUs(r.probeP50Us)}, p90 ${fmtUs(r.probeP90Us)}, p99 ${fmtUs(r.probeP99Us)}, max ${fmtUs(r.probeMaxUs)} (n=${r.probeAnswered})`);
-  p(`               sipp rtd (its clock steps by ms): p50 ${fmt(r.rtdP50Ms, 1)} ms, p99 ${fmt(r.rtdP99Ms, 1)} ms (n=${fmt(r.rtdSamples)})`);
-  if (floor) p(`               floor without proxy (probe → sipp uas directly): p50 ${fmtUs(floor.p50Us)}, p99 ${fmtUs(floor.p99Us)}`);
+  p(
+    `  CPU          ${fmt(r.cpuMs)} ms (user ${fmt(r.userMs)} + system ${fmt(r.sysMs)}) over the run → ${fmt(r.cpuUsPerCall, 1)} µs per completed call ` +
+      `(/proc/PID/stat, CLK_TCK ${clockTicks()}, ${r.processes} process${r.processes === 1 ? '' : 'es'})`,
+  );
+  p(
+    `  peak RSS     ${fmtMb(r.peakRssSum)} (VmHWM); largest RSS sampled ${fmtMb(r.maxRssSampled)}, PSS ${fmtMb(r.maxPssSampled)}`,
+  );
+  p(
+    `  INVITE→200   probe (µs clock): p50 ${fmtUs(r.probeP50Us)}, p90 ${fmtUs(r.probeP90Us)}, p99 ${fmtUs(r.probeP99Us)}, max ${fmtUs(r.probeMaxUs)} (n=${r.probeAnswered})`,
+  );
+  p(
+    `               sipp rtd (its clock steps by ms): p50 ${fmt(r.rtdP50Ms, 1)} ms, p99 ${fmt(r.rtdP99Ms, 1)} ms (n=${fmt(r.rtdSamples)})`,
+  );
+  if (floor)
+    p(
+      `               floor without proxy (probe → sipp uas directly): p50 ${fmtUs(floor.p50Us)}, p99 ${fmtUs(floor.p99Us)}`,
+    );
   if (r.failed > 0) {
-    p(`  sipp failure counters: ${Object.entries(r.failureCounters).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
+    p(
+      `  sipp failure counters: ${
+        Object.entries(r.failureCounters)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ') || 'none'
+      }`,
+    );
     for (const a of r.abortKinds) p(`    ${fmt(a.n).padStart(6)} × aborted: ${a.kind}`);
   }
 }
@@ -60,11 +86,15 @@ async function dsctlBench(reps: number): Promise<unknown> {
   try {
     const bare = timeNodeBare(reps);
     const dsctl = timeDsctl(dsd.ctl, reps);
-    const kamcmd = haveCommand('kamcmd') ? timeKamcmd(dsd.ctl, reps) : { ok: false, medianMs: NaN, reps: 0, note: 'skipped: kamcmd not installed' };
+    const kamcmd = haveCommand('kamcmd')
+      ? timeKamcmd(dsd.ctl, reps)
+      : { ok: false, medianMs: NaN, reps: 0, note: 'skipped: kamcmd not installed' };
     const ms = (t: { ok: boolean; medianMs: number; note: string }) => (t.ok ? `${fmt(t.medianMs, 1)} ms` : t.note);
     const ratio = bare.ok && dsctl.ok ? ` = ${fmt(dsctl.medianMs / bare.medianMs, 2)}× node -e 0` : '';
-    process.stdout.write(`dsctl dispatcher.list (median of ${reps}, fresh process each): dsctl ${ms(dsctl)}${ratio}; ` +
-      `node -e 0 ${ms(bare)}; kamcmd ${ms(kamcmd)}\n\n`);
+    process.stdout.write(
+      `dsctl dispatcher.list (median of ${reps}, fresh process each): dsctl ${ms(dsctl)}${ratio}; ` +
+        `node -e 0 ${ms(bare)}; kamcmd ${ms(kamcmd)}\n\n`,
+    );
     return { bare, dsctl, kamcmd };
   } finally {
     await dsd.stop();
@@ -82,8 +112,18 @@ async function main(): Promise<number> {
     }
     throw e;
   }
-  if (f.help) { process.stdout.write(`${usage('npm run bench --', FLAGS)}\n`); return 0; }
-  const out: { load?: LoadResult; floor?: unknown; micro?: unknown; script?: unknown; dsctl?: unknown; secure?: unknown } = {};
+  if (f.help) {
+    process.stdout.write(`${usage('npm run bench --', FLAGS)}\n`);
+    return 0;
+  }
+  const out: {
+    load?: LoadResult;
+    floor?: unknown;
+    micro?: unknown;
+    script?: unknown;
+    dsctl?: unknown;
+    secure?: unknown;
+  } = {};
   if (!f['no-dsctl']) out.dsctl = await dsctlBench(f['dsctl-reps'] as number);
   if (!f['no-load']) {
     if (!haveCommand('sipp')) {
@@ -98,10 +138,15 @@ async function main(): Promise<number> {
     const duration = f.duration as number;
     const probeRate = (f['probe-rate'] as number | undefined) ?? Math.min(100, Math.round(rate / 10));
     const nodeArgs = typeof f['node-args'] === 'string' ? (f['node-args'] as string).split(' ').filter(Boolean) : [];
-    process.stdout.write(`dsd load: ${fmt(rate)} cps for ${duration} s (${fmt(rate * duration)} calls, uac.xml → dsd → 2 × uas.xml)` +
-      `${probeRate ? ` + latency probe ${probeRate} calls/s` : ''}, on 127.0.0.1\n`);
+    process.stdout.write(
+      `dsd load: ${fmt(rate)} cps for ${duration} s (${fmt(rate * duration)} calls, uac.xml → dsd → 2 × uas.xml)` +
+        `${probeRate ? ` + latency probe ${probeRate} calls/s` : ''}, on 127.0.0.1\n`,
+    );
     const r = await runLoad({
-      rate, durationS: duration, settleMs: f.settle as number, probeRate,
+      rate,
+      durationS: duration,
+      settleMs: f.settle as number,
+      probeRate,
       start: (port, backends) => startDsd({ port, backends, nodeArgs }),
     });
     const floor = probeRate ? await probeFloor() : null;
@@ -123,15 +168,23 @@ async function main(): Promise<number> {
     if (sc) {
       process.stdout.write('\nscript micro-benchmark (dist/src/script/bench-script.js):\n');
       if (sc.results.length) process.stdout.write(`${formatMicro(sc.results)}\n`);
-      if (sc.text) process.stdout.write(sc.text.split('\n').map((l) => (l ? `  ${l}` : l)).join('\n'));
+      if (sc.text)
+        process.stdout.write(
+          sc.text
+            .split('\n')
+            .map((l) => (l ? `  ${l}` : l))
+            .join('\n'),
+        );
       out.script = sc;
     }
   }
   if (!f['no-secure'] && haveCommand('sipp') && haveCommand('openssl', ['version'])) {
     const secs = f['secure-seconds'] as number;
     const inFlight = f['secure-inflight'] as number;
-    process.stdout.write(`\nUDP, TLS and WSS into dsd (closed loop, ${inFlight} calls in flight, ${secs} s each; ` +
-      'this process generates INVITE/ACK/BYE, 2 × uas.xml behind dsd over UDP):\n');
+    process.stdout.write(
+      `\nUDP, TLS and WSS into dsd (closed loop, ${inFlight} calls in flight, ${secs} s each; ` +
+        'this process generates INVITE/ACK/BYE, 2 × uas.xml behind dsd over UDP):\n',
+    );
     out.secure = await secureBench(secs, inFlight, (l) => process.stdout.write(`${l}\n`)).catch((e) => {
       process.stdout.write(`  failed: ${(e as Error).message}\n`);
       return null;

@@ -22,7 +22,11 @@ const FLAGS: FlagSpec[] = [
   { name: 'out', kind: 'string', help: 'results directory', default: path.join(REPO, 'bench', 'results') },
 ];
 
-interface Row { label: string; rate: number; r: LoadResult }
+interface Row {
+  label: string;
+  rate: number;
+  r: LoadResult;
+}
 
 function say(msg: string): void {
   process.stdout.write(`${msg}\n`);
@@ -39,9 +43,15 @@ async function main(): Promise<number> {
     }
     throw e;
   }
-  if (f.help) { process.stdout.write(`${usage('npm run bench:children --', FLAGS)}\n`); return 0; }
+  if (f.help) {
+    process.stdout.write(`${usage('npm run bench:children --', FLAGS)}\n`);
+    return 0;
+  }
   for (const c of ['kamailio', 'sipp']) {
-    if (!haveCommand(c, ['-v'])) { process.stderr.write(`bench:children: ${c} not found (apt-get install kamailio sip-tester)\n`); return 1; }
+    if (!haveCommand(c, ['-v'])) {
+      process.stderr.write(`bench:children: ${c} not found (apt-get install kamailio sip-tester)\n`);
+      return 1;
+    }
   }
   const n = Math.max(2, Math.floor(f.children as number));
   const proxies: Array<{ label: string; start: (port: number, backends: number[]) => Promise<RunningProxy> }> = [
@@ -49,34 +59,49 @@ async function main(): Promise<number> {
     { label: `dsd -n ${n}`, start: (port, backends) => startDsd({ port, backends, dsdArgs: ['-n', String(n)] }) },
     {
       label: `Kamailio children=${n}`,
-      start: (port, backends) => startKamailio({
-        port, backends, children: n, shmMb: 1024, pkgMb: 16, cfgFile: path.join(REPO, 'bench', 'kamailio.cfg'),
-      }),
+      start: (port, backends) =>
+        startKamailio({
+          port,
+          backends,
+          children: n,
+          shmMb: 1024,
+          pkgMb: 16,
+          cfgFile: path.join(REPO, 'bench', 'kamailio.cfg'),
+        }),
     },
   ];
   const rows: Row[] = [];
   for (const rate of f.rates as number[]) {
     for (const p of proxies) {
       const r = await runLoad({
-        rate, durationS: f.duration as number, settleMs: f.settle as number, probeRate: Math.min(100, Math.round(rate / 10)),
-        timeoutMs: (f.duration as number) * 1000 + 15_000, start: p.start,
+        rate,
+        durationS: f.duration as number,
+        settleMs: f.settle as number,
+        probeRate: Math.min(100, Math.round(rate / 10)),
+        timeoutMs: (f.duration as number) * 1000 + 15_000,
+        start: p.start,
       });
       rows.push({ label: p.label, rate, r });
-      say(`${p.label.padEnd(22)} ${fmt(rate).padStart(5)} cps: ${fmt(r.completed)} ok, ${fmt(r.failed - r.lateProvisional)} failed` +
-        `${r.lateProvisional ? ` +${r.lateProvisional} late-180` : ''}, ${fmt(r.cpuUsPerCall, 1)} µs CPU/call, ` +
-        `p50 ${fmtUs(r.probeP50Us)} p99 ${fmtUs(r.probeP99Us)}${r.generatorBound ? ' [sipp-bound]' : ''}`);
+      say(
+        `${p.label.padEnd(22)} ${fmt(rate).padStart(5)} cps: ${fmt(r.completed)} ok, ${fmt(r.failed - r.lateProvisional)} failed` +
+          `${r.lateProvisional ? ` +${r.lateProvisional} late-180` : ''}, ${fmt(r.cpuUsPerCall, 1)} µs CPU/call, ` +
+          `p50 ${fmtUs(r.probeP50Us)} p99 ${fmtUs(r.probeP99Us)}${r.generatorBound ? ' [sipp-bound]' : ''}`,
+      );
     }
   }
   const md = [
     `# dsd with 1 and ${n} SIP workers beside Kamailio (children=${n})`,
     '',
     `${new Date().toISOString()}, ${f.duration} s of load per run, sipp uac.xml → proxy → two sipp uas.xml on 127.0.0.1; ` +
-    'CPU over every process of the proxy; INVITE→200 from the bench probe. One run each: noisy.',
+      'CPU over every process of the proxy; INVITE→200 from the bench probe. One run each: noisy.',
     '',
     '| rate (cps) | proxy | completed | failed | late-180 | CPU µs/call | p50 | p99 |',
     '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map(({ label, rate, r }) => `| ${fmt(rate)} | ${label} | ${fmt(r.completed)} | ${fmt(r.failed - r.lateProvisional)} | ` +
-      `${fmt(r.lateProvisional)} | ${fmt(r.cpuUsPerCall, 1)} | ${fmtUs(r.probeP50Us)} | ${fmtUs(r.probeP99Us)} |`),
+    ...rows.map(
+      ({ label, rate, r }) =>
+        `| ${fmt(rate)} | ${label} | ${fmt(r.completed)} | ${fmt(r.failed - r.lateProvisional)} | ` +
+        `${fmt(r.lateProvisional)} | ${fmt(r.cpuUsPerCall, 1)} | ${fmtUs(r.probeP50Us)} | ${fmtUs(r.probeP99Us)} |`,
+    ),
     '',
   ].join('\n');
   fs.mkdirSync(f.out as string, { recursive: true });

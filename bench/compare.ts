@@ -26,15 +26,40 @@ const FLAGS: FlagSpec[] = [
   { name: 'rounds', kind: 'number', help: 'rounds (each: dsd then Kamailio)', default: 3 },
   { name: 'rate', kind: 'number', help: 'calls per second of the main runs', default: 1000 },
   { name: 'duration', kind: 'number', help: 'seconds of load per main run', default: 10 },
-  { name: 'steps', kind: 'numbers', help: 'rates tried above --rate by the step search', default: [2000, 3000, 4000, 6000, 8000] },
+  {
+    name: 'steps',
+    kind: 'numbers',
+    help: 'rates tried above --rate by the step search',
+    default: [2000, 3000, 4000, 6000, 8000],
+  },
   { name: 'step-duration', kind: 'number', help: 'seconds of load per step', default: 3 },
   { name: 'no-steps', kind: 'boolean', help: 'skip the step search' },
-  { name: 'settle', kind: 'number', help: 'ms to wait after the last call before the CPU reading (tm wt_timer + margin)', default: 5500 },
+  {
+    name: 'settle',
+    kind: 'number',
+    help: 'ms to wait after the last call before the CPU reading (tm wt_timer + margin)',
+    default: 5500,
+  },
   { name: 'probe-rate', kind: 'number', help: 'latency probe calls per second (default min(100, rate/10))' },
-  { name: 'children', kind: 'number', help: 'Kamailio UDP worker processes (children=) and dsd SIP workers (-n)', default: 4 },
-  { name: 'shm', kind: 'number', help: 'Kamailio shared memory, MB (-m; 256 runs out of tm cells at 3000 cps)', default: 1024 },
+  {
+    name: 'children',
+    kind: 'number',
+    help: 'Kamailio UDP worker processes (children=) and dsd SIP workers (-n)',
+    default: 4,
+  },
+  {
+    name: 'shm',
+    kind: 'number',
+    help: 'Kamailio shared memory, MB (-m; 256 runs out of tm cells at 3000 cps)',
+    default: 1024,
+  },
   { name: 'pkg', kind: 'number', help: 'Kamailio private memory per process, MB (-M)', default: 16 },
-  { name: 'kamailio-cfg', kind: 'string', help: 'cfg Kamailio runs (etc/dsd.cfg checks the two agree)', default: 'bench/kamailio.cfg' },
+  {
+    name: 'kamailio-cfg',
+    kind: 'string',
+    help: 'cfg Kamailio runs (etc/dsd.cfg checks the two agree)',
+    default: 'bench/kamailio.cfg',
+  },
   { name: 'rpc-reps', kind: 'number', help: 'repetitions of dsctl/kamcmd dispatcher.list', default: 10 },
   { name: 'out', kind: 'string', help: 'results directory', default: path.join(REPO, 'bench', 'results') },
 ];
@@ -47,7 +72,12 @@ function say(msg: string): void {
 
 function firstLine(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 10_000 });
-  return ((r.stdout ?? '') + (r.stderr ?? '')).split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? cmd;
+  return (
+    ((r.stdout ?? '') + (r.stderr ?? ''))
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l.length > 0) ?? cmd
+  );
 }
 
 function isClean(r: LoadResult): boolean {
@@ -60,12 +90,17 @@ interface Ctx {
 }
 
 function starter(ctx: Ctx, name: ProxyName) {
-  return (port: number, backends: number[]): Promise<RunningProxy> => name === 'dsd'
-    ? startDsd({ port, backends, dsdArgs: ['-n', String(ctx.f.children)] })
-    : startKamailio({
-      port, backends, children: ctx.f.children as number, shmMb: ctx.f.shm as number, pkgMb: ctx.f.pkg as number,
-      cfgFile: path.resolve(REPO, ctx.f['kamailio-cfg'] as string),
-    });
+  return (port: number, backends: number[]): Promise<RunningProxy> =>
+    name === 'dsd'
+      ? startDsd({ port, backends, dsdArgs: ['-n', String(ctx.f.children)] })
+      : startKamailio({
+          port,
+          backends,
+          children: ctx.f.children as number,
+          shmMb: ctx.f.shm as number,
+          pkgMb: ctx.f.pkg as number,
+          cfgFile: path.resolve(REPO, ctx.f['kamailio-cfg'] as string),
+        });
 }
 
 function probeRate(ctx: Ctx, rate: number): number {
@@ -74,16 +109,29 @@ function probeRate(ctx: Ctx, rate: number): number {
 
 function line(ctx: Ctx, name: ProxyName, r: LoadResult): void {
   const el = ((Date.now() - ctx.t0) / 1000).toFixed(0);
-  say(`  [${el}s] ${name.padEnd(8)} ${fmt(r.rate).padStart(5)} cps (made ${fmt(r.achievedRate, 0)}): ` +
-    `${fmt(r.completed)} ok, ${fmt(r.failed - r.lateProvisional)} failed (${fmt(r.failedPct, 3)} %)${r.lateProvisional ? ` +${r.lateProvisional} late-180` : ''}, ${fmt(r.cpuUsPerCall, 1)} µs CPU/call, ` +
-    `p50 ${fmtUs(r.probeP50Us)} p99 ${fmtUs(r.probeP99Us)}${r.generatorBound ? ' [sipp-bound]' : ''}`);
+  say(
+    `  [${el}s] ${name.padEnd(8)} ${fmt(r.rate).padStart(5)} cps (made ${fmt(r.achievedRate, 0)}): ` +
+      `${fmt(r.completed)} ok, ${fmt(r.failed - r.lateProvisional)} failed (${fmt(r.failedPct, 3)} %)${r.lateProvisional ? ` +${r.lateProvisional} late-180` : ''}, ${fmt(r.cpuUsPerCall, 1)} µs CPU/call, ` +
+      `p50 ${fmtUs(r.probeP50Us)} p99 ${fmtUs(r.probeP99Us)}${r.generatorBound ? ' [sipp-bound]' : ''}`,
+  );
 }
 
 /** One measured run of `name` at `rate` for `durationS`. */
-async function measure(ctx: Ctx, name: ProxyName, rate: number, durationS: number, rpc?: (p: RunningProxy) => Promise<void>): Promise<LoadResult> {
+async function measure(
+  ctx: Ctx,
+  name: ProxyName,
+  rate: number,
+  durationS: number,
+  rpc?: (p: RunningProxy) => Promise<void>,
+): Promise<LoadResult> {
   const r = await runLoad({
-    rate, durationS, settleMs: ctx.f.settle as number, probeRate: probeRate(ctx, rate),
-    timeoutMs: durationS * 1000 + 15_000, start: starter(ctx, name), beforeStop: rpc,
+    rate,
+    durationS,
+    settleMs: ctx.f.settle as number,
+    probeRate: probeRate(ctx, rate),
+    timeoutMs: durationS * 1000 + 15_000,
+    start: starter(ctx, name),
+    beforeStop: rpc,
   });
   line(ctx, name, r);
   return r;
@@ -129,7 +177,9 @@ async function stepSearch(ctx: Ctx, name: ProxyName, main: LoadResult): Promise<
     }
   }
   let best = cleanRates().length ? Math.max(...cleanRates()) : null;
-  const failingAbove = [...tried.entries()].filter(([rate, r]) => !isClean(r) && (best === null || rate > best)).map(([rate]) => rate);
+  const failingAbove = [...tried.entries()]
+    .filter(([rate, r]) => !isClean(r) && (best === null || rate > best))
+    .map(([rate]) => rate);
   const bad = failingAbove.length ? Math.min(...failingAbove) : null;
   if (best !== null && bad !== null) {
     const mid = round100((best + bad) / 2);
@@ -138,14 +188,19 @@ async function stepSearch(ctx: Ctx, name: ProxyName, main: LoadResult): Promise<
   if (!note) {
     const b = bad !== null ? tried.get(bad) : undefined;
     note = b ? `${fmt(bad!)} cps failed (${fmt(b.failedPct, 2)} %)` : 'clean at every step (top of the step list)';
-    const dips = [...tried.entries()].filter(([rate, r]) => !isClean(r) && best !== null && rate < best).map(([rate]) => fmt(rate));
+    const dips = [...tried.entries()]
+      .filter(([rate, r]) => !isClean(r) && best !== null && rate < best)
+      .map(([rate]) => fmt(rate));
     if (dips.length) note += `; also failed below it at ${dips.join(', ')} cps`;
   }
   return { maxClean: best, note, runs };
 }
 
 /** Clean runs of a proxy grouped by offered rate: medians of CPU/call and latency. */
-function curve(rounds: readonly RoundResult[], name: ProxyName): Array<{ rate: number; cpu: number; p50: number; p99: number }> {
+function curve(
+  rounds: readonly RoundResult[],
+  name: ProxyName,
+): Array<{ rate: number; cpu: number; p50: number; p99: number }> {
   const by = new Map<number, LoadResult[]>();
   for (const r of rounds) {
     if (r.proxy !== name) continue;
@@ -156,12 +211,14 @@ function curve(rounds: readonly RoundResult[], name: ProxyName): Array<{ rate: n
       by.set(x.rate, l);
     }
   }
-  return [...by.entries()].sort((a, b) => a[0] - b[0]).map(([rate, xs]) => ({
-    rate,
-    cpu: median(xs.map((x) => x.cpuUsPerCall)),
-    p50: median(xs.map((x) => x.probeP50Us)) / 1000,
-    p99: median(xs.map((x) => x.probeP99Us)) / 1000,
-  }));
+  return [...by.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([rate, xs]) => ({
+      rate,
+      cpu: median(xs.map((x) => x.cpuUsPerCall)),
+      p50: median(xs.map((x) => x.probeP50Us)) / 1000,
+      p99: median(xs.map((x) => x.probeP99Us)) / 1000,
+    }));
 }
 
 function chart(rep: CompareReport, dir: string): string[] {
@@ -176,10 +233,24 @@ function chart(rep: CompareReport, dir: string): string[] {
     rt.push({ name: `${name} p99`, color: colors[p], dashed: true, points: c.map((q) => [q.rate, q.p99]) });
   }
   const panels: Panel[] = [
-    { title: 'Proxy CPU per completed call', xLabel: 'offered rate (calls/s)', yLabel: 'µs CPU per call (all processes)', series: cpu },
-    { title: 'INVITE→200 response time', xLabel: 'offered rate (calls/s)', yLabel: 'ms (log scale)', logY: true, series: rt },
+    {
+      title: 'Proxy CPU per completed call',
+      xLabel: 'offered rate (calls/s)',
+      yLabel: 'µs CPU per call (all processes)',
+      series: cpu,
+    },
+    {
+      title: 'INVITE→200 response time',
+      xLabel: 'offered rate (calls/s)',
+      yLabel: 'ms (log scale)',
+      logY: true,
+      series: rt,
+    },
   ];
-  const svg = renderSvg(panels, `${rep.date.slice(0, 10)} · ${rep.machine.cpus} cores · clean runs only (< 0.1 % failed), median over rounds · bench/results/latest.md`);
+  const svg = renderSvg(
+    panels,
+    `${rep.date.slice(0, 10)} · ${rep.machine.cpus} cores · clean runs only (< 0.1 % failed), median over rounds · bench/results/latest.md`,
+  );
   const svgFile = path.join(dir, 'chart.svg');
   fs.writeFileSync(svgFile, svg);
   const why = writePng(svg, path.join(dir, 'chart.png'));
@@ -197,11 +268,21 @@ async function main(): Promise<number> {
     }
     throw e;
   }
-  if (f.help) { process.stdout.write(`${usage('npm run bench:compare --', FLAGS)}\n`); return 0; }
-  const missing = [['kamailio', ['-v']], ['sipp', ['-v']]].filter(([c, a]) => !haveCommand(c as string, a as string[])).map(([c]) => c);
+  if (f.help) {
+    process.stdout.write(`${usage('npm run bench:compare --', FLAGS)}\n`);
+    return 0;
+  }
+  const missing = [
+    ['kamailio', ['-v']],
+    ['sipp', ['-v']],
+  ]
+    .filter(([c, a]) => !haveCommand(c as string, a as string[]))
+    .map(([c]) => c);
   if (missing.length) {
-    process.stderr.write(`bench:compare: ${missing.join(' and ')} not found. It installs nothing itself; install them first:\n` +
-      '  apt-get install kamailio sip-tester\n');
+    process.stderr.write(
+      `bench:compare: ${missing.join(' and ')} not found. It installs nothing itself; install them first:\n` +
+        '  apt-get install kamailio sip-tester\n',
+    );
     return 1;
   }
   if (!fs.existsSync(path.join(REPO, 'dist', 'src', 'daemon', 'main.js'))) {
@@ -212,8 +293,10 @@ async function main(): Promise<number> {
   const rate = f.rate as number;
   const rounds = Math.max(1, Math.floor(f.rounds as number));
   const haveKamcmd = haveCommand('kamcmd', ['-V']);
-  say(`bench:compare: ${rounds} rounds × (dsd, Kamailio), ${fmt(rate)} cps for ${f.duration} s each` +
-    `${f['no-steps'] ? '' : `, then a step search (${(f.steps as number[]).join(', ')} cps, ${f['step-duration']} s each)`}`);
+  say(
+    `bench:compare: ${rounds} rounds × (dsd, Kamailio), ${fmt(rate)} cps for ${f.duration} s each` +
+      `${f['no-steps'] ? '' : `, then a step search (${(f.steps as number[]).join(', ')} cps, ${f['step-duration']} s each)`}`,
+  );
   const floor = await probeFloor();
   say(`probe floor without a proxy (probe → sipp uas): p50 ${fmtUs(floor.p50Us)}, p99 ${fmtUs(floor.p99Us)}`);
   const results: RoundResult[] = [];
@@ -225,7 +308,10 @@ async function main(): Promise<number> {
       const reps = f['rpc-reps'] as number;
       const r = await measure(ctx, name, rate, f.duration as number, async (p) => {
         if (name === 'dsd') rpc = timeDsctl(p.ctl, reps);
-        else rpc = haveKamcmd ? timeKamcmd(p.ctl, reps) : { ok: false, medianMs: NaN, reps: 0, note: 'skipped: kamcmd not installed' };
+        else
+          rpc = haveKamcmd
+            ? timeKamcmd(p.ctl, reps)
+            : { ok: false, medianMs: NaN, reps: 0, note: 'skipped: kamcmd not installed' };
       });
       mains.set(name, { r, rpc });
     }
@@ -240,13 +326,24 @@ async function main(): Promise<number> {
   const rep: CompareReport = {
     date: new Date().toISOString(),
     machine: {
-      cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '?', node: process.version,
-      kamailio: firstLine('kamailio', ['-v']).replace(/^version:\s*/, ''), sipp: firstLine('sipp', ['-v']),
-      load: os.loadavg().map((v) => v.toFixed(2)).join(' '),
+      cpus: os.cpus().length,
+      model: os.cpus()[0]?.model ?? '?',
+      node: process.version,
+      kamailio: firstLine('kamailio', ['-v']).replace(/^version:\s*/, ''),
+      sipp: firstLine('sipp', ['-v']),
+      load: os
+        .loadavg()
+        .map((v) => v.toFixed(2))
+        .join(' '),
     },
     options: {
-      rounds, rate, duration: f.duration, steps: f['no-steps'] ? [] : f.steps, stepDuration: f['step-duration'],
-      settleMs: f.settle, probeRate: probeRate(ctx, rate),
+      rounds,
+      rate,
+      duration: f.duration,
+      steps: f['no-steps'] ? [] : f.steps,
+      stepDuration: f['step-duration'],
+      settleMs: f.settle,
+      probeRate: probeRate(ctx, rate),
       kamailio: { cfg: f['kamailio-cfg'], children: f.children, shmMb: f.shm, pkgMb: f.pkg },
     },
     floor,
@@ -255,20 +352,20 @@ async function main(): Promise<number> {
     ratios: ratios(dsd, kam),
     notes: [
       'CPU per call: utime+stime from /proc/PID/stat of every process of the proxy (Kamailio: the main process and all its forked children), ' +
-        'read before the load and again after the proxy went quiet (the settle wait covers tm\'s wt_timer, so freeing the transactions is counted), ' +
-        'divided by the completed calls (sipp\'s and the probe\'s).',
+        "read before the load and again after the proxy went quiet (the settle wait covers tm's wt_timer, so freeing the transactions is counted), " +
+        "divided by the completed calls (sipp's and the probe's).",
       'Peak RSS: VmHWM; for Kamailio it is summed over its processes, which counts the shared memory segment once per process that touched it. ' +
         'The PSS column splits shared pages among the processes and is the fairer footprint to compare.',
-      'INVITE→200 p50/p99: measured by the bench\'s probe (its own calls through the proxy, µs clock, in a worker thread). ' +
-        'sipp\'s rtd is printed too, but its clock moves in steps of a few ms, so it cannot resolve sub-millisecond differences. ' +
+      "INVITE→200 p50/p99: measured by the bench's probe (its own calls through the proxy, µs clock, in a worker thread). " +
+        "sipp's rtd is printed too, but its clock moves in steps of a few ms, so it cannot resolve sub-millisecond differences. " +
         'The sipp destinations themselves answer about 1 ms after they receive (the floor above): compare differences, not absolutes.',
       'Failed calls exclude "late-180" aborts: sipp\'s uac.xml aborts a call when the 180 arrives after the 200 (or waits for a second 200 ' +
-        'until its receive timeout when the 180 lands between its ACK and its BYE), although the call was set up normally. Kamailio\'s workers handle the 180 and the 200 of one INVITE in parallel and sometimes forward them ' +
+        "until its receive timeout when the 180 lands between its ACK and its BYE), although the call was set up normally. Kamailio's workers handle the 180 and the 200 of one INVITE in parallel and sometimes forward them " +
         'in the other order; dsd (one thread) never does. They are shown apart and count as completed calls.',
-      'Highest clean rate: offered rate with < 0.1 % failed calls over a short run; sipp, the two destinations and the proxy share the machine\'s cores, ' +
+      "Highest clean rate: offered rate with < 0.1 % failed calls over a short run; sipp, the two destinations and the proxy share the machine's cores, " +
         'so the number is a property of this machine as a whole, the same for both proxies.',
       `Kamailio runs ${f['kamailio-cfg']} (children=${f.children}, -m ${f.shm} -M ${f.pkg}) and dsd runs etc/dsd.cfg, ` +
-        'each a temp copy with only the listen lines, list_file and the ctl socket path changed; fr_timer/fr_inv_timer are etc/dsd.cfg\'s.',
+        "each a temp copy with only the listen lines, list_file and the ctl socket path changed; fr_timer/fr_inv_timer are etc/dsd.cfg's.",
     ],
   };
   const outDir = f.out as string;
@@ -287,7 +384,10 @@ async function main(): Promise<number> {
   }
   const md = toMarkdown(rep, previous);
   fs.writeFileSync(path.join(outDir, 'latest.md'), md);
-  fs.writeFileSync(latestJson, JSON.stringify(rep, (k, v) => (k === 'sippErrors' && typeof v === 'string' ? v.slice(0, 600) : v), 2) + '\n');
+  fs.writeFileSync(
+    latestJson,
+    JSON.stringify(rep, (k, v) => (k === 'sippErrors' && typeof v === 'string' ? v.slice(0, 600) : v), 2) + '\n',
+  );
   process.stdout.write(md);
   for (const l of chart(rep, outDir)) say(l);
   say(`written: ${path.join(outDir, 'latest.md')}, ${latestJson} (${((Date.now() - ctx.t0) / 1000).toFixed(0)} s)`);

@@ -57,18 +57,29 @@ console.log(`test order seed ${seed} (DSD_TEST_SEED=${seed} repeats it)${coverag
 
 let failedRuns = 0;
 const total = { pass: 0, fail: 0, skipped: 0 };
-for (const [group, conc] of [[unit, 2], [rest, 1]]) {
+for (const [group, conc] of [
+  [unit, 2],
+  [rest, 1],
+]) {
   if (!group.length) continue;
   // spec on the terminal, TAP into a file we count from
   const tap = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-tap-')), 'out.tap');
   const env = { ...process.env };
   if (covDir) env.NODE_V8_COVERAGE = covDir;
-  const r = spawnSync(process.execPath, [
-    '--test', `--test-concurrency=${conc}`, '--test-timeout=600000',
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
-    ...group,
-  ], { stdio: 'inherit', env });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--test',
+      `--test-concurrency=${conc}`,
+      '--test-timeout=600000',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tap}`,
+      ...group,
+    ],
+    { stdio: 'inherit', env },
+  );
   if (r.status !== 0) failedRuns++;
   const text = fs.existsSync(tap) ? fs.readFileSync(tap, 'utf8') : '';
   for (const k of Object.keys(total)) {

@@ -20,7 +20,10 @@ export type Flags = Record<string, number | string | boolean | number[] | undefi
 export function usage(cmd: string, specs: readonly FlagSpec[]): string {
   const lines = specs.map((s) => {
     const arg = s.kind === 'boolean' ? '' : s.kind === 'numbers' ? ' N,N,…' : s.kind === 'number' ? ' N' : ' TEXT';
-    const def = s.default === undefined || s.default === false ? '' : ` (default ${Array.isArray(s.default) ? s.default.join(',') : s.default})`;
+    const def =
+      s.default === undefined || s.default === false
+        ? ''
+        : ` (default ${Array.isArray(s.default) ? s.default.join(',') : s.default})`;
     return `  --${s.name}${arg}`.padEnd(28) + s.help + def;
   });
   return `usage: ${cmd} [options]\n${lines.join('\n')}\n  --help                    this text`;
@@ -31,13 +34,19 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[]):
   for (const s of specs) out[s.name] = s.default;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--help' || a === '-h') { out.help = true; continue; }
+    if (a === '--help' || a === '-h') {
+      out.help = true;
+      continue;
+    }
     if (!a.startsWith('--')) throw new ArgError(`unexpected argument "${a}"`);
     const eq = a.indexOf('=');
     const name = a.slice(2, eq < 0 ? undefined : eq);
     const spec = specs.find((s) => s.name === name);
     if (!spec) throw new ArgError(`unknown option --${name}`);
-    if (spec.kind === 'boolean') { out[name] = true; continue; }
+    if (spec.kind === 'boolean') {
+      out[name] = true;
+      continue;
+    }
     const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
     if (v === undefined) throw new ArgError(`--${name} needs a value`);
     if (spec.kind === 'string') out[name] = v;
@@ -47,7 +56,8 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[]):
       out[name] = n;
     } else {
       const ns = v.split(',').map((x) => Number(x.trim()));
-      if (ns.some((n) => !Number.isFinite(n) || n <= 0)) throw new ArgError(`--${name}: "${v}" is not a list of positive numbers`);
+      if (ns.some((n) => !Number.isFinite(n) || n <= 0))
+        throw new ArgError(`--${name}: "${v}" is not a list of positive numbers`);
       out[name] = ns;
     }
   }

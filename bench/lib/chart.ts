@@ -46,7 +46,9 @@ function drawPanel(p: Panel, x0: number, y0: number, w: number, h: number): stri
   const m = { l: 62, r: 16, t: 34, b: 46 };
   const pw = w - m.l - m.r;
   const ph = h - m.t - m.b;
-  const all = p.series.flatMap((s) => s.points).filter((q) => Number.isFinite(q[0]) && Number.isFinite(q[1]) && (!p.logY || q[1] > 0));
+  const all = p.series
+    .flatMap((s) => s.points)
+    .filter((q) => Number.isFinite(q[0]) && Number.isFinite(q[1]) && (!p.logY || q[1] > 0));
   const xt = niceTicks(Math.max(1, ...all.map((q) => q[0])));
   const xmax = xt[xt.length - 1];
   const X = (v: number) => x0 + m.l + (v / xmax) * pw;
@@ -83,7 +85,8 @@ function drawPanel(p: Panel, x0: number, y0: number, w: number, h: number): stri
     if (pts.length === 0) continue;
     const d = pts.map((q, i) => `${i ? 'L' : 'M'}${X(q[0]).toFixed(1)},${Y(q[1]).toFixed(1)}`).join(' ');
     s += `<path d="${d}" fill="none" stroke="${se.color}" stroke-width="2.2"${se.dashed ? ' stroke-dasharray="6 4"' : ''}/>\n`;
-    for (const q of pts) s += `<circle cx="${X(q[0]).toFixed(1)}" cy="${Y(q[1]).toFixed(1)}" r="3.2" fill="${se.color}"/>\n`;
+    for (const q of pts)
+      s += `<circle cx="${X(q[0]).toFixed(1)}" cy="${Y(q[1]).toFixed(1)}" r="3.2" fill="${se.color}"/>\n`;
   }
   // legend, top left inside the plot
   let ly = y0 + m.t + 8;
@@ -101,10 +104,14 @@ export function renderSvg(panels: Panel[], caption: string, panelW = 520, panelH
   const w = panelW * panels.length;
   const h = panelH + 28;
   let body = '';
-  panels.forEach((p, i) => { body += drawPanel(p, i * panelW, 0, panelW, panelH); });
+  panels.forEach((p, i) => {
+    body += drawPanel(p, i * panelW, 0, panelW, panelH);
+  });
   body += `<text x="${w / 2}" y="${h - 10}" text-anchor="middle" font-size="11" fill="#555">${esc(caption)}</text>\n`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" ` +
-    `font-family="DejaVu Sans, Arial, sans-serif">\n<rect width="100%" height="100%" fill="white"/>\n${body}</svg>\n`;
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" ` +
+    `font-family="DejaVu Sans, Arial, sans-serif">\n<rect width="100%" height="100%" fill="white"/>\n${body}</svg>\n`
+  );
 }
 
 /**
@@ -114,7 +121,6 @@ export function renderSvg(panels: Panel[], caption: string, panelW = 520, panelH
 export function writePng(svg: string, file: string): string | null {
   let mod: { Resvg: new (svg: string, opts: object) => { render(): { asPng(): Buffer } } };
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     mod = require('@resvg/resvg-js');
   } catch {
     return 'PNG skipped: the @resvg/resvg-js package is not installed (npm install --save-dev @resvg/resvg-js); the SVG was written';
@@ -124,7 +130,9 @@ export function writePng(svg: string, file: string): string | null {
       background: 'white',
       fitTo: { mode: 'zoom', value: 2 },
       font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
-    }).render().asPng();
+    })
+      .render()
+      .asPng();
     fs.writeFileSync(file, png);
     return null;
   } catch (e) {

@@ -41,22 +41,27 @@ export function untrackDir(dir: string): void {
 export async function cleanupAll(): Promise<void> {
   const list = [...stoppers];
   stoppers.clear();
-  await Promise.race([
-    Promise.allSettled(list.map(async (f) => f())),
-    new Promise((r) => setTimeout(r, 8000).unref()),
-  ]);
+  await Promise.race([Promise.allSettled(list.map(async (f) => f())), new Promise((r) => setTimeout(r, 8000).unref())]);
   killAllNow();
 }
 
 function killAllNow(): void {
   for (const c of children) {
     if (c.exitCode === null && c.signalCode === null && c.pid !== undefined) {
-      try { process.kill(c.pid, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(c.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }
   }
   children.clear();
   for (const d of dirs) {
-    try { fs.rmSync(d, { recursive: true, force: true }); } catch { /* ignore */ }
+    try {
+      fs.rmSync(d, { recursive: true, force: true });
+    } catch {
+      /* ignore */
+    }
   }
   dirs.clear();
 }

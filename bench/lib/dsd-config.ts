@@ -36,8 +36,11 @@ export function tmTimers(cfgText: string): TmTimers {
 
 /** dispatcher.list text: set 1 = the given loopback ports, as etc/dispatcher.list writes it. */
 export function dispatcherList(ports: readonly number[]): string {
-  return '# bench destinations: setid destination flags priority\n' +
-    ports.map((p) => `1 sip:127.0.0.1:${p} 0 0`).join('\n') + '\n';
+  return (
+    '# bench destinations: setid destination flags priority\n' +
+    ports.map((p) => `1 sip:127.0.0.1:${p} 0 0`).join('\n') +
+    '\n'
+  );
 }
 
 export interface AdaptedCfg {
@@ -84,7 +87,9 @@ export function adaptDsdCfg(source: string, port: number, listFile: string, ctl:
   if (!sawCtl && addCtl) {
     // after the last loadmodule, where Kamailio users put modparams
     let at = -1;
-    out.forEach((l, i) => { if (l.trim().startsWith('loadmodule')) at = i; });
+    out.forEach((l, i) => {
+      if (l.trim().startsWith('loadmodule')) at = i;
+    });
     const add = [`modparam("ctl", "binrpc", "${ctl}")`];
     if (!out.some((l) => /^loadmodule\s+"ctl(\.so)?"/.test(l.trim()))) add.unshift('loadmodule "ctl"');
     out.splice(at + 1, 0, ...add);

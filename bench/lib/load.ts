@@ -113,8 +113,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     log(`  ${proxy.name}: ${calls} calls at ${o.rate} cps…`);
     o.onStarted?.(proxy);
     const uac = await runUac({
-      remote: `127.0.0.1:${proxyPort}`, port: uacPort, controlPort: uacCp,
-      rate: o.rate, calls, timeoutMs: o.timeoutMs ?? o.durationS * 1000 + 30_000,
+      remote: `127.0.0.1:${proxyPort}`,
+      port: uacPort,
+      controlPort: uacCp,
+      rate: o.rate,
+      calls,
+      timeoutMs: o.timeoutMs ?? o.durationS * 1000 + 30_000,
     });
     const pr = probe ? await probe.stop() : { sent: 0, answered: 0, completed: 0, latencyUs: [] };
     probe = null;
@@ -131,19 +135,38 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const completedAll = uac.successful + uac.lateProvisional + pr.completed;
     const failedPct = uac.created > 0 ? (100 * (uac.failed - uac.lateProvisional)) / uac.created : 100;
     return {
-      proxy: proxy.name, rate: o.rate, durationS: o.durationS,
-      offered: calls, created: uac.created, completed: uac.successful, failed: uac.failed,
-      lateProvisional: uac.lateProvisional, failedPct,
+      proxy: proxy.name,
+      rate: o.rate,
+      durationS: o.durationS,
+      offered: calls,
+      created: uac.created,
+      completed: uac.successful,
+      failed: uac.failed,
+      lateProvisional: uac.lateProvisional,
+      failedPct,
       achievedRate: uac.achievedRate,
       generatorBound: uac.achievedRate > 0 && uac.achievedRate < 0.9 * o.rate,
-      probeSent: pr.sent, probeAnswered: pr.answered, probeCompleted: pr.completed,
-      cpuMs, userMs, sysMs, cpuUsPerCall: completedAll > 0 ? (cpuMs * 1000) / completedAll : NaN,
-      processes: afterPids.length, peakRssSum: peak,
-      maxRssSampled: sampler.maxRss, maxPssSampled: sampler.maxPss,
-      rtdP50Ms: percentile(uac.rtdMs, 50), rtdP99Ms: percentile(uac.rtdMs, 99), rtdSamples: uac.rtdMs.length,
-      probeP50Us: percentile(pr.latencyUs, 50), probeP90Us: percentile(pr.latencyUs, 90),
-      probeP99Us: percentile(pr.latencyUs, 99), probeMaxUs: pr.latencyUs.length ? Math.max(...pr.latencyUs) : NaN,
-      sippErrors: uac.errors, abortKinds: uac.abortKinds, failureCounters: failureCounters(uac.stats),
+      probeSent: pr.sent,
+      probeAnswered: pr.answered,
+      probeCompleted: pr.completed,
+      cpuMs,
+      userMs,
+      sysMs,
+      cpuUsPerCall: completedAll > 0 ? (cpuMs * 1000) / completedAll : NaN,
+      processes: afterPids.length,
+      peakRssSum: peak,
+      maxRssSampled: sampler.maxRss,
+      maxPssSampled: sampler.maxPss,
+      rtdP50Ms: percentile(uac.rtdMs, 50),
+      rtdP99Ms: percentile(uac.rtdMs, 99),
+      rtdSamples: uac.rtdMs.length,
+      probeP50Us: percentile(pr.latencyUs, 50),
+      probeP90Us: percentile(pr.latencyUs, 90),
+      probeP99Us: percentile(pr.latencyUs, 99),
+      probeMaxUs: pr.latencyUs.length ? Math.max(...pr.latencyUs) : NaN,
+      sippErrors: uac.errors,
+      abortKinds: uac.abortKinds,
+      failureCounters: failureCounters(uac.stats),
       wallMs: Date.now() - t0,
     };
   } finally {

@@ -28,7 +28,9 @@ eld?.enable();
 /** Finds the ProxyCore instance by wrapping its start(); harmless when the module moved. */
 function hookCore(): void {
   try {
-    const mod = require(path.join(REPO, 'dist', 'src', 'proxy', 'core.js')) as { ProxyCore?: { prototype: { start?: (...a: unknown[]) => unknown } } };
+    const mod = require(path.join(REPO, 'dist', 'src', 'proxy', 'core.js')) as {
+      ProxyCore?: { prototype: { start?: (...a: unknown[]) => unknown } };
+    };
     const proto = mod.ProxyCore?.prototype;
     if (!proto || typeof proto.start !== 'function') return;
     const orig = proto.start;
@@ -37,18 +39,30 @@ function hookCore(): void {
       core = this;
       return orig.apply(this, a);
     };
-  } catch { /* no core: samples without transaction counts */ }
+  } catch {
+    /* no core: samples without transaction counts */
+  }
 }
 
-const gcStats = { count: 0, totalMs: 0, maxMs: 0, byKind: {} as Record<string, { n: number; ms: number; maxMs: number }> };
+const gcStats = {
+  count: 0,
+  totalMs: 0,
+  maxMs: 0,
+  byKind: {} as Record<string, { n: number; ms: number; maxMs: number }>,
+};
 
 function gcKind(kind: number | undefined): string {
   switch (kind) {
-    case perfConstants.NODE_PERFORMANCE_GC_MINOR: return 'scavenge';
-    case perfConstants.NODE_PERFORMANCE_GC_MAJOR: return 'mark-sweep';
-    case perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL: return 'incremental';
-    case perfConstants.NODE_PERFORMANCE_GC_WEAKCB: return 'weak-callbacks';
-    default: return `kind-${kind}`;
+    case perfConstants.NODE_PERFORMANCE_GC_MINOR:
+      return 'scavenge';
+    case perfConstants.NODE_PERFORMANCE_GC_MAJOR:
+      return 'mark-sweep';
+    case perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL:
+      return 'incremental';
+    case perfConstants.NODE_PERFORMANCE_GC_WEAKCB:
+      return 'weak-callbacks';
+    default:
+      return `kind-${kind}`;
   }
 }
 
@@ -58,9 +72,17 @@ function sample(tag?: string): void {
   const spaces: Record<string, number> = {};
   for (const s of v8.getHeapSpaceStatistics()) spaces[s.space_name] = s.space_used_size;
   const rec = {
-    t: Date.now(), tag, rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external,
-    arrayBuffers: m.arrayBuffers, spaces,
-    servers: core?.txns?.servers?.size ?? null, clients: core?.txns?.clients?.size ?? null, active: core?.active?.size ?? null,
+    t: Date.now(),
+    tag,
+    rss: m.rss,
+    heapTotal: m.heapTotal,
+    heapUsed: m.heapUsed,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+    spaces,
+    servers: core?.txns?.servers?.size ?? null,
+    clients: core?.txns?.clients?.size ?? null,
+    active: core?.active?.size ?? null,
     gc: { count: gcStats.count, totalMs: gcStats.totalMs, maxMs: gcStats.maxMs, byKind: gcStats.byKind },
     loopDelayMs: eld ? { p50: eld.percentile(50) / 1e6, p99: eld.percentile(99) / 1e6, max: eld.max / 1e6 } : null,
   };

@@ -88,9 +88,16 @@ function tryRequire(file: string): Record<string, unknown> | null {
 }
 
 interface DsdSip {
-  parseMessage(buf: Buffer, opts?: { datagram: boolean }): {
-    callId: string; topVia?: { branch: string | null }; cseq: { seq: number } | null;
-    from: { tag?: string | null } | null; to: { tag?: string | null } | null; maxForwards: number | null;
+  parseMessage(
+    buf: Buffer,
+    opts?: { datagram: boolean },
+  ): {
+    callId: string;
+    topVia?: { branch: string | null };
+    cseq: { seq: number } | null;
+    from: { tag?: string | null } | null;
+    to: { tag?: string | null } | null;
+    maxForwards: number | null;
     first(name: string): { lineStart: number } | undefined;
   };
   applyEdits(msg: unknown, ...lists: unknown[]): Buffer;
@@ -116,17 +123,35 @@ export function sipParseBench(minMs = 400): { results: MicroResult[]; skipped: s
   const dsd = loadDsdSip();
   if (dsd) {
     const { parseMessage, applyEdits } = dsd;
-    results.push(measure('dsd parseMessage + header reads', () => {
-      const m = parseMessage(buf, { datagram: true });
-      const v = m.topVia;
-      return m.callId.length + (v?.branch?.length ?? 0) + (m.cseq?.seq ?? 0) + (m.from?.tag?.length ?? 0) +
-        (m.to?.tag ? 1 : 0) + (m.maxForwards ?? 0);
-    }, minMs));
-    results.push(measure('dsd parseMessage + applyEdits (Via insert)', () => {
-      const m = parseMessage(buf, { datagram: true });
-      const at = m.first('via')!.lineStart;
-      return applyEdits(m, [{ start: at, end: at, text: VIA }]).length;
-    }, minMs));
+    results.push(
+      measure(
+        'dsd parseMessage + header reads',
+        () => {
+          const m = parseMessage(buf, { datagram: true });
+          const v = m.topVia;
+          return (
+            m.callId.length +
+            (v?.branch?.length ?? 0) +
+            (m.cseq?.seq ?? 0) +
+            (m.from?.tag?.length ?? 0) +
+            (m.to?.tag ? 1 : 0) +
+            (m.maxForwards ?? 0)
+          );
+        },
+        minMs,
+      ),
+    );
+    results.push(
+      measure(
+        'dsd parseMessage + applyEdits (Via insert)',
+        () => {
+          const m = parseMessage(buf, { datagram: true });
+          const at = m.first('via')!.lineStart;
+          return applyEdits(m, [{ start: at, end: at, text: VIA }]).length;
+        },
+        minMs,
+      ),
+    );
   } else {
     skipped.push('dsd parser (dist/src/sip/message.js or editor.js missing)');
   }
@@ -138,17 +163,41 @@ export function sipParseBench(minMs = 400): { results: MicroResult[]; skipped: s
   }
   if (sip) {
     const pkg = sip;
-    results.push(measure('sip package parse + header reads', () => {
-      const m = pkg.parse(buf)!;
-      const h = m.headers;
-      return h['call-id'].length + h.via[0].params.branch.length + h.cseq.seq + h.from.params.tag.length +
-        (h.to.params.tag ? 1 : 0) + Number(h['max-forwards']);
-    }, minMs));
-    results.push(measure('sip package parse + Via unshift + stringify', () => {
-      const m = pkg.parse(buf)!;
-      m.headers.via.unshift({ version: '2.0', protocol: 'UDP', host: '127.0.0.1', port: 5060, params: { branch: 'z9hG4bK-dsd0f3a9c21.k2x91.0' } });
-      return Buffer.from(pkg.stringify(m), 'binary').length;
-    }, minMs));
+    results.push(
+      measure(
+        'sip package parse + header reads',
+        () => {
+          const m = pkg.parse(buf)!;
+          const h = m.headers;
+          return (
+            h['call-id'].length +
+            h.via[0].params.branch.length +
+            h.cseq.seq +
+            h.from.params.tag.length +
+            (h.to.params.tag ? 1 : 0) +
+            Number(h['max-forwards'])
+          );
+        },
+        minMs,
+      ),
+    );
+    results.push(
+      measure(
+        'sip package parse + Via unshift + stringify',
+        () => {
+          const m = pkg.parse(buf)!;
+          m.headers.via.unshift({
+            version: '2.0',
+            protocol: 'UDP',
+            host: '127.0.0.1',
+            port: 5060,
+            params: { branch: 'z9hG4bK-dsd0f3a9c21.k2x91.0' },
+          });
+          return Buffer.from(pkg.stringify(m), 'binary').length;
+        },
+        minMs,
+      ),
+    );
   }
   if (sink === -1) process.stdout.write('');
   return { results, skipped, bytes: buf.length };
@@ -186,6 +235,11 @@ export async function scriptBench(minMs = 400): Promise<{ results: MicroResult[]
 
 export function formatMicro(rs: readonly MicroResult[]): string {
   const w = Math.max(...rs.map((r) => r.name.length), 10);
-  return rs.map((r) => `  ${r.name.padEnd(w)}  ${r.usPerOp.toFixed(2).padStart(8)} µs/op` +
-    `  (${r.ops.toLocaleString('en-US')} ops${r.note ? `; ${r.note}` : ''})`).join('\n');
+  return rs
+    .map(
+      (r) =>
+        `  ${r.name.padEnd(w)}  ${r.usPerOp.toFixed(2).padStart(8)} µs/op` +
+        `  (${r.ops.toLocaleString('en-US')} ops${r.note ? `; ${r.note}` : ''})`,
+    )
+    .join('\n');
 }

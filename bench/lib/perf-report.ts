@@ -23,15 +23,26 @@ export interface PerfSummary {
   inclusive: PerfBucket[];
 }
 
-interface Frame { sym: string; dso: string }
-interface Sample { tid: number; pid: number; frames: Frame[] }
+interface Frame {
+  sym: string;
+  dso: string;
+}
+interface Sample {
+  tid: number;
+  pid: number;
+  frames: Frame[];
+}
 
 /** Parses `perf script -F pid,tid,ip,sym,dso` output (callchains below each header line). */
 function parseScript(text: string): Sample[] {
   const out: Sample[] = [];
   let cur: Sample | null = null;
   for (const line of text.split('\n')) {
-    if (line.length === 0) { if (cur) out.push(cur); cur = null; continue; }
+    if (line.length === 0) {
+      if (cur) out.push(cur);
+      cur = null;
+      continue;
+    }
     if (line.charCodeAt(0) !== 9 && line.charCodeAt(0) !== 32) {
       if (cur) out.push(cur);
       const m = /^\s*(\d+)\/(\d+)/.exec(line) ?? /^\s*(\d+)\s+(\d+)/.exec(line);
@@ -46,8 +57,10 @@ function parseScript(text: string): Sample[] {
   return out;
 }
 
-const GC = /Scaveng|Marking|MarkCompact|Sweep|Heap::|GCTracer|Evacuat|RememberedSet|ArrayBufferSweeper|MinorMC|IncrementalMarking|ConcurrentMarking/;
-const COMPILER = /v8::internal::compiler::|Maglev|Turbofan|OptimizedCompilationJob|Compiler::|BytecodeGenerator|Parser::|baseline::/;
+const GC =
+  /Scaveng|Marking|MarkCompact|Sweep|Heap::|GCTracer|Evacuat|RememberedSet|ArrayBufferSweeper|MinorMC|IncrementalMarking|ConcurrentMarking/;
+const COMPILER =
+  /v8::internal::compiler::|Maglev|Turbofan|OptimizedCompilationJob|Compiler::|BytecodeGenerator|Parser::|baseline::/;
 
 function isKernel(f: Frame): boolean {
   return f.dso.includes('kernel');
@@ -56,7 +69,8 @@ function isKernel(f: Frame): boolean {
 function kernelBucket(frames: Frame[]): string {
   const chain = frames.map((f) => f.sym).join(' ');
   if (/page_fault|handle_mm_fault|clear_page/.test(chain)) return 'kernel: page faults (memory first touched)';
-  if (/sendmsg|sendto|udp_send|ip_finish_output|__dev_queue_xmit|udp_sendmsg/.test(chain)) return 'kernel: UDP send (loopback delivery included)';
+  if (/sendmsg|sendto|udp_send|ip_finish_output|__dev_queue_xmit|udp_sendmsg/.test(chain))
+    return 'kernel: UDP send (loopback delivery included)';
   if (/recvmsg|recvfrom|udp_recv|skb_copy_datagram/.test(chain)) return 'kernel: UDP receive';
   if (/epoll|do_poll|schedule|finish_task_switch|futex/.test(chain)) return 'kernel: waiting/scheduling (epoll, futex)';
   if (/munmap|mmap|madvise|brk/.test(chain)) return 'kernel: mmap/munmap';
@@ -69,15 +83,24 @@ function nodeSample(s: Sample): { cat: string; fn: string | null } {
   const syms = s.frames.map((f) => f.sym);
   const helper = s.tid !== s.pid;
   if (syms.some((x) => GC.test(x))) return { cat: helper ? 'GC (helper threads)' : 'GC (main thread)', fn: null };
-  if (syms.some((x) => COMPILER.test(x))) return { cat: helper ? 'JIT compiler (background threads)' : 'JIT compiler (main thread)', fn: null };
+  if (syms.some((x) => COMPILER.test(x)))
+    return { cat: helper ? 'JIT compiler (background threads)' : 'JIT compiler (main thread)', fn: null };
   if (isKernel(leaf)) return { cat: kernelBucket(s.frames), fn: null };
   if (helper) return { cat: 'other threads (libuv pool, platform)', fn: null };
   const js = s.frames.find((f) => f.sym.startsWith('JS:'));
   if (js) {
-    const name = js.sym.replace(/^JS:[*^~+]?/, '').replace(/ \/.*\/dist\//, ' ').trim() || '(anonymous)';
-    return { cat: leaf.sym.startsWith('JS:') ? 'JavaScript (JIT code)' : 'JavaScript (V8 builtins/runtime called from JS)', fn: name };
+    const name =
+      js.sym
+        .replace(/^JS:[*^~+]?/, '')
+        .replace(/ \/.*\/dist\//, ' ')
+        .trim() || '(anonymous)';
+    return {
+      cat: leaf.sym.startsWith('JS:') ? 'JavaScript (JIT code)' : 'JavaScript (V8 builtins/runtime called from JS)',
+      fn: name,
+    };
   }
-  if (s.frames.some((f) => /uv_|UDPWrap|node::/.test(f.sym))) return { cat: 'node/libuv native (event loop, UDP wrap)', fn: null };
+  if (s.frames.some((f) => /uv_|UDPWrap|node::/.test(f.sym)))
+    return { cat: 'node/libuv native (event loop, UDP wrap)', fn: null };
   return { cat: 'other native', fn: null };
 }
 
@@ -93,13 +116,18 @@ function kamailioSample(s: Sample): { cat: string; fn: string | null } {
 }
 
 function rank(m: Map<string, number>, total: number, n: number): PerfBucket[] {
-  return [...m.entries()].map(([name, samples]) => ({ name, samples, pct: total ? (100 * samples) / total : 0 }))
-    .sort((a, b) => b.samples - a.samples).slice(0, n);
+  return [...m.entries()]
+    .map(([name, samples]) => ({ name, samples, pct: total ? (100 * samples) / total : 0 }))
+    .sort((a, b) => b.samples - a.samples)
+    .slice(0, n);
 }
 
 /** Summarizes a perf.data file; `kind` picks the bucketing. */
 export function summarizePerf(dataFile: string, kind: 'node' | 'kamailio', topN = 25): PerfSummary | null {
-  const r = spawnSync('perf', ['script', '-i', dataFile, '-F', 'pid,tid,ip,sym,dso'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const r = spawnSync('perf', ['script', '-i', dataFile, '-F', 'pid,tid,ip,sym,dso'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
   if (r.status !== 0 || !r.stdout) return null;
   const samples = parseScript(r.stdout);
   const cats = new Map<string, number>();
@@ -111,12 +139,29 @@ export function summarizePerf(dataFile: string, kind: 'node' | 'kamailio', topN 
     if (fn) fns.set(fn, (fns.get(fn) ?? 0) + 1);
     const seen = new Set<string>();
     for (const f of s.frames) {
-      const name = kind === 'node'
-        ? (f.sym.startsWith('JS:') ? f.sym.replace(/^JS:[*^~+]?/, '').replace(/ \/.*\/dist\//, ' ').replace(/:\d+$/, '').trim() : null)
-        : (isKernel(f) ? null : f.sym);
-      if (name && !seen.has(name)) { seen.add(name); incl.set(name, (incl.get(name) ?? 0) + 1); }
+      const name =
+        kind === 'node'
+          ? f.sym.startsWith('JS:')
+            ? f.sym
+                .replace(/^JS:[*^~+]?/, '')
+                .replace(/ \/.*\/dist\//, ' ')
+                .replace(/:\d+$/, '')
+                .trim()
+            : null
+          : isKernel(f)
+            ? null
+            : f.sym;
+      if (name && !seen.has(name)) {
+        seen.add(name);
+        incl.set(name, (incl.get(name) ?? 0) + 1);
+      }
     }
   }
   const total = samples.length;
-  return { samples: total, categories: rank(cats, total, 30), functions: rank(fns, total, topN), inclusive: rank(incl, total, topN) };
+  return {
+    samples: total,
+    categories: rank(cats, total, 30),
+    functions: rank(fns, total, topN),
+    inclusive: rank(incl, total, topN),
+  };
 }

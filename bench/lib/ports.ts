@@ -9,7 +9,10 @@ import net from 'node:net';
 function udpFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = dgram.createSocket('udp4');
-    s.once('error', () => { s.close(); resolve(false); });
+    s.once('error', () => {
+      s.close();
+      resolve(false);
+    });
     s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
 }
@@ -29,7 +32,10 @@ export async function freePorts(n: number): Promise<number[]> {
     const ports = Array.from({ length: n }, (_, i) => base + i);
     let ok = true;
     for (const p of ports) {
-      if (!(await udpFree(p)) || !(await tcpFree(p))) { ok = false; break; }
+      if (!(await udpFree(p)) || !(await tcpFree(p))) {
+        ok = false;
+        break;
+      }
     }
     if (ok) return ports;
   }

@@ -31,16 +31,30 @@ export class ProbeWorker {
   async start(): Promise<void> {
     const w = new Worker(__filename, { workerData: { probe: this.opts } });
     this.worker = w;
-    w.on('message', (m) => { const f = this.waiting; this.waiting = null; f?.(m); });
-    w.on('error', (e) => { const f = this.waiting; this.waiting = null; f?.({ type: 'error', message: e.message }); });
+    w.on('message', (m) => {
+      const f = this.waiting;
+      this.waiting = null;
+      f?.(m);
+    });
+    w.on('error', (e) => {
+      const f = this.waiting;
+      this.waiting = null;
+      f?.({ type: 'error', message: e.message });
+    });
     const m = await this.next(10_000);
     if (m.type !== 'ready') throw new Error(`latency probe did not start: ${m.message ?? m.type}`);
   }
 
   private next(ms: number): Promise<{ type: string; result?: ProbeResult; message?: string }> {
     return new Promise((resolve) => {
-      const t = setTimeout(() => { this.waiting = null; resolve({ type: 'timeout' }); }, ms);
-      this.waiting = (m) => { clearTimeout(t); resolve(m); };
+      const t = setTimeout(() => {
+        this.waiting = null;
+        resolve({ type: 'timeout' });
+      }, ms);
+      this.waiting = (m) => {
+        clearTimeout(t);
+        resolve(m);
+      };
     });
   }
 

@@ -37,9 +37,17 @@ interface Call {
   bye: Buffer | null;
 }
 
-const SDP = 'v=0\r\no=probe 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
+const SDP =
+  'v=0\r\no=probe 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
 
-const COMPACT: Record<string, string> = { i: 'call-id', f: 'from', t: 'to', m: 'contact', v: 'via', l: 'content-length' };
+const COMPACT: Record<string, string> = {
+  i: 'call-id',
+  f: 'from',
+  t: 'to',
+  m: 'contact',
+  v: 'via',
+  l: 'content-length',
+};
 
 interface Reply {
   status: number;
@@ -56,7 +64,14 @@ export function parseReply(buf: Buffer): Reply | null {
   if (!text.startsWith('SIP/2.0 ')) return null;
   const headEnd = text.indexOf('\r\n\r\n');
   const lines = text.slice(0, headEnd < 0 ? text.length : headEnd).split('\r\n');
-  const r: Reply = { status: Number(lines[0].slice(8, 11)), callId: '', cseqMethod: '', to: '', contact: '', recordRoutes: [] };
+  const r: Reply = {
+    status: Number(lines[0].slice(8, 11)),
+    callId: '',
+    cseqMethod: '',
+    to: '',
+    contact: '',
+    recordRoutes: [],
+  };
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
     const colon = line.indexOf(':');
@@ -65,9 +80,15 @@ export function parseReply(buf: Buffer): Reply | null {
     name = COMPACT[name] ?? name;
     const value = line.slice(colon + 1).trim();
     switch (name) {
-      case 'call-id': r.callId = value; break;
-      case 'cseq': r.cseqMethod = value.slice(value.indexOf(' ') + 1).trim(); break;
-      case 'to': r.to = value; break;
+      case 'call-id':
+        r.callId = value;
+        break;
+      case 'cseq':
+        r.cseqMethod = value.slice(value.indexOf(' ') + 1).trim();
+        break;
+      case 'to':
+        r.to = value;
+        break;
       case 'contact': {
         const lt = value.indexOf('<');
         r.contact = lt >= 0 ? value.slice(lt + 1, value.indexOf('>', lt)) : value.split(';')[0];
@@ -76,7 +97,8 @@ export function parseReply(buf: Buffer): Reply | null {
       case 'record-route':
         for (const part of value.split(',')) r.recordRoutes.push(part.trim());
         break;
-      default: break;
+      default:
+        break;
     }
   }
   return r;
@@ -97,10 +119,15 @@ export class Probe {
     this.sock = sock;
     await new Promise<void>((resolve, reject) => {
       sock.once('error', reject);
-      sock.bind(this.o.localPort, '127.0.0.1', () => { sock.removeListener('error', reject); resolve(); });
+      sock.bind(this.o.localPort, '127.0.0.1', () => {
+        sock.removeListener('error', reject);
+        resolve();
+      });
     });
     sock.on('message', (buf) => this.onMessage(buf));
-    sock.on('error', () => { /* a refused datagram: the call counts as unanswered */ });
+    sock.on('error', () => {
+      /* a refused datagram: the call counts as unanswered */
+    });
     const every = Math.max(1, Math.round(1000 / Math.max(1, this.o.rate)));
     this.timer = setInterval(() => this.sendInvite(), every);
   }
@@ -146,7 +173,16 @@ export class Probe {
       `Subject: Latency probe\r\n` +
       `Content-Type: application/sdp\r\n` +
       `Content-Length: ${SDP.length}\r\n\r\n${SDP}`;
-    const call: Call = { n, callId, fromTag, t0: process.hrtime.bigint(), answered: false, done: false, ack: null, bye: null };
+    const call: Call = {
+      n,
+      callId,
+      fromTag,
+      t0: process.hrtime.bigint(),
+      answered: false,
+      done: false,
+      ack: null,
+      bye: null,
+    };
     this.calls.set(callId, call);
     this.result.sent++;
     this.send(Buffer.from(msg, 'latin1'));
@@ -188,14 +224,16 @@ export class Probe {
     const build = (method: string, seq: number, b: string) =>
       Buffer.from(
         `${method} ${ruri} SIP/2.0\r\n` +
-        `Via: SIP/2.0/UDP 127.0.0.1:${lp};branch=z9hG4bK-p${b}${this.tag}${call.n};rport\r\n` +
-        route +
-        `From: probe <sip:probe@127.0.0.1:${lp}>;tag=${call.fromTag}\r\n` +
-        `To: ${r.to}\r\n` +
-        `Call-ID: ${call.callId}\r\n` +
-        `CSeq: ${seq} ${method}\r\n` +
-        `Max-Forwards: 70\r\n` +
-        `Content-Length: 0\r\n\r\n`, 'latin1');
+          `Via: SIP/2.0/UDP 127.0.0.1:${lp};branch=z9hG4bK-p${b}${this.tag}${call.n};rport\r\n` +
+          route +
+          `From: probe <sip:probe@127.0.0.1:${lp}>;tag=${call.fromTag}\r\n` +
+          `To: ${r.to}\r\n` +
+          `Call-ID: ${call.callId}\r\n` +
+          `CSeq: ${seq} ${method}\r\n` +
+          `Max-Forwards: 70\r\n` +
+          `Content-Length: 0\r\n\r\n`,
+        'latin1',
+      );
     call.ack = build('ACK', 1, 'a');
     call.bye = build('BYE', 2, 'b');
     this.send(call.ack);

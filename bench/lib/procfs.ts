@@ -21,7 +21,12 @@ export function clockTicks(): number {
   return clkTck;
 }
 
-interface StatLine { pid: number; ppid: number; utime: number; stime: number }
+interface StatLine {
+  pid: number;
+  ppid: number;
+  utime: number;
+  stime: number;
+}
 
 /** Fields of /proc/PID/stat; the command name may hold spaces and parentheses. */
 function readStat(pid: number): StatLine | null {
@@ -71,7 +76,10 @@ export function cpuTicks(pids: readonly number[]): number {
   return sum;
 }
 
-export interface Ticks { user: number; sys: number }
+export interface Ticks {
+  user: number;
+  sys: number;
+}
 
 /** Per-pid user and system CPU ticks, so a reading after a run can be matched to the one before. */
 export function cpuTicksByPid(pids: readonly number[]): Map<number, Ticks> {
@@ -132,7 +140,9 @@ export function pss(pids: readonly number[]): number {
       const text = fs.readFileSync(`/proc/${p}/smaps_rollup`, 'latin1');
       const at = text.indexOf('\nPss:');
       if (at >= 0) kb += parseInt(text.slice(at + 5), 10) || 0;
-    } catch { /* gone, or not readable */ }
+    } catch {
+      /* gone, or not readable */
+    }
   }
   return kb * 1024;
 }
@@ -147,7 +157,10 @@ export class MemorySampler {
   maxPss = 0;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly pids: () => readonly number[], private readonly everyMs = 500) {}
+  constructor(
+    private readonly pids: () => readonly number[],
+    private readonly everyMs = 500,
+  ) {}
 
   start(): void {
     this.sample();

@@ -58,7 +58,10 @@ export function summarizeCpuProfile(file: string, repo: string, topN = 25): CpuS
   for (const [id, us] of selfUs) {
     const n = byId.get(id)!;
     const name = n.callFrame.functionName || '(anonymous)';
-    if (name === '(idle)') { idle += us; continue; }
+    if (name === '(idle)') {
+      idle += us;
+      continue;
+    }
     total += us;
     const where = shortUrl(n.callFrame.url, repo);
     const key = `${name}@${where}:${n.callFrame.lineNumber}`;
@@ -70,9 +73,11 @@ export function summarizeCpuProfile(file: string, repo: string, topN = 25): CpuS
     f.selfMs += us / 1000;
     files.set(fileKey, f);
   }
-  const finish = (m: Map<string, SelfTime>, n: number) => [...m.values()]
-    .map((e) => ({ ...e, pct: total > 0 ? (100 * e.selfMs * 1000) / total : 0 }))
-    .sort((a, b) => b.selfMs - a.selfMs).slice(0, n);
+  const finish = (m: Map<string, SelfTime>, n: number) =>
+    [...m.values()]
+      .map((e) => ({ ...e, pct: total > 0 ? (100 * e.selfMs * 1000) / total : 0 }))
+      .sort((a, b) => b.selfMs - a.selfMs)
+      .slice(0, n);
   return { totalMs: total / 1000, idleMs: idle / 1000, top: finish(fn, topN), byFile: finish(files, 15) };
 }
 
@@ -83,7 +88,10 @@ export interface HeapKind {
 }
 
 /** Self size of every heap node grouped by type and constructor/name, largest first. */
-export function summarizeHeapSnapshot(file: string, topN = 25): { totalBytes: number; nodes: number; kinds: HeapKind[] } {
+export function summarizeHeapSnapshot(
+  file: string,
+  topN = 25,
+): { totalBytes: number; nodes: number; kinds: HeapKind[] } {
   const snap = JSON.parse(fs.readFileSync(file, 'utf8')) as {
     snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } };
     nodes: number[];
@@ -114,7 +122,8 @@ export function summarizeHeapSnapshot(file: string, topN = 25): { totalBytes: nu
     kinds.set(kind, k);
   }
   return {
-    totalBytes: total, nodes: nodes.length / stride,
+    totalBytes: total,
+    nodes: nodes.length / stride,
     kinds: [...kinds.values()].sort((a, b) => b.bytes - a.bytes).slice(0, topN),
   };
 }
@@ -122,7 +131,9 @@ export function summarizeHeapSnapshot(file: string, topN = 25): { totalBytes: nu
 /** The newest file with this extension in dir, or null. */
 export function newestFile(dir: string, ext: string): string | null {
   if (!fs.existsSync(dir)) return null;
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith(ext))
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(ext))
     .map((f) => ({ f: path.join(dir, f), t: fs.statSync(path.join(dir, f)).mtimeMs }))
     .sort((a, b) => b.t - a.t);
   return files[0]?.f ?? null;

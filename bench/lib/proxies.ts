@@ -63,13 +63,21 @@ function capture(proc: ChildProcess): () => string {
 }
 
 async function launch(
-  name: ProxyName, proc: ChildProcess, port: number, ctl: string | null, dir: string,
+  name: ProxyName,
+  proc: ChildProcess,
+  port: number,
+  ctl: string | null,
+  dir: string,
   output: () => string,
 ): Promise<RunningProxy> {
   let exited = false;
   let exitCode: number | null = null;
   const exitP = new Promise<number | null>((resolve) => {
-    proc.once('exit', (code) => { exited = true; exitCode = code; resolve(code); });
+    proc.once('exit', (code) => {
+      exited = true;
+      exitCode = code;
+      resolve(code);
+    });
   });
   let known: number[] = [proc.pid!];
   const pids = () => {
@@ -84,18 +92,33 @@ async function launch(
       const tree = pids();
       if (!exited) proc.kill('SIGTERM');
       const t = setTimeout(() => {
-        for (const p of tree) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
+        for (const p of tree) {
+          try {
+            process.kill(p, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
       }, 12_000);
       const code = exited ? exitCode : await exitP;
       clearTimeout(t);
       // Kamailio's children exit with their parent; make sure none is left behind
-      for (const p of tree) { try { process.kill(p, 0); process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
+      for (const p of tree) {
+        try {
+          process.kill(p, 0);
+          process.kill(p, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
       removeDir(dir);
       return code;
     })();
     return stopping;
   };
-  const off = onCleanup(async () => { await stop(); });
+  const off = onCleanup(async () => {
+    await stop();
+  });
   const until = Date.now() + 20_000;
   while (Date.now() < until) {
     if (exited) break;
@@ -131,9 +154,13 @@ export async function startDsd(o: ProxyOptions): Promise<RunningProxy> {
     cfg = adaptDsdCfg(source, o.port, listFile, ctlPath, false);
     fs.writeFileSync(cfgFile, cfg.text);
   }
-  const proc = track(spawn(process.execPath, [...(o.nodeArgs ?? []), DSD_BIN, '-DD', '-E', '-f', cfgFile, ...(o.dsdArgs ?? [])], {
-    stdio: ['ignore', 'pipe', 'pipe'], cwd: dir, env: o.env ?? process.env,
-  }));
+  const proc = track(
+    spawn(process.execPath, [...(o.nodeArgs ?? []), DSD_BIN, '-DD', '-E', '-f', cfgFile, ...(o.dsdArgs ?? [])], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: dir,
+      env: o.env ?? process.env,
+    }),
+  );
   return launch('dsd', proc, o.port, cfg.ctl, dir, capture(proc));
 }
 
@@ -163,9 +190,27 @@ export async function startKamailio(o: KamailioOptions): Promise<RunningProxy> {
   fs.writeFileSync(cfgFile, cfg.text);
   const tm = tmTimers(readDsdCfg());
   const args = [
-    '-DD', '-E', '-f', cfgFile, '-m', String(o.shmMb), '-M', String(o.pkgMb), '-Y', dir, '-w', dir,
-    '-A', `FR_TIMER=${tm.frTimer}`, '-A', `FR_INV_TIMER=${tm.frInvTimer}`, '-A', `BENCH_CHILDREN=${o.children}`,
+    '-DD',
+    '-E',
+    '-f',
+    cfgFile,
+    '-m',
+    String(o.shmMb),
+    '-M',
+    String(o.pkgMb),
+    '-Y',
+    dir,
+    '-w',
+    dir,
+    '-A',
+    `FR_TIMER=${tm.frTimer}`,
+    '-A',
+    `FR_INV_TIMER=${tm.frInvTimer}`,
+    '-A',
+    `BENCH_CHILDREN=${o.children}`,
   ];
-  const proc = track(spawn('kamailio', args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir, env: o.env ?? process.env }));
+  const proc = track(
+    spawn('kamailio', args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir, env: o.env ?? process.env }),
+  );
   return launch('kamailio', proc, o.port, ctl, dir, capture(proc));
 }

@@ -51,7 +51,12 @@ export interface CompareReport {
   notes: string[];
 }
 
-export const METRICS: Array<{ key: keyof Summary; label: string; show: (v: number) => string; better: 'lower' | 'higher' }> = [
+export const METRICS: Array<{
+  key: keyof Summary;
+  label: string;
+  show: (v: number) => string;
+  better: 'lower' | 'higher';
+}> = [
   { key: 'cpuUsPerCall', label: 'CPU per completed call', show: (v) => `${fmt(v, 1)} µs`, better: 'lower' },
   { key: 'userUsPerCall', label: '… of which user space', show: (v) => `${fmt(v, 1)} µs`, better: 'lower' },
   { key: 'sysUsPerCall', label: '… of which kernel (socket I/O)', show: (v) => `${fmt(v, 1)} µs`, better: 'lower' },
@@ -61,8 +66,18 @@ export const METRICS: Array<{ key: keyof Summary; label: string; show: (v: numbe
   { key: 'peakRssSum', label: 'peak RSS (VmHWM; Kamailio: sum over processes)', show: fmtMb, better: 'lower' },
   { key: 'maxPssSampled', label: 'largest PSS sampled (shared memory split)', show: fmtMb, better: 'lower' },
   { key: 'failedPct', label: 'failed calls', show: (v) => `${fmt(v, 3)} %`, better: 'lower' },
-  { key: 'maxClean', label: 'highest clean offered rate (< 0.1 % failed)', show: (v) => (Number.isFinite(v) ? `${fmt(v)} cps` : '–'), better: 'higher' },
-  { key: 'rpcMs', label: 'dispatcher.list wall time (dsctl / kamcmd)', show: (v) => (Number.isFinite(v) ? `${fmt(v, 1)} ms` : '–'), better: 'lower' },
+  {
+    key: 'maxClean',
+    label: 'highest clean offered rate (< 0.1 % failed)',
+    show: (v) => (Number.isFinite(v) ? `${fmt(v)} cps` : '–'),
+    better: 'higher',
+  },
+  {
+    key: 'rpcMs',
+    label: 'dispatcher.list wall time (dsctl / kamcmd)',
+    show: (v) => (Number.isFinite(v) ? `${fmt(v, 1)} ms` : '–'),
+    better: 'lower',
+  },
 ];
 
 export function summarize(rounds: readonly RoundResult[], proxy: ProxyName): Summary {
@@ -79,7 +94,7 @@ export function summarize(rounds: readonly RoundResult[], proxy: ProxyName): Sum
     rtdP50Ms: m((r) => r.main.rtdP50Ms),
     rtdP99Ms: m((r) => r.main.rtdP99Ms),
     failedPct: m((r) => r.main.failedPct),
-    maxClean: m((r) => (r.steps?.maxClean ?? NaN)),
+    maxClean: m((r) => r.steps?.maxClean ?? NaN),
     rpcMs: m((r) => (r.rpc?.ok ? r.rpc.medianMs : NaN)),
   };
 }
@@ -103,33 +118,47 @@ export function toMarkdown(rep: CompareReport, previous: CompareReport | null): 
   const o = rep.options;
   const L: string[] = [];
   L.push('# dsd against Kamailio 5.6 — `npm run bench:compare`', '');
-  L.push(`${rep.date} · ${rep.machine.cpus} × ${rep.machine.model} · node ${rep.machine.node} · ${rep.machine.kamailio} · ${rep.machine.sipp}`, '');
-  L.push(`Load: sipp \`uac.xml\` → proxy → two sipp \`uas.xml\` destinations (set 1, round robin, record-routed), UDP on 127.0.0.1, ` +
-    `${fmt(o.rate as number)} cps for ${o.duration} s per run, ${o.rounds} rounds alternating dsd and Kamailio, a fresh proxy per run; ` +
-    `plus a latency probe of ${o.probeRate} calls/s. Machine load average at start: ${rep.machine.load}. ` +
-    `Probe floor without a proxy (sipp destination alone): p50 ${fmtUs(rep.floor.p50Us)}, p99 ${fmtUs(rep.floor.p99Us)}.`, '');
+  L.push(
+    `${rep.date} · ${rep.machine.cpus} × ${rep.machine.model} · node ${rep.machine.node} · ${rep.machine.kamailio} · ${rep.machine.sipp}`,
+    '',
+  );
+  L.push(
+    `Load: sipp \`uac.xml\` → proxy → two sipp \`uas.xml\` destinations (set 1, round robin, record-routed), UDP on 127.0.0.1, ` +
+      `${fmt(o.rate as number)} cps for ${o.duration} s per run, ${o.rounds} rounds alternating dsd and Kamailio, a fresh proxy per run; ` +
+      `plus a latency probe of ${o.probeRate} calls/s. Machine load average at start: ${rep.machine.load}. ` +
+      `Probe floor without a proxy (sipp destination alone): p50 ${fmtUs(rep.floor.p50Us)}, p99 ${fmtUs(rep.floor.p99Us)}.`,
+    '',
+  );
   L.push('## Medians over rounds', '');
   L.push('| metric | dsd | Kamailio | dsd / Kamailio |', '| --- | ---: | ---: | ---: |');
   for (const m of METRICS) {
     const r = rep.ratios[m.key];
-    L.push(`| ${m.label} | ${m.show(rep.summary.dsd[m.key])} | ${m.show(rep.summary.kamailio[m.key])} | ${Number.isFinite(r) ? `${fmt(r, 2)}×` : '–'} |`);
+    L.push(
+      `| ${m.label} | ${m.show(rep.summary.dsd[m.key])} | ${m.show(rep.summary.kamailio[m.key])} | ${Number.isFinite(r) ? `${fmt(r, 2)}×` : '–'} |`,
+    );
   }
   L.push('');
   L.push('## Every run', '');
-  L.push('| round | proxy | offered | completed | failed | CPU/call | peak RSS | PSS max | p50 | p99 | sipp rtd p50/p99 | highest clean rate |');
+  L.push(
+    '| round | proxy | offered | completed | failed | CPU/call | peak RSS | PSS max | p50 | p99 | sipp rtd p50/p99 | highest clean rate |',
+  );
   L.push('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rep.rounds) {
     const x = r.main;
-    L.push(`| ${r.round} | ${label(r.proxy)}${r.proxy === 'kamailio' ? ` (${x.processes} proc.)` : ''} | ${fmt(x.achievedRate, 0)} cps | ${fmt(x.completed)} | ` +
-      `${fmt(x.failed - x.lateProvisional)} (${fmt(x.failedPct, 3)} %)${x.lateProvisional ? ` +${fmt(x.lateProvisional)} late-180` : ''} | ${fmt(x.cpuUsPerCall, 1)} µs | ${fmtMb(x.peakRssSum)} | ${fmtMb(x.maxPssSampled)} | ` +
-      `${fmtUs(x.probeP50Us)} | ${fmtUs(x.probeP99Us)} | ${fmt(x.rtdP50Ms, 0)} / ${fmt(x.rtdP99Ms, 0)} ms | ${maxCleanText(r.steps)} |`);
+    L.push(
+      `| ${r.round} | ${label(r.proxy)}${r.proxy === 'kamailio' ? ` (${x.processes} proc.)` : ''} | ${fmt(x.achievedRate, 0)} cps | ${fmt(x.completed)} | ` +
+        `${fmt(x.failed - x.lateProvisional)} (${fmt(x.failedPct, 3)} %)${x.lateProvisional ? ` +${fmt(x.lateProvisional)} late-180` : ''} | ${fmt(x.cpuUsPerCall, 1)} µs | ${fmtMb(x.peakRssSum)} | ${fmtMb(x.maxPssSampled)} | ` +
+        `${fmtUs(x.probeP50Us)} | ${fmtUs(x.probeP99Us)} | ${fmt(x.rtdP50Ms, 0)} / ${fmt(x.rtdP99Ms, 0)} ms | ${maxCleanText(r.steps)} |`,
+    );
   }
   L.push('');
   const failing = rep.rounds.filter((r) => r.main.failed > 0);
   if (failing.length) {
-    L.push('### Why calls failed (main runs; sipp\'s counters and its aborts by kind)', '');
+    L.push("### Why calls failed (main runs; sipp's counters and its aborts by kind)", '');
     for (const r of failing) {
-      const c = Object.entries(r.main.failureCounters ?? {}).map(([k, v]) => `${k} ${fmt(v)}`).join(', ');
+      const c = Object.entries(r.main.failureCounters ?? {})
+        .map(([k, v]) => `${k} ${fmt(v)}`)
+        .join(', ');
       const kinds = (r.main.abortKinds ?? []).map((a) => `${fmt(a.n)} × ${a.kind}`).join('; ');
       L.push(`- round ${r.round}, ${label(r.proxy)}: ${c || 'no sipp counter'}${kinds ? ` — ${kinds}` : ''}`);
     }
@@ -141,7 +170,12 @@ export function toMarkdown(rep: CompareReport, previous: CompareReport | null): 
     L.push('| round | proxy | offered → created cps: failed %, CPU/call, p99 | result |', '| ---: | --- | --- | --- |');
     for (const r of steps) {
       const s = r.steps!;
-      const runs = s.runs.map((x) => `${fmt(x.rate)}→${fmt(x.achievedRate, 0)}: ${fmt(x.failedPct, 2)} %, ${fmt(x.cpuUsPerCall, 0)} µs, ${fmtUs(x.probeP99Us)}`).join('; ');
+      const runs = s.runs
+        .map(
+          (x) =>
+            `${fmt(x.rate)}→${fmt(x.achievedRate, 0)}: ${fmt(x.failedPct, 2)} %, ${fmt(x.cpuUsPerCall, 0)} µs, ${fmtUs(x.probeP99Us)}`,
+        )
+        .join('; ');
       L.push(`| ${r.round} | ${label(r.proxy)} | ${runs || '–'} | ${maxCleanText(s)}; ${s.note} |`);
     }
     L.push('');
@@ -149,17 +183,27 @@ export function toMarkdown(rep: CompareReport, previous: CompareReport | null): 
   L.push('## Control command: `dispatcher.list` wall time', '');
   for (const r of rep.rounds) {
     if (!r.rpc) continue;
-    L.push(`- round ${r.round}, ${r.proxy === 'dsd' ? 'dsctl' : 'kamcmd'}: ${r.rpc.ok ? `${fmt(r.rpc.medianMs, 1)} ms median of ${r.rpc.reps} (\`${r.rpc.note}\`)` : r.rpc.note}`);
+    L.push(
+      `- round ${r.round}, ${r.proxy === 'dsd' ? 'dsctl' : 'kamcmd'}: ${r.rpc.ok ? `${fmt(r.rpc.medianMs, 1)} ms median of ${r.rpc.reps} (\`${r.rpc.note}\`)` : r.rpc.note}`,
+    );
   }
   L.push('');
   if (previous) {
     L.push(`## Change against the previous run (${previous.date})`, '');
-    L.push('| metric | dsd before | dsd now | change | Kamailio before | Kamailio now |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+    L.push(
+      '| metric | dsd before | dsd now | change | Kamailio before | Kamailio now |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+    );
     for (const m of METRICS) {
       const a = previous.summary.dsd?.[m.key];
       const b = rep.summary.dsd[m.key];
-      const ch = Number.isFinite(a) && Number.isFinite(b) && a !== 0 ? `${b >= a ? '+' : ''}${fmt((100 * (b - a)) / a, 1)} %` : '–';
-      L.push(`| ${m.label} | ${m.show(a ?? NaN)} | ${m.show(b)} | ${ch} | ${m.show(previous.summary.kamailio?.[m.key] ?? NaN)} | ${m.show(rep.summary.kamailio[m.key])} |`);
+      const ch =
+        Number.isFinite(a) && Number.isFinite(b) && a !== 0
+          ? `${b >= a ? '+' : ''}${fmt((100 * (b - a)) / a, 1)} %`
+          : '–';
+      L.push(
+        `| ${m.label} | ${m.show(a ?? NaN)} | ${m.show(b)} | ${ch} | ${m.show(previous.summary.kamailio?.[m.key] ?? NaN)} | ${m.show(rep.summary.kamailio[m.key])} |`,
+      );
     }
     L.push('');
   }

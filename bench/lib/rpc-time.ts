@@ -20,7 +20,12 @@ function timeOnce(cmd: string, args: string[]): { ms: number; status: number | n
   const t = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 20_000 });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
-  return { ms, status: r.error ? null : r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? r.error.message : '') };
+  return {
+    ms,
+    status: r.error ? null : r.status,
+    stdout: r.stdout ?? '',
+    stderr: (r.stderr ?? '') + (r.error ? r.error.message : ''),
+  };
 }
 
 function timeCommand(cmd: string, variants: string[][], reps: number): CommandTiming {
@@ -28,24 +33,52 @@ function timeCommand(cmd: string, variants: string[][], reps: number): CommandTi
   let lastErr = '';
   for (const v of variants) {
     const r = timeOnce(cmd, v); // also the warm-up (page cache, compile cache)
-    if (r.status === 0 && r.stdout.trim().length > 0) { args = v; break; }
+    if (r.status === 0 && r.stdout.trim().length > 0) {
+      args = v;
+      break;
+    }
     lastErr = (r.stderr || r.stdout).trim().split('\n')[0] ?? `exit ${r.status}`;
   }
   if (!args) return { ok: false, medianMs: NaN, reps: 0, note: `failed: ${lastErr || 'no output'}` };
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
     const r = timeOnce(cmd, args);
-    if (r.status !== 0) return { ok: false, medianMs: NaN, reps: i, note: `failed on repetition ${i + 1}: ${r.stderr.trim().split('\n')[0]}` };
+    if (r.status !== 0)
+      return {
+        ok: false,
+        medianMs: NaN,
+        reps: i,
+        note: `failed on repetition ${i + 1}: ${r.stderr.trim().split('\n')[0]}`,
+      };
     times.push(r.ms);
   }
-  return { ok: true, medianMs: median(times), reps, note: `${cmd.endsWith('dsctl') ? 'bin/dsctl' : cmd} ${args.join(' ')}` };
+  return {
+    ok: true,
+    medianMs: median(times),
+    reps,
+    note: `${cmd.endsWith('dsctl') ? 'bin/dsctl' : cmd} ${args.join(' ')}`,
+  };
 }
 
 /** `dsctl dispatcher.list` against dsd's socket; skipped with a note when dsctl is absent. */
 export function timeDsctl(ctl: string | null, reps: number): CommandTiming {
-  if (!fs.existsSync(DSCTL_BIN)) return { ok: false, medianMs: NaN, reps: 0, note: 'skipped: bin/dsctl does not exist yet' };
-  if (!ctl) return { ok: false, medianMs: NaN, reps: 0, note: 'skipped: dsd runs without a ctl socket (cfg refused modparam("ctl", "binrpc", …))' };
-  return timeCommand(DSCTL_BIN, [['-s', ctl, 'dispatcher.list'], ['dispatcher.list', '-s', ctl]], reps);
+  if (!fs.existsSync(DSCTL_BIN))
+    return { ok: false, medianMs: NaN, reps: 0, note: 'skipped: bin/dsctl does not exist yet' };
+  if (!ctl)
+    return {
+      ok: false,
+      medianMs: NaN,
+      reps: 0,
+      note: 'skipped: dsd runs without a ctl socket (cfg refused modparam("ctl", "binrpc", …))',
+    };
+  return timeCommand(
+    DSCTL_BIN,
+    [
+      ['-s', ctl, 'dispatcher.list'],
+      ['dispatcher.list', '-s', ctl],
+    ],
+    reps,
+  );
 }
 
 export function timeKamcmd(ctl: string | null, reps: number): CommandTiming {

@@ -17,8 +17,19 @@ import { startUas, Uas, tempDir, removeDir, REPO } from './sipp';
 import { DSD_BIN } from './dsd-config';
 import { clockTicks, cpuTicksByPid, ticksBetween } from './procfs';
 
-export interface SecureRow { proto: 'udp' | 'tls' | 'wss'; calls: number; seconds: number; cps: number; cpuMsPerCall: number; failed: number }
-export interface SecureResult { rows: SecureRow[]; handshakes: { tls: number; wss: number }; inFlight: number }
+export interface SecureRow {
+  proto: 'udp' | 'tls' | 'wss';
+  calls: number;
+  seconds: number;
+  cps: number;
+  cpuMsPerCall: number;
+  failed: number;
+}
+export interface SecureResult {
+  rows: SecureRow[];
+  handshakes: { tls: number; wss: number };
+  inFlight: number;
+}
 
 function cfg(p: { udp: number; tls: number }, dir: string): string {
   return `#!KAMAILIO
@@ -62,10 +73,30 @@ request_route {
 }
 
 function certs(dir: string): void {
-  const o = (args: string[]): void => { execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' }); };
-  o(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1']);
-  fs.writeFileSync(path.join(dir, 'tls.cfg'), `[server:default]\ncertificate = ${dir}/cert.pem\nprivate_key = ${dir}/key.pem\n`);
+  const o = (args: string[]): void => {
+    execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  };
+  o([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'key.pem',
+    '-out',
+    'cert.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+  ]);
+  fs.writeFileSync(
+    path.join(dir, 'tls.cfg'),
+    `[server:default]\ncertificate = ${dir}/cert.pem\nprivate_key = ${dir}/key.pem\n`,
+  );
 }
 
 /** One SIP message per call-id waiter; streams are framed by Content-Length. */
@@ -103,15 +134,24 @@ async function link(proto: SecureRow['proto'], p: { udp: number; tls: number }):
     l.close = () => s.close();
   } else if (proto === 'tls') {
     const s = tls.connect({ host: '127.0.0.1', port: p.tls, rejectUnauthorized: false });
-    await new Promise<void>((resolve, reject) => { s.once('secureConnect', () => resolve()); s.once('error', reject); });
+    await new Promise<void>((resolve, reject) => {
+      s.once('secureConnect', () => resolve());
+      s.once('error', reject);
+    });
     s.setNoDelay(true);
-    s.on('data', framer((m) => l.onMessage(m)));
+    s.on(
+      'data',
+      framer((m) => l.onMessage(m)),
+    );
     l.send = (t) => s.write(t, 'latin1');
     l.via = `SIP/2.0/TLS 127.0.0.1:${s.localPort}`;
     l.close = () => s.destroy();
   } else {
     const ws = new WebSocket(`wss://127.0.0.1:${p.tls}/`, 'sip', { rejectUnauthorized: false });
-    await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
     ws.on('message', (d) => l.onMessage(d.toString()));
     l.send = (t) => ws.send(t);
     l.via = 'SIP/2.0/WSS bench.invalid';
@@ -124,7 +164,13 @@ const hdr = (m: string, name: string): string[] =>
   [...m.matchAll(new RegExp(`^${name}:\\s*(.*)$`, 'gim'))].map((x) => x[1]!.trim());
 
 /** Closed loop: `inFlight` calls at a time for `seconds`; returns completed and failed calls. */
-async function callLoop(l: Link, tag: string, target: string, seconds: number, inFlight: number): Promise<{ done: number; failed: number }> {
+async function callLoop(
+  l: Link,
+  tag: string,
+  target: string,
+  seconds: number,
+  inFlight: number,
+): Promise<{ done: number; failed: number }> {
   const waiting = new Map<string, (m: string) => void>();
   l.onMessage = (m) => {
     const cid = hdr(m, '(?:call-id|i)')[0];
@@ -132,10 +178,18 @@ async function callLoop(l: Link, tag: string, target: string, seconds: number, i
     const w = cid ? waiting.get(`${cid}|${cseq.split(' ')[1]}`) : undefined;
     if (w && /^SIP\/2\.0 [2-6]/.test(m)) w(m);
   };
-  const final = (cid: string, method: string): Promise<string> => new Promise((resolve) => {
-    const t = setTimeout(() => { waiting.delete(`${cid}|${method}`); resolve(''); }, 10_000);
-    waiting.set(`${cid}|${method}`, (m) => { clearTimeout(t); waiting.delete(`${cid}|${method}`); resolve(m); });
-  });
+  const final = (cid: string, method: string): Promise<string> =>
+    new Promise((resolve) => {
+      const t = setTimeout(() => {
+        waiting.delete(`${cid}|${method}`);
+        resolve('');
+      }, 10_000);
+      waiting.set(`${cid}|${method}`, (m) => {
+        clearTimeout(t);
+        waiting.delete(`${cid}|${method}`);
+        resolve(m);
+      });
+    });
   const until = Date.now() + seconds * 1000;
   let n = 0;
   let done = 0;
@@ -145,39 +199,69 @@ async function callLoop(l: Link, tag: string, target: string, seconds: number, i
     const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n';
     const base = `From: <sip:gen@dsd.bench>;tag=f${n}\r\nCall-ID: ${cid}\r\nMax-Forwards: 70\r\n`;
     const ok = final(cid, 'INVITE');
-    l.send(`INVITE ${target} SIP/2.0\r\nVia: ${l.via};branch=z9hG4bK${cid}i;rport\r\n${base}To: <${target}>\r\nCSeq: 1 INVITE\r\n` +
-      `Contact: <sip:gen@127.0.0.1>\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`);
+    l.send(
+      `INVITE ${target} SIP/2.0\r\nVia: ${l.via};branch=z9hG4bK${cid}i;rport\r\n${base}To: <${target}>\r\nCSeq: 1 INVITE\r\n` +
+        `Contact: <sip:gen@127.0.0.1>\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`,
+    );
     const r = await ok;
-    if (!r.startsWith('SIP/2.0 200')) { failed++; if (process.env.BENCH_DEBUG) process.stderr.write(`INVITE: ${r || 'no reply'}\n`); return; }
+    if (!r.startsWith('SIP/2.0 200')) {
+      failed++;
+      if (process.env.BENCH_DEBUG) process.stderr.write(`INVITE: ${r || 'no reply'}\n`);
+      return;
+    }
     const to = hdr(r, '(?:to|t)')[0]!;
     const contact = /<([^>]+)>/.exec(hdr(r, '(?:contact|m)')[0] ?? '')?.[1] ?? target;
-    const routes = hdr(r, 'record-route').join(', ').split(/,\s*(?=<)/).reverse();
+    const routes = hdr(r, 'record-route')
+      .join(', ')
+      .split(/,\s*(?=<)/)
+      .reverse();
     const route = routes.length && routes[0] ? `Route: ${routes.join(', ')}\r\n` : '';
-    l.send(`ACK ${contact} SIP/2.0\r\nVia: ${l.via};branch=z9hG4bK${cid}a;rport\r\n${base}To: ${to}\r\nCSeq: 1 ACK\r\n${route}Content-Length: 0\r\n\r\n`);
+    l.send(
+      `ACK ${contact} SIP/2.0\r\nVia: ${l.via};branch=z9hG4bK${cid}a;rport\r\n${base}To: ${to}\r\nCSeq: 1 ACK\r\n${route}Content-Length: 0\r\n\r\n`,
+    );
     const bye = final(cid, 'BYE');
-    l.send(`BYE ${contact} SIP/2.0\r\nVia: ${l.via};branch=z9hG4bK${cid}b;rport\r\n${base}To: ${to}\r\nCSeq: 2 BYE\r\n${route}Content-Length: 0\r\n\r\n`);
+    l.send(
+      `BYE ${contact} SIP/2.0\r\nVia: ${l.via};branch=z9hG4bK${cid}b;rport\r\n${base}To: ${to}\r\nCSeq: 2 BYE\r\n${route}Content-Length: 0\r\n\r\n`,
+    );
     if ((await bye).startsWith('SIP/2.0 200')) done++;
     else failed++;
   };
-  await Promise.all(Array.from({ length: inFlight }, async () => { while (Date.now() < until) await one(); }));
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (Date.now() < until) await one();
+    }),
+  );
   return { done, failed };
 }
 
 async function handshakes(proto: 'tls' | 'wss', port: number, seconds: number, par: number): Promise<number> {
   const until = Date.now() + seconds * 1000;
   let n = 0;
-  const once = (): Promise<void> => new Promise((resolve) => {
-    if (proto === 'tls') {
-      const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false });
-      s.once('secureConnect', () => { n++; s.destroy(); resolve(); });
-      s.once('error', () => resolve());
-    } else {
-      const ws = new WebSocket(`wss://127.0.0.1:${port}/`, 'sip', { rejectUnauthorized: false });
-      ws.once('open', () => { n++; ws.terminate(); resolve(); });
-      ws.once('error', () => resolve());
-    }
-  });
-  await Promise.all(Array.from({ length: par }, async () => { while (Date.now() < until) await once(); }));
+  const once = (): Promise<void> =>
+    new Promise((resolve) => {
+      if (proto === 'tls') {
+        const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+        s.once('secureConnect', () => {
+          n++;
+          s.destroy();
+          resolve();
+        });
+        s.once('error', () => resolve());
+      } else {
+        const ws = new WebSocket(`wss://127.0.0.1:${port}/`, 'sip', { rejectUnauthorized: false });
+        ws.once('open', () => {
+          n++;
+          ws.terminate();
+          resolve();
+        });
+        ws.once('error', () => resolve());
+      }
+    });
+  await Promise.all(
+    Array.from({ length: par }, async () => {
+      while (Date.now() < until) await once();
+    }),
+  );
   return n / seconds;
 }
 
@@ -189,10 +273,17 @@ export async function secureBench(seconds: number, inFlight: number, log: (s: st
   fs.writeFileSync(path.join(dir, 'dispatcher.list'), `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`);
   fs.writeFileSync(path.join(dir, 'dsd.cfg'), cfg(p, dir));
   const uas: Uas[] = [await startUas(b1!, c1!), await startUas(b2!, c2!)];
-  const dsd = spawn(process.execPath, [DSD_BIN, '-DD', '-E', '-f', path.join(dir, 'dsd.cfg')], { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO });
+  const dsd = spawn(process.execPath, [DSD_BIN, '-DD', '-E', '-f', path.join(dir, 'dsd.cfg')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: REPO,
+  });
   let out = '';
-  dsd.stdout!.on('data', (d) => { out += d; });
-  dsd.stderr!.on('data', (d) => { out += d; });
+  dsd.stdout!.on('data', (d) => {
+    out += d;
+  });
+  dsd.stderr!.on('data', (d) => {
+    out += d;
+  });
   try {
     const deadline = Date.now() + 20_000;
     while (!out.includes('started, listening on') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -208,10 +299,22 @@ export async function secureBench(seconds: number, inFlight: number, log: (s: st
       const t = ticksBetween(before, cpuTicksByPid([dsd.pid!]));
       l.close();
       const cpuMs = ((t.user + t.sys) * 1000) / clockTicks();
-      rows.push({ proto, calls: r.done, seconds: secs, cps: r.done / secs, cpuMsPerCall: r.done ? cpuMs / r.done : 0, failed: r.failed });
-      log(`  ${proto.padEnd(4)} ${(r.done / secs).toFixed(0).padStart(6)} calls/s  ${(r.done ? cpuMs / r.done : 0).toFixed(3).padStart(7)} ms CPU/call  ${r.failed} failed`);
+      rows.push({
+        proto,
+        calls: r.done,
+        seconds: secs,
+        cps: r.done / secs,
+        cpuMsPerCall: r.done ? cpuMs / r.done : 0,
+        failed: r.failed,
+      });
+      log(
+        `  ${proto.padEnd(4)} ${(r.done / secs).toFixed(0).padStart(6)} calls/s  ${(r.done ? cpuMs / r.done : 0).toFixed(3).padStart(7)} ms CPU/call  ${r.failed} failed`,
+      );
     }
-    const hs = { tls: await handshakes('tls', p.tls, Math.max(2, seconds / 2), 4), wss: await handshakes('wss', p.tls, Math.max(2, seconds / 2), 4) };
+    const hs = {
+      tls: await handshakes('tls', p.tls, Math.max(2, seconds / 2), 4),
+      wss: await handshakes('wss', p.tls, Math.max(2, seconds / 2), 4),
+    };
     log(`  handshakes: TLS ${hs.tls.toFixed(0)}/s, WSS (TLS + upgrade) ${hs.wss.toFixed(0)}/s`);
     if (process.env.BENCH_DEBUG) process.stderr.write(out.slice(-3000));
     return { rows, handshakes: hs, inFlight };

@@ -42,7 +42,9 @@ export function readStatFile(file: string): SippStats {
   if (lines.length < 2) return out;
   const head = lines[0].split(';');
   const last = lines[lines.length - 1].split(';');
-  head.forEach((h, i) => { out[h] = last[i]; });
+  head.forEach((h, i) => {
+    out[h] = last[i];
+  });
   return out;
 }
 
@@ -177,7 +179,13 @@ export function classifyAborts(log: string): { late: number; kinds: Array<{ kind
       kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
     }
   }
-  return { late, kinds: [...kinds.entries()].map(([kind, n]) => ({ kind, n })).sort((a, b) => b.n - a.n).slice(0, 8) };
+  return {
+    late,
+    kinds: [...kinds.entries()]
+      .map(([kind, n]) => ({ kind, n }))
+      .sort((a, b) => b.n - a.n)
+      .slice(0, 8),
+  };
 }
 
 interface Spawned {
@@ -190,13 +198,21 @@ interface Spawned {
 function spawnSipp(args: string[], cwd: string): Spawned {
   const proc = track(spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'], cwd }));
   let out = '';
-  const keep = (d: Buffer) => { if (out.length < 100_000) out += d.toString(); };
+  const keep = (d: Buffer) => {
+    if (out.length < 100_000) out += d.toString();
+  };
   proc.stdout!.on('data', keep);
   proc.stderr!.on('data', keep);
   let exited = false;
   const done = new Promise<number | null>((resolve) => {
-    proc.once('exit', (code) => { exited = true; resolve(code); });
-    proc.once('error', () => { exited = true; resolve(null); });
+    proc.once('exit', (code) => {
+      exited = true;
+      resolve(code);
+    });
+    proc.once('error', () => {
+      exited = true;
+      resolve(null);
+    });
   });
   return { proc, output: () => out, done, exited: () => exited };
 }
@@ -205,7 +221,9 @@ function spawnSipp(args: string[], cwd: string): Spawned {
 async function stopSipp(s: Spawned, graceMs = 5000): Promise<void> {
   if (s.exited()) return;
   s.proc.kill('SIGINT');
-  const t = setTimeout(() => { if (!s.exited()) s.proc.kill('SIGKILL'); }, graceMs);
+  const t = setTimeout(() => {
+    if (!s.exited()) s.proc.kill('SIGKILL');
+  }, graceMs);
   await s.done;
   clearTimeout(t);
 }
@@ -218,10 +236,10 @@ export interface Uas {
 /** A destination: sipp uas.xml on 127.0.0.1:port, answering every INVITE with 180 + 200. */
 export async function startUas(port: number, controlPort: number): Promise<Uas> {
   const dir = tempDir('dsd-bench-uas-');
-  const s = spawnSipp([
-    '-sf', UAS_XML, '-i', '127.0.0.1', '-p', String(port), '-cp', String(controlPort),
-    '-nostdin', '-t', 'u1',
-  ], dir);
+  const s = spawnSipp(
+    ['-sf', UAS_XML, '-i', '127.0.0.1', '-p', String(port), '-cp', String(controlPort), '-nostdin', '-t', 'u1'],
+    dir,
+  );
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -279,14 +297,42 @@ export async function runUac(o: UacOptions): Promise<UacResult> {
   const dir = tempDir('dsd-bench-uac-');
   const statFile = path.join(dir, 'stat.csv');
   const t0 = Date.now();
-  const s = spawnSipp([
-    '-sf', UAC_XML, '-i', '127.0.0.1', '-p', String(o.port), '-cp', String(o.controlPort),
-    '-nostdin', '-t', 'u1', '-m', String(o.calls), '-r', String(o.rate),
-    '-recv_timeout', '5000', '-trace_stat', '-stf', statFile, '-fd', '1',
-    '-trace_rtt', '-rtt_freq', '1000', '-trace_err', o.remote,
-  ], dir);
+  const s = spawnSipp(
+    [
+      '-sf',
+      UAC_XML,
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(o.port),
+      '-cp',
+      String(o.controlPort),
+      '-nostdin',
+      '-t',
+      'u1',
+      '-m',
+      String(o.calls),
+      '-r',
+      String(o.rate),
+      '-recv_timeout',
+      '5000',
+      '-trace_stat',
+      '-stf',
+      statFile,
+      '-fd',
+      '1',
+      '-trace_rtt',
+      '-rtt_freq',
+      '1000',
+      '-trace_err',
+      o.remote,
+    ],
+    dir,
+  );
   const off = onCleanup(() => stopSipp(s, 2000));
-  const timer = setTimeout(() => { if (!s.exited()) s.proc.kill('SIGINT'); }, o.timeoutMs);
+  const timer = setTimeout(() => {
+    if (!s.exited()) s.proc.kill('SIGINT');
+  }, o.timeoutMs);
   const code = await s.done;
   clearTimeout(timer);
   await stopSipp(s);
@@ -298,10 +344,18 @@ export async function runUac(o: UacOptions): Promise<UacResult> {
   const errorLog = readErrorLog(dir);
   const aborts = classifyAborts(errorLog);
   const result: UacResult = {
-    code, stats, rtdMs: readRttFiles(dir), created, successful, lateProvisional: aborts.late, abortKinds: aborts.kinds,
+    code,
+    stats,
+    rtdMs: readRttFiles(dir),
+    created,
+    successful,
+    lateProvisional: aborts.late,
+    abortKinds: aborts.kinds,
     failed: Math.max(statNum(stats, 'FailedCall(C)'), created - successful),
     achievedRate: creationRate(statFile, created) || statNum(stats, 'CallRate(C)'),
-    errors: errorLog.slice(0, 1500), output: s.output(), wallMs,
+    errors: errorLog.slice(0, 1500),
+    output: s.output(),
+    wallMs,
   };
   removeDir(dir);
   return result;

@@ -16,9 +16,11 @@ export function usageLine(spec: CommandSpec): string {
 
 function typed(spec: CommandSpec, p: ParamSpec, word: string): RpcParamValue {
   if (p.type === 'string') return word;
-  if (!INT.test(word)) throw new UsageError(`${spec.name}: ${p.name.toUpperCase()} must be an integer, got "${word}"`, usageLine(spec));
+  if (!INT.test(word))
+    throw new UsageError(`${spec.name}: ${p.name.toUpperCase()} must be an integer, got "${word}"`, usageLine(spec));
   const n = Number.parseInt(word, 10);
-  if (n < INT32_MIN || n > INT32_MAX) throw new UsageError(`${spec.name}: ${p.name.toUpperCase()} is out of range: ${word}`, usageLine(spec));
+  if (n < INT32_MIN || n > INT32_MAX)
+    throw new UsageError(`${spec.name}: ${p.name.toUpperCase()} is out of range: ${word}`, usageLine(spec));
   return n;
 }
 
@@ -46,8 +48,13 @@ export function buildParams(spec: CommandSpec, input: CliParamInput): RpcParams 
     const word = fromFlag ?? words.shift();
     if (word === undefined) {
       if (!p.optional) {
-        const missing = spec.params.slice(spec.params.indexOf(p)).filter((q) => !q.optional && !q.variadic && !(q.flag && input.flagValues?.[q.name] !== undefined));
-        throw new UsageError(`${spec.name}: missing ${missing.map((q) => q.name.toUpperCase()).join(' ')}`, usageLine(spec));
+        const missing = spec.params
+          .slice(spec.params.indexOf(p))
+          .filter((q) => !q.optional && !q.variadic && !(q.flag && input.flagValues?.[q.name] !== undefined));
+        throw new UsageError(
+          `${spec.name}: missing ${missing.map((q) => q.name.toUpperCase()).join(' ')}`,
+          usageLine(spec),
+        );
       }
       values.push(undefined);
       continue;
@@ -70,7 +77,11 @@ export function buildParams(spec: CommandSpec, input: CliParamInput): RpcParams 
   return values.map((v, i) => {
     if (v !== undefined) return v;
     const d = spec.params[i]!.default;
-    if (d === undefined) throw new UsageError(`${spec.name}: ${spec.params[i]!.name.toUpperCase()} is needed before ${spec.params[i + 1]!.name.toUpperCase()}`, usageLine(spec));
+    if (d === undefined)
+      throw new UsageError(
+        `${spec.name}: ${spec.params[i]!.name.toUpperCase()} is needed before ${spec.params[i + 1]!.name.toUpperCase()}`,
+        usageLine(spec),
+      );
     return d;
   });
 }

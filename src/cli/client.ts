@@ -22,8 +22,15 @@ function describeErrno(code: string | undefined, socketPath: string): string {
   }
 }
 
-export function callRpc(socketPath: string, method: string, params: RpcParams | undefined, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<unknown> {
-  const request = JSON.stringify(params === undefined ? { jsonrpc: '2.0', method, id: 1 } : { jsonrpc: '2.0', method, params, id: 1 });
+export function callRpc(
+  socketPath: string,
+  method: string,
+  params: RpcParams | undefined,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+): Promise<unknown> {
+  const request = JSON.stringify(
+    params === undefined ? { jsonrpc: '2.0', method, id: 1 } : { jsonrpc: '2.0', method, params, id: 1 },
+  );
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let settled = false;
@@ -37,7 +44,14 @@ export function callRpc(socketPath: string, method: string, params: RpcParams | 
       else resolve(value);
     };
     const timer = setTimeout(
-      () => finish(new ConnectionError(socketPath, `no answer from dsd at ${socketPath} within ${timeoutMs / 1000} s`, 'ETIMEDOUT')),
+      () =>
+        finish(
+          new ConnectionError(
+            socketPath,
+            `no answer from dsd at ${socketPath} within ${timeoutMs / 1000} s`,
+            'ETIMEDOUT',
+          ),
+        ),
       timeoutMs,
     );
     sock.once('connect', () => sock.write(request + '\n'));
@@ -50,8 +64,12 @@ export function callRpc(socketPath: string, method: string, params: RpcParams | 
       chunks.push(chunk.subarray(0, nl));
       finish(undefined, Buffer.concat(chunks).toString('utf8'));
     });
-    sock.once('end', () => finish(new ConnectionError(socketPath, `dsd at ${socketPath} closed the connection without answering`)));
-    sock.once('error', (err: NodeJS.ErrnoException) => finish(new ConnectionError(socketPath, describeErrno(err.code, socketPath), err.code)));
+    sock.once('end', () =>
+      finish(new ConnectionError(socketPath, `dsd at ${socketPath} closed the connection without answering`)),
+    );
+    sock.once('error', (err: NodeJS.ErrnoException) =>
+      finish(new ConnectionError(socketPath, describeErrno(err.code, socketPath), err.code)),
+    );
   }).then((line) => {
     let msg: RpcResponseMessage;
     try {
@@ -59,7 +77,8 @@ export function callRpc(socketPath: string, method: string, params: RpcParams | 
     } catch {
       throw new ConnectionError(socketPath, `dsd at ${socketPath} sent an answer that is not JSON`);
     }
-    if (msg === null || typeof msg !== 'object') throw new ConnectionError(socketPath, `dsd at ${socketPath} sent an invalid JSON-RPC answer`);
+    if (msg === null || typeof msg !== 'object')
+      throw new ConnectionError(socketPath, `dsd at ${socketPath} sent an invalid JSON-RPC answer`);
     if (msg.error) throw new RpcCallError(Number(msg.error.code), String(msg.error.message), msg.error.data);
     return msg.result;
   });

@@ -36,7 +36,8 @@ function commandOf(words: readonly string[]): { spec: CommandSpec; used: number;
     if (pair) return { spec: pair, used: 2, kamcli: true };
   }
   // kamcmd calls any method by name; the daemon says whether it exists.
-  if (first.includes('.') && /^[A-Za-z_][\w.]*$/.test(first)) return { spec: findCommand('rpc')!, used: 0, kamcli: false };
+  if (first.includes('.') && /^[A-Za-z_][\w.]*$/.test(first))
+    return { spec: findCommand('rpc')!, used: 0, kamcli: false };
   return null;
 }
 
@@ -84,7 +85,12 @@ export function parseFast(argv: readonly string[]): FastInvocation | null {
     }
     pending.push(a);
     // A command option's value follows it; keep it with the option until we know the command.
-    if (inline === undefined && ['--flags', '--priority', '--attrs', '--interval'].includes(name) && i + 1 < argv.length) pending.push(argv[++i]!);
+    if (
+      inline === undefined &&
+      ['--flags', '--priority', '--attrs', '--interval'].includes(name) &&
+      i + 1 < argv.length
+    )
+      pending.push(argv[++i]!);
   }
   const cmd = commandOf(positional);
   if (!cmd) return null;
@@ -106,5 +112,10 @@ export function parseFast(argv: readonly string[]): FastInvocation | null {
   }
   // Two output modes at once is a usage error oclif words well.
   if ([flags.json, flags.table, flags.tree].filter(Boolean).length > 1) return null;
-  return { spec: cmd.spec, words: positional.slice(cmd.used), flags: flags as FastInvocation['flags'], kamcliStyle: cmd.kamcli };
+  return {
+    spec: cmd.spec,
+    words: positional.slice(cmd.used),
+    flags: flags as FastInvocation['flags'],
+    kamcliStyle: cmd.kamcli,
+  };
 }

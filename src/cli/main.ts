@@ -42,8 +42,22 @@ export const OCLIF_CONFIG = {
   helpOptions: { hideAliasesFromRoot: true },
 } as const;
 
-const OPTIONS_WITH_VALUE = new Set(['-s', '--socket', '--timeout', '--interval', '--flags', '--priority', '--attrs',
-  '--wait', '--ruri', '--from', '--to', '--callid', '--method', '--pv']);
+const OPTIONS_WITH_VALUE = new Set([
+  '-s',
+  '--socket',
+  '--timeout',
+  '--interval',
+  '--flags',
+  '--priority',
+  '--attrs',
+  '--wait',
+  '--ruri',
+  '--from',
+  '--to',
+  '--callid',
+  '--method',
+  '--pv',
+]);
 const GLOBAL_BOOLEANS = new Set(['--json', '--table', '--tree']);
 
 const spellings = new Map<string, CommandSpec>();
@@ -86,8 +100,16 @@ export function route(argv: readonly string[]): Routed {
   const rest = argv.slice(i);
   if (rest.length === 0) {
     // dsctl, dsctl [-s SOCK] --help, dsctl --version: oclif answers; anything else lacks a command.
-    const asked = lead.filter((a, k) => !OPTIONS_WITH_VALUE.has(a) && !OPTIONS_WITH_VALUE.has(lead[k - 1] ?? '') && !GLOBAL_BOOLEANS.has(a) && !a.startsWith('--socket=') && !a.startsWith('--timeout='));
-    if (asked.length && asked.every((a) => a === '--help' || a === '-h' || a === '--version')) return { argv: [asked.includes('--version') ? '--version' : '--help'], kamcliStyle: false };
+    const asked = lead.filter(
+      (a, k) =>
+        !OPTIONS_WITH_VALUE.has(a) &&
+        !OPTIONS_WITH_VALUE.has(lead[k - 1] ?? '') &&
+        !GLOBAL_BOOLEANS.has(a) &&
+        !a.startsWith('--socket=') &&
+        !a.startsWith('--timeout='),
+    );
+    if (asked.length && asked.every((a) => a === '--help' || a === '-h' || a === '--version'))
+      return { argv: [asked.includes('--version') ? '--version' : '--help'], kamcliStyle: false };
     if (!asked.length && !lead.length) return { argv: [], kamcliStyle: false };
     throw new UsageError('missing command (dsctl --help lists the commands)');
   }
@@ -101,10 +123,15 @@ export function route(argv: readonly string[]): Routed {
   if (first.includes('.')) return { argv: ['rpc', ...lead, ...rest], kamcliStyle: false };
   if (topics.has(first)) {
     const verbs = [...spellings.keys()].filter((s) => s.startsWith(first + ' ')).map((s) => s.slice(first.length + 1));
-    throw new UsageError(second === undefined ? `${first}: missing subcommand` : `${first}: unknown subcommand "${second}"`, `dsctl ${first} ${verbs.join('|')} …`);
+    throw new UsageError(
+      second === undefined ? `${first}: missing subcommand` : `${first}: unknown subcommand "${second}"`,
+      `dsctl ${first} ${verbs.join('|')} …`,
+    );
   }
   const near = suggestions(first, [...COMMANDS.map((c) => c.name), ...topics]);
-  throw new UsageError(`unknown command "${first}"${near.length ? `; did you mean ${near.join(' or ')}?` : ' (dsctl --help lists the commands)'}`);
+  throw new UsageError(
+    `unknown command "${first}"${near.length ? `; did you mean ${near.join(' or ')}?` : ' (dsctl --help lists the commands)'}`,
+  );
 }
 
 function packageJson(): Record<string, unknown> {
@@ -115,10 +142,18 @@ function packageJson(): Record<string, unknown> {
 /** Under --json a failure is one JSON object on stderr: { error: { kind, code?, message, data?, exit } }. */
 function jsonError(err: unknown, exit: number): string {
   const e = err as { message?: string; data?: unknown };
-  const kind = err instanceof RpcCallError ? 'rpc' : err instanceof UsageError ? 'usage' : err instanceof ConnectionError ? 'connection' : 'internal';
+  const kind =
+    err instanceof RpcCallError
+      ? 'rpc'
+      : err instanceof UsageError
+        ? 'usage'
+        : err instanceof ConnectionError
+          ? 'connection'
+          : 'internal';
   const body: Record<string, unknown> = { kind };
   if (err instanceof RpcCallError) body.code = err.code;
-  body.message = err instanceof UsageError ? err.line().replace(/^dsctl: /, '') : String(e?.message ?? err).split('\n')[0];
+  body.message =
+    err instanceof UsageError ? err.line().replace(/^dsctl: /, '') : String(e?.message ?? err).split('\n')[0];
   if (err instanceof RpcCallError && err.data !== undefined) body.data = err.data;
   if (err instanceof ConnectionError) body.socket = err.socketPath;
   body.exit = exit;
@@ -134,10 +169,16 @@ function report(err: unknown, stderr: NodeJS.WritableStream, json = false): numb
   // oclif's own exits (help, version) and parse errors.
   if (e?.oclif?.exit !== undefined && e.code === 'EEXIT') return e.oclif.exit;
   if (e?.oclif) {
-    stderr.write(json ? jsonError(new UsageError(String(e.message ?? err).split('\n')[0]!), ExitCode.usage) : `dsctl: ${String(e.message ?? err).split('\n')[0]}\n`);
+    stderr.write(
+      json
+        ? jsonError(new UsageError(String(e.message ?? err).split('\n')[0]!), ExitCode.usage)
+        : `dsctl: ${String(e.message ?? err).split('\n')[0]}\n`,
+    );
     return ExitCode.usage;
   }
-  stderr.write(json ? jsonError(err, ExitCode.internal) : `dsctl: internal error: ${String(e?.message ?? err).split('\n')[0]}\n`);
+  stderr.write(
+    json ? jsonError(err, ExitCode.internal) : `dsctl: internal error: ${String(e?.message ?? err).split('\n')[0]}\n`,
+  );
   if (process.env.DSCTL_DEBUG) stderr.write(String((err as Error)?.stack) + '\n');
   return ExitCode.internal;
 }

@@ -43,7 +43,8 @@ export function resolveSocket(flag: string | undefined): string {
 export function resolveTimeout(flag: string | undefined): number {
   if (flag === undefined) return DEFAULT_TIMEOUT_MS;
   const s = Number(flag);
-  if (!Number.isFinite(s) || s <= 0) throw new UsageError(`--timeout must be a positive number of seconds, got "${flag}"`);
+  if (!Number.isFinite(s) || s <= 0)
+    throw new UsageError(`--timeout must be a positive number of seconds, got "${flag}"`);
   return Math.round(s * 1000);
 }
 
@@ -86,12 +87,17 @@ export async function runRpcCommand(input: RunInput): Promise<void> {
     params = rest.length ? rest.map(kamcmdWord) : undefined;
     renderSpec = findCommand(m) ?? spec;
   } else {
-    params = buildParams(spec, { words: input.words, flagValues: paramFlagValues(spec, flags), persist: flags.persist === true });
+    params = buildParams(spec, {
+      words: input.words,
+      flagValues: paramFlagValues(spec, flags),
+      persist: flags.persist === true,
+    });
   }
   const socket = resolveSocket(flags.socket);
   let timeout = resolveTimeout(flags.timeout);
   // --wait SECONDS keeps the call open that long: wait for the daemon's answer beyond it
-  if (typeof flags.wait === 'string' && /^\d+$/.test(flags.wait)) timeout = Math.max(timeout, (Number(flags.wait) + 10) * 1000);
+  if (typeof flags.wait === 'string' && /^\d+$/.test(flags.wait))
+    timeout = Math.max(timeout, (Number(flags.wait) + 10) * 1000);
   const mode = outputMode(flags, input.kamcliStyle);
   let result: unknown;
   try {
@@ -105,14 +111,21 @@ export async function runRpcCommand(input: RunInput): Promise<void> {
   if (isDryRun(result) && !result.ok) process.exitCode = 1;
 }
 
-const isMethodNotFound = (err: unknown): err is RpcCallError => err instanceof RpcCallError && err.code === 500 && /^method not found$/i.test(err.message);
+const isMethodNotFound = (err: unknown): err is RpcCallError =>
+  err instanceof RpcCallError && err.code === 500 && /^method not found$/i.test(err.message);
 
 /**
  * "Method Not Found" from the daemon, made useful: a name dsctl does not know either is a typo
  * (usage error, exit 2, with the closest methods the daemon offers); a command of dsctl's table
  * that this daemon lacks says so (exit 1) — cluster.list without clustering, for one.
  */
-async function explainMissingMethod(err: unknown, socket: string, method: string, unknownName: boolean, timeout: number): Promise<unknown> {
+async function explainMissingMethod(
+  err: unknown,
+  socket: string,
+  method: string,
+  unknownName: boolean,
+  timeout: number,
+): Promise<unknown> {
   if (!isMethodNotFound(err)) return err;
   let offered: string[] = [];
   try {
@@ -123,9 +136,13 @@ async function explainMissingMethod(err: unknown, socket: string, method: string
   }
   if (unknownName) {
     const near = suggestions(method, offered);
-    const hint = near.length ? `; did you mean ${near.join(' or ')}?` : ' (dsctl system.listMethods lists what this dsd offers)';
+    const hint = near.length
+      ? `; did you mean ${near.join(' or ')}?`
+      : ' (dsctl system.listMethods lists what this dsd offers)';
     return new UsageError(`unknown command "${method}"${hint}`);
   }
-  const why = method.startsWith('cluster.') ? 'clustering is off: modparam("dispatcher", "ds_cluster", 1) with a PostgreSQL db_url turns it on' : 'its module is not loaded';
+  const why = method.startsWith('cluster.')
+    ? 'clustering is off: modparam("dispatcher", "ds_cluster", 1) with a PostgreSQL db_url turns it on'
+    : 'its module is not loaded';
   return new RpcCallError(err.code, err.message, `this dsd does not offer ${method}: ${why}`);
 }

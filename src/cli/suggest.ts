@@ -19,7 +19,13 @@ export function editDistance(a: string, b: string): number {
 export function suggestions(typed: string, known: readonly string[]): string[] {
   const t = typed.toLowerCase();
   const limit = Math.max(2, Math.floor(t.length / 3));
-  const scored = [...new Set(known)].map((k) => ({ k, d: editDistance(t, k.toLowerCase()) })).filter((x) => x.d <= limit);
+  const scored = [...new Set(known)]
+    .map((k) => ({ k, d: editDistance(t, k.toLowerCase()) }))
+    .filter((x) => x.d <= limit);
   const best = Math.min(...scored.map((x) => x.d));
-  return scored.filter((x) => x.d === best).sort((x, y) => x.k.localeCompare(y.k)).slice(0, 3).map((x) => x.k);
+  return scored
+    .filter((x) => x.d === best)
+    .sort((x, y) => x.k.localeCompare(y.k))
+    .slice(0, 3)
+    .map((x) => x.k);
 }

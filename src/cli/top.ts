@@ -1,7 +1,12 @@
 // dsctl dispatcher.top: a refreshing table of every destination. State and latency come from
 // dispatcher.list; calls and failovers per second from the dsd extension dispatcher.stats when
 // the daemon has it (cumulative counters, so rates need two samples).
-import { dispatcherRows, describeFlags, type DispatcherListResult, type DispatcherStatsEntry } from '../rpc-api/results';
+import {
+  dispatcherRows,
+  describeFlags,
+  type DispatcherListResult,
+  type DispatcherStatsEntry,
+} from '../rpc-api/results';
 import { callRpc } from './client';
 import { DsctlError, RpcCallError } from './errors';
 import { cellText, renderTable, terminalWidth, type TableSpec } from './render/table';
@@ -39,7 +44,17 @@ function rate(cur: number | undefined, prev: number | undefined, seconds: number
 
 export function topTable(list: DispatcherListResult | null, stats?: { prev?: Sample; cur?: Sample }): TableSpec {
   const withStats = stats !== undefined;
-  const head = ['SET', 'URI', 'STATE', 'FLAGS', 'PRIO', 'LATENCY ms', 'EST ms', 'TIMEOUTS', ...(withStats ? ['CALLS/s', 'FAILOVERS/s'] : [])];
+  const head = [
+    'SET',
+    'URI',
+    'STATE',
+    'FLAGS',
+    'PRIO',
+    'LATENCY ms',
+    'EST ms',
+    'TIMEOUTS',
+    ...(withStats ? ['CALLS/s', 'FAILOVERS/s'] : []),
+  ];
   const rows = (list ? dispatcherRows(list) : []).map(({ set, dest }) => {
     const lat = dest.LATENCY;
     const row = [
@@ -87,7 +102,11 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-async function frame(o: TopOptions, stats: boolean, prev: Sample | undefined): Promise<{ text: string; sample?: Sample }> {
+async function frame(
+  o: TopOptions,
+  stats: boolean,
+  prev: Sample | undefined,
+): Promise<{ text: string; sample?: Sample }> {
   let list: DispatcherListResult | null = null;
   let note = '';
   try {
@@ -99,8 +118,12 @@ async function frame(o: TopOptions, stats: boolean, prev: Sample | undefined): P
   let sample: Sample | undefined;
   if (stats && list) sample = await sampleStats(o).catch(() => undefined);
   const out = o.out ?? process.stdout;
-  const table = renderTable(topTable(list, stats ? { prev, cur: sample } : undefined), { maxWidth: terminalWidth(out) });
-  const title = `dsd dispatcher.top  ${new Date().toISOString().replace('T', ' ').slice(0, 19)}  ${o.socket}` + (o.once ? '' : `  every ${o.intervalMs / 1000} s, Ctrl-C quits`);
+  const table = renderTable(topTable(list, stats ? { prev, cur: sample } : undefined), {
+    maxWidth: terminalWidth(out),
+  });
+  const title =
+    `dsd dispatcher.top  ${new Date().toISOString().replace('T', ' ').slice(0, 19)}  ${o.socket}` +
+    (o.once ? '' : `  every ${o.intervalMs / 1000} s, Ctrl-C quits`);
   return { text: `${title}\n${note ? note + '\n' : ''}${table}`, sample };
 }
 
@@ -112,8 +135,14 @@ async function jsonFrame(o: TopOptions, stats: boolean, prev: Sample | undefined
   const cur = stats && list ? await sampleStats(o).catch(() => undefined) : undefined;
   const t = topTable(list, stats ? { prev, cur } : undefined);
   const destinations = t.rows.map((r) => ({
-    set: Number(r[0]), uri: r[1], state: r[2], flags: r[3], priority: Number(r[4]),
-    latency_ms: num(r[5]!), est_ms: num(r[6]!), timeouts: num(r[7]!),
+    set: Number(r[0]),
+    uri: r[1],
+    state: r[2],
+    flags: r[3],
+    priority: Number(r[4]),
+    latency_ms: num(r[5]!),
+    est_ms: num(r[6]!),
+    timeouts: num(r[7]!),
     ...(stats ? { calls_per_s: num(r[8]!), failovers_per_s: num(r[9]!) } : {}),
   }));
   return { time: new Date().toISOString(), socket: o.socket, destinations };

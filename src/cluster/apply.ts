@@ -57,7 +57,8 @@ function hasDest(list: DsList | null, group: number, uri: string): boolean {
 /** The change a cluster event carries (the wire format stays the event's). */
 export function changeOfEvent<K extends ClusterEventKind>(kind: K, args: ClusterEventArgs[K]): DsChange {
   switch (kind) {
-    case 'reload': return { kind: 'reload' };
+    case 'reload':
+      return { kind: 'reload' };
     case 'add': {
       const a = args as ClusterEventArgs['add'];
       return { kind: 'add', setId: a.group, uri: a.address, flags: a.flags, priority: a.priority, attrs: a.attrs };
@@ -78,8 +79,12 @@ export function changeOfEvent<K extends ClusterEventKind>(kind: K, args: Cluster
 }
 
 /** Applies one remote event to the local engine. Throws what the engine throws. */
-export async function applyClusterEvent<K extends ClusterEventKind>(t: ClusterApplyTarget, kind: K, args: ClusterEventArgs[K],
-  o: ApplyOptions = {}): Promise<void> {
+export async function applyClusterEvent<K extends ClusterEventKind>(
+  t: ClusterApplyTarget,
+  kind: K,
+  args: ClusterEventArgs[K],
+  o: ApplyOptions = {},
+): Promise<void> {
   const c = changeOfEvent(kind, args);
   switch (c.kind) {
     case 'reload': {
@@ -105,8 +110,12 @@ export async function applyClusterEvent<K extends ClusterEventKind>(t: ClusterAp
       await guarded(() => t.ds.remove(c.setId, c.uri), o);
       return;
     }
-    case 'setState': t.ds.setStateRpc(c.state, c.setId, c.uri, false); return;
-    case 'setDuidState': t.ds.setStateRpc(c.state, c.setId, c.duid, true); return;
+    case 'setState':
+      t.ds.setStateRpc(c.state, c.setId, c.uri, false);
+      return;
+    case 'setDuidState':
+      t.ds.setStateRpc(c.state, c.setId, c.duid, true);
+      return;
   }
 }
 
@@ -114,16 +123,25 @@ export async function applyClusterEvent<K extends ClusterEventKind>(t: ClusterAp
  * The admin-state entries a set_state / set_duid_state just recorded in the engine (to
  * store with the event): the one for `target`, or every entry of the set for `all`.
  */
-export function adminEntriesFor(entries: readonly AdminStateEntry[], group: number, target: string, byDuid: boolean): AdminStateEntry[] {
+export function adminEntriesFor(
+  entries: readonly AdminStateEntry[],
+  group: number,
+  target: string,
+  byDuid: boolean,
+): AdminStateEntry[] {
   const l = target.toLowerCase();
   // `all` is recorded per destination URI by the engine, for both methods.
-  return entries.filter((e) => e.setId === group && (target === 'all' ? e.uri !== undefined
-    : byDuid ? e.duid?.toLowerCase() === l : e.uri?.toLowerCase() === l));
+  return entries.filter(
+    (e) =>
+      e.setId === group &&
+      (target === 'all' ? e.uri !== undefined : byDuid ? e.duid?.toLowerCase() === l : e.uri?.toLowerCase() === l),
+  );
 }
 
 /** This node's destinations and their states, for the heartbeat (cluster.list dest). */
 export function destStatesOf(list: DsList | null): DestStateView[] {
   const out: DestStateView[] = [];
-  for (const s of list?.sets ?? []) for (const d of s.dests) out.push({ set: s.id, uri: d.uri, flags: flagsString(d.flags) });
+  for (const s of list?.sets ?? [])
+    for (const d of s.dests) out.push({ set: s.id, uri: d.uri, flags: flagsString(d.flags) });
   return out;
 }

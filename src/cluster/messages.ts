@@ -20,7 +20,13 @@ export interface ClusterEventArgs {
 
 export type ClusterEventKind = keyof ClusterEventArgs;
 
-export const CLUSTER_EVENT_KINDS: readonly ClusterEventKind[] = ['reload', 'add', 'remove', 'set_state', 'set_duid_state'];
+export const CLUSTER_EVENT_KINDS: readonly ClusterEventKind[] = [
+  'reload',
+  'add',
+  'remove',
+  'set_state',
+  'set_duid_state',
+];
 
 export interface ClusterMessage<K extends ClusterEventKind = ClusterEventKind> {
   readonly v: 1;
@@ -47,7 +53,9 @@ export class ClusterMessageError extends Error {
 export function encodeMessage(m: ClusterMessage): string {
   const s = JSON.stringify(m);
   if (Buffer.byteLength(s) > MAX_PAYLOAD_BYTES) {
-    throw new ClusterMessageError(`cluster event ${m.kind} is ${Buffer.byteLength(s)} bytes, over the ${MAX_PAYLOAD_BYTES}-byte NOTIFY limit`);
+    throw new ClusterMessageError(
+      `cluster event ${m.kind} is ${Buffer.byteLength(s)} bytes, over the ${MAX_PAYLOAD_BYTES}-byte NOTIFY limit`,
+    );
   }
   return s;
 }
@@ -58,16 +66,26 @@ const isStr = (v: unknown): v is string => typeof v === 'string';
 /** Checks args for a kind; returns the reason when they do not fit. */
 export function checkArgs(kind: ClusterEventKind, a: Record<string, unknown>): string | null {
   switch (kind) {
-    case 'reload': return null;
+    case 'reload':
+      return null;
     case 'add':
-      return isInt(a.group) && isStr(a.address) && isInt(a.flags) && isInt(a.priority) && (a.attrs === null || isStr(a.attrs))
-        ? null : 'add needs {group:int, address:str, flags:int, priority:int, attrs:str|null}';
+      return isInt(a.group) &&
+        isStr(a.address) &&
+        isInt(a.flags) &&
+        isInt(a.priority) &&
+        (a.attrs === null || isStr(a.attrs))
+        ? null
+        : 'add needs {group:int, address:str, flags:int, priority:int, attrs:str|null}';
     case 'remove':
       return isInt(a.group) && isStr(a.address) ? null : 'remove needs {group:int, address:str}';
     case 'set_state':
-      return isStr(a.state) && isInt(a.group) && isStr(a.address) ? null : 'set_state needs {state:str, group:int, address:str}';
+      return isStr(a.state) && isInt(a.group) && isStr(a.address)
+        ? null
+        : 'set_state needs {state:str, group:int, address:str}';
     case 'set_duid_state':
-      return isStr(a.state) && isInt(a.group) && isStr(a.duid) ? null : 'set_duid_state needs {state:str, group:int, duid:str}';
+      return isStr(a.state) && isInt(a.group) && isStr(a.duid)
+        ? null
+        : 'set_duid_state needs {state:str, group:int, duid:str}';
   }
 }
 
@@ -81,7 +99,8 @@ export function decodeMessage(payload: string): ClusterMessage {
   }
   const o = m as Record<string, unknown>;
   if (o === null || typeof o !== 'object' || o.v !== 1) throw new ClusterMessageError('not a version 1 cluster event');
-  if (!isStr(o.origin) || !isStr(o.instance) || !isInt(o.seq)) throw new ClusterMessageError('origin, instance or seq missing');
+  if (!isStr(o.origin) || !isStr(o.instance) || !isInt(o.seq))
+    throw new ClusterMessageError('origin, instance or seq missing');
   if (!isStr(o.kind) || !(CLUSTER_EVENT_KINDS as readonly string[]).includes(o.kind)) {
     throw new ClusterMessageError(`unknown event kind ${String(o.kind)}`);
   }

@@ -21,16 +21,34 @@ import type { DbLog } from '../db/list-source';
 import { PgDriver } from '../db/postgres';
 import { DbUrl, parseDbUrl } from '../db/url';
 import { SerialQueue } from '../db/driver';
-import { ClusterEventArgs, ClusterEventKind, ClusterMessage, ClusterMessageError, decodeMessage, encodeMessage } from './messages';
+import {
+  ClusterEventArgs,
+  ClusterEventKind,
+  ClusterMessage,
+  ClusterMessageError,
+  decodeMessage,
+  encodeMessage,
+} from './messages';
 import { ClusterTables, DEFAULT_CLUSTER_TABLES, ensureClusterSchema } from './schema';
 import {
-  ClusterNodeInfo, DestStateView, deleteAdminState, lastHeartbeat, markStopped, readAdminStates, readNodes,
-  upsertAdminStates, writeNodeRow,
+  ClusterNodeInfo,
+  DestStateView,
+  deleteAdminState,
+  lastHeartbeat,
+  markStopped,
+  readAdminStates,
+  readNodes,
+  upsertAdminStates,
+  writeNodeRow,
 } from './store';
 
 export type { ClusterNodeInfo, DestStateView } from './store';
 
-export type RemoteHandler = <K extends ClusterEventKind>(kind: K, args: ClusterEventArgs[K], origin: string) => void | Promise<void>;
+export type RemoteHandler = <K extends ClusterEventKind>(
+  kind: K,
+  args: ClusterEventArgs[K],
+  origin: string,
+) => void | Promise<void>;
 
 export interface ClusterNodeOptions {
   /** The shared PostgreSQL db_url. */
@@ -60,10 +78,18 @@ export interface ClusterNodeOptions {
 }
 
 type Pending =
-  | { readonly op: 'notify'; readonly payload: string; readonly states: readonly AdminStateEntry[]; readonly forget: ForgetSpec | null }
+  | {
+      readonly op: 'notify';
+      readonly payload: string;
+      readonly states: readonly AdminStateEntry[];
+      readonly forget: ForgetSpec | null;
+    }
   | { readonly op: 'upsert'; readonly states: readonly AdminStateEntry[] };
 
-interface ForgetSpec { readonly setId: number; readonly uri: string }
+interface ForgetSpec {
+  readonly setId: number;
+  readonly uri: string;
+}
 
 export type PublishOutcome = 'sent' | 'queued';
 
@@ -103,7 +129,11 @@ export class ClusterNode {
   constructor(o: ClusterNodeOptions) {
     this.url = typeof o.url === 'string' ? parseDbUrl(o.url) : o.url;
     if (this.url.kind !== 'postgres') {
-      throw new DbError('config', this.url.masked, 'modparam("dispatcher", "ds_cluster", 1) needs a postgres:// db_url (LISTEN/NOTIFY)');
+      throw new DbError(
+        'config',
+        this.url.masked,
+        'modparam("dispatcher", "ds_cluster", 1) needs a postgres:// db_url (LISTEN/NOTIFY)',
+      );
     }
     this.o = o;
     this.onRemote = o.onRemote ?? null;
@@ -159,7 +189,9 @@ export class ClusterNode {
 
   private async connect(): Promise<void> {
     const db = await PgDriver.open(this.url, { appName: `dsd ${this.name}`, ...this.o.open });
-    db.onLost((err) => { if (this.db === db) this.lost(err); });
+    db.onLost((err) => {
+      if (this.db === db) this.lost(err);
+    });
     try {
       await db.transaction((tx) => ensureClusterSchema(tx, this.tables));
       await db.listen(this.channel, (p) => this.onNotify(p));
@@ -183,7 +215,9 @@ export class ClusterNode {
     if (this.stopped) return;
     if (this.downSince === null) {
       this.downSince = Date.now();
-      this.log.error(`cluster: ${err.message}; routing continues on the current list, reconnecting to ${this.url.masked}`);
+      this.log.error(
+        `cluster: ${err.message}; routing continues on the current list, reconnecting to ${this.url.masked}`,
+      );
     }
     this.scheduleReconnect();
   }
@@ -210,7 +244,9 @@ export class ClusterNode {
     const secs = this.downSince === null ? 0 : Math.round((Date.now() - this.downSince) / 1000);
     this.downSince = null;
     this.backoffMs = this.o.reconnectMs?.initial ?? 500;
-    this.log.info(`cluster: connected to ${this.url.masked} again after ${secs}s; sending ${this.outbox.length} queued event(s) and resyncing`);
+    this.log.info(
+      `cluster: connected to ${this.url.masked} again after ${secs}s; sending ${this.outbox.length} queued event(s) and resyncing`,
+    );
     this.startHeartbeat();
     await this.flush();
     try {
@@ -223,7 +259,9 @@ export class ClusterNode {
   private startHeartbeat(): void {
     const sec = this.o.heartbeatSec ?? 5;
     if (this.hbTimer || sec <= 0) return;
-    this.hbTimer = setInterval(() => { void this.heartbeat().catch(noop); }, sec * 1000);
+    this.hbTimer = setInterval(() => {
+      void this.heartbeat().catch(noop);
+    }, sec * 1000);
     this.hbTimer.unref();
   }
 
@@ -238,10 +276,17 @@ export class ClusterNode {
     if (starting) {
       const prev = await lastHeartbeat(db, this.tables, this.name);
       if (prev && !prev.stopped && prev.ageSec < 2 * (this.o.heartbeatSec ?? 5)) {
-        this.log.warn(`cluster: another node named "${this.name}" heartbeated ${Math.round(prev.ageSec)}s ago; node names must be unique (modparam ds_cluster_node)`);
+        this.log.warn(
+          `cluster: another node named "${this.name}" heartbeated ${Math.round(prev.ageSec)}s ago; node names must be unique (modparam ds_cluster_node)`,
+        );
       }
     }
-    await writeNodeRow(db, this.tables, { name: this.name, address: this.o.address, version: this.o.version, destStates: this.destJson() }, starting);
+    await writeNodeRow(
+      db,
+      this.tables,
+      { name: this.name, address: this.o.address, version: this.o.version, destStates: this.destJson() },
+      starting,
+    );
   }
 
   /** Refreshes this node's row (the timer calls it every heartbeatSec). */
@@ -267,7 +312,8 @@ export class ClusterNode {
   // ---- admin states ------------------------------------------------------------------
 
   private requireDb(what: string): PgDriver {
-    if (!this.db) throw new DbError('connect', this.url.masked, what, 'not connected to the cluster database (reconnecting)');
+    if (!this.db)
+      throw new DbError('connect', this.url.masked, what, 'not connected to the cluster database (reconnecting)');
     return this.db;
   }
 
@@ -288,9 +334,18 @@ export class ClusterNode {
    * transaction). While disconnected the event is queued and sent on reconnect.
    * Throws ClusterMessageError for an event too large for NOTIFY.
    */
-  async publish<K extends ClusterEventKind>(kind: K, args: ClusterEventArgs[K], opts: PublishOptions = {}): Promise<PublishOutcome> {
+  async publish<K extends ClusterEventKind>(
+    kind: K,
+    args: ClusterEventArgs[K],
+    opts: PublishOptions = {},
+  ): Promise<PublishOutcome> {
     const msg: ClusterMessage<K> = { v: 1, origin: this.name, instance: this.instance, seq: ++this.seq, kind, args };
-    return this.run({ op: 'notify', payload: encodeMessage(msg), states: opts.adminStates ?? [], forget: opts.forget ?? null });
+    return this.run({
+      op: 'notify',
+      payload: encodeMessage(msg),
+      states: opts.adminStates ?? [],
+      forget: opts.forget ?? null,
+    });
   }
 
   private async exec(db: PgDriver, p: Pending): Promise<void> {

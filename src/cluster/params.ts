@@ -30,7 +30,11 @@ export function defaultClusterParams(): ClusterParams {
 
 /** modparam types, for the dispatcher module's parameter table in the cfg engine. */
 export const CLUSTER_MODPARAM_TYPES: Readonly<Record<string, 'int' | 'str'>> = {
-  ds_cluster: 'int', ds_cluster_node: 'str', ds_cluster_channel: 'str', ds_cluster_heartbeat: 'int', ds_cluster_gone_after: 'int',
+  ds_cluster: 'int',
+  ds_cluster_node: 'str',
+  ds_cluster_channel: 'str',
+  ds_cluster_heartbeat: 'int',
+  ds_cluster_gone_after: 'int',
 };
 
 const NAMES = new Set(Object.keys(CLUSTER_MODPARAM_TYPES));
@@ -56,16 +60,23 @@ export function setClusterParam(p: ClusterParams, name: string, value: string | 
       return;
     }
     case 'ds_cluster_node':
-      if (typeof value !== 'string' || value.length === 0 || value.length > 128) throw new ParamError(name, 'expects a name of 1..128 characters');
+      if (typeof value !== 'string' || value.length === 0 || value.length > 128)
+        throw new ParamError(name, 'expects a name of 1..128 characters');
       p.nodeName = value;
       return;
     case 'ds_cluster_channel':
-      if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(value)) throw new ParamError(name, `expects an identifier, got "${value}"`);
+      if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(value))
+        throw new ParamError(name, `expects an identifier, got "${value}"`);
       p.channel = value;
       return;
-    case 'ds_cluster_heartbeat': p.heartbeatSec = int(name, value, 1); return;
-    case 'ds_cluster_gone_after': p.goneAfterSec = int(name, value, 1); return;
-    default: throw new ParamError(name, 'unknown dispatcher parameter');
+    case 'ds_cluster_heartbeat':
+      p.heartbeatSec = int(name, value, 1);
+      return;
+    case 'ds_cluster_gone_after':
+      p.goneAfterSec = int(name, value, 1);
+      return;
+    default:
+      throw new ParamError(name, 'unknown dispatcher parameter');
   }
 }
 
@@ -76,6 +87,16 @@ export function goneAfter(p: ClusterParams): number {
 /** ds_cluster 1 without a PostgreSQL db_url is a config error (throws DbError 'config'). */
 export function checkClusterConfig(p: ClusterParams, url: DbUrl | null): void {
   if (!p.enabled) return;
-  if (url === null) throw new DbError('config', '(no db_url)', 'modparam("dispatcher", "ds_cluster", 1) needs modparam("dispatcher", "db_url", "postgres://…")');
-  if (url.kind !== 'postgres') throw new DbError('config', url.masked, 'modparam("dispatcher", "ds_cluster", 1) needs a postgres:// db_url (LISTEN/NOTIFY)');
+  if (url === null)
+    throw new DbError(
+      'config',
+      '(no db_url)',
+      'modparam("dispatcher", "ds_cluster", 1) needs modparam("dispatcher", "db_url", "postgres://…")',
+    );
+  if (url.kind !== 'postgres')
+    throw new DbError(
+      'config',
+      url.masked,
+      'modparam("dispatcher", "ds_cluster", 1) needs a postgres:// db_url (LISTEN/NOTIFY)',
+    );
 }

@@ -28,7 +28,11 @@ export function isoSeconds(d: Date): string {
 export function buildClusterListResult(nodes: readonly ClusterNodeInfo[], withDest: boolean): ClusterListEntry[] {
   return nodes.map((n) => {
     const e: ClusterListEntry = {
-      NAME: n.name, ADDRESS: n.address, VERSION: n.version, LAST_HEARTBEAT: isoSeconds(n.lastHeartbeat), STATE: n.state,
+      NAME: n.name,
+      ADDRESS: n.address,
+      VERSION: n.version,
+      LAST_HEARTBEAT: isoSeconds(n.lastHeartbeat),
+      STATE: n.state,
     };
     if (!withDest) return e;
     return { ...e, DESTS: (n.dests ?? []).map((d) => ({ DEST: { SET: d.set, URI: d.uri, FLAGS: d.flags } })) };
@@ -47,6 +51,10 @@ export function wantsDest(args: readonly unknown[], named: Readonly<Record<strin
  * The cluster.list handler: throws the node's DbError while PostgreSQL is unreachable
  * (the lead maps it to a 500 fault "Cluster Unavailable" with the message as data).
  */
-export async function clusterList(node: ClusterNode, goneAfterSec: number, withDest: boolean): Promise<ClusterListEntry[]> {
+export async function clusterList(
+  node: ClusterNode,
+  goneAfterSec: number,
+  withDest: boolean,
+): Promise<ClusterListEntry[]> {
   return buildClusterListResult(await node.listNodes(goneAfterSec), withDest);
 }

@@ -39,19 +39,27 @@ export interface NodeRow {
 }
 
 /** Seconds since `name` last heartbeated and whether it stopped cleanly (null: never seen). */
-export async function lastHeartbeat(db: DbQueryable, t: ClusterTables, name: string): Promise<{ ageSec: number; stopped: boolean } | null> {
+export async function lastHeartbeat(
+  db: DbQueryable,
+  t: ClusterTables,
+  name: string,
+): Promise<{ ageSec: number; stopped: boolean } | null> {
   const r = await db.query<{ age: string; stopped: boolean }>(
-    `SELECT EXTRACT(EPOCH FROM (now() - last_heartbeat)) AS age, stopped FROM ${t.nodes} WHERE name = ?`, [name]);
+    `SELECT EXTRACT(EPOCH FROM (now() - last_heartbeat)) AS age, stopped FROM ${t.nodes} WHERE name = ?`,
+    [name],
+  );
   return r.length ? { ageSec: Number(r[0].age), stopped: r[0].stopped } : null;
 }
 
 /** Insert-or-refresh of a node row; `starting` also resets started_at. */
 export async function writeNodeRow(db: DbQueryable, t: ClusterTables, n: NodeRow, starting: boolean): Promise<void> {
-  await db.exec(`INSERT INTO ${t.nodes} (name, address, version, started_at, last_heartbeat, stopped, dest_states)
+  await db.exec(
+    `INSERT INTO ${t.nodes} (name, address, version, started_at, last_heartbeat, stopped, dest_states)
     VALUES (?, ?, ?, now(), now(), false, ?)
     ON CONFLICT (name) DO UPDATE SET address = EXCLUDED.address, version = EXCLUDED.version,
       last_heartbeat = now(), stopped = false, dest_states = EXCLUDED.dest_states${starting ? ', started_at = now()' : ''}`,
-  [n.name, n.address, n.version, n.destStates]);
+    [n.name, n.address, n.version, n.destStates],
+  );
 }
 
 export async function markStopped(db: DbQueryable, t: ClusterTables, name: string): Promise<void> {
@@ -59,10 +67,24 @@ export async function markStopped(db: DbQueryable, t: ClusterTables, name: strin
 }
 
 /** Every node, by name; gone = stopped or silent for more than goneAfterSec. */
-export async function readNodes(db: DbQueryable, t: ClusterTables, goneAfterSec: number, self: string): Promise<ClusterNodeInfo[]> {
-  const rows = await db.query<{ name: string; address: string; version: string; last_heartbeat: Date; age: string; stopped: boolean; dest_states: string | null }>(
+export async function readNodes(
+  db: DbQueryable,
+  t: ClusterTables,
+  goneAfterSec: number,
+  self: string,
+): Promise<ClusterNodeInfo[]> {
+  const rows = await db.query<{
+    name: string;
+    address: string;
+    version: string;
+    last_heartbeat: Date;
+    age: string;
+    stopped: boolean;
+    dest_states: string | null;
+  }>(
     `SELECT name, address, version, last_heartbeat, EXTRACT(EPOCH FROM (now() - last_heartbeat)) AS age, stopped, dest_states
-     FROM ${t.nodes} ORDER BY name`);
+     FROM ${t.nodes} ORDER BY name`,
+  );
   return rows.map((r) => {
     const age = Number(r.age);
     let dests: DestStateView[] | null = null;
@@ -72,8 +94,14 @@ export async function readNodes(db: DbQueryable, t: ClusterTables, goneAfterSec:
       dests = null;
     }
     return {
-      name: r.name, address: r.address, version: r.version, lastHeartbeat: new Date(r.last_heartbeat),
-      ageSec: age, state: r.stopped || age > goneAfterSec ? 'gone' : 'up', self: r.name === self, dests,
+      name: r.name,
+      address: r.address,
+      version: r.version,
+      lastHeartbeat: new Date(r.last_heartbeat),
+      ageSec: age,
+      state: r.stopped || age > goneAfterSec ? 'gone' : 'up',
+      self: r.name === self,
+      dests,
     };
   });
 }
@@ -81,25 +109,38 @@ export async function readNodes(db: DbQueryable, t: ClusterTables, goneAfterSec:
 /** The admin states, oldest first (import order = the order they were decided). */
 export async function readAdminStates(db: DbQueryable, t: ClusterTables): Promise<AdminStateEntry[]> {
   const rows = await db.query<{ set_id: number; kind: string; target: string; state: string; at_ms: string }>(
-    `SELECT set_id, kind, target, state, at_ms FROM ${t.adminState} ORDER BY at_ms, set_id, target_key`);
-  return rows.map((r) => (r.kind === 'd'
-    ? { setId: r.set_id, duid: r.target, state: r.state, at: Number(r.at_ms) }
-    : { setId: r.set_id, uri: r.target, state: r.state, at: Number(r.at_ms) }));
+    `SELECT set_id, kind, target, state, at_ms FROM ${t.adminState} ORDER BY at_ms, set_id, target_key`,
+  );
+  return rows.map((r) =>
+    r.kind === 'd'
+      ? { setId: r.set_id, duid: r.target, state: r.state, at: Number(r.at_ms) }
+      : { setId: r.set_id, uri: r.target, state: r.state, at: Number(r.at_ms) },
+  );
 }
 
 /** Upserts admin states; an older decision never replaces a newer one (at_ms). */
-export async function upsertAdminStates(tx: DbQueryable, t: ClusterTables, states: readonly AdminStateEntry[], origin: string): Promise<void> {
+export async function upsertAdminStates(
+  tx: DbQueryable,
+  t: ClusterTables,
+  states: readonly AdminStateEntry[],
+  origin: string,
+): Promise<void> {
   for (const e of states) {
     const kind = e.duid !== undefined ? 'd' : 'u';
     const target = (e.duid ?? e.uri) as string;
-    await tx.exec(`INSERT INTO ${t.adminState} (set_id, kind, target, target_key, state, at_ms, origin) VALUES (?, ?, ?, ?, ?, ?, ?)
+    await tx.exec(
+      `INSERT INTO ${t.adminState} (set_id, kind, target, target_key, state, at_ms, origin) VALUES (?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (set_id, kind, target_key) DO UPDATE SET target = EXCLUDED.target, state = EXCLUDED.state,
         at_ms = EXCLUDED.at_ms, origin = EXCLUDED.origin WHERE ${t.adminState}.at_ms <= EXCLUDED.at_ms`,
-    [e.setId, kind, target, target.toLowerCase(), e.state, Math.trunc(e.at), origin]);
+      [e.setId, kind, target, target.toLowerCase(), e.state, Math.trunc(e.at), origin],
+    );
   }
 }
 
 /** A removed destination's URI admin state. */
 export async function deleteAdminState(tx: DbQueryable, t: ClusterTables, setId: number, uri: string): Promise<void> {
-  await tx.exec(`DELETE FROM ${t.adminState} WHERE set_id = ? AND kind = 'u' AND target_key = ?`, [setId, uri.toLowerCase()]);
+  await tx.exec(`DELETE FROM ${t.adminState} WHERE set_id = ? AND kind = 'u' AND target_key = ?`, [
+    setId,
+    uri.toLowerCase(),
+  ]);
 }

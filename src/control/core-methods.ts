@@ -29,7 +29,13 @@ export interface CoreMethodsOptions {
   readonly tmStats?: TmStatsProvider;
 }
 
-const ARCH_NAMES: Readonly<Record<string, string>> = { x64: 'x86_64', arm64: 'aarch64', ia32: 'i386', ppc64: 'ppc64', s390x: 's390x' };
+const ARCH_NAMES: Readonly<Record<string, string>> = {
+  x64: 'x86_64',
+  arm64: 'aarch64',
+  ia32: 'i386',
+  ppc64: 'ppc64',
+  s390x: 's390x',
+};
 
 /** `dsd 0.1.0 (x86_64/linux) ` — the trailing space is Kamailio's, kept for scripts that split on it. */
 export function versionString(name: string, version: string, arch: string, platform: string): string {
@@ -46,15 +52,22 @@ export function uptimeResult(startedAt: Date, now: Date): UptimeResult {
 
 export function registerCoreMethods(registry: MethodRegistry, opts: CoreMethodsOptions): void {
   const now = opts.now ?? (() => new Date());
-  const version = versionString(opts.name ?? 'dsd', opts.version, opts.arch ?? process.arch, opts.platform ?? process.platform);
+  const version = versionString(
+    opts.name ?? 'dsd',
+    opts.version,
+    opts.arch ?? process.arch,
+    opts.platform ?? process.platform,
+  );
   const processes = opts.processes ?? (() => [{ pid: process.pid, description: 'main process - attendant' }]);
 
   registry.register('core.version', () => version);
   registry.register('core.uptime', () => uptimeResult(opts.startedAt, now()));
   registry.register('core.ps', () => processes().flatMap((p) => [p.pid, p.description]));
   // kamctl ps calls core.psx: one {IDX, PID, DSC} per process
-  registry.register('core.psx', () => processes().map((p, i) => ({ IDX: i, PID: p.pid, DSC: p.description })),
-    { help: 'Returns the detailed description of running processes.', params: null });
+  registry.register('core.psx', () => processes().map((p, i) => ({ IDX: i, PID: p.pid, DSC: p.description })), {
+    help: 'Returns the detailed description of running processes.',
+    params: null,
+  });
   registry.register('system.listMethods', () => registry.list());
   registry.register(
     'system.methodHelp',
@@ -69,7 +82,14 @@ export function registerCoreMethods(registry: MethodRegistry, opts: CoreMethodsO
     { params: null },
   );
   // Kamailio scans every parameter as a string and adds it back.
-  registry.register('core.echo', (call) => call.args.map((a) => (a === null || a === undefined ? '' : typeof a === 'object' ? JSON.stringify(a) : String(a))), { params: null });
+  registry.register(
+    'core.echo',
+    (call) =>
+      call.args.map((a) =>
+        a === null || a === undefined ? '' : typeof a === 'object' ? JSON.stringify(a) : String(a),
+      ),
+    { params: null },
+  );
   registry.register('core.info', () => ({
     version: `${opts.name ?? 'dsd'} ${opts.version}`,
     id: 'unknown',

@@ -55,7 +55,11 @@ export interface NormalizeOptions {
 }
 
 /** Without a table entry params pass through untouched (args holds the raw values). */
-export function normalizeParams(specs: readonly ParamSpec[] | undefined, raw: unknown, opts: NormalizeOptions): NormalizedParams {
+export function normalizeParams(
+  specs: readonly ParamSpec[] | undefined,
+  raw: unknown,
+  opts: NormalizeOptions,
+): NormalizedParams {
   const persistAllowed = opts.persistAllowed;
   let persist = false;
   let list: unknown[];
@@ -66,7 +70,8 @@ export function normalizeParams(specs: readonly ParamSpec[] | undefined, raw: un
     if (PERSIST_PARAM in obj) {
       const p = obj[PERSIST_PARAM];
       delete obj[PERSIST_PARAM];
-      if (p !== true && p !== false && p !== 0 && p !== 1) throw RpcError.of('invalidParameters', 'persist must be a boolean');
+      if (p !== true && p !== false && p !== 0 && p !== 1)
+        throw RpcError.of('invalidParameters', 'persist must be a boolean');
       persist = p === true || p === 1;
       if (persist && !persistAllowed) throw RpcError.of('invalidParameters', 'this method cannot persist');
     }

@@ -116,7 +116,8 @@ export class MethodRegistry {
   async invoke(method: string, rawParams: unknown, caller?: CallerInfo): Promise<unknown> {
     const e = this.methods.get(method);
     if (!e) throw RpcError.of('methodNotFound');
-    const audited = this.onAudit !== null && (e.changes === 'always' || (e.changes === 'with-params' && hasParams(rawParams)));
+    const audited =
+      this.onAudit !== null && (e.changes === 'always' || (e.changes === 'with-params' && hasParams(rawParams)));
     if (!audited) return this.run(e, method, rawParams);
     const t0 = performance.now();
     const done = (r: Omit<AuditRecord, 'method' | 'params' | 'caller' | 'ms'>): void => {

@@ -92,7 +92,9 @@ export function faultOf(err: unknown): { code: number; message: string; data?: u
     const e = err as Error & { code?: unknown; data?: unknown; detail?: unknown };
     if (typeof e.code === 'number' && Number.isInteger(e.code)) {
       const data = e.data ?? e.detail;
-      return data === undefined || data === null ? { code: e.code, message: e.message } : { code: e.code, message: e.message, data };
+      return data === undefined || data === null
+        ? { code: e.code, message: e.message }
+        : { code: e.code, message: e.message, data };
     }
   }
   return undefined;
@@ -135,7 +137,11 @@ export class ControlServer {
     server.maxConnections = this.opts.maxConnections ?? 128;
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
-        reject(err.code === 'EADDRINUSE' ? new ControlSocketInUseError(this.path) : new ControlSocketPathError(this.path, err.message));
+        reject(
+          err.code === 'EADDRINUSE'
+            ? new ControlSocketInUseError(this.path)
+            : new ControlSocketPathError(this.path, err.message),
+        );
       };
       server.once('error', onError);
       server.listen(this.path, () => {
@@ -175,7 +181,8 @@ export class ControlServer {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw new ControlSocketPathError(this.path, (err as Error).message);
     }
-    if (!st.isSocket()) throw new ControlSocketPathError(this.path, 'exists and is not a socket; refusing to replace it');
+    if (!st.isSocket())
+      throw new ControlSocketPathError(this.path, 'exists and is not a socket; refusing to replace it');
     if (await probeLive(this.path, 1000)) throw new ControlSocketInUseError(this.path);
     await fs.promises.unlink(this.path);
     this.log.info({ path: this.path }, 'replaced stale control socket');
@@ -223,7 +230,9 @@ export class ControlServer {
       } catch (err) {
         this.log.error({ err }, 'unserializable RPC result');
         const id = Array.isArray(resp) ? null : resp.id;
-        text = JSON.stringify(createJSONRPCErrorResponse(id, RPC_FAULTS.internalError.code, RPC_FAULTS.internalError.message));
+        text = JSON.stringify(
+          createJSONRPCErrorResponse(id, RPC_FAULTS.internalError.code, RPC_FAULTS.internalError.message),
+        );
       }
       socket.write(text + '\n');
     };
@@ -274,7 +283,10 @@ export class ControlServer {
   private async dispatch(request: JSONRPCRequest): Promise<JSONRPCResponse | null> {
     const id = request.id;
     try {
-      const result = await this.registry.invoke(request.method, request.params, { transport: 'jsonrpc', endpoint: this.path });
+      const result = await this.registry.invoke(request.method, request.params, {
+        transport: 'jsonrpc',
+        endpoint: this.path,
+      });
       return id === undefined ? null : createJSONRPCSuccessResponse(id, result);
     } catch (err) {
       const fault = faultOf(err);

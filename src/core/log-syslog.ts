@@ -20,13 +20,38 @@ export interface SyslogTarget {
 }
 
 const FACILITY_CODES: Readonly<Record<string, number>> = {
-  LOG_KERN: 0, LOG_USER: 1, LOG_MAIL: 2, LOG_DAEMON: 3, LOG_AUTH: 4, LOG_SYSLOG: 5, LOG_LPR: 6, LOG_NEWS: 7,
-  LOG_UUCP: 8, LOG_CRON: 9, LOG_AUTHPRIV: 10, LOG_FTP: 11,
-  LOG_LOCAL0: 16, LOG_LOCAL1: 17, LOG_LOCAL2: 18, LOG_LOCAL3: 19, LOG_LOCAL4: 20, LOG_LOCAL5: 21, LOG_LOCAL6: 22, LOG_LOCAL7: 23,
+  LOG_KERN: 0,
+  LOG_USER: 1,
+  LOG_MAIL: 2,
+  LOG_DAEMON: 3,
+  LOG_AUTH: 4,
+  LOG_SYSLOG: 5,
+  LOG_LPR: 6,
+  LOG_NEWS: 7,
+  LOG_UUCP: 8,
+  LOG_CRON: 9,
+  LOG_AUTHPRIV: 10,
+  LOG_FTP: 11,
+  LOG_LOCAL0: 16,
+  LOG_LOCAL1: 17,
+  LOG_LOCAL2: 18,
+  LOG_LOCAL3: 19,
+  LOG_LOCAL4: 20,
+  LOG_LOCAL5: 21,
+  LOG_LOCAL6: 22,
+  LOG_LOCAL7: 23,
 };
 
 /** pino level label → syslog severity (RFC 5424 §6.2.1). */
-const SEVERITY: Readonly<Record<string, number>> = { fatal: 2, error: 3, warn: 4, notice: 5, info: 6, debug: 7, trace: 7 };
+const SEVERITY: Readonly<Record<string, number>> = {
+  fatal: 2,
+  error: 3,
+  warn: 4,
+  notice: 5,
+  info: 6,
+  debug: 7,
+  trace: 7,
+};
 
 export function facilityCode(name: string): number {
   return FACILITY_CODES[name.toUpperCase()] ?? FACILITY_CODES.LOG_DAEMON!;
@@ -57,10 +82,20 @@ export class SyslogStream {
 
   private spawn(): void {
     this.lastSpawn = Date.now();
-    const child = spawn('logger', [
-      '--prio-prefix', '--rfc5424=notq', '--socket-errors=off', '-u', this.target.socket,
-      '-t', this.target.name, `--id=${process.pid}`,
-    ], { stdio: ['pipe', 'ignore', 'inherit'] });
+    const child = spawn(
+      'logger',
+      [
+        '--prio-prefix',
+        '--rfc5424=notq',
+        '--socket-errors=off',
+        '-u',
+        this.target.socket,
+        '-t',
+        this.target.name,
+        `--id=${process.pid}`,
+      ],
+      { stdio: ['pipe', 'ignore', 'inherit'] },
+    );
     child.on('error', (e) => {
       process.stderr.write(`dsd: syslog: cannot run logger (util-linux): ${e.message}\n`);
       if (this.child === child) this.child = null;
@@ -87,8 +122,14 @@ export class SyslogStream {
     this.lastSpawn = Number.MAX_SAFE_INTEGER;
     if (!child || child.exitCode !== null) return Promise.resolve();
     return new Promise((resolve) => {
-      const t = setTimeout(() => { child.kill(); resolve(); }, 2000);
-      child.once('exit', () => { clearTimeout(t); resolve(); });
+      const t = setTimeout(() => {
+        child.kill();
+        resolve();
+      }, 2000);
+      child.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
       child.stdin!.end();
     });
   }

@@ -45,13 +45,19 @@ export function pinoLevel(debug: number): LevelName {
 
 function prettyStream(fd: 1 | 2): pino.DestinationStream {
   // pino-pretty is loaded only for terminals: a service never pays for it.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+
   const pretty = require('pino-pretty') as (o: object) => pino.DestinationStream;
   const tty = fd === 2 ? process.stderr.isTTY : process.stdout.isTTY;
   return pretty({
-    destination: fd, sync: true, colorize: Boolean(tty), singleLine: true,
-    translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,name,hostname',
-    customLevels: Object.entries(LEVEL_VALUES).map(([k, v]) => `${k}:${v}`).join(','),
+    destination: fd,
+    sync: true,
+    colorize: Boolean(tty),
+    singleLine: true,
+    translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l',
+    ignore: 'pid,name,hostname',
+    customLevels: Object.entries(LEVEL_VALUES)
+      .map(([k, v]) => `${k}:${v}`)
+      .join(','),
   });
 }
 
@@ -78,12 +84,18 @@ export function createLogger(opts: { debug: number; target: LogTarget; name?: st
     stream,
   );
   let debug = opts.debug;
-  const fn = (level: LevelName): LogFn => (msg, fields) => {
-    if (fields) p[level](fields, msg);
-    else p[level](msg);
-  };
+  const fn =
+    (level: LevelName): LogFn =>
+    (msg, fields) => {
+      if (fields) p[level](fields, msg);
+      else p[level](msg);
+    };
   return {
-    error: fn('error'), warn: fn('warn'), notice: fn('notice'), info: fn('info'), debug: fn('debug'),
+    error: fn('error'),
+    warn: fn('warn'),
+    notice: fn('notice'),
+    info: fn('info'),
+    debug: fn('debug'),
     setDebug: (d) => {
       debug = d;
       p.level = pinoLevel(d);
@@ -95,5 +107,12 @@ export function createLogger(opts: { debug: number; target: LogTarget; name?: st
 
 /** A logger that keeps nothing, for tests and tools. */
 export const silentLogger: Logger = {
-  error() {}, warn() {}, notice() {}, info() {}, debug() {}, setDebug() {}, getDebug: () => 0, close: async () => undefined,
+  error() {},
+  warn() {},
+  notice() {},
+  info() {},
+  debug() {},
+  setDebug() {},
+  getDebug: () => 0,
+  close: async () => undefined,
 };

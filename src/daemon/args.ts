@@ -58,9 +58,23 @@ export const USAGE = `Usage: dsd [options]
 
 export function parseArgs(argv: readonly string[], defaultCfg: string): DaemonArgs {
   const a: DaemonArgs = {
-    cfgFile: defaultCfg, checkOnly: false, foreground: 0, logStderr: false,
-    pidFile: null, version: false, help: false, debugBump: 0, defines: {}, command: null, logFormat: null,
-    children: null, user: null, group: null, runtimeDir: null, workDir: null, ignored: [],
+    cfgFile: defaultCfg,
+    checkOnly: false,
+    foreground: 0,
+    logStderr: false,
+    pidFile: null,
+    version: false,
+    help: false,
+    debugBump: 0,
+    defines: {},
+    command: null,
+    logFormat: null,
+    children: null,
+    user: null,
+    group: null,
+    runtimeDir: null,
+    workDir: null,
+    ignored: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -74,21 +88,33 @@ export function parseArgs(argv: readonly string[], defaultCfg: string): DaemonAr
       const v = argv[++i];
       if (v === undefined || v === '') throw new UsageError('option -A needs NAME[=VALUE]');
       const eq = v.indexOf('=');
-      if (eq > 0) a.defines[v.slice(0, eq)] = v.slice(eq + 1); else a.defines[v] = true;
+      if (eq > 0) a.defines[v.slice(0, eq)] = v.slice(eq + 1);
+      else a.defines[v] = true;
       continue;
     }
-    if (arg === '-n' || arg === '-u' || arg === '-g' || arg === '-Y' || arg === '-w' || arg === '-m' || arg === '-M' || arg === '-L') {
+    if (
+      arg === '-n' ||
+      arg === '-u' ||
+      arg === '-g' ||
+      arg === '-Y' ||
+      arg === '-w' ||
+      arg === '-m' ||
+      arg === '-M' ||
+      arg === '-L'
+    ) {
       const v = argv[++i];
       if (v === undefined || v === '') throw new UsageError(`option ${arg} needs a value`);
       if (arg === '-n') {
-        if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`option -n needs a number of children (1 or more), got "${v}"`);
+        if (!/^\d+$/.test(v) || Number(v) < 1)
+          throw new UsageError(`option -n needs a number of children (1 or more), got "${v}"`);
         a.children = Number(v);
       } else if (arg === '-u') a.user = v;
       else if (arg === '-g') a.group = v;
       else if (arg === '-Y') a.runtimeDir = v;
       else if (arg === '-w') a.workDir = v;
       else {
-        if ((arg === '-m' || arg === '-M') && !/^\d+$/.test(v)) throw new UsageError(`option ${arg} needs a size in MB, got "${v}"`);
+        if ((arg === '-m' || arg === '-M') && !/^\d+$/.test(v))
+          throw new UsageError(`option ${arg} needs a size in MB, got "${v}"`);
         a.ignored.push(`${arg} ${v}`);
       }
       continue;
@@ -96,7 +122,8 @@ export function parseArgs(argv: readonly string[], defaultCfg: string): DaemonAr
     if (arg === '-f' || arg === '-P') {
       const v = argv[++i];
       if (v === undefined) throw new UsageError(`option ${arg} needs a file name`);
-      if (arg === '-f') a.cfgFile = v; else a.pidFile = v;
+      if (arg === '-f') a.cfgFile = v;
+      else a.pidFile = v;
       continue;
     }
     if (/^-[cDEVhd]+$/.test(arg)) {
@@ -116,8 +143,14 @@ export function parseArgs(argv: readonly string[], defaultCfg: string): DaemonAr
       a.logFormat = v;
       continue;
     }
-    if (arg === '--help') { a.help = true; continue; }
-    if (arg === '--version') { a.version = true; continue; }
+    if (arg === '--help') {
+      a.help = true;
+      continue;
+    }
+    if (arg === '--version') {
+      a.version = true;
+      continue;
+    }
     throw new UsageError(`unknown option ${arg}`);
   }
   return a;

@@ -22,7 +22,11 @@ export interface ListCheck {
   readonly usable: number;
 }
 
-async function readRecords(cfg: DaemonConfig, warnings: string[], errors: string[]): Promise<{ records: readonly DsRecordInput[]; source: string } | null> {
+async function readRecords(
+  cfg: DaemonConfig,
+  warnings: string[],
+  errors: string[],
+): Promise<{ records: readonly DsRecordInput[]; source: string } | null> {
   const ds = cfg.ds;
   if (ds.db_url) {
     let url;
@@ -35,12 +39,21 @@ async function readRecords(cfg: DaemonConfig, warnings: string[], errors: string
     const table = tableConfigFromParams(ds, url.masked);
     const source = `${url.masked} table ${table.table}`;
     if (url.kind === 'sqlite' && !fs.existsSync(url.database)) {
-      warnings.push(`${source}: ${url.database} does not exist yet (dsd creates the schema at start; the list is empty)`);
+      warnings.push(
+        `${source}: ${url.database} does not exist yet (dsd creates the schema at start; the list is empty)`,
+      );
       return { records: [], source };
     }
-    const log = { info() {}, warn: (m: string) => warnings.push(m.replace(/^dispatcher: /, '')), error: (m: string) => errors.push(m) };
+    const log = {
+      info() {},
+      warn: (m: string) => warnings.push(m.replace(/^dispatcher: /, '')),
+      error: (m: string) => errors.push(m),
+    };
     try {
-      return { records: (await new DbListSource({ url, table, loadMode: ds.ds_load_mode, log }).load()).records, source };
+      return {
+        records: (await new DbListSource({ url, table, loadMode: ds.ds_load_mode, log }).load()).records,
+        source,
+      };
     } catch (e) {
       errors.push(`${source}: ${(e as Error).message}`);
       return null;
@@ -87,8 +100,14 @@ export async function checkListLines(cfg: DaemonConfig): Promise<ListCheck> {
     }
     usable++;
   }
-  if (usable === 0 && cfg.ds.ds_reload_allow_empty === 0 && !(cfg.ds.db_url && r.records.length === 0 && warnings.some((w) => w.includes('does not exist yet')))) {
-    errors.push(`${r.source}: no usable destination (${r.records.length === 0 ? 'the list is empty' : 'every line is bad'}); dsd would start with no sets and refuse it on reload`);
+  if (
+    usable === 0 &&
+    cfg.ds.ds_reload_allow_empty === 0 &&
+    !(cfg.ds.db_url && r.records.length === 0 && warnings.some((w) => w.includes('does not exist yet')))
+  ) {
+    errors.push(
+      `${r.source}: no usable destination (${r.records.length === 0 ? 'the list is empty' : 'every line is bad'}); dsd would start with no sets and refuse it on reload`,
+    );
   }
   return { errors, warnings, source: r.source, usable };
 }

@@ -24,23 +24,39 @@ function runningList(ctlPath: string): Promise<RunningDest[] | null> {
   return new Promise((resolve) => {
     const sock = net.connect(ctlPath);
     let buf = '';
-    const done = (v: RunningDest[] | null): void => { sock.destroy(); resolve(v); };
+    const done = (v: RunningDest[] | null): void => {
+      sock.destroy();
+      resolve(v);
+    };
     sock.setTimeout(RPC_TIMEOUT_MS, () => done(null));
     sock.on('error', () => done(null));
-    sock.on('connect', () => sock.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'dispatcher.list', params: [] }) + '\n'));
+    sock.on('connect', () =>
+      sock.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'dispatcher.list', params: [] }) + '\n'),
+    );
     sock.on('data', (d) => {
       buf += d.toString('utf8');
       const nl = buf.indexOf('\n');
       if (nl < 0) return;
       try {
-        const r = JSON.parse(buf.slice(0, nl)) as { result?: { RECORDS?: Array<{ SET: { ID: number; TARGETS: Array<{ DEST: Record<string, unknown> }> } }> }; error?: { message: string } };
-        if (r.error) { done(r.error.message === 'No Destination Sets' ? [] : null); return; }
+        const r = JSON.parse(buf.slice(0, nl)) as {
+          result?: { RECORDS?: Array<{ SET: { ID: number; TARGETS: Array<{ DEST: Record<string, unknown> }> } }> };
+          error?: { message: string };
+        };
+        if (r.error) {
+          done(r.error.message === 'No Destination Sets' ? [] : null);
+          return;
+        }
         const out: RunningDest[] = [];
         for (const rec of r.result?.RECORDS ?? []) {
           for (const t of rec.SET.TARGETS) {
             const d = t.DEST;
-            out.push({ setId: rec.SET.ID, uri: String(d.URI), priority: Number(d.PRIORITY), flags: 0,
-              attrs: (d.ATTRS as { BODY?: string } | undefined)?.BODY ?? null });
+            out.push({
+              setId: rec.SET.ID,
+              uri: String(d.URI),
+              priority: Number(d.PRIORITY),
+              flags: 0,
+              attrs: (d.ATTRS as { BODY?: string } | undefined)?.BODY ?? null,
+            });
           }
         }
         done(out);
@@ -65,7 +81,13 @@ export async function checkDestinations(cfg: DaemonConfig, log: Logger, out: (l:
   let dsDb: DispatcherDb | null = null;
   try {
     dsDb = await DispatcherDb.create({
-      ds: cfg.ds, db: cfg.db, cluster: cfg.cluster, loadedModules: cfg.loadedModules, log, version: `dsd ${VERSION}`, address: '',
+      ds: cfg.ds,
+      db: cfg.db,
+      cluster: cfg.cluster,
+      loadedModules: cfg.loadedModules,
+      log,
+      version: `dsd ${VERSION}`,
+      address: '',
     });
     if (dsDb) source = await dsDb.listSource.reload();
   } catch (e) {
@@ -75,9 +97,11 @@ export async function checkDestinations(cfg: DaemonConfig, log: Logger, out: (l:
     await dsDb?.close();
   }
   const running = await runningList(cfg.ctlPath);
-  out(running === null
-    ? `dispatcher: no daemon answers on ${cfg.ctlPath}; every destination is shown as added`
-    : `dispatcher: compared with the daemon on ${cfg.ctlPath}`);
+  out(
+    running === null
+      ? `dispatcher: no daemon answers on ${cfg.ctlPath}; every destination is shown as added`
+      : `dispatcher: compared with the daemon on ${cfg.ctlPath}`,
+  );
   const r = await ds.reloadDryRun(source, running ?? []);
   out(renderDryRun(r).trimEnd());
   return r.ok ? 0 : 1;

@@ -105,17 +105,30 @@ async function listenSpecs(compiled: CompiledConfig<RequestContext>): Promise<Li
       }
     }
     const port = l.port ?? g.port ?? 5060;
-    const protos: Array<'udp' | 'tcp' | 'tls'> = l.proto === 'any' ? (g.disableTcp ? ['udp'] : ['udp', 'tcp'])
-      : l.proto === 'udp' || l.proto === 'tcp' || l.proto === 'tls' ? [l.proto] : [];
+    const protos: Array<'udp' | 'tcp' | 'tls'> =
+      l.proto === 'any'
+        ? g.disableTcp
+          ? ['udp']
+          : ['udp', 'tcp']
+        : l.proto === 'udp' || l.proto === 'tcp' || l.proto === 'tls'
+          ? [l.proto]
+          : [];
     if (protos.length === 0) {
-      throw new StartupError(`${l.pos.file}:${l.pos.line}:${l.pos.col}: listen: transport ${l.proto} is not supported by dsd (udp, tcp, tls)`);
+      throw new StartupError(
+        `${l.pos.file}:${l.pos.line}:${l.pos.col}: listen: transport ${l.proto} is not supported by dsd (udp, tcp, tls)`,
+      );
     }
     if (l.proto === 'tls' && !(g.enableTls && compiled.modules.has('tls'))) {
-      throw new StartupError(`${l.pos.file}:${l.pos.line}:${l.pos.col}: listen=tls:… needs enable_tls=yes and loadmodule "tls.so"`);
+      throw new StartupError(
+        `${l.pos.file}:${l.pos.line}:${l.pos.col}: listen=tls:… needs enable_tls=yes and loadmodule "tls.so"`,
+      );
     }
     for (const proto of protos) {
       out.push({
-        proto, host, port, name: l.name ?? undefined,
+        proto,
+        host,
+        port,
+        name: l.name ?? undefined,
         advertise: l.advertise?.host ?? g.advertisedAddress ?? undefined,
         advertisePort: l.advertise?.port ?? g.advertisedPort ?? undefined,
       });
@@ -143,7 +156,10 @@ function readAcc(file: string, compiled: CompiledConfig<RequestContext>, loaded:
 }
 
 export async function loadDaemonConfig(
-  file: string, registry: Reg, host: ScriptHost<RequestContext>, defines: Record<string, string | true> = {},
+  file: string,
+  registry: Reg,
+  host: ScriptHost<RequestContext>,
+  defines: Record<string, string | true> = {},
 ): Promise<DaemonConfig> {
   const compiled = compileConfig(file, { registry, host, defines });
   const g = compiled.globals;
@@ -190,8 +206,14 @@ export async function loadDaemonConfig(
       }
       continue;
     }
-    if (p.name === 'ds_admin_state_file') { stateFile = path.resolve(compiled.dir, String(p.value)); continue; }
-    if (p.name === 'ds_rpc_persist') { persistDefault = Number(p.value) !== 0; continue; }
+    if (p.name === 'ds_admin_state_file') {
+      stateFile = path.resolve(compiled.dir, String(p.value));
+      continue;
+    }
+    if (p.name === 'ds_rpc_persist') {
+      persistDefault = Number(p.value) !== 0;
+      continue;
+    }
     if (isHealthParam(p.name)) continue;
     const value = p.name === 'list_file' ? path.resolve(compiled.dir, String(p.value)) : p.value;
     try {
@@ -221,7 +243,9 @@ export async function loadDaemonConfig(
     fromTag: (num(rrMod?.param('append_fromtag')) ?? 1) !== 0,
   };
   return {
-    compiled, rr, dispatcherLoaded: dsMod !== undefined,
+    compiled,
+    rr,
+    dispatcherLoaded: dsMod !== undefined,
     listen: await listenSpecs(compiled),
     debug: g.debug,
     logStderr: g.logStderror,
@@ -232,10 +256,21 @@ export async function loadDaemonConfig(
     acc,
     userAgentHeader: g.userAgentHeader,
     serverSignature: g.serverSignature,
-    tm, ctlPath, ctlAccess, ctlLimits: readCtlLimits(mod('ctl')), ctlExtra: ctlAddrs.extra, ds, stateFile, persistDefault, health, db, cluster,
+    tm,
+    ctlPath,
+    ctlAccess,
+    ctlLimits: readCtlLimits(mod('ctl')),
+    ctlExtra: ctlAddrs.extra,
+    ds,
+    stateFile,
+    persistDefault,
+    health,
+    db,
+    cluster,
     loadedModules: [...compiled.modules.keys()],
     tls: g.enableTls && mod('tls') ? readTlsParams((n) => mod('tls')?.param(n), compiled.dir) : null,
     websocket: mod('websocket') ? readWsParams((n) => mod('websocket')?.param(n)) : null,
-    tcpLimits: tcpLimitsFrom(g), admission,
+    tcpLimits: tcpLimitsFrom(g),
+    admission,
   };
 }

@@ -58,24 +58,47 @@ export interface ControlOptions {
 }
 
 export interface WorkerRow {
-  INDEX: number; PID: number; READY: number; REQUESTS: number; REPLIES: number;
-  HANDED_OFF: number; HANDED_IN: number; TRANSACTIONS: number;
+  INDEX: number;
+  PID: number;
+  READY: number;
+  REQUESTS: number;
+  REPLIES: number;
+  HANDED_OFF: number;
+  HANDED_IN: number;
+  TRANSACTIONS: number;
 }
 
 export function workerRowOf(core: ProxyCore, index: number, handedOff: number, handedIn: number): WorkerRow {
   return {
-    INDEX: index, PID: process.pid, READY: 1, REQUESTS: core.stats.requestsIn, REPLIES: core.stats.repliesIn,
-    HANDED_OFF: handedOff, HANDED_IN: handedIn, TRANSACTIONS: core.txns.stats.current,
+    INDEX: index,
+    PID: process.pid,
+    READY: 1,
+    REQUESTS: core.stats.requestsIn,
+    REPLIES: core.stats.repliesIn,
+    HANDED_OFF: handedOff,
+    HANDED_IN: handedIn,
+    TRANSACTIONS: core.txns.stats.current,
   };
 }
 
 function tmCounters(core: ProxyCore): TmCounters {
   const s = core.txns.stats;
   return {
-    current: s.current, waiting: s.waiting, total: s.total, totalLocal: s.totalLocal,
-    replyReceived: s.rplReceived, replyGenerated: s.rplGenerated, replySent: s.rplSent,
-    replies6xx: s.byClass[6], replies5xx: s.byClass[5], replies4xx: s.byClass[4],
-    replies3xx: s.byClass[3], replies2xx: s.byClass[2], created: s.created, freed: s.freed, delayedFree: 0,
+    current: s.current,
+    waiting: s.waiting,
+    total: s.total,
+    totalLocal: s.totalLocal,
+    replyReceived: s.rplReceived,
+    replyGenerated: s.rplGenerated,
+    replySent: s.rplSent,
+    replies6xx: s.byClass[6],
+    replies5xx: s.byClass[5],
+    replies4xx: s.byClass[4],
+    replies3xx: s.byClass[3],
+    replies2xx: s.byClass[2],
+    created: s.created,
+    freed: s.freed,
+    delayedFree: 0,
   };
 }
 
@@ -84,7 +107,8 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
   registry.onAudit = auditSink(o.log);
   registerLogMethods(registry, o.log);
   registerCoreMethods(registry, {
-    version: VERSION, startedAt: o.startedAt,
+    version: VERSION,
+    startedAt: o.startedAt,
     tmStats: { snapshot: () => tmCounters(o.core) },
   });
   o.extraMethods?.(registry);
@@ -95,7 +119,8 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
   const methods = dispatcherRpcMethods(ds);
   const lbHost = o.dispatcher.lbHost(async () => (dsDb ? dsDb.listSource.reload() : undefined));
   const changeMethods = new Map<string, DsChangeKind>(
-    (Object.entries(CHANGE_METHODS) as Array<[DsChangeKind, string]>).map(([k, m]) => [m, k]));
+    (Object.entries(CHANGE_METHODS) as Array<[DsChangeKind, string]>).map(([k, m]) => [m, k]),
+  );
   for (const [name, h] of Object.entries(methods)) {
     const kind = changeMethods.get(name);
     if (kind === undefined) {
@@ -104,56 +129,65 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
     }
     // a change: decoded once, applied to the engine, then kept (list file or database)
     // and published (cluster) as the same typed value
-    registry.register(name, async (call) => {
-      // dry run: nothing changes, so nothing is counted, persisted or published
-      if (kind === 'reload' && call.args[0] === 'dry-run') return reloadDryRun(lbHost);
-      const change = decodeChange(ds, kind, call.args);
-      const counted: ListChangeKind | null = kind === 'reload' || kind === 'add' || kind === 'remove' ? kind : null;
-      let result: unknown;
-      try {
-        result = await applyChange(ds, change, dsDb ? () => dsDb.listSource.reload() : undefined);
-      } catch (e) {
-        if (counted) o.dispatcher.listChanged(counted, false);
-        throw e;
-      }
-      if (counted) o.dispatcher.listChanged(counted, true);
-      if (o.persistHere === false) return result;
-      const persist = call.persist || o.persistDefault;
-      if (dsDb) {
+    registry.register(
+      name,
+      async (call) => {
+        // dry run: nothing changes, so nothing is counted, persisted or published
+        if (kind === 'reload' && call.args[0] === 'dry-run') return reloadDryRun(lbHost);
+        const change = decodeChange(ds, kind, call.args);
+        const counted: ListChangeKind | null = kind === 'reload' || kind === 'add' || kind === 'remove' ? kind : null;
+        let result: unknown;
         try {
-          await dsDb.afterChange(change, persist);
+          result = await applyChange(ds, change, dsDb ? () => dsDb.listSource.reload() : undefined);
         } catch (e) {
-          if (e instanceof DbError) throw RpcError.of('persistDbFailed', `${name}: ${e.message}`);
+          if (counted) o.dispatcher.listChanged(counted, false);
           throw e;
         }
-      } else if (persist && kind !== 'reload') {
-        if (!writer) throw RpcError.of('persistFailed', `${name}: the destinations do not come from a list file`);
-        try {
-          writer.apply(change);
-        } catch (e) {
-          throw RpcError.of('persistFailed', `${name}: ${(e as Error).message}`);
+        if (counted) o.dispatcher.listChanged(counted, true);
+        if (o.persistHere === false) return result;
+        const persist = call.persist || o.persistDefault;
+        if (dsDb) {
+          try {
+            await dsDb.afterChange(change, persist);
+          } catch (e) {
+            if (e instanceof DbError) throw RpcError.of('persistDbFailed', `${name}: ${e.message}`);
+            throw e;
+          }
+        } else if (persist && kind !== 'reload') {
+          if (!writer) throw RpcError.of('persistFailed', `${name}: the destinations do not come from a list file`);
+          try {
+            writer.apply(change);
+          } catch (e) {
+            throw RpcError.of('persistFailed', `${name}: ${(e as Error).message}`);
+          }
         }
-      }
-      return result;
-    }, { check: false });
+        return result;
+      },
+      { check: false },
+    );
   }
   for (const m of o.moduleRpc ?? []) registry.register(m.name, (call) => m.handler(call.args), { check: false });
   for (const [name, h] of Object.entries(lbRpcMethods(lbHost))) {
     registry.register(name, (call) => h(call.args, call.persist || o.persistDefault));
   }
   registry.register('dispatcher.stats', () => o.dispatcher.counters.rpcEntries(ds.list));
-  for (const [name, h] of Object.entries(overrideRpcMethods(ds))) registry.register(name, (call) => h(call.args), { check: false });
+  for (const [name, h] of Object.entries(overrideRpcMethods(ds)))
+    registry.register(name, (call) => h(call.args), { check: false });
   registry.register('core.workers', () => [o.workerRow ? o.workerRow() : workerRowOf(o.core, 0, 0, 0)]);
   const clusterList = dsDb?.clusterListHandler();
   if (clusterList) {
-    registry.register('cluster.list', async (call) => {
-      try {
-        return await clusterList(call.args, call.named);
-      } catch (e) {
-        if (e instanceof DbError) throw RpcError.of('clusterUnavailable', e.message);
-        throw e;
-      }
-    }, { check: false });
+    registry.register(
+      'cluster.list',
+      async (call) => {
+        try {
+          return await clusterList(call.args, call.named);
+        } catch (e) {
+          if (e instanceof DbError) throw RpcError.of('clusterUnavailable', e.message);
+          throw e;
+        }
+      },
+      { check: false },
+    );
   }
   return registry;
 }
@@ -180,8 +214,12 @@ export async function serveControl(registry: MethodRegistry, o: ServeOptions): P
     error: (obj: object, m?: string) => o.log.error(`ctl: ${m ?? ''}`, fields(obj)),
   };
   const server = new ControlServer({
-    path: o.path, registry, log, mode: o.access?.mode,
-    idleTimeoutMs: o.limits?.idleTimeoutMs, maxConnections: o.limits?.maxConnections,
+    path: o.path,
+    registry,
+    log,
+    mode: o.access?.mode,
+    idleTimeoutMs: o.limits?.idleTimeoutMs,
+    maxConnections: o.limits?.maxConnections,
   });
   await server.start();
   if (o.access) {
@@ -196,9 +234,16 @@ export async function serveControl(registry: MethodRegistry, o: ServeOptions): P
   let extra: BinrpcListeners | null = null;
   try {
     if (o.binrpcExtra?.length) {
-      extra = await startBinrpcListeners(o.binrpcExtra, registryBackend(registry, log, faultOf), {
-        idleTimeoutMs: o.limits?.idleTimeoutMs ?? 120_000, maxConnections: o.limits?.maxConnections ?? 128, mode: 0o660,
-      }, log);
+      extra = await startBinrpcListeners(
+        o.binrpcExtra,
+        registryBackend(registry, log, faultOf),
+        {
+          idleTimeoutMs: o.limits?.idleTimeoutMs ?? 120_000,
+          maxConnections: o.limits?.maxConnections ?? 128,
+          mode: 0o660,
+        },
+        log,
+      );
     }
     if (o.jsonrpcs) rpc = await startJsonrpcs(o.jsonrpcs, registry, o.log, faultOf);
   } catch (e) {

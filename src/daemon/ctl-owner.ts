@@ -34,7 +34,8 @@ function lookup(file: string, name: string, what: string): number {
 /** Kamailio takes the mode as an int; an octal-looking string (`"0660"`) is read as octal too. */
 export function parseCtlMode(v: unknown): number {
   const n = typeof v === 'number' ? v : /^0[0-7]+$/.test(String(v)) ? parseInt(String(v), 8) : Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 0o777) throw new CtlAccessError(`modparam("ctl", "mode", ${String(v)}): not a file mode`);
+  if (!Number.isInteger(n) || n < 0 || n > 0o777)
+    throw new CtlAccessError(`modparam("ctl", "mode", ${String(v)}): not a file mode`);
   return n;
 }
 

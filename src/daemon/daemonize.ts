@@ -10,8 +10,14 @@ import type { DaemonArgs } from './args';
 const NOTIFY_ENV = 'DSD_READY_FD';
 
 export function shouldDaemonize(args: DaemonArgs): boolean {
-  return args.foreground === 0 && !args.checkOnly && !args.version && !args.help && args.command === null
-    && process.env[NOTIFY_ENV] === undefined;
+  return (
+    args.foreground === 0 &&
+    !args.checkOnly &&
+    !args.version &&
+    !args.help &&
+    args.command === null &&
+    process.env[NOTIFY_ENV] === undefined
+  );
 }
 
 /** Starts the daemon copy and resolves with the exit code for this (parent) process. */

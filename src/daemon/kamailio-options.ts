@@ -13,7 +13,7 @@ export interface OptionLogger {
 const IGNORED_WHY: Readonly<Record<string, string>> = {
   '-m': 'shared memory size: dsd is one process and sizes its own heap',
   '-M': 'private memory size: dsd is one process and sizes its own heap',
-  '-L': 'module path: dsd\'s modules are built in',
+  '-L': "module path: dsd's modules are built in",
 };
 
 export function warnIgnoredOptions(args: DaemonArgs, log: OptionLogger): void {
@@ -50,7 +50,9 @@ export function dropPrivileges(args: DaemonArgs, log: OptionLogger): void {
     }
     if (args.user !== null) process.setuid(/^\d+$/.test(args.user) ? Number(args.user) : args.user);
   } catch (e) {
-    throw new PrivilegeError(`cannot run as ${args.user ?? ''}${group !== null ? `:${group}` : ''}: ${(e as Error).message}`);
+    throw new PrivilegeError(
+      `cannot run as ${args.user ?? ''}${group !== null ? `:${group}` : ''}: ${(e as Error).message}`,
+    );
   }
   log.info(`running as uid ${process.getuid?.()} gid ${process.getgid?.()}`);
 }

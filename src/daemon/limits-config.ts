@@ -33,7 +33,8 @@ export function admissionFrom(param: (name: string) => string | number | undefin
     const v = param(name);
     if (v === undefined) return dflt;
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`modparam("tm", "${name}"): expects a non-negative integer, got ${v}`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new Error(`modparam("tm", "${name}"): expects a non-negative integer, got ${v}`);
     return n;
   };
   return {

@@ -29,7 +29,10 @@ function isSocket(p: string): boolean {
   }
 }
 
-export function logTarget(args: DaemonArgs, cfg: Pick<DaemonConfig, 'logStderr' | 'logFacility' | 'logName'>): LogTarget {
+export function logTarget(
+  args: DaemonArgs,
+  cfg: Pick<DaemonConfig, 'logStderr' | 'logFacility' | 'logName'>,
+): LogTarget {
   if (args.logStderr || cfg.logStderr) return bootTarget(args);
   const socket = process.env.DSD_SYSLOG_SOCKET || DEFAULT_SYSLOG_SOCKET;
   if (!isSocket(socket)) {

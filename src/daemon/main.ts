@@ -70,7 +70,10 @@ export async function main(argv: string[]): Promise<void> {
     if (e instanceof UsageError) die(`dsd: ${e.message}\n${USAGE}`, 2);
     throw e;
   }
-  if (args.help) { process.stdout.write(`${USAGE}\n`); return; }
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   if (shouldDaemonize(args)) process.exit(await daemonize(argv));
   if (args.workDir !== null) {
     // the cfg and pid file named on the command line stay where the caller meant them
@@ -82,7 +85,10 @@ export async function main(argv: string[]): Promise<void> {
       die(`dsd: -w ${args.workDir}: ${(e as Error).message}`);
     }
   }
-  if (args.version) { process.stdout.write(`version: dsd ${VERSION} (${os.arch()}/${os.platform()})\n`); return; }
+  if (args.version) {
+    process.stdout.write(`version: dsd ${VERSION} (${os.arch()}/${os.platform()})\n`);
+    return;
+  }
 
   let debug = 2 + args.debugBump;
   const svc: Services = { core: null, dispatcher: null, log: bootLog(args) };
@@ -110,7 +116,11 @@ export async function main(argv: string[]): Promise<void> {
       for (const w of l.warnings) process.stderr.write(`warning: ${w}\n`);
       for (const e of l.errors) process.stderr.write(`${e}\n`);
       listErrors = l.errors.length;
-      process.stderr.write(listErrors ? `${l.source}: ${listErrors} error(s) in the destinations\n` : `destinations ok: ${l.usable} usable in ${l.source}\n`);
+      process.stderr.write(
+        listErrors
+          ? `${l.source}: ${listErrors} error(s) in the destinations\n`
+          : `destinations ok: ${l.usable} usable in ${l.source}\n`,
+      );
       const rc = await checkDestinations(checked, bootLog(args), (x) => process.stdout.write(`${x}\n`));
       if (rc !== 0 || listErrors) process.exit(rc || 1);
     }
@@ -146,29 +156,58 @@ export async function main(argv: string[]): Promise<void> {
   warnIgnoredOptions(args, log);
   const children = cfg.compiled.globals.children;
   if (children > 1 && cluster.isPrimary) {
-    if (cfg.cluster.enabled) die(`${args.cfgFile}: ds_cluster needs children=1 (or -n 1): several SIP workers in a cluster node are not supported yet`);
-    const sockets = cfg.listen.map((l) => `${l.proto}:${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`).join(' ');
+    if (cfg.cluster.enabled)
+      die(
+        `${args.cfgFile}: ds_cluster needs children=1 (or -n 1): several SIP workers in a cluster node are not supported yet`,
+      );
+    const sockets = cfg.listen
+      .map((l) => `${l.proto}:${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`)
+      .join(' ');
     await runPrimary({
-      children, log, ctlPath: cfg.ctlPath,
-      control: { limits: cfg.ctlLimits, binrpcExtra: cfg.ctlExtra, jsonrpcs: jsonrpcsConfig(cfg, args.runtimeDir), access: cfg.ctlAccess },
-      metricsListen: cfg.health.metrics, pidFile: args.pidFile, sockets, die,
-      onStarted: () => { dropPrivileges(args, log); notifyReady(); },
+      children,
+      log,
+      ctlPath: cfg.ctlPath,
+      control: {
+        limits: cfg.ctlLimits,
+        binrpcExtra: cfg.ctlExtra,
+        jsonrpcs: jsonrpcsConfig(cfg, args.runtimeDir),
+        access: cfg.ctlAccess,
+      },
+      metricsListen: cfg.health.metrics,
+      pidFile: args.pidFile,
+      sockets,
+      die,
+      onStarted: () => {
+        dropPrivileges(args, log);
+        notifyReady();
+      },
     });
     return;
   }
   const role = children > 1 ? workerRole(children) : null;
 
   const transport = new TransportLayer(cfg.listen, {
-    maxStreamMessage: 65535, limits: cfg.tcpLimits, log,
+    maxStreamMessage: 65535,
+    limits: cfg.tcpLimits,
+    log,
     // several workers: the first reads every socket and holds the stream connections
-    listenTcp: role === null || role.index === 0, receiveUdp: role === null || role.index === 0,
+    listenTcp: role === null || role.index === 0,
+    receiveUdp: role === null || role.index === 0,
   });
-  const core = new ProxyCore({
-    transport, tm: cfg.tm, log, aliases: cfg.aliases, rr: cfg.rr, admission: cfg.admission,
-    // Kamailio's server_header / user_agent_header are whole lines; server_signature=no drops both
-    serverHeader: cfg.serverSignature ? cfg.serverHeader ?? `Server: ${SIGNATURE}` : null,
-    userAgentHeader: cfg.serverSignature ? cfg.userAgentHeader ?? `User-Agent: ${SIGNATURE}` : null,
-  }, scriptHooks(cfg.compiled.script, log));
+  const core = new ProxyCore(
+    {
+      transport,
+      tm: cfg.tm,
+      log,
+      aliases: cfg.aliases,
+      rr: cfg.rr,
+      admission: cfg.admission,
+      // Kamailio's server_header / user_agent_header are whole lines; server_signature=no drops both
+      serverHeader: cfg.serverSignature ? (cfg.serverHeader ?? `Server: ${SIGNATURE}`) : null,
+      userAgentHeader: cfg.serverSignature ? (cfg.userAgentHeader ?? `User-Agent: ${SIGNATURE}`) : null,
+    },
+    scriptHooks(cfg.compiled.script, log),
+  );
   let tlsTransport: TlsTransport | null = null;
   if (cfg.tls) {
     const profiles = new TlsProfiles(cfg.tls.settings);
@@ -178,7 +217,10 @@ export async function main(argv: string[]): Promise<void> {
       die(`dsd: tls: ${(e as Error).message}`);
     }
     tlsTransport = new TlsTransport(profiles, {
-      maxStreamMessage: 65535, idleMs: cfg.tls.idleMs, handshakeMs: cfg.tls.handshakeMs, log,
+      maxStreamMessage: 65535,
+      idleMs: cfg.tls.idleMs,
+      handshakeMs: cfg.tls.handshakeMs,
+      log,
     });
     transport.plug(tlsTransport);
   }
@@ -186,8 +228,12 @@ export async function main(argv: string[]): Promise<void> {
   if (cfg.websocket) {
     const w = cfg.websocket;
     wsTransport = new WsTransport({
-      maxMessage: 65535, keepaliveMechanism: w.keepaliveMechanism, keepaliveTimeout: w.keepaliveTimeout,
-      keepaliveInterval: w.keepaliveInterval, corsMode: w.corsMode, log,
+      maxMessage: 65535,
+      keepaliveMechanism: w.keepaliveMechanism,
+      keepaliveTimeout: w.keepaliveTimeout,
+      keepaliveInterval: w.keepaliveInterval,
+      corsMode: w.corsMode,
+      log,
       server: () => serverLine(core.serverHeader),
     });
     const ws = wsTransport;
@@ -221,17 +267,28 @@ export async function main(argv: string[]): Promise<void> {
   let dsDb: DispatcherDb | null;
   try {
     dsDb = await DispatcherDb.create({
-      ds: cfg.ds, db: cfg.db, cluster: cfg.cluster, loadedModules: cfg.loadedModules, log,
-      version: `dsd ${VERSION}`, address: core.transport.sockets[0]?.text ?? '',
+      ds: cfg.ds,
+      db: cfg.db,
+      cluster: cfg.cluster,
+      loadedModules: cfg.loadedModules,
+      log,
+      version: `dsd ${VERSION}`,
+      address: core.transport.sockets[0]?.text ?? '',
     });
   } catch (e) {
     await core.stop();
     die(`dsd: ${(e as Error).message}`);
   }
   const dispatcher = new DispatcherRuntime({
-    core, params: cfg.ds, log, stateFile: cfg.stateFile, initialStateEvents: cfg.health.initialStateEvents,
-    listSource: dsDb?.listSource, adminSource: dsDb?.adminSource,
-    saveAdmin: role === null || role.index === 0, probe: role === null || role.index === 0,
+    core,
+    params: cfg.ds,
+    log,
+    stateFile: cfg.stateFile,
+    initialStateEvents: cfg.health.initialStateEvents,
+    listSource: dsDb?.listSource,
+    adminSource: dsDb?.adminSource,
+    saveAdmin: role === null || role.index === 0,
+    probe: role === null || role.index === 0,
   });
   if (cfg.ds.hash_pvar) {
     try {
@@ -270,7 +327,17 @@ export async function main(argv: string[]): Promise<void> {
   let control;
   try {
     control = await startControl({
-      path: cfg.ctlPath, limits: cfg.ctlLimits, binrpcExtra: cfg.ctlExtra, jsonrpcs: jsonrpcsConfig(cfg, args.runtimeDir), core, dispatcher, log, startedAt: new Date(), persistDefault: cfg.persistDefault, dsDb, access: cfg.ctlAccess,
+      path: cfg.ctlPath,
+      limits: cfg.ctlLimits,
+      binrpcExtra: cfg.ctlExtra,
+      jsonrpcs: jsonrpcsConfig(cfg, args.runtimeDir),
+      core,
+      dispatcher,
+      log,
+      startedAt: new Date(),
+      persistDefault: cfg.persistDefault,
+      dsDb,
+      access: cfg.ctlAccess,
       moduleRpc: svc.rpc?.filter((m) => cfg.loadedModules.includes(m.module)),
       extraMethods: (r) => {
         if (tlsTransport && cfg.tls) registerTlsRpc(r, tlsTransport, 2048, cfg.tls.idleMs);
@@ -280,7 +347,11 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     dispatcher.stop();
     await core.stop();
-    die(e instanceof Error && 'code' in e && String(e.code).startsWith('EJSONRPC') ? `dsd: ${e.message}` : `dsd: control socket ${cfg.ctlPath}: ${(e as Error).message}`);
+    die(
+      e instanceof Error && 'code' in e && String(e.code).startsWith('EJSONRPC')
+        ? `dsd: ${e.message}`
+        : `dsd: control socket ${cfg.ctlPath}: ${(e as Error).message}`,
+    );
   }
 
   let metrics: MetricsServer | null;
@@ -292,7 +363,8 @@ export async function main(argv: string[]): Promise<void> {
     await core.stop();
     die(`dsd: ${(e as Error).message}`);
   }
-  if (metrics) log.info(`metrics endpoint on http://${metrics.address}/metrics`, { url: `http://${metrics.address}/metrics` });
+  if (metrics)
+    log.info(`metrics endpoint on http://${metrics.address}/metrics`, { url: `http://${metrics.address}/metrics` });
 
   if (args.pidFile) writePidFile(args.pidFile);
   try {
@@ -302,7 +374,11 @@ export async function main(argv: string[]): Promise<void> {
   }
   const listening = core.transport.sockets.map((s) => s.text);
   log.notice(`dsd ${VERSION} started, listening on ${listening.join(' ')}, control socket ${cfg.ctlPath}`, {
-    version: VERSION, listen: listening, ctl: cfg.ctlPath, metrics: metrics ? metrics.address : null, pid_file: args.pidFile,
+    version: VERSION,
+    listen: listening,
+    ctl: cfg.ctlPath,
+    metrics: metrics ? metrics.address : null,
+    pid_file: args.pidFile,
   });
   notifyReady();
 
@@ -310,7 +386,10 @@ export async function main(argv: string[]): Promise<void> {
   const stop = async (sig: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    log.notice(`${sig}: no new transactions, waiting for ${core.active.size} in flight`, { signal: sig, in_flight: core.active.size });
+    log.notice(`${sig}: no new transactions, waiting for ${core.active.size} in flight`, {
+      signal: sig,
+      in_flight: core.active.size,
+    });
     await core.drain(10_000);
     dispatcher.stop();
     await dsDb?.close();
@@ -328,10 +407,18 @@ export async function main(argv: string[]): Promise<void> {
   process.on('SIGHUP', () => {
     dispatcher.reload().then(
       (r) => {
-        log.notice(`SIGHUP: destinations reloaded (${r.message})`, { sets: r.report.sets, destinations: r.report.destinations, warnings: r.report.warnings.length });
+        log.notice(`SIGHUP: destinations reloaded (${r.message})`, {
+          sets: r.report.sets,
+          destinations: r.report.destinations,
+          warnings: r.report.warnings.length,
+        });
         void dsDb?.afterChange({ kind: 'reload' }, false);
       },
-      (e: Error & { detail?: string }) => log.error(`SIGHUP: reload refused, running set kept: ${e.message}${e.detail ? ` (${e.detail})` : ''}`, { error: e.message, detail: e.detail ?? null }),
+      (e: Error & { detail?: string }) =>
+        log.error(`SIGHUP: reload refused, running set kept: ${e.message}${e.detail ? ` (${e.detail})` : ''}`, {
+          error: e.message,
+          detail: e.detail ?? null,
+        }),
     );
   });
 }

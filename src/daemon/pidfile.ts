@@ -8,5 +8,7 @@ export function writePidFile(path: string): void {
 export function removePidFile(path: string): void {
   try {
     if (fs.readFileSync(path, 'utf8').trim() === String(process.pid)) fs.unlinkSync(path);
-  } catch { /* already gone */ }
+  } catch {
+    /* already gone */
+  }
 }

@@ -35,26 +35,41 @@ export function scriptHooks(script: Script<RequestContext>, log: Logger): RouteH
     onReply(name, ctx) {
       if (!script.hasOnReplyRoute(name)) return true;
       const r = script.runOnReplyRoute(name, ctx);
-      if (isPromise(r)) { r.catch(fail(`onreply_route[${name}]`)); return true; }
+      if (isPromise(r)) {
+        r.catch(fail(`onreply_route[${name}]`));
+        return true;
+      }
       return (r as RunResult).action !== 'drop';
     },
     branch(name, ctx) {
       const r = script.runBranchRoute(name, ctx);
-      if (isPromise(r)) return r.then((x) => x.action !== 'drop', (e) => { fail(`branch_route[${name}]`)(e); return true; });
+      if (isPromise(r))
+        return r.then(
+          (x) => x.action !== 'drop',
+          (e) => {
+            fail(`branch_route[${name}]`)(e);
+            return true;
+          },
+        );
       return r.action !== 'drop';
     },
-    ...(script.hasOnReplyRoute(null) ? {
-      coreReply(reply, src) {
-        // the reply is the message the route works on ($rs, $hdr, …), as in Kamailio
-        const ctx = new RequestContext(reply, src);
-        ctx.routeType = RouteType.CORE_ONREPLY;
-        ctx.reply = reply;
-        ctx.replyCode = reply.status;
-        const r = script.runOnReplyRoute(null, ctx);
-        if (isPromise(r)) { r.catch(fail('reply_route')); return true; }
-        return r.action !== 'drop';
-      },
-    } : {}),
+    ...(script.hasOnReplyRoute(null)
+      ? {
+          coreReply(reply, src) {
+            // the reply is the message the route works on ($rs, $hdr, …), as in Kamailio
+            const ctx = new RequestContext(reply, src);
+            ctx.routeType = RouteType.CORE_ONREPLY;
+            ctx.reply = reply;
+            ctx.replyCode = reply.status;
+            const r = script.runOnReplyRoute(null, ctx);
+            if (isPromise(r)) {
+              r.catch(fail('reply_route'));
+              return true;
+            }
+            return r.action !== 'drop';
+          },
+        }
+      : {}),
   };
 }
 
@@ -64,16 +79,27 @@ let eventSeq = 0;
 export function runDispatcherEvent(script: Script<RequestContext>, core: ProxyCore, log: Logger, ev: DsEvent): void {
   // Kamailio logs a destination going down as a warning; coming back is worth a notice.
   const fields = { event: ev.name, set: ev.setId, uri: ev.uri, code: ev.context.code };
-  if (ev.name === 'dispatcher:dst-down') log.warn(`${ev.name}: set ${ev.setId} ${ev.uri} (code ${ev.context.code})`, fields);
+  if (ev.name === 'dispatcher:dst-down')
+    log.warn(`${ev.name}: set ${ev.setId} ${ev.uri} (code ${ev.context.code})`, fields);
   else log.notice(`${ev.name}: set ${ev.setId} ${ev.uri} (code ${ev.context.code})`, fields);
   if (!script.hasEventRoute(ev.name)) return;
   const local = core.transport.sockets[0];
   if (!local) return;
   const n = ++eventSeq;
-  const raw = buildLocalRequest({
-    method: 'OPTIONS', ruri: ev.uri, to: ev.uri, from: 'sip:dispatcher@localhost', fromTag: `ev${n}`,
-    callId: `dsd-event-${n}`, cseq: 1, maxForwards: null,
-  }, local, `${DSD_BRANCH}event${n}`);
+  const raw = buildLocalRequest(
+    {
+      method: 'OPTIONS',
+      ruri: ev.uri,
+      to: ev.uri,
+      from: 'sip:dispatcher@localhost',
+      fromTag: `ev${n}`,
+      callId: `dsd-event-${n}`,
+      cseq: 1,
+      maxForwards: null,
+    },
+    local,
+    `${DSD_BRANCH}event${n}`,
+  );
   let ctx: RequestContext;
   try {
     ctx = new RequestContext(parseMessage(raw), { proto: local.proto, ip: local.ip, port: local.port, local });

@@ -8,7 +8,9 @@ import { parseUri } from '../sip/uri';
 export function createScriptHost(svc: Services, getDebug: () => number): ScriptHost<RequestContext> {
   return {
     getFlags: (ctx) => ctx.flags,
-    setFlags: (ctx, f) => { ctx.flags = f; },
+    setFlags: (ctx, f) => {
+      ctx.flags = f;
+    },
     store: (ctx) => storeOf(ctx),
     isLogEnabled: (level) => level <= getDebug(),
     log: (level, message, _ctx, facility) => {
@@ -28,11 +30,16 @@ export function createScriptHost(svc: Services, getDebug: () => number): ScriptH
         return u !== null && core.isMyselfUri(u);
       };
       switch (operand) {
-        case 'uri': return uriMyself(ctx.ruri);
-        case 'from_uri': return uriMyself(ctx.msg.from?.uri);
-        case 'to_uri': return uriMyself(ctx.msg.to?.uri);
-        case 'src_ip': return core.transport.sockets.some((s) => s.ip === ctx.src.ip);
-        default: return true; // dst_ip / snd_ip / to_ip: we received or send it on our socket
+        case 'uri':
+          return uriMyself(ctx.ruri);
+        case 'from_uri':
+          return uriMyself(ctx.msg.from?.uri);
+        case 'to_uri':
+          return uriMyself(ctx.msg.to?.uri);
+        case 'src_ip':
+          return core.transport.sockets.some((s) => s.ip === ctx.src.ip);
+        default:
+          return true; // dst_ip / snd_ip / to_ip: we received or send it on our socket
       }
     },
   };

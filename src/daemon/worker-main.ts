@@ -29,8 +29,14 @@ export async function runWorker(o: WorkerStart): Promise<void> {
   const { link, core, log } = o;
   const first = link.role.index === 0;
   const registry = buildRegistry({
-    path: '', core, dispatcher: o.dispatcher, log, startedAt: o.init.startedAt,
-    persistDefault: o.cfg.persistDefault, dsDb: o.dsDb, persistHere: first,
+    path: '',
+    core,
+    dispatcher: o.dispatcher,
+    log,
+    startedAt: o.init.startedAt,
+    persistDefault: o.cfg.persistDefault,
+    dsDb: o.dsDb,
+    persistHere: first,
     workerRow: () => workerRowOf(core, link.role.index, link.handoffStats.sent, link.handoffStats.received),
   });
   const metrics = o.cfg.health.metrics ? buildMetricsRegistry({ core, dispatcher: o.dispatcher }) : null;
@@ -52,6 +58,8 @@ export async function runWorker(o: WorkerStart): Promise<void> {
   link.onDrain = () => void stop('draining');
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGHUP', () => { /* the primary reloads every worker once */ });
+  process.on('SIGHUP', () => {
+    /* the primary reloads every worker once */
+  });
   link.ready(0);
 }

@@ -78,10 +78,17 @@ export class DispatcherDb {
     this.url = url;
     this.table = table;
     this.source = new DbListSource({ url, table, loadMode: o.ds.ds_load_mode, log: o.log });
-    this.cluster = o.cluster.enabled ? new ClusterNode({
-      url, name: o.cluster.nodeName ?? defaultNodeName(o.address), address: o.address, version: o.version,
-      channel: o.cluster.channel, heartbeatSec: o.cluster.heartbeatSec, log: o.log,
-    }) : null;
+    this.cluster = o.cluster.enabled
+      ? new ClusterNode({
+          url,
+          name: o.cluster.nodeName ?? defaultNodeName(o.address),
+          address: o.address,
+          version: o.version,
+          channel: o.cluster.channel,
+          heartbeatSec: o.cluster.heartbeatSec,
+          log: o.log,
+        })
+      : null;
   }
 
   /**
@@ -92,7 +99,9 @@ export class DispatcherDb {
     if (o.ds.db_url === null || o.ds.db_url.length === 0) {
       checkClusterConfig(o.cluster, null);
       for (const m of o.loadedModules.map(moduleBaseName).filter((x) => DB_MODULES.includes(x))) {
-        o.log.warn(`dispatcher: loadmodule "${m}.so" has no effect without modparam("dispatcher", "db_url", …): destinations come from ${o.ds.list_file}`);
+        o.log.warn(
+          `dispatcher: loadmodule "${m}.so" has no effect without modparam("dispatcher", "db_url", …): destinations come from ${o.ds.list_file}`,
+        );
       }
       return null;
     }
@@ -107,7 +116,8 @@ export class DispatcherDb {
   /** For DispatcherRuntime: where the list comes from at start and on every reload. */
   readonly listSource = {
     /** Start: DbError when the database is down (unless ds_db_start_empty). */
-    initial: (): Promise<ReloadSource> => loadAtStart(this.source, { startEmpty: this.o.db.startEmpty, log: this.o.log }),
+    initial: (): Promise<ReloadSource> =>
+      loadAtStart(this.source, { startEmpty: this.o.db.startEmpty, log: this.o.log }),
     /** Reload: a DB failure is Kamailio's "Reload Failed" fault, with the masked reason. */
     reload: async (): Promise<ReloadSource> => {
       try {
@@ -132,7 +142,12 @@ export class DispatcherDb {
     const c = this.cluster;
     if (c === null) return;
     const ds = runtime.ds;
-    const target = { ds, reload: (src: ReloadSource) => runtime.reload(src), reloadSource: () => this.source.source(), log: this.o.log };
+    const target = {
+      ds,
+      reload: (src: ReloadSource) => runtime.reload(src),
+      reloadSource: () => this.source.source(),
+      log: this.o.log,
+    };
     c.onRemote = async (kind, args, origin) => {
       await applyClusterEvent(target, kind, args);
       if (kind === 'add' || kind === 'remove') runtime.listChanged?.(kind, true);
@@ -175,7 +190,9 @@ export class DispatcherDb {
       try {
         await this.publish(change);
       } catch (e) {
-        this.o.log.error(`cluster: ${CHANGE_METHODS[change.kind]} not sent to the other nodes: ${(e as Error).message}`);
+        this.o.log.error(
+          `cluster: ${CHANGE_METHODS[change.kind]} not sent to the other nodes: ${(e as Error).message}`,
+        );
       }
     }
     if (failed !== null) throw failed;
@@ -185,11 +202,18 @@ export class DispatcherDb {
   private async persist(c: DsChange): Promise<void> {
     const t = this.table;
     switch (c.kind) {
-      case 'reload': return;
+      case 'reload':
+        return;
       case 'add':
-        await withDb(this.url, (db) => insertDestination(db, t, {
-          setId: c.setId, uri: c.uri, flags: c.flags, priority: c.priority, attrs: c.attrs,
-        }));
+        await withDb(this.url, (db) =>
+          insertDestination(db, t, {
+            setId: c.setId,
+            uri: c.uri,
+            flags: c.flags,
+            priority: c.priority,
+            attrs: c.attrs,
+          }),
+        );
         return;
       case 'remove':
         await withDb(this.url, (db) => deleteDestination(db, t, c.setId, c.uri));
@@ -210,10 +234,16 @@ export class DispatcherDb {
   private async publish(c: DsChange): Promise<void> {
     const node = this.cluster!;
     const ds = this.runtime?.ds;
-    const send = <K extends ClusterEventKind>(kind: K, args: ClusterEventArgs[K], adminStates?: AdminStateEntry[],
-      forget?: { setId: number; uri: string }): Promise<unknown> => node.publish(kind, args, { adminStates, forget });
+    const send = <K extends ClusterEventKind>(
+      kind: K,
+      args: ClusterEventArgs[K],
+      adminStates?: AdminStateEntry[],
+      forget?: { setId: number; uri: string },
+    ): Promise<unknown> => node.publish(kind, args, { adminStates, forget });
     switch (c.kind) {
-      case 'reload': await send('reload', {}); return;
+      case 'reload':
+        await send('reload', {});
+        return;
       case 'add':
         await send('add', { group: c.setId, address: c.uri, flags: c.flags, priority: c.priority, attrs: c.attrs });
         return;
@@ -225,7 +255,8 @@ export class DispatcherDb {
         const byDuid = c.kind === 'setDuidState';
         const target = c.kind === 'setDuidState' ? c.duid : c.uri;
         const entries = ds ? adminEntriesFor(ds.exportAdminStates(), c.setId, target, byDuid) : [];
-        if (c.kind === 'setDuidState') await send('set_duid_state', { state: c.state, group: c.setId, duid: c.duid }, entries);
+        if (c.kind === 'setDuidState')
+          await send('set_duid_state', { state: c.state, group: c.setId, duid: c.duid }, entries);
         else await send('set_state', { state: c.state, group: c.setId, address: c.uri }, entries);
         return;
       }
@@ -233,7 +264,8 @@ export class DispatcherDb {
   }
 
   /** The cluster.list handler (null without a cluster). */
-  clusterListHandler(): ((args: readonly unknown[], named?: Readonly<Record<string, unknown>>) => Promise<ClusterListEntry[]>) | null {
+  clusterListHandler():
+    ((args: readonly unknown[], named?: Readonly<Record<string, unknown>>) => Promise<ClusterListEntry[]>) | null {
     const c = this.cluster;
     if (c === null) return null;
     const gone = goneAfter(this.o.cluster);
@@ -250,7 +282,11 @@ export class DispatcherDb {
  * what it did. Returns the exit code: 0 done (or nothing to do), 1 database error,
  * 2 the cfg has no db_url.
  */
-export async function dbInitCommand(ds: DsParams, out: (line: string) => void, err: (line: string) => void): Promise<number> {
+export async function dbInitCommand(
+  ds: DsParams,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
   if (ds.db_url === null || ds.db_url.length === 0) {
     err('dsd db init: the config has no modparam("dispatcher", "db_url", …)');
     return 2;

@@ -14,7 +14,13 @@ export { openDb, withDb } from './open';
 export { DEFAULT_TABLE, tableConfigFromParams, isPlainIdentifier } from './table-config';
 export type { DsTableConfig, DsTableParams } from './table-config';
 export {
-  runDbInit, initSchema, ensureSqliteSchema, formatDbInitReport, dispatcherTableDdl, versionTableDdl, tableExists,
+  runDbInit,
+  initSchema,
+  ensureSqliteSchema,
+  formatDbInitReport,
+  dispatcherTableDdl,
+  versionTableDdl,
+  tableExists,
   DISPATCHER_TABLE_VERSION,
 } from './schema';
 export type { DbInitResult, DbInitOptions } from './schema';

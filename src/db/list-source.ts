@@ -57,12 +57,23 @@ export class DbListSource {
    * as warnings naming their id.
    */
   async load(): Promise<DbLoadResult> {
-    const r = await withDb(this.url, (db) => loadDispatcherRecords(db, this.table,
-      { loadMode: this.loadMode, version: this.version ?? undefined, hasId: this.hasId }), this.openOpts);
+    const r = await withDb(
+      this.url,
+      (db) =>
+        loadDispatcherRecords(db, this.table, {
+          loadMode: this.loadMode,
+          version: this.version ?? undefined,
+          hasId: this.hasId,
+        }),
+      this.openOpts,
+    );
     this.version = r.version;
     this.hasId = r.hasId;
     for (const w of r.warnings) this.log?.warn(`dispatcher: ${w}`);
-    if (r.rowCount === 0) this.log?.warn(`dispatcher: no dispatching data in ${this.url.masked} table ${this.table.table} -- empty destination set`);
+    if (r.rowCount === 0)
+      this.log?.warn(
+        `dispatcher: no dispatching data in ${this.url.masked} table ${this.table.table} -- empty destination set`,
+      );
     return r;
   }
 
@@ -78,12 +89,17 @@ export class DbListSource {
  * dispatcher.reload fills it); otherwise rethrows, for the daemon to exit non-zero with
  * the message (masked URL + driver error).
  */
-export async function loadAtStart(src: DbListSource, opts: { startEmpty: boolean; log?: DbLog }): Promise<ReloadSource> {
+export async function loadAtStart(
+  src: DbListSource,
+  opts: { startEmpty: boolean; log?: DbLog },
+): Promise<ReloadSource> {
   try {
     return await src.source();
   } catch (e) {
     if (!(e instanceof DbError) || !opts.startEmpty) throw e;
-    opts.log?.error(`dispatcher: ${e.message}; starting with an empty destination list (ds_db_start_empty=1), use dispatcher.reload once the database is back`);
+    opts.log?.error(
+      `dispatcher: ${e.message}; starting with an empty destination list (ds_db_start_empty=1), use dispatcher.reload once the database is back`,
+    );
     return { records: [] };
   }
 }

@@ -37,23 +37,40 @@ export async function readTableVersion(db: DbDriver, cfg: DsTableConfig): Promis
   const q = (n: string): string => quoteIdent(db.kind, n);
   let rows: unknown[][];
   try {
-    rows = await db.queryArrays(`select ${q('table_version')} from ${q(cfg.versionTable)} where ${q('table_name')}=?`, [cfg.table]);
+    rows = await db.queryArrays(`select ${q('table_version')} from ${q(cfg.versionTable)} where ${q('table_name')}=?`, [
+      cfg.table,
+    ]);
   } catch (e) {
     const err = e as DbError;
-    throw new DbError(err.kind === 'query' ? 'schema' : err.kind, db.url.masked,
-      `cannot read the table version from "${cfg.versionTable}" (run "dsd db init" to create the schema)`, err.driverMessage, err.code);
+    throw new DbError(
+      err.kind === 'query' ? 'schema' : err.kind,
+      db.url.masked,
+      `cannot read the table version from "${cfg.versionTable}" (run "dsd db init" to create the schema)`,
+      err.driverMessage,
+      err.code,
+    );
   }
   if (rows.length === 0) {
-    throw new DbError('version', db.url.masked,
-      `no row for table "${cfg.table}" in "${cfg.versionTable}" (found 0, required 1, 2, 3 or 4; run "dsd db init")`);
+    throw new DbError(
+      'version',
+      db.url.masked,
+      `no row for table "${cfg.table}" in "${cfg.versionTable}" (found 0, required 1, 2, 3 or 4; run "dsd db init")`,
+    );
   }
   if (rows.length > 1) {
-    throw new DbError('version', db.url.masked, `${rows.length} rows for table "${cfg.table}" in "${cfg.versionTable}"`);
+    throw new DbError(
+      'version',
+      db.url.masked,
+      `${rows.length} rows for table "${cfg.table}" in "${cfg.versionTable}"`,
+    );
   }
   const v = toInt(rows[0][0]);
   if (v === null || v < 1 || v > 4) {
-    throw new DbError('version', db.url.masked,
-      `invalid table version for "${cfg.table}" (found ${String(rows[0][0])}, required 1, 2, 3 or 4)`);
+    throw new DbError(
+      'version',
+      db.url.masked,
+      `invalid table version for "${cfg.table}" (found ${String(rows[0][0])}, required 1, 2, 3 or 4)`,
+    );
   }
   return v;
 }
@@ -107,8 +124,12 @@ export interface LoadOptions {
   readonly hasId?: boolean | null;
 }
 
-async function select(db: DbQueryable & { kind: DbKind }, cfg: DsTableConfig, version: number,
-  hasId: boolean | null | undefined): Promise<{ rows: unknown[][]; withId: boolean }> {
+async function select(
+  db: DbQueryable & { kind: DbKind },
+  cfg: DsTableConfig,
+  version: number,
+  hasId: boolean | null | undefined,
+): Promise<{ rows: unknown[][]; withId: boolean }> {
   if (hasId !== false) {
     try {
       return { rows: await db.queryArrays(loadSql(db.kind, cfg, version, true)), withId: true };
@@ -124,14 +145,24 @@ async function select(db: DbQueryable & { kind: DbKind }, cfg: DsTableConfig, ve
  * ({ records }). Throws DbError when the database cannot be read, ListLoadError when
  * ds_load_mode is 1 and a row is bad (or an attrs value overflows, which fails any load).
  */
-export async function loadDispatcherRecords(db: DbDriver, cfg: DsTableConfig, opts: LoadOptions): Promise<DbLoadResult & { hasId: boolean }> {
-  const version = opts.version ?? await readTableVersion(db, cfg);
+export async function loadDispatcherRecords(
+  db: DbDriver,
+  cfg: DsTableConfig,
+  opts: LoadOptions,
+): Promise<DbLoadResult & { hasId: boolean }> {
+  const version = opts.version ?? (await readTableVersion(db, cfg));
   let res: { rows: unknown[][]; withId: boolean };
   try {
     res = await select(db, cfg, version, opts.hasId);
   } catch (e) {
     const err = e as DbError;
-    throw new DbError(err.kind ?? 'query', db.url.masked, `cannot load table "${cfg.table}"`, err.driverMessage ?? err.message, err.code ?? null);
+    throw new DbError(
+      err.kind ?? 'query',
+      db.url.masked,
+      `cannot load table "${cfg.table}"`,
+      err.driverMessage ?? err.message,
+      err.code ?? null,
+    );
   }
   const ncols = loadColumns(cfg, version).length;
   const records: DsRecordInput[] = [];
@@ -143,17 +174,26 @@ export async function loadDispatcherRecords(db: DbDriver, cfg: DsTableConfig, op
     const destination = toText(r[1]);
     const flags = version >= 2 && r[2] !== null ? toInt(r[2]) : 0;
     const priority = version >= 3 && r[3] !== null ? toInt(r[3]) : 0;
-    const problem = setid === null ? `${cfg.setidCol} is ${r[0] === null ? 'NULL' : `not an integer (${String(r[0])})`}`
-      : destination === null ? `${cfg.destinationCol} is NULL`
-        : flags === null ? `${cfg.flagsCol} is not an integer (${String(r[2])})`
-          : priority === null ? `${cfg.priorityCol} is not an integer (${String(r[3])})` : null;
+    const problem =
+      setid === null
+        ? `${cfg.setidCol} is ${r[0] === null ? 'NULL' : `not an integer (${String(r[0])})`}`
+        : destination === null
+          ? `${cfg.destinationCol} is NULL`
+          : flags === null
+            ? `${cfg.flagsCol} is not an integer (${String(r[2])})`
+            : priority === null
+              ? `${cfg.priorityCol} is not an integer (${String(r[3])})`
+              : null;
     if (problem !== null) {
       if (opts.loadMode === 1) throw new ListLoadError(`${origin}: ${problem} (ds_load_mode=1: load refused)`, []);
       warnings.push(`${origin}: ${problem} -- skipping`);
       return;
     }
     const row: DbRow = {
-      setid: setid!, destination: destination!, flags, priority,
+      setid: setid!,
+      destination: destination!,
+      flags,
+      priority,
       attrs: version >= 4 ? toText(r[4]) : null,
       extra: version >= 4 ? r.slice(5, ncols).map((v) => (typeof v === 'number' ? v : toText(v))) : [],
     };

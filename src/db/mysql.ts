@@ -10,12 +10,29 @@ import { DbError, DbErrorKind, scrub } from './errors';
 import { DbDriver, DbOpenOptions, DbQueryable, DbRowObject, ExecResult, SerialQueue, SqlValue } from './driver';
 import type { DbUrl } from './url';
 
-const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', 'EPIPE', 'ENOENT',
-  'EAI_AGAIN', 'ER_BAD_DB_ERROR', 'PROTOCOL_CONNECTION_LOST', 'ER_SERVER_SHUTDOWN', 'ER_CON_COUNT_ERROR']);
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ECONNRESET',
+  'EPIPE',
+  'ENOENT',
+  'EAI_AGAIN',
+  'ER_BAD_DB_ERROR',
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_SERVER_SHUTDOWN',
+  'ER_CON_COUNT_ERROR',
+]);
 
 function myKind(e: { code?: string; message?: string }): DbErrorKind {
   const code = e.code ?? '';
-  if (code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR' || code === 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR') return 'auth';
+  if (
+    code === 'ER_ACCESS_DENIED_ERROR' ||
+    code === 'ER_DBACCESS_DENIED_ERROR' ||
+    code === 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR'
+  )
+    return 'auth';
   if (code === 'ER_NO_SUCH_TABLE' || code === 'ER_BAD_FIELD_ERROR' || code === 'ER_BAD_TABLE_ERROR') return 'schema';
   if (CONNECT_CODES.has(code) || /closed state|connection lost/i.test(e.message ?? '')) return 'connect';
   return 'query';
@@ -40,14 +57,20 @@ export function mysqlConfig(url: DbUrl, opts: DbOpenOptions = {}): ConnectionOpt
     dateStrings: true,
   };
   if (url.host === '' || url.host === 'localhost') {
-    const sock = [process.env.MYSQL_UNIX_PORT, ...DEFAULT_SOCKETS].find((p) => p !== undefined && p.length > 0 && fs.existsSync(p));
+    const sock = [process.env.MYSQL_UNIX_PORT, ...DEFAULT_SOCKETS].find(
+      (p) => p !== undefined && p.length > 0 && fs.existsSync(p),
+    );
     if (sock) return { ...base, socketPath: sock };
   }
   return { ...base, host: url.host || 'localhost', port: url.port || 3306 };
 }
 
 class MysqlOps implements DbQueryable {
-  constructor(protected readonly conn: Connection, readonly url: DbUrl, protected readonly timeoutMs: number) {}
+  constructor(
+    protected readonly conn: Connection,
+    readonly url: DbUrl,
+    protected readonly timeoutMs: number,
+  ) {}
 
   async query<R extends DbRowObject = DbRowObject>(sql: string, params: readonly SqlValue[] = []): Promise<R[]> {
     try {
@@ -93,7 +116,9 @@ export class MysqlDriver extends MysqlOps implements DbDriver {
       for (const cb of this.lostCbs) cb(err);
     };
     conn.on('error', (e: Error) => gone(mysqlError(url, 'connection lost', e)));
-    conn.on('end', () => gone(new DbError('connect', url.masked, 'connection lost', 'the server closed the connection')));
+    conn.on('end', () =>
+      gone(new DbError('connect', url.masked, 'connection lost', 'the server closed the connection')),
+    );
   }
 
   static async open(url: DbUrl, opts: DbOpenOptions = {}): Promise<MysqlDriver> {

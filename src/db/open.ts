@@ -13,14 +13,21 @@ import { DbUrl, parseDbUrl } from './url';
 export async function openDb(url: DbUrl | string, opts: DbOpenOptions = {}): Promise<DbDriver> {
   const u = typeof url === 'string' ? parseDbUrl(url) : url;
   switch (u.kind) {
-    case 'sqlite': return SqliteDriver.open(u, opts);
-    case 'postgres': return PgDriver.open(u, opts);
-    case 'mysql': return MysqlDriver.open(u, opts);
+    case 'sqlite':
+      return SqliteDriver.open(u, opts);
+    case 'postgres':
+      return PgDriver.open(u, opts);
+    case 'mysql':
+      return MysqlDriver.open(u, opts);
   }
 }
 
 /** Opens, runs `fn`, closes (also when `fn` throws). */
-export async function withDb<T>(url: DbUrl | string, fn: (db: DbDriver) => Promise<T>, opts: DbOpenOptions = {}): Promise<T> {
+export async function withDb<T>(
+  url: DbUrl | string,
+  fn: (db: DbDriver) => Promise<T>,
+  opts: DbOpenOptions = {},
+): Promise<T> {
   const db = await openDb(url, opts);
   try {
     return await fn(db);

@@ -35,6 +35,9 @@ function int01(name: string, v: string | number): boolean {
 
 /** modparam("dispatcher", name, value) for a name isDsdDbParam() accepts; throws ParamError. */
 export function setDsdDbParam(p: DsdDbParams, name: string, value: string | number): void {
-  if (name === 'ds_db_start_empty') { p.startEmpty = int01(name, value); return; }
+  if (name === 'ds_db_start_empty') {
+    p.startEmpty = int01(name, value);
+    return;
+  }
   throw new ParamError(name, 'unknown dispatcher parameter');
 }

@@ -44,11 +44,18 @@ function wrap(db: DbDriver, what: string, e: unknown): DbError {
 }
 
 /** INSERT of one destination (dispatcher.add --persist). Returns the new row id. */
-export async function insertDestination(db: DbDriver, t: DsTableConfig, d: NewDestination): Promise<{ id: number | null }> {
+export async function insertDestination(
+  db: DbDriver,
+  t: DsTableConfig,
+  d: NewDestination,
+): Promise<{ id: number | null }> {
   const q = (n: string): string => quoteIdent(db.kind, n);
   const cols = [t.setidCol, t.destinationCol, t.flagsCol, t.priorityCol, t.attrsCol];
   const vals: (string | number)[] = [d.setId, d.uri, d.flags ?? 0, d.priority ?? 0, d.attrs ?? ''];
-  if (d.description !== undefined) { cols.push('description'); vals.push(d.description); }
+  if (d.description !== undefined) {
+    cols.push('description');
+    vals.push(d.description);
+  }
   const sql = `INSERT INTO ${q(t.table)} (${cols.map(q).join(',')}) VALUES (${cols.map(() => '?').join(',')})`;
   try {
     return await db.transaction(async (tx) => {
@@ -69,22 +76,36 @@ export async function insertDestination(db: DbDriver, t: DsTableConfig, d: NewDe
 async function insertPg(tx: DbQueryable, t: DsTableConfig, cols: string[], vals: (string | number)[]): Promise<number> {
   await tx.exec(`LOCK TABLE ${t.table} IN EXCLUSIVE MODE`);
   const r = await tx.query<{ id: number }>(
-    `INSERT INTO ${t.table} (id,${cols.join(',')}) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM ${t.table}),${cols.map(() => '?').join(',')}) RETURNING id`, vals);
+    `INSERT INTO ${t.table} (id,${cols.join(',')}) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM ${t.table}),${cols.map(() => '?').join(',')}) RETURNING id`,
+    vals,
+  );
   const id = Number(r[0].id);
   await tx.query("SELECT setval(s, ?) FROM pg_get_serial_sequence(?, 'id') AS s WHERE s IS NOT NULL", [id, t.table]);
   return id;
 }
 
-async function idsWhere(tx: DbQueryable, db: DbDriver, t: DsTableConfig, setId: number,
-  match: (dest: string, attrs: string | null) => boolean): Promise<number[]> {
+async function idsWhere(
+  tx: DbQueryable,
+  db: DbDriver,
+  t: DsTableConfig,
+  setId: number,
+  match: (dest: string, attrs: string | null) => boolean,
+): Promise<number[]> {
   const q = (n: string): string => quoteIdent(db.kind, n);
   const rows = await tx.queryArrays(
-    `select ${q('id')},${q(t.destinationCol)},${q(t.attrsCol)} from ${q(t.table)} where ${q(t.setidCol)}=?`, [setId]);
+    `select ${q('id')},${q(t.destinationCol)},${q(t.attrsCol)} from ${q(t.table)} where ${q(t.setidCol)}=?`,
+    [setId],
+  );
   return rows.filter((r) => match(String(r[1] ?? ''), r[2] === null ? null : String(r[2]))).map((r) => Number(r[0]));
 }
 
 /** DELETE of every row of set `setId` whose URI is exactly `uri` (dispatcher.remove --persist). */
-export async function deleteDestination(db: DbDriver, t: DsTableConfig, setId: number, uri: string): Promise<{ deleted: number; ids: number[] }> {
+export async function deleteDestination(
+  db: DbDriver,
+  t: DsTableConfig,
+  setId: number,
+  uri: string,
+): Promise<{ deleted: number; ids: number[] }> {
   const q = (n: string): string => quoteIdent(db.kind, n);
   const want = normalized(uri);
   try {
@@ -104,8 +125,14 @@ export async function deleteDestination(db: DbDriver, t: DsTableConfig, setId: n
  * probing 8) of the matching rows' flags are replaced by `stateBits`; other bits (16 = no
  * DNS at load) stay. `target` is a URI, a duid (byDuid) or `all`.
  */
-export async function persistDestinationState(db: DbDriver, t: DsTableConfig, setId: number, target: string,
-  stateBits: number, byDuid: boolean): Promise<{ updated: number; ids: number[] }> {
+export async function persistDestinationState(
+  db: DbDriver,
+  t: DsTableConfig,
+  setId: number,
+  target: string,
+  stateBits: number,
+  byDuid: boolean,
+): Promise<{ updated: number; ids: number[] }> {
   const q = (n: string): string => quoteIdent(db.kind, n);
   const lc = target.toLowerCase();
   const wantUri = byDuid ? '' : normalized(target).toLowerCase();
@@ -120,9 +147,12 @@ export async function persistDestinationState(db: DbDriver, t: DsTableConfig, se
       const ids = await idsWhere(tx, db, t, setId, match);
       let updated = 0;
       for (const id of ids) {
-        updated += (await tx.exec(
-          `UPDATE ${q(t.table)} SET ${q(t.flagsCol)} = (${q(t.flagsCol)} - (${q(t.flagsCol)} % 16)) + ? WHERE ${q('id')}=?`,
-          [stateBits & STATE_BITS, id])).changes;
+        updated += (
+          await tx.exec(
+            `UPDATE ${q(t.table)} SET ${q(t.flagsCol)} = (${q(t.flagsCol)} - (${q(t.flagsCol)} % 16)) + ? WHERE ${q('id')}=?`,
+            [stateBits & STATE_BITS, id],
+          )
+        ).changes;
       }
       return { updated, ids };
     });

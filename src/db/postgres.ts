@@ -31,8 +31,19 @@ export function numberPlaceholders(sql: string): string {
   return out;
 }
 
-const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN',
-  '3D000', '57P01', '57P02', '57P03']);
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ECONNRESET',
+  'EPIPE',
+  'EAI_AGAIN',
+  '3D000',
+  '57P01',
+  '57P02',
+  '57P03',
+]);
 
 function pgKind(e: { code?: string; message?: string }): DbErrorKind {
   const code = e.code ?? '';
@@ -55,7 +66,10 @@ function values(params: readonly SqlValue[]): unknown[] {
 }
 
 class PgOps implements DbQueryable {
-  constructor(protected readonly client: Client, readonly url: DbUrl) {}
+  constructor(
+    protected readonly client: Client,
+    readonly url: DbUrl,
+  ) {}
 
   async query<R extends DbRowObject = DbRowObject>(sql: string, params: readonly SqlValue[] = []): Promise<R[]> {
     try {
@@ -67,7 +81,8 @@ class PgOps implements DbQueryable {
 
   async queryArrays(sql: string, params: readonly SqlValue[] = []): Promise<unknown[][]> {
     try {
-      return (await this.client.query({ text: numberPlaceholders(sql), values: values(params), rowMode: 'array' })).rows as unknown[][];
+      return (await this.client.query({ text: numberPlaceholders(sql), values: values(params), rowMode: 'array' }))
+        .rows as unknown[][];
     } catch (e) {
       throw pgError(this.url, 'statement failed', e);
     }
@@ -114,7 +129,9 @@ export class PgDriver extends PgOps implements DbDriver {
     };
     // Without an 'error' listener a dropped connection would crash the process.
     client.on('error', (e) => gone(pgError(url, 'connection lost', e)));
-    client.on('end', () => gone(new DbError('connect', url.masked, 'connection lost', 'the server closed the connection')));
+    client.on('end', () =>
+      gone(new DbError('connect', url.masked, 'connection lost', 'the server closed the connection')),
+    );
     client.on('notification', (m) => {
       const cb = this.listeners.get(m.channel);
       if (cb) cb(m.payload ?? '');

@@ -41,8 +41,12 @@ export function versionTableDdl(kind: DbKind, name = 'version'): string {
 /** CREATE TABLE for the dispatcher table, version 4 (dispatcher-create.sql). */
 export function dispatcherTableDdl(kind: DbKind, t: DsTableConfig = DEFAULT_TABLE): string {
   const q = (n: string): string => quoteIdent(kind, n);
-  const id = kind === 'mysql' ? 'INT(10) UNSIGNED AUTO_INCREMENT PRIMARY KEY NOT NULL'
-    : kind === 'postgres' ? 'SERIAL PRIMARY KEY NOT NULL' : 'INTEGER PRIMARY KEY NOT NULL';
+  const id =
+    kind === 'mysql'
+      ? 'INT(10) UNSIGNED AUTO_INCREMENT PRIMARY KEY NOT NULL'
+      : kind === 'postgres'
+        ? 'SERIAL PRIMARY KEY NOT NULL'
+        : 'INTEGER PRIMARY KEY NOT NULL';
   const int = kind === 'mysql' ? 'INT' : 'INTEGER';
   return `CREATE TABLE ${q(t.table)} (
     ${q('id')} ${id},
@@ -59,7 +63,9 @@ export function dispatcherTableDdl(kind: DbKind, t: DsTableConfig = DEFAULT_TABL
 export async function tableExists(db: DbQueryable, kind: DbKind, name: string): Promise<boolean> {
   switch (kind) {
     case 'sqlite': {
-      const r = await db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND lower(name) = lower(?)", [name]);
+      const r = await db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND lower(name) = lower(?)", [
+        name,
+      ]);
       return r.length > 0;
     }
     case 'postgres': {
@@ -68,9 +74,16 @@ export async function tableExists(db: DbQueryable, kind: DbKind, name: string): 
     }
     case 'mysql': {
       const dot = name.indexOf('.');
-      const r = dot < 0
-        ? await db.query('SELECT 1 AS e FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?', [name])
-        : await db.query('SELECT 1 AS e FROM information_schema.tables WHERE table_schema = ? AND table_name = ?', [name.slice(0, dot), name.slice(dot + 1)]);
+      const r =
+        dot < 0
+          ? await db.query(
+              'SELECT 1 AS e FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?',
+              [name],
+            )
+          : await db.query('SELECT 1 AS e FROM information_schema.tables WHERE table_schema = ? AND table_name = ?', [
+              name.slice(0, dot),
+              name.slice(dot + 1),
+            ]);
       return r.length > 0;
     }
   }
@@ -78,11 +91,19 @@ export async function tableExists(db: DbQueryable, kind: DbKind, name: string): 
 
 async function versionRow(db: DbQueryable, kind: DbKind, versionTable: string, table: string): Promise<number | null> {
   const q = (n: string): string => quoteIdent(kind, n);
-  const rows = await db.queryArrays(`select ${q('table_version')} from ${q(versionTable)} where ${q('table_name')}=?`, [table]);
+  const rows = await db.queryArrays(`select ${q('table_version')} from ${q(versionTable)} where ${q('table_name')}=?`, [
+    table,
+  ]);
   return rows.length === 0 ? null : Number(rows[0][0]);
 }
 
-async function insertVersionRow(db: DbQueryable, kind: DbKind, versionTable: string, table: string, v: number): Promise<void> {
+async function insertVersionRow(
+  db: DbQueryable,
+  kind: DbKind,
+  versionTable: string,
+  table: string,
+  v: number,
+): Promise<void> {
   const q = (n: string): string => quoteIdent(kind, n);
   await db.exec(`INSERT INTO ${q(versionTable)} (${q('table_name')}, ${q('table_version')}) values (?, ?)`, [table, v]);
 }
@@ -130,11 +151,16 @@ export async function initSchema(db: DbDriver, t: DsTableConfig = DEFAULT_TABLE)
       // A hand-made table: claim version 4 only when it has the version 4 columns.
       const q = (n: string): string => quoteIdent(db.kind, n);
       try {
-        await tx.queryArrays(`select ${[t.setidCol, t.destinationCol, t.flagsCol, t.priorityCol, t.attrsCol].map(q).join(',')} from ${q(t.table)} where 1=0`);
+        await tx.queryArrays(
+          `select ${[t.setidCol, t.destinationCol, t.flagsCol, t.priorityCol, t.attrsCol].map(q).join(',')} from ${q(t.table)} where 1=0`,
+        );
       } catch (e) {
-        throw new DbError('schema', db.url.masked,
+        throw new DbError(
+          'schema',
+          db.url.masked,
           `table ${t.table} exists without a ${t.versionTable} row and is not a version ${DISPATCHER_TABLE_VERSION} dispatcher table`,
-          (e as DbError).driverMessage ?? (e as Error).message);
+          (e as DbError).driverMessage ?? (e as Error).message,
+        );
       }
     }
     await insertVersionRow(tx, db.kind, t.versionTable, t.table, DISPATCHER_TABLE_VERSION);
@@ -156,11 +182,10 @@ export async function runDbInit(dbUrl: string | DbUrl, opts: DbInitOptions = {})
 
 /** The lines `dsd db init` prints. */
 export function formatDbInitReport(r: DbInitResult, url: DbUrl): string[] {
-  const lines = [
-    ...r.created.map((c) => `created ${c}`),
-    ...r.existed.map((e) => `exists  ${e} (unchanged)`),
-  ];
-  lines.push(r.created.length === 0 ? `${url.masked}: schema already in place, nothing changed` : `${url.masked}: schema ready`);
+  const lines = [...r.created.map((c) => `created ${c}`), ...r.existed.map((e) => `exists  ${e} (unchanged)`)];
+  lines.push(
+    r.created.length === 0 ? `${url.masked}: schema already in place, nothing changed` : `${url.masked}: schema ready`,
+  );
   return lines;
 }
 
@@ -169,7 +194,10 @@ export function formatDbInitReport(r: DbInitResult, url: DbUrl): string[] {
  * created with the schema. Returns true when it created the file (and logs it), false when
  * the file was there (its content is left alone). The directory must exist.
  */
-export async function ensureSqliteSchema(dbUrl: string | DbUrl, opts: { table?: DsTableConfig; log?: (line: string) => void } = {}): Promise<boolean> {
+export async function ensureSqliteSchema(
+  dbUrl: string | DbUrl,
+  opts: { table?: DsTableConfig; log?: (line: string) => void } = {},
+): Promise<boolean> {
   const url = typeof dbUrl === 'string' ? parseDbUrl(dbUrl) : dbUrl;
   if (url.kind !== 'sqlite' || fs.existsSync(url.database)) return false;
   const r = await withDb(url, (db) => initSchema(db, opts.table ?? DEFAULT_TABLE));

@@ -13,11 +13,27 @@ export const DB_MODULES: readonly string[] = ['db_sqlite', 'db_postgres', 'db_my
 
 /** Kamailio 5.6 modparams of the three driver modules. */
 export const DB_MODULE_PARAMS: Readonly<Record<string, Readonly<Record<string, T>>>> = {
-  db_postgres: { retries: 'int', lockset: 'int', timeout: 'int', tcp_keepalive: 'int', bytea_output_escape: 'int', con_param: 'str' },
+  db_postgres: {
+    retries: 'int',
+    lockset: 'int',
+    timeout: 'int',
+    tcp_keepalive: 'int',
+    bytea_output_escape: 'int',
+    con_param: 'str',
+  },
   db_mysql: {
-    ping_interval: 'int', connect_timeout: 'int', send_timeout: 'int', receive_timeout: 'int', retries: 'int',
-    server_timezone: 'int', timeout_interval: 'int', auto_reconnect: 'int', insert_delayed: 'int',
-    update_affected_found: 'int', unsigned_type: 'int', opt_ssl_mode: 'int',
+    ping_interval: 'int',
+    connect_timeout: 'int',
+    send_timeout: 'int',
+    receive_timeout: 'int',
+    retries: 'int',
+    server_timezone: 'int',
+    timeout_interval: 'int',
+    auto_reconnect: 'int',
+    insert_delayed: 'int',
+    update_affected_found: 'int',
+    unsigned_type: 'int',
+    opt_ssl_mode: 'int',
   },
   db_sqlite: { db_set_readonly: 'str', db_set_journal_mode: 'str' },
 };

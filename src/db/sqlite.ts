@@ -27,7 +27,10 @@ export function sqliteError(url: DbUrl, what: string, e: unknown, kind?: DbError
 }
 
 class SqliteOps implements DbQueryable {
-  constructor(protected readonly db: SqliteDb, readonly url: DbUrl) {}
+  constructor(
+    protected readonly db: SqliteDb,
+    readonly url: DbUrl,
+  ) {}
 
   private prepare(sql: string): Database.Statement<unknown[]> {
     try {
@@ -77,7 +80,11 @@ export class SqliteDriver extends SqliteOps implements DbDriver {
   static open(url: DbUrl, opts: DbOpenOptions = {}): SqliteDriver {
     let db: SqliteDb;
     try {
-      db = new Database(url.database, { readonly: opts.readOnly ?? false, fileMustExist: opts.readOnly ?? false, timeout: opts.busyTimeoutMs ?? 5000 });
+      db = new Database(url.database, {
+        readonly: opts.readOnly ?? false,
+        fileMustExist: opts.readOnly ?? false,
+        timeout: opts.busyTimeoutMs ?? 5000,
+      });
     } catch (e) {
       throw sqliteError(url, `cannot open SQLite file ${url.database}`, e, 'connect');
     }
@@ -120,6 +127,8 @@ export class SqliteDriver extends SqliteOps implements DbDriver {
   }
 
   async close(): Promise<void> {
-    await this.q.run(async () => { if (this.db.open) this.db.close(); });
+    await this.q.run(async () => {
+      if (this.db.open) this.db.close();
+    });
   }
 }

@@ -24,8 +24,10 @@ export interface DsTableConfig {
   readonly versionTable: string;
 }
 
-export type DsTableParams = Pick<DsParams, 'table_name' | 'setid_col' | 'destination_col' | 'flags_col' | 'priority_col'
-  | 'attrs_col' | 'ds_db_extra_attrs'>;
+export type DsTableParams = Pick<
+  DsParams,
+  'table_name' | 'setid_col' | 'destination_col' | 'flags_col' | 'priority_col' | 'attrs_col' | 'ds_db_extra_attrs'
+>;
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
 
@@ -35,24 +37,42 @@ export function isPlainIdentifier(s: string): boolean {
 
 /** The default: Kamailio's `dispatcher` table as kamdbctl creates it. */
 export const DEFAULT_TABLE: DsTableConfig = {
-  table: 'dispatcher', setidCol: 'setid', destinationCol: 'destination', flagsCol: 'flags',
-  priorityCol: 'priority', attrsCol: 'attrs', extraAttrs: [], versionTable: 'version',
+  table: 'dispatcher',
+  setidCol: 'setid',
+  destinationCol: 'destination',
+  flagsCol: 'flags',
+  priorityCol: 'priority',
+  attrsCol: 'attrs',
+  extraAttrs: [],
+  versionTable: 'version',
 };
 
 /**
  * Table settings from the dispatcher modparams. Throws DbError (kind 'config') naming the
  * modparam whose value is not a plain identifier or a malformed ds_db_extra_attrs.
  */
-export function tableConfigFromParams(p: DsTableParams, maskedUrl = '(db_url)', versionTable = 'version'): DsTableConfig {
+export function tableConfigFromParams(
+  p: DsTableParams,
+  maskedUrl = '(db_url)',
+  versionTable = 'version',
+): DsTableConfig {
   const check = (param: string, v: string): string => {
     if (!isPlainIdentifier(v)) {
-      throw new DbError('config', maskedUrl, `modparam("dispatcher", "${param}", "${v}") is not a plain SQL identifier`);
+      throw new DbError(
+        'config',
+        maskedUrl,
+        `modparam("dispatcher", "${param}", "${v}") is not a plain SQL identifier`,
+      );
     }
     return v;
   };
   const extras = parseExtraAttrsParam(p.ds_db_extra_attrs);
   if (extras === null) {
-    throw new DbError('config', maskedUrl, `modparam("dispatcher", "ds_db_extra_attrs", "${p.ds_db_extra_attrs}") must be "name=column;…"`);
+    throw new DbError(
+      'config',
+      maskedUrl,
+      `modparam("dispatcher", "ds_db_extra_attrs", "${p.ds_db_extra_attrs}") must be "name=column;…"`,
+    );
   }
   for (const x of extras) check('ds_db_extra_attrs', x.column);
   return {

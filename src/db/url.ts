@@ -35,8 +35,12 @@ export interface DbUrl {
 const MODULES: Readonly<Record<DbKind, string>> = { sqlite: 'db_sqlite', postgres: 'db_postgres', mysql: 'db_mysql' };
 
 const HINTS: Readonly<Record<string, string>> = {
-  postgresql: 'postgres://', pgsql: 'postgres://', pg: 'postgres://', mariadb: 'mysql://',
-  sqlite3: 'sqlite:///', file: 'sqlite:///',
+  postgresql: 'postgres://',
+  pgsql: 'postgres://',
+  pg: 'postgres://',
+  mariadb: 'mysql://',
+  sqlite3: 'sqlite:///',
+  file: 'sqlite:///',
 };
 
 /**
@@ -102,7 +106,12 @@ function splitUrl(url: string): RawParts | string {
   for (; i < len; i++) {
     const c = url[i];
     if (c === '@') {
-      if (i === lastAt) { user = url.slice(begin, i); begin = i + 1; i++; break; }
+      if (i === lastAt) {
+        user = url.slice(begin, i);
+        begin = i + 1;
+        i++;
+        break;
+      }
       continue; // another '@' follows: this one belongs to the user name
     }
     if (c === ':') {
@@ -112,9 +121,15 @@ function splitUrl(url: string): RawParts | string {
       while (k < len && url[k] !== '@' && url[k] !== '/') k++;
       if (k >= len) return 'no "/database" part';
       if (url[k] === '@') {
-        user = token; password = url.slice(i + 1, lastAt); begin = lastAt + 1; i = lastAt + 1;
+        user = token;
+        password = url.slice(i + 1, lastAt);
+        begin = lastAt + 1;
+        i = lastAt + 1;
       } else {
-        host = token; portText = url.slice(i + 1, k); i = k; begin = -1;
+        host = token;
+        portText = url.slice(i + 1, k);
+        i = k;
+        begin = -1;
       }
       break;
     }
@@ -160,7 +175,10 @@ export function parseDbUrl(raw: string): DbUrl {
   const scheme = parts.scheme.toLowerCase();
   if (scheme !== 'sqlite' && scheme !== 'postgres' && scheme !== 'mysql') {
     const hint = HINTS[scheme] ? ` (did you mean ${HINTS[scheme]}?)` : '';
-    throw bad(url, `unsupported scheme "${parts.scheme}"${hint}; dsd reads sqlite:///path, postgres://user:pass@host[:port]/db and mysql://user:pass@host[:port]/db`);
+    throw bad(
+      url,
+      `unsupported scheme "${parts.scheme}"${hint}; dsd reads sqlite:///path, postgres://user:pass@host[:port]/db and mysql://user:pass@host[:port]/db`,
+    );
   }
   const kind = scheme as DbKind;
   let database = parts.database;
@@ -174,8 +192,15 @@ export function parseDbUrl(raw: string): DbUrl {
     if (database.length === 0) throw bad(url, 'no database name after the host');
   }
   return {
-    kind, module: MODULES[kind], user: parts.user, password: parts.password, host: parts.host,
-    port: parts.port, database, raw: url, masked: maskDbUrl(url),
+    kind,
+    module: MODULES[kind],
+    user: parts.user,
+    password: parts.password,
+    host: parts.host,
+    port: parts.port,
+    database,
+    raw: url,
+    masked: maskDbUrl(url),
   };
 }
 
@@ -200,8 +225,7 @@ export function checkDbModule(url: DbUrl, loadedModules: readonly string[]): voi
   if (names.includes(url.module)) return;
   const dbMods = names.filter((n) => n === 'db_sqlite' || n === 'db_postgres' || n === 'db_mysql');
   const loaded = dbMods.length ? `the config loads ${dbMods.join(', ')}` : 'the config loads no database module';
-  throw new DbError('module', url.masked,
-    `db_url needs loadmodule "${url.module}.so" but ${loaded}`);
+  throw new DbError('module', url.masked, `db_url needs loadmodule "${url.module}.so" but ${loaded}`);
 }
 
 /** The loadmodule names of a cfg text (for configs read without the cfg engine). */

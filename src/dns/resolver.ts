@@ -35,32 +35,62 @@ export interface ResolverOptions {
   defaultTtl: number;
 }
 
-export const RESOLVER_DEFAULTS: ResolverOptions = { timeoutMs: 3000, minTtl: 0, maxTtl: 3600, negativeTtl: 60, defaultTtl: 60 };
+export const RESOLVER_DEFAULTS: ResolverOptions = {
+  timeoutMs: 3000,
+  minTtl: 0,
+  maxTtl: 3600,
+  negativeTtl: 60,
+  defaultTtl: 60,
+};
 
 export class DnsError extends Error {
   readonly code = 'DSD_ERR_DNS';
-  constructor(readonly host: string, message: string) {
+  constructor(
+    readonly host: string,
+    message: string,
+  ) {
     super(`cannot resolve ${host}: ${message}`);
     this.name = 'DnsError';
   }
 }
 
-interface Entry<T> { until: number; value: T | null; error?: string }
+interface Entry<T> {
+  until: number;
+  value: T | null;
+  error?: string;
+}
 
-interface Srv { name: string; port: number; priority: number; weight: number }
-interface Naptr { order: number; preference: number; service: string; replacement: string; flags: string }
+interface Srv {
+  name: string;
+  port: number;
+  priority: number;
+  weight: number;
+}
+interface Naptr {
+  order: number;
+  preference: number;
+  service: string;
+  replacement: string;
+  flags: string;
+}
 
 const SRV_PREFIX: Record<'udp' | 'tcp' | 'tls', string> = { udp: '_sip._udp.', tcp: '_sip._tcp.', tls: '_sips._tcp.' };
 const NAPTR_SERVICE: Record<string, 'udp' | 'tcp' | 'tls'> = { 'SIP+D2U': 'udp', 'SIP+D2T': 'tcp', 'SIPS+D2T': 'tls' };
 
 /** RFC 2782 ordering: by priority; within one, weighted random without replacement. */
-export function orderSrv<T extends { priority: number; weight: number }>(records: readonly T[], rnd: () => number = Math.random): T[] {
+export function orderSrv<T extends { priority: number; weight: number }>(
+  records: readonly T[],
+  rnd: () => number = Math.random,
+): T[] {
   const byPrio = new Map<number, T[]>();
   for (const r of records) (byPrio.get(r.priority) ?? byPrio.set(r.priority, []).get(r.priority)!).push(r);
   const out: T[] = [];
   for (const prio of [...byPrio.keys()].sort((a, b) => a - b)) {
     // zero weights first, as RFC 2782 asks, so they get a small chance
-    const left = byPrio.get(prio)!.slice().sort((a, b) => a.weight - b.weight);
+    const left = byPrio
+      .get(prio)!
+      .slice()
+      .sort((a, b) => a.weight - b.weight);
     while (left.length) {
       const total = left.reduce((n, r) => n + r.weight, 0);
       let pick = 0;
@@ -70,7 +100,10 @@ export function orderSrv<T extends { priority: number; weight: number }>(records
         pick = left.length - 1;
         for (let i = 0; i < left.length; i++) {
           sum += left[i].weight;
-          if (x < sum) { pick = i; break; }
+          if (x < sum) {
+            pick = i;
+            break;
+          }
         }
       }
       out.push(left.splice(pick, 1)[0]);
@@ -85,7 +118,10 @@ export class DnsResolver {
   /** Lookups made (not answered from the cache), for tests and stats. */
   queries = 0;
 
-  constructor(readonly opts: ResolverOptions = RESOLVER_DEFAULTS, servers?: string[]) {
+  constructor(
+    readonly opts: ResolverOptions = RESOLVER_DEFAULTS,
+    servers?: string[],
+  ) {
     this.r = new CaresResolver({ timeout: opts.timeoutMs, tries: 2 });
     if (servers?.length) this.r.setServers(servers);
   }
@@ -121,12 +157,18 @@ export class DnsResolver {
     const v4 = await this.cached(`a:${h}`, async () => {
       const rs = await this.r.resolve4(h, { ttl: true });
       return { value: rs.map((x) => x.address), ttl: Math.min(...rs.map((x) => x.ttl)) };
-    }).catch((e) => { err = e; return null; });
+    }).catch((e) => {
+      err = e;
+      return null;
+    });
     if (v4 && v4.length) return v4;
     const v6 = await this.cached(`aaaa:${h}`, async () => {
       const rs = await this.r.resolve6(h, { ttl: true });
       return { value: rs.map((x) => x.address), ttl: Math.min(...rs.map((x) => x.ttl)) };
-    }).catch((e) => { err ??= e; return null; });
+    }).catch((e) => {
+      err ??= e;
+      return null;
+    });
     if (v6 && v6.length) return v6;
     // names DNS does not know may still be in /etc/hosts (localhost, …), as for Kamailio
     const sys = await this.cached(`hosts:${h}`, async () => {
@@ -165,7 +207,11 @@ export class DnsResolver {
     const out: Candidate[] = [];
     for (const s of orderSrv(records)) {
       let ips: string[] = [];
-      try { ips = await this.addresses(s.name); } catch { /* the next target may do */ }
+      try {
+        ips = await this.addresses(s.name);
+      } catch {
+        /* the next target may do */
+      }
       for (const ip of ips) out.push({ proto, ip, port: s.port, via: `${s.name}:${s.port}` });
     }
     return out;
@@ -175,7 +221,13 @@ export class DnsResolver {
    * RFC 3263 candidates for a SIP URI's host part. `proto` is the transport the URI asks
    * for (null = none given), `secure` true for sips:. Throws DnsError when nothing resolves.
    */
-  async locate(host: string, port: number | null, proto: HopProto | null, secure: boolean, allowed: readonly HopProto[]): Promise<Candidate[]> {
+  async locate(
+    host: string,
+    port: number | null,
+    proto: HopProto | null,
+    secure: boolean,
+    allowed: readonly HopProto[],
+  ): Promise<Candidate[]> {
     const dflt: HopProto = proto ?? (secure ? 'tls' : 'udp');
     const dport = (p: HopProto): number => (p === 'tls' || p === 'wss' ? 5061 : 5060);
     if (isIP(host)) return [{ proto: dflt, ip: host, port: port ?? dport(dflt), via: host }];
@@ -196,8 +248,11 @@ export class DnsResolver {
             if (c.length) return c;
           }
         }
-        tries.push(...(secure ? ['tls' as const] : (['udp', 'tcp', 'tls'] as const).filter((p) => allowed.includes(p))));
-      } else if (proto === 'udp' || proto === 'tcp' || proto === 'tls') tries.push(secure && proto === 'tcp' ? 'tls' : proto);
+        tries.push(
+          ...(secure ? ['tls' as const] : (['udp', 'tcp', 'tls'] as const).filter((p) => allowed.includes(p))),
+        );
+      } else if (proto === 'udp' || proto === 'tcp' || proto === 'tls')
+        tries.push(secure && proto === 'tcp' ? 'tls' : proto);
       for (const p of tries) {
         const recs = await this.srv(SRV_PREFIX[p] + host).catch(() => null);
         if (!recs) continue;

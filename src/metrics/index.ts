@@ -16,8 +16,11 @@ export { MetricsServer, MetricsListenError } from './server';
 export { StatusPage } from './status-page';
 
 /** Starts the endpoint, or does nothing (null) when `listen` is null. Rejects with MetricsListenError. */
-export async function startMetrics(listen: MetricsListen | null, src: MetricsSources,
-  onError: (e: Error) => void): Promise<MetricsServer | null> {
+export async function startMetrics(
+  listen: MetricsListen | null,
+  src: MetricsSources,
+  onError: (e: Error) => void,
+): Promise<MetricsServer | null> {
   if (listen === null) return null;
   const page = new StatusPage(src);
   const health = healthRoute(src);

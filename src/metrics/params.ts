@@ -34,7 +34,11 @@ export interface HealthConfig {
 
 export class HealthParamError extends Error {
   override readonly name = 'HealthParamError';
-  constructor(readonly param: string, readonly value: unknown, why: string) {
+  constructor(
+    readonly param: string,
+    readonly value: unknown,
+    why: string,
+  ) {
     super(`modparam("dispatcher", "${param}", "${String(value)}"): ${why}`);
   }
 }
@@ -47,7 +51,9 @@ export function isLoopback(ip: string): boolean {
 
 /** `[tcp:]IP:PORT`, `[tcp:][IPv6]:PORT` or `[tcp:]localhost:PORT`. */
 export function parseMetricsListen(value: string, allowRemote: boolean): MetricsListen {
-  const fail = (why: string): never => { throw new HealthParamError('ds_metrics_listen', value, why); };
+  const fail = (why: string): never => {
+    throw new HealthParamError('ds_metrics_listen', value, why);
+  };
   let s = value.trim();
   if (s.toLowerCase().startsWith('tcp:')) s = s.slice(4);
   let host: string;

@@ -8,7 +8,10 @@ import type { MetricsListen } from './params';
 
 export class MetricsListenError extends Error {
   override readonly name = 'MetricsListenError';
-  constructor(readonly listen: MetricsListen, override readonly cause: Error) {
+  constructor(
+    readonly listen: MetricsListen,
+    override readonly cause: Error,
+  ) {
     super(`metrics endpoint ${fmt(listen)}: ${cause.message}`);
   }
 }
@@ -24,30 +27,44 @@ export interface ExtraRoutes {
 }
 
 export class MetricsServer {
-  private constructor(private readonly server: http.Server, readonly listen: MetricsListen, private readonly extra: ExtraRoutes | null) {}
+  private constructor(
+    private readonly server: http.Server,
+    readonly listen: MetricsListen,
+    private readonly extra: ExtraRoutes | null,
+  ) {}
 
   /** Text form of the bound address, e.g. 127.0.0.1:9090. */
   get address(): string {
     return fmt(this.listen);
   }
 
-  static start(listen: MetricsListen, registry: Registry, onError: (e: Error) => void,
-    extra: ExtraRoutes | null = null): Promise<MetricsServer> {
+  static start(
+    listen: MetricsListen,
+    registry: Registry,
+    onError: (e: Error) => void,
+    extra: ExtraRoutes | null = null,
+  ): Promise<MetricsServer> {
     const server = http.createServer((req, res) => {
       if (extra !== null && extra.handle(req, res)) return;
       const path = (req.url ?? '/').split('?')[0];
-      if (path !== '/metrics') { res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found; try /metrics\n'); return; }
+      if (path !== '/metrics') {
+        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found; try /metrics\n');
+        return;
+      }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('method not allowed\n');
         return;
       }
-      registry.metrics().then((text) => {
-        res.writeHead(200, { 'Content-Type': registry.contentType });
-        res.end(req.method === 'HEAD' ? undefined : text);
-      }, (e: Error) => {
-        onError(e);
-        res.writeHead(500, { 'Content-Type': 'text/plain' }).end('metrics collection failed\n');
-      });
+      registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'Content-Type': registry.contentType });
+          res.end(req.method === 'HEAD' ? undefined : text);
+        },
+        (e: Error) => {
+          onError(e);
+          res.writeHead(500, { 'Content-Type': 'text/plain' }).end('metrics collection failed\n');
+        },
+      );
     });
     server.keepAliveTimeout = 5000;
     server.headersTimeout = 10_000;

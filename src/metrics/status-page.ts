@@ -9,7 +9,13 @@
  */
 import type http from 'node:http';
 import type { MetricsSources } from './collectors';
-import { DS_DISABLED_DST, DS_INACTIVE_DST, DS_PROBING_DST, DS_TRYING_DST, flagsString } from '../modules/dispatcher/flags';
+import {
+  DS_DISABLED_DST,
+  DS_INACTIVE_DST,
+  DS_PROBING_DST,
+  DS_TRYING_DST,
+  flagsString,
+} from '../modules/dispatcher/flags';
 import { activeDialogs } from '../modules/dispatcher/lb/operations';
 import { VERSION } from '../core/version';
 import { STATUS_PAGE_HTML } from './status-page-html';
@@ -46,7 +52,11 @@ export interface StatusDoc {
   sets: Array<{ id: number; destinations: StatusDest[] }>;
 }
 
-interface History { latency: Array<number | null>; cps: number[]; lastCalls: number }
+interface History {
+  latency: Array<number | null>;
+  cps: number[];
+  lastCalls: number;
+}
 
 function stateOf(flags: number): StatusDest['state'] {
   if (flags & DS_INACTIVE_DST) return 'inactive';
@@ -119,18 +129,30 @@ export class StatusPage {
         const ramp = ds.lb.slowStart.rampOf(d, now);
         const lat = h?.latency[h.latency.length - 1] ?? null;
         return {
-          uri: d.uri, flags: flagsString(d.flags), state: stateOf(d.flags), probing: (d.flags & DS_PROBING_DST) !== 0,
-          draining: ds.lb.drains.isDraining(d), ejected: ds.lb.eject.isEjected(d),
-          slowStart: ramp === null ? null : Math.round(ramp * 100), priority: d.priority, weight: d.attrs.weight,
-          latencyMs: lat, callsPerSec: h?.cps[h.cps.length - 1] ?? 0, activeDialogs: activeDialogs(ds, d),
-          calls: c.calls, failovers: c.failovers,
+          uri: d.uri,
+          flags: flagsString(d.flags),
+          state: stateOf(d.flags),
+          probing: (d.flags & DS_PROBING_DST) !== 0,
+          draining: ds.lb.drains.isDraining(d),
+          ejected: ds.lb.eject.isEjected(d),
+          slowStart: ramp === null ? null : Math.round(ramp * 100),
+          priority: d.priority,
+          weight: d.attrs.weight,
+          latencyMs: lat,
+          callsPerSec: h?.cps[h.cps.length - 1] ?? 0,
+          activeDialogs: activeDialogs(ds, d),
+          calls: c.calls,
+          failovers: c.failovers,
           history: { latencyMs: h ? [...h.latency] : [], callsPerSec: h ? [...h.cps] : [] },
         };
       }),
     }));
     return {
-      version: VERSION, now: new Date(now).toISOString(), uptimeSec: Math.floor((now - this.started) / 1000),
-      pingActive: ds.pingEnabled, sets,
+      version: VERSION,
+      now: new Date(now).toISOString(),
+      uptimeSec: Math.floor((now - this.started) / 1000),
+      pingActive: ds.pingEnabled,
+      sets,
     };
   }
 
@@ -139,15 +161,19 @@ export class StatusPage {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/' && path !== '/status.json' && path !== '/events') return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('method not allowed; the status page is read-only\n');
+      res
+        .writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' })
+        .end('method not allowed; the status page is read-only\n');
       return true;
     }
     const common = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
     if (path === '/') {
       res.writeHead(200, {
-        ...common, 'Content-Type': 'text/html; charset=utf-8',
+        ...common,
+        'Content-Type': 'text/html; charset=utf-8',
         // everything is inline; nothing may load from elsewhere
-        'Content-Security-Policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:",
+        'Content-Security-Policy':
+          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:",
       });
       res.end(req.method === 'HEAD' ? undefined : STATUS_PAGE_HTML);
       return true;

@@ -11,6 +11,9 @@ const STORE = declareRequestState<MessageStore>('script.store');
 
 export function storeOf(ctx: RequestContext): MessageStore {
   let s = ctx.get(STORE);
-  if (!s) { s = new MessageStore(); ctx.set(STORE, s); }
+  if (!s) {
+    s = new MessageStore();
+    ctx.set(STORE, s);
+  }
   return s;
 }

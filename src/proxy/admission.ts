@@ -23,7 +23,10 @@ export const ADMISSION_DEFAULTS: Readonly<AdmissionConfig> = {
   retryAfter: 5,
 };
 
-interface Held { ip: string; bytes: number }
+interface Held {
+  ip: string;
+  bytes: number;
+}
 
 export class Admission {
   /** Bytes retained by transactions in flight. */
@@ -42,9 +45,11 @@ export class Admission {
   /** True when a new transaction from `ip` may start. */
   admits(ip: string): boolean {
     const c = this.cfg;
-    if ((c.maxTransactions > 0 && this.held.size >= c.maxTransactions)
-      || (c.maxBytes > 0 && this.bytes >= c.maxBytes)
-      || (c.maxPerSource > 0 && (this.perSource.get(ip) ?? 0) >= c.maxPerSource)) {
+    if (
+      (c.maxTransactions > 0 && this.held.size >= c.maxTransactions) ||
+      (c.maxBytes > 0 && this.bytes >= c.maxBytes) ||
+      (c.maxPerSource > 0 && (this.perSource.get(ip) ?? 0) >= c.maxPerSource)
+    ) {
       this.refused++;
       return false;
     }
@@ -78,6 +83,7 @@ export class Admission {
     this.held.delete(txn);
     this.bytes -= h.bytes;
     const n = (this.perSource.get(h.ip) ?? 1) - 1;
-    if (n <= 0) this.perSource.delete(h.ip); else this.perSource.set(h.ip, n);
+    if (n <= 0) this.perSource.delete(h.ip);
+    else this.perSource.set(h.ip, n);
   }
 }

@@ -22,7 +22,10 @@ export function pickBest(outcomes: readonly (BranchOutcome | null)[]): number {
     const o = outcomes[i];
     if (!o) continue;
     const r = rank(o);
-    if (r < bestRank) { bestRank = r; best = i; }
+    if (r < bestRank) {
+      bestRank = r;
+      best = i;
+    }
   }
   return best;
 }

@@ -42,7 +42,16 @@ export function runBranchRoutes(ctx: RequestContext, hops: readonly Hop[], hooks
       }
       if (typeof r !== 'boolean') {
         const at = i;
-        return r.then((keep) => { take(keep); return step(at + 1); }, () => { take(true); return step(at + 1); });
+        return r.then(
+          (keep) => {
+            take(keep);
+            return step(at + 1);
+          },
+          () => {
+            take(true);
+            return step(at + 1);
+          },
+        );
       }
       take(r);
     }

@@ -35,7 +35,10 @@ export class BranchIds {
   /** Branch `idx` of transaction `txnId` for the request `msg` (its loop hash cached in `loop`). */
   make(msg: SipMessage, loop: { loopHash: string | null }, txnId: number, idx: number): string {
     let lh = loop.loopHash;
-    if (lh === null) { lh = loopHash(msg); loop.loopHash = lh; }
+    if (lh === null) {
+      lh = loopHash(msg);
+      loop.loopHash = lh;
+    }
     return makeBranch(lh, `${this.boot}${txnId.toString(36)}`, idx);
   }
 }

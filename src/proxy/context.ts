@@ -15,7 +15,10 @@ import type { RequestSlot } from './request-state';
 export { RouteType } from '../core/route-type';
 
 /** Why t_relay / forward failed: what sl_reply_error sends. */
-export interface RelayError { code: number; reason: string }
+export interface RelayError {
+  code: number;
+  reason: string;
+}
 
 export class RequestContext {
   /** Current Request-URI ($ru); starts as received. */
@@ -54,7 +57,10 @@ export class RequestContext {
   /** Module state (request-state.ts slots); made on first write. */
   private state: unknown[] | null = null;
 
-  constructor(readonly msg: SipMessage, readonly src: Source) {
+  constructor(
+    readonly msg: SipMessage,
+    readonly src: Source,
+  ) {
     this.ruri = msg.ruri;
   }
 

@@ -74,7 +74,14 @@ export class ProxyCore {
   readonly serverHeader: string | null;
   readonly userAgentHeader: string | null;
   readonly rr: RrOptions;
-  readonly stats: CoreStats = { requestsIn: 0, repliesIn: 0, dropped: 0, rejected: 0, branchesSent: 0, statelessForwards: 0 };
+  readonly stats: CoreStats = {
+    requestsIn: 0,
+    repliesIn: 0,
+    dropped: 0,
+    rejected: 0,
+    branchesSent: 0,
+    statelessForwards: 0,
+  };
   /** Modules watching transactions (acc). */
   readonly observers: TxnObserver[] = [];
   /** Proxy transactions whose final reply has not gone out yet. */
@@ -91,16 +98,27 @@ export class ProxyCore {
   /** Told about every branch's final outcome (the dispatcher's ejection and dialog count). */
   branchTap: ((b: BranchFinal) => void) | null = null;
 
-  constructor(private readonly opts: CoreOptions, hooks: RouteHooks) {
+  constructor(
+    private readonly opts: CoreOptions,
+    hooks: RouteHooks,
+  ) {
     this.log = opts.log;
     this.hooks = hooks;
     this.serverHeader = opts.serverHeader;
     this.userAgentHeader = opts.userAgentHeader ?? null;
     this.rr = opts.rr ?? RR_DEFAULTS;
     this.transport = opts.transport;
-    this.txns = new TxnLayer(this.transport, { tm: opts.tm, serverHeader: opts.serverHeader, userAgentHeader: this.userAgentHeader });
+    this.txns = new TxnLayer(this.transport, {
+      tm: opts.tm,
+      serverHeader: opts.serverHeader,
+      userAgentHeader: this.userAgentHeader,
+    });
     this.port = {
-      txns: this.txns, branchIds: this.branchIds, rr: this.rr, log: this.log, stats: this.stats,
+      txns: this.txns,
+      branchIds: this.branchIds,
+      rr: this.rr,
+      log: this.log,
+      stats: this.stats,
       hooks: () => this.hooks,
       finished: (txn) => this.txnFinished(txn),
       branchFinal: (b) => this.tapBranch(b),
@@ -129,7 +147,10 @@ export class ProxyCore {
     if (this.active.size === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(resolve, ms);
-      this.drainWaiters.push(() => { clearTimeout(t); resolve(); });
+      this.drainWaiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
     });
   }
 
@@ -201,13 +222,22 @@ export class ProxyCore {
 
   private onReply(msg: SipMessage, src: Source): void {
     this.stats.repliesIn++;
-    if (!validateResponse(msg)) { this.stats.dropped++; return; }
+    if (!validateResponse(msg)) {
+      this.stats.dropped++;
+      return;
+    }
     // the core reply_route runs for every reply before tm sees it; drop there ends it
-    if (this.hooks.coreReply && !this.hooks.coreReply(msg, src)) { this.stats.dropped++; return; }
+    if (this.hooks.coreReply && !this.hooks.coreReply(msg, src)) {
+      this.stats.dropped++;
+      return;
+    }
     if (this.txns.matchReply(msg)) return;
     // with workers, a provisional that outlived its transaction (the final ended it) is
     // dropped rather than relayed after the final
-    if (this.steer !== null && msg.status < 200) { this.stats.dropped++; return; }
+    if (this.steer !== null && msg.status < 200) {
+      this.stats.dropped++;
+      return;
+    }
     // no transaction: forward statelessly when the top Via is ours (RFC 3261 §16.7, 18.1.2)
     const vias = msg.vias;
     const top = vias[0];
@@ -216,10 +246,16 @@ export class ProxyCore {
       return;
     }
     const next = vias[1];
-    if (!next) { this.stats.dropped++; return; }
+    if (!next) {
+      this.stats.dropped++;
+      return;
+    }
     // the reply leaves by the transport its Via names: a TLS/WS one is never downgraded
     const proto = next.transport.toLowerCase() as Proto;
-    if (!['udp', 'tcp', 'tls', 'ws', 'wss'].includes(proto)) { this.stats.dropped++; return; }
+    if (!['udp', 'tcp', 'tls', 'ws', 'wss'].includes(proto)) {
+      this.stats.dropped++;
+      return;
+    }
     const ip = bareHost(next.received ?? next.host);
     const port = next.rport ? Number(next.rport) : (next.port ?? 5060);
     this.stats.statelessForwards++;
@@ -244,7 +280,11 @@ export class ProxyCore {
   /** A stable To tag for stateless replies, so retransmissions get the same one. */
   slTag(req: SipMessage): string {
     let branch = '';
-    try { branch = req.topVia?.branch ?? ''; } catch { /* ignore */ }
+    try {
+      branch = req.topVia?.branch ?? '';
+    } catch {
+      /* ignore */
+    }
     return `${this.tagPrefix}-${fnv1a(`${req.callId}|${req.from?.tag ?? ''}|${branch}`).toString(16)}`;
   }
 
@@ -315,12 +355,21 @@ export class ProxyCore {
       for (const h of hops) targets.push(resolveHop(h.uri, allowed));
     } catch (e) {
       if (e instanceof TargetError) this.log.warn(`t_relay refused: ${e.message}`);
-      return this.fail(ctx, e instanceof TargetError ? e.code : 400, e instanceof TargetError ? reasonFor(e.code) : 'Bad Request');
+      return this.fail(
+        ctx,
+        e instanceof TargetError ? e.code : 400,
+        e instanceof TargetError ? reasonFor(e.code) : 'Bad Request',
+      );
     }
     if (targets.every((t) => !(t instanceof Promise))) return this.sendBranches(ctx, hops, targets as Target[][]);
     return Promise.all(targets).then(
       (ts) => this.sendBranches(ctx, hops, ts),
-      (e) => this.fail(ctx, e instanceof TargetError ? e.code : 500, e instanceof TargetError ? reasonFor(e.code) : 'Server Internal Error'),
+      (e) =>
+        this.fail(
+          ctx,
+          e instanceof TargetError ? e.code : 500,
+          e instanceof TargetError ? reasonFor(e.code) : 'Server Internal Error',
+        ),
     );
   }
 
@@ -337,7 +386,11 @@ export class ProxyCore {
     return this.transport.selectSocket(t.proto, family);
   }
 
-  private sendBranches(ctx: RequestContext, hops: Array<{ ruri: string; edits: EditList | null }>, candidates: Target[][]): number {
+  private sendBranches(
+    ctx: RequestContext,
+    hops: Array<{ ruri: string; edits: EditList | null }>,
+    candidates: Target[][],
+  ): number {
     if (ctx.txn?.canceled) return this.fail(ctx, 487, 'Request Terminated');
     const txn = this.newTxn(ctx);
     let sent = 0;
@@ -364,7 +417,9 @@ export class ProxyCore {
    */
   private noSocket(t: Target): boolean {
     if (!isSecure(t.proto)) return false;
-    this.log.warn(`refused: no ${t.proto} listen socket for secure destination ${t.ip}:${t.port}; not sent in clear text`);
+    this.log.warn(
+      `refused: no ${t.proto} listen socket for secure destination ${t.ip}:${t.port}; not sent in clear text`,
+    );
     return true;
   }
 
@@ -387,7 +442,8 @@ export class ProxyCore {
     }
     const send = (target: Target): number => {
       const out = this.outSocket(ctx, target);
-      if (!out) return this.noSocket(target) ? this.fail(ctx, 503, reasonFor(503)) : this.fail(ctx, 477, reasonFor(477));
+      if (!out)
+        return this.noSocket(target) ? this.fail(ctx, 503, reasonFor(503)) : this.fail(ctx, 477, reasonFor(477));
       const branch = this.branchIds.make(ctx.msg, ctx, this.branchIds.nextTxn(), 0);
       const buf = buildBranchRequest(ctx, ctx.ruri, out, branch, this.rr);
       this.stats.statelessForwards++;
@@ -408,7 +464,11 @@ export class ProxyCore {
 
   private observe(what: 'responseOut' | 'failure', txn: ProxyTxn, ev: TxnReplyEvent): void {
     for (const o of this.observers) {
-      try { o[what]?.(txn, ev); } catch (e) { this.log.error(`transaction observer: ${(e as Error).stack ?? e}`); }
+      try {
+        o[what]?.(txn, ev);
+      } catch (e) {
+        this.log.error(`transaction observer: ${(e as Error).stack ?? e}`);
+      }
     }
   }
 

@@ -21,7 +21,9 @@ export function flowToken(proto: string, ip: string, port: number): string {
 }
 
 /** The flow a token names, or null when it is not one of ours (or was tampered with). */
-export function readFlowToken(user: string | null | undefined): { proto: 'ws' | 'wss'; ip: string; port: number } | null {
+export function readFlowToken(
+  user: string | null | undefined,
+): { proto: 'ws' | 'wss'; ip: string; port: number } | null {
   if (!user || !user.startsWith(PREFIX)) return null;
   const at = user.indexOf('~');
   if (at < 0) return null;

@@ -23,7 +23,13 @@ export interface RrOptions {
 export const RR_DEFAULTS: RrOptions = { fullLr: false, fromTag: true };
 
 /** Record-Route URI for one of our sockets. */
-export function rrUri(s: LocalSocket, r2: boolean, o: RrOptions = RR_DEFAULTS, ftag: string | null = null, user: string | null = null): string {
+export function rrUri(
+  s: LocalSocket,
+  r2: boolean,
+  o: RrOptions = RR_DEFAULTS,
+  ftag: string | null = null,
+  user: string | null = null,
+): string {
   const t = s.proto === 'udp' ? '' : `;transport=${s.proto}`;
   const tag = o.fromTag && ftag ? `;ftag=${ftag}` : '';
   return `<sip:${user ? `${user}@` : ''}${s.advHost}:${s.advPort}${t}${r2 ? ';r2=on' : ''}${o.fullLr ? ';lr=on' : ';lr'}${tag}>`;
@@ -33,14 +39,26 @@ export function rrUri(s: LocalSocket, r2: boolean, o: RrOptions = RR_DEFAULTS, f
  * Record-Route lines: one when the request leaves by the socket it came in on, two
  * (`r2=on`, outbound first) when it changes socket (Kamailio's enable_double_rr).
  */
-export function recordRouteLines(inSock: LocalSocket, outSock: LocalSocket, eol: string,
-  o: RrOptions = RR_DEFAULTS, ftag: string | null = null, inFlow: string | null = null): string {
+export function recordRouteLines(
+  inSock: LocalSocket,
+  outSock: LocalSocket,
+  eol: string,
+  o: RrOptions = RR_DEFAULTS,
+  ftag: string | null = null,
+  inFlow: string | null = null,
+): string {
   if (inSock.id === outSock.id) return `Record-Route: ${rrUri(inSock, false, o, ftag, inFlow)}${eol}`;
   return `Record-Route: ${rrUri(outSock, true, o, ftag)}${eol}Record-Route: ${rrUri(inSock, true, o, ftag, inFlow)}${eol}`;
 }
 
-export function buildBranchRequest(ctx: RequestContext, ruri: string, out: LocalSocket, branch: string,
-  rr: RrOptions = RR_DEFAULTS, edits: EditList = ctx.edits): Buffer {
+export function buildBranchRequest(
+  ctx: RequestContext,
+  ruri: string,
+  out: LocalSocket,
+  branch: string,
+  rr: RrOptions = RR_DEFAULTS,
+  edits: EditList = ctx.edits,
+): Buffer {
   const msg = ctx.msg;
   const eol = msg.eol;
   const extra: Edit[] = [];
@@ -48,10 +66,15 @@ export function buildBranchRequest(ctx: RequestContext, ruri: string, out: Local
   if (ctx.recordRoute && msg.method !== 'ACK' && msg.method !== 'CANCEL') {
     // a WebSocket arrives on a TCP/TLS listen socket: its Record-Route says transport=ws/wss
     const src = ctx.src;
-    const inSock = src.proto === src.local.proto ? src.local : { ...src.local, proto: src.proto, id: -1 - src.local.id };
+    const inSock =
+      src.proto === src.local.proto ? src.local : { ...src.local, proto: src.proto, id: -1 - src.local.id };
     // and names the browser's connection (a flow token), for requests coming back to it
     const flow = src.proto === 'ws' || src.proto === 'wss' ? flowToken(src.proto, src.ip, src.port) : null;
-    extra.push({ start: msg.startLineEnd, end: msg.startLineEnd, text: recordRouteLines(inSock, out, eol, rr, msg.from?.tag ?? null, flow) });
+    extra.push({
+      start: msg.startLineEnd,
+      end: msg.startLineEnd,
+      text: recordRouteLines(inSock, out, eol, rr, msg.from?.tag ?? null, flow),
+    });
   }
   const firstVia = msg.first('via');
   const at = firstVia ? firstVia.lineStart : msg.startLineEnd;
@@ -59,7 +82,11 @@ export function buildBranchRequest(ctx: RequestContext, ruri: string, out: Local
   const top = msg.topVia;
   if (top) for (const e of natEdits(top, ctx.src.ip, ctx.src.port)) extra.push(e);
   if (!msg.first('content-length')) {
-    extra.push({ start: msg.headersEnd, end: msg.headersEnd, text: `Content-Length: ${msg.bodyEnd - msg.bodyStart}${eol}` });
+    extra.push({
+      start: msg.headersEnd,
+      end: msg.headersEnd,
+      text: `Content-Length: ${msg.bodyEnd - msg.bodyStart}${eol}`,
+    });
   }
   return applyEdits(msg, edits, extra);
 }
@@ -74,6 +101,10 @@ export function stripTopVia(reply: SipMessage): Buffer {
   const head = reply.head;
   while (e < top.header.valueEnd && head.charCodeAt(e) !== 44) e++;
   e++;
-  while (e < top.header.valueEnd && (head.charCodeAt(e) === 32 || head.charCodeAt(e) === 9 || head.charCodeAt(e) === 13 || head.charCodeAt(e) === 10)) e++;
+  while (
+    e < top.header.valueEnd &&
+    (head.charCodeAt(e) === 32 || head.charCodeAt(e) === 9 || head.charCodeAt(e) === 13 || head.charCodeAt(e) === 10)
+  )
+    e++;
   return applyEdits(reply, [{ start: top.start, end: e, text: '' }]);
 }

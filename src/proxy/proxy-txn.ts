@@ -64,7 +64,10 @@ interface BranchExtra {
 }
 
 /** Another address of the same hop (the next SRV target, or the next A record). */
-export interface NextTarget { readonly target: Target; readonly out: LocalSocket }
+export interface NextTarget {
+  readonly target: Target;
+  readonly out: LocalSocket;
+}
 
 export class ProxyTxn implements ClientOwner, ServerUser {
   readonly branches: ClientTxn[] = [];
@@ -76,7 +79,12 @@ export class ProxyTxn implements ClientOwner, ServerUser {
   failedBranch: ClientTxn | null = null;
   private inFailure = false;
 
-  constructor(private readonly port: ProxyTxnPort, readonly server: ServerTxn, readonly ctx: RequestContext, readonly id: number) {
+  constructor(
+    private readonly port: ProxyTxnPort,
+    readonly server: ServerTxn,
+    readonly ctx: RequestContext,
+    readonly id: number,
+  ) {
     server.tu = this;
   }
 
@@ -93,18 +101,40 @@ export class ProxyTxn implements ClientOwner, ServerUser {
    * Starts one branch to `target` (the resolved $du or R-URI) with R-URI `ruri`.
    * Returns false when the transport would not send it.
    */
-  addBranch(ruri: string, target: Target, out: LocalSocket, alts: readonly NextTarget[] = [], edits: EditList = this.ctx.edits): boolean {
+  addBranch(
+    ruri: string,
+    target: Target,
+    out: LocalSocket,
+    alts: readonly NextTarget[] = [],
+    edits: EditList = this.ctx.edits,
+  ): boolean {
     const idx = this.branches.length;
     const ctx = this.ctx;
     const branchId = this.port.branchIds.make(ctx.msg, ctx, this.id, idx);
     const buf = buildBranchRequest(ctx, ruri, out, branchId, this.port.rr, edits);
     const cfg = this.port.txns.cfg;
     const ct = new ClientTxn(
-      this.port.txns, branchId, ctx.msg.method, buf, { ...target, local: out }, this, idx,
-      ctx.frTimer || cfg.frTimer, ctx.frInvTimer || cfg.frInvTimer,
+      this.port.txns,
+      branchId,
+      ctx.msg.method,
+      buf,
+      { ...target, local: out },
+      this,
+      idx,
+      ctx.frTimer || cfg.frTimer,
+      ctx.frInvTimer || cfg.frInvTimer,
     );
     this.branches.push(ct);
-    this.extra.push({ cancelWanted: false, cancelSent: false, localStatus: 0, dropped: false, stepStart: idx === 0, ruri, alts, edits });
+    this.extra.push({
+      cancelWanted: false,
+      cancelSent: false,
+      localStatus: 0,
+      dropped: false,
+      stepStart: idx === 0,
+      ruri,
+      alts,
+      edits,
+    });
     if (!ct.start()) {
       this.extra[idx].localStatus = 477;
       ct.lastStatus = 477;
@@ -117,7 +147,12 @@ export class ProxyTxn implements ClientOwner, ServerUser {
   onBranchReply(ct: ClientTxn, msg: SipMessage | null): void {
     const ex = this.extra[ct.index];
     if (!msg || msg.status >= 200) {
-      this.port.branchFinal({ method: ct.method, callId: this.ctx.msg.get('call-id'), target: ct.target, status: msg ? msg.status : 408 });
+      this.port.branchFinal({
+        method: ct.method,
+        callId: this.ctx.msg.get('call-id'),
+        target: ct.target,
+        status: msg ? msg.status : 408,
+      });
     }
     if (this.finalSent && this.outcome(ct.index) !== null && !(msg && msg.status < 300)) {
       // a branch finishing after the answer went upstream (a CANCELed fork): nothing left to do
@@ -169,8 +204,10 @@ export class ProxyTxn implements ClientOwner, ServerUser {
     while (alts.length) {
       const [next, ...rest] = alts;
       alts = rest;
-      this.port.log.info(`dns failover: ${ct.target.proto}:${ct.target.ip}:${ct.target.port} failed (${msg ? msg.status : 'no reply'}), ` +
-        `trying ${next!.target.proto}:${next!.target.ip}:${next!.target.port}`);
+      this.port.log.info(
+        `dns failover: ${ct.target.proto}:${ct.target.ip}:${ct.target.port} failed (${msg ? msg.status : 'no reply'}), ` +
+          `trying ${next!.target.proto}:${next!.target.ip}:${next!.target.port}`,
+      );
       const idx = this.branches.length;
       if (this.addBranch(ex.ruri, next!.target, next!.out, rest, ex.edits)) {
         this.extra[idx]!.stepStart = false;
@@ -206,7 +243,11 @@ export class ProxyTxn implements ClientOwner, ServerUser {
     if (mode === 0 || (mode === 3 && !added)) return true;
     let from = 0;
     if (mode === 2) {
-      for (let i = before - 1; i >= 0; i--) if (this.extra[i]!.stepStart) { from = i; break; }
+      for (let i = before - 1; i >= 0; i--)
+        if (this.extra[i]!.stepStart) {
+          from = i;
+          break;
+        }
     }
     for (let i = from; i < before; i++) this.extra[i]!.dropped = true;
     return added;
@@ -248,7 +289,10 @@ export class ProxyTxn implements ClientOwner, ServerUser {
       };
       const r = this.port.hooks().failure(route, ctx, this);
       if (r && typeof (r as Promise<void>).then === 'function') {
-        (r as Promise<void>).then(done, (e) => { this.port.log.error(`failure_route[${route}]: ${(e as Error).message}`); done(); });
+        (r as Promise<void>).then(done, (e) => {
+          this.port.log.error(`failure_route[${route}]: ${(e as Error).message}`);
+          done();
+        });
       } else done();
       return;
     }
@@ -269,8 +313,17 @@ export class ProxyTxn implements ClientOwner, ServerUser {
       if (reply && reply.status === 503 && cfg.remap503) {
         // tm's remap_503_500: a reply of our own, 500 with the 503's reason phrase
         this.replyLocal(500, 'Service Unavailable');
-      } else if (reply && (reply.status === 401 || reply.status === 407) && cfg.aggregateChallenges && this.challenges() !== null) {
-        this.replyLocal(reply.status, reply.status === 401 ? 'Unauthorized' : 'Proxy Authentication Required', this.challenges()!);
+      } else if (
+        reply &&
+        (reply.status === 401 || reply.status === 407) &&
+        cfg.aggregateChallenges &&
+        this.challenges() !== null
+      ) {
+        this.replyLocal(
+          reply.status,
+          reply.status === 401 ? 'Unauthorized' : 'Proxy Authentication Required',
+          this.challenges()!,
+        );
       } else if (reply) {
         this.server.reply(reply.status, stripTopVia(reply), false);
         this.port.responseOut(this, { code: reply.status, reply, branch: best });
@@ -385,13 +438,21 @@ export class ProxyTxn implements ClientOwner, ServerUser {
 
 export function reasonFor(code: number): string {
   switch (code) {
-    case 408: return 'Request Timeout';
-    case 416: return 'Unsupported URI Scheme';
-    case 477: return 'Unfortunately error on sending to next hop occurred';
-    case 478: return 'Unresolvable destination';
-    case 487: return 'Request Terminated';
-    case 500: return 'Server Internal Error';
-    case 503: return 'Service Unavailable';
-    default: return 'Error';
+    case 408:
+      return 'Request Timeout';
+    case 416:
+      return 'Unsupported URI Scheme';
+    case 477:
+      return 'Unfortunately error on sending to next hop occurred';
+    case 478:
+      return 'Unresolvable destination';
+    case 487:
+      return 'Request Terminated';
+    case 500:
+      return 'Server Internal Error';
+    case 503:
+      return 'Service Unavailable';
+    default:
+      return 'Error';
   }
 }

@@ -10,7 +10,12 @@ import { readFlowToken } from './flow-token';
 import type { RequestContext } from './context';
 import type { HeaderField } from '../sip/message';
 
-interface RouteEntry { h: HeaderField; start: number; end: number; uri: string }
+interface RouteEntry {
+  h: HeaderField;
+  start: number;
+  end: number;
+  uri: string;
+}
 
 function routeEntries(ctx: RequestContext): RouteEntry[] {
   const msg = ctx.msg;
@@ -30,7 +35,10 @@ function routeEntries(ctx: RequestContext): RouteEntry[] {
 function removeEntry(ctx: RequestContext, e: RouteEntry, all: RouteEntry[]): void {
   const siblings = all.filter((x) => x.h === e.h);
   const head = ctx.msg.head;
-  if (siblings.length === 1) { ctx.edits.remove(e.h.lineStart, e.h.lineEnd); return; }
+  if (siblings.length === 1) {
+    ctx.edits.remove(e.h.lineStart, e.h.lineEnd);
+    return;
+  }
   const idx = siblings.indexOf(e);
   if (idx < siblings.length - 1) ctx.edits.remove(e.start, siblings[idx + 1].start);
   else {
@@ -47,10 +55,20 @@ function removeEntry(ctx: RequestContext, e: RouteEntry, all: RouteEntry[]): voi
  */
 function removePair(ctx: RequestContext, a: RouteEntry, b: RouteEntry, all: RouteEntry[]): void {
   const siblings = all.filter((x) => x.h === a.h);
-  if (siblings.length === 2) { ctx.edits.remove(a.h.lineStart, a.h.lineEnd); return; }
+  if (siblings.length === 2) {
+    ctx.edits.remove(a.h.lineStart, a.h.lineEnd);
+    return;
+  }
   const after = siblings[siblings.indexOf(b) + 1];
   if (siblings[0] === a && after) ctx.edits.remove(a.start, after.start);
-  else { removeEntry(ctx, a, all); removeEntry(ctx, b, all.filter((x) => x !== a)); }
+  else {
+    removeEntry(ctx, a, all);
+    removeEntry(
+      ctx,
+      b,
+      all.filter((x) => x !== a),
+    );
+  }
 }
 
 /** Returns 1 when Route headers were processed, -1 when there are none (as Kamailio). */
@@ -65,7 +83,10 @@ export function looseRoute(ctx: RequestContext, isMyself: (u: SipUri) => boolean
     i = 1;
     if (uriParam(first, 'r2') !== null && entries.length > 1) {
       const second = parseUri(entries[1].uri);
-      if (second && isMyself(second)) { flow ??= readFlowToken(second.user); i = 2; }
+      if (second && isMyself(second)) {
+        flow ??= readFlowToken(second.user);
+        i = 2;
+      }
     }
     if (i === 2 && entries[0].h === entries[1].h) removePair(ctx, entries[0], entries[1], entries);
     else for (let k = 0; k < i; k++) removeEntry(ctx, entries[k], entries);

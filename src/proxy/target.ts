@@ -9,7 +9,11 @@ import { parseUri, uriTransport, bareHost } from '../sip/uri';
 import type { Proto, Target } from '../transport/types';
 
 export class TargetError extends Error {
-  constructor(readonly uri: string, readonly code: number, reason: string) {
+  constructor(
+    readonly uri: string,
+    readonly code: number,
+    reason: string,
+  ) {
     super(`${uri}: ${reason}`);
     this.name = 'TargetError';
   }
@@ -42,8 +46,12 @@ export function hopOf(uri: string): HopSpec {
   else if (t === 'udp' || t === 'tcp' || t === 'tls' || t === 'ws' || t === 'wss') proto = t;
   else throw new TargetError(uri, 503, `transport ${t} not supported`);
   return {
-    proto, host: bareHost(u.host), port: u.port ?? (proto === 'tls' || proto === 'wss' ? 5061 : 5060),
-    uriPort: u.port ?? null, uriProto: t === null ? null : proto, secure: u.scheme === 'sips',
+    proto,
+    host: bareHost(u.host),
+    port: u.port ?? (proto === 'tls' || proto === 'wss' ? 5061 : 5060),
+    uriPort: u.port ?? null,
+    uriProto: t === null ? null : proto,
+    secure: u.scheme === 'sips',
   };
 }
 
@@ -52,13 +60,20 @@ export function hopOf(uri: string): HopSpec {
  * resolver): synchronously for an IP literal, else a Promise. `allowed` are the
  * transports we have listen sockets for (NAPTR/SRV choices are limited to them).
  */
-export function resolveHop(uri: string, allowed: readonly Proto[] = ['udp', 'tcp', 'tls']): Target[] | Promise<Target[]> {
+export function resolveHop(
+  uri: string,
+  allowed: readonly Proto[] = ['udp', 'tcp', 'tls'],
+): Target[] | Promise<Target[]> {
   const hop = hopOf(uri);
   if (isIP(hop.host)) return [{ proto: hop.proto, ip: hop.host, port: hop.port }];
-  return dnsResolver().locate(hop.host, hop.uriPort, hop.uriProto, hop.secure, allowed).then(
-    (cs) => cs.map((c) => ({ proto: c.proto, ip: c.ip, port: c.port })),
-    (e) => { throw new TargetError(uri, 478, (e as Error).message); },
-  );
+  return dnsResolver()
+    .locate(hop.host, hop.uriPort, hop.uriProto, hop.secure, allowed)
+    .then(
+      (cs) => cs.map((c) => ({ proto: c.proto, ip: c.ip, port: c.port })),
+      (e) => {
+        throw new TargetError(uri, 478, (e as Error).message);
+      },
+    );
 }
 
 /** The first candidate only (keepalives, stateless forwarding). */

@@ -34,7 +34,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
     ],
     aliases: ['dispatcher dump'],
-    output: { kind: 'dispatcher-list', doc: 'a struct { NRSETS, RECORDS: [ { SET: { ID, TARGETS: [ { DEST: {…} } ] } } ] }' },
+    output: {
+      kind: 'dispatcher-list',
+      doc: 'a struct { NRSETS, RECORDS: [ { SET: { ID, TARGETS: [ { DEST: {…} } ] } } ] }',
+    },
     rpc: true,
     module: 'dispatcher',
     examples: ['dispatcher.list', 'dispatcher.list full', '--table dispatcher.list', 'dispatcher list'],
@@ -50,10 +53,20 @@ export const COMMANDS: readonly CommandSpec[] = [
       'it prints what the reload would add, remove and change, which admin states and drains would carry over, and the warnings ' +
       'and errors with file:line; the exit status is 0 when the reload would be accepted and 1 when it would be refused.',
     params: [
-      { name: 'mode', type: 'string', optional: true, values: ['dry-run'], switch: 'dry-run', help: 'dry-run: show what would change, change nothing' },
+      {
+        name: 'mode',
+        type: 'string',
+        optional: true,
+        values: ['dry-run'],
+        switch: 'dry-run',
+        help: 'dry-run: show what would change, change nothing',
+      },
     ],
     aliases: [],
-    output: { kind: 'string', doc: 'the string "Ok. Dispatcher successfully reloaded."; with dry-run a struct { ok, errors, warnings, added, removed, changed, carried, dropped }' },
+    output: {
+      kind: 'string',
+      doc: 'the string "Ok. Dispatcher successfully reloaded."; with dry-run a struct { ok, errors, warnings, added, removed, changed, carried, dropped }',
+    },
     changes: 'always',
     rpc: true,
     module: 'dispatcher',
@@ -76,13 +89,22 @@ export const COMMANDS: readonly CommandSpec[] = [
     rpc: true,
     persist: true,
     module: 'dispatcher',
-    examples: ['dispatcher.set_state ip 2 sip:10.0.0.2:5060', 'dispatcher.set_state a 3 all', 'dispatcher.set_state --persist d 1 sip:10.0.0.3'],
+    examples: [
+      'dispatcher.set_state ip 2 sip:10.0.0.2:5060',
+      'dispatcher.set_state a 3 all',
+      'dispatcher.set_state --persist d 1 sip:10.0.0.3',
+    ],
   },
   {
     name: 'dispatcher.set_duid_state',
     summary: 'Set the state of a destination by duid',
-    description: 'Like dispatcher.set_state, but selects the destination by its duid attribute, or every destination with "all".',
-    params: [stateParam, groupParam, { name: 'duid', type: 'string', values: ['all'], complete: 'duid', help: 'destination duid attribute, or all' }],
+    description:
+      'Like dispatcher.set_state, but selects the destination by its duid attribute, or every destination with "all".',
+    params: [
+      stateParam,
+      groupParam,
+      { name: 'duid', type: 'string', values: ['all'], complete: 'duid', help: 'destination duid attribute, or all' },
+    ],
     aliases: [],
     output: { kind: 'string', doc: 'the string "Ok. Dispatcher state updated."' },
     changes: 'always',
@@ -123,12 +145,17 @@ export const COMMANDS: readonly CommandSpec[] = [
     changes: 'always',
     module: 'dispatcher',
     extension: true,
-    examples: ['dispatcher.clear_overrides', 'dispatcher.clear_overrides 2', 'dispatcher.clear_overrides 2 sip:10.0.0.7:5060'],
+    examples: [
+      'dispatcher.clear_overrides',
+      'dispatcher.clear_overrides 2',
+      'dispatcher.clear_overrides 2 sip:10.0.0.7:5060',
+    ],
   },
   {
     name: 'dispatcher.ping_active',
     summary: 'Manage setting on/off the pinging (keepalive) of destinations',
-    description: 'Without STATE, returns the current keepalive switch; with STATE 0 or 1, turns keepalives off or on and returns old and new values.',
+    description:
+      'Without STATE, returns the current keepalive switch; with STATE 0 or 1, turns keepalives off or on and returns old and new values.',
     params: [{ name: 'state', type: 'int', optional: true, values: ['0', '1'], help: '1 turns keepalives on, 0 off' }],
     aliases: [],
     output: { kind: 'struct', doc: 'a struct { OldPingState } or { NewPingState, OldPingState }' },
@@ -146,7 +173,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     params: [
       groupParam,
       { name: 'address', type: 'string', help: 'destination SIP URI' },
-      { name: 'flags', type: 'int', optional: true, default: 0, flag: 'flags', help: 'destination flags (1 inactive, 2 trying, 4 disabled, 8 probing)' },
+      {
+        name: 'flags',
+        type: 'int',
+        optional: true,
+        default: 0,
+        flag: 'flags',
+        help: 'destination flags (1 inactive, 2 trying, 4 disabled, 8 probing)',
+      },
       { name: 'priority', type: 'int', optional: true, default: 0, flag: 'priority', help: 'priority (higher first)' },
       { name: 'attrs', type: 'string', optional: true, default: '', flag: 'attrs', help: 'attributes, name=value;…' },
     ],
@@ -156,7 +190,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     rpc: true,
     persist: true,
     module: 'dispatcher',
-    examples: ['dispatcher.add 1 sip:10.0.0.9:5060', 'dispatcher.add 1 sip:10.0.0.9:5060 8 5 "duid=gw9;weight=20"', 'dispatcher add --persist --flags 8 1 sip:10.0.0.9'],
+    examples: [
+      'dispatcher.add 1 sip:10.0.0.9:5060',
+      'dispatcher.add 1 sip:10.0.0.9:5060 8 5 "duid=gw9;weight=20"',
+      'dispatcher add --persist --flags 8 1 sip:10.0.0.9',
+    ],
   },
   {
     name: 'dispatcher.remove',
@@ -175,14 +213,19 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'dispatcher.hash',
     summary: 'Compute the hash of the values',
-    description: "Computes Kamailio's core hash over VAL1 (and VAL2) and the slot it selects among NSLOTS; slot is 0 when NSLOTS <= 0.",
+    description:
+      "Computes Kamailio's core hash over VAL1 (and VAL2) and the slot it selects among NSLOTS; slot is 0 when NSLOTS <= 0.",
     params: [
       { name: 'nslots', type: 'int', help: 'number of slots' },
       { name: 'val1', type: 'string', help: 'first value' },
       { name: 'val2', type: 'string', optional: true, help: 'second value' },
     ],
     aliases: [],
-    output: { kind: 'struct', int32Keys: ['hashid'], doc: 'a struct { hashid, slot }; kamcmd prints hashid as a signed int' },
+    output: {
+      kind: 'struct',
+      int32Keys: ['hashid'],
+      doc: 'a struct { hashid, slot }; kamcmd prints hashid as a signed int',
+    },
     rpc: true,
     module: 'dispatcher',
     examples: ['dispatcher.hash 4 bob server.com'],
@@ -193,7 +236,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     description: 'Lists the overload-control (ocrate) state of every destination of set GROUP (Kamailio 6.0+).',
     params: [groupParam],
     aliases: [],
-    output: { kind: 'oclist', doc: 'an array of { group, uri, flags, priority, ocrate, ocidx, ocseq, octime_sec, octime_usec, ocmin, ocmax }' },
+    output: {
+      kind: 'oclist',
+      doc: 'an array of { group, uri, flags, priority, ocrate, ocidx, ocseq, octime_sec, octime_usec, ocmin, ocmax }',
+    },
     rpc: true,
     module: 'dispatcher',
     extension: true,
@@ -239,7 +285,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     params: [
       groupParam,
       { name: 'address', type: 'string', values: ['all'], complete: 'uri', help: 'destination URI, or all' },
-      { name: 'wait', type: 'int', optional: true, flag: 'wait', help: 'seconds to wait for its active dialogs to end' },
+      {
+        name: 'wait',
+        type: 'int',
+        optional: true,
+        flag: 'wait',
+        help: 'seconds to wait for its active dialogs to end',
+      },
     ],
     aliases: [],
     output: { kind: 'string', doc: 'the string "Ok. Dispatcher destination draining."' },
@@ -247,13 +299,21 @@ export const COMMANDS: readonly CommandSpec[] = [
     persist: true,
     module: 'dispatcher',
     extension: true,
-    examples: ['dispatcher.drain 1 sip:10.0.0.2:5060', 'dispatcher.drain --persist --wait 600 1 sip:10.0.0.2:5060', 'dispatcher.drain 1 all'],
+    examples: [
+      'dispatcher.drain 1 sip:10.0.0.2:5060',
+      'dispatcher.drain --persist --wait 600 1 sip:10.0.0.2:5060',
+      'dispatcher.drain 1 all',
+    ],
   },
   {
     name: 'dispatcher.undrain',
     summary: 'End the drain of a destination',
-    description: 'dsd extension. ADDRESS in set GROUP (or all of the set) takes new dialogs again; with ds_slow_start it ramps up.',
-    params: [groupParam, { name: 'address', type: 'string', values: ['all'], complete: 'uri', help: 'destination URI, or all' }],
+    description:
+      'dsd extension. ADDRESS in set GROUP (or all of the set) takes new dialogs again; with ds_slow_start it ramps up.',
+    params: [
+      groupParam,
+      { name: 'address', type: 'string', values: ['all'], complete: 'uri', help: 'destination URI, or all' },
+    ],
     aliases: [],
     output: { kind: 'string', doc: 'the string "Ok. Dispatcher destination undrained."' },
     rpc: true,
@@ -265,11 +325,18 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'dispatcher.drain_duid',
     summary: 'Drain a destination by duid',
-    description: 'dsd extension. Like dispatcher.drain, selecting the destination by its duid attribute (the drain follows the duid across URI changes).',
+    description:
+      'dsd extension. Like dispatcher.drain, selecting the destination by its duid attribute (the drain follows the duid across URI changes).',
     params: [
       groupParam,
       { name: 'duid', type: 'string', values: ['all'], complete: 'duid', help: 'destination duid attribute, or all' },
-      { name: 'wait', type: 'int', optional: true, flag: 'wait', help: 'seconds to wait for its active dialogs to end' },
+      {
+        name: 'wait',
+        type: 'int',
+        optional: true,
+        flag: 'wait',
+        help: 'seconds to wait for its active dialogs to end',
+      },
     ],
     aliases: [],
     output: { kind: 'string', doc: 'the string "Ok. Dispatcher destination draining."' },
@@ -283,7 +350,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'dispatcher.undrain_duid',
     summary: 'End the drain of a destination by duid',
     description: 'dsd extension. Like dispatcher.undrain, selecting the destination by its duid attribute.',
-    params: [groupParam, { name: 'duid', type: 'string', values: ['all'], complete: 'duid', help: 'destination duid attribute, or all' }],
+    params: [
+      groupParam,
+      { name: 'duid', type: 'string', values: ['all'], complete: 'duid', help: 'destination duid attribute, or all' },
+    ],
     aliases: [],
     output: { kind: 'string', doc: 'the string "Ok. Dispatcher destination undrained."' },
     rpc: true,
@@ -304,20 +374,54 @@ export const COMMANDS: readonly CommandSpec[] = [
     params: [
       groupParam,
       { name: 'alg', type: 'int', help: 'algorithm 0..13 (or 64), as in ds_select_dst()' },
-      { name: 'limit', type: 'int', optional: true, default: 0, help: 'most destinations in the failover order (0 = all)' },
-      { name: 'ruri', type: 'string', optional: true, default: '', flag: 'ruri', help: 'Request-URI (default sip:explain@127.0.0.1)' },
+      {
+        name: 'limit',
+        type: 'int',
+        optional: true,
+        default: 0,
+        help: 'most destinations in the failover order (0 = all)',
+      },
+      {
+        name: 'ruri',
+        type: 'string',
+        optional: true,
+        default: '',
+        flag: 'ruri',
+        help: 'Request-URI (default sip:explain@127.0.0.1)',
+      },
       { name: 'from', type: 'string', optional: true, default: '', flag: 'from', help: 'From URI' },
       { name: 'to', type: 'string', optional: true, default: '', flag: 'to', help: 'To URI (default the R-URI)' },
       { name: 'callid', type: 'string', optional: true, default: '', flag: 'callid', help: 'Call-ID' },
-      { name: 'method', type: 'string', optional: true, default: '', flag: 'method', help: 'request method (default INVITE)' },
-      { name: 'pv', type: 'string', optional: true, default: '', flag: 'pv', help: 'NAME=VALUE: the value NAME takes in hash_pvar' },
+      {
+        name: 'method',
+        type: 'string',
+        optional: true,
+        default: '',
+        flag: 'method',
+        help: 'request method (default INVITE)',
+      },
+      {
+        name: 'pv',
+        type: 'string',
+        optional: true,
+        default: '',
+        flag: 'pv',
+        help: 'NAME=VALUE: the value NAME takes in hash_pvar',
+      },
     ],
     aliases: [],
-    output: { kind: 'explain', doc: 'a struct { set, alg, algName, ok, selected, order, branches, hash { input, value, slot }, cursor, destinations [ { uri, flags, skipped, … } ] }' },
+    output: {
+      kind: 'explain',
+      doc: 'a struct { set, alg, algName, ok, selected, order, branches, hash { input, value, slot }, cursor, destinations [ { uri, flags, skipped, … } ] }',
+    },
     rpc: true,
     module: 'dispatcher',
     extension: true,
-    examples: ['dispatcher.explain 1 4', 'dispatcher.explain 1 0 --callid abc@host', 'dispatcher.explain --json 2 1 --from sip:alice@example.com'],
+    examples: [
+      'dispatcher.explain 1 4',
+      'dispatcher.explain 1 0 --callid abc@host',
+      'dispatcher.explain --json 2 1 --from sip:alice@example.com',
+    ],
   },
   {
     name: 'cluster.list',
@@ -327,10 +431,19 @@ export const COMMANDS: readonly CommandSpec[] = [
       '(up, or gone once it stopped or missed heartbeats for ds_cluster_gone_after seconds). With "dest", each destination ' +
       'as that node sees it (SET, URI, FLAGS), e.g. to spot that one node cannot reach a gateway.',
     params: [
-      { name: 'mode', type: 'string', optional: true, values: ['dest'], help: 'dest adds every destination\'s state per node' },
+      {
+        name: 'mode',
+        type: 'string',
+        optional: true,
+        values: ['dest'],
+        help: "dest adds every destination's state per node",
+      },
     ],
     aliases: ['cluster list'],
-    output: { kind: 'list', doc: 'an array of { NAME, ADDRESS, VERSION, LAST_HEARTBEAT, STATE [, DESTS: [ { DEST: { SET, URI, FLAGS } } ]] }' },
+    output: {
+      kind: 'list',
+      doc: 'an array of { NAME, ADDRESS, VERSION, LAST_HEARTBEAT, STATE [, DESTS: [ { DEST: { SET, URI, FLAGS } } ]] }',
+    },
     rpc: true,
     module: 'dispatcher',
     extension: true,
@@ -410,7 +523,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       'worker, passed on), HANDED_IN (received from another worker) and TRANSACTIONS (current).',
     params: [],
     aliases: [],
-    output: { kind: 'list', doc: 'an array of { INDEX, PID, READY, REQUESTS, REPLIES, HANDED_OFF, HANDED_IN, TRANSACTIONS }' },
+    output: {
+      kind: 'list',
+      doc: 'an array of { INDEX, PID, READY, REQUESTS, REPLIES, HANDED_OFF, HANDED_IN, TRANSACTIONS }',
+    },
     rpc: true,
     module: 'core',
     extension: true,
@@ -455,9 +571,20 @@ export const COMMANDS: readonly CommandSpec[] = [
     description:
       'Lists the addresses pike is tracking (loadmodule "pike.so"): HOT (the default) those at or above reqs_density_per_unit, ' +
       'ALL every full address. Each row has ip_addr, leaf_hits_prev, leaf_hits_curr, expires (seconds) and status.',
-    params: [{ name: 'mode', type: 'string', optional: true, values: ['HOT', 'ALL', 'WARM'], help: 'which addresses (default HOT)' }],
+    params: [
+      {
+        name: 'mode',
+        type: 'string',
+        optional: true,
+        values: ['HOT', 'ALL', 'WARM'],
+        help: 'which addresses (default HOT)',
+      },
+    ],
     aliases: [],
-    output: { kind: 'struct', doc: 'a struct { max_hits, list: [ { ip_addr, leaf_hits_prev, leaf_hits_curr, expires, status } ], number_of_rows }' },
+    output: {
+      kind: 'struct',
+      doc: 'a struct { max_hits, list: [ { ip_addr, leaf_hits_prev, leaf_hits_curr, expires, status } ], number_of_rows }',
+    },
     rpc: true,
     module: 'pike',
     examples: ['pike.top', 'pike.top ALL'],
@@ -465,7 +592,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'tls.reload',
     summary: 'Reload TLS configuration file',
-    description: 'Reads the tls.cfg file (modparam("tls", "config", …)) again; new handshakes use the new profiles, ' +
+    description:
+      'Reads the tls.cfg file (modparam("tls", "config", …)) again; new handshakes use the new profiles, ' +
       'established connections keep theirs. A file that does not load is refused and the running profiles stay.',
     params: [],
     aliases: [],
@@ -500,7 +628,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'ws.dump',
     summary: 'Details about WebSocket connections',
-    description: 'One line per WebSocket connection, as Kamailio prints them: "ID: ws:CLIENT_IP:PORT -> ws:OUR_IP:PORT ' +
+    description:
+      'One line per WebSocket connection, as Kamailio prints them: "ID: ws:CLIENT_IP:PORT -> ws:OUR_IP:PORT ' +
       '(state: OPEN, last used Ns ago, sub-protocol: sip)", and info { wscounter, truncated }.',
     params: [],
     aliases: [],

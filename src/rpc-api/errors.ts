@@ -57,7 +57,9 @@ export class RpcError extends Error implements RpcFault {
   }
 
   toFault(): RpcFault & { data?: unknown } {
-    return this.data === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, data: this.data };
+    return this.data === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, data: this.data };
   }
 }
 

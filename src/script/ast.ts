@@ -3,19 +3,53 @@
 import type { SourcePos } from './errors';
 
 export type BinOp =
-  | '||' | '&&' | '|' | '&' | '^' | '<<' | '>>'
-  | '==' | '!=' | '=~' | '!~' | 'eq' | 'ne' | 'ieq' | 'ine'
-  | '>' | '<' | '>=' | '<='
-  | '+' | '-' | '*' | '/' | '%';
+  | '||'
+  | '&&'
+  | '|'
+  | '&'
+  | '^'
+  | '<<'
+  | '>>'
+  | '=='
+  | '!='
+  | '=~'
+  | '!~'
+  | 'eq'
+  | 'ne'
+  | 'ieq'
+  | 'ine'
+  | '>'
+  | '<'
+  | '>='
+  | '<='
+  | '+'
+  | '-'
+  | '*'
+  | '/'
+  | '%';
 
 export type UnOp = '!' | '-' | '~' | 'defined' | 'int' | 'str' | 'strlen' | 'strempty';
 
 /** Kamailio core keywords usable as operands of old-style comparisons (`uri == myself`). */
 export type Keyword =
-  | 'method' | 'uri' | 'status' | 'from_uri' | 'to_uri'
-  | 'src_ip' | 'dst_ip' | 'snd_ip' | 'to_ip'
-  | 'src_port' | 'dst_port' | 'snd_port' | 'to_port'
-  | 'proto' | 'snd_proto' | 'af' | 'snd_af' | 'msg:len';
+  | 'method'
+  | 'uri'
+  | 'status'
+  | 'from_uri'
+  | 'to_uri'
+  | 'src_ip'
+  | 'dst_ip'
+  | 'snd_ip'
+  | 'to_ip'
+  | 'src_port'
+  | 'dst_port'
+  | 'snd_port'
+  | 'to_port'
+  | 'proto'
+  | 'snd_proto'
+  | 'af'
+  | 'snd_af'
+  | 'msg:len';
 
 export type Expr =
   | { readonly k: 'num'; readonly v: number; readonly pos: SourcePos }
@@ -53,12 +87,25 @@ export type AssignOp = '=' | '+=';
 
 export type Stmt =
   | { readonly k: 'call'; readonly call: Call; readonly pos: SourcePos }
-  | { readonly k: 'if'; readonly cond: Expr; readonly then: readonly Stmt[]; readonly else: readonly Stmt[] | null; readonly pos: SourcePos }
+  | {
+      readonly k: 'if';
+      readonly cond: Expr;
+      readonly then: readonly Stmt[];
+      readonly else: readonly Stmt[] | null;
+      readonly pos: SourcePos;
+    }
   | { readonly k: 'while'; readonly cond: Expr; readonly body: readonly Stmt[]; readonly pos: SourcePos }
   | { readonly k: 'switch'; readonly e: Expr; readonly cases: readonly SwitchCase[]; readonly pos: SourcePos }
   | { readonly k: 'return' | 'exit' | 'drop'; readonly e: Expr | null; readonly pos: SourcePos }
   | { readonly k: 'break'; readonly pos: SourcePos }
-  | { readonly k: 'assign'; readonly lhs: string; readonly lhsPos: SourcePos; readonly op: AssignOp; readonly rhs: Expr; readonly pos: SourcePos }
+  | {
+      readonly k: 'assign';
+      readonly lhs: string;
+      readonly lhsPos: SourcePos;
+      readonly op: AssignOp;
+      readonly rhs: Expr;
+      readonly pos: SourcePos;
+    }
   | { readonly k: 'block'; readonly body: readonly Stmt[]; readonly pos: SourcePos };
 
 export type RouteKind = 'request' | 'route' | 'failure' | 'onreply' | 'branch' | 'event' | 'onsend';

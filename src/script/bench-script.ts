@@ -68,11 +68,17 @@ export function benchScript(opts: { iterations?: number; config?: string; warmup
   const nsPerOp = ns / iterations;
   return {
     name: 'script: dispatcher sample request_route (initial INVITE)',
-    iterations, nsPerOp, opsPerSec: 1e9 / nsPerOp, relayed, picks,
+    iterations,
+    nsPerOp,
+    opsPerSec: 1e9 / nsPerOp,
+    relayed,
+    picks,
   };
 }
 
 if (require.main === module) {
   const r = benchScript();
-  process.stdout.write(`${r.name}: ${r.nsPerOp.toFixed(0)} ns/op (${Math.round(r.opsPerSec)} ops/s, ${r.iterations} iterations)\n`);
+  process.stdout.write(
+    `${r.name}: ${r.nsPerOp.toFixed(0)} ns/op (${Math.round(r.opsPerSec)} ops/s, ${r.iterations} iterations)\n`,
+  );
 }

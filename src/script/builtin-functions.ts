@@ -9,13 +9,27 @@ import { strToInt, toInt, toStr, type Val } from './values';
 import type { RunState } from './compile-env';
 
 const LEVELS: Record<string, number> = {
-  L_ALERT: LogLevel.ALERT, L_BUG: LogLevel.BUG, L_CRIT2: LogLevel.CRIT2, L_CRIT: LogLevel.CRIT,
-  L_ERR: LogLevel.ERR, L_WARN: LogLevel.WARN, L_NOTICE: LogLevel.NOTICE, L_INFO: LogLevel.INFO, L_DBG: LogLevel.DBG,
+  L_ALERT: LogLevel.ALERT,
+  L_BUG: LogLevel.BUG,
+  L_CRIT2: LogLevel.CRIT2,
+  L_CRIT: LogLevel.CRIT,
+  L_ERR: LogLevel.ERR,
+  L_WARN: LogLevel.WARN,
+  L_NOTICE: LogLevel.NOTICE,
+  L_INFO: LogLevel.INFO,
+  L_DBG: LogLevel.DBG,
 };
 
 const FIXED_LEVEL: Record<string, number> = {
-  xdbg: LogLevel.DBG, xdbgl: LogLevel.DBG, xinfo: LogLevel.INFO, xnotice: LogLevel.NOTICE, xwarn: LogLevel.WARN,
-  xerr: LogLevel.ERR, xbug: LogLevel.BUG, xcrit: LogLevel.CRIT, xalert: LogLevel.ALERT,
+  xdbg: LogLevel.DBG,
+  xdbgl: LogLevel.DBG,
+  xinfo: LogLevel.INFO,
+  xnotice: LogLevel.NOTICE,
+  xwarn: LogLevel.WARN,
+  xerr: LogLevel.ERR,
+  xbug: LogLevel.BUG,
+  xcrit: LogLevel.CRIT,
+  xalert: LogLevel.ALERT,
 };
 
 function levelOf(v: unknown): number {
@@ -56,7 +70,11 @@ function xlogFixup(args: readonly { isStatic: boolean; value: unknown }[]): unkn
   const l = args[li];
   if (l.isStatic) {
     const name = String(l.value);
-    if (!(name in LEVELS)) throw new FixupError(`unknown log level '${name}' (L_ALERT, L_BUG, L_CRIT, L_ERR, L_WARN, L_NOTICE, L_INFO, L_DBG)`, li);
+    if (!(name in LEVELS))
+      throw new FixupError(
+        `unknown log level '${name}' (L_ALERT, L_BUG, L_CRIT, L_ERR, L_WARN, L_NOTICE, L_INFO, L_DBG)`,
+        li,
+      );
     out[li] = LEVELS[name];
   }
   if (args.length === 3 && args[0].isStatic && !/^LOG_[A-Z0-9]+$/.test(String(args[0].value))) {
@@ -66,7 +84,20 @@ function xlogFixup(args: readonly { isStatic: boolean; value: unknown }[]): unkn
 }
 
 export function registerBuiltinFunctions<Ctx>(reg: ScriptRegistry<Ctx>): void {
-  for (const name of ['xlog', 'xlogl', 'xlogm', 'xdbg', 'xdbgl', 'xinfo', 'xnotice', 'xwarn', 'xerr', 'xbug', 'xcrit', 'xalert']) {
+  for (const name of [
+    'xlog',
+    'xlogl',
+    'xlogm',
+    'xdbg',
+    'xdbgl',
+    'xinfo',
+    'xnotice',
+    'xwarn',
+    'xerr',
+    'xbug',
+    'xcrit',
+    'xalert',
+  ]) {
     reg.registerFunction({
       name,
       fixup: name === 'xlog' || name === 'xlogl' ? xlogFixup : undefined,
@@ -81,7 +112,10 @@ export function registerBuiltinFunctions<Ctx>(reg: ScriptRegistry<Ctx>): void {
       return 1;
     },
   });
-  reg.registerFunction({ name: 'is_int', exec: (ctx: Ctx, r: PvRef<Ctx>) => (typeof r.get(ctx) === 'number' ? 1 : -1) });
+  reg.registerFunction({
+    name: 'is_int',
+    exec: (ctx: Ctx, r: PvRef<Ctx>) => (typeof r.get(ctx) === 'number' ? 1 : -1),
+  });
   reg.registerFunction({
     name: 'not_empty',
     exec: (ctx: Ctx, r: PvRef<Ctx>) => {
@@ -92,7 +126,12 @@ export function registerBuiltinFunctions<Ctx>(reg: ScriptRegistry<Ctx>): void {
   const storeFn = (name: string, f: (host: ScriptHost<Ctx>, ctx: Ctx, a: unknown[]) => number): void => {
     reg.registerFunction({
       name,
-      build: (args, env) => (ctx, rs) => f(env.host, ctx, args.map((a) => a.get(ctx, rs))),
+      build: (args, env) => (ctx, rs) =>
+        f(
+          env.host,
+          ctx,
+          args.map((a) => a.get(ctx, rs)),
+        ),
     });
   };
   storeFn('xavp_rm', (h, ctx, [n]) => {
@@ -103,7 +142,10 @@ export function registerBuiltinFunctions<Ctx>(reg: ScriptRegistry<Ctx>): void {
     h.store(ctx).xavps.record(String(n))?.remove(String(c), 'all');
     return 1;
   });
-  for (const [name, conv] of [['xavp_child_seti', toInt], ['xavp_child_sets', toStr]] as const) {
+  for (const [name, conv] of [
+    ['xavp_child_seti', toInt],
+    ['xavp_child_sets', toStr],
+  ] as const) {
     storeFn(name, (h, ctx, [n, c, v]) => {
       const xs = h.store(ctx).xavps;
       let r = xs.record(String(n));

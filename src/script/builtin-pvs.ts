@@ -69,9 +69,10 @@ function xavpSet<Ctx>(ctx: Ctx, p: XavpParam<Ctx>, v: Val): void {
       else xs.removeAt(p.name, idxOf(p.idx, ctx));
       return;
     }
-    const targets = p.idx.k === 'all'
-      ? xs.list(p.name).filter((x): x is XavpRecord => x instanceof XavpRecord)
-      : [xs.record(p.name, idxOf(p.idx, ctx))].filter((x): x is XavpRecord => x !== null);
+    const targets =
+      p.idx.k === 'all'
+        ? xs.list(p.name).filter((x): x is XavpRecord => x instanceof XavpRecord)
+        : [xs.record(p.name, idxOf(p.idx, ctx))].filter((x): x is XavpRecord => x !== null);
     for (const r of targets) {
       if (p.fidx.k === 'all') r.remove(p.field, 'all');
       else r.remove(p.field, idxOf(p.fidx, ctx));

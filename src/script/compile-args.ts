@@ -73,10 +73,16 @@ export function compileArg<Ctx>(
     case 'event_route': {
       const name = e.k === 'id' ? e.name : constText;
       if (name === null) return env.fail(pos, `${fname}(): the route name must be a constant`);
-      const table = kind === 'route' ? env.routes.named
-        : kind === 'failure_route' ? env.routes.failure
-        : kind === 'onreply_route' ? env.routes.onreply
-        : kind === 'branch_route' ? env.routes.branch : env.routes.event;
+      const table =
+        kind === 'route'
+          ? env.routes.named
+          : kind === 'failure_route'
+            ? env.routes.failure
+            : kind === 'onreply_route'
+              ? env.routes.onreply
+              : kind === 'branch_route'
+                ? env.routes.branch
+                : env.routes.event;
       const label = kind === 'route' ? 'route' : kind;
       if (!table.has(name)) return env.fail(pos, `${fname}("${name}"): ${label}[${name}] is not defined`);
       return stat(kind, name, pos);
@@ -88,7 +94,8 @@ export function compileArg<Ctx>(
         const name = e.k === 'id' ? e.name : e.v;
         bit = env.flagNames.get(name);
         if (bit === undefined && e.k === 'str' && INT_RE.test(e.v)) bit = toInt(e.v);
-        if (bit === undefined) return env.fail(pos, `${fname}(${name}): flag '${name}' is not declared (flags NAME:bit, or #!define it)`);
+        if (bit === undefined)
+          return env.fail(pos, `${fname}(${name}): flag '${name}' is not declared (flags NAME:bit, or #!define it)`);
       } else {
         return env.fail(pos, `${fname}(): the flag must be a number or a declared flag name`);
       }
@@ -99,12 +106,18 @@ export function compileArg<Ctx>(
       break;
   }
   if (e.k === 'id') {
-    return env.fail(pos, `${fname}(): unexpected identifier '${e.name}' as argument (undefined #!define or missing quotes?)`);
+    return env.fail(
+      pos,
+      `${fname}(): unexpected identifier '${e.name}' as argument (undefined #!define or missing quotes?)`,
+    );
   }
   switch (kind) {
     case 'int': {
       if (constText !== null && INT_RE.test(constText)) return stat(kind, toInt(constText), pos);
-      return env.fail(pos, `${fname}(): argument must be a constant integer${constText !== null ? `, got "${constText}"` : ''}`);
+      return env.fail(
+        pos,
+        `${fname}(): argument must be a constant integer${constText !== null ? `, got "${constText}"` : ''}`,
+      );
     }
     case 'str':
       if (constText !== null) return stat(kind, constText, pos);
@@ -127,7 +140,8 @@ export function compileArg<Ctx>(
         return dyn(kind, (ctx, rs) => toInt(r(ctx, rs)), pos);
       }
       if (constText !== null) {
-        if (!INT_RE.test(constText)) return env.fail(pos, `${fname}(): expected an integer or a pseudo-variable, got "${constText}"`);
+        if (!INT_RE.test(constText))
+          return env.fail(pos, `${fname}(): expected an integer or a pseudo-variable, got "${constText}"`);
         return stat(kind, toInt(constText), pos);
       }
       const c = exprs.compile(e);

@@ -3,7 +3,14 @@
 // and a closure specialised for the argument count. Also route(), setflag() & co.
 import type { Call, Expr } from './ast';
 import {
-  CompileEnv, F_BREAK, F_EXIT, F_RETURN, type Getter, type RouteHolder, type RunState, type St,
+  CompileEnv,
+  F_BREAK,
+  F_EXIT,
+  F_RETURN,
+  type Getter,
+  type RouteHolder,
+  type RunState,
+  type St,
 } from './compile-env';
 import { type CallCompiler, type CExpr, ExprCompiler } from './compile-expr';
 import { CompileAbort } from './errors';
@@ -63,7 +70,8 @@ export class CallCompilerImpl<Ctx> implements CallCompiler<Ctx> {
 
   private route(call: Call): St<Ctx> {
     const env = this.env;
-    if (call.args.length !== 1) return env.fail(call.pos, `route() takes 1 argument (a route name), ${call.args.length} given`);
+    if (call.args.length !== 1)
+      return env.fail(call.pos, `route() takes 1 argument (a route name), ${call.args.length} given`);
     const a = call.args[0];
     const maxDepth = env.maxRecursiveLevel;
     const host = env.host;
@@ -110,7 +118,8 @@ export class CallCompilerImpl<Ctx> implements CallCompiler<Ctx> {
 
   private flagOp(call: Call): St<Ctx> {
     const env = this.env;
-    if (call.args.length !== 1) return env.fail(call.pos, `function '${call.name}' takes 1 argument, ${call.args.length} given`);
+    if (call.args.length !== 1)
+      return env.fail(call.pos, `function '${call.name}' takes 1 argument, ${call.args.length} given`);
     const arg = compileArg(env, this.exprs, 'flag', call.args[0], call.name);
     const bit = arg.value as number;
     const mask = (1 << bit) >>> 0;
@@ -135,9 +144,10 @@ export class CallCompilerImpl<Ctx> implements CallCompiler<Ctx> {
     const f = env.registry.func(call.name);
     if (!f) {
       const noop = [...env.modules.values()].filter((m) => !m.implemented).map((m) => m.name);
-      const hint = noop.length > 0
-        ? `missing loadmodule, or provided by a module dsd does not implement (${noop.join(', ')})?`
-        : 'missing loadmodule?';
+      const hint =
+        noop.length > 0
+          ? `missing loadmodule, or provided by a module dsd does not implement (${noop.join(', ')})?`
+          : 'missing loadmodule?';
       return env.fail(call.pos, `unknown function '${call.name}' (${hint})`);
     }
     if (f.module !== null && !env.isLoaded(f.module)) {
@@ -146,11 +156,18 @@ export class CallCompilerImpl<Ctx> implements CallCompiler<Ctx> {
     const variant = f.variants.find((v) => v.length === call.args.length);
     if (!variant) {
       const counts = [...new Set(f.variants.map((v) => v.length))].sort((x, y) => x - y);
-      const want = counts.length === 1 ? `${counts[0]}` : `${counts.slice(0, -1).join(', ')} or ${counts[counts.length - 1]}`;
-      return env.fail(call.pos, `function '${call.name}' takes ${want} argument${want === '1' ? '' : 's'}, ${call.args.length} given`);
+      const want =
+        counts.length === 1 ? `${counts[0]}` : `${counts.slice(0, -1).join(', ')} or ${counts[counts.length - 1]}`;
+      return env.fail(
+        call.pos,
+        `function '${call.name}' takes ${want} argument${want === '1' ? '' : 's'}, ${call.args.length} given`,
+      );
     }
     if (!routeAllows(f.routes, env.blockType)) {
-      return env.fail(call.pos, `function '${call.name}' cannot be used in ${env.blockName} (allowed: ${allowedNames(f.routes)})`);
+      return env.fail(
+        call.pos,
+        `function '${call.name}' cannot be used in ${env.blockName} (allowed: ${allowedNames(f.routes)})`,
+      );
     }
     const args: CompiledArg<Ctx>[] = [];
     let bad = false;
@@ -166,10 +183,17 @@ export class CallCompilerImpl<Ctx> implements CallCompiler<Ctx> {
     const def = f.def;
     if (def === null) {
       if (env.options.stubs === 'accept') {
-        env.diag.warnOnce(`stub:${call.name}`, call.pos, `function '${call.name}' is not implemented by dsd yet; it will do nothing and return 1`);
+        env.diag.warnOnce(
+          `stub:${call.name}`,
+          call.pos,
+          `function '${call.name}' is not implemented by dsd yet; it will do nothing and return 1`,
+        );
         return () => 1;
       }
-      return env.fail(call.pos, `function '${call.name}'${f.module ? ` (module ${f.module})` : ''} is not implemented by dsd`);
+      return env.fail(
+        call.pos,
+        `function '${call.name}'${f.module ? ` (module ${f.module})` : ''} is not implemented by dsd`,
+      );
     }
     this.fixup(def, args, call);
     return this.build(def, args, call);
@@ -178,7 +202,10 @@ export class CallCompilerImpl<Ctx> implements CallCompiler<Ctx> {
   private fixup(def: FunctionDef<Ctx>, args: CompiledArg<Ctx>[], call: Call): void {
     if (!def.fixup) return;
     try {
-      const repl = def.fixup(args.map((a) => ({ kind: a.kind, isStatic: a.isStatic, value: a.value, pos: a.pos })), call.pos);
+      const repl = def.fixup(
+        args.map((a) => ({ kind: a.kind, isStatic: a.isStatic, value: a.value, pos: a.pos })),
+        call.pos,
+      );
       if (repl) {
         repl.forEach((v, i) => {
           if (v !== undefined && args[i] && args[i].isStatic) {
@@ -197,7 +224,12 @@ export class CallCompilerImpl<Ctx> implements CallCompiler<Ctx> {
 
   private build(def: FunctionDef<Ctx>, args: CompiledArg<Ctx>[], call: Call): St<Ctx> {
     if (def.build) {
-      const built: BuiltArg<Ctx>[] = args.map((a) => ({ kind: a.kind, isStatic: a.isStatic, value: a.value, get: a.get }));
+      const built: BuiltArg<Ctx>[] = args.map((a) => ({
+        kind: a.kind,
+        isStatic: a.isStatic,
+        value: a.value,
+        get: a.get,
+      }));
       const fn = def.build(built, { host: this.env.host, pos: call.pos });
       return (ctx, rs) => settle(fn(ctx, rs), rs);
     }
@@ -248,10 +280,13 @@ export class CallCompilerImpl<Ctx> implements CallCompiler<Ctx> {
 function allowedNames(mask: number): string {
   const names: string[] = [];
   const all: Array<[number, string]> = [
-    [1, 'request_route/route'], [2, 'failure_route'], [4, 'onreply_route[name]'], [128, 'onreply_route'],
-    [8, 'branch_route'], [512, 'event_route'],
+    [1, 'request_route/route'],
+    [2, 'failure_route'],
+    [4, 'onreply_route[name]'],
+    [128, 'onreply_route'],
+    [8, 'branch_route'],
+    [512, 'event_route'],
   ];
   for (const [bit, n] of all) if ((mask & bit) !== 0) names.push(n);
   return names.join(', ') || routeTypeName(mask);
 }
-

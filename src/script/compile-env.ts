@@ -111,7 +111,13 @@ export class CompileEnv<Ctx> {
     if (name === 'null' && syn.inner === null) return { ...constPv(syn.text, null), isNull: true };
     if ((name === 'rc' || name === 'retcode' || name === '?') && syn.inner === null) {
       const read: Getter<Ctx, Val> = (_ctx, rs) => (rs ? rs.lastRet : 0);
-      return { text: syn.text, read, get: (ctx) => read(ctx, undefined as unknown as RunState), set: null, isNull: false };
+      return {
+        text: syn.text,
+        read,
+        get: (ctx) => read(ctx, undefined as unknown as RunState),
+        set: null,
+        isNull: false,
+      };
     }
     const def = this.registry.pv(name) as PvDef<Ctx> | undefined;
     if (!def) return this.unimplementedPv(syn, pos, ignoreModule);
@@ -166,11 +172,27 @@ export class CompileEnv<Ctx> {
       return this.fail(pos, `pseudo-variable $${syn.name} needs loadmodule "${sig.module}.so"`);
     }
     if (sig.inner !== (syn.inner !== null)) {
-      return this.fail(pos, sig.inner ? `pseudo-variable $${syn.name} needs a name: $${syn.name}(...)` : `pseudo-variable $${syn.name} does not take a name`);
+      return this.fail(
+        pos,
+        sig.inner
+          ? `pseudo-variable $${syn.name} needs a name: $${syn.name}(...)`
+          : `pseudo-variable $${syn.name} does not take a name`,
+      );
     }
-    if (this.options.stubs !== 'accept') return this.fail(pos, `pseudo-variable $${syn.name} is not implemented by dsd`);
-    this.diag.warnOnce(`stubpv:${syn.name}`, pos, `pseudo-variable $${syn.name} is not implemented by dsd yet; it reads as $null`);
-    return { text: syn.text, read: () => null, get: () => null, set: sig.writable ? () => undefined : null, isNull: false };
+    if (this.options.stubs !== 'accept')
+      return this.fail(pos, `pseudo-variable $${syn.name} is not implemented by dsd`);
+    this.diag.warnOnce(
+      `stubpv:${syn.name}`,
+      pos,
+      `pseudo-variable $${syn.name} is not implemented by dsd yet; it reads as $null`,
+    );
+    return {
+      text: syn.text,
+      read: () => null,
+      get: () => null,
+      set: sig.writable ? () => undefined : null,
+      isNull: false,
+    };
   }
 
   pvApi(index: string | null, pos: SourcePos): PvParseApi<Ctx> {
@@ -211,8 +233,10 @@ export class CompileEnv<Ctx> {
     }
     if (items.length === 2) {
       const [a, b] = items;
-      if (typeof a === 'string' && typeof b !== 'string') return { isStatic: false, get: (ctx, rs) => a + toFmt(b(ctx, rs)) };
-      if (typeof a !== 'string' && typeof b === 'string') return { isStatic: false, get: (ctx, rs) => toFmt(a(ctx, rs)) + b };
+      if (typeof a === 'string' && typeof b !== 'string')
+        return { isStatic: false, get: (ctx, rs) => a + toFmt(b(ctx, rs)) };
+      if (typeof a !== 'string' && typeof b === 'string')
+        return { isStatic: false, get: (ctx, rs) => toFmt(a(ctx, rs)) + b };
     }
     return {
       isStatic: false,

@@ -33,14 +33,37 @@ export interface CallCompiler<Ctx> {
 }
 
 export function konst<Ctx>(v: Val): CExpr<Ctx> {
-  return { ev: () => v, async: false, konst: { v }, stype: typeof v === 'number' ? 'int' : typeof v === 'string' ? 'str' : 'none' };
+  return {
+    ev: () => v,
+    async: false,
+    konst: { v },
+    stype: typeof v === 'number' ? 'int' : typeof v === 'string' ? 'str' : 'none',
+  };
 }
 
 function withType<Ctx>(c: CExpr<Ctx>, stype: SType): CExpr<Ctx> {
   return c.stype === stype ? c : { ...c, stype };
 }
 
-const INT_ONLY = new Set<BinOp>(['-', '*', '/', '%', '|', '&', '^', '<<', '>>', '&&', '||', '>', '<', '>=', '<=', 'ieq', 'ine']);
+const INT_ONLY = new Set<BinOp>([
+  '-',
+  '*',
+  '/',
+  '%',
+  '|',
+  '&',
+  '^',
+  '<<',
+  '>>',
+  '&&',
+  '||',
+  '>',
+  '<',
+  '>=',
+  '<=',
+  'ieq',
+  'ine',
+]);
 
 export function lift1<Ctx>(a: CExpr<Ctx>, f: (v: Val) => Val): CExpr<Ctx> {
   if (a.konst) return konst(f(a.konst.v));
@@ -110,7 +133,10 @@ const INT_OPS: Partial<Record<BinOp, (x: number, y: number) => number>> = {
 };
 
 export class ExprCompiler<Ctx> {
-  constructor(private readonly env: CompileEnv<Ctx>, private readonly calls: CallCompiler<Ctx>) {}
+  constructor(
+    private readonly env: CompileEnv<Ctx>,
+    private readonly calls: CallCompiler<Ctx>,
+  ) {}
 
   compile(e: Expr): CExpr<Ctx> {
     switch (e.k) {
@@ -125,7 +151,10 @@ export class ExprCompiler<Ctx> {
         return { ev: read, async: false, pv: h, stype: 'none' };
       }
       case 'id':
-        return this.env.fail(e.pos, `unexpected identifier '${e.name}' in expression (undefined #!define or missing quotes?)`);
+        return this.env.fail(
+          e.pos,
+          `unexpected identifier '${e.name}' in expression (undefined #!define or missing quotes?)`,
+        );
       case 'call':
         return withType(this.calls.callExpr(e, this.env), 'int');
       case 'un': {
@@ -139,14 +168,18 @@ export class ExprCompiler<Ctx> {
         const c = this.compile(e.c);
         const x = this.compile(e.a);
         const y = this.compile(e.b);
-        if (c.async || x.async || y.async) return this.env.fail(e.pos, 'function calls are not allowed inside selval()');
+        if (c.async || x.async || y.async)
+          return this.env.fail(e.pos, 'function calls are not allowed inside selval()');
         const ec = c.ev;
         const ex = x.ev;
         const ey = y.ev;
         return { ev: (ctx, rs) => (toInt(ec(ctx, rs) as Val) !== 0 ? ex(ctx, rs) : ey(ctx, rs)), async: false };
       }
       case 'kw':
-        return withType(compileKeyword(e, this.env, (x) => this.compile(x)), 'int');
+        return withType(
+          compileKeyword(e, this.env, (x) => this.compile(x)),
+          'int',
+        );
     }
   }
 
@@ -297,4 +330,3 @@ export function asInt<Ctx>(c: CExpr<Ctx>): (ctx: Ctx, rs: RunState) => number | 
     return isThenable(v) ? (v as Promise<Val>).then(toInt) : toInt(v as Val);
   };
 }
-

@@ -12,10 +12,24 @@ import { compilePosixRegex, RegexCache, RegexError } from './regex';
 import { toInt, toStr, type Val } from './values';
 
 const OPERAND_PV: Record<Keyword, readonly string[]> = {
-  method: ['rm'], uri: ['ru'], status: ['rs'], from_uri: ['fu'], to_uri: ['tu'],
-  src_ip: ['si'], dst_ip: ['Ri'], src_port: ['sp'], dst_port: ['Rp'],
-  proto: ['pr', 'proto'], af: ['af'], 'msg:len': ['ml'],
-  snd_ip: [], to_ip: [], snd_port: [], to_port: [], snd_proto: [], snd_af: [],
+  method: ['rm'],
+  uri: ['ru'],
+  status: ['rs'],
+  from_uri: ['fu'],
+  to_uri: ['tu'],
+  src_ip: ['si'],
+  dst_ip: ['Ri'],
+  src_port: ['sp'],
+  dst_port: ['Rp'],
+  proto: ['pr', 'proto'],
+  af: ['af'],
+  'msg:len': ['ml'],
+  snd_ip: [],
+  to_ip: [],
+  snd_port: [],
+  to_port: [],
+  snd_proto: [],
+  snd_af: [],
 };
 
 const b = (x: boolean): number => (x ? 1 : 0);
@@ -55,7 +69,14 @@ function netMatcher(text: string): (ip: string) => boolean {
   };
 }
 
-const AF: Record<string, string> = { inet: 'inet', ipv4: 'inet', '4': 'inet', inet6: 'inet6', ipv6: 'inet6', '6': 'inet6' };
+const AF: Record<string, string> = {
+  inet: 'inet',
+  ipv4: 'inet',
+  '4': 'inet',
+  inet6: 'inet6',
+  ipv6: 'inet6',
+  '6': 'inet6',
+};
 
 export function compileKeyword<Ctx>(
   e: Extract<Expr, { k: 'kw' }>,
@@ -66,7 +87,9 @@ export function compileKeyword<Ctx>(
   const neg = op === '!=';
   const r = e.r;
   if (r.k === 'myself') {
-    const which = (kw === 'src_ip' || kw === 'dst_ip' || kw === 'uri' || kw === 'from_uri' || kw === 'to_uri' ? kw : 'uri') as MyselfOperand;
+    const which = (
+      kw === 'src_ip' || kw === 'dst_ip' || kw === 'uri' || kw === 'from_uri' || kw === 'to_uri' ? kw : 'uri'
+    ) as MyselfOperand;
     const check = env.host.isMyself;
     if (!check) {
       if (env.hostIsReal) return env.fail(pos, "'myself' is not supported: the core provides no myself check");
@@ -116,20 +139,27 @@ export function compileKeyword<Ctx>(
         const want = toStr(k.v).toLowerCase();
         return { ev: (c, rs) => b((toStr(val(c, rs)).toLowerCase() === want) !== neg), async: false };
       }
-      return { ev: (c, rs) => b((toStr(val(c, rs)).toLowerCase() === toStr(rv(c, rs)).toLowerCase()) !== neg), async: false };
+      return {
+        ev: (c, rs) => b((toStr(val(c, rs)).toLowerCase() === toStr(rv(c, rs)).toLowerCase()) !== neg),
+        async: false,
+      };
     }
     case 'src_ip':
     case 'dst_ip':
       return { ev: (c, rs) => b((normIp(toStr(val(c, rs))) === normIp(toStr(rv(c, rs)))) !== neg), async: false };
     case 'proto':
     case 'af': {
-      const norm = (s: string): string => (kw === 'af' ? AF[s.toLowerCase()] ?? s.toLowerCase() : s.toLowerCase());
+      const norm = (s: string): string => (kw === 'af' ? (AF[s.toLowerCase()] ?? s.toLowerCase()) : s.toLowerCase());
       return { ev: (c, rs) => b((norm(toStr(val(c, rs))) === norm(toStr(rv(c, rs)))) !== neg), async: false };
     }
     default: {
       const cmp: Record<string, (x: number, y: number) => boolean> = {
-        '==': (x, y) => x === y, '!=': (x, y) => x !== y, '>': (x, y) => x > y,
-        '<': (x, y) => x < y, '>=': (x, y) => x >= y, '<=': (x, y) => x <= y,
+        '==': (x, y) => x === y,
+        '!=': (x, y) => x !== y,
+        '>': (x, y) => x > y,
+        '<': (x, y) => x < y,
+        '>=': (x, y) => x >= y,
+        '<=': (x, y) => x <= y,
       };
       const f = cmp[op];
       if (!f) return env.fail(pos, `invalid operator '${op}' for '${kw}'`);
@@ -137,4 +167,3 @@ export function compileKeyword<Ctx>(
     }
   }
 }
-

@@ -4,9 +4,7 @@
 // only when a statement actually returned a Promise.
 import type { Expr, Stmt, SwitchCase } from './ast';
 import { CallCompilerImpl } from './compile-call';
-import {
-  CompileEnv, F_BREAK, F_DROP, F_EXIT, F_RETURN, type Getter, type RunState, type St,
-} from './compile-env';
+import { CompileEnv, F_BREAK, F_DROP, F_EXIT, F_RETURN, type Getter, type RunState, type St } from './compile-env';
 import { asInt, plus, type CExpr } from './compile-expr';
 import { CompileAbort } from './errors';
 import { LogLevel } from './host';
@@ -18,7 +16,13 @@ const CONTINUE: unique symbol = Symbol('continue');
 const STOP = F_EXIT | F_RETURN | F_BREAK;
 
 /** Run statements from index i; ret is the code of the previous statement. */
-function runFrom<Ctx>(list: readonly St<Ctx>[], i: number, ctx: Ctx, rs: RunState, ret: number): number | Promise<number> {
+function runFrom<Ctx>(
+  list: readonly St<Ctx>[],
+  i: number,
+  ctx: Ctx,
+  rs: RunState,
+  ret: number,
+): number | Promise<number> {
   const n = list.length;
   for (; i < n; i++) {
     const r = list[i](ctx, rs);
@@ -116,9 +120,18 @@ export class StmtCompiler<Ctx> {
     const max = this.env.maxWhileLoops;
     const host = this.env.host;
     const STOP_LOOP = F_BREAK | F_RETURN | F_EXIT;
-    interface LoopState { i: number; ret: number; acc: number }
+    interface LoopState {
+      i: number;
+      ret: number;
+      acc: number;
+    }
     // One iteration after the condition gave v: CONTINUE to go on synchronously.
-    const afterCond = (ctx: Ctx, rs: RunState, st: LoopState, v: number): number | Promise<number> | typeof CONTINUE => {
+    const afterCond = (
+      ctx: Ctx,
+      rs: RunState,
+      st: LoopState,
+      v: number,
+    ): number | Promise<number> | typeof CONTINUE => {
       if (v === 0) return st.ret;
       if (max > 0 && ++st.i > max) {
         // Kamailio logs, makes the while statement fail (-1) and goes on with the next statement.
@@ -271,15 +284,16 @@ export class StmtCompiler<Ctx> {
     if (set === null) return env.fail(s.lhsPos, `${s.lhs} is read-only and cannot be assigned`);
     const rhs = this.expr(s.rhs);
     const read = lhs.read;
-    const store = s.op === '+='
-      ? (ctx: Ctx, rs: RunState, v: Val): number => {
-          set(ctx, plus(read(ctx, rs), v));
-          return 1;
-        }
-      : (ctx: Ctx, _rs: RunState, v: Val): number => {
-          set(ctx, v);
-          return 1;
-        };
+    const store =
+      s.op === '+='
+        ? (ctx: Ctx, rs: RunState, v: Val): number => {
+            set(ctx, plus(read(ctx, rs), v));
+            return 1;
+          }
+        : (ctx: Ctx, _rs: RunState, v: Val): number => {
+            set(ctx, v);
+            return 1;
+          };
     const ev = rhs.ev;
     if (!rhs.async) return (ctx, rs) => store(ctx, rs, ev(ctx, rs) as Val);
     // As lval_assign(): the value is stored even when evaluating it stopped the script.

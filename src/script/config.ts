@@ -123,7 +123,10 @@ function compileFormat<Ctx>(env: CompileEnv<Ctx>, text: string, file: string): (
     env.diag.errors.length = before;
     throw new Error(`bad format string "${text}": ${msg}`);
   }
-  if (f.isStatic) { const v = f.value; return () => v; }
+  if (f.isStatic) {
+    const v = f.value;
+    return () => v;
+  }
   const get = f.get;
   const rs = { flags: 0, lastRet: 1, depth: 0 };
   return (ctx) => get(ctx, rs);
@@ -211,7 +214,8 @@ function compileRoutes<Ctx>(ast: ConfigAst, env: CompileEnv<Ctx>): void {
         env.diag.error(d.pos, 'onsend_route is not run by dsd: a route that would never run is refused');
         continue;
       default: {
-        const table = d.kind === 'route' ? R.named : d.kind === 'failure' ? R.failure : d.kind === 'branch' ? R.branch : R.event;
+        const table =
+          d.kind === 'route' ? R.named : d.kind === 'failure' ? R.failure : d.kind === 'branch' ? R.branch : R.event;
         if (dup(table.get(key))) continue;
         table.set(key, h);
       }

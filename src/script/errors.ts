@@ -40,7 +40,10 @@ export class ConfigErrors extends Error {
   readonly warnings: readonly ConfigError[];
 
   constructor(errors: readonly ConfigError[], warnings: readonly ConfigError[]) {
-    const head = errors.slice(0, 20).map((e) => e.message).join('\n');
+    const head = errors
+      .slice(0, 20)
+      .map((e) => e.message)
+      .join('\n');
     const more = errors.length > 20 ? `\n... and ${errors.length - 20} more` : '';
     super(`bad config file (${errors.length} error${errors.length === 1 ? '' : 's'})\n${head}${more}`);
     this.name = 'ConfigErrors';

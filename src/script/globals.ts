@@ -58,13 +58,37 @@ export interface Globals {
 
 export function defaultGlobals(): Globals {
   return {
-    listen: [], port: null, children: 1, // dsd: absent means one SIP worker (Kamailio: 8)
-    debug: 0, logStderror: false, logFacility: 'LOG_DAEMON',
-    logName: null, logPrefix: null, logColor: false, fork: true, disableTcp: false, enableTls: false, autoAliases: true,
-    aliases: [], sipWarning: false, mpath: null, memdbg: 3, memlog: 3, serverHeader: null,
-    userAgentHeader: null, serverSignature: true, maxWhileLoops: 100, maxRecursiveLevel: 256,
-    maxBranches: 12, tcpChildren: null, tcpConnectionLifetime: null, tcpConnectTimeout: null,
-    tcpSendTimeout: null, tcpMaxConnections: null, advertisedAddress: null, advertisedPort: null,
+    listen: [],
+    port: null,
+    children: 1, // dsd: absent means one SIP worker (Kamailio: 8)
+    debug: 0,
+    logStderror: false,
+    logFacility: 'LOG_DAEMON',
+    logName: null,
+    logPrefix: null,
+    logColor: false,
+    fork: true,
+    disableTcp: false,
+    enableTls: false,
+    autoAliases: true,
+    aliases: [],
+    sipWarning: false,
+    mpath: null,
+    memdbg: 3,
+    memlog: 3,
+    serverHeader: null,
+    userAgentHeader: null,
+    serverSignature: true,
+    maxWhileLoops: 100,
+    maxRecursiveLevel: 256,
+    maxBranches: 12,
+    tcpChildren: null,
+    tcpConnectionLifetime: null,
+    tcpConnectTimeout: null,
+    tcpSendTimeout: null,
+    tcpMaxConnections: null,
+    advertisedAddress: null,
+    advertisedPort: null,
     other: new Map(),
   };
 }
@@ -114,7 +138,8 @@ const TYPED: Record<string, { kind: Kind; set: Setter }> = {
 };
 
 /** Real Kamailio 5.6 globals that dsd accepts but ignores (one warning each). */
-const NO_EFFECT = new Set(`fork_delay modinit_delay log_prefix_mode log_engine_type log_engine_data
+const NO_EFFECT = new Set(
+  `fork_delay modinit_delay log_prefix_mode log_engine_type log_engine_data
 xavp_via_params xavp_via_fields dns rev_dns dns_try_ipv6 dns_try_naptr dns_srv_lb dns_srv_loadbalancing
 dns_udp_pref dns_udp_preference dns_tcp_pref dns_tcp_preference dns_tls_pref dns_tls_preference
 dns_sctp_pref dns_sctp_preference dns_retr_time dns_slow_query_ms dns_retr_no dns_servers_no
@@ -145,12 +170,32 @@ onsend_route_callback reply_route_callback event_route_callback received_route_c
 received_route_mode pre_routing_callback latency_cfg_log latency_log latency_limit_db
 latency_limit_action latency_limit_cfg uri_host_extra_chars hdr_name_extra_chars msg_time
 onsend_route_reply udp_mtu udp_mtu_try_proto udp4_raw udp4_raw_mtu udp4_raw_ttl force_rport add_rport
-local_rport add_local_rport tcp_opt_crlf_ping`.split(/\s+/).filter(Boolean));
+local_rport add_local_rport tcp_opt_crlf_ping`
+    .split(/\s+/)
+    .filter(Boolean),
+);
 
 const FACILITIES = new Set([
-  'LOG_AUTH', 'LOG_AUTHPRIV', 'LOG_CRON', 'LOG_DAEMON', 'LOG_FTP', 'LOG_KERN', 'LOG_LPR', 'LOG_MAIL',
-  'LOG_NEWS', 'LOG_SYSLOG', 'LOG_USER', 'LOG_UUCP',
-  'LOG_LOCAL0', 'LOG_LOCAL1', 'LOG_LOCAL2', 'LOG_LOCAL3', 'LOG_LOCAL4', 'LOG_LOCAL5', 'LOG_LOCAL6', 'LOG_LOCAL7',
+  'LOG_AUTH',
+  'LOG_AUTHPRIV',
+  'LOG_CRON',
+  'LOG_DAEMON',
+  'LOG_FTP',
+  'LOG_KERN',
+  'LOG_LPR',
+  'LOG_MAIL',
+  'LOG_NEWS',
+  'LOG_SYSLOG',
+  'LOG_USER',
+  'LOG_UUCP',
+  'LOG_LOCAL0',
+  'LOG_LOCAL1',
+  'LOG_LOCAL2',
+  'LOG_LOCAL3',
+  'LOG_LOCAL4',
+  'LOG_LOCAL5',
+  'LOG_LOCAL6',
+  'LOG_LOCAL7',
 ]);
 
 const ADDR_PROTOS = ['udp', 'tcp', 'tls', 'sctp', 'ws', 'wss', 'any', '*'];
@@ -182,7 +227,11 @@ function describeValue(v: GlobalValue): string {
   return v.k === 'num' ? 'an integer' : v.k === 'str' ? 'a string' : v.k === 'id' ? `identifier '${v.v}'` : `'${v.v}'`;
 }
 
-export function buildGlobals(assigns: readonly GlobalAssign[], diag: Diagnostics, g: Globals = defaultGlobals()): Globals {
+export function buildGlobals(
+  assigns: readonly GlobalAssign[],
+  diag: Diagnostics,
+  g: Globals = defaultGlobals(),
+): Globals {
   for (const a of assigns) {
     if (a.name === 'listen' || a.name === 'alias') {
       addAddresses(a, diag, a.name === 'listen' ? g.listen : g.aliases);
@@ -247,7 +296,8 @@ function addAddresses(a: GlobalAssign, diag: Diagnostics, into: ListenAddress[])
   let adv: ListenAddress['advertise'] = null;
   if (a.advertise) {
     const p = parseAddress(String(a.advertise.v));
-    if (!p || p.proto !== 'any') diag.error(a.advertise.pos, `invalid advertise address '${a.advertise.v}' (expected host[:port])`);
+    if (!p || p.proto !== 'any')
+      diag.error(a.advertise.pos, `invalid advertise address '${a.advertise.v}' (expected host[:port])`);
     else adv = { host: p.host, port: p.port };
   }
   for (const v of a.values) {

@@ -47,10 +47,12 @@ export interface LogRecord {
 }
 
 /** Host over SimpleCtx that keeps log lines in memory. */
-export function simpleHost<Ctx extends SimpleCtx>(opts: {
-  log?: LogRecord[];
-  myself?: (ctx: Ctx, operand: MyselfOperand) => boolean;
-} = {}): ScriptHost<Ctx> {
+export function simpleHost<Ctx extends SimpleCtx>(
+  opts: {
+    log?: LogRecord[];
+    myself?: (ctx: Ctx, operand: MyselfOperand) => boolean;
+  } = {},
+): ScriptHost<Ctx> {
   const sink = opts.log;
   return {
     getFlags: (ctx) => ctx.flags,

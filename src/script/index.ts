@@ -22,8 +22,19 @@ export function createRegistry<Ctx>(): ScriptRegistry<Ctx> {
 
 export { ScriptRegistry, FixupError } from './registry';
 export type {
-  BuildEnv, BuiltArg, ExecResult, FixupArg, FunctionDef, ModParamType, ModuleDef, ParamKind, PvDef, PvParseApi,
-  PvRef, ResolvedFunction, TransformDef,
+  BuildEnv,
+  BuiltArg,
+  ExecResult,
+  FixupArg,
+  FunctionDef,
+  ModParamType,
+  ModuleDef,
+  ParamKind,
+  PvDef,
+  PvParseApi,
+  PvRef,
+  ResolvedFunction,
+  TransformDef,
 } from './registry';
 export { compileConfig, compileConfigText, checkConfig, checkConfigText } from './config';
 export type { CheckResult, CompileOptions, CompiledConfig } from './config';
@@ -31,7 +42,15 @@ export { ConfigError, ConfigErrors, type SourcePos } from './errors';
 export { Script, type RouteRunner, type RunAction, type RunResult } from './script';
 export { LoadedModule, type ModuleParamValue } from './modules-load';
 export { defaultGlobals, parseAddress, type Globals, type ListenAddress, type ListenProto } from './globals';
-export { LogLevel, simpleHost, newSimpleCtx, type LogRecord, type MyselfOperand, type ScriptHost, type SimpleCtx } from './host';
+export {
+  LogLevel,
+  simpleHost,
+  newSimpleCtx,
+  type LogRecord,
+  type MyselfOperand,
+  type ScriptHost,
+  type SimpleCtx,
+} from './host';
 export { AvpStore, MessageStore, XavpRecord, XavpStore, type XavpItem, type XavpScalar } from './store';
 export { RouteType, routeAllows } from './route-types';
 export { KAMAILIO_FUNCTIONS, KAMAILIO_MODPARAMS, type KamailioFunctionSignature } from './kamailio-signatures';

@@ -10,9 +10,25 @@ export type Lexeme =
 
 /** Words after `#!` / `!!` that the preprocessor understands. */
 export const DIRECTIVES = new Set([
-  'define', 'trydef', 'redefine', 'ifdef', 'ifndef', 'else', 'endif',
-  'subst', 'substdef', 'substdefs', 'include_file', 'import_file',
-  'defenv', 'defenvs', 'trydefenv', 'trydefenvs', 'defexp', 'defexps', 'ifexp',
+  'define',
+  'trydef',
+  'redefine',
+  'ifdef',
+  'ifndef',
+  'else',
+  'endif',
+  'subst',
+  'substdef',
+  'substdefs',
+  'include_file',
+  'import_file',
+  'defenv',
+  'defenvs',
+  'trydefenv',
+  'trydefenvs',
+  'defexp',
+  'defexps',
+  'ifexp',
 ]);
 
 /** Script-type headers: `#!KAMAILIO`, `#!OPENSER`, `#!SER`, `#!MAXCOMPAT`, `#!ALL`, `#!DSD`. */
@@ -141,7 +157,7 @@ export class Scanner {
         continue;
       }
       if (c === 35 /* # */ || (c === 33 && this.ch(1) === 33) /* !! */) {
-        if (this.ch(1) === 33 || (c === 33)) {
+        if (this.ch(1) === 33 || c === 33) {
           const save = { i: this.i, line: this.line, col: this.col };
           const pos = this.pos();
           this.adv(2);

@@ -51,7 +51,12 @@ export function loadModules<Ctx>(
   return loaded;
 }
 
-function load<Ctx>(l: LoadModule, registry: ScriptRegistry<Ctx>, diag: Diagnostics, loaded: Map<string, LoadedModule>): void {
+function load<Ctx>(
+  l: LoadModule,
+  registry: ScriptRegistry<Ctx>,
+  diag: Diagnostics,
+  loaded: Map<string, LoadedModule>,
+): void {
   const name = moduleNameFromSpec(l.spec);
   if (loaded.has(name)) {
     diag.warn(l.pos, `module '${name}' is already loaded`);
@@ -73,7 +78,12 @@ function typeName(t: ModParamType): string {
   return t === 'int' ? 'an integer' : t === 'str' ? 'a string' : 'a value';
 }
 
-function modparam<Ctx>(p: ModParam, registry: ScriptRegistry<Ctx>, diag: Diagnostics, loaded: Map<string, LoadedModule>): void {
+function modparam<Ctx>(
+  p: ModParam,
+  registry: ScriptRegistry<Ctx>,
+  diag: Diagnostics,
+  loaded: Map<string, LoadedModule>,
+): void {
   let matches: LoadedModule[];
   if (REGEX_META.test(p.module)) {
     let re: RegExp;
@@ -89,7 +99,10 @@ function modparam<Ctx>(p: ModParam, registry: ScriptRegistry<Ctx>, diag: Diagnos
     matches = m ? [m] : [];
   }
   if (matches.length === 0) {
-    diag.error(p.pos, `modparam("${p.module}", "${p.name}"): no loaded module matches "${p.module}" (missing loadmodule before it?)`);
+    diag.error(
+      p.pos,
+      `modparam("${p.module}", "${p.name}"): no loaded module matches "${p.module}" (missing loadmodule before it?)`,
+    );
     return;
   }
   for (const m of matches) {
@@ -103,7 +116,10 @@ function modparam<Ctx>(p: ModParam, registry: ScriptRegistry<Ctx>, diag: Diagnos
       }
       const got = typeof p.value === 'number' ? 'int' : 'str';
       if (t !== 'any' && t !== got) {
-        diag.error(p.valuePos, `modparam("${p.module}", "${p.name}"): expects ${typeName(t)}, got ${got === 'int' ? `the integer ${p.value}` : `the string "${p.value}"`}`);
+        diag.error(
+          p.valuePos,
+          `modparam("${p.module}", "${p.name}"): expects ${typeName(t)}, got ${got === 'int' ? `the integer ${p.value}` : `the string "${p.value}"`}`,
+        );
         continue;
       }
     }

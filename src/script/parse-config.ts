@@ -77,7 +77,8 @@ export class ConfigParser extends StmtParser {
       case 'avpflags':
         this.next();
         this.diag.warn(t.pos, 'avpflags declarations have no effect in dsd');
-        while (!this.atEof() && (this.peek().kind === 'id' || this.peek().kind === 'str' || this.isOp(','))) this.next();
+        while (!this.atEof() && (this.peek().kind === 'id' || this.peek().kind === 'str' || this.isOp(',')))
+          this.next();
         return;
       case 'cfgengine': {
         this.next();
@@ -86,7 +87,10 @@ export class ConfigParser extends StmtParser {
         if (s.kind !== 'str') return this.fail(s.pos, 'string expected after cfgengine');
         this.next();
         if (s.text !== 'native' && s.text !== 'none') {
-          this.diag.error(s.pos, `cfgengine "${s.text}": KEMI script engines are not supported by dsd (only the native language)`);
+          this.diag.error(
+            s.pos,
+            `cfgengine "${s.text}": KEMI script engines are not supported by dsd (only the native language)`,
+          );
         }
         return;
       }
@@ -131,12 +135,21 @@ export class ConfigParser extends StmtParser {
       this.next();
       value = -this.next().value;
     } else if (v.kind === 'id') {
-      return this.fail(v.pos, `${kw.text}("${mod.text}", "${name.text}"): unexpected identifier '${v.text}' as value (undefined #!define?)`);
+      return this.fail(
+        v.pos,
+        `${kw.text}("${mod.text}", "${name.text}"): unexpected identifier '${v.text}' as value (undefined #!define?)`,
+      );
     } else {
-      return this.fail(v.pos, `${kw.text}("${mod.text}", "${name.text}"): value must be a string or an integer, found ${describe(v)}`);
+      return this.fail(
+        v.pos,
+        `${kw.text}("${mod.text}", "${name.text}"): value must be a string or an integer, found ${describe(v)}`,
+      );
     }
     this.expectOp(')', `to close ${kw.text}(`);
-    this.ast.moduleStmts.push({ k: 'param', v: { module: mod.text, name: name.text, value, pos: kw.pos, valuePos: v.pos } });
+    this.ast.moduleStmts.push({
+      k: 'param',
+      v: { module: mod.text, name: name.text, value, pos: kw.pos, valuePos: v.pos },
+    });
   }
 
   private flagsDecl(): void {
@@ -187,20 +200,37 @@ export class ConfigParser extends StmtParser {
       if (kw === 'reply_route' || kw === 'request_route' || kw === 'main_route') {
         return this.fail(kwTok.pos, `${kw} does not take a name`);
       }
-      kind = kw === 'route' ? (name === '0' ? 'request' : 'route')
-        : kw === 'failure_route' ? 'failure'
-        : kw === 'onreply_route' ? 'onreply'
-        : kw === 'branch_route' ? 'branch' : 'onsend';
+      kind =
+        kw === 'route'
+          ? name === '0'
+            ? 'request'
+            : 'route'
+          : kw === 'failure_route'
+            ? 'failure'
+            : kw === 'onreply_route'
+              ? 'onreply'
+              : kw === 'branch_route'
+                ? 'branch'
+                : 'onsend';
       if (kind === 'request' || (kind === 'onreply' && name === '0')) name = null;
     } else {
-      kind = kw === 'route' || kw === 'request_route' || kw === 'main_route' ? 'request'
-        : kw === 'failure_route' ? 'failure'
-        : kw === 'onreply_route' || kw === 'reply_route' ? 'onreply'
-        : kw === 'branch_route' ? 'branch' : 'onsend';
+      kind =
+        kw === 'route' || kw === 'request_route' || kw === 'main_route'
+          ? 'request'
+          : kw === 'failure_route'
+            ? 'failure'
+            : kw === 'onreply_route' || kw === 'reply_route'
+              ? 'onreply'
+              : kw === 'branch_route'
+                ? 'branch'
+                : 'onsend';
     }
     const open = this.peek();
     if (!(open.kind === 'op' && open.text === '{')) {
-      return this.fail(open.pos, `expected '{' to open ${kw}${name !== null ? `[${name}]` : ''}, found ${describe(open)}`);
+      return this.fail(
+        open.pos,
+        `expected '{' to open ${kw}${name !== null ? `[${name}]` : ''}, found ${describe(open)}`,
+      );
     }
     this.next();
     let body;
@@ -279,6 +309,13 @@ export class ConfigParser extends StmtParser {
       this.next();
       if (this.peek().kind === 'str') this.next();
     }
-    this.ast.globals.push({ name: `${g.text}.${v.text}`, pos: g.pos, values: [value], advertise: null, sockName: null, virtual: false });
+    this.ast.globals.push({
+      name: `${g.text}.${v.text}`,
+      pos: g.pos,
+      values: [value],
+      advertise: null,
+      sockName: null,
+      virtual: false,
+    });
   }
 }

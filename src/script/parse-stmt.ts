@@ -8,34 +8,85 @@ import { BlockUnwind, ParseError, TokenStream } from './token-stream';
 import { describe, type Token } from './tokens';
 
 const PREC: Record<string, number> = {
-  '||': 1, '&&': 2, '|': 3, '&': 4, '^': 5, '<<': 6, '>>': 7,
-  '==': 8, '!=': 8, '=~': 8, '!~': 8, eq: 8, ne: 8, ieq: 8, ine: 8,
-  '>': 9, '<': 9, '>=': 9, '<=': 9,
-  '+': 10, '-': 10,
-  '*': 11, '/': 11, '%': 11,
+  '||': 1,
+  '&&': 2,
+  '|': 3,
+  '&': 4,
+  '^': 5,
+  '<<': 6,
+  '>>': 7,
+  '==': 8,
+  '!=': 8,
+  '=~': 8,
+  '!~': 8,
+  eq: 8,
+  ne: 8,
+  ieq: 8,
+  ine: 8,
+  '>': 9,
+  '<': 9,
+  '>=': 9,
+  '<=': 9,
+  '+': 10,
+  '-': 10,
+  '*': 11,
+  '/': 11,
+  '%': 11,
 };
 const PREC_CMP = 9;
 
 const WORD_OPS: Record<string, BinOp> = { or: '||', and: '&&', mod: '%', eq: 'eq', ne: 'ne', ieq: 'ieq', ine: 'ine' };
 
 const KEYWORDS: Record<string, Keyword> = {
-  method: 'method', uri: 'uri', status: 'status', from_uri: 'from_uri', to_uri: 'to_uri',
-  src_ip: 'src_ip', dst_ip: 'dst_ip', snd_ip: 'snd_ip', to_ip: 'to_ip',
-  src_port: 'src_port', dst_port: 'dst_port', snd_port: 'snd_port', to_port: 'to_port',
-  proto: 'proto', snd_proto: 'snd_proto', to_proto: 'snd_proto', af: 'af', snd_af: 'snd_af', to_af: 'snd_af',
+  method: 'method',
+  uri: 'uri',
+  status: 'status',
+  from_uri: 'from_uri',
+  to_uri: 'to_uri',
+  src_ip: 'src_ip',
+  dst_ip: 'dst_ip',
+  snd_ip: 'snd_ip',
+  to_ip: 'to_ip',
+  src_port: 'src_port',
+  dst_port: 'dst_port',
+  snd_port: 'snd_port',
+  to_port: 'to_port',
+  proto: 'proto',
+  snd_proto: 'snd_proto',
+  to_proto: 'snd_proto',
+  af: 'af',
+  snd_af: 'snd_af',
+  to_af: 'snd_af',
 };
 const STR_KW = new Set<Keyword>(['method', 'uri', 'status', 'from_uri', 'to_uri']);
 const IP_KW = new Set<Keyword>(['src_ip', 'dst_ip', 'snd_ip', 'to_ip']);
 
 const BARE_COMMANDS = new Set([
-  'force_rport', 'add_rport', 'add_local_rport', 'revert_uri', 'force_tcp_alias', 'add_tcp_alias',
-  'set_forward_no_connect', 'set_reply_no_connect', 'set_forward_close', 'set_reply_close',
+  'force_rport',
+  'add_rport',
+  'add_local_rport',
+  'revert_uri',
+  'force_tcp_alias',
+  'add_tcp_alias',
+  'set_forward_no_connect',
+  'set_reply_no_connect',
+  'set_forward_close',
+  'set_reply_close',
 ]);
 
 /** Identifiers that begin a top-level declaration; seeing one inside a block means a missing '}'. */
 const TOP_DECL = new Set([
-  'request_route', 'failure_route', 'onreply_route', 'reply_route', 'branch_route',
-  'event_route', 'onsend_route', 'loadmodule', 'loadmodulex', 'modparam', 'modparamx',
+  'request_route',
+  'failure_route',
+  'onreply_route',
+  'reply_route',
+  'branch_route',
+  'event_route',
+  'onsend_route',
+  'loadmodule',
+  'loadmodulex',
+  'modparam',
+  'modparamx',
 ]);
 
 export class StmtParser extends TokenStream {
@@ -58,7 +109,10 @@ export class StmtParser extends TokenStream {
       }
       if (this.atTopDecl()) {
         const t = this.peek();
-        this.diag.error(open.pos, `unbalanced braces: '{' is not closed before '${t.text}' at line ${t.pos.line} (missing '}')`);
+        this.diag.error(
+          open.pos,
+          `unbalanced braces: '{' is not closed before '${t.text}' at line ${t.pos.line} (missing '}')`,
+        );
         throw new BlockUnwind();
       }
       try {
@@ -317,7 +371,10 @@ export class StmtParser extends TokenStream {
     if (name === 'myself') {
       this.next();
       const op = this.peek();
-      if (!(op.kind === 'op' && (op.text === '==' || op.text === '!=')) && !(op.kind === 'id' && (op.text === 'eq' || op.text === 'ne'))) {
+      if (
+        !(op.kind === 'op' && (op.text === '==' || op.text === '!=')) &&
+        !(op.kind === 'id' && (op.text === 'eq' || op.text === 'ne'))
+      ) {
         return this.fail(op.pos, "invalid operator after 'myself': == or != expected");
       }
       this.next();
@@ -368,11 +425,17 @@ export class StmtParser extends TokenStream {
     }
     if (IP_KW.has(kw) && (norm === '==' || norm === '!=')) {
       const save = this.i;
-      const w = this.readWord((x) => !(x.kind === 'num' || x.kind === 'id' || (x.kind === 'op' && ':./[]'.includes(x.text))));
+      const w = this.readWord(
+        (x) => !(x.kind === 'num' || x.kind === 'id' || (x.kind === 'op' && ':./[]'.includes(x.text))),
+      );
       if (isIpOrNet(w.text)) return { k: 'kw', kw, op: norm, r: { k: 'net', text: w.text }, pos };
       this.i = save;
     }
-    if ((kw === 'proto' || kw === 'snd_proto' || kw === 'af' || kw === 'snd_af') && r.kind === 'id' && !this.isOp('(', 1)) {
+    if (
+      (kw === 'proto' || kw === 'snd_proto' || kw === 'af' || kw === 'snd_af') &&
+      r.kind === 'id' &&
+      !this.isOp('(', 1)
+    ) {
       this.next();
       return { k: 'kw', kw, op: norm, r: { k: 'str', v: r.text.toLowerCase(), pos: r.pos }, pos };
     }
@@ -395,4 +458,3 @@ export function isIpOrNet(s: string): boolean {
   if (/^\d+$/.test(mask)) return Number(mask) <= (isV4 ? 32 : 128);
   return isV4 && V4.test(mask);
 }
-

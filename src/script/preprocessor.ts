@@ -65,7 +65,10 @@ export class Preprocessor {
   private lastTok: Token | null = null;
   private readonly readFile: (file: string) => string | null;
 
-  constructor(private readonly diag: Diagnostics, opts: PreprocessOptions = {}) {
+  constructor(
+    private readonly diag: Diagnostics,
+    opts: PreprocessOptions = {},
+  ) {
     this.readFile = opts.readFile ?? defaultRead;
     for (const d of ['DSD', 'KAMAILIO', 'KAMAILIO_5', 'KAMAILIO_5_6', 'KAMAILIO_5_6_3']) {
       this.defines.set(d, { value: '', pos: null });
@@ -151,8 +154,12 @@ export class Preprocessor {
     if (tok.kind === 'str' && this.substs.length > 0) {
       tok = { ...tok, text: this.applySubst(tok.text) };
     }
-    if (tok.kind === 'str' && this.lastTok && this.lastTok.kind === 'id' &&
-        (this.lastTok.text === 'loadmodule' || this.lastTok.text === 'loadmodulex')) {
+    if (
+      tok.kind === 'str' &&
+      this.lastTok &&
+      this.lastTok.kind === 'id' &&
+      (this.lastTok.text === 'loadmodule' || this.lastTok.text === 'loadmodulex')
+    ) {
       // Kamailio defines MOD_<name> when a module is loaded, usable by later #!ifdef.
       const base = path.basename(tok.text).replace(/\.so$/, '');
       if (base && !this.defines.has('MOD_' + base)) this.defines.set('MOD_' + base, { value: '', pos: tok.pos });
@@ -173,7 +180,10 @@ export class Preprocessor {
       const lx = sc.next();
       if (lx === null) break;
       if (lx.kind !== 'token') {
-        this.diag.error(idTok.pos, `preprocessor directives are not allowed inside the value of #!define ${idTok.text}`);
+        this.diag.error(
+          idTok.pos,
+          `preprocessor directives are not allowed inside the value of #!define ${idTok.text}`,
+        );
         break;
       }
       const t = first ? { ...lx.tok, space: idTok.space, newline: idTok.newline } : lx.tok;
@@ -339,8 +349,14 @@ export class Preprocessor {
 }
 
 const YES_NO: Record<string, number> = {
-  yes: 1, true: 1, on: 1, enable: 1,
-  no: 0, false: 0, off: 0, disable: 0,
+  yes: 1,
+  true: 1,
+  on: 1,
+  enable: 1,
+  no: 0,
+  false: 0,
+  off: 0,
+  disable: 0,
 };
 
 /** Split a sed-like "/re/repl/flags" (any separator char, backslash escapes it). */

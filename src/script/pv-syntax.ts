@@ -15,7 +15,10 @@ export interface PvSyntax {
 }
 
 export class PvSyntaxError extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
     super(message);
     this.name = 'PvSyntaxError';
   }
@@ -61,7 +64,11 @@ export function parsePvAt(s: string, start: number): { pv: PvSyntax; end: number
   let index: string | null = null;
   const transforms: string[] = [];
   const need = (ch: string, what: string): void => {
-    if (s[p] !== ch) throw new PvSyntaxError(`invalid pseudo-variable '${s.slice(start, Math.min(s.length, p + 1))}': expected '${ch}' ${what}`, start);
+    if (s[p] !== ch)
+      throw new PvSyntaxError(
+        `invalid pseudo-variable '${s.slice(start, Math.min(s.length, p + 1))}': expected '${ch}' ${what}`,
+        start,
+      );
   };
   if (s[p] === '(') {
     const close = scanClose(s, p, '(', ')');

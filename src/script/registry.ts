@@ -24,9 +24,21 @@ import type { Val } from './values';
  * - any:   any expression, evaluated per call (string | number | null)
  */
 export type ParamKind =
-  | 'int' | 'str' | 'fmt' | 'igp' | 'sgp' | 'pv' | 'pvw' | 'regex'
-  | 'route' | 'failure_route' | 'onreply_route' | 'branch_route' | 'event_route'
-  | 'flag' | 'any';
+  | 'int'
+  | 'str'
+  | 'fmt'
+  | 'igp'
+  | 'sgp'
+  | 'pv'
+  | 'pvw'
+  | 'regex'
+  | 'route'
+  | 'failure_route'
+  | 'onreply_route'
+  | 'branch_route'
+  | 'event_route'
+  | 'flag'
+  | 'any';
 
 /** A compiled pseudo-variable reference. */
 export interface PvRef<Ctx> {
@@ -47,7 +59,10 @@ export interface FixupArg {
 
 /** Error thrown by a fixup to refuse an argument; reported at that argument's position. */
 export class FixupError extends Error {
-  constructor(message: string, readonly argIndex: number | null = null) {
+  constructor(
+    message: string,
+    readonly argIndex: number | null = null,
+  ) {
     super(message);
     this.name = 'FixupError';
   }
@@ -165,7 +180,9 @@ export class ScriptRegistry<Ctx> {
   registerFunction(def: FunctionDef<Ctx>): this {
     if (!def.exec && !def.build) throw new Error(`registerFunction(${def.name}): exec or build is required`);
     if (!def.params && !def.variants && !SIGNATURES.has(def.name)) {
-      throw new Error(`registerFunction(${def.name}): params are required for functions unknown to the signature table`);
+      throw new Error(
+        `registerFunction(${def.name}): params are required for functions unknown to the signature table`,
+      );
     }
     this.functions.set(def.name, def);
     return this;

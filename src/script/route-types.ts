@@ -6,7 +6,7 @@ export { RouteType };
 
 /** Kamailio's sr_cmd_flags_match(): may a function with `allowed` flags run in a block of type `block`? */
 export function routeAllows(allowed: number, block: number): boolean {
-  if (((allowed & block) >>> 0) === (block >>> 0)) return true;
+  if ((allowed & block) >>> 0 === block >>> 0) return true;
   return block === RouteType.EVENT && (allowed & RouteType.EVENT) !== 0;
 }
 

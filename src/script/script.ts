@@ -123,4 +123,3 @@ export class Script<Ctx> {
     return [...this.t.event.keys()];
   }
 }
-

@@ -15,9 +15,10 @@ export class XavpRecord {
 
   constructor(init?: Readonly<Record<string, XavpScalar>> | Iterable<readonly [string, XavpScalar]>) {
     if (init === undefined) return;
-    const entries = Symbol.iterator in Object(init)
-      ? (init as Iterable<readonly [string, XavpScalar]>)
-      : Object.entries(init as Record<string, XavpScalar>);
+    const entries =
+      Symbol.iterator in Object(init)
+        ? (init as Iterable<readonly [string, XavpScalar]>)
+        : Object.entries(init as Record<string, XavpScalar>);
     for (const [k, v] of entries) this.fields.set(k, [v]);
   }
 

@@ -76,14 +76,26 @@ export function registerFakePvs(reg: ScriptRegistry<FakeCtx>): void {
   const ro = (name: string, get: (c: FakeCtx) => Val, module = 'pv'): void => {
     reg.registerPv({ name, module, get: (c) => get(c) });
   };
-  reg.registerPv({ name: 'ru', module: 'pv', get: (c) => c.ruri, set: (c, _p, v) => void (c.ruri = v === null ? c.ruri : String(v)) });
   reg.registerPv({
-    name: 'rU', module: 'pv', get: (c) => uriPart(c.ruri, 'user'),
+    name: 'ru',
+    module: 'pv',
+    get: (c) => c.ruri,
+    set: (c, _p, v) => void (c.ruri = v === null ? c.ruri : String(v)),
+  });
+  reg.registerPv({
+    name: 'rU',
+    module: 'pv',
+    get: (c) => uriPart(c.ruri, 'user'),
     set: (c, _p, v) => void (c.ruri = setUser(c.ruri, v === null ? null : String(v))),
   });
   ro('rd', (c) => uriPart(c.ruri, 'host'));
   ro('rp', (c) => uriPart(c.ruri, 'port') ?? 5060);
-  reg.registerPv({ name: 'du', module: 'pv', get: (c) => c.du, set: (c, _p, v) => void (c.du = v === null ? null : String(v)) });
+  reg.registerPv({
+    name: 'du',
+    module: 'pv',
+    get: (c) => c.du,
+    set: (c, _p, v) => void (c.du = v === null ? null : String(v)),
+  });
   ro('fu', (c) => c.from);
   ro('fU', (c) => uriPart(c.from, 'user'));
   ro('fd', (c) => uriPart(c.from, 'host'));
@@ -106,20 +118,24 @@ export function registerFakePvs(reg: ScriptRegistry<FakeCtx>): void {
   ro('ua', (c) => c.headers.get('user-agent') ?? null);
   ro('ml', () => 400);
   reg.registerPv({
-    name: 'hdr', module: 'pv',
+    name: 'hdr',
+    module: 'pv',
     parse: (inner) => inner.toLowerCase(),
     get: (c, name: string) => c.headers.get(name) ?? null,
   });
   ro('T_reply_code', (c) => (c.status ? c.status : null), 'tmx');
   reg.registerPv({
-    name: 'T_req', module: 'tmx',
+    name: 'T_req',
+    module: 'tmx',
     parse: (inner, api) => api.parsePv(inner),
     get: (c, ref: { get(c: FakeCtx): Val }) => ref.get(c),
   });
   reg.registerPv({
-    name: 'dsv', module: 'dispatcher',
+    name: 'dsv',
+    module: 'dispatcher',
     parse: (inner) => {
-      if (!['code', 'reason', 'flags', 'uri', 'setid', 'group'].includes(inner)) throw new Error(`unknown key '${inner}'`);
+      if (!['code', 'reason', 'flags', 'uri', 'setid', 'group'].includes(inner))
+        throw new Error(`unknown key '${inner}'`);
       return inner;
     },
     get: (c, k: string) => (k === 'uri' ? c.ruri : k === 'code' ? c.status : null),
@@ -139,15 +155,16 @@ export function registerFakeFunctions(reg: ScriptRegistry<FakeCtx>, record = tru
     const name = sig.name;
     reg.registerFunction({
       name,
-      fixup: name === 'is_method'
-        ? (args) => {
-            const a = args[0];
-            if (!a.isStatic) return;
-            const set = new Set(String(a.value).toUpperCase().split('|'));
-            for (const m of set) if (!/^[A-Z]+$/.test(m)) throw new FixupError(`invalid method '${m}'`, 0);
-            return [set];
-          }
-        : undefined,
+      fixup:
+        name === 'is_method'
+          ? (args) => {
+              const a = args[0];
+              if (!a.isStatic) return;
+              const set = new Set(String(a.value).toUpperCase().split('|'));
+              for (const m of set) if (!/^[A-Z]+$/.test(m)) throw new FixupError(`invalid method '${m}'`, 0);
+              return [set];
+            }
+          : undefined,
       exec: (ctx: FakeCtx, ...args: unknown[]) => {
         if (record) ctx.calls.push(`${name}(${args.map(fmtArg).join(',')})`);
         const r = ctx.results[name];
@@ -170,12 +187,32 @@ export function registerFakeFunctions(reg: ScriptRegistry<FakeCtx>, record = tru
 
 /** Functions that answer "no" unless ctx.results says otherwise (a fresh initial request). */
 const FALSE_BY_DEFAULT = new Set([
-  't_precheck_trans', 't_check_trans', 't_is_canceled', 't_branch_timeout', 't_branch_replied', 'loose_route',
-  'is_present_hf', 't_any_timeout', 't_any_replied', 't_is_expired',
+  't_precheck_trans',
+  't_check_trans',
+  't_is_canceled',
+  't_branch_timeout',
+  't_branch_replied',
+  'loose_route',
+  'is_present_hf',
+  't_any_timeout',
+  't_any_replied',
+  't_is_expired',
 ]);
 
 /** Modules the fake side pretends to implement (so loadmodule gives no warning). */
-export const FAKE_MODULES = ['tm', 'tmx', 'sl', 'rr', 'maxfwd', 'textops', 'siputils', 'sanity', 'ctl', 'jsonrpcs', 'dispatcher'];
+export const FAKE_MODULES = [
+  'tm',
+  'tmx',
+  'sl',
+  'rr',
+  'maxfwd',
+  'textops',
+  'siputils',
+  'sanity',
+  'ctl',
+  'jsonrpcs',
+  'dispatcher',
+];
 
 export function registerFakeSip(reg: ScriptRegistry<FakeCtx>, record = true): ScriptRegistry<FakeCtx> {
   for (const m of FAKE_MODULES) reg.registerModule({ name: m });

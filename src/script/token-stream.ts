@@ -22,7 +22,11 @@ export class TokenStream {
   i = 0;
   private readonly eof: Token;
 
-  constructor(protected readonly toks: readonly Token[], protected readonly diag: Diagnostics, mainFile: string) {
+  constructor(
+    protected readonly toks: readonly Token[],
+    protected readonly diag: Diagnostics,
+    mainFile: string,
+  ) {
     const last = toks[toks.length - 1];
     const pos: SourcePos = last ? last.pos : { file: mainFile, line: 1, col: 1 };
     this.eof = { kind: 'eof', text: '', value: 0, raw: '', pos, space: true, newline: true };
@@ -116,7 +120,12 @@ export class TokenStream {
     while (!this.atEof()) {
       const t = this.peek();
       if (toks.length > 0 && t.space) break;
-      if (toks.length > 0 && t.kind === 'op' && (t.text === ';' || t.text === ',' || t.text === ')' || t.text === '}' || t.text === '{')) break;
+      if (
+        toks.length > 0 &&
+        t.kind === 'op' &&
+        (t.text === ';' || t.text === ',' || t.text === ')' || t.text === '}' || t.text === '{')
+      )
+        break;
       if (stop(t)) break;
       toks.push(t);
       text += t.raw;

@@ -60,9 +60,13 @@ export function applyEdits(msg: SipMessage, ...lists: Array<EditList | Edit[] | 
   // by start offset; at one offset inserts go first (in list order), then the widest
   // removal, so a whole-line removal beats a splice starting at the same byte
   const idx = all.map((_, i) => i);
-  idx.sort((a, b) => (all[a].start - all[b].start) ||
-    ((all[a].end > all[a].start ? 1 : 0) - (all[b].end > all[b].start ? 1 : 0)) ||
-    (all[b].end - all[a].end) || (a - b));
+  idx.sort(
+    (a, b) =>
+      all[a].start - all[b].start ||
+      (all[a].end > all[a].start ? 1 : 0) - (all[b].end > all[b].start ? 1 : 0) ||
+      all[b].end - all[a].end ||
+      a - b,
+  );
   // Outgoing messages may be kept for seconds (retransmissions): they are allocated
   // outside Node's shared 8 KiB pool, so a kept message never pins a whole slab.
   let total = 0;
@@ -70,7 +74,7 @@ export function applyEdits(msg: SipMessage, ...lists: Array<EditList | Edit[] | 
   for (const i of idx) {
     const e = all[i];
     if (e.start < pos) continue;
-    total += (e.start - pos) + Buffer.byteLength(e.text, 'latin1');
+    total += e.start - pos + Buffer.byteLength(e.text, 'latin1');
     pos = e.end;
   }
   if (pos < src.length) total += src.length - pos;

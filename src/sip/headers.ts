@@ -39,5 +39,11 @@ export function canonicalName(name: string): string {
  * malformed (RFC 4475 §3.1.2.17 multi01) and gets a 400.
  */
 export const SINGLE_INSTANCE = new Set([
-  'call-id', 'from', 'to', 'cseq', 'max-forwards', 'content-length', 'content-type',
+  'call-id',
+  'from',
+  'to',
+  'cseq',
+  'max-forwards',
+  'content-length',
+  'content-type',
 ]);

@@ -65,9 +65,21 @@ export class SipMessage {
   private _to?: NameAddr | null;
 
   constructor(init: {
-    buf: Buffer; head: string; isRequest: boolean; method: string; ruri: string;
-    ruriStart: number; ruriEnd: number; status: number; reason: string; startLineEnd: number;
-    headers: HeaderField[]; headersEnd: number; bodyStart: number; bodyEnd: number; eol: string;
+    buf: Buffer;
+    head: string;
+    isRequest: boolean;
+    method: string;
+    ruri: string;
+    ruriStart: number;
+    ruriEnd: number;
+    status: number;
+    reason: string;
+    startLineEnd: number;
+    headers: HeaderField[];
+    headersEnd: number;
+    bodyStart: number;
+    bodyEnd: number;
+    eol: string;
   }) {
     this.buf = init.buf;
     this.head = init.head;
@@ -223,8 +235,12 @@ export function parseMessage(buf: Buffer, opts: ParseOptions = { datagram: true 
   const startLine = head.slice(start, slEnd);
 
   let isRequest: boolean;
-  let method = '', ruri = '', reason = '';
-  let status = 0, ruriStart = 0, ruriEnd = 0;
+  let method = '',
+    ruri = '',
+    reason = '';
+  let status = 0,
+    ruriStart = 0,
+    ruriEnd = 0;
   if (startLine.startsWith('SIP/')) {
     isRequest = false;
     const sp1 = startLine.indexOf(' ');
@@ -303,7 +319,11 @@ export function parseMessage(buf: Buffer, opts: ParseOptions = { datagram: true 
   let bodyEnd = buf.length;
   let clHeader: HeaderField | undefined;
   let clCount = 0;
-  for (const h of headers) if (h.name === 'content-length') { clCount++; clHeader ??= h; }
+  for (const h of headers)
+    if (h.name === 'content-length') {
+      clCount++;
+      clHeader ??= h;
+    }
   if (clHeader) {
     const cl = digits(head, clHeader.valueStart, clHeader.valueEnd);
     if (cl < 0) defect ??= new SipParseError(400, 'Bad Content-Length');
@@ -318,8 +338,21 @@ export function parseMessage(buf: Buffer, opts: ParseOptions = { datagram: true 
   if (defect && !isRequest) throw new SipParseError(0, defect.reason);
 
   const msg = new SipMessage({
-    buf, head, isRequest, method, ruri, ruriStart, ruriEnd, status, reason,
-    startLineEnd: lineEnd0 + 1, headers, headersEnd: hEnd, bodyStart, bodyEnd, eol,
+    buf,
+    head,
+    isRequest,
+    method,
+    ruri,
+    ruriStart,
+    ruriEnd,
+    status,
+    reason,
+    startLineEnd: lineEnd0 + 1,
+    headers,
+    headersEnd: hEnd,
+    bodyStart,
+    bodyEnd,
+    eol,
   });
   msg.defect = defect;
   return msg;

@@ -110,12 +110,16 @@ export function splitList(s: string, from = 0, to = s.length): Array<[number, nu
     const c = k < to ? s.charCodeAt(k) : 44;
     if (c === 34 && k < to) {
       const e = quotedEnd(s, k);
-      if (e < 0 || e > to) { k = to - 1; continue; }
+      if (e < 0 || e > to) {
+        k = to - 1;
+        continue;
+      }
       k = e - 1;
     } else if (c === 60) angle = true;
     else if (c === 62) angle = false;
     else if (c === 44 && !angle) {
-      let a = elStart, b = k;
+      let a = elStart,
+        b = k;
       while (a < b && isWs(s.charCodeAt(a))) a++;
       while (b > a && isWs(s.charCodeAt(b - 1))) b--;
       out.push([a, b]);

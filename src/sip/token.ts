@@ -1,8 +1,20 @@
 /** RFC 3261 §25.1 `token` characters, checked by code point (no regex on the hot path). */
 export function isTokenChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) ||
-    c === 45 || c === 46 || c === 33 || c === 37 || c === 42 || c === 95 || c === 43 ||
-    c === 96 || c === 39 || c === 126;
+  return (
+    (c >= 97 && c <= 122) ||
+    (c >= 65 && c <= 90) ||
+    (c >= 48 && c <= 57) ||
+    c === 45 ||
+    c === 46 ||
+    c === 33 ||
+    c === 37 ||
+    c === 42 ||
+    c === 95 ||
+    c === 43 ||
+    c === 96 ||
+    c === 39 ||
+    c === 126
+  );
 }
 
 export function isToken(s: string): boolean {

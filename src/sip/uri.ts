@@ -29,13 +29,21 @@ export interface SipUri {
 }
 
 export class UriParseError extends Error {
-  constructor(readonly input: string, readonly reason: string) {
+  constructor(
+    readonly input: string,
+    readonly reason: string,
+  ) {
     super(`invalid URI "${input.length > 80 ? input.slice(0, 80) + '…' : input}": ${reason}`);
     this.name = 'UriParseError';
   }
 }
 
-const CH_COLON = 58, CH_AT = 64, CH_SEMI = 59, CH_QMARK = 63, CH_LBRACK = 91, CH_RBRACK = 93;
+const CH_COLON = 58,
+  CH_AT = 64,
+  CH_SEMI = 59,
+  CH_QMARK = 63,
+  CH_LBRACK = 91,
+  CH_RBRACK = 93;
 
 function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 13 || c === 10;
@@ -70,8 +78,15 @@ function parseUriInternal(s: string): SipUri | string {
     const semi = s.indexOf(';', colon + 1);
     const user = semi < 0 ? s.slice(colon + 1) : s.slice(colon + 1, semi);
     return {
-      scheme, user, password: null, host: '', port: null, hostport: '',
-      params: semi < 0 ? '' : s.slice(semi + 1), headers: null, raw: s,
+      scheme,
+      user,
+      password: null,
+      host: '',
+      port: null,
+      hostport: '',
+      params: semi < 0 ? '' : s.slice(semi + 1),
+      headers: null,
+      raw: s,
     };
   }
   let p = colon + 1;
@@ -82,8 +97,10 @@ function parseUriInternal(s: string): SipUri | string {
     const uinfo = s.slice(p, at);
     if (uinfo.length === 0) return 'empty user part';
     const pc = uinfo.indexOf(':');
-    if (pc >= 0) { user = uinfo.slice(0, pc); password = uinfo.slice(pc + 1); }
-    else user = uinfo;
+    if (pc >= 0) {
+      user = uinfo.slice(0, pc);
+      password = uinfo.slice(pc + 1);
+    } else user = uinfo;
     p = at + 1;
   }
   const hostStart = p;
@@ -97,7 +114,8 @@ function parseUriInternal(s: string): SipUri | string {
     while (p < len) {
       const c = s.charCodeAt(p);
       if (c === CH_COLON || c === CH_SEMI || c === CH_QMARK) break;
-      if (c === CH_AT || c === CH_LBRACK || c === CH_RBRACK || c === 60 || c === 62 || c === 34) return 'bad character in host';
+      if (c === CH_AT || c === CH_LBRACK || c === CH_RBRACK || c === 60 || c === 62 || c === 34)
+        return 'bad character in host';
       p++;
     }
     hostEnd = p;
@@ -133,9 +151,15 @@ function parseUriInternal(s: string): SipUri | string {
     }
   }
   return {
-    scheme, user, password,
-    host: s.slice(hostStart, hostEnd), port,
-    hostport: s.slice(hostStart, hostportEnd), params, headers, raw: s,
+    scheme,
+    user,
+    password,
+    host: s.slice(hostStart, hostEnd),
+    port,
+    hostport: s.slice(hostStart, hostportEnd),
+    params,
+    headers,
+    raw: s,
   };
 }
 

@@ -17,7 +17,11 @@ export interface Rejection {
 }
 
 const REQUIRED: Array<[string, string]> = [
-  ['via', 'Via'], ['from', 'From'], ['to', 'To'], ['call-id', 'Call-ID'], ['cseq', 'CSeq'],
+  ['via', 'Via'],
+  ['from', 'From'],
+  ['to', 'To'],
+  ['call-id', 'Call-ID'],
+  ['cseq', 'CSeq'],
 ];
 
 export function validateRequest(msg: SipMessage): Rejection | null {

@@ -84,7 +84,8 @@ function parseOne(s: string, start: number, end: number, header: HeaderField, al
     j = i;
     while (j < end) {
       const c = s.charCodeAt(j);
-      if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 46 || c === 95) j++;
+      if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 46 || c === 95)
+        j++;
       else break;
     }
     if (j === i) bad('host');
@@ -98,7 +99,10 @@ function parseOne(s: string, start: number, end: number, header: HeaderField, al
     i = skipWs(s, i + 1, end);
     j = i;
     let v = 0;
-    while (j < end && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) { v = v * 10 + s.charCodeAt(j) - 48; j++; }
+    while (j < end && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) {
+      v = v * 10 + s.charCodeAt(j) - 48;
+      j++;
+    }
     if (j === i || v > 65535) bad('port');
     port = v;
     sentByEnd = j;
@@ -109,7 +113,8 @@ function parseOne(s: string, start: number, end: number, header: HeaderField, al
   let rport: string | null = null;
   let rportNameEnd = -1;
   while (i < end) {
-    if (s.charCodeAt(i) === 40) { // a comment, as some old stacks send
+    if (s.charCodeAt(i) === 40) {
+      // a comment, as some old stacks send
       const cp = s.indexOf(')', i);
       if (cp < 0 || cp >= end) bad('comment');
       i = skipWs(s, cp + 1, end);
@@ -146,7 +151,10 @@ function parseOne(s: string, start: number, end: number, header: HeaderField, al
       if (value === null) bad('branch without value');
       branch = value;
     } else if (name === 'received') received = value;
-    else if (name === 'rport') { rport = value ?? ''; rportNameEnd = nameEnd; }
+    else if (name === 'rport') {
+      rport = value ?? '';
+      rportNameEnd = nameEnd;
+    }
   }
   return { transport, host, port, branch, received, rport, header, start, end, rportNameEnd, sentByEnd, alone };
 }

@@ -10,9 +10,18 @@ import { TimerTarget, arm } from './timer';
 import { clientKey } from './keys';
 import { buildAck, buildCancel } from './local-request';
 
-const enum T { RETR = 1, FR = 2, WAIT = 3 }
+const enum T {
+  RETR = 1,
+  FR = 2,
+  WAIT = 3,
+}
 
-export const enum ClientState { Calling = 1, Proceeding = 2, Completed = 3, Terminated = 4 }
+export const enum ClientState {
+  Calling = 1,
+  Proceeding = 2,
+  Completed = 3,
+  Terminated = 4,
+}
 
 export interface ClientOwner {
   /** A reply for the branch (msg), or its timeout (msg === null). */
@@ -21,7 +30,9 @@ export interface ClientOwner {
 
 /** Owner of a branch whose proxy transaction finished, and of our CANCELs: nothing to tell. */
 const NO_OWNER: ClientOwner = {
-  onBranchReply(): void { /* the transaction already answered upstream; 200/481 to a CANCEL */ },
+  onBranchReply(): void {
+    /* the transaction already answered upstream; 200/481 to a CANCEL */
+  },
 };
 
 export class ClientTxn implements TimerTarget {
@@ -82,8 +93,7 @@ export class ClientTxn implements TimerTarget {
       if (status >= 300 && this.isInvite) {
         this.ack ??= buildAck(this.buf, msg);
         this.layer.send(this.target, this.ack);
-      }
-      else if (status >= 200 && status < 300 && this.isInvite) this.owner.onBranchReply(this, msg);
+      } else if (status >= 200 && status < 300 && this.isInvite) this.owner.onBranchReply(this, msg);
       return;
     }
     this.replied = true;
@@ -135,8 +145,17 @@ export class ClientTxn implements TimerTarget {
 
   /** CANCELs this (INVITE) branch in a client transaction of its own (RFC 3261 §9.1). */
   cancel(): void {
-    const c = new ClientTxn(this.layer, this.branch, 'CANCEL', buildCancel(this.buf), this.target, NO_OWNER, this.index,
-      this.layer.cfg.frTimer, this.layer.cfg.frTimer);
+    const c = new ClientTxn(
+      this.layer,
+      this.branch,
+      'CANCEL',
+      buildCancel(this.buf),
+      this.target,
+      NO_OWNER,
+      this.index,
+      this.layer.cfg.frTimer,
+      this.layer.cfg.frTimer,
+    );
     c.start();
   }
 
@@ -181,11 +200,17 @@ export class ClientTxn implements TimerTarget {
   }
 
   private clearRetr(): void {
-    if (this.retr) { clearTimeout(this.retr); this.retr = null; }
+    if (this.retr) {
+      clearTimeout(this.retr);
+      this.retr = null;
+    }
   }
 
   private clearFr(): void {
-    if (this.fr) { clearTimeout(this.fr); this.fr = null; }
+    if (this.fr) {
+      clearTimeout(this.fr);
+      this.fr = null;
+    }
   }
 
   terminate(): void {
@@ -196,7 +221,10 @@ export class ClientTxn implements TimerTarget {
     this.state = ClientState.Terminated;
     this.clearRetr();
     this.clearFr();
-    if (this.wait) { clearTimeout(this.wait); this.wait = null; }
+    if (this.wait) {
+      clearTimeout(this.wait);
+      this.wait = null;
+    }
     if (this.layer.clients.get(this.key) === this) this.layer.clients.delete(this.key);
   }
 }

@@ -41,14 +41,25 @@ export class TxnLayer {
   readonly servers = new Map<string, ServerTxn>();
   readonly clients = new Map<string, ClientTxn>();
   readonly stats: TmStats = {
-    current: 0, waiting: 0, total: 0, totalLocal: 0, rplReceived: 0, rplGenerated: 0, rplSent: 0,
-    byClass: [0, 0, 0, 0, 0, 0, 0], created: 0, freed: 0,
+    current: 0,
+    waiting: 0,
+    total: 0,
+    totalLocal: 0,
+    rplReceived: 0,
+    rplGenerated: 0,
+    rplSent: 0,
+    byClass: [0, 0, 0, 0, 0, 0, 0],
+    created: 0,
+    freed: 0,
   };
   readonly cfg: TmConfig;
   readonly serverHeader: string | null;
   readonly userAgentHeader: string | null;
 
-  constructor(private readonly transport: Sender, o: TxnLayerOptions) {
+  constructor(
+    private readonly transport: Sender,
+    o: TxnLayerOptions,
+  ) {
     this.cfg = o.tm;
     this.serverHeader = o.serverHeader;
     this.userAgentHeader = o.userAgentHeader ?? null;
@@ -100,7 +111,8 @@ export class TxnLayer {
     const inv = this.inviteOf(cancel);
     if (!inv) return undefined;
     const key = serverKey(cancel);
-    if (key !== null && !this.servers.has(key)) new ServerTxn(this, key, cancel, src, inv.toTag).replyLocal(200, 'canceling');
+    if (key !== null && !this.servers.has(key))
+      new ServerTxn(this, key, cancel, src, inv.toTag).replyLocal(200, 'canceling');
     return inv;
   }
 
@@ -109,7 +121,14 @@ export class TxnLayer {
    * timed out after `frMs` (a local 408 to the owner), replies matched back to `owner`.
    * Returns the transaction, or null when the transport would not send it.
    */
-  request(branch: string, method: string, buf: Buffer, target: Target, owner: ClientOwner, frMs?: number): ClientTxn | null {
+  request(
+    branch: string,
+    method: string,
+    buf: Buffer,
+    target: Target,
+    owner: ClientOwner,
+    frMs?: number,
+  ): ClientTxn | null {
     const fr = frMs ?? this.cfg.frTimer;
     const ct = new ClientTxn(this, branch, method, buf, target, owner, 0, fr, fr);
     return ct.start() ? ct : null;

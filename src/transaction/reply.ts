@@ -24,7 +24,9 @@ export function replyTarget(req: SipMessage, src: Source): Target {
   try {
     const top = req.topVia;
     if (top && top.rport === null) port = top.port ?? 5060;
-  } catch { /* malformed Via: answer the packet's source */ }
+  } catch {
+    /* malformed Via: answer the packet's source */
+  }
   return { proto: 'udp', ip: src.ip, port, local: src.local };
 }
 
@@ -37,6 +39,9 @@ export interface LocalReplyOptions {
 /** A reply of our own to `req` as received from `src`. */
 export function localReply(req: SipMessage, src: Source, code: number, reason: string, o: LocalReplyOptions): Buffer {
   return buildReply(req, code, reason, {
-    toTag: o.toTag, headers: o.headers, server: o.server, viaEdits: replyViaEdits(req, src),
+    toTag: o.toTag,
+    headers: o.headers,
+    server: o.server,
+    viaEdits: replyViaEdits(req, src),
   });
 }

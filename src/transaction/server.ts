@@ -9,9 +9,19 @@ import type { TxnLayer } from './layer';
 import { TimerTarget, arm } from './timer';
 import { localReply, replyTarget } from './reply';
 
-const enum T { G = 1, H = 2, LINGER = 3 }
+const enum T {
+  G = 1,
+  H = 2,
+  LINGER = 3,
+}
 
-export const enum ServerState { Proceeding = 1, Completed = 2, Confirmed = 3, Accepted = 4, Terminated = 5 }
+export const enum ServerState {
+  Proceeding = 1,
+  Completed = 2,
+  Confirmed = 3,
+  Accepted = 4,
+  Terminated = 5,
+}
 
 /** The transaction user above a server transaction (the proxy transaction). */
 export interface ServerUser {
@@ -114,7 +124,11 @@ export class ServerTxn implements TimerTarget {
    */
   replyLocal(status: number, reason: string, headers?: readonly string[]): boolean {
     if (!this.req) return false;
-    const buf = localReply(this.req, this.src, status, reason, { toTag: this.toTag, headers, server: this.layer.serverHeader });
+    const buf = localReply(this.req, this.src, status, reason, {
+      toTag: this.toTag,
+      headers,
+      server: this.layer.serverHeader,
+    });
     this.reply(status, buf, true);
     return true;
   }
@@ -147,8 +161,14 @@ export class ServerTxn implements TimerTarget {
   }
 
   private clearTimers(): void {
-    if (this.timerG) { clearTimeout(this.timerG); this.timerG = null; }
-    if (this.timerEnd) { clearTimeout(this.timerEnd); this.timerEnd = null; }
+    if (this.timerG) {
+      clearTimeout(this.timerG);
+      this.timerG = null;
+    }
+    if (this.timerEnd) {
+      clearTimeout(this.timerEnd);
+      this.timerEnd = null;
+    }
   }
 
   terminate(): void {
@@ -158,7 +178,8 @@ export class ServerTxn implements TimerTarget {
     this.clearTimers();
     if (this.layer.servers.get(this.key) === this) this.layer.servers.delete(this.key);
     const st = this.layer.stats;
-    if (wasFinished) st.waiting--; else st.current--;
+    if (wasFinished) st.waiting--;
+    else st.current--;
     st.freed++;
     this.lastReply = null;
     const cb = this.onTerminated;

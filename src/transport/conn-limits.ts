@@ -54,7 +54,12 @@ export class LimitedConn {
   readonly openedAt = Date.now();
   released = false;
 
-  constructor(readonly sock: Closable, readonly ip: string, readonly accepted: boolean, readonly label: string) {}
+  constructor(
+    readonly sock: Closable,
+    readonly ip: string,
+    readonly accepted: boolean,
+    readonly label: string,
+  ) {}
 
   /** Bytes went in or out. */
   touch(): void {
@@ -95,7 +100,10 @@ export class ConnectionLimits {
   /** Connections closed by a deadline. */
   expired = 0;
 
-  constructor(readonly cfg: ConnLimitConfig, private readonly log: LimitsLog) {}
+  constructor(
+    readonly cfg: ConnLimitConfig,
+    private readonly log: LimitsLog,
+  ) {}
 
   get count(): number {
     return this.conns.size;
@@ -138,7 +146,10 @@ export class ConnectionLimits {
   trackConnect(sock: Socket, ip: string, label = 'tcp'): LimitedConn {
     const c = this.track(sock, ip, false, label);
     c.connecting = true;
-    sock.once('connect', () => { c.connecting = false; c.touch(); });
+    sock.once('connect', () => {
+      c.connecting = false;
+      c.touch();
+    });
     return c;
   }
 
@@ -153,14 +164,21 @@ export class ConnectionLimits {
     this.conns.delete(c);
     if (c.accepted) {
       const n = (this.perIp.get(c.ip) ?? 1) - 1;
-      if (n <= 0) this.perIp.delete(c.ip); else this.perIp.set(c.ip, n);
+      if (n <= 0) this.perIp.delete(c.ip);
+      else this.perIp.set(c.ip, n);
     }
   }
 
   private ensureSweep(): void {
     if (this.sweepTimer) return;
     const cfg = this.cfg;
-    const shortest = Math.min(cfg.lifetimeMs, cfg.connectTimeoutMs, cfg.sendTimeoutMs, cfg.readTimeoutMs, cfg.dataTimeoutMs);
+    const shortest = Math.min(
+      cfg.lifetimeMs,
+      cfg.connectTimeoutMs,
+      cfg.sendTimeoutMs,
+      cfg.readTimeoutMs,
+      cfg.dataTimeoutMs,
+    );
     // a deadline is kept to within a quarter of itself, never polled faster than 4 times a second
     this.sweepTimer = setInterval(() => this.sweep(), Math.max(250, Math.min(1000, shortest / 4)));
     this.sweepTimer.unref();
@@ -171,8 +189,10 @@ export class ConnectionLimits {
     const cfg = this.cfg;
     if (c.connecting) return now - c.openedAt >= cfg.connectTimeoutMs ? 'connect timeout (tcp_connect_timeout)' : null;
     if (c.blockedSince && now - c.blockedSince >= cfg.sendTimeoutMs) return 'send timeout (tcp_send_timeout)';
-    if (c.partialSince && now - c.partialSince >= cfg.readTimeoutMs) return 'message read timeout (tcp_msg_read_timeout)';
-    if (c.accepted && !c.gotData && now - c.openedAt >= cfg.dataTimeoutMs) return 'no data after accept (tcp_msg_data_timeout)';
+    if (c.partialSince && now - c.partialSince >= cfg.readTimeoutMs)
+      return 'message read timeout (tcp_msg_read_timeout)';
+    if (c.accepted && !c.gotData && now - c.openedAt >= cfg.dataTimeoutMs)
+      return 'no data after accept (tcp_msg_data_timeout)';
     if (now - c.lastUse >= cfg.lifetimeMs) return 'idle (tcp_connection_lifetime)';
     return null;
   }

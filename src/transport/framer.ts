@@ -4,7 +4,10 @@
  * sizes are capped so a peer cannot make us buffer without bound.
  */
 export class FramingError extends Error {
-  constructor(readonly reason: string, readonly partial: Buffer) {
+  constructor(
+    readonly reason: string,
+    readonly partial: Buffer,
+  ) {
     super(reason);
     this.name = 'FramingError';
   }
@@ -22,7 +25,10 @@ export class StreamFramer {
    * @param onPing called for every double-CRLF keep-alive ping between messages, which
    *   the connection answers with one CRLF (RFC 5626 §3.5.1; Kamailio's tcp_crlf_ping).
    */
-  constructor(private readonly maxMessage: number, private readonly onPing?: () => void) {}
+  constructor(
+    private readonly maxMessage: number,
+    private readonly onPing?: () => void,
+  ) {}
 
   /** Bytes of a message begun and not yet complete. */
   get pending(): number {

@@ -8,7 +8,19 @@ import net from 'node:net';
 import { isIP } from 'node:net';
 import { StreamFramer, FramingError } from './framer';
 import { ConnectionLimits, CONN_LIMIT_DEFAULTS, ConnLimitConfig, LimitedConn, closeAfterError } from './conn-limits';
-import type { ListenSpec, LocalSocket, Source, Target, TcpConn, Proto, PluggedTransport, PluggedEvents, HttpTaker, Transport, TransportEvents } from './types';
+import type {
+  ListenSpec,
+  LocalSocket,
+  Source,
+  Target,
+  TcpConn,
+  Proto,
+  PluggedTransport,
+  PluggedEvents,
+  HttpTaker,
+  Transport,
+  TransportEvents,
+} from './types';
 import { looksLikeHttp } from './types';
 import { hostForUri } from './types';
 
@@ -43,7 +55,11 @@ function connKey(ip: string, port: number): string {
   return `${ip}|${port}`;
 }
 
-const NOBODY: TransportEvents = { onMessage(): void { /* not started */ } };
+const NOBODY: TransportEvents = {
+  onMessage(): void {
+    /* not started */
+  },
+};
 
 export class TransportLayer implements Transport {
   readonly sockets: LocalSocket[] = [];
@@ -96,13 +112,20 @@ export class TransportLayer implements Transport {
       const family: 4 | 6 = isIP(spec.host) === 6 ? 6 : 4;
       const advHost = spec.advertise ?? hostForUri(spec.host, family);
       const local: LocalSocket = {
-        id: id++, proto: spec.proto, ip: spec.host, port: spec.port, family,
-        advHost, advPort: spec.advertisePort ?? spec.port, name: spec.name,
+        id: id++,
+        proto: spec.proto,
+        ip: spec.host,
+        port: spec.port,
+        family,
+        advHost,
+        advPort: spec.advertisePort ?? spec.port,
+        name: spec.name,
         text: `${spec.proto}:${hostForUri(spec.host, family)}:${spec.port}`,
       };
       if (spec.proto === 'udp') await this.bindUdp(local);
-      else if (this.opts.listenTcp === false) { /* another worker holds the stream listeners */ }
-      else if (spec.proto === 'tcp') await this.bindTcp(local);
+      else if (this.opts.listenTcp === false) {
+        /* another worker holds the stream listeners */
+      } else if (spec.proto === 'tcp') await this.bindTcp(local);
       else {
         const p = this.pluggedFor(spec.proto);
         if (!p) throw new Error(`no transport for ${local.text}`);
@@ -122,7 +145,9 @@ export class TransportLayer implements Transport {
         try {
           sock.setRecvBufferSize(4 * 1024 * 1024);
           sock.setSendBufferSize(4 * 1024 * 1024);
-        } catch { /* the kernel may cap these; the defaults still work */ }
+        } catch {
+          /* the kernel may cap these; the defaults still work */
+        }
         if (this.opts.receiveUdp === false && !stopReceiving(sock)) {
           this.opts.log.warn(`udp socket ${local.text}: cannot leave reading to the first worker; this one reads too`);
         }
@@ -158,12 +183,22 @@ export class TransportLayer implements Transport {
   }
 
   /** Registers a connected socket (accepted or opened) and starts framing its bytes. */
-  private adopt(socket: net.Socket, local: LocalSocket, remoteIp?: string, remotePort?: number, opened?: LimitedConn): TcpConn {
+  private adopt(
+    socket: net.Socket,
+    local: LocalSocket,
+    remoteIp?: string,
+    remotePort?: number,
+    opened?: LimitedConn,
+  ): TcpConn {
     const conn: TcpConn = {
-      id: this.nextConnId++, socket, local,
+      id: this.nextConnId++,
+      socket,
+      local,
       remoteIp: remoteIp ?? normalizeIp(socket.remoteAddress ?? ''),
       remotePort: remotePort ?? socket.remotePort ?? 0,
-      closed: false, lastUse: Date.now(), lim: opened,
+      closed: false,
+      lastUse: Date.now(),
+      lim: opened,
     };
     socket.setNoDelay(true);
     const key = connKey(conn.remoteIp, conn.remotePort);
@@ -245,8 +280,10 @@ export class TransportLayer implements Transport {
     if (this.closing || forbiddenTarget(target.ip)) return false;
     if (target.proto === 'udp') {
       const family: 4 | 6 = isIP(target.ip) === 6 ? 6 : 4;
-      const local = target.local && target.local.proto === 'udp' && target.local.family === family
-        ? target.local : this.selectSocket('udp', family);
+      const local =
+        target.local && target.local.proto === 'udp' && target.local.family === family
+          ? target.local
+          : this.selectSocket('udp', family);
       if (!local) return false;
       const sock = this.udp.get(local.id);
       if (!sock) return false;
@@ -294,7 +331,9 @@ export class TransportLayer implements Transport {
  */
 function stopReceiving(sock: dgram.Socket): boolean {
   const sym = Object.getOwnPropertySymbols(sock).find((x) => x.description === 'state symbol');
-  const state = sym ? (sock as unknown as Record<symbol, { handle?: { recvStop?: () => number }; receiving?: boolean }>)[sym] : undefined;
+  const state = sym
+    ? (sock as unknown as Record<symbol, { handle?: { recvStop?: () => number }; receiving?: boolean }>)[sym]
+    : undefined;
   if (typeof state?.handle?.recvStop !== 'function') return false;
   state.handle.recvStop();
   state.receiving = false;

@@ -38,8 +38,14 @@ export interface TlsDefaults {
 }
 
 export const TLS_DEFAULTS: TlsDefaults = {
-  method: 'TLSv1.2+', certificate: null, privateKey: null, caList: null,
-  verifyCertificate: false, requireCertificate: false, verifyDepth: 9, cipherList: null,
+  method: 'TLSv1.2+',
+  certificate: null,
+  privateKey: null,
+  caList: null,
+  verifyCertificate: false,
+  requireCertificate: false,
+  verifyDepth: 9,
+  cipherList: null,
 };
 
 export class TlsConfigError extends Error {
@@ -51,11 +57,22 @@ export class TlsConfigError extends Error {
 }
 
 const METHODS = new Set([
-  'SSLv23', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3', 'TLSv1+', 'TLSv1.1+', 'TLSv1.2+', 'TLSv1.3+',
+  'SSLv23',
+  'TLSv1',
+  'TLSv1.1',
+  'TLSv1.2',
+  'TLSv1.3',
+  'TLSv1+',
+  'TLSv1.1+',
+  'TLSv1.2+',
+  'TLSv1.3+',
 ]);
 
 /** node:tls minVersion/maxVersion for a Kamailio `method`. */
-export function methodVersions(method: string): { minVersion: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'; maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3' } {
+export function methodVersions(method: string): {
+  minVersion: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+} {
   if (method === 'SSLv23') return { minVersion: 'TLSv1' };
   const base = method.replace(/\+$/, '') as 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
   return method.endsWith('+') ? { minVersion: base } : { minVersion: base, maxVersion: base };
@@ -102,9 +119,18 @@ export function parseTlsConfig(text: string, file: string, d: TlsDefaults = TLS_
         throw new TlsConfigError(`${where}: duplicate profile [${label}]`);
       }
       cur = {
-        ...h, label, method: d.method, certificate: d.certificate, privateKey: d.privateKey, caList: d.caList,
-        verifyCertificate: d.verifyCertificate, requireCertificate: d.requireCertificate, serverName: null,
-        verifyDepth: d.verifyDepth, cipherList: d.cipherList, line: i + 1,
+        ...h,
+        label,
+        method: d.method,
+        certificate: d.certificate,
+        privateKey: d.privateKey,
+        caList: d.caList,
+        verifyCertificate: d.verifyCertificate,
+        requireCertificate: d.requireCertificate,
+        serverName: null,
+        verifyDepth: d.verifyDepth,
+        cipherList: d.cipherList,
+        line: i + 1,
       };
       out.push(cur);
       continue;
@@ -115,24 +141,46 @@ export function parseTlsConfig(text: string, file: string, d: TlsDefaults = TLS_
     const key = line.slice(0, eq).trim().toLowerCase();
     const value = unquote(line.slice(eq + 1));
     switch (key) {
-      case 'method': case 'tls_method':
+      case 'method':
+      case 'tls_method':
         if (!METHODS.has(value)) throw new TlsConfigError(`${where}: unknown method "${value}"`);
-        cur.method = value; break;
-      case 'certificate': cur.certificate = value || null; break;
-      case 'private_key': cur.privateKey = value || null; break;
-      case 'ca_list': cur.caList = value || null; break;
-      case 'verify_certificate': cur.verifyCertificate = bool(value, where); break;
-      case 'require_certificate': cur.requireCertificate = bool(value, where); break;
-      case 'server_name': cur.serverName = value || null; break;
+        cur.method = value;
+        break;
+      case 'certificate':
+        cur.certificate = value || null;
+        break;
+      case 'private_key':
+        cur.privateKey = value || null;
+        break;
+      case 'ca_list':
+        cur.caList = value || null;
+        break;
+      case 'verify_certificate':
+        cur.verifyCertificate = bool(value, where);
+        break;
+      case 'require_certificate':
+        cur.requireCertificate = bool(value, where);
+        break;
+      case 'server_name':
+        cur.serverName = value || null;
+        break;
       case 'verify_depth': {
         const n = Number(value);
         if (!Number.isInteger(n) || n < 0 || n > 100) throw new TlsConfigError(`${where}: verify_depth must be 0..100`);
-        cur.verifyDepth = n; break;
+        cur.verifyDepth = n;
+        break;
       }
-      case 'cipher_list': cur.cipherList = value || null; break;
+      case 'cipher_list':
+        cur.cipherList = value || null;
+        break;
       // accepted as Kamailio does, without effect here
-      case 'crl': case 'server_name_mode': case 'server_id': case 'ca_path': break;
-      default: throw new TlsConfigError(`${where}: unknown setting "${key}"`);
+      case 'crl':
+      case 'server_name_mode':
+      case 'server_id':
+      case 'ca_path':
+        break;
+      default:
+        throw new TlsConfigError(`${where}: unknown setting "${key}"`);
     }
   }
   return out;

@@ -76,10 +76,20 @@ export class TlsProfiles {
     for (const role of ['server', 'client'] as const) {
       if (!profiles.some((p) => p.role === role && p.ip === null)) {
         profiles.push({
-          role, ip: null, port: null, label: `${role}:default`, method: d.method, certificate: d.certificate,
-          privateKey: d.privateKey, caList: d.caList, verifyCertificate: d.verifyCertificate,
-          requireCertificate: d.requireCertificate, serverName: null, verifyDepth: d.verifyDepth,
-          cipherList: d.cipherList, line: 0,
+          role,
+          ip: null,
+          port: null,
+          label: `${role}:default`,
+          method: d.method,
+          certificate: d.certificate,
+          privateKey: d.privateKey,
+          caList: d.caList,
+          verifyCertificate: d.verifyCertificate,
+          requireCertificate: d.requireCertificate,
+          serverName: null,
+          verifyDepth: d.verifyDepth,
+          cipherList: d.cipherList,
+          line: 0,
         });
       }
     }
@@ -110,7 +120,9 @@ export class TlsProfiles {
     const b = this.find('server', ip, port);
     if (!b) {
       const p = this.pending.find((x) => x.role === 'server');
-      throw new TlsConfigError(`no server certificate for tls:${ip}:${port}${p ? ` ([${p.label}] has no certificate)` : ''}`);
+      throw new TlsConfigError(
+        `no server certificate for tls:${ip}:${port}${p ? ` ([${p.label}] has no certificate)` : ''}`,
+      );
     }
     const p = b.profile;
     return {

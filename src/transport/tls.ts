@@ -11,7 +11,16 @@ import { StreamFramer, FramingError } from './framer';
 import { closeAfterError } from './conn-limits';
 import type { TlsProfiles } from './tls-profiles';
 import type { TlsProfile } from './tls-config';
-import { looksLikeHttp, type LocalSocket, type PluggedEvents, type PluggedTransport, type Proto, type Source, type Target, type TcpConn } from './types';
+import {
+  looksLikeHttp,
+  type LocalSocket,
+  type PluggedEvents,
+  type PluggedTransport,
+  type Proto,
+  type Source,
+  type Target,
+  type TcpConn,
+} from './types';
 
 export interface TlsConn extends TcpConn {
   readonly socket: tls.TLSSocket;
@@ -66,12 +75,17 @@ export class TlsTransport implements PluggedTransport {
   handshakes = 0;
   handshakeFailures = 0;
 
-  constructor(readonly profiles: TlsProfiles, private readonly opts: TlsTransportOptions) {}
+  constructor(
+    readonly profiles: TlsProfiles,
+    private readonly opts: TlsTransportOptions,
+  ) {}
 
   bind(local: LocalSocket, events: PluggedEvents): Promise<void> {
     this.events = events;
     const { profile, options } = this.profiles.server(local.ip, local.port);
-    const server = tls.createServer({ ...options, handshakeTimeout: this.opts.handshakeMs }, (s) => this.accepted(s, local, profile));
+    const server = tls.createServer({ ...options, handshakeTimeout: this.opts.handshakeMs }, (s) =>
+      this.accepted(s, local, profile),
+    );
     server.on('connection', (raw: net.Socket) => {
       const why = events.limits?.refuseAccept(ipOf(raw.remoteAddress));
       if (why) {
@@ -134,14 +148,32 @@ export class TlsTransport implements PluggedTransport {
     const has = cert && Object.keys(cert).length > 0;
     if (serverSide && !has) return p.requireCertificate ? 'peer did not return a certificate' : null;
     if (has && !s.authorized) return `certificate not trusted: ${String(s.authorizationError)}`;
-    if (has && chainDepth(s) - 1 > p.verifyDepth + 1) return `certificate chain longer than verify_depth ${p.verifyDepth}`;
+    if (has && chainDepth(s) - 1 > p.verifyDepth + 1)
+      return `certificate chain longer than verify_depth ${p.verifyDepth}`;
     return null;
   }
 
-  private adopt(s: tls.TLSSocket, local: LocalSocket, ip: string, port: number, outbound: boolean, profile: string): TlsConn {
+  private adopt(
+    s: tls.TLSSocket,
+    local: LocalSocket,
+    ip: string,
+    port: number,
+    outbound: boolean,
+    profile: string,
+  ): TlsConn {
     const conn: TlsConn = {
-      id: this.nextId++, socket: s, local, remoteIp: ip, remotePort: port, closed: false, lastUse: Date.now(),
-      outbound, createdAt: new Date(), profile, sni: 'N/A', established: false,
+      id: this.nextId++,
+      socket: s,
+      local,
+      remoteIp: ip,
+      remotePort: port,
+      closed: false,
+      lastUse: Date.now(),
+      outbound,
+      createdAt: new Date(),
+      profile,
+      sni: 'N/A',
+      established: false,
     };
     this.conns.add(conn);
     const limits = this.events?.limits;
@@ -163,7 +195,10 @@ export class TlsTransport implements PluggedTransport {
           s.removeListener('data', onData);
           this.conns.delete(conn);
           lim?.received(0);
-          this.events.onHttp(s, chunk, local, true, () => { conn.lastUse = Date.now(); lim?.touch(); });
+          this.events.onHttp(s, chunk, local, true, () => {
+            conn.lastUse = Date.now();
+            lim?.touch();
+          });
           return;
         }
       }
@@ -196,7 +231,10 @@ export class TlsTransport implements PluggedTransport {
   }
 
   send(target: Target, buf: Buffer, local: LocalSocket | null): boolean {
-    let conn = target.conn && !target.conn.closed && this.conns.has(target.conn as TlsConn) ? target.conn as TlsConn : undefined;
+    let conn =
+      target.conn && !target.conn.closed && this.conns.has(target.conn as TlsConn)
+        ? (target.conn as TlsConn)
+        : undefined;
     conn ??= this.out.get(`${target.ip}|${target.port}`);
     if (conn && conn.closed) conn = undefined;
     if (!conn) {
@@ -215,7 +253,10 @@ export class TlsTransport implements PluggedTransport {
     const name = profile.serverName;
     const raw = net.connect({ host: target.ip, port: target.port, localAddress: local.ip });
     const s = tls.connect({
-      socket: raw, host: target.ip, port: target.port, secureContext: context,
+      socket: raw,
+      host: target.ip,
+      port: target.port,
+      secureContext: context,
       servername: name ?? (isIP(target.ip) ? undefined : target.ip),
       rejectUnauthorized: profile.verifyCertificate,
       // Kamailio checks the chain only; with server_name set we also check the name
@@ -225,7 +266,10 @@ export class TlsTransport implements PluggedTransport {
     const conn = this.adopt(s, local, target.ip, target.port, true, profile.label);
     this.out.set(`${target.ip}|${target.port}`, conn);
     const peer = `${target.ip}:${target.port}`;
-    const timer = setTimeout(() => s.destroy(new Error(`handshake not done within ${this.opts.handshakeMs} ms`)), this.opts.handshakeMs);
+    const timer = setTimeout(
+      () => s.destroy(new Error(`handshake not done within ${this.opts.handshakeMs} ms`)),
+      this.opts.handshakeMs,
+    );
     timer.unref();
     let failed = false;
     const fail = (reason: string): void => {
@@ -239,7 +283,11 @@ export class TlsTransport implements PluggedTransport {
     s.once('secureConnect', () => {
       clearTimeout(timer);
       const why = this.peerProblem(s, profile, false);
-      if (why) { fail(why); s.destroy(); return; }
+      if (why) {
+        fail(why);
+        s.destroy();
+        return;
+      }
       conn.established = true;
       conn.sni = name ?? 'N/A';
       this.handshakes++;
@@ -254,10 +302,13 @@ export class TlsTransport implements PluggedTransport {
 
   private startSweep(): void {
     if (this.sweep) return;
-    this.sweep = setInterval(() => {
-      const limit = Date.now() - this.opts.idleMs;
-      for (const c of this.conns) if (c.lastUse < limit) c.socket.destroy();
-    }, Math.max(1000, this.opts.idleMs / 4));
+    this.sweep = setInterval(
+      () => {
+        const limit = Date.now() - this.opts.idleMs;
+        for (const c of this.conns) if (c.lastUse < limit) c.socket.destroy();
+      },
+      Math.max(1000, this.opts.idleMs / 4),
+    );
     this.sweep.unref();
   }
 

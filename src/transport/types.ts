@@ -132,7 +132,13 @@ export interface PluggedEvents {
 }
 
 /** Hands a stream whose first bytes are HTTP over; `touch` reports activity to the limits. */
-export type HttpTaker = (socket: NetSocket, first: Buffer, local: LocalSocket, secure: boolean, touch: () => void) => void;
+export type HttpTaker = (
+  socket: NetSocket,
+  first: Buffer,
+  local: LocalSocket,
+  secure: boolean,
+  touch: () => void,
+) => void;
 
 /** An HTTP request line (`GET /path HTTP/1.1`), or the start of one: not SIP. */
 export function looksLikeHttp(chunk: Buffer): boolean {

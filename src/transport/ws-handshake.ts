@@ -30,13 +30,16 @@ export function checkHandshake(raw: readonly string[], corsMode = 0): HandshakeV
     const name = raw[i].toLowerCase();
     const value = raw[i + 1];
     const lower = value.toLowerCase();
-    if (name === 'connection') { if (lower.includes('upgrade')) connection = true; }
-    else if (name === 'upgrade') { if (lower.includes('websocket')) upgrade = true; }
-    else if (name === 'sec-websocket-key') {
+    if (name === 'connection') {
+      if (lower.includes('upgrade')) connection = true;
+    } else if (name === 'upgrade') {
+      if (lower.includes('websocket')) upgrade = true;
+    } else if (name === 'sec-websocket-key') {
       if (key !== null) return { code: 400, reason: 'Bad Request', headers: [] };
       key = value.trim();
-    } else if (name === 'sec-websocket-protocol') { if (lower.includes('sip')) sip = true; }
-    else if (name === 'sec-websocket-version') {
+    } else if (name === 'sec-websocket-protocol') {
+      if (lower.includes('sip')) sip = true;
+    } else if (name === 'sec-websocket-version') {
       if (version) return { code: 400, reason: 'Bad Request', headers: [] };
       if (parseInt(value.trim(), 10) !== 13) {
         return { code: 426, reason: 'Upgrade Required', headers: ['Sec-WebSocket-Version: 13'] };
@@ -50,16 +53,30 @@ export function checkHandshake(raw: readonly string[], corsMode = 0): HandshakeV
   if (!connection || !upgrade || key === null || !version || !sip) {
     return { code: 400, reason: 'Bad Request', headers: ['Sec-WebSocket-Protocol: sip', 'Sec-WebSocket-Version: 13'] };
   }
-  const accept = crypto.createHash('sha1').update(key + GUID).digest('base64');
+  const accept = crypto
+    .createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
   const headers: string[] = [];
   if (corsMode === 1) headers.push('Access-Control-Allow-Origin: *');
   else if (corsMode === 2 && origin) headers.push(`Access-Control-Allow-Origin: ${origin}`);
-  headers.push('Sec-WebSocket-Protocol: sip', 'Upgrade: websocket', 'Connection: upgrade', `Sec-WebSocket-Accept: ${accept}`);
+  headers.push(
+    'Sec-WebSocket-Protocol: sip',
+    'Upgrade: websocket',
+    'Connection: upgrade',
+    `Sec-WebSocket-Accept: ${accept}`,
+  );
   return { code: 101, reason: 'Switching Protocols', headers, protocol: 'sip' };
 }
 
 /** An HTTP reply as Kamailio's xhttp writes it. */
-export function httpReply(code: number, reason: string, headers: readonly string[], server: string | null, body = ''): string {
+export function httpReply(
+  code: number,
+  reason: string,
+  headers: readonly string[],
+  server: string | null,
+  body = '',
+): string {
   let s = `HTTP/1.1 ${code} ${reason}\r\n`;
   for (const h of headers) s += `${h}\r\n`;
   if (server) s += `${server}\r\n`;

@@ -72,9 +72,14 @@ export class WsTransport implements PluggedTransport {
     this.http = http.createServer({ maxHeaderSize: 16384 });
     this.http.on('request', (req, res) => this.request(req, res, req.socket, Buffer.alloc(0)));
     this.http.on('upgrade', (req, socket, head) => this.request(req, null, socket, head));
-    this.http.on('clientError', (_e, socket) => { socket.destroy(); });
+    this.http.on('clientError', (_e, socket) => {
+      socket.destroy();
+    });
     this.wss = new WebSocketServer({
-      noServer: true, maxPayload: opts.maxMessage, perMessageDeflate: false, clientTracking: false,
+      noServer: true,
+      maxPayload: opts.maxMessage,
+      perMessageDeflate: false,
+      clientTracking: false,
       handleProtocols: (ps) => (ps.has('sip') ? 'sip' : false),
     });
   }
@@ -92,10 +97,20 @@ export class WsTransport implements PluggedTransport {
 
   private request(req: http.IncomingMessage, res: http.ServerResponse | null, socket: Duplex, head: Buffer): void {
     const meta = req.socket as Socket & { dsdLocal?: LocalSocket; dsdSecure?: boolean };
-    if (!meta.dsdLocal) { socket.destroy(); return; }
+    if (!meta.dsdLocal) {
+      socket.destroy();
+      return;
+    }
     const r: HttpRequest = {
-      req, res, socket, head, local: meta.dsdLocal, secure: meta.dsdSecure ?? false,
-      ip: ipOf(req.socket.remoteAddress), port: req.socket.remotePort ?? 0, replied: false,
+      req,
+      res,
+      socket,
+      head,
+      local: meta.dsdLocal,
+      secure: meta.dsdSecure ?? false,
+      ip: ipOf(req.socket.remoteAddress),
+      port: req.socket.remotePort ?? 0,
+      replied: false,
     };
     try {
       this.onRequest?.(r);
@@ -126,7 +141,14 @@ export class WsTransport implements PluggedTransport {
     if (v.code !== 101 || r.res) {
       this.failedHandshakes++;
       this.opts.log.warn(`websocket handshake from ${r.ip}:${r.port} refused: ${v.code} ${v.reason}`);
-      this.reply(r, v.code === 101 ? 400 : v.code, v.code === 101 ? 'Bad Request' : v.reason, '', '', v.code === 101 ? [] : v.headers);
+      this.reply(
+        r,
+        v.code === 101 ? 400 : v.code,
+        v.code === 101 ? 'Bad Request' : v.reason,
+        '',
+        '',
+        v.code === 101 ? [] : v.headers,
+      );
       return false;
     }
     r.replied = true;
@@ -147,8 +169,17 @@ export class WsTransport implements PluggedTransport {
     this.handshakes++;
     const proto = r.secure ? 'wss' : 'ws';
     const conn: WsConn = {
-      id: this.nextId++, socket: r.req.socket, local: r.local, remoteIp: r.ip, remotePort: r.port,
-      closed: false, lastUse: Date.now(), ws, proto, awaitingPong: false, state: 'OPEN',
+      id: this.nextId++,
+      socket: r.req.socket,
+      local: r.local,
+      remoteIp: r.ip,
+      remotePort: r.port,
+      closed: false,
+      lastUse: Date.now(),
+      ws,
+      proto,
+      awaitingPong: false,
+      state: 'OPEN',
     };
     this.conns.set(conn.id, conn);
     this.byPeer.set(`${r.ip}|${r.port}`, conn);
@@ -158,8 +189,13 @@ export class WsTransport implements PluggedTransport {
       const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       this.events?.onMessage(buf, src);
     });
-    ws.on('pong', () => { conn.awaitingPong = false; conn.lastUse = Date.now(); });
-    ws.on('ping', () => { conn.lastUse = Date.now(); });
+    ws.on('pong', () => {
+      conn.awaitingPong = false;
+      conn.lastUse = Date.now();
+    });
+    ws.on('ping', () => {
+      conn.lastUse = Date.now();
+    });
     ws.on('error', (e) => this.opts.log.info(`websocket ${r.ip}:${r.port}: ${e.message}; closed`));
     ws.on('close', () => {
       conn.closed = true;
@@ -193,17 +229,25 @@ export class WsTransport implements PluggedTransport {
 
   private startKeepalive(): void {
     if (this.timer || this.opts.keepaliveMechanism === 0) return;
-    this.timer = setInterval(() => {
-      const now = Date.now();
-      const idle = this.opts.keepaliveTimeout * 1000;
-      for (const c of this.conns.values()) {
-        if (now - c.lastUse < idle) continue;
-        if (c.awaitingPong) { c.ws.terminate(); continue; } // no Pong for a whole timeout
-        if (this.opts.keepaliveMechanism === 1) { c.awaitingPong = true; c.ws.ping(); }
-        else c.ws.pong();
-        c.lastUse = now;
-      }
-    }, Math.max(1, this.opts.keepaliveInterval) * 1000);
+    this.timer = setInterval(
+      () => {
+        const now = Date.now();
+        const idle = this.opts.keepaliveTimeout * 1000;
+        for (const c of this.conns.values()) {
+          if (now - c.lastUse < idle) continue;
+          if (c.awaitingPong) {
+            c.ws.terminate();
+            continue;
+          } // no Pong for a whole timeout
+          if (this.opts.keepaliveMechanism === 1) {
+            c.awaitingPong = true;
+            c.ws.ping();
+          } else c.ws.pong();
+          c.lastUse = now;
+        }
+      },
+      Math.max(1, this.opts.keepaliveInterval) * 1000,
+    );
     this.timer.unref();
   }
 

@@ -14,9 +14,17 @@ import type { Logger } from '../core/log';
 import type { WorkerPool } from './pool';
 
 const CHANGES = new Set([
-  'dispatcher.reload', 'dispatcher.add', 'dispatcher.remove', 'dispatcher.set_state',
-  'dispatcher.set_duid_state', 'dispatcher.ping_active', 'dispatcher.drain', 'dispatcher.undrain',
-  'dispatcher.drain_duid', 'dispatcher.undrain_duid', 'dispatcher.clear_overrides',
+  'dispatcher.reload',
+  'dispatcher.add',
+  'dispatcher.remove',
+  'dispatcher.set_state',
+  'dispatcher.set_duid_state',
+  'dispatcher.ping_active',
+  'dispatcher.drain',
+  'dispatcher.undrain',
+  'dispatcher.drain_duid',
+  'dispatcher.undrain_duid',
+  'dispatcher.clear_overrides',
 ]);
 const SUMMED = new Set(['tm.stats', 'dispatcher.stats']);
 /** Fields that name a row rather than count something. */
@@ -33,8 +41,12 @@ export function sumResults(values: readonly unknown[]): unknown {
       if (!Array.isArray(arr)) continue;
       arr.forEach((row, i) => {
         const r = row as Record<string, unknown>;
-        const key = r && typeof r === 'object' && 'SET' in r && 'URI' in r ? `${String(r.SET)}|${String(r.URI)}` : `#${i}`;
-        if (!byKey.has(key)) { byKey.set(key, []); order.push(key); }
+        const key =
+          r && typeof r === 'object' && 'SET' in r && 'URI' in r ? `${String(r.SET)}|${String(r.URI)}` : `#${i}`;
+        if (!byKey.has(key)) {
+          byKey.set(key, []);
+          order.push(key);
+        }
         byKey.get(key)!.push(row);
       });
     }
@@ -43,7 +55,9 @@ export function sumResults(values: readonly unknown[]): unknown {
   if (first !== null && typeof first === 'object') {
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(first)) {
-      out[k] = IDENTITY.has(k) ? (first as Record<string, unknown>)[k] : sumResults(values.map((v) => (v as Record<string, unknown> | null)?.[k]));
+      out[k] = IDENTITY.has(k)
+        ? (first as Record<string, unknown>)[k]
+        : sumResults(values.map((v) => (v as Record<string, unknown> | null)?.[k]));
     }
     return out;
   }
@@ -54,7 +68,10 @@ export class WorkersRegistry extends MethodRegistry {
   /** The workers' method names (binrpc and jsonrpcs ask has() before calling). */
   private names = new Set<string>();
 
-  constructor(private readonly pool: WorkerPool, private readonly log: Logger) {
+  constructor(
+    private readonly pool: WorkerPool,
+    private readonly log: Logger,
+  ) {
     super();
   }
 
@@ -89,9 +106,18 @@ export class WorkersRegistry extends MethodRegistry {
     const lead = this.lead();
     const result = await this.pool.call(lead, method, params, false);
     if (CHANGES.has(method)) {
-      await Promise.all(this.pool.liveIndexes().filter((i) => i !== lead).map((i) =>
-        this.pool.call(i, method, params, true).catch((e: Error) =>
-          this.log.error(`${method} failed in worker ${i} after it succeeded in worker ${lead}: ${e.message}`))));
+      await Promise.all(
+        this.pool
+          .liveIndexes()
+          .filter((i) => i !== lead)
+          .map((i) =>
+            this.pool
+              .call(i, method, params, true)
+              .catch((e: Error) =>
+                this.log.error(`${method} failed in worker ${i} after it succeeded in worker ${lead}: ${e.message}`),
+              ),
+          ),
+      );
       this.record(method, params);
     }
     return result;
@@ -109,13 +135,24 @@ export class WorkersRegistry extends MethodRegistry {
   /** Every worker's row; one still starting (or restarting) shows READY 0. */
   private async workers(params: unknown): Promise<unknown[]> {
     const live = new Set(this.pool.liveIndexes());
-    const rows = await Promise.all(this.pool.pids().map(async (w) => {
-      if (!live.has(w.index)) {
-        return { INDEX: w.index, PID: w.pid, READY: 0, REQUESTS: 0, REPLIES: 0, HANDED_OFF: 0, HANDED_IN: 0, TRANSACTIONS: 0 };
-      }
-      const r = await this.pool.call(w.index, 'core.workers', params, false).catch(() => []);
-      return (r as unknown[])[0];
-    }));
+    const rows = await Promise.all(
+      this.pool.pids().map(async (w) => {
+        if (!live.has(w.index)) {
+          return {
+            INDEX: w.index,
+            PID: w.pid,
+            READY: 0,
+            REQUESTS: 0,
+            REPLIES: 0,
+            HANDED_OFF: 0,
+            HANDED_IN: 0,
+            TRANSACTIONS: 0,
+          };
+        }
+        const r = await this.pool.call(w.index, 'core.workers', params, false).catch(() => []);
+        return (r as unknown[])[0];
+      }),
+    );
     return rows.filter((r) => r !== undefined);
   }
 

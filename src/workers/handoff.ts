@@ -48,7 +48,9 @@ export function decode(buf: Buffer): { kind: number; addr: HandoffAddr; payload:
   const ipLen = buf[5];
   if (buf.length < 6 + ipLen) return null;
   const addr: HandoffAddr = {
-    proto: PROTOS[buf[1]] ?? 'udp', localId: buf[2], port: buf.readUInt16BE(3),
+    proto: PROTOS[buf[1]] ?? 'udp',
+    localId: buf[2],
+    port: buf.readUInt16BE(3),
     ip: buf.toString('latin1', 6, 6 + ipLen),
   };
   return { kind: buf[0], addr, payload: buf.subarray(6 + ipLen) };
@@ -63,7 +65,10 @@ export class HandoffSocket {
   /** Datagrams not sent (peer unknown, too large) and not accepted (unknown sender, malformed). */
   readonly stats = { sent: 0, received: 0, dropped: 0 };
 
-  constructor(private readonly onData: HandoffHandler, private readonly warn: (m: string) => void) {}
+  constructor(
+    private readonly onData: HandoffHandler,
+    private readonly warn: (m: string) => void,
+  ) {}
 
   async bind(): Promise<void> {
     const sock = dgram.createSocket({ type: 'udp4' });
@@ -77,12 +82,20 @@ export class HandoffSocket {
     try {
       sock.setRecvBufferSize(4 * 1024 * 1024);
       sock.setSendBufferSize(4 * 1024 * 1024);
-    } catch { /* capped by the kernel: the defaults still work */ }
+    } catch {
+      /* capped by the kernel: the defaults still work */
+    }
     sock.on('error', (e) => this.warn(`handoff socket: ${e.message}`));
     sock.on('message', (buf, rinfo) => {
-      if (rinfo.address !== '127.0.0.1' || !this.known.has(rinfo.port)) { this.stats.dropped++; return; }
+      if (rinfo.address !== '127.0.0.1' || !this.known.has(rinfo.port)) {
+        this.stats.dropped++;
+        return;
+      }
       const d = decode(buf);
-      if (d === null) { this.stats.dropped++; return; }
+      if (d === null) {
+        this.stats.dropped++;
+        return;
+      }
       this.stats.received++;
       this.onData(d.kind, d.addr, d.payload);
     });
@@ -98,7 +111,10 @@ export class HandoffSocket {
   /** False when the peer is unknown or the message too large to hand over. */
   send(index: number, kind: number, addr: HandoffAddr, payload: Buffer): boolean {
     const port = this.ports.get(index);
-    if (port === undefined || this.sock === null || payload.length > MAX_HANDOFF) { this.stats.dropped++; return false; }
+    if (port === undefined || this.sock === null || payload.length > MAX_HANDOFF) {
+      this.stats.dropped++;
+      return false;
+    }
     this.sock.send([encodeHeader(kind, addr), payload], port, '127.0.0.1');
     this.stats.sent++;
     return true;

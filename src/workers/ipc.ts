@@ -46,7 +46,14 @@ export type ToPrimary =
   | { t: 'load'; from: number; updates: LoadUpdate[] };
 
 export type ToWorker =
-  | { t: 'init'; peers: PeerEntry[]; live: number[]; replay: ReplayCall[]; snapshot: StateUpdate[] | null; startedAt: number }
+  | {
+      t: 'init';
+      peers: PeerEntry[];
+      live: number[];
+      replay: ReplayCall[];
+      snapshot: StateUpdate[] | null;
+      startedAt: number;
+    }
   | { t: 'peers'; peers: PeerEntry[]; live: number[] }
   | { t: 'rpc'; id: number; method: string; params: unknown; follower: boolean }
   | { t: 'state'; from: number; updates: StateUpdate[] }

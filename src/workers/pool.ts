@@ -39,7 +39,10 @@ export class WorkerPool {
   readonly startedAt = Date.now();
   restarts = 0;
 
-  constructor(readonly count: number, private readonly log: Logger) {}
+  constructor(
+    readonly count: number,
+    private readonly log: Logger,
+  ) {}
 
   /** Forks every worker; resolves when all are ready, rejects when one exits first. */
   start(): Promise<void> {
@@ -47,7 +50,10 @@ export class WorkerPool {
     for (let i = 0; i < this.count; i++) this.fork(i);
     return new Promise((resolve, reject) => {
       this.startFailed = reject;
-      this.readyWaiters.push(() => { this.startFailed = null; resolve(); });
+      this.readyWaiters.push(() => {
+        this.startFailed = null;
+        resolve();
+      });
     });
   }
 
@@ -91,7 +97,9 @@ export class WorkerPool {
         break;
       case 'ready':
         s.ready = true;
-        this.log.info(`worker ${index} (pid ${worker.process.pid}) ready${m.warmupMs > 0 ? `, warm-up ${m.warmupMs} ms` : ''}`);
+        this.log.info(
+          `worker ${index} (pid ${worker.process.pid}) ready${m.warmupMs > 0 ? `, warm-up ${m.warmupMs} ms` : ''}`,
+        );
         this.announce();
         if (this.liveIndexes().length === this.count) {
           const w = this.readyWaiters;
@@ -111,7 +119,8 @@ export class WorkerPool {
       case 'load':
         for (const [i, o] of this.slots) if (i !== index && o.port !== null) this.post(o, m);
         break;
-      default: break;
+      default:
+        break;
     }
   }
 
@@ -121,7 +130,7 @@ export class WorkerPool {
     const from = this.liveIndexes().find((i) => i !== index);
     if (from !== undefined) {
       try {
-        snapshot = await this.call(from, INTERNAL.snapshot, [], false) as StateUpdate[];
+        snapshot = (await this.call(from, INTERNAL.snapshot, [], false)) as StateUpdate[];
       } catch (e) {
         this.log.warn(`worker ${index}: no state snapshot from worker ${from}: ${(e as Error).message}`);
       }
@@ -136,7 +145,10 @@ export class WorkerPool {
     const [index, s] = e;
     this.slots.delete(index);
     for (const [id, p] of this.pending) {
-      if (p.index === index) { this.pending.delete(id); p.reject(RpcError.of('internalError', `worker ${index} exited`)); }
+      if (p.index === index) {
+        this.pending.delete(id);
+        p.reject(RpcError.of('internalError', `worker ${index} exited`));
+      }
     }
     if (this.stopping) return;
     const how = signal ? `signal ${signal}` : `exit code ${code}`;
@@ -146,25 +158,38 @@ export class WorkerPool {
       return;
     }
     this.restarts++;
-    this.log.error(`worker ${index} (pid ${worker.process.pid}) died (${how}); its transactions are lost; restarting it`);
+    this.log.error(
+      `worker ${index} (pid ${worker.process.pid}) died (${how}); its transactions are lost; restarting it`,
+    );
     this.announce();
     for (const o of this.slots.values()) if (o.port !== null) this.post(o, { t: 'forget', index });
     const age = Date.now() - s.startedAt;
-    setTimeout(() => { if (!this.stopping) this.fork(index); }, age < RESTART_BACKOFF_MS ? RESTART_BACKOFF_MS : 0);
+    setTimeout(
+      () => {
+        if (!this.stopping) this.fork(index);
+      },
+      age < RESTART_BACKOFF_MS ? RESTART_BACKOFF_MS : 0,
+    );
   }
 
   liveIndexes(): number[] {
-    return [...this.slots].filter(([, s]) => s.ready).map(([i]) => i).sort((a, b) => a - b);
+    return [...this.slots]
+      .filter(([, s]) => s.ready)
+      .map(([i]) => i)
+      .sort((a, b) => a - b);
   }
 
   pids(): Array<{ index: number; pid: number }> {
-    return [...this.slots].map(([index, s]) => ({ index, pid: s.worker.process.pid ?? 0 })).sort((a, b) => a.index - b.index);
+    return [...this.slots]
+      .map(([index, s]) => ({ index, pid: s.worker.process.pid ?? 0 }))
+      .sort((a, b) => a.index - b.index);
   }
 
   /** Calls a method in one worker; `follower`: skip the reload_delta guard (already checked). */
   call(index: number, method: string, params: unknown, follower: boolean): Promise<unknown> {
     const s = this.slots.get(index);
-    if (!s || !s.worker.isConnected()) return Promise.reject(RpcError.of('internalError', `worker ${index} is not running`));
+    if (!s || !s.worker.isConnected())
+      return Promise.reject(RpcError.of('internalError', `worker ${index} is not running`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => {
@@ -173,8 +198,14 @@ export class WorkerPool {
       }, RPC_TIMEOUT_MS);
       this.pending.set(id, {
         index,
-        resolve: (v) => { clearTimeout(t); resolve(v); },
-        reject: (e) => { clearTimeout(t); reject(e); },
+        resolve: (v) => {
+          clearTimeout(t);
+          resolve(v);
+        },
+        reject: (e) => {
+          clearTimeout(t);
+          reject(e);
+        },
       });
       this.post(s, { t: 'rpc', id, method, params, follower });
     });
@@ -183,12 +214,20 @@ export class WorkerPool {
   /** SIGTERM: every worker drains; resolves when all exited (or after `ms`). */
   async stop(ms: number): Promise<void> {
     this.stopping = true;
-    const exits = [...this.slots.values()].map((s) => new Promise<void>((resolve) => {
-      if (s.worker.isDead()) { resolve(); return; }
-      s.worker.once('exit', () => resolve());
-    }));
+    const exits = [...this.slots.values()].map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          if (s.worker.isDead()) {
+            resolve();
+            return;
+          }
+          s.worker.once('exit', () => resolve());
+        }),
+    );
     for (const s of this.slots.values()) this.post(s, { t: 'drain' });
-    const t = setTimeout(() => { for (const s of this.slots.values()) s.worker.process.kill('SIGKILL'); }, ms);
+    const t = setTimeout(() => {
+      for (const s of this.slots.values()) s.worker.process.kill('SIGKILL');
+    }, ms);
     await Promise.all(exits);
     clearTimeout(t);
   }

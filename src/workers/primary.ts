@@ -75,9 +75,16 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
     log.info(`metrics endpoint on http://${metrics.address}/metrics`);
   }
   if (o.pidFile) writePidFile(o.pidFile);
-  log.notice(`dsd ${VERSION} started, listening on ${o.sockets}, control socket ${o.ctlPath}, ${o.children} SIP workers`, {
-    version: VERSION, ctl: o.ctlPath, metrics: metrics ? metrics.address : null, pid_file: o.pidFile, children: o.children,
-  });
+  log.notice(
+    `dsd ${VERSION} started, listening on ${o.sockets}, control socket ${o.ctlPath}, ${o.children} SIP workers`,
+    {
+      version: VERSION,
+      ctl: o.ctlPath,
+      metrics: metrics ? metrics.address : null,
+      pid_file: o.pidFile,
+      children: o.children,
+    },
+  );
   try {
     o.onStarted?.();
   } catch (e) {
@@ -103,7 +110,8 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
   process.on('SIGHUP', () => {
     registry.invoke('dispatcher.reload', []).then(
       (r) => log.info(`SIGHUP: destinations reloaded in every worker (${String(r)})`),
-      (e: Error & { data?: unknown }) => log.error(`SIGHUP: reload refused, running set kept: ${e.message}${e.data ? ` (${String(e.data)})` : ''}`),
+      (e: Error & { data?: unknown }) =>
+        log.error(`SIGHUP: reload refused, running set kept: ${e.message}${e.data ? ` (${String(e.data)})` : ''}`),
     );
   });
 }

@@ -57,7 +57,11 @@ export class DispatcherReplica {
 
   private local(set: DsSet, d: Destination): void {
     this.pending.push({
-      setId: set.id, uri: d.uri, flags: d.flags, messageCount: d.messageCount, latency: { ...d.latency },
+      setId: set.id,
+      uri: d.uri,
+      flags: d.flags,
+      messageCount: d.messageCount,
+      latency: { ...d.latency },
     });
     if (this.flushQueued) return;
     this.flushQueued = true;
@@ -100,7 +104,13 @@ export class DispatcherReplica {
     const out: StateUpdate[] = [];
     for (const set of this.ds.list?.sets ?? []) {
       for (const d of set.dests) {
-        out.push({ setId: set.id, uri: d.uri, flags: d.flags, messageCount: d.messageCount, latency: { ...d.latency } });
+        out.push({
+          setId: set.id,
+          uri: d.uri,
+          flags: d.flags,
+          messageCount: d.messageCount,
+          latency: { ...d.latency },
+        });
       }
     }
     return out;
@@ -143,7 +153,10 @@ export class DispatcherReplica {
   applyLoad(from: number, updates: readonly LoadUpdate[]): void {
     this.checkSwap();
     let m = this.remote.get(from);
-    if (!m) { m = new Map(); this.remote.set(from, m); }
+    if (!m) {
+      m = new Map();
+      this.remote.set(from, m);
+    }
     for (const u of updates) {
       const key = loadKey(u.setId, u.duid);
       const delta = u.load - (m.get(key) ?? 0);

@@ -51,20 +51,27 @@ export class WorkerLink {
   private initWaiter: ((i: WorkerInit) => void) | null = null;
   onDrain: (() => void) | null = null;
 
-  constructor(readonly role: WorkerRole, private readonly core: ProxyCore, private readonly transport: TransportLayer,
-    private readonly log: Logger) {
+  constructor(
+    readonly role: WorkerRole,
+    private readonly core: ProxyCore,
+    private readonly transport: TransportLayer,
+    private readonly log: Logger,
+  ) {
     this.affinity = new Affinity(role.count);
-    this.handoff = new HandoffSocket((kind, addr, payload) => {
-      if (kind === KIND_MESSAGE) {
-        const local = core.transport.sockets[addr.localId];
-        if (!local) return;
-        const src: Source = { proto: addr.proto, ip: addr.ip, port: addr.port, local };
-        core.receive(payload, src, true);
-      } else if (kind === KIND_TCP_SEND) {
-        const local = core.transport.sockets[addr.localId];
-        core.transport.send({ proto: addr.proto, ip: addr.ip, port: addr.port, local }, payload);
-      }
-    }, (m) => log.warn(m));
+    this.handoff = new HandoffSocket(
+      (kind, addr, payload) => {
+        if (kind === KIND_MESSAGE) {
+          const local = core.transport.sockets[addr.localId];
+          if (!local) return;
+          const src: Source = { proto: addr.proto, ip: addr.ip, port: addr.port, local };
+          core.receive(payload, src, true);
+        } else if (kind === KIND_TCP_SEND) {
+          const local = core.transport.sockets[addr.localId];
+          core.transport.send({ proto: addr.proto, ip: addr.ip, port: addr.port, local }, payload);
+        }
+      },
+      (m) => log.warn(m),
+    );
   }
 
   /** Binds the handoff socket, steers messages, asks the primary for the init. */
@@ -76,32 +83,50 @@ export class WorkerLink {
       if (callId.length === 0) return false;
       const o = this.affinity.owner(callId, index);
       if (o === index) return false;
-      return this.handoff.send(o, KIND_MESSAGE, { proto: src.proto, localId: src.local.id, ip: src.ip, port: src.port }, buf);
+      return this.handoff.send(
+        o,
+        KIND_MESSAGE,
+        { proto: src.proto, localId: src.local.id, ip: src.ip, port: src.port },
+        buf,
+      );
     };
     if (index !== 0) {
       this.transport.tcpRelay = (target, buf) =>
-        this.handoff.send(0, KIND_TCP_SEND, { proto: target.proto, localId: target.local?.id ?? 255, ip: target.ip, port: target.port }, buf);
+        this.handoff.send(
+          0,
+          KIND_TCP_SEND,
+          { proto: target.proto, localId: target.local?.id ?? 255, ip: target.ip, port: target.port },
+          buf,
+        );
     }
     process.on('message', (m: ToWorker) => this.onMessage(m));
     process.on('disconnect', () => {
       this.log.error('the primary process is gone; exiting');
       process.exit(1);
     });
-    const init = new Promise<WorkerInit>((resolve) => { this.initWaiter = resolve; });
+    const init = new Promise<WorkerInit>((resolve) => {
+      this.initWaiter = resolve;
+    });
     send({ t: 'up', index, port: this.handoff.port });
     return init;
   }
 
   /** Wires the dispatcher (replica, prober Call-IDs) and the control methods. */
-  attach(o: { dispatcher: DispatcherRuntime | null; registry: MethodRegistry; metrics: { getMetricsAsJSON(): Promise<unknown> } | null }): void {
+  attach(o: {
+    dispatcher: DispatcherRuntime | null;
+    registry: MethodRegistry;
+    metrics: { getMetricsAsJSON(): Promise<unknown> } | null;
+  }): void {
     this.registry = o.registry;
     this.metrics = o.metrics;
     this.dispatcher = o.dispatcher;
     const ds = o.dispatcher?.ds;
     if (ds) {
-      this.replica = new DispatcherReplica(ds,
+      this.replica = new DispatcherReplica(
+        ds,
         (updates) => send({ t: 'state', from: this.role.index, updates }),
-        (updates) => send({ t: 'load', from: this.role.index, updates }));
+        (updates) => send({ t: 'load', from: this.role.index, updates }),
+      );
       this.replica.start();
       o.dispatcher!.keepalive.acceptCallId = (id) => this.affinity.home(id) === this.role.index;
     }
@@ -159,13 +184,26 @@ export class WorkerLink {
         this.initWaiter?.({ replay: m.replay, snapshot: m.snapshot, startedAt: new Date(m.startedAt) });
         this.initWaiter = null;
         break;
-      case 'peers': this.setPeers(m.peers, m.live); break;
-      case 'state': this.replica?.apply(m.updates); break;
-      case 'load': this.replica?.applyLoad(m.from, m.updates); break;
-      case 'forget': this.replica?.forget(m.index); break;
-      case 'drain': this.onDrain?.(); break;
-      case 'rpc': void this.rpc(m.id, m.method, m.params, m.follower); break;
-      default: break;
+      case 'peers':
+        this.setPeers(m.peers, m.live);
+        break;
+      case 'state':
+        this.replica?.apply(m.updates);
+        break;
+      case 'load':
+        this.replica?.applyLoad(m.from, m.updates);
+        break;
+      case 'forget':
+        this.replica?.forget(m.index);
+        break;
+      case 'drain':
+        this.onDrain?.();
+        break;
+      case 'rpc':
+        void this.rpc(m.id, m.method, m.params, m.follower);
+        break;
+      default:
+        break;
     }
   }
 
@@ -179,9 +217,10 @@ export class WorkerLink {
       send({ t: 'rpcres', id, ok: true, result });
     } catch (e) {
       const err = e as Error & { code?: unknown; data?: unknown; detail?: unknown };
-      const fault: WireFault = typeof err.code === 'number' && Number.isInteger(err.code)
-        ? { code: err.code, message: err.message, data: err.data ?? err.detail ?? undefined }
-        : { code: 500, message: 'Internal Error', data: err.message };
+      const fault: WireFault =
+        typeof err.code === 'number' && Number.isInteger(err.code)
+          ? { code: err.code, message: err.message, data: err.data ?? err.detail ?? undefined }
+          : { code: 500, message: 'Internal Error', data: err.message };
       send({ t: 'rpcres', id, ok: false, fault });
     }
   }

@@ -24,7 +24,11 @@ function which(cmd: string): boolean {
   return (process.env.PATH ?? '').split(':').some((dir) => fs.existsSync(path.join(dir, cmd)));
 }
 
-function run(shell: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  shell: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const e: NodeJS.ProcessEnv = { ...process.env, PATH: `${BIN}:${process.env.PATH}`, ...env };
     if (!('DSD_CTL' in env)) delete e.DSD_CTL;
@@ -64,34 +68,61 @@ test('bash: commands, kamcli verbs, states, list modes, options (no daemon neede
 test('bash: set ids and URIs from the running daemon, quoted; nothing when it is down', async () => {
   const env = { DSD_CTL: d.path };
   assert.deepEqual(await bashComplete('dsctl dispatcher.set_state ip ', env), ['1', '3', '2']);
-  assert.deepEqual(await bashComplete('dsctl dispatcher.set_state ip 2 ', env), ['sip:127.0.0.1:5080\\;transport=udp', 'sip:127.0.0.1:5099', 'all']);
+  assert.deepEqual(await bashComplete('dsctl dispatcher.set_state ip 2 ', env), [
+    'sip:127.0.0.1:5080\\;transport=udp',
+    'sip:127.0.0.1:5099',
+    'all',
+  ]);
   // COMP_WORDBREAKS has ':' by default: only the part after the last ':' is offered.
-  assert.deepEqual(await bashComplete('dsctl -s ' + d.path + ' dispatcher set_state ip 1 sip:127.0.0.1:508', {}), ['5081', '5080']);
+  assert.deepEqual(await bashComplete('dsctl -s ' + d.path + ' dispatcher set_state ip 1 sip:127.0.0.1:508', {}), [
+    '5081',
+    '5080',
+  ]);
   assert.deepEqual(await bashComplete('dsctl dispatcher.set_duid_state ip 2 ', env), ['gw1', 'gw2', 'all']);
   assert.deepEqual(await bashComplete('dsctl -s /nonexistent/sock dispatcher.set_state ip 2 '), ['all']);
 });
 
-test('zsh: the script parses and completes states and URIs', { skip: unlessCi(!which('zsh') && 'zsh is not installed') }, async () => {
-  const file = path.join(REPO_ROOT, 'completions', '_dsctl');
-  const script = `compdef() { :; }
+test(
+  'zsh: the script parses and completes states and URIs',
+  { skip: unlessCi(!which('zsh') && 'zsh is not installed') },
+  async () => {
+    const file = path.join(REPO_ROOT, 'completions', '_dsctl');
+    const script = `compdef() { :; }
 compadd() { if [[ $1 == -a ]]; then print -l -- \${(P)2}; else shift $(( \${@[(i)--]} )); print -l -- "$@"; fi; }
 _describe() { print -l -- \${(P)4}; }
 source ${JSON.stringify(file)}
 words=(dsctl dispatcher.set_state ip 2 ""); CURRENT=5; _dsctl
 print -- ---
 words=(dsctl dispatcher.set_state ""); CURRENT=3; _dsctl`;
-  const r = await run('zsh', ['-f', '-c', script], { DSD_CTL: d.path });
-  assert.equal(r.stderr, '');
-  const [uris, states] = r.stdout.split('---\n');
-  assert.deepEqual(uris!.trim().split('\n'), ['sip:127.0.0.1:5080;transport=udp', 'sip:127.0.0.1:5099', 'all']);
-  assert.deepEqual(states!.trim().split('\n'), ['a', 'ap', 'i', 'ip', 'd', 't', 'tp']);
-});
+    const r = await run('zsh', ['-f', '-c', script], { DSD_CTL: d.path });
+    assert.equal(r.stderr, '');
+    const [uris, states] = r.stdout.split('---\n');
+    assert.deepEqual(uris!.trim().split('\n'), ['sip:127.0.0.1:5080;transport=udp', 'sip:127.0.0.1:5099', 'all']);
+    assert.deepEqual(states!.trim().split('\n'), ['a', 'ap', 'i', 'ip', 'd', 't', 'tp']);
+  },
+);
 
-test('fish: the script loads and completes', { skip: unlessCi(!which('fish') && 'fish is not installed') }, async () => {
-  const file = path.join(REPO_ROOT, 'completions', 'dsctl.fish');
-  const r = await run('fish', ['--no-config', '-c', `source ${file}; complete -C'dsctl dispatcher.set_state ip 2 '; echo ---; complete -C'dsctl dispatcher '`], { DSD_CTL: d.path });
-  assert.equal(r.stderr, '');
-  const [uris, verbs] = r.stdout.split('---\n');
-  assert.deepEqual(uris!.trim().split('\n').sort(), ['all', 'sip:127.0.0.1:5080;transport=udp', 'sip:127.0.0.1:5099']);
-  assert.ok(verbs!.split('\n').includes('memadd'));
-});
+test(
+  'fish: the script loads and completes',
+  { skip: unlessCi(!which('fish') && 'fish is not installed') },
+  async () => {
+    const file = path.join(REPO_ROOT, 'completions', 'dsctl.fish');
+    const r = await run(
+      'fish',
+      [
+        '--no-config',
+        '-c',
+        `source ${file}; complete -C'dsctl dispatcher.set_state ip 2 '; echo ---; complete -C'dsctl dispatcher '`,
+      ],
+      { DSD_CTL: d.path },
+    );
+    assert.equal(r.stderr, '');
+    const [uris, verbs] = r.stdout.split('---\n');
+    assert.deepEqual(uris!.trim().split('\n').sort(), [
+      'all',
+      'sip:127.0.0.1:5080;transport=udp',
+      'sip:127.0.0.1:5099',
+    ]);
+    assert.ok(verbs!.split('\n').includes('memadd'));
+  },
+);

@@ -22,9 +22,10 @@ after(async () => {
   await d.close();
 });
 
-const oneLine = (s: string): void => assert.equal(s.trimEnd().split('\n').length, 1, `expected one stderr line, got: ${s}`);
+const oneLine = (s: string): void =>
+  assert.equal(s.trimEnd().split('\n').length, 1, `expected one stderr line, got: ${s}`);
 
-test('Kamailio\'s dispatcher.list JSON, through the socket, prints as Kamailio\'s kamcmd printed it (TIMEOUT normalized)', async () => {
+test("Kamailio's dispatcher.list JSON, through the socket, prints as Kamailio's kamcmd printed it (TIMEOUT normalized)", async () => {
   const r = await dsctl(['-s', `unix:${d.path}`, 'dispatcher.list']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, '');
@@ -38,7 +39,10 @@ test('--json prints the JSON-RPC result', async () => {
 });
 
 test('--table and the kamcli spelling print a table, one row per destination', async () => {
-  for (const args of [['--table', 'dispatcher.list'], ['dispatcher', 'list']]) {
+  for (const args of [
+    ['--table', 'dispatcher.list'],
+    ['dispatcher', 'list'],
+  ]) {
     const r = await dsctl(['-s', d.path, ...args]);
     assert.equal(r.code, 0, r.stderr);
     const rows = r.stdout.split('\n').filter((l) => l.includes('sip:'));
@@ -64,15 +68,43 @@ test('core commands', async () => {
   const lm = await dsctl(['-s', d.path, 'system.listMethods']);
   const methods = lm.stdout.trimEnd().split('\n');
   assert.deepEqual(methods, [...methods].sort());
-  for (const m of ['core.ps', 'core.uptime', 'core.version', 'dispatcher.list', 'system.listMethods', 'system.methodHelp', 'tm.stats']) assert.ok(methods.includes(m), m);
+  for (const m of [
+    'core.ps',
+    'core.uptime',
+    'core.version',
+    'dispatcher.list',
+    'system.listMethods',
+    'system.methodHelp',
+    'tm.stats',
+  ])
+    assert.ok(methods.includes(m), m);
   const help = await dsctl(['-s', d.path, 'system.methodHelp', 'dispatcher.list']);
   assert.equal(help.stdout, 'Return the content of dispatcher sets\n');
   const helpMissing = await dsctl(['-s', d.path, 'system.methodHelp', 'no.such']);
   assert.equal(helpMissing.code, ExitCode.rpcError);
   assert.equal(helpMissing.stderr, 'error: 400 - command not found\n');
   const tm = await dsctl(['-s', d.path, 'tm.stats']);
-  const keys = tm.stdout.split('\n').filter((l) => l.startsWith('\t')).map((l) => l.trim().split(':')[0]);
-  assert.deepEqual(keys, ['current', 'waiting', 'total', 'total_local', 'rpl_received', 'rpl_generated', 'rpl_sent', '6xx', '5xx', '4xx', '3xx', '2xx', 'created', 'freed', 'delayed_free']);
+  const keys = tm.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('\t'))
+    .map((l) => l.trim().split(':')[0]);
+  assert.deepEqual(keys, [
+    'current',
+    'waiting',
+    'total',
+    'total_local',
+    'rpl_received',
+    'rpl_generated',
+    'rpl_sent',
+    '6xx',
+    '5xx',
+    '4xx',
+    '3xx',
+    '2xx',
+    'created',
+    'freed',
+    'delayed_free',
+  ]);
   assert.match(tm.stdout, new RegExp(`\ttotal: ${TM_COUNTERS.total}\n`));
 });
 
@@ -82,7 +114,7 @@ test('dispatcher.hash sends ints as numbers and prints hashid signed', async () 
   assert.deepEqual(d.calls.at(-1)!.args, [4, 'bob', 'server.com']);
 });
 
-test('set_state: ok, and an RPC error exits 1 with kamcmd\'s error line', async () => {
+test("set_state: ok, and an RPC error exits 1 with kamcmd's error line", async () => {
   const ok = await dsctl(['-s', d.path, 'dispatcher.set_state', 'ip', '2', 'sip:127.0.0.1:5099']);
   assert.equal(ok.code, 0);
   assert.equal(ok.stdout, 'Ok. Dispatcher state updated.\n');
@@ -125,7 +157,10 @@ test('usage errors: one stderr line with the expected arguments, exit 2, nothing
     assert.match(r.stderr, /^dsctl: /);
   }
   const r = await dsctl(['-s', d.path, 'dispatcher.set_state', 'ip']);
-  assert.equal(r.stderr, 'dsctl: dispatcher.set_state: missing GROUP ADDRESS; usage: dsctl dispatcher.set_state STATE GROUP ADDRESS|all\n');
+  assert.equal(
+    r.stderr,
+    'dsctl: dispatcher.set_state: missing GROUP ADDRESS; usage: dsctl dispatcher.set_state STATE GROUP ADDRESS|all\n',
+  );
   assert.equal(d.calls.length, before);
 });
 
@@ -168,11 +203,14 @@ test('dispatcher.top --once prints one frame', async () => {
 
 test('dispatcher.top refreshes until SIGINT, then exits 0', async () => {
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [DSCTL_BIN, '-s', d.path, 'dispatcher.top', '--interval', '0.2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [DSCTL_BIN, '-s', d.path, 'dispatcher.top', '--interval', '0.2'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (x) => (out += x));
   // Wait for two frames (bounded), then interrupt as Ctrl-C would.
-  for (let i = 0; i < 100 && out.split('dsd dispatcher.top').length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 100 && out.split('dsd dispatcher.top').length < 3; i++)
+    await new Promise((r) => setTimeout(r, 50));
   child.kill('SIGINT');
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   assert.equal(code, 0);

@@ -52,7 +52,11 @@ export async function startDaemon(opts: { path?: string; maxRequestBytes?: numbe
   const registry = new MethodRegistry();
   const calls: RpcCall[] = [];
   const golden = goldenJson();
-  registerCoreMethods(registry, { version: '0.1.0', startedAt: new Date(Date.now() - 5000), tmStats: { snapshot: () => TM_COUNTERS } });
+  registerCoreMethods(registry, {
+    version: '0.1.0',
+    startedAt: new Date(Date.now() - 5000),
+    tmStats: { snapshot: () => TM_COUNTERS },
+  });
   registry.register('dispatcher.list', (c) => {
     calls.push(c);
     return golden['dispatcher.list']![0]!.response.result;
@@ -78,7 +82,9 @@ export async function startDaemon(opts: { path?: string; maxRequestBytes?: numbe
     throw RpcError.of('ongoingReload');
   });
   registry.register('dispatcher.ping_active', () => golden['dispatcher.ping_active']![0]!.response.result);
-  registry.register('test.slow', () => new Promise((r) => setTimeout(() => r('slow done'), 300)), { help: 'answers after 300 ms' });
+  registry.register('test.slow', () => new Promise((r) => setTimeout(() => r('slow done'), 300)), {
+    help: 'answers after 300 ms',
+  });
   registry.register('test.dsfault', () => {
     // Shaped like the dispatcher's DsRpcError: an Error with a numeric code and a detail.
     throw Object.assign(new Error('Destination Group Not Found'), { code: 404, detail: 'no set 9' });
@@ -115,14 +121,23 @@ export function dsctl(args: readonly string[], env: NodeJS.ProcessEnv = {}): Pro
   const cleanEnv = { ...base, ...env };
   return new Promise((resolve) => {
     execFile(process.execPath, [DSCTL, ...args], { env: cleanEnv, timeout: 20_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+      const code = err
+        ? typeof (err as { code?: unknown }).code === 'number'
+          ? (err as { code: number }).code
+          : -1
+        : 0;
       resolve({ code, stdout, stderr });
     });
   });
 }
 
 /** A raw client: sends `payload` as is, collects newline-terminated answers until `count` arrived or the peer closed. */
-export function rawExchange(sock: string, payload: string | Buffer, count: number, timeoutMs = 5000): Promise<{ lines: string[]; closed: boolean }> {
+export function rawExchange(
+  sock: string,
+  payload: string | Buffer,
+  count: number,
+  timeoutMs = 5000,
+): Promise<{ lines: string[]; closed: boolean }> {
   return new Promise((resolve, reject) => {
     const s = net.createConnection(sock);
     let buf = '';

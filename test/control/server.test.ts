@@ -18,7 +18,8 @@ after(async () => {
   await d.close();
 });
 
-const req = (method: string, params?: unknown, id: number | string = 1): string => JSON.stringify({ jsonrpc: '2.0', method, params, id }) + '\n';
+const req = (method: string, params?: unknown, id: number | string = 1): string =>
+  JSON.stringify({ jsonrpc: '2.0', method, params, id }) + '\n';
 
 test('socket file is mode 0660', () => {
   const st = fs.statSync(d.path);
@@ -27,8 +28,15 @@ test('socket file is mode 0660', () => {
 });
 
 test('several requests on one connection are answered in order', async () => {
-  const r = await rawExchange(d.path, req('test.slow', undefined, 1) + req('core.version', undefined, 2) + req('dispatcher.hash', [4, 'bob'], 3), 3);
-  assert.deepEqual(r.lines.map((l) => JSON.parse(l).id), [1, 2, 3]);
+  const r = await rawExchange(
+    d.path,
+    req('test.slow', undefined, 1) + req('core.version', undefined, 2) + req('dispatcher.hash', [4, 'bob'], 3),
+    3,
+  );
+  assert.deepEqual(
+    r.lines.map((l) => JSON.parse(l).id),
+    [1, 2, 3],
+  );
 });
 
 test('malformed JSON gets a parse error and the connection keeps working', async () => {
@@ -40,14 +48,25 @@ test('malformed JSON gets a parse error and the connection keeps working', async
 });
 
 test('invalid requests and odd batches are answered, never crash the server', async () => {
-  const cases = ['{"method":"core.version","id":1}', '42', '[]', '[null]', '"x"', '{"jsonrpc":"2.0","method":7,"id":1}'];
+  const cases = [
+    '{"method":"core.version","id":1}',
+    '42',
+    '[]',
+    '[null]',
+    '"x"',
+    '{"jsonrpc":"2.0","method":7,"id":1}',
+  ];
   for (const c of cases) {
     const r = await rawExchange(d.path, c + '\n', 1);
     const msg = JSON.parse(r.lines[0]!);
     assert.equal(msg.jsonrpc, '2.0', c);
     assert.ok(msg.error && typeof msg.error.code === 'number', `${c} → ${r.lines[0]}`);
   }
-  const batch = await rawExchange(d.path, `[${req('core.version', undefined, 1).trim()},${req('nope', undefined, 2).trim()}]\n`, 1);
+  const batch = await rawExchange(
+    d.path,
+    `[${req('core.version', undefined, 1).trim()},${req('nope', undefined, 2).trim()}]\n`,
+    1,
+  );
   const answers = JSON.parse(batch.lines[0]!);
   assert.equal(answers.length, 2);
   assert.deepEqual(answers[1].error, { code: 500, message: 'Method Not Found' });
@@ -61,14 +80,21 @@ test('handler faults: RpcError-like errors keep code, message and detail; bugs b
 });
 
 test('a notification (no id) gets no answer; a later request does', async () => {
-  const r = await rawExchange(d.path, JSON.stringify({ jsonrpc: '2.0', method: 'core.version' }) + '\n' + req('core.ps', undefined, 5), 1);
+  const r = await rawExchange(
+    d.path,
+    JSON.stringify({ jsonrpc: '2.0', method: 'core.version' }) + '\n' + req('core.ps', undefined, 5),
+    1,
+  );
   assert.equal(JSON.parse(r.lines[0]!).id, 5);
 });
 
 test('params: Kamailio-style errors for bad params; named params by table name', async () => {
   const r = await rawExchange(
     d.path,
-    req('dispatcher.hash', ['x', 'bob'], 1) + req('dispatcher.hash', [], 2) + req('dispatcher.hash', { nslots: 4, val1: 'bob' }, 3) + req('dispatcher.hash', ['4', 'bob'], 4),
+    req('dispatcher.hash', ['x', 'bob'], 1) +
+      req('dispatcher.hash', [], 2) +
+      req('dispatcher.hash', { nslots: 4, val1: 'bob' }, 3) +
+      req('dispatcher.hash', ['4', 'bob'], 4),
     4,
   );
   const [a, b, c, e] = r.lines.map((l) => JSON.parse(l));
@@ -80,7 +106,8 @@ test('params: Kamailio-style errors for bad params; named params by table name',
 });
 
 test('an oversized request gets a JSON-RPC error, the connection closes, the server keeps answering', async () => {
-  const big = '{"jsonrpc":"2.0","method":"core.version","params":["' + 'x'.repeat(MAX_REQUEST_BYTES + 10) + '"],"id":1}\n';
+  const big =
+    '{"jsonrpc":"2.0","method":"core.version","params":["' + 'x'.repeat(MAX_REQUEST_BYTES + 10) + '"],"id":1}\n';
   const r = await rawExchange(d.path, big, 1);
   const msg = JSON.parse(r.lines[0]!);
   assert.equal(msg.error.code, -32600);
@@ -108,7 +135,9 @@ test('a request without a trailing newline is answered when the client half-clos
 });
 
 test('many clients at once, raw and dsctl', async () => {
-  const raws = Array.from({ length: 40 }, (_, i) => rawExchange(d.path, req(i % 2 ? 'core.ps' : 'test.slow', undefined, i), 1));
+  const raws = Array.from({ length: 40 }, (_, i) =>
+    rawExchange(d.path, req(i % 2 ? 'core.ps' : 'test.slow', undefined, i), 1),
+  );
   const clis = Array.from({ length: 4 }, () => dsctl(['-s', d.path, 'core.version']));
   const [rawResults, cliResults] = await Promise.all([Promise.all(raws), Promise.all(clis)]);
   rawResults.forEach((r, i) => assert.equal(JSON.parse(r.lines[0]!).id, i));
@@ -135,7 +164,10 @@ test('a stale socket file (its daemon killed) is replaced; close() removes the f
   const dir = tempDir();
   const p = path.join(dir, 'dsd_ctl');
   // A process that listens and dies without cleaning up leaves a stale socket file.
-  const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(p)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+  const child = spawn(process.execPath, [
+    '-e',
+    `require('net').createServer().listen(${JSON.stringify(p)}, () => process.kill(process.pid, 'SIGKILL'))`,
+  ]);
   await new Promise((resolve) => child.on('exit', resolve));
   assert.ok(fs.statSync(p).isSocket(), 'stale socket left behind');
   const registry = new MethodRegistry();

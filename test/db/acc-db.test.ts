@@ -58,7 +58,11 @@ for (const kind of ['postgres', 'mysql'] as const) {
       url = await server.createDatabase('acc_test');
       const [p, b] = await freePorts(2);
       px = p;
-      be = await UdpPeer.open({ host: '127.0.0.1', port: b, answer: (req) => (req.text.startsWith('MESSAGE sip:fail@') ? null : answer200(req)) });
+      be = await UdpPeer.open({
+        host: '127.0.0.1',
+        port: b,
+        answer: (req) => (req.text.startsWith('MESSAGE sip:fail@') ? null : answer200(req)),
+      });
       ua = await UdpPeer.open({ host: '127.0.0.1', port: 0 });
       const text = cfg(px, b, url, kind === 'postgres' ? 'db_postgres' : 'db_mysql');
       fs.writeFileSync(path.join(dir, 'acc.cfg'), text);
@@ -68,7 +72,9 @@ for (const kind of ['postgres', 'mysql'] as const) {
       const init2 = dsdRun(['db', 'init', '-f', path.join(dir, 'acc.cfg')]);
       assert.equal(init2.code, 0, init2.out);
       assert.doesNotMatch(init2.out, /created/);
-      dsd = await startDsd({ cfg: text.replace('loadmodule "sl.so"', 'loadmodule "sl.so"\nmodparam("tm", "fr_timer", 1000)') });
+      dsd = await startDsd({
+        cfg: text.replace('loadmodule "sl.so"', 'loadmodule "sl.so"\nmodparam("tm", "fr_timer", 1000)'),
+      });
     });
 
     after(async () => {
@@ -83,30 +89,48 @@ for (const kind of ['postgres', 'mysql'] as const) {
       for (const user of ['bob', 'fail']) {
         const callId = `accdb-${user}@test`;
         const mark = ua!.received.length;
-        await ua!.send(`MESSAGE sip:${user}@127.0.0.1:${px} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${ua!.port};branch=z9hG4bKaccdb${user};rport\r\n` +
-          `From: <sip:alice@a.example>;tag=ft-${user}\r\nTo: <sip:${user}@b.example>\r\nCall-ID: ${callId}\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`, px);
+        await ua!.send(
+          `MESSAGE sip:${user}@127.0.0.1:${px} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${ua!.port};branch=z9hG4bKaccdb${user};rport\r\n` +
+            `From: <sip:alice@a.example>;tag=ft-${user}\r\nTo: <sip:${user}@b.example>\r\nCall-ID: ${callId}\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`,
+          px,
+        );
         await ua!.waitFor((m) => callIdOf(m.text) === callId && statusOf(m.text) >= 200, 15_000, mark);
       }
-      const lines = await waitUntil(() => {
-        const ls = dsd!.output().split('\n').filter((l) => l.includes('ACC: ')).map((l) => (JSON.parse(l) as { msg: string }).msg);
-        return ls.length >= 2 ? ls : null;
-      }, { what: 'two ACC lines' });
-      const rows = await waitUntil(async () => {
-        const db = await openDb(url);
-        try {
-          const rs = await db.query<Record<string, unknown>>('select method, from_tag, to_tag, callid, sip_code, sip_reason, time, src_user, dst_user, src_ip from acc order by id');
-          return rs.length >= 2 ? rs : null;
-        } finally {
-          await db.close();
-        }
-      }, { what: 'two acc rows' });
+      const lines = await waitUntil(
+        () => {
+          const ls = dsd!
+            .output()
+            .split('\n')
+            .filter((l) => l.includes('ACC: '))
+            .map((l) => (JSON.parse(l) as { msg: string }).msg);
+          return ls.length >= 2 ? ls : null;
+        },
+        { what: 'two ACC lines' },
+      );
+      const rows = await waitUntil(
+        async () => {
+          const db = await openDb(url);
+          try {
+            const rs = await db.query<Record<string, unknown>>(
+              'select method, from_tag, to_tag, callid, sip_code, sip_reason, time, src_user, dst_user, src_ip from acc order by id',
+            );
+            return rs.length >= 2 ? rs : null;
+          } finally {
+            await db.close();
+          }
+        },
+        { what: 'two acc rows' },
+      );
       assert.equal(rows.length, 2);
       for (let i = 0; i < 2; i++) {
         const r = rows[i];
         const fromLine = lines[i].replace(/^ACC: transaction answered: timestamp=\d+;/, '');
         const fromRow = `method=${r.method};from_tag=${r.from_tag};to_tag=${r.to_tag};call_id=${r.callid};code=${r.sip_code};reason=${r.sip_reason};src_user=${r.src_user};dst_user=${r.dst_user};src_ip=${r.src_ip}`;
         assert.equal(fromRow, fromLine);
-        assert.ok(r.time instanceof Date || /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/.test(String(r.time)), `time ${String(r.time)}`);
+        assert.ok(
+          r.time instanceof Date || /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/.test(String(r.time)),
+          `time ${String(r.time)}`,
+        );
       }
       assert.match(lines[1], /;code=408;reason=Request Timeout;/);
     });

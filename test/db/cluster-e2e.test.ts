@@ -21,8 +21,12 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const skip = missingPostgres() ?? false;
 let pg: PgServer | null = null;
 
-before(async () => { if (!skip) pg = await startPostgres(); });
-after(async () => { await pg?.destroy(); });
+before(async () => {
+  if (!skip) pg = await startPostgres();
+});
+after(async () => {
+  await pg?.destroy();
+});
 
 const ctl = (d: Dsd): string => `unix:${path.join(d.dir, 'dsd_ctl')}`;
 
@@ -61,42 +65,69 @@ function flagsIn(text: string, uri: string): string | null {
   return m ? m[1] : null;
 }
 
-test('cluster: reload and set_state on A reach B, B restarted keeps the admin state, cluster.list', { skip, timeout: 90_000 }, async () => {
-  const url = await pg!.createDatabase('ce1');
-  await runDbInit(url);
-  await withDb(url, async (db) => { for (const s of fixtureStatements()) await db.exec(s); });
-  const [pa, pb] = await freePorts(2);
-  const a = await startDsd({ cfg: nodeCfg(url, 'node-a', pa) });
-  let b = await startDsd({ cfg: nodeCfg(url, 'node-b', pb) });
-  try {
-    await withDb(url, (db) => db.exec("INSERT INTO dispatcher VALUES(8,4,'sip:127.0.0.4:5060',0,0,'','new')"));
-    assert.equal((await dsctlRun(['-s', ctl(a), 'dispatcher.reload'])).code, 0);
-    await waitFor('B lists set 4', async () => (await list(b)).includes('URI: sip:127.0.0.4:5060'), 2000);
-    const s = await dsctlRun(['-s', ctl(a), 'dispatcher.set_state', 'ip', '1', 'sip:127.0.0.1:5081']);
-    assert.equal(s.code, 0, s.stderr);
-    const ms = await waitFor('B shows IP', async () => flagsIn(await list(b), 'sip:127.0.0.1:5081') === 'IP', 2000);
-    assert.ok(ms < 1000, `took ${ms} ms`);
-    // B restarted keeps it (from dsd_admin_state).
-    await b.stop();
-    b = await startDsd({ cfg: nodeCfg(url, 'node-b', pb) });
-    assert.equal(flagsIn(await list(b), 'sip:127.0.0.1:5081'), 'IP');
-    // cluster.list: both up, with dest each node's view.
-    const cl = await dsctlRun(['-s', ctl(a), '--json', 'cluster.list', 'dest']);
-    assert.equal(cl.code, 0, cl.stderr);
-    const nodes = JSON.parse(cl.stdout) as { NAME: string; STATE: string; DESTS: { DEST: { URI: string; FLAGS: string } }[] }[];
-    assert.deepEqual(nodes.map((x) => [x.NAME, x.STATE]), [['node-a', 'up'], ['node-b', 'up']]);
-    assert.ok(nodes[1].DESTS.some((x) => x.DEST.URI === 'sip:127.0.0.1:5081' && x.DEST.FLAGS === 'IP'));
-    await b.stop();
-    const after = JSON.parse((await dsctlRun(['-s', ctl(a), '--json', 'cluster.list'])).stdout) as { NAME: string; STATE: string }[];
-    assert.deepEqual(after.map((x) => [x.NAME, x.STATE]), [['node-a', 'up'], ['node-b', 'gone']]);
-  } finally {
-    await a.stop();
-    await b.stop();
-  }
-});
+test(
+  'cluster: reload and set_state on A reach B, B restarted keeps the admin state, cluster.list',
+  { skip, timeout: 90_000 },
+  async () => {
+    const url = await pg!.createDatabase('ce1');
+    await runDbInit(url);
+    await withDb(url, async (db) => {
+      for (const s of fixtureStatements()) await db.exec(s);
+    });
+    const [pa, pb] = await freePorts(2);
+    const a = await startDsd({ cfg: nodeCfg(url, 'node-a', pa) });
+    let b = await startDsd({ cfg: nodeCfg(url, 'node-b', pb) });
+    try {
+      await withDb(url, (db) => db.exec("INSERT INTO dispatcher VALUES(8,4,'sip:127.0.0.4:5060',0,0,'','new')"));
+      assert.equal((await dsctlRun(['-s', ctl(a), 'dispatcher.reload'])).code, 0);
+      await waitFor('B lists set 4', async () => (await list(b)).includes('URI: sip:127.0.0.4:5060'), 2000);
+      const s = await dsctlRun(['-s', ctl(a), 'dispatcher.set_state', 'ip', '1', 'sip:127.0.0.1:5081']);
+      assert.equal(s.code, 0, s.stderr);
+      const ms = await waitFor('B shows IP', async () => flagsIn(await list(b), 'sip:127.0.0.1:5081') === 'IP', 2000);
+      assert.ok(ms < 1000, `took ${ms} ms`);
+      // B restarted keeps it (from dsd_admin_state).
+      await b.stop();
+      b = await startDsd({ cfg: nodeCfg(url, 'node-b', pb) });
+      assert.equal(flagsIn(await list(b), 'sip:127.0.0.1:5081'), 'IP');
+      // cluster.list: both up, with dest each node's view.
+      const cl = await dsctlRun(['-s', ctl(a), '--json', 'cluster.list', 'dest']);
+      assert.equal(cl.code, 0, cl.stderr);
+      const nodes = JSON.parse(cl.stdout) as {
+        NAME: string;
+        STATE: string;
+        DESTS: { DEST: { URI: string; FLAGS: string } }[];
+      }[];
+      assert.deepEqual(
+        nodes.map((x) => [x.NAME, x.STATE]),
+        [
+          ['node-a', 'up'],
+          ['node-b', 'up'],
+        ],
+      );
+      assert.ok(nodes[1].DESTS.some((x) => x.DEST.URI === 'sip:127.0.0.1:5081' && x.DEST.FLAGS === 'IP'));
+      await b.stop();
+      const after = JSON.parse((await dsctlRun(['-s', ctl(a), '--json', 'cluster.list'])).stdout) as {
+        NAME: string;
+        STATE: string;
+      }[];
+      assert.deepEqual(
+        after.map((x) => [x.NAME, x.STATE]),
+        [
+          ['node-a', 'up'],
+          ['node-b', 'gone'],
+        ],
+      );
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  },
+);
 
-test('cluster: PostgreSQL stopped for ten seconds under load: no call lost on either node, resync on return',
-  { skip: skip || (haveSipp() ? false : 'sipp missing'), timeout: 120_000 }, async () => {
+test(
+  'cluster: PostgreSQL stopped for ten seconds under load: no call lost on either node, resync on return',
+  { skip: skip || (haveSipp() ? false : 'sipp missing'), timeout: 120_000 },
+  async () => {
     const url = await pg!.createDatabase('ce2');
     await runDbInit(url);
     const [pa, pb, b1, b2, ua, ub, c1, c2, c3, c4] = await freePorts(10);
@@ -111,8 +142,22 @@ test('cluster: PostgreSQL stopped for ten seconds under load: no call lost on ei
     const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
     try {
       await sleep(300);
-      const loadA = startSipp({ scenario: UAC_XML, port: ua, controlPort: c3, remote: `127.0.0.1:${pa}`, calls: 300, rate: 20 });
-      const loadB = startSipp({ scenario: UAC_XML, port: ub, controlPort: c4, remote: `127.0.0.1:${pb}`, calls: 300, rate: 20 });
+      const loadA = startSipp({
+        scenario: UAC_XML,
+        port: ua,
+        controlPort: c3,
+        remote: `127.0.0.1:${pa}`,
+        calls: 300,
+        rate: 20,
+      });
+      const loadB = startSipp({
+        scenario: UAC_XML,
+        port: ub,
+        controlPort: c4,
+        remote: `127.0.0.1:${pb}`,
+        calls: 300,
+        rate: 20,
+      });
       await sleep(1500);
       await pg!.stop();
       await sleep(2000);
@@ -129,7 +174,10 @@ test('cluster: PostgreSQL stopped for ten seconds under load: no call lost on ei
       assert.equal(cb, 0);
       await waitFor('B resynced', async () => flagsIn(await list(b), 'sip:127.0.0.1:9') === 'DX', 15_000);
       for (const d of [a, b]) {
-        const lost = d.output().split('\n').filter((l) => /routing continues on the current list/.test(l));
+        const lost = d
+          .output()
+          .split('\n')
+          .filter((l) => /routing continues on the current list/.test(l));
         assert.equal(lost.length, 1, d.output().slice(-3000));
         assert.match(d.output(), /connected to postgres:\/\/dsd:\*\*\*@127\.0\.0\.1:\d+\/ce2 again/);
       }
@@ -140,4 +188,5 @@ test('cluster: PostgreSQL stopped for ten seconds under load: no call lost on ei
       await b.stop();
       await pg!.start().catch(() => undefined);
     }
-  });
+  },
+);

@@ -7,7 +7,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DbListSource, DEFAULT_TABLE, defaultDbParams, DispatcherDb, runDbInit } from '../../src/db';
 import {
-  adminEntriesFor, applyClusterEvent, buildClusterListResult, ClusterNode, defaultClusterParams, destStatesOf,
+  adminEntriesFor,
+  applyClusterEvent,
+  buildClusterListResult,
+  ClusterNode,
+  defaultClusterParams,
+  destStatesOf,
 } from '../../src/cluster';
 import { defaultParams, setParam } from '../../src/modules/dispatcher/params';
 import type { ReloadSource } from '../../src/modules/dispatcher/list-manager';
@@ -23,8 +28,12 @@ let pg: PgServer | null = null;
 let n = 0;
 const opts = { skip: skip ?? false };
 
-before(async () => { if (!skip) pg = await startPostgres(); });
-after(async () => { await pg?.destroy(); });
+before(async () => {
+  if (!skip) pg = await startPostgres();
+});
+after(async () => {
+  await pg?.destroy();
+});
 
 async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 1000): Promise<number> {
   const t0 = Date.now();
@@ -50,15 +59,27 @@ async function member(url: string, name: string, heartbeatSec = 1): Promise<Memb
   const ds = engine({ reload_delta: 0 });
   const log = collectLog();
   const node = new ClusterNode({
-    url, name, address: `udp:127.0.0.1:${5060 + n}`, version: 'dsd test', heartbeatSec, log,
+    url,
+    name,
+    address: `udp:127.0.0.1:${5060 + n}`,
+    version: 'dsd test',
+    heartbeatSec,
+    log,
     reconnectMs: { initial: 100, max: 500 },
   });
   const m: Member = {
-    node, ds, src, log, resyncs: 0,
+    node,
+    ds,
+    src,
+    log,
+    resyncs: 0,
     async setState(state, group, target) {
       const r = ds.setStateRpc(state, group, target, false);
-      await node.publish('set_state', { state, group, address: target },
-        { adminStates: adminEntriesFor(ds.exportAdminStates(), group, target, false) });
+      await node.publish(
+        'set_state',
+        { state, group, address: target },
+        { adminStates: adminEntriesFor(ds.exportAdminStates(), group, target, false) },
+      );
       return r;
     },
   };
@@ -107,11 +128,21 @@ test('cluster: set_state on A reaches B within a second; reload, add and remove 
     await a.node.publish('add', { group: 5, address: 'sip:127.0.0.5:5060', flags: 0, priority: 0, attrs: 'duid=five' });
     await waitFor('B has set 5', () => flagsOf(b.ds, 5, 'sip:127.0.0.5:5060') === 'AX');
     await a.ds.remove(5, 'sip:127.0.0.5:5060');
-    await a.node.publish('remove', { group: 5, address: 'sip:127.0.0.5:5060' }, { forget: { setId: 5, uri: 'sip:127.0.0.5:5060' } });
+    await a.node.publish(
+      'remove',
+      { group: 5, address: 'sip:127.0.0.5:5060' },
+      { forget: { setId: 5, uri: 'sip:127.0.0.5:5060' } },
+    );
     await waitFor('B lost set 5', () => !b.ds.list!.byId.has(5));
     // A never applies its own events (it would have thrown on the duplicate remove).
-    assert.deepEqual(a.log.lines.filter((l) => l.includes('not applied')), []);
-    assert.deepEqual(b.log.lines.filter((l) => l.includes('not applied')), []);
+    assert.deepEqual(
+      a.log.lines.filter((l) => l.includes('not applied')),
+      [],
+    );
+    assert.deepEqual(
+      b.log.lines.filter((l) => l.includes('not applied')),
+      [],
+    );
   } finally {
     await a.node.stop();
     await b.node.stop();
@@ -126,11 +157,17 @@ test('cluster: admin states live in dsd_admin_state; a node started later comes 
     await a.setState('ip', 1, 'all');
     const rows = await a.node.adminStates();
     assert.deepEqual(rows.map((r) => [r.setId, r.uri, r.state]).sort(), [
-      [1, 'sip:127.0.0.1:5080', 'ip'], [1, 'sip:127.0.0.1:5081', 'ip'], [1, 'sip:127.0.0.1:5082', 'ip'], [2, 'sip:127.0.0.2:5091', 'd'],
+      [1, 'sip:127.0.0.1:5080', 'ip'],
+      [1, 'sip:127.0.0.1:5081', 'ip'],
+      [1, 'sip:127.0.0.1:5082', 'ip'],
+      [2, 'sip:127.0.0.2:5091', 'd'],
     ]);
     // Kamailio's table is untouched (an UPDATE would reorder it on PostgreSQL).
     const r = await a.src.load();
-    assert.deepEqual(r.records.map((x) => x.flags), [0, 8, 0, 8, 0, 1, 0]);
+    assert.deepEqual(
+      r.records.map((x) => x.flags),
+      [0, 8, 0, 8, 0, 1, 0],
+    );
     const c = await member(url, 'node-c');
     try {
       assert.equal(flagsOf(c.ds, 2, 'sip:127.0.0.2:5091'), 'DX');
@@ -147,7 +184,7 @@ test('cluster: admin states live in dsd_admin_state; a node started later comes 
   }
 });
 
-test('cluster: cluster.list shows every node, up or gone, and with dest each node\'s view', opts, async () => {
+test("cluster: cluster.list shows every node, up or gone, and with dest each node's view", opts, async () => {
   const url = await cluster();
   const a = await member(url, 'node-a');
   const b = await member(url, 'node-b', 0);
@@ -157,16 +194,29 @@ test('cluster: cluster.list shows every node, up or gone, and with dest each nod
     await b.node.heartbeat();
     await a.node.heartbeat();
     let nodes = buildClusterListResult(await a.node.listNodes(2), true);
-    assert.deepEqual(nodes.map((x) => [x.NAME, x.STATE, x.VERSION]), [['node-a', 'up', 'dsd test'], ['node-b', 'up', 'dsd test']]);
+    assert.deepEqual(
+      nodes.map((x) => [x.NAME, x.STATE, x.VERSION]),
+      [
+        ['node-a', 'up', 'dsd test'],
+        ['node-b', 'up', 'dsd test'],
+      ],
+    );
     assert.match(nodes[0].LAST_HEARTBEAT, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    const view = (name: string) => nodes.find((x) => x.NAME === name)!.DESTS!.find((d) => d.DEST.URI === 'sip:127.0.0.1:5082')!.DEST;
+    const view = (name: string) =>
+      nodes.find((x) => x.NAME === name)!.DESTS!.find((d) => d.DEST.URI === 'sip:127.0.0.1:5082')!.DEST;
     assert.deepEqual(view('node-b'), { SET: 1, URI: 'sip:127.0.0.1:5082', FLAGS: 'IP' });
     assert.deepEqual(view('node-a'), { SET: 1, URI: 'sip:127.0.0.1:5082', FLAGS: 'AP' });
     assert.equal(buildClusterListResult(await a.node.listNodes(2), false)[0].DESTS, undefined);
     // B stops heartbeating (no timer): gone after the timeout; A keeps heartbeating.
     await new Promise((r) => setTimeout(r, 2300));
     nodes = buildClusterListResult(await a.node.listNodes(2), false);
-    assert.deepEqual(nodes.map((x) => [x.NAME, x.STATE]), [['node-a', 'up'], ['node-b', 'gone']]);
+    assert.deepEqual(
+      nodes.map((x) => [x.NAME, x.STATE]),
+      [
+        ['node-a', 'up'],
+        ['node-b', 'gone'],
+      ],
+    );
     await b.node.heartbeat();
     assert.equal((await a.node.listNodes(2)).find((x) => x.name === 'node-b')!.state, 'up');
     // A clean stop shows gone at once.
@@ -213,50 +263,76 @@ test('cluster: PostgreSQL stopped for seconds: nodes keep routing, log once, rec
   }
 });
 
-test('cluster through DispatcherDb (the daemon glue): RPC on A published, applied on B; cluster.list handler', opts, async () => {
-  const url = await cluster();
-  const make = async (name: string) => {
-    const ds = defaultParams();
-    setParam(ds, 'db_url', url);
-    setParam(ds, 'reload_delta', 0);
-    const cl = defaultClusterParams();
-    cl.enabled = true;
-    cl.nodeName = name;
-    cl.heartbeatSec = 1;
-    const log = collectLog();
-    const dsDb = (await DispatcherDb.create({ ds, db: defaultDbParams(), cluster: cl, loadedModules: ['db_postgres'], log, version: 'v', address: `udp:127.0.0.1:${name === 'a' ? 5071 : 5072}` }))!;
-    const engineA = new Dispatcher({ params: ds });
-    const rt = { ds: engineA, reload: (s?: ReloadSource) => engineA.reload(s) };
-    dsDb.attach(rt);
-    assert.equal(await dsDb.startCluster(), true);
-    engineA.importAdminStates(await dsDb.adminSource!());
-    await engineA.loadInitial(await dsDb.listSource.initial());
-    await dsDb.started();
-    return { dsDb, ds: engineA, log };
-  };
-  const a = await make('a');
-  const b = await make('b');
-  try {
-    a.ds.setStateRpc('ip', 2, 'sip:127.0.0.2:5090;transport=tcp', false);
-    await a.dsDb.afterChange({ kind: 'setState', state: 'ip', setId: 2, uri: 'sip:127.0.0.2:5090;transport=tcp' }, false);
-    assert.ok(await waitFor('B sees IP', () => flagsOf(b.ds, 2, 'sip:127.0.0.2:5090;transport=tcp') === 'IP') < 1000);
-    await a.ds.add(7, 'sip:127.0.0.7', 0, 0, null);
-    await a.dsDb.afterChange({ kind: 'add', setId: 7, uri: 'sip:127.0.0.7', flags: 0, priority: 0, attrs: null }, true);
-    await waitFor('B has set 7', () => b.ds.list!.byId.has(7));
-    const list = await a.dsDb.clusterListHandler()!(['dest']);
-    assert.deepEqual(list.map((x) => [x.NAME, x.ADDRESS, x.STATE]), [['a', 'udp:127.0.0.1:5071', 'up'], ['b', 'udp:127.0.0.1:5072', 'up']]);
-    assert.ok(list[0].DESTS!.length >= 7);
-    // A restarted node comes up with the persisted row and the cluster's admin state.
-    await b.dsDb.close();
-    const b2 = await make('b');
+test(
+  'cluster through DispatcherDb (the daemon glue): RPC on A published, applied on B; cluster.list handler',
+  opts,
+  async () => {
+    const url = await cluster();
+    const make = async (name: string) => {
+      const ds = defaultParams();
+      setParam(ds, 'db_url', url);
+      setParam(ds, 'reload_delta', 0);
+      const cl = defaultClusterParams();
+      cl.enabled = true;
+      cl.nodeName = name;
+      cl.heartbeatSec = 1;
+      const log = collectLog();
+      const dsDb = (await DispatcherDb.create({
+        ds,
+        db: defaultDbParams(),
+        cluster: cl,
+        loadedModules: ['db_postgres'],
+        log,
+        version: 'v',
+        address: `udp:127.0.0.1:${name === 'a' ? 5071 : 5072}`,
+      }))!;
+      const engineA = new Dispatcher({ params: ds });
+      const rt = { ds: engineA, reload: (s?: ReloadSource) => engineA.reload(s) };
+      dsDb.attach(rt);
+      assert.equal(await dsDb.startCluster(), true);
+      engineA.importAdminStates(await dsDb.adminSource!());
+      await engineA.loadInitial(await dsDb.listSource.initial());
+      await dsDb.started();
+      return { dsDb, ds: engineA, log };
+    };
+    const a = await make('a');
+    const b = await make('b');
     try {
-      assert.equal(flagsOf(b2.ds, 2, 'sip:127.0.0.2:5090;transport=tcp'), 'IP');
-      assert.ok(b2.ds.list!.byId.has(7));
+      a.ds.setStateRpc('ip', 2, 'sip:127.0.0.2:5090;transport=tcp', false);
+      await a.dsDb.afterChange(
+        { kind: 'setState', state: 'ip', setId: 2, uri: 'sip:127.0.0.2:5090;transport=tcp' },
+        false,
+      );
+      assert.ok(
+        (await waitFor('B sees IP', () => flagsOf(b.ds, 2, 'sip:127.0.0.2:5090;transport=tcp') === 'IP')) < 1000,
+      );
+      await a.ds.add(7, 'sip:127.0.0.7', 0, 0, null);
+      await a.dsDb.afterChange(
+        { kind: 'add', setId: 7, uri: 'sip:127.0.0.7', flags: 0, priority: 0, attrs: null },
+        true,
+      );
+      await waitFor('B has set 7', () => b.ds.list!.byId.has(7));
+      const list = await a.dsDb.clusterListHandler()!(['dest']);
+      assert.deepEqual(
+        list.map((x) => [x.NAME, x.ADDRESS, x.STATE]),
+        [
+          ['a', 'udp:127.0.0.1:5071', 'up'],
+          ['b', 'udp:127.0.0.1:5072', 'up'],
+        ],
+      );
+      assert.ok(list[0].DESTS!.length >= 7);
+      // A restarted node comes up with the persisted row and the cluster's admin state.
+      await b.dsDb.close();
+      const b2 = await make('b');
+      try {
+        assert.equal(flagsOf(b2.ds, 2, 'sip:127.0.0.2:5090;transport=tcp'), 'IP');
+        assert.ok(b2.ds.list!.byId.has(7));
+      } finally {
+        await b2.dsDb.close();
+      }
     } finally {
-      await b2.dsDb.close();
+      await a.dsDb.close();
+      await b.dsDb.close();
     }
-  } finally {
-    await a.dsDb.close();
-    await b.dsDb.close();
-  }
-});
+  },
+);

@@ -32,7 +32,10 @@ function sleep(ms: number): Promise<void> {
 export function pgBinDir(): string | null {
   const root = '/usr/lib/postgresql';
   if (!fs.existsSync(root)) return null;
-  const versions = fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, 'bin', 'pg_ctl'))).sort((a, b) => Number(b) - Number(a));
+  const versions = fs
+    .readdirSync(root)
+    .filter((v) => fs.existsSync(path.join(root, v, 'bin', 'pg_ctl')))
+    .sort((a, b) => Number(b) - Number(a));
   return versions.length ? path.join(root, versions[0], 'bin') : null;
 }
 
@@ -65,7 +68,9 @@ export interface PgServer {
 
 export function missingPostgres(): string | null {
   // in CI the server must be there (.ci/run installs it): run, and fail, rather than skip
-  return pgBinDir() === null && !IN_CI ? 'PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin (apt-get install postgresql; .ci/db-servers.sh does it)' : null;
+  return pgBinDir() === null && !IN_CI
+    ? 'PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin (apt-get install postgresql; .ci/db-servers.sh does it)'
+    : null;
 }
 
 export async function startPostgres(): Promise<PgServer | null> {
@@ -83,13 +88,25 @@ export async function startPostgres(): Promise<PgServer | null> {
     const r = spawnSync(runAs ? 'runuser' : path.join(bin, cmd), full, { encoding: 'utf8', timeout: 60000 });
     return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
   };
-  const init = run('initdb', ['-D', data, '-U', DB_USER, '--auth=md5', `--pwfile=${pwFile}`, '-E', 'UTF8', '--no-sync', '--locale=C']);
+  const init = run('initdb', [
+    '-D',
+    data,
+    '-U',
+    DB_USER,
+    '--auth=md5',
+    `--pwfile=${pwFile}`,
+    '-E',
+    'UTF8',
+    '--no-sync',
+    '--locale=C',
+  ]);
   if (init.status !== 0) throw new Error(`initdb failed:\n${init.out}`);
   // md5 auth for TCP; the password is changed below to one with URL-special characters.
   const [port] = await freePorts(1);
   const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50`;
   const srv: PgServer = {
-    port, dir,
+    port,
+    dir,
     url: (db = 'dsd', password = DB_PASSWORD) => `postgres://${DB_USER}:${password}@127.0.0.1:${port}/${db}`,
     async createDatabase(name) {
       const c = await srv.client('postgres');
@@ -150,7 +167,10 @@ function which(names: string[], dirs = ['/usr/sbin', '/usr/bin', '/usr/local/sbi
 }
 
 export function missingMariadb(): string | null {
-  if (!IN_CI && (which(['mariadbd', 'mysqld']) === null || which(['mariadb-install-db', 'mysql_install_db']) === null)) {
+  if (
+    !IN_CI &&
+    (which(['mariadbd', 'mysqld']) === null || which(['mariadb-install-db', 'mysql_install_db']) === null)
+  ) {
     return 'MariaDB server binaries (mariadbd, mariadb-install-db) not found (apt-get install mariadb-server; .ci/db-servers.sh does it)';
   }
   return null;
@@ -179,18 +199,26 @@ export async function startMariadb(): Promise<MyServer | null> {
   const socket = path.join(dir, 'sock');
   const asRoot = process.getuid?.() === 0;
   const userArgs = asRoot ? ['--user=root'] : [];
-  const inst = spawnSync(install, ['--no-defaults', `--datadir=${data}`, '--auth-root-authentication-method=normal',
-    '--skip-test-db', ...userArgs], { encoding: 'utf8', timeout: 120000 });
+  const inst = spawnSync(
+    install,
+    ['--no-defaults', `--datadir=${data}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...userArgs],
+    { encoding: 'utf8', timeout: 120000 },
+  );
   if (inst.status !== 0) throw new Error(`mariadb-install-db failed:\n${inst.stdout}${inst.stderr}`);
   const [port] = await freePorts(1);
   let proc: ChildProcess | null = null;
   let exited: Promise<void> = Promise.resolve();
-  const rootConn = (db?: string) => createConnection({ socketPath: socket, user: 'root', database: db, multipleStatements: true });
+  const rootConn = (db?: string) =>
+    createConnection({ socketPath: socket, user: 'root', database: db, multipleStatements: true });
   const srv: MyServer = {
-    port, dir, socket,
+    port,
+    dir,
+    socket,
     url: (db = 'dsd', password = DB_PASSWORD) => `mysql://${DB_USER}:${password}@127.0.0.1:${port}/${db}`,
     async createDatabase(name) {
-      await srv.rootQuery(`DROP DATABASE IF EXISTS ${name}; CREATE DATABASE ${name}; GRANT ALL ON ${name}.* TO '${DB_USER}'@'127.0.0.1'`);
+      await srv.rootQuery(
+        `DROP DATABASE IF EXISTS ${name}; CREATE DATABASE ${name}; GRANT ALL ON ${name}.* TO '${DB_USER}'@'127.0.0.1'`,
+      );
       return srv.url(name);
     },
     async rootQuery(sql, db) {
@@ -204,10 +232,25 @@ export async function startMariadb(): Promise<MyServer | null> {
     },
     async start() {
       if (proc !== null && proc.exitCode === null) return;
-      const p = spawn(daemon, ['--no-defaults', `--datadir=${data}`, `--socket=${socket}`, `--port=${port}`,
-        '--bind-address=127.0.0.1', `--pid-file=${path.join(dir, 'pid')}`, `--log-error=${path.join(dir, 'err.log')}`,
-        '--skip-log-bin', '--innodb-buffer-pool-size=16M', '--innodb-log-file-size=8M', '--skip-name-resolve',
-        '--innodb-flush-log-at-trx-commit=0', ...userArgs], { stdio: 'ignore' });
+      const p = spawn(
+        daemon,
+        [
+          '--no-defaults',
+          `--datadir=${data}`,
+          `--socket=${socket}`,
+          `--port=${port}`,
+          '--bind-address=127.0.0.1',
+          `--pid-file=${path.join(dir, 'pid')}`,
+          `--log-error=${path.join(dir, 'err.log')}`,
+          '--skip-log-bin',
+          '--innodb-buffer-pool-size=16M',
+          '--innodb-log-file-size=8M',
+          '--skip-name-resolve',
+          '--innodb-flush-log-at-trx-commit=0',
+          ...userArgs,
+        ],
+        { stdio: 'ignore' },
+      );
       proc = p;
       exited = new Promise((r) => p.once('exit', () => r()));
       const until = Date.now() + 60000;
@@ -239,7 +282,9 @@ export async function startMariadb(): Promise<MyServer | null> {
   };
   try {
     await srv.start();
-    await srv.rootQuery(`CREATE USER '${DB_USER}'@'127.0.0.1' IDENTIFIED BY '${DB_PASSWORD}'; CREATE DATABASE dsd; GRANT ALL ON dsd.* TO '${DB_USER}'@'127.0.0.1'`);
+    await srv.rootQuery(
+      `CREATE USER '${DB_USER}'@'127.0.0.1' IDENTIFIED BY '${DB_PASSWORD}'; CREATE DATABASE dsd; GRANT ALL ON dsd.* TO '${DB_USER}'@'127.0.0.1'`,
+    );
   } catch (e) {
     await srv.destroy();
     throw e;
@@ -266,13 +311,18 @@ export const FIXTURE_ROWS: readonly (readonly [number, number, string, number, n
 
 /** INSERT statements for FIXTURE_ROWS, as an operator would type them. */
 export function fixtureInserts(): string[] {
-  return FIXTURE_ROWS.map((r) => `INSERT INTO dispatcher VALUES(${r[0]},${r[1]},'${r[2]}',${r[3]},${r[4]},'${r[5]}','${r[6]}')`);
+  return FIXTURE_ROWS.map(
+    (r) => `INSERT INTO dispatcher VALUES(${r[0]},${r[1]},'${r[2]}',${r[3]},${r[4]},'${r[5]}','${r[6]}')`,
+  );
 }
 
 // ---- daemons (e2e) ----------------------------------------------------------------------
 
 /** bin/dsctl with arguments; never throws. */
-export function dsctlRun(args: readonly string[], timeoutMs = 20000): Promise<{ code: number; stdout: string; stderr: string }> {
+export function dsctlRun(
+  args: readonly string[],
+  timeoutMs = 20000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const bin = path.resolve(__dirname, '..', '..', '..', 'bin', 'dsctl');
   const env = { ...process.env };
   delete env.DSD_CTL;
@@ -281,10 +331,17 @@ export function dsctlRun(args: readonly string[], timeoutMs = 20000): Promise<{ 
     const p = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    p.stdout!.on('data', (d) => { stdout += d; });
-    p.stderr!.on('data', (d) => { stderr += d; });
+    p.stdout!.on('data', (d) => {
+      stdout += d;
+    });
+    p.stderr!.on('data', (d) => {
+      stderr += d;
+    });
     const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.once('exit', (code) => { clearTimeout(t); resolve({ code: code ?? -1, stdout, stderr }); });
+    p.once('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
   });
 }
 

@@ -11,17 +11,29 @@ import { unlessCi } from '../helpers/require';
 import { dispatcherTableDdl, versionTableDdl } from '../../src/db';
 import type { DbKind } from '../../src/db';
 
-const DIRS: [DbKind, string][] = [['sqlite', 'db_sqlite'], ['postgres', 'postgres'], ['mysql', 'mysql']];
+const DIRS: [DbKind, string][] = [
+  ['sqlite', 'db_sqlite'],
+  ['postgres', 'postgres'],
+  ['mysql', 'mysql'],
+];
 
 for (const [kind, dir] of DIRS) {
   const base = `/usr/share/kamailio/${dir}`;
   const present = fs.existsSync(`${base}/dispatcher-create.sql`) && fs.existsSync(`${base}/standard-create.sql`);
-  test(`${kind}: CREATE TABLE dispatcher / version are kamdbctl's`, { skip: present ? false : unlessCi(`${base} not installed (apt-get install kamailio-${kind === 'sqlite' ? 'sqlite' : kind}-modules)`) }, () => {
-    const first = (file: string): string => fs.readFileSync(file, 'utf8').split(';')[0].trim();
-    assert.equal(dispatcherTableDdl(kind), first(`${base}/dispatcher-create.sql`));
-    assert.equal(versionTableDdl(kind), first(`${base}/standard-create.sql`));
-    // And the version rows kamdbctl inserts.
-    assert.match(fs.readFileSync(`${base}/dispatcher-create.sql`, 'utf8'), /values \('dispatcher','4'\)/);
-    assert.match(fs.readFileSync(`${base}/standard-create.sql`, 'utf8'), /values \('version','1'\)/);
-  });
+  test(
+    `${kind}: CREATE TABLE dispatcher / version are kamdbctl's`,
+    {
+      skip: present
+        ? false
+        : unlessCi(`${base} not installed (apt-get install kamailio-${kind === 'sqlite' ? 'sqlite' : kind}-modules)`),
+    },
+    () => {
+      const first = (file: string): string => fs.readFileSync(file, 'utf8').split(';')[0].trim();
+      assert.equal(dispatcherTableDdl(kind), first(`${base}/dispatcher-create.sql`));
+      assert.equal(versionTableDdl(kind), first(`${base}/standard-create.sql`));
+      // And the version rows kamdbctl inserts.
+      assert.match(fs.readFileSync(`${base}/dispatcher-create.sql`, 'utf8'), /values \('dispatcher','4'\)/);
+      assert.match(fs.readFileSync(`${base}/standard-create.sql`, 'utf8'), /values \('version','1'\)/);
+    },
+  );
 }

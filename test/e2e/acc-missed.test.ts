@@ -35,7 +35,10 @@ request_route {
 `;
 
 function accLines(side: Side): string[] {
-  return side.output().split('\n').filter((l) => l.includes('ACC: '))
+  return side
+    .output()
+    .split('\n')
+    .filter((l) => l.includes('ACC: '))
     .map((l) => (side.impl === 'dsd' ? (JSON.parse(l) as { msg: string }).msg : l.slice(l.indexOf('ACC: '))).trimEnd())
     .map((l) => l.replace(/timestamp=\d+/, 'timestamp=T'));
 }
@@ -44,28 +47,41 @@ describe('acc missed calls: dsd against Kamailio 5.6', { skip: needs('kamailio')
   let pair: Pair;
   before(async () => {
     pair = await startPair({
-      cfg: CFG, backends: 1,
-      answer: () => (req: Received) => (methodOf(req.text) === 'ACK' || statusOf(req.text) !== 0 ? null : makeResponse(req.text, 486, 'Busy Here')),
+      cfg: CFG,
+      backends: 1,
+      answer: () => (req: Received) =>
+        methodOf(req.text) === 'ACK' || statusOf(req.text) !== 0 ? null : makeResponse(req.text, 486, 'Busy Here'),
     });
   });
-  after(async () => { await pair?.stop(); });
+  after(async () => {
+    await pair?.stop();
+  });
 
   for (const user of ['missed', 'both']) {
     it(`INVITE to ${user} rejected 486: the same ACC lines`, async () => {
       const before = pair.sides.map((s) => accLines(s).length);
-      await Promise.all(pair.sides.map(async (s) => {
-        const callId = `accm-${user}@test`;
-        const mark = s.ua.received.length;
-        await s.ua.send(`INVITE sip:${user}@127.0.0.1:${s.px} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${s.ua.port};branch=z9hG4bKaccm${user};rport\r\n` +
-          `From: <sip:alice@a.example>;tag=m-${user}\r\nTo: <sip:${user}@b.example>\r\nCall-ID: ${callId}\r\nCSeq: 1 INVITE\r\n` +
-          `Max-Forwards: 70\r\nContact: <sip:alice@127.0.0.1:${s.ua.port}>\r\nContent-Length: 0\r\n\r\n`, s.px);
-        await s.ua.waitFor((m) => callIdOf(m.text) === callId && statusOf(m.text) >= 200, 10_000, mark);
-      }));
+      await Promise.all(
+        pair.sides.map(async (s) => {
+          const callId = `accm-${user}@test`;
+          const mark = s.ua.received.length;
+          await s.ua.send(
+            `INVITE sip:${user}@127.0.0.1:${s.px} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${s.ua.port};branch=z9hG4bKaccm${user};rport\r\n` +
+              `From: <sip:alice@a.example>;tag=m-${user}\r\nTo: <sip:${user}@b.example>\r\nCall-ID: ${callId}\r\nCSeq: 1 INVITE\r\n` +
+              `Max-Forwards: 70\r\nContact: <sip:alice@127.0.0.1:${s.ua.port}>\r\nContent-Length: 0\r\n\r\n`,
+            s.px,
+          );
+          await s.ua.waitFor((m) => callIdOf(m.text) === callId && statusOf(m.text) >= 200, 10_000, mark);
+        }),
+      );
       const want = user === 'both' ? 2 : 1;
-      for (const [i, s] of pair.sides.entries()) await waitUntil(() => accLines(s).length >= before[i]! + want, { what: `${want} ACC line(s) from ${s.impl}` });
+      for (const [i, s] of pair.sides.entries())
+        await waitUntil(() => accLines(s).length >= before[i]! + want, { what: `${want} ACC line(s) from ${s.impl}` });
       const k = accLines(pair.kamailio).slice(before[1]);
       const d = accLines(pair.dsd).slice(before[0]);
-      assert.match(k[0]!, /^ACC: call missed: timestamp=T;method=INVITE;from_tag=m-\w+;to_tag=peer486;call_id=accm-\w+@test;code=486;reason=Busy Here;src_user=alice;dst_user=\w+$/);
+      assert.match(
+        k[0]!,
+        /^ACC: call missed: timestamp=T;method=INVITE;from_tag=m-\w+;to_tag=peer486;call_id=accm-\w+@test;code=486;reason=Busy Here;src_user=alice;dst_user=\w+$/,
+      );
       assert.deepEqual(d, k);
     });
   }

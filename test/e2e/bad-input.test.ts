@@ -10,7 +10,15 @@ import { startDsd, basicCfg, Dsd } from '../helpers/daemon';
 import { waitUntil } from '../helpers/wait';
 import { freePorts } from '../helpers/ports';
 import {
-  UdpPeer, TcpPeer, Received, answer200, statusOf, header, headerValues, bodyOf, sleep,
+  UdpPeer,
+  TcpPeer,
+  Received,
+  answer200,
+  statusOf,
+  header,
+  headerValues,
+  bodyOf,
+  sleep,
 } from '../helpers/sip-peer';
 import { startSipp, runUac, haveSipp, UAC_XML, UAS_XML, num } from '../helpers/sipp';
 
@@ -31,10 +39,20 @@ interface Rig {
 let seq = 0;
 
 /** A request from `port` on 127.0.0.1; pass null to leave a header out. */
-function request(port: number, o: {
-  method?: string; ruri?: string; via?: string | null; callId?: string | null; cseq?: string | null;
-  maxForwards?: string | null; extra?: string[]; body?: string; contentLength?: number | null;
-} = {}): { text: string; callId: string } {
+function request(
+  port: number,
+  o: {
+    method?: string;
+    ruri?: string;
+    via?: string | null;
+    callId?: string | null;
+    cseq?: string | null;
+    maxForwards?: string | null;
+    extra?: string[];
+    body?: string;
+    contentLength?: number | null;
+  } = {},
+): { text: string; callId: string } {
   const id = `bad-${process.pid}-${++seq}`;
   const method = o.method ?? 'OPTIONS';
   const lines = [`${method} ${o.ruri ?? 'sip:bob@127.0.0.1'} SIP/2.0`];
@@ -54,7 +72,10 @@ function request(port: number, o: {
   return { text: lines.join('\r\n') + '\r\n\r\n' + body, callId: callId ?? id };
 }
 
-const byCallId = (id: string) => (m: Received): boolean => headerValues(m.text, 'call-id').includes(id);
+const byCallId =
+  (id: string) =>
+  (m: Received): boolean =>
+    headerValues(m.text, 'call-id').includes(id);
 
 /** A deterministic PRNG (mulberry32) so the random-bytes cases are reproducible. */
 function prng(seed: number): () => number {
@@ -91,7 +112,10 @@ async function withDsd(body: (r: Rig) => Promise<void>, params: string[] = []): 
     list: backends.map((b) => `1 sip:127.0.0.1:${b.port} 0 0\n`).join(''),
   });
   const rig: Rig = {
-    dsd, px, client, backends,
+    dsd,
+    px,
+    client,
+    backends,
     forwarded: () => backends.flatMap((b) => b.received.filter((m) => statusOf(m.text) === 0)),
   };
   let stopped = false;
@@ -126,8 +150,19 @@ async function sendBad(r: Rig, data: string | Buffer, _callId: string | null): P
   const from = r.client.received.length;
   await r.client.send(data, r.px);
   await barrier(r);
-  assert.deepEqual(r.forwarded().filter(notBarrier).map((m) => m.text.slice(0, 80)), [], 'nothing is forwarded');
-  return r.client.received.slice(from).filter(notBarrier).map((m) => statusOf(m.text)).filter((c) => c >= 200);
+  assert.deepEqual(
+    r
+      .forwarded()
+      .filter(notBarrier)
+      .map((m) => m.text.slice(0, 80)),
+    [],
+    'nothing is forwarded',
+  );
+  return r.client.received
+    .slice(from)
+    .filter(notBarrier)
+    .map((m) => statusOf(m.text))
+    .filter((c) => c >= 200);
 }
 
 /** Call-IDs of the barrier requests, which every check leaves out. */
@@ -160,7 +195,10 @@ test('random bytes over UDP and TCP (fixed seed): dropped, nothing forwarded or 
     // random bytes that start like a request or a response, to get past the first check
     for (const prefix of ['INVITE sip:', 'SIP/2.0 200 ', 'OPTIONS sip:bob@127.0.0.1 SIP/2.0\r\n']) {
       for (let k = 0; k < 8; k++) {
-        await r.client.send(Buffer.concat([Buffer.from(prefix), randomBytes(rand, 32 + Math.floor(rand() * 900))]), r.px);
+        await r.client.send(
+          Buffer.concat([Buffer.from(prefix), randomBytes(rand, 32 + Math.floor(rand() * 900))]),
+          r.px,
+        );
       }
     }
     // the same over TCP, a connection per chunk
@@ -175,11 +213,16 @@ test('random bytes over UDP and TCP (fixed seed): dropped, nothing forwarded or 
     await barrier(r);
     assert.equal(r.forwarded().filter(notBarrier).length, 0, 'nothing forwarded');
     assert.equal(r.client.received.filter(notBarrier).length, 0, 'nothing answered');
-  }));
+  }),
+);
 
 test('a truncated request: 400 while a reply can be built, dropped when the start line is cut; never forwarded', () =>
   withDsd(async (r) => {
-    const full = request(r.client.port, { method: 'INVITE', body: 'v=0\r\n', extra: ['Content-Type: application/sdp'] });
+    const full = request(r.client.port, {
+      method: 'INVITE',
+      body: 'v=0\r\n',
+      extra: ['Content-Type: application/sdp'],
+    });
     const cut = full.text.slice(0, full.text.indexOf('To: ') + 10); // ends inside the To header
     // cut inside To: the top Via is there to answer to, and dsd answers 400
     expectOutcome(await sendBad(r, cut, full.callId), 400);
@@ -207,18 +250,28 @@ test('a request without Call-ID: 400, never forwarded', () =>
 
 test('Content-Length larger than the body: 400 over UDP; over TCP the stream waits and others go on', () =>
   withDsd(async (r) => {
-    const req = request(r.client.port, { method: 'MESSAGE', body: 'hello', contentLength: 50, extra: ['Content-Type: text/plain'] });
+    const req = request(r.client.port, {
+      method: 'MESSAGE',
+      body: 'hello',
+      contentLength: 50,
+      extra: ['Content-Type: text/plain'],
+    });
     expectOutcome(await sendBad(r, req.text, req.callId), 400);
     // TCP: dsd must wait for the missing bytes on that connection only
     const a = await TcpPeer.connect({ host: '127.0.0.1', port: r.px });
     const b = await TcpPeer.connect({ host: '127.0.0.1', port: r.px });
     try {
       const stuck = request(a.conn!.localPort!, {
-        method: 'MESSAGE', body: 'hello', contentLength: 5000, extra: ['Content-Type: text/plain'],
+        method: 'MESSAGE',
+        body: 'hello',
+        contentLength: 5000,
+        extra: ['Content-Type: text/plain'],
         via: `SIP/2.0/TCP 127.0.0.1:${a.conn!.localPort};branch=z9hG4bKstuck${seq}`,
       });
       await a.send(stuck.text);
-      const ok = request(b.conn!.localPort!, { via: `SIP/2.0/TCP 127.0.0.1:${b.conn!.localPort};branch=z9hG4bKok${seq}` });
+      const ok = request(b.conn!.localPort!, {
+        via: `SIP/2.0/TCP 127.0.0.1:${b.conn!.localPort};branch=z9hG4bKok${seq}`,
+      });
       await b.send(ok.text);
       const reply = await b.waitFor((m) => statusOf(m.text) >= 200, 30_000);
       assert.equal(statusOf(reply.text), 200, 'a request on another connection is served');
@@ -236,7 +289,12 @@ test('Content-Length larger than the body: 400 over UDP; over TCP the stream wai
 
 test('Content-Length smaller than the body: the extra bytes are ignored, not forwarded', () =>
   withDsd(async (r) => {
-    const req = request(r.client.port, { method: 'MESSAGE', body: 'hello, world', contentLength: 5, extra: ['Content-Type: text/plain'] });
+    const req = request(r.client.port, {
+      method: 'MESSAGE',
+      body: 'hello, world',
+      contentLength: 5,
+      extra: ['Content-Type: text/plain'],
+    });
     await r.client.send(req.text, r.px);
     const reply = await r.client.waitFor((m) => statusOf(m.text) >= 200 && byCallId(req.callId)(m), 3000);
     assert.equal(statusOf(reply.text), 200);
@@ -253,13 +311,16 @@ async function oversizeOverTcp(r: Rig, kind: 'body' | 'headers'): Promise<void> 
   try {
     const lp = big.conn!.localPort!;
     const via = `SIP/2.0/TCP 127.0.0.1:${lp};branch=z9hG4bKbig${seq}`;
-    const req = kind === 'body'
-      ? request(lp, { method: 'MESSAGE', via, body: 'x'.repeat(70 * 1024), extra: ['Content-Type: text/plain'] })
-      : request(lp, { via, extra: Array.from({ length: 1000 }, (_, i) => `X-Pad-${i}: ${'y'.repeat(60)}`) });
+    const req =
+      kind === 'body'
+        ? request(lp, { method: 'MESSAGE', via, body: 'x'.repeat(70 * 1024), extra: ['Content-Type: text/plain'] })
+        : request(lp, { via, extra: Array.from({ length: 1000 }, (_, i) => `X-Pad-${i}: ${'y'.repeat(60)}`) });
     assert.ok(req.text.length > 70 * 1024);
     const sending = big.send(req.text).catch(() => undefined); // dsd may close mid-write
     // another connection is served while the big one is being read and refused
-    const ok = request(other.conn!.localPort!, { via: `SIP/2.0/TCP 127.0.0.1:${other.conn!.localPort};branch=z9hG4bKok${seq}` });
+    const ok = request(other.conn!.localPort!, {
+      via: `SIP/2.0/TCP 127.0.0.1:${other.conn!.localPort};branch=z9hG4bKok${seq}`,
+    });
     await other.send(ok.text);
     const reply = await other.waitFor((m) => statusOf(m.text) >= 200, 30_000);
     assert.equal(statusOf(reply.text), 200, 'the other connection is not stalled');
@@ -312,14 +373,20 @@ test('a response for no transaction: dropped, nothing sent anywhere', () =>
         `SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 127.0.0.1:${r.px};branch=z9hG4bKdsd00000000.x.0\r\n`,
       ];
       for (const [i, top] of responses.entries()) {
-        const text = top + `From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>;tag=2\r\n` +
+        const text =
+          top +
+          `From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>;tag=2\r\n` +
           `Call-ID: notx-${i}-${process.pid}\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n`;
         await r.client.send(text, r.px);
       }
       await barrier(r);
       assert.equal(victim.received.length, 0, 'no response forwarded by its Vias');
       assert.equal(r.client.received.filter(notBarrier).length, 0, 'nothing answered');
-      assert.equal(r.backends.reduce((n, b) => n + b.received.filter(notBarrier).length, 0), 0, 'nothing to the backends');
+      assert.equal(
+        r.backends.reduce((n, b) => n + b.received.filter(notBarrier).length, 0),
+        0,
+        'nothing to the backends',
+      );
     } finally {
       await victim.close();
     }
@@ -355,8 +422,10 @@ test('Proxy-Require: 420 with Unsupported listing the option tags, never forward
     assert.deepEqual(tags.sort(), ['bar', 'baz', 'foo']);
   }));
 
-test('garbage in a loop never stalls calls: a sipp load through dsd completes with zero failures',
-  { skip: haveSipp() ? false : 'sipp not installed', timeout: 120_000 }, async () => {
+test(
+  'garbage in a loop never stalls calls: a sipp load through dsd completes with zero failures',
+  { skip: haveSipp() ? false : 'sipp not installed', timeout: 120_000 },
+  async () => {
     const [px, uasPort, uacPort, c1, c2] = await freePorts(5);
     const dsd = await startDsd({
       cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`, `tcp:127.0.0.1:${px}`] }),
@@ -372,10 +441,14 @@ test('garbage in a loop never stalls calls: a sipp load through dsd completes wi
       while (!stop && sent < 20_000) {
         for (let k = 0; k < 20; k++, sent++) {
           const pick = sent % 4;
-          const buf = pick === 0 ? randomBytes(rand, 1 + Math.floor(rand() * 1400))
-            : pick === 1 ? Buffer.from(request(noise.port, { callId: null }).text)
-              : pick === 2 ? Buffer.from(request(noise.port, { maxForwards: '0' }).text)
-                : Buffer.from(request(noise.port).text.slice(0, 120));
+          const buf =
+            pick === 0
+              ? randomBytes(rand, 1 + Math.floor(rand() * 1400))
+              : pick === 1
+                ? Buffer.from(request(noise.port, { callId: null }).text)
+                : pick === 2
+                  ? Buffer.from(request(noise.port, { maxForwards: '0' }).text)
+                  : Buffer.from(request(noise.port).text.slice(0, 120));
           await noise.send(buf, px);
         }
         await sleep(5);
@@ -385,8 +458,13 @@ test('garbage in a loop never stalls calls: a sipp load through dsd completes wi
       await sleep(300);
       const g = garbage();
       const r = await runUac({
-        scenario: UAC_XML, port: uacPort, controlPort: c2, remote: `127.0.0.1:${px}`,
-        calls: 300, rate: 100, timeoutMs: 60_000,
+        scenario: UAC_XML,
+        port: uacPort,
+        controlPort: c2,
+        remote: `127.0.0.1:${px}`,
+        calls: 300,
+        rate: 100,
+        timeoutMs: 60_000,
       });
       stop = true;
       await g;
@@ -404,4 +482,5 @@ test('garbage in a loop never stalls calls: a sipp load through dsd completes wi
       await noise.close();
       assert.equal(await dsd.stop(), 0);
     }
-  });
+  },
+);

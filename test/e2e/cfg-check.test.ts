@@ -16,7 +16,11 @@ import { FIXTURES } from '../helpers/sipp';
 const BROKEN = path.join(FIXTURES, 'cfg', 'broken');
 const SAMPLE = path.join(FIXTURES, 'cfg', 'dispatcher-sample.cfg');
 
-interface Run { code: number | null; stderr: string; stdout: string }
+interface Run {
+  code: number | null;
+  stderr: string;
+  stdout: string;
+}
 
 /**
  * Runs bin/dsd with its own control-socket path (DSD_CTL), so that a config that
@@ -26,7 +30,9 @@ function dsd(args: string[]): Run {
   const dir = tmpDir('dsd-cfgcheck-');
   try {
     const r = spawnSync(process.execPath, [DSD_BIN, ...args], {
-      encoding: 'utf8', timeout: 10_000, killSignal: 'SIGKILL',
+      encoding: 'utf8',
+      timeout: 10_000,
+      killSignal: 'SIGKILL',
       env: { ...process.env, DSD_CTL: path.join(dir, 'dsd_ctl') },
     });
     return { code: r.status, stderr: r.stderr, stdout: r.stdout };
@@ -56,51 +62,72 @@ interface BrokenCase {
 
 const CASES: BrokenCase[] = [
   {
-    name: 'unknown function', cfg: 'unknown-function.cfg',
+    name: 'unknown function',
+    cfg: 'unknown-function.cfg',
     errors: [{ file: 'unknown-function.cfg', line: 7, col: 2, message: /unknown function 'no_such_function'/ }],
   },
   {
-    name: 'wrong argument count', cfg: 'wrong-arg-count.cfg',
+    name: 'wrong argument count',
+    cfg: 'wrong-arg-count.cfg',
     errors: [{ file: 'wrong-arg-count.cfg', line: 6, col: 2, message: /'sl_send_reply' takes 2 arguments, 1 given/ }],
   },
   {
-    name: 'unbalanced braces', cfg: 'unbalanced-braces.cfg',
-    errors: [{ file: 'unbalanced-braces.cfg', line: 6, col: 15, message: /unbalanced braces.*not closed.*missing '\}'/ }],
+    name: 'unbalanced braces',
+    cfg: 'unbalanced-braces.cfg',
+    errors: [
+      { file: 'unbalanced-braces.cfg', line: 6, col: 15, message: /unbalanced braces.*not closed.*missing '\}'/ },
+    ],
   },
   {
-    name: 'undefined route', cfg: 'undefined-route.cfg',
+    name: 'undefined route',
+    cfg: 'undefined-route.cfg',
     errors: [{ file: 'undefined-route.cfg', line: 6, col: 8, message: /route\[NOWHERE\] is not defined/ }],
   },
   {
-    name: 'unknown module', cfg: 'unknown-module.cfg',
+    name: 'unknown module',
+    cfg: 'unknown-module.cfg',
     errors: [{ file: 'unknown-module.cfg', line: 4, col: 1, message: /unknown module 'nosuchmodule(\.so)?'/ }],
   },
   {
-    name: 'bad modparam type', cfg: 'bad-modparam-type.cfg',
-    errors: [{ file: 'bad-modparam-type.cfg', line: 4, col: 28, message: /modparam\("tm", "fr_timer"\).*integer.*"two seconds"/ }],
+    name: 'bad modparam type',
+    cfg: 'bad-modparam-type.cfg',
+    errors: [
+      {
+        file: 'bad-modparam-type.cfg',
+        line: 4,
+        col: 28,
+        message: /modparam\("tm", "fr_timer"\).*integer.*"two seconds"/,
+      },
+    ],
   },
   {
-    name: 'unterminated string', cfg: 'unterminated-string.cfg',
+    name: 'unterminated string',
+    cfg: 'unterminated-string.cfg',
     errors: [{ file: 'unterminated-string.cfg', line: 5, col: 23, message: /unterminated string/ }],
   },
   {
-    name: 'unknown global parameter', cfg: 'unknown-global.cfg',
+    name: 'unknown global parameter',
+    cfg: 'unknown-global.cfg',
     errors: [{ file: 'unknown-global.cfg', line: 4, col: 1, message: /unknown global parameter 'no_such_param'/ }],
   },
   {
-    name: 'unknown pseudo-variable', cfg: 'unknown-pv.cfg',
+    name: 'unknown pseudo-variable',
+    cfg: 'unknown-pv.cfg',
     errors: [{ file: 'unknown-pv.cfg', line: 7, col: 6, message: /unknown pseudo-variable \$nosuchpv/ }],
   },
   {
-    name: 'unknown pseudo-variable in a format string', cfg: 'unknown-pv-in-string.cfg',
+    name: 'unknown pseudo-variable in a format string',
+    cfg: 'unknown-pv-in-string.cfg',
     errors: [{ file: 'unknown-pv-in-string.cfg', line: 7, col: 17, message: /unknown pseudo-variable \$nosuchpv/ }],
   },
   {
-    name: 'error in an included file', cfg: 'include-error.cfg',
+    name: 'error in an included file',
+    cfg: 'include-error.cfg',
     errors: [{ file: 'included/routes.cfg', line: 4, col: 2, message: /unknown function 'sl_send_replyy'/ }],
   },
   {
-    name: 'two errors, both reported in file order', cfg: 'two-errors.cfg',
+    name: 'two errors, both reported in file order',
+    cfg: 'two-errors.cfg',
     errors: [
       { file: 'two-errors.cfg', line: 6, col: 2, message: /'sl_send_reply' takes 2 arguments, 1 given/ },
       { file: 'two-errors.cfg', line: 7, col: 8, message: /route\[MISSING\] is not defined/ },
@@ -110,7 +137,11 @@ const CASES: BrokenCase[] = [
 
 function assertErrors(stderr: string, expected: Expected[], what: string): void {
   const lines = errorLines(stderr);
-  assert.equal(lines.length, expected.length, `${what}: expected ${expected.length} positioned error(s), stderr:\n${stderr}`);
+  assert.equal(
+    lines.length,
+    expected.length,
+    `${what}: expected ${expected.length} positioned error(s), stderr:\n${stderr}`,
+  );
   expected.forEach((e, i) => {
     const prefix = `${path.join(BROKEN, e.file)}:${e.line}:${e.col}: `;
     assert.ok(lines[i].startsWith(prefix), `${what}: error ${i + 1} should start with ${prefix}\n got: ${lines[i]}`);
@@ -129,8 +160,25 @@ test('dsd -c accepts the Kamailio dispatcher sample: exit 0, "config file ok", o
     assert.match(w[0], new RegExp(`^${SAMPLE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:1: warning: `));
   }
   // the modules dsd implements load silently
-  for (const mod of ['tm', 'sl', 'rr', 'pv', 'maxfwd', 'textops', 'siputils', 'xlog', 'sanity', 'ctl', 'jsonrpcs', 'acc', 'dispatcher']) {
-    assert.ok(!r.stderr.split('\n').some((l) => l.includes('warning:') && l.includes(`'${mod}'`)), `no warning for ${mod}`);
+  for (const mod of [
+    'tm',
+    'sl',
+    'rr',
+    'pv',
+    'maxfwd',
+    'textops',
+    'siputils',
+    'xlog',
+    'sanity',
+    'ctl',
+    'jsonrpcs',
+    'acc',
+    'dispatcher',
+  ]) {
+    assert.ok(
+      !r.stderr.split('\n').some((l) => l.includes('warning:') && l.includes(`'${mod}'`)),
+      `no warning for ${mod}`,
+    );
   }
 });
 

@@ -25,7 +25,18 @@ import { startKamailio } from '../helpers/kamailio';
 import { needs } from '../helpers/require';
 import { startSipp, runUac, UAC_XML, UAS_XML, FIXTURES, num } from '../helpers/sipp';
 import {
-  UdpPeer, Received, Answerer, answerWith, makeResponse, methodOf, statusOf, callIdOf, header, headerValues, startLine, sleep,
+  UdpPeer,
+  Received,
+  Answerer,
+  answerWith,
+  makeResponse,
+  methodOf,
+  statusOf,
+  callIdOf,
+  header,
+  headerValues,
+  startLine,
+  sleep,
 } from '../helpers/sip-peer';
 
 const SAMPLE_DIR = path.join(FIXTURES, 'cfg');
@@ -46,10 +57,15 @@ function sampleList(b1: number, b2: number): string {
   const text = fs.readFileSync(path.join(SAMPLE_DIR, 'dispatcher.list'), 'utf8');
   assert.match(text, /sip:127\.0\.0\.1:5080\b/);
   assert.match(text, /sip:127\.0\.0\.1:5081\b/);
-  return text.replace(/sip:127\.0\.0\.1:5080\b/, `sip:127.0.0.1:${b1}`).replace(/sip:127\.0\.0\.1:5081\b/, `sip:127.0.0.1:${b2}`);
+  return text
+    .replace(/sip:127\.0\.0\.1:5080\b/, `sip:127.0.0.1:${b1}`)
+    .replace(/sip:127\.0\.0\.1:5081\b/, `sip:127.0.0.1:${b2}`);
 }
 
-interface Sample { dsd: Dsd; stop(): Promise<number | null> }
+interface Sample {
+  dsd: Dsd;
+  stop(): Promise<number | null>;
+}
 
 async function startSample(px: number, b1: number, b2: number, debug = false): Promise<Sample> {
   const ctlDir = tmpDir('dsd-sample-ctl-');
@@ -58,12 +74,17 @@ async function startSample(px: number, b1: number, b2: number, debug = false): P
   let dsd: Dsd;
   try {
     // -A WITH_DEBUG is the sample's own switch (debug=4): it makes its xdbg lines visible
-    dsd = await startDsd({ cfg: sampleCfg(px), list: sampleList(b1, b2), args: ['-Y', '{DIR}', ...(debug ? ['-A', 'WITH_DEBUG'] : [])] });
+    dsd = await startDsd({
+      cfg: sampleCfg(px),
+      list: sampleList(b1, b2),
+      args: ['-Y', '{DIR}', ...(debug ? ['-A', 'WITH_DEBUG'] : [])],
+    });
   } catch (e) {
     fs.rmSync(ctlDir, { recursive: true, force: true });
     throw e;
   } finally {
-    if (saved === undefined) delete process.env.DSD_CTL; else process.env.DSD_CTL = saved;
+    if (saved === undefined) delete process.env.DSD_CTL;
+    else process.env.DSD_CTL = saved;
   }
   return {
     dsd,
@@ -94,49 +115,73 @@ const distinctCalls = (ms: Received[]) => new Set(ms.map((m) => callIdOf(m.text)
 const scriptLines = (out: string, what: 'going to' | 'retrying to') =>
   out.split('\n').filter((l) => l.includes(`--- SCRIPT: ${what} <`));
 
-test('round robin (alg 4): calls alternate exactly between the two destinations, N/2 each', { timeout: 30_000 }, async () => {
-  const N = 10;
-  const [px, b1, b2, uac, cu] = await freePorts(5);
-  const s = await startSample(px, b1, b2, true);
-  const p1 = await UdpPeer.open({ host: '127.0.0.1', port: b1 });
-  const p2 = await UdpPeer.open({ host: '127.0.0.1', port: b2 });
-  p1.answerer = dialogUas(p1, 'b1');
-  p2.answerer = dialogUas(p2, 'b2');
-  const order: number[] = [];
-  p1.onMessage((m) => { if (methodOf(m.text) === 'INVITE') order.push(b1); });
-  p2.onMessage((m) => { if (methodOf(m.text) === 'INVITE') order.push(b2); });
-  try {
-    const r = await runUac({
-      scenario: UAC_XML, port: uac, controlPort: cu, remote: `127.0.0.1:${px}`,
-      calls: N, rate: 20, extra: ['-l', '1'], timeoutMs: 15_000,
+test(
+  'round robin (alg 4): calls alternate exactly between the two destinations, N/2 each',
+  { timeout: 30_000 },
+  async () => {
+    const N = 10;
+    const [px, b1, b2, uac, cu] = await freePorts(5);
+    const s = await startSample(px, b1, b2, true);
+    const p1 = await UdpPeer.open({ host: '127.0.0.1', port: b1 });
+    const p2 = await UdpPeer.open({ host: '127.0.0.1', port: b2 });
+    p1.answerer = dialogUas(p1, 'b1');
+    p2.answerer = dialogUas(p2, 'b2');
+    const order: number[] = [];
+    p1.onMessage((m) => {
+      if (methodOf(m.text) === 'INVITE') order.push(b1);
     });
-    assert.equal(num(r.stats, 'SuccessfulCall(C)'), N, r.output.slice(-2000));
-    assert.equal(num(r.stats, 'FailedCall(C)'), 0);
-    assert.equal(order.length, N, `INVITEs seen by the backends: ${order.join(',')}`);
-    // Kamailio orders a set's destinations last line first: the first call goes to b2
-    assert.equal(order[0], b2);
-    for (let i = 1; i < N; i++) assert.notEqual(order[i], order[i - 1], `alternation broken at call ${i + 1}: ${order.join(',')}`);
-    assert.equal(distinctCalls(p1.matching(isMethod('INVITE'))), N / 2);
-    assert.equal(distinctCalls(p2.matching(isMethod('INVITE'))), N / 2);
-    // every dialog's ACK and BYE came back to the backend that took the call
-    for (const p of [p1, p2]) {
-      const calls = new Set(p.matching(isMethod('INVITE')).map((m) => callIdOf(m.text)));
-      for (const method of ['ACK', 'BYE']) {
-        assert.deepEqual(new Set(p.matching(isMethod(method)).map((m) => callIdOf(m.text))), calls, `${method}s at ${p.port}`);
+    p2.onMessage((m) => {
+      if (methodOf(m.text) === 'INVITE') order.push(b2);
+    });
+    try {
+      const r = await runUac({
+        scenario: UAC_XML,
+        port: uac,
+        controlPort: cu,
+        remote: `127.0.0.1:${px}`,
+        calls: N,
+        rate: 20,
+        extra: ['-l', '1'],
+        timeoutMs: 15_000,
+      });
+      assert.equal(num(r.stats, 'SuccessfulCall(C)'), N, r.output.slice(-2000));
+      assert.equal(num(r.stats, 'FailedCall(C)'), 0);
+      assert.equal(order.length, N, `INVITEs seen by the backends: ${order.join(',')}`);
+      // Kamailio orders a set's destinations last line first: the first call goes to b2
+      assert.equal(order[0], b2);
+      for (let i = 1; i < N; i++)
+        assert.notEqual(order[i], order[i - 1], `alternation broken at call ${i + 1}: ${order.join(',')}`);
+      assert.equal(distinctCalls(p1.matching(isMethod('INVITE'))), N / 2);
+      assert.equal(distinctCalls(p2.matching(isMethod('INVITE'))), N / 2);
+      // every dialog's ACK and BYE came back to the backend that took the call
+      for (const p of [p1, p2]) {
+        const calls = new Set(p.matching(isMethod('INVITE')).map((m) => callIdOf(m.text)));
+        for (const method of ['ACK', 'BYE']) {
+          assert.deepEqual(
+            new Set(p.matching(isMethod(method)).map((m) => callIdOf(m.text))),
+            calls,
+            `${method}s at ${p.port}`,
+          );
+        }
       }
+      // the sample's xdbg line, one per call, naming the chosen destination in turn
+      const going = scriptLines(s.dsd.output(), 'going to');
+      assert.equal(going.length, N, s.dsd.output().slice(-3000));
+      going.forEach((l, i) => {
+        assert.match(
+          l,
+          new RegExp(
+            `going to <sip:service@127\\.0\\.0\\.1:${px}> via <sip:127\\.0\\.0\\.1:${order[i]}> \\(attrs: <null>\\)`,
+          ),
+        );
+      });
+    } finally {
+      await p1.close();
+      await p2.close();
+      assert.equal(await s.stop(), 0);
     }
-    // the sample's xdbg line, one per call, naming the chosen destination in turn
-    const going = scriptLines(s.dsd.output(), 'going to');
-    assert.equal(going.length, N, s.dsd.output().slice(-3000));
-    going.forEach((l, i) => {
-      assert.match(l, new RegExp(`going to <sip:service@127\\.0\\.0\\.1:${px}> via <sip:127\\.0\\.0\\.1:${order[i]}> \\(attrs: <null>\\)`));
-    });
-  } finally {
-    await p1.close();
-    await p2.close();
-    assert.equal(await s.stop(), 0);
-  }
-});
+  },
+);
 
 test('in-dialog ACK and BYE follow the Record-Route set through loose_route', { timeout: 30_000 }, async () => {
   const [px, b1, b2, uac, cu] = await freePorts(5);
@@ -147,7 +192,12 @@ test('in-dialog ACK and BYE follow the Record-Route set through loose_route', { 
   p2.answerer = dialogUas(p2, 'b2');
   try {
     const r = await runUac({
-      scenario: UAC_XML, port: uac, controlPort: cu, remote: `127.0.0.1:${px}`, calls: 1, timeoutMs: 10_000,
+      scenario: UAC_XML,
+      port: uac,
+      controlPort: cu,
+      remote: `127.0.0.1:${px}`,
+      calls: 1,
+      timeoutMs: 10_000,
     });
     assert.equal(num(r.stats, 'SuccessfulCall(C)'), 1, r.output.slice(-2000));
     const p = p2.received.length > 0 ? p2 : p1;
@@ -178,66 +228,91 @@ test('in-dialog ACK and BYE follow the Record-Route set through loose_route', { 
   }
 });
 
-test('failover on timeout: a silent destination is tried, fr_timer fires, the call completes on the other', { timeout: 40_000 }, async () => {
-  const N = 4;
-  const [px, b1, b2, uac, c2, cu] = await freePorts(6);
-  const s = await startSample(px, b1, b2, true);
-  const silent = await UdpPeer.open({ host: '127.0.0.1', port: b1 });
-  const uas = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
-  try {
-    await sleep(300);
-    const t0 = Date.now();
-    const r = await runUac({
-      scenario: UAC_XML, port: uac, controlPort: cu, remote: `127.0.0.1:${px}`, calls: N, rate: 10, timeoutMs: 20_000,
-    });
-    const took = Date.now() - t0;
-    assert.equal(num(r.stats, 'SuccessfulCall(C)'), N, r.output.slice(-2000));
-    assert.equal(num(r.stats, 'FailedCall(C)'), 0);
-    // the sample's fr_timer is 2000 ms: the calls that first went to b1 waited for it
-    assert.ok(took >= 2000, `calls finished in ${took} ms, before fr_timer could fire`);
-    const st = await uas.stop();
-    assert.equal(num(st, 'IncomingCall(C)'), N, 'every call ended on the live destination');
-    assert.equal(distinctCalls(silent.matching(isMethod('INVITE'))), N / 2, 'round robin sent half the calls to b1 first');
-    const going = scriptLines(s.dsd.output(), 'going to');
-    const retrying = scriptLines(s.dsd.output(), 'retrying to');
-    assert.equal(going.length, N);
-    assert.equal(going.filter((l) => l.includes(`via <sip:127.0.0.1:${b1}>`)).length, N / 2);
-    assert.equal(retrying.length, N / 2, s.dsd.output().slice(-3000));
-    for (const l of retrying) assert.match(l, new RegExp(`retrying to <sip:service@127\\.0\\.0\\.1:${px}> via <sip:127\\.0\\.0\\.1:${b2}>`));
-  } finally {
-    await uas.stop();
-    await silent.close();
-    assert.equal(await s.stop(), 0);
-  }
-});
+test(
+  'failover on timeout: a silent destination is tried, fr_timer fires, the call completes on the other',
+  { timeout: 40_000 },
+  async () => {
+    const N = 4;
+    const [px, b1, b2, uac, c2, cu] = await freePorts(6);
+    const s = await startSample(px, b1, b2, true);
+    const silent = await UdpPeer.open({ host: '127.0.0.1', port: b1 });
+    const uas = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
+    try {
+      await sleep(300);
+      const t0 = Date.now();
+      const r = await runUac({
+        scenario: UAC_XML,
+        port: uac,
+        controlPort: cu,
+        remote: `127.0.0.1:${px}`,
+        calls: N,
+        rate: 10,
+        timeoutMs: 20_000,
+      });
+      const took = Date.now() - t0;
+      assert.equal(num(r.stats, 'SuccessfulCall(C)'), N, r.output.slice(-2000));
+      assert.equal(num(r.stats, 'FailedCall(C)'), 0);
+      // the sample's fr_timer is 2000 ms: the calls that first went to b1 waited for it
+      assert.ok(took >= 2000, `calls finished in ${took} ms, before fr_timer could fire`);
+      const st = await uas.stop();
+      assert.equal(num(st, 'IncomingCall(C)'), N, 'every call ended on the live destination');
+      assert.equal(
+        distinctCalls(silent.matching(isMethod('INVITE'))),
+        N / 2,
+        'round robin sent half the calls to b1 first',
+      );
+      const going = scriptLines(s.dsd.output(), 'going to');
+      const retrying = scriptLines(s.dsd.output(), 'retrying to');
+      assert.equal(going.length, N);
+      assert.equal(going.filter((l) => l.includes(`via <sip:127.0.0.1:${b1}>`)).length, N / 2);
+      assert.equal(retrying.length, N / 2, s.dsd.output().slice(-3000));
+      for (const l of retrying)
+        assert.match(l, new RegExp(`retrying to <sip:service@127\\.0\\.0\\.1:${px}> via <sip:127\\.0\\.0\\.1:${b2}>`));
+    } finally {
+      await uas.stop();
+      await silent.close();
+      assert.equal(await s.stop(), 0);
+    }
+  },
+);
 
-test('failover on 500: the failing destination got the INVITE (and the ACK), the call completes on the other', { timeout: 30_000 }, async () => {
-  const N = 4;
-  const [px, b1, b2, uac, c1, c2, cu] = await freePorts(7);
-  const s = await startSample(px, b1, b2);
-  const bad = startSipp({ scenario: UAS_500, port: b1, controlPort: c1 });
-  const good = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
-  try {
-    await sleep(300);
-    const r = await runUac({
-      scenario: UAC_XML, port: uac, controlPort: cu, remote: `127.0.0.1:${px}`, calls: N, rate: 10, timeoutMs: 15_000,
-    });
-    assert.equal(num(r.stats, 'SuccessfulCall(C)'), N, r.output.slice(-2000));
-    assert.equal(num(r.stats, 'FailedCall(C)'), 0);
-    await sleep(200);
-    const sb = await bad.stop();
-    const sg = await good.stop();
-    assert.equal(num(sb, 'IncomingCall(C)'), N / 2, 'half of the calls were tried on the 500 destination');
-    // uas-500 completes a call only when the proxy's hop-by-hop ACK for the 500 arrives
-    assert.equal(num(sb, 'SuccessfulCall(C)'), N / 2);
-    assert.equal(num(sg, 'IncomingCall(C)'), N);
-    assert.equal(num(sg, 'SuccessfulCall(C)'), N);
-  } finally {
-    await bad.stop();
-    await good.stop();
-    assert.equal(await s.stop(), 0);
-  }
-});
+test(
+  'failover on 500: the failing destination got the INVITE (and the ACK), the call completes on the other',
+  { timeout: 30_000 },
+  async () => {
+    const N = 4;
+    const [px, b1, b2, uac, c1, c2, cu] = await freePorts(7);
+    const s = await startSample(px, b1, b2);
+    const bad = startSipp({ scenario: UAS_500, port: b1, controlPort: c1 });
+    const good = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
+    try {
+      await sleep(300);
+      const r = await runUac({
+        scenario: UAC_XML,
+        port: uac,
+        controlPort: cu,
+        remote: `127.0.0.1:${px}`,
+        calls: N,
+        rate: 10,
+        timeoutMs: 15_000,
+      });
+      assert.equal(num(r.stats, 'SuccessfulCall(C)'), N, r.output.slice(-2000));
+      assert.equal(num(r.stats, 'FailedCall(C)'), 0);
+      await sleep(200);
+      const sb = await bad.stop();
+      const sg = await good.stop();
+      assert.equal(num(sb, 'IncomingCall(C)'), N / 2, 'half of the calls were tried on the 500 destination');
+      // uas-500 completes a call only when the proxy's hop-by-hop ACK for the 500 arrives
+      assert.equal(num(sb, 'SuccessfulCall(C)'), N / 2);
+      assert.equal(num(sg, 'IncomingCall(C)'), N);
+      assert.equal(num(sg, 'SuccessfulCall(C)'), N);
+    } finally {
+      await bad.stop();
+      await good.stop();
+      assert.equal(await s.stop(), 0);
+    }
+  },
+);
 
 interface ReplyCase {
   what: string;
@@ -251,19 +326,64 @@ interface ReplyCase {
 }
 
 const REPLIES: ReplyCase[] = [
-  { what: 'INVITE without user in the R-URI', method: 'INVITE', ruri: 'sip:127.0.0.1:{PX}', status: 484, reason: 'Address Incomplete' },
-  { what: 'REGISTER (route REGISTRAR)', method: 'REGISTER', ruri: 'sip:127.0.0.1:{PX}', status: 404, reason: 'No registrar' },
-  { what: 'OPTIONS to the proxy itself (no OPTIONS handling: no user)', method: 'OPTIONS', ruri: 'sip:127.0.0.1:{PX}', status: 484, reason: 'Address Incomplete' },
-  { what: 'PUBLISH (route PRESENCE)', method: 'PUBLISH', ruri: 'sip:alice@127.0.0.1:{PX}', status: 404, reason: 'Not here' },
-  { what: 'SUBSCRIBE (route PRESENCE)', method: 'SUBSCRIBE', ruri: 'sip:alice@127.0.0.1:{PX}', status: 404, reason: 'Not here' },
-  { what: 'Max-Forwards: 0 (route REQINIT)', method: 'INVITE', ruri: 'sip:alice@127.0.0.1:{PX}', maxForwards: 0, status: 483, reason: 'Too Many Hops' },
-  { what: 'in-dialog BYE without Route (WITHINDLG)', method: 'BYE', ruri: 'sip:alice@127.0.0.1:{PX}', toTag: true, status: 404, reason: 'Not here' },
+  {
+    what: 'INVITE without user in the R-URI',
+    method: 'INVITE',
+    ruri: 'sip:127.0.0.1:{PX}',
+    status: 484,
+    reason: 'Address Incomplete',
+  },
+  {
+    what: 'REGISTER (route REGISTRAR)',
+    method: 'REGISTER',
+    ruri: 'sip:127.0.0.1:{PX}',
+    status: 404,
+    reason: 'No registrar',
+  },
+  {
+    what: 'OPTIONS to the proxy itself (no OPTIONS handling: no user)',
+    method: 'OPTIONS',
+    ruri: 'sip:127.0.0.1:{PX}',
+    status: 484,
+    reason: 'Address Incomplete',
+  },
+  {
+    what: 'PUBLISH (route PRESENCE)',
+    method: 'PUBLISH',
+    ruri: 'sip:alice@127.0.0.1:{PX}',
+    status: 404,
+    reason: 'Not here',
+  },
+  {
+    what: 'SUBSCRIBE (route PRESENCE)',
+    method: 'SUBSCRIBE',
+    ruri: 'sip:alice@127.0.0.1:{PX}',
+    status: 404,
+    reason: 'Not here',
+  },
+  {
+    what: 'Max-Forwards: 0 (route REQINIT)',
+    method: 'INVITE',
+    ruri: 'sip:alice@127.0.0.1:{PX}',
+    maxForwards: 0,
+    status: 483,
+    reason: 'Too Many Hops',
+  },
+  {
+    what: 'in-dialog BYE without Route (WITHINDLG)',
+    method: 'BYE',
+    ruri: 'sip:alice@127.0.0.1:{PX}',
+    toTag: true,
+    status: 404,
+    reason: 'Not here',
+  },
 ];
 
 let seq = 0;
 function request(c: { method: string; ruri: string; toTag?: boolean; maxForwards?: number }, port: number): string {
   const n = ++seq;
-  return `${c.method} ${c.ruri} SIP/2.0\r\n` +
+  return (
+    `${c.method} ${c.ruri} SIP/2.0\r\n` +
     `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bKsample${n}x${Date.now()}\r\n` +
     `From: <sip:tester@127.0.0.1>;tag=from${n}\r\n` +
     `To: <${c.ruri}>${c.toTag ? ';tag=to' + n : ''}\r\n` +
@@ -271,142 +391,175 @@ function request(c: { method: string; ruri: string; toTag?: boolean; maxForwards
     `CSeq: 1 ${c.method}\r\n` +
     `Contact: <sip:tester@127.0.0.1:${port}>\r\n` +
     `Max-Forwards: ${c.maxForwards ?? 70}\r\n` +
-    'Content-Length: 0\r\n\r\n';
+    'Content-Length: 0\r\n\r\n'
+  );
 }
 
-test('stateless answers of the sample: 484, 404 No registrar, 404 Not here, 483; no-op modules warn once and dsd runs', { timeout: 30_000 }, async () => {
-  const [px, b1, b2] = await freePorts(3);
-  const s = await startSample(px, b1, b2);
-  const back1 = await UdpPeer.open({ host: '127.0.0.1', port: b1 });
-  const back2 = await UdpPeer.open({ host: '127.0.0.1', port: b2 });
-  const ua = await UdpPeer.open({ host: '127.0.0.1', port: 0 });
-  try {
-    for (const c of REPLIES) {
-      const ruri = c.ruri.replace('{PX}', String(px));
-      const text = request({ ...c, ruri }, ua.port);
+test(
+  'stateless answers of the sample: 484, 404 No registrar, 404 Not here, 483; no-op modules warn once and dsd runs',
+  { timeout: 30_000 },
+  async () => {
+    const [px, b1, b2] = await freePorts(3);
+    const s = await startSample(px, b1, b2);
+    const back1 = await UdpPeer.open({ host: '127.0.0.1', port: b1 });
+    const back2 = await UdpPeer.open({ host: '127.0.0.1', port: b2 });
+    const ua = await UdpPeer.open({ host: '127.0.0.1', port: 0 });
+    try {
+      for (const c of REPLIES) {
+        const ruri = c.ruri.replace('{PX}', String(px));
+        const text = request({ ...c, ruri }, ua.port);
+        const from = ua.received.length;
+        await ua.send(text, px);
+        const cid = header(text, 'call-id');
+        const rsp = await ua.waitFor((m) => callIdOf(m.text) === cid && statusOf(m.text) >= 200, 2000, from);
+        assert.equal(startLine(rsp.text), `SIP/2.0 ${c.status} ${c.reason}`, c.what);
+        assert.equal(header(rsp.text, 'cseq'), `1 ${c.method}`, c.what);
+        // a stateless answer: no provisional before it
+        assert.equal(ua.matching((m) => callIdOf(m.text) === cid && statusOf(m.text) < 200, from).length, 0, c.what);
+      }
+      // an ACK inside a dialog that matches nothing is discarded: no answer, nothing relayed
       const from = ua.received.length;
+      await ua.send(request({ method: 'ACK', ruri: `sip:alice@127.0.0.1:${px}`, toTag: true }, ua.port), px);
+      await sleep(300);
+      assert.equal(ua.received.length, from);
+      assert.equal(back1.received.length + back2.received.length, 0, 'no request reached a destination');
+
+      // loadmodule of modules dsd does not implement: one warning each, and dsd runs
+      const out = s.dsd.output();
+      for (const mod of ['kex', 'corex']) {
+        const w = out.split('\n').filter((l) => l.includes(`module '${mod}'`));
+        assert.equal(w.length, 1, `one warning for ${mod}:\n${out}`);
+        assert.match(w[0], /warning: .*has no effect/);
+      }
+      assert.match(out, /started, listening on udp:127\.0\.0\.1:\d+/);
+      // jsonrpcs is real: its FIFO and socket, Kamailio's default names, in the -Y runtime dir
+      assert.ok(fs.statSync(path.join(s.dsd.dir, 'kamailio_rpc.fifo')).isFIFO());
+      assert.ok(fs.statSync(path.join(s.dsd.dir, 'kamailio_rpc.sock')).isSocket());
+      assert.equal(s.dsd.proc.exitCode, null);
+    } finally {
+      await ua.close();
+      await back1.close();
+      await back2.close();
+      assert.equal(await s.stop(), 0);
+    }
+  },
+);
+
+test(
+  'record_route() honours modparam("rr", "enable_full_lr", 1): Record-Route ends in ;lr=on as with Kamailio',
+  {
+    timeout: 20_000,
+  },
+  async () => {
+    const [px, b1, b2] = await freePorts(3);
+    const s = await startSample(px, b1, b2);
+    const back1 = await UdpPeer.open({ host: '127.0.0.1', port: b1, answer: answerWith(486, 'Busy Here') });
+    const back2 = await UdpPeer.open({ host: '127.0.0.1', port: b2, answer: answerWith(486, 'Busy Here') });
+    const ua = await UdpPeer.open({ host: '127.0.0.1', port: 0 });
+    try {
+      const sent = request({ method: 'INVITE', ruri: `sip:bob@127.0.0.1:${px}` }, ua.port);
+      await ua.send(sent, px);
+      const inv = await back2.waitFor(isMethod('INVITE'), 2000);
+      // the 486 reaches the UA (no failover: t_check_status("500") is false); ACK it
+      const fin = await ua.waitFor((m) => statusOf(m.text) >= 200, 2000);
+      await ua.send(makeAck(sent, fin.text), px);
+      assert.equal(statusOf(fin.text), 486);
+      assert.deepEqual(headerValues(inv.text, 'record-route'), [`<sip:127.0.0.1:${px};lr=on>`]);
+    } finally {
+      await ua.close();
+      await back1.close();
+      await back2.close();
+      assert.equal(await s.stop(), 0);
+    }
+  },
+);
+
+test(
+  'sanity_check("1511", "7"): a CSeq method that differs from the request method gets Kamailio\'s 400',
+  {
+    timeout: 20_000,
+  },
+  async () => {
+    // In Kamailio the sample's xlog("Malformed SIP message ...") after sanity_check is not
+    // reached either: sanity_check sends the 400 itself and ends the script.
+    const [px, b1, b2] = await freePorts(3);
+    const s = await startSample(px, b1, b2);
+    const ua = await UdpPeer.open({ host: '127.0.0.1', port: 0 });
+    try {
+      const text = request({ method: 'INVITE', ruri: `sip:alice@127.0.0.1:${px}` }, ua.port).replace(
+        'CSeq: 1 INVITE',
+        'CSeq: 1 BYE',
+      );
       await ua.send(text, px);
-      const cid = header(text, 'call-id');
-      const rsp = await ua.waitFor((m) => callIdOf(m.text) === cid && statusOf(m.text) >= 200, 2000, from);
-      assert.equal(startLine(rsp.text), `SIP/2.0 ${c.status} ${c.reason}`, c.what);
-      assert.equal(header(rsp.text, 'cseq'), `1 ${c.method}`, c.what);
-      // a stateless answer: no provisional before it
-      assert.equal(ua.matching((m) => callIdOf(m.text) === cid && statusOf(m.text) < 200, from).length, 0, c.what);
+      const rsp = await ua.waitFor(
+        (m) => callIdOf(m.text) === header(text, 'call-id') && statusOf(m.text) >= 200,
+        2000,
+      );
+      assert.equal(startLine(rsp.text), 'SIP/2.0 400 CSeq method does not match request method');
+    } finally {
+      await ua.close();
+      assert.equal(await s.stop(), 0);
     }
-    // an ACK inside a dialog that matches nothing is discarded: no answer, nothing relayed
-    const from = ua.received.length;
-    await ua.send(request({ method: 'ACK', ruri: `sip:alice@127.0.0.1:${px}`, toTag: true }, ua.port), px);
-    await sleep(300);
-    assert.equal(ua.received.length, from);
-    assert.equal(back1.received.length + back2.received.length, 0, 'no request reached a destination');
-
-    // loadmodule of modules dsd does not implement: one warning each, and dsd runs
-    const out = s.dsd.output();
-    for (const mod of ['kex', 'corex']) {
-      const w = out.split('\n').filter((l) => l.includes(`module '${mod}'`));
-      assert.equal(w.length, 1, `one warning for ${mod}:\n${out}`);
-      assert.match(w[0], /warning: .*has no effect/);
-    }
-    assert.match(out, /started, listening on udp:127\.0\.0\.1:\d+/);
-    // jsonrpcs is real: its FIFO and socket, Kamailio's default names, in the -Y runtime dir
-    assert.ok(fs.statSync(path.join(s.dsd.dir, 'kamailio_rpc.fifo')).isFIFO());
-    assert.ok(fs.statSync(path.join(s.dsd.dir, 'kamailio_rpc.sock')).isSocket());
-    assert.equal(s.dsd.proc.exitCode, null);
-  } finally {
-    await ua.close();
-    await back1.close();
-    await back2.close();
-    assert.equal(await s.stop(), 0);
-  }
-});
-
-test('record_route() honours modparam("rr", "enable_full_lr", 1): Record-Route ends in ;lr=on as with Kamailio', {
-  timeout: 20_000,
-}, async () => {
-  const [px, b1, b2] = await freePorts(3);
-  const s = await startSample(px, b1, b2);
-  const back1 = await UdpPeer.open({ host: '127.0.0.1', port: b1, answer: answerWith(486, 'Busy Here') });
-  const back2 = await UdpPeer.open({ host: '127.0.0.1', port: b2, answer: answerWith(486, 'Busy Here') });
-  const ua = await UdpPeer.open({ host: '127.0.0.1', port: 0 });
-  try {
-    const sent = request({ method: 'INVITE', ruri: `sip:bob@127.0.0.1:${px}` }, ua.port);
-    await ua.send(sent, px);
-    const inv = await back2.waitFor(isMethod('INVITE'), 2000);
-    // the 486 reaches the UA (no failover: t_check_status("500") is false); ACK it
-    const fin = await ua.waitFor((m) => statusOf(m.text) >= 200, 2000);
-    await ua.send(makeAck(sent, fin.text), px);
-    assert.equal(statusOf(fin.text), 486);
-    assert.deepEqual(headerValues(inv.text, 'record-route'), [`<sip:127.0.0.1:${px};lr=on>`]);
-  } finally {
-    await ua.close();
-    await back1.close();
-    await back2.close();
-    assert.equal(await s.stop(), 0);
-  }
-});
-
-test('sanity_check("1511", "7"): a CSeq method that differs from the request method gets Kamailio\'s 400', {
-  timeout: 20_000,
-}, async () => {
-  // In Kamailio the sample's xlog("Malformed SIP message ...") after sanity_check is not
-  // reached either: sanity_check sends the 400 itself and ends the script.
-  const [px, b1, b2] = await freePorts(3);
-  const s = await startSample(px, b1, b2);
-  const ua = await UdpPeer.open({ host: '127.0.0.1', port: 0 });
-  try {
-    const text = request({ method: 'INVITE', ruri: `sip:alice@127.0.0.1:${px}` }, ua.port).replace('CSeq: 1 INVITE', 'CSeq: 1 BYE');
-    await ua.send(text, px);
-    const rsp = await ua.waitFor((m) => callIdOf(m.text) === header(text, 'call-id') && statusOf(m.text) >= 200, 2000);
-    assert.equal(startLine(rsp.text), 'SIP/2.0 400 CSeq method does not match request method');
-  } finally {
-    await ua.close();
-    assert.equal(await s.stop(), 0);
-  }
-});
+  },
+);
 
 /** The ACK a UA sends for a negative final response to the INVITE it sent (same Via). */
 function makeAck(invite: string, final: string): string {
   const vias = headerValues(invite, 'via');
   const ruri = startLine(invite).split(' ')[1];
-  return `ACK ${ruri} SIP/2.0\r\nVia: ${vias[vias.length - 1]}\r\nFrom: ${header(invite, 'from')}\r\n` +
+  return (
+    `ACK ${ruri} SIP/2.0\r\nVia: ${vias[vias.length - 1]}\r\nFrom: ${header(invite, 'from')}\r\n` +
     `To: ${header(final, 'to')}\r\nCall-ID: ${callIdOf(invite)}\r\nCSeq: ${(header(invite, 'cseq') ?? '1').split(' ')[0]} ACK\r\n` +
-    'Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n';
+    'Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n'
+  );
 }
 
 // The same sample run by Kamailio 5.6 (the oracle; required in CI): its stateless answers
 // and the destination of the first INVITE are what the cases above expect of dsd. The
 // Kamailio copy of the cfg only gets a ctl socket in the temp dir (the sample keeps the
 // packaged default under /run).
-test('the sample under Kamailio 5.6 answers the same requests the same way, and picks the same first destination', {
-  skip: needs('kamailio'), timeout: 60_000,
-}, async () => {
-  const [px, b1, b2] = await freePorts(3);
-  const cfg = sampleCfg(px!).replace('loadmodule "dispatcher.so"', 'loadmodule "dispatcher.so"\nmodparam("ctl", "binrpc", "unix:{DIR}/ctl")');
-  const k = await startKamailio({ cfg, list: sampleList(b1!, b2!) });
-  const back1 = await UdpPeer.open({ host: '127.0.0.1', port: b1!, answer: answerWith(200, 'OK') });
-  const back2 = await UdpPeer.open({ host: '127.0.0.1', port: b2!, answer: answerWith(200, 'OK') });
-  const ua = await UdpPeer.open({ host: '127.0.0.1', port: 0 });
-  try {
-    for (const c of REPLIES) {
-      const ruri = c.ruri.replace('{PX}', String(px));
-      const text = request({ ...c, ruri }, ua.port);
-      const from = ua.received.length;
-      await ua.send(text, px!);
-      const cid = header(text, 'call-id');
-      const rsp = await ua.waitFor((m) => callIdOf(m.text) === cid && statusOf(m.text) >= 200, 30_000, from);
-      assert.equal(startLine(rsp.text), `SIP/2.0 ${c.status} ${c.reason}`, c.what);
+test(
+  'the sample under Kamailio 5.6 answers the same requests the same way, and picks the same first destination',
+  {
+    skip: needs('kamailio'),
+    timeout: 60_000,
+  },
+  async () => {
+    const [px, b1, b2] = await freePorts(3);
+    const cfg = sampleCfg(px!).replace(
+      'loadmodule "dispatcher.so"',
+      'loadmodule "dispatcher.so"\nmodparam("ctl", "binrpc", "unix:{DIR}/ctl")',
+    );
+    const k = await startKamailio({ cfg, list: sampleList(b1!, b2!) });
+    const back1 = await UdpPeer.open({ host: '127.0.0.1', port: b1!, answer: answerWith(200, 'OK') });
+    const back2 = await UdpPeer.open({ host: '127.0.0.1', port: b2!, answer: answerWith(200, 'OK') });
+    const ua = await UdpPeer.open({ host: '127.0.0.1', port: 0 });
+    try {
+      for (const c of REPLIES) {
+        const ruri = c.ruri.replace('{PX}', String(px));
+        const text = request({ ...c, ruri }, ua.port);
+        const from = ua.received.length;
+        await ua.send(text, px!);
+        const cid = header(text, 'call-id');
+        const rsp = await ua.waitFor((m) => callIdOf(m.text) === cid && statusOf(m.text) >= 200, 30_000, from);
+        assert.equal(startLine(rsp.text), `SIP/2.0 ${c.status} ${c.reason}`, c.what);
+      }
+      // the first INVITE goes to the list's last line (b2), as dsd's round-robin case expects
+      const inv = request({ method: 'INVITE', ruri: `sip:bob@127.0.0.1:${px}` }, ua.port);
+      await ua.send(inv, px!);
+      const cid = header(inv, 'call-id');
+      await ua.waitFor((m) => callIdOf(m.text) === cid && statusOf(m.text) >= 200, 30_000);
+      assert.equal(
+        back2.matching((m) => callIdOf(m.text) === cid).length > 0,
+        true,
+        'the INVITE reached the last line',
+      );
+      assert.equal(back1.matching((m) => callIdOf(m.text) === cid).length, 0);
+    } finally {
+      await ua.close();
+      await back1.close();
+      await back2.close();
+      await k.stop();
     }
-    // the first INVITE goes to the list's last line (b2), as dsd's round-robin case expects
-    const inv = request({ method: 'INVITE', ruri: `sip:bob@127.0.0.1:${px}` }, ua.port);
-    await ua.send(inv, px!);
-    const cid = header(inv, 'call-id');
-    await ua.waitFor((m) => callIdOf(m.text) === cid && statusOf(m.text) >= 200, 30_000);
-    assert.equal(back2.matching((m) => callIdOf(m.text) === cid).length > 0, true, 'the INVITE reached the last line');
-    assert.equal(back1.matching((m) => callIdOf(m.text) === cid).length, 0);
-  } finally {
-    await ua.close();
-    await back1.close();
-    await back2.close();
-    await k.stop();
-  }
-});
+  },
+);

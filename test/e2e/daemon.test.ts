@@ -46,7 +46,10 @@ test('pid file written at start and removed at exit', { timeout: 30_000 }, async
 function sendInvite(port: number, listenPort: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = dgram.createSocket('udp4');
-    const timer = setTimeout(() => { s.close(); reject(new Error('no reply to INVITE')); }, 3000);
+    const timer = setTimeout(() => {
+      s.close();
+      reject(new Error('no reply to INVITE'));
+    }, 3000);
     s.on('message', (m) => {
       const line = m.toString('latin1').split('\r\n')[0];
       if (line.startsWith('SIP/2.0 1')) return;
@@ -58,8 +61,14 @@ function sendInvite(port: number, listenPort: number): Promise<string> {
       const msg = [
         `INVITE sip:late@127.0.0.1:${port} SIP/2.0`,
         `Via: SIP/2.0/UDP 127.0.0.1:${listenPort};branch=z9hG4bK-late-${Date.now()}`,
-        'From: <sip:late@127.0.0.1>;tag=1', `To: <sip:late@127.0.0.1:${port}>`,
-        `Call-ID: late-${Date.now()}@test`, 'CSeq: 1 INVITE', 'Max-Forwards: 70', 'Content-Length: 0', '', '',
+        'From: <sip:late@127.0.0.1>;tag=1',
+        `To: <sip:late@127.0.0.1:${port}>`,
+        `Call-ID: late-${Date.now()}@test`,
+        'CSeq: 1 INVITE',
+        'Max-Forwards: 70',
+        'Content-Length: 0',
+        '',
+        '',
       ].join('\r\n');
       s.send(msg, port, '127.0.0.1');
     });
@@ -76,8 +85,13 @@ test('SIGTERM: the call in flight completes, a new INVITE gets 503, exit 0', { t
   try {
     await sleep(300);
     const call = runUac({
-      scenario: path.join(FIXTURES, 'sipp', 'uac-nobye.xml'), port: uac, controlPort: c2,
-      remote: `127.0.0.1:${px}`, calls: 1, rate: 10, timeoutMs: 20_000,
+      scenario: path.join(FIXTURES, 'sipp', 'uac-nobye.xml'),
+      port: uac,
+      controlPort: c2,
+      remote: `127.0.0.1:${px}`,
+      calls: 1,
+      rate: 10,
+      timeoutMs: 20_000,
     });
     await sleep(500); // the INVITE rings at the backend, its 200 comes 1.5 s after
     const exited = new Promise<number | null>((r) => dsd.proc.once('exit', (c) => r(c)));
@@ -104,12 +118,28 @@ test('SIGHUP reloads the destination list', { timeout: 60_000 }, async () => {
   const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
   try {
     await sleep(300);
-    let r = await runUac({ scenario: UAC_XML, port: uac, controlPort: c3, remote: `127.0.0.1:${px}`, calls: 4, rate: 20, timeoutMs: 20_000 });
+    let r = await runUac({
+      scenario: UAC_XML,
+      port: uac,
+      controlPort: c3,
+      remote: `127.0.0.1:${px}`,
+      calls: 4,
+      rate: 20,
+      timeoutMs: 20_000,
+    });
     assert.equal(num(r.stats, 'SuccessfulCall(C)'), 4);
     fs.writeFileSync(path.join(dsd.dir, 'dispatcher.list'), `1 sip:127.0.0.1:${b2}\n`);
     dsd.proc.kill('SIGHUP');
     await dsd.waitFor(/reloaded/);
-    r = await runUac({ scenario: UAC_XML, port: uac, controlPort: c3, remote: `127.0.0.1:${px}`, calls: 6, rate: 20, timeoutMs: 20_000 });
+    r = await runUac({
+      scenario: UAC_XML,
+      port: uac,
+      controlPort: c3,
+      remote: `127.0.0.1:${px}`,
+      calls: 6,
+      rate: 20,
+      timeoutMs: 20_000,
+    });
     assert.equal(num(r.stats, 'SuccessfulCall(C)'), 6);
     assert.equal(num(await uas1.stop(), 'IncomingCall(C)'), 4);
     assert.equal(num(await uas2.stop(), 'IncomingCall(C)'), 6);

@@ -68,7 +68,9 @@ async function withBench(impl: Impl, fn: (b: Bench) => Promise<void>, defines: s
         if (m === 'ACK' || modes[b] === 'silent') return null;
         return modes[b] === '500' ? makeResponse(req.text, 500, 'Server Error') : makeResponse(req.text, 200, 'OK');
       };
-      p.onMessage((m) => { if (statusOf(m.text) === 0) arrivals.push({ b, m }); });
+      p.onMessage((m) => {
+        if (statusOf(m.text) === 0) arrivals.push({ b, m });
+      });
       peers.push(p);
     }
     ua = await UdpPeer.open({ host: '127.0.0.1', port: ports[5]! });
@@ -91,10 +93,15 @@ async function withBench(impl: Impl, fn: (b: Bench) => Promise<void>, defines: s
     proxy = await startImpl(impl, { cfg, list, defines });
     const theUa = ua;
     const bench: Bench = {
-      proxy, peers, modes, ua: theUa, uri,
+      proxy,
+      peers,
+      modes,
+      ua: theUa,
+      uri,
       async send(user, from = theUa) {
         const callId = `fn-${++seq}-${Date.now()}@ds`;
-        const text = `MESSAGE sip:${user}@127.0.0.1:${px} SIP/2.0\r\n` +
+        const text =
+          `MESSAGE sip:${user}@127.0.0.1:${px} SIP/2.0\r\n` +
           `Via: SIP/2.0/UDP 127.0.0.1:${from.port};branch=z9hG4bKfn${seq}x${Date.now()}\r\n` +
           `From: <sip:alice@example.com>;tag=f${seq}\r\nTo: <sip:${user}@example.net>\r\n` +
           `Call-ID: ${callId}\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
@@ -110,7 +117,9 @@ async function withBench(impl: Impl, fn: (b: Bench) => Promise<void>, defines: s
     };
     await fn(bench);
   } catch (e) {
-    throw new Error(`${impl}: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n--- ${impl} output (tail) ---\n${proxy?.output().slice(-3000) ?? ''}`);
+    throw new Error(
+      `${impl}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n--- ${impl} output (tail) ---\n${proxy?.output().slice(-3000) ?? ''}`,
+    );
   } finally {
     await ua?.close();
     for (const p of peers) await p.close();
@@ -123,128 +132,198 @@ const opts = { timeout: 120_000 };
 for (const impl of impls()) {
   // ---- ds_is_from_list ----
 
-  test(`${impl}: ds_is_from_list("1"): a request from a backend's ip:port is accepted, from elsewhere refused`, opts, () => withBench(impl, async ({ send, peers, ua }) => {
-    for (const b of [0, 1, 2]) assert.equal(startLine((await send('from', peers[b])).final.text), 'SIP/2.0 200 From set 1');
-    assert.equal(startLine((await send('from', ua)).final.text), 'SIP/2.0 403 Not from list');
-    // peers[3] is listed, but not in set 1
-    assert.equal(startLine((await send('from', peers[3])).final.text), 'SIP/2.0 403 Not from list');
-  }));
+  test(
+    `${impl}: ds_is_from_list("1"): a request from a backend's ip:port is accepted, from elsewhere refused`,
+    opts,
+    () =>
+      withBench(impl, async ({ send, peers, ua }) => {
+        for (const b of [0, 1, 2])
+          assert.equal(startLine((await send('from', peers[b])).final.text), 'SIP/2.0 200 From set 1');
+        assert.equal(startLine((await send('from', ua)).final.text), 'SIP/2.0 403 Not from list');
+        // peers[3] is listed, but not in set 1
+        assert.equal(startLine((await send('from', peers[3])).final.text), 'SIP/2.0 403 Not from list');
+      }),
+  );
 
-  test(`${impl}: ds_is_from_list() over all sets: the first match in set (AVL post-) order fills setid_pvname and attrs_pvname`, opts, () => withBench(impl, async ({ send, peers, ua }) => {
-    // sets 1..6 inserted in order make an AVL tree walked 1,3,2,6,5,4: set 6 before set 5
-    assert.equal(startLine((await send('fromany', peers[3])).final.text), 'SIP/2.0 200 From set 6 attrs tag=six');
-    assert.equal(startLine((await send('fromany', peers[0])).final.text), 'SIP/2.0 200 From set 1 attrs duid=b0;tag=one');
-    assert.equal(startLine((await send('fromany', ua)).final.text), 'SIP/2.0 403 Not from list');
-  }));
+  test(
+    `${impl}: ds_is_from_list() over all sets: the first match in set (AVL post-) order fills setid_pvname and attrs_pvname`,
+    opts,
+    () =>
+      withBench(impl, async ({ send, peers, ua }) => {
+        // sets 1..6 inserted in order make an AVL tree walked 1,3,2,6,5,4: set 6 before set 5
+        assert.equal(startLine((await send('fromany', peers[3])).final.text), 'SIP/2.0 200 From set 6 attrs tag=six');
+        assert.equal(
+          startLine((await send('fromany', peers[0])).final.text),
+          'SIP/2.0 200 From set 1 attrs duid=b0;tag=one',
+        );
+        assert.equal(startLine((await send('fromany', ua)).final.text), 'SIP/2.0 403 Not from list');
+      }),
+  );
 
-  test(`${impl}: ds_is_from_list modes: 3 ignores the port, 6 takes active destinations only, a URI argument replaces the source`, opts, () => withBench(impl, async ({ send, peers, ua }) => {
-    assert.equal(startLine((await send('fromip', ua)).final.text), 'SIP/2.0 200 Address in set 1');
-    // set 4 holds b2 with flags 1 (inactive)
-    assert.equal(startLine((await send('fromactive', peers[2])).final.text), 'SIP/2.0 299 Inactive in set 4');
-    assert.equal(startLine((await send('fromuri', ua)).final.text), 'SIP/2.0 200 URI in set 1');
-  }));
+  test(
+    `${impl}: ds_is_from_list modes: 3 ignores the port, 6 takes active destinations only, a URI argument replaces the source`,
+    opts,
+    () =>
+      withBench(impl, async ({ send, peers, ua }) => {
+        assert.equal(startLine((await send('fromip', ua)).final.text), 'SIP/2.0 200 Address in set 1');
+        // set 4 holds b2 with flags 1 (inactive)
+        assert.equal(startLine((await send('fromactive', peers[2])).final.text), 'SIP/2.0 299 Inactive in set 4');
+        assert.equal(startLine((await send('fromuri', ua)).final.text), 'SIP/2.0 200 URI in set 1');
+      }),
+  );
 
   // ---- records readable in the script ----
 
-  test(`${impl}: ds_list_exists, ds_is_active and $xavp(_dsdst_=>uri|grp|attrs), $xavp(_dsctx_=>cnt) after ds_select_dst`, opts, () => withBench(impl, async ({ send, copies, uri }) => {
-    const { callId, final } = await send('info');
-    assert.equal(statusOf(final.text), 200);
-    const c = copies(callId);
-    // set 1 array order is b2, b1, b0 (reverse file order); a fresh round robin starts at b2
-    assert.deepEqual(c.map((x) => x.b), [2]);
-    const got = c[0]!.m.text;
-    assert.equal(header(got, 'x-checks'), 'exists1:yes,exists9:no,active1:yes,active4:no,activeB0:yes,active4B2:no');
-    assert.equal(header(got, 'x-du'), uri(2));
-    assert.equal(header(got, 'x-dst'), `${uri(2)}|${uri(1)}|${uri(0)}|<null>|<null>|<null>`);
-    assert.equal(header(got, 'x-grp'), '1|1|1|<null>|<null>|<null>');
-    assert.equal(header(got, 'x-attrs'), '<null>|<null>|duid=b0;tag=one');
-    assert.equal(header(got, 'x-cnt'), '3');
-  }));
+  test(
+    `${impl}: ds_list_exists, ds_is_active and $xavp(_dsdst_=>uri|grp|attrs), $xavp(_dsctx_=>cnt) after ds_select_dst`,
+    opts,
+    () =>
+      withBench(impl, async ({ send, copies, uri }) => {
+        const { callId, final } = await send('info');
+        assert.equal(statusOf(final.text), 200);
+        const c = copies(callId);
+        // set 1 array order is b2, b1, b0 (reverse file order); a fresh round robin starts at b2
+        assert.deepEqual(
+          c.map((x) => x.b),
+          [2],
+        );
+        const got = c[0]!.m.text;
+        assert.equal(
+          header(got, 'x-checks'),
+          'exists1:yes,exists9:no,active1:yes,active4:no,activeB0:yes,active4B2:no',
+        );
+        assert.equal(header(got, 'x-du'), uri(2));
+        assert.equal(header(got, 'x-dst'), `${uri(2)}|${uri(1)}|${uri(0)}|<null>|<null>|<null>`);
+        assert.equal(header(got, 'x-grp'), '1|1|1|<null>|<null>|<null>');
+        assert.equal(header(got, 'x-attrs'), '<null>|<null>|duid=b0;tag=one');
+        assert.equal(header(got, 'x-cnt'), '3');
+      }),
+  );
 
-  test(`${impl}: ds_select_domain rewrites the R-URI host:port (user kept, $du untouched)`, opts, () => withBench(impl, async ({ send, copies, peers }) => {
-    const { callId, final } = await send('domain');
-    assert.equal(statusOf(final.text), 200);
-    const c = copies(callId);
-    assert.deepEqual(c.map((x) => x.b), [2]);
-    assert.equal(startLine(c[0]!.m.text), `MESSAGE sip:domain@127.0.0.1:${peers[2]!.port} SIP/2.0`);
-    assert.equal(header(c[0]!.m.text, 'x-du'), '<null>');
-  }));
+  test(`${impl}: ds_select_domain rewrites the R-URI host:port (user kept, $du untouched)`, opts, () =>
+    withBench(impl, async ({ send, copies, peers }) => {
+      const { callId, final } = await send('domain');
+      assert.equal(statusOf(final.text), 200);
+      const c = copies(callId);
+      assert.deepEqual(
+        c.map((x) => x.b),
+        [2],
+      );
+      assert.equal(startLine(c[0]!.m.text), `MESSAGE sip:domain@127.0.0.1:${peers[2]!.port} SIP/2.0`);
+      assert.equal(header(c[0]!.m.text, 'x-du'), '<null>');
+    }),
+  );
 
-  test(`${impl}: ds_select_routes("1=4;2=8", "d"): $du from the first rule, records of both sets, one cnt`, opts, () => withBench(impl, async ({ send, copies, uri }) => {
-    const { callId, final } = await send('routes');
-    assert.equal(statusOf(final.text), 200);
-    const c = copies(callId);
-    // set 1's fresh round robin starts at b2; set 2 by priority: b2 (5), b1 (0)
-    assert.deepEqual(c.map((x) => x.b), [2]);
-    const got = c[0]!.m.text;
-    assert.equal(header(got, 'x-du'), uri(2));
-    assert.equal(header(got, 'x-dst'), `${uri(2)}|${uri(1)}|${uri(0)}|${uri(2)}|${uri(1)}|<null>`);
-    assert.equal(header(got, 'x-grp'), '1|1|1|2|2|<null>');
-    assert.equal(header(got, 'x-cnt'), '5');
-  }));
+  test(`${impl}: ds_select_routes("1=4;2=8", "d"): $du from the first rule, records of both sets, one cnt`, opts, () =>
+    withBench(impl, async ({ send, copies, uri }) => {
+      const { callId, final } = await send('routes');
+      assert.equal(statusOf(final.text), 200);
+      const c = copies(callId);
+      // set 1's fresh round robin starts at b2; set 2 by priority: b2 (5), b1 (0)
+      assert.deepEqual(
+        c.map((x) => x.b),
+        [2],
+      );
+      const got = c[0]!.m.text;
+      assert.equal(header(got, 'x-du'), uri(2));
+      assert.equal(header(got, 'x-dst'), `${uri(2)}|${uri(1)}|${uri(0)}|${uri(2)}|${uri(1)}|<null>`);
+      assert.equal(header(got, 'x-grp'), '1|1|1|2|2|<null>');
+      assert.equal(header(got, 'x-cnt'), '5');
+    }),
+  );
 
   // ---- ds_mark_dst ----
 
-  test(`${impl}: ds_mark_dst("ip") on a timeout: the destination shows IP in dispatcher.list and later calls skip it`, opts, () => withBench(impl, async ({ send, copies, proxy, uri, modes }) => {
-    modes[0] = 'silent';
-    // set 3 by priority: b0 first (reverse file order), then b1
-    const first = await send('mark');
-    assert.equal(statusOf(first.final.text), 200);
-    assert.deepEqual(copies(first.callId).map((x) => x.b), [0, 1]);
-    const listed = proxy.ctl('dispatcher.list');
-    assert.equal(listed.code, 0, listed.err);
-    assert.deepEqual(flagsOf(listed.out, 3), { [uri(0)]: 'IP', [uri(1)]: 'AX' });
-    // b0 stays in sets 1 (active) untouched
-    assert.equal(flagsOf(listed.out, 1)[uri(0)], 'AX');
-    for (let k = 0; k < 3; k++) {
-      const r = await send('mark');
-      assert.equal(statusOf(r.final.text), 200);
-      assert.deepEqual(copies(r.callId).map((x) => x.b), [1]);
-    }
-  }));
+  test(
+    `${impl}: ds_mark_dst("ip") on a timeout: the destination shows IP in dispatcher.list and later calls skip it`,
+    opts,
+    () =>
+      withBench(impl, async ({ send, copies, proxy, uri, modes }) => {
+        modes[0] = 'silent';
+        // set 3 by priority: b0 first (reverse file order), then b1
+        const first = await send('mark');
+        assert.equal(statusOf(first.final.text), 200);
+        assert.deepEqual(
+          copies(first.callId).map((x) => x.b),
+          [0, 1],
+        );
+        const listed = proxy.ctl('dispatcher.list');
+        assert.equal(listed.code, 0, listed.err);
+        assert.deepEqual(flagsOf(listed.out, 3), { [uri(0)]: 'IP', [uri(1)]: 'AX' });
+        // b0 stays in sets 1 (active) untouched
+        assert.equal(flagsOf(listed.out, 1)[uri(0)], 'AX');
+        for (let k = 0; k < 3; k++) {
+          const r = await send('mark');
+          assert.equal(statusOf(r.final.text), 200);
+          assert.deepEqual(
+            copies(r.callId).map((x) => x.b),
+            [1],
+          );
+        }
+      }),
+  );
 
-  test(`${impl}: ds_mark_dst() on a 500: inactive (IX) without probing (ds_probing_mode 0)`, opts, () => withBench(impl, async ({ send, copies, proxy, uri, modes }) => {
-    modes[0] = '500';
-    const r = await send('mark500');
-    assert.equal(statusOf(r.final.text), 200);
-    assert.deepEqual(copies(r.callId).map((x) => x.b), [0, 1]);
-    assert.deepEqual(flagsOf(proxy.ctl('dispatcher.list').out, 3), { [uri(0)]: 'IX', [uri(1)]: 'AX' });
-    const again = await send('mark500');
-    assert.deepEqual(copies(again.callId).map((x) => x.b), [1]);
-  }));
+  test(`${impl}: ds_mark_dst() on a 500: inactive (IX) without probing (ds_probing_mode 0)`, opts, () =>
+    withBench(impl, async ({ send, copies, proxy, uri, modes }) => {
+      modes[0] = '500';
+      const r = await send('mark500');
+      assert.equal(statusOf(r.final.text), 200);
+      assert.deepEqual(
+        copies(r.callId).map((x) => x.b),
+        [0, 1],
+      );
+      assert.deepEqual(flagsOf(proxy.ctl('dispatcher.list').out, 3), { [uri(0)]: 'IX', [uri(1)]: 'AX' });
+      const again = await send('mark500');
+      assert.deepEqual(
+        copies(again.callId).map((x) => x.b),
+        [1],
+      );
+    }),
+  );
 
   // ---- ds_next_domain, ds_set_dst/ds_set_domain, $dsg, ds_oc_set_attrs, ds_reload ----
 
-  test(`${impl}: ds_next_domain in a failure_route moves the R-URI host:port to the next destination`, opts, () => withBench(impl, async ({ send, copies, peers, modes }) => {
-    modes[2] = '500';
-    const r = await send('nextdomain');
-    assert.equal(statusOf(r.final.text), 200);
-    const c = copies(r.callId);
-    assert.deepEqual(c.map((x) => x.b), [2, 1]);
-    assert.equal(startLine(c[1]!.m.text), `MESSAGE sip:nextdomain@127.0.0.1:${peers[1]!.port} SIP/2.0`);
-  }));
+  test(`${impl}: ds_next_domain in a failure_route moves the R-URI host:port to the next destination`, opts, () =>
+    withBench(impl, async ({ send, copies, peers, modes }) => {
+      modes[2] = '500';
+      const r = await send('nextdomain');
+      assert.equal(statusOf(r.final.text), 200);
+      const c = copies(r.callId);
+      assert.deepEqual(
+        c.map((x) => x.b),
+        [2, 1],
+      );
+      assert.equal(startLine(c[1]!.m.text), `MESSAGE sip:nextdomain@127.0.0.1:${peers[1]!.port} SIP/2.0`);
+    }),
+  );
 
-  test(`${impl}: ds_set_dst and ds_set_domain set $du and the R-URI again from the current record`, opts, () => withBench(impl, async ({ send, copies, uri, peers }) => {
-    const r = await send('setdst');
-    assert.equal(statusOf(r.final.text), 200);
-    const c = copies(r.callId);
-    // set 2 by priority: b2 (5) first
-    assert.deepEqual(c.map((x) => x.b), [2]);
-    const got = c[0]!.m.text;
-    assert.equal(header(got, 'x-du-before'), '<null>');
-    assert.equal(header(got, 'x-du-after'), uri(2));
-    assert.equal(header(got, 'x-ruri'), `sip:setdst@127.0.0.1:${peers[2]!.port}`);
-  }));
+  test(`${impl}: ds_set_dst and ds_set_domain set $du and the R-URI again from the current record`, opts, () =>
+    withBench(impl, async ({ send, copies, uri, peers }) => {
+      const r = await send('setdst');
+      assert.equal(statusOf(r.final.text), 200);
+      const c = copies(r.callId);
+      // set 2 by priority: b2 (5) first
+      assert.deepEqual(
+        c.map((x) => x.b),
+        [2],
+      );
+      const got = c[0]!.m.text;
+      assert.equal(header(got, 'x-du-before'), '<null>');
+      assert.equal(header(got, 'x-du-after'), uri(2));
+      assert.equal(header(got, 'x-ruri'), `sip:setdst@127.0.0.1:${peers[2]!.port}`);
+    }),
+  );
 
-
-  test(`${impl}: ds_reload() from the script loads the rewritten list file`, opts, () => withBench(impl, async ({ send, proxy, uri }) => {
-    const file = path.join(proxy.dir, 'dispatcher.list');
-    fs.appendFileSync(file, `7 ${uri(1)} 0 0\n`);
-    assert.doesNotMatch(proxy.ctl('dispatcher.list').out, /ID: 7\n/);
-    const r = await send('reload');
-    assert.equal(startLine(r.final.text), 'SIP/2.0 200 Reloaded');
-    assert.match(proxy.ctl('dispatcher.list').out, /ID: 7\n/);
-  }));
+  test(`${impl}: ds_reload() from the script loads the rewritten list file`, opts, () =>
+    withBench(impl, async ({ send, proxy, uri }) => {
+      const file = path.join(proxy.dir, 'dispatcher.list');
+      fs.appendFileSync(file, `7 ${uri(1)} 0 0\n`);
+      assert.doesNotMatch(proxy.ctl('dispatcher.list').out, /ID: 7\n/);
+      const r = await send('reload');
+      assert.equal(startLine(r.final.text), 'SIP/2.0 200 Reloaded');
+      assert.match(proxy.ctl('dispatcher.list').out, /ID: 7\n/);
+    }),
+  );
 }
 
 // ds_dsg_fetch, ds_dsg_fetch_uri and $dsg came with Kamailio 5.7: the oracle (Debian's
@@ -252,12 +331,30 @@ for (const impl of impls()) {
 // (pv_get_dsg: pactive = active * 100 / count, integer division).
 const DSG = ['DSD_KAMAILIO_57'];
 
-test('dsd: ds_dsg_fetch fills $dsg(count|active|inactive|pactive|pinactive) (Kamailio 5.7)', opts, () => withBench('dsd', async ({ send }) => {
-  const r = await send('dsg');
-  assert.equal(startLine(r.final.text), 'SIP/2.0 200 set1 count=3 active=3 inactive=0 pactive=100; set4 count=1 active=0 pinactive=100');
-}, DSG));
+test('dsd: ds_dsg_fetch fills $dsg(count|active|inactive|pactive|pinactive) (Kamailio 5.7)', opts, () =>
+  withBench(
+    'dsd',
+    async ({ send }) => {
+      const r = await send('dsg');
+      assert.equal(
+        startLine(r.final.text),
+        'SIP/2.0 200 set1 count=3 active=3 inactive=0 pactive=100; set4 count=1 active=0 pinactive=100',
+      );
+    },
+    DSG,
+  ),
+);
 
-test('dsd: ds_oc_set_attrs sets a destination\'s overload-control rate, read back with ds_dsg_fetch_uri (Kamailio 5.7)', opts, () => withBench('dsd', async ({ send }) => {
-  const r = await send('oc');
-  assert.equal(startLine(r.final.text), 'SIP/2.0 200 ocrate=70 ocseq=5');
-}, DSG));
+test(
+  "dsd: ds_oc_set_attrs sets a destination's overload-control rate, read back with ds_dsg_fetch_uri (Kamailio 5.7)",
+  opts,
+  () =>
+    withBench(
+      'dsd',
+      async ({ send }) => {
+        const r = await send('oc');
+        assert.equal(startLine(r.final.text), 'SIP/2.0 200 ocrate=70 ocseq=5');
+      },
+      DSG,
+    ),
+);

@@ -23,8 +23,14 @@ const NS = `dsdtest${process.pid}`;
 const WRAP = ['ip', 'netns', 'exec', NS];
 const have = (c: string): boolean => spawnSync('sh', ['-c', `command -v ${c}`], { stdio: 'ignore' }).status === 0;
 const root = process.getuid?.() === 0;
-const skip = !root && !process.env.CI ? 'needs root for ip netns (skipped outside CI)'
-  : !have('dnsmasq') || !have('ip') ? (process.env.CI ? false : 'dnsmasq or iproute2 missing') : false;
+const skip =
+  !root && !process.env.CI
+    ? 'needs root for ip netns (skipped outside CI)'
+    : !have('dnsmasq') || !have('ip')
+      ? process.env.CI
+        ? false
+        : 'dnsmasq or iproute2 missing'
+      : false;
 
 function run(cmd: string[], check = true): void {
   const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8' });
@@ -84,7 +90,13 @@ describe('RFC 3263 against dnsmasq in a network namespace', { skip }, () => {
 
   async function calls(service: string, n: number, rate: number, cp: number): Promise<Record<string, string>> {
     const u = startSipp({
-      scenario: UAC_XML, port: 5070, controlPort: cp, remote: '127.0.0.1:5060', calls: n, rate, wrap: WRAP,
+      scenario: UAC_XML,
+      port: 5070,
+      controlPort: cp,
+      remote: '127.0.0.1:5060',
+      calls: n,
+      rate,
+      wrap: WRAP,
       extra: ['-s', service, '-timeout', '120', '-timeout_error'],
     });
     await u.done;
@@ -92,7 +104,10 @@ describe('RFC 3263 against dnsmasq in a network namespace', { skip }, () => {
   }
 
   function writeHosts(ttlIp: string): void {
-    fs.writeFileSync(path.join(dir, 'hosts'), `127.0.0.11 b1.test\n127.0.0.12 b2.test\n127.0.0.13 b3.test\n${ttlIp} ttl.test\n`);
+    fs.writeFileSync(
+      path.join(dir, 'hosts'),
+      `127.0.0.11 b1.test\n127.0.0.12 b2.test\n127.0.0.13 b3.test\n${ttlIp} ttl.test\n`,
+    );
   }
 
   before(async () => {
@@ -103,20 +118,40 @@ describe('RFC 3263 against dnsmasq in a network namespace', { skip }, () => {
     fs.mkdirSync(`/etc/netns/${NS}`, { recursive: true });
     fs.writeFileSync(`/etc/netns/${NS}/resolv.conf`, 'nameserver 127.0.0.1\noptions timeout:1 attempts:2\n');
     writeHosts('127.0.0.21');
-    dnsmasq = spawn(WRAP[0]!, [...WRAP.slice(1), 'dnsmasq', '--keep-in-foreground', '--no-resolv', '--no-hosts',
-      '--no-daemon', '--listen-address=127.0.0.1', '--bind-interfaces', '--port=53', `--addn-hosts=${path.join(dir, 'hosts')}`,
-      '--local-ttl=1', '--log-facility=-', '--user=root',
-      '--naptr-record=svc.test,10,10,s,SIP+D2U,,_sip._udp.pool.test', // only NAPTR leads there
-      '--srv-host=_sip._udp.pool.test,b1.test,5060,10,80',
-      '--srv-host=_sip._udp.pool.test,b2.test,5060,10,20',
-      '--srv-host=_sip._udp.fo.test,b3.test,5060,10,10',
-      '--srv-host=_sip._udp.fo.test,b1.test,5060,20,10',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    dnsmasq = spawn(
+      WRAP[0]!,
+      [
+        ...WRAP.slice(1),
+        'dnsmasq',
+        '--keep-in-foreground',
+        '--no-resolv',
+        '--no-hosts',
+        '--no-daemon',
+        '--listen-address=127.0.0.1',
+        '--bind-interfaces',
+        '--port=53',
+        `--addn-hosts=${path.join(dir, 'hosts')}`,
+        '--local-ttl=1',
+        '--log-facility=-',
+        '--user=root',
+        '--naptr-record=svc.test,10,10,s,SIP+D2U,,_sip._udp.pool.test', // only NAPTR leads there
+        '--srv-host=_sip._udp.pool.test,b1.test,5060,10,80',
+        '--srv-host=_sip._udp.pool.test,b2.test,5060,10,20',
+        '--srv-host=_sip._udp.fo.test,b3.test,5060,10,10',
+        '--srv-host=_sip._udp.fo.test,b1.test,5060,20,10',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let dnsOut = '';
-    dnsmasq.stdout!.on('data', (d) => { dnsOut += d; });
-    dnsmasq.stderr!.on('data', (d) => { dnsOut += d; });
+    dnsmasq.stdout!.on('data', (d) => {
+      dnsOut += d;
+    });
+    dnsmasq.stderr!.on('data', (d) => {
+      dnsOut += d;
+    });
     const until = Date.now() + 15_000;
-    while (!/started|compile time options/.test(dnsOut) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    while (!/started|compile time options/.test(dnsOut) && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 50));
     assert.ok(dnsmasq.exitCode === null, `dnsmasq: ${dnsOut}`);
     uas('127.0.0.11', 30001);
     uas('127.0.0.12', 30002);
@@ -151,7 +186,10 @@ describe('RFC 3263 against dnsmasq in a network namespace', { skip }, () => {
   it('the next SRV target is tried when the first does not answer, before the failure route', async () => {
     const st = await calls('fo', 3, 5, 30011);
     assert.equal(st['SuccessfulCall(C)'], '3', JSON.stringify(st));
-    assert.match(dsd!.output(), /dns failover: udp:127\.0\.0\.13:5060 failed \(no reply\), trying udp:127\.0\.0\.11:5060/);
+    assert.match(
+      dsd!.output(),
+      /dns failover: udp:127\.0\.0\.13:5060 failed \(no reply\), trying udp:127\.0\.0\.11:5060/,
+    );
     assert.doesNotMatch(dsd!.output(), /failure_route reached/);
   });
 
@@ -159,7 +197,11 @@ describe('RFC 3263 against dnsmasq in a network namespace', { skip }, () => {
     const st = await calls('ttl', 2, 5, 30012);
     assert.equal(st['SuccessfulCall(C)'], '2', JSON.stringify(st));
     const reached = (): number => {
-      try { return Number(readStats(sipps[3]!.statFile)['SuccessfulCall(C)'] ?? 0); } catch { return 0; }
+      try {
+        return Number(readStats(sipps[3]!.statFile)['SuccessfulCall(C)'] ?? 0);
+      } catch {
+        return 0;
+      }
     };
     assert.equal(reached(), 0);
     writeHosts('127.0.0.22');

@@ -66,7 +66,9 @@ test('a typo gets the closest method the daemon offers and exit 2', () => {
 test('--json: errors are one JSON object on stderr with the exit status', () => {
   const typo = dsctl('-s', sock, '--json', 'dispatcher.lsit');
   assert.equal(typo.code, 2);
-  assert.deepEqual(JSON.parse(typo.err), { error: { kind: 'usage', message: 'unknown command "dispatcher.lsit"; did you mean dispatcher.list?', exit: 2 } });
+  assert.deepEqual(JSON.parse(typo.err), {
+    error: { kind: 'usage', message: 'unknown command "dispatcher.lsit"; did you mean dispatcher.list?', exit: 2 },
+  });
   const rpc = dsctl('-s', sock, '--json', 'dispatcher.set_state', 'ip', '7', 'sip:nowhere');
   assert.equal(rpc.code, 1);
   const e = JSON.parse(rpc.err).error;
@@ -91,7 +93,7 @@ test('cluster.list on a daemon without clustering: not offered, and dsctl says w
   assert.match(r.err, /^error: 500 - Method Not Found \(this dsd does not offer cluster\.list: clustering is off/);
 });
 
-test('set_duid_state --persist is accepted and rewrites the flags of the duid\'s line', () => {
+test("set_duid_state --persist is accepted and rewrites the flags of the duid's line", () => {
   const r = dsctl('-s', sock, 'dispatcher.set_duid_state', '--persist', 'ip', '1', 'gw2');
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, 'Ok. Dispatcher state updated.\n');
@@ -108,13 +110,16 @@ test('dispatcher.top --once --json prints JSON, one object per destination', () 
   const doc = JSON.parse(r.out) as { destinations: Array<{ set: number; uri: string; state: string; flags: string }> };
   assert.equal(doc.destinations.length, 2);
   assert.ok(doc.destinations.every((d) => d.set === 1 && d.uri.startsWith('sip:127.0.0.1:')));
-  assert.ok(doc.destinations.some((d) => d.flags.startsWith('I')), JSON.stringify(doc));
+  assert.ok(
+    doc.destinations.some((d) => d.flags.startsWith('I')),
+    JSON.stringify(doc),
+  );
   const kamcli = dsctl('-s', sock, 'dispatcher', 'top', '--once', '--json', '--interval', '0.2');
   assert.equal(kamcli.code, 0, kamcli.err);
   assert.equal(JSON.parse(kamcli.out).destinations.length, 2);
 });
 
-test('ctl mode and group set the socket file\'s permissions and group', () => {
+test("ctl mode and group set the socket file's permissions and group", () => {
   const st = fs.statSync(`${dsd.dir}/dsd_ctl`);
   assert.ok(st.isSocket());
   assert.equal(st.mode & 0o777, 0o640);

@@ -25,7 +25,6 @@ event_route[dispatcher:dst-up] {
 }
 `;
 
-
 function cfgWithFr(frMs: number, o: Parameters<typeof basicCfg>[0]): string {
   const base = basicCfg(o);
   const line = /^modparam\("tm", "fr_timer", \d+\)$/m;
@@ -52,7 +51,8 @@ async function waitFlags(dsd: Dsd, uri: string, flags: string, ms: number): Prom
 /** The event lines the cfg logged: "up|down URI set=N code=C". */
 function events(dsd: Dsd): string[] {
   const out: string[] = [];
-  for (const m of dsd.output().matchAll(/DSEVT (up|down) (\S+) set=(\d+) code=(\d+)/g)) out.push(`${m[1]} ${m[2]} set=${m[3]} code=${m[4]}`);
+  for (const m of dsd.output().matchAll(/DSEVT (up|down) (\S+) set=(\d+) code=(\d+)/g))
+    out.push(`${m[1]} ${m[2]} set=${m[3]} code=${m[4]}`);
   return out;
 }
 
@@ -71,8 +71,10 @@ async function backend(port: number): Promise<{ peer: UdpPeer; uri: string; sile
   return b;
 }
 
-test('dst-down / dst-up run once per keepalive transition; never for RPC changes or a disabled destination',
-  { timeout: 60_000 }, async () => {
+test(
+  'dst-down / dst-up run once per keepalive transition; never for RPC changes or a disabled destination',
+  { timeout: 60_000 },
+  async () => {
     const [px, pf, ph, pxd] = await freePorts(4);
     const f = await backend(pf);
     const h = await backend(ph);
@@ -80,10 +82,7 @@ test('dst-down / dst-up run once per keepalive transition; never for RPC changes
     const dsd = await startDsd({
       cfg: cfgWithFr(500, {
         listen: [`udp:127.0.0.1:${px}`],
-        params: [
-          'modparam("dispatcher", "ds_ping_interval", 1)',
-          'modparam("dispatcher", "ds_probing_mode", 1)',
-        ],
+        params: ['modparam("dispatcher", "ds_ping_interval", 1)', 'modparam("dispatcher", "ds_probing_mode", 1)'],
         extra: EVENT_ROUTES,
       }),
       list: `1 ${f.uri} 0 0\n1 ${h.uri} 0 0\n2 ${x.uri} 0 0\n`,
@@ -93,7 +92,10 @@ test('dst-down / dst-up run once per keepalive transition; never for RPC changes
       assert.deepEqual(events(dsd), [], 'A → AP is no up/down transition');
 
       // admin changes: disable x and take h through D and back, all over RPC
-      for (const args of [['d', '2', x.uri], ['d', '1', h.uri]]) {
+      for (const args of [
+        ['d', '2', x.uri],
+        ['d', '1', h.uri],
+      ]) {
         const r = dsctl(dsd, 'dispatcher.set_state', ...args);
         assert.equal(r.code, 0, r.err);
       }
@@ -124,33 +126,38 @@ test('dst-down / dst-up run once per keepalive transition; never for RPC changes
       await dsd.stop();
       for (const b of [f, h, x]) await b.peer.close();
     }
-  });
+  },
+);
 
-test('ds_initial_state_events: every destination reported at start and after a reload (kamailio#4906)', { timeout: 30_000 }, async () => {
-  const [px, pa] = await freePorts(2);
-  const a = `sip:127.0.0.1:${pa}`;
-  const d = 'sip:127.0.0.1:9';
-  const dsd = await startDsd({
-    cfg: basicCfg({
-      listen: [`udp:127.0.0.1:${px}`],
-      params: ['modparam("dispatcher", "ds_initial_state_events", 1)'],
-      extra: EVENT_ROUTES,
-    }),
-    list: `1 ${a} 0 0\n3 ${d} 4 0\n`,
-  });
-  try {
-    const until = Date.now() + 3000;
-    while (events(dsd).length < 2 && Date.now() < until) await sleep(50);
-    assert.deepEqual(events(dsd).sort(), [`down ${d} set=3 code=0`, `up ${a} set=1 code=0`]);
-    const r = dsctl(dsd, 'dispatcher.reload');
-    assert.equal(r.code, 0, r.err);
-    const until2 = Date.now() + 3000;
-    while (events(dsd).length < 4 && Date.now() < until2) await sleep(50);
-    await sleep(200);
-    const ev = events(dsd);
-    assert.equal(ev.length, 4, ev.join('\n'));
-    assert.deepEqual(ev.slice(2).sort(), [`down ${d} set=3 code=0`, `up ${a} set=1 code=0`]);
-  } finally {
-    await dsd.stop();
-  }
-});
+test(
+  'ds_initial_state_events: every destination reported at start and after a reload (kamailio#4906)',
+  { timeout: 30_000 },
+  async () => {
+    const [px, pa] = await freePorts(2);
+    const a = `sip:127.0.0.1:${pa}`;
+    const d = 'sip:127.0.0.1:9';
+    const dsd = await startDsd({
+      cfg: basicCfg({
+        listen: [`udp:127.0.0.1:${px}`],
+        params: ['modparam("dispatcher", "ds_initial_state_events", 1)'],
+        extra: EVENT_ROUTES,
+      }),
+      list: `1 ${a} 0 0\n3 ${d} 4 0\n`,
+    });
+    try {
+      const until = Date.now() + 3000;
+      while (events(dsd).length < 2 && Date.now() < until) await sleep(50);
+      assert.deepEqual(events(dsd).sort(), [`down ${d} set=3 code=0`, `up ${a} set=1 code=0`]);
+      const r = dsctl(dsd, 'dispatcher.reload');
+      assert.equal(r.code, 0, r.err);
+      const until2 = Date.now() + 3000;
+      while (events(dsd).length < 4 && Date.now() < until2) await sleep(50);
+      await sleep(200);
+      const ev = events(dsd);
+      assert.equal(ev.length, 4, ev.join('\n'));
+      assert.deepEqual(ev.slice(2).sort(), [`down ${d} set=3 code=0`, `up ${a} set=1 code=0`]);
+    } finally {
+      await dsd.stop();
+    }
+  },
+);

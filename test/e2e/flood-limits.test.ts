@@ -49,13 +49,17 @@ request_route {
 let seq = 0;
 function invite(px: number, from: UdpPeer, user: string): { id: string; text: string } {
   const id = `flood-${process.pid}-${++seq}`;
-  const text = `INVITE sip:${user}@127.0.0.1:${px} SIP/2.0\r\nVia: SIP/2.0/UDP ${from.host}:${from.port};branch=z9hG4bK${id}\r\n`
-    + `From: <sip:a@${from.host}>;tag=${id}\r\nTo: <sip:${user}@127.0.0.1>\r\nCall-ID: ${id}\r\nCSeq: 1 INVITE\r\n`
-    + `Contact: <sip:a@${from.host}:${from.port}>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
+  const text =
+    `INVITE sip:${user}@127.0.0.1:${px} SIP/2.0\r\nVia: SIP/2.0/UDP ${from.host}:${from.port};branch=z9hG4bK${id}\r\n` +
+    `From: <sip:a@${from.host}>;tag=${id}\r\nTo: <sip:${user}@127.0.0.1>\r\nCall-ID: ${id}\r\nCSeq: 1 INVITE\r\n` +
+    `Contact: <sip:a@${from.host}:${from.port}>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
   return { id, text };
 }
 
-const ofCall = (id: string) => (m: Received): boolean => header(m.text, 'call-id') === id;
+const ofCall =
+  (id: string) =>
+  (m: Received): boolean =>
+    header(m.text, 'call-id') === id;
 
 /**
  * Sends `n` INVITEs in batches of 25 (a burst of UDP answers larger than that could
@@ -71,67 +75,87 @@ async function flood(px: number, from: UdpPeer, n: number): Promise<Received[]> 
       ids.push(r.id);
       await from.send(r.text, px);
     }
-    out.push(...await waitUntil(() => {
-      const got = ids.map((id) => from.received.find((m) => ofCall(id)(m) && statusOf(m.text) > 0));
-      return got.every(Boolean) ? (got as Received[]) : null;
-    }, { what: `an answer to each of INVITEs ${done + 1}..${done + ids.length}` }));
+    out.push(
+      ...(await waitUntil(
+        () => {
+          const got = ids.map((id) => from.received.find((m) => ofCall(id)(m) && statusOf(m.text) > 0));
+          return got.every(Boolean) ? (got as Received[]) : null;
+        },
+        { what: `an answer to each of INVITEs ${done + 1}..${done + ids.length}` },
+      )),
+    );
   }
   return out;
 }
 
-test('above the transaction bound new requests get 503 + Retry-After, other sources\' calls still complete', { timeout: 180_000 }, async () => {
-  const [px, silentPort, livePort] = await freePorts(3);
-  // answers keepalives (so it stays in use) and never an INVITE
-  const silent = await UdpPeer.open({
-    host: '127.0.0.1', port: silentPort,
-    answer: (req) => (methodOf(req.text) === 'OPTIONS' ? makeResponse(req.text, 200, 'OK') : null),
-  });
-  const live = await UdpPeer.open({
-    host: '127.0.0.1', port: livePort,
-    answer: (req) => (methodOf(req.text) === 'ACK' ? null : makeResponse(req.text, 200, 'OK', [`Contact: <sip:b@127.0.0.1:${livePort}>`])),
-  });
-  const attacker = await UdpPeer.open({ host: '127.0.0.1', port: 0 });
-  const attacker2 = await UdpPeer.open({ host: '127.0.0.3', port: 0 });
-  const caller = await UdpPeer.open({ host: '127.0.0.2', port: 0 });
-  const list = `1 sip:127.0.0.1:${silentPort} 0 0\n2 sip:127.0.0.1:${livePort} 0 0\n`;
-  const dsd = await startDsd({ cfg: cfg(px), list });
-  try {
-    const answers = await flood(px, attacker, 400);
-    const trying = answers.filter((m) => statusOf(m.text) === 100);
-    const busy = answers.filter((m) => statusOf(m.text) === 503);
-    assert.equal(trying.length, 100, 'max_transactions_per_source INVITEs are taken');
-    assert.equal(busy.length, 300, 'every other one is refused');
-    for (const m of busy) assert.equal(header(m.text, 'retry-after'), '7');
-    // only the admitted ones went downstream
-    await waitUntil(() => new Set(silent.received.map((m) => header(m.text, 'call-id'))).size >= 100, { what: '100 forwarded INVITEs' });
-    const forwarded = new Set(silent.received.filter((m) => methodOf(m.text) === 'INVITE').map((m) => header(m.text, 'call-id')));
-    const refused = new Set(busy.map((m) => header(m.text, 'call-id')));
-    for (const id of forwarded) assert.ok(!refused.has(id), `${id} was refused and still forwarded`);
+test(
+  "above the transaction bound new requests get 503 + Retry-After, other sources' calls still complete",
+  { timeout: 180_000 },
+  async () => {
+    const [px, silentPort, livePort] = await freePorts(3);
+    // answers keepalives (so it stays in use) and never an INVITE
+    const silent = await UdpPeer.open({
+      host: '127.0.0.1',
+      port: silentPort,
+      answer: (req) => (methodOf(req.text) === 'OPTIONS' ? makeResponse(req.text, 200, 'OK') : null),
+    });
+    const live = await UdpPeer.open({
+      host: '127.0.0.1',
+      port: livePort,
+      answer: (req) =>
+        methodOf(req.text) === 'ACK'
+          ? null
+          : makeResponse(req.text, 200, 'OK', [`Contact: <sip:b@127.0.0.1:${livePort}>`]),
+    });
+    const attacker = await UdpPeer.open({ host: '127.0.0.1', port: 0 });
+    const attacker2 = await UdpPeer.open({ host: '127.0.0.3', port: 0 });
+    const caller = await UdpPeer.open({ host: '127.0.0.2', port: 0 });
+    const list = `1 sip:127.0.0.1:${silentPort} 0 0\n2 sip:127.0.0.1:${livePort} 0 0\n`;
+    const dsd = await startDsd({ cfg: cfg(px), list });
+    try {
+      const answers = await flood(px, attacker, 400);
+      const trying = answers.filter((m) => statusOf(m.text) === 100);
+      const busy = answers.filter((m) => statusOf(m.text) === 503);
+      assert.equal(trying.length, 100, 'max_transactions_per_source INVITEs are taken');
+      assert.equal(busy.length, 300, 'every other one is refused');
+      for (const m of busy) assert.equal(header(m.text, 'retry-after'), '7');
+      // only the admitted ones went downstream
+      await waitUntil(() => new Set(silent.received.map((m) => header(m.text, 'call-id'))).size >= 100, {
+        what: '100 forwarded INVITEs',
+      });
+      const forwarded = new Set(
+        silent.received.filter((m) => methodOf(m.text) === 'INVITE').map((m) => header(m.text, 'call-id')),
+      );
+      const refused = new Set(busy.map((m) => header(m.text, 'call-id')));
+      for (const id of forwarded) assert.ok(!refused.has(id), `${id} was refused and still forwarded`);
 
-    // calls from another source complete while the flood holds its share
-    const pingsBefore = live.received.filter((m) => methodOf(m.text) === 'OPTIONS').length;
-    for (let i = 0; i < 5; i++) {
-      const c = invite(px, caller, 'probe');
-      await caller.send(c.text, px);
-      const ok = await caller.waitFor((m) => ofCall(c.id)(m) && statusOf(m.text) === 200, 15_000);
-      assert.equal(statusOf(ok.text), 200);
+      // calls from another source complete while the flood holds its share
+      const pingsBefore = live.received.filter((m) => methodOf(m.text) === 'OPTIONS').length;
+      for (let i = 0; i < 5; i++) {
+        const c = invite(px, caller, 'probe');
+        await caller.send(c.text, px);
+        const ok = await caller.waitFor((m) => ofCall(c.id)(m) && statusOf(m.text) === 200, 15_000);
+        assert.equal(statusOf(ok.text), 200);
+      }
+      // and dispatcher keepalives still go out and come back
+      await waitUntil(() => live.received.filter((m) => methodOf(m.text) === 'OPTIONS').length > pingsBefore + 1, {
+        what: 'keepalives during the flood',
+      });
+
+      // a second flooding source fills the global bound (150): 50 taken, 50 refused
+      const second = await flood(px, attacker2, 100);
+      assert.equal(second.filter((m) => statusOf(m.text) === 100).length, 50);
+      assert.equal(second.filter((m) => statusOf(m.text) === 503).length, 50);
+      // now the bound is reached for everyone
+      const late = invite(px, caller, 'probe');
+      await caller.send(late.text, px);
+      const refusedLate = await caller.waitFor((m) => ofCall(late.id)(m) && statusOf(m.text) >= 200, 15_000);
+      assert.equal(statusOf(refusedLate.text), 503);
+      assert.match(dsd.output(), /started, listening/);
+    } finally {
+      dsd.proc.kill('SIGKILL'); // 250 INVITEs are still waiting for fr_timer: no drain
+      await dsd.stop();
+      for (const p of [silent, live, attacker, attacker2, caller]) await p.close();
     }
-    // and dispatcher keepalives still go out and come back
-    await waitUntil(() => live.received.filter((m) => methodOf(m.text) === 'OPTIONS').length > pingsBefore + 1, { what: 'keepalives during the flood' });
-
-    // a second flooding source fills the global bound (150): 50 taken, 50 refused
-    const second = await flood(px, attacker2, 100);
-    assert.equal(second.filter((m) => statusOf(m.text) === 100).length, 50);
-    assert.equal(second.filter((m) => statusOf(m.text) === 503).length, 50);
-    // now the bound is reached for everyone
-    const late = invite(px, caller, 'probe');
-    await caller.send(late.text, px);
-    const refusedLate = await caller.waitFor((m) => ofCall(late.id)(m) && statusOf(m.text) >= 200, 15_000);
-    assert.equal(statusOf(refusedLate.text), 503);
-    assert.match(dsd.output(), /started, listening/);
-  } finally {
-    dsd.proc.kill('SIGKILL'); // 250 INVITEs are still waiting for fr_timer: no drain
-    await dsd.stop();
-    for (const p of [silent, live, attacker, attacker2, caller]) await p.close();
-  }
-});
+  },
+);

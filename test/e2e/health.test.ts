@@ -30,7 +30,10 @@ function cfgWithFr(frMs: number, o: Parameters<typeof basicCfg>[0]): string {
 }
 
 function dsctl(dsd: Dsd, ...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, ...args], { encoding: 'utf8', timeout: 15_000 });
+  const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, ...args], {
+    encoding: 'utf8',
+    timeout: 15_000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -104,7 +107,9 @@ class Backend {
       this.held.push(performance.now() - got);
       try {
         this.peer.sock.send(reply, m.from.port, m.from.ip);
-      } catch { /* a delayed reply after the test closed the socket */ }
+      } catch {
+        /* a delayed reply after the test closed the socket */
+      }
     };
     if (d <= 0) send();
     else setTimeout(send, d);
@@ -135,8 +140,10 @@ async function sendCalls(uac: UdpPeer, proxyPort: number, n: number, tag: string
 const messagesAfter = (b: Backend, at: number): number =>
   new Set(b.requests.filter((m) => m.at >= at).map((m) => callIdOf(m.text))).size;
 
-test('a silent backend goes AP → IP after threshold unanswered probes, gets no calls, comes back after threshold answered ones; ping_active',
-  { timeout: 60_000 }, async () => {
+test(
+  'a silent backend goes AP → IP after threshold unanswered probes, gets no calls, comes back after threshold answered ones; ping_active',
+  { timeout: 60_000 },
+  async () => {
     const [px, ph, pf] = await freePorts(3);
     const h = await Backend.open(ph);
     const f = await Backend.open(pf);
@@ -176,7 +183,10 @@ test('a silent backend goes AP → IP after threshold unanswered probes, gets no
       const p1 = f.probes;
       f.silent = false;
       await waitFlags(dsd, f.uri, 'AP', 30_000);
-      assert.ok(f.held.length > 0 && f.probes - p1 >= threshold, `AP after ${f.probes - p1} answered probes: before ${threshold}`);
+      assert.ok(
+        f.held.length > 0 && f.probes - p1 >= threshold,
+        `AP after ${f.probes - p1} answered probes: before ${threshold}`,
+      );
       const againAt = Date.now();
       await sendCalls(uac, px, 4, 'up');
       assert.equal(messagesAfter(f, againAt), 2, 'round robin uses the recovered backend again');
@@ -193,7 +203,8 @@ test('a silent backend goes AP → IP after threshold unanswered probes, gets no
       assert.equal(JSON.parse(dsctl(dsd, '--json', 'dispatcher.ping_active').out).OldPingState, 0);
       r = dsctl(dsd, 'dispatcher.ping_active', '1');
       assert.equal(r.code, 0, r.err);
-      const hp = h.probes, fp = f.probes;
+      const hp = h.probes,
+        fp = f.probes;
       await waitUntil(() => h.probes > hp && f.probes > fp, { what: 'keepalives resumed after ping_active 1' });
     } finally {
       await dsd.stop();
@@ -201,45 +212,81 @@ test('a silent backend goes AP → IP after threshold unanswered probes, gets no
       await f.close();
       await uac.close();
     }
-  });
+  },
+);
 
-test('ds_ping_reply_codes: a 404 to OPTIONS is a failure by default and success with code=404', { timeout: 30_000 }, async () => {
-  const [p1, p2, b1, b2] = await freePorts(4);
-  const plain = await Backend.open(b1);
-  const listed = await Backend.open(b2);
-  plain.optionsCode = 404;
-  listed.optionsCode = 404;
-  const cfg = (px: number, extra: string[]) => basicCfg({
-    listen: [`udp:127.0.0.1:${px}`],
-    params: ['modparam("dispatcher", "ds_ping_interval", 1)', 'modparam("dispatcher", "ds_probing_mode", 1)', ...extra],
-  });
-  const [d1, d2] = await Promise.all([
-    startDsd({ cfg: cfg(p1, []), list: `1 ${plain.uri} 0 0\n` }),
-    startDsd({ cfg: cfg(p2, ['modparam("dispatcher", "ds_ping_reply_codes", "class=3;code=404")']), list: `1 ${listed.uri} 0 0\n` }),
-  ]);
-  try {
-    await waitUntil(() => plain.probes >= 3 && listed.probes >= 3, { what: `3 probes each (${plain.probes}, ${listed.probes})` });
-    // the plain one turns inactive once its 404s are counted; the listed one is active by then and stays so
-    await waitUntil(async () => (await flagsOf(d1, plain.uri)) === 'IP', { what: '404 without ds_ping_reply_codes: inactive' });
-    await waitUntil(async () => listed.held.length >= 3 && (await flagsOf(d2, listed.uri)) === 'AP', { what: '404 listed: active' });
-    assert.equal(await flagsOf(d2, listed.uri), 'AP', '404 listed in ds_ping_reply_codes: active');
-  } finally {
-    await Promise.all([d1.stop(), d2.stop()]);
-    await plain.close();
-    await listed.close();
-  }
-});
+test(
+  'ds_ping_reply_codes: a 404 to OPTIONS is a failure by default and success with code=404',
+  { timeout: 30_000 },
+  async () => {
+    const [p1, p2, b1, b2] = await freePorts(4);
+    const plain = await Backend.open(b1);
+    const listed = await Backend.open(b2);
+    plain.optionsCode = 404;
+    listed.optionsCode = 404;
+    const cfg = (px: number, extra: string[]) =>
+      basicCfg({
+        listen: [`udp:127.0.0.1:${px}`],
+        params: [
+          'modparam("dispatcher", "ds_ping_interval", 1)',
+          'modparam("dispatcher", "ds_probing_mode", 1)',
+          ...extra,
+        ],
+      });
+    const [d1, d2] = await Promise.all([
+      startDsd({ cfg: cfg(p1, []), list: `1 ${plain.uri} 0 0\n` }),
+      startDsd({
+        cfg: cfg(p2, ['modparam("dispatcher", "ds_ping_reply_codes", "class=3;code=404")']),
+        list: `1 ${listed.uri} 0 0\n`,
+      }),
+    ]);
+    try {
+      await waitUntil(() => plain.probes >= 3 && listed.probes >= 3, {
+        what: `3 probes each (${plain.probes}, ${listed.probes})`,
+      });
+      // the plain one turns inactive once its 404s are counted; the listed one is active by then and stays so
+      await waitUntil(async () => (await flagsOf(d1, plain.uri)) === 'IP', {
+        what: '404 without ds_ping_reply_codes: inactive',
+      });
+      await waitUntil(async () => listed.held.length >= 3 && (await flagsOf(d2, listed.uri)) === 'AP', {
+        what: '404 listed: active',
+      });
+      assert.equal(await flagsOf(d2, listed.uri), 'AP', '404 listed in ds_ping_reply_codes: active');
+    } finally {
+      await Promise.all([d1.stop(), d2.stop()]);
+      await plain.close();
+      await listed.close();
+    }
+  },
+);
 
 // ---- latency: Kamailio 5.6 formulas, computed independently ---------------------------
 
-interface Expected { avg: number; std: number; est: number; max: number; count: number }
+interface Expected {
+  avg: number;
+  std: number;
+  est: number;
+  max: number;
+  count: number;
+}
 
 /** latency_stats_update() of 5.6 over whole-ms samples (EST = α·EST + (1 − α)·latency). */
 function expectedStats(samples: readonly number[], alpha: number): Expected {
-  let count = 0, avg = 0, m2 = 0, std = 0, est = 0, max = 0;
+  let count = 0,
+    avg = 0,
+    m2 = 0,
+    std = 0,
+    est = 0,
+    max = 0;
   for (const lat of samples) {
     count++;
-    if (count === 1) { avg = lat; est = lat; max = lat; std = 0; m2 = 0; }
+    if (count === 1) {
+      avg = lat;
+      est = lat;
+      max = lat;
+      std = 0;
+      m2 = 0;
+    }
     if (count > 10 && count < 10000 && std < 0.5) count = 10000;
     if (lat > max) max = lat;
     if (count > 1) {
@@ -267,8 +314,10 @@ function loggedSamples(output: string, uri: string): number[] {
   return out;
 }
 
-test('latency: AVG/STD/EST/MAX follow the 5.6 formulas over the samples taken; each sample covers the injected delay; TIMEOUT counts unanswered probes',
-  { timeout: 90_000 }, async () => {
+test(
+  'latency: AVG/STD/EST/MAX follow the 5.6 formulas over the samples taken; each sample covers the injected delay; TIMEOUT counts unanswered probes',
+  { timeout: 90_000 },
+  async () => {
     const [px, ...ports] = await freePorts(4);
     const [l1, l2, l3] = await Promise.all(ports.map((p) => Backend.open(p)));
     const seq1 = [20, 40, 60, 20, 40, 60, 20, 40, 60, 20, 40, 90, 20];
@@ -292,8 +341,10 @@ test('latency: AVG/STD/EST/MAX follow the 5.6 formulas over the samples taken; e
       args: ['-d'], // debug=3: the latency samples are logged
     });
     try {
-      await waitUntil(() => l1.held.length >= want && l2.held.length >= want && l3.probes >= want,
-        { timeoutMs: 60_000, what: `${want} answered probes per backend` });
+      await waitUntil(() => l1.held.length >= want && l2.held.length >= want && l3.probes >= want, {
+        timeoutMs: 60_000,
+        what: `${want} answered probes per backend`,
+      });
       assert.equal(dsctl(dsd, 'dispatcher.ping_active', '0').code, 0);
       // once probing stopped, the statistics settle: every answered probe is a sample or was sent before P was set
       let dests: DispatcherDest[] = [];
@@ -303,22 +354,33 @@ test('latency: AVG/STD/EST/MAX follow the 5.6 formulas over the samples taken; e
         return d.LATENCY;
       };
       // a probe still in flight may land after ping_active 0: read the list between two equal looks at the log
-      await waitUntil(async () => {
-        const before = dsd.output().length;
-        const ready = [l1, l2].every((b) => loggedSamples(dsd.output(), b.uri).length >= b.held.length - 1);
-        if (!ready) return false;
-        const r = dsctl(dsd, '--json', 'dispatcher.list');
-        if (r.code !== 0) return false;
-        dests = dispatcherRows(JSON.parse(r.out) as DispatcherListResult).map((x) => x.dest);
-        return dsd.output().length === before;
-      }, { what: 'the samples and the statistics to settle' });
+      await waitUntil(
+        async () => {
+          const before = dsd.output().length;
+          const ready = [l1, l2].every((b) => loggedSamples(dsd.output(), b.uri).length >= b.held.length - 1);
+          if (!ready) return false;
+          const r = dsctl(dsd, '--json', 'dispatcher.list');
+          if (r.code !== 0) return false;
+          dests = dispatcherRows(JSON.parse(r.out) as DispatcherListResult).map((x) => x.dest);
+          return dsd.output().length === before;
+        },
+        { what: 'the samples and the statistics to settle' },
+      );
       for (const b of [l1, l2]) {
         const got = lat(b);
         const samples = loggedSamples(dsd.output(), b.uri);
         // the first answered probe may precede P (mode 1 sets it with the first reply): no sample
-        assert.ok(samples.length >= want - 1 && samples.length <= b.held.length, `${b.uri}: ${samples.length} samples for ${b.held.length} answers`);
+        assert.ok(
+          samples.length >= want - 1 && samples.length <= b.held.length,
+          `${b.uri}: ${samples.length} samples for ${b.held.length} answers`,
+        );
         const held = b.held.slice(b.held.length - samples.length);
-        samples.forEach((s, i) => assert.ok(s >= Math.floor(held[i]) - 1, `${b.uri}: sample ${i} = ${s} ms, below the ${held[i].toFixed(1)} ms the backend held it`));
+        samples.forEach((s, i) =>
+          assert.ok(
+            s >= Math.floor(held[i]) - 1,
+            `${b.uri}: sample ${i} = ${s} ms, below the ${held[i].toFixed(1)} ms the backend held it`,
+          ),
+        );
         const e = expectedStats(samples, 0.9);
         const msg = `${b.uri}: got ${JSON.stringify(got)}, expected ${JSON.stringify(e)} from samples ${samples.join(',')}`;
         // float32 arithmetic in dsd (as in Kamailio) against doubles here, and dispatcher.list prints integers
@@ -328,18 +390,26 @@ test('latency: AVG/STD/EST/MAX follow the 5.6 formulas over the samples taken; e
         assert.ok(close(got.EST, e.est), `EST ${msg}`);
         assert.equal(got.MAX, e.max, `MAX ${msg}`);
         // an answered probe is a sample, or arrived after fr_timer (a TIMEOUT), or preceded P
-        assert.ok(got.TIMEOUT <= b.held.length - samples.length && got.TIMEOUT >= b.held.length - samples.length - 1, `TIMEOUT ${msg}`);
+        assert.ok(
+          got.TIMEOUT <= b.held.length - samples.length && got.TIMEOUT >= b.held.length - samples.length - 1,
+          `TIMEOUT ${msg}`,
+        );
         // the estimator convention matters: 5.6's α = 0.9 weights history, not the last sample
         const flipped = expectedStats(samples, 0.1);
-        if (Math.abs(e.est - flipped.est) > 3) assert.ok(!close(got.EST, flipped.est), `EST must not follow the flipped convention: ${msg}`);
+        if (Math.abs(e.est - flipped.est) > 3)
+          assert.ok(!close(got.EST, flipped.est), `EST must not follow the flipped convention: ${msg}`);
       }
       const t3 = lat(l3);
       assert.equal(t3.TIMEOUT, [...dropped].filter((n) => n <= l3.probes).length, `TIMEOUT ${JSON.stringify(t3)}`);
       const s3 = loggedSamples(dsd.output(), l3.uri);
       const e3 = expectedStats(s3, 0.9);
-      assert.ok(Math.abs(t3.AVG - e3.avg) <= 1 && Math.abs(t3.STD - e3.std) <= 1 && s3.every((x) => x >= 24), `steady 25 ms: ${JSON.stringify(t3)} from ${s3.join(',')}`);
+      assert.ok(
+        Math.abs(t3.AVG - e3.avg) <= 1 && Math.abs(t3.STD - e3.std) <= 1 && s3.every((x) => x >= 24),
+        `steady 25 ms: ${JSON.stringify(t3)} from ${s3.join(',')}`,
+      );
     } finally {
       await dsd.stop();
       for (const b of [l1, l2, l3]) await b.close();
     }
-  });
+  },
+);

@@ -16,7 +16,10 @@ import { freePorts } from '../helpers/ports';
 /** kamctl reads kamctlrc from ., ~ and /etc/kamailio: run it where those say nothing. */
 function kamctl(fifo: string, home: string, args: string[]): string {
   const r = spawnSync('kamctl', ['rpc', ...args], {
-    encoding: 'utf8', timeout: 20_000, cwd: home, env: { ...process.env, HOME: home, RPCFIFOPATH: fifo },
+    encoding: 'utf8',
+    timeout: 20_000,
+    cwd: home,
+    env: { ...process.env, HOME: home, RPCFIFOPATH: fifo },
   });
   // the request id is kamctl's pid
   return `${r.stdout}${r.stderr}[exit ${r.status}]`.replace(/"id":\s*\d+/g, '"id": ID');
@@ -24,8 +27,11 @@ function kamctl(fifo: string, home: string, args: string[]): string {
 
 function kamcliIni(dir: string, sock: string): string {
   const ini = path.join(dir, 'kamcli.ini');
-  fs.writeFileSync(ini, `[main]\ndomain=test.com\n[ctl]\ntype=jsonrpc\n[jsonrpc]\ntransport=socket\npath=${dir}/unused.fifo\n`
-    + `rplnamebase=unused.fifo\nrpldir=/tmp\nsrvaddr=${sock}\nrcvaddr=${dir}/kamcli_reply.sock\noutformat=json\n`);
+  fs.writeFileSync(
+    ini,
+    `[main]\ndomain=test.com\n[ctl]\ntype=jsonrpc\n[jsonrpc]\ntransport=socket\npath=${dir}/unused.fifo\n` +
+      `rplnamebase=unused.fifo\nrpldir=/tmp\nsrvaddr=${sock}\nrcvaddr=${dir}/kamcli_reply.sock\noutformat=json\n`,
+  );
   return ini;
 }
 
@@ -49,7 +55,9 @@ describe('kamctl and kamcli against dsd and Kamailio 5.6', { timeout: 240_000 },
     home = tmpDir('dsd-tools-home-');
     kIni = kamcliIni(kam.dir, path.join(kam.dir, 'rpc.sock'));
     dIni = kamcliIni(dsd.dir, path.join(dsd.dir, 'rpc.sock'));
-    await kam.waitFor(/JSONRPCS FIFO|jsonrpc_fifo_process|new process with pid|jsonrpc_dgram_process/, 20_000).catch(() => {});
+    await kam
+      .waitFor(/JSONRPCS FIFO|jsonrpc_fifo_process|new process with pid|jsonrpc_dgram_process/, 20_000)
+      .catch(() => {});
   });
   after(async () => {
     await kam?.stop();
@@ -94,10 +102,28 @@ describe('kamctl and kamcli against dsd and Kamailio 5.6', { timeout: 240_000 },
 
   test('kamctl ps and kamctl uptime: the shapes Kamailio answers', () => {
     for (const fifo of [kFifo(), dFifo()]) {
-      const ps = spawnSync('kamctl', ['ps'], { encoding: 'utf8', timeout: 20_000, cwd: home, env: { ...process.env, HOME: home, RPCFIFOPATH: fifo } });
-      assert.match(ps.stdout, /"result": \[\n\s+\{\n\s+"IDX":\s+0,\n\s+"PID":\s+\d+,\n\s+"DSC":\s+"main process - attendant"\n\s+\}/, `${fifo}: ${ps.stdout}`);
-      const up = spawnSync('kamctl', ['uptime'], { encoding: 'utf8', timeout: 20_000, cwd: home, env: { ...process.env, HOME: home, RPCFIFOPATH: fifo } });
-      assert.match(up.stdout, /"now":\s+"\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}",\n\s+"up_since":\s+"[^"]+",\n\s+"uptime":\s+\d+\n/, `${fifo}: ${up.stdout}`);
+      const ps = spawnSync('kamctl', ['ps'], {
+        encoding: 'utf8',
+        timeout: 20_000,
+        cwd: home,
+        env: { ...process.env, HOME: home, RPCFIFOPATH: fifo },
+      });
+      assert.match(
+        ps.stdout,
+        /"result": \[\n\s+\{\n\s+"IDX":\s+0,\n\s+"PID":\s+\d+,\n\s+"DSC":\s+"main process - attendant"\n\s+\}/,
+        `${fifo}: ${ps.stdout}`,
+      );
+      const up = spawnSync('kamctl', ['uptime'], {
+        encoding: 'utf8',
+        timeout: 20_000,
+        cwd: home,
+        env: { ...process.env, HOME: home, RPCFIFOPATH: fifo },
+      });
+      assert.match(
+        up.stdout,
+        /"now":\s+"\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}",\n\s+"up_since":\s+"[^"]+",\n\s+"uptime":\s+\d+\n/,
+        `${fifo}: ${up.stdout}`,
+      );
     }
   });
 
@@ -129,7 +155,10 @@ describe('jsonrpcs limits and bad input', { timeout: 120_000 }, () => {
   test('pretty_format 0, garbage, truncated and endless JSON on the FIFO, bad datagrams: dropped, daemon keeps answering', async () => {
     const [pd] = await freePorts(1);
     const dsd = await startDsd({
-      cfg: toolsCfg(pd, 'modparam("jsonrpcs", "pretty_format", 0)\nmodparam("jsonrpcs", "read_timeout", 3000)\nmodparam("jsonrpcs", "max_request_size", 4096)'),
+      cfg: toolsCfg(
+        pd,
+        'modparam("jsonrpcs", "pretty_format", 0)\nmodparam("jsonrpcs", "read_timeout", 3000)\nmodparam("jsonrpcs", "max_request_size", 4096)',
+      ),
       list: TOOLS_LIST,
     });
     const home = tmpDir('dsd-tools-home-');
@@ -146,7 +175,10 @@ describe('jsonrpcs limits and bad input', { timeout: 120_000 }, () => {
     };
     try {
       // pretty_format 0: one line, srjson's unformatted print
-      assert.match(kamctl(fifo, home, ['dispatcher.hash', '4', 'bob', 'server.com']), /^\{"jsonrpc":"2\.0","result":\{"hashid":3883463682,"slot":/);
+      assert.match(
+        kamctl(fifo, home, ['dispatcher.hash', '4', 'bob', 'server.com']),
+        /^\{"jsonrpc":"2\.0","result":\{"hashid":3883463682,"slot":/,
+      );
       // a garbage line, a document that is not JSON, a forbidden reply name
       write('hello there\n');
       write('{"jsonrpc": "2.0", "method": oops}\n');

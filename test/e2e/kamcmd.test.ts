@@ -24,15 +24,25 @@ function raw(sock: string, bytes: Buffer, ms = 1500): Promise<{ data: Buffer; cl
     const s = net.createConnection(sock);
     let data = Buffer.alloc(0);
     let closed = false;
-    const t = setTimeout(() => { s.destroy(); resolve({ data, closed }); }, ms);
-    s.on('data', (d) => { data = Buffer.concat([data, d]); });
-    s.on('close', () => { closed = true; clearTimeout(t); resolve({ data, closed }); });
+    const t = setTimeout(() => {
+      s.destroy();
+      resolve({ data, closed });
+    }, ms);
+    s.on('data', (d) => {
+      data = Buffer.concat([data, d]);
+    });
+    s.on('close', () => {
+      closed = true;
+      clearTimeout(t);
+      resolve({ data, closed });
+    });
     s.on('error', () => {});
     s.write(bytes);
   });
 }
 
-const pkt = (hex: string, ...strs: string[]): Buffer => Buffer.concat([Buffer.from(hex, 'hex'), ...strs.map((s) => Buffer.from(s, 'latin1'))]);
+const pkt = (hex: string, ...strs: string[]): Buffer =>
+  Buffer.concat([Buffer.from(hex, 'hex'), ...strs.map((s) => Buffer.from(s, 'latin1'))]);
 
 describe('kamcmd against dsd and Kamailio 5.6', { timeout: 180_000 }, () => {
   let kam: Kamailio;
@@ -104,13 +114,20 @@ describe('kamcmd against dsd and Kamailio 5.6', { timeout: 180_000 }, () => {
   });
 
   test('documented deviations: an admin state survives dispatcher.reload in dsd, not in Kamailio', () => {
-    const flags = (sock: string): string[] => [...kamcmd(sock, ['dispatcher.list']).matchAll(/FLAGS: (\w+)/g)].map((m) => m[1]!);
+    const flags = (sock: string): string[] =>
+      [...kamcmd(sock, ['dispatcher.list']).matchAll(/FLAGS: (\w+)/g)].map((m) => m[1]!);
     for (const sock of [kSock, dSock]) {
       assert.match(kamcmd(sock, ['dispatcher.set_state', 'ip', '2', 'all']), /^Ok\./);
       assert.match(kamcmd(sock, ['dispatcher.reload']), /^Ok\./);
     }
-    assert.ok(flags(kSock).every((f) => f.startsWith('A')), 'Kamailio: the file\'s states');
-    assert.ok(flags(dSock).some((f) => f.startsWith('I')), 'dsd: set 2 still inactive');
+    assert.ok(
+      flags(kSock).every((f) => f.startsWith('A')),
+      "Kamailio: the file's states",
+    );
+    assert.ok(
+      flags(dSock).some((f) => f.startsWith('I')),
+      'dsd: set 2 still inactive',
+    );
     for (const sock of [kSock, dSock]) kamcmd(sock, ['dispatcher.set_state', 'a', '2', 'all']);
   });
 
@@ -123,7 +140,7 @@ describe('kamcmd against dsd and Kamailio 5.6', { timeout: 180_000 }, () => {
     }
   });
 
-  test('bad packets get Kamailio\'s fault bytes, and the daemon keeps answering', async () => {
+  test("bad packets get Kamailio's fault bytes, and the daemon keeps answering", async () => {
     const cases: Record<string, Buffer> = {
       'wrong version': pkt('a2000501', '\x51abcd\0'),
       'unknown packet type': pkt('a1500601', '\x51abc\0'),
@@ -160,7 +177,8 @@ describe('control socket limits', { timeout: 90_000 }, () => {
   test('max_connections: the connection over the cap is closed unanswered; the daemon keeps answering', async () => {
     const [pd] = await freePorts(1);
     const dsd = await startDsd({
-      cfg: toolsCfg(pd, 'modparam("ctl", "idle_timeout", 0)\nmodparam("ctl", "max_connections", 2)'), list: TOOLS_LIST,
+      cfg: toolsCfg(pd, 'modparam("ctl", "idle_timeout", 0)\nmodparam("ctl", "max_connections", 2)'),
+      list: TOOLS_LIST,
     });
     const sock = path.join(dsd.dir, 'ctl');
     const held: net.Socket[] = [];
@@ -170,7 +188,10 @@ describe('control socket limits', { timeout: 90_000 }, () => {
       assert.ok(third.closed);
       assert.equal(third.data.length, 0);
       for (const s of held) s.destroy();
-      await waitUntil(() => /NRSETS: \d/.test(kamcmd(sock, ['dispatcher.list'])), { timeoutMs: 20_000, what: 'a free slot' });
+      await waitUntil(() => /NRSETS: \d/.test(kamcmd(sock, ['dispatcher.list'])), {
+        timeoutMs: 20_000,
+        what: 'a free slot',
+      });
     } finally {
       for (const s of held) s.destroy();
       await dsd.stop();
@@ -184,7 +205,10 @@ describe('control socket limits', { timeout: 90_000 }, () => {
     try {
       const silent = await connect(sock);
       // closed by the server: the deadline is far beyond the 1 s timeout
-      await Promise.race([silent.closed, new Promise((_, rej) => setTimeout(() => rej(new Error('idle client not closed')), 30_000))]);
+      await Promise.race([
+        silent.closed,
+        new Promise((_, rej) => setTimeout(() => rej(new Error('idle client not closed')), 30_000)),
+      ]);
       assert.match(kamcmd(sock, ['dispatcher.list']), /NRSETS: \d/);
     } finally {
       await dsd.stop();
@@ -192,34 +216,43 @@ describe('control socket limits', { timeout: 90_000 }, () => {
   });
 });
 
-describe('kamcmd over ctl\'s other transports (tcp:, udp:, unixd:) against dsd and Kamailio 5.6', { timeout: 120_000 }, () => {
-  test('dispatcher.list, a fault and an unknown command print the same on each transport', async () => {
-    const [pk, pd, kt, ku, dt, du] = await freePorts(6);
-    const extra = (t: number, u: number): string =>
-      `modparam("ctl", "binrpc", "tcp:127.0.0.1:${t}")\nmodparam("ctl", "binrpc", "udp:127.0.0.1:${u}")\nmodparam("ctl", "binrpc", "unixd:{DIR}/ctl.dgram")`;
-    const kam = await startKamailio({ cfg: toolsCfg(pk, extra(kt, ku)), list: TOOLS_LIST });
-    let dsd: Dsd | undefined;
-    try {
-      dsd = await startDsd({ cfg: toolsCfg(pd, extra(dt, du)), list: TOOLS_LIST });
-      const run = (addr: string, args: string[]): string => {
-        const r = spawnSync('kamcmd', ['-s', addr, ...args], { encoding: 'utf8', timeout: 20_000 });
-        return `${r.stdout}${r.stderr}[exit ${r.status}]`;
-      };
-      const pairs: Array<[string, string]> = [
-        [`tcp:127.0.0.1:${kt}`, `tcp:127.0.0.1:${dt}`],
-        [`udp:127.0.0.1:${ku}`, `udp:127.0.0.1:${du}`],
-        [`unixd:${kam.dir}/ctl.dgram`, `unixd:${dsd.dir}/ctl.dgram`],
-      ];
-      for (const [k, d] of pairs) {
-        for (const c of ['dispatcher.list', 'dispatcher.set_state zz 1 all', 'dispatcher.nosuch', 'dispatcher.hash 4 bob server.com']) {
-          const out = run(d, c.split(' '));
-          assert.equal(out, run(k, c.split(' ')), `${d} ${c}`);
+describe(
+  "kamcmd over ctl's other transports (tcp:, udp:, unixd:) against dsd and Kamailio 5.6",
+  { timeout: 120_000 },
+  () => {
+    test('dispatcher.list, a fault and an unknown command print the same on each transport', async () => {
+      const [pk, pd, kt, ku, dt, du] = await freePorts(6);
+      const extra = (t: number, u: number): string =>
+        `modparam("ctl", "binrpc", "tcp:127.0.0.1:${t}")\nmodparam("ctl", "binrpc", "udp:127.0.0.1:${u}")\nmodparam("ctl", "binrpc", "unixd:{DIR}/ctl.dgram")`;
+      const kam = await startKamailio({ cfg: toolsCfg(pk, extra(kt, ku)), list: TOOLS_LIST });
+      let dsd: Dsd | undefined;
+      try {
+        dsd = await startDsd({ cfg: toolsCfg(pd, extra(dt, du)), list: TOOLS_LIST });
+        const run = (addr: string, args: string[]): string => {
+          const r = spawnSync('kamcmd', ['-s', addr, ...args], { encoding: 'utf8', timeout: 20_000 });
+          return `${r.stdout}${r.stderr}[exit ${r.status}]`;
+        };
+        const pairs: Array<[string, string]> = [
+          [`tcp:127.0.0.1:${kt}`, `tcp:127.0.0.1:${dt}`],
+          [`udp:127.0.0.1:${ku}`, `udp:127.0.0.1:${du}`],
+          [`unixd:${kam.dir}/ctl.dgram`, `unixd:${dsd.dir}/ctl.dgram`],
+        ];
+        for (const [k, d] of pairs) {
+          for (const c of [
+            'dispatcher.list',
+            'dispatcher.set_state zz 1 all',
+            'dispatcher.nosuch',
+            'dispatcher.hash 4 bob server.com',
+          ]) {
+            const out = run(d, c.split(' '));
+            assert.equal(out, run(k, c.split(' ')), `${d} ${c}`);
+          }
         }
+        assert.match(run(`tcp:127.0.0.1:${dt}`, ['dispatcher.list']), /NRSETS: 2/);
+      } finally {
+        await kam.stop();
+        await dsd?.stop();
       }
-      assert.match(run(`tcp:127.0.0.1:${dt}`, ['dispatcher.list']), /NRSETS: 2/);
-    } finally {
-      await kam.stop();
-      await dsd?.stop();
-    }
-  });
-});
+    });
+  },
+);

@@ -47,7 +47,10 @@ request_route {
 /** The exact header line(s) named `name` (case-insensitive), in order. */
 function lines(text: string, name: string): string[] {
   const head = text.slice(0, text.indexOf('\r\n\r\n'));
-  return head.split('\r\n').slice(1).filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
+  return head
+    .split('\r\n')
+    .slice(1)
+    .filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
 }
 
 const skip = needs('kamailio');
@@ -58,13 +61,22 @@ describe('header semantics: dsd against Kamailio 5.6', { skip, timeout: 90_000 }
   before(async () => {
     pair = await startPair({ cfg: CFG, backends: 1, answer: () => answer200 });
   });
-  after(async () => { await pair?.stop(); });
+  after(async () => {
+    await pair?.stop();
+  });
 
   /** Sends `method` to user `user` on a side; returns what the backend got and the final reply. */
-  async function through(side: Side, user: string, method = 'MESSAGE', opts: Parameters<typeof request>[5] = {}): Promise<{ fwd: Received | null; reply: Received }> {
+  async function through(
+    side: Side,
+    user: string,
+    method = 'MESSAGE',
+    opts: Parameters<typeof request>[5] = {},
+  ): Promise<{ fwd: Received | null; reply: Received }> {
     const be = side.backends[0];
     const bmark = be.received.length;
-    const r = await sendFromUa(side, (cid, px, up) => request(method, `sip:${user}@127.0.0.1:${px}`, cid, up, [], opts));
+    const r = await sendFromUa(side, (cid, px, up) =>
+      request(method, `sip:${user}@127.0.0.1:${px}`, cid, up, [], opts),
+    );
     const reply = await finalReply(side, r);
     const fwd = be.matching((m) => callIdOf(m.text) === r.callId, bmark)[0] ?? null;
     return { fwd, reply };
@@ -82,13 +94,19 @@ describe('header semantics: dsd against Kamailio 5.6', { skip, timeout: 90_000 }
   });
 
   it('100 Trying from tm carries the same Server line', async () => {
-    const rs = await Promise.all(pair.sides.map(async (s) => {
-      const mark = s.ua.received.length;
-      const r = await sendFromUa(s, (cid, px, up) => request('INVITE', `sip:inv@127.0.0.1:${px}`, cid, up));
-      const trying = await s.ua.waitFor((m) => callIdOf(m.text) === r.callId && m.text.startsWith('SIP/2.0 100'), 10_000, mark);
-      await finalReply(s, r);
-      return lines(trying.text, 'server');
-    }));
+    const rs = await Promise.all(
+      pair.sides.map(async (s) => {
+        const mark = s.ua.received.length;
+        const r = await sendFromUa(s, (cid, px, up) => request('INVITE', `sip:inv@127.0.0.1:${px}`, cid, up));
+        const trying = await s.ua.waitFor(
+          (m) => callIdOf(m.text) === r.callId && m.text.startsWith('SIP/2.0 100'),
+          10_000,
+          mark,
+        );
+        await finalReply(s, r);
+        return lines(trying.text, 'server');
+      }),
+    );
     assert.deepEqual(rs[1], ['Server: edge-1']);
     assert.deepEqual(rs[0], rs[1]);
   });
@@ -98,7 +116,8 @@ describe('header semantics: dsd against Kamailio 5.6', { skip, timeout: 90_000 }
       const opts = user === 'f5' ? { from: '<sip:a.example>' } : {};
       const { d, k } = await both(user, 'MESSAGE', opts);
       assert.ok(k.fwd && d.fwd, 'both forwarded');
-      const norm = (side: Side, t: string): string[] => ['from', 'to', 'x-read'].flatMap((h) => lines(t, h)).map((l) => l.replaceAll(`:${side.px}`, ':PX'));
+      const norm = (side: Side, t: string): string[] =>
+        ['from', 'to', 'x-read'].flatMap((h) => lines(t, h)).map((l) => l.replaceAll(`:${side.px}`, ':PX'));
       assert.deepEqual(norm(pair.dsd, d.fwd.text), norm(pair.kamailio, k.fwd.text), user);
       assert.equal(d.reply.text.slice(0, 12), k.reply.text.slice(0, 12));
     });

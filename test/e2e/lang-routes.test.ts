@@ -97,13 +97,19 @@ describe('routes and xavps: dsd against Kamailio 5.6', { skip, timeout: 90_000 }
 
   before(async () => {
     pair = await startPair({
-      cfg: CFG, files: { 'dispatcher.list': LIST }, backends: 3,
+      cfg: CFG,
+      files: { 'dispatcher.list': LIST },
+      backends: 3,
       // b0 fails every request with 500; b1 and b2 answer 200
       answer: (_impl, b, peer) => (req: Received) => {
         if (methodOf(req.text) === 'ACK' || statusOf(req.text) !== 0) return null;
         if (req.text.startsWith('MESSAGE sip:rpl@')) {
           // 183, 180, 181 first: the core reply_route drops the 183, onreply_route[ONR] the 180
-          for (const [c, r] of [[183, 'Progress'], [180, 'Ringing'], [181, 'Forwarded']] as const) {
+          for (const [c, r] of [
+            [183, 'Progress'],
+            [180, 'Ringing'],
+            [181, 'Forwarded'],
+          ] as const) {
             void peer.send(makeResponse(req.text, c, r), req.from.port, req.from.ip);
           }
         }
@@ -111,7 +117,9 @@ describe('routes and xavps: dsd against Kamailio 5.6', { skip, timeout: 90_000 }
       },
     });
   });
-  after(async () => { await pair?.stop(); });
+  after(async () => {
+    await pair?.stop();
+  });
 
   let seq = 0;
   /** Sends MESSAGE to `user`; returns the final status and, per backend, the requests it got. */
@@ -119,13 +127,31 @@ describe('routes and xavps: dsd against Kamailio 5.6', { skip, timeout: 90_000 }
     const callId = `routes-${user}-${++seq}@test`;
     const marks = side.backends.map((b) => b.received.length);
     const mark = side.ua.received.length;
-    await side.ua.send(`MESSAGE sip:${user}@127.0.0.1:${side.px} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${side.ua.port};branch=z9hG4bKr${seq}${user};rport\r\n` +
-      `From: <sip:alice@a.example>;tag=rt${seq}\r\nTo: <sip:${user}@b.example>\r\nCall-ID: ${callId}\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`, side.px);
+    await side.ua.send(
+      `MESSAGE sip:${user}@127.0.0.1:${side.px} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${side.ua.port};branch=z9hG4bKr${seq}${user};rport\r\n` +
+        `From: <sip:alice@a.example>;tag=rt${seq}\r\nTo: <sip:${user}@b.example>\r\nCall-ID: ${callId}\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`,
+      side.px,
+    );
     const final = await side.ua.waitFor((m) => callIdOf(m.text) === callId && statusOf(m.text) >= 200, 15_000, mark);
-    const got = side.backends.map((b, i) => b.received.slice(marks[i]).filter((m) => callIdOf(m.text) === callId && statusOf(m.text) === 0)
-      .map((m) => `${m.text.slice(0, m.text.indexOf(' SIP/2.0'))}|${header(m.text, 'x-branch') ?? ''}|${header(m.text, 'x-kept') ?? ''}`)
-      .map((t) => side.backends.reduce((acc, p, j) => acc.replaceAll(`:${p.port}`, `:B${j}`), t.replaceAll(`:${side.px}`, ':PX'))));
-    const replies = side.ua.received.slice(mark).filter((m) => callIdOf(m.text) === callId).map((m) => statusOf(m.text));
+    const got = side.backends.map((b, i) =>
+      b.received
+        .slice(marks[i])
+        .filter((m) => callIdOf(m.text) === callId && statusOf(m.text) === 0)
+        .map(
+          (m) =>
+            `${m.text.slice(0, m.text.indexOf(' SIP/2.0'))}|${header(m.text, 'x-branch') ?? ''}|${header(m.text, 'x-kept') ?? ''}`,
+        )
+        .map((t) =>
+          side.backends.reduce(
+            (acc, p, j) => acc.replaceAll(`:${p.port}`, `:B${j}`),
+            t.replaceAll(`:${side.px}`, ':PX'),
+          ),
+        ),
+    );
+    const replies = side.ua.received
+      .slice(mark)
+      .filter((m) => callIdOf(m.text) === callId)
+      .map((m) => statusOf(m.text));
     return { status: statusOf(final.text), got, replies };
   }
 
@@ -137,7 +163,11 @@ describe('routes and xavps: dsd against Kamailio 5.6', { skip, timeout: 90_000 }
   it('$xavp(_dsdst_[1]=>uri) edited in failure_route: ds_next_dst goes where the xavp says', async () => {
     const { d, k } = await both('xedit');
     assert.equal(k.status, 200);
-    assert.deepEqual(k.got.map((g) => g.length), [1, 0, 1], 'Kamailio: b0 failed, the retry went to the edited URI (b2)');
+    assert.deepEqual(
+      k.got.map((g) => g.length),
+      [1, 0, 1],
+      'Kamailio: b0 failed, the retry went to the edited URI (b2)',
+    );
     assert.deepEqual(d, k);
   });
 
@@ -149,14 +179,20 @@ describe('routes and xavps: dsd against Kamailio 5.6', { skip, timeout: 90_000 }
 
   it('branch_route runs per branch; its edits reach that branch only', async () => {
     const { d, k } = await both('br');
-    assert.deepEqual(k.got.map((g) => g.length), [0, 1, 1]);
+    assert.deepEqual(
+      k.got.map((g) => g.length),
+      [0, 1, 1],
+    );
     assert.deepEqual(d, k);
   });
 
   it('onreply_route[NAME] (t_on_reply) and the core reply_route run; drop keeps a provisional from the UA', async () => {
     const { d, k } = await both('rpl');
     assert.equal(k.status, 200);
-    assert.ok(k.replies.includes(181) && !k.replies.includes(180) && !k.replies.includes(183), `Kamailio relayed ${k.replies.join(',')}`);
+    assert.ok(
+      k.replies.includes(181) && !k.replies.includes(180) && !k.replies.includes(183),
+      `Kamailio relayed ${k.replies.join(',')}`,
+    );
     assert.deepEqual(d.replies, k.replies);
     assert.deepEqual(d.got, k.got);
   });

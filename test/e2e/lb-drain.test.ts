@@ -56,10 +56,19 @@ describe('dispatcher.drain', { skip: !haveSipp() && 'sipp not installed' }, () =
   it('no new INVITE to the drained backend, its BYEs still arrive, --wait returns when they ended', async () => {
     const mark = bk.log.length;
     const held = startSipp({
-      scenario: holdingUac(work, HOLD_MS), port: ports[3], controlPort: ports[4], remote: `127.0.0.1:${px}`, calls: 20, rate: 40,
+      scenario: holdingUac(work, HOLD_MS),
+      port: ports[3],
+      controlPort: ports[4],
+      remote: `127.0.0.1:${px}`,
+      calls: 20,
+      rate: 40,
     });
     try {
-      await until('20 held calls answered', () => bk.count(0, 'INVITE', mark) + bk.count(1, 'INVITE', mark) >= 20, 20_000);
+      await until(
+        '20 held calls answered',
+        () => bk.count(0, 'INVITE', mark) + bk.count(1, 'INVITE', mark) >= 20,
+        20_000,
+      );
       const onB1 = bk.callIds(1, 'INVITE', mark);
       assert.ok(onB1.size >= 5, `backend 1 took part before the drain (${onB1.size})`);
       assert.equal(ctl('dispatcher.drain', '1', bk.uri(1)).trim(), 'Ok. Dispatcher destination draining.');
@@ -68,17 +77,38 @@ describe('dispatcher.drain', { skip: !haveSipp() && 'sipp not installed' }, () =
       const afterDrain = bk.log.length;
 
       // --wait: returns once backend 1's held calls are over (their BYEs arrived first)
-      const waiter = spawn(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd!.dir}/dsd_ctl`, 'dispatcher.drain', '--wait', '60', '1', bk.uri(1)]);
+      const waiter = spawn(process.execPath, [
+        DSCTL_BIN,
+        '-s',
+        `unix:${dsd!.dir}/dsd_ctl`,
+        'dispatcher.drain',
+        '--wait',
+        '60',
+        '1',
+        bk.uri(1),
+      ]);
       let waitOut = '';
-      waiter.stdout.on('data', (d) => { waitOut += d; });
-      waiter.stderr.on('data', (d) => { waitOut += d; });
-      const waited = new Promise<{ code: number | null; byes: Set<string> }>((resolve) => waiter.once('exit', (code) => {
-        resolve({ code, byes: bk.callIds(1, 'BYE', mark) });
-      }));
+      waiter.stdout.on('data', (d) => {
+        waitOut += d;
+      });
+      waiter.stderr.on('data', (d) => {
+        waitOut += d;
+      });
+      const waited = new Promise<{ code: number | null; byes: Set<string> }>((resolve) =>
+        waiter.once('exit', (code) => {
+          resolve({ code, byes: bk.callIds(1, 'BYE', mark) });
+        }),
+      );
 
       // load while draining: every new call goes to backend 0
       const more = await runUac({
-        scenario: UAC_XML, port: ports[5], controlPort: ports[6], remote: `127.0.0.1:${px}`, calls: 30, rate: 30, timeoutMs: 30_000,
+        scenario: UAC_XML,
+        port: ports[5],
+        controlPort: ports[6],
+        remote: `127.0.0.1:${px}`,
+        calls: 30,
+        rate: 30,
+        timeoutMs: 30_000,
       });
       assert.equal(num(more.stats, 'SuccessfulCall(C)'), 30, more.output.slice(-2000));
       const w = await waited;
@@ -97,18 +127,44 @@ describe('dispatcher.drain', { skip: !haveSipp() && 'sipp not installed' }, () =
     const mark = bk.log.length;
     ctl('dispatcher.undrain', '1', bk.uri(1));
     const held = startSipp({
-      scenario: holdingUac(work, 8000), port: ports[3], controlPort: ports[4], remote: `127.0.0.1:${px}`, calls: 2, rate: 10,
+      scenario: holdingUac(work, 8000),
+      port: ports[3],
+      controlPort: ports[4],
+      remote: `127.0.0.1:${px}`,
+      calls: 2,
+      rate: 10,
     });
     try {
-      await until('both calls answered', () => bk.count(1, 'INVITE', mark) >= 1 && bk.count(0, 'INVITE', mark) >= 1, 20_000);
-      await until('backend 1 has an active dialog', () => {
-        const e = JSON.parse(ctl('--json', 'dispatcher.explain', '1', '4')) as { destinations: Array<{ uri: string; activeDialogs: number }> };
-        return e.destinations.some((d) => d.uri === bk.uri(1) && d.activeDialogs >= 1);
-      }, 10_000);
+      await until(
+        'both calls answered',
+        () => bk.count(1, 'INVITE', mark) >= 1 && bk.count(0, 'INVITE', mark) >= 1,
+        20_000,
+      );
+      await until(
+        'backend 1 has an active dialog',
+        () => {
+          const e = JSON.parse(ctl('--json', 'dispatcher.explain', '1', '4')) as {
+            destinations: Array<{ uri: string; activeDialogs: number }>;
+          };
+          return e.destinations.some((d) => d.uri === bk.uri(1) && d.activeDialogs >= 1);
+        },
+        10_000,
+      );
       const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
-        const p = spawn(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd!.dir}/dsd_ctl`, 'dispatcher.drain', '--wait', '1', '1', bk.uri(1)]);
+        const p = spawn(process.execPath, [
+          DSCTL_BIN,
+          '-s',
+          `unix:${dsd!.dir}/dsd_ctl`,
+          'dispatcher.drain',
+          '--wait',
+          '1',
+          '1',
+          bk.uri(1),
+        ]);
         let err = '';
-        p.stderr.on('data', (d) => { err += d; });
+        p.stderr.on('data', (d) => {
+          err += d;
+        });
         p.once('exit', (code) => resolve({ code, err }));
       });
       assert.equal(r.code, 1);
@@ -123,7 +179,13 @@ describe('dispatcher.drain', { skip: !haveSipp() && 'sipp not installed' }, () =
     assert.ok(!drained(ctl('dispatcher.list'), bk.uri(1)));
     const mark = bk.log.length;
     const r = await runUac({
-      scenario: UAC_XML, port: ports[5], controlPort: ports[6], remote: `127.0.0.1:${px}`, calls: 20, rate: 40, timeoutMs: 30_000,
+      scenario: UAC_XML,
+      port: ports[5],
+      controlPort: ports[6],
+      remote: `127.0.0.1:${px}`,
+      calls: 20,
+      rate: 40,
+      timeoutMs: 30_000,
     });
     assert.equal(num(r.stats, 'SuccessfulCall(C)'), 20, r.output.slice(-2000));
     assert.equal(bk.count(0, 'INVITE', mark), 10);
@@ -132,15 +194,26 @@ describe('dispatcher.drain', { skip: !haveSipp() && 'sipp not installed' }, () =
 
   it('--persist survives a restart; a plain drain does not', async () => {
     ctl('dispatcher.drain', '--persist', '1', bk.uri(1));
-    const saved = JSON.parse(fs.readFileSync(path.join(work, 'admin-state.json'), 'utf8')) as { drains?: Array<{ uri: string }> };
-    assert.deepEqual(saved.drains?.map((d) => d.uri), [bk.uri(1)]);
+    const saved = JSON.parse(fs.readFileSync(path.join(work, 'admin-state.json'), 'utf8')) as {
+      drains?: Array<{ uri: string }>;
+    };
+    assert.deepEqual(
+      saved.drains?.map((d) => d.uri),
+      [bk.uri(1)],
+    );
     await dsd!.stop();
     dsd = null;
     dsd = await startDsd({ cfg, list });
     assert.ok(drained(ctl('dispatcher.list'), bk.uri(1)), 'still draining after the restart');
     const mark = bk.log.length;
     const r = await runUac({
-      scenario: UAC_XML, port: ports[5], controlPort: ports[6], remote: `127.0.0.1:${px}`, calls: 10, rate: 40, timeoutMs: 30_000,
+      scenario: UAC_XML,
+      port: ports[5],
+      controlPort: ports[6],
+      remote: `127.0.0.1:${px}`,
+      calls: 10,
+      rate: 40,
+      timeoutMs: 30_000,
     });
     assert.equal(num(r.stats, 'SuccessfulCall(C)'), 10, r.output.slice(-2000));
     assert.equal(bk.count(1, 'INVITE', mark), 0);

@@ -18,11 +18,15 @@ import { failingUas } from '../helpers/lb-sipp';
 
 function scrape(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
-      let body = '';
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
+    http
+      .get({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
+        let body = '';
+        res.on('data', (d) => {
+          body += d;
+        });
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
   });
 }
 
@@ -80,36 +84,66 @@ describe('passive ejection', { skip: !haveSipp() && 'sipp not installed' }, () =
   /** `n` calls, one at a time (-l 1), so every outcome is known before the next pick. */
   function calls(n: number) {
     return runUac({
-      scenario: UAC_XML, port: ports[5], controlPort: ports[6], remote: `127.0.0.1:${ports[0]}`,
-      calls: n, rate: 100, extra: ['-l', '1', '-recv_timeout', '10000'], timeoutMs: 60_000,
+      scenario: UAC_XML,
+      port: ports[5],
+      controlPort: ports[6],
+      remote: `127.0.0.1:${ports[0]}`,
+      calls: n,
+      rate: 100,
+      extra: ['-l', '1', '-recv_timeout', '10000'],
+      timeoutMs: 60_000,
     });
   }
 
   it('ejects the 503 backend after exactly N failures while its probes succeed', async () => {
     // inactive_threshold 1000: probe successes count up but cannot bring it back during the test
     const d = await start([
-      'modparam("dispatcher", "ds_eject_failures", 3)', 'modparam("dispatcher", "ds_ping_interval", 1)',
-      'modparam("dispatcher", "ds_probing_mode", 1)', 'modparam("dispatcher", "ds_inactive_threshold", 1000)',
+      'modparam("dispatcher", "ds_eject_failures", 3)',
+      'modparam("dispatcher", "ds_ping_interval", 1)',
+      'modparam("dispatcher", "ds_probing_mode", 1)',
+      'modparam("dispatcher", "ds_inactive_threshold", 1000)',
     ]);
     try {
-      await until('a successful probe of the failing backend', async () =>
-        metric(await scrape(ports[7]), 'dsd_dispatcher_probes_total', { uri: failing(), result: 'ok' }) >= 1, 20_000, 200);
+      await until(
+        'a successful probe of the failing backend',
+        async () =>
+          metric(await scrape(ports[7]), 'dsd_dispatcher_probes_total', { uri: failing(), result: 'ok' }) >= 1,
+        20_000,
+        200,
+      );
       const r = await calls(30);
-      assert.equal(num(r.stats, 'FailedCall(C)'), 3, `only 3 calls reached the failing backend\n${r.output.slice(-1500)}`);
+      assert.equal(
+        num(r.stats, 'FailedCall(C)'),
+        3,
+        `only 3 calls reached the failing backend\n${r.output.slice(-1500)}`,
+      );
       assert.equal(num(r.stats, 'SuccessfulCall(C)'), 27);
       await d.waitFor(`ejected ${failing()} from set 1 after 3 consecutive failures`);
       const list = dsctlOk(d.dir, 'dispatcher.list');
       assert.equal(flagsOf(list, failing()), 'IP');
       assert.match(list.slice(list.indexOf(failing())), /EJECTED: 1/);
       const before = metric(await scrape(ports[7]), 'dsd_dispatcher_probes_total', { uri: failing(), result: 'ok' });
-      await until('probing still reports it alive', async () =>
-        metric(await scrape(ports[7]), 'dsd_dispatcher_probes_total', { uri: failing(), result: 'ok' }) > before, 20_000, 200);
+      await until(
+        'probing still reports it alive',
+        async () =>
+          metric(await scrape(ports[7]), 'dsd_dispatcher_probes_total', { uri: failing(), result: 'ok' }) > before,
+        20_000,
+        200,
+      );
       const m = await scrape(ports[7]);
-      assert.equal(metric(m, 'dsd_dispatcher_probes_total', { uri: failing(), result: 'failed' })
-        + metric(m, 'dsd_dispatcher_probes_total', { uri: failing(), result: 'timeout' }), 0, 'no probe ever failed');
+      assert.equal(
+        metric(m, 'dsd_dispatcher_probes_total', { uri: failing(), result: 'failed' }) +
+          metric(m, 'dsd_dispatcher_probes_total', { uri: failing(), result: 'timeout' }),
+        0,
+        'no probe ever failed',
+      );
       assert.equal(metric(m, 'dsd_dispatcher_ejections_total', { uri: failing() }), 1);
       assert.equal(metric(m, 'dsd_dispatcher_destination_ejected', { uri: failing() }), 1);
-      assert.equal(metric(m, 'dsd_dispatcher_destination_transitions_total', { uri: failing(), direction: 'down' }), 1, 'one dst-down event');
+      assert.equal(
+        metric(m, 'dsd_dispatcher_destination_transitions_total', { uri: failing(), direction: 'down' }),
+        1,
+        'one dst-down event',
+      );
     } finally {
       await stop();
     }
@@ -118,7 +152,10 @@ describe('passive ejection', { skip: !haveSipp() && 'sipp not installed' }, () =
   it('ds_eject_max_percent holds when every backend fails', async () => {
     bk.modes[0] = 503;
     bk.modes[1] = 503;
-    const d = await start(['modparam("dispatcher", "ds_eject_failures", 2)', 'modparam("dispatcher", "ds_eject_time", 600)']);
+    const d = await start([
+      'modparam("dispatcher", "ds_eject_failures", 2)',
+      'modparam("dispatcher", "ds_eject_time", 600)',
+    ]);
     try {
       const r = await calls(30);
       assert.equal(num(r.stats, 'FailedCall(C)'), 30);

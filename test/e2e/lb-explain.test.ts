@@ -19,7 +19,10 @@ import { UdpPeer, callIdOf, statusOf } from '../helpers/sip-peer';
 import { Backends, dsctl, dsctlJson, dsctlOk, until } from '../helpers/backends';
 
 interface Explained {
-  ok: boolean; selected: string | null; order: string[]; branches: string[];
+  ok: boolean;
+  selected: string | null;
+  order: string[];
+  branches: string[];
   hash: { input: string; value: number; slot: number } | null;
   cursor: { last: number; wlast: number; rwlast: number };
   destinations: Array<{ uri: string; skipped: string[] }>;
@@ -37,7 +40,9 @@ describe('dispatcher.explain and reload --dry-run', () => {
     px = p;
     bk = await Backends.open([b0, b1, b2]);
     ua = await UdpPeer.open({ host: '127.0.0.1', port: u });
-    const cfg = fs.readFileSync(path.join(FIXTURES, 'cfg', 'ds-select.cfg'), 'utf8').replaceAll('{PX}', String(px))
+    const cfg = fs
+      .readFileSync(path.join(FIXTURES, 'cfg', 'ds-select.cfg'), 'utf8')
+      .replaceAll('{PX}', String(px))
       .replace(/"unix:\{DIR\}\/[a-z_]+"/, '"unix:{DIR}/dsd_ctl"');
     listText = [
       `1 ${bk.uri(0)} 0 0 duid=a;weight=50;rweight=50;maxload=5`,
@@ -56,10 +61,15 @@ describe('dispatcher.explain and reload --dry-run', () => {
 
   let seq = 0;
   /** Sends one request through dsd; resolves with the backends that got it (first arrival first). */
-  async function send(alg: number, method: string, h: { user: string; from: string; to: string; callId: string }): Promise<string[]> {
+  async function send(
+    alg: number,
+    method: string,
+    h: { user: string; from: string; to: string; callId: string },
+  ): Promise<string[]> {
     const n = ++seq;
     const mark = bk.log.length;
-    const text = `${method} sip:${h.user}@127.0.0.1:${px} SIP/2.0\r\n` +
+    const text =
+      `${method} sip:${h.user}@127.0.0.1:${px} SIP/2.0\r\n` +
       `Via: SIP/2.0/UDP 127.0.0.1:${ua.port};branch=z9hG4bKx${n}x${Date.now()}\r\n` +
       `From: <${h.from}>;tag=t${n}\r\nTo: <${h.to}>\r\nCall-ID: ${h.callId}\r\nCSeq: 1 ${method}\r\nMax-Forwards: 70\r\n` +
       (method === 'INVITE' ? `Contact: <sip:ua@127.0.0.1:${ua.port}>\r\n` : '') +
@@ -67,9 +77,11 @@ describe('dispatcher.explain and reload --dry-run', () => {
     const from = ua.received.length;
     await ua.send(text, px);
     await ua.waitFor((m) => callIdOf(m.text) === h.callId && statusOf(m.text) >= 200, 10_000, from);
-    if (alg === 12) await until('parallel branches', () => bk.log.slice(mark).filter((x) => x.callId === h.callId).length >= 3, 5000);
+    if (alg === 12)
+      await until('parallel branches', () => bk.log.slice(mark).filter((x) => x.callId === h.callId).length >= 3, 5000);
     const hits: string[] = [];
-    for (const x of bk.log.slice(mark)) if (x.callId === h.callId && !hits.includes(bk.uri(x.b))) hits.push(bk.uri(x.b));
+    for (const x of bk.log.slice(mark))
+      if (x.callId === h.callId && !hits.includes(bk.uri(x.b))) hits.push(bk.uri(x.b));
     return hits;
   }
 
@@ -78,23 +90,49 @@ describe('dispatcher.explain and reload --dry-run', () => {
       const method = alg === 10 ? 'INVITE' : 'MESSAGE';
       for (let round = 0; round < 4; round++) {
         const h = {
-          user: `u${alg}r${round}`, from: `sip:alice${round}x${alg}@example.com`, to: `sip:bob${round}@example.net`,
+          user: `u${alg}r${round}`,
+          from: `sip:alice${round}x${alg}@example.com`,
+          to: `sip:bob${round}@example.net`,
           callId: `explain-${alg}-${round}-${Date.now()}@ua`,
         };
-        const args = ['dispatcher.explain', '1', String(alg), '--ruri', `sip:${h.user}@127.0.0.1:${px}`, '--from', h.from,
-          '--to', h.to, '--callid', h.callId, '--method', method];
+        const args = [
+          'dispatcher.explain',
+          '1',
+          String(alg),
+          '--ruri',
+          `sip:${h.user}@127.0.0.1:${px}`,
+          '--from',
+          h.from,
+          '--to',
+          h.to,
+          '--callid',
+          h.callId,
+          '--method',
+          method,
+        ];
         const first = dsctlJson<Explained>(dsd.dir, ...args);
         const second = dsctlJson<Explained>(dsd.dir, ...args);
         assert.equal(first.ok, true, JSON.stringify(first));
         assert.deepEqual(second, first, 'explaining again gives the same answer (cursors unmoved)');
         if ([0, 1, 2, 3, 7].includes(alg)) {
-          assert.ok(first.hash !== null && first.hash.value > 0, `alg ${alg} shows its hash: ${JSON.stringify(first.hash)}`);
+          assert.ok(
+            first.hash !== null && first.hash.value > 0,
+            `alg ${alg} shows its hash: ${JSON.stringify(first.hash)}`,
+          );
         }
         const hits = await send(alg, method, h);
         if (alg === 12) {
-          assert.deepEqual(new Set(hits), new Set([first.selected!, ...first.branches]), `alg 12 branches: ${JSON.stringify(first)}`);
+          assert.deepEqual(
+            new Set(hits),
+            new Set([first.selected!, ...first.branches]),
+            `alg 12 branches: ${JSON.stringify(first)}`,
+          );
         } else {
-          assert.equal(hits[0], first.selected, `alg ${alg} round ${round}: explained ${first.selected}, got ${hits.join(',')}`);
+          assert.equal(
+            hits[0],
+            first.selected,
+            `alg ${alg} round ${round}: explained ${first.selected}, got ${hits.join(',')}`,
+          );
         }
       }
     });
@@ -125,13 +163,16 @@ describe('dispatcher.explain and reload --dry-run', () => {
     const listFile = path.join(dsd.dir, 'dispatcher.list');
     const before = dsctlOk(dsd.dir, 'dispatcher.list');
     const extra = 'sip:127.0.0.1:9';
-    fs.writeFileSync(listFile, [
-      `1 ${bk.uri(0)} 0 7 duid=a;weight=50;rweight=50;maxload=5`, // changed: priority 0 -> 7
-      `1 ${bk.uri(1)} 0 0 duid=b;weight=30;rweight=30;maxload=5`, // unchanged
-      `1 ${extra} 0 0 duid=x`, // added
-      '2', // broken: a set id without a URI
-      '', // bk 2 removed
-    ].join('\n'));
+    fs.writeFileSync(
+      listFile,
+      [
+        `1 ${bk.uri(0)} 0 7 duid=a;weight=50;rweight=50;maxload=5`, // changed: priority 0 -> 7
+        `1 ${bk.uri(1)} 0 0 duid=b;weight=30;rweight=30;maxload=5`, // unchanged
+        `1 ${extra} 0 0 duid=x`, // added
+        '2', // broken: a set id without a URI
+        '', // bk 2 removed
+      ].join('\n'),
+    );
     try {
       const r = dsctl(dsd.dir, 'dispatcher.reload', '--dry-run');
       assert.equal(r.code, 1, r.out + r.err);

@@ -28,7 +28,10 @@ describe('slow start', { skip: !haveSipp() && 'sipp not installed' }, () => {
     work = tmpDir('dsd-slow-');
     bk = await Backends.open([ports[1], ports[2]]);
     dsd = await startDsd({
-      cfg: basicCfg({ listen: [`udp:127.0.0.1:${ports[0]}`], params: [`modparam("dispatcher", "ds_slow_start", ${WINDOW_S})`] }),
+      cfg: basicCfg({
+        listen: [`udp:127.0.0.1:${ports[0]}`],
+        params: [`modparam("dispatcher", "ds_slow_start", ${WINDOW_S})`],
+      }),
       list: `1 ${bk.uri(0)}\n1 ${bk.uri(1)}\n`,
     });
   });
@@ -46,12 +49,23 @@ describe('slow start', { skip: !haveSipp() && 'sipp not installed' }, () => {
     const mark = bk.log.length;
     assert.match(dsctlOk(dsd.dir, 'dispatcher.list'), /SLOWSTART: 1\d/);
     const r = await runUac({
-      scenario: messageUac(work), port: ports[3], controlPort: ports[4], remote: `127.0.0.1:${ports[0]}`,
-      calls: 1500, rate: 100, extra: ['-recv_timeout', '10000'], timeoutMs: 120_000,
+      scenario: messageUac(work),
+      port: ports[3],
+      controlPort: ports[4],
+      remote: `127.0.0.1:${ports[0]}`,
+      calls: 1500,
+      rate: 100,
+      extra: ['-recv_timeout', '10000'],
+      timeoutMs: 120_000,
     });
     assert.equal(num(r.stats, 'SuccessfulCall(C)'), 1500, r.output.slice(-1500));
     const w = WINDOW_S * 1000;
-    const buckets = [[0, 0], [0, 0], [0, 0], [0, 0]]; // [first 10 %, first half, second half, after] × [b0, b1]
+    const buckets = [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ]; // [first 10 %, first half, second half, after] × [b0, b1]
     for (const x of bk.log.slice(mark)) {
       if (x.method !== 'MESSAGE') continue;
       const t = x.m.at - t0;

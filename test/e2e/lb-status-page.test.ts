@@ -22,8 +22,12 @@ function get(port: number, p: string, method = 'GET'): Promise<{ status: number;
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, path: p, method }, (res) => {
       let body = '';
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type'] ?? '') }));
+      res.on('data', (d) => {
+        body += d;
+      });
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type'] ?? '') }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -46,7 +50,8 @@ describe('status page', { skip: !fs.existsSync(CHROMIUM) && 'chromium not instal
         listen: [`udp:127.0.0.1:${ports[0]}`],
         params: [
           `modparam("dispatcher", "ds_metrics_listen", "127.0.0.1:${mport}")`,
-          'modparam("dispatcher", "ds_ping_interval", 1)', 'modparam("dispatcher", "ds_ping_latency_stats", 1)',
+          'modparam("dispatcher", "ds_ping_interval", 1)',
+          'modparam("dispatcher", "ds_ping_latency_stats", 1)',
           // probes answered 200 would bring an `ip` destination straight back; keep the admin's word for the test
           'modparam("dispatcher", "ds_inactive_threshold", 1000)',
         ],
@@ -65,9 +70,14 @@ describe('status page', { skip: !fs.existsSync(CHROMIUM) && 'chromium not instal
     const j = await get(mport, '/status.json');
     assert.equal(j.status, 200);
     assert.match(j.type, /application\/json/);
-    const doc = JSON.parse(j.body) as { sets: Array<{ id: number; destinations: Array<{ uri: string; state: string }> }> };
+    const doc = JSON.parse(j.body) as {
+      sets: Array<{ id: number; destinations: Array<{ uri: string; state: string }> }>;
+    };
     assert.deepEqual(doc.sets.map((s) => s.id).sort(), [1, 2]);
-    assert.deepEqual(doc.sets.flatMap((s) => s.destinations.map((d) => d.uri)).sort(), [bk.uri(0), bk.uri(1), bk.uri(2)].sort());
+    assert.deepEqual(
+      doc.sets.flatMap((s) => s.destinations.map((d) => d.uri)).sort(),
+      [bk.uri(0), bk.uri(1), bk.uri(2)].sort(),
+    );
     assert.equal((await get(mport, '/', 'POST')).status, 405);
     assert.equal((await get(mport, '/status.json', 'DELETE')).status, 405);
     const page = await get(mport, '/');
@@ -81,13 +91,22 @@ describe('status page', { skip: !fs.existsSync(CHROMIUM) && 'chromium not instal
     const ctx = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     try {
-      const page = ctx.pages()[0] ?? await ctx.newPage();
+      const page = ctx.pages()[0] ?? (await ctx.newPage());
       const foreign: string[] = [];
-      page.on('request', (r) => { if (!r.url().startsWith(`http://127.0.0.1:${mport}/`)) foreign.push(r.url()); });
+      page.on('request', (r) => {
+        if (!r.url().startsWith(`http://127.0.0.1:${mport}/`)) foreign.push(r.url());
+      });
       await page.goto(`http://127.0.0.1:${mport}/`);
       for (let b = 0; b < 3; b++) {
         await page.locator(`tr.dest[data-uri="${bk.uri(b)}"]`).waitFor({ timeout: 15_000 });
@@ -100,14 +119,23 @@ describe('status page', { skip: !fs.existsSync(CHROMIUM) && 'chromium not instal
       const t0 = Date.now();
       await page.locator(`tr.dest.down[data-uri="${bk.uri(1)}"]`).waitFor({ timeout: 15_000 });
       const ms = Date.now() - t0;
-      const bg = await page.locator(`tr.dest[data-uri="${bk.uri(1)}"]`).evaluate((e) => (globalThis as unknown as { getComputedStyle(x: unknown): { backgroundColor: string } }).getComputedStyle(e).backgroundColor);
+      const bg = await page
+        .locator(`tr.dest[data-uri="${bk.uri(1)}"]`)
+        .evaluate(
+          (e) =>
+            (globalThis as unknown as { getComputedStyle(x: unknown): { backgroundColor: string } }).getComputedStyle(e)
+              .backgroundColor,
+        );
       const [r, g, b] = (bg.match(/\d+/g) ?? []).map(Number);
       assert.ok(r > g && r > b, `the row is red: ${bg}`);
       assert.equal(await page.locator(`tr.dest[data-uri="${bk.uri(1)}"] .badge`).textContent(), 'inactive, probing');
       assert.equal(await page.locator('tr.dest.down').count(), 1, 'only that one');
 
       dsctlOk(dsd.dir, 'dispatcher.drain', '2', bk.uri(2));
-      await page.locator(`tr.dest.draining[data-uri="${bk.uri(2)}"] .mark`).filter({ hasText: 'draining' }).waitFor({ timeout: 15_000 });
+      await page
+        .locator(`tr.dest.draining[data-uri="${bk.uri(2)}"] .mark`)
+        .filter({ hasText: 'draining' })
+        .waitFor({ timeout: 15_000 });
 
       fs.mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: path.join(ARTIFACTS, 'status-page.png'), fullPage: true });

@@ -13,7 +13,10 @@ import { startDsd, basicCfg, DSD_BIN, DSCTL_BIN, tmpDir, Dsd } from '../helpers/
 import { freePorts } from '../helpers/ports';
 
 function dsctl(d: Dsd, ...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${d.dir}/dsd_ctl`, ...args], { encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${d.dir}/dsd_ctl`, ...args], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -24,43 +27,50 @@ function check(cfgFile: string): { code: number | null; err: string } {
 
 const params = ['modparam("dispatcher", "reload_delta", 0)'];
 
-test('reload of an empty or all-bad list is refused and the running set stays (RPC and SIGHUP)', { timeout: 60_000 }, async () => {
-  const [port, b1, b2] = await freePorts(3);
-  const good = `1 sip:127.0.0.1:${b1}\n1 sip:127.0.0.1:${b2}\n`;
-  const d = await startDsd({ cfg: basicCfg({ listen: [`udp:127.0.0.1:${port}`], params }), list: good });
-  const listFile = path.join(d.dir, 'dispatcher.list');
-  try {
-    const before = dsctl(d, 'dispatcher.list').out;
-    assert.match(before, /NRSETS: 1/);
-    for (const [text, why] of [
-      ['', /has no destinations; reload refused/],
-      ['# only a comment\n\n', /has no destinations; reload refused/],
-      ['1 sip:[broken\n2 sip:[also-broken\n', /every line of .* is bad \(2 skipped\); reload refused/],
-    ] as const) {
-      fs.writeFileSync(listFile, text);
-      const r = dsctl(d, 'dispatcher.reload');
-      assert.equal(r.code, 1, `${JSON.stringify(text)}: ${r.out}`);
-      assert.match(r.err, /^error: 500 - Reload Failed/);
-      assert.match(r.err, why);
+test(
+  'reload of an empty or all-bad list is refused and the running set stays (RPC and SIGHUP)',
+  { timeout: 60_000 },
+  async () => {
+    const [port, b1, b2] = await freePorts(3);
+    const good = `1 sip:127.0.0.1:${b1}\n1 sip:127.0.0.1:${b2}\n`;
+    const d = await startDsd({ cfg: basicCfg({ listen: [`udp:127.0.0.1:${port}`], params }), list: good });
+    const listFile = path.join(d.dir, 'dispatcher.list');
+    try {
+      const before = dsctl(d, 'dispatcher.list').out;
+      assert.match(before, /NRSETS: 1/);
+      for (const [text, why] of [
+        ['', /has no destinations; reload refused/],
+        ['# only a comment\n\n', /has no destinations; reload refused/],
+        ['1 sip:[broken\n2 sip:[also-broken\n', /every line of .* is bad \(2 skipped\); reload refused/],
+      ] as const) {
+        fs.writeFileSync(listFile, text);
+        const r = dsctl(d, 'dispatcher.reload');
+        assert.equal(r.code, 1, `${JSON.stringify(text)}: ${r.out}`);
+        assert.match(r.err, /^error: 500 - Reload Failed/);
+        assert.match(r.err, why);
+        assert.equal(dsctl(d, 'dispatcher.list').out, before);
+      }
+      fs.writeFileSync(listFile, '');
+      d.proc.kill('SIGHUP');
+      await d.waitFor(/SIGHUP: reload refused, running set kept: .*has no destinations/);
       assert.equal(dsctl(d, 'dispatcher.list').out, before);
+      // a good list still reloads
+      fs.writeFileSync(listFile, `1 sip:127.0.0.1:${b1}\n`);
+      assert.equal(dsctl(d, 'dispatcher.reload').code, 0);
+      assert.doesNotMatch(dsctl(d, 'dispatcher.list').out, new RegExp(`:${b2}`));
+    } finally {
+      await d.stop();
     }
-    fs.writeFileSync(listFile, '');
-    d.proc.kill('SIGHUP');
-    await d.waitFor(/SIGHUP: reload refused, running set kept: .*has no destinations/);
-    assert.equal(dsctl(d, 'dispatcher.list').out, before);
-    // a good list still reloads
-    fs.writeFileSync(listFile, `1 sip:127.0.0.1:${b1}\n`);
-    assert.equal(dsctl(d, 'dispatcher.reload').code, 0);
-    assert.doesNotMatch(dsctl(d, 'dispatcher.list').out, new RegExp(`:${b2}`));
-  } finally {
-    await d.stop();
-  }
-});
+  },
+);
 
 test('ds_reload_allow_empty 1: an empty list reloads to no sets', { timeout: 60_000 }, async () => {
   const [port, b1] = await freePorts(2);
   const d = await startDsd({
-    cfg: basicCfg({ listen: [`udp:127.0.0.1:${port}`], params: [...params, 'modparam("dispatcher", "ds_reload_allow_empty", 1)'] }),
+    cfg: basicCfg({
+      listen: [`udp:127.0.0.1:${port}`],
+      params: [...params, 'modparam("dispatcher", "ds_reload_allow_empty", 1)'],
+    }),
     list: `1 sip:127.0.0.1:${b1}\n`,
   });
   try {
@@ -78,7 +88,8 @@ test('ds_reload_allow_empty 1: an empty list reloads to no sets', { timeout: 60_
 test('dsd -c checks the list file: file:line warnings, fatal with ds_load_mode 1, no usable destination is an error', async () => {
   const dir = tmpDir('dsd-check-');
   try {
-    const cfg = (extra: string[]) => basicCfg({ listen: ['udp:127.0.0.1:5060'], params: extra }).replaceAll('{DIR}', dir);
+    const cfg = (extra: string[]) =>
+      basicCfg({ listen: ['udp:127.0.0.1:5060'], params: extra }).replaceAll('{DIR}', dir);
     const write = (name: string, list: string, extra: string[] = []) => {
       fs.writeFileSync(path.join(dir, 'dispatcher.list'), list);
       fs.writeFileSync(path.join(dir, name), cfg(extra));
@@ -117,14 +128,23 @@ test('dsd -c checks the database rows (SQLite dispatcher table)', async () => {
     const cfgText = basicCfg({
       listen: ['udp:127.0.0.1:5060'],
       params: [`modparam("dispatcher", "db_url", "sqlite://${dbFile}")`],
-    }).replace('loadmodule "dispatcher.so"', 'loadmodule "db_sqlite.so"\nloadmodule "dispatcher.so"').replaceAll('{DIR}', dir);
+    })
+      .replace('loadmodule "dispatcher.so"', 'loadmodule "db_sqlite.so"\nloadmodule "dispatcher.so"')
+      .replaceAll('{DIR}', dir);
     const cfgFile = path.join(dir, 'dsd.cfg');
     fs.writeFileSync(cfgFile, cfgText);
-    const init = spawnSync(process.execPath, [DSD_BIN, 'db', 'init', '-f', cfgFile], { encoding: 'utf8', timeout: 30_000 });
+    const init = spawnSync(process.execPath, [DSD_BIN, 'db', 'init', '-f', cfgFile], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     assert.equal(init.status, 0, init.stderr);
     const db = new Database(dbFile);
-    db.exec("INSERT INTO dispatcher (id, setid, destination, flags, priority, attrs, description) VALUES (1, 1, 'sip:127.0.0.1:5080', 0, 0, '', '')");
-    db.exec("INSERT INTO dispatcher (id, setid, destination, flags, priority, attrs, description) VALUES (2, 1, 'sip:[nope', 0, 0, '', '')");
+    db.exec(
+      "INSERT INTO dispatcher (id, setid, destination, flags, priority, attrs, description) VALUES (1, 1, 'sip:127.0.0.1:5080', 0, 0, '', '')",
+    );
+    db.exec(
+      "INSERT INTO dispatcher (id, setid, destination, flags, priority, attrs, description) VALUES (2, 1, 'sip:[nope', 0, 0, '', '')",
+    );
     db.close();
     let r = check(cfgFile);
     assert.equal(r.code, 0, r.err);

@@ -32,7 +32,7 @@ function lists(px: number): Record<string, string> {
       '4 sip:127.0.0.1:5089 0 2',
       '',
     ].join('\n'),
-    'flags': [
+    flags: [
       '1 sip:127.0.0.1:5080 0 0',
       '1 sip:127.0.0.1:5081 1 0',
       '1 sip:127.0.0.1:5082 2 0',
@@ -42,7 +42,11 @@ function lists(px: number): Record<string, string> {
       '1 sip:127.0.0.1:5086 12 0',
       '',
     ].join('\n'),
-    'many sets in no order': Array.from({ length: 12 }, (_, i) => `${[5, 3, 9, 1, 12, 7, 2, 11, 4, 8, 6, 10][i]} sip:127.0.0.1:${5100 + i} 0 0`).join('\n') + '\n',
+    'many sets in no order':
+      Array.from(
+        { length: 12 },
+        (_, i) => `${[5, 3, 9, 1, 12, 7, 2, 11, 4, 8, 6, 10][i]} sip:127.0.0.1:${5100 + i} 0 0`,
+      ).join('\n') + '\n',
   };
 }
 
@@ -70,11 +74,14 @@ test('a reload of a changed list answers and lists as Kamailio does', { timeout:
   const [px] = await freePorts(1);
   const before = '1 sip:127.0.0.1:5080 0 0\n1 sip:127.0.0.1:5081 0 0\n';
   const after = '1 sip:127.0.0.1:5081 0 0 duid=x\n2 sip:127.0.0.1:5082 0 4\n';
-  const obs = await observeEach({ cfg: oracleCfg(px!, ROUTE, ['modparam("dispatcher", "reload_delta", 0)']), list: before }, async (p) => {
-    fs.writeFileSync(path.join(p.dir, 'dispatcher.list'), after);
-    const r = p.ctl('dispatcher.reload');
-    return { code: r.code, out: r.out, list: p.ctl('dispatcher.list').out };
-  });
+  const obs = await observeEach(
+    { cfg: oracleCfg(px!, ROUTE, ['modparam("dispatcher", "reload_delta", 0)']), list: before },
+    async (p) => {
+      fs.writeFileSync(path.join(p.dir, 'dispatcher.list'), after);
+      const r = p.ctl('dispatcher.reload');
+      return { code: r.code, out: r.out, list: p.ctl('dispatcher.list').out };
+    },
+  );
   const d = obs.get('dsd')!;
   const k = obs.get('kamailio');
   if (k) assert.deepEqual(d, k);

@@ -32,7 +32,11 @@ failure_route[NEXT] {
   if (ds_next_dst()) { t_on_failure("NEXT"); t_relay(); exit; }
 }`;
 
-const PARAMS = ['modparam("tm", "fr_inv_timer", 4000)', 'modparam("tm", "fr_timer", 2000)', 'modparam("dispatcher", "flags", 2)'];
+const PARAMS = [
+  'modparam("tm", "fr_inv_timer", 4000)',
+  'modparam("tm", "fr_timer", 2000)',
+  'modparam("dispatcher", "flags", 2)',
+];
 
 /** A response with a fixed To tag (one UAS, one tag for all its responses to a request). */
 function respond(req: string, code: number, reason: string, tag = 'uas1'): Buffer {
@@ -61,24 +65,32 @@ async function backend(port: number, behaviour: () => InviteBehaviour): Promise<
     if (statusOf(m.text) !== 0) return;
     const method = methodOf(m.text);
     const id = callIdOf(m.text) ?? '';
-    const send = (b: Buffer): void => { void peer.send(b, m.from.port, m.from.ip); };
+    const send = (b: Buffer): void => {
+      void peer.send(b, m.from.port, m.from.ip);
+    };
     if (method === 'INVITE') {
       if (pending.has(id)) return; // a retransmission
       const b = behaviour();
-      if (b === 'ring') { pending.set(id, m); send(respond(m.text, 180, 'Ringing')); }
-      else if (b === 'silent') pending.set(id, m);
+      if (b === 'ring') {
+        pending.set(id, m);
+        send(respond(m.text, 180, 'Ringing'));
+      } else if (b === 'silent') pending.set(id, m);
       else if (b === 'ok') send(respond(m.text, 200, 'OK'));
       else send(respond(m.text, 500, 'Server Error'));
     } else if (method === 'CANCEL') {
       send(respond(m.text, 200, 'OK'));
       const inv = pending.get(id);
-      if (inv) { pending.delete(id); send(respond(inv.text, 487, 'Request Terminated')); }
+      if (inv) {
+        pending.delete(id);
+        send(respond(inv.text, 487, 'Request Terminated'));
+      }
     } else if (method === 'OPTIONS') send(respond(m.text, 200, 'OK'));
   });
   return peer;
 }
 
-const count = (p: UdpPeer, method: string): number => p.matching((m) => statusOf(m.text) === 0 && methodOf(m.text) === method).length;
+const count = (p: UdpPeer, method: string): number =>
+  p.matching((m) => statusOf(m.text) === 0 && methodOf(m.text) === method).length;
 
 /** OPTIONS through the proxy to `port`; resolves when the backend has it (everything sent before it arrived). */
 async function barrier(uac: UdpPeer, proxyPort: number, be: UdpPeer): Promise<void> {
@@ -87,9 +99,16 @@ async function barrier(uac: UdpPeer, proxyPort: number, be: UdpPeer): Promise<vo
   await be.waitFor((m) => callIdOf(m.text) === o.callId, 30_000);
 }
 
-interface Setup { proxyPort: number; uac: UdpPeer; backends: UdpPeer[] }
+interface Setup {
+  proxyPort: number;
+  uac: UdpPeer;
+  backends: UdpPeer[];
+}
 
-async function withSetup<T>(behaviours: Array<() => InviteBehaviour>, run: (s: Setup, p: ProxyUnderTest) => Promise<T>): Promise<Map<string, T>> {
+async function withSetup<T>(
+  behaviours: Array<() => InviteBehaviour>,
+  run: (s: Setup, p: ProxyUnderTest) => Promise<T>,
+): Promise<Map<string, T>> {
   const ports = await freePorts(2 + behaviours.length);
   const proxyPort = ports[0]!;
   const list = behaviours.map((_, i) => `1 sip:127.0.0.1:${ports[2 + i]}`).join('\n') + '\n';
@@ -113,72 +132,106 @@ function same<T>(obs: Map<string, T>): T {
   return d;
 }
 
-const finalFor = (id: string, method = 'INVITE') => (m: Received): boolean =>
-  callIdOf(m.text) === id && statusOf(m.text) >= 200 && (header(m.text, 'cseq') ?? '').endsWith(method);
+const finalFor =
+  (id: string, method = 'INVITE') =>
+  (m: Received): boolean =>
+    callIdOf(m.text) === id && statusOf(m.text) >= 200 && (header(m.text, 'cseq') ?? '').endsWith(method);
 
 const opts = { timeout: 180_000 };
 
-test('CANCEL after a 180: the ringing branch gets the CANCEL, the caller 200 for the CANCEL and 487', opts, async () => {
-  const d = same(await withSetup([() => 'ring'], async ({ proxyPort, uac, backends }) => {
-    const inv = uacRequest(uac.port);
-    await uac.send(inv.text, proxyPort);
-    await uac.waitFor((m) => callIdOf(m.text) === inv.callId && statusOf(m.text) === 180, 30_000);
-    await uac.send(cancelFor(inv), proxyPort);
-    const cancelReply = await uac.waitFor(finalFor(inv.callId, 'CANCEL'), 30_000);
-    const final = await uac.waitFor(finalFor(inv.callId), 30_000);
-    await barrier(uac, proxyPort, backends[0]!);
-    return { cancelReply: statusOf(cancelReply.text), final: statusOf(final.text), cancels: count(backends[0]!, 'CANCEL') };
-  }));
-  assert.deepEqual(d, { cancelReply: 200, final: 487, cancels: 1 });
-});
+test(
+  'CANCEL after a 180: the ringing branch gets the CANCEL, the caller 200 for the CANCEL and 487',
+  opts,
+  async () => {
+    const d = same(
+      await withSetup([() => 'ring'], async ({ proxyPort, uac, backends }) => {
+        const inv = uacRequest(uac.port);
+        await uac.send(inv.text, proxyPort);
+        await uac.waitFor((m) => callIdOf(m.text) === inv.callId && statusOf(m.text) === 180, 30_000);
+        await uac.send(cancelFor(inv), proxyPort);
+        const cancelReply = await uac.waitFor(finalFor(inv.callId, 'CANCEL'), 30_000);
+        const final = await uac.waitFor(finalFor(inv.callId), 30_000);
+        await barrier(uac, proxyPort, backends[0]!);
+        return {
+          cancelReply: statusOf(cancelReply.text),
+          final: statusOf(final.text),
+          cancels: count(backends[0]!, 'CANCEL'),
+        };
+      }),
+    );
+    assert.deepEqual(d, { cancelReply: 200, final: 487, cancels: 1 });
+  },
+);
 
 // cancel_b_method 1 (tm's default): a branch that has had no reply is not sent a CANCEL
 // (RFC 3261 §9.1); it is left to time out, and the caller gets 487 at fr_inv_timer.
-test('CANCEL before any reply: 200 for the CANCEL, no CANCEL to the silent branch, 487 at the timeout', opts, async () => {
-  const d = same(await withSetup([() => 'silent'], async ({ proxyPort, uac, backends }) => {
-    const inv = uacRequest(uac.port);
-    await uac.send(inv.text, proxyPort);
-    await backends[0]!.waitFor((m) => callIdOf(m.text) === inv.callId, 30_000);
-    await uac.send(cancelFor(inv), proxyPort);
-    const cancelReply = await uac.waitFor(finalFor(inv.callId, 'CANCEL'), 30_000);
-    const final = await uac.waitFor(finalFor(inv.callId), 60_000);
-    await barrier(uac, proxyPort, backends[0]!);
-    return { cancelReply: statusOf(cancelReply.text), final: statusOf(final.text), cancels: count(backends[0]!, 'CANCEL') };
-  }));
-  assert.equal(d.cancelReply, 200);
-  assert.equal(d.final, 487);
-});
+test(
+  'CANCEL before any reply: 200 for the CANCEL, no CANCEL to the silent branch, 487 at the timeout',
+  opts,
+  async () => {
+    const d = same(
+      await withSetup([() => 'silent'], async ({ proxyPort, uac, backends }) => {
+        const inv = uacRequest(uac.port);
+        await uac.send(inv.text, proxyPort);
+        await backends[0]!.waitFor((m) => callIdOf(m.text) === inv.callId, 30_000);
+        await uac.send(cancelFor(inv), proxyPort);
+        const cancelReply = await uac.waitFor(finalFor(inv.callId, 'CANCEL'), 30_000);
+        const final = await uac.waitFor(finalFor(inv.callId), 60_000);
+        await barrier(uac, proxyPort, backends[0]!);
+        return {
+          cancelReply: statusOf(cancelReply.text),
+          final: statusOf(final.text),
+          cancels: count(backends[0]!, 'CANCEL'),
+        };
+      }),
+    );
+    assert.equal(d.cancelReply, 200);
+    assert.equal(d.final, 487);
+  },
+);
 
-test('CANCEL crossing a 200: the caller keeps the 200; what the CANCEL gets is what Kamailio answers', opts, async () => {
-  same(await withSetup([() => 'ok'], async ({ proxyPort, uac, backends }) => {
-    const inv = uacRequest(uac.port);
-    await uac.send(inv.text, proxyPort);
-    const ok = await uac.waitFor(finalFor(inv.callId), 30_000);
-    await uac.send(cancelFor(inv), proxyPort);
-    const cancelReply = await uac.waitFor(finalFor(inv.callId, 'CANCEL'), 30_000);
-    await barrier(uac, proxyPort, backends[0]!);
-    return { final: statusOf(ok.text), cancelReply: statusOf(cancelReply.text), cancels: count(backends[0]!, 'CANCEL') };
-  }));
-});
+test(
+  'CANCEL crossing a 200: the caller keeps the 200; what the CANCEL gets is what Kamailio answers',
+  opts,
+  async () => {
+    same(
+      await withSetup([() => 'ok'], async ({ proxyPort, uac, backends }) => {
+        const inv = uacRequest(uac.port);
+        await uac.send(inv.text, proxyPort);
+        const ok = await uac.waitFor(finalFor(inv.callId), 30_000);
+        await uac.send(cancelFor(inv), proxyPort);
+        const cancelReply = await uac.waitFor(finalFor(inv.callId, 'CANCEL'), 30_000);
+        await barrier(uac, proxyPort, backends[0]!);
+        return {
+          final: statusOf(ok.text),
+          cancelReply: statusOf(cancelReply.text),
+          cancels: count(backends[0]!, 'CANCEL'),
+        };
+      }),
+    );
+  },
+);
 
 test('CANCEL during failover: only the branch ringing now is cancelled; the caller gets 487', opts, async () => {
   let invites = 0;
   const first = (): InviteBehaviour => (invites++ === 0 ? 'fail500' : 'ring');
-  const d = same(await withSetup([first, first], async ({ proxyPort, uac, backends }) => {
-    invites = 0;
-    const inv = uacRequest(uac.port, { callId: 'cancel-failover-1' });
-    await uac.send(inv.text, proxyPort);
-    await uac.waitFor((m) => callIdOf(m.text) === inv.callId && statusOf(m.text) === 180, 30_000);
-    await uac.send(cancelFor(inv), proxyPort);
-    const final = await uac.waitFor(finalFor(inv.callId), 30_000);
-    for (const b of backends) await barrier(uac, proxyPort, b);
-    return {
-      final: statusOf(final.text),
-      invites: backends.map((b) => count(b, 'INVITE') > 0),
-      cancels: backends.map((b) => count(b, 'CANCEL')).sort(),
-      acks: backends.map((b) => count(b, 'ACK')).sort(),
-    };
-  }));
+  const d = same(
+    await withSetup([first, first], async ({ proxyPort, uac, backends }) => {
+      invites = 0;
+      const inv = uacRequest(uac.port, { callId: 'cancel-failover-1' });
+      await uac.send(inv.text, proxyPort);
+      await uac.waitFor((m) => callIdOf(m.text) === inv.callId && statusOf(m.text) === 180, 30_000);
+      await uac.send(cancelFor(inv), proxyPort);
+      const final = await uac.waitFor(finalFor(inv.callId), 30_000);
+      for (const b of backends) await barrier(uac, proxyPort, b);
+      return {
+        final: statusOf(final.text),
+        invites: backends.map((b) => count(b, 'INVITE') > 0),
+        cancels: backends.map((b) => count(b, 'CANCEL')).sort(),
+        acks: backends.map((b) => count(b, 'ACK')).sort(),
+      };
+    }),
+  );
   assert.equal(d.final, 487);
   assert.deepEqual(d.cancels, [0, 1], 'one CANCEL, to the ringing branch');
 });
@@ -195,50 +248,63 @@ request_route {
   t_relay();
   exit;
 }`;
-  const d = same(await observeEach({ cfg: oracleCfg(proxyPort!, route, PARAMS), list: '' }, async () => {
-    const uac = await UdpPeer.open({ host: '127.0.0.1', port: uacPort! });
-    try {
-      const inv = uacRequest(uac.port, { method: 'OPTIONS' });
-      await uac.send(inv.text, proxyPort!);
-      const final = await uac.waitFor(finalFor(inv.callId, 'OPTIONS'), 60_000);
-      return { final: statusOf(final.text) };
-    } finally {
-      await uac.close();
-    }
-  }));
+  const d = same(
+    await observeEach({ cfg: oracleCfg(proxyPort!, route, PARAMS), list: '' }, async () => {
+      const uac = await UdpPeer.open({ host: '127.0.0.1', port: uacPort! });
+      try {
+        const inv = uacRequest(uac.port, { method: 'OPTIONS' });
+        await uac.send(inv.text, proxyPort!);
+        const final = await uac.waitFor(finalFor(inv.callId, 'OPTIONS'), 60_000);
+        return { final: statusOf(final.text) };
+      } finally {
+        await uac.close();
+      }
+    }),
+  );
   assert.equal(d.final, 483);
 });
 
-test('TCP: a message in small chunks, two pipelined in one write, and a CRLF keep-alive answered with CRLF', opts, async () => {
-  const [proxyPort] = await freePorts(1);
-  const d = same(await observeEach({ cfg: oracleCfg(proxyPort!, ROUTE, PARAMS), list: '' }, async () => {
-    const sock = net.connect({ host: '127.0.0.1', port: proxyPort! });
-    await new Promise<void>((r, j) => { sock.once('connect', r); sock.once('error', j); });
-    let raw = '';
-    sock.on('data', (b) => { raw += b.toString('latin1'); });
-    try {
-      const local = sock.localPort!;
-      const a = uacRequest(local, { method: 'OPTIONS', transport: 'TCP' });
-      for (let i = 0; i < a.text.length; i += 7) {
-        sock.write(a.text.slice(i, i + 7), 'latin1');
-        await new Promise((r) => setImmediate(r));
-      }
-      const b = uacRequest(local, { method: 'OPTIONS', transport: 'TCP' });
-      const c = uacRequest(local, { method: 'OPTIONS', transport: 'TCP' });
-      sock.write(b.text + c.text, 'latin1');
-      const replies = (): number => (raw.match(/^SIP\/2\.0 404 /gm) ?? []).length;
-      await waitUntil(() => replies() === 3, { what: 'three 404 replies over the connection' });
-      const before = raw.length;
-      sock.write('\r\n\r\n');
-      await waitUntil(() => raw.length > before, { what: 'an answer to the CRLF keep-alive' });
-      return {
-        replies: [a, b, c].map((r) => raw.includes(`Call-ID: ${r.callId}`)),
-        pong: JSON.stringify(raw.slice(before)),
-      };
-    } finally {
-      sock.destroy();
-    }
-  }));
-  assert.deepEqual(d.replies, [true, true, true]);
-  assert.equal(d.pong, JSON.stringify('\r\n'));
-});
+test(
+  'TCP: a message in small chunks, two pipelined in one write, and a CRLF keep-alive answered with CRLF',
+  opts,
+  async () => {
+    const [proxyPort] = await freePorts(1);
+    const d = same(
+      await observeEach({ cfg: oracleCfg(proxyPort!, ROUTE, PARAMS), list: '' }, async () => {
+        const sock = net.connect({ host: '127.0.0.1', port: proxyPort! });
+        await new Promise<void>((r, j) => {
+          sock.once('connect', r);
+          sock.once('error', j);
+        });
+        let raw = '';
+        sock.on('data', (b) => {
+          raw += b.toString('latin1');
+        });
+        try {
+          const local = sock.localPort!;
+          const a = uacRequest(local, { method: 'OPTIONS', transport: 'TCP' });
+          for (let i = 0; i < a.text.length; i += 7) {
+            sock.write(a.text.slice(i, i + 7), 'latin1');
+            await new Promise((r) => setImmediate(r));
+          }
+          const b = uacRequest(local, { method: 'OPTIONS', transport: 'TCP' });
+          const c = uacRequest(local, { method: 'OPTIONS', transport: 'TCP' });
+          sock.write(b.text + c.text, 'latin1');
+          const replies = (): number => (raw.match(/^SIP\/2\.0 404 /gm) ?? []).length;
+          await waitUntil(() => replies() === 3, { what: 'three 404 replies over the connection' });
+          const before = raw.length;
+          sock.write('\r\n\r\n');
+          await waitUntil(() => raw.length > before, { what: 'an answer to the CRLF keep-alive' });
+          return {
+            replies: [a, b, c].map((r) => raw.includes(`Call-ID: ${r.callId}`)),
+            pong: JSON.stringify(raw.slice(before)),
+          };
+        } finally {
+          sock.destroy();
+        }
+      }),
+    );
+    assert.deepEqual(d.replies, [true, true, true]);
+    assert.equal(d.pong, JSON.stringify('\r\n'));
+  },
+);

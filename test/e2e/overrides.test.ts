@@ -12,10 +12,20 @@ import path from 'node:path';
 import { startDsd, basicCfg, DSCTL_BIN, tmpDir, Dsd } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
 
-interface Override { SET: number; URI?: string; DUID?: string; STATE: string; SINCE: string; SOURCE: string }
+interface Override {
+  SET: number;
+  URI?: string;
+  DUID?: string;
+  STATE: string;
+  SINCE: string;
+  SOURCE: string;
+}
 
 function dsctlAt(sock: string, ...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${sock}`, ...args], { encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${sock}`, ...args], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -49,76 +59,97 @@ async function stopKeep(d: Dsd): Promise<void> {
   await exited;
 }
 
-test('set, list with origin, clear one and all, restore after restart, drop on removal, re-add clean', { timeout: 120_000 }, async () => {
-  const [port, b1, b2, b3] = await freePorts(4);
-  const u1 = `sip:127.0.0.1:${b1}`;
-  const u2 = `sip:127.0.0.1:${b2}`;
-  const u3 = `sip:127.0.0.1:${b3}`;
-  const list = `1 ${u1}\n1 ${u2} 0 0 duid=gw2\n1 ${u3}\n`;
-  let d = await startDsd({ cfg: basicCfg({ listen: [`udp:127.0.0.1:${port}`] }), list });
-  const dir = d.dir;
-  const sock = `${dir}/dsd_ctl`;
-  try {
-    assert.deepEqual(overrides(sock), []);
-    assert.equal(dsctlAt(sock, 'dispatcher.set_state', 'ip', '1', u1).code, 0);
-    assert.equal(dsctlAt(sock, 'dispatcher.set_duid_state', 'd', '1', 'gw2').code, 0);
-    assert.equal(dsctlAt(sock, 'dispatcher.set_state', 'ip', '1', u3).code, 0);
-    let o = overrides(sock);
-    assert.deepEqual(o.map((x) => [x.SET, x.URI ?? `duid=${x.DUID}`, x.STATE, x.SOURCE]), [
-      [1, u1, 'ip', 'dispatcher.set_state'],
-      [1, u3, 'ip', 'dispatcher.set_state'],
-      [1, 'duid=gw2', 'd', 'dispatcher.set_duid_state'],
-    ].sort((a, b) => String(a[1]).localeCompare(String(b[1]))));
-    assert.ok(o.every((x) => !Number.isNaN(Date.parse(x.SINCE))));
-    // the state file is named after the control socket
-    assert.ok(fs.existsSync(path.join(dir, 'dsd_ctl.admin-state.json')));
+test(
+  'set, list with origin, clear one and all, restore after restart, drop on removal, re-add clean',
+  { timeout: 120_000 },
+  async () => {
+    const [port, b1, b2, b3] = await freePorts(4);
+    const u1 = `sip:127.0.0.1:${b1}`;
+    const u2 = `sip:127.0.0.1:${b2}`;
+    const u3 = `sip:127.0.0.1:${b3}`;
+    const list = `1 ${u1}\n1 ${u2} 0 0 duid=gw2\n1 ${u3}\n`;
+    let d = await startDsd({ cfg: basicCfg({ listen: [`udp:127.0.0.1:${port}`] }), list });
+    const dir = d.dir;
+    const sock = `${dir}/dsd_ctl`;
+    try {
+      assert.deepEqual(overrides(sock), []);
+      assert.equal(dsctlAt(sock, 'dispatcher.set_state', 'ip', '1', u1).code, 0);
+      assert.equal(dsctlAt(sock, 'dispatcher.set_duid_state', 'd', '1', 'gw2').code, 0);
+      assert.equal(dsctlAt(sock, 'dispatcher.set_state', 'ip', '1', u3).code, 0);
+      let o = overrides(sock);
+      assert.deepEqual(
+        o.map((x) => [x.SET, x.URI ?? `duid=${x.DUID}`, x.STATE, x.SOURCE]),
+        [
+          [1, u1, 'ip', 'dispatcher.set_state'],
+          [1, u3, 'ip', 'dispatcher.set_state'],
+          [1, 'duid=gw2', 'd', 'dispatcher.set_duid_state'],
+        ].sort((a, b) => String(a[1]).localeCompare(String(b[1]))),
+      );
+      assert.ok(o.every((x) => !Number.isNaN(Date.parse(x.SINCE))));
+      // the state file is named after the control socket
+      assert.ok(fs.existsSync(path.join(dir, 'dsd_ctl.admin-state.json')));
 
-    // clear one: gone from the list of overrides, the destination keeps its state until a reload
-    let r = dsctlAt(sock, 'dispatcher.clear_overrides', '1', u3);
-    assert.equal(r.code, 0, r.err);
-    assert.equal(r.out, 'Ok. 1 override(s) cleared.\n');
-    assert.deepEqual(overrides(sock).map((x) => x.URI ?? x.DUID).sort(), [u1, 'gw2'].sort());
-    assert.equal(flagsOf(sock, u3), 'IP');
-    await reload(sock);
-    assert.equal(flagsOf(sock, u3), 'AX');
-    assert.equal(flagsOf(sock, u1), 'IP');
-    r = dsctlAt(sock, 'dispatcher.clear_overrides', '1', u3);
-    assert.equal(r.code, 1);
-    assert.match(r.err, /^error: 404 - Override Not Found/);
+      // clear one: gone from the list of overrides, the destination keeps its state until a reload
+      let r = dsctlAt(sock, 'dispatcher.clear_overrides', '1', u3);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(r.out, 'Ok. 1 override(s) cleared.\n');
+      assert.deepEqual(
+        overrides(sock)
+          .map((x) => x.URI ?? x.DUID)
+          .sort(),
+        [u1, 'gw2'].sort(),
+      );
+      assert.equal(flagsOf(sock, u3), 'IP');
+      await reload(sock);
+      assert.equal(flagsOf(sock, u3), 'AX');
+      assert.equal(flagsOf(sock, u1), 'IP');
+      r = dsctlAt(sock, 'dispatcher.clear_overrides', '1', u3);
+      assert.equal(r.code, 1);
+      assert.match(r.err, /^error: 404 - Override Not Found/);
 
-    // restart: restored, and labelled as such
-    await stopKeep(d);
-    d = await startDsd({
-      cfg: fs.readFileSync(path.join(dir, 'dsd.cfg'), 'utf8').replaceAll(dir, '{DIR}'), list,
-      files: { 'dsd_ctl.admin-state.json': fs.readFileSync(path.join(dir, 'dsd_ctl.admin-state.json'), 'utf8') },
-    });
-    fs.rmSync(dir, { recursive: true, force: true });
-    const sock2 = `${d.dir}/dsd_ctl`;
-    o = overrides(sock2);
-    assert.deepEqual(o.map((x) => x.SOURCE), ['state file', 'state file']);
-    assert.equal(flagsOf(sock2, u1), 'IP');
-    assert.equal(flagsOf(sock2, u2), 'DX');
-    await d.waitFor(/admin states restored: .*ip/);
+      // restart: restored, and labelled as such
+      await stopKeep(d);
+      d = await startDsd({
+        cfg: fs.readFileSync(path.join(dir, 'dsd.cfg'), 'utf8').replaceAll(dir, '{DIR}'),
+        list,
+        files: { 'dsd_ctl.admin-state.json': fs.readFileSync(path.join(dir, 'dsd_ctl.admin-state.json'), 'utf8') },
+      });
+      fs.rmSync(dir, { recursive: true, force: true });
+      const sock2 = `${d.dir}/dsd_ctl`;
+      o = overrides(sock2);
+      assert.deepEqual(
+        o.map((x) => x.SOURCE),
+        ['state file', 'state file'],
+      );
+      assert.equal(flagsOf(sock2, u1), 'IP');
+      assert.equal(flagsOf(sock2, u2), 'DX');
+      await d.waitFor(/admin states restored: .*ip/);
 
-    // u1 leaves the list: its override is dropped with a log line; back in the list, it starts active
-    fs.writeFileSync(path.join(d.dir, 'dispatcher.list'), `1 ${u2} 0 0 duid=gw2\n1 ${u3}\n`);
-    await reload(sock2);
-    await d.waitFor(new RegExp(`admin state for set 1 ${u1.replace(/[.]/g, '\\.')} \\(ip\\) dropped`));
-    assert.deepEqual(overrides(sock2).map((x) => x.DUID), ['gw2']);
-    fs.writeFileSync(path.join(d.dir, 'dispatcher.list'), list);
-    await reload(sock2);
-    assert.equal(flagsOf(sock2, u1), 'AX');
+      // u1 leaves the list: its override is dropped with a log line; back in the list, it starts active
+      fs.writeFileSync(path.join(d.dir, 'dispatcher.list'), `1 ${u2} 0 0 duid=gw2\n1 ${u3}\n`);
+      await reload(sock2);
+      await d.waitFor(new RegExp(`admin state for set 1 ${u1.replace(/[.]/g, '\\.')} \\(ip\\) dropped`));
+      assert.deepEqual(
+        overrides(sock2).map((x) => x.DUID),
+        ['gw2'],
+      );
+      fs.writeFileSync(path.join(d.dir, 'dispatcher.list'), list);
+      await reload(sock2);
+      assert.equal(flagsOf(sock2, u1), 'AX');
 
-    // clear all
-    r = dsctlAt(sock2, 'dispatcher.clear_overrides');
-    assert.equal(r.code, 0, r.err);
-    assert.deepEqual(overrides(sock2), []);
-    const saved = JSON.parse(fs.readFileSync(path.join(d.dir, 'dsd_ctl.admin-state.json'), 'utf8')) as { states: unknown[] };
-    assert.deepEqual(saved.states, []);
-  } finally {
-    await d.stop();
-  }
-});
+      // clear all
+      r = dsctlAt(sock2, 'dispatcher.clear_overrides');
+      assert.equal(r.code, 0, r.err);
+      assert.deepEqual(overrides(sock2), []);
+      const saved = JSON.parse(fs.readFileSync(path.join(d.dir, 'dsd_ctl.admin-state.json'), 'utf8')) as {
+        states: unknown[];
+      };
+      assert.deepEqual(saved.states, []);
+    } finally {
+      await d.stop();
+    }
+  },
+);
 
 test('two daemons with control sockets in one directory keep their own admin states', { timeout: 90_000 }, async () => {
   const shared = tmpDir('dsd-shared-ctl-');

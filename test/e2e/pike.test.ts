@@ -46,7 +46,12 @@ request_route {
 async function startSide(impl: 'dsd' | 'kamailio', port: number): Promise<Side> {
   if (impl === 'dsd') {
     const d = await startDsd({ cfg: cfg(port) });
-    return { ctl: (...a) => dsctl(`${d.dir}/ctl.sock`, ...a), stop: async () => { assert.equal(await d.stop(), 0); } };
+    return {
+      ctl: (...a) => dsctl(`${d.dir}/ctl.sock`, ...a),
+      stop: async () => {
+        assert.equal(await d.stop(), 0);
+      },
+    };
   }
   const k = await startKamailio({ cfg: cfg(port) });
   return { ctl: (...a) => kamcmd(k.ctlSock!, ...a), stop: () => k.stop() };
@@ -57,9 +62,10 @@ function options(px: number, from: UdpPeer): { text: string; id: string } {
   const id = `pike-${process.pid}-${++seq}`;
   return {
     id,
-    text: `OPTIONS sip:ping@127.0.0.1:${px} SIP/2.0\r\nVia: SIP/2.0/UDP ${from.host}:${from.port};branch=z9hG4bK${id}\r\n`
-      + `From: <sip:t@${from.host}>;tag=${id}\r\nTo: <sip:ping@127.0.0.1>\r\nCall-ID: ${id}\r\nCSeq: 1 OPTIONS\r\n`
-      + 'Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n',
+    text:
+      `OPTIONS sip:ping@127.0.0.1:${px} SIP/2.0\r\nVia: SIP/2.0/UDP ${from.host}:${from.port};branch=z9hG4bK${id}\r\n` +
+      `From: <sip:t@${from.host}>;tag=${id}\r\nTo: <sip:ping@127.0.0.1>\r\nCall-ID: ${id}\r\nCSeq: 1 OPTIONS\r\n` +
+      'Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n',
   };
 }
 
@@ -84,10 +90,13 @@ async function scenario(impl: 'dsd' | 'kamailio'): Promise<void> {
       ids.push(r.id);
       await a.send(r.text, px);
     }
-    const answers = await waitUntil(() => {
-      const got = ids.map((id) => a.received.find((m) => header(m.text, 'call-id') === id));
-      return got.every(Boolean) ? got.map((m) => statusOf(m!.text)) : null;
-    }, { what: 'an answer to each of the 100 requests' });
+    const answers = await waitUntil(
+      () => {
+        const got = ids.map((id) => a.received.find((m) => header(m.text, 'call-id') === id));
+        return got.every(Boolean) ? got.map((m) => statusOf(m!.text)) : null;
+      },
+      { what: 'an answer to each of the 100 requests' },
+    );
     const ok = answers.filter((s) => s === 200).length;
     // 21 when the burst fits in one sampling unit; more when a unit boundary fell inside it
     assert.ok(ok >= 21 && ok < 100, `${impl}: ${ok} of 100 passed`);
@@ -100,9 +109,17 @@ async function scenario(impl: 'dsd' | 'kamailio'): Promise<void> {
     assert.match(top.out, /ip_addr: 127\.0\.0\.1/);
     assert.match(top.out, /status: HOT/);
     // quiet now: asked every 500 ms (2 per unit, far below 16), 127.0.0.1 is let back
-    await waitUntil(async () => { await pause(500); return (await ask(px, a)) === 200; }, { what: `${impl} to let 127.0.0.1 back` });
+    await waitUntil(
+      async () => {
+        await pause(500);
+        return (await ask(px, a)) === 200;
+      },
+      { what: `${impl} to let 127.0.0.1 back` },
+    );
     // and once nothing comes from it for remove_latency, it leaves the table
-    await waitUntil(() => !/127\.0\.0\.1/.test(side.ctl('pike.top', 'ALL').out), { what: `${impl} to forget 127.0.0.1` });
+    await waitUntil(() => !/127\.0\.0\.1/.test(side.ctl('pike.top', 'ALL').out), {
+      what: `${impl} to forget 127.0.0.1`,
+    });
   } finally {
     await a.close();
     await b.close();

@@ -144,7 +144,8 @@ export async function runProbeLoad(o: ProbeLoadOptions = {}): Promise<ProbeLoadR
     const measured = (t1 - t0) / 1000;
 
     const iv = interval * 1000;
-    let probes = 0, missed = 0;
+    let probes = 0,
+      missed = 0;
     const gaps: number[] = [];
     for (let i = 0; i < nDest; i++) {
       const a = arrivals.get(`d${i}`) ?? [];
@@ -161,18 +162,27 @@ export async function runProbeLoad(o: ProbeLoadOptions = {}): Promise<ProbeLoadR
       }
     }
     gaps.sort((x, y) => x - y);
-    const list = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, 'dispatcher.list'],
-      { encoding: 'utf8' });
+    const list = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, 'dispatcher.list'], {
+      encoding: 'utf8',
+    });
     const notActive = (list.stdout.match(/FLAGS: (?!AP)\w+/g) ?? []).length;
     const result: ProbeLoadResult = {
-      destinations: nDest, sets: nSets, intervalSec: interval, measuredSec: Number(measured.toFixed(2)),
-      probes, expectedProbes: nDest * Math.floor((t1 - t0) / iv), missedIntervals: missed,
-      maxGapMs: Number((gaps[gaps.length - 1] ?? 0).toFixed(1)), p99GapMs: Number(percentile(gaps, 0.99).toFixed(1)),
+      destinations: nDest,
+      sets: nSets,
+      intervalSec: interval,
+      measuredSec: Number(measured.toFixed(2)),
+      probes,
+      expectedProbes: nDest * Math.floor((t1 - t0) / iv),
+      missedIntervals: missed,
+      maxGapMs: Number((gaps[gaps.length - 1] ?? 0).toFixed(1)),
+      p99GapMs: Number(percentile(gaps, 0.99).toFixed(1)),
       daemonMissedRounds: await scrapeSample(pm, 'dsd_dispatcher_keepalive_missed_rounds_total'),
-      daemonMaxRoundLagMs: Number((await scrapeSample(pm, 'dsd_dispatcher_keepalive_round_lag_max_seconds') * 1000).toFixed(2)),
+      daemonMaxRoundLagMs: Number(
+        ((await scrapeSample(pm, 'dsd_dispatcher_keepalive_round_lag_max_seconds')) * 1000).toFixed(2),
+      ),
       cpuUserSec: (c1.utime - c0.utime) / hz,
       cpuSystemSec: (c1.stime - c0.stime) / hz,
-      cpuPercent: Number(((((c1.utime - c0.utime) + (c1.stime - c0.stime)) / hz / measured) * 100).toFixed(2)),
+      cpuPercent: Number((((c1.utime - c0.utime + (c1.stime - c0.stime)) / hz / measured) * 100).toFixed(2)),
       rssMb: Number((c1.rssKb / 1024).toFixed(1)),
       notActive,
     };
@@ -186,10 +196,15 @@ export async function runProbeLoad(o: ProbeLoadOptions = {}): Promise<ProbeLoadR
 if (require.main === module) {
   const [d, s, sec] = process.argv.slice(2).map(Number);
   runProbeLoad({
-    destinations: d || undefined, sets: s || undefined, durationSec: sec || undefined,
+    destinations: d || undefined,
+    sets: s || undefined,
+    durationSec: sec || undefined,
     log: (l) => process.stderr.write(`${l}\n`),
-  }).then((r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`), (e) => {
-    process.stderr.write(`${(e as Error).stack ?? e}\n`);
-    process.exit(1);
-  });
+  }).then(
+    (r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`),
+    (e) => {
+      process.stderr.write(`${(e as Error).stack ?? e}\n`);
+      process.exit(1);
+    },
+  );
 }

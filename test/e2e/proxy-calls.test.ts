@@ -23,8 +23,13 @@ test('1000 calls over two backends: none failed, split 500/500', { timeout: 120_
   try {
     await sleep(300);
     const r = await runUac({
-      scenario: UAC_XML, port: uac, controlPort: c3, remote: `127.0.0.1:${px}`,
-      calls: 1000, rate: 200, timeoutMs: 60_000,
+      scenario: UAC_XML,
+      port: uac,
+      controlPort: c3,
+      remote: `127.0.0.1:${px}`,
+      calls: 1000,
+      rate: 200,
+      timeoutMs: 60_000,
     });
     assert.equal(num(r.stats, 'SuccessfulCall(C)'), 1000, r.output.slice(-2000));
     assert.equal(num(r.stats, 'FailedCall(C)'), 0);
@@ -51,7 +56,12 @@ test('a backend stopped mid-run: its INVITEs time out and fail over, no call los
   try {
     await sleep(300);
     const load = startSipp({
-      scenario: UAC_XML, port: uac, controlPort: c3, remote: `127.0.0.1:${px}`, calls: 300, rate: 50,
+      scenario: UAC_XML,
+      port: uac,
+      controlPort: c3,
+      remote: `127.0.0.1:${px}`,
+      calls: 300,
+      rate: 50,
     });
     await sleep(2000);
     // pause new calls so no dialog is half-way on the backend we kill, then kill it
@@ -88,8 +98,13 @@ test('CANCEL of a ringing call: 487 upstream, the CANCEL reaches the backend', {
   try {
     await sleep(300);
     const r = await runUac({
-      scenario: path.join(FIXTURES, 'sipp', 'uac-cancel.xml'), port: uac, controlPort: c2,
-      remote: `127.0.0.1:${px}`, calls: 20, rate: 10, timeoutMs: 30_000,
+      scenario: path.join(FIXTURES, 'sipp', 'uac-cancel.xml'),
+      port: uac,
+      controlPort: c2,
+      remote: `127.0.0.1:${px}`,
+      calls: 20,
+      rate: 10,
+      timeoutMs: 30_000,
     });
     assert.equal(num(r.stats, 'SuccessfulCall(C)'), 20, r.output.slice(-3000));
     assert.equal(r.code, 0);
@@ -104,7 +119,10 @@ test('CANCEL of a ringing call: 487 upstream, the CANCEL reaches the backend', {
   }
 });
 
-for (const [name, inT, outT] of [['TCP in, UDP out', 't1', 'u1'], ['UDP in, TCP out', 'u1', 't1']] as const) {
+for (const [name, inT, outT] of [
+  ['TCP in, UDP out', 't1', 'u1'],
+  ['UDP in, TCP out', 'u1', 't1'],
+] as const) {
   test(`${name}: calls complete, in-dialog requests follow the double Record-Route`, { timeout: 60_000 }, async () => {
     const [px, b1, uac, c1, c2] = await freePorts(5);
     const backendUri = outT === 't1' ? `sip:127.0.0.1:${b1};transport=tcp` : `sip:127.0.0.1:${b1}`;
@@ -116,8 +134,14 @@ for (const [name, inT, outT] of [['TCP in, UDP out', 't1', 'u1'], ['UDP in, TCP 
     try {
       await sleep(300);
       const r = await runUac({
-        scenario: UAC_XML, port: uac, controlPort: c2, remote: `127.0.0.1:${px}`, transport: inT,
-        calls: 50, rate: 20, timeoutMs: 30_000,
+        scenario: UAC_XML,
+        port: uac,
+        controlPort: c2,
+        remote: `127.0.0.1:${px}`,
+        transport: inT,
+        calls: 50,
+        rate: 20,
+        timeoutMs: 30_000,
       });
       assert.equal(num(r.stats, 'SuccessfulCall(C)'), 50, r.output.slice(-3000));
       assert.equal(num(r.stats, 'FailedCall(C)'), 0);
@@ -140,8 +164,14 @@ test('IPv6 in, IPv4 out: calls complete through [::1]', { timeout: 60_000 }, asy
   try {
     await sleep(300);
     const r = await runUac({
-      scenario: UAC_XML, port: uac, controlPort: c2, remote: `[::1]:${px}`, localIp: '::1',
-      calls: 20, rate: 20, timeoutMs: 30_000,
+      scenario: UAC_XML,
+      port: uac,
+      controlPort: c2,
+      remote: `[::1]:${px}`,
+      localIp: '::1',
+      calls: 20,
+      rate: 20,
+      timeoutMs: 30_000,
     });
     assert.equal(num(r.stats, 'SuccessfulCall(C)'), 20, r.output.slice(-3000));
     assert.equal(num(await uas.stop(), 'SuccessfulCall(C)'), 20);

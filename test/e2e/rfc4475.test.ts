@@ -18,26 +18,36 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startDsd, basicCfg, Dsd, SHARED } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
-import {
-  UdpPeer, Received, answer200, headerValues, headerLines, statusOf, sleep, bodyOf,
-} from '../helpers/sip-peer';
+import { UdpPeer, Received, answer200, headerValues, headerLines, statusOf, sleep, bodyOf } from '../helpers/sip-peer';
 
 const DIR = path.join(SHARED, 'rfc4475');
 
 interface TortureMessage {
-  name: string; file: string; section: string; title: string;
+  name: string;
+  file: string;
+  section: string;
+  title: string;
   type: 'request' | 'response';
-  rule: 'accept' | 'accept_first' | 'accept_or_400' | 'drop_response' | 'reject' |
-    'reject_or_repair' | 'reject_or_accept' | 'reply';
+  rule:
+    | 'accept'
+    | 'accept_first'
+    | 'accept_or_400'
+    | 'drop_response'
+    | 'reject'
+    | 'reject_or_repair'
+    | 'reject_or_accept'
+    | 'reply';
   codes?: number[];
   header?: [string, string];
   defect?: string;
   noise_callid?: string;
-  bytes: number; sha256: string;
+  bytes: number;
+  sha256: string;
 }
 
 const INDEX = JSON.parse(fs.readFileSync(path.join(DIR, 'index.json'), 'utf8')) as {
-  about: { rules: Record<string, string> }; messages: TortureMessage[];
+  about: { rules: Record<string, string> };
+  messages: TortureMessage[];
 };
 
 /** How long to watch for anything after a message that caused nothing decisive. */
@@ -81,7 +91,10 @@ function answerPort(head: string): number {
 export function pcreToJs(re: string): RegExp {
   let flags = '';
   const m = /^\(\?([a-z]+)\)/.exec(re);
-  if (m) { flags = m[1]; re = re.slice(m[0].length); }
+  if (m) {
+    flags = m[1];
+    re = re.slice(m[0].length);
+  }
   if (re.includes('\\A')) {
     assert.ok(!flags.includes('m'), '\\A with the m flag cannot be translated');
     re = re.replaceAll('\\A', '^');
@@ -139,19 +152,25 @@ describe('RFC 4475 torture messages through dsd', { timeout: 180_000 }, () => {
     const route = (kind: Event['kind'], m: Received): void => {
       const ev = { kind, m };
       const id = headerValues(m.text, 'call-id')[0];
-      if (id !== undefined && noiseIds.has(id)) { noise.push(ev); return; }
+      if (id !== undefined && noiseIds.has(id)) {
+        noise.push(ev);
+        return;
+      }
       const owner = (id !== undefined ? byCallId.get(id) : undefined) ?? current;
       if (owner) outcomes.get(owner)?.events.push(ev);
     };
     for (const b of backends) b.onMessage((x) => route('forward', x));
     for (const u of upstream.values()) u.onMessage((x) => route('answer', x));
-    const decided = (o: Outcome): boolean =>
-      o.events.some((e) => e.kind === 'forward' || statusOf(e.m.text) >= 200);
+    const decided = (o: Outcome): boolean => o.events.some((e) => e.kind === 'forward' || statusOf(e.m.text) >= 200);
 
     for (let i = 0; i < INDEX.messages.length; i++) {
       const m = INDEX.messages[i];
       const buf = files[i];
-      const o: Outcome = { sha256: crypto.createHash('sha256').update(buf).digest('hex'), sentAt: Date.now(), events: [] };
+      const o: Outcome = {
+        sha256: crypto.createHash('sha256').update(buf).digest('hex'),
+        sentAt: Date.now(),
+        events: [],
+      };
       outcomes.set(m.name, o);
       if (o.sha256 !== m.sha256 || buf.length !== m.bytes) continue; // scored as a failure below
       current = m.name;
@@ -160,12 +179,16 @@ describe('RFC 4475 torture messages through dsd', { timeout: 180_000 }, () => {
       const until = Date.now() + QUIET_MS;
       while (Date.now() < until) {
         await sleep(10);
-        if (decided(o)) { await sleep(GRACE_MS); break; }
+        if (decided(o)) {
+          await sleep(GRACE_MS);
+          break;
+        }
       }
     }
     // a message still undecided may be waiting on dsd's capped DNS lookup
     let settleUntil = Date.now() + 300;
-    for (const o of outcomes.values()) if (!decided(o)) settleUntil = Math.max(settleUntil, o.sentAt + DNS_CAP_MS + 500);
+    for (const o of outcomes.values())
+      if (!decided(o)) settleUntil = Math.max(settleUntil, o.sentAt + DNS_CAP_MS + 500);
     current = null;
     while (Date.now() < settleUntil) await sleep(20);
   });
@@ -188,7 +211,7 @@ describe('RFC 4475 torture messages through dsd', { timeout: 180_000 }, () => {
 
   // not an RFC 4475 rule: a forwarded copy must also be usable by the next hop, so the
   // backend's 200 has to find its way back upstream through dsd's Via handling
-  test('the backend\'s 200 to every forwarded request is relayed upstream', () => {
+  test("the backend's 200 to every forwarded request is relayed upstream", () => {
     const lost: string[] = [];
     for (const m of INDEX.messages) {
       const o = outcomes.get(m.name)!;
@@ -205,8 +228,14 @@ describe('RFC 4475 torture messages through dsd', { timeout: 180_000 }, () => {
     const req = [
       `OPTIONS sip:alive@127.0.0.1:${px} SIP/2.0`,
       `Via: SIP/2.0/UDP 127.0.0.2:5060;branch=z9hG4bK${callId}`,
-      'Max-Forwards: 70', `From: <sip:t@127.0.0.2>;tag=a1`, `To: <sip:alive@127.0.0.1>`,
-      `Call-ID: ${callId}`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', '',
+      'Max-Forwards: 70',
+      `From: <sip:t@127.0.0.2>;tag=a1`,
+      `To: <sip:alive@127.0.0.1>`,
+      `Call-ID: ${callId}`,
+      'CSeq: 1 OPTIONS',
+      'Content-Length: 0',
+      '',
+      '',
     ].join('\r\n');
     const from = sender.received.length;
     await sender.send(req, px, '127.0.0.1');
@@ -219,7 +248,11 @@ describe('RFC 4475 torture messages through dsd', { timeout: 180_000 }, () => {
 });
 
 function describeOutcome(o: Outcome): string {
-  return o.events.map((e) => `${e.kind} +${e.m.at - o.sentAt}ms: ${e.m.text.slice(0, e.m.text.indexOf('\r\n'))}`).join(' | ') || 'nothing';
+  return (
+    o.events
+      .map((e) => `${e.kind} +${e.m.at - o.sentAt}ms: ${e.m.text.slice(0, e.m.text.indexOf('\r\n'))}`)
+      .join(' | ') || 'nothing'
+  );
 }
 
 // ---- scoring ------------------------------------------------------------------------
@@ -242,7 +275,10 @@ function score(m: TortureMessage, o: Outcome, noise: Event[]): void {
       assert.equal(noise.length, 0, `the trailing octets (Call-ID ${m.noise_callid}) were forwarded or answered`);
       break;
     case 'accept_or_400':
-      assert.ok(fwd.length > 0 || (finals.length > 0 && finals.every((c) => c !== 500)), `forwarded or answered (not 500): ${seen}`);
+      assert.ok(
+        fwd.length > 0 || (finals.length > 0 && finals.every((c) => c !== 500)),
+        `forwarded or answered (not 500): ${seen}`,
+      );
       break;
     case 'drop_response':
       assert.equal(fwd.length + o.events.length, 0, `a response to discard caused traffic: ${seen}`);
@@ -258,8 +294,10 @@ function score(m: TortureMessage, o: Outcome, noise: Event[]): void {
           assert.ok(!re.test(head), `forwarded with the defect (${m.defect}) still there:\n${head}`);
         }
       } else {
-        assert.ok(finals.every((c) => c !== 500) && (rejected || all.length === 0 || finals.some((c) => c !== 400)),
-          `neither rejected nor processed: ${seen}`);
+        assert.ok(
+          finals.every((c) => c !== 500) && (rejected || all.length === 0 || finals.some((c) => c !== 400)),
+          `neither rejected nor processed: ${seen}`,
+        );
       }
       break;
     }
@@ -272,7 +310,10 @@ function score(m: TortureMessage, o: Outcome, noise: Event[]): void {
           assert.ok(bodyOf(f.data).equals(bodyOf(orig)), 'body changed');
         }
       } else {
-        assert.ok(finals.every((c) => c !== 500), `answered 500: ${seen}`);
+        assert.ok(
+          finals.every((c) => c !== 500),
+          `answered 500: ${seen}`,
+        );
       }
       break;
     case 'reply': {
@@ -283,7 +324,10 @@ function score(m: TortureMessage, o: Outcome, noise: Event[]): void {
         const [name, want] = m.header;
         for (const a of answers.filter((x) => statusOf(x.text) >= 200)) {
           const vals = headerValues(a.text, name.toLowerCase());
-          assert.ok(vals.some((v) => v.includes(want)), `the ${statusOf(a.text)} lacks ${name}: …${want}…:\n${a.text}`);
+          assert.ok(
+            vals.some((v) => v.includes(want)),
+            `the ${statusOf(a.text)} lacks ${name}: …${want}…:\n${a.text}`,
+          );
         }
       }
       break;

@@ -52,7 +52,9 @@ describe('sips: is never downgraded to plain TCP', () => {
     [px, bk] = await freePorts(2);
     tcp = net.createServer((s) => {
       s.on('data', (d) => accepted.push(d.toString('latin1')));
-      s.on('error', () => { /* peer reset */ });
+      s.on('error', () => {
+        /* peer reset */
+      });
     });
     await new Promise<void>((r) => tcp.listen(bk, '127.0.0.1', () => r()));
     dsd = await startDsd({ cfg: cfg(px, bk) });
@@ -66,7 +68,8 @@ describe('sips: is never downgraded to plain TCP', () => {
 
   async function ask(user: string, method = 'OPTIONS'): Promise<number> {
     const callId = `sips-${user}-${Date.now()}`;
-    const msg = `${method} sip:${user}@127.0.0.1:${px} SIP/2.0\r\n` +
+    const msg =
+      `${method} sip:${user}@127.0.0.1:${px} SIP/2.0\r\n` +
       `Via: SIP/2.0/UDP 127.0.0.1:${ua.port};rport;branch=z9hG4bK-${callId}\r\n` +
       `From: <sip:alice@example.com>;tag=a1\r\nTo: <sip:${user}@example.com>\r\n` +
       `Call-ID: ${callId}\r\nCSeq: 1 ${method}\r\nMax-Forwards: 70\r\n` +
@@ -76,7 +79,13 @@ describe('sips: is never downgraded to plain TCP', () => {
     return statusOf(r.text);
   }
 
-  for (const [user, code] of [['sips', 503], ['sipstcp', 503], ['tls', 503], ['ruri', 503], ['sipsudp', 416]] as const) {
+  for (const [user, code] of [
+    ['sips', 503],
+    ['sipstcp', 503],
+    ['tls', 503],
+    ['ruri', 503],
+    ['sipsudp', 416],
+  ] as const) {
     it(`${user}: refused with ${code}, nothing reaches the backend`, async () => {
       assert.equal(await ask(user, 'INVITE'), code);
     });
@@ -85,19 +94,28 @@ describe('sips: is never downgraded to plain TCP', () => {
   it('forward() to sips: sends nothing', async () => {
     const before = accepted.length;
     const callId = `sips-fwd-${Date.now()}`;
-    await ua.send(`MESSAGE sip:fwd@127.0.0.1:${px} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${ua.port};rport;branch=z9hG4bK-${callId}\r\n` +
-      `From: <sip:a@x>;tag=1\r\nTo: <sip:fwd@x>\r\nCall-ID: ${callId}\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`, px);
+    await ua.send(
+      `MESSAGE sip:fwd@127.0.0.1:${px} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${ua.port};rport;branch=z9hG4bK-${callId}\r\n` +
+        `From: <sip:a@x>;tag=1\r\nTo: <sip:fwd@x>\r\nCall-ID: ${callId}\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`,
+      px,
+    );
     await dsd.waitFor(/refused: no tls listen socket for secure destination 127\.0\.0\.1:\d+/);
     assert.equal(accepted.length, before);
   });
 
   it('the control case (plain sip over TCP) does reach the backend, so the check above can fail', async () => {
     const callId = `plain-${Date.now()}`;
-    await ua.send(`OPTIONS sip:plain@127.0.0.1:${px} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${ua.port};rport;branch=z9hG4bK-${callId}\r\n` +
-      `From: <sip:a@x>;tag=1\r\nTo: <sip:plain@x>\r\nCall-ID: ${callId}\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`, px);
+    await ua.send(
+      `OPTIONS sip:plain@127.0.0.1:${px} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${ua.port};rport;branch=z9hG4bK-${callId}\r\n` +
+        `From: <sip:a@x>;tag=1\r\nTo: <sip:plain@x>\r\nCall-ID: ${callId}\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`,
+      px,
+    );
     const until = Date.now() + 10000;
     while (!accepted.some((t) => t.includes(callId)) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    assert.ok(accepted.some((t) => t.includes(callId)), 'plain TCP request reached the backend');
+    assert.ok(
+      accepted.some((t) => t.includes(callId)),
+      'plain TCP request reached the backend',
+    );
     // every earlier (secure) request: none of their Call-IDs ever reached the TCP port
     assert.ok(!accepted.some((t) => /Call-ID: sips-/.test(t)), 'a sips request went out in clear text');
     assert.match(dsd.output(), /refused: no tls listen socket for secure destination/);

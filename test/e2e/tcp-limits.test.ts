@@ -23,16 +23,33 @@ interface Proxy {
 
 function cfgText(port: number, globals: string[]): string {
   return [
-    'debug=3', 'log_stderror=yes', 'children=2', 'tcp_children=2', 'auto_aliases=no',
-    `listen=tcp:127.0.0.1:${port}`, ...globals,
-    'loadmodule "sl.so"', 'loadmodule "ctl.so"', 'modparam("ctl", "binrpc", "unix:{DIR}/dsd_ctl")',
-    'request_route {', '  sl_send_reply("200", "OK");', '  exit;', '}', '',
+    'debug=3',
+    'log_stderror=yes',
+    'children=2',
+    'tcp_children=2',
+    'auto_aliases=no',
+    `listen=tcp:127.0.0.1:${port}`,
+    ...globals,
+    'loadmodule "sl.so"',
+    'loadmodule "ctl.so"',
+    'modparam("ctl", "binrpc", "unix:{DIR}/dsd_ctl")',
+    'request_route {',
+    '  sl_send_reply("200", "OK");',
+    '  exit;',
+    '}',
+    '',
   ].join('\n');
 }
 
 async function startDsdProxy(port: number, globals: string[]): Promise<Proxy> {
   const d = await startDsd({ cfg: cfgText(port, globals) });
-  return { pid: d.proc.pid!, output: d.output, stop: async () => { assert.equal(await d.stop(), 0); } };
+  return {
+    pid: d.proc.pid!,
+    output: d.output,
+    stop: async () => {
+      assert.equal(await d.stop(), 0);
+    },
+  };
 }
 
 async function startKamailioProxy(port: number, globals: string[]): Promise<Proxy> {
@@ -58,18 +75,35 @@ function open(port: number, localAddress = '127.0.0.1'): Promise<Conn> {
     const waiters: Array<{ id: string; ok: () => void }> = [];
     let closeCb: () => void = () => {};
     const c: Conn = {
-      sock, closed: false, closedP: new Promise<void>((r) => { closeCb = r; }),
+      sock,
+      closed: false,
+      closedP: new Promise<void>((r) => {
+        closeCb = r;
+      }),
       options(ms = 10_000) {
         const id = `tcpl-${process.pid}-${++seq}`;
         const lp = sock.localPort;
-        const msg = `OPTIONS sip:ping@127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:${lp};branch=z9hG4bK${id}\r\n`
-          + `From: <sip:t@127.0.0.1>;tag=${id}\r\nTo: <sip:ping@127.0.0.1>\r\nCall-ID: ${id}\r\nCSeq: 1 OPTIONS\r\n`
-          + 'Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n';
+        const msg =
+          `OPTIONS sip:ping@127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:${lp};branch=z9hG4bK${id}\r\n` +
+          `From: <sip:t@127.0.0.1>;tag=${id}\r\nTo: <sip:ping@127.0.0.1>\r\nCall-ID: ${id}\r\nCSeq: 1 OPTIONS\r\n` +
+          'Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n';
         return new Promise<void>((res, rej) => {
-          if (c.closed) { rej(new Error('connection closed')); return; }
+          if (c.closed) {
+            rej(new Error('connection closed'));
+            return;
+          }
           const t = setTimeout(() => rej(new Error(`no 200 for ${id} within ${ms} ms`)), ms);
-          waiters.push({ id, ok: () => { clearTimeout(t); res(); } });
-          void c.closedP.then(() => { clearTimeout(t); rej(new Error('connection closed')); });
+          waiters.push({
+            id,
+            ok: () => {
+              clearTimeout(t);
+              res();
+            },
+          });
+          void c.closedP.then(() => {
+            clearTimeout(t);
+            rej(new Error('connection closed'));
+          });
           sock.write(msg);
         });
       },
@@ -77,11 +111,19 @@ function open(port: number, localAddress = '127.0.0.1'): Promise<Conn> {
     sock.on('data', (d) => {
       buf += d.toString('latin1');
       for (let i = waiters.length - 1; i >= 0; i--) {
-        if (buf.includes(`Call-ID: ${waiters[i].id}`) && /SIP\/2\.0 200/.test(buf)) { waiters[i].ok(); waiters.splice(i, 1); }
+        if (buf.includes(`Call-ID: ${waiters[i].id}`) && /SIP\/2\.0 200/.test(buf)) {
+          waiters[i].ok();
+          waiters.splice(i, 1);
+        }
       }
     });
-    sock.on('error', () => { /* a reset shows as close */ });
-    sock.on('close', () => { c.closed = true; closeCb(); });
+    sock.on('error', () => {
+      /* a reset shows as close */
+    });
+    sock.on('close', () => {
+      c.closed = true;
+      closeCb();
+    });
     sock.once('connect', () => resolve(c));
     sock.once('error', reject);
   });
@@ -92,7 +134,9 @@ function rssKb(pid: number): number {
   return m ? Number(m[1]) : 0;
 }
 
-const closeAll = (cs: Conn[]): void => { for (const c of cs) c.sock.destroy(); };
+const closeAll = (cs: Conn[]): void => {
+  for (const c of cs) c.sock.destroy();
+};
 
 /** tcp_max_connections=256: 256 served, the 257th closed at once, room again after some close. */
 async function maxConnections(start: (port: number, g: string[]) => Promise<Proxy>): Promise<void> {
@@ -111,12 +155,18 @@ async function maxConnections(start: (port: number, g: string[]) => Promise<Prox
     await conns[255].options();
     for (const c of conns.slice(0, 8)) c.sock.destroy();
     // once the server saw those close, a new connection is served again
-    await waitUntil(async () => {
-      const c = await open(port).catch(() => null);
-      if (!c) return false;
-      conns.push(c);
-      return c.options(3000).then(() => true, () => false);
-    }, { what: 'a new connection served after closing some' });
+    await waitUntil(
+      async () => {
+        const c = await open(port).catch(() => null);
+        if (!c) return false;
+        conns.push(c);
+        return c.options(3000).then(
+          () => true,
+          () => false,
+        );
+      },
+      { what: 'a new connection served after closing some' },
+    );
   } finally {
     closeAll(conns);
     await proxy.stop();
@@ -132,16 +182,22 @@ describe('TCP limits', { timeout: 180_000 }, () => {
     await maxConnections(startKamailioProxy);
   });
 
-  test('dsd logs the refusal with Kamailio\'s wording', async () => {
+  test("dsd logs the refusal with Kamailio's wording", async () => {
     const [port] = await freePorts(1);
     const proxy = await startDsdProxy(port, ['tcp_max_connections=2']);
     const conns: Conn[] = [];
     try {
-      for (let i = 0; i < 2; i++) { const c = await open(port); conns.push(c); await c.options(); }
+      for (let i = 0; i < 2; i++) {
+        const c = await open(port);
+        conns.push(c);
+        await c.options();
+      }
       const third = await open(port);
       conns.push(third);
       await third.closedP;
-      await waitUntil(() => /maximum number of connections exceeded: 2\/2/.test(proxy.output()), { what: 'the log line' });
+      await waitUntil(() => /maximum number of connections exceeded: 2\/2/.test(proxy.output()), {
+        what: 'the log line',
+      });
     } finally {
       closeAll(conns);
       await proxy.stop();
@@ -153,7 +209,11 @@ describe('TCP limits', { timeout: 180_000 }, () => {
     const proxy = await startDsdProxy(port, ['tcp_accept_iplimit=5']);
     const conns: Conn[] = [];
     try {
-      for (let i = 0; i < 5; i++) { const c = await open(port); conns.push(c); await c.options(); }
+      for (let i = 0; i < 5; i++) {
+        const c = await open(port);
+        conns.push(c);
+        await c.options();
+      }
       const sixth = await open(port);
       conns.push(sixth);
       await sixth.closedP;
@@ -211,7 +271,9 @@ describe('TCP limits', { timeout: 180_000 }, () => {
       const c = await open(port);
       conns.push(c);
       c.sock.write('OPTIONS sip:ping@127.0.0.1 SIP/2.0\r\nX-Slow: ');
-      timer = setInterval(() => { if (!c.closed) c.sock.write('a'); }, 100);
+      timer = setInterval(() => {
+        if (!c.closed) c.sock.write('a');
+      }, 100);
       await c.closedP;
       assert.match(proxy.output(), /closed: message read timeout \(tcp_msg_read_timeout\)/);
     } finally {

@@ -26,9 +26,10 @@ import { startKamailio, Kamailio } from '../helpers/kamailio';
 import { makeCerts, TestCerts } from '../helpers/certs';
 
 function kamCfg(role: 'edge' | 'backend', p: Record<string, number>): string {
-  const listen = role === 'edge'
-    ? `listen=udp:127.0.0.1:${p.edgeUdp}\nlisten=tls:127.0.0.1:${p.edgeTls}`
-    : `listen=udp:127.0.0.1:${p.bkUdp}\nlisten=tls:127.0.0.1:${p.bkTls}`;
+  const listen =
+    role === 'edge'
+      ? `listen=udp:127.0.0.1:${p.edgeUdp}\nlisten=tls:127.0.0.1:${p.edgeTls}`
+      : `listen=udp:127.0.0.1:${p.bkUdp}\nlisten=tls:127.0.0.1:${p.bkTls}`;
   const next = role === 'edge' ? `sip:127.0.0.1:${p.dsdTls};transport=tls` : `sip:127.0.0.1:${p.uas}`;
   return `#!KAMAILIO
 debug=2
@@ -159,9 +160,13 @@ failure_route[RTF] {
 async function badBackend(port: number, cert: string, key: string, got: string[]): Promise<tls.Server> {
   const s = tls.createServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key) }, (sock) => {
     sock.on('data', (d) => got.push(d.toString('latin1')));
-    sock.on('error', () => { /* the peer aborts the handshake */ });
+    sock.on('error', () => {
+      /* the peer aborts the handshake */
+    });
   });
-  s.on('tlsClientError', () => { /* expected: dsd refuses our certificate */ });
+  s.on('tlsClientError', () => {
+    /* expected: dsd refuses our certificate */
+  });
   await new Promise<void>((r) => s.listen(port, '127.0.0.1', () => r()));
   return s;
 }
@@ -181,25 +186,50 @@ describe('TLS: Kamailio edge -> dsd -> Kamailio backend', { skip }, () => {
 
   before(async () => {
     const ports = await freePorts(14);
-    ['dsdUdp', 'dsdTls', 'edgeUdp', 'edgeTls', 'bkUdp', 'bkTls', 'uas', 'uac', 'wrong', 'expired', 'cp1', 'cp2', 'cp3', 'cp4']
-      .forEach((n, i) => { p[n] = ports[i]; });
+    [
+      'dsdUdp',
+      'dsdTls',
+      'edgeUdp',
+      'edgeTls',
+      'bkUdp',
+      'bkTls',
+      'uas',
+      'uac',
+      'wrong',
+      'expired',
+      'cp1',
+      'cp2',
+      'cp3',
+      'cp4',
+    ].forEach((n, i) => {
+      p[n] = ports[i];
+    });
     certDir = tmpDir('dsd-certs-');
     certs = makeCerts(certDir);
     bad.push(await badBackend(p.wrong, certs.wrongCaCert, certs.wrongCaKey, badGot));
     bad.push(await badBackend(p.expired, certs.expiredCert, certs.expiredKey, badGot));
     uas = startSipp({ scenario: UAS_XML, port: p.uas, controlPort: p.cp1 });
-    backend = await startKamailio({ cfg: kamCfg('backend', p), files: { 'tls.cfg': kamTls('backend', certs) }, readyLog: /main\(\): processes \(at least\)/ });
-    const list = [
-      `1 sip:127.0.0.1:${p.bkTls};transport=tls 8 0`,
-      `2 sip:127.0.0.1:${p.wrong};transport=tls 0 10`,
-      `2 sip:127.0.0.1:${p.bkTls};transport=tls 0 0`,
-      `3 sip:127.0.0.1:${p.expired};transport=tls 0 10`,
-      `3 sip:127.0.0.1:${p.bkTls};transport=tls 0 0`,
-      `4 sips:127.0.0.1:${p.bkTls} 0 0`,
-      `5 sip:127.0.0.1:${p.wrong};transport=tls 8 0`,
-    ].join('\n') + '\n';
+    backend = await startKamailio({
+      cfg: kamCfg('backend', p),
+      files: { 'tls.cfg': kamTls('backend', certs) },
+      readyLog: /main\(\): processes \(at least\)/,
+    });
+    const list =
+      [
+        `1 sip:127.0.0.1:${p.bkTls};transport=tls 8 0`,
+        `2 sip:127.0.0.1:${p.wrong};transport=tls 0 10`,
+        `2 sip:127.0.0.1:${p.bkTls};transport=tls 0 0`,
+        `3 sip:127.0.0.1:${p.expired};transport=tls 0 10`,
+        `3 sip:127.0.0.1:${p.bkTls};transport=tls 0 0`,
+        `4 sips:127.0.0.1:${p.bkTls} 0 0`,
+        `5 sip:127.0.0.1:${p.wrong};transport=tls 8 0`,
+      ].join('\n') + '\n';
     dsd = await startDsd({ cfg: dsdCfg(p), list, files: { 'tls.cfg': dsdTls(certs) } });
-    edge = await startKamailio({ cfg: kamCfg('edge', p), files: { 'tls.cfg': kamTls('edge', certs) }, readyLog: /main\(\): processes \(at least\)/ });
+    edge = await startKamailio({
+      cfg: kamCfg('edge', p),
+      files: { 'tls.cfg': kamTls('edge', certs) },
+      readyLog: /main\(\): processes \(at least\)/,
+    });
   });
 
   after(async () => {
@@ -212,13 +242,21 @@ describe('TLS: Kamailio edge -> dsd -> Kamailio backend', { skip }, () => {
   });
 
   function dsctl(...args: string[]): { code: number | null; out: string; err: string } {
-    const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, ...args], { encoding: 'utf8', timeout: 15_000 });
+    const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, ...args], {
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
     return { code: r.status, out: r.stdout, err: r.stderr };
   }
 
   async function calls(service: string, n: number, cp: number): Promise<Record<string, string>> {
     const uac = startSipp({
-      scenario: UAC_XML, port: p.uac, controlPort: cp, remote: `127.0.0.1:${p.edgeUdp}`, calls: n, rate: 10,
+      scenario: UAC_XML,
+      port: p.uac,
+      controlPort: cp,
+      remote: `127.0.0.1:${p.edgeUdp}`,
+      calls: n,
+      rate: 10,
       extra: ['-s', service, '-timeout', '60', '-timeout_error'],
     });
     await uac.done;
@@ -250,7 +288,10 @@ describe('TLS: Kamailio edge -> dsd -> Kamailio backend', { skip }, () => {
   it('wrong CA: handshake fails, logged with peer and reason, the call fails over', async () => {
     const st = await calls('2', 3, p.cp4);
     assert.equal(st['SuccessfulCall(C)'], '3', `${JSON.stringify(st)}\n${dsd.output().slice(-3000)}`);
-    assert.match(dsd.output(), new RegExp(`TLS handshake with 127\\.0\\.0\\.1:${p.wrong} failed: .*(certificate|CERT|verify)`, 'i'));
+    assert.match(
+      dsd.output(),
+      new RegExp(`TLS handshake with 127\\.0\\.0\\.1:${p.wrong} failed: .*(certificate|CERT|verify)`, 'i'),
+    );
     assert.match(dsd.output(), new RegExp(`failover to sip:127\\.0\\.0\\.1:${p.bkTls};transport=tls`));
     assert.deepEqual(badGot, [], 'no SIP reached the untrusted backend');
   });
@@ -282,14 +323,25 @@ describe('TLS: Kamailio edge -> dsd -> Kamailio backend', { skip }, () => {
 
   it('a client without a certificate is refused (require_certificate) and logged', async () => {
     const r = await new Promise<string>((resolve) => {
-      const s = tls.connect({ host: '127.0.0.1', port: p.dsdTls, ca: fs.readFileSync(certs.ca), servername: 'localhost' });
+      const s = tls.connect({
+        host: '127.0.0.1',
+        port: p.dsdTls,
+        ca: fs.readFileSync(certs.ca),
+        servername: 'localhost',
+      });
       s.on('secureConnect', () => s.write('OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nContent-Length: 0\r\n\r\n'));
       s.on('data', () => resolve('data'));
       s.on('error', (e) => resolve(`error ${e.message}`));
       s.on('close', () => resolve('closed'));
     });
     assert.notEqual(r, 'data');
-    await dsd.waitFor(new RegExp(`TLS handshake from 127\\.0\\.0\\.1:\\d+ on tls:127\\.0\\.0\\.1:${p.dsdTls} failed: .*certificate`, 'i'), 10_000);
+    await dsd.waitFor(
+      new RegExp(
+        `TLS handshake from 127\\.0\\.0\\.1:\\d+ on tls:127\\.0\\.0\\.1:${p.dsdTls} failed: .*certificate`,
+        'i',
+      ),
+      10_000,
+    );
   });
 
   it('tls.reload: a good file is taken, a broken one refused with the running profiles kept', async () => {

@@ -83,26 +83,37 @@ describe('a browser (SIP.js in Chromium) registers and calls over WSS through ds
   let certs: TestCerts;
   let certDir: string;
   const p: Record<string, number> = {};
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+
   let browser: any = null;
 
   before(async () => {
     const ports = await freePorts(7);
-    ['udp', 'tls', 'uas', 'reg', 'web', 'cp1', 'cp2'].forEach((n, i) => { p[n] = ports[i]; });
+    ['udp', 'tls', 'uas', 'reg', 'web', 'cp1', 'cp2'].forEach((n, i) => {
+      p[n] = ports[i];
+    });
     certDir = tmpDir('dsd-certs-');
     certs = makeCerts(certDir);
     uas = startSipp({ scenario: UAS_XML, port: p.uas, controlPort: p.cp1 });
-    registrar = startSipp({ scenario: path.join(FIXTURES, 'sipp', 'uas-register.xml'), port: p.reg, controlPort: p.cp2 });
+    registrar = startSipp({
+      scenario: path.join(FIXTURES, 'sipp', 'uas-register.xml'),
+      port: p.reg,
+      controlPort: p.cp2,
+    });
     const tlsCfg = `[server:default]\ncertificate = ${certs.serverCert}\nprivate_key = ${certs.serverKey}\n\n[client:default]\nverify_certificate = yes\nca_list = ${certs.ca}\n`;
     dsd = await startDsd({
-      cfg: cfg(p), files: { 'tls.cfg': tlsCfg },
+      cfg: cfg(p),
+      files: { 'tls.cfg': tlsCfg },
       list: `1 sip:127.0.0.1:${p.uas} 0 0\n2 sip:127.0.0.1:${p.reg} 0 0\n`,
     });
     const page = fs.readFileSync(path.join(FIXTURES, 'web', 'sipjs-call.html'));
     const lib = path.join(REPO, 'node_modules', 'sip.js', 'lib');
     web = http.createServer((req, res) => {
       const url = (req.url ?? '/').split('?')[0];
-      if (url === '/') { res.writeHead(200, { 'Content-Type': 'text/html' }); res.end(page); return; }
+      if (url === '/') {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end(page);
+        return;
+      }
       const f = path.resolve(lib, '.' + url.replace(/^\/sipjs/, ''));
       if (url.startsWith('/sipjs/') && f.startsWith(lib) && fs.existsSync(f)) {
         res.writeHead(200, { 'Content-Type': 'text/javascript' });
@@ -125,12 +136,20 @@ describe('a browser (SIP.js in Chromium) registers and calls over WSS through ds
   });
 
   it('REGISTER, INVITE, ACK and BYE over WSS; replies back on the same WebSocket', async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { chromium } = require('playwright-core') as typeof import('playwright-core');
     browser = await chromium.launch({
-      executablePath: CHROMIUM, headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run', '--ignore-certificate-errors'],
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--ignore-certificate-errors',
+      ],
     });
     const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
     const page = await ctx.newPage();
@@ -141,16 +160,31 @@ describe('a browser (SIP.js in Chromium) registers and calls over WSS through ds
     let result: { received: number[]; lines: string[]; recordRoute: string[] };
     try {
       result = await page.evaluate(
-        ([server, aor, target]: string[]) => (globalThis as unknown as { run(a: string, b: string, c: string): Promise<{ received: number[]; lines: string[]; recordRoute: string[] }> }).run(server, aor, target),
+        ([server, aor, target]: string[]) =>
+          (
+            globalThis as unknown as {
+              run(
+                a: string,
+                b: string,
+                c: string,
+              ): Promise<{ received: number[]; lines: string[]; recordRoute: string[] }>;
+            }
+          ).run(server, aor, target),
         [`wss://127.0.0.1:${p.tls}`, 'sip:alice@dsd.test', `sip:bob@127.0.0.1:${p.udp}`],
       );
     } catch (e) {
-      throw new Error(`${(e as Error).message}\nbrowser console:\n${consoleLines.join('\n')}\ndsd:\n${dsd.output().slice(-4000)}`);
+      throw new Error(
+        `${(e as Error).message}\nbrowser console:\n${consoleLines.join('\n')}\ndsd:\n${dsd.output().slice(-4000)}`,
+      );
     }
     assert.deepEqual(result.received, [200, 200], JSON.stringify(result));
     const out = dsd.output();
     for (const m of ['REGISTER', 'INVITE', 'ACK', 'BYE']) {
-      assert.match(out, new RegExp(`browser-test: ${m} over wss from 127\\.0\\.0\\.1:\\d+`), `${m} over wss:\n${out.slice(-3000)}`);
+      assert.match(
+        out,
+        new RegExp(`browser-test: ${m} over wss from 127\\.0\\.0\\.1:\\d+`),
+        `${m} over wss:\n${out.slice(-3000)}`,
+      );
     }
     // the browser's own source port, as $si/$sp: every request came on one WebSocket
     const srcs = new Set([...out.matchAll(/browser-test: \w+ over wss from (127\.0\.0\.1:\d+)/g)].map((m) => m[1]));
@@ -160,6 +194,12 @@ describe('a browser (SIP.js in Chromium) registers and calls over WSS through ds
     assert.equal(st['SuccessfulCall(C)'], '1', JSON.stringify(st));
     // Kamailio's double Record-Route across transports: the UDP side, then the WSS side
     const rr = result.recordRoute.join(',');
-    assert.match(rr, new RegExp(`^<sip:127\\.0\\.0\\.1:${p.udp};r2=on;lr[^>]*>,\\s*<sip:127\\.0\\.0\\.1:${p.tls};transport=wss;r2=on;lr[^>]*>$`), rr);
+    assert.match(
+      rr,
+      new RegExp(
+        `^<sip:127\\.0\\.0\\.1:${p.udp};r2=on;lr[^>]*>,\\s*<sip:127\\.0\\.0\\.1:${p.tls};transport=wss;r2=on;lr[^>]*>$`,
+      ),
+      rr,
+    );
   });
 });

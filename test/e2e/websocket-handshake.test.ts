@@ -62,30 +62,64 @@ function raw(port: number, text: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = net.connect({ host: '127.0.0.1', port }, () => s.write(text));
     let got = '';
-    const t = setTimeout(() => { s.destroy(); resolve(got); }, 5000);
+    const t = setTimeout(() => {
+      s.destroy();
+      resolve(got);
+    }, 5000);
     s.on('data', (d) => {
       got += d.toString('latin1');
-      if (got.includes('\r\n\r\n')) { clearTimeout(t); s.destroy(); resolve(got); }
+      if (got.includes('\r\n\r\n')) {
+        clearTimeout(t);
+        s.destroy();
+        resolve(got);
+      }
     });
-    s.on('error', (e) => { clearTimeout(t); if (got) resolve(got); else reject(e); });
+    s.on('error', (e) => {
+      clearTimeout(t);
+      if (got) resolve(got);
+      else reject(e);
+    });
   });
 }
 
 const KEY = crypto.randomBytes(16).toString('base64');
 const REQUESTS: Array<[string, (port: number) => string]> = [
-  ['good upgrade', (p) => `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${p}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: sip\r\n\r\n`],
-  ['version 8', (p) => `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${p}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Protocol: sip\r\n\r\n`],
-  ['no sub-protocol', (p) => `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${p}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`],
-  ['no key', (p) => `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${p}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: sip\r\n\r\n`],
-  ['two keys', (p) => `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${p}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: sip\r\n\r\n`],
+  [
+    'good upgrade',
+    (p) =>
+      `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${p}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: sip\r\n\r\n`,
+  ],
+  [
+    'version 8',
+    (p) =>
+      `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${p}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Protocol: sip\r\n\r\n`,
+  ],
+  [
+    'no sub-protocol',
+    (p) =>
+      `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${p}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  ],
+  [
+    'no key',
+    (p) =>
+      `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${p}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: sip\r\n\r\n`,
+  ],
+  [
+    'two keys',
+    (p) =>
+      `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${p}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: sip\r\n\r\n`,
+  ],
   ['plain GET', (p) => `GET /status?x=1 HTTP/1.1\r\nHost: 127.0.0.1:${p}\r\n\r\n`],
 ];
 
 /** Status line and the headers both servers must agree on (Server and Date differ). */
 function essence(reply: string): string {
   const lines = reply.split('\r\n\r\n')[0].split('\r\n');
-  const keep = lines.slice(1).filter((l) => /^(sec-websocket-|upgrade:|connection:|content-type:)/i.test(l))
-    .map((l) => l.replace(/^([^:]+):\s*/, (_m, n: string) => `${n.toLowerCase()}: `).toLowerCase()).sort();
+  const keep = lines
+    .slice(1)
+    .filter((l) => /^(sec-websocket-|upgrade:|connection:|content-type:)/i.test(l))
+    .map((l) => l.replace(/^([^:]+):\s*/, (_m, n: string) => `${n.toLowerCase()}: `).toLowerCase())
+    .sort();
   return [lines[0], ...keep].join('\n');
 }
 
@@ -98,7 +132,8 @@ describe('WebSocket handshakes (dsd against Kamailio 5.6 websocket + xhttp)', ()
   before(async () => {
     [port, kport] = await freePorts(2);
     dsd = await startDsd({ cfg: cfg(port, true) });
-    if (haveKamailio) kam = await startKamailio({ cfg: cfg(kport, false), readyLog: /main\(\): processes \(at least\)/ });
+    if (haveKamailio)
+      kam = await startKamailio({ cfg: cfg(kport, false), readyLog: /main\(\): processes \(at least\)/ });
   });
   after(async () => {
     await dsd?.stop();
@@ -122,25 +157,36 @@ describe('WebSocket handshakes (dsd against Kamailio 5.6 websocket + xhttp)', ()
 
   it('SIP over the WebSocket: $proto ws, $si/$sp of the client, reply on the same connection; ws.dump/ws.close', async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/`, 'sip');
-    await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
     const lport = (ws as unknown as { _socket: net.Socket })._socket.localPort;
     const got = new Promise<string>((resolve) => ws.once('message', (d) => resolve(d.toString())));
-    ws.send(`OPTIONS sip:x@127.0.0.1:${port};transport=ws SIP/2.0\r\nVia: SIP/2.0/WS abc.invalid;branch=z9hG4bK-ws1\r\n` +
-      `From: <sip:a@x>;tag=1\r\nTo: <sip:x@x>\r\nCall-ID: ws-1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n\r\n`);
+    ws.send(
+      `OPTIONS sip:x@127.0.0.1:${port};transport=ws SIP/2.0\r\nVia: SIP/2.0/WS abc.invalid;branch=z9hG4bK-ws1\r\n` +
+        `From: <sip:a@x>;tag=1\r\nTo: <sip:x@x>\r\nCall-ID: ws-1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n\r\n`,
+    );
     const reply = await got;
     assert.equal(statusOf(reply), 200, reply);
     await dsd.waitFor(new RegExp(`sip OPTIONS over ws from 127\\.0\\.0\\.1:${lport}`));
-    const dump = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, '--json', 'ws.dump'], { encoding: 'utf8' });
+    const dump = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, '--json', 'ws.dump'], {
+      encoding: 'utf8',
+    });
     const d = JSON.parse(dump.stdout) as { connections: string[]; info: { wscounter: number } };
     const line = d.connections.find((c) => c.includes(`ws:127.0.0.1:${lport} -> ws:127.0.0.1:${port}`));
     assert.ok(line, dump.stdout);
     assert.match(line!, /state: OPEN, last used \d+s ago, sub-protocol: sip/);
     const id = line!.split(':')[0];
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
-    const c = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, 'ws.close', id], { encoding: 'utf8' });
+    const c = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, 'ws.close', id], {
+      encoding: 'utf8',
+    });
     assert.equal(c.status, 0, c.stderr);
     assert.equal(await closed, 1000);
-    const bad = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, 'ws.close', '99999'], { encoding: 'utf8' });
+    const bad = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, 'ws.close', '99999'], {
+      encoding: 'utf8',
+    });
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /Unknown connection ID/);
   });
@@ -152,7 +198,13 @@ describe('WebSocket handshakes (dsd against Kamailio 5.6 websocket + xhttp)', ()
     s.write(REQUESTS[0][1](port));
     await new Promise<void>((resolve) => {
       let got = '';
-      const on = (d: Buffer) => { got += d.toString('latin1'); if (got.includes('\r\n\r\n')) { s.removeListener('data', on); resolve(); } };
+      const on = (d: Buffer) => {
+        got += d.toString('latin1');
+        if (got.includes('\r\n\r\n')) {
+          s.removeListener('data', on);
+          resolve();
+        }
+      };
       s.on('data', on);
     });
     return s;
@@ -161,8 +213,13 @@ describe('WebSocket handshakes (dsd against Kamailio 5.6 websocket + xhttp)', ()
   function closedSoon(s: net.Socket): Promise<boolean> {
     return new Promise((resolve) => {
       const t = setTimeout(() => resolve(false), 10_000);
-      s.on('close', () => { clearTimeout(t); resolve(true); });
-      s.on('error', () => { /* reset by the daemon */ });
+      s.on('close', () => {
+        clearTimeout(t);
+        resolve(true);
+      });
+      s.on('error', () => {
+        /* reset by the daemon */
+      });
       s.resume();
     });
   }
@@ -170,8 +227,11 @@ describe('WebSocket handshakes (dsd against Kamailio 5.6 websocket + xhttp)', ()
   async function daemonFine(): Promise<void> {
     const ua = await UdpPeer.open({ host: '127.0.0.1', port: 0 });
     try {
-      await ua.send(`OPTIONS sip:x@127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${ua.port};branch=z9hG4bK-ok${Date.now()}\r\n` +
-        `From: <sip:a@x>;tag=1\r\nTo: <sip:x@x>\r\nCall-ID: ok-${Date.now()}\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`, port);
+      await ua.send(
+        `OPTIONS sip:x@127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${ua.port};branch=z9hG4bK-ok${Date.now()}\r\n` +
+          `From: <sip:a@x>;tag=1\r\nTo: <sip:x@x>\r\nCall-ID: ok-${Date.now()}\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`,
+        port,
+      );
       const r = await ua.waitFor((m) => statusOf(m.text) === 200, 10_000);
       assert.equal(statusOf(r.text), 200);
     } finally {
@@ -204,7 +264,10 @@ describe('WebSocket handshakes (dsd against Kamailio 5.6 websocket + xhttp)', ()
     s.destroy();
     await daemonFine();
     const ws = new WebSocket(`ws://127.0.0.1:${port}/`, 'sip');
-    await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
     ws.close();
   });
 });

@@ -23,13 +23,23 @@ import { dispatcherRows, type DispatcherListResult } from '../../src/rpc-api/res
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const WORKERS = ['-n', '2'];
 
-interface WorkerRow { INDEX: number; PID: number; READY: number; REQUESTS: number; HANDED_OFF: number; HANDED_IN: number }
+interface WorkerRow {
+  INDEX: number;
+  PID: number;
+  READY: number;
+  REQUESTS: number;
+  HANDED_OFF: number;
+  HANDED_IN: number;
+}
 
 const rpc = (dsd: Dsd, method: string, params?: RpcParams): Promise<unknown> =>
   callRpc(`${dsd.dir}/dsd_ctl`, method, params, 10_000);
 
 function dsctl(dsd: Dsd, ...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, ...args], { encoding: 'utf8', timeout: 15_000 });
+  const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, ...args], {
+    encoding: 'utf8',
+    timeout: 15_000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -40,7 +50,10 @@ async function until<T>(what: string, ms: number, f: () => Promise<T | null>): P
   const end = Date.now() + ms;
   let err = '';
   while (Date.now() < end) {
-    const v = await f().catch((e: Error) => { err = e.message; return null; });
+    const v = await f().catch((e: Error) => {
+      err = e.message;
+      return null;
+    });
     if (v !== null) return v;
     await sleep(100);
   }
@@ -55,37 +68,57 @@ async function assertCrossed(dsd: Dsd): Promise<void> {
     assert.equal(r.READY, 1);
     assert.ok(r.REQUESTS > 0, `worker ${r.INDEX} handled requests: ${JSON.stringify(rows)}`);
   }
-  assert.ok(rows[0].HANDED_OFF > 0 && rows[1].HANDED_IN > 0, `messages crossed between workers: ${JSON.stringify(rows)}`);
+  assert.ok(
+    rows[0].HANDED_OFF > 0 && rows[1].HANDED_IN > 0,
+    `messages crossed between workers: ${JSON.stringify(rows)}`,
+  );
 }
 
 /** etc/dsd.cfg with the test's listen lines, no reload_delta, and maybe another fr_timer. */
 function cfgWith(o: Parameters<typeof basicCfg>[0], fr?: number): string {
   const base = basicCfg({ ...o, params: ['modparam("dispatcher", "reload_delta", 0)', ...(o.params ?? [])] });
-  return fr === undefined ? base : base.replace(/^modparam\("tm", "fr_timer", \d+\)$/m, `modparam("tm", "fr_timer", ${fr})`);
+  return fr === undefined
+    ? base
+    : base.replace(/^modparam\("tm", "fr_timer", \d+\)$/m, `modparam("tm", "fr_timer", ${fr})`);
 }
 
-test('UDP and TCP calls through 2 workers: none failed, split as with one, messages handed between workers',
-  { timeout: 180_000 }, async () => {
+test(
+  'UDP and TCP calls through 2 workers: none failed, split as with one, messages handed between workers',
+  { timeout: 180_000 },
+  async () => {
     const [px, b1, b2, uac, uact, c1, c2, c3, c4, pm] = await freePorts(10);
     const dsd = await startDsd({
       cfg: cfgWith({
         listen: [`udp:127.0.0.1:${px}`, `tcp:127.0.0.1:${px}`],
         params: [`modparam("dispatcher", "ds_metrics_listen", "127.0.0.1:${pm}")`],
       }),
-      list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`, args: WORKERS,
+      list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
+      args: WORKERS,
     });
     const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
     const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
     try {
       await sleep(300);
       const r = await runUac({
-        scenario: UAC_XML, port: uac, controlPort: c3, remote: `127.0.0.1:${px}`, calls: 600, rate: 150, timeoutMs: 90_000,
+        scenario: UAC_XML,
+        port: uac,
+        controlPort: c3,
+        remote: `127.0.0.1:${px}`,
+        calls: 600,
+        rate: 150,
+        timeoutMs: 90_000,
       });
       assert.equal(num(r.stats, 'SuccessfulCall(C)'), 600, r.output.slice(-2000));
       assert.equal(num(r.stats, 'FailedCall(C)'), 0);
       const t = await runUac({
-        scenario: UAC_XML, port: uact, controlPort: c4, remote: `127.0.0.1:${px}`, transport: 't1',
-        calls: 200, rate: 100, timeoutMs: 90_000,
+        scenario: UAC_XML,
+        port: uact,
+        controlPort: c4,
+        remote: `127.0.0.1:${px}`,
+        transport: 't1',
+        calls: 200,
+        rate: 100,
+        timeoutMs: 90_000,
       });
       assert.equal(num(t.stats, 'SuccessfulCall(C)'), 200, t.output.slice(-2000));
       assert.equal(num(t.stats, 'FailedCall(C)'), 0);
@@ -98,8 +131,15 @@ test('UDP and TCP calls through 2 workers: none failed, split as with one, messa
       const tm = (await rpc(dsd, 'tm.stats')) as { created: number };
       assert.ok(tm.created >= 1600, `tm.stats sums the workers: ${JSON.stringify(tm)}`);
       const st = (await rpc(dsd, 'dispatcher.stats')) as Array<{ SET: number; URI: string; CALLS: number }>;
-      assert.deepEqual(st.map((x) => x.SET), [1, 1]);
-      assert.equal(st.reduce((a, x) => a + x.CALLS, 0), 800, JSON.stringify(st));
+      assert.deepEqual(
+        st.map((x) => x.SET),
+        [1, 1],
+      );
+      assert.equal(
+        st.reduce((a, x) => a + x.CALLS, 0),
+        800,
+        JSON.stringify(st),
+      );
       // Prometheus: counters add up over the workers, a destination's state is reported once
       const text = await (await fetch(`http://127.0.0.1:${pm}/metrics`)).text();
       const sample = (name: string, uri: string): number =>
@@ -113,7 +153,8 @@ test('UDP and TCP calls through 2 workers: none failed, split as with one, messa
       await uas2.stop();
       assert.equal(await dsd.stop(), 0, dsd.output().slice(-3000));
     }
-  });
+  },
+);
 
 test('CANCEL, and failover on 500 and on timeout, with 2 workers', { timeout: 180_000 }, async () => {
   const [px, bring, b500, bok, dead, uac, c1, c2, c3, c4] = await freePorts(10);
@@ -128,8 +169,13 @@ test('CANCEL, and failover on 500 and on timeout, with 2 workers', { timeout: 18
   try {
     await sleep(300);
     const cancel = await runUac({
-      scenario: path.join(FIXTURES, 'sipp', 'uac-cancel.xml'), port: uac, controlPort: c4,
-      remote: `127.0.0.1:${px}`, calls: 40, rate: 20, timeoutMs: 60_000,
+      scenario: path.join(FIXTURES, 'sipp', 'uac-cancel.xml'),
+      port: uac,
+      controlPort: c4,
+      remote: `127.0.0.1:${px}`,
+      calls: 40,
+      rate: 20,
+      timeoutMs: 60_000,
     });
     assert.equal(num(cancel.stats, 'SuccessfulCall(C)'), 40, cancel.output.slice(-3000));
     await sleep(300);
@@ -137,14 +183,21 @@ test('CANCEL, and failover on 500 and on timeout, with 2 workers', { timeout: 18
     assert.equal(num(rs, 'SuccessfulCall(C)'), 40, 'every CANCEL reached the backend');
 
     for (const kind of ['500', 'timeout']) {
-      const list = kind === '500'
-        ? `1 sip:127.0.0.1:${b500} 0 0\n1 sip:127.0.0.1:${bok} 0 0\n`
-        : `1 sip:127.0.0.1:${dead} 0 0\n1 sip:127.0.0.1:${bok} 0 0\n`;
+      const list =
+        kind === '500'
+          ? `1 sip:127.0.0.1:${b500} 0 0\n1 sip:127.0.0.1:${bok} 0 0\n`
+          : `1 sip:127.0.0.1:${dead} 0 0\n1 sip:127.0.0.1:${bok} 0 0\n`;
       fs.writeFileSync(path.join(dsd.dir, 'dispatcher.list'), list);
       const rl = dsctl(dsd, 'dispatcher.reload');
       assert.equal(rl.code, 0, rl.err);
       const r = await runUac({
-        scenario: UAC_XML, port: uac, controlPort: c4, remote: `127.0.0.1:${px}`, calls: 30, rate: 15, timeoutMs: 90_000,
+        scenario: UAC_XML,
+        port: uac,
+        controlPort: c4,
+        remote: `127.0.0.1:${px}`,
+        calls: 30,
+        rate: 15,
+        timeoutMs: 90_000,
       });
       assert.equal(num(r.stats, 'SuccessfulCall(C)'), 30, `failover on ${kind}: ${r.output.slice(-2000)}`);
       assert.equal(num(r.stats, 'FailedCall(C)'), 0);
@@ -164,27 +217,39 @@ test('CANCEL, and failover on 500 and on timeout, with 2 workers', { timeout: 18
   }
 });
 
-test('algorithm 10: every worker counts every worker\'s calls, a BYE releases them; dispatcher.list shows it',
-  { timeout: 120_000 }, async () => {
+test(
+  "algorithm 10: every worker counts every worker's calls, a BYE releases them; dispatcher.list shows it",
+  { timeout: 120_000 },
+  async () => {
     const [px, b1, b2, uac, c1, c2, c3] = await freePorts(7);
-    const cfg = fs.readFileSync(path.join(FIXTURES, 'cfg', 'ds-select.cfg'), 'utf8').replaceAll('{PX}', String(px))
+    const cfg = fs
+      .readFileSync(path.join(FIXTURES, 'cfg', 'ds-select.cfg'), 'utf8')
+      .replaceAll('{PX}', String(px))
       .replace(/unix:\{DIR\}\/\w+/, 'unix:{DIR}/dsd_ctl');
     const dsd = await startDsd({
-      cfg, args: WORKERS,
+      cfg,
+      args: WORKERS,
       list: `1 sip:127.0.0.1:${b1} 0 0 duid=one\n1 sip:127.0.0.1:${b2} 0 0 duid=two\n`,
     });
     const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
     const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
     const load = async (): Promise<number[]> => {
       const r = (await rpc(dsd, 'dispatcher.list')) as DispatcherListResult;
-      return dispatcherRows(r).map((x) => Number((x.dest as { RUNTIME?: { DLGLOAD?: number } }).RUNTIME?.DLGLOAD ?? -1));
+      return dispatcherRows(r).map((x) =>
+        Number((x.dest as { RUNTIME?: { DLGLOAD?: number } }).RUNTIME?.DLGLOAD ?? -1),
+      );
     };
     let calls: ReturnType<typeof startSipp> | null = null;
     try {
       await sleep(300);
       calls = startSipp({
-        scenario: path.join(FIXTURES, 'sipp', 'uac-hold.xml'), port: uac, controlPort: c3, remote: `127.0.0.1:${px}`,
-        calls: 40, rate: 40, extra: ['-key', 'set', '1', '-key', 'alg', '10', '-d', '6000'],
+        scenario: path.join(FIXTURES, 'sipp', 'uac-hold.xml'),
+        port: uac,
+        controlPort: c3,
+        remote: `127.0.0.1:${px}`,
+        calls: 40,
+        rate: 40,
+        extra: ['-key', 'set', '1', '-key', 'alg', '10', '-d', '6000'],
       });
       // each worker owns about half of the calls; the total only shows when their counts are shared
       const held = await until('40 calls counted', 20_000, async () => {
@@ -205,17 +270,27 @@ test('algorithm 10: every worker counts every worker\'s calls, a BYE releases th
       await uas2.stop();
       assert.equal(await dsd.stop(), 0, dsd.output().slice(-3000));
     }
-  });
+  },
+);
 
 test('set_state, add and reload through the control socket reach every worker', { timeout: 120_000 }, async () => {
   const [px, b1, b2, b3, uac, c1, c2, c3, c4] = await freePorts(9);
   const dsd = await startDsd({
     cfg: cfgWith({ listen: [`udp:127.0.0.1:${px}`] }),
-    list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`, args: WORKERS,
+    list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
+    args: WORKERS,
   });
   const uas = [b1, b2, b3].map((p, i) => startSipp({ scenario: UAS_XML, port: p, controlPort: [c1, c2, c3][i] }));
   const calls = async (n: number): Promise<void> => {
-    const r = await runUac({ scenario: UAC_XML, port: uac, controlPort: c4, remote: `127.0.0.1:${px}`, calls: n, rate: 40, timeoutMs: 60_000 });
+    const r = await runUac({
+      scenario: UAC_XML,
+      port: uac,
+      controlPort: c4,
+      remote: `127.0.0.1:${px}`,
+      calls: n,
+      rate: 40,
+      timeoutMs: 60_000,
+    });
     assert.equal(num(r.stats, 'SuccessfulCall(C)'), n, r.output.slice(-2000));
   };
   const counts = async (): Promise<number[]> => {
@@ -235,7 +310,10 @@ test('set_state, add and reload through the control socket reach every worker', 
     const rows = dispatcherRows((await rpc(dsd, 'dispatcher.list')) as DispatcherListResult);
     assert.deepEqual(rows.map((x) => x.dest.FLAGS).sort(), ['AX', 'IP', 'IP']);
     // kamcmd (binrpc) reaches the primary's control socket too
-    const k = spawnSync('kamcmd', ['-s', `unix:${dsd.dir}/dsd_ctl`, 'dispatcher.list'], { encoding: 'utf8', timeout: 15_000 });
+    const k = spawnSync('kamcmd', ['-s', `unix:${dsd.dir}/dsd_ctl`, 'dispatcher.list'], {
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
     assert.equal(k.status, 0, k.stderr);
     assert.match(k.stdout, new RegExp(`URI: sip:127.0.0.1:${b3}`));
     fs.writeFileSync(path.join(dsd.dir, 'dispatcher.list'), `1 sip:127.0.0.1:${b1} 0 0\n`);
@@ -268,12 +346,16 @@ test('one keepalive per destination per interval with 3 workers; dst-down runs o
   const a = await backend(p1);
   const b = await backend(p2);
   const dsd = await startDsd({
-    cfg: cfgWith({
-      listen: [`udp:127.0.0.1:${px}`],
-      params: ['modparam("dispatcher", "ds_ping_interval", 1)', 'modparam("dispatcher", "ds_probing_mode", 1)'],
-      extra: 'event_route[dispatcher:dst-down] {\n\txlog("L_NOTICE", "DSEVT down $ru\\n");\n}\n',
-    }, 500),
-    list: `1 ${a.uri} 0 0\n1 ${b.uri} 0 0\n`, args: ['-n', '3'],
+    cfg: cfgWith(
+      {
+        listen: [`udp:127.0.0.1:${px}`],
+        params: ['modparam("dispatcher", "ds_ping_interval", 1)', 'modparam("dispatcher", "ds_probing_mode", 1)'],
+        extra: 'event_route[dispatcher:dst-down] {\n\txlog("L_NOTICE", "DSEVT down $ru\\n");\n}\n',
+      },
+      500,
+    ),
+    list: `1 ${a.uri} 0 0\n1 ${b.uri} 0 0\n`,
+    args: ['-n', '3'],
   });
   try {
     await until('6 probes each', 30_000, async () => (a.probes.length >= 6 && b.probes.length >= 6 ? true : null));
@@ -283,7 +365,10 @@ test('one keepalive per destination per interval with 3 workers; dst-down runs o
       const prefixes = new Set(ids.map((id) => id.slice(0, id.lastIndexOf('-'))));
       assert.equal(prefixes.size, 1, ids.join('\n'));
       const seqs = ids.map((id) => Number(/-(\d+)@/.exec(id)?.[1]));
-      assert.ok(seqs.every((s, i) => i === 0 || s > seqs[i - 1]), seqs.join(','));
+      assert.ok(
+        seqs.every((s, i) => i === 0 || s > seqs[i - 1]),
+        seqs.join(','),
+      );
     }
 
     b.silent = true;
@@ -302,12 +387,15 @@ test('one keepalive per destination per interval with 3 workers; dst-down runs o
   }
 });
 
-test('a worker killed with SIGKILL mid-load: dsd keeps running, the worker comes back, calls complete',
-  { timeout: 240_000 }, async () => {
+test(
+  'a worker killed with SIGKILL mid-load: dsd keeps running, the worker comes back, calls complete',
+  { timeout: 240_000 },
+  async () => {
     const [px, b1, b2, uac, c1, c2, c3] = await freePorts(7);
     const dsd = await startDsd({
       cfg: cfgWith({ listen: [`udp:127.0.0.1:${px}`] }),
-      list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`, args: WORKERS,
+      list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
+      args: WORKERS,
     });
     const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
     const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
@@ -316,8 +404,17 @@ test('a worker killed with SIGKILL mid-load: dsd keeps running, the worker comes
       await sleep(300);
       const before = await workers(dsd);
       const victim = before.find((r) => r.INDEX === 1)!;
-      load = startSipp({ scenario: UAC_XML, port: uac, controlPort: c3, remote: `127.0.0.1:${px}`, calls: 900, rate: 150 });
-      await until('calls flowing', 20_000, async () => ((await workers(dsd)).every((r) => r.REQUESTS > 50) ? true : null));
+      load = startSipp({
+        scenario: UAC_XML,
+        port: uac,
+        controlPort: c3,
+        remote: `127.0.0.1:${px}`,
+        calls: 900,
+        rate: 150,
+      });
+      await until('calls flowing', 20_000, async () =>
+        (await workers(dsd)).every((r) => r.REQUESTS > 50) ? true : null,
+      );
       process.kill(victim.PID, 'SIGKILL');
       await dsd.waitFor(`worker 1 (pid ${victim.PID}) died`, 20_000);
       const back = await until('worker 1 back', 30_000, async () => {
@@ -334,7 +431,15 @@ test('a worker killed with SIGKILL mid-load: dsd keeps running, the worker comes
       // only the calls the dead worker held in flight can be lost
       assert.ok(okCalls >= 900 * 0.8, `${okCalls} of 900 completed: ${load.output().slice(-1500)}`);
       assert.equal(dsd.proc.exitCode, null, 'dsd keeps running');
-      const after = await runUac({ scenario: UAC_XML, port: uac, controlPort: c3, remote: `127.0.0.1:${px}`, calls: 200, rate: 100, timeoutMs: 60_000 });
+      const after = await runUac({
+        scenario: UAC_XML,
+        port: uac,
+        controlPort: c3,
+        remote: `127.0.0.1:${px}`,
+        calls: 200,
+        rate: 100,
+        timeoutMs: 60_000,
+      });
       assert.equal(num(after.stats, 'SuccessfulCall(C)'), 200, after.output.slice(-2000));
       const w1 = (await workers(dsd)).find((r) => r.INDEX === 1)!;
       assert.ok(w1.REQUESTS > 0, 'the restarted worker takes traffic');
@@ -344,4 +449,5 @@ test('a worker killed with SIGKILL mid-load: dsd keeps running, the worker comes
       await uas2.stop();
       assert.equal(await dsd.stop(), 0, dsd.output().slice(-3000));
     }
-  });
+  },
+);

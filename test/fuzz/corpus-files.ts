@@ -7,7 +7,12 @@ export const FUZZ_DIR = path.resolve(__dirname, '..', '..', '..', 'test', 'fuzz'
 
 function readDir(dir: string): Buffer[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).sort().map((f) => path.join(dir, f)).filter((f) => fs.statSync(f).isFile()).map((f) => fs.readFileSync(f));
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .map((f) => path.join(dir, f))
+    .filter((f) => fs.statSync(f).isFile())
+    .map((f) => fs.readFileSync(f));
 }
 
 export const seedsOf = (target: string): Buffer[] => readDir(path.join(FUZZ_DIR, 'corpus', target));
@@ -15,7 +20,10 @@ export const seedsOf = (target: string): Buffer[] => readDir(path.join(FUZZ_DIR,
 export const regressionsOf = (target: string): Array<{ name: string; data: Buffer }> => {
   const dir = path.join(FUZZ_DIR, 'regressions', target);
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).sort().map((name) => ({ name, data: fs.readFileSync(path.join(dir, name)) }));
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .map((name) => ({ name, data: fs.readFileSync(path.join(dir, name)) }));
 };
 
 /** Writes `data` into test/fuzz/<kind>/<target>/ under its hash; returns the path. */

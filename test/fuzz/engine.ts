@@ -51,14 +51,20 @@ function post<T>(method: string, params?: object): T {
   let out: T | undefined;
   let err: Error | null = null;
   // an in-process session answers synchronously, inside post()
-  session.post(method, params ?? {}, (e, r) => { err = e; out = r as T; });
+  session.post(method, params ?? {}, (e, r) => {
+    err = e;
+    out = r as T;
+  });
   if (err) throw err;
   if (out === undefined) throw new Error(`inspector ${method}: no synchronous answer`);
   return out;
 }
 
 interface CoverageResult {
-  result: Array<{ url: string; functions: Array<{ ranges: Array<{ startOffset: number; endOffset: number; count: number }> }> }>;
+  result: Array<{
+    url: string;
+    functions: Array<{ ranges: Array<{ startOffset: number; endOffset: number; count: number }> }>;
+  }>;
 }
 
 let started = false;
@@ -85,7 +91,9 @@ function takeFeatures(scope = '/dist/src/'): string[] {
       // tells how far execution got; both kinds are features
       if (f.ranges[0].count === 0) continue;
       for (const rg of f.ranges) {
-        out.push(`${file}:${rg.startOffset}:${rg.endOffset}:${rg.count === 0 ? '-' : 31 - Math.clz32(Math.min(rg.count, 1 << 16))}`);
+        out.push(
+          `${file}:${rg.startOffset}:${rg.endOffset}:${rg.count === 0 ? '-' : 31 - Math.clz32(Math.min(rg.count, 1 << 16))}`,
+        );
       }
     }
   }
@@ -104,7 +112,9 @@ export function prng(seed: number): () => number {
   };
 }
 
-const INTERESTING = [0, 1, 9, 10, 13, 32, 34, 35, 36, 37, 39, 40, 41, 44, 58, 59, 60, 62, 64, 91, 92, 93, 123, 125, 127, 128, 255];
+const INTERESTING = [
+  0, 1, 9, 10, 13, 32, 34, 35, 36, 37, 39, 40, 41, 44, 58, 59, 60, 62, 64, 91, 92, 93, 123, 125, 127, 128, 255,
+];
 
 function mutate(src: Buffer, corpus: readonly Buffer[], t: FuzzTarget, rnd: () => number): Buffer {
   let b = Buffer.from(src);
@@ -112,13 +122,47 @@ function mutate(src: Buffer, corpus: readonly Buffer[], t: FuzzTarget, rnd: () =
   const pos = (len: number): number => Math.floor(rnd() * (len + 1));
   for (let k = 0; k < n; k++) {
     switch (Math.floor(rnd() * 8)) {
-      case 0: if (b.length) { const i = pos(b.length - 1); b[i] ^= 1 << Math.floor(rnd() * 8); } break;
-      case 1: if (b.length) b[pos(b.length - 1)] = INTERESTING[Math.floor(rnd() * INTERESTING.length)]; break;
-      case 2: { const i = pos(b.length); b = Buffer.concat([b.subarray(0, i), crypto.randomBytes(1 + Math.floor(rnd() * 8)), b.subarray(i)]); break; }
-      case 3: if (b.length) { const i = pos(b.length - 1); b = Buffer.concat([b.subarray(0, i), b.subarray(i + 1 + Math.floor(rnd() * 16))]); } break;
-      case 4: if (b.length) { const i = pos(b.length - 1); const j = Math.min(b.length, i + 1 + Math.floor(rnd() * 64)); const at = pos(b.length); b = Buffer.concat([b.subarray(0, at), b.subarray(i, j), b.subarray(at)]); } break;
-      case 5: { const o = corpus[Math.floor(rnd() * corpus.length)]; const i = pos(b.length); const j = pos(o.length); b = Buffer.concat([b.subarray(0, i), o.subarray(j)]); break; }
-      default: { const tok = t.dictionary[Math.floor(rnd() * t.dictionary.length)] ?? ''; const i = pos(b.length); b = Buffer.concat([b.subarray(0, i), Buffer.from(tok, 'latin1'), b.subarray(i)]); break; }
+      case 0:
+        if (b.length) {
+          const i = pos(b.length - 1);
+          b[i] ^= 1 << Math.floor(rnd() * 8);
+        }
+        break;
+      case 1:
+        if (b.length) b[pos(b.length - 1)] = INTERESTING[Math.floor(rnd() * INTERESTING.length)];
+        break;
+      case 2: {
+        const i = pos(b.length);
+        b = Buffer.concat([b.subarray(0, i), crypto.randomBytes(1 + Math.floor(rnd() * 8)), b.subarray(i)]);
+        break;
+      }
+      case 3:
+        if (b.length) {
+          const i = pos(b.length - 1);
+          b = Buffer.concat([b.subarray(0, i), b.subarray(i + 1 + Math.floor(rnd() * 16))]);
+        }
+        break;
+      case 4:
+        if (b.length) {
+          const i = pos(b.length - 1);
+          const j = Math.min(b.length, i + 1 + Math.floor(rnd() * 64));
+          const at = pos(b.length);
+          b = Buffer.concat([b.subarray(0, at), b.subarray(i, j), b.subarray(at)]);
+        }
+        break;
+      case 5: {
+        const o = corpus[Math.floor(rnd() * corpus.length)];
+        const i = pos(b.length);
+        const j = pos(o.length);
+        b = Buffer.concat([b.subarray(0, i), o.subarray(j)]);
+        break;
+      }
+      default: {
+        const tok = t.dictionary[Math.floor(rnd() * t.dictionary.length)] ?? '';
+        const i = pos(b.length);
+        b = Buffer.concat([b.subarray(0, i), Buffer.from(tok, 'latin1'), b.subarray(i)]);
+        break;
+      }
     }
   }
   return b.length > t.maxLen ? b.subarray(0, t.maxLen) : b;
@@ -146,7 +190,11 @@ export function fuzz(t: FuzzTarget, seeds: readonly Buffer[], ms: number, seed =
       return { target: t.name, input, error: describe(e) };
     }
     let fresh = false;
-    for (const f of takeFeatures(t.coverage)) if (!seen.has(f)) { seen.add(f); fresh = true; }
+    for (const f of takeFeatures(t.coverage))
+      if (!seen.has(f)) {
+        seen.add(f);
+        fresh = true;
+      }
     return fresh ? 'new' : 'old';
   };
   for (const s of seeds.length ? seeds : [Buffer.alloc(0)]) {
@@ -160,7 +208,10 @@ export function fuzz(t: FuzzTarget, seeds: readonly Buffer[], ms: number, seed =
     const child = mutate(parent, corpus, t, rnd);
     const r = runOne(child);
     if (typeof r === 'object') return { target: t.name, execs, corpus, added, features: seen.size, crash: r };
-    if (r === 'new') { corpus.push(child); added.push(child); }
+    if (r === 'new') {
+      corpus.push(child);
+      added.push(child);
+    }
   }
   return { target: t.name, execs, corpus, added, features: seen.size, crash: null };
 }

@@ -24,7 +24,9 @@ describe('fuzz targets (short run)', { timeout: 120_000 }, () => {
       const r = fuzz(t, seeds, MS);
       if (r.crash) {
         const file = saveInput('crashes', t.name, r.crash.input);
-        assert.fail(`${t.name} crashed on ${JSON.stringify(r.crash.input.toString('latin1'))} (saved to ${file}):\n${r.crash.error}`);
+        assert.fail(
+          `${t.name} crashed on ${JSON.stringify(r.crash.input.toString('latin1'))} (saved to ${file}):\n${r.crash.error}`,
+        );
       }
       assert.ok(r.execs > seeds.length, `${t.name}: only ${r.execs} executions`);
     });
@@ -34,7 +36,13 @@ describe('fuzz targets (short run)', { timeout: 120_000 }, () => {
 // with its three bytes as dictionary tokens (what comparison tracing gives libFuzzer), a blind
 // mutator must land all four at once (about one input in 10^5); guided, each is kept once found
 test('the engine is coverage-guided: it finds a bug behind three nested byte checks', { timeout: 120_000 }, () => {
-  const t: FuzzTarget = { name: 'planted', maxLen: 8, dictionary: ['d', 's', '!'], run: planted, coverage: '/dist/test/fuzz/planted' };
+  const t: FuzzTarget = {
+    name: 'planted',
+    maxLen: 8,
+    dictionary: ['d', 's', '!'],
+    run: planted,
+    coverage: '/dist/test/fuzz/planted',
+  };
   const r = fuzz(t, [Buffer.from('xxxx')], 60_000, 12345);
   assert.ok(r.crash, `no crash after ${r.execs} executions`);
   assert.equal(r.crash.input.subarray(0, 4).toString('latin1'), 'dsd!');

@@ -21,7 +21,9 @@ let failed = false;
 for (const t of TARGETS.filter((x) => !only || x.name === only)) {
   const r = fuzz(t, seedsOf(t.name), seconds * 1000, seed);
   if (save) for (const a of r.added) saveInput('corpus', t.name, a);
-  process.stdout.write(`${t.name}: ${r.execs} execs, ${r.features} features, corpus ${r.corpus.length} (+${r.added.length}), seed ${seed}\n`);
+  process.stdout.write(
+    `${t.name}: ${r.execs} execs, ${r.features} features, corpus ${r.corpus.length} (+${r.added.length}), seed ${seed}\n`,
+  );
   if (r.crash) {
     failed = true;
     const file = saveInput('crashes', t.name, r.crash.input);

@@ -15,19 +15,137 @@ import { registerModules } from '../../src/modules';
 import type { RequestContext } from '../../src/proxy/context';
 import type { FuzzTarget } from './engine';
 
-const SIP_TOKENS = ['\r\n', '\r\n\r\n', ':', ';', ',', '<', '>', '"', '\\', '@', '[', ']', 'sip:', 'sips:', 'tel:',
-  'SIP/2.0', 'Via: SIP/2.0/UDP ', 'Via: SIP/2.0/TCP ', ';branch=z9hG4bK', ';rport', ';received=', ';maddr=',
-  'Content-Length: ', 'l: ', 'v: ', 'f: ', 't: ', 'i: ', 'CSeq: ', 'Max-Forwards: ', 'From: ', 'To: ', 'Call-ID: ',
-  ';tag=', ';lr', ';transport=tcp', '%', '%00', '::1', '0', '4294967297', '-1', ' ', '\t', 'INVITE', 'ACK', 'CANCEL'];
+const SIP_TOKENS = [
+  '\r\n',
+  '\r\n\r\n',
+  ':',
+  ';',
+  ',',
+  '<',
+  '>',
+  '"',
+  '\\',
+  '@',
+  '[',
+  ']',
+  'sip:',
+  'sips:',
+  'tel:',
+  'SIP/2.0',
+  'Via: SIP/2.0/UDP ',
+  'Via: SIP/2.0/TCP ',
+  ';branch=z9hG4bK',
+  ';rport',
+  ';received=',
+  ';maddr=',
+  'Content-Length: ',
+  'l: ',
+  'v: ',
+  'f: ',
+  't: ',
+  'i: ',
+  'CSeq: ',
+  'Max-Forwards: ',
+  'From: ',
+  'To: ',
+  'Call-ID: ',
+  ';tag=',
+  ';lr',
+  ';transport=tcp',
+  '%',
+  '%00',
+  '::1',
+  '0',
+  '4294967297',
+  '-1',
+  ' ',
+  '\t',
+  'INVITE',
+  'ACK',
+  'CANCEL',
+];
 
-const CFG_TOKENS = ['\n', '{', '}', '(', ')', ';', '"', "'", '#!define ', '#!ifdef ', '#!ifndef ', '#!else', '#!endif',
-  '#!trydef ', '#!substdef ', '#!subst ', 'route[', 'request_route', 'failure_route[', 'onreply_route[',
-  'event_route[dispatcher:dst-down]', 'if (', 'else', 'while (', 'switch (', 'case ', 'default:', 'break;', 'return',
-  'exit;', '$var(x)', '$avp(a)', '$xavp(x=>y)', '$ru', '$(ru{s.len})', '$si', '==', '!=', '=~', '&&', '||', '!', '+',
-  'loadmodule "', 'modparam("', 'listen=', 'alias=', 'debug=', '/*', '*/', '#', '\\', '0x', '999999999999'];
+const CFG_TOKENS = [
+  '\n',
+  '{',
+  '}',
+  '(',
+  ')',
+  ';',
+  '"',
+  "'",
+  '#!define ',
+  '#!ifdef ',
+  '#!ifndef ',
+  '#!else',
+  '#!endif',
+  '#!trydef ',
+  '#!substdef ',
+  '#!subst ',
+  'route[',
+  'request_route',
+  'failure_route[',
+  'onreply_route[',
+  'event_route[dispatcher:dst-down]',
+  'if (',
+  'else',
+  'while (',
+  'switch (',
+  'case ',
+  'default:',
+  'break;',
+  'return',
+  'exit;',
+  '$var(x)',
+  '$avp(a)',
+  '$xavp(x=>y)',
+  '$ru',
+  '$(ru{s.len})',
+  '$si',
+  '==',
+  '!=',
+  '=~',
+  '&&',
+  '||',
+  '!',
+  '+',
+  'loadmodule "',
+  'modparam("',
+  'listen=',
+  'alias=',
+  'debug=',
+  '/*',
+  '*/',
+  '#',
+  '\\',
+  '0x',
+  '999999999999',
+];
 
-const LIST_TOKENS = ['\n', '\r\n', ' ', '\t', '#', 'sip:', 'sips:', ';', '=', 'duid=', 'weight=', 'rweight=', 'socket=',
-  'maxload=', 'ping_from=', 'obproxy=', '1 ', '-1', '4294967296', '[::1]', ':5060', ';transport=tcp'];
+const LIST_TOKENS = [
+  '\n',
+  '\r\n',
+  ' ',
+  '\t',
+  '#',
+  'sip:',
+  'sips:',
+  ';',
+  '=',
+  'duid=',
+  'weight=',
+  'rweight=',
+  'socket=',
+  'maxload=',
+  'ping_from=',
+  'obproxy=',
+  '1 ',
+  '-1',
+  '4294967296',
+  '[::1]',
+  ':5060',
+  ';transport=tcp',
+];
 
 function expected(e: unknown, ...kinds: Array<new (...a: never[]) => Error>): void {
   if (kinds.some((k) => e instanceof k)) return;
@@ -43,12 +161,26 @@ function touchMessage(buf: Buffer, datagram: boolean): void {
     expected(e, SipParseError);
     return;
   }
-  for (const read of [() => msg.callId, () => msg.vias, () => msg.topVia, () => msg.cseq, () => msg.from, () => msg.to,
-    () => msg.maxForwards, () => msg.body, () => msg.wire]) {
-    try { read(); } catch (e) { expected(e, SipParseError, UriParseError); }
+  for (const read of [
+    () => msg.callId,
+    () => msg.vias,
+    () => msg.topVia,
+    () => msg.cseq,
+    () => msg.from,
+    () => msg.to,
+    () => msg.maxForwards,
+    () => msg.body,
+    () => msg.wire,
+  ]) {
+    try {
+      read();
+    } catch (e) {
+      expected(e, SipParseError, UriParseError);
+    }
   }
   try {
-    if (msg.isRequest) validateRequest(msg); else validateResponse(msg);
+    if (msg.isRequest) validateRequest(msg);
+    else validateResponse(msg);
   } catch (e) {
     expected(e, SipParseError, UriParseError);
   }
@@ -68,26 +200,50 @@ function cfgRegistry(): ReturnType<typeof createRegistry<RequestContext>> {
 
 export const TARGETS: readonly FuzzTarget[] = [
   {
-    name: 'sip', maxLen: 4096, dictionary: SIP_TOKENS,
-    run: (b) => { touchMessage(b, true); touchMessage(b, false); },
+    name: 'sip',
+    maxLen: 4096,
+    dictionary: SIP_TOKENS,
+    run: (b) => {
+      touchMessage(b, true);
+      touchMessage(b, false);
+    },
   },
   {
-    name: 'uri', maxLen: 512, dictionary: SIP_TOKENS,
-    run: (b) => { parseUri(latin1(b)); },
+    name: 'uri',
+    maxLen: 512,
+    dictionary: SIP_TOKENS,
+    run: (b) => {
+      parseUri(latin1(b));
+    },
   },
   {
-    name: 'via', maxLen: 1024, dictionary: SIP_TOKENS,
-    run: (b) => touchMessage(Buffer.concat([
-      Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nVia: '), b,
-      Buffer.from('\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:b@c>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n'),
-    ]), true),
+    name: 'via',
+    maxLen: 1024,
+    dictionary: SIP_TOKENS,
+    run: (b) =>
+      touchMessage(
+        Buffer.concat([
+          Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nVia: '),
+          b,
+          Buffer.from(
+            '\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:b@c>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n',
+          ),
+        ]),
+        true,
+      ),
   },
   {
-    name: 'name-addr', maxLen: 512, dictionary: SIP_TOKENS,
-    run: (b) => { parseNameAddr(latin1(b)); },
+    name: 'name-addr',
+    maxLen: 512,
+    dictionary: SIP_TOKENS,
+    run: (b) => {
+      parseNameAddr(latin1(b));
+    },
   },
   {
-    name: 'framer', maxLen: 4096, dictionary: SIP_TOKENS,
+    name: 'framer',
+    maxLen: 4096,
+    dictionary: SIP_TOKENS,
     run: (b) => {
       const f = new StreamFramer(1024);
       try {
@@ -98,7 +254,9 @@ export const TARGETS: readonly FuzzTarget[] = [
     },
   },
   {
-    name: 'cfg', maxLen: 4096, dictionary: CFG_TOKENS,
+    name: 'cfg',
+    maxLen: 4096,
+    dictionary: CFG_TOKENS,
     run: (b) => {
       const text = latin1(b);
       // reading other files (include_file "/dev/zero") is not the parser's business
@@ -107,7 +265,9 @@ export const TARGETS: readonly FuzzTarget[] = [
     },
   },
   {
-    name: 'list', maxLen: 4096, dictionary: LIST_TOKENS,
+    name: 'list',
+    maxLen: 4096,
+    dictionary: LIST_TOKENS,
     run: (b) => {
       try {
         parseListFile(latin1(b), 'dispatcher.list');

@@ -54,7 +54,8 @@ export class Backends {
   /** Call-IDs of `method` requests backend `b` got. */
   callIds(b: number, method: string, from = 0): Set<string> {
     const s = new Set<string>();
-    for (let i = from; i < this.log.length; i++) if (this.log[i].b === b && this.log[i].method === method) s.add(this.log[i].callId);
+    for (let i = from; i < this.log.length; i++)
+      if (this.log[i].b === b && this.log[i].method === method) s.add(this.log[i].callId);
     return s;
   }
 
@@ -63,11 +64,18 @@ export class Backends {
   }
 }
 
-export interface CtlResult { code: number | null; out: string; err: string }
+export interface CtlResult {
+  code: number | null;
+  out: string;
+  err: string;
+}
 
 /** The real dsctl on a test daemon's socket. */
 export function dsctl(dir: string, ...args: string[]): CtlResult {
-  const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dir}/dsd_ctl`, ...args], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dir}/dsd_ctl`, ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

@@ -39,7 +39,9 @@ export interface PairOptions {
 
 function fill(text: string, px: number, bports: number[]): string {
   let out = text.replaceAll('{PX}', String(px));
-  bports.forEach((p, i) => { out = out.replaceAll(`{B${i}}`, String(p)); });
+  bports.forEach((p, i) => {
+    out = out.replaceAll(`{B${i}}`, String(p));
+  });
   return out;
 }
 
@@ -63,12 +65,18 @@ async function startSide(impl: Impl, o: PairOptions): Promise<{ side: Side; stop
     const cfg = fill(typeof o.cfg === 'string' ? o.cfg : o.cfg(impl), px, ports.slice(1));
     const files: Record<string, string> = {};
     for (const [k, v] of Object.entries(o.files ?? {})) files[k] = fill(v, px, ports.slice(1));
-    proc = impl === 'dsd' ? await startDsd({ cfg, files }) : await startKamailio({ cfg, files, readyLog: /main\(\): processes \(at least\)/ });
+    proc =
+      impl === 'dsd'
+        ? await startDsd({ cfg, files })
+        : await startKamailio({ cfg, files, readyLog: /main\(\): processes \(at least\)/ });
     // Kamailio logs that line just before it forks its workers
     if (impl === 'kamailio') await sleep(300);
     const p = proc;
     const side: Side = {
-      impl, px, ua, backends,
+      impl,
+      px,
+      ua,
+      backends,
       output: () => p.output(),
       waitLog: (t, ms) => p.waitFor(t, ms),
     };
@@ -89,8 +97,12 @@ export async function startPair(o: PairOptions): Promise<Pair> {
     throw e;
   }
   return {
-    dsd: d.side, kamailio: k.side, sides: [d.side, k.side],
-    async stop() { await Promise.allSettled([d.stop(), k.stop()]); },
+    dsd: d.side,
+    kamailio: k.side,
+    sides: [d.side, k.side],
+    async stop() {
+      await Promise.allSettled([d.stop(), k.stop()]);
+    },
   };
 }
 
@@ -106,7 +118,10 @@ export interface SentRequest {
  * Sends a request from the side's UA to its proxy. `build` gets the Call-ID, the
  * proxy port and the UA port and returns the request text (CRLF line ends).
  */
-export async function sendFromUa(side: Side, build: (callId: string, px: number, uaPort: number) => string): Promise<SentRequest> {
+export async function sendFromUa(
+  side: Side,
+  build: (callId: string, px: number, uaPort: number) => string,
+): Promise<SentRequest> {
   const callId = `compat-${++seq}-${process.pid}@test`;
   const mark = side.ua.received.length;
   await side.ua.send(build(callId, side.px, side.ua.port), side.px);
@@ -119,16 +134,25 @@ export function finalReply(side: Side, r: SentRequest, ms = 10_000): Promise<Rec
 }
 
 /** A request with the usual headers; `extra` lines go before Content-Length. */
-export function request(method: string, ruri: string, callId: string, uaPort: number, extra: string[] = [], opts: { maxForwards?: number | null; cseq?: number; from?: string; to?: string } = {}): string {
+export function request(
+  method: string,
+  ruri: string,
+  callId: string,
+  uaPort: number,
+  extra: string[] = [],
+  opts: { maxForwards?: number | null; cseq?: number; from?: string; to?: string } = {},
+): string {
   const mf = opts.maxForwards === undefined ? 70 : opts.maxForwards;
-  return `${method} ${ruri} SIP/2.0\r\n` +
+  return (
+    `${method} ${ruri} SIP/2.0\r\n` +
     `Via: SIP/2.0/UDP 127.0.0.1:${uaPort};branch=z9hG4bK${callId.replace(/[^A-Za-z0-9]/g, '')};rport\r\n` +
     `From: ${opts.from ?? '"Alice" <sip:alice@a.example>'};tag=fromtag1\r\n` +
     `To: ${opts.to ?? `<${ruri}>`}\r\n` +
     `Call-ID: ${callId}\r\nCSeq: ${opts.cseq ?? 1} ${method}\r\n` +
     (mf === null ? '' : `Max-Forwards: ${mf}\r\n`) +
     extra.map((l) => `${l}\r\n`).join('') +
-    'Content-Length: 0\r\n\r\n';
+    'Content-Length: 0\r\n\r\n'
+  );
 }
 
 export { sleep };

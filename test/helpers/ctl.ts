@@ -36,7 +36,11 @@ export function dsctlOn(d: { dir: string }, ...args: string[]): CtlResult {
 /** As dsctlOn, without blocking the test's event loop (for use while peers must keep answering). */
 export function dsctlOnAsync(d: { dir: string }, ...args: string[]): Promise<CtlResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [DSCTL, '-s', `unix:${d.dir}/dsd_ctl`, ...args], { encoding: 'utf8', timeout: 20_000 },
-      (e, out, err) => resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, out, err }));
+    execFile(
+      process.execPath,
+      [DSCTL, '-s', `unix:${d.dir}/dsd_ctl`, ...args],
+      { encoding: 'utf8', timeout: 20_000 },
+      (e, out, err) => resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, out, err }),
+    );
   });
 }

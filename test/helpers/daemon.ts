@@ -48,7 +48,8 @@ export async function startDsd(o: DsdOptions): Promise<Dsd> {
   const cfgFile = path.join(dir, 'dsd.cfg');
   fs.writeFileSync(cfgFile, o.cfg.replaceAll('{DIR}', dir));
   if (o.list !== undefined) fs.writeFileSync(path.join(dir, 'dispatcher.list'), o.list);
-  for (const [name, text] of Object.entries(o.files ?? {})) fs.writeFileSync(path.join(dir, name), text.replaceAll('{DIR}', dir));
+  for (const [name, text] of Object.entries(o.files ?? {}))
+    fs.writeFileSync(path.join(dir, name), text.replaceAll('{DIR}', dir));
   const extra = (o.args ?? []).map((a) => a.replaceAll('{DIR}', dir));
   // one process unless the test asks for workers (many test configs say children=2 or 4)
   if (!extra.includes('-n')) extra.push('-n', '1');
@@ -56,17 +57,33 @@ export async function startDsd(o: DsdOptions): Promise<Dsd> {
   const cmd = [...(o.wrap ?? []), ...argv];
   const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  proc.stdout!.on('data', (d) => { out += d; });
-  proc.stderr!.on('data', (d) => { out += d; });
+  proc.stdout!.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr!.on('data', (d) => {
+    out += d;
+  });
   let exited = false;
-  const exitP = new Promise<number | null>((resolve) => proc.once('exit', (code) => { exited = true; resolve(code); }));
+  const exitP = new Promise<number | null>((resolve) =>
+    proc.once('exit', (code) => {
+      exited = true;
+      resolve(code);
+    }),
+  );
   const d: Dsd = {
-    proc, dir, cfgFile,
+    proc,
+    dir,
+    cfgFile,
     output: () => out,
     async stop() {
       if (!exited) proc.kill('SIGTERM');
-      else if (proc.exitCode !== null) { fs.rmSync(dir, { recursive: true, force: true }); return proc.exitCode; }
-      const t = setTimeout(() => { if (!exited) proc.kill('SIGKILL'); }, 15000);
+      else if (proc.exitCode !== null) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        return proc.exitCode;
+      }
+      const t = setTimeout(() => {
+        if (!exited) proc.kill('SIGKILL');
+      }, 15000);
       const code = await exitP;
       clearTimeout(t);
       fs.rmSync(dir, { recursive: true, force: true });

@@ -34,9 +34,17 @@ export interface KamailioOptions {
 function privateSockets(cfg: string, dir: string): string {
   const add = (text: string, mod: string, param: string, value: string): string => {
     if (new RegExp(`modparam\\("${mod}",\\s*"${param}"`).test(text)) return text;
-    return text.replace(new RegExp(`^loadmodule\\s+"${mod}(\\.so)?"[^\\n]*$`, 'm'), (l) => `${l}\nmodparam("${mod}", "${param}", "${value}")`);
+    return text.replace(
+      new RegExp(`^loadmodule\\s+"${mod}(\\.so)?"[^\\n]*$`, 'm'),
+      (l) => `${l}\nmodparam("${mod}", "${param}", "${value}")`,
+    );
   };
-  return add(add(cfg, 'ctl', 'binrpc', `unix:${dir}/kamailio_ctl`), 'jsonrpcs', 'fifo_name', `${dir}/kamailio_rpc.fifo`);
+  return add(
+    add(cfg, 'ctl', 'binrpc', `unix:${dir}/kamailio_ctl`),
+    'jsonrpcs',
+    'fifo_name',
+    `${dir}/kamailio_rpc.fifo`,
+  );
 }
 
 export interface Kamailio {
@@ -55,7 +63,8 @@ export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
   const cfgFile = path.join(dir, 'kamailio.cfg');
   fs.writeFileSync(cfgFile, cfgText);
   if (o.list !== undefined) fs.writeFileSync(path.join(dir, 'dispatcher.list'), o.list);
-  for (const [name, text] of Object.entries(o.files ?? {})) fs.writeFileSync(path.join(dir, name), text.replaceAll('{DIR}', dir));
+  for (const [name, text] of Object.entries(o.files ?? {}))
+    fs.writeFileSync(path.join(dir, name), text.replaceAll('{DIR}', dir));
   const ctl = /modparam\("ctl",\s*"binrpc",\s*"unix:([^"]+)"\)/.exec(cfgText);
   const ctlSock = ctl ? ctl[1]! : null;
   const ready = o.readyFile?.replaceAll('{DIR}', dir) ?? ctlSock;
@@ -69,33 +78,52 @@ export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
   proc.stderr!.on('data', keep);
   let exited = false;
   // 'close', not 'exit': the last words on stderr (a cfg error) are read by then
-  const exitP = new Promise<void>((r) => proc.once('close', () => { exited = true; r(); }));
+  const exitP = new Promise<void>((r) =>
+    proc.once('close', () => {
+      exited = true;
+      r();
+    }),
+  );
   const k: Kamailio = {
-    proc, dir, ctlSock,
+    proc,
+    dir,
+    ctlSock,
     output: () => out,
     async waitFor(text, ms = 30_000) {
-      await waitUntil(() => {
-        if (exited) throw new Error(`kamailio exited:\n${out.slice(-3000)}`);
-        return typeof text === 'string' ? out.includes(text) : text.test(out);
-      }, { timeoutMs: ms, what: `${text} in kamailio's output` });
+      await waitUntil(
+        () => {
+          if (exited) throw new Error(`kamailio exited:\n${out.slice(-3000)}`);
+          return typeof text === 'string' ? out.includes(text) : text.test(out);
+        },
+        { timeoutMs: ms, what: `${text} in kamailio's output` },
+      );
     },
     async stop() {
       if (!exited) proc.kill('SIGTERM');
-      const t = setTimeout(() => { if (!exited) proc.kill('SIGKILL'); }, 10_000);
+      const t = setTimeout(() => {
+        if (!exited) proc.kill('SIGKILL');
+      }, 10_000);
       await exitP;
       clearTimeout(t);
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
   try {
-    await waitUntil(() => {
-      if (exited) throw new Error(`kamailio exited at start:\n${out.slice(-3000)}`);
-      if (ready) return fs.existsSync(ready);
-      // the main process logs this once its sockets are bound, just before it forks
-      return (o.readyLog ?? /main\(\): processes \(at least\)|INFO: .*(main|core).*|listening on/).test(out);
-    }, { timeoutMs: o.startTimeoutMs ?? 30_000, what: 'kamailio to start' });
+    await waitUntil(
+      () => {
+        if (exited) throw new Error(`kamailio exited at start:\n${out.slice(-3000)}`);
+        if (ready) return fs.existsSync(ready);
+        // the main process logs this once its sockets are bound, just before it forks
+        return (o.readyLog ?? /main\(\): processes \(at least\)|INFO: .*(main|core).*|listening on/).test(out);
+      },
+      { timeoutMs: o.startTimeoutMs ?? 30_000, what: 'kamailio to start' },
+    );
     // the socket file appears before the ctl process answers on it
-    if (ctlSock) await waitUntil(() => kamcmd(ctlSock, 'core.version').code === 0, { timeoutMs: 15_000, what: 'kamcmd core.version' });
+    if (ctlSock)
+      await waitUntil(() => kamcmd(ctlSock, 'core.version').code === 0, {
+        timeoutMs: 15_000,
+        what: 'kamcmd core.version',
+      });
   } catch (e) {
     await k.stop();
     throw e;

@@ -20,7 +20,9 @@ export function holdingUac(dir: string, holdMs: number): string {
 /** A UAS answering every INVITE with `code` (and OPTIONS with 200). */
 export function failingUas(dir: string, code: number, reason: string): string {
   const xml = fs.readFileSync(path.join(FIXTURES, 'sipp', 'uas-500.xml'), 'utf8');
-  const out = xml.replace('SIP/2.0 500 Server Internal Error', `SIP/2.0 ${code} ${reason}`).replace('uas answering 500', `uas answering ${code}`);
+  const out = xml
+    .replace('SIP/2.0 500 Server Internal Error', `SIP/2.0 ${code} ${reason}`)
+    .replace('uas answering 500', `uas answering ${code}`);
   const file = path.join(dir, `uas-${code}.xml`);
   fs.writeFileSync(file, out);
   return file;
@@ -29,7 +31,9 @@ export function failingUas(dir: string, code: number, reason: string): string {
 /** A one-transaction UAC: MESSAGE, wait for its final 200 (light load for share counts). */
 export function messageUac(dir: string): string {
   const file = path.join(dir, 'uac-message.xml');
-  fs.writeFileSync(file, `<?xml version="1.0" encoding="ISO-8859-1" ?>
+  fs.writeFileSync(
+    file,
+    `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
 <scenario name="message through proxy">
   <send retrans="500">
@@ -48,6 +52,7 @@ export function messageUac(dir: string): string {
   <recv response="100" optional="true"/>
   <recv response="200"/>
 </scenario>
-`);
+`,
+  );
   return file;
 }

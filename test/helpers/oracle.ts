@@ -36,17 +36,26 @@ export interface ImplOptions {
 
 export async function startImpl(impl: Impl, o: ImplOptions): Promise<ProxyUnderTest> {
   if (impl === 'dsd') {
-    const d = await startDsd({ cfg: o.cfg, list: o.list, files: o.files, args: (o.defines ?? []).flatMap((x) => ['-A', x]) });
+    const d = await startDsd({
+      cfg: o.cfg,
+      list: o.list,
+      files: o.files,
+      args: (o.defines ?? []).flatMap((x) => ['-A', x]),
+    });
     return {
-      impl, dir: d.dir,
+      impl,
+      dir: d.dir,
       ctl: (...a) => dsctl(`${d.dir}/ctl`, ...a),
       output: () => d.output(),
-      stop: async () => { await d.stop(); },
+      stop: async () => {
+        await d.stop();
+      },
     };
   }
   const k = await startKamailio({ cfg: o.cfg, list: o.list, files: o.files, defines: o.defines });
   return {
-    impl, dir: k.dir,
+    impl,
+    dir: k.dir,
     ctl: (...a) => kamcmd(`${k.dir}/ctl`, ...a),
     output: () => k.output(),
     stop: () => k.stop(),
@@ -54,14 +63,19 @@ export async function startImpl(impl: Impl, o: ImplOptions): Promise<ProxyUnderT
 }
 
 /** Runs `scenario` once per implementation, each proxy stopped even when the scenario throws. */
-export async function observeEach<T>(o: ImplOptions | ((impl: Impl) => ImplOptions), scenario: (p: ProxyUnderTest) => Promise<T>): Promise<Map<Impl, T>> {
+export async function observeEach<T>(
+  o: ImplOptions | ((impl: Impl) => ImplOptions),
+  scenario: (p: ProxyUnderTest) => Promise<T>,
+): Promise<Map<Impl, T>> {
   const out = new Map<Impl, T>();
   for (const impl of impls()) {
     const p = await startImpl(impl, typeof o === 'function' ? o(impl) : o);
     try {
       out.set(impl, await scenario(p));
     } catch (e) {
-      throw new Error(`${impl}: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n--- ${impl} output (tail) ---\n${p.output().slice(-3000)}`);
+      throw new Error(
+        `${impl}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n--- ${impl} output (tail) ---\n${p.output().slice(-3000)}`,
+      );
     } finally {
       await p.stop();
     }
@@ -71,13 +85,19 @@ export async function observeEach<T>(o: ImplOptions | ((impl: Impl) => ImplOptio
 
 /** The modules both sides load for a dispatcher proxy. */
 export const ORACLE_MODULES = ['tm', 'sl', 'rr', 'pv', 'maxfwd', 'textops', 'siputils', 'xlog', 'ctl', 'dispatcher']
-  .map((m) => `loadmodule "${m}.so"`).join('\n');
+  .map((m) => `loadmodule "${m}.so"`)
+  .join('\n');
 
 /** A cfg both accept: listeners on `port` (UDP and TCP), ctl and list in {DIR}, then `body`. */
 export function oracleCfg(port: number, body: string, params: string[] = []): string {
   return [
-    '#!KAMAILIO', 'debug=2', 'log_stderror=yes', 'children=2', 'auto_aliases=no',
-    `listen=udp:127.0.0.1:${port}`, `listen=tcp:127.0.0.1:${port}`,
+    '#!KAMAILIO',
+    'debug=2',
+    'log_stderror=yes',
+    'children=2',
+    'auto_aliases=no',
+    `listen=udp:127.0.0.1:${port}`,
+    `listen=tcp:127.0.0.1:${port}`,
     ORACLE_MODULES,
     'modparam("ctl", "binrpc", "unix:{DIR}/ctl")',
     'modparam("dispatcher", "list_file", "{DIR}/dispatcher.list")',

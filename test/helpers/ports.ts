@@ -8,7 +8,10 @@ import net from 'node:net';
 function udpFree(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = dgram.createSocket('udp4');
-    s.once('error', () => { s.close(); resolve(false); });
+    s.once('error', () => {
+      s.close();
+      resolve(false);
+    });
     s.bind(port, host, () => s.close(() => resolve(true)));
   });
 }
@@ -29,7 +32,10 @@ export async function freePorts(n: number, hosts: string[] = ['127.0.0.1']): Pro
     let ok = true;
     for (const p of ports) {
       for (const h of hosts) {
-        if (!(await udpFree(p, h)) || !(await tcpFree(p, h))) { ok = false; break; }
+        if (!(await udpFree(p, h)) || !(await tcpFree(p, h))) {
+          ok = false;
+          break;
+        }
       }
       if (!ok) break;
     }

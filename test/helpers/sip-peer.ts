@@ -25,8 +25,16 @@ export interface Received {
 // ---- a minimal, independent reading of a received message ----------------------
 
 const COMPACT: Record<string, string> = {
-  i: 'call-id', f: 'from', t: 'to', v: 'via', m: 'contact', l: 'content-length', c: 'content-type',
-  k: 'supported', s: 'subject', e: 'content-encoding',
+  i: 'call-id',
+  f: 'from',
+  t: 'to',
+  v: 'via',
+  m: 'contact',
+  l: 'content-length',
+  c: 'content-type',
+  k: 'supported',
+  s: 'subject',
+  e: 'content-encoding',
 };
 
 /** The header section (without the blank line), unfolded, as [name, value] pairs. */
@@ -51,7 +59,9 @@ export function headerLines(text: string): Array<[string, string]> {
 
 /** Every value of a header (canonical lower-case long name). */
 export function headerValues(text: string, name: string): string[] {
-  return headerLines(text).filter(([n]) => n === name).map(([, v]) => v);
+  return headerLines(text)
+    .filter(([n]) => n === name)
+    .map(([, v]) => v);
 }
 
 export function header(text: string, name: string): string | undefined {
@@ -110,7 +120,8 @@ export type Answerer = (req: Received) => Buffer | null;
 
 /** A final `code` to every request but ACK (ACKs get no response). */
 export function answerWith(code: number, reason: string): Answerer {
-  return (req) => (methodOf(req.text) === 'ACK' || statusOf(req.text) !== 0 ? null : makeResponse(req.text, code, reason));
+  return (req) =>
+    methodOf(req.text) === 'ACK' || statusOf(req.text) !== 0 ? null : makeResponse(req.text, code, reason);
 }
 
 /** 200 OK to every request but ACK. */
@@ -132,7 +143,10 @@ abstract class Inbox {
     for (const t of this.taps) t(m);
     const idx = this.received.length - 1;
     this.waiters = this.waiters.filter((w) => {
-      if (idx >= w.from && w.pred(m)) { w.resolve(m); return false; }
+      if (idx >= w.from && w.pred(m)) {
+        w.resolve(m);
+        return false;
+      }
       return true;
     });
     if (this.answerer && statusOf(m.text) === 0) {
@@ -153,11 +167,16 @@ abstract class Inbox {
    * to come); rejects after `ms`.
    */
   waitFor(pred: Predicate, ms: number, from = 0): Promise<Received> {
-    for (let i = from; i < this.received.length; i++) if (pred(this.received[i])) return Promise.resolve(this.received[i]);
+    for (let i = from; i < this.received.length; i++)
+      if (pred(this.received[i])) return Promise.resolve(this.received[i]);
     return new Promise((resolve, reject) => {
       const w = {
-        pred, from,
-        resolve: (m: Received) => { clearTimeout(t); resolve(m); },
+        pred,
+        from,
+        resolve: (m: Received) => {
+          clearTimeout(t);
+          resolve(m);
+        },
       };
       const t = setTimeout(() => {
         this.waiters = this.waiters.filter((x) => x !== w);
@@ -169,7 +188,11 @@ abstract class Inbox {
 
   /** Like waitFor but resolves null on timeout. */
   async maybe(pred: Predicate, ms: number, from = 0): Promise<Received | null> {
-    try { return await this.waitFor(pred, ms, from); } catch { return null; }
+    try {
+      return await this.waitFor(pred, ms, from);
+    } catch {
+      return null;
+    }
   }
 }
 
@@ -190,21 +213,36 @@ export interface UdpPeerOptions {
 }
 
 export class UdpPeer extends Inbox {
-  private constructor(readonly sock: dgram.Socket, readonly host: string, readonly port: number) {
+  private constructor(
+    readonly sock: dgram.Socket,
+    readonly host: string,
+    readonly port: number,
+  ) {
     super();
-    sock.on('message', (data, rinfo) => this.deliver({
-      data, text: data.toString('latin1'), at: Date.now(),
-      from: { ip: rinfo.address, port: rinfo.port }, proto: 'udp', localPort: this.port,
-    }));
+    sock.on('message', (data, rinfo) =>
+      this.deliver({
+        data,
+        text: data.toString('latin1'),
+        at: Date.now(),
+        from: { ip: rinfo.address, port: rinfo.port },
+        proto: 'udp',
+        localPort: this.port,
+      }),
+    );
   }
 
   static open(o: UdpPeerOptions): Promise<UdpPeer> {
     const sock = dgram.createSocket({ type: o.host.includes(':') ? 'udp6' : 'udp4', reuseAddr: o.reuseAddr ?? false });
     return new Promise((resolve, reject) => {
-      sock.once('error', (e) => { sock.close(); reject(e); });
+      sock.once('error', (e) => {
+        sock.close();
+        reject(e);
+      });
       sock.bind(o.port, o.host, () => {
         sock.removeAllListeners('error');
-        sock.on('error', () => { /* ICMP unreachable and the like: nothing to do in a test */ });
+        sock.on('error', () => {
+          /* ICMP unreachable and the like: nothing to do in a test */
+        });
         const p = new UdpPeer(sock, o.host, sock.address().port);
         p.answerer = o.answer ?? null;
         resolve(p);
@@ -223,7 +261,11 @@ export class UdpPeer extends Inbox {
 
   close(): Promise<void> {
     return new Promise((resolve) => {
-      try { this.sock.close(() => resolve()); } catch { resolve(); }
+      try {
+        this.sock.close(() => resolve());
+      } catch {
+        resolve();
+      }
     });
   }
 }
@@ -271,15 +313,24 @@ export class TcpPeer extends Inbox {
     s.on('data', (chunk) => {
       for (const data of framer.push(chunk)) {
         const m: Received = {
-          data, text: data.toString('latin1'), at: Date.now(),
-          from: { ip: s.remoteAddress ?? '', port: s.remotePort ?? 0 }, proto: 'tcp', localPort: s.localPort ?? 0,
+          data,
+          text: data.toString('latin1'),
+          at: Date.now(),
+          from: { ip: s.remoteAddress ?? '', port: s.remotePort ?? 0 },
+          proto: 'tcp',
+          localPort: s.localPort ?? 0,
         };
         this.socketOf.set(m, s);
         this.deliver(m);
       }
     });
-    s.on('error', () => { /* reset by the peer: visible as close */ });
-    s.on('close', () => { this.sockets.delete(s); if (s === this.conn) this.closedByPeer = true; });
+    s.on('error', () => {
+      /* reset by the peer: visible as close */
+    });
+    s.on('close', () => {
+      this.sockets.delete(s);
+      if (s === this.conn) this.closedByPeer = true;
+    });
   }
 
   static connect(o: { host: string; port: number; localAddress?: string; localPort?: number }): Promise<TcpPeer> {
@@ -302,7 +353,10 @@ export class TcpPeer extends Inbox {
     const srv = net.createServer((s) => p.adopt(s));
     return new Promise((resolve, reject) => {
       srv.once('error', reject);
-      srv.listen(o.port, o.host, () => { p.server = srv; resolve(p); });
+      srv.listen(o.port, o.host, () => {
+        p.server = srv;
+        resolve(p);
+      });
     });
   }
 

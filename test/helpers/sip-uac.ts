@@ -18,9 +18,18 @@ export interface UacRequest {
   via: string;
 }
 
-export function uacRequest(localPort: number, o: {
-  method?: string; ruri?: string; transport?: 'UDP' | 'TCP'; callId?: string; extra?: string[]; body?: string; cseq?: number;
-} = {}): UacRequest {
+export function uacRequest(
+  localPort: number,
+  o: {
+    method?: string;
+    ruri?: string;
+    transport?: 'UDP' | 'TCP';
+    callId?: string;
+    extra?: string[];
+    body?: string;
+    cseq?: number;
+  } = {},
+): UacRequest {
   const n = ++seq;
   const method = o.method ?? 'INVITE';
   const ruri = o.ruri ?? 'sip:bob@127.0.0.1';
@@ -31,10 +40,13 @@ export function uacRequest(localPort: number, o: {
   const via = `Via: SIP/2.0/${o.transport ?? 'UDP'} 127.0.0.1:${localPort};branch=${branch};rport`;
   const body = o.body ?? '';
   const lines = [
-    `${method} ${ruri} SIP/2.0`, via,
+    `${method} ${ruri} SIP/2.0`,
+    via,
     'Max-Forwards: 70',
-    `From: <sip:alice@127.0.0.1>;tag=${fromTag}`, `To: <${ruri}>`,
-    `Call-ID: ${callId}`, `CSeq: ${cseq} ${method}`,
+    `From: <sip:alice@127.0.0.1>;tag=${fromTag}`,
+    `To: <${ruri}>`,
+    `Call-ID: ${callId}`,
+    `CSeq: ${cseq} ${method}`,
     `Contact: <sip:alice@127.0.0.1:${localPort}>`,
     ...(o.extra ?? []),
     `Content-Length: ${Buffer.byteLength(body, 'latin1')}`,
@@ -44,18 +56,32 @@ export function uacRequest(localPort: number, o: {
 
 /** The ACK for a non-2xx final response: same branch, To with the response's tag. */
 export function ackFor(req: UacRequest, response: string): string {
-  return [
-    `ACK ${req.ruri} SIP/2.0`, req.via, 'Max-Forwards: 70',
-    `From: <sip:alice@127.0.0.1>;tag=${req.fromTag}`, `To: ${header(response, 'to') ?? `<${req.ruri}>`}`,
-    `Call-ID: ${req.callId}`, `CSeq: ${req.cseq} ACK`, 'Content-Length: 0',
-  ].join('\r\n') + '\r\n\r\n';
+  return (
+    [
+      `ACK ${req.ruri} SIP/2.0`,
+      req.via,
+      'Max-Forwards: 70',
+      `From: <sip:alice@127.0.0.1>;tag=${req.fromTag}`,
+      `To: ${header(response, 'to') ?? `<${req.ruri}>`}`,
+      `Call-ID: ${req.callId}`,
+      `CSeq: ${req.cseq} ACK`,
+      'Content-Length: 0',
+    ].join('\r\n') + '\r\n\r\n'
+  );
 }
 
 /** CANCEL for a pending INVITE: same R-URI, Via branch, From, To, Call-ID and CSeq number. */
 export function cancelFor(req: UacRequest): string {
-  return [
-    `CANCEL ${req.ruri} SIP/2.0`, req.via, 'Max-Forwards: 70',
-    `From: <sip:alice@127.0.0.1>;tag=${req.fromTag}`, `To: <${req.ruri}>`,
-    `Call-ID: ${req.callId}`, `CSeq: ${req.cseq} CANCEL`, 'Content-Length: 0',
-  ].join('\r\n') + '\r\n\r\n';
+  return (
+    [
+      `CANCEL ${req.ruri} SIP/2.0`,
+      req.via,
+      'Max-Forwards: 70',
+      `From: <sip:alice@127.0.0.1>;tag=${req.fromTag}`,
+      `To: <${req.ruri}>`,
+      `Call-ID: ${req.callId}`,
+      `CSeq: ${req.cseq} CANCEL`,
+      'Content-Length: 0',
+    ].join('\r\n') + '\r\n\r\n'
+  );
 }

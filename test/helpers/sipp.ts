@@ -25,7 +25,9 @@ export function readStats(file: string): SippStats {
   const head = lines[0].split(';');
   const last = lines[lines.length - 1].split(';');
   const out: SippStats = {};
-  head.forEach((h, i) => { out[h] = last[i]; });
+  head.forEach((h, i) => {
+    out[h] = last[i];
+  });
   return out;
 }
 
@@ -64,8 +66,22 @@ export function startSipp(o: SippOptions): SippProc {
   const dir = tmpDir('dsd-sipp-');
   const statFile = path.join(dir, 'stat.csv');
   const args = [
-    '-sf', o.scenario, '-i', o.localIp ?? '127.0.0.1', '-p', String(o.port), '-cp', String(o.controlPort),
-    '-nostdin', '-trace_stat', '-stf', statFile, '-fd', '1', '-t', o.transport ?? 'u1',
+    '-sf',
+    o.scenario,
+    '-i',
+    o.localIp ?? '127.0.0.1',
+    '-p',
+    String(o.port),
+    '-cp',
+    String(o.controlPort),
+    '-nostdin',
+    '-trace_stat',
+    '-stf',
+    statFile,
+    '-fd',
+    '1',
+    '-t',
+    o.transport ?? 'u1',
   ];
   if (o.calls !== undefined) args.push('-m', String(o.calls));
   if (o.rate !== undefined) args.push('-r', String(o.rate));
@@ -74,16 +90,29 @@ export function startSipp(o: SippOptions): SippProc {
   const cmd = [...(o.wrap ?? []), 'sipp', ...args];
   const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
   let out = '';
-  proc.stdout!.on('data', (d) => { if (out.length < 200_000) out += d; });
-  proc.stderr!.on('data', (d) => { if (out.length < 200_000) out += d; });
+  proc.stdout!.on('data', (d) => {
+    if (out.length < 200_000) out += d;
+  });
+  proc.stderr!.on('data', (d) => {
+    if (out.length < 200_000) out += d;
+  });
   let exited = false;
-  const done = new Promise<number | null>((resolve) => proc.once('exit', (code) => { exited = true; resolve(code); }));
+  const done = new Promise<number | null>((resolve) =>
+    proc.once('exit', (code) => {
+      exited = true;
+      resolve(code);
+    }),
+  );
   return {
-    proc, statFile, done,
+    proc,
+    statFile,
+    done,
     output: () => out,
     async stop() {
       if (!exited) proc.kill('SIGINT');
-      const t = setTimeout(() => { if (!exited) proc.kill('SIGKILL'); }, 5000);
+      const t = setTimeout(() => {
+        if (!exited) proc.kill('SIGKILL');
+      }, 5000);
       await done;
       clearTimeout(t);
       const s = fs.existsSync(statFile) ? readStats(statFile) : {};
@@ -100,7 +129,9 @@ export function startSipp(o: SippOptions): SippProc {
 }
 
 /** Runs a UAC to completion (bounded) and returns its exit code and statistics. */
-export async function runUac(o: SippOptions & { timeoutMs: number }): Promise<{ code: number | null; stats: SippStats; output: string }> {
+export async function runUac(
+  o: SippOptions & { timeoutMs: number },
+): Promise<{ code: number | null; stats: SippStats; output: string }> {
   const p = startSipp(o);
   const timer = setTimeout(() => p.proc.kill('SIGINT'), o.timeoutMs);
   const code = await p.done;

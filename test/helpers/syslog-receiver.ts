@@ -28,8 +28,12 @@ export async function startSyslogReceiver(socketPath: string): Promise<SyslogRec
   const proc: ChildProcess = spawn('python3', ['-c', RECEIVER, socketPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  proc.stdout!.on('data', (d) => { out += d; });
-  proc.stderr!.on('data', (d) => { err += d; });
+  proc.stdout!.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr!.on('data', (d) => {
+    err += d;
+  });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const lines = (): string[] => out.split('\n').slice(0, -1);
   const r: SyslogReceiver = {

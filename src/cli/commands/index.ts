@@ -10,18 +10,31 @@ import { invocation } from '../invocation';
 
 function commonFlags() {
   return {
-    socket: Flags.string({ char: 's', summary: 'control socket: unix:/path or a path (default: $DSD_CTL, /run/dsd/dsd_ctl, …)', helpValue: 'unix:/path' }),
+    socket: Flags.string({
+      char: 's',
+      summary: 'control socket: unix:/path or a path (default: $DSD_CTL, /run/dsd/dsd_ctl, …)',
+      helpValue: 'unix:/path',
+    }),
     json: Flags.boolean({ summary: 'print the JSON-RPC result as JSON', exclusive: ['table', 'tree'] }),
-    table: Flags.boolean({ summary: 'print a table (one row per destination for dispatcher.list)', exclusive: ['json', 'tree'] }),
-    tree: Flags.boolean({ summary: "print kamcmd's tree (the default for kamcmd-style names)", exclusive: ['json', 'table'] }),
+    table: Flags.boolean({
+      summary: 'print a table (one row per destination for dispatcher.list)',
+      exclusive: ['json', 'tree'],
+    }),
+    tree: Flags.boolean({
+      summary: "print kamcmd's tree (the default for kamcmd-style names)",
+      exclusive: ['json', 'table'],
+    }),
     timeout: Flags.string({ summary: 'seconds to wait for the answer (default 10)', helpValue: 'SECONDS' }),
   };
 }
 
 function specFlags(spec: CommandSpec): Interfaces.FlagInput {
   const f: Interfaces.FlagInput = {};
-  if (spec.persist) f.persist = Flags.boolean({ summary: 'also write the change to the list file (kept across reload and restart)' });
-  for (const p of spec.params) if (p.flag) f[p.flag] = Flags.string({ summary: `${p.name.toUpperCase()}: ${p.help}`, helpValue: p.name.toUpperCase() });
+  if (spec.persist)
+    f.persist = Flags.boolean({ summary: 'also write the change to the list file (kept across reload and restart)' });
+  for (const p of spec.params)
+    if (p.flag)
+      f[p.flag] = Flags.string({ summary: `${p.name.toUpperCase()}: ${p.help}`, helpValue: p.name.toUpperCase() });
   for (const p of spec.params) if (p.switch) f[p.switch] = Flags.boolean({ summary: p.help });
   if (spec.name === 'dispatcher.top') {
     f.once = Flags.boolean({ summary: 'print one frame and exit' });
@@ -34,7 +47,10 @@ function specArgs(spec: CommandSpec) {
   const a: Record<string, ReturnType<typeof Args.string>> = {};
   for (const p of spec.params) {
     if (p.variadic) continue;
-    a[p.name] = Args.string({ required: !p.optional, description: p.help + (p.values ? ` (${p.values.join(', ')})` : '') });
+    a[p.name] = Args.string({
+      required: !p.optional,
+      description: p.help + (p.values ? ` (${p.values.join(', ')})` : ''),
+    });
   }
   return a;
 }
@@ -45,13 +61,19 @@ function usageFromParse(spec: CommandSpec, err: unknown): UsageError {
   const e = err as { message?: string; args?: unknown[]; flags?: unknown[] };
   const msg = String(e?.message ?? err);
   let what: string;
-  if (msg.startsWith('Missing') && Array.isArray(e.args)) what = `missing ${e.args.map((a) => String((a as { name?: string }).name).toUpperCase()).join(' ')}`;
-  else if (msg.startsWith('Unexpected argument') && Array.isArray(e.args)) what = `unexpected argument "${String(e.args[0])}"`;
+  if (msg.startsWith('Missing') && Array.isArray(e.args))
+    what = `missing ${e.args.map((a) => String((a as { name?: string }).name).toUpperCase()).join(' ')}`;
+  else if (msg.startsWith('Unexpected argument') && Array.isArray(e.args))
+    what = `unexpected argument "${String(e.args[0])}"`;
   else if (msg.startsWith('Nonexistent flag') && Array.isArray(e.flags)) what = `unknown option ${String(e.flags[0])}`;
   else {
     // Constraint errors come as a heading plus dimmed (ANSI) reason lines.
-    // eslint-disable-next-line no-control-regex -- ANSI colour sequences start with ESC
-    const lines = msg.replace(/\u001b\[[0-9;]*m/g, '').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('See more help'));
+    const lines = msg
+      // eslint-disable-next-line no-control-regex -- ANSI colour sequences start with ESC
+      .replace(/\u001b\[[0-9;]*m/g, '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('See more help'));
     what = lines[0]?.endsWith(':') && lines.length > 1 ? lines.slice(1).join('; ') : (lines[0] ?? 'invalid arguments');
   }
   return new UsageError(`${spec.name}: ${what}`, `dsctl ${spec.name} ${usageArgs(spec)}`.trimEnd());

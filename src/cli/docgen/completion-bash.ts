@@ -1,6 +1,16 @@
 // The bash completion script for dsctl (see completion-common.ts).
 import { COMMANDS, STATE_VALUES } from '../../rpc-api/commands';
-import { GLOBAL_OPTS, HEADER, LIST_MODES, VALUE_OPTS, argCompletion, optionsOf, shq, spellingPairs, topics } from './completion-common';
+import {
+  GLOBAL_OPTS,
+  HEADER,
+  LIST_MODES,
+  VALUE_OPTS,
+  argCompletion,
+  optionsOf,
+  shq,
+  spellingPairs,
+  topics,
+} from './completion-common';
 
 export function bashCompletion(): string {
   const cmds = COMMANDS.map((c) => c.name).join(' ');

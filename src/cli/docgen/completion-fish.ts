@@ -1,6 +1,16 @@
 // The fish completion script for dsctl (see completion-common.ts).
 import { COMMANDS, STATE_VALUES } from '../../rpc-api/commands';
-import { GLOBAL_OPTS, HEADER, LIST_MODES, VALUE_OPTS, argCompletion, optionsOf, shq, spellingPairs, topics } from './completion-common';
+import {
+  GLOBAL_OPTS,
+  HEADER,
+  LIST_MODES,
+  VALUE_OPTS,
+  argCompletion,
+  optionsOf,
+  shq,
+  spellingPairs,
+  topics,
+} from './completion-common';
 
 export function fishCompletion(): string {
   const cmdLines = COMMANDS.map((c) => `    printf '%s\\t%s\\n' ${c.name} ${shq(c.summary)}`).join('\n');
@@ -29,7 +39,9 @@ export function fishCompletion(): string {
     })
     .filter(Boolean)
     .join('\n');
-  const optCases = COMMANDS.map((c) => `        case ${c.name}\n            printf '%s\\n' ${optionsOf(c).join(' ')}`).join('\n');
+  const optCases = COMMANDS.map(
+    (c) => `        case ${c.name}\n            printf '%s\\n' ${optionsOf(c).join(' ')}`,
+  ).join('\n');
   return `# fish completion for dsctl. ${HEADER}
 # Install: copy to ~/.config/fish/completions/dsctl.fish (or /usr/share/fish/vendor_completions.d/).
 

@@ -1,6 +1,15 @@
 // The zsh completion script for dsctl (see completion-common.ts).
 import { COMMANDS, STATE_VALUES } from '../../rpc-api/commands';
-import { GLOBAL_OPTS, HEADER, LIST_MODES, VALUE_OPTS, argCompletion, optionsOf, spellingPairs, topics } from './completion-common';
+import {
+  GLOBAL_OPTS,
+  HEADER,
+  LIST_MODES,
+  VALUE_OPTS,
+  argCompletion,
+  optionsOf,
+  spellingPairs,
+  topics,
+} from './completion-common';
 
 export function zshCompletion(): string {
   const desc = (s: string): string => s.replace(/:/g, '\\:').replace(/'/g, `'\\''`);

@@ -13,4 +13,5 @@ export function completionFiles(): Record<string, string> {
   };
 }
 
-if (require.main === module) process.exitCode = runGenerator('gen-completions', completionFiles(), process.argv.slice(2));
+if (require.main === module)
+  process.exitCode = runGenerator('gen-completions', completionFiles(), process.argv.slice(2));

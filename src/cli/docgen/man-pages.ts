@@ -40,9 +40,16 @@ function commandSection(page: RoffPage, spec: CommandSpec): void {
     const kind = `${p.type === 'int' ? 'An integer' : 'A string'}${p.optional ? ', optional' : ''}`;
     page.tp(ital(p.name.toUpperCase()), `${capitalize(p.help)}. ${kind}.${values}${flag}`);
   }
-  if (spec.persist) page.tp(bold('--persist'), 'Also write the change to the list file (atomically, comments and order kept), so that a reload or restart keeps it.');
+  if (spec.persist)
+    page.tp(
+      bold('--persist'),
+      'Also write the change to the list file (atomically, comments and order kept), so that a reload or restart keeps it.',
+    );
   if (spec.name === 'dispatcher.top') {
-    page.tp(bold('--once'), 'Print one frame and exit (with dispatcher.stats, after one interval, so that rates can be computed).');
+    page.tp(
+      bold('--once'),
+      'Print one frame and exit (with dispatcher.stats, after one interval, so that rates can be computed).',
+    );
     page.tp(`${bold('--interval')} ${ital('SECONDS')}`, 'Refresh period, default 1.');
   }
   const aliases = aliasSpellings(spec);
@@ -56,7 +63,9 @@ export function dsctlPage(version: string): string {
   const page = new RoffPage('dsctl', 8, DOC_DATE, `dsd ${version}`, MANUAL);
   page.sh('name').raw(`dsctl \\- control a running dsd over its JSON\\-RPC socket`);
   page.sh('synopsis');
-  page.raw(`${bold('dsctl')} [${bold('-s')} ${ital('unix:/path')}] [${bold('--json')}|${bold('--table')}|${bold('--tree')}] [${bold('--timeout')} ${ital('SECONDS')}] ${ital('COMMAND')} [${ital('ARGUMENTS')}...]`);
+  page.raw(
+    `${bold('dsctl')} [${bold('-s')} ${ital('unix:/path')}] [${bold('--json')}|${bold('--table')}|${bold('--tree')}] [${bold('--timeout')} ${ital('SECONDS')}] ${ital('COMMAND')} [${ital('ARGUMENTS')}...]`,
+  );
   page.raw('.br');
   page.raw(`${bold('dsctl')} ${ital('TOPIC')} ${ital('VERB')} [${ital('ARGUMENTS')}...]`);
   page.raw('.br');
@@ -76,9 +85,15 @@ export function dsctlPage(version: string): string {
       'Integer parameters are checked before anything is sent and go over the wire as JSON numbers.',
   );
   page.sh('options');
-  page.tp(`${bold('-s')}, ${bold('--socket')} ${ital('unix:/path')}`, 'The control socket, as unix:/path (Kamailio syntax) or a plain path. Options may also come before the command, as with kamcmd.');
+  page.tp(
+    `${bold('-s')}, ${bold('--socket')} ${ital('unix:/path')}`,
+    'The control socket, as unix:/path (Kamailio syntax) or a plain path. Options may also come before the command, as with kamcmd.',
+  );
   page.tp(bold('--json'), 'Print the JSON-RPC result as JSON (indented).');
-  page.tp(bold('--table'), 'Print a table: one row per destination (set, URI, flags, priority, weight, latency) for dispatcher.list; name/value rows for structs. Narrowed to the terminal width ($COLUMNS when not a terminal).');
+  page.tp(
+    bold('--table'),
+    'Print a table: one row per destination (set, URI, flags, priority, weight, latency) for dispatcher.list; name/value rows for structs. Narrowed to the terminal width ($COLUMNS when not a terminal).',
+  );
   page.tp(bold('--tree'), "Print kamcmd's tree (the default, except for kamcli spellings).");
   page.tp(`${bold('--timeout')} ${ital('SECONDS')}`, 'How long to wait for the answer, default 10.');
   page.tp(bold('--help'), 'Show the commands, or the help of one command.');
@@ -104,9 +119,18 @@ export function dsctlPage(version: string): string {
   );
   page.sh('exit status');
   page.tp(bold(String(ExitCode.ok)), 'Success.');
-  page.tp(bold(String(ExitCode.rpcError)), 'The daemon answered with an error, printed as "error: CODE - MESSAGE" (Kamailio\'s messages, e.g. "error: 500 - Ongoing reload").');
-  page.tp(bold(String(ExitCode.usage)), 'Usage error: unknown command, missing, extra or mistyped arguments, bad options. The line ends with the expected usage.');
-  page.tp(bold(String(ExitCode.connection)), 'The daemon could not be reached (no socket, refused, permission denied), did not answer in time, or sent something that is not JSON-RPC.');
+  page.tp(
+    bold(String(ExitCode.rpcError)),
+    'The daemon answered with an error, printed as "error: CODE - MESSAGE" (Kamailio\'s messages, e.g. "error: 500 - Ongoing reload").',
+  );
+  page.tp(
+    bold(String(ExitCode.usage)),
+    'Usage error: unknown command, missing, extra or mistyped arguments, bad options. The line ends with the expected usage.',
+  );
+  page.tp(
+    bold(String(ExitCode.connection)),
+    'The daemon could not be reached (no socket, refused, permission denied), did not answer in time, or sent something that is not JSON-RPC.',
+  );
   page.tp(bold(String(ExitCode.internal)), 'An unexpected failure inside dsctl (set DSCTL_DEBUG=1 for a stack trace).');
   page.sh('environment');
   for (const e of ENVIRONMENT) page.tp(bold(e.name), e.text);
@@ -131,7 +155,9 @@ export function dsdPage(version: string): string {
   const page = new RoffPage('dsd', 8, DOC_DATE, `dsd ${version}`, MANUAL);
   page.sh('name').raw('dsd \\- SIP load balancer speaking Kamailio\\(aqs dispatcher');
   page.sh('synopsis');
-  page.raw(`${bold('dsd')} [${bold('-f')} ${ital('FILE')}] [${bold('-c')}] [${bold('-DD')}] [${bold('-E')}] [${bold('-d')}...] [${bold('-P')} ${ital('FILE')}]`);
+  page.raw(
+    `${bold('dsd')} [${bold('-f')} ${ital('FILE')}] [${bold('-c')}] [${bold('-DD')}] [${bold('-E')}] [${bold('-d')}...] [${bold('-P')} ${ital('FILE')}]`,
+  );
   page.raw('.br');
   page.raw(`${bold('dsd')} ${bold('-V')}`);
   page.sh('description');
@@ -150,7 +176,9 @@ export function dsdPage(version: string): string {
   page.sh('environment');
   for (const e of ENVIRONMENT) page.tp(bold(e.name), e.text);
   page.sh('exit status');
-  page.p('0 after a graceful stop or a successful -c check; 1 when the configuration is invalid or a socket cannot be bound; 2 for a usage error.');
+  page.p(
+    '0 after a graceful stop or a successful -c check; 1 when the configuration is invalid or a socket cannot be bound; 2 for a usage error.',
+  );
   page.sh('examples');
   page.literal(['dsd -DD -E -f etc/dsd.cfg', 'dsd -c -f /etc/dsd/dsd.cfg', 'kill -HUP $(cat /run/dsd/dsd.pid)']);
   page.sh('see also');
@@ -177,7 +205,9 @@ export function cfgPage(version: string): string {
   page.p('Written name=value, one per line. An unknown name is an error.');
   for (const g of GLOBAL_PARAMS) page.tp(`${bold(g.name)} (${g.type}, default ${esc(g.default)})`, g.text);
   page.ss('Modules');
-  page.p('loadmodule "name" (or "name.so") loads a module; modparam("module", "param", value) sets a parameter, with int values unquoted and strings quoted. A value of the wrong type is an error.');
+  page.p(
+    'loadmodule "name" (or "name.so") loads a module; modparam("module", "param", value) sets a parameter, with int values unquoted and strings quoted. A value of the wrong type is an error.',
+  );
   page.ss('Route blocks');
   for (const r of ROUTE_BLOCKS) page.tp(bold(r.name), r.text);
   page.ss('Statements and expressions');
@@ -187,8 +217,12 @@ export function cfgPage(version: string): string {
       '($du, $ru, $var(x), $avp(x), ...). Functions return an int: negative is false, positive true, and 0 stops the script.',
   );
   page.ss('Pseudo-variables');
-  page.p('$ru $rU $rd $rp $du $fu $fU $fd $ft $tu $tU $td $tt $ci $cs $rm $rs $rr $si $sp $Ri $Rp $proto $ua $hdr(name) $var(x) $avp(x) $xavp(a=>b) $T_reply_code, and the dispatcher\'s $dsv(...) in its event routes.');
-  page.p('Writable, as in Kamailio: $ru $rU $rd $rp $du, and From/To attributes $fu $fU $fd $fn $tu $tU $td $tn. An assignment to From/To is a lump on the request: the forwarded request carries the new value, the variables go on reading the message as received; $null deletes the user or display name (URIs and domains cannot be deleted).');
+  page.p(
+    "$ru $rU $rd $rp $du $fu $fU $fd $ft $tu $tU $td $tt $ci $cs $rm $rs $rr $si $sp $Ri $Rp $proto $ua $hdr(name) $var(x) $avp(x) $xavp(a=>b) $T_reply_code, and the dispatcher's $dsv(...) in its event routes.",
+  );
+  page.p(
+    'Writable, as in Kamailio: $ru $rU $rd $rp $du, and From/To attributes $fu $fU $fd $fn $tu $tU $td $tn. An assignment to From/To is a lump on the request: the forwarded request carries the new value, the variables go on reading the message as received; $null deletes the user or display name (URIs and domains cannot be deleted).',
+  );
   page.sh('module parameters');
   for (const m of MODULES) {
     page.ss(m.name);

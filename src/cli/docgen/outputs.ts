@@ -11,7 +11,10 @@ export function packageVersion(root = REPO_ROOT): string {
 }
 
 /** Returns the files that differ (check) or were rewritten (write). */
-export function syncOutputs(files: Readonly<Record<string, string>>, opts: { check: boolean; root?: string }): string[] {
+export function syncOutputs(
+  files: Readonly<Record<string, string>>,
+  opts: { check: boolean; root?: string },
+): string[] {
   const root = opts.root ?? REPO_ROOT;
   const changed: string[] = [];
   for (const [rel, text] of Object.entries(files)) {

@@ -53,7 +53,12 @@ export class RoffPage {
 
   /** A paragraph of plain text. */
   p(text: string): this {
-    if (this.out.length && !this.out[this.out.length - 1]!.startsWith('.SH') && !this.out[this.out.length - 1]!.startsWith('.SS')) this.out.push('.PP');
+    if (
+      this.out.length &&
+      !this.out[this.out.length - 1]!.startsWith('.SH') &&
+      !this.out[this.out.length - 1]!.startsWith('.SS')
+    )
+      this.out.push('.PP');
     this.out.push(line(text));
     return this;
   }

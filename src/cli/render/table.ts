@@ -28,7 +28,9 @@ function visibleWidth(s: string): number {
 
 /** Column widths (content + 2 padding) that fit maxWidth if they can, or undefined for auto. */
 export function fitColumns(spec: TableSpec, maxWidth: number | undefined): number[] | undefined {
-  const widths = spec.head.map((h, i) => Math.max(visibleWidth(h), ...spec.rows.map((r) => visibleWidth(r[i] ?? ''))) + 2);
+  const widths = spec.head.map(
+    (h, i) => Math.max(visibleWidth(h), ...spec.rows.map((r) => visibleWidth(r[i] ?? ''))) + 2,
+  );
   if (maxWidth === undefined || maxWidth <= 0) return undefined;
   const total = () => widths.reduce((a, b) => a + b, 0) + widths.length + 1;
   let excess = total() - maxWidth;
@@ -78,7 +80,16 @@ export function dispatcherListTable(result: DispatcherListResult): TableSpec {
   const rows = dispatcherRows(result);
   const withDuid = rows.some((r) => r.dest.ATTRS?.DUID);
   const withMarks = rows.some((r) => describeMarks(r.dest) !== '');
-  const head = ['SET', 'URI', 'FLAGS', 'PRIO', 'WEIGHT', ...(withDuid ? ['DUID'] : []), 'LATENCY', ...(withMarks ? ['MARKS'] : [])];
+  const head = [
+    'SET',
+    'URI',
+    'FLAGS',
+    'PRIO',
+    'WEIGHT',
+    ...(withDuid ? ['DUID'] : []),
+    'LATENCY',
+    ...(withMarks ? ['MARKS'] : []),
+  ];
   const body = rows.map(({ set, dest }) => {
     const lat = dest.LATENCY;
     return [
@@ -107,7 +118,9 @@ function objectsTable(list: readonly Record<string, unknown>[]): TableSpec {
   const head: string[] = [];
   for (const o of list) for (const k of Object.keys(o)) if (!head.includes(k)) head.push(k);
   const rows = list.map((o) => head.map((k) => cellText(o[k])));
-  const right = head.map((k, i) => (list.every((o) => typeof o[k] === 'number' || o[k] === undefined) ? i : -1)).filter((i) => i >= 0);
+  const right = head
+    .map((k, i) => (list.every((o) => typeof o[k] === 'number' || o[k] === undefined) ? i : -1))
+    .filter((i) => i >= 0);
   const flexible = head.map((k, i) => (/uri/i.test(k) ? i : -1)).filter((i) => i >= 0);
   return { head: head.map((h) => h.toUpperCase()), rows, right, flexible };
 }
@@ -115,14 +128,16 @@ function objectsTable(list: readonly Record<string, unknown>[]): TableSpec {
 /** A table for any result, or undefined when a table makes no sense (strings, nothing). */
 export function tableFor(kind: OutputKind, result: unknown): TableSpec | undefined {
   if (result === null || result === undefined || typeof result !== 'object') return undefined;
-  if (kind === 'dispatcher-list' && 'RECORDS' in (result as object)) return dispatcherListTable(result as DispatcherListResult);
+  if (kind === 'dispatcher-list' && 'RECORDS' in (result as object))
+    return dispatcherListTable(result as DispatcherListResult);
   if (Array.isArray(result)) {
     if (kind === 'pairs') {
       const rows: string[][] = [];
       for (let i = 0; i + 1 < result.length; i += 2) rows.push([cellText(result[i]), cellText(result[i + 1])]);
       return { head: ['PID', 'DESCRIPTION'], rows, right: [0], flexible: [1] };
     }
-    if (result.every((x) => x !== null && typeof x === 'object' && !Array.isArray(x))) return objectsTable(result as Record<string, unknown>[]);
+    if (result.every((x) => x !== null && typeof x === 'object' && !Array.isArray(x)))
+      return objectsTable(result as Record<string, unknown>[]);
     return { head: ['VALUE'], rows: result.map((x) => [cellText(x)]) };
   }
   const pairs: Array<[string, string]> = [];

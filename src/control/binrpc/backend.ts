@@ -12,7 +12,11 @@ export interface BackendLogger {
 }
 
 /** `faultOf` maps a thrown error to its RPC fault (undefined: internal). */
-export function registryBackend(registry: MethodRegistry, log: BackendLogger, faultOf: (err: unknown) => Fault | undefined): BinrpcBackend {
+export function registryBackend(
+  registry: MethodRegistry,
+  log: BackendLogger,
+  faultOf: (err: unknown) => Fault | undefined,
+): BinrpcBackend {
   return {
     has: (m) => registry.has(m),
     invoke: (m, params) => registry.invoke(m, params),

@@ -9,9 +9,21 @@ export const BINRPC_VERS = 1;
 /** Largest packet a stream connection may send, as Kamailio's STREAM_BUF_SIZE. */
 export const BINRPC_MAX_PACKET = 65535;
 
-export const enum PacketType { Request = 0, Reply = 1, Fault = 3 }
+export const enum PacketType {
+  Request = 0,
+  Reply = 1,
+  Fault = 3,
+}
 
-export const enum RecordType { Int = 0, Str = 1, Double = 2, Struct = 3, Array = 4, Avp = 5, Bytes = 6 }
+export const enum RecordType {
+  Int = 0,
+  Str = 1,
+  Double = 2,
+  Struct = 3,
+  Array = 4,
+  Avp = 5,
+  Bytes = 6,
+}
 
 /** Kamailio's binrpc error texts (binrpc_error()), used in fault messages such as "bad request: corrupted packet". */
 export const BINRPC_ERRORS = {
@@ -52,7 +64,8 @@ export function parseHeader(buf: Buffer): PacketHeader | null {
   if (buf.length < 4) return null;
   if (buf[0] !== ((BINRPC_MAGIC << 4) | BINRPC_VERS)) throw new BinrpcError('badPacket');
   const type = buf[1]! >> 4;
-  if (type !== PacketType.Request && type !== PacketType.Reply && type !== PacketType.Fault) throw new BinrpcError('badPacket');
+  if (type !== PacketType.Request && type !== PacketType.Reply && type !== PacketType.Fault)
+    throw new BinrpcError('badPacket');
   const lenLen = ((buf[1]! >> 2) & 3) + 1;
   const cookieLen = (buf[1]! & 3) + 1;
   const headerSize = 2 + lenLen + cookieLen;

@@ -36,7 +36,10 @@ function replaceStaleSocket(p: string): void {
 
 /** A stream listener (TCP or Unix stream), binrpc on every connection. */
 async function listenStream(
-  listen: (server: net.Server, cb: () => void) => void, backend: BinrpcBackend, o: ListenerOptions, log: ListenerLogger,
+  listen: (server: net.Server, cb: () => void) => void,
+  backend: BinrpcBackend,
+  o: ListenerOptions,
+  log: ListenerLogger,
 ): Promise<Closer> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((s) => {
@@ -44,9 +47,11 @@ async function listenStream(
     s.on('close', () => sockets.delete(s));
     s.on('error', () => {});
     if (o.idleTimeoutMs > 0) s.setTimeout(o.idleTimeoutMs, () => s.destroy());
-    s.once('data', (first: Buffer) => serveBinrpcStream(s, first, backend, {
-      onClose: (reason) => log.debug({ reason }, 'binrpc connection closed'),
-    }));
+    s.once('data', (first: Buffer) =>
+      serveBinrpcStream(s, first, backend, {
+        onClose: (reason) => log.debug({ reason }, 'binrpc connection closed'),
+      }),
+    );
   });
   server.maxConnections = o.maxConnections;
   await new Promise<void>((resolve, reject) => {
@@ -56,10 +61,11 @@ async function listenStream(
       resolve();
     });
   });
-  return () => new Promise<void>((resolve) => {
-    for (const s of sockets) s.destroy();
-    server.close(() => resolve());
-  });
+  return () =>
+    new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    });
 }
 
 async function listenUdp(a: { host: string; port: number }, backend: BinrpcBackend): Promise<Closer> {
@@ -103,7 +109,12 @@ function listenUnixDgram(p: string, backend: BinrpcBackend, o: ListenerOptions, 
   };
 }
 
-async function listenUnixStream(p: string, backend: BinrpcBackend, o: ListenerOptions, log: ListenerLogger): Promise<Closer> {
+async function listenUnixStream(
+  p: string,
+  backend: BinrpcBackend,
+  o: ListenerOptions,
+  log: ListenerLogger,
+): Promise<Closer> {
   replaceStaleSocket(p);
   const close = await listenStream((srv, cb) => srv.listen(p, cb), backend, o, log);
   fs.chmodSync(p, o.mode);
@@ -112,7 +123,10 @@ async function listenUnixStream(p: string, backend: BinrpcBackend, o: ListenerOp
 
 /** Opens every address; on a failure the ones already open are closed and the error thrown. */
 export async function startBinrpcListeners(
-  addresses: readonly BinrpcAddress[], backend: BinrpcBackend, o: ListenerOptions, log: ListenerLogger,
+  addresses: readonly BinrpcAddress[],
+  backend: BinrpcBackend,
+  o: ListenerOptions,
+  log: ListenerLogger,
 ): Promise<BinrpcListeners> {
   const closers: Closer[] = [];
   const closeAll = async (): Promise<void> => {
@@ -120,7 +134,8 @@ export async function startBinrpcListeners(
   };
   try {
     for (const a of addresses) {
-      if (a.kind === 'tcp') closers.push(await listenStream((srv, cb) => srv.listen(a.port, a.host, cb), backend, o, log));
+      if (a.kind === 'tcp')
+        closers.push(await listenStream((srv, cb) => srv.listen(a.port, a.host, cb), backend, o, log));
       else if (a.kind === 'udp') closers.push(await listenUdp(a, backend));
       else if (a.kind === 'unixd') closers.push(listenUnixDgram(a.path, backend, o, log));
       else closers.push(await listenUnixStream(a.path, backend, o, log));

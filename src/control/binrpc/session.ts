@@ -5,7 +5,14 @@
 // `500 - command NAME not found` and the connection stays.
 import type * as net from 'node:net';
 import {
-  BINRPC_MAX_PACKET, BinrpcError, BodyReader, PacketType, buildFault, buildPacket, parseHeader, type ParamValue,
+  BINRPC_MAX_PACKET,
+  BinrpcError,
+  BodyReader,
+  PacketType,
+  buildFault,
+  buildPacket,
+  parseHeader,
+  type ParamValue,
 } from './codec';
 import { encodeResult } from './result';
 
@@ -42,7 +49,8 @@ export async function answerPacket(packet: Buffer, backend: BinrpcBackend): Prom
     return { reply: buildFault(header?.cookie ?? 0, 400, 'bad request: more data needed'), close: true };
   }
   const cookie = header.cookie;
-  if (header.type !== PacketType.Request) return { reply: buildFault(cookie, 400, 'bad request: corrupted packet'), close: true };
+  if (header.type !== PacketType.Request)
+    return { reply: buildFault(cookie, 400, 'bad request: corrupted packet'), close: true };
   const reader = new BodyReader(packet.subarray(header.headerSize, header.headerSize + header.length));
   let method: string;
   try {
@@ -60,7 +68,10 @@ export async function answerPacket(packet: Buffer, backend: BinrpcBackend): Prom
   }
   try {
     const result = await backend.invoke(method, params);
-    return { reply: buildPacket(PacketType.Reply, cookie, encodeResult(result, backend.int32Keys(method))), close: false };
+    return {
+      reply: buildPacket(PacketType.Reply, cookie, encodeResult(result, backend.int32Keys(method))),
+      close: false,
+    };
   } catch (err) {
     const f = backend.faultOf(err, method);
     return { reply: buildFault(cookie, f.code, f.message), close: false };
@@ -76,7 +87,12 @@ export interface StreamOptions {
  * Serves binrpc on a stream socket whose first bytes (`first`) were already read. Packets are
  * answered in order; reading pauses while one is being answered.
  */
-export function serveBinrpcStream(socket: net.Socket, first: Buffer, backend: BinrpcBackend, opts: StreamOptions = {}): void {
+export function serveBinrpcStream(
+  socket: net.Socket,
+  first: Buffer,
+  backend: BinrpcBackend,
+  opts: StreamOptions = {},
+): void {
   const max = opts.maxPacket ?? BINRPC_MAX_PACKET;
   let buf = first;
   let busy = false;

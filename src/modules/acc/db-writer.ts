@@ -24,7 +24,7 @@ export function dbTime(unixSeconds: number): string {
 
 /** db_sqlite's timet_to_sqlite: a REAL Julian day, half a second early as Kamailio writes it. */
 export function sqliteTime(unixSeconds: number): number {
-  return ((unixSeconds - 0.5) / 86400) + 2440587.5;
+  return (unixSeconds - 0.5) / 86400 + 2440587.5;
 }
 
 export class AccDbWriter {
@@ -33,7 +33,10 @@ export class AccDbWriter {
   private readonly url: DbUrl;
   private closed = false;
 
-  constructor(private readonly p: AccParams, private readonly log: Logger) {
+  constructor(
+    private readonly p: AccParams,
+    private readonly log: Logger,
+  ) {
     this.url = parseDbUrl(p.dbUrl!);
   }
 
@@ -56,14 +59,24 @@ export class AccDbWriter {
     const kind = this.url.kind;
     const c = this.p.cols;
     const cols = [c.method, c.fromTag, c.toTag, c.callId, c.sipCode, c.sipReason, c.time, ...extras.map((e) => e.name)];
-    const vals = [r.method, r.fromTag, r.toTag, r.callId, r.code, r.reason, kind === 'sqlite' ? sqliteTime(r.time) : dbTime(r.time),
-      ...extras.map((e) => (e.value === null ? (this.p.extraNullable ? null : '') : e.value))];
+    const vals = [
+      r.method,
+      r.fromTag,
+      r.toTag,
+      r.callId,
+      r.code,
+      r.reason,
+      kind === 'sqlite' ? sqliteTime(r.time) : dbTime(r.time),
+      ...extras.map((e) => (e.value === null ? (this.p.extraNullable ? null : '') : e.value)),
+    ];
     const sql = `insert into ${quoteIdent(kind, table)} (${cols.map((n) => quoteIdent(kind, n)).join(',')}) values (${cols.map(() => '?').join(',')})`;
     try {
       if (!this.db) await this.open();
       await this.db!.exec(sql, vals);
     } catch (e) {
-      this.log.error(`acc: insert into ${table} on ${this.url.masked} failed: ${(e as Error).message}; record: ${accLogLine(r, extras)}`);
+      this.log.error(
+        `acc: insert into ${table} on ${this.url.masked} failed: ${(e as Error).message}; record: ${accLogLine(r, extras)}`,
+      );
       const db = this.db;
       this.db = null;
       await db?.close().catch(() => undefined);

@@ -21,7 +21,10 @@ export interface CompiledExtra {
   readonly get: (ctx: RequestContext) => Val;
 }
 
-export function compileExtras(specs: readonly AccExtraSpec[], compilePv: (text: string) => (ctx: RequestContext) => Val): CompiledExtra[] {
+export function compileExtras(
+  specs: readonly AccExtraSpec[],
+  compilePv: (text: string) => (ctx: RequestContext) => Val,
+): CompiledExtra[] {
   return specs.map((s) => ({ name: s.name, get: compilePv(s.pv) }));
 }
 
@@ -67,7 +70,13 @@ export class AccEngine implements TxnObserver {
     const flags = txn.ctx.flags;
     if (txn.isInvite && ev.code >= 300 && this.mcOn(flags)) this.missed(txn, ev);
     if (!this.shouldAccount(flags, ev)) return;
-    this.report(txn, ev, 'answered', isSet(flags, this.p.logFlag), isSet(flags, this.p.dbFlag) ? this.p.tableAcc : null);
+    this.report(
+      txn,
+      ev,
+      'answered',
+      isSet(flags, this.p.logFlag),
+      isSet(flags, this.p.dbFlag) ? this.p.tableAcc : null,
+    );
   }
 
   private shouldAccount(flags: number, ev: TxnReplyEvent): boolean {
@@ -89,7 +98,14 @@ export class AccEngine implements TxnObserver {
     ctx.flags &= ~clear;
   }
 
-  private report(txn: ProxyTxn, ev: TxnReplyEvent, kind: AccKind, toLog: boolean, table: string | null, localToTag = false): void {
+  private report(
+    txn: ProxyTxn,
+    ev: TxnReplyEvent,
+    kind: AccKind,
+    toLog: boolean,
+    table: string | null,
+    localToTag = false,
+  ): void {
     if (!toLog && table === null) return;
     const ctx = txn.ctx;
     const req = ctx.msg;
@@ -132,7 +148,11 @@ function readExtras(extras: readonly CompiledExtra[], ctx: RequestContext): AccE
   const out: AccExtraValue[] = [];
   for (const e of extras) {
     let v: Val = null;
-    try { v = e.get(ctx); } catch { v = null; }
+    try {
+      v = e.get(ctx);
+    } catch {
+      v = null;
+    }
     out.push({ name: e.name, value: v === null ? null : String(v) });
   }
   return out;

@@ -31,21 +31,48 @@ export interface AccParams {
   tableAcc: string;
   tableMissed: string;
   cols: {
-    method: string; fromTag: string; toTag: string; callId: string; sipCode: string; sipReason: string; time: string;
+    method: string;
+    fromTag: string;
+    toTag: string;
+    callId: string;
+    sipCode: string;
+    sipReason: string;
+    time: string;
   };
   timeMode: number;
 }
 
 const FACILITIES = new Set([
-  'LOG_AUTH', 'LOG_AUTHPRIV', 'LOG_CRON', 'LOG_DAEMON', 'LOG_FTP', 'LOG_KERN', 'LOG_LOCAL0', 'LOG_LOCAL1', 'LOG_LOCAL2',
-  'LOG_LOCAL3', 'LOG_LOCAL4', 'LOG_LOCAL5', 'LOG_LOCAL6', 'LOG_LOCAL7', 'LOG_LPR', 'LOG_MAIL', 'LOG_NEWS', 'LOG_SYSLOG',
-  'LOG_USER', 'LOG_UUCP',
+  'LOG_AUTH',
+  'LOG_AUTHPRIV',
+  'LOG_CRON',
+  'LOG_DAEMON',
+  'LOG_FTP',
+  'LOG_KERN',
+  'LOG_LOCAL0',
+  'LOG_LOCAL1',
+  'LOG_LOCAL2',
+  'LOG_LOCAL3',
+  'LOG_LOCAL4',
+  'LOG_LOCAL5',
+  'LOG_LOCAL6',
+  'LOG_LOCAL7',
+  'LOG_LPR',
+  'LOG_MAIL',
+  'LOG_NEWS',
+  'LOG_SYSLOG',
+  'LOG_USER',
+  'LOG_UUCP',
 ]);
 
 /** Parameters accepted only at their Kamailio default (features dsd does not have). */
 const ONLY_DEFAULT: Readonly<Record<string, number | string>> = {
-  multi_leg_info: '', detect_direction: 0, acc_prepare_flag: -1, acc_prepare_always: 0,
-  cdr_enable: 0, db_insert_mode: 0,
+  multi_leg_info: '',
+  detect_direction: 0,
+  acc_prepare_flag: -1,
+  acc_prepare_always: 0,
+  cdr_enable: 0,
+  db_insert_mode: 0,
 };
 
 export function readAccParams(m: LoadedModule): AccParams {
@@ -67,7 +94,8 @@ export function readAccParams(m: LoadedModule): AccParams {
   };
   for (const [n, d] of Object.entries(ONLY_DEFAULT)) {
     const v = m.param(n);
-    if (v !== undefined && String(v) !== String(d)) throw new AccError(`modparam("acc", "${n}"): not supported by dsd (only ${JSON.stringify(d)})`);
+    if (v !== undefined && String(v) !== String(d))
+      throw new AccError(`modparam("acc", "${n}"): not supported by dsd (only ${JSON.stringify(d)})`);
   }
   const facility = str('log_facility', 'LOG_DAEMON').toUpperCase();
   if (!FACILITIES.has(facility)) throw new AccError(`modparam("acc", "log_facility"): unknown facility ${facility}`);
@@ -78,7 +106,8 @@ export function readAccParams(m: LoadedModule): AccParams {
     const t = part.trim();
     if (t === '') continue;
     const c = Number(t);
-    if (!Number.isInteger(c) || c < 300 || c > 699) throw new AccError(`modparam("acc", "failed_filter"): bad code ${t}`);
+    if (!Number.isInteger(c) || c < 300 || c > 699)
+      throw new AccError(`modparam("acc", "failed_filter"): bad code ${t}`);
     failedFilter.add(c);
   }
   const dbUrl = m.param('db_url') === undefined ? null : str('db_url', '');
@@ -112,7 +141,10 @@ export function readAccParams(m: LoadedModule): AccParams {
     },
     timeMode,
   };
-  if (p.reportAck) throw new AccError('modparam("acc", "report_ack"): not supported by dsd (2xx ACKs are relayed without a transaction)');
+  if (p.reportAck)
+    throw new AccError(
+      'modparam("acc", "report_ack"): not supported by dsd (2xx ACKs are relayed without a transaction)',
+    );
   if ((p.dbFlag >= 0 || p.dbMissedFlag >= 0) && p.dbUrl === null) {
     throw new AccError('modparam("acc", "db_flag"/"db_missed_flag") needs modparam("acc", "db_url", …)');
   }

@@ -24,7 +24,12 @@ export class AccRuntime {
   private readonly logExtra: CompiledExtra[];
   private readonly dbExtra: CompiledExtra[];
 
-  private constructor(readonly params: AccParams, private readonly log: Logger, compilePv: (t: string) => (ctx: RequestContext) => Val, readonly writer: AccDbWriter | null) {
+  private constructor(
+    readonly params: AccParams,
+    private readonly log: Logger,
+    compilePv: (t: string) => (ctx: RequestContext) => Val,
+    readonly writer: AccDbWriter | null,
+  ) {
     this.logExtra = compileExtras(params.logExtra, compilePv);
     this.dbExtra = compileExtras(params.dbExtra, compilePv);
     this.engine = new AccEngine(params, this.logExtra, this.dbExtra, {
@@ -34,8 +39,13 @@ export class AccRuntime {
   }
 
   /** Compiles the extras (throws on a bad pseudo-variable) and connects the DB writer when db_url is set. */
-  static async start(params: AccParams, log: Logger, compilePv: (t: string) => (ctx: RequestContext) => Val): Promise<AccRuntime> {
-    const writer = params.dbUrl !== null && (params.dbFlag >= 0 || params.dbMissedFlag >= 0) ? new AccDbWriter(params, log) : null;
+  static async start(
+    params: AccParams,
+    log: Logger,
+    compilePv: (t: string) => (ctx: RequestContext) => Val,
+  ): Promise<AccRuntime> {
+    const writer =
+      params.dbUrl !== null && (params.dbFlag >= 0 || params.dbMissedFlag >= 0) ? new AccDbWriter(params, log) : null;
     const rt = new AccRuntime(params, log, compilePv, writer);
     await writer?.open();
     return rt;
@@ -58,11 +68,16 @@ export class AccRuntime {
       reason: m ? comment.slice(m[0].length) : comment,
       time: Math.floor(Date.now() / 1000),
     };
-    const read = (xs: CompiledExtra[]) => xs.map((e) => {
-      let v: Val = null;
-      try { v = e.get(ctx); } catch { v = null; }
-      return { name: e.name, value: v === null ? null : String(v) };
-    });
+    const read = (xs: CompiledExtra[]) =>
+      xs.map((e) => {
+        let v: Val = null;
+        try {
+          v = e.get(ctx);
+        } catch {
+          v = null;
+        }
+        return { name: e.name, value: v === null ? null : String(v) };
+      });
     if (target.log) logAt(this.log, this.params.logLevel, accLogLine(rec, read(this.logExtra), ACC_TEXT.request));
     if (target.table !== null) {
       if (!this.writer) return -1;

@@ -15,8 +15,11 @@ import type { AccParams } from './params';
 const VERSIONS = { acc: 5, acc_cdrs: 2, missed_calls: 4 } as const;
 
 function idCol(kind: DbKind): string {
-  return kind === 'mysql' ? 'INT(10) UNSIGNED AUTO_INCREMENT PRIMARY KEY NOT NULL'
-    : kind === 'postgres' ? 'SERIAL PRIMARY KEY NOT NULL' : 'INTEGER PRIMARY KEY NOT NULL';
+  return kind === 'mysql'
+    ? 'INT(10) UNSIGNED AUTO_INCREMENT PRIMARY KEY NOT NULL'
+    : kind === 'postgres'
+      ? 'SERIAL PRIMARY KEY NOT NULL'
+      : 'INTEGER PRIMARY KEY NOT NULL';
 }
 
 function timeType(kind: DbKind): string {
@@ -46,29 +49,52 @@ export function accTableDdl(kind: DbKind, name: string, p: AccParams): string[] 
 export function accCdrsDdl(kind: DbKind): string[] {
   const q = (n: string): string => quoteIdent(kind, n);
   const dur = kind === 'mysql' ? 'FLOAT(10,3)' : 'REAL';
-  return [`CREATE TABLE ${q('acc_cdrs')} (
+  return [
+    `CREATE TABLE ${q('acc_cdrs')} (
     ${q('id')} ${idCol(kind)},
     ${q('start_time')} ${timeType(kind)} DEFAULT '2000-01-01 00:00:00' NOT NULL,
     ${q('end_time')} ${timeType(kind)} DEFAULT '2000-01-01 00:00:00' NOT NULL,
     ${q('duration')} ${dur} DEFAULT 0 NOT NULL
-)`, kind === 'mysql' ? 'CREATE INDEX start_time_idx ON acc_cdrs (`start_time`)' : 'CREATE INDEX acc_cdrs_start_time_idx ON acc_cdrs (start_time)'];
+)`,
+    kind === 'mysql'
+      ? 'CREATE INDEX start_time_idx ON acc_cdrs (`start_time`)'
+      : 'CREATE INDEX acc_cdrs_start_time_idx ON acc_cdrs (start_time)',
+  ];
 }
 
 /** Asked of the catalog, not by a failing SELECT: that would abort a PostgreSQL transaction. */
 async function columnExists(db: DbQueryable, kind: DbKind, table: string, col: string): Promise<boolean> {
   switch (kind) {
     case 'sqlite':
-      return (await db.query('select name from pragma_table_info(?) where lower(name) = lower(?)', [table, col])).length > 0;
+      return (
+        (await db.query('select name from pragma_table_info(?) where lower(name) = lower(?)', [table, col])).length > 0
+      );
     case 'postgres':
-      return (await db.query('select 1 as e from information_schema.columns where table_name = lower(?) and column_name = lower(?)', [table, col])).length > 0;
+      return (
+        (
+          await db.query(
+            'select 1 as e from information_schema.columns where table_name = lower(?) and column_name = lower(?)',
+            [table, col],
+          )
+        ).length > 0
+      );
     case 'mysql':
-      return (await db.query('select 1 as e from information_schema.columns where table_schema = DATABASE() and table_name = ? and column_name = ?', [table, col])).length > 0;
+      return (
+        (
+          await db.query(
+            'select 1 as e from information_schema.columns where table_schema = DATABASE() and table_name = ? and column_name = ?',
+            [table, col],
+          )
+        ).length > 0
+      );
   }
 }
 
 async function hasVersionRow(db: DbQueryable, kind: DbKind, table: string): Promise<boolean> {
   const q = (n: string): string => quoteIdent(kind, n);
-  const rows = await db.queryArrays(`select ${q('table_version')} from ${q('version')} where ${q('table_name')}=?`, [table]);
+  const rows = await db.queryArrays(`select ${q('table_version')} from ${q('version')} where ${q('table_name')}=?`, [
+    table,
+  ]);
   return rows.length > 0;
 }
 
@@ -82,7 +108,10 @@ export async function initAccSchema(db: DbDriver, p: AccParams): Promise<{ creat
   await db.transaction(async (tx) => {
     if (!(await tableExists(tx, kind, 'version'))) {
       await tx.exec(versionTableDdl(kind, 'version'));
-      await tx.exec(`INSERT INTO ${q('version')} (${q('table_name')}, ${q('table_version')}) values (?, ?)`, ['version', 1]);
+      await tx.exec(`INSERT INTO ${q('version')} (${q('table_name')}, ${q('table_version')}) values (?, ?)`, [
+        'version',
+        1,
+      ]);
       created.push('table version');
     }
     const tables: Array<[string, keyof typeof VERSIONS, string[]]> = [
@@ -98,7 +127,10 @@ export async function initAccSchema(db: DbDriver, p: AccParams): Promise<{ creat
       }
       if (await hasVersionRow(tx, kind, name)) existed.push(`version row ${name}`);
       else {
-        await tx.exec(`INSERT INTO ${q('version')} (${q('table_name')}, ${q('table_version')}) values (?, ?)`, [name, VERSIONS[std]]);
+        await tx.exec(`INSERT INTO ${q('version')} (${q('table_name')}, ${q('table_version')}) values (?, ?)`, [
+          name,
+          VERSIONS[std],
+        ]);
         created.push(`version row ${name}=${VERSIONS[std]}`);
       }
     }

@@ -19,14 +19,22 @@ import type { DrainEntry } from './lb/drain';
 
 export class AdminStateFileError extends Error {
   readonly code = 'EADMINSTATE';
-  constructor(readonly file: string, why: string) {
-    super(`admin state file ${file} is damaged: ${why}; fix or remove it (dsd will not start on half of the admin states)`);
+  constructor(
+    readonly file: string,
+    why: string,
+  ) {
+    super(
+      `admin state file ${file} is damaged: ${why}; fix or remove it (dsd will not start on half of the admin states)`,
+    );
     this.name = 'AdminStateFileError';
   }
 }
 
 export class AdminStateFile {
-  constructor(readonly file: string, private readonly log: Logger) {}
+  constructor(
+    readonly file: string,
+    private readonly log: Logger,
+  ) {}
 
   /** The saved states; throws AdminStateFileError when the file exists and is not whole. */
   load(): AdminStateEntry[] {
@@ -46,8 +54,12 @@ export class AdminStateFile {
     if (doc === null || typeof doc !== 'object' || doc.version !== 1 || !Array.isArray(doc.states)) {
       throw new AdminStateFileError(this.file, 'not a version 1 state file');
     }
-    return doc.states.filter((e) => typeof e.setId === 'number' && typeof e.state === 'string' &&
-      (typeof e.uri === 'string' || typeof e.duid === 'string'));
+    return doc.states.filter(
+      (e) =>
+        typeof e.setId === 'number' &&
+        typeof e.state === 'string' &&
+        (typeof e.uri === 'string' || typeof e.duid === 'string'),
+    );
   }
 
   /** Drains saved with --persist ([] when none or the file is unreadable). */

@@ -40,11 +40,16 @@ export function tokenBits(token: string): number | null {
   const c = token[0]?.toLowerCase();
   const p = token.length > 1 && token[1].toLowerCase() === 'p' ? DS_PROBING_DST : 0;
   switch (c) {
-    case 'a': return p;
-    case 'i': return DS_INACTIVE_DST | p;
-    case 't': return DS_TRYING_DST | p;
-    case 'd': return DS_DISABLED_DST;
-    default: return null;
+    case 'a':
+      return p;
+    case 'i':
+      return DS_INACTIVE_DST | p;
+    case 't':
+      return DS_TRYING_DST | p;
+    case 'd':
+      return DS_DISABLED_DST;
+    default:
+      return null;
   }
 }
 
@@ -131,7 +136,10 @@ export class AdminStateOverlay {
       const set = list.byId.get(e.setId);
       const d = set ? findTarget(set, e) : null;
       const bits = tokenBits(e.state);
-      if (!set || d === null || bits === null) { unmatched.push(e); continue; }
+      if (!set || d === null || bits === null) {
+        unmatched.push(e);
+        continue;
+      }
       apply(set, d, bits);
     }
     return unmatched;
@@ -146,14 +154,34 @@ export class AdminStateOverlay {
     const bad: AdminStateEntry[] = [];
     this.entries.clear();
     for (const e of list) {
-      const ok = typeof e.setId === 'number' && Number.isInteger(e.setId) && tokenBits(String(e.state)) !== null
-        && ((typeof e.uri === 'string') !== (typeof e.duid === 'string'));
-      if (!ok) { bad.push(e); continue; }
+      const ok =
+        typeof e.setId === 'number' &&
+        Number.isInteger(e.setId) &&
+        tokenBits(String(e.state)) !== null &&
+        (typeof e.uri === 'string') !== (typeof e.duid === 'string');
+      if (!ok) {
+        bad.push(e);
+        continue;
+      }
       const at = typeof e.at === 'number' ? e.at : 0;
       const o = origin ?? (typeof e.origin === 'string' ? e.origin : undefined);
       const extra = o !== undefined ? { origin: o } : {};
-      if (e.uri !== undefined) this.entries.set(keyOf(e.setId, 'u', e.uri), { setId: e.setId, uri: e.uri, state: String(e.state), at, ...extra });
-      else this.entries.set(keyOf(e.setId, 'd', e.duid!), { setId: e.setId, duid: e.duid!, state: String(e.state), at, ...extra });
+      if (e.uri !== undefined)
+        this.entries.set(keyOf(e.setId, 'u', e.uri), {
+          setId: e.setId,
+          uri: e.uri,
+          state: String(e.state),
+          at,
+          ...extra,
+        });
+      else
+        this.entries.set(keyOf(e.setId, 'd', e.duid!), {
+          setId: e.setId,
+          duid: e.duid!,
+          state: String(e.state),
+          at,
+          ...extra,
+        });
     }
     return bad;
   }

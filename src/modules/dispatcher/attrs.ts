@@ -60,12 +60,18 @@ export function parseParamList(s: string): { params: AttrParam[] } | { error: st
     }
     const name = s.slice(ns, p);
     while (p < len && isWs(s.charCodeAt(p))) p++;
-    if (p >= len) { out.push({ name, value: null }); return { params: out }; }
+    if (p >= len) {
+      out.push({ name, value: null });
+      return { params: out };
+    }
     let value: string | null = null;
     if (s.charCodeAt(p) === 61) {
       p++;
       while (p < len && isWs(s.charCodeAt(p))) p++;
-      if (p >= len) { out.push({ name, value: '' }); return { params: out }; }
+      if (p >= len) {
+        out.push({ name, value: '' });
+        return { params: out };
+      }
       const q = s.charCodeAt(p);
       if (q === 34 || q === 39) {
         if (len - p < 2) return { error: `bad quoted value for "${name}"` };
@@ -84,7 +90,10 @@ export function parseParamList(s: string): { params: AttrParam[] } | { error: st
         value = s.slice(vs, p);
       }
       while (p < len && isWs(s.charCodeAt(p))) p++;
-      if (p >= len) { out.push({ name, value }); return { params: out }; }
+      if (p >= len) {
+        out.push({ name, value });
+        return { params: out };
+      }
     }
     out.push({ name, value });
     const c = s.charCodeAt(p);
@@ -106,7 +115,10 @@ export function str2sint(s: string | null): { value: number; ok: boolean } | nul
   let i = 0;
   let neg = false;
   if (s[0] === '+') i++;
-  else if (s[0] === '-') { neg = true; i++; }
+  else if (s[0] === '-') {
+    neg = true;
+    i++;
+  }
   let r = 0;
   for (; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -134,26 +146,46 @@ export function parseAttrs(raw: string | null, attrsNone = false): AttrsParse {
   if (text.charCodeAt(text.length - 1) === 59) text = text.slice(0, -1);
   const parsed = parseParamList(text);
   if ('error' in parsed) return { ok: false, reason: `bad attrs "${text}": ${parsed.error}` };
-  let duid: string | null = null, socket: string | null = null, sockname: string | null = null;
-  let pingFrom: string | null = null, obproxy: string | null = null, pingSocket: string | null = null;
-  let maxload = 0, weight = 0, rweight = 0, cc = 0, latency: number | null = null;
-  let ocmin = 0, ocmax = 100, ocrate = 0;
+  let duid: string | null = null,
+    socket: string | null = null,
+    sockname: string | null = null;
+  let pingFrom: string | null = null,
+    obproxy: string | null = null,
+    pingSocket: string | null = null;
+  let maxload = 0,
+    weight = 0,
+    rweight = 0,
+    cc = 0,
+    latency: number | null = null;
+  let ocmin = 0,
+    ocmax = 100,
+    ocrate = 0;
   // Kamailio walks its reversed list, so the first occurrence of a name is applied last.
   for (let k = parsed.params.length - 1; k >= 0; k--) {
     const { name, value } = parsed.params[k];
     switch (name.toLowerCase()) {
-      case 'duid': duid = value; break;
-      case 'cc': cc = intOf(value, cc); break;
+      case 'duid':
+        duid = value;
+        break;
+      case 'cc':
+        cc = intOf(value, cc);
+        break;
       case 'weight': {
         const w = value === null ? 0 : str2sint(value)!.value;
         if (w >= 1 && w <= 100) weight = w;
-        else { weight = 0; warnings.push(`weight ${w} not in 1-100 range - ignoring destination weight`); }
+        else {
+          weight = 0;
+          warnings.push(`weight ${w} not in 1-100 range - ignoring destination weight`);
+        }
         break;
       }
       case 'rweight': {
         const w = value === null ? 0 : str2sint(value)!.value;
         if (w >= 1 && w <= 100) rweight = w;
-        else { rweight = 0; warnings.push(`rweight ${w} not in 1-100 range - ignoring`); }
+        else {
+          rweight = 0;
+          warnings.push(`rweight ${w} not in 1-100 range - ignoring`);
+        }
         break;
       }
       case 'latency': {
@@ -161,16 +193,35 @@ export function parseAttrs(raw: string | null, attrsNone = false): AttrsParse {
         if (r !== null && r.ok) latency = r.value;
         break;
       }
-      case 'maxload': maxload = intOf(value, maxload); break;
-      case 'socket': socket = value; break;
-      case 'sockname': sockname = value; break;
-      case 'ping_from': pingFrom = value; break;
-      case 'obproxy': obproxy = value; break;
-      case 'ping_socket': pingSocket = value; break;
-      case 'ocmin': ocmin = uintOf(value, ocmin); break;
-      case 'ocmax': ocmax = uintOf(value, ocmax); break;
-      case 'ocrate': ocrate = uintOf(value, ocrate); break;
-      default: break;
+      case 'maxload':
+        maxload = intOf(value, maxload);
+        break;
+      case 'socket':
+        socket = value;
+        break;
+      case 'sockname':
+        sockname = value;
+        break;
+      case 'ping_from':
+        pingFrom = value;
+        break;
+      case 'obproxy':
+        obproxy = value;
+        break;
+      case 'ping_socket':
+        pingSocket = value;
+        break;
+      case 'ocmin':
+        ocmin = uintOf(value, ocmin);
+        break;
+      case 'ocmax':
+        ocmax = uintOf(value, ocmax);
+        break;
+      case 'ocrate':
+        ocrate = uintOf(value, ocrate);
+        break;
+      default:
+        break;
     }
   }
   if (ocmax > 100 || ocmax === 0) ocmax = 100;
@@ -182,8 +233,21 @@ export function parseAttrs(raw: string | null, attrsNone = false): AttrsParse {
     ok: true,
     warnings,
     attrs: {
-      body: text, duid, maxload, weight, rweight, cc, socket, sockname, pingFrom, obproxy,
-      pingSocket, latency, ocmin, ocmax, ocrate,
+      body: text,
+      duid,
+      maxload,
+      weight,
+      rweight,
+      cc,
+      socket,
+      sockname,
+      pingFrom,
+      obproxy,
+      pingSocket,
+      latency,
+      ocmin,
+      ocmax,
+      ocrate,
     },
   };
 }
@@ -196,8 +260,20 @@ function uintOf(v: string | null, dflt: number): number {
 
 export function emptyAttrs(): DsAttrs {
   return {
-    body: null, duid: null, maxload: 0, weight: 0, rweight: 0, cc: 0, socket: null,
-    sockname: null, pingFrom: null, obproxy: null, pingSocket: null, latency: null,
-    ocmin: 0, ocmax: 100, ocrate: 0,
+    body: null,
+    duid: null,
+    maxload: 0,
+    weight: 0,
+    rweight: 0,
+    cc: 0,
+    socket: null,
+    sockname: null,
+    pingFrom: null,
+    obproxy: null,
+    pingSocket: null,
+    latency: null,
+    ocmin: 0,
+    ocmax: 100,
+    ocrate: 0,
   };
 }

@@ -28,11 +28,21 @@ export class AvlTree {
   }
 
   private rootSlot(): Slot {
-    return { get: () => this.root, set: (n) => { this.root = n; } };
+    return {
+      get: () => this.root,
+      set: (n) => {
+        this.root = n;
+      },
+    };
   }
 
   private static childSlot(node: AvlNode, dir: 0 | 1): Slot {
-    return { get: () => node.next[dir], set: (n) => { node.next[dir] = n; } };
+    return {
+      get: () => node.next[dir],
+      set: (n) => {
+        node.next[dir] = n;
+      },
+    };
   }
 
   has(id: number): boolean {

@@ -26,7 +26,10 @@ export interface LoadCell {
 export class CallLoadTable {
   private readonly cells = new Map<string, LoadCell>();
 
-  constructor(readonly expire: number, readonly initExpire: number) {}
+  constructor(
+    readonly expire: number,
+    readonly initExpire: number,
+  ) {}
 
   get size(): number {
     return this.cells.size;
@@ -36,7 +39,12 @@ export class CallLoadTable {
   add(callId: string, duid: string, setId: number, nowSec: number): boolean {
     if (this.cells.has(callId)) return false;
     this.cells.set(callId, {
-      callId, duid, setId, state: DS_LOAD_INIT, expire: nowSec + this.expire, initexpire: nowSec + this.initExpire,
+      callId,
+      duid,
+      setId,
+      state: DS_LOAD_INIT,
+      expire: nowSec + this.expire,
+      initexpire: nowSec + this.initExpire,
     });
     return true;
   }
@@ -53,7 +61,10 @@ export class CallLoadTable {
   takeExpired(nowSec: number): LoadCell[] {
     const out: LoadCell[] = [];
     for (const c of this.cells.values()) {
-      if ((c.expire !== 0 && c.expire < nowSec) || (c.state === DS_LOAD_INIT && c.initexpire !== 0 && c.initexpire < nowSec)) {
+      if (
+        (c.expire !== 0 && c.expire < nowSec) ||
+        (c.state === DS_LOAD_INIT && c.initexpire !== 0 && c.initexpire < nowSec)
+      ) {
         out.push(c);
       }
     }
@@ -76,8 +87,12 @@ function duidIndex(set: DsSet, duid: string): number {
 }
 
 /** ds_get_leastloaded(): lowest dload among non-skipped entries under their maxload. */
-export function leastLoaded(set: DsSet, skipped: (flags: number) => boolean,
-  held: ((j: number) => boolean) | null = null, maxloadOf: ((j: number) => number) | null = null): number {
+export function leastLoaded(
+  set: DsSet,
+  skipped: (flags: number) => boolean,
+  held: ((j: number) => boolean) | null = null,
+  maxloadOf: ((j: number) => number) | null = null,
+): number {
   let k = -1;
   let t = 0x7fffffff;
   for (let j = 0; j < set.dests.length; j++) {
@@ -126,8 +141,13 @@ export function loadRemove(table: CallLoadTable, list: DsList | null, callId: st
  * ds_load_replace() (ds_next_dst with alg 10): move the call to `newDuid`.
  * 0 ok, -1 error (no entry, set gone, re-add failed), -2 the new duid is not in the set.
  */
-export function loadReplace(table: CallLoadTable, list: DsList | null, callId: string, newDuid: string,
-  nowSec: number): 0 | -1 | -2 {
+export function loadReplace(
+  table: CallLoadTable,
+  list: DsList | null,
+  callId: string,
+  newDuid: string,
+  nowSec: number,
+): 0 | -1 | -2 {
   if (newDuid.length === 0) return -1;
   const c = table.get(callId);
   if (c === null) return -1;

@@ -13,9 +13,13 @@ import { rpcScan } from './rpc-scan';
 export type DsChange =
   | { readonly kind: 'reload' }
   | {
-    readonly kind: 'add'; readonly setId: number; readonly uri: string;
-    readonly flags: number; readonly priority: number; readonly attrs: string | null;
-  }
+      readonly kind: 'add';
+      readonly setId: number;
+      readonly uri: string;
+      readonly flags: number;
+      readonly priority: number;
+      readonly attrs: string | null;
+    }
   | { readonly kind: 'remove'; readonly setId: number; readonly uri: string }
   /** `uri` may be `all`. `state` is the text as given (`ip`, `a`, `1`, …). */
   | { readonly kind: 'setState'; readonly state: string; readonly setId: number; readonly uri: string }
@@ -47,10 +51,20 @@ export function decodeChange(engine: Dispatcher, kind: DsChangeKind, params: rea
       // Kamailio checks (and stamps) reload_delta before looking at the parameters.
       const s = rpcScan(params, 'dS*ddS');
       if (s.count < 2) {
-        guardThenFail(engine, 'group and address are required: dispatcher.add group address [flags [priority [attrs]]]');
+        guardThenFail(
+          engine,
+          'group and address are required: dispatcher.add group address [flags [priority [attrs]]]',
+        );
       }
       const [setId, uri, flags, priority, attrs] = s.values as [number, string, number?, number?, string?];
-      return { kind, setId, uri, flags: flags ?? 0, priority: priority ?? 0, attrs: s.count <= 4 ? null : attrs ?? null };
+      return {
+        kind,
+        setId,
+        uri,
+        flags: flags ?? 0,
+        priority: priority ?? 0,
+        attrs: s.count <= 4 ? null : (attrs ?? null),
+      };
     }
     case 'remove': {
       const s = rpcScan(params, 'dS');
@@ -62,8 +76,10 @@ export function decodeChange(engine: Dispatcher, kind: DsChangeKind, params: rea
       const byDuid = kind === 'setDuidState';
       const s = rpcScan(params, '.SdS');
       if (s.count < 3) {
-        throw DsRpcError.of('invalidParameters',
-          `usage: ${CHANGE_METHODS[kind]} state group ${byDuid ? 'duid' : 'address'}|all`);
+        throw DsRpcError.of(
+          'invalidParameters',
+          `usage: ${CHANGE_METHODS[kind]} state group ${byDuid ? 'duid' : 'address'}|all`,
+        );
       }
       const [state, setId, target] = s.values as [string, number, string];
       return byDuid ? { kind, state, setId, duid: target } : { kind, state, setId, uri: target };
@@ -76,14 +92,22 @@ export function decodeChange(engine: Dispatcher, kind: DsChangeKind, params: rea
  * as it always did; the others once the list is rebuilt). `reloadSource` gives
  * the records of a reload (the database's), undefined for the list file.
  */
-export function applyChange(engine: Dispatcher, c: DsChange,
-  reloadSource?: () => Promise<ReloadSource | undefined>): string | Promise<string> {
+export function applyChange(
+  engine: Dispatcher,
+  c: DsChange,
+  reloadSource?: () => Promise<ReloadSource | undefined>,
+): string | Promise<string> {
   switch (c.kind) {
-    case 'reload': return reload(engine, reloadSource);
-    case 'add': return engine.add(c.setId, c.uri, c.flags, c.priority, c.attrs);
-    case 'remove': return engine.remove(c.setId, c.uri);
-    case 'setState': return engine.setStateRpc(c.state, c.setId, c.uri, false);
-    case 'setDuidState': return engine.setStateRpc(c.state, c.setId, c.duid, true);
+    case 'reload':
+      return reload(engine, reloadSource);
+    case 'add':
+      return engine.add(c.setId, c.uri, c.flags, c.priority, c.attrs);
+    case 'remove':
+      return engine.remove(c.setId, c.uri);
+    case 'setState':
+      return engine.setStateRpc(c.state, c.setId, c.uri, false);
+    case 'setDuidState':
+      return engine.setStateRpc(c.state, c.setId, c.duid, true);
   }
 }
 

@@ -45,8 +45,11 @@ const ATTRS_MAX = 1024;
  * Appends non-empty extra column values as `name=value;` (a `;` is added to non-empty
  * attrs first). Throws RangeError when the result would not fit Kamailio's 1024-byte buffer.
  */
-export function appendExtraAttrs(attrs: string | null, extras: readonly ExtraAttr[],
-  values: readonly (string | number | null)[]): string | null {
+export function appendExtraAttrs(
+  attrs: string | null,
+  extras: readonly ExtraAttr[],
+  values: readonly (string | number | null)[],
+): string | null {
   if (extras.length === 0) return attrs;
   let out = attrs ?? '';
   if (out.length > 0 && !out.endsWith(';')) out += ';';
@@ -61,8 +64,11 @@ export function appendExtraAttrs(attrs: string | null, extras: readonly ExtraAtt
 }
 
 /** Records from DB rows, in DB order. An attrs overflow fails the whole load, as in Kamailio. */
-export function recordsFromDbRows(rows: readonly DbRow[], extras: readonly ExtraAttr[] = [],
-  table = 'dispatcher'): DsRecordInput[] {
+export function recordsFromDbRows(
+  rows: readonly DbRow[],
+  extras: readonly ExtraAttr[] = [],
+  table = 'dispatcher',
+): DsRecordInput[] {
   return rows.map((r, i) => {
     const origin = `${table} row ${i + 1}`;
     let attrs: string | null;
@@ -71,6 +77,13 @@ export function recordsFromDbRows(rows: readonly DbRow[], extras: readonly Extra
     } catch (e) {
       throw new ListLoadError(`${origin}: ${(e as Error).message}`, []);
     }
-    return { setId: r.setid | 0, uri: r.destination, flags: (r.flags ?? 0) | 0, priority: (r.priority ?? 0) | 0, attrs, origin };
+    return {
+      setId: r.setid | 0,
+      uri: r.destination,
+      flags: (r.flags ?? 0) | 0,
+      priority: (r.priority ?? 0) | 0,
+      attrs,
+      origin,
+    };
   });
 }

@@ -52,11 +52,17 @@ export function transportProto(u: SipUri): number {
   const t = uriParam(u, 'transport');
   if (t === null) return PROTO_NONE;
   switch (t.toLowerCase()) {
-    case 'udp': return PROTO_UDP;
-    case 'tcp': return PROTO_TCP;
-    case 'tls': return PROTO_TLS;
-    case 'sctp': return PROTO_SCTP;
-    case 'ws': return PROTO_WS;
-    default: return PROTO_NONE;
+    case 'udp':
+      return PROTO_UDP;
+    case 'tcp':
+      return PROTO_TCP;
+    case 'tls':
+      return PROTO_TLS;
+    case 'sctp':
+      return PROTO_SCTP;
+    case 'ws':
+      return PROTO_WS;
+    default:
+      return PROTO_NONE;
   }
 }

@@ -94,18 +94,31 @@ export class Dispatcher {
     this.log = opts.log ?? (() => undefined);
     const p = this.params;
     this.rules = {
-      probingThreshold: p.ds_probing_threshold, inactiveThreshold: p.ds_inactive_threshold,
-      eventMode: p.event_callback_mode, scriptBypassesThresholds: opts.scriptBypassesThresholds ?? false,
+      probingThreshold: p.ds_probing_threshold,
+      inactiveThreshold: p.ds_inactive_threshold,
+      eventMode: p.event_callback_mode,
+      scriptBypassesThresholds: opts.scriptBypassesThresholds ?? false,
     };
     this.replyCodes = parsePingReplyCodes(p.ds_ping_reply_codes)!;
     this.callLoad = p.ds_hash_size > 0 ? new CallLoadTable(p.ds_hash_expire, p.ds_hash_initexpire) : null;
     this.defaultSock = this.lookupDefaultSocket();
     const ctx: BuildContext = {
-      params: p, resolver: this.resolver, sockets: this.sockets, defaultSock: this.defaultSock,
-      rng: this.rng, tryIpv6: this.tryIpv6,
+      params: p,
+      resolver: this.resolver,
+      sockets: this.sockets,
+      defaultSock: this.defaultSock,
+      rng: this.rng,
+      tryIpv6: this.tryIpv6,
     };
     this.lists = new ListManager(p, ctx, this.rng, this.clock, this.log, opts.onAdminStatesChanged);
-    this.lb = new LbPolicy(p, this.rng, () => this.now(), (persisted) => { if (persisted) opts.onAdminStatesChanged?.(); });
+    this.lb = new LbPolicy(
+      p,
+      this.rng,
+      () => this.now(),
+      (persisted) => {
+        if (persisted) opts.onAdminStatesChanged?.();
+      },
+    );
   }
 
   private lookupDefaultSocket(): DsSocketRef | null {
@@ -182,7 +195,12 @@ export class Dispatcher {
 
   private selectCtx(): SelectContext {
     return {
-      list: this.lists.list, params: this.params, rng: this.rng, nowMs: this.now(), callLoad: this.callLoad, gate: this.lb.gate,
+      list: this.lists.list,
+      params: this.params,
+      rng: this.rng,
+      nowMs: this.now(),
+      callLoad: this.callLoad,
+      gate: this.lb.gate,
     };
   }
 
@@ -202,10 +220,19 @@ export class Dispatcher {
   }
 
   /** ds_next_dst / ds_next_domain (next=true), ds_set_dst / ds_set_domain (next=false). */
-  nextDst(records: readonly DstRecord[], next: boolean, mode: 'dst' | 'domain',
-    req: { ruri: string; callId: string | null }): NextDstResult {
-    return updateDst({ list: this.lists.list, params: this.params, callLoad: this.callLoad, nowMs: this.now() },
-      records, next, mode, req);
+  nextDst(
+    records: readonly DstRecord[],
+    next: boolean,
+    mode: 'dst' | 'domain',
+    req: { ruri: string; callId: string | null },
+  ): NextDstResult {
+    return updateDst(
+      { list: this.lists.list, params: this.params, callLoad: this.callLoad, nowMs: this.now() },
+      records,
+      next,
+      mode,
+      req,
+    );
   }
 
   // ---- state ---------------------------------------------------------------------------
@@ -227,10 +254,14 @@ export class Dispatcher {
 
   private markContext(m: DsMarkContext): DsEventContext {
     switch (m.kind) {
-      case 'reply': return { code: m.code ?? 0, reason: m.reason ?? null, flags: 1 };
-      case 'faked': return { code: 810, reason: null, flags: 0 };
-      case 'request': return { code: 820, reason: null, flags: 0 };
-      default: return { code: 800, reason: null, flags: 0 };
+      case 'reply':
+        return { code: m.code ?? 0, reason: m.reason ?? null, flags: 1 };
+      case 'faked':
+        return { code: 810, reason: null, flags: 0 };
+      case 'request':
+        return { code: 820, reason: null, flags: 0 };
+      default:
+        return { code: 800, reason: null, flags: 0 };
     }
   }
 
@@ -278,10 +309,15 @@ export class Dispatcher {
     }
     const l = target.toLowerCase();
     const d = byDuid
-      ? set.dests.find((x) => x.attrs.duid !== null && x.attrs.duid.length === target.length && x.attrs.duid.toLowerCase() === l)
+      ? set.dests.find(
+          (x) => x.attrs.duid !== null && x.attrs.duid.length === target.length && x.attrs.duid.toLowerCase() === l,
+        )
       : set.dests.find((x) => sameUriCi(x.uri, target));
     if (d === undefined) {
-      throw DsRpcError.of('stateUpdateFailed', `${byDuid ? 'duid' : 'destination'} ${target} not found in set ${group}`);
+      throw DsRpcError.of(
+        'stateUpdateFailed',
+        `${byDuid ? 'duid' : 'destination'} ${target} not found in set ${group}`,
+      );
     }
     overwrite(d);
     if (byDuid) this.admin.setByDuid(group, target, st.state, at);
@@ -345,10 +381,13 @@ export class Dispatcher {
   /** The keepalive could not be sent: counts as a failure with code 500. */
   pingSendFailed(t: PingTarget): DsEvent | null {
     const hit = resolvePingDest(this.lists.list, t.setId, t.uri, t.dest);
-    if (hit === null || (hit.dest.flags & 4)) return null;
+    if (hit === null || hit.dest.flags & 4) return null;
     const state = DS_TRYING_DST | (this.params.ds_probing_mode !== 0 ? DS_PROBING_DST : 0);
-    return this.update(hit.set, hit.dest, state, 'keepalive',
-      { code: 500, reason: 'Sending keepalive failed', flags: 0 });
+    return this.update(hit.set, hit.dest, state, 'keepalive', {
+      code: 500,
+      reason: 'Sending keepalive failed',
+      flags: 0,
+    });
   }
 
   // ---- call load -----------------------------------------------------------------------
@@ -374,7 +413,12 @@ export class Dispatcher {
    */
   loadUnset(records: readonly DstRecord[], m: { callId: string; isRequest: boolean; method?: string }): 1 | -1 {
     if (this.params.xavp_dst.length === 0) return 1;
-    if (m.isRequest && (m.method ?? '').toUpperCase() === 'INVITE' && (records.length === 0 || records[0].dstid === undefined)) return 1;
+    if (
+      m.isRequest &&
+      (m.method ?? '').toUpperCase() === 'INVITE' &&
+      (records.length === 0 || records[0].dstid === undefined)
+    )
+      return 1;
     if (this.callLoad === null) return -1;
     return loadRemove(this.callLoad, this.lists.list, m.callId) ? 1 : -1;
   }
@@ -424,13 +468,21 @@ export class Dispatcher {
     for (const set of list.sets) {
       if (group !== null && set.id !== group) continue;
       for (const d of set.dests) {
-        if ((d.flags & 16) || d.host.length === 0 || normalizeIp(d.host) !== null) continue;
-        jobs.push(this.resolver.resolveHost(unbracket(d.host)).catch(() => null).then((a) => {
-          const ip = a === null ? null : normalizeIp(a);
-          if (ip === null) { this.log('warn', `could not resolve ${d.host}`); return; }
-          d.ipAddress = ip;
-          d.dnsTimeMs = this.now();
-        }));
+        if (d.flags & 16 || d.host.length === 0 || normalizeIp(d.host) !== null) continue;
+        jobs.push(
+          this.resolver
+            .resolveHost(unbracket(d.host))
+            .catch(() => null)
+            .then((a) => {
+              const ip = a === null ? null : normalizeIp(a);
+              if (ip === null) {
+                this.log('warn', `could not resolve ${d.host}`);
+                return;
+              }
+              d.ipAddress = ip;
+              d.dnsTimeMs = this.now();
+            }),
+        );
       }
     }
     await Promise.all(jobs);
@@ -463,7 +515,10 @@ export class Dispatcher {
   }
 
   /** Replaces the remembered admin states and applies them to the current list. */
-  importAdminStates(entries: readonly AdminStateEntry[], origin?: string): { rejected: AdminStateEntry[]; unmatched: AdminStateEntry[] } {
+  importAdminStates(
+    entries: readonly AdminStateEntry[],
+    origin?: string,
+  ): { rejected: AdminStateEntry[]; unmatched: AdminStateEntry[] } {
     return this.lists.importAdminStates(entries, origin);
   }
 

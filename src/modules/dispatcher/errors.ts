@@ -61,14 +61,20 @@ export class DestinationError extends DsdError {
 
 /** A whole load that failed (ds_load_mode=1 with a bad record, or a list file error). */
 export class ListLoadError extends DsdError {
-  constructor(message: string, readonly causes: readonly Error[]) {
+  constructor(
+    message: string,
+    readonly causes: readonly Error[],
+  ) {
     super('DSD_ERR_LIST_LOAD', message);
   }
 }
 
 /** A bad modparam value (wrong type, unknown name, out of range). */
 export class ParamError extends DsdError {
-  constructor(readonly param: string, readonly reason: string) {
+  constructor(
+    readonly param: string,
+    readonly reason: string,
+  ) {
     super('DSD_ERR_PARAM', `modparam("dispatcher", "${param}"): ${reason}`);
   }
 }

@@ -34,12 +34,23 @@ export function parseMarkState(s: string): number | null {
   let flag = 0;
   for (let i = 0; i < s.length; i++) {
     switch (s.charCodeAt(i) | 0x20) {
-      case 0x61: flag &= ~DS_STATES_ALL; break; // a
-      case 0x69: flag |= DS_INACTIVE_DST; break; // i
-      case 0x64: flag |= DS_DISABLED_DST; break; // d
-      case 0x74: flag |= DS_TRYING_DST; break; // t
-      case 0x70: flag |= DS_PROBING_DST; break; // p
-      default: return null;
+      case 0x61:
+        flag &= ~DS_STATES_ALL;
+        break; // a
+      case 0x69:
+        flag |= DS_INACTIVE_DST;
+        break; // i
+      case 0x64:
+        flag |= DS_DISABLED_DST;
+        break; // d
+      case 0x74:
+        flag |= DS_TRYING_DST;
+        break; // t
+      case 0x70:
+        flag |= DS_PROBING_DST;
+        break; // p
+      default:
+        return null;
     }
   }
   return flag;

@@ -21,7 +21,9 @@ export function initialStateEvents(list: DsList | null): DsEvent[] {
     for (const d of set.dests) {
       out.push({
         name: isSkipped(d.flags) ? 'dispatcher:dst-down' : 'dispatcher:dst-up',
-        setId: set.id, uri: d.uri, source: 'script',
+        setId: set.id,
+        uri: d.uri,
+        source: 'script',
         context: { code: INITIAL_STATE_CODE, reason: INITIAL_STATE_REASON, flags: 0 },
       });
     }

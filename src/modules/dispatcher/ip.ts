@@ -25,7 +25,11 @@ export function ipFamily(host: string): 0 | 4 | 6 {
 export function normalizeIp(text: string): string | null {
   const t = unbracket(text);
   const fam = isIP(t);
-  if (fam === 4) return t.split('.').map((o) => String(parseInt(o, 10))).join('.');
+  if (fam === 4)
+    return t
+      .split('.')
+      .map((o) => String(parseInt(o, 10)))
+      .join('.');
   if (fam !== 6) return null;
   const words = ipv6Words(t);
   if (words === null) return null;
@@ -51,8 +55,14 @@ function ipv6Words(t: string): number[] | null {
   let head: string[];
   let rest: string[] = [];
   if (dbl >= 0) {
-    head = s.slice(0, dbl).split(':').filter((x) => x.length > 0);
-    rest = s.slice(dbl + 2).split(':').filter((x) => x.length > 0);
+    head = s
+      .slice(0, dbl)
+      .split(':')
+      .filter((x) => x.length > 0);
+    rest = s
+      .slice(dbl + 2)
+      .split(':')
+      .filter((x) => x.length > 0);
   } else {
     head = s.split(':');
   }
@@ -61,17 +71,29 @@ function ipv6Words(t: string): number[] | null {
   const parts = [...head, ...Array<string>(dbl >= 0 ? fill : 0).fill('0'), ...rest];
   if (parts.length !== 8) return null;
   const words = parts.map((x) => parseInt(x, 16));
-  if (tail.length === 2) { words[6] = tail[0]; words[7] = tail[1]; }
+  if (tail.length === 2) {
+    words[6] = tail[0];
+    words[7] = tail[1];
+  }
   return words;
 }
 
 /** inet_ntop(AF_INET6): longest run (>= 2) of zero words compressed, lower-case hex. */
 function formatIpv6(w: number[]): string {
-  let bestStart = -1, bestLen = 0, curStart = -1, curLen = 0;
+  let bestStart = -1,
+    bestLen = 0,
+    curStart = -1,
+    curLen = 0;
   for (let i = 0; i < 8; i++) {
     if (w[i] === 0) {
-      if (curStart < 0) { curStart = i; curLen = 1; } else curLen++;
-      if (curLen > bestLen) { bestStart = curStart; bestLen = curLen; }
+      if (curStart < 0) {
+        curStart = i;
+        curLen = 1;
+      } else curLen++;
+      if (curLen > bestLen) {
+        bestStart = curStart;
+        bestLen = curLen;
+      }
     } else curStart = -1;
   }
   if (bestLen < 2) bestStart = -1;

@@ -49,7 +49,11 @@ export interface KeepaliveStats {
 }
 
 class PingOwner implements ClientOwner {
-  constructor(readonly sender: KeepaliveSender, readonly t: PingTarget, readonly sentAt: number) {}
+  constructor(
+    readonly sender: KeepaliveSender,
+    readonly t: PingTarget,
+    readonly sentAt: number,
+  ) {}
 
   onBranchReply(_ct: ClientTxn, msg: SipMessage | null): void {
     if (msg && msg.status < 200) return;
@@ -59,8 +63,16 @@ class PingOwner implements ClientOwner {
 
 export class KeepaliveSender {
   readonly stats: KeepaliveStats = {
-    sent: 0, ok: 0, failed: 0, timeouts: 0, sendErrors: 0, rounds: 0, missedRounds: 0,
-    lastLagMs: 0, maxLagMs: 0, flushed: 0,
+    sent: 0,
+    ok: 0,
+    failed: 0,
+    timeouts: 0,
+    sendErrors: 0,
+    rounds: 0,
+    missedRounds: 0,
+    lastLagMs: 0,
+    maxLagMs: 0,
+    flushed: 0,
   };
   /** Gets every probe's outcome (the dispatcher counters). */
   observer: ProbeObserver | null = null;
@@ -140,7 +152,10 @@ export class KeepaliveSender {
       this.stats.flushed += this.queue.length - this.cursor;
       while (this.cursor < this.queue.length) this.sendIfStillDue(this.queue[this.cursor++]);
     }
-    if (this.pumpTimer) { clearTimeout(this.pumpTimer); this.pumpTimer = null; }
+    if (this.pumpTimer) {
+      clearTimeout(this.pumpTimer);
+      this.pumpTimer = null;
+    }
     this.queue = [];
     this.cursor = 0;
     if (!this.ds.pingEnabled) return;
@@ -155,7 +170,11 @@ export class KeepaliveSender {
 
   private readonly pump = (): void => {
     this.pumpTimer = null;
-    if (!this.ds.pingEnabled) { this.queue = []; this.cursor = 0; return; }
+    if (!this.ds.pingEnabled) {
+      this.queue = [];
+      this.cursor = 0;
+      return;
+    }
     const now = performance.now();
     while (this.cursor < this.queue.length && this.roundStart + this.cursor * this.step <= now) {
       this.sendIfStillDue(this.queue[this.cursor++]);
@@ -182,7 +201,11 @@ export class KeepaliveSender {
       this.sendFailed(t);
       return;
     }
-    if (target instanceof Promise) target.then((tg) => this.sendTo(t, tg), () => this.sendFailed(t));
+    if (target instanceof Promise)
+      target.then(
+        (tg) => this.sendTo(t, tg),
+        () => this.sendFailed(t),
+      );
     else this.sendTo(t, target);
   }
 
@@ -192,14 +215,27 @@ export class KeepaliveSender {
 
   private sendTo(t: PingTarget, target: Target): void {
     const out = this.pickSocket(t, target);
-    if (!out) { this.sendFailed(t); return; }
+    if (!out) {
+      this.sendFailed(t);
+      return;
+    }
     let n = this.seq++;
     for (let i = 0; i < 1000 && this.acceptCallId !== null && !this.acceptCallId(this.callIdOf(n)); i++) n = this.seq++;
     const branch = `${DSD_BRANCH}ping.${this.callPrefix}${n.toString(36)}`;
-    const buf = buildLocalRequest({
-      method: t.method, ruri: t.uri, to: t.uri, from: t.fromUri, fromTag: crypto.randomBytes(4).toString('hex'),
-      callId: this.callIdOf(n), cseq: 10, userAgentLine: this.txns.userAgentHeader,
-    }, out, branch);
+    const buf = buildLocalRequest(
+      {
+        method: t.method,
+        ruri: t.uri,
+        to: t.uri,
+        from: t.fromUri,
+        fromTag: crypto.randomBytes(4).toString('hex'),
+        callId: this.callIdOf(n),
+        cseq: 10,
+        userAgentLine: this.txns.userAgentHeader,
+      },
+      out,
+      branch,
+    );
     this.ds.pingSent(t);
     const owner = new PingOwner(this, t, performance.now());
     if (!this.txns.request(branch, t.method, buf, { ...target, local: out }, owner, t.frTimeoutMs ?? undefined)) {
@@ -228,9 +264,16 @@ export class KeepaliveSender {
   finish(owner: PingOwner, code: number, reason: string, real: boolean): void {
     const t = owner.t;
     let outcome: ProbeOutcome;
-    if (code === 408 && !real) { outcome = 'timeout'; this.stats.timeouts++; }
-    else if (isPingSuccess(this.replyCodes(), code)) { outcome = 'ok'; this.stats.ok++; }
-    else { outcome = 'failed'; this.stats.failed++; }
+    if (code === 408 && !real) {
+      outcome = 'timeout';
+      this.stats.timeouts++;
+    } else if (isPingSuccess(this.replyCodes(), code)) {
+      outcome = 'ok';
+      this.stats.ok++;
+    } else {
+      outcome = 'failed';
+      this.stats.failed++;
+    }
     this.observer?.probe(t.setId, t.uri, outcome, real ? performance.now() - owner.sentAt : null);
     const ev = this.ds.pingResult(t, code, reason, real);
     if (ev) this.onEvent(ev);

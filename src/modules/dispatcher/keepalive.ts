@@ -15,8 +15,7 @@ import { DsParams } from './params';
 import { PingReplyCodes, isPingSuccess } from './pingcodes';
 
 export type PingSocket =
-  | { readonly kind: 'name'; readonly name: string }
-  | { readonly kind: 'spec'; readonly spec: string };
+  { readonly kind: 'name'; readonly name: string } | { readonly kind: 'spec'; readonly spec: string };
 
 /** One keepalive to send. */
 export interface PingTarget {
@@ -39,7 +38,7 @@ export interface PingTarget {
 export function shouldPing(flags: number, probingMode: number): boolean {
   if (flags & DS_DISABLED_DST) return false;
   if (probingMode === 1) return true;
-  if (probingMode !== 2 && (flags & DS_PROBING_DST)) return true;
+  if (probingMode !== 2 && flags & DS_PROBING_DST) return true;
   return probingMode === 2 && (flags & DS_PROBING_DST) !== 0 && (flags & DS_INACTIVE_DST) !== 0;
 }
 
@@ -63,7 +62,9 @@ export function collectPingTargets(list: DsList | null, p: DsParams): PingTarget
     for (const d of set.dests) {
       if (!shouldPing(d.flags, p.ds_probing_mode)) continue;
       out.push({
-        setId: set.id, uri: d.uri, method: p.ds_ping_method,
+        setId: set.id,
+        uri: d.uri,
+        method: p.ds_ping_method,
         fromUri: d.attrs.pingFrom !== null && d.attrs.pingFrom.length > 0 ? d.attrs.pingFrom : p.ds_ping_from,
         outboundProxy: d.attrs.obproxy !== null && d.attrs.obproxy.length > 0 ? d.attrs.obproxy : p.outbound_proxy,
         socket: pingSocket(d, p),
@@ -79,8 +80,12 @@ export function collectPingTargets(list: DsList | null, p: DsParams): PingTarget
  * The destination a result belongs to: the very object when it is still in the current
  * list, else (after a reload) the first entry of the set with the same URI, as 5.6 does.
  */
-export function resolvePingDest(list: DsList | null, setId: number, uri: string, dest: Destination | null):
-  { set: DsSet; dest: Destination } | null {
+export function resolvePingDest(
+  list: DsList | null,
+  setId: number,
+  uri: string,
+  dest: Destination | null,
+): { set: DsSet; dest: Destination } | null {
   const set = findSet(list, setId);
   if (set === null) return null;
   if (dest !== null && set.dests[dest.idx] === dest) return { set, dest };

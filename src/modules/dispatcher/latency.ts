@@ -20,8 +20,10 @@ export function estimatorAlpha(alphaParam: number): number {
 
 /** Whole milliseconds between two clock readings, as Kamailio computes them from timevals. */
 export function latencyMs(startMs: number, nowMs: number): number {
-  const s0 = Math.floor(startMs / 1000), s1 = Math.floor(nowMs / 1000);
-  const u0 = Math.floor((startMs - s0 * 1000) * 1000), u1 = Math.floor((nowMs - s1 * 1000) * 1000);
+  const s0 = Math.floor(startMs / 1000),
+    s1 = Math.floor(nowMs / 1000);
+  const u0 = Math.floor((startMs - s0 * 1000) * 1000),
+    u1 = Math.floor((nowMs - s1 * 1000) * 1000);
   return (s1 - s0) * 1000 + Math.trunc((u1 - u0) / 1000);
 }
 
@@ -38,7 +40,7 @@ export function updateLatencyStats(s: LatencyStats, latency: number, alpha: numb
     s.avg = f(s.avg + f(delta / (s.count || 1)));
     const delta2 = f(latency - s.avg);
     s.m2 += delta * delta2;
-    s.std = f(Math.sqrt(s.m2 / ((s.count - 1) || 1)));
+    s.std = f(Math.sqrt(s.m2 / (s.count - 1 || 1)));
   }
   if (s.count < 10) s.est = s.avg;
   else s.est = f(f(s.est * alpha) + f(latency * f(1 - alpha)));
@@ -76,7 +78,11 @@ function weightedCc(cc: CcState, weight: number, s: LatencyStats): number {
  * whether the rweight table must be rebuilt.
  */
 export function updateLatency(
-  set: DsSet, uri: string, code: number, nowMs: number, alpha: number,
+  set: DsSet,
+  uri: string,
+  code: number,
+  nowMs: number,
+  alpha: number,
   /** Told each sample taken (the debug log: tests recompute the statistics from it). */
   onSample?: (uri: string, ms: number) => void,
 ): boolean {

@@ -16,7 +16,15 @@ import { DS_NODNSARES_DST } from './flags';
 import { ipFamily, normalizeIp, unbracket } from './ip';
 import { DsRecordInput } from './list-file';
 import {
-  Destination, DsList, DsSet, DsSocketRef, LatencyStats, OcData, SetId, newLatencyStats, sameUriCi,
+  Destination,
+  DsList,
+  DsSet,
+  DsSocketRef,
+  LatencyStats,
+  OcData,
+  SetId,
+  newLatencyStats,
+  sameUriCi,
 } from './model';
 import { AvlTree } from './avl';
 import { newOcData } from './oc';
@@ -30,7 +38,11 @@ export interface DsResolver {
   /** A/AAAA (resolvehost): the first address, or null when the name does not resolve. */
   resolveHost(host: string): Promise<string | null>;
   /** SRV/NAPTR (sip_resolvehost) for ds_dns_mode & 8; port/proto 0 mean "unchanged". */
-  resolveSip?(host: string, port: number, proto: number): Promise<{ address: string; port: number; proto: number } | null>;
+  resolveSip?(
+    host: string,
+    port: number,
+    proto: number,
+  ): Promise<{ address: string; port: number; proto: number } | null>;
 }
 
 export interface BuildContext {
@@ -91,14 +103,21 @@ function lookupSocket(attrs: DsAttrs, ctx: BuildContext, input: DsRecordInput): 
   return ctx.defaultSock;
 }
 
-async function resolve(info: DestUriInfo, ctx: BuildContext, input: DsRecordInput):
-  Promise<{ ip: string; port: number; proto: number }> {
+async function resolve(
+  info: DestUriInfo,
+  ctx: BuildContext,
+  input: DsRecordInput,
+): Promise<{ ip: string; port: number; proto: number }> {
   const lit = normalizeIp(info.host);
   if (lit !== null) return { ip: lit, port: info.port, proto: info.proto };
   const r = ctx.resolver;
   if (r === null) throw fail(input, `could not resolve ${info.host} (no resolver; missing no-probing flag 16?)`);
   const safe = async <T>(p: () => Promise<T | null>): Promise<T | null> => {
-    try { return await p(); } catch { return null; } // a resolver error is a failed lookup
+    try {
+      return await p();
+    } catch {
+      return null;
+    } // a resolver error is a failed lookup
   };
   if ((ctx.params.ds_dns_mode & 8) !== 0 && r.resolveSip) {
     const sip = r.resolveSip.bind(r);
@@ -118,8 +137,12 @@ async function resolve(info: DestUriInfo, ctx: BuildContext, input: DsRecordInpu
  * With `carry` (add/remove rebuild) the previous address, socket and runtime state are
  * reused instead of resolving again.
  */
-export async function packDest(input: DsRecordInput, ctx: BuildContext, carry: CarriedState | null = null,
-  warnings: string[] | null = null): Promise<DestSeed> {
+export async function packDest(
+  input: DsRecordInput,
+  ctx: BuildContext,
+  carry: CarriedState | null = null,
+  warnings: string[] | null = null,
+): Promise<DestSeed> {
   const info = parseDestinationUri(input.uri);
   if ('error' in info) throw fail(input, info.error);
   if (info.fixed && warnings) warnings.push(`${input.origin}: uri without sip scheme - fixing it: ${input.uri}`);
@@ -138,16 +161,30 @@ export async function packDest(input: DsRecordInput, ctx: BuildContext, carry: C
   let proto = info.proto;
   let dnsTimeMs = 0;
   if (carry !== null) {
-    ip = carry.ipAddress; port = carry.port; proto = carry.proto; dnsTimeMs = carry.dnsTimeMs;
+    ip = carry.ipAddress;
+    port = carry.port;
+    proto = carry.proto;
+    dnsTimeMs = carry.dnsTimeMs;
   } else if (!noIpAddr && (ctx.params.ds_dns_mode & (1 | 4)) !== 0) {
     const r = await resolve(info, ctx, input);
-    ip = r.ip; port = r.port; proto = r.proto;
+    ip = r.ip;
+    port = r.port;
+    proto = r.proto;
   }
   const keepLatency = carry !== null && carry.latency !== null;
   return {
-    setId: input.setId, uri: info.uri, host: info.host, port, proto,
+    setId: input.setId,
+    uri: info.uri,
+    host: info.host,
+    port,
+    proto,
     flags: carry !== null ? carry.flags : flags,
-    priority: input.priority, attrs, sock, ipAddress: ip, noIpAddr, dnsTimeMs,
+    priority: input.priority,
+    attrs,
+    sock,
+    ipAddress: ip,
+    noIpAddr,
+    dnsTimeMs,
     dload: carry !== null ? carry.dload : 0,
     latency: keepLatency ? carry.latency! : newLatencyStats(attrs.latency),
     oc: carry !== null && carry.oc !== null ? carry.oc : newOcData(attrs.ocmin, attrs.ocmax, attrs.ocrate, ctx.rng),
@@ -161,7 +198,10 @@ export function assembleList(seeds: readonly DestSeed[], rng: DsRng, generation:
   for (const s of seeds) {
     tree.insert(s.setId);
     let arr = pending.get(s.setId);
-    if (arr === undefined) { arr = []; pending.set(s.setId, arr); }
+    if (arr === undefined) {
+      arr = [];
+      pending.set(s.setId, arr);
+    }
     // After every entry with priority <= ours: stable ascending order.
     let k = arr.length;
     while (k > 0 && arr[k - 1].priority > s.priority) k--;
@@ -175,7 +215,13 @@ export function assembleList(seeds: readonly DestSeed[], rng: DsRng, generation:
     const dests: Destination[] = new Array(nr);
     for (let j = 0; j < nr; j++) dests[j] = { ...asc[nr - 1 - j], idx: j, messageCount: 0 };
     const set: DsSet = {
-      id, dests, last: 0, wlast: 0, rwlast: 0, wlist: new Uint16Array(100), rwlist: new Uint16Array(100),
+      id,
+      dests,
+      last: 0,
+      wlast: 0,
+      rwlast: 0,
+      wlist: new Uint16Array(100),
+      rwlist: new Uint16Array(100),
     };
     initWeights(dests, set.wlist, rng);
     initRelativeWeights(set, rng);
@@ -190,23 +236,32 @@ export function assembleList(seeds: readonly DestSeed[], rng: DsRng, generation:
  * (ds_load_mode=0) or make the whole build fail with ListLoadError (ds_load_mode=1).
  * `previous` lets ds_retain_latency_stats carry latency across a reload.
  */
-export async function buildList(inputs: readonly DsRecordInput[], ctx: BuildContext, generation: number,
-  previous: DsList | null = null): Promise<BuildResult> {
+export async function buildList(
+  inputs: readonly DsRecordInput[],
+  ctx: BuildContext,
+  generation: number,
+  previous: DsList | null = null,
+): Promise<BuildResult> {
   const warnings: string[] = [];
-  const outcomes = await Promise.all(inputs.map(async (inp) => {
-    const w: string[] = [];
-    try {
-      return { seed: await packDest(inp, ctx, null, w), err: null, w };
-    } catch (e) {
-      if (e instanceof DestinationError) return { seed: null, err: e, w };
-      throw e;
-    }
-  }));
+  const outcomes = await Promise.all(
+    inputs.map(async (inp) => {
+      const w: string[] = [];
+      try {
+        return { seed: await packDest(inp, ctx, null, w), err: null, w };
+      } catch (e) {
+        if (e instanceof DestinationError) return { seed: null, err: e, w };
+        throw e;
+      }
+    }),
+  );
   const seeds: DestSeed[] = [];
   const skipped: DestinationError[] = [];
   for (const o of outcomes) {
     warnings.push(...o.w);
-    if (o.seed !== null) { seeds.push(o.seed); continue; }
+    if (o.seed !== null) {
+      seeds.push(o.seed);
+      continue;
+    }
     const err = o.err!;
     if (ctx.params.ds_load_mode === 1) {
       throw new ListLoadError(`${err.message} (ds_load_mode=1: load refused)`, [err]);

@@ -70,8 +70,12 @@ export function parseListFile(text: string, fileName: string): ListFileParse {
     start = end + 1;
     if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
     if (line.length > MAX_LINE_CHARS) {
-      throw new ListFileError(fileName, lineNo, MAX_LINE_CHARS + 1,
-        `line is ${line.length} characters long; the limit is ${MAX_LINE_CHARS}`);
+      throw new ListFileError(
+        fileName,
+        lineNo,
+        MAX_LINE_CHARS + 1,
+        `line is ${line.length} characters long; the limit is ${MAX_LINE_CHARS}`,
+      );
     }
     const rec = parseLine(line, fileName, lineNo, warnings);
     if (rec !== null) records.push(rec);
@@ -82,13 +86,18 @@ export function parseListFile(text: string, fileName: string): ListFileParse {
 function parseLine(s: string, file: string, lineNo: number, warnings: ListFileWarning[]): ListFileRecord | null {
   const len = s.length;
   let p = 0;
-  const warn = (col: number, message: string): void => { warnings.push({ file, line: lineNo, col, message }); };
+  const warn = (col: number, message: string): void => {
+    warnings.push({ file, line: lineNo, col, message });
+  };
   while (p < len && isWs(s.charCodeAt(p))) p++;
   if (p >= len || s.charCodeAt(p) === 35) return null;
 
   const idStart = p;
   let id = 0;
-  while (p < len && isDigit(s.charCodeAt(p))) { id = (id * 10 + (s.charCodeAt(p) - 48)) | 0; p++; }
+  while (p < len && isDigit(s.charCodeAt(p))) {
+    id = (id * 10 + (s.charCodeAt(p) - 48)) | 0;
+    p++;
+  }
   if (p === idStart) warn(idStart + 1, 'line does not start with a set id; it is read as set 0');
 
   while (p < len && isWs(s.charCodeAt(p))) p++;
@@ -109,18 +118,30 @@ function parseLine(s: string, file: string, lineNo: number, warnings: ListFileWa
   let priority = 0;
   let attrs: string | null = null;
   const done = (): ListFileRecord => ({
-    setId: id, uri, flags, priority, attrs, line: lineNo, origin: `${file}:${lineNo}`,
+    setId: id,
+    uri,
+    flags,
+    priority,
+    attrs,
+    line: lineNo,
+    origin: `${file}:${lineNo}`,
   });
   if (p >= len || s.charCodeAt(p) === 35) return done();
 
   const flagsStart = p;
-  while (p < len && isDigit(s.charCodeAt(p))) { flags = (flags * 10 + (s.charCodeAt(p) - 48)) | 0; p++; }
+  while (p < len && isDigit(s.charCodeAt(p))) {
+    flags = (flags * 10 + (s.charCodeAt(p) - 48)) | 0;
+    p++;
+  }
   noteNonDecimal(s, flagsStart, p, 'flags', warn);
   while (p < len && isWs(s.charCodeAt(p))) p++;
   if (p >= len || s.charCodeAt(p) === 35) return done();
 
   const prioStart = p;
-  while (p < len && isDigit(s.charCodeAt(p))) { priority = (priority * 10 + (s.charCodeAt(p) - 48)) | 0; p++; }
+  while (p < len && isDigit(s.charCodeAt(p))) {
+    priority = (priority * 10 + (s.charCodeAt(p) - 48)) | 0;
+    p++;
+  }
   noteNonDecimal(s, prioStart, p, 'priority', warn);
   while (p < len && isWs(s.charCodeAt(p))) p++;
   if (p >= len || s.charCodeAt(p) === 35) return done();
@@ -132,15 +153,23 @@ function parseLine(s: string, file: string, lineNo: number, warnings: ListFileWa
 }
 
 /** Warns when a numeric field stops at a non-space character (Kamailio reads it oddly). */
-function noteNonDecimal(s: string, from: number, to: number, what: string,
-  warn: (col: number, message: string) => void): void {
+function noteNonDecimal(
+  s: string,
+  from: number,
+  to: number,
+  what: string,
+  warn: (col: number, message: string) => void,
+): void {
   // A wholly non-numeric token silently becomes the attrs (documented quirk); digits
   // followed by junk ("0x8", "5a") are almost certainly a mistake worth a warning.
   if (to > from && to < s.length && !isWs(s.charCodeAt(to)) && s.charCodeAt(to) !== 35) {
     let e = to;
     while (e < s.length && !isWs(s.charCodeAt(e))) e++;
     const tok = s.slice(from, e);
-    warn(from + 1, `${what} "${tok}" is not a decimal number: Kamailio reads ${what} ` +
-      `${s.slice(from, to)} and takes the rest as the next field`);
+    warn(
+      from + 1,
+      `${what} "${tok}" is not a decimal number: Kamailio reads ${what} ` +
+        `${s.slice(from, to)} and takes the rest as the next field`,
+    );
   }
 }

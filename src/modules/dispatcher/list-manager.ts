@@ -30,8 +30,7 @@ export interface LoadReport {
 
 /** Where a reload reads from: file text, DB rows, or (default) params.list_file on disk. */
 export type ReloadSource =
-  | { readonly text: string; readonly fileName: string }
-  | { readonly records: readonly DsRecordInput[] };
+  { readonly text: string; readonly fileName: string } | { readonly records: readonly DsRecordInput[] };
 
 export class ListManager {
   private current: DsList | null = null;
@@ -86,7 +85,10 @@ export class ListManager {
     if (list.sets.length === 0) return unmatched;
     for (const e of unmatched) {
       this.admin.drop(e.setId, e.uri ?? e.duid);
-      this.log('warn', `admin state for set ${e.setId} ${e.uri ?? `duid ${e.duid}`} (${e.state}) dropped: no such destination in the list`);
+      this.log(
+        'warn',
+        `admin state for set ${e.setId} ${e.uri ?? `duid ${e.duid}`} (${e.state}) dropped: no such destination in the list`,
+      );
     }
     return unmatched;
   }
@@ -100,9 +102,15 @@ export class ListManager {
   private refuseEmpty(records: readonly DsRecordInput[], built: DsList, where: string, bad: number): void {
     if (this.params.ds_reload_allow_empty !== 0 || built.sets.length > 0) return;
     if (records.length === 0 && bad === 0) {
-      throw new ListLoadError(`${where} has no destinations; reload refused, the running set stays (ds_reload_allow_empty 1 allows it)`, []);
+      throw new ListLoadError(
+        `${where} has no destinations; reload refused, the running set stays (ds_reload_allow_empty 1 allows it)`,
+        [],
+      );
     }
-    throw new ListLoadError(`every line of ${where} is bad (${Math.max(bad, records.length)} skipped); reload refused, the running set stays`, []);
+    throw new ListLoadError(
+      `every line of ${where} is bad (${Math.max(bad, records.length)} skipped); reload refused, the running set stays`,
+      [],
+    );
   }
 
   private async load(source: ReloadSource, reloading = false): Promise<LoadReport> {
@@ -118,7 +126,13 @@ export class ListManager {
     const built = await buildList(records, this.buildCtx(), ++this.generation, this.current);
     warnings.push(...built.warnings);
     for (const w of warnings) this.log('warn', w);
-    if (reloading) this.refuseEmpty(records, built.list, 'text' in source ? source.fileName : 'the dispatcher table', warnings.length);
+    if (reloading)
+      this.refuseEmpty(
+        records,
+        built.list,
+        'text' in source ? source.fileName : 'the dispatcher table',
+        warnings.length,
+      );
     const unmatched = this.swap(built.list);
     let n = 0;
     for (const s of built.list.sets) n += s.dests.length;
@@ -135,7 +149,7 @@ export class ListManager {
 
   /** Initial load at start-up (no reload_delta guard). Throws ListFileError / ListLoadError. */
   loadInitial(source?: ReloadSource): Promise<LoadReport> {
-    return this.serialize(async () => this.load(source ?? await this.readDefault()));
+    return this.serialize(async () => this.load(source ?? (await this.readDefault())));
   }
 
   /**
@@ -148,9 +162,11 @@ export class ListManager {
     const delta = this.params.reload_delta;
     if (this.reloadTimeSec !== 0 && this.reloadTimeSec > nowSec - delta) {
       const wait = this.reloadTimeSec + delta - nowSec;
-      throw DsRpcError.of('ongoingReload',
+      throw DsRpcError.of(
+        'ongoingReload',
         `the last reload/add/remove was ${nowSec - this.reloadTimeSec}s ago and reload_delta is ${delta}s; retry in ${wait}s`,
-        wait);
+        wait,
+      );
     }
     this.reloadTimeSec = nowSec;
   }
@@ -160,7 +176,7 @@ export class ListManager {
     this.stampReloadGuard();
     return this.serialize(async () => {
       try {
-        const report = await this.load(source ?? await this.readDefault(), true);
+        const report = await this.load(source ?? (await this.readDefault()), true);
         return { message: 'Ok. Dispatcher successfully reloaded.', report };
       } catch (e) {
         if (e instanceof ListFileError || e instanceof ListLoadError) throw DsRpcError.of('reloadFailed', e.message);
@@ -179,8 +195,10 @@ export class ListManager {
         // Re-insertion re-parses attrs (cc-modified rweight resets) and keeps flags, load,
         // the resolved address and socket (Kamailio re-resolves; a DNS blip would drop it).
         seeds.push({
-          ...d, attrs: { ...d.attrs, rweight: reparsedRweight(d) },
-          latency: keepLatency ? d.latency : newLatencyStats(d.attrs.latency), oc: d.oc,
+          ...d,
+          attrs: { ...d.attrs, rweight: reparsedRweight(d) },
+          latency: keepLatency ? d.latency : newLatencyStats(d.attrs.latency),
+          oc: d.oc,
         });
       }
     }
@@ -197,7 +215,10 @@ export class ListManager {
     return this.serialize(async () => {
       let seed: DestSeed;
       try {
-        seed = await packDest({ setId: group, uri: address, flags, priority, attrs, origin: 'dispatcher.add' }, this.buildCtx());
+        seed = await packDest(
+          { setId: group, uri: address, flags, priority, attrs, origin: 'dispatcher.add' },
+          this.buildCtx(),
+        );
       } catch (e) {
         throw DsRpcError.of('addFailed', (e as Error).message);
       }
@@ -218,8 +239,10 @@ export class ListManager {
       const set = findSet(this.current, group);
       const hits = set === null ? 0 : set.dests.filter((d) => d.uri === info.uri).length;
       if (hits === 0) {
-        throw DsRpcError.of('removeFailed',
-          set === null ? `destination set ${group} not found` : `no destination ${info.uri} in set ${group}`);
+        throw DsRpcError.of(
+          'removeFailed',
+          set === null ? `destination set ${group} not found` : `no destination ${info.uri} in set ${group}`,
+        );
       }
       this.swap(this.rebuild((d) => !(d.setId === group && d.uri === info.uri), null));
       this.admin.forget(group, info.uri);
@@ -232,26 +255,47 @@ export class ListManager {
   }
 
   /** What reload(source) would change; changes nothing (not even the reload_delta stamp). */
-  async dryRun(source: ReloadSource | undefined, drains: readonly DrainEntry[], running: readonly RunningDest[] | null = null): Promise<DryRunResult> {
+  async dryRun(
+    source: ReloadSource | undefined,
+    drains: readonly DrainEntry[],
+    running: readonly RunningDest[] | null = null,
+  ): Promise<DryRunResult> {
     let src: ReloadSource;
     try {
-      src = source ?? await this.readDefault();
+      src = source ?? (await this.readDefault());
     } catch (e) {
       if (!(e instanceof ListFileError)) throw e;
       return {
-        ok: false, errors: [e.message], warnings: [], added: [], removed: [], changed: [], unchanged: 0,
-        carried: [], dropped: [], sets: 0, destinations: 0,
+        ok: false,
+        errors: [e.message],
+        warnings: [],
+        added: [],
+        removed: [],
+        changed: [],
+        unchanged: 0,
+        carried: [],
+        dropped: [],
+        sets: 0,
+        destinations: 0,
       };
     }
     return dryRunReload(running ?? runningOf(this.current), src, this.buildCtx(), this.admin.export(), drains);
   }
 
   /** Replaces the remembered admin states and applies them to the current list. */
-  importAdminStates(entries: readonly AdminStateEntry[], origin?: string): { rejected: AdminStateEntry[]; unmatched: AdminStateEntry[] } {
+  importAdminStates(
+    entries: readonly AdminStateEntry[],
+    origin?: string,
+  ): { rejected: AdminStateEntry[]; unmatched: AdminStateEntry[] } {
     const rejected = this.admin.import(entries, origin);
     const cur = this.current;
-    const unmatched = cur === null ? []
-      : this.dropUnmatched(cur, this.admin.applyTo(cur, (set, d, bits) => overwriteState(set, d, bits, this.rng)));
+    const unmatched =
+      cur === null
+        ? []
+        : this.dropUnmatched(
+            cur,
+            this.admin.applyTo(cur, (set, d, bits) => overwriteState(set, d, bits, this.rng)),
+          );
     return { rejected, unmatched };
   }
 }

@@ -46,20 +46,32 @@ function sameUri(a: string, b: string): boolean {
 
 function writeAtomic(file: string, text: string): void {
   let mode = 0o644;
-  try { mode = fs.statSync(file).mode & 0o777; } catch { /* new file */ }
+  try {
+    mode = fs.statSync(file).mode & 0o777;
+  } catch {
+    /* new file */
+  }
   writeFileDurable(file, text, mode);
 }
 
 export class ListFileWriter implements DsChangeSink {
   /** `list()` is the running list (set_duid_state finds the URIs that carry the duid in it). */
-  constructor(readonly file: string, private readonly list: () => DsList | null = () => null) {}
+  constructor(
+    readonly file: string,
+    private readonly list: () => DsList | null = () => null,
+  ) {}
 
   /** Writes one applied change to the file; a reload has nothing to write. */
   apply(c: DsChange): void {
     switch (c.kind) {
-      case 'reload': return;
-      case 'add': this.add(c.setId, c.uri, c.flags, c.priority, c.attrs); return;
-      case 'remove': this.remove(c.setId, c.uri); return;
+      case 'reload':
+        return;
+      case 'add':
+        this.add(c.setId, c.uri, c.flags, c.priority, c.attrs);
+        return;
+      case 'remove':
+        this.remove(c.setId, c.uri);
+        return;
       case 'setState': {
         const st = parseRpcState(c.state);
         if (st.ok) this.setState(c.setId, c.uri, st.state);

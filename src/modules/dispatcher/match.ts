@@ -40,17 +40,20 @@ function scanSet(set: DsSet, ip: string, src: DsSource, mode: number, best: Best
   const mix = (mode & DS_MATCH_MIXSOCKPRPORT) !== 0;
   for (const d of set.dests) {
     if (d.noIpAddr || d.ipAddress === null || d.ipAddress !== ip) continue;
-    if (!((mode & DS_MATCH_NOPORT) || d.port === 0 || src.port === d.port || mix)) continue;
-    if (!((mode & DS_MATCH_NOPROTO) || src.proto === d.proto || mix)) continue;
-    if ((mode & DS_MATCH_ACTIVE) && isSkipped(d.flags)) continue;
-    if ((mode & DS_MATCH_SOCKET) && d.sock !== null && d.sock !== (src.socket ?? null)) continue;
+    if (!(mode & DS_MATCH_NOPORT || d.port === 0 || src.port === d.port || mix)) continue;
+    if (!(mode & DS_MATCH_NOPROTO || src.proto === d.proto || mix)) continue;
+    if (mode & DS_MATCH_ACTIVE && isSkipped(d.flags)) continue;
+    if (mode & DS_MATCH_SOCKET && d.sock !== null && d.sock !== (src.socket ?? null)) continue;
     if (!mix) return d;
     let score = 1;
     if (d.port !== 0 && src.port === d.port) score |= 2;
     if (d.proto !== 0 && src.proto === d.proto) score |= 4;
     if (d.sock !== null && d.sock === (src.socket ?? null)) score |= 8;
     if (score === 15) return d;
-    if (best.score < score) { best.score = score; best.dest = d; }
+    if (best.score < score) {
+      best.score = score;
+      best.dest = d;
+    }
   }
   return null;
 }
@@ -108,7 +111,8 @@ export interface DsgValues {
 export function dsgFetch(list: DsList | null, group: number, uri: string | null = null): DsgValues | null {
   const set = findSet(list, group);
   if (set === null) return null;
-  let active = 0, inactive = 0;
+  let active = 0,
+    inactive = 0;
   let oc: Destination['oc'] | null = null;
   for (const d of set.dests) {
     if (isSkipped(d.flags)) inactive++;
@@ -118,7 +122,9 @@ export function dsgFetch(list: DsList | null, group: number, uri: string | null 
   const count = set.dests.length;
   const ms = oc === null ? 0 : oc.octimeMs;
   return {
-    count, active, inactive,
+    count,
+    active,
+    inactive,
     pactive: count === 0 ? 0 : Math.trunc((active * 100) / count),
     pinactive: count === 0 ? 0 : Math.trunc((inactive * 100) / count),
     ocrate: oc === null ? 0 : oc.ocrate,
@@ -137,7 +143,9 @@ export function dsgFetch(list: DsList | null, group: number, uri: string | null 
 export function dsCount(list: DsList | null, group: number, filter: string): number {
   const set = findSet(list, group);
   if (set === null) return -1;
-  let wantA = false, wantI = false, wantP = false;
+  let wantA = false,
+    wantI = false,
+    wantP = false;
   for (const ch of filter.toLowerCase()) {
     if (ch === 'a') wantA = true;
     else if (ch === 'i') wantI = true;

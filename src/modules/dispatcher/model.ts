@@ -124,7 +124,7 @@ export function initLatency(s: LatencyStats, latency: number, count: number): vo
 }
 
 export function findSet(list: DsList | null, id: SetId): DsSet | null {
-  return list === null ? null : list.byId.get(id) ?? null;
+  return list === null ? null : (list.byId.get(id) ?? null);
 }
 
 /** Case-insensitive URI match as ds_update_state()/set_state use. */

@@ -34,8 +34,13 @@ export interface NextDstResult {
  * `next` = ds_next_*; otherwise ds_set_*. `ruri` is the current R-URI (domain mode),
  * `callId` the Call-ID body (alg-10 load moves).
  */
-export function updateDst(ctx: NextDstContext, records: readonly DstRecord[], next: boolean,
-  mode: 'dst' | 'domain', req: { readonly ruri: string; readonly callId: string | null }): NextDstResult {
+export function updateDst(
+  ctx: NextDstContext,
+  records: readonly DstRecord[],
+  next: boolean,
+  mode: 'dst' | 'domain',
+  req: { readonly ruri: string; readonly callId: string | null },
+): NextDstResult {
   const recs = records.slice();
   const messages: string[] = [];
   let push: PushAction | null = null;
@@ -64,8 +69,10 @@ export function updateDst(ctx: NextDstContext, records: readonly DstRecord[], ne
       push = { mode, uri: head.uri, sock: head.sock ?? null, newRuri: null };
     }
     if (head.dstid === undefined || !next) return done(1);
-    const rc = req.callId === null ? -1
-      : loadReplace(ctx.callLoad ?? emptyTable, ctx.list, req.callId, head.dstid, clockSec(ctx.nowMs));
+    const rc =
+      req.callId === null
+        ? -1
+        : loadReplace(ctx.callLoad ?? emptyTable, ctx.list, req.callId, head.dstid, clockSec(ctx.nowMs));
     if (rc === 0) return done(1);
     if (rc === -2) {
       messages.push(`cannot update load with ${head.dstid}, skipping dst.`);

@@ -33,8 +33,16 @@ export function ocSkip(d: Destination, nowMs: number): boolean {
  * ds_oc_set_attrs(set, uri, rate, tval_ms, seq): 1 if any record was updated, -2 if none
  * matched (or all had a newer seq), -1 for an unknown set or empty list.
  */
-export function ocSetAttrs(list: DsList | null, setId: number, uri: string, rate: number,
-  tvalMs: number, seq: number, nowMs: number, rng: DsRng): 1 | -1 | -2 {
+export function ocSetAttrs(
+  list: DsList | null,
+  setId: number,
+  uri: string,
+  rate: number,
+  tvalMs: number,
+  seq: number,
+  nowMs: number,
+  rng: DsRng,
+): 1 | -1 | -2 {
   const set = findSet(list, setId);
   if (set === null) return -1;
   const validity = tvalMs > 0 ? tvalMs : 500;

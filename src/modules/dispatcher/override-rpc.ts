@@ -27,7 +27,10 @@ function row(e: AdminStateEntry): OverrideRow {
 export function overrideRpcMethods(engine: Dispatcher): Record<string, (params: readonly unknown[]) => unknown> {
   return {
     'dispatcher.overrides': () =>
-      engine.exportAdminStates().sort((a, b) => a.setId - b.setId || (a.uri ?? a.duid ?? '').localeCompare(b.uri ?? b.duid ?? '')).map(row),
+      engine
+        .exportAdminStates()
+        .sort((a, b) => a.setId - b.setId || (a.uri ?? a.duid ?? '').localeCompare(b.uri ?? b.duid ?? ''))
+        .map(row),
     'dispatcher.clear_overrides': (params) => {
       const s = rpcScan(params, '*dS');
       const group = s.count >= 1 ? (s.values[0] as number) : undefined;
@@ -35,7 +38,10 @@ export function overrideRpcMethods(engine: Dispatcher): Record<string, (params: 
       const target = raw === undefined || raw === 'all' ? undefined : raw;
       const dropped = engine.clearAdminStates(group, target);
       if (dropped.length === 0 && (group !== undefined || target !== undefined)) {
-        throw DsRpcError.of('overrideNotFound', target !== undefined ? `no admin state for ${target} in set ${group}` : `no admin state in set ${group}`);
+        throw DsRpcError.of(
+          'overrideNotFound',
+          target !== undefined ? `no admin state for ${target} in set ${group}` : `no admin state in set ${group}`,
+        );
       }
       return `Ok. ${dropped.length} override(s) cleared.`;
     },

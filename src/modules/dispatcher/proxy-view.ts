@@ -37,7 +37,9 @@ export function requestView(ctx: RequestContext, hashPvarValue: string | null = 
     fromUri: msg.from?.uri ?? null,
     toUri: msg.to?.uri ?? null,
     ruri: ctx.ruri,
-    get authUsername() { return authUsername(ctx); },
+    get authUsername() {
+      return authUsername(ctx);
+    },
     hashPvarValue,
     duIsSet: ctx.du !== null,
   };
@@ -70,7 +72,10 @@ export function dstRecords(ctx: RequestContext, xavpName: string): DstRecord[] {
     if (!(item instanceof XavpRecord)) continue;
     const uri = item.get('uri');
     if (uri === null) continue;
-    const r: { -readonly [K in keyof DstRecord]: DstRecord[K] } = { uri: String(uri), grp: Number(item.get('grp') ?? 0) };
+    const r: { -readonly [K in keyof DstRecord]: DstRecord[K] } = {
+      uri: String(uri),
+      grp: Number(item.get('grp') ?? 0),
+    };
     const attrs = item.get('attrs');
     if (attrs !== null) r.attrs = String(attrs);
     const sock = SOCKETS.get(item);

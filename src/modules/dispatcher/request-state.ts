@@ -9,7 +9,9 @@ import type { DsgValues } from './match';
 import type { DsEvent } from './state';
 
 /** Where $dsv reads from in an event route. */
-export interface DsEventData { ev: DsEvent }
+export interface DsEventData {
+  ev: DsEvent;
+}
 
 export const DS_DSG = declareRequestState<DsgValues | null>('dispatcher.dsg');
 export const DS_EVENT = declareRequestState<DsEventData>('dispatcher.event');

@@ -47,6 +47,6 @@ export function rendezvousOrder(set: DsSet, hash: number, n: number, exclude = -
     if (i === exclude || isSkipped(set.dests[i].flags)) continue;
     cand.push({ i, s: rendezvousScore(hash, set.dests[i]) });
   }
-  cand.sort((a, b) => (b.s - a.s) || (a.i - b.i));
+  cand.sort((a, b) => b.s - a.s || a.i - b.i);
   return cand.map((c) => c.i);
 }

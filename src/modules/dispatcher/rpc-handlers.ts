@@ -7,7 +7,11 @@
 import { Dispatcher } from './engine';
 import { DsRpcError } from './errors';
 import {
-  buildHashResult, buildListResult, buildOclistResult, buildPingActiveResult, parseListMode,
+  buildHashResult,
+  buildListResult,
+  buildOclistResult,
+  buildPingActiveResult,
+  parseListMode,
 } from './rpc-results';
 import { rpcScan } from './rpc-scan';
 import { lbMarks } from './lb/operations';
@@ -31,7 +35,9 @@ export function dispatcherRpcMethods(engine: Dispatcher): Record<string, DsRpcHa
       const s = rpcScan(params, '*S');
       const mode = s.count === 1 ? parseListMode(s.values[0]) : 'normal';
       return buildListResult(engine.list, mode, {
-        latencyStats: p.ds_ping_latency_stats !== 0, hashSize: p.ds_hash_size, marks: (d) => lbMarks(engine, d, Date.now()),
+        latencyStats: p.ds_ping_latency_stats !== 0,
+        hashSize: p.ds_hash_size,
+        marks: (d) => lbMarks(engine, d, Date.now()),
       });
     },
 
@@ -44,7 +50,11 @@ export function dispatcherRpcMethods(engine: Dispatcher): Record<string, DsRpcHa
     'dispatcher.hash': (params) => {
       const s = rpcScan(params, 'dS*S');
       if (s.count < 2) throw invalid('usage: dispatcher.hash nslots val1 [val2] (nslots an integer, values strings)');
-      return buildHashResult(s.values[0] as number, s.values[1] as string, s.count > 2 ? (s.values[2] as string) : null);
+      return buildHashResult(
+        s.values[0] as number,
+        s.values[1] as string,
+        s.count > 2 ? (s.values[2] as string) : null,
+      );
     },
 
     'dispatcher.oclist': (params) => {

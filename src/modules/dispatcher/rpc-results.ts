@@ -55,8 +55,14 @@ function destEntry(d: Destination, mode: ListMode, o: ListOptions): Record<strin
   const a = d.attrs;
   if (mode !== 'short' && a.body !== null) {
     dest.ATTRS = {
-      BODY: a.body, DUID: a.duid, MAXLOAD: a.maxload, WEIGHT: a.weight, RWEIGHT: a.rweight,
-      SOCKET: a.socket, SOCKNAME: a.sockname, OBPROXY: a.obproxy,
+      BODY: a.body,
+      DUID: a.duid,
+      MAXLOAD: a.maxload,
+      WEIGHT: a.weight,
+      RWEIGHT: a.rweight,
+      SOCKET: a.socket,
+      SOCKNAME: a.sockname,
+      OBPROXY: a.obproxy,
     };
   }
   if (o.latencyStats) {
@@ -94,9 +100,17 @@ export function buildOclistResult(list: DsList | null, group: number): Record<st
   const set = findSet(list, group);
   if (set === null) throw DsRpcError.of('groupNotFound', `destination set ${group} not found`);
   return set.dests.map((d) => ({
-    group, uri: d.uri, flags: d.flags, priority: d.priority, ocrate: d.oc.ocrate, ocidx: d.oc.ocidx,
-    ocseq: d.oc.ocseq, octime_sec: Math.floor(d.oc.octimeMs / 1000),
-    octime_usec: Math.floor((d.oc.octimeMs % 1000) * 1000), ocmin: d.oc.ocmin, ocmax: d.oc.ocmax,
+    group,
+    uri: d.uri,
+    flags: d.flags,
+    priority: d.priority,
+    ocrate: d.oc.ocrate,
+    ocidx: d.oc.ocidx,
+    ocseq: d.oc.ocseq,
+    octime_sec: Math.floor(d.oc.octimeMs / 1000),
+    octime_usec: Math.floor((d.oc.octimeMs % 1000) * 1000),
+    ocmin: d.oc.ocmin,
+    ocmax: d.oc.ocmax,
   }));
 }
 

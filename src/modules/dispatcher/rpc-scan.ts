@@ -25,8 +25,14 @@ export function rpcScan(params: readonly unknown[], fmt: string): ScanResult {
   let pi = 0;
   for (let fi = 0; fi < fmt.length; fi++) {
     const ch = fmt[fi];
-    if (ch === '*') { mandatory = false; continue; }
-    if (ch === '.') { auto = true; continue; }
+    if (ch === '*') {
+      mandatory = false;
+      continue;
+    }
+    if (ch === '.') {
+      auto = true;
+      continue;
+    }
     if (pi >= params.length) {
       return { count: mandatory ? -count : count, values };
     }

@@ -92,10 +92,17 @@ export class DispatcherRuntime {
       },
       tryIpv6: sockets.some((s) => s.family === 6),
       log: (level, msg) => o.log[level](`dispatcher: ${msg}`),
-      onAdminStatesChanged: () => { if (saveAdmin) this.admin?.save(this.ds.exportAdminStates(), this.ds.lb.drains.export(true)); },
+      onAdminStatesChanged: () => {
+        if (saveAdmin) this.admin?.save(this.ds.exportAdminStates(), this.ds.lb.drains.export(true));
+      },
     });
-    this.keepalive = new KeepaliveSender(o.core.txns, this.ds, o.params.ds_ping_interval, (ev) => this.emit(ev),
-      (t, target) => this.pingSocket(t, target));
+    this.keepalive = new KeepaliveSender(
+      o.core.txns,
+      this.ds,
+      o.params.ds_ping_interval,
+      (ev) => this.emit(ev),
+      (t, target) => this.pingSocket(t, target),
+    );
     this.keepalive.observer = this.counters;
   }
 
@@ -133,7 +140,14 @@ export class DispatcherRuntime {
       this.timers.push(setInterval(() => this.ds.sweepCallLoad(), Math.max(1, p.ds_hash_check_interval) * 1000));
     }
     if (p.ds_dns_mode & 4) {
-      this.timers.push(setInterval(() => { void this.ds.refreshDns(); }, Math.max(1, p.ds_dns_interval) * 1000));
+      this.timers.push(
+        setInterval(
+          () => {
+            void this.ds.refreshDns();
+          },
+          Math.max(1, p.ds_dns_interval) * 1000,
+        ),
+      );
     }
     return report;
   }
@@ -161,13 +175,20 @@ export class DispatcherRuntime {
 
   private onBranchFinal(b: import('../../proxy/core').BranchFinal): void {
     const fx = branchOutcome(this.ds, {
-      method: b.method, callId: b.callId, status: b.status, peer: { ip: b.target.ip, port: b.target.port, proto: b.target.proto },
+      method: b.method,
+      callId: b.callId,
+      status: b.status,
+      peer: { ip: b.target.ip, port: b.target.port, proto: b.target.proto },
     });
     for (const e of fx.ejected) {
-      this.log.warn(`dispatcher: ejected ${e.dest.uri} from set ${e.set.id} after ${e.failures} consecutive failures (ejection ${e.ejections})`);
+      this.log.warn(
+        `dispatcher: ejected ${e.dest.uri} from set ${e.set.id} after ${e.failures} consecutive failures (ejection ${e.ejections})`,
+      );
     }
     for (const c of fx.capped) {
-      this.log.warn(`dispatcher: not ejecting ${c.dest.uri} from set ${c.set.id}: ${c.ejected} of ${c.set.dests.length} already out (ds_eject_max_percent)`);
+      this.log.warn(
+        `dispatcher: not ejecting ${c.dest.uri} from set ${c.set.id}: ${c.ejected} of ${c.set.dests.length} already out (ds_eject_max_percent)`,
+      );
     }
     for (const ev of fx.events) this.emit(ev);
   }
@@ -191,9 +212,16 @@ export class DispatcherRuntime {
   explainView(r: ExplainRequest): DsRequestView {
     const ruri = r.ruri ?? 'sip:explain@127.0.0.1';
     const lines = [
-      `${r.method} ${ruri} SIP/2.0`, 'Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-dsd-explain',
-      `From: <${r.from ?? 'sip:explain@127.0.0.1'}>;tag=explain`, `To: <${r.to ?? ruri}>`,
-      ...(r.callid !== null ? [`Call-ID: ${r.callid}`] : []), `CSeq: 1 ${r.method}`, 'Max-Forwards: 70', 'Content-Length: 0', '', '',
+      `${r.method} ${ruri} SIP/2.0`,
+      'Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-dsd-explain',
+      `From: <${r.from ?? 'sip:explain@127.0.0.1'}>;tag=explain`,
+      `To: <${r.to ?? ruri}>`,
+      ...(r.callid !== null ? [`Call-ID: ${r.callid}`] : []),
+      `CSeq: 1 ${r.method}`,
+      'Max-Forwards: 70',
+      'Content-Length: 0',
+      '',
+      '',
     ];
     let msg;
     try {
@@ -207,7 +235,8 @@ export class DispatcherRuntime {
     let pv: string | null = null;
     const fmt = this.ds.params.hash_pvar;
     if (fmt) {
-      const f = r.pv !== null && this.compileFormat ? this.compileFormat(fmt.split(r.pv.name).join(r.pv.value)) : this.hashPvar;
+      const f =
+        r.pv !== null && this.compileFormat ? this.compileFormat(fmt.split(r.pv.name).join(r.pv.value)) : this.hashPvar;
       pv = f ? f(ctx) : null;
     }
     return requestView(ctx, pv);
@@ -289,14 +318,19 @@ export class DispatcherRuntime {
   loadUpdate(ctx: RequestContext): number {
     const msg = ctx.reply ?? ctx.msg;
     return this.ds.loadUpdate({
-      callId: msg.get('call-id') ?? '', isRequest: msg.isRequest, method: msg.method,
-      status: msg.status, cseqMethod: msg.cseq?.method,
+      callId: msg.get('call-id') ?? '',
+      isRequest: msg.isRequest,
+      method: msg.method,
+      status: msg.status,
+      cseqMethod: msg.cseq?.method,
     });
   }
 
   loadUnset(ctx: RequestContext): number {
     return this.ds.loadUnset(dstRecords(ctx, this.ds.params.xavp_dst), {
-      callId: ctx.msg.get('call-id') ?? '', isRequest: ctx.msg.isRequest, method: ctx.msg.method,
+      callId: ctx.msg.get('call-id') ?? '',
+      isRequest: ctx.msg.isRequest,
+      method: ctx.msg.method,
     });
   }
 
@@ -307,7 +341,8 @@ export class DispatcherRuntime {
     const family = target.ip.indexOf(':') >= 0 ? 6 : 4;
     const ps = t.socket;
     if (ps) {
-      const s = ps.kind === 'name' ? sockets.find((x) => x.name === ps.name) ?? null : findSocketText(sockets, ps.spec);
+      const s =
+        ps.kind === 'name' ? (sockets.find((x) => x.name === ps.name) ?? null) : findSocketText(sockets, ps.spec);
       if (s && s.proto === target.proto && s.family === family) return s;
     }
     return this.core.transport.selectSocket(target.proto, family);
@@ -328,5 +363,10 @@ function findSocket(sockets: readonly LocalSocket[], spec: SocketSpec): LocalSoc
 function findSocketText(sockets: readonly LocalSocket[], text: string): LocalSocket | null {
   const m = /^(?:(udp|tcp|tls|sctp):)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/i.exec(text.trim());
   if (!m) return null;
-  return findSocket(sockets, { proto: (m[1]?.toLowerCase() ?? null) as SocketSpec['proto'], host: m[2], port: m[3] ? Number(m[3]) : 0, text });
+  return findSocket(sockets, {
+    proto: (m[1]?.toLowerCase() ?? null) as SocketSpec['proto'],
+    host: m[2],
+    port: m[3] ? Number(m[3]) : 0,
+    text,
+  });
 }

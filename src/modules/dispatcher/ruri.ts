@@ -20,11 +20,20 @@ export function rewriteHostAll(ruri: string, destUri: string): string | null {
   if (u === null) return null;
   let scheme: string;
   switch (u.scheme) {
-    case 'sip': scheme = 'sip'; break;
-    case 'sips': scheme = 'sips'; break;
-    case 'tel': scheme = 'tel'; break;
-    case 'tels': scheme = 'tels'; break;
-    default: scheme = 'sip';
+    case 'sip':
+      scheme = 'sip';
+      break;
+    case 'sips':
+      scheme = 'sips';
+      break;
+    case 'tel':
+      scheme = 'tel';
+      break;
+    case 'tels':
+      scheme = 'tels';
+      break;
+    default:
+      scheme = 'sip';
   }
   let out = scheme + ':';
   const hasUser = u.user.length > 0;

@@ -14,12 +14,19 @@ function dsvValue(ctx: RequestContext, key: string): string | number | null {
   const d = ctx.get(DS_EVENT);
   if (!d) return null;
   switch (key) {
-    case 'code': return d.ev.context.code;
-    case 'reason': return d.ev.context.reason;
-    case 'flags': return d.ev.context.flags;
-    case 'uri': return d.ev.uri;
-    case 'setid': case 'group': return d.ev.setId;
-    default: return null;
+    case 'code':
+      return d.ev.context.code;
+    case 'reason':
+      return d.ev.context.reason;
+    case 'flags':
+      return d.ev.context.flags;
+    case 'uri':
+      return d.ev.uri;
+    case 'setid':
+    case 'group':
+      return d.ev.setId;
+    default:
+      return null;
   }
 }
 
@@ -36,7 +43,11 @@ function pvTarget(spec: string | undefined): ((ctx: RequestContext, v: string | 
  * metrics/) read — they import the dispatcher, so their tables are handed in rather than
  * imported here, and the imports run one way.
  */
-export function registerDispatcher(reg: Reg, svc: Services, backendParams: Readonly<Record<string, 'int' | 'str'>> = {}): void {
+export function registerDispatcher(
+  reg: Reg,
+  svc: Services,
+  backendParams: Readonly<Record<string, 'int' | 'str'>> = {},
+): void {
   let setidPv: ((ctx: RequestContext, v: string | number) => void) | null = null;
   let attrsPv: ((ctx: RequestContext, v: string | number) => void) | null = null;
   const params: Record<string, 'int' | 'str'> = {};
@@ -51,7 +62,8 @@ export function registerDispatcher(reg: Reg, svc: Services, backendParams: Reado
       if (name === 'setid_pvname' || name === 'attrs_pvname') {
         const t = pvTarget(String(value));
         if (!t) return `${name}: only $avp(name) is supported by dsd`;
-        if (name === 'setid_pvname') setidPv = t; else attrsPv = t;
+        if (name === 'setid_pvname') setidPv = t;
+        else attrsPv = t;
       }
     },
   });
@@ -71,7 +83,8 @@ export function registerDispatcher(reg: Reg, svc: Services, backendParams: Reado
   reg.registerFunction({ name: 'ds_set_domain', exec: (ctx) => ds().next(ctx, 'domain', false) });
   reg.registerFunction({ name: 'ds_mark_dst', exec: (ctx, state?: string) => ds().mark(ctx, state ?? null) });
   reg.registerFunction({
-    name: 'ds_mark_addr', exec: (ctx, state: string, set: number, uri: string) => ds().markAddr(ctx, state, set, uri),
+    name: 'ds_mark_addr',
+    exec: (ctx, state: string, set: number, uri: string) => ds().markAddr(ctx, state, set, uri),
   });
   reg.registerFunction({
     name: 'ds_is_from_list',
@@ -85,35 +98,58 @@ export function registerDispatcher(reg: Reg, svc: Services, backendParams: Reado
         return m.code;
       };
       if (uri !== undefined) {
-        return rt.ds.isFromListUri(uri, group ?? -1, mode ?? 0).then((m) =>
-          done({ code: m.code, setId: m.setId ?? null, attrs: m.attrs ?? null }));
+        return rt.ds
+          .isFromListUri(uri, group ?? -1, mode ?? 0)
+          .then((m) => done({ code: m.code, setId: m.setId ?? null, attrs: m.attrs ?? null }));
       }
       return done(rt.isFromList(ctx, group ?? -1, mode ?? 2));
     },
   });
   reg.registerFunction({ name: 'ds_list_exists', exec: (_ctx, g: number) => ds().ds.listExists(g) });
   reg.registerFunction({ name: 'ds_list_exist', exec: (_ctx, g: number) => ds().ds.listExists(g) });
-  reg.registerFunction({ name: 'ds_is_active', exec: (_ctx, g: number, uri?: string) => ds().ds.isActive(g, uri ?? null) });
+  reg.registerFunction({
+    name: 'ds_is_active',
+    exec: (_ctx, g: number, uri?: string) => ds().ds.isActive(g, uri ?? null),
+  });
   reg.registerFunction({ name: 'ds_load_update', exec: (ctx) => ds().loadUpdate(ctx) });
   reg.registerFunction({ name: 'ds_load_unset', exec: (ctx) => ds().loadUnset(ctx) });
   reg.registerFunction({
     name: 'ds_reload',
-    exec: () => ds().reload().then(() => 1, (e: Error) => { svc.log.error(`ds_reload: ${e.message}`); return -1; }),
+    exec: () =>
+      ds()
+        .reload()
+        .then(
+          () => 1,
+          (e: Error) => {
+            svc.log.error(`ds_reload: ${e.message}`);
+            return -1;
+          },
+        ),
   });
   reg.registerFunction({
     name: 'ds_dsg_fetch',
-    exec: (ctx, g: number) => { const v = ds().ds.dsgFetch(g); ctx.set(DS_DSG, v); return v ? 1 : -1; },
+    exec: (ctx, g: number) => {
+      const v = ds().ds.dsgFetch(g);
+      ctx.set(DS_DSG, v);
+      return v ? 1 : -1;
+    },
   });
   reg.registerFunction({
     name: 'ds_dsg_fetch_uri',
-    exec: (ctx, g: number, uri: string) => { const v = ds().ds.dsgFetch(g, uri); ctx.set(DS_DSG, v); return v ? 1 : -1; },
+    exec: (ctx, g: number, uri: string) => {
+      const v = ds().ds.dsgFetch(g, uri);
+      ctx.set(DS_DSG, v);
+      return v ? 1 : -1;
+    },
   });
   reg.registerFunction({
     name: 'ds_oc_set_attrs',
-    exec: (_ctx, g: number, uri: string, rate: number, tval: number, seq: number) => ds().ds.ocSetAttrs(g, uri, rate, tval, seq),
+    exec: (_ctx, g: number, uri: string, rate: number, tval: number, seq: number) =>
+      ds().ds.ocSetAttrs(g, uri, rate, tval, seq),
   });
   reg.registerPv({
-    name: 'dsv', module: 'dispatcher',
+    name: 'dsv',
+    module: 'dispatcher',
     parse: (inner) => {
       const k = inner.trim();
       if (!['code', 'reason', 'flags', 'uri', 'setid', 'group'].includes(k)) throw new Error(`unknown $dsv key "${k}"`);
@@ -122,7 +158,8 @@ export function registerDispatcher(reg: Reg, svc: Services, backendParams: Reado
     get: (ctx, key: string) => dsvValue(ctx, key),
   });
   reg.registerPv({
-    name: 'dsg', module: 'dispatcher',
+    name: 'dsg',
+    module: 'dispatcher',
     parse: (inner) => inner.trim(),
     get: (ctx, key: string) => {
       const v = ctx.get(DS_DSG);
@@ -132,4 +169,3 @@ export function registerDispatcher(reg: Reg, svc: Services, backendParams: Reado
     },
   });
 }
-

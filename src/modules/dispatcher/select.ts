@@ -28,9 +28,22 @@ import { DsRng, clockSec } from './rng';
 import { rewriteHostAll } from './ruri';
 import { DstRecord, makeDstRecord } from './xavp-records';
 import {
-  DS_ALG_CALLLOAD, DS_ALG_HASHAUTHUSER, DS_ALG_HASHCALLID, DS_ALG_HASHFROMURI, DS_ALG_HASHPV,
-  DS_ALG_HASHRURI, DS_ALG_HASHTOURI, DS_ALG_LATENCY, DS_ALG_OVERLOAD, DS_ALG_PARALLEL, DS_ALG_RANDOM,
-  DS_ALG_RELWEIGHT, DS_ALG_ROUNDROBIN, DS_ALG_SERIAL, DS_ALG_WEIGHT, isHashAlg,
+  DS_ALG_CALLLOAD,
+  DS_ALG_HASHAUTHUSER,
+  DS_ALG_HASHCALLID,
+  DS_ALG_HASHFROMURI,
+  DS_ALG_HASHPV,
+  DS_ALG_HASHRURI,
+  DS_ALG_HASHTOURI,
+  DS_ALG_LATENCY,
+  DS_ALG_OVERLOAD,
+  DS_ALG_PARALLEL,
+  DS_ALG_RANDOM,
+  DS_ALG_RELWEIGHT,
+  DS_ALG_ROUNDROBIN,
+  DS_ALG_SERIAL,
+  DS_ALG_WEIGHT,
+  isHashAlg,
 } from './algorithms/constants';
 import { hashAuthUser, hashCallId, hashPvar, hashUriOf } from './algorithms/hashing';
 import { RrTake, rrCommit, rrTake } from './algorithms/round-robin';
@@ -128,16 +141,26 @@ type Computed =
   | { readonly kind: 'filled'; readonly hash: number }
   | { readonly kind: 'fail'; readonly reason: string };
 
-function computeHash(ctx: SelectContext, set: DsSet, st: RouteState, req: DsRequestView, g: SelectionGate | null): Computed {
+function computeHash(
+  ctx: SelectContext,
+  set: DsSet,
+  st: RouteState,
+  req: DsRequestView,
+  g: SelectionGate | null,
+): Computed {
   const p = ctx.params;
   const userOnly = (p.flags & 1) !== 0;
   const hashOr = (h: number | null, what: string): Computed =>
     h === null ? { kind: 'fail', reason: `can't get ${what} hash` } : { kind: 'hash', hash: h, rr: null };
   switch (st.alg) {
-    case DS_ALG_HASHCALLID: return hashOr(hashCallId(req), 'callid');
-    case DS_ALG_HASHFROMURI: return hashOr(hashUriOf(req.fromUri, userOnly), 'From uri');
-    case DS_ALG_HASHTOURI: return hashOr(hashUriOf(req.toUri, userOnly), 'To uri');
-    case DS_ALG_HASHRURI: return hashOr(hashUriOf(req.ruri, userOnly), 'ruri');
+    case DS_ALG_HASHCALLID:
+      return hashOr(hashCallId(req), 'callid');
+    case DS_ALG_HASHFROMURI:
+      return hashOr(hashUriOf(req.fromUri, userOnly), 'From uri');
+    case DS_ALG_HASHTOURI:
+      return hashOr(hashUriOf(req.toUri, userOnly), 'To uri');
+    case DS_ALG_HASHRURI:
+      return hashOr(hashUriOf(req.ruri, userOnly), 'ruri');
     case DS_ALG_ROUNDROBIN:
     case DS_ALG_OVERLOAD: {
       const rr = rrTake(set);
@@ -149,10 +172,14 @@ function computeHash(ctx: SelectContext, set: DsSet, st: RouteState, req: DsRequ
       const rr = rrTake(set);
       return { kind: 'hash', hash: rr.hash, rr };
     }
-    case DS_ALG_RANDOM: return { kind: 'hash', hash: ctx.rng() >>> 0, rr: null };
-    case DS_ALG_HASHPV: return hashOr(hashPvar(req), 'PV');
-    case DS_ALG_SERIAL: return { kind: 'hash', hash: 0, rr: null };
-    case DS_ALG_WEIGHT: return { kind: 'hash', hash: weightTake(set), rr: null };
+    case DS_ALG_RANDOM:
+      return { kind: 'hash', hash: ctx.rng() >>> 0, rr: null };
+    case DS_ALG_HASHPV:
+      return hashOr(hashPvar(req), 'PV');
+    case DS_ALG_SERIAL:
+      return { kind: 'hash', hash: 0, rr: null };
+    case DS_ALG_WEIGHT:
+      return { kind: 'hash', hash: weightTake(set), rr: null };
     case DS_ALG_CALLLOAD: {
       const pick = callLoadPick(set, req, p.xavp_dst, ctx.callLoad, clockSec(ctx.nowMs), g);
       if (!pick.ok) return { kind: 'fail', reason: pick.reason };
@@ -160,17 +187,28 @@ function computeHash(ctx: SelectContext, set: DsSet, st: RouteState, req: DsRequ
       st.alg = pick.alg;
       return { kind: 'hash', hash: pick.hash, rr: null };
     }
-    case DS_ALG_RELWEIGHT: return { kind: 'hash', hash: relWeightTake(set), rr: null };
-    case DS_ALG_PARALLEL: return { kind: 'hash', hash: 0, rr: null };
+    case DS_ALG_RELWEIGHT:
+      return { kind: 'hash', hash: relWeightTake(set), rr: null };
+    case DS_ALG_PARALLEL:
+      return { kind: 'hash', hash: 0, rr: null };
     case DS_ALG_LATENCY: {
       const pick = latencyRrPick(set, p.use_default !== 0, g === null ? null : (i) => g.hard(i));
       if ((p.flags & 2) !== 0) {
         const nr = set.dests.length;
         for (let i = 0; i < nr && st.cnt < st.limit; i++) {
           const e = pick.sorted[i];
-          if (e.idx < 0 || isSkipped(e.flags) || (p.use_default !== 0 && e.idx === nr - 1) || (g !== null && g.hard(e.idx))) continue;
+          if (
+            e.idx < 0 ||
+            isSkipped(e.flags) ||
+            (p.use_default !== 0 && e.idx === nr - 1) ||
+            (g !== null && g.hard(e.idx))
+          )
+            continue;
           const r = makeDstRecord(set.dests[e.idx], st.setId, st.alg, p.xavp_dst_mode);
-          if (r !== null) { st.records.push(r); st.cnt++; }
+          if (r !== null) {
+            st.records.push(r);
+            st.cnt++;
+          }
         }
       }
       if (pick.hash < 0) return { kind: 'fail', reason: `no active destination in set ${set.id}` };
@@ -199,8 +237,14 @@ function addRecord(ctx: SelectContext, set: DsSet, idx: number, st: RouteState):
 }
 
 /** ds_manage_routes_fill_xavp(): chosen, then after it, then before it (array order). */
-function fillDefault(ctx: SelectContext, set: DsSet, hash: number, st: RouteState, order: number[] | null,
-  g: SelectionGate | null): boolean {
+function fillDefault(
+  ctx: SelectContext,
+  set: DsSet,
+  hash: number,
+  st: RouteState,
+  order: number[] | null,
+  g: SelectionGate | null,
+): boolean {
   if (!addRecord(ctx, set, hash, st)) return false;
   const nr = set.dests.length;
   const useDefault = ctx.params.use_default !== 0;
@@ -229,7 +273,10 @@ function fillDefault(ctx: SelectContext, set: DsSet, hash: number, st: RouteStat
 
 function manageRoutes(ctx: SelectContext, st: RouteState, req: DsRequestView): number {
   const p = ctx.params;
-  const fail = (why: string): number => { st.messages.push(why); return -1; };
+  const fail = (why: string): number => {
+    st.messages.push(why);
+    return -1;
+  };
   if (ctx.list === null || ctx.list.sets.length === 0) return fail('no destination sets');
   if (st.mode === 'dst' && p.force_dst === 0 && req.duIsSet) return fail('destination already set');
   const set = findSet(ctx.list, st.setId);
@@ -249,7 +296,9 @@ function manageRoutes(ctx: SelectContext, st: RouteState, req: DsRequestView): n
 
   if (c.kind !== 'filled') {
     const skip = (k: number): boolean =>
-      isSkipped(set.dests[k].flags) || (g !== null && g.held(k)) || (st.alg === DS_ALG_OVERLOAD && ocSkip(set.dests[k], ctx.nowMs));
+      isSkipped(set.dests[k].flags) ||
+      (g !== null && g.held(k)) ||
+      (st.alg === DS_ALG_OVERLOAD && ocSkip(set.dests[k], ctx.nowMs));
     if (respread) {
       const all = rendezvousOrder(set, rawHash, n);
       const order = g === null ? all : all.filter((k) => !g.held(k));
@@ -257,7 +306,8 @@ function manageRoutes(ctx: SelectContext, st: RouteState, req: DsRequestView): n
         if (order.length > 0) i = order[0];
         else if (useDefault) {
           i = nr - 1;
-          if (isSkipped(set.dests[i].flags) || (g !== null && g.held(i))) return fail(`no active destination in set ${set.id}`);
+          if (isSkipped(set.dests[i].flags) || (g !== null && g.held(i)))
+            return fail(`no active destination in set ${set.id}`);
         } else return fail(`no active destination in set ${set.id}`);
       }
       failoverOrder = order.filter((k) => k !== i);
@@ -308,16 +358,32 @@ function manageRoutes(ctx: SelectContext, st: RouteState, req: DsRequestView): n
 
 function newState(setId: number, alg: number, mode: SelectMode, limit: number): RouteState {
   return {
-    setId, alg, mode, limit, cnt: 0, emode: false, records: [], push: null, branches: null,
-    selected: null, messages: [],
+    setId,
+    alg,
+    mode,
+    limit,
+    cnt: 0,
+    emode: false,
+    records: [],
+    push: null,
+    branches: null,
+    selected: null,
+    messages: [],
   };
 }
 
 function result(ctx: SelectContext, st: RouteState, code: number): SelectResult {
   return {
-    code, ok: code > 0, alg: st.alg, selected: st.selected, push: st.push, records: st.records, cnt: st.cnt,
+    code,
+    ok: code > 0,
+    alg: st.alg,
+    selected: st.selected,
+    push: st.push,
+    records: st.records,
+    cnt: st.cnt,
     ctxCnt: code >= 0 && (ctx.params.xavp_ctx_mode & 1) === 0 ? st.cnt : null,
-    branches: st.branches, messages: st.messages,
+    branches: st.branches,
+    messages: st.messages,
   };
 }
 
@@ -325,8 +391,13 @@ function result(ctx: SelectContext, st: RouteState, code: number): SelectResult 
  * ds_select(set, alg[, limit]) (mode 'xavp'), ds_select_dst() ('dst'),
  * ds_select_domain() ('domain'). `limit` 0/undefined = unlimited.
  */
-export function selectDestination(ctx: SelectContext, setId: number, alg: number, req: DsRequestView,
-  opts: { readonly mode: SelectMode; readonly limit?: number }): SelectResult {
+export function selectDestination(
+  ctx: SelectContext,
+  setId: number,
+  alg: number,
+  req: DsRequestView,
+  opts: { readonly mode: SelectMode; readonly limit?: number },
+): SelectResult {
   const st = newState(setId, alg, opts.mode, normLimit(opts.limit));
   const code = manageRoutes(ctx, st, req);
   return result(ctx, st, code);
@@ -335,10 +406,20 @@ export function selectDestination(ctx: SelectContext, setId: number, alg: number
 /** Parses the routing mode of ds_select_routes(): null when invalid. */
 export function parseRoutesMode(mode: string): SelectMode | null {
   switch (mode[0]) {
-    case '0': case 'd': case 'D': return 'dst';
-    case '1': case 'r': case 'R': return 'domain';
-    case '2': case 'x': case 'X': return 'xavp';
-    default: return null;
+    case '0':
+    case 'd':
+    case 'D':
+      return 'dst';
+    case '1':
+    case 'r':
+    case 'R':
+      return 'domain';
+    case '2':
+    case 'x':
+    case 'X':
+      return 'xavp';
+    default:
+      return null;
   }
 }
 
@@ -347,8 +428,13 @@ export function parseRoutesMode(mode: string): SelectMode | null {
  * share one count and limit; the first success pushes du/ruri, later rules only add
  * records. Returns the last success code, else the last failure.
  */
-export function selectRoutes(ctx: SelectContext, rules: string, mode: string, req: DsRequestView,
-  limit?: number): SelectResult {
+export function selectRoutes(
+  ctx: SelectContext,
+  rules: string,
+  mode: string,
+  req: DsRequestView,
+  limit?: number,
+): SelectResult {
   const st = newState(0, 0, 'xavp', normLimit(limit));
   let vret = -1;
   let gret = -1;
@@ -363,7 +449,10 @@ export function selectRoutes(ctx: SelectContext, rules: string, mode: string, re
     for (; i < len; i++) {
       const ch = rules.charCodeAt(i);
       if (ch < 48 || ch > 57) {
-        if (ch === 61) { i++; break; }
+        if (ch === 61) {
+          i++;
+          break;
+        }
         return bad();
       }
       setId = setId * 10 + (ch - 48);
@@ -372,7 +461,10 @@ export function selectRoutes(ctx: SelectContext, rules: string, mode: string, re
     for (; i < len; i++) {
       const ch = rules.charCodeAt(i);
       if (ch < 48 || ch > 57) {
-        if (ch === 59) { i++; break; }
+        if (ch === 59) {
+          i++;
+          break;
+        }
         return bad();
       }
       alg = alg * 10 + (ch - 48);

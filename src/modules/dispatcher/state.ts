@@ -59,14 +59,21 @@ export interface StateChange {
 }
 
 /** ds_update_state() on one destination. */
-export function applyStateUpdate(set: DsSet, d: Destination, requested: number, source: StateSource,
-  context: DsEventContext, rules: StateRules, rng: DsRng): StateChange {
+export function applyStateUpdate(
+  set: DsSet,
+  d: Destination,
+  requested: number,
+  source: StateSource,
+  context: DsEventContext,
+  rules: StateRules,
+  rng: DsRng,
+): StateChange {
   const old = d.flags;
   let state = requested;
   const init = state;
   const bypass = source === 'script' && rules.scriptBypassesThresholds;
   d.flags &= ~DS_STATES_ALL;
-  if ((state & DS_TRYING_DST) && (old & DS_INACTIVE_DST)) {
+  if (state & DS_TRYING_DST && old & DS_INACTIVE_DST) {
     state = (state & ~DS_TRYING_DST) | DS_INACTIVE_DST;
   }
   if (state & DS_DISABLED_DST) d.flags |= DS_DISABLED_DST;
@@ -78,7 +85,7 @@ export function applyStateUpdate(set: DsSet, d: Destination, requested: number, 
       d.flags = (d.flags & ~DS_TRYING_DST) | DS_INACTIVE_DST;
       d.messageCount = 0;
     }
-  } else if (!(init & DS_TRYING_DST) && (old & DS_INACTIVE_DST)) {
+  } else if (!(init & DS_TRYING_DST) && old & DS_INACTIVE_DST) {
     d.messageCount++;
     if (!bypass && d.messageCount < rules.inactiveThreshold) {
       d.flags |= DS_INACTIVE_DST;
@@ -91,7 +98,8 @@ export function applyStateUpdate(set: DsSet, d: Destination, requested: number, 
   }
 
   let name: DsEventName | null = null;
-  const wasSkipped = isSkipped(old), nowSkipped = isSkipped(d.flags);
+  const wasSkipped = isSkipped(old),
+    nowSkipped = isSkipped(d.flags);
   if (!wasSkipped && nowSkipped) name = 'dispatcher:dst-down';
   else if (wasSkipped && !nowSkipped) name = 'dispatcher:dst-up';
   else if (rules.eventMode === 2 && old === 0) name = nowSkipped ? 'dispatcher:dst-down' : 'dispatcher:dst-up';

@@ -57,7 +57,9 @@ export class DispatcherCounters implements ProbeObserver {
   private readonly dests = new Map<string, DestCounters>();
   private readonly selections = new Map<string, SelectionCount>();
   readonly listChanges: Record<ListChangeKind, ListChangeCount> = {
-    reload: { ok: 0, failed: 0 }, add: { ok: 0, failed: 0 }, remove: { ok: 0, failed: 0 },
+    reload: { ok: 0, failed: 0 },
+    add: { ok: 0, failed: 0 },
+    remove: { ok: 0, failed: 0 },
   };
   /** Extra per-probe consumer (the metrics' latency histogram), if any. */
   probeTap: ProbeObserver | null = null;
@@ -113,7 +115,10 @@ export class DispatcherCounters implements ProbeObserver {
 
   /** A reload / add / remove finished; on success drop counters of departed destinations. */
   onListChange(kind: ListChangeKind, ok: boolean, list: DsList | null): void {
-    if (!ok) { this.listChanges[kind].failed++; return; }
+    if (!ok) {
+      this.listChanges[kind].failed++;
+      return;
+    }
     this.listChanges[kind].ok++;
     if (list === null) return;
     const keep = new Set<string>();
@@ -123,9 +128,17 @@ export class DispatcherCounters implements ProbeObserver {
 
   /** Counters of one destination (zeros when it never counted anything). */
   of(setId: SetId, uri: string): DestCounters {
-    return this.dests.get(destKey(setId, uri)) ?? {
-      setId, uri, calls: 0, failovers: 0, up: 0, down: 0, probes: { ok: 0, failed: 0, timeout: 0, error: 0 },
-    };
+    return (
+      this.dests.get(destKey(setId, uri)) ?? {
+        setId,
+        uri,
+        calls: 0,
+        failovers: 0,
+        up: 0,
+        down: 0,
+        probes: { ok: 0, failed: 0, timeout: 0, error: 0 },
+      }
+    );
   }
 
   selectionCounts(): readonly SelectionCount[] {

@@ -28,11 +28,14 @@ export const XAVP_DST_ADD_SOCKNAME = 4;
 /** Null when an alg-10 record lacks a duid (Kamailio then fails the select). */
 export function makeDstRecord(d: Destination, setId: SetId, alg: number, xavpDstMode: number): DstRecord | null {
   const r: { -readonly [K in keyof DstRecord]: DstRecord[K] } = { uri: d.uri, grp: setId };
-  if ((xavpDstMode & XAVP_DST_SKIP_ATTRS) === 0 && d.attrs.body !== null && d.attrs.body.length > 0) r.attrs = d.attrs.body;
+  if ((xavpDstMode & XAVP_DST_SKIP_ATTRS) === 0 && d.attrs.body !== null && d.attrs.body.length > 0)
+    r.attrs = d.attrs.body;
   if (d.sock !== null) {
     r.sock = d.sock;
-    if ((xavpDstMode & XAVP_DST_ADD_SOCKSTR) && d.attrs.socket !== null && d.attrs.socket.length > 0) r.socket = d.attrs.socket;
-    if ((xavpDstMode & XAVP_DST_ADD_SOCKNAME) && d.attrs.sockname !== null && d.attrs.sockname.length > 0) r.sockname = d.attrs.sockname;
+    if (xavpDstMode & XAVP_DST_ADD_SOCKSTR && d.attrs.socket !== null && d.attrs.socket.length > 0)
+      r.socket = d.attrs.socket;
+    if (xavpDstMode & XAVP_DST_ADD_SOCKNAME && d.attrs.sockname !== null && d.attrs.sockname.length > 0)
+      r.sockname = d.attrs.sockname;
   }
   if (alg === 10) {
     if (d.attrs.duid === null || d.attrs.duid.length === 0) return null;

@@ -7,7 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DgramSocket } from 'node-unix-socket';
 
-export type DgramAddress = { readonly kind: 'unix'; readonly path: string } | { readonly kind: 'udp'; readonly host: string; readonly port: number };
+export type DgramAddress =
+  | { readonly kind: 'unix'; readonly path: string }
+  | { readonly kind: 'udp'; readonly host: string; readonly port: number };
 
 /** Kamailio's largest datagram (JSONRPC_DGRAM_BUF_SIZE). */
 export const DGRAM_MAX = 65456;
@@ -57,7 +59,9 @@ export class JsonrpcDgram {
     if (a.kind === 'udp') {
       const s = dgram.createSocket(a.host.includes(':') ? 'udp6' : 'udp4');
       await new Promise<void>((resolve, reject) => {
-        s.once('error', (e) => reject(new DgramSetupError(`jsonrpcs: cannot bind udp:${a.host}:${a.port}: ${e.message}`)));
+        s.once('error', (e) =>
+          reject(new DgramSetupError(`jsonrpcs: cannot bind udp:${a.host}:${a.port}: ${e.message}`)),
+        );
         s.bind(a.port, a.host, () => resolve());
       });
       s.on('error', (e) => this.o.log.error(`jsonrpcs: datagram socket error: ${e.message}`));
@@ -67,7 +71,8 @@ export class JsonrpcDgram {
     }
     try {
       const st = fs.lstatSync(a.path, { throwIfNoEntry: false });
-      if (st && !st.isSocket()) throw new DgramSetupError(`jsonrpcs: ${a.path} exists and is not a socket; refusing to replace it`);
+      if (st && !st.isSocket())
+        throw new DgramSetupError(`jsonrpcs: ${a.path} exists and is not a socket; refusing to replace it`);
       if (st) fs.unlinkSync(a.path);
       fs.mkdirSync(path.dirname(a.path), { recursive: true, mode: 0o755 });
       const s = new DgramSocket();
@@ -80,9 +85,11 @@ export class JsonrpcDgram {
           this.o.log.warn('jsonrpcs: datagram from an unbound socket; no reply possible');
           return;
         }
-        this.enqueue(msg, (reply) => s.sendTo(reply, 0, reply.length, from, (err) => {
-          if (err) this.o.log.warn(`jsonrpcs: reply to ${from}: ${err.message}`);
-        }));
+        this.enqueue(msg, (reply) =>
+          s.sendTo(reply, 0, reply.length, from, (err) => {
+            if (err) this.o.log.warn(`jsonrpcs: reply to ${from}: ${err.message}`);
+          }),
+        );
       });
       this.unix = s;
     } catch (e) {

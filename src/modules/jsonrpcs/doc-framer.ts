@@ -3,7 +3,8 @@
 // skipped to its end instead of leaving the reader mid-document, and a document left
 // unfinished can be dropped (reset()) so the next writer is not glued onto it.
 
-export type DocEvent = { readonly kind: 'doc'; readonly text: string } | { readonly kind: 'oversized'; readonly bytes: number };
+export type DocEvent =
+  { readonly kind: 'doc'; readonly text: string } | { readonly kind: 'oversized'; readonly bytes: number };
 
 export class DocFramer {
   private buf: number[] = [];

@@ -8,8 +8,12 @@ import type { MethodRegistry } from '../../control/registry';
 import { printJson } from './format';
 
 const FIXED_MESSAGES: Readonly<Record<number, string>> = {
-  [-32700]: 'Parse Error', [-32600]: 'Invalid Request', [-32601]: 'Method Not Found',
-  [-32602]: 'Invalid Parameters', [-32603]: 'Internal Error', [-32000]: 'Execution Error',
+  [-32700]: 'Parse Error',
+  [-32600]: 'Invalid Request',
+  [-32601]: 'Method Not Found',
+  [-32602]: 'Invalid Parameters',
+  [-32603]: 'Internal Error',
+  [-32000]: 'Execution Error',
 };
 
 export interface ExecOptions {
@@ -59,7 +63,8 @@ export async function execJsonrpc(text: string, registry: MethodRegistry, o: Exe
   if (typeof method !== 'string') return { reply: fault(-32600, ''), replyName };
   if (!registry.has(method)) return { reply: fault(500, 'Method Not Found'), replyName };
   const params = obj.params;
-  if (params !== undefined && (params === null || typeof params !== 'object')) return { reply: fault(-32600, ''), replyName };
+  if (params !== undefined && (params === null || typeof params !== 'object'))
+    return { reply: fault(-32600, ''), replyName };
   try {
     const result = await registry.invoke(method, params);
     // a method that adds nothing: srjson's empty result object

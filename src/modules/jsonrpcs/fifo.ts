@@ -75,7 +75,8 @@ export class JsonrpcFifo {
       const uid = resolveId('user', this.o.user);
       const gid = resolveId('group', this.o.group);
       if (uid !== -1 || gid !== -1) fs.chownSync(p, uid, gid);
-      if (!fs.statSync(this.o.replyDir).isDirectory()) throw new Error(`fifo_reply_dir ${this.o.replyDir} is not a directory`);
+      if (!fs.statSync(this.o.replyDir).isDirectory())
+        throw new Error(`fifo_reply_dir ${this.o.replyDir} is not a directory`);
       // Non-blocking open, then a writer of our own so the reader never sees end-of-file.
       this.readFd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
       this.keepFd = fs.openSync(p, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
@@ -90,11 +91,15 @@ export class JsonrpcFifo {
     stream.on('data', (chunk: Buffer) => {
       for (const ev of framer.push(chunk)) {
         if (ev.kind === 'oversized') {
-          this.o.log.warn(`jsonrpcs: FIFO request of ${ev.bytes} bytes over the ${this.o.maxRequestBytes} byte limit dropped`);
+          this.o.log.warn(
+            `jsonrpcs: FIFO request of ${ev.bytes} bytes over the ${this.o.maxRequestBytes} byte limit dropped`,
+          );
           continue;
         }
         const doc = ev.text;
-        this.queue = this.queue.then(() => this.handle(doc)).catch((e) => this.o.log.error(`jsonrpcs: FIFO request failed: ${(e as Error).message}`));
+        this.queue = this.queue
+          .then(() => this.handle(doc))
+          .catch((e) => this.o.log.error(`jsonrpcs: FIFO request failed: ${(e as Error).message}`));
       }
       clearTimeout(this.readTimer);
       if (framer.pending) {
@@ -138,7 +143,9 @@ export class JsonrpcFifo {
           await sleep(80);
           continue;
         }
-        this.o.log.warn(`jsonrpcs: cannot open reply fifo ${file}: ${code === 'ENXIO' ? 'no reader' : (e as Error).message}`);
+        this.o.log.warn(
+          `jsonrpcs: cannot open reply fifo ${file}: ${code === 'ENXIO' ? 'no reader' : (e as Error).message}`,
+        );
         return;
       }
     }

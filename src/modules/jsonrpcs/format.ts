@@ -18,7 +18,15 @@ export function formatNumber(d: number): string {
   return d.toFixed(6);
 }
 
-const ESC: Readonly<Record<string, string>> = { '"': '\\"', '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const ESC: Readonly<Record<string, string>> = {
+  '"': '\\"',
+  '\\': '\\\\',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+};
 
 export function formatString(s: string): string {
   // eslint-disable-next-line no-control-regex

@@ -20,18 +20,29 @@ export interface Jsonrpcs {
 }
 
 export async function startJsonrpcs(
-  cfg: JsonrpcsConfig, registry: MethodRegistry, log: JsonrpcsLogger,
+  cfg: JsonrpcsConfig,
+  registry: MethodRegistry,
+  log: JsonrpcsLogger,
   faultOf: (err: unknown) => { code: number; message: string } | undefined,
 ): Promise<Jsonrpcs> {
-  const exec = (wantReplyName: boolean) => (doc: string) => execJsonrpc(doc, registry, {
-    pretty: cfg.pretty, wantReplyName, faultOf,
-    onInternalError: (err, method) => log.error(`jsonrpcs: ${method} failed: ${(err as Error).message}`),
-  });
+  const exec = (wantReplyName: boolean) => (doc: string) =>
+    execJsonrpc(doc, registry, {
+      pretty: cfg.pretty,
+      wantReplyName,
+      faultOf,
+      onInternalError: (err, method) => log.error(`jsonrpcs: ${method} failed: ${(err as Error).message}`),
+    });
   let fifo: JsonrpcFifo | undefined;
   let dgram: JsonrpcDgram | undefined;
   try {
     if (cfg.fifo) {
-      fifo = new JsonrpcFifo({ ...cfg.fifo, maxRequestBytes: cfg.maxRequestBytes, readTimeoutMs: cfg.readTimeoutMs, exec: exec(true), log });
+      fifo = new JsonrpcFifo({
+        ...cfg.fifo,
+        maxRequestBytes: cfg.maxRequestBytes,
+        readTimeoutMs: cfg.readTimeoutMs,
+        exec: exec(true),
+        log,
+      });
       fifo.start();
       log.info(`jsonrpcs: FIFO ${cfg.fifo.path}`);
     }

@@ -7,7 +7,11 @@
 import type { Reg } from '../services';
 import { KAMAILIO_MODPARAMS } from '../../script/kamailio-signatures';
 
-export const JSONRPCS_PARAMS = { ...KAMAILIO_MODPARAMS.jsonrpcs, max_request_size: 'int', read_timeout: 'int' } as const;
+export const JSONRPCS_PARAMS = {
+  ...KAMAILIO_MODPARAMS.jsonrpcs,
+  max_request_size: 'int',
+  read_timeout: 'int',
+} as const;
 
 export function registerJsonrpcs(reg: Reg): void {
   reg.registerModule({
@@ -15,7 +19,8 @@ export function registerJsonrpcs(reg: Reg): void {
     params: JSONRPCS_PARAMS,
     onParam: (name, value) => {
       const n = Number(value);
-      if (name === 'transport' && (!Number.isInteger(n) || n < 0 || n > 15)) return 'a bit mask: 1 http, 2 fifo, 4 datagram (0: all)';
+      if (name === 'transport' && (!Number.isInteger(n) || n < 0 || n > 15))
+        return 'a bit mask: 1 http, 2 fifo, 4 datagram (0: all)';
       if ((name === 'max_request_size' || name === 'read_timeout') && n < 1) return 'must be 1 or more';
     },
   });

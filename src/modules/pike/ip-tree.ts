@@ -8,7 +8,11 @@
  * the density. Hits shift from current to previous at each sampling unit (swap);
  * nodes untouched for remove_latency expire (clean).
  */
-export const enum Mark { Allowed = 1, Blocked = -1, NewlyBlocked = -2 }
+export const enum Mark {
+  Allowed = 1,
+  Blocked = -1,
+  NewlyBlocked = -2,
+}
 
 export class IpNode {
   /** hits as a prefix [previous unit, current unit]. */
@@ -23,7 +27,10 @@ export class IpNode {
   /** Children, newest first (Kamailio prepends). */
   readonly kids: IpNode[] = [];
 
-  constructor(readonly byte: number, readonly parent: IpNode | null) {}
+  constructor(
+    readonly byte: number,
+    readonly parent: IpNode | null,
+  ) {}
 }
 
 const MAX_COUNT = 0xfffe; // Kamailio keeps the counters in unsigned shorts
@@ -32,16 +39,19 @@ export class IpTree {
   /** One root per first byte. */
   readonly roots = new Map<number, IpNode>();
 
-  constructor(readonly maxHits: number, readonly timeoutMs: number) {}
+  constructor(
+    readonly maxHits: number,
+    readonly timeoutMs: number,
+  ) {}
 
   hotLeaf(n: IpNode): boolean {
     const m = this.maxHits;
-    return n.leafHits[0] >= m || n.leafHits[1] >= m || ((n.leafHits[0] + n.leafHits[1]) >> 1) >= m;
+    return n.leafHits[0] >= m || n.leafHits[1] >= m || (n.leafHits[0] + n.leafHits[1]) >> 1 >= m;
   }
 
   private hotPrefix(n: IpNode): boolean {
     const q = this.maxHits >> 2;
-    return n.hits[0] >= q || n.hits[1] >= q || ((n.hits[0] + n.hits[1]) >> 1) >= q;
+    return n.hits[0] >= q || n.hits[1] >= q || (n.hits[0] + n.hits[1]) >> 1 >= q;
   }
 
   /** WARM in pike.top: a quarter of the density as a prefix in the current unit. */
@@ -124,7 +134,10 @@ export class IpTree {
         continue;
       }
       const p = n.parent;
-      if (!p) { this.roots.delete(n.byte); continue; }
+      if (!p) {
+        this.roots.delete(n.byte);
+        continue;
+      }
       p.kids.splice(p.kids.indexOf(n), 1);
       if (p.kids.length === 0 && !p.ipLeaf) p.expires = now + this.timeoutMs;
     }

@@ -17,7 +17,12 @@ export interface PikeParams {
   logLevel: number;
 }
 
-export const PIKE_DEFAULTS: Readonly<PikeParams> = { samplingTimeUnit: 2, reqsDensityPerUnit: 30, removeLatency: 120, logLevel: 0 };
+export const PIKE_DEFAULTS: Readonly<PikeParams> = {
+  samplingTimeUnit: 2,
+  reqsDensityPerUnit: 30,
+  removeLatency: 120,
+  logLevel: 0,
+};
 
 export interface PikeLog {
   warn(m: string): void;
@@ -42,7 +47,10 @@ export function ipBytes(ip: string): Uint8Array | null {
   const t = groups(tail);
   const all = tail === undefined ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
   const out = new Uint8Array(16);
-  all.forEach((g, i) => { out[2 * i] = g >> 8; out[2 * i + 1] = g & 255; });
+  all.forEach((g, i) => {
+    out[2 * i] = g >> 8;
+    out[2 * i + 1] = g & 255;
+  });
   return out;
 }
 
@@ -52,12 +60,19 @@ function printIp(bytes: number[]): string {
   const g: string[] = [];
   for (let i = 0; i < 16; i += 2) g.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
   // inet_ntop's form: the longest run of zero groups (2 or more) becomes ::
-  let best = -1; let bestLen = 1;
+  let best = -1;
+  let bestLen = 1;
   for (let i = 0; i < 8;) {
-    if (g[i] !== '0') { i++; continue; }
+    if (g[i] !== '0') {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && g[j] === '0') j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   if (best < 0) return g.join(':');
@@ -70,13 +85,19 @@ export class Pike {
   blocked = 0;
   private timers: NodeJS.Timeout[] = [];
 
-  constructor(readonly params: PikeParams, private readonly log: PikeLog) {
+  constructor(
+    readonly params: PikeParams,
+    private readonly log: PikeLog,
+  ) {
     this.tree = new IpTree(params.reqsDensityPerUnit, params.removeLatency * 1000);
   }
 
   start(): void {
     if (this.timers.length) return;
-    const swap = setInterval(() => this.tree.swap(() => this.logAt('PIKE - UNBLOCKing node')), this.params.samplingTimeUnit * 1000);
+    const swap = setInterval(
+      () => this.tree.swap(() => this.logAt('PIKE - UNBLOCKing node')),
+      this.params.samplingTimeUnit * 1000,
+    );
     const clean = setInterval(() => this.tree.clean(Date.now()), 1000);
     swap.unref();
     clean.unref();
@@ -103,7 +124,9 @@ export class Pike {
 
   private logAt(m: string): void {
     const l = this.params.logLevel;
-    if (l <= 0) this.log.warn(m); else if (l <= 2) this.log.info(m); else this.log.debug(m);
+    if (l <= 0) this.log.warn(m);
+    else if (l <= 2) this.log.info(m);
+    else this.log.debug(m);
   }
 
   /** pike.top [HOT|ALL|WARM], as Kamailio answers it. */
@@ -118,8 +141,11 @@ export class Pike {
       // Kamailio's WARM option selects nothing (its switch has no WARM case); kept as is
       if (mode === 'ALL' || (mode === 'HOT' && status === 'HOT')) {
         rows.unshift({
-          ip_addr: printIp(bytes), leaf_hits_prev: node.leafHits[0], leaf_hits_curr: node.leafHits[1],
-          expires: Math.max(0, Math.round((node.expires - now) / 1000)), status,
+          ip_addr: printIp(bytes),
+          leaf_hits_prev: node.leafHits[0],
+          leaf_hits_curr: node.leafHits[1],
+          expires: Math.max(0, Math.round((node.expires - now) / 1000)),
+          status,
         });
       }
     }

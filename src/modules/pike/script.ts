@@ -30,8 +30,20 @@ export function registerPike(reg: Reg, svc: Services): void {
     },
   });
   const routes = R.REQUEST | R.ONREPLY;
-  reg.registerFunction({ name: 'pike_check_req', module: 'pike', params: [], routes, exec: (ctx) => get().check(ctx.src.ip) });
-  reg.registerFunction({ name: 'pike_check_ip', module: 'pike', params: ['fmt'], routes, exec: (_ctx, ip: string) => get().check(String(ip)) });
+  reg.registerFunction({
+    name: 'pike_check_req',
+    module: 'pike',
+    params: [],
+    routes,
+    exec: (ctx) => get().check(ctx.src.ip),
+  });
+  reg.registerFunction({
+    name: 'pike_check_ip',
+    module: 'pike',
+    params: ['fmt'],
+    routes,
+    exec: (_ctx, ip: string) => get().check(String(ip)),
+  });
   const top = (args: readonly unknown[]): unknown => {
     const r = get().top(args[0] === undefined ? undefined : String(args[0]));
     if ('error' in r) throw new RpcError(500, r.error);

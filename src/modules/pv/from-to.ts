@@ -47,7 +47,10 @@ function spansOf(msg: SipMessage, which: 'from' | 'to'): Spans | null {
   let displayEnd = base;
   if (na.display !== '') {
     const d = value.indexOf(na.display);
-    if (d >= 0) { displayStart = base + d; displayEnd = displayStart + na.display.length; }
+    if (d >= 0) {
+      displayStart = base + d;
+      displayEnd = displayStart + na.display.length;
+    }
   }
   // user and host inside the URI text: scheme ':' [user [':' password] '@'] host …
   const uri = na.uri;
@@ -66,9 +69,15 @@ function spansOf(msg: SipMessage, which: 'from' | 'to'): Spans | null {
     while (hostTo < uri.length && !':;?>'.includes(uri[hostTo])) hostTo++;
   }
   return {
-    bodyStart: base, displayStart, displayEnd, uriStart, uriEnd,
-    userStart: uriStart + colon + 1, userEnd: uriStart + colon + 1 + (at >= 0 ? userLen : 0),
-    hostStart: uriStart + hostFrom, hostEnd: uriStart + hostTo,
+    bodyStart: base,
+    displayStart,
+    displayEnd,
+    uriStart,
+    uriEnd,
+    userStart: uriStart + colon + 1,
+    userEnd: uriStart + colon + 1 + (at >= 0 ? userLen : 0),
+    hostStart: uriStart + hostFrom,
+    hostEnd: uriStart + hostTo,
   };
 }
 
@@ -76,7 +85,12 @@ function spansOf(msg: SipMessage, which: 'from' | 'to'): Spans | null {
  * Sets one attribute of From/To on the request's lumps. Returns false when the header
  * cannot be parsed or the value is not a string (Kamailio logs an error and goes on).
  */
-export function setXtoAttr(ctx: RequestContext, which: 'from' | 'to', part: XtoPart, value: string | number | null): boolean {
+export function setXtoAttr(
+  ctx: RequestContext,
+  which: 'from' | 'to',
+  part: XtoPart,
+  value: string | number | null,
+): boolean {
   const msg = ctx.msg;
   const s = spansOf(msg, which);
   if (!s) return false;

@@ -21,7 +21,7 @@ function msgOf(ctx: RequestContext): SipMessage {
 function rebuild(u: SipUri, parts: { user?: string | null; host?: string; port?: string | null }): string {
   const user = parts.user !== undefined ? parts.user : u.user;
   const host = parts.host ?? u.host;
-  const port = parts.port !== undefined ? parts.port : (u.port === null ? null : String(u.port));
+  const port = parts.port !== undefined ? parts.port : u.port === null ? null : String(u.port);
   const userinfo = user ? `${user}${u.password !== null ? `:${u.password}` : ''}@` : '';
   return `${u.scheme}:${userinfo}${host}${port ? `:${port}` : ''}${u.params ? `;${u.params}` : ''}${u.headers !== null ? `?${u.headers}` : ''}`;
 }
@@ -48,34 +48,55 @@ export function registerPvs(reg: Reg, svc: Services): void {
     if (u) ctx.ruri = f(u);
   };
   reg.registerPv({
-    name: 'ru', module: 'pv', get: (ctx) => ctx.ruri,
-    set: (ctx, _p, v) => { if (v !== null) ctx.ruri = String(v); },
+    name: 'ru',
+    module: 'pv',
+    get: (ctx) => ctx.ruri,
+    set: (ctx, _p, v) => {
+      if (v !== null) ctx.ruri = String(v);
+    },
   });
   reg.registerPv({
-    name: 'rU', module: 'pv', get: (ctx) => uriPart(ctx.ruri, 'user'),
+    name: 'rU',
+    module: 'pv',
+    get: (ctx) => uriPart(ctx.ruri, 'user'),
     set: (ctx, _p, v) => setRuri(ctx, (u) => rebuild(u, { user: str(v) })),
   });
   reg.registerPv({
-    name: 'rd', module: 'pv', get: (ctx) => uriPart(ctx.ruri, 'host'),
-    set: (ctx, _p, v) => { if (v !== null) setRuri(ctx, (u) => rebuild(u, { host: String(v) })); },
+    name: 'rd',
+    module: 'pv',
+    get: (ctx) => uriPart(ctx.ruri, 'host'),
+    set: (ctx, _p, v) => {
+      if (v !== null) setRuri(ctx, (u) => rebuild(u, { host: String(v) }));
+    },
   });
   reg.registerPv({
-    name: 'rp', module: 'pv', get: (ctx) => uriPart(ctx.ruri, 'port'),
+    name: 'rp',
+    module: 'pv',
+    get: (ctx) => uriPart(ctx.ruri, 'port'),
     set: (ctx, _p, v) => setRuri(ctx, (u) => rebuild(u, { port: str(v) })),
   });
   reg.registerPv({
-    name: 'du', module: 'pv', get: (ctx) => ctx.du,
-    set: (ctx, _p, v) => { ctx.du = v === null || v === '' ? null : String(v); },
+    name: 'du',
+    module: 'pv',
+    get: (ctx) => ctx.du,
+    set: (ctx, _p, v) => {
+      ctx.du = v === null || v === '' ? null : String(v);
+    },
   });
   ro('ou', (ctx) => ctx.msg.ruri);
   ro('oU', (ctx) => uriPart(ctx.msg.ruri, 'user'));
   // writable as in Kamailio: a lump on the request; reading goes on seeing the message as received
   const xto = (name: string, which: 'from' | 'to', part: XtoPart, get: (ctx: RequestContext) => V): void => {
     reg.registerPv({
-      name, module: 'pv', get: (ctx) => get(ctx),
+      name,
+      module: 'pv',
+      get: (ctx) => get(ctx),
       set: (ctx, _p, v) => {
         if ((ctx.routeType & RouteType.ONREPLY) !== 0) return;
-        if (!setXtoAttr(ctx, which, part, v)) svc.log.error(`cannot set $${name}: ${v === null || typeof v === 'string' ? `no parsable ${which === 'from' ? 'From' : 'To'} header` : 'not a string'}`);
+        if (!setXtoAttr(ctx, which, part, v))
+          svc.log.error(
+            `cannot set $${name}: ${v === null || typeof v === 'string' ? `no parsable ${which === 'from' ? 'From' : 'To'} header` : 'not a string'}`,
+          );
       },
     });
   };
@@ -91,7 +112,7 @@ export function registerPvs(reg: Reg, svc: Services): void {
   ro('tt', (ctx) => msgOf(ctx).to?.tag ?? null);
   ro('ci', (ctx) => msgOf(ctx).get('call-id'));
   ro('cs', (ctx) => msgOf(ctx).cseq?.seq ?? null);
-  ro('rm', (ctx) => (ctx.msg.isRequest ? ctx.msg.method : msgOf(ctx).cseq?.method ?? null));
+  ro('rm', (ctx) => (ctx.msg.isRequest ? ctx.msg.method : (msgOf(ctx).cseq?.method ?? null)));
   ro('rs', (ctx) => (ctx.reply ? ctx.reply.status : null));
   ro('rr', (ctx) => (ctx.reply ? ctx.reply.reason : null));
   ro('rv', () => 'SIP/2.0');
@@ -110,20 +131,27 @@ export function registerPvs(reg: Reg, svc: Services): void {
   ro('ct', (ctx) => msgOf(ctx).get('contact'));
   ro('mf', (ctx) => ctx.flags);
   reg.registerPv({
-    name: 'hdr', module: 'pv',
+    name: 'hdr',
+    module: 'pv',
     parse: (inner) => canonicalName(inner.trim()),
     get: (ctx, name: string) => msgOf(ctx).get(name),
   });
   reg.registerPv({
-    name: 'hdrc', module: 'pv',
+    name: 'hdrc',
+    module: 'pv',
     parse: (inner) => canonicalName(inner.trim()),
     get: (ctx, name: string) => msgOf(ctx).count(name),
   });
   // $fs: the forced send socket, "proto:ip:port" as Kamailio writes it
   reg.registerPv({
-    name: 'fs', module: 'pv', get: (ctx) => ctx.forceSocket?.text ?? null,
+    name: 'fs',
+    module: 'pv',
+    get: (ctx) => ctx.forceSocket?.text ?? null,
     set: (ctx, _p, v) => {
-      if (v === null) { ctx.forceSocket = null; return; }
+      if (v === null) {
+        ctx.forceSocket = null;
+        return;
+      }
       const text = String(v).toLowerCase();
       ctx.forceSocket = coreOf(svc).transport.sockets.find((s) => s.text === text) ?? ctx.forceSocket;
     },

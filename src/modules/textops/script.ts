@@ -10,7 +10,8 @@ export function registerTextops(reg: Reg): void {
     name: 'is_method',
     fixup: (args) => {
       const a = args[0];
-      if (a.isStatic && (typeof a.value !== 'string' || a.value.length === 0)) throw new FixupError('empty method list', 0);
+      if (a.isStatic && (typeof a.value !== 'string' || a.value.length === 0))
+        throw new FixupError('empty method list', 0);
     },
     exec: (ctx, methods: string) => isMethod(ctx, methods),
   });
@@ -18,7 +19,8 @@ export function registerTextops(reg: Reg): void {
   reg.registerFunction({ name: 'is_present_hf', exec: (ctx, name: string) => t.isPresentHf(ctx, name) });
   reg.registerFunction({ name: 'append_hf', exec: (ctx, text: string) => t.appendHf(ctx, text), variants: [['fmt']] });
   reg.registerFunction({
-    name: 'has_body', variants: [[]],
+    name: 'has_body',
+    variants: [[]],
     exec: (ctx) => (ctx.msg.bodyEnd > ctx.msg.bodyStart ? 1 : -1),
   });
 }

@@ -34,8 +34,10 @@ export function readTlsParams(param: (name: string) => string | number | undefin
     certificate: file('certificate'),
     privateKey: file('private_key'),
     caList: file('ca_list'),
-    verifyCertificate: param('verify_certificate') !== undefined ? yes(param('verify_certificate')!) : TLS_DEFAULTS.verifyCertificate,
-    requireCertificate: param('require_certificate') !== undefined ? yes(param('require_certificate')!) : TLS_DEFAULTS.requireCertificate,
+    verifyCertificate:
+      param('verify_certificate') !== undefined ? yes(param('verify_certificate')!) : TLS_DEFAULTS.verifyCertificate,
+    requireCertificate:
+      param('require_certificate') !== undefined ? yes(param('require_certificate')!) : TLS_DEFAULTS.requireCertificate,
     verifyDepth: param('verify_depth') !== undefined ? Number(param('verify_depth')) : TLS_DEFAULTS.verifyDepth,
     cipherList: str('cipher_list'),
   };

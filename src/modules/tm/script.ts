@@ -14,8 +14,13 @@ export function registerTm(reg: Reg, svc: Services): void {
   // Kamailio's parameters plus dsd's bound on work in flight (proxy/admission.ts)
   reg.registerModule({
     name: 'tm',
-    params: { ...KAMAILIO_MODPARAMS.tm, max_transactions: 'int', max_transaction_bytes: 'int',
-      max_transactions_per_source: 'int', busy_retry_after: 'int' },
+    params: {
+      ...KAMAILIO_MODPARAMS.tm,
+      max_transactions: 'int',
+      max_transaction_bytes: 'int',
+      max_transactions_per_source: 'int',
+      busy_retry_after: 'int',
+    },
   });
   reg.registerModule({ name: 'tmx' });
   reg.registerFunction({ name: 't_relay', exec: (ctx) => relayResult(tm.tRelay(coreOf(svc), ctx)), variants: [[]] });
@@ -33,18 +38,30 @@ export function registerTm(reg: Reg, svc: Services): void {
   reg.registerFunction({ name: 't_any_timeout', exec: (ctx) => (ctx.txn?.branches.some((b) => b.timedOut) ? 1 : -1) });
   reg.registerFunction({ name: 't_any_replied', exec: (ctx) => (ctx.txn?.branches.some((b) => b.replied) ? 1 : -1) });
   reg.registerFunction({
-    name: 't_set_fr', exec: (ctx, inv: number, fr?: number) => tm.tSetFr(ctx, inv, fr),
+    name: 't_set_fr',
+    exec: (ctx, inv: number, fr?: number) => tm.tSetFr(ctx, inv, fr),
   });
-  reg.registerFunction({ name: 't_reset_fr', exec: (ctx) => { ctx.frTimer = 0; ctx.frInvTimer = 0; return 1; } });
+  reg.registerFunction({
+    name: 't_reset_fr',
+    exec: (ctx) => {
+      ctx.frTimer = 0;
+      ctx.frInvTimer = 0;
+      return 1;
+    },
+  });
   reg.registerFunction({
     name: 't_reply',
     exec: (ctx, code: number, reason: string) => {
       const r = tm.tReply(coreOf(svc), ctx, code, reason);
-      if (r < 0 && !ctx.txn) svc.log.error('t_reply: no transaction for this request (t_newtran() first, or t_send_reply())');
+      if (r < 0 && !ctx.txn)
+        svc.log.error('t_reply: no transaction for this request (t_newtran() first, or t_send_reply())');
       return r;
     },
   });
-  reg.registerFunction({ name: 't_send_reply', exec: (ctx, code: number, reason: string) => tm.tSendReply(coreOf(svc), ctx, code, reason) });
+  reg.registerFunction({
+    name: 't_send_reply',
+    exec: (ctx, code: number, reason: string) => tm.tSendReply(coreOf(svc), ctx, code, reason),
+  });
   reg.registerFunction({ name: 't_release', exec: () => 1 });
   reg.registerFunction({ name: 't_is_failure_route', exec: (ctx) => (ctx.routeType === RouteType.FAILURE ? 1 : -1) });
   reg.registerFunction({ name: 't_is_reply_route', exec: (ctx) => (ctx.routeType === RouteType.TM_ONREPLY ? 1 : -1) });
@@ -52,12 +69,14 @@ export function registerTm(reg: Reg, svc: Services): void {
   reg.registerFunction({ name: 't_is_branch_route', exec: (ctx) => (ctx.routeType === RouteType.BRANCH ? 1 : -1) });
   reg.registerPv({ name: 'T_reply_code', module: 'tmx', get: (ctx) => replyCode(ctx) });
   reg.registerPv({
-    name: 'T_req', module: 'tmx',
+    name: 'T_req',
+    module: 'tmx',
     parse: (inner, api) => api.parsePv(inner),
     get: (ctx, ref: { get(c: RequestContext): string | number | null }) => ref.get(ctx),
   });
   reg.registerPv({
-    name: 'T_rpl', module: 'tmx',
+    name: 'T_rpl',
+    module: 'tmx',
     parse: (inner, api) => api.parsePv(inner),
     get: (ctx, ref: { get(c: RequestContext): string | number | null }) => ref.get(ctx),
   });

@@ -8,8 +8,10 @@ export function registerWsRpc(registry: MethodRegistry, ws: WsTransport): void {
     const now = Date.now();
     const connections = [...ws.conns.values()].map((c) => {
       const pong = c.awaitingPong ? 'awaiting Pong, ' : '';
-      return `${c.id}: ${c.proto}:${c.remoteIp}:${c.remotePort} -> ${c.proto}:${c.local.ip}:${c.local.port} ` +
-        `(state: ${c.state}, ${pong}last used ${Math.floor((now - c.lastUse) / 1000)}s ago, sub-protocol: sip)`;
+      return (
+        `${c.id}: ${c.proto}:${c.remoteIp}:${c.remotePort} -> ${c.proto}:${c.local.ip}:${c.local.port} ` +
+        `(state: ${c.state}, ${pong}last used ${Math.floor((now - c.lastUse) / 1000)}s ago, sub-protocol: sip)`
+      );
     });
     return { connections, info: { wscounter: connections.length, truncated: 'no' } };
   });

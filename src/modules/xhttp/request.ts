@@ -25,7 +25,8 @@ function asMessage(r: HttpRequest): RequestContext['msg'] {
   const method = /^[A-Za-z]+$/.test(r.req.method ?? '') ? r.req.method! : 'GET';
   // as Kamailio's xhttp: a Via of the client (it even leaks into replies as "Sia:"), and
   // the identifiers a SIP parser insists on
-  let s = `${method} sip:xhttp@${r.local.advHost} SIP/2.0\r\n` +
+  let s =
+    `${method} sip:xhttp@${r.local.advHost} SIP/2.0\r\n` +
     `Via: SIP/2.0/${r.secure ? 'TLS' : 'TCP'} ${r.ip.includes(':') ? `[${r.ip}]` : r.ip}:${r.port};branch=z9hG4bKxhttp\r\n` +
     `From: <sip:xhttp@localhost>;tag=xhttp\r\nTo: <sip:xhttp@localhost>\r\nCall-ID: xhttp-${r.port}\r\nCSeq: 1 ${method}\r\n`;
   const raw = r.req.rawHeaders;
@@ -36,7 +37,12 @@ function asMessage(r: HttpRequest): RequestContext['msg'] {
   return parseMessage(Buffer.from(`${s}Content-Length: 0\r\n\r\n`, 'latin1'), { datagram: true });
 }
 
-export function runXhttpRequest(script: Script<RequestContext>, log: Logger, r: HttpRequest, pending: Set<HttpRequest>): void {
+export function runXhttpRequest(
+  script: Script<RequestContext>,
+  log: Logger,
+  r: HttpRequest,
+  pending: Set<HttpRequest>,
+): void {
   if (!script.hasEventRoute(XHTTP_EVENT)) return; // nothing serves HTTP: 404
   let ctx: RequestContext;
   try {
@@ -51,8 +57,15 @@ export function runXhttpRequest(script: Script<RequestContext>, log: Logger, r: 
   if (res && typeof (res as Promise<unknown>).then === 'function') {
     pending.add(r);
     (res as Promise<unknown>).then(
-      () => { pending.delete(r); if (!r.replied) r.socket.destroy(); },
-      (e) => { pending.delete(r); log.error(`event_route[xhttp:request]: ${(e as Error).message}`); r.socket.destroy(); },
+      () => {
+        pending.delete(r);
+        if (!r.replied) r.socket.destroy();
+      },
+      (e) => {
+        pending.delete(r);
+        log.error(`event_route[xhttp:request]: ${(e as Error).message}`);
+        r.socket.destroy();
+      },
     );
   }
 }

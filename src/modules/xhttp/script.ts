@@ -6,7 +6,10 @@ import { RouteType } from '../../script/route-types';
 export function registerXhttp(reg: Reg, svc: Services): void {
   reg.registerModule({ name: 'xhttp', params: { url_match: 'str', url_skip: 'str', event_callback: 'str' } });
   reg.registerFunction({
-    name: 'xhttp_reply', module: 'xhttp', params: ['fmt', 'fmt', 'fmt', 'fmt'], routes: RouteType.EVENT,
+    name: 'xhttp_reply',
+    module: 'xhttp',
+    params: ['fmt', 'fmt', 'fmt', 'fmt'],
+    routes: RouteType.EVENT,
     exec: (ctx, code: string, reason: string, ctype: string, body: string) => {
       const r = httpOf(ctx);
       const ws = svc.websocket;

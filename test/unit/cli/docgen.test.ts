@@ -22,7 +22,17 @@ test('dsctl.8 documents every command of the table', () => {
 
 test('dsd.8 documents options and signals', () => {
   const page = manFiles()['man/dsd.8']!;
-  for (const s of ['\\fB\\-f\\fR', '\\fB\\-c\\fR', '\\fB\\-DD\\fR', '\\fB\\-E\\fR', '\\fB\\-P\\fR', '\\fB\\-V\\fR', 'SIGTERM', 'SIGHUP']) assert.ok(page.includes(s), s);
+  for (const s of [
+    '\\fB\\-f\\fR',
+    '\\fB\\-c\\fR',
+    '\\fB\\-DD\\fR',
+    '\\fB\\-E\\fR',
+    '\\fB\\-P\\fR',
+    '\\fB\\-V\\fR',
+    'SIGTERM',
+    'SIGHUP',
+  ])
+    assert.ok(page.includes(s), s);
 });
 
 test('roff escaping: backslashes, hyphens, leading dots', () => {

@@ -27,13 +27,17 @@ test('dispatcher.list: golden JSON result renders as the golden kamcmd text', ()
   const w = want.split('\n');
   assert.equal(g.length, w.length);
   const differing = g.filter((l, i) => l !== w[i]);
-  assert.ok(differing.every((l) => /^\t+TIMEOUT: \d+$/.test(l)), `unexpected differences: ${differing.join(' | ')}`);
+  assert.ok(
+    differing.every((l) => /^\t+TIMEOUT: \d+$/.test(l)),
+    `unexpected differences: ${differing.join(' | ')}`,
+  );
 });
 
 test('dispatcher.list: the normalization hides TIMEOUT counters and nothing else (the comparison can fail)', () => {
   type Dest = { URI: string; LATENCY: { TIMEOUT: number } };
   type List = { RECORDS: Array<{ SET: { TARGETS: Array<{ DEST: Dest }> } }> };
-  const render = (r: unknown): string => renderKamcmd(r, { int32Keys: findCommand('dispatcher.list')!.output.int32Keys });
+  const render = (r: unknown): string =>
+    renderKamcmd(r, { int32Keys: findCommand('dispatcher.list')!.output.int32Keys });
   const want = goldenText('kamcmd-dispatcher.list.txt');
   const firstDest = (r: List): Dest => r.RECORDS[0]!.SET.TARGETS[0]!.DEST;
   // a renderer that printed another URI (or port) would fail the comparison above
@@ -78,7 +82,10 @@ test('faults print as kamcmd does (kamcmd-misc.txt), and JSON faults carry the s
     .map((c) => c.response.error)
     .filter((e): e is { code: number; message: string } => e !== undefined);
   const texts = new Set(faults.map((b) => b.output.trimEnd()));
-  assert.ok(jsonFaults.some((e) => texts.has(formatFault(e))), 'a JSON fault matches a kamcmd fault line');
+  assert.ok(
+    jsonFaults.some((e) => texts.has(formatFault(e))),
+    'a JSON fault matches a kamcmd fault line',
+  );
 });
 
 test('core.version: the version string renders as kamcmd-misc.txt', () => {
@@ -106,8 +113,17 @@ test('numbers: integral values as integers, others with %f; null strings; boolea
 });
 
 test('top-level arrays print one value per member (core.ps, oclist)', () => {
-  assert.equal(renderKamcmd([3806, 'main process - attendant', 3810, 'udp receiver']), '3806\nmain process - attendant\n3810\nudp receiver\n');
-  assert.equal(renderKamcmd([{ group: 1, uri: 'sip:a' }, { group: 1, uri: 'sip:b' }]), '{\n\tgroup: 1\n\turi: sip:a\n}\n{\n\tgroup: 1\n\turi: sip:b\n}\n');
+  assert.equal(
+    renderKamcmd([3806, 'main process - attendant', 3810, 'udp receiver']),
+    '3806\nmain process - attendant\n3810\nudp receiver\n',
+  );
+  assert.equal(
+    renderKamcmd([
+      { group: 1, uri: 'sip:a' },
+      { group: 1, uri: 'sip:b' },
+    ]),
+    '{\n\tgroup: 1\n\turi: sip:a\n}\n{\n\tgroup: 1\n\turi: sip:b\n}\n',
+  );
 });
 
 test('arrays inside structs print as structs; scalar members unnamed', () => {

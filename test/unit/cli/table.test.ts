@@ -26,14 +26,20 @@ test('dispatcher.list table: one row per destination, in output order', () => {
 
 test('the rendered table holds every URI and no colour codes', () => {
   const text = renderTable(dispatcherListTable(list()));
-  for (const uri of ['sip:127.0.0.1:5081', 'sip:127.0.0.1:5080;transport=udp', 'sip:127.0.0.1:5099']) assert.ok(text.includes(uri), uri);
+  for (const uri of ['sip:127.0.0.1:5081', 'sip:127.0.0.1:5080;transport=udp', 'sip:127.0.0.1:5099'])
+    assert.ok(text.includes(uri), uri);
   assert.ok(!text.includes('\u001b['), 'no ANSI escapes');
   assert.equal(text.trimEnd().split('\n').length, 3 + 5 + 1, 'top border, head, separator, 5 rows, bottom');
 });
 
 test('width-aware: a narrow terminal wraps the URI column instead of overflowing', () => {
   const wide = renderTable(dispatcherListTable(list()));
-  const widest = Math.max(...wide.trimEnd().split('\n').map((l) => [...l].length));
+  const widest = Math.max(
+    ...wide
+      .trimEnd()
+      .split('\n')
+      .map((l) => [...l].length),
+  );
   assert.ok(widest > 70);
   const narrow = renderTable(dispatcherListTable(list()), { maxWidth: 70 });
   for (const l of narrow.trimEnd().split('\n')) assert.ok([...l].length <= 70, `too wide: ${l}`);
@@ -41,8 +47,14 @@ test('width-aware: a narrow terminal wraps the URI column instead of overflowing
 });
 
 test('tables for other shapes: core.ps pairs, struct, list of objects, strings', () => {
-  assert.deepEqual(tableFor('pairs', [10, 'main', 11, 'timer'])!.rows, [['10', 'main'], ['11', 'timer']]);
-  assert.deepEqual(tableFor('struct', { hashid: 3883463682, slot: 2 })!.rows, [['hashid', '3883463682'], ['slot', '2']]);
+  assert.deepEqual(tableFor('pairs', [10, 'main', 11, 'timer'])!.rows, [
+    ['10', 'main'],
+    ['11', 'timer'],
+  ]);
+  assert.deepEqual(tableFor('struct', { hashid: 3883463682, slot: 2 })!.rows, [
+    ['hashid', '3883463682'],
+    ['slot', '2'],
+  ]);
   const oc = tableFor('oclist', [{ group: 1, uri: 'sip:a', ocrate: 0 }])!;
   assert.deepEqual(oc.head, ['GROUP', 'URI', 'OCRATE']);
   assert.equal(tableFor('string', 'Ok.'), undefined);
@@ -51,7 +63,9 @@ test('tables for other shapes: core.ps pairs, struct, list of objects, strings',
 test('top table: state words, and rates from two counter samples', () => {
   const counters = (calls: number, at: number) => ({
     at,
-    counters: new Map([[`2\u0000sip:127.0.0.1:5099`, { SET: 2, URI: 'sip:127.0.0.1:5099', CALLS: calls, FAILOVERS: 1 }]]),
+    counters: new Map([
+      [`2\u0000sip:127.0.0.1:5099`, { SET: 2, URI: 'sip:127.0.0.1:5099', CALLS: calls, FAILOVERS: 1 }],
+    ]),
   });
   const t = topTable(list(), { prev: counters(10, 1000), cur: counters(30, 3000) });
   const row = t.rows.find((r) => r[1] === 'sip:127.0.0.1:5099')!;

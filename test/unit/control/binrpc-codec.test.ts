@@ -3,7 +3,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BodyReader, BodyWriter, PacketType, buildFault, buildHeader, parseHeader, looksLikeBinrpc, BinrpcError,
+  BodyReader,
+  BodyWriter,
+  PacketType,
+  buildFault,
+  buildHeader,
+  parseHeader,
+  looksLikeBinrpc,
+  BinrpcError,
 } from '../../../src/control/binrpc/codec';
 import { encodeResult } from '../../../src/control/binrpc/result';
 import { answerPacket, type BinrpcBackend } from '../../../src/control/binrpc/session';
@@ -20,11 +27,21 @@ test('records: the byte layouts of binrpc.h', () => {
   w.avpName('test');
   w.int(0x0b);
   w.structEnd();
-  assert.equal(w.toBuffer().toString('hex'), [
-    '201234', '1007', '00', '71' + Buffer.from('abcdef').toString('hex') + '00',
-    '910a' + Buffer.from('abcdefhij').toString('hex') + '00', '1100',
-    '03', '55' + Buffer.from('test').toString('hex') + '00', '100b', '83',
-  ].join(''));
+  assert.equal(
+    w.toBuffer().toString('hex'),
+    [
+      '201234',
+      '1007',
+      '00',
+      '71' + Buffer.from('abcdef').toString('hex') + '00',
+      '910a' + Buffer.from('abcdefhij').toString('hex') + '00',
+      '1100',
+      '03',
+      '55' + Buffer.from('test').toString('hex') + '00',
+      '100b',
+      '83',
+    ].join(''),
+  );
 });
 
 test('negative ints take 4 bytes; doubles are fixed point ×1000, truncated', () => {
@@ -48,8 +65,14 @@ test('header: built and parsed back; wrong magic/version/type are corrupted pack
   assert.deepEqual(parseHeader(h), { type: 1, length: 300, cookie: 0x1234abcd, headerSize: h.length });
   assert.equal(h[0], 0xa1);
   assert.equal(parseHeader(h.subarray(0, 3)), null, 'fewer than 4 bytes: more data');
-  assert.throws(() => parseHeader(Buffer.from([0xa2, 0, 1, 1])), (e: BinrpcError) => e.message === 'corrupted packet');
-  assert.throws(() => parseHeader(Buffer.from([0xa1, 0x50, 1, 1])), (e: BinrpcError) => e.message === 'corrupted packet');
+  assert.throws(
+    () => parseHeader(Buffer.from([0xa2, 0, 1, 1])),
+    (e: BinrpcError) => e.message === 'corrupted packet',
+  );
+  assert.throws(
+    () => parseHeader(Buffer.from([0xa1, 0x50, 1, 1])),
+    (e: BinrpcError) => e.message === 'corrupted packet',
+  );
   assert.ok(looksLikeBinrpc(0xa1) && !looksLikeBinrpc(0x7b /* { */));
 });
 
@@ -81,10 +104,18 @@ function lines(body: Buffer): string[] {
   const out: string[] = [];
   let p = 0;
   let depth = 0;
-  const readStr = (len: number): string => { const s = body.toString('utf8', p, p + len - 1); p += len; return s; };
+  const readStr = (len: number): string => {
+    const s = body.toString('utf8', p, p + len - 1);
+    p += len;
+    return s;
+  };
   const readLen = (b: number): number => {
     let len = b >> 4;
-    if (len & 8) { const n = len & 7; len = 0; for (let i = 0; i < n; i++) len = len * 256 + body[p++]!; }
+    if (len & 8) {
+      const n = len & 7;
+      len = 0;
+      for (let i = 0; i < n; i++) len = len * 256 + body[p++]!;
+    }
     return len;
   };
   let name = '';
@@ -92,10 +123,19 @@ function lines(body: Buffer): string[] {
     const b = body[p++]!;
     const t = b & 15;
     if (t === 3) {
-      if (b & 0x80) { depth--; out.push(`${'\t'.repeat(depth)}}`); } else { out.push(`${'\t'.repeat(depth)}${name}{`); depth++; }
+      if (b & 0x80) {
+        depth--;
+        out.push(`${'\t'.repeat(depth)}}`);
+      } else {
+        out.push(`${'\t'.repeat(depth)}${name}{`);
+        depth++;
+      }
       name = '';
     } else if (t === 5) name = `${readStr(readLen(b))}: `;
-    else if (t === 1) { out.push(`${'\t'.repeat(depth)}${name}${readStr(readLen(b))}`); name = ''; } else {
+    else if (t === 1) {
+      out.push(`${'\t'.repeat(depth)}${name}${readStr(readLen(b))}`);
+      name = '';
+    } else {
       const r = new BodyReader(body.subarray(p - 1));
       const v = r.next();
       p += readLen(b);
@@ -107,13 +147,37 @@ function lines(body: Buffer): string[] {
 }
 
 test('result: arrays of named structs become members, nulls <null string>, unsigned keys wrap', () => {
-  const body = encodeResult({ NRSETS: 1, RECORDS: [{ SET: { ID: 1, TARGETS: [{ DEST: { URI: 'sip:a', DUID: null } }] } }] });
+  const body = encodeResult({
+    NRSETS: 1,
+    RECORDS: [{ SET: { ID: 1, TARGETS: [{ DEST: { URI: 'sip:a', DUID: null } }] } }],
+  });
   assert.deepEqual(lines(body), [
-    '{', '\tNRSETS: 1', '\tRECORDS: {', '\t\tSET: {', '\t\t\tID: 1', '\t\t\tTARGETS: {', '\t\t\t\tDEST: {',
-    '\t\t\t\t\tURI: sip:a', '\t\t\t\t\tDUID: <null string>', '\t\t\t\t}', '\t\t\t}', '\t\t}', '\t}', '}',
+    '{',
+    '\tNRSETS: 1',
+    '\tRECORDS: {',
+    '\t\tSET: {',
+    '\t\t\tID: 1',
+    '\t\t\tTARGETS: {',
+    '\t\t\t\tDEST: {',
+    '\t\t\t\t\tURI: sip:a',
+    '\t\t\t\t\tDUID: <null string>',
+    '\t\t\t\t}',
+    '\t\t\t}',
+    '\t\t}',
+    '\t}',
+    '}',
   ]);
-  assert.deepEqual(lines(encodeResult({ hashid: 3883463682, slot: 2 }, ['hashid'])), ['{', '\thashid: -411503614', '\tslot: 2', '}']);
-  assert.deepEqual(lines(encodeResult({ big: 3883463682 })), ['{', '\tbig: 3883463682', '}'], 'a long goes as a double');
+  assert.deepEqual(lines(encodeResult({ hashid: 3883463682, slot: 2 }, ['hashid'])), [
+    '{',
+    '\thashid: -411503614',
+    '\tslot: 2',
+    '}',
+  ]);
+  assert.deepEqual(
+    lines(encodeResult({ big: 3883463682 })),
+    ['{', '\tbig: 3883463682', '}'],
+    'a long goes as a double',
+  );
   assert.deepEqual(lines(encodeResult([1, 'x'])), ['1', 'x'], 'top-level arrays: one value each');
   assert.equal(encodeResult(null).length, 0);
 });
@@ -121,7 +185,10 @@ test('result: arrays of named structs become members, nulls <null string>, unsig
 test('answerPacket: unknown method, a fault, a result, a reply packet refused', async () => {
   const backend: BinrpcBackend = {
     has: (m) => m === 'ok' || m === 'bad',
-    invoke: async (m, params) => { if (m === 'bad') throw Object.assign(new Error('Invalid Parameters'), { code: 500 }); return params; },
+    invoke: async (m, params) => {
+      if (m === 'bad') throw Object.assign(new Error('Invalid Parameters'), { code: 500 });
+      return params;
+    },
     faultOf: (e) => ({ code: (e as { code: number }).code, message: (e as Error).message }),
     int32Keys: () => [],
   };
@@ -159,7 +226,8 @@ test('ctl addresses: unix/unixs/unixd paths, tcp/udp with the default port 2049,
   assert.deepEqual(parseBinrpcAddress('unixd:/run/d'), { kind: 'unixd', path: '/run/d' });
   assert.deepEqual(parseBinrpcAddress('tcp:127.0.0.1'), { kind: 'tcp', host: '127.0.0.1', port: 2049 });
   assert.deepEqual(parseBinrpcAddress('udp:[::1]:3000'), { kind: 'udp', host: '::1', port: 3000 });
-  for (const bad of ['sctp:1.2.3.4', 'tcp::5', 'tcp:h:99999', 'unix:', '']) assert.throws(() => parseBinrpcAddress(bad), bad);
+  for (const bad of ['sctp:1.2.3.4', 'tcp::5', 'tcp:h:99999', 'unix:', ''])
+    assert.throws(() => parseBinrpcAddress(bad), bad);
 });
 
 test('random packets: every one gets a reply or a fault, nothing throws', async () => {
@@ -177,7 +245,11 @@ test('random packets: every one gets a reply or a fault, nothing throws', async 
   for (let i = 0; i < 3000; i++) {
     const body = Buffer.alloc(rnd(40), 0).map(() => rnd(256));
     if (i % 3 === 0 && body.length > 2) body[0] = 0x51; // often a string method first
-    const hdr = buildHeader(rnd(4) === 0 ? rnd(16) & 3 : PacketType.Request, Math.max(0, body.length - rnd(3)), rnd(1 << 30));
+    const hdr = buildHeader(
+      rnd(4) === 0 ? rnd(16) & 3 : PacketType.Request,
+      Math.max(0, body.length - rnd(3)),
+      rnd(1 << 30),
+    );
     if (rnd(10) === 0) hdr[0] = rnd(256);
     const out = await answerPacket(Buffer.concat([hdr, body]), backend);
     assert.ok(out.reply === null || parseHeader(out.reply) !== null);

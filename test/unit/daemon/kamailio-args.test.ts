@@ -6,7 +6,10 @@ import { parseArgs, UsageError } from '../../../src/daemon/args';
 import { warnIgnoredOptions } from '../../../src/daemon/kamailio-options';
 
 test("kamailio.service's ExecStart line parses", () => {
-  const a = parseArgs(['-P', '/run/kamailio/kamailio.pid', '-f', '/etc/kamailio/kamailio.cfg', '-m', '64', '-M', '8'], 'def.cfg');
+  const a = parseArgs(
+    ['-P', '/run/kamailio/kamailio.pid', '-f', '/etc/kamailio/kamailio.cfg', '-m', '64', '-M', '8'],
+    'def.cfg',
+  );
   assert.equal(a.pidFile, '/run/kamailio/kamailio.pid');
   assert.equal(a.cfgFile, '/etc/kamailio/kamailio.cfg');
   assert.deepEqual(a.ignored, ['-m 64', '-M 8']);
@@ -17,7 +20,10 @@ test("kamailio.service's ExecStart line parses", () => {
 });
 
 test('-n, -u, -g, -Y, -L', () => {
-  const a = parseArgs(['-n', '4', '-u', 'kamailio', '-g', 'kamailio', '-Y', '/run/kamailio', '-L', '/usr/lib/kamailio/modules', '-DD'], 'x');
+  const a = parseArgs(
+    ['-n', '4', '-u', 'kamailio', '-g', 'kamailio', '-Y', '/run/kamailio', '-L', '/usr/lib/kamailio/modules', '-DD'],
+    'x',
+  );
   assert.equal(a.children, 4);
   assert.equal(a.user, 'kamailio');
   assert.equal(a.group, 'kamailio');

@@ -1,8 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  adminEntriesFor, applyClusterEvent, buildClusterListResult, checkClusterConfig, ClusterMessageError, decodeMessage,
-  defaultClusterParams, destStatesOf, encodeMessage, goneAfter, isClusterParam, setClusterParam, wantsDest,
+  adminEntriesFor,
+  applyClusterEvent,
+  buildClusterListResult,
+  checkClusterConfig,
+  ClusterMessageError,
+  decodeMessage,
+  defaultClusterParams,
+  destStatesOf,
+  encodeMessage,
+  goneAfter,
+  isClusterParam,
+  setClusterParam,
+  wantsDest,
 } from '../../../src/cluster';
 import { DbError, parseDbUrl } from '../../../src/db';
 import { Dispatcher } from '../../../src/modules/dispatcher/engine';
@@ -19,23 +30,68 @@ test('cluster events round-trip and bad payloads are refused with the reason', (
     ['nope', /not JSON/],
     ['{"v":2}', /version 1/],
     [JSON.stringify({ ...base, kind: 'explode', args: {} }), /unknown event kind explode/],
-    [JSON.stringify({ ...base, kind: 'add', args: { group: '1', address: 'x', flags: 0, priority: 0, attrs: null } }), /add needs/],
+    [
+      JSON.stringify({ ...base, kind: 'add', args: { group: '1', address: 'x', flags: 0, priority: 0, attrs: null } }),
+      /add needs/,
+    ],
     [JSON.stringify({ ...base, kind: 'set_duid_state', args: { state: 'a', group: 1 } }), /set_duid_state needs/],
     [JSON.stringify({ v: 1, kind: 'reload', args: {} }), /origin/],
   ];
-  for (const [p, re] of bad) assert.throws(() => decodeMessage(p), (e: Error) => e instanceof ClusterMessageError && re.test(e.message), p);
-  assert.throws(() => encodeMessage({ ...base, kind: 'add', args: { group: 1, address: 'x'.repeat(9000), flags: 0, priority: 0, attrs: null } }),
-    /over the 7999-byte NOTIFY limit/);
+  for (const [p, re] of bad)
+    assert.throws(
+      () => decodeMessage(p),
+      (e: Error) => e instanceof ClusterMessageError && re.test(e.message),
+      p,
+    );
+  assert.throws(
+    () =>
+      encodeMessage({
+        ...base,
+        kind: 'add',
+        args: { group: 1, address: 'x'.repeat(9000), flags: 0, priority: 0, attrs: null },
+      }),
+    /over the 7999-byte NOTIFY limit/,
+  );
 });
 
 test('cluster.list result: fields, sorted input kept, DESTS only with dest', () => {
   const nodes = [
-    { name: 'a', address: 'udp:10.0.0.1:5060', version: 'dsd 0.1.0', lastHeartbeat: new Date('2026-01-02T03:04:05.678Z'), ageSec: 1, state: 'up' as const, self: true, dests: [{ set: 1, uri: 'sip:gw1', flags: 'AP' }] },
-    { name: 'b', address: 'udp:10.0.0.2:5060', version: 'dsd 0.1.0', lastHeartbeat: new Date(0), ageSec: 99, state: 'gone' as const, self: false, dests: null },
+    {
+      name: 'a',
+      address: 'udp:10.0.0.1:5060',
+      version: 'dsd 0.1.0',
+      lastHeartbeat: new Date('2026-01-02T03:04:05.678Z'),
+      ageSec: 1,
+      state: 'up' as const,
+      self: true,
+      dests: [{ set: 1, uri: 'sip:gw1', flags: 'AP' }],
+    },
+    {
+      name: 'b',
+      address: 'udp:10.0.0.2:5060',
+      version: 'dsd 0.1.0',
+      lastHeartbeat: new Date(0),
+      ageSec: 99,
+      state: 'gone' as const,
+      self: false,
+      dests: null,
+    },
   ];
   assert.deepEqual(buildClusterListResult(nodes, false), [
-    { NAME: 'a', ADDRESS: 'udp:10.0.0.1:5060', VERSION: 'dsd 0.1.0', LAST_HEARTBEAT: '2026-01-02T03:04:05Z', STATE: 'up' },
-    { NAME: 'b', ADDRESS: 'udp:10.0.0.2:5060', VERSION: 'dsd 0.1.0', LAST_HEARTBEAT: '1970-01-01T00:00:00Z', STATE: 'gone' },
+    {
+      NAME: 'a',
+      ADDRESS: 'udp:10.0.0.1:5060',
+      VERSION: 'dsd 0.1.0',
+      LAST_HEARTBEAT: '2026-01-02T03:04:05Z',
+      STATE: 'up',
+    },
+    {
+      NAME: 'b',
+      ADDRESS: 'udp:10.0.0.2:5060',
+      VERSION: 'dsd 0.1.0',
+      LAST_HEARTBEAT: '1970-01-01T00:00:00Z',
+      STATE: 'gone',
+    },
   ]);
   const d = buildClusterListResult(nodes, true);
   assert.deepEqual(d[0].DESTS, [{ DEST: { SET: 1, URI: 'sip:gw1', FLAGS: 'AP' } }]);
@@ -61,7 +117,10 @@ test('cluster and db modparams', () => {
   assert.throws(() => setClusterParam(p, 'ds_cluster', 2), /must be 0 or 1/);
   assert.throws(() => setClusterParam(p, 'ds_cluster_heartbeat', 0), /must be >= 1/);
   assert.throws(() => setClusterParam(p, 'ds_cluster_channel', 'a-b'), /identifier/);
-  assert.throws(() => checkClusterConfig(p, null), (e: Error) => e instanceof DbError && /needs modparam\("dispatcher", "db_url"/.test(e.message));
+  assert.throws(
+    () => checkClusterConfig(p, null),
+    (e: Error) => e instanceof DbError && /needs modparam\("dispatcher", "db_url"/.test(e.message),
+  );
   assert.throws(() => checkClusterConfig(p, parseDbUrl('mysql://u:pw@h/d')), /needs a postgres:\/\/ db_url/);
   checkClusterConfig(p, parseDbUrl('postgres://u:pw@h/d'));
   const d = defaultDbParams();
@@ -85,9 +144,17 @@ test('remote events apply to the engine; duplicates are skipped; a guarded reloa
   const slept: number[] = [];
   const target = {
     ds,
-    reloadSource: async () => { reloads++; return { text: '3 sip:10.0.0.9\n', fileName: 'db' }; },
+    reloadSource: async () => {
+      reloads++;
+      return { text: '3 sip:10.0.0.9\n', fileName: 'db' };
+    },
   };
-  const o = { sleep: async (ms: number) => { slept.push(ms); (ds as unknown as { lists: { reloadTimeSec: number } }).lists.reloadTimeSec = 0; } };
+  const o = {
+    sleep: async (ms: number) => {
+      slept.push(ms);
+      (ds as unknown as { lists: { reloadTimeSec: number } }).lists.reloadTimeSec = 0;
+    },
+  };
   await applyClusterEvent(target, 'set_duid_state', { state: 'd', group: 1, duid: 'ONE' }, o);
   assert.equal(ds.list!.byId.get(1)!.dests.find((d) => d.uri === 'sip:10.0.0.1')!.flags & 4, 4);
   await applyClusterEvent(target, 'add', { group: 2, address: 'sip:10.0.0.4', flags: 0, priority: 0, attrs: null }, o);
@@ -101,9 +168,14 @@ test('remote events apply to the engine; duplicates are skipped; a guarded reloa
   assert.equal(ds.list!.byId.get(2)!.dests.length, 1);
   await applyClusterEvent(target, 'reload', {}, o);
   assert.equal(reloads, 1);
-  assert.deepEqual(ds.list!.sets.map((s) => s.id), [3]);
-  await assert.rejects(applyClusterEvent(target, 'set_state', { state: 'i', group: 7, address: 'sip:x' }, o),
-    (e: Error) => e instanceof DsRpcError && e.message === 'State Update Failed');
+  assert.deepEqual(
+    ds.list!.sets.map((s) => s.id),
+    [3],
+  );
+  await assert.rejects(
+    applyClusterEvent(target, 'set_state', { state: 'i', group: 7, address: 'sip:x' }, o),
+    (e: Error) => e instanceof DsRpcError && e.message === 'State Update Failed',
+  );
   assert.deepEqual(destStatesOf(ds.list), [{ set: 3, uri: 'sip:10.0.0.9', flags: 'AX' }]);
 });
 
@@ -113,8 +185,17 @@ test('adminEntriesFor picks the entries a set_state just recorded', async () => 
   ds.setStateRpc('d', 1, 'one', true);
   ds.setStateRpc('a', 2, 'all', false);
   const all = ds.exportAdminStates();
-  assert.deepEqual(adminEntriesFor(all, 1, 'sip:10.0.0.2', false).map((e) => [e.uri, e.state]), [['sip:10.0.0.2', 'ip']]);
-  assert.deepEqual(adminEntriesFor(all, 1, 'ONE', true).map((e) => [e.duid, e.state]), [['one', 'd']]);
-  assert.deepEqual(adminEntriesFor(all, 2, 'all', false).map((e) => e.uri), ['sip:10.0.0.3']);
+  assert.deepEqual(
+    adminEntriesFor(all, 1, 'sip:10.0.0.2', false).map((e) => [e.uri, e.state]),
+    [['sip:10.0.0.2', 'ip']],
+  );
+  assert.deepEqual(
+    adminEntriesFor(all, 1, 'ONE', true).map((e) => [e.duid, e.state]),
+    [['one', 'd']],
+  );
+  assert.deepEqual(
+    adminEntriesFor(all, 2, 'all', false).map((e) => e.uri),
+    ['sip:10.0.0.3'],
+  );
   assert.deepEqual(adminEntriesFor(all, 3, 'all', false), []);
 });

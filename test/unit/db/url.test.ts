@@ -4,13 +4,21 @@ import { checkDbModule, DbError, maskDbUrl, parseDbUrl, scanLoadmodules } from '
 
 test('db_url forms Kamailio accepts', () => {
   const pg = parseDbUrl('postgres://kamailio:kamailiorw@db.example.com:5433/kamailio');
-  assert.deepEqual([pg.kind, pg.module, pg.user, pg.password, pg.host, pg.port, pg.database],
-    ['postgres', 'db_postgres', 'kamailio', 'kamailiorw', 'db.example.com', 5433, 'kamailio']);
+  assert.deepEqual(
+    [pg.kind, pg.module, pg.user, pg.password, pg.host, pg.port, pg.database],
+    ['postgres', 'db_postgres', 'kamailio', 'kamailiorw', 'db.example.com', 5433, 'kamailio'],
+  );
   assert.equal(pg.masked, 'postgres://kamailio:***@db.example.com:5433/kamailio');
   const my = parseDbUrl('mysql://kamailio:kamailiorw@localhost/kamailio');
-  assert.deepEqual([my.kind, my.module, my.host, my.port, my.database], ['mysql', 'db_mysql', 'localhost', 0, 'kamailio']);
+  assert.deepEqual(
+    [my.kind, my.module, my.host, my.port, my.database],
+    ['mysql', 'db_mysql', 'localhost', 0, 'kamailio'],
+  );
   const lite = parseDbUrl('sqlite:///var/lib/dsd/dsd.db');
-  assert.deepEqual([lite.kind, lite.module, lite.database, lite.user, lite.password], ['sqlite', 'db_sqlite', '/var/lib/dsd/dsd.db', null, null]);
+  assert.deepEqual(
+    [lite.kind, lite.module, lite.database, lite.user, lite.password],
+    ['sqlite', 'db_sqlite', '/var/lib/dsd/dsd.db', null, null],
+  );
   assert.equal(lite.masked, 'sqlite:///var/lib/dsd/dsd.db');
 });
 
@@ -30,7 +38,11 @@ test('Kamailio parse_db_url quirks: @ and : in the password, user@domain, [v6], 
 });
 
 function urlError(raw: string, re: RegExp): void {
-  assert.throws(() => parseDbUrl(raw), (e: Error) => e instanceof DbError && e.kind === 'url' && re.test(e.message), raw);
+  assert.throws(
+    () => parseDbUrl(raw),
+    (e: Error) => e instanceof DbError && e.kind === 'url' && re.test(e.message),
+    raw,
+  );
 }
 
 test('bad db_urls: unknown scheme (with a hint), no database, bad port, SQLite with a host; never the password', () => {
@@ -46,7 +58,10 @@ test('bad db_urls: unknown scheme (with a hint), no database, bad port, SQLite w
   urlError('nourl', /too short|no scheme/);
   urlError('postgres:/u:secret@h/d', /expected "\/\/"/);
   for (const raw of ['postgresql://u:secret@h/d', 'postgres://u:secret@h', 'mysql://u:secret@h:abc/d']) {
-    assert.throws(() => parseDbUrl(raw), (e: Error) => !e.message.includes('secret'));
+    assert.throws(
+      () => parseDbUrl(raw),
+      (e: Error) => !e.message.includes('secret'),
+    );
   }
 });
 
@@ -62,9 +77,19 @@ test('the driver must agree with the cfg loadmodule lines', () => {
   const url = parseDbUrl('postgres://u:secret@h/d');
   checkDbModule(url, ['tm', 'db_postgres', 'dispatcher']);
   checkDbModule(url, ['/usr/lib/x86_64-linux-gnu/kamailio/modules/db_postgres.so']);
-  assert.throws(() => checkDbModule(url, ['db_mysql.so', 'dispatcher.so']), (e: Error) => e instanceof DbError && e.kind === 'module'
-    && e.message === 'database postgres://u:***@h/d: db_url needs loadmodule "db_postgres.so" but the config loads db_mysql');
-  assert.throws(() => checkDbModule(parseDbUrl('sqlite:///x.db'), ['dispatcher']), /needs loadmodule "db_sqlite.so" but the config loads no database module/);
-  const cfg = '#!KAMAILIO\nloadmodule "tm.so"\n  loadmodule "/opt/kam/db_sqlite.so"\n# loadmodule "db_mysql.so"\nloadmodule("dispatcher")\n';
+  assert.throws(
+    () => checkDbModule(url, ['db_mysql.so', 'dispatcher.so']),
+    (e: Error) =>
+      e instanceof DbError &&
+      e.kind === 'module' &&
+      e.message ===
+        'database postgres://u:***@h/d: db_url needs loadmodule "db_postgres.so" but the config loads db_mysql',
+  );
+  assert.throws(
+    () => checkDbModule(parseDbUrl('sqlite:///x.db'), ['dispatcher']),
+    /needs loadmodule "db_sqlite.so" but the config loads no database module/,
+  );
+  const cfg =
+    '#!KAMAILIO\nloadmodule "tm.so"\n  loadmodule "/opt/kam/db_sqlite.so"\n# loadmodule "db_mysql.so"\nloadmodule("dispatcher")\n';
   assert.deepEqual(scanLoadmodules(cfg), ['tm', 'db_sqlite', 'dispatcher']);
 });

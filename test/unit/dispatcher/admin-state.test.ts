@@ -6,12 +6,22 @@ import { FakeClock, engineFrom, params } from './helpers';
 import { seededRng } from '../../../src/modules/dispatcher/rng';
 
 const LIST = '1 sip:10.0.0.1 0 0 duid=a\n1 sip:10.0.0.2 0 0 duid=b\n2 sip:10.0.2.1\n';
-const flags = (e: Dispatcher, set: number) => e.list!.byId.get(set)!.dests.map((d) => `${d.uri.slice(-1)}:${flagsString(d.flags)}`);
+const flags = (e: Dispatcher, set: number) =>
+  e.list!.byId.get(set)!.dests.map((d) => `${d.uri.slice(-1)}:${flagsString(d.flags)}`);
 
 test('admin states survive a reload (Kamailio would forget them)', async () => {
   const clock = new FakeClock();
   let saves = 0;
-  const e = await engineFrom(LIST, {}, { clock: clock.now, onAdminStatesChanged: () => { saves++; } });
+  const e = await engineFrom(
+    LIST,
+    {},
+    {
+      clock: clock.now,
+      onAdminStatesChanged: () => {
+        saves++;
+      },
+    },
+  );
   e.setStateRpc('d', 1, 'SIP:10.0.0.1', false);
   assert.equal(saves, 1);
   e.setStateRpc('ip', 1, 'B', true);
@@ -21,15 +31,23 @@ test('admin states survive a reload (Kamailio would forget them)', async () => {
   assert.deepEqual(flags(e, 1), ['2:IP', '1:DX']);
   assert.deepEqual(flags(e, 2), ['1:IX']);
   const exported = e.exportAdminStates();
-  assert.deepEqual(exported.map((x) => [x.setId, x.uri ?? null, x.duid ?? null, x.state]).sort(), [
-    [1, 'sip:10.0.0.1', null, 'd'], [1, null, 'B', 'ip'], [2, 'sip:10.0.2.1', null, 'i'],
-  ].sort());
+  assert.deepEqual(
+    exported.map((x) => [x.setId, x.uri ?? null, x.duid ?? null, x.state]).sort(),
+    [
+      [1, 'sip:10.0.0.1', null, 'd'],
+      [1, null, 'B', 'ip'],
+      [2, 'sip:10.0.2.1', null, 'i'],
+    ].sort(),
+  );
   // A restart: a new engine imports the persisted entries before its first load.
   const e2 = new Dispatcher({ params: params(), rng: seededRng(1) });
   e2.importAdminStates(JSON.parse(JSON.stringify(exported)));
   await e2.loadInitial({ text: LIST, fileName: 'r' });
   assert.deepEqual(flags(e2, 1), ['2:IP', '1:DX']);
-  const bad = e2.importAdminStates([{ setId: 1, state: 'zz', uri: 'sip:x', at: 0 }, { setId: 1, state: 'a', at: 0 }]);
+  const bad = e2.importAdminStates([
+    { setId: 1, state: 'zz', uri: 'sip:x', at: 0 },
+    { setId: 1, state: 'a', at: 0 },
+  ]);
   assert.equal(bad.rejected.length, 2);
 });
 

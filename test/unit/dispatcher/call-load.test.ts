@@ -5,8 +5,11 @@ import { FakeClock, engineFrom, req } from './helpers';
 import { DstRecord } from '../../../src/modules/dispatcher/xavp-records';
 
 const L2 = [
-  '5 sip:10.0.5.1 0 0 duid=a;maxload=2', '5 sip:10.0.5.2 0 0 duid=b;maxload=3', '5 sip:10.0.5.3 0 1 duid=c',
-  '6 sip:10.0.6.1 0 0 duid=x', '6 sip:10.0.6.2 0 0',
+  '5 sip:10.0.5.1 0 0 duid=a;maxload=2',
+  '5 sip:10.0.5.2 0 0 duid=b;maxload=3',
+  '5 sip:10.0.5.3 0 1 duid=c',
+  '6 sip:10.0.6.1 0 0 duid=x',
+  '6 sip:10.0.6.2 0 0',
 ].join('\n');
 
 const loads = (e: Dispatcher, set: number) => e.list!.byId.get(set)!.dests.map((d) => d.dload);
@@ -35,9 +38,17 @@ test('alg 10 picks, failover records and final loads are those of Kamailio 5.6.3
   got.push(selectAndWalk(e, 5, 'O1', 'OPTIONS')); // not an INVITE: first entry, alg 0
   for (const c of ['S1', 'S2', 'S3']) got.push(selectAndWalk(e, 6, c)); // least loaded has no duid
   assert.deepEqual(got, [
-    '10.0.5.3 | 10.0.5.2 10.0.5.1', '10.0.5.3 | 10.0.5.2 10.0.5.1', '10.0.5.3 | 10.0.5.2', '10.0.5.3 | 10.0.5.2',
-    '10.0.5.3 | 10.0.5.2', '10.0.5.3 |', '10.0.5.3 | 10.0.5.2 10.0.5.1', '10.0.5.3 | 10.0.5.2 10.0.5.1',
-    '10.0.6.2 | 10.0.6.1', '10.0.6.2 | 10.0.6.1', '10.0.6.2 | 10.0.6.1',
+    '10.0.5.3 | 10.0.5.2 10.0.5.1',
+    '10.0.5.3 | 10.0.5.2 10.0.5.1',
+    '10.0.5.3 | 10.0.5.2',
+    '10.0.5.3 | 10.0.5.2',
+    '10.0.5.3 | 10.0.5.2',
+    '10.0.5.3 |',
+    '10.0.5.3 | 10.0.5.2 10.0.5.1',
+    '10.0.5.3 | 10.0.5.2 10.0.5.1',
+    '10.0.6.2 | 10.0.6.1',
+    '10.0.6.2 | 10.0.6.1',
+    '10.0.6.2 | 10.0.6.1',
   ]);
   assert.deepEqual(loads(e, 5), [1, 3, 2]);
   assert.deepEqual(loads(e, 6), [0, 0]);
@@ -45,21 +56,37 @@ test('alg 10 picks, failover records and final loads are those of Kamailio 5.6.3
 });
 
 test('alg 10: least loaded under maxload, ties to the lowest index, none left fails', async () => {
-  const e = await engineFrom('1 sip:10.0.0.1 0 0 duid=a;maxload=1\n1 sip:10.0.0.2 0 0 duid=b;maxload=1\n', { flags: 2, ds_hash_size: 2 });
+  const e = await engineFrom('1 sip:10.0.0.1 0 0 duid=a;maxload=1\n1 sip:10.0.0.2 0 0 duid=b;maxload=1\n', {
+    flags: 2,
+    ds_hash_size: 2,
+  });
   const r1 = e.select(1, 10, req({ callId: 'c1' }), { mode: 'dst' });
   assert.equal(r1.selected!.uri, 'sip:10.0.0.2');
-  assert.deepEqual(r1.records.map((x) => [x.uri, x.dstid]), [['sip:10.0.0.2', 'b'], ['sip:10.0.0.1', 'a']]);
+  assert.deepEqual(
+    r1.records.map((x) => [x.uri, x.dstid]),
+    [
+      ['sip:10.0.0.2', 'b'],
+      ['sip:10.0.0.1', 'a'],
+    ],
+  );
   assert.equal(r1.alg, 10);
   const r2 = e.select(1, 10, req({ callId: 'c2' }), { mode: 'dst' });
   assert.equal(r2.selected!.uri, 'sip:10.0.0.1');
-  assert.deepEqual(r2.records.map((x) => x.uri), ['sip:10.0.0.1'], 'full entries are left out of the records');
+  assert.deepEqual(
+    r2.records.map((x) => x.uri),
+    ['sip:10.0.0.1'],
+    'full entries are left out of the records',
+  );
   assert.equal(e.select(1, 10, req({ callId: 'c3' }), { mode: 'dst' }).code, -1);
   // A record without duid makes an alg-10 select fail after the push (Kamailio quirk).
   const f = await engineFrom('1 sip:10.0.0.1 0 0\n1 sip:10.0.0.2 0 0 duid=b\n', { flags: 2, ds_hash_size: 2 });
   const fr = f.select(1, 10, req({ callId: 'q' }), { mode: 'dst' });
   assert.equal(fr.code, -1);
   assert.equal(fr.push!.uri, 'sip:10.0.0.2');
-  assert.deepEqual(fr.records.map((x) => x.dstid), ['b']);
+  assert.deepEqual(
+    fr.records.map((x) => x.dstid),
+    ['b'],
+  );
   assert.deepEqual(loads(f, 1), [1, 0], 'the load was counted before the failure');
 });
 
@@ -82,10 +109,16 @@ test('ds_load_update / ds_load_unset release and confirm calls', async () => {
 
 test('ds_next_dst moves the load and skips records whose duid left the set', async () => {
   const clock = new FakeClock();
-  const e = await engineFrom('1 sip:10.0.0.1 0 2 duid=a\n1 sip:10.0.0.2 0 1 duid=b\n1 sip:10.0.0.3 0 0 duid=c\n',
-    { flags: 2, ds_hash_size: 2 }, { clock: clock.now });
+  const e = await engineFrom(
+    '1 sip:10.0.0.1 0 2 duid=a\n1 sip:10.0.0.2 0 1 duid=b\n1 sip:10.0.0.3 0 0 duid=c\n',
+    { flags: 2, ds_hash_size: 2 },
+    { clock: clock.now },
+  );
   const r = e.select(1, 10, req({ callId: 'm1' }), { mode: 'dst' });
-  assert.deepEqual(r.records.map((x) => x.dstid), ['a', 'b', 'c']);
+  assert.deepEqual(
+    r.records.map((x) => x.dstid),
+    ['a', 'b', 'c'],
+  );
   assert.deepEqual(loads(e, 1), [1, 0, 0]);
   await e.remove(1, 'sip:10.0.0.2');
   const n = e.nextDst(r.records, true, 'dst', { ruri: 'sip:x', callId: 'm1' });
@@ -98,8 +131,11 @@ test('ds_next_dst moves the load and skips records whose duid left the set', asy
 
 test('expiry: ds_hash_expire from creation, ds_hash_initexpire while unconfirmed; reload resets dload', async () => {
   const clock = new FakeClock(1_000_000_000);
-  const e = await engineFrom('1 sip:10.0.0.1 0 0 duid=a\n', { flags: 2, ds_hash_size: 2, ds_hash_expire: 100, ds_hash_initexpire: 10 },
-    { clock: clock.now });
+  const e = await engineFrom(
+    '1 sip:10.0.0.1 0 0 duid=a\n',
+    { flags: 2, ds_hash_size: 2, ds_hash_expire: 100, ds_hash_initexpire: 10 },
+    { clock: clock.now },
+  );
   e.select(1, 10, req({ callId: 'x1' }), { mode: 'dst' });
   e.select(1, 10, req({ callId: 'x2' }), { mode: 'dst' });
   e.loadUpdate({ callId: 'x2', isRequest: false, status: 200, cseqMethod: 'INVITE' });

@@ -18,17 +18,37 @@ const LIST = '1 sip:127.0.0.1:5080 0 0 duid=a\n1 sip:127.0.0.1:5081 0 0 duid=b\n
 
 test('the RPC parameters decode into a typed change, with Kamailio defaults', async () => {
   const e = await engineFrom(LIST);
-  assert.deepEqual(decodeChange(e, 'add', [2, 'sip:10.0.0.9']),
-    { kind: 'add', setId: 2, uri: 'sip:10.0.0.9', flags: 0, priority: 0, attrs: null });
-  assert.deepEqual(decodeChange(e, 'setDuidState', ['ip', 1, 'b']), { kind: 'setDuidState', state: 'ip', setId: 1, duid: 'b' });
-  assert.deepEqual(decodeChange(e, 'remove', [1, 'sip:127.0.0.1:5080']), { kind: 'remove', setId: 1, uri: 'sip:127.0.0.1:5080' });
+  assert.deepEqual(decodeChange(e, 'add', [2, 'sip:10.0.0.9']), {
+    kind: 'add',
+    setId: 2,
+    uri: 'sip:10.0.0.9',
+    flags: 0,
+    priority: 0,
+    attrs: null,
+  });
+  assert.deepEqual(decodeChange(e, 'setDuidState', ['ip', 1, 'b']), {
+    kind: 'setDuidState',
+    state: 'ip',
+    setId: 1,
+    duid: 'b',
+  });
+  assert.deepEqual(decodeChange(e, 'remove', [1, 'sip:127.0.0.1:5080']), {
+    kind: 'remove',
+    setId: 1,
+    uri: 'sip:127.0.0.1:5080',
+  });
 });
 
 test('bad parameters are the fault of the RPC table, with a code', async () => {
   const e = await engineFrom(LIST);
-  assert.throws(() => decodeChange(e, 'setState', ['ip']), (err: unknown) =>
-    err instanceof DsRpcError && err.is('invalidParameters') && err.code === RPC_FAULTS.invalidParameters.code
-    && err.message === RPC_FAULTS.invalidParameters.message);
+  assert.throws(
+    () => decodeChange(e, 'setState', ['ip']),
+    (err: unknown) =>
+      err instanceof DsRpcError &&
+      err.is('invalidParameters') &&
+      err.code === RPC_FAULTS.invalidParameters.code &&
+      err.message === RPC_FAULTS.invalidParameters.message,
+  );
 });
 
 test('applied to the engine, then to the list file by the writer', async () => {
@@ -48,16 +68,28 @@ test('applied to the engine, then to the list file by the writer', async () => {
       w.apply(c);
     }
     assert.deepEqual(setUris(e.list, 2), ['sip:10.0.0.9:5060']);
-    assert.equal(fs.readFileSync(file, 'utf8'),
-      '# comment\n1 sip:127.0.0.1:5081 9 0 duid=b\n2 sip:10.0.0.9:5060 0 5 duid=z\n');
+    assert.equal(
+      fs.readFileSync(file, 'utf8'),
+      '# comment\n1 sip:127.0.0.1:5081 9 0 duid=b\n2 sip:10.0.0.9:5060 0 5 duid=z\n',
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test('a cluster event carries the same change', () => {
-  assert.deepEqual(changeOfEvent('set_state', { state: 'dp', group: 3, address: 'sip:h' }),
-    { kind: 'setState', state: 'dp', setId: 3, uri: 'sip:h' });
-  assert.deepEqual(changeOfEvent('add', { group: 1, address: 'sip:x', flags: 8, priority: 1, attrs: null }),
-    { kind: 'add', setId: 1, uri: 'sip:x', flags: 8, priority: 1, attrs: null });
+  assert.deepEqual(changeOfEvent('set_state', { state: 'dp', group: 3, address: 'sip:h' }), {
+    kind: 'setState',
+    state: 'dp',
+    setId: 3,
+    uri: 'sip:h',
+  });
+  assert.deepEqual(changeOfEvent('add', { group: 1, address: 'sip:x', flags: 8, priority: 1, attrs: null }), {
+    kind: 'add',
+    setId: 1,
+    uri: 'sip:x',
+    flags: 8,
+    priority: 1,
+    attrs: null,
+  });
 });

@@ -6,15 +6,31 @@ import { dispatcherRpcMethods } from '../../../src/modules/dispatcher/rpc-handle
 import { Dispatcher } from '../../../src/modules/dispatcher/engine';
 import { golden } from './helpers';
 
-interface Row { nslots: number; v1: string; v2: string | null; hashid: number; slot: number; line: number }
+interface Row {
+  nslots: number;
+  v1: string;
+  v2: string | null;
+  hashid: number;
+  slot: number;
+  line: number;
+}
 
 function rows(): Row[] {
   const out: Row[] = [];
-  golden('dispatcher-hash.tsv').split('\n').forEach((l, i) => {
-    if (l.length === 0 || l.startsWith('#')) return;
-    const [ns, v1, v2, has, hid, slot] = l.split('\t');
-    out.push({ nslots: Number(ns), v1, v2: has === '1' ? v2 : null, hashid: Number(hid), slot: Number(slot), line: i + 1 });
-  });
+  golden('dispatcher-hash.tsv')
+    .split('\n')
+    .forEach((l, i) => {
+      if (l.length === 0 || l.startsWith('#')) return;
+      const [ns, v1, v2, has, hid, slot] = l.split('\t');
+      out.push({
+        nslots: Number(ns),
+        v1,
+        v2: has === '1' ? v2 : null,
+        hashid: Number(hid),
+        slot: Number(slot),
+        line: i + 1,
+      });
+    });
   return out;
 }
 
@@ -25,7 +41,7 @@ test('every golden dispatcher.hash vector matches (hashid and slot)', () => {
   for (const r of all) {
     const res = buildHashResult(r.nslots, r.v1, r.v2);
     // The file prints hashid as the RPC's unsigned value; compare on the same 32-bit value.
-    if ((res.hashid >>> 0) !== (r.hashid >>> 0) || res.slot !== r.slot) {
+    if (res.hashid >>> 0 !== r.hashid >>> 0 || res.slot !== r.slot) {
       bad.push(`line ${r.line}: ${JSON.stringify(r)} -> ${JSON.stringify(res)}`);
     }
   }
@@ -39,8 +55,13 @@ test('golden file exercises the signed-char quirk (bytes >= 0x80)', () => {
   // With unsigned bytes (core get_hash2_raw) at least one of them would differ.
   const unsignedHash = (s: string): number => {
     const k = Buffer.from(s, 'utf8');
-    let h = 0, v = 0, p = 0;
-    for (; p + 4 <= k.length; p += 4) { v = ((k[p] << 24) + (k[p + 1] << 16) + (k[p + 2] << 8) + k[p + 3]) >>> 0; h = (h + ((v ^ (v >>> 3)) >>> 0)) >>> 0; }
+    let h = 0,
+      v = 0,
+      p = 0;
+    for (; p + 4 <= k.length; p += 4) {
+      v = ((k[p] << 24) + (k[p + 1] << 16) + (k[p + 2] << 8) + k[p + 3]) >>> 0;
+      h = (h + ((v ^ (v >>> 3)) >>> 0)) >>> 0;
+    }
     v = 0;
     for (; p < k.length; p++) v = ((v << 8) + k[p]) >>> 0;
     h = (h + ((v ^ (v >>> 3)) >>> 0)) >>> 0;

@@ -41,8 +41,11 @@ export const fakeResolver = {
   },
 };
 
-export async function engineFrom(text: string, over: Record<string, string | number> = {},
-  opts: Partial<DispatcherOptions> = {}): Promise<Dispatcher> {
+export async function engineFrom(
+  text: string,
+  over: Record<string, string | number> = {},
+  opts: Partial<DispatcherOptions> = {},
+): Promise<Dispatcher> {
   const e = new Dispatcher({ params: params(over), rng: seededRng(42), resolver: fakeResolver, ...opts });
   await e.loadInitial({ text, fileName: 'test.list' });
   return e;
@@ -50,8 +53,15 @@ export async function engineFrom(text: string, over: Record<string, string | num
 
 export function req(over: Partial<DsRequestView> = {}): DsRequestView {
   return {
-    callId: 'call-1@host', method: 'INVITE', fromUri: 'sip:alice@a.example', toUri: 'sip:bob@b.example',
-    ruri: 'sip:bob@example.com', authUsername: null, hashPvarValue: null, duIsSet: false, ...over,
+    callId: 'call-1@host',
+    method: 'INVITE',
+    fromUri: 'sip:alice@a.example',
+    toUri: 'sip:bob@b.example',
+    ruri: 'sip:bob@example.com',
+    authUsername: null,
+    hashPvarValue: null,
+    duIsSet: false,
+    ...over,
   };
 }
 

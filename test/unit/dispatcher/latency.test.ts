@@ -58,7 +58,11 @@ test('latency in whole ms as Kamailio computes it from timevals', () => {
 
 test('keepalive latency: only P entries, 408 counts TIMEOUT and nothing else, LATENCY in dispatcher.list', async () => {
   const clock = new FakeClock();
-  const e = await engineFrom('1 sip:10.0.0.1 8\n1 sip:10.0.0.2\n', { ds_probing_mode: 3, ds_ping_latency_stats: 1 }, { clock: clock.now });
+  const e = await engineFrom(
+    '1 sip:10.0.0.1 8\n1 sip:10.0.0.2\n',
+    { ds_probing_mode: 3, ds_ping_latency_stats: 1 },
+    { clock: clock.now },
+  );
   const [t] = e.pingTargets();
   e.pingSent(t);
   clock.advance(42.3);
@@ -74,20 +78,32 @@ test('keepalive latency: only P entries, 408 counts TIMEOUT and nothing else, LA
 });
 
 test('congestion control (cc=1): rweight follows weight − congestion; all congested → ratio of congestion', async () => {
-  const e = await engineFrom('1 sip:10.0.0.1 8 0 cc=1;weight=10;rweight=10\n1 sip:10.0.0.2 8 0 cc=1;weight=10;rweight=10\n',
-    { ds_probing_mode: 1, ds_ping_latency_stats: 1 });
+  const e = await engineFrom(
+    '1 sip:10.0.0.1 8 0 cc=1;weight=10;rweight=10\n1 sip:10.0.0.2 8 0 cc=1;weight=10;rweight=10\n',
+    { ds_probing_mode: 1, ds_ping_latency_stats: 1 },
+  );
   const set = e.list!.byId.get(1)!;
   const [b, a] = set.dests; // array: .2 .1
-  a.latency.est = 25; a.latency.avg = 20; // 5 ms congestion → active weight 5 (normal)
-  b.latency.est = 40; b.latency.avg = 20; // 20 ms → congested
+  a.latency.est = 25;
+  a.latency.avg = 20; // 5 ms congestion → active weight 5 (normal)
+  b.latency.est = 40;
+  b.latency.avg = 20; // 20 ms → congested
   // Replies without a send stamp leave the stats alone, so the figures above stay put.
   const ta = e.pingTargets().find((t) => t.uri === 'sip:10.0.0.1')!;
-  const counts = () => { const c = [0, 0]; for (const i of set.rwlist) c[i]++; return c; };
+  const counts = () => {
+    const c = [0, 0];
+    for (const i of set.rwlist) c[i]++;
+    return c;
+  };
   e.pingResult(ta, 200, 'OK', true);
   assert.deepEqual([a.attrs.rweight, b.attrs.rweight], [5, 10], 'only the pinged member takes its active weight');
   assert.deepEqual(counts(), [66, 34]);
   a.latency.est = 45; // now both congested (25 and 20 ms): rweight = (45 << 4) / cms
   e.pingResult(ta, 200, 'OK', true);
   assert.deepEqual([a.attrs.rweight, b.attrs.rweight], [Math.trunc(720 / 25), Math.trunc(720 / 20)]);
-  assert.deepEqual(counts(), [Math.trunc(36 * 100 / 64), 100 - Math.trunc(36 * 100 / 64)], 'rwlist rebuilt from the new rweights');
+  assert.deepEqual(
+    counts(),
+    [Math.trunc((36 * 100) / 64), 100 - Math.trunc((36 * 100) / 64)],
+    'rwlist rebuilt from the new rweights',
+  );
 });

@@ -29,14 +29,19 @@ test('drain: no algorithm picks a draining destination; undrain restores it', as
   for (let alg = 0; alg <= 13; alg++) {
     // alg 10: two destinations left with maxload 10 take 20 calls
     for (let i = 0; i < 18; i++) {
-      const r = e.select(1, alg, req({ callId: `c${alg}-${i}`, fromUri: `sip:u${i}@x`, hashPvarValue: `v${i}` }), { mode: 'dst' });
+      const r = e.select(1, alg, req({ callId: `c${alg}-${i}`, fromUri: `sip:u${i}@x`, hashPvarValue: `v${i}` }), {
+        mode: 'dst',
+      });
       assert.ok(r.ok, `alg ${alg}`);
       assert.notEqual(r.selected?.uri, 'sip:10.0.0.2:5060', `alg ${alg} picked the draining destination`);
       assert.ok(!r.records.some((x) => x.uri === 'sip:10.0.0.2:5060'), `alg ${alg} kept it for failover`);
       if (r.branches) assert.ok(!r.branches.some((b) => b.dstUri === 'sip:10.0.0.2:5060'), 'alg 12 branch');
     }
   }
-  assert.deepEqual(e.lb.drains.export().map((x) => x.uri), ['sip:10.0.0.2:5060']);
+  assert.deepEqual(
+    e.lb.drains.export().map((x) => x.uri),
+    ['sip:10.0.0.2:5060'],
+  );
   undrain(e, 1, 'sip:10.0.0.2:5060', false, 0);
   const picks = new Set<string>();
   for (let i = 0; i < 6; i++) picks.add(e.select(1, 4, req(), { mode: 'dst' }).selected!.uri);
@@ -61,7 +66,10 @@ test('default settings: no gate, so selections are exactly the plain pipeline', 
     assert.equal(a.selectionContext().gate!(a.list!.byId.get(1)!, alg), null);
     for (let i = 0; i < 20; i++) {
       const rq = req({ callId: `k${i}`, hashPvarValue: `p${i}` });
-      assert.equal(a.select(1, alg, rq, { mode: 'dst' }).selected?.uri, b.select(1, alg, rq, { mode: 'dst' }).selected?.uri);
+      assert.equal(
+        a.select(1, alg, rq, { mode: 'dst' }).selected?.uri,
+        b.select(1, alg, rq, { mode: 'dst' }).selected?.uri,
+      );
     }
   }
 });
@@ -73,7 +81,8 @@ test('slow start: a returning destination ramps from 10 % to its full share', as
   e.setStateRpc('a', 1, 'sip:10.0.0.1:5060', false);
   const share = (alg: number): number => {
     let n = 0;
-    for (let i = 0; i < 3000; i++) if (e.select(1, alg, req(), { mode: 'dst' }).selected!.uri === 'sip:10.0.0.1:5060') n++;
+    for (let i = 0; i < 3000; i++)
+      if (e.select(1, alg, req(), { mode: 'dst' }).selected!.uri === 'sip:10.0.0.1:5060') n++;
     return n / 3000;
   };
   const early = share(4);
@@ -88,7 +97,10 @@ test('slow start: a returning destination ramps from 10 % to its full share', as
   e.setStateRpc('i', 1, 'sip:10.0.0.1:5060', false);
   e.setStateRpc('a', 1, 'sip:10.0.0.1:5060', false);
   assert.ok(share(9) < 0.1);
-  const f = e.lb.slowStart.factor(e.list!.byId.get(1)!.dests.find((d) => d.uri === 'sip:10.0.0.1:5060')!, clock.ms);
+  const f = e.lb.slowStart.factor(
+    e.list!.byId.get(1)!.dests.find((d) => d.uri === 'sip:10.0.0.1:5060')!,
+    clock.ms,
+  );
   assert.ok(Math.abs(f - 0.1) < 1e-9);
   assert.equal(e.selectionContext().gate!(e.list!.byId.get(1)!, 0), null);
   // alg 10: maxload scales (10 × 0.1 = 1)
@@ -98,10 +110,18 @@ test('slow start: a returning destination ramps from 10 % to its full share', as
 
 test('ejection: N consecutive failures, successes reset, max percent holds', async () => {
   const e = await engineFrom(L, { ds_eject_failures: 3, ds_eject_codes: '502' });
-  const out = (ip: string, status: number) => branchOutcome(e, { method: 'INVITE', callId: 'x', status, peer: { ip, port: 5060, proto: 'udp' } });
-  out('10.0.0.1', 503); out('10.0.0.1', 503); out('10.0.0.1', 486);
-  out('10.0.0.1', 502); out('10.0.0.1', 408);
-  assert.equal(e.list!.byId.get(1)!.dests.find((d) => d.uri === 'sip:10.0.0.1:5060')!.flags & 1, 0, 'a 486 reset the count');
+  const out = (ip: string, status: number) =>
+    branchOutcome(e, { method: 'INVITE', callId: 'x', status, peer: { ip, port: 5060, proto: 'udp' } });
+  out('10.0.0.1', 503);
+  out('10.0.0.1', 503);
+  out('10.0.0.1', 486);
+  out('10.0.0.1', 502);
+  out('10.0.0.1', 408);
+  assert.equal(
+    e.list!.byId.get(1)!.dests.find((d) => d.uri === 'sip:10.0.0.1:5060')!.flags & 1,
+    0,
+    'a 486 reset the count',
+  );
   const fx = out('10.0.0.1', 500);
   assert.equal(fx.ejected.length, 1);
   assert.equal(fx.events[0]?.name, 'dispatcher:dst-down');
@@ -115,8 +135,17 @@ test('ejection: N consecutive failures, successes reset, max percent holds', asy
 
 test('ejection off by default; ejection trackers only decide', async () => {
   const e = await engineFrom(L);
-  for (let i = 0; i < 50; i++) branchOutcome(e, { method: 'INVITE', callId: 'x', status: 503, peer: { ip: '10.0.0.1', port: 5060, proto: 'udp' } });
-  assert.equal(e.list!.byId.get(1)!.dests.every((d) => (d.flags & 1) === 0), true);
+  for (let i = 0; i < 50; i++)
+    branchOutcome(e, {
+      method: 'INVITE',
+      callId: 'x',
+      status: 503,
+      peer: { ip: '10.0.0.1', port: 5060, proto: 'udp' },
+    });
+  assert.equal(
+    e.list!.byId.get(1)!.dests.every((d) => (d.flags & 1) === 0),
+    true,
+  );
   const t = new EjectTracker({ failures: 2, codes: [], timeSec: 10, maxPercent: 100 });
   assert.equal(t.isFailure(503) && t.isFailure(408) && t.isFailure(500) && !t.isFailure(502), true);
 });
@@ -137,10 +166,17 @@ test('dialogs: 2xx starts, BYE ends, expiry sweeps', () => {
 test('ejection with probing off: back after ds_eject_time × ejections, with a dst-up', async () => {
   const e = await engineFrom(L, { ds_eject_failures: 2, ds_eject_time: 10, ds_eject_max_percent: 100 });
   const { ejectTick } = await import('../../../src/modules/dispatcher/lb/operations');
-  const fail = () => branchOutcome(e, { method: 'INVITE', callId: 'x', status: 408, peer: { ip: '10.0.0.3', port: 5060, proto: 'udp' } });
+  const fail = () =>
+    branchOutcome(e, {
+      method: 'INVITE',
+      callId: 'x',
+      status: 408,
+      peer: { ip: '10.0.0.3', port: 5060, proto: 'udp' },
+    });
   const d3 = () => e.list!.byId.get(1)!.dests.find((d) => d.uri === 'sip:10.0.0.3:5060')!;
   const t0 = Date.now();
-  fail(); fail();
+  fail();
+  fail();
   assert.equal(d3().flags & 1, 1);
   assert.deepEqual(ejectTick(e, true, t0 + 60_000), [], 'probing on: probing brings it back, not the timer');
   assert.deepEqual(ejectTick(e, false, t0 + 5_000), []);
@@ -150,7 +186,8 @@ test('ejection with probing off: back after ds_eject_time × ejections, with a d
   assert.equal(d3().flags & 1, 0);
   // the second ejection lasts twice as long
   const t1 = Date.now();
-  fail(); fail();
+  fail();
+  fail();
   assert.deepEqual(ejectTick(e, false, t1 + 11_000), []);
   assert.equal(ejectTick(e, false, t1 + 21_000).length, 1);
 });

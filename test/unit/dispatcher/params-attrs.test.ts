@@ -41,8 +41,10 @@ test('attrs: names case-insensitive, first occurrence wins, quotes, ranges, unkn
   assert.ok(r.ok);
   if (!r.ok) return;
   assert.equal(r.attrs.body, 'DUID=gw1;weight=50;weight=20;MaxLoad=7;rweight=300;foo=bar;socket="udp:1.2.3.4:5060"');
-  assert.deepEqual([r.attrs.duid, r.attrs.weight, r.attrs.maxload, r.attrs.rweight, r.attrs.socket],
-    ['gw1', 50, 7, 0, 'udp:1.2.3.4:5060']);
+  assert.deepEqual(
+    [r.attrs.duid, r.attrs.weight, r.attrs.maxload, r.attrs.rweight, r.attrs.socket],
+    ['gw1', 50, 7, 0, 'udp:1.2.3.4:5060'],
+  );
   assert.ok(r.warnings.some((w) => /rweight 300/.test(w)));
   const partial = parseAttrs('weight=50abc;maxload=9x');
   assert.ok(partial.ok && partial.attrs.weight === 50 && partial.attrs.maxload === 9, 'str2sint keeps the digits read');
@@ -61,11 +63,23 @@ test('attrs: names case-insensitive, first occurrence wins, quotes, ranges, unkn
 
 test('dispatcher.list prints null strings, empty bodies and ds_attrs_none as Kamailio does', async () => {
   const e = await engineFrom('1 sip:10.0.0.1 0 0 ;\n1 sip:10.0.0.2\n');
-  const m = (await import('../../../src/modules/dispatcher/rpc-results')).buildListResult(e.list, 'normal', { latencyStats: false, hashSize: 0 });
-  const dests = (m.RECORDS as { SET: { TARGETS: { DEST: Record<string, unknown> }[] } }[])[0].SET.TARGETS.map((t) => t.DEST);
+  const m = (await import('../../../src/modules/dispatcher/rpc-results')).buildListResult(e.list, 'normal', {
+    latencyStats: false,
+    hashSize: 0,
+  });
+  const dests = (m.RECORDS as { SET: { TARGETS: { DEST: Record<string, unknown> }[] } }[])[0].SET.TARGETS.map(
+    (t) => t.DEST,
+  );
   assert.deepEqual(dests[0], { URI: 'sip:10.0.0.2', FLAGS: 'AX', PRIORITY: 0 });
   assert.deepEqual(dests[1].ATTRS, {
-    BODY: '', DUID: null, MAXLOAD: 0, WEIGHT: 0, RWEIGHT: 0, SOCKET: null, SOCKNAME: null, OBPROXY: null,
+    BODY: '',
+    DUID: null,
+    MAXLOAD: 0,
+    WEIGHT: 0,
+    RWEIGHT: 0,
+    SOCKET: null,
+    SOCKNAME: null,
+    OBPROXY: null,
   });
   const n = await engineFrom('1 sip:10.0.0.1\n', { ds_attrs_none: 1 });
   assert.equal(n.list!.byId.get(1)!.dests[0].attrs.body, 'none=yes');
@@ -83,19 +97,35 @@ test('ds_ping_reply_codes: codes 100..699, classes 1..6, others ignored', () => 
 
 test('DB rows: DB order, extra attrs appended, overflow fails the load', async () => {
   const extras = parseExtraAttrsParam('region=region_col;tier=tier_col;')!;
-  assert.deepEqual(extras, [{ name: 'region', column: 'region_col' }, { name: 'tier', column: 'tier_col' }]);
+  assert.deepEqual(extras, [
+    { name: 'region', column: 'region_col' },
+    { name: 'tier', column: 'tier_col' },
+  ]);
   assert.equal(parseExtraAttrsParam('region'), null);
   assert.equal(appendExtraAttrs('duid=a', extras, ['eu', null]), 'duid=a;region=eu;');
   assert.equal(appendExtraAttrs(null, extras, ['', 3]), 'tier=3;');
-  const recs = recordsFromDbRows([
-    { setid: 1, destination: 'sip:10.0.0.1', flags: 0, priority: 1, attrs: 'duid=a', extra: ['eu', 1] },
-    { setid: 1, destination: 'sip:10.0.0.2' },
-  ], extras);
-  assert.deepEqual(recs.map((r) => [r.uri, r.priority, r.attrs, r.origin]), [
-    ['sip:10.0.0.1', 1, 'duid=a;region=eu;tier=1;', 'dispatcher row 1'], ['sip:10.0.0.2', 0, null, 'dispatcher row 2'],
-  ]);
-  assert.throws(() => recordsFromDbRows([{ setid: 1, destination: 'sip:x', attrs: 'a'.repeat(1020), extra: ['eu', 1] }], extras), /attrs buffer/);
+  const recs = recordsFromDbRows(
+    [
+      { setid: 1, destination: 'sip:10.0.0.1', flags: 0, priority: 1, attrs: 'duid=a', extra: ['eu', 1] },
+      { setid: 1, destination: 'sip:10.0.0.2' },
+    ],
+    extras,
+  );
+  assert.deepEqual(
+    recs.map((r) => [r.uri, r.priority, r.attrs, r.origin]),
+    [
+      ['sip:10.0.0.1', 1, 'duid=a;region=eu;tier=1;', 'dispatcher row 1'],
+      ['sip:10.0.0.2', 0, null, 'dispatcher row 2'],
+    ],
+  );
+  assert.throws(
+    () => recordsFromDbRows([{ setid: 1, destination: 'sip:x', attrs: 'a'.repeat(1020), extra: ['eu', 1] }], extras),
+    /attrs buffer/,
+  );
   const e = new Dispatcher({ params: params(), rng: seededRng(1) });
   await e.loadInitial({ records: recs });
-  assert.deepEqual(e.list!.byId.get(1)!.dests.map((d) => d.attrs.body), ['duid=a;region=eu;tier=1', null]);
+  assert.deepEqual(
+    e.list!.byId.get(1)!.dests.map((d) => d.attrs.body),
+    ['duid=a;region=eu;tier=1', null],
+  );
 });

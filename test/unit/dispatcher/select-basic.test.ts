@@ -7,8 +7,13 @@ import { DsRequestView } from '../../../src/modules/dispatcher/request';
 import { engineFrom, req } from './helpers';
 
 const L1 = [
-  '1 sip:10.0.0.1:5060 0 0', '1 sip:10.0.0.2:5060 0 5', '1 sip:10.0.0.3:5060 0 0', '1 sip:10.0.0.4:5060 0 5',
-  '1 sip:10.0.0.5:5060 0 0', '3 sip:10.0.3.1 0 0', '4 sip:10.0.4.1 0 0',
+  '1 sip:10.0.0.1:5060 0 0',
+  '1 sip:10.0.0.2:5060 0 5',
+  '1 sip:10.0.0.3:5060 0 0',
+  '1 sip:10.0.0.4:5060 0 5',
+  '1 sip:10.0.0.5:5060 0 0',
+  '3 sip:10.0.3.1 0 0',
+  '4 sip:10.0.4.1 0 0',
 ].join('\n');
 // Array order of set 1: .4 .2 .5 .3 .1
 
@@ -59,7 +64,10 @@ test('skip loop over inactive/disabled entries; the RR cursor moves past the ent
   for (let i = 0; i < 6; i++) e.select(1, 4, req(), { mode: 'dst' }); // cursor now at 1
   e.setStateRpc('ip', 1, 'sip:10.0.0.5:5060', false);
   e.setStateRpc('d', 1, 'sip:10.0.0.2:5060', false);
-  assert.deepEqual([sel(e, 1, 4), sel(e, 1, 4), sel(e, 1, 4), sel(e, 1, 4)], ['3 | 1 4', '1 | 4 3', '4 | 3 1', '3 | 1 4']);
+  assert.deepEqual(
+    [sel(e, 1, 4), sel(e, 1, 4), sel(e, 1, 4), sel(e, 1, 4)],
+    ['3 | 1 4', '1 | 4 3', '4 | 3 1', '3 | 1 4'],
+  );
   assert.equal(sel(e, 1, 0, { callId: 'abc@host' }), '3 | 1 4');
   assert.equal(sel(e, 1, 8), '4 | 3 1');
   e.setStateRpc('t', 1, 'sip:10.0.0.4:5060', false); // TRYING is still selectable
@@ -100,8 +108,10 @@ test('failing hash inputs fail the select; alg 5 without credentials falls back 
 test('use_default: the last array entry is only a fallback, appended last to the records', async () => {
   const e = await engineFrom(L1, { flags: 2, use_default: 1 });
   // N = 4 → the cursor cycles over .4 .2 .5 .3; .1 (index 4) is the default.
-  assert.deepEqual([sel(e, 1, 4), sel(e, 1, 4), sel(e, 1, 4), sel(e, 1, 4), sel(e, 1, 4)],
-    ['4 | 2 5 3 1', '2 | 5 3 4 1', '5 | 3 4 2 1', '3 | 4 2 5 1', '4 | 2 5 3 1']);
+  assert.deepEqual(
+    [sel(e, 1, 4), sel(e, 1, 4), sel(e, 1, 4), sel(e, 1, 4), sel(e, 1, 4)],
+    ['4 | 2 5 3 1', '2 | 5 3 4 1', '5 | 3 4 2 1', '3 | 4 2 5 1', '4 | 2 5 3 1'],
+  );
   e.setStateRpc('i', 1, 'sip:10.0.0.4:5060', false);
   e.setStateRpc('i', 1, 'sip:10.0.0.2:5060', false);
   e.setStateRpc('i', 1, 'sip:10.0.0.5:5060', false);
@@ -119,15 +129,41 @@ test('use_default: the last array entry is only a fallback, appended last to the
 });
 
 test('records: fields per xavp_dst_mode, attrs only when non-empty, socket strings only with a socket', async () => {
-  const text = '1 sip:10.0.0.1 0 9 duid=a;socket=udp:127.0.0.1:5060;sockname=x\n1 sip:10.0.0.2 0 5 ;\n1 sip:10.0.0.3 0 1 weight=5\n';
+  const text =
+    '1 sip:10.0.0.1 0 9 duid=a;socket=udp:127.0.0.1:5060;sockname=x\n1 sip:10.0.0.2 0 5 ;\n1 sip:10.0.0.3 0 1 weight=5\n';
   for (const [mode, keys] of [
-    [0, [['uri', 'grp', 'attrs', 'sock'], ['uri', 'grp'], ['uri', 'grp', 'attrs']]],
-    [1, [['uri', 'grp', 'sock'], ['uri', 'grp'], ['uri', 'grp']]],
-    [6, [['uri', 'grp', 'attrs', 'sock', 'socket', 'sockname'], ['uri', 'grp'], ['uri', 'grp', 'attrs']]],
+    [
+      0,
+      [
+        ['uri', 'grp', 'attrs', 'sock'],
+        ['uri', 'grp'],
+        ['uri', 'grp', 'attrs'],
+      ],
+    ],
+    [
+      1,
+      [
+        ['uri', 'grp', 'sock'],
+        ['uri', 'grp'],
+        ['uri', 'grp'],
+      ],
+    ],
+    [
+      6,
+      [
+        ['uri', 'grp', 'attrs', 'sock', 'socket', 'sockname'],
+        ['uri', 'grp'],
+        ['uri', 'grp', 'attrs'],
+      ],
+    ],
   ] as const) {
     const e = await engineFrom(text, { flags: 2, xavp_dst_mode: mode });
     const r = e.select(1, 8, req(), { mode: 'xavp' });
-    assert.deepEqual(r.records.map((x) => Object.keys(x)), keys, `xavp_dst_mode ${mode}`);
+    assert.deepEqual(
+      r.records.map((x) => Object.keys(x)),
+      keys,
+      `xavp_dst_mode ${mode}`,
+    );
     assert.equal(r.ctxCnt, 3);
   }
   const e = await engineFrom(text, { flags: 2, xavp_ctx_mode: 1 });
@@ -146,7 +182,9 @@ test('force_dst=0 refuses a d-uri select when $du is set; domain mode rewrites t
   const e = await engineFrom('1 sip:10.0.0.1:5070;transport=tcp\n', { flags: 2, force_dst: 0 });
   assert.equal(e.select(1, 8, req({ duIsSet: true }), { mode: 'dst' }).code, -1);
   assert.equal(e.select(1, 8, req({ duIsSet: true }), { mode: 'xavp' }).code, 1);
-  const r = e.select(1, 8, req({ ruri: 'sip:bob:pw@old.example:5080;user=phone?X=1', duIsSet: true }), { mode: 'domain' });
+  const r = e.select(1, 8, req({ ruri: 'sip:bob:pw@old.example:5080;user=phone?X=1', duIsSet: true }), {
+    mode: 'domain',
+  });
   assert.equal(r.push!.newRuri, 'sip:bob:pw@10.0.0.1:5070;transport=tcp');
   const r2 = e.select(1, 8, req({ ruri: 'sips:old.example' }), { mode: 'domain' });
   assert.equal(r2.push!.newRuri, 'sips:10.0.0.1:5070;transport=tcp');
@@ -158,7 +196,10 @@ test('force_dst=0 refuses a d-uri select when $du is set; domain mode rewrites t
 test('ds_select_routes: rule syntax, modes, shared limit and count', async () => {
   const e = await engineFrom(L1, { flags: 2 });
   const r = e.selectRoutes('3=8;1=8', 'x', req(), 3);
-  assert.deepEqual(r.records.map((x) => x.uri), ['sip:10.0.3.1', 'sip:10.0.0.4:5060', 'sip:10.0.0.2:5060']);
+  assert.deepEqual(
+    r.records.map((x) => x.uri),
+    ['sip:10.0.3.1', 'sip:10.0.0.4:5060', 'sip:10.0.0.2:5060'],
+  );
   assert.equal(r.ctxCnt, 3);
   assert.equal(r.push, null);
   const d = e.selectRoutes('3=8;1=8', 'R', req({ ruri: 'sip:u@h' }));

@@ -6,7 +6,9 @@ import { params } from './helpers';
 import { seededRng } from '../../../src/modules/dispatcher/rng';
 
 test('alg 12: first active is pushed, every later entry becomes a branch (no state check)', async () => {
-  const e = await engineFrom('1 sip:10.0.0.1 0 3\n1 sips:10.0.0.2:5061 0 2\n1 sip:10.0.0.3 0 1\n1 tel:+123 0 0 \n', { flags: 2 });
+  const e = await engineFrom('1 sip:10.0.0.1 0 3\n1 sips:10.0.0.2:5061 0 2\n1 sip:10.0.0.3 0 1\n1 tel:+123 0 0 \n', {
+    flags: 2,
+  });
   // tel: is refused at load; array: .1 .2 .3
   e.setStateRpc('i', 1, 'sip:10.0.0.1', false);
   e.setStateRpc('i', 1, 'sip:10.0.0.3', false);
@@ -17,21 +19,40 @@ test('alg 12: first active is pushed, every later entry becomes a branch (no sta
   assert.equal(d.ctxCnt, 0);
   const r = e.select(1, 12, req({ ruri: 'sip:bob@example.com' }), { mode: 'domain' });
   assert.equal(r.push!.newRuri, 'sip:bob@10.0.0.2:5061');
-  assert.deepEqual(r.branches!.map((b) => b.ruri), ['sip:bob@10.0.0.3']);
+  assert.deepEqual(
+    r.branches!.map((b) => b.ruri),
+    ['sip:bob@10.0.0.3'],
+  );
   const x = e.select(1, 12, req(), { mode: 'xavp' });
-  assert.deepEqual(x.branches!.map((b) => b.dstUri), ['sips:10.0.0.2:5061', 'sip:10.0.0.3'], 'xavp mode starts at the chosen entry');
+  assert.deepEqual(
+    x.branches!.map((b) => b.dstUri),
+    ['sips:10.0.0.2:5061', 'sip:10.0.0.3'],
+    'xavp mode starts at the chosen entry',
+  );
   e.setStateRpc('a', 1, 'all', false);
   const s = e.select(1, 12, req({ ruri: 'sip:example.com' }), { mode: 'domain' });
-  assert.deepEqual(s.branches!.map((b) => b.ruri), ['sips:10.0.0.2:5061', 'sip:10.0.0.3'], 'no R-URI user: the destination URI');
+  assert.deepEqual(
+    s.branches!.map((b) => b.ruri),
+    ['sips:10.0.0.2:5061', 'sip:10.0.0.3'],
+    'no R-URI user: the destination URI',
+  );
   const u = e.select(1, 12, req({ ruri: 'sip:al@example.com' }), { mode: 'domain' });
-  assert.deepEqual(u.branches!.map((b) => b.ruri), ['sips:al@10.0.0.2:5061', 'sip:al@10.0.0.3']);
+  assert.deepEqual(
+    u.branches!.map((b) => b.ruri),
+    ['sips:al@10.0.0.2:5061', 'sip:al@10.0.0.3'],
+  );
 });
 
 test('alg 13: adjusted priority by latency, round robin among the best, failover in sorted order', async () => {
-  const e = await engineFrom('1 sip:10.0.0.1 0 10\n1 sip:10.0.0.2 0 10\n1 sip:10.0.0.3 0 10\n1 sip:10.0.0.4 0 1\n',
-    { flags: 2, ds_ping_latency_stats: 1 });
+  const e = await engineFrom('1 sip:10.0.0.1 0 10\n1 sip:10.0.0.2 0 10\n1 sip:10.0.0.3 0 10\n1 sip:10.0.0.4 0 1\n', {
+    flags: 2,
+    ds_ping_latency_stats: 1,
+  });
   const set = e.list!.byId.get(1)!; // array: .3 .2 .1 (prio 10) .4 (prio 1)
-  assert.deepEqual(set.dests.map((d) => d.uri.slice(-1)), ['3', '2', '1', '4']);
+  assert.deepEqual(
+    set.dests.map((d) => d.uri.slice(-1)),
+    ['3', '2', '1', '4'],
+  );
   const pick = () => {
     const r = e.select(1, 13, req(), { mode: 'dst' });
     return r.records.map((x) => x.uri.slice(-1)).join('');
@@ -47,7 +68,8 @@ test('alg 13: adjusted priority by latency, round robin among the best, failover
   // cc=1 uses EST - AVG instead of EST.
   const cc = await engineFrom('1 sip:10.0.0.1 0 10 cc=1\n1 sip:10.0.0.2 0 5\n', { flags: 2 });
   const cs = cc.list!.byId.get(1)!;
-  cs.dests[0].latency.est = 80; cs.dests[0].latency.avg = 30; // congestion 50 → 10 - 5 = 5: tie, walk order
+  cs.dests[0].latency.est = 80;
+  cs.dests[0].latency.avg = 30; // congestion 50 → 10 - 5 = 5: tie, walk order
   assert.equal(cc.select(1, 13, req(), { mode: 'dst' }).selected!.uri, 'sip:10.0.0.1');
   cs.dests[0].latency.avg = 10; // congestion 70 → 10 - 7 = 3 < 5
   assert.equal(cc.select(1, 13, req(), { mode: 'dst' }).selected!.uri, 'sip:10.0.0.2');
@@ -70,7 +92,10 @@ test('alg 64: round robin that skips an overloaded entry for ocrate % of picks w
   assert.deepEqual(later.sort(), ['1', '1', '2', '2'], 'validity over: plain round robin');
   assert.equal(e.ocSetAttrs(1, 'sip:10.0.0.2', 30, 0, 2), 1);
   const d = e.list!.byId.get(1)!.dests.find((x) => x.uri === 'sip:10.0.0.2')!;
-  assert.equal(d.oc.ocdist.reduce((a, b) => a + (b === 0 ? 1 : 0), 0), 30);
+  assert.equal(
+    d.oc.ocdist.reduce((a, b) => a + (b === 0 ? 1 : 0), 0),
+    30,
+  );
   assert.equal(d.oc.octimeMs, clock.ms + 500, 'tval <= 0 means 500 ms');
   const dsg = e.dsgFetch(1, 'sip:10.0.0.2')!;
   assert.deepEqual([dsg.count, dsg.active, dsg.ocrate, dsg.ocseq], [2, 2, 30, 2]);
@@ -102,7 +127,7 @@ test('alg 6 (random): uniform within statistical bounds, over the active entries
   assert.ok(Math.abs(c2.get(next)! - n / 2) < 5 * Math.sqrt(n * 0.25));
 });
 
-test('ds_hash_respread: a down destination\'s share is spread over the live ones; live picks never move', async () => {
+test("ds_hash_respread: a down destination's share is spread over the live ones; live picks never move", async () => {
   const text = Array.from({ length: 5 }, (_, i) => `1 sip:10.0.0.${i + 1}`).join('\n');
   const off = await engineFrom(text, { flags: 2 });
   const on = await engineFrom(text, { flags: 2, ds_hash_respread: 1 });
@@ -113,18 +138,23 @@ test('ds_hash_respread: a down destination\'s share is spread over the live ones
   const down = 'sip:10.0.0.3';
   off.setStateRpc('i', 1, down, false);
   on.setStateRpc('i', 1, down, false);
-  const a = pick(off), b = pick(on);
+  const a = pick(off),
+    b = pick(on);
   const moved = (x: string[]) => {
     const m = new Map<string, number>();
-    x.forEach((u, i) => { if (before[i] === down) m.set(u, (m.get(u) ?? 0) + 1); });
+    x.forEach((u, i) => {
+      if (before[i] === down) m.set(u, (m.get(u) ?? 0) + 1);
+    });
     return m;
   };
   assert.equal(moved(a).size, 1, 'Kamailio: the whole share lands on one neighbour');
   const spread = moved(b);
   assert.equal(spread.size, 4, 'respread: every live destination takes a part');
   const share = before.filter((u) => u === down).length;
-  for (const v of spread.values()) assert.ok(v > share / 4 * 0.6 && v < share / 4 * 1.4, `part ${v} of ${share}`);
-  b.forEach((u, i) => { if (before[i] !== down) assert.equal(u, before[i]); });
+  for (const v of spread.values()) assert.ok(v > (share / 4) * 0.6 && v < (share / 4) * 1.4, `part ${v} of ${share}`);
+  b.forEach((u, i) => {
+    if (before[i] !== down) assert.equal(u, before[i]);
+  });
   // Failover records follow the rendezvous order too, without the chosen or down entries.
   const r = on.select(1, 0, req({ callId: ids.find((_c, i) => before[i] === down)! }), { mode: 'dst' });
   assert.equal(new Set(r.records.map((x) => x.uri)).size, 4);

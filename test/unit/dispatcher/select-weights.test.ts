@@ -15,7 +15,10 @@ test('weight table: slots per weight in array order, shortfall to the last entry
   // Array order is reverse file order for equal priorities: w50, w30, w20.
   const e = await engineFrom('2 sip:a 0 0 weight=20\n2 sip:b 0 0 weight=30\n2 sip:c 0 0 weight=50\n');
   const set = e.list!.byId.get(2)!;
-  assert.deepEqual(set.dests.map((d) => d.attrs.weight), [50, 30, 20]);
+  assert.deepEqual(
+    set.dests.map((d) => d.attrs.weight),
+    [50, 30, 20],
+  );
   assert.deepEqual(counts(set.wlist, 3), [50, 30, 20]);
   const short = await engineFrom('1 sip:a 0 0 weight=10\n1 sip:b 0 0 weight=20\n');
   assert.deepEqual(counts(short.list!.byId.get(1)!.wlist, 2), [20, 80], 'the rest goes to index nr-1');
@@ -24,7 +27,10 @@ test('weight table: slots per weight in array order, shortfall to the last entry
   const first0 = await engineFrom('1 sip:a 0 0 weight=40\n1 sip:b 0 0\n');
   assert.deepEqual(counts(first0.list!.byId.get(1)!.wlist, 2), [100, 0], 'dest[0] without weight: all zeros');
   const bad = await engineFrom('1 sip:a 0 0 weight=0\n1 sip:b 0 0 weight=101\n1 sip:c 0 0 weight=x\n');
-  assert.deepEqual(bad.list!.byId.get(1)!.dests.map((d) => d.attrs.weight), [0, 0, 0]);
+  assert.deepEqual(
+    bad.list!.byId.get(1)!.dests.map((d) => d.attrs.weight),
+    [0, 0, 0],
+  );
 });
 
 test('alg 9 follows the shuffled table exactly; a down entry falls to the next index', async () => {
@@ -43,12 +49,18 @@ test('alg 9 follows the shuffled table exactly; a down entry falls to the next i
 test('the shuffle is Fisher–Yates with k = j + rand % (100 - j)', () => {
   const calls: number[] = [];
   let n = 0;
-  const rng = () => { calls.push(n); return n++ * 7; };
+  const rng = () => {
+    calls.push(n);
+    return n++ * 7;
+  };
   const a = new Uint16Array(100).map((_, i) => i);
   shuffle100(a, rng);
   assert.equal(calls.length, 100);
   const b = Array.from({ length: 100 }, (_, i) => i);
-  for (let j = 0; j < 100; j++) { const k = j + ((j * 7) % (100 - j)); [b[j], b[k]] = [b[k], b[j]]; }
+  for (let j = 0; j < 100; j++) {
+    const k = j + ((j * 7) % (100 - j));
+    [b[j], b[k]] = [b[k], b[j]];
+  }
   assert.deepEqual(Array.from(a), b);
 });
 
@@ -72,7 +84,15 @@ test('relative weight: slices of the active sum, remainder to the last written i
 
 test('relative weight with many hosts: truncation remainder lands on the last active entry (kamailio#2698)', () => {
   const dests = Array.from({ length: 7 }, (_, i) => ({ flags: i === 6 ? 1 : 0, attrs: { rweight: 1 } }));
-  const set = { id: 1, dests, last: 0, wlast: 0, rwlast: 0, wlist: new Uint16Array(100), rwlist: new Uint16Array(100) } as unknown as DsSet;
+  const set = {
+    id: 1,
+    dests,
+    last: 0,
+    wlast: 0,
+    rwlast: 0,
+    wlist: new Uint16Array(100),
+    rwlist: new Uint16Array(100),
+  } as unknown as DsSet;
   assert.ok(initRelativeWeights(set, seededRng(3)));
   // 6 active of weight 1: 16 slots each = 96; 4 extra go to index 5 (last written); index 6 is down.
   assert.deepEqual(counts(set.rwlist, 7), [16, 16, 16, 16, 16, 20, 0]);
@@ -80,5 +100,8 @@ test('relative weight with many hosts: truncation remainder lands on the last ac
   assert.equal(initRelativeWeights(one, seededRng(3)), false, 'needs at least 2 entries');
   const w = new Uint16Array(100);
   initWeights([] as never, w, seededRng(1));
-  assert.equal(w.every((x) => x === 0), true);
+  assert.equal(
+    w.every((x) => x === 0),
+    true,
+  );
 });

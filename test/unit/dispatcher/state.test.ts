@@ -16,11 +16,24 @@ function round(e: Dispatcher, answer: (uri: string) => number): (DsEvent | null)
   });
 }
 
-const evNames = (evs: (DsEvent | null)[]) => evs.filter((x): x is DsEvent => x !== null).map((x) => `${x.name.slice(15)} ${x.uri}`);
+const evNames = (evs: (DsEvent | null)[]) =>
+  evs.filter((x): x is DsEvent => x !== null).map((x) => `${x.name.slice(15)} ${x.uri}`);
 
 test('FLAGS strings and state-string parsing', () => {
-  assert.deepEqual([0, 1, 2, 4, 8, 9, 10, 12, 5, 3, 16, 24].map(flagsString),
-    ['AX', 'IX', 'TX', 'DX', 'AP', 'IP', 'TP', 'DP', 'IX', 'IX', 'AX', 'AP']);
+  assert.deepEqual([0, 1, 2, 4, 8, 9, 10, 12, 5, 3, 16, 24].map(flagsString), [
+    'AX',
+    'IX',
+    'TX',
+    'DX',
+    'AP',
+    'IP',
+    'TP',
+    'DP',
+    'IX',
+    'IX',
+    'AX',
+    'AP',
+  ]);
   assert.equal(parseMarkState('ap'), 8);
   assert.equal(parseMarkState('pa'), 0);
   assert.equal(parseMarkState('IP'), 9);
@@ -34,10 +47,17 @@ test('FLAGS strings and state-string parsing', () => {
 });
 
 test('probing mode 1 with thresholds: T, then I after ds_probing_threshold failures; back after ds_inactive_threshold', async () => {
-  const e = await engineFrom('1 sip:10.0.0.1\n1 sip:10.0.0.2 2\n1 sip:10.0.0.3 4\n',
-    { ds_probing_mode: 1, ds_probing_threshold: 3, ds_inactive_threshold: 2 });
+  const e = await engineFrom('1 sip:10.0.0.1\n1 sip:10.0.0.2 2\n1 sip:10.0.0.3 4\n', {
+    ds_probing_mode: 1,
+    ds_probing_threshold: 3,
+    ds_inactive_threshold: 2,
+  });
   // array: .3 (D) .2 (T) .1
-  assert.deepEqual(e.pingTargets().map((t) => t.uri), ['sip:10.0.0.2', 'sip:10.0.0.1'], 'disabled is never pinged');
+  assert.deepEqual(
+    e.pingTargets().map((t) => t.uri),
+    ['sip:10.0.0.2', 'sip:10.0.0.1'],
+    'disabled is never pinged',
+  );
   let up = true;
   const ans = (u: string) => (u === 'sip:10.0.0.1' && !up ? 408 : 200);
   assert.deepEqual(evNames(round(e, ans)), []);
@@ -60,7 +80,10 @@ test('probing mode 1 with thresholds: T, then I after ds_probing_threshold failu
 test('probing mode 0: a P destination is pinged until it answers; a failure drops P (5.6)', async () => {
   const e = await engineFrom('1 sip:10.0.0.1 8\n1 sip:10.0.0.2 8\n1 sip:10.0.0.3\n');
   // array .3 .2 .1
-  assert.deepEqual(e.pingTargets().map((t) => t.uri), ['sip:10.0.0.2', 'sip:10.0.0.1']);
+  assert.deepEqual(
+    e.pingTargets().map((t) => t.uri),
+    ['sip:10.0.0.2', 'sip:10.0.0.1'],
+  );
   const evs = round(e, (u) => (u === 'sip:10.0.0.1' ? 408 : 200));
   assert.deepEqual(evNames(evs), ['down sip:10.0.0.1']);
   assert.deepEqual(flags(e), ['AX', 'AX', 'IX']);
@@ -69,7 +92,10 @@ test('probing mode 0: a P destination is pinged until it answers; a failure drop
 
 test('probing mode 2 pings only inactive+probing; mode 3 keeps P and respects its removal', async () => {
   const e2 = await engineFrom('1 sip:10.0.0.1 9\n1 sip:10.0.0.2 8\n1 sip:10.0.0.3 1\n', { ds_probing_mode: 2 });
-  assert.deepEqual(e2.pingTargets().map((t) => t.uri), ['sip:10.0.0.1']);
+  assert.deepEqual(
+    e2.pingTargets().map((t) => t.uri),
+    ['sip:10.0.0.1'],
+  );
   assert.deepEqual(evNames(round(e2, () => 200)), ['up sip:10.0.0.1']);
   assert.deepEqual(flags(e2), ['IX', 'AP', 'AX'], 'mode 2: P dropped once active');
   const e3 = await engineFrom('1 sip:10.0.0.1 8\n1 sip:10.0.0.2\n', { ds_probing_mode: 3 });
@@ -84,7 +110,10 @@ test('probing mode 2 pings only inactive+probing; mode 3 keeps P and respects it
 });
 
 test('reply codes: listed codes and classes count as alive; send failures count as failures with 500', async () => {
-  const e = await engineFrom('1 sip:10.0.0.1 8\n', { ds_probing_mode: 1, ds_ping_reply_codes: 'code=404;class=6;code=99' });
+  const e = await engineFrom('1 sip:10.0.0.1 8\n', {
+    ds_probing_mode: 1,
+    ds_ping_reply_codes: 'code=404;class=6;code=99',
+  });
   const [t] = e.pingTargets();
   e.pingResult(t, 404, 'Not Found', true);
   assert.deepEqual(flags(e), ['AP']);
@@ -110,7 +139,11 @@ test('ds_mark_dst: default i (+p in mode 1), state strings, thresholds apply in 
   const m1 = e.markDst(r.records, null, { kind: 'reply', code: 503, reason: 'Unavailable' });
   assert.equal(m1.code, 1);
   assert.deepEqual(m1.event, {
-    name: 'dispatcher:dst-down', setId: 1, uri: 'sip:10.0.0.2', context: { code: 503, reason: 'Unavailable', flags: 1 }, source: 'script',
+    name: 'dispatcher:dst-down',
+    setId: 1,
+    uri: 'sip:10.0.0.2',
+    context: { code: 503, reason: 'Unavailable', flags: 1 },
+    source: 'script',
   });
   assert.deepEqual(flags(e), ['IX', 'AX']);
   assert.equal(e.markDst(r.records, 'ap', { kind: 'request' }).event!.context.code, 820);
@@ -130,8 +163,11 @@ test('ds_mark_dst: default i (+p in mode 1), state strings, thresholds apply in 
 });
 
 test('Kamailio 6.1 semantics on request: script marks bypass the thresholds', async () => {
-  const e = await engineFrom('1 sip:10.0.0.1\n', { flags: 2, ds_probing_threshold: 5, ds_inactive_threshold: 5 },
-    { scriptBypassesThresholds: true });
+  const e = await engineFrom(
+    '1 sip:10.0.0.1\n',
+    { flags: 2, ds_probing_threshold: 5, ds_inactive_threshold: 5 },
+    { scriptBypassesThresholds: true },
+  );
   assert.equal(e.markAddr(1, 'sip:10.0.0.1', 't', { kind: 'none' }).event!.name, 'dispatcher:dst-down');
   assert.deepEqual(flags(e), ['IX']);
   assert.equal(e.markAddr(1, 'sip:10.0.0.1', 'a', { kind: 'none' }).event!.name, 'dispatcher:dst-up');
@@ -165,17 +201,30 @@ test('RPC set_state raises no events and ignores thresholds; events per event_ca
 });
 
 test('keepalive request details: From, outbound proxy, socket priority, fr_timeout, matching after a reload', async () => {
-  const e = await engineFrom([
-    '1 sip:10.0.0.1 8 0 ping_from=sip:probe@me;obproxy=sip:10.9.9.9;sockname=lan;socket=udp:127.0.0.1:5060',
-    '1 sip:10.0.0.2 8 1 socket=udp:127.0.0.1:5060',
-    '1 sip:10.0.0.3 8 2',
-  ].join('\n'), { ds_ping_method: 'INFO', outbound_proxy: 'sip:10.8.8.8', ds_default_sockname: 'wan', ds_ping_fr_timeout: 2 });
+  const e = await engineFrom(
+    [
+      '1 sip:10.0.0.1 8 0 ping_from=sip:probe@me;obproxy=sip:10.9.9.9;sockname=lan;socket=udp:127.0.0.1:5060',
+      '1 sip:10.0.0.2 8 1 socket=udp:127.0.0.1:5060',
+      '1 sip:10.0.0.3 8 2',
+    ].join('\n'),
+    { ds_ping_method: 'INFO', outbound_proxy: 'sip:10.8.8.8', ds_default_sockname: 'wan', ds_ping_fr_timeout: 2 },
+  );
   const ts = e.pingTargets();
-  assert.deepEqual(ts.map((t) => [t.uri, t.method, t.fromUri, t.outboundProxy, t.socket, t.frTimeoutMs]), [
-    ['sip:10.0.0.3', 'INFO', 'sip:dispatcher@localhost', 'sip:10.8.8.8', { kind: 'name', name: 'wan' }, 2000],
-    ['sip:10.0.0.2', 'INFO', 'sip:dispatcher@localhost', 'sip:10.8.8.8', { kind: 'spec', spec: 'udp:127.0.0.1:5060' }, 2000],
-    ['sip:10.0.0.1', 'INFO', 'sip:probe@me', 'sip:10.9.9.9', { kind: 'name', name: 'lan' }, 2000],
-  ]);
+  assert.deepEqual(
+    ts.map((t) => [t.uri, t.method, t.fromUri, t.outboundProxy, t.socket, t.frTimeoutMs]),
+    [
+      ['sip:10.0.0.3', 'INFO', 'sip:dispatcher@localhost', 'sip:10.8.8.8', { kind: 'name', name: 'wan' }, 2000],
+      [
+        'sip:10.0.0.2',
+        'INFO',
+        'sip:dispatcher@localhost',
+        'sip:10.8.8.8',
+        { kind: 'spec', spec: 'udp:127.0.0.1:5060' },
+        2000,
+      ],
+      ['sip:10.0.0.1', 'INFO', 'sip:probe@me', 'sip:10.9.9.9', { kind: 'name', name: 'lan' }, 2000],
+    ],
+  );
   await e.reload({ text: '1 sip:10.0.0.3 8 2\n', fileName: 'r' });
   assert.equal(e.pingResult(ts[0], 200, 'OK', true), null);
   assert.deepEqual(flags(e), ['AX'], 'matched by URI in the new list');

@@ -64,7 +64,10 @@ test('IPv6 addresses are keyed by 16 bytes and printed as inet_ntop does', () =>
   for (let i = 0; i < 40; i++) p.check('2001:db8::1:0:0:2');
   const top = p.top('HOT') as { list: Array<{ ip_addr: string; status: string }> };
   p.stop();
-  assert.deepEqual(top.list.map((x) => [x.ip_addr, x.status]), [['2001:db8::1:0:0:2', 'HOT']]);
+  assert.deepEqual(
+    top.list.map((x) => [x.ip_addr, x.status]),
+    [['2001:db8::1:0:0:2', 'HOT']],
+  );
 });
 
 test('pike.top: HOT by default, ALL lists every address, a bad mode is a 500 fault text', () => {

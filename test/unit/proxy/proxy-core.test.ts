@@ -17,31 +17,41 @@ afterEach(() => mock.timers.reset());
 const B1 = 'sip:127.0.0.1:5080';
 const B2 = 'sip:127.0.0.1:5081';
 
-async function proxy(hooks: Partial<RouteHooks> = {}): Promise<{ tr: FakeTransport; core: ProxyCore; failures: string[] }> {
+async function proxy(
+  hooks: Partial<RouteHooks> = {},
+): Promise<{ tr: FakeTransport; core: ProxyCore; failures: string[] }> {
   mock.timers.enable({ apis: ['setTimeout'] });
   const tr = new FakeTransport();
   const failures: string[] = [];
-  const core: ProxyCore = new ProxyCore({ transport: tr, tm: TM_DEFAULTS, log: silentLogger, serverHeader: null }, {
-    request: (ctx) => {
-      ctx.du = B1;
-      ctx.recordRoute = true;
-      ctx.failureRoute = 'f';
-      core.relay(ctx);
+  const core: ProxyCore = new ProxyCore(
+    { transport: tr, tm: TM_DEFAULTS, log: silentLogger, serverHeader: null },
+    {
+      request: (ctx) => {
+        ctx.du = B1;
+        ctx.recordRoute = true;
+        ctx.failureRoute = 'f';
+        core.relay(ctx);
+      },
+      failure: (name, ctx) => {
+        failures.push(`${name}:${ctx.replyCode}`);
+        ctx.du = B2;
+        core.relay(ctx);
+      },
+      ...hooks,
     },
-    failure: (name, ctx) => {
-      failures.push(`${name}:${ctx.replyCode}`);
-      ctx.du = B2;
-      core.relay(ctx);
-    },
-    ...hooks,
-  });
+  );
   await core.start();
   return { tr, core, failures };
 }
 
 const INVITE = sipText([
-  'INVITE sip:bob@example.com SIP/2.0', 'Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKup1;rport',
-  'From: <sip:alice@a>;tag=fa', 'To: <sip:bob@example.com>', 'Call-ID: walk-1', 'CSeq: 1 INVITE', 'Max-Forwards: 70',
+  'INVITE sip:bob@example.com SIP/2.0',
+  'Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKup1;rport',
+  'From: <sip:alice@a>;tag=fa',
+  'To: <sip:bob@example.com>',
+  'Call-ID: walk-1',
+  'CSeq: 1 INVITE',
+  'Max-Forwards: 70',
   'Contact: <sip:alice@127.0.0.1:5070>',
 ]);
 
@@ -49,9 +59,14 @@ const INVITE = sipText([
 function replyFrom(req: Sent, status: string, toTag = 'b1'): string {
   const vias = headerValues(req.text, 'via').map((v) => `Via: ${v}`);
   const cseq = header(req.text, 'cseq')!;
-  return sipText([`SIP/2.0 ${status}`, ...vias, `From: ${header(req.text, 'from')}`,
+  return sipText([
+    `SIP/2.0 ${status}`,
+    ...vias,
+    `From: ${header(req.text, 'from')}`,
     `To: ${header(req.text, 'to')}${status.startsWith('100') ? '' : `;tag=${toTag}`}`,
-    `Call-ID: ${header(req.text, 'call-id')}`, `CSeq: ${cseq}`]);
+    `Call-ID: ${header(req.text, 'call-id')}`,
+    `CSeq: ${cseq}`,
+  ]);
 }
 
 const toBackend = (s: Sent[], port: number): Sent[] => s.filter((x) => x.target.port === port);
@@ -73,7 +88,10 @@ test('an INVITE goes to the backend with our Via and Record-Route; its replies c
   tr.inject(replyFrom(fwd, '200 OK'), '127.0.0.1', 5080);
   out = tr.take();
   assert.deepEqual(upstream(out), ['SIP/2.0 180 Ringing', 'SIP/2.0 200 OK']);
-  for (const s of out) assert.deepEqual(headerValues(s.text, 'via'), ['SIP/2.0/UDP 127.0.0.1:5070;received=127.0.0.1;branch=z9hG4bKup1;rport=5070']);
+  for (const s of out)
+    assert.deepEqual(headerValues(s.text, 'via'), [
+      'SIP/2.0/UDP 127.0.0.1:5070;received=127.0.0.1;branch=z9hG4bKup1;rport=5070',
+    ]);
 });
 
 test('a retransmitted INVITE is absorbed (100 again, no second branch)', async () => {
@@ -118,8 +136,17 @@ test('a CANCEL is answered 200, CANCELs the ringing branch downstream, and the 4
   const [fwd] = toBackend(tr.take(), 5080);
   tr.inject(replyFrom(fwd!, '180 Ringing'), '127.0.0.1', 5080);
   tr.take();
-  tr.inject(sipText(['CANCEL sip:bob@example.com SIP/2.0', 'Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKup1;rport',
-    'From: <sip:alice@a>;tag=fa', 'To: <sip:bob@example.com>', 'Call-ID: walk-1', 'CSeq: 1 CANCEL', 'Max-Forwards: 70']));
+  tr.inject(
+    sipText([
+      'CANCEL sip:bob@example.com SIP/2.0',
+      'Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKup1;rport',
+      'From: <sip:alice@a>;tag=fa',
+      'To: <sip:bob@example.com>',
+      'Call-ID: walk-1',
+      'CSeq: 1 CANCEL',
+      'Max-Forwards: 70',
+    ]),
+  );
   let out = tr.take();
   assert.deepEqual(upstream(out), ['SIP/2.0 200 canceling']);
   const [cancel] = toBackend(out, 5080);
@@ -150,7 +177,9 @@ test('drain() resolves once the last transaction answered, and new requests get 
   tr.inject(INVITE);
   const [fwd] = toBackend(tr.take(), 5080);
   let drained = false;
-  const d = core.drain(60_000).then(() => { drained = true; });
+  const d = core.drain(60_000).then(() => {
+    drained = true;
+  });
   tr.inject(INVITE.replace('walk-1', 'walk-2').replace('z9hG4bKup1', 'z9hG4bKup2'));
   assert.deepEqual(upstream(tr.take()), ['SIP/2.0 503 Service Unavailable']);
   await Promise.resolve();
@@ -172,5 +201,9 @@ test('a request that comes back to us unchanged is routed again, not refused wit
   assert.ok(!out.map(firstLine).some((l) => l.startsWith('SIP/2.0 482')), out.map(firstLine).join(' | '));
   const again = out.filter((x) => firstLine(x).startsWith('INVITE '));
   assert.equal(again.length, 1, 'forwarded once more');
-  assert.equal((again[0]!.text.match(/^Via: .*branch=z9hG4bKdsd/gim) ?? []).length, 2, 'with a second Via of ours on top');
+  assert.equal(
+    (again[0]!.text.match(/^Via: .*branch=z9hG4bKdsd/gim) ?? []).length,
+    2,
+    'with a second Via of ours on top',
+  );
 });

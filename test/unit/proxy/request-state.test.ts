@@ -10,9 +10,17 @@ import { storeOf } from '../../../src/modules/script-store';
 import { fakeSocket } from '../../helpers/fake-transport';
 
 const local = fakeSocket(0, 'udp', '127.0.0.1', 5060);
-const ctx = (): RequestContext => new RequestContext(parseMessage(Buffer.from(
-  'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\n' +
-  'Call-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n', 'latin1')), { proto: 'udp', ip: '127.0.0.1', port: 5070, local });
+const ctx = (): RequestContext =>
+  new RequestContext(
+    parseMessage(
+      Buffer.from(
+        'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\n' +
+          'Call-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n',
+        'latin1',
+      ),
+    ),
+    { proto: 'udp', ip: '127.0.0.1', port: 5070, local },
+  );
 
 test('a slot is typed and per request; unset reads undefined', () => {
   const slot = declareRequestState<{ n: number }>('test.counter');
@@ -26,8 +34,10 @@ test('a slot is typed and per request; unset reads undefined', () => {
 
 test('declaring a name twice throws a coded error', () => {
   declareRequestState<number>('test.twice');
-  assert.throws(() => declareRequestState<string>('test.twice'),
-    (e: unknown) => e instanceof DsdError && e.code === 'DSD_ERR_DUPLICATE_REQUEST_STATE');
+  assert.throws(
+    () => declareRequestState<string>('test.twice'),
+    (e: unknown) => e instanceof DsdError && e.code === 'DSD_ERR_DUPLICATE_REQUEST_STATE',
+  );
 });
 
 test('the modules declare their state once, under their own names', () => {

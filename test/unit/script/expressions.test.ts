@@ -5,33 +5,83 @@ import { compileRoute, errorsOf, MODS, newFakeCtx, run, varAfter } from './helpe
 describe('operators (table-driven)', () => {
   const cases: Array<[string, string | number]> = [
     // arithmetic on 32-bit ints
-    ['1 + 2', 3], ['7 - 10', -3], ['6 * 7', 42], ['7 / 2', 3], ['-7 / 2', -3], ['7 % 3', 1], ['7 mod 3', 1],
-    ['2147483647 + 1', -2147483648], ['5 / 0', 0],
+    ['1 + 2', 3],
+    ['7 - 10', -3],
+    ['6 * 7', 42],
+    ['7 / 2', 3],
+    ['-7 / 2', -3],
+    ['7 % 3', 1],
+    ['7 mod 3', 1],
+    ['2147483647 + 1', -2147483648],
+    ['5 / 0', 0],
     // bitwise
-    ['6 | 1', 7], ['6 & 3', 2], ['6 ^ 3', 5], ['1 << 4', 16], ['256 >> 4', 16], ['~0', -1],
+    ['6 | 1', 7],
+    ['6 & 3', 2],
+    ['6 ^ 3', 5],
+    ['1 << 4', 16],
+    ['256 >> 4', 16],
+    ['~0', -1],
     // comparison
-    ['3 > 2', 1], ['3 < 2', 0], ['3 >= 3', 1], ['2 <= 1', 0], ['$var(ten) > 9', 1],
-    ['1 == 1', 1], ['1 != 1', 0], ['"abc" == "abc"', 1], ['"abc" == "ABC"', 0], ['"a" != "b"', 1],
+    ['3 > 2', 1],
+    ['3 < 2', 0],
+    ['3 >= 3', 1],
+    ['2 <= 1', 0],
+    ['$var(ten) > 9', 1],
+    ['1 == 1', 1],
+    ['1 != 1', 0],
+    ['"abc" == "abc"', 1],
+    ['"abc" == "ABC"', 0],
+    ['"a" != "b"', 1],
     // typing: left operand decides
-    ['"1" + 2', '12'], ['1 + $var(two)', 3], ['1 + $var(x)', 1], ['"a" + "b"', 'ab'],
-    ['1 == $var(one)', 1], ['"01" == 1', 0], ['1 == $var(zone)', 1], ['"0x10" + 0', '0x100'], ['0 + $var(hex)', 16],
-    ['"abc" eq "abc"', 1], ['10 ieq $var(ten)', 1], ['"x" ne "y"', 1], ['5 ine 5', 0], ['$avp(unset) + 1', '1'],
+    ['"1" + 2', '12'],
+    ['1 + $var(two)', 3],
+    ['1 + $var(x)', 1],
+    ['"a" + "b"', 'ab'],
+    ['1 == $var(one)', 1],
+    ['"01" == 1', 0],
+    ['1 == $var(zone)', 1],
+    ['"0x10" + 0', '0x100'],
+    ['0 + $var(hex)', 16],
+    ['"abc" eq "abc"', 1],
+    ['10 ieq $var(ten)', 1],
+    ['"x" ne "y"', 1],
+    ['5 ine 5', 0],
+    ['$avp(unset) + 1', '1'],
     // logical
-    ['1 && 0', 0], ['1 and 2', 1], ['0 || 3', 1], ['0 or 0', 0], ['!0', 1], ['!5', 0], ['not 1', 0], ['!(-1)', 0],
+    ['1 && 0', 0],
+    ['1 and 2', 1],
+    ['0 || 3', 1],
+    ['0 or 0', 0],
+    ['!0', 1],
+    ['!5', 0],
+    ['not 1', 0],
+    ['!(-1)', 0],
     ['-(3)', -3],
     // regex: POSIX ERE, case-insensitive as Kamailio compiles them
-    ['"INVITE" =~ "^inv"', 1], ['"sip:123@x" =~ "^sip:[[:digit:]]+@"', 1], ['"abc" =~ "^b"', 0],
+    ['"INVITE" =~ "^inv"', 1],
+    ['"sip:123@x" =~ "^sip:[[:digit:]]+@"', 1],
+    ['"abc" =~ "^b"', 0],
     ['"abc" !~ "^b"', 1],
     // casts and string functions
-    ['(int)"42"', 42], ['(str)42 + 1', '421'], ['strlen("hello")', 5], ['strempty("")', 1], ['strempty("a")', 0],
-    ['selval(1, "yes", "no")', 'yes'], ['selval(0, "yes", "no")', 'no'],
+    ['(int)"42"', 42],
+    ['(str)42 + 1', '421'],
+    ['strlen("hello")', 5],
+    ['strempty("")', 1],
+    ['strempty("a")', 0],
+    ['selval(1, "yes", "no")', 'yes'],
+    ['selval(0, "yes", "no")', 'no'],
     // defined / $null
-    ['defined $var(unset)', 1], ['$du == $null', 1], ['$du != $null', 0], ['$ru == $null', 0], ['defined $du', 0],
+    ['defined $var(unset)', 1],
+    ['$du == $null', 1],
+    ['$du != $null', 0],
+    ['$ru == $null', 0],
+    ['defined $du', 0],
   ];
   for (const [expr, want] of cases) {
     it(`${expr} → ${JSON.stringify(want)}`, () => {
       // string-valued variables defeat Kamailio's load-time type check
-      const init = '$var(ten) = "10"; $var(two) = "2"; $var(x) = "x"; $var(one) = "1"; $var(zone) = "01"; $var(hex) = "0x10";';
+      const init =
+        '$var(ten) = "10"; $var(two) = "2"; $var(x) = "x"; $var(one) = "1"; $var(zone) = "01"; $var(hex) = "0x10";';
       assert.equal(varAfter(`${init} $var(r) = ${expr};`), want);
     });
   }
@@ -57,11 +107,17 @@ describe('load-time type checks (rve_check_type)', () => {
   }
   it('reports the position of the offending operand', () => {
     const errs = errorsOf(`${MODS}request_route {\n  $var(r) = 1 + 2 * "x";\n}\n`);
-    assert.deepEqual(errs.map((e) => e.col), [21]);
+    assert.deepEqual(
+      errs.map((e) => e.col),
+      [21],
+    );
   });
   it('refuses a string condition', () => {
     const errs = errorsOf(`${MODS}request_route {\n  if ("yes") { exit; }\n}\n`);
-    assert.deepEqual(errs.map((e) => [e.col, e.detail]), [[7, 'non-int expression (you might want to use casts)']]);
+    assert.deepEqual(
+      errs.map((e) => [e.col, e.detail]),
+      [[7, 'non-int expression (you might want to use casts)']],
+    );
   });
 });
 
@@ -125,7 +181,9 @@ describe('function calls inside expressions', () => {
     assert.equal(varAfter('$var(r) = cmp_str("a", "b") + starts_with("a", "b");', 'r', ctx), 1);
   });
   it('short-circuit evaluation skips the right side', () => {
-    const c = compileRoute('if (is_method("BYE") && cmp_str("x", "y")) { exit; }\nif (is_method("INVITE") || cmp_str("x", "y")) { exit; }');
+    const c = compileRoute(
+      'if (is_method("BYE") && cmp_str("x", "y")) { exit; }\nif (is_method("INVITE") || cmp_str("x", "y")) { exit; }',
+    );
     const { ctx } = run(c, newFakeCtx({ method: 'INVITE' }));
     assert.deepEqual(ctx.calls, ['is_method(BYE)', 'is_method(INVITE)']);
   });

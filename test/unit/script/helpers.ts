@@ -3,8 +3,16 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import {
-  checkConfigText, compileConfigText, ConfigErrors, createRegistry, simpleHost,
-  type CompiledConfig, type ConfigError, type LogRecord, type RunResult, type ScriptRegistry,
+  checkConfigText,
+  compileConfigText,
+  ConfigErrors,
+  createRegistry,
+  simpleHost,
+  type CompiledConfig,
+  type ConfigError,
+  type LogRecord,
+  type RunResult,
+  type ScriptRegistry,
 } from '../../../src/script';
 import { newFakeCtx, registerFakeSip, type FakeCtx } from '../../../src/script/testing';
 
@@ -35,12 +43,23 @@ export interface Compiled {
   log: LogRecord[];
 }
 
-export function compile(text: string, opts: { files?: Record<string, string>; defines?: Record<string, string | true>; registry?: ScriptRegistry<FakeCtx> } = {}): Compiled {
+export function compile(
+  text: string,
+  opts: {
+    files?: Record<string, string>;
+    defines?: Record<string, string | true>;
+    registry?: ScriptRegistry<FakeCtx>;
+  } = {},
+): Compiled {
   const log: LogRecord[] = [];
   const files = opts.files ?? {};
   const cfg = compileConfigText(text, FILE, {
     registry: opts.registry ?? fakeRegistry(),
-    host: simpleHost<FakeCtx>({ log, myself: (ctx, op) => (op === 'uri' ? ctx.ruri.includes('@127.0.0.1') : op === 'src_ip' ? ctx.srcIp === '127.0.0.1' : false) }),
+    host: simpleHost<FakeCtx>({
+      log,
+      myself: (ctx, op) =>
+        op === 'uri' ? ctx.ruri.includes('@127.0.0.1') : op === 'src_ip' ? ctx.srcIp === '127.0.0.1' : false,
+    }),
     defines: opts.defines,
     readFile: (f) => files[f] ?? null,
   });
@@ -52,7 +71,10 @@ export function compileRoute(body: string, extra = ''): Compiled {
   return compile(`${MODS}${extra}\nrequest_route {\n${body}\n}\n`);
 }
 
-export function errorsOf(text: string, opts: { files?: Record<string, string>; registry?: ScriptRegistry<FakeCtx> } = {}): readonly ConfigError[] {
+export function errorsOf(
+  text: string,
+  opts: { files?: Record<string, string>; registry?: ScriptRegistry<FakeCtx> } = {},
+): readonly ConfigError[] {
   const files = opts.files ?? {};
   return checkConfigText(text, FILE, opts.registry ?? fakeRegistry(), {
     host: simpleHost<FakeCtx>({ myself: () => false }),
@@ -61,11 +83,20 @@ export function errorsOf(text: string, opts: { files?: Record<string, string>; r
 }
 
 /** Assert the config is refused with an error at line:col whose message matches re. */
-export function assertError(text: string, line: number, col: number, re: RegExp, opts: { files?: Record<string, string>; file?: string } = {}): ConfigError {
+export function assertError(
+  text: string,
+  line: number,
+  col: number,
+  re: RegExp,
+  opts: { files?: Record<string, string>; file?: string } = {},
+): ConfigError {
   const errs = errorsOf(text, opts);
   const file = opts.file ?? FILE;
   const hit = errs.find((e) => e.file === file && e.line === line && e.col === col && re.test(e.detail));
-  assert.ok(hit, `expected error ${file}:${line}:${col} ~ ${re}, got:\n${errs.map((e) => e.message).join('\n') || '(no errors)'}`);
+  assert.ok(
+    hit,
+    `expected error ${file}:${line}:${col} ~ ${re}, got:\n${errs.map((e) => e.message).join('\n') || '(no errors)'}`,
+  );
   assert.throws(() => compile(text, { files: opts.files }), ConfigErrors);
   return hit;
 }

@@ -16,7 +16,10 @@ function tokens(text: string, files: Record<string, string> = {}, defines: Recor
 describe('lexer', () => {
   it('skips #, // and nested /* */ comments but not #! directives', () => {
     const { toks, diag } = tokens('#!KAMAILIO\n# c1\ndebug=1 // c2\n/* a /* nested */ still comment */ fork=yes\n');
-    assert.deepEqual(toks.map((t) => t.text), ['debug', '=', '1', 'fork', '=', 'yes']);
+    assert.deepEqual(
+      toks.map((t) => t.text),
+      ['debug', '=', '1', 'fork', '=', 'yes'],
+    );
     assert.equal(toks[5].kind, 'num');
     assert.equal(toks[5].value, 1);
     assert.equal(diag.errors.length, 0);
@@ -36,32 +39,47 @@ describe('lexer', () => {
 
   it('reads numbers in decimal, hex, octal and binary', () => {
     const { toks } = tokens('a 10 0x1F 017 101b 0');
-    assert.deepEqual(toks.slice(1).map((t) => t.value), [10, 31, 15, 5, 0]);
+    assert.deepEqual(
+      toks.slice(1).map((t) => t.value),
+      [10, 31, 15, 5, 0],
+    );
   });
 
   it('reads pseudo-variable tokens with nested parentheses', () => {
     const { toks } = tokens('$var(x) $(hdr(From){s.len}) $T_req($fu) $?');
-    assert.deepEqual(toks.map((t) => t.text), ['$var(x)', '$(hdr(From){s.len})', '$T_req($fu)', '$?']);
+    assert.deepEqual(
+      toks.map((t) => t.text),
+      ['$var(x)', '$(hdr(From){s.len})', '$T_req($fu)', '$?'],
+    );
   });
 
   it('tracks line and column (tabs count as one column)', () => {
     const { toks } = tokens('a\n\tb  c\n');
-    assert.deepEqual(toks.map((t) => [t.pos.line, t.pos.col]), [[1, 1], [2, 2], [2, 5]]);
+    assert.deepEqual(
+      toks.map((t) => [t.pos.line, t.pos.col]),
+      [
+        [1, 1],
+        [2, 2],
+        [2, 5],
+      ],
+    );
   });
 });
 
 describe('defines', () => {
   it('#!define values are used as numbers, strings and identifiers', () => {
-    const c = compile(lines(
-      '#!define SETID 3',
-      '#!define LIST "my.list"',
-      '#!define RT RELAY',
-      MODS,
-      'modparam("dispatcher", "flags", SETID)',
-      'modparam("dispatcher", "list_file", LIST)',
-      'request_route { route(RT); }',
-      'route[RELAY] { $avp(x) = SETID + 1; }',
-    ));
+    const c = compile(
+      lines(
+        '#!define SETID 3',
+        '#!define LIST "my.list"',
+        '#!define RT RELAY',
+        MODS,
+        'modparam("dispatcher", "flags", SETID)',
+        'modparam("dispatcher", "list_file", LIST)',
+        'request_route { route(RT); }',
+        'route[RELAY] { $avp(x) = SETID + 1; }',
+      ),
+    );
     const ds = c.cfg.modules.get('dispatcher');
     assert.equal(ds?.param('flags'), 3);
     assert.equal(ds?.param('list_file'), 'my.list');
@@ -92,7 +110,19 @@ describe('defines', () => {
   });
 
   it('a value ends at the line break even when directives or skipped lines follow', () => {
-    const c = compile(lines('children=8', '#!ifdef NOPE', 'debug=9', '#!endif', 'loadmodule "tm.so"', 'port=5070', '#!ifndef NOPE', '#!endif', 'debug=1'));
+    const c = compile(
+      lines(
+        'children=8',
+        '#!ifdef NOPE',
+        'debug=9',
+        '#!endif',
+        'loadmodule "tm.so"',
+        'port=5070',
+        '#!ifndef NOPE',
+        '#!endif',
+        'debug=1',
+      ),
+    );
     assert.equal(c.cfg.globals.children, 8);
     assert.equal(c.cfg.globals.port, 5070);
     assert.equal(c.cfg.globals.debug, 1);
@@ -105,14 +135,25 @@ describe('defines', () => {
   });
 
   it('#!trydef keeps an existing value, #!redefine replaces it', () => {
-    const c = compile(lines('#!define A 1', '#!trydef A 2', '#!trydef B 5', '#!define C 1', '#!redefine C 7',
-      MODS, 'request_route { $avp(a) = A; $avp(b) = B; $avp(c) = C; }'));
+    const c = compile(
+      lines(
+        '#!define A 1',
+        '#!trydef A 2',
+        '#!trydef B 5',
+        '#!define C 1',
+        '#!redefine C 7',
+        MODS,
+        'request_route { $avp(a) = A; $avp(b) = B; $avp(c) = C; }',
+      ),
+    );
     const s = run(c).ctx.store.avps;
     assert.deepEqual([s.get('a'), s.get('b'), s.get('c')], [1, 5, 7]);
   });
 
   it('a define may span lines with a backslash and may name other defines', () => {
-    const c = compile(lines('#!define BASE 40', '#!define SUM BASE + \\', '   2', MODS, 'request_route { $avp(s) = SUM; }'));
+    const c = compile(
+      lines('#!define BASE 40', '#!define SUM BASE + \\', '   2', MODS, 'request_route { $avp(s) = SUM; }'),
+    );
     assert.equal(run(c).ctx.store.avps.get('s'), 42);
   });
 
@@ -121,12 +162,14 @@ describe('defines', () => {
   });
 
   it('#!substdef defines the name and substitutes inside strings; #!subst only in strings', () => {
-    const c = compile(lines(
-      '#!substdef "/MYHOST/127.0.0.1/"',
-      '#!subst "/PORTX/5080/g"',
-      MODS,
-      'request_route { $avp(a) = "sip:MYHOST:PORTX"; $avp(b) = "MYHOST"; }',
-    ));
+    const c = compile(
+      lines(
+        '#!substdef "/MYHOST/127.0.0.1/"',
+        '#!subst "/PORTX/5080/g"',
+        MODS,
+        'request_route { $avp(a) = "sip:MYHOST:PORTX"; $avp(b) = "MYHOST"; }',
+      ),
+    );
     const s = run(c).ctx.store.avps;
     assert.equal(s.get('a'), 'sip:127.0.0.1:5080');
     assert.equal(s.get('b'), '127.0.0.1');
@@ -134,7 +177,17 @@ describe('defines', () => {
   });
 
   it('loadmodule defines MOD_<name> for later #!ifdef', () => {
-    const c = compile(lines('loadmodule "dispatcher.so"', '#!ifdef MOD_dispatcher', 'debug=3', '#!endif', '#!ifdef MOD_acc', 'debug=4', '#!endif'));
+    const c = compile(
+      lines(
+        'loadmodule "dispatcher.so"',
+        '#!ifdef MOD_dispatcher',
+        'debug=3',
+        '#!endif',
+        '#!ifdef MOD_acc',
+        'debug=4',
+        '#!endif',
+      ),
+    );
     assert.equal(c.cfg.globals.debug, 3);
   });
 
@@ -166,7 +219,9 @@ describe('include_file / import_file', () => {
 
   it('#!include_file and #!import_file; a missing import is skipped silently', () => {
     const files = { '/virtual/g.cfg': 'debug=3\n' };
-    const c = compile(lines('#!include_file "g.cfg"', '#!import_file "nothing.cfg"', 'import_file "g2.cfg"'), { files });
+    const c = compile(lines('#!include_file "g.cfg"', '#!import_file "nothing.cfg"', 'import_file "g2.cfg"'), {
+      files,
+    });
     assert.equal(c.cfg.globals.debug, 3);
   });
 

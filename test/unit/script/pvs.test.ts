@@ -5,17 +5,43 @@ import { MessageStore, XavpRecord, type LogRecord } from '../../../src/script';
 import type { FakeCtx } from './helpers';
 
 describe('pseudo-variables through the registry (table-driven)', () => {
-  const ctx = () => newFakeCtx({
-    method: 'INVITE', ruri: 'sip:alice@example.com:5080', from: 'sip:bob@example.org', to: 'sip:carol@example.net',
-    callId: 'abc@host', srcIp: '10.0.0.9', srcPort: 5090, headers: new Map([['x-test', 'hello']]),
-  });
+  const ctx = () =>
+    newFakeCtx({
+      method: 'INVITE',
+      ruri: 'sip:alice@example.com:5080',
+      from: 'sip:bob@example.org',
+      to: 'sip:carol@example.net',
+      callId: 'abc@host',
+      srcIp: '10.0.0.9',
+      srcPort: 5090,
+      headers: new Map([['x-test', 'hello']]),
+    });
   const cases: Array<[string, string | number | null]> = [
-    ['$rm', 'INVITE'], ['$ru', 'sip:alice@example.com:5080'], ['$rU', 'alice'], ['$rd', 'example.com'], ['$rp', '5080'],
-    ['$fu', 'sip:bob@example.org'], ['$fU', 'bob'], ['$fd', 'example.org'], ['$tu', 'sip:carol@example.net'],
-    ['$tU', 'carol'], ['$td', 'example.net'], ['$ci', 'abc@host'], ['$si', '10.0.0.9'], ['$sp', 5090],
-    ['$hdr(X-Test)', 'hello'], ['$hdr(Missing)', null], ['$du', null], ['$T_req($fu)', 'sip:bob@example.org'],
-    ['$(rU{s.len})', 5], ['$(rU{s.toupper})', 'ALICE'], ['$(ru{s.substr,4,5})', 'alice'], ['$(ci{s.strip,4})', 'host'],
-    ['$(fU{s.md5})', '9f9d51bc70ef21ca5c14f307980a29d8'], ['$(du{s.len})', ''], ['$(var(zero){s.len})', 1],
+    ['$rm', 'INVITE'],
+    ['$ru', 'sip:alice@example.com:5080'],
+    ['$rU', 'alice'],
+    ['$rd', 'example.com'],
+    ['$rp', '5080'],
+    ['$fu', 'sip:bob@example.org'],
+    ['$fU', 'bob'],
+    ['$fd', 'example.org'],
+    ['$tu', 'sip:carol@example.net'],
+    ['$tU', 'carol'],
+    ['$td', 'example.net'],
+    ['$ci', 'abc@host'],
+    ['$si', '10.0.0.9'],
+    ['$sp', 5090],
+    ['$hdr(X-Test)', 'hello'],
+    ['$hdr(Missing)', null],
+    ['$du', null],
+    ['$T_req($fu)', 'sip:bob@example.org'],
+    ['$(rU{s.len})', 5],
+    ['$(rU{s.toupper})', 'ALICE'],
+    ['$(ru{s.substr,4,5})', 'alice'],
+    ['$(ci{s.strip,4})', 'host'],
+    ['$(fU{s.md5})', '9f9d51bc70ef21ca5c14f307980a29d8'],
+    ['$(du{s.len})', ''],
+    ['$(var(zero){s.len})', 1],
   ];
   for (const [pv, want] of cases) {
     it(`${pv} → ${JSON.stringify(want)}`, () => {
@@ -53,7 +79,9 @@ describe('assignment', () => {
 
 describe('$avp', () => {
   it('stacks values, newest first, and indexes them', () => {
-    const c = compileRoute('$avp(x) = 1; $avp(x) = 2; $avp(s:x) = 3; $xavp(o=>a) = $avp(x); $xavp(o[0]=>b) = $(avp(x)[2]);');
+    const c = compileRoute(
+      '$avp(x) = 1; $avp(x) = 2; $avp(s:x) = 3; $xavp(o=>a) = $avp(x); $xavp(o[0]=>b) = $(avp(x)[2]);',
+    );
     const { ctx } = run(c);
     assert.deepEqual(ctx.store.xavps.record('o')?.toObject(), { a: 3, b: 1 });
     assert.deepEqual(ctx.store.avps.all('x'), [3, 2, 1]);
@@ -102,7 +130,12 @@ describe('$xavp and the store API the dispatcher uses', () => {
     const ctx = newFakeCtx({ store: dsRecords(), du: 'sip:10.0.0.1:5060' });
     const c = compileRoute('xdbg("--- SCRIPT: going to <$ru> via <$du> (attrs: $xavp(_dsdst_=>attrs))\\n");');
     run(c, ctx);
-    assert.deepEqual(c.log, [{ level: 3, message: '--- SCRIPT: going to <sip:alice@example.com> via <sip:10.0.0.1:5060> (attrs: weight=50)\n' }]);
+    assert.deepEqual(c.log, [
+      {
+        level: 3,
+        message: '--- SCRIPT: going to <sip:alice@example.com> via <sip:10.0.0.1:5060> (attrs: weight=50)\n',
+      },
+    ]);
   });
   it('assignment follows pv_set_xavp(): no index adds a new record, [0] adds to the newest', () => {
     const { ctx } = run(compileRoute('$xavp(r=>a) = 1; $xavp(r[0]=>b) = "x"; $xavp(r=>a) = 2; $xavp(r[1]=>a) = 3;'));
@@ -150,11 +183,20 @@ describe('format strings and xlog', () => {
     });
   }
   it('xlog levels, default level L_ERR, facility form', () => {
-    const c = compileRoute('xlog("one"); xlog("L_DBG", "two"); xlog("LOG_LOCAL0", "L_WARN", "three"); $var(l) = "L_NOTICE"; xlog("$var(l)", "four"); xinfo("five");');
+    const c = compileRoute(
+      'xlog("one"); xlog("L_DBG", "two"); xlog("LOG_LOCAL0", "L_WARN", "three"); $var(l) = "L_NOTICE"; xlog("$var(l)", "four"); xinfo("five");',
+    );
     run(c);
-    assert.deepEqual(c.log.map((l) => [l.level, l.message, l.facility]), [
-      [-1, 'one', undefined], [3, 'two', undefined], [0, 'three', 'LOG_LOCAL0'], [1, 'four', undefined], [2, 'five', undefined],
-    ]);
+    assert.deepEqual(
+      c.log.map((l) => [l.level, l.message, l.facility]),
+      [
+        [-1, 'one', undefined],
+        [3, 'two', undefined],
+        [0, 'three', 'LOG_LOCAL0'],
+        [1, 'four', undefined],
+        [2, 'five', undefined],
+      ],
+    );
   });
   it('refuses an unknown level', () => {
     assertError(`${MODS}request_route {\n  xlog("L_LOUD", "x");\n}\n`, 13, 8, /unknown log level 'L_LOUD'/);
@@ -163,7 +205,9 @@ describe('format strings and xlog', () => {
 
 describe('pv module helpers', () => {
   it('pv_isset / pv_unset / is_int', () => {
-    const c = compileRoute('$du = "sip:x"; if (pv_isset("$du")) $avp(a) = 1; pv_unset("$du"); if (!pv_isset("$du")) $avp(b) = 1; $var(n) = 5; if (is_int("$var(n)")) $avp(c) = 1;');
+    const c = compileRoute(
+      '$du = "sip:x"; if (pv_isset("$du")) $avp(a) = 1; pv_unset("$du"); if (!pv_isset("$du")) $avp(b) = 1; $var(n) = 5; if (is_int("$var(n)")) $avp(c) = 1;',
+    );
     const { ctx } = run(c);
     assert.deepEqual([ctx.store.avps.get('a'), ctx.store.avps.get('b'), ctx.store.avps.get('c')], [1, 1, 1]);
   });
@@ -180,18 +224,26 @@ describe('pv module helpers', () => {
 
 describe('log filtering', () => {
   it('xlog does not format a message the host filters out', () => {
-    const { compileConfigText, createRegistry } = require('../../../src/script') as typeof import('../../../src/script');
+    const { compileConfigText, createRegistry } =
+      require('../../../src/script') as typeof import('../../../src/script');
     const reg = createRegistry<FakeCtx>();
     let reads = 0;
     reg.registerPv({ name: 'counted', get: () => ++reads });
     const logged: string[] = [];
-    const cfg = compileConfigText('loadmodule "xlog.so"\nrequest_route { xdbg("$counted"); xlog("L_INFO", "$counted"); }\n', '/v.cfg', {
-      registry: reg,
-      host: {
-        getFlags: () => 0, setFlags: () => undefined, store: (c: FakeCtx) => c.store,
-        log: (_l: number, m: string) => void logged.push(m), isLogEnabled: (l: number) => l <= 2,
+    const cfg = compileConfigText(
+      'loadmodule "xlog.so"\nrequest_route { xdbg("$counted"); xlog("L_INFO", "$counted"); }\n',
+      '/v.cfg',
+      {
+        registry: reg,
+        host: {
+          getFlags: () => 0,
+          setFlags: () => undefined,
+          store: (c: FakeCtx) => c.store,
+          log: (_l: number, m: string) => void logged.push(m),
+          isLogEnabled: (l: number) => l <= 2,
+        },
       },
-    });
+    );
     cfg.script.runRequestRoute(newFakeCtx());
     assert.deepEqual(logged, ['1']);
     assert.equal(reads, 1);

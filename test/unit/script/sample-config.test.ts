@@ -5,16 +5,29 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  checkConfig, compileConfig, createRegistry, LogLevel, simpleHost, type CompiledConfig, type LogRecord,
+  checkConfig,
+  compileConfig,
+  createRegistry,
+  LogLevel,
+  simpleHost,
+  type CompiledConfig,
+  type LogRecord,
 } from '../../../src/script';
 import { fakeRegistry, FIXTURES, newFakeCtx, type FakeCtx } from './helpers';
 
 const SAMPLE = path.join(FIXTURES, 'dispatcher-sample.cfg');
 const DEFAULT = path.join(FIXTURES, 'dsd-default.cfg');
 
-function load(file: string, defines?: Record<string, string | true>): { cfg: CompiledConfig<FakeCtx>; log: LogRecord[] } {
+function load(
+  file: string,
+  defines?: Record<string, string | true>,
+): { cfg: CompiledConfig<FakeCtx>; log: LogRecord[] } {
   const log: LogRecord[] = [];
-  const cfg = compileConfig(file, { registry: fakeRegistry(), host: simpleHost<FakeCtx>({ log, myself: () => false }), defines });
+  const cfg = compileConfig(file, {
+    registry: fakeRegistry(),
+    host: simpleHost<FakeCtx>({ log, myself: () => false }),
+    defines,
+  });
   return { cfg, log };
 }
 
@@ -25,8 +38,15 @@ function req(cfg: CompiledConfig<FakeCtx>, init: Partial<FakeCtx>): FakeCtx {
   return ctx;
 }
 
-const PRE = ['mf_process_maxfwd_header(10)', 'sanity_check(1511,7)', 'is_method(CANCEL)', 'is_method(ACK)',
-  't_precheck_trans()', 't_check_trans()', 'has_totag()'];
+const PRE = [
+  'mf_process_maxfwd_header(10)',
+  'sanity_check(1511,7)',
+  'is_method(CANCEL)',
+  'is_method(ACK)',
+  't_precheck_trans()',
+  't_check_trans()',
+  'has_totag()',
+];
 
 describe('dispatcher sample configuration (alg 4)', () => {
   it('is the upstream file with only the documented changes', () => {
@@ -40,22 +60,33 @@ describe('dispatcher sample configuration (alg 4)', () => {
 
   it('compiles with zero errors against the signature table alone', () => {
     const r = checkConfig(SAMPLE, createRegistry(), { stubs: 'accept' });
-    assert.deepEqual(r.errors.map((e) => e.message), []);
+    assert.deepEqual(
+      r.errors.map((e) => e.message),
+      [],
+    );
   });
 
   it('compiles with zero errors with implementations; no-op modules warn once each', () => {
     const { cfg } = load(SAMPLE);
-    assert.deepEqual(cfg.warnings.map((w) => w.detail), ['db_mysql', 'kex', 'corex', 'acc']
-      .map((m) => `module '${m}' has no effect in dsd (loaded for compatibility)`));
+    assert.deepEqual(
+      cfg.warnings.map((w) => w.detail),
+      ['db_mysql', 'kex', 'corex', 'acc'].map((m) => `module '${m}' has no effect in dsd (loaded for compatibility)`),
+    );
     assert.equal(cfg.globals.children, 4);
     assert.equal(cfg.globals.disableTcp, true);
     assert.equal(cfg.globals.logFacility, 'LOG_LOCAL0');
-    assert.deepEqual(cfg.globals.listen.map((l) => `${l.proto}:${l.host}:${l.port}`), ['udp:127.0.0.1:5060']);
+    assert.deepEqual(
+      cfg.globals.listen.map((l) => `${l.proto}:${l.host}:${l.port}`),
+      ['udp:127.0.0.1:5060'],
+    );
     const ds = cfg.modules.get('dispatcher');
     assert.equal(ds?.param('list_file'), 'dispatcher.list');
     assert.equal(ds?.param('flags'), 2);
     assert.equal(ds?.param('ds_ping_interval'), 60);
-    assert.equal(cfg.modules.get('acc')?.param('log_extra'), 'src_user=$fU;src_domain=$fd;dst_ouser=$tU;dst_user=$rU;dst_domain=$rd;src_ip=$si');
+    assert.equal(
+      cfg.modules.get('acc')?.param('log_extra'),
+      'src_user=$fU;src_domain=$fd;dst_ouser=$tU;dst_user=$rU;dst_domain=$rd;src_ip=$si',
+    );
     assert.equal(cfg.modules.get('acc')?.implemented, false);
     assert.equal(path.join(cfg.dir, 'dispatcher.list'), path.join(FIXTURES, 'dispatcher.list'));
   });
@@ -71,15 +102,27 @@ describe('dispatcher sample configuration (alg 4)', () => {
     const seen: Array<string | null> = [];
     for (let i = 0; i < 4; i++) {
       const ctx = req(cfg, { results: { ds_select_dst: select } });
-      assert.deepEqual(ctx.calls, [...PRE, 'remove_hf(Route)', 'is_method(INVITE|SUBSCRIBE)', 'record_route()',
-        'is_method(INVITE)', 'is_method(PUBLISH|SUBSCRIBE)', 'is_method(REGISTER)', 'ds_select_dst(1,4)',
-        't_on_failure(RTF_DISPATCH)', 't_relay()']);
+      assert.deepEqual(ctx.calls, [
+        ...PRE,
+        'remove_hf(Route)',
+        'is_method(INVITE|SUBSCRIBE)',
+        'record_route()',
+        'is_method(INVITE)',
+        'is_method(PUBLISH|SUBSCRIBE)',
+        'is_method(REGISTER)',
+        'ds_select_dst(1,4)',
+        't_on_failure(RTF_DISPATCH)',
+        't_relay()',
+      ]);
       assert.equal(ctx.flags, 1 << 1, 'FLT_ACC set for INVITE');
       seen.push(ctx.du);
     }
     assert.deepEqual(seen, [dests[0], dests[1], dests[0], dests[1]]);
     assert.equal(log.filter((l) => l.level === LogLevel.DBG).length, 4);
-    assert.match(log[0].message, /^--- SCRIPT: going to <sip:alice@example\.com> via <sip:127\.0\.0\.1:5080> \(attrs: <null>\)\n$/);
+    assert.match(
+      log[0].message,
+      /^--- SCRIPT: going to <sip:alice@example\.com> via <sip:127\.0\.0\.1:5080> \(attrs: <null>\)\n$/,
+    );
   });
 
   it('answers 484 for a request without user part', () => {
@@ -101,8 +144,14 @@ describe('dispatcher sample configuration (alg 4)', () => {
 
   it('sends 483 when Max-Forwards is exhausted and drops malformed messages', () => {
     const { cfg, log } = load(SAMPLE);
-    assert.deepEqual(req(cfg, { results: { mf_process_maxfwd_header: -1 } }).calls, ['mf_process_maxfwd_header(10)', 'sl_send_reply(483,Too Many Hops)']);
-    assert.deepEqual(req(cfg, { results: { sanity_check: -1 } }).calls, ['mf_process_maxfwd_header(10)', 'sanity_check(1511,7)']);
+    assert.deepEqual(req(cfg, { results: { mf_process_maxfwd_header: -1 } }).calls, [
+      'mf_process_maxfwd_header(10)',
+      'sl_send_reply(483,Too Many Hops)',
+    ]);
+    assert.deepEqual(req(cfg, { results: { sanity_check: -1 } }).calls, [
+      'mf_process_maxfwd_header(10)',
+      'sanity_check(1511,7)',
+    ]);
     assert.deepEqual(log, [{ level: LogLevel.ERR, message: 'Malformed SIP message from 127.0.0.1:5070\n' }]);
   });
 
@@ -115,9 +164,22 @@ describe('dispatcher sample configuration (alg 4)', () => {
 
   it('relays an in-dialog ACK matching a transaction, ignores others, 404s the rest', () => {
     const { cfg } = load(SAMPLE);
-    const ackPre = ['mf_process_maxfwd_header(10)', 'sanity_check(1511,7)', 'is_method(CANCEL)', 'is_method(ACK)', 'has_totag()'];
+    const ackPre = [
+      'mf_process_maxfwd_header(10)',
+      'sanity_check(1511,7)',
+      'is_method(CANCEL)',
+      'is_method(ACK)',
+      'has_totag()',
+    ];
     const ack = req(cfg, { method: 'ACK', toTag: 't', results: { t_check_trans: 1 } });
-    assert.deepEqual(ack.calls, [...ackPre, 'loose_route()', 'is_method(SUBSCRIBE)', 'is_method(ACK)', 't_check_trans()', 't_relay()']);
+    assert.deepEqual(ack.calls, [
+      ...ackPre,
+      'loose_route()',
+      'is_method(SUBSCRIBE)',
+      'is_method(ACK)',
+      't_check_trans()',
+      't_relay()',
+    ]);
     const lost = req(cfg, { method: 'ACK', toTag: 't' });
     assert.equal(lost.calls.at(-1), 't_check_trans()');
     const info = req(cfg, { method: 'INFO', toTag: 't' });
@@ -145,19 +207,40 @@ describe('dispatcher sample configuration (alg 4)', () => {
     };
     it('fails over to the next destination on 500', () => {
       const { cfg } = load(SAMPLE);
-      assert.deepEqual(fail(cfg, { status: 500 }).calls, ['t_is_canceled()', 't_check_status(500)', 'ds_next_dst()', 't_on_failure(RTF_DISPATCH)', 't_relay()']);
+      assert.deepEqual(fail(cfg, { status: 500 }).calls, [
+        't_is_canceled()',
+        't_check_status(500)',
+        'ds_next_dst()',
+        't_on_failure(RTF_DISPATCH)',
+        't_relay()',
+      ]);
     });
     it('fails over on a local timeout (no reply on the branch)', () => {
       const { cfg } = load(SAMPLE);
       const ctx = fail(cfg, { status: 408, results: { t_branch_timeout: 1 } });
-      assert.deepEqual(ctx.calls, ['t_is_canceled()', 't_check_status(500)', 't_branch_timeout()', 't_branch_replied()', 'ds_next_dst()', 't_on_failure(RTF_DISPATCH)', 't_relay()']);
+      assert.deepEqual(ctx.calls, [
+        't_is_canceled()',
+        't_check_status(500)',
+        't_branch_timeout()',
+        't_branch_replied()',
+        'ds_next_dst()',
+        't_on_failure(RTF_DISPATCH)',
+        't_relay()',
+      ]);
     });
     it('does not fail over on other replies, when canceled, or when no destination is left', () => {
       const { cfg } = load(SAMPLE);
-      assert.deepEqual(fail(cfg, { status: 486 }).calls, ['t_is_canceled()', 't_check_status(500)', 't_branch_timeout()']);
+      assert.deepEqual(fail(cfg, { status: 486 }).calls, [
+        't_is_canceled()',
+        't_check_status(500)',
+        't_branch_timeout()',
+      ]);
       assert.deepEqual(fail(cfg, { status: 500, results: { t_is_canceled: 1 } }).calls, ['t_is_canceled()']);
       assert.deepEqual(fail(cfg, { status: 500, results: { ds_next_dst: -1 } }).calls.at(-1), 'ds_next_dst()');
-      assert.deepEqual(fail(cfg, { status: 408, results: { t_branch_timeout: 1, t_branch_replied: 1 } }).calls.at(-1), 't_branch_replied()');
+      assert.deepEqual(
+        fail(cfg, { status: 408, results: { t_branch_timeout: 1, t_branch_replied: 1 } }).calls.at(-1),
+        't_branch_replied()',
+      );
     });
   });
 });
@@ -165,8 +248,14 @@ describe('dispatcher sample configuration (alg 4)', () => {
 describe('dsd default configuration', () => {
   it('compiles with no errors and no warnings', () => {
     const { cfg } = load(DEFAULT);
-    assert.deepEqual(cfg.warnings.map((w) => w.message), []);
-    assert.deepEqual(cfg.globals.listen.map((l) => `${l.proto}:${l.host}:${l.port}`), ['udp:127.0.0.1:5060', 'tcp:127.0.0.1:5060']);
+    assert.deepEqual(
+      cfg.warnings.map((w) => w.message),
+      [],
+    );
+    assert.deepEqual(
+      cfg.globals.listen.map((l) => `${l.proto}:${l.host}:${l.port}`),
+      ['udp:127.0.0.1:5060', 'tcp:127.0.0.1:5060'],
+    );
     assert.equal(cfg.modules.get('dispatcher')?.param('list_file'), 'dispatcher.list');
     assert.equal(cfg.modules.get('dispatcher')?.param('flags'), 2);
     assert.equal(cfg.globals.debug, 2);
@@ -180,7 +269,10 @@ describe('dsd default configuration', () => {
 
   it('handles 483, in-dialog, CANCEL and 404 "No destination" like the sample', () => {
     const { cfg } = load(DEFAULT);
-    assert.equal(req(cfg, { results: { mf_process_maxfwd_header: -1 } }).calls.at(-1), 'sl_send_reply(483,Too Many Hops)');
+    assert.equal(
+      req(cfg, { results: { mf_process_maxfwd_header: -1 } }).calls.at(-1),
+      'sl_send_reply(483,Too Many Hops)',
+    );
     assert.equal(req(cfg, { method: 'BYE', toTag: 't', results: { loose_route: 1 } }).calls.at(-1), 't_relay()');
     assert.equal(req(cfg, { method: 'CANCEL', results: { t_check_trans: 1 } }).calls.at(-1), 't_relay()');
     assert.equal(req(cfg, { results: { ds_select_dst: -1 } }).calls.at(-1), 'send_reply(404,No destination)');

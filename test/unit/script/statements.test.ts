@@ -18,7 +18,14 @@ describe('if / else', () => {
 describe('return-code semantics', () => {
   it('a function returning <0 is false, >0 true', () => {
     const ctx = newFakeCtx({ results: { cmp_str: -1, cmp_istr: 2 } });
-    assert.equal(varAfter('if (cmp_str("a","b")) $var(r) = 1; else $var(r) = 2; if (cmp_istr("a","b")) $var(r) = $var(r) + 10;', 'r', ctx), 12);
+    assert.equal(
+      varAfter(
+        'if (cmp_str("a","b")) $var(r) = 1; else $var(r) = 2; if (cmp_istr("a","b")) $var(r) = $var(r) + 10;',
+        'r',
+        ctx,
+      ),
+      12,
+    );
   });
 
   it('a function returning 0 stops the script (exit)', () => {
@@ -115,7 +122,12 @@ route[S] { switch (1) { case 1: return 5; } cmp_str("unreached", "x"); }
 
 describe('while', () => {
   it('loops while the condition is non-zero', () => {
-    assert.equal(varAfter('$var(i) = 0; $var(r) = ""; while ($var(i) < 5) { $var(r) = $var(r) + $var(i); $var(i) = $var(i) + 1; }'), '01234');
+    assert.equal(
+      varAfter(
+        '$var(i) = 0; $var(r) = ""; while ($var(i) < 5) { $var(r) = $var(r) + $var(i); $var(i) = $var(i) + 1; }',
+      ),
+      '01234',
+    );
   });
 
   it('break leaves the loop', () => {
@@ -123,14 +135,18 @@ describe('while', () => {
   });
 
   it('a runaway loop is stopped by max_while_loops, logged, and the script goes on', () => {
-    const c = compile(`${MODS}max_while_loops=50\nrequest_route { $var(n) = 0; while (1) { $var(n) = $var(n) + 1; } $xavp(o=>rc) = $rc; $xavp(o[0]=>n) = $var(n); }\n`);
+    const c = compile(
+      `${MODS}max_while_loops=50\nrequest_route { $var(n) = 0; while (1) { $var(n) = $var(n) + 1; } $xavp(o=>rc) = $rc; $xavp(o[0]=>n) = $var(n); }\n`,
+    );
     const { ctx } = run(c);
     assert.deepEqual(ctx.store.xavps.record('o')?.toObject(), { n: 50, rc: 0 });
     assert.ok(c.log.some((l) => l.level === LogLevel.ERR && /runaway while/.test(l.message)));
   });
 
   it('the default guard is 100 iterations', () => {
-    const c = compile(`${MODS}request_route { route(L); $xavp(o=>n) = $var(n); }\nroute[L] { $var(n) = 0; while (1) { $var(n) = $var(n) + 1; } }\n`);
+    const c = compile(
+      `${MODS}request_route { route(L); $xavp(o=>n) = $var(n); }\nroute[L] { $var(n) = 0; while (1) { $var(n) = $var(n) + 1; } }\n`,
+    );
     const { ctx } = run(c);
     assert.equal(ctx.store.xavps.field('o', 0, 'n'), 100);
   });
@@ -150,7 +166,9 @@ describe('flags', () => {
 
 describe('route recursion guard', () => {
   it('stops after max_recursive_level nested route() calls', () => {
-    const c = compile(`${MODS}max_recursive_level=20\nrequest_route { route(A); $xavp(o=>d) = $var(d); }\nroute[A] { $var(d) = $var(d) + 1; route(A); }\n`);
+    const c = compile(
+      `${MODS}max_recursive_level=20\nrequest_route { route(A); $xavp(o=>d) = $var(d); }\nroute[A] { $var(d) = $var(d) + 1; route(A); }\n`,
+    );
     const { ctx } = run(c);
     assert.equal(ctx.store.xavps.field('o', 0, 'd'), 20);
     assert.equal(c.log.filter((l) => /too many recursive/.test(l.message)).length, 1);

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { parseMessage } from '../../../src/sip/message';
 import { applyEdits, EditList } from '../../../src/sip/editor';
 
-const TEXT = 'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nX-Del: gone\r\nContent-Length: 3\r\n\r\nabcTRAILING';
+const TEXT =
+  'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nX-Del: gone\r\nContent-Length: 3\r\n\r\nabcTRAILING';
 const msg = () => parseMessage(Buffer.from(TEXT, 'latin1'));
 
 test('no edits: the wire bytes exactly (trailing datagram octets excluded)', () => {
@@ -19,7 +20,9 @@ test('inserts at one offset keep their order across lists; replace and remove sp
   const a = new EditList();
   a.insert(via.lineStart, 'Via: first\r\n');
   a.replace(m.ruriStart, m.ruriEnd, 'sip:z@y');
-  const out = applyEdits(m, a, [{ start: via.lineStart, end: via.lineStart, text: 'Via: second\r\n' }]).toString('latin1');
+  const out = applyEdits(m, a, [{ start: via.lineStart, end: via.lineStart, text: 'Via: second\r\n' }]).toString(
+    'latin1',
+  );
   assert.ok(out.startsWith('OPTIONS sip:z@y SIP/2.0\r\nVia: first\r\nVia: second\r\nVia: SIP/2.0/UDP h;'), out);
   assert.ok(out.endsWith('\r\n\r\nabc'));
 });
@@ -30,7 +33,12 @@ test('a removed line wins over edits inside it, whichever list came first', () =
   const inner = { start: h.valueStart, end: h.valueEnd, text: 'changed' };
   const sameStart = { start: h.lineStart, end: h.valueStart, text: 'Y-Name: ' };
   const remove = { start: h.lineStart, end: h.lineEnd, text: '' };
-  for (const order of [[inner, remove], [remove, inner], [sameStart, remove], [remove, sameStart]]) {
+  for (const order of [
+    [inner, remove],
+    [remove, inner],
+    [sameStart, remove],
+    [remove, sameStart],
+  ]) {
     const out = applyEdits(m, order).toString('latin1');
     assert.ok(!out.includes('X-Del') && !out.includes('changed') && !out.includes('Y-Name'), out);
     assert.ok(out.includes('Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\nContent-Length: 3\r\n'));
@@ -55,7 +63,16 @@ test('touches() and clone()', () => {
 
 test('binary bodies survive edits byte for byte', () => {
   const body = Buffer.from([0, 0xff, 13, 10, 0x80]);
-  const m = parseMessage(Buffer.concat([Buffer.from(`MESSAGE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nContent-Length: ${body.length}\r\n\r\n`), body]));
-  const out = applyEdits(m, [{ start: m.startLineEnd, end: m.startLineEnd, text: 'Via: SIP/2.0/UDP p;branch=z9hG4bK2\r\n' }]);
+  const m = parseMessage(
+    Buffer.concat([
+      Buffer.from(
+        `MESSAGE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nContent-Length: ${body.length}\r\n\r\n`,
+      ),
+      body,
+    ]),
+  );
+  const out = applyEdits(m, [
+    { start: m.startLineEnd, end: m.startLineEnd, text: 'Via: SIP/2.0/UDP p;branch=z9hG4bK2\r\n' },
+  ]);
   assert.ok(out.subarray(out.length - body.length).equals(body));
 });

@@ -24,7 +24,10 @@ const BASE = [
 
 /** Throws SipParseError with code 0 (not answerable). */
 function dropped(s: string | Buffer, datagram = true): void {
-  assert.throws(() => parse(s, datagram), (e: unknown) => e instanceof SipParseError && e.code === 0);
+  assert.throws(
+    () => parse(s, datagram),
+    (e: unknown) => e instanceof SipParseError && e.code === 0,
+  );
 }
 
 test('start line: method, R-URI with offsets, response status and reason', () => {
@@ -42,18 +45,38 @@ test('start line: method, R-URI with offsets, response status and reason', () =>
 });
 
 test('bad status lines are dropped: overlarge, short, out of range codes', () => {
-  for (const sl of ['SIP/2.0 4294967301 big', 'SIP/2.0 20 OK', 'SIP/2.0 099 x', 'SIP/2.0 700 x', 'SIP/2.0 2x0 x', 'SIP/3.0 200 OK']) {
+  for (const sl of [
+    'SIP/2.0 4294967301 big',
+    'SIP/2.0 20 OK',
+    'SIP/2.0 099 x',
+    'SIP/2.0 700 x',
+    'SIP/2.0 2x0 x',
+    'SIP/3.0 200 OK',
+  ]) {
     dropped(req([sl, 'Content-Length: 0']));
   }
 });
 
 test('compact forms and any case map to one canonical name', () => {
-  const m = parse(req([
-    'OPTIONS sip:a@b SIP/2.0', 'v: SIP/2.0/UDP h1;branch=z9hG4bK1', 'VIA: SIP/2.0/UDP h2;branch=z9hG4bK2',
-    'f: <sip:x@y>;tag=1', 'T: <sip:a@b>', 'i: cid', 'cSeQ: 1 OPTIONS', 'l: 0', 'm: <sip:c@d>', 'k: path', 'c: text/plain',
-  ]));
-  assert.deepEqual(m.headers.map((h) => h.name),
-    ['via', 'via', 'from', 'to', 'call-id', 'cseq', 'content-length', 'contact', 'supported', 'content-type']);
+  const m = parse(
+    req([
+      'OPTIONS sip:a@b SIP/2.0',
+      'v: SIP/2.0/UDP h1;branch=z9hG4bK1',
+      'VIA: SIP/2.0/UDP h2;branch=z9hG4bK2',
+      'f: <sip:x@y>;tag=1',
+      'T: <sip:a@b>',
+      'i: cid',
+      'cSeQ: 1 OPTIONS',
+      'l: 0',
+      'm: <sip:c@d>',
+      'k: path',
+      'c: text/plain',
+    ]),
+  );
+  assert.deepEqual(
+    m.headers.map((h) => h.name),
+    ['via', 'via', 'from', 'to', 'call-id', 'cseq', 'content-length', 'contact', 'supported', 'content-type'],
+  );
   assert.equal(m.callId, 'cid');
   assert.equal(m.get('CALL-ID'.toLowerCase()), 'cid');
   assert.equal(m.vias.length, 2);
@@ -62,10 +85,17 @@ test('compact forms and any case map to one canonical name', () => {
 });
 
 test('folded header values are unfolded to single spaces; offsets cover the whole line', () => {
-  const m = parse(req([
-    'OPTIONS sip:a@b SIP/2.0', 'Via: SIP/2.0/UDP h;branch=z9hG4bK1',
-    'Subject: first', ' second', '\tthird', 'X-After: 1', 'Content-Length: 0',
-  ]));
+  const m = parse(
+    req([
+      'OPTIONS sip:a@b SIP/2.0',
+      'Via: SIP/2.0/UDP h;branch=z9hG4bK1',
+      'Subject: first',
+      ' second',
+      '\tthird',
+      'X-After: 1',
+      'Content-Length: 0',
+    ]),
+  );
   const h = m.first('subject')!;
   assert.equal(m.value(h), 'first second third');
   assert.equal(m.head.slice(h.lineStart, h.lineEnd), 'Subject: first\r\n second\r\n\tthird\r\n');
@@ -73,30 +103,57 @@ test('folded header values are unfolded to single spaces; offsets cover the whol
 });
 
 test('white space around the colon and at the value ends is not part of the value', () => {
-  const m = parse(req(['OPTIONS sip:a@b SIP/2.0', 'Via: SIP/2.0/UDP h;branch=z9hG4bK1', 'Call-ID \t:   abc  ', 'Content-Length   : 0']));
+  const m = parse(
+    req([
+      'OPTIONS sip:a@b SIP/2.0',
+      'Via: SIP/2.0/UDP h;branch=z9hG4bK1',
+      'Call-ID \t:   abc  ',
+      'Content-Length   : 0',
+    ]),
+  );
   assert.equal(m.callId, 'abc');
   assert.equal(m.body.length, 0);
 });
 
 test('repeated and comma-list headers keep their order', () => {
-  const m = parse(req([
-    'OPTIONS sip:a@b SIP/2.0', 'Via: SIP/2.0/UDP h1;branch=z9hG4bK1, SIP/2.0/UDP h2;branch=z9hG4bK2',
-    'Route: <sip:r1;lr>', 'X: 1', 'Via: SIP/2.0/TCP h3;branch=z9hG4bK3', 'Route: <sip:r2;lr>, <sip:r3;lr>', 'Content-Length: 0',
-  ]));
-  assert.deepEqual(m.vias.map((v) => v.host), ['h1', 'h2', 'h3']);
+  const m = parse(
+    req([
+      'OPTIONS sip:a@b SIP/2.0',
+      'Via: SIP/2.0/UDP h1;branch=z9hG4bK1, SIP/2.0/UDP h2;branch=z9hG4bK2',
+      'Route: <sip:r1;lr>',
+      'X: 1',
+      'Via: SIP/2.0/TCP h3;branch=z9hG4bK3',
+      'Route: <sip:r2;lr>, <sip:r3;lr>',
+      'Content-Length: 0',
+    ]),
+  );
+  assert.deepEqual(
+    m.vias.map((v) => v.host),
+    ['h1', 'h2', 'h3'],
+  );
   assert.equal(m.count('route'), 2);
-  assert.deepEqual(m.all('route').map((h) => m.value(h)), ['<sip:r1;lr>', '<sip:r2;lr>, <sip:r3;lr>']);
+  assert.deepEqual(
+    m.all('route').map((h) => m.value(h)),
+    ['<sip:r1;lr>', '<sip:r2;lr>, <sip:r3;lr>'],
+  );
   assert.equal(m.topVia?.host, 'h1');
 });
 
 test('the body goes through byte for byte, binary and UTF-8 included', () => {
   const bin = Buffer.from([0, 1, 2, 0xff, 0xfe, 13, 10, 13, 10, 0x80, 0xc3, 0xa9]);
-  const head = Buffer.from(req([...BASE, 'Content-Type: application/octet-stream', `Content-Length: ${bin.length}`]), 'latin1');
+  const head = Buffer.from(
+    req([...BASE, 'Content-Type: application/octet-stream', `Content-Length: ${bin.length}`]),
+    'latin1',
+  );
   const m = parse(Buffer.concat([head, bin]));
   assert.ok(m.body.equals(bin));
   assert.ok(m.wire.equals(Buffer.concat([head, bin])));
   // UTF-8 in a header round-trips through the latin1 view
-  const utf = Buffer.concat([Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nSubject: '), Buffer.from('сто девяносто', 'utf8'), Buffer.from('\r\nContent-Length: 0\r\n\r\n')]);
+  const utf = Buffer.concat([
+    Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nSubject: '),
+    Buffer.from('сто девяносто', 'utf8'),
+    Buffer.from('\r\nContent-Length: 0\r\n\r\n'),
+  ]);
   const u = parse(utf);
   assert.equal(Buffer.from(u.get('subject')!, 'latin1').toString('utf8'), 'сто девяносто');
 });
@@ -109,7 +166,12 @@ test('Content-Length: exact, smaller (rest ignored), larger, negative, non-numer
   assert.equal(small.body.toString(), 'hello');
   assert.equal(small.wire.toString('latin1').endsWith('\r\n\r\nhello'), true, 'trailing octets are not on the wire');
   assert.equal(small.defect, null);
-  for (const [cl, why] of [['50', /larger/], ['-5', /Bad Content-Length/], ['five', /Bad Content-Length/], ['12345678901', /Bad/]] as const) {
+  for (const [cl, why] of [
+    ['50', /larger/],
+    ['-5', /Bad Content-Length/],
+    ['five', /Bad Content-Length/],
+    ['12345678901', /Bad/],
+  ] as const) {
     const m = parse(req([...BASE, `Content-Length: ${cl}`], 'hello'));
     assert.equal(m.defect?.code, 400, cl);
     assert.match(m.defect!.reason, why);
@@ -132,7 +194,12 @@ test('a defective response is dropped, not answered', () => {
 });
 
 test('request-line defects: stray white space (400), another version (505), bad version (400)', () => {
-  for (const sl of ['INVITE  sip:a@b  SIP/2.0', 'INVITE sip:a@b SIP/2.0  ', 'INVITE sip:a@b; lr SIP/2.0', 'INVITE\tsip:a@b SIP/2.0']) {
+  for (const sl of [
+    'INVITE  sip:a@b  SIP/2.0',
+    'INVITE sip:a@b SIP/2.0  ',
+    'INVITE sip:a@b; lr SIP/2.0',
+    'INVITE\tsip:a@b SIP/2.0',
+  ]) {
     const m = parse(req([sl, ...BASE.slice(1), 'Content-Length: 0']));
     assert.equal(m.defect?.code, 400, JSON.stringify(sl));
     assert.equal(m.method, 'INVITE');

@@ -18,37 +18,49 @@ const REQ = [
   'Contact: <sip:alice@192.0.2.9>',
   'Content-Type: application/sdp',
   'Content-Length: 4',
-  '', 'v=0\n',
+  '',
+  'v=0\n',
 ].join('\r\n');
 
 test('copies Via/From/To/Call-ID/CSeq verbatim, in order; nothing else from the request', () => {
   const m = parse(REQ);
   const r = buildReply(m, 486, 'Busy Here', { toTag: 'tt', server: 'Server: dsd' }).toString('latin1');
-  assert.equal(r, [
-    'SIP/2.0 486 Busy Here',
-    'Via: SIP/2.0/UDP client.example.com:5070;branch=z9hG4bKa1;rport',
-    'Via: SIP/2.0/UDP older.example.com;branch=z9hG4bKa0',
-    'f: "A" <sip:alice@example.com>;tag=ft',
-    'To: <sip:bob@example.com>;tag=tt',
-    'Call-ID: call-1',
-    'CSeq: 5 INVITE',
-    'Server: dsd',
-    'Content-Length: 0', '', '',
-  ].join('\r\n'));
+  assert.equal(
+    r,
+    [
+      'SIP/2.0 486 Busy Here',
+      'Via: SIP/2.0/UDP client.example.com:5070;branch=z9hG4bKa1;rport',
+      'Via: SIP/2.0/UDP older.example.com;branch=z9hG4bKa0',
+      'f: "A" <sip:alice@example.com>;tag=ft',
+      'To: <sip:bob@example.com>;tag=tt',
+      'Call-ID: call-1',
+      'CSeq: 5 INVITE',
+      'Server: dsd',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n'),
+  );
 });
 
 test('To tag: added to replies above 100 only, never a second one', () => {
   const m = parse(REQ);
   assert.match(buildReply(m, 100, 'Trying', { toTag: 'tt' }).toString(), /\r\nTo: <sip:bob@example.com>\r\n/);
   const tagged = parse(REQ.replace('To: <sip:bob@example.com>', 'To: <sip:bob@example.com>;tag=old'));
-  assert.match(buildReply(tagged, 404, 'Not Found', { toTag: 'tt' }).toString(), /\r\nTo: <sip:bob@example.com>;tag=old\r\n/);
+  assert.match(
+    buildReply(tagged, 404, 'Not Found', { toTag: 'tt' }).toString(),
+    /\r\nTo: <sip:bob@example.com>;tag=old\r\n/,
+  );
 });
 
 test('received and rport on the top Via (RFC 3581): rport as the last parameter too', () => {
   const m = parse(REQ);
   const top = m.topVia!;
   const r = buildReply(m, 200, 'OK', { viaEdits: natEdits(top, '192.0.2.33', 40000) }).toString('latin1');
-  assert.match(r, /\r\nVia: SIP\/2\.0\/UDP client\.example\.com:5070;received=192\.0\.2\.33;branch=z9hG4bKa1;rport=40000\r\nVia: SIP\/2\.0\/UDP older/);
+  assert.match(
+    r,
+    /\r\nVia: SIP\/2\.0\/UDP client\.example\.com:5070;received=192\.0\.2\.33;branch=z9hG4bKa1;rport=40000\r\nVia: SIP\/2\.0\/UDP older/,
+  );
   // the same edits on a forwarded copy
   const fwd = applyEdits(m, natEdits(top, '192.0.2.33', 40000)).toString('latin1');
   assert.match(fwd, /:5070;received=192\.0\.2\.33;branch=z9hG4bKa1;rport=40000\r\n/);
@@ -59,7 +71,9 @@ test('received and rport on the top Via (RFC 3581): rport as the last parameter 
 });
 
 test('natEdits: nothing when the sent-by is the source and no rport; rport in the middle', () => {
-  const plain = parse(REQ.replace('client.example.com:5070;branch=z9hG4bKa1;rport', '192.0.2.33:5070;branch=z9hG4bKa1'));
+  const plain = parse(
+    REQ.replace('client.example.com:5070;branch=z9hG4bKa1;rport', '192.0.2.33:5070;branch=z9hG4bKa1'),
+  );
   assert.deepEqual(natEdits(plain.topVia!, '192.0.2.33', 5070), []);
   const mid = parse(REQ.replace(';branch=z9hG4bKa1;rport', ';rport;branch=z9hG4bKa1'));
   const out = applyEdits(mid, natEdits(mid.topVia!, '192.0.2.33', 5071)).toString('latin1');
@@ -74,9 +88,17 @@ test('natEdits: nothing when the sent-by is the source and no rport; rport in th
 
 test('extra headers and a body; LF-only requests get CRLF replies', () => {
   const m = parse(REQ);
-  const r = buildReply(m, 420, 'Bad Extension', { headers: ['Unsupported: foo'], body: Buffer.from('hi'), contentType: 'text/plain' });
+  const r = buildReply(m, 420, 'Bad Extension', {
+    headers: ['Unsupported: foo'],
+    body: Buffer.from('hi'),
+    contentType: 'text/plain',
+  });
   assert.match(r.toString(), /\r\nUnsupported: foo\r\nContent-Type: text\/plain\r\nContent-Length: 2\r\n\r\nhi$/);
   const lf = parse(REQ.replaceAll('\r\n', '\n'));
   const rl = buildReply(lf, 400, 'Bad').toString();
-  assert.equal(rl.split('\n').every((l, i, all) => i === all.length - 1 || l.endsWith('\r')), true, rl);
+  assert.equal(
+    rl.split('\n').every((l, i, all) => i === all.length - 1 || l.endsWith('\r')),
+    true,
+    rl,
+  );
 });

@@ -20,7 +20,14 @@ import { shared } from '../../helpers/paths';
 
 const DIR = shared('rfc4475');
 const INDEX = JSON.parse(fs.readFileSync(path.join(DIR, 'index.json'), 'utf8')) as {
-  messages: Array<{ name: string; file: string; rfc: 'valid' | 'invalid'; type: 'request' | 'response'; rule: string; codes?: number[] }>;
+  messages: Array<{
+    name: string;
+    file: string;
+    rfc: 'valid' | 'invalid';
+    type: 'request' | 'response';
+    rule: string;
+    codes?: number[];
+  }>;
 };
 const load = (f: string) => fs.readFileSync(path.join(DIR, f));
 
@@ -42,8 +49,14 @@ function classify(buf: Buffer): Verdict {
 
 /** What the SIP layer (not the route) decides for each message. */
 const EXPECTED: Record<string, Verdict> = {
-  unkscm: 'rejected 416', novelsc: 'rejected 416', bext01: 'rejected 420', badvers: 'defect 505',
-  badbranch: 'ok', baddate: 'ok', bigcode: 'dropped', scalarlg: 'dropped',
+  unkscm: 'rejected 416',
+  novelsc: 'rejected 416',
+  bext01: 'rejected 420',
+  badvers: 'defect 505',
+  badbranch: 'ok',
+  baddate: 'ok',
+  bigcode: 'dropped',
+  scalarlg: 'dropped',
 };
 
 for (const m of INDEX.messages) {
@@ -52,7 +65,11 @@ for (const m of INDEX.messages) {
     if (EXPECTED[m.name]) {
       assert.equal(v, EXPECTED[m.name]);
       const code = Number(v.split(' ')[1]);
-      if (code) assert.ok((m.codes ?? [400]).includes(code), `${code} is not among the codes RFC 4475 allows here (${m.codes})`);
+      if (code)
+        assert.ok(
+          (m.codes ?? [400]).includes(code),
+          `${code} is not among the codes RFC 4475 allows here (${m.codes})`,
+        );
       if (v === 'dropped') assert.equal(m.rule, 'drop_response');
     } else if (m.rfc === 'valid') assert.equal(v, 'ok');
     else if (m.type === 'request') assert.match(v, /^(defect|rejected) 400$/);

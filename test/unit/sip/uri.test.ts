@@ -1,7 +1,16 @@
 /** SIP/SIPS/TEL URI parsing (RFC 3261 §19.1). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseUri, parseUriOrThrow, uriParam, findParam, uriTransport, bareHost, defaultPort, UriParseError } from '../../../src/sip/uri';
+import {
+  parseUri,
+  parseUriOrThrow,
+  uriParam,
+  findParam,
+  uriTransport,
+  bareHost,
+  defaultPort,
+  UriParseError,
+} from '../../../src/sip/uri';
 
 test('user, password, host, port, params, headers', () => {
   const u = parseUri('sips:alice:secret@Example.COM:5061;transport=tcp;lr?Subject=hi&Priority=urgent')!;
@@ -36,7 +45,9 @@ test("user part with ';' (semiuri), escapes, and every user-unreserved character
   assert.equal(a.user, 'user;par=u%40example.net');
   assert.equal(a.host, 'example.com');
   assert.equal(a.params, '');
-  const b = parseUri("sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com")!;
+  const b = parseUri(
+    "sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com",
+  )!;
   assert.equal(b.user, "1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*");
   assert.equal(b.password, "&it+has=1,weird!*pas$wo~d_too.(doesn't-it)");
   assert.equal(b.host, 'example.com');
@@ -56,8 +67,22 @@ test('tel and other schemes keep an opaque part', () => {
 });
 
 test('syntax errors', () => {
-  for (const bad of ['', 'sip', ':x', '1sip:a', 'sip:', 'sip:@host', 'sip:a@', 'sip:a@host:', 'sip:a@host:70000',
-    'sip:a@host:12x', 'sip:a b@host', 'sip:a@[::1', 'sip:a@ho<st', '<sip:a@b>']) {
+  for (const bad of [
+    '',
+    'sip',
+    ':x',
+    '1sip:a',
+    'sip:',
+    'sip:@host',
+    'sip:a@',
+    'sip:a@host:',
+    'sip:a@host:70000',
+    'sip:a@host:12x',
+    'sip:a b@host',
+    'sip:a@[::1',
+    'sip:a@ho<st',
+    '<sip:a@b>',
+  ]) {
     assert.equal(parseUri(bad), null, bad);
   }
   assert.throws(() => parseUriOrThrow('sip:a@host:70000'), UriParseError);

@@ -13,7 +13,11 @@ const BASE: Record<string, string> = {
   mf: 'Max-Forwards: 70',
 };
 
-function build(over: Record<string, string | null> = {}, extra: string[] = [], startLine = 'OPTIONS sip:b@example.com SIP/2.0') {
+function build(
+  over: Record<string, string | null> = {},
+  extra: string[] = [],
+  startLine = 'OPTIONS sip:b@example.com SIP/2.0',
+) {
   const lines = [startLine];
   for (const v of Object.values({ ...BASE, ...over })) if (v !== null) lines.push(v);
   lines.push(...extra, 'Content-Length: 0', '', '');
@@ -38,7 +42,15 @@ test('missing or duplicated mandatory headers: 400', () => {
 
 test('CSeq: number range, method match (case-sensitive), syntax', () => {
   assert.equal(code(build({ cseq: 'CSeq: 4294967295 OPTIONS' })), 0);
-  for (const c of ['CSeq: 4294967296 OPTIONS', 'CSeq: 1 INVITE', 'CSeq: 1 options', 'CSeq: x OPTIONS', 'CSeq: 1', 'CSeq: 1 OPT IONS', 'CSeq: OPTIONS']) {
+  for (const c of [
+    'CSeq: 4294967296 OPTIONS',
+    'CSeq: 1 INVITE',
+    'CSeq: 1 options',
+    'CSeq: x OPTIONS',
+    'CSeq: 1',
+    'CSeq: 1 OPT IONS',
+    'CSeq: OPTIONS',
+  ]) {
     assert.equal(code(build({ cseq: c })), 400, c);
   }
 });
@@ -65,11 +77,15 @@ test('Proxy-Require: 420 listing every tag in Unsupported; ACK and CANCEL are ex
   const r = validateRequest(build({}, ['Proxy-Require: foo, bar', 'Require: other', 'Proxy-Require: baz']));
   assert.equal(r?.code, 420);
   assert.deepEqual(r?.headers, ['Unsupported: foo, bar, baz']);
-  assert.equal(validateRequest(build({ cseq: 'CSeq: 1 CANCEL' }, ['Proxy-Require: foo'], 'CANCEL sip:b@example.com SIP/2.0')), null);
+  assert.equal(
+    validateRequest(build({ cseq: 'CSeq: 1 CANCEL' }, ['Proxy-Require: foo'], 'CANCEL sip:b@example.com SIP/2.0')),
+    null,
+  );
 });
 
 test('responses: routable only with a readable Via, CSeq, Call-ID, From, To and no duplicates', () => {
-  const resp = (extra: string[]) => parseMessage(Buffer.from(['SIP/2.0 200 OK', ...extra, 'Content-Length: 0', '', ''].join('\r\n'), 'latin1'));
+  const resp = (extra: string[]) =>
+    parseMessage(Buffer.from(['SIP/2.0 200 OK', ...extra, 'Content-Length: 0', '', ''].join('\r\n'), 'latin1'));
   const ok = [BASE.via, BASE.from, BASE.to, BASE.callid, 'CSeq: 1 INVITE'];
   assert.equal(validateResponse(resp(ok)), true);
   assert.equal(validateResponse(resp(ok.slice(1))), false);

@@ -15,14 +15,20 @@ function vias(...viaLines: string[]) {
 test('wsinv: LWS and folding inside Via values, compact name, comma list', () => {
   const m = parseMessage(fs.readFileSync(path.join(SHARED, 'rfc4475', 'wsinv.dat')));
   const v = m.vias;
-  assert.deepEqual(v.map((x) => [x.transport, x.host, x.port, x.branch]), [
-    ['UDP', '192.0.2.2', null, '390skdjuw'],
-    ['TCP', 'spindle.example.com', null, 'z9hG4bK9ikj8'],
-    ['UDP', '192.168.255.111', null, 'z9hG4bK30239'],
-  ]);
+  assert.deepEqual(
+    v.map((x) => [x.transport, x.host, x.port, x.branch]),
+    [
+      ['UDP', '192.0.2.2', null, '390skdjuw'],
+      ['TCP', 'spindle.example.com', null, 'z9hG4bK9ikj8'],
+      ['UDP', '192.168.255.111', null, 'z9hG4bK30239'],
+    ],
+  );
   assert.equal(v[0].alone, true);
   assert.equal(v[1].alone, false);
-  assert.equal(m.head.slice(v[2].start, v[2].end), 'SIP  /    2.0   / UDP  192.168.255.111   ; branch=\r\n z9hG4bK30239');
+  assert.equal(
+    m.head.slice(v[2].start, v[2].end),
+    'SIP  /    2.0   / UDP  192.168.255.111   ; branch=\r\n z9hG4bK30239',
+  );
 });
 
 test('host forms: name, IPv4, IPv6 reference, with and without port, white space around the colon', () => {
@@ -33,10 +39,16 @@ test('host forms: name, IPv4, IPv6 reference, with and without port, white space
     'Via: SIP/2.0/UDP [::1];branch=z9hG4bK4',
     'Via: SIP/2.0/UDP h5 : 5080 ;branch=z9hG4bK5',
   );
-  assert.deepEqual(v.map((x) => [x.transport, x.host, x.port]), [
-    ['UDP', 'host.example.com', null], ['TCP', '192.0.2.1', 5070], ['UDP', '[2001:db8::1]', 5062],
-    ['UDP', '[::1]', null], ['UDP', 'h5', 5080],
-  ]);
+  assert.deepEqual(
+    v.map((x) => [x.transport, x.host, x.port]),
+    [
+      ['UDP', 'host.example.com', null],
+      ['TCP', '192.0.2.1', 5070],
+      ['UDP', '[2001:db8::1]', 5062],
+      ['UDP', '[::1]', null],
+      ['UDP', 'h5', 5080],
+    ],
+  );
 });
 
 test('received, rport (bare and valued), quoted and unknown params, a comment', () => {
@@ -62,10 +74,22 @@ test('an empty branch value is a parse error; an absent one is allowed (RFC 2543
 
 test('malformed Via values throw SipParseError(400)', () => {
   for (const bad of [
-    'Via: SIP/2.0/UDP 192.0.2.15;;,;,,', 'Via: SIP/2.0/UDP h;branch=z9hG4bK1,,SIP/2.0/UDP g', 'Via: SIP/2.0 h',
-    'Via: SIP/7.0/UDP h', 'Via: SIPX/2.0/UDP h', 'Via: SIP/2.0/UDPh', 'Via: SIP/2.0/UDP h:99999',
-    'Via: SIP/2.0/UDP h:port', 'Via: SIP/2.0/UDP [::1;branch=x', 'Via: SIP/2.0/UDP h junk', 'Via: SIP/2.0/UDP h;=x',
+    'Via: SIP/2.0/UDP 192.0.2.15;;,;,,',
+    'Via: SIP/2.0/UDP h;branch=z9hG4bK1,,SIP/2.0/UDP g',
+    'Via: SIP/2.0 h',
+    'Via: SIP/7.0/UDP h',
+    'Via: SIPX/2.0/UDP h',
+    'Via: SIP/2.0/UDPh',
+    'Via: SIP/2.0/UDP h:99999',
+    'Via: SIP/2.0/UDP h:port',
+    'Via: SIP/2.0/UDP [::1;branch=x',
+    'Via: SIP/2.0/UDP h junk',
+    'Via: SIP/2.0/UDP h;=x',
   ]) {
-    assert.throws(() => vias(bad), (e: unknown) => e instanceof SipParseError && e.code === 400, bad);
+    assert.throws(
+      () => vias(bad),
+      (e: unknown) => e instanceof SipParseError && e.code === 400,
+      bad,
+    );
   }
 });

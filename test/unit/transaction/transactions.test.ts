@@ -28,10 +28,16 @@ function setup(): { tr: FakeTransport; layer: TxnLayer; src: Source } {
 
 const msg = (lines: string[]): SipMessage => parseMessage(Buffer.from(sipText(lines), 'latin1'));
 
-const invite = (branch = 'z9hG4bKc1', method = 'INVITE'): SipMessage => msg([
-  `${method} sip:bob@127.0.0.1 SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=${branch}`,
-  'From: <sip:alice@a>;tag=fa', 'To: <sip:bob@b>', 'Call-ID: call-1', `CSeq: 1 ${method}`, 'Max-Forwards: 70',
-]);
+const invite = (branch = 'z9hG4bKc1', method = 'INVITE'): SipMessage =>
+  msg([
+    `${method} sip:bob@127.0.0.1 SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=${branch}`,
+    'From: <sip:alice@a>;tag=fa',
+    'To: <sip:bob@b>',
+    'Call-ID: call-1',
+    `CSeq: 1 ${method}`,
+    'Max-Forwards: 70',
+  ]);
 
 function server(layer: TxnLayer, req: SipMessage, src: Source): ServerTxn {
   return new ServerTxn(layer, serverKey(req)!, req, src, 'tt');
@@ -86,18 +92,33 @@ class Recorder implements ClientOwner {
 }
 
 function branchRequest(layer: TxnLayer, tr: FakeTransport, owner: ClientOwner, method = 'INVITE'): ClientTxn {
-  const buf = buildLocalRequest({
-    method, ruri: 'sip:bob@127.0.0.1:5080', to: 'sip:bob@b', from: 'sip:alice@a', fromTag: 'fa', callId: 'c2', cseq: 7,
-  }, tr.sockets[0]!, 'z9hG4bKdsdbranch1');
+  const buf = buildLocalRequest(
+    {
+      method,
+      ruri: 'sip:bob@127.0.0.1:5080',
+      to: 'sip:bob@b',
+      from: 'sip:alice@a',
+      fromTag: 'fa',
+      callId: 'c2',
+      cseq: 7,
+    },
+    tr.sockets[0]!,
+    'z9hG4bKdsdbranch1',
+  );
   const ct = layer.request('z9hG4bKdsdbranch1', method, buf, { proto: 'udp', ip: '127.0.0.1', port: 5080 }, owner);
   assert.ok(ct);
   return ct;
 }
 
-const replyTo = (status: string, method = 'INVITE', toTag = 'tb'): string => sipText([
-  `SIP/2.0 ${status}`, 'Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKdsdbranch1',
-  'From: <sip:alice@a>;tag=fa', `To: <sip:bob@b>;tag=${toTag}`, 'Call-ID: c2', `CSeq: 7 ${method}`,
-]);
+const replyTo = (status: string, method = 'INVITE', toTag = 'tb'): string =>
+  sipText([
+    `SIP/2.0 ${status}`,
+    'Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKdsdbranch1',
+    'From: <sip:alice@a>;tag=fa',
+    `To: <sip:bob@b>;tag=${toTag}`,
+    'Call-ID: c2',
+    `CSeq: 7 ${method}`,
+  ]);
 
 test('a client INVITE is retransmitted on timer A until a provisional, and times out on fr_inv_timer', () => {
   const { tr, layer } = setup();
@@ -142,7 +163,10 @@ test('cancel() sends a CANCEL with the branch of the INVITE in a transaction of 
   assert.equal(firstLine(c!), 'CANCEL sip:bob@127.0.0.1:5080 SIP/2.0');
   assert.equal(header(c!.text, 'cseq'), '7 CANCEL');
   assert.equal(header(c!.text, 'to'), '<sip:bob@b>');
-  assert.ok(layer.matchReply(parseMessage(Buffer.from(replyTo('200 OK', 'CANCEL'), 'latin1'))), 'its 200 matches the CANCEL');
+  assert.ok(
+    layer.matchReply(parseMessage(Buffer.from(replyTo('200 OK', 'CANCEL'), 'latin1'))),
+    'its 200 matches the CANCEL',
+  );
   assert.deepEqual(rec.got, [], 'and not the INVITE');
 });
 

@@ -30,9 +30,15 @@ describe('tls.cfg parser', () => {
   it('reads every profile with its keys, defaults filled in', () => {
     const ps = parseTlsConfig(SAMPLE, 'tls.cfg');
     assert.equal(ps.length, 4);
-    assert.deepEqual(ps.map((p) => [p.role, p.ip, p.port]), [
-      ['server', null, null], ['client', null, null], ['server', '10.0.0.10', 5061], ['client', '2001:db8::1', 5061],
-    ]);
+    assert.deepEqual(
+      ps.map((p) => [p.role, p.ip, p.port]),
+      [
+        ['server', null, null],
+        ['client', null, null],
+        ['server', '10.0.0.10', 5061],
+        ['client', '2001:db8::1', 5061],
+      ],
+    );
     assert.equal(ps[0].certificate, '/etc/kamailio/kamailio-selfsigned.pem');
     assert.equal(ps[1].verifyCertificate, true);
     assert.equal(ps[1].requireCertificate, true);
@@ -59,7 +65,10 @@ describe('tls.cfg parser', () => {
     ['unknown method', '[server:default]\nmethod = SSLv3\n', /unknown method "SSLv3"/],
   ] as const) {
     it(`refuses: ${name}`, () => {
-      assert.throws(() => parseTlsConfig(text, 'tls.cfg'), (e: unknown) => e instanceof TlsConfigError && re.test(e.message));
+      assert.throws(
+        () => parseTlsConfig(text, 'tls.cfg'),
+        (e: unknown) => e instanceof TlsConfigError && re.test(e.message),
+      );
     });
   }
 });

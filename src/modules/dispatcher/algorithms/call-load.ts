@@ -17,18 +17,46 @@ export type CallLoadPick =
   | { readonly ok: true; readonly hash: number; readonly alg: number; readonly warning: string | null }
   | { readonly ok: false; readonly reason: string };
 
-export function callLoadPick(set: DsSet, req: DsRequestView, xavpDst: string, table: CallLoadTable | null,
-  nowSec: number, gate: SelectionGate | null = null): CallLoadPick {
+export function callLoadPick(
+  set: DsSet,
+  req: DsRequestView,
+  xavpDst: string,
+  table: CallLoadTable | null,
+  nowSec: number,
+  gate: SelectionGate | null = null,
+): CallLoadPick {
   if (req.method.toUpperCase() !== 'INVITE') return { ok: true, hash: 0, alg: DS_ALG_HASHCALLID, warning: null };
   if (xavpDst.length === 0) {
-    return { ok: true, hash: 0, alg: DS_ALG_HASHCALLID, warning: 'no dst xavp for load distribution - using first entry' };
+    return {
+      ok: true,
+      hash: 0,
+      alg: DS_ALG_HASHCALLID,
+      warning: 'no dst xavp for load distribution - using first entry',
+    };
   }
-  const i = gate === null ? leastLoaded(set, isSkipped)
-    : leastLoaded(set, isSkipped, (j) => gate.hard(j), (j) => gate.maxload(j));
+  const i =
+    gate === null
+      ? leastLoaded(set, isSkipped)
+      : leastLoaded(
+          set,
+          isSkipped,
+          (j) => gate.hard(j),
+          (j) => gate.maxload(j),
+        );
   if (i < 0) return { ok: false, reason: `no destination under its maxload in set ${set.id}` };
   if (table === null || req.callId === null || !loadAdd(table, set, i, req.callId, nowSec)) {
-    const why = table === null ? 'ds_hash_size is 0' : set.dests[i].attrs.duid ? 'call-id already tracked' : 'destination has no duid';
-    return { ok: true, hash: i, alg: DS_ALG_HASHCALLID, warning: `unable to update destination load (${why}) - classic dispatching` };
+    const why =
+      table === null
+        ? 'ds_hash_size is 0'
+        : set.dests[i].attrs.duid
+          ? 'call-id already tracked'
+          : 'destination has no duid';
+    return {
+      ok: true,
+      hash: i,
+      alg: DS_ALG_HASHCALLID,
+      warning: `unable to update destination load (${why}) - classic dispatching`,
+    };
   }
   return { ok: true, hash: i, alg: DS_ALG_CALLLOAD, warning: null };
 }

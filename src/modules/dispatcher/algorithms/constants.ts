@@ -17,6 +17,12 @@ export const DS_ALG_OVERLOAD = 64;
 
 /** Algorithms whose pick is a pure function of the request (ds_hash_respread applies). */
 export function isHashAlg(alg: number): boolean {
-  return alg === DS_ALG_HASHCALLID || alg === DS_ALG_HASHFROMURI || alg === DS_ALG_HASHTOURI
-    || alg === DS_ALG_HASHRURI || alg === DS_ALG_HASHAUTHUSER || alg === DS_ALG_HASHPV;
+  return (
+    alg === DS_ALG_HASHCALLID ||
+    alg === DS_ALG_HASHFROMURI ||
+    alg === DS_ALG_HASHTOURI ||
+    alg === DS_ALG_HASHRURI ||
+    alg === DS_ALG_HASHAUTHUSER ||
+    alg === DS_ALG_HASHPV
+  );
 }

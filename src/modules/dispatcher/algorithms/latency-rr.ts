@@ -23,7 +23,11 @@ export interface LatencyRrPick {
   readonly sorted: readonly SortedEntry[];
 }
 
-export function latencyRrPick(set: DsSet, useDefault: boolean, held: ((i: number) => boolean) | null = null): LatencyRrPick {
+export function latencyRrPick(
+  set: DsSet,
+  useDefault: boolean,
+  held: ((i: number) => boolean) | null = null,
+): LatencyRrPick {
   const nr = set.dests.length;
   const cycle = useDefault && nr !== 1 ? nr - 1 : nr;
   const sorted: { idx: number; prio: number; flags: number }[] = new Array(nr);

@@ -20,8 +20,13 @@ export interface DsBranch {
 export type BranchMode = 'dst' | 'domain' | 'xavp';
 
 /** Null when the R-URI cannot be parsed in R-URI mode (Kamailio: branch add failed). */
-export function parallelBranches(set: DsSet, chosen: number, mode: BranchMode, ruri: string,
-  exclude: ((i: number) => boolean) | null = null): DsBranch[] | null {
+export function parallelBranches(
+  set: DsSet,
+  chosen: number,
+  mode: BranchMode,
+  ruri: string,
+  exclude: ((i: number) => boolean) | null = null,
+): DsBranch[] | null {
   const out: DsBranch[] = [];
   const nr = set.dests.length;
   if (mode !== 'xavp' && chosen + 1 >= nr) return out;

@@ -29,7 +29,10 @@ export class DialogTracker {
     if (dests.length === 0) return;
     const exp = nowMs + this.expireSec() * 1000;
     const known = this.byCallId.get(callId);
-    if (known !== undefined) { known.expireMs = exp; return; }
+    if (known !== undefined) {
+      known.expireMs = exp;
+      return;
+    }
     if (this.byCallId.size >= MAX_DIALOGS) return;
     const keys = dests.map((d) => destKey(d.setId, d.uri));
     this.byCallId.set(callId, { keys, expireMs: exp });
@@ -43,7 +46,8 @@ export class DialogTracker {
     this.byCallId.delete(callId);
     for (const k of d.keys) {
       const n = (this.counts.get(k) ?? 1) - 1;
-      if (n <= 0) this.counts.delete(k); else this.counts.set(k, n);
+      if (n <= 0) this.counts.delete(k);
+      else this.counts.set(k, n);
     }
   }
 

@@ -64,7 +64,7 @@ export class DrainTable {
     if (this.entries.size === 0) return null;
     const byUri = this.entries.get(key(d.setId, 'u', d.uri));
     if (byUri !== undefined) return byUri;
-    return d.attrs.duid !== null ? this.entries.get(key(d.setId, 'd', d.attrs.duid)) ?? null : null;
+    return d.attrs.duid !== null ? (this.entries.get(key(d.setId, 'd', d.attrs.duid)) ?? null) : null;
   }
 
   isDraining(d: Destination): boolean {
@@ -87,12 +87,20 @@ export class DrainTable {
     const bad: unknown[] = [];
     for (const raw of list) {
       const e = raw as Partial<DrainEntry>;
-      const ok = typeof e === 'object' && e !== null && typeof e.setId === 'number' && Number.isInteger(e.setId)
-        && ((typeof e.uri === 'string') !== (typeof e.duid === 'string'));
-      if (!ok) { bad.push(raw); continue; }
-      const entry: DrainEntry = e.uri !== undefined
-        ? { setId: e.setId!, uri: e.uri, at: typeof e.at === 'number' ? e.at : 0, persist: true }
-        : { setId: e.setId!, duid: e.duid!, at: typeof e.at === 'number' ? e.at : 0, persist: true };
+      const ok =
+        typeof e === 'object' &&
+        e !== null &&
+        typeof e.setId === 'number' &&
+        Number.isInteger(e.setId) &&
+        (typeof e.uri === 'string') !== (typeof e.duid === 'string');
+      if (!ok) {
+        bad.push(raw);
+        continue;
+      }
+      const entry: DrainEntry =
+        e.uri !== undefined
+          ? { setId: e.setId!, uri: e.uri, at: typeof e.at === 'number' ? e.at : 0, persist: true }
+          : { setId: e.setId!, duid: e.duid!, at: typeof e.at === 'number' ? e.at : 0, persist: true };
       this.entries.set(entryKey(entry), entry);
     }
     return bad;

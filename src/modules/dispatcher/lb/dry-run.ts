@@ -60,16 +60,20 @@ export interface RunningDest {
 
 export function runningOf(list: DsList | null): RunningDest[] {
   const out: RunningDest[] = [];
-  for (const s of list?.sets ?? []) for (const d of s.dests) out.push({ setId: d.setId, uri: d.uri, priority: d.priority, flags: d.flags, attrs: d.attrs.body });
+  for (const s of list?.sets ?? [])
+    for (const d of s.dests)
+      out.push({ setId: d.setId, uri: d.uri, priority: d.priority, flags: d.flags, attrs: d.attrs.body });
   return out;
 }
 
 export type DryRunSource =
-  | { readonly text: string; readonly fileName: string }
-  | { readonly records: readonly DsRecordInput[] };
+  { readonly text: string; readonly fileName: string } | { readonly records: readonly DsRecordInput[] };
 
 /** Every line parsed on its own: records, warnings, and the hard errors Kamailio would refuse. */
-function parseTolerant(text: string, fileName: string): { records: ListFileRecord[]; warnings: string[]; errors: string[] } {
+function parseTolerant(
+  text: string,
+  fileName: string,
+): { records: ListFileRecord[]; warnings: string[]; errors: string[] } {
   const records: ListFileRecord[] = [];
   const warnings: string[] = [];
   const errors: string[] = [];
@@ -103,12 +107,18 @@ function describe(e: { setId: number; uri?: string; duid?: string }): string {
 function matches(list: DsList, e: { setId: number; uri?: string; duid?: string }): boolean {
   const set = list.byId.get(e.setId);
   if (set === undefined) return false;
-  if (e.duid !== undefined) return set.dests.some((d) => d.attrs.duid !== null && d.attrs.duid.toLowerCase() === e.duid!.toLowerCase());
+  if (e.duid !== undefined)
+    return set.dests.some((d) => d.attrs.duid !== null && d.attrs.duid.toLowerCase() === e.duid!.toLowerCase());
   return set.dests.some((d) => sameUriCi(d.uri, e.uri ?? ''));
 }
 
-export async function dryRunReload(current: readonly RunningDest[], source: DryRunSource, ctx: BuildContext,
-  admin: readonly AdminStateEntry[], drains: readonly DrainEntry[]): Promise<DryRunResult> {
+export async function dryRunReload(
+  current: readonly RunningDest[],
+  source: DryRunSource,
+  ctx: BuildContext,
+  admin: readonly AdminStateEntry[],
+  drains: readonly DrainEntry[],
+): Promise<DryRunResult> {
   let records: readonly DsRecordInput[];
   const warnings: string[] = [];
   const errors: string[] = [];
@@ -128,7 +138,12 @@ export async function dryRunReload(current: readonly RunningDest[], source: DryR
   } catch (e) {
     if (!(e instanceof ListLoadError)) throw e;
     errors.push(e.message);
-    const lenient = await buildList(records, { ...ctx, params: { ...ctx.params, ds_load_mode: 0 }, rng: seededRng(1) }, 0, null);
+    const lenient = await buildList(
+      records,
+      { ...ctx, params: { ...ctx.params, ds_load_mode: 0 }, rng: seededRng(1) },
+      0,
+      null,
+    );
     built = lenient.list;
   }
   // the built URI may have gained its sip: prefix; match the record it came from either way
@@ -150,13 +165,18 @@ export async function dryRunReload(current: readonly RunningDest[], source: DryR
       const k = `${d.setId}\u0000${d.uri.toLowerCase()}`;
       seen.add(k);
       const o = old.get(k);
-      if (o === undefined) { added.push({ ...destOf(d), origin: originOf(d.setId, d.uri) }); continue; }
+      if (o === undefined) {
+        added.push({ ...destOf(d), origin: originOf(d.setId, d.uri) });
+        continue;
+      }
       const fields: DryRunChange['fields'] = {};
       // running flags carry runtime state bits; compare the configured ones through priority/attrs only
       if (o.priority !== d.priority) fields.priority = [o.priority, d.priority];
       if ((o.attrs ?? '') !== (d.attrs.body ?? '')) fields.attrs = [o.attrs, d.attrs.body];
-      if (o.flags !== 0 && (o.flags & 31) !== (d.flags & 31) && (d.flags & 31) !== 0) fields.flags = [o.flags & 31, d.flags & 31];
-      if (Object.keys(fields).length > 0) changed.push({ set: d.setId, uri: d.uri, origin: originOf(d.setId, d.uri), fields });
+      if (o.flags !== 0 && (o.flags & 31) !== (d.flags & 31) && (d.flags & 31) !== 0)
+        fields.flags = [o.flags & 31, d.flags & 31];
+      if (Object.keys(fields).length > 0)
+        changed.push({ set: d.setId, uri: d.uri, origin: originOf(d.setId, d.uri), fields });
       else unchanged++;
     }
   }
@@ -166,7 +186,16 @@ export async function dryRunReload(current: readonly RunningDest[], source: DryR
   for (const e of admin) (matches(built, e) ? carried : dropped).push(`state ${e.state} on ${describe(e)}`);
   for (const e of drains) (matches(built, e) ? carried : dropped).push(`drain on ${describe(e)}`);
   return {
-    ok: errors.length === 0, errors, warnings, added, removed, changed, unchanged, carried, dropped,
-    sets: built.sets.length, destinations,
+    ok: errors.length === 0,
+    errors,
+    warnings,
+    added,
+    removed,
+    changed,
+    unchanged,
+    carried,
+    dropped,
+    sets: built.sets.length,
+    destinations,
   };
 }

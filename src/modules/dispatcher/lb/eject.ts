@@ -67,7 +67,10 @@ export class EjectTracker {
   outcome(set: DsSet, d: Destination, status: number, nowMs: number): EjectVerdict {
     if (!this.enabled) return { kind: 'none' };
     const r = this.rec(d);
-    if (!this.isFailure(status)) { r.fails = 0; return { kind: 'none' }; }
+    if (!this.isFailure(status)) {
+      r.fails = 0;
+      return { kind: 'none' };
+    }
     if (isSkipped(d.flags)) return { kind: 'none' };
     r.fails++;
     if (r.fails < this.cfg.failures) return { kind: 'none' };
@@ -95,7 +98,10 @@ export class EjectTracker {
   isEjected(d: Destination): boolean {
     const r = this.recs.get(keyOf(d));
     if (r === undefined || r.ejectedAt === 0) return false;
-    if (!isSkipped(d.flags)) { r.ejectedAt = 0; return false; }
+    if (!isSkipped(d.flags)) {
+      r.ejectedAt = 0;
+      return false;
+    }
     return true;
   }
 
@@ -114,7 +120,8 @@ export class EjectTracker {
     for (const set of sets) {
       for (const d of set.dests) {
         const r = this.recs.get(keyOf(d));
-        if (r !== undefined && r.ejectedAt !== 0 && this.isEjected(d) && r.returnAt <= nowMs) out.push({ set, dest: d });
+        if (r !== undefined && r.ejectedAt !== 0 && this.isEjected(d) && r.returnAt <= nowMs)
+          out.push({ set, dest: d });
       }
     }
     return out;

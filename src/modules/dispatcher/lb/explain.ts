@@ -12,18 +12,39 @@ import { findSet, DsSet } from '../model';
 import type { DsRequestView } from '../request';
 import { selectDestination, SelectResult } from '../select';
 import {
-  DS_ALG_CALLLOAD, DS_ALG_HASHAUTHUSER, DS_ALG_HASHCALLID, DS_ALG_HASHFROMURI, DS_ALG_HASHPV, DS_ALG_HASHRURI,
-  DS_ALG_HASHTOURI, DS_ALG_LATENCY, DS_ALG_OVERLOAD, DS_ALG_PARALLEL, DS_ALG_RANDOM, DS_ALG_RELWEIGHT,
-  DS_ALG_ROUNDROBIN, DS_ALG_SERIAL, DS_ALG_WEIGHT,
+  DS_ALG_CALLLOAD,
+  DS_ALG_HASHAUTHUSER,
+  DS_ALG_HASHCALLID,
+  DS_ALG_HASHFROMURI,
+  DS_ALG_HASHPV,
+  DS_ALG_HASHRURI,
+  DS_ALG_HASHTOURI,
+  DS_ALG_LATENCY,
+  DS_ALG_OVERLOAD,
+  DS_ALG_PARALLEL,
+  DS_ALG_RANDOM,
+  DS_ALG_RELWEIGHT,
+  DS_ALG_ROUNDROBIN,
+  DS_ALG_SERIAL,
+  DS_ALG_WEIGHT,
 } from '../algorithms/constants';
 import { activeDialogs } from './operations';
 
 export const ALG_NAMES: Readonly<Record<number, string>> = {
-  [DS_ALG_HASHCALLID]: 'hash over Call-ID', [DS_ALG_HASHFROMURI]: 'hash over From URI',
-  [DS_ALG_HASHTOURI]: 'hash over To URI', [DS_ALG_HASHRURI]: 'hash over R-URI', [DS_ALG_ROUNDROBIN]: 'round robin',
-  [DS_ALG_HASHAUTHUSER]: 'hash over auth username', [DS_ALG_RANDOM]: 'random', [DS_ALG_HASHPV]: 'hash over hash_pvar',
-  [DS_ALG_SERIAL]: 'serial (priority order)', [DS_ALG_WEIGHT]: 'weight', [DS_ALG_CALLLOAD]: 'call load',
-  [DS_ALG_RELWEIGHT]: 'relative weight', [DS_ALG_PARALLEL]: 'parallel forking', [DS_ALG_LATENCY]: 'latency-optimized round robin',
+  [DS_ALG_HASHCALLID]: 'hash over Call-ID',
+  [DS_ALG_HASHFROMURI]: 'hash over From URI',
+  [DS_ALG_HASHTOURI]: 'hash over To URI',
+  [DS_ALG_HASHRURI]: 'hash over R-URI',
+  [DS_ALG_ROUNDROBIN]: 'round robin',
+  [DS_ALG_HASHAUTHUSER]: 'hash over auth username',
+  [DS_ALG_RANDOM]: 'random',
+  [DS_ALG_HASHPV]: 'hash over hash_pvar',
+  [DS_ALG_SERIAL]: 'serial (priority order)',
+  [DS_ALG_WEIGHT]: 'weight',
+  [DS_ALG_CALLLOAD]: 'call load',
+  [DS_ALG_RELWEIGHT]: 'relative weight',
+  [DS_ALG_PARALLEL]: 'parallel forking',
+  [DS_ALG_LATENCY]: 'latency-optimized round robin',
   [DS_ALG_OVERLOAD]: 'round robin with overload control',
 };
 
@@ -85,13 +106,20 @@ function hashInfo(ds: Dispatcher, alg: number, req: DsRequestView, n: number): E
     return { input: trimWs(t), value: v, slot: slot(v) };
   };
   switch (alg) {
-    case DS_ALG_HASHCALLID: return text(req.callId);
-    case DS_ALG_HASHFROMURI: return uri(req.fromUri);
-    case DS_ALG_HASHTOURI: return uri(req.toUri);
-    case DS_ALG_HASHRURI: return uri(req.ruri);
-    case DS_ALG_HASHAUTHUSER: return text(req.authUsername);
-    case DS_ALG_HASHPV: return text(req.hashPvarValue);
-    default: return null;
+    case DS_ALG_HASHCALLID:
+      return text(req.callId);
+    case DS_ALG_HASHFROMURI:
+      return uri(req.fromUri);
+    case DS_ALG_HASHTOURI:
+      return uri(req.toUri);
+    case DS_ALG_HASHRURI:
+      return uri(req.ruri);
+    case DS_ALG_HASHAUTHUSER:
+      return text(req.authUsername);
+    case DS_ALG_HASHPV:
+      return text(req.hashPvarValue);
+    default:
+      return null;
   }
 }
 
@@ -108,7 +136,8 @@ function skipReasons(ds: Dispatcher, set: DsSet, i: number, alg: number, nowMs: 
     const max = ds.lb.slowStart.maxload(d, nowMs);
     if (max !== 0 && d.dload >= max) why.push(`over maxload (${d.dload}/${max})`);
   }
-  if (ds.params.use_default !== 0 && i === set.dests.length - 1 && set.dests.length > 1) why.push('default (used last)');
+  if (ds.params.use_default !== 0 && i === set.dests.length - 1 && set.dests.length > 1)
+    why.push('default (used last)');
   return why;
 }
 
@@ -120,12 +149,17 @@ function dryRun(ds: Dispatcher, set: DsSet, alg: number, req: DsRequestView, lim
   const table = ds.callLoad;
   const tracked = table !== null && req.callId !== null && table.get(req.callId) !== null;
   try {
-    return ds.rngTape.replayAfter(() => selectDestination(ds.selectionContext(), set.id, alg, req, { mode: 'dst', limit }));
+    return ds.rngTape.replayAfter(() =>
+      selectDestination(ds.selectionContext(), set.id, alg, req, { mode: 'dst', limit }),
+    );
   } finally {
     set.last = cursors.last;
     set.wlast = cursors.wlast;
     set.rwlast = cursors.rwlast;
-    set.dests.forEach((d, i) => { d.dload = dloads[i]; d.oc.ocidx = ocidx[i]; });
+    set.dests.forEach((d, i) => {
+      d.dload = dloads[i];
+      d.oc.ocidx = ocidx[i];
+    });
     if (table !== null && req.callId !== null && !tracked) table.delete(req.callId);
   }
 }
@@ -140,15 +174,31 @@ export function explain(ds: Dispatcher, setId: number, alg: number, req: DsReque
   const before = { last: set.last, wlast: set.wlast, rwlast: set.rwlast };
   const r = dryRun(ds, set, alg, req, limit);
   const destinations = set.dests.map((d, i): ExplainDest => ({
-    index: i, uri: d.uri, flags: flagsString(d.flags), priority: d.priority,
-    weight: d.attrs.weight, skipped: skipReasons(ds, set, i, alg, nowMs), draining: ds.lb.drains.isDraining(d),
-    ejected: ds.lb.eject.isEjected(d), ramp: ds.lb.slowStart.factor(d, nowMs), activeDialogs: activeDialogs(ds, d),
+    index: i,
+    uri: d.uri,
+    flags: flagsString(d.flags),
+    priority: d.priority,
+    weight: d.attrs.weight,
+    skipped: skipReasons(ds, set, i, alg, nowMs),
+    draining: ds.lb.drains.isDraining(d),
+    ejected: ds.lb.eject.isEjected(d),
+    ramp: ds.lb.slowStart.factor(d, nowMs),
+    activeDialogs: activeDialogs(ds, d),
   }));
   return {
-    set: setId, alg, algName: ALG_NAMES[alg], limit,
+    set: setId,
+    alg,
+    algName: ALG_NAMES[alg],
+    limit,
     request: { method: req.method, ruri: req.ruri, from: req.fromUri, to: req.toUri, callid: req.callId },
-    ok: r.ok, code: r.code, selected: r.push?.uri ?? r.selected?.uri ?? null,
-    order: r.records.map((x) => x.uri), branches: (r.branches ?? []).map((b) => b.dstUri ?? b.ruri),
-    hash: hashInfo(ds, alg, req, n), cursor: before, destinations, messages: r.messages,
+    ok: r.ok,
+    code: r.code,
+    selected: r.push?.uri ?? r.selected?.uri ?? null,
+    order: r.records.map((x) => x.uri),
+    branches: (r.branches ?? []).map((b) => b.dstUri ?? b.ruri),
+    hash: hashInfo(ds, alg, req, n),
+    cursor: before,
+    destinations,
+    messages: r.messages,
   };
 }

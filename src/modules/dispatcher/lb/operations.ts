@@ -13,7 +13,13 @@ import type { DsEvent } from '../state';
 export const DRAIN_OK = 'Ok. Dispatcher destination draining.';
 export const UNDRAIN_OK = 'Ok. Dispatcher destination undrained.';
 
-function targets(ds: Dispatcher, group: number, target: string, byDuid: boolean, fault: string): { set: DsSet; dests: Destination[] } {
+function targets(
+  ds: Dispatcher,
+  group: number,
+  target: string,
+  byDuid: boolean,
+  fault: string,
+): { set: DsSet; dests: Destination[] } {
   const set = findSet(ds.list, group);
   if (set === null) throw DsRpcError.of('groupNotFound', `destination set ${group} not found`);
   if (target === 'all') return { set, dests: [...set.dests] };
@@ -22,13 +28,23 @@ function targets(ds: Dispatcher, group: number, target: string, byDuid: boolean,
     ? set.dests.filter((x) => x.attrs.duid !== null && x.attrs.duid.toLowerCase() === l)
     : set.dests.filter((x) => sameUriCi(x.uri, target));
   if (dests.length === 0) {
-    throw DsRpcError.of('destinationNotFound', `${fault}: ${byDuid ? 'duid' : 'destination'} ${target} not found in set ${group}`);
+    throw DsRpcError.of(
+      'destinationNotFound',
+      `${fault}: ${byDuid ? 'duid' : 'destination'} ${target} not found in set ${group}`,
+    );
   }
   return { set, dests };
 }
 
 /** dispatcher.drain / drain_duid: returns the destinations now draining. */
-export function drain(ds: Dispatcher, group: number, target: string, byDuid: boolean, persist: boolean, at: number): Destination[] {
+export function drain(
+  ds: Dispatcher,
+  group: number,
+  target: string,
+  byDuid: boolean,
+  persist: boolean,
+  at: number,
+): Destination[] {
   const { dests } = targets(ds, group, target, byDuid, 'drain');
   if (byDuid && target !== 'all') ds.lb.drains.set({ setId: group, duid: target, at, persist });
   else for (const d of dests) ds.lb.drains.set({ setId: group, uri: d.uri, at, persist });
@@ -70,7 +86,7 @@ export function destinationsAt(ds: Dispatcher, peer: BranchPeer): Array<{ set: D
   for (const set of list.sets) {
     for (const d of set.dests) {
       if (d.ipAddress !== ip) continue;
-      const port = d.port !== 0 ? d.port : DEFAULT_PORT[peer.proto] ?? 5060;
+      const port = d.port !== 0 ? d.port : (DEFAULT_PORT[peer.proto] ?? 5060);
       if (port !== peer.port) continue;
       if (d.proto !== 0 && proto !== 0 && d.proto !== proto) continue;
       out.push({ set, dest: d });
@@ -108,14 +124,22 @@ export function branchOutcome(ds: Dispatcher, o: BranchOutcome): OutcomeEffects 
   const hits = destinationsAt(ds, o.peer);
   if (hits.length === 0) return fx;
   const now = Date.now();
-  if (invite2xx) ds.lb.dialogs.confirmed(o.callId!, hits.map((h) => ({ setId: h.set.id, uri: h.dest.uri })), now);
+  if (invite2xx)
+    ds.lb.dialogs.confirmed(
+      o.callId!,
+      hits.map((h) => ({ setId: h.set.id, uri: h.dest.uri })),
+      now,
+    );
   if (!ejecting) return fx;
   for (const { set, dest } of hits) {
     const v = ds.lb.eject.outcome(set, dest, o.status, now);
     if (v.kind === 'capped') fx.capped.push({ set, dest, ejected: v.ejected, max: v.max });
     if (v.kind !== 'eject') continue;
-    const ev = ds.applyHealth(set, dest, DS_INACTIVE_DST | DS_PROBING_DST, 'eject',
-      { code: o.status, reason: `ejected after ${v.failures} consecutive failures`, flags: 1 });
+    const ev = ds.applyHealth(set, dest, DS_INACTIVE_DST | DS_PROBING_DST, 'eject', {
+      code: o.status,
+      reason: `ejected after ${v.failures} consecutive failures`,
+      flags: 1,
+    });
     fx.ejected.push({ set, dest, failures: v.failures, ejections: v.ejections });
     if (ev !== null) fx.events.push(ev);
   }

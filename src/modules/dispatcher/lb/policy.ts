@@ -23,12 +23,16 @@ export class LbPolicy {
   /** Selections are asked for a gate through this (bound once). */
   readonly gate: GateFactory;
 
-  constructor(params: DsParams, private readonly rng: DsRng, private readonly now: () => number,
-    onDrainChange: (persistedChanged: boolean) => void) {
+  constructor(
+    params: DsParams,
+    private readonly rng: DsRng,
+    private readonly now: () => number,
+    onDrainChange: (persistedChanged: boolean) => void,
+  ) {
     this.drains = new DrainTable(onDrainChange);
     this.eject = new EjectTracker({
       failures: params.ds_eject_failures,
-      codes: params.ds_eject_codes === null ? [] : parseEjectCodes(params.ds_eject_codes) ?? [],
+      codes: params.ds_eject_codes === null ? [] : (parseEjectCodes(params.ds_eject_codes) ?? []),
       timeSec: params.ds_eject_time,
       maxPercent: params.ds_eject_max_percent,
     });
@@ -62,7 +66,7 @@ export class LbPolicy {
       let open = 0;
       for (let i = 0; i < n; i++) {
         const f = this.slowStart.factor(set.dests[i], nowMs);
-        if (f < 1 && (this.rng() / 0x80000000) >= f) soft[i] = 1;
+        if (f < 1 && this.rng() / 0x80000000 >= f) soft[i] = 1;
         if (!hard[i] && !soft[i] && (set.dests[i].flags & 5) === 0) open++;
       }
       // Slow start never makes a selection fail: with nobody else left, take the ramping ones.

@@ -21,7 +21,13 @@ export interface LbRpcHost {
   /** The source a reload would read (list file or database). */
   reloadSource(): Promise<ReloadSource | undefined>;
   /** A drain/undrain changed the selection (logs, cluster). */
-  drainChanged?(what: 'drain' | 'undrain', group: number, target: string, byDuid: boolean, persist: boolean): void | Promise<void>;
+  drainChanged?(
+    what: 'drain' | 'undrain',
+    group: number,
+    target: string,
+    byDuid: boolean,
+    persist: boolean,
+  ): void | Promise<void>;
 }
 
 export interface ExplainRequest {
@@ -52,7 +58,10 @@ function waitForZero(ds: Dispatcher, group: number, uris: readonly string[], sec
   return new Promise((resolve, reject) => {
     const tick = (): void => {
       const n = left();
-      if (n === 0) { resolve(0); return; }
+      if (n === 0) {
+        resolve(0);
+        return;
+      }
       if (Date.now() >= deadline) {
         reject(DsRpcError.of('drainTimeout', `${n} active dialog(s) left after ${seconds}s`));
         return;
@@ -67,16 +76,25 @@ function drainMethod(host: LbRpcHost, on: boolean, byDuid: boolean): LbRpcHandle
   return async (params, persist) => {
     const s = rpcScan(params, on ? 'dS*d' : 'dS');
     const what = byDuid ? 'duid' : 'address';
-    if (s.count < 2) throw invalid(`usage: dispatcher.${on ? '' : 'un'}drain${byDuid ? '_duid' : ''} group ${what}|all${on ? ' [wait]' : ''}`);
+    if (s.count < 2)
+      throw invalid(
+        `usage: dispatcher.${on ? '' : 'un'}drain${byDuid ? '_duid' : ''} group ${what}|all${on ? ' [wait]' : ''}`,
+      );
     const [group, target] = s.values as [number, string];
     const wait = s.count > 2 ? (s.values[2] as number) : null;
-    if (wait !== null && (wait < 0 || wait > MAX_DRAIN_WAIT_SEC)) throw invalid(`wait must be 0..${MAX_DRAIN_WAIT_SEC} seconds`);
+    if (wait !== null && (wait < 0 || wait > MAX_DRAIN_WAIT_SEC))
+      throw invalid(`wait must be 0..${MAX_DRAIN_WAIT_SEC} seconds`);
     const at = Date.now();
     const dests = on ? drain(host.ds, group, target, byDuid, persist, at) : undrain(host.ds, group, target, byDuid, at);
     await host.drainChanged?.(on ? 'drain' : 'undrain', group, target, byDuid, persist);
     if (!on) return UNDRAIN_OK;
     if (wait === null) return DRAIN_OK;
-    await waitForZero(host.ds, group, dests.map((d) => d.uri), wait);
+    await waitForZero(
+      host.ds,
+      group,
+      dests.map((d) => d.uri),
+      wait,
+    );
     return `${DRAIN_OK} No active dialogs left.`;
   };
 }
@@ -84,10 +102,12 @@ function drainMethod(host: LbRpcHost, on: boolean, byDuid: boolean): LbRpcHandle
 function explainMethod(host: LbRpcHost): LbRpcHandler {
   return (params) => {
     const s = rpcScan(params, 'dd*dSSSSSS');
-    if (s.count < 2) throw invalid('usage: dispatcher.explain set alg [limit] [ruri] [from] [to] [callid] [method] [pv]');
+    if (s.count < 2)
+      throw invalid('usage: dispatcher.explain set alg [limit] [ruri] [from] [to] [callid] [method] [pv]');
     const v = s.values as [number, number, number?, string?, string?, string?, string?, string?, string?];
     const opt = (x: string | undefined): string | null => (x === undefined || x.length === 0 ? null : x);
-    for (const x of v.slice(3)) if (typeof x === 'string' && /[\r\n\0]/.test(x)) throw invalid('header values may not contain CR, LF or NUL');
+    for (const x of v.slice(3))
+      if (typeof x === 'string' && /[\r\n\0]/.test(x)) throw invalid('header values may not contain CR, LF or NUL');
     let pv: ExplainRequest['pv'] = null;
     const pvText = opt(v[8]);
     if (pvText !== null) {

@@ -10,7 +10,13 @@
  * there would move calls that hash to it, which is what hashing is meant to avoid.
  */
 import type { Destination } from '../model';
-import { DS_ALG_CALLLOAD, DS_ALG_RELWEIGHT, DS_ALG_ROUNDROBIN, DS_ALG_SERIAL, DS_ALG_WEIGHT } from '../algorithms/constants';
+import {
+  DS_ALG_CALLLOAD,
+  DS_ALG_RELWEIGHT,
+  DS_ALG_ROUNDROBIN,
+  DS_ALG_SERIAL,
+  DS_ALG_WEIGHT,
+} from '../algorithms/constants';
 import { keyOf } from './keys';
 
 export const RAMP_FLOOR = 0.1;
@@ -45,8 +51,11 @@ export class SlowStart {
     if (t0 === undefined) return 1;
     const win = this.windowSec() * 1000;
     const el = nowMs - t0;
-    if (win <= 0 || el >= win) { this.starts.delete(k); return 1; }
-    return RAMP_FLOOR + (1 - RAMP_FLOOR) * Math.max(0, el) / win;
+    if (win <= 0 || el >= win) {
+      this.starts.delete(k);
+      return 1;
+    }
+    return RAMP_FLOOR + ((1 - RAMP_FLOOR) * Math.max(0, el)) / win;
   }
 
   /** alg 10: maxload scaled by the ramp (0 = unlimited stays unlimited). */
