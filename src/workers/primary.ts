@@ -75,6 +75,13 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
     log.info(`metrics endpoint on http://${metrics.address}/metrics`);
   }
   if (o.pidFile) writePidFile(o.pidFile);
+  // privileges go before "started" is said: whoever waits for that line sees the final user
+  try {
+    o.onStarted?.();
+  } catch (e) {
+    await pool.stop(15_000);
+    o.die(`dsd: ${(e as Error).message}`);
+  }
   log.notice(
     `dsd ${VERSION} started, listening on ${o.sockets}, control socket ${o.ctlPath}, ${o.children} SIP workers`,
     {
@@ -85,12 +92,6 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
       children: o.children,
     },
   );
-  try {
-    o.onStarted?.();
-  } catch (e) {
-    await pool.stop(15_000);
-    o.die(`dsd: ${(e as Error).message}`);
-  }
 
   let stopping = false;
   const stop = async (sig: string): Promise<void> => {
