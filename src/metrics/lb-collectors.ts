@@ -36,6 +36,8 @@ export function lbMetrics(reg: Registry, ds: Dispatcher): void {
   });
   new Gauge<L>({
     name: 'dsd_dispatcher_destination_ejected',
+    // every worker reports the same destination: the primary takes the largest, not the sum
+    aggregator: 'max',
     help: '1 while the destination is out after a passive ejection',
     labelNames,
     registers: [reg],
@@ -46,6 +48,8 @@ export function lbMetrics(reg: Registry, ds: Dispatcher): void {
   });
   new Gauge<L>({
     name: 'dsd_dispatcher_destination_draining',
+    // every worker reports the same destination: the primary takes the largest, not the sum
+    aggregator: 'max',
     help: '1 while the destination is drained (dispatcher.drain)',
     labelNames,
     registers: [reg],
@@ -66,6 +70,8 @@ export function lbMetrics(reg: Registry, ds: Dispatcher): void {
   });
   new Gauge<L>({
     name: 'dsd_dispatcher_destination_slow_start_ratio',
+    // every worker reports the same destination: the primary takes the largest, not the sum
+    aggregator: 'max',
     help: 'Share factor while ramping up after coming back (1 = full)',
     labelNames,
     registers: [reg],
