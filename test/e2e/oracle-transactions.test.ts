@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { freePorts } from '../helpers/ports';
-import { UdpPeer, headerLines, header, statusOf, methodOf, callIdOf, type Received } from '../helpers/sip-peer';
+import { UdpPeer, makeResponse, header, statusOf, methodOf, callIdOf, type Received } from '../helpers/sip-peer';
 import { observeEach, oracleCfg, type ProxyUnderTest } from '../helpers/oracle';
 import { uacRequest, cancelFor } from '../helpers/sip-uac';
 import { waitUntil } from '../helpers/wait';
@@ -39,17 +39,9 @@ const PARAMS = [
 ];
 
 /** A response with a fixed To tag (one UAS, one tag for all its responses to a request). */
-function respond(req: string, code: number, reason: string, tag = 'uas1'): Buffer {
-  let s = `SIP/2.0 ${code} ${reason}\r\n`;
-  for (const [n, v] of headerLines(req)) {
-    if (n === 'via') s += `Via: ${v}\r\n`;
-    else if (n === 'from') s += `From: ${v}\r\n`;
-    else if (n === 'call-id') s += `Call-ID: ${v}\r\n`;
-    else if (n === 'cseq') s += `CSeq: ${v}\r\n`;
-    else if (n === 'to') s += `To: ${v}${/;\s*tag=/i.test(v) || code === 100 ? '' : `;tag=${tag}`}\r\n`;
-  }
-  if (code >= 200 && code < 300 && methodOf(req) === 'INVITE') s += `Contact: <sip:uas@127.0.0.1>\r\n`;
-  return Buffer.from(s + 'Content-Length: 0\r\n\r\n', 'latin1');
+function respond(req: string, code: number, reason: string): Buffer {
+  const contact = code >= 200 && code < 300 && methodOf(req) === 'INVITE' ? ['Contact: <sip:uas@127.0.0.1>'] : [];
+  return makeResponse(req, code, reason, contact, 'uas1');
 }
 
 type InviteBehaviour = 'ring' | 'silent' | 'ok' | 'fail500';

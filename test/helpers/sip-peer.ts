@@ -96,16 +96,23 @@ export function bodyOf(data: Buffer): Buffer {
 
 /**
  * A response to `req` built from its Via/From/To/Call-ID/CSeq lines (folding kept
- * out: values are re-emitted unfolded), with a To tag added when missing.
+ * out: values are re-emitted unfolded), with a To tag added when missing (`toTag`, by
+ * default one per status code; a UAS that answers one request twice passes its own).
  */
-export function makeResponse(req: string, code: number, reason: string, extra: string[] = []): Buffer {
+export function makeResponse(
+  req: string,
+  code: number,
+  reason: string,
+  extra: string[] = [],
+  toTag = `peer${code}`,
+): Buffer {
   let s = `SIP/2.0 ${code} ${reason}\r\n`;
   for (const [n, v] of headerLines(req)) {
     if (n === 'via') s += `Via: ${v}\r\n`;
     else if (n === 'from') s += `From: ${v}\r\n`;
     else if (n === 'call-id') s += `Call-ID: ${v}\r\n`;
     else if (n === 'cseq') s += `CSeq: ${v}\r\n`;
-    else if (n === 'to') s += `To: ${v}${/;\s*tag=/i.test(v) || code === 100 ? '' : ';tag=peer' + code}\r\n`;
+    else if (n === 'to') s += `To: ${v}${/;\s*tag=/i.test(v) || code === 100 ? '' : `;tag=${toTag}`}\r\n`;
   }
   for (const l of extra) s += l + '\r\n';
   return Buffer.from(s + 'Content-Length: 0\r\n\r\n', 'latin1');
