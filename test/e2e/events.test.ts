@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDsd, basicCfg, Dsd } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
-import { UdpPeer, Received, makeResponse, methodOf, statusOf } from '../helpers/sip-peer';
+import { UdpPeer, Received, makeResponse, methodOf, statusOf, callIdOf } from '../helpers/sip-peer';
 import { callRpc } from '../../src/cli/client';
 import { dispatcherRows, type DispatcherListResult } from '../../src/rpc-api/results';
 import { dsctlOn as dsctl } from '../helpers/ctl';
@@ -37,7 +37,7 @@ async function flagsOf(dsd: Dsd, uri: string): Promise<string | undefined> {
   return dispatcherRows(r).find((x) => x.dest.URI === uri)?.dest.FLAGS;
 }
 
-async function waitFlags(dsd: Dsd, uri: string, flags: string, ms: number): Promise<void> {
+async function waitFlags(dsd: Dsd, uri: string, flags: string, ms = 30_000): Promise<void> {
   const until = Date.now() + ms;
   let last: string | undefined;
   while (Date.now() < until) {
@@ -54,6 +54,19 @@ function events(dsd: Dsd): string[] {
   for (const m of dsd.output().matchAll(/DSEVT (up|down) (\S+) set=(\d+) code=(\d+)/g))
     out.push(`${m[1]} ${m[2]} set=${m[3]} code=${m[4]}`);
   return out;
+}
+
+/** Distinct probes (a retransmission is no new probe). */
+const distinctProbes = (b: { probes: Received[] }): number => new Set(b.probes.map((m) => callIdOf(m.text))).size;
+
+/** Waits until `b` has received `n` more probes than now (each a full probe round). */
+async function probesOf(b: { probes: Received[] }, n: number): Promise<void> {
+  const want = distinctProbes(b) + n;
+  const until = Date.now() + 60_000;
+  while (distinctProbes(b) < want) {
+    if (Date.now() > until) throw new Error(`no ${n} further probes within 60 s`);
+    await sleep(50);
+  }
 }
 
 const count = (lines: string[], dir: 'up' | 'down', uri: string): number =>
@@ -73,22 +86,24 @@ async function backend(port: number): Promise<{ peer: UdpPeer; uri: string; sile
 
 test(
   'dst-down / dst-up run once per keepalive transition; never for RPC changes or a disabled destination',
-  { timeout: 60_000 },
+  { timeout: 180_000 },
   async () => {
     const [px, pf, ph, pxd] = await freePorts(4);
     const f = await backend(pf);
     const h = await backend(ph);
     const x = await backend(pxd);
     const dsd = await startDsd({
-      cfg: cfgWithFr(500, {
+      // fr_timer 2 s: a probe answered late by a starved peer is no transition; probes every
+      // 3 s so one round's probe has ended before the next starts
+      cfg: cfgWithFr(2000, {
         listen: [`udp:127.0.0.1:${px}`],
-        params: ['modparam("dispatcher", "ds_ping_interval", 1)', 'modparam("dispatcher", "ds_probing_mode", 1)'],
+        params: ['modparam("dispatcher", "ds_ping_interval", 3)', 'modparam("dispatcher", "ds_probing_mode", 1)'],
         extra: EVENT_ROUTES,
       }),
       list: `1 ${f.uri} 0 0\n1 ${h.uri} 0 0\n2 ${x.uri} 0 0\n`,
     });
     try {
-      for (const b of [f, h, x]) await waitFlags(dsd, b.uri, 'AP', 5000);
+      for (const b of [f, h, x]) await waitFlags(dsd, b.uri, 'AP');
       assert.deepEqual(events(dsd), [], 'A → AP is no up/down transition');
 
       // admin changes: disable x and take h through D and back, all over RPC
@@ -100,18 +115,20 @@ test(
         assert.equal(r.code, 0, r.err);
       }
       x.silent = true;
-      await sleep(1500);
+      // a probe of x sent before the disable may still land: count from two probe rounds later
+      await probesOf(f, 2);
       const r = dsctl(dsd, 'dispatcher.set_state', 'ap', '1', h.uri);
       assert.equal(r.code, 0, r.err);
-      const xProbesAfterDisable = x.probes.length;
+      // distinct probes: a silent x still gets retransmissions of the last one sent before the disable
+      const xProbesAfterDisable = distinctProbes(x);
 
       // f goes silent for several probes, then answers again
       f.silent = true;
-      await waitFlags(dsd, f.uri, 'IP', 4000);
-      await sleep(2200); // two or more further failed probes: still one dst-down
+      await waitFlags(dsd, f.uri, 'IP');
+      await probesOf(f, 2); // two further failed probes: still one dst-down
       f.silent = false;
-      await waitFlags(dsd, f.uri, 'AP', 4000);
-      await sleep(1200);
+      await waitFlags(dsd, f.uri, 'AP');
+      await probesOf(h, 2); // two more probe rounds: nothing more is reported
 
       const ev = events(dsd);
       assert.equal(count(ev, 'down', f.uri), 1, ev.join('\n'));
@@ -121,7 +138,7 @@ test(
       assert.match(ev[1], new RegExp(`^up ${f.uri} set=1 code=200$`));
       assert.equal(await flagsOf(dsd, x.uri), 'DX', 'x stays disabled');
       assert.equal(await flagsOf(dsd, h.uri), 'AP');
-      assert.equal(x.probes.length, xProbesAfterDisable, 'a disabled destination is not probed');
+      assert.equal(distinctProbes(x), xProbesAfterDisable, 'a disabled destination is not probed');
     } finally {
       await dsd.stop();
       for (const b of [f, h, x]) await b.peer.close();
@@ -131,7 +148,7 @@ test(
 
 test(
   'ds_initial_state_events: every destination reported at start and after a reload (kamailio#4906)',
-  { timeout: 30_000 },
+  { timeout: 90_000 },
   async () => {
     const [px, pa] = await freePorts(2);
     const a = `sip:127.0.0.1:${pa}`;
@@ -145,14 +162,15 @@ test(
       list: `1 ${a} 0 0\n3 ${d} 4 0\n`,
     });
     try {
-      const until = Date.now() + 3000;
+      const until = Date.now() + 30_000;
       while (events(dsd).length < 2 && Date.now() < until) await sleep(50);
       assert.deepEqual(events(dsd).sort(), [`down ${d} set=3 code=0`, `up ${a} set=1 code=0`]);
       const r = dsctl(dsd, 'dispatcher.reload');
       assert.equal(r.code, 0, r.err);
-      const until2 = Date.now() + 3000;
+      const until2 = Date.now() + 30_000;
       while (events(dsd).length < 4 && Date.now() < until2) await sleep(50);
-      await sleep(200);
+      // a fifth report would come with the other four, in the same reload: a control call after it orders us behind it
+      assert.equal(dsctl(dsd, 'dispatcher.list').code, 0);
       const ev = events(dsd);
       assert.equal(ev.length, 4, ev.join('\n'));
       assert.deepEqual(ev.slice(2).sort(), [`down ${d} set=3 code=0`, `up ${a} set=1 code=0`]);
