@@ -4,6 +4,7 @@
  * compares what SIP peers and the control socket observe. Outside CI a missing kamailio
  * skips the Kamailio half with a reason; in CI (.ci/run installs it) it is required.
  */
+import assert from 'node:assert/strict';
 import { startDsd } from './daemon';
 import { startKamailio } from './kamailio';
 import { dsctl, kamcmd, type CtlResult } from './ctl';
@@ -104,4 +105,15 @@ export function oracleCfg(port: number, body: string, params: string[] = []): st
     ...params,
     body,
   ].join('\n');
+}
+
+/**
+ * dsd's observation, after asserting that Kamailio's (when it ran) is the same. `view`
+ * picks what is compared when part of an observation is not the contract under test.
+ */
+export function same<T>(obs: Map<Impl, T>, view: (t: T) => unknown = (t) => t): T {
+  const d = obs.get('dsd')!;
+  const k = obs.get('kamailio');
+  if (k !== undefined) assert.deepEqual(view(d), view(k), 'dsd and Kamailio 5.6 disagree');
+  return d;
 }
