@@ -22,7 +22,7 @@ import type { ClusterEventArgs, ClusterEventKind } from './messages';
 import type { DestStateView } from './store';
 
 export interface ClusterApplyTarget {
-  readonly ds: Pick<Dispatcher, 'reload' | 'add' | 'remove' | 'setStateRpc' | 'list'>;
+  readonly ds: Pick<Dispatcher, 'reload' | 'add' | 'remove' | 'setStateRpc' | 'list' | 'clearAdminStates'>;
   /** How to reload (default ds.reload); the daemon passes the runtime's, which keeps stats. */
   reload?(source: ReloadSource): Promise<unknown>;
   /** Fresh records from the database (DbListSource.source()). */
@@ -71,9 +71,13 @@ export function changeOfEvent<K extends ClusterEventKind>(kind: K, args: Cluster
       const a = args as ClusterEventArgs['set_state'];
       return { kind: 'setState', state: a.state, setId: a.group, uri: a.address };
     }
-    default: {
+    case 'set_duid_state': {
       const a = args as ClusterEventArgs['set_duid_state'];
       return { kind: 'setDuidState', state: a.state, setId: a.group, duid: a.duid };
+    }
+    default: {
+      const a = args as ClusterEventArgs['clear_overrides'];
+      return { kind: 'clearOverrides', setId: a.group, target: a.target };
     }
   }
 }
@@ -116,6 +120,12 @@ export async function applyClusterEvent<K extends ClusterEventKind>(
     case 'setDuidState':
       t.ds.setStateRpc(c.state, c.setId, c.duid, true);
       return;
+    case 'clearOverrides': {
+      // nothing to drop here is fine: this node may never have heard of the state
+      const n = t.ds.clearAdminStates(c.setId ?? undefined, c.target ?? undefined).length;
+      t.log?.info(`cluster: clear_overrides dropped ${n} admin state(s) here`);
+      return;
+    }
   }
 }
 

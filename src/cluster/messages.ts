@@ -8,6 +8,7 @@
  * the publishing session delivers them too) even when two nodes were given one name.
  * Payloads stay far below PostgreSQL's 8000-byte NOTIFY limit (a URI is at most 192 bytes
  * in the table, attrs 128; dispatcher.add from the RPC may be longer and is refused here).
+ * A receiver that does not know a kind (an older node) logs the notification and ignores it.
  */
 
 export interface ClusterEventArgs {
@@ -16,6 +17,8 @@ export interface ClusterEventArgs {
   remove: { group: number; address: string };
   set_state: { state: string; group: number; address: string };
   set_duid_state: { state: string; group: number; duid: string };
+  /** group null: every set; target null: the whole set (a URI or a duid otherwise). */
+  clear_overrides: { group: number | null; target: string | null };
 }
 
 export type ClusterEventKind = keyof ClusterEventArgs;
@@ -26,6 +29,7 @@ export const CLUSTER_EVENT_KINDS: readonly ClusterEventKind[] = [
   'remove',
   'set_state',
   'set_duid_state',
+  'clear_overrides',
 ];
 
 export interface ClusterMessage<K extends ClusterEventKind = ClusterEventKind> {
@@ -86,6 +90,10 @@ export function checkArgs(kind: ClusterEventKind, a: Record<string, unknown>): s
       return isStr(a.state) && isInt(a.group) && isStr(a.duid)
         ? null
         : 'set_duid_state needs {state:str, group:int, duid:str}';
+    case 'clear_overrides':
+      return (a.group === null || isInt(a.group)) && (a.target === null || (isStr(a.target) && a.group !== null))
+        ? null
+        : 'clear_overrides needs {group:int|null, target:str|null} (a target only with a group)';
   }
 }
 

@@ -33,7 +33,7 @@ import { ClusterTables, DEFAULT_CLUSTER_TABLES, ensureClusterSchema } from './sc
 import {
   ClusterNodeInfo,
   DestStateView,
-  deleteAdminState,
+  forgetAdminStates,
   lastHeartbeat,
   markStopped,
   readAdminStates,
@@ -86,17 +86,14 @@ type Pending =
     }
   | { readonly op: 'upsert'; readonly states: readonly AdminStateEntry[] };
 
-interface ForgetSpec {
-  readonly setId: number;
-  readonly uri: string;
-}
+import type { ForgetSpec } from './store';
 
 export type PublishOutcome = 'sent' | 'queued';
 
 export interface PublishOptions {
   /** Admin states to store with the event, in the same transaction. */
   readonly adminStates?: readonly AdminStateEntry[];
-  /** Admin states of a removed destination to delete with the event. */
+  /** Admin-state rows to delete with the event (a removed destination's, or clear_overrides'). */
   readonly forget?: ForgetSpec;
 }
 
@@ -352,7 +349,7 @@ export class ClusterNode {
     await db.transaction(async (tx) => {
       await upsertAdminStates(tx, this.tables, p.states, this.name);
       if (p.op === 'notify') {
-        if (p.forget) await deleteAdminState(tx, this.tables, p.forget.setId, p.forget.uri);
+        if (p.forget) await forgetAdminStates(tx, this.tables, p.forget);
         await tx.query('SELECT pg_notify(?, ?)', [this.channel, p.payload]);
       }
     });

@@ -29,6 +29,7 @@ import { ClusterParams, checkClusterConfig, goneAfter } from '../cluster/params'
 import { adminEntriesFor, applyClusterEvent, destStatesOf } from '../cluster/apply';
 import { clusterList, ClusterListEntry, wantsDest } from '../cluster/rpc';
 import type { ClusterEventArgs, ClusterEventKind } from '../cluster/messages';
+import type { ForgetSpec } from '../cluster/store';
 import { DbError } from './errors';
 import { DbListSource, DbLog, loadAtStart } from './list-source';
 import { withDb } from './open';
@@ -203,6 +204,7 @@ export class DispatcherDb {
     const t = this.table;
     switch (c.kind) {
       case 'reload':
+      case 'clearOverrides':
         return;
       case 'add':
         await withDb(this.url, (db) =>
@@ -238,7 +240,7 @@ export class DispatcherDb {
       kind: K,
       args: ClusterEventArgs[K],
       adminStates?: AdminStateEntry[],
-      forget?: { setId: number; uri: string },
+      forget?: ForgetSpec,
     ): Promise<unknown> => node.publish(kind, args, { adminStates, forget });
     switch (c.kind) {
       case 'reload':
@@ -260,6 +262,14 @@ export class DispatcherDb {
         else await send('set_state', { state: c.state, group: c.setId, address: c.uri }, entries);
         return;
       }
+      case 'clearOverrides':
+        // the rows go in the same transaction, so a node starting later does not import them back
+        await send('clear_overrides', { group: c.setId, target: c.target }, undefined, {
+          clear: true,
+          setId: c.setId,
+          target: c.target,
+        });
+        return;
     }
   }
 

@@ -23,7 +23,9 @@ export type DsChange =
   | { readonly kind: 'remove'; readonly setId: number; readonly uri: string }
   /** `uri` may be `all`. `state` is the text as given (`ip`, `a`, `1`, …). */
   | { readonly kind: 'setState'; readonly state: string; readonly setId: number; readonly uri: string }
-  | { readonly kind: 'setDuidState'; readonly state: string; readonly setId: number; readonly duid: string };
+  | { readonly kind: 'setDuidState'; readonly state: string; readonly setId: number; readonly duid: string }
+  /** dispatcher.clear_overrides: all (setId null), those of a set (target null), or one URI or duid. */
+  | { readonly kind: 'clearOverrides'; readonly setId: number | null; readonly target: string | null };
 
 export type DsChangeKind = DsChange['kind'];
 
@@ -34,6 +36,7 @@ export const CHANGE_METHODS: Readonly<Record<DsChangeKind, string>> = {
   remove: 'dispatcher.remove',
   setState: 'dispatcher.set_state',
   setDuidState: 'dispatcher.set_duid_state',
+  clearOverrides: 'dispatcher.clear_overrides',
 };
 
 /** Kamailio answers "Ongoing reload" before "Invalid Parameters" and stamps the time. */
@@ -84,7 +87,32 @@ export function decodeChange(engine: Dispatcher, kind: DsChangeKind, params: rea
       const [state, setId, target] = s.values as [string, number, string];
       return byDuid ? { kind, state, setId, duid: target } : { kind, state, setId, uri: target };
     }
+    case 'clearOverrides': {
+      const s = rpcScan(params, '*dS');
+      const raw = s.count >= 2 ? String(s.values[1]) : null;
+      return { kind, setId: s.count >= 1 ? (s.values[0] as number) : null, target: raw === 'all' ? null : raw };
+    }
   }
+}
+
+/**
+ * Forgets admin states; the destinations keep their current state. Asked for a set or a
+ * target that has none, the RPC answers 404 Override Not Found; a cluster node applying
+ * another node's clear (`strict` false) just has nothing to drop.
+ */
+export function clearOverrides(
+  engine: Dispatcher,
+  c: Extract<DsChange, { kind: 'clearOverrides' }>,
+  strict = true,
+): string {
+  const dropped = engine.clearAdminStates(c.setId ?? undefined, c.target ?? undefined);
+  if (strict && dropped.length === 0 && c.setId !== null) {
+    throw DsRpcError.of(
+      'overrideNotFound',
+      c.target !== null ? `no admin state for ${c.target} in set ${c.setId}` : `no admin state in set ${c.setId}`,
+    );
+  }
+  return `Ok. ${dropped.length} override(s) cleared.`;
 }
 
 /**
@@ -108,6 +136,8 @@ export function applyChange(
       return engine.setStateRpc(c.state, c.setId, c.uri, false);
     case 'setDuidState':
       return engine.setStateRpc(c.state, c.setId, c.duid, true);
+    case 'clearOverrides':
+      return clearOverrides(engine, c);
   }
 }
 
