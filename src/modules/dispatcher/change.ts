@@ -9,6 +9,8 @@ import type { Dispatcher } from './engine';
 import { DsRpcError } from './errors';
 import type { ReloadSource } from './list-manager';
 import { rpcScan } from './rpc-scan';
+import { type DrainChange, drainChange } from './lb/drain';
+import { applyDrainChange, DRAIN_OK, UNDRAIN_OK } from './lb/operations';
 
 export type DsChange =
   | { readonly kind: 'reload' }
@@ -23,7 +25,9 @@ export type DsChange =
   | { readonly kind: 'remove'; readonly setId: number; readonly uri: string }
   /** `uri` may be `all`. `state` is the text as given (`ip`, `a`, `1`, …). */
   | { readonly kind: 'setState'; readonly state: string; readonly setId: number; readonly uri: string }
-  | { readonly kind: 'setDuidState'; readonly state: string; readonly setId: number; readonly duid: string };
+  | { readonly kind: 'setDuidState'; readonly state: string; readonly setId: number; readonly duid: string }
+  /** dsd extension: drain / undrain (lb/drain.ts). */
+  | DrainChange;
 
 export type DsChangeKind = DsChange['kind'];
 
@@ -34,6 +38,10 @@ export const CHANGE_METHODS: Readonly<Record<DsChangeKind, string>> = {
   remove: 'dispatcher.remove',
   setState: 'dispatcher.set_state',
   setDuidState: 'dispatcher.set_duid_state',
+  drain: 'dispatcher.drain',
+  drainDuid: 'dispatcher.drain_duid',
+  undrain: 'dispatcher.undrain',
+  undrainDuid: 'dispatcher.undrain_duid',
 };
 
 /** Kamailio answers "Ongoing reload" before "Invalid Parameters" and stamps the time. */
@@ -84,6 +92,24 @@ export function decodeChange(engine: Dispatcher, kind: DsChangeKind, params: rea
       const [state, setId, target] = s.values as [string, number, string];
       return byDuid ? { kind, state, setId, duid: target } : { kind, state, setId, uri: target };
     }
+    case 'drain':
+    case 'drainDuid':
+    case 'undrain':
+    case 'undrainDuid': {
+      const byDuid = kind === 'drainDuid' || kind === 'undrainDuid';
+      const s = rpcScan(params, 'dS');
+      if (s.count < 2)
+        throw DsRpcError.of(
+          'invalidParameters',
+          `usage: ${CHANGE_METHODS[kind]} group ${byDuid ? 'duid' : 'address'}|all`,
+        );
+      return drainChange(
+        kind === 'drain' || kind === 'drainDuid',
+        byDuid,
+        s.values[0] as number,
+        s.values[1] as string,
+      );
+    }
   }
 }
 
@@ -108,6 +134,13 @@ export function applyChange(
       return engine.setStateRpc(c.state, c.setId, c.uri, false);
     case 'setDuidState':
       return engine.setStateRpc(c.state, c.setId, c.duid, true);
+    case 'drain':
+    case 'drainDuid':
+    case 'undrain':
+    case 'undrainDuid':
+      // not persisted in this node's state file: a change from outside the RPC (the cluster)
+      applyDrainChange(engine, c, false, Date.now());
+      return c.kind === 'drain' || c.kind === 'drainDuid' ? DRAIN_OK : UNDRAIN_OK;
   }
 }
 
