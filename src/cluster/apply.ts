@@ -24,7 +24,7 @@ import type { ClusterEventArgs, ClusterEventKind } from './messages';
 import type { DestStateView, DrainRow } from './store';
 
 export interface ClusterApplyTarget {
-  readonly ds: Pick<Dispatcher, 'reload' | 'add' | 'remove' | 'setStateRpc' | 'list' | 'lb'>;
+  readonly ds: Pick<Dispatcher, 'reload' | 'add' | 'remove' | 'setStateRpc' | 'list' | 'clearAdminStates' | 'lb'>;
   /** How to reload (default ds.reload); the daemon passes the runtime's, which keeps stats. */
   reload?(source: ReloadSource): Promise<unknown>;
   /** Fresh records from the database (DbListSource.source()). */
@@ -82,9 +82,14 @@ export function changeOfEvent<K extends ClusterEventKind>(kind: K, args: Cluster
       const a = args as ClusterEventArgs['drain'];
       return { kind: kind === 'drain' ? 'drain' : 'undrain', setId: a.group, uri: a.address };
     }
-    default: {
+    case 'drain_duid':
+    case 'undrain_duid': {
       const a = args as ClusterEventArgs['drain_duid'];
       return { kind: kind === 'drain_duid' ? 'drainDuid' : 'undrainDuid', setId: a.group, duid: a.duid };
+    }
+    default: {
+      const a = args as ClusterEventArgs['clear_overrides'];
+      return { kind: 'clearOverrides', setId: a.group, target: a.target };
     }
   }
 }
@@ -127,6 +132,12 @@ export async function applyClusterEvent<K extends ClusterEventKind>(
     case 'setDuidState':
       t.ds.setStateRpc(c.state, c.setId, c.duid, true);
       return;
+    case 'clearOverrides': {
+      // nothing to drop here is fine: this node may never have heard of the state
+      const n = t.ds.clearAdminStates(c.setId ?? undefined, c.target ?? undefined).length;
+      t.log?.info(`cluster: clear_overrides dropped ${n} admin state(s) here`);
+      return;
+    }
     default:
       // the cluster's dsd_drain row keeps it, not this node's state file
       applyDrainChange(t.ds, c, false, Date.now());

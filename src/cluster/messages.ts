@@ -11,6 +11,7 @@
  * the publishing session delivers them too) even when two nodes were given one name.
  * Payloads stay far below PostgreSQL's 8000-byte NOTIFY limit (a URI is at most 192 bytes
  * in the table, attrs 128; dispatcher.add from the RPC may be longer and is refused here).
+ * A receiver that does not know a kind (an older node) logs the notification and ignores it.
  */
 
 export interface ClusterEventArgs {
@@ -24,6 +25,8 @@ export interface ClusterEventArgs {
   drain_duid: { group: number; duid: string };
   undrain: { group: number; address: string };
   undrain_duid: { group: number; duid: string };
+  /** group null: every set; target null: the whole set (a URI or a duid otherwise). */
+  clear_overrides: { group: number | null; target: string | null };
 }
 
 export type ClusterEventKind = keyof ClusterEventArgs;
@@ -38,6 +41,7 @@ export const CLUSTER_EVENT_KINDS: readonly ClusterEventKind[] = [
   'drain_duid',
   'undrain',
   'undrain_duid',
+  'clear_overrides',
 ];
 
 export interface ClusterMessage<K extends ClusterEventKind = ClusterEventKind> {
@@ -104,6 +108,10 @@ export function checkArgs(kind: ClusterEventKind, a: Record<string, unknown>): s
     case 'drain_duid':
     case 'undrain_duid':
       return isInt(a.group) && isStr(a.duid) ? null : `${kind} needs {group:int, duid:str}`;
+    case 'clear_overrides':
+      return (a.group === null || isInt(a.group)) && (a.target === null || (isStr(a.target) && a.group !== null))
+        ? null
+        : 'clear_overrides needs {group:int|null, target:str|null} (a target only with a group)';
   }
 }
 

@@ -35,7 +35,7 @@ import {
   ClusterNodeInfo,
   DestStateView,
   DrainRow,
-  deleteAdminState,
+  forgetAdminStates,
   lastHeartbeat,
   markStopped,
   readAdminStates,
@@ -91,10 +91,7 @@ type Pending =
     }
   | { readonly op: 'upsert'; readonly states: readonly AdminStateEntry[]; readonly drains?: undefined };
 
-interface ForgetSpec {
-  readonly setId: number;
-  readonly uri: string;
-}
+import type { ForgetSpec } from './store';
 
 export type PublishOutcome = 'sent' | 'queued';
 
@@ -103,7 +100,7 @@ export interface PublishOptions {
   readonly adminStates?: readonly AdminStateEntry[];
   /** Drain rows to store with the event, in the same transaction. */
   readonly drains?: readonly DrainRow[];
-  /** Admin states of a removed destination to delete with the event. */
+  /** Admin-state rows to delete with the event (a removed destination's, or clear_overrides'). */
   readonly forget?: ForgetSpec;
 }
 
@@ -366,7 +363,7 @@ export class ClusterNode {
       await upsertAdminStates(tx, this.tables, p.states, this.name);
       if (p.drains) await upsertDrains(tx, this.tables, p.drains, this.name);
       if (p.op === 'notify') {
-        if (p.forget) await deleteAdminState(tx, this.tables, p.forget.setId, p.forget.uri);
+        if (p.forget) await forgetAdminStates(tx, this.tables, p.forget);
         await tx.query('SELECT pg_notify(?, ?)', [this.channel, p.payload]);
       }
     });

@@ -187,3 +187,19 @@ export async function upsertDrains(
     );
   }
 }
+
+/**
+ * Admin-state rows deleted with an event: a removed destination's URI row, or what
+ * dispatcher.clear_overrides names (every row, a set's, or the set's rows for one URI or duid).
+ */
+export type ForgetSpec =
+  | { readonly setId: number; readonly uri: string }
+  | { readonly clear: true; readonly setId: number | null; readonly target: string | null };
+
+export async function forgetAdminStates(tx: DbQueryable, t: ClusterTables, f: ForgetSpec): Promise<void> {
+  if (!('clear' in f)) return deleteAdminState(tx, t, f.setId, f.uri);
+  if (f.setId === null) await tx.exec(`DELETE FROM ${t.adminState}`);
+  else if (f.target === null) await tx.exec(`DELETE FROM ${t.adminState} WHERE set_id = ?`, [f.setId]);
+  else
+    await tx.exec(`DELETE FROM ${t.adminState} WHERE set_id = ? AND target_key = ?`, [f.setId, f.target.toLowerCase()]);
+}

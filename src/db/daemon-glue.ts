@@ -31,6 +31,7 @@ import type { DrainRow } from '../cluster/store';
 import type { DrainEntry } from '../modules/dispatcher/lb/drain';
 import { clusterList, ClusterListEntry, wantsDest } from '../cluster/rpc';
 import type { ClusterEventArgs, ClusterEventKind } from '../cluster/messages';
+import type { ForgetSpec } from '../cluster/store';
 import { DbError } from './errors';
 import { DbListSource, DbLog, loadAtStart } from './list-source';
 import { withDb } from './open';
@@ -213,6 +214,7 @@ export class DispatcherDb {
     const t = this.table;
     switch (c.kind) {
       case 'reload':
+      case 'clearOverrides':
         return;
       case 'add':
         await withDb(this.url, (db) =>
@@ -251,7 +253,7 @@ export class DispatcherDb {
       kind: K,
       args: ClusterEventArgs[K],
       adminStates?: AdminStateEntry[],
-      forget?: { setId: number; uri: string },
+      forget?: ForgetSpec,
     ): Promise<unknown> => node.publish(kind, args, { adminStates, forget });
     switch (c.kind) {
       case 'reload':
@@ -273,6 +275,14 @@ export class DispatcherDb {
         else await send('set_state', { state: c.state, group: c.setId, address: c.uri }, entries);
         return;
       }
+      case 'clearOverrides':
+        // the rows go in the same transaction, so a node starting later does not import them back
+        await send('clear_overrides', { group: c.setId, target: c.target }, undefined, {
+          clear: true,
+          setId: c.setId,
+          target: c.target,
+        });
+        return;
       default: {
         const drains = drainRowsFor(ds?.list ?? null, c, Date.now());
         const opts = { drains };

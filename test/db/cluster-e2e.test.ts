@@ -2,9 +2,10 @@
  * Two real dsd daemons on one PostgreSQL with modparam("dispatcher", "ds_cluster", 1):
  * a row inserted by SQL + dispatcher.reload on A shows on B; set_state on A shows on B
  * within a second and survives B's restart; cluster.list shows both nodes (and gone after
- * one stops); PostgreSQL stopped for ten seconds under a sipp load loses no call on either
- * node, and the nodes resync when it returns. A drain on A reaches B (no new dialog from B
- * to the drained backend, its calls' BYEs still do), and an undrain on B restores A.
+ * one stops); clear_overrides on A clears B's override and the stored row (B restarted does
+ * not bring it back); PostgreSQL stopped for ten seconds under a sipp load loses no call on
+ * either node, and the nodes resync when it returns. A drain on A reaches B (no new dialog
+ * from B to the drained backend, its calls' BYEs still do), and an undrain on B restores A.
  *
  * DEPENDS ON THE DAEMON WIRING (src/db/daemon-glue.ts → daemon, cluster.list command).
  */
@@ -122,6 +123,83 @@ test(
           ['node-b', 'gone'],
         ],
       );
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  },
+);
+
+interface OverrideRow {
+  SET: number;
+  URI?: string;
+  DUID?: string;
+  STATE: string;
+  SOURCE: string;
+}
+
+async function overrides(d: Dsd): Promise<OverrideRow[]> {
+  const r = await dsctlRun(['-s', ctl(d), '--json', 'dispatcher.overrides']);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as OverrideRow[];
+}
+
+const key = (rows: OverrideRow[]): string[] => rows.map((r) => `${r.SET} ${r.URI ?? r.DUID} ${r.STATE}`).sort();
+
+test(
+  'cluster: clear_overrides on A clears B and the stored rows; B restarted does not bring them back',
+  { skip, timeout: 90_000 },
+  async () => {
+    const url = await pg!.createDatabase('ce3');
+    await runDbInit(url);
+    await withDb(url, async (db) => {
+      for (const s of fixtureStatements()) await db.exec(s);
+    });
+    const [pa, pb] = await freePorts(2);
+    const a = await startDsd({ cfg: nodeCfg(url, 'node-a', pa) });
+    let b = await startDsd({ cfg: nodeCfg(url, 'node-b', pb) });
+    const rows = async (): Promise<number> =>
+      withDb(url, async (db) => (await db.query('SELECT set_id FROM dsd_admin_state')).length);
+    try {
+      for (const [state, uri] of [
+        ['ip', 'sip:127.0.0.1:5080'],
+        ['d', 'sip:127.0.0.1:5081'],
+      ]) {
+        const r = await dsctlRun(['-s', ctl(a), 'dispatcher.set_state', state, '1', uri]);
+        assert.equal(r.code, 0, r.stderr);
+      }
+      const both = ['1 sip:127.0.0.1:5080 ip', '1 sip:127.0.0.1:5081 d'];
+      await waitFor('B has both overrides', async () => key(await overrides(b)).join() === both.join(), 10_000);
+      assert.equal(await rows(), 2);
+
+      // one destination: gone on both nodes and from the table, the other stays
+      const one = await dsctlRun(['-s', ctl(a), 'dispatcher.clear_overrides', '1', 'sip:127.0.0.1:5080']);
+      assert.equal(one.code, 0, one.stderr);
+      assert.match(one.stdout, /Ok\. 1 override\(s\) cleared\./);
+      assert.deepEqual(key(await overrides(a)), [both[1]]);
+      await waitFor('B dropped 5080', async () => key(await overrides(b)).join() === both[1], 10_000);
+      assert.equal(await rows(), 1);
+      // the destination keeps its state until the next reload: clearing is not set_state
+      assert.equal(flagsIn(await list(b), 'sip:127.0.0.1:5080'), 'IP');
+
+      // asking for one that is not there is 404 on the node asked, and nothing is sent
+      const none = await dsctlRun(['-s', ctl(b), 'dispatcher.clear_overrides', '1', 'sip:127.0.0.1:5080']);
+      assert.notEqual(none.code, 0);
+      assert.match(none.stderr, /404|Override Not Found/);
+
+      // all, run on B this time: A, the table and a restarted B are clean
+      const all = await dsctlRun(['-s', ctl(b), 'dispatcher.clear_overrides']);
+      assert.equal(all.code, 0, all.stderr);
+      await waitFor('A has no overrides', async () => (await overrides(a)).length === 0, 10_000);
+      assert.equal(await rows(), 0);
+      await b.stop();
+      b = await startDsd({ cfg: nodeCfg(url, 'node-b', pb) });
+      assert.deepEqual(await overrides(b), []);
+      // the list's own flags again, not the cleared DX
+      assert.notEqual(flagsIn(await list(b), 'sip:127.0.0.1:5081'), 'DX');
+
+      // the audit line of the change names the method on the node that ran it
+      assert.match(b.output() + a.output(), /rpc dispatcher\.clear_overrides: ok/);
     } finally {
       await a.stop();
       await b.stop();

@@ -26,6 +26,8 @@ export type DsChange =
   /** `uri` may be `all`. `state` is the text as given (`ip`, `a`, `1`, …). */
   | { readonly kind: 'setState'; readonly state: string; readonly setId: number; readonly uri: string }
   | { readonly kind: 'setDuidState'; readonly state: string; readonly setId: number; readonly duid: string }
+  /** dispatcher.clear_overrides: all (setId null), those of a set (target null), or one URI or duid. */
+  | { readonly kind: 'clearOverrides'; readonly setId: number | null; readonly target: string | null }
   /** dsd extension: drain / undrain (lb/drain.ts). */
   | DrainChange;
 
@@ -42,6 +44,7 @@ export const CHANGE_METHODS: Readonly<Record<DsChangeKind, string>> = {
   drainDuid: 'dispatcher.drain_duid',
   undrain: 'dispatcher.undrain',
   undrainDuid: 'dispatcher.undrain_duid',
+  clearOverrides: 'dispatcher.clear_overrides',
 };
 
 /** Kamailio answers "Ongoing reload" before "Invalid Parameters" and stamps the time. */
@@ -110,7 +113,32 @@ export function decodeChange(engine: Dispatcher, kind: DsChangeKind, params: rea
         s.values[1] as string,
       );
     }
+    case 'clearOverrides': {
+      const s = rpcScan(params, '*dS');
+      const raw = s.count >= 2 ? String(s.values[1]) : null;
+      return { kind, setId: s.count >= 1 ? (s.values[0] as number) : null, target: raw === 'all' ? null : raw };
+    }
   }
+}
+
+/**
+ * Forgets admin states; the destinations keep their current state. Asked for a set or a
+ * target that has none, the RPC answers 404 Override Not Found; a cluster node applying
+ * another node's clear (`strict` false) just has nothing to drop.
+ */
+export function clearOverrides(
+  engine: Dispatcher,
+  c: Extract<DsChange, { kind: 'clearOverrides' }>,
+  strict = true,
+): string {
+  const dropped = engine.clearAdminStates(c.setId ?? undefined, c.target ?? undefined);
+  if (strict && dropped.length === 0 && c.setId !== null) {
+    throw DsRpcError.of(
+      'overrideNotFound',
+      c.target !== null ? `no admin state for ${c.target} in set ${c.setId}` : `no admin state in set ${c.setId}`,
+    );
+  }
+  return `Ok. ${dropped.length} override(s) cleared.`;
 }
 
 /**
@@ -141,6 +169,8 @@ export function applyChange(
       // not persisted in this node's state file: a change from outside the RPC (the cluster)
       applyDrainChange(engine, c, false, Date.now());
       return c.kind === 'drain' || c.kind === 'drainDuid' ? DRAIN_OK : UNDRAIN_OK;
+    case 'clearOverrides':
+      return clearOverrides(engine, c);
   }
 }
 
