@@ -300,6 +300,7 @@ export async function main(argv: string[]): Promise<void> {
     initialStateEvents: cfg.health.initialStateEvents,
     listSource: dsDb?.listSource,
     adminSource: dsDb?.adminSource,
+    drainSource: dsDb?.drainSource,
     saveAdmin: role === null || role.index === 0,
     probe: role === null || role.index === 0,
   });
