@@ -4,7 +4,8 @@
  * and survives B's restart; cluster.list shows both nodes (and gone after
  * one stops); clear_overrides on A clears B's override and the stored row (B restarted does
  * not bring it back); PostgreSQL stopped for ten seconds under a sipp load loses no call on
- * either node, and the nodes resync when it returns.
+ * either node, and the nodes resync when it returns. A drain on A reaches B (no new dialog
+ * from B to the drained backend, its calls' BYEs still do), and an undrain on B restores A.
  *
  * DEPENDS ON THE DAEMON WIRING (src/db/daemon-glue.ts → daemon, cluster.list command).
  */
@@ -13,7 +14,11 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { startDsd, basicCfg, Dsd } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
-import { haveSipp, startSipp, UAC_XML, UAS_XML, num } from '../helpers/sipp';
+import { haveSipp, runUac, startSipp, UAC_XML, UAS_XML, num } from '../helpers/sipp';
+import { Backends } from '../helpers/backends';
+import { holdingUac } from '../helpers/lb-sipp';
+import { tmpDir } from '../helpers/daemon';
+import fs from 'node:fs';
 import { runDbInit, withDb } from '../../src/db';
 import { fixtureStatements } from '../fixtures/db/capture';
 import { dbParams, dsctlRun, missingPostgres, PgServer, startPostgres } from './helpers';
@@ -268,6 +273,83 @@ test(
       await a.stop();
       await b.stop();
       await pg!.start().catch(() => undefined);
+    }
+  },
+);
+
+/** Is `uri` marked draining in a dispatcher.list output? */
+function drainingIn(text: string, uri: string): boolean {
+  const i = text.indexOf(`URI: ${uri}\n`);
+  if (i < 0) return false;
+  const next = text.indexOf('URI: ', i + 1);
+  return /DRAIN: 1/.test(text.slice(i, next < 0 ? undefined : next));
+}
+
+test(
+  'cluster: drain on A, B sends no new dialog to the backend but its BYEs; undrain on B restores A',
+  { skip: skip || (haveSipp() ? false : 'sipp missing'), timeout: 120_000 },
+  async () => {
+    const url = await pg!.createDatabase('ce3');
+    await runDbInit(url);
+    const [pa, pb, b0, b1, ...uac] = await freePorts(10);
+    await withDb(url, async (db) => {
+      await db.exec(`INSERT INTO dispatcher VALUES(1,1,'sip:127.0.0.1:${b0}',0,0,'','')`);
+      await db.exec(`INSERT INTO dispatcher VALUES(2,1,'sip:127.0.0.1:${b1}',0,0,'','')`);
+    });
+    const work = tmpDir('dsd-cluster-drain-');
+    const bk = await Backends.open([b0, b1]);
+    const a = await startDsd({ cfg: nodeCfg(url, 'node-a', pa) });
+    const b = await startDsd({ cfg: nodeCfg(url, 'node-b', pb) });
+    // each sipp run gets its own pair of ports (the held calls overlap the next run)
+    let run = 0;
+    const calls = (node: number, n: number, scenario = UAC_XML) => {
+      const k = 2 * (run++ % 3);
+      return runUac({
+        scenario,
+        port: uac[k],
+        controlPort: uac[k + 1],
+        remote: `127.0.0.1:${node}`,
+        calls: n,
+        rate: 20,
+        timeoutMs: 60_000,
+      });
+    };
+    try {
+      // calls through B held for a while, on both backends
+      const mark = bk.log.length;
+      const held = calls(pb, 6, holdingUac(work, 5000));
+      await waitFor(
+        '6 held calls answered',
+        async () => bk.count(0, 'INVITE', mark) + bk.count(1, 'INVITE', mark) >= 6,
+        20_000,
+      );
+      const onB1 = bk.callIds(1, 'INVITE', mark);
+      assert.ok(onB1.size >= 1, 'backend 1 took held calls');
+      const r = await dsctlRun(['-s', ctl(a), 'dispatcher.drain', '1', bk.uri(1)]);
+      assert.equal(r.code, 0, r.stderr);
+      await waitFor('B shows the drain', async () => drainingIn(await list(b), bk.uri(1)), 2000);
+      const afterDrain = bk.log.length;
+      const more = await calls(pb, 10);
+      assert.equal(num(more.stats, 'SuccessfulCall(C)'), 10, more.output.slice(-1500));
+      const h = await held;
+      assert.equal(num(h.stats, 'SuccessfulCall(C)'), 6, h.output.slice(-1500));
+      assert.equal(bk.count(1, 'INVITE', afterDrain), 0, 'no new INVITE from B to the drained backend');
+      assert.equal(bk.count(0, 'INVITE', afterDrain), 10);
+      const byes = bk.callIds(1, 'BYE', mark);
+      for (const cid of onB1) assert.ok(byes.has(cid), `the BYE of ${cid} reached the drained backend`);
+      // an undrain on B reaches A
+      assert.equal((await dsctlRun(['-s', ctl(b), 'dispatcher.undrain', '1', bk.uri(1)])).code, 0);
+      await waitFor('A lifted the drain', async () => !drainingIn(await list(a), bk.uri(1)), 2000);
+      const m2 = bk.log.length;
+      const back = await calls(pa, 10);
+      assert.equal(num(back.stats, 'SuccessfulCall(C)'), 10, back.output.slice(-1500));
+      assert.equal(bk.count(1, 'INVITE', m2), 5, 'round robin over both again on A');
+      assert.equal(bk.count(0, 'INVITE', m2), 5);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await bk.close();
+      fs.rmSync(work, { recursive: true, force: true });
     }
   },
 );
