@@ -27,6 +27,7 @@ import type { BinrpcAddress } from '../control/binrpc/address';
 import { defaultClusterParams, isClusterParam, setClusterParam, ClusterParams } from '../cluster/params';
 import { readAccParams, type AccParams } from '../modules/acc/params';
 import { checkDbModule, parseDbUrl } from '../db/url';
+import { DsdError } from '../core/errors';
 
 export interface DaemonConfig {
   compiled: CompiledConfig<RequestContext>;
@@ -78,10 +79,9 @@ export interface DaemonConfig {
   admission: AdmissionConfig;
 }
 
-export class StartupError extends Error {
+export class StartupError extends DsdError {
   constructor(msg: string) {
-    super(msg);
-    this.name = 'StartupError';
+    super('DSD_ERR_STARTUP', msg);
   }
 }
 

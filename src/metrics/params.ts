@@ -9,6 +9,7 @@
  * ds_metrics_allow_remote is 1, because the metrics name every backend.
  */
 import { isIP } from 'node:net';
+import { DsdError } from '../core/errors';
 
 /** Names and kinds the cfg engine must accept under modparam("dispatcher", …). */
 export const HEALTH_PARAMS: Readonly<Record<string, 'int' | 'str'>> = {
@@ -32,14 +33,13 @@ export interface HealthConfig {
   readonly initialStateEvents: boolean;
 }
 
-export class HealthParamError extends Error {
-  override readonly name = 'HealthParamError';
+export class HealthParamError extends DsdError {
   constructor(
     readonly param: string,
     readonly value: unknown,
     why: string,
   ) {
-    super(`modparam("dispatcher", "${param}", "${String(value)}"): ${why}`);
+    super('DSD_ERR_HEALTH_PARAM', `modparam("dispatcher", "${param}", "${String(value)}"): ${why}`);
   }
 }
 
