@@ -190,9 +190,10 @@ export async function main(argv: string[]): Promise<void> {
     maxStreamMessage: 65535,
     limits: cfg.tcpLimits,
     log,
-    // several workers: the first reads every socket and holds the stream connections
+    // several workers: the first holds the stream connections; every worker reads the
+    // shared UDP sockets once it is ready (src/workers/README.md)
     listenTcp: role === null || role.index === 0,
-    receiveUdp: role === null || role.index === 0,
+    receiveUdp: role === null,
   });
   const core = new ProxyCore(
     {
