@@ -268,7 +268,10 @@ export async function loadDaemonConfig(
     db,
     cluster,
     loadedModules: [...compiled.modules.keys()],
-    tls: g.enableTls && mod('tls') ? readTlsParams((n) => mod('tls')?.param(n), compiled.dir) : null,
+    tls:
+      g.enableTls && mod('tls')
+        ? readTlsParams((n) => mod('tls')?.param(n), compiled.dir, g.other.get('tls_handshake_timeout'))
+        : null,
     websocket: mod('websocket') ? readWsParams((n) => mod('websocket')?.param(n)) : null,
     tcpLimits: tcpLimitsFrom(g),
     admission,

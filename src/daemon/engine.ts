@@ -149,6 +149,7 @@ export async function buildEngine(o: EngineStart): Promise<Engine> {
     initialStateEvents: cfg.health.initialStateEvents,
     listSource: dsDb?.listSource,
     adminSource: dsDb?.adminSource,
+    drainSource: dsDb?.drainSource,
     saveAdmin: role === null || role.index === 0,
     probe: role === null || role.index === 0,
   });

@@ -27,8 +27,8 @@ export function checkHandshake(raw: readonly string[], corsMode = 0): HandshakeV
   let sip = false;
   let origin: string | null = null;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i].toLowerCase();
-    const value = raw[i + 1];
+    const name = (raw[i] ?? '').toLowerCase();
+    const value = raw[i + 1] ?? '';
     const lower = value.toLowerCase();
     if (name === 'connection') {
       if (lower.includes('upgrade')) connection = true;

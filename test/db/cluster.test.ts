@@ -19,6 +19,8 @@ import type { ReloadSource } from '../../src/modules/dispatcher/list-manager';
 import { Dispatcher } from '../../src/modules/dispatcher/engine';
 import { flagsString } from '../../src/modules/dispatcher/flags';
 import { collectLog, engine, exec } from './backend-suite';
+import type { DrainChange } from '../../src/modules/dispatcher/lb/drain';
+import { applyDrainChange } from '../../src/modules/dispatcher/lb/operations';
 import { missingPostgres, PgServer, startPostgres } from './helpers';
 import { fixtureStatements } from '../fixtures/db/capture';
 
@@ -263,38 +265,42 @@ test('cluster: PostgreSQL stopped for seconds: nodes keep routing, log once, rec
   }
 });
 
+/** A node wired through DispatcherDb as the daemon wires it (start order included). */
+async function glued(url: string, name: string) {
+  const ds = defaultParams();
+  setParam(ds, 'db_url', url);
+  setParam(ds, 'reload_delta', 0);
+  const cl = defaultClusterParams();
+  cl.enabled = true;
+  cl.nodeName = name;
+  cl.heartbeatSec = 1;
+  const log = collectLog();
+  const dsDb = (await DispatcherDb.create({
+    ds,
+    db: defaultDbParams(),
+    cluster: cl,
+    loadedModules: ['db_postgres'],
+    log,
+    version: 'v',
+    address: `udp:127.0.0.1:${name === 'a' ? 5071 : 5072}`,
+  }))!;
+  const engineA = new Dispatcher({ params: ds });
+  const rt = { ds: engineA, reload: (s?: ReloadSource) => engineA.reload(s) };
+  dsDb.attach(rt);
+  assert.equal(await dsDb.startCluster(), true);
+  engineA.importAdminStates(await dsDb.adminSource!());
+  engineA.lb.drains.replace(await dsDb.drainSource!());
+  await engineA.loadInitial(await dsDb.listSource.initial());
+  await dsDb.started();
+  return { dsDb, ds: engineA, log };
+}
+
 test(
   'cluster through DispatcherDb (the daemon glue): RPC on A published, applied on B; cluster.list handler',
   opts,
   async () => {
     const url = await cluster();
-    const make = async (name: string) => {
-      const ds = defaultParams();
-      setParam(ds, 'db_url', url);
-      setParam(ds, 'reload_delta', 0);
-      const cl = defaultClusterParams();
-      cl.enabled = true;
-      cl.nodeName = name;
-      cl.heartbeatSec = 1;
-      const log = collectLog();
-      const dsDb = (await DispatcherDb.create({
-        ds,
-        db: defaultDbParams(),
-        cluster: cl,
-        loadedModules: ['db_postgres'],
-        log,
-        version: 'v',
-        address: `udp:127.0.0.1:${name === 'a' ? 5071 : 5072}`,
-      }))!;
-      const engineA = new Dispatcher({ params: ds });
-      const rt = { ds: engineA, reload: (s?: ReloadSource) => engineA.reload(s) };
-      dsDb.attach(rt);
-      assert.equal(await dsDb.startCluster(), true);
-      engineA.importAdminStates(await dsDb.adminSource!());
-      await engineA.loadInitial(await dsDb.listSource.initial());
-      await dsDb.started();
-      return { dsDb, ds: engineA, log };
-    };
+    const make = (name: string) => glued(url, name);
     const a = await make('a');
     const b = await make('b');
     try {
@@ -330,6 +336,84 @@ test(
       } finally {
         await b2.dsDb.close();
       }
+    } finally {
+      await a.dsDb.close();
+      await b.dsDb.close();
+    }
+  },
+);
+
+test(
+  'cluster: drain is an admin state like the others: on A reaches B, kept in dsd_drain, undrain on B',
+  opts,
+  async () => {
+    const url = await cluster();
+    const a = await glued(url, 'a');
+    const b = await glued(url, 'b');
+    const draining = (ds: Dispatcher, set: number, uri: string): boolean =>
+      ds.lb.drains.isDraining(ds.list!.byId.get(set)!.dests.find((d) => d.uri === uri)!);
+    const local = async (n: typeof a, c: DrainChange): Promise<void> => {
+      applyDrainChange(n.ds, c, false, Date.now());
+      await n.dsDb.afterChange(c, false);
+    };
+    try {
+      await local(a, { kind: 'drainDuid', setId: 1, duid: 'gw3' });
+      await local(a, { kind: 'drain', setId: 2, uri: 'all' });
+      assert.ok((await waitFor('B drains gw3', () => draining(b.ds, 1, 'sip:127.0.0.1:5082'))) < 1000);
+      await waitFor('B drains set 2', () => b.ds.list!.byId.get(2)!.dests.every((d) => b.ds.lb.drains.isDraining(d)));
+      assert.equal(draining(b.ds, 1, 'sip:127.0.0.1:5080'), false);
+      // the rows: by duid as given, `all` one per URI; Kamailio's table untouched
+      const rows = await a.dsDb.cluster!.drains();
+      assert.deepEqual(rows.map((r) => [r.setId, r.duid ?? r.uri]).sort(), [
+        [1, 'gw3'],
+        [2, 'sip:127.0.0.2:5090;transport=tcp'],
+        [2, 'sip:127.0.0.2:5091'],
+        [2, 'sip:127.0.0.2:5092'],
+      ]);
+      assert.deepEqual(await a.dsDb.cluster!.adminStates(), []);
+      // a node started later comes up draining
+      const c = await glued(url, 'c');
+      try {
+        assert.equal(draining(c.ds, 1, 'sip:127.0.0.1:5082'), true);
+        assert.equal(draining(c.ds, 2, 'sip:127.0.0.2:5091'), true);
+        assert.equal(draining(c.ds, 1, 'sip:127.0.0.1:5081'), false);
+        // undrain on B (by URI, of a drain made by duid on A) restores it on A and C
+        await local(b, { kind: 'undrain', setId: 1, uri: 'sip:127.0.0.1:5082' });
+        await local(b, { kind: 'undrainDuid', setId: 2, duid: 'gw5' });
+        await waitFor('A undrained gw3', () => !draining(a.ds, 1, 'sip:127.0.0.1:5082'));
+        await waitFor('C undrained gw5', () => !draining(c.ds, 2, 'sip:127.0.0.2:5091'));
+        assert.equal(draining(a.ds, 2, 'sip:127.0.0.2:5090;transport=tcp'), true);
+      } finally {
+        await c.dsDb.close();
+      }
+      assert.deepEqual((await b.dsDb.cluster!.drains()).map((r) => r.uri).sort(), [
+        'sip:127.0.0.2:5090;transport=tcp',
+        'sip:127.0.0.2:5092',
+      ]);
+      // an older drain queued somewhere never wins over the newer undrain
+      await a.dsDb.cluster!.publish(
+        'drain_duid',
+        { group: 1, duid: 'gw3' },
+        {
+          drains: [{ setId: 1, duid: 'gw3', draining: true, at: 1 }],
+        },
+      );
+      assert.equal(
+        (await a.dsDb.cluster!.drains()).some((r) => r.duid === 'gw3'),
+        false,
+      );
+      // a removed destination takes its drain row with it
+      await a.ds.remove(2, 'sip:127.0.0.2:5092');
+      await a.dsDb.afterChange({ kind: 'remove', setId: 2, uri: 'sip:127.0.0.2:5092' }, false);
+      assert.deepEqual(
+        (await a.dsDb.cluster!.drains()).map((r) => r.uri),
+        ['sip:127.0.0.2:5090;transport=tcp'],
+      );
+      for (const n of [a, b])
+        assert.deepEqual(
+          n.log.lines.filter((l) => l.includes('not applied')),
+          [],
+        );
     } finally {
       await a.dsDb.close();
       await b.dsDb.close();

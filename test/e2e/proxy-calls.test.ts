@@ -5,23 +5,27 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { startDsd, basicCfg } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
-import { startSipp, runUac, UAC_XML, UAS_XML, FIXTURES, num } from '../helpers/sipp';
+import { startSipp, runUac, readStats, UAC_XML, UAS_XML, FIXTURES, num, waitNoCurrentCall } from '../helpers/sipp';
+import { waitUntil } from '../helpers/wait';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// a starved sipp UAS may answer late: the load tests give each branch 15 s before failover
+const FR = 'modparam("tm", "fr_timer", 15000)';
 
 test('1000 calls over two backends: none failed, split 500/500', { timeout: 120_000 }, async () => {
   const [px, b1, b2, uac, c1, c2, c3] = await freePorts(7);
   const dsd = await startDsd({
-    cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`] }),
+    cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: [FR] }),
     list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
   });
   const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
   const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
   try {
-    await sleep(300);
+    await uas1.ready();
+    await uas2.ready();
     const r = await runUac({
       scenario: UAC_XML,
       port: uac,
@@ -45,16 +49,18 @@ test('1000 calls over two backends: none failed, split 500/500', { timeout: 120_
   }
 });
 
-test('a backend stopped mid-run: its INVITEs time out and fail over, no call lost', { timeout: 120_000 }, async () => {
+test('a backend stopped mid-run: its INVITEs time out and fail over, no call lost', { timeout: 200_000 }, async () => {
   const [px, b1, b2, uac, c1, c2, c3] = await freePorts(7);
   const dsd = await startDsd({
-    cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: ['modparam("tm", "fr_timer", 1000)'] }),
+    cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: ['modparam("tm", "fr_timer", 5000)'] }),
+    // 5 s: long for a starved live backend, short enough to fail over from the dead one
     list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
   });
   const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
   const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
   try {
-    await sleep(300);
+    await uas1.ready();
+    await uas2.ready();
     const load = startSipp({
       scenario: UAC_XML,
       port: uac,
@@ -63,15 +69,19 @@ test('a backend stopped mid-run: its INVITEs time out and fail over, no call los
       calls: 300,
       rate: 50,
     });
-    await sleep(2000);
-    // pause new calls so no dialog is half-way on the backend we kill, then kill it
+    // both backends have taken calls (not a fixed time: a starved sipp starts slowly)
+    await waitUntil(() => fs.existsSync(load.statFile) && num(readStats(load.statFile), 'SuccessfulCall(C)') >= 60, {
+      timeoutMs: 60_000,
+      what: '60 calls done',
+    });
+    // pause new calls and let every dialog end, so none is half-way on the backend we kill
     await load.control('p');
-    await sleep(500);
+    await waitNoCurrentCall(load);
     const s2 = await uas2.stop();
     const before = num(s2, 'IncomingCall(C)');
     assert.ok(before > 20, `backend 2 took calls before it died (${before})`);
     await load.control('p');
-    const timer = setTimeout(() => load.proc.kill('SIGINT'), 90_000);
+    const timer = setTimeout(() => load.proc.kill('SIGINT'), 150_000);
     const code = await load.done;
     clearTimeout(timer);
     const stats = await load.stop();
@@ -91,12 +101,12 @@ test('a backend stopped mid-run: its INVITEs time out and fail over, no call los
 test('CANCEL of a ringing call: 487 upstream, the CANCEL reaches the backend', { timeout: 60_000 }, async () => {
   const [px, b1, uac, c1, c2] = await freePorts(5);
   const dsd = await startDsd({
-    cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`] }),
+    cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: [FR] }),
     list: `1 sip:127.0.0.1:${b1} 0 0\n`,
   });
   const uas = startSipp({ scenario: path.join(FIXTURES, 'sipp', 'uas-ring.xml'), port: b1, controlPort: c1 });
   try {
-    await sleep(300);
+    await uas.ready();
     const r = await runUac({
       scenario: path.join(FIXTURES, 'sipp', 'uac-cancel.xml'),
       port: uac,
@@ -108,7 +118,11 @@ test('CANCEL of a ringing call: 487 upstream, the CANCEL reaches the backend', {
     });
     assert.equal(num(r.stats, 'SuccessfulCall(C)'), 20, r.output.slice(-3000));
     assert.equal(r.code, 0);
-    await sleep(200);
+    // the UAS ends a call when it has the ACK of its 487: wait for all 20, then stop it
+    await waitUntil(() => fs.existsSync(uas.statFile) && num(readStats(uas.statFile), 'SuccessfulCall(C)') >= 20, {
+      timeoutMs: 30_000,
+      what: 'the UAS to complete 20 calls',
+    });
     const s = await uas.stop();
     // the backend's scenario only completes a call when it got the CANCEL (and the ACK)
     assert.equal(num(s, 'SuccessfulCall(C)'), 20);
@@ -127,12 +141,12 @@ for (const [name, inT, outT] of [
     const [px, b1, uac, c1, c2] = await freePorts(5);
     const backendUri = outT === 't1' ? `sip:127.0.0.1:${b1};transport=tcp` : `sip:127.0.0.1:${b1}`;
     const dsd = await startDsd({
-      cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`, `tcp:127.0.0.1:${px}`] }),
+      cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`, `tcp:127.0.0.1:${px}`], params: [FR] }),
       list: `1 ${backendUri} 0 0\n`,
     });
     const uas = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1, transport: outT });
     try {
-      await sleep(300);
+      await uas.ready();
       const r = await runUac({
         scenario: UAC_XML,
         port: uac,
@@ -157,12 +171,12 @@ for (const [name, inT, outT] of [
 test('IPv6 in, IPv4 out: calls complete through [::1]', { timeout: 60_000 }, async () => {
   const [px, b1, uac, c1, c2] = await freePorts(5);
   const dsd = await startDsd({
-    cfg: basicCfg({ listen: [`udp:[::1]:${px}`, `udp:127.0.0.1:${px}`] }),
+    cfg: basicCfg({ listen: [`udp:[::1]:${px}`, `udp:127.0.0.1:${px}`], params: [FR] }),
     list: `1 sip:127.0.0.1:${b1} 0 0\n`,
   });
   const uas = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
   try {
-    await sleep(300);
+    await uas.ready();
     const r = await runUac({
       scenario: UAC_XML,
       port: uac,

@@ -390,7 +390,7 @@ export const MODULES: readonly ModuleDoc[] = [
   },
   {
     name: 'tls',
-    text: "SIP over TLS (with enable_tls=yes and listen=tls:IP:PORT). Profiles come from a file in Kamailio's tls.cfg format ([server:default], [client:default], [server:IP:PORT], [client:IP:PORT]; method, certificate, private_key, ca_list, verify_certificate, require_certificate, server_name, verify_depth, cipher_list); the other parameters are the defaults every profile starts from.",
+    text: "SIP over TLS (with enable_tls=yes and listen=tls:IP:PORT). Profiles come from a file in Kamailio's tls.cfg format ([server:default], [client:default], [server:IP:PORT], [client:IP:PORT]; method, certificate, private_key, ca_list, verify_certificate, require_certificate, server_name, verify_depth, cipher_list); the other parameters are the defaults every profile starts from. A connection counts against tcp_max_connections and tcp_accept_iplimit from its accept, handshake included; the core parameter tls_handshake_timeout (seconds, default 10) drops a handshake not finished in time, logged with the peer.",
     params: [
       {
         name: 'config',
