@@ -21,6 +21,7 @@ import { timeDsctl, timeKamcmd, CommandTiming } from './lib/rpc-time';
 import { summarize, ratios, toMarkdown, CompareReport, RoundResult, StepSearch } from './lib/report';
 import { renderSvg, writePng, Panel, Series } from './lib/chart';
 import { fmt, fmtUs, median } from './lib/stats';
+import { COLD_FLAGS, runColdStarts, coldStartMarkdown } from './lib/cold-start';
 
 const FLAGS: FlagSpec[] = [
   { name: 'rounds', kind: 'number', help: 'rounds (each: dsd then Kamailio)', default: 3 },
@@ -62,6 +63,7 @@ const FLAGS: FlagSpec[] = [
   },
   { name: 'rpc-reps', kind: 'number', help: 'repetitions of dsctl/kamcmd dispatcher.list', default: 10 },
   { name: 'out', kind: 'string', help: 'results directory', default: path.join(REPO, 'bench', 'results') },
+  ...COLD_FLAGS,
 ];
 
 const PROXIES: ProxyName[] = ['dsd', 'kamailio'];
@@ -90,10 +92,11 @@ interface Ctx {
 }
 
 function starter(ctx: Ctx, name: ProxyName) {
-  return (port: number, backends: number[]): Promise<RunningProxy> =>
+  return (port: number, backends: number[], extra: { onSpawn?: () => void } = {}): Promise<RunningProxy> =>
     name === 'dsd'
-      ? startDsd({ port, backends, dsdArgs: ['-n', String(ctx.f.children)] })
+      ? startDsd({ port, backends, dsdArgs: ['-n', String(ctx.f.children)], ...extra })
       : startKamailio({
+          ...extra,
           port,
           backends,
           children: ctx.f.children as number,
@@ -321,6 +324,14 @@ async function main(): Promise<number> {
       results.push({ round, proxy: name, main: m.r, steps, rpc: m.rpc });
     }
   }
+  const cold = f['no-cold-start']
+    ? null
+    : await runColdStarts(
+        f,
+        (n) => starter(ctx, n),
+        (r) => probeRate(ctx, r),
+        say,
+      );
   const dsd = summarize(results, 'dsd');
   const kam = summarize(results, 'kamailio');
   const rep: CompareReport = {
@@ -382,11 +393,15 @@ async function main(): Promise<number> {
       previous = null;
     }
   }
-  const md = toMarkdown(rep, previous);
+  const md = toMarkdown(rep, previous) + coldStartMarkdown(cold);
   fs.writeFileSync(path.join(outDir, 'latest.md'), md);
   fs.writeFileSync(
     latestJson,
-    JSON.stringify(rep, (k, v) => (k === 'sippErrors' && typeof v === 'string' ? v.slice(0, 600) : v), 2) + '\n',
+    JSON.stringify(
+      { ...rep, coldStart: cold },
+      (k, v) => (k === 'sippErrors' && typeof v === 'string' ? v.slice(0, 600) : v),
+      2,
+    ) + '\n',
   );
   process.stdout.write(md);
   for (const l of chart(rep, outDir)) say(l);

@@ -8,7 +8,6 @@
 import { parseMessage, SipMessage } from '../sip/message';
 import { buildReply } from '../sip/reply';
 import { StreamFramer } from '../transport/framer';
-import type { ProxyCore } from '../proxy/core';
 import type { LocalSocket, Proto, Source, Target, Transport, TransportEvents } from '../transport/types';
 
 /** Sends nothing: keeps what the core hands it until the driver takes it. */
@@ -90,8 +89,9 @@ export class CallDriver {
   private readonly tag = Math.floor(Math.random() * 0xffffff).toString(16);
 
   constructor(
-    private readonly core: ProxyCore,
     private readonly mem: MemoryTransport,
+    /** Routes still running (async script functions): the driver waits for them. */
+    private readonly pending: () => number,
   ) {}
 
   /** A caller on the listen socket `local`, from a port of its own. */
@@ -114,17 +114,17 @@ export class CallDriver {
    * sent to the caller. Async routes get event-loop turns, a bounded number of them.
    */
   private async pump(caller: Caller, got: SipMessage[]): Promise<void> {
-    for (let idle = 0; idle < 24;) {
+    for (let turns = 0; turns < 50;) {
       const out = this.mem.queue.shift();
       if (!out) {
-        if (this.core.active.size === 0 && idle > 1) return;
-        idle++;
-        // microtasks first (a route that awaited nothing slow); an event-loop turn after
-        if (idle < 4) await null;
-        else await new Promise<void>((r) => setImmediate(r));
+        // what a synchronous route did is all queued by now; an async one gets turns
+        await null;
+        if (this.mem.queue.length > 0) continue;
+        if (this.pending() === 0) return;
+        turns++;
+        await new Promise<void>((r) => setImmediate(r));
         continue;
       }
-      idle = 0;
       let m: SipMessage;
       try {
         m = parseMessage(out.buf, { datagram: true });

@@ -82,6 +82,28 @@ function discardingLogger(real: Logger): Logger & { errors: number; firstError: 
   return l;
 }
 
+/**
+ * The routes with a count of those still running (an async function in the script): the
+ * driver waits for them, and only for them, before it looks at what was sent.
+ */
+function pendingCounted(h: RouteHooks): RouteHooks & { pending: number } {
+  const out = { ...h, pending: 0 };
+  const track = <T>(r: T | Promise<T>): T | Promise<T> => {
+    if (!(r instanceof Promise)) return r;
+    out.pending++;
+    return r.finally(() => {
+      out.pending--;
+    });
+  };
+  out.request = (ctx) => track(h.request(ctx));
+  out.failure = (name, ctx, txn) => track(h.failure(name, ctx, txn));
+  if (h.branch) {
+    const branch = h.branch.bind(h);
+    out.branch = (name, ctx) => track(branch(name, ctx));
+  }
+  return out;
+}
+
 export async function warmUp(o: WarmupOptions): Promise<WarmupReport> {
   const t0 = performance.now();
   const steps: WarmupStep[] = [];
@@ -92,7 +114,8 @@ export async function warmUp(o: WarmupOptions): Promise<WarmupReport> {
   };
   const log = discardingLogger(o.log);
   const mem = new MemoryTransport(o.transport.sockets, (p, f) => o.transport.selectSocket(p, f));
-  const core = new ProxyCore(o.coreOptions(mem, log), o.hooks(log));
+  const hooks = pendingCounted(o.hooks(log));
+  const core = new ProxyCore(o.coreOptions(mem, log), hooks);
   await core.start();
   let dispatcher: DispatcherRuntime | null = null;
   if (o.dispatcher) {
@@ -119,7 +142,7 @@ export async function warmUp(o: WarmupOptions): Promise<WarmupReport> {
   if (acc) o.svc.acc = acc;
   o.svc.log = log;
   o.svc.warming = true;
-  const driver = new CallDriver(core, mem);
+  const driver = new CallDriver(mem, () => hooks.pending);
   const locals = o.transport.sockets.filter((s) => s.proto === 'udp' || s.proto === 'tcp');
   const perCall: number[] = [];
   let completed = 0;
