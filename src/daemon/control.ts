@@ -18,6 +18,7 @@ import type { ListChangeKind } from '../modules/dispatcher/stats';
 import { dispatcherRpcMethods } from '../modules/dispatcher/rpc-handlers';
 import { overrideRpcMethods } from '../modules/dispatcher/override-rpc';
 import { lbRpcMethods, reloadDryRun } from '../modules/dispatcher/lb/rpc';
+import type { DrainChange } from '../modules/dispatcher/lb/drain';
 import { ListFileWriter } from '../modules/dispatcher/list-writer';
 import { CHANGE_METHODS, applyChange, decodeChange, type DsChangeKind } from '../modules/dispatcher/change';
 import { RpcError } from '../rpc-api/errors';
@@ -119,7 +120,12 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
   const writer = listFile ? new ListFileWriter(listFile, () => ds.list) : null;
   const dsDb = o.dsDb;
   const methods = dispatcherRpcMethods(ds);
-  const lbHost = o.dispatcher.lbHost(async () => (dsDb ? dsDb.listSource.reload() : undefined));
+  const lbHost = {
+    ...o.dispatcher.lbHost(async () => (dsDb ? dsDb.listSource.reload() : undefined)),
+    // a drain reaches the other nodes as set_state does (the state file keeps --persist)
+    changed: (c: DrainChange, persist: boolean) =>
+      o.persistHere === false ? undefined : dsDb?.afterChange(c, persist),
+  };
   const changeMethods = new Map<string, DsChangeKind>(
     (Object.entries(CHANGE_METHODS) as Array<[DsChangeKind, string]>).map(([k, m]) => [m, k]),
   );

@@ -38,6 +38,7 @@ import { registerTlsRpc } from '../modules/tls/rpc';
 import { WsTransport } from '../transport/ws';
 import { registerWsRpc } from '../modules/websocket/rpc';
 import { runXhttpRequest } from '../modules/xhttp/request';
+import { HttpServer } from '../transport/http';
 
 /** The Server header line for HTTP replies (the cfg may hold the value or the whole line). */
 function serverLine(h: string | null): string | null {
@@ -225,23 +226,35 @@ export async function main(argv: string[]): Promise<void> {
     transport.plug(tlsTransport);
   }
   let wsTransport: WsTransport | null = null;
-  if (cfg.websocket) {
-    const w = cfg.websocket;
-    wsTransport = new WsTransport({
-      maxMessage: 65535,
-      keepaliveMechanism: w.keepaliveMechanism,
-      keepaliveTimeout: w.keepaliveTimeout,
-      keepaliveInterval: w.keepaliveInterval,
-      corsMode: w.corsMode,
-      log,
+  if (cfg.xhttp || cfg.websocket) {
+    // HTTP on the TCP/TLS listen sockets: xhttp on its own, or under a WebSocket upgrade
+    const http = new HttpServer({
+      maxHead: 16384,
+      maxBody: 65535,
       server: () => serverLine(core.serverHeader),
+      log,
     });
-    const ws = wsTransport;
-    const pending = ws.pendingAsync;
-    ws.onRequest = (r) => runXhttpRequest(cfg.compiled.script, log, r, pending);
-    transport.plug(ws);
-    transport.http = (s, first, local, secure) => ws.takeHttp(s, first, local, secure, transport.pluggedEvents());
-    svc.websocket = ws;
+    http.onRequest = (r) => runXhttpRequest(cfg.compiled.script, log, r);
+    transport.http = (s, first, local, secure, touch) => http.take(s, first, local, secure, touch);
+    svc.xhttp = http;
+    if (cfg.websocket) {
+      const w = cfg.websocket;
+      wsTransport = new WsTransport(
+        {
+          maxMessage: 65535,
+          keepaliveMechanism: w.keepaliveMechanism,
+          keepaliveTimeout: w.keepaliveTimeout,
+          keepaliveInterval: w.keepaliveInterval,
+          corsMode: w.corsMode,
+          log,
+          server: () => serverLine(core.serverHeader),
+        },
+        http,
+        transport.pluggedEvents(),
+      );
+      transport.plug(wsTransport);
+      svc.websocket = wsTransport;
+    }
   }
   try {
     await core.start();
@@ -287,6 +300,7 @@ export async function main(argv: string[]): Promise<void> {
     initialStateEvents: cfg.health.initialStateEvents,
     listSource: dsDb?.listSource,
     adminSource: dsDb?.adminSource,
+    drainSource: dsDb?.drainSource,
     saveAdmin: role === null || role.index === 0,
     probe: role === null || role.index === 0,
   });

@@ -26,7 +26,9 @@ import { parseRpcState } from '../modules/dispatcher/flags';
 import { CHANGE_METHODS, type DsChange } from '../modules/dispatcher/change';
 import { ClusterNode } from '../cluster/node';
 import { ClusterParams, checkClusterConfig, goneAfter } from '../cluster/params';
-import { adminEntriesFor, applyClusterEvent, destStatesOf } from '../cluster/apply';
+import { adminEntriesFor, applyClusterEvent, destStatesOf, drainRowsFor } from '../cluster/apply';
+import type { DrainRow } from '../cluster/store';
+import type { DrainEntry } from '../modules/dispatcher/lb/drain';
 import { clusterList, ClusterListEntry, wantsDest } from '../cluster/rpc';
 import type { ClusterEventArgs, ClusterEventKind } from '../cluster/messages';
 import type { ForgetSpec } from '../cluster/store';
@@ -137,6 +139,13 @@ export class DispatcherDb {
     return async () => (c.connected ? c.adminStates() : []);
   }
 
+  /** For DispatcherRuntime: with a cluster, the drains come from the cluster table too. */
+  get drainSource(): (() => Promise<DrainEntry[]>) | undefined {
+    const c = this.cluster;
+    if (c === null) return undefined;
+    return async () => (c.connected ? drainEntries(await c.drains()) : []);
+  }
+
   /** Binds the cluster's remote events, resync and heartbeat view to the runtime. */
   attach(runtime: RuntimeLike): void {
     this.runtime = runtime;
@@ -157,6 +166,7 @@ export class DispatcherDb {
     c.onResync = async () => {
       await runtime.reload(await this.source.source());
       ds.importAdminStates(await c.adminStates(), 'cluster');
+      ds.lb.drains.replace(drainEntries(await c.drains()));
     };
     c.destStates = () => destStatesOf(ds.list);
   }
@@ -229,6 +239,9 @@ export class DispatcherDb {
         await withDb(this.url, (db) => persistDestinationState(db, t, c.setId, target, st.state, byDuid));
         return;
       }
+      default:
+        // Kamailio's table has no drain: --persist keeps it in the state file (or the cluster's dsd_drain)
+        return;
     }
   }
 
@@ -270,6 +283,19 @@ export class DispatcherDb {
           target: c.target,
         });
         return;
+      default: {
+        const drains = drainRowsFor(ds?.list ?? null, c, Date.now());
+        const opts = { drains };
+        if (c.kind === 'drain' || c.kind === 'undrain')
+          await node.publish(c.kind, { group: c.setId, address: c.uri }, opts);
+        else
+          await node.publish(
+            c.kind === 'drainDuid' ? 'drain_duid' : 'undrain_duid',
+            { group: c.setId, duid: c.duid },
+            opts,
+          );
+        return;
+      }
     }
   }
 
@@ -285,6 +311,15 @@ export class DispatcherDb {
   async close(): Promise<void> {
     await this.cluster?.stop();
   }
+}
+
+/** The cluster's drain rows as the engine's drain entries (kept by the cluster, not the state file). */
+function drainEntries(rows: readonly DrainRow[]): DrainEntry[] {
+  return rows.map((r) =>
+    r.duid !== undefined
+      ? { setId: r.setId, duid: r.duid, at: r.at, persist: false }
+      : { setId: r.setId, uri: r.uri!, at: r.at, persist: false },
+  );
 }
 
 /**

@@ -89,7 +89,7 @@ export async function startDsd(o: DsdOptions): Promise<Dsd> {
       fs.rmSync(dir, { recursive: true, force: true });
       return code;
     },
-    async waitFor(text, ms = 10000) {
+    async waitFor(text, ms = 30_000) {
       const until = Date.now() + ms;
       while (Date.now() < until) {
         if (typeof text === 'string' ? out.includes(text) : text.test(out)) return;
@@ -100,7 +100,7 @@ export async function startDsd(o: DsdOptions): Promise<Dsd> {
     },
   };
   try {
-    await d.waitFor(' started, listening on', o.startTimeoutMs ?? 10000);
+    await d.waitFor(' started, listening on', o.startTimeoutMs ?? 30_000);
   } catch (e) {
     await d.stop();
     throw e;

@@ -88,6 +88,9 @@ export class ListFileWriter implements DsChangeSink {
         for (const u of new Set(uris)) this.setState(c.setId, u, st.state);
         return;
       }
+      default:
+        // a drain is no Kamailio flag: --persist keeps it in the admin-state file
+        return;
     }
   }
 

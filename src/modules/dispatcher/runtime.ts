@@ -22,6 +22,7 @@ import { KeepaliveSender } from './keepalive-sender';
 import { requestView, sourceView, dstRecords, setDstRecords, pushCtxCount } from './proxy-view';
 import { AdminStateFile } from './admin-file';
 import type { AdminStateEntry } from './admin-state';
+import type { DrainEntry } from './lb/drain';
 import type { ReloadSource, LoadReport } from './list-manager';
 import { DispatcherCounters, ListChangeKind } from './stats';
 import { initialStateEvents } from './initial-events';
@@ -47,6 +48,8 @@ export interface DispatcherRuntimeOptions {
   listSource?: { initial(): Promise<ReloadSource>; reload(): Promise<ReloadSource> };
   /** Admin states to start with instead of the state file (the cluster: DispatcherDb.adminSource). */
   adminSource?: () => Promise<AdminStateEntry[]>;
+  /** Drains to start with instead of the state file's (the cluster: DispatcherDb.drainSource). */
+  drainSource?: () => Promise<DrainEntry[]>;
   /** false: read the admin-state file but never write it (a worker other than the first). */
   saveAdmin?: boolean;
   /** false: no keepalives from this process (one worker probes for all). */
@@ -64,6 +67,7 @@ export class DispatcherRuntime {
   private readonly admin: AdminStateFile | null;
   private readonly listSource: DispatcherRuntimeOptions['listSource'] | null;
   private readonly adminSource: (() => Promise<AdminStateEntry[]>) | null;
+  private readonly drainSource: (() => Promise<DrainEntry[]>) | null;
   private timers: NodeJS.Timeout[] = [];
   private readonly probe: boolean;
   onEvent: (ev: DsEvent) => void;
@@ -80,6 +84,7 @@ export class DispatcherRuntime {
     this.admin = o.stateFile ? new AdminStateFile(o.stateFile, o.log) : null;
     this.listSource = o.listSource ?? null;
     this.adminSource = o.adminSource ?? null;
+    this.drainSource = o.drainSource ?? null;
     this.probe = o.probe ?? true;
     const saveAdmin = o.saveAdmin ?? true;
     const sockets = o.core.transport.sockets;
@@ -126,7 +131,8 @@ export class DispatcherRuntime {
   async start(): Promise<LoadReport> {
     if (this.adminSource) this.ds.importAdminStates(await this.adminSource(), 'cluster');
     else if (this.admin) this.ds.importAdminStates(this.admin.load(), 'state file');
-    if (this.admin) {
+    if (this.drainSource) this.ds.lb.drains.replace(await this.drainSource());
+    else if (this.admin) {
       const bad = this.ds.lb.drains.import(this.admin.loadDrains());
       if (bad.length) this.log.warn(`dispatcher: ${bad.length} saved drain(s) ignored (bad entries)`);
     }

@@ -26,6 +26,8 @@ const base = { v: 1 as const, origin: 'a', instance: 'i-1', seq: 1 };
 test('cluster events round-trip and bad payloads are refused with the reason', () => {
   const m = { ...base, kind: 'set_state' as const, args: { state: 'ip', group: 1, address: 'sip:10.0.0.1' } };
   assert.deepEqual(decodeMessage(encodeMessage(m)), m);
+  const d = { ...base, kind: 'drain_duid' as const, args: { group: 2, duid: 'gw1' } };
+  assert.deepEqual(decodeMessage(encodeMessage(d)), d);
   const bad: [string, RegExp][] = [
     ['nope', /not JSON/],
     ['{"v":2}', /version 1/],
@@ -36,6 +38,8 @@ test('cluster events round-trip and bad payloads are refused with the reason', (
     ],
     [JSON.stringify({ ...base, kind: 'set_duid_state', args: { state: 'a', group: 1 } }), /set_duid_state needs/],
     [JSON.stringify({ v: 1, kind: 'reload', args: {} }), /origin/],
+    [JSON.stringify({ ...base, kind: 'drain', args: { group: 1 } }), /drain needs \{group:int, address:str\}/],
+    [JSON.stringify({ ...base, kind: 'undrain_duid', args: { group: 1, address: 'x' } }), /undrain_duid needs/],
     [JSON.stringify({ ...base, kind: 'clear_overrides', args: { group: null, target: 'x' } }), /target only with/],
     [JSON.stringify({ ...base, kind: 'clear_overrides', args: { group: '1', target: null } }), /clear_overrides needs/],
   ];
