@@ -23,6 +23,7 @@ import { TlsProfiles } from '../transport/tls-profiles';
 import { TlsTransport } from '../transport/tls';
 import { WsTransport } from '../transport/ws';
 import { runXhttpRequest } from '../modules/xhttp/request';
+import { HttpServer } from '../transport/http';
 import { warmUp, WarmupReport, WARMUP_DEFAULT_MS } from './warmup';
 
 /** What Kamailio's default Server/User-Agent say about it, for dsd. */
@@ -96,23 +97,35 @@ export async function buildEngine(o: EngineStart): Promise<Engine> {
     transport.plug(tls);
   }
   let ws: WsTransport | null = null;
-  if (cfg.websocket) {
-    const w = cfg.websocket;
-    const wst = new WsTransport({
-      maxMessage: 65535,
-      keepaliveMechanism: w.keepaliveMechanism,
-      keepaliveTimeout: w.keepaliveTimeout,
-      keepaliveInterval: w.keepaliveInterval,
-      corsMode: w.corsMode,
-      log,
+  if (cfg.xhttp || cfg.websocket) {
+    // HTTP on the TCP/TLS listen sockets: xhttp on its own, or under a WebSocket upgrade
+    const http = new HttpServer({
+      maxHead: 16384,
+      maxBody: 65535,
       server: () => serverLine(core.serverHeader),
+      log,
     });
-    const pending = wst.pendingAsync;
-    wst.onRequest = (r) => runXhttpRequest(cfg.compiled.script, log, r, pending);
-    transport.plug(wst);
-    transport.http = (s, first, local, secure) => wst.takeHttp(s, first, local, secure, transport.pluggedEvents());
-    svc.websocket = wst;
-    ws = wst;
+    http.onRequest = (r) => runXhttpRequest(cfg.compiled.script, log, r);
+    transport.http = (s, first, local, secure, touch) => http.take(s, first, local, secure, touch);
+    svc.xhttp = http;
+    if (cfg.websocket) {
+      const w = cfg.websocket;
+      ws = new WsTransport(
+        {
+          maxMessage: 65535,
+          keepaliveMechanism: w.keepaliveMechanism,
+          keepaliveTimeout: w.keepaliveTimeout,
+          keepaliveInterval: w.keepaliveInterval,
+          corsMode: w.corsMode,
+          log,
+          server: () => serverLine(core.serverHeader),
+        },
+        http,
+        transport.pluggedEvents(),
+      );
+      transport.plug(ws);
+      svc.websocket = ws;
+    }
   }
   svc.core = core;
 

@@ -70,6 +70,7 @@ export async function runWorker(o: WorkerStart): Promise<void> {
     persistDefault: o.cfg.persistDefault,
     dsDb: o.dsDb,
     persistHere: first,
+    audit: false,
     workerRow: () => workerRowOf(core, link.role.index, link.handoffStats.sent, link.handoffStats.received),
   });
   const metrics = o.cfg.health.metrics ? buildMetricsRegistry({ core, dispatcher: o.dispatcher }) : null;
