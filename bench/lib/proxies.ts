@@ -38,13 +38,15 @@ export interface ProxyOptions {
   /** Another dsd build's bin/dsd (bench:ab); default this checkout's. */
   dsdBin?: string;
   env?: NodeJS.ProcessEnv;
+  /** Called right after the proxy process is spawned (the cold-start run times from here). */
+  onSpawn?: () => void;
 }
 
 /**
  * True once something holds 127.0.0.1:port/udp. Read from /proc/net/udp rather than by
  * trying to bind the port, which could steal it from the proxy while it starts.
  */
-function udpTaken(port: number): boolean {
+export function udpTaken(port: number): boolean {
   const want = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')} `;
   try {
     return fs.readFileSync('/proc/net/udp', 'latin1').includes(want);
@@ -171,6 +173,7 @@ export async function startDsd(o: ProxyOptions): Promise<RunningProxy> {
       env: o.env ?? process.env,
     }),
   );
+  o.onSpawn?.();
   return launch('dsd', proc, o.port, cfg.ctl, dir, capture(proc));
 }
 
@@ -222,5 +225,6 @@ export async function startKamailio(o: KamailioOptions): Promise<RunningProxy> {
   const proc = track(
     spawn('kamailio', args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir, env: o.env ?? process.env }),
   );
+  o.onSpawn?.();
   return launch('kamailio', proc, o.port, ctl, dir, capture(proc));
 }

@@ -14,15 +14,17 @@ import type { ReloadSource } from '../modules/dispatcher/list-manager';
 import type { AdminStateEntry } from '../modules/dispatcher/admin-state';
 import { DsRpcError } from '../modules/dispatcher/errors';
 import type { DsChange } from '../modules/dispatcher/change';
+import { type DrainChange, drainTarget } from '../modules/dispatcher/lb/drain';
+import { applyDrainChange, targets } from '../modules/dispatcher/lb/operations';
 import { flagsString } from '../modules/dispatcher/flags';
 import { parseDestinationUri } from '../modules/dispatcher/destination-uri';
 import type { DsList } from '../modules/dispatcher/model';
 import type { DbLog } from '../db/list-source';
 import type { ClusterEventArgs, ClusterEventKind } from './messages';
-import type { DestStateView } from './store';
+import type { DestStateView, DrainRow } from './store';
 
 export interface ClusterApplyTarget {
-  readonly ds: Pick<Dispatcher, 'reload' | 'add' | 'remove' | 'setStateRpc' | 'list'>;
+  readonly ds: Pick<Dispatcher, 'reload' | 'add' | 'remove' | 'setStateRpc' | 'list' | 'clearAdminStates' | 'lb'>;
   /** How to reload (default ds.reload); the daemon passes the runtime's, which keeps stats. */
   reload?(source: ReloadSource): Promise<unknown>;
   /** Fresh records from the database (DbListSource.source()). */
@@ -71,9 +73,23 @@ export function changeOfEvent<K extends ClusterEventKind>(kind: K, args: Cluster
       const a = args as ClusterEventArgs['set_state'];
       return { kind: 'setState', state: a.state, setId: a.group, uri: a.address };
     }
-    default: {
+    case 'set_duid_state': {
       const a = args as ClusterEventArgs['set_duid_state'];
       return { kind: 'setDuidState', state: a.state, setId: a.group, duid: a.duid };
+    }
+    case 'drain':
+    case 'undrain': {
+      const a = args as ClusterEventArgs['drain'];
+      return { kind: kind === 'drain' ? 'drain' : 'undrain', setId: a.group, uri: a.address };
+    }
+    case 'drain_duid':
+    case 'undrain_duid': {
+      const a = args as ClusterEventArgs['drain_duid'];
+      return { kind: kind === 'drain_duid' ? 'drainDuid' : 'undrainDuid', setId: a.group, duid: a.duid };
+    }
+    default: {
+      const a = args as ClusterEventArgs['clear_overrides'];
+      return { kind: 'clearOverrides', setId: a.group, target: a.target };
     }
   }
 }
@@ -116,7 +132,39 @@ export async function applyClusterEvent<K extends ClusterEventKind>(
     case 'setDuidState':
       t.ds.setStateRpc(c.state, c.setId, c.duid, true);
       return;
+    case 'clearOverrides': {
+      // nothing to drop here is fine: this node may never have heard of the state
+      const n = t.ds.clearAdminStates(c.setId ?? undefined, c.target ?? undefined).length;
+      t.log?.info(`cluster: clear_overrides dropped ${n} admin state(s) here`);
+      return;
+    }
+    default:
+      // the cluster's dsd_drain row keeps it, not this node's state file
+      applyDrainChange(t.ds, c, false, Date.now());
+      return;
   }
+}
+
+/**
+ * The dsd_drain rows of a drain change just applied here (to store with the event): a
+ * drain by duid is one duid row; by URI or `all`, one row per URI; an undrain lifts every
+ * way its destinations were drained, so it writes their URI rows and their duid rows.
+ */
+export function drainRowsFor(list: DsList | null, c: DrainChange, at: number): DrainRow[] {
+  const t = drainTarget(c);
+  if (t.on && t.byDuid && t.target !== 'all') return [{ setId: c.setId, duid: t.target, draining: true, at }];
+  let dests;
+  try {
+    dests = targets(list, c.setId, t.target, t.byDuid, 'drain').dests;
+  } catch {
+    return [];
+  }
+  const rows: DrainRow[] = [];
+  for (const d of dests) {
+    rows.push({ setId: c.setId, uri: d.uri, draining: t.on, at });
+    if (!t.on && d.attrs.duid !== null) rows.push({ setId: c.setId, duid: d.attrs.duid, draining: false, at });
+  }
+  return rows;
 }
 
 /**

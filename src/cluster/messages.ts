@@ -4,10 +4,14 @@
  *   {"v":1,"origin":"node-a","instance":"3f…","seq":7,"kind":"set_state",
  *    "args":{"state":"ip","group":1,"address":"sip:10.0.0.1:5060"}}
  *
+ * Kinds: reload, add, remove, set_state, set_duid_state, and dsd's drain, drain_duid,
+ * undrain, undrain_duid (an older node logs those as unknown and ignores them).
+ *
  * `instance` is random per process, so a node ignores its own notifications (LISTEN on
  * the publishing session delivers them too) even when two nodes were given one name.
  * Payloads stay far below PostgreSQL's 8000-byte NOTIFY limit (a URI is at most 192 bytes
  * in the table, attrs 128; dispatcher.add from the RPC may be longer and is refused here).
+ * A receiver that does not know a kind (an older node) logs the notification and ignores it.
  */
 
 export interface ClusterEventArgs {
@@ -16,6 +20,13 @@ export interface ClusterEventArgs {
   remove: { group: number; address: string };
   set_state: { state: string; group: number; address: string };
   set_duid_state: { state: string; group: number; duid: string };
+  /** dsd's drain (address may be `all`); the nodes' dsd_drain rows go with it. */
+  drain: { group: number; address: string };
+  drain_duid: { group: number; duid: string };
+  undrain: { group: number; address: string };
+  undrain_duid: { group: number; duid: string };
+  /** group null: every set; target null: the whole set (a URI or a duid otherwise). */
+  clear_overrides: { group: number | null; target: string | null };
 }
 
 export type ClusterEventKind = keyof ClusterEventArgs;
@@ -26,6 +37,11 @@ export const CLUSTER_EVENT_KINDS: readonly ClusterEventKind[] = [
   'remove',
   'set_state',
   'set_duid_state',
+  'drain',
+  'drain_duid',
+  'undrain',
+  'undrain_duid',
+  'clear_overrides',
 ];
 
 export interface ClusterMessage<K extends ClusterEventKind = ClusterEventKind> {
@@ -86,6 +102,16 @@ export function checkArgs(kind: ClusterEventKind, a: Record<string, unknown>): s
       return isStr(a.state) && isInt(a.group) && isStr(a.duid)
         ? null
         : 'set_duid_state needs {state:str, group:int, duid:str}';
+    case 'drain':
+    case 'undrain':
+      return isInt(a.group) && isStr(a.address) ? null : `${kind} needs {group:int, address:str}`;
+    case 'drain_duid':
+    case 'undrain_duid':
+      return isInt(a.group) && isStr(a.duid) ? null : `${kind} needs {group:int, duid:str}`;
+    case 'clear_overrides':
+      return (a.group === null || isInt(a.group)) && (a.target === null || (isStr(a.target) && a.group !== null))
+        ? null
+        : 'clear_overrides needs {group:int|null, target:str|null} (a target only with a group)';
   }
 }
 

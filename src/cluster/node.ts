@@ -1,12 +1,13 @@
 /**
  * One dsd node of a cluster sharing a PostgreSQL db_url (modparam ds_cluster 1).
  *
- * - Events (reload, add, remove, set_state, set_duid_state) go out with NOTIFY on one
+ * - Events (reload, add, remove, set_state, set_duid_state, [un]drain[_duid]) go out with NOTIFY on one
  *   channel and come in through LISTEN on the same session; the daemon applies a remote
  *   event locally (onRemote) without publishing it again.
  * - Admin states are rows of dsd_admin_state, written in the same transaction as their
  *   NOTIFY (so a node that hears the event finds the row); adminStates() gives a starting
- *   node the cluster's current decisions. Newer decisions win (at_ms).
+ *   node the cluster's current decisions. Newer decisions win (at_ms). Drains are rows of
+ *   dsd_drain, the same way (drains()).
  * - A heartbeat row per node in dsd_nodes, with the node's own view of its destinations.
  * - Losing PostgreSQL never stops routing: the node logs once, keeps its list, queues what
  *   it publishes meanwhile, reconnects with exponential backoff, then flushes the queue and
@@ -33,16 +34,19 @@ import { ClusterTables, DEFAULT_CLUSTER_TABLES, ensureClusterSchema } from './sc
 import {
   ClusterNodeInfo,
   DestStateView,
-  deleteAdminState,
+  DrainRow,
+  forgetAdminStates,
   lastHeartbeat,
   markStopped,
   readAdminStates,
+  readDrains,
   readNodes,
   upsertAdminStates,
+  upsertDrains,
   writeNodeRow,
 } from './store';
 
-export type { ClusterNodeInfo, DestStateView } from './store';
+export type { ClusterNodeInfo, DestStateView, DrainRow } from './store';
 
 export type RemoteHandler = <K extends ClusterEventKind>(
   kind: K,
@@ -82,21 +86,21 @@ type Pending =
       readonly op: 'notify';
       readonly payload: string;
       readonly states: readonly AdminStateEntry[];
+      readonly drains: readonly DrainRow[];
       readonly forget: ForgetSpec | null;
     }
-  | { readonly op: 'upsert'; readonly states: readonly AdminStateEntry[] };
+  | { readonly op: 'upsert'; readonly states: readonly AdminStateEntry[]; readonly drains?: undefined };
 
-interface ForgetSpec {
-  readonly setId: number;
-  readonly uri: string;
-}
+import type { ForgetSpec } from './store';
 
 export type PublishOutcome = 'sent' | 'queued';
 
 export interface PublishOptions {
   /** Admin states to store with the event, in the same transaction. */
   readonly adminStates?: readonly AdminStateEntry[];
-  /** Admin states of a removed destination to delete with the event. */
+  /** Drain rows to store with the event, in the same transaction. */
+  readonly drains?: readonly DrainRow[];
+  /** Admin-state rows to delete with the event (a removed destination's, or clear_overrides'). */
   readonly forget?: ForgetSpec;
 }
 
@@ -322,6 +326,11 @@ export class ClusterNode {
     return readAdminStates(this.requireDb('cannot read the cluster admin states'), this.tables);
   }
 
+  /** The cluster's drains in force (oldest first), for DrainTable.replace(). */
+  async drains(): Promise<DrainRow[]> {
+    return readDrains(this.requireDb('cannot read the cluster drains'), this.tables);
+  }
+
   /** Stores admin states without an event (queued while disconnected). */
   async upsertAdminState(...states: AdminStateEntry[]): Promise<PublishOutcome> {
     return this.run({ op: 'upsert', states });
@@ -344,6 +353,7 @@ export class ClusterNode {
       op: 'notify',
       payload: encodeMessage(msg),
       states: opts.adminStates ?? [],
+      drains: opts.drains ?? [],
       forget: opts.forget ?? null,
     });
   }
@@ -351,8 +361,9 @@ export class ClusterNode {
   private async exec(db: PgDriver, p: Pending): Promise<void> {
     await db.transaction(async (tx) => {
       await upsertAdminStates(tx, this.tables, p.states, this.name);
+      if (p.drains) await upsertDrains(tx, this.tables, p.drains, this.name);
       if (p.op === 'notify') {
-        if (p.forget) await deleteAdminState(tx, this.tables, p.forget.setId, p.forget.uri);
+        if (p.forget) await forgetAdminStates(tx, this.tables, p.forget);
         await tx.query('SELECT pg_notify(?, ?)', [this.channel, p.payload]);
       }
     });

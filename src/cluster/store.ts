@@ -137,10 +137,69 @@ export async function upsertAdminStates(
   }
 }
 
-/** A removed destination's URI admin state. */
+/** A removed destination's URI admin state (and its drain by URI). */
 export async function deleteAdminState(tx: DbQueryable, t: ClusterTables, setId: number, uri: string): Promise<void> {
-  await tx.exec(`DELETE FROM ${t.adminState} WHERE set_id = ? AND kind = 'u' AND target_key = ?`, [
-    setId,
-    uri.toLowerCase(),
-  ]);
+  for (const table of [t.adminState, t.drain])
+    await tx.exec(`DELETE FROM ${table} WHERE set_id = ? AND kind = 'u' AND target_key = ?`, [
+      setId,
+      uri.toLowerCase(),
+    ]);
+}
+
+/** One dsd_drain row: a drain (or an undrain, draining false) by URI or duid. */
+export interface DrainRow {
+  readonly setId: number;
+  /** Exactly one of uri / duid. */
+  readonly uri?: string;
+  readonly duid?: string;
+  readonly draining: boolean;
+  /** When it was decided (clock ms). */
+  readonly at: number;
+}
+
+/** The drains in force (draining rows), oldest first. */
+export async function readDrains(db: DbQueryable, t: ClusterTables): Promise<DrainRow[]> {
+  const rows = await db.query<{ set_id: number; kind: string; target: string; at_ms: string }>(
+    `SELECT set_id, kind, target, at_ms FROM ${t.drain} WHERE draining ORDER BY at_ms, set_id, target_key`,
+  );
+  return rows.map((r) =>
+    r.kind === 'd'
+      ? { setId: r.set_id, duid: r.target, draining: true, at: Number(r.at_ms) }
+      : { setId: r.set_id, uri: r.target, draining: true, at: Number(r.at_ms) },
+  );
+}
+
+/** Upserts drain rows; an older decision never replaces a newer one (at_ms). */
+export async function upsertDrains(
+  tx: DbQueryable,
+  t: ClusterTables,
+  rows: readonly DrainRow[],
+  origin: string,
+): Promise<void> {
+  for (const r of rows) {
+    const kind = r.duid !== undefined ? 'd' : 'u';
+    const target = (r.duid ?? r.uri) as string;
+    await tx.exec(
+      `INSERT INTO ${t.drain} (set_id, kind, target, target_key, draining, at_ms, origin) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (set_id, kind, target_key) DO UPDATE SET target = EXCLUDED.target, draining = EXCLUDED.draining,
+        at_ms = EXCLUDED.at_ms, origin = EXCLUDED.origin WHERE ${t.drain}.at_ms <= EXCLUDED.at_ms`,
+      [r.setId, kind, target, target.toLowerCase(), r.draining, Math.trunc(r.at), origin],
+    );
+  }
+}
+
+/**
+ * Admin-state rows deleted with an event: a removed destination's URI row, or what
+ * dispatcher.clear_overrides names (every row, a set's, or the set's rows for one URI or duid).
+ */
+export type ForgetSpec =
+  | { readonly setId: number; readonly uri: string }
+  | { readonly clear: true; readonly setId: number | null; readonly target: string | null };
+
+export async function forgetAdminStates(tx: DbQueryable, t: ClusterTables, f: ForgetSpec): Promise<void> {
+  if (!('clear' in f)) return deleteAdminState(tx, t, f.setId, f.uri);
+  if (f.setId === null) await tx.exec(`DELETE FROM ${t.adminState}`);
+  else if (f.target === null) await tx.exec(`DELETE FROM ${t.adminState} WHERE set_id = ?`, [f.setId]);
+  else
+    await tx.exec(`DELETE FROM ${t.adminState} WHERE set_id = ? AND target_key = ?`, [f.setId, f.target.toLowerCase()]);
 }

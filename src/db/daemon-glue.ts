@@ -26,9 +26,12 @@ import { parseRpcState } from '../modules/dispatcher/flags';
 import { CHANGE_METHODS, type DsChange } from '../modules/dispatcher/change';
 import { ClusterNode } from '../cluster/node';
 import { ClusterParams, checkClusterConfig, goneAfter } from '../cluster/params';
-import { adminEntriesFor, applyClusterEvent, destStatesOf } from '../cluster/apply';
+import { adminEntriesFor, applyClusterEvent, destStatesOf, drainRowsFor } from '../cluster/apply';
+import type { DrainRow } from '../cluster/store';
+import type { DrainEntry } from '../modules/dispatcher/lb/drain';
 import { clusterList, ClusterListEntry, wantsDest } from '../cluster/rpc';
 import type { ClusterEventArgs, ClusterEventKind } from '../cluster/messages';
+import type { ForgetSpec } from '../cluster/store';
 import { DbError } from './errors';
 import { DbListSource, DbLog, loadAtStart } from './list-source';
 import { withDb } from './open';
@@ -136,6 +139,13 @@ export class DispatcherDb {
     return async () => (c.connected ? c.adminStates() : []);
   }
 
+  /** For DispatcherRuntime: with a cluster, the drains come from the cluster table too. */
+  get drainSource(): (() => Promise<DrainEntry[]>) | undefined {
+    const c = this.cluster;
+    if (c === null) return undefined;
+    return async () => (c.connected ? drainEntries(await c.drains()) : []);
+  }
+
   /** Binds the cluster's remote events, resync and heartbeat view to the runtime. */
   attach(runtime: RuntimeLike): void {
     this.runtime = runtime;
@@ -156,6 +166,7 @@ export class DispatcherDb {
     c.onResync = async () => {
       await runtime.reload(await this.source.source());
       ds.importAdminStates(await c.adminStates(), 'cluster');
+      ds.lb.drains.replace(drainEntries(await c.drains()));
     };
     c.destStates = () => destStatesOf(ds.list);
   }
@@ -203,6 +214,7 @@ export class DispatcherDb {
     const t = this.table;
     switch (c.kind) {
       case 'reload':
+      case 'clearOverrides':
         return;
       case 'add':
         await withDb(this.url, (db) =>
@@ -227,6 +239,9 @@ export class DispatcherDb {
         await withDb(this.url, (db) => persistDestinationState(db, t, c.setId, target, st.state, byDuid));
         return;
       }
+      default:
+        // Kamailio's table has no drain: --persist keeps it in the state file (or the cluster's dsd_drain)
+        return;
     }
   }
 
@@ -238,7 +253,7 @@ export class DispatcherDb {
       kind: K,
       args: ClusterEventArgs[K],
       adminStates?: AdminStateEntry[],
-      forget?: { setId: number; uri: string },
+      forget?: ForgetSpec,
     ): Promise<unknown> => node.publish(kind, args, { adminStates, forget });
     switch (c.kind) {
       case 'reload':
@@ -260,6 +275,27 @@ export class DispatcherDb {
         else await send('set_state', { state: c.state, group: c.setId, address: c.uri }, entries);
         return;
       }
+      case 'clearOverrides':
+        // the rows go in the same transaction, so a node starting later does not import them back
+        await send('clear_overrides', { group: c.setId, target: c.target }, undefined, {
+          clear: true,
+          setId: c.setId,
+          target: c.target,
+        });
+        return;
+      default: {
+        const drains = drainRowsFor(ds?.list ?? null, c, Date.now());
+        const opts = { drains };
+        if (c.kind === 'drain' || c.kind === 'undrain')
+          await node.publish(c.kind, { group: c.setId, address: c.uri }, opts);
+        else
+          await node.publish(
+            c.kind === 'drainDuid' ? 'drain_duid' : 'undrain_duid',
+            { group: c.setId, duid: c.duid },
+            opts,
+          );
+        return;
+      }
     }
   }
 
@@ -275,6 +311,15 @@ export class DispatcherDb {
   async close(): Promise<void> {
     await this.cluster?.stop();
   }
+}
+
+/** The cluster's drain rows as the engine's drain entries (kept by the cluster, not the state file). */
+function drainEntries(rows: readonly DrainRow[]): DrainEntry[] {
+  return rows.map((r) =>
+    r.duid !== undefined
+      ? { setId: r.setId, duid: r.duid, at: r.at, persist: false }
+      : { setId: r.setId, uri: r.uri!, at: r.at, persist: false },
+  );
 }
 
 /**

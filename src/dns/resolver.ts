@@ -83,14 +83,15 @@ export function orderSrv<T extends { priority: number; weight: number }>(
   rnd: () => number = Math.random,
 ): T[] {
   const byPrio = new Map<number, T[]>();
-  for (const r of records) (byPrio.get(r.priority) ?? byPrio.set(r.priority, []).get(r.priority)!).push(r);
+  for (const r of records) {
+    const same = byPrio.get(r.priority);
+    if (same) same.push(r);
+    else byPrio.set(r.priority, [r]);
+  }
   const out: T[] = [];
-  for (const prio of [...byPrio.keys()].sort((a, b) => a - b)) {
+  for (const [, same] of [...byPrio].sort(([a], [b]) => a - b)) {
     // zero weights first, as RFC 2782 asks, so they get a small chance
-    const left = byPrio
-      .get(prio)!
-      .slice()
-      .sort((a, b) => a.weight - b.weight);
+    const left = same.slice().sort((a, b) => a.weight - b.weight);
     while (left.length) {
       const total = left.reduce((n, r) => n + r.weight, 0);
       let pick = 0;
@@ -98,15 +99,15 @@ export function orderSrv<T extends { priority: number; weight: number }>(
         const x = rnd() * total;
         let sum = 0;
         pick = left.length - 1;
-        for (let i = 0; i < left.length; i++) {
-          sum += left[i].weight;
+        for (const [i, r] of left.entries()) {
+          sum += r.weight;
           if (x < sum) {
             pick = i;
             break;
           }
         }
       }
-      out.push(left.splice(pick, 1)[0]);
+      out.push(...left.splice(pick, 1));
     }
   }
   return out;
@@ -237,14 +238,15 @@ export class DnsResolver {
         const naptr = await this.naptr(host).catch(() => null);
         if (naptr) {
           const usable = naptr
-            .filter((n) => n.flags.toLowerCase() === 's' && NAPTR_SERVICE[n.service.toUpperCase()] !== undefined)
-            .filter((n) => !secure || NAPTR_SERVICE[n.service.toUpperCase()] === 'tls')
-            .filter((n) => allowed.includes(NAPTR_SERVICE[n.service.toUpperCase()]))
-            .sort((a, b) => a.order - b.order || a.preference - b.preference);
-          for (const n of usable) {
+            .filter((n) => n.flags.toLowerCase() === 's')
+            .map((n) => ({ n, proto: NAPTR_SERVICE[n.service.toUpperCase()] }))
+            .filter((u): u is { n: typeof u.n; proto: 'udp' | 'tcp' | 'tls' } => u.proto !== undefined)
+            .filter((u) => (!secure || u.proto === 'tls') && allowed.includes(u.proto))
+            .sort((a, b) => a.n.order - b.n.order || a.n.preference - b.n.preference);
+          for (const { n, proto: p } of usable) {
             const recs = await this.srv(n.replacement).catch(() => null);
             if (!recs) continue;
-            const c = await this.fromSrv(recs, NAPTR_SERVICE[n.service.toUpperCase()]);
+            const c = await this.fromSrv(recs, p);
             if (c.length) return c;
           }
         }

@@ -8,19 +8,20 @@
  */
 import { parseMessage, SipMessage } from '../sip/message';
 import { validateRequest, validateResponse } from '../sip/validate';
-import { bareHost, SipUri } from '../sip/uri';
-import { isSecure, type LocalSocket, type Source, type Target, type Proto, type Transport } from '../transport/types';
+import type { SipUri } from '../sip/uri';
+import { isSecure, type LocalSocket, type Source, type Target, type Transport } from '../transport/types';
 import { Admission, AdmissionConfig, ADMISSION_DEFAULTS } from './admission';
 import { TxnLayer } from '../transaction/layer';
 import { ServerTxn } from '../transaction/server';
 import { serverKey } from '../transaction/keys';
-import { localReply, replyTarget } from '../transaction/reply';
 import type { TmConfig } from '../transaction/config';
 import { RequestContext } from './context';
-import { BranchFinal, ProxyTxn, ProxyTxnPort, reasonFor, type NextTarget } from './proxy-txn';
+import { BranchFinal, ProxyTxn, ProxyTxnPort, type NextTarget } from './proxy-txn';
+import { reasonFor } from './best';
 import { stripTopVia, buildBranchRequest, RrOptions, RR_DEFAULTS } from './forward';
-import { resolveHop, resolveTarget, TargetError } from './target';
-import { fnv1a } from './hash';
+import { resolveHops, resolveTarget, TargetError } from './target';
+import { StatelessReplies, statelessReplyHop } from './stateless';
+import { Myself } from './myself';
 import { BranchIds, DSD_BRANCH } from './branch';
 import type { RouteHooks } from './hooks';
 import type { Logger } from '../core/log';
@@ -90,8 +91,8 @@ export class ProxyCore {
   draining = false;
   private readonly branchIds = new BranchIds();
   private readonly port: ProxyTxnPort;
-  private readonly tagPrefix = Math.floor(Math.random() * 0xffffffff).toString(16);
-  private myHosts = new Set<string>();
+  private readonly sl: StatelessReplies;
+  private readonly myself: Myself;
   private drainWaiters: Array<() => void> = [];
   /** Set in a worker of several (children > 1); null: every message is ours. */
   steer: Steer | null = null;
@@ -126,6 +127,8 @@ export class ProxyCore {
       failure: (txn, ev) => this.observe('failure', txn, ev),
     };
     this.admission = new Admission(opts.admission ?? ADMISSION_DEFAULTS);
+    this.sl = new StatelessReplies(this.transport, this.txns, opts.serverHeader);
+    this.myself = new Myself(() => this.transport.sockets);
   }
 
   async start(): Promise<void> {
@@ -134,11 +137,7 @@ export class ProxyCore {
       onFramingError: (partial, reason, src) => this.framingError(partial, reason, src),
       onSendError: (target) => this.txns.transportFailed(target),
     });
-    for (const s of this.transport.sockets) {
-      this.myHosts.add(s.ip.toLowerCase());
-      this.myHosts.add(bareHost(s.advHost).toLowerCase());
-    }
-    for (const a of this.opts.aliases ?? []) this.myHosts.add(bareHost(a).toLowerCase());
+    this.myself.learn(this.opts.aliases ?? []);
   }
 
   /** Stops taking new transactions and resolves when in-flight ones finished or `ms` passed. */
@@ -239,61 +238,30 @@ export class ProxyCore {
       return;
     }
     // no transaction: forward statelessly when the top Via is ours (RFC 3261 §16.7, 18.1.2)
-    const vias = msg.vias;
-    const top = vias[0];
-    if (!top || !top.branch?.startsWith(DSD_BRANCH) || !this.isMyself(top.host, top.port)) {
+    const top = msg.vias[0];
+    const hop =
+      top?.branch?.startsWith(DSD_BRANCH) && this.isMyself(top.host, top.port) ? statelessReplyHop(msg) : null;
+    if (hop === null) {
       this.stats.dropped++;
       return;
     }
-    const next = vias[1];
-    if (!next) {
-      this.stats.dropped++;
-      return;
-    }
-    // the reply leaves by the transport its Via names: a TLS/WS one is never downgraded
-    const proto = next.transport.toLowerCase() as Proto;
-    if (!['udp', 'tcp', 'tls', 'ws', 'wss'].includes(proto)) {
-      this.stats.dropped++;
-      return;
-    }
-    const ip = bareHost(next.received ?? next.host);
-    const port = next.rport ? Number(next.rport) : (next.port ?? 5060);
     this.stats.statelessForwards++;
-    this.transport.send({ proto, ip, port }, stripTopVia(msg));
+    this.transport.send(hop, stripTopVia(msg));
   }
 
   // ---- "myself" -------------------------------------------------------------------
 
   isMyself(host: string, port: number | null): boolean {
-    if (!this.myHosts.has(bareHost(host).toLowerCase())) return false;
-    const p = port ?? 5060;
-    for (const s of this.transport.sockets) if (s.port === p || s.advPort === p) return true;
-    return false;
+    return this.myself.is(host, port);
   }
 
-  isMyselfUri = (u: SipUri): boolean => {
-    return this.isMyself(u.host, u.port ?? (u.scheme === 'sips' ? 5061 : 5060));
-  };
+  isMyselfUri = (u: SipUri): boolean => this.myself.isUri(u);
 
   // ---- replies ------------------------------------------------------------------
 
-  /** A stable To tag for stateless replies, so retransmissions get the same one. */
-  slTag(req: SipMessage): string {
-    let branch = '';
-    try {
-      branch = req.topVia?.branch ?? '';
-    } catch {
-      /* ignore */
-    }
-    return `${this.tagPrefix}-${fnv1a(`${req.callId}|${req.from?.tag ?? ''}|${branch}`).toString(16)}`;
-  }
-
   /** sl_send_reply: a reply without a transaction. */
   replyStateless(req: SipMessage, src: Source, code: number, reason: string, headers?: string[]): void {
-    if (req.method === 'ACK') return;
-    const buf = localReply(req, src, code, reason, { toTag: this.slTag(req), headers, server: this.serverHeader });
-    this.txns.stats.rplGenerated++;
-    this.transport.send(replyTarget(req, src), buf);
+    this.sl.send(req, src, code, reason, headers);
   }
 
   /** t_reply / send_reply: through the transaction when there is one. */
@@ -316,7 +284,7 @@ export class ProxyCore {
     const msg = ctx.msg;
     const id = this.branchIds.nextTxn();
     const key = serverKey(msg) ?? `nokey|${id}`;
-    const st = new ServerTxn(this.txns, key, msg, ctx.src, this.slTag(msg));
+    const st = new ServerTxn(this.txns, key, msg, ctx.src, this.sl.tag(msg));
     const txn = new ProxyTxn(this.port, st, ctx, id);
     ctx.txn = txn;
     this.active.add(txn);
@@ -349,28 +317,26 @@ export class ProxyCore {
     // every branch dropped in branch_route: nothing to send (tm's E_CFG, sl_reply_error sends 500)
     if (kept.length === 0) return this.fail(ctx, 500, 'Server Internal Error');
     const hops = kept.map((h) => ({ ruri: h.ruri, uri: h.du ?? h.ruri, edits: h.edits }));
-    const targets: Array<Target[] | Promise<Target[]>> = [];
-    const allowed = this.transport.sockets.map((s) => s.proto);
+    let targets: Target[][] | Promise<Target[][]>;
     try {
-      for (const h of hops) targets.push(resolveHop(h.uri, allowed));
+      targets = resolveHops(
+        hops.map((h) => h.uri),
+        this.transport.sockets.map((s) => s.proto),
+      );
     } catch (e) {
       if (e instanceof TargetError) this.log.warn(`t_relay refused: ${e.message}`);
-      return this.fail(
-        ctx,
-        e instanceof TargetError ? e.code : 400,
-        e instanceof TargetError ? reasonFor(e.code) : 'Bad Request',
-      );
+      return this.refuse(ctx, e, 400, 'Bad Request');
     }
-    if (targets.every((t) => !(t instanceof Promise))) return this.sendBranches(ctx, hops, targets as Target[][]);
-    return Promise.all(targets).then(
+    if (!(targets instanceof Promise)) return this.sendBranches(ctx, hops, targets);
+    return targets.then(
       (ts) => this.sendBranches(ctx, hops, ts),
-      (e) =>
-        this.fail(
-          ctx,
-          e instanceof TargetError ? e.code : 500,
-          e instanceof TargetError ? reasonFor(e.code) : 'Server Internal Error',
-        ),
+      (e) => this.refuse(ctx, e, 500, 'Server Internal Error'),
     );
+  }
+
+  /** t_relay failed on a destination: its TargetError's code, else `code`. */
+  private refuse(ctx: RequestContext, e: unknown, code: number, reason: string): number {
+    return e instanceof TargetError ? this.fail(ctx, e.code, reasonFor(e.code)) : this.fail(ctx, code, reason);
   }
 
   private fail(ctx: RequestContext, code: number, reason: string): number {
@@ -395,16 +361,16 @@ export class ProxyCore {
     const txn = this.newTxn(ctx);
     let sent = 0;
     let refused = false;
-    for (let i = 0; i < candidates.length; i++) {
+    for (const [i, hop] of hops.entries()) {
       // each hop: its first usable candidate now, the others for DNS failover
       const usable: NextTarget[] = [];
-      for (const t of candidates[i]!) {
+      for (const t of candidates[i] ?? []) {
         const out = this.outSocket(ctx, t);
         if (out) usable.push({ target: t, out });
         else refused = this.noSocket(t) || refused;
       }
       const [first, ...rest] = usable;
-      if (first && txn.addBranch(hops[i]!.ruri, first.target, first.out, rest, hops[i]!.edits ?? ctx.edits)) sent++;
+      if (first && txn.addBranch(hop.ruri, first.target, first.out, rest, hop.edits ?? ctx.edits)) sent++;
     }
     this.admission.hold(txn, sent * ctx.msg.buf.length);
     if (sent === 0) return refused ? this.fail(ctx, 503, reasonFor(503)) : this.fail(ctx, 477, reasonFor(477));

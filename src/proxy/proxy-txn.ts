@@ -13,7 +13,7 @@ import type { LocalSocket, Target } from '../transport/types';
 import type { Logger } from '../core/log';
 import { RequestContext, RouteType } from './context';
 import { buildBranchRequest, RrOptions, stripTopVia } from './forward';
-import { pickBest, BranchOutcome } from './best';
+import { chooseFinal, pickBest, type BranchOutcome } from './best';
 import type { BranchIds } from './branch';
 import type { RouteHooks } from './hooks';
 import type { TxnReplyEvent } from './txn-events';
@@ -88,6 +88,13 @@ export class ProxyTxn implements ClientOwner, ServerUser {
     server.tu = this;
   }
 
+  /** Branch i's bookkeeping: `extra` grows with `branches`, so an index of one is one of the other. */
+  private ex(i: number): BranchExtra {
+    const ex = this.extra[i];
+    if (ex === undefined) throw new RangeError(`proxy transaction ${this.id}: no branch ${i}`);
+    return ex;
+  }
+
   /** R-URI of branch i, or null. */
   branchRuri(i: number): string | null {
     return this.extra[i]?.ruri ?? null;
@@ -136,7 +143,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
       edits,
     });
     if (!ct.start()) {
-      this.extra[idx].localStatus = 477;
+      this.ex(idx).localStatus = 477;
       ct.lastStatus = 477;
       return false;
     }
@@ -145,7 +152,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
   }
 
   onBranchReply(ct: ClientTxn, msg: SipMessage | null): void {
-    const ex = this.extra[ct.index];
+    const ex = this.ex(ct.index);
     if (!msg || msg.status >= 200) {
       this.port.branchFinal({
         method: ct.method,
@@ -154,7 +161,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
         status: msg ? msg.status : 408,
       });
     }
-    if (this.finalSent && this.outcome(ct.index) !== null && !(msg && msg.status < 300)) {
+    if (this.finalSent && this.outcome(ct) !== null && !(msg && msg.status < 300)) {
       // a branch finishing after the answer went upstream (a CANCELed fork): nothing left to do
       this.releaseBranches();
       return;
@@ -195,41 +202,38 @@ export class ProxyTxn implements ClientOwner, ServerUser {
    * the failure route sees anything. The failed branch stops counting for the best reply.
    */
   private nextTarget(ct: ClientTxn, msg: SipMessage | null): boolean {
-    const ex = this.extra[ct.index]!;
+    const ex = this.ex(ct.index);
     if (!ex.alts.length || this.canceled || this.finalSent) return false;
     if (msg ? msg.status !== 503 : ct.replied) return false;
-    let alts = ex.alts;
+    const alts = ex.alts;
     ex.alts = [];
     ex.dropped = true;
-    while (alts.length) {
-      const [next, ...rest] = alts;
-      alts = rest;
+    for (const [i, next] of alts.entries()) {
       this.port.log.info(
         `dns failover: ${ct.target.proto}:${ct.target.ip}:${ct.target.port} failed (${msg ? msg.status : 'no reply'}), ` +
-          `trying ${next!.target.proto}:${next!.target.ip}:${next!.target.port}`,
+          `trying ${next.target.proto}:${next.target.ip}:${next.target.port}`,
       );
       const idx = this.branches.length;
-      if (this.addBranch(ex.ruri, next!.target, next!.out, rest, ex.edits)) {
-        this.extra[idx]!.stepStart = false;
+      if (this.addBranch(ex.ruri, next.target, next.out, alts.slice(i + 1), ex.edits)) {
+        this.ex(idx).stepStart = false;
         return true;
       }
-      this.extra[idx]!.dropped = true;
+      this.ex(idx).dropped = true;
     }
     return false;
   }
 
-  private outcome(i: number): BranchOutcome | null {
-    const ct = this.branches[i];
-    const ex = this.extra[i];
+  private outcome(ct: ClientTxn): BranchOutcome | null {
     if (ct.finalReply) return { status: ct.finalReply.status, local: false };
     if (ct.timedOut) return { status: 408, local: true };
-    if (ex.localStatus) return { status: ex.localStatus, local: true };
+    const local = this.ex(ct.index).localStatus;
+    if (local) return { status: local, local: true };
     return null;
   }
 
   /** The outcome that still counts for the best reply: none once dropped. */
-  private counted(i: number): BranchOutcome | null {
-    return this.extra[i]!.dropped ? null : this.outcome(i);
+  private counted(ct: ClientTxn): BranchOutcome | null {
+    return this.ex(ct.index).dropped ? null : this.outcome(ct);
   }
 
   /**
@@ -239,42 +243,42 @@ export class ProxyTxn implements ClientOwner, ServerUser {
   private dropReplies(before: number): boolean {
     const mode = this.port.txns.cfg.failureReplyMode;
     const added = this.branches.length > before;
-    if (added) this.extra[before]!.stepStart = true;
+    if (added) this.ex(before).stepStart = true;
     if (mode === 0 || (mode === 3 && !added)) return true;
     let from = 0;
     if (mode === 2) {
       for (let i = before - 1; i >= 0; i--)
-        if (this.extra[i]!.stepStart) {
+        if (this.ex(i).stepStart) {
           from = i;
           break;
         }
     }
-    for (let i = from; i < before; i++) this.extra[i]!.dropped = true;
+    for (let i = from; i < before; i++) this.ex(i).dropped = true;
     return added;
   }
 
   private pending(): boolean {
-    for (let i = 0; i < this.branches.length; i++) if (this.outcome(i) === null) return true;
-    return false;
+    return this.branches.some((ct) => this.outcome(ct) === null);
   }
 
   /** All branches are done with a negative outcome: failure_route, then the best reply. */
   private maybeComplete(): void {
     if (this.finalSent || this.inFailure || this.pending()) return;
-    const outcomes = this.branches.map((_, i) => this.counted(i));
+    const outcomes = this.branches.map((ct) => this.counted(ct));
     const best = pickBest(outcomes);
-    if (best < 0) return;
-    this.port.failure(this, { code: outcomes[best]!.status, reply: this.branches[best]!.finalReply, branch: best });
+    const last = this.branches[best];
+    const outcome = outcomes[best];
+    if (!last || !outcome) return;
+    this.port.failure(this, { code: outcome.status, reply: last.finalReply, branch: last.index });
     const route = this.ctx.failureRoute;
     if (route !== null) {
       this.ctx.failureRoute = null;
-      const last = this.branches[best];
       this.failedBranch = last;
       const before = this.branches.length;
       const ctx = this.ctx;
       ctx.routeType = RouteType.FAILURE;
       ctx.reply = last.finalReply;
-      ctx.replyCode = outcomes[last.index]?.status ?? 0;
+      ctx.replyCode = outcome.status;
       ctx.branchTimedOut = last.timedOut;
       ctx.branchReplied = last.replied;
       this.inFailure = true;
@@ -301,58 +305,20 @@ export class ProxyTxn implements ClientOwner, ServerUser {
 
   private sendBest(): void {
     if (this.finalSent) return;
-    const outcomes = this.branches.map((_, i) => this.counted(i));
-    const best = pickBest(outcomes);
+    const cfg = this.port.txns.cfg;
+    const choice = chooseFinal(
+      this.branches.map((ct) => this.counted(ct)),
+      this.branches.map((ct) => (this.ex(ct.index).dropped ? null : ct.finalReply)),
+      { remap503: cfg.remap503, aggregateChallenges: cfg.aggregateChallenges, canceled: this.canceled },
+    );
     this.finalSent = true;
-    if (best < 0) {
-      this.replyLocal(500, 'Server Internal Error');
+    if (choice.kind === 'relay') {
+      this.server.reply(choice.reply.status, stripTopVia(choice.reply), false);
+      this.port.responseOut(this, { code: choice.reply.status, reply: choice.reply, branch: choice.branch });
     } else {
-      const ct = this.branches[best]!;
-      const reply = ct.finalReply;
-      const cfg = this.port.txns.cfg;
-      if (reply && reply.status === 503 && cfg.remap503) {
-        // tm's remap_503_500: a reply of our own, 500 with the 503's reason phrase
-        this.replyLocal(500, 'Service Unavailable');
-      } else if (
-        reply &&
-        (reply.status === 401 || reply.status === 407) &&
-        cfg.aggregateChallenges &&
-        this.challenges() !== null
-      ) {
-        this.replyLocal(
-          reply.status,
-          reply.status === 401 ? 'Unauthorized' : 'Proxy Authentication Required',
-          this.challenges()!,
-        );
-      } else if (reply) {
-        this.server.reply(reply.status, stripTopVia(reply), false);
-        this.port.responseOut(this, { code: reply.status, reply, branch: best });
-      } else {
-        const st = outcomes[best]!.status;
-        this.replyLocal(this.canceled ? 487 : st, reasonFor(this.canceled ? 487 : st), undefined, best);
-      }
+      this.replyLocal(choice.status, choice.reason, choice.headers, choice.branch);
     }
     this.finish();
-  }
-
-  /**
-   * Every WWW-Authenticate and Proxy-Authenticate of the 401/407 replies that still count,
-   * in branch order, when more than one branch challenged (tm's auth_reply_count > 1).
-   */
-  private challenges(): string[] | null {
-    const out: string[] = [];
-    let replies = 0;
-    for (let i = 0; i < this.branches.length; i++) {
-      const r = this.extra[i]!.dropped ? null : this.branches[i]!.finalReply;
-      if (!r || (r.status !== 401 && r.status !== 407)) continue;
-      replies++;
-      for (const h of r.headers) {
-        if (h.name === 'www-authenticate' || h.name === 'proxy-authenticate') {
-          out.push(r.head.slice(h.lineStart, h.lineEnd).replace(/\r?\n$/, ''));
-        }
-      }
-    }
-    return replies > 1 ? out : null;
   }
 
   /** onreply_route, when armed; false when it dropped the reply. */
@@ -389,8 +355,8 @@ export class ProxyTxn implements ClientOwner, ServerUser {
     if (!this.finalSent) return;
     // decide before detaching: detach() forgets the final reply outcome() looks at
     const pending = this.pending();
-    for (let i = 0; i < this.branches.length; i++) {
-      if (this.outcome(i) !== null || this.branches[i].state === ClientState.Terminated) this.branches[i].detach();
+    for (const ct of this.branches) {
+      if (this.outcome(ct) !== null || ct.state === ClientState.Terminated) ct.detach();
     }
     if (!pending) this.server.tu = null;
   }
@@ -413,10 +379,9 @@ export class ProxyTxn implements ClientOwner, ServerUser {
   }
 
   private cancelPending(except: ClientTxn | null): void {
-    for (let i = 0; i < this.branches.length; i++) {
-      const ct = this.branches[i];
-      if (ct === except || this.outcome(i) !== null) continue;
-      const ex = this.extra[i];
+    for (const ct of this.branches) {
+      if (ct === except || this.outcome(ct) !== null) continue;
+      const ex = this.ex(ct.index);
       ex.cancelWanted = true;
       if (ct.state === ClientState.Proceeding) this.sendCancel(ct);
       else {
@@ -429,30 +394,9 @@ export class ProxyTxn implements ClientOwner, ServerUser {
   }
 
   private sendCancel(ct: ClientTxn): void {
-    const ex = this.extra[ct.index];
+    const ex = this.ex(ct.index);
     if (ex.cancelSent || !this.isInvite) return;
     ex.cancelSent = true;
     ct.cancel();
-  }
-}
-
-export function reasonFor(code: number): string {
-  switch (code) {
-    case 408:
-      return 'Request Timeout';
-    case 416:
-      return 'Unsupported URI Scheme';
-    case 477:
-      return 'Unfortunately error on sending to next hop occurred';
-    case 478:
-      return 'Unresolvable destination';
-    case 487:
-      return 'Request Terminated';
-    case 500:
-      return 'Server Internal Error';
-    case 503:
-      return 'Service Unavailable';
-    default:
-      return 'Error';
   }
 }

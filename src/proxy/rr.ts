@@ -39,8 +39,8 @@ function removeEntry(ctx: RequestContext, e: RouteEntry, all: RouteEntry[]): voi
     ctx.edits.remove(e.h.lineStart, e.h.lineEnd);
     return;
   }
-  const idx = siblings.indexOf(e);
-  if (idx < siblings.length - 1) ctx.edits.remove(e.start, siblings[idx + 1].start);
+  const next = siblings[siblings.indexOf(e) + 1];
+  if (next) ctx.edits.remove(e.start, next.start);
   else {
     let s = e.start;
     while (s > e.h.valueStart && head.charCodeAt(s - 1) !== 44) s--;
@@ -74,22 +74,21 @@ function removePair(ctx: RequestContext, a: RouteEntry, b: RouteEntry, all: Rout
 /** Returns 1 when Route headers were processed, -1 when there are none (as Kamailio). */
 export function looseRoute(ctx: RequestContext, isMyself: (u: SipUri) => boolean): number {
   const entries = routeEntries(ctx);
-  if (entries.length === 0) return -1;
+  const [e0, e1] = entries;
+  if (e0 === undefined) return -1;
   let i = 0;
   let flow: ReturnType<typeof readFlowToken> = null;
-  const first = parseUri(entries[0].uri);
+  const first = parseUri(e0.uri);
   if (first && isMyself(first)) {
     flow = readFlowToken(first.user);
     i = 1;
-    if (uriParam(first, 'r2') !== null && entries.length > 1) {
-      const second = parseUri(entries[1].uri);
-      if (second && isMyself(second)) {
-        flow ??= readFlowToken(second.user);
-        i = 2;
-      }
-    }
-    if (i === 2 && entries[0].h === entries[1].h) removePair(ctx, entries[0], entries[1], entries);
-    else for (let k = 0; k < i; k++) removeEntry(ctx, entries[k], entries);
+    const second = uriParam(first, 'r2') !== null && e1 !== undefined ? parseUri(e1.uri) : null;
+    if (e1 !== undefined && second && isMyself(second)) {
+      flow ??= readFlowToken(second.user);
+      i = 2;
+      if (e0.h === e1.h) removePair(ctx, e0, e1, entries);
+      else for (const e of [e0, e1]) removeEntry(ctx, e, entries);
+    } else removeEntry(ctx, e0, entries);
   }
   // our last Route named a WebSocket flow and the request did not come from it: the
   // browser is the next hop, over its connection (RFC 5626 §5.3)
@@ -97,15 +96,16 @@ export function looseRoute(ctx: RequestContext, isMyself: (u: SipUri) => boolean
     ctx.du = `sip:${flow.ip.includes(':') ? `[${flow.ip}]` : flow.ip}:${flow.port};transport=${flow.proto}`;
     return 1;
   }
-  if (i < entries.length) {
-    const next = parseUri(entries[i].uri);
+  const nextEntry = entries[i];
+  if (nextEntry !== undefined) {
+    const next = parseUri(nextEntry.uri);
     if (next && uriParam(next, 'lr') === null) {
       // strict router next: it gets the R-URI slot, the R-URI goes last (RFC 3261 §16.12)
       ctx.du = null;
-      ctx.ruri = entries[i].uri;
+      ctx.ruri = nextEntry.uri;
       return 1;
     }
-    ctx.du = entries[i].uri;
+    ctx.du = nextEntry.uri;
   }
   return 1;
 }

@@ -76,8 +76,24 @@ export function resolveHop(
     );
 }
 
+/**
+ * The candidates of every hop, in order; synchronously when every hop is an IP literal.
+ * Throws (or rejects with) the first hop's TargetError.
+ */
+export function resolveHops(uris: readonly string[], allowed: readonly Proto[]): Target[][] | Promise<Target[][]> {
+  const each = uris.map((u) => resolveHop(u, allowed));
+  const known: Target[][] = [];
+  for (const r of each) if (Array.isArray(r)) known.push(r);
+  return known.length === each.length ? known : Promise.all(each);
+}
+
 /** The first candidate only (keepalives, stateless forwarding). */
 export function resolveTarget(uri: string): Target | Promise<Target> {
+  const first = (ts: readonly Target[]): Target => {
+    const t = ts[0];
+    if (t === undefined) throw new TargetError(uri, 478, 'no address');
+    return t;
+  };
   const r = resolveHop(uri);
-  return Array.isArray(r) ? r[0] : r.then((ts) => ts[0]);
+  return Array.isArray(r) ? first(r) : r.then(first);
 }

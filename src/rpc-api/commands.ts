@@ -279,7 +279,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     description:
       'dsd extension. Selections step over ADDRESS in set GROUP (or every destination with "all") as if it were inactive, for every ' +
       'algorithm, while ACK, re-INVITE and BYE keep following the Record-Route to it and keepalives go on. dispatcher.list shows DRAIN: 1. ' +
-      'A reload keeps the drain; with --persist it is saved with the admin states and survives a restart. With --wait SECONDS the command ' +
+      'A reload keeps the drain; with --persist it is saved with the admin states and survives a restart. In a cluster (ds_cluster) ' +
+      'it reaches every node and is kept in the dsd_drain table. With --wait SECONDS the command ' +
       'returns once the destination has no active dialogs left (a dialog runs from the 2xx to an INVITE to the BYE, or ds_hash_expire), ' +
       'or fails with "Drain Timeout" (exit status 1) when the time is up.',
     params: [

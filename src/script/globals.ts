@@ -133,6 +133,8 @@ const TYPED: Record<string, { kind: Kind; set: Setter }> = {
   tcp_accept_iplimit: { kind: 'int', set: (g, v) => g.other.set('tcp_accept_iplimit', v as number) },
   tcp_msg_read_timeout: { kind: 'int', set: (g, v) => g.other.set('tcp_msg_read_timeout', v as number) },
   tcp_msg_data_timeout: { kind: 'int', set: (g, v) => g.other.set('tcp_msg_data_timeout', v as number) },
+  // the TLS handshake deadline (Kamailio 5.6 parses it and, built without CORE_TLS, ignores it)
+  tls_handshake_timeout: { kind: 'int', set: (g, v) => g.other.set('tls_handshake_timeout', v as number) },
   advertised_address: { kind: 'strid', set: (g, v) => (g.advertisedAddress = v as string) },
   advertised_port: { kind: 'int', set: (g, v) => (g.advertisedPort = v as number) },
 };
@@ -159,7 +161,7 @@ tcp_wq_max tcp_rd_buf_size tcp_wq_blk_size tcp_defer_accept tcp_delayed_ack tcp_
 tcp_keepalive tcp_keepidle tcp_keepintvl tcp_keepcnt tcp_crlf_ping tcp_accept_no_cl tcp_accept_hep3
 tcp_accept_haproxy tcp_clone_rcvbuf tcp_reuse_port tcp_wait_data tcp_script_mode disable_tls tls_disable
 enable_tls tls_enable tlslog tls_log tls_port_no tls_method tls_verify tls_require_certificate
-tls_certificate tls_private_key tls_ca_list tls_handshake_timeout tls_send_timeout disable_sctp
+tls_certificate tls_private_key tls_ca_list tls_send_timeout disable_sctp
 enable_sctp sctp_children disable_core_dump open_files_limit shm shm_mem shm_mem_size shm_force_alloc
 mlock_pages real_time rt_prio rt_policy rt_timer1_prio rt_fast_timer_prio rt_ftimer_prio
 rt_timer1_policy rt_ftimer_policy rt_timer2_prio rt_stimer_prio rt_timer2_policy rt_stimer_policy

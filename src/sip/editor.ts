@@ -53,26 +53,18 @@ export function applyEdits(msg: SipMessage, ...lists: Array<EditList | Edit[] | 
   for (const l of lists) {
     if (!l) continue;
     const arr = Array.isArray(l) ? l : l.edits;
-    for (let i = 0; i < arr.length; i++) all.push(arr[i]);
+    for (const e of arr) all.push(e);
   }
   const src = msg.wire;
   if (all.length === 0) return src;
-  // by start offset; at one offset inserts go first (in list order), then the widest
-  // removal, so a whole-line removal beats a splice starting at the same byte
-  const idx = all.map((_, i) => i);
-  idx.sort(
-    (a, b) =>
-      all[a].start - all[b].start ||
-      (all[a].end > all[a].start ? 1 : 0) - (all[b].end > all[b].start ? 1 : 0) ||
-      all[b].end - all[a].end ||
-      a - b,
-  );
+  // by start offset; at one offset inserts go first (in list order: the sort is stable),
+  // then the widest removal, so a whole-line removal beats a splice starting at the same byte
+  all.sort((a, b) => a.start - b.start || (a.end > a.start ? 1 : 0) - (b.end > b.start ? 1 : 0) || b.end - a.end);
   // Outgoing messages may be kept for seconds (retransmissions): they are allocated
   // outside Node's shared 8 KiB pool, so a kept message never pins a whole slab.
   let total = 0;
   let pos = 0;
-  for (const i of idx) {
-    const e = all[i];
+  for (const e of all) {
     if (e.start < pos) continue;
     total += e.start - pos + Buffer.byteLength(e.text, 'latin1');
     pos = e.end;
@@ -81,8 +73,7 @@ export function applyEdits(msg: SipMessage, ...lists: Array<EditList | Edit[] | 
   const out = Buffer.allocUnsafeSlow(total);
   let w = 0;
   pos = 0;
-  for (const i of idx) {
-    const e = all[i];
+  for (const e of all) {
     if (e.start < pos) continue; // overlaps a consumed range
     if (e.start > pos) w += src.copy(out, w, pos, e.start);
     if (e.text.length) w += out.write(e.text, w, 'latin1');

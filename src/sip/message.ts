@@ -105,22 +105,19 @@ export class SipMessage {
   }
 
   first(name: string): HeaderField | undefined {
-    const hs = this.headers;
-    for (let i = 0; i < hs.length; i++) if (hs[i].name === name) return hs[i];
+    for (const h of this.headers) if (h.name === name) return h;
     return undefined;
   }
 
   all(name: string): HeaderField[] {
     const out: HeaderField[] = [];
-    const hs = this.headers;
-    for (let i = 0; i < hs.length; i++) if (hs[i].name === name) out.push(hs[i]);
+    for (const h of this.headers) if (h.name === name) out.push(h);
     return out;
   }
 
   count(name: string): number {
     let n = 0;
-    const hs = this.headers;
-    for (let i = 0; i < hs.length; i++) if (hs[i].name === name) n++;
+    for (const h of this.headers) if (h.name === name) n++;
     return n;
   }
 
@@ -412,10 +409,11 @@ function splitRequestLine(line: string): RequestLine | null {
     while (i < line.length && line.charCodeAt(i) !== 32 && line.charCodeAt(i) !== 9) i++;
     if (i > a) parts.push([a, i]);
   }
-  if (parts.length < 3) return null;
-  const method = line.slice(parts[0][0], parts[0][1]);
+  const [m, r] = parts;
   const last = parts[parts.length - 1];
+  if (parts.length < 3 || !m || !r || !last) return null;
+  const method = line.slice(m[0], m[1]);
   const version = line.slice(last[0], last[1]);
   if (!isToken(method) || !/^SIP\//i.test(version)) return null;
-  return { method, ruri: line.slice(parts[1][0], parts[1][1]), ruriAt: parts[1][0], version, clean: false };
+  return { method, ruri: line.slice(r[0], r[1]), ruriAt: r[0], version, clean: false };
 }

@@ -24,6 +24,7 @@ export interface TmStats {
   rplReceived: number;
   rplGenerated: number;
   rplSent: number;
+  /** Replies sent by class, 1xx to 6xx at indexes 1 to 6 (index 0 unused). */
   byClass: [number, number, number, number, number, number, number];
   created: number;
   freed: number;

@@ -82,7 +82,8 @@ export class ServerTxn implements TimerTarget {
     const st = this.layer.stats;
     st.rplSent++;
     if (local) st.rplGenerated++;
-    if (status >= 100 && status < 700) st.byClass[Math.floor(status / 100)]++;
+    const cls = Math.floor(status / 100);
+    if (cls >= 1 && cls <= 6) st.byClass[cls as 1 | 2 | 3 | 4 | 5 | 6]++;
     this.layer.send(this.replyTarget, buf);
     if (status < 200) {
       this.lastReply = buf;

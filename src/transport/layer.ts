@@ -79,10 +79,26 @@ export class TransportLayer implements Transport {
   readonly limits: ConnectionLimits;
 
   constructor(
-    private readonly specs: readonly ListenSpec[],
+    specs: readonly ListenSpec[],
     private readonly opts: TransportOptions,
   ) {
     this.limits = new ConnectionLimits(opts.limits ?? CONN_LIMIT_DEFAULTS, opts.log);
+    // known before binding: the dispatcher's list (socket= attributes) and the warm-up use them
+    let id = 0;
+    for (const spec of specs) {
+      const family: 4 | 6 = isIP(spec.host) === 6 ? 6 : 4;
+      this.sockets.push({
+        id: id++,
+        proto: spec.proto,
+        ip: spec.host,
+        port: spec.port,
+        family,
+        advHost: spec.advertise ?? hostForUri(spec.host, family),
+        advPort: spec.advertisePort ?? spec.port,
+        name: spec.name,
+        text: `${spec.proto}:${hostForUri(spec.host, family)}:${spec.port}`,
+      });
+    }
   }
 
   /** Adds a transport for more protocols (TLS, WS); call before start(). */
@@ -108,31 +124,16 @@ export class TransportLayer implements Transport {
   /** Binds every listen socket; received messages go to `events` from then on. */
   async start(events: TransportEvents): Promise<void> {
     this.events = events;
-    let id = 0;
-    for (const spec of this.specs) {
-      const family: 4 | 6 = isIP(spec.host) === 6 ? 6 : 4;
-      const advHost = spec.advertise ?? hostForUri(spec.host, family);
-      const local: LocalSocket = {
-        id: id++,
-        proto: spec.proto,
-        ip: spec.host,
-        port: spec.port,
-        family,
-        advHost,
-        advPort: spec.advertisePort ?? spec.port,
-        name: spec.name,
-        text: `${spec.proto}:${hostForUri(spec.host, family)}:${spec.port}`,
-      };
-      if (spec.proto === 'udp') await this.bindUdp(local);
+    for (const local of this.sockets) {
+      if (local.proto === 'udp') await this.bindUdp(local);
       else if (this.opts.listenTcp === false) {
         /* another worker holds the stream listeners */
-      } else if (spec.proto === 'tcp') await this.bindTcp(local);
+      } else if (local.proto === 'tcp') await this.bindTcp(local);
       else {
-        const p = this.pluggedFor(spec.proto);
+        const p = this.pluggedFor(local.proto);
         if (!p) throw new Error(`no transport for ${local.text}`);
         await p.bind(local, this.pluggedEvents());
       }
-      this.sockets.push(local);
     }
   }
 

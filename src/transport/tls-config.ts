@@ -94,22 +94,28 @@ function unquote(v: string): string {
 /** `[server:default]` / `[client:10.0.0.1:5061]` / `[server:[::1]:5061]` */
 function header(text: string, where: string): { role: TlsRole; ip: string | null; port: number | null } {
   const m = /^(server|client):(.+)$/i.exec(text.trim());
-  if (!m) throw new TlsConfigError(`${where}: profile must be [server:…] or [client:…], got [${text}]`);
-  const role = m[1].toLowerCase() as TlsRole;
-  const rest = m[2].trim();
+  const [, roleText, restText] = m ?? [];
+  if (roleText === undefined || restText === undefined) {
+    throw new TlsConfigError(`${where}: profile must be [server:…] or [client:…], got [${text}]`);
+  }
+  const role = roleText.toLowerCase() as TlsRole;
+  const rest = restText.trim();
   if (rest.toLowerCase() === 'default') return { role, ip: null, port: null };
   const a = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):([0-9]{1,5})$/.exec(rest);
-  if (!a) throw new TlsConfigError(`${where}: profile address must be IP:PORT or default, got "${rest}"`);
-  return { role, ip: a[1] ?? a[2], port: Number(a[3]) };
+  const ip = a?.[1] ?? a?.[2];
+  if (!a || ip === undefined) {
+    throw new TlsConfigError(`${where}: profile address must be IP:PORT or default, got "${rest}"`);
+  }
+  return { role, ip, port: Number(a[3]) };
 }
 
 export function parseTlsConfig(text: string, file: string, d: TlsDefaults = TLS_DEFAULTS): TlsProfile[] {
   const out: TlsProfile[] = [];
   let cur: TlsProfile | null = null;
   const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
+  for (const [i, raw] of lines.entries()) {
     const where = `${file}:${i + 1}`;
-    const line = lines[i].replace(/(^|\s)#.*$/, '').trim();
+    const line = raw.replace(/(^|\s)#.*$/, '').trim();
     if (line === '') continue;
     if (line.startsWith('[')) {
       if (!line.endsWith(']')) throw new TlsConfigError(`${where}: unterminated profile header`);

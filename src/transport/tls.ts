@@ -8,7 +8,7 @@
 import tls from 'node:tls';
 import net, { isIP } from 'node:net';
 import { StreamFramer, FramingError } from './framer';
-import { closeAfterError } from './conn-limits';
+import { closeAfterError, type LimitedConn } from './conn-limits';
 import type { TlsProfiles } from './tls-profiles';
 import type { TlsProfile } from './tls-config';
 import {
@@ -46,6 +46,10 @@ function ipOf(addr: string | undefined): string {
   return a.startsWith('::ffff:') && a.indexOf('.') > 0 ? a.slice(7) : a;
 }
 
+function handshakeKey(local: LocalSocket, s: net.Socket): string {
+  return `${local.id}|${s.remoteAddress}|${s.remotePort}`;
+}
+
 function reasonOf(e: Error & { code?: string }): string {
   return e.code && !e.message.includes(e.code) ? `${e.message} (${e.code})` : e.message;
 }
@@ -65,8 +69,10 @@ function chainDepth(s: tls.TLSSocket): number {
 
 export class TlsTransport implements PluggedTransport {
   readonly protos: readonly Proto[] = ['tls'];
-  private readonly servers: Array<{ server: tls.Server; local: LocalSocket }> = [];
+  private readonly servers: Array<{ server: tls.Server; acceptor: net.Server; local: LocalSocket }> = [];
   private readonly out = new Map<string, TlsConn>();
+  /** Accepted connections still in their handshake, already counted against the limits. */
+  private readonly handshaking = new Map<string, { lim: LimitedConn; handle: { sock: net.Socket } }>();
   readonly conns = new Set<TlsConn>();
   private nextId = 1;
   private events: PluggedEvents | null = null;
@@ -86,13 +92,6 @@ export class TlsTransport implements PluggedTransport {
     const server = tls.createServer({ ...options, handshakeTimeout: this.opts.handshakeMs }, (s) =>
       this.accepted(s, local, profile),
     );
-    server.on('connection', (raw: net.Socket) => {
-      const why = events.limits?.refuseAccept(ipOf(raw.remoteAddress));
-      if (why) {
-        this.opts.log.warn(`tls ${local.text}: ${why}`);
-        raw.destroy();
-      }
-    });
     server.on('tlsClientError', (e, s) => {
       this.handshakeFailures++;
       // a peer gone before the handshake has no address left to show: say so
@@ -100,15 +99,47 @@ export class TlsTransport implements PluggedTransport {
       this.opts.log.warn(`TLS handshake from ${peer} on ${local.text} failed: ${reasonOf(e)}`);
     });
     this.startSweep();
+    // a plain TCP server accepts, so a connection refused by the limits never becomes a TLS socket
+    const acceptor = net.createServer((raw) => {
+      if (this.admit(raw, local, events)) server.emit('connection', raw);
+    });
     return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port: local.port, host: local.ip, exclusive: true }, () => {
-        server.removeListener('error', reject);
-        server.on('error', (e) => this.opts.log.warn(`tls server ${local.text}: ${e.message}`));
-        this.servers.push({ server, local });
+      acceptor.once('error', reject);
+      acceptor.listen({ port: local.port, host: local.ip, exclusive: true }, () => {
+        acceptor.removeListener('error', reject);
+        acceptor.on('error', (e) => this.opts.log.warn(`tls server ${local.text}: ${e.message}`));
+        this.servers.push({ server, acceptor, local });
         resolve();
       });
     });
+  }
+
+  /**
+   * An accepted TCP connection, before its handshake: refused when over the limits, else
+   * counted from now on, so sockets that never finish a handshake use up
+   * tcp_max_connections / tcp_accept_iplimit and cannot starve the limit unseen. The
+   * handshake deadline is the server's handshakeTimeout (tls_handshake_timeout).
+   */
+  private admit(raw: net.Socket, local: LocalSocket, events: PluggedEvents): boolean {
+    const limits = events.limits;
+    if (!limits) return true;
+    const ip = ipOf(raw.remoteAddress);
+    const why = limits.refuseAccept(ip);
+    if (why) {
+      this.opts.log.warn(`tls ${local.text}: ${why}`);
+      raw.destroy();
+      return false;
+    }
+    // the handle closes the TLS socket once there is one (the raw one's handle is its)
+    const handle = { sock: raw as net.Socket, destroy: (): void => void handle.sock.destroy() };
+    const lim = limits.track(handle, ip, true, 'tls');
+    const key = handshakeKey(local, raw);
+    this.handshaking.set(key, { lim, handle });
+    raw.once('close', () => {
+      this.handshaking.delete(key);
+      limits.release(lim);
+    });
+    return true;
   }
 
   /** tls.reload: new profiles for new handshakes; established connections stay. */
@@ -135,7 +166,10 @@ export class TlsTransport implements PluggedTransport {
       return;
     }
     this.handshakes++;
-    const conn = this.adopt(s, local, ip, port, false, current.label ?? profile.label);
+    const pre = this.handshaking.get(handshakeKey(local, s));
+    this.handshaking.delete(handshakeKey(local, s));
+    if (pre) pre.handle.sock = s;
+    const conn = this.adopt(s, local, ip, port, false, current.label ?? profile.label, pre?.lim);
     conn.established = true;
     conn.sni = (s as unknown as { servername?: string | false }).servername || 'N/A';
   }
@@ -160,6 +194,7 @@ export class TlsTransport implements PluggedTransport {
     port: number,
     outbound: boolean,
     profile: string,
+    counted?: LimitedConn,
   ): TlsConn {
     const conn: TlsConn = {
       id: this.nextId++,
@@ -177,7 +212,7 @@ export class TlsTransport implements PluggedTransport {
     };
     this.conns.add(conn);
     const limits = this.events?.limits;
-    const lim = limits?.track(s, ip, !outbound, 'tls');
+    const lim = counted ?? limits?.track(s, ip, !outbound, 'tls');
     conn.lim = lim;
     if (lim) limits!.watchDrain(s, lim);
     s.setNoDelay(true);
@@ -317,6 +352,6 @@ export class TlsTransport implements PluggedTransport {
     for (const c of this.conns) c.socket.destroy();
     this.conns.clear();
     this.out.clear();
-    await Promise.all(this.servers.map(({ server }) => new Promise<void>((r) => server.close(() => r()))));
+    await Promise.all(this.servers.map(({ acceptor }) => new Promise<void>((r) => acceptor.close(() => r()))));
   }
 }

@@ -27,8 +27,8 @@ export function checkHandshake(raw: readonly string[], corsMode = 0): HandshakeV
   let sip = false;
   let origin: string | null = null;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i].toLowerCase();
-    const value = raw[i + 1];
+    const name = (raw[i] ?? '').toLowerCase();
+    const value = raw[i + 1] ?? '';
     const lower = value.toLowerCase();
     if (name === 'connection') {
       if (lower.includes('upgrade')) connection = true;
@@ -67,19 +67,4 @@ export function checkHandshake(raw: readonly string[], corsMode = 0): HandshakeV
     `Sec-WebSocket-Accept: ${accept}`,
   );
   return { code: 101, reason: 'Switching Protocols', headers, protocol: 'sip' };
-}
-
-/** An HTTP reply as Kamailio's xhttp writes it. */
-export function httpReply(
-  code: number,
-  reason: string,
-  headers: readonly string[],
-  server: string | null,
-  body = '',
-): string {
-  let s = `HTTP/1.1 ${code} ${reason}\r\n`;
-  for (const h of headers) s += `${h}\r\n`;
-  if (server) s += `${server}\r\n`;
-  s += `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-  return s;
 }

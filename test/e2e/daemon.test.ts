@@ -11,8 +11,8 @@ import path from 'node:path';
 import { startDsd, basicCfg, DSD_BIN } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
 import { startSipp, runUac, UAC_XML, UAS_XML, FIXTURES, num } from '../helpers/sipp';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { waitUntil } from '../helpers/wait';
+import { callRpc } from '../../src/cli/client';
 
 test('dsd -V, -h and a bad option', () => {
   const v = spawnSync(process.execPath, [DSD_BIN, '-V'], { encoding: 'utf8' });
@@ -49,7 +49,7 @@ function sendInvite(port: number, listenPort: number): Promise<string> {
     const timer = setTimeout(() => {
       s.close();
       reject(new Error('no reply to INVITE'));
-    }, 3000);
+    }, 30_000);
     s.on('message', (m) => {
       const line = m.toString('latin1').split('\r\n')[0];
       if (line.startsWith('SIP/2.0 1')) return;
@@ -75,7 +75,7 @@ function sendInvite(port: number, listenPort: number): Promise<string> {
   });
 }
 
-test('SIGTERM: the call in flight completes, a new INVITE gets 503, exit 0', { timeout: 60_000 }, async () => {
+test('SIGTERM: the call in flight completes, a new INVITE gets 503, exit 0', { timeout: 90_000 }, async () => {
   const [px, b1, uac, c1, c2, raw] = await freePorts(6);
   const dsd = await startDsd({
     cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`] }),
@@ -83,7 +83,7 @@ test('SIGTERM: the call in flight completes, a new INVITE gets 503, exit 0', { t
   });
   const uas = startSipp({ scenario: path.join(FIXTURES, 'sipp', 'uas-slow.xml'), port: b1, controlPort: c1 });
   try {
-    await sleep(300);
+    await uas.ready();
     const call = runUac({
       scenario: path.join(FIXTURES, 'sipp', 'uac-nobye.xml'),
       port: uac,
@@ -91,12 +91,17 @@ test('SIGTERM: the call in flight completes, a new INVITE gets 503, exit 0', { t
       remote: `127.0.0.1:${px}`,
       calls: 1,
       rate: 10,
-      timeoutMs: 20_000,
+      timeoutMs: 45_000,
     });
-    await sleep(500); // the INVITE rings at the backend, its 200 comes 1.5 s after
+    // the INVITE's transaction is open (its 200 comes 5 s after the backend got it)
+    await waitUntil(
+      async () =>
+        ((await callRpc(`${dsd.dir}/dsd_ctl`, 'tm.stats', undefined, 10_000)) as { current: number }).current >= 1,
+      { what: 'the INVITE transaction in tm.stats' },
+    );
     const exited = new Promise<number | null>((r) => dsd.proc.once('exit', (c) => r(c)));
     dsd.proc.kill('SIGTERM');
-    await sleep(100);
+    await dsd.waitFor(/SIGTERM: no new transactions/);
     assert.equal(await sendInvite(px, raw), 'SIP/2.0 503 Service Unavailable');
     const r = await call;
     assert.equal(num(r.stats, 'SuccessfulCall(C)'), 1, r.output.slice(-2000));
@@ -108,16 +113,18 @@ test('SIGTERM: the call in flight completes, a new INVITE gets 503, exit 0', { t
   }
 });
 
-test('SIGHUP reloads the destination list', { timeout: 60_000 }, async () => {
+test('SIGHUP reloads the destination list', { timeout: 90_000 }, async () => {
   const [px, b1, b2, uac, c1, c2, c3] = await freePorts(7);
   const dsd = await startDsd({
-    cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`] }),
+    // a starved sipp may answer late: no failover before 15 s
+    cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: ['modparam("tm", "fr_timer", 15000)'] }),
     list: `1 sip:127.0.0.1:${b1}\n`,
   });
   const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
   const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
   try {
-    await sleep(300);
+    await uas1.ready();
+    await uas2.ready();
     let r = await runUac({
       scenario: UAC_XML,
       port: uac,

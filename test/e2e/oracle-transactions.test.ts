@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { freePorts } from '../helpers/ports';
 import { UdpPeer, makeResponse, header, statusOf, methodOf, callIdOf, type Received } from '../helpers/sip-peer';
-import { observeEach, oracleCfg, type ProxyUnderTest } from '../helpers/oracle';
+import { observeEach, oracleCfg, same, type Impl, type ProxyUnderTest } from '../helpers/oracle';
 import { uacRequest, cancelFor } from '../helpers/sip-uac';
 import { waitUntil } from '../helpers/wait';
 
@@ -100,7 +100,7 @@ interface Setup {
 async function withSetup<T>(
   behaviours: Array<() => InviteBehaviour>,
   run: (s: Setup, p: ProxyUnderTest) => Promise<T>,
-): Promise<Map<string, T>> {
+): Promise<Map<Impl, T>> {
   const ports = await freePorts(2 + behaviours.length);
   const proxyPort = ports[0]!;
   const list = behaviours.map((_, i) => `1 sip:127.0.0.1:${ports[2 + i]}`).join('\n') + '\n';
@@ -115,13 +115,6 @@ async function withSetup<T>(
       for (const b of backends) await b.close();
     }
   });
-}
-
-function same<T>(obs: Map<string, T>): T {
-  const d = obs.get('dsd')!;
-  const k = obs.get('kamailio');
-  if (k !== undefined) assert.deepEqual(d, k, 'dsd and Kamailio 5.6 disagree');
-  return d;
 }
 
 const finalFor =

@@ -1,7 +1,9 @@
 /**
  * The connection limits are one for every stream transport: with tcp_max_connections=2,
  * two TLS connections are served, a third TLS connection and a plain TCP one are closed
- * at accept, and room comes back when a TLS connection closes.
+ * at accept, and room comes back when a TLS connection closes. Connections that never
+ * finish their handshake count too, and are dropped at the handshake deadline
+ * (tls_handshake_timeout), logged with the peer and the reason.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +11,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { startDsd, tmpDir } from '../helpers/daemon';
-import { makeCerts } from '../helpers/certs';
+import { makeCerts, tlsServerCfg } from '../helpers/certs';
 import { freePorts } from '../helpers/ports';
 import { waitUntil } from '../helpers/wait';
 
@@ -84,7 +86,7 @@ request_route {
 }
 `,
       files: {
-        'tls.cfg': `[server:default]\nmethod = TLSv1.2+\ncertificate = ${certs.serverCert}\nprivate_key = ${certs.serverKey}\nverify_certificate = no\nrequire_certificate = no\n`,
+        'tls.cfg': tlsServerCfg(certs),
       },
     });
     const tlsConnect = (): Promise<Client> =>
@@ -125,6 +127,92 @@ request_route {
           );
         },
         { what: 'a TCP connection served after a TLS one closed' },
+      );
+    } finally {
+      for (const c of clients) c.sock.destroy();
+      await dsd.stop();
+      fs.rmSync(certDir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  'TLS connections still in their handshake count against tcp_max_connections and are dropped at tls_handshake_timeout',
+  { timeout: 120_000 },
+  async () => {
+    const [tlsPort] = await freePorts(1);
+    const certDir = tmpDir('dsd-certs-');
+    const certs = makeCerts(certDir);
+    const clients: Client[] = [];
+    const dsd = await startDsd({
+      cfg: `debug=2
+log_stderror=yes
+enable_tls=yes
+auto_aliases=no
+tcp_max_connections=2
+tls_handshake_timeout=3
+listen=tls:127.0.0.1:${tlsPort}
+loadmodule "tls.so"
+loadmodule "sl.so"
+loadmodule "ctl.so"
+modparam("ctl", "binrpc", "unix:{DIR}/dsd_ctl")
+modparam("tls", "config", "{DIR}/tls.cfg")
+request_route {
+	sl_send_reply("200", "OK");
+	exit;
+}
+`,
+      files: { 'tls.cfg': tlsServerCfg(certs) },
+    });
+    const tlsConnect = (): Promise<Client> =>
+      new Promise((resolve) => {
+        const s = tls.connect({
+          host: '127.0.0.1',
+          port: tlsPort,
+          ca: fs.readFileSync(certs.ca),
+          servername: 'localhost',
+        });
+        const c = watch(s);
+        clients.push(c);
+        s.once('secureConnect', () => resolve(c));
+        s.once('close', () => resolve(c));
+      });
+    try {
+      // two peers open TCP to the TLS port and never send a ClientHello
+      const stalled: Client[] = [];
+      const ports: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        const c = watch(net.connect({ host: '127.0.0.1', port: tlsPort }));
+        clients.push(c);
+        stalled.push(c);
+        await new Promise((r) => c.sock.once('connect', r));
+        ports.push(c.sock.localPort!);
+      }
+      // accepted in order: by the time dsd takes this one, the two above are counted
+      const third = await tlsConnect();
+      await waitUntil(() => third.closed, { what: 'a TLS connection beyond the limit closed' });
+      assert.match(dsd.output(), /maximum number of connections exceeded: 2\/2/);
+      assert.doesNotMatch(dsd.output(), /peer that went away/, 'a refused connection is not a failed handshake');
+      await waitUntil(() => stalled.every((c) => c.closed), {
+        what: 'the stalled handshakes dropped at the deadline',
+        timeoutMs: 60_000,
+      });
+      for (const p of ports)
+        assert.match(
+          dsd.output(),
+          new RegExp(
+            `TLS handshake from 127\\.0\\.0\\.1:${p} on tls:127\\.0\\.0\\.1:${tlsPort} failed: .*(timeout|TIMEOUT)`,
+          ),
+        );
+      // the room they held is free again
+      await waitUntil(
+        async () => {
+          const c = await tlsConnect();
+          if (c.closed) return false;
+          await served(c, tlsPort, 'TLS');
+          return true;
+        },
+        { what: 'a TLS connection served once the stalled ones were dropped' },
       );
     } finally {
       for (const c of clients) c.sock.destroy();

@@ -100,3 +100,11 @@ export function makeCerts(dir: string): TestCerts {
     wrongCaKey: p('wrongca.key'),
   };
 }
+
+/** A tls.cfg with one [server:default] profile on the test server certificate, no client verification. */
+export function tlsServerCfg(c: Pick<TestCerts, 'serverCert' | 'serverKey'>): string {
+  return (
+    `[server:default]\nmethod = TLSv1.2+\ncertificate = ${c.serverCert}\nprivate_key = ${c.serverKey}\n` +
+    'verify_certificate = no\nrequire_certificate = no\n'
+  );
+}

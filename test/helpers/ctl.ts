@@ -18,9 +18,28 @@ export function runTool(cmd: string, args: string[], timeoutMs = 20_000): CtlRes
   return { code: r.status, out: r.stdout ?? '', err: r.stderr ?? (r.error ? String(r.error) : '') };
 }
 
+/** As runTool, without blocking the test's event loop (its SIP peers keep answering meanwhile). */
+export function runToolAsync(cmd: string, args: string[], timeoutMs = 20_000): Promise<CtlResult> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { encoding: 'utf8', timeout: timeoutMs }, (e, out, err) =>
+      resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, out, err }),
+    );
+  });
+}
+
 /** `dsctl -s unix:SOCK ARGS…` */
 export function dsctl(sock: string, ...args: string[]): CtlResult {
   return runTool(process.execPath, [DSCTL, '-s', `unix:${sock}`, ...args]);
+}
+
+/** As dsctl, without blocking the event loop. */
+export function dsctlAsync(sock: string, ...args: string[]): Promise<CtlResult> {
+  return runToolAsync(process.execPath, [DSCTL, '-s', `unix:${sock}`, ...args]);
+}
+
+/** As kamcmd, without blocking the event loop. */
+export function kamcmdAsync(sock: string, ...args: string[]): Promise<CtlResult> {
+  return runToolAsync('kamcmd', ['-s', `unix:${sock}`, ...args]);
 }
 
 /** `kamcmd -s unix:SOCK ARGS…` */
@@ -35,12 +54,5 @@ export function dsctlOn(d: { dir: string }, ...args: string[]): CtlResult {
 
 /** As dsctlOn, without blocking the test's event loop (for use while peers must keep answering). */
 export function dsctlOnAsync(d: { dir: string }, ...args: string[]): Promise<CtlResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [DSCTL, '-s', `unix:${d.dir}/dsd_ctl`, ...args],
-      { encoding: 'utf8', timeout: 20_000 },
-      (e, out, err) => resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, out, err }),
-    );
-  });
+  return runToolAsync(process.execPath, [DSCTL, '-s', `unix:${d.dir}/dsd_ctl`, ...args]);
 }

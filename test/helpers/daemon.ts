@@ -25,6 +25,8 @@ export interface DsdOptions {
   startTimeoutMs?: number;
   /** Extra dsd arguments (e.g. -P FILE); `{DIR}` is replaced by the temp dir. */
   args?: string[];
+  /** Extra environment variables for the daemon. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface Dsd {
@@ -55,7 +57,10 @@ export async function startDsd(o: DsdOptions): Promise<Dsd> {
   if (!extra.includes('-n')) extra.push('-n', '1');
   const argv = [process.execPath, DSD_BIN, '-DD', '-E', '-f', cfgFile, ...extra];
   const cmd = [...(o.wrap ?? []), ...argv];
-  const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(cmd[0]!, cmd.slice(1), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: o.env ? { ...process.env, ...o.env } : process.env,
+  });
   let out = '';
   proc.stdout!.on('data', (d) => {
     out += d;
@@ -89,7 +94,7 @@ export async function startDsd(o: DsdOptions): Promise<Dsd> {
       fs.rmSync(dir, { recursive: true, force: true });
       return code;
     },
-    async waitFor(text, ms = 10000) {
+    async waitFor(text, ms = 30_000) {
       const until = Date.now() + ms;
       while (Date.now() < until) {
         if (typeof text === 'string' ? out.includes(text) : text.test(out)) return;
@@ -100,7 +105,7 @@ export async function startDsd(o: DsdOptions): Promise<Dsd> {
     },
   };
   try {
-    await d.waitFor(' started, listening on', o.startTimeoutMs ?? 10000);
+    await d.waitFor(' started, listening on', o.startTimeoutMs ?? 30_000);
   } catch (e) {
     await d.stop();
     throw e;

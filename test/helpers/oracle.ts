@@ -4,9 +4,10 @@
  * compares what SIP peers and the control socket observe. Outside CI a missing kamailio
  * skips the Kamailio half with a reason; in CI (.ci/run installs it) it is required.
  */
+import assert from 'node:assert/strict';
 import { startDsd } from './daemon';
 import { startKamailio } from './kamailio';
-import { dsctl, kamcmd, type CtlResult } from './ctl';
+import { dsctl, dsctlAsync, kamcmd, kamcmdAsync, type CtlResult } from './ctl';
 import { needs } from './require';
 
 export type Impl = 'dsd' | 'kamailio';
@@ -21,6 +22,8 @@ export interface ProxyUnderTest {
   readonly dir: string;
   /** dsctl (dsd) or kamcmd (Kamailio) on the cfg's ctl socket `{DIR}/ctl`. */
   ctl(...args: string[]): CtlResult;
+  /** As ctl, without blocking the event loop (the test's SIP peers keep answering meanwhile). */
+  ctlAsync(...args: string[]): Promise<CtlResult>;
   output(): string;
   stop(): Promise<void>;
 }
@@ -46,6 +49,7 @@ export async function startImpl(impl: Impl, o: ImplOptions): Promise<ProxyUnderT
       impl,
       dir: d.dir,
       ctl: (...a) => dsctl(`${d.dir}/ctl`, ...a),
+      ctlAsync: (...a) => dsctlAsync(`${d.dir}/ctl`, ...a),
       output: () => d.output(),
       stop: async () => {
         await d.stop();
@@ -57,6 +61,7 @@ export async function startImpl(impl: Impl, o: ImplOptions): Promise<ProxyUnderT
     impl,
     dir: k.dir,
     ctl: (...a) => kamcmd(`${k.dir}/ctl`, ...a),
+    ctlAsync: (...a) => kamcmdAsync(`${k.dir}/ctl`, ...a),
     output: () => k.output(),
     stop: () => k.stop(),
   };
@@ -104,4 +109,31 @@ export function oracleCfg(port: number, body: string, params: string[] = []): st
     ...params,
     body,
   ].join('\n');
+}
+
+/**
+ * dsd's observation, after asserting that Kamailio's (when it ran) is the same. `view`
+ * picks what is compared when part of an observation is not the contract under test.
+ */
+export function same<T>(obs: Map<Impl, T>, view: (t: T) => unknown = (t) => t): T {
+  const d = obs.get('dsd')!;
+  const k = obs.get('kamailio');
+  if (k !== undefined) assert.deepEqual(view(d), view(k), 'dsd and Kamailio 5.6 disagree');
+  return d;
+}
+
+/** FLAGS of every destination in `dispatcher.list` (kamcmd or dsctl text), by set and URI: "1 sip:…". */
+export async function destFlags(p: ProxyUnderTest): Promise<Record<string, string>> {
+  const r = await p.ctlAsync('dispatcher.list');
+  if (r.code !== 0) throw new Error(`dispatcher.list failed: ${r.err}`);
+  const out: Record<string, string> = {};
+  let set = '';
+  let uri = '';
+  for (const line of r.out.split('\n')) {
+    const [k, v] = line.trim().split(': ');
+    if (k === 'ID') set = v!;
+    else if (k === 'URI') uri = v!;
+    else if (k === 'FLAGS') out[`${set} ${uri}`] = v!;
+  }
+  return out;
 }

@@ -42,6 +42,50 @@ export interface SippProc {
   stop(): Promise<SippStats>;
   /** Sends a remote-control command (`p` pause/resume, `q` quit) on its control port. */
   control(cmd: string): Promise<void>;
+  /**
+   * Resolves once sipp has bound its SIP port (read from /proc/net), so a load never starts
+   * before the UAS listens: a fixed pause is too short on a starved machine.
+   */
+  ready(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * True when a socket of `transport` is bound to local `port` (and `ip`, an IPv4 address, when
+ * given) in the /proc/net tables `read` returns (this namespace's by default).
+ */
+export function portBound(
+  port: number,
+  transport: 'udp' | 'tcp',
+  ip?: string,
+  read: (file: string) => string = (f) => fs.readFileSync(f, 'utf8'),
+): boolean {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  // /proc/net/udp writes an IPv4 address as one little-endian 32-bit hex word
+  const hexIp =
+    ip && /^\d+\.\d+\.\d+\.\d+$/.test(ip)
+      ? ip
+          .split('.')
+          .reverse()
+          .map((b) => Number(b).toString(16).toUpperCase().padStart(2, '0'))
+          .join('')
+      : null;
+  for (const f of [`/proc/net/${transport}`, `/proc/net/${transport}6`]) {
+    let text = '';
+    try {
+      text = read(f);
+    } catch {
+      continue;
+    }
+    // local_address is the second column; a listening TCP socket has state 0A
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 4) continue;
+      const [addr, p] = cols[1]!.split(':');
+      if (p !== hexPort || (hexIp && addr !== hexIp && addr !== '00000000')) continue;
+      if (transport === 'udp' || cols[3] === '0A') return true;
+    }
+  }
+  return false;
 }
 
 export interface SippOptions {
@@ -125,6 +169,24 @@ export function startSipp(o: SippOptions): SippProc {
       await new Promise<void>((r) => s.send(cmd, o.controlPort, '127.0.0.1', () => r()));
       s.close();
     },
+    async ready(timeoutMs = 30_000) {
+      const transport = (o.transport ?? 'u1').startsWith('t') ? 'tcp' : 'udp';
+      // sipp in another network namespace: read that namespace's tables through the same wrapper
+      const wrap = o.wrap;
+      const read = wrap
+        ? (f: string): string => {
+            const r = spawnSync(wrap[0]!, [...wrap.slice(1), 'cat', f], { encoding: 'utf8' });
+            if (r.status !== 0) throw new Error(r.stderr);
+            return r.stdout;
+          }
+        : undefined;
+      const until = Date.now() + timeoutMs;
+      while (!portBound(o.port, transport, o.localIp ?? '127.0.0.1', read)) {
+        if (exited) throw new Error(`sipp exited before binding port ${o.port}: ${out.slice(-2000)}`);
+        if (Date.now() > until) throw new Error(`sipp did not bind port ${o.port} within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
   };
 }
 
@@ -139,6 +201,26 @@ export async function runUac(
   const output = p.output();
   const stats = await p.stop();
   return { code, stats, output };
+}
+
+/**
+ * Waits until sipp's stat file, in a row written after this call, shows no call in
+ * progress (sipp writes a row every second): a paused UAC's last dialogs have ended.
+ */
+export async function waitNoCurrentCall(p: SippProc, timeoutMs = 60_000): Promise<void> {
+  const rows = (): string[] =>
+    fs.existsSync(p.statFile) ? fs.readFileSync(p.statFile, 'utf8').trim().split('\n') : [];
+  const from = rows().length;
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const all = rows();
+    if (all.length > Math.max(from, 1)) {
+      const s = readStats(p.statFile);
+      if (s.CurrentCall === '0') return;
+    }
+    if (Date.now() > until) throw new Error(`sipp still has calls in progress after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 export function num(s: SippStats, key: string): number {

@@ -390,7 +390,7 @@ export const MODULES: readonly ModuleDoc[] = [
   },
   {
     name: 'tls',
-    text: "SIP over TLS (with enable_tls=yes and listen=tls:IP:PORT). Profiles come from a file in Kamailio's tls.cfg format ([server:default], [client:default], [server:IP:PORT], [client:IP:PORT]; method, certificate, private_key, ca_list, verify_certificate, require_certificate, server_name, verify_depth, cipher_list); the other parameters are the defaults every profile starts from.",
+    text: "SIP over TLS (with enable_tls=yes and listen=tls:IP:PORT). Profiles come from a file in Kamailio's tls.cfg format ([server:default], [client:default], [server:IP:PORT], [client:IP:PORT]; method, certificate, private_key, ca_list, verify_certificate, require_certificate, server_name, verify_depth, cipher_list); the other parameters are the defaults every profile starts from. A connection counts against tcp_max_connections and tcp_accept_iplimit from its accept, handshake included; the core parameter tls_handshake_timeout (seconds, default 10) drops a handshake not finished in time, logged with the peer.",
     params: [
       {
         name: 'config',
@@ -431,6 +431,31 @@ export const MODULES: readonly ModuleDoc[] = [
         text: 'Longest accepted certificate chain below the trusted CA.',
       },
       { name: 'connection_timeout', type: 'int', default: '600', text: 'Seconds an idle TLS connection stays open.' },
+    ],
+  },
+  {
+    name: 'xhttp',
+    text: "HTTP on the TCP and TLS listen sockets, as Kamailio's xhttp: a connection whose first bytes are an HTTP request runs event_route[xhttp:request] for every request on it (keep-alive; framed by Content-Length, no chunked bodies) with $rm the method, $hu the URL, $hdr(...) the headers, $cl/$rb the body and $si/$sp the client; xhttp_reply(code, reason, content-type, body) answers with Kamailio's reply. A request the route does not answer gets no reply, as with Kamailio; \"Connection: close\" and HTTP/1.0 requests end the connection after their reply (Kamailio keeps it open). Kamailio's replies carry a stray Sia: header (the fake Via it builds); dsd's do not.",
+    params: [],
+  },
+  {
+    name: 'websocket',
+    text: 'SIP over WebSocket (RFC 7118) with xhttp: ws_handle_handshake() in event_route[xhttp:request] checks the upgrade and answers as Kamailio (101, 426, 400; a refused upgrade closes the connection); then one SIP message per text frame, ws on TCP and wss on TLS listen sockets. ws.dump and ws.close over the control socket.',
+    params: [
+      {
+        name: 'keepalive_mechanism',
+        type: 'int',
+        default: '1',
+        text: '0 none, 1 a Ping to idle connections (closed when no Pong comes within keepalive_timeout), 2 an unsolicited Pong.',
+      },
+      { name: 'keepalive_timeout', type: 'int', default: '180', text: 'Seconds idle before a keepalive is sent.' },
+      { name: 'keepalive_interval', type: 'int', default: '1', text: 'Seconds between looks at idle connections.' },
+      {
+        name: 'cors_mode',
+        type: 'int',
+        default: '0',
+        text: '0 none, 1 Access-Control-Allow-Origin: *, 2 the Origin echoed.',
+      },
     ],
   },
   {
@@ -509,19 +534,19 @@ export const MODULES: readonly ModuleDoc[] = [
         name: 'mode',
         type: 'int',
         default: '0660',
-        text: 'Permissions of the socket file (an int, or an octal string such as "0600").',
+        text: 'Permissions of the socket files, the control socket and every unixs:/unixd: binrpc socket (an int, or an octal string such as "0600").',
       },
       {
         name: 'user',
         type: 'str',
         default: '-',
-        text: 'Owner of the socket file: a user name or uid (needs root or CAP_CHOWN).',
+        text: 'Owner of the socket files: a user name or uid (needs root or CAP_CHOWN).',
       },
       {
         name: 'group',
         type: 'str',
         default: '-',
-        text: 'Group of the socket file: a group name or gid; with mode 0660 its members may use dsctl.',
+        text: 'Group of the socket files: a group name or gid; with mode 0660 its members may use dsctl.',
       },
       {
         name: 'idle_timeout',

@@ -9,6 +9,8 @@ import type { Dispatcher } from './engine';
 import { DsRpcError } from './errors';
 import type { ReloadSource } from './list-manager';
 import { rpcScan } from './rpc-scan';
+import { type DrainChange, drainChange } from './lb/drain';
+import { applyDrainChange, DRAIN_OK, UNDRAIN_OK } from './lb/operations';
 
 export type DsChange =
   | { readonly kind: 'reload' }
@@ -23,7 +25,11 @@ export type DsChange =
   | { readonly kind: 'remove'; readonly setId: number; readonly uri: string }
   /** `uri` may be `all`. `state` is the text as given (`ip`, `a`, `1`, …). */
   | { readonly kind: 'setState'; readonly state: string; readonly setId: number; readonly uri: string }
-  | { readonly kind: 'setDuidState'; readonly state: string; readonly setId: number; readonly duid: string };
+  | { readonly kind: 'setDuidState'; readonly state: string; readonly setId: number; readonly duid: string }
+  /** dispatcher.clear_overrides: all (setId null), those of a set (target null), or one URI or duid. */
+  | { readonly kind: 'clearOverrides'; readonly setId: number | null; readonly target: string | null }
+  /** dsd extension: drain / undrain (lb/drain.ts). */
+  | DrainChange;
 
 export type DsChangeKind = DsChange['kind'];
 
@@ -34,6 +40,11 @@ export const CHANGE_METHODS: Readonly<Record<DsChangeKind, string>> = {
   remove: 'dispatcher.remove',
   setState: 'dispatcher.set_state',
   setDuidState: 'dispatcher.set_duid_state',
+  drain: 'dispatcher.drain',
+  drainDuid: 'dispatcher.drain_duid',
+  undrain: 'dispatcher.undrain',
+  undrainDuid: 'dispatcher.undrain_duid',
+  clearOverrides: 'dispatcher.clear_overrides',
 };
 
 /** Kamailio answers "Ongoing reload" before "Invalid Parameters" and stamps the time. */
@@ -84,7 +95,50 @@ export function decodeChange(engine: Dispatcher, kind: DsChangeKind, params: rea
       const [state, setId, target] = s.values as [string, number, string];
       return byDuid ? { kind, state, setId, duid: target } : { kind, state, setId, uri: target };
     }
+    case 'drain':
+    case 'drainDuid':
+    case 'undrain':
+    case 'undrainDuid': {
+      const byDuid = kind === 'drainDuid' || kind === 'undrainDuid';
+      const s = rpcScan(params, 'dS');
+      if (s.count < 2)
+        throw DsRpcError.of(
+          'invalidParameters',
+          `usage: ${CHANGE_METHODS[kind]} group ${byDuid ? 'duid' : 'address'}|all`,
+        );
+      return drainChange(
+        kind === 'drain' || kind === 'drainDuid',
+        byDuid,
+        s.values[0] as number,
+        s.values[1] as string,
+      );
+    }
+    case 'clearOverrides': {
+      const s = rpcScan(params, '*dS');
+      const raw = s.count >= 2 ? String(s.values[1]) : null;
+      return { kind, setId: s.count >= 1 ? (s.values[0] as number) : null, target: raw === 'all' ? null : raw };
+    }
   }
+}
+
+/**
+ * Forgets admin states; the destinations keep their current state. Asked for a set or a
+ * target that has none, the RPC answers 404 Override Not Found; a cluster node applying
+ * another node's clear (`strict` false) just has nothing to drop.
+ */
+export function clearOverrides(
+  engine: Dispatcher,
+  c: Extract<DsChange, { kind: 'clearOverrides' }>,
+  strict = true,
+): string {
+  const dropped = engine.clearAdminStates(c.setId ?? undefined, c.target ?? undefined);
+  if (strict && dropped.length === 0 && c.setId !== null) {
+    throw DsRpcError.of(
+      'overrideNotFound',
+      c.target !== null ? `no admin state for ${c.target} in set ${c.setId}` : `no admin state in set ${c.setId}`,
+    );
+  }
+  return `Ok. ${dropped.length} override(s) cleared.`;
 }
 
 /**
@@ -108,6 +162,15 @@ export function applyChange(
       return engine.setStateRpc(c.state, c.setId, c.uri, false);
     case 'setDuidState':
       return engine.setStateRpc(c.state, c.setId, c.duid, true);
+    case 'drain':
+    case 'drainDuid':
+    case 'undrain':
+    case 'undrainDuid':
+      // not persisted in this node's state file: a change from outside the RPC (the cluster)
+      applyDrainChange(engine, c, false, Date.now());
+      return c.kind === 'drain' || c.kind === 'drainDuid' ? DRAIN_OK : UNDRAIN_OK;
+    case 'clearOverrides':
+      return clearOverrides(engine, c);
   }
 }
 

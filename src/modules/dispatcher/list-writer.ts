@@ -61,10 +61,11 @@ export class ListFileWriter implements DsChangeSink {
     private readonly list: () => DsList | null = () => null,
   ) {}
 
-  /** Writes one applied change to the file; a reload has nothing to write. */
+  /** Writes one applied change to the file; a reload or a cleared override has nothing to write. */
   apply(c: DsChange): void {
     switch (c.kind) {
       case 'reload':
+      case 'clearOverrides':
         return;
       case 'add':
         this.add(c.setId, c.uri, c.flags, c.priority, c.attrs);
@@ -87,6 +88,9 @@ export class ListFileWriter implements DsChangeSink {
         for (const u of new Set(uris)) this.setState(c.setId, u, st.state);
         return;
       }
+      default:
+        // a drain is no Kamailio flag: --persist keeps it in the admin-state file
+        return;
     }
   }
 

@@ -1,13 +1,10 @@
 /**
- * dispatcher.overrides and dispatcher.clear_overrides: the admin states dsd keeps across
- * reloads and restarts (set_state / set_duid_state), where each came from, and a way to
- * forget them. Clearing leaves the destination in its current state; the next reload or
- * restart takes its flags from the list again.
+ * dispatcher.overrides: the admin states dsd keeps across reloads and restarts (set_state /
+ * set_duid_state) and where each came from. Forgetting them (dispatcher.clear_overrides) is
+ * a change like set_state (change.ts), so a cluster spreads it.
  */
 import type { Dispatcher } from './engine';
 import type { AdminStateEntry } from './admin-state';
-import { DsRpcError } from './errors';
-import { rpcScan } from './rpc-scan';
 
 export interface OverrideRow {
   readonly SET: number;
@@ -31,19 +28,5 @@ export function overrideRpcMethods(engine: Dispatcher): Record<string, (params: 
         .exportAdminStates()
         .sort((a, b) => a.setId - b.setId || (a.uri ?? a.duid ?? '').localeCompare(b.uri ?? b.duid ?? ''))
         .map(row),
-    'dispatcher.clear_overrides': (params) => {
-      const s = rpcScan(params, '*dS');
-      const group = s.count >= 1 ? (s.values[0] as number) : undefined;
-      const raw = s.count >= 2 ? String(s.values[1]) : undefined;
-      const target = raw === undefined || raw === 'all' ? undefined : raw;
-      const dropped = engine.clearAdminStates(group, target);
-      if (dropped.length === 0 && (group !== undefined || target !== undefined)) {
-        throw DsRpcError.of(
-          'overrideNotFound',
-          target !== undefined ? `no admin state for ${target} in set ${group}` : `no admin state in set ${group}`,
-        );
-      }
-      return `Ok. ${dropped.length} override(s) cleared.`;
-    },
   };
 }

@@ -30,6 +30,7 @@ export function dispatcherRpcMethods(engine: Dispatcher): Record<string, DsRpcHa
     'dispatcher.remove': (params) => applyChange(engine, decodeChange(engine, 'remove', params)),
     'dispatcher.set_state': (params) => applyChange(engine, decodeChange(engine, 'setState', params)),
     'dispatcher.set_duid_state': (params) => applyChange(engine, decodeChange(engine, 'setDuidState', params)),
+    'dispatcher.clear_overrides': (params) => applyChange(engine, decodeChange(engine, 'clearOverrides', params)),
 
     'dispatcher.list': (params) => {
       const s = rpcScan(params, '*S');

@@ -22,6 +22,7 @@ import { KeepaliveSender } from './keepalive-sender';
 import { requestView, sourceView, dstRecords, setDstRecords, pushCtxCount } from './proxy-view';
 import { AdminStateFile } from './admin-file';
 import type { AdminStateEntry } from './admin-state';
+import type { DrainEntry } from './lb/drain';
 import type { ReloadSource, LoadReport } from './list-manager';
 import { DispatcherCounters, ListChangeKind } from './stats';
 import { initialStateEvents } from './initial-events';
@@ -47,6 +48,8 @@ export interface DispatcherRuntimeOptions {
   listSource?: { initial(): Promise<ReloadSource>; reload(): Promise<ReloadSource> };
   /** Admin states to start with instead of the state file (the cluster: DispatcherDb.adminSource). */
   adminSource?: () => Promise<AdminStateEntry[]>;
+  /** Drains to start with instead of the state file's (the cluster: DispatcherDb.drainSource). */
+  drainSource?: () => Promise<DrainEntry[]>;
   /** false: read the admin-state file but never write it (a worker other than the first). */
   saveAdmin?: boolean;
   /** false: no keepalives from this process (one worker probes for all). */
@@ -64,6 +67,7 @@ export class DispatcherRuntime {
   private readonly admin: AdminStateFile | null;
   private readonly listSource: DispatcherRuntimeOptions['listSource'] | null;
   private readonly adminSource: (() => Promise<AdminStateEntry[]>) | null;
+  private readonly drainSource: (() => Promise<DrainEntry[]>) | null;
   private timers: NodeJS.Timeout[] = [];
   private readonly probe: boolean;
   onEvent: (ev: DsEvent) => void;
@@ -80,6 +84,7 @@ export class DispatcherRuntime {
     this.admin = o.stateFile ? new AdminStateFile(o.stateFile, o.log) : null;
     this.listSource = o.listSource ?? null;
     this.adminSource = o.adminSource ?? null;
+    this.drainSource = o.drainSource ?? null;
     this.probe = o.probe ?? true;
     const saveAdmin = o.saveAdmin ?? true;
     const sockets = o.core.transport.sockets;
@@ -124,13 +129,28 @@ export class DispatcherRuntime {
   }
 
   async start(): Promise<LoadReport> {
+    const report = await this.load();
+    this.run();
+    return report;
+  }
+
+  /**
+   * The admin states and the list, nothing sent: the daemon loads before it binds its SIP
+   * sockets (the warm-up runs on a copy of this list), then calls run().
+   */
+  async load(): Promise<LoadReport> {
     if (this.adminSource) this.ds.importAdminStates(await this.adminSource(), 'cluster');
     else if (this.admin) this.ds.importAdminStates(this.admin.load(), 'state file');
-    if (this.admin) {
+    if (this.drainSource) this.ds.lb.drains.replace(await this.drainSource());
+    else if (this.admin) {
       const bad = this.ds.lb.drains.import(this.admin.loadDrains());
       if (bad.length) this.log.warn(`dispatcher: ${bad.length} saved drain(s) ignored (bad entries)`);
     }
-    const report = await this.ds.loadInitial(this.listSource ? await this.listSource.initial() : undefined);
+    return this.ds.loadInitial(this.listSource ? await this.listSource.initial() : undefined);
+  }
+
+  /** Once the sockets are bound: initial state events, keepalives, the lb/call-load/DNS timers. */
+  run(): void {
     if (this.initialStateEvents) this.emitInitialStates();
     if (this.probe) this.keepalive.start();
     const p = this.ds.params;
@@ -149,7 +169,6 @@ export class DispatcherRuntime {
         ),
       );
     }
-    return report;
   }
 
   stop(): void {

@@ -10,7 +10,7 @@ export interface TlsModuleConfig {
   settings: TlsSettings;
   /** connection_timeout (s → ms): idle TLS connections are closed after it. */
   idleMs: number;
-  /** tls_handshake_timeout (core, s → ms). */
+  /** tls_handshake_timeout (core, s → ms; default 10 s): a TLS handshake not done by then is dropped. */
   handshakeMs: number;
 }
 
@@ -19,7 +19,11 @@ function yes(v: string | number): boolean {
 }
 
 /** Reads modparam("tls", …) through `param`; relative paths are taken from the cfg's directory. */
-export function readTlsParams(param: (name: string) => string | number | undefined, cfgDir: string): TlsModuleConfig {
+export function readTlsParams(
+  param: (name: string) => string | number | undefined,
+  cfgDir: string,
+  handshakeTimeout?: string | number,
+): TlsModuleConfig {
   const str = (n: string): string | null => {
     const v = param(n);
     return v === undefined || v === '' ? null : String(v);
@@ -45,6 +49,6 @@ export function readTlsParams(param: (name: string) => string | number | undefin
   return {
     settings: { file: file('config'), defaults: d },
     idleMs: (timeout > 0 ? timeout : 600) * 1000,
-    handshakeMs: 10_000,
+    handshakeMs: Number(handshakeTimeout) > 0 ? Number(handshakeTimeout) * 1000 : 10_000,
   };
 }

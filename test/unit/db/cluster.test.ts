@@ -26,6 +26,8 @@ const base = { v: 1 as const, origin: 'a', instance: 'i-1', seq: 1 };
 test('cluster events round-trip and bad payloads are refused with the reason', () => {
   const m = { ...base, kind: 'set_state' as const, args: { state: 'ip', group: 1, address: 'sip:10.0.0.1' } };
   assert.deepEqual(decodeMessage(encodeMessage(m)), m);
+  const d = { ...base, kind: 'drain_duid' as const, args: { group: 2, duid: 'gw1' } };
+  assert.deepEqual(decodeMessage(encodeMessage(d)), d);
   const bad: [string, RegExp][] = [
     ['nope', /not JSON/],
     ['{"v":2}', /version 1/],
@@ -36,7 +38,19 @@ test('cluster events round-trip and bad payloads are refused with the reason', (
     ],
     [JSON.stringify({ ...base, kind: 'set_duid_state', args: { state: 'a', group: 1 } }), /set_duid_state needs/],
     [JSON.stringify({ v: 1, kind: 'reload', args: {} }), /origin/],
+    [JSON.stringify({ ...base, kind: 'drain', args: { group: 1 } }), /drain needs \{group:int, address:str\}/],
+    [JSON.stringify({ ...base, kind: 'undrain_duid', args: { group: 1, address: 'x' } }), /undrain_duid needs/],
+    [JSON.stringify({ ...base, kind: 'clear_overrides', args: { group: null, target: 'x' } }), /target only with/],
+    [JSON.stringify({ ...base, kind: 'clear_overrides', args: { group: '1', target: null } }), /clear_overrides needs/],
   ];
+  for (const args of [
+    { group: null, target: null },
+    { group: 2, target: null },
+    { group: 2, target: 'sip:10.0.0.1' },
+  ]) {
+    const c = { ...base, kind: 'clear_overrides' as const, args };
+    assert.deepEqual(decodeMessage(encodeMessage(c)), c);
+  }
   for (const [p, re] of bad)
     assert.throws(
       () => decodeMessage(p),
@@ -177,6 +191,29 @@ test('remote events apply to the engine; duplicates are skipped; a guarded reloa
     (e: Error) => e instanceof DsRpcError && e.message === 'State Update Failed',
   );
   assert.deepEqual(destStatesOf(ds.list), [{ set: 3, uri: 'sip:10.0.0.9', flags: 'AX' }]);
+});
+
+test('a remote clear_overrides drops what it names here, and nothing is no error', async () => {
+  const ds = await engine();
+  const target = { ds, reloadSource: async () => ({ text: '', fileName: 'db' }) };
+  ds.setStateRpc('ip', 1, 'sip:10.0.0.2', false);
+  ds.setStateRpc('d', 1, 'one', true);
+  ds.setStateRpc('a', 2, 'sip:10.0.0.3', false);
+  await applyClusterEvent(target, 'clear_overrides', { group: 1, target: 'ONE' });
+  assert.deepEqual(
+    ds.exportAdminStates().map((e) => e.uri ?? e.duid),
+    ['sip:10.0.0.2', 'sip:10.0.0.3'],
+  );
+  await applyClusterEvent(target, 'clear_overrides', { group: 1, target: 'ONE' });
+  await applyClusterEvent(target, 'clear_overrides', { group: 2, target: null });
+  assert.deepEqual(
+    ds.exportAdminStates().map((e) => e.uri),
+    ['sip:10.0.0.2'],
+  );
+  await applyClusterEvent(target, 'clear_overrides', { group: null, target: null });
+  assert.deepEqual(ds.exportAdminStates(), []);
+  // the destination keeps the state it had
+  assert.equal(ds.list!.byId.get(1)!.dests.find((d) => d.uri === 'sip:10.0.0.2')!.flags & 9, 9);
 });
 
 test('adminEntriesFor picks the entries a set_state just recorded', async () => {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { applyChange, decodeChange, type DsChange } from '../../../src/modules/dispatcher/change';
 import { DsRpcError } from '../../../src/modules/dispatcher/errors';
 import { ListFileWriter } from '../../../src/modules/dispatcher/list-writer';
-import { changeOfEvent } from '../../../src/cluster/apply';
+import { changeOfEvent, drainRowsFor } from '../../../src/cluster/apply';
 import { RPC_FAULTS } from '../../../src/rpc-api/errors';
 import { engineFrom, setUris } from './helpers';
 
@@ -92,4 +92,71 @@ test('a cluster event carries the same change', () => {
     priority: 1,
     attrs: null,
   });
+});
+
+test('drain and undrain are changes too: decoded, applied, carried by cluster events, not written to the list', async () => {
+  const e = await engineFrom(LIST);
+  assert.deepEqual(decodeChange(e, 'drain', [1, 'all']), { kind: 'drain', setId: 1, uri: 'all' });
+  assert.deepEqual(decodeChange(e, 'undrainDuid', [1, 'b']), { kind: 'undrainDuid', setId: 1, duid: 'b' });
+  assert.throws(
+    () => decodeChange(e, 'drainDuid', [1]),
+    (err: unknown) => err instanceof DsRpcError && err.is('invalidParameters'),
+  );
+  const dest = (uri: string) => e.list!.byId.get(1)!.dests.find((d) => d.uri === uri)!;
+  assert.equal(
+    await applyChange(e, { kind: 'drainDuid', setId: 1, duid: 'b' }),
+    'Ok. Dispatcher destination draining.',
+  );
+  assert.equal(e.lb.drains.isDraining(dest('sip:127.0.0.1:5081')), true);
+  assert.equal(e.lb.drains.isDraining(dest('sip:127.0.0.1:5080')), false);
+  // applied from outside the RPC (the cluster): not saved with the admin states
+  assert.deepEqual(e.lb.drains.export(true), []);
+  // an undrain by URI lifts a drain made by duid
+  assert.equal(
+    await applyChange(e, { kind: 'undrain', setId: 1, uri: 'sip:127.0.0.1:5081' }),
+    'Ok. Dispatcher destination undrained.',
+  );
+  assert.equal(e.lb.drains.size, 0);
+  assert.throws(
+    () => applyChange(e, { kind: 'drain', setId: 1, uri: 'sip:127.0.0.1:9' }),
+    (err: unknown) => err instanceof DsRpcError && err.is('destinationNotFound'),
+  );
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-change-'));
+  try {
+    const file = path.join(dir, 'dispatcher.list');
+    fs.writeFileSync(file, LIST);
+    new ListFileWriter(file, () => e.list).apply({ kind: 'drain', setId: 1, uri: 'all' });
+    assert.equal(fs.readFileSync(file, 'utf8'), LIST);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(changeOfEvent('drain', { group: 2, address: 'all' }), { kind: 'drain', setId: 2, uri: 'all' });
+  assert.deepEqual(changeOfEvent('undrain', { group: 2, address: 'sip:h' }), {
+    kind: 'undrain',
+    setId: 2,
+    uri: 'sip:h',
+  });
+  assert.deepEqual(changeOfEvent('drain_duid', { group: 2, duid: 'x' }), { kind: 'drainDuid', setId: 2, duid: 'x' });
+  assert.deepEqual(changeOfEvent('undrain_duid', { group: 2, duid: 'x' }), {
+    kind: 'undrainDuid',
+    setId: 2,
+    duid: 'x',
+  });
+});
+
+test('the dsd_drain rows of a drain change: one duid row, URI rows for all, undrain lifts both ways', async () => {
+  const e = await engineFrom(LIST);
+  assert.deepEqual(drainRowsFor(e.list, { kind: 'drainDuid', setId: 1, duid: 'b' }, 7), [
+    { setId: 1, duid: 'b', draining: true, at: 7 },
+  ]);
+  assert.deepEqual(drainRowsFor(e.list, { kind: 'drain', setId: 1, uri: 'all' }, 7), [
+    // in the set's order (Kamailio's: last line first)
+    { setId: 1, uri: 'sip:127.0.0.1:5081', draining: true, at: 7 },
+    { setId: 1, uri: 'sip:127.0.0.1:5080', draining: true, at: 7 },
+  ]);
+  assert.deepEqual(drainRowsFor(e.list, { kind: 'undrainDuid', setId: 1, duid: 'B' }, 8), [
+    { setId: 1, uri: 'sip:127.0.0.1:5081', draining: false, at: 8 },
+    { setId: 1, duid: 'b', draining: false, at: 8 },
+  ]);
+  assert.deepEqual(drainRowsFor(e.list, { kind: 'undrain', setId: 9, uri: 'all' }, 8), []);
 });

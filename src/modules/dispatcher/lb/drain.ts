@@ -9,6 +9,34 @@
  */
 import type { Destination, DsSet } from '../model';
 
+/**
+ * A drain or undrain as a change (change.ts carries it like set_state): `uri` may be
+ * `all`; by duid, every destination of the set carrying that duid.
+ */
+export type DrainChange =
+  | { readonly kind: 'drain'; readonly setId: number; readonly uri: string }
+  | { readonly kind: 'drainDuid'; readonly setId: number; readonly duid: string }
+  | { readonly kind: 'undrain'; readonly setId: number; readonly uri: string }
+  | { readonly kind: 'undrainDuid'; readonly setId: number; readonly duid: string };
+
+/** The change of dispatcher.[un]drain[_duid] `setId target`. */
+export function drainChange(on: boolean, byDuid: boolean, setId: number, target: string): DrainChange {
+  if (byDuid) return { kind: on ? 'drainDuid' : 'undrainDuid', setId, duid: target };
+  return { kind: on ? 'drain' : 'undrain', setId, uri: target };
+}
+
+/** What a DrainChange does: on/off, and to which target. */
+export function drainTarget(c: DrainChange): { on: boolean; byDuid: boolean; target: string } {
+  switch (c.kind) {
+    case 'drain':
+    case 'undrain':
+      return { on: c.kind === 'drain', byDuid: false, target: c.uri };
+    case 'drainDuid':
+    case 'undrainDuid':
+      return { on: c.kind === 'drainDuid', byDuid: true, target: c.duid };
+  }
+}
+
 export interface DrainEntry {
   readonly setId: number;
   /** Exactly one of uri / duid. */
@@ -80,6 +108,14 @@ export class DrainTable {
 
   export(onlyPersisted = false): DrainEntry[] {
     return [...this.entries.values()].filter((e) => !onlyPersisted || e.persist).map((e) => ({ ...e }));
+  }
+
+  /** Replaces every entry with `list` (the cluster's drains, at start and after a resync). */
+  replace(list: readonly DrainEntry[]): void {
+    const persisted = [...this.entries.values()].some((e) => e.persist);
+    this.entries.clear();
+    for (const e of list) this.entries.set(entryKey(e), e);
+    this.onChange(persisted || list.some((e) => e.persist));
   }
 
   /** Adds saved entries (from the state file); invalid ones are returned, not imported. */

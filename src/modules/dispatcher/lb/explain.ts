@@ -4,7 +4,7 @@
  * call load, overload slots and random draws are restored or replayed afterwards, so the
  * next real request with the same headers gets the explained pick.
  */
-import type { Dispatcher } from '../engine';
+import type { LbEngine } from './host';
 import { DsRpcError } from '../errors';
 import { DS_DISABLED_DST, DS_INACTIVE_DST, DS_PROBING_DST, flagsString } from '../flags';
 import { dsHash, trimWs, uriHashKeys } from '../hash';
@@ -90,7 +90,7 @@ export interface ExplainResult {
   readonly messages: string[];
 }
 
-function hashInfo(ds: Dispatcher, alg: number, req: DsRequestView, n: number): ExplainHash | null {
+function hashInfo(ds: LbEngine, alg: number, req: DsRequestView, n: number): ExplainHash | null {
   const userOnly = (ds.params.flags & 1) !== 0;
   const slot = (v: number): number => (n > 0 ? v % n : 0);
   const uri = (u: string | null): ExplainHash | null => {
@@ -123,7 +123,7 @@ function hashInfo(ds: Dispatcher, alg: number, req: DsRequestView, n: number): E
   }
 }
 
-function skipReasons(ds: Dispatcher, set: DsSet, i: number, alg: number, nowMs: number): string[] {
+function skipReasons(ds: LbEngine, set: DsSet, i: number, alg: number, nowMs: number): string[] {
   const d = set.dests[i];
   const why: string[] = [];
   if (d.flags & DS_DISABLED_DST) why.push('disabled');
@@ -142,7 +142,7 @@ function skipReasons(ds: Dispatcher, set: DsSet, i: number, alg: number, nowMs: 
 }
 
 /** Runs the selection and puts every cursor, counter and random draw back. */
-function dryRun(ds: Dispatcher, set: DsSet, alg: number, req: DsRequestView, limit: number): SelectResult {
+function dryRun(ds: LbEngine, set: DsSet, alg: number, req: DsRequestView, limit: number): SelectResult {
   const cursors = { last: set.last, wlast: set.wlast, rwlast: set.rwlast };
   const dloads = set.dests.map((d) => d.dload);
   const ocidx = set.dests.map((d) => d.oc.ocidx);
@@ -164,7 +164,7 @@ function dryRun(ds: Dispatcher, set: DsSet, alg: number, req: DsRequestView, lim
   }
 }
 
-export function explain(ds: Dispatcher, setId: number, alg: number, req: DsRequestView, limit = 0): ExplainResult {
+export function explain(ds: LbEngine, setId: number, alg: number, req: DsRequestView, limit = 0): ExplainResult {
   const set = findSet(ds.list, setId);
   if (set === null) throw DsRpcError.of('groupNotFound', `destination set ${setId} not found`);
   if (ALG_NAMES[alg] === undefined) throw DsRpcError.of('invalidParameters', `unknown algorithm ${alg} (0..13, 64)`);

@@ -3,24 +3,29 @@
  * outcome of real traffic (ejection, dialog counting) and the ejection timer. Kept out
  * of engine.ts, which holds Kamailio's own operations.
  */
-import type { Dispatcher } from '../engine';
+import type { LbEngine } from './host';
 import { DsRpcError } from '../errors';
 import { DS_DISABLED_DST, DS_INACTIVE_DST, DS_PROBING_DST, isSkipped } from '../flags';
 import { normalizeIp } from '../ip';
-import { Destination, DsSet, findSet, PROTO_TCP, PROTO_TLS, PROTO_UDP, sameUriCi } from '../model';
+import { Destination, DsList, DsSet, findSet, PROTO_TCP, PROTO_TLS, PROTO_UDP, sameUriCi } from '../model';
 import type { DsEvent } from '../state';
+import { type DrainChange, drainTarget } from './drain';
 
 export const DRAIN_OK = 'Ok. Dispatcher destination draining.';
 export const UNDRAIN_OK = 'Ok. Dispatcher destination undrained.';
 
-function targets(
-  ds: Dispatcher,
+/** What drain and undrain need of the engine. */
+export type DrainHost = Pick<LbEngine, 'list' | 'lb'>;
+
+/** The destinations of a drain target (`all`, a URI, or a duid); throws when none. */
+export function targets(
+  list: DsList | null,
   group: number,
   target: string,
   byDuid: boolean,
   fault: string,
 ): { set: DsSet; dests: Destination[] } {
-  const set = findSet(ds.list, group);
+  const set = findSet(list, group);
   if (set === null) throw DsRpcError.of('groupNotFound', `destination set ${group} not found`);
   if (target === 'all') return { set, dests: [...set.dests] };
   const l = target.toLowerCase();
@@ -38,30 +43,36 @@ function targets(
 
 /** dispatcher.drain / drain_duid: returns the destinations now draining. */
 export function drain(
-  ds: Dispatcher,
+  ds: DrainHost,
   group: number,
   target: string,
   byDuid: boolean,
   persist: boolean,
   at: number,
 ): Destination[] {
-  const { dests } = targets(ds, group, target, byDuid, 'drain');
+  const { dests } = targets(ds.list, group, target, byDuid, 'drain');
   if (byDuid && target !== 'all') ds.lb.drains.set({ setId: group, duid: target, at, persist });
   else for (const d of dests) ds.lb.drains.set({ setId: group, uri: d.uri, at, persist });
   return dests;
 }
 
 /** dispatcher.undrain / undrain_duid: every way a destination was drained is lifted. */
-export function undrain(ds: Dispatcher, group: number, target: string, byDuid: boolean, at: number): Destination[] {
-  const { dests } = targets(ds, group, target, byDuid, 'undrain');
+export function undrain(ds: DrainHost, group: number, target: string, byDuid: boolean, at: number): Destination[] {
+  const { dests } = targets(ds.list, group, target, byDuid, 'undrain');
   for (const d of dests) {
     if (ds.lb.drains.clearDest(d) && !isSkipped(d.flags)) ds.lb.slowStart.begin(d, at);
   }
   return dests;
 }
 
+/** Applies a drain or undrain change; returns the destinations it concerns. */
+export function applyDrainChange(ds: DrainHost, c: DrainChange, persist: boolean, at: number): Destination[] {
+  const t = drainTarget(c);
+  return t.on ? drain(ds, c.setId, t.target, t.byDuid, persist, at) : undrain(ds, c.setId, t.target, t.byDuid, at);
+}
+
 /** Active dialogs of a destination: the dialog count, or alg 10's load when higher. */
-export function activeDialogs(ds: Dispatcher, d: Destination): number {
+export function activeDialogs(ds: LbEngine, d: Destination): number {
   return Math.max(ds.lb.dialogs.count(d.setId, d.uri), d.dload);
 }
 
@@ -76,7 +87,7 @@ const DEFAULT_PORT: Record<string, number> = { udp: 5060, tcp: 5060, tls: 5061 }
 const PROTO_ID: Record<string, number> = { udp: PROTO_UDP, tcp: PROTO_TCP, tls: PROTO_TLS };
 
 /** Every destination (any set) whose resolved address and port are the branch's peer. */
-export function destinationsAt(ds: Dispatcher, peer: BranchPeer): Array<{ set: DsSet; dest: Destination }> {
+export function destinationsAt(ds: LbEngine, peer: BranchPeer): Array<{ set: DsSet; dest: Destination }> {
   const out: Array<{ set: DsSet; dest: Destination }> = [];
   const list = ds.list;
   if (list === null) return out;
@@ -113,7 +124,7 @@ export interface OutcomeEffects {
  * A branch ended: counts dialogs (INVITE 2xx starts one, a BYE's final reply ends it) and
  * feeds passive ejection. Returns the events to run and what was ejected, for logs.
  */
-export function branchOutcome(ds: Dispatcher, o: BranchOutcome): OutcomeEffects {
+export function branchOutcome(ds: LbEngine, o: BranchOutcome): OutcomeEffects {
   const fx: OutcomeEffects = { events: [], ejected: [], capped: [] };
   const method = o.method.toUpperCase();
   if (method === 'BYE' && o.callId !== null) ds.lb.dialogs.ended(o.callId);
@@ -147,7 +158,7 @@ export function branchOutcome(ds: Dispatcher, o: BranchOutcome): OutcomeEffects 
 }
 
 /** Ejection timer (every second): with probing off, ejected destinations come back when due. */
-export function ejectTick(ds: Dispatcher, probingOn: boolean, nowMs: number): DsEvent[] {
+export function ejectTick(ds: LbEngine, probingOn: boolean, nowMs: number): DsEvent[] {
   const events: DsEvent[] = [];
   const list = ds.list;
   if (list === null || !ds.lb.eject.enabled) return events;
@@ -165,7 +176,7 @@ export function ejectTick(ds: Dispatcher, probingOn: boolean, nowMs: number): Ds
 }
 
 /** dispatcher.list extras: DRAIN 1, EJECTED (ejection count), SLOWSTART (percent); null when none. */
-export function lbMarks(ds: Dispatcher, d: Destination, nowMs: number): Record<string, number> | null {
+export function lbMarks(ds: LbEngine, d: Destination, nowMs: number): Record<string, number> | null {
   const lb = ds.lb;
   if (lb.drains.size === 0 && !lb.eject.enabled && lb.slowStart.size === 0) return null;
   const m: Record<string, number> = {};

@@ -4,10 +4,11 @@
  */
 import { DsRpcError } from '../errors';
 import { rpcScan } from '../rpc-scan';
-import type { Dispatcher } from '../engine';
+import type { LbEngine } from './host';
 import type { DsRequestView } from '../request';
 import type { ReloadSource } from '../list-manager';
-import { activeDialogs, drain, undrain, DRAIN_OK, UNDRAIN_OK } from './operations';
+import { activeDialogs, applyDrainChange, DRAIN_OK, UNDRAIN_OK } from './operations';
+import { type DrainChange, drainChange } from './drain';
 import { explain, ExplainResult } from './explain';
 import type { DryRunResult } from './dry-run';
 
@@ -15,19 +16,13 @@ export type LbRpcHandler = (params: readonly unknown[], persist: boolean) => unk
 
 /** What the methods need besides the engine (the runtime supplies it). */
 export interface LbRpcHost {
-  readonly ds: Dispatcher;
+  readonly ds: LbEngine & { reloadDryRun(source?: ReloadSource): Promise<DryRunResult> };
   /** Builds the request view of a synthetic request (hash_pvar expanded over it). */
   explainView(req: ExplainRequest): DsRequestView;
   /** The source a reload would read (list file or database). */
   reloadSource(): Promise<ReloadSource | undefined>;
-  /** A drain/undrain changed the selection (logs, cluster). */
-  drainChanged?(
-    what: 'drain' | 'undrain',
-    group: number,
-    target: string,
-    byDuid: boolean,
-    persist: boolean,
-  ): void | Promise<void>;
+  /** A drain/undrain was applied here: spread it (the cluster), as set_state's change is. */
+  changed?(change: DrainChange, persist: boolean): void | Promise<void>;
 }
 
 export interface ExplainRequest {
@@ -46,7 +41,7 @@ const invalid = (detail: string): DsRpcError => DsRpcError.of('invalidParameters
 export const MAX_DRAIN_WAIT_SEC = 86400;
 const WAIT_POLL_MS = 200;
 
-function waitForZero(ds: Dispatcher, group: number, uris: readonly string[], seconds: number): Promise<number> {
+function waitForZero(ds: LbEngine, group: number, uris: readonly string[], seconds: number): Promise<number> {
   const deadline = Date.now() + seconds * 1000;
   const left = (): number => {
     const set = ds.list?.byId.get(group);
@@ -84,9 +79,9 @@ function drainMethod(host: LbRpcHost, on: boolean, byDuid: boolean): LbRpcHandle
     const wait = s.count > 2 ? (s.values[2] as number) : null;
     if (wait !== null && (wait < 0 || wait > MAX_DRAIN_WAIT_SEC))
       throw invalid(`wait must be 0..${MAX_DRAIN_WAIT_SEC} seconds`);
-    const at = Date.now();
-    const dests = on ? drain(host.ds, group, target, byDuid, persist, at) : undrain(host.ds, group, target, byDuid, at);
-    await host.drainChanged?.(on ? 'drain' : 'undrain', group, target, byDuid, persist);
+    const change = drainChange(on, byDuid, group, target);
+    const dests = applyDrainChange(host.ds, change, persist, Date.now());
+    await host.changed?.(change, persist);
     if (!on) return UNDRAIN_OK;
     if (wait === null) return DRAIN_OK;
     await waitForZero(
