@@ -74,6 +74,8 @@ export interface DaemonConfig {
   dispatcherLoaded: boolean;
   /** enable_tls=yes with loadmodule "tls.so": the TLS settings; else null. */
   tls: TlsModuleConfig | null;
+  /** loadmodule "xhttp.so": HTTP on the TCP/TLS listen sockets goes to event_route[xhttp:request]. */
+  xhttp: boolean;
   /** loadmodule "websocket.so": its keepalive settings; else null. */
   websocket: WsModuleConfig | null;
   /** tcp_max_connections and the stream deadlines. */
@@ -258,6 +260,7 @@ export async function loadDaemonConfig(
       g.enableTls && mod('tls')
         ? readTlsParams((n) => mod('tls')?.param(n), compiled.dir, g.other.get('tls_handshake_timeout'))
         : null,
+    xhttp: mod('xhttp') !== undefined,
     websocket: mod('websocket') ? readWsParams((n) => mod('websocket')?.param(n)) : null,
     tcpLimits: tcpLimitsFrom(g),
     admission,

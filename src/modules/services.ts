@@ -10,6 +10,7 @@ import type { DispatcherRuntime } from './dispatcher/runtime';
 import type { AccRuntime } from './acc/runtime';
 import type { Logger } from '../core/log';
 import type { WsTransport } from '../transport/ws';
+import type { HttpServer } from '../transport/http';
 import type { ScriptRegistry } from '../script';
 
 export interface Services {
@@ -17,9 +18,16 @@ export interface Services {
   dispatcher: DispatcherRuntime | null;
   /** Set when the cfg loads acc. */
   acc?: AccRuntime | null;
-  /** xhttp/websocket: the WebSocket transport, when websocket.so is loaded. */
+  /** xhttp: HTTP on the TCP/TLS listen sockets, when xhttp.so (or websocket.so) is loaded. */
+  xhttp?: HttpServer | null;
+  /** websocket: the WebSocket transport, when websocket.so is loaded. */
   websocket?: WsTransport | null;
   log: Logger;
+  /**
+   * True while the start-up warm-up runs synthetic calls: a module that keeps state of its
+   * own (pike's tree) uses a throwaway copy then.
+   */
+  warming?: boolean;
   /** RPC methods modules add to the control socket when their module is loaded. */
   rpc?: ModuleRpc[];
 }

@@ -68,18 +68,3 @@ export function checkHandshake(raw: readonly string[], corsMode = 0): HandshakeV
   );
   return { code: 101, reason: 'Switching Protocols', headers, protocol: 'sip' };
 }
-
-/** An HTTP reply as Kamailio's xhttp writes it. */
-export function httpReply(
-  code: number,
-  reason: string,
-  headers: readonly string[],
-  server: string | null,
-  body = '',
-): string {
-  let s = `HTTP/1.1 ${code} ${reason}\r\n`;
-  for (const h of headers) s += `${h}\r\n`;
-  if (server) s += `${server}\r\n`;
-  s += `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-  return s;
-}

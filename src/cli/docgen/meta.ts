@@ -434,6 +434,31 @@ export const MODULES: readonly ModuleDoc[] = [
     ],
   },
   {
+    name: 'xhttp',
+    text: "HTTP on the TCP and TLS listen sockets, as Kamailio's xhttp: a connection whose first bytes are an HTTP request runs event_route[xhttp:request] for every request on it (keep-alive; framed by Content-Length, no chunked bodies) with $rm the method, $hu the URL, $hdr(...) the headers, $cl/$rb the body and $si/$sp the client; xhttp_reply(code, reason, content-type, body) answers with Kamailio's reply. A request the route does not answer gets no reply, as with Kamailio; \"Connection: close\" and HTTP/1.0 requests end the connection after their reply (Kamailio keeps it open). Kamailio's replies carry a stray Sia: header (the fake Via it builds); dsd's do not.",
+    params: [],
+  },
+  {
+    name: 'websocket',
+    text: 'SIP over WebSocket (RFC 7118) with xhttp: ws_handle_handshake() in event_route[xhttp:request] checks the upgrade and answers as Kamailio (101, 426, 400; a refused upgrade closes the connection); then one SIP message per text frame, ws on TCP and wss on TLS listen sockets. ws.dump and ws.close over the control socket.',
+    params: [
+      {
+        name: 'keepalive_mechanism',
+        type: 'int',
+        default: '1',
+        text: '0 none, 1 a Ping to idle connections (closed when no Pong comes within keepalive_timeout), 2 an unsolicited Pong.',
+      },
+      { name: 'keepalive_timeout', type: 'int', default: '180', text: 'Seconds idle before a keepalive is sent.' },
+      { name: 'keepalive_interval', type: 'int', default: '1', text: 'Seconds between looks at idle connections.' },
+      {
+        name: 'cors_mode',
+        type: 'int',
+        default: '0',
+        text: '0 none, 1 Access-Control-Allow-Origin: *, 2 the Origin echoed.',
+      },
+    ],
+  },
+  {
     name: 'acc',
     text: "Accounting as Kamailio's acc: a transaction created while log_flag/db_flag (or a missed-call flag) is set is accounted when its reply goes upstream: 2xx always, >= 300 only with failed_transaction_flag set (and the code not in failed_filter), 1xx only with early_media and a body. One log line per record, exactly Kamailio's: `ACC: transaction answered: timestamp=…;method=…;` then from_tag, to_tag, call_id, code, reason and the extras, each as `;name=value` (`ACC: call missed:` for a failed INVITE with a missed-call flag, reported once). A reply generated locally (timeout, t_reply) is recorded with the standard reason text of its code, as Kamailio does. DB accounting inserts the same values into Kamailio's acc / missed_calls tables (dsd db init creates them, and the db_extra columns). acc_log_request(comment), acc_db_request(comment, table) and acc_request(comment, table) account the current request at once. Not implemented (refused when set): report_ack, cdr_*, multi_leg_info, detect_direction, time_mode other than 0, db_insert_mode other than 0.",
     params: [
@@ -509,19 +534,19 @@ export const MODULES: readonly ModuleDoc[] = [
         name: 'mode',
         type: 'int',
         default: '0660',
-        text: 'Permissions of the socket file (an int, or an octal string such as "0600").',
+        text: 'Permissions of the socket files, the control socket and every unixs:/unixd: binrpc socket (an int, or an octal string such as "0600").',
       },
       {
         name: 'user',
         type: 'str',
         default: '-',
-        text: 'Owner of the socket file: a user name or uid (needs root or CAP_CHOWN).',
+        text: 'Owner of the socket files: a user name or uid (needs root or CAP_CHOWN).',
       },
       {
         name: 'group',
         type: 'str',
         default: '-',
-        text: 'Group of the socket file: a group name or gid; with mode 0660 its members may use dsctl.',
+        text: 'Group of the socket files: a group name or gid; with mode 0660 its members may use dsctl.',
       },
       {
         name: 'idle_timeout',

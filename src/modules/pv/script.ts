@@ -127,7 +127,11 @@ export function registerPvs(reg: Reg, svc: Services): void {
   ro('mb', (ctx) => msgOf(ctx).wire.toString('latin1'));
   ro('rb', (ctx) => msgOf(ctx).body.toString('latin1'));
   ro('ua', (ctx) => msgOf(ctx).get('user-agent'));
-  ro('cl', (ctx) => msgOf(ctx).bodyEnd - msgOf(ctx).bodyStart);
+  // as Kamailio: the Content-Length header's number, <null> without one (a UDP request, an HTTP GET)
+  ro('cl', (ctx) => {
+    const v = msgOf(ctx).get('content-length');
+    return v === null ? null : Number.parseInt(v.trim(), 10) || 0;
+  });
   ro('ct', (ctx) => msgOf(ctx).get('contact'));
   ro('mf', (ctx) => ctx.flags);
   reg.registerPv({

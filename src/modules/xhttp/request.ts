@@ -7,7 +7,7 @@
 import { parseMessage } from '../../sip/message';
 import { RequestContext, RouteType } from '../../proxy/context';
 import { declareRequestState } from '../../proxy/request-state';
-import type { HttpRequest } from '../../transport/ws';
+import type { HttpRequest } from '../../transport/http';
 import type { Script } from '../../script';
 import type { Logger } from '../../core/log';
 
@@ -20,30 +20,29 @@ export function httpOf(ctx: RequestContext): HttpRequest | null {
   return ctx.get(HTTP) ?? null;
 }
 
-/** The HTTP head as a SIP-shaped message, so header and PV access work unchanged. */
+/** The HTTP request as a SIP-shaped message, so header, body and PV access work unchanged. */
 function asMessage(r: HttpRequest): RequestContext['msg'] {
-  const method = /^[A-Za-z]+$/.test(r.req.method ?? '') ? r.req.method! : 'GET';
-  // as Kamailio's xhttp: a Via of the client (it even leaks into replies as "Sia:"), and
-  // the identifiers a SIP parser insists on
+  // as Kamailio's xhttp: a Via of the client (Kamailio even leaks it into replies as
+  // "Sia:"; dsd does not), and the identifiers a SIP parser insists on
   let s =
-    `${method} sip:xhttp@${r.local.advHost} SIP/2.0\r\n` +
+    `${r.method} sip:xhttp@${r.local.advHost} SIP/2.0\r\n` +
     `Via: SIP/2.0/${r.secure ? 'TLS' : 'TCP'} ${r.ip.includes(':') ? `[${r.ip}]` : r.ip}:${r.port};branch=z9hG4bKxhttp\r\n` +
-    `From: <sip:xhttp@localhost>;tag=xhttp\r\nTo: <sip:xhttp@localhost>\r\nCall-ID: xhttp-${r.port}\r\nCSeq: 1 ${method}\r\n`;
-  const raw = r.req.rawHeaders;
+    `From: <sip:xhttp@localhost>;tag=xhttp\r\nTo: <sip:xhttp@localhost>\r\nCall-ID: xhttp-${r.port}\r\nCSeq: 1 ${r.method}\r\n`;
+  const raw = r.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (/^(content-length|via|from|to|call-id|cseq|[vftil])$/i.test(raw[i])) continue;
-    s += `${raw[i]}: ${raw[i + 1].replace(/[\r\n]/g, ' ')}\r\n`;
+    if (/^(via|from|to|call-id|cseq|[vftil])$/i.test(raw[i]!)) continue;
+    s += `${raw[i]}: ${raw[i + 1]!.replace(/[\r\n]/g, ' ')}\r\n`;
   }
-  return parseMessage(Buffer.from(`${s}Content-Length: 0\r\n\r\n`, 'latin1'), { datagram: true });
+  // the request's own Content-Length (if any) is kept: it matches the body read ($cl, $rb)
+  return parseMessage(Buffer.concat([Buffer.from(`${s}\r\n`, 'latin1'), r.body]), { datagram: true });
 }
 
-export function runXhttpRequest(
-  script: Script<RequestContext>,
-  log: Logger,
-  r: HttpRequest,
-  pending: Set<HttpRequest>,
-): void {
-  if (!script.hasEventRoute(XHTTP_EVENT)) return; // nothing serves HTTP: 404
+/**
+ * Runs event_route[xhttp:request] for one request. Returns a promise while the route
+ * is still running (asynchronous functions), so the next request on the connection waits.
+ */
+export function runXhttpRequest(script: Script<RequestContext>, log: Logger, r: HttpRequest): void | Promise<unknown> {
+  if (!script.hasEventRoute(XHTTP_EVENT)) return;
   let ctx: RequestContext;
   try {
     ctx = new RequestContext(asMessage(r), { proto: r.secure ? 'tls' : 'tcp', ip: r.ip, port: r.port, local: r.local });
@@ -55,17 +54,8 @@ export function runXhttpRequest(
   ctx.set(HTTP, r);
   const res = script.runEventRoute(XHTTP_EVENT, ctx);
   if (res && typeof (res as Promise<unknown>).then === 'function') {
-    pending.add(r);
-    (res as Promise<unknown>).then(
-      () => {
-        pending.delete(r);
-        if (!r.replied) r.socket.destroy();
-      },
-      (e) => {
-        pending.delete(r);
-        log.error(`event_route[xhttp:request]: ${(e as Error).message}`);
-        r.socket.destroy();
-      },
-    );
+    return (res as Promise<unknown>).catch((e) => {
+      log.error(`event_route[xhttp:request]: ${(e as Error).message}`);
+    });
   }
 }

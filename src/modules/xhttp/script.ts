@@ -12,13 +12,13 @@ export function registerXhttp(reg: Reg, svc: Services): void {
     routes: RouteType.EVENT,
     exec: (ctx, code: string, reason: string, ctype: string, body: string) => {
       const r = httpOf(ctx);
-      const ws = svc.websocket;
-      if (!r || !ws) return -1;
+      const http = svc.xhttp;
+      if (!r || !http) return -1;
       const n = Number(code);
       if (!Number.isInteger(n) || n < 100 || n > 699) return -1;
-      ws.reply(r, n, reason, ctype, body);
+      http.reply(r, n, reason, ctype, body);
       return 1;
     },
   });
-  reg.registerPv({ name: 'hu', module: 'xhttp', get: (ctx) => httpOf(ctx)?.req.url ?? null });
+  reg.registerPv({ name: 'hu', module: 'xhttp', get: (ctx) => httpOf(ctx)?.url ?? null });
 }
