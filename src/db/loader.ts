@@ -49,7 +49,7 @@ export async function readTableVersion(db: DbDriver, cfg: DsTableConfig): Promis
       db.url.masked,
       `cannot read the table version from "${cfg.versionTable}" (run "dsd db init" to create the schema)`,
       err.driverMessage,
-      err.code,
+      err.driverCode,
     );
   }
   if (rows.length === 0) {
@@ -163,7 +163,7 @@ export async function loadDispatcherRecords(
       db.url.masked,
       `cannot load table "${cfg.table}"`,
       err.driverMessage ?? err.message,
-      err.code ?? null,
+      e instanceof DbError ? e.driverCode : ((e as { code?: string }).code ?? null),
     );
   }
   const ncols = loadColumns(cfg, version).length;

@@ -213,6 +213,27 @@ export class ListManager {
   }
 
   /**
+   * Takes a copy of another manager's list (the warm-up's dispatcher): the same
+   * destinations, flags and resolved addresses, with cursors, loads and latency of its own,
+   * so nothing done to this copy shows in the original. No DNS, no reload guard.
+   */
+  adoptCopy(list: DsList): void {
+    const seeds: DestSeed[] = [];
+    for (const set of list.sets) {
+      for (const d of set.dests) {
+        seeds.push({
+          ...d,
+          attrs: { ...d.attrs },
+          dload: 0,
+          latency: newLatencyStats(d.attrs.latency),
+          oc: { ...d.oc, ocdist: d.oc.ocdist.slice() },
+        });
+      }
+    }
+    this.swap(assembleList(seeds, this.rng, ++this.generation));
+  }
+
+  /**
    * dispatcher.add. Unlike Kamailio (which answers Ok), a destination that cannot be
    * added is reported: "Adding dispatcher dst failed" with the reason.
    */
