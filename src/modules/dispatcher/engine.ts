@@ -129,6 +129,11 @@ export class Dispatcher {
     return this.lists.loadInitial(source);
   }
 
+  /** A copy of `other`'s current list, sharing no state with it (see ListManager.adoptCopy). */
+  adoptCopyOf(other: Dispatcher): void {
+    if (other.list) this.lists.adoptCopy(other.list);
+  }
+
   /** reload_delta guard shared by reload/add/remove/ds_reload(); throws "Ongoing reload". */
   stampReloadGuard(): void {
     this.lists.stampReloadGuard();
