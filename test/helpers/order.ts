@@ -4,21 +4,10 @@
  * an earlier case left behind fails in some run, and the seed repeats that order.
  */
 import { it, type TestContext, type TestOptions } from 'node:test';
+import { prng } from './prng';
 
 type Fn = (t: TestContext) => Promise<void> | void;
 type Opts = TestOptions;
-
-/** mulberry32, as scripts/run-tests.js uses for the file order. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function testSeed(): number {
   const s = Number(process.env.DSD_TEST_SEED);
@@ -40,7 +29,7 @@ export function shuffledCases(seed = testSeed()): ShuffledCases {
       else cases.push({ name, opts: a, fn: b! });
     },
     register() {
-      const next = rng(seed);
+      const next = prng(seed); // as scripts/run-tests.js orders the files
       for (let i = cases.length - 1; i > 0; i--) {
         const j = Math.floor(next() * (i + 1));
         [cases[i], cases[j]] = [cases[j]!, cases[i]!];
