@@ -19,23 +19,32 @@ function kamcmd(sock: string, args: string[]): string {
   return `${r.out}${r.err}[exit ${r.code}]`;
 }
 
-/** Sends raw bytes, collects what comes back until the server closes or `ms` pass. */
+/**
+ * Sends raw bytes and collects what comes back until the server closes, or until `ms` have
+ * passed since the first byte came back (the close, if any, follows its last write at once).
+ * Silence with the connection open is given 30 s, so a starved server is not read as silent.
+ */
 function raw(sock: string, bytes: Buffer, ms = 1500): Promise<{ data: Buffer; closed: boolean }> {
   return new Promise((resolve) => {
     const s = net.createConnection(sock);
     let data = Buffer.alloc(0);
     let closed = false;
-    const t = setTimeout(() => {
+    const done = () => {
+      clearTimeout(t);
       s.destroy();
       resolve({ data, closed });
-    }, ms);
+    };
+    let t = setTimeout(done, 30_000);
     s.on('data', (d) => {
+      if (data.length === 0) {
+        clearTimeout(t);
+        t = setTimeout(done, ms);
+      }
       data = Buffer.concat([data, d]);
     });
     s.on('close', () => {
       closed = true;
-      clearTimeout(t);
-      resolve({ data, closed });
+      done();
     });
     s.on('error', () => {});
     s.write(bytes);
