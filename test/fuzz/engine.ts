@@ -12,6 +12,10 @@
  */
 import inspector from 'node:inspector';
 import crypto from 'node:crypto';
+import { prng } from '../helpers/prng';
+
+/** A seeded PRNG (mulberry32), so a run can be repeated. */
+export { prng };
 
 export interface FuzzTarget {
   readonly name: string;
@@ -109,18 +113,6 @@ function takeFeatures(scope = '/dist/src/'): string[] {
     }
   }
   return out;
-}
-
-/** A seeded PRNG (mulberry32), so a run can be repeated. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const INTERESTING = [
