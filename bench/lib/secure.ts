@@ -17,7 +17,7 @@ import { startUas, Uas, tempDir, removeDir, REPO } from './sipp';
 import { DSD_BIN } from './dsd-config';
 import { clockTicks, cpuTicksByPid, ticksBetween } from './procfs';
 
-export interface SecureRow {
+interface SecureRow {
   proto: 'udp' | 'tls' | 'wss';
   calls: number;
   seconds: number;
