@@ -469,17 +469,25 @@ export class Dispatcher {
       if (group !== null && set.id !== group) continue;
       for (const d of set.dests) {
         if (d.flags & 16 || d.host.length === 0 || normalizeIp(d.host) !== null) continue;
+        // as Kamailio's ds_dns_update_set: SRV/NAPTR with ds_dns_mode & 8 (port and proto
+        // follow the answer), A/AAAA otherwise
+        const r = this.resolver;
+        const sip = (this.params.ds_dns_mode & 8) !== 0 && r.resolveSip ? r.resolveSip.bind(r) : null;
+        const lookup = sip
+          ? sip(d.host, d.port, d.proto)
+          : r.resolveHost(unbracket(d.host)).then((a) => (a === null ? null : { address: a, port: 0, proto: 0 }));
         jobs.push(
-          this.resolver
-            .resolveHost(unbracket(d.host))
+          lookup
             .catch(() => null)
             .then((a) => {
-              const ip = a === null ? null : normalizeIp(a);
-              if (ip === null) {
+              const ip = a === null ? null : normalizeIp(a.address);
+              if (a === null || ip === null) {
                 this.log('warn', `could not resolve ${d.host}`);
                 return;
               }
               d.ipAddress = ip;
+              if (a.port !== 0) d.port = a.port;
+              if (a.proto !== 0) d.proto = a.proto;
               d.dnsTimeMs = this.now();
             }),
         );
