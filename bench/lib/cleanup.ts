@@ -5,6 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import { processTree } from './procfs';
 
 type Stopper = () => Promise<void> | void;
 
@@ -45,14 +46,23 @@ export async function cleanupAll(): Promise<void> {
   killAllNow();
 }
 
+/**
+ * SIGKILLs every tracked process and everything below it (dsd's SIP workers, Kamailio's
+ * children): a worker whose primary is killed mid-drain would otherwise live on.
+ */
 function killAllNow(): void {
+  const pids = new Set<number>();
   for (const c of children) {
     if (c.exitCode === null && c.signalCode === null && c.pid !== undefined) {
-      try {
-        process.kill(c.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
+      for (const p of processTree(c.pid)) pids.add(p);
+      pids.add(c.pid);
+    }
+  }
+  for (const p of pids) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      /* already gone */
     }
   }
   children.clear();

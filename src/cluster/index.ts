@@ -30,12 +30,5 @@ export { applyClusterEvent, adminEntriesFor, destStatesOf } from './apply';
 export type { ClusterApplyTarget, ApplyOptions } from './apply';
 export { clusterList, buildClusterListResult, wantsDest, isoSeconds } from './rpc';
 export type { ClusterListEntry } from './rpc';
-export {
-  defaultClusterParams,
-  isClusterParam,
-  setClusterParam,
-  goneAfter,
-  checkClusterConfig,
-  CLUSTER_MODPARAM_TYPES,
-} from './params';
+export { defaultClusterParams, goneAfter, checkClusterConfig, CLUSTER_PARAMS } from './params';
 export type { ClusterParams } from './params';

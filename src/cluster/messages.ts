@@ -13,6 +13,7 @@
  * in the table, attrs 128; dispatcher.add from the RPC may be longer and is refused here).
  * A receiver that does not know a kind (an older node) logs the notification and ignores it.
  */
+import { DsdError } from '../core/errors';
 
 export interface ClusterEventArgs {
   reload: Record<string, never>;
@@ -59,10 +60,9 @@ export interface ClusterMessage<K extends ClusterEventKind = ClusterEventKind> {
 /** Largest payload PostgreSQL accepts for NOTIFY is 7999 bytes. */
 export const MAX_PAYLOAD_BYTES = 7999;
 
-export class ClusterMessageError extends Error {
+export class ClusterMessageError extends DsdError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ClusterMessageError';
+    super('DSD_ERR_CLUSTER_MESSAGE', message);
   }
 }
 

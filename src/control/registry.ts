@@ -5,6 +5,8 @@ import { findCommand } from '../rpc-api/commands';
 import { RpcError } from '../rpc-api/errors';
 import type { ParamSpec } from '../rpc-api/types';
 import { normalizeParams, type RpcArg } from './params';
+import { DsdError } from '../core/errors';
+import { unknownPeer, type PeerCred } from './peer-cred';
 
 export interface RpcCall {
   readonly method: string;
@@ -22,9 +24,14 @@ export interface CallerInfo {
   readonly transport: string;
   /** The socket or address it came in on. */
   readonly endpoint?: string;
-  /** Peer credentials, when the transport can read them. */
-  readonly uid?: number;
-  readonly pid?: number;
+  /** A network peer's address (binrpc over TCP/UDP, jsonrpcs over UDP). */
+  readonly remote?: string;
+  /**
+   * Who the peer is (peer-cred.ts), asked only when the call is audited: it may cost a
+   * process spawn. Absent: the transport cannot tell (`noPeer` says why).
+   */
+  readonly peer?: () => PeerCred | Promise<PeerCred>;
+  readonly noPeer?: string;
 }
 
 /** One call of a method that changes something: what, by whom, and how it ended. */
@@ -32,6 +39,8 @@ export interface AuditRecord {
   readonly method: string;
   readonly params: unknown;
   readonly caller: CallerInfo | undefined;
+  /** The peer's credentials, or why they are unknown. */
+  readonly peer: PeerCred;
   readonly ok: boolean;
   readonly result?: unknown;
   readonly fault?: { readonly code?: unknown; readonly message: string; readonly data?: unknown };
@@ -69,10 +78,9 @@ interface Entry {
 const hasParams = (p: unknown): boolean =>
   Array.isArray(p) ? p.length > 0 : p !== null && typeof p === 'object' ? Object.keys(p).length > 0 : p !== undefined;
 
-export class DuplicateMethodError extends Error {
-  override readonly name = 'DuplicateMethodError';
+export class DuplicateMethodError extends DsdError {
   constructor(readonly method: string) {
-    super(`RPC method ${method} is already registered`);
+    super('DSD_ERR_DUPLICATE_METHOD', `RPC method ${method} is already registered`);
   }
 }
 
@@ -114,28 +122,47 @@ export class MethodRegistry {
 
   /** Runs a method; faults are RpcErrors (unknown method: 500 "Method Not Found", as jsonrpcs). */
   async invoke(method: string, rawParams: unknown, caller?: CallerInfo): Promise<unknown> {
-    const e = this.methods.get(method);
-    if (!e) throw RpcError.of('methodNotFound');
+    if (!this.has(method)) throw RpcError.of('methodNotFound');
+    const changes = this.changesOf(method);
     const audited =
-      this.onAudit !== null && (e.changes === 'always' || (e.changes === 'with-params' && hasParams(rawParams)));
-    if (!audited) return this.run(e, method, rawParams);
+      this.onAudit !== null && (changes === 'always' || (changes === 'with-params' && hasParams(rawParams)));
+    if (!audited) return this.execute(method, rawParams);
     const t0 = performance.now();
-    const done = (r: Omit<AuditRecord, 'method' | 'params' | 'caller' | 'ms'>): void => {
+    // asked at once, while the peer is surely still connected, and in parallel with the call
+    const peer = peerOf(caller);
+    const done = async (r: Pick<AuditRecord, 'ok' | 'result' | 'fault'>): Promise<void> => {
+      const ms = performance.now() - t0;
       try {
-        this.onAudit?.({ method, params: rawParams, caller, ms: performance.now() - t0, ...r });
+        this.onAudit?.({ method, params: rawParams, caller, peer: await peer, ms, ...r });
       } catch {
         /* the audit sink never fails a call */
       }
     };
+    // the audit line is written before the answer goes out
     try {
-      const result = await this.run(e, method, rawParams);
-      done({ ok: true, result });
+      const result = await this.execute(method, rawParams);
+      await done({ ok: true, result });
       return result;
     } catch (err) {
       const x = err as { code?: unknown; message?: string; data?: unknown; detail?: unknown };
-      done({ ok: false, fault: { code: x?.code, message: String(x?.message ?? err), data: x?.data ?? x?.detail } });
+      await done({
+        ok: false,
+        fault: { code: x?.code, message: String(x?.message ?? err), data: x?.data ?? x?.detail },
+      });
       throw err;
     }
+  }
+
+  /** Whether (and when) calls of `method` are audited. */
+  protected changesOf(method: string): 'always' | 'with-params' | undefined {
+    return this.methods.get(method)?.changes;
+  }
+
+  /** Runs a method known to has(). */
+  protected execute(method: string, rawParams: unknown): Promise<unknown> {
+    const e = this.methods.get(method);
+    if (!e) return Promise.reject(RpcError.of('methodNotFound'));
+    return this.run(e, method, rawParams);
   }
 
   private async run(e: Entry, method: string, rawParams: unknown): Promise<unknown> {
@@ -143,4 +170,11 @@ export class MethodRegistry {
     const result = await e.handler({ method, args: p.args, named: p.named, persist: p.persist });
     return result === undefined ? null : result;
   }
+}
+
+function peerOf(caller: CallerInfo | undefined): Promise<PeerCred> {
+  if (caller?.peer === undefined) return Promise.resolve(unknownPeer(caller?.noPeer ?? 'the transport does not tell'));
+  return Promise.resolve()
+    .then(caller.peer)
+    .catch((e: Error) => unknownPeer(e.message));
 }

@@ -15,10 +15,12 @@ import {
 import { RPC_FAULTS, RpcError } from '../rpc-api/errors';
 import { MAX_REQUEST_BYTES } from '../rpc-api/protocol';
 import { LineFramer } from './line-framer';
-import type { MethodRegistry } from './registry';
+import type { CallerInfo, MethodRegistry } from './registry';
+import { socketPeerCred } from './peer-cred';
 import { looksLikeBinrpc } from './binrpc/codec';
 import { serveBinrpcStream } from './binrpc/session';
 import { registryBackend } from './binrpc/backend';
+import { DsdError } from '../core/errors';
 
 /** The subset of pino's logger the server uses. */
 export interface ControlLogger {
@@ -44,20 +46,18 @@ export interface ControlServerOptions {
   readonly idleTimeoutMs?: number;
 }
 
-export class ControlSocketInUseError extends Error {
-  override readonly name = 'ControlSocketInUseError';
+export class ControlSocketInUseError extends DsdError {
   constructor(readonly path: string) {
-    super(`control socket ${path} is in use by a running daemon`);
+    super('DSD_ERR_CTL_IN_USE', `control socket ${path} is in use by a running daemon`);
   }
 }
 
-export class ControlSocketPathError extends Error {
-  override readonly name = 'ControlSocketPathError';
+export class ControlSocketPathError extends DsdError {
   constructor(
     readonly path: string,
     reason: string,
   ) {
-    super(`control socket ${path}: ${reason}`);
+    super('DSD_ERR_CTL_PATH', `control socket ${path}: ${reason}`);
   }
 }
 
@@ -106,7 +106,7 @@ export class ControlServer {
   private readonly log: ControlLogger;
   private readonly maxRequestBytes: number;
   private readonly mode: number;
-  private readonly rpc: JSONRPCServer;
+  private readonly rpc: JSONRPCServer<CallerInfo>;
   private readonly sockets = new Set<net.Socket>();
   private server: net.Server | undefined;
   private ino: number | undefined;
@@ -119,9 +119,11 @@ export class ControlServer {
     this.log = opts.log ?? silentLogger;
     this.maxRequestBytes = opts.maxRequestBytes ?? MAX_REQUEST_BYTES;
     this.mode = opts.mode ?? 0o660;
-    this.rpc = new JSONRPCServer({ errorListener: (message, data) => this.log.error({ err: data }, message) });
+    this.rpc = new JSONRPCServer<CallerInfo>({
+      errorListener: (message, data) => this.log.error({ err: data }, message),
+    });
     // Every call goes to the registry, which methods can join after start().
-    this.rpc.applyMiddleware((_next, request) => this.dispatch(request));
+    this.rpc.applyMiddleware((_next, request, caller) => this.dispatch(request, caller));
   }
 
   get listening(): boolean {
@@ -202,11 +204,13 @@ export class ControlServer {
     // a JSON-RPC line (dsctl) never does.
     const onFirst = (first: Buffer): void => {
       socket.off('end', onEndFirst);
+      const peer = () => socketPeerCred(socket);
       if (looksLikeBinrpc(first[0]!)) {
         serveBinrpcStream(socket, first, registryBackend(this.registry, this.log, faultOf), {
           onClose: (reason) => this.log.debug({ reason }, 'binrpc connection closed'),
+          caller: { transport: 'binrpc', endpoint: this.path, peer },
         });
-      } else this.serveJson(socket, first);
+      } else this.serveJson(socket, first, { transport: 'jsonrpc', endpoint: this.path, peer });
     };
     const onEndFirst = (): void => {
       socket.off('data', onFirst);
@@ -217,7 +221,7 @@ export class ControlServer {
     socket.on('error', (err) => this.log.debug({ err }, 'control connection error'));
   }
 
-  private serveJson(socket: net.Socket, first: Buffer): void {
+  private serveJson(socket: net.Socket, first: Buffer, caller: CallerInfo): void {
     const framer = new LineFramer(this.maxRequestBytes);
     let queue: Promise<void> = Promise.resolve();
     let closing = false;
@@ -253,7 +257,7 @@ export class ControlServer {
         if (ev.line.trim() === '') continue;
         const line = ev.line;
         queue = queue
-          .then(() => this.answer(line))
+          .then(() => this.answer(line, caller))
           .then(send)
           .catch((err) => this.log.error({ err }, 'control reply failed'));
       }
@@ -269,9 +273,9 @@ export class ControlServer {
     handle(framer.push(first));
   }
 
-  private async answer(line: string): Promise<JSONRPCResponse | JSONRPCResponse[] | null> {
+  private async answer(line: string, caller: CallerInfo): Promise<JSONRPCResponse | JSONRPCResponse[] | null> {
     try {
-      return await this.rpc.receiveJSON(line);
+      return await this.rpc.receiveJSON(line, caller);
     } catch (err) {
       // json-rpc-2.0 throws on some odd batches (e.g. [null]); answer instead of dropping.
       this.log.debug({ err }, 'invalid JSON-RPC request');
@@ -280,13 +284,10 @@ export class ControlServer {
     }
   }
 
-  private async dispatch(request: JSONRPCRequest): Promise<JSONRPCResponse | null> {
+  private async dispatch(request: JSONRPCRequest, caller: CallerInfo): Promise<JSONRPCResponse | null> {
     const id = request.id;
     try {
-      const result = await this.registry.invoke(request.method, request.params, {
-        transport: 'jsonrpc',
-        endpoint: this.path,
-      });
+      const result = await this.registry.invoke(request.method, request.params, caller);
       return id === undefined ? null : createJSONRPCSuccessResponse(id, result);
     } catch (err) {
       const fault = faultOf(err);

@@ -54,6 +54,8 @@ export interface ControlOptions {
   extraMethods?: (registry: MethodRegistry) => void;
   /** false: another worker writes --persist changes (src/workers); default true. */
   persistHere?: boolean;
+  /** false: the primary of several workers audits the calls (it knows the caller); default true. */
+  audit?: boolean;
   /** core.workers: this process's row (a worker adds its index and handoff counters). */
   workerRow?: () => WorkerRow;
 }
@@ -105,7 +107,7 @@ function tmCounters(core: ProxyCore): TmCounters {
 
 export function buildRegistry(o: ControlOptions): MethodRegistry {
   const registry = new MethodRegistry();
-  registry.onAudit = auditSink(o.log);
+  if (o.audit !== false) registry.onAudit = auditSink(o.log);
   registerLogMethods(registry, o.log);
   registerCoreMethods(registry, {
     version: VERSION,
@@ -119,7 +121,7 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
   const dsDb = o.dsDb;
   const methods = dispatcherRpcMethods(ds);
   const lbHost = {
-    ...o.dispatcher.lbHost(async () => (dsDb ? dsDb.listSource.reload() : undefined)),
+    ...o.dispatcher.lbHost(async () => (dsDb ? dsDb.listSource.dryRun() : undefined)),
     // a drain reaches the other nodes as set_state does (the state file keeps --persist)
     changed: (c: DrainChange, persist: boolean) =>
       o.persistHere === false ? undefined : dsDb?.afterChange(c, persist),
@@ -246,10 +248,13 @@ export async function serveControl(registry: MethodRegistry, o: ServeOptions): P
         {
           idleTimeoutMs: o.limits?.idleTimeoutMs ?? 120_000,
           maxConnections: o.limits?.maxConnections ?? 128,
-          mode: 0o660,
+          // ctl's mode, user and group are for every Unix socket it makes, as in Kamailio
+          mode: o.access?.mode ?? 0o660,
         },
         log,
       );
+      for (const a of o.binrpcExtra)
+        if (o.access && (a.kind === 'unixs' || a.kind === 'unixd')) applyCtlOwner(a.path, o.access);
     }
     if (o.jsonrpcs) rpc = await startJsonrpcs(o.jsonrpcs, registry, o.log, faultOf);
   } catch (e) {

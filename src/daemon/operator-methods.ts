@@ -26,12 +26,14 @@ export function registerLogMethods(registry: MethodRegistry, log: Logger): void 
 }
 
 /**
- * The audit sink. Peer credentials: Node has no SO_PEERCRED (net.Socket offers no
- * getsockopt), so the uid is logged only when a transport supplies it; otherwise the line
- * says `peer_uid: null` and the socket's mode and owner (ctl's mode/user/group) say who could call.
+ * The audit sink. The peer is who the transport could name (src/control/peer-cred.ts):
+ * SO_PEERCRED on Unix stream sockets, the sender's socket file owner on Unix datagrams,
+ * the reply FIFO's owner on the jsonrpcs FIFO (a claim: see peer_source); a network
+ * peer's address otherwise. `peer_uid: null` comes with `peer_error` saying why.
  */
 export function auditSink(log: Logger): (r: AuditRecord) => void {
   return (r) => {
+    const p = r.peer;
     const fields = {
       audit: true,
       method: r.method,
@@ -40,8 +42,12 @@ export function auditSink(log: Logger): (r: AuditRecord) => void {
       ...(r.ok ? { result: r.result } : { error: r.fault }),
       transport: r.caller?.transport ?? null,
       endpoint: r.caller?.endpoint ?? null,
-      peer_uid: r.caller?.uid ?? null,
-      peer_pid: r.caller?.pid ?? null,
+      ...(r.caller?.remote !== undefined ? { remote: r.caller.remote } : {}),
+      peer_uid: p.uid,
+      peer_gid: p.gid,
+      peer_pid: p.pid,
+      peer_source: p.source,
+      ...(p.error !== undefined ? { peer_error: p.error } : {}),
       ms: Math.round(r.ms * 10) / 10,
     };
     if (r.ok) log.notice(`rpc ${r.method}: ok`, fields);

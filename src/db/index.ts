@@ -30,7 +30,7 @@ export { DbListSource, loadAtStart } from './list-source';
 export type { DbListSourceOptions, DbLog } from './list-source';
 export { insertDestination, deleteDestination, persistDestinationState } from './persist';
 export type { NewDestination } from './persist';
-export { defaultDbParams, isDsdDbParam, setDsdDbParam, DB_MODPARAM_TYPES } from './params';
+export { defaultDbParams, DB_PARAMS } from './params';
 export type { DsdDbParams } from './params';
 export { DispatcherDb, dbInitCommand, defaultNodeName } from './daemon-glue';
 export type { DispatcherDbOptions, RuntimeLike } from './daemon-glue';

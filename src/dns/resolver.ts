@@ -12,6 +12,7 @@
  */
 import { Resolver as CaresResolver, lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { DsdError } from '../core/errors';
 
 export type HopProto = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
 
@@ -43,14 +44,12 @@ export const RESOLVER_DEFAULTS: ResolverOptions = {
   defaultTtl: 60,
 };
 
-export class DnsError extends Error {
-  readonly code = 'DSD_ERR_DNS';
+export class DnsError extends DsdError {
   constructor(
     readonly host: string,
     message: string,
   ) {
-    super(`cannot resolve ${host}: ${message}`);
-    this.name = 'DnsError';
+    super('DSD_ERR_DNS', `cannot resolve ${host}: ${message}`);
   }
 }
 

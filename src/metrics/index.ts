@@ -8,7 +8,7 @@ import { StatusPage } from './status-page';
 import { healthRoute } from './health';
 import type { MetricsListen } from './params';
 
-export { HEALTH_PARAMS, isHealthParam, readHealthConfig, parseMetricsListen, HealthParamError } from './params';
+export { HEALTH_PARAMS, parseMetricsListen, HealthParamError } from './params';
 export type { HealthConfig, MetricsListen } from './params';
 export { buildMetricsRegistry, PROBE_RTT_BUCKETS } from './collectors';
 export type { MetricsSources } from './collectors';

@@ -7,15 +7,16 @@ import { isIP } from 'node:net';
 import { dnsResolver } from '../dns/resolver';
 import { parseUri, uriTransport, bareHost } from '../sip/uri';
 import type { Proto, Target } from '../transport/types';
+import { DsdError } from '../core/errors';
 
-export class TargetError extends Error {
+/** A destination t_relay cannot use; `code` is the SIP status tm fails with (400, 416, 478, 503). */
+export class TargetError extends DsdError<number> {
   constructor(
     readonly uri: string,
-    readonly code: number,
+    code: number,
     reason: string,
   ) {
-    super(`${uri}: ${reason}`);
-    this.name = 'TargetError';
+    super(code, `${uri}: ${reason}`);
   }
 }
 

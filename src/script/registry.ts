@@ -6,6 +6,7 @@ import type { ScriptHost } from './host';
 import { KAMAILIO_FUNCTIONS, KAMAILIO_MODPARAMS } from './kamailio-signatures';
 import { RouteType } from './route-types';
 import type { Val } from './values';
+import { DsdError } from '../core/errors';
 
 /**
  * How a function argument is fixed up (Kamailio fixup names in brackets):
@@ -58,13 +59,12 @@ export interface FixupArg {
 }
 
 /** Error thrown by a fixup to refuse an argument; reported at that argument's position. */
-export class FixupError extends Error {
+export class FixupError extends DsdError {
   constructor(
     message: string,
     readonly argIndex: number | null = null,
   ) {
-    super(message);
-    this.name = 'FixupError';
+    super('DSD_ERR_FIXUP', message);
   }
 }
 

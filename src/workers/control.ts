@@ -9,6 +9,7 @@
  *    (they hold the same dispatcher truth).
  */
 import { MethodRegistry } from '../control/registry';
+import { findCommand } from '../rpc-api/commands';
 import { RpcError } from '../rpc-api/errors';
 import type { Logger } from '../core/log';
 import type { WorkerPool } from './pool';
@@ -25,6 +26,8 @@ const CHANGES = new Set([
   'dispatcher.drain_duid',
   'dispatcher.undrain_duid',
   'dispatcher.clear_overrides',
+  // every worker logs: the level is changed in each
+  'corex.debug',
 ]);
 const SUMMED = new Set(['tm.stats', 'dispatcher.stats']);
 /** Fields that name a row rather than count something. */
@@ -95,7 +98,13 @@ export class WorkersRegistry extends MethodRegistry {
     return live[0];
   }
 
-  override async invoke(method: string, params: unknown): Promise<unknown> {
+  /** The workers hold the methods; the command table says which calls change something. */
+  protected override changesOf(method: string): 'always' | 'with-params' | undefined {
+    return findCommand(method)?.changes;
+  }
+
+  /** Audited here, once per call with the caller; the workers' registries do not audit. */
+  protected override async execute(method: string, params: unknown): Promise<unknown> {
     if (method === 'core.ps') return this.ps();
     if (method === 'core.workers') return this.workers(params);
     if (SUMMED.has(method)) {
@@ -120,6 +129,8 @@ export class WorkersRegistry extends MethodRegistry {
       );
       this.record(method, params);
     }
+    const level = method === 'corex.debug' ? (result as { new?: unknown } | null)?.new : undefined;
+    if (typeof level === 'number') this.log.setDebug(level);
     return result;
   }
 

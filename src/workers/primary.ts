@@ -6,6 +6,7 @@
  */
 import { AggregatorRegistry, Registry } from 'prom-client';
 import { serveControl, ServeOptions } from '../daemon/control';
+import { auditSink } from '../daemon/operator-methods';
 import type { Logger } from '../core/log';
 import { VERSION } from '../core/version';
 import { MetricsServer } from '../metrics/server';
@@ -50,6 +51,7 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
     o.die(`dsd: ${(e as Error).message}`);
   }
   const registry = new WorkersRegistry(pool, log);
+  registry.onAudit = auditSink(log);
   try {
     await registry.learn();
   } catch (e) {

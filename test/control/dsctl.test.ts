@@ -208,8 +208,8 @@ test('dispatcher.top refreshes until SIGINT, then exits 0', async () => {
   });
   let out = '';
   child.stdout.on('data', (x) => (out += x));
-  // Wait for two frames (bounded), then interrupt as Ctrl-C would.
-  for (let i = 0; i < 100 && out.split('dsd dispatcher.top').length < 3; i++)
+  // Wait for two frames (bounded at 60 s: a starved machine starts node slowly), then interrupt as Ctrl-C would.
+  for (let i = 0; i < 1200 && out.split('dsd dispatcher.top').length < 3; i++)
     await new Promise((r) => setTimeout(r, 50));
   child.kill('SIGINT');
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));

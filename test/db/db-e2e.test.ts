@@ -32,7 +32,6 @@ import {
   startPostgres,
 } from './helpers';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const sqliteDir = tmpDir('dsd-dbe2e-');
 let pg: PgServer | null = null;
 let my: MyServer | null = null;
@@ -154,7 +153,8 @@ for (const b of ['sqlite', 'postgres', 'mysql'] as const) {
       const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
       const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
       try {
-        await sleep(300);
+        await uas1.ready();
+        await uas2.ready();
         const r = await runUac({
           scenario: UAC_XML,
           port: uac,
@@ -162,7 +162,7 @@ for (const b of ['sqlite', 'postgres', 'mysql'] as const) {
           remote: `127.0.0.1:${px}`,
           calls: 100,
           rate: 100,
-          timeoutMs: 30_000,
+          timeoutMs: 60_000,
         });
         assert.equal(num(r.stats, 'SuccessfulCall(C)'), 100, r.output.slice(-2000));
         assert.equal(num(await uas1.stop(), 'IncomingCall(C)'), 50);

@@ -326,12 +326,14 @@ for (const impl of impls()) {
   );
 }
 
-// ds_dsg_fetch, ds_dsg_fetch_uri and $dsg came with Kamailio 5.7: the oracle (Debian's
-// 5.6.3) refuses the cfg, so these run on dsd only, with the values 5.7's source gives
-// (pv_get_dsg: pactive = active * 100 / count, integer division).
-const DSG = ['DSD_KAMAILIO_57'];
+// Functions of later Kamailio releases (ds_dsg_fetch, ds_dsg_fetch_uri and $dsg: 5.8;
+// ds_oc_set_attrs: 6.0; ds_mark_addr: 6.1, checked in Kamailio's git tags): the oracle
+// (Debian's 5.6.3) refuses the cfg, so these run on dsd only, with the values those
+// releases' source gives (pv_get_dsg: pactive = active * 100 / count, integer division;
+// ds_mark_addr: 1 when the address is in the set, -1 when not). README, "Deliberate differences".
+const DSG = ['DSD_KAMAILIO_NEWER'];
 
-test('dsd: ds_dsg_fetch fills $dsg(count|active|inactive|pactive|pinactive) (Kamailio 5.7)', opts, () =>
+test('dsd: ds_dsg_fetch fills $dsg(count|active|inactive|pactive|pinactive) (Kamailio 5.8)', opts, () =>
   withBench(
     'dsd',
     async ({ send }) => {
@@ -346,7 +348,7 @@ test('dsd: ds_dsg_fetch fills $dsg(count|active|inactive|pactive|pinactive) (Kam
 );
 
 test(
-  "dsd: ds_oc_set_attrs sets a destination's overload-control rate, read back with ds_dsg_fetch_uri (Kamailio 5.7)",
+  "dsd: ds_oc_set_attrs sets a destination's overload-control rate, read back with ds_dsg_fetch_uri (Kamailio 6.0)",
   opts,
   () =>
     withBench(
@@ -357,4 +359,30 @@ test(
       },
       DSG,
     ),
+);
+
+test(
+  'dsd: ds_mark_addr(state, set, uri) marks that destination; an address not in the set is false (Kamailio 6.1)',
+  opts,
+  () =>
+    withBench(
+      'dsd',
+      async ({ send, proxy, uri }) => {
+        const r = await send('markaddr');
+        assert.equal(startLine(r.final.text), 'SIP/2.0 200 Marked');
+        assert.deepEqual(flagsOf(proxy.ctl('dispatcher.list').out, 3), { [uri(0)]: 'IP', [uri(1)]: 'AX' });
+      },
+      DSG,
+    ),
+);
+
+test(
+  'kamailio: 5.6 refuses the cfg with the later functions (why the three cases above are dsd only)',
+  { ...opts, skip: !impls().includes('kamailio') && 'kamailio not installed' },
+  async () => {
+    await assert.rejects(
+      withBench('kamailio', async () => {}, DSG),
+      /failed to find command ds_dsg_fetch/,
+    );
+  },
 );

@@ -36,7 +36,7 @@ loadmodule "textops.so"
 loadmodule "siputils.so"
 loadmodule "ctl.so"
 modparam("ctl", "binrpc", "unix:{DIR}/dsd_ctl")
-modparam("tm", "fr_timer", 1500)
+modparam("tm", "fr_timer", 5000)
 request_route {
   if (is_method("CANCEL")) { if (t_check_trans()) t_relay(); exit; }
   if (!is_method("ACK")) { if (t_precheck_trans()) { t_check_trans(); exit; } t_check_trans(); }
@@ -103,6 +103,7 @@ describe('RFC 3263 against dnsmasq in a network namespace', { skip }, () => {
     uas('127.0.0.12', 30002);
     uas('127.0.0.21', 30003);
     uas('127.0.0.22', 30004);
+    for (const u of sipps) await u.ready();
     dsd = await startDsd({ cfg: CFG, wrap: WRAP });
   });
 
@@ -121,6 +122,7 @@ describe('RFC 3263 against dnsmasq in a network namespace', { skip }, () => {
     // binomial(1000, 0.8): sd 12.6; 720..880 is more than 6 sd either side
     assert.ok(b1 >= 720 && b1 <= 880, `b1 got ${b1}, b2 got ${b2}`);
     sipps[0] = uas('127.0.0.11', 30005);
+    await sipps[0].ready();
   });
 
   it('the next SRV target is tried when the first does not answer, before the failure route', async () => {

@@ -1,61 +1,40 @@
 /**
- * Keepalive health checks against the real daemon over loopback UDP, with raw SIP peers
- * as backends whose answers the test controls:
+ * Keepalive health checks over loopback UDP, with raw SIP peers as backends whose
+ * answers the test controls. Every case runs on dsd and on Kamailio 5.6 (the oracle,
+ * required in CI) with the same cfg, and the same assertions hold on both:
  *  - a backend that goes silent turns AP → IP after threshold unanswered probes (counted,
  *    not timed), gets no calls while down, and is AP again when it answers;
  *  - `dispatcher.ping_active 0` stops the probes and `1` restarts them;
  *  - ds_ping_reply_codes decides whether a 404 keeps a backend alive;
- *  - AVG/STD/EST/MAX/TIMEOUT of dispatcher.list follow Kamailio 5.6's formulas applied to
- *    the reply delays the backends actually produced.
+ *  - AVG/STD/EST/MAX/TIMEOUT of dispatcher.list follow 5.6's formulas applied to the
+ *    samples each side logged (dsd: "keepalive latency sample", Kamailio: its LM_DBG line
+ *    in ds_update_latency), so Kamailio itself shows the model of the formulas is its own.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { startDsd, basicCfg, DSCTL_BIN, Dsd } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
 import { UdpPeer, Received, makeResponse, methodOf, statusOf, callIdOf } from '../helpers/sip-peer';
-import { callRpc } from '../../src/cli/client';
-import { dispatcherRows, type DispatcherListResult, type DispatcherDest } from '../../src/rpc-api/results';
-import { waitUntil } from '../helpers/wait';
+import { pause, waitUntil } from '../helpers/wait';
+import { destFlags, observeEach, oracleCfg, same, type Impl, type ProxyUnderTest } from '../helpers/oracle';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Round robin over set 1; MESSAGE requests are relayed statefully. */
+const ROUTE = `
+request_route {
+  if (!ds_select_dst("1", "4")) { sl_send_reply("503", "No destination"); exit; }
+  t_relay();
+  exit;
+}`;
 
-/** basicCfg with tm's fr_timer replaced (etc/dsd.cfg sets it after the extra modparams). */
-function cfgWithFr(frMs: number, o: Parameters<typeof basicCfg>[0]): string {
-  const base = basicCfg(o);
-  const line = /^modparam\("tm", "fr_timer", \d+\)$/m;
-  assert.match(base, line);
-  return base.replace(line, `modparam("tm", "fr_timer", ${frMs})`);
+const PROBING = ['modparam("dispatcher", "ds_ping_interval", 1)', 'modparam("dispatcher", "ds_probing_mode", 1)'];
+
+async function flagsOf(p: ProxyUnderTest, uri: string, set = 1): Promise<string | undefined> {
+  return (await destFlags(p))[`${set} ${uri}`];
 }
 
-function dsctl(dsd: Dsd, ...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, ...args], {
-    encoding: 'utf8',
-    timeout: 15_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-async function listDests(dsd: Dsd): Promise<DispatcherDest[]> {
-  const r = (await callRpc(`${dsd.dir}/dsd_ctl`, 'dispatcher.list', undefined, 5000)) as DispatcherListResult;
-  return dispatcherRows(r).map((x) => x.dest);
-}
-
-async function flagsOf(dsd: Dsd, uri: string): Promise<string | undefined> {
-  return (await listDests(dsd)).find((d) => d.URI === uri)?.FLAGS;
-}
-
-/** Polls every 50 ms until `uri` shows `flags`; returns when (performance.now()) it did. */
-async function waitFlags(dsd: Dsd, uri: string, flags: string, ms: number): Promise<number> {
-  const until = performance.now() + ms;
-  let last: string | undefined;
-  while (performance.now() < until) {
-    last = await flagsOf(dsd, uri);
-    if (last === flags) return performance.now();
-    await sleep(50);
-  }
-  throw new Error(`${uri} never showed ${flags} within ${ms} ms (last ${last})`);
+/** Waits (async ctl: the backends keep answering meanwhile) until `uri` shows `flags`. */
+async function waitFlags(p: ProxyUnderTest, uri: string, flags: string): Promise<void> {
+  await waitUntil(async () => (await flagsOf(p, uri)) === flags, { what: `${uri} ${flags}` });
 }
 
 /**
@@ -131,7 +110,7 @@ async function sendCalls(uac: UdpPeer, proxyPort: number, n: number, tag: string
       `Max-Forwards: 70\r\nFrom: <sip:uac@127.0.0.1>;tag=u${i}\r\nTo: <sip:svc@127.0.0.1>\r\n` +
       `Call-ID: ${callId}\r\nCSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n`;
     await uac.send(msg, proxyPort);
-    const r = await uac.waitFor((m) => callIdOf(m.text) === callId && statusOf(m.text) >= 200, 5000, from);
+    const r = await uac.waitFor((m) => callIdOf(m.text) === callId && statusOf(m.text) >= 200, 30_000, from);
     assert.equal(statusOf(r.text), 200, `call ${callId}: ${r.text}`);
   }
 }
@@ -142,121 +121,113 @@ const messagesAfter = (b: Backend, at: number): number =>
 
 test(
   'a silent backend goes AP → IP after threshold unanswered probes, gets no calls, comes back after threshold answered ones; ping_active',
-  { timeout: 60_000 },
+  { timeout: 240_000 },
   async () => {
-    const [px, ph, pf] = await freePorts(3);
-    const h = await Backend.open(ph);
-    const f = await Backend.open(pf);
-    const uac = await UdpPeer.open({ host: '127.0.0.1', port: 0 });
+    const [px, ph, pf, pu] = await freePorts(4);
     const threshold = 2;
-    const dsd = await startDsd({
-      cfg: cfgWithFr(500, {
-        listen: [`udp:127.0.0.1:${px}`],
-        params: [
-          'modparam("dispatcher", "ds_ping_interval", 1)',
-          'modparam("dispatcher", "ds_probing_mode", 1)',
-          `modparam("dispatcher", "ds_probing_threshold", ${threshold})`,
-          `modparam("dispatcher", "ds_inactive_threshold", ${threshold})`,
-        ],
-      }),
-      list: `1 ${h.uri} 0 0\n1 ${f.uri} 0 0\n`,
+    const cfg = oracleCfg(px, ROUTE, [
+      'modparam("tm", "fr_timer", 1000)',
+      ...PROBING,
+      `modparam("dispatcher", "ds_probing_threshold", ${threshold})`,
+      `modparam("dispatcher", "ds_inactive_threshold", ${threshold})`,
+    ]);
+    const list = `1 sip:127.0.0.1:${ph} 0 0\n1 sip:127.0.0.1:${pf} 0 0\n`;
+    const seen = await observeEach({ cfg, list }, async (p) => {
+      const h = await Backend.open(ph);
+      const f = await Backend.open(pf);
+      const uac = await UdpPeer.open({ host: '127.0.0.1', port: pu });
+      try {
+        await waitFlags(p, h.uri, 'AP');
+        await waitFlags(p, f.uri, 'AP');
+
+        // outage: each unanswered probe fails after fr_timer; the threshold-th failure makes it
+        // inactive (counted in probes, not milliseconds: a slow machine stretches the time, not the count)
+        const p0 = f.probes;
+        f.silent = true;
+        await waitFlags(p, f.uri, 'IP');
+        const failedBeforeIP = f.probes - p0;
+        const hDuringOutage = await flagsOf(p, h.uri);
+
+        const callsAt = Date.now();
+        await sendCalls(uac, px, 4, 'down');
+        const outage = { h: messagesAfter(h, callsAt), f: messagesAfter(f, callsAt) };
+
+        // recovery: inactive_threshold answered probes bring it back
+        const p1 = f.probes;
+        f.silent = false;
+        await waitFlags(p, f.uri, 'AP');
+        const answeredBeforeAP = f.probes - p1;
+        const againAt = Date.now();
+        await sendCalls(uac, px, 4, 'up');
+        const recovered = { h: messagesAfter(h, againAt), f: messagesAfter(f, againAt) };
+
+        // ping_active 0: no more probes; 1: probing resumes
+        let r = await p.ctlAsync('dispatcher.ping_active', '0');
+        assert.equal(r.code, 0, r.err);
+        // over three intervals at most the probe already due when the switch flipped arrives
+        // (one per backend); probing on would bring at least two more each. A slower machine
+        // only makes this window see fewer probes: it can pass wrongly, never fail wrongly.
+        const before = h.probes + f.probes;
+        await pause(3000);
+        const whileOff = h.probes + f.probes - before;
+        const state = (await p.ctlAsync('dispatcher.ping_active')).out.trim();
+        r = await p.ctlAsync('dispatcher.ping_active', '1');
+        assert.equal(r.code, 0, r.err);
+        const hp = h.probes;
+        const fp = f.probes;
+        await waitUntil(() => h.probes > hp && f.probes > fp, { what: 'keepalives resumed after ping_active 1' });
+        return {
+          thresholdMet: failedBeforeIP >= threshold && answeredBeforeAP >= threshold,
+          hDuringOutage,
+          outage,
+          recovered,
+          quietWhileOff: whileOff <= 2,
+          state,
+        };
+      } finally {
+        await h.close();
+        await f.close();
+        await uac.close();
+      }
     });
-    try {
-      await waitFlags(dsd, h.uri, 'AP', 5000);
-      await waitFlags(dsd, f.uri, 'AP', 5000);
-
-      // outage: the first unanswered probe comes at most one interval later, each one
-      // fails after fr_timer; the threshold-th failure makes it inactive
-      // (counted in probes, not milliseconds: a slow machine stretches the time, not the count)
-      const p0 = f.probes;
-      f.silent = true;
-      await waitFlags(dsd, f.uri, 'IP', 30_000);
-      assert.ok(f.probes - p0 >= threshold, `IP after ${f.probes - p0} unanswered probes: before ${threshold} failed`);
-      assert.equal(await flagsOf(dsd, h.uri), 'AP');
-
-      const callsAt = Date.now();
-      await sendCalls(uac, px, 4, 'down');
-      assert.equal(messagesAfter(h, callsAt), 4, 'every call went to the healthy backend');
-      assert.equal(messagesAfter(f, callsAt), 0, 'the inactive backend got no call');
-
-      // recovery: inactive_threshold answered probes bring it back
-      const p1 = f.probes;
-      f.silent = false;
-      await waitFlags(dsd, f.uri, 'AP', 30_000);
-      assert.ok(
-        f.held.length > 0 && f.probes - p1 >= threshold,
-        `AP after ${f.probes - p1} answered probes: before ${threshold}`,
-      );
-      const againAt = Date.now();
-      await sendCalls(uac, px, 4, 'up');
-      assert.equal(messagesAfter(f, againAt), 2, 'round robin uses the recovered backend again');
-      assert.equal(messagesAfter(h, againAt), 2);
-
-      // ping_active 0: no more probes; 1: probing resumes
-      let r = dsctl(dsd, 'dispatcher.ping_active', '0');
-      assert.equal(r.code, 0, r.err);
-      // over three intervals at most the probe already due when the switch flipped arrives (one per backend);
-      // probing on would bring at least two more each
-      const before = h.probes + f.probes;
-      await sleep(3000);
-      assert.ok(h.probes + f.probes - before <= 2, `${h.probes + f.probes - before} keepalives while ping_active is 0`);
-      assert.equal(JSON.parse(dsctl(dsd, '--json', 'dispatcher.ping_active').out).OldPingState, 0);
-      r = dsctl(dsd, 'dispatcher.ping_active', '1');
-      assert.equal(r.code, 0, r.err);
-      const hp = h.probes,
-        fp = f.probes;
-      await waitUntil(() => h.probes > hp && f.probes > fp, { what: 'keepalives resumed after ping_active 1' });
-    } finally {
-      await dsd.stop();
-      await h.close();
-      await f.close();
-      await uac.close();
-    }
+    const d = same(seen);
+    assert.ok(d.thresholdMet, 'IP and AP again only after threshold probes');
+    assert.equal(d.hDuringOutage, 'AP');
+    assert.deepEqual(d.outage, { h: 4, f: 0 }, 'every call went to the healthy backend');
+    assert.deepEqual(d.recovered, { h: 2, f: 2 }, 'round robin uses the recovered backend again');
+    assert.ok(d.quietWhileOff, 'no keepalives while ping_active is 0');
+    assert.match(d.state, /OldPingState: 0/);
   },
 );
 
 test(
   'ds_ping_reply_codes: a 404 to OPTIONS is a failure by default and success with code=404',
-  { timeout: 30_000 },
+  { timeout: 240_000 },
   async () => {
-    const [p1, p2, b1, b2] = await freePorts(4);
-    const plain = await Backend.open(b1);
-    const listed = await Backend.open(b2);
-    plain.optionsCode = 404;
-    listed.optionsCode = 404;
-    const cfg = (px: number, extra: string[]) =>
-      basicCfg({
-        listen: [`udp:127.0.0.1:${px}`],
-        params: [
-          'modparam("dispatcher", "ds_ping_interval", 1)',
-          'modparam("dispatcher", "ds_probing_mode", 1)',
-          ...extra,
-        ],
-      });
-    const [d1, d2] = await Promise.all([
-      startDsd({ cfg: cfg(p1, []), list: `1 ${plain.uri} 0 0\n` }),
-      startDsd({
-        cfg: cfg(p2, ['modparam("dispatcher", "ds_ping_reply_codes", "class=3;code=404")']),
-        list: `1 ${listed.uri} 0 0\n`,
-      }),
-    ]);
-    try {
-      await waitUntil(() => plain.probes >= 3 && listed.probes >= 3, {
-        what: `3 probes each (${plain.probes}, ${listed.probes})`,
-      });
-      // the plain one turns inactive once its 404s are counted; the listed one is active by then and stays so
-      await waitUntil(async () => (await flagsOf(d1, plain.uri)) === 'IP', {
-        what: '404 without ds_ping_reply_codes: inactive',
-      });
-      await waitUntil(async () => listed.held.length >= 3 && (await flagsOf(d2, listed.uri)) === 'AP', {
-        what: '404 listed: active',
-      });
-      assert.equal(await flagsOf(d2, listed.uri), 'AP', '404 listed in ds_ping_reply_codes: active');
-    } finally {
-      await Promise.all([d1.stop(), d2.stop()]);
-      await plain.close();
-      await listed.close();
-    }
+    const [px, pb] = await freePorts(2);
+    const run = (extra: string[]): Promise<Map<Impl, string | undefined>> =>
+      observeEach(
+        { cfg: oracleCfg(px, ROUTE, [...PROBING, ...extra]), list: `1 sip:127.0.0.1:${pb} 0 0\n` },
+        async (p) => {
+          const b = await Backend.open(pb);
+          b.optionsCode = 404;
+          try {
+            // three answered probes: by then the 404s have been counted either way
+            await waitUntil(() => b.held.length >= 3, { what: `3 answered probes (${b.probes})` });
+            const last = b.probes;
+            await waitUntil(() => b.probes > last, { what: 'one more probe' });
+            return await flagsOf(p, b.uri);
+          } finally {
+            await b.close();
+          }
+        },
+      );
+    assert.equal(same(await run([])), 'IP', '404 without ds_ping_reply_codes: inactive');
+    assert.equal(
+      same(await run(['modparam("dispatcher", "ds_ping_reply_codes", "class=3;code=404")'])),
+      'AP',
+      '404 listed in ds_ping_reply_codes: active',
+    );
   },
 );
 
@@ -301,115 +272,142 @@ function expectedStats(samples: readonly number[], alpha: number): Expected {
 }
 
 /**
- * The samples dsd took, from its debug log ("keepalive latency sample URI N ms"), in
- * order. dsd's clock also covers the loopback hops and its own event loop, which on a
- * slow or busy machine can add tens of ms to a sample: the formulas are therefore
- * checked exactly over the samples dsd reports, and each sample against the delay the
- * backend injected (never below it, one-sided), so the test holds on any machine.
+ * The latency samples a proxy took for `uri`, from its debug log, in order: dsd logs
+ * "keepalive latency sample URI N ms", Kamailio 5.6 "[count]latency[N]avg[..][URI]code[C]"
+ * (a 408 is a timeout, not a sample). Each side's clock also covers the loopback hops and
+ * its own event loop, which on a slow or busy machine can add tens of ms to a sample: the
+ * formulas are therefore checked exactly over the samples the proxy reports, and each
+ * sample against the delay the backend injected (never below it, one-sided).
  */
 function loggedSamples(output: string, uri: string): number[] {
   const out: number[] = [];
-  const re = /keepalive latency sample (\S+) (\d+) ms/g;
-  for (let m = re.exec(output); m; m = re.exec(output)) if (m[1] === uri) out.push(Number(m[2]));
+  const dsd = /keepalive latency sample (\S+) (\d+) ms/g;
+  for (let m = dsd.exec(output); m; m = dsd.exec(output)) if (m[1] === uri) out.push(Number(m[2]));
+  const kam = /\]latency\[(\d+)\]avg\[[^\]]*\]\[([^\]]+)\]code\[(\d+)\]/g;
+  for (let m = kam.exec(output); m; m = kam.exec(output)) if (m[2] === uri && m[3] !== '408') out.push(Number(m[1]));
+  return out;
+}
+
+interface Latency {
+  AVG: number;
+  STD: number;
+  EST: number;
+  MAX: number;
+  TIMEOUT: number;
+}
+
+/** LATENCY of every destination in dispatcher.list text (kamcmd or dsctl), by URI. */
+function latencies(text: string): Map<string, Latency> {
+  const out = new Map<string, Latency>();
+  let uri = '';
+  for (const line of text.split('\n')) {
+    const [k, v] = line.trim().split(': ');
+    if (k === 'URI') uri = v!;
+    else if (k === 'AVG' || k === 'STD' || k === 'EST' || k === 'MAX' || k === 'TIMEOUT') {
+      const l = out.get(uri) ?? { AVG: NaN, STD: NaN, EST: NaN, MAX: NaN, TIMEOUT: NaN };
+      l[k] = Number(v);
+      out.set(uri, l);
+    }
+  }
   return out;
 }
 
 test(
   'latency: AVG/STD/EST/MAX follow the 5.6 formulas over the samples taken; each sample covers the injected delay; TIMEOUT counts unanswered probes',
-  { timeout: 90_000 },
+  { timeout: 240_000 },
   async () => {
     const [px, ...ports] = await freePorts(4);
-    const [l1, l2, l3] = await Promise.all(ports.map((p) => Backend.open(p)));
     const seq1 = [20, 40, 60, 20, 40, 60, 20, 40, 60, 20, 40, 90, 20];
     const seq2 = [10, 70, 30, 50, 10, 70, 30, 50, 10, 70, 30, 50, 80];
-    l1.delay = (n) => seq1[(n - 1) % seq1.length];
-    l2.delay = (n) => seq2[(n - 1) % seq2.length];
     const dropped = new Set([3, 6]);
-    l3.delay = (n) => (dropped.has(n) ? null : 25);
     const want = 14;
-    const dsd = await startDsd({
-      // fr_timer well above the injected delays: a loaded machine must not turn a slow answer into a timeout
-      cfg: cfgWithFr(3000, {
-        listen: [`udp:127.0.0.1:${px}`],
-        params: [
-          'modparam("dispatcher", "ds_ping_interval", 1)',
-          'modparam("dispatcher", "ds_probing_mode", 1)',
-          'modparam("dispatcher", "ds_ping_latency_stats", 1)',
-        ],
-      }),
-      list: `1 ${l1.uri} 0 0\n1 ${l2.uri} 0 0\n2 ${l3.uri} 0 0\n`,
-      args: ['-d'], // debug=3: the latency samples are logged
-    });
-    try {
-      await waitUntil(() => l1.held.length >= want && l2.held.length >= want && l3.probes >= want, {
-        timeoutMs: 60_000,
-        what: `${want} answered probes per backend`,
-      });
-      assert.equal(dsctl(dsd, 'dispatcher.ping_active', '0').code, 0);
-      // once probing stopped, the statistics settle: every answered probe is a sample or was sent before P was set
-      let dests: DispatcherDest[] = [];
-      const lat = (b: Backend) => {
-        const d = dests.find((x) => x.URI === b.uri);
-        assert.ok(d?.LATENCY, `no LATENCY for ${b.uri}`);
-        return d.LATENCY;
-      };
-      // a probe still in flight may land after ping_active 0: read the list between two equal looks at the log
-      await waitUntil(
-        async () => {
-          const before = dsd.output().length;
-          const ready = [l1, l2].every((b) => loggedSamples(dsd.output(), b.uri).length >= b.held.length - 1);
-          if (!ready) return false;
-          const r = dsctl(dsd, '--json', 'dispatcher.list');
-          if (r.code !== 0) return false;
-          dests = dispatcherRows(JSON.parse(r.out) as DispatcherListResult).map((x) => x.dest);
-          return dsd.output().length === before;
-        },
-        { what: 'the samples and the statistics to settle' },
-      );
-      for (const b of [l1, l2]) {
-        const got = lat(b);
-        const samples = loggedSamples(dsd.output(), b.uri);
-        // the first answered probe may precede P (mode 1 sets it with the first reply): no sample
-        assert.ok(
-          samples.length >= want - 1 && samples.length <= b.held.length,
-          `${b.uri}: ${samples.length} samples for ${b.held.length} answers`,
+    const list = `1 sip:127.0.0.1:${ports[0]} 0 0\n1 sip:127.0.0.1:${ports[1]} 0 0\n2 sip:127.0.0.1:${ports[2]} 0 0\n`;
+    // debug=3: both log their latency samples. fr_timer well above the injected delays: a
+    // loaded machine must not turn a slow answer into a timeout.
+    const cfg = oracleCfg(px, ROUTE, [
+      'modparam("tm", "fr_timer", 3000)',
+      ...PROBING,
+      'modparam("dispatcher", "ds_ping_latency_stats", 1)',
+    ]).replace(/^debug=2$/m, 'debug=3');
+    const seen = await observeEach({ cfg, list }, async (p) => {
+      const [l1, l2, l3] = await Promise.all(ports.map((x) => Backend.open(x)));
+      try {
+        l1.delay = (n) => seq1[(n - 1) % seq1.length];
+        l2.delay = (n) => seq2[(n - 1) % seq2.length];
+        l3.delay = (n) => (dropped.has(n) ? null : 25);
+        await waitUntil(() => l1.held.length >= want && l2.held.length >= want && l3.probes >= want, {
+          timeoutMs: 90_000,
+          what: `${want} answered probes per backend`,
+        });
+        assert.equal((await p.ctlAsync('dispatcher.ping_active', '0')).code, 0);
+        // once probing stopped, the statistics settle: every answered probe is a sample or was sent before P was set
+        let lat = new Map<string, Latency>();
+        // a probe still in flight may land after ping_active 0: read the list between two equal looks at the log
+        await waitUntil(
+          async () => {
+            // (the log, not its length: Kamailio at debug=3 logs every ctl connection too)
+            const taken = (): string => [l1, l2, l3].map((b) => loggedSamples(p.output(), b.uri).length).join();
+            const before = taken();
+            const ready = [l1, l2].every((b) => loggedSamples(p.output(), b.uri).length >= b.held.length - 1);
+            if (!ready) return false;
+            const r = await p.ctlAsync('dispatcher.list');
+            if (r.code !== 0) return false;
+            lat = latencies(r.out);
+            return taken() === before;
+          },
+          { what: 'the samples and the statistics to settle' },
         );
-        const held = b.held.slice(b.held.length - samples.length);
-        samples.forEach((s, i) =>
+        const of = (b: Backend): Latency => {
+          const l = lat.get(b.uri);
+          assert.ok(l, `no LATENCY for ${b.uri}`);
+          return l;
+        };
+        for (const b of [l1, l2]) {
+          const got = of(b);
+          const samples = loggedSamples(p.output(), b.uri);
+          // the first answered probe may precede P (mode 1 sets it with the first reply): no sample
           assert.ok(
-            s >= Math.floor(held[i]) - 1,
-            `${b.uri}: sample ${i} = ${s} ms, below the ${held[i].toFixed(1)} ms the backend held it`,
-          ),
-        );
-        const e = expectedStats(samples, 0.9);
-        const msg = `${b.uri}: got ${JSON.stringify(got)}, expected ${JSON.stringify(e)} from samples ${samples.join(',')}`;
-        // float32 arithmetic in dsd (as in Kamailio) against doubles here, and dispatcher.list prints integers
-        const close = (v: number, x: number): boolean => Math.abs(v - x) <= 1;
-        assert.ok(close(got.AVG, e.avg), `AVG ${msg}`);
-        assert.ok(close(got.STD, e.std), `STD ${msg}`);
-        assert.ok(close(got.EST, e.est), `EST ${msg}`);
-        assert.equal(got.MAX, e.max, `MAX ${msg}`);
-        // an answered probe is a sample, or arrived after fr_timer (a TIMEOUT), or preceded P
+            samples.length >= want - 1 && samples.length <= b.held.length,
+            `${b.uri}: ${samples.length} samples for ${b.held.length} answers`,
+          );
+          const held = b.held.slice(b.held.length - samples.length);
+          samples.forEach((x, i) =>
+            assert.ok(
+              x >= Math.floor(held[i]!) - 1,
+              `${b.uri}: sample ${i} = ${x} ms, below the ${held[i]!.toFixed(1)} ms the backend held it`,
+            ),
+          );
+          const e = expectedStats(samples, 0.9);
+          const msg = `${b.uri}: got ${JSON.stringify(got)}, expected ${JSON.stringify(e)} from samples ${samples.join(',')}`;
+          // float32 arithmetic (Kamailio, and dsd as it) against doubles here
+          const close = (v: number, x: number): boolean => Math.abs(v - x) <= 1;
+          assert.ok(close(got.AVG, e.avg), `AVG ${msg}`);
+          assert.ok(close(got.STD, e.std), `STD ${msg}`);
+          assert.ok(close(got.EST, e.est), `EST ${msg}`);
+          assert.equal(got.MAX, e.max, `MAX ${msg}`);
+          // an answered probe is a sample, or arrived after fr_timer (a TIMEOUT), or preceded P
+          assert.ok(
+            got.TIMEOUT <= b.held.length - samples.length && got.TIMEOUT >= b.held.length - samples.length - 1,
+            `TIMEOUT ${msg}`,
+          );
+          // the estimator convention matters: 5.6's α = 0.9 weights history, not the last sample
+          const flipped = expectedStats(samples, 0.1);
+          if (Math.abs(e.est - flipped.est) > 3)
+            assert.ok(!close(got.EST, flipped.est), `EST must not follow the flipped convention: ${msg}`);
+        }
+        const t3 = of(l3);
+        const s3 = loggedSamples(p.output(), l3.uri);
+        const e3 = expectedStats(s3, 0.9);
         assert.ok(
-          got.TIMEOUT <= b.held.length - samples.length && got.TIMEOUT >= b.held.length - samples.length - 1,
-          `TIMEOUT ${msg}`,
+          Math.abs(t3.AVG - e3.avg) <= 1 && Math.abs(t3.STD - e3.std) <= 1 && s3.every((x) => x >= 24),
+          `steady 25 ms: ${JSON.stringify(t3)} from ${s3.join(',')}`,
         );
-        // the estimator convention matters: 5.6's α = 0.9 weights history, not the last sample
-        const flipped = expectedStats(samples, 0.1);
-        if (Math.abs(e.est - flipped.est) > 3)
-          assert.ok(!close(got.EST, flipped.est), `EST must not follow the flipped convention: ${msg}`);
+        return { timeouts: t3.TIMEOUT, dropped: [...dropped].filter((n) => n <= l3.probes).length };
+      } finally {
+        for (const b of [l1, l2, l3]) await b.close();
       }
-      const t3 = lat(l3);
-      assert.equal(t3.TIMEOUT, [...dropped].filter((n) => n <= l3.probes).length, `TIMEOUT ${JSON.stringify(t3)}`);
-      const s3 = loggedSamples(dsd.output(), l3.uri);
-      const e3 = expectedStats(s3, 0.9);
-      assert.ok(
-        Math.abs(t3.AVG - e3.avg) <= 1 && Math.abs(t3.STD - e3.std) <= 1 && s3.every((x) => x >= 24),
-        `steady 25 ms: ${JSON.stringify(t3)} from ${s3.join(',')}`,
-      );
-    } finally {
-      await dsd.stop();
-      for (const b of [l1, l2, l3]) await b.close();
-    }
+    });
+    const d = same(seen);
+    assert.equal(d.timeouts, d.dropped, 'TIMEOUT counts the unanswered probes');
   },
 );

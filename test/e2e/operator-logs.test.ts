@@ -39,7 +39,7 @@ request_route {
 function dsctl(dir: string, ...args: string[]): { code: number | null; out: string; err: string } {
   const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dir}/dsd_ctl`, ...args], {
     encoding: 'utf8',
-    timeout: 20_000,
+    timeout: 60_000,
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
@@ -146,7 +146,12 @@ test(
       // reads are not audited
       dsctl(dir, 'dispatcher.list');
       dsctl(dir, 'dispatcher.ping_active');
-      await new Promise((res) => setTimeout(res, 300));
+      // then a change: its audit line comes after any the reads would have written
+      assert.equal(dsctl(dir, 'dispatcher.ping_active', '1').code, 0);
+      await waitLine(
+        d,
+        (o) => o.audit === true && o.method === 'dispatcher.ping_active' && JSON.stringify(o.params) === '[1]',
+      );
       assert.ok(
         !jsonLines(d).some(
           (o) =>
@@ -174,8 +179,6 @@ test(
       const get = dsctl(d.dir, '--json', 'corex.debug');
       assert.deepEqual(JSON.parse(get.out), { debug: 0 });
       await options(peer, port!, 'a1');
-      await new Promise((res) => setTimeout(res, 200));
-      assert.ok(!d.output().includes('info-line') && !d.output().includes('dbg-line'), d.output());
 
       const set = dsctl(d.dir, '--json', 'corex.debug', '3');
       assert.deepEqual(JSON.parse(set.out), { old: 0, new: 3 });
@@ -184,6 +187,9 @@ test(
       const dbg = await waitLine(d, (o) => String(o.msg) === 'dbg-line OPTIONS');
       assert.equal(dbg.level, 'debug');
       assert.equal((await waitLine(d, (o) => String(o.msg) === 'info-line OPTIONS')).level, 'info');
+      // a2's lines are the only ones: a1, at debug=0, logged neither (lines come in order)
+      assert.equal(jsonLines(d).filter((x) => x.msg === 'info-line OPTIONS').length, 1, d.output());
+      assert.equal(jsonLines(d).filter((x) => x.msg === 'dbg-line OPTIONS').length, 1, d.output());
 
       assert.deepEqual(JSON.parse(dsctl(d.dir, '--json', 'corex.debug', '2').out), { old: 3, new: 2 });
       const before = d.output().split('dbg-line').length;

@@ -49,20 +49,39 @@ export interface SippProc {
   ready(timeoutMs?: number): Promise<void>;
 }
 
-/** True when a socket of `transport` is bound to local `port` in this network namespace. */
-export function portBound(port: number, transport: 'udp' | 'tcp'): boolean {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+/**
+ * True when a socket of `transport` is bound to local `port` (and `ip`, an IPv4 address, when
+ * given) in the /proc/net tables `read` returns (this namespace's by default).
+ */
+export function portBound(
+  port: number,
+  transport: 'udp' | 'tcp',
+  ip?: string,
+  read: (file: string) => string = (f) => fs.readFileSync(f, 'utf8'),
+): boolean {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  // /proc/net/udp writes an IPv4 address as one little-endian 32-bit hex word
+  const hexIp =
+    ip && /^\d+\.\d+\.\d+\.\d+$/.test(ip)
+      ? ip
+          .split('.')
+          .reverse()
+          .map((b) => Number(b).toString(16).toUpperCase().padStart(2, '0'))
+          .join('')
+      : null;
   for (const f of [`/proc/net/${transport}`, `/proc/net/${transport}6`]) {
     let text = '';
     try {
-      text = fs.readFileSync(f, 'utf8');
+      text = read(f);
     } catch {
       continue;
     }
     // local_address is the second column; a listening TCP socket has state 0A
     for (const line of text.split('\n').slice(1)) {
       const cols = line.trim().split(/\s+/);
-      if (cols.length < 4 || !`${cols[1]} `.endsWith(hex)) continue;
+      if (cols.length < 4) continue;
+      const [addr, p] = cols[1]!.split(':');
+      if (p !== hexPort || (hexIp && addr !== hexIp && addr !== '00000000')) continue;
       if (transport === 'udp' || cols[3] === '0A') return true;
     }
   }
@@ -151,11 +170,18 @@ export function startSipp(o: SippOptions): SippProc {
       s.close();
     },
     async ready(timeoutMs = 30_000) {
-      // sipp in another network namespace is invisible here: its caller waits on its own terms
-      if (o.wrap) return;
       const transport = (o.transport ?? 'u1').startsWith('t') ? 'tcp' : 'udp';
+      // sipp in another network namespace: read that namespace's tables through the same wrapper
+      const wrap = o.wrap;
+      const read = wrap
+        ? (f: string): string => {
+            const r = spawnSync(wrap[0]!, [...wrap.slice(1), 'cat', f], { encoding: 'utf8' });
+            if (r.status !== 0) throw new Error(r.stderr);
+            return r.stdout;
+          }
+        : undefined;
       const until = Date.now() + timeoutMs;
-      while (!portBound(o.port, transport)) {
+      while (!portBound(o.port, transport, o.localIp ?? '127.0.0.1', read)) {
         if (exited) throw new Error(`sipp exited before binding port ${o.port}: ${out.slice(-2000)}`);
         if (Date.now() > until) throw new Error(`sipp did not bind port ${o.port} within ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 20));

@@ -540,19 +540,19 @@ export const MODULES: readonly ModuleDoc[] = [
         name: 'mode',
         type: 'int',
         default: '0660',
-        text: 'Permissions of the socket file (an int, or an octal string such as "0600").',
+        text: 'Permissions of the socket files, the control socket and every unixs:/unixd: binrpc socket (an int, or an octal string such as "0600").',
       },
       {
         name: 'user',
         type: 'str',
         default: '-',
-        text: 'Owner of the socket file: a user name or uid (needs root or CAP_CHOWN).',
+        text: 'Owner of the socket files: a user name or uid (needs root or CAP_CHOWN).',
       },
       {
         name: 'group',
         type: 'str',
         default: '-',
-        text: 'Group of the socket file: a group name or gid; with mode 0660 its members may use dsctl.',
+        text: 'Group of the socket files: a group name or gid; with mode 0660 its members may use dsctl.',
       },
       {
         name: 'idle_timeout',

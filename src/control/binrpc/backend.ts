@@ -19,7 +19,7 @@ export function registryBackend(
 ): BinrpcBackend {
   return {
     has: (m) => registry.has(m),
-    invoke: (m, params) => registry.invoke(m, params),
+    invoke: (m, params, caller) => registry.invoke(m, params, caller),
     faultOf: (err, method) => {
       const f = faultOf(err);
       if (f) return { code: f.code, message: f.message };

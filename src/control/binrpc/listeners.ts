@@ -8,6 +8,8 @@ import { DgramSocket } from 'node-unix-socket';
 import { addressText, type BinrpcAddress } from './address';
 import { BINRPC_MAX_PACKET } from './codec';
 import { answerPacket, serveBinrpcStream, type BinrpcBackend } from './session';
+import type { CallerInfo } from '../registry';
+import { fileOwnerCred, socketPeerCred } from '../peer-cred';
 
 export interface ListenerLogger {
   info(obj: object, msg?: string): void;
@@ -27,6 +29,8 @@ export interface BinrpcListeners {
 
 type Closer = () => Promise<void> | void;
 
+const NETWORK_PEER = 'a network peer has no uid (see remote)';
+
 function replaceStaleSocket(p: string): void {
   const st = fs.lstatSync(p, { throwIfNoEntry: false });
   if (st === undefined) return;
@@ -37,6 +41,7 @@ function replaceStaleSocket(p: string): void {
 /** A stream listener (TCP or Unix stream), binrpc on every connection. */
 async function listenStream(
   listen: (server: net.Server, cb: () => void) => void,
+  callerOf: (s: net.Socket) => CallerInfo,
   backend: BinrpcBackend,
   o: ListenerOptions,
   log: ListenerLogger,
@@ -50,6 +55,7 @@ async function listenStream(
     s.once('data', (first: Buffer) =>
       serveBinrpcStream(s, first, backend, {
         onClose: (reason) => log.debug({ reason }, 'binrpc connection closed'),
+        caller: callerOf(s),
       }),
     );
   });
@@ -68,7 +74,7 @@ async function listenStream(
     });
 }
 
-async function listenUdp(a: { host: string; port: number }, backend: BinrpcBackend): Promise<Closer> {
+async function listenUdp(a: { host: string; port: number }, backend: BinrpcBackend, endpoint: string): Promise<Closer> {
   const s = dgram.createSocket(a.host.includes(':') ? 'udp6' : 'udp4');
   await new Promise<void>((resolve, reject) => {
     s.once('error', reject);
@@ -79,7 +85,9 @@ async function listenUdp(a: { host: string; port: number }, backend: BinrpcBacke
   });
   s.on('error', () => {});
   s.on('message', (msg, rinfo) => {
-    void answerPacket(msg, backend).then((out) => {
+    const remote = rinfo.family === 'IPv6' ? `[${rinfo.address}]:${rinfo.port}` : `${rinfo.address}:${rinfo.port}`;
+    const caller = { transport: 'binrpc', endpoint, remote, noPeer: NETWORK_PEER };
+    void answerPacket(msg, backend, caller).then((out) => {
       if (out.reply) s.send(out.reply, rinfo.port, rinfo.address);
     });
   });
@@ -95,7 +103,13 @@ function listenUnixDgram(p: string, backend: BinrpcBackend, o: ListenerOptions, 
   s.on('error', (e: Error) => log.error({ err: e }, 'binrpc datagram socket error'));
   s.on('data', (msg: Buffer, from: string) => {
     if (!from || msg.length > BINRPC_MAX_PACKET) return;
-    void answerPacket(msg, backend).then((out) => {
+    const caller = {
+      transport: 'binrpc',
+      endpoint: `unixd:${p}`,
+      remote: from,
+      peer: () => fileOwnerCred(from, 'socket'),
+    };
+    void answerPacket(msg, backend, caller).then((out) => {
       if (out.reply) s.sendTo(out.reply, 0, out.reply.length, from, () => {});
     });
   });
@@ -116,7 +130,12 @@ async function listenUnixStream(
   log: ListenerLogger,
 ): Promise<Closer> {
   replaceStaleSocket(p);
-  const close = await listenStream((srv, cb) => srv.listen(p, cb), backend, o, log);
+  const callerOf = (s: net.Socket): CallerInfo => ({
+    transport: 'binrpc',
+    endpoint: `unixs:${p}`,
+    peer: () => socketPeerCred(s),
+  });
+  const close = await listenStream((srv, cb) => srv.listen(p, cb), callerOf, backend, o, log);
   fs.chmodSync(p, o.mode);
   return close;
 }
@@ -134,9 +153,17 @@ export async function startBinrpcListeners(
   };
   try {
     for (const a of addresses) {
+      const endpoint = addressText(a);
+      const tcpCaller = (s: net.Socket): CallerInfo => ({
+        transport: 'binrpc',
+        endpoint,
+        remote:
+          s.remoteFamily === 'IPv6' ? `[${s.remoteAddress}]:${s.remotePort}` : `${s.remoteAddress}:${s.remotePort}`,
+        noPeer: NETWORK_PEER,
+      });
       if (a.kind === 'tcp')
-        closers.push(await listenStream((srv, cb) => srv.listen(a.port, a.host, cb), backend, o, log));
-      else if (a.kind === 'udp') closers.push(await listenUdp(a, backend));
+        closers.push(await listenStream((srv, cb) => srv.listen(a.port, a.host, cb), tcpCaller, backend, o, log));
+      else if (a.kind === 'udp') closers.push(await listenUdp(a, backend, endpoint));
       else if (a.kind === 'unixd') closers.push(listenUnixDgram(a.path, backend, o, log));
       else closers.push(await listenUnixStream(a.path, backend, o, log));
       log.info({ address: addressText(a) }, 'binrpc listening');

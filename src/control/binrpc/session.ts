@@ -15,6 +15,7 @@ import {
   type ParamValue,
 } from './codec';
 import { encodeResult } from './result';
+import type { CallerInfo } from '../registry';
 
 export interface BinrpcFault {
   readonly code: number;
@@ -23,8 +24,8 @@ export interface BinrpcFault {
 
 export interface BinrpcBackend {
   has(method: string): boolean;
-  /** Runs a method; throws what the registry throws. */
-  invoke(method: string, params: ParamValue[]): Promise<unknown>;
+  /** Runs a method; throws what the registry throws. `caller` is for the audit line. */
+  invoke(method: string, params: ParamValue[], caller?: CallerInfo): Promise<unknown>;
   /** The fault for a thrown error (undefined: an internal error, logged by the caller). */
   faultOf(err: unknown, method: string): BinrpcFault;
   /** Members Kamailio sends as unsigned ints for this method (printed signed by kamcmd). */
@@ -38,7 +39,11 @@ export interface PacketOutcome {
 }
 
 /** Answers one whole packet (header + body). */
-export async function answerPacket(packet: Buffer, backend: BinrpcBackend): Promise<PacketOutcome> {
+export async function answerPacket(
+  packet: Buffer,
+  backend: BinrpcBackend,
+  caller?: CallerInfo,
+): Promise<PacketOutcome> {
   let header;
   try {
     header = parseHeader(packet);
@@ -67,7 +72,7 @@ export async function answerPacket(packet: Buffer, backend: BinrpcBackend): Prom
     return { reply: buildFault(cookie, 400, `error at parameter ${params.length + 1}: ${msg}`), close: false };
   }
   try {
-    const result = await backend.invoke(method, params);
+    const result = await backend.invoke(method, params, caller);
     return {
       reply: buildPacket(PacketType.Reply, cookie, encodeResult(result, backend.int32Keys(method))),
       close: false,
@@ -81,6 +86,8 @@ export async function answerPacket(packet: Buffer, backend: BinrpcBackend): Prom
 export interface StreamOptions {
   readonly maxPacket?: number;
   readonly onClose?: (reason: string) => void;
+  /** Who is calling, for the audit line. */
+  readonly caller?: CallerInfo;
 }
 
 /**
@@ -120,7 +127,7 @@ export function serveBinrpcStream(
         if (buf.length < total) break;
         const packet = buf.subarray(0, total);
         buf = buf.subarray(total);
-        const out = await answerPacket(packet, backend);
+        const out = await answerPacket(packet, backend, opts.caller);
         if (socket.destroyed) return;
         if (out.close) {
           if (out.reply) socket.end(out.reply, () => socket.destroy());

@@ -51,6 +51,11 @@ export class AccRuntime {
     return rt;
   }
 
+  /** The warm-up's acc: the same code over `log` (which discards), no database. */
+  static detached(params: AccParams, log: Logger, compilePv: (t: string) => (ctx: RequestContext) => Val): AccRuntime {
+    return new AccRuntime(params, log, compilePv, null);
+  }
+
   /**
    * acc_log_request / acc_db_request: the request itself, with the comment's leading
    * three digits as the code ("403 Forbidden"), the rest as the reason.

@@ -9,6 +9,8 @@
  */
 
 import { DsList, DsSet, findSet } from './model';
+import type { DsLoadMessage } from './request';
+import type { DstRecord } from './xavp-records';
 
 export const DS_LOAD_INIT = 0;
 export const DS_LOAD_CONFIRMED = 1;
@@ -166,4 +168,37 @@ export function sweepCallLoad(table: CallLoadTable, list: DsList | null, nowSec:
   const gone = table.takeExpired(nowSec);
   for (const c of gone) loadRemoveById(list, c.setId, c.duid);
   return gone.length;
+}
+
+/** ds_load_update(): BYE/CANCEL release the call; a 2xx to INVITE confirms it. Returns 1. */
+export function loadUpdate(table: CallLoadTable | null, list: DsList | null, m: DsLoadMessage): 1 {
+  if (table === null) return 1;
+  if (m.isRequest) {
+    const meth = (m.method ?? '').toUpperCase();
+    if (meth === 'BYE' || meth === 'CANCEL') loadRemove(table, list, m.callId);
+    return 1;
+  }
+  if ((m.cseqMethod ?? '').toUpperCase() === 'INVITE' && Math.trunc((m.status ?? 0) / 100) === 2) {
+    const c = table.get(m.callId);
+    if (c !== null) c.state = DS_LOAD_CONFIRMED;
+  }
+  return 1;
+}
+
+/**
+ * ds_load_unset(): release the call now. For an INVITE request only when the head
+ * `_dsdst_` record carries a dstid. 1, or −1 when there was no load to release.
+ */
+export function loadUnset(
+  table: CallLoadTable | null,
+  list: DsList | null,
+  xavpDst: string,
+  records: readonly DstRecord[],
+  m: { callId: string; isRequest: boolean; method?: string },
+): 1 | -1 {
+  if (xavpDst.length === 0) return 1;
+  const invite = m.isRequest && (m.method ?? '').toUpperCase() === 'INVITE';
+  if (invite && (records.length === 0 || records[0].dstid === undefined)) return 1;
+  if (table === null) return -1;
+  return loadRemove(table, list, m.callId) ? 1 : -1;
 }

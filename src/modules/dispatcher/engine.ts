@@ -9,17 +9,15 @@
  */
 
 import { AdminStateEntry } from './admin-state';
-import { CallLoadTable, loadRemove, sweepCallLoad, DS_LOAD_CONFIRMED } from './calload';
-import { parseDestinationUri } from './destination-uri';
-import { DsRpcError, ParamError } from './errors';
-import { DS_PROBING_DST, DS_TRYING_DST, parseMarkState, parseRpcState } from './flags';
-import { normalizeIp, unbracket } from './ip';
+import { CallLoadTable, loadUnset, loadUpdate, sweepCallLoad } from './calload';
+import { refreshDns, uriSource } from './dns-refresh';
+import { DS_PROBING_DST, DS_TRYING_DST, isSkipped } from './flags';
 import { PingTarget, collectPingTargets, pingResultState, resolvePingDest } from './keepalive';
 import { estimatorAlpha, updateLatency } from './latency';
 import { BuildContext, DsResolver } from './list-builder';
 import { DsLogger, ListManager, LoadReport, ReloadSource } from './list-manager';
 import { FromListMatch, DsgValues, dsCount, dsgFetch, isActive, isFromList, listExists } from './match';
-import { DsList, DsSet, Destination, DsSocketRef, findSet, sameUriCi } from './model';
+import { DsList, DsSet, Destination, findSet, sameUriCi } from './model';
 import { NextDstResult, updateDst } from './next-dst';
 import { ocSetAttrs } from './oc';
 import { DsParams, defaultParams, finalizeParams } from './params';
@@ -27,14 +25,15 @@ import { PingReplyCodes, parsePingReplyCodes } from './pingcodes';
 import { DsLoadMessage, DsMarkContext, DsRequestView, DsSource } from './request';
 import { DsRng, DsClock, defaultRng, systemClock, clockSec } from './rng';
 import { SelectContext, SelectMode, SelectResult, selectDestination, selectRoutes } from './select';
-import { DsSocketLookup, acceptAllSockets, parseSocketSpec } from './socket-spec';
-import { DsEvent, DsEventContext, StateRules, StateSource, applyStateUpdate, overwriteState } from './state';
+import { DsSocketLookup, acceptAllSockets, defaultSocket } from './socket-spec';
+import { DsEvent, DsEventContext, StateRules, StateSource, applyStateUpdate } from './state';
+import { setStateRpc } from './state-rpc';
+import { markEventContext, markStateBits } from './mark';
 import { initRelativeWeights } from './weights';
 import { DstRecord } from './xavp-records';
 import { LbPolicy } from './lb/policy';
 import type { DryRunResult, RunningDest } from './lb/dry-run';
 import { RngTape } from './lb/rng-tape';
-import { isSkipped } from './flags';
 
 export type { DsLogger, LoadReport, ReloadSource } from './list-manager';
 
@@ -64,13 +63,10 @@ export class Dispatcher {
   readonly params: DsParams;
   readonly warnings: readonly string[];
   private readonly resolver: DsResolver | null;
-  private readonly sockets: DsSocketLookup;
   private readonly rng: DsRng;
   private readonly clock: DsClock;
-  private readonly tryIpv6: boolean;
   private readonly rules: StateRules;
   private readonly log: DsLogger;
-  private readonly defaultSock: DsSocketRef | null;
   private replyCodes: PingReplyCodes;
   private pingActive = 1;
   private readonly lists: ListManager;
@@ -86,11 +82,9 @@ export class Dispatcher {
     this.params = opts.params ?? defaultParams();
     this.warnings = finalizeParams(this.params);
     this.resolver = opts.resolver ?? null;
-    this.sockets = opts.sockets ?? acceptAllSockets;
     this.rngTape = new RngTape(opts.rng ?? defaultRng());
     this.rng = this.rngTape.rng;
     this.clock = opts.clock ?? systemClock;
-    this.tryIpv6 = opts.tryIpv6 ?? true;
     this.log = opts.log ?? (() => undefined);
     const p = this.params;
     this.rules = {
@@ -101,40 +95,17 @@ export class Dispatcher {
     };
     this.replyCodes = parsePingReplyCodes(p.ds_ping_reply_codes)!;
     this.callLoad = p.ds_hash_size > 0 ? new CallLoadTable(p.ds_hash_expire, p.ds_hash_initexpire) : null;
-    this.defaultSock = this.lookupDefaultSocket();
+    const sockets = opts.sockets ?? acceptAllSockets;
     const ctx: BuildContext = {
       params: p,
       resolver: this.resolver,
-      sockets: this.sockets,
-      defaultSock: this.defaultSock,
+      sockets,
+      defaultSock: defaultSocket(p, sockets),
       rng: this.rng,
-      tryIpv6: this.tryIpv6,
+      tryIpv6: opts.tryIpv6 ?? true,
     };
     this.lists = new ListManager(p, ctx, this.rng, this.clock, this.log, opts.onAdminStatesChanged);
-    this.lb = new LbPolicy(
-      p,
-      this.rng,
-      () => this.now(),
-      (persisted) => {
-        if (persisted) opts.onAdminStatesChanged?.();
-      },
-    );
-  }
-
-  private lookupDefaultSocket(): DsSocketRef | null {
-    const p = this.params;
-    if (p.ds_default_sockname) {
-      const s = this.sockets.byName(p.ds_default_sockname);
-      if (s === null) throw new ParamError('ds_default_sockname', `non-local socket name <${p.ds_default_sockname}>`);
-      return s;
-    }
-    if (p.ds_default_socket) {
-      const spec = parseSocketSpec(p.ds_default_socket);
-      const s = spec === null ? null : this.sockets.bySpec(spec);
-      if (s === null) throw new ParamError('ds_default_socket', `non-local socket <${p.ds_default_socket}>`);
-      return s;
-    }
-    return null;
+    this.lb = new LbPolicy(p, this.rng, () => this.now(), opts.onAdminStatesChanged);
   }
 
   /** The current list (null before the first load). Treat its shape as immutable. */
@@ -158,6 +129,11 @@ export class Dispatcher {
     return this.lists.loadInitial(source);
   }
 
+  /** A copy of `other`'s current list, sharing no state with it (see ListManager.adoptCopy). */
+  adoptCopyOf(other: Dispatcher): void {
+    if (other.list) this.lists.adoptCopy(other.list);
+  }
+
   /** reload_delta guard shared by reload/add/remove/ds_reload(); throws "Ongoing reload". */
   stampReloadGuard(): void {
     this.lists.stampReloadGuard();
@@ -176,18 +152,14 @@ export class Dispatcher {
   /** dispatcher.add (a destination that cannot be added is an error, unlike Kamailio). */
   async add(group: number, address: string, flags = 0, priority = 0, attrs: string | null = null): Promise<string> {
     const r = await this.lists.add(group, address, flags, priority, attrs);
-    const set = findSet(this.lists.list, group);
-    const info = parseDestinationUri(address);
-    const d = set === null || 'error' in info ? undefined : set.dests.find((x) => sameUriCi(x.uri, info.uri));
-    if (d !== undefined && !isSkipped(d.flags)) this.lb.slowStart.begin(d, this.now());
+    this.lb.added(this.lists.list, group, address);
     return r;
   }
 
   /** dispatcher.remove (removing nothing is an error, unlike Kamailio). */
   async remove(group: number, address: string): Promise<string> {
     const r = await this.lists.remove(group, address);
-    const info = parseDestinationUri(address);
-    if (!('error' in info)) this.lb.drains.forget(group, info.uri);
+    this.lb.removed(group, address);
     return r;
   }
 
@@ -252,24 +224,6 @@ export class Dispatcher {
     return this.update(set, d, state, source, ctx);
   }
 
-  private markContext(m: DsMarkContext): DsEventContext {
-    switch (m.kind) {
-      case 'reply':
-        return { code: m.code ?? 0, reason: m.reason ?? null, flags: 1 };
-      case 'faked':
-        return { code: 810, reason: null, flags: 0 };
-      case 'request':
-        return { code: 820, reason: null, flags: 0 };
-      default:
-        return { code: 800, reason: null, flags: 0 };
-    }
-  }
-
-  /** The state of a script mark with no argument: i, plus p with ds_probing_mode 1. */
-  private defaultMarkState(): number {
-    return 1 | (this.params.ds_probing_mode === 1 ? DS_PROBING_DST : 0);
-  }
-
   /** ds_mark_dst([state]) on the head `_dsdst_` record. */
   markDst(records: readonly DstRecord[], state: string | null, m: DsMarkContext): MarkResult {
     if ((this.params.flags & 2) === 0 || this.params.xavp_dst.length === 0 || records.length === 0) {
@@ -280,49 +234,23 @@ export class Dispatcher {
 
   /** ds_mark_addr(state, setid, uri) (6.1+): the same for an explicit destination. */
   markAddr(setId: number, uri: string, state: string | null, m: DsMarkContext): MarkResult {
-    const bits = state === null || state.length === 0 ? this.defaultMarkState() : parseMarkState(state);
-    if (bits === null) return { code: -1, event: null };
+    const bits = markStateBits(state, this.params);
     const set = findSet(this.lists.list, setId);
     const d = set?.dests.find((x) => sameUriCi(x.uri, uri)) ?? null;
-    if (set === null || d === null) return { code: -1, event: null };
-    return { code: 1, event: this.update(set, d, bits, 'script', this.markContext(m)) };
+    if (bits === null || set === null || d === null) return { code: -1, event: null };
+    return { code: 1, event: this.update(set, d, bits, 'script', markEventContext(m)) };
   }
 
   /** dispatcher.set_state / set_duid_state. No thresholds, no events. */
   setStateRpc(stateArg: string, group: number, target: string, byDuid: boolean): string {
-    const st = parseRpcState(stateArg);
-    if (!st.ok) throw new DsRpcError(500, st.message);
-    const set = findSet(this.lists.list, group);
-    if (set === null) throw DsRpcError.of('stateUpdateFailed', `destination set ${group} not found`);
-    const at = this.now();
-    const overwrite = (d: Destination): void => {
-      const was = isSkipped(d.flags);
-      overwriteState(set, d, st.state, this.rng);
-      this.lb.transition(d, was, isSkipped(d.flags));
+    const host = {
+      list: this.lists.list,
+      admin: this.admin,
+      rng: this.rng,
+      nowMs: this.now(),
+      transition: (d: Destination, was: boolean, now: boolean) => this.lb.transition(d, was, now),
     };
-    if (target === 'all') {
-      for (const d of set.dests) {
-        overwrite(d);
-        this.admin.setByUri(group, d.uri, st.state, at);
-      }
-      return 'Ok. Dispatcher state updated.';
-    }
-    const l = target.toLowerCase();
-    const d = byDuid
-      ? set.dests.find(
-          (x) => x.attrs.duid !== null && x.attrs.duid.length === target.length && x.attrs.duid.toLowerCase() === l,
-        )
-      : set.dests.find((x) => sameUriCi(x.uri, target));
-    if (d === undefined) {
-      throw DsRpcError.of(
-        'stateUpdateFailed',
-        `${byDuid ? 'duid' : 'destination'} ${target} not found in set ${group}`,
-      );
-    }
-    overwrite(d);
-    if (byDuid) this.admin.setByDuid(group, target, st.state, at);
-    else this.admin.setByUri(group, d.uri, st.state, at);
-    return 'Ok. Dispatcher state updated.';
+    return setStateRpc(host, stateArg, group, target, byDuid);
   }
 
   /** dispatcher.ping_active [state]. */
@@ -394,33 +322,12 @@ export class Dispatcher {
 
   /** ds_load_update(): BYE/CANCEL release the call; a 2xx to INVITE confirms it. Returns 1. */
   loadUpdate(m: DsLoadMessage): 1 {
-    if (this.callLoad === null) return 1;
-    if (m.isRequest) {
-      const meth = (m.method ?? '').toUpperCase();
-      if (meth === 'BYE' || meth === 'CANCEL') loadRemove(this.callLoad, this.lists.list, m.callId);
-      return 1;
-    }
-    if ((m.cseqMethod ?? '').toUpperCase() === 'INVITE' && Math.trunc((m.status ?? 0) / 100) === 2) {
-      const c = this.callLoad.get(m.callId);
-      if (c !== null) c.state = DS_LOAD_CONFIRMED;
-    }
-    return 1;
+    return loadUpdate(this.callLoad, this.lists.list, m);
   }
 
-  /**
-   * ds_load_unset(): release the call now. For an INVITE request only when the head
-   * `_dsdst_` record carries a dstid. 1, or −1 when there was no load to release.
-   */
+  /** ds_load_unset(): release the call now (see calload.ts). 1, or −1 when there was no load to release. */
   loadUnset(records: readonly DstRecord[], m: { callId: string; isRequest: boolean; method?: string }): 1 | -1 {
-    if (this.params.xavp_dst.length === 0) return 1;
-    if (
-      m.isRequest &&
-      (m.method ?? '').toUpperCase() === 'INVITE' &&
-      (records.length === 0 || records[0].dstid === undefined)
-    )
-      return 1;
-    if (this.callLoad === null) return -1;
-    return loadRemove(this.callLoad, this.lists.list, m.callId) ? 1 : -1;
+    return loadUnset(this.callLoad, this.lists.list, this.params.xavp_dst, records, m);
   }
 
   /** The ds_hash_check_interval timer: expire call-load entries. */
@@ -441,59 +348,18 @@ export class Dispatcher {
     return isFromList(this.lists.list, src, group, mode);
   }
 
-  /**
-   * ds_is_from_list(group, mode, uri): resolves the URI (5.6: port from the URI, 0 if
-   * none; proto from its transport parameter) and matches it. With ds_dns_mode & 2 the
-   * destinations are re-resolved first, as Kamailio does on every call.
-   */
+  /** ds_is_from_list(group, mode, uri): the URI resolved (dns-refresh.ts), then matched like a source. */
   async isFromListUri(uri: string, group: number, mode: number): Promise<FromListMatch> {
-    const info = parseDestinationUri(uri);
-    const none: FromListMatch = { code: -1, dest: null, setId: null, attrs: null };
-    if ('error' in info || info.fixed) return none;
-    let ip = normalizeIp(info.host);
-    if (ip === null && this.resolver !== null) {
-      const a = await this.resolver.resolveHost(unbracket(info.host)).catch(() => null);
-      ip = a === null ? null : normalizeIp(a);
-    }
-    if (ip === null) return none;
+    const src = await uriSource(uri, this.resolver);
+    if (src === null) return { code: -1, dest: null, setId: null, attrs: null };
     if (this.params.ds_dns_mode & 2) await this.refreshDns(group === -1 ? null : group);
-    return isFromList(this.lists.list, { ip, port: info.port, proto: info.proto }, group, mode);
+    return isFromList(this.lists.list, src, group, mode);
   }
 
   /** DNS refresh (ds_dns_mode & 4 timer, every ds_dns_interval s); failures keep the old address. */
-  async refreshDns(group: number | null = null): Promise<void> {
-    const list = this.lists.list;
-    if (list === null || this.resolver === null) return;
-    const jobs: Promise<void>[] = [];
-    for (const set of list.sets) {
-      if (group !== null && set.id !== group) continue;
-      for (const d of set.dests) {
-        if (d.flags & 16 || d.host.length === 0 || normalizeIp(d.host) !== null) continue;
-        // as Kamailio's ds_dns_update_set: SRV/NAPTR with ds_dns_mode & 8 (port and proto
-        // follow the answer), A/AAAA otherwise
-        const r = this.resolver;
-        const sip = (this.params.ds_dns_mode & 8) !== 0 && r.resolveSip ? r.resolveSip.bind(r) : null;
-        const lookup = sip
-          ? sip(d.host, d.port, d.proto)
-          : r.resolveHost(unbracket(d.host)).then((a) => (a === null ? null : { address: a, port: 0, proto: 0 }));
-        jobs.push(
-          lookup
-            .catch(() => null)
-            .then((a) => {
-              const ip = a === null ? null : normalizeIp(a.address);
-              if (a === null || ip === null) {
-                this.log('warn', `could not resolve ${d.host}`);
-                return;
-              }
-              d.ipAddress = ip;
-              if (a.port !== 0) d.port = a.port;
-              if (a.proto !== 0) d.proto = a.proto;
-              d.dnsTimeMs = this.now();
-            }),
-        );
-      }
-    }
-    await Promise.all(jobs);
+  refreshDns(group: number | null = null): Promise<void> {
+    const srv = (this.params.ds_dns_mode & 8) !== 0;
+    return refreshDns(this.lists.list, this.resolver, group, () => this.now(), this.log, srv);
   }
 
   isActive(group: number, uri: string | null = null): 1 | -1 {

@@ -5,6 +5,8 @@
 
 import { DsSocketRef } from './model';
 import { portNumber, splitHostPort } from '../../core/hostport';
+import { ParamError } from './errors';
+import type { DsParams } from './params';
 
 export type SocketProto = 'udp' | 'tcp' | 'tls' | 'sctp' | 'ws' | 'wss';
 
@@ -46,3 +48,22 @@ export const acceptAllSockets: DsSocketLookup = {
   bySpec: (spec) => ({ ...spec }),
   byName: (name) => ({ name }),
 };
+
+/** ds_default_sockname / ds_default_socket looked up (null: none set); a non-local one is a ParamError. */
+export function defaultSocket(
+  p: Pick<DsParams, 'ds_default_sockname' | 'ds_default_socket'>,
+  sockets: DsSocketLookup,
+): DsSocketRef | null {
+  if (p.ds_default_sockname) {
+    const s = sockets.byName(p.ds_default_sockname);
+    if (s === null) throw new ParamError('ds_default_sockname', `non-local socket name <${p.ds_default_sockname}>`);
+    return s;
+  }
+  if (p.ds_default_socket) {
+    const spec = parseSocketSpec(p.ds_default_socket);
+    const s = spec === null ? null : sockets.bySpec(spec);
+    if (s === null) throw new ParamError('ds_default_socket', `non-local socket <${p.ds_default_socket}>`);
+    return s;
+  }
+  return null;
+}

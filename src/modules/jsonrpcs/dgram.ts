@@ -6,6 +6,10 @@ import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DgramSocket } from 'node-unix-socket';
+import { DsdError } from '../../core/errors';
+import { fileOwnerCred } from '../../control/peer-cred';
+import type { CallerInfo } from '../../control/registry';
+import type { CallerOf } from './exec';
 
 export type DgramAddress =
   | { readonly kind: 'unix'; readonly path: string }
@@ -22,13 +26,14 @@ export interface DgramLogger {
 export interface DgramOptions {
   readonly address: DgramAddress;
   readonly mode: number;
-  readonly exec: (doc: string) => Promise<{ reply: string | null }>;
+  readonly exec: (doc: string, callerOf: CallerOf) => Promise<{ reply: string | null }>;
   readonly log: DgramLogger;
 }
 
-export class DgramSetupError extends Error {
-  override readonly name = 'DgramSetupError';
-  readonly code = 'EJSONRPCDGRAM';
+export class DgramSetupError extends DsdError {
+  constructor(message: string) {
+    super('DSD_ERR_JSONRPC_DGRAM', message);
+  }
 }
 
 /** `udp:host:port` (host may be [v6]) or a Unix socket path. */
@@ -65,7 +70,17 @@ export class JsonrpcDgram {
         s.bind(a.port, a.host, () => resolve());
       });
       s.on('error', (e) => this.o.log.error(`jsonrpcs: datagram socket error: ${e.message}`));
-      s.on('message', (msg, rinfo) => this.enqueue(msg, (reply) => s.send(reply, rinfo.port, rinfo.address)));
+      const endpoint = `udp:${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+      s.on('message', (msg, rinfo) => {
+        const remote = rinfo.family === 'IPv6' ? `[${rinfo.address}]:${rinfo.port}` : `${rinfo.address}:${rinfo.port}`;
+        const caller = {
+          transport: 'jsonrpcs-dgram',
+          endpoint,
+          remote,
+          noPeer: 'a network peer has no uid (see remote)',
+        };
+        this.enqueue(msg, caller, (reply) => s.send(reply, rinfo.port, rinfo.address));
+      });
       this.udp = s;
       return;
     }
@@ -85,7 +100,13 @@ export class JsonrpcDgram {
           this.o.log.warn('jsonrpcs: datagram from an unbound socket; no reply possible');
           return;
         }
-        this.enqueue(msg, (reply) =>
+        const caller = {
+          transport: 'jsonrpcs-dgram',
+          endpoint: a.path,
+          remote: from,
+          peer: () => fileOwnerCred(from, 'socket'),
+        };
+        this.enqueue(msg, caller, (reply) =>
           s.sendTo(reply, 0, reply.length, from, (err) => {
             if (err) this.o.log.warn(`jsonrpcs: reply to ${from}: ${err.message}`);
           }),
@@ -98,10 +119,10 @@ export class JsonrpcDgram {
     }
   }
 
-  private enqueue(msg: Buffer, send: (reply: Buffer) => void): void {
+  private enqueue(msg: Buffer, caller: CallerInfo, send: (reply: Buffer) => void): void {
     this.queue = this.queue
       .then(async () => {
-        const r = await this.o.exec(msg.toString('utf8').trim());
+        const r = await this.o.exec(msg.toString('utf8').trim(), () => caller);
         if (r.reply === null) {
           this.o.log.warn('jsonrpcs: datagram is not a JSON document; no reply');
           return;

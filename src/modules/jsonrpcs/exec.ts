@@ -4,7 +4,7 @@
 // error texts: "Method Not Found" (500), the -32xxx codes' fixed messages, and the method's
 // code and message otherwise. Where Kamailio answers a malformed request with an empty
 // result, dsd answers -32600 "Invalid Request".
-import type { MethodRegistry } from '../../control/registry';
+import type { CallerInfo, MethodRegistry } from '../../control/registry';
 import { printJson } from './format';
 
 const FIXED_MESSAGES: Readonly<Record<number, string>> = {
@@ -38,7 +38,15 @@ function idOf(id: unknown): unknown {
   return 0; // srjson reads a non-string id as a number: null/true/false print as 0
 }
 
-export async function execJsonrpc(text: string, registry: MethodRegistry, o: ExecOptions): Promise<ExecResult> {
+/** Who sent a request, for the audit line; FIFO requests name their reply FIFO. */
+export type CallerOf = (replyName: string | undefined) => CallerInfo;
+
+export async function execJsonrpc(
+  text: string,
+  registry: MethodRegistry,
+  o: ExecOptions,
+  callerOf?: CallerOf,
+): Promise<ExecResult> {
   let req: unknown;
   try {
     req = JSON.parse(text);
@@ -66,7 +74,7 @@ export async function execJsonrpc(text: string, registry: MethodRegistry, o: Exe
   if (params !== undefined && (params === null || typeof params !== 'object'))
     return { reply: fault(-32600, ''), replyName };
   try {
-    const result = await registry.invoke(method, params);
+    const result = await registry.invoke(method, params, callerOf?.(replyName));
     // a method that adds nothing: srjson's empty result object
     return { reply: reply({ result: result === null || result === undefined ? {} : result }), replyName };
   } catch (err) {

@@ -9,6 +9,9 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { DocFramer } from './doc-framer';
+import { DsdError } from '../../core/errors';
+import { fileOwnerCred } from '../../control/peer-cred';
+import type { CallerOf } from './exec';
 
 export interface FifoLogger {
   debug(msg: string): void;
@@ -25,13 +28,14 @@ export interface FifoOptions {
   readonly maxRequestBytes: number;
   readonly readTimeoutMs: number;
   /** Runs one document; returns the reply text and the reply FIFO name, or null for no reply. */
-  readonly exec: (doc: string) => Promise<{ reply: string | null; replyName?: string }>;
+  readonly exec: (doc: string, callerOf: CallerOf) => Promise<{ reply: string | null; replyName?: string }>;
   readonly log: FifoLogger;
 }
 
-export class FifoSetupError extends Error {
-  override readonly name = 'FifoSetupError';
-  readonly code = 'EJSONRPCFIFO';
+export class FifoSetupError extends DsdError {
+  constructor(message: string) {
+    super('DSD_ERR_JSONRPC_FIFO', message);
+  }
 }
 
 function resolveId(kind: 'user' | 'group', v: string | number | undefined): number {
@@ -46,6 +50,9 @@ function resolveId(kind: 'user' | 'group', v: string | number | undefined): numb
 }
 
 const REPLY_RETRIES = 4;
+
+/** Kamailio's check: a bare name under fifo_reply_dir. */
+const validReplyName = (name: string): boolean => name !== '' && !/[./\\]/.test(name) && name.length <= 127;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class JsonrpcFifo {
@@ -113,8 +120,17 @@ export class JsonrpcFifo {
     stream.on('error', (e) => this.o.log.error(`jsonrpcs: FIFO read error: ${e.message}`));
   }
 
+  /** Nothing names a FIFO's writer: the reply FIFO's owner is who will read the answer (a claim). */
+  private readonly callerOf: CallerOf = (name) => ({
+    transport: 'jsonrpcs-fifo',
+    endpoint: this.o.path,
+    ...(name !== undefined && validReplyName(name)
+      ? { peer: () => fileOwnerCred(path.join(this.o.replyDir, name), 'fifo') }
+      : { noPeer: 'the request names no valid reply FIFO' }),
+  });
+
   private async handle(doc: string): Promise<void> {
-    const r = await this.o.exec(doc);
+    const r = await this.o.exec(doc, this.callerOf);
     if (r.reply === null) {
       this.o.log.warn('jsonrpcs: FIFO request is not a JSON document; no reply');
       return;
@@ -124,7 +140,7 @@ export class JsonrpcFifo {
       this.o.log.warn('jsonrpcs: FIFO request without reply_name; no reply');
       return;
     }
-    if (name === '' || /[./\\]/.test(name) || name.length > 127) {
+    if (!validReplyName(name)) {
       this.o.log.warn(`jsonrpcs: forbidden reply fifo name "${name}"`);
       return;
     }

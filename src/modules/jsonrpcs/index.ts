@@ -1,6 +1,6 @@
 // Starts jsonrpcs' transports on the control socket's method registry.
 import type { MethodRegistry } from '../../control/registry';
-import { execJsonrpc } from './exec';
+import { execJsonrpc, type CallerOf } from './exec';
 import { JsonrpcFifo } from './fifo';
 import { JsonrpcDgram } from './dgram';
 import type { JsonrpcsConfig } from './config';
@@ -25,13 +25,18 @@ export async function startJsonrpcs(
   log: JsonrpcsLogger,
   faultOf: (err: unknown) => { code: number; message: string } | undefined,
 ): Promise<Jsonrpcs> {
-  const exec = (wantReplyName: boolean) => (doc: string) =>
-    execJsonrpc(doc, registry, {
-      pretty: cfg.pretty,
-      wantReplyName,
-      faultOf,
-      onInternalError: (err, method) => log.error(`jsonrpcs: ${method} failed: ${(err as Error).message}`),
-    });
+  const exec = (wantReplyName: boolean) => (doc: string, callerOf: CallerOf) =>
+    execJsonrpc(
+      doc,
+      registry,
+      {
+        pretty: cfg.pretty,
+        wantReplyName,
+        faultOf,
+        onInternalError: (err, method) => log.error(`jsonrpcs: ${method} failed: ${(err as Error).message}`),
+      },
+      callerOf,
+    );
   let fifo: JsonrpcFifo | undefined;
   let dgram: JsonrpcDgram | undefined;
   try {

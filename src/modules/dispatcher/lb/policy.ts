@@ -6,7 +6,9 @@
  */
 import type { DsParams } from '../params';
 import { parseEjectCodes } from '../params';
-import type { Destination, DsSet } from '../model';
+import { Destination, DsList, DsSet, findSet, sameUriCi } from '../model';
+import { parseDestinationUri } from '../destination-uri';
+import { isSkipped } from '../flags';
 import type { DsRng } from '../rng';
 import type { GateFactory, SelectionGate } from '../select';
 import { DS_ALG_CALLLOAD } from '../algorithms/constants';
@@ -27,9 +29,12 @@ export class LbPolicy {
     params: DsParams,
     private readonly rng: DsRng,
     private readonly now: () => number,
-    onDrainChange: (persistedChanged: boolean) => void,
+    /** The saved admin states changed (a drain with --persist is saved with them). */
+    onAdminStatesChanged?: () => void,
   ) {
-    this.drains = new DrainTable(onDrainChange);
+    this.drains = new DrainTable((persisted) => {
+      if (persisted) onAdminStatesChanged?.();
+    });
     this.eject = new EjectTracker({
       failures: params.ds_eject_failures,
       codes: params.ds_eject_codes === null ? [] : (parseEjectCodes(params.ds_eject_codes) ?? []),
@@ -39,6 +44,20 @@ export class LbPolicy {
     this.slowStart = new SlowStart(() => params.ds_slow_start);
     this.dialogs = new DialogTracker(() => params.ds_hash_expire || 7200);
     this.gate = (set, alg) => this.gateFor(set, alg);
+  }
+
+  /** dispatcher.add put `address` into `group` of `list`: a usable newcomer starts slow. */
+  added(list: DsList | null, group: number, address: string): void {
+    const set = findSet(list, group);
+    const info = parseDestinationUri(address);
+    const d = set === null || 'error' in info ? undefined : set.dests.find((x) => sameUriCi(x.uri, info.uri));
+    if (d !== undefined && !isSkipped(d.flags)) this.slowStart.begin(d, this.now());
+  }
+
+  /** dispatcher.remove took `address` out of `group`: its drain by URI goes with it. */
+  removed(group: number, address: string): void {
+    const info = parseDestinationUri(address);
+    if (!('error' in info)) this.drains.forget(group, info.uri);
   }
 
   /** A destination moved between skipped and usable (any cause). */
