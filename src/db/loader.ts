@@ -22,6 +22,8 @@ export interface DbLoadResult {
   readonly records: DsRecordInput[];
   /** Rows skipped here (NULL or non-numeric columns), one message each, naming the id. */
   readonly warnings: string[];
+  /** The same rows as `origin: problem` (what ds_load_mode 1 would refuse the load for). */
+  readonly badRows: string[];
   /** The table version that decided the columns. */
   readonly version: number;
   /** Rows the SELECT returned. */
@@ -167,6 +169,7 @@ export async function loadDispatcherRecords(
   const ncols = loadColumns(cfg, version).length;
   const records: DsRecordInput[] = [];
   const warnings: string[] = [];
+  const badRows: string[] = [];
   res.rows.forEach((r, i) => {
     const id = res.withId ? toInt(r[ncols]) : null;
     const origin = id !== null ? `${cfg.table} id ${id}` : `${cfg.table} row ${i + 1}`;
@@ -187,6 +190,7 @@ export async function loadDispatcherRecords(
     if (problem !== null) {
       if (opts.loadMode === 1) throw new ListLoadError(`${origin}: ${problem} (ds_load_mode=1: load refused)`, []);
       warnings.push(`${origin}: ${problem} -- skipping`);
+      badRows.push(`${origin}: ${problem}`);
       return;
     }
     const row: DbRow = {
@@ -207,5 +211,5 @@ export async function loadDispatcherRecords(
     }
     records.push({ ...rec, origin });
   });
-  return { records, warnings, version, rowCount: res.rows.length, hasId: res.withId };
+  return { records, warnings, badRows, version, rowCount: res.rows.length, hasId: res.withId };
 }

@@ -21,6 +21,7 @@ import {
   sleep,
 } from '../helpers/sip-peer';
 import { startSipp, runUac, haveSipp, UAC_XML, UAS_XML, num } from '../helpers/sipp';
+import { prng } from '../helpers/prng';
 
 /** Quiet window used to conclude "nothing was sent". */
 
@@ -76,18 +77,6 @@ const byCallId =
   (id: string) =>
   (m: Received): boolean =>
     headerValues(m.text, 'call-id').includes(id);
-
-/** A deterministic PRNG (mulberry32) so the random-bytes cases are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(rand: () => number, n: number): Buffer {
   const b = Buffer.alloc(n);

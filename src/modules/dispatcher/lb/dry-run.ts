@@ -67,7 +67,12 @@ export function runningOf(list: DsList | null): RunningDest[] {
 }
 
 export type DryRunSource =
-  { readonly text: string; readonly fileName: string } | { readonly records: readonly DsRecordInput[] };
+  | { readonly text: string; readonly fileName: string }
+  | {
+      readonly records: readonly DsRecordInput[];
+      readonly warnings?: readonly string[];
+      readonly errors?: readonly string[];
+    };
 
 /** Every line parsed on its own: records, warnings, and the hard errors Kamailio would refuse. */
 function parseTolerant(
@@ -129,6 +134,8 @@ export async function dryRunReload(
     errors.push(...p.errors);
   } else {
     records = source.records;
+    warnings.push(...(source.warnings ?? []));
+    errors.push(...(source.errors ?? []));
   }
   let built: DsList;
   try {
