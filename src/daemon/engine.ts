@@ -191,7 +191,7 @@ export async function buildEngine(o: EngineStart): Promise<Engine> {
 }
 
 /** DSD_WARMUP_MS: the warm-up's time budget (0: none); the default otherwise. */
-export function warmupBudget(env: NodeJS.ProcessEnv = process.env): number {
+function warmupBudget(env: NodeJS.ProcessEnv = process.env): number {
   const v = env.DSD_WARMUP_MS;
   if (v === undefined || v === '') return WARMUP_DEFAULT_MS;
   const n = Number(v);
