@@ -1,8 +1,10 @@
 /**
- * The rest of a SIP worker's start once its engine runs (see src/workers): the control
- * methods answer the primary instead of a socket, the dispatcher replica is wired,
- * calls recorded by the primary are replayed, and the worker reports ready. It drains
- * on the primary's word or on SIGTERM/SIGINT; SIGHUP belongs to the primary.
+ * A SIP worker's start (children > 1, see src/workers): its engine is built, loaded and
+ * warmed up before it binds (so a worker restarted after a crash is warm before the
+ * primary hands it traffic), then the control methods answer the primary instead of a
+ * socket, the dispatcher replica is wired, calls recorded by the primary are replayed,
+ * and the worker reports ready. It drains on the primary's word or on SIGTERM/SIGINT;
+ * SIGHUP belongs to the primary.
  */
 import type { ProxyCore } from '../proxy/core';
 import type { DispatcherRuntime } from '../modules/dispatcher/runtime';
@@ -11,9 +13,38 @@ import type { Logger } from '../core/log';
 import type { DaemonConfig } from './config';
 import { buildRegistry, workerRowOf } from './control';
 import { buildMetricsRegistry } from '../metrics';
-import type { WorkerLink, WorkerInit } from '../workers/worker';
+import { WorkerLink, WorkerInit, WorkerRole } from '../workers/worker';
+import { dropPrivileges } from './kamailio-options';
+import { buildEngine, warmEngine, bindEngine, runEngine, EngineStart } from './engine';
 
-export interface WorkerStart {
+/** Build, warm up, bind, hand over to the primary. */
+export async function startWorker(o: EngineStart & { role: WorkerRole }): Promise<void> {
+  const who = `worker ${o.role.index}`;
+  const e = await buildEngine(o);
+  const warm = await warmEngine(e, o, who);
+  await bindEngine(e, o, who);
+  const link = new WorkerLink(o.role, e.core, e.transport, o.log);
+  const init = await link.start();
+  await runEngine(e, o);
+  try {
+    dropPrivileges(o.args, o.log);
+  } catch (err) {
+    o.die(`dsd: ${(err as Error).message}`);
+  }
+  await runWorker({
+    link,
+    init,
+    core: e.core,
+    dispatcher: e.dispatcher,
+    dispatcherLoaded: o.cfg.dispatcherLoaded,
+    dsDb: e.dsDb,
+    cfg: o.cfg,
+    log: o.log,
+    warmupMs: warm ? Math.round(warm.ms) : 0,
+  });
+}
+
+interface WorkerStart {
   link: WorkerLink;
   init: WorkerInit;
   core: ProxyCore;
@@ -23,9 +54,11 @@ export interface WorkerStart {
   dsDb: DispatcherDb | null;
   cfg: DaemonConfig;
   log: Logger;
+  /** How long the warm-up took (0: none), for the primary's "ready" line. */
+  warmupMs: number;
 }
 
-export async function runWorker(o: WorkerStart): Promise<void> {
+async function runWorker(o: WorkerStart): Promise<void> {
   const { link, core, log } = o;
   const first = link.role.index === 0;
   const registry = buildRegistry({
@@ -62,5 +95,5 @@ export async function runWorker(o: WorkerStart): Promise<void> {
   process.on('SIGHUP', () => {
     /* the primary reloads every worker once */
   });
-  link.ready(0);
+  link.ready(o.warmupMs);
 }

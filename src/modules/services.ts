@@ -23,6 +23,11 @@ export interface Services {
   /** websocket: the WebSocket transport, when websocket.so is loaded. */
   websocket?: WsTransport | null;
   log: Logger;
+  /**
+   * True while the start-up warm-up runs synthetic calls: a module that keeps state of its
+   * own (pike's tree) uses a throwaway copy then.
+   */
+  warming?: boolean;
   /** RPC methods modules add to the control socket when their module is loaded. */
   rpc?: ModuleRpc[];
 }

@@ -333,7 +333,7 @@ test(
       assert.ok(onB1.size >= 1, 'backend 1 took held calls');
       const r = await dsctlRun(['-s', ctl(a), 'dispatcher.drain', '1', bk.uri(1)]);
       assert.equal(r.code, 0, r.stderr);
-      await waitFor('B shows the drain', async () => drainingIn(await list(b), bk.uri(1)), 2000);
+      await waitFor('B shows the drain', async () => drainingIn(await list(b), bk.uri(1)), 30_000);
       const afterDrain = bk.log.length;
       const more = await calls(pb, 10);
       assert.equal(num(more.stats, 'SuccessfulCall(C)'), 10, more.output.slice(-1500));
@@ -345,7 +345,7 @@ test(
       for (const cid of onB1) assert.ok(byes.has(cid), `the BYE of ${cid} reached the drained backend`);
       // an undrain on B reaches A
       assert.equal((await dsctlRun(['-s', ctl(b), 'dispatcher.undrain', '1', bk.uri(1)])).code, 0);
-      await waitFor('A lifted the drain', async () => !drainingIn(await list(a), bk.uri(1)), 2000);
+      await waitFor('A lifted the drain', async () => !drainingIn(await list(a), bk.uri(1)), 30_000);
       const m2 = bk.log.length;
       const back = await calls(pa, 10);
       assert.equal(num(back.stats, 'SuccessfulCall(C)'), 10, back.output.slice(-1500));

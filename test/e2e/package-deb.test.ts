@@ -69,6 +69,7 @@ test(
         'AmbientCapabilities=CAP_NET_BIND_SERVICE',
         'ExecReload=/bin/kill -HUP $MAINPID',
         'ExecStart=/usr/bin/dsd -DD',
+        'Type=notify',
       ]) {
         assert.ok(unit.includes(l), `unit lacks ${l}`);
       }

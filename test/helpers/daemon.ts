@@ -25,6 +25,8 @@ export interface DsdOptions {
   startTimeoutMs?: number;
   /** Extra dsd arguments (e.g. -P FILE); `{DIR}` is replaced by the temp dir. */
   args?: string[];
+  /** Extra environment variables for the daemon. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface Dsd {
@@ -55,7 +57,10 @@ export async function startDsd(o: DsdOptions): Promise<Dsd> {
   if (!extra.includes('-n')) extra.push('-n', '1');
   const argv = [process.execPath, DSD_BIN, '-DD', '-E', '-f', cfgFile, ...extra];
   const cmd = [...(o.wrap ?? []), ...argv];
-  const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(cmd[0]!, cmd.slice(1), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: o.env ? { ...process.env, ...o.env } : process.env,
+  });
   let out = '';
   proc.stdout!.on('data', (d) => {
     out += d;

@@ -30,7 +30,13 @@ export interface LoadReport {
 
 /** Where a reload reads from: file text, DB rows, or (default) params.list_file on disk. */
 export type ReloadSource =
-  { readonly text: string; readonly fileName: string } | { readonly records: readonly DsRecordInput[] };
+  | { readonly text: string; readonly fileName: string }
+  | {
+      readonly records: readonly DsRecordInput[];
+      /** What the source already found wrong (database rows): shown by a dry run, logged otherwise. */
+      readonly warnings?: readonly string[];
+      readonly errors?: readonly string[];
+    };
 
 export class ListManager {
   private current: DsList | null = null;
@@ -204,6 +210,27 @@ export class ListManager {
     }
     if (extra !== null) seeds.push(extra);
     return assembleList(seeds, this.rng, ++this.generation);
+  }
+
+  /**
+   * Takes a copy of another manager's list (the warm-up's dispatcher): the same
+   * destinations, flags and resolved addresses, with cursors, loads and latency of its own,
+   * so nothing done to this copy shows in the original. No DNS, no reload guard.
+   */
+  adoptCopy(list: DsList): void {
+    const seeds: DestSeed[] = [];
+    for (const set of list.sets) {
+      for (const d of set.dests) {
+        seeds.push({
+          ...d,
+          attrs: { ...d.attrs },
+          dload: 0,
+          latency: newLatencyStats(d.attrs.latency),
+          oc: { ...d.oc, ocdist: d.oc.ocdist.slice() },
+        });
+      }
+    }
+    this.swap(assembleList(seeds, this.rng, ++this.generation));
   }
 
   /**

@@ -90,7 +90,10 @@ export class DispatcherRuntime {
     const sockets = o.core.transport.sockets;
     this.ds = new Dispatcher({
       params: o.params,
-      resolver: dispatcherDns(() => sockets.map((s) => s.proto)),
+      resolver: dispatcherDns(
+        () => sockets.map((s) => s.proto),
+        () => o.params.ds_dns_ttl,
+      ),
       sockets: {
         bySpec: (spec: SocketSpec) => findSocket(sockets, spec),
         byName: (name: string) => sockets.find((s) => s.name === name) ?? null,
@@ -129,6 +132,16 @@ export class DispatcherRuntime {
   }
 
   async start(): Promise<LoadReport> {
+    const report = await this.load();
+    this.run();
+    return report;
+  }
+
+  /**
+   * The admin states and the list, nothing sent: the daemon loads before it binds its SIP
+   * sockets (the warm-up runs on a copy of this list), then calls run().
+   */
+  async load(): Promise<LoadReport> {
     if (this.adminSource) this.ds.importAdminStates(await this.adminSource(), 'cluster');
     else if (this.admin) this.ds.importAdminStates(this.admin.load(), 'state file');
     if (this.drainSource) this.ds.lb.drains.replace(await this.drainSource());
@@ -136,7 +149,11 @@ export class DispatcherRuntime {
       const bad = this.ds.lb.drains.import(this.admin.loadDrains());
       if (bad.length) this.log.warn(`dispatcher: ${bad.length} saved drain(s) ignored (bad entries)`);
     }
-    const report = await this.ds.loadInitial(this.listSource ? await this.listSource.initial() : undefined);
+    return this.ds.loadInitial(this.listSource ? await this.listSource.initial() : undefined);
+  }
+
+  /** Once the sockets are bound: initial state events, keepalives, the lb/call-load/DNS timers. */
+  run(): void {
     if (this.initialStateEvents) this.emitInitialStates();
     if (this.probe) this.keepalive.start();
     const p = this.ds.params;
@@ -155,7 +172,6 @@ export class DispatcherRuntime {
         ),
       );
     }
-    return report;
   }
 
   stop(): void {

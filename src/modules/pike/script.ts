@@ -18,7 +18,9 @@ export function registerPike(reg: Reg, svc: Services): void {
   const params: PikeParams = { ...PIKE_DEFAULTS };
   let pike: Pike | null = null;
   // created at first use, after the config set the parameters and the daemon the logger
-  const get = (): Pike => (pike ??= new Pike(params, svc.log));
+  let warmPike: Pike | null = null;
+  const get = (): Pike =>
+    svc.warming ? (warmPike ??= new Pike(params, svc.log)) : (pike ??= new Pike(params, svc.log));
   reg.registerModule({
     name: 'pike',
     params: Object.fromEntries(Object.keys(PARAMS).map((k) => [k, 'int' as const])),

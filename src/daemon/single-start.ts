@@ -1,0 +1,130 @@
+/**
+ * dsd as one process (children=1): the engine is built, loaded and warmed up, the control
+ * socket and metrics come up, dsd says it is ready, binds its SIP sockets, starts probing,
+ * writes the pid file, drops privileges, says "started" and tells systemd (READY=1).
+ * SIGTERM/SIGINT drain then exit 0, SIGHUP reloads the destination list.
+ */
+import { VERSION } from '../core/version';
+import { startControl } from './control';
+import { jsonrpcsConfig } from './jsonrpcs-config';
+import { dropPrivileges } from './kamailio-options';
+import { notifyReady } from './daemonize';
+import { writePidFile, removePidFile } from './pidfile';
+import { sdNotify } from './sd-notify';
+import { startMetrics, MetricsServer } from '../metrics';
+import { registerTlsRpc } from '../modules/tls/rpc';
+import { registerWsRpc } from '../modules/websocket/rpc';
+import { buildEngine, warmEngine, bindEngine, runEngine, EngineStart } from './engine';
+
+export async function startSingle(o: EngineStart): Promise<void> {
+  const { args, cfg, log, svc } = o;
+  const e = await buildEngine(o);
+  const { core, dispatcher, dsDb, acc } = e;
+  const warm = await warmEngine(e, o, 'dsd');
+
+  let control;
+  try {
+    control = await startControl({
+      path: cfg.ctlPath,
+      limits: cfg.ctlLimits,
+      binrpcExtra: cfg.ctlExtra,
+      jsonrpcs: jsonrpcsConfig(cfg, args.runtimeDir),
+      core,
+      dispatcher,
+      log,
+      startedAt: new Date(),
+      persistDefault: cfg.persistDefault,
+      dsDb,
+      access: cfg.ctlAccess,
+      moduleRpc: svc.rpc?.filter((m) => cfg.loadedModules.includes(m.module)),
+      extraMethods: (r) => {
+        if (e.tls && cfg.tls) registerTlsRpc(r, e.tls, 2048, cfg.tls.idleMs);
+        if (e.ws) registerWsRpc(r, e.ws);
+      },
+    });
+  } catch (err) {
+    await dsDb?.close();
+    o.die(
+      err instanceof Error && 'code' in err && String(err.code).startsWith('EJSONRPC')
+        ? `dsd: ${err.message}`
+        : `dsd: control socket ${cfg.ctlPath}: ${(err as Error).message}`,
+    );
+  }
+
+  let metrics: MetricsServer | null;
+  try {
+    metrics = await startMetrics(cfg.health.metrics, { core, dispatcher }, (x) => log.error(`metrics: ${x.message}`));
+  } catch (err) {
+    await control.close();
+    await dsDb?.close();
+    o.die(`dsd: ${(err as Error).message}`);
+  }
+  if (metrics)
+    log.info(`metrics endpoint on http://${metrics.address}/metrics`, { url: `http://${metrics.address}/metrics` });
+
+  // the last line before the sockets are bound: nothing was read from them yet
+  log.notice(`dsd ready for traffic${warm ? ` (warm-up ${Math.round(warm.ms)} ms)` : ''}: binding the SIP sockets`, {
+    warmup_ms: warm ? Math.round(warm.ms) : 0,
+    uptime_ms: Math.round(process.uptime() * 1000),
+  });
+  await bindEngine(e, o, 'dsd');
+  await runEngine(e, o);
+
+  if (args.pidFile) writePidFile(args.pidFile);
+  try {
+    dropPrivileges(args, log);
+  } catch (err) {
+    o.die(`dsd: ${(err as Error).message}`);
+  }
+  const listening = core.transport.sockets.map((s) => s.text);
+  log.notice(`dsd ${VERSION} started, listening on ${listening.join(' ')}, control socket ${cfg.ctlPath}`, {
+    version: VERSION,
+    listen: listening,
+    ctl: cfg.ctlPath,
+    metrics: metrics ? metrics.address : null,
+    pid_file: args.pidFile,
+  });
+  notifyReady();
+  await sdNotify(`READY=1\nSTATUS=serving on ${listening.join(' ')}`);
+
+  let stopping = false;
+  const stop = async (sig: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    void sdNotify(`STOPPING=1\nSTATUS=${sig}: draining ${core.active.size} transaction(s)`);
+    log.notice(`${sig}: no new transactions, waiting for ${core.active.size} in flight`, {
+      signal: sig,
+      in_flight: core.active.size,
+    });
+    await core.drain(10_000);
+    dispatcher.stop();
+    await dsDb?.close();
+    await acc?.close();
+    await metrics?.close();
+    await control.close();
+    await core.stop();
+    if (args.pidFile) removePidFile(args.pidFile);
+    log.notice('stopped', { signal: sig });
+    await log.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    dispatcher.reload().then(
+      (r) => {
+        log.notice(`SIGHUP: destinations reloaded (${r.message})`, {
+          sets: r.report.sets,
+          destinations: r.report.destinations,
+          warnings: r.report.warnings.length,
+        });
+        void dsDb?.afterChange({ kind: 'reload' }, false);
+      },
+      (err: Error & { detail?: string }) =>
+        log.error(`SIGHUP: reload refused, running set kept: ${err.message}${err.detail ? ` (${err.detail})` : ''}`, {
+          error: err.message,
+          detail: err.detail ?? null,
+        }),
+    );
+  });
+}

@@ -1,0 +1,184 @@
+/**
+ * The start-up warm-up (issue #19): before the SIP sockets are bound, synthetic calls run
+ * through the real parser, compiled script, dispatcher selection, branch builder and reply
+ * path, so V8 has compiled and optimised the hot path when the first real message comes.
+ *
+ * Nothing leaves the process and nothing the operator sees changes: the calls go through a
+ * second ProxyCore on an in-memory transport, a copy of the dispatcher's list (its cursors,
+ * loads and counters are the copy's), a logger that discards (xlog formats but prints
+ * nothing) and, with acc, an acc that writes nowhere. The script's modules reach these
+ * through the Services holder, which is switched for the warm-up and switched back after,
+ * also on an error. What the warm-up cannot finish (a lingering transaction's timers) is
+ * torn down before it returns.
+ */
+import type { Services } from '../modules/services';
+import type { Logger } from '../core/log';
+import type { CoreOptions, RouteHooks } from '../proxy/core';
+import { ProxyCore } from '../proxy/core';
+import type { Transport } from '../transport/types';
+import type { TransportLayer } from '../transport/layer';
+import { DispatcherRuntime } from '../modules/dispatcher/runtime';
+import type { AccRuntime } from '../modules/acc/runtime';
+import { MemoryTransport, CallDriver } from './warmup-calls';
+
+/** Default time budget: enough on a 2-core machine for V8 to optimise the per-call path. */
+export const WARMUP_DEFAULT_MS = 300;
+/** No more calls than this, however fast they go. */
+const MAX_CALLS = 5000;
+/** Every n-th call's first branch is answered 500, so failure_route and ds_next_dst run. */
+const FAIL_EVERY = 4;
+
+export interface WarmupOptions {
+  readonly svc: Services;
+  readonly log: Logger;
+  /** The real transport: its (not yet bound) listen sockets are the warm core's. */
+  readonly transport: TransportLayer;
+  /** The real core's options, for a core of the warm-up's own on `transport`. */
+  readonly coreOptions: (transport: Transport, log: Logger) => CoreOptions;
+  readonly hooks: (log: Logger) => RouteHooks;
+  /** The loaded dispatcher (its list is copied), or null without dispatcher.so. */
+  readonly dispatcher: DispatcherRuntime | null;
+  /** An acc of the warm-up's own (AccRuntime.detached), or null. */
+  readonly acc: ((log: Logger) => AccRuntime) | null;
+  readonly budgetMs: number;
+}
+
+interface WarmupStep {
+  readonly name: string;
+  readonly ms: number;
+}
+
+export interface WarmupReport {
+  readonly ms: number;
+  readonly calls: number;
+  /** Calls that went INVITE → 200 → ACK → BYE → 200. */
+  readonly completed: number;
+  /** µs per call over the first and the last tenth of the calls: how far V8 got. */
+  readonly firstUs: number;
+  readonly lastUs: number;
+  readonly steps: readonly WarmupStep[];
+  /** Errors the script or the core logged during the warm-up (they were not printed). */
+  readonly errors: number;
+  readonly firstError: string | null;
+}
+
+/** A logger that prints nothing at the real one's level, and counts errors. */
+function discardingLogger(real: Logger): Logger & { errors: number; firstError: string | null } {
+  const l = {
+    errors: 0,
+    firstError: null as string | null,
+    error(msg: string) {
+      l.errors++;
+      l.firstError ??= msg;
+    },
+    warn() {},
+    notice() {},
+    info() {},
+    debug() {},
+    setDebug() {},
+    getDebug: () => real.getDebug(),
+    close: async () => undefined,
+  };
+  return l;
+}
+
+/**
+ * The routes with a count of those still running (an async function in the script): the
+ * driver waits for them, and only for them, before it looks at what was sent.
+ */
+function pendingCounted(h: RouteHooks): RouteHooks & { pending: number } {
+  const out = { ...h, pending: 0 };
+  const track = <T>(r: T | Promise<T>): T | Promise<T> => {
+    if (!(r instanceof Promise)) return r;
+    out.pending++;
+    return r.finally(() => {
+      out.pending--;
+    });
+  };
+  out.request = (ctx) => track(h.request(ctx));
+  out.failure = (name, ctx, txn) => track(h.failure(name, ctx, txn));
+  if (h.branch) {
+    const branch = h.branch.bind(h);
+    out.branch = (name, ctx) => track(branch(name, ctx));
+  }
+  return out;
+}
+
+export async function warmUp(o: WarmupOptions): Promise<WarmupReport> {
+  const t0 = performance.now();
+  const steps: WarmupStep[] = [];
+  const step = (name: string, since: number): number => {
+    const now = performance.now();
+    steps.push({ name, ms: now - since });
+    return now;
+  };
+  const log = discardingLogger(o.log);
+  const mem = new MemoryTransport(o.transport.sockets, (p, f) => o.transport.selectSocket(p, f));
+  const hooks = pendingCounted(o.hooks(log));
+  const core = new ProxyCore(o.coreOptions(mem, log), hooks);
+  await core.start();
+  let dispatcher: DispatcherRuntime | null = null;
+  if (o.dispatcher) {
+    dispatcher = new DispatcherRuntime({
+      core,
+      params: { ...o.dispatcher.ds.params },
+      log,
+      stateFile: null,
+      probe: false,
+      saveAdmin: false,
+      onEvent: () => undefined,
+    });
+    dispatcher.ds.adoptCopyOf(o.dispatcher.ds);
+    dispatcher.hashPvar = o.dispatcher.hashPvar;
+    dispatcher.compileFormat = o.dispatcher.compileFormat;
+  }
+  const acc = o.acc ? o.acc(log) : null;
+  if (acc) core.observers.push(acc.engine);
+  let t = step('setup', t0);
+
+  const saved = { core: o.svc.core, dispatcher: o.svc.dispatcher, acc: o.svc.acc, log: o.svc.log };
+  o.svc.core = core;
+  o.svc.dispatcher = dispatcher;
+  if (acc) o.svc.acc = acc;
+  o.svc.log = log;
+  o.svc.warming = true;
+  const driver = new CallDriver(mem, () => hooks.pending);
+  const locals = o.transport.sockets.filter((s) => s.proto === 'udp' || s.proto === 'tcp');
+  const perCall: number[] = [];
+  let completed = 0;
+  try {
+    const end = t0 + o.budgetMs;
+    for (let n = 0; n < MAX_CALLS && locals.length > 0; n++) {
+      const c0 = performance.now();
+      if (c0 >= end) break;
+      const local = locals[n % locals.length]!;
+      const r = await driver.call(driver.caller(local, n), n, n % FAIL_EVERY === FAIL_EVERY - 1);
+      if (r.completed) completed++;
+      perCall.push(performance.now() - c0);
+    }
+    t = step('calls', t);
+  } finally {
+    o.svc.core = saved.core;
+    o.svc.dispatcher = saved.dispatcher;
+    o.svc.acc = saved.acc;
+    o.svc.log = saved.log;
+    o.svc.warming = false;
+    for (const s of [...core.txns.servers.values()]) s.terminate();
+    for (const c of [...core.txns.clients.values()]) c.terminate();
+    dispatcher?.stop();
+    await core.stop();
+  }
+  step('teardown', t);
+  const tenth = Math.max(1, Math.floor(perCall.length / 10));
+  const mean = (xs: number[]) => (xs.length ? (xs.reduce((a, b) => a + b, 0) * 1000) / xs.length : NaN);
+  return {
+    ms: performance.now() - t0,
+    calls: perCall.length,
+    completed,
+    firstUs: mean(perCall.slice(0, tenth)),
+    lastUs: mean(perCall.slice(-tenth)),
+    steps,
+    errors: log.errors,
+    firstError: log.firstError,
+  };
+}

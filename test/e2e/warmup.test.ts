@@ -1,0 +1,297 @@
+/**
+ * Full speed from the first second (issue #19): dsd warms its hot path up before it binds
+ * the SIP sockets, says "ready" before it reads the first message, tells systemd READY=1
+ * on $NOTIFY_SOCKET, and a daemon started under a running sipp load completes every call.
+ * A restarted worker warms up before the primary hands it traffic. `dsd -c` does not warm
+ * up. Real sockets, real sipp; nothing here measures time (the benchmark does).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { DgramSocket } from 'node-unix-socket';
+import { startDsd, basicCfg, Dsd, DSD_BIN, tmpDir, DSCTL_BIN } from '../helpers/daemon';
+import { freePorts } from '../helpers/ports';
+import { startSipp, runUac, readStats, UAC_XML, UAS_XML, num, haveSipp, SippProc } from '../helpers/sipp';
+import { waitUntil } from '../helpers/wait';
+
+const skip = haveSipp() ? false : 'sipp not installed';
+
+interface Line {
+  readonly msg: string;
+  readonly pid: number;
+  readonly time: string;
+}
+
+/** The daemon's JSON log lines (stderr is not a terminal, so -E writes JSON). */
+function lines(dsd: Dsd): Line[] {
+  const out: Line[] = [];
+  for (const l of dsd.output().split('\n')) {
+    if (!l.startsWith('{')) continue;
+    try {
+      out.push(JSON.parse(l) as Line);
+    } catch {
+      /* a partial line */
+    }
+  }
+  return out;
+}
+
+function indexOf(ls: Line[], re: RegExp, pid?: number): number {
+  return ls.findIndex((l) => re.test(l.msg) && (pid === undefined || l.pid === pid));
+}
+
+const FR = ['modparam("tm", "fr_timer", 15000)'];
+
+test('the "ready" line comes after the warm-up and before the first SIP message is read', { skip }, async () => {
+  const [px, b1, c1, uac, c2] = await freePorts(5);
+  const uas = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
+  const dsd = await startDsd({
+    cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: FR }),
+    list: `1 sip:127.0.0.1:${b1} 0 0\n`,
+  });
+  try {
+    const r = await runUac({
+      scenario: UAC_XML,
+      port: uac,
+      controlPort: c2,
+      remote: `127.0.0.1:${px}`,
+      calls: 5,
+      rate: 5,
+      timeoutMs: 60_000,
+    });
+    assert.equal(num(r.stats, 'SuccessfulCall(C)'), 5, r.output.slice(-1500));
+    await dsd.waitFor('first SIP message read');
+    const ls = lines(dsd);
+    const warm = indexOf(ls, /^dsd: warm-up done in \d+ ms: \d+ synthetic calls \((\d+) completed\)/);
+    const ready = indexOf(ls, /^dsd ready for traffic \(warm-up \d+ ms\)/);
+    const first = indexOf(ls, /^dsd: first SIP message read \(udp from 127\.0\.0\.1:/);
+    const started = indexOf(ls, / started, listening on /);
+    assert.ok(warm >= 0 && ready > warm, `warm-up, then ready:\n${dsd.output()}`);
+    assert.ok(first > ready, `ready before the first message:\n${dsd.output()}`);
+    assert.ok(started > ready, dsd.output());
+    // the warm-up's calls went all the way through the shipped route (INVITE … BYE 200)
+    const done = /\((\d+) completed\)/.exec(ls[warm]!.msg)!;
+    assert.ok(Number(done[1]) > 0, ls[warm]!.msg);
+    // nothing of the warm-up shows: no destination was selected, no call counted
+    const ds = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, '--json', 'dispatcher.stats'], {
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+    assert.equal(ds.status, 0, ds.stderr);
+    const calls = (JSON.parse(ds.stdout) as Array<{ CALLS: number }>).reduce((n, r) => n + r.CALLS, 0);
+    assert.equal(calls, 5, `only the 5 real calls count: ${ds.stdout}`);
+  } finally {
+    await uas.stop();
+    assert.equal(await dsd.stop(), 0, dsd.output().slice(-3000));
+  }
+});
+
+test('dsd -c does not warm up', async () => {
+  const dir = tmpDir('dsd-warm-c-');
+  try {
+    const [px] = await freePorts(1);
+    fs.writeFileSync(path.join(dir, 'dsd.cfg'), basicCfg({ listen: [`udp:127.0.0.1:${px}`] }).replaceAll('{DIR}', dir));
+    fs.writeFileSync(path.join(dir, 'dispatcher.list'), '1 sip:127.0.0.1:5080 0 0\n');
+    const r = spawnSync(process.execPath, [DSD_BIN, '-c', '-d', '-d', '-f', path.join(dir, 'dsd.cfg')], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /config file ok/);
+    assert.doesNotMatch(r.stdout + r.stderr, /warm-up|ready for traffic/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('READY=1 reaches $NOTIFY_SOCKET after the ready line, STOPPING=1 at SIGTERM', async () => {
+  const dir = tmpDir('dsd-notify-');
+  const sock = path.join(dir, 'notify');
+  const got: Array<{ text: string; at: number }> = [];
+  const server = new DgramSocket();
+  server.on('data', (buf: Buffer) => got.push({ text: buf.toString(), at: Date.now() }));
+  server.bind(sock);
+  const [px] = await freePorts(1);
+  let dsd: Dsd | null = null;
+  try {
+    dsd = await startDsd({
+      cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`] }),
+      list: '1 sip:127.0.0.1:5080 0 0\n',
+      env: { NOTIFY_SOCKET: sock },
+    });
+    await waitUntil(() => got.some((g) => g.text.split('\n').includes('READY=1')), {
+      timeoutMs: 20_000,
+      what: 'READY=1',
+    });
+    const ready = got.find((g) => g.text.split('\n').includes('READY=1'))!;
+    assert.match(ready.text, /^STATUS=serving on udp:127\.0\.0\.1:\d+$/m);
+    const line = lines(dsd).find((l) => /^dsd ready for traffic/.test(l.msg));
+    assert.ok(line, dsd.output());
+    assert.ok(Date.parse(line.time) <= ready.at, `ready logged at ${line.time}, READY=1 at ${ready.at}`);
+    const d = dsd;
+    dsd = null;
+    assert.equal(await d.stop(), 0, d.output().slice(-2000));
+    assert.ok(
+      got.some((g) => g.text.split('\n').includes('STOPPING=1')),
+      got.map((g) => g.text).join(' | '),
+    );
+  } finally {
+    await dsd?.stop();
+    server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Calls sipp placed and completed once it ended (bounded). */
+async function finish(p: SippProc, ms: number): Promise<{ ok: number; created: number; out: string }> {
+  const t = setTimeout(() => p.proc.kill('SIGINT'), ms);
+  await p.done;
+  clearTimeout(t);
+  const out = p.output();
+  const s = await p.stop();
+  return { ok: num(s, 'SuccessfulCall(C)'), created: num(s, 'OutgoingCall(C)'), out };
+}
+
+test('a daemon started under a running UDP sipp load completes every call', { skip, timeout: 180_000 }, async () => {
+  const [px, b1, b2, c1, c2, uac, c3] = await freePorts(7);
+  const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
+  const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
+  // sipp first, at a port nobody reads yet: its INVITEs are retransmitted until dsd is there
+  const load = startSipp({
+    scenario: UAC_XML,
+    port: uac,
+    controlPort: c3,
+    remote: `127.0.0.1:${px}`,
+    calls: 400,
+    rate: 100,
+    extra: ['-max_retrans', '20', '-recv_timeout', '60000'],
+  });
+  let dsd: Dsd | null = null;
+  try {
+    // sipp's -fd 1 statistics: INVITEs are going out (and nobody answers them yet)
+    await waitUntil(() => fs.existsSync(load.statFile) && num(readStats(load.statFile), 'OutgoingCall(C)') > 0, {
+      timeoutMs: 30_000,
+      what: 'sipp sending',
+    });
+    dsd = await startDsd({
+      cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: FR }),
+      list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
+      startTimeoutMs: 30_000,
+    });
+    const r = await finish(load, 150_000);
+    assert.equal(r.created, 400, r.out.slice(-1500));
+    assert.equal(r.ok, 400, `every call completes:\n${r.out.slice(-2000)}`);
+    const ls = lines(dsd);
+    assert.ok(indexOf(ls, /^dsd ready for traffic/) < indexOf(ls, /^dsd: first SIP message read/), dsd.output());
+  } finally {
+    await load.stop();
+    await uas1.stop();
+    await uas2.stop();
+    if (dsd) assert.equal(await dsd.stop(), 0, dsd.output().slice(-3000));
+  }
+});
+
+/** True once something listens on 127.0.0.1:port/tcp (/proc/net/tcp, state 0A). */
+function tcpListening(port: number): boolean {
+  const want = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 0A`;
+  try {
+    return fs.readFileSync('/proc/net/tcp', 'latin1').includes(want);
+  } catch {
+    return false;
+  }
+}
+
+test(
+  'TCP: a sipp load connecting the moment dsd listens completes every call',
+  { skip, timeout: 180_000 },
+  async () => {
+    const [px, b1, b2, c1, c2, uac, c3] = await freePorts(7);
+    const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
+    const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
+    const dsdP = startDsd({
+      cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`, `tcp:127.0.0.1:${px}`], params: FR }),
+      list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
+      startTimeoutMs: 30_000,
+    });
+    // sipp's TCP mode cannot start before the port accepts: it connects as soon as it does,
+    // while dsd is still finishing its start (probes, control socket, "started")
+    let load: SippProc | null = null;
+    let dsd: Dsd | null = null;
+    try {
+      await waitUntil(() => tcpListening(px), { timeoutMs: 30_000, everyMs: 5, what: 'dsd listening on TCP' });
+      load = startSipp({
+        scenario: UAC_XML,
+        port: uac,
+        controlPort: c3,
+        remote: `127.0.0.1:${px}`,
+        transport: 't1',
+        calls: 400,
+        rate: 100,
+        extra: ['-recv_timeout', '60000'],
+      });
+      dsd = await dsdP;
+      const r = await finish(load, 150_000);
+      assert.equal(r.ok, 400, `every call completes:\n${r.out.slice(-2000)}`);
+      const ls = lines(dsd);
+      const first = indexOf(ls, /^dsd: first SIP message read \(tcp/);
+      assert.ok(first > indexOf(ls, /^dsd ready for traffic/), dsd.output());
+    } finally {
+      await load?.stop();
+      await uas1.stop();
+      await uas2.stop();
+      dsd ??= await dsdP.catch(() => null);
+      if (dsd) assert.equal(await dsd.stop(), 0, dsd.output().slice(-3000));
+    }
+  },
+);
+
+test('a worker restarted after SIGKILL warms up before it takes traffic', { skip, timeout: 180_000 }, async () => {
+  const [px, b1, b2, c1, c2, uac, c3] = await freePorts(7);
+  const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
+  const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
+  const dsd = await startDsd({
+    cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: FR }),
+    list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
+    args: ['-n', '2'],
+    startTimeoutMs: 30_000,
+  });
+  let load: SippProc | null = null;
+  try {
+    const pidOf = (ls: Line[], after = -1) => {
+      const i = ls.findIndex((l, k) => k > after && /^worker 1 \(pid \d+\) ready/.test(l.msg));
+      return i < 0 ? null : { i, pid: Number(/pid (\d+)/.exec(ls[i]!.msg)![1]) };
+    };
+    const first = pidOf(lines(dsd))!;
+    assert.ok(first, dsd.output());
+    load = startSipp({
+      scenario: UAC_XML,
+      port: uac,
+      controlPort: c3,
+      remote: `127.0.0.1:${px}`,
+      calls: 3000,
+      rate: 60,
+    });
+    await dsd.waitFor(new RegExp(`"pid":${first.pid}[^\\n]*first SIP message read`), 30_000);
+    process.kill(first.pid, 'SIGKILL');
+    await dsd.waitFor(`worker 1 (pid ${first.pid}) died`, 20_000);
+    const died = indexOf(lines(dsd), new RegExp(`^worker 1 \\(pid ${first.pid}\\) died`));
+    let again: { i: number; pid: number } | null = null;
+    await waitUntil(() => (again = pidOf(lines(dsd), died)) !== null, { timeoutMs: 30_000, what: 'worker 1 back' });
+    const back = again!;
+    await dsd.waitFor(new RegExp(`"pid":${back.pid}[^\\n]*first SIP message read`), 30_000);
+    const ls = lines(dsd);
+    const warm = indexOf(ls, /^worker 1: warm-up done in \d+ ms/, back.pid);
+    const read = indexOf(ls, /^worker 1: first SIP message read/, back.pid);
+    assert.ok(warm > died, `the new worker warmed up:\n${dsd.output().slice(-4000)}`);
+    assert.ok(back.i > warm, 'the primary calls it ready after its warm-up');
+    assert.match(ls[back.i]!.msg, /, warm-up \d+ ms$/);
+    assert.ok(read > back.i, `traffic only after it is ready:\n${dsd.output().slice(-4000)}`);
+  } finally {
+    await load?.stop();
+    await uas1.stop();
+    await uas2.stop();
+    assert.equal(await dsd.stop(), 0, dsd.output().slice(-3000));
+  }
+});
