@@ -16,6 +16,7 @@ import { runMain } from './lib/cleanup';
 import { parseFlags, usage, ArgError, FlagSpec, Flags } from './lib/args';
 import { haveCommand, REPO } from './lib/sipp';
 import { startDsd, startKamailio, ProxyName, RunningProxy } from './lib/proxies';
+import { childrenSweep, sweepMarkdown, loadNow } from './lib/children-sweep';
 import { runLoad, probeFloor, LoadResult } from './lib/load';
 import { timeDsctl, timeKamcmd, CommandTiming } from './lib/rpc-time';
 import { summarize, ratios, toMarkdown, CompareReport, RoundResult, StepSearch } from './lib/report';
@@ -62,6 +63,14 @@ const FLAGS: FlagSpec[] = [
     default: 'bench/kamailio.cfg',
   },
   { name: 'rpc-reps', kind: 'number', help: 'repetitions of dsctl/kamcmd dispatcher.list', default: 10 },
+  {
+    name: 'axis-rates',
+    kind: 'numbers',
+    help: 'the children axis: dsd -n 1, dsd -n N and Kamailio children=N at these rates',
+    default: [1000, 3000, 6000],
+  },
+  { name: 'axis-duration', kind: 'number', help: 'seconds of load per children-axis run', default: 5 },
+  { name: 'no-axis', kind: 'boolean', help: 'skip the children axis' },
   { name: 'out', kind: 'string', help: 'results directory', default: path.join(REPO, 'bench', 'results') },
   ...COLD_FLAGS,
 ];
@@ -324,6 +333,18 @@ async function main(): Promise<number> {
       results.push({ round, proxy: name, main: m.r, steps, rpc: m.rpc });
     }
   }
+  const axisOpts = {
+    rates: f['axis-rates'] as number[],
+    durationS: f['axis-duration'] as number,
+    children: Math.max(2, f.children as number),
+    settleMs: f.settle as number,
+    warmupS: 2,
+    kamailioCfg: path.resolve(REPO, f['kamailio-cfg'] as string),
+  };
+  if (!f['no-axis'])
+    say(`children axis: dsd -n 1, dsd -n ${axisOpts.children}, Kamailio children=${axisOpts.children}`);
+  const axisLoad = loadNow();
+  const axis = f['no-axis'] ? null : await childrenSweep({ ...axisOpts, log: (m) => say(`  ${m}`) });
   const cold = f['no-cold-start']
     ? null
     : await runColdStarts(
@@ -393,7 +414,10 @@ async function main(): Promise<number> {
       previous = null;
     }
   }
-  const md = toMarkdown(rep, previous) + coldStartMarkdown(cold);
+  const md =
+    toMarkdown(rep, previous) +
+    coldStartMarkdown(cold) +
+    (axis ? `\n${sweepMarkdown(axis, axisOpts, '##', axisLoad)}` : '');
   fs.writeFileSync(path.join(outDir, 'latest.md'), md);
   fs.writeFileSync(
     latestJson,

@@ -130,7 +130,12 @@ async function memRun(dir: string, rate: number, duration: number, snapshot: boo
       startDsd({
         port,
         backends,
-        nodeArgs: ['--expose-gc', '--require', preload],
+        nodeArgs: [
+          ...(process.env.DSD_PROFILE_NODE_ARGS ?? '').split(' ').filter(Boolean),
+          '--expose-gc',
+          '--require',
+          preload,
+        ],
         env: { ...process.env, DSD_BENCH_MEM_OUT: samples, DSD_BENCH_SNAPSHOT_DIR: snapshot ? dir : '' },
       }),
     onStarted: (proxy) => {
@@ -263,6 +268,8 @@ async function perfRun(dir: string, name: ProxyName, rate: number, duration: num
           [
             'record',
             '-q',
+            '-e',
+            'cpu-clock',
             '-F',
             '997',
             '-g',

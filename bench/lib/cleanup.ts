@@ -5,6 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import { processTree } from './procfs';
 
 type Stopper = () => Promise<void> | void;
 
@@ -38,21 +39,30 @@ export function untrackDir(dir: string): void {
 }
 
 /** Runs the graceful stoppers (bounded), then kills what is left and removes temp dirs. */
-export async function cleanupAll(): Promise<void> {
+async function cleanupAll(): Promise<void> {
   const list = [...stoppers];
   stoppers.clear();
   await Promise.race([Promise.allSettled(list.map(async (f) => f())), new Promise((r) => setTimeout(r, 8000).unref())]);
   killAllNow();
 }
 
+/**
+ * SIGKILLs every tracked process and everything below it (dsd's SIP workers, Kamailio's
+ * children): a worker whose primary is killed mid-drain would otherwise live on.
+ */
 function killAllNow(): void {
+  const pids = new Set<number>();
   for (const c of children) {
     if (c.exitCode === null && c.signalCode === null && c.pid !== undefined) {
-      try {
-        process.kill(c.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
+      for (const p of processTree(c.pid)) pids.add(p);
+      pids.add(c.pid);
+    }
+  }
+  for (const p of pids) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      /* already gone */
     }
   }
   children.clear();
@@ -67,7 +77,7 @@ function killAllNow(): void {
 }
 
 /** Installs the signal and crash handlers once. */
-export function installCleanup(): void {
+function installCleanup(): void {
   if (installed) return;
   installed = true;
   const bail = (why: string, code: number) => {

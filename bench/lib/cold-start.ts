@@ -62,7 +62,7 @@ function dsdReady(out: string): { uptimeMs: number; warmupMs: number } | null {
 }
 
 /** One cold start of `name`: destinations up, proxy spawned, load at spawn + delay. */
-export async function coldStart(
+async function coldStart(
   name: ProxyName,
   start: Starter,
   rate: number,

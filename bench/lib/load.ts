@@ -21,6 +21,11 @@ export interface LoadOptions {
   settleMs: number;
   /** Latency probe calls per second (0 = no probe). */
   probeRate: number;
+  /**
+   * Seconds of the same load before the measured run (not counted): the JIT compiles the
+   * hot path during the first seconds, a cost paid once per process, not per call.
+   */
+  warmupS?: number;
   /** Hard limit for sipp (default duration + 30 s); unfinished calls count as failed. */
   timeoutMs?: number;
   /** Starts the proxy on `port` in front of `backends`. */
@@ -59,6 +64,8 @@ export interface LoadResult {
   userMs: number;
   sysMs: number;
   cpuUsPerCall: number;
+  /** CPU of the busiest process alone, µs per completed call: with workers, the one that saturates first. */
+  busiestUsPerCall: number;
   processes: number;
   /** Sum over processes of VmHWM (per-process peak RSS), bytes. */
   peakRssSum: number;
@@ -101,6 +108,18 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   try {
     uases.push(await startUas(uas1, cp1), await startUas(uas2, cp2));
     proxy = await o.start(proxyPort, [uas1, uas2]);
+    if (o.warmupS) {
+      log(`  ${proxy.name}: warm-up, ${o.warmupS} s at ${o.rate} cps…`);
+      await runUac({
+        remote: `127.0.0.1:${proxyPort}`,
+        port: uacPort,
+        controlPort: uacCp,
+        rate: o.rate,
+        calls: Math.max(1, Math.round(o.rate * o.warmupS)),
+        timeoutMs: o.warmupS * 1000 + 30_000,
+      });
+      await new Promise((r) => setTimeout(r, o.settleMs));
+    }
     const pids = proxy.pids();
     const before = cpuTicksByPid(pids);
     const sampler = new MemorySampler(() => pids, 1000);
@@ -127,6 +146,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const after = cpuTicksByPid(afterPids);
     sampler.stop();
     const ticks = ticksBetween(before, after);
+    let busiest = 0;
+    for (const [pid, t] of after) {
+      const b = before.get(pid);
+      busiest = Math.max(busiest, t.user + t.sys - (b ? b.user + b.sys : 0));
+    }
     const userMs = (ticks.user * 1000) / clockTicks();
     const sysMs = (ticks.sys * 1000) / clockTicks();
     const cpuMs = userMs + sysMs;
@@ -153,6 +177,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       userMs,
       sysMs,
       cpuUsPerCall: completedAll > 0 ? (cpuMs * 1000) / completedAll : NaN,
+      busiestUsPerCall: completedAll > 0 ? (busiest * 1e6) / clockTicks() / completedAll : NaN,
       processes: afterPids.length,
       peakRssSum: peak,
       maxRssSampled: sampler.maxRss,

@@ -35,6 +35,8 @@ export interface ProxyOptions {
   nodeArgs?: string[];
   /** Extra dsd arguments (-n N). */
   dsdArgs?: string[];
+  /** Another dsd build's bin/dsd (bench:ab); default this checkout's. */
+  dsdBin?: string;
   env?: NodeJS.ProcessEnv;
   /** Called right after the proxy process is spawned (the cold-start run times from here). */
   onSpawn?: () => void;
@@ -131,14 +133,21 @@ async function launch(
     await stop();
     throw new Error(`${name} did not start listening on 127.0.0.1:${port}:\n${output().slice(-3000)}`);
   }
-  // workers are forked right after the sockets are bound; let them come up
+  // the UDP port is bound before the workers are ready (dsd -n N binds in the primary as the
+  // first worker asks; a worker reads before its dispatcher is loaded): wait for the control
+  // socket, which both proxies open once every worker is up, so that start-up CPU is not
+  // counted as the first calls' cost
+  const sockPath = ctl?.startsWith('unix:') ? ctl.slice(5) : null;
+  while (sockPath !== null && Date.now() < until && !exited && !fs.existsSync(sockPath)) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
   await new Promise((r) => setTimeout(r, name === 'kamailio' ? 700 : 200));
   return { name, pid: proc.pid!, port, ctl, dir, pids, output, stop };
 }
 
 /** Checks a cfg with `dsd -c`; true when dsd accepts it. */
-function dsdAccepts(cfgFile: string): boolean {
-  const r = spawnSync(process.execPath, [DSD_BIN, '-c', '-f', cfgFile], { encoding: 'utf8', timeout: 20_000 });
+function dsdAccepts(cfgFile: string, bin: string): boolean {
+  const r = spawnSync(process.execPath, [bin, '-c', '-f', cfgFile], { encoding: 'utf8', timeout: 20_000 });
   return r.status === 0;
 }
 
@@ -152,12 +161,13 @@ export async function startDsd(o: ProxyOptions): Promise<RunningProxy> {
   const ctlPath = `unix:${path.join(dir, 'dsd_ctl')}`;
   let cfg = adaptDsdCfg(source, o.port, listFile, ctlPath, true);
   fs.writeFileSync(cfgFile, cfg.text);
-  if (cfg.ctlAdded && !dsdAccepts(cfgFile)) {
+  const bin = o.dsdBin ?? DSD_BIN;
+  if (cfg.ctlAdded && !dsdAccepts(cfgFile, bin)) {
     cfg = adaptDsdCfg(source, o.port, listFile, ctlPath, false);
     fs.writeFileSync(cfgFile, cfg.text);
   }
   const proc = track(
-    spawn(process.execPath, [...(o.nodeArgs ?? []), DSD_BIN, '-DD', '-E', '-f', cfgFile, ...(o.dsdArgs ?? [])], {
+    spawn(process.execPath, [...(o.nodeArgs ?? []), bin, '-DD', '-E', '-f', cfgFile, ...(o.dsdArgs ?? [])], {
       stdio: ['ignore', 'pipe', 'pipe'],
       cwd: dir,
       env: o.env ?? process.env,
@@ -167,7 +177,7 @@ export async function startDsd(o: ProxyOptions): Promise<RunningProxy> {
   return launch('dsd', proc, o.port, cfg.ctl, dir, capture(proc));
 }
 
-export const KAMAILIO_CFG = path.join(REPO, 'bench', 'kamailio.cfg');
+const KAMAILIO_CFG = path.join(REPO, 'bench', 'kamailio.cfg');
 
 export interface KamailioOptions extends ProxyOptions {
   /** UDP worker processes (children=). */

@@ -5,6 +5,7 @@
 //   2  usage error: unknown command, missing/extra/mistyped arguments, bad options
 //   3  the daemon could not be reached, did not answer in time, or answered garbage
 //   4  internal error in dsctl itself
+import { DsdError } from '../core/errors';
 import { formatFault, type RpcFault } from '../rpc-api/errors';
 
 export const ExitCode = {
@@ -16,21 +17,20 @@ export const ExitCode = {
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
-export abstract class DsctlError extends Error {
+export abstract class DsctlError<C extends string | number = string> extends DsdError<C> {
   abstract readonly exitCode: ExitCodeValue;
   /** The one line printed on stderr. */
   abstract line(): string;
 }
 
 export class UsageError extends DsctlError {
-  override readonly name = 'UsageError';
   readonly exitCode = ExitCode.usage;
   constructor(
     message: string,
     /** `dsctl dispatcher.set_state STATE GROUP ADDRESS|all`, appended so the user sees what is expected. */
     readonly usage?: string,
   ) {
-    super(message);
+    super('DSD_ERR_USAGE', message);
   }
   line(): string {
     return this.usage ? `dsctl: ${this.message}; usage: ${this.usage}` : `dsctl: ${this.message}`;
@@ -38,29 +38,27 @@ export class UsageError extends DsctlError {
 }
 
 export class ConnectionError extends DsctlError {
-  override readonly name = 'ConnectionError';
   readonly exitCode = ExitCode.connection;
   constructor(
     readonly socketPath: string,
     message: string,
     readonly errno?: string,
   ) {
-    super(message);
+    super('DSD_ERR_CONNECTION', message);
   }
   line(): string {
     return `dsctl: ${this.message}`;
   }
 }
 
-export class RpcCallError extends DsctlError implements RpcFault {
-  override readonly name = 'RpcCallError';
+export class RpcCallError extends DsctlError<number> implements RpcFault {
   readonly exitCode = ExitCode.rpcError;
   constructor(
-    readonly code: number,
+    code: number,
     message: string,
     readonly data?: unknown,
   ) {
-    super(message);
+    super(code, message);
   }
   line(): string {
     const detail = typeof this.data === 'string' && this.data !== '' ? ` (${this.data})` : '';

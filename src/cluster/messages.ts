@@ -13,6 +13,7 @@
  * in the table, attrs 128; dispatcher.add from the RPC may be longer and is refused here).
  * A receiver that does not know a kind (an older node) logs the notification and ignores it.
  */
+import { DsdError } from '../core/errors';
 
 export interface ClusterEventArgs {
   reload: Record<string, never>;
@@ -31,7 +32,7 @@ export interface ClusterEventArgs {
 
 export type ClusterEventKind = keyof ClusterEventArgs;
 
-export const CLUSTER_EVENT_KINDS: readonly ClusterEventKind[] = [
+const CLUSTER_EVENT_KINDS: readonly ClusterEventKind[] = [
   'reload',
   'add',
   'remove',
@@ -57,12 +58,11 @@ export interface ClusterMessage<K extends ClusterEventKind = ClusterEventKind> {
 }
 
 /** Largest payload PostgreSQL accepts for NOTIFY is 7999 bytes. */
-export const MAX_PAYLOAD_BYTES = 7999;
+const MAX_PAYLOAD_BYTES = 7999;
 
-export class ClusterMessageError extends Error {
+export class ClusterMessageError extends DsdError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ClusterMessageError';
+    super('DSD_ERR_CLUSTER_MESSAGE', message);
   }
 }
 
@@ -80,7 +80,7 @@ const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInt
 const isStr = (v: unknown): v is string => typeof v === 'string';
 
 /** Checks args for a kind; returns the reason when they do not fit. */
-export function checkArgs(kind: ClusterEventKind, a: Record<string, unknown>): string | null {
+function checkArgs(kind: ClusterEventKind, a: Record<string, unknown>): string | null {
   switch (kind) {
     case 'reload':
       return null;

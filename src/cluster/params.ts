@@ -13,6 +13,7 @@
 import { ParamError } from '../modules/dispatcher/errors';
 import { DbError } from '../db/errors';
 import type { DbUrl } from '../db/url';
+import type { ParamExport } from '../core/modparams';
 
 export interface ClusterParams {
   enabled: boolean;
@@ -28,20 +29,22 @@ export function defaultClusterParams(): ClusterParams {
   return { enabled: false, nodeName: null, channel: 'dsd_cluster', heartbeatSec: 5, goneAfterSec: null };
 }
 
-/** modparam types, for the dispatcher module's parameter table in the cfg engine. */
-export const CLUSTER_MODPARAM_TYPES: Readonly<Record<string, 'int' | 'str'>> = {
-  ds_cluster: 'int',
-  ds_cluster_node: 'str',
-  ds_cluster_channel: 'str',
-  ds_cluster_heartbeat: 'int',
-  ds_cluster_gone_after: 'int',
+/** This table's modparams under modparam("dispatcher", …). */
+export const CLUSTER_PARAMS: ParamExport<ClusterParams> = {
+  module: 'dispatcher',
+  kinds: {
+    ds_cluster: 'int',
+    ds_cluster_node: 'str',
+    ds_cluster_channel: 'str',
+    ds_cluster_heartbeat: 'int',
+    ds_cluster_gone_after: 'int',
+  },
+  read(params) {
+    const p = defaultClusterParams();
+    for (const { name, value } of params) setClusterParam(p, name, value);
+    return p;
+  },
 };
-
-const NAMES = new Set(Object.keys(CLUSTER_MODPARAM_TYPES));
-
-export function isClusterParam(name: string): boolean {
-  return NAMES.has(name);
-}
 
 function int(name: string, v: string | number, min: number): number {
   const n = typeof v === 'number' ? v : /^\s*[+-]?\d+\s*$/.test(v) ? Number(v) : NaN;
@@ -50,8 +53,8 @@ function int(name: string, v: string | number, min: number): number {
   return n;
 }
 
-/** modparam("dispatcher", name, value) for a cluster name; throws ParamError. */
-export function setClusterParam(p: ClusterParams, name: string, value: string | number): void {
+/** modparam("dispatcher", name, value) for a name of CLUSTER_PARAMS; throws ParamError. */
+function setClusterParam(p: ClusterParams, name: string, value: string | number): void {
   switch (name) {
     case 'ds_cluster': {
       const n = int(name, value, 0);

@@ -5,6 +5,7 @@ import { findCommand } from '../rpc-api/commands';
 import { RpcError } from '../rpc-api/errors';
 import type { ParamSpec } from '../rpc-api/types';
 import { normalizeParams, type RpcArg } from './params';
+import { DsdError } from '../core/errors';
 import { unknownPeer, type PeerCred } from './peer-cred';
 
 export interface RpcCall {
@@ -77,10 +78,9 @@ interface Entry {
 const hasParams = (p: unknown): boolean =>
   Array.isArray(p) ? p.length > 0 : p !== null && typeof p === 'object' ? Object.keys(p).length > 0 : p !== undefined;
 
-export class DuplicateMethodError extends Error {
-  override readonly name = 'DuplicateMethodError';
+export class DuplicateMethodError extends DsdError {
   constructor(readonly method: string) {
-    super(`RPC method ${method} is already registered`);
+    super('DSD_ERR_DUPLICATE_METHOD', `RPC method ${method} is already registered`);
   }
 }
 

@@ -20,6 +20,7 @@ import { socketPeerCred } from './peer-cred';
 import { looksLikeBinrpc } from './binrpc/codec';
 import { serveBinrpcStream } from './binrpc/session';
 import { registryBackend } from './binrpc/backend';
+import { DsdError } from '../core/errors';
 
 /** The subset of pino's logger the server uses. */
 export interface ControlLogger {
@@ -45,20 +46,18 @@ export interface ControlServerOptions {
   readonly idleTimeoutMs?: number;
 }
 
-export class ControlSocketInUseError extends Error {
-  override readonly name = 'ControlSocketInUseError';
+export class ControlSocketInUseError extends DsdError {
   constructor(readonly path: string) {
-    super(`control socket ${path} is in use by a running daemon`);
+    super('DSD_ERR_CTL_IN_USE', `control socket ${path} is in use by a running daemon`);
   }
 }
 
-export class ControlSocketPathError extends Error {
-  override readonly name = 'ControlSocketPathError';
+export class ControlSocketPathError extends DsdError {
   constructor(
     readonly path: string,
     reason: string,
   ) {
-    super(`control socket ${path}: ${reason}`);
+    super('DSD_ERR_CTL_PATH', `control socket ${path}: ${reason}`);
   }
 }
 

@@ -1,4 +1,5 @@
 /** dsd's command line, shaped like kamailio's: -f FILE -c -DD -E -P FILE -V -h. */
+import { DsdError } from '../core/errors';
 export interface DaemonArgs {
   cfgFile: string;
   checkOnly: boolean;
@@ -29,10 +30,9 @@ export interface DaemonArgs {
   ignored: string[];
 }
 
-export class UsageError extends Error {
+export class UsageError extends DsdError {
   constructor(msg: string) {
-    super(msg);
-    this.name = 'UsageError';
+    super('DSD_ERR_USAGE', msg);
   }
 }
 

@@ -89,7 +89,7 @@ export async function checkDestinations(cfg: DaemonConfig, log: Logger, out: (l:
       version: `dsd ${VERSION}`,
       address: '',
     });
-    if (dsDb) source = await dsDb.listSource.reload();
+    if (dsDb) source = await dsDb.listSource.dryRun();
   } catch (e) {
     out(`error: ${(e as Error).message}`);
     return 1;

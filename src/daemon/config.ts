@@ -17,16 +17,20 @@ import type { ConnLimitConfig } from '../transport/conn-limits';
 import type { AdmissionConfig } from '../proxy/admission';
 import { tcpLimitsFrom, admissionFrom } from './limits-config';
 import { TM_DEFAULTS, TmConfig } from '../transaction/config';
-import { defaultParams, setParam, DsParams } from '../modules/dispatcher/params';
+import type { DsParams } from '../modules/dispatcher/params';
+import { DISPATCHER_PARAMS } from '../modules/dispatcher/modparams';
+import { readParams, type ParamExport } from '../core/modparams';
 import { defaultControlSocketPath } from '../rpc-api/socket-path';
 import { RR_DEFAULTS, RrOptions } from '../proxy/forward';
-import { isHealthParam, readHealthConfig, HealthConfig, HealthParamError } from '../metrics/params';
-import { defaultDbParams, isDsdDbParam, setDsdDbParam, DsdDbParams } from '../db/params';
+import { HEALTH_PARAMS, HealthConfig } from '../metrics/params';
+import { DB_PARAMS, DsdDbParams } from '../db/params';
 import { readCtlLimits, readCtlAddresses, type CtlLimits } from './ctl-config';
 import type { BinrpcAddress } from '../control/binrpc/address';
-import { defaultClusterParams, isClusterParam, setClusterParam, ClusterParams } from '../cluster/params';
+import { CLUSTER_PARAMS, ClusterParams } from '../cluster/params';
+import type { LoadedModule } from '../script/modules-load';
 import { readAccParams, type AccParams } from '../modules/acc/params';
 import { checkDbModule, parseDbUrl } from '../db/url';
+import { DsdError } from '../core/errors';
 
 export interface DaemonConfig {
   compiled: CompiledConfig<RequestContext>;
@@ -80,10 +84,9 @@ export interface DaemonConfig {
   admission: AdmissionConfig;
 }
 
-export class StartupError extends Error {
+export class StartupError extends DsdError {
   constructor(msg: string) {
-    super(msg);
-    this.name = 'StartupError';
+    super('DSD_ERR_STARTUP', msg);
   }
 }
 
@@ -143,6 +146,22 @@ async function listenSpecs(compiled: CompiledConfig<RequestContext>): Promise<Li
   return out;
 }
 
+/**
+ * One parameter table's settings from the module's modparam lines; a bad value stops the
+ * start with the position of the line that set it.
+ */
+function readTable<T>(file: string, table: ParamExport<T>, mod: LoadedModule | undefined, dir: string): T {
+  const params = mod?.params ?? [];
+  try {
+    return readParams(table, params, dir);
+  } catch (e) {
+    const name = (e as { param?: unknown }).param;
+    const line = [...params].reverse().find((p) => p.name === name);
+    const at = line ? `${line.pos.file}:${line.pos.line}:${line.pos.col}` : file;
+    throw new StartupError(`${at}: ${(e as Error).message}`);
+  }
+}
+
 /** acc's modparams, refused at start like acc's mod_init refuses them. */
 function readAcc(file: string, compiled: CompiledConfig<RequestContext>, loaded: readonly string[]): AccParams | null {
   const m = compiled.modules.get('acc');
@@ -191,47 +210,14 @@ export async function loadDaemonConfig(
   } catch (e) {
     throw new StartupError(`${file}: ${(e as Error).message}`);
   }
-  const ds = defaultParams();
   const dsMod = mod('dispatcher');
+  const dispatcher = readTable(file, DISPATCHER_PARAMS, dsMod, compiled.dir);
+  const health = readTable(file, HEALTH_PARAMS, dsMod, compiled.dir);
+  const db = readTable(file, DB_PARAMS, dsMod, compiled.dir);
+  const cluster = readTable(file, CLUSTER_PARAMS, dsMod, compiled.dir);
   // Named after the control socket, so two daemons whose sockets share a directory keep their own.
-  let stateFile = path.join(path.dirname(ctlPath), `${path.basename(ctlPath)}.admin-state.json`);
-  let persistDefault = false;
-  const db = defaultDbParams();
-  const cluster = defaultClusterParams();
-  for (const p of dsMod?.params ?? []) {
-    if (isDsdDbParam(p.name) || isClusterParam(p.name)) {
-      try {
-        if (isDsdDbParam(p.name)) setDsdDbParam(db, p.name, p.value as string | number);
-        else setClusterParam(cluster, p.name, p.value as string | number);
-      } catch (e) {
-        throw new StartupError(`${file}: modparam("dispatcher", "${p.name}"): ${(e as Error).message}`);
-      }
-      continue;
-    }
-    if (p.name === 'ds_admin_state_file') {
-      stateFile = path.resolve(compiled.dir, String(p.value));
-      continue;
-    }
-    if (p.name === 'ds_rpc_persist') {
-      persistDefault = Number(p.value) !== 0;
-      continue;
-    }
-    if (isHealthParam(p.name)) continue;
-    const value = p.name === 'list_file' ? path.resolve(compiled.dir, String(p.value)) : p.value;
-    try {
-      setParam(ds, p.name, value);
-    } catch (e) {
-      throw new StartupError(`${file}: modparam("dispatcher", "${p.name}"): ${(e as Error).message}`);
-    }
-  }
-  if (dsMod?.param('list_file') === undefined) setParam(ds, 'list_file', path.join(compiled.dir, 'dispatcher.list'));
-  let health: HealthConfig;
-  try {
-    health = readHealthConfig((name) => dsMod?.param(name));
-  } catch (e) {
-    if (e instanceof HealthParamError) throw new StartupError(`${file}: ${e.message}`);
-    throw e;
-  }
+  const stateFile =
+    dispatcher.stateFile ?? path.join(path.dirname(ctlPath), `${path.basename(ctlPath)}.admin-state.json`);
   let admission: AdmissionConfig;
   try {
     admission = admissionFrom((name) => tmMod?.param(name));
@@ -263,9 +249,9 @@ export async function loadDaemonConfig(
     ctlAccess,
     ctlLimits: readCtlLimits(mod('ctl')),
     ctlExtra: ctlAddrs.extra,
-    ds,
+    ds: dispatcher.ds,
     stateFile,
-    persistDefault,
+    persistDefault: dispatcher.persistDefault,
     health,
     db,
     cluster,

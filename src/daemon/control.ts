@@ -121,7 +121,7 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
   const dsDb = o.dsDb;
   const methods = dispatcherRpcMethods(ds);
   const lbHost = {
-    ...o.dispatcher.lbHost(async () => (dsDb ? dsDb.listSource.reload() : undefined)),
+    ...o.dispatcher.lbHost(async () => (dsDb ? dsDb.listSource.dryRun() : undefined)),
     // a drain reaches the other nodes as set_state does (the state file keeps --persist)
     changed: (c: DrainChange, persist: boolean) =>
       o.persistHere === false ? undefined : dsDb?.afterChange(c, persist),

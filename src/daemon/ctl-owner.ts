@@ -4,6 +4,7 @@
  * has no getpwnam); numbers are taken as ids. Changing the owner needs root or CAP_CHOWN.
  */
 import fs from 'node:fs';
+import { DsdError } from '../core/errors';
 
 export interface CtlSocketAccess {
   /** File mode, default 0660. */
@@ -12,8 +13,10 @@ export interface CtlSocketAccess {
   readonly group: string | null;
 }
 
-export class CtlAccessError extends Error {
-  override readonly name = 'CtlAccessError';
+class CtlAccessError extends DsdError {
+  constructor(message: string) {
+    super('DSD_ERR_CTL_ACCESS', message);
+  }
 }
 
 function lookup(file: string, name: string, what: string): number {

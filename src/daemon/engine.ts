@@ -65,9 +65,10 @@ export async function buildEngine(o: EngineStart): Promise<Engine> {
     maxStreamMessage: 65535,
     limits: cfg.tcpLimits,
     log,
-    // several workers: the first reads every socket and holds the stream connections
+    // several workers: the first holds the stream connections; one ready worker at a
+    // time reads the shared UDP sockets (src/workers/README.md)
     listenTcp: role === null || role.index === 0,
-    receiveUdp: role === null || role.index === 0,
+    receiveUdp: role === null,
   });
   const coreOptions = (t: Transport, l: Logger): CoreOptions => ({
     transport: t,
@@ -192,7 +193,7 @@ export async function buildEngine(o: EngineStart): Promise<Engine> {
 }
 
 /** DSD_WARMUP_MS: the warm-up's time budget (0: none); the default otherwise. */
-export function warmupBudget(env: NodeJS.ProcessEnv = process.env): number {
+function warmupBudget(env: NodeJS.ProcessEnv = process.env): number {
   const v = env.DSD_WARMUP_MS;
   if (v === undefined || v === '') return WARMUP_DEFAULT_MS;
   const n = Number(v);

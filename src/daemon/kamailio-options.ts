@@ -4,6 +4,7 @@
 // line written for kamailio starts dsd unchanged.
 import { execFileSync } from 'node:child_process';
 import type { DaemonArgs } from './args';
+import { DsdError } from '../core/errors';
 
 export interface OptionLogger {
   warn(msg: string): void;
@@ -23,9 +24,10 @@ export function warnIgnoredOptions(args: DaemonArgs, log: OptionLogger): void {
   }
 }
 
-export class PrivilegeError extends Error {
-  override readonly name = 'PrivilegeError';
-  readonly code = 'EPRIVDROP';
+class PrivilegeError extends DsdError {
+  constructor(message: string) {
+    super('DSD_ERR_PRIVILEGE', message);
+  }
 }
 
 function primaryGroup(user: string): string {

@@ -64,7 +64,7 @@ export interface DispatcherDbOptions {
 }
 
 /** The default cluster node name: host name + first listen address (unique per box and port). */
-export function defaultNodeName(address: string, host = os.hostname()): string {
+function defaultNodeName(address: string, host = os.hostname()): string {
   return `${host}/${address}`;
 }
 
@@ -122,15 +122,19 @@ export class DispatcherDb {
     initial: (): Promise<ReloadSource> =>
       loadAtStart(this.source, { startEmpty: this.o.db.startEmpty, log: this.o.log }),
     /** Reload: a DB failure is Kamailio's "Reload Failed" fault, with the masked reason. */
-    reload: async (): Promise<ReloadSource> => {
-      try {
-        return await this.source.source();
-      } catch (e) {
-        if (e instanceof DbError) throw DsRpcError.of('reloadFailed', e.message);
-        throw e;
-      }
-    },
+    reload: (): Promise<ReloadSource> => this.readOrFail(() => this.source.source()),
+    /** A dry-run reload: every bad row reported in the result, none logged. */
+    dryRun: (): Promise<ReloadSource> => this.readOrFail(() => this.source.dryRunSource()),
   };
+
+  private async readOrFail(read: () => Promise<ReloadSource>): Promise<ReloadSource> {
+    try {
+      return await read();
+    } catch (e) {
+      if (e instanceof DbError) throw DsRpcError.of('reloadFailed', e.message);
+      throw e;
+    }
+  }
 
   /** For DispatcherRuntime: with a cluster, the admin states come from the cluster table. */
   get adminSource(): (() => Promise<AdminStateEntry[]>) | undefined {

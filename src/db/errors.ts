@@ -2,6 +2,7 @@
  * Typed database errors. Every message names the database by its masked URL (never the
  * password) and keeps the driver's own text, so an operator sees what failed and why.
  */
+import { DsdError } from '../core/errors';
 
 /** What went wrong, for callers that react differently (exit code, RPC fault, retry). */
 export type DbErrorKind =
@@ -14,7 +15,8 @@ export type DbErrorKind =
   | 'query' // any other failing statement
   | 'config'; // a table/column modparam that is not a plain SQL identifier
 
-export class DbError extends Error {
+/** `code` is `DSD_ERR_DB_<KIND>`; the driver's own code is `driverCode`. */
+export class DbError extends DsdError {
   constructor(
     readonly kind: DbErrorKind,
     /** The db_url with its password replaced by `***`. */
@@ -24,10 +26,9 @@ export class DbError extends Error {
     /** The driver's message (password scrubbed), or null. */
     readonly driverMessage: string | null = null,
     /** The driver's error code (SQLSTATE, MySQL code name, SQLite code), if any. */
-    readonly code: string | null = null,
+    readonly driverCode: string | null = null,
   ) {
-    super(`database ${url}: ${what}${driverMessage ? `: ${driverMessage}` : ''}`);
-    this.name = 'DbError';
+    super(`DSD_ERR_DB_${kind.toUpperCase()}`, `database ${url}: ${what}${driverMessage ? `: ${driverMessage}` : ''}`);
   }
 }
 

@@ -56,12 +56,12 @@ export class DbListSource {
    * bad version) or ListLoadError (ds_load_mode 1 and a bad row). Skipped rows are logged
    * as warnings naming their id.
    */
-  async load(): Promise<DbLoadResult> {
+  async load(loadMode = this.loadMode, quiet = false): Promise<DbLoadResult> {
     const r = await withDb(
       this.url,
       (db) =>
         loadDispatcherRecords(db, this.table, {
-          loadMode: this.loadMode,
+          loadMode,
           version: this.version ?? undefined,
           hasId: this.hasId,
         }),
@@ -69,6 +69,7 @@ export class DbListSource {
     );
     this.version = r.version;
     this.hasId = r.hasId;
+    if (quiet) return r;
     for (const w of r.warnings) this.log?.warn(`dispatcher: ${w}`);
     if (r.rowCount === 0)
       this.log?.warn(
@@ -80,6 +81,18 @@ export class DbListSource {
   /** load() as the engine's ReloadSource: `ds.reload(await src.source())`. */
   async source(): Promise<ReloadSource> {
     return { records: (await this.load()).records };
+  }
+
+  /**
+   * The source of a dry-run reload: every good row, and the bad ones as warnings (skipped,
+   * ds_load_mode 0) or as the errors that would refuse the reload (ds_load_mode 1), so the
+   * dry run can show them all instead of failing on the first.
+   */
+  async dryRunSource(): Promise<ReloadSource> {
+    const r = await this.load(0, true);
+    if (this.loadMode === 1)
+      return { records: r.records, errors: r.badRows.map((b) => `${b} (ds_load_mode=1: load refused)`) };
+    return { records: r.records, warnings: r.warnings };
   }
 }
 

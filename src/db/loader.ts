@@ -22,6 +22,8 @@ export interface DbLoadResult {
   readonly records: DsRecordInput[];
   /** Rows skipped here (NULL or non-numeric columns), one message each, naming the id. */
   readonly warnings: string[];
+  /** The same rows as `origin: problem` (what ds_load_mode 1 would refuse the load for). */
+  readonly badRows: string[];
   /** The table version that decided the columns. */
   readonly version: number;
   /** Rows the SELECT returned. */
@@ -33,7 +35,7 @@ export interface DbLoadResult {
  * version table is missing, 'version' when the row is missing or unsupported (Kamailio
  * accepts 1..4).
  */
-export async function readTableVersion(db: DbDriver, cfg: DsTableConfig): Promise<number> {
+async function readTableVersion(db: DbDriver, cfg: DsTableConfig): Promise<number> {
   const q = (n: string): string => quoteIdent(db.kind, n);
   let rows: unknown[][];
   try {
@@ -47,7 +49,7 @@ export async function readTableVersion(db: DbDriver, cfg: DsTableConfig): Promis
       db.url.masked,
       `cannot read the table version from "${cfg.versionTable}" (run "dsd db init" to create the schema)`,
       err.driverMessage,
-      err.code,
+      err.driverCode,
     );
   }
   if (rows.length === 0) {
@@ -161,12 +163,13 @@ export async function loadDispatcherRecords(
       db.url.masked,
       `cannot load table "${cfg.table}"`,
       err.driverMessage ?? err.message,
-      err.code ?? null,
+      e instanceof DbError ? e.driverCode : ((e as { code?: string }).code ?? null),
     );
   }
   const ncols = loadColumns(cfg, version).length;
   const records: DsRecordInput[] = [];
   const warnings: string[] = [];
+  const badRows: string[] = [];
   res.rows.forEach((r, i) => {
     const id = res.withId ? toInt(r[ncols]) : null;
     const origin = id !== null ? `${cfg.table} id ${id}` : `${cfg.table} row ${i + 1}`;
@@ -187,6 +190,7 @@ export async function loadDispatcherRecords(
     if (problem !== null) {
       if (opts.loadMode === 1) throw new ListLoadError(`${origin}: ${problem} (ds_load_mode=1: load refused)`, []);
       warnings.push(`${origin}: ${problem} -- skipping`);
+      badRows.push(`${origin}: ${problem}`);
       return;
     }
     const row: DbRow = {
@@ -207,5 +211,5 @@ export async function loadDispatcherRecords(
     }
     records.push({ ...rec, origin });
   });
-  return { records, warnings, version, rowCount: res.rows.length, hasId: res.withId };
+  return { records, warnings, badRows, version, rowCount: res.rows.length, hasId: res.withId };
 }

@@ -38,7 +38,7 @@ function myKind(e: { code?: string; message?: string }): DbErrorKind {
   return 'query';
 }
 
-export function mysqlError(url: DbUrl, what: string, e: unknown): DbError {
+function mysqlError(url: DbUrl, what: string, e: unknown): DbError {
   if (e instanceof DbError) return e;
   const err = e as { code?: string; message?: string };
   return new DbError(myKind(err), url.masked, what, scrub(err.message ?? String(e), url.password), err.code ?? null);
@@ -47,7 +47,7 @@ export function mysqlError(url: DbUrl, what: string, e: unknown): DbError {
 const DEFAULT_SOCKETS = ['/run/mysqld/mysqld.sock', '/var/run/mysqld/mysqld.sock', '/tmp/mysql.sock'];
 
 /** mysql2 settings for a parsed db_url. */
-export function mysqlConfig(url: DbUrl, opts: DbOpenOptions = {}): ConnectionOptions {
+function mysqlConfig(url: DbUrl, opts: DbOpenOptions = {}): ConnectionOptions {
   const base: ConnectionOptions = {
     user: url.user ?? undefined,
     password: url.password ?? undefined,

@@ -8,6 +8,7 @@
  */
 
 import { ParamError } from '../modules/dispatcher/errors';
+import type { ParamExport } from '../core/modparams';
 
 export interface DsdDbParams {
   /** ds_db_start_empty: 1 = start with an empty list when the database is down. */
@@ -18,23 +19,25 @@ export function defaultDbParams(): DsdDbParams {
   return { startEmpty: false };
 }
 
-/** modparam types, for the dispatcher module's parameter table in the cfg engine. */
-export const DB_MODPARAM_TYPES: Readonly<Record<string, 'int' | 'str'>> = { ds_db_start_empty: 'int' };
-
-const NAMES = new Set(Object.keys(DB_MODPARAM_TYPES));
-
-export function isDsdDbParam(name: string): boolean {
-  return NAMES.has(name);
-}
-
 function int01(name: string, v: string | number): boolean {
   const n = typeof v === 'number' ? v : /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
   if (n !== 0 && n !== 1) throw new ParamError(name, `must be 0 or 1, got ${v}`);
   return n === 1;
 }
 
-/** modparam("dispatcher", name, value) for a name isDsdDbParam() accepts; throws ParamError. */
-export function setDsdDbParam(p: DsdDbParams, name: string, value: string | number): void {
+/** This table's modparams under modparam("dispatcher", …). */
+export const DB_PARAMS: ParamExport<DsdDbParams> = {
+  module: 'dispatcher',
+  kinds: { ds_db_start_empty: 'int' },
+  read(params) {
+    const p = defaultDbParams();
+    for (const { name, value } of params) setDsdDbParam(p, name, value);
+    return p;
+  },
+};
+
+/** modparam("dispatcher", name, value) for a name of DB_PARAMS; throws ParamError. */
+function setDsdDbParam(p: DsdDbParams, name: string, value: string | number): void {
   if (name === 'ds_db_start_empty') {
     p.startEmpty = int01(name, value);
     return;

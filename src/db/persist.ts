@@ -39,7 +39,7 @@ function normalized(uri: string): string {
 }
 
 function wrap(db: DbDriver, what: string, e: unknown): DbError {
-  if (e instanceof DbError) return new DbError(e.kind, db.url.masked, what, e.driverMessage ?? e.message, e.code);
+  if (e instanceof DbError) return new DbError(e.kind, db.url.masked, what, e.driverMessage ?? e.message, e.driverCode);
   return new DbError('query', db.url.masked, what, (e as Error).message);
 }
 

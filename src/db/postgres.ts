@@ -54,7 +54,7 @@ function pgKind(e: { code?: string; message?: string }): DbErrorKind {
   return 'query';
 }
 
-export function pgError(url: DbUrl, what: string, e: unknown): DbError {
+function pgError(url: DbUrl, what: string, e: unknown): DbError {
   if (e instanceof DbError) return e;
   const err = e as { code?: string; message?: string };
   const msg = scrub(err.message ?? String(e), url.password);
@@ -99,7 +99,7 @@ class PgOps implements DbQueryable {
 }
 
 /** pg connection settings for a parsed db_url (empty host: the local Unix socket). */
-export function pgConfig(url: DbUrl, opts: DbOpenOptions = {}): ClientConfig {
+function pgConfig(url: DbUrl, opts: DbOpenOptions = {}): ClientConfig {
   return {
     host: url.host.length > 0 ? url.host : '/var/run/postgresql',
     port: url.port || 5432,

@@ -9,17 +9,8 @@
  * ds_metrics_allow_remote is 1, because the metrics name every backend.
  */
 import { isIP } from 'node:net';
-
-/** Names and kinds the cfg engine must accept under modparam("dispatcher", …). */
-export const HEALTH_PARAMS: Readonly<Record<string, 'int' | 'str'>> = {
-  ds_metrics_listen: 'str',
-  ds_metrics_allow_remote: 'int',
-  ds_initial_state_events: 'int',
-};
-
-export function isHealthParam(name: string): boolean {
-  return Object.prototype.hasOwnProperty.call(HEALTH_PARAMS, name);
-}
+import { DsdError } from '../core/errors';
+import type { ParamExport } from '../core/modparams';
 
 export interface MetricsListen {
   readonly host: string;
@@ -32,25 +23,24 @@ export interface HealthConfig {
   readonly initialStateEvents: boolean;
 }
 
-export class HealthParamError extends Error {
-  override readonly name = 'HealthParamError';
+class HealthParamError extends DsdError {
   constructor(
     readonly param: string,
     readonly value: unknown,
     why: string,
   ) {
-    super(`modparam("dispatcher", "${param}", "${String(value)}"): ${why}`);
+    super('DSD_ERR_HEALTH_PARAM', `modparam("dispatcher", "${param}", "${String(value)}"): ${why}`);
   }
 }
 
-export function isLoopback(ip: string): boolean {
+function isLoopback(ip: string): boolean {
   if (isIP(ip) === 4) return ip.startsWith('127.');
   const l = ip.toLowerCase();
   return l === '::1' || l === '0:0:0:0:0:0:0:1' || (l.startsWith('::ffff:') && l.slice(7).startsWith('127.'));
 }
 
 /** `[tcp:]IP:PORT`, `[tcp:][IPv6]:PORT` or `[tcp:]localhost:PORT`. */
-export function parseMetricsListen(value: string, allowRemote: boolean): MetricsListen {
+function parseMetricsListen(value: string, allowRemote: boolean): MetricsListen {
   const fail = (why: string): never => {
     throw new HealthParamError('ds_metrics_listen', value, why);
   };
@@ -85,8 +75,18 @@ function intParam(name: string, v: unknown): number {
   return n;
 }
 
+/** This table's modparams under modparam("dispatcher", …). */
+export const HEALTH_PARAMS: ParamExport<HealthConfig> = {
+  module: 'dispatcher',
+  kinds: { ds_metrics_listen: 'str', ds_metrics_allow_remote: 'int', ds_initial_state_events: 'int' },
+  read(params) {
+    const last = new Map(params.map((p) => [p.name, p.value]));
+    return readHealthConfig((name) => last.get(name));
+  },
+};
+
 /** Reads the parameters; `get` returns a modparam's value (undefined when not set). */
-export function readHealthConfig(get: (name: string) => unknown): HealthConfig {
+function readHealthConfig(get: (name: string) => unknown): HealthConfig {
   const allowRemote = intParam('ds_metrics_allow_remote', get('ds_metrics_allow_remote')) !== 0;
   const listen = get('ds_metrics_listen');
   const text = listen === undefined || listen === null ? '' : String(listen).trim();

@@ -5,14 +5,14 @@
 import http from 'node:http';
 import type { Registry } from 'prom-client';
 import type { MetricsListen } from './params';
+import { DsdError } from '../core/errors';
 
-export class MetricsListenError extends Error {
-  override readonly name = 'MetricsListenError';
+class MetricsListenError extends DsdError {
   constructor(
     readonly listen: MetricsListen,
     override readonly cause: Error,
   ) {
-    super(`metrics endpoint ${fmt(listen)}: ${cause.message}`);
+    super('DSD_ERR_METRICS_LISTEN', `metrics endpoint ${fmt(listen)}: ${cause.message}`);
   }
 }
 

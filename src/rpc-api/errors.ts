@@ -1,6 +1,7 @@
 // RPC faults. Method-level faults carry Kamailio's codes and exact messages (kamcmd prints
 // them as `error: <code> - <message>`, scripts grep for them); protocol-level faults
 // (bad JSON, oversized request) use the JSON-RPC 2.0 reserved codes.
+import { DsdError } from '../core/errors';
 
 export interface RpcFault {
   readonly code: number;
@@ -41,14 +42,13 @@ export const RPC_FAULTS = {
 export type RpcFaultName = keyof typeof RPC_FAULTS;
 
 /** Thrown by method handlers; the control server turns it into a JSON-RPC error object. */
-export class RpcError extends Error implements RpcFault {
-  override readonly name = 'RpcError';
+export class RpcError extends DsdError<number> implements RpcFault {
   constructor(
-    readonly code: number,
+    code: number,
     message: string,
     readonly data?: unknown,
   ) {
-    super(message);
+    super(code, message);
   }
 
   static of(fault: RpcFaultName | RpcFault, data?: unknown): RpcError {

@@ -9,14 +9,17 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DsdError } from '../core/errors';
 
-export const SYSTEM_RUN_DIR = '/run/dsd';
-export const SOCKET_FILE_NAME = 'dsd_ctl';
+const SYSTEM_RUN_DIR = '/run/dsd';
+const SOCKET_FILE_NAME = 'dsd_ctl';
 
-export class UnsupportedCtlAddressError extends Error {
-  override readonly name = 'UnsupportedCtlAddressError';
+export class UnsupportedCtlAddressError extends DsdError {
   constructor(readonly address: string) {
-    super(`unsupported control address "${address}": only unix sockets (unix:/path or a plain path) are supported`);
+    super(
+      'DSD_ERR_CTL_ADDRESS',
+      `unsupported control address "${address}": only unix sockets (unix:/path or a plain path) are supported`,
+    );
   }
 }
 

@@ -1,6 +1,7 @@
 // Diagnostics for the routing-script language: every problem carries the original
 // file:line:col (through includes and define expansion) so `dsd -c` can print
 // them the way `kamailio -c` users expect, one per line.
+import { DsdError } from '../core/errors';
 
 export interface SourcePos {
   readonly file: string;
@@ -11,7 +12,7 @@ export interface SourcePos {
 export type Severity = 'error' | 'warning';
 
 /** One problem found in a configuration file. */
-export class ConfigError extends Error {
+export class ConfigError extends DsdError {
   readonly file: string;
   readonly line: number;
   readonly col: number;
@@ -20,8 +21,10 @@ export class ConfigError extends Error {
   readonly detail: string;
 
   constructor(pos: SourcePos, detail: string, severity: Severity = 'error') {
-    super(`${pos.file}:${pos.line}:${pos.col}: ${severity === 'warning' ? 'warning: ' : ''}${detail}`);
-    this.name = 'ConfigError';
+    super(
+      'DSD_ERR_CONFIG',
+      `${pos.file}:${pos.line}:${pos.col}: ${severity === 'warning' ? 'warning: ' : ''}${detail}`,
+    );
     this.file = pos.file;
     this.line = pos.line;
     this.col = pos.col;
@@ -35,7 +38,7 @@ export class ConfigError extends Error {
 }
 
 /** Thrown by compileConfig when the file has errors; carries all of them. */
-export class ConfigErrors extends Error {
+export class ConfigErrors extends DsdError {
   readonly errors: readonly ConfigError[];
   readonly warnings: readonly ConfigError[];
 
@@ -45,18 +48,19 @@ export class ConfigErrors extends Error {
       .map((e) => e.message)
       .join('\n');
     const more = errors.length > 20 ? `\n... and ${errors.length - 20} more` : '';
-    super(`bad config file (${errors.length} error${errors.length === 1 ? '' : 's'})\n${head}${more}`);
-    this.name = 'ConfigErrors';
+    super(
+      'DSD_ERR_CONFIG',
+      `bad config file (${errors.length} error${errors.length === 1 ? '' : 's'})\n${head}${more}`,
+    );
     this.errors = errors;
     this.warnings = warnings;
   }
 }
 
 /** Raised inside the compiler to abandon one construct; always recorded first. */
-export class CompileAbort extends Error {
+export class CompileAbort extends DsdError {
   constructor() {
-    super('compile aborted');
-    this.name = 'CompileAbort';
+    super('DSD_ERR_COMPILE_ABORT', 'compile aborted');
   }
 }
 

@@ -2,6 +2,7 @@
 //   $name  $name(inner)  $(name)  $(name(inner))  $(name(inner)[index])
 //   $(name(inner){tr1}{tr2})  $$ (a literal '$')
 // and of format strings ("$rU@$rd"), which interleave text and references.
+import { DsdError } from '../core/errors';
 
 export interface PvSyntax {
   /** PV class name ('ru', 'var', 'xavp', ...) or '$' for the literal marker. */
@@ -14,13 +15,12 @@ export interface PvSyntax {
   readonly text: string;
 }
 
-export class PvSyntaxError extends Error {
+export class PvSyntaxError extends DsdError {
   constructor(
     message: string,
     readonly offset: number,
   ) {
-    super(message);
-    this.name = 'PvSyntaxError';
+    super('DSD_ERR_PV_SYNTAX', message);
   }
 }
 
@@ -42,7 +42,7 @@ function scanClose(s: string, open: number, o: string, c: string): number {
 }
 
 /** Parse one reference starting at s[start] === '$'; returns it and the index after it. */
-export function parsePvAt(s: string, start: number): { pv: PvSyntax; end: number } {
+function parsePvAt(s: string, start: number): { pv: PvSyntax; end: number } {
   let p = start + 1;
   const bracketed = s[p] === '(';
   if (bracketed) p++;

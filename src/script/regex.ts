@@ -1,6 +1,7 @@
 // POSIX extended regular expressions (what Kamailio's regcomp() takes) as JS RegExp.
 // Kamailio compiles script regexes with REG_EXTENDED|REG_ICASE, so they are
 // case-insensitive; the bracket classes [[:digit:]] etc. are translated.
+import { DsdError } from '../core/errors';
 
 const CLASSES: Record<string, string> = {
   alpha: 'A-Za-z',
@@ -18,10 +19,9 @@ const CLASSES: Record<string, string> = {
   word: '0-9A-Za-z_',
 };
 
-export class RegexError extends Error {
+export class RegexError extends DsdError {
   constructor(message: string) {
-    super(message);
-    this.name = 'RegexError';
+    super('DSD_ERR_REGEX', message);
   }
 }
 

@@ -6,6 +6,7 @@ import type { ScriptHost } from './host';
 import { KAMAILIO_FUNCTIONS, KAMAILIO_MODPARAMS } from './kamailio-signatures';
 import { RouteType } from './route-types';
 import type { Val } from './values';
+import { DsdError } from '../core/errors';
 
 /**
  * How a function argument is fixed up (Kamailio fixup names in brackets):
@@ -48,7 +49,7 @@ export interface PvRef<Ctx> {
   readonly set: ((ctx: Ctx, v: Val) => void) | null;
 }
 
-export interface FixupArg {
+interface FixupArg {
   readonly kind: ParamKind;
   /** The value is known at load time (literal, or constant expression). */
   readonly isStatic: boolean;
@@ -58,13 +59,12 @@ export interface FixupArg {
 }
 
 /** Error thrown by a fixup to refuse an argument; reported at that argument's position. */
-export class FixupError extends Error {
+export class FixupError extends DsdError {
   constructor(
     message: string,
     readonly argIndex: number | null = null,
   ) {
-    super(message);
-    this.name = 'FixupError';
+    super('DSD_ERR_FIXUP', message);
   }
 }
 
@@ -99,7 +99,7 @@ export interface FunctionDef<Ctx> {
   readonly build?: (args: readonly BuiltArg<Ctx>[], env: BuildEnv<Ctx>) => (ctx: Ctx, rs: RunState) => ExecResult;
 }
 
-export interface BuildEnv<Ctx> {
+interface BuildEnv<Ctx> {
   readonly host: ScriptHost<Ctx>;
   readonly pos: SourcePos;
 }

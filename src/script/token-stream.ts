@@ -1,20 +1,19 @@
 // Cursor over the preprocessed token list with error recording and recovery helpers.
 import type { Diagnostics, SourcePos } from './errors';
 import { describe, type Token } from './tokens';
+import { DsdError } from '../core/errors';
 
 /** A syntax error that has already been recorded; the caller resynchronises. */
-export class ParseError extends Error {
+export class ParseError extends DsdError {
   constructor() {
-    super('parse error');
-    this.name = 'ParseError';
+    super('DSD_ERR_PARSE', 'parse error');
   }
 }
 
 /** Raised when a block runs into a top-level declaration: its '{' was never closed. */
-export class BlockUnwind extends Error {
+export class BlockUnwind extends DsdError {
   constructor() {
-    super('block unwind');
-    this.name = 'BlockUnwind';
+    super('DSD_ERR_BLOCK_UNWIND', 'block unwind');
   }
 }
 

@@ -1,14 +1,14 @@
 /** Typed errors of the SIP message layer. */
-export class SipParseError extends Error {
+import { DsdError } from '../core/errors';
+export class SipParseError extends DsdError<number> {
   /**
    * @param code the status a request with this defect should be answered with
    *   (400, 505, …), or 0 when nothing should be answered (the bytes are not SIP).
    */
   constructor(
-    readonly code: number,
+    code: number,
     readonly reason: string,
   ) {
-    super(reason);
-    this.name = 'SipParseError';
+    super(code, reason);
   }
 }

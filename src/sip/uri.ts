@@ -6,6 +6,7 @@
  * forwarded byte for byte, and the hash keys the dispatcher needs (`host:port` literal
  * text) come straight from the input as Kamailio takes them.
  */
+import { DsdError } from '../core/errors';
 
 export interface SipUri {
   /** Lower-cased scheme without the colon: "sip", "sips", "tel", or anything else. */
@@ -28,13 +29,12 @@ export interface SipUri {
   readonly raw: string;
 }
 
-export class UriParseError extends Error {
+export class UriParseError extends DsdError {
   constructor(
     readonly input: string,
     readonly reason: string,
   ) {
-    super(`invalid URI "${input.length > 80 ? input.slice(0, 80) + '…' : input}": ${reason}`);
-    this.name = 'UriParseError';
+    super('DSD_ERR_URI', `invalid URI "${input.length > 80 ? input.slice(0, 80) + '…' : input}": ${reason}`);
   }
 }
 

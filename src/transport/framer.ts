@@ -3,13 +3,13 @@
  * plus Content-Length bytes. Chunks are appended until a whole message is present;
  * sizes are capped so a peer cannot make us buffer without bound.
  */
-export class FramingError extends Error {
+import { DsdError } from '../core/errors';
+export class FramingError extends DsdError {
   constructor(
     readonly reason: string,
     readonly partial: Buffer,
   ) {
-    super(reason);
-    this.name = 'FramingError';
+    super('DSD_ERR_FRAMING', reason);
   }
 }
 

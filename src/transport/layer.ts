@@ -33,8 +33,9 @@ export interface TransportOptions {
   /** false: stream listen sockets (TCP, TLS, WS) are known (Via, Record-Route) but not bound here (another worker holds them). */
   listenTcp?: boolean;
   /**
-   * false: the UDP sockets are bound (shared with the other workers, for sending) but
-   * never read here: one worker reads, so the messages of a call keep their order.
+   * false: the UDP sockets are bound (shared with the other workers) but not read until
+   * `receiveUdp()`: one worker reads at a time, and only once it is ready, so a datagram
+   * taken from the shared socket never meets an engine still loading.
    */
   receiveUdp?: boolean;
 }
@@ -43,12 +44,10 @@ export interface TransportOptions {
 export type TcpRelay = (target: Target, buf: Buffer) => boolean;
 
 /** Addresses we never send to: unspecified, broadcast, multicast. */
-function forbiddenTarget(ip: string): boolean {
+function forbiddenTarget(ip: string, family: number): boolean {
   if (ip === '0.0.0.0' || ip === '255.255.255.255' || ip === '::') return true;
-  const first = Number(ip.split('.')[0]);
-  if (isIP(ip) === 4 && first >= 224) return true;
-  if (isIP(ip) === 6 && ip.toLowerCase().startsWith('ff')) return true;
-  return false;
+  if (family === 4) return parseInt(ip, 10) >= 224; // parseInt reads the first octet
+  return family === 6 && (ip.charCodeAt(0) | 0x20) === 0x66 && (ip.charCodeAt(1) | 0x20) === 0x66;
 }
 
 function connKey(ip: string, port: number): string {
@@ -149,8 +148,8 @@ export class TransportLayer implements Transport {
         } catch {
           /* the kernel may cap these; the defaults still work */
         }
-        if (this.opts.receiveUdp === false && !stopReceiving(sock)) {
-          this.opts.log.warn(`udp socket ${local.text}: cannot leave reading to the first worker; this one reads too`);
+        if (this.opts.receiveUdp === false && !setReceiving(sock, false)) {
+          this.opts.log.warn(`udp socket ${local.text}: cannot hold reading until the worker is ready`);
         }
         sock.on('message', (buf, rinfo) => {
           this.events.onMessage(buf, { proto: 'udp', ip: rinfo.address, port: rinfo.port, local });
@@ -256,6 +255,11 @@ export class TransportLayer implements Transport {
     return conn;
   }
 
+  /** Starts (or stops) reading the UDP sockets; see `TransportOptions.receiveUdp`. */
+  receiveUdp(on = true): void {
+    for (const sock of this.udp.values()) setReceiving(sock, on);
+  }
+
   /** The listen socket to send from for this protocol and address family. */
   selectSocket(proto: Proto, family: 4 | 6): LocalSocket | null {
     for (const s of this.sockets) if (s.proto === proto && s.family === family) return s;
@@ -278,9 +282,11 @@ export class TransportLayer implements Transport {
 
   /** Sends one message; returns false when it could not be handed to the kernel. */
   send(target: Target, buf: Buffer): boolean {
-    if (this.closing || forbiddenTarget(target.ip)) return false;
+    // one isIP per send: it is a regular expression, and this runs for every datagram
+    const ipFamily = isIP(target.ip);
+    if (this.closing || forbiddenTarget(target.ip, ipFamily)) return false;
     if (target.proto === 'udp') {
-      const family: 4 | 6 = isIP(target.ip) === 6 ? 6 : 4;
+      const family: 4 | 6 = ipFamily === 6 ? 6 : 4;
       const local =
         target.local && target.local.proto === 'udp' && target.local.family === family
           ? target.local
@@ -326,18 +332,27 @@ export class TransportLayer implements Transport {
 }
 
 /**
- * Stops reading a bound datagram socket, keeping it for sending. Node has no public call
- * for this (dgram.Socket reads from bind to close), so it reaches the handle the way
- * dgram's own close() does; false when that is not there (another Node version).
+ * Stops or restarts reading a bound datagram socket, keeping it for sending. Node has no
+ * public call for this (dgram.Socket reads from bind to close), so it reaches the handle
+ * the way dgram's own bind() and close() do; false when that is not there (another Node
+ * version).
  */
-function stopReceiving(sock: dgram.Socket): boolean {
+function setReceiving(sock: dgram.Socket, on: boolean): boolean {
   const sym = Object.getOwnPropertySymbols(sock).find((x) => x.description === 'state symbol');
   const state = sym
-    ? (sock as unknown as Record<symbol, { handle?: { recvStop?: () => number }; receiving?: boolean }>)[sym]
+    ? (
+        sock as unknown as Record<
+          symbol,
+          { handle?: { recvStop?: () => number; recvStart?: () => number }; receiving?: boolean }
+        >
+      )[sym]
     : undefined;
-  if (typeof state?.handle?.recvStop !== 'function') return false;
-  state.handle.recvStop();
-  state.receiving = false;
+  const h = state?.handle;
+  if (!state || typeof h?.recvStop !== 'function' || typeof h.recvStart !== 'function') return false;
+  if (state.receiving === on) return true;
+  if (on) h.recvStart();
+  else h.recvStop();
+  state.receiving = on;
   return true;
 }
 

@@ -3,7 +3,8 @@
  * `[client:IP:PORT]` profiles of `key = value` lines (`#` comments). Only parsing here;
  * tls-profiles.ts turns profiles into node:tls contexts.
  */
-export type TlsRole = 'server' | 'client';
+import { DsdError } from '../core/errors';
+type TlsRole = 'server' | 'client';
 
 export interface TlsProfile {
   readonly role: TlsRole;
@@ -48,11 +49,9 @@ export const TLS_DEFAULTS: TlsDefaults = {
   cipherList: null,
 };
 
-export class TlsConfigError extends Error {
-  readonly code = 'DSD_ERR_TLS_CONFIG';
+export class TlsConfigError extends DsdError {
   constructor(message: string) {
-    super(message);
-    this.name = 'TlsConfigError';
+    super('DSD_ERR_TLS_CONFIG', message);
   }
 }
 

@@ -1,9 +1,11 @@
 /**
  * A SIP worker (children > 1): the whole pipeline (parse → transaction → script → proxy)
- * for the Call-IDs it owns (affinity.ts). Worker 0 reads every SIP socket (UDP and TCP,
- * so a call's messages keep their order) and hands each message it does not own to the
- * owner over the handoff socket; every worker sends on the shared UDP sockets itself,
- * and TCP through worker 0, which holds the connections. Worker 0 also runs the
+ * for the Call-IDs it owns (affinity.ts). One worker reads the shared UDP sockets (the
+ * lowest-numbered live one: worker 0, or a stand-in while worker 0 restarts) and hands a
+ * message it does not own to the owner over the handoff socket, so a call's messages keep
+ * their order; worker 0 holds the TCP listeners and connections and hands on what it
+ * reads there too. Every worker sends on the shared UDP sockets itself, and TCP through
+ * worker 0. Worker 0 also runs the
  * keepalives. Control calls, the live-worker table and the dispatcher replica's updates
  * come from the primary over IPC.
  */
@@ -49,6 +51,8 @@ export class WorkerLink {
   private metrics: { getMetricsAsJSON(): Promise<unknown> } | null = null;
   private dispatcher: DispatcherRuntime | null = null;
   private initWaiter: ((i: WorkerInit) => void) | null = null;
+  private isReady = false;
+  private live: readonly number[] = [];
   onDrain: (() => void) | null = null;
 
   constructor(
@@ -144,8 +148,25 @@ export class WorkerLink {
     if (init.snapshot) this.replica?.apply(init.snapshot);
   }
 
+  /** Says ready; from now on this worker may be the one that reads UDP. */
   ready(warmupMs: number): void {
     send({ t: 'ready', index: this.role.index, warmupMs });
+    this.isReady = true;
+    this.chooseReader([...this.live, this.role.index]);
+  }
+
+  /**
+   * One worker reads the shared UDP sockets: the lowest-numbered live one (worker 0, or
+   * a stand-in while worker 0 is down and restarting), so a call's messages keep their
+   * order through the hand-over. Two readers would reorder them: an ACK read by one
+   * worker and handed over reaches the owner after the BYE the owner read itself.
+   * `DSD_UDP_READERS=all` lets every ready worker read (measured in the README's design
+   * notes with bench/ab.ts).
+   */
+  private chooseReader(live: readonly number[]): void {
+    if (!this.isReady) return;
+    const all = process.env.DSD_UDP_READERS === 'all';
+    this.transport.receiveUdp(all || Math.min(...live) === this.role.index);
   }
 
   get handoffStats(): HandoffSocket['stats'] {
@@ -175,6 +196,8 @@ export class WorkerLink {
   private setPeers(peers: readonly PeerEntry[], live: readonly number[]): void {
     this.handoff.setPeers(peers);
     this.affinity.setLive(live);
+    this.live = live;
+    this.chooseReader(live.length ? live : [this.role.index]);
   }
 
   private onMessage(m: ToWorker): void {

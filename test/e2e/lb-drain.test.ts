@@ -2,8 +2,10 @@
  * dispatcher.drain under sipp load, over real sockets: two recording backends behind the
  * shipped dsd.cfg (round robin), calls from sipp held for a few seconds. After the drain
  * no new INVITE reaches the drained backend while the BYEs of its calls still do,
- * `--wait` returns once they ended, undrain restores the split, and a drain made with
- * --persist survives a restart (one without does not).
+ * `--wait` returns once they ended (and fails with exit status 1 while a call is still
+ * up), undrain restores the split, a drain by duid is lifted by an undrain by URI and
+ * shows in `--table` (MARKS) and `--json` (DRAIN), and a drain made with --persist
+ * survives a restart (one without does not).
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,7 +38,7 @@ describe('dispatcher.drain', { skip: !haveSipp() && 'sipp not installed' }, () =
       listen: [`udp:127.0.0.1:${px}`],
       params: [`modparam("dispatcher", "ds_admin_state_file", "${work}/admin-state.json")`],
     });
-    list = `1 ${bk.uri(0)}\n1 ${bk.uri(1)}\n`;
+    list = `1 ${bk.uri(0)} 0 0 duid=b0\n1 ${bk.uri(1)} 0 0 duid=b1\n`;
     dsd = await startDsd({ cfg, list });
   });
 
@@ -47,6 +49,47 @@ describe('dispatcher.drain', { skip: !haveSipp() && 'sipp not installed' }, () =
   });
 
   const ctl = (...a: string[]): string => dsctlOk(dsd!.dir, ...a);
+
+  /** `n` calls through dsd from sipp, all answered. */
+  async function load(n: number): Promise<void> {
+    const r = await runUac({
+      scenario: UAC_XML,
+      port: ports[5],
+      controlPort: ports[6],
+      remote: `127.0.0.1:${px}`,
+      calls: n,
+      rate: 40,
+      timeoutMs: 30_000,
+    });
+    assert.equal(num(r.stats, 'SuccessfulCall(C)'), n, r.output.slice(-2000));
+  }
+
+  /** `dsctl dispatcher.drain --wait SECONDS 1 URI` as a child; resolves with its exit status and output. */
+  function drainWait(seconds: number, uri: string, onExit: () => void = () => undefined) {
+    const p = spawn(process.execPath, [
+      DSCTL_BIN,
+      '-s',
+      `unix:${dsd!.dir}/dsd_ctl`,
+      'dispatcher.drain',
+      '--wait',
+      String(seconds),
+      '1',
+      uri,
+    ]);
+    let out = '';
+    p.stdout.on('data', (d) => {
+      out += d;
+    });
+    p.stderr.on('data', (d) => {
+      out += d;
+    });
+    return new Promise<{ code: number | null; out: string }>((resolve) =>
+      p.once('exit', (code) => {
+        onExit();
+        resolve({ code, out });
+      }),
+    );
+  }
   const drained = (text: string, uri: string): boolean => {
     const i = text.indexOf(`URI: ${uri}`);
     const next = text.indexOf('URI: ', i + 1);
@@ -77,44 +120,17 @@ describe('dispatcher.drain', { skip: !haveSipp() && 'sipp not installed' }, () =
       const afterDrain = bk.log.length;
 
       // --wait: returns once backend 1's held calls are over (their BYEs arrived first)
-      const waiter = spawn(process.execPath, [
-        DSCTL_BIN,
-        '-s',
-        `unix:${dsd!.dir}/dsd_ctl`,
-        'dispatcher.drain',
-        '--wait',
-        '60',
-        '1',
-        bk.uri(1),
-      ]);
-      let waitOut = '';
-      waiter.stdout.on('data', (d) => {
-        waitOut += d;
+      let byesAtExit = new Set<string>();
+      const waited = drainWait(60, bk.uri(1), () => {
+        byesAtExit = bk.callIds(1, 'BYE', mark);
       });
-      waiter.stderr.on('data', (d) => {
-        waitOut += d;
-      });
-      const waited = new Promise<{ code: number | null; byes: Set<string> }>((resolve) =>
-        waiter.once('exit', (code) => {
-          resolve({ code, byes: bk.callIds(1, 'BYE', mark) });
-        }),
-      );
 
       // load while draining: every new call goes to backend 0
-      const more = await runUac({
-        scenario: UAC_XML,
-        port: ports[5],
-        controlPort: ports[6],
-        remote: `127.0.0.1:${px}`,
-        calls: 30,
-        rate: 30,
-        timeoutMs: 30_000,
-      });
-      assert.equal(num(more.stats, 'SuccessfulCall(C)'), 30, more.output.slice(-2000));
+      await load(30);
       const w = await waited;
-      assert.equal(w.code, 0, waitOut);
-      assert.match(waitOut, /No active dialogs left/);
-      for (const cid of onB1) assert.ok(w.byes.has(cid), `BYE of ${cid} reached backend 1 before --wait returned`);
+      assert.equal(w.code, 0, w.out);
+      assert.match(w.out, /No active dialogs left/);
+      for (const cid of onB1) assert.ok(byesAtExit.has(cid), `BYE of ${cid} reached backend 1 before --wait returned`);
       const newOnB1 = [...bk.callIds(1, 'INVITE', afterDrain)].filter((c) => !onB1.has(c));
       assert.deepEqual(newOnB1, [], 'no new INVITE reached the drained backend');
       assert.ok(bk.count(0, 'INVITE', afterDrain) >= 30);
@@ -150,25 +166,9 @@ describe('dispatcher.drain', { skip: !haveSipp() && 'sipp not installed' }, () =
         },
         10_000,
       );
-      const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
-        const p = spawn(process.execPath, [
-          DSCTL_BIN,
-          '-s',
-          `unix:${dsd!.dir}/dsd_ctl`,
-          'dispatcher.drain',
-          '--wait',
-          '1',
-          '1',
-          bk.uri(1),
-        ]);
-        let err = '';
-        p.stderr.on('data', (d) => {
-          err += d;
-        });
-        p.once('exit', (code) => resolve({ code, err }));
-      });
+      const r = await drainWait(1, bk.uri(1));
       assert.equal(r.code, 1);
-      assert.match(r.err, /Drain Timeout/);
+      assert.match(r.out, /Drain Timeout/);
     } finally {
       await held.stop();
     }
@@ -178,18 +178,34 @@ describe('dispatcher.drain', { skip: !haveSipp() && 'sipp not installed' }, () =
     ctl('dispatcher.undrain', '1', bk.uri(1));
     assert.ok(!drained(ctl('dispatcher.list'), bk.uri(1)));
     const mark = bk.log.length;
-    const r = await runUac({
-      scenario: UAC_XML,
-      port: ports[5],
-      controlPort: ports[6],
-      remote: `127.0.0.1:${px}`,
-      calls: 20,
-      rate: 40,
-      timeoutMs: 30_000,
-    });
-    assert.equal(num(r.stats, 'SuccessfulCall(C)'), 20, r.output.slice(-2000));
+    await load(20);
     assert.equal(bk.count(0, 'INVITE', mark), 10);
     assert.equal(bk.count(1, 'INVITE', mark), 10);
+  });
+
+  it('drain by duid: marked in --table and --json, lifted by an undrain by URI', async () => {
+    assert.equal(ctl('dispatcher.drain_duid', '1', 'b1').trim(), 'Ok. Dispatcher destination draining.');
+    const table = ctl('--table', 'dispatcher.list');
+    const head = table.split('\n').find((l) => /\bURI\b/.test(l)) ?? '';
+    assert.match(head, /\bMARKS\b/, table);
+    const row = (uri: string): string => table.split('\n').find((l) => l.includes(uri)) ?? '';
+    assert.match(row(bk.uri(1)), /draining/, table);
+    assert.doesNotMatch(row(bk.uri(0)), /draining/, table);
+    const json = JSON.parse(ctl('--json', 'dispatcher.list')) as {
+      RECORDS: Array<{ SET: { TARGETS: Array<{ DEST: { URI: string; DRAIN?: number } }> } }>;
+    };
+    const dests = json.RECORDS.flatMap((r) => r.SET.TARGETS.map((t) => t.DEST));
+    assert.equal(dests.find((d) => d.URI === bk.uri(1))?.DRAIN, 1);
+    assert.equal(dests.find((d) => d.URI === bk.uri(0))?.DRAIN, undefined);
+    let mark = bk.log.length;
+    await load(10);
+    assert.equal(bk.count(1, 'INVITE', mark), 0);
+    assert.equal(bk.count(0, 'INVITE', mark), 10);
+    ctl('dispatcher.undrain', '1', bk.uri(1));
+    assert.doesNotMatch(ctl('--table', 'dispatcher.list'), /draining/);
+    mark = bk.log.length;
+    await load(10);
+    assert.equal(bk.count(1, 'INVITE', mark), 5);
   });
 
   it('--persist survives a restart; a plain drain does not', async () => {
@@ -206,16 +222,7 @@ describe('dispatcher.drain', { skip: !haveSipp() && 'sipp not installed' }, () =
     dsd = await startDsd({ cfg, list });
     assert.ok(drained(ctl('dispatcher.list'), bk.uri(1)), 'still draining after the restart');
     const mark = bk.log.length;
-    const r = await runUac({
-      scenario: UAC_XML,
-      port: ports[5],
-      controlPort: ports[6],
-      remote: `127.0.0.1:${px}`,
-      calls: 10,
-      rate: 40,
-      timeoutMs: 30_000,
-    });
-    assert.equal(num(r.stats, 'SuccessfulCall(C)'), 10, r.output.slice(-2000));
+    await load(10);
     assert.equal(bk.count(1, 'INVITE', mark), 0);
     assert.equal(bk.count(0, 'INVITE', mark), 10);
 

@@ -1,21 +1,32 @@
 /**
- * Slow start over real sockets: two recording backends behind the shipped dsd.cfg (round
- * robin), ds_slow_start 10. One backend goes down and comes back (set_state i, then a);
- * sipp then sends MESSAGEs for longer than the window and the backends count what they
- * get. The returning backend's share starts near 10 % of its due, is larger in the second
- * half of the window than in the first, and is back to an even split after the window.
- * Shares are compared with generous margins, never timings.
+ * Slow start over real sockets: two recording backends behind test/fixtures/cfg/ds-select.cfg
+ * (the algorithm comes from the X-Alg header), ds_slow_start 10.
+ *
+ * - Algorithms 4, 8, 9 and 11: one backend goes down and comes back (set_state i, then a);
+ *   sipp then sends 2000 MESSAGEs, for longer than the window, and the backends count what
+ *   they get. The returning backend's share starts low, is larger in the second half of the
+ *   window than in the first, and is its full share after the window (half for round
+ *   robin, weight and relative weight; all of it for serial, where it is the first choice).
+ * - Algorithm 10: its maxload ramps instead. A burst of held calls right after the return:
+ *   the returning backend never holds more calls than its ramped maxload allows at that
+ *   moment (computed from a start taken before the RPC, so an upper bound); once the
+ *   window is over the next burst fills it up to the other's load.
+ *
+ * Shares are compared with generous margins and the ramp bound only ever errs on the
+ * generous side: nothing depends on how fast the machine is.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { startDsd, basicCfg, tmpDir, Dsd } from '../helpers/daemon';
+import path from 'node:path';
+import { startDsd, tmpDir, Dsd } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
-import { haveSipp, runUac, num } from '../helpers/sipp';
-import { Backends, dsctlOk } from '../helpers/backends';
-import { messageUac } from '../helpers/lb-sipp';
+import { FIXTURES, haveSipp, runUac, startSipp, SippProc, num } from '../helpers/sipp';
+import { Backends, dsctlJson, dsctlOk, until } from '../helpers/backends';
+import { holdingUac, messageUac } from '../helpers/lb-sipp';
 
 const WINDOW_S = 10;
+const MAXLOAD = 25;
 
 describe('slow start', { skip: !haveSipp() && 'sipp not installed' }, () => {
   let ports: number[];
@@ -24,16 +35,21 @@ describe('slow start', { skip: !haveSipp() && 'sipp not installed' }, () => {
   let dsd: Dsd;
 
   before(async () => {
-    ports = await freePorts(5);
+    ports = await freePorts(7);
     work = tmpDir('dsd-slow-');
     bk = await Backends.open([ports[1], ports[2]]);
-    dsd = await startDsd({
-      cfg: basicCfg({
-        listen: [`udp:127.0.0.1:${ports[0]}`],
-        params: [`modparam("dispatcher", "ds_slow_start", ${WINDOW_S})`],
-      }),
-      list: `1 ${bk.uri(0)}\n1 ${bk.uri(1)}\n`,
-    });
+    const cfg = fs
+      .readFileSync(path.join(FIXTURES, 'cfg', 'ds-select.cfg'), 'utf8')
+      .replaceAll('{PX}', String(ports[0]))
+      .replace(/"unix:\{DIR\}\/[a-z_]+"/, '"unix:{DIR}/dsd_ctl"')
+      // a backend starved of CPU must not look dead to a load test
+      .replace('modparam("tm", "fr_timer", 600)', 'modparam("tm", "fr_timer", 15000)')
+      .replace(
+        'modparam("dispatcher", "list_file"',
+        `modparam("dispatcher", "ds_slow_start", ${WINDOW_S})\nmodparam("dispatcher", "list_file"`,
+      );
+    const attrs = (duid: string) => `duid=${duid};weight=50;rweight=50;maxload=${MAXLOAD}`;
+    dsd = await startDsd({ cfg, list: `1 ${bk.uri(0)} 0 0 ${attrs('a')}\n1 ${bk.uri(1)} 0 0 ${attrs('b')}\n` });
   });
 
   after(async () => {
@@ -42,45 +58,119 @@ describe('slow start', { skip: !haveSipp() && 'sipp not installed' }, () => {
     fs.rmSync(work, { recursive: true, force: true });
   });
 
-  it('the returning backend ramps up over the window', async () => {
-    dsctlOk(dsd.dir, 'dispatcher.set_state', 'i', '1', bk.uri(1));
-    dsctlOk(dsd.dir, 'dispatcher.set_state', 'a', '1', bk.uri(1));
+  const ctl = (...a: string[]): string => dsctlOk(dsd.dir, ...a);
+
+  /** set_state i then a on `uri`; returns a time taken before the ramp began. */
+  function bounce(uri: string): number {
+    ctl('dispatcher.set_state', 'i', '1', uri);
     const t0 = Date.now();
-    const mark = bk.log.length;
-    assert.match(dsctlOk(dsd.dir, 'dispatcher.list'), /SLOWSTART: 1\d/);
-    const r = await runUac({
-      scenario: messageUac(work),
-      port: ports[3],
-      controlPort: ports[4],
-      remote: `127.0.0.1:${ports[0]}`,
-      calls: 1500,
-      rate: 100,
-      extra: ['-recv_timeout', '10000'],
-      timeoutMs: 120_000,
+    ctl('dispatcher.set_state', 'a', '1', uri);
+    assert.match(ctl('dispatcher.list'), /SLOWSTART: 1\d/);
+    return t0;
+  }
+
+  // full share of the returning backend once the ramp is over
+  const cases: Array<[number, string, number]> = [
+    [4, 'round robin', 0.5],
+    [8, 'serial', 1],
+    [9, 'weight', 0.5],
+    [11, 'relative weight', 0.5],
+  ];
+  for (const [alg, name, full] of cases) {
+    it(`algorithm ${alg} (${name}): the returning backend ramps up over the window, 2000 requests`, async () => {
+      // serial: the backend it picks first is the one that comes back
+      const back =
+        alg === 8 ? dsctlJson<{ selected: string }>(dsd.dir, 'dispatcher.explain', '1', '8').selected : bk.uri(1);
+      const b = bk.uri(0) === back ? 0 : 1;
+      const t0 = bounce(back);
+      const mark = bk.log.length;
+      const r = await runUac({
+        scenario: messageUac(work, ['X-Set: 1', `X-Alg: ${alg}`]),
+        port: ports[3],
+        controlPort: ports[4],
+        remote: `127.0.0.1:${ports[0]}`,
+        calls: 2000,
+        rate: 150,
+        extra: ['-recv_timeout', '15000'],
+        timeoutMs: 180_000,
+      });
+      assert.equal(num(r.stats, 'SuccessfulCall(C)'), 2000, r.output.slice(-1500));
+      const w = WINDOW_S * 1000;
+      // [first 10 %, first half, second half, after] × [returning, other]
+      const buckets = [
+        [0, 0],
+        [0, 0],
+        [0, 0],
+        [0, 0],
+      ];
+      for (const x of bk.log.slice(mark)) {
+        if (x.method !== 'MESSAGE') continue;
+        const t = x.m.at - t0;
+        const i = x.b === b ? 0 : 1;
+        if (t < w * 0.1) buckets[0][i]++;
+        if (t < w / 2) buckets[1][i]++;
+        else if (t < w) buckets[2][i]++;
+        else buckets[3][i]++;
+      }
+      const share = ([mine, other]: number[]): number => mine / (mine + other);
+      const msg = `alg ${alg}: ${JSON.stringify(buckets)}`;
+      for (const x of buckets.slice(1)) assert.ok(x[0] + x[1] >= 50, `enough requests in every period: ${msg}`);
+      if (buckets[0][0] + buckets[0][1] >= 30) assert.ok(share(buckets[0]) < full * 0.5, `starts low: ${msg}`);
+      assert.ok(share(buckets[1]) < full * 0.8, `first half well below its share: ${msg}`);
+      assert.ok(share(buckets[2]) > share(buckets[1]) + full * 0.1, `second half higher than the first: ${msg}`);
+      assert.ok(Math.abs(share(buckets[3]) - full) < 0.1, `its full share after the window: ${msg}`);
     });
-    assert.equal(num(r.stats, 'SuccessfulCall(C)'), 1500, r.output.slice(-1500));
-    const w = WINDOW_S * 1000;
-    const buckets = [
-      [0, 0],
-      [0, 0],
-      [0, 0],
-      [0, 0],
-    ]; // [first 10 %, first half, second half, after] × [b0, b1]
-    for (const x of bk.log.slice(mark)) {
-      if (x.method !== 'MESSAGE') continue;
-      const t = x.m.at - t0;
-      if (t < w * 0.1) buckets[0][x.b]++;
-      if (t < w / 2) buckets[1][x.b]++;
-      else if (t < w) buckets[2][x.b]++;
-      else buckets[3][x.b]++;
+  }
+
+  it('algorithm 10 (call load): maxload ramps; held calls never exceed it, and fill up after the window', async () => {
+    const t0 = bounce(bk.uri(1));
+    const cap = (atMs: number): number => {
+      const f = Math.min(1, 0.1 + (0.9 * Math.max(0, atMs - t0)) / (WINDOW_S * 1000));
+      return f >= 1 ? MAXLOAD : Math.max(1, Math.floor(MAXLOAD * f));
+    };
+    // the calls stay up until the test stops sipp, so every call counts as load throughout
+    const scenario = holdingUac(work, 600_000, ['X-Set: 1', 'X-Alg: 10']);
+    const bursts: SippProc[] = [];
+    const burst = (k: number, n: number): void => {
+      bursts.push(
+        startSipp({
+          scenario,
+          port: ports[3 + 2 * k],
+          controlPort: ports[4 + 2 * k],
+          remote: `127.0.0.1:${ports[0]}`,
+          calls: n,
+          rate: 50,
+        }),
+      );
+    };
+    const invitesAt = (from: number) => bk.log.slice(from).filter((x) => x.method === 'INVITE');
+    const m1 = bk.log.length;
+    try {
+      burst(0, 20);
+      await until('20 held calls answered', () => invitesAt(m1).length >= 20, 60_000);
+      const got1 = invitesAt(m1);
+      let onB1 = 0;
+      for (const x of got1) {
+        if (x.b !== 1) continue;
+        onB1++;
+        assert.ok(
+          onB1 <= cap(x.m.at),
+          `call ${onB1} on the returning backend at +${x.m.at - t0} ms: cap ${cap(x.m.at)}`,
+        );
+      }
+      const onB0 = got1.length - onB1;
+      assert.ok(onB1 < onB0, `the returning backend took fewer calls: ${onB1} vs ${onB0}`);
+      // the window is over when dispatcher.list stops showing the ramp
+      await until('ramp over', () => !/SLOWSTART/.test(ctl('dispatcher.list')), 60_000, 250);
+      const m2 = bk.log.length;
+      burst(1, 20);
+      await until('20 more held calls answered', () => invitesAt(m2).length >= 20, 60_000);
+      const got2 = invitesAt(m2);
+      const b1Now = got2.filter((x) => x.b === 1).length;
+      assert.ok(b1Now > got2.length - b1Now, `after the window it catches up: ${b1Now} of ${got2.length}`);
+      assert.ok(onB1 + b1Now >= 15, `and ends near the other's load: ${onB1 + b1Now} of 40`);
+    } finally {
+      await Promise.all(bursts.map((p) => p.stop()));
     }
-    const share = ([a, b]: number[]): number => b / (a + b);
-    const msg = JSON.stringify(buckets);
-    for (const b of buckets.slice(1)) assert.ok(b[0] + b[1] >= 50, `enough requests in every period: ${msg}`);
-    // round robin holding a backend back with probability 1 − f gives it f / (1 + f): 9 % at f = 0.1
-    if (buckets[0][0] + buckets[0][1] >= 30) assert.ok(share(buckets[0]) < 0.25, `starts low: ${msg}`);
-    assert.ok(share(buckets[1]) < 0.4, `first half well below an even split: ${msg}`);
-    assert.ok(share(buckets[2]) > share(buckets[1]) + 0.05, `second half higher than the first: ${msg}`);
-    assert.ok(share(buckets[3]) > 0.4 && share(buckets[3]) < 0.6, `even split after the window: ${msg}`);
   });
 });

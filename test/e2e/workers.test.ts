@@ -1,11 +1,10 @@
 /**
  * children=N (here `-n 2`): several SIP workers on the same sockets, over real loopback
- * sockets with sipp and raw peers. The kernel hands each datagram to whichever worker
- * reads first, so the messages of one call are read by different workers and handed to
- * the Call-ID's owner (core.workers counts both sides). Checked: calls over UDP and TCP,
- * CANCEL, failover on 500 and on timeout, algorithm 10's load shared by every worker,
- * control-socket changes seen by every worker, one prober and one dst-down, a worker
- * killed mid-load.
+ * sockets with sipp and raw peers. One worker reads (worker 0, or worker 1 while worker 0
+ * is down) and hands each message to the Call-ID's owner (core.workers counts both
+ * sides). Checked: calls over UDP and TCP, CANCEL, failover on 500 and on timeout,
+ * algorithm 10's load shared by every worker, control-socket changes seen by every
+ * worker, one prober and one dst-down, worker 0 killed mid-load.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +13,7 @@ import path from 'node:path';
 import { startDsd, basicCfg, Dsd, DSCTL_BIN } from '../helpers/daemon';
 import { spawnSync } from 'node:child_process';
 import { freePorts } from '../helpers/ports';
-import { startSipp, runUac, UAC_XML, UAS_XML, FIXTURES, num } from '../helpers/sipp';
+import { startSipp, runUac, readStats, UAC_XML, UAS_XML, FIXTURES, num } from '../helpers/sipp';
 import { UdpPeer, Received, makeResponse, methodOf, statusOf, header } from '../helpers/sip-peer';
 import { callRpc } from '../../src/cli/client';
 import type { RpcParams } from '../../src/rpc-api/protocol';
@@ -60,7 +59,7 @@ async function until<T>(what: string, ms: number, f: () => Promise<T | null>): P
   throw new Error(`${what}: not within ${ms} ms ${err}`);
 }
 
-/** Both workers handled requests; the reader (worker 0) handed the other its share. */
+/** Both workers handled requests; messages read by one worker were handed to the other. */
 async function assertCrossed(dsd: Dsd): Promise<void> {
   const rows = await workers(dsd);
   assert.equal(rows.length, 2, JSON.stringify(rows));
@@ -68,18 +67,18 @@ async function assertCrossed(dsd: Dsd): Promise<void> {
     assert.equal(r.READY, 1);
     assert.ok(r.REQUESTS > 0, `worker ${r.INDEX} handled requests: ${JSON.stringify(rows)}`);
   }
-  assert.ok(
-    rows[0].HANDED_OFF > 0 && rows[1].HANDED_IN > 0,
-    `messages crossed between workers: ${JSON.stringify(rows)}`,
-  );
+  const off = rows.reduce((a, r) => a + r.HANDED_OFF, 0);
+  const into = rows.reduce((a, r) => a + r.HANDED_IN, 0);
+  assert.ok(off > 0 && into > 0, `messages crossed between workers: ${JSON.stringify(rows)}`);
 }
 
-/** etc/dsd.cfg with the test's listen lines, no reload_delta, and maybe another fr_timer. */
-function cfgWith(o: Parameters<typeof basicCfg>[0], fr?: number): string {
+/**
+ * etc/dsd.cfg with the test's listen lines, no reload_delta, and an fr_timer: 15 s unless
+ * the test needs timeouts, so a starved sipp answering late is no failover.
+ */
+function cfgWith(o: Parameters<typeof basicCfg>[0], fr = 15000): string {
   const base = basicCfg({ ...o, params: ['modparam("dispatcher", "reload_delta", 0)', ...(o.params ?? [])] });
-  return fr === undefined
-    ? base
-    : base.replace(/^modparam\("tm", "fr_timer", \d+\)$/m, `modparam("tm", "fr_timer", ${fr})`);
+  return base.replace(/^modparam\("tm", "fr_timer", \d+\)$/m, `modparam("tm", "fr_timer", ${fr})`);
 }
 
 test(
@@ -94,11 +93,13 @@ test(
       }),
       list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
       args: WORKERS,
+      startTimeoutMs: 30_000, // three processes start; a loaded machine takes its time
     });
     const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
     const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
     try {
-      await sleep(300);
+      await uas1.ready();
+      await uas2.ready();
       const r = await runUac({
         scenario: UAC_XML,
         port: uac,
@@ -162,12 +163,13 @@ test('CANCEL, and failover on 500 and on timeout, with 2 workers', { timeout: 18
     cfg: cfgWith({ listen: [`udp:127.0.0.1:${px}`] }, 1000),
     list: `1 sip:127.0.0.1:${bring} 0 0\n`,
     args: WORKERS,
+    startTimeoutMs: 30_000, // three processes start; a loaded machine takes its time
   });
   const ring = startSipp({ scenario: path.join(FIXTURES, 'sipp', 'uas-ring.xml'), port: bring, controlPort: c1 });
   const fail = startSipp({ scenario: path.join(FIXTURES, 'sipp', 'uas-500.xml'), port: b500, controlPort: c2 });
   const ok = startSipp({ scenario: UAS_XML, port: bok, controlPort: c3 });
   try {
-    await sleep(300);
+    for (const u of [ring, fail, ok]) await u.ready();
     const cancel = await runUac({
       scenario: path.join(FIXTURES, 'sipp', 'uac-cancel.xml'),
       port: uac,
@@ -178,7 +180,10 @@ test('CANCEL, and failover on 500 and on timeout, with 2 workers', { timeout: 18
       timeoutMs: 60_000,
     });
     assert.equal(num(cancel.stats, 'SuccessfulCall(C)'), 40, cancel.output.slice(-3000));
-    await sleep(300);
+    // the ringing UAS ends a call on the ACK of its 487: wait for its stat row to show all 40
+    await until('the ringing UAS to end 40 calls', 30_000, async () =>
+      fs.existsSync(ring.statFile) && num(readStats(ring.statFile), 'SuccessfulCall(C)') >= 40 ? true : null,
+    );
     const rs = await ring.stop();
     assert.equal(num(rs, 'SuccessfulCall(C)'), 40, 'every CANCEL reached the backend');
 
@@ -229,6 +234,7 @@ test(
     const dsd = await startDsd({
       cfg,
       args: WORKERS,
+      startTimeoutMs: 30_000, // three processes start; a loaded machine takes its time
       list: `1 sip:127.0.0.1:${b1} 0 0 duid=one\n1 sip:127.0.0.1:${b2} 0 0 duid=two\n`,
     });
     const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
@@ -241,7 +247,8 @@ test(
     };
     let calls: ReturnType<typeof startSipp> | null = null;
     try {
-      await sleep(300);
+      await uas1.ready();
+      await uas2.ready();
       calls = startSipp({
         scenario: path.join(FIXTURES, 'sipp', 'uac-hold.xml'),
         port: uac,
@@ -279,6 +286,7 @@ test('set_state, add and reload through the control socket reach every worker', 
     cfg: cfgWith({ listen: [`udp:127.0.0.1:${px}`] }),
     list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
     args: WORKERS,
+    startTimeoutMs: 30_000, // three processes start; a loaded machine takes its time
   });
   const uas = [b1, b2, b3].map((p, i) => startSipp({ scenario: UAS_XML, port: p, controlPort: [c1, c2, c3][i] }));
   const calls = async (n: number): Promise<void> => {
@@ -298,7 +306,7 @@ test('set_state, add and reload through the control socket reach every worker', 
     return [b1, b2, b3].map((p) => s.find((x) => x.URI === `sip:127.0.0.1:${p}`)?.CALLS ?? 0);
   };
   try {
-    await sleep(300);
+    for (const u of uas) await u.ready();
     assert.equal(dsctl(dsd, 'dispatcher.set_state', 'ip', '1', `sip:127.0.0.1:${b1}`).code, 0);
     await calls(40);
     assert.deepEqual(await counts(), [0, 40, 0], 'no worker sends to the inactive one');
@@ -356,6 +364,7 @@ test('one keepalive per destination per interval with 3 workers; dst-down runs o
     ),
     list: `1 ${a.uri} 0 0\n1 ${b.uri} 0 0\n`,
     args: ['-n', '3'],
+    startTimeoutMs: 30_000,
   });
   try {
     await until('6 probes each', 30_000, async () => (a.probes.length >= 6 && b.probes.length >= 6 ? true : null));
@@ -388,7 +397,7 @@ test('one keepalive per destination per interval with 3 workers; dst-down runs o
 });
 
 test(
-  'a worker killed with SIGKILL mid-load: dsd keeps running, the worker comes back, calls complete',
+  'worker 0 killed with SIGKILL mid-load: UDP calls go on through worker 1, worker 0 comes back, calls complete',
   { timeout: 240_000 },
   async () => {
     const [px, b1, b2, uac, c1, c2, c3] = await freePorts(7);
@@ -396,14 +405,17 @@ test(
       cfg: cfgWith({ listen: [`udp:127.0.0.1:${px}`] }),
       list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
       args: WORKERS,
+      startTimeoutMs: 30_000, // three processes start; a loaded machine takes its time
     });
     const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
     const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
     let load: ReturnType<typeof startSipp> | null = null;
     try {
-      await sleep(300);
+      await uas1.ready();
+      await uas2.ready();
       const before = await workers(dsd);
-      const victim = before.find((r) => r.INDEX === 1)!;
+      // worker 0 holds the TCP connections and the keepalives; UDP does not depend on it
+      const victim = before.find((r) => r.INDEX === 0)!;
       load = startSipp({
         scenario: UAC_XML,
         port: uac,
@@ -416,9 +428,15 @@ test(
         (await workers(dsd)).every((r) => r.REQUESTS > 50) ? true : null,
       );
       process.kill(victim.PID, 'SIGKILL');
-      await dsd.waitFor(`worker 1 (pid ${victim.PID}) died`, 20_000);
-      const back = await until('worker 1 back', 30_000, async () => {
+      await dsd.waitFor(`worker 0 (pid ${victim.PID}) died`, 20_000);
+      // while worker 0 is down, worker 1 reads every datagram and owns every Call-ID
+      const w1Before = (await workers(dsd)).find((r) => r.INDEX === 1)!;
+      await until('worker 1 carries the load alone', 30_000, async () => {
         const w = (await workers(dsd)).find((r) => r.INDEX === 1);
+        return w && w.REQUESTS > w1Before.REQUESTS ? true : null;
+      });
+      const back = await until('worker 0 back', 30_000, async () => {
+        const w = (await workers(dsd)).find((r) => r.INDEX === 0);
         return w && w.READY === 1 && w.PID !== victim.PID ? w : null;
       });
       assert.notEqual(back.PID, victim.PID);
@@ -441,8 +459,8 @@ test(
         timeoutMs: 60_000,
       });
       assert.equal(num(after.stats, 'SuccessfulCall(C)'), 200, after.output.slice(-2000));
-      const w1 = (await workers(dsd)).find((r) => r.INDEX === 1)!;
-      assert.ok(w1.REQUESTS > 0, 'the restarted worker takes traffic');
+      const w0 = (await workers(dsd)).find((r) => r.INDEX === 0)!;
+      assert.ok(w0.REQUESTS > 0, 'the restarted worker takes traffic');
     } finally {
       await load?.stop();
       await uas1.stop();

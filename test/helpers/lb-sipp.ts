@@ -7,12 +7,29 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FIXTURES, UAC_XML } from './sipp';
 
-/** The shared UAC scenario with a pause of `holdMs` between ACK and BYE. */
-export function holdingUac(dir: string, holdMs: number): string {
+/** A scenario file name for `what` with these extra headers (one file per variant). */
+function variantFile(dir: string, what: string, headers: readonly string[]): string {
+  const tag = headers.length ? `-${headers.join('-').replace(/[^A-Za-z0-9]+/g, '_')}` : '';
+  return path.join(dir, `${what}${tag}.xml`);
+}
+
+/**
+ * The shared UAC scenario with a pause of `holdMs` between ACK and BYE, and `headers`
+ * (e.g. `X-Alg: 10`) added to its INVITE.
+ */
+export function holdingUac(dir: string, holdMs: number, headers: readonly string[] = []): string {
   const xml = fs.readFileSync(UAC_XML, 'utf8');
-  const out = xml.replace(/(\s*<send retrans="500">\s*<!\[CDATA\[\s*BYE )/, `\n  <pause milliseconds="${holdMs}"/>$1`);
+  let out = xml.replace(/(\s*<send retrans="500">\s*<!\[CDATA\[\s*BYE )/, `\n  <pause milliseconds="${holdMs}"/>$1`);
   if (out === xml) throw new Error('could not find the BYE in the UAC scenario');
-  const file = path.join(dir, `uac-hold-${holdMs}.xml`);
+  if (headers.length) {
+    const withHeaders = out.replace(
+      /(\n(\s*)Max-Forwards: 70\n)/,
+      (_m, line: string, ind: string) => line + headers.map((h) => `${ind}${h}\n`).join(''),
+    );
+    if (withHeaders === out) throw new Error('could not find Max-Forwards in the UAC scenario');
+    out = withHeaders;
+  }
+  const file = variantFile(dir, `uac-hold-${holdMs}`, headers);
   fs.writeFileSync(file, out);
   return file;
 }
@@ -28,9 +45,9 @@ export function failingUas(dir: string, code: number, reason: string): string {
   return file;
 }
 
-/** A one-transaction UAC: MESSAGE, wait for its final 200 (light load for share counts). */
-export function messageUac(dir: string): string {
-  const file = path.join(dir, 'uac-message.xml');
+/** A one-transaction UAC: MESSAGE (with `headers`), wait for its final 200 (light load for share counts). */
+export function messageUac(dir: string, headers: readonly string[] = []): string {
+  const file = variantFile(dir, 'uac-message', headers);
   fs.writeFileSync(
     file,
     `<?xml version="1.0" encoding="ISO-8859-1" ?>
@@ -45,7 +62,7 @@ export function messageUac(dir: string): string {
       Call-ID: [call_id]
       CSeq: 1 MESSAGE
       Max-Forwards: 70
-      Content-Length: 0
+${headers.map((h) => `      ${h}\n`).join('')}      Content-Length: 0
 
     ]]>
   </send>

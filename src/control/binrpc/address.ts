@@ -1,6 +1,7 @@
 // ctl's binrpc addresses, as Kamailio's modparam("ctl", "binrpc", …) takes them:
 // unix:/path or unixs:/path (stream; a bare path too), unixd:/path (datagram),
 // tcp:host[:port], udp:host[:port] (port 2049 when left out).
+import { DsdError } from '../../core/errors';
 
 export type BinrpcAddress =
   | { readonly kind: 'unixs'; readonly path: string }
@@ -8,11 +9,12 @@ export type BinrpcAddress =
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
   | { readonly kind: 'udp'; readonly host: string; readonly port: number };
 
-export const DEFAULT_CTL_PORT = 2049;
+const DEFAULT_CTL_PORT = 2049;
 
-export class BinrpcAddressError extends Error {
-  override readonly name = 'BinrpcAddressError';
-  readonly code = 'EBINRPCADDR';
+export class BinrpcAddressError extends DsdError {
+  constructor(message: string) {
+    super('DSD_ERR_BINRPC_ADDRESS', message);
+  }
 }
 
 export function parseBinrpcAddress(spec: string): BinrpcAddress {

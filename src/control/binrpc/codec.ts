@@ -3,9 +3,10 @@
 // of records; a record is one byte of size/type (high bit: an explicit length follows, or an
 // end mark for structs/arrays) and its value. Doubles travel as fixed point (value × 1000 in
 // a long long), as Kamailio sends them. Written from the format description, not the C code.
+import { DsdError } from '../../core/errors';
 
-export const BINRPC_MAGIC = 0xa;
-export const BINRPC_VERS = 1;
+const BINRPC_MAGIC = 0xa;
+const BINRPC_VERS = 1;
 /** Largest packet a stream connection may send, as Kamailio's STREAM_BUF_SIZE. */
 export const BINRPC_MAX_PACKET = 65535;
 
@@ -34,10 +35,10 @@ export const BINRPC_ERRORS = {
   record: 'bad record',
 } as const;
 
-export class BinrpcError extends Error {
-  override readonly name = 'BinrpcError';
-  constructor(readonly code: keyof typeof BINRPC_ERRORS) {
-    super(BINRPC_ERRORS[code]);
+/** A binrpc packet that cannot be read; `fault` names Kamailio's text for it. */
+export class BinrpcError extends DsdError {
+  constructor(readonly fault: keyof typeof BINRPC_ERRORS) {
+    super('DSD_ERR_BINRPC', BINRPC_ERRORS[fault]);
   }
 }
 

@@ -1,8 +1,7 @@
 /** A bad acc modparam or extra definition; refused at start like Kamailio's mod_init. */
-export class AccError extends Error {
-  readonly code = 'ACC_ERR_PARAM';
+import { DsdError } from '../../core/errors';
+export class AccError extends DsdError {
   constructor(message: string) {
-    super(message);
-    this.name = 'AccError';
+    super('DSD_ERR_ACC_PARAM', message);
   }
 }

@@ -16,17 +16,17 @@ import { writeFileDurable } from '../../core/durable-file';
 import type { Logger } from '../../core/log';
 import type { AdminStateEntry } from './admin-state';
 import type { DrainEntry } from './lb/drain';
+import { DsdError } from '../../core/errors';
 
-export class AdminStateFileError extends Error {
-  readonly code = 'EADMINSTATE';
+class AdminStateFileError extends DsdError {
   constructor(
     readonly file: string,
     why: string,
   ) {
     super(
+      'DSD_ERR_ADMIN_STATE_FILE',
       `admin state file ${file} is damaged: ${why}; fix or remove it (dsd will not start on half of the admin states)`,
     );
-    this.name = 'AdminStateFileError';
   }
 }
 

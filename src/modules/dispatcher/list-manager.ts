@@ -30,7 +30,13 @@ export interface LoadReport {
 
 /** Where a reload reads from: file text, DB rows, or (default) params.list_file on disk. */
 export type ReloadSource =
-  { readonly text: string; readonly fileName: string } | { readonly records: readonly DsRecordInput[] };
+  | { readonly text: string; readonly fileName: string }
+  | {
+      readonly records: readonly DsRecordInput[];
+      /** What the source already found wrong (database rows): shown by a dry run, logged otherwise. */
+      readonly warnings?: readonly string[];
+      readonly errors?: readonly string[];
+    };
 
 export class ListManager {
   private current: DsList | null = null;

@@ -8,7 +8,8 @@ import { dispatcherOf } from '../services';
 import type { RequestContext } from '../../proxy/context';
 import { storeOf } from '../script-store';
 import { DS_DSG, DS_EVENT } from './request-state';
-import { PARAM_SPECS } from './params';
+import { DISPATCHER_PARAMS } from './modparams';
+import { kindsOf, type ParamExport } from '../../core/modparams';
 
 function dsvValue(ctx: RequestContext, key: string): string | number | null {
   const d = ctx.get(DS_EVENT);
@@ -39,25 +40,16 @@ function pvTarget(spec: string | undefined): ((ctx: RequestContext, v: string | 
 }
 
 /**
- * `backendParams`: the modparam("dispatcher", …) names its backends (db/, cluster/,
- * metrics/) read — they import the dispatcher, so their tables are handed in rather than
- * imported here, and the imports run one way.
+ * `backends`: the parameter tables of the dispatcher's backends (db/, cluster/,
+ * metrics/), also under modparam("dispatcher", …) — they import the dispatcher, so their
+ * tables are handed in rather than imported here, and the imports run one way.
  */
-export function registerDispatcher(
-  reg: Reg,
-  svc: Services,
-  backendParams: Readonly<Record<string, 'int' | 'str'>> = {},
-): void {
+export function registerDispatcher(reg: Reg, svc: Services, backends: ReadonlyArray<ParamExport<unknown>> = []): void {
   let setidPv: ((ctx: RequestContext, v: string | number) => void) | null = null;
   let attrsPv: ((ctx: RequestContext, v: string | number) => void) | null = null;
-  const params: Record<string, 'int' | 'str'> = {};
-  for (const [name, spec] of Object.entries(PARAM_SPECS)) params[name] = spec.kind === 'int' ? 'int' : 'str';
-  params.ds_admin_state_file = 'str';
-  params.ds_rpc_persist = 'int';
-  Object.assign(params, backendParams);
   reg.registerModule({
     name: 'dispatcher',
-    params,
+    params: kindsOf([DISPATCHER_PARAMS, ...backends]),
     onParam: (name, value) => {
       if (name === 'setid_pvname' || name === 'attrs_pvname') {
         const t = pvTarget(String(value));

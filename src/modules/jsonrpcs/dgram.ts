@@ -6,6 +6,7 @@ import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DgramSocket } from 'node-unix-socket';
+import { DsdError } from '../../core/errors';
 import { fileOwnerCred } from '../../control/peer-cred';
 import type { CallerInfo } from '../../control/registry';
 import type { CallerOf } from './exec';
@@ -15,9 +16,9 @@ export type DgramAddress =
   | { readonly kind: 'udp'; readonly host: string; readonly port: number };
 
 /** Kamailio's largest datagram (JSONRPC_DGRAM_BUF_SIZE). */
-export const DGRAM_MAX = 65456;
+const DGRAM_MAX = 65456;
 
-export interface DgramLogger {
+interface DgramLogger {
   warn(msg: string): void;
   error(msg: string): void;
 }
@@ -29,9 +30,10 @@ export interface DgramOptions {
   readonly log: DgramLogger;
 }
 
-export class DgramSetupError extends Error {
-  override readonly name = 'DgramSetupError';
-  readonly code = 'EJSONRPCDGRAM';
+class DgramSetupError extends DsdError {
+  constructor(message: string) {
+    super('DSD_ERR_JSONRPC_DGRAM', message);
+  }
 }
 
 /** `udp:host:port` (host may be [v6]) or a Unix socket path. */

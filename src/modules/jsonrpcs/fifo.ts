@@ -9,10 +9,11 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { DocFramer } from './doc-framer';
+import { DsdError } from '../../core/errors';
 import { fileOwnerCred } from '../../control/peer-cred';
 import type { CallerOf } from './exec';
 
-export interface FifoLogger {
+interface FifoLogger {
   debug(msg: string): void;
   warn(msg: string): void;
   error(msg: string): void;
@@ -31,9 +32,10 @@ export interface FifoOptions {
   readonly log: FifoLogger;
 }
 
-export class FifoSetupError extends Error {
-  override readonly name = 'FifoSetupError';
-  readonly code = 'EJSONRPCFIFO';
+class FifoSetupError extends DsdError {
+  constructor(message: string) {
+    super('DSD_ERR_JSONRPC_FIFO', message);
+  }
 }
 
 function resolveId(kind: 'user' | 'group', v: string | number | undefined): number {

@@ -7,19 +7,18 @@ import {
   checkClusterConfig,
   ClusterMessageError,
   decodeMessage,
-  defaultClusterParams,
+  CLUSTER_PARAMS,
   destStatesOf,
   encodeMessage,
   goneAfter,
-  isClusterParam,
-  setClusterParam,
   wantsDest,
 } from '../../../src/cluster';
 import { DbError, parseDbUrl } from '../../../src/db';
 import { Dispatcher } from '../../../src/modules/dispatcher/engine';
 import { DsRpcError } from '../../../src/modules/dispatcher/errors';
 import { defaultParams, setParam } from '../../../src/modules/dispatcher/params';
-import { defaultDbParams, isDsdDbParam, setDsdDbParam } from '../../../src/db';
+import { DB_PARAMS } from '../../../src/db';
+import { readParams, type ModParamValue } from '../../../src/core/modparams';
 
 const base = { v: 1 as const, origin: 'a', instance: 'i-1', seq: 1 };
 
@@ -119,29 +118,28 @@ test('cluster.list result: fields, sorted input kept, DESTS only with dest', () 
 });
 
 test('cluster and db modparams', () => {
-  const p = defaultClusterParams();
-  assert.equal(isClusterParam('ds_cluster'), true);
-  assert.equal(isClusterParam('db_url'), false);
-  setClusterParam(p, 'ds_cluster', 1);
-  setClusterParam(p, 'ds_cluster_node', 'lb1');
-  setClusterParam(p, 'ds_cluster_heartbeat', '2');
+  const lines = (...pairs: Array<[string, string | number]>): ModParamValue[] =>
+    pairs.map(([name, value]) => ({ name, value }));
+  // another table's names (db_url) are left to that table
+  const p = readParams(
+    CLUSTER_PARAMS,
+    lines(['ds_cluster', 1], ['db_url', 'x'], ['ds_cluster_node', 'lb1'], ['ds_cluster_heartbeat', '2']),
+    '/',
+  );
   assert.deepEqual([p.enabled, p.nodeName, p.heartbeatSec, goneAfter(p)], [true, 'lb1', 2, 6]);
-  setClusterParam(p, 'ds_cluster_gone_after', 30);
-  assert.equal(goneAfter(p), 30);
-  assert.throws(() => setClusterParam(p, 'ds_cluster', 2), /must be 0 or 1/);
-  assert.throws(() => setClusterParam(p, 'ds_cluster_heartbeat', 0), /must be >= 1/);
-  assert.throws(() => setClusterParam(p, 'ds_cluster_channel', 'a-b'), /identifier/);
+  assert.equal(goneAfter(readParams(CLUSTER_PARAMS, lines(['ds_cluster_gone_after', 30]), '/')), 30);
+  assert.throws(() => readParams(CLUSTER_PARAMS, lines(['ds_cluster', 2]), '/'), /must be 0 or 1/);
+  assert.throws(() => readParams(CLUSTER_PARAMS, lines(['ds_cluster_heartbeat', 0]), '/'), /must be >= 1/);
+  assert.throws(() => readParams(CLUSTER_PARAMS, lines(['ds_cluster_channel', 'a-b']), '/'), /identifier/);
   assert.throws(
     () => checkClusterConfig(p, null),
     (e: Error) => e instanceof DbError && /needs modparam\("dispatcher", "db_url"/.test(e.message),
   );
   assert.throws(() => checkClusterConfig(p, parseDbUrl('mysql://u:pw@h/d')), /needs a postgres:\/\/ db_url/);
   checkClusterConfig(p, parseDbUrl('postgres://u:pw@h/d'));
-  const d = defaultDbParams();
-  assert.equal(isDsdDbParam('ds_db_start_empty'), true);
-  setDsdDbParam(d, 'ds_db_start_empty', '1');
-  assert.equal(d.startEmpty, true);
-  assert.throws(() => setDsdDbParam(d, 'ds_db_start_empty', 3), /must be 0 or 1/);
+  assert.equal(readParams(DB_PARAMS, lines(['ds_db_start_empty', '1']), '/').startEmpty, true);
+  assert.equal(readParams(DB_PARAMS, [], '/').startEmpty, false);
+  assert.throws(() => readParams(DB_PARAMS, lines(['ds_db_start_empty', 3]), '/'), /must be 0 or 1/);
 });
 
 async function engine(): Promise<Dispatcher> {

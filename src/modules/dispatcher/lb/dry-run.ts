@@ -13,7 +13,7 @@ import { seededRng } from '../rng';
 import type { AdminStateEntry } from '../admin-state';
 import type { DrainEntry } from './drain';
 
-export interface DryRunDest {
+interface DryRunDest {
   readonly set: number;
   readonly uri: string;
   readonly flags: number;
@@ -23,7 +23,7 @@ export interface DryRunDest {
   readonly origin: string | null;
 }
 
-export interface DryRunChange {
+interface DryRunChange {
   readonly set: number;
   readonly uri: string;
   readonly origin: string | null;
@@ -67,7 +67,12 @@ export function runningOf(list: DsList | null): RunningDest[] {
 }
 
 export type DryRunSource =
-  { readonly text: string; readonly fileName: string } | { readonly records: readonly DsRecordInput[] };
+  | { readonly text: string; readonly fileName: string }
+  | {
+      readonly records: readonly DsRecordInput[];
+      readonly warnings?: readonly string[];
+      readonly errors?: readonly string[];
+    };
 
 /** Every line parsed on its own: records, warnings, and the hard errors Kamailio would refuse. */
 function parseTolerant(
@@ -129,6 +134,8 @@ export async function dryRunReload(
     errors.push(...p.errors);
   } else {
     records = source.records;
+    warnings.push(...(source.warnings ?? []));
+    errors.push(...(source.errors ?? []));
   }
   let built: DsList;
   try {

@@ -19,7 +19,7 @@ export interface LbRpcHost {
   readonly ds: LbEngine & { reloadDryRun(source?: ReloadSource): Promise<DryRunResult> };
   /** Builds the request view of a synthetic request (hash_pvar expanded over it). */
   explainView(req: ExplainRequest): DsRequestView;
-  /** The source a reload would read (list file or database). */
+  /** The source a dry-run reload reads (undefined: the list file; a database reports its bad rows in it). */
   reloadSource(): Promise<ReloadSource | undefined>;
   /** A drain/undrain was applied here: spread it (the cluster), as set_state's change is. */
   changed?(change: DrainChange, persist: boolean): void | Promise<void>;
@@ -38,7 +38,7 @@ export interface ExplainRequest {
 const invalid = (detail: string): DsRpcError => DsRpcError.of('invalidParameters', detail);
 
 /** Longest --wait accepted (a day): a drain is a maintenance step, not a daemon. */
-export const MAX_DRAIN_WAIT_SEC = 86400;
+const MAX_DRAIN_WAIT_SEC = 86400;
 const WAIT_POLL_MS = 200;
 
 function waitForZero(ds: LbEngine, group: number, uris: readonly string[], seconds: number): Promise<number> {
