@@ -181,7 +181,7 @@ class Ua {
   }
 
   /** Sends one request, waits for its final response (ACKs a non-2xx one to an INVITE). */
-  async send(req: Req, ms = 5000): Promise<Outcome> {
+  async send(req: Req, ms = 30_000): Promise<Outcome> {
     const n = ++seq;
     const r = {
       method: 'MESSAGE',

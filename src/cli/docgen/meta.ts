@@ -319,6 +319,12 @@ export const MODULES: readonly ModuleDoc[] = [
         text: 'Bit 1 resolves at load; 2 on every ds_is_from_list; 4 at load and on a timer; 8 uses SRV/NAPTR.',
       },
       { name: 'ds_dns_interval', type: 'int', default: '600', text: 'Seconds between DNS refreshes (ds_dns_mode 4).' },
+      {
+        name: 'ds_dns_ttl',
+        type: 'int',
+        default: '0',
+        text: "Seconds the dispatcher's DNS answers are cached, in place of the records' TTLs (Kamailio's dns_set_local_ttl); 0 keeps the records' TTLs. With ds_dns_mode 4 (or 2) a changed record is seen within ds_dns_interval + ds_dns_ttl.",
+      },
     ],
   },
   {
