@@ -5,7 +5,7 @@
  */
 
 import fs from 'node:fs';
-import { createConnection, Connection, ConnectionOptions } from 'mysql2/promise';
+import type { Connection, ConnectionOptions } from 'mysql2/promise';
 import { DbError, DbErrorKind, scrub } from './errors';
 import { DbDriver, DbOpenOptions, DbQueryable, DbRowObject, ExecResult, SerialQueue, SqlValue } from './driver';
 import type { DbUrl } from './url';
@@ -124,6 +124,8 @@ export class MysqlDriver extends MysqlOps implements DbDriver {
   static async open(url: DbUrl, opts: DbOpenOptions = {}): Promise<MysqlDriver> {
     let conn: Connection;
     try {
+      // mysql2 is loaded on first use: a dsd without a MySQL db_url never pays its start-up
+      const { createConnection } = require('mysql2/promise') as typeof import('mysql2/promise');
       conn = await createConnection(mysqlConfig(url, opts));
     } catch (e) {
       throw mysqlError(url, 'cannot connect', e);

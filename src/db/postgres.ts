@@ -4,7 +4,7 @@
  * onLost(); the owner decides whether to reconnect.
  */
 
-import { Client, ClientConfig } from 'pg';
+import type { Client, ClientConfig } from 'pg';
 import { DbError, DbErrorKind, scrub } from './errors';
 import { DbDriver, DbOpenOptions, DbQueryable, DbRowObject, ExecResult, SerialQueue, SqlValue } from './driver';
 import type { DbUrl } from './url';
@@ -139,7 +139,9 @@ export class PgDriver extends PgOps implements DbDriver {
   }
 
   static async open(url: DbUrl, opts: DbOpenOptions = {}): Promise<PgDriver> {
-    const client = new Client(pgConfig(url, opts));
+    // pg is loaded on first use: a dsd without a PostgreSQL db_url never pays its start-up
+    const { Client: PgClient } = require('pg') as typeof import('pg');
+    const client = new PgClient(pgConfig(url, opts));
     // Errors during connect() are reported by its promise; swallow the duplicate event.
     const early = (): void => undefined;
     client.on('error', early);
