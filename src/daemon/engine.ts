@@ -118,6 +118,7 @@ export async function buildEngine(o: EngineStart): Promise<Engine> {
           keepaliveTimeout: w.keepaliveTimeout,
           keepaliveInterval: w.keepaliveInterval,
           corsMode: w.corsMode,
+          pingData: w.pingData ?? SIGNATURE,
           log,
           server: () => serverLine(core.serverHeader),
         },
