@@ -18,7 +18,7 @@ import { DSD_BIN } from './dsd-config';
 import { clockTicks, cpuTicksByPid, ticksBetween } from './procfs';
 import { makeCerts, tlsServerCfg } from '../../test/helpers/certs';
 
-export interface SecureRow {
+interface SecureRow {
   proto: 'udp' | 'tls' | 'wss';
   calls: number;
   seconds: number;

@@ -25,6 +25,7 @@ import { WsTransport } from '../transport/ws';
 import { runXhttpRequest } from '../modules/xhttp/request';
 import { HttpServer } from '../transport/http';
 import { warmUp, WarmupReport, WARMUP_DEFAULT_MS } from './warmup';
+import { mark } from './startup-marks';
 
 /** What Kamailio's default Server/User-Agent say about it, for dsd. */
 const SIGNATURE = `dsd (${VERSION} (${os.arch()}/${os.platform()}))`;
@@ -188,11 +189,12 @@ export async function buildEngine(o: EngineStart): Promise<Engine> {
     await dsDb?.close();
     o.die(`dsd: ${(e as Error).message}${detail ? ` (${detail})` : ''}`);
   }
+  mark('engine');
   return { transport, core, tls, ws, acc, dsDb, dispatcher, loadReport, coreOptions };
 }
 
 /** DSD_WARMUP_MS: the warm-up's time budget (0: none); the default otherwise. */
-export function warmupBudget(env: NodeJS.ProcessEnv = process.env): number {
+function warmupBudget(env: NodeJS.ProcessEnv = process.env): number {
   const v = env.DSD_WARMUP_MS;
   if (v === undefined || v === '') return WARMUP_DEFAULT_MS;
   const n = Number(v);
@@ -226,6 +228,7 @@ export async function warmEngine(e: Engine, o: EngineStart, who: string): Promis
     o.log.warn(`${who}: warm-up failed, starting cold: ${(err as Error).message}`);
     return null;
   }
+  mark('warm-up');
   const steps = r.steps.map((s) => `${s.name} ${s.ms.toFixed(1)} ms`).join(', ');
   o.log.info(
     `${who}: warm-up done in ${Math.round(r.ms)} ms: ${r.calls} synthetic calls (${r.completed} completed), ` +

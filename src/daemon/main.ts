@@ -29,6 +29,9 @@ import { dropPrivileges, warnIgnoredOptions } from './kamailio-options';
 import { jsonrpcsConfig } from './jsonrpcs-config';
 import { daemonize, notifyReady, shouldDaemonize } from './daemonize';
 import { sdNotify } from './sd-notify';
+import { mark } from './startup-marks';
+
+mark('modules');
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const DEFAULT_CFG = path.join(ROOT, 'etc', 'dsd.cfg');
@@ -126,6 +129,7 @@ export async function main(argv: string[]): Promise<void> {
     if (code === 0 && accDb) code = await accDbInit(accDb, out, err);
     process.exit(code);
   }
+  mark('config');
   if (args.children !== null) cfg.compiled.globals.children = args.children;
   debug = cfg.debug + args.debugBump;
   const log = createLogger({ debug, target: logTarget(args, cfg), name: cfg.logName ?? 'dsd' });

@@ -64,7 +64,7 @@ export interface DispatcherDbOptions {
 }
 
 /** The default cluster node name: host name + first listen address (unique per box and port). */
-export function defaultNodeName(address: string, host = os.hostname()): string {
+function defaultNodeName(address: string, host = os.hostname()): string {
   return `${host}/${address}`;
 }
 

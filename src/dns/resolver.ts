@@ -36,7 +36,7 @@ export interface ResolverOptions {
   defaultTtl: number;
 }
 
-export const RESOLVER_DEFAULTS: ResolverOptions = {
+const RESOLVER_DEFAULTS: ResolverOptions = {
   timeoutMs: 3000,
   minTtl: 0,
   maxTtl: 3600,
@@ -44,7 +44,7 @@ export const RESOLVER_DEFAULTS: ResolverOptions = {
   defaultTtl: 60,
 };
 
-export class DnsError extends DsdError {
+class DnsError extends DsdError {
   constructor(
     readonly host: string,
     message: string,
@@ -311,9 +311,4 @@ let shared: DnsResolver | null = null;
 
 export function dnsResolver(): DnsResolver {
   return (shared ??= new DnsResolver());
-}
-
-/** Replaces the shared resolver (at start, with the cfg's dns_cache_* settings). */
-export function setDnsResolver(r: DnsResolver): void {
-  shared = r;
 }

@@ -97,6 +97,12 @@ test(
       await b.stop();
       b = await startDsd({ cfg: nodeCfg(url, 'node-b', pb) });
       assert.equal(flagsIn(await list(b), 'sip:127.0.0.1:5081'), 'IP');
+      // start-up says where the destinations came from (password masked) and what was restored
+      assert.match(
+        b.output(),
+        /destinations loaded from postgres:\/\/dsd:\*\*\*@127\.0\.0\.1:\d+\/ce1 \(table dispatcher\): \d+ set\(s\), \d+ destination\(s\)/,
+      );
+      assert.match(b.output(), /admin states restored: [^"]*set 1 sip:127\.0\.0\.1:5081 ip/);
       // cluster.list: both up, with dest each node's view.
       const cl = await dsctlRun(['-s', ctl(a), '--json', 'cluster.list', 'dest']);
       assert.equal(cl.code, 0, cl.stderr);

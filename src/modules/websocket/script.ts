@@ -3,7 +3,7 @@ import type { Reg, Services } from '../services';
 import { httpOf } from '../xhttp/request';
 import { RouteType } from '../../script/route-types';
 
-export const WS_PARAMS = {
+const WS_PARAMS = {
   keepalive_mechanism: 'int',
   keepalive_timeout: 'int',
   keepalive_interval: 'int',
