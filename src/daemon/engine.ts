@@ -256,7 +256,7 @@ function logFirstMessage(core: ProxyCore, log: Logger, who: string): void {
   own.receive = (buf, src, steered) => {
     delete (own as Partial<typeof own>).receive;
     log.info(
-      `${who}: first SIP message read (${src.proto} from ${src.ip}:${src.port}${steered ? ', handed over by worker 0' : ''}), ` +
+      `${who}: first SIP message read (${src.proto} from ${src.ip}:${src.port}${steered ? ', handed over by the reading worker' : ''}), ` +
         `${Math.round(performance.now() - t0)} ms after binding`,
     );
     core.receive(buf, src, steered);
