@@ -16,7 +16,7 @@ import { DispatcherRuntime } from '../modules/dispatcher/runtime';
 import type { LoadReport } from '../modules/dispatcher/list-manager';
 import type { Services } from '../modules/services';
 import { VERSION } from '../core/version';
-import { DispatcherDb } from '../db/daemon-glue';
+import { DispatcherDb } from './db-glue';
 import type { WorkerRole } from '../workers/worker';
 import { AccRuntime } from '../modules/acc/runtime';
 import { TlsProfiles } from '../transport/tls-profiles';
