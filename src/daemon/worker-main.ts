@@ -8,7 +8,7 @@
  */
 import type { ProxyCore } from '../proxy/core';
 import type { DispatcherRuntime } from '../modules/dispatcher/runtime';
-import type { DispatcherDb } from '../db/daemon-glue';
+import type { DispatcherDb } from './db-glue';
 import type { Logger } from '../core/log';
 import type { DaemonConfig } from './config';
 import { buildRegistry, workerRowOf } from './control';

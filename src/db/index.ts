@@ -16,4 +16,3 @@ export { DbListSource, loadAtStart } from './list-source';
 export type { DbLog } from './list-source';
 export { insertDestination, deleteDestination, persistDestinationState } from './persist';
 export { defaultDbParams, DB_PARAMS } from './params';
-export { DispatcherDb, dbInitCommand } from './daemon-glue';

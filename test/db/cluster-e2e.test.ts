@@ -7,7 +7,7 @@
  * either node, and the nodes resync when it returns. A drain on A reaches B (no new dialog
  * from B to the drained backend, its calls' BYEs still do), and an undrain on B restores A.
  *
- * DEPENDS ON THE DAEMON WIRING (src/db/daemon-glue.ts → daemon, cluster.list command).
+ * DEPENDS ON THE DAEMON WIRING (src/daemon/db-glue.ts → daemon, cluster.list command).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

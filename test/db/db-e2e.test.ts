@@ -7,7 +7,7 @@
  * unknown scheme, wrong password, missing table, a broken row, the database down at start
  * and at reload.
  *
- * DEPENDS ON THE DAEMON WIRING (src/db/daemon-glue.ts → daemon, `dsd db init`).
+ * DEPENDS ON THE DAEMON WIRING (src/daemon/db-glue.ts → daemon, `dsd db init`).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
