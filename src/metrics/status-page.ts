@@ -20,11 +20,11 @@ import { activeDialogs } from '../modules/dispatcher/lb/operations';
 import { VERSION } from '../core/version';
 import { STATUS_PAGE_HTML } from './status-page-html';
 
-export const HISTORY_POINTS = 300;
-export const MAX_SSE_CLIENTS = 32;
+const HISTORY_POINTS = 300;
+const MAX_SSE_CLIENTS = 32;
 const SAMPLE_MS = 1000;
 
-export interface StatusDest {
+interface StatusDest {
   uri: string;
   flags: string;
   state: 'active' | 'trying' | 'inactive' | 'disabled';

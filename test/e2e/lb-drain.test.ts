@@ -36,7 +36,11 @@ describe('dispatcher.drain', { skip: !haveSipp() && 'sipp not installed' }, () =
     work = tmpDir('dsd-drain-');
     cfg = basicCfg({
       listen: [`udp:127.0.0.1:${px}`],
-      params: [`modparam("dispatcher", "ds_admin_state_file", "${work}/admin-state.json")`],
+      // fr_timer 15 s: a starved backend answering late is no failover to count
+      params: [
+        `modparam("dispatcher", "ds_admin_state_file", "${work}/admin-state.json")`,
+        'modparam("tm", "fr_timer", 15000)',
+      ],
     });
     list = `1 ${bk.uri(0)} 0 0 duid=b0\n1 ${bk.uri(1)} 0 0 duid=b1\n`;
     dsd = await startDsd({ cfg, list });

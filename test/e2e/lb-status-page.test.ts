@@ -109,15 +109,15 @@ describe('status page', { skip: !fs.existsSync(CHROMIUM) && 'chromium not instal
       });
       await page.goto(`http://127.0.0.1:${mport}/`);
       for (let b = 0; b < 3; b++) {
-        await page.locator(`tr.dest[data-uri="${bk.uri(b)}"]`).waitFor({ timeout: 15_000 });
+        await page.locator(`tr.dest[data-uri="${bk.uri(b)}"]`).waitFor({ timeout: 30_000 });
       }
       assert.equal(await page.locator('tr.dest').count(), 3);
       assert.equal(await page.locator('tr.dest.down').count(), 0, 'nothing red while all are up');
-      await page.locator('#conn.live').waitFor({ timeout: 15_000 });
+      await page.locator('#conn.live').waitFor({ timeout: 30_000 });
 
       dsctlOk(dsd.dir, 'dispatcher.set_state', 'ip', '1', bk.uri(1));
       const t0 = Date.now();
-      await page.locator(`tr.dest.down[data-uri="${bk.uri(1)}"]`).waitFor({ timeout: 15_000 });
+      await page.locator(`tr.dest.down[data-uri="${bk.uri(1)}"]`).waitFor({ timeout: 30_000 });
       const ms = Date.now() - t0;
       const bg = await page
         .locator(`tr.dest[data-uri="${bk.uri(1)}"]`)
@@ -135,7 +135,7 @@ describe('status page', { skip: !fs.existsSync(CHROMIUM) && 'chromium not instal
       await page
         .locator(`tr.dest.draining[data-uri="${bk.uri(2)}"] .mark`)
         .filter({ hasText: 'draining' })
-        .waitFor({ timeout: 15_000 });
+        .waitFor({ timeout: 30_000 });
 
       fs.mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: path.join(ARTIFACTS, 'status-page.png'), fullPage: true });
