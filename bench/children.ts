@@ -8,7 +8,7 @@ import path from 'node:path';
 import { runMain } from './lib/cleanup';
 import { parseFlags, usage, ArgError, FlagSpec, Flags } from './lib/args';
 import { haveCommand, REPO } from './lib/sipp';
-import { childrenSweep, sweepMarkdown } from './lib/children-sweep';
+import { childrenSweep, sweepMarkdown, loadNow } from './lib/children-sweep';
 
 const FLAGS: FlagSpec[] = [
   { name: 'rates', kind: 'numbers', help: 'offered rates, calls per second', default: [1000, 3000, 6000] },
@@ -51,9 +51,10 @@ async function main(): Promise<number> {
     settleMs: f.settle as number,
     warmupS: f.warmup as number,
   };
+  const load = loadNow();
   const rows = await childrenSweep({ ...o, log: say });
   fs.mkdirSync(f.out as string, { recursive: true });
-  fs.writeFileSync(path.join(f.out as string, 'children.md'), sweepMarkdown(rows, o));
+  fs.writeFileSync(path.join(f.out as string, 'children.md'), sweepMarkdown(rows, o, '#', load));
   say(`wrote ${path.join(f.out as string, 'children.md')}`);
   return 0;
 }

@@ -14,6 +14,8 @@ const FLAGS: FlagSpec[] = [
   { name: 'rate', kind: 'number', help: 'calls per second', default: 1000 },
   { name: 'children', kind: 'number', help: 'dsd -n and Kamailio children=', default: 1 },
   { name: 'probe-rate', kind: 'number', help: 'latency probe calls per second', default: 100 },
+  { name: 'only', kind: 'string', help: 'one proxy: dsd or kamailio' },
+  { name: 'node-args', kind: 'string', help: 'node flags for dsd, space-separated (V8 flags to try)' },
   ...COLD_FLAGS.filter((x) => x.name !== 'no-cold-start'),
 ];
 
@@ -33,11 +35,12 @@ async function main(): Promise<number> {
     return 0;
   }
   const children = f.children as number;
+  const nodeArgs = ((f['node-args'] as string | undefined) ?? '').split(' ').filter((x) => x.length > 0);
   const starter =
     (name: ProxyName) =>
     (port: number, backends: number[], extra: { onSpawn?: () => void }): Promise<RunningProxy> =>
       name === 'dsd'
-        ? startDsd({ port, backends, dsdArgs: ['-n', String(children)], ...extra })
+        ? startDsd({ port, backends, dsdArgs: ['-n', String(children)], nodeArgs, ...extra })
         : startKamailio({
             ...extra,
             port,

@@ -16,7 +16,7 @@ import { runMain } from './lib/cleanup';
 import { parseFlags, usage, ArgError, FlagSpec, Flags } from './lib/args';
 import { haveCommand, REPO } from './lib/sipp';
 import { startDsd, startKamailio, ProxyName, RunningProxy } from './lib/proxies';
-import { childrenSweep, sweepMarkdown } from './lib/children-sweep';
+import { childrenSweep, sweepMarkdown, loadNow } from './lib/children-sweep';
 import { runLoad, probeFloor, LoadResult } from './lib/load';
 import { timeDsctl, timeKamcmd, CommandTiming } from './lib/rpc-time';
 import { summarize, ratios, toMarkdown, CompareReport, RoundResult, StepSearch } from './lib/report';
@@ -343,6 +343,7 @@ async function main(): Promise<number> {
   };
   if (!f['no-axis'])
     say(`children axis: dsd -n 1, dsd -n ${axisOpts.children}, Kamailio children=${axisOpts.children}`);
+  const axisLoad = loadNow();
   const axis = f['no-axis'] ? null : await childrenSweep({ ...axisOpts, log: (m) => say(`  ${m}`) });
   const cold = f['no-cold-start']
     ? null
@@ -414,7 +415,9 @@ async function main(): Promise<number> {
     }
   }
   const md =
-    toMarkdown(rep, previous) + coldStartMarkdown(cold) + (axis ? `\n${sweepMarkdown(axis, axisOpts, '##')}` : '');
+    toMarkdown(rep, previous) +
+    coldStartMarkdown(cold) +
+    (axis ? `\n${sweepMarkdown(axis, axisOpts, '##', axisLoad)}` : '');
   fs.writeFileSync(path.join(outDir, 'latest.md'), md);
   fs.writeFileSync(
     latestJson,

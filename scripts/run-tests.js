@@ -64,7 +64,8 @@ for (const [group, conc] of [
   if (!group.length) continue;
   // spec on the terminal, TAP into a file we count from
   const tap = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-tap-')), 'out.tap');
-  const env = { ...process.env };
+  // the seed also orders the cases inside files that ask for it (test/helpers/order.ts)
+  const env = { ...process.env, DSD_TEST_SEED: String(seed) };
   if (covDir) env.NODE_V8_COVERAGE = covDir;
   const r = spawnSync(
     process.execPath,

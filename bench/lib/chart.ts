@@ -27,7 +27,7 @@ function esc(s: string): string {
 }
 
 /** Round tick steps (1, 2, 2.5, 5 × 10^n) covering [0, max]. */
-export function niceTicks(max: number, target = 5): number[] {
+function niceTicks(max: number, target = 5): number[] {
   if (!(max > 0)) return [0, 1];
   const raw = max / target;
   const mag = 10 ** Math.floor(Math.log10(raw));

@@ -3,6 +3,7 @@
  * (-n 1), dsd with N SIP workers (-n N) and Kamailio with children=N, one after the other
  * per rate. Used by `npm run bench:children` and by `bench:compare` (its last section).
  */
+import os from 'node:os';
 import path from 'node:path';
 import { REPO } from './sipp';
 import { startDsd, startKamailio, RunningProxy } from './proxies';
@@ -24,6 +25,14 @@ export interface SweepRow {
   label: string;
   rate: number;
   r: LoadResult;
+}
+
+/** The machine's load average now, for labelling a run quiet or noisy. */
+export function loadNow(): string {
+  return os
+    .loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
 }
 
 export async function childrenSweep(o: SweepOptions): Promise<SweepRow[]> {
@@ -69,7 +78,12 @@ export async function childrenSweep(o: SweepOptions): Promise<SweepRow[]> {
 }
 
 /** The table, with how it was measured. */
-export function sweepMarkdown(rows: readonly SweepRow[], o: Omit<SweepOptions, 'log'>, heading = '#'): string {
+export function sweepMarkdown(
+  rows: readonly SweepRow[],
+  o: Omit<SweepOptions, 'log'>,
+  heading = '#',
+  loadAtStart = '',
+): string {
   const n = Math.max(2, Math.floor(o.children));
   return [
     `${heading} dsd with 1 and ${n} SIP workers beside Kamailio (children=${n})`,
@@ -77,7 +91,9 @@ export function sweepMarkdown(rows: readonly SweepRow[], o: Omit<SweepOptions, '
     `${new Date().toISOString()}, ${o.durationS} s of load per run` +
       `${o.warmupS ? ` after ${o.warmupS} s of unmeasured warm-up at the same rate` : ''}, ` +
       'sipp uac.xml → proxy → two sipp uas.xml on 127.0.0.1; CPU over every process of the proxy, and of its busiest ' +
-      'process alone (the one that saturates first); INVITE→200 from the bench probe. One run each.',
+      'process alone (the one that saturates first); INVITE→200 from the bench probe. One run each. ' +
+      `${os.cpus().length} CPUs; load average ${loadAtStart ? `at the start ${loadAtStart}, ` : ''}at the end ${loadNow()} ` +
+      '(above ~1 per CPU other work competed with the run: read the figures as noisy).',
     '',
     '| rate (cps) | proxy | completed | failed | late-180 | CPU µs/call | busiest process µs/call | p50 | p99 |',
     '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

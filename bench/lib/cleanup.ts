@@ -39,7 +39,7 @@ export function untrackDir(dir: string): void {
 }
 
 /** Runs the graceful stoppers (bounded), then kills what is left and removes temp dirs. */
-export async function cleanupAll(): Promise<void> {
+async function cleanupAll(): Promise<void> {
   const list = [...stoppers];
   stoppers.clear();
   await Promise.race([Promise.allSettled(list.map(async (f) => f())), new Promise((r) => setTimeout(r, 8000).unref())]);
@@ -77,7 +77,7 @@ function killAllNow(): void {
 }
 
 /** Installs the signal and crash handlers once. */
-export function installCleanup(): void {
+function installCleanup(): void {
   if (installed) return;
   installed = true;
   const bail = (why: string, code: number) => {

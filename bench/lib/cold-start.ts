@@ -62,7 +62,7 @@ function dsdReady(out: string): { uptimeMs: number; warmupMs: number } | null {
 }
 
 /** One cold start of `name`: destinations up, proxy spawned, load at spawn + delay. */
-export async function coldStart(
+async function coldStart(
   name: ProxyName,
   start: Starter,
   rate: number,
@@ -152,7 +152,8 @@ export async function runColdStarts(
   const delayMs = f['cold-delay'] as number;
   const out: ColdStartResult[] = [];
   say(`cold start: ${fmt(rate)} cps for ${durationS} s, sent ${delayMs} ms after the proxy was started`);
-  for (const name of ['dsd', 'kamailio'] as ProxyName[]) {
+  const only = f.only as string | undefined;
+  for (const name of (['dsd', 'kamailio'] as ProxyName[]).filter((n) => !only || n === only)) {
     const r = await coldStart(name, starter(name), rate, durationS, delayMs, probeRate(rate));
     say(
       `  ${name.padEnd(8)} ready after ${fmt(r.readyMs)} ms (bound ${fmt(r.boundMs)} ms${r.warmupMs ? `, warm-up ${fmt(r.warmupMs)} ms` : ''}): ` +

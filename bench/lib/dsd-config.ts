@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { REPO } from './sipp';
 
-export const DSD_CFG = path.join(REPO, 'etc', 'dsd.cfg');
+const DSD_CFG = path.join(REPO, 'etc', 'dsd.cfg');
 export const DSD_BIN = path.join(REPO, 'bin', 'dsd');
 export const DSCTL_BIN = path.join(REPO, 'bin', 'dsctl');
 

@@ -33,7 +33,7 @@ const SDP =
   'a=sendrecv\r\n';
 
 /** A typical INVITE as a proxy receives it: ~900 bytes, SDP body, a dozen headers. */
-export function typicalInvite(): Buffer {
+function typicalInvite(): Buffer {
   const head =
     'INVITE sip:service@10.0.0.20:5060 SIP/2.0\r\n' +
     'Via: SIP/2.0/UDP 10.0.0.10:5060;branch=z9hG4bK-524287-1---a7c3e9b1f0d2;rport\r\n' +
@@ -63,7 +63,7 @@ let sink = 0;
  * The time is the mean over all measured calls, so the garbage collection an operation
  * causes is part of its cost.
  */
-export function measure(name: string, fn: () => number, minMs = 400, maxOps = 2_000_000): MicroResult {
+function measure(name: string, fn: () => number, minMs = 400, maxOps = 2_000_000): MicroResult {
   for (let i = 0; i < 2000; i++) sink += fn();
   const batch = 1000;
   let ns = 0n;

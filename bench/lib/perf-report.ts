@@ -8,7 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 
-export interface PerfBucket {
+interface PerfBucket {
   name: string;
   samples: number;
   pct: number;

@@ -59,7 +59,7 @@ interface Reply {
 }
 
 /** Just what the probe needs from a response; headers are short and few. */
-export function parseReply(buf: Buffer): Reply | null {
+function parseReply(buf: Buffer): Reply | null {
   const text = buf.toString('latin1');
   if (!text.startsWith('SIP/2.0 ')) return null;
   const headEnd = text.indexOf('\r\n\r\n');

@@ -66,16 +66,6 @@ export function processTree(root: number): number[] {
   return out;
 }
 
-/** utime+stime in clock ticks of each pid (threads included), summed. */
-export function cpuTicks(pids: readonly number[]): number {
-  let sum = 0;
-  for (const p of pids) {
-    const st = readStat(p);
-    if (st) sum += st.utime + st.stime;
-  }
-  return sum;
-}
-
 export interface Ticks {
   user: number;
   sys: number;
@@ -122,7 +112,7 @@ export function peakRss(pids: readonly number[]): number {
 }
 
 /** Current resident set size (VmRSS) in bytes, summed over the pids. */
-export function currentRss(pids: readonly number[]): number {
+function currentRss(pids: readonly number[]): number {
   let kb = 0;
   for (const p of pids) kb += statusKb(p, 'VmRSS');
   return kb * 1024;
@@ -133,7 +123,7 @@ export function currentRss(pids: readonly number[]): number {
  * binary) are split among the processes mapping them, so the sum is the tree's real
  * footprint, unlike a sum of RSS which counts shared memory once per process.
  */
-export function pss(pids: readonly number[]): number {
+function pss(pids: readonly number[]): number {
   let kb = 0;
   for (const p of pids) {
     try {

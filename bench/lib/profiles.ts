@@ -19,7 +19,7 @@ interface CpuProfile {
   endTime: number;
 }
 
-export interface SelfTime {
+interface SelfTime {
   name: string;
   where: string;
   selfMs: number;

@@ -177,7 +177,7 @@ export async function startDsd(o: ProxyOptions): Promise<RunningProxy> {
   return launch('dsd', proc, o.port, cfg.ctl, dir, capture(proc));
 }
 
-export const KAMAILIO_CFG = path.join(REPO, 'bench', 'kamailio.cfg');
+const KAMAILIO_CFG = path.join(REPO, 'bench', 'kamailio.cfg');
 
 export interface KamailioOptions extends ProxyOptions {
   /** UDP worker processes (children=). */

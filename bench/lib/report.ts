@@ -51,7 +51,7 @@ export interface CompareReport {
   notes: string[];
 }
 
-export const METRICS: Array<{
+const METRICS: Array<{
   key: keyof Summary;
   label: string;
   show: (v: number) => string;

@@ -6,7 +6,7 @@
  * per call compare transport against transport. sipp has no TLS here, hence our own
  * generator. Then handshakes per second: TLS connects and WSS upgrades, closed loop.
  */
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,8 +16,9 @@ import { freePorts } from './ports';
 import { startUas, Uas, tempDir, removeDir, REPO } from './sipp';
 import { DSD_BIN } from './dsd-config';
 import { clockTicks, cpuTicksByPid, ticksBetween } from './procfs';
+import { makeCerts, tlsServerCfg } from '../../test/helpers/certs';
 
-export interface SecureRow {
+interface SecureRow {
   proto: 'udp' | 'tls' | 'wss';
   calls: number;
   seconds: number;
@@ -70,33 +71,6 @@ request_route {
   t_relay();
 }
 `;
-}
-
-function certs(dir: string): void {
-  const o = (args: string[]): void => {
-    execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  };
-  o([
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'key.pem',
-    '-out',
-    'cert.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=127.0.0.1',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1',
-  ]);
-  fs.writeFileSync(
-    path.join(dir, 'tls.cfg'),
-    `[server:default]\ncertificate = ${dir}/cert.pem\nprivate_key = ${dir}/key.pem\n`,
-  );
 }
 
 /** One SIP message per call-id waiter; streams are framed by Content-Length. */
@@ -269,7 +243,7 @@ export async function secureBench(seconds: number, inFlight: number, log: (s: st
   const dir = tempDir('dsd-bench-secure-');
   const [udp, tlsPort, b1, b2, c1, c2] = await freePorts(6);
   const p = { udp: udp!, tls: tlsPort! };
-  certs(dir);
+  fs.writeFileSync(path.join(dir, 'tls.cfg'), tlsServerCfg(makeCerts(path.join(dir, 'certs'))));
   fs.writeFileSync(path.join(dir, 'dispatcher.list'), `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`);
   fs.writeFileSync(path.join(dir, 'dsd.cfg'), cfg(p, dir));
   const uas: Uas[] = [await startUas(b1!, c1!), await startUas(b2!, c2!)];

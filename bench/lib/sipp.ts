@@ -13,9 +13,9 @@ import { track, onCleanup, trackDir, untrackDir } from './cleanup';
 
 import { REPO, SHARED } from '../../test/helpers/paths';
 
-export { REPO, SHARED };
-export const UAC_XML = path.join(SHARED, 'sipp', 'uac.xml');
-export const UAS_XML = path.join(SHARED, 'sipp', 'uas.xml');
+export { REPO };
+const UAC_XML = path.join(SHARED, 'sipp', 'uac.xml');
+const UAS_XML = path.join(SHARED, 'sipp', 'uas.xml');
 
 /** True when `cmd` can be executed (found on PATH). */
 export function haveCommand(cmd: string, args: string[] = ['-v']): boolean {
@@ -35,7 +35,7 @@ export function removeDir(dir: string): void {
 export type SippStats = Record<string, string>;
 
 /** The last line of a -stf CSV as column → value. */
-export function readStatFile(file: string): SippStats {
+function readStatFile(file: string): SippStats {
   const out: SippStats = {};
   if (!fs.existsSync(file)) return out;
   const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
@@ -61,7 +61,7 @@ function epochOf(v: string | undefined): number {
  * statistics lines. Unlike CallRate(C) it does not count the wait for the last answers,
  * so a slow proxy does not look like a slow generator.
  */
-export function creationRate(file: string, created: number): number {
+function creationRate(file: string, created: number): number {
   if (!fs.existsSync(file) || created <= 0) return NaN;
   const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
   const head = lines[0].split(';');
@@ -93,7 +93,7 @@ export function statNum(s: SippStats, key: string): number {
 }
 
 /** The response_time_ms column of every rtt file sipp wrote in `dir`. */
-export function readRttFiles(dir: string): number[] {
+function readRttFiles(dir: string): number[] {
   const out: number[] = [];
   for (const f of fs.readdirSync(dir)) {
     if (!f.endsWith('_rtt.csv')) continue;
@@ -125,23 +125,12 @@ function readErrorLog(dir: string, maxBytes = 64 * 1024 * 1024): string {
 }
 
 /**
- * Calls sipp aborted only because the 180 arrived after the 200: uac.xml's optional 180
- * sends sipp back to "expecting 200". Either the 200 for the BYE that follows is then
- * "unexpected" (the call was set up and torn down), or, when the 180 lands between the
- * ACK and the BYE, sipp waits for a second 200 until its receive timeout (the call was set
- * up, sipp never hangs up). A multi-process proxy (Kamailio's workers handle the 180 and
- * the 200 of one INVITE in parallel) does this now and then; the count is reported apart
- * from real failures.
- */
-export function countLateProvisionalAborts(log: string): number {
-  return classifyAborts(log).late;
-}
-
-/**
  * sipp's aborted calls by kind: "expecting X (index N), received CODE for METHOD", most
- * frequent first, so a report can say why calls failed; `late` as above.
+ * frequent first, so a report can say why calls failed. `late`: calls aborted only because
+ * the 180 arrived after the 200 (uac.xml's optional 180 sends sipp back to "expecting
+ * 200"), which a multi-process proxy causes now and then; reported apart from real failures.
  */
-export function classifyAborts(log: string): { late: number; kinds: Array<{ kind: string; n: number }> } {
+function classifyAborts(log: string): { late: number; kinds: Array<{ kind: string; n: number }> } {
   let late = 0;
   const kinds = new Map<string, number>();
   const marker = 'Aborting call on unexpected message';

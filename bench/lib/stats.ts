@@ -16,13 +16,6 @@ export function median(values: readonly number[]): number {
   return percentile(finite, 50);
 }
 
-export function mean(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
-  let s = 0;
-  for (const v of values) s += v;
-  return s / values.length;
-}
-
 /** A number with `digits` decimals, or "–" when not a number. */
 export function fmt(v: number, digits = 0): string {
   if (!Number.isFinite(v)) return '–';

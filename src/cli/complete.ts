@@ -5,12 +5,12 @@ import { dispatcherRows, type DispatcherListResult } from '../rpc-api/results';
 import { callRpc } from './client';
 import { resolveSocket } from './run-command';
 
-export const COMPLETE_KINDS = ['setids', 'uris', 'duids', 'methods'] as const;
-export type CompleteKind = (typeof COMPLETE_KINDS)[number];
+const COMPLETE_KINDS = ['setids', 'uris', 'duids', 'methods'] as const;
+type CompleteKind = (typeof COMPLETE_KINDS)[number];
 
 const COMPLETE_TIMEOUT_MS = 1000;
 
-export function candidates(kind: CompleteKind, list: DispatcherListResult | null, group?: number): string[] {
+function candidates(kind: CompleteKind, list: DispatcherListResult | null, group?: number): string[] {
   if (!list) return [];
   const rows = dispatcherRows(list).filter((r) => group === undefined || r.set === group);
   const out = new Set<string>();

@@ -12,7 +12,7 @@ import { renderKamcmd } from './render/kamcmd';
 import { renderTable, tableFor, terminalWidth } from './render/table';
 import { isDryRun, isExplain, renderDryRun, renderExplain } from './render/lb';
 
-export type OutputMode = 'tree' | 'json' | 'table';
+type OutputMode = 'tree' | 'json' | 'table';
 
 export interface CommonFlags {
   readonly socket?: string;
@@ -48,14 +48,14 @@ export function resolveTimeout(flag: string | undefined): number {
   return Math.round(s * 1000);
 }
 
-export function outputMode(flags: CommonFlags, kamcliStyle: boolean): OutputMode {
+function outputMode(flags: CommonFlags, kamcliStyle: boolean): OutputMode {
   if (flags.json) return 'json';
   if (flags.table) return 'table';
   if (flags.tree) return 'tree';
   return kamcliStyle ? 'table' : 'tree';
 }
 
-export function renderResult(spec: CommandSpec, result: unknown, mode: OutputMode, columns?: number): string {
+function renderResult(spec: CommandSpec, result: unknown, mode: OutputMode, columns?: number): string {
   if (mode === 'json') return JSON.stringify(result ?? null, null, 2) + '\n';
   if (mode === 'table') {
     const t = tableFor(spec.output.kind, result);

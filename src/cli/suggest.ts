@@ -1,6 +1,6 @@
 // "did you mean": the closest known name to a mistyped one (Damerau-Levenshtein distance, so a
 // swapped pair of letters — dispatcher.lsit — counts as one edit).
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const d: number[][] = [];
   for (let i = 0; i <= a.length; i++) d.push([i]);
   for (let j = 1; j <= b.length; j++) d[0]![j] = j;

@@ -32,7 +32,7 @@ export interface ClusterEventArgs {
 
 export type ClusterEventKind = keyof ClusterEventArgs;
 
-export const CLUSTER_EVENT_KINDS: readonly ClusterEventKind[] = [
+const CLUSTER_EVENT_KINDS: readonly ClusterEventKind[] = [
   'reload',
   'add',
   'remove',
@@ -58,7 +58,7 @@ export interface ClusterMessage<K extends ClusterEventKind = ClusterEventKind> {
 }
 
 /** Largest payload PostgreSQL accepts for NOTIFY is 7999 bytes. */
-export const MAX_PAYLOAD_BYTES = 7999;
+const MAX_PAYLOAD_BYTES = 7999;
 
 export class ClusterMessageError extends DsdError {
   constructor(message: string) {
@@ -80,7 +80,7 @@ const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInt
 const isStr = (v: unknown): v is string => typeof v === 'string';
 
 /** Checks args for a kind; returns the reason when they do not fit. */
-export function checkArgs(kind: ClusterEventKind, a: Record<string, unknown>): string | null {
+function checkArgs(kind: ClusterEventKind, a: Record<string, unknown>): string | null {
   switch (kind) {
     case 'reload':
       return null;

@@ -21,7 +21,7 @@ export interface ClusterListEntry {
   readonly DESTS?: { DEST: { SET: number; URI: string; FLAGS: string } }[];
 }
 
-export function isoSeconds(d: Date): string {
+function isoSeconds(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 

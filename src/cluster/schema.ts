@@ -34,7 +34,7 @@ export const DEFAULT_CLUSTER_TABLES: ClusterTables = {
 /** Any fixed number: serializes schema creation between nodes. */
 const SCHEMA_LOCK = 0x64736463; // "dsdc"
 
-export function clusterDdl(t: ClusterTables = DEFAULT_CLUSTER_TABLES): string[] {
+function clusterDdl(t: ClusterTables = DEFAULT_CLUSTER_TABLES): string[] {
   return [
     `CREATE TABLE IF NOT EXISTS ${t.adminState} (
     set_id INTEGER NOT NULL,

@@ -138,7 +138,7 @@ export async function upsertAdminStates(
 }
 
 /** A removed destination's URI admin state (and its drain by URI). */
-export async function deleteAdminState(tx: DbQueryable, t: ClusterTables, setId: number, uri: string): Promise<void> {
+async function deleteAdminState(tx: DbQueryable, t: ClusterTables, setId: number, uri: string): Promise<void> {
   for (const table of [t.adminState, t.drain])
     await tx.exec(`DELETE FROM ${table} WHERE set_id = ? AND kind = 'u' AND target_key = ?`, [
       setId,

@@ -7,7 +7,7 @@ import { ctime } from './ctime';
 import type { MethodRegistry } from './registry';
 import { tmStatsResult, type TmStatsProvider } from './tm-stats';
 
-export interface ProcessInfo {
+interface ProcessInfo {
   readonly pid: number;
   readonly description: string;
 }

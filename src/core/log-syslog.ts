@@ -53,12 +53,12 @@ const SEVERITY: Readonly<Record<string, number>> = {
   trace: 7,
 };
 
-export function facilityCode(name: string): number {
+function facilityCode(name: string): number {
   return FACILITY_CODES[name.toUpperCase()] ?? FACILITY_CODES.LOG_DAEMON!;
 }
 
 /** `<PRI>` + the JSON line without time, level, pid and name (the syslog header has them). */
-export function syslogLine(jsonLine: string, facility: number): string {
+function syslogLine(jsonLine: string, facility: number): string {
   let o: Record<string, unknown>;
   try {
     o = JSON.parse(jsonLine) as Record<string, unknown>;

@@ -10,7 +10,7 @@
 import pino from 'pino';
 import { SyslogStream, type SyslogTarget } from './log-syslog';
 
-export type LogFields = Readonly<Record<string, unknown>>;
+type LogFields = Readonly<Record<string, unknown>>;
 type LogFn = (msg: string, fields?: LogFields) => void;
 
 export interface Logger {
@@ -27,16 +27,16 @@ export interface Logger {
   close(): Promise<void>;
 }
 
-export type LogFormat = 'json' | 'pretty';
+type LogFormat = 'json' | 'pretty';
 
 export type LogTarget =
   | { readonly kind: 'fd'; readonly fd: 1 | 2; readonly format: LogFormat }
   | ({ readonly kind: 'syslog' } & SyslogTarget);
 
-export const LEVEL_VALUES = { error: 50, warn: 40, notice: 35, info: 30, debug: 20 } as const;
-export type LevelName = keyof typeof LEVEL_VALUES;
+const LEVEL_VALUES = { error: 50, warn: 40, notice: 35, info: 30, debug: 20 } as const;
+type LevelName = keyof typeof LEVEL_VALUES;
 
-export function pinoLevel(debug: number): LevelName {
+function pinoLevel(debug: number): LevelName {
   if (debug <= -1) return 'error';
   if (debug <= 1) return 'notice';
   if (debug === 2) return 'info';

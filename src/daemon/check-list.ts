@@ -12,7 +12,7 @@ import { Dispatcher } from '../modules/dispatcher/engine';
 import type { ReloadSource } from '../modules/dispatcher/list-manager';
 import type { RunningDest } from '../modules/dispatcher/lb/dry-run';
 import { renderDryRun } from '../rpc-api/dry-run-text';
-import { DispatcherDb } from '../db/daemon-glue';
+import { DispatcherDb } from './db-glue';
 import type { DaemonConfig } from './config';
 import type { Logger } from '../core/log';
 import { VERSION } from '../core/version';

@@ -23,7 +23,7 @@ import { ListFileWriter } from '../modules/dispatcher/list-writer';
 import { CHANGE_METHODS, applyChange, decodeChange, type DsChangeKind } from '../modules/dispatcher/change';
 import { RpcError } from '../rpc-api/errors';
 import { DbError } from '../db/errors';
-import type { DispatcherDb } from '../db/daemon-glue';
+import type { DispatcherDb } from './db-glue';
 import type { Logger } from '../core/log';
 import type { ModuleRpc } from '../modules/services';
 import { VERSION } from '../core/version';

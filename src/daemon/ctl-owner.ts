@@ -13,7 +13,7 @@ export interface CtlSocketAccess {
   readonly group: string | null;
 }
 
-export class CtlAccessError extends DsdError {
+class CtlAccessError extends DsdError {
   constructor(message: string) {
     super('DSD_ERR_CTL_ACCESS', message);
   }

@@ -16,7 +16,7 @@ import { DispatcherRuntime } from '../modules/dispatcher/runtime';
 import type { LoadReport } from '../modules/dispatcher/list-manager';
 import type { Services } from '../modules/services';
 import { VERSION } from '../core/version';
-import { DispatcherDb } from '../db/daemon-glue';
+import { DispatcherDb } from './db-glue';
 import type { WorkerRole } from '../workers/worker';
 import { AccRuntime } from '../modules/acc/runtime';
 import { TlsProfiles } from '../transport/tls-profiles';
@@ -25,6 +25,7 @@ import { WsTransport } from '../transport/ws';
 import { runXhttpRequest } from '../modules/xhttp/request';
 import { HttpServer } from '../transport/http';
 import { warmUp, WarmupReport, WARMUP_DEFAULT_MS } from './warmup';
+import { mark } from './startup-marks';
 
 /** What Kamailio's default Server/User-Agent say about it, for dsd. */
 const SIGNATURE = `dsd (${VERSION} (${os.arch()}/${os.platform()}))`;
@@ -118,6 +119,7 @@ export async function buildEngine(o: EngineStart): Promise<Engine> {
           keepaliveTimeout: w.keepaliveTimeout,
           keepaliveInterval: w.keepaliveInterval,
           corsMode: w.corsMode,
+          pingData: w.pingData ?? SIGNATURE,
           log,
           server: () => serverLine(core.serverHeader),
         },
@@ -187,11 +189,12 @@ export async function buildEngine(o: EngineStart): Promise<Engine> {
     await dsDb?.close();
     o.die(`dsd: ${(e as Error).message}${detail ? ` (${detail})` : ''}`);
   }
+  mark('engine');
   return { transport, core, tls, ws, acc, dsDb, dispatcher, loadReport, coreOptions };
 }
 
 /** DSD_WARMUP_MS: the warm-up's time budget (0: none); the default otherwise. */
-export function warmupBudget(env: NodeJS.ProcessEnv = process.env): number {
+function warmupBudget(env: NodeJS.ProcessEnv = process.env): number {
   const v = env.DSD_WARMUP_MS;
   if (v === undefined || v === '') return WARMUP_DEFAULT_MS;
   const n = Number(v);
@@ -225,6 +228,7 @@ export async function warmEngine(e: Engine, o: EngineStart, who: string): Promis
     o.log.warn(`${who}: warm-up failed, starting cold: ${(err as Error).message}`);
     return null;
   }
+  mark('warm-up');
   const steps = r.steps.map((s) => `${s.name} ${s.ms.toFixed(1)} ms`).join(', ');
   o.log.info(
     `${who}: warm-up done in ${Math.round(r.ms)} ms: ${r.calls} synthetic calls (${r.completed} completed), ` +
@@ -253,7 +257,7 @@ function logFirstMessage(core: ProxyCore, log: Logger, who: string): void {
   own.receive = (buf, src, steered) => {
     delete (own as Partial<typeof own>).receive;
     log.info(
-      `${who}: first SIP message read (${src.proto} from ${src.ip}:${src.port}${steered ? ', handed over by worker 0' : ''}), ` +
+      `${who}: first SIP message read (${src.proto} from ${src.ip}:${src.port}${steered ? ', handed over by the reading worker' : ''}), ` +
         `${Math.round(performance.now() - t0)} ms after binding`,
     );
     core.receive(buf, src, steered);

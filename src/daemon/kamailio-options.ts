@@ -24,7 +24,7 @@ export function warnIgnoredOptions(args: DaemonArgs, log: OptionLogger): void {
   }
 }
 
-export class PrivilegeError extends DsdError {
+class PrivilegeError extends DsdError {
   constructor(message: string) {
     super('DSD_ERR_PRIVILEGE', message);
   }

@@ -10,7 +10,7 @@ import type { LogTarget } from '../core/log';
 import type { DaemonArgs } from './args';
 import type { DaemonConfig } from './config';
 
-export const DEFAULT_SYSLOG_SOCKET = '/dev/log';
+const DEFAULT_SYSLOG_SOCKET = '/dev/log';
 
 function stderrFormat(args: DaemonArgs): 'json' | 'pretty' {
   return args.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json');

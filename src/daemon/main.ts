@@ -1,6 +1,6 @@
 /**
  * dsd's entry point: parse argv, `dsd -c` (check only), `dsd db init`, compile the config,
- * then one of three starts: the primary of several SIP workers (src/workers/primary.ts), a
+ * then one of three starts: the primary of several SIP workers (src/daemon/primary.ts), a
  * SIP worker (worker-main.ts) or a single process (single-start.ts). The engine both of
  * the last two run is built, warmed up and bound in engine.ts.
  */
@@ -15,12 +15,12 @@ import { logTarget, bootTarget } from './log-target';
 import { checkDestinations } from './check-list';
 import { checkListLines } from './check-destinations';
 import type { RequestContext } from '../proxy/context';
-import { registerModules } from '../modules';
+import { registerModules } from './modules';
 import type { Services } from '../modules/services';
 import { createRegistry, checkConfig, ConfigErrors } from '../script';
 import { VERSION } from '../core/version';
-import { dbInitCommand } from '../db/daemon-glue';
-import { runPrimary } from '../workers/primary';
+import { dbInitCommand } from './db-glue';
+import { runPrimary } from './primary';
 import { workerRole } from '../workers/worker';
 import { startWorker } from './worker-main';
 import { startSingle } from './single-start';
@@ -29,6 +29,9 @@ import { dropPrivileges, warnIgnoredOptions } from './kamailio-options';
 import { jsonrpcsConfig } from './jsonrpcs-config';
 import { daemonize, notifyReady, shouldDaemonize } from './daemonize';
 import { sdNotify } from './sd-notify';
+import { mark } from './startup-marks';
+
+mark('modules');
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const DEFAULT_CFG = path.join(ROOT, 'etc', 'dsd.cfg');
@@ -126,6 +129,7 @@ export async function main(argv: string[]): Promise<void> {
     if (code === 0 && accDb) code = await accDbInit(accDb, out, err);
     process.exit(code);
   }
+  mark('config');
   if (args.children !== null) cfg.compiled.globals.children = args.children;
   debug = cfg.debug + args.debugBump;
   const log = createLogger({ debug, target: logTarget(args, cfg), name: cfg.logName ?? 'dsd' });

@@ -9,7 +9,7 @@
  */
 import { DgramSocket } from 'node-unix-socket';
 
-export const NOTIFY_ENV = 'NOTIFY_SOCKET';
+const NOTIFY_ENV = 'NOTIFY_SOCKET';
 
 let socket: DgramSocket | null = null;
 
@@ -34,14 +34,4 @@ export function sdNotify(state: string, env: NodeJS.ProcessEnv = process.env): P
       resolve(false);
     }
   });
-}
-
-/** Lets go of the socket (at exit). */
-export function sdNotifyClose(): void {
-  try {
-    socket?.close();
-  } catch {
-    /* already closed */
-  }
-  socket = null;
 }

@@ -11,6 +11,7 @@ import { dropPrivileges } from './kamailio-options';
 import { notifyReady } from './daemonize';
 import { writePidFile, removePidFile } from './pidfile';
 import { sdNotify } from './sd-notify';
+import { mark, startupMarks } from './startup-marks';
 import { startMetrics, MetricsServer } from '../metrics';
 import { registerTlsRpc } from '../modules/tls/rpc';
 import { registerWsRpc } from '../modules/websocket/rpc';
@@ -63,10 +64,13 @@ export async function startSingle(o: EngineStart): Promise<void> {
     log.info(`metrics endpoint on http://${metrics.address}/metrics`, { url: `http://${metrics.address}/metrics` });
 
   // the last line before the sockets are bound: nothing was read from them yet
-  log.notice(`dsd ready for traffic${warm ? ` (warm-up ${Math.round(warm.ms)} ms)` : ''}: binding the SIP sockets`, {
-    warmup_ms: warm ? Math.round(warm.ms) : 0,
-    uptime_ms: Math.round(process.uptime() * 1000),
-  });
+  mark('ready');
+  const at = startupMarks();
+  log.notice(
+    `dsd ready for traffic${warm ? ` (warm-up ${Math.round(warm.ms)} ms)` : ''}, ${at.ready} ms after start ` +
+      `(node and modules ${at.modules} ms, config ${at.config} ms, list ${at.engine} ms${warm ? `, warm-up ${at['warm-up']} ms` : ''}): binding the SIP sockets`,
+    { warmup_ms: warm ? Math.round(warm.ms) : 0, uptime_ms: at.ready, marks: at },
+  );
   await bindEngine(e, o, 'dsd');
   await runEngine(e, o);
 

@@ -43,7 +43,7 @@ export interface WarmupOptions {
   readonly budgetMs: number;
 }
 
-export interface WarmupStep {
+interface WarmupStep {
   readonly name: string;
   readonly ms: number;
 }

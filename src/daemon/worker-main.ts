@@ -8,7 +8,7 @@
  */
 import type { ProxyCore } from '../proxy/core';
 import type { DispatcherRuntime } from '../modules/dispatcher/runtime';
-import type { DispatcherDb } from '../db/daemon-glue';
+import type { DispatcherDb } from './db-glue';
 import type { Logger } from '../core/log';
 import type { DaemonConfig } from './config';
 import { buildRegistry, workerRowOf } from './control';
@@ -44,7 +44,7 @@ export async function startWorker(o: EngineStart & { role: WorkerRole }): Promis
   });
 }
 
-export interface WorkerStart {
+interface WorkerStart {
   link: WorkerLink;
   init: WorkerInit;
   core: ProxyCore;
@@ -58,7 +58,7 @@ export interface WorkerStart {
   warmupMs: number;
 }
 
-export async function runWorker(o: WorkerStart): Promise<void> {
+async function runWorker(o: WorkerStart): Promise<void> {
   const { link, core, log } = o;
   const first = link.role.index === 0;
   const registry = buildRegistry({

@@ -4,34 +4,15 @@
  * the --persist writes. See README.md.
  */
 
-export { DbError, scrub } from './errors';
-export type { DbErrorKind } from './errors';
-export { parseDbUrl, maskDbUrl, checkDbModule, dbModuleFor, moduleBaseName, scanLoadmodules } from './url';
-export type { DbKind, DbUrl } from './url';
-export type { DbDriver, DbQueryable, DbOpenOptions, SqlValue, ExecResult } from './driver';
-export { quoteIdent } from './driver';
-export { openDb, withDb } from './open';
-export { DEFAULT_TABLE, tableConfigFromParams, isPlainIdentifier } from './table-config';
-export type { DsTableConfig, DsTableParams } from './table-config';
-export {
-  runDbInit,
-  initSchema,
-  ensureSqliteSchema,
-  formatDbInitReport,
-  dispatcherTableDdl,
-  versionTableDdl,
-  tableExists,
-  DISPATCHER_TABLE_VERSION,
-} from './schema';
-export type { DbInitResult, DbInitOptions } from './schema';
-export { readTableVersion, loadColumns, loadSql, loadDispatcherRecords } from './loader';
-export type { DbLoadResult, LoadOptions } from './loader';
+export { DbError } from './errors';
+export { parseDbUrl, maskDbUrl, checkDbModule, scanLoadmodules } from './url';
+export type { DbKind } from './url';
+export { withDb } from './open';
+export { DEFAULT_TABLE, tableConfigFromParams } from './table-config';
+export type { DsTableConfig } from './table-config';
+export { runDbInit, ensureSqliteSchema, dispatcherTableDdl, versionTableDdl } from './schema';
+export { loadColumns, loadSql } from './loader';
 export { DbListSource, loadAtStart } from './list-source';
-export type { DbListSourceOptions, DbLog } from './list-source';
+export type { DbLog } from './list-source';
 export { insertDestination, deleteDestination, persistDestinationState } from './persist';
-export type { NewDestination } from './persist';
 export { defaultDbParams, DB_PARAMS } from './params';
-export type { DsdDbParams } from './params';
-export { DispatcherDb, dbInitCommand, defaultNodeName } from './daemon-glue';
-export type { DispatcherDbOptions, RuntimeLike } from './daemon-glue';
-export { registerDbModules, DB_MODULES, DB_MODULE_PARAMS } from './script-modules';

@@ -35,7 +35,7 @@ export interface DbLoadResult {
  * version table is missing, 'version' when the row is missing or unsupported (Kamailio
  * accepts 1..4).
  */
-export async function readTableVersion(db: DbDriver, cfg: DsTableConfig): Promise<number> {
+async function readTableVersion(db: DbDriver, cfg: DsTableConfig): Promise<number> {
   const q = (n: string): string => quoteIdent(db.kind, n);
   let rows: unknown[][];
   try {

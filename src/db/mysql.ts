@@ -5,7 +5,7 @@
  */
 
 import fs from 'node:fs';
-import { createConnection, Connection, ConnectionOptions } from 'mysql2/promise';
+import type { Connection, ConnectionOptions } from 'mysql2/promise';
 import { DbError, DbErrorKind, scrub } from './errors';
 import { DbDriver, DbOpenOptions, DbQueryable, DbRowObject, ExecResult, SerialQueue, SqlValue } from './driver';
 import type { DbUrl } from './url';
@@ -38,7 +38,7 @@ function myKind(e: { code?: string; message?: string }): DbErrorKind {
   return 'query';
 }
 
-export function mysqlError(url: DbUrl, what: string, e: unknown): DbError {
+function mysqlError(url: DbUrl, what: string, e: unknown): DbError {
   if (e instanceof DbError) return e;
   const err = e as { code?: string; message?: string };
   return new DbError(myKind(err), url.masked, what, scrub(err.message ?? String(e), url.password), err.code ?? null);
@@ -47,7 +47,7 @@ export function mysqlError(url: DbUrl, what: string, e: unknown): DbError {
 const DEFAULT_SOCKETS = ['/run/mysqld/mysqld.sock', '/var/run/mysqld/mysqld.sock', '/tmp/mysql.sock'];
 
 /** mysql2 settings for a parsed db_url. */
-export function mysqlConfig(url: DbUrl, opts: DbOpenOptions = {}): ConnectionOptions {
+function mysqlConfig(url: DbUrl, opts: DbOpenOptions = {}): ConnectionOptions {
   const base: ConnectionOptions = {
     user: url.user ?? undefined,
     password: url.password ?? undefined,
@@ -124,6 +124,8 @@ export class MysqlDriver extends MysqlOps implements DbDriver {
   static async open(url: DbUrl, opts: DbOpenOptions = {}): Promise<MysqlDriver> {
     let conn: Connection;
     try {
+      // mysql2 is loaded on first use: a dsd without a MySQL db_url never pays its start-up
+      const { createConnection } = require('mysql2/promise') as typeof import('mysql2/promise');
       conn = await createConnection(mysqlConfig(url, opts));
     } catch (e) {
       throw mysqlError(url, 'cannot connect', e);

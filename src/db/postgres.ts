@@ -4,7 +4,7 @@
  * onLost(); the owner decides whether to reconnect.
  */
 
-import { Client, ClientConfig } from 'pg';
+import type { Client, ClientConfig } from 'pg';
 import { DbError, DbErrorKind, scrub } from './errors';
 import { DbDriver, DbOpenOptions, DbQueryable, DbRowObject, ExecResult, SerialQueue, SqlValue } from './driver';
 import type { DbUrl } from './url';
@@ -54,7 +54,7 @@ function pgKind(e: { code?: string; message?: string }): DbErrorKind {
   return 'query';
 }
 
-export function pgError(url: DbUrl, what: string, e: unknown): DbError {
+function pgError(url: DbUrl, what: string, e: unknown): DbError {
   if (e instanceof DbError) return e;
   const err = e as { code?: string; message?: string };
   const msg = scrub(err.message ?? String(e), url.password);
@@ -99,7 +99,7 @@ class PgOps implements DbQueryable {
 }
 
 /** pg connection settings for a parsed db_url (empty host: the local Unix socket). */
-export function pgConfig(url: DbUrl, opts: DbOpenOptions = {}): ClientConfig {
+function pgConfig(url: DbUrl, opts: DbOpenOptions = {}): ClientConfig {
   return {
     host: url.host.length > 0 ? url.host : '/var/run/postgresql',
     port: url.port || 5432,
@@ -139,7 +139,9 @@ export class PgDriver extends PgOps implements DbDriver {
   }
 
   static async open(url: DbUrl, opts: DbOpenOptions = {}): Promise<PgDriver> {
-    const client = new Client(pgConfig(url, opts));
+    // pg is loaded on first use: a dsd without a PostgreSQL db_url never pays its start-up
+    const { Client: PgClient } = require('pg') as typeof import('pg');
+    const client = new PgClient(pgConfig(url, opts));
     // Errors during connect() are reported by its promise; swallow the duplicate event.
     const early = (): void => undefined;
     client.on('error', early);

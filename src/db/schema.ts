@@ -17,7 +17,7 @@ import { withDb } from './open';
 import { DEFAULT_TABLE, DsTableConfig } from './table-config';
 import { DbKind, DbUrl, parseDbUrl } from './url';
 
-export const DISPATCHER_TABLE_VERSION = 4;
+const DISPATCHER_TABLE_VERSION = 4;
 
 /** CREATE TABLE for the version table (standard-create.sql). */
 export function versionTableDdl(kind: DbKind, name = 'version'): string {
@@ -123,7 +123,7 @@ export interface DbInitOptions {
 }
 
 /** Creates whatever of the schema is missing on an open connection. */
-export async function initSchema(db: DbDriver, t: DsTableConfig = DEFAULT_TABLE): Promise<DbInitResult> {
+async function initSchema(db: DbDriver, t: DsTableConfig = DEFAULT_TABLE): Promise<DbInitResult> {
   const created: string[] = [];
   const existed: string[] = [];
   await db.transaction(async (tx) => {

@@ -12,7 +12,7 @@ type T = 'int' | 'str';
 export const DB_MODULES: readonly string[] = ['db_sqlite', 'db_postgres', 'db_mysql'];
 
 /** Kamailio 5.6 modparams of the three driver modules. */
-export const DB_MODULE_PARAMS: Readonly<Record<string, Readonly<Record<string, T>>>> = {
+const DB_MODULE_PARAMS: Readonly<Record<string, Readonly<Record<string, T>>>> = {
   db_postgres: {
     retries: 'int',
     lockset: 'int',

@@ -21,7 +21,7 @@ function sqliteKind(e: { code?: string; message: string }): DbErrorKind {
   return 'query';
 }
 
-export function sqliteError(url: DbUrl, what: string, e: unknown, kind?: DbErrorKind): DbError {
+function sqliteError(url: DbUrl, what: string, e: unknown, kind?: DbErrorKind): DbError {
   const err = e as { code?: string; message: string };
   return new DbError(kind ?? sqliteKind(err), url.masked, what, err.message, err.code ?? null);
 }

@@ -31,7 +31,7 @@ export type DsTableParams = Pick<
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
 
-export function isPlainIdentifier(s: string): boolean {
+function isPlainIdentifier(s: string): boolean {
   return s.length <= 64 && IDENT.test(s);
 }
 

@@ -204,11 +204,6 @@ export function parseDbUrl(raw: string): DbUrl {
   };
 }
 
-/** The module a db_url needs (db_sqlite / db_postgres / db_mysql). */
-export function dbModuleFor(url: DbUrl): string {
-  return url.module;
-}
-
 /** `loadmodule "…/db_postgres.so"` → `db_postgres`. */
 export function moduleBaseName(spec: string): string {
   const base = spec.slice(spec.lastIndexOf('/') + 1);

@@ -36,7 +36,7 @@ export interface ResolverOptions {
   defaultTtl: number;
 }
 
-export const RESOLVER_DEFAULTS: ResolverOptions = {
+const RESOLVER_DEFAULTS: ResolverOptions = {
   timeoutMs: 3000,
   minTtl: 0,
   maxTtl: 3600,
@@ -44,7 +44,7 @@ export const RESOLVER_DEFAULTS: ResolverOptions = {
   defaultTtl: 60,
 };
 
-export class DnsError extends DsdError {
+class DnsError extends DsdError {
   constructor(
     readonly host: string,
     message: string,
@@ -130,13 +130,23 @@ export class DnsResolver {
     return Math.min(this.opts.maxTtl, Math.max(this.opts.minTtl, s)) * 1000;
   }
 
-  private async cached<T>(key: string, f: () => Promise<{ value: T | null; ttl: number }>): Promise<T | null> {
+  /**
+   * A cached answer, or a query. `localTtl` > 0 (s) replaces the TTL of a positive answer
+   * stored now, bounds and all, as Kamailio's dns_set_local_ttl() does for the
+   * dispatcher's lookups (ds_dns_ttl); an answer already cached is used as it is.
+   */
+  private async cached<T>(
+    key: string,
+    f: () => Promise<{ value: T | null; ttl: number }>,
+    localTtl = 0,
+  ): Promise<T | null> {
     const c = this.cache.get(key) as Entry<T> | undefined;
     if (c && c.until > Date.now()) return c.value;
     this.queries++;
     try {
       const { value, ttl } = await f();
-      this.cache.set(key, { until: Date.now() + this.ttl(value === null ? this.opts.negativeTtl : ttl), value });
+      const ms = value === null ? this.ttl(this.opts.negativeTtl) : localTtl > 0 ? localTtl * 1000 : this.ttl(ttl);
+      this.cache.set(key, { until: Date.now() + ms, value });
       return value;
     } catch (e) {
       const code = (e as { code?: string }).code ?? '';
@@ -149,66 +159,89 @@ export class DnsResolver {
     }
   }
 
-  /** A then AAAA addresses of `host` (IP literals as they are); [] when there are none. */
-  async addresses(host: string): Promise<string[]> {
+  /**
+   * A then AAAA addresses of `host` (IP literals as they are); [] when there are none.
+   * `localTtl`: see cached().
+   */
+  async addresses(host: string, localTtl = 0): Promise<string[]> {
     if (isIP(host)) return [host];
     const h = host.toLowerCase();
     let err: unknown = null;
-    const v4 = await this.cached(`a:${h}`, async () => {
-      const rs = await this.r.resolve4(h, { ttl: true });
-      return { value: rs.map((x) => x.address), ttl: Math.min(...rs.map((x) => x.ttl)) };
-    }).catch((e) => {
+    const v4 = await this.cached(
+      `a:${h}`,
+      async () => {
+        const rs = await this.r.resolve4(h, { ttl: true });
+        return { value: rs.map((x) => x.address), ttl: Math.min(...rs.map((x) => x.ttl)) };
+      },
+      localTtl,
+    ).catch((e) => {
       err = e;
       return null;
     });
     if (v4 && v4.length) return v4;
-    const v6 = await this.cached(`aaaa:${h}`, async () => {
-      const rs = await this.r.resolve6(h, { ttl: true });
-      return { value: rs.map((x) => x.address), ttl: Math.min(...rs.map((x) => x.ttl)) };
-    }).catch((e) => {
+    const v6 = await this.cached(
+      `aaaa:${h}`,
+      async () => {
+        const rs = await this.r.resolve6(h, { ttl: true });
+        return { value: rs.map((x) => x.address), ttl: Math.min(...rs.map((x) => x.ttl)) };
+      },
+      localTtl,
+    ).catch((e) => {
       err ??= e;
       return null;
     });
     if (v6 && v6.length) return v6;
     // names DNS does not know may still be in /etc/hosts (localhost, …), as for Kamailio
-    const sys = await this.cached(`hosts:${h}`, async () => {
-      const rs = await lookup(h, { all: true });
-      return { value: rs.map((x) => x.address), ttl: this.opts.defaultTtl };
-    }).catch(() => null);
+    const sys = await this.cached(
+      `hosts:${h}`,
+      async () => {
+        const rs = await lookup(h, { all: true });
+        return { value: rs.map((x) => x.address), ttl: this.opts.defaultTtl };
+      },
+      localTtl,
+    ).catch(() => null);
     if (sys && sys.length) return sys;
     if (err) throw err;
     return [];
   }
 
   /** First address of `host`, or null (the dispatcher's host lookups). */
-  async address(host: string): Promise<string | null> {
+  async address(host: string, localTtl = 0): Promise<string | null> {
     try {
-      return (await this.addresses(host))[0] ?? null;
+      return (await this.addresses(host, localTtl))[0] ?? null;
     } catch {
       return null;
     }
   }
 
-  private srv(name: string): Promise<Srv[] | null> {
-    return this.cached(`srv:${name.toLowerCase()}`, async () => {
-      const rs = await this.r.resolveSrv(name);
-      return { value: rs.length ? rs : null, ttl: this.opts.defaultTtl };
-    });
+  private srv(name: string, localTtl: number): Promise<Srv[] | null> {
+    return this.cached(
+      `srv:${name.toLowerCase()}`,
+      async () => {
+        const rs = await this.r.resolveSrv(name);
+        return { value: rs.length ? rs : null, ttl: this.opts.defaultTtl };
+      },
+      localTtl,
+    );
   }
 
-  private naptr(name: string): Promise<Naptr[] | null> {
-    return this.cached(`naptr:${name.toLowerCase()}`, async () => {
-      const rs = await this.r.resolveNaptr(name);
-      return { value: rs.length ? rs : null, ttl: this.opts.defaultTtl };
-    });
+  private naptr(name: string, localTtl: number): Promise<Naptr[] | null> {
+    return this.cached(
+      `naptr:${name.toLowerCase()}`,
+      async () => {
+        const rs = await this.r.resolveNaptr(name);
+        return { value: rs.length ? rs : null, ttl: this.opts.defaultTtl };
+      },
+      localTtl,
+    );
   }
 
-  private async fromSrv(records: Srv[], proto: HopProto): Promise<Candidate[]> {
+  private async fromSrv(records: Srv[], proto: HopProto, localTtl: number): Promise<Candidate[]> {
     const out: Candidate[] = [];
     for (const s of orderSrv(records)) {
       let ips: string[] = [];
       try {
-        ips = await this.addresses(s.name);
+        ips = await this.addresses(s.name, localTtl);
       } catch {
         /* the next target may do */
       }
@@ -227,6 +260,7 @@ export class DnsResolver {
     proto: HopProto | null,
     secure: boolean,
     allowed: readonly HopProto[],
+    localTtl = 0,
   ): Promise<Candidate[]> {
     const dflt: HopProto = proto ?? (secure ? 'tls' : 'udp');
     const dport = (p: HopProto): number => (p === 'tls' || p === 'wss' ? 5061 : 5060);
@@ -234,7 +268,7 @@ export class DnsResolver {
     if (port === null && proto !== 'ws' && proto !== 'wss') {
       const tries: Array<'udp' | 'tcp' | 'tls'> = [];
       if (proto === null) {
-        const naptr = await this.naptr(host).catch(() => null);
+        const naptr = await this.naptr(host, localTtl).catch(() => null);
         if (naptr) {
           const usable = naptr
             .filter((n) => n.flags.toLowerCase() === 's')
@@ -243,9 +277,9 @@ export class DnsResolver {
             .filter((u) => (!secure || u.proto === 'tls') && allowed.includes(u.proto))
             .sort((a, b) => a.n.order - b.n.order || a.n.preference - b.n.preference);
           for (const { n, proto: p } of usable) {
-            const recs = await this.srv(n.replacement).catch(() => null);
+            const recs = await this.srv(n.replacement, localTtl).catch(() => null);
             if (!recs) continue;
-            const c = await this.fromSrv(recs, p);
+            const c = await this.fromSrv(recs, p, localTtl);
             if (c.length) return c;
           }
         }
@@ -255,13 +289,13 @@ export class DnsResolver {
       } else if (proto === 'udp' || proto === 'tcp' || proto === 'tls')
         tries.push(secure && proto === 'tcp' ? 'tls' : proto);
       for (const p of tries) {
-        const recs = await this.srv(SRV_PREFIX[p] + host).catch(() => null);
+        const recs = await this.srv(SRV_PREFIX[p] + host, localTtl).catch(() => null);
         if (!recs) continue;
-        const c = await this.fromSrv(recs, p);
+        const c = await this.fromSrv(recs, p, localTtl);
         if (c.length) return c;
       }
     }
-    const ips = await this.addresses(host);
+    const ips = await this.addresses(host, localTtl);
     if (!ips.length) throw new DnsError(host, 'no NAPTR, SRV or A/AAAA records');
     return ips.map((ip) => ({ proto: dflt, ip, port: port ?? dport(dflt), via: host }));
   }
@@ -277,9 +311,4 @@ let shared: DnsResolver | null = null;
 
 export function dnsResolver(): DnsResolver {
   return (shared ??= new DnsResolver());
-}
-
-/** Replaces the shared resolver (at start, with the cfg's dns_cache_* settings). */
-export function setDnsResolver(r: DnsResolver): void {
-  shared = r;
 }

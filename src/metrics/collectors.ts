@@ -43,7 +43,7 @@ const STATES: ReadonlyArray<[string, (flags: number) => boolean]> = [
 const OUTCOMES: readonly ProbeOutcome[] = ['ok', 'failed', 'timeout', 'error'];
 
 /** Round-trip buckets for keepalives, seconds. */
-export const PROBE_RTT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const PROBE_RTT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 type DestLabels = { set: string; uri: string; duid: string };
 

@@ -10,7 +10,7 @@ import type { MetricsSources } from './collectors';
 import { isSkipped } from '../modules/dispatcher/flags';
 import { VERSION } from '../core/version';
 
-export interface HealthDoc {
+interface HealthDoc {
   readonly status: 'ok' | 'no-destination';
   readonly version: string;
   readonly uptime_seconds: number;
@@ -20,7 +20,7 @@ export interface HealthDoc {
   readonly transactions: number;
 }
 
-export function healthDoc(src: MetricsSources, startedAt: number): HealthDoc {
+function healthDoc(src: MetricsSources, startedAt: number): HealthDoc {
   let total = 0;
   let up = 0;
   const sets = src.dispatcher.ds.list?.sets ?? [];

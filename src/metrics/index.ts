@@ -8,13 +8,10 @@ import { StatusPage } from './status-page';
 import { healthRoute } from './health';
 import type { MetricsListen } from './params';
 
-export { HEALTH_PARAMS, parseMetricsListen, HealthParamError } from './params';
-export type { HealthConfig, MetricsListen } from './params';
-export { buildMetricsRegistry, PROBE_RTT_BUCKETS } from './collectors';
+export type { MetricsListen } from './params';
+export { buildMetricsRegistry } from './collectors';
 export type { MetricsSources } from './collectors';
-export { MetricsServer, MetricsListenError } from './server';
-export { StatusPage } from './status-page';
-
+export { MetricsServer } from './server';
 /** Starts the endpoint, or does nothing (null) when `listen` is null. Rejects with MetricsListenError. */
 export async function startMetrics(
   listen: MetricsListen | null,

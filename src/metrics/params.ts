@@ -23,7 +23,7 @@ export interface HealthConfig {
   readonly initialStateEvents: boolean;
 }
 
-export class HealthParamError extends DsdError {
+class HealthParamError extends DsdError {
   constructor(
     readonly param: string,
     readonly value: unknown,
@@ -33,14 +33,14 @@ export class HealthParamError extends DsdError {
   }
 }
 
-export function isLoopback(ip: string): boolean {
+function isLoopback(ip: string): boolean {
   if (isIP(ip) === 4) return ip.startsWith('127.');
   const l = ip.toLowerCase();
   return l === '::1' || l === '0:0:0:0:0:0:0:1' || (l.startsWith('::ffff:') && l.slice(7).startsWith('127.'));
 }
 
 /** `[tcp:]IP:PORT`, `[tcp:][IPv6]:PORT` or `[tcp:]localhost:PORT`. */
-export function parseMetricsListen(value: string, allowRemote: boolean): MetricsListen {
+function parseMetricsListen(value: string, allowRemote: boolean): MetricsListen {
   const fail = (why: string): never => {
     throw new HealthParamError('ds_metrics_listen', value, why);
   };

@@ -7,7 +7,7 @@ import type { Registry } from 'prom-client';
 import type { MetricsListen } from './params';
 import { DsdError } from '../core/errors';
 
-export class MetricsListenError extends DsdError {
+class MetricsListenError extends DsdError {
   constructor(
     readonly listen: MetricsListen,
     override readonly cause: Error,

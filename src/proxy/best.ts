@@ -92,7 +92,7 @@ export function chooseFinal(
  * Every WWW-Authenticate and Proxy-Authenticate of the 401/407 replies, in branch
  * order, when more than one branch challenged; null otherwise.
  */
-export function challenges(replies: readonly (SipMessage | null)[]): string[] | null {
+function challenges(replies: readonly (SipMessage | null)[]): string[] | null {
   const out: string[] = [];
   let challenged = 0;
   for (const r of replies) {

@@ -23,7 +23,7 @@ export interface RrOptions {
 export const RR_DEFAULTS: RrOptions = { fullLr: false, fromTag: true };
 
 /** Record-Route URI for one of our sockets. */
-export function rrUri(
+function rrUri(
   s: LocalSocket,
   r2: boolean,
   o: RrOptions = RR_DEFAULTS,
@@ -39,7 +39,7 @@ export function rrUri(
  * Record-Route lines: one when the request leaves by the socket it came in on, two
  * (`r2=on`, outbound first) when it changes socket (Kamailio's enable_double_rr).
  */
-export function recordRouteLines(
+function recordRouteLines(
   inSock: LocalSocket,
   outSock: LocalSocket,
   eol: string,

@@ -20,7 +20,7 @@ export class TargetError extends DsdError<number> {
   }
 }
 
-export interface HopSpec {
+interface HopSpec {
   proto: Proto;
   host: string;
   port: number;
@@ -31,7 +31,7 @@ export interface HopSpec {
 }
 
 /** Parses the hop; throws TargetError (400/416) on an unusable URI. */
-export function hopOf(uri: string): HopSpec {
+function hopOf(uri: string): HopSpec {
   const u = parseUri(uri);
   if (!u) throw new TargetError(uri, 400, 'bad destination URI');
   if (u.scheme !== 'sip' && u.scheme !== 'sips') throw new TargetError(uri, 416, 'unsupported URI scheme');
@@ -61,10 +61,7 @@ export function hopOf(uri: string): HopSpec {
  * resolver): synchronously for an IP literal, else a Promise. `allowed` are the
  * transports we have listen sockets for (NAPTR/SRV choices are limited to them).
  */
-export function resolveHop(
-  uri: string,
-  allowed: readonly Proto[] = ['udp', 'tcp', 'tls'],
-): Target[] | Promise<Target[]> {
+function resolveHop(uri: string, allowed: readonly Proto[] = ['udp', 'tcp', 'tls']): Target[] | Promise<Target[]> {
   const hop = hopOf(uri);
   if (isIP(hop.host)) return [{ proto: hop.proto, ip: hop.host, port: hop.port }];
   return dnsResolver()

@@ -48,7 +48,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     description:
       'Reads the list file (or the database table) again and swaps the new list in. Admin states set with set_state or ' +
       'set_duid_state survive (see dispatcher.overrides); probing results and latency restart for destinations that are new. ' +
-      'A list that parses to nothing or has only bad lines is refused and the running set stays (unless ds_load_mode allows it). ' +
+      'A list that parses to nothing or has only bad lines is refused and the running set stays (modparam ds_reload_allow_empty 1 lets an empty list through; with ds_load_mode 1 one bad line refuses it). ' +
       'Fails with "Ongoing reload" when called again within reload_delta seconds. With --dry-run (dsd extension) nothing changes: ' +
       'it prints what the reload would add, remove and change, which admin states and drains would carry over, and the warnings ' +
       'and errors with file:line; the exit status is 0 when the reload would be accepted and 1 when it would be refused.',

@@ -2,7 +2,7 @@
 // `dsd -c`): `+` added, `-` removed, `~` changed lines with file:line, then what carries
 // over, warnings, errors and the verdict. Shared by the daemon and dsctl.
 
-export interface DryRunDestText {
+interface DryRunDestText {
   set: number;
   uri: string;
   flags: number;

@@ -7,14 +7,7 @@ export const MAX_REQUEST_BYTES = 1024 * 1024;
 export type RpcParamValue = number | string | boolean | null;
 export type RpcParams = RpcParamValue[] | Record<string, RpcParamValue>;
 
-export interface RpcRequestMessage {
-  readonly jsonrpc: '2.0';
-  readonly method: string;
-  readonly params?: RpcParams;
-  readonly id?: number | string | null;
-}
-
-export interface RpcErrorObject {
+interface RpcErrorObject {
   readonly code: number;
   readonly message: string;
   readonly data?: unknown;

@@ -1,7 +1,7 @@
 // Result shapes of the RPC methods, as jsonrpcs returns them (Kamailio 5.6.3 field names and
 // order). Array members are wrapped as { NAME: {…} }, missing strings are null.
 
-export interface DispatcherAttrs {
+interface DispatcherAttrs {
   BODY: string | null;
   DUID: string | null;
   PROBING_COUNT?: number;
@@ -16,7 +16,7 @@ export interface DispatcherAttrs {
   OCMAX?: number;
 }
 
-export interface DispatcherLatency {
+interface DispatcherLatency {
   AVG: number;
   STD: number;
   EST: number;
@@ -54,7 +54,7 @@ export function describeMarks(d: DispatcherDest): string {
   return w.join(', ');
 }
 
-export interface DispatcherSet {
+interface DispatcherSet {
   ID: number;
   TARGETS: Array<{ DEST: DispatcherDest }>;
 }
@@ -62,30 +62,6 @@ export interface DispatcherSet {
 export interface DispatcherListResult {
   NRSETS: number;
   RECORDS: Array<{ SET: DispatcherSet }>;
-}
-
-export interface HashResult {
-  hashid: number;
-  slot: number;
-}
-
-export interface PingActiveResult {
-  NewPingState?: number;
-  OldPingState: number;
-}
-
-export interface OcRecord {
-  group: number;
-  uri: string;
-  flags: number;
-  priority: number;
-  ocrate: number;
-  ocidx: number;
-  ocseq: number;
-  octime_sec: number;
-  octime_usec: number;
-  ocmin: number;
-  ocmax: number;
 }
 
 /** dsd extension (dispatcher.stats): cumulative counters per destination. */

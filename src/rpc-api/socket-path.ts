@@ -11,8 +11,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DsdError } from '../core/errors';
 
-export const SYSTEM_RUN_DIR = '/run/dsd';
-export const SOCKET_FILE_NAME = 'dsd_ctl';
+const SYSTEM_RUN_DIR = '/run/dsd';
+const SOCKET_FILE_NAME = 'dsd_ctl';
 
 export class UnsupportedCtlAddressError extends DsdError {
   constructor(readonly address: string) {

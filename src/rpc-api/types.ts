@@ -3,10 +3,10 @@
 // Nothing here may import engine code: dsctl loads it on every start.
 
 /** Wire type of a positional parameter, as Kamailio's rpc->scan() reads it. */
-export type ParamType = 'int' | 'string';
+type ParamType = 'int' | 'string';
 
 /** Where shell completion finds candidates for a parameter. */
-export type CompletionSource =
+type CompletionSource =
   | 'state' // dispatcher state strings (static)
   | 'setid' // set ids of the running daemon
   | 'uri' // destination URIs of the running daemon (of the chosen set when known)
@@ -46,7 +46,7 @@ export interface ParamSpec {
  */
 export type OutputKind = 'string' | 'struct' | 'list' | 'dispatcher-list' | 'pairs' | 'oclist' | 'explain' | 'none';
 
-export interface OutputSpec {
+interface OutputSpec {
   readonly kind: OutputKind;
   /** Keys whose integral values go over binrpc as a C int and so print signed in kamcmd (e.g. hashid). */
   readonly int32Keys?: readonly string[];

@@ -28,7 +28,7 @@ export type BinOp =
   | '/'
   | '%';
 
-export type UnOp = '!' | '-' | '~' | 'defined' | 'int' | 'str' | 'strlen' | 'strempty';
+type UnOp = '!' | '-' | '~' | 'defined' | 'int' | 'str' | 'strlen' | 'strempty';
 
 /** Kamailio core keywords usable as operands of old-style comparisons (`uri == myself`). */
 export type Keyword =
@@ -83,7 +83,7 @@ export interface SwitchCase {
   readonly pos: SourcePos;
 }
 
-export type AssignOp = '=' | '+=';
+type AssignOp = '=' | '+=';
 
 export type Stmt =
   | { readonly k: 'call'; readonly call: Call; readonly pos: SourcePos }
@@ -148,7 +148,7 @@ export interface LoadModule {
   readonly pos: SourcePos;
 }
 
-export interface FlagDecl {
+interface FlagDecl {
   readonly name: string;
   readonly bit: number | null;
   readonly pos: SourcePos;

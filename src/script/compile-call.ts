@@ -21,7 +21,7 @@ import { routeAllows, routeTypeName } from './route-types';
 import { isThenable, toStr, type Val } from './values';
 
 /** Normalise a function result: record $rc, stop the script on 0 (Kamailio MODF_HANDLE_RETCODE). */
-export function settle(r: unknown, rs: RunState): number | Promise<number> {
+function settle(r: unknown, rs: RunState): number | Promise<number> {
   if (typeof r === 'number') {
     rs.lastRet = r;
     if (r === 0) rs.flags |= F_EXIT;

@@ -9,7 +9,7 @@ import { compilePosixRegex, RegexCache, RegexError } from './regex';
 import { isThenable, toInt, toStr, type Val } from './values';
 import { compileKeyword } from './compile-keyword';
 
-export type Ev<Ctx> = (ctx: Ctx, rs: RunState) => Val | Promise<Val>;
+type Ev<Ctx> = (ctx: Ctx, rs: RunState) => Val | Promise<Val>;
 
 /** Static type, as Kamailio's rve_check_type(): 'none' = known only at run time. */
 export type SType = 'int' | 'str' | 'none';
@@ -32,7 +32,7 @@ export interface CallCompiler<Ctx> {
   callExpr(e: Extract<Expr, { k: 'call' }>, env: CompileEnv<Ctx>): CExpr<Ctx>;
 }
 
-export function konst<Ctx>(v: Val): CExpr<Ctx> {
+function konst<Ctx>(v: Val): CExpr<Ctx> {
   return {
     ev: () => v,
     async: false,
@@ -65,7 +65,7 @@ const INT_ONLY = new Set<BinOp>([
   'ine',
 ]);
 
-export function lift1<Ctx>(a: CExpr<Ctx>, f: (v: Val) => Val): CExpr<Ctx> {
+function lift1<Ctx>(a: CExpr<Ctx>, f: (v: Val) => Val): CExpr<Ctx> {
   if (a.konst) return konst(f(a.konst.v));
   const ev = a.ev;
   if (!a.async) return { ev: (c, r) => f(ev(c, r) as Val), async: false };
@@ -78,7 +78,7 @@ export function lift1<Ctx>(a: CExpr<Ctx>, f: (v: Val) => Val): CExpr<Ctx> {
   };
 }
 
-export function lift2<Ctx>(a: CExpr<Ctx>, b: CExpr<Ctx>, f: (x: Val, y: Val) => Val): CExpr<Ctx> {
+function lift2<Ctx>(a: CExpr<Ctx>, b: CExpr<Ctx>, f: (x: Val, y: Val) => Val): CExpr<Ctx> {
   if (a.konst && b.konst) return konst(f(a.konst.v, b.konst.v));
   const ea = a.ev;
   const eb = b.ev;

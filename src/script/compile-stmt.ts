@@ -36,7 +36,7 @@ function runFrom<Ctx>(
   return ret;
 }
 
-export function block<Ctx>(list: readonly St<Ctx>[]): St<Ctx> {
+function block<Ctx>(list: readonly St<Ctx>[]): St<Ctx> {
   if (list.length === 0) return () => 1;
   if (list.length === 1) return list[0];
   return (ctx, rs) => runFrom(list, 0, ctx, rs, 1);

@@ -7,7 +7,7 @@ import type { Diagnostics, SourcePos } from './errors';
 
 export type ListenProto = 'udp' | 'tcp' | 'tls' | 'sctp' | 'ws' | 'wss' | 'any';
 
-export interface ListenAddress {
+interface ListenAddress {
   readonly proto: ListenProto;
   /** IP literal (IPv6 without brackets), host name or interface name. */
   readonly host: string;
@@ -56,7 +56,7 @@ export interface Globals {
   other: Map<string, string | number>;
 }
 
-export function defaultGlobals(): Globals {
+function defaultGlobals(): Globals {
   return {
     listen: [],
     port: null,

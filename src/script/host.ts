@@ -66,7 +66,3 @@ export function simpleHost<Ctx extends SimpleCtx>(
     ...(opts.myself ? { isMyself: opts.myself } : {}),
   };
 }
-
-export function newSimpleCtx(): SimpleCtx {
-  return { flags: 0, store: new MessageStore() };
-}

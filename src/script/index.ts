@@ -21,39 +21,16 @@ export function createRegistry<Ctx>(): ScriptRegistry<Ctx> {
 }
 
 export { ScriptRegistry, FixupError } from './registry';
-export type {
-  BuildEnv,
-  BuiltArg,
-  ExecResult,
-  FixupArg,
-  FunctionDef,
-  ModParamType,
-  ModuleDef,
-  ParamKind,
-  PvDef,
-  PvParseApi,
-  PvRef,
-  ResolvedFunction,
-  TransformDef,
-} from './registry';
+export type { ModParamType, ParamKind } from './registry';
 export { compileConfig, compileConfigText, checkConfig, checkConfigText } from './config';
-export type { CheckResult, CompileOptions, CompiledConfig } from './config';
-export { ConfigError, ConfigErrors, type SourcePos } from './errors';
-export { Script, type RouteRunner, type RunAction, type RunResult } from './script';
-export { LoadedModule, type ModuleParamValue } from './modules-load';
-export { defaultGlobals, parseAddress, type Globals, type ListenAddress, type ListenProto } from './globals';
-export {
-  LogLevel,
-  simpleHost,
-  newSimpleCtx,
-  type LogRecord,
-  type MyselfOperand,
-  type ScriptHost,
-  type SimpleCtx,
-} from './host';
-export { AvpStore, MessageStore, XavpRecord, XavpStore, type XavpItem, type XavpScalar } from './store';
+export type { CompiledConfig } from './config';
+export { ConfigError, ConfigErrors } from './errors';
+export { Script, type RunResult } from './script';
+export { LoadedModule } from './modules-load';
+export { parseAddress } from './globals';
+export { LogLevel, simpleHost, type LogRecord, type MyselfOperand, type ScriptHost } from './host';
+export { MessageStore, XavpRecord } from './store';
 export { RouteType, routeAllows } from './route-types';
-export { KAMAILIO_FUNCTIONS, KAMAILIO_MODPARAMS, type KamailioFunctionSignature } from './kamailio-signatures';
-export { KAMAILIO_MODULES, moduleNameFromSpec } from './kamailio-modules';
-export { toInt, toStr, toFmt, type Val } from './values';
-export type { RunState } from './compile-env';
+export { KAMAILIO_FUNCTIONS } from './kamailio-signatures';
+export { KAMAILIO_MODULES } from './kamailio-modules';
+export { type Val } from './values';

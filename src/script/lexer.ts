@@ -9,7 +9,7 @@ export type Lexeme =
   | { readonly kind: 'include'; readonly mode: 'include' | 'import'; readonly pos: SourcePos };
 
 /** Words after `#!` / `!!` that the preprocessor understands. */
-export const DIRECTIVES = new Set([
+const DIRECTIVES = new Set([
   'define',
   'trydef',
   'redefine',
@@ -32,7 +32,7 @@ export const DIRECTIVES = new Set([
 ]);
 
 /** Script-type headers: `#!KAMAILIO`, `#!OPENSER`, `#!SER`, `#!MAXCOMPAT`, `#!ALL`, `#!DSD`. */
-export const HEADERS = new Set(['KAMAILIO', 'OPENSER', 'SER', 'MAXCOMPAT', 'ALL', 'DSD']);
+const HEADERS = new Set(['KAMAILIO', 'OPENSER', 'SER', 'MAXCOMPAT', 'ALL', 'DSD']);
 
 const OPS3 = ['(int)', '(str)'];
 const OPS2 = ['==', '!=', '=~', '!~', '>=', '<=', '<<', '>>', '&&', '||', '+='];

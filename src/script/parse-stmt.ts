@@ -446,7 +446,7 @@ export class StmtParser extends TokenStream {
 const V4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 /** IPv4/IPv6 address, optionally with /bits or /netmask. */
-export function isIpOrNet(s: string): boolean {
+function isIpOrNet(s: string): boolean {
   const [addr, mask, extra] = s.split('/');
   if (extra !== undefined || !addr) return false;
   const a = addr.startsWith('[') && addr.endsWith(']') ? addr.slice(1, -1) : addr;

@@ -360,7 +360,7 @@ const YES_NO: Record<string, number> = {
 };
 
 /** Split a sed-like "/re/repl/flags" (any separator char, backslash escapes it). */
-export function splitSubst(spec: string): [string, string, string] | null {
+function splitSubst(spec: string): [string, string, string] | null {
   if (spec.length < 3) return null;
   const sep = spec[0];
   const parts: string[] = [];
@@ -383,7 +383,7 @@ export function splitSubst(spec: string): [string, string, string] | null {
 }
 
 /** sed replacement (\1, &) to JS replacement ($1, $&), keeping literal '$'. */
-export function sedToJsReplacement(repl: string): string {
+function sedToJsReplacement(repl: string): string {
   let out = '';
   for (let i = 0; i < repl.length; i++) {
     const c = repl[i];

@@ -42,7 +42,7 @@ function scanClose(s: string, open: number, o: string, c: string): number {
 }
 
 /** Parse one reference starting at s[start] === '$'; returns it and the index after it. */
-export function parsePvAt(s: string, start: number): { pv: PvSyntax; end: number } {
+function parsePvAt(s: string, start: number): { pv: PvSyntax; end: number } {
   let p = start + 1;
   const bracketed = s[p] === '(';
   if (bracketed) p++;

@@ -49,7 +49,7 @@ export interface PvRef<Ctx> {
   readonly set: ((ctx: Ctx, v: Val) => void) | null;
 }
 
-export interface FixupArg {
+interface FixupArg {
   readonly kind: ParamKind;
   /** The value is known at load time (literal, or constant expression). */
   readonly isStatic: boolean;
@@ -99,7 +99,7 @@ export interface FunctionDef<Ctx> {
   readonly build?: (args: readonly BuiltArg<Ctx>[], env: BuildEnv<Ctx>) => (ctx: Ctx, rs: RunState) => ExecResult;
 }
 
-export interface BuildEnv<Ctx> {
+interface BuildEnv<Ctx> {
   readonly host: ScriptHost<Ctx>;
   readonly pos: SourcePos;
 }

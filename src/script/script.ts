@@ -3,7 +3,7 @@
 // the path returned a Promise.
 import { F_DROP, F_EXIT, type RouteHolder, type RunState, type St } from './compile-env';
 
-export type RunAction = 'exit' | 'drop' | 'return';
+type RunAction = 'exit' | 'drop' | 'return';
 
 export interface RunResult {
   /**

@@ -87,9 +87,9 @@ export class XavpRecord {
   }
 }
 
-export type XavpItem = XavpScalar | XavpRecord;
+type XavpItem = XavpScalar | XavpRecord;
 
-export class XavpStore {
+class XavpStore {
   private readonly lists = new Map<string, XavpItem[]>();
 
   list(name: string): readonly XavpItem[] {
@@ -174,7 +174,7 @@ export class XavpStore {
 }
 
 /** Kamailio AVPs: name → stack of values, newest first. */
-export class AvpStore {
+class AvpStore {
   private readonly avps = new Map<string, XavpScalar[]>();
 
   get(name: string, idx = 0): XavpScalar | null {

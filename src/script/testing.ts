@@ -72,7 +72,7 @@ function setUser(uri: string, user: string | null): string {
 }
 
 /** Register fake SIP pseudo-variables over FakeCtx fields. */
-export function registerFakePvs(reg: ScriptRegistry<FakeCtx>): void {
+function registerFakePvs(reg: ScriptRegistry<FakeCtx>): void {
   const ro = (name: string, get: (c: FakeCtx) => Val, module = 'pv'): void => {
     reg.registerPv({ name, module, get: (c) => get(c) });
   };
@@ -147,7 +147,7 @@ export function registerFakePvs(reg: ScriptRegistry<FakeCtx>): void {
  * implements itself) with a recording fake. Behaviour: result from ctx.results,
  * else is_method/has_totag/t_check_status look at the context, else 1.
  */
-export function registerFakeFunctions(reg: ScriptRegistry<FakeCtx>, record = true): void {
+function registerFakeFunctions(reg: ScriptRegistry<FakeCtx>, record = true): void {
   for (const sig of KAMAILIO_FUNCTIONS) {
     const existing = reg.func(sig.name);
     if (existing && existing.def !== null) continue;
@@ -200,7 +200,7 @@ const FALSE_BY_DEFAULT = new Set([
 ]);
 
 /** Modules the fake side pretends to implement (so loadmodule gives no warning). */
-export const FAKE_MODULES = [
+const FAKE_MODULES = [
   'tm',
   'tmx',
   'sl',

@@ -1,7 +1,7 @@
 // Tokens produced by the lexer/preprocessor and consumed by the parser.
 import type { SourcePos } from './errors';
 
-export type TokKind = 'id' | 'num' | 'str' | 'pv' | 'op' | 'eof';
+type TokKind = 'id' | 'num' | 'str' | 'pv' | 'op' | 'eof';
 
 export interface Token {
   readonly kind: TokKind;

@@ -5,7 +5,7 @@
 export type Val = string | number | null;
 
 /** Kamailio's textual rendering of a null pseudo-variable inside format strings. */
-export const PV_NULL_TEXT = '<null>';
+const PV_NULL_TEXT = '<null>';
 
 export function strToInt(s: string): number {
   const n = s.length;

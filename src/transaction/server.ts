@@ -15,7 +15,7 @@ const enum T {
   LINGER = 3,
 }
 
-export const enum ServerState {
+const enum ServerState {
   Proceeding = 1,
   Completed = 2,
   Confirmed = 3,

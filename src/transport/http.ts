@@ -42,13 +42,7 @@ export interface HttpServerOptions {
 }
 
 /** An HTTP reply as Kamailio's xhttp writes it. */
-export function httpReply(
-  code: number,
-  reason: string,
-  headers: readonly string[],
-  server: string | null,
-  body = '',
-): string {
+function httpReply(code: number, reason: string, headers: readonly string[], server: string | null, body = ''): string {
   let s = `HTTP/1.1 ${code} ${reason}\r\n`;
   for (const h of headers) s += `${h}\r\n`;
   if (server) s += `${server}\r\n`;

@@ -44,12 +44,10 @@ export interface TransportOptions {
 export type TcpRelay = (target: Target, buf: Buffer) => boolean;
 
 /** Addresses we never send to: unspecified, broadcast, multicast. */
-function forbiddenTarget(ip: string): boolean {
+function forbiddenTarget(ip: string, family: number): boolean {
   if (ip === '0.0.0.0' || ip === '255.255.255.255' || ip === '::') return true;
-  const first = Number(ip.split('.')[0]);
-  if (isIP(ip) === 4 && first >= 224) return true;
-  if (isIP(ip) === 6 && ip.toLowerCase().startsWith('ff')) return true;
-  return false;
+  if (family === 4) return parseInt(ip, 10) >= 224; // parseInt reads the first octet
+  return family === 6 && (ip.charCodeAt(0) | 0x20) === 0x66 && (ip.charCodeAt(1) | 0x20) === 0x66;
 }
 
 function connKey(ip: string, port: number): string {
@@ -284,9 +282,11 @@ export class TransportLayer implements Transport {
 
   /** Sends one message; returns false when it could not be handed to the kernel. */
   send(target: Target, buf: Buffer): boolean {
-    if (this.closing || forbiddenTarget(target.ip)) return false;
+    // one isIP per send: it is a regular expression, and this runs for every datagram
+    const ipFamily = isIP(target.ip);
+    if (this.closing || forbiddenTarget(target.ip, ipFamily)) return false;
     if (target.proto === 'udp') {
-      const family: 4 | 6 = isIP(target.ip) === 6 ? 6 : 4;
+      const family: 4 | 6 = ipFamily === 6 ? 6 : 4;
       const local =
         target.local && target.local.proto === 'udp' && target.local.family === family
           ? target.local

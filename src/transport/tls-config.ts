@@ -4,7 +4,7 @@
  * tls-profiles.ts turns profiles into node:tls contexts.
  */
 import { DsdError } from '../core/errors';
-export type TlsRole = 'server' | 'client';
+type TlsRole = 'server' | 'client';
 
 export interface TlsProfile {
   readonly role: TlsRole;

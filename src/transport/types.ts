@@ -4,11 +4,6 @@ import type { ConnectionLimits, LimitedConn } from './conn-limits';
 
 export type Proto = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
 
-/** Stream transports carry a connection; only UDP is datagrams. */
-export function isStream(p: Proto): boolean {
-  return p !== 'udp';
-}
-
 /** Secure transports: a sips: hop may only use these. */
 export function isSecure(p: Proto): boolean {
   return p === 'tls' || p === 'wss';

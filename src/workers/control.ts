@@ -34,7 +34,7 @@ const SUMMED = new Set(['tm.stats', 'dispatcher.stats']);
 const IDENTITY = new Set(['SET', 'URI', 'ID']);
 
 /** Adds numbers; objects field by field; arrays of dispatcher.stats rows by SET and URI. */
-export function sumResults(values: readonly unknown[]): unknown {
+function sumResults(values: readonly unknown[]): unknown {
   const first = values[0];
   if (typeof first === 'number') return values.reduce<number>((a, v) => a + (typeof v === 'number' ? v : 0), 0);
   if (Array.isArray(first)) {

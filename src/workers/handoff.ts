@@ -20,7 +20,7 @@ const PROTOS: readonly Proto[] = ['udp', 'tcp', 'tls', 'ws', 'wss'];
 export const KIND_MESSAGE = 1;
 export const KIND_TCP_SEND = 2;
 /** Largest payload a loopback IPv4 datagram carries with our header. */
-export const MAX_HANDOFF = 65_507 - 64;
+const MAX_HANDOFF = 65_507 - 64;
 
 export interface HandoffAddr {
   readonly proto: Proto;
@@ -31,7 +31,7 @@ export interface HandoffAddr {
 
 export type HandoffHandler = (kind: number, addr: HandoffAddr, payload: Buffer) => void;
 
-export function encodeHeader(kind: number, a: HandoffAddr): Buffer {
+function encodeHeader(kind: number, a: HandoffAddr): Buffer {
   const ipLen = Buffer.byteLength(a.ip, 'latin1');
   const h = Buffer.allocUnsafe(6 + ipLen);
   h[0] = kind;
@@ -43,7 +43,7 @@ export function encodeHeader(kind: number, a: HandoffAddr): Buffer {
   return h;
 }
 
-export function decode(buf: Buffer): { kind: number; addr: HandoffAddr; payload: Buffer } | null {
+function decode(buf: Buffer): { kind: number; addr: HandoffAddr; payload: Buffer } | null {
   if (buf.length < 6) return null;
   const ipLen = buf[5];
   if (buf.length < 6 + ipLen) return null;

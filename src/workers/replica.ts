@@ -21,7 +21,7 @@ import { initRelativeWeights } from '../modules/dispatcher/weights';
 import { defaultRng } from '../modules/dispatcher/rng';
 import type { LoadUpdate, StateUpdate } from './ipc';
 
-export const LOAD_FLUSH_MS = 20;
+const LOAD_FLUSH_MS = 20;
 
 const loadKey = (setId: number, duid: string): string => `${setId}|${duid.toLowerCase()}`;
 

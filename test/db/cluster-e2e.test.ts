@@ -7,7 +7,7 @@
  * either node, and the nodes resync when it returns. A drain on A reaches B (no new dialog
  * from B to the drained backend, its calls' BYEs still do), and an undrain on B restores A.
  *
- * DEPENDS ON THE DAEMON WIRING (src/db/daemon-glue.ts → daemon, cluster.list command).
+ * DEPENDS ON THE DAEMON WIRING (src/daemon/db-glue.ts → daemon, cluster.list command).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -97,6 +97,12 @@ test(
       await b.stop();
       b = await startDsd({ cfg: nodeCfg(url, 'node-b', pb) });
       assert.equal(flagsIn(await list(b), 'sip:127.0.0.1:5081'), 'IP');
+      // start-up says where the destinations came from (password masked) and what was restored
+      assert.match(
+        b.output(),
+        /destinations loaded from postgres:\/\/dsd:\*\*\*@127\.0\.0\.1:\d+\/ce1 \(table dispatcher\): \d+ set\(s\), \d+ destination\(s\)/,
+      );
+      assert.match(b.output(), /admin states restored: [^"]*set 1 sip:127\.0\.0\.1:5081 ip/);
       // cluster.list: both up, with dest each node's view.
       const cl = await dsctlRun(['-s', ctl(a), '--json', 'cluster.list', 'dest']);
       assert.equal(cl.code, 0, cl.stderr);
@@ -327,7 +333,7 @@ test(
       assert.ok(onB1.size >= 1, 'backend 1 took held calls');
       const r = await dsctlRun(['-s', ctl(a), 'dispatcher.drain', '1', bk.uri(1)]);
       assert.equal(r.code, 0, r.stderr);
-      await waitFor('B shows the drain', async () => drainingIn(await list(b), bk.uri(1)), 2000);
+      await waitFor('B shows the drain', async () => drainingIn(await list(b), bk.uri(1)), 30_000);
       const afterDrain = bk.log.length;
       const more = await calls(pb, 10);
       assert.equal(num(more.stats, 'SuccessfulCall(C)'), 10, more.output.slice(-1500));
@@ -339,7 +345,7 @@ test(
       for (const cid of onB1) assert.ok(byes.has(cid), `the BYE of ${cid} reached the drained backend`);
       // an undrain on B reaches A
       assert.equal((await dsctlRun(['-s', ctl(b), 'dispatcher.undrain', '1', bk.uri(1)])).code, 0);
-      await waitFor('A lifted the drain', async () => !drainingIn(await list(a), bk.uri(1)), 2000);
+      await waitFor('A lifted the drain', async () => !drainingIn(await list(a), bk.uri(1)), 30_000);
       const m2 = bk.log.length;
       const back = await calls(pa, 10);
       assert.equal(num(back.stats, 'SuccessfulCall(C)'), 10, back.output.slice(-1500));

@@ -1,5 +1,5 @@
 /**
- * DispatcherDb, the object the daemon wires (see src/db/daemon-glue.ts), on SQLite:
+ * DispatcherDb, the object the daemon wires (see src/daemon/db-glue.ts), on SQLite:
  * cfg checks, the embedded default, the start policy, reload faults and --persist.
  * The cluster half runs in cluster.test.ts (it needs PostgreSQL).
  */
@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DbError, dbInitCommand, defaultDbParams, DispatcherDb, withDb } from '../../src/db';
+import { DbError, defaultDbParams, withDb } from '../../src/db';
+import { dbInitCommand, DispatcherDb } from '../../src/daemon/db-glue';
 import { defaultClusterParams } from '../../src/cluster';
 import { defaultParams, setParam } from '../../src/modules/dispatcher/params';
 import { DsRpcError } from '../../src/modules/dispatcher/errors';

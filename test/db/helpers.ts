@@ -17,6 +17,7 @@ import { Client } from 'pg';
 import { createConnection } from 'mysql2/promise';
 import { freePorts } from '../helpers/ports';
 import { IN_CI } from '../helpers/require';
+import { dsctlArgsAsync } from '../helpers/ctl';
 
 export const DB_USER = 'dsd';
 /** Has URL-special characters on purpose: the masking must hide it whole. */
@@ -318,31 +319,16 @@ export function fixtureInserts(): string[] {
 
 // ---- daemons (e2e) ----------------------------------------------------------------------
 
-/** bin/dsctl with arguments; never throws. */
-export function dsctlRun(
+/** bin/dsctl with arguments, outside any DSD_CTL/COLUMNS of the caller; never throws. */
+export async function dsctlRun(
   args: readonly string[],
   timeoutMs = 20000,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const bin = path.resolve(__dirname, '..', '..', '..', 'bin', 'dsctl');
   const env = { ...process.env };
   delete env.DSD_CTL;
   delete env.COLUMNS;
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout!.on('data', (d) => {
-      stdout += d;
-    });
-    p.stderr!.on('data', (d) => {
-      stderr += d;
-    });
-    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.once('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
+  const r = await dsctlArgsAsync(args, timeoutMs, env);
+  return { code: r.code ?? -1, stdout: r.out, stderr: r.err };
 }
 
 /** `bin/dsd ARGS…` to completion (e.g. `db init -f cfg`, or a start that must fail). */

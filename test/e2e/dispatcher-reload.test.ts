@@ -15,8 +15,8 @@ import { startDsd, basicCfg } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
 import { startSipp, runUac, UAC_XML, UAS_XML, num, SippProc, haveSipp } from '../helpers/sipp';
 import { dsctlOnAsync as dsctl, type CtlResult } from '../helpers/ctl';
+import { pause } from '../helpers/wait';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const NO_SIPP = haveSipp() ? false : 'sipp is not installed';
 
 const listOf = (ports: number[]): string => ports.map((p) => `1 sip:127.0.0.1:${p} 0 0`).join('\n') + '\n';
@@ -70,7 +70,7 @@ test(
       const t0 = Date.now();
       for (let k = 0; !exited && k < 30; k++) {
         // on whole-second ticks from the start, however long dsctl took
-        await sleep(Math.max(0, t0 + (k + 1) * 1000 - Date.now()));
+        await pause(Math.max(0, t0 + (k + 1) * 1000 - Date.now()));
         if (exited) break;
         fs.writeFileSync(listFile, listOf(versions[k % versions.length]));
         reloads.push(await dsctl(dsd, 'dispatcher.reload'));
@@ -181,7 +181,7 @@ test(
       // add/remove share the guard
       const add = await dsctl(dsd, 'dispatcher.add', '1', 'sip:127.0.0.1:5099');
       assert.match(add.err, /^error: 500 - Ongoing reload\b/);
-      await sleep(wait * 1000 + 100);
+      await pause(wait * 1000 + 100);
       const third = await dsctl(dsd, 'dispatcher.reload');
       assert.equal(third.code, 0, `retried after ${wait} s as told: ${third.err}`);
     } finally {

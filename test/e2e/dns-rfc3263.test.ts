@@ -5,6 +5,7 @@
  *
  *   sip:svc.test           NAPTR SIP+D2U -> _sip._udp.pool.test -> b1 (weight 80), b2 (weight 20)
  *   sip:fo.test;transport=udp   SRV: b3 (priority 10, nothing listens) then b1 (priority 20)
+ *   sip:b4.test            no NAPTR, no SRV: A on port 5060
  *   sip:ttl.test:5060      A only (port given), TTL 1 s, re-pointed during the test
  *
  * Checked: the SRV weights over 1000 calls, the next SRV target tried when the first
@@ -13,29 +14,14 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { startDsd, Dsd, tmpDir } from '../helpers/daemon';
+import { startDsd, Dsd } from '../helpers/daemon';
 import { startSipp, readStats, UAC_XML, UAS_XML, SippProc } from '../helpers/sipp';
+import { startDnsNetns, dnsNetnsSkip, DnsNetns } from '../helpers/dns-netns';
+import { waitUntil } from '../helpers/wait';
 
-const NS = `dsdtest${process.pid}`;
-const WRAP = ['ip', 'netns', 'exec', NS];
-const have = (c: string): boolean => spawnSync('sh', ['-c', `command -v ${c}`], { stdio: 'ignore' }).status === 0;
-const root = process.getuid?.() === 0;
-const skip =
-  !root && !process.env.CI
-    ? 'needs root for ip netns (skipped outside CI)'
-    : !have('dnsmasq') || !have('ip')
-      ? process.env.CI
-        ? false
-        : 'dnsmasq or iproute2 missing'
-      : false;
-
-function run(cmd: string[], check = true): void {
-  const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8' });
-  if (check && r.status !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr}`);
-}
+const skip = dnsNetnsSkip;
+const hosts = (ttlIp: string): string =>
+  `127.0.0.11 b1.test\n127.0.0.12 b2.test\n127.0.0.13 b3.test\n127.0.0.14 b4.test\n${ttlIp} ttl.test\n`;
 
 const CFG = `#!KAMAILIO
 debug=2
@@ -65,6 +51,7 @@ request_route {
   if (is_method("INVITE")) record_route();
   if ($rU == "svc") $du = "sip:svc.test";
   else if ($rU == "fo") $du = "sip:fo.test;transport=udp";
+  else if ($rU == "plain") $du = "sip:b4.test";
   else $du = "sip:ttl.test:5060";
   t_on_failure("RTF");
   if (!t_relay()) sl_reply_error();
@@ -76,11 +63,10 @@ failure_route[RTF] {
 `;
 
 describe('RFC 3263 against dnsmasq in a network namespace', { skip }, () => {
-  let dir = '';
-  let dnsmasq: ChildProcess | null = null;
+  let dns: DnsNetns | null = null;
+  let WRAP: string[] = [];
   let dsd: Dsd | null = null;
   const sipps: SippProc[] = [];
-  let nsMade = false;
 
   function uas(ip: string, cp: number): SippProc {
     const s = startSipp({ scenario: UAS_XML, port: 5060, controlPort: cp, localIp: ip, wrap: WRAP });
@@ -103,60 +89,24 @@ describe('RFC 3263 against dnsmasq in a network namespace', { skip }, () => {
     return u.stop();
   }
 
-  function writeHosts(ttlIp: string): void {
-    fs.writeFileSync(
-      path.join(dir, 'hosts'),
-      `127.0.0.11 b1.test\n127.0.0.12 b2.test\n127.0.0.13 b3.test\n${ttlIp} ttl.test\n`,
-    );
-  }
-
   before(async () => {
-    dir = tmpDir('dsd-dns-');
-    run(['ip', 'netns', 'add', NS]);
-    nsMade = true;
-    run(['ip', '-n', NS, 'link', 'set', 'lo', 'up']);
-    fs.mkdirSync(`/etc/netns/${NS}`, { recursive: true });
-    fs.writeFileSync(`/etc/netns/${NS}/resolv.conf`, 'nameserver 127.0.0.1\noptions timeout:1 attempts:2\n');
-    writeHosts('127.0.0.21');
-    dnsmasq = spawn(
-      WRAP[0]!,
-      [
-        ...WRAP.slice(1),
-        'dnsmasq',
-        '--keep-in-foreground',
-        '--no-resolv',
-        '--no-hosts',
-        '--no-daemon',
-        '--listen-address=127.0.0.1',
-        '--bind-interfaces',
-        '--port=53',
-        `--addn-hosts=${path.join(dir, 'hosts')}`,
-        '--local-ttl=1',
-        '--log-facility=-',
-        '--user=root',
+    dns = await startDnsNetns({
+      hosts: hosts('127.0.0.21'),
+      localTtl: 1,
+      records: [
         '--naptr-record=svc.test,10,10,s,SIP+D2U,,_sip._udp.pool.test', // only NAPTR leads there
         '--srv-host=_sip._udp.pool.test,b1.test,5060,10,80',
         '--srv-host=_sip._udp.pool.test,b2.test,5060,10,20',
         '--srv-host=_sip._udp.fo.test,b3.test,5060,10,10',
         '--srv-host=_sip._udp.fo.test,b1.test,5060,20,10',
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let dnsOut = '';
-    dnsmasq.stdout!.on('data', (d) => {
-      dnsOut += d;
     });
-    dnsmasq.stderr!.on('data', (d) => {
-      dnsOut += d;
-    });
-    const until = Date.now() + 15_000;
-    while (!/started|compile time options/.test(dnsOut) && Date.now() < until)
-      await new Promise((r) => setTimeout(r, 50));
-    assert.ok(dnsmasq.exitCode === null, `dnsmasq: ${dnsOut}`);
+    WRAP = dns.wrap;
     uas('127.0.0.11', 30001);
     uas('127.0.0.12', 30002);
     uas('127.0.0.21', 30003);
     uas('127.0.0.22', 30004);
+    uas('127.0.0.14', 30006);
     for (const u of sipps) await u.ready();
     dsd = await startDsd({ cfg: CFG, wrap: WRAP });
   });
@@ -164,13 +114,7 @@ describe('RFC 3263 against dnsmasq in a network namespace', { skip }, () => {
   after(async () => {
     for (const s of sipps) await s.stop().catch(() => undefined);
     await dsd?.stop();
-    if (dnsmasq && dnsmasq.exitCode === null) {
-      dnsmasq.kill('SIGTERM');
-      await new Promise((r) => dnsmasq!.once('exit', r));
-    }
-    if (nsMade) run(['ip', 'netns', 'del', NS], false);
-    fs.rmSync(`/etc/netns/${NS}`, { recursive: true, force: true });
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await dns?.stop();
   });
 
   it('NAPTR -> SRV: 1000 calls spread by the SRV weights (80/20)', async () => {
@@ -195,6 +139,15 @@ describe('RFC 3263 against dnsmasq in a network namespace', { skip }, () => {
     assert.doesNotMatch(dsd!.output(), /failure_route reached/);
   });
 
+  it('no port, no transport, no NAPTR, no SRV: the A record on port 5060', async () => {
+    const st = await calls('plain', 2, 5, 30040);
+    assert.equal(st['SuccessfulCall(C)'], '2', JSON.stringify(st));
+    const b4 = sipps[4]!;
+    await waitUntil(() => Number(readStats(b4.statFile)['SuccessfulCall(C)'] ?? 0) === 2, {
+      what: 'both calls at b4.test (127.0.0.14:5060)',
+    });
+  });
+
   it('an A record changed in DNS is picked up once its TTL ran out', async () => {
     const st = await calls('ttl', 2, 5, 30012);
     assert.equal(st['SuccessfulCall(C)'], '2', JSON.stringify(st));
@@ -206,8 +159,7 @@ describe('RFC 3263 against dnsmasq in a network namespace', { skip }, () => {
       }
     };
     assert.equal(reached(), 0);
-    writeHosts('127.0.0.22');
-    dnsmasq!.kill('SIGHUP'); // dnsmasq re-reads the hosts file
+    dns!.setHosts(hosts('127.0.0.22'));
     let moved = false;
     for (let i = 0; i < 20 && !moved; i++) {
       await new Promise((r) => setTimeout(r, 1500)); // local-ttl is 1 s

@@ -7,18 +7,15 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { startDsd, basicCfg, DSCTL_BIN, Dsd } from '../helpers/daemon';
+import { startDsd, basicCfg, Dsd } from '../helpers/daemon';
+import { dsctlArgs } from '../helpers/ctl';
 import { freePorts } from '../helpers/ports';
 
 let dsd: Dsd;
 let sock: string;
 
-function dsctl(...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [DSCTL_BIN, ...args], { encoding: 'utf8', timeout: 20_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const dsctl = dsctlArgs;
 
 before(async () => {
   const [sip, b1, b2] = await freePorts(3);

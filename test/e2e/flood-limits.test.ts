@@ -23,8 +23,8 @@ loadmodule "pv.so"
 loadmodule "ctl.so"
 loadmodule "dispatcher.so"
 modparam("ctl", "binrpc", "unix:{DIR}/ctl.sock")
-modparam("tm", "fr_timer", 60000)
-modparam("tm", "fr_inv_timer", 60000)
+modparam("tm", "fr_timer", 120000)
+modparam("tm", "fr_inv_timer", 120000)
 modparam("tm", "max_transactions", 150)
 modparam("tm", "max_transactions_per_source", 100)
 modparam("tm", "busy_retry_after", 7)
@@ -134,7 +134,7 @@ test(
       for (let i = 0; i < 5; i++) {
         const c = invite(px, caller, 'probe');
         await caller.send(c.text, px);
-        const ok = await caller.waitFor((m) => ofCall(c.id)(m) && statusOf(m.text) === 200, 15_000);
+        const ok = await caller.waitFor((m) => ofCall(c.id)(m) && statusOf(m.text) === 200, 30_000);
         assert.equal(statusOf(ok.text), 200);
       }
       // and dispatcher keepalives still go out and come back
@@ -149,7 +149,7 @@ test(
       // now the bound is reached for everyone
       const late = invite(px, caller, 'probe');
       await caller.send(late.text, px);
-      const refusedLate = await caller.waitFor((m) => ofCall(late.id)(m) && statusOf(m.text) >= 200, 15_000);
+      const refusedLate = await caller.waitFor((m) => ofCall(late.id)(m) && statusOf(m.text) >= 200, 30_000);
       assert.equal(statusOf(refusedLate.text), 503);
       assert.match(dsd.output(), /started, listening/);
     } finally {

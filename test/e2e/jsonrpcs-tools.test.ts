@@ -12,6 +12,7 @@ import { DgramSocket } from 'node-unix-socket';
 import { startDsd, tmpDir, type Dsd } from '../helpers/daemon';
 import { startKamailio, toolsCfg, TOOLS_LIST, type Kamailio } from '../helpers/kamailio';
 import { freePorts } from '../helpers/ports';
+import { waitUntil } from '../helpers/wait';
 
 /** kamctl reads kamctlrc from ., ~ and /etc/kamailio: run it where those say nothing. */
 function kamctl(fifo: string, home: string, args: string[]): string {
@@ -39,8 +40,6 @@ function kamcli(ini: string, args: string[]): string {
   const r = spawnSync('kamcli', ['--no-default-configs', '-c', ini, ...args], { encoding: 'utf8', timeout: 20_000 });
   return `${r.stdout}${r.stderr}[exit ${r.status}]`.replace(/"id":\s*\d+/g, '"id": ID');
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('kamctl and kamcli against dsd and Kamailio 5.6', { timeout: 240_000 }, () => {
   let kam: Kamailio;
@@ -202,7 +201,7 @@ describe('jsonrpcs limits and bad input', { timeout: 120_000 }, () => {
       client.sendTo(Buffer.from('not json at all'), 0, 15, sock);
       const req = Buffer.from('{"jsonrpc":"2.0","method":"dispatcher.ping_active","id":7}');
       client.sendTo(req, 0, req.length, sock);
-      for (let i = 0; i < 200 && got.length === 0; i++) await sleep(50);
+      await waitUntil(() => got.length > 0, { timeoutMs: 30_000, what: 'the answer on the datagram socket' });
       client.close();
       assert.deepEqual(got, ['{"jsonrpc":"2.0","result":{"OldPingState":1},"id":7}']);
       assert.ok(dsd.proc.exitCode === null, 'daemon still running');

@@ -5,17 +5,18 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { startDsd, DSCTL_BIN, type Dsd } from '../helpers/daemon';
+import { startDsd, type Dsd } from '../helpers/daemon';
+import { dsctl, runTool } from '../helpers/ctl';
 import { startKamailio, toolsCfg, TOOLS_LIST, type Kamailio } from '../helpers/kamailio';
 import { freePorts } from '../helpers/ports';
 import { waitUntil } from '../helpers/wait';
 
+/** kamcmd's whole answer and exit code as one string, to compare byte for byte. */
 function kamcmd(sock: string, args: string[]): string {
-  const r = spawnSync('kamcmd', ['-s', `unix:${sock}`, ...args], { encoding: 'utf8', timeout: 20_000 });
-  return `${r.stdout}${r.stderr}[exit ${r.status}]`;
+  const r = runTool('kamcmd', ['-s', `unix:${sock}`, ...args]);
+  return `${r.out}${r.err}[exit ${r.code}]`;
 }
 
 /**
@@ -144,8 +145,8 @@ describe('kamcmd against dsd and Kamailio 5.6', { timeout: 180_000 }, () => {
     assert.match(kamcmd(dSock, ['core.version']), /^dsd \d+\.\d+\.\d+ \(\w+\/linux\) \n\[exit 0\]$/);
     assert.match(kamcmd(dSock, ['core.uptime']), /^\{\n\tnow: .+\n\tup_since: .+\n\tuptime: \d+\n\}\n\[exit 0\]$/);
     for (const c of ['dispatcher.list', 'dispatcher.hash 4 bob server.com', 'dispatcher.ping_active']) {
-      const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dSock}`, ...c.split(' ')], { encoding: 'utf8' });
-      assert.equal(`${r.stdout}[exit 0]`, kamcmd(dSock, c.split(' ')), `dsctl ${c}`);
+      const r = dsctl(dSock, ...c.split(' '));
+      assert.equal(`${r.out}[exit 0]`, kamcmd(dSock, c.split(' ')), `dsctl ${c}`);
     }
   });
 
@@ -238,8 +239,8 @@ describe(
       try {
         dsd = await startDsd({ cfg: toolsCfg(pd, extra(dt, du)), list: TOOLS_LIST });
         const run = (addr: string, args: string[]): string => {
-          const r = spawnSync('kamcmd', ['-s', addr, ...args], { encoding: 'utf8', timeout: 20_000 });
-          return `${r.stdout}${r.stderr}[exit ${r.status}]`;
+          const r = runTool('kamcmd', ['-s', addr, ...args]);
+          return `${r.out}${r.err}[exit ${r.code}]`;
         };
         const pairs: Array<[string, string]> = [
           [`tcp:127.0.0.1:${kt}`, `tcp:127.0.0.1:${dt}`],

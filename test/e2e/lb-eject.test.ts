@@ -75,7 +75,12 @@ describe('passive ejection', { skip: !haveSipp() && 'sipp not installed' }, () =
   async function start(params: string[]): Promise<Dsd> {
     const cfg = basicCfg({
       listen: [`udp:127.0.0.1:${ports[0]}`],
-      params: [`modparam("dispatcher", "ds_metrics_listen", "127.0.0.1:${ports[7]}")`, ...params],
+      // fr_timer 15 s: a starved backend answering late is no timeout to count
+      params: [
+        `modparam("dispatcher", "ds_metrics_listen", "127.0.0.1:${ports[7]}")`,
+        'modparam("tm", "fr_timer", 15000)',
+        ...params,
+      ],
     });
     dsd = await startDsd({ cfg, list: LIST() });
     return dsd;

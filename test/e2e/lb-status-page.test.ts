@@ -111,11 +111,11 @@ describe('status page', { skip: !fs.existsSync(CHROMIUM) && 'chromium not instal
       });
       await page.goto(`http://127.0.0.1:${mport}/`);
       for (let b = 0; b < 3; b++) {
-        await page.locator(`tr.dest[data-uri="${bk.uri(b)}"]`).waitFor({ timeout: 15_000 });
+        await page.locator(`tr.dest[data-uri="${bk.uri(b)}"]`).waitFor({ timeout: 30_000 });
       }
       assert.equal(await page.locator('tr.dest').count(), 3);
       assert.equal(await page.locator('tr.dest.down').count(), 0, 'nothing red while all are up');
-      await page.locator('#conn.live').waitFor({ timeout: 15_000 });
+      await page.locator('#conn.live').waitFor({ timeout: 30_000 });
 
       // "within two seconds", counted in the daemon's pushes (one a second) rather than in the
       // test's wall clock: a second stream counts them, and the page notes the count at the
@@ -140,11 +140,11 @@ describe('status page', { skip: !fs.existsSync(CHROMIUM) && 'chromium not instal
       }, target);
       const pushes = (): Promise<number> =>
         page.evaluate(() => (globalThis as unknown as { __pushes: number }).__pushes);
-      await until('the counting stream gets pushes', async () => (await pushes()) >= 1, 15_000, 100);
+      await until('the counting stream gets pushes', async () => (await pushes()) >= 1, 30_000, 100);
       const n0 = await pushes();
       dsctlOk(dsd.dir, 'dispatcher.set_state', 'ip', '1', target);
       const t0 = Date.now();
-      await page.locator(`tr.dest.down[data-uri="${target}"]`).waitFor({ timeout: 15_000 });
+      await page.locator(`tr.dest.down[data-uri="${target}"]`).waitFor({ timeout: 30_000 });
       const ms = Date.now() - t0;
       const redAt = await page.evaluate(() => (globalThis as unknown as { __redAt: number }).__redAt);
       assert.ok(redAt >= n0, `the observer saw the row turn red (${redAt})`);
@@ -169,7 +169,7 @@ describe('status page', { skip: !fs.existsSync(CHROMIUM) && 'chromium not instal
       await page
         .locator(`tr.dest.draining[data-uri="${bk.uri(2)}"] .mark`)
         .filter({ hasText: 'draining' })
-        .waitFor({ timeout: 15_000 });
+        .waitFor({ timeout: 30_000 });
 
       fs.mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: path.join(ARTIFACTS, 'status-page.png'), fullPage: true });

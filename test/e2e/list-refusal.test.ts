@@ -9,16 +9,11 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { startDsd, basicCfg, DSD_BIN, DSCTL_BIN, tmpDir, Dsd } from '../helpers/daemon';
+import { startDsd, basicCfg, DSD_BIN, tmpDir } from '../helpers/daemon';
+import { dsctlOn } from '../helpers/ctl';
 import { freePorts } from '../helpers/ports';
 
-function dsctl(d: Dsd, ...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${d.dir}/dsd_ctl`, ...args], {
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const dsctl = dsctlOn;
 
 function check(cfgFile: string): { code: number | null; err: string } {
   const r = spawnSync(process.execPath, [DSD_BIN, '-c', '-f', cfgFile], { encoding: 'utf8', timeout: 30_000 });

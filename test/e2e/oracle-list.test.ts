@@ -4,14 +4,16 @@
  * kamcmd and of dsctl must be the same text — set order, destination order within a
  * set (file order reversed, priorities sorted), flags, priorities, every attribute
  * (duid, maxload, weight, rweight, socket, ping_from, obproxy, the raw BODY) — and
- * so must `dispatcher.hash` and a reload's answer.
+ * so must `dispatcher.hash`, a reload's answer, and reload_delta's refusal.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePorts } from '../helpers/ports';
-import { observeEach, oracleCfg } from '../helpers/oracle';
+import { observeEach, oracleCfg, same } from '../helpers/oracle';
+import { type CtlResult } from '../helpers/ctl';
+import { waitUntil } from '../helpers/wait';
 
 const ROUTE = 'request_route {\n  sl_send_reply("404", "Not Here");\n}';
 
@@ -87,3 +89,35 @@ test('a reload of a changed list answers and lists as Kamailio does', { timeout:
   if (k) assert.deepEqual(d, k);
   assert.match(d.list, /duid=x/);
 });
+
+test(
+  'reload_delta 5 (the default): a reload or an add within 5 s is refused with "500 - Ongoing reload"; later accepted',
+  { timeout: 120_000 },
+  async () => {
+    const [px] = await freePorts(1);
+    const list = '1 sip:127.0.0.1:5080 0 0\n';
+    // the fault's first line: dsd adds when to retry (a documented extension) after it
+    const fault = (r: CtlResult): string => /error: \d+ - [A-Za-z ]+/.exec(`${r.out}${r.err}`)?.[0]?.trim() ?? '';
+    const d = same(
+      await observeEach({ cfg: oracleCfg(px!, ROUTE), list }, async (p) => {
+        const first = p.ctl('dispatcher.reload');
+        const second = p.ctl('dispatcher.reload');
+        const add = p.ctl('dispatcher.add', '1', 'sip:127.0.0.1:5099');
+        // the guard is in whole seconds of time(NULL): poll until it lets a reload through.
+        // (kamcmd exits 0 on a fault, dsctl 1: the answer's text is compared, not the code)
+        const later = await waitUntil(
+          async () => {
+            const r = await p.ctlAsync('dispatcher.reload');
+            return fault(r) === '' ? r.out : null;
+          },
+          { timeoutMs: 30_000, everyMs: 500, what: 'a reload accepted after reload_delta' },
+        );
+        return { first: first.out, second: fault(second), add: fault(add), later };
+      }),
+    );
+    assert.equal(d.first, 'Ok. Dispatcher successfully reloaded.\n');
+    assert.equal(d.second, 'error: 500 - Ongoing reload');
+    assert.equal(d.add, 'error: 500 - Ongoing reload');
+    assert.equal(d.later, d.first);
+  },
+);

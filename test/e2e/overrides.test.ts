@@ -6,10 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startDsd, basicCfg, DSCTL_BIN, tmpDir, Dsd } from '../helpers/daemon';
+import { startDsd, basicCfg, tmpDir, Dsd } from '../helpers/daemon';
+import { dsctl } from '../helpers/ctl';
 import { freePorts } from '../helpers/ports';
 
 interface Override {
@@ -21,13 +21,7 @@ interface Override {
   SOURCE: string;
 }
 
-function dsctlAt(sock: string, ...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${sock}`, ...args], {
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const dsctlAt = dsctl;
 
 function overrides(sock: string): Override[] {
   const r = dsctlAt(sock, '--json', 'dispatcher.overrides');

@@ -114,11 +114,12 @@ async function scenario(impl: 'dsd' | 'kamailio'): Promise<void> {
         await pause(500);
         return (await ask(px, a)) === 200;
       },
-      { what: `${impl} to let 127.0.0.1 back` },
+      { what: `${impl} to let 127.0.0.1 back`, timeoutMs: 60_000 },
     );
     // and once nothing comes from it for remove_latency, it leaves the table
     await waitUntil(() => !/127\.0\.0\.1/.test(side.ctl('pike.top', 'ALL').out), {
       what: `${impl} to forget 127.0.0.1`,
+      timeoutMs: 60_000,
     });
   } finally {
     await a.close();

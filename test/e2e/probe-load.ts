@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { startDsd, basicCfg, Dsd, DSCTL_BIN } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
 import { makeResponse, callIdOf } from '../helpers/sip-peer';
+import { pause } from '../helpers/wait';
 
 export interface ProbeLoadOptions {
   destinations?: number;
@@ -53,8 +54,6 @@ export interface ProbeLoadResult {
   /** Destinations not AP at the end. */
   notActive: number;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function clockTicks(): number {
   const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
@@ -134,11 +133,11 @@ export async function runProbeLoad(o: ProbeLoadOptions = {}): Promise<ProbeLoadR
     });
     const pid = dsd.proc.pid!;
     const hz = clockTicks();
-    await sleep(warmup * 1000);
+    await pause(warmup * 1000);
     const t0 = performance.now();
     const c0 = procCpu(pid);
     log(`probing ${nDest} destinations in ${nSets} sets every ${interval}s for ${duration}s`);
-    await sleep(duration * 1000);
+    await pause(duration * 1000);
     const t1 = performance.now();
     const c1 = procCpu(pid);
     const measured = (t1 - t0) / 1000;

@@ -17,24 +17,13 @@ import { freePorts } from '../helpers/ports';
 import { parseListFile } from '../../src/modules/dispatcher/list-file';
 import { AdminStateFile } from '../../src/modules/dispatcher/admin-file';
 import { pause } from '../helpers/wait';
+import { prng } from '../helpers/prng';
 
 const STATE_PARAM = 'modparam("dispatcher", "ds_admin_state_file", "{DIR}/admin-state.json")';
 
 const quiet = { error() {}, warn() {}, info() {}, debug() {} } as unknown as ConstructorParameters<
   typeof AdminStateFile
 >[1];
-
-/** A deterministic PRNG (mulberry32), seeded per run and printed, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Runs dsctl without waiting on it; resolves when it exits (whatever the outcome). */
 function dsctlBg(sock: string, args: string[]): Promise<void> {

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { startDsd, Dsd, REPO, tmpDir } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
 import { startSipp, UAS_XML, FIXTURES, SippProc, haveSipp } from '../helpers/sipp';
-import { makeCerts, TestCerts } from '../helpers/certs';
+import { makeCerts, tlsServerCfg, TestCerts } from '../helpers/certs';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = !fs.existsSync(CHROMIUM) ? 'chromium not installed' : !haveSipp() ? 'sipp not installed' : false;
@@ -99,7 +99,7 @@ describe('a browser (SIP.js in Chromium) registers and calls over WSS through ds
       port: p.reg,
       controlPort: p.cp2,
     });
-    const tlsCfg = `[server:default]\ncertificate = ${certs.serverCert}\nprivate_key = ${certs.serverKey}\n\n[client:default]\nverify_certificate = yes\nca_list = ${certs.ca}\n`;
+    const tlsCfg = `${tlsServerCfg(certs)}\n[client:default]\nverify_certificate = yes\nca_list = ${certs.ca}\n`;
     dsd = await startDsd({
       cfg: cfg(p),
       files: { 'tls.cfg': tlsCfg },

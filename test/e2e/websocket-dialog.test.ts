@@ -77,7 +77,7 @@ describe('WebSocket dialog: requests from the far end reach the browser over its
       waiters.splice(0).forEach((w) => w(m));
     });
     const next = async (pred: (m: string) => boolean): Promise<string> => {
-      const until = Date.now() + 10_000;
+      const until = Date.now() + 30_000;
       for (;;) {
         const hit = inbox.find(pred);
         if (hit) return hit;

@@ -65,7 +65,7 @@ function raw(port: number, text: string): Promise<string> {
     const t = setTimeout(() => {
       s.destroy();
       resolve(got);
-    }, 5000);
+    }, 30_000); // a whole reply head ends it sooner
     s.on('data', (d) => {
       got += d.toString('latin1');
       if (got.includes('\r\n\r\n')) {
@@ -212,7 +212,7 @@ describe('WebSocket handshakes (dsd against Kamailio 5.6 websocket + xhttp)', ()
 
   function closedSoon(s: net.Socket): Promise<boolean> {
     return new Promise((resolve) => {
-      const t = setTimeout(() => resolve(false), 10_000);
+      const t = setTimeout(() => resolve(false), 30_000);
       s.on('close', () => {
         clearTimeout(t);
         resolve(true);

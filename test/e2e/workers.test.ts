@@ -13,7 +13,7 @@ import path from 'node:path';
 import { startDsd, basicCfg, Dsd, DSCTL_BIN } from '../helpers/daemon';
 import { spawnSync } from 'node:child_process';
 import { freePorts } from '../helpers/ports';
-import { startSipp, runUac, UAC_XML, UAS_XML, FIXTURES, num } from '../helpers/sipp';
+import { startSipp, runUac, readStats, UAC_XML, UAS_XML, FIXTURES, num } from '../helpers/sipp';
 import { UdpPeer, Received, makeResponse, methodOf, statusOf, header } from '../helpers/sip-peer';
 import { callRpc } from '../../src/cli/client';
 import type { RpcParams } from '../../src/rpc-api/protocol';
@@ -72,12 +72,13 @@ async function assertCrossed(dsd: Dsd): Promise<void> {
   assert.ok(off > 0 && into > 0, `messages crossed between workers: ${JSON.stringify(rows)}`);
 }
 
-/** etc/dsd.cfg with the test's listen lines, no reload_delta, and maybe another fr_timer. */
-function cfgWith(o: Parameters<typeof basicCfg>[0], fr?: number): string {
+/**
+ * etc/dsd.cfg with the test's listen lines, no reload_delta, and an fr_timer: 15 s unless
+ * the test needs timeouts, so a starved sipp answering late is no failover.
+ */
+function cfgWith(o: Parameters<typeof basicCfg>[0], fr = 15000): string {
   const base = basicCfg({ ...o, params: ['modparam("dispatcher", "reload_delta", 0)', ...(o.params ?? [])] });
-  return fr === undefined
-    ? base
-    : base.replace(/^modparam\("tm", "fr_timer", \d+\)$/m, `modparam("tm", "fr_timer", ${fr})`);
+  return base.replace(/^modparam\("tm", "fr_timer", \d+\)$/m, `modparam("tm", "fr_timer", ${fr})`);
 }
 
 test(
@@ -97,7 +98,8 @@ test(
     const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
     const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
     try {
-      await sleep(300);
+      await uas1.ready();
+      await uas2.ready();
       const r = await runUac({
         scenario: UAC_XML,
         port: uac,
@@ -167,7 +169,7 @@ test('CANCEL, and failover on 500 and on timeout, with 2 workers', { timeout: 18
   const fail = startSipp({ scenario: path.join(FIXTURES, 'sipp', 'uas-500.xml'), port: b500, controlPort: c2 });
   const ok = startSipp({ scenario: UAS_XML, port: bok, controlPort: c3 });
   try {
-    await sleep(300);
+    for (const u of [ring, fail, ok]) await u.ready();
     const cancel = await runUac({
       scenario: path.join(FIXTURES, 'sipp', 'uac-cancel.xml'),
       port: uac,
@@ -178,7 +180,10 @@ test('CANCEL, and failover on 500 and on timeout, with 2 workers', { timeout: 18
       timeoutMs: 60_000,
     });
     assert.equal(num(cancel.stats, 'SuccessfulCall(C)'), 40, cancel.output.slice(-3000));
-    await sleep(300);
+    // the ringing UAS ends a call on the ACK of its 487: wait for its stat row to show all 40
+    await until('the ringing UAS to end 40 calls', 30_000, async () =>
+      fs.existsSync(ring.statFile) && num(readStats(ring.statFile), 'SuccessfulCall(C)') >= 40 ? true : null,
+    );
     const rs = await ring.stop();
     assert.equal(num(rs, 'SuccessfulCall(C)'), 40, 'every CANCEL reached the backend');
 
@@ -242,7 +247,8 @@ test(
     };
     let calls: ReturnType<typeof startSipp> | null = null;
     try {
-      await sleep(300);
+      await uas1.ready();
+      await uas2.ready();
       calls = startSipp({
         scenario: path.join(FIXTURES, 'sipp', 'uac-hold.xml'),
         port: uac,
@@ -300,7 +306,7 @@ test('set_state, add and reload through the control socket reach every worker', 
     return [b1, b2, b3].map((p) => s.find((x) => x.URI === `sip:127.0.0.1:${p}`)?.CALLS ?? 0);
   };
   try {
-    await sleep(300);
+    for (const u of uas) await u.ready();
     assert.equal(dsctl(dsd, 'dispatcher.set_state', 'ip', '1', `sip:127.0.0.1:${b1}`).code, 0);
     await calls(40);
     assert.deepEqual(await counts(), [0, 40, 0], 'no worker sends to the inactive one');
@@ -405,7 +411,8 @@ test(
     const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
     let load: ReturnType<typeof startSipp> | null = null;
     try {
-      await sleep(300);
+      await uas1.ready();
+      await uas2.ready();
       const before = await workers(dsd);
       // worker 0 holds the TCP connections and the keepalives; UDP does not depend on it
       const victim = before.find((r) => r.INDEX === 0)!;

@@ -12,6 +12,10 @@
  */
 import inspector from 'node:inspector';
 import crypto from 'node:crypto';
+import { prng } from '../helpers/prng';
+
+/** A seeded PRNG (mulberry32), so a run can be repeated. */
+export { prng };
 
 export interface FuzzTarget {
   readonly name: string;
@@ -29,6 +33,17 @@ export interface Crash {
   readonly target: string;
   readonly input: Buffer;
   readonly error: string;
+  /** 'timeout': the input ran past the per-input time limit (a hang or a pathological slowdown). */
+  readonly kind?: 'exception' | 'timeout';
+}
+
+export interface FuzzOptions {
+  /** PRNG seed (default: the clock). */
+  seed?: number;
+  /** An input that takes longer than this (ms) is a crash of kind 'timeout' (default: no limit). */
+  inputTimeoutMs?: number;
+  /** Called with each input just before it runs (the worker runner publishes it for its watchdog). */
+  onInput?: (input: Buffer) => void;
 }
 
 export interface FuzzResult {
@@ -100,18 +115,6 @@ function takeFeatures(scope = '/dist/src/'): string[] {
   return out;
 }
 
-/** A seeded PRNG (mulberry32), so a run can be repeated. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const INTERESTING = [
   0, 1, 9, 10, 13, 32, 34, 35, 36, 37, 39, 40, 41, 44, 58, 59, 60, 62, 64, 91, 92, 93, 123, 125, 127, 128, 255,
 ];
@@ -172,22 +175,35 @@ function describe(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ''}` : String(e);
 }
 
-/** Fuzzes `t` for `ms` from `seeds`; stops at the first crash. */
-export function fuzz(t: FuzzTarget, seeds: readonly Buffer[], ms: number, seed = Date.now()): FuzzResult {
+/**
+ * Fuzzes `t` for `ms` from `seeds`; stops at the first crash. An input that returns but took
+ * longer than `inputTimeoutMs` is a crash too; one that never returns needs a watchdog in
+ * another thread (fuzzInWorker in worker-run.ts).
+ */
+export function fuzz(t: FuzzTarget, seeds: readonly Buffer[], ms: number, opt: number | FuzzOptions = {}): FuzzResult {
+  const o: FuzzOptions = typeof opt === 'number' ? { seed: opt } : opt;
   startCoverage();
   takeFeatures(); // drop what ran before
-  const rnd = prng(seed);
+  const rnd = prng(o.seed ?? Date.now());
   const seen = new Set<string>();
   const corpus: Buffer[] = [];
   const added: Buffer[] = [];
   let execs = 0;
   const runOne = (input: Buffer): Crash | 'new' | 'old' => {
     execs++;
+    o.onInput?.(input);
+    const t0 = performance.now();
     try {
       t.run(input);
     } catch (e) {
       takeFeatures();
-      return { target: t.name, input, error: describe(e) };
+      return { target: t.name, input, error: describe(e), kind: 'exception' };
+    }
+    const took = performance.now() - t0;
+    if (o.inputTimeoutMs !== undefined && took > o.inputTimeoutMs) {
+      takeFeatures();
+      const error = `timeout: one input ran ${Math.round(took)} ms (limit ${o.inputTimeoutMs} ms)`;
+      return { target: t.name, input, error, kind: 'timeout' };
     }
     let fresh = false;
     for (const f of takeFeatures(t.coverage))

@@ -11,7 +11,7 @@ import { StreamFramer, FramingError } from '../../src/transport/framer';
 import { parseListFile } from '../../src/modules/dispatcher/list-file';
 import { ListFileError } from '../../src/modules/dispatcher/errors';
 import { checkConfigText, createRegistry } from '../../src/script';
-import { registerModules } from '../../src/modules';
+import { registerModules } from '../../src/daemon/modules';
 import type { RequestContext } from '../../src/proxy/context';
 import type { FuzzTarget } from './engine';
 

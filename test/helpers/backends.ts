@@ -4,10 +4,12 @@
  * (200 with Contact and the Record-Route echoed, a fixed error code, or silence), and
  * logs every request it gets, so tests count what reached which backend.
  */
-import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { UdpPeer, Received, makeResponse, methodOf, statusOf, callIdOf, headerValues } from './sip-peer';
 import { DSCTL_BIN } from './daemon';
+import { runTool, type CtlResult } from './ctl';
+
+export type { CtlResult };
 
 export type BackendMode = 'ok' | 'silent' | number;
 
@@ -64,19 +66,9 @@ export class Backends {
   }
 }
 
-export interface CtlResult {
-  code: number | null;
-  out: string;
-  err: string;
-}
-
 /** The real dsctl on a test daemon's socket. */
 export function dsctl(dir: string, ...args: string[]): CtlResult {
-  const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dir}/dsd_ctl`, ...args], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+  return runTool(process.execPath, [DSCTL_BIN, '-s', `unix:${dir}/dsd_ctl`, ...args], 120_000);
 }
 
 export function dsctlOk(dir: string, ...args: string[]): string {

@@ -13,18 +13,33 @@ export interface CtlResult {
   err: string;
 }
 
-export function runTool(cmd: string, args: string[], timeoutMs = 20_000): CtlResult {
+export function runTool(cmd: string, args: readonly string[], timeoutMs = 60_000): CtlResult {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs });
   return { code: r.status, out: r.stdout ?? '', err: r.stderr ?? (r.error ? String(r.error) : '') };
 }
 
 /** As runTool, without blocking the test's event loop (its SIP peers keep answering meanwhile). */
-export function runToolAsync(cmd: string, args: string[], timeoutMs = 20_000): Promise<CtlResult> {
+export function runToolAsync(
+  cmd: string,
+  args: readonly string[],
+  timeoutMs = 60_000,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CtlResult> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { encoding: 'utf8', timeout: timeoutMs }, (e, out, err) =>
+    execFile(cmd, args, { encoding: 'utf8', timeout: timeoutMs, env }, (e, out, err) =>
       resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, out, err }),
     );
   });
+}
+
+/** `dsctl ARGS…` as given (no socket added: the test picks -s, or none). */
+export function dsctlArgs(...args: string[]): CtlResult {
+  return runTool(process.execPath, [DSCTL, ...args]);
+}
+
+/** As dsctlArgs, without blocking; `env` replaces the environment (e.g. without DSD_CTL). */
+export function dsctlArgsAsync(args: readonly string[], timeoutMs = 60_000, env = process.env): Promise<CtlResult> {
+  return runToolAsync(process.execPath, [DSCTL, ...args], timeoutMs, env);
 }
 
 /** `dsctl -s unix:SOCK ARGS…` */

@@ -24,6 +24,8 @@ export interface KamailioOptions {
   /** Ready when the log matches this (when there is no ready file). */
   readyLog?: RegExp;
   startTimeoutMs?: number;
+  /** A command to run kamailio under, e.g. ['ip', 'netns', 'exec', NS] (it must exec, not fork). */
+  wrap?: string[];
 }
 
 /**
@@ -69,7 +71,8 @@ export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
   const ctlSock = ctl ? ctl[1]! : null;
   const ready = o.readyFile?.replaceAll('{DIR}', dir) ?? ctlSock;
   const args = ['-f', cfgFile, '-DD', '-E', '-w', dir, '-Y', dir, ...(o.defines ?? []).flatMap((x) => ['-A', x])];
-  const proc = spawn('kamailio', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const cmd = [...(o.wrap ?? []), 'kamailio', ...args];
+  const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (d: Buffer): void => {
     // debug=3 logs a lot (a latency test reads its samples from it)

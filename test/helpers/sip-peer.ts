@@ -387,5 +387,5 @@ export class TcpPeer extends Inbox {
   }
 }
 
-/** A sleep for tests. */
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** wait.ts's pause, under the name older tests import. */
+export { pause as sleep } from './wait';

@@ -319,6 +319,12 @@ export const MODULES: readonly ModuleDoc[] = [
         text: 'Bit 1 resolves at load; 2 on every ds_is_from_list; 4 at load and on a timer; 8 uses SRV/NAPTR.',
       },
       { name: 'ds_dns_interval', type: 'int', default: '600', text: 'Seconds between DNS refreshes (ds_dns_mode 4).' },
+      {
+        name: 'ds_dns_ttl',
+        type: 'int',
+        default: '0',
+        text: "Seconds the dispatcher's DNS answers are cached, in place of the records' TTLs (Kamailio's dns_set_local_ttl); 0 keeps the records' TTLs. With ds_dns_mode 4 (or 2) a changed record is seen within ds_dns_interval + ds_dns_ttl.",
+      },
     ],
   },
   {
@@ -446,7 +452,13 @@ export const MODULES: readonly ModuleDoc[] = [
         name: 'keepalive_mechanism',
         type: 'int',
         default: '1',
-        text: '0 none, 1 a Ping to idle connections (closed when no Pong comes within keepalive_timeout), 2 an unsolicited Pong.',
+        text: '0 none, 1 a Ping to idle connections (closed when no Pong echoing the ping data comes within keepalive_timeout), 2 an unsolicited Pong, 3 connection check only (nothing sent).',
+      },
+      {
+        name: 'ping_application_data',
+        type: 'str',
+        default: 'the server signature',
+        text: 'Payload of keepalive Pings and Pongs (1 to 125 bytes).',
       },
       { name: 'keepalive_timeout', type: 'int', default: '180', text: 'Seconds idle before a keepalive is sent.' },
       { name: 'keepalive_interval', type: 'int', default: '1', text: 'Seconds between looks at idle connections.' },

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /** dist/src/cli/docgen → repository root. */
-export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 
 export function packageVersion(root = REPO_ROOT): string {
   const pj = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version?: string };
@@ -11,10 +11,7 @@ export function packageVersion(root = REPO_ROOT): string {
 }
 
 /** Returns the files that differ (check) or were rewritten (write). */
-export function syncOutputs(
-  files: Readonly<Record<string, string>>,
-  opts: { check: boolean; root?: string },
-): string[] {
+function syncOutputs(files: Readonly<Record<string, string>>, opts: { check: boolean; root?: string }): string[] {
   const root = opts.root ?? REPO_ROOT;
   const changed: string[] = [];
   for (const [rel, text] of Object.entries(files)) {

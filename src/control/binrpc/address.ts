@@ -9,7 +9,7 @@ export type BinrpcAddress =
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
   | { readonly kind: 'udp'; readonly host: string; readonly port: number };
 
-export const DEFAULT_CTL_PORT = 2049;
+const DEFAULT_CTL_PORT = 2049;
 
 export class BinrpcAddressError extends DsdError {
   constructor(message: string) {

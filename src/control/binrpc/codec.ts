@@ -5,8 +5,8 @@
 // a long long), as Kamailio sends them. Written from the format description, not the C code.
 import { DsdError } from '../../core/errors';
 
-export const BINRPC_MAGIC = 0xa;
-export const BINRPC_VERS = 1;
+const BINRPC_MAGIC = 0xa;
+const BINRPC_VERS = 1;
 /** Largest packet a stream connection may send, as Kamailio's STREAM_BUF_SIZE. */
 export const BINRPC_MAX_PACKET = 65535;
 

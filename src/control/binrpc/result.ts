@@ -5,7 +5,7 @@
 // plain member of that struct. The same rules dsctl's kamcmd renderer follows.
 import { BodyWriter } from './codec';
 
-export const NULL_STRING = '<null string>';
+const NULL_STRING = '<null string>';
 
 const INT32_MIN = -0x80000000;
 const INT32_MAX = 0x7fffffff;

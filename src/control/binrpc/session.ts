@@ -17,7 +17,7 @@ import {
 import { encodeResult } from './result';
 import type { CallerInfo } from '../registry';
 
-export interface BinrpcFault {
+interface BinrpcFault {
   readonly code: number;
   readonly message: string;
 }

@@ -12,7 +12,7 @@ import type { AccParams } from './params';
 import { AccRecord, accLogLine, ACC_TEXT } from './record';
 
 /** Kamailio's log level number to dsd's logger. */
-export function logAt(log: Logger, level: number, line: string): void {
+function logAt(log: Logger, level: number, line: string): void {
   if (level <= -1) log.error(line);
   else if (level === 0) log.warn(line);
   else if (level <= 2) log.info(line);

@@ -18,7 +18,7 @@ import type { AdminStateEntry } from './admin-state';
 import type { DrainEntry } from './lb/drain';
 import { DsdError } from '../../core/errors';
 
-export class AdminStateFileError extends DsdError {
+class AdminStateFileError extends DsdError {
   constructor(
     readonly file: string,
     why: string,

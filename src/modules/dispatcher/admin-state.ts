@@ -27,7 +27,7 @@ export interface AdminStateEntry {
 }
 
 /** The set_state string for state bits. */
-export function stateToken(bits: number): string {
+function stateToken(bits: number): string {
   if (bits & DS_DISABLED_DST) return 'd';
   const p = bits & DS_PROBING_DST ? 'p' : '';
   if (bits & DS_INACTIVE_DST) return 'i' + p;
@@ -36,7 +36,7 @@ export function stateToken(bits: number): string {
 }
 
 /** Bits of a stored token (the RPC parser's mapping). */
-export function tokenBits(token: string): number | null {
+function tokenBits(token: string): number | null {
   const c = token[0]?.toLowerCase();
   const p = token.length > 1 && token[1].toLowerCase() === 'p' ? DS_PROBING_DST : 0;
   switch (c) {

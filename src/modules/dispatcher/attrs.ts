@@ -258,7 +258,7 @@ function uintOf(v: string | null, dflt: number): number {
   return r.value < 0 ? 0 : r.value;
 }
 
-export function emptyAttrs(): DsAttrs {
+function emptyAttrs(): DsAttrs {
   return {
     body: null,
     duid: null,

@@ -12,8 +12,8 @@ import { DsList, DsSet, findSet } from './model';
 import type { DsLoadMessage } from './request';
 import type { DstRecord } from './xavp-records';
 
-export const DS_LOAD_INIT = 0;
-export const DS_LOAD_CONFIRMED = 1;
+const DS_LOAD_INIT = 0;
+const DS_LOAD_CONFIRMED = 1;
 
 export interface LoadCell {
   readonly callId: string;
@@ -118,7 +118,7 @@ export function loadAdd(table: CallLoadTable, set: DsSet, idx: number, callId: s
 }
 
 /** ds_load_remove_byid(): decrement (floored at 0); false when set or duid is gone. */
-export function loadRemoveById(list: DsList | null, setId: number, duid: string): boolean {
+function loadRemoveById(list: DsList | null, setId: number, duid: string): boolean {
   const set = findSet(list, setId);
   if (set === null) return false;
   const i = duidIndex(set, duid);
@@ -131,7 +131,7 @@ export function loadRemoveById(list: DsList | null, setId: number, duid: string)
  * ds_load_remove(): drop the call. When the decrement fails (set or duid gone after a
  * reload) Kamailio keeps the entry until it expires, and so do we.
  */
-export function loadRemove(table: CallLoadTable, list: DsList | null, callId: string): boolean {
+function loadRemove(table: CallLoadTable, list: DsList | null, callId: string): boolean {
   const c = table.get(callId);
   if (c === null) return false;
   if (!loadRemoveById(list, c.setId, c.duid)) return false;

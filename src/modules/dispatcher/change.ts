@@ -126,11 +126,7 @@ export function decodeChange(engine: Dispatcher, kind: DsChangeKind, params: rea
  * target that has none, the RPC answers 404 Override Not Found; a cluster node applying
  * another node's clear (`strict` false) just has nothing to drop.
  */
-export function clearOverrides(
-  engine: Dispatcher,
-  c: Extract<DsChange, { kind: 'clearOverrides' }>,
-  strict = true,
-): string {
+function clearOverrides(engine: Dispatcher, c: Extract<DsChange, { kind: 'clearOverrides' }>, strict = true): string {
   const dropped = engine.clearAdminStates(c.setId ?? undefined, c.target ?? undefined);
   if (strict && dropped.length === 0 && c.setId !== null) {
     throw DsRpcError.of(

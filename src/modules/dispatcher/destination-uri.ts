@@ -48,7 +48,7 @@ export function parseDestinationUri(raw: string): DestUriInfo | { readonly error
 }
 
 /** 5.6 parse_uri() proto: only udp/tcp/tls/sctp/ws are recognized. */
-export function transportProto(u: SipUri): number {
+function transportProto(u: SipUri): number {
   const t = uriParam(u, 'transport');
   if (t === null) return PROTO_NONE;
   switch (t.toLowerCase()) {

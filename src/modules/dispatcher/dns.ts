@@ -1,7 +1,9 @@
 /**
  * The dispatcher's DNS through the daemon's one resolver (src/dns): A/AAAA for
  * resolvehost, RFC 3263 for sip_resolvehost (ds_dns_mode & 8), with Kamailio's protocol
- * numbers. Cached with the records' TTLs; ds_dns_ttl > 0 caps how long an answer is used.
+ * numbers. Answers are cached with the records' TTLs, or, when ds_dns_ttl > 0, for
+ * ds_dns_ttl seconds (Kamailio: dns_set_local_ttl(ds_dns_ttl) around its lookups) — so
+ * with ds_dns_mode 4 (timer) or 2 (always) a changed record is seen within ds_dns_ttl.
  */
 import { dnsResolver, type HopProto } from '../../dns/resolver';
 import type { DsResolver } from './list-builder';
@@ -23,9 +25,9 @@ const FROM_PROTO: Record<HopProto, number> = {
   wss: PROTO_WSS,
 };
 
-export function dispatcherDns(allowed: () => readonly HopProto[]): DsResolver {
+export function dispatcherDns(allowed: () => readonly HopProto[], dnsTtl: () => number): DsResolver {
   return {
-    resolveHost: (host) => dnsResolver().address(host),
+    resolveHost: (host) => dnsResolver().address(host, dnsTtl()),
     async resolveSip(host, port, proto) {
       try {
         const c = await dnsResolver().locate(
@@ -34,6 +36,7 @@ export function dispatcherDns(allowed: () => readonly HopProto[]): DsResolver {
           TO_PROTO[proto] ?? null,
           proto === PROTO_TLS,
           allowed(),
+          dnsTtl(),
         );
         const first = c[0];
         return first ? { address: first.ip, port: first.port, proto: FROM_PROTO[first.proto] } : null;

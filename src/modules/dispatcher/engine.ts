@@ -358,7 +358,8 @@ export class Dispatcher {
 
   /** DNS refresh (ds_dns_mode & 4 timer, every ds_dns_interval s); failures keep the old address. */
   refreshDns(group: number | null = null): Promise<void> {
-    return refreshDns(this.lists.list, this.resolver, group, () => this.now(), this.log);
+    const srv = (this.params.ds_dns_mode & 8) !== 0;
+    return refreshDns(this.lists.list, this.resolver, group, () => this.now(), this.log, srv);
   }
 
   isActive(group: number, uri: string | null = null): 1 | -1 {

@@ -12,7 +12,7 @@ import { SipUri, parseUri } from '../../sip/uri';
 const enc = new TextEncoder();
 
 /** Key bytes as Kamailio sees them: UTF-8 for strings. */
-export function keyBytes(s: string): Uint8Array {
+function keyBytes(s: string): Uint8Array {
   return enc.encode(s);
 }
 

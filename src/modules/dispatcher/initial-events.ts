@@ -11,8 +11,8 @@ import { isSkipped } from './flags';
 import type { DsList } from './model';
 import type { DsEvent } from './state';
 
-export const INITIAL_STATE_CODE = 0;
-export const INITIAL_STATE_REASON = 'initial state';
+const INITIAL_STATE_CODE = 0;
+const INITIAL_STATE_REASON = 'initial state';
 
 /** One event per destination, in dispatcher.list order: down when inactive or disabled. */
 export function initialStateEvents(list: DsList | null): DsEvent[] {

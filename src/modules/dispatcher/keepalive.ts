@@ -14,8 +14,7 @@ import { DsList, DsSet, Destination, findSet, sameUriCi } from './model';
 import { DsParams } from './params';
 import { PingReplyCodes, isPingSuccess } from './pingcodes';
 
-export type PingSocket =
-  { readonly kind: 'name'; readonly name: string } | { readonly kind: 'spec'; readonly spec: string };
+type PingSocket = { readonly kind: 'name'; readonly name: string } | { readonly kind: 'spec'; readonly spec: string };
 
 /** One keepalive to send. */
 export interface PingTarget {

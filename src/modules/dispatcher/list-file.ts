@@ -17,7 +17,7 @@
 
 import { ListFileError } from './errors';
 
-export const MAX_LINE_CHARS = 1023;
+const MAX_LINE_CHARS = 1023;
 
 /** One destination row, from a file line or a DB row, before it is resolved. */
 export interface DsRecordInput {
@@ -35,7 +35,7 @@ export interface ListFileRecord extends DsRecordInput {
   readonly line: number;
 }
 
-export interface ListFileWarning {
+interface ListFileWarning {
   readonly file: string;
   readonly line: number;
   readonly col: number;

@@ -8,11 +8,11 @@ import { normalizeIp } from './ip';
 import { DsList, DsSet, Destination, findSet } from './model';
 import { DsSource } from './request';
 
-export const DS_MATCH_NOPORT = 1;
-export const DS_MATCH_NOPROTO = 2;
-export const DS_MATCH_ACTIVE = 4;
-export const DS_MATCH_SOCKET = 8;
-export const DS_MATCH_MIXSOCKPRPORT = 16;
+const DS_MATCH_NOPORT = 1;
+const DS_MATCH_NOPROTO = 2;
+const DS_MATCH_ACTIVE = 4;
+const DS_MATCH_SOCKET = 8;
+const DS_MATCH_MIXSOCKPRPORT = 16;
 
 export interface FromListMatch {
   /** 1 on a match, −1 otherwise. */

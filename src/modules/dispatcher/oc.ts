@@ -14,7 +14,7 @@ export function newOcData(ocmin: number, ocmax: number, ocrate: number, rng: DsR
 }
 
 /** ds_oc_prepare(): `ocrate` skip slots among 100, shuffled. */
-export function ocPrepare(oc: OcData, rng: DsRng): void {
+function ocPrepare(oc: OcData, rng: DsRng): void {
   const d = oc.ocdist;
   for (let i = 0; i < 100; i++) d[i] = i < oc.ocrate ? 0 : 1;
   shuffle100(d, rng);

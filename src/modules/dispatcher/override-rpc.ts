@@ -6,7 +6,7 @@
 import type { Dispatcher } from './engine';
 import type { AdminStateEntry } from './admin-state';
 
-export interface OverrideRow {
+interface OverrideRow {
   readonly SET: number;
   readonly URI?: string;
   readonly DUID?: string;

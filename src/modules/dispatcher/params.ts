@@ -206,10 +206,6 @@ export function defaultParams(): DsParams {
   };
 }
 
-export function isDsParamName(name: string): boolean {
-  return Object.prototype.hasOwnProperty.call(PARAM_SPECS, name) || name in ALIASES;
-}
-
 /**
  * Applies one modparam("dispatcher", name, value). Throws ParamError on an unknown name,
  * a type mismatch or an out-of-range value. Int params accept decimal strings, as the cfg

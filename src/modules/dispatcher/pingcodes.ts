@@ -31,7 +31,7 @@ export function parsePingReplyCodes(s: string | null): PingReplyCodes | null {
 }
 
 /** ds_ping_check_rplcode(): a listed code, or a code in a listed class. */
-export function matchesReplyCode(rc: PingReplyCodes, code: number): boolean {
+function matchesReplyCode(rc: PingReplyCodes, code: number): boolean {
   for (const c of rc.codes) if (c === code) return true;
   const cls = Math.trunc(code / 100);
   for (const c of rc.classes) if (c === cls) return true;

@@ -14,7 +14,7 @@ import type { DsSocketRef } from './model';
 const AUTH_USER = /(?:^|[\s,])username\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/i;
 
 /** The digest username's user part: Proxy-Authorization first, then Authorization. */
-export function authUsername(ctx: RequestContext): string | null {
+function authUsername(ctx: RequestContext): string | null {
   for (const name of ['proxy-authorization', 'authorization']) {
     for (const h of ctx.msg.all(name)) {
       const v = ctx.msg.value(h);

@@ -33,7 +33,7 @@ function uriHash(d: { readonly uri: string }): number {
 }
 
 /** Rendezvous score of destination `d` for a request hash. */
-export function rendezvousScore(hash: number, d: { readonly uri: string }): number {
+function rendezvousScore(hash: number, d: { readonly uri: string }): number {
   return fmix32((hash ^ Math.imul(uriHash(d), 0x9e3779b1)) >>> 0);
 }
 

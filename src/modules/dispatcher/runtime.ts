@@ -90,7 +90,10 @@ export class DispatcherRuntime {
     const sockets = o.core.transport.sockets;
     this.ds = new Dispatcher({
       params: o.params,
-      resolver: dispatcherDns(() => sockets.map((s) => s.proto)),
+      resolver: dispatcherDns(
+        () => sockets.map((s) => s.proto),
+        () => o.params.ds_dns_ttl,
+      ),
       sockets: {
         bySpec: (spec: SocketSpec) => findSocket(sockets, spec),
         byName: (name: string) => sockets.find((s) => s.name === name) ?? null,

@@ -8,7 +8,7 @@
 import { parseUri } from '../../sip/uri';
 
 /** Destination URI without a leading sip:/sips: (case-insensitive), as ds_push_dst() cuts it. */
-export function hostAllOf(destUri: string): string {
+function hostAllOf(destUri: string): string {
   if (destUri.length > 4 && destUri.slice(0, 4).toLowerCase() === 'sip:') return destUri.slice(4);
   if (destUri.length > 5 && destUri.slice(0, 5).toLowerCase() === 'sips:') return destUri.slice(5);
   return destUri;

@@ -404,7 +404,7 @@ export function selectDestination(
 }
 
 /** Parses the routing mode of ds_select_routes(): null when invalid. */
-export function parseRoutesMode(mode: string): SelectMode | null {
+function parseRoutesMode(mode: string): SelectMode | null {
   switch (mode[0]) {
     case '0':
     case 'd':

@@ -8,7 +8,7 @@ import { portNumber, splitHostPort } from '../../core/hostport';
 import { ParamError } from './errors';
 import type { DsParams } from './params';
 
-export type SocketProto = 'udp' | 'tcp' | 'tls' | 'sctp' | 'ws' | 'wss';
+type SocketProto = 'udp' | 'tcp' | 'tls' | 'sctp' | 'ws' | 'wss';
 
 export interface SocketSpec {
   readonly proto: SocketProto | null;

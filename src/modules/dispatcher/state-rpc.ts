@@ -19,7 +19,7 @@ export interface StateRpcHost {
   transition(d: Destination, wasSkipped: boolean, nowSkipped: boolean): void;
 }
 
-export const SET_STATE_OK = 'Ok. Dispatcher state updated.';
+const SET_STATE_OK = 'Ok. Dispatcher state updated.';
 
 export function setStateRpc(h: StateRpcHost, stateArg: string, group: number, target: string, byDuid: boolean): string {
   const st = parseRpcState(stateArg);

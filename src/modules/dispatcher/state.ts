@@ -23,7 +23,7 @@ import { rweightOnStateChange } from './weights';
 
 export type StateSource = 'keepalive' | 'script' | 'eject';
 
-export type DsEventName = 'dispatcher:dst-up' | 'dispatcher:dst-down';
+type DsEventName = 'dispatcher:dst-up' | 'dispatcher:dst-down';
 
 /** Values of $dsv(...) while the event runs. */
 export interface DsEventContext {

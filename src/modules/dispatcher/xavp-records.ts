@@ -21,9 +21,9 @@ export interface DstRecord {
   readonly dstid?: string;
 }
 
-export const XAVP_DST_SKIP_ATTRS = 1;
-export const XAVP_DST_ADD_SOCKSTR = 2;
-export const XAVP_DST_ADD_SOCKNAME = 4;
+const XAVP_DST_SKIP_ATTRS = 1;
+const XAVP_DST_ADD_SOCKSTR = 2;
+const XAVP_DST_ADD_SOCKNAME = 4;
 
 /** Null when an alg-10 record lacks a duid (Kamailio then fails the select). */
 export function makeDstRecord(d: Destination, setId: SetId, alg: number, xavpDstMode: number): DstRecord | null {

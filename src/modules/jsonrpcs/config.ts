@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { LoadedModule } from '../../script/modules-load';
 import { parseDgramAddress, type DgramAddress } from './dgram';
 
-export const KAMAILIO_RUN_DIR = '/run/kamailio';
+const KAMAILIO_RUN_DIR = '/run/kamailio';
 
 export interface JsonrpcsConfig {
   readonly pretty: boolean;

@@ -16,9 +16,9 @@ export type DgramAddress =
   | { readonly kind: 'udp'; readonly host: string; readonly port: number };
 
 /** Kamailio's largest datagram (JSONRPC_DGRAM_BUF_SIZE). */
-export const DGRAM_MAX = 65456;
+const DGRAM_MAX = 65456;
 
-export interface DgramLogger {
+interface DgramLogger {
   warn(msg: string): void;
   error(msg: string): void;
 }
@@ -30,7 +30,7 @@ export interface DgramOptions {
   readonly log: DgramLogger;
 }
 
-export class DgramSetupError extends DsdError {
+class DgramSetupError extends DsdError {
   constructor(message: string) {
     super('DSD_ERR_JSONRPC_DGRAM', message);
   }

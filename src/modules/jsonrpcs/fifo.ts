@@ -13,7 +13,7 @@ import { DsdError } from '../../core/errors';
 import { fileOwnerCred } from '../../control/peer-cred';
 import type { CallerOf } from './exec';
 
-export interface FifoLogger {
+interface FifoLogger {
   debug(msg: string): void;
   warn(msg: string): void;
   error(msg: string): void;
@@ -32,7 +32,7 @@ export interface FifoOptions {
   readonly log: FifoLogger;
 }
 
-export class FifoSetupError extends DsdError {
+class FifoSetupError extends DsdError {
   constructor(message: string) {
     super('DSD_ERR_JSONRPC_FIFO', message);
   }

@@ -28,7 +28,7 @@ const ESC: Readonly<Record<string, string>> = {
   '\t': '\\t',
 };
 
-export function formatString(s: string): string {
+function formatString(s: string): string {
   // eslint-disable-next-line no-control-regex
   return `"${s.replace(/["\\\u0000-\u001f]/g, (c) => ESC[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
 }

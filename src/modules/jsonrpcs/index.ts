@@ -5,9 +5,6 @@ import { JsonrpcFifo } from './fifo';
 import { JsonrpcDgram } from './dgram';
 import type { JsonrpcsConfig } from './config';
 
-export { readJsonrpcsConfig } from './config';
-export { registerJsonrpcs } from './script';
-
 export interface JsonrpcsLogger {
   debug(msg: string): void;
   info(msg: string): void;

@@ -7,7 +7,7 @@
 import type { Reg } from '../services';
 import { KAMAILIO_MODPARAMS } from '../../script/kamailio-signatures';
 
-export const JSONRPCS_PARAMS = {
+const JSONRPCS_PARAMS = {
   ...KAMAILIO_MODPARAMS.jsonrpcs,
   max_request_size: 'int',
   read_timeout: 'int',

@@ -18,9 +18,16 @@ export function registerPike(reg: Reg, svc: Services): void {
   const params: PikeParams = { ...PIKE_DEFAULTS };
   let pike: Pike | null = null;
   // created at first use, after the config set the parameters and the daemon the logger
+  // the start-up warm-up counts in a tree of its own, dropped with its first real use
   let warmPike: Pike | null = null;
-  const get = (): Pike =>
-    svc.warming ? (warmPike ??= new Pike(params, svc.log)) : (pike ??= new Pike(params, svc.log));
+  const get = (): Pike => {
+    if (svc.warming) return (warmPike ??= new Pike(params, svc.log));
+    if (warmPike) {
+      warmPike.stop();
+      warmPike = null;
+    }
+    return (pike ??= new Pike(params, svc.log));
+  };
   reg.registerModule({
     name: 'pike',
     params: Object.fromEntries(Object.keys(PARAMS).map((k) => [k, 'int' as const])),

@@ -11,7 +11,7 @@ import type { HttpRequest } from '../../transport/http';
 import type { Script } from '../../script';
 import type { Logger } from '../../core/log';
 
-export const XHTTP_EVENT = 'xhttp:request';
+const XHTTP_EVENT = 'xhttp:request';
 
 const HTTP = declareRequestState<HttpRequest>('xhttp.request');
 

@@ -10,7 +10,7 @@
 import { isSkipped } from '../flags';
 import { DsSet } from '../model';
 
-export interface SortedEntry {
+interface SortedEntry {
   /** Array index, or −1 for a skipped entry. */
   readonly idx: number;
   readonly prio: number;

@@ -12,7 +12,7 @@ interface Dialog {
 }
 
 /** Bound so that a flood of unanswered dialogs cannot grow the table without limit. */
-export const MAX_DIALOGS = 200_000;
+const MAX_DIALOGS = 200_000;
 
 export class DialogTracker {
   private readonly byCallId = new Map<string, Dialog>();

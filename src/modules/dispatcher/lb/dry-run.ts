@@ -13,7 +13,7 @@ import { seededRng } from '../rng';
 import type { AdminStateEntry } from '../admin-state';
 import type { DrainEntry } from './drain';
 
-export interface DryRunDest {
+interface DryRunDest {
   readonly set: number;
   readonly uri: string;
   readonly flags: number;
@@ -23,7 +23,7 @@ export interface DryRunDest {
   readonly origin: string | null;
 }
 
-export interface DryRunChange {
+interface DryRunChange {
   readonly set: number;
   readonly uri: string;
   readonly origin: string | null;

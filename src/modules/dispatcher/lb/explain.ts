@@ -30,7 +30,7 @@ import {
 } from '../algorithms/constants';
 import { activeDialogs } from './operations';
 
-export const ALG_NAMES: Readonly<Record<number, string>> = {
+const ALG_NAMES: Readonly<Record<number, string>> = {
   [DS_ALG_HASHCALLID]: 'hash over Call-ID',
   [DS_ALG_HASHFROMURI]: 'hash over From URI',
   [DS_ALG_HASHTOURI]: 'hash over To URI',
@@ -48,7 +48,7 @@ export const ALG_NAMES: Readonly<Record<number, string>> = {
   [DS_ALG_OVERLOAD]: 'round robin with overload control',
 };
 
-export interface ExplainHash {
+interface ExplainHash {
   /** What was hashed (the trimmed value, or "user" + "host[:port]" for URIs). */
   readonly input: string;
   readonly value: number;
@@ -56,7 +56,7 @@ export interface ExplainHash {
   readonly slot: number;
 }
 
-export interface ExplainDest {
+interface ExplainDest {
   readonly index: number;
   readonly uri: string;
   readonly flags: string;

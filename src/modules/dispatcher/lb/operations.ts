@@ -77,7 +77,7 @@ export function activeDialogs(ds: LbEngine, d: Destination): number {
 }
 
 /** Where a branch went, as the transport saw it. */
-export interface BranchPeer {
+interface BranchPeer {
   readonly ip: string;
   readonly port: number;
   readonly proto: 'udp' | 'tcp' | 'tls' | string;
@@ -87,7 +87,7 @@ const DEFAULT_PORT: Record<string, number> = { udp: 5060, tcp: 5060, tls: 5061 }
 const PROTO_ID: Record<string, number> = { udp: PROTO_UDP, tcp: PROTO_TCP, tls: PROTO_TLS };
 
 /** Every destination (any set) whose resolved address and port are the branch's peer. */
-export function destinationsAt(ds: LbEngine, peer: BranchPeer): Array<{ set: DsSet; dest: Destination }> {
+function destinationsAt(ds: LbEngine, peer: BranchPeer): Array<{ set: DsSet; dest: Destination }> {
   const out: Array<{ set: DsSet; dest: Destination }> = [];
   const list = ds.list;
   if (list === null) return out;

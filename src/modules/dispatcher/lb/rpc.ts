@@ -38,7 +38,7 @@ export interface ExplainRequest {
 const invalid = (detail: string): DsRpcError => DsRpcError.of('invalidParameters', detail);
 
 /** Longest --wait accepted (a day): a drain is a maintenance step, not a daemon. */
-export const MAX_DRAIN_WAIT_SEC = 86400;
+const MAX_DRAIN_WAIT_SEC = 86400;
 const WAIT_POLL_MS = 200;
 
 function waitForZero(ds: LbEngine, group: number, uris: readonly string[], seconds: number): Promise<number> {

@@ -19,7 +19,7 @@ import {
 } from '../algorithms/constants';
 import { keyOf } from './keys';
 
-export const RAMP_FLOOR = 0.1;
+const RAMP_FLOOR = 0.1;
 
 export function rampsAlg(alg: number): boolean {
   return alg === DS_ALG_ROUNDROBIN || alg === DS_ALG_SERIAL || alg === DS_ALG_WEIGHT || alg === DS_ALG_RELWEIGHT;

@@ -5,16 +5,16 @@
  * destination list once (in every worker).
  */
 import { AggregatorRegistry, Registry } from 'prom-client';
-import { serveControl, ServeOptions } from '../daemon/control';
-import { auditSink } from '../daemon/operator-methods';
+import { serveControl, ServeOptions } from './control';
+import { auditSink } from './operator-methods';
 import type { Logger } from '../core/log';
 import { VERSION } from '../core/version';
 import { MetricsServer } from '../metrics/server';
 import type { MetricsListen } from '../metrics/params';
-import { writePidFile, removePidFile } from '../daemon/pidfile';
-import { WorkerPool } from './pool';
-import { WorkersRegistry } from './control';
-import { INTERNAL } from './ipc';
+import { writePidFile, removePidFile } from './pidfile';
+import { WorkerPool } from '../workers/pool';
+import { WorkersRegistry } from '../workers/control';
+import { INTERNAL } from '../workers/ipc';
 
 export interface PrimaryOptions {
   readonly children: number;

@@ -32,15 +32,15 @@ import type { DrainEntry } from '../modules/dispatcher/lb/drain';
 import { clusterList, ClusterListEntry, wantsDest } from '../cluster/rpc';
 import type { ClusterEventArgs, ClusterEventKind } from '../cluster/messages';
 import type { ForgetSpec } from '../cluster/store';
-import { DbError } from './errors';
-import { DbListSource, DbLog, loadAtStart } from './list-source';
-import { withDb } from './open';
-import { DsdDbParams } from './params';
-import { deleteDestination, insertDestination, persistDestinationState } from './persist';
-import { ensureSqliteSchema, formatDbInitReport, runDbInit } from './schema';
-import { DsTableConfig, tableConfigFromParams } from './table-config';
-import { checkDbModule, DbUrl, moduleBaseName, parseDbUrl } from './url';
-import { DB_MODULES } from './script-modules';
+import { DbError } from '../db/errors';
+import { DbListSource, DbLog, loadAtStart } from '../db/list-source';
+import { withDb } from '../db/open';
+import { DsdDbParams } from '../db/params';
+import { deleteDestination, insertDestination, persistDestinationState } from '../db/persist';
+import { ensureSqliteSchema, formatDbInitReport, runDbInit } from '../db/schema';
+import { DsTableConfig, tableConfigFromParams } from '../db/table-config';
+import { checkDbModule, DbUrl, moduleBaseName, parseDbUrl } from '../db/url';
+import { DB_MODULES } from '../db/script-modules';
 
 /** What DispatcherDb needs from the dispatcher runtime. */
 export interface RuntimeLike {
@@ -64,7 +64,7 @@ export interface DispatcherDbOptions {
 }
 
 /** The default cluster node name: host name + first listen address (unique per box and port). */
-export function defaultNodeName(address: string, host = os.hostname()): string {
+function defaultNodeName(address: string, host = os.hostname()): string {
   return `${host}/${address}`;
 }
 

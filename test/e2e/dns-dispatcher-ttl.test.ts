@@ -1,0 +1,118 @@
+/**
+ * The dispatcher's ds_dns_ttl against a real DNS server (dnsmasq in a network namespace,
+ * test/helpers/dns-netns.ts), dsd beside Kamailio 5.6 on the same cfg and list. The
+ * destination `sip:dyn.test:5080` is an A record with a TTL of an hour; ds_dns_mode 4
+ * re-resolves it every second (ds_dns_interval 1). The record is re-pointed from
+ * 127.0.0.31 to 127.0.0.32, and ds_is_from_list() tells which address each daemon holds:
+ *
+ *   ds_dns_ttl=1  the answer is cached for 1 s whatever the record says (Kamailio's
+ *                 dns_set_local_ttl): the new address is picked up;
+ *   ds_dns_ttl=0  the record's hour stands: the old address stays.
+ *
+ * Both behaviours are checked on dsd and on Kamailio.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDsd, Dsd } from '../helpers/daemon';
+import { startKamailio, Kamailio } from '../helpers/kamailio';
+import { startDnsNetns, dnsNetnsSkip, DnsNetns } from '../helpers/dns-netns';
+import { needs } from '../helpers/require';
+import { waitUntil } from '../helpers/wait';
+
+const skip = dnsNetnsSkip || needs('kamailio');
+
+function cfg(port: number, ttl: number): string {
+  return `#!KAMAILIO
+debug=2
+log_stderror=yes
+children=1
+disable_tcp=yes
+auto_aliases=no
+listen=udp:127.0.0.1:${port}
+loadmodule "sl.so"
+loadmodule "pv.so"
+loadmodule "dispatcher.so"
+loadmodule "ctl.so"
+modparam("ctl", "binrpc", "unix:{DIR}/ctl")
+modparam("dispatcher", "list_file", "{DIR}/dispatcher.list")
+modparam("dispatcher", "ds_dns_mode", 4)
+modparam("dispatcher", "ds_dns_interval", 1)
+modparam("dispatcher", "ds_dns_ttl", ${ttl})
+request_route {
+  if (ds_is_from_list("1", "3")) {
+    sl_send_reply("200", "From List");
+    exit;
+  }
+  sl_send_reply("403", "Not From List");
+}
+`;
+}
+
+const LIST = '1 sip:dyn.test:5080 0 0\n';
+
+/** From `srcIp` in the namespace, an OPTIONS to 127.0.0.1:port; the reply's status code or 0. */
+const PROBE = `
+const dgram = require('node:dgram');
+const [src, port] = process.argv.slice(1);
+const s = dgram.createSocket('udp4');
+const t = setTimeout(() => { console.log(0); process.exit(0); }, 5000);
+s.on('message', (m) => { clearTimeout(t); console.log(m.toString().split(' ')[1]); s.close(); });
+s.bind(0, src, () => {
+  const id = 'ttl' + Date.now() + Math.random();
+  s.send('OPTIONS sip:probe@127.0.0.1:' + port + ' SIP/2.0\\r\\nVia: SIP/2.0/UDP ' + src + ':' + s.address().port +
+    ';branch=z9hG4bK' + id + '\\r\\nFrom: <sip:p@' + src + '>;tag=1\\r\\nTo: <sip:probe@127.0.0.1>\\r\\nCall-ID: ' + id +
+    '\\r\\nCSeq: 1 OPTIONS\\r\\nMax-Forwards: 70\\r\\nContent-Length: 0\\r\\n\\r\\n', Number(port), '127.0.0.1');
+});
+`;
+
+describe('ds_dns_ttl: a re-pointed A record, dsd and Kamailio 5.6 (dnsmasq in a network namespace)', { skip }, () => {
+  let dns: DnsNetns | null = null;
+  const daemons: Array<{ name: string; port: number; ttl: number; stop: () => Promise<void> }> = [];
+
+  const from = (src: string, port: number): number =>
+    Number(dns!.run([process.execPath, '-e', PROBE, src, String(port)]).trim());
+
+  before(async () => {
+    dns = await startDnsNetns({ hosts: '127.0.0.31 dyn.test\n', localTtl: 3600 });
+    const ports = { dsd1: 5060, dsd0: 5062, kam1: 5064, kam0: 5066 };
+    for (const [name, port] of Object.entries(ports)) {
+      const ttl = name.endsWith('1') ? 1 : 0;
+      if (name.startsWith('dsd')) {
+        const d: Dsd = await startDsd({ cfg: cfg(port, ttl), list: LIST, wrap: dns.wrap });
+        daemons.push({ name, port, ttl, stop: async () => void (await d.stop()) });
+      } else {
+        const k: Kamailio = await startKamailio({ cfg: cfg(port, ttl), list: LIST, wrap: dns.wrap });
+        daemons.push({ name, port, ttl, stop: () => k.stop() });
+      }
+    }
+  });
+
+  after(async () => {
+    for (const d of daemons) await d.stop().catch(() => undefined);
+    await dns?.stop();
+  });
+
+  it('all four hold the first address', () => {
+    for (const d of daemons) {
+      assert.equal(from('127.0.0.31', d.port), 200, `${d.name}: 127.0.0.31 is dyn.test`);
+      assert.equal(from('127.0.0.32', d.port), 403, `${d.name}: 127.0.0.32 is not`);
+    }
+  });
+
+  it('ds_dns_ttl=1 picks the new address up; ds_dns_ttl=0 keeps the record TTL (an hour)', async () => {
+    dns!.setHosts('127.0.0.32 dyn.test\n');
+    for (const d of daemons.filter((x) => x.ttl === 1)) {
+      await waitUntil(() => from('127.0.0.32', d.port) === 200, {
+        what: `${d.name} (ds_dns_ttl=1) to match the new address`,
+        timeoutMs: 60_000,
+        everyMs: 500,
+      });
+      assert.equal(from('127.0.0.31', d.port), 403, `${d.name}: the old address is gone`);
+    }
+    // by now both ds_dns_ttl=1 daemons re-resolved; the others still hold the hour-long answer
+    for (const d of daemons.filter((x) => x.ttl === 0)) {
+      assert.equal(from('127.0.0.31', d.port), 200, `${d.name} (ds_dns_ttl=0) keeps the cached address`);
+      assert.equal(from('127.0.0.32', d.port), 403, `${d.name} (ds_dns_ttl=0) has not seen the new one`);
+    }
+  });
+});

@@ -1,0 +1,120 @@
+/**
+ * A DNS server for RFC 3263 tests: dnsmasq on 127.0.0.1:53 inside a network namespace
+ * made here (`ip netns add`), with /etc/netns/NAME/resolv.conf pointing at it, so
+ * processes started under `wrap` (dsd, sipp, kamailio) resolve through it and nothing
+ * leaves the namespace. A/AAAA come from a hosts file the test rewrites (reload() makes
+ * dnsmasq read it again); SRV/NAPTR from dnsmasq arguments. Needs root: dnsNetnsSkip says
+ * why not (never in CI, where a missing piece fails the run).
+ */
+import { spawn, spawnSync, ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { tmpDir } from './daemon';
+import { unlessCi } from './require';
+import { waitUntil } from './wait';
+
+const have = (c: string): boolean => spawnSync('sh', ['-c', `command -v ${c}`], { stdio: 'ignore' }).status === 0;
+
+export const dnsNetnsSkip: false | string = unlessCi(
+  process.getuid?.() !== 0
+    ? 'needs root for ip netns'
+    : !have('dnsmasq') || !have('ip')
+      ? 'dnsmasq or iproute2 missing'
+      : null,
+);
+
+export interface DnsNetns {
+  readonly ns: string;
+  /** Prefix for commands that must run in the namespace. */
+  readonly wrap: string[];
+  readonly dir: string;
+  /** Replaces the hosts file ("IP NAME" lines) and has dnsmasq read it again. */
+  setHosts(text: string): void;
+  /** Runs a command in the namespace and returns its stdout (throws on failure). */
+  run(cmd: string[]): string;
+  stop(): Promise<void>;
+}
+
+function run(cmd: string[], check = true): string {
+  const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8' });
+  if (check && r.status !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+let seq = 0;
+
+/**
+ * `hosts`: the first hosts file; `localTtl`: the TTL dnsmasq gives its A records (s);
+ * `records`: more dnsmasq options (--srv-host=…, --naptr-record=…).
+ */
+export async function startDnsNetns(o: { hosts: string; localTtl: number; records?: string[] }): Promise<DnsNetns> {
+  const ns = `dsdtest${process.pid}n${++seq}`;
+  const wrap = ['ip', 'netns', 'exec', ns];
+  const dir = tmpDir('dsd-dns-');
+  const hostsFile = path.join(dir, 'hosts');
+  let dnsmasq: ChildProcess | null = null;
+  let nsMade = false;
+  const stop = async (): Promise<void> => {
+    if (dnsmasq && dnsmasq.exitCode === null) {
+      const gone = new Promise((r) => dnsmasq!.once('exit', r));
+      dnsmasq.kill('SIGTERM');
+      await gone;
+    }
+    if (nsMade) run(['ip', 'netns', 'del', ns], false);
+    fs.rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    run(['ip', 'netns', 'add', ns]);
+    nsMade = true;
+    run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+    fs.mkdirSync(`/etc/netns/${ns}`, { recursive: true });
+    fs.writeFileSync(`/etc/netns/${ns}/resolv.conf`, 'nameserver 127.0.0.1\noptions timeout:1 attempts:2\n');
+    fs.writeFileSync(hostsFile, o.hosts);
+    const proc = spawn(
+      wrap[0]!,
+      [
+        ...wrap.slice(1),
+        'dnsmasq',
+        '--keep-in-foreground',
+        '--no-resolv',
+        '--no-hosts',
+        '--no-daemon',
+        '--listen-address=127.0.0.1',
+        '--bind-interfaces',
+        '--port=53',
+        `--addn-hosts=${hostsFile}`,
+        `--local-ttl=${o.localTtl}`,
+        '--log-facility=-',
+        '--user=root',
+        ...(o.records ?? []),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    dnsmasq = proc;
+    let out = '';
+    proc.stdout!.on('data', (d) => (out += d));
+    proc.stderr!.on('data', (d) => (out += d));
+    await waitUntil(
+      () => {
+        if (proc.exitCode !== null) throw new Error(`dnsmasq exited: ${out}`);
+        return /started|compile time options/.test(out);
+      },
+      { what: 'dnsmasq to start', timeoutMs: 15_000 },
+    );
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return {
+    ns,
+    wrap,
+    dir,
+    setHosts(text) {
+      fs.writeFileSync(hostsFile, text);
+      dnsmasq!.kill('SIGHUP'); // dnsmasq re-reads the hosts file (and clears its cache)
+    },
+    run: (cmd) => run([...wrap, ...cmd]),
+    stop,
+  };
+}
