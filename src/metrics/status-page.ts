@@ -20,16 +20,10 @@ import { activeDialogs } from '../modules/dispatcher/lb/operations';
 import { VERSION } from '../core/version';
 import { STATUS_PAGE_HTML } from './status-page-html';
 
-<<<<<<< HEAD
-export const HISTORY_POINTS = 300;
-export const MAX_SSE_CLIENTS = 32;
-/** The page's refresh period (a sample and a push to every open page). */
-export const SAMPLE_MS = 1000;
-=======
 const HISTORY_POINTS = 300;
 const MAX_SSE_CLIENTS = 32;
-const SAMPLE_MS = 1000;
->>>>>>> main
+/** The page's refresh period (a sample and a push to every open page). */
+export const SAMPLE_MS = 1000;
 
 interface StatusDest {
   uri: string;

@@ -39,18 +39,13 @@ describe('dispatcher.drain', { skip: needs('sipp', 'kamcmd') }, () => {
     work = tmpDir('dsd-drain-');
     cfg = basicCfg({
       listen: [`udp:127.0.0.1:${px}`],
-<<<<<<< HEAD
-      params: [
-        `modparam("dispatcher", "ds_admin_state_file", "${work}/admin-state.json")`,
-        // every destination probed every second: a drained one must keep being probed
-        'modparam("dispatcher", "ds_ping_interval", 1)',
-        'modparam("dispatcher", "ds_probing_mode", 1)',
-=======
       // fr_timer 15 s: a starved backend answering late is no failover to count
       params: [
         `modparam("dispatcher", "ds_admin_state_file", "${work}/admin-state.json")`,
         'modparam("tm", "fr_timer", 15000)',
->>>>>>> main
+        // every destination probed every second: a drained one must keep being probed
+        'modparam("dispatcher", "ds_ping_interval", 1)',
+        'modparam("dispatcher", "ds_probing_mode", 1)',
       ],
     });
     list = `1 ${bk.uri(0)} 0 0 duid=b0\n1 ${bk.uri(1)} 0 0 duid=b1\n`;
