@@ -119,6 +119,7 @@ export async function buildEngine(o: EngineStart): Promise<Engine> {
           keepaliveTimeout: w.keepaliveTimeout,
           keepaliveInterval: w.keepaliveInterval,
           corsMode: w.corsMode,
+          pingData: w.pingData ?? SIGNATURE,
           log,
           server: () => serverLine(core.serverHeader),
         },
@@ -256,7 +257,7 @@ function logFirstMessage(core: ProxyCore, log: Logger, who: string): void {
   own.receive = (buf, src, steered) => {
     delete (own as Partial<typeof own>).receive;
     log.info(
-      `${who}: first SIP message read (${src.proto} from ${src.ip}:${src.port}${steered ? ', handed over by worker 0' : ''}), ` +
+      `${who}: first SIP message read (${src.proto} from ${src.ip}:${src.port}${steered ? ', handed over by the reading worker' : ''}), ` +
         `${Math.round(performance.now() - t0)} ms after binding`,
     );
     core.receive(buf, src, steered);

@@ -22,13 +22,15 @@ export interface WsConn extends TcpConn {
 export interface WsOptions {
   /** Largest frame/message accepted (bytes): bigger closes the connection (1009). */
   maxMessage: number;
-  /** keepalive_mechanism: 0 none, 1 Ping, 2 Pong. */
+  /** keepalive_mechanism: 0 none, 1 Ping, 2 Pong, 3 connection check (nothing to send: a lost connection is gone already). */
   keepaliveMechanism: number;
   /** keepalive_timeout (s): idle this long gets a keepalive; a Ping unanswered that long closes. */
   keepaliveTimeout: number;
   /** keepalive_interval (s): how often idle connections are looked at. */
   keepaliveInterval: number;
   corsMode: number;
+  /** Payload of keepalive Pings/Pongs; only a Pong that echoes it answers a Ping (as Kamailio). */
+  pingData: string;
   /** The Server header line of replies, or null. */
   server: () => string | null;
   log: { warn(msg: string): void; info(msg: string): void; debug(msg: string): void };
@@ -130,8 +132,9 @@ export class WsTransport implements PluggedTransport {
       const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       this.events.onMessage(buf, src);
     });
-    ws.on('pong', () => {
-      conn.awaitingPong = false;
+    const ping = Buffer.from(this.opts.pingData);
+    ws.on('pong', (data: Buffer) => {
+      if (data.subarray(0, ping.length).equals(ping)) conn.awaitingPong = false;
       conn.lastUse = Date.now();
     });
     ws.on('ping', () => {
@@ -169,7 +172,7 @@ export class WsTransport implements PluggedTransport {
   }
 
   private startKeepalive(): void {
-    if (this.timer || this.opts.keepaliveMechanism === 0) return;
+    if (this.timer || this.opts.keepaliveMechanism === 0 || this.opts.keepaliveMechanism === 3) return;
     this.timer = setInterval(
       () => {
         const now = Date.now();
@@ -177,13 +180,15 @@ export class WsTransport implements PluggedTransport {
         for (const c of this.conns.values()) {
           if (now - c.lastUse < idle) continue;
           if (c.awaitingPong) {
+            // no Pong for a whole timeout: Kamailio's words
+            this.opts.log.warn(`websocket ${c.remoteIp}:${c.remotePort}: no Pong, forcibly closing connection`);
             c.ws.terminate();
             continue;
-          } // no Pong for a whole timeout
+          }
           if (this.opts.keepaliveMechanism === 1) {
             c.awaitingPong = true;
-            c.ws.ping();
-          } else c.ws.pong();
+            c.ws.ping(this.opts.pingData);
+          } else c.ws.pong(this.opts.pingData);
           c.lastUse = now;
         }
       },

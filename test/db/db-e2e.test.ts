@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startDsd, basicCfg, tmpDir, Dsd } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
-import { haveSipp, runUac, startSipp, UAC_XML, UAS_XML, num } from '../helpers/sipp';
+import { haveSipp, runUac, UAC_XML, num, withUasPair } from '../helpers/sipp';
 import { withDb } from '../../src/db';
 import { fixtureStatements, Backend } from '../fixtures/db/capture';
 import { fixture } from './backend-suite';
@@ -150,26 +150,22 @@ for (const b of ['sqlite', 'postgres', 'mysql'] as const) {
           params: dbParams(url, ['modparam("tm", "fr_timer", 15000)']),
         }),
       });
-      const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
-      const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
       try {
-        await uas1.ready();
-        await uas2.ready();
-        const r = await runUac({
-          scenario: UAC_XML,
-          port: uac,
-          controlPort: c3,
-          remote: `127.0.0.1:${px}`,
-          calls: 100,
-          rate: 100,
-          timeoutMs: 60_000,
+        await withUasPair({ b1, b2, c1, c2 }, async (uas1, uas2) => {
+          const r = await runUac({
+            scenario: UAC_XML,
+            port: uac,
+            controlPort: c3,
+            remote: `127.0.0.1:${px}`,
+            calls: 100,
+            rate: 100,
+            timeoutMs: 60_000,
+          });
+          assert.equal(num(r.stats, 'SuccessfulCall(C)'), 100, r.output.slice(-2000));
+          assert.equal(num(await uas1.stop(), 'IncomingCall(C)'), 50);
+          assert.equal(num(await uas2.stop(), 'IncomingCall(C)'), 50);
         });
-        assert.equal(num(r.stats, 'SuccessfulCall(C)'), 100, r.output.slice(-2000));
-        assert.equal(num(await uas1.stop(), 'IncomingCall(C)'), 50);
-        assert.equal(num(await uas2.stop(), 'IncomingCall(C)'), 50);
       } finally {
-        await uas1.stop();
-        await uas2.stop();
         await d.stop();
       }
     },

@@ -70,7 +70,7 @@ describe('acc missed calls: dsd against Kamailio 5.6', { skip: needs('kamailio')
               `Max-Forwards: 70\r\nContact: <sip:alice@127.0.0.1:${s.ua.port}>\r\nContent-Length: 0\r\n\r\n`,
             s.px,
           );
-          await s.ua.waitFor((m) => callIdOf(m.text) === callId && statusOf(m.text) >= 200, 10_000, mark);
+          await s.ua.waitFor((m) => callIdOf(m.text) === callId && statusOf(m.text) >= 200, 30_000, mark);
         }),
       );
       const want = user === 'both' ? 2 : 1;

@@ -142,7 +142,7 @@ describe('acc: the sample configuration on dsd and on Kamailio 5.6', { skip, tim
         .replaceAll('{B0}', String(side.backends[0].port)),
       side.px,
     );
-    return side.ua.waitFor((m) => callIdOf(m.text) === callId && statusOf(m.text) >= 200, 15_000, mark);
+    return side.ua.waitFor((m) => callIdOf(m.text) === callId && statusOf(m.text) >= 200, 30_000, mark);
   }
 
   /** An in-dialog BYE routed through the proxy to the backend that took the call. */

@@ -5,6 +5,7 @@
  *
  *   sip:svc.test           NAPTR SIP+D2U -> _sip._udp.pool.test -> b1 (weight 80), b2 (weight 20)
  *   sip:fo.test;transport=udp   SRV: b3 (priority 10, nothing listens) then b1 (priority 20)
+ *   sip:b4.test            no NAPTR, no SRV: A on port 5060
  *   sip:ttl.test:5060      A only (port given), TTL 1 s, re-pointed during the test
  *
  * Checked: the SRV weights over 1000 calls, the next SRV target tried when the first
@@ -16,10 +17,11 @@ import assert from 'node:assert/strict';
 import { startDsd, Dsd } from '../helpers/daemon';
 import { startSipp, readStats, UAC_XML, UAS_XML, SippProc } from '../helpers/sipp';
 import { startDnsNetns, dnsNetnsSkip, DnsNetns } from '../helpers/dns-netns';
+import { waitUntil } from '../helpers/wait';
 
 const skip = dnsNetnsSkip;
 const hosts = (ttlIp: string): string =>
-  `127.0.0.11 b1.test\n127.0.0.12 b2.test\n127.0.0.13 b3.test\n${ttlIp} ttl.test\n`;
+  `127.0.0.11 b1.test\n127.0.0.12 b2.test\n127.0.0.13 b3.test\n127.0.0.14 b4.test\n${ttlIp} ttl.test\n`;
 
 const CFG = `#!KAMAILIO
 debug=2
@@ -49,6 +51,7 @@ request_route {
   if (is_method("INVITE")) record_route();
   if ($rU == "svc") $du = "sip:svc.test";
   else if ($rU == "fo") $du = "sip:fo.test;transport=udp";
+  else if ($rU == "plain") $du = "sip:b4.test";
   else $du = "sip:ttl.test:5060";
   t_on_failure("RTF");
   if (!t_relay()) sl_reply_error();
@@ -103,6 +106,7 @@ describe('RFC 3263 against dnsmasq in a network namespace', { skip }, () => {
     uas('127.0.0.12', 30002);
     uas('127.0.0.21', 30003);
     uas('127.0.0.22', 30004);
+    uas('127.0.0.14', 30006);
     for (const u of sipps) await u.ready();
     dsd = await startDsd({ cfg: CFG, wrap: WRAP });
   });
@@ -133,6 +137,15 @@ describe('RFC 3263 against dnsmasq in a network namespace', { skip }, () => {
       /dns failover: udp:127\.0\.0\.13:5060 failed \(no reply\), trying udp:127\.0\.0\.11:5060/,
     );
     assert.doesNotMatch(dsd!.output(), /failure_route reached/);
+  });
+
+  it('no port, no transport, no NAPTR, no SRV: the A record on port 5060', async () => {
+    const st = await calls('plain', 2, 5, 30040);
+    assert.equal(st['SuccessfulCall(C)'], '2', JSON.stringify(st));
+    const b4 = sipps[4]!;
+    await waitUntil(() => Number(readStats(b4.statFile)['SuccessfulCall(C)'] ?? 0) === 2, {
+      what: 'both calls at b4.test (127.0.0.14:5060)',
+    });
   });
 
   it('an A record changed in DNS is picked up once its TTL ran out', async () => {

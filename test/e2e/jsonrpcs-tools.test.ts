@@ -201,7 +201,7 @@ describe('jsonrpcs limits and bad input', { timeout: 120_000 }, () => {
       client.sendTo(Buffer.from('not json at all'), 0, 15, sock);
       const req = Buffer.from('{"jsonrpc":"2.0","method":"dispatcher.ping_active","id":7}');
       client.sendTo(req, 0, req.length, sock);
-      await waitUntil(() => got.length > 0, { timeoutMs: 10_000, what: 'the answer on the datagram socket' });
+      await waitUntil(() => got.length > 0, { timeoutMs: 30_000, what: 'the answer on the datagram socket' });
       client.close();
       assert.deepEqual(got, ['{"jsonrpc":"2.0","result":{"OldPingState":1},"id":7}']);
       assert.ok(dsd.proc.exitCode === null, 'daemon still running');

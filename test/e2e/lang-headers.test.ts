@@ -100,7 +100,7 @@ describe('header semantics: dsd against Kamailio 5.6', { skip, timeout: 90_000 }
         const r = await sendFromUa(s, (cid, px, up) => request('INVITE', `sip:inv@127.0.0.1:${px}`, cid, up));
         const trying = await s.ua.waitFor(
           (m) => callIdOf(m.text) === r.callId && m.text.startsWith('SIP/2.0 100'),
-          10_000,
+          30_000,
           mark,
         );
         await finalReply(s, r);

@@ -132,7 +132,7 @@ describe('routes and xavps: dsd against Kamailio 5.6', { skip, timeout: 90_000 }
         `From: <sip:alice@a.example>;tag=rt${seq}\r\nTo: <sip:${user}@b.example>\r\nCall-ID: ${callId}\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`,
       side.px,
     );
-    const final = await side.ua.waitFor((m) => callIdOf(m.text) === callId && statusOf(m.text) >= 200, 15_000, mark);
+    const final = await side.ua.waitFor((m) => callIdOf(m.text) === callId && statusOf(m.text) >= 200, 30_000, mark);
     const got = side.backends.map((b, i) =>
       b.received
         .slice(marks[i])

@@ -13,7 +13,17 @@ import path from 'node:path';
 import { basicCfg } from '../helpers/daemon';
 import { observeEach } from '../helpers/oracle';
 import { freePorts } from '../helpers/ports';
-import { startSipp, runUac, readStats, UAC_XML, UAS_XML, FIXTURES, num, waitNoCurrentCall } from '../helpers/sipp';
+import {
+  startSipp,
+  runUac,
+  readStats,
+  UAC_XML,
+  UAS_XML,
+  FIXTURES,
+  num,
+  waitNoCurrentCall,
+  withUasPair,
+} from '../helpers/sipp';
 import { waitUntil } from '../helpers/wait';
 
 // a starved sipp UAS may answer late: the load tests give each branch 15 s before failover
@@ -23,12 +33,8 @@ test('1000 calls over two backends: none failed, split 500/500', { timeout: 240_
   const [px, b1, b2, uac, c1, c2, c3] = await freePorts(7);
   const cfg = basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: [FR] });
   const list = `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`;
-  await observeEach({ cfg, list }, async () => {
-    const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
-    const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
-    try {
-      await uas1.ready();
-      await uas2.ready();
+  await observeEach({ cfg, list }, () =>
+    withUasPair({ b1, b2, c1, c2 }, async (uas1, uas2) => {
       const r = await runUac({
         scenario: UAC_XML,
         port: uac,
@@ -41,15 +47,10 @@ test('1000 calls over two backends: none failed, split 500/500', { timeout: 240_
       assert.equal(num(r.stats, 'SuccessfulCall(C)'), 1000, r.output.slice(-2000));
       assert.equal(num(r.stats, 'FailedCall(C)'), 0);
       assert.equal(r.code, 0);
-      const s1 = await uas1.stop();
-      const s2 = await uas2.stop();
-      assert.equal(num(s1, 'IncomingCall(C)'), 500);
-      assert.equal(num(s2, 'IncomingCall(C)'), 500);
-    } finally {
-      await uas1.stop();
-      await uas2.stop();
-    }
-  });
+      assert.equal(num(await uas1.stop(), 'IncomingCall(C)'), 500);
+      assert.equal(num(await uas2.stop(), 'IncomingCall(C)'), 500);
+    }),
+  );
 });
 
 test('a backend stopped mid-run: its INVITEs time out and fail over, no call lost', { timeout: 400_000 }, async () => {

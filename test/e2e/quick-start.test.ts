@@ -74,7 +74,9 @@ test(
     const uas: Run[] = [];
     try {
       d = await startDsd({
-        cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`] }),
+        // fr_timer 8 s: a starved sipp answering late is no failover (the split stays 50/50),
+        // and the stopped backend is still failed over from within the UAC's patience
+        cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: ['modparam("tm", "fr_timer", 8000)'] }),
         list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
       });
       uas.push(run(argv(lines[0]!, control[0]!), cwd), run(argv(lines[1]!, control[1]!), cwd));

@@ -75,7 +75,7 @@ describe('sips: is never downgraded to plain TCP', () => {
       `Call-ID: ${callId}\r\nCSeq: 1 ${method}\r\nMax-Forwards: 70\r\n` +
       `Contact: <sip:alice@127.0.0.1:${ua.port}>\r\nContent-Length: 0\r\n\r\n`;
     await ua.send(msg, px);
-    const r = await ua.waitFor((m) => callIdOf(m.text) === callId && statusOf(m.text) >= 200, 10000);
+    const r = await ua.waitFor((m) => callIdOf(m.text) === callId && statusOf(m.text) >= 200, 30_000);
     return statusOf(r.text);
   }
 
@@ -110,7 +110,7 @@ describe('sips: is never downgraded to plain TCP', () => {
         `From: <sip:a@x>;tag=1\r\nTo: <sip:plain@x>\r\nCall-ID: ${callId}\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`,
       px,
     );
-    const until = Date.now() + 10000;
+    const until = Date.now() + 30_000;
     while (!accepted.some((t) => t.includes(callId)) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     assert.ok(
       accepted.some((t) => t.includes(callId)),

@@ -230,7 +230,8 @@ describe('TCP limits', { timeout: 180_000 }, () => {
 
   test('tcp_connection_lifetime: an idle connection is closed, for being idle', async () => {
     const [port] = await freePorts(1);
-    const proxy = await startDsdProxy(port, ['tcp_connection_lifetime=1']);
+    // 3 s, not 1: the OPTIONS right after connect must not race the deadline on a starved machine
+    const proxy = await startDsdProxy(port, ['tcp_connection_lifetime=3']);
     const conns: Conn[] = [];
     try {
       const c = await open(port);
@@ -246,7 +247,8 @@ describe('TCP limits', { timeout: 180_000 }, () => {
 
   test('tcp_msg_data_timeout: a client that connects and says nothing is closed', async () => {
     const [port] = await freePorts(1);
-    const proxy = await startDsdProxy(port, ['tcp_msg_data_timeout=1']);
+    // 3 s, not 1: the second client's OPTIONS right after connect must not race the deadline
+    const proxy = await startDsdProxy(port, ['tcp_msg_data_timeout=3']);
     const conns: Conn[] = [];
     try {
       const c = await open(port);

@@ -13,7 +13,7 @@ export interface CtlResult {
   err: string;
 }
 
-export function runTool(cmd: string, args: readonly string[], timeoutMs = 20_000): CtlResult {
+export function runTool(cmd: string, args: readonly string[], timeoutMs = 60_000): CtlResult {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs });
   return { code: r.status, out: r.stdout ?? '', err: r.stderr ?? (r.error ? String(r.error) : '') };
 }
@@ -22,7 +22,7 @@ export function runTool(cmd: string, args: readonly string[], timeoutMs = 20_000
 export function runToolAsync(
   cmd: string,
   args: readonly string[],
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<CtlResult> {
   return new Promise((resolve) => {
@@ -38,7 +38,7 @@ export function dsctlArgs(...args: string[]): CtlResult {
 }
 
 /** As dsctlArgs, without blocking; `env` replaces the environment (e.g. without DSD_CTL). */
-export function dsctlArgsAsync(args: readonly string[], timeoutMs = 20_000, env = process.env): Promise<CtlResult> {
+export function dsctlArgsAsync(args: readonly string[], timeoutMs = 60_000, env = process.env): Promise<CtlResult> {
   return runToolAsync(process.execPath, [DSCTL, ...args], timeoutMs, env);
 }
 

@@ -57,10 +57,10 @@ export async function startDsd(o: DsdOptions): Promise<Dsd> {
   if (!extra.includes('-n')) extra.push('-n', '1');
   const argv = [process.execPath, DSD_BIN, '-DD', '-E', '-f', cfgFile, ...extra];
   const cmd = [...(o.wrap ?? []), ...argv];
-  const proc = spawn(cmd[0]!, cmd.slice(1), {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: o.env ? { ...process.env, ...o.env } : process.env,
-  });
+  // a cfg without its own unix control socket would take the shared default (/run/dsd/dsd_ctl
+  // as root) and collide with any other daemon there: the test's temp dir instead
+  const env = { DSD_CTL: path.join(dir, 'dsd_ctl'), ...process.env, ...(o.env ?? {}) };
+  const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   proc.stdout!.on('data', (d) => {
     out += d;

@@ -226,3 +226,23 @@ export async function waitNoCurrentCall(p: SippProc, timeoutMs = 60_000): Promis
 export function num(s: SippStats, key: string): number {
   return Number(s[key] ?? NaN);
 }
+
+/**
+ * Two sipp UAS backends (uas.xml) on `ports` with their control ports, bound before `fn`
+ * runs and stopped afterwards whatever happens; `fn` gets them (stop() returns the stats).
+ */
+export async function withUasPair<T>(
+  ports: { b1: number; b2: number; c1: number; c2: number },
+  fn: (uas1: SippProc, uas2: SippProc) => Promise<T>,
+): Promise<T> {
+  const uas1 = startSipp({ scenario: UAS_XML, port: ports.b1, controlPort: ports.c1 });
+  const uas2 = startSipp({ scenario: UAS_XML, port: ports.b2, controlPort: ports.c2 });
+  try {
+    await uas1.ready();
+    await uas2.ready();
+    return await fn(uas1, uas2);
+  } finally {
+    await uas1.stop();
+    await uas2.stop();
+  }
+}

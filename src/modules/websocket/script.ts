@@ -22,8 +22,8 @@ export function registerWebsocket(reg: Reg, svc: Services): void {
     name: 'websocket',
     params: WS_PARAMS,
     onParam: (name, value) => {
-      if (name === 'keepalive_mechanism' && ![0, 1, 2].includes(Number(value)))
-        return 'keepalive_mechanism must be 0, 1 or 2';
+      if (name === 'keepalive_mechanism' && ![0, 1, 2, 3].includes(Number(value)))
+        return 'keepalive_mechanism must be 0, 1, 2 or 3';
       if (name === 'sub_protocols' && (Number(value) & 1) === 0)
         return 'dsd serves the sip sub-protocol only (sub_protocols 1)';
     },
