@@ -22,7 +22,8 @@ import { STATUS_PAGE_HTML } from './status-page-html';
 
 const HISTORY_POINTS = 300;
 const MAX_SSE_CLIENTS = 32;
-const SAMPLE_MS = 1000;
+/** The page's refresh period (a sample and a push to every open page). */
+export const SAMPLE_MS = 1000;
 
 interface StatusDest {
   uri: string;

@@ -8,7 +8,7 @@ import { parseNameAddr, splitList } from '../sip/nameaddr';
 import { parseUri, uriParam, SipUri } from '../sip/uri';
 import { readFlowToken } from './flow-token';
 import type { RequestContext } from './context';
-import type { HeaderField } from '../sip/message';
+import type { HeaderField } from '../sip/headers';
 
 interface RouteEntry {
   h: HeaderField;

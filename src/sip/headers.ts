@@ -4,6 +4,20 @@
  * forwarding; only the index uses the canonical form.
  */
 
+/** One header line of a message, as offsets into its head. */
+export interface HeaderField {
+  /** Canonical lower-case long name. */
+  readonly name: string;
+  /** Offset of the first byte of the header line. */
+  readonly lineStart: number;
+  /** Offset just past the line's terminator (covers folded continuation lines). */
+  readonly lineEnd: number;
+  /** Offset of the first value byte (after the colon and white space). */
+  readonly valueStart: number;
+  /** Offset just past the last non-white value byte. */
+  readonly valueEnd: number;
+}
+
 const COMPACT: Record<string, string> = {
   i: 'call-id',
   m: 'contact',

@@ -14,19 +14,7 @@ export { SipParseError } from './errors';
 import { parseCSeq, CSeq } from './cseq';
 import { parseNameAddr, NameAddr } from './nameaddr';
 import { parseViaList, Via } from './via';
-
-export interface HeaderField {
-  /** Canonical lower-case long name. */
-  readonly name: string;
-  /** Offset of the first byte of the header line. */
-  readonly lineStart: number;
-  /** Offset just past the line's terminator (covers folded continuation lines). */
-  readonly lineEnd: number;
-  /** Offset of the first value byte (after the colon and white space). */
-  readonly valueStart: number;
-  /** Offset just past the last non-white value byte. */
-  readonly valueEnd: number;
-}
+import type { HeaderField } from './headers';
 
 export class SipMessage {
   readonly buf: Buffer;
@@ -135,7 +123,7 @@ export class SipMessage {
   get vias(): Via[] {
     if (this._vias === undefined) {
       const out: Via[] = [];
-      for (const h of this.headers) if (h.name === 'via') parseViaList(this, h, out);
+      for (const h of this.headers) if (h.name === 'via') parseViaList(this.head, h, out);
       this._vias = out;
     }
     return this._vias;

@@ -4,7 +4,7 @@
  * responses, appends received/rport to the top one) without re-serializing the rest.
  * White space, including folded line breaks, is allowed around `/`, `;`, `=` and `:`.
  */
-import type { HeaderField, SipMessage } from './message';
+import type { HeaderField } from './headers';
 import { SipParseError } from './errors';
 import { splitList, quotedEnd } from './nameaddr';
 import { isTokenChar, isWs } from './token';
@@ -34,12 +34,12 @@ function bad(why: string): never {
   throw new SipParseError(400, `Bad Via: ${why}`);
 }
 
-/** Parses every value of one Via header line and appends them to `out`. */
-export function parseViaList(msg: SipMessage, h: HeaderField, out: Via[]): void {
-  const parts = splitList(msg.head, h.valueStart, h.valueEnd);
+/** Parses every value of one Via header line of `head` and appends them to `out`. */
+export function parseViaList(head: string, h: HeaderField, out: Via[]): void {
+  const parts = splitList(head, h.valueStart, h.valueEnd);
   for (const [a, b] of parts) {
     if (a === b) bad('empty value');
-    out.push(parseOne(msg.head, a, b, h, parts.length === 1));
+    out.push(parseOne(head, a, b, h, parts.length === 1));
   }
 }
 

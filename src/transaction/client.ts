@@ -5,7 +5,7 @@
  */
 import type { SipMessage } from '../sip/message';
 import type { Target } from '../transport/types';
-import type { TxnLayer } from './layer';
+import type { TxnHost } from './host';
 import { TimerTarget, arm } from './timer';
 import { clientKey } from './keys';
 import { buildAck, buildCancel } from './local-request';
@@ -53,7 +53,7 @@ export class ClientTxn implements TimerTarget {
   readonly key: string;
 
   constructor(
-    readonly layer: TxnLayer,
+    readonly layer: TxnHost & { readonly clients: Map<string, ClientTxn> },
     readonly branch: string,
     readonly method: string,
     readonly buf: Buffer,

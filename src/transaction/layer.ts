@@ -10,25 +10,7 @@ import type { TmConfig } from './config';
 import { ServerTxn } from './server';
 import { ClientTxn, ClientOwner } from './client';
 import { serverKey, clientKeyOfResponse } from './keys';
-
-/** The one thing transactions need of the transport. */
-export interface Sender {
-  send(target: Target, buf: Buffer): boolean;
-}
-
-export interface TmStats {
-  current: number;
-  waiting: number;
-  total: number;
-  totalLocal: number;
-  rplReceived: number;
-  rplGenerated: number;
-  rplSent: number;
-  /** Replies sent by class, 1xx to 6xx at indexes 1 to 6 (index 0 unused). */
-  byClass: [number, number, number, number, number, number, number];
-  created: number;
-  freed: number;
-}
+import type { Sender, TmStats } from './host';
 
 export interface TxnLayerOptions {
   tm: TmConfig;

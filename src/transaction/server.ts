@@ -5,7 +5,7 @@
  */
 import type { SipMessage } from '../sip/message';
 import type { Source, Target } from '../transport/types';
-import type { TxnLayer } from './layer';
+import type { TxnHost } from './host';
 import { TimerTarget, arm } from './timer';
 import { localReply, replyTarget } from './reply';
 
@@ -49,7 +49,7 @@ export class ServerTxn implements TimerTarget {
   readonly replyTarget: Target;
 
   constructor(
-    readonly layer: TxnLayer,
+    readonly layer: TxnHost & { readonly servers: Map<string, ServerTxn> },
     readonly key: string,
     req: SipMessage,
     readonly src: Source,

@@ -1,10 +1,11 @@
 /**
  * dispatcher.drain under sipp load, over real sockets: two recording backends behind the
  * shipped dsd.cfg (round robin), calls from sipp held for a few seconds. After the drain
- * no new INVITE reaches the drained backend while the BYEs of its calls still do,
+ * no new INVITE reaches the drained backend while the BYEs of its calls and its keepalives
+ * still do,
  * `--wait` returns once they ended (and fails with exit status 1 while a call is still
  * up), undrain restores the split, a drain by duid is lifted by an undrain by URI and
- * shows in `--table` (MARKS) and `--json` (DRAIN), and a drain made with --persist
+ * shows in `--table` (MARKS), `--json` and kamcmd's tree (DRAIN), and a drain made with --persist
  * survives a restart (one without does not).
  */
 import { describe, it, before, after } from 'node:test';
@@ -14,13 +15,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startDsd, basicCfg, tmpDir, Dsd, DSCTL_BIN } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
-import { haveSipp, runUac, startSipp, UAC_XML, num } from '../helpers/sipp';
+import { runUac, startSipp, UAC_XML, num } from '../helpers/sipp';
 import { Backends, dsctlOk, until } from '../helpers/backends';
 import { holdingUac } from '../helpers/lb-sipp';
+import { needs } from '../helpers/require';
+import { kamcmd } from '../helpers/ctl';
 
 const HOLD_MS = 4000;
 
-describe('dispatcher.drain', { skip: !haveSipp() && 'sipp not installed' }, () => {
+describe('dispatcher.drain', { skip: needs('sipp', 'kamcmd') }, () => {
   let bk: Backends;
   let dsd: Dsd | null = null;
   let px: number;
@@ -40,6 +43,9 @@ describe('dispatcher.drain', { skip: !haveSipp() && 'sipp not installed' }, () =
       params: [
         `modparam("dispatcher", "ds_admin_state_file", "${work}/admin-state.json")`,
         'modparam("tm", "fr_timer", 15000)',
+        // every destination probed every second: a drained one must keep being probed
+        'modparam("dispatcher", "ds_ping_interval", 1)',
+        'modparam("dispatcher", "ds_probing_mode", 1)',
       ],
     });
     list = `1 ${bk.uri(0)} 0 0 duid=b0\n1 ${bk.uri(1)} 0 0 duid=b1\n`;
@@ -135,6 +141,7 @@ describe('dispatcher.drain', { skip: !haveSipp() && 'sipp not installed' }, () =
       assert.equal(w.code, 0, w.out);
       assert.match(w.out, /No active dialogs left/);
       for (const cid of onB1) assert.ok(byesAtExit.has(cid), `BYE of ${cid} reached backend 1 before --wait returned`);
+      await until('keepalives still reach the drained backend', () => bk.count(1, 'OPTIONS', afterDrain) >= 2, 20_000);
       const newOnB1 = [...bk.callIds(1, 'INVITE', afterDrain)].filter((c) => !onB1.has(c));
       assert.deepEqual(newOnB1, [], 'no new INVITE reached the drained backend');
       assert.ok(bk.count(0, 'INVITE', afterDrain) >= 30);
@@ -199,6 +206,12 @@ describe('dispatcher.drain', { skip: !haveSipp() && 'sipp not installed' }, () =
       RECORDS: Array<{ SET: { TARGETS: Array<{ DEST: { URI: string; DRAIN?: number } }> } }>;
     };
     const dests = json.RECORDS.flatMap((r) => r.SET.TARGETS.map((t) => t.DEST));
+    // kamcmd reads the same tree over binrpc: DRAIN is one more attribute of the DEST
+    const k = kamcmd(`${dsd!.dir}/dsd_ctl`, 'dispatcher.list');
+    assert.equal(k.code, 0, k.err);
+    assert.ok(drained(k.out, bk.uri(1)), k.out);
+    assert.ok(!drained(k.out, bk.uri(0)), k.out);
+    assert.equal(k.out, ctl('dispatcher.list'), 'kamcmd prints what dsctl prints');
     assert.equal(dests.find((d) => d.URI === bk.uri(1))?.DRAIN, 1);
     assert.equal(dests.find((d) => d.URI === bk.uri(0))?.DRAIN, undefined);
     let mark = bk.log.length;

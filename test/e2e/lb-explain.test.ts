@@ -3,7 +3,7 @@
  * explained pick is the destination the next real request with the same headers reaches
  * (three recording UDP backends behind test/fixtures/cfg/ds-select.cfg), explaining twice
  * gives the same answer (no round-robin cursor, weight index or random draw is consumed),
- * and skipped destinations say why. Also dispatcher.reload --dry-run: the diff of a list
+ * and skipped destinations say why; `--pv` feeds hash_pvar. Also dispatcher.reload --dry-run: the diff of a list
  * with one added, one removed, one changed and one broken line, the exit status, and a
  * running set that did not change.
  */
@@ -156,6 +156,23 @@ describe('dispatcher.explain and reload --dry-run', () => {
     } finally {
       dsctlOk(dsd.dir, 'dispatcher.undrain', '1', bk.uri(1));
       dsctlOk(dsd.dir, 'dispatcher.set_state', 'a', '1', bk.uri(0));
+    }
+  });
+
+  it('--pv NAME=VALUE feeds hash_pvar ($fU here): the same hash as that From, and the real pick', async () => {
+    for (const user of ['carol', 'dave', 'erin', 'frank']) {
+      const byPv = dsctlJson<Explained>(dsd.dir, 'dispatcher.explain', '1', '7', '--pv', `$fU=${user}`);
+      const byFrom = dsctlJson<Explained>(dsd.dir, 'dispatcher.explain', '1', '7', '--from', `sip:${user}@example.com`);
+      assert.equal(byPv.hash?.input, user, JSON.stringify(byPv.hash));
+      assert.deepEqual(byPv.hash, byFrom.hash);
+      assert.equal(byPv.selected, byFrom.selected);
+      const hits = await send(7, 'MESSAGE', {
+        user: 'pv',
+        from: `sip:${user}@example.com`,
+        to: 'sip:bob@example.net',
+        callId: `explain-pv-${user}-${Date.now()}@ua`,
+      });
+      assert.equal(hits[0], byPv.selected, `${user}: explained ${byPv.selected}, got ${hits.join(',')}`);
     }
   });
 

@@ -1,8 +1,9 @@
 /**
  * The live status page in a real browser: Debian's chromium, headless, driven through
  * playwright-core, loads `/` from the metrics listener, shows every destination, and
- * turns one red after `dsctl dispatcher.set_state ip` (waiting on the page itself, with a
- * generous deadline; the page is pushed an update every second). Every request the page
+ * turns one red after `dsctl dispatcher.set_state ip` with the first or second update the
+ * daemon pushes after it (pushes come every second, so within two seconds; counted in
+ * pushes, not in the test's clock, and waited for with a generous deadline). Every request the page
  * makes stays on the listener (no CDN), /status.json carries the same data, and the page
  * is read-only. A screenshot is kept in test-artifacts/ (gitignored).
  */
@@ -13,7 +14,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { startDsd, basicCfg, tmpDir, Dsd, REPO } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
-import { Backends, dsctlOk } from '../helpers/backends';
+import { Backends, dsctlOk, until } from '../helpers/backends';
+import { SAMPLE_MS } from '../../src/metrics/status-page';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO, 'test-artifacts');
@@ -115,10 +117,42 @@ describe('status page', { skip: !fs.existsSync(CHROMIUM) && 'chromium not instal
       assert.equal(await page.locator('tr.dest.down').count(), 0, 'nothing red while all are up');
       await page.locator('#conn.live').waitFor({ timeout: 30_000 });
 
-      dsctlOk(dsd.dir, 'dispatcher.set_state', 'ip', '1', bk.uri(1));
+      // "within two seconds", counted in the daemon's pushes (one a second) rather than in the
+      // test's wall clock: a second stream counts them, and the page notes the count at the
+      // moment the row turns red
+      const target = bk.uri(1);
+      await page.evaluate((uri) => {
+        const w = globalThis as unknown as Record<string, unknown> & {
+          EventSource: new (u: string) => { onmessage: (() => void) | null };
+          MutationObserver: new (f: () => void) => { observe(n: unknown, o: object): void };
+          document: { body: unknown; querySelector(s: string): unknown };
+        };
+        w.__pushes = 0;
+        w.__redAt = -1;
+        const es = new w.EventSource('events');
+        es.onmessage = () => {
+          (w.__pushes as number)++;
+        };
+        new w.MutationObserver(() => {
+          if (w.__redAt === -1 && w.document.querySelector(`tr.dest.down[data-uri="${uri}"]`) !== null)
+            w.__redAt = w.__pushes;
+        }).observe(w.document.body, { subtree: true, childList: true, attributes: true });
+      }, target);
+      const pushes = (): Promise<number> =>
+        page.evaluate(() => (globalThis as unknown as { __pushes: number }).__pushes);
+      await until('the counting stream gets pushes', async () => (await pushes()) >= 1, 30_000, 100);
+      const n0 = await pushes();
+      dsctlOk(dsd.dir, 'dispatcher.set_state', 'ip', '1', target);
       const t0 = Date.now();
-      await page.locator(`tr.dest.down[data-uri="${bk.uri(1)}"]`).waitFor({ timeout: 30_000 });
+      await page.locator(`tr.dest.down[data-uri="${target}"]`).waitFor({ timeout: 30_000 });
       const ms = Date.now() - t0;
+      const redAt = await page.evaluate(() => (globalThis as unknown as { __redAt: number }).__redAt);
+      assert.ok(redAt >= n0, `the observer saw the row turn red (${redAt})`);
+      assert.ok(
+        redAt - n0 <= 2,
+        `red with the first or second push after set_state (${redAt - n0} pushes, one every ${SAMPLE_MS} ms)`,
+      );
+      assert.ok(SAMPLE_MS <= 1000, 'the page is pushed an update at least every second');
       const bg = await page
         .locator(`tr.dest[data-uri="${bk.uri(1)}"]`)
         .evaluate(

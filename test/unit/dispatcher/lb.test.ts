@@ -191,3 +191,26 @@ test('ejection with probing off: back after ds_eject_time × ejections, with a d
   assert.deepEqual(ejectTick(e, false, t1 + 11_000), []);
   assert.equal(ejectTick(e, false, t1 + 21_000).length, 1);
 });
+
+test('explain says why: disabled, over maxload (alg 10, ramped too), draining; the pick and the loads stay put', async () => {
+  const e = await engineFrom(L, { ds_hash_size: 4, flags: 2, ds_slow_start: 100 });
+  e.setStateRpc('d', 1, 'sip:10.0.0.3:5060', false);
+  drain(e, 1, 'sip:10.0.0.2:5060', false, false, 0);
+  const set = e.list!.byId.get(1)!;
+  const d1 = set.dests.find((d) => d.uri === 'sip:10.0.0.1:5060')!;
+  d1.dload = 10;
+  const why = (alg: number) =>
+    Object.fromEntries(explain(e, 1, alg, req({ callId: `x${alg}` })).destinations.map((d) => [d.uri, d.skipped]));
+  assert.deepEqual(why(10), {
+    'sip:10.0.0.1:5060': ['over maxload (10/10)'],
+    'sip:10.0.0.2:5060': ['draining'],
+    'sip:10.0.0.3:5060': ['disabled'],
+  });
+  const r = explain(e, 1, 10, req({ callId: 'x' }));
+  assert.equal(r.ok, false, 'nothing left to pick');
+  assert.equal(d1.dload, 10, 'explain took no load');
+  // a destination back from disabled ramps its maxload: 10 × 0.1 = 1, so one call is "over" it
+  e.setStateRpc('a', 1, 'sip:10.0.0.3:5060', false);
+  set.dests.find((d) => d.uri === 'sip:10.0.0.3:5060')!.dload = 1;
+  assert.deepEqual(why(10)['sip:10.0.0.3:5060'], ['over maxload (1/1)']);
+});
