@@ -9,10 +9,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startDsd, basicCfg, SHARED, DSCTL_BIN, Dsd } from '../helpers/daemon';
+import { startDsd, basicCfg, SHARED, Dsd } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
 import { startSipp, UAS_XML, SippProc } from '../helpers/sipp';
 import { dsctlOn as dsctl } from '../helpers/ctl';
@@ -147,10 +146,8 @@ test(
       await dsd.stop();
     }
     // nothing listens any more: connection error exit code
-    const gone = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dir}/dsd_ctl`, 'core.version'], {
-      encoding: 'utf8',
-    });
-    assert.equal(gone.status, 3);
+    const gone = dsctl({ dir }, 'core.version');
+    assert.equal(gone.code, 3, gone.err);
   },
 );
 

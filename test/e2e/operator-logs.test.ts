@@ -7,10 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startDsd, DSD_BIN, DSCTL_BIN, tmpDir, Dsd } from '../helpers/daemon';
+import { startDsd, DSD_BIN, tmpDir, Dsd } from '../helpers/daemon';
+import { dsctlOn, type CtlResult } from '../helpers/ctl';
 import { freePorts } from '../helpers/ports';
 import { UdpPeer } from '../helpers/sip-peer';
 import { startSyslogReceiver } from '../helpers/syslog-receiver';
@@ -36,13 +37,7 @@ request_route {
 `;
 }
 
-function dsctl(dir: string, ...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dir}/dsd_ctl`, ...args], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const dsctl = (dir: string, ...args: string[]): CtlResult => dsctlOn({ dir }, ...args);
 
 /** The daemon's JSON lines so far. */
 function jsonLines(d: Dsd): Array<Record<string, unknown>> {

@@ -13,15 +13,15 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 
-const haveKamailio = (): boolean => spawnSync('kamailio', ['-v'], { stdio: 'ignore' }).error === undefined;
 import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
-import { startDsd, Dsd, DSCTL_BIN, tmpDir } from '../helpers/daemon';
+import { startDsd, Dsd, tmpDir } from '../helpers/daemon';
+import { dsctlOn, type CtlResult } from '../helpers/ctl';
+import { needs } from '../helpers/require';
 import { freePorts } from '../helpers/ports';
-import { startSipp, UAC_XML, UAS_XML, SippProc, haveSipp } from '../helpers/sipp';
+import { startSipp, UAC_XML, UAS_XML, SippProc } from '../helpers/sipp';
 import { startKamailio, Kamailio } from '../helpers/kamailio';
 import { makeCerts, TestCerts } from '../helpers/certs';
 
@@ -171,7 +171,7 @@ async function badBackend(port: number, cert: string, key: string, got: string[]
   return s;
 }
 
-const skip = !haveSipp() ? 'sipp not installed' : !haveKamailio() ? 'kamailio not installed' : false;
+const skip = needs('sipp', 'kamailio');
 
 describe('TLS: Kamailio edge -> dsd -> Kamailio backend', { skip }, () => {
   let dsd: Dsd;
@@ -241,13 +241,7 @@ describe('TLS: Kamailio edge -> dsd -> Kamailio backend', { skip }, () => {
     if (certDir) fs.rmSync(certDir, { recursive: true, force: true });
   });
 
-  function dsctl(...args: string[]): { code: number | null; out: string; err: string } {
-    const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, ...args], {
-      encoding: 'utf8',
-      timeout: 15_000,
-    });
-    return { code: r.status, out: r.stdout, err: r.stderr };
-  }
+  const dsctl = (...args: string[]): CtlResult => dsctlOn(dsd, ...args);
 
   async function calls(service: string, n: number, cp: number): Promise<Record<string, string>> {
     const uac = startSipp({

@@ -12,14 +12,15 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import crypto from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import WebSocket from 'ws';
-import { startDsd, Dsd, DSCTL_BIN } from '../helpers/daemon';
+import { startDsd, Dsd } from '../helpers/daemon';
+import { dsctlOn } from '../helpers/ctl';
+import { needs } from '../helpers/require';
 import { freePorts } from '../helpers/ports';
 import { startKamailio, Kamailio } from '../helpers/kamailio';
 import { UdpPeer, statusOf } from '../helpers/sip-peer';
 
-const haveKamailio = spawnSync('kamailio', ['-v'], { stdio: 'ignore' }).error === undefined;
+const kamailioMissing = needs('kamailio');
 
 function cfg(port: number, ctl: boolean): string {
   return `#!KAMAILIO
@@ -132,7 +133,7 @@ describe('WebSocket handshakes (dsd against Kamailio 5.6 websocket + xhttp)', ()
   before(async () => {
     [port, kport] = await freePorts(2);
     dsd = await startDsd({ cfg: cfg(port, true) });
-    if (haveKamailio)
+    if (!kamailioMissing)
       kam = await startKamailio({ cfg: cfg(kport, false), readyLog: /main\(\): processes \(at least\)/ });
   });
   after(async () => {
@@ -141,7 +142,7 @@ describe('WebSocket handshakes (dsd against Kamailio 5.6 websocket + xhttp)', ()
   });
 
   for (const [name, req] of REQUESTS) {
-    it(`${name}: same reply as Kamailio`, { skip: haveKamailio ? false : 'kamailio not installed' }, async () => {
+    it(`${name}: same reply as Kamailio`, { skip: kamailioMissing }, async () => {
       const mine = await raw(port, req(port));
       const theirs = await raw(kport, req(kport));
       assert.ok(theirs.startsWith('HTTP/1.1 '), `kamailio answered: ${JSON.stringify(theirs)}`);
@@ -170,25 +171,19 @@ describe('WebSocket handshakes (dsd against Kamailio 5.6 websocket + xhttp)', ()
     const reply = await got;
     assert.equal(statusOf(reply), 200, reply);
     await dsd.waitFor(new RegExp(`sip OPTIONS over ws from 127\\.0\\.0\\.1:${lport}`));
-    const dump = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, '--json', 'ws.dump'], {
-      encoding: 'utf8',
-    });
-    const d = JSON.parse(dump.stdout) as { connections: string[]; info: { wscounter: number } };
+    const dump = dsctlOn(dsd, '--json', 'ws.dump');
+    const d = JSON.parse(dump.out) as { connections: string[]; info: { wscounter: number } };
     const line = d.connections.find((c) => c.includes(`ws:127.0.0.1:${lport} -> ws:127.0.0.1:${port}`));
-    assert.ok(line, dump.stdout);
+    assert.ok(line, dump.out);
     assert.match(line!, /state: OPEN, last used \d+s ago, sub-protocol: sip/);
     const id = line!.split(':')[0];
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
-    const c = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, 'ws.close', id], {
-      encoding: 'utf8',
-    });
-    assert.equal(c.status, 0, c.stderr);
+    const c = dsctlOn(dsd, 'ws.close', id!);
+    assert.equal(c.code, 0, c.err);
     assert.equal(await closed, 1000);
-    const bad = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, 'ws.close', '99999'], {
-      encoding: 'utf8',
-    });
-    assert.equal(bad.status, 1);
-    assert.match(bad.stderr, /Unknown connection ID/);
+    const bad = dsctlOn(dsd, 'ws.close', '99999');
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /Unknown connection ID/);
   });
 
   /** A good handshake on a raw socket, for sending hand-made frames. */

@@ -10,8 +10,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startDsd, basicCfg, Dsd, DSCTL_BIN } from '../helpers/daemon';
-import { spawnSync } from 'node:child_process';
+import { startDsd, basicCfg, Dsd } from '../helpers/daemon';
+import { dsctlOn, kamcmd } from '../helpers/ctl';
 import { freePorts } from '../helpers/ports';
 import { startSipp, runUac, readStats, UAC_XML, UAS_XML, FIXTURES, num } from '../helpers/sipp';
 import { UdpPeer, Received, makeResponse, methodOf, statusOf, header } from '../helpers/sip-peer';
@@ -34,13 +34,7 @@ interface WorkerRow {
 const rpc = (dsd: Dsd, method: string, params?: RpcParams): Promise<unknown> =>
   callRpc(`${dsd.dir}/dsd_ctl`, method, params, 10_000);
 
-function dsctl(dsd: Dsd, ...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, ...args], {
-    encoding: 'utf8',
-    timeout: 15_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const dsctl = dsctlOn;
 
 const workers = async (dsd: Dsd): Promise<WorkerRow[]> => (await rpc(dsd, 'core.workers')) as WorkerRow[];
 
@@ -318,12 +312,9 @@ test('set_state, add and reload through the control socket reach every worker', 
     const rows = dispatcherRows((await rpc(dsd, 'dispatcher.list')) as DispatcherListResult);
     assert.deepEqual(rows.map((x) => x.dest.FLAGS).sort(), ['AX', 'IP', 'IP']);
     // kamcmd (binrpc) reaches the primary's control socket too
-    const k = spawnSync('kamcmd', ['-s', `unix:${dsd.dir}/dsd_ctl`, 'dispatcher.list'], {
-      encoding: 'utf8',
-      timeout: 15_000,
-    });
-    assert.equal(k.status, 0, k.stderr);
-    assert.match(k.stdout, new RegExp(`URI: sip:127.0.0.1:${b3}`));
+    const k = kamcmd(`${dsd.dir}/dsd_ctl`, 'dispatcher.list');
+    assert.equal(k.code, 0, k.err);
+    assert.match(k.out, new RegExp(`URI: sip:127.0.0.1:${b3}`));
     fs.writeFileSync(path.join(dsd.dir, 'dispatcher.list'), `1 sip:127.0.0.1:${b1} 0 0\n`);
     const rl = dsctl(dsd, 'dispatcher.reload');
     assert.equal(rl.code, 0, rl.err);
