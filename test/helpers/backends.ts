@@ -82,7 +82,7 @@ export function dsctlJson<T>(dir: string, ...args: string[]): T {
 }
 
 /** Polls `f` until it returns a truthy value (bounded); generous deadlines, no timing asserted. */
-export async function until<T>(what: string, f: () => T | Promise<T>, ms = 20_000, every = 50): Promise<T> {
+export async function until<T>(what: string, f: () => T | Promise<T>, ms = 30_000, every = 50): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await f();

@@ -129,7 +129,7 @@ export async function sendFromUa(
 }
 
 /** The UA's final reply to a request sent with sendFromUa. */
-export function finalReply(side: Side, r: SentRequest, ms = 10_000): Promise<Received> {
+export function finalReply(side: Side, r: SentRequest, ms = 30_000): Promise<Received> {
   return side.ua.waitFor((m) => callIdOf(m.text) === r.callId && statusOf(m.text) >= 200, ms, r.mark);
 }
 

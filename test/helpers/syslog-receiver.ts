@@ -39,7 +39,7 @@ export async function startSyslogReceiver(socketPath: string): Promise<SyslogRec
   const r: SyslogReceiver = {
     path: socketPath,
     messages: () => lines().filter((l) => l !== 'ready'),
-    async waitFor(pred, ms = 15_000) {
+    async waitFor(pred, ms = 30_000) {
       const until = Date.now() + ms;
       while (Date.now() < until) {
         const hit = r.messages().find(pred);
