@@ -76,25 +76,7 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
     }
     log.info(`metrics endpoint on http://${metrics.address}/metrics`);
   }
-  if (o.pidFile) writePidFile(o.pidFile);
-  // privileges go before "started" is said: whoever waits for that line sees the final user
-  try {
-    o.onStarted?.();
-  } catch (e) {
-    await pool.stop(15_000);
-    o.die(`dsd: ${(e as Error).message}`);
-  }
-  log.notice(
-    `dsd ${VERSION} started, listening on ${o.sockets}, control socket ${o.ctlPath}, ${o.children} SIP workers`,
-    {
-      version: VERSION,
-      ctl: o.ctlPath,
-      metrics: metrics ? metrics.address : null,
-      pid_file: o.pidFile,
-      children: o.children,
-    },
-  );
-
+  // signal handlers before "started": a SIGTERM sent on that line drains instead of killing
   let stopping = false;
   const stop = async (sig: string): Promise<void> => {
     if (stopping) return;
@@ -117,4 +99,22 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
         log.error(`SIGHUP: reload refused, running set kept: ${e.message}${e.data ? ` (${String(e.data)})` : ''}`),
     );
   });
+  if (o.pidFile) writePidFile(o.pidFile);
+  // privileges go before "started" is said: whoever waits for that line sees the final user
+  try {
+    o.onStarted?.();
+  } catch (e) {
+    await pool.stop(15_000);
+    o.die(`dsd: ${(e as Error).message}`);
+  }
+  log.notice(
+    `dsd ${VERSION} started, listening on ${o.sockets}, control socket ${o.ctlPath}, ${o.children} SIP workers`,
+    {
+      version: VERSION,
+      ctl: o.ctlPath,
+      metrics: metrics ? metrics.address : null,
+      pid_file: o.pidFile,
+      children: o.children,
+    },
+  );
 }

@@ -74,23 +74,8 @@ export async function startSingle(o: EngineStart): Promise<void> {
   await bindEngine(e, o, 'dsd');
   await runEngine(e, o);
 
-  if (args.pidFile) writePidFile(args.pidFile);
-  try {
-    dropPrivileges(args, log);
-  } catch (err) {
-    o.die(`dsd: ${(err as Error).message}`);
-  }
-  const listening = core.transport.sockets.map((s) => s.text);
-  log.notice(`dsd ${VERSION} started, listening on ${listening.join(' ')}, control socket ${cfg.ctlPath}`, {
-    version: VERSION,
-    listen: listening,
-    ctl: cfg.ctlPath,
-    metrics: metrics ? metrics.address : null,
-    pid_file: args.pidFile,
-  });
-  notifyReady();
-  await sdNotify(`READY=1\nSTATUS=serving on ${listening.join(' ')}`);
-
+  // the handlers go in before "started" is said: whoever sends SIGTERM on that line must get a drain and
+  // exit 0, not node's default death by signal
   let stopping = false;
   const stop = async (sig: string): Promise<void> => {
     if (stopping) return;
@@ -131,4 +116,21 @@ export async function startSingle(o: EngineStart): Promise<void> {
         }),
     );
   });
+
+  if (args.pidFile) writePidFile(args.pidFile);
+  try {
+    dropPrivileges(args, log);
+  } catch (err) {
+    o.die(`dsd: ${(err as Error).message}`);
+  }
+  const listening = core.transport.sockets.map((s) => s.text);
+  log.notice(`dsd ${VERSION} started, listening on ${listening.join(' ')}, control socket ${cfg.ctlPath}`, {
+    version: VERSION,
+    listen: listening,
+    ctl: cfg.ctlPath,
+    metrics: metrics ? metrics.address : null,
+    pid_file: args.pidFile,
+  });
+  notifyReady();
+  await sdNotify(`READY=1\nSTATUS=serving on ${listening.join(' ')}`);
 }
