@@ -1,3 +1,4 @@
+// dsd-test: alone — sipp at 150 cps through several SIP workers (scripts/run-tests.js)
 /**
  * children=N (here `-n 2`): several SIP workers on the same sockets, over real loopback
  * sockets with sipp and raw peers. One worker reads (worker 0, or worker 1 while worker 0
