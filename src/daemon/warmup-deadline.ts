@@ -5,13 +5,12 @@
  * one message through the core, or a step's setup) is the most the warm-up can overrun
  * its budget by, and it measures the longest slice so its report can show exactly that.
  */
+import { DsdError } from '../core/errors';
 
 /** Thrown inside a step when the deadline has passed: the step stops where it stands. */
-export class DeadlinePassed extends Error {
-  readonly code = 'EWARMUP_DEADLINE';
-
+export class DeadlinePassed extends DsdError {
   constructor() {
-    super('warm-up deadline passed');
+    super('DSD_ERR_WARMUP_DEADLINE', 'warm-up deadline passed');
   }
 }
 
