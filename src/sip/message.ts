@@ -7,7 +7,7 @@
  * because it maps byte offsets 1:1 to string offsets and round-trips every octet, so
  * UTF-8 display names and binary bodies go through untouched.
  */
-import { canonicalName } from './headers';
+import { canonicalNameAt } from './headers';
 import { isToken, isTokenChar } from './token';
 import { SipParseError } from './errors';
 export { SipParseError } from './errors';
@@ -279,7 +279,7 @@ export function parseMessage(buf: Buffer, opts: ParseOptions = { datagram: true 
       pos = lineEnd;
       continue;
     }
-    const name = canonicalName(head.slice(pos, ne));
+    const name = canonicalNameAt(head, pos, ne);
     if (name === 'via') sawVia = true;
     let vs = colon + 1;
     let ve = head.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
