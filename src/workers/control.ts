@@ -93,9 +93,9 @@ export class WorkersRegistry extends MethodRegistry {
   }
 
   private lead(): number {
-    const live = this.pool.liveIndexes();
-    if (live.length === 0) throw RpcError.of('internalError', 'no SIP worker is running');
-    return live[0];
+    const first = this.pool.liveIndexes()[0];
+    if (first === undefined) throw RpcError.of('internalError', 'no SIP worker is running');
+    return first;
   }
 
   /** The workers hold the methods; the command table says which calls change something. */
