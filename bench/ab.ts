@@ -120,12 +120,12 @@ async function main(): Promise<number> {
               dsdArgs: b.n === '1' ? [] : ['-n', b.n],
             }),
         });
-        got[b.label].push(r);
+        (got[b.label] ??= []).push(r);
         say(line(b.label, rate, r));
       }
     }
     for (const b of builds) {
-      const rs = got[b.label];
+      const rs = got[b.label] ?? [];
       say(
         `${b.label} median at ${fmt(rate)} cps: ${fmt(median(rs.map((r) => r.cpuUsPerCall)), 1)} µs/call, ` +
           `busiest process ${fmt(median(rs.map((r) => r.busiestUsPerCall)), 0)} µs/call, ` +
