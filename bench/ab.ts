@@ -128,19 +128,20 @@ async function main(): Promise<number> {
       const together = f.together === true ? await Promise.all(order.map(run)) : null;
       for (const [k, b] of order.entries()) {
         const r = together?.[k] ?? (await run(b));
-        got[b.label].push(r);
+        (got[b.label] ??= []).push(r);
         say(line(b.label, rate, r));
       }
     }
     for (const b of builds) {
-      const rs = got[b.label];
+      const rs = got[b.label] ?? [];
       say(
         `${b.label} median at ${fmt(rate)} cps: ${fmt(median(rs.map((r) => r.cpuUsPerCall)), 1)} µs/call, ` +
           `busiest process ${fmt(median(rs.map((r) => r.busiestUsPerCall)), 0)} µs/call, ` +
           `p99 ${fmtUs(median(rs.map((r) => r.probeP99Us)))}, failed ${fmt(median(rs.map((r) => r.failedPct)), 2)} %`,
       );
     }
-    const ratios = got.A.map((a, i) => a.cpuUsPerCall / got.B[i].cpuUsPerCall);
+    const gb = got.B ?? [];
+    const ratios = (got.A ?? []).map((a, i) => a.cpuUsPerCall / (gb[i]?.cpuUsPerCall ?? NaN));
     say(
       `A/B CPU per call, pair by pair: ${ratios.map((r) => r.toFixed(3)).join(' ')}; median ${median(ratios).toFixed(3)}`,
     );

@@ -88,7 +88,7 @@ async function main(): Promise<number> {
     say(usage('node dist/bench/inproc.js', FLAGS));
     return 0;
   }
-  const builds = [{ label: 'A', root: REPO }];
+  const builds: Array<{ label: 'A' | 'B'; root: string }> = [{ label: 'A', root: REPO }];
   if (typeof f.b === 'string') {
     const b = path.resolve(f.b);
     if (!fs.existsSync(path.join(b, 'dist', 'src', 'daemon', 'warmup.js'))) {
@@ -106,10 +106,10 @@ async function main(): Promise<number> {
   const profDir = typeof f.prof === 'string' ? path.resolve(f.prof) : null;
   if (profDir) fs.mkdirSync(profDir, { recursive: true });
   const skip = f.skip as number;
-  const per: Record<string, number[]> = { A: [], B: [] };
+  const per: Record<'A' | 'B', number[]> = { A: [], B: [] };
   // noise from other jobs only adds CPU (stolen time is charged to the running process on a VM):
   // the least costly round of a run is the steadiest figure
-  const best: Record<string, number[]> = { A: [], B: [] };
+  const best: Record<'A' | 'B', number[]> = { A: [], B: [] };
   for (let i = 0; i < (f.pairs as number); i++) {
     const order = i % 2 === 0 ? builds : [...builds].reverse();
     const together =
@@ -147,7 +147,7 @@ async function main(): Promise<number> {
       ['whole runs', per],
       ['best rounds', best],
     ] as const) {
-      const ratios = xs.A.map((a, i) => a / xs.B[i]);
+      const ratios = xs.A.map((a, i) => a / (xs.B[i] ?? NaN));
       say(
         `A/B per pair, ${what}: ${ratios.map((r) => r.toFixed(3)).join(' ')}; median ${median(ratios).toFixed(3)} ` +
           `(${fmt(median(xs.A) - median(xs.B), 1)} µs/call)`,

@@ -73,6 +73,8 @@ async function main(): Promise<void> {
       hooks: (l) => m.scriptHooks(cfg.compiled.script, l),
       dispatcher: e.dispatcher,
       acc: null,
+      // TCP callers too, as the daemon's own warm-up; no WebSocket (etc/dsd.cfg has none)
+      websocket: false,
       budgetMs,
     });
     const c = process.cpuUsage(c0);

@@ -24,8 +24,15 @@ function tcpFree(port: number, host: string): Promise<boolean> {
   });
 }
 
+/** `N` numbers as a tuple, so `const [a, b] = await freePorts(2)` types `a` and `b` as numbers. */
+type Ports<N extends number, Acc extends number[] = []> = number extends N
+  ? number[]
+  : Acc['length'] extends N
+    ? Acc
+    : Ports<N, [...Acc, number]>;
+
 /** `n` consecutive ports free for UDP and TCP on 127.0.0.1 (and 127.0.0.2 when asked). */
-export async function freePorts(n: number, hosts: string[] = ['127.0.0.1']): Promise<number[]> {
+export async function freePorts<N extends number>(n: N, hosts: string[] = ['127.0.0.1']): Promise<Ports<N>> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20000 + Math.floor(Math.random() * 30000);
     const ports = Array.from({ length: n }, (_, i) => base + i);
@@ -39,7 +46,8 @@ export async function freePorts(n: number, hosts: string[] = ['127.0.0.1']): Pro
       }
       if (!ok) break;
     }
-    if (ok) return ports;
+    // exactly n ports, which is what Ports<N> says
+    if (ok) return ports as Ports<N>;
   }
   throw new Error('no free port block found');
 }

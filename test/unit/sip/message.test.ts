@@ -312,7 +312,7 @@ test('header names: any case, compact forms and unknown names map to one canonic
     ['P-Asserted-Identity', 'p-asserted-identity'],
     ['1', '1'],
     ['', ''],
-  ]) {
+  ] as const) {
     assert.equal(canonicalName(written), canonical, written);
   }
 });

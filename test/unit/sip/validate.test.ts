@@ -4,14 +4,14 @@ import assert from 'node:assert/strict';
 import { parseMessage } from '../../../src/sip/message';
 import { validateRequest, validateResponse } from '../../../src/sip/validate';
 
-const BASE: Record<string, string> = {
+const BASE = {
   via: 'Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1',
   from: 'From: <sip:a@example.com>;tag=1',
   to: 'To: <sip:b@example.com>',
   callid: 'Call-ID: c1',
   cseq: 'CSeq: 1 OPTIONS',
   mf: 'Max-Forwards: 70',
-};
+} satisfies Record<string, string>;
 
 function build(
   over: Record<string, string | null> = {},
