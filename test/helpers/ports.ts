@@ -28,7 +28,13 @@ function tcpFree(port: number, host: string): Promise<boolean> {
   });
 }
 
-/** `n` consecutive ports free for UDP and TCP on 127.0.0.1 (and 127.0.0.2 when asked). */
+/** `N` numbers as a tuple, so `const [a, b] = await freePorts(2)` types `a` and `b` as numbers. */
+type Ports<N extends number, Acc extends number[] = []> = number extends N
+  ? number[]
+  : Acc['length'] extends N
+    ? Acc
+    : Ports<N, [...Acc, number]>;
+
 const SLOT_WIDTH = 2500;
 const SLOTS = 5; // 20000 … 32499
 
@@ -41,7 +47,8 @@ function portRange(n: number): [number, number] {
   return [20000, 20000 + SLOTS * SLOT_WIDTH - n];
 }
 
-export async function freePorts(n: number, hosts: string[] = ['127.0.0.1']): Promise<number[]> {
+/** `n` consecutive ports free for UDP and TCP on 127.0.0.1 (and 127.0.0.2 when asked). */
+export async function freePorts<N extends number>(n: N, hosts: string[] = ['127.0.0.1']): Promise<Ports<N>> {
   const [lo, hi] = portRange(n);
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = lo + Math.floor(Math.random() * (hi - lo));
@@ -56,7 +63,8 @@ export async function freePorts(n: number, hosts: string[] = ['127.0.0.1']): Pro
       }
       if (!ok) break;
     }
-    if (ok) return ports;
+    // exactly n ports, which is what Ports<N> says
+    if (ok) return ports as Ports<N>;
   }
   throw new Error('no free port block found');
 }
