@@ -58,6 +58,7 @@ test('the "ready" line comes after the warm-up and before the first SIP message 
   try {
     const r = await runUac({
       scenario: UAC_XML,
+      continueOnStray: true,
       port: uac,
       controlPort: c2,
       remote: `127.0.0.1:${px}`,
@@ -168,6 +169,7 @@ test('a daemon started under a running UDP sipp load completes every call', { sk
   // sipp first, at a port nobody reads yet: its INVITEs are retransmitted until dsd is there
   const load = startSipp({
     scenario: UAC_XML,
+    continueOnStray: true,
     port: uac,
     controlPort: c3,
     remote: `127.0.0.1:${px}`,
@@ -219,6 +221,7 @@ test(
       const uas = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
       const load = startSipp({
         scenario: UAC_XML,
+        continueOnStray: true,
         port: uac,
         controlPort: c2,
         remote: `127.0.0.1:${px}`,
@@ -313,6 +316,7 @@ test(
       await waitUntil(() => tcpListening(px), { timeoutMs: 30_000, everyMs: 5, what: 'dsd listening on TCP' });
       load = startSipp({
         scenario: UAC_XML,
+        continueOnStray: true,
         port: uac,
         controlPort: c3,
         remote: `127.0.0.1:${px}`,
@@ -359,6 +363,7 @@ test('a worker restarted after SIGKILL warms up before it takes traffic', { skip
     assert.ok(first, dsd.output());
     load = startSipp({
       scenario: UAC_XML,
+      continueOnStray: true,
       port: uac,
       controlPort: c3,
       remote: `127.0.0.1:${px}`,
