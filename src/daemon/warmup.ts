@@ -16,7 +16,7 @@ import type { Services } from '../modules/services';
 import type { Logger } from '../core/log';
 import type { CoreOptions, RouteHooks } from '../proxy/core';
 import { ProxyCore } from '../proxy/core';
-import type { Transport } from '../transport/types';
+import type { LocalSocket, Proto, Transport } from '../transport/types';
 import type { TransportLayer } from '../transport/layer';
 import { DispatcherRuntime } from '../modules/dispatcher/runtime';
 import type { AccRuntime } from '../modules/acc/runtime';
@@ -40,6 +40,8 @@ export interface WarmupOptions {
   readonly hooks: (log: Logger) => RouteHooks;
   /** The loaded dispatcher (its list is copied), or null without dispatcher.so. */
   readonly dispatcher: DispatcherRuntime | null;
+  /** The WebSocket module is loaded: calls also come over ws (tcp sockets) and wss (tls). */
+  readonly websocket: boolean;
   /** An acc of the warm-up's own (AccRuntime.detached), or null. */
   readonly acc: ((log: Logger) => AccRuntime) | null;
   readonly budgetMs: number;
@@ -91,6 +93,22 @@ function discardingLogger(real: Logger): Logger & { errors: number; firstError: 
     close: async () => undefined,
   };
   return l;
+}
+
+/**
+ * Every way a call can reach this dsd: each listen socket with its own protocol, and
+ * WebSocket (ws over tcp, wss over tls) when the module is loaded, so the core's branches
+ * for each protocol (Via, Record-Route, the reply's way back) are warm too.
+ */
+function callerKinds(sockets: readonly LocalSocket[], websocket: boolean): Array<{ local: LocalSocket; proto: Proto }> {
+  const out: Array<{ local: LocalSocket; proto: Proto }> = [];
+  for (const local of sockets) {
+    if (local.proto === 'udp' || local.proto === 'tcp' || local.proto === 'tls')
+      out.push({ local, proto: local.proto });
+    if (websocket && local.proto === 'tcp') out.push({ local, proto: 'ws' });
+    if (websocket && local.proto === 'tls') out.push({ local, proto: 'wss' });
+  }
+  return out;
 }
 
 /**
@@ -156,18 +174,18 @@ export async function warmUp(o: WarmupOptions): Promise<WarmupReport> {
   o.svc.log = log;
   o.svc.warming = true;
   const driver = new CallDriver(mem, () => hooks.pending, deadline);
-  const locals = o.transport.sockets.filter((s) => s.proto === 'udp' || s.proto === 'tcp');
+  const callers = callerKinds(o.transport.sockets, o.websocket);
   const perCall: number[] = [];
   let completed = 0;
   let cutShort = false;
   let workEnd = t;
   try {
-    if (locals.length > 0 && !deadline.ok()) skipped.push('calls');
-    else if (locals.length > 0) {
+    if (callers.length > 0 && !deadline.ok()) skipped.push('calls');
+    else if (callers.length > 0) {
       for (let n = 0; n < MAX_CALLS && deadline.ok(); n++) {
         const c0 = performance.now();
-        const local = locals[n % locals.length]!;
-        const r = await driver.call(driver.caller(local, n), n, n % FAIL_EVERY === FAIL_EVERY - 1);
+        const k = callers[n % callers.length]!;
+        const r = await driver.call(driver.caller(k.local, n, k.proto), n, n % FAIL_EVERY === FAIL_EVERY - 1);
         if (r.cut) {
           cutShort = true;
           break;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { DgramSocket } from 'node-unix-socket';
 import { startDsd, basicCfg, Dsd, DSD_BIN, tmpDir, DSCTL_BIN } from '../helpers/daemon';
-import { dsctlOnAsync } from '../helpers/ctl';
+import { callRpc } from '../../src/cli/client';
 import { freePorts } from '../helpers/ports';
 import { startSipp, runUac, readStats, UAC_XML, UAS_XML, num, haveSipp, SippProc } from '../helpers/sipp';
 import { waitUntil } from '../helpers/wait';
@@ -345,6 +345,8 @@ test('a worker restarted after SIGKILL warms up before it takes traffic', { skip
     list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
     args: ['-n', '2'],
     startTimeoutMs: 30_000,
+    // a warm-up of a second: the restarted worker is not ready for that long, which the test watches
+    env: { DSD_WARMUP_MS: '1000' },
   });
   let load: SippProc | null = null;
   try {
@@ -367,10 +369,13 @@ test('a worker restarted after SIGKILL warms up before it takes traffic', { skip
     await dsd.waitFor(`worker 1 (pid ${first.pid}) died`, 20_000);
     const died = indexOf(lines(dsd), new RegExp(`^worker 1 \\(pid ${first.pid}\\) died`));
     // while worker 1 restarts and warms up, worker 0 carries every call (core.workers: worker 1 READY 0)
-    const rows = async () => {
-      const r = await dsctlOnAsync(dsd, '--json', 'core.workers');
-      return r.code === 0 ? (JSON.parse(r.out) as Array<{ INDEX: number; READY: number; REQUESTS: number }>) : null;
-    };
+    // in-process client: a dsctl process per sample would start slower than the worker restarts
+    const rows = async () =>
+      (await callRpc(`${dsd.dir}/dsd_ctl`, 'core.workers', undefined, 10_000).catch(() => null)) as Array<{
+        INDEX: number;
+        READY: number;
+        REQUESTS: number;
+      }> | null;
     const w0 = (rs: Awaited<ReturnType<typeof rows>>) => rs?.find((r) => r.INDEX === 0)?.REQUESTS ?? 0;
     const atDeath = w0(await rows());
     let whileDown = atDeath;
@@ -378,10 +383,11 @@ test('a worker restarted after SIGKILL warms up before it takes traffic', { skip
     await waitUntil(
       async () => {
         const rs = await rows();
-        if (rs?.some((r) => r.INDEX === 1 && r.READY === 0)) whileDown = Math.max(whileDown, w0(rs));
+        // worker 1 not ready: not yet forked again (no row), or starting and warming up (READY 0)
+        if (rs && !rs.some((r) => r.INDEX === 1 && r.READY === 1)) whileDown = Math.max(whileDown, w0(rs));
         return (again = pidOf(lines(dsd), died)) !== null;
       },
-      { timeoutMs: 60_000, everyMs: 100, what: 'worker 1 back' },
+      { timeoutMs: 60_000, everyMs: 20, what: 'worker 1 back' },
     );
     const back = again!;
     assert.ok(whileDown > atDeath, `worker 0 took requests while worker 1 was down (${atDeath} → ${whileDown})`);
