@@ -11,7 +11,7 @@ import type { ServerTxn, ServerUser } from '../transaction/server';
 import type { TxnLayer } from '../transaction/layer';
 import type { LocalSocket, Target } from '../transport/types';
 import type { Logger } from '../core/log';
-import { RequestContext, RouteType } from './context';
+import { RouteType, type RequestContext, type RequestTxn } from './context';
 import { buildBranchRequest, RrOptions, stripTopVia } from './forward';
 import { chooseFinal, pickBest, type BranchOutcome } from './best';
 import type { BranchIds } from './branch';
@@ -69,7 +69,7 @@ export interface NextTarget {
   readonly out: LocalSocket;
 }
 
-export class ProxyTxn implements ClientOwner, ServerUser {
+export class ProxyTxn implements ClientOwner, ServerUser, RequestTxn {
   readonly branches: ClientTxn[] = [];
   private readonly extra: BranchExtra[] = [];
   canceled = false;
@@ -291,7 +291,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
         if (this.branches.length > before && this.pending()) return; // new branch in flight
         this.sendBest();
       };
-      const r = this.port.hooks().failure(route, ctx, this);
+      const r = this.port.hooks().failure(route, ctx);
       if (r && typeof (r as Promise<void>).then === 'function') {
         (r as Promise<void>).then(done, (e) => {
           this.port.log.error(`failure_route[${route}]: ${(e as Error).message}`);

@@ -11,6 +11,7 @@ import { ServerTxn } from './server';
 import { ClientTxn, ClientOwner } from './client';
 import { serverKey, clientKeyOfResponse } from './keys';
 import type { Sender, TmStats } from './host';
+import { TimerWheel, type Clock } from './timer';
 
 export interface TxnLayerOptions {
   tm: TmConfig;
@@ -18,6 +19,8 @@ export interface TxnLayerOptions {
   serverHeader: string | null;
   /** Whole `User-Agent: …` line of requests of our own; none when null. */
   userAgentHeader?: string | null;
+  /** The timers' clock (ms); performance.now unless a test mocks time. */
+  clock?: Clock;
 }
 
 export class TxnLayer {
@@ -36,6 +39,7 @@ export class TxnLayer {
     freed: 0,
   };
   readonly cfg: TmConfig;
+  readonly timers: TimerWheel;
   readonly serverHeader: string | null;
   readonly userAgentHeader: string | null;
 
@@ -44,6 +48,7 @@ export class TxnLayer {
     o: TxnLayerOptions,
   ) {
     this.cfg = o.tm;
+    this.timers = new TimerWheel(o.clock);
     this.serverHeader = o.serverHeader;
     this.userAgentHeader = o.userAgentHeader ?? null;
   }
