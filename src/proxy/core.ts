@@ -13,7 +13,6 @@ import type { Source, Transport } from '../transport/types';
 import { Admission, AdmissionConfig, ADMISSION_DEFAULTS } from './admission';
 import { TxnLayer } from '../transaction/layer';
 import { ServerTxn } from '../transaction/server';
-import { serverKey } from '../transaction/keys';
 import type { TmConfig } from '../transaction/config';
 import { RequestContext } from './context';
 import { BranchFinal, ProxyTxn, ProxyTxnPort } from './proxy-txn';
@@ -295,7 +294,7 @@ export class ProxyCore {
     if (ctx.txn instanceof ProxyTxn) return ctx.txn;
     const msg = ctx.msg;
     const id = this.branchIds.nextTxn();
-    const key = serverKey(msg) ?? `nokey|${id}`;
+    const key = this.txns.keyOf(msg) ?? `nokey|${id}`;
     const st = new ServerTxn(this.txns, key, msg, ctx.src, this.sl.tag(msg));
     const txn = new ProxyTxn(this.port, st, ctx, id);
     ctx.txn = txn;
