@@ -9,12 +9,12 @@
  *
  * Time is counted in ticks. The counter moves at least one tick per tick callback and
  * catches up with the clock (monotonic; tests may give a mocked one) when the event loop
- * was late, so a timer fires between its duration and its duration plus one tick, plus
- * whatever the loop is late.
+ * was late. A timer is due `ceil(ms / tick)` ticks after the tick it was armed in, so it
+ * fires within a tick either side of its duration, plus whatever the loop is late.
  */
 
 /** One tick, ms. Kamailio's is 1/16 s; retransmissions here keep a finer step. */
-export const TICK_MS = 10;
+const TICK_MS = 10;
 
 export interface TimerTarget {
   onTimer(kind: number): void;
