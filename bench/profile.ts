@@ -180,7 +180,7 @@ async function memRun(dir: string, rate: number, duration: number, snapshot: boo
     `   before the first forced GC: peak rss ${fmtMb(maxOf('rss'))}, heapTotal ${fmtMb(maxOf('heapTotal'))}, heapUsed ${fmtMb(maxOf('heapUsed'))}, ` +
       `external ${fmtMb(maxOf('external'))} (arrayBuffers ${fmtMb(maxOf('arrayBuffers'))})`,
   );
-  const peakTx = before.reduce((a, s) => ((s.servers ?? 0) > (a.servers ?? 0) ? s : a), before[0]);
+  const peakTx = before.reduce((a, s) => (!a || (s.servers ?? 0) > (a.servers ?? 0) ? s : a), before[0]);
   if (peakTx) {
     p(
       `   most transactions seen: ${fmt(peakTx.servers ?? NaN)} server + ${fmt(peakTx.clients ?? NaN)} client (${fmt(peakTx.active ?? NaN)} in flight), ` +
@@ -196,7 +196,7 @@ async function memRun(dir: string, rate: number, duration: number, snapshot: boo
     const live = m.heapUsed - i.heapUsed;
     // ArrayBuffer memory is released lazily after GC, so the settled reading is no baseline
     // for buffers: count them from before the load (an upper bound)
-    const ext = m.arrayBuffers - all[0].arrayBuffers;
+    const ext = m.arrayBuffers - (all[0]?.arrayBuffers ?? 0);
     const st = m.servers ?? NaN;
     p(
       `   after full GC mid-run: heapUsed ${fmtMb(m.heapUsed)}, arrayBuffers ${fmtMb(m.arrayBuffers)}, ${fmt(st)} server + ${fmt(m.clients ?? NaN)} client transactions`,

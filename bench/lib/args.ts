@@ -34,6 +34,7 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[]):
   for (const s of specs) out[s.name] = s.default;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if (a === undefined) break;
     if (a === '--help' || a === '-h') {
       out.help = true;
       continue;

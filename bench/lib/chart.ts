@@ -50,7 +50,7 @@ function drawPanel(p: Panel, x0: number, y0: number, w: number, h: number): stri
     .flatMap((s) => s.points)
     .filter((q) => Number.isFinite(q[0]) && Number.isFinite(q[1]) && (!p.logY || q[1] > 0));
   const xt = niceTicks(Math.max(1, ...all.map((q) => q[0])));
-  const xmax = xt[xt.length - 1];
+  const xmax = xt[xt.length - 1] ?? 1;
   const X = (v: number) => x0 + m.l + (v / xmax) * pw;
   let yt: number[];
   let Y: (v: number) => number;
@@ -62,11 +62,11 @@ function drawPanel(p: Panel, x0: number, y0: number, w: number, h: number): stri
     Y = (v: number) => y0 + m.t + ph - ((Math.log10(v) - lo) / (hi - lo)) * ph;
   } else {
     yt = niceTicks(Math.max(1e-9, ...all.map((q) => q[1])));
-    const top = yt[yt.length - 1];
+    const top = yt[yt.length - 1] ?? 1;
     Y = (v: number) => y0 + m.t + ph - (v / top) * ph;
   }
-  const ymin = yt[0];
-  const ymax = yt[yt.length - 1];
+  const ymin = yt[0] ?? 0;
+  const ymax = yt[yt.length - 1] ?? 1;
   let s = `<text x="${x0 + m.l + pw / 2}" y="${y0 + 20}" text-anchor="middle" font-size="15" font-weight="bold">${esc(p.title)}</text>\n`;
   for (const t of yt) {
     s += `<line x1="${X(0)}" y1="${Y(t)}" x2="${X(xmax)}" y2="${Y(t)}" stroke="#e2e2e2"/>\n`;

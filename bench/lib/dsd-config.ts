@@ -62,8 +62,8 @@ export function adaptDsdCfg(source: string, port: number, listFile: string, ctl:
     const t = line.trim();
     const listen = /^listen\s*=\s*(?:(udp|tcp|tls|sctp|ws|wss):)?(\S+)/.exec(t);
     if (listen) {
-      const proto = listen[1] ?? 'udp';
-      if (listen[2].startsWith('[')) continue;
+      const [, proto = 'udp', addr = ''] = listen;
+      if (addr.startsWith('[')) continue;
       if (proto !== 'udp' && proto !== 'tcp') continue;
       out.push(`listen=${proto}:127.0.0.1:${port}`);
       continue;

@@ -51,7 +51,8 @@ function parseScript(text: string): Sample[] {
     }
     if (!cur) continue;
     const m = /^\s+[0-9a-f]+\s+(.*)\s+\(([^)]*)\)\s*$/.exec(line);
-    if (m) cur.frames.push({ sym: m[1].replace(/\+0x[0-9a-f]+$/, ''), dso: m[2] });
+    const [, sym, dso] = m ?? [];
+    if (sym !== undefined && dso !== undefined) cur.frames.push({ sym: sym.replace(/\+0x[0-9a-f]+$/, ''), dso });
   }
   if (cur) out.push(cur);
   return out;

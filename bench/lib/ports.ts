@@ -25,8 +25,15 @@ function tcpFree(port: number): Promise<boolean> {
   });
 }
 
+/** `N` numbers as a tuple, so `const [a, b] = await freePorts(2)` types `a` and `b` as numbers. */
+type Ports<N extends number, Acc extends number[] = []> = number extends N
+  ? number[]
+  : Acc['length'] extends N
+    ? Acc
+    : Ports<N, [...Acc, number]>;
+
 /** `n` consecutive ports free on 127.0.0.1 for both UDP and TCP. */
-export async function freePorts(n: number): Promise<number[]> {
+export async function freePorts<N extends number>(n: N): Promise<Ports<N>> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20000 + Math.floor(Math.random() * 30000);
     const ports = Array.from({ length: n }, (_, i) => base + i);
@@ -37,7 +44,8 @@ export async function freePorts(n: number): Promise<number[]> {
         break;
       }
     }
-    if (ok) return ports;
+    // exactly n ports, which is what Ports<N> says
+    if (ok) return ports as Ports<N>;
   }
   throw new Error('no free block of loopback ports found');
 }

@@ -65,15 +65,14 @@ function parseReply(buf: Buffer): Reply | null {
   const headEnd = text.indexOf('\r\n\r\n');
   const lines = text.slice(0, headEnd < 0 ? text.length : headEnd).split('\r\n');
   const r: Reply = {
-    status: Number(lines[0].slice(8, 11)),
+    status: Number((lines[0] ?? '').slice(8, 11)),
     callId: '',
     cseqMethod: '',
     to: '',
     contact: '',
     recordRoutes: [],
   };
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
+  for (const line of lines.slice(1)) {
     const colon = line.indexOf(':');
     if (colon < 0) continue;
     let name = line.slice(0, colon).trim().toLowerCase();
@@ -91,7 +90,7 @@ function parseReply(buf: Buffer): Reply | null {
         break;
       case 'contact': {
         const lt = value.indexOf('<');
-        r.contact = lt >= 0 ? value.slice(lt + 1, value.indexOf('>', lt)) : value.split(';')[0];
+        r.contact = lt >= 0 ? value.slice(lt + 1, value.indexOf('>', lt)) : (value.split(';')[0] ?? '');
         break;
       }
       case 'record-route':

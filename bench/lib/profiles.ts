@@ -47,10 +47,10 @@ export function summarizeCpuProfile(file: string, repo: string, topN = 25): CpuS
   const byId = new Map<number, CpuNode>();
   for (const n of prof.nodes) byId.set(n.id, n);
   const selfUs = new Map<number, number>();
-  for (let i = 0; i < prof.samples.length; i++) {
+  prof.samples.forEach((id, i) => {
     const d = prof.timeDeltas[i + 1] ?? 0; // time until the next sample belongs to this one
-    selfUs.set(prof.samples[i], (selfUs.get(prof.samples[i]) ?? 0) + Math.max(0, d));
-  }
+    selfUs.set(id, (selfUs.get(id) ?? 0) + Math.max(0, d));
+  });
   const fn = new Map<string, SelfTime>();
   const files = new Map<string, SelfTime>();
   let total = 0;
@@ -107,13 +107,13 @@ export function summarizeHeapSnapshot(
   let total = 0;
   const nodes = snap.nodes;
   for (let i = 0; i < nodes.length; i += stride) {
-    const type = types[nodes[i + iType]];
-    const size = nodes[i + iSize];
+    const type = types[nodes[i + iType] ?? -1];
+    const size = nodes[i + iSize] ?? 0;
     total += size;
     let kind: string;
     if (type === 'string' || type === 'concatenated string' || type === 'sliced string') kind = `(${type})`;
     else if (type === 'object' || type === 'native' || type === 'closure' || type === 'array' || type === 'hidden') {
-      kind = `${snap.strings[nodes[i + iName]] || '(anonymous)'}${type === 'object' ? '' : ` (${type})`}`;
+      kind = `${snap.strings[nodes[i + iName] ?? -1] || '(anonymous)'}${type === 'object' ? '' : ` (${type})`}`;
       if (kind.length > 70) kind = kind.slice(0, 67) + '…';
     } else kind = `(${type})`;
     const k = kinds.get(kind) ?? { kind, count: 0, bytes: 0 };

@@ -40,10 +40,11 @@ function readStatFile(file: string): SippStats {
   if (!fs.existsSync(file)) return out;
   const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
   if (lines.length < 2) return out;
-  const head = lines[0].split(';');
-  const last = lines[lines.length - 1].split(';');
+  const head = (lines[0] ?? '').split(';');
+  const last = (lines[lines.length - 1] ?? '').split(';');
   head.forEach((h, i) => {
-    out[h] = last[i];
+    const v = last[i];
+    if (v !== undefined) out[h] = v;
   });
   return out;
 }
@@ -64,15 +65,15 @@ function epochOf(v: string | undefined): number {
 function creationRate(file: string, created: number): number {
   if (!fs.existsSync(file) || created <= 0) return NaN;
   const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
-  const head = lines[0].split(';');
+  const head = (lines[0] ?? '').split(';');
   const iStart = head.indexOf('StartTime');
   const iNow = head.indexOf('CurrentTime');
   const iOut = head.indexOf('OutgoingCall(C)');
   if (iStart < 0 || iNow < 0 || iOut < 0) return NaN;
   let prevT = NaN;
   let prevC = 0;
-  for (let i = 1; i < lines.length; i++) {
-    const f = lines[i].split(';');
+  for (const line of lines.slice(1)) {
+    const f = line.split(';');
     const start = epochOf(f[iStart]);
     const t = epochOf(f[iNow]) - start;
     const c = Number(f[iOut]);
@@ -98,8 +99,8 @@ function readRttFiles(dir: string): number[] {
   for (const f of fs.readdirSync(dir)) {
     if (!f.endsWith('_rtt.csv')) continue;
     const lines = fs.readFileSync(path.join(dir, f), 'utf8').split('\n');
-    for (let i = 1; i < lines.length; i++) {
-      const parts = lines[i].split(';');
+    for (const line of lines.slice(1)) {
+      const parts = line.split(';');
       if (parts.length < 2) continue;
       const v = Number(parts[1]);
       if (Number.isFinite(v)) out.push(v);
@@ -142,7 +143,7 @@ function classifyAborts(log: string): { late: number; kinds: Array<{ kind: strin
     const rx = entry.indexOf("received '");
     const got = rx >= 0 ? entry.slice(rx + 10, entry.indexOf('\n', rx)).trim() : '?';
     const cseq = rx >= 0 ? /\nCSeq:\s*\d+\s+([A-Z]+)/i.exec(entry.slice(rx)) : null;
-    if (exp && exp[1] === '200' && got.startsWith('SIP/2.0 2') && cseq && cseq[1].toUpperCase() === 'BYE') late++;
+    if (exp && exp[1] === '200' && got.startsWith('SIP/2.0 2') && cseq?.[1]?.toUpperCase() === 'BYE') late++;
     const kind = `expecting ${exp ? `${exp[1]} (index ${exp[2]})` : '?'}, got ${got.replace(/\r$/, '')}${cseq ? ` to ${cseq[1]}` : ''}`;
     kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
     at = next;

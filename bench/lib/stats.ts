@@ -4,11 +4,12 @@
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return NaN;
   const s = Float64Array.from(values).sort();
-  if (s.length === 1) return s[0];
+  if (s.length === 1) return s[0] ?? NaN;
   const rank = (p / 100) * (s.length - 1);
   const lo = Math.floor(rank);
   const hi = Math.min(s.length - 1, lo + 1);
-  return s[lo] + (s[hi] - s[lo]) * (rank - lo);
+  const a = s[lo] ?? NaN;
+  return a + ((s[hi] ?? NaN) - a) * (rank - lo);
 }
 
 export function median(values: readonly number[]): number {

@@ -393,11 +393,11 @@ export class ClusterNode {
   }
 
   private async flush(): Promise<void> {
-    while (this.outbox.length > 0) {
+    for (let next = this.outbox[0]; next !== undefined; next = this.outbox[0]) {
       const db = this.db;
       if (!db) return;
       try {
-        await this.exec(db, this.outbox[0]);
+        await this.exec(db, next);
       } catch (e) {
         if ((e as DbError).kind === 'connect') {
           if (this.db === db) this.lost(e as Error);

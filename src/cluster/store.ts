@@ -48,7 +48,8 @@ export async function lastHeartbeat(
     `SELECT EXTRACT(EPOCH FROM (now() - last_heartbeat)) AS age, stopped FROM ${t.nodes} WHERE name = ?`,
     [name],
   );
-  return r.length ? { ageSec: Number(r[0].age), stopped: r[0].stopped } : null;
+  const row = r[0];
+  return row ? { ageSec: Number(row.age), stopped: row.stopped } : null;
 }
 
 /** Insert-or-refresh of a node row; `starting` also resets started_at. */

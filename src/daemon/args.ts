@@ -77,11 +77,11 @@ export function parseArgs(argv: readonly string[], defaultCfg: string): DaemonAr
     ignored: [],
   };
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
+    const arg = argv[i] ?? '';
     if (arg === 'db' && i === 0) {
       a.command = ['db', ...argv.slice(1).filter((x, k, all) => x !== '-f' && all[k - 1] !== '-f')];
-      const f = argv.indexOf('-f');
-      if (f >= 0 && argv[f + 1] !== undefined) a.cfgFile = argv[f + 1];
+      const cfgFile = argv[argv.indexOf('-f') + 1];
+      if (argv.includes('-f') && cfgFile !== undefined) a.cfgFile = cfgFile;
       return a;
     }
     if (arg === '-A') {

@@ -21,7 +21,7 @@ import type { WorkerRole } from '../workers/worker';
 import { AccRuntime } from '../modules/acc/runtime';
 import { TlsProfiles } from '../transport/tls-profiles';
 import { TlsTransport } from '../transport/tls';
-import { WsTransport } from '../transport/ws';
+import type { WsTransport } from '../transport/ws';
 import { runXhttpRequest } from '../modules/xhttp/request';
 import { HttpServer } from '../transport/http';
 import { warmUp, WarmupReport, WARMUP_DEFAULT_MS } from './warmup';
@@ -112,7 +112,9 @@ export async function buildEngine(o: EngineStart): Promise<Engine> {
     svc.xhttp = http;
     if (cfg.websocket) {
       const w = cfg.websocket;
-      ws = new WsTransport(
+      // the `ws` package is loaded only with the websocket module (measured: 20-40 ms of every start)
+      const { WsTransport: Ws } = require('../transport/ws') as typeof import('../transport/ws');
+      ws = new Ws(
         {
           maxMessage: 65535,
           keepaliveMechanism: w.keepaliveMechanism,
@@ -193,6 +195,8 @@ export async function buildEngine(o: EngineStart): Promise<Engine> {
   return { transport, core, tls, ws, acc, dsDb, dispatcher, loadReport, coreOptions };
 }
 
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+
 /** DSD_WARMUP_MS: the warm-up's time budget (0: none); the default otherwise. */
 function warmupBudget(env: NodeJS.ProcessEnv = process.env): number {
   const v = env.DSD_WARMUP_MS;
@@ -221,6 +225,7 @@ export async function warmEngine(e: Engine, o: EngineStart, who: string): Promis
       coreOptions: e.coreOptions,
       hooks: (l) => scriptHooks(cfg.compiled.script, l),
       dispatcher: cfg.dispatcherLoaded ? e.dispatcher : null,
+      websocket: e.ws !== null,
       acc: cfg.acc ? (l) => AccRuntime.detached(cfg.acc!, l, (t) => cfg.compiled.compilePv(t)) : null,
       budgetMs,
     });
@@ -230,11 +235,20 @@ export async function warmEngine(e: Engine, o: EngineStart, who: string): Promis
   }
   mark('warm-up');
   const steps = r.steps.map((s) => `${s.name} ${s.ms.toFixed(1)} ms`).join(', ');
+  const cut = [r.cutShort ? 'the last call cut short' : '', r.skipped.length ? `skipped: ${r.skipped.join(', ')}` : '']
+    .filter((x) => x)
+    .join('; ');
   o.log.info(
-    `${who}: warm-up done in ${Math.round(r.ms)} ms: ${r.calls} synthetic calls (${r.completed} completed), ` +
-      `${Math.round(r.firstUs)} µs per call at first, ${Math.round(r.lastUs)} µs at the end (${steps})`,
+    `${who}: warm-up done in ${Math.round(r.ms)} ms (budget ${r.budgetMs} ms, ${r.overrunMs.toFixed(1)} ms over it, ` +
+      `longest step between deadline checks ${r.longestSliceMs.toFixed(1)} ms): ${r.calls} synthetic calls (${r.completed} completed), ` +
+      `${Math.round(r.firstUs)} µs per call at first, ${Math.round(r.lastUs)} µs at the end (${steps})${cut ? `; ${cut}` : ''}`,
     {
       warmup_ms: Math.round(r.ms),
+      budget_ms: r.budgetMs,
+      overrun_ms: round1(r.overrunMs),
+      longest_slice_ms: round1(r.longestSliceMs),
+      cut_short: r.cutShort,
+      skipped: r.skipped,
       calls: r.calls,
       completed: r.completed,
       first_us: Math.round(r.firstUs),

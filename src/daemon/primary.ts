@@ -4,7 +4,7 @@
  * the pid file and the signals: SIGTERM/SIGINT drain every worker, SIGHUP reloads the
  * destination list once (in every worker).
  */
-import { AggregatorRegistry, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { serveControl, ServeOptions } from './control';
 import { auditSink } from './operator-methods';
 import type { Logger } from '../core/log';
@@ -33,7 +33,10 @@ export interface PrimaryOptions {
 
 /** The metrics endpoint's registry: every worker's metrics, aggregated at each scrape. */
 function aggregated(pool: WorkerPool): Registry {
-  const reg = new Registry();
+  // loaded here, only with the endpoint on: prom-client is a good part of dsd's module loading
+  const prom = require('prom-client') as typeof import('prom-client');
+  const { AggregatorRegistry } = prom;
+  const reg = new prom.Registry();
   reg.metrics = async () => {
     const all = await Promise.all(pool.liveIndexes().map((i) => pool.call(i, INTERNAL.metrics, [], false)));
     return AggregatorRegistry.aggregate(all as object[]).metrics();

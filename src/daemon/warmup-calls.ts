@@ -9,6 +9,7 @@ import { parseMessage, SipMessage } from '../sip/message';
 import { buildReply } from '../sip/reply';
 import { StreamFramer } from '../transport/framer';
 import type { LocalSocket, Proto, Source, Target, Transport, TransportEvents } from '../transport/types';
+import { Deadline, DeadlinePassed } from './warmup-deadline';
 
 /** Sends nothing: keeps what the core hands it until the driver takes it. */
 export class MemoryTransport implements Transport {
@@ -62,6 +63,8 @@ export interface CallOutcome {
   readonly status: number;
   /** ACK and BYE went through and the BYE got its 200. */
   readonly completed: boolean;
+  /** The deadline passed mid-call: the call was left where it stood. */
+  readonly cut: boolean;
 }
 
 function crlf(lines: string[], body = ''): Buffer {
@@ -92,16 +95,20 @@ export class CallDriver {
     private readonly mem: MemoryTransport,
     /** Routes still running (async script functions): the driver waits for them. */
     private readonly pending: () => number,
+    /** Checked before every message put into the core and after every one it sends. */
+    private readonly deadline: Deadline,
   ) {}
 
-  /** A caller on the listen socket `local`, from a port of its own. */
-  caller(local: LocalSocket, n: number): Caller {
+  /** A caller on the listen socket `local` (over `proto`: ws/wss ride tcp/tls sockets), from a port of its own. */
+  caller(local: LocalSocket, n: number, proto: Proto = local.proto): Caller {
     const ip = local.family === 6 ? '::1' : '127.0.0.1';
-    return { proto: local.proto, ip, port: 20000 + (n % 20000), local };
+    return { proto, ip, port: 20000 + (n % 20000), local };
   }
 
   private inject(buf: Buffer, src: Source): void {
-    if (src.proto === 'udp') {
+    this.deadline.check();
+    // a datagram, or a WebSocket message (one frame carries one SIP message)
+    if (src.proto === 'udp' || src.proto === 'ws' || src.proto === 'wss') {
       this.mem.deliver(buf, src);
       return;
     }
@@ -115,6 +122,7 @@ export class CallDriver {
    */
   private async pump(caller: Caller, got: SipMessage[]): Promise<void> {
     for (let turns = 0; turns < 50;) {
+      this.deadline.check();
       const out = this.mem.queue.shift();
       if (!out) {
         // what a synchronous route did is all queued by now; an async one gets turns
@@ -175,8 +183,19 @@ export class CallDriver {
   /** The Call-ID whose next INVITE branch gets a 500. */
   private failing: string | null = null;
 
-  /** One call: INVITE, (500 → next destination,) 180, 200, ACK, BYE, 200. */
+  /** One call: INVITE, (500 → next destination,) 180, 200, ACK, BYE, 200; cut short at the deadline. */
   async call(caller: Caller, n: number, failFirst: boolean): Promise<CallOutcome> {
+    try {
+      return await this.place(caller, n, failFirst);
+    } catch (e) {
+      if (e instanceof DeadlinePassed) return { status: 0, completed: false, cut: true };
+      throw e;
+    } finally {
+      this.failing = null;
+    }
+  }
+
+  private async place(caller: Caller, n: number, failFirst: boolean): Promise<CallOutcome> {
     this.seq++;
     const local = caller.local;
     const host = local.family === 6 ? `[${caller.ip}]` : caller.ip;
@@ -209,7 +228,7 @@ export class CallDriver {
     await this.pump(caller, got);
     const final = got.find((m) => m.status >= 200 && m.cseq?.method === 'INVITE');
     this.failing = null;
-    if (!final) return { status: 0, completed: false };
+    if (!final) return { status: 0, completed: false, cut: false };
     const toTagged = `To: ${final.get('to') ?? ''}`;
     if (final.status >= 300) {
       // the hop-by-hop ACK of a negative final: same branch as the INVITE
@@ -226,7 +245,7 @@ export class CallDriver {
         src,
       );
       await this.pump(caller, got);
-      return { status: final.status, completed: false };
+      return { status: final.status, completed: false, cut: false };
     }
     const ruri = contactUri(final) ?? `sip:service@${proxyHost}`;
     const routes = routeSet(final).map((r) => `Route: ${r}`);
@@ -248,6 +267,6 @@ export class CallDriver {
     this.inject(inDialog('BYE', 2, `w${this.tag}b${n}`), src);
     await this.pump(caller, got);
     const byeOk = got.slice(before).some((m) => m.status === 200 && m.cseq?.method === 'BYE');
-    return { status: final.status, completed: byeOk };
+    return { status: final.status, completed: byeOk, cut: false };
   }
 }

@@ -9,17 +9,19 @@
  * nothing) and, with acc, an acc that writes nowhere. The script's modules reach these
  * through the Services holder, which is switched for the warm-up and switched back after,
  * also on an error. What the warm-up cannot finish (a lingering transaction's timers) is
- * torn down before it returns.
+ * torn down before it returns. The budget is a deadline checked inside the calls
+ * (warmup-deadline.ts): a call running at the deadline is cut where it stands.
  */
 import type { Services } from '../modules/services';
 import type { Logger } from '../core/log';
 import type { CoreOptions, RouteHooks } from '../proxy/core';
 import { ProxyCore } from '../proxy/core';
-import type { Transport } from '../transport/types';
+import type { LocalSocket, Proto, Transport } from '../transport/types';
 import type { TransportLayer } from '../transport/layer';
 import { DispatcherRuntime } from '../modules/dispatcher/runtime';
 import type { AccRuntime } from '../modules/acc/runtime';
 import { MemoryTransport, CallDriver } from './warmup-calls';
+import { Deadline } from './warmup-deadline';
 
 /** Default time budget: enough on a 2-core machine for V8 to optimise the per-call path. */
 export const WARMUP_DEFAULT_MS = 300;
@@ -38,6 +40,8 @@ export interface WarmupOptions {
   readonly hooks: (log: Logger) => RouteHooks;
   /** The loaded dispatcher (its list is copied), or null without dispatcher.so. */
   readonly dispatcher: DispatcherRuntime | null;
+  /** The WebSocket module is loaded: calls also come over ws (tcp sockets) and wss (tls). */
+  readonly websocket: boolean;
   /** An acc of the warm-up's own (AccRuntime.detached), or null. */
   readonly acc: ((log: Logger) => AccRuntime) | null;
   readonly budgetMs: number;
@@ -50,6 +54,15 @@ interface WarmupStep {
 
 export interface WarmupReport {
   readonly ms: number;
+  readonly budgetMs: number;
+  /** How far past the budget the work went (0 when it ended in time): at most one slice. */
+  readonly overrunMs: number;
+  /** The longest stretch between two deadline checks: the bound on the overrun. */
+  readonly longestSliceMs: number;
+  /** Steps the deadline left out entirely. */
+  readonly skipped: readonly string[];
+  /** The deadline passed in the middle of a synthetic call, which was left there. */
+  readonly cutShort: boolean;
   readonly calls: number;
   /** Calls that went INVITE → 200 → ACK → BYE → 200. */
   readonly completed: number;
@@ -83,6 +96,22 @@ function discardingLogger(real: Logger): Logger & { errors: number; firstError: 
 }
 
 /**
+ * Every way a call can reach this dsd: each listen socket with its own protocol, and
+ * WebSocket (ws over tcp, wss over tls) when the module is loaded, so the core's branches
+ * for each protocol (Via, Record-Route, the reply's way back) are warm too.
+ */
+function callerKinds(sockets: readonly LocalSocket[], websocket: boolean): Array<{ local: LocalSocket; proto: Proto }> {
+  const out: Array<{ local: LocalSocket; proto: Proto }> = [];
+  for (const local of sockets) {
+    if (local.proto === 'udp' || local.proto === 'tcp' || local.proto === 'tls')
+      out.push({ local, proto: local.proto });
+    if (websocket && local.proto === 'tcp') out.push({ local, proto: 'ws' });
+    if (websocket && local.proto === 'tls') out.push({ local, proto: 'wss' });
+  }
+  return out;
+}
+
+/**
  * The routes with a count of those still running (an async function in the script): the
  * driver waits for them, and only for them, before it looks at what was sent.
  */
@@ -106,7 +135,9 @@ function pendingCounted(h: RouteHooks): RouteHooks & { pending: number } {
 
 export async function warmUp(o: WarmupOptions): Promise<WarmupReport> {
   const t0 = performance.now();
+  const deadline = new Deadline(t0 + o.budgetMs, t0);
   const steps: WarmupStep[] = [];
+  const skipped: string[] = [];
   const step = (name: string, since: number): number => {
     const now = performance.now();
     steps.push({ name, ms: now - since });
@@ -142,21 +173,31 @@ export async function warmUp(o: WarmupOptions): Promise<WarmupReport> {
   if (acc) o.svc.acc = acc;
   o.svc.log = log;
   o.svc.warming = true;
-  const driver = new CallDriver(mem, () => hooks.pending);
-  const locals = o.transport.sockets.filter((s) => s.proto === 'udp' || s.proto === 'tcp');
+  const driver = new CallDriver(mem, () => hooks.pending, deadline);
+  const callers = callerKinds(o.transport.sockets, o.websocket);
   const perCall: number[] = [];
   let completed = 0;
+  let cutShort = false;
+  let workEnd = t;
   try {
-    const end = t0 + o.budgetMs;
-    for (let n = 0; n < MAX_CALLS && locals.length > 0; n++) {
-      const c0 = performance.now();
-      if (c0 >= end) break;
-      const local = locals[n % locals.length]!;
-      const r = await driver.call(driver.caller(local, n), n, n % FAIL_EVERY === FAIL_EVERY - 1);
-      if (r.completed) completed++;
-      perCall.push(performance.now() - c0);
+    if (callers.length > 0 && !deadline.ok()) skipped.push('calls');
+    else if (callers.length > 0) {
+      for (let n = 0; n < MAX_CALLS && deadline.ok(); n++) {
+        const c0 = performance.now();
+        const k = callers[n % callers.length]!;
+        const r = await driver.call(driver.caller(k.local, n, k.proto), n, n % FAIL_EVERY === FAIL_EVERY - 1);
+        if (r.cut) {
+          cutShort = true;
+          break;
+        }
+        if (r.completed) completed++;
+        perCall.push(performance.now() - c0);
+      }
+      // the step ends where the deadline was found passed: what follows is the break and the teardown
+      steps.push({ name: 'calls', ms: (deadline.passedAt ?? performance.now()) - t });
     }
-    t = step('calls', t);
+    workEnd = deadline.passedAt ?? performance.now();
+    t = workEnd;
   } finally {
     o.svc.core = saved.core;
     o.svc.dispatcher = saved.dispatcher;
@@ -173,6 +214,11 @@ export async function warmUp(o: WarmupOptions): Promise<WarmupReport> {
   const mean = (xs: number[]) => (xs.length ? (xs.reduce((a, b) => a + b, 0) * 1000) / xs.length : NaN);
   return {
     ms: performance.now() - t0,
+    budgetMs: o.budgetMs,
+    overrunMs: Math.max(0, workEnd - deadline.at),
+    longestSliceMs: deadline.longestSliceMs,
+    skipped,
+    cutShort,
     calls: perCall.length,
     completed,
     firstUs: mean(perCall.slice(0, tenth)),

@@ -12,7 +12,6 @@ import type { DispatcherDb } from './db-glue';
 import type { Logger } from '../core/log';
 import type { DaemonConfig } from './config';
 import { buildRegistry, workerRowOf } from './control';
-import { buildMetricsRegistry } from '../metrics';
 import { WorkerLink, WorkerInit, WorkerRole } from '../workers/worker';
 import { dropPrivileges } from './kamailio-options';
 import { buildEngine, warmEngine, bindEngine, runEngine, EngineStart } from './engine';
@@ -73,7 +72,10 @@ async function runWorker(o: WorkerStart): Promise<void> {
     audit: false,
     workerRow: () => workerRowOf(core, link.role.index, link.handoffStats.sent, link.handoffStats.received),
   });
-  const metrics = o.cfg.health.metrics ? buildMetricsRegistry({ core, dispatcher: o.dispatcher }) : null;
+  // prom-client is loaded only when the endpoint is on
+  const metrics = o.cfg.health.metrics
+    ? (await import('../metrics')).buildMetricsRegistry({ core, dispatcher: o.dispatcher })
+    : null;
   link.attach({ dispatcher: o.dispatcherLoaded ? o.dispatcher : null, registry, metrics });
   await link.replay(o.init);
 

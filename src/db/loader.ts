@@ -66,12 +66,12 @@ async function readTableVersion(db: DbDriver, cfg: DsTableConfig): Promise<numbe
       `${rows.length} rows for table "${cfg.table}" in "${cfg.versionTable}"`,
     );
   }
-  const v = toInt(rows[0][0]);
+  const v = toInt(rows[0]?.[0]);
   if (v === null || v < 1 || v > 4) {
     throw new DbError(
       'version',
       db.url.masked,
-      `invalid table version for "${cfg.table}" (found ${String(rows[0][0])}, required 1, 2, 3 or 4)`,
+      `invalid table version for "${cfg.table}" (found ${String(rows[0]?.[0])}, required 1, 2, 3 or 4)`,
     );
   }
   return v;
@@ -201,7 +201,7 @@ export async function loadDispatcherRecords(
       attrs: version >= 4 ? toText(r[4]) : null,
       extra: version >= 4 ? r.slice(5, ncols).map((v) => (typeof v === 'number' ? v : toText(v))) : [],
     };
-    let rec: DsRecordInput;
+    let rec: DsRecordInput | undefined;
     try {
       [rec] = recordsFromDbRows([row], cfg.extraAttrs, cfg.table);
     } catch (e) {
@@ -209,7 +209,8 @@ export async function loadDispatcherRecords(
       const reason = (e as Error).message.replace(/^.*? row \d+: /, '');
       throw new ListLoadError(`${origin}: ${reason}`, [e as Error]);
     }
-    records.push({ ...rec, origin });
+    // One row in, one record out: recordsFromDbRows maps rows one to one.
+    records.push({ ...rec!, origin });
   });
   return { records, warnings, badRows, version, rowCount: res.rows.length, hasId: res.withId };
 }

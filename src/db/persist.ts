@@ -79,7 +79,9 @@ async function insertPg(tx: DbQueryable, t: DsTableConfig, cols: string[], vals:
     `INSERT INTO ${t.table} (id,${cols.join(',')}) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM ${t.table}),${cols.map(() => '?').join(',')}) RETURNING id`,
     vals,
   );
-  const id = Number(r[0].id);
+  const row = r[0];
+  if (!row) throw new DbError('query', t.table, 'INSERT … RETURNING id returned no row');
+  const id = Number(row.id);
   await tx.query("SELECT setval(s, ?) FROM pg_get_serial_sequence(?, 'id') AS s WHERE s IS NOT NULL", [id, t.table]);
   return id;
 }

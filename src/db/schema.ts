@@ -94,7 +94,8 @@ async function versionRow(db: DbQueryable, kind: DbKind, versionTable: string, t
   const rows = await db.queryArrays(`select ${q('table_version')} from ${q(versionTable)} where ${q('table_name')}=?`, [
     table,
   ]);
-  return rows.length === 0 ? null : Number(rows[0][0]);
+  const row = rows[0];
+  return row === undefined ? null : Number(row[0]);
 }
 
 async function insertVersionRow(

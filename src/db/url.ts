@@ -228,7 +228,7 @@ export function scanLoadmodules(cfgText: string): string[] {
   const out: string[] = [];
   for (const line of cfgText.split('\n')) {
     const m = /^\s*loadmodule\s*\(?\s*"([^"]+)"/.exec(line);
-    if (m) out.push(moduleBaseName(m[1]));
+    if (m?.[1]) out.push(moduleBaseName(m[1]));
   }
   return out;
 }

@@ -305,7 +305,9 @@ function coreMetrics(reg: Registry, src: MetricsSources): void {
     'Final and provisional replies sent by transactions, per class',
     ['class'],
     (set) => {
-      for (let c = 1; c <= 6; c++) set({ class: `${c}xx` }, ts.byClass[c]);
+      ts.byClass.forEach((n, c) => {
+        if (c >= 1) set({ class: `${c}xx` }, n);
+      });
     },
   );
   mirrorCounter(reg, 'dsd_tm_replies_generated_total', 'Replies generated locally', [], (set) =>

@@ -128,7 +128,7 @@ export type GlobalValue =
 export interface GlobalAssign {
   readonly name: string;
   readonly pos: SourcePos;
-  readonly values: readonly GlobalValue[];
+  readonly values: readonly [GlobalValue, ...GlobalValue[]];
   /** Words after `advertise`, `name`, `virtual` for listen. */
   readonly advertise: GlobalValue | null;
   readonly sockName: string | null;

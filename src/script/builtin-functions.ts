@@ -43,8 +43,9 @@ function xlogBuild<Ctx>(fname: string) {
     const host = env.host;
     const fixed = FIXED_LEVEL[fname];
     const msg = args[args.length - 1];
-    const lvl = fixed === undefined && args.length >= 2 ? args[args.length - 2] : null;
-    const fac = args.length === 3 ? args[0] : null;
+    if (msg === undefined) throw new Error(`${fname}() needs a message`);
+    const lvl = fixed === undefined && args.length >= 2 ? (args[args.length - 2] ?? null) : null;
+    const fac = args.length === 3 ? (args[0] ?? null) : null;
     const facility = fac && fac.isStatic ? String(fac.value) : undefined;
     const enabled = host.isLogEnabled ? host.isLogEnabled.bind(host) : () => true;
     if (lvl === null) {
@@ -68,7 +69,7 @@ function xlogFixup(args: readonly { isStatic: boolean; value: unknown }[]): unkn
   const li = args.length - 2;
   const out: unknown[] = args.map(() => undefined);
   const l = args[li];
-  if (l.isStatic) {
+  if (l?.isStatic) {
     const name = String(l.value);
     if (!(name in LEVELS))
       throw new FixupError(
@@ -77,8 +78,9 @@ function xlogFixup(args: readonly { isStatic: boolean; value: unknown }[]): unkn
       );
     out[li] = LEVELS[name];
   }
-  if (args.length === 3 && args[0].isStatic && !/^LOG_[A-Z0-9]+$/.test(String(args[0].value))) {
-    throw new FixupError(`invalid log facility '${String(args[0].value)}'`, 0);
+  const fac = args[0];
+  if (args.length === 3 && fac?.isStatic && !/^LOG_[A-Z0-9]+$/.test(String(fac.value))) {
+    throw new FixupError(`invalid log facility '${String(fac.value)}'`, 0);
   }
   return out;
 }

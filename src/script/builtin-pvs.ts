@@ -46,7 +46,7 @@ const XAVP_INNER = /^([A-Za-z0-9_]+)(?:\[([^\]]+)\])?(?:=>([A-Za-z0-9_]+)(?:\[([
 function xavpParse<Ctx>(inner: string, api: PvParseApi<Ctx>): XavpParam<Ctx> {
   const m = XAVP_INNER.exec(inner.trim());
   if (!m) throw new Error(`expected name[index]=>field[index], got '${inner}'`);
-  return { name: m[1], idx: parseIdx(m[2], api), field: m[3] ?? null, fidx: parseIdx(m[4], api), api };
+  return { name: m[1]!, idx: parseIdx(m[2], api), field: m[3] ?? null, fidx: parseIdx(m[4], api), api };
 }
 
 function xavpGet<Ctx>(ctx: Ctx, p: XavpParam<Ctx>): Val {
@@ -110,7 +110,7 @@ export function registerBuiltinPvs<Ctx>(reg: ScriptRegistry<Ctx>): void {
       if (!/^[A-Za-z0-9_.]+$/.test(inner)) throw new Error(`bad script variable name '${inner}'`);
       return { slot: api.varSlot(inner), vars: api.vars };
     },
-    get: (_ctx, p: { slot: number; vars: Val[] }) => p.vars[p.slot],
+    get: (_ctx, p: { slot: number; vars: Val[] }) => p.vars[p.slot] ?? null,
     set: (_ctx, p: { slot: number; vars: Val[] }, v) => {
       p.vars[p.slot] = v === null ? 0 : v;
     },

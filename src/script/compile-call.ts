@@ -70,9 +70,9 @@ export class CallCompilerImpl<Ctx> implements CallCompiler<Ctx> {
 
   private route(call: Call): St<Ctx> {
     const env = this.env;
-    if (call.args.length !== 1)
-      return env.fail(call.pos, `route() takes 1 argument (a route name), ${call.args.length} given`);
     const a = call.args[0];
+    if (call.args.length !== 1 || a === undefined)
+      return env.fail(call.pos, `route() takes 1 argument (a route name), ${call.args.length} given`);
     const maxDepth = env.maxRecursiveLevel;
     const host = env.host;
     const enter = (holder: RouteHolder<Ctx>, ctx: Ctx, rs: RunState): number | Promise<number> => {
@@ -118,9 +118,10 @@ export class CallCompilerImpl<Ctx> implements CallCompiler<Ctx> {
 
   private flagOp(call: Call): St<Ctx> {
     const env = this.env;
-    if (call.args.length !== 1)
+    const only = call.args[0];
+    if (call.args.length !== 1 || only === undefined)
       return env.fail(call.pos, `function '${call.name}' takes 1 argument, ${call.args.length} given`);
-    const arg = compileArg(env, this.exprs, 'flag', call.args[0], call.name);
+    const arg = compileArg(env, this.exprs, 'flag', only, call.name);
     const bit = arg.value as number;
     const mask = (1 << bit) >>> 0;
     const host = env.host;
@@ -173,7 +174,8 @@ export class CallCompilerImpl<Ctx> implements CallCompiler<Ctx> {
     let bad = false;
     variant.forEach((kind, i) => {
       try {
-        args.push(compileArg(env, this.exprs, kind, call.args[i], call.name));
+        // the variant was picked for call.args.length, so every i has an argument
+        args.push(compileArg(env, this.exprs, kind, call.args[i]!, call.name));
       } catch (e) {
         if (!(e instanceof CompileAbort)) throw e;
         bad = true;
@@ -258,22 +260,11 @@ export class CallCompilerImpl<Ctx> implements CallCompiler<Ctx> {
       }
     }
     const g = args.map((a) => a.get);
-    switch (n) {
-      case 1: {
-        const [g0] = g;
-        return (ctx, rs) => settle(exec(ctx, g0(ctx, rs)), rs);
-      }
-      case 2: {
-        const [g0, g1] = g;
-        return (ctx, rs) => settle(exec(ctx, g0(ctx, rs), g1(ctx, rs)), rs);
-      }
-      case 3: {
-        const [g0, g1, g2] = g;
-        return (ctx, rs) => settle(exec(ctx, g0(ctx, rs), g1(ctx, rs), g2(ctx, rs)), rs);
-      }
-      default:
-        return (ctx, rs) => settle(exec(ctx, ...g.map((x) => x(ctx, rs))), rs);
-    }
+    const [g0, g1, g2] = g;
+    if (n === 1 && g0) return (ctx, rs) => settle(exec(ctx, g0(ctx, rs)), rs);
+    if (n === 2 && g0 && g1) return (ctx, rs) => settle(exec(ctx, g0(ctx, rs), g1(ctx, rs)), rs);
+    if (n === 3 && g0 && g1 && g2) return (ctx, rs) => settle(exec(ctx, g0(ctx, rs), g1(ctx, rs), g2(ctx, rs)), rs);
+    return (ctx, rs) => settle(exec(ctx, ...g.map((x) => x(ctx, rs))), rs);
   }
 }
 

@@ -206,12 +206,12 @@ export class CompileEnv<Ctx> {
   }
 
   private transform(body: string, pos: SourcePos): (v: Val) => Val {
-    const parts = body.split(',');
-    const name = parts[0].trim();
+    const [first = '', ...rest] = body.split(',');
+    const name = first.trim();
     const def = this.registry.transform(name);
     if (!def) return this.fail(pos, `unknown transformation {${body}}`);
     try {
-      return def.compile(parts.slice(1));
+      return def.compile(rest);
     } catch (e) {
       return this.fail(pos, `invalid transformation {${body}}: ${(e as Error).message}`);
     }
@@ -227,12 +227,12 @@ export class CompileEnv<Ctx> {
     }
     if (parts.every((p) => typeof p === 'string')) return { isStatic: true, value: parts.join('') };
     const items = parts.map((p) => (typeof p === 'string' ? p : this.pvFromSyntax(p, pos).read));
-    if (items.length === 1 && typeof items[0] !== 'string') {
-      const g = items[0];
+    const [a, b] = items;
+    if (items.length === 1 && a !== undefined && typeof a !== 'string') {
+      const g = a;
       return { isStatic: false, get: (ctx, rs) => toFmt(g(ctx, rs)) };
     }
-    if (items.length === 2) {
-      const [a, b] = items;
+    if (items.length === 2 && a !== undefined && b !== undefined) {
       if (typeof a === 'string' && typeof b !== 'string')
         return { isStatic: false, get: (ctx, rs) => a + toFmt(b(ctx, rs)) };
       if (typeof a !== 'string' && typeof b === 'string')
@@ -242,8 +242,7 @@ export class CompileEnv<Ctx> {
       isStatic: false,
       get: (ctx, rs) => {
         let out = '';
-        for (let i = 0; i < items.length; i++) {
-          const it = items[i];
+        for (const it of items) {
           out += typeof it === 'string' ? it : toFmt(it(ctx, rs));
         }
         return out;

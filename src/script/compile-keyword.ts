@@ -53,7 +53,7 @@ function maskBits(mask: string): number {
 
 function netMatcher(text: string): (ip: string) => boolean {
   const [addrRaw, mask] = text.split('/');
-  const addr = normIp(addrRaw);
+  const addr = normIp(addrRaw ?? '');
   const type = isIPv6(addr) ? 'ipv6' : 'ipv4';
   const list = new BlockList();
   if (mask === undefined) list.addAddress(addr, type);

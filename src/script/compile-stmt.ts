@@ -25,7 +25,7 @@ function runFrom<Ctx>(
 ): number | Promise<number> {
   const n = list.length;
   for (; i < n; i++) {
-    const r = list[i](ctx, rs);
+    const r = list[i]!(ctx, rs);
     if (typeof r !== 'number') {
       const next = i + 1;
       return r.then((v) => (rs.flags & STOP ? v : runFrom(list, next, ctx, rs, v)));
@@ -38,7 +38,8 @@ function runFrom<Ctx>(
 
 function block<Ctx>(list: readonly St<Ctx>[]): St<Ctx> {
   if (list.length === 0) return () => 1;
-  if (list.length === 1) return list[0];
+  const [only] = list;
+  if (list.length === 1 && only) return only;
   return (ctx, rs) => runFrom(list, 0, ctx, rs, 1);
 }
 
@@ -228,7 +229,7 @@ export class StmtCompiler<Ctx> {
     if (kinds === 3) env.diag.error(pos, 'bad switch(): mixed integer and string/RE cases not allowed');
     const run = (from: number, ctx: Ctx, rs: RunState): number | Promise<number> => {
       for (let i = from; i < bodies.length; i++) {
-        const r = bodies[i](ctx, rs);
+        const r = bodies[i]!(ctx, rs);
         if (typeof r !== 'number') {
           return r.then((v) => (rs.flags & (F_EXIT | F_RETURN | F_BREAK) ? finish(v, rs) : run2(i + 1, ctx, rs, v)));
         }

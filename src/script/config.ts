@@ -119,7 +119,7 @@ function compileFormat<Ctx>(env: CompileEnv<Ctx>, text: string, file: string): (
     throw new Error(`bad format string "${text}": ${(e as Error).message}`);
   }
   if (env.diag.errors.length > before) {
-    const msg = env.diag.errors[env.diag.errors.length - 1].message;
+    const msg = env.diag.errors.at(-1)?.message;
     env.diag.errors.length = before;
     throw new Error(`bad format string "${text}": ${msg}`);
   }

@@ -223,9 +223,10 @@ export class Scanner {
         return this.tok('op', op, 0, start, pos);
       }
     }
-    if (OPS1.includes(this.text[this.i])) {
+    const op1 = this.text.charAt(start);
+    if (op1 !== '' && OPS1.includes(op1)) {
       this.adv();
-      return this.tok('op', this.text[start], 0, start, pos);
+      return this.tok('op', op1, 0, start, pos);
     }
     this.adv();
     this.diag.error(pos, `unexpected character '${this.text[start]}'`);
@@ -301,7 +302,7 @@ export class Scanner {
       if (!concat) return out;
       // STR_BETWEEN: only blanks and line breaks may separate concatenated strings.
       let j = this.i;
-      while (j < this.text.length && ' \t\r\n'.includes(this.text[j])) j++;
+      while (j < this.text.length && ' \t\r\n'.includes(this.text.charAt(j))) j++;
       if (this.text.charCodeAt(j) !== 34) return out;
       while (this.i < j) this.adv();
     }
@@ -310,9 +311,10 @@ export class Scanner {
   /** Decode one escape at the cursor (which is on the backslash); null = keep the backslash. */
   private readEscape(n: number): string | null {
     const simple: Record<number, string> = { 110: '\n', 114: '\r', 97: '\x07', 116: '\t', 34: '"', 92: '\\' };
-    if (n in simple) {
+    const s = simple[n];
+    if (s !== undefined) {
       this.adv(2);
-      return simple[n];
+      return s;
     }
     if (n === 10) {
       this.adv(2);

@@ -26,7 +26,10 @@ export class LoadedModule {
 
   /** Last value set for a parameter, or undefined. */
   param(name: string): string | number | undefined {
-    for (let i = this.params.length - 1; i >= 0; i--) if (this.params[i].name === name) return this.params[i].value;
+    for (let i = this.params.length - 1; i >= 0; i--) {
+      const p = this.params[i];
+      if (p?.name === name) return p.value;
+    }
     return undefined;
   }
 

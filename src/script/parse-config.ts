@@ -253,8 +253,8 @@ export class ConfigParser extends StmtParser {
     }
     const w = this.readWord();
     if (w.toks.length === 0) return this.fail(t.pos, `value expected, found ${describe(t)}`);
-    if (w.toks.length === 1) {
-      const x = w.toks[0];
+    const x = w.toks[0];
+    if (w.toks.length === 1 && x) {
       if (x.kind === 'num') return { k: 'num', v: x.value, pos: x.pos };
       if (x.kind === 'str') return { k: 'str', v: x.text, pos: x.pos };
       if (x.kind === 'id') return { k: 'id', v: x.text, pos: x.pos };
@@ -266,11 +266,10 @@ export class ConfigParser extends StmtParser {
     const nameTok = this.next();
     this.next(); // '='
     const name = nameTok.text;
-    const values: GlobalValue[] = [];
+    const values: [GlobalValue, ...GlobalValue[]] = [this.value()];
     let advertise: GlobalValue | null = null;
     let sockName: string | null = null;
     let virtual = false;
-    values.push(this.value());
     if (ADDRESS_LISTS.has(name)) {
       for (;;) {
         const t = this.peek();

@@ -7,7 +7,7 @@ import type { SourcePos } from './errors';
 import { BlockUnwind, ParseError, TokenStream } from './token-stream';
 import { describe, type Token } from './tokens';
 
-const PREC: Record<string, number> = {
+const PREC: Record<BinOp, number> = {
   '||': 1,
   '&&': 2,
   '|': 3,

@@ -130,9 +130,10 @@ export class Preprocessor {
     const rest = sc.text.slice(sc.i, sc.i + 2);
     if (rest === '#!' || rest === '!!') {
       const m = /^(?:#!|!!)(ifdef|ifndef|else|endif)\b/.exec(sc.text.slice(sc.i, sc.i + 12));
-      if (m) {
-        sc.skipChars(2 + m[1].length);
-        this.directive(sc, m[1], pos);
+      const word = m?.[1];
+      if (word) {
+        sc.skipChars(2 + word.length);
+        this.directive(sc, word, pos);
         return;
       }
     }
@@ -281,8 +282,8 @@ export class Preprocessor {
     const spec = sc.readLine(false).trim();
     const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=([A-Za-z_][A-Za-z0-9_]*))?$/.exec(spec);
     if (!m) return this.diag.error(pos, `#!${word} expects NAME or ID=NAME`);
-    const id = m[1];
-    const env = m[2] ?? m[1];
+    const id = m[1]!;
+    const env = m[2] ?? id;
     const v = process.env[env];
     if (v === undefined) {
       if (!word.startsWith('try')) this.diag.error(pos, `environment variable '${env}' is not set`);
@@ -378,8 +379,9 @@ function splitSubst(spec: string): [string, string, string] | null {
     }
   }
   parts.push(cur);
-  if (parts.length !== 3) return null;
-  return [parts[0], parts[1], parts[2]];
+  const [re, repl, flags] = parts;
+  if (parts.length !== 3 || re === undefined || repl === undefined || flags === undefined) return null;
+  return [re, repl, flags];
 }
 
 /** sed replacement (\1, &) to JS replacement ($1, $&), keeping literal '$'. */

@@ -55,7 +55,7 @@ function parsePvAt(s: string, start: number): { pv: PvSyntax; end: number } {
     return { pv: { name: '$', inner: null, index: null, transforms: [], text: s.slice(start, p) }, end: p };
   }
   const nameStart = p;
-  while (p < s.length && isPvNameChar(s[p])) p++;
+  while (p < s.length && isPvNameChar(s.charAt(p))) p++;
   const name = s.slice(nameStart, p);
   if (name === '') {
     throw new PvSyntaxError(`invalid pseudo-variable: '$' must be followed by a name (in "${s}")`, start);

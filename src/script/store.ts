@@ -76,7 +76,7 @@ export class XavpRecord {
   /** Newest value of every field. */
   toObject(): Record<string, XavpScalar> {
     const o: Record<string, XavpScalar> = {};
-    for (const [k, vs] of this.fields) o[k] = vs[0];
+    for (const [k, vs] of this.fields) if (vs[0] !== undefined) o[k] = vs[0];
     return o;
   }
 
@@ -157,7 +157,7 @@ class XavpStore {
     if (i < 0 || i >= l.length) return null;
     const [it] = l.splice(i, 1);
     if (l.length === 0) this.lists.delete(name);
-    return it;
+    return it ?? null;
   }
 
   removeAll(name: string): void {

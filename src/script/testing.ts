@@ -54,7 +54,7 @@ function uriPart(uri: string | null, part: 'user' | 'host' | 'port'): Val {
   const m = URI.exec(uri);
   if (!m) return null;
   if (part === 'user') return m[2] === undefined || m[2] === '' ? null : m[2];
-  if (part === 'host') return m[3];
+  if (part === 'host') return m[3] ?? null;
   return m[4] ?? null;
 }
 
@@ -159,7 +159,7 @@ function registerFakeFunctions(reg: ScriptRegistry<FakeCtx>, record = true): voi
         name === 'is_method'
           ? (args) => {
               const a = args[0];
-              if (!a.isStatic) return;
+              if (!a?.isStatic) return;
               const set = new Set(String(a.value).toUpperCase().split('|'));
               for (const m of set) if (!/^[A-Z]+$/.test(m)) throw new FixupError(`invalid method '${m}'`, 0);
               return [set];

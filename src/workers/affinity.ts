@@ -37,6 +37,6 @@ export class Affinity {
     const o = h % this.count;
     if (this.live[o]) return o;
     const n = this.liveList.length;
-    return n === 0 ? self : this.liveList[h % n];
+    return this.liveList[h % n] ?? self;
   }
 }

@@ -93,9 +93,9 @@ export class WorkersRegistry extends MethodRegistry {
   }
 
   private lead(): number {
-    const live = this.pool.liveIndexes();
-    if (live.length === 0) throw RpcError.of('internalError', 'no SIP worker is running');
-    return live[0];
+    const first = this.pool.liveIndexes()[0];
+    if (first === undefined) throw RpcError.of('internalError', 'no SIP worker is running');
+    return first;
   }
 
   /** The workers hold the methods; the command table says which calls change something. */
@@ -127,18 +127,25 @@ export class WorkersRegistry extends MethodRegistry {
               ),
           ),
       );
-      this.record(method, params);
+      this.record(method, params, result);
     }
     const level = method === 'corex.debug' ? (result as { new?: unknown } | null)?.new : undefined;
     if (typeof level === 'number') this.log.setDebug(level);
     return result;
   }
 
-  /** What a worker started later must replay: add/remove since the last reload (the list file holds the rest). */
-  private record(method: string, params: unknown): void {
+  /**
+   * What a worker started later must replay: add/remove since the last reload (the list
+   * file holds the rest), and the last log level set with corex.debug (a reload keeps it).
+   */
+  private record(method: string, params: unknown, result: unknown): void {
     const r = this.pool.replay;
-    if (method === 'dispatcher.reload') r.length = 0;
-    else if (method === 'dispatcher.add' || method === 'dispatcher.remove' || method === 'dispatcher.ping_active') {
+    const isLevel = (c: { method: string }) => c.method === 'corex.debug';
+    if (method === 'dispatcher.reload') r.splice(0, r.length, ...r.filter(isLevel));
+    else if (method === 'corex.debug') {
+      if (typeof (result as { new?: unknown } | null)?.new !== 'number') return;
+      r.splice(0, r.length, ...r.filter((c) => !isLevel(c)), { method, params });
+    } else if (method === 'dispatcher.add' || method === 'dispatcher.remove' || method === 'dispatcher.ping_active') {
       r.push({ method, params });
     }
   }

@@ -45,15 +45,15 @@ function encodeHeader(kind: number, a: HandoffAddr): Buffer {
 
 function decode(buf: Buffer): { kind: number; addr: HandoffAddr; payload: Buffer } | null {
   if (buf.length < 6) return null;
-  const ipLen = buf[5];
+  const ipLen = buf.readUInt8(5);
   if (buf.length < 6 + ipLen) return null;
   const addr: HandoffAddr = {
-    proto: PROTOS[buf[1]] ?? 'udp',
-    localId: buf[2],
+    proto: PROTOS[buf.readUInt8(1)] ?? 'udp',
+    localId: buf.readUInt8(2),
     port: buf.readUInt16BE(3),
     ip: buf.toString('latin1', 6, 6 + ipLen),
   };
-  return { kind: buf[0], addr, payload: buf.subarray(6 + ipLen) };
+  return { kind: buf.readUInt8(0), addr, payload: buf.subarray(6 + ipLen) };
 }
 
 export class HandoffSocket {

@@ -61,7 +61,7 @@ export type ToWorker =
   | { t: 'forget'; index: number }
   | { t: 'drain' };
 
-/** A control call replayed into a restarted worker (add/remove since the last reload). */
+/** A control call replayed into a restarted worker (add/remove since the last reload, the corex.debug level). */
 export interface ReplayCall {
   readonly method: string;
   readonly params: unknown;

@@ -34,7 +34,7 @@ export class WorkerPool {
   private stopping = false;
   private readyWaiters: Array<() => void> = [];
   private startFailed: ((e: Error) => void) | null = null;
-  /** add/remove since the last reload, replayed into a worker that starts later. */
+  /** add/remove since the last reload and the corex.debug level, replayed into a worker that starts later. */
   readonly replay: ReplayCall[] = [];
   readonly startedAt = Date.now();
   restarts = 0;

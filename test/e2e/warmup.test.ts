@@ -1,3 +1,4 @@
+// dsd-test: alone — 3000 calls at 100 cps with workers (scripts/run-tests.js)
 /**
  * Full speed from the first second (issue #19): dsd warms its hot path up before it binds
  * the SIP sockets, says "ready" before it reads the first message, tells systemd READY=1
@@ -9,12 +10,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { DgramSocket } from 'node-unix-socket';
 import { startDsd, basicCfg, Dsd, DSD_BIN, tmpDir, DSCTL_BIN } from '../helpers/daemon';
+import { callRpc } from '../../src/cli/client';
 import { freePorts } from '../helpers/ports';
 import { startSipp, runUac, readStats, UAC_XML, UAS_XML, num, haveSipp, SippProc } from '../helpers/sipp';
 import { waitUntil } from '../helpers/wait';
+import { needs } from '../helpers/require';
 
 const skip = haveSipp() ? false : 'sipp not installed';
 
@@ -22,6 +25,7 @@ interface Line {
   readonly msg: string;
   readonly pid: number;
   readonly time: string;
+  readonly [field: string]: unknown;
 }
 
 /** The daemon's JSON log lines (stderr is not a terminal, so -E writes JSON). */
@@ -64,8 +68,11 @@ test('the "ready" line comes after the warm-up and before the first SIP message 
     assert.equal(num(r.stats, 'SuccessfulCall(C)'), 5, r.output.slice(-1500));
     await dsd.waitFor('first SIP message read');
     const ls = lines(dsd);
-    const warm = indexOf(ls, /^dsd: warm-up done in \d+ ms: \d+ synthetic calls \((\d+) completed\)/);
-    const ready = indexOf(ls, /^dsd ready for traffic \(warm-up \d+ ms\)/);
+    const warm = indexOf(
+      ls,
+      /^dsd: warm-up done in \d+ ms \(budget \d+ ms[^)]*\): \d+ synthetic calls \((\d+) completed\)/,
+    );
+    const ready = indexOf(ls, /^dsd ready for traffic \(warm-up \d+ ms of a \d+ ms budget/);
     const first = indexOf(ls, /^dsd: first SIP message read \(udp from 127\.0\.0\.1:/);
     const started = indexOf(ls, / started, listening on /);
     assert.ok(warm >= 0 && ready > warm, `warm-up, then ready:\n${dsd.output()}`);
@@ -193,6 +200,89 @@ test('a daemon started under a running UDP sipp load completes every call', { sk
   }
 });
 
+/** A CPU hog on every core (stress-ng), for the length of `f`. */
+async function underCpuHog<T>(f: () => Promise<T>): Promise<T> {
+  const hog = spawn('stress-ng', ['--cpu', '2', '--timeout', '150s', '--quiet'], { stdio: 'ignore' });
+  try {
+    return await f();
+  } finally {
+    hog.kill('SIGKILL');
+  }
+}
+
+test(
+  'under a CPU hog and a running sipp load, the warm-up stops at its budget, says what it cut, and every call completes',
+  { skip: skip || needs('stress-ng'), timeout: 180_000 },
+  () =>
+    underCpuHog(async () => {
+      const [px, b1, c1, uac, c2] = await freePorts(5);
+      const uas = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
+      const load = startSipp({
+        scenario: UAC_XML,
+        port: uac,
+        controlPort: c2,
+        remote: `127.0.0.1:${px}`,
+        calls: 200,
+        rate: 50,
+        extra: ['-max_retrans', '20', '-recv_timeout', '60000'],
+      });
+      let dsd: Dsd | null = null;
+      const BUDGET = 40;
+      try {
+        await waitUntil(() => fs.existsSync(load.statFile) && num(readStats(load.statFile), 'OutgoingCall(C)') > 0, {
+          timeoutMs: 30_000,
+          what: 'sipp sending',
+        });
+        // a budget far below what a cold start under a hog needs: the deadline must cut the warm-up
+        dsd = await startDsd({
+          cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`, `tcp:127.0.0.1:${px}`], params: FR }),
+          list: `1 sip:127.0.0.1:${b1} 0 0\n`,
+          env: { DSD_WARMUP_MS: String(BUDGET) },
+          startTimeoutMs: 60_000,
+        });
+        const r = await finish(load, 150_000);
+        assert.equal(r.ok, 200, `every call completes:\n${r.out.slice(-2000)}`);
+        const ls = lines(dsd);
+        const wi = indexOf(ls, /^dsd: warm-up done in/);
+        const ri = indexOf(ls, /^dsd ready for traffic/);
+        const fi = indexOf(ls, /^dsd: first SIP message read/);
+        assert.ok(wi >= 0 && ri > wi && fi > ri, `warm-up, ready, first message:\n${dsd.output()}`);
+        const w = ls[wi]! as Line & {
+          budget_ms: number;
+          warmup_ms: number;
+          overrun_ms: number;
+          longest_slice_ms: number;
+          skipped: string[];
+          cut_short: boolean;
+          steps: Record<string, number>;
+        };
+        assert.equal(w.budget_ms, BUDGET, w.msg);
+        // the work stopped at the first deadline check past the budget: the overrun is at most
+        // the longest stretch between two checks (one message through the core, or the setup)
+        assert.ok(w.overrun_ms <= w.longest_slice_ms + 0.1, w.msg);
+        const work = w.steps.setup! + (w.steps.calls ?? 0);
+        assert.ok(work <= BUDGET + w.longest_slice_ms + 0.2, `setup + calls within budget + one slice: ${w.msg}`);
+        // and it used the budget: it was not stopped early
+        assert.ok(work >= BUDGET - 0.2, w.msg);
+        if (w.steps.calls === undefined) assert.deepEqual(w.skipped, ['calls'], w.msg);
+        else assert.deepEqual(w.skipped, [], w.msg);
+        // what the warm-up took is what the ready line reports
+        const ready = ls[ri]! as Line & { warmup_ms: number; warmup_budget_ms: number; warmup_skipped: string[] };
+        assert.equal(ready.warmup_ms, w.warmup_ms);
+        assert.equal(ready.warmup_budget_ms, BUDGET);
+        assert.deepEqual(ready.warmup_skipped, w.skipped);
+        assert.match(
+          ready.msg,
+          new RegExp(`^dsd ready for traffic \\(warm-up ${w.warmup_ms} ms of a ${BUDGET} ms budget`),
+        );
+      } finally {
+        await load.stop();
+        await uas.stop();
+        if (dsd) assert.equal(await dsd.stop(), 0, dsd.output().slice(-3000));
+      }
+    }),
+);
+
 /** True once something listens on 127.0.0.1:port/tcp (/proc/net/tcp, state 0A). */
 function tcpListening(port: number): boolean {
   const want = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 0A`;
@@ -256,6 +346,8 @@ test('a worker restarted after SIGKILL warms up before it takes traffic', { skip
     list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
     args: ['-n', '2'],
     startTimeoutMs: 30_000,
+    // a warm-up of a second: the restarted worker is not ready for that long, which the test watches
+    env: { DSD_WARMUP_MS: '1000' },
   });
   let load: SippProc | null = null;
   try {
@@ -271,15 +363,35 @@ test('a worker restarted after SIGKILL warms up before it takes traffic', { skip
       controlPort: c3,
       remote: `127.0.0.1:${px}`,
       calls: 3000,
-      rate: 60,
+      rate: 80,
     });
     await dsd.waitFor(new RegExp(`"pid":${first.pid}[^\\n]*first SIP message read`), 30_000);
     process.kill(first.pid, 'SIGKILL');
     await dsd.waitFor(`worker 1 (pid ${first.pid}) died`, 20_000);
     const died = indexOf(lines(dsd), new RegExp(`^worker 1 \\(pid ${first.pid}\\) died`));
+    // while worker 1 restarts and warms up, worker 0 carries every call (core.workers: worker 1 READY 0)
+    // in-process client: a dsctl process per sample would start slower than the worker restarts
+    const rows = async () =>
+      (await callRpc(`${dsd.dir}/dsd_ctl`, 'core.workers', undefined, 10_000).catch(() => null)) as Array<{
+        INDEX: number;
+        READY: number;
+        REQUESTS: number;
+      }> | null;
+    const w0 = (rs: Awaited<ReturnType<typeof rows>>) => rs?.find((r) => r.INDEX === 0)?.REQUESTS ?? 0;
+    const atDeath = w0(await rows());
+    let whileDown = atDeath;
     let again: { i: number; pid: number } | null = null;
-    await waitUntil(() => (again = pidOf(lines(dsd), died)) !== null, { timeoutMs: 30_000, what: 'worker 1 back' });
+    await waitUntil(
+      async () => {
+        const rs = await rows();
+        // worker 1 not ready: not yet forked again (no row), or starting and warming up (READY 0)
+        if (rs && !rs.some((r) => r.INDEX === 1 && r.READY === 1)) whileDown = Math.max(whileDown, w0(rs));
+        return (again = pidOf(lines(dsd), died)) !== null;
+      },
+      { timeoutMs: 60_000, everyMs: 20, what: 'worker 1 back' },
+    );
     const back = again!;
+    assert.ok(whileDown > atDeath, `worker 0 took requests while worker 1 was down (${atDeath} → ${whileDown})`);
     await dsd.waitFor(new RegExp(`"pid":${back.pid}[^\\n]*first SIP message read`), 30_000);
     const ls = lines(dsd);
     const warm = indexOf(ls, /^worker 1: warm-up done in \d+ ms/, back.pid);

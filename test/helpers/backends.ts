@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { UdpPeer, Received, makeResponse, methodOf, statusOf, callIdOf, headerValues } from './sip-peer';
 import { DSCTL_BIN } from './daemon';
 import { runTool, type CtlResult } from './ctl';
+import { at } from './at';
 
 export type { CtlResult };
 
@@ -32,7 +33,7 @@ export class Backends {
   }
 
   uri(b: number): string {
-    return `sip:127.0.0.1:${this.peers[b].port}`;
+    return `sip:127.0.0.1:${at(this.peers, b, 'backend').port}`;
   }
 
   private answer(b: number, req: Received): Buffer | null {
@@ -43,21 +44,20 @@ export class Backends {
     if (mode === 'silent') return null;
     if (typeof mode === 'number') return makeResponse(req.text, mode, 'Failed');
     const extra = headerValues(req.text, 'record-route').map((v) => `Record-Route: ${v}`);
-    if (method === 'INVITE') extra.push(`Contact: <sip:b${b}@127.0.0.1:${this.peers[b].port}>`);
+    if (method === 'INVITE') extra.push(`Contact: <sip:b${b}@127.0.0.1:${at(this.peers, b, 'backend').port}>`);
     return makeResponse(req.text, 200, 'OK', extra);
   }
 
   count(b: number, method: string, from = 0): number {
     let n = 0;
-    for (let i = from; i < this.log.length; i++) if (this.log[i].b === b && this.log[i].method === method) n++;
+    for (const e of this.log.slice(from)) if (e.b === b && e.method === method) n++;
     return n;
   }
 
   /** Call-IDs of `method` requests backend `b` got. */
   callIds(b: number, method: string, from = 0): Set<string> {
     const s = new Set<string>();
-    for (let i = from; i < this.log.length; i++)
-      if (this.log[i].b === b && this.log[i].method === method) s.add(this.log[i].callId);
+    for (const e of this.log.slice(from)) if (e.b === b && e.method === method) s.add(e.callId);
     return s;
   }
 

@@ -7,6 +7,7 @@
 import { startDsd, Dsd } from './daemon';
 import { startKamailio, Kamailio } from './kamailio';
 import { freePorts } from './ports';
+import { at } from './at';
 import { UdpPeer, Answerer, Received, callIdOf, statusOf, sleep } from './sip-peer';
 
 export type Impl = 'dsd' | 'kamailio';
@@ -47,7 +48,8 @@ function fill(text: string, px: number, bports: number[]): string {
 
 async function startSide(impl: Impl, o: PairOptions): Promise<{ side: Side; stop(): Promise<void> }> {
   const ports = await freePorts(1 + o.backends);
-  const px = ports[0];
+  const px = at(ports, 0);
+  const bports = ports.slice(1);
   const backends: UdpPeer[] = [];
   const ua = await UdpPeer.open({ host: '127.0.0.1', port: 0 });
   let proc: Dsd | Kamailio | null = null;
@@ -58,13 +60,13 @@ async function startSide(impl: Impl, o: PairOptions): Promise<{ side: Side; stop
   };
   try {
     for (let b = 0; b < o.backends; b++) {
-      const peer = await UdpPeer.open({ host: '127.0.0.1', port: ports[1 + b] });
+      const peer = await UdpPeer.open({ host: '127.0.0.1', port: at(bports, b) });
       peer.answerer = o.answer?.(impl, b, peer) ?? null;
       backends.push(peer);
     }
-    const cfg = fill(typeof o.cfg === 'string' ? o.cfg : o.cfg(impl), px, ports.slice(1));
+    const cfg = fill(typeof o.cfg === 'string' ? o.cfg : o.cfg(impl), px, bports);
     const files: Record<string, string> = {};
-    for (const [k, v] of Object.entries(o.files ?? {})) files[k] = fill(v, px, ports.slice(1));
+    for (const [k, v] of Object.entries(o.files ?? {})) files[k] = fill(v, px, bports);
     proc =
       impl === 'dsd'
         ? await startDsd({ cfg, files })

@@ -43,10 +43,10 @@ export function headerLines(text: string): Array<[string, string]> {
   if (end < 0) end = text.length;
   const lines = text.slice(0, end).split('\r\n');
   const out: Array<[string, string]> = [];
-  for (let i = 1; i < lines.length; i++) {
-    const l = lines[i];
-    if ((l.startsWith(' ') || l.startsWith('\t')) && out.length) {
-      out[out.length - 1][1] += ' ' + l.trim();
+  for (const l of lines.slice(1)) {
+    const prev = out[out.length - 1];
+    if ((l.startsWith(' ') || l.startsWith('\t')) && prev) {
+      prev[1] += ' ' + l.trim();
       continue;
     }
     const c = l.indexOf(':');
@@ -174,8 +174,8 @@ abstract class Inbox {
    * to come); rejects after `ms`.
    */
   waitFor(pred: Predicate, ms: number, from = 0): Promise<Received> {
-    for (let i = from; i < this.received.length; i++)
-      if (pred(this.received[i])) return Promise.resolve(this.received[i]);
+    const had = this.received.slice(from).find(pred);
+    if (had) return Promise.resolve(had);
     return new Promise((resolve, reject) => {
       const w = {
         pred,

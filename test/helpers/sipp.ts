@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SHARED, tmpDir } from './daemon';
 import { IN_CI } from './require';
+import { at } from './at';
 
 export const UAC_XML = path.join(SHARED, 'sipp', 'uac.xml');
 export const UAS_XML = path.join(SHARED, 'sipp', 'uas.xml');
@@ -22,11 +23,12 @@ export type SippStats = Record<string, string>;
 /** Last line of a sipp -stf CSV as a name → value map (cumulative "(C)" columns). */
 export function readStats(file: string): SippStats {
   const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
-  const head = lines[0].split(';');
-  const last = lines[lines.length - 1].split(';');
+  const head = at(lines, 0).split(';');
+  const last = at(lines, -1).split(';');
   const out: SippStats = {};
   head.forEach((h, i) => {
-    out[h] = last[i];
+    const v = last[i];
+    if (v !== undefined) out[h] = v;
   });
   return out;
 }

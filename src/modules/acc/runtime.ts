@@ -69,7 +69,7 @@ export class AccRuntime {
       fromTag: req.from?.tag ?? '',
       toTag: req.to?.tag ?? '',
       callId: req.get('call-id') ?? '',
-      code: m ? m[1] : '',
+      code: m?.[1] ?? '',
       reason: m ? comment.slice(m[0].length) : comment,
       time: Math.floor(Date.now() / 1000),
     };

@@ -61,7 +61,9 @@ export class IpTree {
 
   /** Counts one request from the address `ip` (its bytes) at time `now`. */
   mark(ip: Uint8Array, now: number): Mark {
-    let node: IpNode | undefined = this.roots.get(ip[0]);
+    const first = ip[0];
+    if (first === undefined) return Mark.Allowed;
+    let node: IpNode | undefined = this.roots.get(first);
     let deepest: IpNode | null = null;
     let pos = 0;
     while (node && pos < ip.length) {
@@ -70,13 +72,14 @@ export class IpTree {
       node = pos < ip.length ? deepest.kids.find((k) => k.byte === ip[pos]) : undefined;
     }
     if (!deepest) {
-      const root = new IpNode(ip[0], null);
+      const root = new IpNode(first, null);
       root.hits[1] = 1;
       root.expires = now + this.timeoutMs;
-      this.roots.set(ip[0], root);
+      this.roots.set(first, root);
       return Mark.Allowed;
     }
-    if (pos === ip.length) {
+    const next = ip[pos];
+    if (next === undefined) {
       deepest.ipLeaf = true;
       if (deepest.leafHits[1] < MAX_COUNT) deepest.leafHits[1]++;
       deepest.expires = now + this.timeoutMs;
@@ -89,7 +92,7 @@ export class IpTree {
     }
     if (deepest.hits[1] < MAX_COUNT) deepest.hits[1]++;
     if (this.hotPrefix(deepest)) {
-      const kid = new IpNode(ip[pos], deepest);
+      const kid = new IpNode(next, deepest);
       kid.hits[1] = Math.max(0, deepest.hits[1] - 1);
       deepest.kids.unshift(kid);
       kid.expires = now + this.timeoutMs;

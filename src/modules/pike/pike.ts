@@ -38,7 +38,7 @@ export function ipBytes(ip: string): Uint8Array | null {
   let text = ip;
   const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
   if (dotted) {
-    const [a, b, c, d] = dotted.slice(1).map(Number);
+    const [a = 0, b = 0, c = 0, d = 0] = dotted.slice(1).map(Number);
     text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
   const [head, tail] = text.split('::');
@@ -58,7 +58,7 @@ function printIp(bytes: number[]): string {
   if (bytes.length === 4) return bytes.join('.');
   if (bytes.length !== 16) return '0.0.0.0';
   const g: string[] = [];
-  for (let i = 0; i < 16; i += 2) g.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
+  for (let i = 0; i < 16; i += 2) g.push((((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0)).toString(16));
   // inet_ntop's form: the longest run of zero groups (2 or more) becomes ::
   let best = -1;
   let bestLen = 1;

@@ -35,7 +35,8 @@ export function registerPike(reg: Reg, svc: Services): void {
       const v = Number(value);
       if (name !== 'pike_log_level' && (!Number.isInteger(v) || v < 1)) return `${name} must be a positive integer`;
       if (name === 'reqs_density_per_unit' && v > 0xfffe) return `${name} must be at most 65534`;
-      params[PARAMS[name]] = v;
+      const key = PARAMS[name];
+      if (key) params[key] = v;
     },
   });
   const routes = R.REQUEST | R.ONREPLY;

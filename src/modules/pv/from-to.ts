@@ -66,7 +66,7 @@ function spansOf(msg: SipMessage, which: 'from' | 'to'): Spans | null {
     const rb = uri.indexOf(']', hostFrom);
     hostTo = rb < 0 ? uri.length : rb + 1;
   } else {
-    while (hostTo < uri.length && !':;?>'.includes(uri[hostTo])) hostTo++;
+    while (hostTo < uri.length && !':;?>'.includes(uri.charAt(hostTo))) hostTo++;
   }
   return {
     bodyStart: base,

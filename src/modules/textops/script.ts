@@ -10,7 +10,7 @@ export function registerTextops(reg: Reg): void {
     name: 'is_method',
     fixup: (args) => {
       const a = args[0];
-      if (a.isStatic && (typeof a.value !== 'string' || a.value.length === 0))
+      if (a?.isStatic && (typeof a.value !== 'string' || a.value.length === 0))
         throw new FixupError('empty method list', 0);
     },
     exec: (ctx, methods: string) => isMethod(ctx, methods),

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileOwnerCred, socketPeerCred } from '../../../src/control/peer-cred';
 import { MethodRegistry, type AuditRecord } from '../../../src/control/registry';
+import { at } from '../../helpers/at';
 
 /** A Unix stream server in this process; the client is this process too. */
 async function pair(dir: string): Promise<{ server: net.Server; accepted: net.Socket; client: net.Socket }> {
@@ -102,10 +103,10 @@ test('the registry asks for the peer only for audited calls, and writes the line
   assert.equal(await reg.invoke('x.change', [], caller), 'c');
   assert.equal(asked, 1);
   assert.equal(lines.length, 1);
-  assert.equal(lines[0].peer.uid, 7);
+  assert.equal(at(lines, 0).peer.uid, 7);
   await assert.rejects(reg.invoke('x.fails', [], caller));
-  assert.equal(lines[1].ok, false);
-  assert.equal(lines[1].peer.pid, 9);
+  assert.equal(at(lines, 1).ok, false);
+  assert.equal(at(lines, 1).peer.pid, 9);
   // a lookup that throws, and a transport that cannot tell
   await reg.invoke('x.change', [], {
     transport: 't',
@@ -113,8 +114,8 @@ test('the registry asks for the peer only for audited calls, and writes the line
       throw new Error('lookup broke');
     },
   });
-  assert.equal(lines[2].peer.uid, null);
-  assert.equal(lines[2].peer.error, 'lookup broke');
+  assert.equal(at(lines, 2).peer.uid, null);
+  assert.equal(at(lines, 2).peer.error, 'lookup broke');
   await reg.invoke('x.change', [], { transport: 'tcp', noPeer: 'network' });
-  assert.equal(lines[3].peer.error, 'network');
+  assert.equal(at(lines, 3).peer.error, 'network');
 });

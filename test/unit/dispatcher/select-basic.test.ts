@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Dispatcher } from '../../../src/modules/dispatcher/engine';
 import { dsHash } from '../../../src/modules/dispatcher/hash';
-import { SelectResult } from '../../../src/modules/dispatcher/select';
+import type { SelectResult } from '../../../src/modules/dispatcher/select-types';
 import { DsRequestView } from '../../../src/modules/dispatcher/request';
 import { engineFrom, req } from './helpers';
 

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { parseMessage, SipParseError, SipMessage } from '../../../src/sip/message';
 import { validateRequest, validateResponse } from '../../../src/sip/validate';
 import { shared } from '../../helpers/paths';
+import { at } from '../../helpers/at';
 
 const DIR = shared('rfc4475');
 const INDEX = JSON.parse(fs.readFileSync(path.join(DIR, 'index.json'), 'utf8')) as {
@@ -114,8 +115,8 @@ test('mpart01: the binary multipart body is exactly the Content-Length octets', 
 test('longreq: 34 Via values from mixed-case and compact names, in order', () => {
   const m = parseMessage(load('longreq.dat'));
   assert.equal(m.vias.length, 34);
-  assert.equal(m.vias[0].host, 'sip33.example.com');
-  assert.equal(m.vias[32].host, 'sip1.example.com');
-  assert.equal(m.vias[33].host, 'host.example.com');
-  assert.equal(m.vias[33].received, '192.0.2.5');
+  assert.equal(at(m.vias, 0).host, 'sip33.example.com');
+  assert.equal(at(m.vias, 32).host, 'sip1.example.com');
+  assert.equal(at(m.vias, 33).host, 'host.example.com');
+  assert.equal(at(m.vias, 33).received, '192.0.2.5');
 });

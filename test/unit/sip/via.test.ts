@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parseMessage, SipParseError } from '../../../src/sip/message';
 
 import { SHARED } from '../../helpers/paths';
+import { at } from '../../helpers/at';
 
 function vias(...viaLines: string[]) {
   const s = ['OPTIONS sip:a@b SIP/2.0', ...viaLines, 'Content-Length: 0', '', ''].join('\r\n');
@@ -23,10 +24,10 @@ test('wsinv: LWS and folding inside Via values, compact name, comma list', () =>
       ['UDP', '192.168.255.111', null, 'z9hG4bK30239'],
     ],
   );
-  assert.equal(v[0].alone, true);
-  assert.equal(v[1].alone, false);
+  assert.equal(at(v, 0).alone, true);
+  assert.equal(at(v, 1).alone, false);
   assert.equal(
-    m.head.slice(v[2].start, v[2].end),
+    m.head.slice(at(v, 2).start, at(v, 2).end),
     'SIP  /    2.0   / UDP  192.168.255.111   ; branch=\r\n z9hG4bK30239',
   );
 });
@@ -57,6 +58,7 @@ test('received, rport (bare and valued), quoted and unknown params, a comment', 
     'Via: SIP/2.0/UDP h;branch=z9hG4bK2;received=[2001:db8::9];rport=5099;x="a;b,c"',
     'Via: SIP/2.0/UDP h (a comment) ;branch=z9hG4bK3;RPORT;Received=10.0.0.1',
   );
+  assert.ok(a && b && c, 'three Vias');
   assert.equal(a.rport, '');
   assert.ok(a.rportNameEnd > 0);
   assert.equal(b.received, '[2001:db8::9]');
@@ -67,8 +69,8 @@ test('received, rport (bare and valued), quoted and unknown params, a comment', 
 });
 
 test('an empty branch value is a parse error; an absent one is allowed (RFC 2543)', () => {
-  assert.equal(vias('Via: SIP/2.0/UDP h')[0].branch, null);
-  assert.equal(vias('Via: SIP/2.0/UDP h;branch=z9hG4bK')[0].branch, 'z9hG4bK');
+  assert.equal(at(vias('Via: SIP/2.0/UDP h'), 0).branch, null);
+  assert.equal(at(vias('Via: SIP/2.0/UDP h;branch=z9hG4bK'), 0).branch, 'z9hG4bK');
   assert.throws(() => vias('Via: SIP/2.0/UDP h;branch'), SipParseError);
 });
 

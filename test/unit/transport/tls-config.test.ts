@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTlsConfig, methodVersions, TLS_DEFAULTS, TlsConfigError } from '../../../src/transport/tls-config';
+import { at } from '../../helpers/at';
 
 const SAMPLE = `
 # comment
@@ -39,14 +40,14 @@ describe('tls.cfg parser', () => {
         ['client', '2001:db8::1', 5061],
       ],
     );
-    assert.equal(ps[0].certificate, '/etc/kamailio/kamailio-selfsigned.pem');
-    assert.equal(ps[1].verifyCertificate, true);
-    assert.equal(ps[1].requireCertificate, true);
-    assert.equal(ps[1].caList, '/etc/ssl/ca.pem');
-    assert.equal(ps[2].method, 'TLSv1.3');
-    assert.equal(ps[2].verifyDepth, 3);
-    assert.equal(ps[2].verifyCertificate, TLS_DEFAULTS.verifyCertificate);
-    assert.equal(ps[3].serverName, 'carrier.example.com');
+    assert.equal(at(ps, 0).certificate, '/etc/kamailio/kamailio-selfsigned.pem');
+    assert.equal(at(ps, 1).verifyCertificate, true);
+    assert.equal(at(ps, 1).requireCertificate, true);
+    assert.equal(at(ps, 1).caList, '/etc/ssl/ca.pem');
+    assert.equal(at(ps, 2).method, 'TLSv1.3');
+    assert.equal(at(ps, 2).verifyDepth, 3);
+    assert.equal(at(ps, 2).verifyCertificate, TLS_DEFAULTS.verifyCertificate);
+    assert.equal(at(ps, 3).serverName, 'carrier.example.com');
   });
 
   it('maps Kamailio methods to TLS version ranges', () => {
