@@ -17,7 +17,7 @@ import { DbError, parseDbUrl } from '../../../src/db';
 import { Dispatcher } from '../../../src/modules/dispatcher/engine';
 import { DsRpcError } from '../../../src/modules/dispatcher/errors';
 import { defaultParams, setParam } from '../../../src/modules/dispatcher/params';
-import { DB_PARAMS } from '../../../src/db';
+import { DB_PARAMS } from '../../../src/modules/dispatcher/db';
 import { readParams, type ModParamValue } from '../../../src/core/modparams';
 import { at } from '../../helpers/at';
 

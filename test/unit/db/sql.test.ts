@@ -1,14 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { DbError, versionTableDdl } from '../../../src/db';
 import {
-  DbError,
   DEFAULT_TABLE,
   dispatcherTableDdl,
   loadColumns,
   loadSql,
   tableConfigFromParams,
-  versionTableDdl,
-} from '../../../src/db';
+} from '../../../src/modules/dispatcher/db';
 import { numberPlaceholders } from '../../../src/db/postgres';
 import { defaultParams, setParam } from '../../../src/modules/dispatcher/params';
 
