@@ -28,6 +28,11 @@ const FLAGS: FlagSpec[] = [
   { name: 'benv', kind: 'string', help: 'environment for B', default: '' },
   { name: 'warmup', kind: 'number', help: 'seconds of unmeasured load first (JIT warm-up)', default: 0 },
   { name: 'settle', kind: 'number', help: 'ms after the last call before the CPU reading', default: 5500 },
+  {
+    name: 'together',
+    kind: 'boolean',
+    help: 'run the A and B loads of a pair at the same time (other jobs then slow both alike; each gets half the machine)',
+  },
 ];
 
 function say(msg: string): void {
@@ -102,8 +107,8 @@ async function main(): Promise<number> {
     const got: Record<string, LoadResult[]> = { A: [], B: [] };
     for (let round = 0; round < (f.rounds as number); round++) {
       const order = round % 2 === 0 ? builds : [...builds].reverse();
-      for (const b of order) {
-        const r = await runLoad({
+      const run = (b: (typeof builds)[number]): Promise<LoadResult> =>
+        runLoad({
           rate,
           durationS: f.duration as number,
           settleMs: f.settle as number,
@@ -120,6 +125,9 @@ async function main(): Promise<number> {
               dsdArgs: b.n === '1' ? [] : ['-n', b.n],
             }),
         });
+      const together = f.together === true ? await Promise.all(order.map(run)) : null;
+      for (const [k, b] of order.entries()) {
+        const r = together?.[k] ?? (await run(b));
         (got[b.label] ??= []).push(r);
         say(line(b.label, rate, r));
       }
@@ -132,6 +140,11 @@ async function main(): Promise<number> {
           `p99 ${fmtUs(median(rs.map((r) => r.probeP99Us)))}, failed ${fmt(median(rs.map((r) => r.failedPct)), 2)} %`,
       );
     }
+    const gb = got.B ?? [];
+    const ratios = (got.A ?? []).map((a, i) => a.cpuUsPerCall / (gb[i]?.cpuUsPerCall ?? NaN));
+    say(
+      `A/B CPU per call, pair by pair: ${ratios.map((r) => r.toFixed(3)).join(' ')}; median ${median(ratios).toFixed(3)}`,
+    );
   }
   return 0;
 }

@@ -41,8 +41,95 @@ const COMPACT: Record<string, string> = {
   n: 'identity-info',
 };
 
+/**
+ * Names the parser meets in nearly every message. Their canonical form is handed out as
+ * the one string below, so the parser allocates nothing for them (no slice, no
+ * lower-casing) and `h.name === 'via'` compares two identical internalized strings.
+ */
+const KNOWN = [
+  'via',
+  'from',
+  'to',
+  'call-id',
+  'cseq',
+  'contact',
+  'max-forwards',
+  'content-length',
+  'content-type',
+  'route',
+  'record-route',
+  'subject',
+  'user-agent',
+  'server',
+  'allow',
+  'supported',
+  'require',
+  'proxy-require',
+  'expires',
+  'date',
+  'accept',
+  'session-expires',
+  'min-se',
+  'authorization',
+  'proxy-authorization',
+  'www-authenticate',
+  'proxy-authenticate',
+  'privacy',
+  'p-asserted-identity',
+  'reason',
+  'event',
+  'allow-events',
+  'content-disposition',
+  'organization',
+  'warning',
+];
+
+/** KNOWN by (length << 7 | first character): the few names a header name can be. */
+const BY_SHAPE = new Map<number, string[]>();
+for (const n of [...KNOWN, ...Object.values(COMPACT)]) {
+  const k = (n.length << 7) | n.charCodeAt(0);
+  const list = BY_SHAPE.get(k) ?? [];
+  if (!list.includes(n)) list.push(n);
+  BY_SHAPE.set(k, list);
+}
+
+/**
+ * Compact forms by lower-cased letter (a–z); the letter itself when it has none.
+ * Indexed by char code − 97.
+ */
+const ONE_LETTER: string[] = [];
+for (let c = 97; c <= 122; c++) ONE_LETTER.push(COMPACT[String.fromCharCode(c)] ?? String.fromCharCode(c));
+
+/**
+ * The KNOWN (or compact) name spelled by s[from, to) in any case, or null. `| 0x20`
+ * lower-cases a letter and leaves digits and '-' as they are; no other token character
+ * becomes a letter, digit or '-' by it, so the comparison cannot match a wrong name.
+ */
+function knownName(s: string, from: number, to: number): string | null {
+  const len = to - from;
+  if (len === 1) {
+    const c = s.charCodeAt(from) | 0x20;
+    return c >= 97 && c <= 122 ? ONE_LETTER[c - 97]! : null;
+  }
+  const list = BY_SHAPE.get((len << 7) | (s.charCodeAt(from) | 0x20));
+  if (list === undefined) return null;
+  for (const n of list) {
+    let i = 1;
+    while (i < len && (s.charCodeAt(from + i) | 0x20) === n.charCodeAt(i)) i++;
+    if (i === len) return n;
+  }
+  return null;
+}
+
+/** Canonical lower-case long form of the header name s[from, to) (a token). */
+export function canonicalNameAt(s: string, from: number, to: number): string {
+  return knownName(s, from, to) ?? canonicalName(s.slice(from, to));
+}
+
 /** Canonical lower-case long form of a header name. */
 export function canonicalName(name: string): string {
+  const known = knownName(name, 0, name.length);
+  if (known !== null) return known;
   const lower = name.toLowerCase();
   if (lower.length === 1) return COMPACT[lower] ?? lower;
   return lower;

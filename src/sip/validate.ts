@@ -5,6 +5,7 @@
  */
 import type { SipMessage } from './message';
 import { SINGLE_INSTANCE } from './headers';
+import type { HeaderField } from './headers';
 import { parseUri } from './uri';
 import { parseNameAddr, splitList } from './nameaddr';
 import { SipParseError } from './errors';
@@ -24,15 +25,45 @@ const REQUIRED: Array<[string, string]> = [
   ['cseq', 'CSeq'],
 ];
 
+/** A bit per header name the checks below look at: the required ones and the single-instance ones. */
+const BIT = new Map<string, number>();
+for (const n of [...REQUIRED.map(([name]) => name), ...SINGLE_INSTANCE]) if (!BIT.has(n)) BIT.set(n, 1 << BIT.size);
+const REQUIRED_BITS = REQUIRED.map(([name, print]) => [BIT.get(name)!, print] as const);
+const CONTENT_LENGTH_BIT = BIT.get('content-length')!;
+const RESPONSE_BITS = BIT.get('call-id')! | BIT.get('from')! | BIT.get('to')!;
+
+/** Which of the BIT names a message has, and which of the single-instance ones it has more than once. */
+interface Census {
+  present: number;
+  repeated: number;
+}
+
+/** One pass over the headers (a request has ~10–15; counting per name would be quadratic). */
+function census(headers: readonly HeaderField[]): Census {
+  let present = 0;
+  let repeated = 0;
+  for (const h of headers) {
+    const b = BIT.get(h.name);
+    if (b === undefined) continue;
+    if (present & b && SINGLE_INSTANCE.has(h.name)) repeated |= b;
+    present |= b;
+  }
+  return { present, repeated };
+}
+
+/** The first header, in message order, whose name is among `bits`. */
+function firstOf(headers: readonly HeaderField[], bits: number): HeaderField | undefined {
+  for (const h of headers) if ((BIT.get(h.name) ?? 0) & bits) return h;
+  return undefined;
+}
+
 export function validateRequest(msg: SipMessage): Rejection | null {
-  for (const [name, print] of REQUIRED) {
-    if (!msg.first(name)) return { code: 400, reason: `Missing ${print}` };
+  const c = census(msg.headers);
+  for (const [bit, print] of REQUIRED_BITS) {
+    if (!(c.present & bit)) return { code: 400, reason: `Missing ${print}` };
   }
-  for (const h of msg.headers) {
-    if (SINGLE_INSTANCE.has(h.name) && h.name !== 'content-length' && msg.count(h.name) > 1) {
-      return { code: 400, reason: `Duplicate ${h.name} header` };
-    }
-  }
+  const dup = c.repeated & ~CONTENT_LENGTH_BIT;
+  if (dup !== 0) return { code: 400, reason: `Duplicate ${firstOf(msg.headers, dup)!.name} header` };
   try {
     if (msg.vias.length === 0) return { code: 400, reason: 'Missing Via' };
   } catch (e) {
@@ -83,9 +114,6 @@ export function validateResponse(msg: SipMessage): boolean {
   } catch {
     return false;
   }
-  if (!msg.cseq || !msg.first('call-id') || !msg.first('from') || !msg.first('to')) return false;
-  for (const h of msg.headers) {
-    if (SINGLE_INSTANCE.has(h.name) && msg.count(h.name) > 1) return false;
-  }
-  return true;
+  const c = census(msg.headers);
+  return !!msg.cseq && (c.present & RESPONSE_BITS) === RESPONSE_BITS && c.repeated === 0;
 }

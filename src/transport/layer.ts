@@ -4,6 +4,7 @@
  * peer, opening one when none exists). It knows nothing of transactions or routing.
  */
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import net from 'node:net';
 import { isIP } from 'node:net';
 import { StreamFramer, FramingError } from './framer';
@@ -48,6 +49,23 @@ export interface TransportOptions {
 
 /** Sends a stream (TCP, TLS, WS) message through the worker that holds the connections (src/workers). */
 export type TcpRelay = (target: Target, buf: Buffer) => boolean;
+
+/**
+ * dgram's address lookup for every send(). Node's default (dns.lookup) answers an IP
+ * literal on the next tick: a closure, a tick-queue entry and an async-hooks scope per
+ * datagram, ~2.5–5 µs of CPU each on the project VM (bench/PROFILE.md, session 4). The
+ * transport sends to IP literals only, so the answer comes at once; a host name still
+ * goes to dns.lookup.
+ */
+function literalLookup(
+  host: string,
+  opts: dns.LookupOneOptions | number,
+  cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = isIP(host);
+  if (family !== 0) cb(null, host, family);
+  else dns.lookup(host, typeof opts === 'number' ? { family: opts } : opts, cb);
+}
 
 /** Addresses we never send to: unspecified, broadcast, multicast. */
 function forbiddenTarget(ip: string, family: number): boolean {
@@ -148,7 +166,11 @@ export class TransportLayer implements Transport {
   }
 
   private bindUdp(local: LocalSocket): Promise<void> {
-    const sock = dgram.createSocket({ type: local.family === 6 ? 'udp6' : 'udp4', reuseAddr: false });
+    const sock = dgram.createSocket({
+      type: local.family === 6 ? 'udp6' : 'udp4',
+      reuseAddr: false,
+      lookup: literalLookup as dgram.SocketOptions['lookup'],
+    });
     return new Promise((resolve, reject) => {
       sock.once('error', reject);
       sock.bind(local.port, local.ip, () => {

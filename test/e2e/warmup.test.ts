@@ -1,3 +1,4 @@
+// dsd-test: alone — 3000 calls at 100 cps with workers (scripts/run-tests.js)
 /**
  * Full speed from the first second (issue #19): dsd warms its hot path up before it binds
  * the SIP sockets, says "ready" before it reads the first message, tells systemd READY=1

@@ -38,7 +38,7 @@ function stateToken(bits: number): string {
 /** Bits of a stored token (the RPC parser's mapping). */
 function tokenBits(token: string): number | null {
   const c = token[0]?.toLowerCase();
-  const p = token.length > 1 && token[1].toLowerCase() === 'p' ? DS_PROBING_DST : 0;
+  const p = token.charAt(1).toLowerCase() === 'p' ? DS_PROBING_DST : 0;
   switch (c) {
     case 'a':
       return p;

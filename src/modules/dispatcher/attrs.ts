@@ -75,7 +75,7 @@ export function parseParamList(s: string): { params: AttrParam[] } | { error: st
       const q = s.charCodeAt(p);
       if (q === 34 || q === 39) {
         if (len - p < 2) return { error: `bad quoted value for "${name}"` };
-        const end = s.indexOf(s[p], p + 1);
+        const end = s.indexOf(s.charAt(p), p + 1);
         if (end < 0) return { error: `unterminated quoted value for "${name}"` };
         value = s.slice(p + 1, end);
         p = end + 1;
@@ -161,8 +161,7 @@ export function parseAttrs(raw: string | null, attrsNone = false): AttrsParse {
     ocmax = 100,
     ocrate = 0;
   // Kamailio walks its reversed list, so the first occurrence of a name is applied last.
-  for (let k = parsed.params.length - 1; k >= 0; k--) {
-    const { name, value } = parsed.params[k];
+  for (const { name, value } of [...parsed.params].reverse()) {
     switch (name.toLowerCase()) {
       case 'duid':
         duid = value;

@@ -92,12 +92,13 @@ function rebalancePath(path: AvlNode | null, id: number): void {
 }
 
 function rotate2(top: Slot, dir: 0 | 1): AvlNode | null {
+  const other = (1 - dir) as 0 | 1;
   const B = top.get()!;
   const D = B.next[dir]!;
-  const C = D.next[1 - dir];
+  const C = D.next[other];
   const E = D.next[dir];
   top.set(D);
-  D.next[1 - dir] = B;
+  D.next[other] = B;
   B.next[dir] = C;
   B.longer = NEITHER;
   D.longer = NEITHER;
@@ -105,16 +106,17 @@ function rotate2(top: Slot, dir: 0 | 1): AvlNode | null {
 }
 
 function rotate3(top: Slot, dir: 0 | 1, third: number): AvlNode | null {
+  const other = (1 - dir) as 0 | 1;
   const B = top.get()!;
   const F = B.next[dir]!;
-  const D = F.next[1 - dir]!;
-  const C = D.next[1 - dir];
+  const D = F.next[other]!;
+  const C = D.next[other];
   const E = D.next[dir];
   top.set(D);
-  D.next[1 - dir] = B;
+  D.next[other] = B;
   D.next[dir] = F;
   B.next[dir] = C;
-  F.next[1 - dir] = E;
+  F.next[other] = E;
   D.longer = NEITHER;
   B.longer = NEITHER;
   F.longer = NEITHER;

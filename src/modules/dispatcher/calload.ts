@@ -82,7 +82,7 @@ export class CallLoadTable {
 function duidIndex(set: DsSet, duid: string): number {
   const l = duid.toLowerCase();
   for (let i = 0; i < set.dests.length; i++) {
-    const d = set.dests[i].attrs.duid;
+    const d = set.dests[i]!.attrs.duid;
     if (d !== null && d.length === duid.length && d.toLowerCase() === l) return i;
   }
   return -1;
@@ -98,7 +98,7 @@ export function leastLoaded(
   let k = -1;
   let t = 0x7fffffff;
   for (let j = 0; j < set.dests.length; j++) {
-    const d = set.dests[j];
+    const d = set.dests[j]!;
     const maxload = maxloadOf === null ? d.attrs.maxload : maxloadOf(j);
     if (!skipped(d.flags) && (held === null || !held(j)) && (maxload === 0 || d.dload < maxload) && d.dload < t) {
       k = j;
@@ -111,7 +111,7 @@ export function leastLoaded(
 /** ds_load_add(): false when the destination has no duid or the Call-ID is tracked. */
 export function loadAdd(table: CallLoadTable, set: DsSet, idx: number, callId: string, nowSec: number): boolean {
   const d = set.dests[idx];
-  if (d.attrs.duid === null || d.attrs.duid.length === 0) return false;
+  if (d === undefined || d.attrs.duid === null || d.attrs.duid.length === 0) return false;
   if (!table.add(callId, d.attrs.duid, set.id, nowSec)) return false;
   d.dload++;
   return true;
@@ -121,9 +121,9 @@ export function loadAdd(table: CallLoadTable, set: DsSet, idx: number, callId: s
 function loadRemoveById(list: DsList | null, setId: number, duid: string): boolean {
   const set = findSet(list, setId);
   if (set === null) return false;
-  const i = duidIndex(set, duid);
-  if (i < 0) return false;
-  if (set.dests[i].dload > 0) set.dests[i].dload--;
+  const d = set.dests[duidIndex(set, duid)];
+  if (d === undefined) return false;
+  if (d.dload > 0) d.dload--;
   return true;
 }
 
@@ -159,7 +159,8 @@ export function loadReplace(
   const newIdx = duidIndex(set, newDuid);
   if (newIdx < 0) return -2;
   table.delete(callId);
-  if (oldIdx >= 0 && set.dests[oldIdx].dload > 0) set.dests[oldIdx].dload--;
+  const old = set.dests[oldIdx];
+  if (old !== undefined && old.dload > 0) old.dload--;
   return loadAdd(table, set, newIdx, callId, nowSec) ? 0 : -1;
 }
 
@@ -198,7 +199,7 @@ export function loadUnset(
 ): 1 | -1 {
   if (xavpDst.length === 0) return 1;
   const invite = m.isRequest && (m.method ?? '').toUpperCase() === 'INVITE';
-  if (invite && (records.length === 0 || records[0].dstid === undefined)) return 1;
+  if (invite && records[0]?.dstid === undefined) return 1;
   if (table === null) return -1;
   return loadRemove(table, list, m.callId) ? 1 : -1;
 }

@@ -53,10 +53,10 @@ export function appendExtraAttrs(
   if (extras.length === 0) return attrs;
   let out = attrs ?? '';
   if (out.length > 0 && !out.endsWith(';')) out += ';';
-  for (let i = 0; i < extras.length; i++) {
+  for (const [i, extra] of extras.entries()) {
     const v = values[i];
     if (v === null || v === undefined || String(v).length === 0) continue;
-    const piece = `${extras[i].name}=${v};`;
+    const piece = `${extra.name}=${v};`;
     if (out.length + piece.length >= ATTRS_MAX - 1) throw new RangeError('cannot build attrs buffer (over 1023 chars)');
     out += piece;
   }

@@ -24,7 +24,8 @@ import { DsParams, defaultParams, finalizeParams } from './params';
 import { PingReplyCodes, parsePingReplyCodes } from './pingcodes';
 import { DsLoadMessage, DsMarkContext, DsRequestView, DsSource } from './request';
 import { DsRng, DsClock, defaultRng, systemClock, clockSec } from './rng';
-import { SelectContext, SelectMode, SelectResult, selectDestination, selectRoutes } from './select';
+import { selectDestination, selectRoutes } from './select';
+import type { SelectContext, SelectMode, SelectResult } from './select-types';
 import { DsSocketLookup, acceptAllSockets, defaultSocket } from './socket-spec';
 import { DsEvent, DsEventContext, StateRules, StateSource, applyStateUpdate } from './state';
 import { setStateRpc } from './state-rpc';
@@ -226,10 +227,11 @@ export class Dispatcher {
 
   /** ds_mark_dst([state]) on the head `_dsdst_` record. */
   markDst(records: readonly DstRecord[], state: string | null, m: DsMarkContext): MarkResult {
-    if ((this.params.flags & 2) === 0 || this.params.xavp_dst.length === 0 || records.length === 0) {
+    const first = records[0];
+    if ((this.params.flags & 2) === 0 || this.params.xavp_dst.length === 0 || first === undefined) {
       return { code: -1, event: null };
     }
-    return this.markAddr(records[0].grp, records[0].uri, state, m);
+    return this.markAddr(first.grp, first.uri, state, m);
   }
 
   /** ds_mark_addr(state, setid, uri) (6.1+): the same for an explicit destination. */

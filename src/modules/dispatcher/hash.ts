@@ -25,11 +25,11 @@ function mixKey(h: number, k: Uint8Array): number {
   let p = 0;
   let v: number;
   for (; p + 4 <= len; p += 4) {
-    v = ((sc(k[p]) << 24) + (sc(k[p + 1]) << 16) + (sc(k[p + 2]) << 8) + sc(k[p + 3])) >>> 0;
+    v = ((sc(k[p]!) << 24) + (sc(k[p + 1]!) << 16) + (sc(k[p + 2]!) << 8) + sc(k[p + 3]!)) >>> 0;
     h = (h + ((v ^ (v >>> 3)) >>> 0)) >>> 0;
   }
   v = 0;
-  for (; p < len; p++) v = ((v << 8) + sc(k[p])) >>> 0;
+  for (; p < len; p++) v = ((v << 8) + sc(k[p]!)) >>> 0;
   return (h + ((v ^ (v >>> 3)) >>> 0)) >>> 0;
 }
 

@@ -39,16 +39,19 @@ export function normalizeIp(text: string): string | null {
   return formatIpv6(words);
 }
 
-function ipv6Words(t: string): number[] | null {
+/** The eight 16-bit words of an IPv6 address. */
+type Words = [number, number, number, number, number, number, number, number];
+
+function ipv6Words(t: string): Words | null {
   let s = t;
   const pct = s.indexOf('%');
   if (pct >= 0) s = s.slice(0, pct);
-  let tail: number[] = [];
+  let tail: [number, number] | null = null;
   const lastColon = s.lastIndexOf(':');
   const lastPart = s.slice(lastColon + 1);
   if (lastPart.includes('.')) {
-    const o = lastPart.split('.').map((x) => parseInt(x, 10));
-    tail = [(o[0] << 8) | o[1], (o[2] << 8) | o[3]];
+    const [a = 0, b = 0, c = 0, d = 0] = lastPart.split('.').map((x) => parseInt(x, 10));
+    tail = [(a << 8) | b, (c << 8) | d];
     s = s.slice(0, lastColon + 1) + '0:0';
   }
   const dbl = s.indexOf('::');
@@ -70,16 +73,13 @@ function ipv6Words(t: string): number[] | null {
   if (fill < 0) return null;
   const parts = [...head, ...Array<string>(dbl >= 0 ? fill : 0).fill('0'), ...rest];
   if (parts.length !== 8) return null;
-  const words = parts.map((x) => parseInt(x, 16));
-  if (tail.length === 2) {
-    words[6] = tail[0];
-    words[7] = tail[1];
-  }
+  const words = parts.map((x) => parseInt(x, 16)) as Words; // eight parts, checked above
+  if (tail !== null) [words[6], words[7]] = tail;
   return words;
 }
 
 /** inet_ntop(AF_INET6): longest run (>= 2) of zero words compressed, lower-case hex. */
-function formatIpv6(w: number[]): string {
+function formatIpv6(w: Words): string {
   let bestStart = -1,
     bestLen = 0,
     curStart = -1,
@@ -107,7 +107,7 @@ function formatIpv6(w: number[]): string {
       continue;
     }
     if (out.length > 0 && !out.endsWith(':')) out += ':';
-    out += w[i].toString(16);
+    out += (w[i] ?? 0).toString(16);
   }
   return out;
 }

@@ -150,7 +150,8 @@ export class KeepaliveSender {
   round(now = performance.now()): void {
     if (this.cursor < this.queue.length && this.ds.pingEnabled) {
       this.stats.flushed += this.queue.length - this.cursor;
-      while (this.cursor < this.queue.length) this.sendIfStillDue(this.queue[this.cursor++]);
+      for (const t of this.queue.slice(this.cursor)) this.sendIfStillDue(t);
+      this.cursor = this.queue.length;
     }
     if (this.pumpTimer) {
       clearTimeout(this.pumpTimer);
@@ -177,7 +178,7 @@ export class KeepaliveSender {
     }
     const now = performance.now();
     while (this.cursor < this.queue.length && this.roundStart + this.cursor * this.step <= now) {
-      this.sendIfStillDue(this.queue[this.cursor++]);
+      this.sendIfStillDue(this.queue[this.cursor++]!);
     }
     if (this.cursor < this.queue.length) {
       const wait = this.roundStart + this.cursor * this.step - now;

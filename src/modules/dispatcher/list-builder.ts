@@ -204,7 +204,7 @@ export function assembleList(seeds: readonly DestSeed[], rng: DsRng, generation:
     }
     // After every entry with priority <= ours: stable ascending order.
     let k = arr.length;
-    while (k > 0 && arr[k - 1].priority > s.priority) k--;
+    while (k > 0 && arr[k - 1]!.priority > s.priority) k--;
     arr.splice(k, 0, s);
   }
   const sets: DsSet[] = [];
@@ -213,7 +213,7 @@ export function assembleList(seeds: readonly DestSeed[], rng: DsRng, generation:
     const asc = pending.get(id)!;
     const nr = asc.length;
     const dests: Destination[] = new Array(nr);
-    for (let j = 0; j < nr; j++) dests[j] = { ...asc[nr - 1 - j], idx: j, messageCount: 0 };
+    for (let j = 0; j < nr; j++) dests[j] = { ...asc[nr - 1 - j]!, idx: j, messageCount: 0 };
     const set: DsSet = {
       id,
       dests,

@@ -26,7 +26,7 @@ function parseLine(line: string): ParsedLine | null {
   while (i < line.length && (line[i] === ' ' || line[i] === '\t')) i++;
   if (i >= line.length || line[i] === '#') return null;
   const setStart = i;
-  while (i < line.length && line[i] >= '0' && line[i] <= '9') i++;
+  while (i < line.length && line.charCodeAt(i) >= 48 && line.charCodeAt(i) <= 57) i++;
   const setId = i > setStart ? Number(line.slice(setStart, i)) : 0;
   while (i < line.length && (line[i] === ' ' || line[i] === '\t')) i++;
   const uriStart = i;

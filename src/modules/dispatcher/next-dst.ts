@@ -10,7 +10,7 @@ import { DsList } from './model';
 import { DsParams } from './params';
 import { clockSec } from './rng';
 import { rewriteHostAll } from './ruri';
-import { PushAction } from './select';
+import type { PushAction } from './select-types';
 import { DstRecord } from './xavp-records';
 
 export interface NextDstContext {
@@ -57,6 +57,7 @@ export function updateDst(
       if (recs.length === 0) return done(-1);
     }
     const head = recs[0];
+    if (head === undefined) return done(-1);
     if (mode === 'domain') {
       const nr = rewriteHostAll(ruri, head.uri);
       if (nr === null) {

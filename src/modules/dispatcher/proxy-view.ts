@@ -21,7 +21,7 @@ function authUsername(ctx: RequestContext): string | null {
       if (!/^digest\s/i.test(v)) continue;
       const m = AUTH_USER.exec(v.slice(6));
       if (!m) continue;
-      const u = (m[1] ?? m[2]).trim();
+      const u = (m[1] ?? m[2] ?? '').trim();
       const at = u.indexOf('@');
       return at >= 0 ? u.slice(0, at) : u;
     }

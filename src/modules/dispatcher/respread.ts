@@ -44,8 +44,9 @@ function rendezvousScore(hash: number, d: { readonly uri: string }): number {
 export function rendezvousOrder(set: DsSet, hash: number, n: number, exclude = -1): number[] {
   const cand: { i: number; s: number }[] = [];
   for (let i = 0; i < n; i++) {
-    if (i === exclude || isSkipped(set.dests[i].flags)) continue;
-    cand.push({ i, s: rendezvousScore(hash, set.dests[i]) });
+    const d = set.dests[i];
+    if (d === undefined || i === exclude || isSkipped(d.flags)) continue;
+    cand.push({ i, s: rendezvousScore(hash, d) });
   }
   cand.sort((a, b) => b.s - a.s || a.i - b.i);
   return cand.map((c) => c.i);

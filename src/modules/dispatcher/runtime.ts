@@ -13,7 +13,7 @@ import { Dispatcher } from './engine';
 import { DsRpcError } from './errors';
 import type { DsParams } from './params';
 import type { SocketSpec } from './socket-spec';
-import type { PushAction, SelectMode, SelectResult } from './select';
+import type { PushAction, SelectMode, SelectResult } from './select-types';
 import type { DsEvent } from './state';
 import type { PingTarget } from './keepalive';
 import type { DsMarkContext } from './request';
@@ -253,6 +253,7 @@ export class DispatcherRuntime {
       throw DsRpcError.of('invalidParameters', `the synthetic request does not parse: ${(e as Error).message}`);
     }
     const local = this.core.transport.sockets[0];
+    if (local === undefined) throw DsRpcError.of('invalidParameters', 'dsd listens on no socket to explain from');
     const ctx = new Ctx(msg, { proto: 'udp', ip: '127.0.0.1', port: 9, local });
     let pv: string | null = null;
     const fmt = this.ds.params.hash_pvar;
@@ -387,7 +388,7 @@ function findSocketText(sockets: readonly LocalSocket[], text: string): LocalSoc
   if (!m) return null;
   return findSocket(sockets, {
     proto: (m[1]?.toLowerCase() ?? null) as SocketSpec['proto'],
-    host: m[2],
+    host: m[2]!,
     port: m[3] ? Number(m[3]) : 0,
     text,
   });

@@ -35,7 +35,7 @@ function pvTarget(spec: string | undefined): ((ctx: RequestContext, v: string | 
   if (!spec) return null;
   const m = /^\$avp\(([^)]+)\)$/.exec(spec.trim());
   if (!m) return null;
-  const name = m[1].replace(/^s:/, '');
+  const name = m[1]!.replace(/^s:/, '');
   return (ctx, v) => storeOf(ctx).avps.replace(name, v);
 }
 

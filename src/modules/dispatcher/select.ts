@@ -17,258 +17,24 @@
  * code is negative if they are present (Kamailio's effects persist on late failures).
  */
 
-import { CallLoadTable } from './calload';
 import { isSkipped } from './flags';
-import { DsList, DsSet, DsSocketRef, Destination, findSet } from './model';
+import { findSet } from './model';
 import { ocSkip } from './oc';
-import { DsParams } from './params';
 import { DsRequestView } from './request';
 import { rendezvousOrder } from './respread';
-import { DsRng, clockSec } from './rng';
 import { rewriteHostAll } from './ruri';
-import { DstRecord, makeDstRecord } from './xavp-records';
-import {
-  DS_ALG_CALLLOAD,
-  DS_ALG_HASHAUTHUSER,
-  DS_ALG_HASHCALLID,
-  DS_ALG_HASHFROMURI,
-  DS_ALG_HASHPV,
-  DS_ALG_HASHRURI,
-  DS_ALG_HASHTOURI,
-  DS_ALG_LATENCY,
-  DS_ALG_OVERLOAD,
-  DS_ALG_PARALLEL,
-  DS_ALG_RANDOM,
-  DS_ALG_RELWEIGHT,
-  DS_ALG_ROUNDROBIN,
-  DS_ALG_SERIAL,
-  DS_ALG_WEIGHT,
-  isHashAlg,
-} from './algorithms/constants';
-import { hashAuthUser, hashCallId, hashPvar, hashUriOf } from './algorithms/hashing';
-import { RrTake, rrCommit, rrTake } from './algorithms/round-robin';
-import { relWeightTake, weightTake } from './algorithms/weight';
-import { callLoadPick } from './algorithms/call-load';
-import { DsBranch, parallelBranches } from './algorithms/parallel';
-import { latencyRrPick } from './algorithms/latency-rr';
-
-export type SelectMode = 'dst' | 'domain' | 'xavp';
-
-/**
- * Holds on top of the state flags for one selection (drain, slow start; see lb/). The
- * policy builds it per selection and returns null when nothing applies, so default
- * settings run exactly Kamailio's pipeline.
- */
-export interface SelectionGate {
-  /** Never for a new dialog (draining). */
-  hard(i: number): boolean;
-  /** Not this time: hard, or held back by a slow-start roll. */
-  held(i: number): boolean;
-  /** alg 10: the maxload in force (slow start scales it). */
-  maxload(i: number): number;
-}
-
-export type GateFactory = (set: DsSet, alg: number) => SelectionGate | null;
-
-export interface SelectContext {
-  readonly list: DsList | null;
-  readonly params: DsParams;
-  readonly rng: DsRng;
-  /** Clock reading (ms) for this selection. */
-  readonly nowMs: number;
-  /** The alg-10 table (null when ds_hash_size is 0). */
-  readonly callLoad: CallLoadTable | null;
-  /** Drain / slow-start holds; absent or null: none. */
-  readonly gate?: GateFactory | null;
-}
-
-/** What to do to the message for the chosen destination. */
-export interface PushAction {
-  /** 'dst': set $du = uri and mark the R-URI new; 'domain': set the R-URI to `newRuri`. */
-  readonly mode: 'dst' | 'domain';
-  /** The destination URI. */
-  readonly uri: string;
-  /** Force this send socket when non-null. */
-  readonly sock: DsSocketRef | null;
-  /** Domain mode: the rewritten R-URI. */
-  readonly newRuri: string | null;
-}
-
-export interface SelectResult {
-  /** Kamailio return code: 1 (2 for alg 12 with a failed branch) on success, negative on failure. */
-  readonly code: number;
-  readonly ok: boolean;
-  /** The algorithm as it ended up (alg 10 falls back to 0 without load tracking). */
-  readonly alg: number;
-  readonly selected: Destination | null;
-  readonly push: PushAction | null;
-  /** New `_dsdst_` records, in order; put them before any existing ones. */
-  readonly records: DstRecord[];
-  /** Number of records added (all rules of ds_select_routes together). */
-  readonly cnt: number;
-  /** Value of the `_dsctx_` `cnt` field to add, or null (failure, or xavp_ctx_mode & 1). */
-  readonly ctxCnt: number | null;
-  /** Alg 12 branches to append. */
-  readonly branches: DsBranch[] | null;
-  /** Why it failed or degraded, for logs. */
-  readonly messages: string[];
-}
-
-/** Mutable state shared by the rules of one ds_select_routes() (Kamailio's ds_select_state_t). */
-interface RouteState {
-  setId: number;
-  alg: number;
-  mode: SelectMode;
-  readonly limit: number;
-  cnt: number;
-  emode: boolean;
-  readonly records: DstRecord[];
-  push: PushAction | null;
-  branches: DsBranch[] | null;
-  selected: Destination | null;
-  readonly messages: string[];
-}
+import { DS_ALG_OVERLOAD, DS_ALG_PARALLEL } from './algorithms/constants';
+import { rrCommit } from './algorithms/round-robin';
+import { parallelBranches } from './algorithms/parallel';
+import { computeHash, respreadOn } from './select-hash';
+import { addRecord, fillDefault } from './select-fill';
+import type { RouteState, SelectContext, SelectMode, SelectResult } from './select-types';
 
 const UNLIMITED = 0xffffffff;
 
 function normLimit(limit: number | undefined): number {
   const l = (limit ?? 0) >>> 0;
   return l === 0 ? UNLIMITED : l;
-}
-
-type Computed =
-  | { readonly kind: 'hash'; readonly hash: number; readonly rr: RrTake | null }
-  | { readonly kind: 'filled'; readonly hash: number }
-  | { readonly kind: 'fail'; readonly reason: string };
-
-function computeHash(
-  ctx: SelectContext,
-  set: DsSet,
-  st: RouteState,
-  req: DsRequestView,
-  g: SelectionGate | null,
-): Computed {
-  const p = ctx.params;
-  const userOnly = (p.flags & 1) !== 0;
-  const hashOr = (h: number | null, what: string): Computed =>
-    h === null ? { kind: 'fail', reason: `can't get ${what} hash` } : { kind: 'hash', hash: h, rr: null };
-  switch (st.alg) {
-    case DS_ALG_HASHCALLID:
-      return hashOr(hashCallId(req), 'callid');
-    case DS_ALG_HASHFROMURI:
-      return hashOr(hashUriOf(req.fromUri, userOnly), 'From uri');
-    case DS_ALG_HASHTOURI:
-      return hashOr(hashUriOf(req.toUri, userOnly), 'To uri');
-    case DS_ALG_HASHRURI:
-      return hashOr(hashUriOf(req.ruri, userOnly), 'ruri');
-    case DS_ALG_ROUNDROBIN:
-    case DS_ALG_OVERLOAD: {
-      const rr = rrTake(set);
-      return { kind: 'hash', hash: rr.hash, rr };
-    }
-    case DS_ALG_HASHAUTHUSER: {
-      const h = hashAuthUser(req);
-      if (h !== undefined) return { kind: 'hash', hash: h, rr: null };
-      const rr = rrTake(set);
-      return { kind: 'hash', hash: rr.hash, rr };
-    }
-    case DS_ALG_RANDOM:
-      return { kind: 'hash', hash: ctx.rng() >>> 0, rr: null };
-    case DS_ALG_HASHPV:
-      return hashOr(hashPvar(req), 'PV');
-    case DS_ALG_SERIAL:
-      return { kind: 'hash', hash: 0, rr: null };
-    case DS_ALG_WEIGHT:
-      return { kind: 'hash', hash: weightTake(set), rr: null };
-    case DS_ALG_CALLLOAD: {
-      const pick = callLoadPick(set, req, p.xavp_dst, ctx.callLoad, clockSec(ctx.nowMs), g);
-      if (!pick.ok) return { kind: 'fail', reason: pick.reason };
-      if (pick.warning !== null) st.messages.push(pick.warning);
-      st.alg = pick.alg;
-      return { kind: 'hash', hash: pick.hash, rr: null };
-    }
-    case DS_ALG_RELWEIGHT:
-      return { kind: 'hash', hash: relWeightTake(set), rr: null };
-    case DS_ALG_PARALLEL:
-      return { kind: 'hash', hash: 0, rr: null };
-    case DS_ALG_LATENCY: {
-      const pick = latencyRrPick(set, p.use_default !== 0, g === null ? null : (i) => g.hard(i));
-      if ((p.flags & 2) !== 0) {
-        const nr = set.dests.length;
-        for (let i = 0; i < nr && st.cnt < st.limit; i++) {
-          const e = pick.sorted[i];
-          if (
-            e.idx < 0 ||
-            isSkipped(e.flags) ||
-            (p.use_default !== 0 && e.idx === nr - 1) ||
-            (g !== null && g.hard(e.idx))
-          )
-            continue;
-          const r = makeDstRecord(set.dests[e.idx], st.setId, st.alg, p.xavp_dst_mode);
-          if (r !== null) {
-            st.records.push(r);
-            st.cnt++;
-          }
-        }
-      }
-      if (pick.hash < 0) return { kind: 'fail', reason: `no active destination in set ${set.id}` };
-      return { kind: 'filled', hash: pick.hash };
-    }
-    default:
-      st.messages.push(`algo ${st.alg} not implemented - using first entry...`);
-      return { kind: 'hash', hash: 0, rr: null };
-  }
-}
-
-function respreadOn(ctx: SelectContext, alg: number, c: Computed): boolean {
-  return ctx.params.ds_hash_respread !== 0 && isHashAlg(alg) && c.kind === 'hash' && c.rr === null;
-}
-
-/** Adds one record; false when an alg-10 record has no duid (the select then fails). */
-function addRecord(ctx: SelectContext, set: DsSet, idx: number, st: RouteState): boolean {
-  const r = makeDstRecord(set.dests[idx], st.setId, st.alg, ctx.params.xavp_dst_mode);
-  if (r === null) {
-    st.messages.push(`no uid for destination: ${st.setId} ${set.dests[idx].uri}`);
-    return false;
-  }
-  st.records.push(r);
-  st.cnt++;
-  return true;
-}
-
-/** ds_manage_routes_fill_xavp(): chosen, then after it, then before it (array order). */
-function fillDefault(
-  ctx: SelectContext,
-  set: DsSet,
-  hash: number,
-  st: RouteState,
-  order: number[] | null,
-  g: SelectionGate | null,
-): boolean {
-  if (!addRecord(ctx, set, hash, st)) return false;
-  const nr = set.dests.length;
-  const useDefault = ctx.params.use_default !== 0;
-  const usable = (i: number): boolean => {
-    const d = set.dests[i];
-    if (isSkipped(d.flags) || (useDefault && i === nr - 1)) return false;
-    if (g !== null && g.hard(i)) return false;
-    const maxload = g === null ? d.attrs.maxload : g.maxload(i);
-    return !(st.alg === DS_ALG_CALLLOAD && maxload !== 0 && d.dload >= maxload);
-  };
-  if (order !== null) {
-    for (const i of order) {
-      if (st.cnt >= st.limit) break;
-      if (usable(i) && !addRecord(ctx, set, i, st)) return false;
-    }
-    return true;
-  }
-  for (let i = hash + 1; i < nr && st.cnt < st.limit; i++) {
-    if (usable(i) && !addRecord(ctx, set, i, st)) return false;
-  }
-  for (let i = 0; i < hash && st.cnt < st.limit; i++) {
-    if (usable(i) && !addRecord(ctx, set, i, st)) return false;
-  }
-  return true;
 }
 
 function manageRoutes(ctx: SelectContext, st: RouteState, req: DsRequestView): number {
@@ -295,19 +61,21 @@ function manageRoutes(ctx: SelectContext, st: RouteState, req: DsRequestView): n
   let failoverOrder: number[] | null = null;
 
   if (c.kind !== 'filled') {
-    const skip = (k: number): boolean =>
-      isSkipped(set.dests[k].flags) ||
-      (g !== null && g.held(k)) ||
-      (st.alg === DS_ALG_OVERLOAD && ocSkip(set.dests[k], ctx.nowMs));
+    // an index past the set counts as skipped (it cannot happen: every index is taken mod n <= nr)
+    const off = (k: number): boolean => {
+      const dk = set.dests[k];
+      return dk === undefined || isSkipped(dk.flags) || (g !== null && g.held(k));
+    };
+    const skip = (k: number): boolean => off(k) || (st.alg === DS_ALG_OVERLOAD && ocSkip(set.dests[k]!, ctx.nowMs));
     if (respread) {
       const all = rendezvousOrder(set, rawHash, n);
       const order = g === null ? all : all.filter((k) => !g.held(k));
-      if (isSkipped(set.dests[i].flags) || (g !== null && g.held(i))) {
-        if (order.length > 0) i = order[0];
+      if (off(i)) {
+        const first = order[0];
+        if (first !== undefined) i = first;
         else if (useDefault) {
           i = nr - 1;
-          if (isSkipped(set.dests[i].flags) || (g !== null && g.held(i)))
-            return fail(`no active destination in set ${set.id}`);
+          if (off(i)) return fail(`no active destination in set ${set.id}`);
         } else return fail(`no active destination in set ${set.id}`);
       }
       failoverOrder = order.filter((k) => k !== i);
@@ -325,6 +93,7 @@ function manageRoutes(ctx: SelectContext, st: RouteState, req: DsRequestView): n
   }
   hash = i;
   const d = set.dests[hash];
+  if (d === undefined) return fail(`no active destination in set ${set.id}`);
   st.selected = d;
 
   if (st.mode !== 'xavp') {

@@ -11,7 +11,7 @@
 
 import type { DispatcherStatsEntry } from '../../rpc-api/results';
 import type { DsList, SetId } from './model';
-import type { SelectResult } from './select';
+import type { SelectResult } from './select-types';
 import type { DsEvent } from './state';
 import type { DstRecord } from './xavp-records';
 

@@ -11,8 +11,8 @@ import { DsRng } from './rng';
 export function shuffle100(arr: Uint16Array | Uint8Array, rng: DsRng): void {
   for (let j = 0; j < 100; j++) {
     const k = j + (rng() % (100 - j));
-    const t = arr[j];
-    arr[j] = arr[k];
+    const t = arr[j]!;
+    arr[j] = arr[k]!;
     arr[k] = t;
   }
 }
@@ -23,10 +23,10 @@ export function shuffle100(arr: Uint16Array | Uint8Array, rng: DsRng): void {
  * goes to the LAST entry (nr-1). Left all zeros (= always index 0) otherwise.
  */
 export function initWeights(dests: readonly Destination[], wlist: Uint16Array, rng: DsRng): void {
-  if (dests.length === 0 || dests[0].attrs.weight === 0) return;
+  if (!dests[0]?.attrs.weight) return;
   let t = 0;
-  fill: for (let j = 0; j < dests.length; j++) {
-    for (let k = 0; k < dests[j].attrs.weight; k++) {
+  fill: for (const [j, d] of dests.entries()) {
+    for (let k = 0; k < d.attrs.weight; k++) {
       if (t >= 100) break fill;
       wlist[t++] = j;
     }
@@ -46,18 +46,18 @@ export function initRelativeWeights(set: DsSet, rng: DsRng): boolean {
   const nr = dests.length;
   if (nr < 2) return false;
   let sum = 0;
-  for (let j = 0; j < nr; j++) if (!isSkipped(dests[j].flags)) sum += dests[j].attrs.rweight;
+  for (const d of dests) if (!isSkipped(d.flags)) sum += d.attrs.rweight;
   if (sum === 0) return false;
   const rw = set.rwlist;
   let t = 0;
-  for (let j = 0; j < nr; j++) {
-    if (isSkipped(dests[j].flags)) continue;
+  for (const [j, d] of dests.entries()) {
+    if (isSkipped(d.flags)) continue;
     // C int arithmetic: the product cannot overflow for rweight <= 100, but cc can set
     // larger values; keep it integral and truncating.
-    const slice = Math.trunc((dests[j].attrs.rweight * 100) / sum);
+    const slice = Math.trunc((d.attrs.rweight * 100) / sum);
     for (let k = 0; k < slice && t < 100; k++) rw[t++] = j;
   }
-  const lastInsert = t > 0 ? rw[t - 1] : nr - 1;
+  const lastInsert = rw[t - 1] ?? nr - 1;
   for (let j = t; j < 100; j++) rw[j] = lastInsert;
   shuffle100(rw, rng);
   return true;

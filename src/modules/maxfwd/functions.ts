@@ -4,7 +4,7 @@
  * answers 483); otherwise the value is decremented in place.
  */
 import type { RequestContext } from '../../proxy/context';
-import { digits } from '../../sip/message';
+import { digits } from '../../sip/start-line';
 
 export function mfProcessMaxfwd(ctx: RequestContext, limit: number, maxLimit = 256): number {
   const msg = ctx.msg;

@@ -262,3 +262,57 @@ test('lazy accessors: Max-Forwards, CSeq, From/To tags', () => {
   assert.ok(Number.isNaN(parse(req([...BASE.slice(0, 6), 'Max-Forwards: ten', 'Content-Length: 0'])).maxForwards!));
   assert.equal(parse(req([...BASE.slice(0, 6), 'Content-Length: 0'])).maxForwards, null);
 });
+
+test('header names: any case, compact forms and unknown names map to one canonical name', async () => {
+  const { canonicalName } = await import('../../../src/sip/headers');
+  const m = parse(
+    req([
+      'INVITE sip:bob@example.com SIP/2.0',
+      'vIA: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1',
+      'V: SIP/2.0/UDP 192.0.2.2:5060;branch=z9hG4bK2',
+      'f: <sip:alice@example.com>;tag=a',
+      'TO: <sip:bob@example.com>',
+      'CALL-ID: c1@example.com',
+      'cSeq: 7 INVITE',
+      'MAX-forwards: 70',
+      'Call_ID: not the call-id',
+      'Calls-ID: nor this',
+      'X-Custom-Thing: 1',
+      'Q: one letter, no compact form',
+      'record-ROUTE: <sip:p1;lr>',
+      'Content-Length: 0',
+    ]),
+  );
+  assert.deepEqual(
+    m.headers.map((h) => h.name),
+    [
+      'via',
+      'via',
+      'from',
+      'to',
+      'call-id',
+      'cseq',
+      'max-forwards',
+      'call_id',
+      'calls-id',
+      'x-custom-thing',
+      'q',
+      'record-route',
+      'content-length',
+    ],
+  );
+  assert.equal(m.callId, 'c1@example.com');
+  assert.equal(m.vias.length, 2);
+  for (const [written, canonical] of [
+    ['Via', 'via'],
+    ['i', 'call-id'],
+    ['CONTENT-TYPE', 'content-type'],
+    ['c', 'content-type'],
+    ['Content_Type', 'content_type'],
+    ['P-Asserted-Identity', 'p-asserted-identity'],
+    ['1', '1'],
+    ['', ''],
+  ] as const) {
+    assert.equal(canonicalName(written), canonical, written);
+  }
+});

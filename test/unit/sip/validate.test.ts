@@ -93,3 +93,17 @@ test('responses: routable only with a readable Via, CSeq, Call-ID, From, To and 
   assert.equal(validateResponse(resp([...ok, 'Call-ID: second'])), false);
   assert.equal(validateResponse(resp(['Via: SIP/2.0/UDP ;;', ...ok.slice(1)])), false);
 });
+
+test('the 400 names the first header, in message order, that is repeated; Content-Length is left to the parser', () => {
+  // From comes before To: From is named even though To's second line comes first
+  const m = build({}, ['To: <sip:x@y>', 'From: <sip:x@y>;tag=2']);
+  assert.deepEqual(validateRequest(m), { code: 400, reason: 'Duplicate from header' });
+  assert.deepEqual(validateRequest(build({ from: null, to: null })), { code: 400, reason: 'Missing From' });
+  const resp = (extra: string[]) =>
+    parseMessage(Buffer.from(['SIP/2.0 200 OK', ...extra, 'Content-Length: 0', '', ''].join('\r\n'), 'latin1'));
+  const ok = [BASE.via, BASE.from, BASE.to, BASE.callid, 'CSeq: 1 INVITE'];
+  // a response may not repeat Content-Length either (the parser drops it before)
+  assert.equal(validateResponse(resp([...ok, 'Content-Type: a/b', 'c: a/b'])), false);
+  assert.equal(validateResponse(resp([...ok, 'Max-Forwards: 1', 'Max-Forwards: 2'])), false);
+  assert.equal(validateResponse(resp([...ok, 'Route: <sip:a>', 'Route: <sip:b>'])), true);
+});

@@ -10,7 +10,7 @@ import { CallLoadTable, leastLoaded, loadAdd } from '../calload';
 import { isSkipped } from '../flags';
 import { DsSet } from '../model';
 import { DsRequestView } from '../request';
-import type { SelectionGate } from '../select';
+import type { SelectionGate } from '../select-types';
 import { DS_ALG_CALLLOAD, DS_ALG_HASHCALLID } from './constants';
 
 export type CallLoadPick =
@@ -48,7 +48,7 @@ export function callLoadPick(
     const why =
       table === null
         ? 'ds_hash_size is 0'
-        : set.dests[i].attrs.duid
+        : set.dests[i]?.attrs.duid
           ? 'call-id already tracked'
           : 'destination has no duid';
     return {

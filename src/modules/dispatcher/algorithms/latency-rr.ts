@@ -33,7 +33,7 @@ export function latencyRrPick(
   const sorted: { idx: number; prio: number; flags: number }[] = new Array(nr);
   let z = set.last;
   for (let y = 0; y < nr; y++) {
-    const d = set.dests[z];
+    const d = set.dests[z]!; // z stays below cycle <= nr
     const prio = d.priority;
     const lat = d.attrs.cc ? Math.trunc(Math.fround(d.latency.est - d.latency.avg)) : Math.trunc(d.latency.est);
     if (!isSkipped(d.flags) && (held === null || !held(z))) {
@@ -50,14 +50,15 @@ export function latencyRrPick(
   // ds_sorted_by_priority(): nr passes of adjacent swaps, stable, descending.
   for (let i = 0; i < nr; i++) {
     for (let ii = 1; ii < nr; ii++) {
-      if (sorted[ii - 1].prio < sorted[ii].prio) {
-        const t = sorted[ii];
-        sorted[ii] = sorted[ii - 1];
-        sorted[ii - 1] = t;
+      const a = sorted[ii - 1]!;
+      const b = sorted[ii]!;
+      if (a.prio < b.prio) {
+        sorted[ii] = a;
+        sorted[ii - 1] = b;
       }
     }
   }
-  const hash = nr > 0 ? sorted[0].idx : set.last;
+  const hash = sorted[0]?.idx ?? set.last;
   set.last = (((hash + 1) % nr) + nr) % nr;
   return { hash, sorted };
 }

@@ -37,7 +37,7 @@ export function parallelBranches(
     user = u.user;
   }
   for (let i = mode === 'xavp' ? chosen : chosen + 1; i < nr; i++) {
-    const d = set.dests[i];
+    const d = set.dests[i]!;
     if (exclude !== null && i !== chosen && exclude(i)) continue;
     if (mode !== 'domain') {
       out.push({ ruri, dstUri: d.uri, sock: d.sock });

@@ -10,7 +10,8 @@ import { DS_DISABLED_DST, DS_INACTIVE_DST, DS_PROBING_DST, flagsString } from '.
 import { dsHash, trimWs, uriHashKeys } from '../hash';
 import { findSet, DsSet } from '../model';
 import type { DsRequestView } from '../request';
-import { selectDestination, SelectResult } from '../select';
+import { selectDestination } from '../select';
+import type { SelectResult } from '../select-types';
 import {
   DS_ALG_CALLLOAD,
   DS_ALG_HASHAUTHUSER,
@@ -125,6 +126,7 @@ function hashInfo(ds: LbEngine, alg: number, req: DsRequestView, n: number): Exp
 
 function skipReasons(ds: LbEngine, set: DsSet, i: number, alg: number, nowMs: number): string[] {
   const d = set.dests[i];
+  if (d === undefined) return [];
   const why: string[] = [];
   if (d.flags & DS_DISABLED_DST) why.push('disabled');
   if (d.flags & DS_INACTIVE_DST) {
@@ -156,9 +158,10 @@ function dryRun(ds: LbEngine, set: DsSet, alg: number, req: DsRequestView, limit
     set.last = cursors.last;
     set.wlast = cursors.wlast;
     set.rwlast = cursors.rwlast;
+    // the selection adds and removes no destination, so the saved arrays line up
     set.dests.forEach((d, i) => {
-      d.dload = dloads[i];
-      d.oc.ocidx = ocidx[i];
+      d.dload = dloads[i]!;
+      d.oc.ocidx = ocidx[i]!;
     });
     if (table !== null && req.callId !== null && !tracked) table.delete(req.callId);
   }

@@ -6,7 +6,7 @@
 import type { CallLoadTable } from '../calload';
 import type { Destination, DsList, DsSet } from '../model';
 import type { DsParams } from '../params';
-import type { SelectContext } from '../select';
+import type { SelectContext } from '../select-types';
 import type { DsEvent, DsEventContext, StateSource } from '../state';
 import type { LbPolicy } from './policy';
 import type { RngTape } from './rng-tape';

@@ -10,7 +10,7 @@ import { Destination, DsList, DsSet, findSet, sameUriCi } from '../model';
 import { parseDestinationUri } from '../destination-uri';
 import { isSkipped } from '../flags';
 import type { DsRng } from '../rng';
-import type { GateFactory, SelectionGate } from '../select';
+import type { GateFactory, SelectionGate } from '../select-types';
 import { DS_ALG_CALLLOAD } from '../algorithms/constants';
 import { DrainTable } from './drain';
 import { EjectTracker } from './eject';
@@ -75,26 +75,26 @@ export class LbPolicy {
     const nowMs = this.now();
     const n = set.dests.length;
     const hard = new Uint8Array(n);
-    if (draining) for (let i = 0; i < n; i++) hard[i] = this.drains.isDraining(set.dests[i]) ? 1 : 0;
+    if (draining) set.dests.forEach((d, i) => (hard[i] = this.drains.isDraining(d) ? 1 : 0));
     const soft = new Uint8Array(n);
     const maxload = new Int32Array(n);
-    for (let i = 0; i < n; i++) maxload[i] = set.dests[i].attrs.maxload;
+    set.dests.forEach((d, i) => (maxload[i] = d.attrs.maxload));
     if (ramping && alg === DS_ALG_CALLLOAD) {
-      for (let i = 0; i < n; i++) maxload[i] = this.slowStart.maxload(set.dests[i], nowMs);
+      set.dests.forEach((d, i) => (maxload[i] = this.slowStart.maxload(d, nowMs)));
     } else if (ramping) {
       let open = 0;
-      for (let i = 0; i < n; i++) {
-        const f = this.slowStart.factor(set.dests[i], nowMs);
+      set.dests.forEach((d, i) => {
+        const f = this.slowStart.factor(d, nowMs);
         if (f < 1 && this.rng() / 0x80000000 >= f) soft[i] = 1;
-        if (!hard[i] && !soft[i] && (set.dests[i].flags & 5) === 0) open++;
-      }
+        if (!hard[i] && !soft[i] && (d.flags & 5) === 0) open++;
+      });
       // Slow start never makes a selection fail: with nobody else left, take the ramping ones.
       if (open === 0) soft.fill(0);
     }
     return {
       hard: (i) => hard[i] === 1,
       held: (i) => hard[i] === 1 || soft[i] === 1,
-      maxload: (i) => maxload[i],
+      maxload: (i) => maxload[i] ?? 0,
     };
   }
 }
