@@ -125,7 +125,7 @@ function pendingCounted(h: RouteHooks): RouteHooks & { pending: number } {
     });
   };
   out.request = (ctx) => track(h.request(ctx));
-  out.failure = (name, ctx, txn) => track(h.failure(name, ctx, txn));
+  out.failure = (name, ctx) => track(h.failure(name, ctx));
   if (h.branch) {
     const branch = h.branch.bind(h);
     out.branch = (name, ctx) => track(branch(name, ctx));

@@ -23,9 +23,11 @@ export const ADMISSION_DEFAULTS: Readonly<AdmissionConfig> = {
   retryAfter: 5,
 };
 
-interface Held {
-  ip: string;
-  bytes: number;
+/** What a transaction holds, kept on the transaction itself (no table to look it up in). */
+export interface AdmissionHold {
+  /** Source IP while admitted; null before start() and after release(). */
+  heldIp: string | null;
+  heldBytes: number;
 }
 
 export class Admission {
@@ -33,20 +35,21 @@ export class Admission {
   bytes = 0;
   /** Requests answered 503 because of the bound. */
   refused = 0;
-  private readonly held = new Map<object, Held>();
+  private held = 0;
+  /** Transactions in flight per source IP; kept only when maxPerSource bounds them. */
   private readonly perSource = new Map<string, number>();
 
   constructor(readonly cfg: AdmissionConfig) {}
 
   get inFlight(): number {
-    return this.held.size;
+    return this.held;
   }
 
   /** True when a new transaction from `ip` may start. */
   admits(ip: string): boolean {
     const c = this.cfg;
     if (
-      (c.maxTransactions > 0 && this.held.size >= c.maxTransactions) ||
+      (c.maxTransactions > 0 && this.held >= c.maxTransactions) ||
       (c.maxBytes > 0 && this.bytes >= c.maxBytes) ||
       (c.maxPerSource > 0 && (this.perSource.get(ip) ?? 0) >= c.maxPerSource)
     ) {
@@ -61,29 +64,34 @@ export class Admission {
   }
 
   /** `txn` (from `ip`) started, holding `n` bytes. */
-  start(txn: object, ip: string, n: number): void {
-    if (this.held.has(txn)) return;
-    this.held.set(txn, { ip, bytes: n });
-    this.perSource.set(ip, (this.perSource.get(ip) ?? 0) + 1);
+  start(txn: AdmissionHold, ip: string, n: number): void {
+    if (txn.heldIp !== null) return;
+    txn.heldIp = ip;
+    txn.heldBytes = n;
+    this.held++;
     this.bytes += n;
+    if (this.cfg.maxPerSource > 0) this.perSource.set(ip, (this.perSource.get(ip) ?? 0) + 1);
   }
 
   /** `txn` now retains `n` more bytes (its branches' copies). */
-  hold(txn: object, n: number): void {
-    const h = this.held.get(txn);
-    if (!h) return;
-    h.bytes += n;
+  hold(txn: AdmissionHold, n: number): void {
+    if (txn.heldIp === null) return;
+    txn.heldBytes += n;
     this.bytes += n;
   }
 
   /** `txn` finished: whatever it held is free. */
-  release(txn: object): void {
-    const h = this.held.get(txn);
-    if (!h) return;
-    this.held.delete(txn);
-    this.bytes -= h.bytes;
-    const n = (this.perSource.get(h.ip) ?? 1) - 1;
-    if (n <= 0) this.perSource.delete(h.ip);
-    else this.perSource.set(h.ip, n);
+  release(txn: AdmissionHold): void {
+    const ip = txn.heldIp;
+    if (ip === null) return;
+    txn.heldIp = null;
+    this.held--;
+    this.bytes -= txn.heldBytes;
+    txn.heldBytes = 0;
+    if (this.cfg.maxPerSource > 0) {
+      const n = (this.perSource.get(ip) ?? 1) - 1;
+      if (n <= 0) this.perSource.delete(ip);
+      else this.perSource.set(ip, n);
+    }
   }
 }

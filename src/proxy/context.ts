@@ -8,7 +8,8 @@
 import type { SipMessage } from '../sip/message';
 import { EditList } from '../sip/editor';
 import type { LocalSocket, Source } from '../transport/types';
-import type { ProxyTxn } from './proxy-txn';
+import type { ServerTxn } from '../transaction/server';
+import type { ClientTxn } from '../transaction/client';
 import { RouteType, type RouteTypeBits } from '../core/route-type';
 import type { RequestSlot } from './request-state';
 
@@ -18,6 +19,27 @@ export { RouteType } from '../core/route-type';
 export interface RelayError {
   code: number;
   reason: string;
+}
+
+/**
+ * What the routing logic and the modules see of the request's transaction (tm's cell,
+ * proxy-txn.ts's ProxyTxn implements it). Declared here so that the context, which the
+ * transaction holds, never imports the transaction back.
+ */
+export interface RequestTxn {
+  readonly id: number;
+  readonly ctx: RequestContext;
+  readonly server: ServerTxn;
+  readonly branches: readonly ClientTxn[];
+  readonly isInvite: boolean;
+  /** A CANCEL came from upstream. */
+  readonly canceled: boolean;
+  /** A final reply went upstream. */
+  readonly finalSent: boolean;
+  /** R-URI of branch i, or null. */
+  branchRuri(i: number): string | null;
+  /** A reply generated here (t_reply), with the transaction's To tag. */
+  replyLocal(status: number, reason: string, headers?: string[]): void;
 }
 
 export class RequestContext {
@@ -44,7 +66,7 @@ export class RequestContext {
   /** Extra branches (append_branch / dispatcher alg 12): R-URI and optional $du. */
   extraBranches: Array<{ ruri: string; du: string | null }> = [];
   /** The transaction once t_relay / t_newtran created it. */
-  txn: ProxyTxn | null = null;
+  txn: RequestTxn | null = null;
   /** In failure/onreply routes: the reply being handled (null for a local timeout). */
   reply: SipMessage | null = null;
   replyCode = 0;

@@ -9,25 +9,21 @@
 import { parseMessage, SipMessage } from '../sip/message';
 import { validateRequest, validateResponse } from '../sip/validate';
 import type { SipUri } from '../sip/uri';
-import { isSecure, type LocalSocket, type Source, type Target, type Transport } from '../transport/types';
+import type { Source, Transport } from '../transport/types';
 import { Admission, AdmissionConfig, ADMISSION_DEFAULTS } from './admission';
 import { TxnLayer } from '../transaction/layer';
 import { ServerTxn } from '../transaction/server';
-import { serverKey } from '../transaction/keys';
 import type { TmConfig } from '../transaction/config';
 import { RequestContext } from './context';
-import { BranchFinal, ProxyTxn, ProxyTxnPort, type NextTarget } from './proxy-txn';
-import { reasonFor } from './best';
-import { stripTopVia, buildBranchRequest, RrOptions, RR_DEFAULTS } from './forward';
-import { resolveHops, resolveTarget, TargetError } from './target';
+import { BranchFinal, ProxyTxn, ProxyTxnPort } from './proxy-txn';
+import { stripTopVia, RrOptions, RR_DEFAULTS } from './forward';
+import { Relay } from './relay';
 import { StatelessReplies, statelessReplyHop } from './stateless';
 import { Myself } from './myself';
 import { BranchIds, DSD_BRANCH } from './branch';
 import type { RouteHooks } from './hooks';
 import type { Logger } from '../core/log';
 import type { TxnObserver, TxnReplyEvent } from './txn-events';
-import { runBranchRoutes, Hop } from './branch-route';
-import type { EditList } from '../sip/editor';
 
 export type { RouteHooks } from './hooks';
 
@@ -48,6 +44,8 @@ export interface CoreOptions {
   rr?: RrOptions;
   /** The bound on transactions in flight (admission.ts). */
   admission?: AdmissionConfig;
+  /** The transaction timers' clock (ms); performance.now unless a test mocks time. */
+  clock?: () => number;
 }
 
 /**
@@ -93,6 +91,7 @@ export class ProxyCore {
   private readonly port: ProxyTxnPort;
   private readonly sl: StatelessReplies;
   private readonly myself: Myself;
+  private readonly relayer: Relay;
   private drainWaiters: Array<() => void> = [];
   /** Set in a worker of several (children > 1); null: every message is ours. */
   steer: Steer | null = null;
@@ -113,6 +112,7 @@ export class ProxyCore {
       tm: opts.tm,
       serverHeader: opts.serverHeader,
       userAgentHeader: this.userAgentHeader,
+      clock: opts.clock,
     });
     this.port = {
       txns: this.txns,
@@ -129,6 +129,17 @@ export class ProxyCore {
     this.admission = new Admission(opts.admission ?? ADMISSION_DEFAULTS);
     this.sl = new StatelessReplies(this.transport, this.txns, opts.serverHeader);
     this.myself = new Myself(() => this.transport.sockets);
+    this.relayer = new Relay({
+      transport: this.transport,
+      txns: this.txns,
+      log: this.log,
+      rr: this.rr,
+      admission: this.admission,
+      branchIds: this.branchIds,
+      stats: this.stats,
+      hooks: () => this.hooks,
+      newTxn: (ctx) => this.newTxn(ctx),
+    });
   }
 
   async start(): Promise<void> {
@@ -280,10 +291,10 @@ export class ProxyCore {
 
   /** Creates the proxy transaction for ctx (t_newtran); 100 Trying for an INVITE. */
   newTxn(ctx: RequestContext): ProxyTxn {
-    if (ctx.txn) return ctx.txn;
+    if (ctx.txn instanceof ProxyTxn) return ctx.txn;
     const msg = ctx.msg;
     const id = this.branchIds.nextTxn();
-    const key = serverKey(msg) ?? `nokey|${id}`;
+    const key = this.txns.keyOf(msg) ?? `nokey|${id}`;
     const st = new ServerTxn(this.txns, key, msg, ctx.src, this.sl.tag(msg));
     const txn = new ProxyTxn(this.port, st, ctx, id);
     ctx.txn = txn;
@@ -300,123 +311,12 @@ export class ProxyCore {
    * name must be resolved first.
    */
   relay(ctx: RequestContext): number | Promise<number> {
-    const msg = ctx.msg;
-    if (msg.method === 'ACK') return this.forwardStateless(ctx);
-    if (msg.method === 'CANCEL') return this.relayCancel(ctx);
-    if (ctx.txn?.canceled || ctx.txn?.finalSent) return this.fail(ctx, 487, 'Request Terminated');
-    const all: Hop[] = [{ ruri: ctx.ruri, du: ctx.du, edits: null }];
-    for (const b of ctx.extraBranches) all.push({ ruri: b.ruri, du: b.du, edits: null });
-    ctx.extraBranches = [];
-    const kept = runBranchRoutes(ctx, all, this.hooks);
-    if (kept instanceof Promise) return kept.then((hs) => this.relayHops(ctx, hs));
-    return this.relayHops(ctx, kept);
-  }
-
-  /** The rest of t_relay once branch routes ran: resolve each hop, send the branches. */
-  private relayHops(ctx: RequestContext, kept: readonly Hop[]): number | Promise<number> {
-    // every branch dropped in branch_route: nothing to send (tm's E_CFG, sl_reply_error sends 500)
-    if (kept.length === 0) return this.fail(ctx, 500, 'Server Internal Error');
-    const hops = kept.map((h) => ({ ruri: h.ruri, uri: h.du ?? h.ruri, edits: h.edits }));
-    let targets: Target[][] | Promise<Target[][]>;
-    try {
-      targets = resolveHops(
-        hops.map((h) => h.uri),
-        this.transport.sockets.map((s) => s.proto),
-      );
-    } catch (e) {
-      if (e instanceof TargetError) this.log.warn(`t_relay refused: ${e.message}`);
-      return this.refuse(ctx, e, 400, 'Bad Request');
-    }
-    if (!(targets instanceof Promise)) return this.sendBranches(ctx, hops, targets);
-    return targets.then(
-      (ts) => this.sendBranches(ctx, hops, ts),
-      (e) => this.refuse(ctx, e, 500, 'Server Internal Error'),
-    );
-  }
-
-  /** t_relay failed on a destination: its TargetError's code, else `code`. */
-  private refuse(ctx: RequestContext, e: unknown, code: number, reason: string): number {
-    return e instanceof TargetError ? this.fail(ctx, e.code, reasonFor(e.code)) : this.fail(ctx, code, reason);
-  }
-
-  private fail(ctx: RequestContext, code: number, reason: string): number {
-    ctx.lastError = { code, reason };
-    return -1;
-  }
-
-  private outSocket(ctx: RequestContext, t: Target): LocalSocket | null {
-    const family = t.ip.indexOf(':') >= 0 ? 6 : 4;
-    const f = ctx.forceSocket;
-    if (f && f.proto === t.proto && f.family === family) return f;
-    if (ctx.src.local.proto === t.proto && ctx.src.local.family === family) return ctx.src.local;
-    return this.transport.selectSocket(t.proto, family);
-  }
-
-  private sendBranches(
-    ctx: RequestContext,
-    hops: Array<{ ruri: string; edits: EditList | null }>,
-    candidates: Target[][],
-  ): number {
-    if (ctx.txn?.canceled) return this.fail(ctx, 487, 'Request Terminated');
-    const txn = this.newTxn(ctx);
-    let sent = 0;
-    let refused = false;
-    for (const [i, hop] of hops.entries()) {
-      // each hop: its first usable candidate now, the others for DNS failover
-      const usable: NextTarget[] = [];
-      for (const t of candidates[i] ?? []) {
-        const out = this.outSocket(ctx, t);
-        if (out) usable.push({ target: t, out });
-        else refused = this.noSocket(t) || refused;
-      }
-      const [first, ...rest] = usable;
-      if (first && txn.addBranch(hop.ruri, first.target, first.out, rest, hop.edits ?? ctx.edits)) sent++;
-    }
-    this.admission.hold(txn, sent * ctx.msg.buf.length);
-    if (sent === 0) return refused ? this.fail(ctx, 503, reasonFor(503)) : this.fail(ctx, 477, reasonFor(477));
-    return 1;
-  }
-
-  /**
-   * No listen socket for the hop's transport. A secure hop (sips:, transport=tls/wss)
-   * is refused outright and logged: it is never sent over another transport.
-   */
-  private noSocket(t: Target): boolean {
-    if (!isSecure(t.proto)) return false;
-    this.log.warn(
-      `refused: no ${t.proto} listen socket for secure destination ${t.ip}:${t.port}; not sent in clear text`,
-    );
-    return true;
-  }
-
-  /** CANCEL: 200 to the CANCEL, CANCEL every branch of the INVITE it names. */
-  private relayCancel(ctx: RequestContext): number | Promise<number> {
-    const inv = this.txns.receiveCancel(ctx.msg, ctx.src);
-    if (!inv) return this.forwardStateless(ctx);
-    inv.tu?.onCancel(); // none: the INVITE was answered already (RFC 3261 9.2)
-    return 1;
+    return this.relayer.relay(ctx);
   }
 
   /** forward(): send without a transaction (2xx ACKs, or on request of the script). */
   forwardStateless(ctx: RequestContext): number | Promise<number> {
-    let t: Target | Promise<Target>;
-    try {
-      t = resolveTarget(ctx.du ?? ctx.ruri);
-    } catch (e) {
-      if (e instanceof TargetError) this.log.warn(`forward refused: ${e.message}`);
-      return this.fail(ctx, e instanceof TargetError ? e.code : 400, 'Bad destination');
-    }
-    const send = (target: Target): number => {
-      const out = this.outSocket(ctx, target);
-      if (!out)
-        return this.noSocket(target) ? this.fail(ctx, 503, reasonFor(503)) : this.fail(ctx, 477, reasonFor(477));
-      const branch = this.branchIds.make(ctx.msg, ctx, this.branchIds.nextTxn(), 0);
-      const buf = buildBranchRequest(ctx, ctx.ruri, out, branch, this.rr);
-      this.stats.statelessForwards++;
-      return this.transport.send({ ...target, local: out }, buf) ? 1 : this.fail(ctx, 477, reasonFor(477));
-    };
-    if (t instanceof Promise) return t.then(send, () => this.fail(ctx, 478, reasonFor(478)));
-    return send(t);
+    return this.relayer.forwardStateless(ctx);
   }
 
   private tapBranch(b: BranchFinal): void {

@@ -11,12 +11,14 @@ import type { ServerTxn, ServerUser } from '../transaction/server';
 import type { TxnLayer } from '../transaction/layer';
 import type { LocalSocket, Target } from '../transport/types';
 import type { Logger } from '../core/log';
-import { RequestContext, RouteType } from './context';
+import { RouteType, type RequestContext, type RequestTxn } from './context';
 import { buildBranchRequest, RrOptions, stripTopVia } from './forward';
-import { chooseFinal, pickBest, type BranchOutcome } from './best';
+import { chooseFinal, pickBest } from './best';
+import { Branches, type BranchExtra, type NextTarget } from './branches';
 import type { BranchIds } from './branch';
 import type { RouteHooks } from './hooks';
 import type { TxnReplyEvent } from './txn-events';
+import type { AdmissionHold } from './admission';
 
 /**
  * What a proxy transaction uses of the proxy around it. The core hands this out; the
@@ -48,30 +50,11 @@ export interface BranchFinal {
   readonly status: number;
 }
 
-interface BranchExtra {
-  cancelWanted: boolean;
-  cancelSent: boolean;
-  localStatus: number;
-  /** Its reply no longer counts for the best reply (tm's failure_reply_mode). */
-  dropped: boolean;
-  /** First branch of a serial step (the relay of request_route or of one failure_route). */
-  stepStart: boolean;
-  /** The branch's R-URI, and the next DNS targets of its hop (RFC 3263 failover). */
-  ruri: string;
-  alts: readonly NextTarget[];
-  /** The branch's lumps (its branch_route's edits, or the request's). */
-  edits: EditList;
-}
-
-/** Another address of the same hop (the next SRV target, or the next A record). */
-export interface NextTarget {
-  readonly target: Target;
-  readonly out: LocalSocket;
-}
-
-export class ProxyTxn implements ClientOwner, ServerUser {
-  readonly branches: ClientTxn[] = [];
-  private readonly extra: BranchExtra[] = [];
+export class ProxyTxn implements ClientOwner, ServerUser, RequestTxn, AdmissionHold {
+  private readonly book: Branches;
+  /** Admission bookkeeping (admission.ts): the source IP while in flight, and bytes held. */
+  heldIp: string | null = null;
+  heldBytes = 0;
   canceled = false;
   /** A final reply went upstream. */
   finalSent = false;
@@ -86,18 +69,20 @@ export class ProxyTxn implements ClientOwner, ServerUser {
     readonly id: number,
   ) {
     server.tu = this;
+    this.book = new Branches(id);
   }
 
-  /** Branch i's bookkeeping: `extra` grows with `branches`, so an index of one is one of the other. */
-  private ex(i: number): BranchExtra {
-    const ex = this.extra[i];
-    if (ex === undefined) throw new RangeError(`proxy transaction ${this.id}: no branch ${i}`);
-    return ex;
+  get branches(): readonly ClientTxn[] {
+    return this.book.list;
   }
 
   /** R-URI of branch i, or null. */
   branchRuri(i: number): string | null {
-    return this.extra[i]?.ruri ?? null;
+    return this.book.ruri(i);
+  }
+
+  private ex(i: number): BranchExtra {
+    return this.book.ex(i);
   }
 
   get isInvite(): boolean {
@@ -125,23 +110,13 @@ export class ProxyTxn implements ClientOwner, ServerUser {
       branchId,
       ctx.msg.method,
       buf,
-      { ...target, local: out },
+      { proto: target.proto, ip: target.ip, port: target.port, local: out },
       this,
       idx,
       ctx.frTimer || cfg.frTimer,
       ctx.frInvTimer || cfg.frInvTimer,
     );
-    this.branches.push(ct);
-    this.extra.push({
-      cancelWanted: false,
-      cancelSent: false,
-      localStatus: 0,
-      dropped: false,
-      stepStart: idx === 0,
-      ruri,
-      alts,
-      edits,
-    });
+    this.book.add(ct, ruri, alts, edits);
     if (!ct.start()) {
       this.ex(idx).localStatus = 477;
       ct.lastStatus = 477;
@@ -161,7 +136,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
         status: msg ? msg.status : 408,
       });
     }
-    if (this.finalSent && this.outcome(ct) !== null && !(msg && msg.status < 300)) {
+    if (this.finalSent && this.book.done(ct) && !(msg && msg.status < 300)) {
       // a branch finishing after the answer went upstream (a CANCELed fork): nothing left to do
       this.releaseBranches();
       return;
@@ -223,48 +198,10 @@ export class ProxyTxn implements ClientOwner, ServerUser {
     return false;
   }
 
-  private outcome(ct: ClientTxn): BranchOutcome | null {
-    if (ct.finalReply) return { status: ct.finalReply.status, local: false };
-    if (ct.timedOut) return { status: 408, local: true };
-    const local = this.ex(ct.index).localStatus;
-    if (local) return { status: local, local: true };
-    return null;
-  }
-
-  /** The outcome that still counts for the best reply: none once dropped. */
-  private counted(ct: ClientTxn): BranchOutcome | null {
-    return this.ex(ct.index).dropped ? null : this.outcome(ct);
-  }
-
-  /**
-   * After failure_route: which earlier replies stop counting (Kamailio's t_should_relay_response
-   * with failure_reply_mode). Returns false when nothing is left to answer with.
-   */
-  private dropReplies(before: number): boolean {
-    const mode = this.port.txns.cfg.failureReplyMode;
-    const added = this.branches.length > before;
-    if (added) this.ex(before).stepStart = true;
-    if (mode === 0 || (mode === 3 && !added)) return true;
-    let from = 0;
-    if (mode === 2) {
-      for (let i = before - 1; i >= 0; i--)
-        if (this.ex(i).stepStart) {
-          from = i;
-          break;
-        }
-    }
-    for (let i = from; i < before; i++) this.ex(i).dropped = true;
-    return added;
-  }
-
-  private pending(): boolean {
-    return this.branches.some((ct) => this.outcome(ct) === null);
-  }
-
   /** All branches are done with a negative outcome: failure_route, then the best reply. */
   private maybeComplete(): void {
-    if (this.finalSent || this.inFailure || this.pending()) return;
-    const outcomes = this.branches.map((ct) => this.counted(ct));
+    if (this.finalSent || this.inFailure || this.book.pending()) return;
+    const outcomes = this.book.countedOutcomes();
     const best = pickBest(outcomes);
     const last = this.branches[best];
     const outcome = outcomes[best];
@@ -287,11 +224,12 @@ export class ProxyTxn implements ClientOwner, ServerUser {
         ctx.routeType = RouteType.REQUEST;
         if (this.finalSent) return;
         // replies dropped and no branch added: tm answers with an error of its own
-        if (!this.dropReplies(before)) return this.replyLocal(500, 'Server Internal Error');
-        if (this.branches.length > before && this.pending()) return; // new branch in flight
+        if (!this.book.dropReplies(before, this.port.txns.cfg.failureReplyMode))
+          return this.replyLocal(500, 'Server Internal Error');
+        if (this.branches.length > before && this.book.pending()) return; // new branch in flight
         this.sendBest();
       };
-      const r = this.port.hooks().failure(route, ctx, this);
+      const r = this.port.hooks().failure(route, ctx);
       if (r && typeof (r as Promise<void>).then === 'function') {
         (r as Promise<void>).then(done, (e) => {
           this.port.log.error(`failure_route[${route}]: ${(e as Error).message}`);
@@ -306,11 +244,11 @@ export class ProxyTxn implements ClientOwner, ServerUser {
   private sendBest(): void {
     if (this.finalSent) return;
     const cfg = this.port.txns.cfg;
-    const choice = chooseFinal(
-      this.branches.map((ct) => this.counted(ct)),
-      this.branches.map((ct) => (this.ex(ct.index).dropped ? null : ct.finalReply)),
-      { remap503: cfg.remap503, aggregateChallenges: cfg.aggregateChallenges, canceled: this.canceled },
-    );
+    const choice = chooseFinal(this.book.countedOutcomes(), this.book.countedReplies(), {
+      remap503: cfg.remap503,
+      aggregateChallenges: cfg.aggregateChallenges,
+      canceled: this.canceled,
+    });
     this.finalSent = true;
     if (choice.kind === 'relay') {
       this.server.reply(choice.reply.status, stripTopVia(choice.reply), false);
@@ -354,9 +292,9 @@ export class ProxyTxn implements ClientOwner, ServerUser {
   private releaseBranches(): void {
     if (!this.finalSent) return;
     // decide before detaching: detach() forgets the final reply outcome() looks at
-    const pending = this.pending();
+    const pending = this.book.pending();
     for (const ct of this.branches) {
-      if (this.outcome(ct) !== null || ct.state === ClientState.Terminated) ct.detach();
+      if (this.book.done(ct) || ct.state === ClientState.Terminated) ct.detach();
     }
     if (!pending) this.server.tu = null;
   }
@@ -380,7 +318,7 @@ export class ProxyTxn implements ClientOwner, ServerUser {
 
   private cancelPending(except: ClientTxn | null): void {
     for (const ct of this.branches) {
-      if (ct === except || this.outcome(ct) !== null) continue;
+      if (ct === except || this.book.done(ct)) continue;
       const ex = this.ex(ct.index);
       ex.cancelWanted = true;
       if (ct.state === ClientState.Proceeding) this.sendCancel(ct);

@@ -57,13 +57,27 @@ function hopOf(uri: string): HopSpec {
 }
 
 /**
+ * Hops that name an IP address, by URI: a dispatcher sends to a few URIs over and over,
+ * and their answer never changes. Callers only read the targets. Bounded: cleared when full.
+ */
+const literalHops = new Map<string, Target[]>();
+const MAX_LITERAL_HOPS = 4096;
+
+/**
  * Every candidate target of the hop, best first (RFC 3263 through the daemon's one
  * resolver): synchronously for an IP literal, else a Promise. `allowed` are the
  * transports we have listen sockets for (NAPTR/SRV choices are limited to them).
  */
 function resolveHop(uri: string, allowed: readonly Proto[] = ['udp', 'tcp', 'tls']): Target[] | Promise<Target[]> {
+  const known = literalHops.get(uri);
+  if (known !== undefined) return known;
   const hop = hopOf(uri);
-  if (isIP(hop.host)) return [{ proto: hop.proto, ip: hop.host, port: hop.port }];
+  if (isIP(hop.host)) {
+    const ts = [{ proto: hop.proto, ip: hop.host, port: hop.port }];
+    if (literalHops.size >= MAX_LITERAL_HOPS) literalHops.clear();
+    literalHops.set(uri, ts);
+    return ts;
+  }
   return dnsResolver()
     .locate(hop.host, hop.uriPort, hop.uriProto, hop.secure, allowed)
     .then(

@@ -5,7 +5,7 @@
  * change the transaction.
  */
 import type { SipMessage } from '../sip/message';
-import type { ProxyTxn } from './proxy-txn';
+import type { RequestTxn } from './context';
 
 export interface TxnReplyEvent {
   readonly code: number;
@@ -16,7 +16,7 @@ export interface TxnReplyEvent {
 }
 
 export interface TxnObserver {
-  created?(txn: ProxyTxn): void;
-  responseOut?(txn: ProxyTxn, ev: TxnReplyEvent): void;
-  failure?(txn: ProxyTxn, ev: TxnReplyEvent): void;
+  created?(txn: RequestTxn): void;
+  responseOut?(txn: RequestTxn, ev: TxnReplyEvent): void;
+  failure?(txn: RequestTxn, ev: TxnReplyEvent): void;
 }

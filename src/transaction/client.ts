@@ -6,7 +6,7 @@
 import type { SipMessage } from '../sip/message';
 import type { Target } from '../transport/types';
 import type { TxnHost } from './host';
-import { TimerTarget, arm } from './timer';
+import { TxnTimer, type TimerTarget } from './timer';
 import { clientKey } from './keys';
 import { buildAck, buildCancel } from './local-request';
 
@@ -29,6 +29,8 @@ export interface ClientOwner {
 }
 
 /** Owner of a branch whose proxy transaction finished, and of our CANCELs: nothing to tell. */
+const EMPTY = Buffer.alloc(0);
+
 const NO_OWNER: ClientOwner = {
   onBranchReply(): void {
     /* the transaction already answered upstream; 200/481 to a CANCEL */
@@ -45,9 +47,10 @@ export class ClientTxn implements TimerTarget {
   timedOut = false;
   /** A final reply for this branch (real, or null with a local status). */
   finalReply: SipMessage | null = null;
-  private retr: NodeJS.Timeout | null = null;
-  private fr: NodeJS.Timeout | null = null;
-  private wait: NodeJS.Timeout | null = null;
+  /** Timers A/E (retransmissions over UDP); made at the first arm. */
+  private retr: TxnTimer | null = null;
+  /** fr_timer / fr_inv_timer, then the linger (wt_timer): never both at once. */
+  private readonly end: TxnTimer;
   private interval: number;
   private ack: Buffer | null = null;
   readonly key: string;
@@ -56,7 +59,8 @@ export class ClientTxn implements TimerTarget {
     readonly layer: TxnHost & { readonly clients: Map<string, ClientTxn> },
     readonly branch: string,
     readonly method: string,
-    readonly buf: Buffer,
+    /** The request as sent; let go (empty) once a non-INVITE is answered. */
+    public buf: Buffer,
     readonly target: Target,
     /** Replaced by a lightweight owner once the proxy transaction is done (see detach). */
     public owner: ClientOwner,
@@ -67,6 +71,7 @@ export class ClientTxn implements TimerTarget {
   ) {
     this.interval = layer.cfg.t1;
     this.key = clientKey(branch, method);
+    this.end = new TxnTimer(this);
   }
 
   get isInvite(): boolean {
@@ -80,8 +85,8 @@ export class ClientTxn implements TimerTarget {
       return false;
     }
     this.layer.clients.set(this.key, this);
-    if (this.target.proto === 'udp') this.retr = arm(this.interval, this, T.RETR);
-    this.fr = arm(this.frTimer, this, T.FR);
+    if (this.target.proto === 'udp') this.armRetr();
+    this.layer.timers.arm(this.end, this.frTimer, T.FR);
     return true;
   }
 
@@ -102,12 +107,10 @@ export class ClientTxn implements TimerTarget {
         this.state = ClientState.Proceeding;
         if (this.isInvite) {
           this.clearRetr();
-          this.clearFr();
-          this.fr = arm(this.frInvTimer, this, T.FR);
+          this.layer.timers.arm(this.end, this.frInvTimer, T.FR);
         } else if (this.target.proto === 'udp') {
-          this.clearRetr();
           this.interval = this.layer.cfg.t2;
-          this.retr = arm(this.interval, this, T.RETR);
+          this.armRetr();
         }
       }
       if (status > this.lastStatus) this.lastStatus = status;
@@ -118,7 +121,7 @@ export class ClientTxn implements TimerTarget {
     this.finalReply = msg;
     this.state = ClientState.Completed;
     this.clearRetr();
-    this.clearFr();
+    this.layer.timers.clear(this.end);
     if (this.isInvite && status >= 300) {
       this.ack = buildAck(this.buf, msg);
       this.layer.send(this.target, this.ack);
@@ -130,7 +133,9 @@ export class ClientTxn implements TimerTarget {
       this.terminate();
       return;
     }
-    this.wait = arm(this.target.proto === 'udp' ? this.layer.cfg.wtTimer : 0, this, T.WAIT);
+    // a non-INVITE needs its request no more: no ACK, no retransmission from here on
+    if (!this.isInvite) this.buf = EMPTY;
+    this.layer.timers.arm(this.end, this.target.proto === 'udp' ? this.layer.cfg.wtTimer : 0, T.WAIT);
     this.owner.onBranchReply(this, msg);
   }
 
@@ -171,60 +176,44 @@ export class ClientTxn implements TimerTarget {
    */
   transportFailed(): void {
     if (this.state !== ClientState.Calling) return;
-    this.clearFr();
+    this.layer.timers.clear(this.end);
     this.onTimer(T.FR);
   }
 
   onTimer(kind: number): void {
     if (kind === T.RETR) {
-      this.retr = null;
       if (this.state !== ClientState.Calling && !(this.state === ClientState.Proceeding && !this.isInvite)) return;
       this.layer.send(this.target, this.buf);
       this.interval = Math.min(this.interval * 2, this.layer.cfg.t2);
-      this.retr = arm(this.interval, this, T.RETR);
+      this.armRetr();
       return;
     }
     if (kind === T.FR) {
-      this.fr = null;
       if (this.state === ClientState.Completed || this.state === ClientState.Terminated) return;
       this.timedOut = true;
       this.lastStatus = 408;
       this.clearRetr();
       this.state = ClientState.Completed;
       // keep listening a little: a late reply must still find us (and be ACKed/forwarded)
-      this.wait = arm(this.layer.cfg.wtTimer, this, T.WAIT);
+      this.layer.timers.arm(this.end, this.layer.cfg.wtTimer, T.WAIT);
       this.owner.onBranchReply(this, null);
       return;
     }
     this.terminate();
   }
 
-  private clearRetr(): void {
-    if (this.retr) {
-      clearTimeout(this.retr);
-      this.retr = null;
-    }
+  private armRetr(): void {
+    this.layer.timers.arm((this.retr ??= new TxnTimer(this)), this.interval, T.RETR);
   }
 
-  private clearFr(): void {
-    if (this.fr) {
-      clearTimeout(this.fr);
-      this.fr = null;
-    }
+  private clearRetr(): void {
+    if (this.retr !== null) this.layer.timers.clear(this.retr);
   }
 
   terminate(): void {
-    if (this.state === ClientState.Terminated && !this.wait && !this.fr && !this.retr) {
-      if (this.layer.clients.get(this.key) === this) this.layer.clients.delete(this.key);
-      return;
-    }
     this.state = ClientState.Terminated;
     this.clearRetr();
-    this.clearFr();
-    if (this.wait) {
-      clearTimeout(this.wait);
-      this.wait = null;
-    }
+    this.layer.timers.clear(this.end);
     if (this.layer.clients.get(this.key) === this) this.layer.clients.delete(this.key);
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { Target } from '../transport/types';
 import type { TmConfig } from './config';
+import type { TimerWheel } from './timer';
 
 /** The one thing transactions need of the transport. */
 export interface Sender {
@@ -29,5 +30,7 @@ export interface TxnHost {
   readonly stats: TmStats;
   /** Whole `Server: …` line of replies generated here; none when null. */
   readonly serverHeader: string | null;
+  /** Every timer of the layer's transactions. */
+  readonly timers: TimerWheel;
   send(target: Target, buf: Buffer): boolean;
 }

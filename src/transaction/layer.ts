@@ -11,6 +11,7 @@ import { ServerTxn } from './server';
 import { ClientTxn, ClientOwner } from './client';
 import { serverKey, clientKeyOfResponse } from './keys';
 import type { Sender, TmStats } from './host';
+import { TimerWheel, type Clock } from './timer';
 
 export interface TxnLayerOptions {
   tm: TmConfig;
@@ -18,6 +19,8 @@ export interface TxnLayerOptions {
   serverHeader: string | null;
   /** Whole `User-Agent: …` line of requests of our own; none when null. */
   userAgentHeader?: string | null;
+  /** The timers' clock (ms); performance.now unless a test mocks time. */
+  clock?: Clock;
 }
 
 export class TxnLayer {
@@ -36,6 +39,7 @@ export class TxnLayer {
     freed: 0,
   };
   readonly cfg: TmConfig;
+  readonly timers: TimerWheel;
   readonly serverHeader: string | null;
   readonly userAgentHeader: string | null;
 
@@ -44,6 +48,7 @@ export class TxnLayer {
     o: TxnLayerOptions,
   ) {
     this.cfg = o.tm;
+    this.timers = new TimerWheel(o.clock);
     this.serverHeader = o.serverHeader;
     this.userAgentHeader = o.userAgentHeader ?? null;
   }
@@ -52,13 +57,26 @@ export class TxnLayer {
     return this.transport.send(target, buf);
   }
 
+  /** The last message keyed and its key: a request is keyed when it arrives and again when its transaction is made. */
+  private keyed: SipMessage | null = null;
+  private keyedAs: string | null = null;
+
+  /** Server transaction key of `msg` (keys.ts), computed once for the message being handled. */
+  keyOf(msg: SipMessage): string | null {
+    if (msg !== this.keyed) {
+      this.keyedAs = serverKey(msg);
+      this.keyed = msg;
+    }
+    return this.keyedAs;
+  }
+
   /**
    * A new request: a retransmission is answered with the last reply, the ACK of a
    * negative final is absorbed hop by hop (RFC 3261 §17.2.1, §17.2.3). True when the
    * request belonged to a transaction and needs nothing more.
    */
   absorbRequest(msg: SipMessage): boolean {
-    const key = serverKey(msg);
+    const key = this.keyOf(msg);
     if (key === null) return false;
     const st = this.servers.get(key);
     if (!st) return false;
@@ -93,7 +111,7 @@ export class TxnLayer {
   receiveCancel(cancel: SipMessage, src: Source): ServerTxn | undefined {
     const inv = this.inviteOf(cancel);
     if (!inv) return undefined;
-    const key = serverKey(cancel);
+    const key = this.keyOf(cancel);
     if (key !== null && !this.servers.has(key))
       new ServerTxn(this, key, cancel, src, inv.toTag).replyLocal(200, 'canceling');
     return inv;

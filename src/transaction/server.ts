@@ -6,7 +6,7 @@
 import type { SipMessage } from '../sip/message';
 import type { Source, Target } from '../transport/types';
 import type { TxnHost } from './host';
-import { TimerTarget, arm } from './timer';
+import { TxnTimer, type TimerTarget } from './timer';
 import { localReply, replyTarget } from './reply';
 
 const enum T {
@@ -33,8 +33,10 @@ export class ServerTxn implements TimerTarget {
   state = ServerState.Proceeding;
   lastReply: Buffer | null = null;
   lastStatus = 0;
-  private timerG: NodeJS.Timeout | null = null;
-  private timerEnd: NodeJS.Timeout | null = null;
+  /** Timer G (a negative INVITE final retransmitted over UDP); made when first needed. */
+  private timerG: TxnTimer | null = null;
+  /** Timer H, or the linger (wt_timer, timers I/J). */
+  private readonly timerEnd: TxnTimer;
   private gInterval: number;
   /** The transaction user owning this server transaction; let go once it is done. */
   tu: ServerUser | null = null;
@@ -60,6 +62,7 @@ export class ServerTxn implements TimerTarget {
     this.replyTarget = replyTarget(req, src);
     this.method = req.method;
     this.gInterval = layer.cfg.t1;
+    this.timerEnd = new TxnTimer(this);
     layer.servers.set(key, this);
     layer.stats.current++;
     layer.stats.total++;
@@ -99,17 +102,17 @@ export class ServerTxn implements TimerTarget {
     this.layer.stats.waiting++;
     if (this.isInvite && status >= 300) {
       this.state = ServerState.Completed;
-      if (this.replyTarget.proto === 'udp') this.timerG = arm(this.gInterval, this, T.G);
-      this.timerEnd = arm(64 * this.layer.cfg.t1, this, T.H);
+      if (this.replyTarget.proto === 'udp') this.armG();
+      this.layer.timers.arm(this.timerEnd, 64 * this.layer.cfg.t1, T.H);
     } else if (this.isInvite) {
       // RFC 6026 Accepted: INVITE retransmissions are absorbed, 2xx retransmissions
       // from downstream are forwarded statelessly by the proxy.
       this.state = ServerState.Accepted;
       this.lastReply = null; // Accepted absorbs INVITE retransmissions silently
-      this.timerEnd = arm(this.layer.cfg.wtTimer, this, T.LINGER);
+      this.layer.timers.arm(this.timerEnd, this.layer.cfg.wtTimer, T.LINGER);
     } else {
       this.state = ServerState.Completed;
-      this.timerEnd = arm(this.replyTarget.proto === 'udp' ? this.layer.cfg.wtTimer : 0, this, T.LINGER);
+      this.layer.timers.arm(this.timerEnd, this.replyTarget.proto === 'udp' ? this.layer.cfg.wtTimer : 0, T.LINGER);
     }
   }
 
@@ -146,30 +149,27 @@ export class ServerTxn implements TimerTarget {
     if (this.state !== ServerState.Completed || !this.isInvite) return;
     this.state = ServerState.Confirmed;
     this.clearTimers();
-    this.timerEnd = arm(this.replyTarget.proto === 'udp' ? this.layer.cfg.t4 : 0, this, T.LINGER);
+    this.layer.timers.arm(this.timerEnd, this.replyTarget.proto === 'udp' ? this.layer.cfg.t4 : 0, T.LINGER);
   }
 
   onTimer(kind: number): void {
     if (kind === T.G) {
-      this.timerG = null;
       if (this.state !== ServerState.Completed || !this.lastReply) return;
       this.layer.send(this.replyTarget, this.lastReply);
       this.gInterval = Math.min(this.gInterval * 2, this.layer.cfg.t2);
-      this.timerG = arm(this.gInterval, this, T.G);
+      this.armG();
       return;
     }
     this.terminate();
   }
 
+  private armG(): void {
+    this.layer.timers.arm((this.timerG ??= new TxnTimer(this)), this.gInterval, T.G);
+  }
+
   private clearTimers(): void {
-    if (this.timerG) {
-      clearTimeout(this.timerG);
-      this.timerG = null;
-    }
-    if (this.timerEnd) {
-      clearTimeout(this.timerEnd);
-      this.timerEnd = null;
-    }
+    if (this.timerG !== null) this.layer.timers.clear(this.timerG);
+    this.layer.timers.clear(this.timerEnd);
   }
 
   terminate(): void {

@@ -1,3 +1,4 @@
+// dsd-test: alone — garbage as fast as dsd takes it beside a sipp load (scripts/run-tests.js)
 /**
  * Bad input against a running dsd, each case in its own test and on its own daemon:
  * what the case expects (400/483/416/420 or silence, never a forwarded copy), then proof

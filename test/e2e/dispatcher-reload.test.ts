@@ -1,3 +1,4 @@
+// dsd-test: alone — 2000 calls at 200 cps while the list reloads (scripts/run-tests.js)
 /**
  * Reloading the destination list while calls flow: sipp (uac.xml) sends 5000 calls at
  * 500 cps through dsd (the shipped etc/dsd.cfg routing: round robin + failover) to sipp

@@ -1,3 +1,4 @@
+// dsd-test: alone — an INVITE flood filling the transaction bounds (scripts/run-tests.js)
 /**
  * The bound on transactions in flight, over SIP: a flood of INVITEs to a backend that
  * never answers fills max_transactions_per_source for its source, and every INVITE above
@@ -93,26 +94,33 @@ test(
   { timeout: 180_000 },
   async () => {
     const [px, silentPort, livePort] = await freePorts(3);
-    // answers keepalives (so it stays in use) and never an INVITE
-    const silent = await UdpPeer.open({
-      host: '127.0.0.1',
-      port: silentPort,
-      answer: (req) => (methodOf(req.text) === 'OPTIONS' ? makeResponse(req.text, 200, 'OK') : null),
-    });
-    const live = await UdpPeer.open({
-      host: '127.0.0.1',
-      port: livePort,
-      answer: (req) =>
-        methodOf(req.text) === 'ACK'
-          ? null
-          : makeResponse(req.text, 200, 'OK', [`Contact: <sip:b@127.0.0.1:${livePort}>`]),
-    });
-    const attacker = await UdpPeer.open({ host: '127.0.0.1', port: 0 });
-    const attacker2 = await UdpPeer.open({ host: '127.0.0.3', port: 0 });
-    const caller = await UdpPeer.open({ host: '127.0.0.2', port: 0 });
-    const list = `1 sip:127.0.0.1:${silentPort} 0 0\n2 sip:127.0.0.1:${livePort} 0 0\n`;
-    const dsd = await startDsd({ cfg: cfg(px), list });
+    const peers: UdpPeer[] = [];
+    const open = async (o: Parameters<typeof UdpPeer.open>[0]): Promise<UdpPeer> => {
+      const p = await UdpPeer.open(o);
+      peers.push(p);
+      return p;
+    };
+    let dsd: Awaited<ReturnType<typeof startDsd>> | undefined;
     try {
+      // answers keepalives (so it stays in use) and never an INVITE
+      const silent = await open({
+        host: '127.0.0.1',
+        port: silentPort,
+        answer: (req) => (methodOf(req.text) === 'OPTIONS' ? makeResponse(req.text, 200, 'OK') : null),
+      });
+      const live = await open({
+        host: '127.0.0.1',
+        port: livePort,
+        answer: (req) =>
+          methodOf(req.text) === 'ACK'
+            ? null
+            : makeResponse(req.text, 200, 'OK', [`Contact: <sip:b@127.0.0.1:${livePort}>`]),
+      });
+      const attacker = await open({ host: '127.0.0.1', port: 0 });
+      const attacker2 = await open({ host: '127.0.0.3', port: 0 });
+      const caller = await open({ host: '127.0.0.2', port: 0 });
+      const list = `1 sip:127.0.0.1:${silentPort} 0 0\n2 sip:127.0.0.1:${livePort} 0 0\n`;
+      dsd = await startDsd({ cfg: cfg(px), list });
       const answers = await flood(px, attacker, 400);
       const trying = answers.filter((m) => statusOf(m.text) === 100);
       const busy = answers.filter((m) => statusOf(m.text) === 503);
@@ -153,9 +161,9 @@ test(
       assert.equal(statusOf(refusedLate.text), 503);
       assert.match(dsd.output(), /started, listening/);
     } finally {
-      dsd.proc.kill('SIGKILL'); // 250 INVITEs are still waiting for fr_timer: no drain
-      await dsd.stop();
-      for (const p of [silent, live, attacker, attacker2, caller]) await p.close();
+      dsd?.proc.kill('SIGKILL'); // 250 INVITEs are still waiting for fr_timer: no drain
+      await dsd?.stop();
+      for (const p of peers) await p.close();
     }
   },
 );

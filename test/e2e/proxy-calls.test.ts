@@ -1,3 +1,4 @@
+// dsd-test: alone — 1000 calls at 200 cps through dsd and Kamailio (scripts/run-tests.js)
 /**
  * Calls through the proxy with sipp on both sides, over real loopback sockets: the load is
  * split over two backends, a backend that dies is failed over, a ringing call is

@@ -1,3 +1,4 @@
+// dsd-test: alone — sipp at 150 cps through several SIP workers (scripts/run-tests.js)
 /**
  * children=N (here `-n 2`): several SIP workers on the same sockets, over real loopback
  * sockets with sipp and raw peers. One worker reads (worker 0, or worker 1 while worker 0
@@ -154,7 +155,9 @@ test(
 test('CANCEL, and failover on 500 and on timeout, with 2 workers', { timeout: 180_000 }, async () => {
   const [px, bring, b500, bok, dead, uac, c1, c2, c3, c4] = await freePorts(10);
   const dsd = await startDsd({
-    cfg: cfgWith({ listen: [`udp:127.0.0.1:${px}`] }, 1000),
+    // the dead backend's timeout is what fails over; 5 s (not 1 s) so the UAS that answers
+    // is never taken for dead when this machine is starved (a CPU hog beside the suite)
+    cfg: cfgWith({ listen: [`udp:127.0.0.1:${px}`] }, 5000),
     list: `1 sip:127.0.0.1:${bring} 0 0\n`,
     args: WORKERS,
     startTimeoutMs: 30_000, // three processes start; a loaded machine takes its time

@@ -8,8 +8,7 @@
  * with the R-URI of the branch whose reply it is.
  */
 import type { Val } from '../../script';
-import type { RequestContext } from '../../proxy/context';
-import type { ProxyTxn } from '../../proxy/proxy-txn';
+import type { RequestContext, RequestTxn } from '../../proxy/context';
 import type { TxnObserver, TxnReplyEvent } from '../../proxy/txn-events';
 import type { AccParams } from './params';
 import type { AccExtraSpec } from './extra';
@@ -38,7 +37,7 @@ export interface AccSinks {
 const isSet = (flags: number, f: number): boolean => f >= 0 && (flags & (1 << f)) !== 0;
 
 export class AccEngine implements TxnObserver {
-  private readonly watched = new WeakSet<ProxyTxn>();
+  private readonly watched = new WeakSet<RequestTxn>();
 
   constructor(
     private readonly p: AccParams,
@@ -55,17 +54,17 @@ export class AccEngine implements TxnObserver {
     return isSet(flags, this.p.logMissedFlag) || isSet(flags, this.p.dbMissedFlag);
   }
 
-  created(txn: ProxyTxn): void {
+  created(txn: RequestTxn): void {
     const ctx = txn.ctx;
     if (ctx.msg.method === 'CANCEL' && !this.p.reportCancels) return;
     if (this.accOn(ctx.flags) || this.mcOn(ctx.flags)) this.watched.add(txn);
   }
 
-  failure(txn: ProxyTxn, ev: TxnReplyEvent): void {
+  failure(txn: RequestTxn, ev: TxnReplyEvent): void {
     if (this.watched.has(txn) && txn.isInvite && this.mcOn(txn.ctx.flags)) this.missed(txn, ev);
   }
 
-  responseOut(txn: ProxyTxn, ev: TxnReplyEvent): void {
+  responseOut(txn: RequestTxn, ev: TxnReplyEvent): void {
     if (!this.watched.has(txn)) return;
     const flags = txn.ctx.flags;
     if (txn.isInvite && ev.code >= 300 && this.mcOn(flags)) this.missed(txn, ev);
@@ -86,7 +85,7 @@ export class AccEngine implements TxnObserver {
     return true;
   }
 
-  private missed(txn: ProxyTxn, ev: TxnReplyEvent): void {
+  private missed(txn: RequestTxn, ev: TxnReplyEvent): void {
     const ctx = txn.ctx;
     const toLog = isSet(ctx.flags, this.p.logMissedFlag);
     const table = isSet(ctx.flags, this.p.dbMissedFlag) ? this.p.tableMissed : null;
@@ -99,7 +98,7 @@ export class AccEngine implements TxnObserver {
   }
 
   private report(
-    txn: ProxyTxn,
+    txn: RequestTxn,
     ev: TxnReplyEvent,
     kind: AccKind,
     toLog: boolean,

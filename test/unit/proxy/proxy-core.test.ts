@@ -20,11 +20,12 @@ const B2 = 'sip:127.0.0.1:5081';
 async function proxy(
   hooks: Partial<RouteHooks> = {},
 ): Promise<{ tr: FakeTransport; core: ProxyCore; failures: string[] }> {
-  mock.timers.enable({ apis: ['setTimeout'] });
+  // the transaction timers read the (mocked) clock
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   const tr = new FakeTransport();
   const failures: string[] = [];
   const core: ProxyCore = new ProxyCore(
-    { transport: tr, tm: TM_DEFAULTS, log: silentLogger, serverHeader: null },
+    { transport: tr, tm: TM_DEFAULTS, log: silentLogger, serverHeader: null, clock: () => Date.now() },
     {
       request: (ctx) => {
         ctx.du = B1;

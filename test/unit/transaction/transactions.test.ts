@@ -19,9 +19,10 @@ import { header } from '../../helpers/sip-peer';
 afterEach(() => mock.timers.reset());
 
 function setup(): { tr: FakeTransport; layer: TxnLayer; src: Source } {
-  mock.timers.enable({ apis: ['setTimeout'] });
+  // the transaction timers read the (mocked) clock
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   const tr = new FakeTransport();
-  const layer = new TxnLayer(tr, { tm: TM_DEFAULTS, serverHeader: 'test' });
+  const layer = new TxnLayer(tr, { tm: TM_DEFAULTS, serverHeader: 'test', clock: () => Date.now() });
   const src: Source = { proto: 'udp', ip: '127.0.0.1', port: 5070, local: tr.sockets[0]! };
   return { tr, layer, src };
 }

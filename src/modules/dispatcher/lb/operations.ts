@@ -86,12 +86,28 @@ interface BranchPeer {
 const DEFAULT_PORT: Record<string, number> = { udp: 5060, tcp: 5060, tls: 5061 };
 const PROTO_ID: Record<string, number> = { udp: PROTO_UDP, tcp: PROTO_TCP, tls: PROTO_TLS };
 
+/**
+ * Normalized peer addresses: every branch final asks for one, and a dispatcher's peers are
+ * a few addresses over and over. Bounded: cleared when full.
+ */
+const normalized = new Map<string, string | null>();
+
+function normalizedIp(ip: string): string | null {
+  let n = normalized.get(ip);
+  if (n === undefined) {
+    n = normalizeIp(ip);
+    if (normalized.size >= 1024) normalized.clear();
+    normalized.set(ip, n);
+  }
+  return n;
+}
+
 /** Every destination (any set) whose resolved address and port are the branch's peer. */
 function destinationsAt(ds: LbEngine, peer: BranchPeer): Array<{ set: DsSet; dest: Destination }> {
   const out: Array<{ set: DsSet; dest: Destination }> = [];
   const list = ds.list;
   if (list === null) return out;
-  const ip = normalizeIp(peer.ip);
+  const ip = normalizedIp(peer.ip);
   if (ip === null) return out;
   const proto = PROTO_ID[peer.proto] ?? 0;
   for (const set of list.sets) {
@@ -120,20 +136,23 @@ export interface OutcomeEffects {
   readonly capped: Array<{ set: DsSet; dest: Destination; ejected: number; max: number }>;
 }
 
+/** Most branch finals change nothing (shared: callers only read it). */
+const NO_EFFECTS: OutcomeEffects = Object.freeze({ events: [], ejected: [], capped: [] });
+
 /**
  * A branch ended: counts dialogs (INVITE 2xx starts one, a BYE's final reply ends it) and
  * feeds passive ejection. Returns the events to run and what was ejected, for logs.
  */
 export function branchOutcome(ds: LbEngine, o: BranchOutcome): OutcomeEffects {
-  const fx: OutcomeEffects = { events: [], ejected: [], capped: [] };
   const method = o.method.toUpperCase();
   if (method === 'BYE' && o.callId !== null) ds.lb.dialogs.ended(o.callId);
-  if (method === 'ACK' || method === 'CANCEL') return fx;
+  if (method === 'ACK' || method === 'CANCEL') return NO_EFFECTS;
   const invite2xx = method === 'INVITE' && o.status >= 200 && o.status < 300 && o.callId !== null;
   const ejecting = ds.lb.eject.enabled && method !== 'BYE';
-  if (!invite2xx && !ejecting) return fx;
+  if (!invite2xx && !ejecting) return NO_EFFECTS;
   const hits = destinationsAt(ds, o.peer);
-  if (hits.length === 0) return fx;
+  if (hits.length === 0) return NO_EFFECTS;
+  const fx: OutcomeEffects = { events: [], ejected: [], capped: [] };
   const now = Date.now();
   if (invite2xx)
     ds.lb.dialogs.confirmed(
