@@ -466,7 +466,6 @@ test(
       const sentBefore = sent;
       const r = await runUac({
         scenario: UAC_XML,
-        continueOnStray: true,
         port: uacPort,
         controlPort: c2,
         remote: `127.0.0.1:${px}`,

@@ -38,7 +38,6 @@ test('1000 calls over two backends: none failed, split 500/500', { timeout: 240_
     withUasPair({ b1, b2, c1, c2 }, async (uas1, uas2) => {
       const r = await runUac({
         scenario: UAC_XML,
-        continueOnStray: true,
         port: uac,
         controlPort: c3,
         remote: `127.0.0.1:${px}`,
@@ -68,7 +67,6 @@ test('a backend stopped mid-run: its INVITEs time out and fail over, no call los
       await uas2.ready();
       const load = startSipp({
         scenario: UAC_XML,
-        continueOnStray: true,
         port: uac,
         controlPort: c3,
         remote: `127.0.0.1:${px}`,
@@ -153,7 +151,6 @@ for (const [name, inT, outT] of [
         await uas.ready();
         const r = await runUac({
           scenario: UAC_XML,
-          continueOnStray: true,
           port: uac,
           controlPort: c2,
           remote: `127.0.0.1:${px}`,
@@ -183,7 +180,6 @@ test('IPv6 in, IPv4 out: calls complete through [::1]', { timeout: 120_000 }, as
       await uas.ready();
       const r = await runUac({
         scenario: UAC_XML,
-        continueOnStray: true,
         port: uac,
         controlPort: c2,
         remote: `[::1]:${px}`,

@@ -58,7 +58,6 @@ test('the "ready" line comes after the warm-up and before the first SIP message 
   try {
     const r = await runUac({
       scenario: UAC_XML,
-      continueOnStray: true,
       port: uac,
       controlPort: c2,
       remote: `127.0.0.1:${px}`,
@@ -172,7 +171,6 @@ test('a daemon started under a running UDP sipp load completes every call', { sk
   // sipp first, at a port nobody reads yet: its INVITEs are retransmitted until dsd is there
   const load = startSipp({
     scenario: UAC_XML,
-    continueOnStray: true,
     port: uac,
     controlPort: c3,
     remote: `127.0.0.1:${px}`,
@@ -224,7 +222,6 @@ test(
       const uas = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
       const load = startSipp({
         scenario: UAC_XML,
-        continueOnStray: true,
         port: uac,
         controlPort: c2,
         remote: `127.0.0.1:${px}`,
@@ -320,7 +317,6 @@ test(
       await waitUntil(() => tcpListening(px), { timeoutMs: 30_000, everyMs: 5, what: 'dsd listening on TCP' });
       load = startSipp({
         scenario: UAC_XML,
-        continueOnStray: true,
         port: uac,
         controlPort: c3,
         remote: `127.0.0.1:${px}`,
@@ -367,7 +363,6 @@ test('a worker restarted after SIGKILL warms up before it takes traffic', { skip
     assert.ok(first, dsd.output());
     load = startSipp({
       scenario: UAC_XML,
-      continueOnStray: true,
       port: uac,
       controlPort: c3,
       remote: `127.0.0.1:${px}`,

@@ -97,7 +97,6 @@ test(
       await uas2.ready();
       const r = await runUac({
         scenario: UAC_XML,
-        continueOnStray: true,
         port: uac,
         controlPort: c3,
         remote: `127.0.0.1:${px}`,
@@ -109,7 +108,6 @@ test(
       assert.equal(num(r.stats, 'FailedCall(C)'), 0);
       const t = await runUac({
         scenario: UAC_XML,
-        continueOnStray: true,
         port: uact,
         controlPort: c4,
         remote: `127.0.0.1:${px}`,
@@ -196,7 +194,6 @@ test('CANCEL, and failover on 500 and on timeout, with 2 workers', { timeout: 18
       assert.equal(rl.code, 0, rl.err);
       const r = await runUac({
         scenario: UAC_XML,
-        continueOnStray: true,
         port: uac,
         controlPort: c4,
         remote: `127.0.0.1:${px}`,
@@ -292,7 +289,6 @@ test('set_state, add and reload through the control socket reach every worker', 
   const calls = async (n: number): Promise<void> => {
     const r = await runUac({
       scenario: UAC_XML,
-      continueOnStray: true,
       port: uac,
       controlPort: c4,
       remote: `127.0.0.1:${px}`,
@@ -416,7 +412,6 @@ test(
       const victim = before.find((r) => r.INDEX === 0)!;
       load = startSipp({
         scenario: UAC_XML,
-        continueOnStray: true,
         port: uac,
         controlPort: c3,
         remote: `127.0.0.1:${px}`,
@@ -450,7 +445,6 @@ test(
       assert.equal(dsd.proc.exitCode, null, 'dsd keeps running');
       const after = await runUac({
         scenario: UAC_XML,
-        continueOnStray: true,
         port: uac,
         controlPort: c3,
         remote: `127.0.0.1:${px}`,
