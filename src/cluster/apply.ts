@@ -19,7 +19,7 @@ import { applyDrainChange, targets } from '../modules/dispatcher/lb/operations';
 import { flagsString } from '../modules/dispatcher/flags';
 import { parseDestinationUri } from '../modules/dispatcher/destination-uri';
 import type { DsList } from '../modules/dispatcher/model';
-import type { DbLog } from '../db/list-source';
+import type { DbLog } from '../modules/dispatcher/db/list-source';
 import type { ClusterEventArgs, ClusterEventKind } from './messages';
 import type { DestStateView, DrainRow } from './store';
 

@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import type { AdminStateEntry } from '../modules/dispatcher/admin-state';
 import { DbError } from '../db/errors';
 import type { DbOpenOptions, DbQueryable } from '../db/driver';
-import type { DbLog } from '../db/list-source';
+import type { DbLog } from '../modules/dispatcher/db/list-source';
 import { PgDriver } from '../db/postgres';
 import { DbUrl, parseDbUrl } from '../db/url';
 import { SerialQueue } from '../db/driver';

@@ -10,9 +10,9 @@ import type { DaemonConfig } from './config';
 import { parseListFile, type DsRecordInput } from '../modules/dispatcher/list-file';
 import { parseDestinationUri } from '../modules/dispatcher/destination-uri';
 import { parseAttrs } from '../modules/dispatcher/attrs';
-import { DbListSource } from '../db/list-source';
+import { DbListSource } from '../modules/dispatcher/db/list-source';
 import { parseDbUrl } from '../db/url';
-import { tableConfigFromParams } from '../db/table-config';
+import { tableConfigFromParams } from '../modules/dispatcher/db/table-config';
 
 export interface ListCheck {
   readonly errors: string[];

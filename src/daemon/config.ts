@@ -23,7 +23,7 @@ import { readParams, type ParamExport } from '../core/modparams';
 import { defaultControlSocketPath } from '../rpc-api/socket-path';
 import { RR_DEFAULTS, RrOptions } from '../proxy/forward';
 import { HEALTH_PARAMS, HealthConfig } from '../metrics/params';
-import { DB_PARAMS, DsdDbParams } from '../db/params';
+import { DB_PARAMS, DsdDbParams } from '../modules/dispatcher/db/params';
 import { readCtlLimits, readCtlAddresses, type CtlLimits } from './ctl-config';
 import type { BinrpcAddress } from '../control/binrpc/address';
 import { CLUSTER_PARAMS, ClusterParams } from '../cluster/params';

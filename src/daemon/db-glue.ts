@@ -33,14 +33,14 @@ import { clusterList, ClusterListEntry, wantsDest } from '../cluster/rpc';
 import type { ClusterEventArgs, ClusterEventKind } from '../cluster/messages';
 import type { ForgetSpec } from '../cluster/store';
 import { DbError } from '../db/errors';
-import { DbListSource, DbLog, loadAtStart } from '../db/list-source';
+import { DbListSource, DbLog, loadAtStart } from '../modules/dispatcher/db/list-source';
 import { withDb } from '../db/open';
-import { DsdDbParams } from '../db/params';
-import { deleteDestination, insertDestination, persistDestinationState } from '../db/persist';
-import { ensureSqliteSchema, formatDbInitReport, runDbInit } from '../db/schema';
-import { DsTableConfig, tableConfigFromParams } from '../db/table-config';
+import { DsdDbParams } from '../modules/dispatcher/db/params';
+import { deleteDestination, insertDestination, persistDestinationState } from '../modules/dispatcher/db/persist';
+import { ensureSqliteSchema, formatDbInitReport, runDbInit } from '../modules/dispatcher/db/schema';
+import { DsTableConfig, tableConfigFromParams } from '../modules/dispatcher/db/table-config';
 import { checkDbModule, DbUrl, moduleBaseName, parseDbUrl } from '../db/url';
-import { DB_MODULES } from '../db/script-modules';
+import { DB_MODULES } from '../modules/db/script';
 
 /** What DispatcherDb needs from the dispatcher runtime. */
 export interface RuntimeLike {

@@ -8,8 +8,8 @@ import { test as nodeTest } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { DbError, parseDbUrl, withDb } from '../../src/db';
 import {
-  DbError,
   DbListSource,
   DbLog,
   DEFAULT_TABLE,
@@ -17,12 +17,10 @@ import {
   deleteDestination,
   insertDestination,
   loadAtStart,
-  parseDbUrl,
   persistDestinationState,
   runDbInit,
   tableConfigFromParams,
-  withDb,
-} from '../../src/db';
+} from '../../src/modules/dispatcher/db';
 import { Dispatcher } from '../../src/modules/dispatcher/engine';
 import { dispatcherRpcMethods } from '../../src/modules/dispatcher/rpc-handlers';
 import { defaultParams, setParam } from '../../src/modules/dispatcher/params';

@@ -19,7 +19,8 @@ import { Backends } from '../helpers/backends';
 import { holdingUac } from '../helpers/lb-sipp';
 import { tmpDir } from '../helpers/daemon';
 import fs from 'node:fs';
-import { runDbInit, withDb } from '../../src/db';
+import { withDb } from '../../src/db';
+import { runDbInit } from '../../src/modules/dispatcher/db';
 import { fixtureStatements } from '../fixtures/db/capture';
 import { dbParams, dsctlRun, missingPostgres, PgServer, startPostgres } from './helpers';
 

@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DbListSource, DEFAULT_TABLE, defaultDbParams, runDbInit } from '../../src/db';
+import { DbListSource, DEFAULT_TABLE, defaultDbParams, runDbInit } from '../../src/modules/dispatcher/db';
 import { DispatcherDb } from '../../src/daemon/db-glue';
 import {
   adminEntriesFor,

@@ -13,7 +13,8 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { startDsd, basicCfg, tmpDir, DSD_BIN } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
-import { runDbInit, withDb } from '../../src/db';
+import { withDb } from '../../src/db';
+import { runDbInit } from '../../src/modules/dispatcher/db';
 import { dbParams, dsctlRun } from './helpers';
 
 const dir = tmpDir('dsd-dryrun-db-');

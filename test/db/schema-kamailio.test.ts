@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { unlessCi } from '../helpers/require';
-import { dispatcherTableDdl, versionTableDdl } from '../../src/db';
+import { versionTableDdl } from '../../src/db';
+import { dispatcherTableDdl } from '../../src/modules/dispatcher/db';
 import type { DbKind } from '../../src/db';
 
 const DIRS: [DbKind, string][] = [

@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DbError, DbListSource, DEFAULT_TABLE, loadAtStart, runDbInit } from '../../src/db';
+import { DbError } from '../../src/db';
+import { DbListSource, DEFAULT_TABLE, loadAtStart, runDbInit } from '../../src/modules/dispatcher/db';
 import { collectLog, engine, exec, listText } from './backend-suite';
 import { DB_PASSWORD } from './helpers';
 import { fixtureStatements } from '../fixtures/db/capture';

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DbError, DbListSource, DEFAULT_TABLE, ensureSqliteSchema, withDb } from '../../src/db';
+import { DbError, withDb } from '../../src/db';
+import { DbListSource, DEFAULT_TABLE, ensureSqliteSchema } from '../../src/modules/dispatcher/db';
 import { backendSuite, silentLog } from './backend-suite';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-sqlite-'));

@@ -1,14 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { DbError, versionTableDdl } from '../../../src/db';
 import {
-  DbError,
   DEFAULT_TABLE,
   dispatcherTableDdl,
   loadColumns,
   loadSql,
   tableConfigFromParams,
-  versionTableDdl,
-} from '../../../src/db';
+} from '../../../src/modules/dispatcher/db';
 import { numberPlaceholders } from '../../../src/db/postgres';
 import { defaultParams, setParam } from '../../../src/modules/dispatcher/params';
 
@@ -48,7 +47,7 @@ test('table and column modparams must be plain identifiers (no SQL through the c
     ['attrs_col', 'a`b'],
     ['setid_col', '1abc'],
     ['flags_col', ''],
-  ]) {
+  ] as const) {
     const p = defaultParams();
     setParam(p, name, v);
     assert.throws(

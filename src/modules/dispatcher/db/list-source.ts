@@ -6,13 +6,13 @@
  * ds_db_start_empty is set.
  */
 
-import type { ReloadSource } from '../modules/dispatcher/list-manager';
-import { DbError } from './errors';
-import { DbOpenOptions } from './driver';
+import type { ReloadSource } from '../list-manager';
+import { DbError } from '../../../db/errors';
+import { DbOpenOptions } from '../../../db/driver';
 import { DbLoadResult, loadDispatcherRecords } from './loader';
-import { withDb } from './open';
+import { withDb } from '../../../db/open';
 import { DsTableConfig } from './table-config';
-import { DbUrl, parseDbUrl } from './url';
+import { DbUrl, parseDbUrl } from '../../../db/url';
 
 export interface DbLog {
   info(msg: string): void;

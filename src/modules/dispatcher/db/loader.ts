@@ -10,13 +10,13 @@
  * without an `id` column is read without it, and rows are then named by position.
  */
 
-import { DsRecordInput } from '../modules/dispatcher/list-file';
-import { DbRow, recordsFromDbRows } from '../modules/dispatcher/db-rows';
-import { ListLoadError } from '../modules/dispatcher/errors';
-import { DbError } from './errors';
-import { DbDriver, DbQueryable, quoteIdent } from './driver';
+import { DsRecordInput } from '../list-file';
+import { DbRow, recordsFromDbRows } from '../db-rows';
+import { ListLoadError } from '../errors';
+import { DbError } from '../../../db/errors';
+import { DbDriver, DbQueryable, quoteIdent } from '../../../db/driver';
 import { DsTableConfig } from './table-config';
-import type { DbKind } from './url';
+import type { DbKind } from '../../../db/url';
 
 export interface DbLoadResult {
   readonly records: DsRecordInput[];

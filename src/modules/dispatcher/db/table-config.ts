@@ -6,10 +6,10 @@
  * anything else would be SQL injection through the cfg.
  */
 
-import { DbError } from './errors';
-import { parseExtraAttrsParam } from '../modules/dispatcher/db-rows';
-import type { ExtraAttr } from '../modules/dispatcher/db-rows';
-import type { DsParams } from '../modules/dispatcher/params';
+import { DbError } from '../../../db/errors';
+import { parseExtraAttrsParam } from '../db-rows';
+import type { ExtraAttr } from '../db-rows';
+import type { DsParams } from '../params';
 
 export interface DsTableConfig {
   readonly table: string;

@@ -14,11 +14,11 @@
  * table of dsd's own and never touch this one.
  */
 
-import { parseAttrs } from '../modules/dispatcher/attrs';
-import { parseDestinationUri } from '../modules/dispatcher/destination-uri';
-import { DS_DISABLED_DST, DS_INACTIVE_DST, DS_PROBING_DST, DS_TRYING_DST } from '../modules/dispatcher/flags';
-import { DbError } from './errors';
-import { DbDriver, DbQueryable, quoteIdent } from './driver';
+import { parseAttrs } from '../attrs';
+import { parseDestinationUri } from '../destination-uri';
+import { DS_DISABLED_DST, DS_INACTIVE_DST, DS_PROBING_DST, DS_TRYING_DST } from '../flags';
+import { DbError } from '../../../db/errors';
+import { DbDriver, DbQueryable, quoteIdent } from '../../../db/driver';
 import { DsTableConfig } from './table-config';
 
 export interface NewDestination {

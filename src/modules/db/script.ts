@@ -5,7 +5,7 @@
  * cfg engine does not warn that they have no effect. Their Kamailio 5.6 modparams are
  * accepted (and ignored: timeouts and retries are dsd's own), anything else is an error.
  */
-import type { Reg } from '../modules/services';
+import type { Reg } from '../services';
 
 type T = 'int' | 'str';
 

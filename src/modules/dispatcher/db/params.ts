@@ -7,8 +7,8 @@
  * Kamailio's core `version_table` (default "version") is taken by the cfg engine.
  */
 
-import { ParamError } from '../modules/dispatcher/errors';
-import type { ParamExport } from '../core/modparams';
+import { ParamError } from '../errors';
+import type { ParamExport } from '../../../core/modparams';
 
 export interface DsdDbParams {
   /** ds_db_start_empty: 1 = start with an empty list when the database is down. */
