@@ -15,6 +15,8 @@ import type { ListenSpec } from '../transport/types';
 import type { ConnLimitConfig } from '../transport/conn-limits';
 import type { AdmissionConfig } from '../proxy/admission';
 import { tcpLimitsFrom } from './limits-config';
+import { dnsOptionsFrom } from './dns-config';
+import type { ResolverOptions } from '../dns/resolver';
 import type { TmConfig } from '../transaction/config';
 import type { DsParams } from '../modules/dispatcher/params';
 import { DISPATCHER_PARAMS } from '../modules/dispatcher/modparams';
@@ -81,6 +83,8 @@ export interface DaemonConfig {
   websocket: WsModuleConfig | null;
   /** tcp_max_connections and the stream deadlines. */
   tcpLimits: ConnLimitConfig;
+  /** The dns_* core settings for the one DNS resolver. */
+  dns: Partial<ResolverOptions>;
   /** tm's max_transactions / max_transaction_bytes. */
   admission: AdmissionConfig;
 }
@@ -226,6 +230,7 @@ export async function loadDaemonConfig(
     xhttp: mod('xhttp') !== undefined,
     websocket: mod('websocket') ? readWsParams((n) => mod('websocket')?.param(n)) : null,
     tcpLimits: tcpLimitsFrom(g),
+    dns: dnsOptionsFrom(g),
     admission,
   };
 }
