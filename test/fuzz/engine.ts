@@ -13,6 +13,7 @@
 import inspector from 'node:inspector';
 import crypto from 'node:crypto';
 import { prng } from '../helpers/prng';
+import { at } from '../helpers/at';
 
 /** A seeded PRNG (mulberry32), so a run can be repeated. */
 export { prng };
@@ -104,7 +105,7 @@ function takeFeatures(scope = '/dist/src/'): string[] {
       // V8 reports a function's range and, inside it, the blocks whose count differs:
       // a block not run is a range with count 0, so where the unrun ranges start and end
       // tells how far execution got; both kinds are features
-      if (f.ranges[0].count === 0) continue;
+      if (at(f.ranges, 0).count === 0) continue;
       for (const rg of f.ranges) {
         out.push(
           `${file}:${rg.startOffset}:${rg.endOffset}:${rg.count === 0 ? '-' : 31 - Math.clz32(Math.min(rg.count, 1 << 16))}`,
@@ -128,11 +129,11 @@ function mutate(src: Buffer, corpus: readonly Buffer[], t: FuzzTarget, rnd: () =
       case 0:
         if (b.length) {
           const i = pos(b.length - 1);
-          b[i] ^= 1 << Math.floor(rnd() * 8);
+          b[i] = at(b, i) ^ (1 << Math.floor(rnd() * 8));
         }
         break;
       case 1:
-        if (b.length) b[pos(b.length - 1)] = INTERESTING[Math.floor(rnd() * INTERESTING.length)];
+        if (b.length) b[pos(b.length - 1)] = at(INTERESTING, Math.floor(rnd() * INTERESTING.length));
         break;
       case 2: {
         const i = pos(b.length);
@@ -154,7 +155,7 @@ function mutate(src: Buffer, corpus: readonly Buffer[], t: FuzzTarget, rnd: () =
         }
         break;
       case 5: {
-        const o = corpus[Math.floor(rnd() * corpus.length)];
+        const o = at(corpus, Math.floor(rnd() * corpus.length));
         const i = pos(b.length);
         const j = pos(o.length);
         b = Buffer.concat([b.subarray(0, i), o.subarray(j)]);
@@ -220,7 +221,7 @@ export function fuzz(t: FuzzTarget, seeds: readonly Buffer[], ms: number, opt: n
   }
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    const parent = corpus[Math.floor(rnd() * corpus.length)];
+    const parent = at(corpus, Math.floor(rnd() * corpus.length));
     const child = mutate(parent, corpus, t, rnd);
     const r = runOne(child);
     if (typeof r === 'object') return { target: t.name, execs, corpus, added, features: seen.size, crash: r };

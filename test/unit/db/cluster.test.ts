@@ -19,6 +19,7 @@ import { DsRpcError } from '../../../src/modules/dispatcher/errors';
 import { defaultParams, setParam } from '../../../src/modules/dispatcher/params';
 import { DB_PARAMS } from '../../../src/modules/dispatcher/db';
 import { readParams, type ModParamValue } from '../../../src/core/modparams';
+import { at } from '../../helpers/at';
 
 const base = { v: 1 as const, origin: 'a', instance: 'i-1', seq: 1 };
 
@@ -107,9 +108,9 @@ test('cluster.list result: fields, sorted input kept, DESTS only with dest', () 
     },
   ]);
   const d = buildClusterListResult(nodes, true);
-  assert.deepEqual(d[0].DESTS, [{ DEST: { SET: 1, URI: 'sip:gw1', FLAGS: 'AP' } }]);
-  assert.deepEqual(d[1].DESTS, []);
-  assert.deepEqual(Object.keys(d[0]), ['NAME', 'ADDRESS', 'VERSION', 'LAST_HEARTBEAT', 'STATE', 'DESTS']);
+  assert.deepEqual(at(d, 0).DESTS, [{ DEST: { SET: 1, URI: 'sip:gw1', FLAGS: 'AP' } }]);
+  assert.deepEqual(at(d, 1).DESTS, []);
+  assert.deepEqual(Object.keys(at(d, 0)), ['NAME', 'ADDRESS', 'VERSION', 'LAST_HEARTBEAT', 'STATE', 'DESTS']);
   assert.equal(wantsDest(['dest']), true);
   assert.equal(wantsDest(['DEST']), true);
   assert.equal(wantsDest([], { dest: true }), true);
@@ -175,7 +176,7 @@ test('remote events apply to the engine; duplicates are skipped; a guarded reloa
   assert.equal(ds.list!.byId.get(2)!.dests.length, 2);
   await applyClusterEvent(target, 'remove', { group: 2, address: 'sip:10.0.0.4' }, o);
   assert.equal(slept.length, 1);
-  assert.ok(slept[0] >= 1000);
+  assert.ok(at(slept, 0) >= 1000);
   await applyClusterEvent(target, 'remove', { group: 2, address: 'sip:10.0.0.4' }, o);
   assert.equal(ds.list!.byId.get(2)!.dests.length, 1);
   await applyClusterEvent(target, 'reload', {}, o);

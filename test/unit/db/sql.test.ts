@@ -47,7 +47,7 @@ test('table and column modparams must be plain identifiers (no SQL through the c
     ['attrs_col', 'a`b'],
     ['setid_col', '1abc'],
     ['flags_col', ''],
-  ]) {
+  ] as const) {
     const p = defaultParams();
     setParam(p, name, v);
     assert.throws(

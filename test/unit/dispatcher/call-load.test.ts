@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Dispatcher } from '../../../src/modules/dispatcher/engine';
 import { FakeClock, engineFrom, req } from './helpers';
 import { DstRecord } from '../../../src/modules/dispatcher/xavp-records';
+import { at } from '../../helpers/at';
 
 const L2 = [
   '5 sip:10.0.5.1 0 0 duid=a;maxload=2',
@@ -160,6 +161,6 @@ test('without ds_hash_size alg 10 dispatches classically (alg 0 records)', async
   const e = await engineFrom('1 sip:10.0.0.1 0 0 duid=a\n1 sip:10.0.0.2 0 0 duid=b\n', { flags: 2 });
   const r = e.select(1, 10, req({ callId: 'n1' }), { mode: 'dst' });
   assert.equal(r.alg, 0);
-  assert.equal(r.records[0].dstid, undefined);
+  assert.equal(at(r.records, 0).dstid, undefined);
   assert.ok(r.messages.some((m) => /classic/.test(m)));
 });

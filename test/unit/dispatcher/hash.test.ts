@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildHashResult } from '../../../src/modules/dispatcher/rpc-results';
 import { dsHash, hashUri, uriHashKeys } from '../../../src/modules/dispatcher/hash';
-import { dispatcherRpcMethods } from '../../../src/modules/dispatcher/rpc-handlers';
 import { Dispatcher } from '../../../src/modules/dispatcher/engine';
-import { golden } from './helpers';
+import { golden, rpcMethods } from './helpers';
+import { at } from '../../helpers/at';
 
 interface Row {
   nslots: number;
@@ -22,6 +22,7 @@ function rows(): Row[] {
     .forEach((l, i) => {
       if (l.length === 0 || l.startsWith('#')) return;
       const [ns, v1, v2, has, hid, slot] = l.split('\t');
+      assert.ok(v1 !== undefined && v2 !== undefined, `dispatcher-hash.tsv line ${i + 1}: too few columns`);
       out.push({
         nslots: Number(ns),
         v1,
@@ -59,11 +60,11 @@ test('golden file exercises the signed-char quirk (bytes >= 0x80)', () => {
       v = 0,
       p = 0;
     for (; p + 4 <= k.length; p += 4) {
-      v = ((k[p] << 24) + (k[p + 1] << 16) + (k[p + 2] << 8) + k[p + 3]) >>> 0;
+      v = ((at(k, p) << 24) + (at(k, p + 1) << 16) + (at(k, p + 2) << 8) + at(k, p + 3)) >>> 0;
       h = (h + ((v ^ (v >>> 3)) >>> 0)) >>> 0;
     }
     v = 0;
-    for (; p < k.length; p++) v = ((v << 8) + k[p]) >>> 0;
+    for (; p < k.length; p++) v = ((v << 8) + at(k, p)) >>> 0;
     h = (h + ((v ^ (v >>> 3)) >>> 0)) >>> 0;
     h = (h + (h >>> 11) + (h >>> 13) + (h >>> 23)) >>> 0;
     return h || 1;
@@ -73,7 +74,7 @@ test('golden file exercises the signed-char quirk (bytes >= 0x80)', () => {
 });
 
 test('dispatcher.hash through the RPC handler: params, slot 0 for nslots<=0, Invalid Parameters', async () => {
-  const m = dispatcherRpcMethods(new Dispatcher());
+  const m = rpcMethods(new Dispatcher());
   const g = JSON.parse(golden('jsonrpc-responses.json'))['dispatcher.hash'][0];
   assert.deepEqual(await m['dispatcher.hash'](g.params), g.response.result);
   assert.deepEqual(await m['dispatcher.hash']([0, 'alice']), { hashid: 1834153949, slot: 0 });

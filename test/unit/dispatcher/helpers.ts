@@ -7,7 +7,9 @@ import { DsParams, defaultParams, setParam } from '../../../src/modules/dispatch
 import { DsRequestView } from '../../../src/modules/dispatcher/request';
 import { seededRng } from '../../../src/modules/dispatcher/rng';
 import { DsList } from '../../../src/modules/dispatcher/model';
+import { DsRpcHandler, dispatcherRpcMethods } from '../../../src/modules/dispatcher/rpc-handlers';
 import { shared } from '../../helpers/paths';
+import { must } from '../../helpers/at';
 
 /** /work/shared/golden, resolved from dist/test/unit/dispatcher. */
 export const GOLDEN = shared('golden');
@@ -96,8 +98,8 @@ export function renderKamcmd(v: unknown): string {
       out.push(ind + (name === null ? '{' : `${name}: {`));
       if (Array.isArray(x)) {
         for (const el of x) {
-          const [k] = Object.keys(el as object);
-          walk((el as Record<string, unknown>)[k], depth + 1, k);
+          const [first] = Object.entries(el as object);
+          if (first) walk(first[1], depth + 1, first[0]);
         }
       } else {
         for (const [k, val] of Object.entries(x as Record<string, unknown>)) walk(val, depth + 1, k);
@@ -109,4 +111,24 @@ export function renderKamcmd(v: unknown): string {
   };
   walk(v, 0, null);
   return out.join('\n') + '\n';
+}
+
+const RPC_NAMES = [
+  'dispatcher.add',
+  'dispatcher.hash',
+  'dispatcher.list',
+  'dispatcher.ping_active',
+  'dispatcher.reload',
+  'dispatcher.remove',
+  'dispatcher.set_duid_state',
+  'dispatcher.set_state',
+] as const;
+
+/** The engine's RPC methods the tests call, each checked present, so a call site needs no guard. */
+export function rpcMethods(e: Dispatcher): Record<(typeof RPC_NAMES)[number], DsRpcHandler> {
+  const m = dispatcherRpcMethods(e);
+  return Object.fromEntries(RPC_NAMES.map((n) => [n, must(m[n], `RPC method ${n}`)])) as Record<
+    (typeof RPC_NAMES)[number],
+    DsRpcHandler
+  >;
 }

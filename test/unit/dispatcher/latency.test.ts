@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { estimatorAlpha, latencyMs, updateLatencyStats } from '../../../src/modules/dispatcher/latency';
 import { newLatencyStats } from '../../../src/modules/dispatcher/model';
 import { FakeClock, engineFrom } from './helpers';
+import { at } from '../../helpers/at';
 
 const f = Math.fround;
 
@@ -63,7 +64,7 @@ test('keepalive latency: only P entries, 408 counts TIMEOUT and nothing else, LA
     { ds_probing_mode: 3, ds_ping_latency_stats: 1 },
     { clock: clock.now },
   );
-  const [t] = e.pingTargets();
+  const t = at(e.pingTargets(), 0, 'ping target');
   e.pingSent(t);
   clock.advance(42.3);
   e.pingResult(t, 200, 'OK', true);
@@ -84,6 +85,7 @@ test('congestion control (cc=1): rweight follows weight − congestion; all cong
   );
   const set = e.list!.byId.get(1)!;
   const [b, a] = set.dests; // array: .2 .1
+  assert.ok(a && b, 'two destinations');
   a.latency.est = 25;
   a.latency.avg = 20; // 5 ms congestion → active weight 5 (normal)
   b.latency.est = 40;
@@ -92,7 +94,7 @@ test('congestion control (cc=1): rweight follows weight − congestion; all cong
   const ta = e.pingTargets().find((t) => t.uri === 'sip:10.0.0.1')!;
   const counts = () => {
     const c = [0, 0];
-    for (const i of set.rwlist) c[i]++;
+    for (const i of set.rwlist) c[i] = (c[i] ?? 0) + 1;
     return c;
   };
   e.pingResult(ta, 200, 'OK', true);

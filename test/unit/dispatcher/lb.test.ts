@@ -8,6 +8,7 @@ import { EjectTracker } from '../../../src/modules/dispatcher/lb/eject';
 import { DialogTracker } from '../../../src/modules/dispatcher/lb/dialogs';
 import { branchOutcome, drain, undrain } from '../../../src/modules/dispatcher/lb/operations';
 import { explain } from '../../../src/modules/dispatcher/lb/explain';
+import { at } from '../../helpers/at';
 
 const L = [
   '1 sip:10.0.0.1:5060 0 0 duid=a;weight=40;rweight=40;maxload=10',
@@ -182,7 +183,7 @@ test('ejection with probing off: back after ds_eject_time × ejections, with a d
   assert.deepEqual(ejectTick(e, false, t0 + 5_000), []);
   const back = ejectTick(e, false, t0 + 11_000);
   assert.equal(back.length, 1);
-  assert.equal(back[0].name, 'dispatcher:dst-up');
+  assert.equal(at(back, 0).name, 'dispatcher:dst-up');
   assert.equal(d3().flags & 1, 0);
   // the second ejection lasts twice as long
   const t1 = Date.now();

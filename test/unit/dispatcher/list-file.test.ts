@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { parseListFile } from '../../../src/modules/dispatcher/list-file';
 import { ListFileError } from '../../../src/modules/dispatcher/errors';
 import { golden } from './helpers';
+import { at } from '../../helpers/at';
 
 const pick = (text: string) =>
   parseListFile(text, 'd.list').records.map(({ setId, uri, flags, priority, attrs, line }) => ({
@@ -81,7 +82,7 @@ test('missing and non-numeric fields', () => {
   );
   assert.ok(p.warnings.some((w) => w.line === 1 && /set 0/.test(w.message)));
   assert.ok(p.warnings.some((w) => w.line === 4 && /0x8/.test(w.message)));
-  assert.equal(p.records[0].origin, 'f.list:1');
+  assert.equal(at(p.records, 0).origin, 'f.list:1');
 });
 
 test('a set id without a URI rejects the whole file with its location', () => {

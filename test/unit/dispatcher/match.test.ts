@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { engineFrom, fakeResolver } from './helpers';
 import { PROTO_TCP, PROTO_UDP } from '../../../src/modules/dispatcher/model';
+import { at } from '../../helpers/at';
 
 const LIST = [
   '1 sip:10.0.0.1:5060 0 0 duid=a',
@@ -67,7 +68,7 @@ test('ds_is_from_list modes 8 (socket) and 16 (best match)', async () => {
 test('ds_is_from_list with a URI resolves it first', async () => {
   const e = await engineFrom('1 sip:gw.example.com:5060\n');
   const ip = await fakeResolver.resolveHost('gw.example.com');
-  assert.equal(e.list!.byId.get(1)!.dests[0].ipAddress, ip);
+  assert.equal(at(e.list!.byId.get(1)!.dests, 0).ipAddress, ip);
   assert.equal((await e.isFromListUri('sip:gw.example.com:5060', -1, 2)).setId, 1);
   assert.equal((await e.isFromListUri(`sip:${ip}:5060`, 1, 0)).code, 1, 'proto none on both sides (5.6)');
   assert.equal((await e.isFromListUri('sip:gw.example.com', 1, 2)).code, -1, 'no port in the probe: port 0');

@@ -8,6 +8,7 @@ import { appendExtraAttrs, parseExtraAttrsParam, recordsFromDbRows } from '../..
 import { engineFrom, params } from './helpers';
 import { Dispatcher } from '../../../src/modules/dispatcher/engine';
 import { seededRng } from '../../../src/modules/dispatcher/rng';
+import { at } from '../../helpers/at';
 
 test('modparams: 5.6.3 defaults, types, ranges, aliases', () => {
   const p = defaultParams();
@@ -67,11 +68,11 @@ test('dispatcher.list prints null strings, empty bodies and ds_attrs_none as Kam
     latencyStats: false,
     hashSize: 0,
   });
-  const dests = (m.RECORDS as { SET: { TARGETS: { DEST: Record<string, unknown> }[] } }[])[0].SET.TARGETS.map(
+  const dests = at(m.RECORDS as { SET: { TARGETS: { DEST: Record<string, unknown> }[] } }[], 0).SET.TARGETS.map(
     (t) => t.DEST,
   );
   assert.deepEqual(dests[0], { URI: 'sip:10.0.0.2', FLAGS: 'AX', PRIORITY: 0 });
-  assert.deepEqual(dests[1].ATTRS, {
+  assert.deepEqual(at(dests, 1).ATTRS, {
     BODY: '',
     DUID: null,
     MAXLOAD: 0,
@@ -82,7 +83,7 @@ test('dispatcher.list prints null strings, empty bodies and ds_attrs_none as Kam
     OBPROXY: null,
   });
   const n = await engineFrom('1 sip:10.0.0.1\n', { ds_attrs_none: 1 });
-  assert.equal(n.list!.byId.get(1)!.dests[0].attrs.body, 'none=yes');
+  assert.equal(at(n.list!.byId.get(1)!.dests, 0).attrs.body, 'none=yes');
 });
 
 test('ds_ping_reply_codes: codes 100..699, classes 1..6, others ignored', () => {

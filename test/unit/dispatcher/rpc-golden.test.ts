@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Dispatcher } from '../../../src/modules/dispatcher/engine';
-import { dispatcherRpcMethods } from '../../../src/modules/dispatcher/rpc-handlers';
 import { DsRpcError } from '../../../src/modules/dispatcher/errors';
-import { FakeClock, golden, params, renderKamcmd } from './helpers';
+import { dispatcherRpcMethods } from '../../../src/modules/dispatcher/rpc-handlers';
+import { FakeClock, golden, params, renderKamcmd, rpcMethods } from './helpers';
 import { seededRng } from '../../../src/modules/dispatcher/rng';
+import { at } from '../../helpers/at';
 
 /**
  * Rebuilds the state the golden capture shows: Kamailio ran with ds_probing_mode 1 and
@@ -38,7 +39,7 @@ function normalizeTimeouts<T>(v: T): T {
 
 test('dispatcher.list matches the golden JSON-RPC result (TIMEOUT counts normalized)', async () => {
   const e = await goldenEngine(23);
-  const m = dispatcherRpcMethods(e);
+  const m = rpcMethods(e);
   const g = JSON.parse(golden('jsonrpc-responses.json'))['dispatcher.list'][0];
   const ours = await m['dispatcher.list'](g.params);
   assert.deepEqual(normalizeTimeouts(ours), normalizeTimeouts(g.response.result));
@@ -48,12 +49,12 @@ test('dispatcher.list matches the golden JSON-RPC result (TIMEOUT counts normali
   const s2 = (
     ours as { RECORDS: { SET: { ID: number; TARGETS: { DEST: { LATENCY: { TIMEOUT: number } } }[] } }[] }
   ).RECORDS.find((r) => r.SET.ID === 2)!;
-  assert.equal(s2.SET.TARGETS[1].DEST.LATENCY.TIMEOUT, 23);
+  assert.equal(at(s2.SET.TARGETS, 1).DEST.LATENCY.TIMEOUT, 23);
 });
 
 test('dispatcher.list rendered as kamcmd text matches the golden kamcmd capture', async () => {
   const e = await goldenEngine(22);
-  const m = dispatcherRpcMethods(e);
+  const m = rpcMethods(e);
   const text = renderKamcmd(await m['dispatcher.list']([]));
   const norm = (s: string) => s.replace(/TIMEOUT: [1-9]\d*/g, 'TIMEOUT: N>0');
   assert.equal(norm(text), norm(golden('kamcmd-dispatcher.list.txt')));
@@ -63,9 +64,10 @@ test('dispatcher.list rendered as kamcmd text matches the golden kamcmd capture'
 test('list modes: short drops ATTRS, full adds the address fields, RUNTIME with ds_hash_size', async () => {
   const e = new Dispatcher({ params: params({ ds_hash_size: 2 }), rng: seededRng(1) });
   await e.loadInitial({ text: golden('dispatcher.list'), fileName: 'dispatcher.list' });
-  const m = dispatcherRpcMethods(e);
+  const m = rpcMethods(e);
   const first = (r: unknown) =>
-    (r as { RECORDS: { SET: { TARGETS: { DEST: Record<string, unknown> }[] } }[] }).RECORDS[2].SET.TARGETS[0].DEST;
+    at(at((r as { RECORDS: { SET: { TARGETS: { DEST: Record<string, unknown> }[] } }[] }).RECORDS, 2).SET.TARGETS, 0)
+      .DEST;
   assert.deepEqual(Object.keys(first(await m['dispatcher.list'](['SHORT']))), ['URI', 'FLAGS', 'PRIORITY', 'RUNTIME']);
   const full = first(await m['dispatcher.list'](['full']));
   assert.deepEqual(Object.keys(full), [
@@ -90,14 +92,14 @@ test('list modes: short drops ATTRS, full adds the address fields, RUNTIME with 
     'ATTRS',
     'RUNTIME',
   ]);
-  assert.throws(() => dispatcherRpcMethods(new Dispatcher())['dispatcher.list']([]), {
+  assert.throws(() => rpcMethods(new Dispatcher())['dispatcher.list']([]), {
     message: 'No Destination Sets',
   });
 });
 
 test('golden set_state / set_duid_state / ping_active answers', async () => {
   const e = await goldenEngine(2);
-  const m = dispatcherRpcMethods(e);
+  const m = rpcMethods(e);
   const g = JSON.parse(golden('jsonrpc-responses.json'));
   for (const c of g['dispatcher.set_state']) {
     if (c.response.error)
@@ -139,7 +141,7 @@ test('golden set_state / set_duid_state / ping_active answers', async () => {
 test('golden add/remove: "Ongoing reload" inside reload_delta; Kamailio\'s silent Ok for nonsense is an error here', async () => {
   const clock = new FakeClock();
   const e = await goldenEngine(1, clock);
-  const m = dispatcherRpcMethods(e);
+  const m = rpcMethods(e);
   const g = JSON.parse(golden('jsonrpc-responses.json'));
   // Kamailio answered Ok to removing an absent destination; we refuse with its fault text.
   await assert.rejects(
@@ -164,7 +166,7 @@ test('golden add/remove: "Ongoing reload" inside reload_delta; Kamailio\'s silen
     await m['dispatcher.add']([9, 'sip:127.0.0.1:5999', 0, 3, 'duid=x']),
     'Ok. Dispatcher destination added.',
   );
-  assert.equal(e.list!.byId.get(9)!.dests[0].attrs.duid, 'x');
+  assert.equal(at(e.list!.byId.get(9)!.dests, 0).attrs.duid, 'x');
   assert.equal(g['dispatcher.list_x'][0].response.error.message, 'Method Not Found');
-  assert.equal(m['dispatcher.list_x'], undefined);
+  assert.equal(dispatcherRpcMethods(e)['dispatcher.list_x'], undefined);
 });

@@ -5,6 +5,7 @@ import { dsHash } from '../../../src/modules/dispatcher/hash';
 import type { SelectResult } from '../../../src/modules/dispatcher/select-types';
 import { DsRequestView } from '../../../src/modules/dispatcher/request';
 import { engineFrom, req } from './helpers';
+import { at } from '../../helpers/at';
 
 const L1 = [
   '1 sip:10.0.0.1:5060 0 0',
@@ -168,8 +169,8 @@ test('records: fields per xavp_dst_mode, attrs only when non-empty, socket strin
   }
   const e = await engineFrom(text, { flags: 2, xavp_ctx_mode: 1 });
   const r = e.select(1, 8, req(), { mode: 'dst' });
-  assert.equal(r.records[0].attrs, 'duid=a;socket=udp:127.0.0.1:5060;sockname=x');
-  assert.equal(r.records[0].grp, 1);
+  assert.equal(at(r.records, 0).attrs, 'duid=a;socket=udp:127.0.0.1:5060;sockname=x');
+  assert.equal(at(r.records, 0).grp, 1);
   assert.equal(r.ctxCnt, null);
   assert.equal(r.cnt, 3);
   assert.ok(r.push!.sock !== null);
@@ -211,5 +212,9 @@ test('ds_select_routes: rule syntax, modes, shared limit and count', async () =>
   const f = e.selectRoutes('9=4;8=4', 'd', req());
   assert.equal(f.code, -1);
   assert.equal(f.ctxCnt, null);
-  assert.equal(e.selectRoutes('1', 'd', req()).selected!.uri, e.list!.byId.get(1)!.dests[0].uri, '"1" = set 1, alg 0');
+  assert.equal(
+    e.selectRoutes('1', 'd', req()).selected!.uri,
+    at(e.list!.byId.get(1)!.dests, 0).uri,
+    '"1" = set 1, alg 0',
+  );
 });

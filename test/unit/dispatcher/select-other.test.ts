@@ -4,6 +4,7 @@ import { FakeClock, engineFrom, req } from './helpers';
 import { Dispatcher } from '../../../src/modules/dispatcher/engine';
 import { params } from './helpers';
 import { seededRng } from '../../../src/modules/dispatcher/rng';
+import { at } from '../../helpers/at';
 
 test('alg 12: first active is pushed, every later entry becomes a branch (no state check)', async () => {
   const e = await engineFrom('1 sip:10.0.0.1 0 3\n1 sips:10.0.0.2:5061 0 2\n1 sip:10.0.0.3 0 1\n1 tel:+123 0 0 \n', {
@@ -60,18 +61,18 @@ test('alg 13: adjusted priority by latency, round robin among the best, failover
   // No latency: everything at its priority; RR among the prio-10 entries.
   assert.deepEqual([pick(), pick(), pick(), pick()], ['3214', '2134', '1324', '3214']);
   // .2 has EST 35 ms: rprio = 10 - floor(35/10) = 7, below the other prio-10 entries.
-  set.dests[1].latency.est = 35;
+  at(set.dests, 1).latency.est = 35;
   assert.equal(pick(), '1324'); // walk from last=1: .2(7) .1(10) .4(1) .3(10)
-  set.dests[1].latency.est = 500; // rprio clamps to 1; ties with .4 keep walk order (stable sort)
+  at(set.dests, 1).latency.est = 500; // rprio clamps to 1; ties with .4 keep walk order (stable sort)
   set.last = 0;
   assert.equal(pick(), '3124');
   // cc=1 uses EST - AVG instead of EST.
   const cc = await engineFrom('1 sip:10.0.0.1 0 10 cc=1\n1 sip:10.0.0.2 0 5\n', { flags: 2 });
   const cs = cc.list!.byId.get(1)!;
-  cs.dests[0].latency.est = 80;
-  cs.dests[0].latency.avg = 30; // congestion 50 → 10 - 5 = 5: tie, walk order
+  at(cs.dests, 0).latency.est = 80;
+  at(cs.dests, 0).latency.avg = 30; // congestion 50 → 10 - 5 = 5: tie, walk order
   assert.equal(cc.select(1, 13, req(), { mode: 'dst' }).selected!.uri, 'sip:10.0.0.1');
-  cs.dests[0].latency.avg = 10; // congestion 70 → 10 - 7 = 3 < 5
+  at(cs.dests, 0).latency.avg = 10; // congestion 70 → 10 - 7 = 3 < 5
   assert.equal(cc.select(1, 13, req(), { mode: 'dst' }).selected!.uri, 'sip:10.0.0.2');
   cc.setStateRpc('i', 1, 'all', false);
   assert.equal(cc.select(1, 13, req(), { mode: 'dst' }).code, -1);
@@ -100,7 +101,7 @@ test('alg 64: round robin that skips an overloaded entry for ocrate % of picks w
   const dsg = e.dsgFetch(1, 'sip:10.0.0.2')!;
   assert.deepEqual([dsg.count, dsg.active, dsg.ocrate, dsg.ocseq], [2, 2, 30, 2]);
   const ocl = await engineFrom('1 sip:10.0.0.1 0 0 ocmin=10;ocmax=40;ocrate=70\n');
-  const o = ocl.list!.byId.get(1)!.dests[0].oc;
+  const o = at(ocl.list!.byId.get(1)!.dests, 0).oc;
   assert.deepEqual([o.ocmin, o.ocmax, o.ocrate], [10, 40, 40]);
 });
 
@@ -123,7 +124,7 @@ test('alg 6 (random): uniform within statistical bounds, over the active entries
   assert.equal(c2.get('sip:10.0.0.2'), undefined);
   // Kamailio's skip loop hands the down entry's quarter to its array neighbour.
   const order = e.list!.byId.get(1)!.dests.map((d) => d.uri);
-  const next = order[(order.indexOf('sip:10.0.0.2') + 1) % 4];
+  const next = at(order, (order.indexOf('sip:10.0.0.2') + 1) % 4);
   assert.ok(Math.abs(c2.get(next)! - n / 2) < 5 * Math.sqrt(n * 0.25));
 });
 

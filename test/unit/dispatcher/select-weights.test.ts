@@ -4,10 +4,11 @@ import { engineFrom, req } from './helpers';
 import { initWeights, initRelativeWeights, shuffle100 } from '../../../src/modules/dispatcher/weights';
 import { seededRng } from '../../../src/modules/dispatcher/rng';
 import { DsSet } from '../../../src/modules/dispatcher/model';
+import { at } from '../../helpers/at';
 
 function counts(arr: ArrayLike<number>, n: number): number[] {
   const c = new Array(n).fill(0);
-  for (let i = 0; i < arr.length; i++) c[arr[i]]++;
+  for (let i = 0; i < arr.length; i++) c[at(arr, i)]++;
   return c;
 }
 
@@ -59,7 +60,7 @@ test('the shuffle is Fisher–Yates with k = j + rand % (100 - j)', () => {
   const b = Array.from({ length: 100 }, (_, i) => i);
   for (let j = 0; j < 100; j++) {
     const k = j + ((j * 7) % (100 - j));
-    [b[j], b[k]] = [b[k], b[j]];
+    [b[j], b[k]] = [at(b, k), at(b, j)];
   }
   assert.deepEqual(Array.from(a), b);
 });

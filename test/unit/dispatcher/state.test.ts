@@ -4,6 +4,7 @@ import { Dispatcher } from '../../../src/modules/dispatcher/engine';
 import { DsEvent } from '../../../src/modules/dispatcher/state';
 import { flagsString, parseMarkState, parseRpcState } from '../../../src/modules/dispatcher/flags';
 import { engineFrom, req } from './helpers';
+import { at } from '../../helpers/at';
 
 const flags = (e: Dispatcher, set = 1) => e.list!.byId.get(set)!.dests.map((d) => flagsString(d.flags));
 
@@ -99,7 +100,7 @@ test('probing mode 2 pings only inactive+probing; mode 3 keeps P and respects it
   assert.deepEqual(evNames(round(e2, () => 200)), ['up sip:10.0.0.1']);
   assert.deepEqual(flags(e2), ['IX', 'AP', 'AX'], 'mode 2: P dropped once active');
   const e3 = await engineFrom('1 sip:10.0.0.1 8\n1 sip:10.0.0.2\n', { ds_probing_mode: 3 });
-  const [t] = e3.pingTargets();
+  const t = at(e3.pingTargets(), 0, 'ping target');
   assert.equal(t.uri, 'sip:10.0.0.1');
   e3.pingSent(t);
   assert.equal(e3.pingResult(t, 200, 'OK', true), null);
@@ -114,7 +115,7 @@ test('reply codes: listed codes and classes count as alive; send failures count 
     ds_probing_mode: 1,
     ds_ping_reply_codes: 'code=404;class=6;code=99',
   });
-  const [t] = e.pingTargets();
+  const t = at(e.pingTargets(), 0, 'ping target');
   e.pingResult(t, 404, 'Not Found', true);
   assert.deepEqual(flags(e), ['AP']);
   e.pingResult(t, 603, 'Decline', true);
@@ -124,7 +125,7 @@ test('reply codes: listed codes and classes count as alive; send failures count 
   assert.deepEqual(ev!.context, { code: 486, reason: 'Busy', flags: 1 });
   assert.equal(ev!.source, 'keepalive');
   e.setStateRpc('a', 1, 'all', false);
-  const f = e.pingSendFailed(e.pingTargets()[0]);
+  const f = e.pingSendFailed(at(e.pingTargets(), 0));
   assert.deepEqual(f!.context, { code: 500, reason: 'Sending keepalive failed', flags: 0 });
   assert.ok(e.setPingReplyCodes('class=4'));
   e.setStateRpc('ap', 1, 'all', false);
@@ -135,7 +136,7 @@ test('reply codes: listed codes and classes count as alive; send failures count 
 test('ds_mark_dst: default i (+p in mode 1), state strings, thresholds apply in 5.6, event context codes', async () => {
   const e = await engineFrom('1 sip:10.0.0.1\n1 sip:10.0.0.2\n', { flags: 2, ds_probing_threshold: 2 });
   const r = e.select(1, 8, req(), { mode: 'dst' });
-  assert.equal(r.records[0].uri, 'sip:10.0.0.2');
+  assert.equal(at(r.records, 0).uri, 'sip:10.0.0.2');
   const m1 = e.markDst(r.records, null, { kind: 'reply', code: 503, reason: 'Unavailable' });
   assert.equal(m1.code, 1);
   assert.deepEqual(m1.event, {
@@ -175,7 +176,7 @@ test('Kamailio 6.1 semantics on request: script marks bypass the thresholds', as
 
 test('state update rules: T on I stays I, D only, state bits replaced (flag 16 cleared)', async () => {
   const e = await engineFrom('1 sip:10.0.0.1 17\n', { flags: 2 });
-  const d = e.list!.byId.get(1)!.dests[0];
+  const d = at(e.list!.byId.get(1)!.dests, 0);
   assert.equal(d.flags, 17);
   e.markAddr(1, 'sip:10.0.0.1', 'tp', { kind: 'none' });
   assert.equal(d.flags, 9, 'TRYING on INACTIVE stays INACTIVE (+P); bit 16 cleared');
@@ -192,10 +193,10 @@ test('RPC set_state raises no events and ignores thresholds; events per event_ca
   assert.deepEqual(flags(e), ['IX']);
   const m1 = await engineFrom('1 sip:10.0.0.1\n', { flags: 2, event_callback_mode: 1, ds_probing_mode: 1 });
   assert.equal(m1.markAddr(1, 'sip:10.0.0.1', 'i', { kind: 'none' }).event, null, 'mode 1: keepalive only');
-  const t = m1.pingTargets()[0];
+  const t = at(m1.pingTargets(), 0, 'ping target');
   assert.equal(m1.pingResult(t, 200, 'OK', true)!.name, 'dispatcher:dst-up');
   const m2 = await engineFrom('1 sip:10.0.0.1\n', { flags: 2, event_callback_mode: 2, ds_probing_mode: 1 });
-  const t2 = m2.pingTargets()[0];
+  const t2 = at(m2.pingTargets(), 0, 'ping target');
   assert.equal(m2.pingResult(t2, 200, 'OK', true)!.name, 'dispatcher:dst-up', 'mode 2: old flags 0 → event');
   assert.equal(m2.pingResult(t2, 200, 'OK', true), null, 'AP → AP: nothing');
 });
@@ -226,7 +227,7 @@ test('keepalive request details: From, outbound proxy, socket priority, fr_timeo
     ],
   );
   await e.reload({ text: '1 sip:10.0.0.3 8 2\n', fileName: 'r' });
-  assert.equal(e.pingResult(ts[0], 200, 'OK', true), null);
+  assert.equal(e.pingResult(at(ts, 0), 200, 'OK', true), null);
   assert.deepEqual(flags(e), ['AX'], 'matched by URI in the new list');
-  assert.equal(e.pingResult(ts[1], 200, 'OK', true), null, 'gone after the reload: ignored');
+  assert.equal(e.pingResult(at(ts, 1), 200, 'OK', true), null, 'gone after the reload: ignored');
 });

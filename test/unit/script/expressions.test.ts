@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { compileRoute, errorsOf, MODS, newFakeCtx, run, varAfter } from './helpers';
+import { at } from '../../helpers/at';
 
 describe('operators (table-driven)', () => {
   const cases: Array<[string, string | number]> = [
@@ -101,8 +102,8 @@ describe('load-time type checks (rve_check_type)', () => {
     it(`refuses $var(r) = ${expr};`, () => {
       const errs = errorsOf(`${MODS}request_route {\n  $var(r) = ${expr};\n}\n`);
       assert.equal(errs.length, 1, errs.map((e) => e.message).join('\n'));
-      assert.equal(errs[0].line, 13);
-      assert.match(errs[0].detail, re);
+      assert.equal(at(errs, 0).line, 13);
+      assert.match(at(errs, 0).detail, re);
     });
   }
   it('reports the position of the offending operand', () => {

@@ -3,6 +3,7 @@ import * as assert from 'node:assert/strict';
 import { assertError, compile, errorsOf, fakeRegistry, FILE } from './helpers';
 import { checkConfigText, createRegistry, parseAddress } from '../../../src/script';
 import type { FakeCtx } from '../../../src/script/testing';
+import { at } from '../../helpers/at';
 
 const lines = (...l: string[]): string => l.join('\n') + '\n';
 
@@ -72,9 +73,9 @@ describe('global parameters', () => {
         ['udp', '127.0.0.1', 5070],
       ],
     );
-    assert.deepEqual(g.listen[4].advertise, { host: '192.0.2.1', port: 5080 });
-    assert.equal(g.listen[4].name, 'pub');
-    assert.deepEqual(g.listen[1].pos, { file: FILE, line: 2, col: 10 });
+    assert.deepEqual(at(g.listen, 4).advertise, { host: '192.0.2.1', port: 5080 });
+    assert.equal(at(g.listen, 4).name, 'pub');
+    assert.deepEqual(at(g.listen, 1).pos, { file: FILE, line: 2, col: 10 });
     assert.equal(g.debug, 1);
   });
 

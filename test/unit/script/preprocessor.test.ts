@@ -3,6 +3,7 @@ import * as assert from 'node:assert/strict';
 import { assertError, compile, errorsOf, FILE, MODS, newFakeCtx, run } from './helpers';
 import { Diagnostics } from '../../../src/script/errors';
 import { Preprocessor } from '../../../src/script/preprocessor';
+import { at } from '../../helpers/at';
 
 const lines = (...l: string[]): string => l.join('\n') + '\n';
 
@@ -20,21 +21,21 @@ describe('lexer', () => {
       toks.map((t) => t.text),
       ['debug', '=', '1', 'fork', '=', 'yes'],
     );
-    assert.equal(toks[5].kind, 'num');
-    assert.equal(toks[5].value, 1);
+    assert.equal(at(toks, 5).kind, 'num');
+    assert.equal(at(toks, 5).value, 1);
     assert.equal(diag.errors.length, 0);
   });
 
   it('decodes string escapes and joins adjacent strings across lines', () => {
     const { toks } = tokens('x = "a\\tb\\n\\"q\\" \\x41\\101" "c"\n   "d"\n');
-    assert.equal(toks[2].text, 'a\tb\n"q" AAcd');
-    assert.deepEqual(toks[2].pos, { file: FILE, line: 1, col: 5 });
+    assert.equal(at(toks, 2).text, 'a\tb\n"q" AAcd');
+    assert.deepEqual(at(toks, 2).pos, { file: FILE, line: 1, col: 5 });
   });
 
   it('keeps unknown escapes (regexes such as "\\d") and single-quoted strings verbatim', () => {
     const { toks } = tokens(`x = "^\\d+$" 'raw \\n $x'`);
-    assert.equal(toks[2].text, '^\\d+$');
-    assert.equal(toks[3].text, 'raw \\n $x');
+    assert.equal(at(toks, 2).text, '^\\d+$');
+    assert.equal(at(toks, 3).text, 'raw \\n $x');
   });
 
   it('reads numbers in decimal, hex, octal and binary', () => {

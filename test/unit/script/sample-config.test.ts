@@ -14,6 +14,7 @@ import {
   type LogRecord,
 } from '../../../src/script';
 import { fakeRegistry, FIXTURES, newFakeCtx, type FakeCtx } from './helpers';
+import { at } from '../../helpers/at';
 
 const SAMPLE = path.join(FIXTURES, 'dispatcher-sample.cfg');
 const DEFAULT = path.join(FIXTURES, 'dsd-default.cfg');
@@ -96,7 +97,7 @@ describe('dispatcher sample configuration (alg 4)', () => {
     const dests = ['sip:127.0.0.1:5080', 'sip:127.0.0.1:5081'];
     let next = 0;
     const select = (ctx: FakeCtx): number => {
-      ctx.du = dests[next++ % dests.length];
+      ctx.du = at(dests, next++ % dests.length);
       return 1;
     };
     const seen: Array<string | null> = [];
@@ -120,7 +121,7 @@ describe('dispatcher sample configuration (alg 4)', () => {
     assert.deepEqual(seen, [dests[0], dests[1], dests[0], dests[1]]);
     assert.equal(log.filter((l) => l.level === LogLevel.DBG).length, 4);
     assert.match(
-      log[0].message,
+      at(log, 0).message,
       /^--- SCRIPT: going to <sip:alice@example\.com> via <sip:127\.0\.0\.1:5080> \(attrs: <null>\)\n$/,
     );
   });
