@@ -3,6 +3,7 @@
  * TLS/WebSocket, acc, the dispatcher and its database — built and loaded, then warmed up,
  * and only then bound. Nothing here reads a SIP socket until bind().
  */
+import { configureDnsResolver } from '../dns/resolver';
 import os from 'node:os';
 import type { DaemonArgs } from './args';
 import type { DaemonConfig } from './config';
@@ -61,6 +62,7 @@ export interface EngineStart {
 /** Builds and loads everything; binds nothing. */
 export async function buildEngine(o: EngineStart): Promise<Engine> {
   const { cfg, log, role, svc } = o;
+  configureDnsResolver(cfg.dns);
   const transport = new TransportLayer(cfg.listen, {
     maxStreamMessage: 65535,
     limits: cfg.tcpLimits,
@@ -68,7 +70,10 @@ export async function buildEngine(o: EngineStart): Promise<Engine> {
     // several workers: the first holds the stream connections; one ready worker at a
     // time reads the shared UDP sockets (src/workers/README.md)
     listenTcp: role === null || role.index === 0,
-    receiveUdp: role === null,
+    // a single dsd binds UDP before its warm-up and reads it after (openEngine); a worker
+    // binds after its warm-up and reads once it is the reader
+    receiveUdp: false,
+    holdStreams: role === null,
   });
   const coreOptions = (t: Transport, l: Logger): CoreOptions => ({
     transport: t,
@@ -262,31 +267,46 @@ export async function warmEngine(e: Engine, o: EngineStart, who: string): Promis
 }
 
 /**
- * Logs the first SIP message this process reads (how soon after "ready" traffic came),
- * then gets out of the way: the core's own receive takes over, nothing stays in the path.
+ * Logs the first SIP message this process reads (how soon after reading began traffic
+ * came), then gets out of the way: the core's own receive takes over, nothing stays in the path.
  */
-function logFirstMessage(core: ProxyCore, log: Logger, who: string): void {
+export function logFirstMessage(core: ProxyCore, log: Logger, who: string): void {
   const t0 = performance.now();
   const own = core as { receive: ProxyCore['receive'] };
   own.receive = (buf, src, steered) => {
     delete (own as Partial<typeof own>).receive;
     log.info(
       `${who}: first SIP message read (${src.proto} from ${src.ip}:${src.port}${steered ? ', handed over by the reading worker' : ''}), ` +
-        `${Math.round(performance.now() - t0)} ms after binding`,
+        `${Math.round(performance.now() - t0)} ms after reading began`,
     );
     core.receive(buf, src, steered);
   };
 }
 
-/** Binds the SIP sockets: from here on messages are read. */
-export async function bindEngine(e: Engine, o: EngineStart, who: string): Promise<void> {
-  logFirstMessage(e.core, o.log, who);
+/**
+ * Binds the SIP sockets, reading none of them yet: the UDP sockets are held (the kernel
+ * keeps what arrives), and a single dsd's TCP/TLS listeners wait for openEngine().
+ */
+export async function bindEngine(e: Engine, o: EngineStart): Promise<void> {
   try {
     await e.core.start();
   } catch (err) {
     await e.dsDb?.close();
     o.die(`dsd: cannot listen: ${(err as Error).message}`);
   }
+}
+
+/** A single dsd, warm and ready: listens on TCP/TLS and reads UDP from here on. */
+export async function openEngine(e: Engine, o: EngineStart): Promise<void> {
+  logFirstMessage(e.core, o.log, 'dsd');
+  try {
+    await e.transport.listenStreams();
+  } catch (err) {
+    await e.core.stop();
+    await e.dsDb?.close();
+    o.die(`dsd: cannot listen: ${(err as Error).message}`);
+  }
+  e.transport.receiveUdp(true);
 }
 
 /** After bind: probes, timers, the start-up summary, the cluster's first heartbeat. */

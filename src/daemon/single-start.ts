@@ -15,12 +15,16 @@ import { mark, startupMarks } from './startup-marks';
 import type { MetricsServer } from '../metrics';
 import { registerTlsRpc } from '../modules/tls/rpc';
 import { registerWsRpc } from '../modules/websocket/rpc';
-import { buildEngine, warmEngine, bindEngine, runEngine, EngineStart } from './engine';
+import { buildEngine, warmEngine, bindEngine, openEngine, runEngine, EngineStart } from './engine';
 
 export async function startSingle(o: EngineStart): Promise<void> {
   const { args, cfg, log, svc } = o;
   const e = await buildEngine(o);
   const { core, dispatcher, dsDb, acc } = e;
+  // UDP bound first, read only once warm: a datagram sent meanwhile waits in the kernel's
+  // buffer for the warm-up instead of meeting a closed port and a 500 ms retransmission
+  await bindEngine(e, o);
+  mark('bound');
   const warm = await warmEngine(e, o, 'dsd');
 
   let control;
@@ -68,14 +72,14 @@ export async function startSingle(o: EngineStart): Promise<void> {
   if (metrics)
     log.info(`metrics endpoint on http://${metrics.address}/metrics`, { url: `http://${metrics.address}/metrics` });
 
-  // the last line before the sockets are bound: nothing was read from them yet
+  // the last line before the sockets are read: nothing was read from them yet
   mark('ready');
   const at = startupMarks();
   const cut = warm && (warm.cutShort || warm.skipped.length > 0);
   log.notice(
     `dsd ready for traffic${warm ? ` (warm-up ${Math.round(warm.ms)} ms of a ${warm.budgetMs} ms budget${cut ? ', cut at the budget' : ''})` : ''}, ` +
       `${at.ready} ms after start (node and modules ${at.modules} ms, config ${at.config} ms, list ${at.engine} ms` +
-      `${warm ? `, warm-up ${at['warm-up']} ms` : ''}): binding the SIP sockets`,
+      `, UDP bound ${at.bound} ms${warm ? `, warm-up ${at['warm-up']} ms` : ''}): reading the SIP sockets`,
     {
       warmup_ms: warm ? Math.round(warm.ms) : 0,
       warmup_budget_ms: warm ? warm.budgetMs : 0,
@@ -85,7 +89,7 @@ export async function startSingle(o: EngineStart): Promise<void> {
       marks: at,
     },
   );
-  await bindEngine(e, o, 'dsd');
+  await openEngine(e, o);
   await runEngine(e, o);
 
   // the handlers go in before "started" is said: whoever sends SIGTERM on that line must get a drain and

@@ -14,14 +14,15 @@ import type { DaemonConfig } from './config';
 import { buildRegistry, workerRowOf } from './control';
 import { WorkerLink, WorkerInit, WorkerRole } from '../workers/worker';
 import { dropPrivileges } from './kamailio-options';
-import { buildEngine, warmEngine, bindEngine, runEngine, EngineStart } from './engine';
+import { buildEngine, warmEngine, bindEngine, runEngine, logFirstMessage, EngineStart } from './engine';
 
 /** Build, warm up, bind, hand over to the primary. */
 export async function startWorker(o: EngineStart & { role: WorkerRole }): Promise<void> {
   const who = `worker ${o.role.index}`;
   const e = await buildEngine(o);
   const warm = await warmEngine(e, o, who);
-  await bindEngine(e, o, who);
+  logFirstMessage(e.core, o.log, who);
+  await bindEngine(e, o);
   const link = new WorkerLink(o.role, e.core, e.transport, o.log);
   const init = await link.start();
   await runEngine(e, o);

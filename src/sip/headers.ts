@@ -84,14 +84,19 @@ const KNOWN = [
   'warning',
 ];
 
-/** KNOWN by (length << 7 | first character): the few names a header name can be. */
-const BY_SHAPE = new Map<number, string[]>();
+/**
+ * KNOWN (and the compact forms' long names) by shape: slot `length * 32 + (first & 31)`
+ * holds the few names a header name of that length and first letter can be. An array,
+ * not a Map: this runs for every header line of every message.
+ */
+const MAX_KNOWN = 31;
+const BY_SHAPE: Array<string[] | undefined> = [];
 for (const n of [...KNOWN, ...Object.values(COMPACT)]) {
-  const k = (n.length << 7) | n.charCodeAt(0);
-  const list = BY_SHAPE.get(k) ?? [];
+  const k = n.length * 32 + (n.charCodeAt(0) & 31);
+  const list = (BY_SHAPE[k] ??= []);
   if (!list.includes(n)) list.push(n);
-  BY_SHAPE.set(k, list);
 }
+for (let k = 0; k < (MAX_KNOWN + 1) * 32; k++) BY_SHAPE[k] ??= undefined;
 
 /**
  * Compact forms by lower-cased letter (a–z); the letter itself when it has none.
@@ -111,10 +116,12 @@ function knownName(s: string, from: number, to: number): string | null {
     const c = s.charCodeAt(from) | 0x20;
     return c >= 97 && c <= 122 ? ONE_LETTER[c - 97]! : null;
   }
-  const list = BY_SHAPE.get((len << 7) | (s.charCodeAt(from) | 0x20));
+  if (len > MAX_KNOWN) return null;
+  const list = BY_SHAPE[len * 32 + (s.charCodeAt(from) & 31)];
   if (list === undefined) return null;
+  // the slot does not tell a letter from some digits and signs: compare from the first character
   for (const n of list) {
-    let i = 1;
+    let i = 0;
     while (i < len && (s.charCodeAt(from + i) | 0x20) === n.charCodeAt(i)) i++;
     if (i === len) return n;
   }

@@ -36,6 +36,14 @@ function bad(why: string): never {
 
 /** Parses every value of one Via header line of `head` and appends them to `out`. */
 export function parseViaList(head: string, h: HeaderField, out: Via[]): void {
+  // nearly every Via line holds one value: no list to split (and no arrays to allocate)
+  let k = h.valueStart;
+  while (k < h.valueEnd && head.charCodeAt(k) !== 44) k++;
+  if (k === h.valueEnd) {
+    if (h.valueStart === h.valueEnd) bad('empty value');
+    out.push(parseOne(head, h.valueStart, h.valueEnd, h, true));
+    return;
+  }
   const parts = splitList(head, h.valueStart, h.valueEnd);
   for (const [a, b] of parts) {
     if (a === b) bad('empty value');

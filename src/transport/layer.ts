@@ -39,6 +39,12 @@ export interface TransportOptions {
    * taken from the shared socket never meets an engine still loading.
    */
   receiveUdp?: boolean;
+  /**
+   * true: start() binds only the UDP sockets; listenStreams() binds the rest later. A single
+   * dsd binds UDP (held, receiveUdp false) before its warm-up, so datagrams sent meanwhile
+   * wait in the kernel instead of meeting a closed port, and listens on TCP/TLS after it.
+   */
+  holdStreams?: boolean;
 }
 
 /** Sends a stream (TCP, TLS, WS) message through the worker that holds the connections (src/workers). */
@@ -137,14 +143,20 @@ export class TransportLayer implements Transport {
     };
   }
 
-  /** Binds every listen socket; received messages go to `events` from then on. */
+  /** Binds every listen socket (streams: unless held); received messages go to `events` from then on. */
   async start(events: TransportEvents): Promise<void> {
     this.events = events;
+    for (const local of this.sockets) if (local.proto === 'udp') await this.bindUdp(local);
+    if (this.opts.holdStreams !== true) await this.listenStreams();
+  }
+
+  /** Binds the stream listen sockets (TCP, TLS; WebSocket rides them); with `holdStreams`, after start(). */
+  async listenStreams(): Promise<void> {
+    // listenTcp false: another worker holds the stream listeners
+    if (this.opts.listenTcp === false) return;
     for (const local of this.sockets) {
-      if (local.proto === 'udp') await this.bindUdp(local);
-      else if (this.opts.listenTcp === false) {
-        /* another worker holds the stream listeners */
-      } else if (local.proto === 'tcp') await this.bindTcp(local);
+      if (local.proto === 'udp') continue;
+      if (local.proto === 'tcp') await this.bindTcp(local);
       else {
         const p = this.pluggedFor(local.proto);
         if (!p) throw new Error(`no transport for ${local.text}`);

@@ -87,7 +87,7 @@ test(
         assert.equal(r.code, 0, r.err);
         assert.equal(r.out, 'Ok. Dispatcher successfully reloaded.\n');
       }
-      assert.equal(num(stats, 'SuccessfulCall(C)'), 2000, output.slice(-2000));
+      assert.equal(num(stats, 'SuccessfulCall(C)'), 2000, `${output.slice(-2000)}\n${load.errors().slice(-3000)}`);
       assert.equal(num(stats, 'FailedCall(C)'), 0);
       assert.equal(code, 0);
       const incoming: number[] = [];
