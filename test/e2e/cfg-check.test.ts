@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DSD_BIN, REPO, tmpDir } from '../helpers/daemon';
 import { FIXTURES } from '../helpers/sipp';
+import { at } from '../helpers/at';
 
 const BROKEN = path.join(FIXTURES, 'cfg', 'broken');
 const SAMPLE = path.join(FIXTURES, 'cfg', 'dispatcher-sample.cfg');
@@ -169,8 +170,11 @@ function assertErrors(stderr: string, expected: Expected[], what: string): void 
   );
   expected.forEach((e, i) => {
     const prefix = `${path.join(BROKEN, e.file)}:${e.line}:${e.col}: `;
-    assert.ok(lines[i].startsWith(prefix), `${what}: error ${i + 1} should start with ${prefix}\n got: ${lines[i]}`);
-    assert.match(lines[i].slice(prefix.length), e.message, what);
+    assert.ok(
+      at(lines, i).startsWith(prefix),
+      `${what}: error ${i + 1} should start with ${prefix}\n got: ${lines[i]}`,
+    );
+    assert.match(at(lines, i).slice(prefix.length), e.message, what);
   });
 }
 
@@ -182,7 +186,7 @@ test('dsd -c accepts the Kamailio dispatcher sample: exit 0, "config file ok", o
   for (const mod of ['kex', 'corex']) {
     const w = r.stderr.split('\n').filter((l) => l.includes('warning:') && l.includes(`'${mod}'`));
     assert.equal(w.length, 1, `one warning for ${mod}:\n${r.stderr}`);
-    assert.match(w[0], new RegExp(`^${SAMPLE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:1: warning: `));
+    assert.match(at(w, 0), new RegExp(`^${SAMPLE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:1: warning: `));
   }
   // the modules dsd implements load silently
   for (const mod of [
