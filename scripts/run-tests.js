@@ -9,7 +9,7 @@
 // one port. Everything else a file makes (temp dirs, namespaces, DB servers, sockets) is
 // already private to its process.
 // Files run in a shuffled order (seed printed; DSD_TEST_SEED=N repeats it) so no file can
-// lean on another having run first. Every test has a deadline (--test-timeout), so a
+// lean on another having run first; the unit files come after the other shared ones. Every test has a deadline (--test-timeout), so a
 // leaked process or a lost reply fails the run instead of hanging it.
 // Output: each file's spec report is printed whole when the file ends (never interleaved),
 // headed by its path and wall time; the slowest files and the failed ones close the run.
@@ -67,7 +67,11 @@ let files = walk(root, []).sort();
 if (only.length) files = files.filter((f) => only.some((o) => f.includes(o)));
 files = shuffled(files, seed);
 const alone = files.filter(runsAlone);
-const shared = files.filter((f) => !alone.includes(f));
+// the short unit files go last: they fill the lanes while the last long files finish
+const isUnit = (f) => f.includes(`${path.sep}unit${path.sep}`);
+const shared = files
+  .filter((f) => !alone.includes(f) && !isUnit(f))
+  .concat(files.filter((f) => !alone.includes(f) && isUnit(f)));
 const coverage = process.env.DSD_COVERAGE ? process.env.DSD_COVERAGE === '1' : only.length === 0;
 const covDir = coverage ? fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-cov-')) : null;
 const tapDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-tap-'));
@@ -145,10 +149,13 @@ async function main() {
   if (covDir) {
     const c8 = path.join(repo, 'node_modules', 'c8', 'bin', 'c8.js');
     const cargs = ['--temp-directory', covDir, '--report-dir', path.join(repo, 'coverage')];
+    // one pass over the (gigabytes of) raw coverage: .c8rc.json has check-coverage, so the
+    // report itself fails below the floor
+    const t1 = Date.now();
     const rep = spawnSync(process.execPath, [c8, 'report', ...cargs], { stdio: 'inherit', cwd: repo });
-    const chk = spawnSync(process.execPath, [c8, 'check-coverage', ...cargs], { stdio: 'inherit', cwd: repo });
+    console.log(`coverage report: ${((Date.now() - t1) / 1000).toFixed(0)} s`);
     fs.rmSync(covDir, { recursive: true, force: true });
-    if (rep.status !== 0 || chk.status !== 0) {
+    if (rep.status !== 0) {
       console.log('coverage: below the floor in .c8rc.json (or the report failed)');
       failed++;
       if (total.fail === 0) total.fail = 1;

@@ -7,7 +7,8 @@
  */
 import { DsdError } from './errors';
 
-export type ParamKind = 'int' | 'str';
+/** `any`: the module takes an int or a string. */
+export type ParamKind = 'int' | 'str' | 'any';
 
 export interface ModParamValue {
   readonly name: string;
@@ -48,4 +49,20 @@ export function kindsOf(tables: ReadonlyArray<ParamExport<unknown>>): Record<str
     }
   }
   return out;
+}
+
+/** A bad modparam value: `param` names it, so the config loader can point at its line. */
+export class ModParamError extends DsdError {
+  constructor(
+    readonly module: string,
+    readonly param: string,
+    reason: string,
+  ) {
+    super('DSD_ERR_PARAM', `modparam("${module}", "${param}"): ${reason}`);
+  }
+}
+
+/** The last value of each name (a later modparam line overrides an earlier one, as in Kamailio). */
+export function lastValues(params: readonly ModParamValue[]): Map<string, string | number> {
+  return new Map(params.map((p) => [p.name, p.value]));
 }

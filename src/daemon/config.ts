@@ -3,7 +3,6 @@
  * typed settings: listen sockets, logging, tm timers, the control socket, the
  * dispatcher's parameters and the admin-state file.
  */
-import { parseCtlMode, type CtlSocketAccess } from './ctl-owner';
 import path from 'node:path';
 import { readTlsParams, type TlsModuleConfig } from '../modules/tls/params';
 import { readWsParams, type WsModuleConfig } from '../modules/websocket/params';
@@ -15,16 +14,20 @@ import type { RequestContext } from '../proxy/context';
 import type { ListenSpec } from '../transport/types';
 import type { ConnLimitConfig } from '../transport/conn-limits';
 import type { AdmissionConfig } from '../proxy/admission';
-import { tcpLimitsFrom, admissionFrom } from './limits-config';
-import { TM_DEFAULTS, TmConfig } from '../transaction/config';
+import { tcpLimitsFrom } from './limits-config';
+import { dnsOptionsFrom } from './dns-config';
+import type { ResolverOptions } from '../dns/resolver';
+import type { TmConfig } from '../transaction/config';
 import type { DsParams } from '../modules/dispatcher/params';
 import { DISPATCHER_PARAMS } from '../modules/dispatcher/modparams';
 import { readParams, type ParamExport } from '../core/modparams';
 import { defaultControlSocketPath } from '../rpc-api/socket-path';
-import { RR_DEFAULTS, RrOptions } from '../proxy/forward';
+import type { RrOptions } from '../proxy/forward';
 import { HEALTH_PARAMS, HealthConfig } from '../metrics/params';
 import { DB_PARAMS, DsdDbParams } from '../modules/dispatcher/db/params';
-import { readCtlLimits, readCtlAddresses, type CtlLimits } from './ctl-config';
+import { CTL_PARAMS, type CtlLimits, type CtlSocketAccess } from '../modules/ctl/params';
+import { TM_PARAMS } from '../modules/tm/params';
+import { RR_PARAMS } from '../modules/rr/params';
 import type { BinrpcAddress } from '../control/binrpc/address';
 import { CLUSTER_PARAMS, ClusterParams } from '../cluster/params';
 import type { LoadedModule } from '../script/modules-load';
@@ -80,6 +83,8 @@ export interface DaemonConfig {
   websocket: WsModuleConfig | null;
   /** tcp_max_connections and the stream deadlines. */
   tcpLimits: ConnLimitConfig;
+  /** The dns_* core settings for the one DNS resolver. */
+  dns: Partial<ResolverOptions>;
   /** tm's max_transactions / max_transaction_bytes. */
   admission: AdmissionConfig;
 }
@@ -88,12 +93,6 @@ export class StartupError extends DsdError {
   constructor(msg: string) {
     super('DSD_ERR_STARTUP', msg);
   }
-}
-
-function num(v: string | number | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  return Number.isFinite(n) ? n : undefined;
 }
 
 async function listenSpecs(compiled: CompiledConfig<RequestContext>): Promise<ListenSpec[]> {
@@ -185,31 +184,9 @@ export async function loadDaemonConfig(
   const compiled = compileConfig(file, { registry, host, defines });
   const g = compiled.globals;
   const mod = (name: string) => compiled.modules.get(name);
-  const tmMod = mod('tm');
-  const tm: TmConfig = {
-    ...TM_DEFAULTS,
-    frTimer: num(tmMod?.param('fr_timer')) ?? TM_DEFAULTS.frTimer,
-    frInvTimer: num(tmMod?.param('fr_inv_timer')) ?? TM_DEFAULTS.frInvTimer,
-    failureReplyMode: num(tmMod?.param('failure_reply_mode')) ?? TM_DEFAULTS.failureReplyMode,
-    remap503: (num(tmMod?.param('remap_503_500')) ?? 1) !== 0,
-    aggregateChallenges: (num(tmMod?.param('aggregate_challenges')) ?? 1) !== 0,
-    t1: num(tmMod?.param('retr_timer1')) ?? TM_DEFAULTS.t1,
-    t2: num(tmMod?.param('retr_timer2')) ?? TM_DEFAULTS.t2,
-    wtTimer: num(tmMod?.param('wt_timer')) ?? TM_DEFAULTS.wtTimer,
-  };
-  const ctlAddrs = readCtlAddresses(mod('ctl'));
-  const ctlPath = ctlAddrs.main ?? defaultControlSocketPath();
-  const ctlParam = (n: string) => mod('ctl')?.param(n);
-  let ctlAccess: CtlSocketAccess;
-  try {
-    ctlAccess = {
-      mode: ctlParam('mode') !== undefined ? parseCtlMode(ctlParam('mode')) : 0o660,
-      user: ctlParam('user') !== undefined ? String(ctlParam('user')) : null,
-      group: ctlParam('group') !== undefined ? String(ctlParam('group')) : null,
-    };
-  } catch (e) {
-    throw new StartupError(`${file}: ${(e as Error).message}`);
-  }
+  const { tm, admission } = readTable(file, TM_PARAMS, mod('tm'), compiled.dir);
+  const ctl = readTable(file, CTL_PARAMS, mod('ctl'), compiled.dir);
+  const ctlPath = ctl.main ?? defaultControlSocketPath();
   const dsMod = mod('dispatcher');
   const dispatcher = readTable(file, DISPATCHER_PARAMS, dsMod, compiled.dir);
   const health = readTable(file, HEALTH_PARAMS, dsMod, compiled.dir);
@@ -218,18 +195,8 @@ export async function loadDaemonConfig(
   // Named after the control socket, so two daemons whose sockets share a directory keep their own.
   const stateFile =
     dispatcher.stateFile ?? path.join(path.dirname(ctlPath), `${path.basename(ctlPath)}.admin-state.json`);
-  let admission: AdmissionConfig;
-  try {
-    admission = admissionFrom((name) => tmMod?.param(name));
-  } catch (e) {
-    throw new StartupError(`${file}: ${(e as Error).message}`);
-  }
   const acc = readAcc(file, compiled, [...compiled.modules.keys()]);
-  const rrMod = mod('rr');
-  const rr: RrOptions = {
-    fullLr: (num(rrMod?.param('enable_full_lr')) ?? 0) !== 0 ? true : RR_DEFAULTS.fullLr,
-    fromTag: (num(rrMod?.param('append_fromtag')) ?? 1) !== 0,
-  };
+  const rr = readTable(file, RR_PARAMS, mod('rr'), compiled.dir);
   return {
     compiled,
     rr,
@@ -246,9 +213,9 @@ export async function loadDaemonConfig(
     serverSignature: g.serverSignature,
     tm,
     ctlPath,
-    ctlAccess,
-    ctlLimits: readCtlLimits(mod('ctl')),
-    ctlExtra: ctlAddrs.extra,
+    ctlAccess: ctl.access,
+    ctlLimits: ctl.limits,
+    ctlExtra: ctl.extra,
     ds: dispatcher.ds,
     stateFile,
     persistDefault: dispatcher.persistDefault,
@@ -263,6 +230,7 @@ export async function loadDaemonConfig(
     xhttp: mod('xhttp') !== undefined,
     websocket: mod('websocket') ? readWsParams((n) => mod('websocket')?.param(n)) : null,
     tcpLimits: tcpLimitsFrom(g),
+    dns: dnsOptionsFrom(g),
     admission,
   };
 }

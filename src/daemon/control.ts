@@ -28,8 +28,8 @@ import type { Logger } from '../core/log';
 import type { ModuleRpc } from '../modules/services';
 import { VERSION } from '../core/version';
 import { auditSink, registerLogMethods } from './operator-methods';
-import { applyCtlOwner, type CtlSocketAccess } from './ctl-owner';
-import type { CtlLimits } from './ctl-config';
+import { applyCtlOwner } from './ctl-owner';
+import type { CtlLimits, CtlSocketAccess } from '../modules/ctl/params';
 
 export interface ControlOptions {
   path: string;

@@ -1,17 +1,11 @@
 /**
- * ctl's `mode`, `user` and `group` parameters, as Kamailio reads them: the permissions and
- * owner of the control socket file. Names are looked up in /etc/passwd and /etc/group (Node
+ * ctl's `mode`, `user` and `group` parameters (read in modules/ctl/params.ts) applied as
+ * Kamailio applies them: the permissions and owner of the control socket file. Names are looked up in /etc/passwd and /etc/group (Node
  * has no getpwnam); numbers are taken as ids. Changing the owner needs root or CAP_CHOWN.
  */
 import fs from 'node:fs';
 import { DsdError } from '../core/errors';
-
-export interface CtlSocketAccess {
-  /** File mode, default 0660. */
-  readonly mode: number;
-  readonly user: string | null;
-  readonly group: string | null;
-}
+import type { CtlSocketAccess } from '../modules/ctl/params';
 
 class CtlAccessError extends DsdError {
   constructor(message: string) {
@@ -32,14 +26,6 @@ function lookup(file: string, name: string, what: string): number {
     if (f[0] === name && f[2] !== undefined && /^\d+$/.test(f[2])) return Number(f[2]);
   }
   throw new CtlAccessError(`modparam("ctl", "${what}", "${name}"): no such ${what} in ${file}`);
-}
-
-/** Kamailio takes the mode as an int; an octal-looking string (`"0660"`) is read as octal too. */
-export function parseCtlMode(v: unknown): number {
-  const n = typeof v === 'number' ? v : /^0[0-7]+$/.test(String(v)) ? parseInt(String(v), 8) : Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 0o777)
-    throw new CtlAccessError(`modparam("ctl", "mode", ${String(v)}): not a file mode`);
-  return n;
 }
 
 export function applyCtlOwner(socketPath: string, a: CtlSocketAccess): void {

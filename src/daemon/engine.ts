@@ -3,6 +3,7 @@
  * TLS/WebSocket, acc, the dispatcher and its database — built and loaded, then warmed up,
  * and only then bound. Nothing here reads a SIP socket until bind().
  */
+import { configureDnsResolver } from '../dns/resolver';
 import os from 'node:os';
 import type { DaemonArgs } from './args';
 import type { DaemonConfig } from './config';
@@ -61,6 +62,7 @@ export interface EngineStart {
 /** Builds and loads everything; binds nothing. */
 export async function buildEngine(o: EngineStart): Promise<Engine> {
   const { cfg, log, role, svc } = o;
+  configureDnsResolver(cfg.dns);
   const transport = new TransportLayer(cfg.listen, {
     maxStreamMessage: 65535,
     limits: cfg.tcpLimits,

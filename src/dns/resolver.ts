@@ -25,12 +25,16 @@ export interface Candidate {
 }
 
 export interface ResolverOptions {
-  /** Per query, ms. */
+  /** Per query, ms (dns_retr_time). */
   timeoutMs: number;
+  /** Tries per server before giving up (dns_retr_no). */
+  tries: number;
+  /** use_dns_cache: off = every lookup is a query (nothing is remembered). */
+  cache: boolean;
   /** Lower and upper bounds on cached TTLs, s (dns_cache_min_ttl / dns_cache_max_ttl). */
   minTtl: number;
   maxTtl: number;
-  /** How long a failed lookup is remembered, s (dns_cache_negative_ttl). */
+  /** How long a failed lookup is remembered, s (dns_cache_negative_ttl; 0 = not at all). */
   negativeTtl: number;
   /** TTL used for records the system resolver returns without one (SRV, NAPTR), s. */
   defaultTtl: number;
@@ -38,8 +42,11 @@ export interface ResolverOptions {
 
 const RESOLVER_DEFAULTS: ResolverOptions = {
   timeoutMs: 3000,
+  tries: 2,
+  cache: true,
+  // Kamailio's defaults (DEFAULT_DNS_CACHE_MIN_TTL, _MAX_TTL: no bound, _NEG_CACHE_TTL)
   minTtl: 0,
-  maxTtl: 3600,
+  maxTtl: 0xffffffff,
   negativeTtl: 60,
   defaultTtl: 60,
 };
@@ -118,16 +125,25 @@ export class DnsResolver {
   /** Lookups made (not answered from the cache), for tests and stats. */
   queries = 0;
 
-  constructor(
-    readonly opts: ResolverOptions = RESOLVER_DEFAULTS,
-    servers?: string[],
-  ) {
-    this.r = new CaresResolver({ timeout: opts.timeoutMs, tries: 2 });
+  readonly opts: ResolverOptions;
+
+  constructor(opts: Partial<ResolverOptions> = {}, servers?: string[]) {
+    this.opts = { ...RESOLVER_DEFAULTS, ...opts };
+    this.r = new CaresResolver({ timeout: this.opts.timeoutMs, tries: this.opts.tries });
     if (servers?.length) this.r.setServers(servers);
   }
 
   private ttl(s: number): number {
     return Math.min(this.opts.maxTtl, Math.max(this.opts.minTtl, s)) * 1000;
+  }
+
+  /** Kamailio keeps no negative entry when dns_cache_negative_ttl is 0; the bounds do not apply to it. */
+  private negativeMs(): number {
+    return this.opts.negativeTtl * 1000;
+  }
+
+  private remember(key: string, value: unknown, ms: number): void {
+    if (this.opts.cache && ms > 0) this.cache.set(key, { until: Date.now() + ms, value });
   }
 
   /**
@@ -145,14 +161,14 @@ export class DnsResolver {
     this.queries++;
     try {
       const { value, ttl } = await f();
-      const ms = value === null ? this.ttl(this.opts.negativeTtl) : localTtl > 0 ? localTtl * 1000 : this.ttl(ttl);
-      this.cache.set(key, { until: Date.now() + ms, value });
+      if (value === null) this.remember(key, null, this.negativeMs());
+      else this.remember(key, value, localTtl > 0 ? localTtl * 1000 : this.ttl(ttl));
       return value;
     } catch (e) {
       const code = (e as { code?: string }).code ?? '';
       // "no such name / no data" is an answer (cached as negative); a timeout is not
       if (code === 'ENOTFOUND' || code === 'ENODATA') {
-        this.cache.set(key, { until: Date.now() + this.ttl(this.opts.negativeTtl), value: null });
+        this.remember(key, null, this.negativeMs());
         return null;
       }
       throw new DnsError(key.slice(key.indexOf(':') + 1), `${code || (e as Error).message}`);
@@ -311,4 +327,13 @@ let shared: DnsResolver | null = null;
 
 export function dnsResolver(): DnsResolver {
   return (shared ??= new DnsResolver());
+}
+
+/**
+ * The cfg's dns_* core settings (daemon/dns-config.ts) for the daemon's resolver: a new
+ * one replaces it, with an empty cache. Called once at start, before anything resolves.
+ */
+export function configureDnsResolver(opts: Partial<ResolverOptions>): DnsResolver {
+  shared = new DnsResolver(opts);
+  return shared;
 }

@@ -18,8 +18,9 @@ function loopHash(msg: SipMessage): string {
   return fnv1a(key).toString(16).padStart(8, '0');
 }
 
+/** One flat string (join, not a template: see transaction/keys.ts), kept by the client transaction. */
 function makeBranch(loop: string, unique: string, idx: number): string {
-  return `${DSD_BRANCH}${loop}.${unique}.${idx}`;
+  return [DSD_BRANCH + loop, unique, idx].join('.');
 }
 
 /** Branch ids of one process: a boot-unique prefix so ids never repeat across restarts. */

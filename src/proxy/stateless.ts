@@ -29,7 +29,8 @@ export class StatelessReplies {
     } catch {
       /* a broken Via: the tag still has to be stable, so leave the branch out */
     }
-    return `${this.tagPrefix}-${fnv1a(`${req.callId}|${req.from?.tag ?? ''}|${branch}`).toString(16)}`;
+    // join: one flat string (a server transaction keeps it; see transaction/keys.ts)
+    return [this.tagPrefix, fnv1a(`${req.callId}|${req.from?.tag ?? ''}|${branch}`).toString(16)].join('-');
   }
 
   /** sl_send_reply: a reply without a transaction. */

@@ -6,7 +6,7 @@ import { LogLevel, type ScriptHost } from './host';
 import { FixupError, type BuiltArg, type PvRef, type ScriptRegistry } from './registry';
 import { XavpRecord } from './store';
 import { strToInt, toInt, toStr, type Val } from './values';
-import type { RunState } from './compile-env';
+import type { RunState } from './run-state';
 
 const LEVELS: Record<string, number> = {
   L_ALERT: LogLevel.ALERT,

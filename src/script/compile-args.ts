@@ -7,7 +7,7 @@ import type { ExprCompiler } from './compile-expr';
 import type { SourcePos } from './errors';
 import { parsePvText } from './pv-syntax';
 import { compilePosixRegex, RegexCache, RegexError } from './regex';
-import type { ParamKind } from './registry';
+import type { ParamKind } from './param-kinds';
 import { toFmt, toInt, toStr, type Val } from './values';
 
 export interface CompiledArg<Ctx> {

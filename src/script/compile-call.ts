@@ -2,17 +2,10 @@
 // checks, argument count per overload, Kamailio-style fixups by parameter kind,
 // and a closure specialised for the argument count. Also route(), setflag() & co.
 import type { Call, Expr } from './ast';
-import {
-  CompileEnv,
-  F_BREAK,
-  F_EXIT,
-  F_RETURN,
-  type Getter,
-  type RouteHolder,
-  type RunState,
-  type St,
-} from './compile-env';
-import { type CallCompiler, type CExpr, ExprCompiler } from './compile-expr';
+import { CompileEnv, F_BREAK, F_EXIT, F_RETURN, type Getter, type RouteHolder, type St } from './compile-env';
+import type { RunState } from './run-state';
+import { type CallCompiler, ExprCompiler } from './compile-expr';
+import type { CExpr } from './compile-types';
 import { CompileAbort } from './errors';
 import { LogLevel } from './host';
 import { compileArg, type CompiledArg } from './compile-args';

@@ -9,20 +9,13 @@ import type { PvDef, PvParseApi, PvRef, ScriptRegistry } from './registry';
 import type { RouteKind } from './ast';
 import { KAMAILIO_PVS } from './kamailio-signatures';
 import { toFmt, type Val } from './values';
+import type { RunState } from './run-state';
 
 /** Control flags of one script run (Kamailio run_flags). */
 export const F_EXIT = 1;
 export const F_DROP = 2;
 export const F_RETURN = 4;
 export const F_BREAK = 8;
-
-export interface RunState {
-  flags: number;
-  /** $rc / $retcode */
-  lastRet: number;
-  /** route() nesting */
-  depth: number;
-}
 
 export type St<Ctx> = (ctx: Ctx, rs: RunState) => number | Promise<number>;
 export type Getter<Ctx, T> = (ctx: Ctx, rs: RunState) => T;

@@ -4,28 +4,12 @@
 // yields 1 if it returned >0 and 0 otherwise (and a return of 0 stops the script).
 // Pure sub-expressions never touch Promises; only call-bearing ones check for them.
 import type { BinOp, Expr } from './ast';
-import type { CompileEnv, PvHandle, RunState } from './compile-env';
+import type { CompileEnv } from './compile-env';
+import type { RunState } from './run-state';
 import { compilePosixRegex, RegexCache, RegexError } from './regex';
 import { isThenable, toInt, toStr, type Val } from './values';
 import { compileKeyword } from './compile-keyword';
-
-type Ev<Ctx> = (ctx: Ctx, rs: RunState) => Val | Promise<Val>;
-
-/** Static type, as Kamailio's rve_check_type(): 'none' = known only at run time. */
-export type SType = 'int' | 'str' | 'none';
-
-export interface CExpr<Ctx> {
-  readonly ev: Ev<Ctx>;
-  /** Static type; absent means 'none'. */
-  readonly stype?: SType;
-  /** May return a Promise (contains a function or route call). */
-  readonly async: boolean;
-  /** Known at load time. */
-  readonly konst?: { readonly v: Val };
-  /** The expression is exactly one pseudo-variable (for `defined` and $null tests). */
-  readonly pv?: PvHandle<Ctx>;
-  readonly isNull?: boolean;
-}
+import type { CExpr, SType } from './compile-types';
 
 /** Hook set by compile-call to compile calls inside expressions (avoids an import cycle). */
 export interface CallCompiler<Ctx> {

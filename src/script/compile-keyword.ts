@@ -5,7 +5,7 @@
 import { BlockList, isIPv6 } from 'node:net';
 import type { Expr, Keyword } from './ast';
 import type { CompileEnv, Getter, PvHandle } from './compile-env';
-import type { CExpr } from './compile-expr';
+import type { CExpr } from './compile-types';
 import type { MyselfOperand } from './host';
 import { parsePvText } from './pv-syntax';
 import { compilePosixRegex, RegexCache, RegexError } from './regex';

@@ -4,8 +4,10 @@
 // only when a statement actually returned a Promise.
 import type { Expr, Stmt, SwitchCase } from './ast';
 import { CallCompilerImpl } from './compile-call';
-import { CompileEnv, F_BREAK, F_DROP, F_EXIT, F_RETURN, type Getter, type RunState, type St } from './compile-env';
-import { asInt, plus, type CExpr } from './compile-expr';
+import { CompileEnv, F_BREAK, F_DROP, F_EXIT, F_RETURN, type Getter, type St } from './compile-env';
+import type { RunState } from './run-state';
+import { asInt, plus } from './compile-expr';
+import type { CExpr } from './compile-types';
 import { CompileAbort } from './errors';
 import { LogLevel } from './host';
 import { compilePosixRegex } from './regex';

@@ -135,6 +135,13 @@ const TYPED: Record<string, { kind: Kind; set: Setter }> = {
   tcp_msg_data_timeout: { kind: 'int', set: (g, v) => g.other.set('tcp_msg_data_timeout', v as number) },
   // the TLS handshake deadline (Kamailio 5.6 parses it and, built without CORE_TLS, ignores it)
   tls_handshake_timeout: { kind: 'int', set: (g, v) => g.other.set('tls_handshake_timeout', v as number) },
+  // the one DNS resolver's cache and timeouts (read from `other` by daemon/dns-config.ts)
+  use_dns_cache: { kind: 'bool', set: (g, v) => g.other.set('use_dns_cache', v ? 1 : 0) },
+  dns_cache_min_ttl: { kind: 'int', set: (g, v) => g.other.set('dns_cache_min_ttl', v as number) },
+  dns_cache_max_ttl: { kind: 'int', set: (g, v) => g.other.set('dns_cache_max_ttl', v as number) },
+  dns_cache_negative_ttl: { kind: 'int', set: (g, v) => g.other.set('dns_cache_negative_ttl', v as number) },
+  dns_retr_time: { kind: 'int', set: (g, v) => g.other.set('dns_retr_time', v as number) },
+  dns_retr_no: { kind: 'int', set: (g, v) => g.other.set('dns_retr_no', v as number) },
   advertised_address: { kind: 'strid', set: (g, v) => (g.advertisedAddress = v as string) },
   advertised_port: { kind: 'int', set: (g, v) => (g.advertisedPort = v as number) },
 };
@@ -144,9 +151,9 @@ const NO_EFFECT = new Set(
   `fork_delay modinit_delay log_prefix_mode log_engine_type log_engine_data
 xavp_via_params xavp_via_fields dns rev_dns dns_try_ipv6 dns_try_naptr dns_srv_lb dns_srv_loadbalancing
 dns_udp_pref dns_udp_preference dns_tcp_pref dns_tcp_preference dns_tls_pref dns_tls_preference
-dns_sctp_pref dns_sctp_preference dns_retr_time dns_slow_query_ms dns_retr_no dns_servers_no
-dns_use_search_list dns_search_full_match dns_naptr_ignore_rfc dns_cache_init use_dns_cache
-use_dns_failover dns_cache_flags dns_cache_negative_ttl dns_cache_min_ttl dns_cache_max_ttl dns_cache_mem
+dns_sctp_pref dns_sctp_preference dns_slow_query_ms dns_servers_no
+dns_use_search_list dns_search_full_match dns_naptr_ignore_rfc dns_cache_init
+use_dns_failover dns_cache_flags dns_cache_mem
 dns_cache_gc_interval dns_cache_del_nonexp dns_cache_delete_nonexpired dns_cache_rec_pref auto_bind_ipv6
 bind_ipv6_link_local ipv6_hex_style dst_blocklist_init use_dst_blocklist dst_blocklist_mem
 dst_blocklist_expire dst_blocklist_ttl dst_blocklist_gc_interval dst_blocklist_udp_imask

@@ -21,7 +21,7 @@ export function createRegistry<Ctx>(): ScriptRegistry<Ctx> {
 }
 
 export { ScriptRegistry, FixupError } from './registry';
-export type { ModParamType, ParamKind } from './registry';
+export type { ModParamType, ParamKind } from './param-kinds';
 export { compileConfig, compileConfigText, checkConfig, checkConfigText } from './config';
 export type { CompiledConfig } from './config';
 export { ConfigError, ConfigErrors } from './errors';

@@ -2,7 +2,7 @@
 // overload, allowed route types) and module parameter types, taken from the
 // modules' cmd_export_t/param_export_t tables. Real implementations register
 // against these names; `dsd -c` uses them even where no implementation exists.
-import type { ModParamType, ParamKind } from './registry';
+import type { ModParamType, ParamKind } from './param-kinds';
 import { RouteType as R } from './route-types';
 
 export interface KamailioFunctionSignature {

@@ -6,7 +6,8 @@ import type { LoadModule, ModParam } from './ast';
 import type { Diagnostics, SourcePos } from './errors';
 import { KAMAILIO_MODPARAMS } from './kamailio-signatures';
 import { KAMAILIO_MODULES, moduleNameFromSpec } from './kamailio-modules';
-import type { ModParamType, ScriptRegistry } from './registry';
+import type { ModParamType } from './param-kinds';
+import type { ScriptRegistry } from './registry';
 
 export interface ModuleParamValue {
   readonly name: string;

@@ -1,45 +1,13 @@
 // Registries through which the SIP core and modules give the language its
 // functions, pseudo-variables, transformations and module parameters.
-import type { RunState } from './compile-env';
+import type { RunState } from './run-state';
+import type { ModParamType, ParamKind } from './param-kinds';
 import type { SourcePos } from './errors';
 import type { ScriptHost } from './host';
 import { KAMAILIO_FUNCTIONS, KAMAILIO_MODPARAMS } from './kamailio-signatures';
 import { RouteType } from './route-types';
 import type { Val } from './values';
 import { DsdError } from '../core/errors';
-
-/**
- * How a function argument is fixed up (Kamailio fixup names in brackets):
- * - int:   static integer; "10" and 10 both work [fixup_int]
- * - str:   static string; numbers become strings [fixup_str]
- * - fmt:   string with pseudo-variables expanded per call, "$rU@$rd" [fixup_spve]
- * - igp:   static integer, or a pseudo-variable read per call as int [fixup_igp]
- * - sgp:   static string taken literally, or one whole pseudo-variable read per call
- *          [fixup_var_str_12: t_reply's reason]
- * - pv:    pseudo-variable reference, passed as PvRef [fixup_pvar]
- * - pvw:   writable pseudo-variable reference, passed as PvRef [fixup_pvar]
- * - regex: regular expression, case-insensitive POSIX ERE; compiled once when static
- * - route / failure_route / onreply_route / branch_route / event_route:
- *          name of a block that must exist; passed as the name string
- * - flag:  flag number 0..31 or a name from a `flags` declaration
- * - any:   any expression, evaluated per call (string | number | null)
- */
-export type ParamKind =
-  | 'int'
-  | 'str'
-  | 'fmt'
-  | 'igp'
-  | 'sgp'
-  | 'pv'
-  | 'pvw'
-  | 'regex'
-  | 'route'
-  | 'failure_route'
-  | 'onreply_route'
-  | 'branch_route'
-  | 'event_route'
-  | 'flag'
-  | 'any';
 
 /** A compiled pseudo-variable reference. */
 export interface PvRef<Ctx> {
@@ -143,8 +111,6 @@ export interface TransformDef {
   /** Build the transformation from its comma-separated parameters; throw to refuse. */
   compile(params: readonly string[]): (v: Val) => Val;
 }
-
-export type ModParamType = 'int' | 'str' | 'any';
 
 export interface ModuleDef {
   readonly name: string;

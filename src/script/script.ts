@@ -1,7 +1,8 @@
 // The compiled routing script: one closure per route block, and the API the SIP
 // core calls per message. Results come back synchronously unless a function in
 // the path returned a Promise.
-import { F_DROP, F_EXIT, type RouteHolder, type RunState, type St } from './compile-env';
+import { F_DROP, F_EXIT, type RouteHolder, type St } from './compile-env';
+import type { RunState } from './run-state';
 
 type RunAction = 'exit' | 'drop' | 'return';
 

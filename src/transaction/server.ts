@@ -45,8 +45,9 @@ export class ServerTxn implements TimerTarget {
 
   /** Request method (kept when the request itself is let go). */
   readonly method: string;
-  /** The request; released once a final reply went out (only retransmissions matter then). */
+  /** The request, and where it came from; released once a final reply went out (only retransmissions matter then). */
   req: SipMessage | null;
+  private src: Source | null;
   /** Where replies go: the request's connection, or received/rport of its top Via. */
   readonly replyTarget: Target;
 
@@ -54,11 +55,12 @@ export class ServerTxn implements TimerTarget {
     readonly layer: TxnHost & { readonly servers: Map<string, ServerTxn> },
     readonly key: string,
     req: SipMessage,
-    readonly src: Source,
+    src: Source,
     /** To tag used for replies we generate for this transaction. */
     readonly toTag: string,
   ) {
     this.req = req;
+    this.src = src;
     this.replyTarget = replyTarget(req, src);
     this.method = req.method;
     this.gInterval = layer.cfg.t1;
@@ -98,6 +100,7 @@ export class ServerTxn implements TimerTarget {
     this.lastStatus = status;
     if (wasFinished) return; // an extra 2xx of a forked INVITE: sent, nothing else changes
     this.req = null;
+    this.src = null;
     this.layer.stats.current--;
     this.layer.stats.waiting++;
     if (this.isInvite && status >= 300) {
@@ -118,7 +121,7 @@ export class ServerTxn implements TimerTarget {
 
   /** 100 Trying (RFC 3261 §16.2): no To tag. */
   trying(): void {
-    if (!this.req) return;
+    if (!this.req || !this.src) return;
     this.reply(100, localReply(this.req, this.src, 100, 'Trying', { server: this.layer.serverHeader }), true);
   }
 
@@ -127,7 +130,7 @@ export class ServerTxn implements TimerTarget {
    * when it is too late: a final reply went out and the request was let go.
    */
   replyLocal(status: number, reason: string, headers?: readonly string[]): boolean {
-    if (!this.req) return false;
+    if (!this.req || !this.src) return false;
     const buf = localReply(this.req, this.src, status, reason, {
       toTag: this.toTag,
       headers,

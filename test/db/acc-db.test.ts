@@ -15,6 +15,7 @@ import { freePorts } from '../helpers/ports';
 import { UdpPeer, answer200, callIdOf, statusOf } from '../helpers/sip-peer';
 import { waitUntil } from '../helpers/wait';
 import { openDb } from '../../src/db/open';
+import { at } from '../helpers/at';
 
 function cfg(px: number, backend: number, dbUrl: string, mod: string): string {
   return `#!KAMAILIO
@@ -123,8 +124,8 @@ for (const kind of ['postgres', 'mysql'] as const) {
       );
       assert.equal(rows.length, 2);
       for (let i = 0; i < 2; i++) {
-        const r = rows[i];
-        const fromLine = lines[i].replace(/^ACC: transaction answered: timestamp=\d+;/, '');
+        const r = at(rows, i);
+        const fromLine = at(lines, i).replace(/^ACC: transaction answered: timestamp=\d+;/, '');
         const fromRow = `method=${r.method};from_tag=${r.from_tag};to_tag=${r.to_tag};call_id=${r.callid};code=${r.sip_code};reason=${r.sip_reason};src_user=${r.src_user};dst_user=${r.dst_user};src_ip=${r.src_ip}`;
         assert.equal(fromRow, fromLine);
         assert.ok(
@@ -132,7 +133,7 @@ for (const kind of ['postgres', 'mysql'] as const) {
           `time ${String(r.time)}`,
         );
       }
-      assert.match(lines[1], /;code=408;reason=Request Timeout;/);
+      assert.match(at(lines, 1), /;code=408;reason=Request Timeout;/);
     });
   });
 }

@@ -28,6 +28,7 @@ import { ListLoadError } from '../../src/modules/dispatcher/errors';
 import { renderKamcmd } from '../../src/cli/render/kamcmd';
 import { fixtureStatements, FIXTURE_DIR, Backend } from '../fixtures/db/capture';
 import { DB_PASSWORD } from './helpers';
+import { at, must } from '../helpers/at';
 
 export interface SuiteTarget {
   readonly backend: Backend;
@@ -67,7 +68,7 @@ export function engine(over: Record<string, string | number> = {}, log?: (l: str
 }
 
 export async function listText(ds: Dispatcher): Promise<string> {
-  return renderKamcmd(await dispatcherRpcMethods(ds)['dispatcher.list']([]));
+  return renderKamcmd(await must(dispatcherRpcMethods(ds)['dispatcher.list'], 'dispatcher.list')([]));
 }
 
 export function fixture(backend: Backend): string {
@@ -124,8 +125,9 @@ export function backendSuite(t: SuiteTarget): void {
       await db.exec("INSERT INTO dispatcher (destination) VALUES ('sip:10.9.9.9')");
       const r = await db.query('select id, setid, destination, flags, priority, attrs, description from dispatcher');
       assert.equal(r.length, 1);
+      const row = at(r, 0);
       assert.deepEqual(
-        [Number(r[0].setid), Number(r[0].flags), Number(r[0].priority), r[0].attrs, r[0].description],
+        [Number(row.setid), Number(row.flags), Number(row.priority), row.attrs, row.description],
         [0, 0, 0, '', ''],
       );
     });

@@ -23,6 +23,7 @@ import { withDb } from '../../src/db';
 import { runDbInit } from '../../src/modules/dispatcher/db';
 import { fixtureStatements } from '../fixtures/db/capture';
 import { dbParams, dsctlRun, missingPostgres, PgServer, startPostgres } from './helpers';
+import { at } from '../helpers/at';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const skip = missingPostgres() ?? false;
@@ -71,7 +72,7 @@ function flagsIn(text: string, uri: string): string | null {
   const i = text.indexOf(`URI: ${uri}\n`);
   if (i < 0) return null;
   const m = /FLAGS: (\w+)/.exec(text.slice(i));
-  return m ? m[1] : null;
+  return m ? at(m, 1) : null;
 }
 
 test(
@@ -119,7 +120,7 @@ test(
           ['node-b', 'up'],
         ],
       );
-      assert.ok(nodes[1].DESTS.some((x) => x.DEST.URI === 'sip:127.0.0.1:5081' && x.DEST.FLAGS === 'IP'));
+      assert.ok(at(nodes, 1).DESTS.some((x) => x.DEST.URI === 'sip:127.0.0.1:5081' && x.DEST.FLAGS === 'IP'));
       await b.stop();
       const after = JSON.parse((await dsctlRun(['-s', ctl(a), '--json', 'cluster.list'])).stdout) as {
         NAME: string;
@@ -173,7 +174,7 @@ test(
       for (const [state, uri] of [
         ['ip', 'sip:127.0.0.1:5080'],
         ['d', 'sip:127.0.0.1:5081'],
-      ]) {
+      ] as const) {
         const r = await dsctlRun(['-s', ctl(a), 'dispatcher.set_state', state, '1', uri]);
         assert.equal(r.code, 0, r.stderr);
       }
@@ -313,8 +314,8 @@ test(
       const k = 2 * (run++ % 3);
       return runUac({
         scenario,
-        port: uac[k],
-        controlPort: uac[k + 1],
+        port: at(uac, k),
+        controlPort: at(uac, k + 1),
         remote: `127.0.0.1:${node}`,
         calls: n,
         rate: 20,

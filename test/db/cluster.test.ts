@@ -24,6 +24,7 @@ import type { DrainChange } from '../../src/modules/dispatcher/lb/drain';
 import { applyDrainChange } from '../../src/modules/dispatcher/lb/operations';
 import { missingPostgres, PgServer, startPostgres } from './helpers';
 import { fixtureStatements } from '../fixtures/db/capture';
+import { at } from '../helpers/at';
 
 const skip = missingPostgres();
 if (skip) process.stderr.write(`# skipping the cluster tests: ${skip}\n`);
@@ -204,12 +205,12 @@ test("cluster: cluster.list shows every node, up or gone, and with dest each nod
         ['node-b', 'up', 'dsd test'],
       ],
     );
-    assert.match(nodes[0].LAST_HEARTBEAT, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.match(at(nodes, 0).LAST_HEARTBEAT, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     const view = (name: string) =>
       nodes.find((x) => x.NAME === name)!.DESTS!.find((d) => d.DEST.URI === 'sip:127.0.0.1:5082')!.DEST;
     assert.deepEqual(view('node-b'), { SET: 1, URI: 'sip:127.0.0.1:5082', FLAGS: 'IP' });
     assert.deepEqual(view('node-a'), { SET: 1, URI: 'sip:127.0.0.1:5082', FLAGS: 'AP' });
-    assert.equal(buildClusterListResult(await a.node.listNodes(2), false)[0].DESTS, undefined);
+    assert.equal(at(buildClusterListResult(await a.node.listNodes(2), false), 0).DESTS, undefined);
     // B stops heartbeating (no timer): gone after the timeout; A keeps heartbeating.
     await new Promise((r) => setTimeout(r, 2300));
     // A's own beat now, so its timer running late on a starved machine does not make it gone too
@@ -254,7 +255,7 @@ test('cluster: PostgreSQL stopped for seconds: nodes keep routing, log once, rec
     for (const m of [a, b]) {
       const errors = m.log.lines.filter((l) => l.startsWith('error '));
       assert.equal(errors.length, 1, errors.join('\n'));
-      assert.match(errors[0], /routing continues on the current list/);
+      assert.match(at(errors, 0), /routing continues on the current list/);
       assert.ok(m.log.lines.some((l) => /connected to postgres:\/\/dsd:\*\*\*@.* again after \d+s/.test(l)));
     }
     await exec(url, "INSERT INTO dispatcher VALUES(9,6,'sip:127.0.0.6:5060',0,0,'','')");
@@ -327,7 +328,7 @@ test(
           ['b', 'udp:127.0.0.1:5072', 'up'],
         ],
       );
-      assert.ok(list[0].DESTS!.length >= 7);
+      assert.ok(at(list, 0).DESTS!.length >= 7);
       // A restarted node comes up with the persisted row and the cluster's admin state.
       await b.dsDb.close();
       const b2 = await make('b');

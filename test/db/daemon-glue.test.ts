@@ -17,6 +17,7 @@ import { DsRpcError } from '../../src/modules/dispatcher/errors';
 import { Dispatcher } from '../../src/modules/dispatcher/engine';
 import { collectLog, exec } from './backend-suite';
 import { fixtureStatements } from '../fixtures/db/capture';
+import { at } from '../helpers/at';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-glue-'));
 process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
@@ -196,7 +197,7 @@ test('dsd db init -f cfg: prints what it did, twice is a no-op, exit codes', asy
     1,
   );
   assert.match(
-    err[err.length - 1],
+    at(err, err.length - 1),
     /^dsd db init: database postgres:\/\/dsd:\*\*\*@127\.0\.0\.1:1\/x: cannot connect: .*ECONNREFUSED/,
   );
 });

@@ -18,6 +18,7 @@ import { createConnection } from 'mysql2/promise';
 import { freePorts } from '../helpers/ports';
 import { IN_CI } from '../helpers/require';
 import { dsctlArgsAsync } from '../helpers/ctl';
+import { at } from '../helpers/at';
 
 export const DB_USER = 'dsd';
 /** Has URL-special characters on purpose: the masking must hide it whole. */
@@ -37,7 +38,7 @@ export function pgBinDir(): string | null {
     .readdirSync(root)
     .filter((v) => fs.existsSync(path.join(root, v, 'bin', 'pg_ctl')))
     .sort((a, b) => Number(b) - Number(a));
-  return versions.length ? path.join(root, versions[0], 'bin') : null;
+  return versions.length ? path.join(root, at(versions, 0), 'bin') : null;
 }
 
 /** Runs as this OS user when we are root (PostgreSQL refuses root). */

@@ -11,6 +11,7 @@ import { unlessCi } from '../helpers/require';
 import { versionTableDdl } from '../../src/db';
 import { dispatcherTableDdl } from '../../src/modules/dispatcher/db';
 import type { DbKind } from '../../src/db';
+import { at } from '../helpers/at';
 
 const DIRS: [DbKind, string][] = [
   ['sqlite', 'db_sqlite'],
@@ -29,7 +30,7 @@ for (const [kind, dir] of DIRS) {
         : unlessCi(`${base} not installed (apt-get install kamailio-${kind === 'sqlite' ? 'sqlite' : kind}-modules)`),
     },
     () => {
-      const first = (file: string): string => fs.readFileSync(file, 'utf8').split(';')[0].trim();
+      const first = (file: string): string => at(fs.readFileSync(file, 'utf8').split(';'), 0).trim();
       assert.equal(dispatcherTableDdl(kind), first(`${base}/dispatcher-create.sql`));
       assert.equal(versionTableDdl(kind), first(`${base}/standard-create.sql`));
       // And the version rows kamdbctl inserts.

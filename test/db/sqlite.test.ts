@@ -10,6 +10,7 @@ import path from 'node:path';
 import { DbError, withDb } from '../../src/db';
 import { DbListSource, DEFAULT_TABLE, ensureSqliteSchema } from '../../src/modules/dispatcher/db';
 import { backendSuite, silentLog } from './backend-suite';
+import { at } from '../helpers/at';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-sqlite-'));
 let n = 0;
@@ -22,7 +23,7 @@ test('sqlite: a db_url naming a missing file gets the schema at start, with a lo
   const lines: string[] = [];
   assert.equal(await ensureSqliteSchema(`sqlite://${file}`, { log: (l) => lines.push(l) }), true);
   assert.match(
-    lines[0],
+    at(lines, 0),
     /^SQLite database .*embedded\.db did not exist: created it with table version, version row version=1, table dispatcher, version row dispatcher=4$/,
   );
   const r = await new DbListSource({

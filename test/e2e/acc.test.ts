@@ -33,6 +33,7 @@ import {
   header,
 } from '../helpers/sip-peer';
 import { openDb } from '../../src/db/open';
+import { at } from '../helpers/at';
 
 const SAMPLE = fs.readFileSync(path.join(FIXTURES, 'cfg', 'dispatcher-sample.cfg'), 'utf8');
 const EXTRA = 'src_user=$fU;src_domain=$fd;dst_ouser=$tU;dst_user=$rU;dst_domain=$rd;src_ip=$si';
@@ -139,7 +140,7 @@ describe('acc: the sample configuration on dsd and on Kamailio 5.6', { skip, tim
       text
         .replaceAll('{PX}', String(side.px))
         .replaceAll('{UA}', String(side.ua.port))
-        .replaceAll('{B0}', String(side.backends[0].port)),
+        .replaceAll('{B0}', String(at(side.backends, 0).port)),
       side.px,
     );
     return side.ua.waitFor((m) => callIdOf(m.text) === callId && statusOf(m.text) >= 200, 30_000, mark);
@@ -160,8 +161,8 @@ describe('acc: the sample configuration on dsd and on Kamailio 5.6', { skip, tim
       pair.sides.map((s, i) =>
         runUac({
           scenario: UAC_XML,
-          port: ports[2 * i],
-          controlPort: ports[2 * i + 1],
+          port: at(ports, 2 * i),
+          controlPort: at(ports, 2 * i + 1),
           remote: `127.0.0.1:${s.px}`,
           calls: 3,
           rate: 10,
@@ -175,7 +176,7 @@ describe('acc: the sample configuration on dsd and on Kamailio 5.6', { skip, tim
     const k = accLines(pair.kamailio);
     const d = accLines(pair.dsd);
     assert.match(
-      k[0],
+      at(k, 0),
       /^ACC: transaction answered: timestamp=T;method=INVITE;from_tag=SIPpTag1;to_tag=peer200;call_id=1-PID@127\.0\.0\.1;code=200;reason=OK;src_user=sipp;src_domain=127\.0\.0\.1;dst_ouser=service;dst_user=service;dst_domain=127\.0\.0\.1;src_ip=127\.0\.0\.1$/,
     );
     assert.deepEqual([...d].sort(), [...k].sort());

@@ -39,6 +39,7 @@ import {
   headerValues,
   startLine,
 } from '../helpers/sip-peer';
+import { at } from '../helpers/at';
 
 const SAMPLE_DIR = path.join(FIXTURES, 'cfg');
 const UAS_500 = path.join(FIXTURES, 'sipp', 'uas-500.xml');
@@ -47,9 +48,9 @@ const UAS_500 = path.join(FIXTURES, 'sipp', 'uas-500.xml');
 function sampleCfg(port: number): string {
   const text = fs.readFileSync(path.join(SAMPLE_DIR, 'dispatcher-sample.cfg'), 'utf8');
   const lines = text.split('\n');
-  const at = lines.flatMap((l, i) => (l === 'listen=udp:127.0.0.1:5060' ? [i] : []));
-  assert.equal(at.length, 1, 'the sample has exactly one listen line');
-  lines[at[0]] = `listen=udp:127.0.0.1:${port}`;
+  const listenAt = lines.flatMap((l, i) => (l === 'listen=udp:127.0.0.1:5060' ? [i] : []));
+  assert.equal(listenAt.length, 1, 'the sample has exactly one listen line');
+  lines[at(listenAt, 0)] = `listen=udp:127.0.0.1:${port}`;
   return lines.join('\n');
 }
 
@@ -210,7 +211,7 @@ test('in-dialog ACK and BYE follow the Record-Route set through loose_route', { 
     // record_route(): one entry, the proxy's own socket (the ;lr=on form is checked below)
     const rr = headerValues(inv.text, 'record-route');
     assert.equal(rr.length, 1);
-    assert.match(rr[0], new RegExp(`^<sip:127\\.0\\.0\\.1:${px};lr(=on)?>$`));
+    assert.match(at(rr, 0), new RegExp(`^<sip:127\\.0\\.0\\.1:${px};lr(=on)?>$`));
     assert.equal(header(inv.text, 'max-forwards'), '69');
     const ack = await p.waitFor(isMethod('ACK'), 10_000);
     const bye = await p.waitFor(isMethod('BYE'), 10_000);
@@ -220,7 +221,10 @@ test('in-dialog ACK and BYE follow the Record-Route set through loose_route', { 
       assert.equal(startLine(m.text), `${methodOf(m.text)} sip:${name}@127.0.0.1:${p.port} SIP/2.0`);
       assert.deepEqual(headerValues(m.text, 'route'), []);
       assert.equal(callIdOf(m.text), callIdOf(inv.text));
-      assert.match(headerValues(m.text, 'via')[0], new RegExp(`^SIP/2\\.0/UDP 127\\.0\\.0\\.1:${px};branch=z9hG4bK`));
+      assert.match(
+        at(headerValues(m.text, 'via'), 0),
+        new RegExp(`^SIP/2\\.0/UDP 127\\.0\\.0\\.1:${px};branch=z9hG4bK`),
+      );
       assert.equal(headerValues(m.text, 'via').length, 2);
     }
     // nothing reached the other backend
@@ -442,7 +446,7 @@ test(
       for (const mod of ['kex', 'corex']) {
         const w = out.split('\n').filter((l) => l.includes(`module '${mod}'`));
         assert.equal(w.length, 1, `one warning for ${mod}:\n${out}`);
-        assert.match(w[0], /warning: .*has no effect/);
+        assert.match(at(w, 0), /warning: .*has no effect/);
       }
       assert.match(out, /started, listening on udp:127\.0\.0\.1:\d+/);
       // jsonrpcs is real: its FIFO and socket, Kamailio's default names, in the -Y runtime dir

@@ -13,6 +13,7 @@ import { freePorts } from '../helpers/ports';
 import { startSipp, runUac, UAC_XML, UAS_XML, FIXTURES, num } from '../helpers/sipp';
 import { waitUntil } from '../helpers/wait';
 import { callRpc } from '../../src/cli/client';
+import { at } from '../helpers/at';
 
 test('dsd -V, -h and a bad option', () => {
   const v = spawnSync(process.execPath, [DSD_BIN, '-V'], { encoding: 'utf8' });
@@ -51,7 +52,7 @@ function sendInvite(port: number, listenPort: number): Promise<string> {
       reject(new Error('no reply to INVITE'));
     }, 30_000);
     s.on('message', (m) => {
-      const line = m.toString('latin1').split('\r\n')[0];
+      const line = at(m.toString('latin1').split('\r\n'), 0);
       if (line.startsWith('SIP/2.0 1')) return;
       clearTimeout(timer);
       s.close();

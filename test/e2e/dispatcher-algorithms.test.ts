@@ -38,6 +38,7 @@ import {
   headerValues,
 } from '../helpers/sip-peer';
 import { dsHash } from '../../src/modules/dispatcher/hash';
+import { at, must } from '../helpers/at';
 
 // ---- the proxy under test (dsd, or Kamailio as the oracle) ------------------------
 
@@ -62,8 +63,8 @@ function listDests(text: string): Array<{ set: number; uri: string; flags: strin
     const v = rest.join(': ');
     if (k === 'ID') set = Number(v);
     else if (k === 'URI') out.push({ set, uri: v, flags: '', load: null });
-    else if (k === 'FLAGS') out[out.length - 1].flags = v;
-    else if (k === 'DLGLOAD') out[out.length - 1].load = Number(v);
+    else if (k === 'FLAGS') at(out, out.length - 1).flags = v;
+    else if (k === 'DLGLOAD') at(out, out.length - 1).load = Number(v);
   }
   return out;
 }
@@ -91,7 +92,7 @@ class Backends {
   }
 
   uri(b: number): string {
-    return `sip:127.0.0.1:${this.peers[b].port}`;
+    return `sip:127.0.0.1:${at(this.peers, b).port}`;
   }
 
   private answer(b: number, req: Received): Buffer | null {
@@ -99,7 +100,7 @@ class Backends {
     if (method === 'ACK' || this.modes[b] === 'silent') return null;
     if (this.modes[b] === '500' && method !== 'BYE') return makeResponse(req.text, 500, 'Server Error');
     const extra = headerValues(req.text, 'record-route').map((v) => `Record-Route: ${v}`);
-    if (method === 'INVITE') extra.push(`Contact: <sip:b${b}@127.0.0.1:${this.peers[b].port}>`);
+    if (method === 'INVITE') extra.push(`Contact: <sip:b${b}@127.0.0.1:${at(this.peers, b).port}>`);
     return makeResponse(req.text, 200, 'OK', extra);
   }
 
@@ -293,7 +294,9 @@ function uriKeys(uri: string): [string, string] {
   const m = /^sips?:(?:([^@]*)@)?([^:;>]+)(?::(\d+))?/.exec(uri);
   assert.ok(m, uri);
   const def = uri.startsWith('sips:') ? '5061' : '5060';
-  return [m[1] ?? '', m[3] !== undefined && m[3] !== def ? `${m[2]}:${m[3]}` : m[2]];
+  const [, user = '', host, port] = m;
+  assert.ok(host !== undefined, uri);
+  return [user, port !== undefined && port !== def ? `${host}:${port}` : host];
 }
 
 /** How many of 100 weight slots each array index gets (alg 9, Kamailio's fill). */
@@ -306,11 +309,12 @@ function weightSlots(arr: Entry[], attr: string): number[] {
   }
   let used = 0;
   for (let j = 0; j < arr.length && used < 100; j++) {
-    const k = Math.min(w[j] >= 1 && w[j] <= 100 ? w[j] : 0, 100 - used);
-    slots[j] += k;
+    const wj = at(w, j);
+    const k = Math.min(wj >= 1 && wj <= 100 ? wj : 0, 100 - used);
+    slots[j] = at(slots, j) + k;
     used += k;
   }
-  slots[arr.length - 1] += 100 - used;
+  slots[arr.length - 1] = at(slots, -1) + 100 - used;
   return slots;
 }
 
@@ -323,12 +327,12 @@ function rweightSlots(arr: Entry[], skipped: readonly boolean[]): number[] {
   let lastWritten = arr.length - 1;
   for (let j = 0; j < arr.length; j++) {
     if (skipped[j]) continue;
-    const k = Math.floor((w[j] * 100) / sum);
-    slots[j] += k;
+    const k = Math.floor((at(w, j) * 100) / sum);
+    slots[j] = at(slots, j) + k;
     used += k;
     if (k > 0) lastWritten = j;
   }
-  slots[lastWritten] += 100 - used;
+  slots[lastWritten] = at(slots, lastWritten) + 100 - used;
   return slots;
 }
 
@@ -337,14 +341,14 @@ function throughSkips(slots: number[], skipped: readonly boolean[]): number[] {
   const out = slots.map(() => 0);
   slots.forEach((k, j) => {
     const i = pickIndex(j, slots.length, skipped);
-    if (i !== null) out[i] += k;
+    if (i !== null) out[i] = at(out, i) + k;
   });
   return out;
 }
 
 function count(hits: number[], nr: number): number[] {
   const c = Array.from({ length: nr }, () => 0);
-  for (const h of hits) c[h]++;
+  for (const h of hits) c[h] = at(c, h, 'backend') + 1;
   return c;
 }
 
@@ -445,8 +449,8 @@ async function closeEnv(e: Env | undefined): Promise<void> {
 }
 
 /** Array of a set (backend per index). */
-const arr = (set: number): Entry[] => arrayOrder(SETS[set]);
-const backendsOf = (set: number, idx: number[]): number[] => idx.map((i) => arr(set)[i].b);
+const arr = (set: number): Entry[] => arrayOrder(must(SETS[set], `set ${set}`));
+const backendsOf = (set: number, idx: number[]): number[] => idx.map((i) => at(arr(set), i).b);
 
 /** Runs `fn` with the given array indexes of `set` marked inactive (IP), then restores. */
 async function withInactive(
@@ -456,7 +460,7 @@ async function withInactive(
   fn: (skipped: boolean[]) => Promise<void>,
 ): Promise<void> {
   const skipped = arr(set).map((_, i) => idx.includes(i));
-  for (const i of idx) ctlOk(env.proxy, 'dispatcher.set_state', 'ip', String(set), env.bk.uri(arr(set)[i].b));
+  for (const i of idx) ctlOk(env.proxy, 'dispatcher.set_state', 'ip', String(set), env.bk.uri(at(arr(set), i).b));
   try {
     await fn(skipped);
   } finally {
@@ -497,11 +501,11 @@ for (const impl of impls()) {
         const want: number[] = [];
         const got: number[] = [];
         for (let k = 0; k < n; k++) {
-          want.push(arr(1)[rr.pick(3, skipped)!].b);
+          want.push(at(arr(1), rr.pick(3, skipped)!).b);
           const o = await env.ua.send({ set: 1, alg: 4 });
           assert.equal(o.status, 200);
           assert.equal(o.hits.length, 1);
-          got.push(o.hits[0]);
+          got.push(at(o.hits, 0));
         }
         assert.deepEqual(got, want);
       };
@@ -516,7 +520,7 @@ for (const impl of impls()) {
       // a reload starts the counter at the first entry again
       reload(env);
       const o = await env.ua.send({ set: 1, alg: 4 });
-      assert.deepEqual(o.hits, [arr(1)[0].b]);
+      assert.deepEqual(o.hits, [at(arr(1), 0).b]);
     });
 
     it('round robin with every entry inactive fails the select (404 from the cfg)', async () => {
@@ -534,7 +538,7 @@ for (const impl of impls()) {
       { skip: impl === 'kamailio' && 'alg 64 is Kamailio 6.0+: 5.6.3 treats it as unknown' },
       async () => {
         const got: number[] = [];
-        for (let k = 0; k < 6; k++) got.push((await env.ua.send({ set: 1, alg: 64 })).hits[0]);
+        for (let k = 0; k < 6; k++) got.push(at((await env.ua.send({ set: 1, alg: 64 })).hits, 0, 'hit'));
         assert.deepEqual(got, backendsOf(1, [0, 1, 2, 0, 1, 2]));
       },
     );
@@ -556,7 +560,7 @@ for (const impl of impls()) {
     }
 
     /** URIs with no port, the default port and another port (host:port is hashed then). */
-    const portVariant = (k: number): string => ['', ':5060', ':5070'][k % 3];
+    const portVariant = (k: number): string => at(['', ':5060', ':5070'], k % 3);
 
     const HASHES: HashCase[] = [
       {
@@ -627,11 +631,11 @@ for (const impl of impls()) {
           let landedOnSkipped = 0;
           for (let k = 0; k < 12; k++) {
             const { req, hash } = hc.make(k, round);
-            want.push(arr(2)[pickIndex(hash, 3, skipped)!].b);
+            want.push(at(arr(2), pickIndex(hash, 3, skipped)!).b);
             if (skipped[hash % 3]) landedOnSkipped++;
             const o = await env.ua.send({ set: 2, alg: hc.alg, ...req });
             assert.equal(o.status, 200);
-            got.push(o.hits[0]);
+            got.push(at(o.hits, 0));
           }
           assert.deepEqual(got, want);
           // with all active, more than one destination is used, or the hash was not looked at
@@ -662,7 +666,7 @@ for (const impl of impls()) {
           : [];
         const i = s.auth ? pickIndex(dsHash(s.auth), 3, none)! : rr.pick(3, none)!;
         const o = await env.ua.send({ set: 1, alg: s.alg, headers });
-        assert.deepEqual(o.hits, [arr(1)[i].b], `alg ${s.alg}${s.auth ? ' ' + s.auth : ''}`);
+        assert.deepEqual(o.hits, [at(arr(1), i).b], `alg ${s.alg}${s.auth ? ' ' + s.auth : ''}`);
       }
     });
 
@@ -729,7 +733,7 @@ for (const impl of impls()) {
         const d = await distribution(8, 6, 150);
         assert.equal(d[1], 0);
         // index 1's third falls to index 2: about 50 / 100
-        assert.ok(d[0] >= 20 && d[0] <= 80 && d[2] >= 70, `random split with index 1 down ${d}`);
+        assert.ok(at(d, 0) >= 20 && at(d, 0) <= 80 && at(d, 2) >= 70, `random split with index 1 down ${d}`);
       });
     });
 
@@ -741,7 +745,8 @@ for (const impl of impls()) {
       const load = [0, 0, 0];
       const pick = (): number | null => {
         let best: number | null = null;
-        for (let i = 0; i < 3; i++) if (load[i] < maxload[i] && (best === null || load[i] < load[best])) best = i;
+        for (let i = 0; i < 3; i++)
+          if (at(load, i) < at(maxload, i) && (best === null || at(load, i) < at(load, best))) best = i;
         return best;
       };
       const calls: Array<{ o: Outcome; i: number }> = [];
@@ -758,8 +763,8 @@ for (const impl of impls()) {
           return;
         }
         assert.equal(o.status, 200);
-        assert.deepEqual(o.hits, [a[want].b]);
-        load[want]++;
+        assert.deepEqual(o.hits, [at(a, want).b]);
+        load[want] = at(load, want) + 1;
         calls.push({ o, i: want });
       };
       for (let k = 0; k < 6; k++) await invite();
@@ -768,20 +773,20 @@ for (const impl of impls()) {
       // hang up the call on the maxload=1 entry: the next call goes there
       const c1 = calls.find((c) => c.i === 1)!;
       assert.equal(await env.ua.hangup(c1.o), 200);
-      assert.deepEqual(env.bk.hits(c1.o.callId, 'BYE'), [a[1].b], "the BYE went to the call's backend");
-      load[1]--;
+      assert.deepEqual(env.bk.hits(c1.o.callId, 'BYE'), [at(a, 1).b], "the BYE went to the call's backend");
+      load[1] = at(load, 1) - 1;
       assert.deepEqual(loads(), load);
       await invite();
-      assert.deepEqual(calls[calls.length - 1].i, 1);
+      assert.deepEqual(at(calls, calls.length - 1).i, 1);
       // hang everything up: every load back to 0
       for (const c of calls)
         if (c !== c1) {
           assert.equal(await env.ua.hangup(c.o), 200);
-          load[c.i]--;
+          load[c.i] = at(load, c.i) - 1;
         }
       assert.deepEqual(loads(), [0, 0, 0]);
       // non-INVITE requests are not load-balanced: hash 0, the first active entry
-      for (let k = 0; k < 2; k++) assert.deepEqual((await env.ua.send({ set: 6, alg: 10 })).hits, [a[0].b]);
+      for (let k = 0; k < 2; k++) assert.deepEqual((await env.ua.send({ set: 6, alg: 10 })).hits, [at(a, 0).b]);
       assert.deepEqual(loads(), [0, 0, 0]);
     });
 
@@ -808,7 +813,7 @@ for (const impl of impls()) {
 
     it('latency (13) with equal (no) latencies: round robin among the highest priority', async () => {
       const got: number[] = [];
-      for (let k = 0; k < 6; k++) got.push((await env.ua.send({ set: 7, alg: 13 })).hits[0]);
+      for (let k = 0; k < 6; k++) got.push(at((await env.ua.send({ set: 7, alg: 13 })).hits, 0, 'hit'));
       assert.deepEqual(got, backendsOf(7, [0, 1, 0, 1, 0, 1]));
       // the lower priority one only when both are down
       await withInactive(env, 7, [0, 1], async () => {
@@ -834,7 +839,7 @@ for (const impl of impls()) {
         assert.equal(o.status, 500);
         assert.deepEqual(o.hits, backendsOf(2, failoverWalk(0, 3, none)));
         // the records the cfg saw: 3 destinations
-        assert.equal(header(env.bk.copy(o.callId, arr(2)[0].b)!.text, 'x-ds-cnt'), '3');
+        assert.equal(header(env.bk.copy(o.callId, at(arr(2), 0).b)!.text, 'x-ds-cnt'), '3');
         for (const start of [1, 2]) {
           const h = await env.ua.send({ set: 2, alg: 0, method: 'INVITE', callId: callIdFor(start) });
           assert.deepEqual(h.hits, backendsOf(2, failoverWalk(start, 3, none)), `from index ${start}`);
@@ -848,8 +853,8 @@ for (const impl of impls()) {
       const a = arr(2);
       try {
         const walk = failoverWalk(1, 3, none);
-        env.bk.modes[a[walk[0]].b] = '500';
-        env.bk.modes[a[walk[1]].b] = 'silent';
+        env.bk.modes[at(a, at(walk, 0)).b] = '500';
+        env.bk.modes[at(a, at(walk, 1)).b] = 'silent';
         const o = await env.ua.send({ set: 2, alg: 0, method: 'INVITE', callId: callIdFor(1) });
         assert.equal(o.status, 200);
         assert.deepEqual(o.hits, backendsOf(2, walk));
@@ -876,7 +881,7 @@ for (const impl of impls()) {
         const o = await env.ua.send({ set: 2, alg: 8, limit: 2, method: 'INVITE' });
         assert.equal(o.status, 500);
         assert.deepEqual(o.hits, backendsOf(2, failoverWalk(0, 3, none, false, 2)));
-        assert.equal(header(env.bk.copy(o.callId, arr(2)[0].b)!.text, 'x-ds-cnt'), '2');
+        assert.equal(header(env.bk.copy(o.callId, at(arr(2), 0).b)!.text, 'x-ds-cnt'), '2');
         const one = await env.ua.send({ set: 2, alg: 8, limit: 1, method: 'INVITE' });
         assert.deepEqual(one.hits, backendsOf(2, [0]));
       } finally {
@@ -903,21 +908,21 @@ for (const impl of impls()) {
       const got: number[] = [];
       const want: number[] = [];
       for (let k = 0; k < 4; k++) {
-        want.push(arr(1)[rr.pick(3, none, true)!].b);
-        got.push((await env.ua.send({ set: 1, alg: 4 })).hits[0]);
+        want.push(at(arr(1), rr.pick(3, none, true)!).b);
+        got.push(at((await env.ua.send({ set: 1, alg: 4 })).hits, 0, 'hit'));
       }
       assert.deepEqual(got, want);
-      assert.ok(!got.includes(arr(1)[2].b), 'the default entry is not in the rotation');
+      assert.ok(!got.includes(at(arr(1), 2).b), 'the default entry is not in the rotation');
       await withInactive(env, 1, [0, 1], async (s) => {
-        assert.deepEqual((await env.ua.send({ set: 1, alg: 4 })).hits, [arr(1)[pickIndex(0, 3, s, true)!].b]);
-        assert.deepEqual((await env.ua.send({ set: 1, alg: 8 })).hits, [arr(1)[2].b]);
+        assert.deepEqual((await env.ua.send({ set: 1, alg: 4 })).hits, [at(arr(1), pickIndex(0, 3, s, true)!).b]);
+        assert.deepEqual((await env.ua.send({ set: 1, alg: 8 })).hits, [at(arr(1), 2).b]);
       });
       // priority 8 with 500s everywhere: the other entry, then the default
       try {
         env.bk.modes.fill('500');
         const o = await env.ua.send({ set: 1, alg: 8, method: 'INVITE' });
         assert.deepEqual(o.hits, backendsOf(1, failoverWalk(0, 3, none, true)));
-        assert.equal(header(env.bk.copy(o.callId, arr(1)[0].b)!.text, 'x-ds-cnt'), '3');
+        assert.equal(header(env.bk.copy(o.callId, at(arr(1), 0).b)!.text, 'x-ds-cnt'), '3');
       } finally {
         env.bk.reset();
       }

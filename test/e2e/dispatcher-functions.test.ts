@@ -26,6 +26,7 @@ function flagsOf(text: string, set: number): Record<string, string> {
   let uri = '';
   for (const line of text.split('\n')) {
     const [k, v] = line.trim().split(': ');
+    if (v === undefined) continue;
     if (k === 'ID') cur = Number(v);
     else if (k === 'URI') uri = v;
     else if (k === 'FLAGS' && cur === set) out[uri] = v;

@@ -17,6 +17,7 @@ import { freePorts } from '../helpers/ports';
 import { UdpPeer, Received, makeResponse, methodOf, statusOf, callIdOf } from '../helpers/sip-peer';
 import { pause, waitUntil } from '../helpers/wait';
 import { destFlags, observeEach, oracleCfg, same, type Impl, type ProxyUnderTest } from '../helpers/oracle';
+import { at } from '../helpers/at';
 
 /** Round robin over set 1; MESSAGE requests are relayed statefully. */
 const ROUTE = `
@@ -331,9 +332,10 @@ test(
     ]).replace(/^debug=2$/m, 'debug=3');
     const seen = await observeEach({ cfg, list }, async (p) => {
       const [l1, l2, l3] = await Promise.all(ports.map((x) => Backend.open(x)));
+      assert.ok(l1 && l2 && l3, 'three backends');
       try {
-        l1.delay = (n) => seq1[(n - 1) % seq1.length];
-        l2.delay = (n) => seq2[(n - 1) % seq2.length];
+        l1.delay = (n) => at(seq1, (n - 1) % seq1.length);
+        l2.delay = (n) => at(seq2, (n - 1) % seq2.length);
         l3.delay = (n) => (dropped.has(n) ? null : 25);
         await waitUntil(() => l1.held.length >= want && l2.held.length >= want && l3.probes >= want, {
           timeoutMs: 90_000,

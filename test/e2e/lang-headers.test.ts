@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { startPair, Pair, Side, sendFromUa, finalReply, request } from '../helpers/compat';
 import { needs } from '../helpers/require';
 import { answer200, callIdOf, Received } from '../helpers/sip-peer';
+import { at } from '../helpers/at';
 
 const CFG = `#!KAMAILIO
 debug=2
@@ -72,7 +73,7 @@ describe('header semantics: dsd against Kamailio 5.6', { skip, timeout: 90_000 }
     method = 'MESSAGE',
     opts: Parameters<typeof request>[5] = {},
   ): Promise<{ fwd: Received | null; reply: Received }> {
-    const be = side.backends[0];
+    const be = at(side.backends, 0);
     const bmark = be.received.length;
     const r = await sendFromUa(side, (cid, px, up) =>
       request(method, `sip:${user}@127.0.0.1:${px}`, cid, up, [], opts),
@@ -84,6 +85,7 @@ describe('header semantics: dsd against Kamailio 5.6', { skip, timeout: 90_000 }
 
   async function both(user: string, method?: string, opts?: Parameters<typeof request>[5]) {
     const [d, k] = await Promise.all(pair.sides.map((s) => through(s, user, method, opts)));
+    assert.ok(d && k, 'dsd and Kamailio both ran');
     return { d, k };
   }
 

@@ -162,6 +162,7 @@ describe('routes and xavps: dsd against Kamailio 5.6', { skip, timeout: 90_000 }
 
   async function both(user: string) {
     const [d, k] = await Promise.all(pair.sides.map((s) => run(s, user)));
+    assert.ok(d && k, 'dsd and Kamailio both ran');
     return { d, k };
   }
 

@@ -20,6 +20,7 @@ import { Backends, dsctlOk, until } from '../helpers/backends';
 import { holdingUac } from '../helpers/lb-sipp';
 import { needs } from '../helpers/require';
 import { kamcmd } from '../helpers/ctl';
+import { at } from '../helpers/at';
 
 const HOLD_MS = 4000;
 
@@ -34,8 +35,8 @@ describe('dispatcher.drain', { skip: needs('sipp', 'kamcmd') }, () => {
 
   before(async () => {
     ports = await freePorts(9);
-    px = ports[0];
-    bk = await Backends.open([ports[1], ports[2]]);
+    px = at(ports, 0);
+    bk = await Backends.open([at(ports, 1), at(ports, 2)]);
     work = tmpDir('dsd-drain-');
     cfg = basicCfg({
       listen: [`udp:127.0.0.1:${px}`],
@@ -64,8 +65,8 @@ describe('dispatcher.drain', { skip: needs('sipp', 'kamcmd') }, () => {
   async function load(n: number): Promise<void> {
     const r = await runUac({
       scenario: UAC_XML,
-      port: ports[5],
-      controlPort: ports[6],
+      port: at(ports, 5),
+      controlPort: at(ports, 6),
       remote: `127.0.0.1:${px}`,
       calls: n,
       rate: 40,
@@ -110,8 +111,8 @@ describe('dispatcher.drain', { skip: needs('sipp', 'kamcmd') }, () => {
     const mark = bk.log.length;
     const held = startSipp({
       scenario: holdingUac(work, HOLD_MS),
-      port: ports[3],
-      controlPort: ports[4],
+      port: at(ports, 3),
+      controlPort: at(ports, 4),
       remote: `127.0.0.1:${px}`,
       calls: 20,
       rate: 40,
@@ -155,8 +156,8 @@ describe('dispatcher.drain', { skip: needs('sipp', 'kamcmd') }, () => {
     ctl('dispatcher.undrain', '1', bk.uri(1));
     const held = startSipp({
       scenario: holdingUac(work, 8000),
-      port: ports[3],
-      controlPort: ports[4],
+      port: at(ports, 3),
+      controlPort: at(ports, 4),
       remote: `127.0.0.1:${px}`,
       calls: 2,
       rate: 10,

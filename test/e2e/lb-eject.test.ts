@@ -19,6 +19,7 @@ import { Backends, dsctlOk, until } from '../helpers/backends';
 import { failingUas } from '../helpers/lb-sipp';
 import { startKamailio } from '../helpers/kamailio';
 import { needs } from '../helpers/require';
+import { at } from '../helpers/at';
 
 function scrape(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -61,8 +62,12 @@ describe('passive ejection', { skip: !haveSipp() && 'sipp not installed' }, () =
   before(async () => {
     ports = await freePorts(8);
     work = tmpDir('dsd-eject-');
-    bk = await Backends.open([ports[2], ports[3]]);
-    uas = startSipp({ scenario: failingUas(work, 503, 'Service Unavailable'), port: ports[1], controlPort: ports[4] });
+    bk = await Backends.open([at(ports, 2), at(ports, 3)]);
+    uas = startSipp({
+      scenario: failingUas(work, 503, 'Service Unavailable'),
+      port: at(ports, 1),
+      controlPort: at(ports, 4),
+    });
   });
 
   after(async () => {
@@ -95,8 +100,8 @@ describe('passive ejection', { skip: !haveSipp() && 'sipp not installed' }, () =
   function calls(n: number) {
     return runUac({
       scenario: UAC_XML,
-      port: ports[5],
-      controlPort: ports[6],
+      port: at(ports, 5),
+      controlPort: at(ports, 6),
       remote: `127.0.0.1:${ports[0]}`,
       calls: n,
       rate: 100,
@@ -117,7 +122,7 @@ describe('passive ejection', { skip: !haveSipp() && 'sipp not installed' }, () =
       await until(
         'a successful probe of the failing backend',
         async () =>
-          metric(await scrape(ports[7]), 'dsd_dispatcher_probes_total', { uri: failing(), result: 'ok' }) >= 1,
+          metric(await scrape(at(ports, 7)), 'dsd_dispatcher_probes_total', { uri: failing(), result: 'ok' }) >= 1,
         20_000,
         200,
       );
@@ -132,15 +137,18 @@ describe('passive ejection', { skip: !haveSipp() && 'sipp not installed' }, () =
       const list = dsctlOk(d.dir, 'dispatcher.list');
       assert.equal(flagsOf(list, failing()), 'IP');
       assert.match(list.slice(list.indexOf(failing())), /EJECTED: 1/);
-      const before = metric(await scrape(ports[7]), 'dsd_dispatcher_probes_total', { uri: failing(), result: 'ok' });
+      const before = metric(await scrape(at(ports, 7)), 'dsd_dispatcher_probes_total', {
+        uri: failing(),
+        result: 'ok',
+      });
       await until(
         'probing still reports it alive',
         async () =>
-          metric(await scrape(ports[7]), 'dsd_dispatcher_probes_total', { uri: failing(), result: 'ok' }) > before,
+          metric(await scrape(at(ports, 7)), 'dsd_dispatcher_probes_total', { uri: failing(), result: 'ok' }) > before,
         20_000,
         200,
       );
-      const m = await scrape(ports[7]);
+      const m = await scrape(at(ports, 7));
       assert.equal(
         metric(m, 'dsd_dispatcher_probes_total', { uri: failing(), result: 'failed' }) +
           metric(m, 'dsd_dispatcher_probes_total', { uri: failing(), result: 'timeout' }),
@@ -173,7 +181,7 @@ describe('passive ejection', { skip: !haveSipp() && 'sipp not installed' }, () =
       const out = [failing(), bk.uri(0), bk.uri(1)].filter((u) => flagsOf(list, u).startsWith('I'));
       assert.equal(out.length, 1, `one of three (50 %) out:\n${list}`);
       assert.match(d.output(), /not ejecting .* 1 of 3 already out \(ds_eject_max_percent\)/);
-      assert.ok(metric(await scrape(ports[7]), 'dsd_dispatcher_ejections_refused_total', {}) >= 1);
+      assert.ok(metric(await scrape(at(ports, 7)), 'dsd_dispatcher_ejections_refused_total', {}) >= 1);
     } finally {
       bk.modes[0] = 'ok';
       bk.modes[1] = 'ok';

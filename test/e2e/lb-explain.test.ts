@@ -119,6 +119,7 @@ describe('dispatcher.explain and reload --dry-run', () => {
           assert.equal(r.code, 0, `dsctl ${args.join(' ')}: ${r.err}${r.out}`);
           return JSON.parse(r.out) as Explained;
         });
+        assert.ok(first && second, 'two answers');
         assert.equal(first.ok, true, JSON.stringify(first));
         assert.deepEqual(second, first, 'explaining again gives the same answer (cursors unmoved)');
         if ([0, 1, 2, 3, 7].includes(alg)) {

@@ -25,6 +25,7 @@ import { freePorts } from '../helpers/ports';
 import { FIXTURES, haveSipp, runUac, startSipp, SippProc, num } from '../helpers/sipp';
 import { Backends, dsctlJson, dsctlOk, until } from '../helpers/backends';
 import { holdingUac, messageUac } from '../helpers/lb-sipp';
+import { at } from '../helpers/at';
 
 // 8 s at 150 requests/s puts hundreds of requests in every period the shares are read over,
 // and leaves the ramp visible however long dsctl takes to start on a starved machine
@@ -41,7 +42,7 @@ describe('slow start', { skip: !haveSipp() && 'sipp not installed' }, () => {
   before(async () => {
     ports = await freePorts(7);
     work = tmpDir('dsd-slow-');
-    bk = await Backends.open([ports[1], ports[2]]);
+    bk = await Backends.open([at(ports, 1), at(ports, 2)]);
     const cfg = fs
       .readFileSync(path.join(FIXTURES, 'cfg', 'ds-select.cfg'), 'utf8')
       .replaceAll('{PX}', String(ports[0]))
@@ -94,8 +95,8 @@ describe('slow start', { skip: !haveSipp() && 'sipp not installed' }, () => {
       const mark = bk.log.length;
       const r = await runUac({
         scenario: messageUac(work, ['X-Set: 1', `X-Alg: ${alg}`]),
-        port: ports[3],
-        controlPort: ports[4],
+        port: at(ports, 3),
+        controlPort: at(ports, 4),
         remote: `127.0.0.1:${ports[0]}`,
         calls: REQUESTS,
         rate: 150,
@@ -105,7 +106,7 @@ describe('slow start', { skip: !haveSipp() && 'sipp not installed' }, () => {
       assert.equal(num(r.stats, 'SuccessfulCall(C)'), REQUESTS, r.output.slice(-1500));
       const w = WINDOW_S * 1000;
       // [first 10 %, first half, second half, after] × [returning, other]
-      const buckets = [
+      const buckets: Array<[number, number]> = [
         [0, 0],
         [0, 0],
         [0, 0],
@@ -115,18 +116,22 @@ describe('slow start', { skip: !haveSipp() && 'sipp not installed' }, () => {
         if (x.method !== 'MESSAGE') continue;
         const t = x.m.at - t0;
         const i = x.b === b ? 0 : 1;
-        if (t < w * 0.1) buckets[0][i]++;
-        if (t < w / 2) buckets[1][i]++;
-        else if (t < w) buckets[2][i]++;
-        else buckets[3][i]++;
+        if (t < w * 0.1) at(buckets, 0)[i]++;
+        if (t < w / 2) at(buckets, 1)[i]++;
+        else if (t < w) at(buckets, 2)[i]++;
+        else at(buckets, 3)[i]++;
       }
-      const share = ([mine, other]: number[]): number => mine / (mine + other);
+      const share = ([mine, other]: [number, number]): number => mine / (mine + other);
       const msg = `alg ${alg}: ${JSON.stringify(buckets)}`;
       for (const x of buckets.slice(1)) assert.ok(x[0] + x[1] >= 50, `enough requests in every period: ${msg}`);
-      if (buckets[0][0] + buckets[0][1] >= 30) assert.ok(share(buckets[0]) < full * 0.5, `starts low: ${msg}`);
-      assert.ok(share(buckets[1]) < full * 0.8, `first half well below its share: ${msg}`);
-      assert.ok(share(buckets[2]) > share(buckets[1]) + full * 0.1, `second half higher than the first: ${msg}`);
-      assert.ok(Math.abs(share(buckets[3]) - full) < 0.1, `its full share after the window: ${msg}`);
+      const early = at(buckets, 0);
+      if (early[0] + early[1] >= 30) assert.ok(share(early) < full * 0.5, `starts low: ${msg}`);
+      assert.ok(share(at(buckets, 1)) < full * 0.8, `first half well below its share: ${msg}`);
+      assert.ok(
+        share(at(buckets, 2)) > share(at(buckets, 1)) + full * 0.1,
+        `second half higher than the first: ${msg}`,
+      );
+      assert.ok(Math.abs(share(at(buckets, 3)) - full) < 0.1, `its full share after the window: ${msg}`);
     });
   }
 
@@ -143,8 +148,8 @@ describe('slow start', { skip: !haveSipp() && 'sipp not installed' }, () => {
       bursts.push(
         startSipp({
           scenario,
-          port: ports[3 + 2 * k],
-          controlPort: ports[4 + 2 * k],
+          port: at(ports, 3 + 2 * k),
+          controlPort: at(ports, 4 + 2 * k),
           remote: `127.0.0.1:${ports[0]}`,
           calls: n,
           rate: 50,

@@ -16,6 +16,7 @@ import { startDsd, basicCfg, tmpDir, Dsd, REPO } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
 import { Backends, dsctlOk, until } from '../helpers/backends';
 import { SAMPLE_MS } from '../../src/metrics/status-page';
+import { at } from '../helpers/at';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO, 'test-artifacts');
@@ -45,7 +46,7 @@ describe('status page', { skip: !fs.existsSync(CHROMIUM) && 'chromium not instal
   before(async () => {
     const ports = await freePorts(5);
     mport = ports[4];
-    bk = await Backends.open([ports[1], ports[2], ports[3]]);
+    bk = await Backends.open([at(ports, 1), at(ports, 2), at(ports, 3)]);
     profile = tmpDir('dsd-chromium-');
     dsd = await startDsd({
       cfg: basicCfg({
@@ -161,6 +162,7 @@ describe('status page', { skip: !fs.existsSync(CHROMIUM) && 'chromium not instal
               .backgroundColor,
         );
       const [r, g, b] = (bg.match(/\d+/g) ?? []).map(Number);
+      assert.ok(r !== undefined && g !== undefined && b !== undefined, `a colour: ${bg}`);
       assert.ok(r > g && r > b, `the row is red: ${bg}`);
       assert.equal(await page.locator(`tr.dest[data-uri="${bk.uri(1)}"] .badge`).textContent(), 'inactive, probing');
       assert.equal(await page.locator('tr.dest.down').count(), 1, 'only that one');

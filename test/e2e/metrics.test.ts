@@ -14,6 +14,7 @@ import { UdpPeer, Received, makeResponse, methodOf, statusOf, callIdOf } from '.
 import { callRpc } from '../../src/cli/client';
 import { dispatcherRows, type DispatcherListResult, type DispatcherStatsEntry } from '../../src/rpc-api/results';
 import { dsctlOn as dsctl } from '../helpers/ctl';
+import { at } from '../helpers/at';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -23,7 +24,7 @@ function listeningTcpPorts(pid: number): number[] {
   for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
     try {
       const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m) inodes.add(m[1]);
+      if (m) inodes.add(at(m, 1));
     } catch {
       /* fd closed meanwhile */
     }
@@ -33,8 +34,8 @@ function listeningTcpPorts(pid: number): number[] {
     if (!fs.existsSync(file)) continue;
     for (const line of fs.readFileSync(file, 'utf8').split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
-      if (f.length < 10 || f[3] !== '0A' || !inodes.has(f[9])) continue;
-      ports.push(parseInt(f[1].split(':')[1], 16));
+      if (f.length < 10 || f[3] !== '0A' || !inodes.has(at(f, 9))) continue;
+      ports.push(parseInt(at(at(f, 1).split(':'), 1), 16));
     }
   }
   return ports;

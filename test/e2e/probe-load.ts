@@ -8,6 +8,7 @@
  *
  *   node dist/test/e2e/probe-load.js [destinations] [sets] [seconds]
  */
+import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -16,6 +17,7 @@ import { startDsd, basicCfg, Dsd, DSCTL_BIN } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
 import { makeResponse, callIdOf } from '../helpers/sip-peer';
 import { pause } from '../helpers/wait';
+import { at } from '../helpers/at';
 
 export interface ProbeLoadOptions {
   destinations?: number;
@@ -78,7 +80,7 @@ async function scrapeSample(port: number, name: string): Promise<number> {
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+  return at(sorted, Math.min(sorted.length - 1, Math.floor(p * sorted.length)));
 }
 
 export async function runProbeLoad(o: ProbeLoadOptions = {}): Promise<ProbeLoadResult> {
@@ -90,6 +92,7 @@ export async function runProbeLoad(o: ProbeLoadOptions = {}): Promise<ProbeLoadR
   const warmup = o.warmupSec ?? 3;
   const log = o.log ?? (() => undefined);
   const [px, pm, ...rports] = await freePorts(2 + nResp);
+  assert.ok(px !== undefined && pm !== undefined, 'ports for the proxy and its metrics');
 
   // responders: remember each distinct probe (by Call-ID) per destination (R-URI user)
   const arrivals = new Map<string, number[]>();
@@ -155,7 +158,7 @@ export async function runProbeLoad(o: ProbeLoadOptions = {}): Promise<ProbeLoadR
       const around = [t0, ...a.filter((x) => x >= t0 - iv && x < t1 + iv), t1];
       around.sort((x, y) => x - y);
       for (let k = 1; k < around.length; k++) {
-        const g = around[k] - around[k - 1];
+        const g = at(around, k) - at(around, k - 1);
         missed += Math.max(0, Math.round(g / iv) - 1);
         if (k > 1 && k < around.length - 1) gaps.push(g);
       }

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { startDsd, basicCfg, Dsd, SHARED } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
 import { UdpPeer, Received, answer200, headerValues, headerLines, statusOf, sleep, bodyOf } from '../helpers/sip-peer';
+import { at } from '../helpers/at';
 
 const DIR = path.join(SHARED, 'rfc4475');
 
@@ -80,7 +81,7 @@ function answerPort(head: string): number {
   if (!via) return 5060;
   const m = /^SIP\s*\/\s*[^/]+\/\s*[A-Za-z0-9-]+\s+(\[[^\]]*\]|[^\s;:,]+)\s*(?::\s*(\d+))?/i.exec(via[1]);
   if (!m || !m[2]) return 5060;
-  if (/;\s*rport/i.test(via[1].split(',')[0])) return 5060; // rport: back to the source port
+  if (/;\s*rport/i.test(at(at(via, 1).split(','), 0))) return 5060; // rport: back to the source port
   return Number(m[2]);
 }
 
@@ -92,7 +93,7 @@ export function pcreToJs(re: string): RegExp {
   let flags = '';
   const m = /^\(\?([a-z]+)\)/.exec(re);
   if (m) {
-    flags = m[1];
+    flags = at(m, 1);
     re = re.slice(m[0].length);
   }
   if (re.includes('\\A')) {
@@ -146,7 +147,7 @@ describe('RFC 4475 torture messages through dsd', { timeout: 180_000 }, () => {
     // Call-ID → message, for attributing what the listeners see
     const byCallId = new Map<string, string>();
     INDEX.messages.forEach((m, i) => {
-      for (const id of headerValues(headSection(files[i]), 'call-id')) byCallId.set(id, m.name);
+      for (const id of headerValues(headSection(at(files, i)), 'call-id')) byCallId.set(id, m.name);
     });
     let current: string | null = null;
     const route = (kind: Event['kind'], m: Received): void => {
@@ -164,8 +165,8 @@ describe('RFC 4475 torture messages through dsd', { timeout: 180_000 }, () => {
     const decided = (o: Outcome): boolean => o.events.some((e) => e.kind === 'forward' || statusOf(e.m.text) >= 200);
 
     for (let i = 0; i < INDEX.messages.length; i++) {
-      const m = INDEX.messages[i];
-      const buf = files[i];
+      const m = at(INDEX.messages, i);
+      const buf = at(files, i);
       const o: Outcome = {
         sha256: crypto.createHash('sha256').update(buf).digest('hex'),
         sentAt: Date.now(),

@@ -14,6 +14,7 @@ import { startKamailio } from '../helpers/kamailio';
 import { freePorts } from '../helpers/ports';
 import { needs } from '../helpers/require';
 import { waitUntil } from '../helpers/wait';
+import { at } from '../helpers/at';
 
 interface Proxy {
   pid: number;
@@ -111,8 +112,8 @@ function open(port: number, localAddress = '127.0.0.1'): Promise<Conn> {
     sock.on('data', (d) => {
       buf += d.toString('latin1');
       for (let i = waiters.length - 1; i >= 0; i--) {
-        if (buf.includes(`Call-ID: ${waiters[i].id}`) && /SIP\/2\.0 200/.test(buf)) {
-          waiters[i].ok();
+        if (buf.includes(`Call-ID: ${at(waiters, i).id}`) && /SIP\/2\.0 200/.test(buf)) {
+          at(waiters, i).ok();
           waiters.splice(i, 1);
         }
       }
@@ -151,8 +152,8 @@ async function maxConnections(start: (port: number, g: string[]) => Promise<Prox
     conns.push(extra);
     await waitUntil(() => extra.closed, { what: 'the 257th connection closed by the server' });
     await assert.rejects(extra.options(2000));
-    await conns[0].options(); // the earlier ones are still served
-    await conns[255].options();
+    await at(conns, 0).options(); // the earlier ones are still served
+    await at(conns, 255).options();
     for (const c of conns.slice(0, 8)) c.sock.destroy();
     // once the server saw those close, a new connection is served again
     await waitUntil(
@@ -220,7 +221,7 @@ describe('TCP limits', { timeout: 180_000 }, () => {
       const other = await open(port, '127.0.0.2');
       conns.push(other);
       await other.options();
-      await conns[0].options();
+      await at(conns, 0).options();
       assert.match(proxy.output(), /hit the limit of connections per source IP \(127\.0\.0\.1\)/);
     } finally {
       closeAll(conns);

@@ -164,10 +164,13 @@ describe('outgoing TCP deadlines', { timeout: 180_000 }, () => {
         await new Promise((r) => setTimeout(r, 50)); // let dsd drain its UDP socket (pacing)
       }
       await dsd.waitFor('send timeout (tcp_send_timeout)', 60_000);
-      assert.equal(held.length, 1, 'one connection carried everything');
-      // dsd's end is gone: no established connection from dsd to the hop is left
-      await waitUntil(() => !tcpTo(hop).some((s) => s.state === ESTABLISHED), {
-        what: "dsd's connection to the hop closed",
+      // the first connection carried the load until the deadline; MESSAGEs still queued in
+      // dsd's UDP socket when it closed (a starved machine) may open a fresh one, rightly
+      assert.ok(held.length >= 1, 'a connection to the hop');
+      const first = held[0]!.remotePort;
+      // dsd's end of the stalled connection is gone
+      await waitUntil(() => !tcpTo(hop).some((s) => s.local === first && s.state === ESTABLISHED), {
+        what: "dsd's stalled connection to the hop closed",
       });
       await alive(ua, px);
     } finally {

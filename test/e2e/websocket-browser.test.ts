@@ -16,6 +16,7 @@ import { startDsd, Dsd, REPO, tmpDir } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
 import { startSipp, UAS_XML, FIXTURES, SippProc, haveSipp } from '../helpers/sipp';
 import { makeCerts, tlsServerCfg, TestCerts } from '../helpers/certs';
+import { at } from '../helpers/at';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = !fs.existsSync(CHROMIUM) ? 'chromium not installed' : !haveSipp() ? 'sipp not installed' : false;
@@ -82,14 +83,16 @@ describe('a browser (SIP.js in Chromium) registers and calls over WSS through ds
   let web: http.Server;
   let certs: TestCerts;
   let certDir: string;
-  const p: Record<string, number> = {};
+  const PORT_NAMES = ['udp', 'tls', 'uas', 'reg', 'web', 'cp1', 'cp2'] as const;
+  // filled in before(), read only by the tests
+  const p = {} as Record<(typeof PORT_NAMES)[number], number>;
 
   let browser: any = null;
 
   before(async () => {
     const ports = await freePorts(7);
-    ['udp', 'tls', 'uas', 'reg', 'web', 'cp1', 'cp2'].forEach((n, i) => {
-      p[n] = ports[i];
+    PORT_NAMES.forEach((n, i) => {
+      p[n] = at(ports, i);
     });
     certDir = tmpDir('dsd-certs-');
     certs = makeCerts(certDir);
@@ -108,7 +111,7 @@ describe('a browser (SIP.js in Chromium) registers and calls over WSS through ds
     const page = fs.readFileSync(path.join(FIXTURES, 'web', 'sipjs-call.html'));
     const lib = path.join(REPO, 'node_modules', 'sip.js', 'lib');
     web = http.createServer((req, res) => {
-      const url = (req.url ?? '/').split('?')[0];
+      const [url = '/'] = (req.url ?? '/').split('?');
       if (url === '/') {
         res.writeHead(200, { 'Content-Type': 'text/html' });
         res.end(page);
@@ -160,7 +163,7 @@ describe('a browser (SIP.js in Chromium) registers and calls over WSS through ds
     let result: { received: number[]; lines: string[]; recordRoute: string[] };
     try {
       result = await page.evaluate(
-        ([server, aor, target]: string[]) =>
+        ([server, aor, target]: [string, string, string]) =>
           (
             globalThis as unknown as {
               run(

@@ -19,6 +19,7 @@ import { needs } from '../helpers/require';
 import { freePorts } from '../helpers/ports';
 import { startKamailio, Kamailio } from '../helpers/kamailio';
 import { UdpPeer, statusOf } from '../helpers/sip-peer';
+import { at } from '../helpers/at';
 
 const kamailioMissing = needs('kamailio');
 
@@ -115,7 +116,7 @@ const REQUESTS: Array<[string, (port: number) => string]> = [
 
 /** Status line and the headers both servers must agree on (Server and Date differ). */
 function essence(reply: string): string {
-  const lines = reply.split('\r\n\r\n')[0].split('\r\n');
+  const lines = at(reply.split('\r\n\r\n'), 0).split('\r\n');
   const keep = lines
     .slice(1)
     .filter((l) => /^(sec-websocket-|upgrade:|connection:|content-type:)/i.test(l))
@@ -190,7 +191,7 @@ describe('WebSocket handshakes (dsd against Kamailio 5.6 websocket + xhttp)', ()
   async function rawWs(): Promise<net.Socket> {
     const s = net.connect({ host: '127.0.0.1', port });
     await new Promise<void>((r) => s.once('connect', () => r()));
-    s.write(REQUESTS[0][1](port));
+    s.write(at(REQUESTS, 0)[1](port));
     await new Promise<void>((resolve) => {
       let got = '';
       const on = (d: Buffer) => {

@@ -19,6 +19,7 @@ import { UdpPeer, Received, makeResponse, methodOf, statusOf, header } from '../
 import { callRpc } from '../../src/cli/client';
 import type { RpcParams } from '../../src/rpc-api/protocol';
 import { dispatcherRows, type DispatcherListResult } from '../../src/rpc-api/results';
+import { at } from '../helpers/at';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const WORKERS = ['-n', '2'];
@@ -260,7 +261,7 @@ test(
         const l = await load();
         return l.reduce((a, b) => a + b, 0) === 40 ? l : null;
       });
-      assert.ok(Math.abs(held[0] - held[1]) <= 1, `least loaded over both workers: ${held}`);
+      assert.ok(Math.abs(at(held, 0) - at(held, 1)) <= 1, `least loaded over both workers: ${held}`);
       const code = await calls.done;
       const stats = await calls.stop();
       calls = null;
@@ -285,7 +286,7 @@ test('set_state, add and reload through the control socket reach every worker', 
     args: WORKERS,
     startTimeoutMs: 30_000, // three processes start; a loaded machine takes its time
   });
-  const uas = [b1, b2, b3].map((p, i) => startSipp({ scenario: UAS_XML, port: p, controlPort: [c1, c2, c3][i] }));
+  const uas = [b1, b2, b3].map((p, i) => startSipp({ scenario: UAS_XML, port: p, controlPort: at([c1, c2, c3], i) }));
   const calls = async (n: number): Promise<void> => {
     const r = await runUac({
       scenario: UAC_XML,
@@ -369,7 +370,7 @@ test('one keepalive per destination per interval with 3 workers; dst-down runs o
       assert.equal(prefixes.size, 1, ids.join('\n'));
       const seqs = ids.map((id) => Number(/-(\d+)@/.exec(id)?.[1]));
       assert.ok(
-        seqs.every((s, i) => i === 0 || s > seqs[i - 1]),
+        seqs.every((s, i) => i === 0 || s > at(seqs, i - 1)),
         seqs.join(','),
       );
     }

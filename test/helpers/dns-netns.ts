@@ -32,6 +32,12 @@ export interface DnsNetns {
   setHosts(text: string): void;
   /** Runs a command in the namespace and returns its stdout (throws on failure). */
   run(cmd: string[]): string;
+  /**
+   * From `src` (a 127.0.0.x address) in the namespace, an OPTIONS to 127.0.0.1:`port`: the
+   * reply's status code, or 0 when none came within 5 s. A cfg that answers by
+   * ds_is_from_list() tells which address a destination's name resolves to now.
+   */
+  options(src: string, port: number): number;
   stop(): Promise<void>;
 }
 
@@ -42,6 +48,20 @@ function run(cmd: string[], check = true): string {
 }
 
 let seq = 0;
+
+const PROBE = `
+const dgram = require('node:dgram');
+const [src, port] = process.argv.slice(1);
+const s = dgram.createSocket('udp4');
+const t = setTimeout(() => { console.log(0); process.exit(0); }, 5000);
+s.on('message', (m) => { clearTimeout(t); console.log(m.toString().split(' ')[1]); s.close(); });
+s.bind(0, src, () => {
+  const id = 'ns' + Date.now() + Math.random();
+  s.send('OPTIONS sip:probe@127.0.0.1:' + port + ' SIP/2.0\\r\\nVia: SIP/2.0/UDP ' + src + ':' + s.address().port +
+    ';branch=z9hG4bK' + id + '\\r\\nFrom: <sip:p@' + src + '>;tag=1\\r\\nTo: <sip:probe@127.0.0.1>\\r\\nCall-ID: ' + id +
+    '\\r\\nCSeq: 1 OPTIONS\\r\\nMax-Forwards: 70\\r\\nContent-Length: 0\\r\\n\\r\\n', Number(port), '127.0.0.1');
+});
+`;
 
 /**
  * `hosts`: the first hosts file; `localTtl`: the TTL dnsmasq gives its A records (s);
@@ -115,6 +135,7 @@ export async function startDnsNetns(o: { hosts: string; localTtl: number; record
       dnsmasq!.kill('SIGHUP'); // dnsmasq re-reads the hosts file (and clears its cache)
     },
     run: (cmd) => run([...wrap, ...cmd]),
+    options: (src, port) => Number(run([...wrap, process.execPath, '-e', PROBE, src, String(port)]).trim()),
     stop,
   };
 }

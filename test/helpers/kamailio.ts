@@ -72,7 +72,8 @@ export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
   const ready = o.readyFile?.replaceAll('{DIR}', dir) ?? ctlSock;
   const args = ['-f', cfgFile, '-DD', '-E', '-w', dir, '-Y', dir, ...(o.defines ?? []).flatMap((x) => ['-A', x])];
   const cmd = [...(o.wrap ?? []), 'kamailio', ...args];
-  const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  // its own process group: stop() can kill the children it forks too (they hold its pipes)
+  const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   const keep = (d: Buffer): void => {
     // debug=3 logs a lot (a latency test reads its samples from it)
@@ -104,8 +105,15 @@ export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
     },
     async stop() {
       if (!exited) proc.kill('SIGTERM');
+      // a starved Kamailio may not finish its shutdown: then the whole group goes, children
+      // included (a child left alive keeps the pipes open, and 'close' would never come)
       const t = setTimeout(() => {
-        if (!exited) proc.kill('SIGKILL');
+        if (exited) return;
+        try {
+          process.kill(-proc.pid!, 'SIGKILL');
+        } catch {
+          proc.kill('SIGKILL');
+        }
       }, 10_000);
       await exitP;
       clearTimeout(t);

@@ -38,6 +38,8 @@ export interface SippProc {
   statFile: string;
   /** stdout + stderr so far. */
   output(): string;
+  /** The end of sipp's error log (unexpected messages), read when stop() ends it. */
+  errors(): string;
   /** Resolves with the exit code when sipp ends by itself. */
   done: Promise<number | null>;
   /** SIGINT (sipp writes its final statistics), then the stats. */
@@ -128,6 +130,10 @@ export function startSipp(o: SippOptions): SippProc {
     '1',
     '-t',
     o.transport ?? 'u1',
+    // what sipp found unexpected, for the failure message (runUac)
+    '-trace_err',
+    '-error_file',
+    path.join(dir, 'errors.log'),
   ];
   if (o.calls !== undefined) args.push('-m', String(o.calls));
   if (o.rate !== undefined) args.push('-r', String(o.rate));
@@ -149,11 +155,13 @@ export function startSipp(o: SippOptions): SippProc {
       resolve(code);
     }),
   );
+  let errorsTail = '';
   return {
     proc,
     statFile,
     done,
     output: () => out,
+    errors: () => errorsTail,
     async stop() {
       if (!exited) proc.kill('SIGINT');
       const t = setTimeout(() => {
@@ -162,6 +170,8 @@ export function startSipp(o: SippOptions): SippProc {
       await done;
       clearTimeout(t);
       const s = fs.existsSync(statFile) ? readStats(statFile) : {};
+      const errors = path.join(dir, 'errors.log');
+      if (fs.existsSync(errors)) errorsTail = fs.readFileSync(errors, 'utf8').slice(-3000);
       fs.rmSync(dir, { recursive: true, force: true });
       return s;
     },
@@ -200,8 +210,11 @@ export async function runUac(
   const timer = setTimeout(() => p.proc.kill('SIGINT'), o.timeoutMs);
   const code = await p.done;
   clearTimeout(timer);
-  const output = p.output();
   const stats = await p.stop();
+  // sipp's own account of what it found unexpected (a 408 to a BYE, a dead call) ends the
+  // output a failing assertion prints
+  const errors = p.errors();
+  const output = p.output() + (errors ? `\n--- sipp errors (tail) ---\n${errors}` : '');
   return { code, stats, output };
 }
 

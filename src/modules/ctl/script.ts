@@ -7,14 +7,13 @@
  */
 import type { Reg } from '../services';
 import { parseBinrpcAddress, BinrpcAddressError } from '../../control/binrpc/address';
-import { KAMAILIO_MODPARAMS } from '../../script/kamailio-signatures';
-
-export const CTL_DEFAULTS = { idleTimeoutSec: 120, maxConnections: 128 } as const;
+import { kindsOf } from '../../core/modparams';
+import { CTL_PARAMS } from './params';
 
 export function registerCtl(reg: Reg): void {
   reg.registerModule({
     name: 'ctl',
-    params: { ...KAMAILIO_MODPARAMS.ctl, idle_timeout: 'int', max_connections: 'int' },
+    params: kindsOf([CTL_PARAMS]),
     onParam: (name, value) => {
       if (name === 'idle_timeout' && Number(value) < 0) return 'must be 0 (never) or more seconds';
       if (name === 'max_connections' && Number(value) < 1) return 'must be at least 1';

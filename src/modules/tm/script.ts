@@ -2,7 +2,8 @@
 import type { Reg, Services } from '../services';
 import { coreOf } from '../services';
 import * as tm from './functions';
-import { KAMAILIO_MODPARAMS } from '../../script/kamailio-signatures';
+import { kindsOf } from '../../core/modparams';
+import { TM_PARAMS } from './params';
 import { RouteType } from '../../proxy/context';
 import type { RequestContext } from '../../proxy/context';
 
@@ -11,17 +12,8 @@ function relayResult(r: number | Promise<number>): number | Promise<number> {
 }
 
 export function registerTm(reg: Reg, svc: Services): void {
-  // Kamailio's parameters plus dsd's bound on work in flight (proxy/admission.ts)
-  reg.registerModule({
-    name: 'tm',
-    params: {
-      ...KAMAILIO_MODPARAMS.tm,
-      max_transactions: 'int',
-      max_transaction_bytes: 'int',
-      max_transactions_per_source: 'int',
-      busy_retry_after: 'int',
-    },
-  });
+  // Kamailio's parameters plus dsd's bound on work in flight (params.ts)
+  reg.registerModule({ name: 'tm', params: kindsOf([TM_PARAMS]) });
   reg.registerModule({ name: 'tmx' });
   reg.registerFunction({ name: 't_relay', exec: (ctx) => relayResult(tm.tRelay(coreOf(svc), ctx)), variants: [[]] });
   reg.registerFunction({ name: 't_on_failure', exec: (ctx, r: string) => tm.tOnFailure(ctx, r) });

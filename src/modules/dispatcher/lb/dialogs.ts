@@ -35,7 +35,9 @@ export class DialogTracker {
     }
     if (this.byCallId.size >= MAX_DIALOGS) return;
     const keys = dests.map((d) => destKey(d.setId, d.uri));
-    this.byCallId.set(callId, { keys, expireMs: exp });
+    // the Call-ID is a slice of the INVITE as received: a copy of its own, so a dialog
+    // does not keep the whole message text alive for as long as the call lasts
+    this.byCallId.set((' ' + callId).slice(1), { keys, expireMs: exp });
     for (const k of keys) this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
   }
 
