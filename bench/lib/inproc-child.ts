@@ -89,6 +89,8 @@ async function main(): Promise<void> {
         cpuUsPerCall: (c.user + c.system) / calls,
         userUsPerCall: c.user / calls,
         wallUsPerCall: (r.ms * 1000) / calls,
+        // kB on Linux: the process's peak resident set so far
+        maxRssKb: process.resourceUsage().maxRSS,
       })}\n`,
     );
   }

@@ -2,7 +2,7 @@
  * State files survive kill -9 at any moment: 20 rounds of starting dsd on the list file
  * and admin-state file the previous round left, running `--persist` adds/removes,
  * set_state (which writes the admin-state file) and reloads from dsctl while SIGKILL
- * lands at a random moment, then checking that both files are whole — the list parses
+ * lands among them (after a random number of them returned), then checking that both files are whole — the list parses
  * without a warning and names only URIs that were ever written, the admin-state file
  * loads — and that dsd starts on them. A damaged admin-state file is refused with its
  * path: dsd does not start on half of the admin states.
@@ -16,7 +16,7 @@ import { startDsd, basicCfg, DSCTL_BIN, DSD_BIN, tmpDir } from '../helpers/daemo
 import { freePorts } from '../helpers/ports';
 import { parseListFile } from '../../src/modules/dispatcher/list-file';
 import { AdminStateFile } from '../../src/modules/dispatcher/admin-file';
-import { pause } from '../helpers/wait';
+import { pause, waitUntil } from '../helpers/wait';
 import { prng } from '../helpers/prng';
 
 const STATE_PARAM = 'modparam("dispatcher", "ds_admin_state_file", "{DIR}/admin-state.json")';
@@ -97,7 +97,18 @@ test(
             jobs.push(dsctlBg(sock, ['dispatcher.reload']));
           }
         }
-        await pause(Math.floor(rnd() * 1500)); // the kill lands anywhere in the burst of writes
+        // The kill lands inside the burst: after 1 to 5 of the 6 calls have returned, plus up to
+        // 200 ms. A condition, not a time: where dsctl takes seconds to start (a loaded machine) a
+        // random pause fell before every write in most rounds.
+        let returned = 0;
+        for (const j of jobs) void j.then(() => returned++);
+        const killAfter = 1 + Math.floor(rnd() * 5);
+        await waitUntil(() => returned >= killAfter, {
+          timeoutMs: 60_000,
+          everyMs: 5,
+          what: `${killAfter} of the round's dsctl calls to return`,
+        });
+        await pause(Math.floor(rnd() * 200));
         dsd.proc.kill('SIGKILL');
         await Promise.all(jobs);
         listAfter = fs.readFileSync(path.join(dsd.dir, 'dispatcher.list'), 'utf8');
