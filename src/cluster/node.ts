@@ -30,23 +30,22 @@ import {
   decodeMessage,
   encodeMessage,
 } from './messages';
+import { Outbox, type PublishOutcome } from './outbox';
 import { ClusterTables, DEFAULT_CLUSTER_TABLES, ensureClusterSchema } from './schema';
 import {
   ClusterNodeInfo,
   DestStateView,
   DrainRow,
-  forgetAdminStates,
   lastHeartbeat,
   markStopped,
   readAdminStates,
   readDrains,
   readNodes,
-  upsertAdminStates,
-  upsertDrains,
   writeNodeRow,
 } from './store';
 
 export type { ClusterNodeInfo, DestStateView, DrainRow } from './store';
+import type { ForgetSpec } from './store';
 
 export type RemoteHandler = <K extends ClusterEventKind>(
   kind: K,
@@ -81,20 +80,6 @@ export interface ClusterNodeOptions {
   readonly open?: DbOpenOptions;
 }
 
-type Pending =
-  | {
-      readonly op: 'notify';
-      readonly payload: string;
-      readonly states: readonly AdminStateEntry[];
-      readonly drains: readonly DrainRow[];
-      readonly forget: ForgetSpec | null;
-    }
-  | { readonly op: 'upsert'; readonly states: readonly AdminStateEntry[]; readonly drains?: undefined };
-
-import type { ForgetSpec } from './store';
-
-export type PublishOutcome = 'sent' | 'queued';
-
 export interface PublishOptions {
   /** Admin states to store with the event, in the same transaction. */
   readonly adminStates?: readonly AdminStateEntry[];
@@ -119,7 +104,7 @@ export class ClusterNode {
   private db: PgDriver | null = null;
   private stopped = false;
   private seq = 0;
-  private outbox: Pending[] = [];
+  private readonly outbox: Outbox;
   private downSince: number | null = null;
   private backoffMs: number;
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -148,6 +133,10 @@ export class ClusterNode {
     this.tables = o.tables ?? DEFAULT_CLUSTER_TABLES;
     this.log = o.log ?? nullLog;
     this.backoffMs = o.reconnectMs?.initial ?? 500;
+    this.outbox = new Outbox(
+      { db: () => this.db, lost: (e) => this.lost(e) },
+      { tables: this.tables, name: this.name, channel: this.channel, max: o.maxQueued ?? 1000, log: this.log },
+    );
   }
 
   /** Connected to PostgreSQL right now. */
@@ -252,7 +241,7 @@ export class ClusterNode {
       `cluster: connected to ${this.url.masked} again after ${secs}s; sending ${this.outbox.length} queued event(s) and resyncing`,
     );
     this.startHeartbeat();
-    await this.flush();
+    await this.outbox.flush();
     try {
       await this.onResync?.();
     } catch (e) {
@@ -333,7 +322,7 @@ export class ClusterNode {
 
   /** Stores admin states without an event (queued while disconnected). */
   async upsertAdminState(...states: AdminStateEntry[]): Promise<PublishOutcome> {
-    return this.run({ op: 'upsert', states });
+    return this.outbox.run({ op: 'upsert', states });
   }
 
   // ---- events ------------------------------------------------------------------------
@@ -349,64 +338,13 @@ export class ClusterNode {
     opts: PublishOptions = {},
   ): Promise<PublishOutcome> {
     const msg: ClusterMessage<K> = { v: 1, origin: this.name, instance: this.instance, seq: ++this.seq, kind, args };
-    return this.run({
+    return this.outbox.run({
       op: 'notify',
       payload: encodeMessage(msg),
       states: opts.adminStates ?? [],
       drains: opts.drains ?? [],
       forget: opts.forget ?? null,
     });
-  }
-
-  private async exec(db: PgDriver, p: Pending): Promise<void> {
-    await db.transaction(async (tx) => {
-      await upsertAdminStates(tx, this.tables, p.states, this.name);
-      if (p.drains) await upsertDrains(tx, this.tables, p.drains, this.name);
-      if (p.op === 'notify') {
-        if (p.forget) await forgetAdminStates(tx, this.tables, p.forget);
-        await tx.query('SELECT pg_notify(?, ?)', [this.channel, p.payload]);
-      }
-    });
-  }
-
-  private enqueue(p: Pending): PublishOutcome {
-    const max = this.o.maxQueued ?? 1000;
-    if (this.outbox.length >= max) {
-      this.outbox.shift();
-      this.log.warn(`cluster: more than ${max} events queued while disconnected; dropped the oldest`);
-    }
-    this.outbox.push(p);
-    return 'queued';
-  }
-
-  private async run(p: Pending): Promise<PublishOutcome> {
-    const db = this.db;
-    if (!db || this.outbox.length > 0) return this.enqueue(p);
-    try {
-      await this.exec(db, p);
-      return 'sent';
-    } catch (e) {
-      if ((e as DbError).kind !== 'connect') throw e;
-      if (this.db === db) this.lost(e as Error);
-      return this.enqueue(p);
-    }
-  }
-
-  private async flush(): Promise<void> {
-    for (let next = this.outbox[0]; next !== undefined; next = this.outbox[0]) {
-      const db = this.db;
-      if (!db) return;
-      try {
-        await this.exec(db, next);
-      } catch (e) {
-        if ((e as DbError).kind === 'connect') {
-          if (this.db === db) this.lost(e as Error);
-          return;
-        }
-        this.log.error(`cluster: dropped a queued event: ${(e as Error).message}`);
-      }
-      this.outbox.shift();
-    }
   }
 
   private onNotify(payload: string): void {
