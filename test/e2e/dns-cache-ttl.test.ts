@@ -15,39 +15,13 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDsd } from '../helpers/daemon';
 import { startKamailio } from '../helpers/kamailio';
-import { startDnsNetns, dnsNetnsSkip, DnsNetns } from '../helpers/dns-netns';
+import { startDnsNetns, dnsNetnsSkip, DnsNetns, dnsDispatcherCfg } from '../helpers/dns-netns';
 import { needs } from '../helpers/require';
 import { waitUntil } from '../helpers/wait';
 
 const skip = dnsNetnsSkip || needs('kamailio');
 
-function cfg(port: number, core: string): string {
-  return `#!KAMAILIO
-debug=2
-log_stderror=yes
-children=1
-disable_tcp=yes
-auto_aliases=no
-${core}
-listen=udp:127.0.0.1:${port}
-loadmodule "sl.so"
-loadmodule "pv.so"
-loadmodule "dispatcher.so"
-loadmodule "ctl.so"
-modparam("ctl", "binrpc", "unix:{DIR}/ctl")
-modparam("dispatcher", "list_file", "{DIR}/dispatcher.list")
-modparam("dispatcher", "ds_dns_mode", 4)
-modparam("dispatcher", "ds_dns_interval", 1)
-modparam("dispatcher", "ds_dns_ttl", 0)
-request_route {
-  if (ds_is_from_list("1", "3")) {
-    sl_send_reply("200", "From List");
-    exit;
-  }
-  sl_send_reply("403", "Not From List");
-}
-`;
-}
+const cfg = (port: number, core: string): string => dnsDispatcherCfg(port, { core });
 
 const LIST = '1 sip:dyn.test:5080 0 0\n';
 const OLD = '127.0.0.31';

@@ -15,38 +15,13 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDsd, Dsd } from '../helpers/daemon';
 import { startKamailio, Kamailio } from '../helpers/kamailio';
-import { startDnsNetns, dnsNetnsSkip, DnsNetns } from '../helpers/dns-netns';
+import { startDnsNetns, dnsNetnsSkip, DnsNetns, dnsDispatcherCfg } from '../helpers/dns-netns';
 import { needs } from '../helpers/require';
 import { waitUntil } from '../helpers/wait';
 
 const skip = dnsNetnsSkip || needs('kamailio');
 
-function cfg(port: number, ttl: number): string {
-  return `#!KAMAILIO
-debug=2
-log_stderror=yes
-children=1
-disable_tcp=yes
-auto_aliases=no
-listen=udp:127.0.0.1:${port}
-loadmodule "sl.so"
-loadmodule "pv.so"
-loadmodule "dispatcher.so"
-loadmodule "ctl.so"
-modparam("ctl", "binrpc", "unix:{DIR}/ctl")
-modparam("dispatcher", "list_file", "{DIR}/dispatcher.list")
-modparam("dispatcher", "ds_dns_mode", 4)
-modparam("dispatcher", "ds_dns_interval", 1)
-modparam("dispatcher", "ds_dns_ttl", ${ttl})
-request_route {
-  if (ds_is_from_list("1", "3")) {
-    sl_send_reply("200", "From List");
-    exit;
-  }
-  sl_send_reply("403", "Not From List");
-}
-`;
-}
+const cfg = (port: number, ttl: number): string => dnsDispatcherCfg(port, { dsDnsTtl: ttl });
 
 const LIST = '1 sip:dyn.test:5080 0 0\n';
 

@@ -139,3 +139,36 @@ export async function startDnsNetns(o: { hosts: string; localTtl: number; record
     stop,
   };
 }
+
+/**
+ * The kamailio.cfg both DNS tests run on dsd and on Kamailio: the dispatcher re-resolving
+ * its list every second (ds_dns_mode 4) with `dsDnsTtl`, and a route answering 200 when
+ * the sender is one of set 1's resolved addresses, 403 when not. `core` adds core lines.
+ */
+export function dnsDispatcherCfg(port: number, o: { core?: string; dsDnsTtl?: number } = {}): string {
+  return `#!KAMAILIO
+debug=2
+log_stderror=yes
+children=1
+disable_tcp=yes
+auto_aliases=no
+${o.core ?? ''}
+listen=udp:127.0.0.1:${port}
+loadmodule "sl.so"
+loadmodule "pv.so"
+loadmodule "dispatcher.so"
+loadmodule "ctl.so"
+modparam("ctl", "binrpc", "unix:{DIR}/ctl")
+modparam("dispatcher", "list_file", "{DIR}/dispatcher.list")
+modparam("dispatcher", "ds_dns_mode", 4)
+modparam("dispatcher", "ds_dns_interval", 1)
+modparam("dispatcher", "ds_dns_ttl", ${o.dsDnsTtl ?? 0})
+request_route {
+  if (ds_is_from_list("1", "3")) {
+    sl_send_reply("200", "From List");
+    exit;
+  }
+  sl_send_reply("403", "Not From List");
+}
+`;
+}
