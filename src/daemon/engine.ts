@@ -240,7 +240,11 @@ export async function warmEngine(e: Engine, o: EngineStart, who: string): Promis
   }
   mark('warm-up');
   const steps = r.steps.map((s) => `${s.name} ${s.ms.toFixed(1)} ms`).join(', ');
-  const cut = [r.cutShort ? 'the last call cut short' : '', r.skipped.length ? `skipped: ${r.skipped.join(', ')}` : '']
+  const cut = [
+    r.cutShort ? 'the last call cut short' : '',
+    r.skipped.length ? `skipped: ${r.skipped.join(', ')}` : '',
+    r.abandoned ? `${r.abandoned} route(s) still running left behind` : '',
+  ]
     .filter((x) => x)
     .join('; ');
   o.log.info(
@@ -260,6 +264,7 @@ export async function warmEngine(e: Engine, o: EngineStart, who: string): Promis
       last_us: Math.round(r.lastUs),
       steps: Object.fromEntries(r.steps.map((s) => [s.name, Number(s.ms.toFixed(2))])),
       errors: r.errors,
+      abandoned: r.abandoned,
     },
   );
   if (r.errors > 0) o.log.debug(`${who}: the warm-up's calls logged ${r.errors} error(s), first: ${r.firstError}`);

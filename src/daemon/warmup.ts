@@ -29,6 +29,14 @@ export const WARMUP_DEFAULT_MS = 300;
 const MAX_CALLS = 5000;
 /** Every n-th call's first branch is answered 500, so failure_route and ds_next_dst run. */
 const FAIL_EVERY = 4;
+/** Event-loop turns the teardown gives routes still running to end (a relay on DNS ends at once). */
+const SETTLE_TURNS = 50;
+
+/** Waits up to `turns` event-loop turns for `pending()` to reach 0; returns what is left. */
+async function settle(pending: () => number, turns: number): Promise<number> {
+  for (let i = 0; i < turns && pending() > 0; i++) await new Promise<void>((r) => setImmediate(r));
+  return pending();
+}
 
 export interface WarmupOptions {
   readonly svc: Services;
@@ -73,6 +81,8 @@ export interface WarmupReport {
   /** Errors the script or the core logged during the warm-up (they were not printed). */
   readonly errors: number;
   readonly firstError: string | null;
+  /** Routes still running when the warm-up ended (an async script function that did not return). */
+  readonly abandoned: number;
 }
 
 /** A logger that prints nothing at the real one's level, and counts errors. */
@@ -179,6 +189,7 @@ export async function warmUp(o: WarmupOptions): Promise<WarmupReport> {
   let completed = 0;
   let cutShort = false;
   let workEnd = t;
+  let abandoned = 0;
   try {
     if (callers.length > 0 && !deadline.ok()) skipped.push('calls');
     else if (callers.length > 0) {
@@ -199,15 +210,19 @@ export async function warmUp(o: WarmupOptions): Promise<WarmupReport> {
     workEnd = deadline.passedAt ?? performance.now();
     t = workEnd;
   } finally {
+    // The core stops first: a route still running (a call cut at the deadline, waiting on
+    // DNS) gives up its relay and ends while the warm-up's services are still the ones it
+    // sees, so nothing it does after reaches the real core, dispatcher or log.
+    await core.stop();
+    abandoned = await settle(() => hooks.pending, SETTLE_TURNS);
+    for (const s of [...core.txns.servers.values()]) s.terminate();
+    for (const c of [...core.txns.clients.values()]) c.terminate();
     o.svc.core = saved.core;
     o.svc.dispatcher = saved.dispatcher;
     o.svc.acc = saved.acc;
     o.svc.log = saved.log;
     o.svc.warming = false;
-    for (const s of [...core.txns.servers.values()]) s.terminate();
-    for (const c of [...core.txns.clients.values()]) c.terminate();
     dispatcher?.stop();
-    await core.stop();
   }
   step('teardown', t);
   const tenth = Math.max(1, Math.floor(perCall.length / 10));
@@ -226,5 +241,6 @@ export async function warmUp(o: WarmupOptions): Promise<WarmupReport> {
     steps,
     errors: log.errors,
     firstError: log.firstError,
+    abandoned,
   };
 }

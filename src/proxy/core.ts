@@ -87,6 +87,8 @@ export class ProxyCore {
   readonly active = new Set<ProxyTxn>();
   readonly admission: Admission;
   draining = false;
+  private isStopped = false;
+  private markStopped: () => void = () => undefined;
   private readonly branchIds = new BranchIds();
   private readonly port: ProxyTxnPort;
   private readonly sl: StatelessReplies;
@@ -139,6 +141,10 @@ export class ProxyCore {
       stats: this.stats,
       hooks: () => this.hooks,
       newTxn: (ctx) => this.newTxn(ctx),
+      stopped: () => this.isStopped,
+      whenStopped: new Promise<void>((resolve) => {
+        this.markStopped = resolve;
+      }),
     });
   }
 
@@ -165,6 +171,8 @@ export class ProxyCore {
   }
 
   async stop(): Promise<void> {
+    this.isStopped = true;
+    this.markStopped();
     await this.transport.close();
   }
 

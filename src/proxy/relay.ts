@@ -32,6 +32,10 @@ export interface RelayHost {
   hooks(): RouteHooks;
   /** t_newtran: the request's proxy transaction, made when it has none. */
   newTxn(ctx: RequestContext): ProxyTxn;
+  /** The core was stopped: a relay that resumes now (after DNS, an async branch route) starts nothing. */
+  stopped(): boolean;
+  /** Settles when the core stops: a relay still waiting on DNS gives up then, not when DNS answers. */
+  readonly whenStopped: Promise<void>;
 }
 
 interface BranchHop {
@@ -93,8 +97,8 @@ export class Relay {
       return refuse(ctx, e, 400, 'Bad Request');
     }
     if (!(targets instanceof Promise)) return this.sendBranches(ctx, kept, targets);
-    return targets.then(
-      (ts) => this.sendBranches(ctx, kept, ts),
+    return Promise.race([targets, this.h.whenStopped.then(() => null)]).then(
+      (ts) => (ts === null ? fail(ctx, 503, reasonFor(503)) : this.sendBranches(ctx, kept, ts)),
       (e) => refuse(ctx, e, 500, 'Server Internal Error'),
     );
   }
@@ -109,6 +113,8 @@ export class Relay {
 
   private sendBranches(ctx: RequestContext, hops: readonly BranchHop[], candidates: Target[][]): number {
     if (ctx.txn?.canceled) return fail(ctx, 487, 'Request Terminated');
+    // no transaction may outlive its core: its timers would run routes after the stop
+    if (this.h.stopped()) return fail(ctx, 503, reasonFor(503));
     const txn = this.h.newTxn(ctx);
     let sent = 0;
     let refused = false;

@@ -9,6 +9,7 @@ import { ProxyCore } from '../../../src/proxy/core';
 import type { RouteHooks } from '../../../src/proxy/hooks';
 import { TM_DEFAULTS } from '../../../src/transaction/config';
 import { silentLogger } from '../../../src/core/log';
+import { dnsResolver } from '../../../src/dns/resolver';
 import { FakeTransport, sipText, firstLine, Sent } from '../../helpers/fake-transport';
 import { header, headerValues } from '../../helpers/sip-peer';
 
@@ -207,4 +208,53 @@ test('a request that comes back to us unchanged is routed again, not refused wit
     2,
     'with a second Via of ours on top',
   );
+});
+
+// The start-up warm-up runs calls through a core of its own and stops it: a call cut at its
+// deadline while its relay waited (DNS, an async branch_route) must not start a transaction
+// afterwards, whose timer would run the failure route seconds later (issue #19).
+test('a relay waiting on DNS when the core stops gives up at once and starts no transaction', async () => {
+  const never = mock.method(dnsResolver(), 'locate', () => new Promise(() => undefined));
+  try {
+    const codes: Array<number | Promise<number>> = [];
+    const { tr, core } = await proxy({
+      request: (ctx) => {
+        ctx.du = 'sip:backend.invalid';
+        ctx.failureRoute = 'f';
+        codes.push(core.relay(ctx));
+      },
+    });
+    tr.inject(INVITE);
+    assert.equal(never.mock.callCount(), 1);
+    const pending = codes[0];
+    assert.ok(pending instanceof Promise);
+    await core.stop();
+    assert.ok((await pending) < 0);
+    assert.equal(core.txns.clients.size, 0);
+    assert.equal(toBackend(tr.take(), 5060).length, 0);
+  } finally {
+    never.mock.restore();
+  }
+});
+
+test('an async branch_route that ends after the core stopped sends no branch', async () => {
+  let release: (keep: boolean) => void = () => undefined;
+  const codes: Array<number | Promise<number>> = [];
+  const { tr, core } = await proxy({
+    request: (ctx) => {
+      ctx.du = B1;
+      ctx.branchRoute = 'b';
+      codes.push(core.relay(ctx));
+    },
+    branch: () =>
+      new Promise<boolean>((r) => {
+        release = r;
+      }),
+  });
+  tr.inject(INVITE);
+  await core.stop();
+  release(true);
+  assert.ok((await codes[0]!) < 0);
+  assert.equal(core.txns.clients.size, 0);
+  assert.equal(toBackend(tr.take(), 5080).length, 0);
 });
