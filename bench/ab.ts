@@ -8,7 +8,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { runMain } from './lib/cleanup';
-import { parseFlags, usage, ArgError, FlagSpec, Flags } from './lib/args';
+import { parseFlags, usage, ArgError, FlagSpec, Flags, envOf } from './lib/args';
 import { haveCommand } from './lib/sipp';
 import { startDsd } from './lib/proxies';
 import { DSD_BIN } from './lib/dsd-config';
@@ -47,15 +47,6 @@ function line(label: string, rate: number, r: LoadResult): string {
     `p50 ${fmtUs(r.probeP50Us)} p99 ${fmtUs(r.probeP99Us)} max ${fmtUs(r.probeMaxUs)}, ` +
     `rss ${fmt(r.peakRssSum / 1e6, 0)} MB`
   );
-}
-
-function envOf(spec: string): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const kv of spec.split(',').filter(Boolean)) {
-    const eq = kv.indexOf('=');
-    if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
-  return env;
 }
 
 async function main(): Promise<number> {

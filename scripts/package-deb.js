@@ -21,7 +21,10 @@ function die(msg) {
 
 const outIdx = process.argv.indexOf('--out');
 const outDir = path.resolve(outIdx > 0 ? process.argv[outIdx + 1] : path.join(REPO, 'dist', 'pkg'));
-if (!fs.existsSync(path.join(REPO, 'dist', 'src', 'daemon', 'main.js')))
+if (
+  !fs.existsSync(path.join(REPO, 'dist', 'src', 'daemon', 'main.js')) ||
+  !fs.existsSync(path.join(REPO, 'dist', 'dsd.js'))
+)
   die('dsd is not built: run npm run build first');
 
 function copy(from, to, mode) {
@@ -48,6 +51,8 @@ const lib = path.join(root, 'usr', 'lib', 'dsd');
 try {
   // the program: compiled sources, launchers, package.json, production dependencies only
   copy(path.join(REPO, 'dist', 'src'), path.join(lib, 'dist', 'src'));
+  // the daemon in one file, what bin/dsd runs (scripts/bundle.js); dist/src stays for dsctl
+  for (const f of ['dsd.js', 'dsd.js.map']) copy(path.join(REPO, 'dist', f), path.join(lib, 'dist', f));
   for (const b of ['dsd', 'dsctl']) copy(path.join(REPO, 'bin', b), path.join(lib, 'bin', b), 0o755);
   write(
     path.join(lib, 'package.json'),

@@ -64,3 +64,13 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[]):
   }
   return out;
 }
+
+/** The environment of this process plus `NAME=VALUE,…` (the A/B tools' --aenv/--benv). */
+export function envOf(spec: string): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const kv of spec.split(',').filter(Boolean)) {
+    const eq = kv.indexOf('=');
+    if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return env;
+}

@@ -19,6 +19,7 @@ import { registerModules } from './modules';
 import type { Services } from '../modules/services';
 import { createRegistry, checkConfig, ConfigErrors } from '../script';
 import { VERSION } from '../core/version';
+import { PACKAGE_ROOT } from '../core/package-root';
 import { dbInitCommand } from './db-glue';
 import { runPrimary } from './primary';
 import { workerRole } from '../workers/worker';
@@ -33,8 +34,7 @@ import { mark } from './startup-marks';
 
 mark('modules');
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-export const DEFAULT_CFG = path.join(ROOT, 'etc', 'dsd.cfg');
+export const DEFAULT_CFG = path.join(PACKAGE_ROOT, 'etc', 'dsd.cfg');
 
 function die(msg: string, code = 1): never {
   process.stderr.write(`${msg}\n`);

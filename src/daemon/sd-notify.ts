@@ -7,7 +7,7 @@
  * report its own pid instead of ours (NotifyAccess=main would drop it).
  * Without $NOTIFY_SOCKET (not under systemd) every call does nothing.
  */
-import { DgramSocket } from 'node-unix-socket';
+import type { DgramSocket } from 'node-unix-socket';
 
 const NOTIFY_ENV = 'NOTIFY_SOCKET';
 
@@ -25,7 +25,9 @@ export function sdNotify(state: string, env: NodeJS.ProcessEnv = process.env): P
   return new Promise((resolve) => {
     try {
       if (!socket) {
-        socket = new DgramSocket();
+        // loaded on first use: a dsd outside systemd never pays the native module's loading
+        const { DgramSocket: Dgram } = require('node-unix-socket') as typeof import('node-unix-socket');
+        socket = new Dgram();
         socket.on('error', () => undefined);
       }
       const buf = Buffer.from(state);

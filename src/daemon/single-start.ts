@@ -87,6 +87,8 @@ export async function startSingle(o: EngineStart): Promise<void> {
       warmup_cut_short: warm ? warm.cutShort : false,
       uptime_ms: at.ready,
       marks: at,
+      // files node read to get here (the bundle counts as one): what lazy loading and bundling save
+      files_loaded: Object.keys(require.cache).length,
     },
   );
   await openEngine(e, o);

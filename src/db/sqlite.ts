@@ -3,7 +3,7 @@
  * file read-write and creates it when missing; dsd does the same unless asked read-only.
  */
 
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { DbError, DbErrorKind } from './errors';
 import { DbDriver, DbOpenOptions, DbQueryable, DbRowObject, ExecResult, SerialQueue, SqlValue } from './driver';
 import type { DbUrl } from './url';
@@ -80,7 +80,9 @@ export class SqliteDriver extends SqliteOps implements DbDriver {
   static open(url: DbUrl, opts: DbOpenOptions = {}): SqliteDriver {
     let db: SqliteDb;
     try {
-      db = new Database(url.database, {
+      // loaded on first use: a dsd without a SQLite db_url never loads the native module
+      const Sqlite = require('better-sqlite3') as typeof import('better-sqlite3');
+      db = new Sqlite(url.database, {
         readonly: opts.readOnly ?? false,
         fileMustExist: opts.readOnly ?? false,
         timeout: opts.busyTimeoutMs ?? 5000,

@@ -42,6 +42,7 @@ test(
         'usr/bin/dsd',
         'usr/bin/dsctl',
         'usr/lib/dsd/dist/src/daemon/main.js',
+        'usr/lib/dsd/dist/dsd.js',
         'usr/lib/dsd/node_modules/pino/package.json',
         'lib/systemd/system/dsd.service',
         'etc/default/dsd',
