@@ -29,20 +29,49 @@ function authUsername(ctx: RequestContext): string | null {
   return null;
 }
 
+/**
+ * The request as the algorithms read it. A class, not an object literal: a literal with a
+ * getter is built slowly on every call (its accessor is made per object); here the lazy
+ * fields are prototype getters, and a field the chosen algorithm never reads is never parsed.
+ */
+class ContextRequestView implements DsRequestView {
+  constructor(
+    private readonly ctx: RequestContext,
+    readonly hashPvarValue: string | null,
+  ) {}
+
+  get callId(): string | null {
+    const msg = this.ctx.msg;
+    return msg.first('call-id') === undefined ? null : msg.callId;
+  }
+
+  get method(): string {
+    return this.ctx.msg.method;
+  }
+
+  get fromUri(): string | null {
+    return this.ctx.msg.from?.uri ?? null;
+  }
+
+  get toUri(): string | null {
+    return this.ctx.msg.to?.uri ?? null;
+  }
+
+  get ruri(): string {
+    return this.ctx.ruri;
+  }
+
+  get authUsername(): string | null {
+    return authUsername(this.ctx);
+  }
+
+  get duIsSet(): boolean {
+    return this.ctx.du !== null;
+  }
+}
+
 export function requestView(ctx: RequestContext, hashPvarValue: string | null = null): DsRequestView {
-  const msg = ctx.msg;
-  return {
-    callId: msg.get('call-id'),
-    method: msg.method,
-    fromUri: msg.from?.uri ?? null,
-    toUri: msg.to?.uri ?? null,
-    ruri: ctx.ruri,
-    get authUsername() {
-      return authUsername(ctx);
-    },
-    hashPvarValue,
-    duIsSet: ctx.du !== null,
-  };
+  return new ContextRequestView(ctx, hashPvarValue);
 }
 
 export function sourceView(ctx: RequestContext): DsSource {

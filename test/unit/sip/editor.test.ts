@@ -76,3 +76,47 @@ test('binary bodies survive edits byte for byte', () => {
   ]);
   assert.ok(out.subarray(out.length - body.length).equals(body));
 });
+
+/** The rule applyEdits implements, spelled out plainly over the whole text (a stable sort, then one pass). */
+function reference(text: string, edits: Array<{ start: number; end: number; text: string }>): string {
+  const sorted = edits
+    .map((e, i) => ({ e, i }))
+    .sort(
+      (a, b) =>
+        a.e.start - b.e.start ||
+        Number(a.e.end > a.e.start) - Number(b.e.end > b.e.start) ||
+        b.e.end - a.e.end ||
+        a.i - b.i,
+    );
+  let out = '';
+  let pos = 0;
+  for (const { e } of sorted) {
+    if (e.start < pos) continue;
+    out += text.slice(pos, e.start) + e.text;
+    pos = e.end;
+  }
+  return out + text.slice(pos);
+}
+
+test('any mix of inserts, replaces and removals, in the headers, at their end or in the body, as the plain rule says', () => {
+  const m = msg();
+  const wire = TEXT.slice(0, TEXT.indexOf('TRAILING'));
+  let seed = 12345;
+  const rnd = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  const at = [0, m.startLineEnd, m.first('via')!.lineStart, m.first('x-del')!.lineStart, m.headersEnd, m.bodyStart];
+  for (let round = 0; round < 500; round++) {
+    const edits: Array<{ start: number; end: number; text: string }> = [];
+    const n = 1 + rnd(6);
+    for (let k = 0; k < n; k++) {
+      const start = rnd(3) === 0 ? at[rnd(at.length)]! : rnd(wire.length + 1);
+      const end = rnd(2) === 0 ? start : Math.min(wire.length, start + 1 + rnd(12));
+      edits.push({ start, end, text: rnd(3) === 0 ? '' : `<${round}.${k}>` });
+    }
+    const split = rnd(n + 1);
+    const got = applyEdits(m, edits.slice(0, split), edits.slice(split)).toString('latin1');
+    assert.equal(got, reference(wire, edits), JSON.stringify(edits));
+  }
+});
