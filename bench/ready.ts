@@ -2,7 +2,8 @@
  * `node dist/bench/ready.js`: time to ready (issue #19). Starts dsd on a temp copy of
  * etc/dsd.cfg again and again, no traffic, and reads its "ready for traffic" line: the
  * start-up marks (ms since the process began: node and modules, config, list, bound,
- * warm-up, ready) and the files node loaded. With `--b DIR` (another built checkout) or
+ * warm-up, ready), the files node loaded, CPU to ready, and from the warm-up's line its
+ * synthetic calls and µs per call at the end. With `--b DIR` (another built checkout) or
  * different `--aenv`/`--benv`/`--anode`/`--bnode` on one build, A and B alternate so that
  * a noisy machine slows both alike; the report gives min and median per mark and the
  * ratio of the medians. Writes nothing.
@@ -39,11 +40,32 @@ interface Start {
   marks: Record<string, number>;
   /** Files node loaded before ready (the ready line's files_loaded; NaN on builds without it). */
   files: number;
+  /** CPU (user + system) to the ready line, ms (NaN on builds without cpu_ms). */
+  cpuMs: number;
+  /** The warm-up's synthetic calls and its µs per call at the end (its own line). */
+  warmCalls: number;
+  warmLastUs: number;
 }
 
 interface ReadyLine {
   marks?: Record<string, number>;
   files_loaded?: number;
+  cpu_ms?: number;
+}
+
+interface WarmLine {
+  calls?: number;
+  last_us?: number;
+}
+
+function jsonLine<T>(out: string, text: string): T | null {
+  const l = out.split('\n').find((x) => x.includes(text));
+  if (!l) return null;
+  try {
+    return JSON.parse(l) as T;
+  } catch {
+    return null;
+  }
 }
 
 /** One start to the ready line, then SIGTERM and wait for the exit. */
@@ -70,14 +92,11 @@ async function startOnce(side: Side): Promise<Start> {
       const on = (d: Buffer): void => {
         const at = performance.now();
         out += d.toString();
-        const l = out.split('\n').find((x) => x.includes('ready for traffic'));
-        if (!l) return;
+        if (!out.includes('ready for traffic')) return;
         clearTimeout(timer);
-        try {
-          resolve({ at, j: JSON.parse(l) as ReadyLine });
-        } catch {
-          reject(new Error(`ready line is not JSON: ${l}`));
-        }
+        const j = jsonLine<ReadyLine>(out, 'ready for traffic');
+        if (j) resolve({ at, j });
+        else reject(new Error(`ready line is not JSON:\n${out.slice(-2000)}`));
       };
       proc.stdout!.on('data', on);
       proc.stderr!.on('data', on);
@@ -85,7 +104,15 @@ async function startOnce(side: Side): Promise<Start> {
     });
     proc.kill('SIGTERM');
     await exited;
-    return { wallMs: line.at - t0, marks: line.j.marks ?? {}, files: line.j.files_loaded ?? NaN };
+    const warm = jsonLine<WarmLine>(out, 'warm-up done');
+    return {
+      wallMs: line.at - t0,
+      marks: line.j.marks ?? {},
+      files: line.j.files_loaded ?? NaN,
+      cpuMs: line.j.cpu_ms ?? NaN,
+      warmCalls: warm?.calls ?? NaN,
+      warmLastUs: warm?.last_us ?? NaN,
+    };
   } finally {
     removeDir(dir);
   }
@@ -97,10 +124,14 @@ function table(sides: Side[], runs: Map<string, Start[]>): string {
     ...names.map((n): [string, (r: Start) => number] => [n, (r) => r.marks[n] ?? NaN]),
     [
       'ready without the warm-up',
-      (r) => (r.marks.ready ?? NaN) - ((r.marks['warm-up'] ?? NaN) - (r.marks.bound ?? NaN)),
+      (r) =>
+        (r.marks.ready ?? NaN) - (r.marks['warm-up'] === undefined ? 0 : r.marks['warm-up'] - (r.marks.bound ?? NaN)),
     ],
     ['spawn → line read (wall)', (r) => r.wallMs],
     ['files loaded', (r) => r.files],
+    ['CPU to ready, ms', (r) => r.cpuMs],
+    ['warm-up: synthetic calls', (r) => r.warmCalls],
+    ['warm-up: µs per call at the end', (r) => r.warmLastUs],
   ];
   const head = `| ms after start | ${sides.map((s) => `${s.label} min | ${s.label} median`).join(' | ')}${sides.length > 1 ? ' | B/A (medians)' : ''} |`;
   const sep = `|---|${sides.map(() => '---|---').join('|')}|${sides.length > 1 ? '---|' : ''}`;

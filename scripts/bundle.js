@@ -1,25 +1,36 @@
 #!/usr/bin/env node
 // The daemon in one file: dist/dsd.js (+ .map), built by esbuild from tsc's output
-// (dist/src/daemon/main.js and everything it imports). bin/dsd runs it when it is at
-// least as new as the last tsc build, so node reads and compiles one file at start
-// instead of ~300 (README, "Start-up": time to ready). Run by `npm run build` after tsc.
+// (dist/src/daemon/main.js and everything it imports), then its V8 code cache,
+// dist/dsd.js.cache. bin/dsd runs the bundle when it is at least as new as the last tsc
+// build, so node reads one file at start instead of ~300 and takes the bytecode from the
+// cache instead of compiling it (README, design notes, "Start-up"). Run by `npm run build`.
 //
 // - Input is tsc's JavaScript, not the TypeScript: the bundle holds the same code the
 //   unbundled tree runs, and esbuild chains tsc's source maps, so dist/dsd.js.map points
-//   at src/**/*.ts (node --enable-source-maps, c8).
+//   at src/**/*.ts (node --enable-source-maps).
 // - Bundled: our code and the pure-JS packages every start loads (pino, json-rpc-2.0).
 //   Left to node_modules: native modules and what dsd loads only when a cfg uses it.
+// - The code cache is what one real start compiled: dsd on a temp copy of etc/dsd.cfg on
+//   free loopback ports, through its warm-up to "started", then SIGTERM; bin/dsd writes
+//   the cache as it exits (DSD_CODE_CACHE_WRITE=1). If that start fails the build goes on
+//   without a cache (a warning): dsd then compiles at start, as without the bundle.
 'use strict';
+const { spawn } = require('node:child_process');
+const dgram = require('node:dgram');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
 const path = require('node:path');
 const esbuild = require('esbuild');
 
 const repo = path.join(__dirname, '..');
+const dist = path.join(repo, 'dist');
 const pkg = require(path.join(repo, 'package.json'));
 const BUNDLED = new Set(['pino', 'json-rpc-2.0']);
 
 esbuild.buildSync({
-  entryPoints: [path.join(repo, 'dist', 'src', 'daemon', 'main.js')],
-  outfile: path.join(repo, 'dist', 'dsd.js'),
+  entryPoints: [path.join(dist, 'src', 'daemon', 'main.js')],
+  outfile: path.join(dist, 'dsd.js'),
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -29,4 +40,85 @@ esbuild.buildSync({
   sourcemap: 'linked',
   sourcesContent: false,
   logLevel: 'warning',
+});
+
+/** A port free for both UDP and TCP on 127.0.0.1 (the kernel's pick, then released). */
+async function freePort() {
+  for (let i = 0; i < 20; i++) {
+    const s = dgram.createSocket('udp4');
+    const port = await new Promise((resolve, reject) => {
+      s.once('error', reject);
+      s.bind(0, '127.0.0.1', () => resolve(s.address().port));
+    });
+    const ok = await new Promise((resolve) => {
+      const t = net.createServer();
+      t.once('error', () => resolve(false));
+      t.listen(port, '127.0.0.1', () => t.close(() => resolve(true)));
+    });
+    s.close();
+    if (ok) return port;
+  }
+  throw new Error('no free port');
+}
+
+/** etc/dsd.cfg with its listens on `port`, its list and control socket in `dir`. */
+function scratchCfg(dir, port) {
+  const cfg = fs
+    .readFileSync(path.join(repo, 'etc', 'dsd.cfg'), 'utf8')
+    .replace(/^listen=.*$/gm, '')
+    .replace(/^auto_aliases=no$/m, `auto_aliases=no\nlisten=udp:127.0.0.1:${port}\nlisten=tcp:127.0.0.1:${port}`)
+    .replace(
+      /^modparam\("dispatcher", "list_file", .*$/m,
+      `modparam("dispatcher", "list_file", "${dir}/dispatcher.list")`,
+    )
+    .replace(
+      /^loadmodule "dispatcher.so"$/m,
+      `loadmodule "dispatcher.so"\nmodparam("ctl", "binrpc", "unix:${dir}/ctl")`,
+    );
+  fs.writeFileSync(path.join(dir, 'dispatcher.list'), `1 sip:127.0.0.1:${port + 1} 0 0\n`);
+  fs.writeFileSync(path.join(dir, 'dsd.cfg'), cfg);
+  return path.join(dir, 'dsd.cfg');
+}
+
+async function makeCodeCache() {
+  const cache = path.join(dist, 'dsd.js.cache');
+  fs.rmSync(cache, { force: true });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-code-cache-'));
+  let proc = null;
+  try {
+    const cfg = scratchCfg(dir, await freePort());
+    const env = { ...process.env, DSD_CODE_CACHE_WRITE: '1' };
+    delete env.NODE_V8_COVERAGE;
+    delete env.NODE_OPTIONS;
+    proc = spawn(process.execPath, [path.join(repo, 'bin', 'dsd'), '-DD', '-E', '-f', cfg], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const code = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "started" line in 60 s:\n${out.slice(-1500)}`)), 60_000);
+      const on = (d) => {
+        out += d;
+        if (out.includes(' started, listening on')) proc.kill('SIGTERM');
+      };
+      proc.stdout.on('data', on);
+      proc.stderr.on('data', on);
+      proc.once('exit', (c) => {
+        clearTimeout(timer);
+        if (c === 0 && fs.existsSync(cache)) resolve(c);
+        else reject(new Error(`dsd exited with ${c} and no cache:\n${out.slice(-1500)}`));
+      });
+    });
+    proc = null;
+    return code;
+  } finally {
+    if (proc) proc.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+makeCodeCache().catch((e) => {
+  fs.rmSync(path.join(dist, 'dsd.js.cache'), { force: true });
+  process.stderr.write(`warning: dist/dsd.js.cache not made (dsd will compile at start): ${e.message}\n`);
 });

@@ -51,8 +51,9 @@ const lib = path.join(root, 'usr', 'lib', 'dsd');
 try {
   // the program: compiled sources, launchers, package.json, production dependencies only
   copy(path.join(REPO, 'dist', 'src'), path.join(lib, 'dist', 'src'));
-  // the daemon in one file, what bin/dsd runs (scripts/bundle.js); dist/src stays for dsctl
-  for (const f of ['dsd.js', 'dsd.js.map']) copy(path.join(REPO, 'dist', f), path.join(lib, 'dist', f));
+  // the daemon in one file and its code cache, what bin/dsd runs (scripts/bundle.js); dist/src stays for dsctl
+  for (const f of ['dsd.js', 'dsd.js.map', 'dsd.js.cache'])
+    if (fs.existsSync(path.join(REPO, 'dist', f))) copy(path.join(REPO, 'dist', f), path.join(lib, 'dist', f));
   for (const b of ['dsd', 'dsctl']) copy(path.join(REPO, 'bin', b), path.join(lib, 'bin', b), 0o755);
   write(
     path.join(lib, 'package.json'),

@@ -13,3 +13,13 @@ export function mark(name: string): void {
 export function startupMarks(): Record<string, number> {
   return Object.fromEntries(marks.map((m) => [m.name, Math.round(m.at)]));
 }
+
+/**
+ * What bin/dsd loaded: the one-file bundle (and whether V8 took its code cache) or tsc's
+ * tree of files (bin/dsd says so through a global, set before it calls main()).
+ */
+export function loadedFrom(): { from: string; codeCache: string } {
+  const l = (globalThis as Record<symbol, unknown>)[Symbol.for('dsd.loaded')] as
+    { from: string; codeCache: string } | undefined;
+  return l ?? { from: 'dist/src', codeCache: 'none' };
+}

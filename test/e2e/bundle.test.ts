@@ -4,7 +4,8 @@
  * the packages only some configs need are loaded only when the cfg uses them. Observed on
  * the real daemon: a preload (NODE_OPTIONS=--require, inherited by the SIP workers) writes
  * the files each process loaded when it exits. bin/dsd's choice of entry (the bundle unless
- * older than tsc's last build, DSD_BUNDLE=0, or a coverage run) is checked on a scratch tree.
+ * older than tsc's last build, DSD_BUNDLE=0, or a coverage run) and its use of the bundle's
+ * code cache (only the one made from that very bundle) are checked on a scratch tree.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,7 +39,19 @@ function loadedFiles(dir: string): Map<number, string[]> {
 const packages = (files: string[]): Set<string> =>
   new Set(files.map((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(f)?.[1]).filter((x): x is string => !!x));
 
-async function run(o: { extra?: string; args?: string[]; env?: NodeJS.ProcessEnv }): Promise<Map<number, string[]>> {
+interface Run {
+  /** The files each process of the daemon loaded, by pid. */
+  procs: Map<number, string[]>;
+  /** The "ready for traffic" line (JSON), when there is one (one process). */
+  ready: { loaded_from?: string; code_cache?: string; files_loaded?: number } | null;
+}
+
+function readyLine(out: string): Run['ready'] {
+  const l = out.split('\n').find((x) => x.startsWith('{') && x.includes('ready for traffic'));
+  return l ? (JSON.parse(l) as Run['ready']) : null;
+}
+
+async function run(o: { extra?: string; args?: string[]; env?: NodeJS.ProcessEnv }): Promise<Run> {
   const [px, b1, c1, uac, c2] = await freePorts(5);
   const probe = tmpDir('dsd-bundle-test-');
   fs.writeFileSync(path.join(probe, 'preload.js'), PRELOAD);
@@ -67,9 +80,10 @@ async function run(o: { extra?: string; args?: string[]; env?: NodeJS.ProcessEnv
       timeoutMs: 60_000,
     });
     assert.equal(num(r.stats, 'SuccessfulCall(C)'), 3, `${r.output.slice(-1500)}\n${dsd.output()}`);
-    assert.equal(await dsd.stop(), 0, dsd.output());
+    const out = dsd.output();
+    assert.equal(await dsd.stop(), 0, out);
     dsd = null;
-    return loadedFiles(probe);
+    return { procs: loadedFiles(probe), ready: readyLine(out) };
   } finally {
     await dsd?.stop();
     await uas.stop();
@@ -82,8 +96,13 @@ test(
   { skip, timeout: 120_000 },
   async () => {
     assert.ok(fs.existsSync(BUNDLE), 'npm run build makes dist/dsd.js');
-    const procs = await run({});
+    const { procs, ready } = await run({});
     assert.equal(procs.size, 1, 'one process');
+    // npm run build made the code cache from this bundle: V8 took it
+    assert.equal(ready?.loaded_from, 'dist/dsd.js');
+    assert.equal(ready?.code_cache, 'accepted');
+    // bin/dsd, dist/dsd.js and this test's preload
+    assert.equal(ready?.files_loaded, 3, JSON.stringify(ready));
     const [files] = [...procs.values()];
     assert.ok(files!.includes(BUNDLE), files!.join('\n'));
     assert.deepEqual(
@@ -103,7 +122,7 @@ test(
   'the SIP workers run the bundle too; a unixd: control socket loads node-unix-socket',
   { skip, timeout: 120_000 },
   async () => {
-    const procs = await run({ args: ['-n', '2'], extra: 'modparam("ctl", "binrpc", "unixd:{DIR}/ctl_dgram")' });
+    const { procs } = await run({ args: ['-n', '2'], extra: 'modparam("ctl", "binrpc", "unixd:{DIR}/ctl_dgram")' });
     assert.equal(procs.size, 3, 'the primary and two workers');
     for (const [pid, files] of procs) {
       assert.ok(files.includes(BUNDLE), `${pid}: ${files.join('\n')}`);
@@ -119,8 +138,9 @@ test(
 );
 
 test('DSD_BUNDLE=0 runs dist/src', { skip, timeout: 120_000 }, async () => {
-  const procs = await run({ env: { DSD_BUNDLE: '0' } });
+  const { procs, ready } = await run({ env: { DSD_BUNDLE: '0' } });
   const [files] = [...procs.values()];
+  assert.equal(ready?.loaded_from, 'dist/src');
   assert.ok(!files!.includes(BUNDLE));
   assert.ok(files!.includes(path.join(SRC, 'daemon', 'main.js')), files!.join('\n'));
 });
@@ -131,16 +151,31 @@ test('bin/dsd takes the bundle unless it is older than the last tsc build', () =
     fs.mkdirSync(path.join(dir, 'bin'));
     fs.mkdirSync(path.join(dir, 'dist', 'src', 'daemon'), { recursive: true });
     fs.copyFileSync(path.join(REPO, 'bin', 'dsd'), path.join(dir, 'bin', 'dsd'));
-    const entry = (name: string) => `exports.main = async () => process.stdout.write('${name}');\n`;
+    const entry = (name: string) =>
+      `exports.main = async () => process.stdout.write('${name}' + ' ' + (globalThis[Symbol.for('dsd.loaded')]?.codeCache ?? '-'));\n`;
     fs.writeFileSync(path.join(dir, 'dist', 'dsd.js'), entry('bundle'));
     fs.writeFileSync(path.join(dir, 'dist', 'src', 'daemon', 'main.js'), entry('tree'));
-    const which = (env: NodeJS.ProcessEnv = {}): string =>
+    const launch = (env: NodeJS.ProcessEnv = {}): string =>
       spawnSync(process.execPath, [path.join(dir, 'bin', 'dsd')], {
         encoding: 'utf8',
-        env: { ...process.env, NODE_V8_COVERAGE: undefined, ...env },
+        env: { ...process.env, NODE_V8_COVERAGE: undefined, NODE_OPTIONS: undefined, ...env },
       }).stdout;
+    const which = (env: NodeJS.ProcessEnv = {}): string => launch(env).split(' ')[0]!;
     // no tsc build info (an installed package): the bundle
     assert.equal(which(), 'bundle');
+    // its code cache: none yet; written at exit when asked (the build does), then taken;
+    // one made from another bundle is not read, and bytes V8 cannot use are refused
+    const cache = path.join(dir, 'dist', 'dsd.js.cache');
+    assert.equal(launch(), 'bundle none');
+    assert.equal(launch({ DSD_CODE_CACHE_WRITE: '1' }), 'bundle none');
+    assert.ok(fs.existsSync(cache));
+    assert.equal(launch(), 'bundle accepted');
+    assert.equal(launch({ DSD_CODE_CACHE: '0' }), 'bundle none');
+    const made = fs.readFileSync(cache);
+    fs.writeFileSync(cache, Buffer.concat([Buffer.from('0'.repeat(64)), made.subarray(64)]));
+    assert.equal(launch(), 'bundle none', 'a cache of another bundle');
+    fs.writeFileSync(cache, Buffer.concat([made.subarray(0, 64), Buffer.from('not V8 data')]));
+    assert.equal(launch(), 'bundle rejected');
     const info = path.join(dir, 'dist', '.tsbuildinfo');
     fs.writeFileSync(info, '{}');
     const t = Date.now() / 1000;

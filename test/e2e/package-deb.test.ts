@@ -43,6 +43,7 @@ test(
         'usr/bin/dsctl',
         'usr/lib/dsd/dist/src/daemon/main.js',
         'usr/lib/dsd/dist/dsd.js',
+        'usr/lib/dsd/dist/dsd.js.cache',
         'usr/lib/dsd/node_modules/pino/package.json',
         'lib/systemd/system/dsd.service',
         'etc/default/dsd',
@@ -124,6 +125,8 @@ test(
         while (!out.includes(' started, listening on') && Date.now() < until && proc.exitCode === null)
           await new Promise((r) => setTimeout(r, 50));
         assert.ok(out.includes(' started, listening on'), out);
+        // the packaged daemon runs from one file with the bytecode the build compiled
+        assert.match(out, /"loaded_from":"dist\/dsd\.js","code_cache":"accepted"/);
         const l = run(dsctl, ['-s', `unix:${dir}/ctl`, 'dispatcher.list']);
         assert.equal(l.status, 0, l.stderr);
         assert.match(l.stdout, /URI: sip:127\.0\.0\.1:5080/);
