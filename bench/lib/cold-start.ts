@@ -23,6 +23,8 @@ export const COLD_FLAGS: FlagSpec[] = [
 
 export interface ColdStartResult {
   proxy: ProxyName;
+  /** How the report names this run when it is not just the proxy (a warm-up budget, say). */
+  label?: string;
   rate: number;
   durationS: number;
   delayMs: number;
@@ -62,7 +64,7 @@ function dsdReady(out: string): { uptimeMs: number; warmupMs: number } | null {
 }
 
 /** One cold start of `name`: destinations up, proxy spawned, load at spawn + delay. */
-async function coldStart(
+export async function coldStart(
   name: ProxyName,
   start: Starter,
   rate: number,
@@ -170,7 +172,7 @@ export function coldStartMarkdown(rs: readonly ColdStartResult[] | null): string
   const r0 = rs[0]!;
   const rows = rs.map(
     (r) =>
-      `| ${r.proxy === 'dsd' ? 'dsd' : 'Kamailio 5.6'} | ${fmt(r.readyMs)} ms | ${fmt(r.boundMs)} ms | ` +
+      `| ${r.label ?? (r.proxy === 'dsd' ? 'dsd' : 'Kamailio 5.6')} | ${fmt(r.readyMs)} ms | ${fmt(r.boundMs)} ms | ` +
       `${r.warmupMs ? `${fmt(r.warmupMs)} ms` : '–'} | ${fmt(r.completed)} / ${fmt(r.created)} | ${fmt(r.retransmissions)} | ` +
       `${fmtUs(r.probeP50Us)} | ${fmtUs(r.probeP99Us)} | ${fmt(r.rtdP99Ms)} ms |`,
   );
