@@ -21,12 +21,21 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const esbuild = require('esbuild');
 
 const repo = path.join(__dirname, '..');
 const dist = path.join(repo, 'dist');
 const pkg = require(path.join(repo, 'package.json'));
 const BUNDLED = new Set(['pino', 'json-rpc-2.0']);
+
+let esbuild;
+try {
+  esbuild = require('esbuild');
+} catch {
+  // a tree whose node_modules predate the bundle: the build still works, bin/dsd runs dist/src
+  for (const f of ['dsd.js', 'dsd.js.map', 'dsd.js.cache']) fs.rmSync(path.join(dist, f), { force: true });
+  process.stderr.write('warning: esbuild is not installed (npm install): no dist/dsd.js, bin/dsd runs dist/src\n');
+  process.exit(0);
+}
 
 esbuild.buildSync({
   entryPoints: [path.join(dist, 'src', 'daemon', 'main.js')],

@@ -111,7 +111,11 @@ test(
         );
       const cfgFile = path.join(root, 'etc/dsd/test.cfg');
       fs.writeFileSync(cfgFile, cfg);
-      const proc = spawn(dsd, ['-DD', '-E', '-f', cfgFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+      // as an operator starts it: outside CI's coverage run, which makes bin/dsd load dist/src
+      const proc = spawn(dsd, ['-DD', '-E', '-f', cfgFile], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, NODE_V8_COVERAGE: undefined, NODE_OPTIONS: undefined },
+      });
       let out = '';
       proc.stdout!.on('data', (d) => {
         out += d;
