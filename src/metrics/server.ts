@@ -2,7 +2,7 @@
  * The Prometheus endpoint: a plain node:http server answering GET /metrics (HEAD too)
  * with the registry's text exposition; anything else is 404/405.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import type { Registry } from 'prom-client';
 import type { MetricsListen } from './params';
 import { DsdError } from '../core/errors';
@@ -44,7 +44,8 @@ export class MetricsServer {
     onError: (e: Error) => void,
     extra: ExtraRoutes | null = null,
   ): Promise<MetricsServer> {
-    const server = http.createServer((req, res) => {
+    // node:http is loaded here, when the endpoint starts: a start without it never pays it
+    const server = (require('node:http') as typeof http).createServer((req, res) => {
       if (extra !== null && extra.handle(req, res)) return;
       const path = (req.url ?? '/').split('?')[0];
       if (path !== '/metrics') {

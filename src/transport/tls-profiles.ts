@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { parseTlsConfig, methodVersions, TlsConfigError, TlsDefaults, TlsProfile, TLS_DEFAULTS } from './tls-config';
 
 export interface TlsSettings {
@@ -44,7 +44,8 @@ function build(p: TlsProfile, base: string): Built {
   }
   let context: tls.SecureContext;
   try {
-    context = tls.createSecureContext(options);
+    // node:tls is loaded here, when a TLS socket is configured: a start without one never pays it
+    context = (require('node:tls') as typeof tls).createSecureContext(options);
   } catch (e) {
     throw new TlsConfigError(`[${p.label}] ${(e as Error).message}`);
   }

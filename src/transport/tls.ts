@@ -5,7 +5,7 @@
  * reused for every message, stream framing as for TCP. A handshake that fails is logged
  * with the peer and the reason, and reported up so the waiting branch fails at once.
  */
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import net, { isIP } from 'node:net';
 import { StreamFramer, FramingError } from './framer';
 import { closeAfterError, type LimitedConn } from './conn-limits';
@@ -21,6 +21,9 @@ import {
   type Target,
   type TcpConn,
 } from './types';
+
+/** node:tls, loaded when a TLS socket is opened: a start without TLS never pays it. */
+const nodeTls = (): typeof tls => require('node:tls') as typeof tls;
 
 export interface TlsConn extends TcpConn {
   readonly socket: tls.TLSSocket;
@@ -89,7 +92,7 @@ export class TlsTransport implements PluggedTransport {
   bind(local: LocalSocket, events: PluggedEvents): Promise<void> {
     this.events = events;
     const { profile, options } = this.profiles.server(local.ip, local.port);
-    const server = tls.createServer({ ...options, handshakeTimeout: this.opts.handshakeMs }, (s) =>
+    const server = nodeTls().createServer({ ...options, handshakeTimeout: this.opts.handshakeMs }, (s) =>
       this.accepted(s, local, profile),
     );
     server.on('tlsClientError', (e, s) => {
@@ -287,7 +290,7 @@ export class TlsTransport implements PluggedTransport {
     const { profile, context } = this.profiles.client(target.ip, target.port);
     const name = profile.serverName;
     const raw = net.connect({ host: target.ip, port: target.port, localAddress: local.ip });
-    const s = tls.connect({
+    const s = nodeTls().connect({
       socket: raw,
       host: target.ip,
       port: target.port,
@@ -295,7 +298,7 @@ export class TlsTransport implements PluggedTransport {
       servername: name ?? (isIP(target.ip) ? undefined : target.ip),
       rejectUnauthorized: profile.verifyCertificate,
       // Kamailio checks the chain only; with server_name set we also check the name
-      checkServerIdentity: (_host, cert) => (name ? tls.checkServerIdentity(name, cert) : undefined),
+      checkServerIdentity: (_host, cert) => (name ? nodeTls().checkServerIdentity(name, cert) : undefined),
     });
     raw.on('error', (e) => s.destroy(e));
     const conn = this.adopt(s, local, target.ip, target.port, true, profile.label);
