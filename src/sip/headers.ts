@@ -106,9 +106,10 @@ const ONE_LETTER: string[] = [];
 for (let c = 97; c <= 122; c++) ONE_LETTER.push(COMPACT[String.fromCharCode(c)] ?? String.fromCharCode(c));
 
 /**
- * The KNOWN (or compact) name spelled by s[from, to) in any case, or null. `| 0x20`
- * lower-cases a letter and leaves digits and '-' as they are; no other token character
- * becomes a letter, digit or '-' by it, so the comparison cannot match a wrong name.
+ * The KNOWN (or compact) name spelled by s[from, to) in any case, or null. A character
+ * matches as it is, or as an upper-case letter lower-cased: `| 0x20` alone would also
+ * turn CR into '-' and control characters into digits, for callers that pass more than a
+ * token (a cfg's header name).
  */
 function knownName(s: string, from: number, to: number): string | null {
   const len = to - from;
@@ -122,7 +123,11 @@ function knownName(s: string, from: number, to: number): string | null {
   // the slot does not tell a letter from some digits and signs: compare from the first character
   for (const n of list) {
     let i = 0;
-    while (i < len && (s.charCodeAt(from + i) | 0x20) === n.charCodeAt(i)) i++;
+    for (; i < len; i++) {
+      const c = s.charCodeAt(from + i);
+      const want = n.charCodeAt(i);
+      if (c !== want && (c < 65 || c > 90 || (c | 0x20) !== want)) break;
+    }
     if (i === len) return n;
   }
   return null;

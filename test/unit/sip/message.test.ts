@@ -312,6 +312,10 @@ test('header names: any case, compact forms and unknown names map to one canonic
     ['P-Asserted-Identity', 'p-asserted-identity'],
     ['1', '1'],
     ['', ''],
+    // control characters are not letters: CR | 0x20 is '-', 0x10 | 0x20 is '0'
+    ['Call\rID', 'call\rid'],
+    ['Min\rSE', 'min\rse'],
+    ['X\u0010', 'x\u0010'],
   ] as const) {
     assert.equal(canonicalName(written), canonical, written);
   }
