@@ -8,7 +8,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { runMain } from './lib/cleanup';
-import { parseFlags, usage, ArgError, FlagSpec, Flags, envOf } from './lib/args';
+import { cliFlags, ArgError, FlagSpec, Flags, envOf } from './lib/args';
 import { haveCommand } from './lib/sipp';
 import { startDsd } from './lib/proxies';
 import { DSD_BIN } from './lib/dsd-config';
@@ -50,21 +50,10 @@ function line(label: string, rate: number, r: LoadResult): string {
 }
 
 async function main(): Promise<number> {
-  let f: Flags & { help?: boolean };
-  try {
-    f = parseFlags(process.argv.slice(2), FLAGS);
-    if (!f.help && typeof f.b !== 'string') throw new ArgError('--b is required');
-  } catch (e) {
-    if (e instanceof ArgError) {
-      process.stderr.write(`bench:ab: ${e.message}\n${usage('npm run bench:ab --', FLAGS)}\n`);
-      return 2;
-    }
-    throw e;
-  }
-  if (f.help) {
-    process.stdout.write(`${usage('npm run bench:ab --', FLAGS)}\n`);
-    return 0;
-  }
+  const f = cliFlags('bench:ab', 'npm run bench:ab --', FLAGS, (x: Flags) => {
+    if (typeof x.b !== 'string') throw new ArgError('--b is required');
+  });
+  if (typeof f === 'number') return f;
   if (!haveCommand('sipp', ['-v'])) {
     process.stderr.write('bench:ab: sipp not found (apt-get install sip-tester)\n');
     return 1;

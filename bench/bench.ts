@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runMain } from './lib/cleanup';
-import { parseFlags, usage, ArgError, FlagSpec } from './lib/args';
+import { cliFlags, FlagSpec } from './lib/args';
 import { haveCommand, REPO } from './lib/sipp';
 import { startDsd } from './lib/proxies';
 import { runLoad, probeFloor, LoadResult } from './lib/load';
@@ -102,20 +102,8 @@ async function dsctlBench(reps: number): Promise<unknown> {
 }
 
 async function main(): Promise<number> {
-  let f;
-  try {
-    f = parseFlags(process.argv.slice(2), FLAGS);
-  } catch (e) {
-    if (e instanceof ArgError) {
-      process.stderr.write(`bench: ${e.message}\n${usage('npm run bench --', FLAGS)}\n`);
-      return 2;
-    }
-    throw e;
-  }
-  if (f.help) {
-    process.stdout.write(`${usage('npm run bench --', FLAGS)}\n`);
-    return 0;
-  }
+  const f = cliFlags('bench', 'npm run bench --', FLAGS);
+  if (typeof f === 'number') return f;
   const out: {
     load?: LoadResult;
     floor?: unknown;

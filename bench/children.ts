@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runMain } from './lib/cleanup';
-import { parseFlags, usage, ArgError, FlagSpec, Flags } from './lib/args';
+import { cliFlags, FlagSpec } from './lib/args';
 import { haveCommand, REPO } from './lib/sipp';
 import { childrenSweep, sweepMarkdown, loadNow } from './lib/children-sweep';
 
@@ -24,20 +24,8 @@ function say(msg: string): void {
 }
 
 async function main(): Promise<number> {
-  let f: Flags & { help?: boolean };
-  try {
-    f = parseFlags(process.argv.slice(2), FLAGS);
-  } catch (e) {
-    if (e instanceof ArgError) {
-      process.stderr.write(`bench:children: ${e.message}\n${usage('npm run bench:children --', FLAGS)}\n`);
-      return 2;
-    }
-    throw e;
-  }
-  if (f.help) {
-    process.stdout.write(`${usage('npm run bench:children --', FLAGS)}\n`);
-    return 0;
-  }
+  const f = cliFlags('bench:children', 'npm run bench:children --', FLAGS);
+  if (typeof f === 'number') return f;
   for (const c of ['kamailio', 'sipp']) {
     if (!haveCommand(c, ['-v'])) {
       process.stderr.write(`bench:children: ${c} not found (apt-get install kamailio sip-tester)\n`);

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { runMain } from './lib/cleanup';
-import { parseFlags, usage, ArgError, FlagSpec } from './lib/args';
+import { cliFlags, FlagSpec } from './lib/args';
 import { REPO } from './lib/sipp';
 import { startDsd, startKamailio, ProxyName, RunningProxy } from './lib/proxies';
 import { COLD_FLAGS, runColdStarts, coldStartMarkdown, coldStart, ColdStartResult } from './lib/cold-start';
@@ -27,20 +27,8 @@ const FLAGS: FlagSpec[] = [
 ];
 
 async function main(): Promise<number> {
-  let f;
-  try {
-    f = parseFlags(process.argv.slice(2), FLAGS);
-  } catch (e) {
-    if (e instanceof ArgError) {
-      process.stderr.write(`cold-start: ${e.message}\n${usage('node dist/bench/cold-start.js', FLAGS)}\n`);
-      return 2;
-    }
-    throw e;
-  }
-  if (f.help) {
-    process.stdout.write(`${usage('node dist/bench/cold-start.js', FLAGS)}\n`);
-    return 0;
-  }
+  const f = cliFlags('cold-start', 'node dist/bench/cold-start.js', FLAGS);
+  if (typeof f === 'number') return f;
   const children = f.children as number;
   const nodeArgs = ((f['node-args'] as string | undefined) ?? '').split(' ').filter((x) => x.length > 0);
   const starter =

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runMain } from './lib/cleanup';
-import { parseFlags, usage, ArgError, FlagSpec, Flags } from './lib/args';
+import { cliFlags, FlagSpec, Flags } from './lib/args';
 import { haveCommand, REPO } from './lib/sipp';
 import { startDsd, startKamailio, ProxyName, RunningProxy } from './lib/proxies';
 import { childrenSweep, sweepMarkdown, loadNow } from './lib/children-sweep';
@@ -270,20 +270,8 @@ function chart(rep: CompareReport, dir: string): string[] {
 }
 
 async function main(): Promise<number> {
-  let f: Flags & { help?: boolean };
-  try {
-    f = parseFlags(process.argv.slice(2), FLAGS);
-  } catch (e) {
-    if (e instanceof ArgError) {
-      process.stderr.write(`bench:compare: ${e.message}\n${usage('npm run bench:compare --', FLAGS)}\n`);
-      return 2;
-    }
-    throw e;
-  }
-  if (f.help) {
-    process.stdout.write(`${usage('npm run bench:compare --', FLAGS)}\n`);
-    return 0;
-  }
+  const f = cliFlags('bench:compare', 'npm run bench:compare --', FLAGS);
+  if (typeof f === 'number') return f;
   const missing = [
     ['kamailio', ['-v']],
     ['sipp', ['-v']],

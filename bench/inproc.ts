@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { spawn } from 'node:child_process';
 import { runMain, track, trackDir } from './lib/cleanup';
-import { parseFlags, usage, ArgError, FlagSpec, Flags } from './lib/args';
+import { cliFlags, FlagSpec, Flags } from './lib/args';
 import { adaptDsdCfg, dispatcherList, readDsdCfg } from './lib/dsd-config';
 import { REPO } from './lib/sipp';
 import { fmt, median } from './lib/stats';
@@ -90,20 +90,8 @@ function runOnce(
 }
 
 async function main(): Promise<number> {
-  let f: Flags & { help?: boolean };
-  try {
-    f = parseFlags(process.argv.slice(2), FLAGS);
-  } catch (e) {
-    if (e instanceof ArgError) {
-      process.stderr.write(`bench/inproc: ${e.message}\n${usage('node dist/bench/inproc.js', FLAGS)}\n`);
-      return 2;
-    }
-    throw e;
-  }
-  if (f.help) {
-    say(usage('node dist/bench/inproc.js', FLAGS));
-    return 0;
-  }
+  const f = cliFlags('bench/inproc', 'node dist/bench/inproc.js', FLAGS);
+  if (typeof f === 'number') return f;
   const builds: Array<{ label: 'A' | 'B'; root: string; node: string }> = [
     { label: 'A', root: REPO, node: f.anode as string },
   ];

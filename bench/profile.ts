@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runMain, trackDir } from './lib/cleanup';
-import { parseFlags, usage, ArgError, FlagSpec } from './lib/args';
+import { cliFlags, FlagSpec } from './lib/args';
 import { haveCommand, REPO } from './lib/sipp';
 import { startDsd, startKamailio, RunningProxy, ProxyName } from './lib/proxies';
 import { spawn, ChildProcess } from 'node:child_process';
@@ -310,20 +310,8 @@ async function perfRun(dir: string, name: ProxyName, rate: number, duration: num
 }
 
 async function main(): Promise<number> {
-  let f;
-  try {
-    f = parseFlags(process.argv.slice(2), FLAGS);
-  } catch (e) {
-    if (e instanceof ArgError) {
-      process.stderr.write(`profile: ${e.message}\n${usage('node dist/bench/profile.js', FLAGS)}\n`);
-      return 2;
-    }
-    throw e;
-  }
-  if (f.help) {
-    p(usage('node dist/bench/profile.js', FLAGS));
-    return 0;
-  }
+  const f = cliFlags('profile', 'node dist/bench/profile.js', FLAGS);
+  if (typeof f === 'number') return f;
   if (!haveCommand('sipp')) {
     process.stderr.write('profile: sipp is not installed: apt-get install sip-tester\n');
     return 1;

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runMain, track } from './lib/cleanup';
-import { parseFlags, usage, ArgError, FlagSpec, envOf } from './lib/args';
+import { cliFlags, FlagSpec, envOf } from './lib/args';
 import { freePorts } from './lib/ports';
 import { tempDir, removeDir } from './lib/sipp';
 import { adaptDsdCfg, dispatcherList, readDsdCfg, DSD_BIN } from './lib/dsd-config';
@@ -145,20 +145,8 @@ function table(sides: Side[], runs: Map<string, Start[]>): string {
 }
 
 async function main(): Promise<number> {
-  let f;
-  try {
-    f = parseFlags(process.argv.slice(2), FLAGS);
-  } catch (e) {
-    if (e instanceof ArgError) {
-      process.stderr.write(`ready: ${e.message}\n${usage('node dist/bench/ready.js', FLAGS)}\n`);
-      return 2;
-    }
-    throw e;
-  }
-  if (f.help) {
-    process.stdout.write(`${usage('node dist/bench/ready.js', FLAGS)}\n`);
-    return 0;
-  }
+  const f = cliFlags('ready', 'node dist/bench/ready.js', FLAGS);
+  if (typeof f === 'number') return f;
   const split = (s: unknown): string[] => String(s).split(' ').filter(Boolean);
   const a: Side = { label: 'A', bin: DSD_BIN, node: split(f.anode), env: envOf(String(f.aenv)) };
   const abSet = f.b !== undefined || f.bnode !== '' || f.benv !== '';

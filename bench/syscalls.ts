@@ -8,7 +8,7 @@ import { spawn, ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runMain, track } from './lib/cleanup';
-import { parseFlags, usage, ArgError, FlagSpec } from './lib/args';
+import { cliFlags, FlagSpec } from './lib/args';
 import { haveCommand, tempDir, REPO } from './lib/sipp';
 import { startDsd, startKamailio, RunningProxy } from './lib/proxies';
 import { runLoad } from './lib/load';
@@ -20,18 +20,8 @@ const FLAGS: FlagSpec[] = [
 ];
 
 async function main(): Promise<number> {
-  const f = (() => {
-    try {
-      return parseFlags(process.argv.slice(2), FLAGS);
-    } catch (e) {
-      if (e instanceof ArgError) return null;
-      throw e;
-    }
-  })();
-  if (!f || f.help) {
-    process.stdout.write(`${usage('node dist/bench/syscalls.js', FLAGS)}\n`);
-    return f ? 0 : 2;
-  }
+  const f = cliFlags('bench/syscalls', 'node dist/bench/syscalls.js', FLAGS);
+  if (typeof f === 'number') return f;
   if (!haveCommand('strace', ['-V'])) {
     process.stderr.write('bench/syscalls: strace not found (apt-get install strace)\n');
     return 1;

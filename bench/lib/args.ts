@@ -17,7 +17,7 @@ export interface FlagSpec {
 
 export type Flags = Record<string, number | string | boolean | number[] | undefined>;
 
-export function usage(cmd: string, specs: readonly FlagSpec[]): string {
+function usage(cmd: string, specs: readonly FlagSpec[]): string {
   const lines = specs.map((s) => {
     const arg = s.kind === 'boolean' ? '' : s.kind === 'numbers' ? ' N,N,…' : s.kind === 'number' ? ' N' : ' TEXT';
     const def =
@@ -29,7 +29,7 @@ export function usage(cmd: string, specs: readonly FlagSpec[]): string {
   return `usage: ${cmd} [options]\n${lines.join('\n')}\n  --help                    this text`;
 }
 
-export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[]): Flags & { help?: boolean } {
+function parseFlags(argv: readonly string[], specs: readonly FlagSpec[]): Flags & { help?: boolean } {
   const out: Flags & { help?: boolean } = {};
   for (const s of specs) out[s.name] = s.default;
   for (let i = 0; i < argv.length; i++) {
@@ -73,4 +73,30 @@ export function envOf(spec: string): NodeJS.ProcessEnv {
     if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
   return env;
+}
+
+/**
+ * An entry point's flags from process.argv, or the exit code it should return: 0 after
+ * printing the usage for --help, 2 after a bad argument (the message, then the usage).
+ * `check` adds rules between flags (run only when not asking for help).
+ */
+export function cliFlags(
+  name: string,
+  cmd: string,
+  specs: readonly FlagSpec[],
+  check?: (f: Flags) => void,
+): (Flags & { help?: boolean }) | number {
+  try {
+    const f = parseFlags(process.argv.slice(2), specs);
+    if (f.help) {
+      process.stdout.write(`${usage(cmd, specs)}\n`);
+      return 0;
+    }
+    check?.(f);
+    return f;
+  } catch (e) {
+    if (!(e instanceof ArgError)) throw e;
+    process.stderr.write(`${name}: ${e.message}\n${usage(cmd, specs)}\n`);
+    return 2;
+  }
 }
