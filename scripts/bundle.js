@@ -16,9 +16,7 @@
 //   without a cache (a warning): dsd then compiles at start, as without the bundle.
 'use strict';
 const { spawn } = require('node:child_process');
-const dgram = require('node:dgram');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
@@ -51,41 +49,18 @@ esbuild.buildSync({
   logLevel: 'warning',
 });
 
-/** A port free for both UDP and TCP on 127.0.0.1 (the kernel's pick, then released). */
-async function freePort() {
-  for (let i = 0; i < 20; i++) {
-    const s = dgram.createSocket('udp4');
-    const port = await new Promise((resolve, reject) => {
-      s.once('error', reject);
-      s.bind(0, '127.0.0.1', () => resolve(s.address().port));
-    });
-    const ok = await new Promise((resolve) => {
-      const t = net.createServer();
-      t.once('error', () => resolve(false));
-      t.listen(port, '127.0.0.1', () => t.close(() => resolve(true)));
-    });
-    s.close();
-    if (ok) return port;
-  }
-  throw new Error('no free port');
-}
-
-/** etc/dsd.cfg with its listens on `port`, its list and control socket in `dir`. */
-function scratchCfg(dir, port) {
-  const cfg = fs
-    .readFileSync(path.join(repo, 'etc', 'dsd.cfg'), 'utf8')
-    .replace(/^listen=.*$/gm, '')
-    .replace(/^auto_aliases=no$/m, `auto_aliases=no\nlisten=udp:127.0.0.1:${port}\nlisten=tcp:127.0.0.1:${port}`)
-    .replace(
-      /^modparam\("dispatcher", "list_file", .*$/m,
-      `modparam("dispatcher", "list_file", "${dir}/dispatcher.list")`,
-    )
-    .replace(
-      /^loadmodule "dispatcher.so"$/m,
-      `loadmodule "dispatcher.so"\nmodparam("ctl", "binrpc", "unix:${dir}/ctl")`,
-    );
-  fs.writeFileSync(path.join(dir, 'dispatcher.list'), `1 sip:127.0.0.1:${port + 1} 0 0\n`);
-  fs.writeFileSync(path.join(dir, 'dsd.cfg'), cfg);
+/**
+ * etc/dsd.cfg on free loopback ports, its list and control socket in `dir`: the bench's
+ * own helpers (tsc compiled them into dist/bench just before this runs).
+ */
+async function scratchCfg(dir) {
+  const { freePorts } = require(path.join(dist, 'bench', 'lib', 'ports.js'));
+  const { adaptDsdCfg, readDsdCfg, dispatcherList } = require(path.join(dist, 'bench', 'lib', 'dsd-config.js'));
+  const [port, backend] = await freePorts(2);
+  const list = path.join(dir, 'dispatcher.list');
+  fs.writeFileSync(list, dispatcherList([backend]));
+  const cfg = adaptDsdCfg(readDsdCfg(), port, list, `unix:${dir}/ctl`, true);
+  fs.writeFileSync(path.join(dir, 'dsd.cfg'), cfg.text);
   return path.join(dir, 'dsd.cfg');
 }
 
@@ -95,7 +70,7 @@ async function makeCodeCache() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsd-code-cache-'));
   let proc = null;
   try {
-    const cfg = scratchCfg(dir, await freePort());
+    const cfg = await scratchCfg(dir);
     const env = { ...process.env, DSD_CODE_CACHE_WRITE: '1' };
     delete env.NODE_V8_COVERAGE;
     delete env.NODE_OPTIONS;
