@@ -8,6 +8,7 @@
  * Without $NOTIFY_SOCKET (not under systemd) every call does nothing.
  */
 import type { DgramSocket } from 'node-unix-socket';
+import { unixDgramSocket } from '../core/unix-dgram';
 
 const NOTIFY_ENV = 'NOTIFY_SOCKET';
 
@@ -25,9 +26,7 @@ export function sdNotify(state: string, env: NodeJS.ProcessEnv = process.env): P
   return new Promise((resolve) => {
     try {
       if (!socket) {
-        // loaded on first use: a dsd outside systemd never pays the native module's loading
-        const { DgramSocket: Dgram } = require('node-unix-socket') as typeof import('node-unix-socket');
-        socket = new Dgram();
+        socket = unixDgramSocket();
         socket.on('error', () => undefined);
       }
       const buf = Buffer.from(state);

@@ -4,7 +4,7 @@
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import type { DgramSocket as Dgram } from 'node-unix-socket';
+import { unixDgramSocket } from '../../core/unix-dgram';
 import { addressText, type BinrpcAddress } from './address';
 import { BINRPC_MAX_PACKET } from './codec';
 import { answerPacket, serveBinrpcStream, type BinrpcBackend } from './session';
@@ -96,9 +96,7 @@ async function listenUdp(a: { host: string; port: number }, backend: BinrpcBacke
 
 function listenUnixDgram(p: string, backend: BinrpcBackend, o: ListenerOptions, log: ListenerLogger): Closer {
   replaceStaleSocket(p);
-  // loaded here, not at start: only a unixd: listener needs the native module
-  const { DgramSocket } = require('node-unix-socket') as typeof import('node-unix-socket');
-  const s: Dgram = new DgramSocket();
+  const s = unixDgramSocket();
   s.bind(p);
   fs.chmodSync(p, o.mode);
   const ino = fs.statSync(p).ino;

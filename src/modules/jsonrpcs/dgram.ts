@@ -6,6 +6,7 @@ import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DgramSocket } from 'node-unix-socket';
+import { unixDgramSocket } from '../../core/unix-dgram';
 import { DsdError } from '../../core/errors';
 import { fileOwnerCred } from '../../control/peer-cred';
 import type { CallerInfo } from '../../control/registry';
@@ -90,9 +91,7 @@ export class JsonrpcDgram {
         throw new DgramSetupError(`jsonrpcs: ${a.path} exists and is not a socket; refusing to replace it`);
       if (st) fs.unlinkSync(a.path);
       fs.mkdirSync(path.dirname(a.path), { recursive: true, mode: 0o755 });
-      // loaded here, not at start: only a unix datagram socket needs the native module
-      const { DgramSocket: Dgram } = require('node-unix-socket') as typeof import('node-unix-socket');
-      const s = new Dgram();
+      const s = unixDgramSocket();
       s.bind(a.path);
       fs.chmodSync(a.path, this.o.mode & 0o777);
       this.ino = fs.statSync(a.path).ino;
