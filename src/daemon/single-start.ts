@@ -80,6 +80,7 @@ export async function startSingle(o: EngineStart): Promise<void> {
   // the last line before the sockets are read: nothing was read from them yet
   mark('ready');
   const at = startupMarks();
+  const loaded = loadedFrom();
   const cut = warm && (warm.cutShort || warm.skipped.length > 0);
   log.notice(
     `dsd ready for traffic${warm ? ` (warm-up ${Math.round(warm.ms)} ms of a ${warm.budgetMs} ms budget${cut ? ', cut at the budget' : ''})` : ''}, ` +
@@ -96,8 +97,8 @@ export async function startSingle(o: EngineStart): Promise<void> {
       files_loaded: Object.keys(require.cache).length,
       // CPU to here (user + system), steadier than the marks on a busy machine
       cpu_ms: cpuMs(),
-      loaded_from: loadedFrom().from,
-      code_cache: loadedFrom().codeCache,
+      loaded_from: loaded.from,
+      code_cache: loaded.codeCache,
     },
   );
   await openEngine(e, o);

@@ -142,8 +142,8 @@ export class ProxyCore {
       hooks: () => this.hooks,
       newTxn: (ctx) => this.newTxn(ctx),
       stopped: () => this.isStopped,
-      whenStopped: new Promise<void>((resolve) => {
-        this.markStopped = resolve;
+      whenStopped: new Promise<null>((resolve) => {
+        this.markStopped = () => resolve(null);
       }),
     });
   }

@@ -34,8 +34,8 @@ export interface RelayHost {
   newTxn(ctx: RequestContext): ProxyTxn;
   /** The core was stopped: a relay that resumes now (after DNS, an async branch route) starts nothing. */
   stopped(): boolean;
-  /** Settles when the core stops: a relay still waiting on DNS gives up then, not when DNS answers. */
-  readonly whenStopped: Promise<void>;
+  /** Resolves (to null) when the core stops: a relay still waiting on DNS gives up then, not when DNS answers. */
+  readonly whenStopped: Promise<null>;
 }
 
 interface BranchHop {
@@ -97,7 +97,7 @@ export class Relay {
       return refuse(ctx, e, 400, 'Bad Request');
     }
     if (!(targets instanceof Promise)) return this.sendBranches(ctx, kept, targets);
-    return Promise.race([targets, this.h.whenStopped.then(() => null)]).then(
+    return Promise.race([targets, this.h.whenStopped]).then(
       (ts) => (ts === null ? fail(ctx, 503, reasonFor(503)) : this.sendBranches(ctx, kept, ts)),
       (e) => refuse(ctx, e, 500, 'Server Internal Error'),
     );

@@ -89,9 +89,10 @@ const KNOWN = [
  * holds the few names a header name of that length and first letter can be. An array,
  * not a Map: this runs for every header line of every message.
  */
-const MAX_KNOWN = 31;
+const SHAPED = [...KNOWN, ...Object.values(COMPACT)];
+const MAX_KNOWN = Math.max(...SHAPED.map((n) => n.length));
 const BY_SHAPE: Array<string[] | undefined> = [];
-for (const n of [...KNOWN, ...Object.values(COMPACT)]) {
+for (const n of SHAPED) {
   const k = n.length * 32 + (n.charCodeAt(0) & 31);
   const list = (BY_SHAPE[k] ??= []);
   if (!list.includes(n)) list.push(n);
