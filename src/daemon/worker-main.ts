@@ -23,7 +23,7 @@ export async function startWorker(o: EngineStart & { role: WorkerRole }): Promis
   const warm = await warmEngine(e, o, who);
   logFirstMessage(e.core, o.log, who);
   await bindEngine(e, o);
-  const link = new WorkerLink(o.role, e.core, e.transport, o.log);
+  const link = new WorkerLink(o.role, e.core, e.transport, o.log, { packPercent: o.cfg.compiled.globals.childrenPack });
   const init = await link.start();
   await runEngine(e, o);
   try {

@@ -19,14 +19,39 @@ function loopHash(msg: SipMessage): string {
 }
 
 /** One flat string (join, not a template: see transaction/keys.ts), kept by the client transaction. */
-function makeBranch(loop: string, unique: string, idx: number): string {
-  return [DSD_BRANCH + loop, unique, idx].join('.');
+function makeBranch(head: string, loop: string, unique: string, idx: number): string {
+  return [head + loop, unique, idx].join('.');
+}
+
+const WORKER_MARK = 0x77; // 'w': never the first character of a loop hash (hex), "ping" or "event"
+
+/**
+ * The worker a reply belongs to, when our branch carries one (`z9hG4bKdsdw<k>-…`, written
+ * with children > 1); -1 otherwise.
+ */
+export function branchWorker(branch: string | null | undefined): number {
+  if (!branch || branch.charCodeAt(DSD_BRANCH.length) !== WORKER_MARK || !branch.startsWith(DSD_BRANCH)) return -1;
+  let n = 0;
+  let i = DSD_BRANCH.length + 1;
+  const start = i;
+  for (; i < branch.length && i < start + 3; i++) {
+    const c = branch.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    n = n * 10 + c;
+  }
+  return i > start && branch.charCodeAt(i) === 0x2d ? n : -1;
 }
 
 /** Branch ids of one process: a boot-unique prefix so ids never repeat across restarts. */
 export class BranchIds {
   private readonly boot = Math.floor(Math.random() * 36 ** 6).toString(36);
   private nextTxnId = 1;
+  /** DSD_BRANCH, then `w<k>-` in worker k of several: its replies are handed straight to it. */
+  private head = DSD_BRANCH;
+
+  setWorker(index: number): void {
+    this.head = `${DSD_BRANCH}w${index}-`;
+  }
 
   /** A fresh transaction number (the unique part of its branches). */
   nextTxn(): number {
@@ -40,6 +65,6 @@ export class BranchIds {
       lh = loopHash(msg);
       loop.loopHash = lh;
     }
-    return makeBranch(lh, `${this.boot}${txnId.toString(36)}`, idx);
+    return makeBranch(this.head, lh, `${this.boot}${txnId.toString(36)}`, idx);
   }
 }

@@ -23,6 +23,8 @@ export interface Globals {
   listen: ListenAddress[];
   port: number | null;
   children: number;
+  /** dsd: per cent of the reading worker's event loop under which it keeps new calls itself (src/workers/placement.ts). */
+  childrenPack: number;
   debug: number;
   logStderror: boolean;
   logFacility: string;
@@ -61,6 +63,7 @@ function defaultGlobals(): Globals {
     listen: [],
     port: null,
     children: 1, // dsd: absent means one SIP worker (Kamailio: 8)
+    childrenPack: 90,
     debug: 0,
     logStderror: false,
     logFacility: 'LOG_DAEMON',
@@ -99,6 +102,7 @@ type Setter = (g: Globals, v: number | string | boolean) => void;
 const TYPED: Record<string, { kind: Kind; set: Setter }> = {
   port: { kind: 'int', set: (g, v) => (g.port = v as number) },
   children: { kind: 'int', set: (g, v) => (g.children = v as number) },
+  children_pack: { kind: 'int', set: (g, v) => (g.childrenPack = v as number) },
   debug: { kind: 'int', set: (g, v) => (g.debug = v as number) },
   log_stderror: { kind: 'bool', set: (g, v) => (g.logStderror = v as boolean) },
   log_facility: { kind: 'strid', set: (g, v) => (g.logFacility = v as string) },
@@ -262,6 +266,10 @@ export function buildGlobals(
       }
       if ((a.name === 'port' || a.name === 'advertised_port') && ((typed as number) < 1 || (typed as number) > 65535)) {
         diag.error(v.pos, `${a.name}: invalid port number ${typed}`);
+        continue;
+      }
+      if (a.name === 'children_pack' && ((typed as number) < 0 || (typed as number) > 100)) {
+        diag.error(v.pos, `children_pack is a percentage (0-100), got ${typed}`);
         continue;
       }
       if (a.name === 'children' && (typed as number) < 1) {

@@ -33,7 +33,11 @@ export class Affinity {
 
   /** The worker that handles `callId` now; `self` when nobody is live yet. */
   owner(callId: string, self: number): number {
-    const h = fnv1a(callId);
+    return this.ownerOfHash(fnv1a(callId), self);
+  }
+
+  /** `owner` for a Call-ID already hashed with fnv1a. */
+  ownerOfHash(h: number, self: number): number {
     const o = h % this.count;
     if (this.live[o]) return o;
     const n = this.liveList.length;

@@ -45,16 +45,23 @@ export type ToPrimary =
   | { t: 'state'; from: number; updates: StateUpdate[] }
   | { t: 'load'; from: number; updates: LoadUpdate[] };
 
+/** Who is up: every started worker's handoff port, the ready ones, and the one that reads UDP. */
+export interface PeerTable {
+  peers: PeerEntry[];
+  live: number[];
+  reader: number | null;
+  /** The reader took over from one that died (it records no call of its own for a while: placement.ts). */
+  takeover: boolean;
+}
+
 export type ToWorker =
-  | {
+  | ({
       t: 'init';
-      peers: PeerEntry[];
-      live: number[];
       replay: ReplayCall[];
       snapshot: StateUpdate[] | null;
       startedAt: number;
-    }
-  | { t: 'peers'; peers: PeerEntry[]; live: number[] }
+    } & PeerTable)
+  | ({ t: 'peers' } & PeerTable)
   | { t: 'rpc'; id: number; method: string; params: unknown; follower: boolean }
   | { t: 'state'; from: number; updates: StateUpdate[] }
   | { t: 'load'; from: number; updates: LoadUpdate[] }

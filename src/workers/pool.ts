@@ -8,7 +8,7 @@
 import cluster, { Worker } from 'node:cluster';
 import type { Logger } from '../core/log';
 import { RpcError } from '../rpc-api/errors';
-import { PeerEntry, ReplayCall, StateUpdate, ToPrimary, ToWorker, WORKER_ENV, INTERNAL } from './ipc';
+import { PeerEntry, PeerTable, ReplayCall, StateUpdate, ToPrimary, ToWorker, WORKER_ENV, INTERNAL } from './ipc';
 
 interface Slot {
   worker: Worker;
@@ -57,6 +57,12 @@ export class WorkerPool {
     });
   }
 
+  /** The worker that reads the UDP sockets (null: none is ready). */
+  private reader: number | null = null;
+  private hadReader = false;
+  /** The reader took over from one that died. */
+  private takeover = false;
+
   private fork(index: number): void {
     const worker = cluster.fork({ [WORKER_ENV]: String(index) });
     this.slots.set(index, { worker, port: null, ready: false, startedAt: Date.now() });
@@ -68,14 +74,29 @@ export class WorkerPool {
     return null;
   }
 
-  private peers(): { peers: PeerEntry[]; live: number[] } {
+  private peers(): PeerTable {
     const peers: PeerEntry[] = [];
     const live: number[] = [];
     for (const [index, s] of this.slots) {
       if (s.port !== null) peers.push({ index, port: s.port });
       if (s.ready) live.push(index);
     }
-    return { peers, live };
+    this.pickReader(live);
+    return { peers, live, reader: this.reader, takeover: this.takeover };
+  }
+
+  /**
+   * The reader stays the reader while it lives: the calls it kept for itself (placement.ts)
+   * are recorded only there. When it dies, the lowest-numbered live worker takes over.
+   */
+  private pickReader(live: readonly number[]): void {
+    if (this.reader !== null && live.includes(this.reader)) return;
+    const next = live.length > 0 ? Math.min(...live) : null;
+    if (next !== null) {
+      this.takeover = this.hadReader;
+      this.hadReader = true;
+    }
+    this.reader = next;
   }
 
   private post(s: Slot, m: ToWorker): void {

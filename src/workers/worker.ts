@@ -17,9 +17,12 @@ import type { Logger } from '../core/log';
 import type { MethodRegistry } from '../control/registry';
 import type { DispatcherRuntime } from '../modules/dispatcher/runtime';
 import { Affinity } from './affinity';
+import { Placement } from './placement';
+import { branchWorker } from '../proxy/branch';
+import { fnv1a } from '../proxy/hash';
 import { HandoffSocket, KIND_MESSAGE, KIND_TCP_SEND } from './handoff';
 import { DispatcherReplica } from './replica';
-import { INTERNAL, PeerEntry, ReplayCall, StateUpdate, ToPrimary, ToWorker, WORKER_ENV, WireFault } from './ipc';
+import { INTERNAL, PeerTable, ReplayCall, StateUpdate, ToPrimary, ToWorker, WORKER_ENV, WireFault } from './ipc';
 
 export interface WorkerRole {
   readonly index: number;
@@ -31,6 +34,17 @@ export function workerRole(children: number): WorkerRole | null {
   if (!cluster.isWorker) return null;
   const index = Number(process.env[WORKER_ENV] ?? '0');
   return { index: Number.isInteger(index) && index >= 0 ? index : 0, count: children };
+}
+
+export interface LinkOptions {
+  /** The children_pack global: per cent of the reader's event loop under which it keeps new calls. */
+  readonly packPercent: number;
+}
+
+/** Longer than any silence inside a transaction: fr_inv_timer (or fr_timer), then 64*T1 of retransmissions. */
+function recordTtlSec(tm: { frTimer: number; frInvTimer: number; t1: number; wtTimer: number }): number {
+  const ms = Math.max(tm.frTimer, tm.frInvTimer) + 64 * tm.t1 + tm.wtTimer;
+  return Math.max(180, Math.ceil(ms / 1000));
 }
 
 export interface WorkerInit {
@@ -52,7 +66,9 @@ export class WorkerLink {
   private dispatcher: DispatcherRuntime | null = null;
   private initWaiter: ((i: WorkerInit) => void) | null = null;
   private isReady = false;
-  private live: readonly number[] = [];
+  /** null: every call by Call-ID hash (children_pack=0, or too many workers for the table). */
+  private readonly placement: Placement | null;
+  private reading = false;
   onDrain: (() => void) | null = null;
 
   constructor(
@@ -60,8 +76,13 @@ export class WorkerLink {
     private readonly core: ProxyCore,
     private readonly transport: TransportLayer,
     private readonly log: Logger,
+    opts: LinkOptions,
   ) {
     this.affinity = new Affinity(role.count);
+    const pack = process.env.DSD_UDP_READERS === 'all' || role.count > 254 ? 0 : opts.packPercent;
+    this.placement =
+      pack > 0 ? new Placement({ self: role.index, packPercent: pack, ttlSec: recordTtlSec(core.tmConfig) }) : null;
+    core.setWorker(role.index);
     this.handoff = new HandoffSocket(
       (kind, addr, payload) => {
         if (kind === KIND_MESSAGE) {
@@ -82,10 +103,22 @@ export class WorkerLink {
   async start(): Promise<WorkerInit> {
     await this.handoff.bind();
     const { index } = this.role;
+    const isLive = (i: number): boolean => this.affinity.isLive(i);
     this.core.steer = (msg, buf, src) => {
       const callId = msg.callId;
       if (callId.length === 0) return false;
-      const o = this.affinity.owner(callId, index);
+      const h = fnv1a(callId);
+      const byHash = this.affinity.ownerOfHash(h, index);
+      let o = byHash;
+      if (!msg.isRequest) {
+        // our branch names the worker that sent the request; keepalives and old branches go by hash
+        const w = branchWorker(msg.vias[0]?.branch);
+        if (w >= 0 && w < this.role.count && this.affinity.isLive(w)) o = w;
+        this.placement?.touch(h, o);
+      } else if (this.placement !== null) {
+        const initial = msg.method !== 'ACK' && msg.method !== 'CANCEL' && !msg.to?.tag;
+        o = this.placement.request(h, initial, byHash, isLive);
+      }
       if (o === index) return false;
       return this.handoff.send(
         o,
@@ -148,25 +181,36 @@ export class WorkerLink {
     if (init.snapshot) this.replica?.apply(init.snapshot);
   }
 
-  /** Says ready; from now on this worker may be the one that reads UDP. */
+  /** Says ready; the primary's answer (the peer table) says whether this worker reads UDP. */
   ready(warmupMs: number): void {
     send({ t: 'ready', index: this.role.index, warmupMs });
     this.isReady = true;
-    this.chooseReader([...this.live, this.role.index]);
   }
 
   /**
-   * One worker reads the shared UDP sockets: the lowest-numbered live one (worker 0, or
-   * a stand-in while worker 0 is down and restarting), so a call's messages keep their
-   * order through the hand-over. Two readers would reorder them: an ACK read by one
-   * worker and handed over reaches the owner after the BYE the owner read itself.
-   * `DSD_UDP_READERS=all` lets every ready worker read (measured in the README's design
-   * notes with bench/ab.ts).
+   * One worker reads the shared UDP sockets, so a call's messages keep their order through
+   * the hand-over: two readers would reorder them (an ACK read by one worker and handed over
+   * reaches the owner after the BYE the owner read itself). The primary names it: the first
+   * ready worker, and it stays the reader while it lives (the calls it kept are recorded
+   * only in its placement table). `DSD_UDP_READERS=all` lets every ready worker read
+   * (measured in the README's design notes with bench/ab.ts).
    */
-  private chooseReader(live: readonly number[]): void {
+  private chooseReader(t: PeerTable): void {
     if (!this.isReady) return;
     const all = process.env.DSD_UDP_READERS === 'all';
-    this.transport.receiveUdp(all || Math.min(...live) === this.role.index);
+    const reading = all || t.reader === this.role.index;
+    if (reading && !this.reading && t.takeover) this.placement?.hashOnly();
+    // worker 0 places the calls that come in over TCP, which it alone reads
+    if (reading || this.role.index === 0) this.placement?.start();
+    else this.placement?.stop();
+    this.reading = reading;
+    this.transport.receiveUdp(reading);
+  }
+
+  /** What placement did with new calls, for core.workers (null: every call by hash). */
+  get placementStats(): { kept: number; spread: number; keepShare: number } | null {
+    const p = this.placement;
+    return p ? { ...p.stats, keepShare: p.keptShare } : null;
   }
 
   get handoffStats(): HandoffSocket['stats'] {
@@ -174,6 +218,7 @@ export class WorkerLink {
   }
 
   close(): void {
+    this.placement?.stop();
     this.replica?.stop();
     this.handoff.close();
   }
@@ -193,22 +238,21 @@ export class WorkerLink {
     }
   }
 
-  private setPeers(peers: readonly PeerEntry[], live: readonly number[]): void {
-    this.handoff.setPeers(peers);
-    this.affinity.setLive(live);
-    this.live = live;
-    this.chooseReader(live.length ? live : [this.role.index]);
+  private setPeers(t: PeerTable): void {
+    this.handoff.setPeers(t.peers);
+    this.affinity.setLive(t.live);
+    this.chooseReader(t);
   }
 
   private onMessage(m: ToWorker): void {
     switch (m.t) {
       case 'init':
-        this.setPeers(m.peers, m.live);
+        this.setPeers(m);
         this.initWaiter?.({ replay: m.replay, snapshot: m.snapshot, startedAt: new Date(m.startedAt) });
         this.initWaiter = null;
         break;
       case 'peers':
-        this.setPeers(m.peers, m.live);
+        this.setPeers(m);
         break;
       case 'state':
         this.replica?.apply(m.updates);

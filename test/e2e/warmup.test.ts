@@ -346,7 +346,8 @@ test('a worker restarted after SIGKILL warms up before it takes traffic', { skip
   const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
   const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
   const dsd = await startDsd({
-    cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: FR }),
+    // every call by Call-ID hash (children_pack=0): worker 1 gets its share whichever worker reads
+    cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: [...FR, 'children_pack=0'] }),
     list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
     args: ['-n', '2'],
     startTimeoutMs: 30_000,

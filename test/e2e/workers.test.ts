@@ -70,10 +70,16 @@ async function assertCrossed(dsd: Dsd): Promise<void> {
 
 /**
  * etc/dsd.cfg with the test's listen lines, no reload_delta, and an fr_timer: 15 s unless
- * the test needs timeouts, so a starved sipp answering late is no failover.
+ * the test needs timeouts, so a starved sipp answering late is no failover. children_pack=0:
+ * every call by Call-ID hash, so calls land on both workers at any load (what these tests
+ * check is that nothing breaks when a call's messages cross between workers; packing is
+ * workers-pack.test.ts's).
  */
 function cfgWith(o: Parameters<typeof basicCfg>[0], fr = 15000): string {
-  const base = basicCfg({ ...o, params: ['modparam("dispatcher", "reload_delta", 0)', ...(o.params ?? [])] });
+  const base = basicCfg({
+    ...o,
+    params: ['modparam("dispatcher", "reload_delta", 0)', 'children_pack=0', ...(o.params ?? [])],
+  });
   return base.replace(/^modparam\("tm", "fr_timer", \d+\)$/m, `modparam("tm", "fr_timer", ${fr})`);
 }
 
@@ -228,7 +234,9 @@ test(
     const cfg = fs
       .readFileSync(path.join(FIXTURES, 'cfg', 'ds-select.cfg'), 'utf8')
       .replaceAll('{PX}', String(px))
-      .replace(/unix:\{DIR\}\/\w+/, 'unix:{DIR}/dsd_ctl');
+      .replace(/unix:\{DIR\}\/\w+/, 'unix:{DIR}/dsd_ctl')
+      // every call by Call-ID hash, so both workers hold some (see cfgWith)
+      .replace(/^loadmodule /m, 'children_pack=0\nloadmodule ');
     const dsd = await startDsd({
       cfg,
       args: WORKERS,

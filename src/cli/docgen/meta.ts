@@ -152,7 +152,18 @@ export const GLOBAL_PARAMS: readonly ParamDoc[] = [
   },
   { name: 'log_name', type: 'str', default: 'dsd', text: 'Syslog APP-NAME of every message.' },
   { name: 'fork', type: 'str', default: 'yes', text: 'Accepted for compatibility; dsd is one process.' },
-  { name: 'children', type: 'int', default: '-', text: 'Accepted and reported; dsd does not fork workers.' },
+  {
+    name: 'children',
+    type: 'int',
+    default: '1',
+    text: 'SIP worker processes (dsd -n overrides it); with more than one, one worker reads the sockets and places each call.',
+  },
+  {
+    name: 'children_pack',
+    type: 'int',
+    default: '90',
+    text: 'dsd only: per cent of busy time under which the reading worker keeps new calls itself; above it hands a growing share to the other workers by Call-ID hash; 0 spreads every call by hash.',
+  },
   { name: 'disable_tcp', type: 'str', default: 'no', text: 'yes disables TCP listeners.' },
   {
     name: 'alias',

@@ -1,0 +1,167 @@
+// dsd-test: alone — sipp at 100 cps through several SIP workers (scripts/run-tests.js)
+/**
+ * children=N with the reading worker placing calls (src/workers/placement.ts): it keeps a
+ * new call itself while it has room (children_pack) and every later message of the call
+ * follows; replies find their worker by our Via branch. Checked over real sockets with sipp:
+ * with children_pack=100 one worker carries every call and nothing crosses; when the reader
+ * is killed, the next one takes over, spreads by Call-ID hash (the calls still running on the
+ * others keep reaching them) and the restarted worker gets its share.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDsd, basicCfg, Dsd } from '../helpers/daemon';
+import { freePorts } from '../helpers/ports';
+import { startSipp, runUac, UAC_XML, UAS_XML, num } from '../helpers/sipp';
+import { callRpc } from '../../src/cli/client';
+import { waitUntil } from '../helpers/wait';
+
+interface WorkerRow {
+  INDEX: number;
+  PID: number;
+  READY: number;
+  REQUESTS: number;
+  REPLIES: number;
+  HANDED_OFF: number;
+  HANDED_IN: number;
+}
+
+const workers = async (dsd: Dsd): Promise<WorkerRow[]> =>
+  (await callRpc(`${dsd.dir}/dsd_ctl`, 'core.workers', undefined, 10_000)) as WorkerRow[];
+
+function cfg(px: number, pack: number): string {
+  return basicCfg({
+    listen: [`udp:127.0.0.1:${px}`],
+    params: ['modparam("tm", "fr_timer", 15000)', `children_pack=${pack}`],
+  });
+}
+
+test('children_pack=100: the reading worker carries every call, nothing crosses, replies come back to it', async () => {
+  const [px, b1, b2, uac, c1, c2, c3] = await freePorts(7);
+  const dsd = await startDsd({
+    cfg: cfg(px, 100),
+    list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
+    args: ['-n', '3'],
+    startTimeoutMs: 30_000,
+  });
+  const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
+  const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
+  try {
+    await uas1.ready();
+    await uas2.ready();
+    const before = await workers(dsd);
+    const r = await runUac({
+      scenario: UAC_XML,
+      port: uac,
+      controlPort: c3,
+      remote: `127.0.0.1:${px}`,
+      calls: 300,
+      rate: 100,
+      timeoutMs: 90_000,
+    });
+    assert.equal(num(r.stats, 'SuccessfulCall(C)'), 300, r.output.slice(-2000));
+    const n1 = num(await uas1.stop(), 'IncomingCall(C)');
+    const n2 = num(await uas2.stop(), 'IncomingCall(C)');
+    assert.equal(n1 + n2, 300);
+    assert.ok(Math.abs(n1 - n2) <= 1, `round robin in one worker: ${n1}/${n2}`);
+    const after = await workers(dsd);
+    const delta = after.map((a) => {
+      const b = before.find((x) => x.INDEX === a.INDEX)!;
+      return {
+        index: a.INDEX,
+        requests: a.REQUESTS - b.REQUESTS,
+        replies: a.REPLIES - b.REPLIES,
+        inn: a.HANDED_IN - b.HANDED_IN,
+      };
+    });
+    const reader = delta.reduce((m, d) => (d.requests > m.requests ? d : m));
+    // INVITE, ACK and BYE of 300 calls, and the replies to the INVITE and the BYE
+    assert.ok(reader.requests >= 900, JSON.stringify(delta));
+    assert.ok(reader.replies >= 600, JSON.stringify(delta));
+    for (const d of delta) {
+      if (d === reader) continue;
+      assert.equal(d.requests, 0, `no call went to worker ${d.index}: ${JSON.stringify(delta)}`);
+      assert.equal(d.inn, 0, JSON.stringify(delta));
+    }
+  } finally {
+    await uas1.stop();
+    await uas2.stop();
+    assert.equal(await dsd.stop(), 0, dsd.output().slice(-3000));
+  }
+});
+
+test(
+  'the reader killed mid-load: the next worker reads, spreads by hash, and the restarted one gets its share',
+  { timeout: 240_000 },
+  async () => {
+    const [px, b1, b2, uac, c1, c2, c3] = await freePorts(7);
+    const dsd = await startDsd({
+      cfg: cfg(px, 100),
+      list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
+      args: ['-n', '2'],
+      startTimeoutMs: 30_000,
+    });
+    const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
+    const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
+    let load: ReturnType<typeof startSipp> | null = null;
+    try {
+      await uas1.ready();
+      await uas2.ready();
+      load = startSipp({
+        scenario: UAC_XML,
+        port: uac,
+        controlPort: c3,
+        remote: `127.0.0.1:${px}`,
+        calls: 600,
+        rate: 100,
+      });
+      let reader: WorkerRow | undefined;
+      await waitUntil(
+        async () => {
+          reader = (await workers(dsd).catch(() => [])).find((w) => w.REQUESTS > 100);
+          return reader !== undefined;
+        },
+        { timeoutMs: 30_000, what: 'calls flowing through the reader' },
+      );
+      const victim = reader!;
+      process.kill(victim.PID, 'SIGKILL');
+      await dsd.waitFor(`worker ${victim.INDEX} (pid ${victim.PID}) died`, 20_000);
+      await waitUntil(
+        async () => {
+          const w = (await workers(dsd).catch(() => [])).find((r) => r.INDEX === victim.INDEX);
+          return w !== undefined && w.READY === 1 && w.PID !== victim.PID;
+        },
+        { timeoutMs: 60_000, what: 'the killed worker back' },
+      );
+      const running = load;
+      const timer = setTimeout(() => running.proc.kill('SIGINT'), 150_000);
+      await load.done;
+      clearTimeout(timer);
+      const s = await load.stop();
+      // only the calls the dead reader held in flight can be lost
+      assert.ok(num(s, 'SuccessfulCall(C)') >= 600 * 0.7, load.output().slice(-1500));
+      assert.equal(dsd.proc.exitCode, null, 'dsd keeps running');
+      const before = await workers(dsd);
+      const r = await runUac({
+        scenario: UAC_XML,
+        port: uac,
+        controlPort: c3,
+        remote: `127.0.0.1:${px}`,
+        calls: 200,
+        rate: 100,
+        timeoutMs: 60_000,
+      });
+      assert.equal(num(r.stats, 'SuccessfulCall(C)'), 200, r.output.slice(-2000));
+      const after = await workers(dsd);
+      // the new reader keeps nothing for itself yet: the restarted worker gets its hash share
+      const back = after.find((w) => w.INDEX === victim.INDEX)!;
+      const backBefore = before.find((w) => w.INDEX === victim.INDEX)!;
+      assert.ok(back.REQUESTS - backBefore.REQUESTS > 0, `${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+      assert.ok(back.HANDED_IN > backBefore.HANDED_IN, JSON.stringify(after));
+    } finally {
+      await load?.stop();
+      await uas1.stop();
+      await uas2.stop();
+      assert.equal(await dsd.stop(), 0, dsd.output().slice(-3000));
+    }
+  },
+);
