@@ -242,10 +242,13 @@ test(
   { skip: needs('perl'), timeout: 90_000 },
   async () => {
     const [port] = await freePorts(1);
-    const cfg = toolsCfg(port!).replace(
-      'request_route { sl_send_reply("404", "Not here"); }',
-      'loadmodule "xlog.so"\nloadmodule "pv.so"\nrequest_route { xlog("L_DBG", "dbg $ci\\n"); sl_send_reply("404", "Not here"); }',
-    );
+    // children_pack=0: every request by Call-ID hash, so both workers run the script at any load
+    const cfg = toolsCfg(port!)
+      .replace(
+        'request_route { sl_send_reply("404", "Not here"); }',
+        'loadmodule "xlog.so"\nloadmodule "pv.so"\nrequest_route { xlog("L_DBG", "dbg $ci\\n"); sl_send_reply("404", "Not here"); }',
+      )
+      .replace(/^loadmodule /m, 'children_pack=0\nloadmodule ');
     const d = await startDsd({ cfg, list: TOOLS_LIST, args: ['-n', '2'] });
     const peer = await UdpPeer.open({ host: '127.0.0.1', port: 0 });
     try {

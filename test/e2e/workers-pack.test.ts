@@ -11,43 +11,43 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDsd, basicCfg, Dsd } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
-import { startSipp, runUac, UAC_XML, UAS_XML, num } from '../helpers/sipp';
+import { startSipp, runUac, withUasPair, UAC_XML, num } from '../helpers/sipp';
 import { callRpc } from '../../src/cli/client';
 import { waitUntil } from '../helpers/wait';
-
-interface WorkerRow {
-  INDEX: number;
-  PID: number;
-  READY: number;
-  REQUESTS: number;
-  REPLIES: number;
-  HANDED_OFF: number;
-  HANDED_IN: number;
-}
+import type { WorkerRow } from '../../src/daemon/control';
 
 const workers = async (dsd: Dsd): Promise<WorkerRow[]> =>
   (await callRpc(`${dsd.dir}/dsd_ctl`, 'core.workers', undefined, 10_000)) as WorkerRow[];
 
-function cfg(px: number, pack: number): string {
-  return basicCfg({
-    listen: [`udp:127.0.0.1:${px}`],
-    params: ['modparam("tm", "fr_timer", 15000)', `children_pack=${pack}`],
+/** `n` workers on etc/dsd.cfg with children_pack=100, two sipp destinations; both stopped after `fn`. */
+async function withWorkers(
+  n: number,
+  fn: (dsd: Dsd, px: number, uac: number, c3: number, stopUas: () => Promise<[number, number]>) => Promise<void>,
+): Promise<void> {
+  const [px, b1, b2, uac, c1, c2, c3] = await freePorts(7);
+  const dsd = await startDsd({
+    cfg: basicCfg({
+      listen: [`udp:127.0.0.1:${px}`],
+      params: ['modparam("tm", "fr_timer", 15000)', 'children_pack=100'],
+    }),
+    list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
+    args: ['-n', String(n)],
+    startTimeoutMs: 30_000,
   });
+  try {
+    await withUasPair({ b1, b2, c1, c2 }, (uas1, uas2) =>
+      fn(dsd, px, uac, c3, async () => [
+        num(await uas1.stop(), 'IncomingCall(C)'),
+        num(await uas2.stop(), 'IncomingCall(C)'),
+      ]),
+    );
+  } finally {
+    assert.equal(await dsd.stop(), 0, dsd.output().slice(-3000));
+  }
 }
 
 test('children_pack=100: the reading worker carries every call, nothing crosses, replies come back to it', async () => {
-  const [px, b1, b2, uac, c1, c2, c3] = await freePorts(7);
-  const dsd = await startDsd({
-    cfg: cfg(px, 100),
-    list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
-    args: ['-n', '3'],
-    startTimeoutMs: 30_000,
-  });
-  const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
-  const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
-  try {
-    await uas1.ready();
-    await uas2.ready();
+  await withWorkers(3, async (dsd, px, uac, c3, stopUas) => {
     const before = await workers(dsd);
     const r = await runUac({
       scenario: UAC_XML,
@@ -59,8 +59,7 @@ test('children_pack=100: the reading worker carries every call, nothing crosses,
       timeoutMs: 90_000,
     });
     assert.equal(num(r.stats, 'SuccessfulCall(C)'), 300, r.output.slice(-2000));
-    const n1 = num(await uas1.stop(), 'IncomingCall(C)');
-    const n2 = num(await uas2.stop(), 'IncomingCall(C)');
+    const [n1, n2] = await stopUas();
     assert.equal(n1 + n2, 300);
     assert.ok(Math.abs(n1 - n2) <= 1, `round robin in one worker: ${n1}/${n2}`);
     const after = await workers(dsd);
@@ -82,31 +81,15 @@ test('children_pack=100: the reading worker carries every call, nothing crosses,
       assert.equal(d.requests, 0, `no call went to worker ${d.index}: ${JSON.stringify(delta)}`);
       assert.equal(d.inn, 0, JSON.stringify(delta));
     }
-  } finally {
-    await uas1.stop();
-    await uas2.stop();
-    assert.equal(await dsd.stop(), 0, dsd.output().slice(-3000));
-  }
+  });
 });
 
 test(
   'the reader killed mid-load: the next worker reads, spreads by hash, and the restarted one gets its share',
   { timeout: 240_000 },
   async () => {
-    const [px, b1, b2, uac, c1, c2, c3] = await freePorts(7);
-    const dsd = await startDsd({
-      cfg: cfg(px, 100),
-      list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
-      args: ['-n', '2'],
-      startTimeoutMs: 30_000,
-    });
-    const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
-    const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
-    let load: ReturnType<typeof startSipp> | null = null;
-    try {
-      await uas1.ready();
-      await uas2.ready();
-      load = startSipp({
+    await withWorkers(2, async (dsd, px, uac, c3) => {
+      const load = startSipp({
         scenario: UAC_XML,
         port: uac,
         controlPort: c3,
@@ -114,54 +97,52 @@ test(
         calls: 600,
         rate: 100,
       });
-      let reader: WorkerRow | undefined;
-      await waitUntil(
-        async () => {
-          reader = (await workers(dsd).catch(() => [])).find((w) => w.REQUESTS > 100);
-          return reader !== undefined;
-        },
-        { timeoutMs: 30_000, what: 'calls flowing through the reader' },
-      );
-      const victim = reader!;
-      process.kill(victim.PID, 'SIGKILL');
-      await dsd.waitFor(`worker ${victim.INDEX} (pid ${victim.PID}) died`, 20_000);
-      await waitUntil(
-        async () => {
-          const w = (await workers(dsd).catch(() => [])).find((r) => r.INDEX === victim.INDEX);
-          return w !== undefined && w.READY === 1 && w.PID !== victim.PID;
-        },
-        { timeoutMs: 60_000, what: 'the killed worker back' },
-      );
-      const running = load;
-      const timer = setTimeout(() => running.proc.kill('SIGINT'), 150_000);
-      await load.done;
-      clearTimeout(timer);
-      const s = await load.stop();
-      // only the calls the dead reader held in flight can be lost
-      assert.ok(num(s, 'SuccessfulCall(C)') >= 600 * 0.7, load.output().slice(-1500));
-      assert.equal(dsd.proc.exitCode, null, 'dsd keeps running');
-      const before = await workers(dsd);
-      const r = await runUac({
-        scenario: UAC_XML,
-        port: uac,
-        controlPort: c3,
-        remote: `127.0.0.1:${px}`,
-        calls: 200,
-        rate: 100,
-        timeoutMs: 60_000,
-      });
-      assert.equal(num(r.stats, 'SuccessfulCall(C)'), 200, r.output.slice(-2000));
-      const after = await workers(dsd);
-      // the new reader keeps nothing for itself yet: the restarted worker gets its hash share
-      const back = after.find((w) => w.INDEX === victim.INDEX)!;
-      const backBefore = before.find((w) => w.INDEX === victim.INDEX)!;
-      assert.ok(back.REQUESTS - backBefore.REQUESTS > 0, `${JSON.stringify(before)} → ${JSON.stringify(after)}`);
-      assert.ok(back.HANDED_IN > backBefore.HANDED_IN, JSON.stringify(after));
-    } finally {
-      await load?.stop();
-      await uas1.stop();
-      await uas2.stop();
-      assert.equal(await dsd.stop(), 0, dsd.output().slice(-3000));
-    }
+      try {
+        let reader: WorkerRow | undefined;
+        await waitUntil(
+          async () => {
+            reader = (await workers(dsd).catch(() => [])).find((w) => w.REQUESTS > 100);
+            return reader !== undefined;
+          },
+          { timeoutMs: 30_000, what: 'calls flowing through the reader' },
+        );
+        const victim = reader!;
+        process.kill(victim.PID, 'SIGKILL');
+        await dsd.waitFor(`worker ${victim.INDEX} (pid ${victim.PID}) died`, 20_000);
+        await waitUntil(
+          async () => {
+            const w = (await workers(dsd).catch(() => [])).find((r) => r.INDEX === victim.INDEX);
+            return w !== undefined && w.READY === 1 && w.PID !== victim.PID;
+          },
+          { timeoutMs: 60_000, what: 'the killed worker back' },
+        );
+        const timer = setTimeout(() => load.proc.kill('SIGINT'), 150_000);
+        await load.done;
+        clearTimeout(timer);
+        const s = await load.stop();
+        // only the calls the dead reader held in flight can be lost
+        assert.ok(num(s, 'SuccessfulCall(C)') >= 600 * 0.7, load.output().slice(-1500));
+        assert.equal(dsd.proc.exitCode, null, 'dsd keeps running');
+        const before = await workers(dsd);
+        const r = await runUac({
+          scenario: UAC_XML,
+          port: uac,
+          controlPort: c3,
+          remote: `127.0.0.1:${px}`,
+          calls: 200,
+          rate: 100,
+          timeoutMs: 60_000,
+        });
+        assert.equal(num(r.stats, 'SuccessfulCall(C)'), 200, r.output.slice(-2000));
+        const after = await workers(dsd);
+        // the new reader keeps nothing for itself yet: the restarted worker gets its hash share
+        const back = after.find((w) => w.INDEX === victim.INDEX)!;
+        const backBefore = before.find((w) => w.INDEX === victim.INDEX)!;
+        assert.ok(back.REQUESTS - backBefore.REQUESTS > 0, `${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+        assert.ok(back.HANDED_IN > backBefore.HANDED_IN, JSON.stringify(after));
+      } finally {
+        await load.stop();
+      }
+    });
   },
 );
