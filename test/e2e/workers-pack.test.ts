@@ -19,11 +19,18 @@ import type { WorkerRow } from '../../src/daemon/control';
 const workers = async (dsd: Dsd): Promise<WorkerRow[]> =>
   (await callRpc(`${dsd.dir}/dsd_ctl`, 'core.workers', undefined, 10_000)) as WorkerRow[];
 
+interface Bench {
+  px: number;
+  uac: number;
+  c3: number;
+  /** Stops both destinations; the calls each received. */
+  stopUas: () => Promise<[number, number]>;
+  /** `n` sipp calls at 100 cps; every one must succeed. */
+  calls: (n: number) => Promise<void>;
+}
+
 /** `n` workers on etc/dsd.cfg with children_pack=100, two sipp destinations; both stopped after `fn`. */
-async function withWorkers(
-  n: number,
-  fn: (dsd: Dsd, px: number, uac: number, c3: number, stopUas: () => Promise<[number, number]>) => Promise<void>,
-): Promise<void> {
+async function withWorkers(n: number, fn: (dsd: Dsd, t: Bench) => Promise<void>): Promise<void> {
   const [px, b1, b2, uac, c1, c2, c3] = await freePorts(7);
   const dsd = await startDsd({
     cfg: basicCfg({
@@ -35,11 +42,26 @@ async function withWorkers(
     startTimeoutMs: 30_000,
   });
   try {
+    const calls = async (n: number): Promise<void> => {
+      const r = await runUac({
+        scenario: UAC_XML,
+        port: uac,
+        controlPort: c3,
+        remote: `127.0.0.1:${px}`,
+        calls: n,
+        rate: 100,
+        timeoutMs: 90_000,
+      });
+      assert.equal(num(r.stats, 'SuccessfulCall(C)'), n, r.output.slice(-2000));
+    };
     await withUasPair({ b1, b2, c1, c2 }, (uas1, uas2) =>
-      fn(dsd, px, uac, c3, async () => [
-        num(await uas1.stop(), 'IncomingCall(C)'),
-        num(await uas2.stop(), 'IncomingCall(C)'),
-      ]),
+      fn(dsd, {
+        px,
+        uac,
+        c3,
+        calls,
+        stopUas: async () => [num(await uas1.stop(), 'IncomingCall(C)'), num(await uas2.stop(), 'IncomingCall(C)')],
+      }),
     );
   } finally {
     assert.equal(await dsd.stop(), 0, dsd.output().slice(-3000));
@@ -47,18 +69,9 @@ async function withWorkers(
 }
 
 test('children_pack=100: the reading worker carries every call, nothing crosses, replies come back to it', async () => {
-  await withWorkers(3, async (dsd, px, uac, c3, stopUas) => {
+  await withWorkers(3, async (dsd, { calls, stopUas }) => {
     const before = await workers(dsd);
-    const r = await runUac({
-      scenario: UAC_XML,
-      port: uac,
-      controlPort: c3,
-      remote: `127.0.0.1:${px}`,
-      calls: 300,
-      rate: 100,
-      timeoutMs: 90_000,
-    });
-    assert.equal(num(r.stats, 'SuccessfulCall(C)'), 300, r.output.slice(-2000));
+    await calls(300);
     const [n1, n2] = await stopUas();
     assert.equal(n1 + n2, 300);
     assert.ok(Math.abs(n1 - n2) <= 1, `round robin in one worker: ${n1}/${n2}`);
@@ -88,7 +101,7 @@ test(
   'the reader killed mid-load: the next worker reads, spreads by hash, and the restarted one gets its share',
   { timeout: 240_000 },
   async () => {
-    await withWorkers(2, async (dsd, px, uac, c3) => {
+    await withWorkers(2, async (dsd, { px, uac, c3, calls }) => {
       const load = startSipp({
         scenario: UAC_XML,
         port: uac,
@@ -124,16 +137,7 @@ test(
         assert.ok(num(s, 'SuccessfulCall(C)') >= 600 * 0.7, load.output().slice(-1500));
         assert.equal(dsd.proc.exitCode, null, 'dsd keeps running');
         const before = await workers(dsd);
-        const r = await runUac({
-          scenario: UAC_XML,
-          port: uac,
-          controlPort: c3,
-          remote: `127.0.0.1:${px}`,
-          calls: 200,
-          rate: 100,
-          timeoutMs: 60_000,
-        });
-        assert.equal(num(r.stats, 'SuccessfulCall(C)'), 200, r.output.slice(-2000));
+        await calls(200);
         const after = await workers(dsd);
         // the new reader keeps nothing for itself yet: the restarted worker gets its hash share
         const back = after.find((w) => w.INDEX === victim.INDEX)!;
