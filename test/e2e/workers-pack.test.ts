@@ -25,25 +25,33 @@ interface Bench {
   c3: number;
   /** Stops both destinations; the calls each received. */
   stopUas: () => Promise<[number, number]>;
-  /** `n` sipp calls at 100 cps; every one must succeed. */
-  calls: (n: number) => Promise<void>;
+  /** `n` sipp calls at 100 cps (UDP unless `t1`); every one must succeed. */
+  calls: (n: number, transport?: 't1') => Promise<void>;
 }
 
-/** `n` workers on etc/dsd.cfg with children_pack=100, two sipp destinations; both stopped after `fn`. */
-async function withWorkers(n: number, fn: (dsd: Dsd, t: Bench) => Promise<void>): Promise<void> {
+/**
+ * `n` workers on etc/dsd.cfg (children_pack=100 unless `pack` says otherwise), UDP and TCP,
+ * two sipp destinations over UDP; all stopped after `fn`.
+ */
+async function withWorkers(
+  n: number,
+  fn: (dsd: Dsd, t: Bench) => Promise<void>,
+  pack: number | null = 100,
+): Promise<void> {
   const [px, b1, b2, uac, c1, c2, c3] = await freePorts(7);
   const dsd = await startDsd({
     cfg: basicCfg({
-      listen: [`udp:127.0.0.1:${px}`],
-      params: ['modparam("tm", "fr_timer", 15000)', 'children_pack=100'],
+      listen: [`udp:127.0.0.1:${px}`, `tcp:127.0.0.1:${px}`],
+      params: ['modparam("tm", "fr_timer", 15000)', ...(pack === null ? [] : [`children_pack=${pack}`])],
     }),
     list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
     args: ['-n', String(n)],
     startTimeoutMs: 30_000,
   });
   try {
-    const calls = async (n: number): Promise<void> => {
+    const calls = async (n: number, transport?: 't1'): Promise<void> => {
       const r = await runUac({
+        transport,
         scenario: UAC_XML,
         port: uac,
         controlPort: c3,
@@ -150,3 +158,19 @@ test(
     });
   },
 );
+
+test('the default children_pack: UDP and TCP calls through 2 workers, replies over UDP back to the worker that holds the TCP call', async () => {
+  await withWorkers(
+    2,
+    async (dsd, { calls, stopUas }) => {
+      await calls(200);
+      // worker 0 reads TCP and keeps those calls; the UDP reader hands their replies to it by our Via branch
+      await calls(200, 't1');
+      const [n1, n2] = await stopUas();
+      assert.equal(n1 + n2, 400);
+      const rows = await workers(dsd);
+      assert.ok(rows.reduce((a, r) => a + r.REQUESTS, 0) >= 1200, JSON.stringify(rows));
+    },
+    null,
+  );
+});
