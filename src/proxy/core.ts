@@ -97,15 +97,6 @@ export class ProxyCore {
   private drainWaiters: Array<() => void> = [];
   /** Set in a worker of several (children > 1); null: every message is ours. */
   steer: Steer | null = null;
-
-  /** Worker `index` of several: our branches name it, so the reader hands its replies straight here. */
-  setWorker(index: number): void {
-    this.branchIds.setWorker(index);
-  }
-
-  get tmConfig(): Readonly<TmConfig> {
-    return this.opts.tm;
-  }
   /** Told about every branch's final outcome (the dispatcher's ejection and dialog count). */
   branchTap: ((b: BranchFinal) => void) | null = null;
 
@@ -177,6 +168,15 @@ export class ProxyCore {
         resolve();
       });
     });
+  }
+
+  /** Worker `index` of several: our branches name it, so the reader hands its replies straight here. */
+  setWorker(index: number): void {
+    this.branchIds.setWorker(index);
+  }
+
+  get tmConfig(): Readonly<TmConfig> {
+    return this.opts.tm;
   }
 
   async stop(): Promise<void> {

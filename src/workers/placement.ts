@@ -3,8 +3,8 @@
  * sends (N-1)/N of all messages across to another process, and each worker then wakes for a
  * few messages at a time: on a small machine N workers spent about twice the CPU per call of
  * one (README, design notes). So the reader keeps new calls itself while its own event loop
- * has room (`children_pack`, per cent busy, 90 by default), and hands a growing share to the Call-ID's hash
- * owner only as it fills up; what a call was given, all its messages follow.
+ * has room (`children_pack`, per cent busy, 90 by default), and hands a growing share to the
+ * Call-ID's hash owner only as it fills up; what a call was given, all its messages follow.
  *
  * The record is a direct-mapped table indexed by the Call-ID hash: owner and last-seen time
  * per slot, no key. Two live calls in one slot share its owner; that is harmless, because
@@ -75,7 +75,7 @@ export class Placement {
   private elu: EventLoopUtilization | null = null;
   private readonly now: () => number;
   private readonly random: () => number;
-  /** New calls kept by the reader and given to the hash owner, for core.workers. */
+  /** New calls kept by the reader and given to the hash owner (read by the tests; not yet in core.workers). */
   readonly stats = { kept: 0, spread: 0 };
 
   constructor(private readonly o: PlacementOptions) {

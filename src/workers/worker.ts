@@ -11,6 +11,7 @@
  */
 import cluster from 'node:cluster';
 import type { ProxyCore } from '../proxy/core';
+import type { TmConfig } from '../transaction/config';
 import type { TransportLayer } from '../transport/layer';
 import type { Source } from '../transport/types';
 import type { Logger } from '../core/log';
@@ -42,7 +43,7 @@ export interface LinkOptions {
 }
 
 /** Longer than any silence inside a transaction: fr_inv_timer (or fr_timer), then 64*T1 of retransmissions. */
-function recordTtlSec(tm: { frTimer: number; frInvTimer: number; t1: number; wtTimer: number }): number {
+function recordTtlSec(tm: Pick<TmConfig, 'frTimer' | 'frInvTimer' | 't1' | 'wtTimer'>): number {
   const ms = Math.max(tm.frTimer, tm.frInvTimer) + 64 * tm.t1 + tm.wtTimer;
   return Math.max(180, Math.ceil(ms / 1000));
 }
@@ -69,6 +70,8 @@ export class WorkerLink {
   /** null: every call by Call-ID hash (children_pack=0, or too many workers for the table). */
   private readonly placement: Placement | null;
   private reading = false;
+  /** DSD_UDP_READERS=all: every ready worker reads (a measuring mode; README, design notes). */
+  private readonly allRead = process.env.DSD_UDP_READERS === 'all';
   onDrain: (() => void) | null = null;
 
   constructor(
@@ -79,7 +82,7 @@ export class WorkerLink {
     opts: LinkOptions,
   ) {
     this.affinity = new Affinity(role.count);
-    const pack = process.env.DSD_UDP_READERS === 'all' || role.count > 254 ? 0 : opts.packPercent;
+    const pack = this.allRead || role.count > 254 ? 0 : opts.packPercent;
     this.placement =
       pack > 0 ? new Placement({ self: role.index, packPercent: pack, ttlSec: recordTtlSec(core.tmConfig) }) : null;
     core.setWorker(role.index);
@@ -197,20 +200,13 @@ export class WorkerLink {
    */
   private chooseReader(t: PeerTable): void {
     if (!this.isReady) return;
-    const all = process.env.DSD_UDP_READERS === 'all';
-    const reading = all || t.reader === this.role.index;
+    const reading = this.allRead || t.reader === this.role.index;
     if (reading && !this.reading && t.takeover) this.placement?.hashOnly();
     // worker 0 places the calls that come in over TCP, which it alone reads
     if (reading || this.role.index === 0) this.placement?.start();
     else this.placement?.stop();
     this.reading = reading;
     this.transport.receiveUdp(reading);
-  }
-
-  /** What placement did with new calls, for core.workers (null: every call by hash). */
-  get placementStats(): { kept: number; spread: number; keepShare: number } | null {
-    const p = this.placement;
-    return p ? { ...p.stats, keepShare: p.keptShare } : null;
   }
 
   get handoffStats(): HandoffSocket['stats'] {
