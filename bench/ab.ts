@@ -12,6 +12,7 @@ import { cliFlags, ArgError, FlagSpec, Flags, envOf } from './lib/args';
 import { haveCommand } from './lib/sipp';
 import { startDsd } from './lib/proxies';
 import { DSD_BIN } from './lib/dsd-config';
+import { withDaemonFlags } from '../src/daemon/node-flags';
 import { runLoad, LoadResult } from './lib/load';
 import { fmt, fmtUs, median } from './lib/stats';
 
@@ -22,7 +23,12 @@ const FLAGS: FlagSpec[] = [
   { name: 'rounds', kind: 'number', help: 'A/B pairs per rate', default: 3 },
   { name: 'children', kind: 'number', help: 'dsd -n for both', default: 1 },
   { name: 'bchildren', kind: 'number', help: 'dsd -n for B only (default: --children)' },
-  { name: 'anode', kind: 'string', help: 'node flags for A, space-separated (e.g. --single-threaded-gc)', default: '' },
+  {
+    name: 'anode',
+    kind: 'string',
+    help: "node flags for A, space-separated (e.g. --single-threaded-gc); dsd's own (src/daemon/node-flags.ts) are added unless given: --max-semi-space-size=16 is node's default",
+    default: '',
+  },
   { name: 'bnode', kind: 'string', help: 'node flags for B', default: '' },
   { name: 'aenv', kind: 'string', help: 'environment for A: NAME=VALUE,…', default: '' },
   { name: 'benv', kind: 'string', help: 'environment for B', default: '' },
@@ -82,7 +88,9 @@ async function main(): Promise<number> {
     },
   ];
   for (const b of builds)
-    say(`${b.label} = ${f[b.label === 'A' ? 'aenv' : 'benv'] as string} node ${b.node.join(' ')} ${b.bin} -n ${b.n}`);
+    say(
+      `${b.label} = ${f[b.label === 'A' ? 'aenv' : 'benv'] as string} node ${withDaemonFlags(b.node, '').join(' ')} ${b.bin} -n ${b.n}`,
+    );
   for (const rate of f.rates as number[]) {
     const got: Record<string, LoadResult[]> = { A: [], B: [] };
     for (let round = 0; round < (f.rounds as number); round++) {

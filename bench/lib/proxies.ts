@@ -10,6 +10,7 @@ import { track, onCleanup } from './cleanup';
 import { processTree } from './procfs';
 import { REPO, tempDir, removeDir } from './sipp';
 import { adaptDsdCfg, dispatcherList, readDsdCfg, tmTimers, DSD_BIN } from './dsd-config';
+import { withDaemonFlags } from '../../src/daemon/node-flags';
 
 export type ProxyName = 'dsd' | 'kamailio';
 
@@ -167,11 +168,16 @@ export async function startDsd(o: ProxyOptions): Promise<RunningProxy> {
     fs.writeFileSync(cfgFile, cfg.text);
   }
   const proc = track(
-    spawn(process.execPath, [...(o.nodeArgs ?? []), bin, '-DD', '-E', '-f', cfgFile, ...(o.dsdArgs ?? [])], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      cwd: dir,
-      env: o.env ?? process.env,
-    }),
+    // the flags `dsd` gets from its #! line; a flag of the caller's own wins
+    spawn(
+      process.execPath,
+      [...withDaemonFlags(o.nodeArgs ?? [], ''), bin, '-DD', '-E', '-f', cfgFile, ...(o.dsdArgs ?? [])],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        cwd: dir,
+        env: o.env ?? process.env,
+      },
+    ),
   );
   o.onSpawn?.();
   return launch('dsd', proc, o.port, cfg.ctl, dir, capture(proc));

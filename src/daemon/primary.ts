@@ -13,6 +13,7 @@ import { MetricsServer } from '../metrics/server';
 import type { MetricsListen } from '../metrics/params';
 import { writePidFile, removePidFile } from './pidfile';
 import { WorkerPool } from '../workers/pool';
+import { withDaemonFlags } from './node-flags';
 import { WorkersRegistry } from '../workers/control';
 import { INTERNAL } from '../workers/ipc';
 
@@ -46,7 +47,8 @@ function aggregated(pool: WorkerPool): Registry {
 
 export async function runPrimary(o: PrimaryOptions): Promise<void> {
   const { log } = o;
-  const pool = new WorkerPool(o.children, log);
+  const workerFlags = withDaemonFlags(process.execArgv);
+  const pool = new WorkerPool(o.children, log, workerFlags);
   try {
     await pool.start();
   } catch (e) {
@@ -118,6 +120,7 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
       metrics: metrics ? metrics.address : null,
       pid_file: o.pidFile,
       children: o.children,
+      worker_node_flags: workerFlags,
     },
   );
 }

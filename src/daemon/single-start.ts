@@ -99,6 +99,8 @@ export async function startSingle(o: EngineStart): Promise<void> {
       cpu_ms: cpuMs(),
       loaded_from: loaded.from,
       code_cache: loaded.codeCache,
+      // bin/dsd's #! line gives the GC flags (node-flags.ts); a bare `node bin/dsd` runs without
+      node_flags: process.execArgv,
     },
   );
   await openEngine(e, o);

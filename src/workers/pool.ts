@@ -42,10 +42,13 @@ export class WorkerPool {
   constructor(
     readonly count: number,
     private readonly log: Logger,
+    /** node's flags for every worker (daemon/node-flags.ts); restarted ones too */
+    private readonly execArgv: readonly string[] = process.execArgv,
   ) {}
 
   /** Forks every worker; resolves when all are ready, rejects when one exits first. */
   start(): Promise<void> {
+    cluster.setupPrimary({ execArgv: [...this.execArgv] });
     cluster.on('exit', (w, code, signal) => this.onExit(w, code, signal));
     for (let i = 0; i < this.count; i++) this.fork(i);
     return new Promise((resolve, reject) => {

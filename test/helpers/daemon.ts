@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { REPO, SHARED } from './paths';
+import { DAEMON_NODE_FLAGS } from '../../src/daemon/node-flags';
 
 export { REPO, SHARED };
 export const DSD_BIN = path.join(REPO, 'bin', 'dsd');
@@ -27,6 +28,8 @@ export interface DsdOptions {
   args?: string[];
   /** Extra environment variables for the daemon. */
   env?: NodeJS.ProcessEnv;
+  /** node's flags (default bin/dsd's #! line's); `'#!'`: run bin/dsd itself, its #! line starts node. */
+  node?: readonly string[] | '#!';
 }
 
 export interface Dsd {
@@ -55,7 +58,9 @@ export async function startDsd(o: DsdOptions): Promise<Dsd> {
   const extra = (o.args ?? []).map((a) => a.replaceAll('{DIR}', dir));
   // one process unless the test asks for workers (many test configs say children=2 or 4)
   if (!extra.includes('-n')) extra.push('-n', '1');
-  const argv = [process.execPath, DSD_BIN, '-DD', '-E', '-f', cfgFile, ...extra];
+  // node's flags as bin/dsd's #! line gives them (the tests run node, not the #! line)
+  const node = o.node === '#!' ? [] : [process.execPath, ...(o.node ?? DAEMON_NODE_FLAGS)];
+  const argv = [...node, DSD_BIN, '-DD', '-E', '-f', cfgFile, ...extra];
   const cmd = [...(o.wrap ?? []), ...argv];
   // a cfg without its own unix control socket would take the shared default (/run/dsd/dsd_ctl
   // as root) and collide with any other daemon there: the test's temp dir instead

@@ -1,0 +1,30 @@
+/**
+ * The V8 flags a process that carries SIP runs with. They can only take effect on node's
+ * command line (or NODE_OPTIONS): `v8.setFlagsFromString` after start leaves the heap as
+ * it was sized. So they reach the process three ways: bin/dsd's `#!` line (`dsd`,
+ * `/usr/bin/dsd`, the systemd unit), the workers' `execArgv` (primary.ts), and the
+ * benchmarks and tests, which run `node <flags> bin/dsd`. test/unit/node-flags.test.ts
+ * holds the `#!` line to this list.
+ *
+ * `--max-semi-space-size=2` (MB; node 20's default grows to 16): a call's objects die
+ * young, so a small young generation is scavenged more often but each scavenge is short
+ * and stays in cache. Measured with bench:ab on the same build, 1000 cps, A/B alternating
+ * (bench/PROFILE.md, session 8): `-n 1` CPU per call 0.95x, p99 5.5 vs 8.0 ms; `-n 4`
+ * 0.95x, p99 6.0 vs 11.6 ms, RSS 420 vs 448 MB. 1 MB was worse than 2 (1.07x CPU).
+ */
+export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2'];
+
+function flagName(flag: string): string {
+  const eq = flag.indexOf('=');
+  // node takes --max-semi-space-size and --max_semi_space_size alike
+  return (eq < 0 ? flag : flag.slice(0, eq)).replaceAll('_', '-');
+}
+
+/**
+ * `execArgv` with each of DAEMON_NODE_FLAGS its owner did not set already, on the command
+ * line or in NODE_OPTIONS: an operator's own value wins.
+ */
+export function withDaemonFlags(execArgv: readonly string[], nodeOptions = process.env.NODE_OPTIONS ?? ''): string[] {
+  const given = new Set([...execArgv, ...nodeOptions.split(/\s+/)].filter((a) => a.startsWith('--')).map(flagName));
+  return [...execArgv, ...DAEMON_NODE_FLAGS.filter((f) => !given.has(flagName(f)))];
+}
