@@ -69,18 +69,32 @@ export interface WorkerRow {
   HANDED_OFF: number;
   HANDED_IN: number;
   TRANSACTIONS: number;
+  CALLS_KEPT: number;
+  CALLS_BY_HASH: number;
 }
 
-export function workerRowOf(core: ProxyCore, index: number, handedOff: number, handedIn: number): WorkerRow {
+/** What a worker's link counts for its row (none in a single process). */
+export interface WorkerCounts {
+  readonly handedOff: number;
+  readonly handedIn: number;
+  readonly kept: number;
+  readonly byHash: number;
+}
+
+const SINGLE: WorkerCounts = { handedOff: 0, handedIn: 0, kept: 0, byHash: 0 };
+
+export function workerRowOf(core: ProxyCore, index: number, c: WorkerCounts = SINGLE): WorkerRow {
   return {
     INDEX: index,
     PID: process.pid,
     READY: 1,
     REQUESTS: core.stats.requestsIn,
     REPLIES: core.stats.repliesIn,
-    HANDED_OFF: handedOff,
-    HANDED_IN: handedIn,
+    HANDED_OFF: c.handedOff,
+    HANDED_IN: c.handedIn,
     TRANSACTIONS: core.txns.stats.current,
+    CALLS_KEPT: c.kept,
+    CALLS_BY_HASH: c.byHash,
   };
 }
 
@@ -181,7 +195,7 @@ export function buildRegistry(o: ControlOptions): MethodRegistry {
   registry.register('dispatcher.stats', () => o.dispatcher.counters.rpcEntries(ds.list));
   for (const [name, h] of Object.entries(overrideRpcMethods(ds)))
     registry.register(name, (call) => h(call.args), { check: false });
-  registry.register('core.workers', () => [o.workerRow ? o.workerRow() : workerRowOf(o.core, 0, 0, 0)]);
+  registry.register('core.workers', () => [o.workerRow ? o.workerRow() : workerRowOf(o.core, 0)]);
   const clusterList = dsDb?.clusterListHandler();
   if (clusterList) {
     registry.register(

@@ -71,7 +71,13 @@ async function runWorker(o: WorkerStart): Promise<void> {
     dsDb: o.dsDb,
     persistHere: first,
     audit: false,
-    workerRow: () => workerRowOf(core, link.role.index, link.handoffStats.sent, link.handoffStats.received),
+    workerRow: () =>
+      workerRowOf(core, link.role.index, {
+        handedOff: link.handoffStats.sent,
+        handedIn: link.handoffStats.received,
+        kept: link.placementStats.kept,
+        byHash: link.placementStats.spread,
+      }),
   });
   // prom-client is loaded only when the endpoint is on
   const metrics = o.cfg.health.metrics

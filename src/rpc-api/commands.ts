@@ -521,12 +521,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     description:
       'dsd extension. One row per SIP worker (children=N or -n N; a single row without workers): INDEX, PID, READY ' +
       '(1 once it takes traffic), REQUESTS and REPLIES it handled, HANDED_OFF (read from the network but owned by another ' +
-      'worker, passed on), HANDED_IN (received from another worker) and TRANSACTIONS (current).',
+      'worker, passed on), HANDED_IN (received from another worker), TRANSACTIONS (current), and the new calls it placed ' +
+      'while it read the sockets: CALLS_KEPT (kept, its event loop had room: children_pack) and CALLS_BY_HASH (given to ' +
+      'the worker their Call-ID hashes to, possibly itself; not counted with children_pack=0).',
     params: [],
     aliases: [],
     output: {
       kind: 'list',
-      doc: 'an array of { INDEX, PID, READY, REQUESTS, REPLIES, HANDED_OFF, HANDED_IN, TRANSACTIONS }',
+      doc: 'an array of { INDEX, PID, READY, REQUESTS, REPLIES, HANDED_OFF, HANDED_IN, TRANSACTIONS, CALLS_KEPT, CALLS_BY_HASH }',
     },
     rpc: true,
     module: 'core',

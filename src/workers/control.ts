@@ -165,6 +165,8 @@ export class WorkersRegistry extends MethodRegistry {
             HANDED_OFF: 0,
             HANDED_IN: 0,
             TRANSACTIONS: 0,
+            CALLS_KEPT: 0,
+            CALLS_BY_HASH: 0,
           };
         }
         const r = await this.pool.call(w.index, 'core.workers', params, false).catch(() => []);

@@ -75,7 +75,7 @@ export class Placement {
   private elu: EventLoopUtilization | null = null;
   private readonly now: () => number;
   private readonly random: () => number;
-  /** New calls kept by the reader and given to the hash owner (read by the tests; not yet in core.workers). */
+  /** New calls kept by the reader and placed by Call-ID hash (core.workers: CALLS_KEPT, CALLS_BY_HASH). */
   readonly stats = { kept: 0, spread: 0 };
 
   constructor(private readonly o: PlacementOptions) {

@@ -58,6 +58,8 @@ function send(m: ToPrimary): void {
   if (process.connected) process.send!(m);
 }
 
+const NO_PLACEMENT: Placement['stats'] = Object.freeze({ kept: 0, spread: 0 });
+
 export class WorkerLink {
   readonly affinity: Affinity;
   private readonly handoff: HandoffSocket;
@@ -211,6 +213,11 @@ export class WorkerLink {
 
   get handoffStats(): HandoffSocket['stats'] {
     return this.handoff.stats;
+  }
+
+  /** New calls this worker placed while it read: kept, or given by Call-ID hash (none counted with children_pack=0). */
+  get placementStats(): Placement['stats'] {
+    return this.placement?.stats ?? NO_PLACEMENT;
   }
 
   close(): void {

@@ -91,14 +91,20 @@ test('children_pack=100: the reading worker carries every call, nothing crosses,
         requests: a.REQUESTS - b.REQUESTS,
         replies: a.REPLIES - b.REPLIES,
         inn: a.HANDED_IN - b.HANDED_IN,
+        kept: a.CALLS_KEPT - b.CALLS_KEPT,
+        byHash: a.CALLS_BY_HASH - b.CALLS_BY_HASH,
       };
     });
     const reader = delta.reduce((m, d) => (d.requests > m.requests ? d : m));
     // INVITE, ACK and BYE of 300 calls, and the replies to the INVITE and the BYE
     assert.ok(reader.requests >= 900, JSON.stringify(delta));
     assert.ok(reader.replies >= 600, JSON.stringify(delta));
+    // core.workers says why: the reader kept every new call, none went by hash
+    assert.equal(reader.kept, 300, JSON.stringify(delta));
     for (const d of delta) {
+      assert.equal(d.byHash, 0, JSON.stringify(delta));
       if (d === reader) continue;
+      assert.equal(d.kept, 0, JSON.stringify(delta));
       assert.equal(d.requests, 0, `no call went to worker ${d.index}: ${JSON.stringify(delta)}`);
       assert.equal(d.inn, 0, JSON.stringify(delta));
     }
@@ -152,6 +158,10 @@ test(
         const backBefore = before.find((w) => w.INDEX === victim.INDEX)!;
         assert.ok(back.REQUESTS - backBefore.REQUESTS > 0, `${JSON.stringify(before)} → ${JSON.stringify(after)}`);
         assert.ok(back.HANDED_IN > backBefore.HANDED_IN, JSON.stringify(after));
+        const sum = (rows: WorkerRow[], k: 'CALLS_KEPT' | 'CALLS_BY_HASH'): number =>
+          rows.reduce((a, r) => a + r[k], 0);
+        assert.equal(sum(after, 'CALLS_BY_HASH') - sum(before, 'CALLS_BY_HASH'), 200, JSON.stringify(after));
+        assert.equal(sum(after, 'CALLS_KEPT') - sum(before, 'CALLS_KEPT'), 0, JSON.stringify(after));
       } finally {
         await load.stop();
       }
