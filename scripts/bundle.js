@@ -12,7 +12,8 @@
 //   Left to node_modules: native modules and what dsd loads only when a cfg uses it.
 // - The code cache is what one real start compiled: dsd on a temp copy of etc/dsd.cfg on
 //   free loopback ports, through its warm-up to "started", then SIGTERM; bin/dsd writes
-//   the cache as it exits (DSD_CODE_CACHE_WRITE=1). If that start fails the build goes on
+//   the cache as it exits (DSD_CODE_CACHE_WRITE=1). It runs under the daemon's node flags
+//   (src/daemon/node-flags.ts): V8 rejects a cache made under other flags. If that start fails the build goes on
 //   without a cache (a warning): dsd then compiles at start, as without the bundle.
 'use strict';
 const { spawn } = require('node:child_process');
@@ -74,7 +75,9 @@ async function makeCodeCache() {
     const env = { ...process.env, DSD_CODE_CACHE_WRITE: '1' };
     delete env.NODE_V8_COVERAGE;
     delete env.NODE_OPTIONS;
-    proc = spawn(process.execPath, [path.join(repo, 'bin', 'dsd'), '-DD', '-E', '-f', cfg], {
+    // V8 takes a code cache only under the flags it was made with: the daemon's own (its #! line)
+    const { DAEMON_NODE_FLAGS } = require(path.join(dist, 'src', 'daemon', 'node-flags.js'));
+    proc = spawn(process.execPath, [...DAEMON_NODE_FLAGS, path.join(repo, 'bin', 'dsd'), '-DD', '-E', '-f', cfg], {
       cwd: dir,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
