@@ -523,7 +523,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       '(1 once it takes traffic), REQUESTS and REPLIES it handled, HANDED_OFF (read from the network but owned by another ' +
       'worker, passed on), HANDED_IN (received from another worker), TRANSACTIONS (current), and the new calls it placed ' +
       'while it read the sockets: CALLS_KEPT (kept, its event loop had room: children_pack) and CALLS_BY_HASH (given to ' +
-      'the worker their Call-ID hashes to, possibly itself; not counted with children_pack=0).',
+      'the worker their Call-ID hashes to, possibly itself; not counted with children_pack=0; a new call whose ' +
+      'Call-ID shares the record of a live one follows it uncounted).',
     params: [],
     aliases: [],
     output: {
