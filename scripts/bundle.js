@@ -13,8 +13,9 @@
 // - The code cache is what one real start compiled: dsd on a temp copy of etc/dsd.cfg on
 //   free loopback ports, through its warm-up to "started", then SIGTERM; bin/dsd writes
 //   the cache as it exits (DSD_CODE_CACHE_WRITE=1). It runs under the daemon's node flags
-//   (src/daemon/node-flags.ts): V8 rejects a cache made under other flags. If that start fails the build goes on
-//   without a cache (a warning): dsd then compiles at start, as without the bundle.
+//   (src/daemon/node-flags.ts): V8 rejects a cache made under other flags. If that start
+//   fails the build goes on without a cache (a warning): dsd then compiles at start, as
+//   without the bundle.
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');

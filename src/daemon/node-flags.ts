@@ -3,14 +3,16 @@
  * command line (or NODE_OPTIONS): `v8.setFlagsFromString` after start leaves the heap as
  * it was sized. So they reach the process three ways: bin/dsd's `#!` line (`dsd`,
  * `/usr/bin/dsd`, the systemd unit), the workers' `execArgv` (primary.ts), and the
- * benchmarks and tests, which run `node <flags> bin/dsd`. test/unit/node-flags.test.ts
- * holds the `#!` line to this list.
+ * benchmarks and tests, which run `node <flags> bin/dsd`. test/unit/daemon/node-flags.test.ts
+ * holds the `#!` line to this list. The build makes the code cache under them too (V8
+ * refuses a cache made under other flags: scripts/bundle.js).
  *
  * `--max-semi-space-size=2` (MB; node 20's default grows to 16): a call's objects die
  * young, so a small young generation is scavenged more often but each scavenge is short
  * and stays in cache. Measured with bench:ab on the same build, 1000 cps, A/B alternating
  * (bench/PROFILE.md, session 8): `-n 1` CPU per call 0.95x, p99 5.5 vs 8.0 ms; `-n 4`
- * 0.95x, p99 6.0 vs 11.6 ms, RSS 420 vs 448 MB. 1 MB was worse than 2 (1.07x CPU).
+ * 0.95x, p99 6.0 vs 11.6 ms, RSS 420 vs 448 MB. 1 MB was worse than 2 (1.07x CPU), 4 MB
+ * the same within the noise with 20 MB more RSS.
  */
 export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2'];
 
