@@ -75,8 +75,7 @@ async function runWorker(o: WorkerStart): Promise<void> {
       workerRowOf(core, link.role.index, {
         handedOff: link.handoffStats.sent,
         handedIn: link.handoffStats.received,
-        kept: link.placementStats.kept,
-        byHash: link.placementStats.spread,
+        ...link.placementStats,
       }),
   });
   // prom-client is loaded only when the endpoint is on

@@ -76,7 +76,7 @@ export class Placement {
   private readonly now: () => number;
   private readonly random: () => number;
   /** New calls kept by the reader and placed by Call-ID hash (core.workers: CALLS_KEPT, CALLS_BY_HASH). */
-  readonly stats = { kept: 0, spread: 0 };
+  readonly stats = { kept: 0, byHash: 0 };
 
   constructor(private readonly o: PlacementOptions) {
     this.keep = o.packPercent > 0 ? 1 : 0;
@@ -153,7 +153,7 @@ export class Placement {
     if (now >= this.hashOnlyUntil && this.keep > 0 && (this.keep >= 1 || this.random() < this.keep)) {
       owner = this.o.self;
       this.stats.kept++;
-    } else this.stats.spread++;
+    } else this.stats.byHash++;
     owners[i] = owner;
     seen[i] = now;
     return owner;

@@ -58,7 +58,7 @@ function send(m: ToPrimary): void {
   if (process.connected) process.send!(m);
 }
 
-const NO_PLACEMENT: Placement['stats'] = Object.freeze({ kept: 0, spread: 0 });
+const NO_PLACEMENT: Placement['stats'] = Object.freeze({ kept: 0, byHash: 0 });
 
 export class WorkerLink {
   readonly affinity: Affinity;

@@ -27,7 +27,7 @@ test('the reader keeps new calls while it has room, and every later message foll
   assert.equal(p.request(h, true, 3, live), 0);
   // ACK, BYE, CANCEL, retransmissions: not initial, still the reader's
   assert.equal(p.request(h, false, 3, live), 0);
-  assert.deepEqual(p.stats, { kept: 1, spread: 0 });
+  assert.deepEqual(p.stats, { kept: 1, byHash: 0 });
 });
 
 test('a busy reader hands a growing share to the hash owners, and takes it back when idle', () => {
