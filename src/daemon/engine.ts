@@ -27,6 +27,7 @@ import { runXhttpRequest } from '../modules/xhttp/request';
 import { HttpServer } from '../transport/http';
 import { warmUp, WarmupReport, WARMUP_DEFAULT_MS } from './warmup';
 import { mark } from './startup-marks';
+import { fullGc } from './full-gc';
 
 /** What Kamailio's default Server/User-Agent say about it, for dsd. */
 const SIGNATURE = `dsd (${VERSION} (${os.arch()}/${os.platform()}))`;
@@ -201,6 +202,7 @@ export async function buildEngine(o: EngineStart): Promise<Engine> {
 }
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
+const mb = (bytes: number): number => round1(bytes / 1e6);
 
 /** DSD_WARMUP_MS: the warm-up's time budget (0: none); the default otherwise. */
 function warmupBudget(env: NodeJS.ProcessEnv = process.env): number {
@@ -238,6 +240,8 @@ export async function warmEngine(e: Engine, o: EngineStart, who: string): Promis
     o.log.warn(`${who}: warm-up failed, starting cold: ${(err as Error).message}`);
     return null;
   }
+  // the warm-up's garbage goes now, before the first message (full-gc.ts)
+  const gc = fullGc();
   mark('warm-up');
   const steps = r.steps.map((s) => `${s.name} ${s.ms.toFixed(1)} ms`).join(', ');
   const cut = [
@@ -250,7 +254,8 @@ export async function warmEngine(e: Engine, o: EngineStart, who: string): Promis
   o.log.info(
     `${who}: warm-up done in ${Math.round(r.ms)} ms (budget ${r.budgetMs} ms, ${r.overrunMs.toFixed(1)} ms over it, ` +
       `longest step between deadline checks ${r.longestSliceMs.toFixed(1)} ms): ${r.calls} synthetic calls (${r.completed} completed), ` +
-      `${Math.round(r.firstUs)} µs per call at first, ${Math.round(r.lastUs)} µs at the end (${steps})${cut ? `; ${cut}` : ''}`,
+      `${Math.round(r.firstUs)} µs per call at first, ${Math.round(r.lastUs)} µs at the end (${steps})${cut ? `; ${cut}` : ''}` +
+      (gc ? `; heap ${mb(gc.before)} MB, ${mb(gc.after)} MB after a full collection` : ''),
     {
       warmup_ms: Math.round(r.ms),
       budget_ms: r.budgetMs,
@@ -265,6 +270,7 @@ export async function warmEngine(e: Engine, o: EngineStart, who: string): Promis
       steps: Object.fromEntries(r.steps.map((s) => [s.name, Number(s.ms.toFixed(2))])),
       errors: r.errors,
       abandoned: r.abandoned,
+      heap_mb: gc ? { before: mb(gc.before), after: mb(gc.after) } : null,
     },
   );
   if (r.errors > 0) o.log.debug(`${who}: the warm-up's calls logged ${r.errors} error(s), first: ${r.firstError}`);

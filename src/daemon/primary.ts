@@ -13,6 +13,7 @@ import { MetricsServer } from '../metrics/server';
 import type { MetricsListen } from '../metrics/params';
 import { writePidFile, removePidFile } from './pidfile';
 import { WorkerPool } from '../workers/pool';
+import { fullGc } from './full-gc';
 import { withDaemonFlags } from './node-flags';
 import { WorkersRegistry } from '../workers/control';
 import { INTERNAL } from '../workers/ipc';
@@ -105,6 +106,9 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
     );
   });
   if (o.pidFile) writePidFile(o.pidFile);
+  // the primary's start-up garbage (the cfg compiled to check it, the workers' replies) goes
+  // now: it carries no SIP, so the pause costs no call (full-gc.ts)
+  fullGc();
   // privileges go before "started" is said: whoever waits for that line sees the final user
   try {
     o.onStarted?.();

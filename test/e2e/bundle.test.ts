@@ -137,6 +137,17 @@ test(
   },
 );
 
+test('dist/dsd.js is ASCII, so every process holds its source at one byte a character', () => {
+  const text = fs.readFileSync(BUNDLE);
+  const at = text.findIndex((b) => b > 0x7f);
+  // the sources' comments have "—", "→", "§": scripts/bundle.js escapes what esbuild left
+  assert.equal(
+    at,
+    -1,
+    `a byte outside ASCII at ${at}: ${text.subarray(Math.max(0, at - 40), at + 10).toString('utf8')}`,
+  );
+});
+
 test('DSD_BUNDLE=0 runs dist/src', { skip, timeout: 120_000 }, async () => {
   const { procs, ready } = await run({ env: { DSD_BUNDLE: '0' } });
   const [files] = [...procs.values()];

@@ -81,6 +81,10 @@ test('the "ready" line comes after the warm-up and before the first SIP message 
     // the warm-up's calls went all the way through the shipped route (INVITE … BYE 200)
     const done = /\((\d+) completed\)/.exec(ls[warm]!.msg)!;
     assert.ok(Number(done[1]) > 0, ls[warm]!.msg);
+    // and its garbage was collected before the first message (full-gc.ts): the heap shrank
+    const heap = (ls[warm] as Line & { heap_mb?: { before: number; after: number } | null }).heap_mb;
+    assert.ok(heap && heap.after < heap.before, `a full collection after the warm-up: ${ls[warm]!.msg}`);
+    assert.match(ls[warm]!.msg, /; heap [\d.]+ MB, [\d.]+ MB after a full collection$/);
     // nothing of the warm-up shows: no destination was selected, no call counted
     const ds = spawnSync(process.execPath, [DSCTL_BIN, '-s', `unix:${dsd.dir}/dsd_ctl`, '--json', 'dispatcher.stats'], {
       encoding: 'utf8',
