@@ -55,8 +55,8 @@ asciiOnly(path.join(dist, 'dsd.js'));
 /**
  * V8 holds a script's source for as long as it runs (lazy compilation reads it), at one
  * byte a character when every character fits in one and two otherwise. esbuild escapes
- * strings but copies comments as written, and one "—" in a comment made dist/dsd.js a
- * 2.7 MB string in every dsd process instead of 1.3 MB. What is left outside ASCII is
+ * strings but copies comments as written, and a handful of "—", "→" and "§" in comments
+ * made dist/dsd.js a 2.7 MB string in every dsd process instead of 1.3 MB. What is left outside ASCII is
  * escaped: in a comment it is text, and anywhere else `\uXXXX` means the same character.
  */
 function asciiOnly(file) {

@@ -242,6 +242,7 @@ export async function warmEngine(e: Engine, o: EngineStart, who: string): Promis
   }
   // the warm-up's garbage goes now, before the first message (full-gc.ts)
   const gc = fullGc();
+  const heap = gc ? { before: mb(gc.before), after: mb(gc.after) } : null;
   mark('warm-up');
   const steps = r.steps.map((s) => `${s.name} ${s.ms.toFixed(1)} ms`).join(', ');
   const cut = [
@@ -255,7 +256,7 @@ export async function warmEngine(e: Engine, o: EngineStart, who: string): Promis
     `${who}: warm-up done in ${Math.round(r.ms)} ms (budget ${r.budgetMs} ms, ${r.overrunMs.toFixed(1)} ms over it, ` +
       `longest step between deadline checks ${r.longestSliceMs.toFixed(1)} ms): ${r.calls} synthetic calls (${r.completed} completed), ` +
       `${Math.round(r.firstUs)} µs per call at first, ${Math.round(r.lastUs)} µs at the end (${steps})${cut ? `; ${cut}` : ''}` +
-      (gc ? `; heap ${mb(gc.before)} MB, ${mb(gc.after)} MB after a full collection` : ''),
+      (heap ? `; heap ${heap.before} MB, ${heap.after} MB after a full collection` : ''),
     {
       warmup_ms: Math.round(r.ms),
       budget_ms: r.budgetMs,
@@ -270,7 +271,7 @@ export async function warmEngine(e: Engine, o: EngineStart, who: string): Promis
       steps: Object.fromEntries(r.steps.map((s) => [s.name, Number(s.ms.toFixed(2))])),
       errors: r.errors,
       abandoned: r.abandoned,
-      heap_mb: gc ? { before: mb(gc.before), after: mb(gc.after) } : null,
+      heap_mb: heap,
     },
   );
   if (r.errors > 0) o.log.debug(`${who}: the warm-up's calls logged ${r.errors} error(s), first: ${r.firstError}`);
