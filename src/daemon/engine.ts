@@ -217,7 +217,8 @@ function warmupBudget(env: NodeJS.ProcessEnv = process.env): number {
  * and skipped: dsd then starts cold, as it would have without it.
  */
 export async function warmEngine(e: Engine, o: EngineStart, who: string): Promise<WarmupReport | null> {
-  const budgetMs = warmupBudget();
+  const full = warmupBudget();
+  const budgetMs = o.role?.shortWarmup && full > 0 ? Math.max(1, Math.round(full / 5)) : full;
   if (budgetMs === 0) {
     o.log.info(`${who}: warm-up off (DSD_WARMUP_MS=0)`);
     return null;

@@ -5,8 +5,9 @@
  * Every message goes through the real ProxyCore and the compiled script; what the core
  * "sends" lands in a queue the driver answers from.
  */
+import v8 from 'node:v8';
 import { parseMessage, SipMessage } from '../sip/message';
-import { buildReply } from '../sip/reply';
+import { buildReply as buildPlainReply } from '../sip/reply';
 import { StreamFramer } from '../transport/framer';
 import type { LocalSocket, Proto, Source, Target, Transport, TransportEvents } from '../transport/types';
 import { Deadline, DeadlinePassed } from './warmup-deadline';
@@ -46,6 +47,18 @@ export class MemoryTransport implements Transport {
   }
 }
 
+/**
+ * `buf`'s bytes in a Buffer made by node's C++ side, as a socket delivers them. Such a
+ * Buffer gets its prototype after it is made, so its hidden class is not that of a Buffer
+ * made in JavaScript; code V8 optimised on the latter alone is thrown away ("wrong map")
+ * at the first real datagram or TCP chunk. v8.Serializer's buffer is made the same way.
+ */
+function nativeCopy(buf: Buffer): Buffer {
+  const s = new v8.Serializer();
+  s.writeRawBytes(buf);
+  return s.releaseBuffer();
+}
+
 const SDP =
   'v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n' +
   'm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
@@ -69,6 +82,20 @@ export interface CallOutcome {
 
 function crlf(lines: string[], body = ''): Buffer {
   return Buffer.from(`${lines.join('\r\n')}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, 'latin1');
+}
+
+/** buildReply with the reply's Via lines joined into one header ("Via: a, b"). */
+function buildJoinedReply(...args: Parameters<typeof buildPlainReply>): Buffer {
+  const buf = buildPlainReply(...args);
+  const s = buf.toString('latin1');
+  const end = s.indexOf('\r\n\r\n');
+  const lines = s.slice(0, end).split('\r\n');
+  const at = lines.findIndex((l) => l.startsWith('Via: '));
+  const vias = lines.filter((l) => l.startsWith('Via: ')).map((l) => l.slice(5));
+  if (vias.length < 2) return buf;
+  const rest = lines.filter((l) => !l.startsWith('Via: '));
+  rest.splice(at, 0, `Via: ${vias.join(', ')}`);
+  return Buffer.from(rest.join('\r\n') + s.slice(end), 'latin1');
 }
 
 /** Route set of a 2xx as the caller uses it (Record-Route in order, RFC 3261 §12.1.2 for a UAC: reversed). */
@@ -108,12 +135,16 @@ export class CallDriver {
   private inject(buf: Buffer, src: Source): void {
     this.deadline.check();
     // a datagram, or a WebSocket message (one frame carries one SIP message)
-    if (src.proto === 'udp' || src.proto === 'ws' || src.proto === 'wss') {
+    if (src.proto === 'udp') {
+      this.mem.deliver(nativeCopy(buf), src);
+      return;
+    }
+    if (src.proto === 'ws' || src.proto === 'wss') {
       this.mem.deliver(buf, src);
       return;
     }
     // a stream: through the framer, as a connection's bytes are
-    for (const m of this.framer.push(buf)) this.mem.deliver(m, src);
+    for (const m of this.framer.push(nativeCopy(buf))) this.mem.deliver(m, src);
   }
 
   /**
@@ -156,6 +187,9 @@ export class CallDriver {
     const method = req.method;
     if (method === 'ACK') return;
     const toTag = `d${this.tag}${this.seq}`;
+    // every other call's replies carry their Vias as one comma-separated header, as some
+    // UAs send them, so the Via list's parser is warm too
+    const buildReply = this.seq % 4 < 2 ? buildJoinedReply : buildPlainReply;
     if (method === 'INVITE') {
       if (this.failing === req.callId) {
         // the first branch fails: failure_route picks the next destination
@@ -199,7 +233,11 @@ export class CallDriver {
     this.seq++;
     const local = caller.local;
     const host = local.family === 6 ? `[${caller.ip}]` : caller.ip;
-    const via = (b: string) => `Via: SIP/2.0/${caller.proto.toUpperCase()} ${host}:${caller.port};branch=z9hG4bK${b}`;
+    // rport on every other call: the proxy then writes rport=/received= values, which the
+    // Via parser reads back in the replies
+    const rport = n % 2 === 1 ? ';rport' : '';
+    const via = (b: string) =>
+      `Via: SIP/2.0/${caller.proto.toUpperCase()} ${host}:${caller.port};branch=z9hG4bK${b}${rport}`;
     const callId = `warmup-${this.tag}-${n}`;
     const from = `From: sipp <sip:sipp@${host}:${caller.port}>;tag=${this.tag}w${n}`;
     const proxyHost = `${local.advHost}:${local.advPort}`;

@@ -8,6 +8,12 @@ import type { LatencyStats } from '../modules/dispatcher/model';
 
 /** Environment variable carrying a worker's index (0 … children-1). */
 export const WORKER_ENV = 'DSD_WORKER';
+/**
+ * Set ("1") for the workers other than worker 0 at the daemon's start: they warm up for a
+ * fifth of the budget, so worker 0, the first reader, has the cores to itself for the rest
+ * of its own (pool.ts). Not set for a restarted worker, which warms up in full.
+ */
+export const SHORT_WARMUP_ENV = 'DSD_WORKER_SHORT_WARMUP';
 
 /** One started worker (live or warming up): its index and the loopback port of its handoff socket. */
 export interface PeerEntry {

@@ -8,7 +8,17 @@
 import cluster, { Worker } from 'node:cluster';
 import type { Logger } from '../core/log';
 import { RpcError } from '../rpc-api/errors';
-import { PeerEntry, PeerTable, ReplayCall, StateUpdate, ToPrimary, ToWorker, WORKER_ENV, INTERNAL } from './ipc';
+import {
+  PeerEntry,
+  PeerTable,
+  ReplayCall,
+  SHORT_WARMUP_ENV,
+  StateUpdate,
+  ToPrimary,
+  ToWorker,
+  WORKER_ENV,
+  INTERNAL,
+} from './ipc';
 
 interface Slot {
   worker: Worker;
@@ -67,7 +77,10 @@ export class WorkerPool {
   private takeover = false;
 
   private fork(index: number): void {
-    const worker = cluster.fork({ [WORKER_ENV]: String(index) });
+    // At the daemon's start worker 0 reads first: the others warm up briefly and leave it
+    // the cores (ipc.ts, SHORT_WARMUP_ENV). A restarted worker warms up in full.
+    const short = !this.hadReader && index !== 0;
+    const worker = cluster.fork({ [WORKER_ENV]: String(index), ...(short ? { [SHORT_WARMUP_ENV]: '1' } : {}) });
     this.slots.set(index, { worker, port: null, ready: false, startedAt: Date.now() });
     worker.on('message', (m: ToPrimary) => this.onMessage(index, worker, m));
   }
@@ -94,7 +107,9 @@ export class WorkerPool {
    */
   private pickReader(live: readonly number[]): void {
     if (this.reader !== null && live.includes(this.reader)) return;
-    const next = live.length > 0 ? Math.min(...live) : null;
+    // the first reader is worker 0, the one that warmed up in full (fork)
+    const first = !this.hadReader;
+    const next = first ? (live.includes(0) ? 0 : null) : live.length > 0 ? Math.min(...live) : null;
     if (next !== null) {
       this.takeover = this.hadReader;
       this.hadReader = true;

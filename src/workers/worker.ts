@@ -23,18 +23,34 @@ import { branchWorker } from '../proxy/branch';
 import { fnv1a } from '../proxy/hash';
 import { HandoffSocket, KIND_MESSAGE, KIND_TCP_SEND } from './handoff';
 import { DispatcherReplica } from './replica';
-import { INTERNAL, PeerTable, ReplayCall, StateUpdate, ToPrimary, ToWorker, WORKER_ENV, WireFault } from './ipc';
+import {
+  INTERNAL,
+  PeerTable,
+  ReplayCall,
+  SHORT_WARMUP_ENV,
+  StateUpdate,
+  ToPrimary,
+  ToWorker,
+  WORKER_ENV,
+  WireFault,
+} from './ipc';
 
 export interface WorkerRole {
   readonly index: number;
   readonly count: number;
+  /** Warm up for a fifth of the budget (ipc.ts, SHORT_WARMUP_ENV). */
+  readonly shortWarmup: boolean;
 }
 
 /** This process's role when it is a cluster worker; null in the primary or a single process. */
 export function workerRole(children: number): WorkerRole | null {
   if (!cluster.isWorker) return null;
   const index = Number(process.env[WORKER_ENV] ?? '0');
-  return { index: Number.isInteger(index) && index >= 0 ? index : 0, count: children };
+  return {
+    index: Number.isInteger(index) && index >= 0 ? index : 0,
+    count: children,
+    shortWarmup: process.env[SHORT_WARMUP_ENV] === '1',
+  };
 }
 
 export interface LinkOptions {

@@ -345,74 +345,88 @@ test(
   },
 );
 
-test('a worker restarted after SIGKILL warms up before it takes traffic', { skip, timeout: 180_000 }, async () => {
-  const [px, b1, b2, c1, c2, uac, c3] = await freePorts(7);
-  const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
-  const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
-  const dsd = await startDsd({
-    // every call by Call-ID hash (children_pack=0): worker 1 gets its share whichever worker reads
-    cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: [...FR, 'children_pack=0'] }),
-    list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
-    args: ['-n', '2'],
-    startTimeoutMs: 30_000,
-    // a warm-up of a second: the restarted worker is not ready for that long, which the test watches
-    env: { DSD_WARMUP_MS: '1000' },
-  });
-  let load: SippProc | null = null;
-  try {
-    const pidOf = (ls: Line[], after = -1) => {
-      const i = ls.findIndex((l, k) => k > after && /^worker 1 \(pid \d+\) ready/.test(l.msg));
-      return i < 0 ? null : { i, pid: Number(/pid (\d+)/.exec(ls[i]!.msg)![1]) };
-    };
-    const first = pidOf(lines(dsd))!;
-    assert.ok(first, dsd.output());
-    load = startSipp({
-      scenario: UAC_XML,
-      port: uac,
-      controlPort: c3,
-      remote: `127.0.0.1:${px}`,
-      calls: 3000,
-      rate: 80,
+test(
+  'a worker restarted after SIGKILL warms up in full before it takes traffic',
+  { skip, timeout: 180_000 },
+  async () => {
+    const [px, b1, b2, c1, c2, uac, c3] = await freePorts(7);
+    const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
+    const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
+    const dsd = await startDsd({
+      // every call by Call-ID hash (children_pack=0): worker 1 gets its share whichever worker reads
+      cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: [...FR, 'children_pack=0'] }),
+      list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
+      args: ['-n', '2'],
+      startTimeoutMs: 30_000,
+      // a warm-up of a second: the restarted worker is not ready for that long, which the test watches
+      env: { DSD_WARMUP_MS: '1000' },
     });
-    await dsd.waitFor(new RegExp(`"pid":${first.pid}[^\\n]*first SIP message read`), 30_000);
-    process.kill(first.pid, 'SIGKILL');
-    await dsd.waitFor(`worker 1 (pid ${first.pid}) died`, 20_000);
-    const died = indexOf(lines(dsd), new RegExp(`^worker 1 \\(pid ${first.pid}\\) died`));
-    // while worker 1 restarts and warms up, worker 0 carries every call (core.workers: worker 1 READY 0)
-    // in-process client: a dsctl process per sample would start slower than the worker restarts
-    const rows = async () =>
-      (await callRpc(`${dsd.dir}/dsd_ctl`, 'core.workers', undefined, 10_000).catch(() => null)) as Array<{
-        INDEX: number;
-        READY: number;
-        REQUESTS: number;
-      }> | null;
-    const w0 = (rs: Awaited<ReturnType<typeof rows>>) => rs?.find((r) => r.INDEX === 0)?.REQUESTS ?? 0;
-    const atDeath = w0(await rows());
-    let whileDown = atDeath;
-    let again: { i: number; pid: number } | null = null;
-    await waitUntil(
-      async () => {
-        const rs = await rows();
-        // worker 1 not ready: not yet forked again (no row), or starting and warming up (READY 0)
-        if (rs && !rs.some((r) => r.INDEX === 1 && r.READY === 1)) whileDown = Math.max(whileDown, w0(rs));
-        return (again = pidOf(lines(dsd), died)) !== null;
-      },
-      { timeoutMs: 60_000, everyMs: 20, what: 'worker 1 back' },
-    );
-    const back = again!;
-    assert.ok(whileDown > atDeath, `worker 0 took requests while worker 1 was down (${atDeath} → ${whileDown})`);
-    await dsd.waitFor(new RegExp(`"pid":${back.pid}[^\\n]*first SIP message read`), 30_000);
-    const ls = lines(dsd);
-    const warm = indexOf(ls, /^worker 1: warm-up done in \d+ ms/, back.pid);
-    const read = indexOf(ls, /^worker 1: first SIP message read/, back.pid);
-    assert.ok(warm > died, `the new worker warmed up:\n${dsd.output().slice(-4000)}`);
-    assert.ok(back.i > warm, 'the primary calls it ready after its warm-up');
-    assert.match(ls[back.i]!.msg, /, warm-up \d+ ms$/);
-    assert.ok(read > back.i, `traffic only after it is ready:\n${dsd.output().slice(-4000)}`);
-  } finally {
-    await load?.stop();
-    await uas1.stop();
-    await uas2.stop();
-    assert.equal(await dsd.stop(), 0, dsd.output().slice(-3000));
-  }
-});
+    let load: SippProc | null = null;
+    try {
+      const pidOf = (ls: Line[], after = -1) => {
+        const i = ls.findIndex((l, k) => k > after && /^worker 1 \(pid \d+\) ready/.test(l.msg));
+        return i < 0 ? null : { i, pid: Number(/pid (\d+)/.exec(ls[i]!.msg)![1]) };
+      };
+      const first = pidOf(lines(dsd))!;
+      assert.ok(first, dsd.output());
+      // at the start worker 0, the first reader, warms up in full; the others for a fifth of
+      // the budget, leaving it the cores (src/workers/ipc.ts, SHORT_WARMUP_ENV)
+      const budgetOf = (ls: Line[], re: RegExp, pid?: number) => {
+        const i = indexOf(ls, re, pid);
+        assert.ok(i >= 0, `${re}:\n${dsd.output().slice(-4000)}`);
+        return (ls[i] as Line & { budget_ms: number }).budget_ms;
+      };
+      assert.equal(budgetOf(lines(dsd), /^worker 0: warm-up done in/), 1000);
+      assert.equal(budgetOf(lines(dsd), /^worker 1: warm-up done in/, first.pid), 200);
+      load = startSipp({
+        scenario: UAC_XML,
+        port: uac,
+        controlPort: c3,
+        remote: `127.0.0.1:${px}`,
+        calls: 3000,
+        rate: 80,
+      });
+      await dsd.waitFor(new RegExp(`"pid":${first.pid}[^\\n]*first SIP message read`), 30_000);
+      process.kill(first.pid, 'SIGKILL');
+      await dsd.waitFor(`worker 1 (pid ${first.pid}) died`, 20_000);
+      const died = indexOf(lines(dsd), new RegExp(`^worker 1 \\(pid ${first.pid}\\) died`));
+      // while worker 1 restarts and warms up, worker 0 carries every call (core.workers: worker 1 READY 0)
+      // in-process client: a dsctl process per sample would start slower than the worker restarts
+      const rows = async () =>
+        (await callRpc(`${dsd.dir}/dsd_ctl`, 'core.workers', undefined, 10_000).catch(() => null)) as Array<{
+          INDEX: number;
+          READY: number;
+          REQUESTS: number;
+        }> | null;
+      const w0 = (rs: Awaited<ReturnType<typeof rows>>) => rs?.find((r) => r.INDEX === 0)?.REQUESTS ?? 0;
+      const atDeath = w0(await rows());
+      let whileDown = atDeath;
+      let again: { i: number; pid: number } | null = null;
+      await waitUntil(
+        async () => {
+          const rs = await rows();
+          // worker 1 not ready: not yet forked again (no row), or starting and warming up (READY 0)
+          if (rs && !rs.some((r) => r.INDEX === 1 && r.READY === 1)) whileDown = Math.max(whileDown, w0(rs));
+          return (again = pidOf(lines(dsd), died)) !== null;
+        },
+        { timeoutMs: 60_000, everyMs: 20, what: 'worker 1 back' },
+      );
+      const back = again!;
+      assert.ok(whileDown > atDeath, `worker 0 took requests while worker 1 was down (${atDeath} → ${whileDown})`);
+      await dsd.waitFor(new RegExp(`"pid":${back.pid}[^\\n]*first SIP message read`), 30_000);
+      const ls = lines(dsd);
+      const warm = indexOf(ls, /^worker 1: warm-up done in \d+ ms/, back.pid);
+      const read = indexOf(ls, /^worker 1: first SIP message read/, back.pid);
+      assert.ok(warm > died, `the new worker warmed up:\n${dsd.output().slice(-4000)}`);
+      assert.equal(budgetOf(ls, /^worker 1: warm-up done in/, back.pid), 1000, 'a restarted worker warms up in full');
+      assert.ok(back.i > warm, 'the primary calls it ready after its warm-up');
+      assert.match(ls[back.i]!.msg, /, warm-up \d+ ms$/);
+      assert.ok(read > back.i, `traffic only after it is ready:\n${dsd.output().slice(-4000)}`);
+    } finally {
+      await load?.stop();
+      await uas1.stop();
+      await uas2.stop();
+      assert.equal(await dsd.stop(), 0, dsd.output().slice(-3000));
+    }
+  },
+);

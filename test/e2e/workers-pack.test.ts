@@ -101,6 +101,8 @@ test('children_pack=100: the reading worker carries every call, nothing crosses,
     assert.ok(reader.replies >= 600, JSON.stringify(delta));
     // core.workers says why: the reader kept every new call, none went by hash
     assert.equal(reader.kept, 300, JSON.stringify(delta));
+    // the first reader is worker 0, the worker that warmed up in full (src/workers/pool.ts)
+    assert.equal(reader.index, 0, JSON.stringify(delta));
     for (const d of delta) {
       assert.equal(d.byHash, 0, JSON.stringify(delta));
       if (d === reader) continue;

@@ -191,6 +191,31 @@ export async function packDest(
   };
 }
 
+/**
+ * A seed for a destination of a built list, in packDest's shape. A copy made with a spread
+ * gets hidden classes of its own, and code V8 optimised on one list is thrown away when it
+ * meets the other: the warm-up's copy (issue #19) and a rebuild after add/remove.
+ */
+export function reseed(d: Destination, attrs: DsAttrs, dload: number, latency: LatencyStats, oc: OcData): DestSeed {
+  return {
+    setId: d.setId,
+    uri: d.uri,
+    host: d.host,
+    port: d.port,
+    proto: d.proto,
+    flags: d.flags,
+    priority: d.priority,
+    attrs,
+    sock: d.sock,
+    ipAddress: d.ipAddress,
+    noIpAddr: d.noIpAddr,
+    dnsTimeMs: d.dnsTimeMs,
+    dload,
+    latency,
+    oc,
+  };
+}
+
 /** add_dest2list() for every seed in order, then reindex_dests(). */
 export function assembleList(seeds: readonly DestSeed[], rng: DsRng, generation: number): DsList {
   const tree = new AvlTree();

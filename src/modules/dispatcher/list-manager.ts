@@ -6,15 +6,16 @@
 
 import { promises as fs } from 'node:fs';
 import { AdminStateEntry, AdminStateOverlay } from './admin-state';
-import { parseAttrs } from './attrs';
+import { copyAttrs, parseAttrs } from './attrs';
 import { parseDestinationUri } from './destination-uri';
 import { DsRpcError, ListFileError, ListLoadError } from './errors';
 import { DsRecordInput, parseListFile } from './list-file';
-import { BuildContext, DestSeed, assembleList, buildList, packDest } from './list-builder';
+import { BuildContext, DestSeed, assembleList, buildList, packDest, reseed } from './list-builder';
 import { DsList, Destination, findSet, newLatencyStats } from './model';
 import { DsParams } from './params';
 import { DsClock, DsRng, clockSec } from './rng';
 import { overwriteState } from './state';
+import { copyOcData } from './oc';
 import { DryRunResult, RunningDest, dryRunReload, runningOf } from './lb/dry-run';
 import type { DrainEntry } from './lb/drain';
 
@@ -200,12 +201,8 @@ export class ListManager {
         if (!filter(d)) continue;
         // Re-insertion re-parses attrs (cc-modified rweight resets) and keeps flags, load,
         // the resolved address and socket (Kamailio re-resolves; a DNS blip would drop it).
-        seeds.push({
-          ...d,
-          attrs: { ...d.attrs, rweight: reparsedRweight(d) },
-          latency: keepLatency ? d.latency : newLatencyStats(d.attrs.latency),
-          oc: d.oc,
-        });
+        const latency = keepLatency ? d.latency : newLatencyStats(d.attrs.latency);
+        seeds.push(reseed(d, copyAttrs(d.attrs, reparsedRweight(d)), d.dload, latency, d.oc));
       }
     }
     if (extra !== null) seeds.push(extra);
@@ -221,13 +218,7 @@ export class ListManager {
     const seeds: DestSeed[] = [];
     for (const set of list.sets) {
       for (const d of set.dests) {
-        seeds.push({
-          ...d,
-          attrs: { ...d.attrs },
-          dload: 0,
-          latency: newLatencyStats(d.attrs.latency),
-          oc: { ...d.oc, ocdist: d.oc.ocdist.slice() },
-        });
+        seeds.push(reseed(d, copyAttrs(d.attrs), 0, newLatencyStats(d.attrs.latency), copyOcData(d.oc)));
       }
     }
     this.swap(assembleList(seeds, this.rng, ++this.generation));

@@ -13,6 +13,19 @@ export function newOcData(ocmin: number, ocmax: number, ocrate: number, rng: DsR
   return oc;
 }
 
+/** A copy with skip slots of its own, built as newOcData builds one (list-builder.ts, reseed). */
+export function copyOcData(o: OcData): OcData {
+  return {
+    ocmin: o.ocmin,
+    ocmax: o.ocmax,
+    ocrate: o.ocrate,
+    ocidx: o.ocidx,
+    ocseq: o.ocseq,
+    octimeMs: o.octimeMs,
+    ocdist: o.ocdist.slice(),
+  };
+}
+
 /** ds_oc_prepare(): `ocrate` skip slots among 100, shuffled. */
 function ocPrepare(oc: OcData, rng: DsRng): void {
   const d = oc.ocdist;

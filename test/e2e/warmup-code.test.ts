@@ -1,0 +1,106 @@
+/**
+ * The code the warm-up optimises is the code that carries the first real calls (issue #19).
+ * V8 throws optimised code away when a hidden class it checks dies ("weak objects") or when
+ * it meets objects of another class ("wrong map"). Both happened to the whole hot path
+ * between the warm-up and the first call: the collection after the warm-up freed the maps
+ * of its messages and transactions, and the dispatcher's copy, the in-memory buffers and
+ * the synthetic Vias had shapes real traffic does not. Here dsd runs with V8's own traces
+ * (`--trace-opt --trace-deopt`), a long warm-up so the hot path is optimised before the
+ * sockets open, then real sipp calls through it; the test reads what V8 did. It measures
+ * no time.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDsd, basicCfg } from '../helpers/daemon';
+import { DAEMON_NODE_FLAGS } from '../../src/daemon/node-flags';
+import { freePorts } from '../helpers/ports';
+import { startSipp, runUac, UAC_XML, UAS_XML, num, haveSipp } from '../helpers/sipp';
+
+const skip = haveSipp() ? false : 'sipp not installed';
+
+/** Functions of the hot path, one per layer: parser, core, dispatcher selection, its records. */
+const HOT = ['parseMessage', 'onRequest', 'selectDestination', 'makeDstRecord'];
+
+/** Functions that met other hidden classes in real traffic than in the warm-up, before. */
+const SHAPES = ['computeHash', 'addRecord', 'parseViaList', 'parseOne', 'splitList', 'toString', '_copy'];
+
+/** V8 trace lines that throw away a function's optimised code, with the reason. */
+function discards(text: string): Array<{ fn: string; reason: string }> {
+  const out: Array<{ fn: string; reason: string }> = [];
+  for (const l of text.split('\n')) {
+    // [bailout (kind: deopt-eager, reason: wrong map): begin. deoptimizing 0x… <JSFunction name (sfi = …)>
+    let m = /^\[bailout \(kind: [^,]+, reason: ([^)]+)\): begin\. deoptimizing \S+ <JSFunction (\S+)/.exec(l);
+    if (m) out.push({ fn: m[2]!, reason: m[1]! });
+    // [marking dependent code 0x… <Code TURBOFAN> (0x… <SharedFunctionInfo name>) (opt id N) for deoptimization, reason: weak objects]
+    m = /^\[marking dependent code .*<SharedFunctionInfo ([^>]+)>\).* reason: (.+)\]$/.exec(l);
+    if (m) out.push({ fn: m[1]!, reason: m[2]! });
+  }
+  return out;
+}
+
+test(
+  'the hot path the warm-up optimised is still optimised when the first real calls arrive',
+  { skip, timeout: 120_000 },
+  async () => {
+    const [px, b1, c1, b2, c2, uac, c3] = await freePorts(7);
+    const uas = [
+      startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 }),
+      startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 }),
+    ];
+    const dsd = await startDsd({
+      cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`] }),
+      list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
+      node: [...DAEMON_NODE_FLAGS, '--trace-opt', '--trace-deopt'],
+      // long enough for TurboFan to optimise the hot path on any machine: the test reads
+      // what happened to that code, so it must exist first
+      env: { DSD_WARMUP_MS: '3000' },
+    });
+    try {
+      await dsd.waitFor('ready for traffic', 60_000);
+      const r = await runUac({
+        scenario: UAC_XML,
+        port: uac,
+        controlPort: c3,
+        remote: `127.0.0.1:${px}`,
+        calls: 200,
+        rate: 100,
+        timeoutMs: 60_000,
+      });
+      assert.equal(num(r.stats, 'SuccessfulCall(C)'), 200, r.output.slice(-1500));
+      await dsd.waitFor('first SIP message read');
+      const out = dsd.output();
+      const ready = out.indexOf('ready for traffic');
+      const before = out.slice(0, ready);
+      for (const fn of HOT) {
+        assert.match(
+          before,
+          new RegExp(`completed (compiling|optimizing) \\S+ <JSFunction ${fn} `),
+          `${fn} optimised by the warm-up`,
+        );
+      }
+      // from the end of the warm-up on: the bind and the first real calls
+      const after = discards(out.slice(out.indexOf('warm-up done')));
+      // the collection right after the warm-up (logged just before "warm-up done") frees no
+      // map the hot path checks (before the warm-up kept its last objects: ~100 functions)
+      const weak = discards(out).filter((d) => d.reason === 'weak objects');
+      assert.deepEqual(
+        weak.filter((d) => HOT.includes(d.fn)),
+        [],
+        `hot code dropped for dead maps: ${JSON.stringify(weak)}`,
+      );
+      assert.ok(
+        weak.length <= 10,
+        `code dropped for dead maps after the warm-up: ${weak.length}: ${JSON.stringify(weak)}`,
+      );
+      // real traffic has the shapes the warm-up trained on: the dispatcher's list (the warm-up
+      // runs on a copy), the Via parser (rport values, comma-separated Vias) and node's Buffer
+      // (a socket's buffers are made in C++) go on with the code they had
+      const same = [...SHAPES, ...HOT.filter((f) => f !== 'onRequest')];
+      const lost = after.filter((d) => same.includes(d.fn));
+      assert.deepEqual(lost, [], `deoptimised after the warm-up:\n${JSON.stringify(lost)}`);
+    } finally {
+      await dsd.stop();
+      for (const u of uas) await u.stop();
+    }
+  },
+);
