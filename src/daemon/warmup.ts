@@ -19,7 +19,6 @@ import { ProxyCore } from '../proxy/core';
 import type { LocalSocket, Proto, Transport } from '../transport/types';
 import type { TransportLayer } from '../transport/layer';
 import { DispatcherRuntime } from '../modules/dispatcher/runtime';
-import { defaultParams } from '../modules/dispatcher/params';
 import type { AccRuntime } from '../modules/acc/runtime';
 import { MemoryTransport, CallDriver } from './warmup-calls';
 import { Deadline } from './warmup-deadline';
@@ -183,9 +182,9 @@ export async function warmUp(o: WarmupOptions): Promise<WarmupReport> {
   if (o.dispatcher) {
     dispatcher = new DispatcherRuntime({
       core,
-      // built as the real one was (a spread would give it a hidden class of its own, and
-      // the code optimised here would be thrown away at the first real call)
-      params: Object.assign(defaultParams(), o.dispatcher.ds.params),
+      // the real dispatcher's own params (read-only here): a copy could have a hidden class
+      // of its own, and the code optimised on it would be thrown away at the first real call
+      params: o.dispatcher.ds.params,
       log,
       stateFile: null,
       probe: false,
