@@ -107,9 +107,10 @@ export class WorkerPool {
    */
   private pickReader(live: readonly number[]): void {
     if (this.reader !== null && live.includes(this.reader)) return;
+    let next: number | null;
     // the first reader is worker 0, the one that warmed up in full (fork)
-    const first = !this.hadReader;
-    const next = first ? (live.includes(0) ? 0 : null) : live.length > 0 ? Math.min(...live) : null;
+    if (!this.hadReader) next = live.includes(0) ? 0 : null;
+    else next = live.length > 0 ? Math.min(...live) : null;
     if (next !== null) {
       this.takeover = this.hadReader;
       this.hadReader = true;

@@ -231,7 +231,7 @@ export function parseAttrs(raw: string | null, attrsNone = false): AttrsParse {
   return {
     ok: true,
     warnings,
-    attrs: {
+    attrs: copyAttrs({
       body: text,
       duid,
       maxload,
@@ -247,7 +247,7 @@ export function parseAttrs(raw: string | null, attrsNone = false): AttrsParse {
       ocmin,
       ocmax,
       ocrate,
-    },
+    }),
   };
 }
 
@@ -258,8 +258,9 @@ function uintOf(v: string | null, dflt: number): number {
 }
 
 /**
- * A copy of `a` built field by field in parseAttrs's order: a spread gives the copy a hidden
- * class of its own (list-builder.ts, reseed).
+ * `a` as a new object, built here field by field. Every DsAttrs is made by this function, so
+ * all of them share one hidden class: code V8 optimised on one list (the warm-up's copy)
+ * stays valid on another (list-builder.ts, makeSeed). A spread would give a class of its own.
  */
 export function copyAttrs(a: DsAttrs, rweight: number = a.rweight): DsAttrs {
   return {
@@ -282,21 +283,23 @@ export function copyAttrs(a: DsAttrs, rweight: number = a.rweight): DsAttrs {
 }
 
 function emptyAttrs(): DsAttrs {
-  return {
-    body: null,
-    duid: null,
-    maxload: 0,
-    weight: 0,
-    rweight: 0,
-    cc: 0,
-    socket: null,
-    sockname: null,
-    pingFrom: null,
-    obproxy: null,
-    pingSocket: null,
-    latency: null,
-    ocmin: 0,
-    ocmax: 100,
-    ocrate: 0,
-  };
+  return copyAttrs(EMPTY_ATTRS);
 }
+
+const EMPTY_ATTRS: DsAttrs = {
+  body: null,
+  duid: null,
+  maxload: 0,
+  weight: 0,
+  rweight: 0,
+  cc: 0,
+  socket: null,
+  sockname: null,
+  pingFrom: null,
+  obproxy: null,
+  pingSocket: null,
+  latency: null,
+  ocmin: 0,
+  ocmax: 100,
+  ocrate: 0,
+};

@@ -172,7 +172,7 @@ export async function packDest(
     proto = r.proto;
   }
   const keepLatency = carry !== null && carry.latency !== null;
-  return {
+  return makeSeed({
     setId: input.setId,
     uri: info.uri,
     host: info.host,
@@ -188,31 +188,32 @@ export async function packDest(
     dload: carry !== null ? carry.dload : 0,
     latency: keepLatency ? carry.latency! : newLatencyStats(attrs.latency),
     oc: carry !== null && carry.oc !== null ? carry.oc : newOcData(attrs.ocmin, attrs.ocmax, attrs.ocrate, ctx.rng),
-  };
+  });
 }
 
 /**
- * A seed for a destination of a built list, in packDest's shape. A copy made with a spread
- * gets hidden classes of its own, and code V8 optimised on one list is thrown away when it
- * meets the other: the warm-up's copy (issue #19) and a rebuild after add/remove.
+ * `s` as a new seed, built here field by field (a Destination passed in leaves its idx and
+ * messageCount behind). Every seed is made by this function, so every destination of every
+ * list shares one hidden class: code V8 optimised on one list stays valid on another (the
+ * warm-up's copy, issue #19; a rebuild after add/remove). A spread would give a class of its own.
  */
-export function reseed(d: Destination, attrs: DsAttrs, dload: number, latency: LatencyStats, oc: OcData): DestSeed {
+export function makeSeed(s: DestSeed): DestSeed {
   return {
-    setId: d.setId,
-    uri: d.uri,
-    host: d.host,
-    port: d.port,
-    proto: d.proto,
-    flags: d.flags,
-    priority: d.priority,
-    attrs,
-    sock: d.sock,
-    ipAddress: d.ipAddress,
-    noIpAddr: d.noIpAddr,
-    dnsTimeMs: d.dnsTimeMs,
-    dload,
-    latency,
-    oc,
+    setId: s.setId,
+    uri: s.uri,
+    host: s.host,
+    port: s.port,
+    proto: s.proto,
+    flags: s.flags,
+    priority: s.priority,
+    attrs: s.attrs,
+    sock: s.sock,
+    ipAddress: s.ipAddress,
+    noIpAddr: s.noIpAddr,
+    dnsTimeMs: s.dnsTimeMs,
+    dload: s.dload,
+    latency: s.latency,
+    oc: s.oc,
   };
 }
 

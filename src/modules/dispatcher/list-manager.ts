@@ -10,7 +10,7 @@ import { copyAttrs, parseAttrs } from './attrs';
 import { parseDestinationUri } from './destination-uri';
 import { DsRpcError, ListFileError, ListLoadError } from './errors';
 import { DsRecordInput, parseListFile } from './list-file';
-import { BuildContext, DestSeed, assembleList, buildList, packDest, reseed } from './list-builder';
+import { BuildContext, DestSeed, assembleList, buildList, makeSeed, packDest } from './list-builder';
 import { DsList, Destination, findSet, newLatencyStats } from './model';
 import { DsParams } from './params';
 import { DsClock, DsRng, clockSec } from './rng';
@@ -201,8 +201,13 @@ export class ListManager {
         if (!filter(d)) continue;
         // Re-insertion re-parses attrs (cc-modified rweight resets) and keeps flags, load,
         // the resolved address and socket (Kamailio re-resolves; a DNS blip would drop it).
-        const latency = keepLatency ? d.latency : newLatencyStats(d.attrs.latency);
-        seeds.push(reseed(d, copyAttrs(d.attrs, reparsedRweight(d)), d.dload, latency, d.oc));
+        seeds.push(
+          makeSeed({
+            ...d,
+            attrs: copyAttrs(d.attrs, reparsedRweight(d)),
+            latency: keepLatency ? d.latency : newLatencyStats(d.attrs.latency),
+          }),
+        );
       }
     }
     if (extra !== null) seeds.push(extra);
@@ -218,7 +223,15 @@ export class ListManager {
     const seeds: DestSeed[] = [];
     for (const set of list.sets) {
       for (const d of set.dests) {
-        seeds.push(reseed(d, copyAttrs(d.attrs), 0, newLatencyStats(d.attrs.latency), copyOcData(d.oc)));
+        seeds.push(
+          makeSeed({
+            ...d,
+            attrs: copyAttrs(d.attrs),
+            dload: 0,
+            latency: newLatencyStats(d.attrs.latency),
+            oc: copyOcData(d.oc),
+          }),
+        );
       }
     }
     this.swap(assembleList(seeds, this.rng, ++this.generation));

@@ -8,13 +8,18 @@ import { DsRng } from './rng';
 import { shuffle100 } from './weights';
 
 export function newOcData(ocmin: number, ocmax: number, ocrate: number, rng: DsRng): OcData {
-  const oc: OcData = { ocmin, ocmax, ocrate, ocidx: 0, ocseq: 0, octimeMs: 0, ocdist: new Uint8Array(100) };
+  const oc = ocData({ ocmin, ocmax, ocrate, ocidx: 0, ocseq: 0, octimeMs: 0 }, new Uint8Array(100));
   ocPrepare(oc, rng);
   return oc;
 }
 
-/** A copy with skip slots of its own, built as newOcData builds one (list-builder.ts, reseed). */
+/** A copy with skip slots of its own. */
 export function copyOcData(o: OcData): OcData {
+  return ocData(o, o.ocdist.slice());
+}
+
+/** Every OcData is made here: one hidden class for all of them (list-builder.ts, makeSeed). */
+function ocData(o: Omit<OcData, 'ocdist'>, ocdist: Uint8Array): OcData {
   return {
     ocmin: o.ocmin,
     ocmax: o.ocmax,
@@ -22,7 +27,7 @@ export function copyOcData(o: OcData): OcData {
     ocidx: o.ocidx,
     ocseq: o.ocseq,
     octimeMs: o.octimeMs,
-    ocdist: o.ocdist.slice(),
+    ocdist,
   };
 }
 
