@@ -19,6 +19,8 @@ export interface DaemonArgs {
   command: string[] | null;
   /** -n N: the `children` global, overriding the cfg (as kamailio's -n). */
   children: number | null;
+  /** -b N: the `maxbuffer` global, overriding the cfg (as kamailio's -b). */
+  maxBuffer: number | null;
   /** -u USER / -g GROUP: run as this user/group once the sockets are open. */
   user: string | null;
   group: string | null;
@@ -47,6 +49,8 @@ export const USAGE = `Usage: dsd [options]
   -P FILE   write the pid to FILE
   -A NAME[=VALUE]  #!define NAME for the config (repeatable)
   -n N      the children global (overrides the config), as kamailio's -n
+  -b N      the maxbuffer global: largest UDP receive buffer in bytes (overrides the
+            config), as kamailio's -b
   -u USER   run as USER once the sockets are open (-g GROUP: as GROUP)
   -Y DIR    runtime directory (jsonrpcs FIFO/socket names without a path)
   -w DIR    working directory
@@ -70,6 +74,7 @@ export function parseArgs(argv: readonly string[], defaultCfg: string): DaemonAr
     command: null,
     logFormat: null,
     children: null,
+    maxBuffer: null,
     user: null,
     group: null,
     runtimeDir: null,
@@ -94,6 +99,7 @@ export function parseArgs(argv: readonly string[], defaultCfg: string): DaemonAr
     }
     if (
       arg === '-n' ||
+      arg === '-b' ||
       arg === '-u' ||
       arg === '-g' ||
       arg === '-Y' ||
@@ -108,6 +114,9 @@ export function parseArgs(argv: readonly string[], defaultCfg: string): DaemonAr
         if (!/^\d+$/.test(v) || Number(v) < 1)
           throw new UsageError(`option -n needs a number of children (1 or more), got "${v}"`);
         a.children = Number(v);
+      } else if (arg === '-b') {
+        if (!/^\d+$/.test(v)) throw new UsageError(`option -b needs a buffer size in bytes, got "${v}"`);
+        a.maxBuffer = Number(v);
       } else if (arg === '-u') a.user = v;
       else if (arg === '-g') a.group = v;
       else if (arg === '-Y') a.runtimeDir = v;

@@ -75,6 +75,7 @@ export async function buildEngine(o: EngineStart): Promise<Engine> {
     // binds after its warm-up and reads once it is the reader
     receiveUdp: false,
     holdStreams: role === null,
+    udpMaxBuffer: cfg.compiled.globals.maxBuffer,
   });
   const coreOptions = (t: Transport, l: Logger): CoreOptions => ({
     transport: t,

@@ -131,6 +131,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   mark('config');
   if (args.children !== null) cfg.compiled.globals.children = args.children;
+  if (args.maxBuffer !== null) cfg.compiled.globals.maxBuffer = args.maxBuffer;
   debug = cfg.debug + args.debugBump;
   const log = createLogger({ debug, target: logTarget(args, cfg), name: cfg.logName ?? 'dsd' });
   svc.log = log;

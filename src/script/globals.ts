@@ -4,6 +4,7 @@
 import { portNumber, splitHostPort } from '../core/hostport';
 import type { GlobalAssign, GlobalValue } from './ast';
 import type { Diagnostics, SourcePos } from './errors';
+import { UDP_MAX_BUFFER_DEFAULT } from '../transport/rcvbuf';
 
 export type ListenProto = 'udp' | 'tcp' | 'tls' | 'sctp' | 'ws' | 'wss' | 'any';
 
@@ -52,6 +53,8 @@ export interface Globals {
   tcpConnectTimeout: number | null;
   tcpSendTimeout: number | null;
   tcpMaxConnections: number | null;
+  /** maxbuffer: the most a UDP socket's receive buffer is raised to (bytes; Kamailio's default 256 KB). */
+  maxBuffer: number;
   advertisedAddress: string | null;
   advertisedPort: number | null;
   /** Accepted Kamailio globals without effect in dsd, and custom `group.var` values. */
@@ -90,6 +93,7 @@ function defaultGlobals(): Globals {
     tcpConnectTimeout: null,
     tcpSendTimeout: null,
     tcpMaxConnections: null,
+    maxBuffer: UDP_MAX_BUFFER_DEFAULT,
     advertisedAddress: null,
     advertisedPort: null,
     other: new Map(),
@@ -133,6 +137,7 @@ const TYPED: Record<string, { kind: Kind; set: Setter }> = {
   tcp_connect_timeout: { kind: 'int', set: (g, v) => (g.tcpConnectTimeout = v as number) },
   tcp_send_timeout: { kind: 'int', set: (g, v) => (g.tcpSendTimeout = v as number) },
   tcp_max_connections: { kind: 'int', set: (g, v) => (g.tcpMaxConnections = v as number) },
+  maxbuffer: { kind: 'int', set: (g, v) => (g.maxBuffer = v as number) },
   // Kamailio 5.8's names for limits dsd enforces (read from `other` by daemon/limits-config.ts)
   tcp_accept_iplimit: { kind: 'int', set: (g, v) => g.other.set('tcp_accept_iplimit', v as number) },
   tcp_msg_read_timeout: { kind: 'int', set: (g, v) => g.other.set('tcp_msg_read_timeout', v as number) },
@@ -162,7 +167,7 @@ dns_cache_gc_interval dns_cache_del_nonexp dns_cache_delete_nonexpired dns_cache
 bind_ipv6_link_local ipv6_hex_style dst_blocklist_init use_dst_blocklist dst_blocklist_mem
 dst_blocklist_expire dst_blocklist_ttl dst_blocklist_gc_interval dst_blocklist_udp_imask
 dst_blocklist_tcp_imask dst_blocklist_tls_imask dst_blocklist_sctp_imask dst_blacklist_init
-use_dst_blacklist ip_free_bind ipfreebind ip_nonlocal_bind statistics stats_name_separator maxbuffer
+use_dst_blacklist ip_free_bind ipfreebind ip_nonlocal_bind statistics stats_name_separator
 sql_buffer_size socket_workers async_workers async_usleep async_nonblock async_workers_group check_via
 phone2tel mem_summary mem_safety mem_join mem_status_mode corelog core_log sip_parser_log_oneline
 sip_parser_log sip_parser_mode reply_to_via user uid group gid chroot workdir wdir rundir run_dir mhomed

@@ -23,6 +23,7 @@ import type {
   TransportEvents,
 } from './types';
 import { looksLikeHttp } from './types';
+import { probeReceiveBuffer, UDP_MAX_BUFFER_DEFAULT } from './rcvbuf';
 import { hostForUri } from './types';
 
 export interface TransportOptions {
@@ -30,7 +31,7 @@ export interface TransportOptions {
   maxStreamMessage: number;
   /** tcp_max_connections, tcp_connection_lifetime and the other stream deadlines. */
   limits?: ConnLimitConfig;
-  log: { warn(msg: string): void; debug(msg: string): void };
+  log: { warn(msg: string): void; info(msg: string): void; debug(msg: string): void };
   /** false: stream listen sockets (TCP, TLS, WS) are known (Via, Record-Route) but not bound here (another worker holds them). */
   listenTcp?: boolean;
   /**
@@ -45,6 +46,8 @@ export interface TransportOptions {
    * wait in the kernel instead of meeting a closed port, and listens on TCP/TLS after it.
    */
   holdStreams?: boolean;
+  /** The maxbuffer global: the most a UDP receive buffer is raised to (rcvbuf.ts). */
+  udpMaxBuffer?: number;
 }
 
 /** Sends a stream (TCP, TLS, WS) message through the worker that holds the connections (src/workers). */
@@ -177,11 +180,12 @@ export class TransportLayer implements Transport {
         sock.removeListener('error', reject);
         sock.on('error', (e) => this.opts.log.warn(`udp socket ${local.text}: ${e.message}`));
         try {
-          sock.setRecvBufferSize(4 * 1024 * 1024);
           sock.setSendBufferSize(4 * 1024 * 1024);
         } catch {
-          /* the kernel may cap these; the defaults still work */
+          /* the kernel may cap it; the default still works */
         }
+        const rb = probeReceiveBuffer(sock, this.opts.udpMaxBuffer ?? UDP_MAX_BUFFER_DEFAULT);
+        this.opts.log.info(`udp socket ${local.text}: SO_RCVBUF is initially ${rb.initial}, finally ${rb.final}`);
         if (this.opts.receiveUdp === false && !setReceiving(sock, false)) {
           this.opts.log.warn(`udp socket ${local.text}: cannot hold reading until the worker is ready`);
         }

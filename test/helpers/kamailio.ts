@@ -19,6 +19,8 @@ export interface KamailioOptions {
   files?: Record<string, string>;
   /** -A NAME[=VAL] defines. */
   defines?: string[];
+  /** More kamailio options (e.g. -b N). */
+  args?: string[];
   /** Ready when this file exists ({DIR} replaced); default: the first `unix:` ctl socket in the cfg. */
   readyFile?: string;
   /** Ready when the log matches this (when there is no ready file). */
@@ -70,7 +72,18 @@ export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
   const ctl = /modparam\("ctl",\s*"binrpc",\s*"unix:([^"]+)"\)/.exec(cfgText);
   const ctlSock = ctl ? ctl[1]! : null;
   const ready = o.readyFile?.replaceAll('{DIR}', dir) ?? ctlSock;
-  const args = ['-f', cfgFile, '-DD', '-E', '-w', dir, '-Y', dir, ...(o.defines ?? []).flatMap((x) => ['-A', x])];
+  const args = [
+    '-f',
+    cfgFile,
+    '-DD',
+    '-E',
+    '-w',
+    dir,
+    '-Y',
+    dir,
+    ...(o.defines ?? []).flatMap((x) => ['-A', x]),
+    ...(o.args ?? []),
+  ];
   const cmd = [...(o.wrap ?? []), 'kamailio', ...args];
   // its own process group: stop() can kill the children it forks too (they hold its pipes)
   const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });

@@ -43,6 +43,11 @@ export const DSD_OPTIONS: readonly OptionDoc[] = [
   { flag: '-P', arg: 'FILE', text: 'Write the process id to FILE at start; the file is removed at exit.' },
   { flag: '-n', arg: 'N', text: 'Set the children global to N, overriding the configuration, as kamailio -n.' },
   {
+    flag: '-b',
+    arg: 'BYTES',
+    text: 'Set the maxbuffer global (the largest UDP receive buffer), overriding the configuration, as kamailio -b.',
+  },
+  {
     flag: '-u',
     arg: 'USER',
     text: "Run as USER once every socket is open, as kamailio -u (with the user's own group unless -g is given).",
@@ -176,6 +181,12 @@ export const GLOBAL_PARAMS: readonly ParamDoc[] = [
     type: 'int',
     default: '90',
     text: 'dsd only: per cent of busy time under which the reading worker keeps new calls itself; above it hands a growing share to the other workers by Call-ID hash; 0 spreads every call by hash.',
+  },
+  {
+    name: 'maxbuffer',
+    type: 'int',
+    default: '262144',
+    text: "Bytes a UDP socket's receive buffer is raised to at most, probed as Kamailio does (doubling, then 2 KB steps, never lowered; Linux holds twice the figure: 512 KB by default). What the buffer holds is latency: a larger one lets a reader that falls behind queue seconds of SIP, a smaller one drops and leaves the rest to the senders' retransmissions. dsd -b overrides it.",
   },
   { name: 'disable_tcp', type: 'str', default: 'no', text: 'yes disables TCP listeners.' },
   {

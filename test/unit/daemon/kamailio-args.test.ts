@@ -19,12 +19,28 @@ test("kamailio.service's ExecStart line parses", () => {
   assert.match(warnings[0]!, /^option -m 64 accepted for kamailio compatibility and ignored/);
 });
 
-test('-n, -u, -g, -Y, -L', () => {
+test('-n, -b, -u, -g, -Y, -L', () => {
   const a = parseArgs(
-    ['-n', '4', '-u', 'kamailio', '-g', 'kamailio', '-Y', '/run/kamailio', '-L', '/usr/lib/kamailio/modules', '-DD'],
+    [
+      '-n',
+      '4',
+      '-b',
+      '1048576',
+      '-u',
+      'kamailio',
+      '-g',
+      'kamailio',
+      '-Y',
+      '/run/kamailio',
+      '-L',
+      '/usr/lib/kamailio/modules',
+      '-DD',
+    ],
     'x',
   );
   assert.equal(a.children, 4);
+  assert.equal(a.maxBuffer, 1048576);
+  assert.equal(parseArgs([], 'x').maxBuffer, null);
   assert.equal(a.user, 'kamailio');
   assert.equal(a.group, 'kamailio');
   assert.equal(a.runtimeDir, '/run/kamailio');
@@ -33,7 +49,7 @@ test('-n, -u, -g, -Y, -L', () => {
 });
 
 test('bad values are usage errors', () => {
-  for (const argv of [['-n', '0'], ['-n', 'x'], ['-m', 'lots'], ['-u'], ['-Y', '']]) {
+  for (const argv of [['-n', '0'], ['-n', 'x'], ['-b', '-1'], ['-b', '1M'], ['-m', 'lots'], ['-u'], ['-Y', '']]) {
     assert.throws(() => parseArgs(argv, 'x'), UsageError, argv.join(' '));
   }
 });

@@ -9,7 +9,7 @@ import { TransportLayer } from '../../../src/transport/layer';
 import { freePorts } from '../../helpers/ports';
 import { waitUntil } from '../../helpers/wait';
 
-const quiet = { warn: () => {}, debug: () => {} };
+const quiet = { warn: () => {}, info: () => {}, debug: () => {} };
 
 test('send refuses unspecified, broadcast and multicast targets, IPv4 and IPv6, and sends to others', async () => {
   const [port] = await freePorts(1);
