@@ -53,7 +53,7 @@ export interface Globals {
   tcpConnectTimeout: number | null;
   tcpSendTimeout: number | null;
   tcpMaxConnections: number | null;
-  /** maxbuffer: the most a UDP socket's receive buffer is raised to (bytes; Kamailio's default 256 KB). */
+  /** maxbuffer: the most a UDP socket's receive buffer is raised to (bytes; dsd 4 MB, Kamailio 256 KB). */
   maxBuffer: number;
   advertisedAddress: string | null;
   advertisedPort: number | null;

@@ -4,12 +4,15 @@
  * within `maxbuffer`, then add 2 KB steps up to it, stopping when the kernel no longer
  * takes a step. Never shrunk: a kernel default above `maxbuffer` stays.
  *
- * Why not as large as the kernel allows: what the buffer holds is latency. A reader that
- * falls behind (a burst, a pause) finds every queued datagram older by the whole queue; a
- * few MB are seconds of SIP at a thousand calls a second, by which time the callers have
- * retransmitted, so the reader works through the original and its copies, and replies
- * wait behind them until fr_timer answers 408 for calls that were answered. A buffer of
- * Kamailio's size drops instead, and the sender's retransmission timer covers the drop.
+ * The default differs: Kamailio's is 256 KB, dsd's 4 MB (Linux holds twice either). What
+ * the buffer holds is time at the current rate: 512 KB is ~30 ms of SIP at 1200 calls a
+ * second, which Kamailio's children, several readers on one socket, never leave unread,
+ * but which one stalled JavaScript reader (a collection, a moment without a core) does
+ * overflow; 8 MB is ~0.4 s, which a reader saturated for long can fill to the point where
+ * callers retransmit what waits in it. Measured both ways (README, design notes): with
+ * several workers the larger buffer lost no call where the smaller lost some; one process
+ * held past its capacity collapsed more often with the larger. Operators choose with
+ * `maxbuffer` or `dsd -b`, as in Kamailio.
  */
 
 /** What a dgram socket offers for this (node's getRecvBufferSize/setRecvBufferSize). */
@@ -18,8 +21,8 @@ export interface RecvBufferSocket {
   setRecvBufferSize(size: number): void;
 }
 
-/** Kamailio's MAX_RECV_BUFFER_SIZE, the default of its maxbuffer global. */
-export const UDP_MAX_BUFFER_DEFAULT = 262144;
+/** dsd's default maxbuffer (Kamailio's MAX_RECV_BUFFER_SIZE is 256 KB; see above). */
+export const UDP_MAX_BUFFER_DEFAULT = 4 * 1024 * 1024;
 
 /** Kamailio's BUFFER_INCREMENT. */
 const STEP = 2048;

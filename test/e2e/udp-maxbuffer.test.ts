@@ -1,8 +1,9 @@
 /**
  * maxbuffer (and -b): the UDP receive buffer, sized as Kamailio 5.6 sizes it. dsd and the
  * real Kamailio run the same cfg and the kernel's own figure for each socket (`ss -ulnm`,
- * rb) is compared; then a stopped dsd is flooded, the kernel drops what its buffer does
- * not hold (the queue stays within it), and dsd answers once it runs again.
+ * rb) is compared (dsd's default is 4 MB where Kamailio's is 256 KB: each side is also
+ * run with the other's); then a stopped dsd is flooded, the kernel drops what its buffer
+ * does not hold (the queue stays within it), and dsd answers once it runs again.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -43,8 +44,10 @@ function skmem(port: number): { r: number; rb: number; d: number } {
 const skipKam = needs('kamailio');
 const skipSs = needs('ss');
 
-const CASES: Array<{ name: string; line: string; args: string[] }> = [
-  { name: 'no maxbuffer (256 KB)', line: '', args: [] },
+/** kam: Kamailio's own line where the defaults differ (dsd 4 MB, Kamailio 256 KB). */
+const CASES: Array<{ name: string; line: string; args: string[]; kam?: string }> = [
+  { name: "no maxbuffer: dsd's default 4 MB", line: '', args: [], kam: 'maxbuffer=4194304' },
+  { name: "maxbuffer=262144, Kamailio's default", line: 'maxbuffer=262144', args: [], kam: '' },
   { name: 'maxbuffer=1048576', line: 'maxbuffer=1048576', args: [] },
   { name: 'maxbuffer=100000, below the kernel default: left as it is', line: 'maxbuffer=100000', args: [] },
   { name: 'maxbuffer=300000 with -b 1048576 on the command line', line: 'maxbuffer=300000', args: ['-b', '1048576'] },
@@ -56,7 +59,7 @@ describe('UDP receive buffer: maxbuffer and -b, as Kamailio 5.6', () => {
       const [a, b] = await freePorts(2);
       const d = await startDsd({ cfg: cfg(a!, c.line), args: c.args });
       try {
-        const k = await startKamailio({ cfg: cfg(b!, c.line), args: c.args });
+        const k = await startKamailio({ cfg: cfg(b!, c.kam ?? c.line), args: c.args });
         try {
           const ours = skmem(a!).rb;
           const theirs = skmem(b!).rb;
@@ -80,7 +83,7 @@ describe('UDP receive buffer: maxbuffer and -b, as Kamailio 5.6', () => {
     },
     async () => {
       const [port] = await freePorts(1);
-      const d = await startDsd({ cfg: cfg(port!, '') });
+      const d = await startDsd({ cfg: cfg(port!, 'maxbuffer=262144') });
       const peer = await UdpPeer.open({ host: '127.0.0.1', port: 0 });
       let stopped = false;
       try {

@@ -185,8 +185,8 @@ export const GLOBAL_PARAMS: readonly ParamDoc[] = [
   {
     name: 'maxbuffer',
     type: 'int',
-    default: '262144',
-    text: "Bytes a UDP socket's receive buffer is raised to at most, probed as Kamailio does (doubling, then 2 KB steps, never lowered; Linux holds twice the figure: 512 KB by default). What the buffer holds is latency: a larger one lets a reader that falls behind queue seconds of SIP, a smaller one drops and leaves the rest to the senders' retransmissions. dsd -b overrides it.",
+    default: '4194304',
+    text: "Bytes a UDP socket's receive buffer is raised to at most, probed as Kamailio does (doubling, then 2 KB steps, never lowered; Linux holds twice the figure). Kamailio's default is 262144: dsd reads with one process, which a larger buffer lets ride out a stall without dropping; a smaller one drops sooner and leaves the rest to the senders' retransmissions, which suits one process held above its capacity for long. dsd -b overrides it.",
   },
   { name: 'disable_tcp', type: 'str', default: 'no', text: 'yes disables TCP listeners.' },
   {
