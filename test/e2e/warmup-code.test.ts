@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { startDsd, basicCfg } from '../helpers/daemon';
 import { DAEMON_NODE_FLAGS } from '../../src/daemon/node-flags';
 import { freePorts } from '../helpers/ports';
-import { startSipp, runUac, UAC_XML, UAS_XML, num, haveSipp } from '../helpers/sipp';
+import { runUac, UAC_XML, num, haveSipp, withUasPair } from '../helpers/sipp';
 
 const skip = haveSipp() ? false : 'sipp not installed';
 
@@ -56,70 +56,67 @@ test(
   { skip, timeout: 120_000 },
   async () => {
     const [px, b1, c1, b2, c2, uac, c3] = await freePorts(7);
-    const uas = [
-      startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 }),
-      startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 }),
-    ];
-    const dsd = await startDsd({
-      cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`] }),
-      list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
-      node: [...DAEMON_NODE_FLAGS, '--trace-opt', '--trace-deopt'],
-      // long enough for TurboFan to optimise the hot path on a slow, loaded machine too: the
-      // test reads what happened to that code, so it must exist first
-      env: { DSD_WARMUP_MS: '5000' },
-    });
-    try {
-      await dsd.waitFor('ready for traffic', 60_000);
-      const r = await runUac({
-        scenario: UAC_XML,
-        port: uac,
-        controlPort: c3,
-        remote: `127.0.0.1:${px}`,
-        calls: 200,
-        rate: 100,
-        timeoutMs: 60_000,
+    await withUasPair({ b1, b2, c1, c2 }, async () => {
+      const dsd = await startDsd({
+        cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`] }),
+        list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
+        node: [...DAEMON_NODE_FLAGS, '--trace-opt', '--trace-deopt'],
+        // long enough for TurboFan to optimise the hot path on a slow, loaded machine too: the
+        // test reads what happened to that code, so it must exist first
+        env: { DSD_WARMUP_MS: '5000' },
       });
-      assert.equal(num(r.stats, 'SuccessfulCall(C)'), 200, r.output.slice(-1500));
-      await dsd.waitFor('first SIP message read');
-      const out = dsd.output();
-      const ready = out.indexOf('ready for traffic');
-      const before = out.slice(0, ready);
-      for (const fn of HOT) {
-        assert.match(
-          before,
-          new RegExp(`completed (compiling|optimizing) \\S+ <JSFunction ${fn} `),
-          `${fn} optimised by the warm-up`,
+      try {
+        await dsd.waitFor('ready for traffic', 60_000);
+        const r = await runUac({
+          scenario: UAC_XML,
+          port: uac,
+          controlPort: c3,
+          remote: `127.0.0.1:${px}`,
+          calls: 200,
+          rate: 100,
+          timeoutMs: 60_000,
+        });
+        assert.equal(num(r.stats, 'SuccessfulCall(C)'), 200, r.output.slice(-1500));
+        await dsd.waitFor('first SIP message read');
+        const out = dsd.output();
+        const ready = out.indexOf('ready for traffic');
+        const before = out.slice(0, ready);
+        for (const fn of HOT) {
+          assert.match(
+            before,
+            new RegExp(`completed (compiling|optimizing) \\S+ <JSFunction ${fn} `),
+            `${fn} optimised by the warm-up`,
+          );
+        }
+        // from the end of the warm-up on: the bind and the first real calls
+        const after = discards(out.slice(out.indexOf('warm-up done')));
+        // the collection right after the warm-up (logged just before "warm-up done") frees no
+        // map the hot path checks (before the warm-up kept its last objects: ~100 functions)
+        const weak = discards(out).filter((d) => d.reason === 'weak objects');
+        assert.deepEqual(
+          weak.filter((d) => HOT.includes(d.fn)),
+          [],
+          `hot code dropped for dead maps: ${JSON.stringify(weak)}`,
         );
+        assert.ok(
+          weak.length <= 10,
+          `code dropped for dead maps after the warm-up: ${weak.length}: ${JSON.stringify(weak)}`,
+        );
+        // real traffic has the shapes the warm-up trained on: the dispatcher's list (the warm-up
+        // runs on a copy), the Via parser (rport values, comma-separated Vias) and node's Buffer
+        // (a socket's buffers are made in C++) go on with the code they had
+        assert.deepEqual(
+          after.filter((d) => HOT.includes(d.fn) && d.fn !== 'onRequest'),
+          [],
+          `hot code deoptimised after the warm-up:\n${JSON.stringify(after)}`,
+        );
+        // (the previous build lost 7 to 10 of these; one may still go when a field of the real
+        // list first takes a wider representation than the copy's, which timing decides)
+        const lost = after.filter((d) => SHAPES.includes(d.fn));
+        assert.ok(lost.length <= 1, `deoptimised after the warm-up:\n${JSON.stringify(lost)}`);
+      } finally {
+        await dsd.stop();
       }
-      // from the end of the warm-up on: the bind and the first real calls
-      const after = discards(out.slice(out.indexOf('warm-up done')));
-      // the collection right after the warm-up (logged just before "warm-up done") frees no
-      // map the hot path checks (before the warm-up kept its last objects: ~100 functions)
-      const weak = discards(out).filter((d) => d.reason === 'weak objects');
-      assert.deepEqual(
-        weak.filter((d) => HOT.includes(d.fn)),
-        [],
-        `hot code dropped for dead maps: ${JSON.stringify(weak)}`,
-      );
-      assert.ok(
-        weak.length <= 10,
-        `code dropped for dead maps after the warm-up: ${weak.length}: ${JSON.stringify(weak)}`,
-      );
-      // real traffic has the shapes the warm-up trained on: the dispatcher's list (the warm-up
-      // runs on a copy), the Via parser (rport values, comma-separated Vias) and node's Buffer
-      // (a socket's buffers are made in C++) go on with the code they had
-      assert.deepEqual(
-        after.filter((d) => HOT.includes(d.fn) && d.fn !== 'onRequest'),
-        [],
-        `hot code deoptimised after the warm-up:\n${JSON.stringify(after)}`,
-      );
-      // (the previous build lost 7 to 10 of these; one may still go when a field of the real
-      // list first takes a wider representation than the copy's, which timing decides)
-      const lost = after.filter((d) => SHAPES.includes(d.fn));
-      assert.ok(lost.length <= 1, `deoptimised after the warm-up:\n${JSON.stringify(lost)}`);
-    } finally {
-      await dsd.stop();
-      for (const u of uas) await u.stop();
-    }
+    });
   },
 );
