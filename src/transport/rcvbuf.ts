@@ -34,11 +34,9 @@ export interface RecvBufferResult {
 }
 
 export function probeReceiveBuffer(sock: RecvBufferSocket, maxBuffer: number): RecvBufferResult {
-  let initial = sock.getRecvBufferSize();
-  const reported = initial;
-  if (initial === 0) initial = STEP;
+  const initial = sock.getRecvBufferSize();
   let phase = 0;
-  let want = initial;
+  let want = initial === 0 ? STEP : initial;
   for (;;) {
     want = phase === 0 ? want * 2 : want + STEP;
     if (want > maxBuffer) {
@@ -60,5 +58,5 @@ export function probeReceiveBuffer(sock: RecvBufferSocket, maxBuffer: number): R
       want = Math.floor(want / 2);
     }
   }
-  return { initial: reported, final: sock.getRecvBufferSize() };
+  return { initial, final: sock.getRecvBufferSize() };
 }
