@@ -162,7 +162,12 @@ test(
         assert.ok(back.HANDED_IN > backBefore.HANDED_IN, JSON.stringify(after));
         const sum = (rows: WorkerRow[], k: 'CALLS_KEPT' | 'CALLS_BY_HASH'): number =>
           rows.reduce((a, r) => a + r[k], 0);
-        assert.equal(sum(after, 'CALLS_BY_HASH') - sum(before, 'CALLS_BY_HASH'), 200, JSON.stringify(after));
+        // every one of the 200 new calls went by hash, except one whose Call-ID hash lands in the
+        // placement slot of a call still recorded (the load's, for 180 s): it follows that
+        // record uncounted (core.workers' doc). At most ~600 records in 2^20 slots: ~0.11 such
+        // calls a run (CI met one); three or more in ~0.02 % of runs
+        const byHash = sum(after, 'CALLS_BY_HASH') - sum(before, 'CALLS_BY_HASH');
+        assert.ok(byHash >= 198 && byHash <= 200, `${byHash} of 200 by hash: ${JSON.stringify(after)}`);
         assert.equal(sum(after, 'CALLS_KEPT') - sum(before, 'CALLS_KEPT'), 0, JSON.stringify(after));
       } finally {
         await load.stop();
