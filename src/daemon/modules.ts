@@ -24,6 +24,7 @@ import { registerPike } from '../modules/pike/script';
 import { registerTls } from '../modules/tls/script';
 import { registerXhttp } from '../modules/xhttp/script';
 import { registerWebsocket } from '../modules/websocket/script';
+import { registerCfgutils } from '../modules/cfgutils/script';
 
 export function registerModules(reg: Reg, svc: Services): void {
   registerCore(reg, svc);
@@ -44,4 +45,5 @@ export function registerModules(reg: Reg, svc: Services): void {
   registerTls(reg);
   registerXhttp(reg, svc);
   registerWebsocket(reg, svc);
+  registerCfgutils(reg, svc);
 }

@@ -284,6 +284,16 @@ function coreMetrics(reg: Registry, src: MetricsSources): void {
   mirrorCounter(reg, 'dsd_sip_requests_rejected_total', 'Requests refused before routing', [], (set) =>
     set({}, cs.rejected),
   );
+  mirrorCounter(
+    reg,
+    'dsd_sip_requests_shed_total',
+    'New requests answered 503 by the admission bound: busy = tm max_transactions and the other bounds on work in flight, queue_wait = waited past tm max_queue_wait in a UDP receive queue',
+    ['reason'],
+    (set) => {
+      set({ reason: 'busy' }, core.admission.refused);
+      set({ reason: 'queue_wait' }, core.admission.shed);
+    },
+  );
   mirrorGauge(reg, 'dsd_tm_transactions_current', 'Transactions in memory', [], (set) => set({}, ts.current));
   mirrorGauge(reg, 'dsd_tm_transactions_waiting', 'Transactions waiting for their wait timer', [], (set) =>
     set({}, ts.waiting),

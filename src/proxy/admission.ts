@@ -2,8 +2,12 @@
  * The bound on work in flight: past `max_transactions` proxy transactions awaiting their
  * final reply, past `max_transaction_bytes` of requests held for them (the request and
  * one copy per branch), or past `max_transactions_per_source` for one source IP, a new
- * request is answered 503 with Retry-After instead of making the heap grow. Requests
- * inside a dialog, ACK and CANCEL still pass: they end work rather than start it.
+ * request is answered 503 with Retry-After instead of making the heap grow. So is a new
+ * request that waited longer than `max_queue_wait` in its UDP socket's receive queue: the
+ * reader is behind, and a 503 costs it a fraction of a call, so the queue drains before
+ * callers retransmit (T1) what waits in it, where proxying everything would let the
+ * retransmissions queue behind the originals until no call completes. Requests inside a
+ * dialog, ACK and CANCEL still pass: they end work rather than start it.
  */
 export interface AdmissionConfig {
   /** Proxy transactions in flight (0 = no bound). */
@@ -14,6 +18,8 @@ export interface AdmissionConfig {
   maxPerSource: number;
   /** Retry-After seconds in the 503. */
   retryAfter: number;
+  /** Milliseconds a new request may have waited in a UDP receive queue (0 = no bound). */
+  maxQueueWait: number;
 }
 
 export const ADMISSION_DEFAULTS: Readonly<AdmissionConfig> = {
@@ -21,6 +27,7 @@ export const ADMISSION_DEFAULTS: Readonly<AdmissionConfig> = {
   maxBytes: 128 * 1024 * 1024,
   maxPerSource: 0,
   retryAfter: 5,
+  maxQueueWait: 400,
 };
 
 /** What a transaction holds, kept on the transaction itself (no table to look it up in). */
@@ -35,6 +42,8 @@ export class Admission {
   bytes = 0;
   /** Requests answered 503 because of the bound. */
   refused = 0;
+  /** Requests answered 503 because they waited longer than maxQueueWait. */
+  shed = 0;
   private held = 0;
   /** Transactions in flight per source IP; kept only when maxPerSource bounds them. */
   private readonly perSource = new Map<string, number>();
@@ -56,6 +65,14 @@ export class Admission {
       this.refused++;
       return false;
     }
+    return true;
+  }
+
+  /** True when a new request that waited `waitMs` in its receive queue is to be answered 503. */
+  sheds(waitMs: number): boolean {
+    const max = this.cfg.maxQueueWait;
+    if (max <= 0 || waitMs <= max) return false;
+    this.shed++;
     return true;
   }
 

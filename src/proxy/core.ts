@@ -11,6 +11,7 @@ import { validateRequest, validateResponse } from '../sip/validate';
 import type { SipUri } from '../sip/uri';
 import type { Source, Transport } from '../transport/types';
 import { Admission, AdmissionConfig, ADMISSION_DEFAULTS } from './admission';
+import { QueueShed } from './queue-shed';
 import { TxnLayer } from '../transaction/layer';
 import { ServerTxn } from '../transaction/server';
 import type { TmConfig } from '../transaction/config';
@@ -86,6 +87,7 @@ export class ProxyCore {
   /** Proxy transactions whose final reply has not gone out yet. */
   readonly active = new Set<ProxyTxn>();
   readonly admission: Admission;
+  readonly queueShed: QueueShed;
   draining = false;
   private isStopped = false;
   private markStopped: () => void = () => undefined;
@@ -129,6 +131,7 @@ export class ProxyCore {
       failure: (txn, ev) => this.observe('failure', txn, ev),
     };
     this.admission = new Admission(opts.admission ?? ADMISSION_DEFAULTS);
+    this.queueShed = new QueueShed(this.transport, this.admission, this.log);
     this.sl = new StatelessReplies(this.transport, this.txns, opts.serverHeader);
     this.myself = new Myself(() => this.transport.sockets);
     this.relayer = new Relay({
@@ -181,6 +184,7 @@ export class ProxyCore {
 
   async stop(): Promise<void> {
     this.isStopped = true;
+    this.queueShed.stop();
     this.markStopped();
     await this.transport.close();
   }
@@ -236,7 +240,12 @@ export class ProxyCore {
       this.replyStateless(msg, src, 503, 'Service Unavailable', ['Retry-After: 5']);
       return;
     }
-    if (msg.method !== 'ACK' && msg.method !== 'CANCEL' && !msg.to?.tag && !this.admission.admits(src.ip)) {
+    if (
+      msg.method !== 'ACK' &&
+      msg.method !== 'CANCEL' &&
+      !msg.to?.tag &&
+      (!this.admission.admits(src.ip) || this.queueShed.sheds(src))
+    ) {
       this.replyStateless(msg, src, 503, 'Service Unavailable', [this.admission.retryAfterHeader]);
       return;
     }

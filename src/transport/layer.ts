@@ -24,6 +24,8 @@ import type {
 } from './types';
 import { looksLikeHttp } from './types';
 import { probeReceiveBuffer, UDP_MAX_BUFFER_DEFAULT } from './rcvbuf';
+import { QueueWaitProbe } from './queue-wait';
+import { setReceiving } from './udp-receiving';
 import { hostForUri } from './types';
 
 export interface TransportOptions {
@@ -90,6 +92,8 @@ const NOBODY: TransportEvents = {
 export class TransportLayer implements Transport {
   readonly sockets: LocalSocket[] = [];
   private readonly udp = new Map<number, dgram.Socket>();
+  /** Per UDP listen socket (by id): how long what is read now waited in its queue. */
+  private readonly waits = new Map<number, QueueWaitProbe>();
   private readonly servers: net.Server[] = [];
   private readonly conns = new Map<string, TcpConn>();
   private nextConnId = 1;
@@ -189,7 +193,13 @@ export class TransportLayer implements Transport {
         if (this.opts.receiveUdp === false && !setReceiving(sock, false)) {
           this.opts.log.warn(`udp socket ${local.text}: cannot hold reading until the worker is ready`);
         }
+        const self = sock.address();
+        const to = self.address === '0.0.0.0' ? '127.0.0.1' : self.address === '::' ? '::1' : self.address;
+        const probe = new QueueWaitProbe((b) => sock.send(b, self.port, to));
+        probe.setReading(this.opts.receiveUdp !== false);
+        this.waits.set(local.id, probe);
         sock.on('message', (buf, rinfo) => {
+          if (probe.take(buf)) return;
           this.events.onMessage(buf, { proto: 'udp', ip: rinfo.address, port: rinfo.port, local });
         });
         this.udp.set(local.id, sock);
@@ -296,7 +306,14 @@ export class TransportLayer implements Transport {
   /** Starts (or stops) reading the UDP sockets; see `TransportOptions.receiveUdp`. */
   receiveUdp(on = true): void {
     for (const sock of this.udp.values()) setReceiving(sock, on);
+    for (const w of this.waits.values()) w.setReading(on);
   }
+
+  /** A lower bound (ms) of how long the datagram read now on `local` waited in its queue (queue-wait.ts). */
+  queueWait(local: LocalSocket): number {
+    return this.waits.get(local.id)?.wait() ?? 0;
+  }
+
 
   /** The listen socket to send from for this protocol and address family. */
   selectSocket(proto: Proto, family: 4 | 6): LocalSocket | null {
@@ -360,6 +377,8 @@ export class TransportLayer implements Transport {
   async close(): Promise<void> {
     this.closing = true;
     this.limits.stop();
+    for (const w of this.waits.values()) w.close();
+    this.waits.clear();
     for (const s of this.udp.values()) s.close();
     this.udp.clear();
     for (const c of this.conns.values()) c.socket.destroy();
@@ -367,31 +386,6 @@ export class TransportLayer implements Transport {
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     await Promise.all(this.plugged.map((t) => t.close()));
   }
-}
-
-/**
- * Stops or restarts reading a bound datagram socket, keeping it for sending. Node has no
- * public call for this (dgram.Socket reads from bind to close), so it reaches the handle
- * the way dgram's own bind() and close() do; false when that is not there (another Node
- * version).
- */
-function setReceiving(sock: dgram.Socket, on: boolean): boolean {
-  const sym = Object.getOwnPropertySymbols(sock).find((x) => x.description === 'state symbol');
-  const state = sym
-    ? (
-        sock as unknown as Record<
-          symbol,
-          { handle?: { recvStop?: () => number; recvStart?: () => number }; receiving?: boolean }
-        >
-      )[sym]
-    : undefined;
-  const h = state?.handle;
-  if (!state || typeof h?.recvStop !== 'function' || typeof h.recvStart !== 'function') return false;
-  if (state.receiving === on) return true;
-  if (on) h.recvStart();
-  else h.recvStop();
-  state.receiving = on;
-  return true;
 }
 
 function normalizeIp(ip: string): string {

@@ -100,6 +100,8 @@ export interface Transport {
   send(target: Target, buf: Buffer): boolean;
   /** The listen socket to send from for this protocol and address family. */
   selectSocket(proto: Proto, family: 4 | 6): LocalSocket | null;
+  /** How long (ms, a lower bound) the datagram read now on `local` waited in its receive queue. */
+  queueWait?(local: LocalSocket): number;
   close(): Promise<void>;
 }
 

@@ -159,6 +159,15 @@ export class Placement {
     return owner;
   }
 
+  /** True when hash `h` has a live record: a request with it may belong to a call in progress. */
+  has(h: number, isLive: (i: number) => boolean): boolean {
+    const owners = this.owners;
+    if (owners === null) return false;
+    const i = h & MASK;
+    const rec = owners[i]!;
+    return rec !== FREE && this.now() - this.seen![i]! <= this.o.ttlSec && isLive(rec);
+  }
+
   /** A reply for `owner`'s transaction keeps the call's record alive (a long ringing phase, then CANCEL). */
   touch(h: number, owner: number): void {
     const owners = this.owners;

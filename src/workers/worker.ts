@@ -104,6 +104,7 @@ export class WorkerLink {
     this.placement =
       pack > 0 ? new Placement({ self: role.index, packPercent: pack, ttlSec: recordTtlSec(core.tmConfig) }) : null;
     core.setWorker(role.index);
+    core.queueShed.enabled = !this.allRead;
     this.handoff = new HandoffSocket(
       (kind, addr, payload) => {
         if (kind === KIND_MESSAGE) {
@@ -138,6 +139,9 @@ export class WorkerLink {
         this.placement?.touch(h, o);
       } else if (this.placement !== null) {
         const initial = msg.method !== 'ACK' && msg.method !== 'CANCEL' && !msg.to?.tag;
+        // a new call read late is answered 503 here (queue-shed.ts), not placed: only the
+        // reader knows how long it waited
+        if (initial && !this.placement.has(h, isLive) && this.core.queueShed.overdue(src)) return false;
         o = this.placement.request(h, initial, byHash, isLive);
       }
       if (o === index) return false;

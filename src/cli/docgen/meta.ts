@@ -402,6 +402,12 @@ export const MODULES: readonly ModuleDoc[] = [
         default: '5',
         text: 'dsd: the Retry-After seconds of those 503 replies.',
       },
+      {
+        name: 'max_queue_wait',
+        type: 'int',
+        default: '400',
+        text: 'dsd: milliseconds a new request (no To tag, not ACK or CANCEL) may have waited in its UDP socket\'s receive queue; one that waited longer is answered 503 with Retry-After instead of being routed, so a reader that fell behind drains its queue before callers retransmit (T1) and the retransmissions pile up behind the originals. dsd measures the wait by sending itself a 20-byte datagram every 25 ms while traffic flows; the log says when shedding starts and ends; dsd_sip_requests_shed_total{reason="queue_wait"} counts it. 0: no bound (every request is routed, however late).',
+      },
     ],
   },
   {
@@ -668,7 +674,7 @@ export const MODULES: readonly ModuleDoc[] = [
 ];
 
 export const OTHER_MODULES =
-  'sl, rr, maxfwd, textops, siputils, sanity, xlog and pv provide their usual functions. loadmodule lines for modules dsd does not implement (db_mysql, acc, kex, corex, …) and their modparams are accepted with one warning each.';
+  'sl, rr, maxfwd, textops, siputils, sanity, xlog and pv provide their usual functions; cfgutils provides sleep(s) and usleep(us), which hold the process (a worker of several) as they hold a Kamailio child. loadmodule lines for modules dsd does not implement (db_mysql, acc, kex, corex, …) and their modparams are accepted with one warning each.';
 
 export const ROUTE_BLOCKS: readonly { name: string; text: string }[] = [
   { name: 'request_route { … }', text: 'Runs for every request received.' },

@@ -10,7 +10,7 @@ import { ADMISSION_DEFAULTS, type AdmissionConfig } from '../../proxy/admission'
 
 export interface TmParams {
   readonly tm: TmConfig;
-  /** max_transactions, max_transaction_bytes, max_transactions_per_source, busy_retry_after. */
+  /** max_transactions, max_transaction_bytes, max_transactions_per_source, busy_retry_after, max_queue_wait. */
   readonly admission: AdmissionConfig;
 }
 
@@ -28,6 +28,7 @@ export const TM_PARAMS: ParamExport<TmParams> = {
     max_transaction_bytes: 'int',
     max_transactions_per_source: 'int',
     busy_retry_after: 'int',
+    max_queue_wait: 'int',
   },
   read(params) {
     const last = lastValues(params);
@@ -57,6 +58,7 @@ export const TM_PARAMS: ParamExport<TmParams> = {
         maxBytes: count('max_transaction_bytes', ADMISSION_DEFAULTS.maxBytes),
         maxPerSource: count('max_transactions_per_source', ADMISSION_DEFAULTS.maxPerSource),
         retryAfter: count('busy_retry_after', ADMISSION_DEFAULTS.retryAfter),
+        maxQueueWait: count('max_queue_wait', ADMISSION_DEFAULTS.maxQueueWait),
       },
     };
   },
