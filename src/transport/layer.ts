@@ -314,7 +314,6 @@ export class TransportLayer implements Transport {
     return this.waits.get(local.id)?.wait() ?? 0;
   }
 
-
   /** The listen socket to send from for this protocol and address family. */
   selectSocket(proto: Proto, family: 4 | 6): LocalSocket | null {
     for (const s of this.sockets) if (s.proto === proto && s.family === family) return s;
