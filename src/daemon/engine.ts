@@ -287,13 +287,13 @@ export async function warmEngine(e: Engine, o: EngineStart, who: string): Promis
 export function logFirstMessage(core: ProxyCore, log: Logger, who: string): void {
   const t0 = performance.now();
   const own = core as { receive: ProxyCore['receive'] };
-  own.receive = (buf, src, steered) => {
+  own.receive = (buf, src, steered, waited) => {
     delete (own as Partial<typeof own>).receive;
     log.info(
       `${who}: first SIP message read (${src.proto} from ${src.ip}:${src.port}${steered ? ', handed over by the reading worker' : ''}), ` +
         `${Math.round(performance.now() - t0)} ms after reading began`,
     );
-    core.receive(buf, src, steered);
+    core.receive(buf, src, steered, waited);
   };
 }
 

@@ -27,7 +27,7 @@ export const ADMISSION_DEFAULTS: Readonly<AdmissionConfig> = {
   maxBytes: 128 * 1024 * 1024,
   maxPerSource: 0,
   retryAfter: 5,
-  maxQueueWait: 400,
+  maxQueueWait: 200,
 };
 
 /** What a transaction holds, kept on the transaction itself (no table to look it up in). */

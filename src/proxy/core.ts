@@ -191,8 +191,11 @@ export class ProxyCore {
 
   // ---- receive path -------------------------------------------------------------
 
-  /** `steered`: handed over by the worker that read it; never handed on again. */
-  receive(buf: Buffer, src: Source, steered = false): void {
+  /**
+   * `steered`: handed over by the worker that read it; never handed on again. `waited`:
+   * how long (ms) it waited in the queues it went through on the way (tm max_queue_wait).
+   */
+  receive(buf: Buffer, src: Source, steered = false, waited = -1): void {
     let msg: SipMessage;
     try {
       // a datagram or a WebSocket message is one whole message: no Content-Length needed
@@ -203,12 +206,15 @@ export class ProxyCore {
       return;
     }
     if (!steered && this.steer !== null && this.steer(msg, buf, src)) return;
+    this.queueShed.handedWait = waited;
     try {
       if (msg.isRequest) this.onRequest(msg, src);
       else this.onReply(msg, src);
     } catch (e) {
       this.stats.dropped++;
       this.log.error(`error handling message from ${src.ip}:${src.port}: ${(e as Error).stack ?? e}`);
+    } finally {
+      this.queueShed.handedWait = -1;
     }
   }
 

@@ -19,6 +19,8 @@ export class QueueShed {
    * (DSD_UDP_READERS=all) a probe is read by whichever reader comes first.
    */
   enabled = true;
+  /** Set by the core while it handles a message handed over by another worker; -1 otherwise. */
+  handedWait = -1;
 
   constructor(
     private readonly transport: Transport,
@@ -52,7 +54,13 @@ export class QueueShed {
     return true;
   }
 
-  private waitOf(src: Source): number {
+  /**
+   * How long (ms) the message being handled waited: for one handed over by the reading
+   * worker, what the two queues it went through say (set by the core around it); else the
+   * transport's figure for the UDP socket it was read from.
+   */
+  waitOf(src: Source): number {
+    if (this.handedWait >= 0) return this.enabled && this.admission.cfg.maxQueueWait > 0 ? this.handedWait : 0;
     if (
       !this.enabled ||
       src.proto !== 'udp' ||

@@ -7,12 +7,15 @@
  * loopback datagram (send + receive), 23 µs for one IPC hop. Only datagrams from the
  * ports of known workers are accepted.
  *
- * Header: kind(1) proto(1) localSocketId(1) port(2, BE) ipLength(1) ip(latin1) payload.
- *  - kind 1: a message, with where it came from;
+ * Header: kind(1) proto(1) localSocketId(1) port(2, BE) waited(2, BE) ipLength(1) ip(latin1)
+ * payload.
+ *  - kind 1: a message, with where it came from and how long (ms) it waited in the queue
+ *    of the socket it was read from (tm max_queue_wait; the receiver adds its own queue's);
  *  - kind 2: a stream send (TCP, TLS, WS) for the worker that holds the connections, with its target.
  */
 import dgram from 'node:dgram';
 import type { Proto } from '../transport/types';
+import { QueueWaitProbe } from '../transport/queue-wait';
 
 /** Protocol codes on the wire (index = code). */
 const PROTOS: readonly Proto[] = ['udp', 'tcp', 'tls', 'ws', 'wss'];
@@ -27,33 +30,40 @@ export interface HandoffAddr {
   readonly localId: number;
   readonly ip: string;
   readonly port: number;
+  /** Milliseconds the message waited in the queue it was read from (kind 1). */
+  readonly waited?: number;
 }
 
 export type HandoffHandler = (kind: number, addr: HandoffAddr, payload: Buffer) => void;
 
 function encodeHeader(kind: number, a: HandoffAddr): Buffer {
   const ipLen = Buffer.byteLength(a.ip, 'latin1');
-  const h = Buffer.allocUnsafe(6 + ipLen);
+  const h = Buffer.allocUnsafe(HEADER + ipLen);
   h[0] = kind;
   h[1] = Math.max(0, PROTOS.indexOf(a.proto));
   h[2] = a.localId & 0xff;
   h.writeUInt16BE(a.port & 0xffff, 3);
-  h[5] = ipLen;
-  h.write(a.ip, 6, 'latin1');
+  h.writeUInt16BE(Math.min(0xffff, Math.max(0, Math.round(a.waited ?? 0))), 5);
+  h[7] = ipLen;
+  h.write(a.ip, HEADER, 'latin1');
   return h;
 }
 
+/** The fixed part of the header. */
+const HEADER = 8;
+
 function decode(buf: Buffer): { kind: number; addr: HandoffAddr; payload: Buffer } | null {
-  if (buf.length < 6) return null;
-  const ipLen = buf.readUInt8(5);
-  if (buf.length < 6 + ipLen) return null;
+  if (buf.length < HEADER) return null;
+  const ipLen = buf.readUInt8(7);
+  if (buf.length < HEADER + ipLen) return null;
   const addr: HandoffAddr = {
     proto: PROTOS[buf.readUInt8(1)] ?? 'udp',
     localId: buf.readUInt8(2),
     port: buf.readUInt16BE(3),
-    ip: buf.toString('latin1', 6, 6 + ipLen),
+    waited: buf.readUInt16BE(5),
+    ip: buf.toString('latin1', HEADER, HEADER + ipLen),
   };
-  return { kind: buf.readUInt8(0), addr, payload: buf.subarray(6 + ipLen) };
+  return { kind: buf.readUInt8(0), addr, payload: buf.subarray(HEADER + ipLen) };
 }
 
 export class HandoffSocket {
@@ -62,6 +72,8 @@ export class HandoffSocket {
   private ports = new Map<number, number>();
   private known = new Set<number>();
   port = 0;
+  /** How long what is read now waited in this socket's queue (the same probe as a SIP socket's). */
+  private probe: QueueWaitProbe | null = null;
   /** Datagrams not sent (peer unknown, too large) and not accepted (unknown sender, malformed). */
   readonly stats = { sent: 0, received: 0, dropped: 0 };
 
@@ -86,7 +98,12 @@ export class HandoffSocket {
       /* capped by the kernel: the defaults still work */
     }
     sock.on('error', (e) => this.warn(`handoff socket: ${e.message}`));
+    const port = sock.address().port;
+    const probe = new QueueWaitProbe((b) => sock.send(b, port, '127.0.0.1'));
+    probe.setReading(true);
+    this.probe = probe;
     sock.on('message', (buf, rinfo) => {
+      if (probe.take(buf)) return;
       if (rinfo.address !== '127.0.0.1' || !this.known.has(rinfo.port)) {
         this.stats.dropped++;
         return;
@@ -99,8 +116,18 @@ export class HandoffSocket {
       this.stats.received++;
       this.onData(d.kind, d.addr, d.payload);
     });
-    this.port = sock.address().port;
+    this.port = port;
     this.sock = sock;
+  }
+
+  /** Probes sent and read through this socket's queue (queue-wait.ts). */
+  get probeStats(): QueueWaitProbe['stats'] | null {
+    return this.probe?.stats ?? null;
+  }
+
+  /** A lower bound (ms) of how long the datagram read now waited in this socket's queue. */
+  queueWait(): number {
+    return this.probe?.wait() ?? 0;
   }
 
   setPeers(peers: ReadonlyArray<{ index: number; port: number }>): void {
@@ -121,6 +148,8 @@ export class HandoffSocket {
   }
 
   close(): void {
+    this.probe?.close();
+    this.probe = null;
     this.sock?.close();
     this.sock = null;
   }

@@ -111,7 +111,7 @@ export class WorkerLink {
           const local = core.transport.sockets[addr.localId];
           if (!local) return;
           const src: Source = { proto: addr.proto, ip: addr.ip, port: addr.port, local };
-          core.receive(payload, src, true);
+          core.receive(payload, src, true, (addr.waited ?? 0) + this.handoff.queueWait());
         } else if (kind === KIND_TCP_SEND) {
           const local = core.transport.sockets[addr.localId];
           core.transport.send({ proto: addr.proto, ip: addr.ip, port: addr.port, local }, payload);
@@ -145,10 +145,11 @@ export class WorkerLink {
         o = this.placement.request(h, initial, byHash, isLive);
       }
       if (o === index) return false;
+      const waited = this.core.queueShed.waitOf(src);
       return this.handoff.send(
         o,
         KIND_MESSAGE,
-        { proto: src.proto, localId: src.local.id, ip: src.ip, port: src.port },
+        { proto: src.proto, localId: src.local.id, ip: src.ip, port: src.port, waited },
         buf,
       );
     };
