@@ -294,6 +294,16 @@ function coreMetrics(reg: Registry, src: MetricsSources): void {
       set({ reason: 'queue_wait' }, core.admission.shed);
     },
   );
+  mirrorGauge(
+    reg,
+    'dsd_udp_queue_wait_seconds',
+    "How long the last probe waited in a UDP socket's receive queue before the reader took it (tm max_queue_wait); 0 while idle",
+    ['socket'],
+    (set) => {
+      for (const w of core.transport.queueWaits?.() ?? []) set({ socket: w.socket }, w.ms / 1000);
+    },
+    'max',
+  );
   mirrorGauge(reg, 'dsd_tm_transactions_current', 'Transactions in memory', [], (set) => set({}, ts.current));
   mirrorGauge(reg, 'dsd_tm_transactions_waiting', 'Transactions waiting for their wait timer', [], (set) =>
     set({}, ts.waiting),

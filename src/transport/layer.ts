@@ -309,6 +309,16 @@ export class TransportLayer implements Transport {
     for (const w of this.waits.values()) w.setReading(on);
   }
 
+  /** Per UDP socket, how long (ms) the last probe waited in its queue; 0 while idle or not read here. */
+  queueWaits(): Array<{ socket: string; ms: number }> {
+    const out: Array<{ socket: string; ms: number }> = [];
+    for (const l of this.sockets) {
+      const w = this.waits.get(l.id);
+      if (w) out.push({ socket: l.text, ms: w.stats.lastWait });
+    }
+    return out;
+  }
+
   /** A lower bound (ms) of how long the datagram read now on `local` waited in its queue (queue-wait.ts). */
   queueWait(local: LocalSocket): number {
     return this.waits.get(local.id)?.wait() ?? 0;

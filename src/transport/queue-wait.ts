@@ -35,7 +35,7 @@ export class QueueWaitProbe {
   /** A probe of this round of reading was read: the backlog before it is drained. */
   private armed = false;
   private reading = false;
-  /** Probes read since reading started, and the last one's wait (ms). */
+  /** Probes sent and read, and the last one's wait (ms; 0 once idle). */
   readonly stats = { sent: 0, read: 0, lastWait: 0 };
 
   constructor(
@@ -76,6 +76,7 @@ export class QueueWaitProbe {
     this.outstanding.length = 0;
     this.sawTraffic = false;
     this.armed = false;
+    this.stats.lastWait = 0;
     if (!on) this.sleep();
   }
 
@@ -107,6 +108,7 @@ export class QueueWaitProbe {
       // counted as outstanding was lost, and an idle reader stops probing
       this.outstanding.length = 0;
       this.armed = false;
+      this.stats.lastWait = 0;
       this.sleep();
       return;
     }

@@ -102,6 +102,8 @@ export interface Transport {
   selectSocket(proto: Proto, family: 4 | 6): LocalSocket | null;
   /** How long (ms, a lower bound) the datagram read now on `local` waited in its receive queue. */
   queueWait?(local: LocalSocket): number;
+  /** Per UDP socket, how long (ms) the last probe waited in its queue (0 while idle). */
+  queueWaits?(): ReadonlyArray<{ socket: string; ms: number }>;
   close(): Promise<void>;
 }
 

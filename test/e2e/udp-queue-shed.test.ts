@@ -45,11 +45,41 @@ request_route {
 `;
 }
 
+async function scrape(metricsPort: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+}
+
 async function shedCount(metricsPort: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  const m = /^dsd_sip_requests_shed_total\{reason="queue_wait"\} (\d+)$/m.exec(text);
+  const m = /^dsd_sip_requests_shed_total\{reason="queue_wait"\} (\d+)$/m.exec(await scrape(metricsPort));
   assert.ok(m, 'dsd_sip_requests_shed_total{reason="queue_wait"} is exported');
   return Number(m[1]);
+}
+
+/** dsd_udp_queue_wait_seconds of the SIP socket on `port`. */
+async function queueWaitGauge(metricsPort: number, port: number): Promise<number> {
+  const text = await scrape(metricsPort);
+  const m = new RegExp(`^dsd_udp_queue_wait_seconds\\{socket="udp:127\\.0\\.0\\.1:${port}"\\} (\\S+)$`, 'm').exec(text);
+  assert.ok(m, `dsd_udp_queue_wait_seconds for udp:127.0.0.1:${port} is exported`);
+  return Number(m[1]);
+}
+
+/** Scrapes the queue-wait gauge until stopped; resolves to the largest value seen. */
+function watchGauge(metricsPort: number, port: number): { stop: () => Promise<number> } {
+  let max = 0;
+  let on = true;
+  const loop = (async () => {
+    while (on) {
+      max = Math.max(max, await queueWaitGauge(metricsPort, port));
+      await pause(50);
+    }
+  })();
+  return {
+    stop: async () => {
+      on = false;
+      await loop;
+      return max;
+    },
+  };
 }
 
 interface Outcome {
@@ -105,7 +135,9 @@ async function sheds(children: number): Promise<void> {
   await withDsd(100, children, async (d, port, mp) => {
     const peer = await UdpPeer.open({ host: '127.0.0.1', port: 0 });
     try {
+      const gauge = watchGauge(mp, port);
       const { codes, retryAfter } = await load(peer, port);
+      const seen = await gauge.stop();
       const shed = [...codes.values()].filter((c) => c === 503).length;
       const ok = [...codes.values()].filter((c) => c === 200).length;
       assert.equal(shed + ok, BURSTS * PER_BURST, `only 200 and 503: ${JSON.stringify([...codes.values()])}`);
@@ -129,6 +161,13 @@ async function sheds(children: number): Promise<void> {
         },
       );
       assert.equal(await shedCount(mp), shed, 'the metric counts the 503s the caller saw');
+      // the gauge showed the backlog while it lasted (the load holds the reader 50 ms a
+      // request, so any probe read then waited for some of that), and is 0 once idle
+      assert.ok(seen > 0.02, `dsd_udp_queue_wait_seconds peaked at ${seen} s during the load`);
+      await waitUntil(async () => ((await queueWaitGauge(mp, port)) === 0 ? true : null), {
+        what: 'the queue-wait gauge back to 0 once idle',
+        timeoutMs: 30_000,
+      });
     } finally {
       await peer.close();
     }
