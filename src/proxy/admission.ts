@@ -42,7 +42,7 @@ export class Admission {
   bytes = 0;
   /** Requests answered 503 because of the bound. */
   refused = 0;
-  /** Requests answered 503 because they waited longer than maxQueueWait. */
+  /** Requests answered 503 because they waited longer than maxQueueWait (queue-shed.ts counts them). */
   shed = 0;
   private held = 0;
   /** Transactions in flight per source IP; kept only when maxPerSource bounds them. */
@@ -65,14 +65,6 @@ export class Admission {
       this.refused++;
       return false;
     }
-    return true;
-  }
-
-  /** True when a new request that waited `waitMs` in its receive queue is to be answered 503. */
-  sheds(waitMs: number): boolean {
-    const max = this.cfg.maxQueueWait;
-    if (max <= 0 || waitMs <= max) return false;
-    this.shed++;
     return true;
   }
 

@@ -1,7 +1,16 @@
 /**
  * The max_queue_wait bound (admission.ts) as the core applies it: asks the transport how
- * long the request read now waited in its UDP queue, and says in the log when shedding
- * starts and when it ends, once per episode rather than once per 503.
+ * long the request read now waited in its UDP queue, decides, and says in the log when
+ * shedding starts and when it ends, once per episode rather than once per 503.
+ *
+ * It sheds a share of the new requests, not all of them: the share rises while requests
+ * are read later than the bound and falls slowly while they are not, and applies only
+ * while the queue is at least half the bound late (a queue that drained sheds nothing,
+ * whatever the share). Shedding everything past the bound overshot: a 503 costs a quarter
+ * of a call, the queue emptied, the reader took every call again and the next wave came,
+ * and on the 2-vCPU VM a quarter to a half of the calls past capacity were answered 503
+ * (bench/PROFILE.md, session 12). Past twice the bound every new request is shed: by
+ * then the round trips of the calls in progress are near T1.
  */
 import type { Admission } from './admission';
 import type { Source, Transport } from '../transport/types';
@@ -9,6 +18,10 @@ import type { Logger } from '../core/log';
 
 /** An episode ends after this long without a 503. */
 const QUIET_MS = 1000;
+/** Milliseconds of reading past the bound that take the shed share from 0 to all. */
+const RISE_MS = 100;
+/** Milliseconds of reading within it that take the share from all back to 0. */
+const FALL_MS = 1000;
 
 export class QueueShed {
   private episode: { socket: string; since: number; shedAtStart: number; maxWait: number } | null = null;
@@ -21,22 +34,37 @@ export class QueueShed {
   enabled = true;
   /** Set by the core while it handles a message handed over by another worker; -1 otherwise. */
   handedWait = -1;
+  /** Share of new requests shed while the queue is late (0..1). */
+  private share = 0;
+  private shareAt = 0;
+  /** The source of the request `overdue()` decided to shed: `sheds()` keeps that decision. */
+  private decided: Source | null = null;
 
   constructor(
     private readonly transport: Transport,
     private readonly admission: Admission,
     private readonly log: Logger,
+    private readonly random: () => number = Math.random,
+    private readonly clock: () => number = performance.now.bind(performance),
   ) {}
 
-  /** True when a new request read now from `src` waited past max_queue_wait; counts nothing. */
+  /**
+   * Decides now for the new request read from `src` (the reading worker, before placing the
+   * call); true means `sheds(src)` will answer it 503. Counts nothing.
+   */
   overdue(src: Source): boolean {
-    return this.waitOf(src) > this.admission.cfg.maxQueueWait;
+    const d = this.decide(this.waitOf(src));
+    this.decided = d ? src : null;
+    return d;
   }
 
   /** True when `src`'s new request is to be answered 503: it waited past max_queue_wait. */
   sheds(src: Source): boolean {
     const wait = this.waitOf(src);
-    if (!this.admission.sheds(wait)) return false;
+    const forced = this.decided === src;
+    this.decided = null;
+    if (!forced && !this.decide(wait)) return false;
+    this.admission.shed++;
     const now = Date.now();
     this.lastShed = now;
     const ep = this.episode;
@@ -47,7 +75,7 @@ export class QueueShed {
     this.episode = { socket: src.local.text, since: now, shedAtStart: this.admission.shed - 1, maxWait: wait };
     this.log.warn(
       `${src.local.text}: new requests waited ${Math.round(wait)} ms in the receive queue ` +
-        `(tm max_queue_wait ${this.admission.cfg.maxQueueWait} ms): answering them 503 until the wait falls`,
+        `(tm max_queue_wait ${this.admission.cfg.maxQueueWait} ms): answering a share of them 503 until the wait falls`,
     );
     this.timer = setInterval(() => this.check(), QUIET_MS);
     this.timer.unref();
@@ -70,6 +98,17 @@ export class QueueShed {
       return 0;
     }
     return this.transport.queueWait(src.local);
+  }
+
+  private decide(wait: number): boolean {
+    const max = this.admission.cfg.maxQueueWait;
+    if (max <= 0) return false;
+    const now = this.clock();
+    const dt = Math.min(100, Math.max(0, now - this.shareAt));
+    this.shareAt = now;
+    if (wait > max) this.share = Math.min(1, this.share + dt / RISE_MS);
+    else if (this.share > 0) this.share = Math.max(0, this.share - dt / FALL_MS);
+    return wait > 2 * max || (wait > max / 2 && this.share > 0 && this.random() < this.share);
   }
 
   private check(): void {

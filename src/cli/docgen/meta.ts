@@ -406,7 +406,7 @@ export const MODULES: readonly ModuleDoc[] = [
         name: 'max_queue_wait',
         type: 'int',
         default: '200',
-        text: 'dsd: milliseconds a new request (no To tag, not ACK or CANCEL) may have waited in its UDP socket\'s receive queue; one that waited longer is answered 503 with Retry-After instead of being routed, so a reader that fell behind drains its queue before callers retransmit (T1) and the retransmissions pile up behind the originals. dsd measures the wait by sending itself a 20-byte datagram every 25 ms while traffic flows; the log says when shedding starts and ends; dsd_sip_requests_shed_total{reason="queue_wait"} counts it and dsd_udp_queue_wait_seconds shows the wait. 0: no bound (every request is routed, however late).',
+        text: 'dsd: milliseconds a new request (no To tag, not ACK or CANCEL) may have waited in its UDP socket\'s receive queue; past it a share of them, rising while they keep coming late (all of them past twice the bound), is answered 503 with Retry-After instead of being routed, so a reader that fell behind drains its queue before callers retransmit (T1) and the retransmissions pile up behind the originals. dsd measures the wait by sending itself a 20-byte datagram every 25 ms while traffic flows; the log says when shedding starts and ends; dsd_sip_requests_shed_total{reason="queue_wait"} counts it and dsd_udp_queue_wait_seconds shows the wait. 0: no bound (every request is routed, however late).',
       },
     ],
   },
