@@ -7,11 +7,14 @@
  * machine's speed. Checked from outside: every request gets a final reply, some are 503
  * with Retry-After, the daemon routes again once the queue is drained, the log says when
  * shedding started and ended, and the metric counts exactly the 503s seen. With
- * max_queue_wait 0 the same load gets no 503 (the bound, not something else, sheds).
+ * max_queue_wait 0 the same load gets no 503 (the bound, not something else, sheds), and
+ * neither does Kamailio 5.6 on the same cfg (it has no such bound: a deliberate difference).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDsd, type Dsd } from '../helpers/daemon';
+import { startKamailio } from '../helpers/kamailio';
+import { needs } from '../helpers/require';
 import { freePorts } from '../helpers/ports';
 import { UdpPeer, statusOf, header, callIdOf } from '../helpers/sip-peer';
 import { uacRequest } from '../helpers/sip-uac';
@@ -174,6 +177,15 @@ async function sheds(children: number): Promise<void> {
   });
 }
 
+/** The same cfg for Kamailio 5.6: without dsd's own parameters. */
+function kamailioCfg(port: number): string {
+  return cfg(port, 0, 0, 1)
+    .split('\n')
+    .filter((l) => !l.includes('max_queue_wait') && !l.includes('ds_metrics_listen'))
+    .join('\n')
+    .replace('debug=3', 'debug=2');
+}
+
 describe('tm max_queue_wait: new requests that waited too long in the UDP queue get 503', () => {
   it('one process: a reader held back sheds, then routes again', { timeout: 240_000 }, () => sheds(1));
 
@@ -192,4 +204,21 @@ describe('tm max_queue_wait: new requests that waited too long in the UDP queue 
       }
     });
   });
+
+  it(
+    'Kamailio 5.6, same cfg and load: no such bound, every request routed however late',
+    { skip: needs('kamailio'), timeout: 240_000 },
+    async () => {
+      const [port] = await freePorts(1);
+      const k = await startKamailio({ cfg: kamailioCfg(port!), list: '1 sip:127.0.0.1:9\n' });
+      const peer = await UdpPeer.open({ host: '127.0.0.1', port: 0 });
+      try {
+        const { codes } = await load(peer, port!);
+        assert.deepEqual(new Set(codes.values()), new Set([200]));
+      } finally {
+        await peer.close();
+        await k.stop();
+      }
+    },
+  );
 });
