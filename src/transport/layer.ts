@@ -195,7 +195,14 @@ export class TransportLayer implements Transport {
         }
         const self = sock.address();
         const to = self.address === '0.0.0.0' ? '127.0.0.1' : self.address === '::' ? '::1' : self.address;
-        const probe = new QueueWaitProbe((b) => sock.send(b, self.port, to));
+        const probe = new QueueWaitProbe(
+          (b, done) => sock.send(b, self.port, to, (e) => done(e ?? null)),
+          undefined,
+          (e) =>
+            this.opts.log.warn(
+              `udp socket ${local.text}: cannot send itself the queue-wait probe (${e.message}); tm max_queue_wait does not apply to it`,
+            ),
+        );
         probe.setReading(this.opts.receiveUdp !== false);
         this.waits.set(local.id, probe);
         sock.on('message', (buf, rinfo) => {

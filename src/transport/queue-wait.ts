@@ -38,9 +38,18 @@ export class QueueWaitProbe {
   /** Probes sent and read, and the last one's wait (ms; 0 once idle). */
   readonly stats = { sent: 0, read: 0, lastWait: 0 };
 
+  /** A probe could not be sent (a firewall on the loopback path): this socket is not measured. */
+  private broken = false;
+
+  /**
+   * `sendProbe` sends to the socket itself and calls `done` with the send's outcome; a
+   * failure turns the probe off for good (`onFail` is told once), rather than a failed
+   * send 40 times a second.
+   */
   constructor(
-    private readonly sendProbe: (buf: Buffer) => void,
+    private readonly sendProbe: (buf: Buffer, done: (err: Error | null) => void) => void,
     private readonly clock: () => number = performance.now.bind(performance),
+    private readonly onFail: (e: Error) => void = () => undefined,
   ) {}
 
   /** True when `buf` (just read) is a probe: it is consumed, never parsed as SIP. */
@@ -71,6 +80,7 @@ export class QueueWaitProbe {
 
   /** The socket is read (true) or no longer read by this process (false). */
   setReading(on: boolean): void {
+    if (this.broken) on = false;
     if (on === this.reading) return;
     this.reading = on;
     this.outstanding.length = 0;
@@ -83,6 +93,13 @@ export class QueueWaitProbe {
   close(): void {
     this.setReading(false);
   }
+
+  private readonly sent = (err: Error | null): void => {
+    if (err === null || this.broken) return;
+    this.broken = true;
+    this.setReading(false);
+    this.onFail(err);
+  };
 
   /**
    * A datagram was read. The probe goes out from here as well as from the timer: libuv reads
@@ -128,9 +145,9 @@ export class QueueWaitProbe {
     this.lastSend = now;
     this.stats.sent++;
     try {
-      this.sendProbe(buf);
-    } catch {
-      this.outstanding.pop();
+      this.sendProbe(buf, this.sent);
+    } catch (e) {
+      this.sent(e as Error);
     }
   }
 }

@@ -99,7 +99,11 @@ export class HandoffSocket {
     }
     sock.on('error', (e) => this.warn(`handoff socket: ${e.message}`));
     const port = sock.address().port;
-    const probe = new QueueWaitProbe((b) => sock.send(b, port, '127.0.0.1'));
+    const probe = new QueueWaitProbe(
+      (b, done) => sock.send(b, port, '127.0.0.1', (e) => done(e ?? null)),
+      undefined,
+      (e) => this.warn(`handoff socket: cannot send itself the queue-wait probe (${e.message})`),
+    );
     probe.setReading(true);
     this.probe = probe;
     sock.on('message', (buf, rinfo) => {

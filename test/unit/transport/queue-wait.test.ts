@@ -153,6 +153,34 @@ describe('QueueWaitProbe', () => {
     r.probe.close();
   });
 
+  it('a probe that cannot be sent (a firewall on loopback) turns the measure off, once', () => {
+    let now = 0;
+    let sends = 0;
+    const failures: string[] = [];
+    const probe = new QueueWaitProbe(
+      (_b, done) => {
+        sends++;
+        done(new Error('send EPERM'));
+      },
+      () => now,
+      (e) => failures.push(e.message),
+    );
+    probe.setReading(true);
+    const sip = Buffer.from('OPTIONS sip:a@b SIP/2.0\r\n\r\n');
+    for (let i = 0; i < 10; i++) {
+      now += PROBE_MS;
+      assert.equal(probe.take(sip), false);
+    }
+    assert.equal(sends, 1, 'no second attempt');
+    assert.deepEqual(failures, ['send EPERM']);
+    now += 1000;
+    assert.equal(probe.wait(), 0);
+    probe.setReading(true);
+    probe.take(sip);
+    assert.equal(sends, 1, 'reading again does not turn it back on');
+    probe.close();
+  });
+
   it('an interval without traffic retires probes that can no longer be queued', async () => {
     const r = rig();
     r.arm();
