@@ -291,7 +291,7 @@ function coreMetrics(reg: Registry, src: MetricsSources): void {
     ['reason'],
     (set) => {
       set({ reason: 'busy' }, core.admission.refused);
-      set({ reason: 'queue_wait' }, core.admission.shed);
+      set({ reason: 'queue_wait' }, core.queueShed.shed);
     },
   );
   mirrorGauge(

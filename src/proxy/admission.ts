@@ -42,8 +42,6 @@ export class Admission {
   bytes = 0;
   /** Requests answered 503 because of the bound. */
   refused = 0;
-  /** Requests answered 503 because they waited longer than maxQueueWait (queue-shed.ts counts them). */
-  shed = 0;
   private held = 0;
   /** Transactions in flight per source IP; kept only when maxPerSource bounds them. */
   private readonly perSource = new Map<string, number>();

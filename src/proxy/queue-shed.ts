@@ -34,6 +34,8 @@ export class QueueShed {
   enabled = true;
   /** Set by the core while it handles a message handed over by another worker; -1 otherwise. */
   handedWait = -1;
+  /** New requests answered 503 because they waited past the bound (dsd_sip_requests_shed_total). */
+  shed = 0;
   /** Share of new requests shed while the queue is late (0..1). */
   private share = 0;
   private shareAt = 0;
@@ -64,7 +66,7 @@ export class QueueShed {
     const forced = this.decided === src;
     this.decided = null;
     if (!forced && !this.decide(wait)) return false;
-    this.admission.shed++;
+    this.shed++;
     const now = Date.now();
     this.lastShed = now;
     const ep = this.episode;
@@ -72,7 +74,7 @@ export class QueueShed {
       if (wait > ep.maxWait) ep.maxWait = wait;
       return true;
     }
-    this.episode = { socket: src.local.text, since: now, shedAtStart: this.admission.shed - 1, maxWait: wait };
+    this.episode = { socket: src.local.text, since: now, shedAtStart: this.shed - 1, maxWait: wait };
     this.log.warn(
       `${src.local.text}: new requests waited ${Math.round(wait)} ms in the receive queue ` +
         `(tm max_queue_wait ${this.admission.cfg.maxQueueWait} ms): answering a share of them 503 until the wait falls`,
@@ -88,15 +90,9 @@ export class QueueShed {
    * transport's figure for the UDP socket it was read from.
    */
   waitOf(src: Source): number {
-    if (this.handedWait >= 0) return this.enabled && this.admission.cfg.maxQueueWait > 0 ? this.handedWait : 0;
-    if (
-      !this.enabled ||
-      src.proto !== 'udp' ||
-      this.admission.cfg.maxQueueWait <= 0 ||
-      this.transport.queueWait === undefined
-    ) {
-      return 0;
-    }
+    if (!this.enabled || this.admission.cfg.maxQueueWait <= 0) return 0;
+    if (this.handedWait >= 0) return this.handedWait;
+    if (src.proto !== 'udp' || this.transport.queueWait === undefined) return 0;
     return this.transport.queueWait(src.local);
   }
 
@@ -114,7 +110,7 @@ export class QueueShed {
   private check(): void {
     const ep = this.episode;
     if (ep === null || Date.now() - this.lastShed < QUIET_MS) return;
-    const n = this.admission.shed - ep.shedAtStart;
+    const n = this.shed - ep.shedAtStart;
     this.log.notice(
       `${ep.socket}: the receive queue wait is within tm max_queue_wait again; ${n} new request(s) answered 503 ` +
         `in ${((this.lastShed - ep.since) / 1000).toFixed(1)} s (longest wait seen ${Math.round(ep.maxWait)} ms)`,

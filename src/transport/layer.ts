@@ -24,7 +24,7 @@ import type {
 } from './types';
 import { looksLikeHttp } from './types';
 import { probeReceiveBuffer, UDP_MAX_BUFFER_DEFAULT } from './rcvbuf';
-import { QueueWaitProbe } from './queue-wait';
+import { probeOwnQueue, type QueueWaitProbe } from './queue-wait';
 import { setReceiving } from './udp-receiving';
 import { hostForUri } from './types';
 
@@ -193,15 +193,10 @@ export class TransportLayer implements Transport {
         if (this.opts.receiveUdp === false && !setReceiving(sock, false)) {
           this.opts.log.warn(`udp socket ${local.text}: cannot hold reading until the worker is ready`);
         }
-        const self = sock.address();
-        const to = self.address === '0.0.0.0' ? '127.0.0.1' : self.address === '::' ? '::1' : self.address;
-        const probe = new QueueWaitProbe(
-          (b, done) => sock.send(b, self.port, to, (e) => done(e ?? null)),
-          undefined,
-          (e) =>
-            this.opts.log.warn(
-              `udp socket ${local.text}: cannot send itself the queue-wait probe (${e.message}); tm max_queue_wait does not apply to it`,
-            ),
+        const probe = probeOwnQueue(sock, (e) =>
+          this.opts.log.warn(
+            `udp socket ${local.text}: cannot send itself the queue-wait probe (${e.message}); tm max_queue_wait does not apply to it`,
+          ),
         );
         probe.setReading(this.opts.receiveUdp !== false);
         this.waits.set(local.id, probe);

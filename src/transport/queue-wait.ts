@@ -18,6 +18,7 @@
  * arrive: an idle reader does not wake for them.
  */
 import { randomBytes } from 'node:crypto';
+import type dgram from 'node:dgram';
 
 /** How often a probe goes out while datagrams arrive. */
 export const PROBE_MS = 25;
@@ -83,10 +84,8 @@ export class QueueWaitProbe {
     if (this.broken) on = false;
     if (on === this.reading) return;
     this.reading = on;
-    this.outstanding.length = 0;
     this.sawTraffic = false;
-    this.armed = false;
-    this.stats.lastWait = 0;
+    this.forget();
     if (!on) this.sleep();
   }
 
@@ -114,6 +113,13 @@ export class QueueWaitProbe {
     this.timer.unref();
   }
 
+  /** Nothing queued is known any more: measure again from the next probe read. */
+  private forget(): void {
+    this.outstanding.length = 0;
+    this.armed = false;
+    this.stats.lastWait = 0;
+  }
+
   private sleep(): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
@@ -123,9 +129,7 @@ export class QueueWaitProbe {
     if (!this.sawTraffic) {
       // nothing arrived for a whole interval, so nothing is queued: a probe still
       // counted as outstanding was lost, and an idle reader stops probing
-      this.outstanding.length = 0;
-      this.armed = false;
-      this.stats.lastWait = 0;
+      this.forget();
       this.sleep();
       return;
     }
@@ -150,4 +154,14 @@ export class QueueWaitProbe {
       this.sent(e as Error);
     }
   }
+}
+
+/**
+ * A probe of a bound dgram socket's own queue: it sends to the socket's own address (the
+ * loopback one for a wildcard bind). The caller says when the socket is read (setReading).
+ */
+export function probeOwnQueue(sock: dgram.Socket, onFail: (e: Error) => void): QueueWaitProbe {
+  const self = sock.address();
+  const to = self.address === '0.0.0.0' ? '127.0.0.1' : self.address === '::' ? '::1' : self.address;
+  return new QueueWaitProbe((b, done) => sock.send(b, self.port, to, (e) => done(e ?? null)), undefined, onFail);
 }

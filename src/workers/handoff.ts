@@ -15,7 +15,7 @@
  */
 import dgram from 'node:dgram';
 import type { Proto } from '../transport/types';
-import { QueueWaitProbe } from '../transport/queue-wait';
+import { probeOwnQueue, type QueueWaitProbe } from '../transport/queue-wait';
 
 /** Protocol codes on the wire (index = code). */
 const PROTOS: readonly Proto[] = ['udp', 'tcp', 'tls', 'ws', 'wss'];
@@ -98,11 +98,8 @@ export class HandoffSocket {
       /* capped by the kernel: the defaults still work */
     }
     sock.on('error', (e) => this.warn(`handoff socket: ${e.message}`));
-    const port = sock.address().port;
-    const probe = new QueueWaitProbe(
-      (b, done) => sock.send(b, port, '127.0.0.1', (e) => done(e ?? null)),
-      undefined,
-      (e) => this.warn(`handoff socket: cannot send itself the queue-wait probe (${e.message})`),
+    const probe = probeOwnQueue(sock, (e) =>
+      this.warn(`handoff socket: cannot send itself the queue-wait probe (${e.message})`),
     );
     probe.setReading(true);
     this.probe = probe;
@@ -120,7 +117,7 @@ export class HandoffSocket {
       this.stats.received++;
       this.onData(d.kind, d.addr, d.payload);
     });
-    this.port = port;
+    this.port = sock.address().port;
     this.sock = sock;
   }
 

@@ -144,7 +144,7 @@ export class Placement {
     const seen = this.seen!;
     const i = h & MASK;
     const rec = owners[i]!;
-    if (rec !== FREE && now - seen[i]! <= this.o.ttlSec && isLive(rec)) {
+    if (this.isLiveRecord(i, now, isLive)) {
       seen[i] = now;
       return rec;
     }
@@ -161,11 +161,13 @@ export class Placement {
 
   /** True when hash `h` has a live record: a request with it may belong to a call in progress. */
   has(h: number, isLive: (i: number) => boolean): boolean {
-    const owners = this.owners;
-    if (owners === null) return false;
-    const i = h & MASK;
-    const rec = owners[i]!;
-    return rec !== FREE && this.now() - this.seen![i]! <= this.o.ttlSec && isLive(rec);
+    return this.owners !== null && this.isLiveRecord(h & MASK, this.now(), isLive);
+  }
+
+  /** Slot `i` holds an owner seen within `ttlSec` that still runs. */
+  private isLiveRecord(i: number, now: number, isLive: (i: number) => boolean): boolean {
+    const rec = this.owners![i]!;
+    return rec !== FREE && now - this.seen![i]! <= this.o.ttlSec && isLive(rec);
   }
 
   /** A reply for `owner`'s transaction keeps the call's record alive (a long ringing phase, then CANCEL). */

@@ -145,7 +145,8 @@ export class WorkerLink {
         o = this.placement.request(h, initial, byHash, isLive);
       }
       if (o === index) return false;
-      const waited = this.core.queueShed.waitOf(src);
+      // only a request can be shed by the worker it goes to
+      const waited = msg.isRequest ? this.core.queueShed.waitOf(src) : 0;
       return this.handoff.send(
         o,
         KIND_MESSAGE,

@@ -27,7 +27,6 @@ function rig(maxQueueWait = 200) {
   const src = (): Source => ({ proto: 'udp', ip: '192.0.2.1', port: 5060, local: transport.sockets[0]! });
   return {
     shed,
-    admission,
     src,
     set(o: { wait?: number; dice?: number }) {
       if (o.wait !== undefined) wait = o.wait;
@@ -59,7 +58,7 @@ describe('QueueShed (tm max_queue_wait)', () => {
     const r = rig();
     r.set({ wait: 401, dice: 0.999 });
     assert.equal(r.run(10), 10);
-    assert.equal(r.admission.shed, 10);
+    assert.equal(r.shed.shed, 10);
     r.shed.stop();
   });
 
