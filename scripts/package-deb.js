@@ -54,6 +54,9 @@ try {
   // the daemon in one file and its code cache, what bin/dsd runs (scripts/bundle.js); dist/src stays for dsctl
   for (const f of ['dsd.js', 'dsd.js.map', 'dsd.js.cache'])
     if (fs.existsSync(path.join(REPO, 'dist', f))) copy(path.join(REPO, 'dist', f), path.join(lib, 'dist', f));
+  // native/udpio, the UDP listen sockets' batched reads (scripts/build-native.js); without it dsd uses dgram
+  if (fs.existsSync(path.join(REPO, 'dist', 'native')))
+    copy(path.join(REPO, 'dist', 'native'), path.join(lib, 'dist', 'native'));
   for (const b of ['dsd', 'dsctl']) copy(path.join(REPO, 'bin', b), path.join(lib, 'bin', b), 0o755);
   write(
     path.join(lib, 'package.json'),

@@ -4,7 +4,6 @@
  * peer, opening one when none exists). It knows nothing of transactions or routing.
  */
 import dgram from 'node:dgram';
-import dns from 'node:dns';
 import net from 'node:net';
 import { isIP } from 'node:net';
 import { StreamFramer, FramingError } from './framer';
@@ -23,9 +22,11 @@ import type {
   TransportEvents,
 } from './types';
 import { looksLikeHttp } from './types';
-import { probeReceiveBuffer, UDP_MAX_BUFFER_DEFAULT } from './rcvbuf';
-import { probeOwnQueue, type QueueWaitProbe } from './queue-wait';
+import { UDP_MAX_BUFFER_DEFAULT } from './rcvbuf';
+import type { QueueWaitProbe } from './queue-wait';
 import { setReceiving } from './udp-receiving';
+import type { NativeUdp } from './udp-native';
+import { bindUdpListener } from './udp-listen';
 import { hostForUri } from './types';
 
 export interface TransportOptions {
@@ -55,23 +56,6 @@ export interface TransportOptions {
 /** Sends a stream (TCP, TLS, WS) message through the worker that holds the connections (src/workers). */
 export type TcpRelay = (target: Target, buf: Buffer) => boolean;
 
-/**
- * dgram's address lookup for every send(). Node's default (dns.lookup) answers an IP
- * literal on the next tick: a closure, a tick-queue entry and an async-hooks scope per
- * datagram, ~2.5–5 µs of CPU each on the project VM (bench/PROFILE.md, session 4). The
- * transport sends to IP literals only, so the answer comes at once; a host name still
- * goes to dns.lookup.
- */
-function literalLookup(
-  host: string,
-  opts: dns.LookupOneOptions | number,
-  cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
-): void {
-  const family = isIP(host);
-  if (family !== 0) cb(null, host, family);
-  else dns.lookup(host, typeof opts === 'number' ? { family: opts } : opts, cb);
-}
-
 /** Addresses we never send to: unspecified, broadcast, multicast. */
 function forbiddenTarget(ip: string, family: number): boolean {
   if (ip === '0.0.0.0' || ip === '255.255.255.255' || ip === '::') return true;
@@ -92,6 +76,8 @@ const NOBODY: TransportEvents = {
 export class TransportLayer implements Transport {
   readonly sockets: LocalSocket[] = [];
   private readonly udp = new Map<number, dgram.Socket>();
+  /** The UDP sockets read and written through native/udpio (udp-native.ts), by id. */
+  private readonly native = new Map<number, NativeUdp>();
   /** Per UDP listen socket (by id): how long what is read now waited in its queue. */
   private readonly waits = new Map<number, QueueWaitProbe>();
   private readonly servers: net.Server[] = [];
@@ -172,42 +158,16 @@ export class TransportLayer implements Transport {
     }
   }
 
-  private bindUdp(local: LocalSocket): Promise<void> {
-    const sock = dgram.createSocket({
-      type: local.family === 6 ? 'udp6' : 'udp4',
-      reuseAddr: false,
-      lookup: literalLookup as dgram.SocketOptions['lookup'],
+  private async bindUdp(local: LocalSocket): Promise<void> {
+    const u = await bindUdpListener(local, {
+      maxBuffer: this.opts.udpMaxBuffer ?? UDP_MAX_BUFFER_DEFAULT,
+      reading: this.opts.receiveUdp !== false,
+      log: this.opts.log,
+      onMessage: (buf, src) => this.events.onMessage(buf, src),
     });
-    return new Promise((resolve, reject) => {
-      sock.once('error', reject);
-      sock.bind(local.port, local.ip, () => {
-        sock.removeListener('error', reject);
-        sock.on('error', (e) => this.opts.log.warn(`udp socket ${local.text}: ${e.message}`));
-        try {
-          sock.setSendBufferSize(4 * 1024 * 1024);
-        } catch {
-          /* the kernel may cap it; the default still works */
-        }
-        const rb = probeReceiveBuffer(sock, this.opts.udpMaxBuffer ?? UDP_MAX_BUFFER_DEFAULT);
-        this.opts.log.info(`udp socket ${local.text}: SO_RCVBUF is initially ${rb.initial}, finally ${rb.final}`);
-        if (this.opts.receiveUdp === false && !setReceiving(sock, false)) {
-          this.opts.log.warn(`udp socket ${local.text}: cannot hold reading until the worker is ready`);
-        }
-        const probe = probeOwnQueue(sock, (e) =>
-          this.opts.log.warn(
-            `udp socket ${local.text}: cannot send itself the queue-wait probe (${e.message}); tm max_queue_wait does not apply to it`,
-          ),
-        );
-        probe.setReading(this.opts.receiveUdp !== false);
-        this.waits.set(local.id, probe);
-        sock.on('message', (buf, rinfo) => {
-          if (probe.take(buf)) return;
-          this.events.onMessage(buf, { proto: 'udp', ip: rinfo.address, port: rinfo.port, local });
-        });
-        this.udp.set(local.id, sock);
-        resolve();
-      });
-    });
+    this.waits.set(local.id, u.probe);
+    if (u.nat) this.native.set(local.id, u.nat);
+    this.udp.set(local.id, u.sock);
   }
 
   private bindTcp(local: LocalSocket): Promise<void> {
@@ -307,7 +267,11 @@ export class TransportLayer implements Transport {
 
   /** Starts (or stops) reading the UDP sockets; see `TransportOptions.receiveUdp`. */
   receiveUdp(on = true): void {
-    for (const sock of this.udp.values()) setReceiving(sock, on);
+    for (const [id, sock] of this.udp) {
+      const nat = this.native.get(id);
+      if (nat) nat.setReading(on);
+      else setReceiving(sock, on);
+    }
     for (const w of this.waits.values()) w.setReading(on);
   }
 
@@ -358,6 +322,11 @@ export class TransportLayer implements Transport {
           ? target.local
           : this.selectSocket('udp', family);
       if (!local) return false;
+      const nat = this.native.get(local.id);
+      if (nat) {
+        nat.send(buf, target.port, target.ip, family);
+        return true;
+      }
       const sock = this.udp.get(local.id);
       if (!sock) return false;
       sock.send(buf, target.port, target.ip);
@@ -390,6 +359,8 @@ export class TransportLayer implements Transport {
     this.limits.stop();
     for (const w of this.waits.values()) w.close();
     this.waits.clear();
+    for (const n of this.native.values()) n.close();
+    this.native.clear();
     for (const s of this.udp.values()) s.close();
     this.udp.clear();
     for (const c of this.conns.values()) c.socket.destroy();

@@ -16,6 +16,7 @@
 import dgram from 'node:dgram';
 import type { Proto } from '../transport/types';
 import { probeOwnQueue, type QueueWaitProbe } from '../transport/queue-wait';
+import { NativeUdp } from '../transport/udp-native';
 
 /** Protocol codes on the wire (index = code). */
 const PROTOS: readonly Proto[] = ['udp', 'tcp', 'tls', 'ws', 'wss'];
@@ -68,6 +69,7 @@ function decode(buf: Buffer): { kind: number; addr: HandoffAddr; payload: Buffer
 
 export class HandoffSocket {
   private sock: dgram.Socket | null = null;
+  private nat: NativeUdp | null = null;
   /** index → port of every live peer. */
   private ports = new Map<number, number>();
   private known = new Set<number>();
@@ -103,9 +105,9 @@ export class HandoffSocket {
     );
     probe.setReading(true);
     this.probe = probe;
-    sock.on('message', (buf, rinfo) => {
+    const deliver = (buf: Buffer, ip: string, port: number): void => {
       if (probe.take(buf)) return;
-      if (rinfo.address !== '127.0.0.1' || !this.known.has(rinfo.port)) {
+      if (ip !== '127.0.0.1' || !this.known.has(port)) {
         this.stats.dropped++;
         return;
       }
@@ -116,7 +118,13 @@ export class HandoffSocket {
       }
       this.stats.received++;
       this.onData(d.kind, d.addr, d.payload);
-    });
+    };
+    // read and written as the SIP sockets are (transport/udp-native.ts), dgram without the module
+    this.nat = NativeUdp.open(sock, deliver, (e) =>
+      this.warn(`handoff socket: a message's handling failed: ${(e as Error).stack ?? String(e)}`),
+    );
+    if (this.nat) this.nat.setReading(true);
+    else sock.on('message', (buf, rinfo) => deliver(buf, rinfo.address, rinfo.port));
     this.port = sock.address().port;
     this.sock = sock;
   }
@@ -143,7 +151,8 @@ export class HandoffSocket {
       this.stats.dropped++;
       return false;
     }
-    this.sock.send([encodeHeader(kind, addr), payload], port, '127.0.0.1');
+    if (this.nat) this.nat.send(Buffer.concat([encodeHeader(kind, addr), payload]), port, '127.0.0.1', 4);
+    else this.sock.send([encodeHeader(kind, addr), payload], port, '127.0.0.1');
     this.stats.sent++;
     return true;
   }
@@ -151,6 +160,8 @@ export class HandoffSocket {
   close(): void {
     this.probe?.close();
     this.probe = null;
+    this.nat?.close();
+    this.nat = null;
     this.sock?.close();
     this.sock = null;
   }

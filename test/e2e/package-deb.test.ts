@@ -44,6 +44,7 @@ test(
         'usr/lib/dsd/dist/src/daemon/main.js',
         'usr/lib/dsd/dist/dsd.js',
         'usr/lib/dsd/dist/dsd.js.cache',
+        'usr/lib/dsd/dist/native/udpio.node',
         'usr/lib/dsd/node_modules/pino/package.json',
         'lib/systemd/system/dsd.service',
         'etc/default/dsd',
@@ -131,6 +132,8 @@ test(
         assert.ok(out.includes(' started, listening on'), out);
         // the packaged daemon runs from one file with the bytecode the build compiled
         assert.match(out, /"loaded_from":"dist\/dsd\.js","code_cache":"accepted"/);
+        // and reads UDP through the packaged native/udpio
+        assert.match(out, /read and written with recvmmsg\/sendto \(native\/udpio\)/);
         const l = run(dsctl, ['-s', `unix:${dir}/ctl`, 'dispatcher.list']);
         assert.equal(l.status, 0, l.stderr);
         assert.match(l.stdout, /URI: sip:127\.0\.0\.1:5080/);

@@ -1,0 +1,307 @@
+/*
+ * udpio: the UDP hot path of dsd's listen sockets, beside node's dgram.
+ *
+ * node's dgram reads one datagram per libuv callback: a 64 KB malloc shrunk to size, an
+ * ArrayBuffer, an `rinfo` object built field by field and a MakeCallback (tick and microtask
+ * checks) per datagram. Here one recvmmsg(2) takes up to BATCH datagrams, each is copied
+ * into a Buffer of its own size (so a message a transaction keeps pins only itself), and
+ * JavaScript is entered once per batch. Sends go straight to sendto(2); the caller falls
+ * back to dgram's send (which queues) when this one cannot finish at once.
+ *
+ * The socket stays node's: dgram binds it (alone or through node:cluster), owns it and
+ * closes it. This module reads and writes a dup(2) of its descriptor, polled by its own
+ * uv_poll handle, while dgram's own reading is stopped (src/transport/udp-native.ts).
+ * Linux only (recvmmsg). bench/PROFILE.md, session 13, has the measurements.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <node_api.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define BATCH 32
+#define SLOT 65536 /* larger than any UDP payload: nothing is truncated */
+#define META 5     /* per datagram: port, family, IPv4 address (host order), length, 0 */
+
+typedef struct {
+  uv_poll_t poll; /* first: the handle's address is the reader's */
+  int fd;
+  int reading;
+  int closed;
+  napi_env env;
+  napi_ref cb;
+  napi_ref meta;
+  napi_ref bufs;
+  napi_async_context actx;
+  char *slab;
+  struct mmsghdr msgs[BATCH];
+  struct iovec iov[BATCH];
+  struct sockaddr_storage addrs[BATCH];
+} reader_t;
+
+#define CHECK(call)                                                                   \
+  do {                                                                                \
+    if ((call) != napi_ok) {                                                          \
+      napi_throw_error(env, "DSD_ERR_UDPIO", "udpio: " #call " failed");              \
+      return NULL;                                                                    \
+    }                                                                                 \
+  } while (0)
+
+static void report_exception(napi_env env) {
+  napi_value err;
+  if (napi_get_and_clear_last_exception(env, &err) == napi_ok) napi_fatal_exception(env, err);
+}
+
+/* One recvmmsg and one call into JavaScript; the number of datagrams read (0: none waited). */
+static int read_batch(reader_t *r) {
+  for (int i = 0; i < BATCH; i++) {
+    r->iov[i].iov_base = r->slab + (size_t)i * SLOT;
+    r->iov[i].iov_len = SLOT;
+    memset(&r->msgs[i].msg_hdr, 0, sizeof(struct msghdr));
+    r->msgs[i].msg_hdr.msg_iov = &r->iov[i];
+    r->msgs[i].msg_hdr.msg_iovlen = 1;
+    r->msgs[i].msg_hdr.msg_name = &r->addrs[i];
+    r->msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
+  }
+  int n = recvmmsg(r->fd, r->msgs, BATCH, MSG_DONTWAIT, NULL);
+  if (n <= 0) return 0; /* EAGAIN (another reader was first), or an error recvmmsg cleared */
+  napi_env env = r->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return 0;
+  napi_value meta, bufs, cb, recv, argv[2], res; /* recv: the global object, as node gives its own callbacks a receiver */
+  void *mdata = NULL;
+  size_t mlen = 0;
+  napi_typedarray_type tt;
+  napi_value ab;
+  size_t boff;
+  int ok = napi_get_reference_value(env, r->meta, &meta) == napi_ok &&
+           napi_get_typedarray_info(env, meta, &tt, &mlen, &mdata, &ab, &boff) == napi_ok &&
+           napi_get_reference_value(env, r->bufs, &bufs) == napi_ok &&
+           napi_get_reference_value(env, r->cb, &cb) == napi_ok && napi_get_global(env, &recv) == napi_ok;
+  int32_t *m = (int32_t *)mdata;
+  int given = 0;
+  for (int i = 0; ok && i < n; i++) {
+    unsigned len = r->msgs[i].msg_len;
+    napi_value b;
+    void *copy;
+    if (napi_create_buffer_copy(env, len, r->iov[i].iov_base, &copy, &b) != napi_ok) break;
+    struct sockaddr_storage *sa = &r->addrs[i];
+    int32_t *e = m + given * META;
+    if (sa->ss_family == AF_INET) {
+      struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+      e[0] = ntohs(s4->sin_port);
+      e[1] = 4;
+      e[2] = (int32_t)ntohl(s4->sin_addr.s_addr);
+    } else if (sa->ss_family == AF_INET6) {
+      struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
+      char text[INET6_ADDRSTRLEN];
+      napi_value ip;
+      if (!inet_ntop(AF_INET6, &s6->sin6_addr, text, sizeof text)) continue;
+      if (napi_create_string_latin1(env, text, NAPI_AUTO_LENGTH, &ip) != napi_ok) break;
+      /* IPv6 text rides in the buffers array, one slot past the buffer */
+      if (napi_set_element(env, bufs, (uint32_t)(BATCH + given), ip) != napi_ok) break;
+      e[0] = ntohs(s6->sin6_port);
+      e[1] = 6;
+      e[2] = 0;
+    } else {
+      continue;
+    }
+    e[3] = (int32_t)len;
+    e[4] = 0;
+    if (napi_set_element(env, bufs, (uint32_t)given, b) != napi_ok) break;
+    given++;
+  }
+  if (given > 0) {
+    napi_create_int32(env, given, &argv[0]);
+    argv[1] = bufs;
+    if (napi_make_callback(env, r->actx, recv, cb, 2, argv, &res) == napi_pending_exception) report_exception(env);
+  }
+  napi_close_handle_scope(env, scope);
+  return n;
+}
+
+/*
+ * A full batch means more are likely waiting: read on, as libuv reads until EAGAIN, but at
+ * most ROUNDS batches before the loop's other handles (timers, TCP, the control socket)
+ * get their turn.
+ */
+#define ROUNDS 4
+static void on_readable(uv_poll_t *h, int status, int events) {
+  reader_t *r = (reader_t *)h;
+  for (int round = 0; round < ROUNDS && status >= 0 && !r->closed && r->reading; round++)
+    if (read_batch(r) < BATCH) break;
+}
+
+static reader_t *unwrap(napi_env env, napi_value v) {
+  reader_t *r = NULL;
+  if (napi_get_value_external(env, v, (void **)&r) != napi_ok || r == NULL) {
+    napi_throw_type_error(env, "DSD_ERR_UDPIO", "udpio: not a reader");
+    return NULL;
+  }
+  return r;
+}
+
+/* open(fd, onBatch(count, buffers), meta: Int32Array(BATCH * META), buffers: Array) -> reader */
+static napi_value js_open(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  if (argc < 4 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
+    napi_throw_type_error(env, "DSD_ERR_UDPIO", "udpio: open(fd, onBatch, meta, buffers)");
+    return NULL;
+  }
+  bool is_ta = false;
+  napi_typedarray_type tt;
+  size_t mlen = 0;
+  napi_is_typedarray(env, argv[2], &is_ta);
+  if (is_ta) CHECK(napi_get_typedarray_info(env, argv[2], &tt, &mlen, NULL, NULL, NULL));
+  if (!is_ta || tt != napi_int32_array || mlen < BATCH * META) {
+    napi_throw_type_error(env, "DSD_ERR_UDPIO", "udpio: meta must be an Int32Array of BATCH * META");
+    return NULL;
+  }
+  int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (dup_fd < 0) {
+    napi_throw_error(env, "DSD_ERR_UDPIO", "udpio: cannot duplicate the socket");
+    return NULL;
+  }
+  reader_t *r = calloc(1, sizeof(reader_t));
+  char *slab = malloc((size_t)BATCH * SLOT);
+  if (!r || !slab) {
+    free(r);
+    free(slab);
+    close(dup_fd);
+    napi_throw_error(env, "DSD_ERR_UDPIO", "udpio: out of memory");
+    return NULL;
+  }
+  r->fd = dup_fd;
+  r->slab = slab;
+  r->env = env;
+  uv_loop_t *loop;
+  napi_value name, ext;
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  CHECK(napi_create_reference(env, argv[1], 1, &r->cb));
+  CHECK(napi_create_reference(env, argv[2], 1, &r->meta));
+  CHECK(napi_create_reference(env, argv[3], 1, &r->bufs));
+  CHECK(napi_create_string_utf8(env, "UDPIO", NAPI_AUTO_LENGTH, &name));
+  CHECK(napi_async_init(env, NULL, name, &r->actx));
+  if (uv_poll_init(loop, &r->poll, r->fd) != 0) {
+    close(dup_fd);
+    napi_throw_error(env, "DSD_ERR_UDPIO", "udpio: cannot poll the socket");
+    return NULL;
+  }
+  CHECK(napi_create_external(env, r, NULL, NULL, &ext));
+  return ext;
+}
+
+/* reading(reader, on): starts or stops taking datagrams */
+static napi_value js_reading(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  reader_t *r = unwrap(env, argv[0]);
+  if (!r) return NULL;
+  bool on = false;
+  CHECK(napi_get_value_bool(env, argv[1], &on));
+  if (r->closed || (int)on == r->reading) return NULL;
+  r->reading = on;
+  if (on)
+    uv_poll_start(&r->poll, UV_READABLE, on_readable);
+  else
+    uv_poll_stop(&r->poll);
+  return NULL;
+}
+
+/* send(reader, buffer, port, ip, family) -> bytes sent, or -errno (the caller falls back) */
+static napi_value js_send(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5], out;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  reader_t *r = unwrap(env, argv[0]);
+  if (!r) return NULL;
+  void *data;
+  size_t len, iplen;
+  int32_t port, family;
+  char ip[INET6_ADDRSTRLEN + 1];
+  ssize_t rc = -EINVAL;
+  if (!r->closed && napi_get_buffer_info(env, argv[1], &data, &len) == napi_ok &&
+      napi_get_value_int32(env, argv[2], &port) == napi_ok &&
+      napi_get_value_string_latin1(env, argv[3], ip, sizeof ip, &iplen) == napi_ok &&
+      napi_get_value_int32(env, argv[4], &family) == napi_ok && iplen < sizeof ip - 1 && port > 0 && port < 65536) {
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    memset(&ss, 0, sizeof ss);
+    int parsed;
+    if (family == 6) {
+      struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+      s6->sin6_family = AF_INET6;
+      s6->sin6_port = htons((uint16_t)port);
+      parsed = inet_pton(AF_INET6, ip, &s6->sin6_addr);
+      sl = sizeof *s6;
+    } else {
+      struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+      s4->sin_family = AF_INET;
+      s4->sin_port = htons((uint16_t)port);
+      parsed = inet_pton(AF_INET, ip, &s4->sin_addr);
+      sl = sizeof *s4;
+    }
+    if (parsed == 1) {
+      rc = sendto(r->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&ss, sl);
+      if (rc < 0) rc = -errno;
+    }
+  }
+  CHECK(napi_create_int64(env, (int64_t)rc, &out));
+  return out;
+}
+
+static void on_closed(uv_handle_t *h) {
+  reader_t *r = (reader_t *)h;
+  close(r->fd);
+  free(r->slab);
+  free(r);
+}
+
+static void release(reader_t *r) {
+  if (r->closed) return;
+  r->closed = 1;
+  r->reading = 0;
+  uv_poll_stop(&r->poll);
+  napi_delete_reference(r->env, r->cb);
+  napi_delete_reference(r->env, r->meta);
+  napi_delete_reference(r->env, r->bufs);
+  napi_async_destroy(r->env, r->actx);
+  uv_close((uv_handle_t *)&r->poll, on_closed);
+}
+
+/* close(reader): stops reading and closes the duplicate (dgram still owns the socket) */
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  reader_t *r = unwrap(env, argv[0]);
+  if (r) release(r);
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[6];
+  napi_value batch, meta;
+  CHECK(napi_create_int32(env, BATCH, &batch));
+  CHECK(napi_create_int32(env, META, &meta));
+  props[0] = (napi_property_descriptor){"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL};
+  props[1] = (napi_property_descriptor){"reading", NULL, js_reading, NULL, NULL, NULL, napi_enumerable, NULL};
+  props[2] = (napi_property_descriptor){"send", NULL, js_send, NULL, NULL, NULL, napi_enumerable, NULL};
+  props[3] = (napi_property_descriptor){"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL};
+  props[4] = (napi_property_descriptor){"BATCH", NULL, NULL, NULL, NULL, batch, napi_enumerable, NULL};
+  props[5] = (napi_property_descriptor){"META", NULL, NULL, NULL, NULL, meta, napi_enumerable, NULL};
+  CHECK(napi_define_properties(env, exports, 6, props));
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,118 @@
+/**
+ * The UDP listen sockets' hot path through native/udpio (dist/native/udpio.node): one
+ * recvmmsg(2) reads up to 32 datagrams and JavaScript is entered once for them, and a send
+ * is one sendto(2), where node's dgram enters JavaScript once per datagram (a 64 KB buffer
+ * allocated and shrunk, an `rinfo` object, a MakeCallback) and sends through a send
+ * request and its callback. dgram still binds, owns and closes the socket, and sends
+ * whatever this path cannot (a full send buffer, an address it does not parse): udpio reads
+ * and writes a duplicate of dgram's descriptor while dgram's own reading is held. Without
+ * the module (not built, not Linux, DSD_UDP_NATIVE=0) the layer uses dgram alone, as before.
+ * README, design notes, "UDP I/O"; bench/PROFILE.md, session 13.
+ */
+import type dgram from 'node:dgram';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../core/package-root';
+import { setReceiving, socketFd } from './udp-receiving';
+
+interface Udpio {
+  readonly BATCH: number;
+  readonly META: number;
+  open(fd: number, onBatch: (count: number, bufs: unknown[]) => void, meta: Int32Array, bufs: unknown[]): unknown;
+  reading(r: unknown, on: boolean): void;
+  send(r: unknown, buf: Buffer, port: number, ip: string, family: number): number;
+  close(r: unknown): void;
+}
+
+/** Where the build puts the module (scripts/build-native.js). */
+const UDPIO_PATH = path.join(PACKAGE_ROOT, 'dist', 'native', 'udpio.node');
+
+let loaded: { mod: Udpio | null; why: string } | null = null;
+
+/** The module, or null and why not (said once in the log by the layer). */
+export function loadUdpio(): { mod: Udpio | null; why: string } {
+  if (loaded) return loaded;
+  if (process.env.DSD_UDP_NATIVE === '0') loaded = { mod: null, why: 'DSD_UDP_NATIVE=0' };
+  else if (process.platform !== 'linux') loaded = { mod: null, why: 'not Linux' };
+  else {
+    try {
+      loaded = { mod: require(UDPIO_PATH) as Udpio, why: '' };
+    } catch (e) {
+      loaded = { mod: null, why: `${UDPIO_PATH} not loaded (${(e as Error).message.split('\n')[0]})` };
+    }
+  }
+  return loaded;
+}
+
+/** IPv4 text by address: a socket hears from a handful of peers, each a string made once. */
+const v4Text = new Map<number, string>();
+
+function ipv4(a: number): string {
+  let t = v4Text.get(a);
+  if (t === undefined) {
+    t = `${(a >>> 24) & 255}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+    if (v4Text.size >= 4096) v4Text.clear();
+    v4Text.set(a, t);
+  }
+  return t;
+}
+
+type DatagramHandler = (buf: Buffer, ip: string, port: number) => void;
+
+/** One dgram socket's native reader and sender. */
+export class NativeUdp {
+  private reader: unknown;
+
+  private constructor(
+    private readonly mod: Udpio,
+    private readonly sock: dgram.Socket,
+    onDatagram: DatagramHandler,
+    onError: (e: unknown) => void,
+  ) {
+    const { BATCH, META } = mod;
+    const meta = new Int32Array(BATCH * META);
+    const bufs: unknown[] = new Array<unknown>(2 * BATCH);
+    const onBatch = (count: number, b: unknown[]): void => {
+      for (let i = 0, j = 0; i < count; i++, j += META) {
+        const ip = meta[j + 1] === 4 ? ipv4(meta[j + 2]!) : (b[BATCH + i] as string);
+        // one message that throws must not cost the rest of the batch
+        try {
+          onDatagram(b[i] as Buffer, ip, meta[j]!);
+        } catch (e) {
+          onError(e);
+        }
+      }
+    };
+    this.reader = mod.open(socketFd(sock), onBatch, meta, bufs);
+  }
+
+  /**
+   * Takes over reading `sock` (bound): dgram's reading is held for good and this reads in
+   * its place once `setReading(true)`. Null when the module or the descriptor is not there.
+   */
+  static open(sock: dgram.Socket, onDatagram: DatagramHandler, onError: (e: unknown) => void): NativeUdp | null {
+    const { mod } = loadUdpio();
+    if (!mod || socketFd(sock) < 0 || !setReceiving(sock, false)) return null;
+    return new NativeUdp(mod, sock, onDatagram, onError);
+  }
+
+  setReading(on: boolean): void {
+    if (this.reader !== null) this.mod.reading(this.reader, on);
+  }
+
+  /** Sends at once when the socket can take it; otherwise (or with dgram's queue not empty, to keep order) through dgram. */
+  send(buf: Buffer, port: number, ip: string, family: 4 | 6): void {
+    if (
+      this.reader === null ||
+      this.sock.getSendQueueCount() > 0 ||
+      this.mod.send(this.reader, buf, port, ip, family) < 0
+    ) {
+      this.sock.send(buf, port, ip);
+    }
+  }
+
+  close(): void {
+    if (this.reader === null) return;
+    this.mod.close(this.reader);
+    this.reader = null;
+  }
+}

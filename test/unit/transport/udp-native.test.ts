@@ -1,0 +1,196 @@
+/**
+ * native/udpio through NativeUdp on real loopback sockets: batches arrive whole and in
+ * order with the sender's address as dgram would give it, reading is held and resumed,
+ * sends go out (and through dgram once the reader is closed), and a handler that throws
+ * costs only its own datagram. The module is part of the build on Linux: it must load.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { NativeUdp, loadUdpio } from '../../../src/transport/udp-native';
+import { waitUntil } from '../../helpers/wait';
+
+const linux = process.platform === 'linux' && process.env.DSD_UDP_NATIVE !== '0';
+
+function bound(type: 'udp4' | 'udp6', host: string): Promise<dgram.Socket> {
+  const s = dgram.createSocket(type);
+  return new Promise((resolve, reject) => {
+    s.once('error', reject);
+    s.bind(0, host, () => resolve(s));
+  });
+}
+
+interface Got {
+  text: string;
+  ip: string;
+  port: number;
+}
+
+describe('NativeUdp (native/udpio)', { skip: !linux && 'Linux only' }, () => {
+  it('is built and loads', () => {
+    const { mod, why } = loadUdpio();
+    assert.ok(mod, why);
+  });
+
+  it('reads a burst whole and in order, with the IPv4 source as dgram gives it', async () => {
+    const server = await bound('udp4', '127.0.0.1');
+    const client = await bound('udp4', '127.0.0.1');
+    const got: Got[] = [];
+    const nat = NativeUdp.open(
+      server,
+      (buf, ip, port) => got.push({ text: buf.toString('latin1'), ip, port }),
+      (e) => assert.fail(String(e)),
+    );
+    try {
+      assert.ok(nat);
+      nat.setReading(true);
+      const n = 100; // several batches of 32, within the default receive buffer
+      for (let i = 0; i < n; i++) client.send(`m${i} ${'x'.repeat(i * 3)}`, server.address().port, '127.0.0.1');
+      await waitUntil(() => got.length >= n, { timeoutMs: 20_000, what: 'every datagram read' });
+      assert.equal(got.length, n);
+      got.forEach((g, i) => {
+        assert.equal(g.text, `m${i} ${'x'.repeat(i * 3)}`);
+        assert.equal(g.ip, '127.0.0.1');
+        assert.equal(g.port, client.address().port);
+      });
+    } finally {
+      nat?.close();
+      server.close();
+      client.close();
+    }
+  });
+
+  it('gives the IPv6 source text as dgram does', async (t) => {
+    let server: dgram.Socket;
+    try {
+      server = await bound('udp6', '::1');
+    } catch {
+      t.skip('no ::1 here');
+      return;
+    }
+    const client = await bound('udp6', '::1');
+    const got: Got[] = [];
+    const viaDgram: string[] = [];
+    const probe = await bound('udp6', '::1');
+    probe.on('message', (_b, r) => viaDgram.push(r.address));
+    const nat = NativeUdp.open(
+      server,
+      (buf, ip, port) => got.push({ text: buf.toString('latin1'), ip, port }),
+      () => undefined,
+    );
+    try {
+      assert.ok(nat);
+      nat.setReading(true);
+      client.send('hello6', server.address().port, '::1');
+      client.send('hello6', probe.address().port, '::1');
+      await waitUntil(() => got.length === 1 && viaDgram.length === 1, { timeoutMs: 10_000, what: 'both read' });
+      assert.deepEqual(got[0], { text: 'hello6', ip: viaDgram[0], port: client.address().port });
+      // and a send to an IPv6 peer
+      const back: string[] = [];
+      client.on('message', (b) => back.push(b.toString()));
+      nat.send(Buffer.from('reply6'), client.address().port, '::1', 6);
+      await waitUntil(() => back.length === 1, { timeoutMs: 10_000, what: 'the reply' });
+      assert.equal(back[0], 'reply6');
+    } finally {
+      nat?.close();
+      server.close();
+      client.close();
+      probe.close();
+    }
+  });
+
+  it('holds reading until asked, and resumes with what waited in the kernel', async () => {
+    const server = await bound('udp4', '127.0.0.1');
+    const client = await bound('udp4', '127.0.0.1');
+    const got: string[] = [];
+    const nat = NativeUdp.open(
+      server,
+      (buf) => got.push(buf.toString()),
+      () => undefined,
+    );
+    try {
+      assert.ok(nat);
+      // dgram's own reading is held too: nothing reaches a 'message' listener
+      server.on('message', () => assert.fail('dgram read a datagram the native reader owns'));
+      for (let i = 0; i < 5; i++) client.send(`held${i}`, server.address().port, '127.0.0.1');
+      // a datagram sent after the held ones, read by a second socket, shows they all reached the kernel
+      const marker = await bound('udp4', '127.0.0.1');
+      const seen: string[] = [];
+      marker.on('message', (b) => seen.push(b.toString()));
+      client.send('after', marker.address().port, '127.0.0.1');
+      await waitUntil(() => seen.length === 1, { timeoutMs: 10_000, what: 'the marker' });
+      marker.close();
+      assert.equal(got.length, 0);
+      nat.setReading(true);
+      await waitUntil(() => got.length === 5, { timeoutMs: 10_000, what: 'the held datagrams' });
+      assert.deepEqual(got, ['held0', 'held1', 'held2', 'held3', 'held4']);
+    } finally {
+      nat?.close();
+      server.close();
+      client.close();
+    }
+  });
+
+  it('sends; after close dgram still sends on the socket', async () => {
+    const server = await bound('udp4', '127.0.0.1');
+    const peer = await bound('udp4', '127.0.0.1');
+    const back: Array<{ text: string; port: number }> = [];
+    peer.on('message', (b, r) => back.push({ text: b.toString(), port: r.port }));
+    const nat = NativeUdp.open(
+      server,
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      assert.ok(nat);
+      nat.send(Buffer.from('native'), peer.address().port, '127.0.0.1', 4);
+      await waitUntil(() => back.length === 1, { timeoutMs: 10_000, what: 'the native send' });
+      nat.close();
+      nat.send(Buffer.from('dgram'), peer.address().port, '127.0.0.1', 4);
+      await waitUntil(() => back.length === 2, { timeoutMs: 10_000, what: 'the send after close' });
+      assert.deepEqual(back, [
+        { text: 'native', port: server.address().port },
+        { text: 'dgram', port: server.address().port },
+      ]);
+    } finally {
+      nat?.close();
+      server.close();
+      peer.close();
+    }
+  });
+
+  it('a handler that throws costs only its own datagram', async () => {
+    const server = await bound('udp4', '127.0.0.1');
+    const client = await bound('udp4', '127.0.0.1');
+    const got: string[] = [];
+    const errors: string[] = [];
+    const nat = NativeUdp.open(
+      server,
+      (buf) => {
+        const s = buf.toString();
+        if (s === 'bad') throw new Error('boom');
+        got.push(s);
+      },
+      (e) => errors.push((e as Error).message),
+    );
+    try {
+      assert.ok(nat);
+      // queued while held, so they are read in one batch
+      for (const s of ['a', 'bad', 'b', 'c']) client.send(s, server.address().port, '127.0.0.1');
+      const marker = await bound('udp4', '127.0.0.1');
+      const seen: string[] = [];
+      marker.on('message', (b) => seen.push(b.toString()));
+      client.send('after', marker.address().port, '127.0.0.1');
+      await waitUntil(() => seen.length === 1, { timeoutMs: 10_000, what: 'the marker' });
+      marker.close();
+      nat.setReading(true);
+      await waitUntil(() => got.length === 3, { timeoutMs: 10_000, what: 'the good datagrams' });
+      assert.deepEqual(got, ['a', 'b', 'c']);
+      assert.deepEqual(errors, ['boom']);
+    } finally {
+      nat?.close();
+      server.close();
+      client.close();
+    }
+  });
+});
