@@ -20,6 +20,23 @@ function bound(type: 'udp4' | 'udp6', host: string): Promise<dgram.Socket> {
   });
 }
 
+/**
+ * Sends `texts` from `client` to `port`, then one datagram to a socket of its own: once that
+ * one is read, the others are in the kernel's queue (loopback delivers in order, at once).
+ */
+async function sendQueued(client: dgram.Socket, port: number, texts: string[]): Promise<void> {
+  for (const t of texts) client.send(t, port, '127.0.0.1');
+  const marker = await bound('udp4', '127.0.0.1');
+  const seen: string[] = [];
+  marker.on('message', (b) => seen.push(b.toString()));
+  client.send('after', marker.address().port, '127.0.0.1');
+  try {
+    await waitUntil(() => seen.length === 1, { timeoutMs: 10_000, what: 'the marker' });
+  } finally {
+    marker.close();
+  }
+}
+
 interface Got {
   text: string;
   ip: string;
@@ -112,14 +129,7 @@ describe('NativeUdp (native/udpio)', { skip: !linux && 'Linux only' }, () => {
       assert.ok(nat);
       // dgram's own reading is held too: nothing reaches a 'message' listener
       server.on('message', () => assert.fail('dgram read a datagram the native reader owns'));
-      for (let i = 0; i < 5; i++) client.send(`held${i}`, server.address().port, '127.0.0.1');
-      // a datagram sent after the held ones, read by a second socket, shows they all reached the kernel
-      const marker = await bound('udp4', '127.0.0.1');
-      const seen: string[] = [];
-      marker.on('message', (b) => seen.push(b.toString()));
-      client.send('after', marker.address().port, '127.0.0.1');
-      await waitUntil(() => seen.length === 1, { timeoutMs: 10_000, what: 'the marker' });
-      marker.close();
+      await sendQueued(client, server.address().port, ['held0', 'held1', 'held2', 'held3', 'held4']);
       assert.equal(got.length, 0);
       nat.setReading(true);
       await waitUntil(() => got.length === 5, { timeoutMs: 10_000, what: 'the held datagrams' });
@@ -176,13 +186,7 @@ describe('NativeUdp (native/udpio)', { skip: !linux && 'Linux only' }, () => {
     try {
       assert.ok(nat);
       // queued while held, so they are read in one batch
-      for (const s of ['a', 'bad', 'b', 'c']) client.send(s, server.address().port, '127.0.0.1');
-      const marker = await bound('udp4', '127.0.0.1');
-      const seen: string[] = [];
-      marker.on('message', (b) => seen.push(b.toString()));
-      client.send('after', marker.address().port, '127.0.0.1');
-      await waitUntil(() => seen.length === 1, { timeoutMs: 10_000, what: 'the marker' });
-      marker.close();
+      await sendQueued(client, server.address().port, ['a', 'bad', 'b', 'c']);
       nat.setReading(true);
       await waitUntil(() => got.length === 3, { timeoutMs: 10_000, what: 'the good datagrams' });
       assert.deepEqual(got, ['a', 'b', 'c']);
