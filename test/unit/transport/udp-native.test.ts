@@ -77,6 +77,33 @@ describe('NativeUdp (native/udpio)', { skip: !linux && 'Linux only' }, () => {
     }
   });
 
+  it('reads an empty datagram and the largest IPv4 one intact', async () => {
+    const server = await bound('udp4', '127.0.0.1');
+    const client = await bound('udp4', '127.0.0.1');
+    server.setRecvBufferSize(1 << 20);
+    const got: Buffer[] = [];
+    const nat = NativeUdp.open(
+      server,
+      (buf) => got.push(buf),
+      (e) => assert.fail(String(e)),
+    );
+    try {
+      assert.ok(nat);
+      nat.setReading(true);
+      const big = Buffer.alloc(65507);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 255;
+      client.send(Buffer.alloc(0), server.address().port, '127.0.0.1');
+      client.send(big, server.address().port, '127.0.0.1');
+      await waitUntil(() => got.length >= 2, { timeoutMs: 10_000, what: 'both datagrams' });
+      assert.equal(got[0]!.length, 0);
+      assert.ok(got[1]!.equals(big));
+    } finally {
+      nat?.close();
+      server.close();
+      client.close();
+    }
+  });
+
   it('gives the IPv6 source text as dgram does', async (t) => {
     let server: dgram.Socket;
     try {
