@@ -120,6 +120,10 @@ export const ENVIRONMENT: readonly { name: string; text: string }[] = [
   },
   { name: 'DSD_SYSLOG_SOCKET', text: 'The syslog socket for log_stderror=no (default /dev/log).' },
   {
+    name: 'DSD_UDP_NATIVE',
+    text: "0: read and write the UDP sockets with node's dgram alone, not through dist/native/udpio.node (batched recvmmsg reads, built by npm run build on Linux). The start-up log says which path each UDP socket takes.",
+  },
+  {
     name: 'DSD_WARMUP_MS',
     text: "The start-up warm-up's budget in milliseconds (default 300, at most 10000; 0: no warm-up): synthetic calls through the hot path before the SIP sockets are read. With children=N, worker 0 (the first reader) warms up for the whole budget and the other workers for a fifth of it; a worker restarted after a crash warms up for the whole budget.",
   },
