@@ -10,7 +10,7 @@ import type { LocalSocket, Source } from './types';
 import { probeReceiveBuffer } from './rcvbuf';
 import { probeOwnQueue, type QueueWaitProbe } from './queue-wait';
 import { setReceiving } from './udp-receiving';
-import { NativeUdp, loadUdpio } from './udp-native';
+import { type NativeUdp, readDatagrams, loadUdpio } from './udp-native';
 
 /**
  * dgram's address lookup for every send(). Node's default (dns.lookup) answers an IP
@@ -73,15 +73,14 @@ export function bindUdpListener(local: LocalSocket, o: UdpListenOptions): Promis
         if (probe.take(buf)) return;
         o.onMessage(buf, { proto: 'udp', ip, port, local });
       };
-      const nat = NativeUdp.open(sock, deliver, (e) =>
-        o.log.warn(`udp socket ${local.text}: a datagram's handling failed: ${(e as Error).stack ?? String(e)}`),
+      const nat = readDatagrams(
+        sock,
+        deliver,
+        (e) => o.log.warn(`udp socket ${local.text}: a datagram's handling failed: ${(e as Error).stack ?? String(e)}`),
+        o.reading,
       );
-      if (nat) nat.setReading(o.reading);
-      else {
-        if (!o.reading && !setReceiving(sock, false)) {
-          o.log.warn(`udp socket ${local.text}: cannot hold reading until the worker is ready`);
-        }
-        sock.on('message', (buf, rinfo) => deliver(buf, rinfo.address, rinfo.port));
+      if (!nat && !o.reading && !setReceiving(sock, false)) {
+        o.log.warn(`udp socket ${local.text}: cannot hold reading until the worker is ready`);
       }
       const io = nat ? 'recvmmsg/sendto (native/udpio)' : `node's dgram (${loadUdpio().why || 'no descriptor'})`;
       o.log.info(

@@ -58,9 +58,27 @@ function ipv4(a: number): string {
 
 type DatagramHandler = (buf: Buffer, ip: string, port: number) => void;
 
+/**
+ * Reads `sock` (bound) through the module when it is there, else through dgram's 'message'
+ * event; returns the native reader (null: dgram reads, and holding it is the caller's).
+ */
+export function readDatagrams(
+  sock: dgram.Socket,
+  onDatagram: DatagramHandler,
+  onError: (e: unknown) => void,
+  reading: boolean,
+): NativeUdp | null {
+  const nat = NativeUdp.open(sock, onDatagram, onError);
+  if (nat) nat.setReading(reading);
+  else sock.on('message', (buf, rinfo) => onDatagram(buf, rinfo.address, rinfo.port));
+  return nat;
+}
+
 /** One dgram socket's native reader and sender. */
 export class NativeUdp {
   private reader: unknown;
+  /** Sends handed to dgram and not yet done: while any is, every send goes through dgram (order). */
+  private viaDgram = 0;
 
   private constructor(
     private readonly mod: Udpio,
@@ -99,16 +117,18 @@ export class NativeUdp {
     if (this.reader !== null) this.mod.reading(this.reader, on);
   }
 
-  /** Sends at once when the socket can take it; otherwise (or with dgram's queue not empty, to keep order) through dgram. */
+  /** Sends at once when the socket can take it; otherwise (or while dgram still holds one of ours, to keep order) through dgram. */
   send(buf: Buffer, port: number, ip: string, family: 4 | 6): void {
-    if (
-      this.reader === null ||
-      this.sock.getSendQueueCount() > 0 ||
-      this.mod.send(this.reader, buf, port, ip, family) < 0
-    ) {
-      this.sock.send(buf, port, ip);
-    }
+    if (this.reader !== null && this.viaDgram === 0 && this.mod.send(this.reader, buf, port, ip, family) >= 0) return;
+    this.sock.send(buf, port, ip, this.sent);
+    this.viaDgram++;
   }
+
+  /** dgram's callback for our sends: with one, dgram reports an error there instead of emitting it. */
+  private readonly sent = (err: Error | null): void => {
+    this.viaDgram--;
+    if (err) this.sock.emit('error', err);
+  };
 
   close(): void {
     if (this.reader === null) return;

@@ -16,7 +16,7 @@
 import dgram from 'node:dgram';
 import type { Proto } from '../transport/types';
 import { probeOwnQueue, type QueueWaitProbe } from '../transport/queue-wait';
-import { NativeUdp } from '../transport/udp-native';
+import { type NativeUdp, readDatagrams } from '../transport/udp-native';
 
 /** Protocol codes on the wire (index = code). */
 const PROTOS: readonly Proto[] = ['udp', 'tcp', 'tls', 'ws', 'wss'];
@@ -37,9 +37,10 @@ export interface HandoffAddr {
 
 export type HandoffHandler = (kind: number, addr: HandoffAddr, payload: Buffer) => void;
 
-function encodeHeader(kind: number, a: HandoffAddr): Buffer {
+/** The datagram for one hand-over: the header, then the payload. */
+function encode(kind: number, a: HandoffAddr, payload: Buffer): Buffer {
   const ipLen = Buffer.byteLength(a.ip, 'latin1');
-  const h = Buffer.allocUnsafe(HEADER + ipLen);
+  const h = Buffer.allocUnsafe(HEADER + ipLen + payload.length);
   h[0] = kind;
   h[1] = Math.max(0, PROTOS.indexOf(a.proto));
   h[2] = a.localId & 0xff;
@@ -47,6 +48,7 @@ function encodeHeader(kind: number, a: HandoffAddr): Buffer {
   h.writeUInt16BE(Math.min(0xffff, Math.max(0, Math.round(a.waited ?? 0))), 5);
   h[7] = ipLen;
   h.write(a.ip, HEADER, 'latin1');
+  payload.copy(h, HEADER + ipLen);
   return h;
 }
 
@@ -120,11 +122,12 @@ export class HandoffSocket {
       this.onData(d.kind, d.addr, d.payload);
     };
     // read and written as the SIP sockets are (transport/udp-native.ts), dgram without the module
-    this.nat = NativeUdp.open(sock, deliver, (e) =>
-      this.warn(`handoff socket: a message's handling failed: ${(e as Error).stack ?? String(e)}`),
+    this.nat = readDatagrams(
+      sock,
+      deliver,
+      (e) => this.warn(`handoff socket: a message's handling failed: ${(e as Error).stack ?? String(e)}`),
+      true,
     );
-    if (this.nat) this.nat.setReading(true);
-    else sock.on('message', (buf, rinfo) => deliver(buf, rinfo.address, rinfo.port));
     this.port = sock.address().port;
     this.sock = sock;
   }
@@ -151,8 +154,9 @@ export class HandoffSocket {
       this.stats.dropped++;
       return false;
     }
-    if (this.nat) this.nat.send(Buffer.concat([encodeHeader(kind, addr), payload]), port, '127.0.0.1', 4);
-    else this.sock.send([encodeHeader(kind, addr), payload], port, '127.0.0.1');
+    const msg = encode(kind, addr, payload);
+    if (this.nat) this.nat.send(msg, port, '127.0.0.1', 4);
+    else this.sock.send(msg, port, '127.0.0.1');
     this.stats.sent++;
     return true;
   }
