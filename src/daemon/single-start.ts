@@ -112,10 +112,10 @@ export async function startSingle(o: EngineStart): Promise<void> {
   const stop = async (sig: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    void sdNotify(`STOPPING=1\nSTATUS=${sig}: draining ${core.active.size} transaction(s)`);
-    log.notice(`${sig}: no new transactions, waiting for ${core.active.size} in flight`, {
+    void sdNotify(`STOPPING=1\nSTATUS=${sig}: draining ${core.inFlight} transaction(s)`);
+    log.notice(`${sig}: no new transactions, waiting for ${core.inFlight} in flight`, {
       signal: sig,
-      in_flight: core.active.size,
+      in_flight: core.inFlight,
     });
     await core.drain(10_000);
     dispatcher.stop();

@@ -89,7 +89,7 @@ async function runWorker(o: WorkerStart): Promise<void> {
   const stop = async (why: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    log.info(`worker ${link.role.index}: ${why}, waiting for ${core.active.size} in flight`);
+    log.info(`worker ${link.role.index}: ${why}, waiting for ${core.inFlight} in flight`);
     await core.drain(10_000);
     o.dispatcher.stop();
     link.close();

@@ -84,8 +84,14 @@ export class ProxyCore {
   };
   /** Modules watching transactions (acc). */
   readonly observers: TxnObserver[] = [];
-  /** Proxy transactions whose final reply has not gone out yet. */
-  readonly active = new Set<ProxyTxn>();
+  /**
+   * Proxy transactions whose final reply has not gone out yet: a count, with the mark on
+   * each transaction (ProxyTxn.inFlight). Not a Set: a small JS Set churned by every call
+   * rehashes every few calls, and each obsolete hash table points on to the next one, so one
+   * table promoted to the old generation kept every later call alive through the scavenges
+   * until the next Mark-Compact (bench/PROFILE.md, session 14).
+   */
+  private activeCount = 0;
   readonly admission: Admission;
   readonly queueShed: QueueShed;
   draining = false;
@@ -160,10 +166,15 @@ export class ProxyCore {
     this.myself.learn(this.opts.aliases ?? []);
   }
 
+  /** Proxy transactions whose final reply has not gone out yet. */
+  get inFlight(): number {
+    return this.activeCount;
+  }
+
   /** Stops taking new transactions and resolves when in-flight ones finished or `ms` passed. */
   drain(ms: number): Promise<void> {
     this.draining = true;
-    if (this.active.size === 0) return Promise.resolve();
+    if (this.activeCount === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(resolve, ms);
       this.drainWaiters.push(() => {
@@ -330,7 +341,8 @@ export class ProxyCore {
     const st = new ServerTxn(this.txns, key, msg, ctx.src, this.sl.tag(msg));
     const txn = new ProxyTxn(this.port, st, ctx, id);
     ctx.txn = txn;
-    this.active.add(txn);
+    txn.inFlight = true;
+    this.activeCount++;
     this.admission.start(txn, ctx.src.ip, msg.buf.length);
     for (const o of this.observers) o.created?.(txn);
     if (msg.method === 'INVITE') st.trying();
@@ -372,8 +384,10 @@ export class ProxyCore {
 
   private txnFinished(txn: ProxyTxn): void {
     this.admission.release(txn);
-    if (!this.active.delete(txn)) return;
-    if (this.draining && this.active.size === 0) {
+    if (!txn.inFlight) return;
+    txn.inFlight = false;
+    this.activeCount--;
+    if (this.draining && this.activeCount === 0) {
       const w = this.drainWaiters;
       this.drainWaiters = [];
       for (const f of w) f();

@@ -212,6 +212,9 @@ export class ClientTxn implements TimerTarget {
 
   terminate(): void {
     this.state = ClientState.Terminated;
+    // an ended branch tells its owner nothing more; dropping it keeps whatever still
+    // points here (a Map's obsolete hash table) from holding the whole call
+    this.owner = NO_OWNER;
     this.clearRetr();
     this.layer.timers.clear(this.end);
     if (this.layer.clients.get(this.key) === this) this.layer.clients.delete(this.key);

@@ -186,6 +186,7 @@ export class ServerTxn implements TimerTarget {
     else st.current--;
     st.freed++;
     this.lastReply = null;
+    this.tu = null;
     const cb = this.onTerminated;
     this.onTerminated = null;
     if (cb) cb(this);
