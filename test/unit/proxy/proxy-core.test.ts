@@ -178,6 +178,7 @@ test('drain() resolves once the last transaction answered, and new requests get 
   const { tr, core } = await proxy();
   tr.inject(INVITE);
   const [fwd] = toBackend(tr.take(), 5080);
+  assert.equal(core.inFlight, 1);
   let drained = false;
   const d = core.drain(60_000).then(() => {
     drained = true;
@@ -186,9 +187,14 @@ test('drain() resolves once the last transaction answered, and new requests get 
   assert.deepEqual(upstream(tr.take()), ['SIP/2.0 503 Service Unavailable']);
   await Promise.resolve();
   assert.equal(drained, false);
+  assert.equal(core.inFlight, 1, 'the refused request never counted');
   tr.inject(replyFrom(fwd!, '200 OK'), '127.0.0.1', 5080);
   await d;
   assert.equal(drained, true);
+  assert.equal(core.inFlight, 0);
+  // the 200 retransmitted: relayed statelessly, and the count stays at zero
+  tr.inject(replyFrom(fwd!, '200 OK'), '127.0.0.1', 5080);
+  assert.equal(core.inFlight, 0);
 });
 
 // Kamailio's core has no automatic loop detection (no 482): a request that comes back is
