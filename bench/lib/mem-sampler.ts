@@ -14,7 +14,8 @@ import { PerformanceObserver, constants as perfConstants, monitorEventLoopDelay 
 
 interface CoreLike {
   txns?: { servers?: Map<unknown, unknown>; clients?: Map<unknown, unknown> };
-  active?: Set<unknown>;
+  /** Proxy transactions awaiting their final reply. */
+  inFlight?: number;
 }
 
 const out = process.env.DSD_BENCH_MEM_OUT;
@@ -82,7 +83,7 @@ function sample(tag?: string): void {
     spaces,
     servers: core?.txns?.servers?.size ?? null,
     clients: core?.txns?.clients?.size ?? null,
-    active: core?.active?.size ?? null,
+    active: core?.inFlight ?? null,
     gc: { count: gcStats.count, totalMs: gcStats.totalMs, maxMs: gcStats.maxMs, byKind: gcStats.byKind },
     loopDelayMs: eld ? { p50: eld.percentile(50) / 1e6, p99: eld.percentile(99) / 1e6, max: eld.max / 1e6 } : null,
   };
