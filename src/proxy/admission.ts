@@ -87,10 +87,10 @@ export class Admission {
     this.bytes += n;
   }
 
-  /** `txn` finished: whatever it held is free. */
-  release(txn: AdmissionHold): void {
+  /** `txn` finished: whatever it held is free. False when it held nothing (released already). */
+  release(txn: AdmissionHold): boolean {
     const ip = txn.heldIp;
-    if (ip === null) return;
+    if (ip === null) return false;
     txn.heldIp = null;
     this.held--;
     this.bytes -= txn.heldBytes;
@@ -100,5 +100,6 @@ export class Admission {
       if (n <= 0) this.perSource.delete(ip);
       else this.perSource.set(ip, n);
     }
+    return true;
   }
 }

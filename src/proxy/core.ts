@@ -84,14 +84,6 @@ export class ProxyCore {
   };
   /** Modules watching transactions (acc). */
   readonly observers: TxnObserver[] = [];
-  /**
-   * Proxy transactions whose final reply has not gone out yet: a count, with the mark on
-   * each transaction (ProxyTxn.inFlight). Not a Set: a small JS Set churned by every call
-   * rehashes every few calls, and each obsolete hash table points on to the next one, so one
-   * table promoted to the old generation kept every later call alive through the scavenges
-   * until the next Mark-Compact (bench/PROFILE.md, session 14).
-   */
-  private activeCount = 0;
   readonly admission: Admission;
   readonly queueShed: QueueShed;
   draining = false;
@@ -166,15 +158,21 @@ export class ProxyCore {
     this.myself.learn(this.opts.aliases ?? []);
   }
 
-  /** Proxy transactions whose final reply has not gone out yet. */
+  /**
+   * Proxy transactions whose final reply has not gone out yet: admission's count (it holds
+   * each one from newTxn to its final reply). Not a Set of them: a small JS Set churned by
+   * every call rehashes every few calls, and each obsolete hash table points on to the next
+   * one, so one table promoted to the old generation kept every later call alive through the
+   * scavenges until the next Mark-Compact (bench/PROFILE.md, session 14).
+   */
   get inFlight(): number {
-    return this.activeCount;
+    return this.admission.inFlight;
   }
 
   /** Stops taking new transactions and resolves when in-flight ones finished or `ms` passed. */
   drain(ms: number): Promise<void> {
     this.draining = true;
-    if (this.activeCount === 0) return Promise.resolve();
+    if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(resolve, ms);
       this.drainWaiters.push(() => {
@@ -341,8 +339,6 @@ export class ProxyCore {
     const st = new ServerTxn(this.txns, key, msg, ctx.src, this.sl.tag(msg));
     const txn = new ProxyTxn(this.port, st, ctx, id);
     ctx.txn = txn;
-    txn.inFlight = true;
-    this.activeCount++;
     this.admission.start(txn, ctx.src.ip, msg.buf.length);
     for (const o of this.observers) o.created?.(txn);
     if (msg.method === 'INVITE') st.trying();
@@ -383,11 +379,8 @@ export class ProxyCore {
   }
 
   private txnFinished(txn: ProxyTxn): void {
-    this.admission.release(txn);
-    if (!txn.inFlight) return;
-    txn.inFlight = false;
-    this.activeCount--;
-    if (this.draining && this.activeCount === 0) {
+    if (!this.admission.release(txn)) return; // an extra 2xx of a fork: finished already
+    if (this.draining && this.inFlight === 0) {
       const w = this.drainWaiters;
       this.drainWaiters = [];
       for (const f of w) f();

@@ -58,8 +58,6 @@ export class ProxyTxn implements ClientOwner, ServerUser, RequestTxn, AdmissionH
   canceled = false;
   /** A final reply went upstream. */
   finalSent = false;
-  /** Counted among the core's transactions in flight (until the final reply went out). */
-  inFlight = false;
   /** Branch whose reply the failure route is looking at. */
   failedBranch: ClientTxn | null = null;
   private inFailure = false;
