@@ -136,7 +136,14 @@ async function memRun(dir: string, rate: number, duration: number, snapshot: boo
           '--require',
           preload,
         ],
-        env: { ...process.env, DSD_BENCH_MEM_OUT: samples, DSD_BENCH_SNAPSHOT_DIR: snapshot ? dir : '' },
+        // dist/src rather than the bundle: the sampler finds the proxy core by requiring
+        // dist/src/proxy/core.js, which the bundle's own copy of the class is not
+        env: {
+          ...process.env,
+          DSD_BUNDLE: '0',
+          DSD_BENCH_MEM_OUT: samples,
+          DSD_BENCH_SNAPSHOT_DIR: snapshot ? dir : '',
+        },
       }),
     onStarted: (proxy) => {
       setTimeout(

@@ -22,7 +22,18 @@ const out = process.env.DSD_BENCH_MEM_OUT;
 const snapDir = process.env.DSD_BENCH_SNAPSHOT_DIR;
 const REPO = path.resolve(__dirname, '..', '..', '..');
 
-let core: CoreLike | null = null;
+/** Every core started: the warm-up's (start-up, torn down) and the real one. */
+const cores: CoreLike[] = [];
+/** The real core: the one holding the most transactions (the warm-up's holds none after it). */
+function busiest(): CoreLike | null {
+  let best: CoreLike | null = null;
+  let most = -1;
+  for (const c of cores) {
+    const n = (c.txns?.servers?.size ?? 0) + (c.txns?.clients?.size ?? 0) + (c.inFlight ?? 0);
+    if (n > most) [best, most] = [c, n];
+  }
+  return best;
+}
 const eld = out ? monitorEventLoopDelay({ resolution: 1 }) : null;
 eld?.enable();
 
@@ -36,8 +47,7 @@ function hookCore(): void {
     if (!proto || typeof proto.start !== 'function') return;
     const orig = proto.start;
     proto.start = function (this: CoreLike, ...a: unknown[]) {
-      // eslint-disable-next-line @typescript-eslint/no-this-alias -- keeping the instance is the point
-      core = this;
+      cores.push(this);
       return orig.apply(this, a);
     };
   } catch {
@@ -72,6 +82,7 @@ function sample(tag?: string): void {
   const m = process.memoryUsage();
   const spaces: Record<string, number> = {};
   for (const s of v8.getHeapSpaceStatistics()) spaces[s.space_name] = s.space_used_size;
+  const core = busiest();
   const rec = {
     t: Date.now(),
     tag,

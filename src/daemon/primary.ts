@@ -125,6 +125,9 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
       pid_file: o.pidFile,
       children: o.children,
       worker_node_flags: workerFlags,
+      // every worker is ready (worker 0, the first reader, warmed up in full): the moment
+      // the daemon serves, as the single process's "ready for traffic" line says it
+      uptime_ms: Math.round(performance.now()),
     },
   );
 }
