@@ -88,6 +88,22 @@ export class MethodRegistry {
   private readonly methods = new Map<string, Entry>();
   /** Told about every call that changes something, whatever transport carried it. */
   onAudit: ((r: AuditRecord) => void) | null = null;
+  /** hold(): calls wait for this, and `onHeldCall` hears of the first. */
+  private held: Promise<void> | null = null;
+  private onHeldCall: ((method: string) => void) | null = null;
+
+  /**
+   * Every call from now on waits until `until` settles (the warm-up while idle,
+   * daemon/warmup-idle.ts, has the script's services swapped for its own meanwhile), and
+   * the first one tells `onCall` so the holder ends at once.
+   */
+  hold(until: Promise<void>, onCall: (method: string) => void): void {
+    this.onHeldCall = onCall;
+    this.held = until.finally(() => {
+      this.held = null;
+      this.onHeldCall = null;
+    });
+  }
 
   /** meta defaults to the command table entry of `name` (help, params, persist). */
   register(name: string, handler: RpcHandler, meta: MethodMeta = {}): void {
@@ -160,6 +176,13 @@ export class MethodRegistry {
 
   /** Runs a method known to has(). */
   protected execute(method: string, rawParams: unknown): Promise<unknown> {
+    // system.* (listMethods, methodHelp, methodSignature) reads only this table: never held
+    if (this.held !== null && !method.startsWith('system.')) {
+      const told = this.onHeldCall;
+      this.onHeldCall = null;
+      told?.(method);
+      return this.held.then(() => this.execute(method, rawParams));
+    }
     const e = this.methods.get(method);
     if (!e) return Promise.reject(RpcError.of('methodNotFound'));
     return this.run(e, method, rawParams);

@@ -220,10 +220,6 @@ export interface ControlEndpoints {
   close(): Promise<void>;
 }
 
-export async function startControl(o: ControlOptions): Promise<ControlEndpoints> {
-  return serveControl(buildRegistry(o), o);
-}
-
 /** Where and how the control methods are served (the primary of several workers passes its own registry). */
 export type ServeOptions = Pick<ControlOptions, 'path' | 'log' | 'access' | 'limits' | 'binrpcExtra' | 'jsonrpcs'>;
 

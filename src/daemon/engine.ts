@@ -25,7 +25,7 @@ import { TlsTransport } from '../transport/tls';
 import type { WsTransport } from '../transport/ws';
 import { runXhttpRequest } from '../modules/xhttp/request';
 import { HttpServer } from '../transport/http';
-import { warmUp, WarmupReport, WARMUP_DEFAULT_MS } from './warmup';
+import { warmUp, WarmupReport, WarmupOptions, WARMUP_DEFAULT_MS } from './warmup';
 import { mark } from './startup-marks';
 import { fullGc } from './full-gc';
 
@@ -213,6 +213,23 @@ function warmupBudget(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isFinite(n) && n >= 0 ? Math.min(n, 10_000) : WARMUP_DEFAULT_MS;
 }
 
+/** What the warm-up (warmup.ts) runs on: this engine's transport, script, dispatcher and acc. */
+export function warmupOptions(e: Engine, o: EngineStart, budgetMs: number, interrupt?: () => boolean): WarmupOptions {
+  const { cfg } = o;
+  return {
+    svc: o.svc,
+    log: o.log,
+    transport: e.transport,
+    coreOptions: e.coreOptions,
+    hooks: (l) => scriptHooks(cfg.compiled.script, l),
+    dispatcher: cfg.dispatcherLoaded ? e.dispatcher : null,
+    websocket: e.ws !== null,
+    acc: cfg.acc ? (l) => AccRuntime.detached(cfg.acc!, l, (t) => cfg.compiled.compilePv(t)) : null,
+    budgetMs,
+    interrupt,
+  };
+}
+
 /**
  * Runs the warm-up (see warmup.ts) and logs what it did; a warm-up that fails is logged
  * and skipped: dsd then starts cold, as it would have without it.
@@ -224,20 +241,9 @@ export async function warmEngine(e: Engine, o: EngineStart, who: string): Promis
     o.log.info(`${who}: warm-up off (DSD_WARMUP_MS=0)`);
     return null;
   }
-  const { cfg } = o;
   let r: WarmupReport;
   try {
-    r = await warmUp({
-      svc: o.svc,
-      log: o.log,
-      transport: e.transport,
-      coreOptions: e.coreOptions,
-      hooks: (l) => scriptHooks(cfg.compiled.script, l),
-      dispatcher: cfg.dispatcherLoaded ? e.dispatcher : null,
-      websocket: e.ws !== null,
-      acc: cfg.acc ? (l) => AccRuntime.detached(cfg.acc!, l, (t) => cfg.compiled.compilePv(t)) : null,
-      budgetMs,
-    });
+    r = await warmUp(warmupOptions(e, o, budgetMs));
   } catch (err) {
     o.log.warn(`${who}: warm-up failed, starting cold: ${(err as Error).message}`);
     return null;

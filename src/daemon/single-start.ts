@@ -5,7 +5,8 @@
  * SIGTERM/SIGINT drain then exit 0, SIGHUP reloads the destination list.
  */
 import { VERSION } from '../core/version';
-import { startControl } from './control';
+import { buildRegistry, serveControl, type ControlOptions } from './control';
+import { IdleWarmup, idleWarmupLimit } from './warmup-idle';
 import { jsonrpcsConfig } from './jsonrpcs-config';
 import { dropPrivileges } from './kamailio-options';
 import { notifyReady } from './daemonize';
@@ -31,10 +32,13 @@ export async function startSingle(o: EngineStart): Promise<void> {
   await bindEngine(e, o);
   mark('bound');
   const warm = await warmEngine(e, o, 'dsd');
+  // from here on nothing read reaches the core until the warm-up while idle has ended
+  const idleMs = warm ? idleWarmupLimit() : 0;
+  const idle = idleMs > 0 ? new IdleWarmup(e, o, 'dsd', idleMs) : null;
 
   let control;
   try {
-    control = await startControl({
+    const controlOptions: ControlOptions = {
       path: cfg.ctlPath,
       limits: cfg.ctlLimits,
       binrpcExtra: cfg.ctlExtra,
@@ -51,7 +55,10 @@ export async function startSingle(o: EngineStart): Promise<void> {
         if (e.tls && cfg.tls) registerTlsRpc(r, e.tls, 2048, cfg.tls.idleMs);
         if (e.ws) registerWsRpc(r, e.ws);
       },
-    });
+    };
+    const registry = buildRegistry(controlOptions);
+    idle?.holdCalls(registry);
+    control = await serveControl(registry, controlOptions);
   } catch (err) {
     await dsDb?.close();
     o.die(
@@ -104,7 +111,14 @@ export async function startSingle(o: EngineStart): Promise<void> {
     },
   );
   await openEngine(e, o);
-  await runEngine(e, o);
+  // the engine's timers (keepalives, the database's heartbeat) only once the warm-up while
+  // idle has given the script its services back
+  if (idle)
+    void idle
+      .run()
+      .then(() => runEngine(e, o))
+      .catch((err: Error) => log.error(`dsd: ${err.message}`));
+  else await runEngine(e, o);
 
   // the handlers go in before "started" is said: whoever sends SIGTERM on that line must get a drain and
   // exit 0, not node's default death by signal
@@ -112,6 +126,8 @@ export async function startSingle(o: EngineStart): Promise<void> {
   const stop = async (sig: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    idle?.stop(sig);
+    await idle?.done;
     void sdNotify(`STOPPING=1\nSTATUS=${sig}: draining ${core.inFlight} transaction(s)`);
     log.notice(`${sig}: no new transactions, waiting for ${core.inFlight} in flight`, {
       signal: sig,

@@ -25,6 +25,8 @@ export class Deadline {
     /** performance.now() at which the budget ends. */
     readonly at: number,
     since: number = performance.now(),
+    /** Ends the time early when it says so: the warm-up while idle stops at the first traffic. */
+    private readonly interrupted: () => boolean = () => false,
   ) {
     this.last = since;
   }
@@ -35,7 +37,7 @@ export class Deadline {
     const slice = now - this.last;
     if (slice > this.longestSliceMs) this.longestSliceMs = slice;
     this.last = now;
-    if (now < this.at) return true;
+    if (now < this.at && !this.interrupted()) return true;
     this.passedAt ??= now;
     return false;
   }

@@ -15,6 +15,7 @@ import { buildRegistry, workerRowOf } from './control';
 import { WorkerLink, WorkerInit, WorkerRole } from '../workers/worker';
 import { dropPrivileges } from './kamailio-options';
 import { buildEngine, warmEngine, bindEngine, runEngine, logFirstMessage, EngineStart } from './engine';
+import { IdleWarmup, idleWarmupLimit } from './warmup-idle';
 
 /** Build, warm up, bind, hand over to the primary. */
 export async function startWorker(o: EngineStart & { role: WorkerRole }): Promise<void> {
@@ -22,10 +23,16 @@ export async function startWorker(o: EngineStart & { role: WorkerRole }): Promis
   const e = await buildEngine(o);
   const warm = await warmEngine(e, o, who);
   logFirstMessage(e.core, o.log, who);
+  // the first reader goes on warming up once ready, until its first traffic: from here on
+  // nothing read reaches its core until that has ended (warmup-idle.ts)
+  const idleMs = warm && o.role.idleWarmup ? idleWarmupLimit() : 0;
+  const idle = idleMs > 0 ? new IdleWarmup(e, o, who, idleMs) : null;
   await bindEngine(e, o);
   const link = new WorkerLink(o.role, e.core, e.transport, o.log, { packPercent: o.cfg.compiled.globals.childrenPack });
   const init = await link.start();
-  await runEngine(e, o);
+  // the engine's timers (keepalives, the database's heartbeat) once the script has its services back
+  const run = () => runEngine(e, o);
+  if (!idle) await run();
   try {
     dropPrivileges(o.args, o.log);
   } catch (err) {
@@ -41,6 +48,7 @@ export async function startWorker(o: EngineStart & { role: WorkerRole }): Promis
     cfg: o.cfg,
     log: o.log,
     warmupMs: warm ? Math.round(warm.ms) : 0,
+    idle: idle ? { warmup: idle, then: run } : null,
   });
 }
 
@@ -56,6 +64,8 @@ interface WorkerStart {
   log: Logger;
   /** How long the warm-up took (0: none), for the primary's "ready" line. */
   warmupMs: number;
+  /** The warm-up while idle, to run once ready, and what comes after it. */
+  idle: { warmup: IdleWarmup; then: () => Promise<void> } | null;
 }
 
 async function runWorker(o: WorkerStart): Promise<void> {
@@ -84,11 +94,15 @@ async function runWorker(o: WorkerStart): Promise<void> {
     : null;
   link.attach({ dispatcher: o.dispatcherLoaded ? o.dispatcher : null, registry, metrics });
   await link.replay(o.init);
+  // after the replay, which calls the registry itself; before "ready", after which the primary may
+  o.idle?.warmup.holdCalls(registry);
 
   let stopping = false;
   const stop = async (why: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    o.idle?.warmup.stop(why);
+    await o.idle?.warmup.done;
     log.info(`worker ${link.role.index}: ${why}, waiting for ${core.inFlight} in flight`);
     await core.drain(10_000);
     o.dispatcher.stop();
@@ -104,4 +118,11 @@ async function runWorker(o: WorkerStart): Promise<void> {
     /* the primary reloads every worker once */
   });
   link.ready(o.warmupMs);
+  if (o.idle) {
+    const { warmup, then } = o.idle;
+    void warmup
+      .run()
+      .then(then)
+      .catch((err: Error) => log.error(`worker ${link.role.index}: ${err.message}`));
+  }
 }

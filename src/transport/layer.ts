@@ -67,6 +67,9 @@ function connKey(ip: string, port: number): string {
   return `${ip}|${port}`;
 }
 
+/** The most arrivals hold() keeps (its holder stops within one synthetic call of the first). */
+const HELD_MAX = 4096;
+
 const NOBODY: TransportEvents = {
   onMessage(): void {
     /* not started */
@@ -87,6 +90,11 @@ export class TransportLayer implements Transport {
   /** Set in a worker that holds no TCP connections: every TCP send goes through it. */
   tcpRelay: TcpRelay | null = null;
   private events = NOBODY;
+  /** While held (hold()): what arrived, in order, to be handed on at release(). */
+  private held: Array<() => void> | null = null;
+  private onHeld: (() => void) | null = null;
+  /** Arrivals dropped while held because the queue was full. */
+  heldDropped = 0;
   private readonly plugged: PluggedTransport[] = [];
   /** Takes TCP/TLS connections that speak HTTP (xhttp / WebSocket); null = they are not SIP. */
   http: HttpTaker | null = null;
@@ -128,10 +136,10 @@ export class TransportLayer implements Transport {
   /** The events a plugged transport (and the WebSocket hand-over) delivers through. */
   pluggedEvents(): PluggedEvents {
     return {
-      onMessage: (b, s) => this.events.onMessage(b, s),
+      onMessage: (b, s) => this.deliver(b, s),
       onFramingError: (p, r, s) => this.events.onFramingError?.(p, r, s),
       onSendError: (t, r) => this.events.onSendError?.(t, r),
-      onHttp: (s, f, l, sec, touch) => this.http?.(s, f, l, sec, touch),
+      onHttp: (s, f, l, sec, touch) => this.whenOpen(() => this.http?.(s, f, l, sec, touch)),
       limits: this.limits,
     };
   }
@@ -163,7 +171,7 @@ export class TransportLayer implements Transport {
       maxBuffer: this.opts.udpMaxBuffer ?? UDP_MAX_BUFFER_DEFAULT,
       reading: this.opts.receiveUdp !== false,
       log: this.opts.log,
-      onMessage: (buf, src) => this.events.onMessage(buf, src),
+      onMessage: (buf, src) => this.deliver(buf, src),
     });
     this.waits.set(local.id, u.probe);
     if (u.nat) this.native.set(local.id, u.nat);
@@ -232,7 +240,8 @@ export class TransportLayer implements Transport {
           socket.removeListener('data', onData);
           if (this.conns.get(key) === conn) this.conns.delete(key);
           lim.received(0);
-          this.http(socket, chunk, local, false, () => lim.touch());
+          const http = this.http;
+          this.whenOpen(() => http(socket, chunk, local, false, () => lim.touch()));
           return;
         }
       }
@@ -249,7 +258,7 @@ export class TransportLayer implements Transport {
         throw e;
       }
       lim.received(framer.pending);
-      for (const m of msgs) this.events.onMessage(m, src);
+      for (const m of msgs) this.deliver(m, src);
     };
     socket.on('data', onData);
     const drop = () => {
@@ -263,6 +272,46 @@ export class TransportLayer implements Transport {
       drop();
     });
     return conn;
+  }
+
+  private deliver(buf: Buffer, src: Source): void {
+    if (this.held === null) this.events.onMessage(buf, src);
+    else this.whenOpen(() => this.events.onMessage(buf, src));
+  }
+
+  /**
+   * Holds what arrives (SIP messages, HTTP requests) from now until release(): read from
+   * the sockets, kept in order, handed to the core only then. `onArrival` is told once, at
+   * the first arrival. For the warm-up while idle (daemon/warmup-idle.ts), which must stop
+   * before the core sees real traffic and ends within one synthetic call, so the queue
+   * stays short; past HELD_MAX entries arrivals are dropped, as a full socket buffer would.
+   */
+  hold(onArrival: () => void): void {
+    this.held = [];
+    this.onHeld = onArrival;
+  }
+
+  /** True between hold() and release(). */
+  get holding(): boolean {
+    return this.held !== null;
+  }
+
+  /** Hands on, in arrival order, what came while held; from then on everything goes through at once. */
+  release(): void {
+    const q = this.held;
+    this.held = null;
+    this.onHeld = null;
+    if (q) for (const f of q) f();
+  }
+
+  /** Runs `f` now, or at release() while held (a message handed over by another worker, say). */
+  whenOpen(f: () => void): void {
+    if (this.held === null) return f();
+    if (this.held.length < HELD_MAX) this.held.push(f);
+    else this.heldDropped++;
+    const told = this.onHeld;
+    this.onHeld = null;
+    told?.();
   }
 
   /** Starts (or stops) reading the UDP sockets; see `TransportOptions.receiveUdp`. */

@@ -14,6 +14,12 @@ export const WORKER_ENV = 'DSD_WORKER';
  * of its own (pool.ts). Not set for a restarted worker, which warms up in full.
  */
 export const SHORT_WARMUP_ENV = 'DSD_WORKER_SHORT_WARMUP';
+/**
+ * Set ("1") for worker 0 at the daemon's start, the first reader: once ready it warms up
+ * while idle (daemon/warmup-idle.ts) until its first traffic. No other worker has a call
+ * to hand it then; a restarted worker, whom the others may hand calls, does not.
+ */
+export const IDLE_WARMUP_ENV = 'DSD_WORKER_IDLE_WARMUP';
 
 /** One started worker (live or warming up): its index and the loopback port of its handoff socket. */
 export interface PeerEntry {

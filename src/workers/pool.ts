@@ -13,6 +13,7 @@ import {
   PeerTable,
   ReplayCall,
   SHORT_WARMUP_ENV,
+  IDLE_WARMUP_ENV,
   StateUpdate,
   ToPrimary,
   ToWorker,
@@ -80,7 +81,12 @@ export class WorkerPool {
     // At the daemon's start worker 0 reads first: the others warm up briefly and leave it
     // the cores (ipc.ts, SHORT_WARMUP_ENV). A restarted worker warms up in full.
     const short = !this.hadReader && index !== 0;
-    const worker = cluster.fork({ [WORKER_ENV]: String(index), ...(short ? { [SHORT_WARMUP_ENV]: '1' } : {}) });
+    const first = !this.hadReader && index === 0;
+    const worker = cluster.fork({
+      [WORKER_ENV]: String(index),
+      ...(short ? { [SHORT_WARMUP_ENV]: '1' } : {}),
+      ...(first ? { [IDLE_WARMUP_ENV]: '1' } : {}),
+    });
     this.slots.set(index, { worker, port: null, ready: false, startedAt: Date.now() });
     worker.on('message', (m: ToPrimary) => this.onMessage(index, worker, m));
   }

@@ -28,6 +28,7 @@ import {
   PeerTable,
   ReplayCall,
   SHORT_WARMUP_ENV,
+  IDLE_WARMUP_ENV,
   StateUpdate,
   ToPrimary,
   ToWorker,
@@ -40,6 +41,8 @@ export interface WorkerRole {
   readonly count: number;
   /** Warm up for a fifth of the budget (ipc.ts, SHORT_WARMUP_ENV). */
   readonly shortWarmup: boolean;
+  /** Go on warming up while idle once ready (ipc.ts, IDLE_WARMUP_ENV). */
+  readonly idleWarmup: boolean;
 }
 
 /** This process's role when it is a cluster worker; null in the primary or a single process. */
@@ -50,6 +53,7 @@ export function workerRole(children: number): WorkerRole | null {
     index: Number.isInteger(index) && index >= 0 ? index : 0,
     count: children,
     shortWarmup: process.env[SHORT_WARMUP_ENV] === '1',
+    idleWarmup: process.env[IDLE_WARMUP_ENV] === '1',
   };
 }
 
@@ -111,7 +115,10 @@ export class WorkerLink {
           const local = core.transport.sockets[addr.localId];
           if (!local) return;
           const src: Source = { proto: addr.proto, ip: addr.ip, port: addr.port, local };
-          core.receive(payload, src, true, (addr.waited ?? 0) + this.handoff.queueWait());
+          const waited = (addr.waited ?? 0) + this.handoff.queueWait();
+          // held while this worker warms up idle, as what its own sockets read (warmup-idle.ts)
+          if (this.transport.holding) this.transport.whenOpen(() => core.receive(payload, src, true, waited));
+          else core.receive(payload, src, true, waited);
         } else if (kind === KIND_TCP_SEND) {
           const local = core.transport.sockets[addr.localId];
           core.transport.send({ proto: addr.proto, ip: addr.ip, port: addr.port, local }, payload);

@@ -48,6 +48,11 @@ function indexOf(ls: Line[], re: RegExp, pid?: number): number {
 
 const FR = ['modparam("tm", "fr_timer", 15000)'];
 
+/** What ended the warm-up while idle, from its log line. */
+function idleEnd(ls: Line[]): unknown {
+  return ls.find((l) => /while idle/.test(l.msg))?.ended_by;
+}
+
 test('the "ready" line comes after the warm-up and before the first SIP message is read', { skip }, async () => {
   const [px, b1, c1, uac, c2] = await freePorts(5);
   const uas = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
@@ -199,6 +204,8 @@ test('a daemon started under a running UDP sipp load completes every call', { sk
     assert.equal(r.ok, 400, `every call completes:\n${r.out.slice(-2000)}`);
     const ls = lines(dsd);
     assert.ok(indexOf(ls, /^dsd ready for traffic/) < indexOf(ls, /^dsd: first SIP message read/), dsd.output());
+    // the calls waiting at the start end the warm-up while idle at once (warmup-idle.ts)
+    assert.equal(idleEnd(ls), 'a SIP message', dsd.output());
   } finally {
     await load.stop();
     await uas1.stop();
@@ -335,6 +342,8 @@ test(
       const ls = lines(dsd);
       const first = indexOf(ls, /^dsd: first SIP message read \(tcp/);
       assert.ok(first > indexOf(ls, /^dsd ready for traffic/), dsd.output());
+      // a connection's messages, read while dsd warmed up idle, waited for it and ended it
+      assert.equal(idleEnd(ls), 'a SIP message', dsd.output());
     } finally {
       await load?.stop();
       await uas1.stop();

@@ -128,6 +128,10 @@ export const ENVIRONMENT: readonly { name: string; text: string }[] = [
     text: "The start-up warm-up's budget in milliseconds (default 300, at most 10000; 0: no warm-up): synthetic calls through the hot path before the SIP sockets are read. With children=N, worker 0 (the first reader) warms up for the whole budget and the other workers for a fifth of it; a worker restarted after a crash warms up for the whole budget.",
   },
   {
+    name: 'DSD_WARMUP_IDLE_MS',
+    text: 'How long dsd may go on warming up once ready while nothing arrives (default 2000, at most 60000; 0: not at all). It stops within one synthetic call of the first SIP message, HTTP request or control command, which then wait for it, and after 5000 calls; keepalives start after it. With children=N only worker 0 at the start does it. Off when DSD_WARMUP_MS=0.',
+  },
+  {
     name: 'NODE_OPTIONS',
     text: "node's own flags. dsd runs node with --max-semi-space-size=2 (its #! line, and every SIP worker): a small young generation, measured to cost less CPU and a shorter tail than node's default of 16 MB. A --max-semi-space-size given here or on node's command line is kept instead.",
   },

@@ -1,0 +1,104 @@
+/**
+ * The warm-up while idle. The start-up warm-up (warmup.ts) has a short budget because
+ * callers may already be waiting in the kernel's buffer; a longer one is worth more (a
+ * first second of load at a p99 of 4-6 ms after a 3 s warm-up, 9-15 ms after 300 ms:
+ * bench/PROFILE.md, session 15) but only while nobody waits. So once dsd is ready it goes
+ * on warming up until something arrives — a SIP message or HTTP request on any listen
+ * socket, a control command — or until DSD_WARMUP_IDLE_MS have passed, whichever comes
+ * first, and stops within one synthetic call.
+ *
+ * Meanwhile the script's services are the warm-up's own (warmup.ts swaps them), so nothing
+ * from outside may reach the core or a method: the transport holds what arrives and the
+ * method registry holds calls (both hand them on, in order, when this ends), and the
+ * engine's timers (keepalives, the database's heartbeat) start only after it. A worker
+ * does this only as the first reader of a fresh start (no other worker has a call to hand
+ * it then).
+ */
+import type { MethodRegistry } from '../control/registry';
+import { warmUp, type WarmupReport } from './warmup';
+import { warmupOptions, type Engine, type EngineStart } from './engine';
+
+/** The default limit, ms: DSD_WARMUP_IDLE_MS overrides it (0: no warm-up while idle). */
+const IDLE_WARMUP_DEFAULT_MS = 2000;
+
+/** DSD_WARMUP_IDLE_MS, else the default; 0 when the start-up warm-up itself is off. */
+export function idleWarmupLimit(env: NodeJS.ProcessEnv = process.env): number {
+  if (env.DSD_WARMUP_MS === '0') return 0;
+  const v = env.DSD_WARMUP_IDLE_MS;
+  if (v === undefined || v === '') return IDLE_WARMUP_DEFAULT_MS;
+  const n = Number(v);
+  return Number.isFinite(n) && n >= 0 ? Math.min(n, 60_000) : IDLE_WARMUP_DEFAULT_MS;
+}
+
+export class IdleWarmup {
+  /** What ended it (null: nothing yet). */
+  private reason: string | null = null;
+  /** Settles once it has ended and everything held was handed on (run() must be called). */
+  readonly done: Promise<void>;
+  private open!: () => void;
+
+  /** Holds the transport at once: nothing read from here on reaches the core before run() ends. */
+  constructor(
+    private readonly e: Engine,
+    private readonly o: EngineStart,
+    private readonly who: string,
+    readonly limitMs: number,
+  ) {
+    this.done = new Promise<void>((resolve) => (this.open = resolve));
+    e.transport.hold(() => this.stop('a SIP message'));
+  }
+
+  /** Control commands wait for it too (and end it). */
+  holdCalls(registry: MethodRegistry): void {
+    registry.hold(this.done, (method) => this.stop(`a control command (${method})`));
+  }
+
+  /** Ends it at its next check (a signal, say). */
+  stop(reason: string): void {
+    this.reason ??= reason;
+  }
+
+  /** Warms up until stopped or the limit, then hands on what was held. Never throws. */
+  async run(): Promise<void> {
+    let r: WarmupReport | null = null;
+    let failed: string | null = null;
+    try {
+      if (this.reason === null)
+        r = await warmUp(warmupOptions(this.e, this.o, this.limitMs, () => this.reason !== null));
+    } catch (err) {
+      failed = (err as Error).message;
+    } finally {
+      const held = this.e.transport;
+      const dropped = held.heldDropped;
+      held.release();
+      this.open();
+      this.report(r, failed, dropped);
+    }
+  }
+
+  private report(r: WarmupReport | null, failed: string | null, dropped: number): void {
+    const { log } = this.o;
+    if (failed !== null) {
+      log.warn(`${this.who}: warm-up while idle failed: ${failed}`);
+      return;
+    }
+    const by = this.reason ?? (r?.atMostCalls ? `its most calls (${r.calls})` : `its limit of ${this.limitMs} ms`);
+    if (!r) {
+      log.info(`${this.who}: no warm-up while idle: ${by} came first`, { idle_warmup_ms: 0, ended_by: by });
+      return;
+    }
+    log.info(
+      `${this.who}: warmed up while idle for ${Math.round(r.ms)} ms more (${r.calls} synthetic calls, ` +
+        `${Math.round(r.lastUs)} µs per call at the end), ended by ${by}` +
+        (dropped > 0 ? `; ${dropped} arrival(s) dropped meanwhile (held queue full)` : ''),
+      {
+        idle_warmup_ms: Math.round(r.ms),
+        limit_ms: this.limitMs,
+        calls: r.calls,
+        last_us: Math.round(r.lastUs),
+        ended_by: by,
+        dropped,
+      },
+    );
+  }
+}
