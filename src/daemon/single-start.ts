@@ -113,11 +113,7 @@ export async function startSingle(o: EngineStart): Promise<void> {
   await openEngine(e, o);
   // the engine's timers (keepalives, the database's heartbeat) only once the warm-up while
   // idle has given the script its services back
-  if (idle)
-    void idle
-      .run()
-      .then(() => runEngine(e, o))
-      .catch((err: Error) => log.error(`dsd: ${err.message}`));
+  if (idle) void idle.run(() => runEngine(e, o)).catch((err: Error) => log.error(`dsd: ${err.message}`));
   else await runEngine(e, o);
 
   // the handlers go in before "started" is said: whoever sends SIGTERM on that line must get a drain and
@@ -126,8 +122,7 @@ export async function startSingle(o: EngineStart): Promise<void> {
   const stop = async (sig: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    idle?.stop(sig);
-    await idle?.done;
+    await idle?.shutdown(sig);
     void sdNotify(`STOPPING=1\nSTATUS=${sig}: draining ${core.inFlight} transaction(s)`);
     log.notice(`${sig}: no new transactions, waiting for ${core.inFlight} in flight`, {
       signal: sig,

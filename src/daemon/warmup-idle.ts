@@ -33,6 +33,8 @@ export function idleWarmupLimit(env: NodeJS.ProcessEnv = process.env): number {
 export class IdleWarmup {
   /** What ended it (null: nothing yet). */
   private reason: string | null = null;
+  /** The process is stopping (shutdown()): what would have followed it does not. */
+  private stopping = false;
   /** Settles once it has ended and everything held was handed on (run() must be called). */
   readonly done: Promise<void>;
   private open!: () => void;
@@ -53,13 +55,28 @@ export class IdleWarmup {
     registry.hold(this.done, (method) => this.stop(`a control command (${method})`));
   }
 
-  /** Ends it at its next check (a signal, say). */
-  stop(reason: string): void {
+  private stop(reason: string): void {
     this.reason ??= reason;
   }
 
-  /** Warms up until stopped or the limit, then hands on what was held. Never throws. */
-  async run(): Promise<void> {
+  /** The process stops (a signal, the primary's drain): ends it, and settles once it has. */
+  shutdown(reason: string): Promise<void> {
+    this.stopping = true;
+    this.stop(reason);
+    return this.done;
+  }
+
+  /**
+   * Warms up until something arrives or the limit, hands on what was held, then runs
+   * `after` (the engine's timers) unless the process is stopping meanwhile. The warm-up's
+   * own failure is logged, not thrown: only `after` can reject.
+   */
+  async run(after: () => Promise<void>): Promise<void> {
+    await this.warm();
+    if (!this.stopping) await after();
+  }
+
+  private async warm(): Promise<void> {
     let r: WarmupReport | null = null;
     let failed: string | null = null;
     try {
@@ -68,11 +85,10 @@ export class IdleWarmup {
     } catch (err) {
       failed = (err as Error).message;
     } finally {
-      const held = this.e.transport;
-      const dropped = held.heldDropped;
-      held.release();
+      // said first: the held messages it hands on next are logged after it
+      this.report(r, failed, this.e.transport.heldDropped);
+      this.e.transport.release();
       this.open();
-      this.report(r, failed, dropped);
     }
   }
 

@@ -101,8 +101,7 @@ async function runWorker(o: WorkerStart): Promise<void> {
   const stop = async (why: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    o.idle?.warmup.stop(why);
-    await o.idle?.warmup.done;
+    await o.idle?.warmup.shutdown(why);
     log.info(`worker ${link.role.index}: ${why}, waiting for ${core.inFlight} in flight`);
     await core.drain(10_000);
     o.dispatcher.stop();
@@ -120,9 +119,6 @@ async function runWorker(o: WorkerStart): Promise<void> {
   link.ready(o.warmupMs);
   if (o.idle) {
     const { warmup, then } = o.idle;
-    void warmup
-      .run()
-      .then(then)
-      .catch((err: Error) => log.error(`worker ${link.role.index}: ${err.message}`));
+    void warmup.run(then).catch((err: Error) => log.error(`worker ${link.role.index}: ${err.message}`));
   }
 }

@@ -95,6 +95,8 @@ export class TransportLayer implements Transport {
   private onHeld: (() => void) | null = null;
   /** Arrivals dropped while held because the queue was full. */
   heldDropped = 0;
+  /** What receiveUdp() last asked for (a hold pauses reading without changing it). */
+  private udpWanted = false;
   private readonly plugged: PluggedTransport[] = [];
   /** Takes TCP/TLS connections that speak HTTP (xhttp / WebSocket); null = they are not SIP. */
   http: HttpTaker | null = null;
@@ -282,9 +284,10 @@ export class TransportLayer implements Transport {
   /**
    * Holds what arrives (SIP messages, HTTP requests) from now until release(): read from
    * the sockets, kept in order, handed to the core only then. `onArrival` is told once, at
-   * the first arrival. For the warm-up while idle (daemon/warmup-idle.ts), which must stop
-   * before the core sees real traffic and ends within one synthetic call, so the queue
-   * stays short; past HELD_MAX entries arrivals are dropped, as a full socket buffer would.
+   * the first arrival, and UDP reading pauses then (the kernel's buffer keeps the rest).
+   * For the warm-up while idle (daemon/warmup-idle.ts), which must stop before the core
+   * sees real traffic and ends within one synthetic call, so the queue stays short; past
+   * HELD_MAX entries arrivals are dropped, as a full socket buffer would.
    */
   hold(onArrival: () => void): void {
     this.held = [];
@@ -302,6 +305,7 @@ export class TransportLayer implements Transport {
     this.held = null;
     this.onHeld = null;
     if (q) for (const f of q) f();
+    this.readUdp(this.udpWanted);
   }
 
   /** Runs `f` now, or at release() while held (a message handed over by another worker, say). */
@@ -310,18 +314,26 @@ export class TransportLayer implements Transport {
     if (this.held.length < HELD_MAX) this.held.push(f);
     else this.heldDropped++;
     const told = this.onHeld;
+    if (told === null) return;
     this.onHeld = null;
-    told?.();
+    this.readUdp(false);
+    told();
   }
 
   /** Starts (or stops) reading the UDP sockets; see `TransportOptions.receiveUdp`. */
   receiveUdp(on = true): void {
+    this.udpWanted = on;
+    // held after an arrival: reading resumes at release()
+    this.readUdp(on && !(this.held !== null && this.onHeld === null));
+    for (const w of this.waits.values()) w.setReading(on);
+  }
+
+  private readUdp(on: boolean): void {
     for (const [id, sock] of this.udp) {
       const nat = this.native.get(id);
       if (nat) nat.setReading(on);
       else setReceiving(sock, on);
     }
-    for (const w of this.waits.values()) w.setReading(on);
   }
 
   /** Per UDP socket, how long (ms) the last probe waited in its queue; 0 while idle or not read here. */

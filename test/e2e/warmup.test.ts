@@ -198,6 +198,8 @@ test('a daemon started under a running UDP sipp load completes every call', { sk
       cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: FR }),
       list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
       startTimeoutMs: 30_000,
+      // the default (the test helper turns it off)
+      env: { DSD_WARMUP_IDLE_MS: '2000' },
     });
     const r = await finish(load, 150_000);
     assert.equal(r.created, 400, r.out.slice(-1500));
@@ -319,6 +321,8 @@ test(
       cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`, `tcp:127.0.0.1:${px}`], params: FR }),
       list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
       startTimeoutMs: 30_000,
+      // the default (the test helper turns it off)
+      env: { DSD_WARMUP_IDLE_MS: '2000' },
     });
     // sipp's TCP mode cannot start before the port accepts: it connects as soon as it does,
     // while dsd is still finishing its start (probes, control socket, "started")

@@ -64,7 +64,10 @@ export async function startDsd(o: DsdOptions): Promise<Dsd> {
   const cmd = [...(o.wrap ?? []), ...argv];
   // a cfg without its own unix control socket would take the shared default (/run/dsd/dsd_ctl
   // as root) and collide with any other daemon there: the test's temp dir instead
-  const env = { DSD_CTL: path.join(dir, 'dsd_ctl'), ...process.env, ...(o.env ?? {}) };
+  // no warm-up while idle unless a test asks for it (warmup*.test.ts do): two seconds of
+  // synthetic calls after every start of a daemon that waits for a probe or a timer cost the
+  // suite ~10 % more time on two cores and competed with the tests running beside it
+  const env = { DSD_CTL: path.join(dir, 'dsd_ctl'), DSD_WARMUP_IDLE_MS: '0', ...process.env, ...(o.env ?? {}) };
   const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   proc.stdout!.on('data', (d) => {
