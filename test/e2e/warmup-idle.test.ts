@@ -7,31 +7,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDsd, basicCfg, Dsd } from '../helpers/daemon';
+import { startDsd, basicCfg, Dsd, logLines as lines, type LogLine as Line } from '../helpers/daemon';
 import { callRpc } from '../../src/cli/client';
 import { freePorts } from '../helpers/ports';
 import { runUac, withUasPair, haveSipp, num, UAC_XML } from '../helpers/sipp';
 
 const skip = haveSipp() ? false : 'sipp not installed';
-
-interface Line {
-  readonly msg: string;
-  readonly pid: number;
-  readonly [field: string]: unknown;
-}
-
-function lines(dsd: Dsd): Line[] {
-  const out: Line[] = [];
-  for (const l of dsd.output().split('\n')) {
-    if (!l.startsWith('{')) continue;
-    try {
-      out.push(JSON.parse(l) as Line);
-    } catch {
-      /* a partial line */
-    }
-  }
-  return out;
-}
 
 const IDLE = /warmed up while idle for \d+ ms more|no warm-up while idle/;
 

@@ -12,7 +12,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { DgramSocket } from 'node-unix-socket';
-import { startDsd, basicCfg, Dsd, DSD_BIN, tmpDir, DSCTL_BIN } from '../helpers/daemon';
+import {
+  startDsd,
+  basicCfg,
+  Dsd,
+  DSD_BIN,
+  tmpDir,
+  DSCTL_BIN,
+  logLines as lines,
+  type LogLine as Line,
+} from '../helpers/daemon';
 import { callRpc } from '../../src/cli/client';
 import { freePorts } from '../helpers/ports';
 import { startSipp, runUac, readStats, UAC_XML, UAS_XML, num, haveSipp, SippProc } from '../helpers/sipp';
@@ -20,27 +29,6 @@ import { waitUntil } from '../helpers/wait';
 import { needs } from '../helpers/require';
 
 const skip = haveSipp() ? false : 'sipp not installed';
-
-interface Line {
-  readonly msg: string;
-  readonly pid: number;
-  readonly time: string;
-  readonly [field: string]: unknown;
-}
-
-/** The daemon's JSON log lines (stderr is not a terminal, so -E writes JSON). */
-function lines(dsd: Dsd): Line[] {
-  const out: Line[] = [];
-  for (const l of dsd.output().split('\n')) {
-    if (!l.startsWith('{')) continue;
-    try {
-      out.push(JSON.parse(l) as Line);
-    } catch {
-      /* a partial line */
-    }
-  }
-  return out;
-}
 
 function indexOf(ls: Line[], re: RegExp, pid?: number): number {
   return ls.findIndex((l) => re.test(l.msg) && (pid === undefined || l.pid === pid));

@@ -151,3 +151,25 @@ export function basicCfg(opts: { listen: string[]; params?: string[]; extra?: st
   if (opts.extra) out.push(opts.extra);
   return out.join('\n');
 }
+
+/** One JSON log line of the daemon (stderr is not a terminal, so -E writes JSON). */
+export interface LogLine {
+  readonly msg: string;
+  readonly pid: number;
+  readonly time: string;
+  readonly [field: string]: unknown;
+}
+
+/** The daemon's JSON log lines so far (a line still being written is left out). */
+export function logLines(dsd: Dsd): LogLine[] {
+  const out: LogLine[] = [];
+  for (const l of dsd.output().split('\n')) {
+    if (!l.startsWith('{')) continue;
+    try {
+      out.push(JSON.parse(l) as LogLine);
+    } catch {
+      /* a partial line */
+    }
+  }
+  return out;
+}
