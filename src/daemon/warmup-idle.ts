@@ -47,7 +47,7 @@ export class IdleWarmup {
     readonly limitMs: number,
   ) {
     this.done = new Promise<void>((resolve) => (this.open = resolve));
-    e.transport.hold(() => this.stop('a SIP message'));
+    e.transport.inbound.hold(() => this.stop('a SIP message'));
   }
 
   /** Control commands wait for it too (and end it). */
@@ -86,8 +86,8 @@ export class IdleWarmup {
       failed = (err as Error).message;
     } finally {
       // said first: the held messages it hands on next are logged after it
-      this.report(r, failed, this.e.transport.heldDropped);
-      this.e.transport.release();
+      this.report(r, failed, this.e.transport.inbound.dropped);
+      this.e.transport.inbound.release();
       this.open();
     }
   }

@@ -28,6 +28,7 @@ import { setReceiving } from './udp-receiving';
 import type { NativeUdp } from './udp-native';
 import { bindUdpListener } from './udp-listen';
 import { hostForUri } from './types';
+import { InboundHold } from './inbound-hold';
 
 export interface TransportOptions {
   /** Largest message accepted on a stream (bytes). */
@@ -67,9 +68,6 @@ function connKey(ip: string, port: number): string {
   return `${ip}|${port}`;
 }
 
-/** The most arrivals hold() keeps (its holder stops within one synthetic call of the first). */
-const HELD_MAX = 4096;
-
 const NOBODY: TransportEvents = {
   onMessage(): void {
     /* not started */
@@ -90,13 +88,10 @@ export class TransportLayer implements Transport {
   /** Set in a worker that holds no TCP connections: every TCP send goes through it. */
   tcpRelay: TcpRelay | null = null;
   private events = NOBODY;
-  /** While held (hold()): what arrived, in order, to be handed on at release(). */
-  private held: Array<() => void> | null = null;
-  private onHeld: (() => void) | null = null;
-  /** Arrivals dropped while held because the queue was full. */
-  heldDropped = 0;
   /** What receiveUdp() last asked for (a hold pauses reading without changing it). */
   private udpWanted = false;
+  /** Arrivals kept from the core while held (the warm-up while idle; inbound-hold.ts). */
+  readonly inbound = new InboundHold((paused) => this.readUdp(this.udpWanted && !paused));
   private readonly plugged: PluggedTransport[] = [];
   /** Takes TCP/TLS connections that speak HTTP (xhttp / WebSocket); null = they are not SIP. */
   http: HttpTaker | null = null;
@@ -141,7 +136,7 @@ export class TransportLayer implements Transport {
       onMessage: (b, s) => this.deliver(b, s),
       onFramingError: (p, r, s) => this.events.onFramingError?.(p, r, s),
       onSendError: (t, r) => this.events.onSendError?.(t, r),
-      onHttp: (s, f, l, sec, touch) => this.whenOpen(() => this.http?.(s, f, l, sec, touch)),
+      onHttp: (s, f, l, sec, touch) => this.inbound.run(() => this.http?.(s, f, l, sec, touch)),
       limits: this.limits,
     };
   }
@@ -243,7 +238,7 @@ export class TransportLayer implements Transport {
           if (this.conns.get(key) === conn) this.conns.delete(key);
           lim.received(0);
           const http = this.http;
-          this.whenOpen(() => http(socket, chunk, local, false, () => lim.touch()));
+          this.inbound.run(() => http(socket, chunk, local, false, () => lim.touch()));
           return;
         }
       }
@@ -277,54 +272,16 @@ export class TransportLayer implements Transport {
   }
 
   private deliver(buf: Buffer, src: Source): void {
-    if (this.held === null) this.events.onMessage(buf, src);
-    else this.whenOpen(() => this.events.onMessage(buf, src));
-  }
-
-  /**
-   * Holds what arrives (SIP messages, HTTP requests) from now until release(): read from
-   * the sockets, kept in order, handed to the core only then. `onArrival` is told once, at
-   * the first arrival, and UDP reading pauses then (the kernel's buffer keeps the rest).
-   * For the warm-up while idle (daemon/warmup-idle.ts), which must stop before the core
-   * sees real traffic and ends within one synthetic call, so the queue stays short; past
-   * HELD_MAX entries arrivals are dropped, as a full socket buffer would.
-   */
-  hold(onArrival: () => void): void {
-    this.held = [];
-    this.onHeld = onArrival;
-  }
-
-  /** True between hold() and release(). */
-  get holding(): boolean {
-    return this.held !== null;
-  }
-
-  /** Hands on, in arrival order, what came while held; from then on everything goes through at once. */
-  release(): void {
-    const q = this.held;
-    this.held = null;
-    this.onHeld = null;
-    if (q) for (const f of q) f();
-    this.readUdp(this.udpWanted);
-  }
-
-  /** Runs `f` now, or at release() while held (a message handed over by another worker, say). */
-  whenOpen(f: () => void): void {
-    if (this.held === null) return f();
-    if (this.held.length < HELD_MAX) this.held.push(f);
-    else this.heldDropped++;
-    const told = this.onHeld;
-    if (told === null) return;
-    this.onHeld = null;
-    this.readUdp(false);
-    told();
+    // no closure per message unless held
+    if (this.inbound.holding) this.inbound.run(() => this.events.onMessage(buf, src));
+    else this.events.onMessage(buf, src);
   }
 
   /** Starts (or stops) reading the UDP sockets; see `TransportOptions.receiveUdp`. */
   receiveUdp(on = true): void {
     this.udpWanted = on;
     // held after an arrival: reading resumes at release()
-    this.readUdp(on && !(this.held !== null && this.onHeld === null));
+    this.readUdp(on && !this.inbound.paused);
     for (const w of this.waits.values()) w.setReading(on);
   }
 

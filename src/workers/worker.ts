@@ -117,7 +117,8 @@ export class WorkerLink {
           const src: Source = { proto: addr.proto, ip: addr.ip, port: addr.port, local };
           const waited = (addr.waited ?? 0) + this.handoff.queueWait();
           // held while this worker warms up idle, as what its own sockets read (warmup-idle.ts)
-          if (this.transport.holding) this.transport.whenOpen(() => core.receive(payload, src, true, waited));
+          const held = this.transport.inbound;
+          if (held.holding) held.run(() => core.receive(payload, src, true, waited));
           else core.receive(payload, src, true, waited);
         } else if (kind === KIND_TCP_SEND) {
           const local = core.transport.sockets[addr.localId];
