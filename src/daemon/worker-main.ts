@@ -12,7 +12,7 @@ import type { DispatcherDb } from './db-glue';
 import type { Logger } from '../core/log';
 import type { DaemonConfig } from './config';
 import { buildRegistry, workerRowOf } from './control';
-import { WorkerLink, WorkerInit, WorkerRole } from '../workers/worker';
+import { WorkerLink, WorkerInit, WorkerRole, reportLoaded } from '../workers/worker';
 import { dropPrivileges } from './kamailio-options';
 import { buildEngine, warmEngine, bindEngine, runEngine, logFirstMessage, EngineStart } from './engine';
 import { IdleWarmup, idleWarmupLimit } from './warmup-idle';
@@ -21,6 +21,7 @@ import { IdleWarmup, idleWarmupLimit } from './warmup-idle';
 export async function startWorker(o: EngineStart & { role: WorkerRole }): Promise<void> {
   const who = `worker ${o.role.index}`;
   const e = await buildEngine(o);
+  reportLoaded(o.role.index);
   const warm = await warmEngine(e, o, who);
   logFirstMessage(e.core, o.log, who);
   // the first reader goes on warming up once ready, until its first traffic: from here on

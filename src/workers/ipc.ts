@@ -51,6 +51,7 @@ export interface WireFault {
 }
 
 export type ToPrimary =
+  | { t: 'loaded'; index: number }
   | { t: 'up'; index: number; port: number }
   | { t: 'ready'; index: number; warmupMs: number }
   | { t: 'rpcres'; id: number; ok: boolean; result?: unknown; fault?: WireFault }

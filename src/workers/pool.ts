@@ -43,6 +43,8 @@ export class WorkerPool {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private stopping = false;
+  /** Workers 1..N-1 wait for worker 0 to load (start). */
+  private restUnforked = false;
   private readyWaiters: Array<() => void> = [];
   private startFailed: ((e: Error) => void) | null = null;
   /** add/remove since the last reload and the corex.debug level, replayed into a worker that starts later. */
@@ -57,11 +59,18 @@ export class WorkerPool {
     private readonly execArgv: readonly string[] = process.execArgv,
   ) {}
 
-  /** Forks every worker; resolves when all are ready, rejects when one exits first. */
+  /**
+   * Forks every worker; resolves when all are ready, rejects when one exits first.
+   * Worker 0, the first reader, starts alone and the others once it has loaded its engine:
+   * forked together, the N node processes loading at once on a small machine held worker 0
+   * back by ~200 ms (it was often the last to load), and every call waits for the reader.
+   * Its warm-up then runs beside their loading (bench/PROFILE.md, session 16).
+   */
   start(): Promise<void> {
     cluster.setupPrimary({ execArgv: [...this.execArgv] });
     cluster.on('exit', (w, code, signal) => this.onExit(w, code, signal));
-    for (let i = 0; i < this.count; i++) this.fork(i);
+    this.fork(0);
+    this.restUnforked = this.count > 1;
     return new Promise((resolve, reject) => {
       this.startFailed = reject;
       this.readyWaiters.push(() => {
@@ -137,6 +146,13 @@ export class WorkerPool {
     const s = this.slots.get(index);
     if (!s || s.worker !== worker) return;
     switch (m.t) {
+      case 'loaded':
+        if (index === 0 && this.restUnforked) {
+          this.restUnforked = false;
+          this.log.info(`worker 0 has loaded: starting workers 1 to ${this.count - 1}`);
+          for (let i = 1; i < this.count; i++) this.fork(i);
+        }
+        break;
       case 'up':
         s.port = m.port;
         void this.init(index, s);
@@ -144,7 +160,8 @@ export class WorkerPool {
       case 'ready':
         s.ready = true;
         this.log.info(
-          `worker ${index} (pid ${worker.process.pid}) ready${m.warmupMs > 0 ? `, warm-up ${m.warmupMs} ms` : ''}`,
+          `worker ${index} (pid ${worker.process.pid}) ready${m.warmupMs > 0 ? `, warm-up ${m.warmupMs} ms` : ''}, ` +
+            `${Math.round(performance.now())} ms after the daemon's start`,
         );
         this.announce();
         if (this.liveIndexes().length === this.count) {

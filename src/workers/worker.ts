@@ -78,6 +78,11 @@ function send(m: ToPrimary): void {
   if (process.connected) process.send!(m);
 }
 
+/** Tells the primary this worker has loaded its engine and starts warming up (pool.ts forks the others then). */
+export function reportLoaded(index: number): void {
+  send({ t: 'loaded', index });
+}
+
 const NO_PLACEMENT: Placement['stats'] = Object.freeze({ kept: 0, byHash: 0 });
 
 export class WorkerLink {

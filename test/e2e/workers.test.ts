@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startDsd, basicCfg, Dsd } from '../helpers/daemon';
+import { startDsd, basicCfg, Dsd, logLines } from '../helpers/daemon';
 import { dsctlOn, kamcmd } from '../helpers/ctl';
 import { freePorts } from '../helpers/ports';
 import { startSipp, runUac, readStats, UAC_XML, UAS_XML, FIXTURES, num } from '../helpers/sipp';
@@ -66,6 +66,30 @@ async function assertCrossed(dsd: Dsd): Promise<void> {
   const off = rows.reduce((a, r) => a + r.HANDED_OFF, 0);
   const into = rows.reduce((a, r) => a + r.HANDED_IN, 0);
   assert.ok(off > 0 && into > 0, `messages crossed between workers: ${JSON.stringify(rows)}`);
+}
+
+/**
+ * Worker 0, the first reader, loads alone: the primary starts the others once worker 0 has
+ * loaded its engine (pool.ts), so every other worker's first log line comes after both worker
+ * 0's "configuration loaded" and the primary's line saying it starts them.
+ */
+function assertWorker0LoadedFirst(dsd: Dsd, n: number): void {
+  const lines = logLines(dsd);
+  const all = lines.map((l) => `${l.pid} ${l.msg}`).join('\n');
+  const pids = new Map<number, number>();
+  for (const l of lines) {
+    const m = /^worker (\d+) \(pid (\d+)\) ready/.exec(l.msg);
+    if (m) pids.set(Number(m[2]), Number(m[1]));
+  }
+  assert.equal(pids.size, n, all);
+  const index = (l: { pid: number }) => pids.get(l.pid);
+  const loaded0 = lines.findIndex((l) => index(l) === 0 && l.msg === 'configuration loaded');
+  const forked = lines.findIndex((l) => l.msg === `worker 0 has loaded: starting workers 1 to ${n - 1}`);
+  assert.ok(loaded0 >= 0 && forked > loaded0, all);
+  for (let k = 1; k < n; k++) {
+    const first = lines.findIndex((l) => index(l) === k);
+    assert.ok(first > forked, `worker ${k} started after worker 0 had loaded:\n${all}`);
+  }
 }
 
 /**
@@ -370,6 +394,7 @@ test('one keepalive per destination per interval with 3 workers; dst-down runs o
     startTimeoutMs: 30_000,
   });
   try {
+    assertWorker0LoadedFirst(dsd, 3);
     await until('6 probes each', 30_000, async () => (a.probes.length >= 6 && b.probes.length >= 6 ? true : null));
     for (const be of [a, b]) {
       // one prober: one Call-ID prefix and strictly increasing sequence numbers
