@@ -221,7 +221,7 @@ export function warmupOptions(e: Engine, o: EngineStart, budgetMs: number, inter
     log: o.log,
     transport: e.transport,
     coreOptions: e.coreOptions,
-    hooks: (l) => scriptHooks(cfg.compiled.script, l),
+    hooks: (l, watch) => scriptHooks(cfg.compiled.script, l, watch),
     dispatcher: cfg.dispatcherLoaded ? e.dispatcher : null,
     websocket: e.ws !== null,
     acc: cfg.acc ? (l) => AccRuntime.detached(cfg.acc!, l, (t) => cfg.compiled.compilePv(t)) : null,

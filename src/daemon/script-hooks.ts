@@ -19,17 +19,40 @@ function isPromise<T>(r: T | Promise<T>): r is Promise<T> {
   return typeof (r as Promise<T>)?.then === 'function';
 }
 
-export function scriptHooks(script: Script<RequestContext>, log: Logger): RouteHooks {
+/**
+ * What a caller watching the routes learns (the warm-up, warmup.ts): how many route runs
+ * are still going (an async function in the script), and each new request's context.
+ */
+export interface RouteWatch {
+  pending: number;
+  request(ctx: RequestContext): void;
+}
+
+/**
+ * The hooks. `watch` is told here rather than by wrapping these functions in an object of
+ * its own: the warm-up's core must call the same functions, on hooks of the same shape, as
+ * the real core, or V8 throws the warm-up's code for the receive path away at the first
+ * real message ("wrong map"; bench/PROFILE.md, session 16).
+ */
+export function scriptHooks(script: Script<RequestContext>, log: Logger, watch: RouteWatch | null = null): RouteHooks {
   const fail = (where: string) => (e: unknown) => log.error(`${where}: ${(e as Error)?.stack ?? e}`);
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    if (watch === null) return p;
+    watch.pending++;
+    return p.finally(() => {
+      watch.pending--;
+    });
+  };
   return {
     request(ctx) {
+      if (watch !== null) watch.request(ctx);
       const r = script.runRequestRoute(ctx);
-      if (isPromise(r)) return r.then(() => undefined, fail('request_route'));
+      if (isPromise(r)) return track(r.then(() => undefined, fail('request_route')));
       return undefined;
     },
     failure(name, ctx) {
       const r = script.runFailureRoute(name, ctx);
-      if (isPromise(r)) return r.then(() => undefined, fail(`failure_route[${name}]`));
+      if (isPromise(r)) return track(r.then(() => undefined, fail(`failure_route[${name}]`)));
       return undefined;
     },
     onReply(name, ctx) {
@@ -44,12 +67,14 @@ export function scriptHooks(script: Script<RequestContext>, log: Logger): RouteH
     branch(name, ctx) {
       const r = script.runBranchRoute(name, ctx);
       if (isPromise(r))
-        return r.then(
-          (x) => x.action !== 'drop',
-          (e) => {
-            fail(`branch_route[${name}]`)(e);
-            return true;
-          },
+        return track(
+          r.then(
+            (x) => x.action !== 'drop',
+            (e) => {
+              fail(`branch_route[${name}]`)(e);
+              return true;
+            },
+          ),
         );
       return r.action !== 'drop';
     },

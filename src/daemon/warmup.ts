@@ -15,6 +15,7 @@
 import type { Services } from '../modules/services';
 import type { Logger } from '../core/log';
 import type { CoreOptions, RouteHooks } from '../proxy/core';
+import type { RouteWatch } from './script-hooks';
 import { ProxyCore } from '../proxy/core';
 import type { LocalSocket, Proto, Transport } from '../transport/types';
 import type { TransportLayer } from '../transport/layer';
@@ -45,7 +46,8 @@ export interface WarmupOptions {
   readonly transport: TransportLayer;
   /** The real core's options, for a core of the warm-up's own on `transport`. */
   readonly coreOptions: (transport: Transport, log: Logger) => CoreOptions;
-  readonly hooks: (log: Logger) => RouteHooks;
+  /** The script's hooks, as the real core has them, telling `watch` (script-hooks.ts). */
+  readonly hooks: (log: Logger, watch: RouteWatch) => RouteHooks;
   /** The loaded dispatcher (its list is copied), or null without dispatcher.so. */
   readonly dispatcher: DispatcherRuntime | null;
   /** The WebSocket module is loaded: calls also come over ws (tcp sockets) and wss (tls). */
@@ -130,31 +132,6 @@ function callerKinds(sockets: readonly LocalSocket[], websocket: boolean): Array
 }
 
 /**
- * The routes with a count of those still running (an async function in the script): the
- * driver waits for them, and only for them, before it looks at what was sent.
- */
-function pendingCounted(h: RouteHooks): RouteHooks & { pending: number } {
-  const out = { ...h, pending: 0 };
-  const track = <T>(r: T | Promise<T>): T | Promise<T> => {
-    if (!(r instanceof Promise)) return r;
-    out.pending++;
-    return r.finally(() => {
-      out.pending--;
-    });
-  };
-  out.request = (ctx) => {
-    recent[recentAt++ & 7] = ctx;
-    return track(h.request(ctx));
-  };
-  out.failure = (name, ctx) => track(h.failure(name, ctx));
-  if (h.branch) {
-    const branch = h.branch.bind(h);
-    out.branch = (name, ctx) => track(branch(name, ctx));
-  }
-  return out;
-}
-
-/**
  * What the last warm-up ran on, kept for the life of the process. V8's optimised code
  * checks the hidden classes ("maps") of the objects it works on, and holds them weakly: a
  * full collection that finds no object of a map left frees the map and throws away every
@@ -186,8 +163,15 @@ export async function warmUp(o: WarmupOptions): Promise<WarmupReport> {
   };
   const log = discardingLogger(o.log);
   const mem = new MemoryTransport(o.transport.sockets, (p, f) => o.transport.selectSocket(p, f));
-  const hooks = pendingCounted(o.hooks(log));
-  const core = new ProxyCore(o.coreOptions(mem, log), hooks);
+  // the routes still running (an async function in the script): the driver waits for
+  // them, and only for them, before it looks at what was sent
+  const watch: RouteWatch = {
+    pending: 0,
+    request(ctx) {
+      recent[recentAt++ & 7] = ctx;
+    },
+  };
+  const core = new ProxyCore(o.coreOptions(mem, log), o.hooks(log, watch));
   await core.start();
   let dispatcher: DispatcherRuntime | null = null;
   if (o.dispatcher) {
@@ -216,7 +200,7 @@ export async function warmUp(o: WarmupOptions): Promise<WarmupReport> {
   if (acc) o.svc.acc = acc;
   o.svc.log = log;
   o.svc.warming = true;
-  const driver = new CallDriver(mem, () => hooks.pending, deadline);
+  const driver = new CallDriver(mem, () => watch.pending, deadline);
   const callers = callerKinds(o.transport.sockets, o.websocket);
   const perCall: number[] = [];
   let completed = 0;
@@ -251,7 +235,7 @@ export async function warmUp(o: WarmupOptions): Promise<WarmupReport> {
     // DNS) gives up its relay and ends while the warm-up's services are still the ones it
     // sees, so nothing it does after reaches the real core, dispatcher or log.
     await core.stop();
-    abandoned = await settle(() => hooks.pending, SETTLE_TURNS);
+    abandoned = await settle(() => watch.pending, SETTLE_TURNS);
     for (const s of [...core.txns.servers.values()]) s.terminate();
     for (const c of [...core.txns.clients.values()]) c.terminate();
     o.svc.core = saved.core;

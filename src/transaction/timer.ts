@@ -46,6 +46,13 @@ class TimerList {
   constructor(readonly ticks: number) {}
 }
 
+/** An empty array whose elements kind already holds objects like `sample`. */
+function objectElements<T>(sample: T): T[] {
+  const a = [sample];
+  a.pop();
+  return a;
+}
+
 /** Milliseconds from some fixed point; only differences matter. */
 export type Clock = () => number;
 
@@ -56,7 +63,12 @@ export class TimerWheel {
   private readonly t0: number;
   private readonly byTicks = new Map<number, TimerList>();
   /** Lists with entries, walked at every tick. */
-  private readonly active: TimerList[] = [];
+  // Made holding a list and emptied, not as `[]`: an array literal starts with small-integer
+  // elements and changes its hidden class at its first object, so the real wheel's array,
+  // made before the warm-up's wheel met its first list, would still have the old class and
+  // the warm-up's code for arming was thrown away at the first real call (bench/PROFILE.md,
+  // session 16).
+  private readonly active: TimerList[] = objectElements(new TimerList(0));
   private armedCount = 0;
   private scheduled = false;
   private readonly onTick = (): void => this.tick();

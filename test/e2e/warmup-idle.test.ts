@@ -34,7 +34,9 @@ test('an idle dsd warms up until its limit, and starts its keepalives only then;
     // 200 ms is less than its most calls take on any machine: the limit ends it
     assert.match(l.ended_by, /^its limit of 200 ms$/, dsd.output());
     assert.ok(l.idle_warmup_ms >= 200, dsd.output());
-    // the start-up summary comes with the engine's timers, after the script has its services back
+    // the start-up summary comes with the engine's timers, after the script has its services
+    // back (waited for: it is written a moment after the line above)
+    await dsd.waitFor(/destinations loaded from /);
     const ls = lines(dsd);
     const at = ls.findIndex((x) => IDLE.test(x.msg));
     const summary = ls.findIndex((x) => /^destinations loaded from /.test(x.msg));
