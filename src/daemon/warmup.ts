@@ -164,7 +164,8 @@ export async function warmUp(o: WarmupOptions): Promise<WarmupReport> {
   const log = discardingLogger(o.log);
   const mem = new MemoryTransport(o.transport.sockets, (p, f) => o.transport.selectSocket(p, f));
   // the routes still running (an async function in the script): the driver waits for
-  // them, and only for them, before it looks at what was sent
+  // them, and only for them, before it looks at what was sent; and the last few requests'
+  // contexts, kept alive with the rest (keptAlive)
   const watch: RouteWatch = {
     pending: 0,
     request(ctx) {
