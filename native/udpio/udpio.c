@@ -12,6 +12,11 @@
  * closes it. This module reads and writes a dup(2) of its descriptor, polled by its own
  * uv_poll handle, while dgram's own reading is stopped (src/transport/udp-native.ts).
  * Linux only (recvmmsg). bench/PROFILE.md, session 13, has the measurements.
+ *
+ * A loop reader (loop()) has no socket: what it is asked to send is handed to a JavaScript
+ * callback instead of sendto(2), and inject() gives it a datagram as if one were read. The
+ * start-up warm-up (src/daemon/warmup.ts) runs the transport layer's own code on it, so
+ * what V8 optimises there is the code the real sockets run, and nothing goes on the wire.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -38,6 +43,7 @@ typedef struct {
   napi_ref cb;
   napi_ref meta;
   napi_ref bufs;
+  napi_ref sent; /* a loop reader (fd -1): what it is asked to send goes here */
   napi_async_context actx;
   char *slab;
   struct mmsghdr msgs[BATCH];
@@ -58,6 +64,8 @@ static void report_exception(napi_env env) {
   if (napi_get_and_clear_last_exception(env, &err) == napi_ok) napi_fatal_exception(env, err);
 }
 
+static void deliver_batch(reader_t *r, int n);
+
 /* One recvmmsg and one call into JavaScript; the number of datagrams read (0: none waited). */
 static int read_batch(reader_t *r) {
   for (int i = 0; i < BATCH; i++) {
@@ -71,9 +79,15 @@ static int read_batch(reader_t *r) {
   }
   int n = recvmmsg(r->fd, r->msgs, BATCH, MSG_DONTWAIT, NULL);
   if (n <= 0) return 0; /* EAGAIN (another reader was first), or an error recvmmsg cleared */
+  deliver_batch(r, n);
+  return n;
+}
+
+/* The first n datagrams of r->msgs/r->addrs into Buffers, and one call into JavaScript. */
+static void deliver_batch(reader_t *r, int n) {
   napi_env env = r->env;
   napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return 0;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   napi_value meta, bufs, cb, recv, argv[2], res; /* recv: the global object, as node gives its own callbacks a receiver */
   void *mdata = NULL;
   size_t mlen = 0;
@@ -123,7 +137,6 @@ static int read_batch(reader_t *r) {
     if (napi_make_callback(env, r->actx, recv, cb, 2, argv, &res) == napi_pending_exception) report_exception(env);
   }
   napi_close_handle_scope(env, scope);
-  return n;
 }
 
 /*
@@ -211,11 +224,36 @@ static napi_value js_reading(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_bool(env, argv[1], &on));
   if (r->closed || (int)on == r->reading) return NULL;
   r->reading = on;
+  if (r->fd < 0) return NULL; /* a loop reader: nothing to poll */
   if (on)
     uv_poll_start(&r->poll, UV_READABLE, on_readable);
   else
     uv_poll_stop(&r->poll);
   return NULL;
+}
+
+/* ip (text) and port into a socket address; 0 when the text is no address of that family. */
+static int to_sockaddr(const char *ip, int32_t port, int32_t family, struct sockaddr_storage *ss, socklen_t *sl) {
+  memset(ss, 0, sizeof *ss);
+  if (family == 6) {
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons((uint16_t)port);
+    *sl = sizeof *s6;
+    return inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1;
+  }
+  struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+  s4->sin_family = AF_INET;
+  s4->sin_port = htons((uint16_t)port);
+  *sl = sizeof *s4;
+  return inet_pton(AF_INET, ip, &s4->sin_addr) == 1;
+}
+
+/* A loop reader's send: onSent(buffer, port, ip) instead of sendto(2). */
+static int loop_sent(napi_env env, reader_t *r, napi_value buf, napi_value port, napi_value ip) {
+  napi_value fn, recv, res, argv[3] = {buf, port, ip};
+  if (napi_get_reference_value(env, r->sent, &fn) != napi_ok || napi_get_global(env, &recv) != napi_ok) return 0;
+  return napi_call_function(env, recv, fn, 3, argv, &res) == napi_ok;
 }
 
 /* send(reader, buffer, port, ip, family) -> bytes sent, or -errno (the caller falls back) */
@@ -236,24 +274,13 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
       napi_get_value_int32(env, argv[4], &family) == napi_ok && iplen < sizeof ip - 1 && port > 0 && port < 65536) {
     struct sockaddr_storage ss;
     socklen_t sl;
-    memset(&ss, 0, sizeof ss);
-    int parsed;
-    if (family == 6) {
-      struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-      s6->sin6_family = AF_INET6;
-      s6->sin6_port = htons((uint16_t)port);
-      parsed = inet_pton(AF_INET6, ip, &s6->sin6_addr);
-      sl = sizeof *s6;
-    } else {
-      struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-      s4->sin_family = AF_INET;
-      s4->sin_port = htons((uint16_t)port);
-      parsed = inet_pton(AF_INET, ip, &s4->sin_addr);
-      sl = sizeof *s4;
-    }
-    if (parsed == 1) {
-      rc = sendto(r->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&ss, sl);
-      if (rc < 0) rc = -errno;
+    if (to_sockaddr(ip, port, family, &ss, &sl)) {
+      if (r->fd >= 0) {
+        rc = sendto(r->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&ss, sl);
+        if (rc < 0) rc = -errno;
+      } else {
+        rc = loop_sent(env, r, argv[1], argv[2], argv[3]) ? (ssize_t)len : -EIO;
+      }
     }
   }
   CHECK(napi_create_int64(env, (int64_t)rc, &out));
@@ -271,11 +298,16 @@ static void release(reader_t *r) {
   if (r->closed) return;
   r->closed = 1;
   r->reading = 0;
-  uv_poll_stop(&r->poll);
+  if (r->fd >= 0) uv_poll_stop(&r->poll);
   napi_delete_reference(r->env, r->cb);
   napi_delete_reference(r->env, r->meta);
   napi_delete_reference(r->env, r->bufs);
+  if (r->sent) napi_delete_reference(r->env, r->sent);
   napi_async_destroy(r->env, r->actx);
+  if (r->fd < 0) {
+    free(r); /* a loop reader: no descriptor, no poll handle, no slab */
+    return;
+  }
   uv_close((uv_handle_t *)&r->poll, on_closed);
 }
 
@@ -289,8 +321,66 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* loop(onBatch, meta, buffers, onSent(buffer, port, ip)) -> a reader with no socket (see the top) */
+static napi_value js_loop(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], name, ext;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  bool is_ta = false;
+  napi_typedarray_type tt;
+  size_t mlen = 0;
+  if (argc >= 4) napi_is_typedarray(env, argv[1], &is_ta);
+  if (is_ta) CHECK(napi_get_typedarray_info(env, argv[1], &tt, &mlen, NULL, NULL, NULL));
+  if (!is_ta || tt != napi_int32_array || mlen < BATCH * META) {
+    napi_throw_type_error(env, "DSD_ERR_UDPIO", "udpio: loop(onBatch, meta, buffers, onSent)");
+    return NULL;
+  }
+  reader_t *r = calloc(1, sizeof(reader_t));
+  if (!r) {
+    napi_throw_error(env, "DSD_ERR_UDPIO", "udpio: out of memory");
+    return NULL;
+  }
+  r->fd = -1;
+  r->env = env;
+  CHECK(napi_create_reference(env, argv[0], 1, &r->cb));
+  CHECK(napi_create_reference(env, argv[1], 1, &r->meta));
+  CHECK(napi_create_reference(env, argv[2], 1, &r->bufs));
+  CHECK(napi_create_reference(env, argv[3], 1, &r->sent));
+  CHECK(napi_create_string_utf8(env, "UDPIO", NAPI_AUTO_LENGTH, &name));
+  CHECK(napi_async_init(env, NULL, name, &r->actx));
+  CHECK(napi_create_external(env, r, NULL, NULL, &ext));
+  return ext;
+}
+
+/* inject(reader, buffer, port, ip, family): a loop reader "reads" this datagram, as read_batch would */
+static napi_value js_inject(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  reader_t *r = unwrap(env, argv[0]);
+  if (!r) return NULL;
+  void *data;
+  size_t len, iplen;
+  int32_t port, family;
+  char ip[INET6_ADDRSTRLEN + 1];
+  socklen_t sl;
+  if (r->fd >= 0 || r->closed || argc < 5 || napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok ||
+      napi_get_value_int32(env, argv[2], &port) != napi_ok ||
+      napi_get_value_string_latin1(env, argv[3], ip, sizeof ip, &iplen) != napi_ok ||
+      napi_get_value_int32(env, argv[4], &family) != napi_ok || iplen >= sizeof ip - 1 ||
+      !to_sockaddr(ip, port, family, &r->addrs[0], &sl)) {
+    napi_throw_type_error(env, "DSD_ERR_UDPIO", "udpio: inject(loop reader, buffer, port, ip, family)");
+    return NULL;
+  }
+  r->iov[0].iov_base = data;
+  r->iov[0].iov_len = len;
+  r->msgs[0].msg_len = (unsigned)len;
+  deliver_batch(r, 1);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
-  napi_property_descriptor props[6];
+  napi_property_descriptor props[8];
   napi_value batch, meta;
   CHECK(napi_create_int32(env, BATCH, &batch));
   CHECK(napi_create_int32(env, META, &meta));
@@ -300,7 +390,9 @@ static napi_value init(napi_env env, napi_value exports) {
   props[3] = (napi_property_descriptor){"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL};
   props[4] = (napi_property_descriptor){"BATCH", NULL, NULL, NULL, NULL, batch, napi_enumerable, NULL};
   props[5] = (napi_property_descriptor){"META", NULL, NULL, NULL, NULL, meta, napi_enumerable, NULL};
-  CHECK(napi_define_properties(env, exports, 6, props));
+  props[6] = (napi_property_descriptor){"loop", NULL, js_loop, NULL, NULL, NULL, napi_enumerable, NULL};
+  props[7] = (napi_property_descriptor){"inject", NULL, js_inject, NULL, NULL, NULL, napi_enumerable, NULL};
+  CHECK(napi_define_properties(env, exports, 8, props));
   return exports;
 }
 

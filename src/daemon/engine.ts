@@ -10,7 +10,9 @@ import type { DaemonConfig } from './config';
 import { scriptHooks, runDispatcherEvent } from './script-hooks';
 import { startupSummary } from './startup-log';
 import type { Logger } from '../core/log';
-import { ProxyCore, type CoreOptions } from '../proxy/core';
+import { ProxyCore, type CoreOptions, type CoreSteer } from '../proxy/core';
+import { warmSteering, readersPack } from '../workers/steering';
+import { FirstMessageLog } from './first-message';
 import { TransportLayer } from '../transport/layer';
 import type { Transport } from '../transport/types';
 import { DispatcherRuntime } from '../modules/dispatcher/runtime';
@@ -89,6 +91,8 @@ export async function buildEngine(o: EngineStart): Promise<Engine> {
     userAgentHeader: cfg.serverSignature ? (cfg.userAgentHeader ?? `User-Agent: ${SIGNATURE}`) : null,
   });
   const core = new ProxyCore(coreOptions(transport, log), scriptHooks(cfg.compiled.script, log));
+  // set before the warm-up: the real core keeps the warm core's hidden class (ProxyCore.firstTap)
+  core.firstTap = new FirstMessageLog(log);
   let tls: TlsTransport | null = null;
   if (cfg.tls) {
     const profiles = new TlsProfiles(cfg.tls.settings);
@@ -214,6 +218,11 @@ function warmupBudget(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /** What the warm-up (warmup.ts) runs on: this engine's transport, script, dispatcher and acc. */
+/** A worker's warm core steers as the real one does, keeping every message (workers/steering.ts). */
+function warmSteeringOf(role: WorkerRole, childrenPack: number): (core: ProxyCore) => CoreSteer {
+  return (core) => warmSteering(role.index, role.count, readersPack(childrenPack), core);
+}
+
 export function warmupOptions(e: Engine, o: EngineStart, budgetMs: number, interrupt?: () => boolean): WarmupOptions {
   const { cfg } = o;
   return {
@@ -225,6 +234,8 @@ export function warmupOptions(e: Engine, o: EngineStart, budgetMs: number, inter
     dispatcher: cfg.dispatcherLoaded ? e.dispatcher : null,
     websocket: e.ws !== null,
     acc: cfg.acc ? (l) => AccRuntime.detached(cfg.acc!, l, (t) => cfg.compiled.compilePv(t)) : null,
+    steering: o.role ? warmSteeringOf(o.role, cfg.compiled.globals.childrenPack) : null,
+    engines: o.role?.shortWarmup ? 1 : 2,
     budgetMs,
     interrupt,
   };
@@ -286,21 +297,9 @@ export async function warmEngine(e: Engine, o: EngineStart, who: string): Promis
   return r;
 }
 
-/**
- * Logs the first SIP message this process reads (how soon after reading began traffic
- * came), then gets out of the way: the core's own receive takes over, nothing stays in the path.
- */
-export function logFirstMessage(core: ProxyCore, log: Logger, who: string): void {
-  const t0 = performance.now();
-  const own = core as { receive: ProxyCore['receive'] };
-  own.receive = (buf, src, steered, waited) => {
-    delete (own as Partial<typeof own>).receive;
-    log.info(
-      `${who}: first SIP message read (${src.proto} from ${src.ip}:${src.port}${steered ? ', handed over by the reading worker' : ''}), ` +
-        `${Math.round(performance.now() - t0)} ms after reading began`,
-    );
-    core.receive(buf, src, steered, waited);
-  };
+/** Reading begins: the first message's line counts from here. */
+export function logFirstMessage(core: ProxyCore, who: string): void {
+  if (core.firstTap instanceof FirstMessageLog) core.firstTap.since(who);
 }
 
 /**
@@ -318,7 +317,7 @@ export async function bindEngine(e: Engine, o: EngineStart): Promise<void> {
 
 /** A single dsd, warm and ready: listens on TCP/TLS and reads UDP from here on. */
 export async function openEngine(e: Engine, o: EngineStart): Promise<void> {
-  logFirstMessage(e.core, o.log, 'dsd');
+  logFirstMessage(e.core, 'dsd');
   try {
     await e.transport.listenStreams();
   } catch (err) {

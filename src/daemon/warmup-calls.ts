@@ -1,63 +1,16 @@
 /**
- * The warm-up's synthetic traffic: an in-memory transport (nothing is bound or sent), a
+ * The warm-up's synthetic traffic on its wire (warmup-wire.ts: nothing is bound or sent): a
  * caller placing INVITE → ACK → BYE calls the way sipp's uac.xml does, and destinations
  * that answer 180/200 (or 500 first, so failure_route and the next destination run too).
  * Every message goes through the real ProxyCore and the compiled script; what the core
  * "sends" lands in a queue the driver answers from.
  */
-import v8 from 'node:v8';
 import { parseMessage, SipMessage } from '../sip/message';
 import { buildReply as buildPlainReply } from '../sip/reply';
 import { StreamFramer } from '../transport/framer';
-import type { LocalSocket, Proto, Source, Target, Transport, TransportEvents } from '../transport/types';
+import type { LocalSocket, Proto, Source, Target } from '../transport/types';
 import { Deadline, DeadlinePassed } from './warmup-deadline';
-
-/** Sends nothing: keeps what the core hands it until the driver takes it. */
-export class MemoryTransport implements Transport {
-  readonly queue: Array<{ target: Target; buf: Buffer }> = [];
-  private events: TransportEvents | null = null;
-  private open = true;
-
-  constructor(
-    readonly sockets: readonly LocalSocket[],
-    private readonly pick: (proto: Proto, family: 4 | 6) => LocalSocket | null,
-  ) {}
-
-  async start(events: TransportEvents): Promise<void> {
-    this.events = events;
-  }
-
-  send(target: Target, buf: Buffer): boolean {
-    if (this.open) this.queue.push({ target, buf });
-    return true;
-  }
-
-  selectSocket(proto: Proto, family: 4 | 6): LocalSocket | null {
-    return this.pick(proto, family);
-  }
-
-  async close(): Promise<void> {
-    this.open = false;
-    this.queue.length = 0;
-    this.events = null;
-  }
-
-  deliver(buf: Buffer, src: Source): void {
-    this.events?.onMessage(buf, src);
-  }
-}
-
-/**
- * `buf`'s bytes in a Buffer made by node's C++ side, as a socket delivers them. Such a
- * Buffer gets its prototype after it is made, so its hidden class is not that of a Buffer
- * made in JavaScript; code V8 optimised on the latter alone is thrown away ("wrong map")
- * at the first real datagram or TCP chunk. v8.Serializer's buffer is made the same way.
- */
-function nativeCopy(buf: Buffer): Buffer {
-  const s = new v8.Serializer();
-  s.writeRawBytes(buf);
-  return s.releaseBuffer();
-}
+import { type WarmWire, nativeCopy } from './warmup-wire';
 
 const SDP =
   'v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n' +
@@ -119,7 +72,7 @@ export class CallDriver {
   private readonly tag = Math.floor(Math.random() * 0xffffff).toString(16);
 
   constructor(
-    private readonly mem: MemoryTransport,
+    private readonly wire: WarmWire,
     /** Routes still running (async script functions): the driver waits for them. */
     private readonly pending: () => number,
     /** Checked before every message put into the core and after every one it sends. */
@@ -136,15 +89,15 @@ export class CallDriver {
     this.deadline.check();
     // a datagram, or a WebSocket message (one frame carries one SIP message)
     if (src.proto === 'udp') {
-      this.mem.deliver(nativeCopy(buf), src);
+      this.wire.datagram(buf, src);
       return;
     }
     if (src.proto === 'ws' || src.proto === 'wss') {
-      this.mem.deliver(buf, src);
+      this.wire.message(buf, src);
       return;
     }
     // a stream: through the framer, as a connection's bytes are
-    for (const m of this.framer.push(nativeCopy(buf))) this.mem.deliver(m, src);
+    for (const m of this.framer.push(nativeCopy(buf))) this.wire.message(m, src);
   }
 
   /**
@@ -154,11 +107,11 @@ export class CallDriver {
   private async pump(caller: Caller, got: SipMessage[]): Promise<void> {
     for (let turns = 0; turns < 50;) {
       this.deadline.check();
-      const out = this.mem.queue.shift();
+      const out = this.wire.queue.shift();
       if (!out) {
         // what a synchronous route did is all queued by now; an async one gets turns
         await null;
-        if (this.mem.queue.length > 0) continue;
+        if (this.wire.queue.length > 0) continue;
         if (this.pending() === 0) return;
         turns++;
         await new Promise<void>((r) => setImmediate(r));
@@ -181,7 +134,7 @@ export class CallDriver {
 
   /** A destination answering the proxy: 180 + 200 to an INVITE (500 first when asked), 200 to the rest. */
   private answer(req: SipMessage, from: Target): void {
-    const local = from.local ?? this.mem.sockets[0];
+    const local = from.local ?? this.wire.sockets[0];
     if (!local) return;
     const src: Source = { proto: from.proto, ip: from.ip, port: from.port, local };
     const method = req.method;
@@ -198,7 +151,11 @@ export class CallDriver {
         return;
       }
       const rr = req.all('record-route').map((h) => `Record-Route: ${req.value(h)}`);
-      const contact = `Contact: <sip:backend@${from.ip}:${from.port}>`;
+      // a Contact of its own per call, with transport= on every other one: the in-dialog
+      // requests' hops then go through the whole of target.ts (a cache miss, the transport
+      // parameter), as a new UA's do, not only through its cache
+      const tp = this.seq % 2 === 1 ? `;transport=${from.proto}` : '';
+      const contact = `Contact: <sip:b${this.seq}@${from.ip}:${from.port}${tp}>`;
       this.inject(buildReply(req, 180, 'Ringing', { toTag, headers: [...rr, contact] }), src);
       this.inject(
         buildReply(req, 200, 'OK', {

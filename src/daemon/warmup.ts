@@ -3,10 +3,12 @@
  * through the real parser, compiled script, dispatcher selection, branch builder and reply
  * path, so V8 has compiled and optimised the hot path when the first real message comes.
  *
- * Nothing leaves the process and nothing the operator sees changes: the calls go through a
- * second ProxyCore on an in-memory transport, a copy of the dispatcher's list (its cursors,
- * loads and counters are the copy's), a logger that discards (xlog formats but prints
- * nothing) and, with acc, an acc that writes nowhere. The script's modules reach these
+ * Nothing leaves the process and nothing the operator sees changes: the calls go through
+ * two more ProxyCores taking turns (warmup-engine.ts), each on a loop twin of the real
+ * transport layer (warmup-wire.ts: the real classes down to the native module, no socket),
+ * a copy of the dispatcher's list (its cursors, loads and counters are the copy's), a
+ * logger that discards (xlog formats but prints nothing) and, with acc, an acc that writes
+ * nowhere. The script's modules reach these
  * through the Services holder, which is switched for the warm-up and switched back after,
  * also on an error. What the warm-up cannot finish (a lingering transaction's timers) is
  * torn down before it returns. The budget is a deadline checked inside the calls
@@ -14,14 +16,14 @@
  */
 import type { Services } from '../modules/services';
 import type { Logger } from '../core/log';
-import type { CoreOptions, RouteHooks } from '../proxy/core';
+import type { CoreOptions, CoreSteer, ProxyCore, RouteHooks } from '../proxy/core';
 import type { RouteWatch } from './script-hooks';
-import { ProxyCore } from '../proxy/core';
 import type { LocalSocket, Proto, Transport } from '../transport/types';
 import type { TransportLayer } from '../transport/layer';
-import { DispatcherRuntime } from '../modules/dispatcher/runtime';
+import type { DispatcherRuntime } from '../modules/dispatcher/runtime';
 import type { AccRuntime } from '../modules/acc/runtime';
-import { MemoryTransport, CallDriver } from './warmup-calls';
+import { buildWarmEngine, stopWarmCores, endWarmEngines } from './warmup-engine';
+import { forgetLiteralHops } from '../proxy/target';
 import { Deadline } from './warmup-deadline';
 
 /** Default time budget: enough on a 2-core machine for V8 to optimise the per-call path. */
@@ -30,6 +32,8 @@ export const WARMUP_DEFAULT_MS = 300;
 const MAX_CALLS = 5000;
 /** Every n-th call's first branch is answered 500, so failure_route and ds_next_dst run. */
 const FAIL_EVERY = 4;
+/** The warm core's first-message tap is set again every this many calls (plus one; a power of two, minus one). */
+const FIRST_TAP_EVERY = 31;
 /** Event-loop turns the teardown gives routes still running to end (a relay on DNS ends at once). */
 const SETTLE_TURNS = 50;
 
@@ -54,6 +58,10 @@ export interface WarmupOptions {
   readonly websocket: boolean;
   /** An acc of the warm-up's own (AccRuntime.detached), or null. */
   readonly acc: ((log: Logger) => AccRuntime) | null;
+  /** Warm engines taking turns (warmup-engine.ts): 2 unless said otherwise. */
+  readonly engines?: 1 | 2;
+  /** In a worker of several: the warm core's steering, as the real core's (workers/steering.ts). */
+  readonly steering?: ((core: ProxyCore) => CoreSteer) | null;
   readonly budgetMs: number;
   /**
    * The warm-up while idle (warmup-idle.ts): true once traffic waits, which ends the
@@ -162,7 +170,6 @@ export async function warmUp(o: WarmupOptions): Promise<WarmupReport> {
     return now;
   };
   const log = discardingLogger(o.log);
-  const mem = new MemoryTransport(o.transport.sockets, (p, f) => o.transport.selectSocket(p, f));
   // the routes still running (an async function in the script): the driver waits for
   // them, and only for them, before it looks at what was sent; and the last few requests'
   // contexts, kept alive with the rest (keptAlive)
@@ -172,37 +179,17 @@ export async function warmUp(o: WarmupOptions): Promise<WarmupReport> {
       recent[recentAt++ & 7] = ctx;
     },
   };
-  const core = new ProxyCore(o.coreOptions(mem, log), o.hooks(log, watch));
-  await core.start();
-  let dispatcher: DispatcherRuntime | null = null;
-  if (o.dispatcher) {
-    dispatcher = new DispatcherRuntime({
-      core,
-      // the real dispatcher's own params (read-only here): a copy could have a hidden class
-      // of its own, and the code optimised on it would be thrown away at the first real call
-      params: o.dispatcher.ds.params,
-      log,
-      stateFile: null,
-      probe: false,
-      saveAdmin: false,
-      onEvent: () => undefined,
-    });
-    dispatcher.ds.adoptCopyOf(o.dispatcher.ds);
-    dispatcher.hashPvar = o.dispatcher.hashPvar;
-    dispatcher.compileFormat = o.dispatcher.compileFormat;
-  }
-  const acc = o.acc ? o.acc(log) : null;
-  if (acc) core.observers.push(acc.engine);
+  // two engines, taking the calls in turn (warmup-engine.ts); one for a short warm-up (a
+  // worker that does not read at first), which leaves the cores to the reader
+  const engines = [await buildWarmEngine(o, log, watch, deadline)];
+  if (o.engines !== 1) engines.push(await buildWarmEngine(o, log, watch, deadline));
   let t = step('setup', t0);
 
   const saved = { core: o.svc.core, dispatcher: o.svc.dispatcher, acc: o.svc.acc, log: o.svc.log };
-  o.svc.core = core;
-  o.svc.dispatcher = dispatcher;
-  if (acc) o.svc.acc = acc;
   o.svc.log = log;
   o.svc.warming = true;
-  const driver = new CallDriver(mem, () => watch.pending, deadline);
-  const callers = callerKinds(o.transport.sockets, o.websocket);
+  // the same listen sockets in both (each wire's own objects, made alike)
+  const callers = callerKinds(engines[0]!.wire.sockets, o.websocket);
   const perCall: number[] = [];
   let completed = 0;
   let cutShort = false;
@@ -217,8 +204,14 @@ export async function warmUp(o: WarmupOptions): Promise<WarmupReport> {
           if (!deadline.ok()) break;
         }
         const c0 = performance.now();
+        const e = engines[n % engines.length]!;
+        o.svc.core = e.core;
+        o.svc.dispatcher = e.dispatcher;
+        if (e.acc) o.svc.acc = e.acc;
+        if ((n & FIRST_TAP_EVERY) === FIRST_TAP_EVERY) e.core.firstTap = e.firstTap;
         const k = callers[n % callers.length]!;
-        const r = await driver.call(driver.caller(k.local, n, k.proto), n, n % FAIL_EVERY === FAIL_EVERY - 1);
+        const local = e.wire.sockets[k.local.id] ?? k.local;
+        const r = await e.driver.call(e.driver.caller(local, n, k.proto), n, n % FAIL_EVERY === FAIL_EVERY - 1);
         if (r.cut) {
           cutShort = true;
           break;
@@ -235,19 +228,20 @@ export async function warmUp(o: WarmupOptions): Promise<WarmupReport> {
     // The core stops first: a route still running (a call cut at the deadline, waiting on
     // DNS) gives up its relay and ends while the warm-up's services are still the ones it
     // sees, so nothing it does after reaches the real core, dispatcher or log.
-    await core.stop();
+    await stopWarmCores(engines);
     abandoned = await settle(() => watch.pending, SETTLE_TURNS);
-    for (const s of [...core.txns.servers.values()]) s.terminate();
-    for (const c of [...core.txns.clients.values()]) c.terminate();
     o.svc.core = saved.core;
     o.svc.dispatcher = saved.dispatcher;
     o.svc.acc = saved.acc;
     o.svc.log = saved.log;
     o.svc.warming = false;
-    dispatcher?.stop();
+    endWarmEngines(engines);
+    // the synthetic destinations' Contact URIs (warmup-calls.ts) are no use to real calls
+    forgetLiteralHops();
   }
   step('teardown', t);
-  keptAlive.last = { core, dispatcher, driver, mem, acc, recent: recent.splice(0) };
+  // one engine is enough to keep the classes alive (both are made of the same ones)
+  keptAlive.last = { engine: engines[0], recent: recent.splice(0) };
   recentAt = 0;
   const tenth = Math.max(1, Math.floor(perCall.length / 10));
   const mean = (xs: number[]) => (xs.length ? (xs.reduce((a, b) => a + b, 0) * 1000) / xs.length : NaN);

@@ -23,7 +23,7 @@ export async function startWorker(o: EngineStart & { role: WorkerRole }): Promis
   const e = await buildEngine(o);
   reportLoaded(o.role.index);
   const warm = await warmEngine(e, o, who);
-  logFirstMessage(e.core, o.log, who);
+  logFirstMessage(e.core, who);
   // the first reader goes on warming up once ready, until its first traffic: from here on
   // nothing read reaches its core until that has ended (warmup-idle.ts)
   const idleMs = warm && o.role.idleWarmup ? idleWarmupLimit() : 0;

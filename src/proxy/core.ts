@@ -30,6 +30,16 @@ export type { RouteHooks } from './hooks';
 
 export type { BranchFinal } from './proxy-txn';
 
+/** Who is told of the first message a core receives (ProxyCore.firstTap). */
+export interface FirstMessageTap {
+  firstMessage(src: Source, steered: boolean): void;
+}
+
+/** Who watches every branch's final outcome (ProxyCore.branchTap). */
+export interface BranchTap {
+  branchFinal(b: BranchFinal): void;
+}
+
 export interface CoreOptions {
   /** The transport, not started yet: the core starts it and receives from it. */
   transport: Transport;
@@ -53,7 +63,10 @@ export interface CoreOptions {
  * Decides, after the parse, whether another worker owns a message (src/workers); true
  * means it was handed over and this worker is done with it.
  */
-export type Steer = (msg: SipMessage, buf: Buffer, src: Source) => boolean;
+/** Sends a message read here on to another worker (workers/steering.ts); false: this one handles it. */
+export interface CoreSteer {
+  steer(msg: SipMessage, buf: Buffer, src: Source): boolean;
+}
 
 export interface CoreStats {
   requestsIn: number;
@@ -96,9 +109,21 @@ export class ProxyCore {
   private readonly relayer: Relay;
   private drainWaiters: Array<() => void> = [];
   /** Set in a worker of several (children > 1); null: every message is ours. */
-  steer: Steer | null = null;
-  /** Told about every branch's final outcome (the dispatcher's ejection and dialog count). */
-  branchTap: ((b: BranchFinal) => void) | null = null;
+  steer: CoreSteer | null = null;
+  /**
+   * Told of the first message received, once (the daemon's "first SIP message read" line),
+   * then null. A field set when the engine is built, before the warm-up, rather than a
+   * wrapper put on `receive` later: an own property added to the real core after the
+   * warm-up gave it another hidden class than the warm core's, and V8 threw away the warm-up's
+   * code at the first real message (bench/PROFILE.md, session 17).
+   */
+  firstTap: FirstMessageTap | null = null;
+  /**
+   * Told about every branch's final outcome (the dispatcher's ejection and dialog count). An
+   * object with a method, not a closure: the warm-up's dispatcher taps its own core
+   * (daemon/warmup.ts), and V8's code for this call then fits the real one too.
+   */
+  branchTap: BranchTap | null = null;
 
   constructor(
     private readonly opts: CoreOptions,
@@ -205,6 +230,7 @@ export class ProxyCore {
    * how long (ms) it waited in the queues it went through on the way (tm max_queue_wait).
    */
   receive(buf: Buffer, src: Source, steered = false, waited = -1): void {
+    if (this.firstTap !== null) this.tellFirst(src, steered);
     let msg: SipMessage;
     try {
       // a datagram or a WebSocket message is one whole message: no Content-Length needed
@@ -214,7 +240,7 @@ export class ProxyCore {
       this.log.debug(`dropped unparsable message from ${src.ip}:${src.port}: ${(e as Error).message}`);
       return;
     }
-    if (!steered && this.steer !== null && this.steer(msg, buf, src)) return;
+    if (!steered && this.steer !== null && this.steer.steer(msg, buf, src)) return;
     this.queueShed.handedWait = waited;
     try {
       if (msg.isRequest) this.onRequest(msg, src);
@@ -359,10 +385,16 @@ export class ProxyCore {
     return this.relayer.forwardStateless(ctx);
   }
 
+  private tellFirst(src: Source, steered: boolean): void {
+    const tap = this.firstTap;
+    this.firstTap = null;
+    tap?.firstMessage(src, steered);
+  }
+
   private tapBranch(b: BranchFinal): void {
     if (this.branchTap === null) return;
     try {
-      this.branchTap(b);
+      this.branchTap.branchFinal(b);
     } catch (e) {
       this.log.error(`branch observer: ${(e as Error).message}`);
     }

@@ -12,6 +12,7 @@
  * (bench/PROFILE.md, session 12). Past twice the bound every new request is shed: by
  * then the round trips of the calls in progress are near T1.
  */
+import { monotonicMs } from '../core/clock';
 import type { Admission } from './admission';
 import type { Source, Transport } from '../transport/types';
 import type { Logger } from '../core/log';
@@ -48,7 +49,7 @@ export class QueueShed {
     private readonly admission: Admission,
     private readonly log: Logger,
     private readonly random: () => number = Math.random,
-    private readonly clock: () => number = performance.now.bind(performance),
+    private readonly clock: () => number = monotonicMs,
   ) {
     // a clock reading from the start, not 0: a field that holds a small integer and then a
     // fraction changes its hidden class at the first fraction, and the real core's

@@ -49,7 +49,11 @@ export class Relay {
   private socketsSeen: readonly LocalSocket[] | null = null;
   private socketsCount = -1;
 
-  constructor(private readonly h: RelayHost) {}
+  constructor(private readonly h: RelayHost) {
+    // now, with the listen sockets known: the first relay then finds them, in the warm-up's
+    // relays and the real one alike (a path taken once per object has no feedback for V8)
+    this.allowed();
+  }
 
   /** Transports we may send on (NAPTR/SRV choices are limited to them). */
   private allowed(): readonly Proto[] {

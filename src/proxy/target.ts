@@ -30,6 +30,8 @@ interface HopSpec {
   secure: boolean;
 }
 
+const KNOWN_PROTOS = new Map<string, Proto>(['udp', 'tcp', 'tls', 'ws', 'wss'].map((p) => [p, p as Proto]));
+
 /** Parses the hop; throws TargetError (400/416) on an unusable URI. */
 function hopOf(uri: string): HopSpec {
   const u = parseUri(uri);
@@ -43,9 +45,13 @@ function hopOf(uri: string): HopSpec {
   if (u.scheme === 'sips') {
     if (t === 'udp') throw new TargetError(uri, 416, 'sips URI with transport=udp');
     proto = t === 'ws' || t === 'wss' ? 'wss' : 'tls';
-  } else if (t === null) proto = 'udp';
-  else if (t === 'udp' || t === 'tcp' || t === 'tls' || t === 'ws' || t === 'wss') proto = t;
-  else throw new TargetError(uri, 503, `transport ${t} not supported`);
+  } else {
+    // the constants, not `t` itself (lower-cased from the URI): V8 compares them by address
+    // and its optimised code expects them, so a `transport=UDP` hop would throw it away
+    const p = t === null ? 'udp' : KNOWN_PROTOS.get(t);
+    if (p === undefined) throw new TargetError(uri, 503, `transport ${t} not supported`);
+    proto = p;
+  }
   return {
     proto,
     host: bareHost(u.host),
@@ -62,6 +68,11 @@ function hopOf(uri: string): HopSpec {
  */
 const literalHops = new Map<string, Target[]>();
 const MAX_LITERAL_HOPS = 4096;
+
+/** Empties the hops' cache (the warm-up's own URIs, daemon/warmup.ts). */
+export function forgetLiteralHops(): void {
+  literalHops.clear();
+}
 
 /**
  * Every candidate target of the hop, best first (RFC 3263 through the daemon's one

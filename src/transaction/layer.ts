@@ -48,6 +48,10 @@ export class TxnLayer {
     o: TxnLayerOptions,
   ) {
     this.cfg = o.tm;
+    // the literal's elements are copy-on-write until the first store: made writable now, as
+    // the warm-up's layers' are by their first replies, so the first real reply stores
+    // through the code V8 optimised on those (daemon/warmup.ts)
+    this.stats.byClass[0] = 0;
     this.timers = new TimerWheel(o.clock);
     this.serverHeader = o.serverHeader;
     this.userAgentHeader = o.userAgentHeader ?? null;

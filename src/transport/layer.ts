@@ -23,10 +23,11 @@ import type {
 } from './types';
 import { looksLikeHttp } from './types';
 import { UDP_MAX_BUFFER_DEFAULT } from './rcvbuf';
-import type { QueueWaitProbe } from './queue-wait';
 import { setReceiving } from './udp-receiving';
-import type { NativeUdp } from './udp-native';
+import { type NativeUdp, loadUdpio } from './udp-native';
 import { bindUdpListener } from './udp-listen';
+import type { QueueWaitProbe } from './queue-wait';
+import { LoopReaders, type LoopOptions } from './loop-readers';
 import { hostForUri } from './types';
 import { InboundHold } from './inbound-hold';
 
@@ -98,10 +99,21 @@ export class TransportLayer implements Transport {
   /** Shared with every stream transport (TLS, WebSocket) so they count against one limit. */
   readonly limits: ConnectionLimits;
 
+  /**
+   * Set in a loop twin, a layer that binds nothing (loopTwin(), for the warm-up): its UDP
+   * listen sockets are loop readers (loop-readers.ts), and whatever it sends, datagram or
+   * stream, goes to `loop.sent`. The warm core then runs this class's own code, down to
+   * the module's send, with nothing on the wire.
+   */
+  private readonly loop: LoopOptions | null;
+  private loopReaders: LoopReaders | null = null;
+
   constructor(
-    specs: readonly ListenSpec[],
+    private readonly specs: readonly ListenSpec[],
     private readonly opts: TransportOptions,
+    loop: LoopOptions | null = null,
   ) {
+    this.loop = loop;
     this.limits = new ConnectionLimits(opts.limits ?? CONN_LIMIT_DEFAULTS, opts.log);
     // known before binding: the dispatcher's list (socket= attributes) and the warm-up use them
     let id = 0;
@@ -144,8 +156,41 @@ export class TransportLayer implements Transport {
   /** Binds every listen socket (streams: unless held); received messages go to `events` from then on. */
   async start(events: TransportEvents): Promise<void> {
     this.events = events;
+    if (this.loop !== null) return this.startLoop(this.loop);
     for (const local of this.sockets) if (local.proto === 'udp') await this.bindUdp(local);
     if (this.opts.holdStreams !== true) await this.listenStreams();
+  }
+
+  /**
+   * A layer like this one (the same listen sockets and options) that binds nothing: the
+   * warm-up's (LoopOptions). Null without native/udpio (the warm-up then uses its in-memory
+   * transport).
+   */
+  loopTwin(loop: LoopOptions): TransportLayer | null {
+    if (!loadUdpio().mod) return null;
+    const twin = new TransportLayer(this.specs, this.opts, loop);
+    // WebSocket's views of the stream sockets (selectSocket) exist where HTTP is taken
+    twin.http = this.http;
+    return twin;
+  }
+
+  private startLoop(loop: LoopOptions): void {
+    const readers = new LoopReaders(this.sockets, this, this.opts.log, loop);
+    for (const [id, r] of readers.byId) {
+      this.native.set(id, r.nat);
+      this.waits.set(id, r.probe);
+    }
+    this.loopReaders = readers;
+    // stream sends: where a worker without the connections sends them, to the loop here
+    this.tcpRelay = (target, buf) => {
+      loop.sent(target, buf);
+      return true;
+    };
+  }
+
+  /** A loop twin reads `buf` on its UDP socket `local` from ip:port (loop-readers.ts); false: no loop reader there. */
+  inject(local: LocalSocket, buf: Buffer, ip: string, port: number): boolean {
+    return this.loopReaders !== null && this.loopReaders.inject(local, buf, ip, port);
   }
 
   /** Binds the stream listen sockets (TCP, TLS; WebSocket rides them); with `holdStreams`, after start(). */
@@ -168,7 +213,7 @@ export class TransportLayer implements Transport {
       maxBuffer: this.opts.udpMaxBuffer ?? UDP_MAX_BUFFER_DEFAULT,
       reading: this.opts.receiveUdp !== false,
       log: this.opts.log,
-      onMessage: (buf, src) => this.deliver(buf, src),
+      to: this,
     });
     this.waits.set(local.id, u.probe);
     if (u.nat) this.native.set(local.id, u.nat);
@@ -269,6 +314,11 @@ export class TransportLayer implements Transport {
       drop();
     });
     return conn;
+  }
+
+  /** A datagram read on a UDP listen socket (udp-listen.ts DatagramSink). */
+  accept(buf: Buffer, src: Source): void {
+    this.deliver(buf, src);
   }
 
   private deliver(buf: Buffer, src: Source): void {

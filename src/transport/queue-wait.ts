@@ -17,6 +17,7 @@
  * a reader that has since died) is consumed and ignored. Probes go out only while datagrams
  * arrive: an idle reader does not wake for them.
  */
+import { monotonicMs } from '../core/clock';
 import { randomBytes } from 'node:crypto';
 import type dgram from 'node:dgram';
 
@@ -49,7 +50,7 @@ export class QueueWaitProbe {
    */
   constructor(
     private readonly sendProbe: (buf: Buffer, done: (err: Error | null) => void) => void,
-    private readonly clock: () => number = performance.now.bind(performance),
+    private readonly clock: () => number = monotonicMs,
     private readonly onFail: (e: Error) => void = () => undefined,
   ) {}
 

@@ -43,7 +43,28 @@ export interface UdpListenOptions {
   /** false: bound but not read until the layer's receiveUdp() (one worker reads). */
   reading: boolean;
   log: { warn(msg: string): void; info(msg: string): void };
-  onMessage(buf: Buffer, src: Source): void;
+  /** Takes every datagram read that is not a probe (the transport layer). */
+  to: { accept(buf: Buffer, src: Source): void };
+}
+
+/**
+ * What a UDP listen socket does with each datagram read: a queue-wait probe is consumed,
+ * anything else goes on to the transport layer with where it came from. An object with a
+ * method rather than a closure, one class for the bound sockets and the warm-up's loop
+ * readers (layer.ts, loopTwin()): V8's code at the reader's call checks the method, which
+ * all of them share, where a closure made per socket would be another target.
+ */
+export class DatagramSink {
+  constructor(
+    private readonly local: LocalSocket,
+    private readonly probe: QueueWaitProbe,
+    private readonly to: { accept(buf: Buffer, src: Source): void },
+  ) {}
+
+  datagram(buf: Buffer, ip: string, port: number): void {
+    if (this.probe.take(buf)) return;
+    this.to.accept(buf, { proto: 'udp', ip, port, local: this.local });
+  }
 }
 
 export function bindUdpListener(local: LocalSocket, o: UdpListenOptions): Promise<UdpListener> {
@@ -69,13 +90,9 @@ export function bindUdpListener(local: LocalSocket, o: UdpListenOptions): Promis
         ),
       );
       probe.setReading(o.reading);
-      const deliver = (buf: Buffer, ip: string, port: number): void => {
-        if (probe.take(buf)) return;
-        o.onMessage(buf, { proto: 'udp', ip, port, local });
-      };
       const nat = readDatagrams(
         sock,
-        deliver,
+        new DatagramSink(local, probe, o.to),
         (e) => o.log.warn(`udp socket ${local.text}: a datagram's handling failed: ${(e as Error).stack ?? String(e)}`),
         o.reading,
       );

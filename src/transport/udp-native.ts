@@ -18,10 +18,16 @@ interface Udpio {
   readonly BATCH: number;
   readonly META: number;
   open(fd: number, onBatch: (count: number, bufs: unknown[]) => void, meta: Int32Array, bufs: unknown[]): unknown;
+  /** A reader with no socket: sends go to `onSent`, inject() is read as a datagram would be. */
+  loop(onBatch: (count: number, bufs: unknown[]) => void, meta: Int32Array, bufs: unknown[], onSent: LoopSent): unknown;
+  inject(r: unknown, buf: Buffer, port: number, ip: string, family: number): void;
   reading(r: unknown, on: boolean): void;
   send(r: unknown, buf: Buffer, port: number, ip: string, family: number): number;
   close(r: unknown): void;
 }
+
+/** What a loop reader was asked to send (the buffer is the caller's own). */
+export type LoopSent = (buf: Buffer, port: number, ip: string) => void;
 
 /** Where the build puts the module (scripts/build-native.js). */
 const UDPIO_PATH = path.join(PACKAGE_ROOT, 'dist', 'native', 'udpio.node');
@@ -56,7 +62,10 @@ function ipv4(a: number): string {
   return t;
 }
 
-type DatagramHandler = (buf: Buffer, ip: string, port: number) => void;
+/** Takes each datagram read (udp-listen.ts DatagramSink). */
+interface DatagramTaker {
+  datagram(buf: Buffer, ip: string, port: number): void;
+}
 
 /**
  * Reads `sock` (bound) through the module when it is there, else through dgram's 'message'
@@ -64,13 +73,13 @@ type DatagramHandler = (buf: Buffer, ip: string, port: number) => void;
  */
 export function readDatagrams(
   sock: dgram.Socket,
-  onDatagram: DatagramHandler,
+  sink: DatagramTaker,
   onError: (e: unknown) => void,
   reading: boolean,
 ): NativeUdp | null {
-  const nat = NativeUdp.open(sock, onDatagram, onError);
+  const nat = NativeUdp.open(sock, sink, onError);
   if (nat) nat.setReading(reading);
-  else sock.on('message', (buf, rinfo) => onDatagram(buf, rinfo.address, rinfo.port));
+  else sock.on('message', (buf, rinfo) => sink.datagram(buf, rinfo.address, rinfo.port));
   return nat;
 }
 
@@ -80,11 +89,16 @@ export class NativeUdp {
   /** Sends handed to dgram and not yet done: while any is, every send goes through dgram (order). */
   private viaDgram = 0;
 
+  /**
+   * `sock` null: a loop reader (loop()). Both kinds are this one class, made by this one
+   * constructor, so the code V8 optimises on the warm-up's loop readers fits the real ones.
+   */
   private constructor(
     private readonly mod: Udpio,
-    private readonly sock: dgram.Socket,
-    onDatagram: DatagramHandler,
+    private readonly sock: dgram.Socket | null,
+    sink: DatagramTaker,
     onError: (e: unknown) => void,
+    onSent: LoopSent | null,
   ) {
     const { BATCH, META } = mod;
     const meta = new Int32Array(BATCH * META);
@@ -94,23 +108,39 @@ export class NativeUdp {
         const ip = meta[j + 1] === 4 ? ipv4(meta[j + 2]!) : (b[BATCH + i] as string);
         // one message that throws must not cost the rest of the batch
         try {
-          onDatagram(b[i] as Buffer, ip, meta[j]!);
+          sink.datagram(b[i] as Buffer, ip, meta[j]!);
         } catch (e) {
           onError(e);
         }
       }
     };
-    this.reader = mod.open(socketFd(sock), onBatch, meta, bufs);
+    this.reader =
+      sock !== null ? mod.open(socketFd(sock), onBatch, meta, bufs) : mod.loop(onBatch, meta, bufs, onSent!);
   }
 
   /**
    * Takes over reading `sock` (bound): dgram's reading is held for good and this reads in
    * its place once `setReading(true)`. Null when the module or the descriptor is not there.
    */
-  static open(sock: dgram.Socket, onDatagram: DatagramHandler, onError: (e: unknown) => void): NativeUdp | null {
+  static open(sock: dgram.Socket, sink: DatagramTaker, onError: (e: unknown) => void): NativeUdp | null {
     const { mod } = loadUdpio();
     if (!mod || socketFd(sock) < 0 || !setReceiving(sock, false)) return null;
-    return new NativeUdp(mod, sock, onDatagram, onError);
+    return new NativeUdp(mod, sock, sink, onError, null);
+  }
+
+  /**
+   * A reader with no socket, for the warm-up (src/daemon/warmup-wire.ts): what it sends goes
+   * to `onSent`, what inject() gives it reaches `sink` through the module as a datagram
+   * read from a socket does. Null without the module.
+   */
+  static loop(sink: DatagramTaker, onError: (e: unknown) => void, onSent: LoopSent): NativeUdp | null {
+    const { mod } = loadUdpio();
+    return mod && typeof mod.loop === 'function' ? new NativeUdp(mod, null, sink, onError, onSent) : null;
+  }
+
+  /** A loop reader reads `buf` from ip:port now (a copy, made by the module as for a real datagram). */
+  inject(buf: Buffer, ip: string, port: number, family: 4 | 6): void {
+    if (this.reader !== null) this.mod.inject(this.reader, buf, port, ip, family);
   }
 
   setReading(on: boolean): void {
@@ -120,6 +150,7 @@ export class NativeUdp {
   /** Sends at once when the socket can take it; otherwise (or while dgram still holds one of ours, to keep order) through dgram. */
   send(buf: Buffer, port: number, ip: string, family: 4 | 6): void {
     if (this.reader !== null && this.viaDgram === 0 && this.mod.send(this.reader, buf, port, ip, family) >= 0) return;
+    if (this.sock === null) return; // a loop reader: nothing to fall back to
     this.sock.send(buf, port, ip, this.sent);
     this.viaDgram++;
   }
@@ -127,7 +158,7 @@ export class NativeUdp {
   /** dgram's callback for our sends: with one, dgram reports an error there instead of emitting it. */
   private readonly sent = (err: Error | null): void => {
     this.viaDgram--;
-    if (err) this.sock.emit('error', err);
+    if (err) this.sock?.emit('error', err);
   };
 
   close(): void {

@@ -124,7 +124,7 @@ export class HandoffSocket {
     // read and written as the SIP sockets are (transport/udp-native.ts), dgram without the module
     this.nat = readDatagrams(
       sock,
-      deliver,
+      { datagram: deliver },
       (e) => this.warn(`handoff socket: a message's handling failed: ${(e as Error).stack ?? String(e)}`),
       true,
     );

@@ -23,7 +23,6 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
 const SLOT_BITS = 20;
 const SLOTS = 1 << SLOT_BITS;
-const MASK = SLOTS - 1;
 const FREE = 0xff;
 /** How often the share kept is adjusted to the reader's own load. */
 const ADJUST_MS = 100;
@@ -58,6 +57,18 @@ export interface PlacementOptions {
   /** Seconds since some fixed point (tests give their own clock). */
   readonly now?: () => number;
   readonly random?: () => number;
+  /** Table slots, a power of two (default 2^20); the warm-up's table is small (steering.ts). */
+  readonly slots?: number;
+  /**
+   * The share of new calls kept at first (default 1). The warm-up's table starts below 1
+   * (steering.ts), so that its code has met the fractions adjust() makes under load.
+   */
+  readonly keep?: number;
+}
+
+/** Which workers run now (affinity.ts Affinity). */
+export interface LiveSet {
+  isLive(index: number): boolean;
 }
 
 export class Placement {
@@ -66,23 +77,39 @@ export class Placement {
   /** Share of new calls the reader keeps (0..1). */
   private keep: number;
   /** The reader's event-loop utilisation, smoothed. */
-  private load = 0;
+  private load: number;
   /** Idle cores of the machine, smoothed (Infinity: not known). */
   private idle = Infinity;
   private cpuSeen: CpuTimes | null = null;
   private hashOnlyUntil = 0;
   private timer: NodeJS.Timeout | null = null;
   private elu: EventLoopUtilization | null = null;
-  private readonly now: () => number;
+  private readonly t0 = performance.now();
+  private readonly mask: number;
   private readonly random: () => number;
   /** New calls kept by the reader and placed by Call-ID hash (core.workers: CALLS_KEPT, CALLS_BY_HASH). */
   readonly stats = { kept: 0, byHash: 0 };
 
   constructor(private readonly o: PlacementOptions) {
-    this.keep = o.packPercent > 0 ? 1 : 0;
-    const t0 = performance.now();
-    this.now = o.now ?? (() => ((performance.now() - t0) / 1000) | 0);
+    // a fraction first, so that both fields hold doubles from the start: adjust() stores
+    // fractions later, and a field that changes from a small integer to a double gives the
+    // object another hidden class (the warm-up's code would be thrown away: steering.ts)
+    this.keep = 0.5;
+    this.load = 0.5;
+    this.keep = o.packPercent > 0 ? (o.keep ?? 1) : 0;
+    this.load = 0;
     this.random = o.random ?? Math.random;
+    this.mask = (o.slots ?? SLOTS) - 1;
+  }
+
+  /**
+   * Whole seconds since this table was made (or the tests' clock). A method, not a closure
+   * per table: V8's code for request() then fits the warm-up's table and the real one alike
+   * (steering.ts).
+   */
+  private now(): number {
+    const f = this.o.now;
+    return f !== undefined ? f() : ((performance.now() - this.t0) / 1000) | 0;
   }
 
   /** Follows the reader's event-loop load from now on (only the reading worker needs it). */
@@ -136,15 +163,15 @@ export class Placement {
 
   /**
    * The owner of a request with Call-ID hash `h`. `hashOwner` is the affinity owner,
-   * `isLive` says whether a recorded owner still runs.
+   * `live` says whether a recorded owner still runs.
    */
-  request(h: number, initial: boolean, hashOwner: number, isLive: (i: number) => boolean): number {
+  request(h: number, initial: boolean, hashOwner: number, live: LiveSet): number {
     const now = this.now();
     const owners = this.owners ?? this.alloc();
     const seen = this.seen!;
-    const i = h & MASK;
+    const i = h & this.mask;
     const rec = owners[i]!;
-    if (this.isLiveRecord(i, now, isLive)) {
+    if (this.isLiveRecord(i, now, live)) {
       seen[i] = now;
       return rec;
     }
@@ -160,27 +187,27 @@ export class Placement {
   }
 
   /** True when hash `h` has a live record: a request with it may belong to a call in progress. */
-  has(h: number, isLive: (i: number) => boolean): boolean {
-    return this.owners !== null && this.isLiveRecord(h & MASK, this.now(), isLive);
+  has(h: number, live: LiveSet): boolean {
+    return this.owners !== null && this.isLiveRecord(h & this.mask, this.now(), live);
   }
 
   /** Slot `i` holds an owner seen within `ttlSec` that still runs. */
-  private isLiveRecord(i: number, now: number, isLive: (i: number) => boolean): boolean {
+  private isLiveRecord(i: number, now: number, live: LiveSet): boolean {
     const rec = this.owners![i]!;
-    return rec !== FREE && now - this.seen![i]! <= this.o.ttlSec && isLive(rec);
+    return rec !== FREE && now - this.seen![i]! <= this.o.ttlSec && live.isLive(rec);
   }
 
   /** A reply for `owner`'s transaction keeps the call's record alive (a long ringing phase, then CANCEL). */
   touch(h: number, owner: number): void {
     const owners = this.owners;
     if (owners === null) return;
-    const i = h & MASK;
+    const i = h & this.mask;
     if (owners[i] === owner) this.seen![i] = this.now();
   }
 
   private alloc(): Uint8Array {
-    this.owners = new Uint8Array(SLOTS).fill(FREE);
-    this.seen = new Uint32Array(SLOTS);
+    this.owners = new Uint8Array(this.mask + 1).fill(FREE);
+    this.seen = new Uint32Array(this.mask + 1);
     return this.owners;
   }
 }

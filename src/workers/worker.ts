@@ -11,17 +11,15 @@
  */
 import cluster from 'node:cluster';
 import type { ProxyCore } from '../proxy/core';
-import type { TmConfig } from '../transaction/config';
 import type { TransportLayer } from '../transport/layer';
 import type { Source } from '../transport/types';
 import type { Logger } from '../core/log';
 import type { MethodRegistry } from '../control/registry';
 import type { DispatcherRuntime } from '../modules/dispatcher/runtime';
 import { Affinity } from './affinity';
-import { Placement } from './placement';
-import { branchWorker } from '../proxy/branch';
-import { fnv1a } from '../proxy/hash';
+import type { Placement } from './placement';
 import { HandoffSocket, KIND_MESSAGE, KIND_TCP_SEND } from './handoff';
+import { CallSteering, placementFor, readersPack } from './steering';
 import { DispatcherReplica } from './replica';
 import {
   INTERNAL,
@@ -60,12 +58,6 @@ export function workerRole(children: number): WorkerRole | null {
 export interface LinkOptions {
   /** The children_pack global: per cent of the reader's event loop under which it keeps new calls. */
   readonly packPercent: number;
-}
-
-/** Longer than any silence inside a transaction: fr_inv_timer (or fr_timer), then 64*T1 of retransmissions. */
-function recordTtlSec(tm: Pick<TmConfig, 'frTimer' | 'frInvTimer' | 't1' | 'wtTimer'>): number {
-  const ms = Math.max(tm.frTimer, tm.frInvTimer) + 64 * tm.t1 + tm.wtTimer;
-  return Math.max(180, Math.ceil(ms / 1000));
 }
 
 export interface WorkerInit {
@@ -109,9 +101,7 @@ export class WorkerLink {
     opts: LinkOptions,
   ) {
     this.affinity = new Affinity(role.count);
-    const pack = this.allRead || role.count > 254 ? 0 : opts.packPercent;
-    this.placement =
-      pack > 0 ? new Placement({ self: role.index, packPercent: pack, ttlSec: recordTtlSec(core.tmConfig) }) : null;
+    this.placement = placementFor(role.index, role.count, readersPack(opts.packPercent), core);
     core.setWorker(role.index);
     core.queueShed.enabled = !this.allRead;
     this.handoff = new HandoffSocket(
@@ -138,35 +128,14 @@ export class WorkerLink {
   async start(): Promise<WorkerInit> {
     await this.handoff.bind();
     const { index } = this.role;
-    const isLive = (i: number): boolean => this.affinity.isLive(i);
-    this.core.steer = (msg, buf, src) => {
-      const callId = msg.callId;
-      if (callId.length === 0) return false;
-      const h = fnv1a(callId);
-      const byHash = this.affinity.ownerOfHash(h, index);
-      let o = byHash;
-      if (!msg.isRequest) {
-        // our branch names the worker that sent the request; keepalives and old branches go by hash
-        const w = branchWorker(msg.vias[0]?.branch);
-        if (w >= 0 && w < this.role.count && this.affinity.isLive(w)) o = w;
-        this.placement?.touch(h, o);
-      } else if (this.placement !== null) {
-        const initial = msg.method !== 'ACK' && msg.method !== 'CANCEL' && !msg.to?.tag;
-        // a new call read late is answered 503 here (queue-shed.ts), not placed: only the
-        // reader knows how long it waited
-        if (initial && !this.placement.has(h, isLive) && this.core.queueShed.overdue(src)) return false;
-        o = this.placement.request(h, initial, byHash, isLive);
-      }
-      if (o === index) return false;
-      // only a request can be shed by the worker it goes to
-      const waited = msg.isRequest ? this.core.queueShed.waitOf(src) : 0;
-      return this.handoff.send(
-        o,
-        KIND_MESSAGE,
-        { proto: src.proto, localId: src.local.id, ip: src.ip, port: src.port, waited },
-        buf,
-      );
-    };
+    this.core.steer = new CallSteering(
+      index,
+      this.role.count,
+      this.affinity,
+      this.placement,
+      this.core.queueShed,
+      this.handoff,
+    );
     if (index !== 0) {
       this.transport.tcpRelay = (target, buf) =>
         this.handoff.send(

@@ -157,7 +157,7 @@ export class DispatcherRuntime {
     if (this.initialStateEvents) this.emitInitialStates();
     if (this.probe) this.keepalive.start();
     const p = this.ds.params;
-    this.core.branchTap = (b) => this.onBranchFinal(b);
+    this.core.branchTap = this;
     this.timers.push(setInterval(() => this.lbTick(), 1000));
     if (this.ds.callLoad) {
       this.timers.push(setInterval(() => this.ds.sweepCallLoad(), Math.max(1, p.ds_hash_check_interval) * 1000));
@@ -195,7 +195,8 @@ export class DispatcherRuntime {
 
   // ---- drain, ejection, slow start, explain (lb/) --------------------------------------
 
-  private onBranchFinal(b: import('../../proxy/core').BranchFinal): void {
+  /** A branch's final outcome (ProxyCore.branchTap): ejection, and the dialogs of algorithm 10. */
+  branchFinal(b: import('../../proxy/core').BranchFinal): void {
     const fx = branchOutcome(this.ds, {
       method: b.method,
       callId: b.callId,

@@ -44,6 +44,45 @@ interface Got {
 }
 
 describe('NativeUdp (native/udpio)', { skip: !linux && 'Linux only' }, () => {
+  it('a loop reader delivers what it is handed as a datagram read, and hands back what it sends', async () => {
+    const got: Got[] = [];
+    const sent: Got[] = [];
+    const nat = NativeUdp.loop(
+      { datagram: (buf, ip, port) => void got.push({ text: buf.toString('latin1'), ip, port }) },
+      (e) => assert.fail(String(e)),
+      (buf, port, ip) => void sent.push({ text: buf.toString('latin1'), ip, port }),
+    );
+    assert.ok(nat);
+    // a socket on the address it "sends" to: nothing may reach it (nothing goes on the wire)
+    const peer = await bound('udp4', '127.0.0.1');
+    const heard: string[] = [];
+    peer.on('message', (b) => heard.push(b.toString()));
+    try {
+      const original = Buffer.from('INVITE sip:x SIP/2.0', 'latin1');
+      nat.inject(original, '127.0.0.1', 5070, 4);
+      nat.inject(Buffer.from('v6'), '::1', 5071, 6);
+      assert.deepEqual(got, [
+        { text: 'INVITE sip:x SIP/2.0', ip: '127.0.0.1', port: 5070 },
+        { text: 'v6', ip: '::1', port: 5071 },
+      ]);
+      nat.send(Buffer.from('out'), peer.address().port, '127.0.0.1', 4);
+      assert.deepEqual(sent, [{ text: 'out', ip: '127.0.0.1', port: peer.address().port }]);
+      // the same path as a real datagram: a Buffer of its own, not the caller's
+      nat.inject(original, '127.0.0.1', 5070, 4);
+      assert.deepEqual(got.length, 3);
+      // a marker sent for real arrives: had 'out' gone to the socket, it would be there first
+      const m = await bound('udp4', '127.0.0.1');
+      m.send('marker', peer.address().port, '127.0.0.1');
+      await waitUntil(() => heard.length > 0, { timeoutMs: 10_000, what: 'the marker' });
+      m.close();
+      assert.deepEqual(heard, ['marker']);
+    } finally {
+      nat.close();
+      nat.close();
+      peer.close();
+    }
+  });
+
   it('is built and loads', () => {
     const { mod, why } = loadUdpio();
     assert.ok(mod, why);
@@ -55,7 +94,7 @@ describe('NativeUdp (native/udpio)', { skip: !linux && 'Linux only' }, () => {
     const got: Got[] = [];
     const nat = NativeUdp.open(
       server,
-      (buf, ip, port) => got.push({ text: buf.toString('latin1'), ip, port }),
+      { datagram: (buf, ip, port) => void got.push({ text: buf.toString('latin1'), ip, port }) },
       (e) => assert.fail(String(e)),
     );
     try {
@@ -82,11 +121,7 @@ describe('NativeUdp (native/udpio)', { skip: !linux && 'Linux only' }, () => {
     const client = await bound('udp4', '127.0.0.1');
     server.setRecvBufferSize(1 << 20);
     const got: Buffer[] = [];
-    const nat = NativeUdp.open(
-      server,
-      (buf) => got.push(buf),
-      (e) => assert.fail(String(e)),
-    );
+    const nat = NativeUdp.open(server, { datagram: (buf) => void got.push(buf) }, (e) => assert.fail(String(e)));
     try {
       assert.ok(nat);
       nat.setReading(true);
@@ -119,7 +154,7 @@ describe('NativeUdp (native/udpio)', { skip: !linux && 'Linux only' }, () => {
     probe.on('message', (_b, r) => viaDgram.push(r.address));
     const nat = NativeUdp.open(
       server,
-      (buf, ip, port) => got.push({ text: buf.toString('latin1'), ip, port }),
+      { datagram: (buf, ip, port) => void got.push({ text: buf.toString('latin1'), ip, port }) },
       () => undefined,
     );
     try {
@@ -147,11 +182,7 @@ describe('NativeUdp (native/udpio)', { skip: !linux && 'Linux only' }, () => {
     const server = await bound('udp4', '127.0.0.1');
     const client = await bound('udp4', '127.0.0.1');
     const got: string[] = [];
-    const nat = NativeUdp.open(
-      server,
-      (buf) => got.push(buf.toString()),
-      () => undefined,
-    );
+    const nat = NativeUdp.open(server, { datagram: (buf) => void got.push(buf.toString()) }, () => undefined);
     try {
       assert.ok(nat);
       // dgram's own reading is held too: nothing reaches a 'message' listener
@@ -173,11 +204,7 @@ describe('NativeUdp (native/udpio)', { skip: !linux && 'Linux only' }, () => {
     const peer = await bound('udp4', '127.0.0.1');
     const back: Array<{ text: string; port: number }> = [];
     peer.on('message', (b, r) => back.push({ text: b.toString(), port: r.port }));
-    const nat = NativeUdp.open(
-      server,
-      () => undefined,
-      () => undefined,
-    );
+    const nat = NativeUdp.open(server, { datagram: () => undefined }, () => undefined);
     try {
       assert.ok(nat);
       nat.send(Buffer.from('native'), peer.address().port, '127.0.0.1', 4);
@@ -203,10 +230,12 @@ describe('NativeUdp (native/udpio)', { skip: !linux && 'Linux only' }, () => {
     const errors: string[] = [];
     const nat = NativeUdp.open(
       server,
-      (buf) => {
-        const s = buf.toString();
-        if (s === 'bad') throw new Error('boom');
-        got.push(s);
+      {
+        datagram: (buf) => {
+          const s = buf.toString();
+          if (s === 'bad') throw new Error('boom');
+          got.push(s);
+        },
       },
       (e) => errors.push((e as Error).message),
     );

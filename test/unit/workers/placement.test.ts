@@ -6,7 +6,7 @@ import { Affinity } from '../../../src/workers/affinity';
 import { fnv1a } from '../../../src/proxy/hash';
 import { parseMessage } from '../../../src/sip/message';
 
-const live = () => true;
+const live = { isLive: () => true };
 
 function placement(o: { pack?: number; ttl?: number } = {}) {
   const clock = { t: 0 };
@@ -97,10 +97,7 @@ test('a record whose owner died goes to the hash owner', () => {
   const { p } = placement();
   const h = fnv1a('orphan');
   p.request(h, true, 1, live);
-  assert.equal(
-    p.request(h, false, 1, (i) => i !== 0),
-    1,
-  );
+  assert.equal(p.request(h, false, 1, { isLive: (i) => i !== 0 }), 1);
 });
 
 test('a reader that took over from a dead one records nothing for ttl seconds', () => {

@@ -1,0 +1,83 @@
+/**
+ * One warm engine of the warm-up (warmup.ts): a ProxyCore of its own on a wire of its own
+ * (warmup-wire.ts), a copy of the dispatcher, an acc that writes nowhere, and the driver of
+ * its synthetic calls. The warm-up runs two and gives them the calls in turn: an object
+ * the engine makes per core (a route hook, a port's callback, the dispatcher's gate) is a
+ * closure, and V8's optimised code checks a call's target. Having met two closures of the
+ * same function at a call, it checks the function instead of the object, which the real
+ * core's closures pass too; having met one, it checks that one, and the real core's first
+ * message threw the code away ("wrong call target", bench/PROFILE.md, session 17).
+ */
+import type { Logger } from '../core/log';
+import type { RouteWatch } from './script-hooks';
+import type { WarmupOptions } from './warmup';
+import type { AccRuntime } from '../modules/acc/runtime';
+import { ProxyCore } from '../proxy/core';
+import { DispatcherRuntime } from '../modules/dispatcher/runtime';
+import { CallDriver } from './warmup-calls';
+import { warmWire, type WarmWire } from './warmup-wire';
+import { FirstMessageLog } from './first-message';
+import type { Deadline } from './warmup-deadline';
+
+export interface WarmEngine {
+  readonly wire: WarmWire;
+  readonly core: ProxyCore;
+  readonly dispatcher: DispatcherRuntime | null;
+  readonly acc: AccRuntime | null;
+  readonly driver: CallDriver;
+  /** The core's first-message tap, set again now and then (the real core's first message takes that path). */
+  readonly firstTap: FirstMessageLog;
+}
+
+export async function buildWarmEngine(
+  o: WarmupOptions,
+  log: Logger,
+  watch: RouteWatch,
+  deadline: Deadline,
+): Promise<WarmEngine> {
+  const wire = warmWire(o.transport);
+  const core = new ProxyCore(o.coreOptions(wire.transport, log), o.hooks(log, watch));
+  const firstTap = new FirstMessageLog(log);
+  core.firstTap = firstTap;
+  if (o.steering) core.steer = o.steering(core);
+  await core.start();
+  let dispatcher: DispatcherRuntime | null = null;
+  if (o.dispatcher) {
+    dispatcher = new DispatcherRuntime({
+      core,
+      // the real dispatcher's own params (read-only here): a copy could have a hidden class
+      // of its own, and the code optimised on it would be thrown away at the first real call
+      params: o.dispatcher.ds.params,
+      log,
+      stateFile: null,
+      probe: false,
+      saveAdmin: false,
+      onEvent: () => undefined,
+    });
+    dispatcher.ds.adoptCopyOf(o.dispatcher.ds);
+    dispatcher.hashPvar = o.dispatcher.hashPvar;
+    dispatcher.compileFormat = o.dispatcher.compileFormat;
+    // as run() does for the real one (its timers and keepalives stay off here)
+    core.branchTap = dispatcher;
+  }
+  const acc = o.acc ? o.acc(log) : null;
+  if (acc) core.observers.push(acc.engine);
+  return { wire, core, dispatcher, acc, driver: new CallDriver(wire, () => watch.pending, deadline), firstTap };
+}
+
+/**
+ * Stops the cores first: a route still running (a call cut at the deadline, waiting on
+ * DNS) gives up its relay while the warm-up's services are still the ones it sees.
+ */
+export async function stopWarmCores(engines: readonly WarmEngine[]): Promise<void> {
+  for (const e of engines) await e.core.stop();
+}
+
+/** What the cores still hold (a call cut short: its timers) ends; the dispatchers' copies stop. */
+export function endWarmEngines(engines: readonly WarmEngine[]): void {
+  for (const { core, dispatcher } of engines) {
+    for (const s of [...core.txns.servers.values()]) s.terminate();
+    for (const c of [...core.txns.clients.values()]) c.terminate();
+    dispatcher?.stop();
+  }
+}
