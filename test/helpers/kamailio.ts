@@ -144,10 +144,11 @@ export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
       { timeoutMs: o.startTimeoutMs ?? 30_000, what: 'kamailio to start' },
     );
     if (exited) throw new Error(`kamailio exited at start:\n${out.slice(-3000)}`);
-    // the socket file appears before the ctl process answers on it
+    // the socket file appears before the ctl process answers on it; a Kamailio starting on a
+    // loaded two-core machine (its children fork, then ctl) took over 15 s once in CI
     if (ctlSock)
       await waitUntil(() => kamcmd(ctlSock, 'core.version').code === 0, {
-        timeoutMs: 15_000,
+        timeoutMs: 60_000,
         what: 'kamcmd core.version',
       });
   } catch (e) {
