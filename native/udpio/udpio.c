@@ -160,6 +160,17 @@ static reader_t *unwrap(napi_env env, napi_value v) {
   return r;
 }
 
+/* The reader keeps its batch callback, meta array and buffers array, and an async context for the callback. */
+static napi_status hold_callbacks(napi_env env, reader_t *r, napi_value cb, napi_value meta, napi_value bufs) {
+  napi_value name;
+  napi_status st;
+  if ((st = napi_create_reference(env, cb, 1, &r->cb)) != napi_ok) return st;
+  if ((st = napi_create_reference(env, meta, 1, &r->meta)) != napi_ok) return st;
+  if ((st = napi_create_reference(env, bufs, 1, &r->bufs)) != napi_ok) return st;
+  if ((st = napi_create_string_utf8(env, "UDPIO", NAPI_AUTO_LENGTH, &name)) != napi_ok) return st;
+  return napi_async_init(env, NULL, name, &r->actx);
+}
+
 /* open(fd, onBatch(count, buffers), meta: Int32Array(BATCH * META), buffers: Array) -> reader */
 static napi_value js_open(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -197,13 +208,9 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   r->slab = slab;
   r->env = env;
   uv_loop_t *loop;
-  napi_value name, ext;
+  napi_value ext;
   CHECK(napi_get_uv_event_loop(env, &loop));
-  CHECK(napi_create_reference(env, argv[1], 1, &r->cb));
-  CHECK(napi_create_reference(env, argv[2], 1, &r->meta));
-  CHECK(napi_create_reference(env, argv[3], 1, &r->bufs));
-  CHECK(napi_create_string_utf8(env, "UDPIO", NAPI_AUTO_LENGTH, &name));
-  CHECK(napi_async_init(env, NULL, name, &r->actx));
+  CHECK(hold_callbacks(env, r, argv[1], argv[2], argv[3]));
   if (uv_poll_init(loop, &r->poll, r->fd) != 0) {
     close(dup_fd);
     napi_throw_error(env, "DSD_ERR_UDPIO", "udpio: cannot poll the socket");
@@ -324,7 +331,7 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
 /* loop(onBatch, meta, buffers, onSent(buffer, port, ip)) -> a reader with no socket (see the top) */
 static napi_value js_loop(napi_env env, napi_callback_info info) {
   size_t argc = 4;
-  napi_value argv[4], name, ext;
+  napi_value argv[4], ext;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   bool is_ta = false;
   napi_typedarray_type tt;
@@ -342,12 +349,8 @@ static napi_value js_loop(napi_env env, napi_callback_info info) {
   }
   r->fd = -1;
   r->env = env;
-  CHECK(napi_create_reference(env, argv[0], 1, &r->cb));
-  CHECK(napi_create_reference(env, argv[1], 1, &r->meta));
-  CHECK(napi_create_reference(env, argv[2], 1, &r->bufs));
+  CHECK(hold_callbacks(env, r, argv[0], argv[1], argv[2]));
   CHECK(napi_create_reference(env, argv[3], 1, &r->sent));
-  CHECK(napi_create_string_utf8(env, "UDPIO", NAPI_AUTO_LENGTH, &name));
-  CHECK(napi_async_init(env, NULL, name, &r->actx));
   CHECK(napi_create_external(env, r, NULL, NULL, &ext));
   return ext;
 }

@@ -61,6 +61,20 @@ const TRANSPORT = [
 /** The reasons V8 gives when optimised code meets an object of another class or another closure. */
 const OTHER_OBJECTS = ['wrong map', 'wrong call target', 'wrong instance type'];
 
+/** 200 sipp calls through dsd on port `px`, every one completed. */
+async function realCalls(px: number, uac: number, control: number): Promise<void> {
+  const r = await runUac({
+    scenario: UAC_XML,
+    port: uac,
+    controlPort: control,
+    remote: `127.0.0.1:${px}`,
+    calls: 200,
+    rate: 100,
+    timeoutMs: 60_000,
+  });
+  assert.equal(num(r.stats, 'SuccessfulCall(C)'), 200, r.output.slice(-1500));
+}
+
 /** V8 trace lines that throw away a function's optimised code, with the reason. */
 function discards(text: string): Array<{ fn: string; reason: string }> {
   const out: Array<{ fn: string; reason: string }> = [];
@@ -95,16 +109,7 @@ test(
       });
       try {
         await dsd.waitFor('ready for traffic', 60_000);
-        const r = await runUac({
-          scenario: UAC_XML,
-          port: uac,
-          controlPort: c3,
-          remote: `127.0.0.1:${px}`,
-          calls: 200,
-          rate: 100,
-          timeoutMs: 60_000,
-        });
-        assert.equal(num(r.stats, 'SuccessfulCall(C)'), 200, r.output.slice(-1500));
+        await realCalls(px, uac, c3);
         await dsd.waitFor('first SIP message read');
         const out = dsd.output();
         const ready = out.indexOf('ready for traffic');
@@ -193,16 +198,7 @@ test(
       try {
         // every worker has warmed up and the primary said "started" (startDsd waits for it)
         const mark = dsd.output().length;
-        const r = await runUac({
-          scenario: UAC_XML,
-          port: uac,
-          controlPort: c3,
-          remote: `127.0.0.1:${px}`,
-          calls: 200,
-          rate: 100,
-          timeoutMs: 60_000,
-        });
-        assert.equal(num(r.stats, 'SuccessfulCall(C)'), 200, r.output.slice(-1500));
+        await realCalls(px, uac, c3);
         await dsd.waitFor('worker 0: first SIP message read');
         const after = discards(dsd.output().slice(mark));
         // the reader steers every message (workers/steering.ts): the warm core steered through
