@@ -217,12 +217,12 @@ function warmupBudget(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isFinite(n) && n >= 0 ? Math.min(n, 10_000) : WARMUP_DEFAULT_MS;
 }
 
-/** What the warm-up (warmup.ts) runs on: this engine's transport, script, dispatcher and acc. */
 /** A worker's warm core steers as the real one does, keeping every message (workers/steering.ts). */
 function warmSteeringOf(role: WorkerRole, childrenPack: number): (core: ProxyCore) => CoreSteer {
   return (core) => warmSteering(role.index, role.count, readersPack(childrenPack), core);
 }
 
+/** What the warm-up (warmup.ts) runs on: this engine's transport, script, dispatcher and acc. */
 export function warmupOptions(e: Engine, o: EngineStart, budgetMs: number, interrupt?: () => boolean): WarmupOptions {
   const { cfg } = o;
   return {

@@ -4,15 +4,15 @@
  * path, so V8 has compiled and optimised the hot path when the first real message comes.
  *
  * Nothing leaves the process and nothing the operator sees changes: the calls go through
- * two more ProxyCores taking turns (warmup-engine.ts), each on a loop twin of the real
- * transport layer (warmup-wire.ts: the real classes down to the native module, no socket),
- * a copy of the dispatcher's list (its cursors, loads and counters are the copy's), a
- * logger that discards (xlog formats but prints nothing) and, with acc, an acc that writes
- * nowhere. The script's modules reach these
- * through the Services holder, which is switched for the warm-up and switched back after,
- * also on an error. What the warm-up cannot finish (a lingering transaction's timers) is
- * torn down before it returns. The budget is a deadline checked inside the calls
- * (warmup-deadline.ts): a call running at the deadline is cut where it stands.
+ * two more ProxyCores taking turns (warmup-engine.ts; one for a worker's short warm-up),
+ * each on a loop twin of the real transport layer (warmup-wire.ts: the real classes down
+ * to the native module, no socket), a copy of the dispatcher's list (its cursors, loads
+ * and counters are the copy's), a logger that discards (xlog formats but prints nothing)
+ * and, with acc, an acc that writes nowhere. The script's modules reach these through the
+ * Services holder, which is switched for the warm-up and switched back after, also on an
+ * error. What the warm-up cannot finish (a lingering transaction's timers) is torn down
+ * before it returns. The budget is a deadline checked inside the calls (warmup-deadline.ts):
+ * a call running at the deadline is cut where it stands.
  */
 import type { Services } from '../modules/services';
 import type { Logger } from '../core/log';
@@ -230,12 +230,12 @@ export async function warmUp(o: WarmupOptions): Promise<WarmupReport> {
     // sees, so nothing it does after reaches the real core, dispatcher or log.
     await stopWarmCores(engines);
     abandoned = await settle(() => watch.pending, SETTLE_TURNS);
+    endWarmEngines(engines);
     o.svc.core = saved.core;
     o.svc.dispatcher = saved.dispatcher;
     o.svc.acc = saved.acc;
     o.svc.log = saved.log;
     o.svc.warming = false;
-    endWarmEngines(engines);
     // the synthetic destinations' Contact URIs (warmup-calls.ts) are no use to real calls
     forgetLiteralHops();
   }

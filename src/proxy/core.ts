@@ -60,10 +60,9 @@ export interface CoreOptions {
 }
 
 /**
- * Decides, after the parse, whether another worker owns a message (src/workers); true
- * means it was handed over and this worker is done with it.
+ * Decides, after the parse, whether another worker owns a message (workers/steering.ts);
+ * true means it was handed over and this worker is done with it.
  */
-/** Sends a message read here on to another worker (workers/steering.ts); false: this one handles it. */
 export interface CoreSteer {
   steer(msg: SipMessage, buf: Buffer, src: Source): boolean;
 }
