@@ -10,14 +10,31 @@
  */
 import type { Logger } from '../core/log';
 import type { RouteWatch } from './script-hooks';
-import type { WarmupOptions } from './warmup';
 import type { AccRuntime } from '../modules/acc/runtime';
-import { ProxyCore } from '../proxy/core';
+import { ProxyCore, type CoreOptions, type CoreSteer, type RouteHooks } from '../proxy/core';
+import type { Transport } from '../transport/types';
+import type { TransportLayer } from '../transport/layer';
 import { DispatcherRuntime } from '../modules/dispatcher/runtime';
 import { CallDriver } from './warmup-calls';
 import { warmWire, type WarmWire } from './warmup-wire';
 import { FirstMessageLog } from './first-message';
 import type { Deadline } from './warmup-deadline';
+
+/** What a warm engine is made of (the warm-up's options: warmup.ts WarmupOptions). */
+export interface WarmEngineOptions {
+  /** The real transport: the warm core runs on a loop twin of it (warmup-wire.ts). */
+  readonly transport: TransportLayer;
+  /** The real core's options, for a core of the warm-up's own on `transport`. */
+  readonly coreOptions: (transport: Transport, log: Logger) => CoreOptions;
+  /** The script's hooks, as the real core has them, telling `watch` (script-hooks.ts). */
+  readonly hooks: (log: Logger, watch: RouteWatch) => RouteHooks;
+  /** The loaded dispatcher (its list is copied), or null without dispatcher.so. */
+  readonly dispatcher: DispatcherRuntime | null;
+  /** An acc of the warm-up's own (AccRuntime.detached), or null. */
+  readonly acc: ((log: Logger) => AccRuntime) | null;
+  /** In a worker of several: the warm core's steering, as the real core's (workers/steering.ts). */
+  readonly steering?: ((core: ProxyCore) => CoreSteer) | null;
+}
 
 export interface WarmEngine {
   readonly wire: WarmWire;
@@ -30,7 +47,7 @@ export interface WarmEngine {
 }
 
 export async function buildWarmEngine(
-  o: WarmupOptions,
+  o: WarmEngineOptions,
   log: Logger,
   watch: RouteWatch,
   deadline: Deadline,

@@ -30,8 +30,6 @@ export interface WarmWire {
   datagram(buf: Buffer, src: Source): void;
   /** A stream message (TCP/TLS after framing, or a WebSocket message) from `src`. */
   message(buf: Buffer, src: Source): void;
-  /** Which wire this is, for the warm-up's log line. */
-  readonly kind: 'udpio loop' | 'memory';
 }
 
 /**
@@ -111,7 +109,6 @@ export function warmWire(real: TransportLayer): WarmWire {
     message(buf, src) {
       events.onMessage(buf, src);
     },
-    kind: 'udpio loop',
   };
 }
 
@@ -127,6 +124,5 @@ function memoryWire(real: TransportLayer): WarmWire {
     message(buf, src) {
       mem.deliver(buf, src);
     },
-    kind: 'memory',
   };
 }

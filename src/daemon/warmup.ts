@@ -16,13 +16,9 @@
  */
 import type { Services } from '../modules/services';
 import type { Logger } from '../core/log';
-import type { CoreOptions, CoreSteer, ProxyCore, RouteHooks } from '../proxy/core';
 import type { RouteWatch } from './script-hooks';
-import type { LocalSocket, Proto, Transport } from '../transport/types';
-import type { TransportLayer } from '../transport/layer';
-import type { DispatcherRuntime } from '../modules/dispatcher/runtime';
-import type { AccRuntime } from '../modules/acc/runtime';
-import { buildWarmEngine, stopWarmCores, endWarmEngines } from './warmup-engine';
+import type { LocalSocket, Proto } from '../transport/types';
+import { buildWarmEngine, stopWarmCores, endWarmEngines, type WarmEngineOptions } from './warmup-engine';
 import { forgetLiteralHops } from '../proxy/target';
 import { Deadline } from './warmup-deadline';
 
@@ -43,25 +39,13 @@ async function settle(pending: () => number, turns: number): Promise<number> {
   return pending();
 }
 
-export interface WarmupOptions {
+export interface WarmupOptions extends WarmEngineOptions {
   readonly svc: Services;
   readonly log: Logger;
-  /** The real transport: its (not yet bound) listen sockets are the warm core's. */
-  readonly transport: TransportLayer;
-  /** The real core's options, for a core of the warm-up's own on `transport`. */
-  readonly coreOptions: (transport: Transport, log: Logger) => CoreOptions;
-  /** The script's hooks, as the real core has them, telling `watch` (script-hooks.ts). */
-  readonly hooks: (log: Logger, watch: RouteWatch) => RouteHooks;
-  /** The loaded dispatcher (its list is copied), or null without dispatcher.so. */
-  readonly dispatcher: DispatcherRuntime | null;
   /** The WebSocket module is loaded: calls also come over ws (tcp sockets) and wss (tls). */
   readonly websocket: boolean;
-  /** An acc of the warm-up's own (AccRuntime.detached), or null. */
-  readonly acc: ((log: Logger) => AccRuntime) | null;
   /** Warm engines taking turns (warmup-engine.ts): 2 unless said otherwise. */
   readonly engines?: 1 | 2;
-  /** In a worker of several: the warm core's steering, as the real core's (workers/steering.ts). */
-  readonly steering?: ((core: ProxyCore) => CoreSteer) | null;
   readonly budgetMs: number;
   /**
    * The warm-up while idle (warmup-idle.ts): true once traffic waits, which ends the
