@@ -171,6 +171,16 @@ static napi_status hold_callbacks(napi_env env, reader_t *r, napi_value cb, napi
   return napi_async_init(env, NULL, name, &r->actx);
 }
 
+/* `v` is an Int32Array of at least BATCH * META entries (a reader's meta array). */
+static bool is_meta(napi_env env, napi_value v) {
+  bool is_ta = false;
+  napi_typedarray_type tt;
+  size_t len = 0;
+  return napi_is_typedarray(env, v, &is_ta) == napi_ok && is_ta &&
+         napi_get_typedarray_info(env, v, &tt, &len, NULL, NULL, NULL) == napi_ok && tt == napi_int32_array &&
+         len >= BATCH * META;
+}
+
 /* open(fd, onBatch(count, buffers), meta: Int32Array(BATCH * META), buffers: Array) -> reader */
 static napi_value js_open(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -181,12 +191,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "DSD_ERR_UDPIO", "udpio: open(fd, onBatch, meta, buffers)");
     return NULL;
   }
-  bool is_ta = false;
-  napi_typedarray_type tt;
-  size_t mlen = 0;
-  napi_is_typedarray(env, argv[2], &is_ta);
-  if (is_ta) CHECK(napi_get_typedarray_info(env, argv[2], &tt, &mlen, NULL, NULL, NULL));
-  if (!is_ta || tt != napi_int32_array || mlen < BATCH * META) {
+  if (!is_meta(env, argv[2])) {
     napi_throw_type_error(env, "DSD_ERR_UDPIO", "udpio: meta must be an Int32Array of BATCH * META");
     return NULL;
   }
@@ -256,6 +261,21 @@ static int to_sockaddr(const char *ip, int32_t port, int32_t family, struct sock
   return inet_pton(AF_INET, ip, &s4->sin_addr) == 1;
 }
 
+/*
+ * (buffer, port, ip, family) as send() and inject() take them: the bytes, and the address
+ * as a socket address; false when one of them is not what it should be.
+ */
+static bool datagram_args(napi_env env, napi_value *a, void **data, size_t *len, struct sockaddr_storage *ss,
+                          socklen_t *sl) {
+  int32_t port, family;
+  char ip[INET6_ADDRSTRLEN + 1];
+  size_t iplen;
+  return napi_get_buffer_info(env, a[0], data, len) == napi_ok && napi_get_value_int32(env, a[1], &port) == napi_ok &&
+         napi_get_value_string_latin1(env, a[2], ip, sizeof ip, &iplen) == napi_ok &&
+         napi_get_value_int32(env, a[3], &family) == napi_ok && iplen < sizeof ip - 1 && port > 0 && port < 65536 &&
+         to_sockaddr(ip, port, family, ss, sl);
+}
+
 /* A loop reader's send: onSent(buffer, port, ip) instead of sendto(2). */
 static int loop_sent(napi_env env, reader_t *r, napi_value buf, napi_value port, napi_value ip) {
   napi_value fn, recv, res, argv[3] = {buf, port, ip};
@@ -271,23 +291,16 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   reader_t *r = unwrap(env, argv[0]);
   if (!r) return NULL;
   void *data;
-  size_t len, iplen;
-  int32_t port, family;
-  char ip[INET6_ADDRSTRLEN + 1];
+  size_t len;
+  struct sockaddr_storage ss;
+  socklen_t sl;
   ssize_t rc = -EINVAL;
-  if (!r->closed && napi_get_buffer_info(env, argv[1], &data, &len) == napi_ok &&
-      napi_get_value_int32(env, argv[2], &port) == napi_ok &&
-      napi_get_value_string_latin1(env, argv[3], ip, sizeof ip, &iplen) == napi_ok &&
-      napi_get_value_int32(env, argv[4], &family) == napi_ok && iplen < sizeof ip - 1 && port > 0 && port < 65536) {
-    struct sockaddr_storage ss;
-    socklen_t sl;
-    if (to_sockaddr(ip, port, family, &ss, &sl)) {
-      if (r->fd >= 0) {
-        rc = sendto(r->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&ss, sl);
-        if (rc < 0) rc = -errno;
-      } else {
-        rc = loop_sent(env, r, argv[1], argv[2], argv[3]) ? (ssize_t)len : -EIO;
-      }
+  if (!r->closed && argc >= 5 && datagram_args(env, argv + 1, &data, &len, &ss, &sl)) {
+    if (r->fd >= 0) {
+      rc = sendto(r->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&ss, sl);
+      if (rc < 0) rc = -errno;
+    } else {
+      rc = loop_sent(env, r, argv[1], argv[2], argv[3]) ? (ssize_t)len : -EIO;
     }
   }
   CHECK(napi_create_int64(env, (int64_t)rc, &out));
@@ -333,12 +346,7 @@ static napi_value js_loop(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4], ext;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  bool is_ta = false;
-  napi_typedarray_type tt;
-  size_t mlen = 0;
-  if (argc >= 4) napi_is_typedarray(env, argv[1], &is_ta);
-  if (is_ta) CHECK(napi_get_typedarray_info(env, argv[1], &tt, &mlen, NULL, NULL, NULL));
-  if (!is_ta || tt != napi_int32_array || mlen < BATCH * META) {
+  if (argc < 4 || !is_meta(env, argv[1])) {
     napi_throw_type_error(env, "DSD_ERR_UDPIO", "udpio: loop(onBatch, meta, buffers, onSent)");
     return NULL;
   }
@@ -363,15 +371,9 @@ static napi_value js_inject(napi_env env, napi_callback_info info) {
   reader_t *r = unwrap(env, argv[0]);
   if (!r) return NULL;
   void *data;
-  size_t len, iplen;
-  int32_t port, family;
-  char ip[INET6_ADDRSTRLEN + 1];
+  size_t len;
   socklen_t sl;
-  if (r->fd >= 0 || r->closed || argc < 5 || napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok ||
-      napi_get_value_int32(env, argv[2], &port) != napi_ok ||
-      napi_get_value_string_latin1(env, argv[3], ip, sizeof ip, &iplen) != napi_ok ||
-      napi_get_value_int32(env, argv[4], &family) != napi_ok || iplen >= sizeof ip - 1 ||
-      !to_sockaddr(ip, port, family, &r->addrs[0], &sl)) {
+  if (r->fd >= 0 || r->closed || argc < 5 || !datagram_args(env, argv + 1, &data, &len, &r->addrs[0], &sl)) {
     napi_throw_type_error(env, "DSD_ERR_UDPIO", "udpio: inject(loop reader, buffer, port, ip, family)");
     return NULL;
   }

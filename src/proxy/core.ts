@@ -23,6 +23,7 @@ import { StatelessReplies, statelessReplyHop } from './stateless';
 import { Myself } from './myself';
 import { BranchIds, DSD_BRANCH } from './branch';
 import type { RouteHooks } from './hooks';
+import type { FirstMessageTap, BranchTap, CoreSteer } from './core-taps';
 import type { Logger } from '../core/log';
 import type { TxnObserver, TxnReplyEvent } from './txn-events';
 
@@ -30,15 +31,7 @@ export type { RouteHooks } from './hooks';
 
 export type { BranchFinal } from './proxy-txn';
 
-/** Who is told of the first message a core receives (ProxyCore.firstTap). */
-export interface FirstMessageTap {
-  firstMessage(src: Source, steered: boolean): void;
-}
-
-/** Who watches every branch's final outcome (ProxyCore.branchTap). */
-export interface BranchTap {
-  branchFinal(b: BranchFinal): void;
-}
+export type { FirstMessageTap, BranchTap, CoreSteer } from './core-taps';
 
 export interface CoreOptions {
   /** The transport, not started yet: the core starts it and receives from it. */
@@ -57,14 +50,6 @@ export interface CoreOptions {
   admission?: AdmissionConfig;
   /** The transaction timers' clock (ms); performance.now unless a test mocks time. */
   clock?: () => number;
-}
-
-/**
- * Decides, after the parse, whether another worker owns a message (workers/steering.ts);
- * true means it was handed over and this worker is done with it.
- */
-export interface CoreSteer {
-  steer(msg: SipMessage, buf: Buffer, src: Source): boolean;
 }
 
 export interface CoreStats {

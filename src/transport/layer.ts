@@ -145,7 +145,7 @@ export class TransportLayer implements Transport {
   /** The events a plugged transport (and the WebSocket hand-over) delivers through. */
   pluggedEvents(): PluggedEvents {
     return {
-      onMessage: (b, s) => this.deliver(b, s),
+      onMessage: (b, s) => this.accept(b, s),
       onFramingError: (p, r, s) => this.events.onFramingError?.(p, r, s),
       onSendError: (t, r) => this.events.onSendError?.(t, r),
       onHttp: (s, f, l, sec, touch) => this.inbound.run(() => this.http?.(s, f, l, sec, touch)),
@@ -300,7 +300,7 @@ export class TransportLayer implements Transport {
         throw e;
       }
       lim.received(framer.pending);
-      for (const m of msgs) this.deliver(m, src);
+      for (const m of msgs) this.accept(m, src);
     };
     socket.on('data', onData);
     const drop = () => {
@@ -316,12 +316,8 @@ export class TransportLayer implements Transport {
     return conn;
   }
 
-  /** A datagram read on a UDP listen socket (udp-listen.ts DatagramSink). */
+  /** A message received, from any listen socket (a UDP socket's DatagramSink among them): to the core, or held. */
   accept(buf: Buffer, src: Source): void {
-    this.deliver(buf, src);
-  }
-
-  private deliver(buf: Buffer, src: Source): void {
     // no closure per message unless held
     if (this.inbound.holding) this.inbound.run(() => this.events.onMessage(buf, src));
     else this.events.onMessage(buf, src);

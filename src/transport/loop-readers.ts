@@ -8,7 +8,7 @@
 import type { LocalSocket, Source, Target } from './types';
 import { NativeUdp } from './udp-native';
 import { DatagramSink } from './udp-listen';
-import { QueueWaitProbe } from './queue-wait';
+import { QueueWaitProbe, ownAddress } from './queue-wait';
 
 /** Where a loop twin's sends go (layer.ts). */
 export interface LoopOptions {
@@ -50,11 +50,9 @@ export class LoopReaders {
     const r = this.byId.get(local.id);
     if (r === undefined) return false;
     r.nat.inject(buf, ip, port, local.family);
-    for (let p = this.probes.shift(); p !== undefined; p = this.probes.shift()) {
-      // a probe comes from the socket's own address (queue-wait.ts probeOwnQueue)
-      const self = p.local.family === 6 ? '::1' : '127.0.0.1';
-      this.byId.get(p.local.id)?.nat.inject(p.buf, self, p.local.port, p.local.family);
-    }
+    // a probe comes from the socket's own address, as probeOwnQueue() sends it
+    for (let p = this.probes.shift(); p !== undefined; p = this.probes.shift())
+      this.byId.get(p.local.id)?.nat.inject(p.buf, ownAddress(p.local.ip), p.local.port, p.local.family);
     return true;
   }
 }

@@ -163,6 +163,11 @@ export class QueueWaitProbe {
  */
 export function probeOwnQueue(sock: dgram.Socket, onFail: (e: Error) => void): QueueWaitProbe {
   const self = sock.address();
-  const to = self.address === '0.0.0.0' ? '127.0.0.1' : self.address === '::' ? '::1' : self.address;
+  const to = ownAddress(self.address);
   return new QueueWaitProbe((b, done) => sock.send(b, self.port, to, (e) => done(e ?? null)), undefined, onFail);
+}
+
+/** The address a socket bound to `ip` reaches itself on: the loopback one for a wildcard bind. */
+export function ownAddress(ip: string): string {
+  return ip === '0.0.0.0' ? '127.0.0.1' : ip === '::' ? '::1' : ip;
 }

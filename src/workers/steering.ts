@@ -26,9 +26,14 @@ function recordTtlSec(tm: Pick<TmConfig, 'frTimer' | 'frInvTimer' | 't1' | 'wtTi
   return Math.max(180, Math.ceil(ms / 1000));
 }
 
-/** children_pack as it applies: 0 (every call by hash) when every worker reads (DSD_UDP_READERS=all). */
-export function readersPack(childrenPack: number, env: NodeJS.ProcessEnv = process.env): number {
-  return env.DSD_UDP_READERS === 'all' ? 0 : childrenPack;
+/** DSD_UDP_READERS=all: every ready worker reads (a measuring mode; README, design notes). */
+export function allWorkersRead(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.DSD_UDP_READERS === 'all';
+}
+
+/** children_pack as it applies: 0 (every call by hash) when every worker reads. */
+export function readersPack(childrenPack: number): number {
+  return allWorkersRead() ? 0 : childrenPack;
 }
 
 /** The reader's placement table for worker `self` of `count`, or null when every call goes by hash. */

@@ -19,7 +19,7 @@ import type { DispatcherRuntime } from '../modules/dispatcher/runtime';
 import { Affinity } from './affinity';
 import type { Placement } from './placement';
 import { HandoffSocket, KIND_MESSAGE, KIND_TCP_SEND } from './handoff';
-import { CallSteering, placementFor, readersPack } from './steering';
+import { CallSteering, placementFor, allWorkersRead, readersPack } from './steering';
 import { DispatcherReplica } from './replica';
 import {
   INTERNAL,
@@ -89,8 +89,8 @@ export class WorkerLink {
   /** null: every call by Call-ID hash (children_pack=0, or too many workers for the table). */
   private readonly placement: Placement | null;
   private reading = false;
-  /** DSD_UDP_READERS=all: every ready worker reads (a measuring mode; README, design notes). */
-  private readonly allRead = process.env.DSD_UDP_READERS === 'all';
+  /** Every ready worker reads (steering.ts allWorkersRead). */
+  private readonly allRead = allWorkersRead();
   onDrain: (() => void) | null = null;
 
   constructor(

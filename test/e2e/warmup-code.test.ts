@@ -11,7 +11,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDsd, basicCfg } from '../helpers/daemon';
+import { startDsd, basicCfg, type Dsd } from '../helpers/daemon';
 import { DAEMON_NODE_FLAGS } from '../../src/daemon/node-flags';
 import { freePorts } from '../helpers/ports';
 import { runUac, UAC_XML, num, haveSipp, withUasPair } from '../helpers/sipp';
@@ -45,7 +45,6 @@ const TRANSPORT = [
   'onBatch',
   'datagram',
   'accept',
-  'deliver',
   'send',
   'reply',
   'addBranch',
@@ -60,6 +59,27 @@ const TRANSPORT = [
 
 /** The reasons V8 gives when optimised code meets an object of another class or another closure. */
 const OTHER_OBJECTS = ['wrong map', 'wrong call target', 'wrong instance type'];
+
+/**
+ * dsd on `px` with V8's traces (`DSD_TEST_DEOPT_VERBOSE=1`: with each deoptimisation's
+ * source position), its two destinations on b1 and b2, and a warm-up long enough for
+ * TurboFan to optimise the hot path on a slow, loaded machine too: the tests read what
+ * happened to that code, so it must exist first. `args`: more dsd arguments.
+ */
+function tracedDsd(px: number, b1: number, b2: number, args: string[] = []): Promise<Dsd> {
+  return startDsd({
+    cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`] }),
+    list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
+    args,
+    node: [
+      ...DAEMON_NODE_FLAGS,
+      '--trace-opt',
+      process.env.DSD_TEST_DEOPT_VERBOSE ? '--trace-deopt-verbose' : '--trace-deopt',
+    ],
+    env: { DSD_WARMUP_MS: '5000' },
+    startTimeoutMs: 60_000,
+  });
+}
 
 /** 200 sipp calls through dsd on port `px`, every one completed. */
 async function realCalls(px: number, uac: number, control: number): Promise<void> {
@@ -95,18 +115,7 @@ test(
   async () => {
     const [px, b1, c1, b2, c2, uac, c3] = await freePorts(7);
     await withUasPair({ b1, b2, c1, c2 }, async () => {
-      const dsd = await startDsd({
-        cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`] }),
-        list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
-        node: [
-          ...DAEMON_NODE_FLAGS,
-          '--trace-opt',
-          process.env.DSD_TEST_DEOPT_VERBOSE ? '--trace-deopt-verbose' : '--trace-deopt',
-        ],
-        // long enough for TurboFan to optimise the hot path on a slow, loaded machine too: the
-        // test reads what happened to that code, so it must exist first
-        env: { DSD_WARMUP_MS: '5000' },
-      });
+      const dsd = await tracedDsd(px, b1, b2);
       try {
         await dsd.waitFor('ready for traffic', 60_000);
         await realCalls(px, uac, c3);
@@ -187,14 +196,7 @@ test(
   async () => {
     const [px, b1, c1, b2, c2, uac, c3] = await freePorts(7);
     await withUasPair({ b1, b2, c1, c2 }, async () => {
-      const dsd = await startDsd({
-        cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`] }),
-        list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
-        args: ['-n', '2'],
-        node: [...DAEMON_NODE_FLAGS, '--trace-opt', '--trace-deopt'],
-        env: { DSD_WARMUP_MS: '5000' },
-        startTimeoutMs: 60_000,
-      });
+      const dsd = await tracedDsd(px, b1, b2, ['-n', '2']);
       try {
         // every worker has warmed up and the primary said "started" (startDsd waits for it)
         const mark = dsd.output().length;
