@@ -1,30 +1,27 @@
 #!/usr/bin/env node
-// Builds native/udpio (batched UDP reads for the listen sockets: src/transport/udp-native.ts)
-// with node-gyp and copies it to dist/native/udpio.node, where the daemon looks for it. Run
-// by `npm run build`, before the bundle (whose code cache is made by a real start).
+// Builds the native modules with node-gyp and copies each to dist/native/<name>.node, where
+// the daemon looks for it. Run by `npm run build`, before the bundle (whose code cache is
+// made by a real start):
+//  - native/udpio: batched UDP reads for the listen sockets (src/transport/udp-native.ts);
+//  - native/heap: V8's low-memory collection (src/daemon/full-gc.ts).
 //
 // node-gyp is the copy npm ships with (npm sets npm_config_node_gyp for its scripts), or the
 // one beside this node; the headers are node's own (npm's nodedir setting, else the
-// prefix node was installed under). When it cannot be built (no compiler, not Linux), the
-// build goes on with a warning and dsd reads its UDP sockets with node's dgram alone.
+// prefix node was installed under). When one cannot be built (no compiler, not Linux), the
+// build goes on with a warning and dsd does without it: dgram alone for UDP, a plain full
+// collection (and V8's own memory reducer off) for the heap.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const repo = path.join(__dirname, '..');
-const src = path.join(repo, 'native', 'udpio');
-const out = path.join(repo, 'dist', 'native', 'udpio.node');
-const built = path.join(src, 'build', 'Release', 'udpio.node');
 
-function warn(msg) {
-  fs.rmSync(out, { force: true });
-  process.stderr.write(`warning: ${msg}: dsd reads UDP with node's dgram only\n`);
-  process.exit(0);
-}
-
-if (process.platform !== 'linux') warn('native/udpio is Linux only');
-if (process.env.DSD_UDP_NATIVE === '0') warn('DSD_UDP_NATIVE=0: native/udpio not built');
+/** What dsd does without each module. */
+const MODULES = {
+  udpio: { sources: ['udpio.c'], without: "dsd reads UDP with node's dgram only" },
+  heap: { sources: ['heap.cc'], without: 'dsd collects its heap with a plain full collection' },
+};
 
 function nodeGyp() {
   const candidates = [
@@ -50,19 +47,36 @@ function nodeDir() {
   return fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined;
 }
 
-const sources = ['udpio.c', 'binding.gyp'].map((f) => path.join(src, f));
 const mtime = (f) => fs.statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? -1;
-const fresh = mtime(built) >= Math.max(...sources.map(mtime));
-if (!fresh) {
-  const gyp = nodeGyp();
-  if (!gyp) warn('node-gyp not found');
-  const dir = nodeDir();
-  const args = [gyp, 'rebuild', ...(dir ? [`--nodedir=${dir}`] : [])];
-  const r = spawnSync(process.execPath, args, { cwd: src, encoding: 'utf8' });
-  if (r.status !== 0) {
-    process.stderr.write(`${r.stdout}${r.stderr}`);
-    warn('native/udpio did not build');
+
+/** Builds native/<name> when its sources are newer than its build; the reason when it cannot. */
+function build(name, { sources }) {
+  if (process.platform !== 'linux') return `native/${name} is Linux only`;
+  if (name === 'udpio' && process.env.DSD_UDP_NATIVE === '0') return 'DSD_UDP_NATIVE=0: native/udpio not built';
+  const src = path.join(repo, 'native', name);
+  const built = path.join(src, 'build', 'Release', `${name}.node`);
+  const inputs = [...sources, 'binding.gyp'].map((f) => path.join(src, f));
+  if (mtime(built) < Math.max(...inputs.map(mtime))) {
+    const gyp = nodeGyp();
+    if (!gyp) return 'node-gyp not found';
+    const dir = nodeDir();
+    const args = [gyp, 'rebuild', ...(dir ? [`--nodedir=${dir}`] : [])];
+    const r = spawnSync(process.execPath, args, { cwd: src, encoding: 'utf8' });
+    if (r.status !== 0) {
+      process.stderr.write(`${r.stdout}${r.stderr}`);
+      return `native/${name} did not build`;
+    }
+  }
+  const out = path.join(repo, 'dist', 'native', `${name}.node`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.copyFileSync(built, out);
+  return null;
+}
+
+for (const [name, m] of Object.entries(MODULES)) {
+  const why = build(name, m);
+  if (why !== null) {
+    fs.rmSync(path.join(repo, 'dist', 'native', `${name}.node`), { force: true });
+    process.stderr.write(`warning: ${why}: ${m.without}\n`);
   }
 }
-fs.mkdirSync(path.dirname(out), { recursive: true });
-fs.copyFileSync(built, out);

@@ -30,6 +30,7 @@ import { HttpServer } from '../transport/http';
 import { warmUp, WarmupReport, WarmupOptions, WARMUP_DEFAULT_MS } from './warmup';
 import { mark } from './startup-marks';
 import { fullGc } from './full-gc';
+import { QuietHeap, quietIntervalMs } from './heap-quiet';
 
 /** What Kamailio's default Server/User-Agent say about it, for dsd. */
 const SIGNATURE = `dsd (${VERSION} (${os.arch()}/${os.platform()}))`;
@@ -49,6 +50,8 @@ export interface Engine {
   readonly dsDb: DispatcherDb | null;
   readonly dispatcher: DispatcherRuntime;
   readonly loadReport: LoadReport | null;
+  /** Gives the heap back when the process goes quiet after a load (heap-quiet.ts). */
+  readonly quietHeap: QuietHeap;
   readonly coreOptions: (transport: Transport, log: Logger) => CoreOptions;
 }
 
@@ -203,7 +206,16 @@ export async function buildEngine(o: EngineStart): Promise<Engine> {
     o.die(`dsd: ${(e as Error).message}${detail ? ` (${detail})` : ''}`);
   }
   mark('engine');
-  return { transport, core, tls, ws, acc, dsDb, dispatcher, loadReport, coreOptions };
+  const quietHeap = new QuietHeap({
+    handled: () => core.stats.requestsIn + core.stats.repliesIn,
+    intervalMs: quietIntervalMs(),
+    onCollect: (r) =>
+      o.log.info(
+        `heap: quiet after a load, collected: committed ${mb(r.committedBefore)} -> ${mb(r.committedAfter)} MB, ` +
+          `in use ${mb(r.before)} -> ${mb(r.after)} MB`,
+      ),
+  });
+  return { transport, core, tls, ws, acc, dsDb, dispatcher, loadReport, quietHeap, coreOptions };
 }
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
@@ -331,6 +343,7 @@ export async function openEngine(e: Engine, o: EngineStart): Promise<void> {
 /** After bind: probes, timers, the start-up summary, the cluster's first heartbeat. */
 export async function runEngine(e: Engine, o: EngineStart): Promise<void> {
   if (o.cfg.dispatcherLoaded) e.dispatcher.run();
+  e.quietHeap.start();
   if (e.loadReport) startupSummary(o.log, o.cfg, e.dispatcher, e.loadReport);
   await e.dsDb?.started();
 }

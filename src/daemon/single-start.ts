@@ -130,6 +130,7 @@ export async function startSingle(o: EngineStart): Promise<void> {
     });
     await core.drain(10_000);
     dispatcher.stop();
+    e.quietHeap.stop();
     await dsDb?.close();
     await acc?.close();
     await metrics?.close();

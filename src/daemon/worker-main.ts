@@ -14,6 +14,7 @@ import type { DaemonConfig } from './config';
 import { buildRegistry, workerRowOf } from './control';
 import { WorkerLink, WorkerInit, WorkerRole, reportLoaded } from '../workers/worker';
 import { dropPrivileges } from './kamailio-options';
+import type { QuietHeap } from './heap-quiet';
 import { buildEngine, warmEngine, bindEngine, runEngine, logFirstMessage, EngineStart } from './engine';
 import { IdleWarmup, idleWarmupLimit } from './warmup-idle';
 
@@ -44,6 +45,7 @@ export async function startWorker(o: EngineStart & { role: WorkerRole }): Promis
     init,
     core: e.core,
     dispatcher: e.dispatcher,
+    quietHeap: e.quietHeap,
     dispatcherLoaded: o.cfg.dispatcherLoaded,
     dsDb: e.dsDb,
     cfg: o.cfg,
@@ -58,6 +60,7 @@ interface WorkerStart {
   init: WorkerInit;
   core: ProxyCore;
   dispatcher: DispatcherRuntime;
+  quietHeap: QuietHeap;
   /** dispatcher.so is loaded (else no replica). */
   dispatcherLoaded: boolean;
   dsDb: DispatcherDb | null;
@@ -106,6 +109,7 @@ async function runWorker(o: WorkerStart): Promise<void> {
     log.info(`worker ${link.role.index}: ${why}, waiting for ${core.inFlight} in flight`);
     await core.drain(10_000);
     o.dispatcher.stop();
+    o.quietHeap.stop();
     link.close();
     await o.dsDb?.close();
     await core.stop();

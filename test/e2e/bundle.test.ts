@@ -101,11 +101,13 @@ test(
     // npm run build made the code cache from this bundle: V8 took it
     assert.equal(ready?.loaded_from, 'dist/dsd.js');
     assert.equal(ready?.code_cache, 'accepted');
-    // bin/dsd, dist/dsd.js, this test's preload and dist/native/udpio.node (the UDP reads)
-    assert.equal(ready?.files_loaded, 4, JSON.stringify(ready));
+    // bin/dsd, dist/dsd.js, this test's preload, dist/native/udpio.node (the UDP reads) and
+    // dist/native/heap.node (the warm-up's low-memory collection)
+    assert.equal(ready?.files_loaded, 5, JSON.stringify(ready));
     const [files] = [...procs.values()];
     assert.ok(files!.includes(BUNDLE), files!.join('\n'));
     assert.ok(files!.includes(path.join(REPO, 'dist', 'native', 'udpio.node')), files!.join('\n'));
+    assert.ok(files!.includes(path.join(REPO, 'dist', 'native', 'heap.node')), files!.join('\n'));
     assert.deepEqual(
       files!.filter((f) => f.startsWith(SRC)),
       [],

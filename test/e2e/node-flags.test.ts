@@ -58,8 +58,9 @@ test('node bin/dsd -n 2 without flags: the primary has none, each SIP worker has
   });
 });
 
-test("an operator's --max-semi-space-size is the one the workers get", async () => {
-  await withDsd(2, { node: ['--max-semi-space-size=8'] }, async (dsd) => {
-    for (const pid of await workerPids(dsd)) assert.deepEqual(nodeFlagsOf(pid), ['--max-semi-space-size=8']);
+test("an operator's --max-semi-space-size and --memory-reducer are the ones the workers get", async () => {
+  await withDsd(2, { node: ['--max-semi-space-size=8', '--memory-reducer'] }, async (dsd) => {
+    for (const pid of await workerPids(dsd))
+      assert.deepEqual(nodeFlagsOf(pid), ['--max-semi-space-size=8', '--memory-reducer']);
   });
 });

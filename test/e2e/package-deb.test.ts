@@ -45,6 +45,7 @@ test(
         'usr/lib/dsd/dist/dsd.js',
         'usr/lib/dsd/dist/dsd.js.cache',
         'usr/lib/dsd/dist/native/udpio.node',
+        'usr/lib/dsd/dist/native/heap.node',
         'usr/lib/dsd/node_modules/pino/package.json',
         'lib/systemd/system/dsd.service',
         'etc/default/dsd',

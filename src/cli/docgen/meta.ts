@@ -132,8 +132,12 @@ export const ENVIRONMENT: readonly { name: string; text: string }[] = [
     text: 'How long dsd may go on warming up once ready while nothing arrives (default 2000, at most 60000; 0: not at all). It stops within one synthetic call of the first SIP message, HTTP request or control command, which then wait for it, and after 5000 calls; keepalives start after it. With children=N only worker 0 at the start does it. Off when DSD_WARMUP_MS=0.',
   },
   {
+    name: 'DSD_HEAP_QUIET_MS',
+    text: "How often (milliseconds, default 10000; 0: never) dsd looks whether a process has gone quiet: fewer than 20 SIP messages a second since the last look, and a heap grown by 8 MB since its last collection. Then it runs one low-memory collection and gives the free memory back (logged at info). It stands in for V8's own memory reducer, which dsd turns off (see NODE_OPTIONS).",
+  },
+  {
     name: 'NODE_OPTIONS',
-    text: "node's own flags. dsd runs node with --max-semi-space-size=2 (its #! line, and every SIP worker): a small young generation, measured to cost less CPU and a shorter tail than node's default of 16 MB. A --max-semi-space-size given here or on node's command line is kept instead.",
+    text: "node's own flags. dsd runs node with --max-semi-space-size=2 and --no-memory-reducer (its #! line, and every SIP worker). The first is a small young generation, measured to cost less CPU and a shorter tail than node's default of 16 MB. The second stops V8 from collecting the heap of a process it thinks idle, which it first did about 8 s after every start, while the reader carried calls beside the workers it collected; dsd collects after its warm-up and when quiet instead (DSD_HEAP_QUIET_MS). A flag given here or on node's command line is kept instead (--memory-reducer turns V8's back on).",
   },
   {
     name: 'XDG_RUNTIME_DIR',

@@ -17,9 +17,22 @@ test('the flags are added after the ones given', () => {
 });
 
 test("an operator's own value wins: command line, NODE_OPTIONS, either spelling", () => {
-  assert.deepEqual(withDaemonFlags(['--max-semi-space-size=16'], ''), ['--max-semi-space-size=16']);
-  assert.deepEqual(withDaemonFlags(['--max_semi_space_size=8'], ''), ['--max_semi_space_size=8']);
-  assert.deepEqual(withDaemonFlags([], '--inspect  --max-semi-space-size=4'), []);
+  const others = (given: string) => DAEMON_NODE_FLAGS.filter((f) => !f.startsWith(given));
+  assert.deepEqual(withDaemonFlags(['--max-semi-space-size=16'], ''), [
+    '--max-semi-space-size=16',
+    ...others('--max-semi-space-size'),
+  ]);
+  assert.deepEqual(withDaemonFlags(['--max_semi_space_size=8'], ''), [
+    '--max_semi_space_size=8',
+    ...others('--max-semi-space-size'),
+  ]);
+  assert.deepEqual(withDaemonFlags([], '--inspect  --max-semi-space-size=4'), others('--max-semi-space-size'));
+  // --X and --no-X set the same flag
+  assert.deepEqual(withDaemonFlags(['--memory-reducer'], ''), ['--memory-reducer', ...others('--no-memory-reducer')]);
+  assert.deepEqual(withDaemonFlags(['--no-memory_reducer'], ''), [
+    '--no-memory_reducer',
+    ...others('--no-memory-reducer'),
+  ]);
   // a flag that only starts like ours is another flag
   assert.deepEqual(withDaemonFlags(['--max-semi-space-size-x=1'], ''), [
     '--max-semi-space-size-x=1',
