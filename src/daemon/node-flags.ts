@@ -13,8 +13,23 @@
  * (bench/PROFILE.md, session 8): `-n 1` CPU per call 0.95x, p99 5.5 vs 8.0 ms; `-n 4`
  * 0.95x, p99 6.0 vs 11.6 ms, RSS 420 vs 448 MB. 1 MB was worse than 2 (1.07x CPU), 4 MB
  * the same within the noise with 20 MB more RSS.
+ *
+ * `--no-memory-reducer`: V8's reducer collected every idle process ~8 s after the start,
+ * beside the loaded reader; dsd asks for that collection itself when it suits
+ * (full-gc.ts, heap-quiet.ts; bench/PROFILE.md, session 18).
+ *
+ * `--single-threaded-gc`: no GC helper threads. On a machine whose cores the callers and
+ * the other workers share, the helpers of a parallel scavenge or a concurrent marking took
+ * the core the reader's peers needed, for 9-22 ms at a time (perf sched). Every collection
+ * on the main thread instead: CPU per call 0.93-0.96x at 1000-6000 cps, p99 at 3000 cps
+ * 2.9 vs 4.2 ms (`-n 4`) and 5.1 vs 10.5 ms (`-n 1`), at 1000 cps within 0.1-0.2 ms
+ * (bench/PROFILE.md, session 18).
  */
-export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--no-memory-reducer'];
+export const DAEMON_NODE_FLAGS: readonly string[] = [
+  '--max-semi-space-size=2',
+  '--no-memory-reducer',
+  '--single-threaded-gc',
+];
 
 function flagName(flag: string): string {
   const eq = flag.indexOf('=');

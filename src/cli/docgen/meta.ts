@@ -137,7 +137,7 @@ export const ENVIRONMENT: readonly { name: string; text: string }[] = [
   },
   {
     name: 'NODE_OPTIONS',
-    text: "node's own flags. dsd runs node with --max-semi-space-size=2 and --no-memory-reducer (its #! line, and every SIP worker). The first is a small young generation, measured to cost less CPU and a shorter tail than node's default of 16 MB. The second stops V8 from collecting the heap of a process it thinks idle, which it first did about 8 s after every start, while the reader carried calls beside the workers it collected; dsd collects after its warm-up and when quiet instead (DSD_HEAP_QUIET_MS). A flag given here or on node's command line is kept instead (--memory-reducer turns V8's back on).",
+    text: "node's own flags. dsd runs node with --max-semi-space-size=2, --no-memory-reducer and --single-threaded-gc (its #! line, and every SIP worker). The first is a small young generation, measured to cost less CPU and a shorter tail than node's default of 16 MB. The third keeps V8's collections on the main thread, off the cores the other processes need. The second stops V8 from collecting the heap of a process it thinks idle, which it first did about 8 s after every start, while the reader carried calls beside the workers it collected; dsd collects after its warm-up and when quiet instead (DSD_HEAP_QUIET_MS). A flag given here or on node's command line is kept instead (--memory-reducer turns V8's back on, --no-single-threaded-gc its helper threads).",
   },
   {
     name: 'XDG_RUNTIME_DIR',
