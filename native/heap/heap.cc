@@ -3,7 +3,7 @@
 // that V8's memory reducer would otherwise run by itself ~8 s after a start, when the
 // SIP workers already carry calls. dsd runs with --no-memory-reducer and asks for this
 // one at the moments it chooses: after the warm-up, and when a process has gone quiet
-// after a load (src/daemon/heap-reduce.ts; README, design notes, "Start-up").
+// after a load (src/daemon/heap-quiet.ts; README, design notes, "Start-up").
 //
 // The module is plain V8 API, not N-API: N-API has no such call. It is built against the
 // running node's own headers (scripts/build-native.js), like native/udpio.

@@ -1,14 +1,17 @@
 /**
  * One full garbage collection, on purpose: after the warm-up (warmup.ts) the heap holds
  * that work's garbage — a few MB of synthetic messages, transactions and compiler
- * leftovers — which V8's memory reducer collects only once a process idles for a while.
- * An idle SIP worker rarely does (its timers keep it awake), so it carried ~5 MB it did
- * not need; collected before the process reads its first message, it costs no call a pause.
+ * leftovers — collected before the process reads its first message, where it costs no
+ * call a pause; and in a process gone quiet after a load (heap-quiet.ts). dsd runs with
+ * V8's memory reducer off (node-flags.ts), so these are the collections that give memory
+ * back.
  *
- * `gc` is made for this one call in a context of its own (the daemon's globals stay as
- * they are), and `--expose-gc` is turned off again at once: V8 ties a code cache to the
- * flags (the build writes dist/dsd.js.cache from a started daemon, and a cache written
- * under another flag set would be refused at every start).
+ * With native/heap (scripts/build-native.js) it is V8's low-memory collection, which
+ * also compacts and releases the free pages, as the reducer did. Without it, `gc` is made
+ * for this one call in a context of its own (the daemon's globals stay as they are), and
+ * `--expose-gc` is turned off again at once: V8 ties a code cache to the flags (the build
+ * writes dist/dsd.js.cache from a started daemon, and a cache written under another flag
+ * set would be refused at every start).
  */
 import path from 'node:path';
 import v8 from 'node:v8';

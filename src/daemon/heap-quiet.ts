@@ -68,10 +68,11 @@ export class QuietHeap {
   }
 }
 
-/** DSD_HEAP_QUIET_MS: the interval (0: never), else the default. */
+/** DSD_HEAP_QUIET_MS: the interval (0: never; at most an hour), else the default. */
 export function quietIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
   const v = env.DSD_HEAP_QUIET_MS;
   if (v === undefined || v === '') return DEFAULTS.intervalMs;
   const n = Number(v);
-  return Number.isFinite(n) && n >= 0 ? n : DEFAULTS.intervalMs;
+  // setInterval takes at most 2^31-1 ms; an hour is already longer than any quiet spell needs
+  return Number.isFinite(n) && n >= 0 ? Math.min(n, 3_600_000) : DEFAULTS.intervalMs;
 }

@@ -133,7 +133,7 @@ export const ENVIRONMENT: readonly { name: string; text: string }[] = [
   },
   {
     name: 'DSD_HEAP_QUIET_MS',
-    text: "How often (milliseconds, default 10000; 0: never) dsd looks whether a process has gone quiet: fewer than 20 SIP messages a second since the last look, and a heap grown by 8 MB since its last collection. Then it runs one low-memory collection and gives the free memory back (logged at info). It stands in for V8's own memory reducer, which dsd turns off (see NODE_OPTIONS).",
+    text: "How often (milliseconds, default 10000, at most 3600000; 0: never) dsd looks whether a process has gone quiet: fewer than 20 SIP messages a second since the last look, and a heap grown by 8 MB since its last collection. Then it runs one low-memory collection and gives the free memory back (logged at info). It stands in for V8's own memory reducer, which dsd turns off (see NODE_OPTIONS).",
   },
   {
     name: 'NODE_OPTIONS',

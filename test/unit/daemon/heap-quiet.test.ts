@@ -64,4 +64,5 @@ test('DSD_HEAP_QUIET_MS: the interval, 0 for never, the default for nonsense', (
   assert.equal(quietIntervalMs({ DSD_HEAP_QUIET_MS: '0' }), 0);
   assert.equal(quietIntervalMs({ DSD_HEAP_QUIET_MS: 'soon' }), 10_000);
   assert.equal(quietIntervalMs({}), 10_000);
+  assert.equal(quietIntervalMs({ DSD_HEAP_QUIET_MS: '1e12' }), 3_600_000);
 });
