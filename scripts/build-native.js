@@ -17,10 +17,18 @@ const path = require('node:path');
 
 const repo = path.join(__dirname, '..');
 
-/** What dsd does without each module. */
+/** Each module's sources, why it is left out when it is, and what dsd does without it. */
 const MODULES = {
-  udpio: { sources: ['udpio.c'], without: "dsd reads UDP with node's dgram only" },
-  heap: { sources: ['heap.cc'], without: 'dsd collects its heap with a plain full collection' },
+  udpio: {
+    sources: ['udpio.c'],
+    off: () => (process.env.DSD_UDP_NATIVE === '0' ? 'DSD_UDP_NATIVE=0: native/udpio not built' : null),
+    without: "dsd reads UDP with node's dgram only",
+  },
+  heap: {
+    sources: ['heap.cc'],
+    off: () => null,
+    without: 'dsd collects its heap with a plain full collection',
+  },
 };
 
 function nodeGyp() {
@@ -50,9 +58,10 @@ function nodeDir() {
 const mtime = (f) => fs.statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? -1;
 
 /** Builds native/<name> when its sources are newer than its build; the reason when it cannot. */
-function build(name, { sources }) {
+function build(name, { sources, off }) {
   if (process.platform !== 'linux') return `native/${name} is Linux only`;
-  if (name === 'udpio' && process.env.DSD_UDP_NATIVE === '0') return 'DSD_UDP_NATIVE=0: native/udpio not built';
+  const why = off();
+  if (why !== null) return why;
   const src = path.join(repo, 'native', name);
   const built = path.join(src, 'build', 'Release', `${name}.node`);
   const inputs = [...sources, 'binding.gyp'].map((f) => path.join(src, f));

@@ -13,30 +13,14 @@
  * writes dist/dsd.js.cache from a started daemon, and a cache written under another flag
  * set would be refused at every start).
  */
-import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { PACKAGE_ROOT } from '../core/package-root';
+import { loadNativeModule } from '../core/native-module';
 
-/** Where the build puts native/heap (scripts/build-native.js). */
-const HEAP_PATH = path.join(PACKAGE_ROOT, 'dist', 'native', 'heap.node');
-
+/** native/heap (scripts/build-native.js). */
 interface NativeHeap {
   /** V8's low-memory collection: full, compacting, and it gives the free pages back. */
   lowMemory(): void;
-}
-
-let nativeHeap: NativeHeap | null | undefined;
-
-function loadNativeHeap(): NativeHeap | null {
-  if (nativeHeap === undefined) {
-    try {
-      nativeHeap = require(HEAP_PATH) as NativeHeap;
-    } catch {
-      nativeHeap = null;
-    }
-  }
-  return nativeHeap;
 }
 
 export interface GcResult {
@@ -48,7 +32,7 @@ export interface GcResult {
 /** A full collection now; null where the runtime does not allow one. */
 export function fullGc(): GcResult | null {
   const before = v8.getHeapStatistics().used_heap_size;
-  const heap = loadNativeHeap();
+  const heap = loadNativeModule<NativeHeap>('heap').mod;
   if (heap !== null) {
     heap.lowMemory();
     return { before, after: v8.getHeapStatistics().used_heap_size };

@@ -10,8 +10,7 @@
  * README, design notes, "UDP I/O"; bench/PROFILE.md, session 13.
  */
 import type dgram from 'node:dgram';
-import path from 'node:path';
-import { PACKAGE_ROOT } from '../core/package-root';
+import { loadNativeModule, type NativeLoad } from '../core/native-module';
 import { setReceiving, socketFd } from './udp-receiving';
 
 interface Udpio {
@@ -29,24 +28,11 @@ interface Udpio {
 /** What a loop reader was asked to send (the buffer is the caller's own). */
 export type LoopSent = (buf: Buffer, port: number, ip: string) => void;
 
-/** Where the build puts the module (scripts/build-native.js). */
-const UDPIO_PATH = path.join(PACKAGE_ROOT, 'dist', 'native', 'udpio.node');
-
-let loaded: { mod: Udpio | null; why: string } | null = null;
+const OFF: NativeLoad<Udpio> = { mod: null, why: 'DSD_UDP_NATIVE=0' };
 
 /** The module, or null and why not (said once in the log by the layer). */
-export function loadUdpio(): { mod: Udpio | null; why: string } {
-  if (loaded) return loaded;
-  if (process.env.DSD_UDP_NATIVE === '0') loaded = { mod: null, why: 'DSD_UDP_NATIVE=0' };
-  else if (process.platform !== 'linux') loaded = { mod: null, why: 'not Linux' };
-  else {
-    try {
-      loaded = { mod: require(UDPIO_PATH) as Udpio, why: '' };
-    } catch (e) {
-      loaded = { mod: null, why: `${UDPIO_PATH} not loaded (${(e as Error).message.split('\n')[0]})` };
-    }
-  }
-  return loaded;
+export function loadUdpio(): NativeLoad<Udpio> {
+  return process.env.DSD_UDP_NATIVE === '0' ? OFF : loadNativeModule<Udpio>('udpio');
 }
 
 /** IPv4 text by address: a socket hears from a handful of peers, each a string made once. */
