@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startDsd, basicCfg } from '../helpers/daemon';
+import { startDsd, basicCfg, destinationList } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
 import { startSipp, runUac, UAC_XML, UAS_XML, num, SippProc, haveSipp } from '../helpers/sipp';
 import { dsctlOnAsync as dsctl, type CtlResult } from '../helpers/ctl';
@@ -20,8 +20,6 @@ import { pause } from '../helpers/wait';
 import { at } from '../helpers/at';
 
 const NO_SIPP = haveSipp() ? false : 'sipp is not installed';
-
-const listOf = (ports: number[]): string => ports.map((p) => `1 sip:127.0.0.1:${p} 0 0`).join('\n') + '\n';
 
 test(
   '2000 calls at 200 cps while the list is rewritten and reloaded every second: none fails',
@@ -35,7 +33,7 @@ test(
         listen: [`udp:127.0.0.1:${px}`],
         params: ['modparam("dispatcher", "reload_delta", 0)', 'modparam("tm", "fr_timer", 15000)'],
       }),
-      list: listOf([b1, b2]),
+      list: destinationList([b1, b2]),
     });
     const listFile = path.join(dsd.dir, 'dispatcher.list');
     const uas: SippProc[] = [
@@ -74,7 +72,7 @@ test(
         // on whole-second ticks from the start, however long dsctl took
         await pause(Math.max(0, t0 + (k + 1) * 1000 - Date.now()));
         if (exited) break;
-        fs.writeFileSync(listFile, listOf(at(versions, k % versions.length)));
+        fs.writeFileSync(listFile, destinationList(at(versions, k % versions.length)));
         reloads.push(await dsctl(dsd, 'dispatcher.reload'));
       }
       const timer = setTimeout(() => load.proc.kill('SIGINT'), 120_000);
@@ -117,7 +115,7 @@ test(
         // no failover to the other backend when a starved sipp answers late
         params: ['modparam("dispatcher", "reload_delta", 0)', 'modparam("tm", "fr_timer", 15000)'],
       }),
-      list: listOf([b1, b2]),
+      list: destinationList([b1, b2]),
     });
     const listFile = path.join(dsd.dir, 'dispatcher.list');
     const uas = [
@@ -152,7 +150,7 @@ test(
       for (const u of uas) incoming.push(num(await u.stop(), 'IncomingCall(C)'));
       assert.deepEqual(incoming, [50, 50]);
       // fixed file: accepted
-      fs.writeFileSync(listFile, listOf([b2]));
+      fs.writeFileSync(listFile, destinationList([b2]));
       const ok = await dsctl(dsd, 'dispatcher.reload');
       assert.equal(ok.code, 0, ok.err);
       assert.doesNotMatch((await dsctl(dsd, 'dispatcher.list')).out, new RegExp(`:${b1}\\b`));
@@ -168,7 +166,7 @@ test(
   { timeout: 30_000 },
   async () => {
     const [px, b1] = await freePorts(2);
-    const dsd = await startDsd({ cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`] }), list: listOf([b1]) });
+    const dsd = await startDsd({ cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`] }), list: destinationList([b1]) });
     try {
       const first = await dsctl(dsd, 'dispatcher.reload');
       assert.equal(first.code, 0, first.err);

@@ -6,9 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDsd, basicCfg, logLines } from '../helpers/daemon';
-import { freePorts } from '../helpers/ports';
-import { runUac, withUasPair, haveSipp, num, UAC_XML } from '../helpers/sipp';
+import { logLines } from '../helpers/daemon';
+import { withDsdBeforeUasPair } from '../helpers/dsd-uas-pair';
+import { runUac, haveSipp, num, UAC_XML } from '../helpers/sipp';
 
 const skip = haveSipp() ? false : 'sipp not installed';
 
@@ -18,41 +18,31 @@ test(
   'after a load, a quiet dsd collects its heap once and gives memory back; never while the calls flow',
   { skip, timeout: 180_000 },
   async () => {
-    const [px, uac, cp, b1, b2, c1, c2] = await freePorts(7);
-    await withUasPair({ b1, b2, c1, c2 }, async () => {
-      const dsd = await startDsd({
-        cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`] }),
-        list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
-        // a look every 300 ms: many looks fall inside the load, at any machine's speed
-        env: { DSD_HEAP_QUIET_MS: '300' },
+    // a look every 300 ms: many looks fall inside the load, at any machine's speed
+    await withDsdBeforeUasPair({ env: { DSD_HEAP_QUIET_MS: '300' } }, async ({ dsd, px, uac, cp }) => {
+      // quiet before the load too, but nothing grew since the warm-up's collection: the
+      // looks of the next 1.5 s (a few, or on a slow machine fewer) collect nothing
+      await dsd.waitFor(/destinations loaded from /);
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(logLines(dsd).filter((l) => QUIET.test(l.msg)).length, 0, dsd.output());
+      const calls = 4000;
+      const r = await runUac({
+        scenario: UAC_XML,
+        remote: `127.0.0.1:${px}`,
+        port: uac,
+        controlPort: cp,
+        calls,
+        rate: 400,
+        timeoutMs: 120_000,
       });
-      try {
-        // quiet before the load too, but nothing grew since the warm-up's collection: the
-        // looks of the next 1.5 s (a few, or on a slow machine fewer) collect nothing
-        await dsd.waitFor(/destinations loaded from /);
-        await new Promise((r) => setTimeout(r, 1500));
-        assert.equal(logLines(dsd).filter((l) => QUIET.test(l.msg)).length, 0, dsd.output());
-        const calls = 4000;
-        const r = await runUac({
-          scenario: UAC_XML,
-          remote: `127.0.0.1:${px}`,
-          port: uac,
-          controlPort: cp,
-          calls,
-          rate: 400,
-          timeoutMs: 120_000,
-        });
-        assert.equal(num(r.stats, 'SuccessfulCall(C)'), calls, r.output.slice(-1500));
-        const duringLoad = logLines(dsd).filter((l) => QUIET.test(l.msg)).length;
-        await dsd.waitFor(/heap: quiet after a load, collected/, 60_000);
-        const found = logLines(dsd).filter((l) => QUIET.test(l.msg));
-        // at most the look right after sipp's last BYE can come before runUac returned
-        assert.ok(duringLoad <= 1, dsd.output().slice(-3000));
-        const [, before, after] = QUIET.exec(found[0]!.msg)!;
-        assert.ok(Number(after) < Number(before), found[0]!.msg);
-      } finally {
-        assert.equal(await dsd.stop(), 0, dsd.output().slice(-3000));
-      }
+      assert.equal(num(r.stats, 'SuccessfulCall(C)'), calls, r.output.slice(-1500));
+      const duringLoad = logLines(dsd).filter((l) => QUIET.test(l.msg)).length;
+      await dsd.waitFor(/heap: quiet after a load, collected/, 60_000);
+      const found = logLines(dsd).filter((l) => QUIET.test(l.msg));
+      // at most the look right after sipp's last BYE can come before runUac returned
+      assert.ok(duringLoad <= 1, dsd.output().slice(-3000));
+      const [, before, after] = QUIET.exec(found[0]!.msg)!;
+      assert.ok(Number(after) < Number(before), found[0]!.msg);
     });
   },
 );

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { startDsd, basicCfg, Dsd, logLines as lines, type LogLine as Line } from '../helpers/daemon';
 import { callRpc } from '../../src/cli/client';
 import { freePorts } from '../helpers/ports';
-import { runUac, withUasPair, haveSipp, num, UAC_XML } from '../helpers/sipp';
+import { runUac, haveSipp, num, UAC_XML } from '../helpers/sipp';
+import { withDsdBeforeUasPair } from '../helpers/dsd-uas-pair';
 
 const skip = haveSipp() ? false : 'sipp not installed';
 
@@ -58,39 +59,32 @@ for (const children of [1, 2]) {
     `${children === 1 ? 'one process' : 'two SIP workers'}: a control command waits for the warm-up while idle, ends it, and changes the real dispatcher; a call then completes`,
     { skip, timeout: 120_000 },
     async () => {
-      const [px, uac, cp, b1, b2, c1, c2] = await freePorts(7);
-      await withUasPair({ b1, b2, c1, c2 }, async () => {
-        const dsd = await startDsd({
-          cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`] }),
-          list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
-          args: ['-n', String(children)],
-          // longer than any test waits: only what arrives can end it (or its most calls, which
-          // take far longer than this test's first command needs to get there)
-          env: { DSD_WARMUP_IDLE_MS: '60000' },
-          startTimeoutMs: 30_000,
+      const o = {
+        args: ['-n', String(children)],
+        // longer than any test waits: only what arrives can end it (or its most calls, which
+        // take far longer than this test's first command needs to get there)
+        env: { DSD_WARMUP_IDLE_MS: '60000' },
+        startTimeoutMs: 30_000,
+      };
+      await withDsdBeforeUasPair(o, async ({ dsd, px, uac, cp, b1 }) => {
+        const ctl = `${dsd.dir}/dsd_ctl`;
+        await callRpc(ctl, 'dispatcher.set_state', ['ip', 1, `sip:127.0.0.1:${b1}`], 30_000);
+        const l = await idleLine(dsd);
+        assert.equal(l.ended_by, 'a control command (dispatcher.set_state)', dsd.output());
+        if (children === 2) assert.match(l.msg, /^worker 0: /);
+        const text = JSON.stringify(await callRpc(ctl, 'dispatcher.list', undefined, 30_000));
+        assert.match(text, new RegExp(`"URI":"sip:127\\.0\\.0\\.1:${b1}","FLAGS":"IP"`), text);
+        // the real dispatcher: every call goes to the other destination
+        const r = await runUac({
+          scenario: UAC_XML,
+          remote: `127.0.0.1:${px}`,
+          port: uac,
+          controlPort: cp,
+          calls: 5,
+          rate: 5,
+          timeoutMs: 60_000,
         });
-        try {
-          const ctl = `${dsd.dir}/dsd_ctl`;
-          await callRpc(ctl, 'dispatcher.set_state', ['ip', 1, `sip:127.0.0.1:${b1}`], 30_000);
-          const l = await idleLine(dsd);
-          assert.equal(l.ended_by, 'a control command (dispatcher.set_state)', dsd.output());
-          if (children === 2) assert.match(l.msg, /^worker 0: /);
-          const text = JSON.stringify(await callRpc(ctl, 'dispatcher.list', undefined, 30_000));
-          assert.match(text, new RegExp(`"URI":"sip:127\\.0\\.0\\.1:${b1}","FLAGS":"IP"`), text);
-          // the real dispatcher: every call goes to the other destination
-          const r = await runUac({
-            scenario: UAC_XML,
-            remote: `127.0.0.1:${px}`,
-            port: uac,
-            controlPort: cp,
-            calls: 5,
-            rate: 5,
-            timeoutMs: 60_000,
-          });
-          assert.equal(num(r.stats, 'SuccessfulCall(C)'), 5, r.output.slice(-1500));
-        } finally {
-          assert.equal(await dsd.stop(), 0, dsd.output().slice(-3000));
-        }
+        assert.equal(num(r.stats, 'SuccessfulCall(C)'), 5, r.output.slice(-1500));
       });
     },
   );

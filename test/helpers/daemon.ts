@@ -152,6 +152,10 @@ export function basicCfg(opts: { listen: string[]; params?: string[]; extra?: st
   return out.join('\n');
 }
 
+/** A dispatcher.list of set 1 with one destination per port on 127.0.0.1. */
+export const destinationList = (ports: readonly number[]): string =>
+  ports.map((p) => `1 sip:127.0.0.1:${p} 0 0`).join('\n') + '\n';
+
 /** One JSON log line of the daemon (stderr is not a terminal, so -E writes JSON). */
 export interface LogLine {
   readonly msg: string;
