@@ -5,6 +5,7 @@
 import type { Target } from '../transport/types';
 import type { TmConfig } from './config';
 import type { TimerWheel } from './timer';
+import type { ReplyArena } from './reply-arena';
 
 /** The one thing transactions need of the transport. */
 export interface Sender {
@@ -32,5 +33,7 @@ export interface TxnHost {
   readonly serverHeader: string | null;
   /** Every timer of the layer's transactions. */
   readonly timers: TimerWheel;
+  /** Where replies kept for retransmissions over UDP are copied (reply-arena.ts). */
+  readonly replies: ReplyArena;
   send(target: Target, buf: Buffer): boolean;
 }

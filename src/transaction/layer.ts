@@ -12,6 +12,7 @@ import { ClientTxn, ClientOwner } from './client';
 import { serverKey, clientKeyOfResponse } from './keys';
 import type { Sender, TmStats } from './host';
 import { TimerWheel, type Clock } from './timer';
+import { ReplyArena } from './reply-arena';
 
 export interface TxnLayerOptions {
   tm: TmConfig;
@@ -40,6 +41,7 @@ export class TxnLayer {
   };
   readonly cfg: TmConfig;
   readonly timers: TimerWheel;
+  readonly replies = new ReplyArena();
   readonly serverHeader: string | null;
   readonly userAgentHeader: string | null;
 

@@ -103,9 +103,13 @@ export class ServerTxn implements TimerTarget {
     this.src = null;
     this.layer.stats.current--;
     this.layer.stats.waiting++;
+    const udp = this.replyTarget.proto === 'udp';
     if (this.isInvite && status >= 300) {
       this.state = ServerState.Completed;
-      if (this.replyTarget.proto === 'udp') this.armG();
+      if (udp) {
+        this.lastReply = this.layer.replies.keep(buf);
+        this.armG();
+      }
       this.layer.timers.arm(this.timerEnd, 64 * this.layer.cfg.t1, T.H);
     } else if (this.isInvite) {
       // RFC 6026 Accepted: INVITE retransmissions are absorbed, 2xx retransmissions
@@ -115,7 +119,8 @@ export class ServerTxn implements TimerTarget {
       this.layer.timers.arm(this.timerEnd, this.layer.cfg.wtTimer, T.LINGER);
     } else {
       this.state = ServerState.Completed;
-      this.layer.timers.arm(this.timerEnd, this.replyTarget.proto === 'udp' ? this.layer.cfg.wtTimer : 0, T.LINGER);
+      if (udp) this.lastReply = this.layer.replies.keep(buf);
+      this.layer.timers.arm(this.timerEnd, udp ? this.layer.cfg.wtTimer : 0, T.LINGER);
     }
   }
 
