@@ -197,6 +197,45 @@ test(
   },
 );
 
+// A final a non-INVITE transaction keeps for wt_timer is sent again, byte for byte, for each
+// retransmission of its request; several in a row, as the kept replies share buffers
+// (transaction/reply-arena.ts), so that no reply is written over by another's.
+test(
+  'a non-INVITE retransmitted after its final gets that same final again; the backend sees it once',
+  opts,
+  async () => {
+    const d = same(
+      await withSetup([() => 'ok'], async ({ proxyPort, uac, backends }) => {
+        const be = backends[0]!;
+        const reqs = [0, 1, 2].map(() =>
+          uacRequest(uac.port, { method: 'OPTIONS', extra: [`X-To: sip:127.0.0.1:${be.port}`] }),
+        );
+        const firsts: string[] = [];
+        for (const r of reqs) {
+          await uac.send(r.text, proxyPort);
+          firsts.push((await uac.waitFor(finalFor(r.callId, 'OPTIONS'), 30_000)).text);
+        }
+        for (const r of reqs) await uac.send(r.text, proxyPort);
+        const finals = (id: string): Received[] => uac.matching(finalFor(id, 'OPTIONS'));
+        await waitUntil(() => reqs.every((r) => finals(r.callId).length >= 2), {
+          what: 'a second final for each retransmitted OPTIONS',
+        });
+        await barrier(uac, proxyPort, be);
+        return {
+          again: reqs.map((r, i) => finals(r.callId).map((m) => m.text === firsts[i])),
+          atBackend: reqs.map((r) => be.matching((m) => callIdOf(m.text) === r.callId).length),
+        };
+      }),
+    );
+    assert.deepEqual(d.again, [
+      [true, true],
+      [true, true],
+      [true, true],
+    ]);
+    assert.deepEqual(d.atBackend, [1, 1, 1]);
+  },
+);
+
 test('CANCEL during failover: only the branch ringing now is cancelled; the caller gets 487', opts, async () => {
   let invites = 0;
   const first = (): InviteBehaviour => (invites++ === 0 ? 'fail500' : 'ring');
