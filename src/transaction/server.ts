@@ -156,6 +156,7 @@ export class ServerTxn implements TimerTarget {
   onAck(): void {
     if (this.state !== ServerState.Completed || !this.isInvite) return;
     this.state = ServerState.Confirmed;
+    this.lastReply = null; // Confirmed absorbs silently: the reply (and its share of a slab) can go
     this.clearTimers();
     this.layer.timers.arm(this.timerEnd, this.replyTarget.proto === 'udp' ? this.layer.cfg.t4 : 0, T.LINGER);
   }

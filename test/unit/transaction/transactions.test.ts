@@ -67,6 +67,7 @@ test('a negative final is retransmitted on timer G until the ACK, which the laye
   mock.timers.tick(2 * TM_DEFAULTS.t1);
   assert.equal(tr.take().length, 1);
   assert.equal(layer.absorbRequest(invite('z9hG4bKc1', 'ACK')), true);
+  assert.equal(st.lastReply, null, 'the reply is let go once confirmed');
   mock.timers.tick(10 * TM_DEFAULTS.t1);
   assert.equal(tr.take().length, 0, 'no retransmission after the ACK');
   assert.equal(layer.servers.size, 0, 'gone after T4');
