@@ -18,6 +18,7 @@ import { UdpPeer, Received, makeResponse, methodOf, statusOf, callIdOf } from '.
 import { pause, waitUntil } from '../helpers/wait';
 import { destFlags, observeEach, oracleCfg, same, type Impl, type ProxyUnderTest } from '../helpers/oracle';
 import { at } from '../helpers/at';
+import { destinationList } from '../helpers/daemon';
 
 /** Round robin over set 1; MESSAGE requests are relayed statefully. */
 const ROUTE = `
@@ -132,7 +133,7 @@ test(
       `modparam("dispatcher", "ds_probing_threshold", ${threshold})`,
       `modparam("dispatcher", "ds_inactive_threshold", ${threshold})`,
     ]);
-    const list = `1 sip:127.0.0.1:${ph} 0 0\n1 sip:127.0.0.1:${pf} 0 0\n`;
+    const list = destinationList([ph, pf]);
     const seen = await observeEach({ cfg, list }, async (p) => {
       const h = await Backend.open(ph);
       const f = await Backend.open(pf);

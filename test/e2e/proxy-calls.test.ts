@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { basicCfg } from '../helpers/daemon';
+import { basicCfg, destinationList } from '../helpers/daemon';
 import { observeEach } from '../helpers/oracle';
 import { freePorts } from '../helpers/ports';
 import {
@@ -33,7 +33,7 @@ const FR = 'modparam("tm", "fr_timer", 15000)';
 test('1000 calls over two backends: none failed, split 500/500', { timeout: 240_000 }, async () => {
   const [px, b1, b2, uac, c1, c2, c3] = await freePorts(7);
   const cfg = basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: [FR] });
-  const list = `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`;
+  const list = destinationList([b1, b2]);
   await observeEach({ cfg, list }, () =>
     withUasPair({ b1, b2, c1, c2 }, async (uas1, uas2) => {
       const r = await runUac({
@@ -58,7 +58,7 @@ test('a backend stopped mid-run: its INVITEs time out and fail over, no call los
   const [px, b1, b2, uac, c1, c2, c3] = await freePorts(7);
   // 5 s: long for a starved live backend, short enough to fail over from the dead one
   const cfg = basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: ['modparam("tm", "fr_timer", 5000)'] });
-  const list = `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`;
+  const list = destinationList([b1, b2]);
   await observeEach({ cfg, list }, async () => {
     const uas1 = startSipp({ scenario: UAS_XML, port: b1, controlPort: c1 });
     const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startDsd, basicCfg, REPO, tmpDir, type Dsd } from '../helpers/daemon';
+import { startDsd, basicCfg, REPO, tmpDir, type Dsd, destinationList } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
 import { haveSipp, portBound } from '../helpers/sipp';
 import { callRpc } from '../../src/cli/client';
@@ -77,7 +77,7 @@ test(
         // fr_timer 8 s: a starved sipp answering late is no failover (the split stays 50/50),
         // and the stopped backend is still failed over from within the UAC's patience
         cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: ['modparam("tm", "fr_timer", 8000)'] }),
-        list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
+        list: destinationList([b1, b2]),
       });
       uas.push(run(argv(lines[0]!, control[0]!), cwd), run(argv(lines[1]!, control[1]!), cwd));
       for (const p of [b1!, b2!]) {

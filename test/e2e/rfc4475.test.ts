@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startDsd, basicCfg, Dsd, SHARED } from '../helpers/daemon';
+import { startDsd, basicCfg, Dsd, SHARED, destinationList } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
 import { UdpPeer, Received, answer200, headerValues, headerLines, statusOf, sleep, bodyOf } from '../helpers/sip-peer';
 import { at } from '../helpers/at';
@@ -141,7 +141,7 @@ describe('RFC 4475 torture messages through dsd', { timeout: 180_000 }, () => {
     sender = upstream.get(5060)!;
     dsd = await startDsd({
       cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`, `tcp:127.0.0.1:${px}`] }),
-      list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
+      list: destinationList([b1, b2]),
     });
 
     // Call-ID → message, for attributing what the listeners see

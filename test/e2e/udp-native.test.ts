@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDsd, basicCfg } from '../helpers/daemon';
+import { startDsd, basicCfg, destinationList } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
 import { runUac, UAC_XML, num, withUasPair } from '../helpers/sipp';
 
@@ -38,7 +38,7 @@ for (const c of CASES) {
     const [px, b1, b2, uac, c1, c2, c3] = await freePorts(7);
     const dsd = await startDsd({
       cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: ['modparam("tm", "fr_timer", 15000)'] }),
-      list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
+      list: destinationList([b1, b2]),
       env: { ...process.env, ...c.env },
       args: c.args,
     });

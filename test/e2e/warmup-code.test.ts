@@ -11,7 +11,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDsd, basicCfg, type Dsd } from '../helpers/daemon';
+import { startDsd, basicCfg, type Dsd, destinationList } from '../helpers/daemon';
 import { DAEMON_NODE_FLAGS } from '../../src/daemon/node-flags';
 import { freePorts } from '../helpers/ports';
 import { runUac, UAC_XML, num, haveSipp, withUasPair } from '../helpers/sipp';
@@ -69,7 +69,7 @@ const OTHER_OBJECTS = ['wrong map', 'wrong call target', 'wrong instance type'];
 function tracedDsd(px: number, b1: number, b2: number, args: string[] = []): Promise<Dsd> {
   return startDsd({
     cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`] }),
-    list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
+    list: destinationList([b1, b2]),
     args,
     node: [
       ...DAEMON_NODE_FLAGS,

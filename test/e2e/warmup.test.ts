@@ -21,6 +21,7 @@ import {
   DSCTL_BIN,
   logLines as lines,
   type LogLine as Line,
+  destinationList,
 } from '../helpers/daemon';
 import { callRpc } from '../../src/cli/client';
 import { freePorts } from '../helpers/ports';
@@ -184,7 +185,7 @@ test('a daemon started under a running UDP sipp load completes every call', { sk
     });
     dsd = await startDsd({
       cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: FR }),
-      list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
+      list: destinationList([b1, b2]),
       startTimeoutMs: 30_000,
       // the default (the test helper turns it off)
       env: { DSD_WARMUP_IDLE_MS: '2000' },
@@ -307,7 +308,7 @@ test(
     const uas2 = startSipp({ scenario: UAS_XML, port: b2, controlPort: c2 });
     const dsdP = startDsd({
       cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`, `tcp:127.0.0.1:${px}`], params: FR }),
-      list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
+      list: destinationList([b1, b2]),
       startTimeoutMs: 30_000,
       // the default (the test helper turns it off)
       env: { DSD_WARMUP_IDLE_MS: '2000' },
@@ -356,7 +357,7 @@ test(
     const dsd = await startDsd({
       // every call by Call-ID hash (children_pack=0): worker 1 gets its share whichever worker reads
       cfg: basicCfg({ listen: [`udp:127.0.0.1:${px}`], params: [...FR, 'children_pack=0'] }),
-      list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
+      list: destinationList([b1, b2]),
       args: ['-n', '2'],
       startTimeoutMs: 30_000,
       // a warm-up of a second: the restarted worker is not ready for that long, which the test watches

@@ -9,7 +9,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDsd, basicCfg, Dsd } from '../helpers/daemon';
+import { startDsd, basicCfg, Dsd, destinationList } from '../helpers/daemon';
 import { freePorts } from '../helpers/ports';
 import { startSipp, runUac, withUasPair, UAC_XML, num } from '../helpers/sipp';
 import { callRpc } from '../../src/cli/client';
@@ -44,7 +44,7 @@ async function withWorkers(
       listen: [`udp:127.0.0.1:${px}`, `tcp:127.0.0.1:${px}`],
       params: ['modparam("tm", "fr_timer", 15000)', ...(pack === null ? [] : [`children_pack=${pack}`])],
     }),
-    list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
+    list: destinationList([b1, b2]),
     args: ['-n', String(n)],
     startTimeoutMs: 30_000,
   });

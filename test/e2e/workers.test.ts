@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startDsd, basicCfg, Dsd, logLines } from '../helpers/daemon';
+import { startDsd, basicCfg, Dsd, logLines, destinationList } from '../helpers/daemon';
 import { dsctlOn, kamcmd } from '../helpers/ctl';
 import { freePorts } from '../helpers/ports';
 import { startSipp, runUac, readStats, UAC_XML, UAS_XML, FIXTURES, num } from '../helpers/sipp';
@@ -117,7 +117,7 @@ test(
         listen: [`udp:127.0.0.1:${px}`, `tcp:127.0.0.1:${px}`],
         params: [`modparam("dispatcher", "ds_metrics_listen", "127.0.0.1:${pm}")`],
       }),
-      list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
+      list: destinationList([b1, b2]),
       args: WORKERS,
       startTimeoutMs: 30_000, // three processes start; a loaded machine takes its time
     });
@@ -216,10 +216,7 @@ test('CANCEL, and failover on 500 and on timeout, with 2 workers', { timeout: 18
     assert.equal(num(rs, 'SuccessfulCall(C)'), 40, 'every CANCEL reached the backend');
 
     for (const kind of ['500', 'timeout']) {
-      const list =
-        kind === '500'
-          ? `1 sip:127.0.0.1:${b500} 0 0\n1 sip:127.0.0.1:${bok} 0 0\n`
-          : `1 sip:127.0.0.1:${dead} 0 0\n1 sip:127.0.0.1:${bok} 0 0\n`;
+      const list = kind === '500' ? destinationList([b500, bok]) : destinationList([dead, bok]);
       fs.writeFileSync(path.join(dsd.dir, 'dispatcher.list'), list);
       const rl = dsctl(dsd, 'dispatcher.reload');
       assert.equal(rl.code, 0, rl.err);
@@ -314,7 +311,7 @@ test('set_state, add and reload through the control socket reach every worker', 
   const [px, b1, b2, b3, uac, c1, c2, c3, c4] = await freePorts(9);
   const dsd = await startDsd({
     cfg: cfgWith({ listen: [`udp:127.0.0.1:${px}`] }),
-    list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
+    list: destinationList([b1, b2]),
     args: WORKERS,
     startTimeoutMs: 30_000, // three processes start; a loaded machine takes its time
   });
@@ -431,7 +428,7 @@ test(
     const [px, b1, b2, uac, c1, c2, c3] = await freePorts(7);
     const dsd = await startDsd({
       cfg: cfgWith({ listen: [`udp:127.0.0.1:${px}`] }),
-      list: `1 sip:127.0.0.1:${b1} 0 0\n1 sip:127.0.0.1:${b2} 0 0\n`,
+      list: destinationList([b1, b2]),
       args: WORKERS,
       startTimeoutMs: 30_000, // three processes start; a loaded machine takes its time
     });
