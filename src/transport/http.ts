@@ -29,6 +29,12 @@ export interface HttpRequest {
   readonly ip: string;
   readonly port: number;
   replied: boolean;
+  /**
+   * Marks the connection used, for tcp_connection_lifetime. HTTP's own reads do; after a
+   * WebSocket upgrade the WebSocket's frames must, as Kamailio refreshes a connection on
+   * every read and write whatever it carries.
+   */
+  readonly touch: () => void;
 }
 
 export interface HttpServerOptions {
@@ -68,6 +74,7 @@ interface Conn {
   socket: Socket;
   local: LocalSocket;
   secure: boolean;
+  touch: () => void;
 }
 
 export class HttpServer {
@@ -80,7 +87,16 @@ export class HttpServer {
 
   /** The TCP/TLS layers hand over a connection whose first bytes are an HTTP request. */
   take(socket: Socket, first: Buffer, local: LocalSocket, secure: boolean, touch: () => void = () => undefined): void {
-    const c: Conn = { buf: Buffer.alloc(0), busy: false, detached: false, closeAfter: false, socket, local, secure };
+    const c: Conn = {
+      buf: Buffer.alloc(0),
+      busy: false,
+      detached: false,
+      closeAfter: false,
+      socket,
+      local,
+      secure,
+      touch,
+    };
     this.conns.set(socket, c);
     const onData = (chunk: Buffer): void => {
       touch();
@@ -171,6 +187,7 @@ export class HttpServer {
       ip: ipOf(socket.remoteAddress),
       port: socket.remotePort ?? 0,
       replied: false,
+      touch: c.touch,
     };
   }
 

@@ -17,6 +17,8 @@ export interface WsConn extends TcpConn {
   readonly proto: 'ws' | 'wss';
   awaitingPong: boolean;
   state: 'OPEN' | 'CLOSING' | 'CLOSED';
+  /** Marks the TCP connection used (tcp_connection_lifetime; http.ts HttpRequest.touch). */
+  readonly touch: () => void;
 }
 
 export interface WsOptions {
@@ -123,7 +125,11 @@ export class WsTransport implements PluggedTransport {
       proto,
       awaitingPong: false,
       state: 'OPEN',
+      touch: r.touch,
     };
+    // every frame read keeps the connection under tcp_connection_lifetime, as HTTP's reads did
+    // before the upgrade (http.ts detach() took that reader away)
+    r.socket.on('data', r.touch);
     this.conns.set(conn.id, conn);
     this.byPeer.set(`${r.ip}|${r.port}`, conn);
     const src: Source = { proto, ip: r.ip, port: r.port, local: r.local, conn };
@@ -158,6 +164,7 @@ export class WsTransport implements PluggedTransport {
     const conn = c && this.conns.get(c.id) === c ? c : this.byPeer.get(`${target.ip}|${target.port}`);
     if (!conn || conn.closed || conn.ws.readyState !== WebSocket.OPEN) return false;
     conn.lastUse = Date.now();
+    conn.touch();
     conn.ws.send(buf.toString('utf8'));
     return true;
   }

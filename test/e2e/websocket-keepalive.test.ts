@@ -21,24 +21,25 @@ import { waitUntil } from '../helpers/wait';
  * Kamailio 5.6's keepalive marks a silent connection bad and leaves the close to whichever
  * process holds it: a TCP reader closes it at once, but a reader hands an idle connection
  * back to tcp_main after 5 s, and tcp_main looks again only when the connection's lifetime
- * runs out. With keepalive_timeout 5 the mark always comes later than that, so both servers
- * run with tcp_connection_lifetime 20 (the client that answers is read every ~6 s and never
+ * runs out. With keepalive_timeout 10 the mark always comes later than that, so both servers
+ * run with tcp_connection_lifetime 30 (the client that answers is read every ~11 s and never
  * reaches it); Kamailio's "forcibly closing connection" line, the keepalive's own decision,
  * is asserted beside the close.
  *
- * keepalive_timeout is 5 s and not 2 because a client's Pong must be read within it, or the
- * server closes the client that answers too: with 2 s, a CI machine under a CPU hog once had
- * Kamailio do that. Mechanism 2 closes nothing and keeps 2 s.
+ * keepalive_timeout is 10 s because a client's Pong must be read within it, or the server
+ * closes the client that answers too (ws_keepalive: a connection still awaiting its Pong a
+ * whole keepalive_timeout after the Ping is closed). A CI machine under a CPU hog had
+ * Kamailio do that with 2 s, and once again with 5 s. Mechanism 2 closes nothing and keeps 2 s.
  */
 function cfg(port: number, mechanism: number): string {
-  const timeout = mechanism === 1 ? 5 : 2;
+  const timeout = mechanism === 1 ? 10 : 2;
   return `#!KAMAILIO
 debug=2
 log_stderror=yes
 children=1
 tcp_children=1
 auto_aliases=no
-tcp_connection_lifetime=20
+tcp_connection_lifetime=30
 tcp_accept_no_cl=yes
 listen=tcp:127.0.0.1:${port}
 loadmodule "sl.so"
