@@ -93,8 +93,7 @@ export async function stopWarmCores(engines: readonly WarmEngine[]): Promise<voi
 /** What the cores still hold (a call cut short: its timers) ends; the dispatchers' copies stop. */
 export function endWarmEngines(engines: readonly WarmEngine[]): void {
   for (const { core, dispatcher } of engines) {
-    for (const s of [...core.txns.servers.values()]) s.terminate();
-    for (const c of [...core.txns.clients.values()]) c.terminate();
+    core.txns.endAll();
     dispatcher?.stop();
   }
 }

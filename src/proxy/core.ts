@@ -124,6 +124,7 @@ export class ProxyCore {
       serverHeader: opts.serverHeader,
       userAgentHeader: this.userAgentHeader,
       clock: opts.clock,
+      toTagOf: (req) => this.sl.tag(req),
     });
     this.port = {
       txns: this.txns,

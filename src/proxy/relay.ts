@@ -155,8 +155,8 @@ export class Relay {
   /** CANCEL: 200 to the CANCEL, CANCEL every branch of the INVITE it names. */
   private relayCancel(ctx: RequestContext): number | Promise<number> {
     const inv = this.h.txns.receiveCancel(ctx.msg, ctx.src);
-    if (!inv) return this.forwardStateless(ctx);
-    inv.tu?.onCancel(); // none: the INVITE was answered already (RFC 3261 9.2)
+    if (inv === undefined) return this.forwardStateless(ctx);
+    inv?.tu?.onCancel(); // none: the INVITE was answered already (RFC 3261 9.2)
     return 1;
   }
 

@@ -9,6 +9,8 @@ import type { TxnHost } from './host';
 import { TxnTimer, type TimerTarget } from './timer';
 import { clientKey } from './keys';
 import { buildAck, buildCancel } from './local-request';
+import type { LingerTable } from './linger';
+import type { TxnIndex } from './txn-index';
 
 const enum T {
   RETR = 1,
@@ -56,7 +58,7 @@ export class ClientTxn implements TimerTarget {
   readonly key: string;
 
   constructor(
-    readonly layer: TxnHost & { readonly clients: Map<string, ClientTxn> },
+    readonly layer: TxnHost & { readonly clients: TxnIndex<ClientTxn>; readonly linger: LingerTable },
     readonly branch: string,
     readonly method: string,
     /** The request as sent; let go (empty) once a non-INVITE is answered. */
@@ -135,7 +137,11 @@ export class ClientTxn implements TimerTarget {
     }
     // a non-INVITE needs its request no more: no ACK, no retransmission from here on
     if (!this.isInvite) this.buf = EMPTY;
-    this.layer.timers.arm(this.end, this.target.proto === 'udp' ? this.layer.cfg.wtTimer : 0, T.WAIT);
+    const udp = this.target.proto === 'udp';
+    if (udp && !this.isInvite && this.layer.linger.client(this.key, this.layer.cfg.wtTimer)) {
+      // the linger table absorbs its retransmitted replies (linger.ts): the object can go
+      this.layer.clients.deleteIf(this.key, this);
+    } else this.layer.timers.arm(this.end, udp ? this.layer.cfg.wtTimer : 0, T.WAIT);
     this.owner.onBranchReply(this, msg);
   }
 
@@ -217,6 +223,6 @@ export class ClientTxn implements TimerTarget {
     this.owner = NO_OWNER;
     this.clearRetr();
     this.layer.timers.clear(this.end);
-    if (this.layer.clients.get(this.key) === this) this.layer.clients.delete(this.key);
+    this.layer.clients.deleteIf(this.key, this);
   }
 }

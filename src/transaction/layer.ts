@@ -13,6 +13,8 @@ import { serverKey, clientKeyOfResponse } from './keys';
 import type { Sender, TmStats } from './host';
 import { TimerWheel, type Clock } from './timer';
 import { ReplyArena } from './reply-arena';
+import { LingerTable, LingerKind } from './linger';
+import { TxnIndex } from './txn-index';
 
 export interface TxnLayerOptions {
   tm: TmConfig;
@@ -22,11 +24,16 @@ export interface TxnLayerOptions {
   userAgentHeader?: string | null;
   /** The timers' clock (ms); performance.now unless a test mocks time. */
   clock?: Clock;
+  /**
+   * The To tag a request's transaction replies with (the proxy's sl tag): a CANCEL of an
+   * INVITE that only lingers (linger.ts) is answered with its INVITE's tag.
+   */
+  toTagOf?: (req: SipMessage) => string;
 }
 
 export class TxnLayer {
-  readonly servers = new Map<string, ServerTxn>();
-  readonly clients = new Map<string, ClientTxn>();
+  readonly servers = new TxnIndex<ServerTxn>();
+  readonly clients = new TxnIndex<ClientTxn>();
   readonly stats: TmStats = {
     current: 0,
     waiting: 0,
@@ -42,6 +49,9 @@ export class TxnLayer {
   readonly cfg: TmConfig;
   readonly timers: TimerWheel;
   readonly replies = new ReplyArena();
+  /** Transactions that only linger, as rows rather than objects (linger.ts). */
+  readonly linger: LingerTable;
+  private readonly toTagOf: (req: SipMessage) => string;
   readonly serverHeader: string | null;
   readonly userAgentHeader: string | null;
 
@@ -55,6 +65,9 @@ export class TxnLayer {
     // through the code V8 optimised on those (daemon/warmup.ts)
     this.stats.byClass[0] = 0;
     this.timers = new TimerWheel(o.clock);
+    this.linger = new LingerTable(this.timers, this.stats, (t, b) => this.send(t, b));
+    const tag = `${Math.floor(Math.random() * 0xffffffff).toString(16)}-lt`;
+    this.toTagOf = o.toTagOf ?? (() => tag);
     this.serverHeader = o.serverHeader;
     this.userAgentHeader = o.userAgentHeader ?? null;
   }
@@ -85,7 +98,7 @@ export class TxnLayer {
     const key = this.keyOf(msg);
     if (key === null) return false;
     const st = this.servers.get(key);
-    if (!st) return false;
+    if (!st) return this.linger.absorbRequest(key, msg.method === 'ACK');
     if (msg.method === 'ACK') {
       if (!st.isInvite || st.lastStatus < 300) return false;
       st.onAck();
@@ -98,8 +111,13 @@ export class TxnLayer {
   /** A reply: handed to its client transaction (RFC 3261 §17.1.3); false when none matches. */
   matchReply(msg: SipMessage): boolean {
     const key = clientKeyOfResponse(msg);
-    const ct = key !== null ? this.clients.get(key) : undefined;
-    if (!ct) return false;
+    if (key === null) return false;
+    const ct = this.clients.get(key);
+    if (!ct) {
+      if (!this.linger.absorbReply(key)) return false;
+      this.stats.rplReceived++;
+      return true;
+    }
     ct.onResponse(msg);
     return true;
   }
@@ -110,17 +128,36 @@ export class TxnLayer {
     return key !== null ? this.servers.get(key) : undefined;
   }
 
+  /** Whether a server transaction (one in progress, or one lingering as a row) has `key`. */
+  hasServer(key: string): boolean {
+    return this.servers.has(key) || this.linger.kindOf(key) === LingerKind.Accepted;
+  }
+
   /**
    * A CANCEL for a known INVITE gets a transaction of its own answered 200 with the
-   * INVITE's To tag; returns that INVITE transaction, or undefined when none matches.
+   * INVITE's To tag; returns that INVITE transaction, null when the INVITE was answered
+   * 2xx and only lingers (linger.ts), undefined when none matches.
    */
-  receiveCancel(cancel: SipMessage, src: Source): ServerTxn | undefined {
+  receiveCancel(cancel: SipMessage, src: Source): ServerTxn | null | undefined {
     const inv = this.inviteOf(cancel);
-    if (!inv) return undefined;
+    let toTag: string;
+    if (inv) toTag = inv.toTag;
+    else {
+      const ik = serverKey(cancel, 'INVITE');
+      if (ik === null || this.linger.kindOf(ik) !== LingerKind.Accepted) return undefined;
+      toTag = this.toTagOf(cancel);
+    }
     const key = this.keyOf(cancel);
     if (key !== null && !this.servers.has(key))
-      new ServerTxn(this, key, cancel, src, inv.toTag).replyLocal(200, 'canceling');
-    return inv;
+      new ServerTxn(this, key, cancel, src, toTag).replyLocal(200, 'canceling');
+    return inv ?? null;
+  }
+
+  /** Every transaction ends now, objects and rows (the warm-up's layers are let go). */
+  endAll(): void {
+    for (const s of [...this.servers.values()]) s.terminate();
+    for (const c of [...this.clients.values()]) c.terminate();
+    this.linger.clear();
   }
 
   /**

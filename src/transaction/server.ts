@@ -8,6 +8,8 @@ import type { Source, Target } from '../transport/types';
 import type { TxnHost } from './host';
 import { TxnTimer, type TimerTarget } from './timer';
 import { localReply, replyTarget } from './reply';
+import type { LingerTable } from './linger';
+import type { TxnIndex } from './txn-index';
 
 const enum T {
   G = 1,
@@ -21,6 +23,8 @@ const enum ServerState {
   Confirmed = 3,
   Accepted = 4,
   Terminated = 5,
+  /** Left to the linger table (linger.ts): a forked INVITE's later 2xx still goes out. */
+  Lingering = 6,
 }
 
 /** The transaction user above a server transaction (the proxy transaction). */
@@ -52,7 +56,7 @@ export class ServerTxn implements TimerTarget {
   readonly replyTarget: Target;
 
   constructor(
-    readonly layer: TxnHost & { readonly servers: Map<string, ServerTxn> },
+    readonly layer: TxnHost & { readonly servers: TxnIndex<ServerTxn>; readonly linger: LingerTable },
     readonly key: string,
     req: SipMessage,
     src: Source,
@@ -116,12 +120,31 @@ export class ServerTxn implements TimerTarget {
       // from downstream are forwarded statelessly by the proxy.
       this.state = ServerState.Accepted;
       this.lastReply = null; // Accepted absorbs INVITE retransmissions silently
-      this.layer.timers.arm(this.timerEnd, this.layer.cfg.wtTimer, T.LINGER);
+      if (this.layer.linger.accepted(this.key, this.layer.cfg.wtTimer)) this.leave();
+      else this.layer.timers.arm(this.timerEnd, this.layer.cfg.wtTimer, T.LINGER);
     } else {
       this.state = ServerState.Completed;
+      if (udp && this.layer.linger.resend(this.key, this.layer.cfg.wtTimer, buf, this.replyTarget)) {
+        this.leave();
+        return;
+      }
       if (udp) this.lastReply = this.layer.replies.keep(buf);
       this.layer.timers.arm(this.timerEnd, udp ? this.layer.cfg.wtTimer : 0, T.LINGER);
     }
+  }
+
+  /**
+   * The layer's linger table took over what is left of this transaction (linger.ts): it
+   * leaves the table of objects now, and the counters with the row, at wt_timer.
+   */
+  private leave(): void {
+    this.state = ServerState.Lingering;
+    this.lastReply = null;
+    this.tu = null;
+    this.layer.servers.deleteIf(this.key, this);
+    const cb = this.onTerminated;
+    this.onTerminated = null;
+    if (cb) cb(this);
   }
 
   /** 100 Trying (RFC 3261 §16.2): no To tag. */
@@ -182,11 +205,11 @@ export class ServerTxn implements TimerTarget {
   }
 
   terminate(): void {
-    if (this.state === ServerState.Terminated) return;
+    if (this.state === ServerState.Terminated || this.state === ServerState.Lingering) return;
     const wasFinished = this.finished;
     this.state = ServerState.Terminated;
     this.clearTimers();
-    if (this.layer.servers.get(this.key) === this) this.layer.servers.delete(this.key);
+    this.layer.servers.deleteIf(this.key, this);
     const st = this.layer.stats;
     if (wasFinished) st.waiting--;
     else st.current--;

@@ -84,8 +84,23 @@ export class TimerWheel {
 
   /** (Re)arms `t` to tell its target `kind` in `ms`. */
   arm(t: TxnTimer, ms: number, kind: number): void {
+    this.armTicks(t, this.ticksFor(ms), kind);
+  }
+
+  /** Ticks a timer of `ms` waits. */
+  ticksFor(ms: number): number {
+    return ms <= TICK_MS ? 1 : Math.ceil(ms / TICK_MS);
+  }
+
+  /** The tick count now: a timer armed for `n` ticks fires once it reaches this plus `n`. */
+  get ticks(): number {
+    return this.now;
+  }
+
+  /** (Re)arms `t` to tell its target `kind` in `ticks` ticks (at least one). */
+  armTicks(t: TxnTimer, ticks: number, kind: number): void {
     if (t.list !== null) this.unlink(t);
-    const ticks = ms <= TICK_MS ? 1 : Math.ceil(ms / TICK_MS);
+    if (ticks < 1) ticks = 1;
     let list = this.byTicks.get(ticks);
     if (list === undefined) {
       list = new TimerList(ticks);

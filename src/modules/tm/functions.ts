@@ -56,7 +56,7 @@ export function tCheckTrans(core: ProxyCore, ctx: RequestContext): number {
   const msg = ctx.msg;
   if (msg.method === 'CANCEL') {
     const key = serverKey(msg, 'INVITE');
-    return key !== null && core.txns.servers.has(key) ? 1 : -1;
+    return key !== null && core.txns.hasServer(key) ? 1 : -1;
   }
   return ctx.txn ? 1 : -1;
 }

@@ -1,7 +1,8 @@
 /**
  * Replies kept for retransmissions share slabs (transaction/reply-arena.ts): the bytes are
  * the reply's, kept replies of about the same time share one ArrayBuffer, a large one keeps
- * its own buffer, and what a transaction sends again is what it sent first.
+ * its own buffer, and what a transaction sends again is what it sent first (a negative
+ * INVITE final; a non-INVITE's reply lingers in linger.ts: linger.test.ts).
  */
 import { test, mock, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,37 +42,43 @@ test('a reply larger than the share limit keeps its own buffer', () => {
   assert.equal(arena.keep(huge), huge);
 });
 
-test('a non-INVITE answered over UDP sends the same bytes again for each retransmission, from the shared slab', () => {
+test('negative INVITE finals over UDP share a slab, and timer G sends the bytes of each again', () => {
   mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   const tr = new FakeTransport();
   const layer = new TxnLayer(tr, { tm: TM_DEFAULTS, serverHeader: 'test', clock: () => Date.now() });
   const src: Source = { proto: 'udp', ip: '127.0.0.1', port: 5070, local: tr.sockets[0]! };
-  const bye = (n: number) =>
+  const invite = (n: number) =>
     parseMessage(
       Buffer.from(
         sipText([
-          'BYE sip:bob@127.0.0.1 SIP/2.0',
-          `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKbye${n}`,
+          'INVITE sip:bob@127.0.0.1 SIP/2.0',
+          `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKinv${n}`,
           'From: <sip:alice@a>;tag=fa',
-          'To: <sip:bob@b>;tag=tb',
+          'To: <sip:bob@b>',
           `Call-ID: call-${n}`,
-          'CSeq: 2 BYE',
+          'CSeq: 1 INVITE',
           'Max-Forwards: 70',
         ]),
         'latin1',
       ),
     );
-  const txns = [0, 1, 2].map((n) => new ServerTxn(layer, serverKey(bye(n))!, bye(n), src, 'tt'));
-  txns.forEach((t) => assert.ok(t.replyLocal(200, 'OK')));
+  const txns = [0, 1, 2].map((n) => new ServerTxn(layer, serverKey(invite(n))!, invite(n), src, `tt${n}`));
+  txns.forEach((t) => assert.ok(t.replyLocal(486, 'Busy Here')));
   const first = tr.take().map((s) => s.text);
   assert.equal(new Set(txns.map((t) => t.lastReply!.buffer)).size, 1, 'the three kept replies share a slab');
   for (let round = 0; round < 2; round++) {
-    [0, 1, 2].forEach((n) => assert.equal(layer.absorbRequest(bye(n)), true));
+    [0, 1, 2].forEach((n) => assert.equal(layer.absorbRequest(invite(n)), true));
     assert.deepEqual(
       tr.take().map((s) => s.text),
       first,
     );
   }
-  mock.timers.tick(TM_DEFAULTS.wtTimer + 20);
+  mock.timers.tick(TM_DEFAULTS.t1);
+  assert.deepEqual(
+    tr.take().map((s) => s.text),
+    first,
+    'timer G',
+  );
+  mock.timers.tick(64 * TM_DEFAULTS.t1 + 20);
   assert.equal(layer.servers.size, 0);
 });

@@ -1,0 +1,370 @@
+/**
+ * Transactions that only linger (RFC 3261 timers J and K, tm's wt_timer) kept as rows of
+ * typed arrays instead of objects: an INVITE answered 2xx (Accepted: its retransmissions
+ * are absorbed silently), a non-INVITE answered over UDP (a retransmission gets the final
+ * reply again), a non-INVITE branch answered over UDP (retransmitted replies are absorbed).
+ *
+ * Why: every call leaves those three behind for wt_timer (5 s). As objects (a transaction,
+ * its timer, its key and To tag, its reply target: ~20 heap objects a call) they were all
+ * promoted to V8's old generation and died there, so the old generation filled in seconds
+ * under load and each full collection had to mark every one of them: at 6000 calls/s a
+ * marking of 30-40 ms on the event loop's thread every ~10 s, the whole tail of the
+ * latency (bench/PROFILE.md, session 20). Here a lingering transaction is a hash of its key
+ * in an open-addressed table, a row in a queue that expires rows in the order they came
+ * (every row lives wt_timer), and for a reply its bytes in a ring buffer: nothing the
+ * garbage collector traces, whatever the load.
+ *
+ * A row is found by a 64-bit hash of the transaction key (two 32-bit hashes with seeds
+ * drawn per process), not by the key itself: two keys share a hash with odds of about
+ * 2^-64 per lookup. A transaction that cannot be put here (the ring is at its bound, a
+ * reply larger than a slot, too many distinct peers) stays an object as before: the caller
+ * is told so.
+ */
+import type { LocalSocket, Target } from '../transport/types';
+import type { TmStats } from './host';
+import { TxnTimer, type TimerTarget, type TimerWheel } from './timer';
+
+/** What a row does with a request or reply that matches it. */
+export const enum LingerKind {
+  /** An INVITE answered 2xx: its retransmissions are absorbed; an ACK is not (end to end). */
+  Accepted = 1,
+  /** A non-INVITE server transaction over UDP: a retransmission gets the reply again. */
+  Resend = 2,
+  /** A non-INVITE client transaction over UDP: retransmitted replies are absorbed. */
+  Client = 3,
+}
+
+/** A row's reply is kept in the ring only up to this size. */
+const LARGEST_REPLY = 8 * 1024;
+/** The ring never grows past this: beyond, replies linger as objects again. */
+const RING_MAX = 64 * 1024 * 1024;
+/** Distinct reply addresses and local sockets kept by index. */
+const MAX_PEERS = 65536;
+
+function seed(): number {
+  return (Math.random() * 0x100000000) | 0;
+}
+
+export class LingerTable implements TimerTarget {
+  // the hash table: linear probing, a slot is empty when both halves are 0
+  private mask = 1023;
+  private slotA = new Int32Array(1024);
+  private slotB = new Int32Array(1024);
+  /** The row (absolute queue position) a slot holds. */
+  private slotRow = new Float64Array(1024);
+  private used = 0;
+
+  // the queue of rows, oldest first; a row's place is its absolute position mod the capacity
+  private rowMask = 255;
+  private rowA = new Int32Array(256);
+  private rowB = new Int32Array(256);
+  private rowKind = new Uint8Array(256);
+  private rowDue = new Float64Array(256);
+  private rowAt = new Float64Array(256);
+  private rowLen = new Int32Array(256);
+  private rowIp = new Int32Array(256);
+  private rowPort = new Int32Array(256);
+  private rowLocal = new Int32Array(256);
+  private first = 0;
+  private next = 0;
+
+  // reply bytes: absolute positions, [tail, head) live
+  private ring = Buffer.allocUnsafeSlow(64 * 1024);
+  private head = 0;
+  private tail = 0;
+
+  private readonly ips: string[] = [];
+  private readonly ipIds = new Map<string, number>();
+  private readonly locals: (LocalSocket | undefined)[] = [undefined];
+  private readonly localIds = new Map<LocalSocket, number>();
+
+  private readonly seedA = seed();
+  private readonly seedB = seed();
+  private hashA = 0;
+  private hashB = 0;
+  private readonly timer = new TxnTimer(this);
+
+  constructor(
+    private readonly wheel: TimerWheel,
+    private readonly stats: TmStats,
+    private readonly send: (target: Target, buf: Buffer) => boolean,
+  ) {}
+
+  /** Rows lingering now. */
+  get size(): number {
+    return this.used;
+  }
+
+  /** An INVITE answered 2xx lingers `ms`. */
+  accepted(key: string, ms: number): boolean {
+    return this.add(key, ms, LingerKind.Accepted, null, null);
+  }
+
+  /** A non-INVITE server transaction over UDP lingers `ms`, answering retransmissions with `reply`. */
+  resend(key: string, ms: number, reply: Buffer, target: Target): boolean {
+    return this.add(key, ms, LingerKind.Resend, reply, target);
+  }
+
+  /** A non-INVITE client transaction over UDP lingers `ms`. */
+  client(key: string, ms: number): boolean {
+    return this.add(key, ms, LingerKind.Client, null, null);
+  }
+
+  /** The kind of the row `key` names, 0 when none. */
+  kindOf(key: string): number {
+    const r = this.find(key);
+    return r < 0 ? 0 : this.rowKind[r & this.rowMask]!;
+  }
+
+  /**
+   * A request matching a lingering server transaction: a retransmission is answered (or
+   * absorbed); true when it needs nothing more. An ACK is never absorbed here: only an
+   * Accepted INVITE lingers, and its ACK goes on end to end.
+   */
+  absorbRequest(key: string, isAck: boolean): boolean {
+    if (this.used === 0 || isAck) return false;
+    const r = this.find(key);
+    if (r < 0) return false;
+    const i = r & this.rowMask;
+    const kind = this.rowKind[i]!;
+    if (kind === LingerKind.Client) return false;
+    if (kind === LingerKind.Resend) {
+      const at = this.rowAt[i]! % this.ring.length;
+      // a copy: the ring's bytes are not the send's to hold on to
+      const bytes = Buffer.from(this.ring.subarray(at, at + this.rowLen[i]!));
+      const local = this.locals[this.rowLocal[i]!];
+      this.send({ proto: 'udp', ip: this.ips[this.rowIp[i]!]!, port: this.rowPort[i]!, local }, bytes);
+    }
+    return true;
+  }
+
+  /** A reply matching a lingering client transaction: absorbed (true). */
+  absorbReply(key: string): boolean {
+    if (this.used === 0) return false;
+    const r = this.find(key);
+    return r >= 0 && this.rowKind[r & this.rowMask]! === LingerKind.Client;
+  }
+
+  /** Every row ends now (the warm-up's layers are let go). */
+  clear(): void {
+    while (this.first < this.next) this.expire();
+    this.wheel.clear(this.timer);
+  }
+
+  onTimer(): void {
+    const now = this.wheel.ticks;
+    while (this.first < this.next && this.rowDue[this.first & this.rowMask]! <= now) this.expire();
+    if (this.first < this.next) this.wheel.armTicks(this.timer, this.rowDue[this.first & this.rowMask]! - now, 0);
+  }
+
+  private add(key: string, ms: number, kind: LingerKind, reply: Buffer | null, target: Target | null): boolean {
+    let ip = 0;
+    let local = 0;
+    let at = 0;
+    if (reply !== null && target !== null) {
+      if (reply.length > LARGEST_REPLY) return false;
+      ip = this.ipId(target.ip);
+      local = this.localId(target.local);
+      if (ip < 0 || local < 0) return false;
+      at = this.store(reply);
+      if (at < 0) return false;
+    }
+    this.hash(key);
+    const a = this.hashA;
+    const b = this.hashB;
+    // a key lingering already (a request retransmitted across its own final): the new row replaces it
+    const old = this.findHashed(a, b);
+    if (old >= 0) this.unslot(old);
+    if (this.next - this.first > this.rowMask) this.growRows();
+    const row = this.next++;
+    const i = row & this.rowMask;
+    this.rowA[i] = a;
+    this.rowB[i] = b;
+    this.rowKind[i] = kind;
+    this.rowAt[i] = at;
+    this.rowLen[i] = reply !== null ? reply.length : 0;
+    this.rowIp[i] = ip;
+    this.rowPort[i] = target !== null ? target.port : 0;
+    this.rowLocal[i] = local;
+    const ticks = this.wheel.ticksFor(ms);
+    if (!this.timer.armed) this.wheel.armTicks(this.timer, ticks, 0);
+    this.rowDue[i] = this.wheel.ticks + ticks;
+    if ((this.used + 1) * 2 > this.mask + 1) this.growSlots();
+    this.slot(a, b, row);
+    return true;
+  }
+
+  /** The oldest row ends. */
+  private expire(): void {
+    const row = this.first++;
+    const i = row & this.rowMask;
+    const kind = this.rowKind[i]!;
+    const s = this.slotOf(this.rowA[i]!, this.rowB[i]!, row);
+    if (s >= 0) this.unslot(s);
+    if (kind === LingerKind.Resend) this.tail = this.rowAt[i]! + this.rowLen[i]!;
+    if (this.first === this.next) this.tail = this.head;
+    if (kind !== LingerKind.Client) {
+      this.stats.waiting--;
+      this.stats.freed++;
+    }
+  }
+
+  /** The two 32-bit hashes of `key`, into hashA/hashB. */
+  private hash(key: string): void {
+    let a = this.seedA ^ 0x811c9dc5;
+    let b = this.seedB;
+    for (let i = 0; i < key.length; i++) {
+      const c = key.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x5bd1e995);
+      b ^= b >>> 13;
+    }
+    a ^= a >>> 16;
+    a = Math.imul(a, 0x85ebca6b);
+    a ^= a >>> 13;
+    b = Math.imul(b ^ (b >>> 15), 0xc2b2ae35);
+    b ^= b >>> 16;
+    if (a === 0 && b === 0) a = 1;
+    this.hashA = a;
+    this.hashB = b;
+  }
+
+  /** The row `key` names (absolute position), or -1. */
+  private find(key: string): number {
+    this.hash(key);
+    const s = this.findHashed(this.hashA, this.hashB);
+    return s < 0 ? -1 : this.slotRow[s]!;
+  }
+
+  private findHashed(a: number, b: number): number {
+    const mask = this.mask;
+    for (let s = a & mask; ; s = (s + 1) & mask) {
+      const sa = this.slotA[s]!;
+      const sb = this.slotB[s]!;
+      if (sa === 0 && sb === 0) return -1;
+      if (sa === a && sb === b) return s;
+    }
+  }
+
+  /** The slot holding `row`, or -1 (replaced by a newer row of the same key). */
+  private slotOf(a: number, b: number, row: number): number {
+    const s = this.findHashed(a, b);
+    return s >= 0 && this.slotRow[s]! === row ? s : -1;
+  }
+
+  private slot(a: number, b: number, row: number): void {
+    const mask = this.mask;
+    let s = a & mask;
+    while (this.slotA[s]! !== 0 || this.slotB[s]! !== 0) s = (s + 1) & mask;
+    this.slotA[s] = a;
+    this.slotB[s] = b;
+    this.slotRow[s] = row;
+    this.used++;
+  }
+
+  /** Empties slot `s`, moving back the slots after it that probing would no longer reach. */
+  private unslot(s: number): void {
+    const mask = this.mask;
+    let hole = s;
+    for (let j = (s + 1) & mask; this.slotA[j]! !== 0 || this.slotB[j]! !== 0; j = (j + 1) & mask) {
+      const home = this.slotA[j]! & mask;
+      // j stays when its home lies cyclically in (hole, j]
+      if (hole <= j ? hole < home && home <= j : hole < home || home <= j) continue;
+      this.slotA[hole] = this.slotA[j]!;
+      this.slotB[hole] = this.slotB[j]!;
+      this.slotRow[hole] = this.slotRow[j]!;
+      hole = j;
+    }
+    this.slotA[hole] = 0;
+    this.slotB[hole] = 0;
+    this.used--;
+  }
+
+  private growSlots(): void {
+    const oldA = this.slotA;
+    const oldB = this.slotB;
+    const oldRow = this.slotRow;
+    const n = oldA.length * 2;
+    this.mask = n - 1;
+    this.slotA = new Int32Array(n);
+    this.slotB = new Int32Array(n);
+    this.slotRow = new Float64Array(n);
+    this.used = 0;
+    for (let s = 0; s < oldA.length; s++)
+      if (oldA[s]! !== 0 || oldB[s]! !== 0) this.slot(oldA[s]!, oldB[s]!, oldRow[s]!);
+  }
+
+  private growRows(): void {
+    const cap = this.rowMask + 1;
+    const n = cap * 2;
+    const mask = n - 1;
+    const move = <T extends Int32Array | Uint8Array | Float64Array>(old: T, make: (n: number) => T): T => {
+      const a = make(n);
+      for (let r = this.first; r < this.next; r++) a[r & mask] = old[r & this.rowMask]!;
+      return a;
+    };
+    this.rowA = move(this.rowA, (k) => new Int32Array(k));
+    this.rowB = move(this.rowB, (k) => new Int32Array(k));
+    this.rowKind = move(this.rowKind, (k) => new Uint8Array(k));
+    this.rowDue = move(this.rowDue, (k) => new Float64Array(k));
+    this.rowAt = move(this.rowAt, (k) => new Float64Array(k));
+    this.rowLen = move(this.rowLen, (k) => new Int32Array(k));
+    this.rowIp = move(this.rowIp, (k) => new Int32Array(k));
+    this.rowPort = move(this.rowPort, (k) => new Int32Array(k));
+    this.rowLocal = move(this.rowLocal, (k) => new Int32Array(k));
+    this.rowMask = mask;
+  }
+
+  /** Copies `reply` into the ring; its absolute position, or -1 when the ring is at its bound. */
+  private store(reply: Buffer): number {
+    const n = reply.length;
+    for (;;) {
+      const cap = this.ring.length;
+      let at = this.head;
+      const off = at % cap;
+      // a reply never wraps: the rest of the ring is skipped
+      if (off + n > cap) at += cap - off;
+      if (at + n - this.tail <= cap) {
+        reply.copy(this.ring, at % cap);
+        this.head = at + n;
+        return at;
+      }
+      if (cap * 2 > RING_MAX) return -1;
+      this.growRing(cap * 2);
+    }
+  }
+
+  /** A ring twice as large, each live byte at its absolute position modulo the new size. */
+  private growRing(n: number): void {
+    const old = this.ring;
+    const cap = old.length;
+    const ring = Buffer.allocUnsafeSlow(n);
+    // live bytes: [tail, head); copied a stretch at a time where neither ring wraps
+    for (let p = this.tail; p < this.head;) {
+      const from = p % cap;
+      const len = Math.min(this.head - p, cap - from, n - (p % n));
+      old.copy(ring, p % n, from, from + len);
+      p += len;
+    }
+    this.ring = ring;
+  }
+
+  private ipId(ip: string): number {
+    const id = this.ipIds.get(ip);
+    if (id !== undefined) return id;
+    if (this.ips.length >= MAX_PEERS) return -1;
+    this.ips.push(ip);
+    this.ipIds.set(ip, this.ips.length - 1);
+    return this.ips.length - 1;
+  }
+
+  private localId(local: LocalSocket | undefined): number {
+    if (local === undefined) return 0;
+    const id = this.localIds.get(local);
+    if (id !== undefined) return id;
+    if (this.locals.length >= MAX_PEERS) return -1;
+    this.locals.push(local);
+    this.localIds.set(local, this.locals.length - 1);
+    return this.locals.length - 1;
+  }
+}
