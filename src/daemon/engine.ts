@@ -30,7 +30,7 @@ import { HttpServer } from '../transport/http';
 import { warmUp, WarmupReport, WarmupOptions, WARMUP_DEFAULT_MS } from './warmup';
 import { mark } from './startup-marks';
 import { fullGc } from './full-gc';
-import { QuietHeap, quietIntervalMs } from './heap-quiet';
+import { QuietHeap, quietGrowthBytes, quietIntervalMs } from './heap-quiet';
 
 /** What Kamailio's default Server/User-Agent say about it, for dsd. */
 const SIGNATURE = `dsd (${VERSION} (${os.arch()}/${os.platform()}))`;
@@ -209,6 +209,7 @@ export async function buildEngine(o: EngineStart): Promise<Engine> {
   const quietHeap = new QuietHeap({
     handled: () => core.stats.requestsIn + core.stats.repliesIn,
     intervalMs: quietIntervalMs(),
+    growthBytes: quietGrowthBytes(),
     onCollect: (r) =>
       o.log.info(
         `heap: quiet after a load, collected: committed ${mb(r.committedBefore)} -> ${mb(r.committedAfter)} MB, ` +

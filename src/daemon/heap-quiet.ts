@@ -76,3 +76,10 @@ export function quietIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
   // setInterval takes at most 2^31-1 ms; an hour is already longer than any quiet spell needs
   return Number.isFinite(n) && n >= 0 ? Math.min(n, 3_600_000) : DEFAULTS.intervalMs;
 }
+
+/** DSD_HEAP_QUIET_GROWTH_MB: the growth that makes a quiet process collect (MB, above 0, at most 4096), else the default. */
+export function quietGrowthBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env.DSD_HEAP_QUIET_GROWTH_MB;
+  const n = v === undefined || v === '' ? NaN : Number(v);
+  return Number.isFinite(n) && n > 0 ? Math.round(Math.min(n, 4096) * (1 << 20)) : DEFAULTS.growthBytes;
+}

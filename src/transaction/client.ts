@@ -10,7 +10,7 @@ import { TxnTimer, type TimerTarget } from './timer';
 import { clientKey } from './keys';
 import { buildAck, buildCancel } from './local-request';
 import type { LingerTable } from './linger';
-import type { TxnIndex } from './txn-index';
+import type { ChurnTable } from '../core/churn-table';
 
 const enum T {
   RETR = 1,
@@ -58,7 +58,7 @@ export class ClientTxn implements TimerTarget {
   readonly key: string;
 
   constructor(
-    readonly layer: TxnHost & { readonly clients: TxnIndex<ClientTxn>; readonly linger: LingerTable },
+    readonly layer: TxnHost & { readonly clients: ChurnTable<ClientTxn>; readonly linger: LingerTable },
     readonly branch: string,
     readonly method: string,
     /** The request as sent; let go (empty) once a non-INVITE is answered. */

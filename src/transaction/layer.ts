@@ -14,7 +14,7 @@ import type { Sender, TmStats } from './host';
 import { TimerWheel, type Clock } from './timer';
 import { ReplyArena } from './reply-arena';
 import { LingerTable, LingerKind } from './linger';
-import { TxnIndex } from './txn-index';
+import { ChurnTable } from '../core/churn-table';
 
 export interface TxnLayerOptions {
   tm: TmConfig;
@@ -32,8 +32,8 @@ export interface TxnLayerOptions {
 }
 
 export class TxnLayer {
-  readonly servers = new TxnIndex<ServerTxn>();
-  readonly clients = new TxnIndex<ClientTxn>();
+  readonly servers = new ChurnTable<ServerTxn>();
+  readonly clients = new ChurnTable<ClientTxn>();
   readonly stats: TmStats = {
     current: 0,
     waiting: 0,

@@ -40,6 +40,9 @@ const LARGEST_REPLY = 8 * 1024;
 const RING_MAX = 64 * 1024 * 1024;
 /** Distinct reply addresses and local sockets kept by index. */
 const MAX_PEERS = 65536;
+/** Indexes of the ring's write position and oldest live byte in `pos`. */
+const HEAD = 0;
+const TAIL = 1;
 
 function seed(): number {
   return (Math.random() * 0x100000000) | 0;
@@ -68,20 +71,23 @@ export class LingerTable implements TimerTarget {
   private first = 0;
   private next = 0;
 
-  // reply bytes: absolute positions, [tail, head) live
+  // reply bytes: absolute positions, [tail, head) live; the two in a typed array, not
+  // fields, for the reason `h` below gives (a position read back from `rowAt` is a double)
   private ring = Buffer.allocUnsafeSlow(64 * 1024);
-  private head = 0;
-  private tail = 0;
+  private readonly pos = new Float64Array(2);
 
   private readonly ips: string[] = [];
   private readonly ipIds = new Map<string, number>();
   private readonly locals: (LocalSocket | undefined)[] = [undefined];
   private readonly localIds = new Map<LocalSocket, number>();
 
-  private readonly seedA = seed();
-  private readonly seedB = seed();
-  private hashA = 0;
-  private hashB = 0;
+  /**
+   * The two seeds and the two halves of the last hash. In a typed array, not fields: a
+   * 32-bit value is not always a small integer to V8, and a field that held one in one table
+   * and not in another would give the tables different hidden classes (the warm-up's and
+   * the real one's), throwing away the code the warm-up optimised.
+   */
+  private readonly h = Int32Array.of(seed(), seed(), 0, 0);
   private readonly timer = new TxnTimer(this);
 
   constructor(
@@ -170,8 +176,8 @@ export class LingerTable implements TimerTarget {
       if (at < 0) return false;
     }
     this.hash(key);
-    const a = this.hashA;
-    const b = this.hashB;
+    const a = this.h[2]!;
+    const b = this.h[3]!;
     // a key lingering already (a request retransmitted across its own final): the new row replaces it
     const old = this.findHashed(a, b);
     if (old >= 0) this.unslot(old);
@@ -201,18 +207,19 @@ export class LingerTable implements TimerTarget {
     const kind = this.rowKind[i]!;
     const s = this.slotOf(this.rowA[i]!, this.rowB[i]!, row);
     if (s >= 0) this.unslot(s);
-    if (kind === LingerKind.Resend) this.tail = this.rowAt[i]! + this.rowLen[i]!;
-    if (this.first === this.next) this.tail = this.head;
+    if (kind === LingerKind.Resend) this.pos[TAIL] = this.rowAt[i]! + this.rowLen[i]!;
+    if (this.first === this.next) this.pos[TAIL] = this.pos[HEAD]!;
     if (kind !== LingerKind.Client) {
       this.stats.waiting--;
       this.stats.freed++;
     }
   }
 
-  /** The two 32-bit hashes of `key`, into hashA/hashB. */
+  /** The two 32-bit hashes of `key`, into h[2] and h[3]. */
   private hash(key: string): void {
-    let a = this.seedA ^ 0x811c9dc5;
-    let b = this.seedB;
+    const h = this.h;
+    let a = h[0]! ^ 0x811c9dc5;
+    let b = h[1]!;
     for (let i = 0; i < key.length; i++) {
       const c = key.charCodeAt(i);
       a = Math.imul(a ^ c, 0x01000193);
@@ -225,14 +232,14 @@ export class LingerTable implements TimerTarget {
     b = Math.imul(b ^ (b >>> 15), 0xc2b2ae35);
     b ^= b >>> 16;
     if (a === 0 && b === 0) a = 1;
-    this.hashA = a;
-    this.hashB = b;
+    h[2] = a;
+    h[3] = b;
   }
 
   /** The row `key` names (absolute position), or -1. */
   private find(key: string): number {
     this.hash(key);
-    const s = this.findHashed(this.hashA, this.hashB);
+    const s = this.findHashed(this.h[2]!, this.h[3]!);
     return s < 0 ? -1 : this.slotRow[s]!;
   }
 
@@ -320,13 +327,13 @@ export class LingerTable implements TimerTarget {
     const n = reply.length;
     for (;;) {
       const cap = this.ring.length;
-      let at = this.head;
+      let at = this.pos[HEAD]!;
       const off = at % cap;
       // a reply never wraps: the rest of the ring is skipped
       if (off + n > cap) at += cap - off;
-      if (at + n - this.tail <= cap) {
+      if (at + n - this.pos[TAIL]! <= cap) {
         reply.copy(this.ring, at % cap);
-        this.head = at + n;
+        this.pos[HEAD] = at + n;
         return at;
       }
       if (cap * 2 > RING_MAX) return -1;
@@ -340,9 +347,10 @@ export class LingerTable implements TimerTarget {
     const cap = old.length;
     const ring = Buffer.allocUnsafeSlow(n);
     // live bytes: [tail, head); copied a stretch at a time where neither ring wraps
-    for (let p = this.tail; p < this.head;) {
+    const head = this.pos[HEAD]!;
+    for (let p = this.pos[TAIL]!; p < head;) {
       const from = p % cap;
-      const len = Math.min(this.head - p, cap - from, n - (p % n));
+      const len = Math.min(head - p, cap - from, n - (p % n));
       old.copy(ring, p % n, from, from + len);
       p += len;
     }

@@ -9,7 +9,7 @@ import type { TxnHost } from './host';
 import { TxnTimer, type TimerTarget } from './timer';
 import { localReply, replyTarget } from './reply';
 import type { LingerTable } from './linger';
-import type { TxnIndex } from './txn-index';
+import type { ChurnTable } from '../core/churn-table';
 
 const enum T {
   G = 1,
@@ -56,7 +56,7 @@ export class ServerTxn implements TimerTarget {
   readonly replyTarget: Target;
 
   constructor(
-    readonly layer: TxnHost & { readonly servers: TxnIndex<ServerTxn>; readonly linger: LingerTable },
+    readonly layer: TxnHost & { readonly servers: ChurnTable<ServerTxn>; readonly linger: LingerTable },
     readonly key: string,
     req: SipMessage,
     src: Source,

@@ -133,7 +133,11 @@ export const ENVIRONMENT: readonly { name: string; text: string }[] = [
   },
   {
     name: 'DSD_HEAP_QUIET_MS',
-    text: "How often (milliseconds, default 10000, at most 3600000; 0: never) dsd looks whether a process has gone quiet: fewer than 20 SIP messages a second since the last look, and a heap grown by 8 MB since its last collection. Then it runs one low-memory collection and gives the free memory back (logged at info). It stands in for V8's own memory reducer, which dsd turns off (see NODE_OPTIONS).",
+    text: "How often (milliseconds, default 10000, at most 3600000; 0: never) dsd looks whether a process has gone quiet: fewer than 20 SIP messages a second since the last look, and a heap grown by 8 MB (DSD_HEAP_QUIET_GROWTH_MB) since its last collection. Then it runs one low-memory collection and gives the free memory back (logged at info). It stands in for V8's own memory reducer, which dsd turns off (see NODE_OPTIONS).",
+  },
+  {
+    name: 'DSD_HEAP_QUIET_GROWTH_MB',
+    text: 'How much (megabytes of committed heap, default 8, at most 4096) a process must have grown since its last collection for a quiet look (DSD_HEAP_QUIET_MS) to collect it. Since transactions that only linger are kept outside the heap, a load leaves little behind: a smaller value gives back what it does leave.',
   },
   {
     name: 'NODE_OPTIONS',

@@ -11,6 +11,7 @@
 import { DsList, DsSet, findSet } from './model';
 import type { DsLoadMessage } from './request';
 import type { DstRecord } from './xavp-records';
+import { ChurnTable } from '../../core/churn-table';
 
 const DS_LOAD_INIT = 0;
 const DS_LOAD_CONFIRMED = 1;
@@ -26,7 +27,8 @@ export interface LoadCell {
 }
 
 export class CallLoadTable {
-  private readonly cells = new Map<string, LoadCell>();
+  // one in and one out per call: a Map would keep ended calls alive (core/churn-table.ts)
+  private readonly cells = new ChurnTable<LoadCell>();
 
   constructor(
     readonly expire: number,
@@ -74,7 +76,7 @@ export class CallLoadTable {
     return out;
   }
 
-  entries(): IterableIterator<LoadCell> {
+  entries(): Iterable<LoadCell> {
     return this.cells.values();
   }
 }

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { QuietHeap, quietIntervalMs } from '../../../src/daemon/heap-quiet';
+import { QuietHeap, quietGrowthBytes, quietIntervalMs } from '../../../src/daemon/heap-quiet';
 
 /** Grows the heap by about `mb` MB of live arrays, and returns a way to drop them. */
 function grow(mb: number): () => void {
@@ -65,4 +65,13 @@ test('DSD_HEAP_QUIET_MS: the interval, 0 for never, the default for nonsense', (
   assert.equal(quietIntervalMs({ DSD_HEAP_QUIET_MS: 'soon' }), 10_000);
   assert.equal(quietIntervalMs({}), 10_000);
   assert.equal(quietIntervalMs({ DSD_HEAP_QUIET_MS: '1e12' }), 3_600_000);
+});
+
+test('DSD_HEAP_QUIET_GROWTH_MB: the growth in MB, the default for nonsense, zero or less', () => {
+  assert.equal(quietGrowthBytes({ DSD_HEAP_QUIET_GROWTH_MB: '2' }), 2 << 20);
+  assert.equal(quietGrowthBytes({ DSD_HEAP_QUIET_GROWTH_MB: '0.5' }), 1 << 19);
+  assert.equal(quietGrowthBytes({ DSD_HEAP_QUIET_GROWTH_MB: '0' }), 8 << 20);
+  assert.equal(quietGrowthBytes({ DSD_HEAP_QUIET_GROWTH_MB: 'lots' }), 8 << 20);
+  assert.equal(quietGrowthBytes({}), 8 << 20);
+  assert.equal(quietGrowthBytes({ DSD_HEAP_QUIET_GROWTH_MB: '1e9' }), 4096 * 2 ** 20);
 });

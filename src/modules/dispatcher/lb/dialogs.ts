@@ -5,6 +5,7 @@
  * seconds (the same expiry as algorithm 10's call-load table).
  */
 import { destKey } from './keys';
+import { ChurnTable } from '../../../core/churn-table';
 
 interface Dialog {
   readonly keys: readonly string[];
@@ -15,7 +16,8 @@ interface Dialog {
 const MAX_DIALOGS = 200_000;
 
 export class DialogTracker {
-  private readonly byCallId = new Map<string, Dialog>();
+  // one in and one out per call: a Map would keep ended calls alive (core/churn-table.ts)
+  private readonly byCallId = new ChurnTable<Dialog>();
   private readonly counts = new Map<string, number>();
 
   constructor(private readonly expireSec: () => number) {}
@@ -59,7 +61,7 @@ export class DialogTracker {
 
   sweep(nowMs: number): number {
     const gone: string[] = [];
-    for (const [cid, d] of this.byCallId) if (d.expireMs <= nowMs) gone.push(cid);
+    for (const [cid, d] of this.byCallId.entries()) if (d.expireMs <= nowMs) gone.push(cid);
     for (const cid of gone) this.ended(cid);
     return gone.length;
   }

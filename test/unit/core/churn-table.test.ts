@@ -1,11 +1,11 @@
 /**
- * The table of transactions in progress (transaction/txn-index.ts) against a `Map` doing
+ * The table for entries that come and go with every call (core/churn-table.ts) against a `Map` doing
  * the same thing: random inserts, replacements and removals, through growth and the
  * backward shifts a removal makes; and arrays it grew out of hold nothing afterwards.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TxnIndex } from '../../../src/transaction/txn-index';
+import { ChurnTable } from '../../../src/core/churn-table';
 
 /** A small deterministic generator (xorshift32), so a failure replays. */
 function rng(seed: number): () => number {
@@ -20,7 +20,7 @@ function rng(seed: number): () => number {
 
 test('the same answers as a Map through 20,000 random operations, growth included', () => {
   const rand = rng(0x9e3779b9);
-  const t = new TxnIndex<number>(8);
+  const t = new ChurnTable<number>(8);
   const m = new Map<string, number>();
   for (let i = 0; i < 20000; i++) {
     // few distinct keys at first, then more: clusters, replacements and growth
@@ -47,7 +47,7 @@ test('the same answers as a Map through 20,000 random operations, growth include
 test('deleteIf removes an entry only when it still maps to the value given', () => {
   const a = { n: 1 };
   const b = { n: 2 };
-  const t = new TxnIndex<{ n: number }>();
+  const t = new ChurnTable<{ n: number }>();
   t.set('k', a);
   t.set('k', b);
   t.deleteIf('k', a);
@@ -58,7 +58,7 @@ test('deleteIf removes an entry only when it still maps to the value given', () 
 });
 
 test('growing leaves the old arrays empty: garbage that holds no transaction', () => {
-  const t = new TxnIndex<object>(4);
+  const t = new ChurnTable<object>(4);
   const internals = t as unknown as { keys: (string | null)[]; vals: (object | null)[] };
   const oldVals = internals.vals;
   for (let i = 0; i < 10; i++) t.set(`k${i}`, { i });

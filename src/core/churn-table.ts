@@ -1,16 +1,16 @@
 /**
- * The tables of transactions in progress (server transactions by key, client ones by our
- * branch): an open-addressed hash table over plain arrays instead of a `Map`.
+ * A string-keyed table for entries that come and go with every call (transactions in
+ * progress, dialogs): an open-addressed hash table over plain arrays instead of a `Map`.
  *
  * Why not a `Map`: V8's `Map` is an ordered hash table that a table churned by every call
  * (one entry in, one out) rehashes every few calls into a new table, and the obsolete table
  * keeps its entries and a pointer to its successor. Once one such table is in the old
- * generation, every scavenge follows it to the next table and its entries, so transactions
- * long over were promoted with everything they held, table after table, until the next
- * full collection: at 6000 calls/s about a third of all calls went to the old generation,
- * which then filled every second or two (README design notes, "A `Set` churned by every
- * call"; bench/PROFILE.md, session 20). Here an entry that leaves is cleared on the spot,
- * the arrays are replaced only to grow, and the old ones are emptied as they go.
+ * generation, every scavenge follows it to the next table and its entries, so entries long
+ * gone were promoted with everything they held, table after table, until the next full
+ * collection: at 6000 calls/s the transaction tables sent about a third of all calls to the
+ * old generation, which then filled every second or two (README design notes, "A `Set`
+ * churned by every call"; bench/PROFILE.md, session 20). Here an entry that leaves is
+ * cleared on the spot, the arrays are replaced only to grow, and the old ones are emptied.
  */
 
 /** FNV-1a over the UTF-16 code units, then a final mix: spreads keys that differ late. */
@@ -22,7 +22,7 @@ function hashOf(key: string): number {
   return h ^ (h >>> 12);
 }
 
-export class TxnIndex<T> {
+export class ChurnTable<T> {
   private mask: number;
   private keys: (string | null)[];
   private vals: (T | null)[];
@@ -67,10 +67,20 @@ export class TxnIndex<T> {
     return true;
   }
 
-  /** Removes `key` when it maps to `val` (a transaction leaving, not one that replaced it). */
+  /** Removes `key` when it maps to `val` (an entry leaving, not one that replaced it). */
   deleteIf(key: string, val: T): void {
     const s = this.find(key);
     if (s >= 0 && this.vals[s] === val) this.remove(s);
+  }
+
+  /** A snapshot of the entries, [key, value] (the table may change while the caller walks it). */
+  entries(): [string, T][] {
+    const out: [string, T][] = [];
+    for (let s = 0; s <= this.mask; s++) {
+      const k = this.keys[s];
+      if (k !== null) out.push([k!, this.vals[s] as T]);
+    }
+    return out;
   }
 
   /** A snapshot of the entries' values (the table may change while the caller walks it). */
