@@ -76,10 +76,8 @@ export class LingerTable implements TimerTarget {
   private ring = Buffer.allocUnsafeSlow(64 * 1024);
   private readonly pos = new Float64Array(2);
 
-  private readonly ips: string[] = [];
-  private readonly ipIds = new Map<string, number>();
-  private readonly locals: (LocalSocket | undefined)[] = [undefined];
-  private readonly localIds = new Map<LocalSocket, number>();
+  private readonly ips = new Interned<string>('');
+  private readonly locals = new Interned<LocalSocket | undefined>(undefined);
 
   /**
    * The two seeds and the two halves of the last hash. In a typed array, not fields: a
@@ -138,8 +136,8 @@ export class LingerTable implements TimerTarget {
       const at = this.rowAt[i]! % this.ring.length;
       // a copy: the ring's bytes are not the send's to hold on to
       const bytes = Buffer.from(this.ring.subarray(at, at + this.rowLen[i]!));
-      const local = this.locals[this.rowLocal[i]!];
-      this.send({ proto: 'udp', ip: this.ips[this.rowIp[i]!]!, port: this.rowPort[i]!, local }, bytes);
+      const local = this.locals.all[this.rowLocal[i]!];
+      this.send({ proto: 'udp', ip: this.ips.all[this.rowIp[i]!]!, port: this.rowPort[i]!, local }, bytes);
     }
     return true;
   }
@@ -169,8 +167,8 @@ export class LingerTable implements TimerTarget {
     let at = 0;
     if (reply !== null && target !== null) {
       if (reply.length > LARGEST_REPLY) return false;
-      ip = this.ipId(target.ip);
-      local = this.localId(target.local);
+      ip = this.ips.idOf(target.ip);
+      local = this.locals.idOf(target.local);
       if (ip < 0 || local < 0) return false;
       at = this.store(reply);
       if (at < 0) return false;
@@ -356,23 +354,25 @@ export class LingerTable implements TimerTarget {
     }
     this.ring = ring;
   }
+}
 
-  private ipId(ip: string): number {
-    const id = this.ipIds.get(ip);
-    if (id !== undefined) return id;
-    if (this.ips.length >= MAX_PEERS) return -1;
-    this.ips.push(ip);
-    this.ipIds.set(ip, this.ips.length - 1);
-    return this.ips.length - 1;
+/** Values kept once each and named by their index (reply addresses, local sockets). */
+class Interned<T> {
+  readonly all: T[];
+  private readonly ids = new Map<T, number>();
+
+  constructor(first: T) {
+    this.all = [first];
+    this.ids.set(first, 0);
   }
 
-  private localId(local: LocalSocket | undefined): number {
-    if (local === undefined) return 0;
-    const id = this.localIds.get(local);
+  /** The index of `v`, kept now if new; -1 when MAX_PEERS are kept already. */
+  idOf(v: T): number {
+    const id = this.ids.get(v);
     if (id !== undefined) return id;
-    if (this.locals.length >= MAX_PEERS) return -1;
-    this.locals.push(local);
-    this.localIds.set(local, this.locals.length - 1);
-    return this.locals.length - 1;
+    if (this.all.length >= MAX_PEERS) return -1;
+    this.all.push(v);
+    this.ids.set(v, this.all.length - 1);
+    return this.all.length - 1;
   }
 }
