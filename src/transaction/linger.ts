@@ -1,8 +1,9 @@
 /**
  * Transactions that only linger (RFC 3261 timers J and K, tm's wt_timer) kept as rows of
- * typed arrays instead of objects: an INVITE answered 2xx (Accepted: its retransmissions
- * are absorbed silently), a non-INVITE answered over UDP (a retransmission gets the final
- * reply again), a non-INVITE branch answered over UDP (retransmitted replies are absorbed).
+ * typed arrays instead of objects: an INVITE answered 2xx (Accepted: a retransmission
+ * gets the 2xx again over UDP, as from Kamailio's tm; the ACK goes on), a non-INVITE
+ * answered over UDP (a retransmission gets the final reply again), a non-INVITE branch
+ * answered over UDP (retransmitted replies are absorbed).
  *
  * Why: every call leaves those three behind for wt_timer (5 s). As objects (a transaction,
  * its timer, its key and To tag, its reply target: ~20 heap objects a call) they were all
@@ -26,7 +27,7 @@ import { TxnTimer, type TimerTarget, type TimerWheel } from './timer';
 
 /** What a row does with a request or reply that matches it. */
 export const enum LingerKind {
-  /** An INVITE answered 2xx: its retransmissions are absorbed; an ACK is not (end to end). */
+  /** An INVITE answered 2xx: a retransmission gets the 2xx again (UDP); an ACK goes on (end to end). */
   Accepted = 1,
   /** A non-INVITE server transaction over UDP: a retransmission gets the reply again. */
   Resend = 2,
@@ -99,9 +100,9 @@ export class LingerTable implements TimerTarget {
     return this.used;
   }
 
-  /** An INVITE answered 2xx lingers `ms`. */
-  accepted(key: string, ms: number): boolean {
-    return this.add(key, ms, LingerKind.Accepted, null, null);
+  /** An INVITE answered 2xx lingers `ms`; over UDP its retransmissions get `reply` again. */
+  accepted(key: string, ms: number, reply: Buffer | null, target: Target | null): boolean {
+    return this.add(key, ms, LingerKind.Accepted, reply, target);
   }
 
   /** A non-INVITE server transaction over UDP lingers `ms`, answering retransmissions with `reply`. */
@@ -121,9 +122,9 @@ export class LingerTable implements TimerTarget {
   }
 
   /**
-   * A request matching a lingering server transaction: a retransmission is answered (or
-   * absorbed); true when it needs nothing more. An ACK is never absorbed here: only an
-   * Accepted INVITE lingers, and its ACK goes on end to end.
+   * A request matching a lingering server transaction: a retransmission is answered with
+   * the final kept for it (none kept: absorbed); true when it needs nothing more. An ACK is
+   * never absorbed here: only an Accepted INVITE lingers, and its ACK goes on end to end.
    */
   absorbRequest(key: string, isAck: boolean): boolean {
     if (this.used === 0 || isAck) return false;
@@ -132,7 +133,7 @@ export class LingerTable implements TimerTarget {
     const i = r & this.rowMask;
     const kind = this.rowKind[i]!;
     if (kind === LingerKind.Client) return false;
-    if (kind === LingerKind.Resend) {
+    if (this.rowLen[i]! > 0) {
       const at = this.rowAt[i]! % this.ring.length;
       // a copy: the ring's bytes are not the send's to hold on to
       const bytes = Buffer.from(this.ring.subarray(at, at + this.rowLen[i]!));

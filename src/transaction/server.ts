@@ -116,12 +116,17 @@ export class ServerTxn implements TimerTarget {
       }
       this.layer.timers.arm(this.timerEnd, 64 * this.layer.cfg.t1, T.H);
     } else if (this.isInvite) {
-      // RFC 6026 Accepted: INVITE retransmissions are absorbed, 2xx retransmissions
-      // from downstream are forwarded statelessly by the proxy.
+      // RFC 6026 Accepted: 2xx retransmissions from downstream are forwarded statelessly by
+      // the proxy; an INVITE retransmission gets the 2xx again over UDP, as from Kamailio's
+      // tm (RFC 6026 would absorb it silently: the caller then waits for the UAS's own
+      // retransmission of the 2xx)
       this.state = ServerState.Accepted;
-      this.lastReply = null; // Accepted absorbs INVITE retransmissions silently
-      if (this.layer.linger.accepted(this.key, this.layer.cfg.wtTimer)) this.leave();
-      else this.layer.timers.arm(this.timerEnd, this.layer.cfg.wtTimer, T.LINGER);
+      const wt = this.layer.cfg.wtTimer;
+      if (this.layer.linger.accepted(this.key, wt, udp ? buf : null, udp ? this.replyTarget : null)) this.leave();
+      else {
+        this.lastReply = udp ? this.layer.replies.keep(buf) : null;
+        this.layer.timers.arm(this.timerEnd, wt, T.LINGER);
+      }
     } else {
       this.state = ServerState.Completed;
       if (udp && this.layer.linger.resend(this.key, this.layer.cfg.wtTimer, buf, this.replyTarget)) {
@@ -170,7 +175,7 @@ export class ServerTxn implements TimerTarget {
 
   /** A retransmission of the request arrived. */
   onRetransmission(): void {
-    if (this.lastReply && this.state !== ServerState.Accepted && this.state !== ServerState.Confirmed) {
+    if (this.lastReply && this.state !== ServerState.Confirmed) {
       this.layer.send(this.replyTarget, this.lastReply);
     }
   }

@@ -187,10 +187,19 @@ test(
         await uac.send(cancelFor(inv), proxyPort);
         const cancelReply = await uac.waitFor(finalFor(inv.callId, 'CANCEL'), 30_000);
         await barrier(uac, proxyPort, backends[0]!);
+        // the INVITE only lingers by now (dsd: as a row, transaction/linger.ts): its
+        // retransmission is absorbed, and the CANCEL's 200 carries a tag of the proxy's own
+        await uac.send(inv.text, proxyPort);
+        await barrier(uac, proxyPort, backends[0]!);
+        const toTag = (m: Received): string => /;\s*tag=([^;\s]+)/i.exec(header(m.text, 'to') ?? '')?.[1] ?? '';
         return {
           final: statusOf(ok.text),
           cancelReply: statusOf(cancelReply.text),
           cancels: count(backends[0]!, 'CANCEL'),
+          cancelTagged: toTag(cancelReply) !== '',
+          cancelTagIsTheBackends: toTag(cancelReply) === toTag(ok),
+          invitesAtBackend: count(backends[0]!, 'INVITE'),
+          finalsToCaller: uac.matching(finalFor(inv.callId)).length,
         };
       }),
     );
