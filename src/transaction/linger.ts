@@ -206,7 +206,8 @@ export class LingerTable implements TimerTarget {
     const kind = this.rowKind[i]!;
     const s = this.slotOf(this.rowA[i]!, this.rowB[i]!, row);
     if (s >= 0) this.unslot(s);
-    if (kind === LingerKind.Resend) this.pos[TAIL] = this.rowAt[i]! + this.rowLen[i]!;
+    // any row with bytes in the ring (a non-INVITE's final, an INVITE's 2xx) frees them
+    if (this.rowLen[i]! > 0) this.pos[TAIL] = this.rowAt[i]! + this.rowLen[i]!;
     if (this.first === this.next) this.pos[TAIL] = this.pos[HEAD]!;
     if (kind !== LingerKind.Client) {
       this.stats.waiting--;

@@ -199,3 +199,30 @@ test('endAll() ends rows and objects alike (the warm-up lets its layers go)', ()
   assert.equal(layer.stats.waiting, 0);
   assert.equal(layer.stats.current, 0);
 });
+
+test('2xx bytes of INVITE rows are freed as the rows end: a steady stream never fills the ring', () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  const tr = new FakeTransport();
+  const layer = new TxnLayer(tr, {
+    tm: { ...TM_DEFAULTS, wtTimer: 200 },
+    serverHeader: 'test',
+    clock: () => Date.now(),
+  });
+  const src: Source = { proto: 'udp', ip: '127.0.0.1', port: 5070, local: tr.sockets[0]! };
+  const ok = Buffer.from(sipText(['SIP/2.0 200 OK', `X-Pad: ${'x'.repeat(8000)}`]));
+  // 100 INVITEs answered 2xx every 100 ms, rows living 200 ms: ~2.4 MB live at a time, 80 MB
+  // in all, past the ring's 64 MB bound; the queue never empties, so only the rows ending
+  // free the ring
+  for (let step = 0; step < 100; step++) {
+    for (let k = 0; k < 100; k++) {
+      const n = step * 100 + k;
+      server(layer, request('INVITE', n), src).reply(200, ok, false);
+    }
+    tr.take();
+    assert.equal(layer.servers.size, 0, `step ${step}: every 2xx still fits the ring`);
+    mock.timers.tick(100);
+  }
+  const last = 99 * 100 + 5;
+  assert.equal(layer.absorbRequest(request('INVITE', last)), true);
+  assert.equal(tr.take()[0]!.text, ok.toString('latin1'));
+});
