@@ -13,6 +13,15 @@
  * cleared on the spot, the arrays are replaced only to grow, and the old ones are emptied.
  */
 
+/**
+ * Whether the entry in slot `j`, whose home slot is `home`, is still reached by linear
+ * probing once slot `hole` (before `j`) is emptied: its home lies cyclically in (hole, j].
+ * Removal with backward shifts moves every entry after a hole for which this is false.
+ */
+export function stillReached(hole: number, home: number, j: number): boolean {
+  return hole <= j ? hole < home && home <= j : hole < home || home <= j;
+}
+
 /** FNV-1a over the UTF-16 code units, then a final mix: spreads keys that differ late. */
 function hashOf(key: string): number {
   let h = 0x811c9dc5;
@@ -42,26 +51,27 @@ export class ChurnTable<T> {
   }
 
   get(key: string): T | undefined {
-    const s = this.find(key);
+    const s = this.find(key, hashOf(key));
     return s < 0 ? undefined : (this.vals[s] as T);
   }
 
   has(key: string): boolean {
-    return this.find(key) >= 0;
+    return this.find(key, hashOf(key)) >= 0;
   }
 
   set(key: string, val: T): void {
-    const s = this.find(key);
+    const h = hashOf(key);
+    const s = this.find(key, h);
     if (s >= 0) {
       this.vals[s] = val;
       return;
     }
     if ((this.count + 1) * 2 > this.mask + 1) this.grow();
-    this.put(key, val, hashOf(key));
+    this.put(key, val, h);
   }
 
   delete(key: string): boolean {
-    const s = this.find(key);
+    const s = this.find(key, hashOf(key));
     if (s < 0) return false;
     this.remove(s);
     return true;
@@ -69,7 +79,7 @@ export class ChurnTable<T> {
 
   /** Removes `key` when it maps to `val` (an entry leaving, not one that replaced it). */
   deleteIf(key: string, val: T): void {
-    const s = this.find(key);
+    const s = this.find(key, hashOf(key));
     if (s >= 0 && this.vals[s] === val) this.remove(s);
   }
 
@@ -90,9 +100,8 @@ export class ChurnTable<T> {
     return out;
   }
 
-  private find(key: string): number {
+  private find(key: string, h: number): number {
     const mask = this.mask;
-    const h = hashOf(key);
     for (let s = h & mask; ; s = (s + 1) & mask) {
       const k = this.keys[s];
       if (k === null) return -1;
@@ -115,9 +124,7 @@ export class ChurnTable<T> {
     const mask = this.mask;
     let hole = s;
     for (let j = (s + 1) & mask; this.keys[j] !== null; j = (j + 1) & mask) {
-      const home = this.hashes[j]! & mask;
-      // j stays when its home lies cyclically in (hole, j]
-      if (hole <= j ? hole < home && home <= j : hole < home || home <= j) continue;
+      if (stillReached(hole, this.hashes[j]! & mask, j)) continue;
       this.keys[hole] = this.keys[j]!;
       this.vals[hole] = this.vals[j]!;
       this.hashes[hole] = this.hashes[j]!;

@@ -155,8 +155,9 @@ export class TxnLayer {
 
   /** Every transaction ends now, objects and rows (the warm-up's layers are let go). */
   endAll(): void {
-    for (const s of [...this.servers.values()]) s.terminate();
-    for (const c of [...this.clients.values()]) c.terminate();
+    // values() are snapshots: terminating removes entries as it goes
+    for (const s of this.servers.values()) s.terminate();
+    for (const c of this.clients.values()) c.terminate();
     this.linger.clear();
   }
 
@@ -183,7 +184,7 @@ export class TxnLayer {
    * waiting for its first reply over it fails now instead of at fr_timer.
    */
   transportFailed(target: Target): void {
-    for (const ct of [...this.clients.values()]) {
+    for (const ct of this.clients.values()) {
       const t = ct.target;
       if (t.proto === target.proto && t.ip === target.ip && t.port === target.port) ct.transportFailed();
     }

@@ -24,6 +24,7 @@
 import type { LocalSocket, Target } from '../transport/types';
 import type { TmStats } from './host';
 import { TxnTimer, type TimerTarget, type TimerWheel } from './timer';
+import { stillReached } from '../core/churn-table';
 
 /** What a row does with a request or reply that matches it. */
 export const enum LingerKind {
@@ -274,9 +275,7 @@ export class LingerTable implements TimerTarget {
     const mask = this.mask;
     let hole = s;
     for (let j = (s + 1) & mask; this.slotA[j]! !== 0 || this.slotB[j]! !== 0; j = (j + 1) & mask) {
-      const home = this.slotA[j]! & mask;
-      // j stays when its home lies cyclically in (hole, j]
-      if (hole <= j ? hole < home && home <= j : hole < home || home <= j) continue;
+      if (stillReached(hole, this.slotA[j]! & mask, j)) continue;
       this.slotA[hole] = this.slotA[j]!;
       this.slotB[hole] = this.slotB[j]!;
       this.slotRow[hole] = this.slotRow[j]!;

@@ -44,8 +44,6 @@ export class ServerTxn implements TimerTarget {
   private gInterval: number;
   /** The transaction user owning this server transaction; let go once it is done. */
   tu: ServerUser | null = null;
-  /** Called once when the transaction leaves the table. */
-  onTerminated: ((t: ServerTxn) => void) | null = null;
 
   /** Request method (kept when the request itself is let go). */
   readonly method: string;
@@ -147,9 +145,6 @@ export class ServerTxn implements TimerTarget {
     this.lastReply = null;
     this.tu = null;
     this.layer.servers.deleteIf(this.key, this);
-    const cb = this.onTerminated;
-    this.onTerminated = null;
-    if (cb) cb(this);
   }
 
   /** 100 Trying (RFC 3261 §16.2): no To tag. */
@@ -221,8 +216,5 @@ export class ServerTxn implements TimerTarget {
     st.freed++;
     this.lastReply = null;
     this.tu = null;
-    const cb = this.onTerminated;
-    this.onTerminated = null;
-    if (cb) cb(this);
   }
 }
