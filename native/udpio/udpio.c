@@ -5,8 +5,15 @@
  * ArrayBuffer, an `rinfo` object built field by field and a MakeCallback (tick and microtask
  * checks) per datagram. Here one recvmmsg(2) takes up to BATCH datagrams, each is copied
  * into a Buffer of its own size (so a message a transaction keeps pins only itself), and
- * JavaScript is entered once per batch. Sends go straight to sendto(2); the caller falls
- * back to dgram's send (which queues) when this one cannot finish at once.
+ * JavaScript is entered once per batch. A send made outside a batch goes straight to
+ * sendto(2); the caller falls back to dgram's send (which queues) when it cannot finish at
+ * once. A send made while JavaScript handles a batch (nearly every send under load: the
+ * request forwarded, the reply relayed) is copied into the reader's send queue, and the
+ * queue goes out in one sendmmsg(2) when the batch is done (or when it is full): one
+ * syscall and, on loopback and on a VM, one wake-up of each peer instead of one per
+ * datagram (README, design notes, "UDP I/O"). What sendmmsg(2) cannot send is handed back
+ * to JavaScript (onUnsent), which sends it through dgram as it would have at once.
+ * DSD_UDP_SEND_HOLD=0 sends at once, as before; N holds at most N datagrams (default 32).
  *
  * The socket stays node's: dgram binds it (alone or through node:cluster), owns it and
  * closes it. This module reads and writes a dup(2) of its descriptor, polled by its own
@@ -33,8 +40,12 @@
 #define BATCH 32
 #define SLOT 65536 /* larger than any UDP payload: nothing is truncated */
 #define META 5     /* per datagram: port, family, IPv4 address (host order), length, 0 */
+#define SQ_MAX 32                /* datagrams a reader holds while a batch is handled */
+#define SQ_BYTES (256 * 1024)    /* and their bytes; a larger datagram goes out at once */
 
-typedef struct {
+typedef struct reader reader_t;
+
+struct reader {
   uv_poll_t poll; /* first: the handle's address is the reader's */
   int fd;
   int reading;
@@ -49,7 +60,29 @@ typedef struct {
   struct mmsghdr msgs[BATCH];
   struct iovec iov[BATCH];
   struct sockaddr_storage addrs[BATCH];
-} reader_t;
+  /* the send queue (see the top): held datagrams, their bytes in sq_slab (made at first use) */
+  napi_ref unsent;
+  int sq_n;
+  size_t sq_used;
+  char *sq_slab;
+  reader_t *sq_next; /* in the list of readers holding sends */
+  int sq_listed;
+  struct mmsghdr sq_msgs[SQ_MAX];
+  struct iovec sq_iov[SQ_MAX];
+  struct sockaddr_storage sq_addrs[SQ_MAX];
+};
+
+/*
+ * Process-wide, as the module is used by one JavaScript thread per process (dsd runs no
+ * worker_threads with it). Batches being handled now: an injected one may come inside another.
+ */
+static int in_batch = 0;
+/* Readers holding sends, flushed when the outermost batch is done. */
+static reader_t *holding = NULL;
+/* Datagrams a reader may hold (DSD_UDP_SEND_HOLD; 0: every send at once). */
+static int hold_max = SQ_MAX;
+/* Since the start: datagrams held, sendmmsg(2) calls that sent some, datagrams given back. */
+static double n_held = 0, n_flushes = 0, n_given_back = 0;
 
 #define CHECK(call)                                                                   \
   do {                                                                                \
@@ -65,6 +98,7 @@ static void report_exception(napi_env env) {
 }
 
 static void deliver_batch(reader_t *r, int n);
+static void flush_all(void);
 
 /* One recvmmsg and one call into JavaScript; the number of datagrams read (0: none waited). */
 static int read_batch(reader_t *r) {
@@ -134,7 +168,9 @@ static void deliver_batch(reader_t *r, int n) {
   if (given > 0) {
     napi_create_int32(env, given, &argv[0]);
     argv[1] = bufs;
+    in_batch++;
     if (napi_make_callback(env, r->actx, recv, cb, 2, argv, &res) == napi_pending_exception) report_exception(env);
+    if (--in_batch == 0) flush_all();
   }
   napi_close_handle_scope(env, scope);
 }
@@ -181,14 +217,17 @@ static bool is_meta(napi_env env, napi_value v) {
          len >= BATCH * META;
 }
 
-/* open(fd, onBatch(count, buffers), meta: Int32Array(BATCH * META), buffers: Array) -> reader */
+/*
+ * open(fd, onBatch(count, buffers), meta: Int32Array(BATCH * META), buffers: Array,
+ *      onUnsent(buffer, port, ip, family)) -> reader
+ */
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t fd;
-  if (argc < 4 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
-    napi_throw_type_error(env, "DSD_ERR_UDPIO", "udpio: open(fd, onBatch, meta, buffers)");
+  if (argc < 5 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
+    napi_throw_type_error(env, "DSD_ERR_UDPIO", "udpio: open(fd, onBatch, meta, buffers, onUnsent)");
     return NULL;
   }
   if (!is_meta(env, argv[2])) {
@@ -216,6 +255,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   napi_value ext;
   CHECK(napi_get_uv_event_loop(env, &loop));
   CHECK(hold_callbacks(env, r, argv[1], argv[2], argv[3]));
+  CHECK(napi_create_reference(env, argv[4], 1, &r->unsent));
   if (uv_poll_init(loop, &r->poll, r->fd) != 0) {
     close(dup_fd);
     napi_throw_error(env, "DSD_ERR_UDPIO", "udpio: cannot poll the socket");
@@ -276,6 +316,96 @@ static bool datagram_args(napi_env env, napi_value *a, void **data, size_t *len,
          to_sockaddr(ip, port, family, ss, sl);
 }
 
+/*
+ * Held datagram i as onUnsent's arguments (buffer, port, ip, family): a copy, made before
+ * any JavaScript runs, since JavaScript may hold new datagrams in the same slots.
+ */
+static bool unsent_args(reader_t *r, int i, napi_value *argv) {
+  napi_env env = r->env;
+  struct sockaddr_storage *sa = &r->sq_addrs[i];
+  char text[INET6_ADDRSTRLEN];
+  int six = sa->ss_family == AF_INET6;
+  int port = six ? ntohs(((struct sockaddr_in6 *)sa)->sin6_port) : ntohs(((struct sockaddr_in *)sa)->sin_port);
+  const void *addr = six ? (const void *)&((struct sockaddr_in6 *)sa)->sin6_addr
+                         : (const void *)&((struct sockaddr_in *)sa)->sin_addr;
+  void *copy;
+  return inet_ntop(six ? AF_INET6 : AF_INET, addr, text, sizeof text) &&
+         napi_create_buffer_copy(env, r->sq_iov[i].iov_len, r->sq_iov[i].iov_base, &copy, &argv[0]) == napi_ok &&
+         napi_create_int32(env, port, &argv[1]) == napi_ok &&
+         napi_create_string_latin1(env, text, NAPI_AUTO_LENGTH, &argv[2]) == napi_ok &&
+         napi_create_int32(env, six ? 6 : 4, &argv[3]) == napi_ok;
+}
+
+/*
+ * Sends what r holds: sendmmsg(2) until all went or one would not; that one goes back to
+ * JavaScript (onUnsent), which sends it through dgram, as after a sendto(2) that fails at
+ * once. Called with a handle scope open (from a JavaScript call or from deliver_batch).
+ */
+static void flush(reader_t *r) {
+  int n = r->sq_n, off = 0, nb = 0;
+  napi_value back[SQ_MAX][4];
+  r->sq_n = 0;
+  r->sq_used = 0;
+  while (off < n) {
+    int k = sendmmsg(r->fd, r->sq_msgs + off, (unsigned)(n - off), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (k > 0) {
+      off += k;
+      n_flushes++;
+      continue;
+    }
+    if (k < 0 && errno == EINTR) continue;
+    n_given_back++;
+    if (r->unsent != NULL && unsent_args(r, off, back[nb])) nb++;
+    off++;
+  }
+  napi_value fn, recv, res;
+  if (nb == 0 || napi_get_reference_value(r->env, r->unsent, &fn) != napi_ok ||
+      napi_get_global(r->env, &recv) != napi_ok)
+    return;
+  for (int i = 0; i < nb; i++)
+    if (napi_make_callback(r->env, r->actx, recv, fn, 4, back[i], &res) == napi_pending_exception)
+      report_exception(r->env);
+}
+
+/* Every reader that holds sends, in the order they first held one. */
+static void flush_all(void) {
+  while (holding != NULL) {
+    reader_t *r = holding;
+    holding = r->sq_next;
+    r->sq_next = NULL;
+    r->sq_listed = 0;
+    if (r->sq_n > 0) flush(r);
+  }
+}
+
+/* Holds a copy of one datagram for the end of the batch; false when it must go at once. */
+static bool hold(reader_t *r, const void *data, size_t len, const struct sockaddr_storage *ss, socklen_t sl) {
+  if (hold_max == 0) return false;
+  if (r->sq_slab == NULL && (r->sq_slab = malloc(SQ_BYTES)) == NULL) return false;
+  if (r->sq_n >= hold_max || r->sq_used + len > SQ_BYTES) flush(r);
+  int i = r->sq_n++;
+  n_held++;
+  char *at = r->sq_slab + r->sq_used;
+  memcpy(at, data, len);
+  r->sq_used += len;
+  r->sq_iov[i].iov_base = at;
+  r->sq_iov[i].iov_len = len;
+  r->sq_addrs[i] = *ss;
+  memset(&r->sq_msgs[i].msg_hdr, 0, sizeof(struct msghdr));
+  r->sq_msgs[i].msg_hdr.msg_iov = &r->sq_iov[i];
+  r->sq_msgs[i].msg_hdr.msg_iovlen = 1;
+  r->sq_msgs[i].msg_hdr.msg_name = &r->sq_addrs[i];
+  r->sq_msgs[i].msg_hdr.msg_namelen = sl;
+  if (!r->sq_listed) {
+    /* appended, so readers are flushed in the order they first held a datagram */
+    reader_t **tail = &holding;
+    while (*tail != NULL) tail = &(*tail)->sq_next;
+    *tail = r;
+    r->sq_listed = 1;
+  }
+  return true;
+}
+
 /* A loop reader's send: onSent(buffer, port, ip) instead of sendto(2). */
 static int loop_sent(napi_env env, reader_t *r, napi_value buf, napi_value port, napi_value ip) {
   napi_value fn, recv, res, argv[3] = {buf, port, ip};
@@ -296,7 +426,10 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   socklen_t sl;
   ssize_t rc = -EINVAL;
   if (!r->closed && argc >= 5 && datagram_args(env, argv + 1, &data, &len, &ss, &sl)) {
-    if (r->fd >= 0) {
+    if (r->fd >= 0 && in_batch > 0 && len <= SQ_BYTES && hold(r, data, len, &ss, sl)) {
+      rc = (ssize_t)len;
+    } else if (r->fd >= 0) {
+      if (r->sq_n > 0) flush(r); /* what it holds was sent first */
       rc = sendto(r->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&ss, sl);
       if (rc < 0) rc = -errno;
     } else {
@@ -311,11 +444,18 @@ static void on_closed(uv_handle_t *h) {
   reader_t *r = (reader_t *)h;
   close(r->fd);
   free(r->slab);
+  free(r->sq_slab);
   free(r);
 }
 
 static void release(reader_t *r) {
   if (r->closed) return;
+  if (r->sq_n > 0) flush(r); /* what it was asked to send still goes */
+  for (reader_t **p = &holding; *p != NULL; p = &(*p)->sq_next)
+    if (*p == r) {
+      *p = r->sq_next;
+      break;
+    }
   r->closed = 1;
   r->reading = 0;
   if (r->fd >= 0) uv_poll_stop(&r->poll);
@@ -323,6 +463,7 @@ static void release(reader_t *r) {
   napi_delete_reference(r->env, r->meta);
   napi_delete_reference(r->env, r->bufs);
   if (r->sent) napi_delete_reference(r->env, r->sent);
+  if (r->unsent) napi_delete_reference(r->env, r->unsent);
   napi_async_destroy(r->env, r->actx);
   if (r->fd < 0) {
     free(r); /* a loop reader: no descriptor, no poll handle, no slab */
@@ -384,8 +525,36 @@ static napi_value js_inject(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* flush(reader): sends what the reader holds now (before a send through dgram, to keep order) */
+static napi_value js_flush(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  reader_t *r = unwrap(env, argv[0]);
+  if (r && !r->closed && r->fd >= 0 && r->sq_n > 0) flush(r);
+  return NULL;
+}
+
+/* stats() -> { held, flushes, givenBack }: the send queue's counters since the start */
+static napi_value js_stats(napi_env env, napi_callback_info info) {
+  napi_value o, v;
+  CHECK(napi_create_object(env, &o));
+  CHECK(napi_create_double(env, n_held, &v));
+  CHECK(napi_set_named_property(env, o, "held", v));
+  CHECK(napi_create_double(env, n_flushes, &v));
+  CHECK(napi_set_named_property(env, o, "flushes", v));
+  CHECK(napi_create_double(env, n_given_back, &v));
+  CHECK(napi_set_named_property(env, o, "givenBack", v));
+  return o;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
-  napi_property_descriptor props[8];
+  napi_property_descriptor props[10];
+  const char *h = getenv("DSD_UDP_SEND_HOLD");
+  if (h != NULL && *h != '\0') {
+    long v = strtol(h, NULL, 10);
+    hold_max = v < 0 ? 0 : v > SQ_MAX ? SQ_MAX : (int)v;
+  }
   napi_value batch, meta;
   CHECK(napi_create_int32(env, BATCH, &batch));
   CHECK(napi_create_int32(env, META, &meta));
@@ -397,7 +566,9 @@ static napi_value init(napi_env env, napi_value exports) {
   props[5] = (napi_property_descriptor){"META", NULL, NULL, NULL, NULL, meta, napi_enumerable, NULL};
   props[6] = (napi_property_descriptor){"loop", NULL, js_loop, NULL, NULL, NULL, napi_enumerable, NULL};
   props[7] = (napi_property_descriptor){"inject", NULL, js_inject, NULL, NULL, NULL, napi_enumerable, NULL};
-  CHECK(napi_define_properties(env, exports, 8, props));
+  props[8] = (napi_property_descriptor){"flush", NULL, js_flush, NULL, NULL, NULL, napi_enumerable, NULL};
+  props[9] = (napi_property_descriptor){"stats", NULL, js_stats, NULL, NULL, NULL, napi_enumerable, NULL};
+  CHECK(napi_define_properties(env, exports, 10, props));
   return exports;
 }
 

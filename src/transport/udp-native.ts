@@ -3,11 +3,12 @@
  * recvmmsg(2) reads up to 32 datagrams and JavaScript is entered once for them, and a send
  * is one sendto(2), where node's dgram enters JavaScript once per datagram (a 64 KB buffer
  * allocated and shrunk, an `rinfo` object, a MakeCallback) and sends through a send
- * request and its callback. dgram still binds, owns and closes the socket, and sends
- * whatever this path cannot (a full send buffer, an address it does not parse): udpio reads
- * and writes a duplicate of dgram's descriptor while dgram's own reading is held. Without
- * the module (not built, not Linux, DSD_UDP_NATIVE=0) the layer uses dgram alone, as before.
- * README, design notes, "UDP I/O"; bench/PROFILE.md, session 13.
+ * request and its callback. What is sent while a batch is handled is held and goes out in
+ * one sendmmsg(2) after it (DSD_UDP_SEND_HOLD). dgram still binds, owns and closes the
+ * socket, and sends whatever this path cannot (a full send buffer, an address it does not
+ * parse): udpio reads and writes a duplicate of dgram's descriptor while dgram's own reading
+ * is held. Without the module (not built, not Linux, DSD_UDP_NATIVE=0) the layer uses dgram
+ * alone, as before. README, design notes, "UDP I/O"; bench/PROFILE.md, sessions 13 and 21.
  */
 import type dgram from 'node:dgram';
 import { loadNativeModule, type NativeLoad } from '../core/native-module';
@@ -16,13 +17,31 @@ import { setReceiving, socketFd } from './udp-receiving';
 interface Udpio {
   readonly BATCH: number;
   readonly META: number;
-  open(fd: number, onBatch: (count: number, bufs: unknown[]) => void, meta: Int32Array, bufs: unknown[]): unknown;
+  open(
+    fd: number,
+    onBatch: (count: number, bufs: unknown[]) => void,
+    meta: Int32Array,
+    bufs: unknown[],
+    onUnsent: (buf: Buffer, port: number, ip: string, family: number) => void,
+  ): unknown;
   /** A reader with no socket: sends go to `onSent`, inject() is read as a datagram would be. */
   loop(onBatch: (count: number, bufs: unknown[]) => void, meta: Int32Array, bufs: unknown[], onSent: LoopSent): unknown;
   inject(r: unknown, buf: Buffer, port: number, ip: string, family: number): void;
   reading(r: unknown, on: boolean): void;
+  /** Bytes sent, or held for the end of the batch being handled; -errno: the caller falls back. */
   send(r: unknown, buf: Buffer, port: number, ip: string, family: number): number;
+  /** Sends what the reader holds now (older modules have none). */
+  flush?(r: unknown): void;
+  /** The send queue's counters since the start (process-wide). */
+  stats?(): UdpioSendStats;
   close(r: unknown): void;
+}
+
+/** Datagrams held for a batch's end, sendmmsg(2) calls that sent some, datagrams given back to dgram. */
+interface UdpioSendStats {
+  readonly held: number;
+  readonly flushes: number;
+  readonly givenBack: number;
 }
 
 /** What a loop reader was asked to send (the buffer is the caller's own). */
@@ -100,8 +119,10 @@ export class NativeUdp {
         }
       }
     };
+    // a held send that sendmmsg(2) would not take, as one that fails at once (send())
+    const onUnsent = (buf: Buffer, port: number, ip: string): void => this.viaSock(buf, port, ip);
     this.reader =
-      sock !== null ? mod.open(socketFd(sock), onBatch, meta, bufs) : mod.loop(onBatch, meta, bufs, onSent!);
+      sock !== null ? mod.open(socketFd(sock), onBatch, meta, bufs, onUnsent) : mod.loop(onBatch, meta, bufs, onSent!);
   }
 
   /**
@@ -133,10 +154,20 @@ export class NativeUdp {
     if (this.reader !== null) this.mod.reading(this.reader, on);
   }
 
-  /** Sends at once when the socket can take it; otherwise (or while dgram still holds one of ours, to keep order) through dgram. */
+  /**
+   * Sends at once when the socket can take it (or holds it for the end of the batch being
+   * handled: native/udpio); otherwise (or while dgram still holds one of ours, to keep
+   * order) through dgram.
+   */
   send(buf: Buffer, port: number, ip: string, family: 4 | 6): void {
     if (this.reader !== null && this.viaDgram === 0 && this.mod.send(this.reader, buf, port, ip, family) >= 0) return;
+    this.viaSock(buf, port, ip);
+  }
+
+  private viaSock(buf: Buffer, port: number, ip: string): void {
     if (this.sock === null) return; // a loop reader: nothing to fall back to
+    // what the module holds was sent first: it goes out before dgram's
+    if (this.reader !== null && this.viaDgram === 0) this.mod.flush?.(this.reader);
     this.sock.send(buf, port, ip, this.sent);
     this.viaDgram++;
   }

@@ -151,7 +151,7 @@ test('a non-INVITE branch answered over UDP absorbs retransmitted replies as a r
   assert.equal(layer.linger.size, 0);
 });
 
-test('thousands of rows: the table and the reply ring grow, every reply stays intact, all end together', () => {
+test('thousands of rows: the table and the reply log grow, every reply stays intact, all end together', () => {
   const { tr, layer, src } = setup();
   const N = 6000;
   const sent: string[] = [];
@@ -200,7 +200,7 @@ test('endAll() ends rows and objects alike (the warm-up lets its layers go)', ()
   assert.equal(layer.stats.current, 0);
 });
 
-test('2xx bytes of INVITE rows are freed as the rows end: a steady stream never fills the ring', () => {
+test('2xx bytes of INVITE rows are freed as the rows end: a steady stream never fills the reply log', () => {
   mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   const tr = new FakeTransport();
   const layer = new TxnLayer(tr, {
@@ -211,18 +211,50 @@ test('2xx bytes of INVITE rows are freed as the rows end: a steady stream never 
   const src: Source = { proto: 'udp', ip: '127.0.0.1', port: 5070, local: tr.sockets[0]! };
   const ok = Buffer.from(sipText(['SIP/2.0 200 OK', `X-Pad: ${'x'.repeat(8000)}`]));
   // 100 INVITEs answered 2xx every 100 ms, rows living 200 ms: ~2.4 MB live at a time, 80 MB
-  // in all, past the ring's 64 MB bound; the queue never empties, so only the rows ending
-  // free the ring
+  // in all, past the log's 64 MB bound; the queue never empties, so only the rows ending
+  // free the log
   for (let step = 0; step < 100; step++) {
     for (let k = 0; k < 100; k++) {
       const n = step * 100 + k;
       server(layer, request('INVITE', n), src).reply(200, ok, false);
     }
     tr.take();
-    assert.equal(layer.servers.size, 0, `step ${step}: every 2xx still fits the ring`);
+    assert.equal(layer.servers.size, 0, `step ${step}: every 2xx still fits the log`);
     mock.timers.tick(100);
   }
   const last = 99 * 100 + 5;
   assert.equal(layer.absorbRequest(request('INVITE', last)), true);
   assert.equal(tr.take()[0]!.text, ok.toString('latin1'));
+});
+
+test("past the reply log's 64 MB bound replies linger as objects, and rows come back once it drains", () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  const tr = new FakeTransport();
+  const layer = new TxnLayer(tr, {
+    tm: { ...TM_DEFAULTS, wtTimer: 200 },
+    serverHeader: 'test',
+    clock: () => Date.now(),
+  });
+  const src: Source = { proto: 'udp', ip: '127.0.0.1', port: 5070, local: tr.sockets[0]! };
+  const ok = Buffer.from(sipText(['SIP/2.0 200 OK', `X-Pad: ${'x'.repeat(8000)}`]));
+  // ~8.1 KB each, all live at once: 9000 of them are ~73 MB
+  for (let n = 0; n < 9000; n++) server(layer, request('INVITE', n), src).reply(200, ok, false);
+  tr.take();
+  const objects = layer.servers.size;
+  assert.ok(objects > 0 && objects < 2000, `${objects} past the bound stayed objects`);
+  assert.equal(layer.linger.size + objects, 9000);
+  // every one still answers its retransmission with its own 2xx, row or object
+  for (const n of [0, 4000, 8999]) {
+    assert.equal(layer.absorbRequest(request('INVITE', n)), true, `INVITE ${n}`);
+    assert.equal(tr.take()[0]!.text, ok.toString('latin1'));
+  }
+  mock.timers.tick(400);
+  assert.equal(layer.linger.size, 0);
+  assert.equal(layer.servers.size, 0);
+  assert.equal(layer.stats.waiting, 0);
+  // drained: the next 2xx is a row again
+  server(layer, request('INVITE', 9001), src).reply(200, ok, false);
+  tr.take();
+  assert.equal(layer.servers.size, 0);
+  assert.equal(layer.linger.size, 1);
 });

@@ -223,6 +223,102 @@ describe('NativeUdp (native/udpio)', { skip: !linux && 'Linux only' }, () => {
     }
   });
 
+  it('holds the sends made while a batch is handled and sends them after it, in order, in fewer syscalls', async () => {
+    const { mod } = loadUdpio();
+    assert.ok(mod?.stats, 'the module counts its send queue');
+    const server = await bound('udp4', '127.0.0.1');
+    const client = await bound('udp4', '127.0.0.1');
+    const peer = await bound('udp4', '127.0.0.1');
+    const back: string[] = [];
+    peer.on('message', (b) => back.push(b.toString()));
+    let nat: NativeUdp | null = null;
+    nat = NativeUdp.open(
+      server,
+      // each datagram read is answered twice, to the peer: the proxy's forward and its reply
+      {
+        datagram: (buf) =>
+          ['1', '2'].forEach((k) => nat!.send(Buffer.from(`${buf}:${k}`), peer.address().port, '127.0.0.1', 4)),
+      },
+      (e) => assert.fail(String(e)),
+    );
+    try {
+      assert.ok(nat);
+      const texts = Array.from({ length: 20 }, (_, i) => `q${i}`);
+      await sendQueued(client, server.address().port, texts);
+      const before = mod.stats();
+      nat.setReading(true);
+      await waitUntil(() => back.length >= 40, { timeoutMs: 10_000, what: 'every answer' });
+      assert.deepEqual(
+        back,
+        texts.flatMap((t) => [`${t}:1`, `${t}:2`]),
+      );
+      const after = mod.stats();
+      assert.equal(after.held - before.held, 40, 'every answer was held for the end of its batch');
+      // 20 datagrams waiting are one batch (32 at most): their 40 answers are 2 sendmmsg calls (32 held at most)
+      assert.ok(
+        after.flushes - before.flushes <= 4,
+        `${after.flushes - before.flushes} sendmmsg calls for 40 datagrams`,
+      );
+      assert.equal(after.givenBack, before.givenBack);
+    } finally {
+      nat?.close();
+      server.close();
+      client.close();
+      peer.close();
+    }
+  });
+
+  it('a held send the kernel refuses goes to dgram, and the ones after it still go out', async () => {
+    const { mod } = loadUdpio();
+    assert.ok(mod?.stats);
+    const server = await bound('udp4', '127.0.0.1');
+    const client = await bound('udp4', '127.0.0.1');
+    const peer = await bound('udp4', '127.0.0.1');
+    const back: string[] = [];
+    const errors: string[] = [];
+    peer.on('message', (b) => back.push(b.toString()));
+    // dgram reports the refused send on the socket (no SO_BROADCAST: EACCES, nothing leaves)
+    server.on('error', (e: NodeJS.ErrnoException) => errors.push(e.code ?? e.message));
+    let nat: NativeUdp | null = null;
+    nat = NativeUdp.open(
+      server,
+      {
+        datagram: (buf) => {
+          const s = buf.toString();
+          nat!.send(
+            Buffer.from(s),
+            s === 'broadcast' ? 9 : peer.address().port,
+            s === 'broadcast' ? '255.255.255.255' : '127.0.0.1',
+            4,
+          );
+        },
+      },
+      (e) => assert.fail(String(e)),
+    );
+    try {
+      assert.ok(nat);
+      await sendQueued(client, server.address().port, ['one', 'broadcast', 'two', 'three']);
+      const before = mod.stats();
+      nat.setReading(true);
+      await waitUntil(() => back.length >= 3 && errors.length >= 1, {
+        timeoutMs: 10_000,
+        what: 'the answers and the error',
+      });
+      assert.deepEqual(back, ['one', 'two', 'three']);
+      assert.deepEqual(errors, ['EACCES']);
+      assert.equal(mod.stats().givenBack - before.givenBack, 1);
+      // and the reader still sends afterwards
+      nat.send(Buffer.from('later'), peer.address().port, '127.0.0.1', 4);
+      await waitUntil(() => back.length === 4, { timeoutMs: 10_000, what: 'a send after the refusal' });
+      assert.equal(back[3], 'later');
+    } finally {
+      nat?.close();
+      server.close();
+      client.close();
+      peer.close();
+    }
+  });
+
   it('a handler that throws costs only its own datagram', async () => {
     const server = await bound('udp4', '127.0.0.1');
     const client = await bound('udp4', '127.0.0.1');
