@@ -20,7 +20,7 @@
  * A row is found by a 64-bit hash of the transaction key (two 32-bit hashes with seeds
  * drawn per process), not by the key itself: two keys share a hash with odds of about
  * 2^-64 per lookup. A transaction that cannot be put here (the log is at its bound, a
- * reply larger than a slot, too many distinct peers) stays an object as before: the caller
+ * reply larger than a slot, too many distinct IPv6 peers) stays an object as before: the caller
  * is told so.
  */
 import type { LocalSocket, Target } from '../transport/types';
@@ -47,8 +47,43 @@ const LARGEST_REPLY = 8 * 1024;
 const CHUNK = 256 * 1024;
 /** Chunks live at most (64 MB): beyond, replies linger as objects again. */
 const MAX_CHUNKS = 256;
-/** Distinct reply addresses and local sockets kept by index. */
+/** Distinct reply addresses other than IPv4 (IPv6), and local sockets, kept by index. */
 const MAX_PEERS = 65536;
+/** In `rowPort` above the port: `rowIp` is an index into `ips`, not an IPv4 address. */
+const INTERNED_IP = 0x10000;
+/** packIpv4's answer for a text that is not a dotted-quad IPv4 address as sockets write it. */
+const NOT_IPV4 = 0x100000000;
+
+/**
+ * An IPv4 address in dotted-quad text as an int32, or NOT_IPV4. Strict (four parts, 0-255,
+ * no leading zeros) so that ipv4Text gives back the very same text.
+ */
+export function packIpv4(s: string): number {
+  let v = 0;
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || ++parts > 4) return NOT_IPV4;
+      v = (v << 8) | part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return NOT_IPV4; // a leading zero
+      part = part * 10 + (c - 48);
+      if (part > 255) return NOT_IPV4;
+      digits++;
+    } else return NOT_IPV4;
+  }
+  return parts === 4 ? v | 0 : NOT_IPV4;
+}
+
+/** The text of an address packIpv4 made. */
+export function ipv4Text(v: number): string {
+  return `${(v >>> 24) & 255}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
 /** Indexes of the log's write position and oldest live byte in `pos`. */
 const HEAD = 0;
 const TAIL = 1;
@@ -150,7 +185,9 @@ export class LingerTable implements TimerTarget {
       // a copy: the log's bytes are not the send's to hold on to
       const bytes = Buffer.from(this.chunkOf(at).subarray(off, off + this.rowLen[i]!));
       const local = this.locals.all[this.rowLocal[i]!];
-      this.send({ proto: 'udp', ip: this.ips.all[this.rowIp[i]!]!, port: this.rowPort[i]!, local }, bytes);
+      const port = this.rowPort[i]!;
+      const ip = port & INTERNED_IP ? this.ips.all[this.rowIp[i]!]! : ipv4Text(this.rowIp[i]!);
+      this.send({ proto: 'udp', ip, port: port & 0xffff, local }, bytes);
     }
     return true;
   }
@@ -176,11 +213,19 @@ export class LingerTable implements TimerTarget {
 
   private add(key: string, ms: number, kind: LingerKind, reply: Buffer | null, target: Target | null): boolean {
     let ip = 0;
+    let port = 0;
     let local = 0;
     let at = 0;
     if (reply !== null && target !== null) {
       if (reply.length > LARGEST_REPLY) return false;
-      ip = this.ips.idOf(target.ip);
+      port = target.port & 0xffff;
+      // an IPv4 address is the row's own (any number of peers); another is kept by index
+      const v4 = packIpv4(target.ip);
+      if (v4 !== NOT_IPV4) ip = v4;
+      else {
+        ip = this.ips.idOf(target.ip);
+        port |= INTERNED_IP;
+      }
       local = this.locals.idOf(target.local);
       if (ip < 0 || local < 0) return false;
       at = this.store(reply);
@@ -201,7 +246,7 @@ export class LingerTable implements TimerTarget {
     this.rowAt[i] = at;
     this.rowLen[i] = reply !== null ? reply.length : 0;
     this.rowIp[i] = ip;
-    this.rowPort[i] = target !== null ? target.port : 0;
+    this.rowPort[i] = port;
     this.rowLocal[i] = local;
     const ticks = this.wheel.ticksFor(ms);
     if (!this.timer.armed) this.wheel.armTicks(this.timer, ticks, 0);

@@ -10,6 +10,7 @@ import { test, mock, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMessage, type SipMessage } from '../../../src/sip/message';
 import { TxnLayer } from '../../../src/transaction/layer';
+import { packIpv4, ipv4Text } from '../../../src/transaction/linger';
 import { ServerTxn } from '../../../src/transaction/server';
 import { serverKey } from '../../../src/transaction/keys';
 import { TM_DEFAULTS } from '../../../src/transaction/config';
@@ -257,4 +258,52 @@ test("past the reply log's 64 MB bound replies linger as objects, and rows come 
   tr.take();
   assert.equal(layer.servers.size, 0);
   assert.equal(layer.linger.size, 1);
+});
+
+test('IPv4 reply addresses are the rows own: past 65,536 distinct peers every one is still a row, answered at its address', () => {
+  const { tr, layer, src } = setup();
+  const N = 70_000;
+  const ipOf = (n: number): string => `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+  for (let n = 0; n < N; n++) {
+    assert.ok(
+      server(layer, request('BYE', n), { ...src, ip: ipOf(n), port: 1024 + (n % 60_000) }).replyLocal(200, 'OK'),
+    );
+  }
+  tr.take();
+  assert.equal(layer.servers.size, 0, 'none fell back to an object');
+  assert.equal(layer.linger.size, N);
+  for (const n of [0, 65_535, 65_536, N - 1]) {
+    assert.equal(layer.absorbRequest(request('BYE', n)), true);
+    const [s] = tr.take();
+    assert.equal(s!.target.ip, ipOf(n), `peer ${n}`);
+    assert.equal(s!.target.port, 5070, 'the Via port (no rport)');
+  }
+  // an IPv6 peer is kept by index, and answered at its own text
+  assert.ok(server(layer, request('BYE', N), { ...src, ip: '::1', port: 5099 }).replyLocal(200, 'OK'));
+  tr.take();
+  assert.equal(layer.absorbRequest(request('BYE', N)), true);
+  assert.deepEqual([tr.take()[0]!.target.ip, layer.servers.size], ['::1', 0]);
+});
+
+test('packIpv4 takes exactly the dotted quads ipv4Text gives back', () => {
+  for (const ip of ['0.0.0.0', '127.0.0.1', '10.0.255.9', '255.255.255.255', '192.168.100.200']) {
+    const v = packIpv4(ip);
+    assert.notEqual(v, 0x100000000, ip);
+    assert.equal(ipv4Text(v), ip);
+  }
+  for (const ip of [
+    '',
+    '::1',
+    '1.2.3',
+    '1.2.3.4.5',
+    '1.2.3.',
+    '.1.2.3',
+    '01.2.3.4',
+    '1.2.3.256',
+    '1..2.3',
+    'a.b.c.d',
+    '1.2.3.4 ',
+    '::ffff:1.2.3.4',
+  ])
+    assert.equal(packIpv4(ip), 0x100000000, JSON.stringify(ip));
 });
