@@ -7,12 +7,14 @@
  * holds the `#!` line to this list. The build makes the code cache under them too (V8
  * refuses a cache made under other flags: scripts/bundle.js).
  *
- * `--max-semi-space-size=2` (MB; node 20's default grows to 16): a call's objects die
- * young, so a small young generation is scavenged more often but each scavenge is short
- * and stays in cache. Measured with bench:ab on the same build, 1000 cps, A/B alternating
- * (bench/PROFILE.md, session 8): `-n 1` CPU per call 0.95x, p99 5.5 vs 8.0 ms; `-n 4`
- * 0.95x, p99 6.0 vs 11.6 ms, RSS 420 vs 448 MB. 1 MB was worse than 2 (1.07x CPU), 4 MB
- * the same within the noise with 20 MB more RSS.
+ * `--max-semi-space-size=8` (MB; node 20's default grows to 16; V8 starts the young
+ * generation at 1 MB and grows it only while much survives). A call's objects die young.
+ * Session 8 chose 2 (against 16, 1000 cps: CPU 0.95x, p99 5.5 vs 8.0 ms), when every
+ * finished transaction lingered as objects. Since lingering transactions are rows
+ * (linger.ts), what survives a scavenge is the calls in flight, and a larger ceiling lets
+ * them die young when the reader falls behind: session 21, `-n 4` 6000 cps, 9 pairs, p99
+ * 5.9-6.9 ms (one run 36) against 6.2-10.6 ms, CPU within 3 %; 1000 and 3000 cps the same
+ * (CPU, p99, RSS +2-5 MB); 16 was no better than 8 and 25 MB larger.
  *
  * `--no-memory-reducer`: V8's reducer collected every idle process ~8 s after the start,
  * beside the loaded reader; dsd asks for that collection itself when it suits
@@ -26,7 +28,7 @@
  * (bench/PROFILE.md, session 18).
  */
 export const DAEMON_NODE_FLAGS: readonly string[] = [
-  '--max-semi-space-size=2',
+  '--max-semi-space-size=8',
   '--no-memory-reducer',
   '--single-threaded-gc',
 ];

@@ -59,8 +59,8 @@ test('node bin/dsd -n 2 without flags: the primary has none, each SIP worker has
 });
 
 test("an operator's --max-semi-space-size and --memory-reducer are the ones the workers get", async () => {
-  await withDsd(2, { node: ['--max-semi-space-size=8', '--memory-reducer'] }, async (dsd) => {
-    const given = ['--max-semi-space-size=8', '--memory-reducer'];
+  await withDsd(2, { node: ['--max-semi-space-size=16', '--memory-reducer'] }, async (dsd) => {
+    const given = ['--max-semi-space-size=16', '--memory-reducer'];
     // the rest of the daemon's flags are added
     const rest = DAEMON_NODE_FLAGS.filter((f) => !/^--(no-)?(max-semi-space-size|memory-reducer)/.test(f));
     for (const pid of await workerPids(dsd)) assert.deepEqual(nodeFlagsOf(pid), [...given, ...rest]);
