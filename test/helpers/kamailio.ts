@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tmpDir } from './daemon';
 import { waitUntil } from './wait';
-import { kamcmd } from './ctl';
+import { runToolAsync } from './ctl';
 
 export interface KamailioOptions {
   /** Full cfg text; `{DIR}` is replaced by the temp dir. */
@@ -145,12 +145,15 @@ export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
     );
     if (exited) throw new Error(`kamailio exited at start:\n${out.slice(-3000)}`);
     // the socket file appears before the ctl process answers on it; a Kamailio starting on a
-    // loaded two-core machine (its children fork, then ctl) took over 15 s once in CI
+    // loaded two-core machine (its children fork, then ctl) took over 15 s once in CI.
+    // kamcmd runs without blocking this event loop, and each try is short: a blocking one
+    // left Kamailio's log pipe undrained, and at debug=3 its ctl process, blocked writing
+    // the log of that very connection, never answered (a 60 s try, and the wait was over)
     if (ctlSock)
-      await waitUntil(() => kamcmd(ctlSock, 'core.version').code === 0, {
-        timeoutMs: 60_000,
-        what: 'kamcmd core.version',
-      });
+      await waitUntil(
+        async () => (await runToolAsync('kamcmd', ['-s', `unix:${ctlSock}`, 'core.version'], 10_000)).code === 0,
+        { timeoutMs: 60_000, what: 'kamcmd core.version' },
+      );
   } catch (e) {
     await k.stop();
     throw e;
