@@ -7,14 +7,15 @@
  * holds the `#!` line to this list. The build makes the code cache under them too (V8
  * refuses a cache made under other flags: scripts/bundle.js).
  *
- * `--max-semi-space-size=8` (MB; node 20's default grows to 16; V8 starts the young
+ * `--max-semi-space-size=4` (MB; node 20's default grows to 16; V8 starts the young
  * generation at 1 MB and grows it only while much survives). A call's objects die young.
  * Session 8 chose 2 (against 16, 1000 cps: CPU 0.95x, p99 5.5 vs 8.0 ms), when every
  * finished transaction lingered as objects. Since lingering transactions are rows
- * (linger.ts), what survives a scavenge is the calls in flight, and a larger ceiling lets
- * them die young when the reader falls behind: session 21, `-n 4` 6000 cps, 9 pairs, p99
- * 5.9-6.9 ms (one run 36) against 6.2-10.6 ms, CPU within 3 %; 1000 and 3000 cps the same
- * (CPU, p99, RSS +2-5 MB); 16 was no better than 8 and 25 MB larger.
+ * (linger.ts), what survives a scavenge is the calls in flight, and a higher ceiling lets
+ * them die young when the reader falls behind. Session 21 (bench/PROFILE.md): at 6000 cps
+ * (`-n 4`) 4 and 8 MB had a p99 of 6-9 ms where 2 MB had 6-13; at 2000 cps (`-n 1`) 8 MB
+ * cost 1-2 ms of p99, 3 % CPU and 13 MB of RSS against 2, and 4 MB the same as 2 within
+ * the noise (RSS +5 MB).
  *
  * `--no-memory-reducer`: V8's reducer collected every idle process ~8 s after the start,
  * beside the loaded reader; dsd asks for that collection itself when it suits
@@ -28,7 +29,7 @@
  * (bench/PROFILE.md, session 18).
  */
 export const DAEMON_NODE_FLAGS: readonly string[] = [
-  '--max-semi-space-size=8',
+  '--max-semi-space-size=4',
   '--no-memory-reducer',
   '--single-threaded-gc',
 ];
