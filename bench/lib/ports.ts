@@ -35,7 +35,10 @@ type Ports<N extends number, Acc extends number[] = []> = number extends N
 /** `n` consecutive ports free on 127.0.0.1 for both UDP and TCP. */
 export async function freePorts<N extends number>(n: N): Promise<Ports<N>> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 30000);
+    // below the kernel's ephemeral range (32768 up): a port free now is never then handed
+    // to a socket bound to port 0 (dsd's workers bind their hand-off sockets so) before
+    // sipp binds it (the likely cause of a cold-start run in session 21 whose sipp made no call)
+    const base = 20000 + Math.floor(Math.random() * (12_000 - n));
     const ports = Array.from({ length: n }, (_, i) => base + i);
     let ok = true;
     for (const p of ports) {
