@@ -201,7 +201,8 @@ test('endAll() ends rows and objects alike (the warm-up lets its layers go)', ()
   assert.equal(layer.stats.current, 0);
 });
 
-test('2xx bytes of INVITE rows are freed as the rows end: a steady stream never fills the reply log', () => {
+/** A layer whose rows live 200 ms, and a 2xx of ~8 KB (the largest a row keeps in the log). */
+function bigRepliesSetup(): { tr: FakeTransport; layer: TxnLayer; src: Source; ok: Buffer } {
   mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   const tr = new FakeTransport();
   const layer = new TxnLayer(tr, {
@@ -210,7 +211,11 @@ test('2xx bytes of INVITE rows are freed as the rows end: a steady stream never 
     clock: () => Date.now(),
   });
   const src: Source = { proto: 'udp', ip: '127.0.0.1', port: 5070, local: tr.sockets[0]! };
-  const ok = Buffer.from(sipText(['SIP/2.0 200 OK', `X-Pad: ${'x'.repeat(8000)}`]));
+  return { tr, layer, src, ok: Buffer.from(sipText(['SIP/2.0 200 OK', `X-Pad: ${'x'.repeat(8000)}`])) };
+}
+
+test('2xx bytes of INVITE rows are freed as the rows end: a steady stream never fills the reply log', () => {
+  const { tr, layer, src, ok } = bigRepliesSetup();
   // 100 INVITEs answered 2xx every 100 ms, rows living 200 ms: ~2.4 MB live at a time, 80 MB
   // in all, past the log's 64 MB bound; the queue never empties, so only the rows ending
   // free the log
@@ -229,15 +234,7 @@ test('2xx bytes of INVITE rows are freed as the rows end: a steady stream never 
 });
 
 test("past the reply log's 64 MB bound replies linger as objects, and rows come back once it drains", () => {
-  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
-  const tr = new FakeTransport();
-  const layer = new TxnLayer(tr, {
-    tm: { ...TM_DEFAULTS, wtTimer: 200 },
-    serverHeader: 'test',
-    clock: () => Date.now(),
-  });
-  const src: Source = { proto: 'udp', ip: '127.0.0.1', port: 5070, local: tr.sockets[0]! };
-  const ok = Buffer.from(sipText(['SIP/2.0 200 OK', `X-Pad: ${'x'.repeat(8000)}`]));
+  const { tr, layer, src, ok } = bigRepliesSetup();
   // ~8.1 KB each, all live at once: 9000 of them are ~73 MB
   for (let n = 0; n < 9000; n++) server(layer, request('INVITE', n), src).reply(200, ok, false);
   tr.take();
