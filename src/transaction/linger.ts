@@ -27,6 +27,7 @@ import type { LocalSocket, Target } from '../transport/types';
 import type { TmStats } from './host';
 import { TxnTimer, type TimerTarget, type TimerWheel } from './timer';
 import { stillReached } from '../core/churn-table';
+import { NOT_IPV4, packIpv4, ipv4Text } from '../core/ipv4';
 
 /** What a row does with a request or reply that matches it. */
 export const enum LingerKind {
@@ -51,39 +52,6 @@ const MAX_CHUNKS = 256;
 const MAX_PEERS = 65536;
 /** In `rowPort` above the port: `rowIp` is an index into `ips`, not an IPv4 address. */
 const INTERNED_IP = 0x10000;
-/** packIpv4's answer for a text that is not a dotted-quad IPv4 address as sockets write it. */
-const NOT_IPV4 = 0x100000000;
-
-/**
- * An IPv4 address in dotted-quad text as an int32, or NOT_IPV4. Strict (four parts, 0-255,
- * no leading zeros) so that ipv4Text gives back the very same text.
- */
-export function packIpv4(s: string): number {
-  let v = 0;
-  let part = 0;
-  let digits = 0;
-  let parts = 0;
-  for (let i = 0; i <= s.length; i++) {
-    const c = i < s.length ? s.charCodeAt(i) : 46;
-    if (c === 46) {
-      if (digits === 0 || ++parts > 4) return NOT_IPV4;
-      v = (v << 8) | part;
-      part = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57) {
-      if (digits > 0 && part === 0) return NOT_IPV4; // a leading zero
-      part = part * 10 + (c - 48);
-      if (part > 255) return NOT_IPV4;
-      digits++;
-    } else return NOT_IPV4;
-  }
-  return parts === 4 ? v | 0 : NOT_IPV4;
-}
-
-/** The text of an address packIpv4 made. */
-export function ipv4Text(v: number): string {
-  return `${(v >>> 24) & 255}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
-}
 /** Indexes of the log's write position and oldest live byte in `pos`. */
 const HEAD = 0;
 const TAIL = 1;

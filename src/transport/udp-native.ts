@@ -13,6 +13,7 @@
 import type dgram from 'node:dgram';
 import { loadNativeModule, type NativeLoad } from '../core/native-module';
 import { setReceiving, socketFd } from './udp-receiving';
+import { ipv4Text } from '../core/ipv4';
 
 interface Udpio {
   readonly BATCH: number;
@@ -60,7 +61,7 @@ const v4Text = new Map<number, string>();
 function ipv4(a: number): string {
   let t = v4Text.get(a);
   if (t === undefined) {
-    t = `${(a >>> 24) & 255}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+    t = ipv4Text(a);
     if (v4Text.size >= 4096) v4Text.clear();
     v4Text.set(a, t);
   }

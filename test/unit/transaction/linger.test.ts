@@ -10,7 +10,7 @@ import { test, mock, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMessage, type SipMessage } from '../../../src/sip/message';
 import { TxnLayer } from '../../../src/transaction/layer';
-import { packIpv4, ipv4Text } from '../../../src/transaction/linger';
+import { packIpv4, ipv4Text } from '../../../src/core/ipv4';
 import { ServerTxn } from '../../../src/transaction/server';
 import { serverKey } from '../../../src/transaction/keys';
 import { TM_DEFAULTS } from '../../../src/transaction/config';
