@@ -27,11 +27,21 @@
  * on the main thread instead: CPU per call 0.93-0.96x at 1000-6000 cps, p99 at 3000 cps
  * 2.9 vs 4.2 ms (`-n 4`) and 5.1 vs 10.5 ms (`-n 1`), at 1000 cps within 0.1-0.2 ms
  * (bench/PROFILE.md, session 18).
+ *
+ * `--heap-growing-percent=300`: after a full collection the old generation may grow to 4x
+ * what survived it (V8's own upper factor) before the next. V8 chose ~1.2x here: the old
+ * generation is small (~12 MB of code and modules that never die) and collecting it looks
+ * cheap, so at 6000 calls/s the reader marked those 12 MB every ~4 s, 13-15 ms of marking
+ * on its thread within ~40 ms, each time an episode of 10-20 ms in the tail. At 4x it does
+ * so every ~10-15 s (what is promoted is a few MB a second of calls caught in flight).
+ * Session 22 (bench/PROFILE.md): `-n 4` 6000 cps p99 3.7-8.0 ms (12 runs) against 6.9-11.0
+ * (7), the same CPU; RSS the same at 1000-2000 calls/s, +7 MB for one process at 6000.
  */
 export const DAEMON_NODE_FLAGS: readonly string[] = [
   '--max-semi-space-size=4',
   '--no-memory-reducer',
   '--single-threaded-gc',
+  '--heap-growing-percent=300',
 ];
 
 function flagName(flag: string): string {
