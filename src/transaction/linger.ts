@@ -12,10 +12,8 @@
  * marking of 30-40 ms on the event loop's thread every ~10 s, the whole tail of the
  * latency (bench/PROFILE.md, session 20). Here a lingering transaction is a hash of its key
  * in an open-addressed table, a row in a queue that expires rows in the order they came
- * (every row lives wt_timer), and for a reply its bytes in a log of fixed chunks, written
- * in order and let go in order: nothing the garbage collector traces, whatever the load.
- * Chunks, not one ring grown by doubling: at 6000 calls/s the ring's growth to 32 MB copied
- * 16 MB in one go (8.7 ms), and a stall that long on the event loop is the tail.
+ * (every row lives wt_timer), and for a reply its bytes in a log written and let go in
+ * that same order (reply-log.ts): nothing the garbage collector traces, whatever the load.
  *
  * A row is found by a 64-bit hash of the transaction key (two 32-bit hashes with seeds
  * drawn per process), not by the key itself: two keys share a hash with odds of about
@@ -28,6 +26,7 @@ import type { TmStats } from './host';
 import { TxnTimer, type TimerTarget, type TimerWheel } from './timer';
 import { stillReached } from '../core/churn-table';
 import { NOT_IPV4, packIpv4, ipv4Text } from '../core/ipv4';
+import { LARGEST_REPLY, ReplyLog } from './reply-log';
 
 /** What a row does with a request or reply that matches it. */
 export const enum LingerKind {
@@ -39,22 +38,10 @@ export const enum LingerKind {
   Client = 3,
 }
 
-/** A row's reply is kept in the log only up to this size. */
-const LARGEST_REPLY = 8 * 1024;
-/**
- * The log's chunk: a reply never spans two, so at most LARGEST_REPLY of one is left unused.
- * Its pages are touched only as replies are written (a chunk this size is its own mapping).
- */
-const CHUNK = 256 * 1024;
-/** Chunks live at most (64 MB): beyond, replies linger as objects again. */
-const MAX_CHUNKS = 256;
 /** Distinct reply addresses other than IPv4 (IPv6), and local sockets, kept by index. */
 const MAX_PEERS = 65536;
 /** In `rowPort` above the port: `rowIp` is an index into `ips`, not an IPv4 address. */
 const INTERNED_IP = 0x10000;
-/** Indexes of the log's write position and oldest live byte in `pos`. */
-const HEAD = 0;
-const TAIL = 1;
 
 function seed(): number {
   return (Math.random() * 0x100000000) | 0;
@@ -83,13 +70,8 @@ export class LingerTable implements TimerTarget {
   private first = 0;
   private next = 0;
 
-  // reply bytes: absolute positions, [tail, head) live, chunk k of the log at k % MAX_CHUNKS
-  // (null once the tail has passed it); the positions in a typed array, not fields, for the
-  // reason `h` below gives (a position read back from `rowAt` is a double)
-  private readonly chunks: (Buffer | null)[] = new Array<Buffer | null>(MAX_CHUNKS).fill(null);
-  /** Chunks let go by the tail, for the head to write into again. */
-  private readonly spare: Buffer[] = [];
-  private readonly pos = new Float64Array(2);
+  /** Reply bytes, at the absolute positions in `rowAt`; beyond its bound, rows fall back to objects. */
+  private readonly log = new ReplyLog();
 
   private readonly ips = new Interned<string>('');
   private readonly locals = new Interned<LocalSocket | undefined>(undefined);
@@ -148,10 +130,7 @@ export class LingerTable implements TimerTarget {
     const kind = this.rowKind[i]!;
     if (kind === LingerKind.Client) return false;
     if (this.rowLen[i]! > 0) {
-      const at = this.rowAt[i]!;
-      const off = at % CHUNK;
-      // a copy: the log's bytes are not the send's to hold on to
-      const bytes = Buffer.from(this.chunkOf(at).subarray(off, off + this.rowLen[i]!));
+      const bytes = this.log.copy(this.rowAt[i]!, this.rowLen[i]!);
       const local = this.locals.all[this.rowLocal[i]!];
       const port = this.rowPort[i]!;
       const ip = port & INTERNED_IP ? this.ips.all[this.rowIp[i]!]! : ipv4Text(this.rowIp[i]!);
@@ -196,7 +175,7 @@ export class LingerTable implements TimerTarget {
       }
       local = this.locals.idOf(target.local);
       if (ip < 0 || local < 0) return false;
-      at = this.store(reply);
+      at = this.log.store(reply);
       if (at < 0) return false;
     }
     this.hash(key);
@@ -232,8 +211,8 @@ export class LingerTable implements TimerTarget {
     const s = this.slotOf(this.rowA[i]!, this.rowB[i]!, row);
     if (s >= 0) this.unslot(s);
     // any row with bytes in the log (a non-INVITE's final, an INVITE's 2xx) frees them
-    if (this.rowLen[i]! > 0) this.freeTo(this.rowAt[i]! + this.rowLen[i]!);
-    if (this.first === this.next) this.freeTo(this.pos[HEAD]!);
+    if (this.rowLen[i]! > 0) this.log.freeTo(this.rowAt[i]! + this.rowLen[i]!);
+    if (this.first === this.next) this.log.freeTo(this.log.head);
     if (kind !== LingerKind.Client) {
       this.stats.waiting--;
       this.stats.freed++;
@@ -351,46 +330,6 @@ export class LingerTable implements TimerTarget {
     this.rowPort = move(this.rowPort, (k) => new Int32Array(k));
     this.rowLocal = move(this.rowLocal, (k) => new Int32Array(k));
     this.rowMask = mask;
-  }
-
-  /** Copies `reply` into the log; its absolute position, or -1 when the log is at its bound. */
-  private store(reply: Buffer): number {
-    const n = reply.length;
-    let at = this.pos[HEAD]!;
-    const off = at % CHUNK;
-    // a reply never spans chunks: the rest of this one is skipped
-    if (off + n > CHUNK) at += CHUNK - off;
-    const k = Math.floor(at / CHUNK);
-    if (k - Math.floor(this.pos[TAIL]! / CHUNK) >= MAX_CHUNKS) return -1;
-    let chunk = this.chunks[k % MAX_CHUNKS];
-    if (!chunk) chunk = this.chunks[k % MAX_CHUNKS] = this.spare.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
-    reply.copy(chunk, at % CHUNK);
-    this.pos[HEAD] = at + n;
-    return at;
-  }
-
-  /** The chunk holding absolute position `at` (live). */
-  private chunkOf(at: number): Buffer {
-    return this.chunks[Math.floor(at / CHUNK) % MAX_CHUNKS]!;
-  }
-
-  /**
-   * Bytes before `tail` are no longer needed: the chunks wholly behind it are kept for reuse,
-   * as many as are live (a steady load writes into the chunks it frees and allocates
-   * nothing: 4 MB/s of new buffers at 6000 calls/s had V8 run a full collection every
-   * ~1.4 s), the rest let go (the load fell).
-   */
-  private freeTo(tail: number): void {
-    const from = Math.floor(this.pos[TAIL]! / CHUNK);
-    const to = Math.floor(tail / CHUNK);
-    this.pos[TAIL] = tail;
-    if (to === from) return;
-    const live = Math.floor(this.pos[HEAD]! / CHUNK) - to + 1;
-    for (let k = from; k < to; k++) {
-      const c = this.chunks[k % MAX_CHUNKS];
-      this.chunks[k % MAX_CHUNKS] = null;
-      if (c && this.spare.length < live) this.spare.push(c);
-    }
   }
 }
 
