@@ -31,10 +31,10 @@ interface Udpio {
   reading(r: unknown, on: boolean): void;
   /** Bytes sent, or held for the end of the batch being handled; -errno: the caller falls back. */
   send(r: unknown, buf: Buffer, port: number, ip: string, family: number): number;
-  /** Sends what the reader holds now (older modules have none). */
-  flush?(r: unknown): void;
+  /** Sends what the reader holds now. */
+  flush(r: unknown): void;
   /** The send queue's counters since the start (process-wide). */
-  stats?(): UdpioSendStats;
+  stats(): UdpioSendStats;
   close(r: unknown): void;
 }
 
@@ -168,7 +168,7 @@ export class NativeUdp {
   private viaSock(buf: Buffer, port: number, ip: string): void {
     if (this.sock === null) return; // a loop reader: nothing to fall back to
     // what the module holds was sent first: it goes out before dgram's
-    if (this.reader !== null && this.viaDgram === 0) this.mod.flush?.(this.reader);
+    if (this.reader !== null && this.viaDgram === 0) this.mod.flush(this.reader);
     this.sock.send(buf, port, ip, this.sent);
     this.viaDgram++;
   }
