@@ -15,6 +15,8 @@
 
 /** One tick, ms. Kamailio's is 1/16 s; retransmissions here keep a finer step. */
 const TICK_MS = 10;
+/** The longest wait a timer takes, in ticks (~124 days): within a small integer. */
+const MAX_TICKS = 0x3fffffff;
 
 export interface TimerTarget {
   onTimer(kind: number): void;
@@ -97,10 +99,16 @@ export class TimerWheel {
     return this.now;
   }
 
-  /** (Re)arms `t` to tell its target `kind` in `ticks` ticks (at least one). */
+  /** (Re)arms `t` to tell its target `kind` in `ticks` ticks (at least one, at most MAX_TICKS). */
   armTicks(t: TxnTimer, ticks: number, kind: number): void {
     if (t.list !== null) this.unlink(t);
-    if (ticks < 1) ticks = 1;
+    // A small integer, whatever the caller computed it from: a count read from a
+    // Float64Array (linger.ts) is a double, and one double stored in `due` by unoptimised
+    // code turns the field's representation from integer to double for every TxnTimer,
+    // which throws away the optimised code of everything that makes one (transactions,
+    // branches). That happened as each load drained, and the next load began by compiling
+    // it all again (bench/PROFILE.md, session 22).
+    ticks = ticks < 1 ? 1 : ticks > MAX_TICKS ? MAX_TICKS : ticks | 0;
     let list = this.byTicks.get(ticks);
     if (list === undefined) {
       list = new TimerList(ticks);
