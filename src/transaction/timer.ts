@@ -108,7 +108,8 @@ export class TimerWheel {
     // which throws away the optimised code of everything that makes one (transactions,
     // branches). That happened as each load drained, and the next load began by compiling
     // it all again (bench/PROFILE.md, session 22).
-    ticks = ticks < 1 ? 1 : ticks > MAX_TICKS ? MAX_TICKS : ticks | 0;
+    // (Rounded up, as a fraction of a tick waited for the next whole one before.)
+    ticks = ticks < 1 ? 1 : ticks > MAX_TICKS ? MAX_TICKS : Math.ceil(ticks) | 0;
     let list = this.byTicks.get(ticks);
     if (list === undefined) {
       list = new TimerList(ticks);

@@ -34,12 +34,15 @@ test('a timer armed with a count read from a Float64Array keeps the hidden class
   }
 });
 
-test('the tick count is bounded and at least one', () => {
+test('the tick count is bounded, at least one, and rounded up', () => {
   const wheel = new TimerWheel(() => 0);
   const t = new TxnTimer({ onTimer: (): void => {} });
   try {
     wheel.armTicks(t, 0.2, 1);
     assert.equal(t.due, 1);
+    // a fraction of a tick is waited out, never cut short
+    wheel.armTicks(t, 2.5, 1);
+    assert.equal(t.due, 3);
     wheel.armTicks(t, 2 ** 40, 1);
     assert.equal(t.due, 0x3fffffff);
   } finally {
