@@ -4,16 +4,14 @@
  * peer, opening one when none exists). It knows nothing of transactions or routing.
  */
 import dgram from 'node:dgram';
-import net from 'node:net';
 import { isIP } from 'node:net';
-import { StreamFramer, FramingError } from './framer';
-import { ConnectionLimits, CONN_LIMIT_DEFAULTS, ConnLimitConfig, LimitedConn, closeAfterError } from './conn-limits';
+import { ConnectionLimits, CONN_LIMIT_DEFAULTS, ConnLimitConfig } from './conn-limits';
+import { TcpTransport } from './tcp';
 import type {
   ListenSpec,
   LocalSocket,
   Source,
   Target,
-  TcpConn,
   Proto,
   PluggedTransport,
   PluggedEvents,
@@ -21,7 +19,6 @@ import type {
   Transport,
   TransportEvents,
 } from './types';
-import { looksLikeHttp } from './types';
 import { UDP_MAX_BUFFER_DEFAULT } from './rcvbuf';
 import { setReceiving } from './udp-receiving';
 import { type NativeUdp, loadUdpio } from './udp-native';
@@ -65,10 +62,6 @@ function forbiddenTarget(ip: string, family: number): boolean {
   return family === 6 && (ip.charCodeAt(0) | 0x20) === 0x66 && (ip.charCodeAt(1) | 0x20) === 0x66;
 }
 
-function connKey(ip: string, port: number): string {
-  return `${ip}|${port}`;
-}
-
 const NOBODY: TransportEvents = {
   onMessage(): void {
     /* not started */
@@ -82,9 +75,8 @@ export class TransportLayer implements Transport {
   private readonly native = new Map<number, NativeUdp>();
   /** Per UDP listen socket (by id): how long what is read now waited in its queue. */
   private readonly waits = new Map<number, QueueWaitProbe>();
-  private readonly servers: net.Server[] = [];
-  private readonly conns = new Map<string, TcpConn>();
-  private nextConnId = 1;
+  /** Plain TCP: its listeners and connections (tcp.ts). */
+  private readonly tcp: TcpTransport;
   private closing = false;
   /** Set in a worker that holds no TCP connections: every TCP send goes through it. */
   tcpRelay: TcpRelay | null = null;
@@ -115,6 +107,12 @@ export class TransportLayer implements Transport {
   ) {
     this.loop = loop;
     this.limits = new ConnectionLimits(opts.limits ?? CONN_LIMIT_DEFAULTS, opts.log);
+    this.tcp = new TcpTransport({
+      maxStreamMessage: opts.maxStreamMessage,
+      limits: this.limits,
+      log: opts.log,
+      events: this.pluggedEvents(),
+    });
     // known before binding: the dispatcher's list (socket= attributes) and the warm-up use them
     let id = 0;
     for (const spec of specs) {
@@ -144,11 +142,17 @@ export class TransportLayer implements Transport {
 
   /** The events a plugged transport (and the WebSocket hand-over) delivers through. */
   pluggedEvents(): PluggedEvents {
+    const taker = (): HttpTaker | null => this.http;
+    const inbound = this.inbound;
     return {
       onMessage: (b, s) => this.accept(b, s),
       onFramingError: (p, r, s) => this.events.onFramingError?.(p, r, s),
       onSendError: (t, r) => this.events.onSendError?.(t, r),
-      onHttp: (s, f, l, sec, touch) => this.inbound.run(() => this.http?.(s, f, l, sec, touch)),
+      // present only while something takes HTTP: otherwise a stream's bytes stay SIP (and get their 400)
+      get onHttp(): HttpTaker | undefined {
+        const http = taker();
+        return http === null ? undefined : (s, f, l, sec, touch) => inbound.run(() => http(s, f, l, sec, touch));
+      },
       limits: this.limits,
     };
   }
@@ -199,7 +203,7 @@ export class TransportLayer implements Transport {
     if (this.opts.listenTcp === false) return;
     for (const local of this.sockets) {
       if (local.proto === 'udp') continue;
-      if (local.proto === 'tcp') await this.bindTcp(local);
+      if (local.proto === 'tcp') await this.tcp.bind(local);
       else {
         const p = this.pluggedFor(local.proto);
         if (!p) throw new Error(`no transport for ${local.text}`);
@@ -218,102 +222,6 @@ export class TransportLayer implements Transport {
     this.waits.set(local.id, u.probe);
     if (u.nat) this.native.set(local.id, u.nat);
     this.udp.set(local.id, u.sock);
-  }
-
-  private bindTcp(local: LocalSocket): Promise<void> {
-    const server = net.createServer((s) => {
-      const ip = normalizeIp(s.remoteAddress ?? '');
-      const why = this.limits.refuseAccept(ip);
-      if (why) {
-        this.opts.log.warn(`tcp ${local.text}: ${why}`);
-        s.destroy();
-        return;
-      }
-      this.adopt(s, local);
-    });
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port: local.port, host: local.ip, exclusive: true }, () => {
-        server.removeListener('error', reject);
-        server.on('error', (e) => this.opts.log.warn(`tcp server ${local.text}: ${e.message}`));
-        this.servers.push(server);
-        resolve();
-      });
-    });
-  }
-
-  /** Registers a connected socket (accepted or opened) and starts framing its bytes. */
-  private adopt(
-    socket: net.Socket,
-    local: LocalSocket,
-    remoteIp?: string,
-    remotePort?: number,
-    opened?: LimitedConn,
-  ): TcpConn {
-    const conn: TcpConn = {
-      id: this.nextConnId++,
-      socket,
-      local,
-      remoteIp: remoteIp ?? normalizeIp(socket.remoteAddress ?? ''),
-      remotePort: remotePort ?? socket.remotePort ?? 0,
-      closed: false,
-      lastUse: Date.now(),
-      lim: opened,
-    };
-    socket.setNoDelay(true);
-    const key = connKey(conn.remoteIp, conn.remotePort);
-    this.conns.set(key, conn);
-    const lim = conn.lim ?? this.limits.track(socket, conn.remoteIp, true);
-    conn.lim = lim;
-    this.limits.watchDrain(socket, lim);
-    const framer = new StreamFramer(this.opts.maxStreamMessage, () => {
-      if (!socket.destroyed) socket.write('\r\n');
-    });
-    const src: Source = { proto: 'tcp', ip: conn.remoteIp, port: conn.remotePort, local, conn };
-    let broken = false;
-    let first = true;
-    const onData = (chunk: Buffer): void => {
-      if (broken) return; // after a framing error nothing more is read or kept
-      conn.lastUse = Date.now();
-      if (first) {
-        first = false;
-        if (this.http && looksLikeHttp(chunk)) {
-          // HTTP (a WebSocket handshake): the connection leaves SIP framing for good
-          socket.removeListener('data', onData);
-          if (this.conns.get(key) === conn) this.conns.delete(key);
-          lim.received(0);
-          const http = this.http;
-          this.inbound.run(() => http(socket, chunk, local, false, () => lim.touch()));
-          return;
-        }
-      }
-      let msgs: Buffer[];
-      try {
-        msgs = framer.push(chunk);
-      } catch (e) {
-        if (e instanceof FramingError) {
-          broken = true;
-          this.events.onFramingError?.(e.partial, e.reason, src);
-          closeAfterError(socket);
-          return;
-        }
-        throw e;
-      }
-      lim.received(framer.pending);
-      for (const m of msgs) this.accept(m, src);
-    };
-    socket.on('data', onData);
-    const drop = () => {
-      conn.closed = true;
-      this.limits.release(lim);
-      if (this.conns.get(key) === conn) this.conns.delete(key);
-    };
-    socket.on('close', drop);
-    socket.on('error', (e) => {
-      this.opts.log.debug(`tcp connection ${conn.remoteIp}:${conn.remotePort}: ${e.message}`);
-      drop();
-    });
-    return conn;
   }
 
   /** A message received, from any listen socket (a UDP socket's DatagramSink among them): to the core, or held. */
@@ -403,19 +311,12 @@ export class TransportLayer implements Transport {
       const local = target.local ?? this.selectSocket(target.proto, family);
       return p !== undefined && p.send(target, buf, local);
     }
-    let conn = target.conn && !target.conn.closed ? target.conn : this.conns.get(connKey(target.ip, target.port));
-    if (conn && conn.closed) conn = undefined;
-    if (!conn) {
-      const family: 4 | 6 = isIP(target.ip) === 6 ? 6 : 4;
-      const local = target.local && target.local.proto === 'tcp' ? target.local : this.selectSocket('tcp', family);
-      if (!local) return false;
-      if (!this.limits.mayConnect()) return false;
-      const socket = net.connect({ host: target.ip, port: target.port, localAddress: local.ip });
-      conn = this.adopt(socket, local, target.ip, target.port, this.limits.trackConnect(socket, target.ip));
-    }
-    conn.lastUse = Date.now();
-    conn.lim?.wrote(conn.socket.write(buf));
-    return true;
+    const family: 4 | 6 = ipFamily === 6 ? 6 : 4;
+    return this.tcp.send(
+      target,
+      buf,
+      target.local && target.local.proto === 'tcp' ? target.local : this.selectSocket('tcp', family),
+    );
   }
 
   async close(): Promise<void> {
@@ -427,13 +328,7 @@ export class TransportLayer implements Transport {
     this.native.clear();
     for (const s of this.udp.values()) s.close();
     this.udp.clear();
-    for (const c of this.conns.values()) c.socket.destroy();
-    this.conns.clear();
-    await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    await this.tcp.close();
     await Promise.all(this.plugged.map((t) => t.close()));
   }
-}
-
-function normalizeIp(ip: string): string {
-  return ip.startsWith('::ffff:') && ip.indexOf('.') > 0 ? ip.slice(7) : ip;
 }
