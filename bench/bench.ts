@@ -55,7 +55,8 @@ function printLoad(r: LoadResult, floor: { p50Us: number; p99Us: number } | null
       `(/proc/PID/stat, CLK_TCK ${clockTicks()}, ${r.processes} process${r.processes === 1 ? '' : 'es'})`,
   );
   p(
-    `  peak RSS     ${fmtMb(r.peakRssSum)} (VmHWM); largest RSS sampled ${fmtMb(r.maxRssSampled)}, PSS ${fmtMb(r.maxPssSampled)}`,
+    `  peak RSS     ${fmtMb(r.peakRssSum)} (VmHWM); largest RSS sampled ${fmtMb(r.maxRssSampled)}, PSS ${fmtMb(r.maxPssSampled)}, ` +
+      `resident set (each page once) ${fmtMb(r.maxResidentSampled)}`,
   );
   p(
     `  INVITE→200   probe (µs clock): p50 ${fmtUs(r.probeP50Us)}, p90 ${fmtUs(r.probeP90Us)}, p99 ${fmtUs(r.probeP99Us)}, max ${fmtUs(r.probeMaxUs)} (n=${r.probeAnswered})`,

@@ -13,6 +13,7 @@ import { childrenSweep, sweepMarkdown, loadNow } from './lib/children-sweep';
 const FLAGS: FlagSpec[] = [
   { name: 'rates', kind: 'numbers', help: 'offered rates, calls per second', default: [1000, 3000, 6000] },
   { name: 'duration', kind: 'number', help: 'seconds of load per run', default: 5 },
+  { name: 'rounds', kind: 'number', help: 'runs of each proxy at each rate (the table shows medians)', default: 3 },
   { name: 'children', kind: 'number', help: 'dsd workers (-n) and Kamailio children= of the N runs', default: 2 },
   { name: 'warmup', kind: 'number', help: 'seconds of unmeasured load before each run', default: 2 },
   { name: 'settle', kind: 'number', help: 'ms after the last call before the CPU reading', default: 5500 },
@@ -35,6 +36,7 @@ async function main(): Promise<number> {
   const o = {
     rates: f.rates as number[],
     durationS: f.duration as number,
+    rounds: f.rounds as number,
     children: f.children as number,
     settleMs: f.settle as number,
     warmupS: f.warmup as number,

@@ -16,7 +16,7 @@ import { runMain } from './lib/cleanup';
 import { cliFlags, FlagSpec, Flags } from './lib/args';
 import { haveCommand, REPO } from './lib/sipp';
 import { startDsd, startKamailio, ProxyName, RunningProxy } from './lib/proxies';
-import { childrenSweep, sweepMarkdown, loadNow } from './lib/children-sweep';
+import { childrenSweep, sweepMarkdown, sweepP99Curves, loadNow, SweepRow } from './lib/children-sweep';
 import { runLoad, probeFloor, LoadResult } from './lib/load';
 import { timeDsctl, timeKamcmd, CommandTiming } from './lib/rpc-time';
 import { summarize, ratios, toMarkdown, CompareReport, RoundResult, StepSearch } from './lib/report';
@@ -70,7 +70,14 @@ const FLAGS: FlagSpec[] = [
     default: [1000, 3000, 6000],
   },
   { name: 'axis-duration', kind: 'number', help: 'seconds of load per children-axis run', default: 5 },
+  {
+    name: 'axis-rounds',
+    kind: 'number',
+    help: 'runs of each proxy at each children-axis rate (median shown)',
+    default: 3,
+  },
   { name: 'no-axis', kind: 'boolean', help: 'skip the children axis' },
+  { name: 'redraw', kind: 'boolean', help: 'only draw the chart again, from latest.json in the results directory' },
   { name: 'out', kind: 'string', help: 'results directory', default: path.join(REPO, 'bench', 'results') },
   ...COLD_FLAGS,
 ];
@@ -233,7 +240,18 @@ function curve(
     }));
 }
 
-function chart(rep: CompareReport, dir: string): string[] {
+/** dsd -n 1 and -n N dashed and solid in dsd's colour, Kamailio in its own. */
+function axisSeries(axis: readonly SweepRow[]): Series[] {
+  const k = (rate: number) => (rate >= 1000 ? `${rate / 1000}k` : String(rate));
+  return sweepP99Curves(axis).map(({ label, points, unclean }) => ({
+    name: `${label} p99${unclean.length ? ` (≥ 0.1 % failed at ${unclean.map(k).join(', ')})` : ''}`,
+    color: label.startsWith('dsd') ? '#d9480f' : '#1864ab',
+    dashed: label === 'dsd -n 1',
+    points,
+  }));
+}
+
+function chart(rep: CompareReport, dir: string, axis: readonly SweepRow[] | null): string[] {
   const colors: Record<ProxyName, string> = { dsd: '#d9480f', kamailio: '#1864ab' };
   const cpu: Series[] = [];
   const rt: Series[] = [];
@@ -252,16 +270,23 @@ function chart(rep: CompareReport, dir: string): string[] {
       series: cpu,
     },
     {
-      title: 'INVITE→200 response time',
+      title: 'INVITE→200, a fresh proxy per run',
       xLabel: 'offered rate (calls/s)',
       yLabel: 'ms (log scale)',
       logY: true,
       series: rt,
     },
   ];
+  if (axis?.length)
+    panels.push({
+      title: 'Workers: INVITE→200 p99, after 2 s of load',
+      xLabel: 'offered rate (calls/s)',
+      yLabel: 'ms, median over the runs',
+      series: axisSeries(axis),
+    });
   const svg = renderSvg(
     panels,
-    `${rep.date.slice(0, 10)} · ${rep.machine.cpus} cores · clean runs only (< 0.1 % failed), median over rounds · bench/results/latest.md`,
+    `${rep.date.slice(0, 10)} · ${rep.machine.cpus} cores · left and middle: the main runs and the step search, clean runs only (< 0.1 % failed), medians · right: the children axis, every run · bench/results/latest.md`,
   );
   const svgFile = path.join(dir, 'chart.svg');
   fs.writeFileSync(svgFile, svg);
@@ -269,9 +294,24 @@ function chart(rep: CompareReport, dir: string): string[] {
   return why ? [`chart: ${svgFile}`, why] : [`chart: ${path.join(dir, 'chart.png')} (and chart.svg)`];
 }
 
+/** The chart of the last run again (after a change to the chart's code), from latest.json. */
+function redraw(dir: string): number {
+  const file = path.join(dir, 'latest.json');
+  let rep: CompareReport & { axis?: SweepRow[] | null };
+  try {
+    rep = JSON.parse(fs.readFileSync(file, 'utf8')) as CompareReport & { axis?: SweepRow[] | null };
+  } catch (e) {
+    process.stderr.write(`bench:compare: cannot read ${file}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  for (const l of chart(rep, dir, rep.axis ?? null)) say(l);
+  return 0;
+}
+
 async function main(): Promise<number> {
   const f = cliFlags('bench:compare', 'npm run bench:compare --', FLAGS);
   if (typeof f === 'number') return f;
+  if (f.redraw) return redraw(f.out as string);
   const missing = [
     ['kamailio', ['-v']],
     ['sipp', ['-v']],
@@ -324,6 +364,7 @@ async function main(): Promise<number> {
   const axisOpts = {
     rates: f['axis-rates'] as number[],
     durationS: f['axis-duration'] as number,
+    rounds: f['axis-rounds'] as number,
     children: Math.max(2, f.children as number),
     settleMs: f.settle as number,
     warmupS: 2,
@@ -410,13 +451,13 @@ async function main(): Promise<number> {
   fs.writeFileSync(
     latestJson,
     JSON.stringify(
-      { ...rep, coldStart: cold },
+      { ...rep, coldStart: cold, axis },
       (k, v) => (k === 'sippErrors' && typeof v === 'string' ? v.slice(0, 600) : v),
       2,
     ) + '\n',
   );
   process.stdout.write(md);
-  for (const l of chart(rep, outDir)) say(l);
+  for (const l of chart(rep, outDir, axis)) say(l);
   say(`written: ${path.join(outDir, 'latest.md')}, ${latestJson} (${((Date.now() - ctx.t0) / 1000).toFixed(0)} s)`);
   return 0;
 }

@@ -69,9 +69,11 @@ export interface LoadResult {
   processes: number;
   /** Sum over processes of VmHWM (per-process peak RSS), bytes. */
   peakRssSum: number;
-  /** Largest RSS sum / PSS sum seen while sampling, bytes. */
+  /** Largest RSS sum / PSS sum seen while sampling (ready to the end of the run), bytes. */
   maxRssSampled: number;
   maxPssSampled: number;
+  /** Largest resident set seen, each physical page counted once (NaN: not privileged), bytes. */
+  maxResidentSampled: number;
   /** sipp's INVITE→200 (its clock ticks in steps of a few ms), ms. */
   rtdP50Ms: number;
   rtdP99Ms: number;
@@ -105,9 +107,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const uases: Uas[] = [];
   let proxy: RunningProxy | null = null;
   let probe: ProbeWorker | null = null;
+  let sampler: MemorySampler | null = null;
   try {
     uases.push(await startUas(uas1, cp1), await startUas(uas2, cp2));
     proxy = await o.start(proxyPort, [uas1, uas2]);
+    // memory from ready on, through the warm-up: a peak is a peak whenever it comes
+    const running = proxy;
+    sampler = new MemorySampler(() => running.pids(), 1000);
+    sampler.start();
     if (o.warmupS) {
       log(`  ${proxy.name}: warm-up, ${o.warmupS} s at ${o.rate} cps…`);
       await runUac({
@@ -122,8 +129,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     }
     const pids = proxy.pids();
     const before = cpuTicksByPid(pids);
-    const sampler = new MemorySampler(() => pids, 1000);
-    sampler.start();
     const calls = Math.max(1, Math.round(o.rate * o.durationS));
     if (o.probeRate > 0) {
       probe = new ProbeWorker({ proxyIp: '127.0.0.1', proxyPort, localPort: probePort, rate: o.probeRate });
@@ -182,6 +187,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       peakRssSum: peak,
       maxRssSampled: sampler.maxRss,
       maxPssSampled: sampler.maxPss,
+      maxResidentSampled: sampler.maxResident,
       rtdP50Ms: percentile(uac.rtdMs, 50),
       rtdP99Ms: percentile(uac.rtdMs, 99),
       rtdSamples: uac.rtdMs.length,
@@ -195,6 +201,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       wallMs: Date.now() - t0,
     };
   } finally {
+    sampler?.cancel();
     if (probe) await probe.stop();
     if (proxy) await proxy.stop();
     for (const u of uases) await u.stop();

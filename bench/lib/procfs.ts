@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { residentSet } from './resident-set';
 
 let clkTck: number | null = null;
 
@@ -138,13 +139,16 @@ function pss(pids: readonly number[]): number {
 }
 
 /**
- * Samples a process tree's memory while a run goes on: the largest RSS sum and PSS sum
- * seen (a sum of per-process VmHWM overstates a tree whose processes peak at different
- * times; sampling shows what was resident at once).
+ * Samples a process tree's memory while a run goes on: the largest RSS sum, PSS sum and
+ * resident set (each physical page once, lib/resident-set.ts) seen. A sum of per-process
+ * VmHWM overstates a tree whose processes peak at different times; sampling shows what
+ * was resident at once.
  */
 export class MemorySampler {
   maxRss = 0;
   maxPss = 0;
+  /** NaN when the page frames cannot be read (not privileged). */
+  maxResident = 0;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -161,11 +165,19 @@ export class MemorySampler {
     const pids = this.pids();
     this.maxRss = Math.max(this.maxRss, currentRss(pids));
     this.maxPss = Math.max(this.maxPss, pss(pids));
+    const set = residentSet(pids);
+    this.maxResident = set ? Math.max(this.maxResident, set.unique) : NaN;
   }
 
+  /** Stops with a last sample. */
   stop(): void {
+    this.cancel();
+    this.sample();
+  }
+
+  /** Stops sampling (on an error path: no last sample). */
+  cancel(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    this.sample();
   }
 }

@@ -30,6 +30,7 @@ export interface Summary {
   sysUsPerCall: number;
   peakRssSum: number;
   maxPssSampled: number;
+  maxResidentSampled: number;
   probeP50Us: number;
   probeP99Us: number;
   rtdP50Ms: number;
@@ -65,6 +66,12 @@ const METRICS: Array<{
   { key: 'rtdP99Ms', label: 'INVITE→200 p99 (sipp rtd, ms steps)', show: (v) => `${fmt(v, 0)} ms`, better: 'lower' },
   { key: 'peakRssSum', label: 'peak RSS (VmHWM; Kamailio: sum over processes)', show: fmtMb, better: 'lower' },
   { key: 'maxPssSampled', label: 'largest PSS sampled (shared memory split)', show: fmtMb, better: 'lower' },
+  {
+    key: 'maxResidentSampled',
+    label: 'largest resident set sampled (every process, each page once)',
+    show: fmtMb,
+    better: 'lower',
+  },
   { key: 'failedPct', label: 'failed calls', show: (v) => `${fmt(v, 3)} %`, better: 'lower' },
   {
     key: 'maxClean',
@@ -89,6 +96,8 @@ export function summarize(rounds: readonly RoundResult[], proxy: ProxyName): Sum
     sysUsPerCall: m((r) => (r.main.cpuMs > 0 ? (r.main.cpuUsPerCall * r.main.sysMs) / r.main.cpuMs : NaN)),
     peakRssSum: m((r) => r.main.peakRssSum),
     maxPssSampled: m((r) => r.main.maxPssSampled),
+    // a report written before the column existed has none
+    maxResidentSampled: m((r) => r.main.maxResidentSampled ?? NaN),
     probeP50Us: m((r) => r.main.probeP50Us),
     probeP99Us: m((r) => r.main.probeP99Us),
     rtdP50Ms: m((r) => r.main.rtdP50Ms),
@@ -140,14 +149,14 @@ export function toMarkdown(rep: CompareReport, previous: CompareReport | null): 
   L.push('');
   L.push('## Every run', '');
   L.push(
-    '| round | proxy | offered | completed | failed | CPU/call | peak RSS | PSS max | p50 | p99 | sipp rtd p50/p99 | highest clean rate |',
+    '| round | proxy | offered | completed | failed | CPU/call | peak RSS | PSS max | resident set | p50 | p99 | sipp rtd p50/p99 | highest clean rate |',
   );
-  L.push('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  L.push('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rep.rounds) {
     const x = r.main;
     L.push(
       `| ${r.round} | ${label(r.proxy)}${r.proxy === 'kamailio' ? ` (${x.processes} proc.)` : ''} | ${fmt(x.achievedRate, 0)} cps | ${fmt(x.completed)} | ` +
-        `${fmt(x.failed - x.lateProvisional)} (${fmt(x.failedPct, 3)} %)${x.lateProvisional ? ` +${fmt(x.lateProvisional)} late-180` : ''} | ${fmt(x.cpuUsPerCall, 1)} µs | ${fmtMb(x.peakRssSum)} | ${fmtMb(x.maxPssSampled)} | ` +
+        `${fmt(x.failed - x.lateProvisional)} (${fmt(x.failedPct, 3)} %)${x.lateProvisional ? ` +${fmt(x.lateProvisional)} late-180` : ''} | ${fmt(x.cpuUsPerCall, 1)} µs | ${fmtMb(x.peakRssSum)} | ${fmtMb(x.maxPssSampled)} | ${fmtMb(x.maxResidentSampled)} | ` +
         `${fmtUs(x.probeP50Us)} | ${fmtUs(x.probeP99Us)} | ${fmt(x.rtdP50Ms, 0)} / ${fmt(x.rtdP99Ms, 0)} ms | ${maxCleanText(r.steps)} |`,
     );
   }
