@@ -3,7 +3,9 @@
  * two TLS connections are served, a third TLS connection and a plain TCP one are closed
  * at accept, and room comes back when a TLS connection closes. Connections that never
  * finish their handshake count too, and are dropped at the handshake deadline
- * (tls_handshake_timeout), logged with the peer and the reason.
+ * (tls_handshake_timeout), logged with the peer and the reason. With no module loaded to
+ * take HTTP (websocket, xhttp), a connection whose first bytes are HTTP is framed as SIP,
+ * fails, and is closed, over TLS as over TCP.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -214,6 +216,59 @@ request_route {
         },
         { what: 'a TLS connection served once the stalled ones were dropped' },
       );
+    } finally {
+      for (const c of clients) c.sock.destroy();
+      await dsd.stop();
+      fs.rmSync(certDir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  'with nothing loaded to take HTTP, HTTP bytes on a TLS or TCP connection are SIP framing errors: the connection is closed, not left hanging',
+  { timeout: 120_000 },
+  async () => {
+    const [tlsPort, tcpPort] = await freePorts(2);
+    const certDir = tmpDir('dsd-certs-');
+    const certs = makeCerts(certDir);
+    const clients: Client[] = [];
+    const dsd = await startDsd({
+      cfg: `debug=2
+log_stderror=yes
+enable_tls=yes
+auto_aliases=no
+listen=tls:127.0.0.1:${tlsPort}
+listen=tcp:127.0.0.1:${tcpPort}
+loadmodule "tls.so"
+loadmodule "sl.so"
+loadmodule "ctl.so"
+modparam("ctl", "binrpc", "unix:{DIR}/dsd_ctl")
+modparam("tls", "config", "{DIR}/tls.cfg")
+request_route {
+	sl_send_reply("200", "OK");
+	exit;
+}
+`,
+      files: { 'tls.cfg': tlsServerCfg(certs) },
+    });
+    const http = 'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n';
+    try {
+      const t = watch(
+        tls.connect({ host: '127.0.0.1', port: tlsPort, ca: fs.readFileSync(certs.ca), servername: 'localhost' }),
+      );
+      clients.push(t);
+      await new Promise((r) => t.sock.once('secureConnect', r));
+      t.sock.write(http);
+      const p = watch(net.connect({ host: '127.0.0.1', port: tcpPort }));
+      clients.push(p);
+      await new Promise((r) => p.sock.once('connect', r));
+      p.sock.write(http);
+      await waitUntil(() => t.closed && p.closed, { what: 'both connections closed by dsd', timeoutMs: 30_000 });
+      // and the listeners still serve SIP
+      const again = watch(net.connect({ host: '127.0.0.1', port: tcpPort }));
+      clients.push(again);
+      await new Promise((r) => again.sock.once('connect', r));
+      await served(again, tcpPort, 'TCP');
     } finally {
       for (const c of clients) c.sock.destroy();
       await dsd.stop();
