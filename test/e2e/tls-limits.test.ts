@@ -17,6 +17,47 @@ import { makeCerts, tlsServerCfg } from '../helpers/certs';
 import { freePorts } from '../helpers/ports';
 import { waitUntil } from '../helpers/wait';
 
+/** dsd answering every request 200 on the given listen lines, TLS configured from {DIR}/tls.cfg. */
+function dsdCfg(settings: string, listen: string[]): string {
+  return `debug=2
+log_stderror=yes
+enable_tls=yes
+auto_aliases=no
+${settings}${listen.map((l) => `listen=${l}\n`).join('')}loadmodule "tls.so"
+loadmodule "sl.so"
+loadmodule "ctl.so"
+modparam("ctl", "binrpc", "unix:{DIR}/dsd_ctl")
+modparam("tls", "config", "{DIR}/tls.cfg")
+request_route {
+	sl_send_reply("200", "OK");
+	exit;
+}
+`;
+}
+
+/** A dsd with a TLS listen socket (and a TCP one unless `tcp` is false), a CA and certificates made for it. */
+async function tlsDsd(settings: string, tcp = true) {
+  const [tlsPort, tcpPort] = await freePorts(2);
+  const certDir = tmpDir('dsd-certs-');
+  const certs = makeCerts(certDir);
+  const clients: Client[] = [];
+  const listen = [`tls:127.0.0.1:${tlsPort}`, ...(tcp ? [`tcp:127.0.0.1:${tcpPort}`] : [])];
+  const dsd = await startDsd({ cfg: dsdCfg(settings, listen), files: { 'tls.cfg': tlsServerCfg(certs) } });
+  return {
+    dsd,
+    tlsPort: tlsPort!,
+    tcpPort: tcpPort!,
+    certs,
+    clients,
+    /** Every client destroyed, dsd stopped, the certificates removed. */
+    async close(): Promise<void> {
+      for (const c of clients) c.sock.destroy();
+      await dsd.stop();
+      fs.rmSync(certDir, { recursive: true, force: true });
+    },
+  };
+}
+
 let seq = 0;
 function optionsText(port: number, proto: string, localPort: number): { id: string; text: string } {
   const id = `tlsl-${process.pid}-${++seq}`;
@@ -49,6 +90,17 @@ function watch(sock: net.Socket): Client {
   return c;
 }
 
+/** A TLS client of ours, once its handshake is done or the connection closed; kept in `clients` to be destroyed. */
+function tlsClient(port: number, ca: string, clients: Client[]): Promise<Client> {
+  return new Promise((resolve) => {
+    const s = tls.connect({ host: '127.0.0.1', port, ca: fs.readFileSync(ca), servername: 'localhost' });
+    const c = watch(s);
+    clients.push(c);
+    s.once('secureConnect', () => resolve(c));
+    s.once('close', () => resolve(c));
+  });
+}
+
 async function served(c: Client, port: number, proto: string, ms = 30_000): Promise<void> {
   const o = optionsText(port, proto, c.sock.localPort ?? 9);
   c.sock.write(o.text);
@@ -65,45 +117,9 @@ test(
   'tcp_max_connections counts TLS and TCP together: the third connection of either kind is closed',
   { timeout: 120_000 },
   async () => {
-    const [tlsPort, tcpPort] = await freePorts(2);
-    const certDir = tmpDir('dsd-certs-');
-    const certs = makeCerts(certDir);
-    const clients: Client[] = [];
-    const dsd = await startDsd({
-      cfg: `debug=2
-log_stderror=yes
-enable_tls=yes
-auto_aliases=no
-tcp_max_connections=2
-listen=tls:127.0.0.1:${tlsPort}
-listen=tcp:127.0.0.1:${tcpPort}
-loadmodule "tls.so"
-loadmodule "sl.so"
-loadmodule "ctl.so"
-modparam("ctl", "binrpc", "unix:{DIR}/dsd_ctl")
-modparam("tls", "config", "{DIR}/tls.cfg")
-request_route {
-	sl_send_reply("200", "OK");
-	exit;
-}
-`,
-      files: {
-        'tls.cfg': tlsServerCfg(certs),
-      },
-    });
-    const tlsConnect = (): Promise<Client> =>
-      new Promise((resolve) => {
-        const s = tls.connect({
-          host: '127.0.0.1',
-          port: tlsPort,
-          ca: fs.readFileSync(certs.ca),
-          servername: 'localhost',
-        });
-        const c = watch(s);
-        clients.push(c);
-        s.once('secureConnect', () => resolve(c));
-        s.once('close', () => resolve(c));
-      });
+    const t = await tlsDsd('tcp_max_connections=2\n');
+    const { dsd, tlsPort, tcpPort, certs, clients } = t;
+    const tlsConnect = (): Promise<Client> => tlsClient(tlsPort, certs.ca, clients);
     try {
       const a = await tlsConnect();
       await served(a, tlsPort, 'TLS');
@@ -131,9 +147,7 @@ request_route {
         { what: 'a TCP connection served after a TLS one closed' },
       );
     } finally {
-      for (const c of clients) c.sock.destroy();
-      await dsd.stop();
-      fs.rmSync(certDir, { recursive: true, force: true });
+      await t.close();
     }
   },
 );
@@ -142,43 +156,9 @@ test(
   'TLS connections still in their handshake count against tcp_max_connections and are dropped at tls_handshake_timeout',
   { timeout: 120_000 },
   async () => {
-    const [tlsPort] = await freePorts(1);
-    const certDir = tmpDir('dsd-certs-');
-    const certs = makeCerts(certDir);
-    const clients: Client[] = [];
-    const dsd = await startDsd({
-      cfg: `debug=2
-log_stderror=yes
-enable_tls=yes
-auto_aliases=no
-tcp_max_connections=2
-tls_handshake_timeout=3
-listen=tls:127.0.0.1:${tlsPort}
-loadmodule "tls.so"
-loadmodule "sl.so"
-loadmodule "ctl.so"
-modparam("ctl", "binrpc", "unix:{DIR}/dsd_ctl")
-modparam("tls", "config", "{DIR}/tls.cfg")
-request_route {
-	sl_send_reply("200", "OK");
-	exit;
-}
-`,
-      files: { 'tls.cfg': tlsServerCfg(certs) },
-    });
-    const tlsConnect = (): Promise<Client> =>
-      new Promise((resolve) => {
-        const s = tls.connect({
-          host: '127.0.0.1',
-          port: tlsPort,
-          ca: fs.readFileSync(certs.ca),
-          servername: 'localhost',
-        });
-        const c = watch(s);
-        clients.push(c);
-        s.once('secureConnect', () => resolve(c));
-        s.once('close', () => resolve(c));
-      });
+    const t = await tlsDsd('tcp_max_connections=2\ntls_handshake_timeout=3\n', false);
+    const { dsd, tlsPort, certs, clients } = t;
+    const tlsConnect = (): Promise<Client> => tlsClient(tlsPort, certs.ca, clients);
     try {
       // two peers open TCP to the TLS port and never send a ClientHello
       const stalled: Client[] = [];
@@ -217,9 +197,7 @@ request_route {
         { what: 'a TLS connection served once the stalled ones were dropped' },
       );
     } finally {
-      for (const c of clients) c.sock.destroy();
-      await dsd.stop();
-      fs.rmSync(certDir, { recursive: true, force: true });
+      await t.close();
     }
   },
 );
@@ -228,51 +206,25 @@ test(
   'with nothing loaded to take HTTP, HTTP bytes on a TLS or TCP connection are SIP framing errors: the connection is closed, not left hanging',
   { timeout: 120_000 },
   async () => {
-    const [tlsPort, tcpPort] = await freePorts(2);
-    const certDir = tmpDir('dsd-certs-');
-    const certs = makeCerts(certDir);
-    const clients: Client[] = [];
-    const dsd = await startDsd({
-      cfg: `debug=2
-log_stderror=yes
-enable_tls=yes
-auto_aliases=no
-listen=tls:127.0.0.1:${tlsPort}
-listen=tcp:127.0.0.1:${tcpPort}
-loadmodule "tls.so"
-loadmodule "sl.so"
-loadmodule "ctl.so"
-modparam("ctl", "binrpc", "unix:{DIR}/dsd_ctl")
-modparam("tls", "config", "{DIR}/tls.cfg")
-request_route {
-	sl_send_reply("200", "OK");
-	exit;
-}
-`,
-      files: { 'tls.cfg': tlsServerCfg(certs) },
-    });
+    const t = await tlsDsd('');
+    const { tlsPort, tcpPort, certs, clients } = t;
     const http = 'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n';
     try {
-      const t = watch(
-        tls.connect({ host: '127.0.0.1', port: tlsPort, ca: fs.readFileSync(certs.ca), servername: 'localhost' }),
-      );
-      clients.push(t);
-      await new Promise((r) => t.sock.once('secureConnect', r));
-      t.sock.write(http);
+      const secure = await tlsClient(tlsPort, certs.ca, clients);
+      assert.ok(!secure.closed, 'the TLS handshake completed');
+      secure.sock.write(http);
       const p = watch(net.connect({ host: '127.0.0.1', port: tcpPort }));
       clients.push(p);
       await new Promise((r) => p.sock.once('connect', r));
       p.sock.write(http);
-      await waitUntil(() => t.closed && p.closed, { what: 'both connections closed by dsd', timeoutMs: 30_000 });
+      await waitUntil(() => secure.closed && p.closed, { what: 'both connections closed by dsd', timeoutMs: 30_000 });
       // and the listeners still serve SIP
       const again = watch(net.connect({ host: '127.0.0.1', port: tcpPort }));
       clients.push(again);
       await new Promise((r) => again.sock.once('connect', r));
       await served(again, tcpPort, 'TCP');
     } finally {
-      for (const c of clients) c.sock.destroy();
-      await dsd.stop();
-      fs.rmSync(certDir, { recursive: true, force: true });
+      await t.close();
     }
   },
 );
