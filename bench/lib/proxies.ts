@@ -152,6 +152,25 @@ function dsdAccepts(cfgFile: string, bin: string): boolean {
   return r.status === 0;
 }
 
+const warnedStale = new Set<string>();
+
+/**
+ * Says once per build when its bin/dsd would not run the bundle: a dist/.tsbuildinfo newer
+ * than dist/dsd.js means tsc ran after the build (`tsc --noEmit` under the incremental
+ * tsconfig writes it too), and bin/dsd then loads dist/src without the code cache — a
+ * slower start, and a benchmark of something else (bench/PROFILE.md, session 23).
+ */
+function warnIfUnbundled(bin: string): void {
+  const dist = path.join(path.dirname(bin), '..', 'dist');
+  const mtime = (f: string) => fs.statSync(path.join(dist, f), { throwIfNoEntry: false })?.mtimeMs ?? -1;
+  if (warnedStale.has(dist) || mtime('dsd.js') >= mtime('.tsbuildinfo')) return;
+  warnedStale.add(dist);
+  process.stderr.write(
+    `bench: ${dist}/dsd.js is older than tsc's last run: dsd will start from dist/src without its code cache; ` +
+      'run npm run build (and npm run typecheck, not tsc --noEmit, while measuring)\n',
+  );
+}
+
 /** dsd on a temp copy of etc/dsd.cfg moved to `port`, with the given destinations. */
 export async function startDsd(o: ProxyOptions): Promise<RunningProxy> {
   const dir = tempDir('dsd-bench-dsd-');
@@ -163,6 +182,7 @@ export async function startDsd(o: ProxyOptions): Promise<RunningProxy> {
   let cfg = adaptDsdCfg(source, o.port, listFile, ctlPath, true);
   fs.writeFileSync(cfgFile, cfg.text);
   const bin = o.dsdBin ?? DSD_BIN;
+  warnIfUnbundled(bin);
   if (cfg.ctlAdded && !dsdAccepts(cfgFile, bin)) {
     cfg = adaptDsdCfg(source, o.port, listFile, ctlPath, false);
     fs.writeFileSync(cfgFile, cfg.text);
