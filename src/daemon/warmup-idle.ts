@@ -17,6 +17,10 @@
 import type { MethodRegistry } from '../control/registry';
 import { warmUp, type WarmupReport } from './warmup';
 import { warmupOptions, type Engine, type EngineStart } from './engine';
+import { fullGc, type GcResult } from './full-gc';
+
+/** MB with one decimal, as the start-up warm-up reports its collection (engine.ts). */
+const mb = (bytes: number): number => Math.round(bytes / 1e5) / 10;
 
 /** The default limit, ms: DSD_WARMUP_IDLE_MS overrides it (0: no warm-up while idle). */
 const IDLE_WARMUP_DEFAULT_MS = 2000;
@@ -79,20 +83,28 @@ export class IdleWarmup {
   private async warm(): Promise<void> {
     let r: WarmupReport | null = null;
     let failed: string | null = null;
+    let gc: GcResult | null = null;
     try {
-      if (this.reason === null)
+      if (this.reason === null) {
         r = await warmUp(warmupOptions(this.e, this.o, this.limitMs, () => this.reason !== null));
+        // Ended by its own limit, nobody waiting: its garbage goes now, as the start-up
+        // warm-up's does. Its thousands of calls otherwise stay in the heap until a load
+        // fills it to the next full collection (a reader idle at 53 MB of its own instead
+        // of ~20: bench/PROFILE.md, session 23). Something arriving meanwhile is held, as
+        // during the warm-up itself; after an arrival there is no collection here.
+        if (this.reason === null) gc = fullGc();
+      }
     } catch (err) {
       failed = (err as Error).message;
     } finally {
       // said first: the held messages it hands on next are logged after it
-      this.report(r, failed, this.e.transport.inbound.dropped);
+      this.report(r, failed, this.e.transport.inbound.dropped, gc);
       this.e.transport.inbound.release();
       this.open();
     }
   }
 
-  private report(r: WarmupReport | null, failed: string | null, dropped: number): void {
+  private report(r: WarmupReport | null, failed: string | null, dropped: number, gc: GcResult | null): void {
     const { log } = this.o;
     if (failed !== null) {
       log.warn(`${this.who}: warm-up while idle failed: ${failed}`);
@@ -106,6 +118,7 @@ export class IdleWarmup {
     log.info(
       `${this.who}: warmed up while idle for ${Math.round(r.ms)} ms more (${r.calls} synthetic calls, ` +
         `${Math.round(r.lastUs)} µs per call at the end), ended by ${by}` +
+        (gc ? `; heap ${mb(gc.before)} -> ${mb(gc.after)} MB after it` : '') +
         (dropped > 0 ? `; ${dropped} arrival(s) dropped meanwhile (held queue full)` : ''),
       {
         idle_warmup_ms: Math.round(r.ms),
@@ -114,6 +127,7 @@ export class IdleWarmup {
         last_us: Math.round(r.lastUs),
         ended_by: by,
         dropped,
+        ...(gc ? { heap_before_mb: mb(gc.before), heap_after_mb: mb(gc.after) } : {}),
       },
     );
   }

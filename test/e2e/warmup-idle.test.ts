@@ -3,7 +3,7 @@
  * until something arrives or DSD_WARMUP_IDLE_MS pass. What arrives meanwhile waits and is
  * then handled by the real engine, in order: a control command acts on the real
  * dispatcher (not the warm-up's copy), a call completes. The engine's timers start after
- * it. Real sockets, real sipp, the real control socket; nothing here measures time.
+ * it. Ended by its limit, its garbage is collected; ended by an arrival, it is not. Real sockets, real sipp, the real control socket; nothing here measures time.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,11 +18,13 @@ const skip = haveSipp() ? false : 'sipp not installed';
 const IDLE = /warmed up while idle for \d+ ms more|no warm-up while idle/;
 
 /** The one line saying how the warm-up while idle ended (waits for it). */
-async function idleLine(dsd: Dsd): Promise<Line & { ended_by: string; idle_warmup_ms: number }> {
+type IdleLine = Line & { ended_by: string; idle_warmup_ms: number; heap_before_mb?: number; heap_after_mb?: number };
+
+async function idleLine(dsd: Dsd): Promise<IdleLine> {
   await dsd.waitFor(IDLE, 60_000);
   const found = lines(dsd).filter((l) => IDLE.test(l.msg));
   assert.equal(found.length, 1, dsd.output());
-  return found[0] as Line & { ended_by: string; idle_warmup_ms: number };
+  return found[0] as IdleLine;
 }
 
 test('an idle dsd warms up until its limit, and starts its keepalives only then; 0 turns it off', async () => {
@@ -35,6 +37,9 @@ test('an idle dsd warms up until its limit, and starts its keepalives only then;
     // 200 ms is less than its most calls take on any machine: the limit ends it
     assert.match(l.ended_by, /^its limit of 200 ms$/, dsd.output());
     assert.ok(l.idle_warmup_ms >= 200, dsd.output());
+    // nobody waiting: its garbage is collected before the engine's timers start
+    assert.ok(l.heap_before_mb !== undefined && l.heap_after_mb !== undefined, dsd.output());
+    assert.ok(l.heap_after_mb < l.heap_before_mb, dsd.output());
     // the start-up summary comes with the engine's timers, after the script has its services
     // back (waited for: it is written a moment after the line above)
     await dsd.waitFor(/destinations loaded from /);
@@ -71,6 +76,8 @@ for (const children of [1, 2]) {
         await callRpc(ctl, 'dispatcher.set_state', ['ip', 1, `sip:127.0.0.1:${b1}`], 30_000);
         const l = await idleLine(dsd);
         assert.equal(l.ended_by, 'a control command (dispatcher.set_state)', dsd.output());
+        // something waits: no collection in its way
+        assert.equal(l.heap_before_mb, undefined, dsd.output());
         if (children === 2) assert.match(l.msg, /^worker 0: /);
         const text = JSON.stringify(await callRpc(ctl, 'dispatcher.list', undefined, 30_000));
         assert.match(text, new RegExp(`"URI":"sip:127\\.0\\.0\\.1:${b1}","FLAGS":"IP"`), text);
