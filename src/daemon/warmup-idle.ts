@@ -89,9 +89,9 @@ export class IdleWarmup {
         r = await warmUp(warmupOptions(this.e, this.o, this.limitMs, () => this.reason !== null));
         // Ended by its own limit, nobody waiting: its garbage goes now, as the start-up
         // warm-up's does. Its thousands of calls otherwise stay in the heap until a load
-        // fills it to the next full collection (a reader idle at 53 MB of its own instead
-        // of ~20: bench/PROFILE.md, session 23). Something arriving meanwhile is held, as
-        // during the warm-up itself; after an arrival there is no collection here.
+        // fills it to the next full collection (an idle reader held 53 MB of its own, 27
+        // with this: bench/PROFILE.md, session 23). Something arriving meanwhile is held,
+        // as during the warm-up itself; after an arrival there is no collection here.
         if (this.reason === null) gc = fullGc();
       }
     } catch (err) {
