@@ -147,16 +147,14 @@ export function sweepMarkdown(
     '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...groups(rows).map((g) => {
       const { label, rate } = g[0]!;
+      const failed = sum(g, (r) => r.failed - r.lateProvisional);
+      const cpu = med(g, (r) => r.cpuUsPerCall);
+      const busiest = med(g, (r) => r.busiestUsPerCall);
+      const resident = med(g, (r) => r.maxResidentSampled);
       return (
-        `| ${fmt(rate)} | ${label} | ${fmt(sum(g, (r) => r.completed))} | ${fmt(sum(g, (r) => r.failed - r.lateProvisional))} | ` +
-        `${fmt(sum(g, (r) => r.lateProvisional))} | ${fmt(
-          med(g, (r) => r.cpuUsPerCall),
-          1,
-        )} | ${fmt(
-          med(g, (r) => r.busiestUsPerCall),
-          0,
-        )} | ` +
-        `${fmtMb(med(g, (r) => r.maxResidentSampled))} | ${fmtUs(med(g, (r) => r.probeP50Us))} | ${fmtUs(med(g, (r) => r.probeP99Us))} | ` +
+        `| ${fmt(rate)} | ${label} | ${fmt(sum(g, (r) => r.completed))} | ${fmt(failed)} | ` +
+        `${fmt(sum(g, (r) => r.lateProvisional))} | ${fmt(cpu, 1)} | ${fmt(busiest, 0)} | ${fmtMb(resident)} | ` +
+        `${fmtUs(med(g, (r) => r.probeP50Us))} | ${fmtUs(med(g, (r) => r.probeP99Us))} | ` +
         `${g.map((x) => fmtUs(x.r.probeP99Us)).join(', ')} |`
       );
     }),

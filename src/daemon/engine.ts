@@ -29,7 +29,7 @@ import { runXhttpRequest } from '../modules/xhttp/request';
 import { HttpServer } from '../transport/http';
 import { warmUp, WarmupReport, WarmupOptions, WARMUP_DEFAULT_MS } from './warmup';
 import { mark } from './startup-marks';
-import { fullGc } from './full-gc';
+import { fullGc, mb } from './full-gc';
 import { QuietHeap, quietGrowthBytes, quietIntervalMs } from './heap-quiet';
 
 /** What Kamailio's default Server/User-Agent say about it, for dsd. */
@@ -220,7 +220,6 @@ export async function buildEngine(o: EngineStart): Promise<Engine> {
 }
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
-const mb = (bytes: number): number => round1(bytes / 1e6);
 
 /** DSD_WARMUP_MS: the warm-up's time budget (0: none); the default otherwise. */
 function warmupBudget(env: NodeJS.ProcessEnv = process.env): number {

@@ -29,6 +29,9 @@ export interface GcResult {
   readonly after: number;
 }
 
+/** Bytes as MB with one decimal: how the collections are logged. */
+export const mb = (bytes: number): number => Math.round((bytes / 1e6) * 10) / 10;
+
 /** A full collection now; null where the runtime does not allow one. */
 export function fullGc(): GcResult | null {
   const before = v8.getHeapStatistics().used_heap_size;

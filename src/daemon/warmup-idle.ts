@@ -17,10 +17,7 @@
 import type { MethodRegistry } from '../control/registry';
 import { warmUp, type WarmupReport } from './warmup';
 import { warmupOptions, type Engine, type EngineStart } from './engine';
-import { fullGc, type GcResult } from './full-gc';
-
-/** MB with one decimal, as the start-up warm-up reports its collection (engine.ts). */
-const mb = (bytes: number): number => Math.round(bytes / 1e5) / 10;
+import { fullGc, mb, type GcResult } from './full-gc';
 
 /** The default limit, ms: DSD_WARMUP_IDLE_MS overrides it (0: no warm-up while idle). */
 const IDLE_WARMUP_DEFAULT_MS = 2000;

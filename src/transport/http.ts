@@ -11,7 +11,7 @@
  * (it adds Date, Connection and Keep-Alive and owns the socket).
  */
 import type { Socket } from 'node:net';
-import type { LocalSocket } from './types';
+import { peerIp, type LocalSocket } from './types';
 
 /** One HTTP request, as event_route[xhttp:request] sees it. */
 export interface HttpRequest {
@@ -54,11 +54,6 @@ function httpReply(code: number, reason: string, headers: readonly string[], ser
   if (server) s += `${server}\r\n`;
   s += `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
   return s;
-}
-
-function ipOf(addr: string | undefined): string {
-  const a = addr ?? '';
-  return a.startsWith('::ffff:') && a.indexOf('.') > 0 ? a.slice(7) : a;
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
@@ -106,7 +101,7 @@ export class HttpServer {
     };
     this.readers.set(socket, onData);
     socket.on('data', onData);
-    socket.on('error', (e) => this.opts.log.debug(`http ${ipOf(socket.remoteAddress)}: ${e.message}`));
+    socket.on('error', (e) => this.opts.log.debug(`http ${peerIp(socket.remoteAddress)}: ${e.message}`));
     onData(first);
   }
 
@@ -184,7 +179,7 @@ export class HttpServer {
       socket,
       local,
       secure,
-      ip: ipOf(socket.remoteAddress),
+      ip: peerIp(socket.remoteAddress),
       port: socket.remotePort ?? 0,
       replied: false,
       touch: c.touch,
@@ -192,7 +187,7 @@ export class HttpServer {
   }
 
   private bad(socket: Socket, why: string): 'bad' {
-    this.opts.log.debug(`http from ${ipOf(socket.remoteAddress)}:${socket.remotePort}: ${why}; closed`);
+    this.opts.log.debug(`http from ${peerIp(socket.remoteAddress)}:${socket.remotePort}: ${why}; closed`);
     return 'bad';
   }
 

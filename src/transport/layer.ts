@@ -287,8 +287,8 @@ export class TransportLayer implements Transport {
     // one isIP per send: it is a regular expression, and this runs for every datagram
     const ipFamily = isIP(target.ip);
     if (this.closing || forbiddenTarget(target.ip, ipFamily)) return false;
+    const family: 4 | 6 = ipFamily === 6 ? 6 : 4;
     if (target.proto === 'udp') {
-      const family: 4 | 6 = ipFamily === 6 ? 6 : 4;
       const local =
         target.local && target.local.proto === 'udp' && target.local.family === family
           ? target.local
@@ -307,11 +307,9 @@ export class TransportLayer implements Transport {
     if (this.tcpRelay !== null) return this.tcpRelay(target, buf);
     if (target.proto !== 'tcp') {
       const p = this.pluggedFor(target.proto);
-      const family: 4 | 6 = isIP(target.ip) === 6 ? 6 : 4;
       const local = target.local ?? this.selectSocket(target.proto, family);
       return p !== undefined && p.send(target, buf, local);
     }
-    const family: 4 | 6 = ipFamily === 6 ? 6 : 4;
     return this.tcp.send(
       target,
       buf,

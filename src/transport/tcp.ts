@@ -9,7 +9,7 @@ import net from 'node:net';
 import { StreamFramer, FramingError } from './framer';
 import { ConnectionLimits, LimitedConn, closeAfterError } from './conn-limits';
 import type { LocalSocket, PluggedEvents, PluggedTransport, Proto, Source, Target, TcpConn } from './types';
-import { looksLikeHttp } from './types';
+import { looksLikeHttp, peerIp } from './types';
 
 export interface TcpTransportOptions {
   /** Largest message accepted on a connection (bytes). */
@@ -29,11 +29,6 @@ function connKey(ip: string, port: number): string {
   return `${ip}|${port}`;
 }
 
-/** An IPv4 peer on a dual-stack socket shows as ::ffff:a.b.c.d; SIP knows it as a.b.c.d. */
-function normalizeIp(ip: string): string {
-  return ip.startsWith('::ffff:') && ip.indexOf('.') > 0 ? ip.slice(7) : ip;
-}
-
 export class TcpTransport implements PluggedTransport {
   readonly protos: readonly Proto[] = ['tcp'];
   private readonly servers: net.Server[] = [];
@@ -44,7 +39,7 @@ export class TcpTransport implements PluggedTransport {
 
   bind(local: LocalSocket): Promise<void> {
     const server = net.createServer((s) => {
-      const ip = normalizeIp(s.remoteAddress ?? '');
+      const ip = peerIp(s.remoteAddress);
       const why = this.opts.limits.refuseAccept(ip);
       if (why) {
         this.opts.log.warn(`tcp ${local.text}: ${why}`);
@@ -100,7 +95,7 @@ export class TcpTransport implements PluggedTransport {
       id: this.nextConnId++,
       socket,
       local,
-      remoteIp: remoteIp ?? normalizeIp(socket.remoteAddress ?? ''),
+      remoteIp: remoteIp ?? peerIp(socket.remoteAddress),
       remotePort: remotePort ?? socket.remotePort ?? 0,
       closed: false,
       lastUse: Date.now(),
@@ -123,12 +118,13 @@ export class TcpTransport implements PluggedTransport {
       conn.lastUse = Date.now();
       if (first) {
         first = false;
-        if (events.onHttp && looksLikeHttp(chunk)) {
+        const takeHttp = events.onHttp; // a getter: read once
+        if (takeHttp && looksLikeHttp(chunk)) {
           // HTTP (a WebSocket handshake): the connection leaves SIP framing for good
           socket.removeListener('data', onData);
           if (this.conns.get(key) === conn) this.conns.delete(key);
           lim.received(0);
-          events.onHttp(socket, chunk, local, false, () => lim.touch());
+          takeHttp(socket, chunk, local, false, () => lim.touch());
           return;
         }
       }

@@ -13,6 +13,7 @@ import type { TlsProfiles } from './tls-profiles';
 import type { TlsProfile } from './tls-config';
 import {
   looksLikeHttp,
+  peerIp,
   type LocalSocket,
   type PluggedEvents,
   type PluggedTransport,
@@ -42,11 +43,6 @@ export interface TlsTransportOptions {
   /** A handshake not done by then fails (tls_handshake_timeout). */
   handshakeMs: number;
   log: { warn(msg: string): void; info(msg: string): void; debug(msg: string): void };
-}
-
-function ipOf(addr: string | undefined): string {
-  const a = addr ?? '';
-  return a.startsWith('::ffff:') && a.indexOf('.') > 0 ? a.slice(7) : a;
 }
 
 function handshakeKey(local: LocalSocket, s: net.Socket): string {
@@ -98,7 +94,7 @@ export class TlsTransport implements PluggedTransport {
     server.on('tlsClientError', (e, s) => {
       this.handshakeFailures++;
       // a peer gone before the handshake has no address left to show: say so
-      const peer = s.remoteAddress ? `${ipOf(s.remoteAddress)}:${s.remotePort}` : 'a peer that went away';
+      const peer = s.remoteAddress ? `${peerIp(s.remoteAddress)}:${s.remotePort}` : 'a peer that went away';
       this.opts.log.warn(`TLS handshake from ${peer} on ${local.text} failed: ${reasonOf(e)}`);
     });
     this.startSweep();
@@ -126,7 +122,7 @@ export class TlsTransport implements PluggedTransport {
   private admit(raw: net.Socket, local: LocalSocket, events: PluggedEvents): boolean {
     const limits = events.limits;
     if (!limits) return true;
-    const ip = ipOf(raw.remoteAddress);
+    const ip = peerIp(raw.remoteAddress);
     const why = limits.refuseAccept(ip);
     if (why) {
       this.opts.log.warn(`tls ${local.text}: ${why}`);
@@ -158,7 +154,7 @@ export class TlsTransport implements PluggedTransport {
   }
 
   private accepted(s: tls.TLSSocket, local: LocalSocket, profile: TlsProfile): void {
-    const ip = ipOf(s.remoteAddress);
+    const ip = peerIp(s.remoteAddress);
     const port = s.remotePort ?? 0;
     const current = this.profiles.server(local.ip, local.port).profile;
     const why = this.peerProblem(s, current, true);
@@ -228,12 +224,14 @@ export class TlsTransport implements PluggedTransport {
       conn.lastUse = Date.now();
       if (first) {
         first = false;
-        if (this.events?.onHttp && looksLikeHttp(chunk)) {
+        // read once: the layer's onHttp is a getter, present only while something takes HTTP
+        const takeHttp = this.events?.onHttp;
+        if (takeHttp && looksLikeHttp(chunk)) {
           // WSS: the TLS connection carries HTTP, then a WebSocket
           s.removeListener('data', onData);
           this.conns.delete(conn);
           lim?.received(0);
-          this.events.onHttp(s, chunk, local, true, () => {
+          takeHttp(s, chunk, local, true, () => {
             conn.lastUse = Date.now();
             lim?.touch();
           });

@@ -139,6 +139,12 @@ export type HttpTaker = (
   touch: () => void,
 ) => void;
 
+/** A peer's address as SIP writes it: an IPv4 peer on a dual-stack socket shows as ::ffff:a.b.c.d. */
+export function peerIp(addr: string | undefined): string {
+  const a = addr ?? '';
+  return a.startsWith('::ffff:') && a.indexOf('.') > 0 ? a.slice(7) : a;
+}
+
 /** An HTTP request line (`GET /path HTTP/1.1`), or the start of one: not SIP. */
 export function looksLikeHttp(chunk: Buffer): boolean {
   const eol = chunk.indexOf(10);
